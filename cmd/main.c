@@ -1,0 +1,56 @@
+/*
+ * hubform: the command table and the dispatcher, nothing else. Commands are
+ * looked up by exact name only: for a tool that mutates infrastructure,
+ * "ap" must not silently mean "apply".
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "cmd.h"
+#include "output.h"
+#include "hf/banned.h"
+
+/* clang-format off */
+const struct hf_cmd hf_commands[] = {
+	/* name        fn             needs      summary */
+	{ "help",      cmd_help,      NEED_NONE, "show help for hubform or a command" },
+	{ "serve",     cmd_serve,     NEED_NONE, "run the local Infrahub-compatible endpoint" },
+	{ "validate",  cmd_validate,  NEED_NONE, "check object files; no writes" },
+	{ "version",   cmd_version,   NEED_NONE, "print the version" },
+	{ NULL, NULL, 0, NULL },
+};
+/* clang-format on */
+
+static int run(const struct hf_cmd *cmd, int argc, char **argv)
+{
+	struct hf_ctx ctx = { cmd->name, cmd->needs };
+
+	return cmd->fn(&ctx, argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	const struct hf_cmd *cmd;
+	int rc;
+
+	hf_alloc_init();
+	if (argc < 2) {
+		hf_main_usage(1);
+		return HF_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		hf_main_usage(0);
+		return out_finish() ? HF_EXIT_ERROR : HF_EXIT_OK;
+	}
+	cmd = hf_cmd_lookup(strcmp(argv[1], "--version") ? argv[1] : "version");
+	if (!cmd) {
+		out_error("'%s' is not a hubform command; see 'hubform --help'",
+			  argv[1]);
+		return HF_EXIT_USAGE;
+	}
+	rc = run(cmd, argc - 2, argv + 2);
+	if (out_finish() && rc == HF_EXIT_OK)
+		rc = HF_EXIT_ERROR;
+	return rc;
+}

@@ -1,0 +1,65 @@
+#ifndef HF_CMD_OPT_H
+#define HF_CMD_OPT_H
+
+#include <stddef.h>
+
+#include "hf/error.h"
+
+/*
+ * Declarative per-command options (git's OPT_*, tmux's args template). The
+ * same table parses argv and prints --help, so usage cannot drift from
+ * the parser. Exact names only: no unique-prefix matching.
+ */
+enum hf_opt_type {
+	HF_OPT_END = 0,
+	HF_OPT_BOOL,   /* int *: set to 1 */
+	HF_OPT_STRING, /* const char **: last one wins */
+	HF_OPT_INT,    /* long *: decimal, range-checked */
+	HF_OPT_LIST,   /* struct hf_strlist *: repeatable */
+};
+
+struct hf_strlist {
+	const char **items; /* borrowed from argv; array owned */
+	size_t n;
+	size_t cap;
+};
+
+struct hf_opt {
+	enum hf_opt_type type;
+	const char *name; /* long name without "--" */
+	char shortname;   /* 0 for none */
+	const char *argname;
+	const char *help;
+	void *value;
+	long min, max; /* HF_OPT_INT bounds */
+};
+
+/* clang-format off */
+#define HF_OPT_BOOL(s, l, v, h)        { HF_OPT_BOOL, l, s, NULL, h, v, 0, 0 }
+#define HF_OPT_STRING(s, l, a, v, h)   { HF_OPT_STRING, l, s, a, h, v, 0, 0 }
+#define HF_OPT_INT(s, l, a, v, lo, hi, h) { HF_OPT_INT, l, s, a, h, v, lo, hi }
+#define HF_OPT_LIST(s, l, a, v, h)     { HF_OPT_LIST, l, s, a, h, v, 0, 0 }
+#define HF_OPT_END()                   { HF_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 }
+/* clang-format on */
+
+/* Result of hf_opt_parse besides 0 / negative status. */
+#define HF_OPT_HELP 1
+
+/*
+ * Parse argv[0..argc) (argv[0] is the first argument, not the command
+ * name). Options and positional arguments may be mixed; "--" ends the
+ * options. Positional arguments are appended to `args`. Returns 0,
+ * HF_OPT_HELP when -h/--help was given, or HF_EINVAL with `err` saying
+ * what is wrong (usage error).
+ */
+int hf_opt_parse(const struct hf_opt *opts, int argc, char **argv,
+		 struct hf_strlist *args, hf_error *err);
+
+/* Render "usage: ..." plus the option table into a new string (hf_free). */
+char *hf_opt_usage(const char *usage, const char *summary,
+		   const struct hf_opt *opts);
+
+int hf_strlist_push(struct hf_strlist *l, const char *s);
+void hf_strlist_release(struct hf_strlist *l);
+
+#endif

@@ -1,0 +1,26 @@
+#ifndef HF_CMD_OUTPUT_H
+#define HF_CMD_OUTPUT_H
+
+#include <stdio.h>
+
+#include "hf/error.h"
+
+/*
+ * All printing goes through here (curl's tool_msgs.c). stdout carries data
+ * only; stderr carries everything else. Write errors (EPIPE, full disk) are
+ * remembered and turned into exit status 1 by out_finish().
+ */
+void out_data(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void out_datan(const char *s, size_t n);
+/* "hubform: error: ..." on stderr */
+void out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "hubform: warning: ..." on stderr */
+void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Plain line on stderr (progress, summaries, announcements). */
+void out_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An error record: "FILE:LINE:COL: message", or "hubform: error: message". */
+void out_error_rec(const hf_error *err);
+/* Flush stdout; returns nonzero if any write to stdout/stderr failed. */
+int out_finish(void);
+
+#endif
