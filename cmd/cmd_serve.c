@@ -1,9 +1,132 @@
-/* placeholder while the real command is written */
+/*
+ * hubform serve: run the local Infrahub-compatible endpoint in the
+ * foreground until SIGINT or SIGTERM. When ready it prints exactly one line,
+ * "listening on http://HOST:PORT", on stderr: scripts and tests wait for
+ * that line instead of sleeping. Binds loopback unless told otherwise.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hf/server.h"
 #include "cmd.h"
+#include "opt.h"
 #include "output.h"
+#include "hf/banned.h"
+
+static const char usage[] =
+	"hubform serve [--listen ADDR:PORT] [--data FILE] [--token TOKEN] "
+	"[--fault SPEC]...";
+
+static int parse_faults(struct hf_server_faults *f,
+			const struct hf_strlist *specs)
+{
+	hf_error err = HF_ERROR_INIT;
+	size_t i;
+
+	for (i = 0; i < specs->n; i++) {
+		if (hf_server_fault_parse(f, specs->items[i], &err) < 0) {
+			out_error("%s", err.msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int wait_for_signal(void)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigwait(&set, &sig) != 0)
+		return -1;
+	return sig;
+}
+
+static void block_signals(void)
+{
+	sigset_t set;
+
+	/* Blocked before the worker threads start, so they inherit it. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void ensure_parent_dir(const char *path)
+{
+	/* The default database lives in .hubform/; create it when needed. */
+	if (path && !strncmp(path, ".hubform/", 9))
+		mkdir(".hubform", 0777);
+}
+
 int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx; (void)argc; (void)argv;
-	out_error("not yet");
-	return HF_EXIT_ERROR;
+	struct hf_server_options so = HF_SERVER_OPTIONS_INIT;
+	struct hf_strlist args = { 0 }, faults = { 0 };
+	const char *listen = NULL, *data = NULL, *token = NULL, *log = NULL;
+	long threads = 4, max_body = (long)HF_SERVER_MAX_BODY;
+	hf_error err = HF_ERROR_INIT;
+	hf_server *srv = NULL;
+	const struct hf_opt opts[] = {
+		HF_OPT_STRING('l', "listen", "ADDR:PORT", &listen,
+			      "address to listen on (default 127.0.0.1:8000; "
+			      "port 0 picks a free one)"),
+		HF_OPT_STRING('d', "data", "FILE", &data,
+			      "SQLite database (default .hubform/local.db)"),
+		HF_OPT_STRING(0, "token", "TOKEN", &token,
+			      "require this X-INFRAHUB-KEY on every request"),
+		HF_OPT_INT(0, "threads", "N", &threads, 1, 64,
+			   "HTTP worker threads (default 4)"),
+		HF_OPT_INT(0, "max-body", "BYTES", &max_body, 1024,
+			   1L << 32, "request body cap (default 64 MiB)"),
+		HF_OPT_STRING(0, "log", "FILE", &log,
+			      "append one JSON line per request to FILE"),
+		HF_OPT_LIST(0, "fault", "SPEC", &faults,
+			    "inject a fault, for tests: latency=MS, "
+			    "fail-mutation=N, drop-after-commit=N, http-503=N"),
+		HF_OPT_END(),
+	};
+	int rc;
+
+	rc = hf_cmd_parse(ctx->name, usage,
+			  "Run the local Infrahub-compatible endpoint.", opts,
+			  argc, argv, &args);
+	if (rc >= 0)
+		goto out;
+	rc = HF_EXIT_USAGE;
+	if (args.n) {
+		out_error("unexpected argument '%s'", args.items[0]);
+		goto out;
+	}
+	if (parse_faults(&so.faults, &faults) < 0)
+		goto out;
+	so.listen = listen ? listen : so.listen;
+	so.data = data ? data : so.data;
+	so.token = token;
+	so.log = log;
+	so.threads = (unsigned)threads;
+	so.max_body = (size_t)max_body;
+	ensure_parent_dir(so.data);
+	block_signals();
+	rc = HF_EXIT_ERROR;
+	if (hf_server_start(&srv, &so, &err) < 0) {
+		out_error_rec(&err);
+		goto out;
+	}
+	out_info("listening on %s", hf_server_url(srv));
+	wait_for_signal();
+	hf_server_stop(srv);
+	rc = HF_EXIT_OK;
+out:
+	hf_strlist_release(&args);
+	hf_strlist_release(&faults);
+	return rc;
 }

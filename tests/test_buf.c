@@ -1,0 +1,120 @@
+/* Tests for hf_buf: growth, cap, sticky failure, detach. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "hf/buf.h"
+#include "hf/error.h"
+
+static void test_buf__init_is_empty_string(void **state)
+{
+	hf_buf b = HF_BUF_INIT;
+
+	(void)state;
+	assert_non_null(b.ptr);
+	assert_string_equal(b.ptr, "");
+	assert_int_equal(b.len, 0);
+	hf_buf_release(&b);
+}
+
+static void test_buf__append_and_format(void **state)
+{
+	hf_buf b = HF_BUF_INIT;
+	int i;
+
+	(void)state;
+	hf_buf_add(&b, "abc");
+	hf_buf_addch(&b, '-');
+	hf_buf_addf(&b, "%d/%s", 42, "x");
+	assert_false(hf_buf_failed(&b));
+	assert_string_equal(b.ptr, "abc-42/x");
+	for (i = 0; i < 1000; i++)
+		hf_buf_add(&b, "0123456789");
+	assert_int_equal(b.len, 8 + 10000);
+	hf_buf_setlen(&b, 3);
+	assert_string_equal(b.ptr, "abc");
+	hf_buf_reset(&b);
+	assert_string_equal(b.ptr, "");
+	hf_buf_release(&b);
+}
+
+static void test_buf__cap_is_sticky(void **state)
+{
+	hf_buf b;
+
+	(void)state;
+	hf_buf_init(&b, 8);
+	assert_int_equal(hf_buf_add(&b, "12345678"), 0);
+	assert_int_equal(hf_buf_add(&b, "9"), HF_ENOMEM);
+	assert_true(hf_buf_failed(&b));
+	/* later appends are no-ops, even small ones */
+	assert_int_equal(hf_buf_add(&b, ""), HF_ENOMEM);
+	assert_null(hf_buf_detach(&b));
+	assert_string_equal(b.ptr, "");
+	hf_buf_release(&b);
+}
+
+static void test_buf__detach_hands_out_memory(void **state)
+{
+	hf_buf b = HF_BUF_INIT;
+	char *s;
+
+	(void)state;
+	s = hf_buf_detach(&b);
+	assert_non_null(s);
+	assert_string_equal(s, "");
+	hf_free(s);
+	hf_buf_addf(&b, "%s", "hello");
+	s = hf_buf_detach(&b);
+	assert_string_equal(s, "hello");
+	assert_string_equal(b.ptr, "");
+	hf_free(s);
+}
+
+static int fail_after;
+
+static void *failing_malloc(size_t n)
+{
+	return fail_after-- > 0 ? malloc(n) : NULL;
+}
+
+static void *failing_realloc(void *p, size_t n)
+{
+	return fail_after-- > 0 ? realloc(p, n) : NULL;
+}
+
+static void test_buf__allocation_failure_is_sticky(void **state)
+{
+	static const struct hf_allocator a = { failing_malloc, failing_realloc,
+					       free };
+	hf_buf b = HF_BUF_INIT;
+
+	(void)state;
+	fail_after = 0;
+	hf_alloc_set(&a);
+	hf_buf_add(&b, "x");
+	hf_alloc_set(NULL);
+	hf_buf_add(&b, "y");
+	assert_true(hf_buf_failed(&b));
+	assert_null(hf_buf_detach(&b));
+	hf_buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf__init_is_empty_string),
+		cmocka_unit_test(test_buf__append_and_format),
+		cmocka_unit_test(test_buf__cap_is_sticky),
+		cmocka_unit_test(test_buf__detach_hands_out_memory),
+		cmocka_unit_test(test_buf__allocation_failure_is_sticky),
+	};
+
+	hf_alloc_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

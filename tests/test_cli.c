@@ -1,0 +1,116 @@
+/* End-to-end tests of the dispatcher: help, version, exit codes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static void run(struct hf_run *r, const char *const *args)
+{
+	assert_int_equal(hf_run(r, NULL, NULL, args), 0);
+}
+
+static void test_cli__help_lists_commands(void **state)
+{
+	const char *a[] = { "--help", NULL };
+	struct hf_run r;
+
+	(void)state;
+	run(&r, a);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "usage: hubform COMMAND"));
+	assert_non_null(strstr(r.out, "validate"));
+	assert_non_null(strstr(r.out, "serve"));
+	assert_string_equal(r.err, "");
+	hf_run_release(&r);
+}
+
+static void test_cli__no_args_is_usage_error(void **state)
+{
+	const char *a[] = { NULL };
+	struct hf_run r;
+
+	(void)state;
+	run(&r, a);
+	assert_int_equal(r.status, 64);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "usage:"));
+	hf_run_release(&r);
+}
+
+static void test_cli__unknown_and_prefix_commands(void **state)
+{
+	const char *a[] = { "vers", NULL };
+	struct hf_run r;
+
+	(void)state;
+	run(&r, a);
+	assert_int_equal(r.status, 64);
+	assert_non_null(strstr(r.err, "'vers' is not a hubform command"));
+	hf_run_release(&r);
+}
+
+static void test_cli__version(void **state)
+{
+	const char *a[] = { "version", NULL };
+	const char *b[] = { "--version", NULL };
+	struct hf_run r;
+
+	(void)state;
+	run(&r, a);
+	assert_int_equal(r.status, 0);
+	assert_memory_equal(r.out, "hubform ", 8);
+	assert_non_null(strstr(r.out, "libyaml"));
+	hf_run_release(&r);
+	run(&r, b);
+	assert_int_equal(r.status, 0);
+	assert_memory_equal(r.out, "hubform ", 8);
+	hf_run_release(&r);
+}
+
+static void test_cli__help_command_matches_dash_help(void **state)
+{
+	const char *a[] = { "help", "serve", NULL };
+	const char *b[] = { "serve", "--help", NULL };
+	struct hf_run r1, r2;
+
+	(void)state;
+	run(&r1, a);
+	run(&r2, b);
+	assert_int_equal(r1.status, 0);
+	assert_int_equal(r2.status, 0);
+	assert_string_equal(r1.out, r2.out);
+	assert_non_null(strstr(r1.out, "--listen ADDR:PORT"));
+	hf_run_release(&r1);
+	hf_run_release(&r2);
+}
+
+static void test_cli__bad_option_is_usage_error(void **state)
+{
+	const char *a[] = { "version", "--frobnicate", NULL };
+	struct hf_run r;
+
+	(void)state;
+	run(&r, a);
+	assert_int_equal(r.status, 64);
+	assert_non_null(
+		strstr(r.err, "hubform: error: unknown option '--frobnicate'"));
+	hf_run_release(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cli__help_lists_commands),
+		cmocka_unit_test(test_cli__no_args_is_usage_error),
+		cmocka_unit_test(test_cli__unknown_and_prefix_commands),
+		cmocka_unit_test(test_cli__version),
+		cmocka_unit_test(test_cli__help_command_matches_dash_help),
+		cmocka_unit_test(test_cli__bad_option_is_usage_error),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
