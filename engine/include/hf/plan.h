@@ -1,0 +1,113 @@
+#ifndef HF_PLAN_H
+#define HF_PLAN_H
+
+/*
+ * A plan: the changes that would make Infrahub match the object files,
+ * with what is needed to review them and to apply exactly them later.
+ * Pure data, no I/O: the store (store.h) persists it, the renderers show
+ * it, the executor applies it.
+ */
+#include <jansson.h>
+#include <stddef.h>
+
+#include "hf/error.h"
+
+enum hf_action {
+	HF_ACT_NOOP = 0,
+	HF_ACT_CREATE,
+	HF_ACT_UPDATE,
+};
+
+enum hf_change_status {
+	HF_CH_PENDING = 0,
+	HF_CH_APPLIED,
+	HF_CH_FAILED,
+	HF_CH_SKIPPED,
+};
+
+/*
+ * One change. Every pointer is owned by the plan once added: strings are
+ * hf_alloc'ed, json_t values are references the plan holds.
+ */
+struct hf_change {
+	char id[17];         /* stable: hash of action, kind and HFID */
+	enum hf_action action;
+	char *kind;
+	json_t *hfid;        /* array of strings: the identity */
+	char *node_id;       /* live id (update, no-op); NULL for create */
+	json_t *before;      /* managed fields as read; NULL for create */
+	json_t *after;       /* managed fields as the files state them */
+	json_t *changed;     /* array of changed field names */
+	json_t *deps;        /* array of change ids this one needs first */
+	int wave;            /* 0-based; a change's deps are in earlier waves */
+	char fingerprint[65]; /* of the live managed fields; "" for create */
+	/* apply results */
+	enum hf_change_status status;
+	char *error;
+	double started;  /* Unix time, 0 when not started */
+	double finished;
+};
+
+#define HF_PLAN_ID_LEN 12
+
+struct hf_plan_meta {
+	char id[HF_PLAN_ID_LEN + 1]; /* set by hf_plan_finish() */
+	char created_at[32];         /* "2026-11-23T22:14:41Z" */
+	char *address;               /* target address, never a token */
+	char *branch;                /* target branch */
+	char schema_hash[65];
+	char manifest_digest[65];
+	char checksum[65]; /* over the plan's content; set by finish */
+	char status[16];   /* planned|applying|applied|failed|stale */
+	size_t n_create, n_update, n_noop;
+};
+
+typedef struct hf_plan hf_plan;
+
+/* An empty plan, status "planned". Caller frees with hf_plan_free(). */
+int hf_plan_new(hf_plan **out, const char *address, const char *branch,
+		hf_error *err);
+void hf_plan_free(hf_plan *p); /* NULL-safe */
+
+/*
+ * Add a change. The plan takes ownership of the change's contents, even
+ * on failure (then they are freed). The change's id is computed here.
+ */
+int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err);
+
+size_t hf_plan_count(const hf_plan *p);
+/* Borrowed: valid until the plan is freed. */
+struct hf_change *hf_plan_at(const hf_plan *p, size_t i);
+/* The change with this id, or NULL. */
+struct hf_change *hf_plan_find(const hf_plan *p, const char *id);
+struct hf_plan_meta *hf_plan_meta(hf_plan *p);
+const struct hf_plan_meta *hf_plan_meta_c(const hf_plan *p);
+
+/*
+ * Close a plan: check dependencies (unknown id: HF_EINVAL; a cycle:
+ * HF_EINVAL naming the changes), assign waves (the longest dependency
+ * path: a change runs one wave after its last dependency), count
+ * actions, and compute the checksum and the plan id. Changes keep the
+ * order they were added in.
+ */
+int hf_plan_finish(hf_plan *p, hf_error *err);
+
+/* Number of waves (max wave + 1; 0 for an empty plan). */
+int hf_plan_waves(const hf_plan *p);
+
+/*
+ * The plan as JSON (schemas/plan.schema.json): a new reference. Keys are
+ * emitted in a stable order. NULL on OOM.
+ */
+json_t *hf_plan_to_json(const hf_plan *p);
+/* Rebuild a plan from that JSON; checks the checksum (HF_EINVAL). */
+int hf_plan_from_json(hf_plan **out, const json_t *j, hf_error *err);
+
+/* The checksum the plan's content gives now (to detect tampering). */
+int hf_plan_compute_checksum(const hf_plan *p, char out[65]);
+
+const char *hf_action_str(enum hf_action a);
+const char *hf_change_status_str(enum hf_change_status s);
+int hf_change_status_parse(const char *s, enum hf_change_status *out);
+
+#endif

@@ -1,0 +1,67 @@
+#ifndef HF_STORE_H
+#define HF_STORE_H
+
+/*
+ * The plan store: one SQLite file whose tables are documented in
+ * schemas/plan-store.sql. Plans are saved whole, read back checked
+ * against their checksum, and move between statuses atomically so that
+ * two applies can never run the same plan.
+ */
+#include "hf/error.h"
+#include "hf/plan.h"
+
+typedef struct hf_store hf_store;
+
+/*
+ * Open or create the store at `path`. On success *out is owned by the
+ * caller (hf_store_close()). HF_EINVAL when the file is not a plan store.
+ */
+int hf_store_open(hf_store **out, const char *path, hf_error *err);
+void hf_store_close(hf_store *st); /* NULL-safe */
+
+/* Save a finished plan (a plan with that id already there: HF_EINVAL). */
+int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err);
+
+/*
+ * Load a plan by id, by a unique id prefix (at least 4 characters), or
+ * "latest" (the newest). The checksum is verified (HF_EINVAL when the
+ * stored plan was altered). HF_ENOTFOUND when there is none.
+ */
+int hf_store_load(hf_store *st, const char *ref, hf_plan **out,
+		  hf_error *err);
+
+/* A plans row, for listings. Borrowed for the callback only. */
+struct hf_plan_row {
+	const char *id;
+	const char *created_at;
+	const char *address;
+	const char *branch;
+	const char *status;
+	long n_create, n_update, n_noop;
+	const char *error; /* NULL if none */
+};
+
+typedef int (*hf_store_list_cb)(const struct hf_plan_row *row, void *payload);
+
+/* Every plan, newest first. A callback returning nonzero stops. */
+int hf_store_list(hf_store *st, hf_store_list_cb cb, void *payload,
+		  hf_error *err);
+
+/*
+ * Move plan `id` from status `from` to `to` in one statement, so that of
+ * two processes racing only one wins. HF_ECONFLICT (with the plan's
+ * actual status in the message) when it is not in `from`.
+ */
+int hf_store_transition(hf_store *st, const char *id, const char *from,
+			const char *to, hf_error *err);
+
+/* Record one change's apply outcome (status, error, timings). */
+int hf_store_update_change(hf_store *st, const char *plan_id,
+			   const struct hf_change *c, hf_error *err);
+
+/* Record apply facts on the plan row; NULL/-1 leave a column as it is. */
+int hf_store_set_apply(hf_store *st, const char *id, const char *branch,
+		       const char *started_at, const char *finished_at,
+		       long requests_sent, const char *error, hf_error *err);
+
+#endif

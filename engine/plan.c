@@ -1,0 +1,554 @@
+/*
+ * Plan model: changes, dependency waves, checksum, JSON form. No I/O.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "hf/alloc.h"
+#include "hf/buf.h"
+#include "hf/plan.h"
+#include "hf/sha256.h"
+#include "hf/banned.h"
+
+struct hf_plan {
+	struct hf_plan_meta meta;
+	struct hf_change *changes;
+	size_t n;
+	size_t cap;
+};
+
+static const char *const action_names[] = { "no-op", "create", "update" };
+static const char *const status_names[] = { "pending", "applied", "failed",
+					    "skipped" };
+
+const char *hf_action_str(enum hf_action a)
+{
+	return (unsigned)a < 3 ? action_names[a] : "?";
+}
+
+const char *hf_change_status_str(enum hf_change_status s)
+{
+	return (unsigned)s < 4 ? status_names[s] : "?";
+}
+
+int hf_change_status_parse(const char *s, enum hf_change_status *out)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcmp(s, status_names[i])) {
+			*out = (enum hf_change_status)i;
+			return 0;
+		}
+	}
+	return HF_EINVAL;
+}
+
+static int parse_action(const char *s, enum hf_action *out)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (s && !strcmp(s, action_names[i])) {
+			*out = (enum hf_action)i;
+			return 0;
+		}
+	}
+	return HF_EINVAL;
+}
+
+static void now_iso(char out[32])
+{
+	struct timeval tv;
+	struct tm tm;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	if (strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
+		out[0] = '\0';
+	else
+		snprintf(out + 19, 13, ".%06ldZ", (long)tv.tv_usec % 1000000L);
+}
+
+int hf_plan_new(hf_plan **out, const char *address, const char *branch,
+		hf_error *err)
+{
+	hf_plan *p;
+
+	*out = NULL;
+	p = hf_calloc(1, sizeof(*p));
+	if (!p)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	p->meta.address = hf_strdup(address ? address : "");
+	p->meta.branch = hf_strdup(branch ? branch : "main");
+	if (!p->meta.address || !p->meta.branch) {
+		hf_plan_free(p);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	snprintf(p->meta.status, sizeof(p->meta.status), "planned");
+	now_iso(p->meta.created_at);
+	*out = p;
+	return 0;
+}
+
+static void change_release(struct hf_change *c)
+{
+	hf_free(c->kind);
+	hf_free(c->node_id);
+	hf_free(c->error);
+	json_decref(c->hfid);
+	json_decref(c->before);
+	json_decref(c->after);
+	json_decref(c->changed);
+	json_decref(c->deps);
+	memset(c, 0, sizeof(*c));
+}
+
+void hf_plan_free(hf_plan *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n; i++)
+		change_release(&p->changes[i]);
+	hf_free(p->changes);
+	hf_free(p->meta.address);
+	hf_free(p->meta.branch);
+	hf_free(p);
+}
+
+static void change_id(struct hf_change *c)
+{
+	hf_buf b = HF_BUF_INIT;
+	char *h = json_dumps(c->hfid, JSON_COMPACT | JSON_ENCODE_ANY);
+	char hex[65];
+
+	hf_buf_addf(&b, "%s", hf_action_str(c->action));
+	hf_buf_addch(&b, '\0');
+	hf_buf_add(&b, c->kind ? c->kind : "");
+	hf_buf_addch(&b, '\0');
+	hf_buf_add(&b, h ? h : "null");
+	hf_sha256_hex(b.ptr, b.len, hex);
+	memcpy(c->id, hex, 16);
+	c->id[16] = '\0';
+	hf_free(h);
+	hf_buf_release(&b);
+}
+
+int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err)
+{
+	struct hf_change *nc;
+	size_t ncap;
+
+	if (p->n == p->cap) {
+		ncap = p->cap ? p->cap * 2 : 64;
+		nc = hf_reallocarray(p->changes, ncap, sizeof(*nc));
+		if (!nc) {
+			change_release(c);
+			return hf_error_set(err, HF_ENOMEM, "out of memory");
+		}
+		p->changes = nc;
+		p->cap = ncap;
+	}
+	if (!c->changed)
+		c->changed = json_array();
+	if (!c->deps)
+		c->deps = json_array();
+	change_id(c);
+	p->changes[p->n++] = *c;
+	memset(c, 0, sizeof(*c));
+	return 0;
+}
+
+size_t hf_plan_count(const hf_plan *p)
+{
+	return p->n;
+}
+
+struct hf_change *hf_plan_at(const hf_plan *p, size_t i)
+{
+	return i < p->n ? &p->changes[i] : NULL;
+}
+
+struct hf_change *hf_plan_find(const hf_plan *p, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (!strcmp(p->changes[i].id, id))
+			return &p->changes[i];
+	return NULL;
+}
+
+struct hf_plan_meta *hf_plan_meta(hf_plan *p)
+{
+	return &p->meta;
+}
+
+const struct hf_plan_meta *hf_plan_meta_c(const hf_plan *p)
+{
+	return &p->meta;
+}
+
+int hf_plan_waves(const hf_plan *p)
+{
+	int w = -1;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->changes[i].wave > w)
+			w = p->changes[i].wave;
+	return w + 1;
+}
+
+/* Index of change `id` among the plan's changes, by binary search on a
+ * sorted index array; -1 when unknown. */
+struct idx {
+	const char *id;
+	size_t at;
+};
+
+static int idx_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct idx *)a)->id, ((const struct idx *)b)->id);
+}
+
+static long idx_find(const struct idx *ix, size_t n, const char *id)
+{
+	struct idx key = { id, 0 };
+	const struct idx *r = bsearch(&key, ix, n, sizeof(*ix), idx_cmp);
+
+	return r ? (long)r->at : -1;
+}
+
+static int cycle_error(const hf_plan *p, const int *done, hf_error *err)
+{
+	hf_buf b = HF_BUF_INIT;
+	size_t i, shown = 0;
+	char *h;
+	int rc;
+
+	for (i = 0; i < p->n && shown < 5; i++) {
+		if (done[i])
+			continue;
+		h = json_dumps(p->changes[i].hfid, JSON_COMPACT | JSON_ENCODE_ANY);
+		hf_buf_addf(&b, "%s%s %s", shown ? ", " : "", p->changes[i].kind,
+			    h ? h : "?");
+		hf_free(h);
+		shown++;
+	}
+	rc = hf_error_set(err, HF_EINVAL, "dependency cycle between %s",
+			  hf_buf_failed(&b) ? "objects" : b.ptr);
+	hf_buf_release(&b);
+	return rc;
+}
+
+/*
+ * Waves by repeated relaxation: a change's wave is one more than its
+ * deepest dependency. n passes at most; anything still unsettled after
+ * that sits on a cycle.
+ */
+static int assign_waves(hf_plan *p, const struct idx *ix, hf_error *err)
+{
+	int *done = hf_calloc(p->n ? p->n : 1, sizeof(int));
+	size_t i, j, settled = 0, pass;
+	int rc = 0, w, ok;
+	long d;
+
+	if (!done)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	for (pass = 0; settled < p->n && pass <= p->n; pass++) {
+		for (i = 0; i < p->n; i++) {
+			if (done[i])
+				continue;
+			w = 0;
+			ok = 1;
+			for (j = 0; j < json_array_size(p->changes[i].deps); j++) {
+				d = idx_find(ix, p->n, json_string_value(
+					json_array_get(p->changes[i].deps, j)));
+				if (!done[d]) {
+					ok = 0;
+					break;
+				}
+				if (p->changes[d].wave + 1 > w)
+					w = p->changes[d].wave + 1;
+			}
+			if (ok) {
+				p->changes[i].wave = w;
+				done[i] = 1;
+				settled++;
+			}
+		}
+	}
+	if (settled < p->n)
+		rc = cycle_error(p, done, err);
+	hf_free(done);
+	return rc;
+}
+
+static int check_deps(const hf_plan *p, const struct idx *ix, hf_error *err)
+{
+	const char *d;
+	size_t i, j;
+
+	for (i = 0; i < p->n; i++) {
+		for (j = 0; j < json_array_size(p->changes[i].deps); j++) {
+			d = json_string_value(json_array_get(p->changes[i].deps, j));
+			if (!d || idx_find(ix, p->n, d) < 0)
+				return hf_error_set(err, HF_EINVAL,
+						    "change %s depends on unknown change '%s'",
+						    p->changes[i].id, d ? d : "?");
+		}
+	}
+	return 0;
+}
+
+static void count(hf_plan *p)
+{
+	size_t i;
+
+	p->meta.n_create = p->meta.n_update = p->meta.n_noop = 0;
+	for (i = 0; i < p->n; i++) {
+		if (p->changes[i].action == HF_ACT_CREATE)
+			p->meta.n_create++;
+		else if (p->changes[i].action == HF_ACT_UPDATE)
+			p->meta.n_update++;
+		else
+			p->meta.n_noop++;
+	}
+}
+
+int hf_plan_finish(hf_plan *p, hf_error *err)
+{
+	struct idx *ix = hf_calloc(p->n ? p->n : 1, sizeof(*ix));
+	size_t i;
+	int rc;
+
+	if (!ix)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	for (i = 0; i < p->n; i++) {
+		ix[i].id = p->changes[i].id;
+		ix[i].at = i;
+	}
+	qsort(ix, p->n, sizeof(*ix), idx_cmp);
+	for (i = 1; i < p->n; i++) {
+		if (!strcmp(ix[i].id, ix[i - 1].id)) {
+			rc = hf_error_set(err, HF_EINVAL,
+					  "two changes share the id %s", ix[i].id);
+			goto out;
+		}
+	}
+	rc = check_deps(p, ix, err);
+	if (rc == 0)
+		rc = assign_waves(p, ix, err);
+	if (rc < 0)
+		goto out;
+	count(p);
+	rc = hf_plan_compute_checksum(p, p->meta.checksum);
+	if (rc < 0) {
+		rc = hf_error_set(err, rc, "out of memory");
+		goto out;
+	}
+	memcpy(p->meta.id, p->meta.checksum, HF_PLAN_ID_LEN);
+	p->meta.id[HF_PLAN_ID_LEN] = '\0';
+out:
+	hf_free(ix);
+	return rc;
+}
+
+/* The reviewed content only: what apply will do, not how it went. */
+static json_t *change_content(const struct hf_change *c)
+{
+	return json_pack("{s:s, s:s, s:s, s:O, s:s?, s:O?, s:O?, s:O, s:O, s:i, s:s}",
+			 "id", c->id, "action", hf_action_str(c->action),
+			 "kind", c->kind, "hfid", c->hfid, "node_id", c->node_id,
+			 "before", c->before, "after", c->after, "changed",
+			 c->changed, "deps", c->deps, "wave", c->wave,
+			 "fingerprint", c->fingerprint);
+}
+
+static json_t *meta_content(const struct hf_plan_meta *m)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "created_at",
+			 m->created_at, "address", m->address, "branch",
+			 m->branch, "schema_hash", m->schema_hash,
+			 "manifest_digest", m->manifest_digest);
+}
+
+int hf_plan_compute_checksum(const hf_plan *p, char out[65])
+{
+	json_t *all = json_pack("{s:o, s:[]}", "meta", meta_content(&p->meta),
+				"changes"), *arr;
+	char *text;
+	size_t i;
+
+	if (!all)
+		return HF_ENOMEM;
+	arr = json_object_get(all, "changes");
+	for (i = 0; i < p->n; i++)
+		json_array_append_new(arr, change_content(&p->changes[i]));
+	text = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(all);
+	if (!text)
+		return HF_ENOMEM;
+	hf_sha256_hex(text, strlen(text), out);
+	hf_free(text);
+	return 0;
+}
+
+static json_t *change_json(const struct hf_change *c)
+{
+	json_t *j = change_content(c);
+
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "status", json_string(hf_change_status_str(c->status)));
+	json_object_set_new(j, "error", c->error ? json_string(c->error) : json_null());
+	if (!c->node_id)
+		json_object_set_new(j, "node_id", json_null());
+	if (!c->before)
+		json_object_set_new(j, "before", json_null());
+	if (!c->after)
+		json_object_set_new(j, "after", json_null());
+	return j;
+}
+
+json_t *hf_plan_to_json(const hf_plan *p)
+{
+	const struct hf_plan_meta *m = &p->meta;
+	json_t *j, *arr;
+	size_t i;
+
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:i, s:[]}",
+		      "id", m->id, "created_at", m->created_at, "address",
+		      m->address, "branch", m->branch, "schema_hash",
+		      m->schema_hash, "manifest_digest", m->manifest_digest,
+		      "checksum", m->checksum, "status", m->status, "counts",
+		      "create", (json_int_t)m->n_create, "update",
+		      (json_int_t)m->n_update, "no-op", (json_int_t)m->n_noop,
+		      "waves", hf_plan_waves(p), "changes");
+	if (!j)
+		return NULL;
+	arr = json_object_get(j, "changes");
+	for (i = 0; i < p->n; i++) {
+		if (json_array_append_new(arr, change_json(&p->changes[i])) < 0) {
+			json_decref(j);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+static int copy_str(char *dst, size_t n, const json_t *j, const char *key)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+
+	if (!s || strlen(s) >= n)
+		return HF_EINVAL;
+	snprintf(dst, n, "%s", s);
+	return 0;
+}
+
+static json_t *get_opt(const json_t *j, const char *key)
+{
+	json_t *v = json_object_get(j, key);
+
+	return v && !json_is_null(v) ? json_incref(v) : NULL;
+}
+
+static int change_from_json(struct hf_change *c, const json_t *j)
+{
+	const char *s;
+
+	memset(c, 0, sizeof(*c));
+	if (parse_action(json_string_value(json_object_get(j, "action")),
+			 &c->action) < 0)
+		return HF_EINVAL;
+	c->kind = hf_strdup(json_string_value(json_object_get(j, "kind")));
+	s = json_string_value(json_object_get(j, "node_id"));
+	c->node_id = s ? hf_strdup(s) : NULL;
+	c->hfid = get_opt(j, "hfid");
+	c->before = get_opt(j, "before");
+	c->after = get_opt(j, "after");
+	c->changed = get_opt(j, "changed");
+	c->deps = get_opt(j, "deps");
+	c->wave = (int)json_integer_value(json_object_get(j, "wave"));
+	s = json_string_value(json_object_get(j, "error"));
+	c->error = s ? hf_strdup(s) : NULL;
+	s = json_string_value(json_object_get(j, "status"));
+	if (s && hf_change_status_parse(s, &c->status) < 0)
+		return HF_EINVAL;
+	if (!c->kind || copy_str(c->fingerprint, sizeof(c->fingerprint), j,
+				 "fingerprint") < 0)
+		return HF_EINVAL;
+	return 0;
+}
+
+static int meta_from_json(struct hf_plan_meta *m, const json_t *j)
+{
+	if (copy_str(m->id, sizeof(m->id), j, "id") < 0 ||
+	    copy_str(m->created_at, sizeof(m->created_at), j, "created_at") < 0 ||
+	    copy_str(m->schema_hash, sizeof(m->schema_hash), j, "schema_hash") < 0 ||
+	    copy_str(m->manifest_digest, sizeof(m->manifest_digest), j,
+		     "manifest_digest") < 0 ||
+	    copy_str(m->checksum, sizeof(m->checksum), j, "checksum") < 0 ||
+	    copy_str(m->status, sizeof(m->status), j, "status") < 0)
+		return HF_EINVAL;
+	return 0;
+}
+
+int hf_plan_from_json(hf_plan **out, const json_t *j, hf_error *err)
+{
+	hf_plan *p = NULL;
+	struct hf_change c;
+	json_t *arr, *e;
+	char sum[65];
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	rc = hf_plan_new(&p, json_string_value(json_object_get(j, "address")),
+			 json_string_value(json_object_get(j, "branch")), err);
+	if (rc < 0)
+		return rc;
+	rc = hf_error_set(err, HF_EINVAL, "malformed plan");
+	if (meta_from_json(&p->meta, j) < 0)
+		goto fail;
+	arr = json_object_get(j, "changes");
+	json_array_foreach(arr, i, e)
+	{
+		if (change_from_json(&c, e) < 0) {
+			change_release(&c);
+			goto fail;
+		}
+		rc = hf_plan_add(p, &c, err);
+		if (rc < 0)
+			goto fail;
+		if (strcmp(p->changes[p->n - 1].id,
+			   json_string_value(json_object_get(e, "id")) ?
+				   json_string_value(json_object_get(e, "id")) :
+				   "")) {
+			rc = hf_error_set(err, HF_EINVAL,
+					  "plan change %zu has a wrong id", i);
+			goto fail;
+		}
+	}
+	count(p);
+	if (hf_plan_compute_checksum(p, sum) < 0 ||
+	    strcmp(sum, p->meta.checksum)) {
+		rc = hf_error_set(err, HF_EINVAL,
+				  "plan %s fails its checksum: it was changed "
+				  "after it was made",
+				  p->meta.id);
+		goto fail;
+	}
+	hf_error_clear(err);
+	*out = p;
+	return 0;
+fail:
+	hf_plan_free(p);
+	return rc;
+}

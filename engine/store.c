@@ -1,0 +1,438 @@
+/*
+ * SQLite plan store. The DDL lives in schemas/plan-store.sql (compiled in
+ * as hf_plan_store_sql) so the documentation is the schema.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "hf/store.h"
+#include "hf/banned.h"
+
+extern const char hf_plan_store_sql[];
+
+struct hf_store {
+	sqlite3 *db;
+	char *path;
+};
+
+static int db_error(hf_store *st, hf_error *err, const char *what)
+{
+	return hf_error_set(err, HF_ERR, "plan store '%s': %s: %s", st->path,
+			    what, sqlite3_errmsg(st->db));
+}
+
+int hf_store_open(hf_store **out, const char *path, hf_error *err)
+{
+	hf_store *st;
+	char *msg = NULL;
+	int rc;
+
+	*out = NULL;
+	st = hf_calloc(1, sizeof(*st));
+	if (!st || !(st->path = hf_strdup(path))) {
+		hf_free(st);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	if (sqlite3_open_v2(path, &st->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK) {
+		rc = hf_error_set(err, HF_EINVAL, "cannot open plan store '%s': %s",
+				  path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON;", NULL, NULL,
+			 NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, hf_plan_store_sql, NULL, NULL, &msg) !=
+		    SQLITE_OK) {
+		rc = hf_error_set(err, HF_EINVAL,
+				  "'%s' is not a hubform plan store: %s", path,
+				  msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	hf_store_close(st);
+	return rc;
+}
+
+void hf_store_close(hf_store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close(st->db);
+	hf_free(st->path);
+	hf_free(st);
+}
+
+static int bind_json(sqlite3_stmt *s, int i, const json_t *j)
+{
+	char *t;
+	int rc;
+
+	if (!j)
+		return sqlite3_bind_null(s, i);
+	t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!t)
+		return SQLITE_NOMEM;
+	rc = sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
+	hf_free(t);
+	return rc;
+}
+
+static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
+{
+	const struct hf_plan_meta *m = hf_plan_meta_c(p);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db,
+		"INSERT INTO plans (id, created_at, address, branch, schema_hash,"
+		" manifest_digest, checksum, status, n_create, n_update, n_noop,"
+		" waves) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, err, "save");
+	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, m->created_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, m->address, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, m->branch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, m->schema_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, m->manifest_digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, m->checksum, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, m->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)m->n_create);
+	sqlite3_bind_int64(s, 10, (sqlite3_int64)m->n_update);
+	sqlite3_bind_int64(s, 11, (sqlite3_int64)m->n_noop);
+	sqlite3_bind_int(s, 12, hf_plan_waves(p));
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_CONSTRAINT)
+		return hf_error_set(err, HF_EINVAL, "plan %s is already stored",
+				    m->id);
+	return rc == SQLITE_DONE ? 0 : db_error(st, err, "save");
+}
+
+static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
+			 const struct hf_change *c)
+{
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, plan_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, seq);
+	sqlite3_bind_text(s, 3, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, hf_action_str(c->action), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, c->kind, -1, SQLITE_STATIC);
+	if (bind_json(s, 6, c->hfid) != SQLITE_OK ||
+	    bind_json(s, 8, c->before) != SQLITE_OK ||
+	    bind_json(s, 9, c->after) != SQLITE_OK ||
+	    bind_json(s, 10, c->changed) != SQLITE_OK ||
+	    bind_json(s, 11, c->deps) != SQLITE_OK)
+		return SQLITE_NOMEM;
+	if (c->node_id)
+		sqlite3_bind_text(s, 7, c->node_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 7);
+	sqlite3_bind_int(s, 12, c->wave);
+	sqlite3_bind_text(s, 13, c->fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 14, hf_change_status_str(c->status), -1,
+			  SQLITE_STATIC);
+	return sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+}
+
+int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
+{
+	const char *id = hf_plan_meta_c(p)->id;
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int rc;
+
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(st, err, "save");
+	rc = insert_plan(st, p, err);
+	if (rc < 0)
+		goto fail;
+	if (sqlite3_prepare_v2(st->db,
+		"INSERT INTO changes (plan_id, seq, id, action, kind, hfid,"
+		" node_id, before, after, changed, deps, wave, fingerprint, status)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK) {
+		rc = db_error(st, err, "save");
+		goto fail;
+	}
+	for (i = 0; i < hf_plan_count(p); i++) {
+		if (insert_change(s, id, (int)i, hf_plan_at(p, i)) != SQLITE_OK) {
+			rc = db_error(st, err, "save change");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(s);
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_error(st, err, "save");
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static const char *col(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+static json_t *col_json(sqlite3_stmt *s, int i)
+{
+	const char *t = col(s, i);
+
+	return t ? json_loads(t, JSON_DECODE_ANY, NULL) : json_null();
+}
+
+/* Resolve "latest", an id or a unique prefix to a full id. */
+static int resolve_ref(hf_store *st, const char *ref, char id[HF_PLAN_ID_LEN + 1],
+		       hf_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, n = 0;
+
+	if (!strcmp(ref, "latest"))
+		rc = sqlite3_prepare_v2(st->db,
+			"SELECT id FROM plans ORDER BY created_at DESC, rowid DESC LIMIT 1",
+			-1, &s, NULL);
+	else
+		rc = sqlite3_prepare_v2(st->db,
+			"SELECT id FROM plans WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+			-1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, err, "load");
+	if (strcmp(ref, "latest"))
+		sqlite3_bind_text(s, 1, ref, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(id, HF_PLAN_ID_LEN + 1, "%s", col(s, 0));
+		n++;
+	}
+	sqlite3_finalize(s);
+	if (n == 0)
+		return hf_error_set(err, HF_ENOTFOUND, "%s",
+				    strcmp(ref, "latest") ?
+					    "no plan with that id" :
+					    "there is no plan yet; run 'hubform plan' first");
+	if (n > 1 || (strcmp(ref, "latest") && strlen(ref) < 4))
+		return hf_error_set(err, HF_EINVAL,
+				    "plan id '%s' is ambiguous; give more characters",
+				    ref);
+	return 0;
+}
+
+static json_t *plan_row_json(sqlite3_stmt *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+			 col(s, 0), "created_at", col(s, 1), "address", col(s, 2),
+			 "branch", col(s, 3), "schema_hash", col(s, 4),
+			 "manifest_digest", col(s, 5), "checksum", col(s, 6),
+			 "status", col(s, 7));
+}
+
+static json_t *change_row_json(sqlite3_stmt *s)
+{
+	json_t *c = json_pack("{s:s, s:s, s:s, s:o, s:s?, s:o, s:o, s:o, s:o,"
+			      " s:i, s:s, s:s, s:s?}",
+			      "id", col(s, 0), "action", col(s, 1), "kind",
+			      col(s, 2), "hfid", col_json(s, 3), "node_id",
+			      col(s, 4), "before", col_json(s, 5), "after",
+			      col_json(s, 6), "changed", col_json(s, 7), "deps",
+			      col_json(s, 8), "wave", sqlite3_column_int(s, 9),
+			      "fingerprint", col(s, 10), "status", col(s, 11),
+			      "error", col(s, 12));
+
+	return c;
+}
+
+static int load_json(hf_store *st, const char *id, json_t **out, hf_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	json_t *j = NULL, *arr;
+	int rc;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT id, created_at, address, branch, schema_hash,"
+		" manifest_digest, checksum, status FROM plans WHERE id = ?",
+		-1, &s, NULL) != SQLITE_OK)
+		return db_error(st, err, "load");
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		j = plan_row_json(s);
+	sqlite3_finalize(s);
+	if (!j)
+		return hf_error_set(err, HF_ENOTFOUND, "no plan %s", id);
+	arr = json_array();
+	json_object_set_new(j, "changes", arr);
+	rc = sqlite3_prepare_v2(st->db,
+		"SELECT id, action, kind, hfid, node_id, before, after, changed,"
+		" deps, wave, fingerprint, status, error FROM changes"
+		" WHERE plan_id = ? ORDER BY seq", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		json_decref(j);
+		return db_error(st, err, "load");
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(arr, change_row_json(s));
+	sqlite3_finalize(s);
+	*out = j;
+	return 0;
+}
+
+int hf_store_load(hf_store *st, const char *ref, hf_plan **out, hf_error *err)
+{
+	char id[HF_PLAN_ID_LEN + 1];
+	json_t *j = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = resolve_ref(st, ref, id, err);
+	if (rc == 0)
+		rc = load_json(st, id, &j, err);
+	if (rc == 0)
+		rc = hf_plan_from_json(out, j, err);
+	json_decref(j);
+	return rc;
+}
+
+int hf_store_list(hf_store *st, hf_store_list_cb cb, void *payload,
+		  hf_error *err)
+{
+	struct hf_plan_row r;
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT id, created_at, address, branch, status, n_create,"
+		" n_update, n_noop, error FROM plans"
+		" ORDER BY created_at DESC, rowid DESC", -1, &s, NULL) != SQLITE_OK)
+		return db_error(st, err, "list");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		r.id = col(s, 0);
+		r.created_at = col(s, 1);
+		r.address = col(s, 2);
+		r.branch = col(s, 3);
+		r.status = col(s, 4);
+		r.n_create = (long)sqlite3_column_int64(s, 5);
+		r.n_update = (long)sqlite3_column_int64(s, 6);
+		r.n_noop = (long)sqlite3_column_int64(s, 7);
+		r.error = col(s, 8);
+		if (cb(&r, payload) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int plan_status(hf_store *st, const char *id, char *out, size_t n)
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT status FROM plans WHERE id = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(out, n, "%s", col(s, 0));
+		found = 1;
+	}
+	sqlite3_finalize(s);
+	return found;
+}
+
+int hf_store_transition(hf_store *st, const char *id, const char *from,
+			const char *to, hf_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	char now[32];
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+		"UPDATE plans SET status = ?3 WHERE id = ?1 AND status = ?2",
+		-1, &s, NULL) != SQLITE_OK)
+		return db_error(st, err, "status");
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, to, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "status");
+	if (sqlite3_changes(st->db) == 1)
+		return 0;
+	if (!plan_status(st, id, now, sizeof(now)))
+		return hf_error_set(err, HF_ENOTFOUND, "no plan %s", id);
+	return hf_error_set(err, HF_ECONFLICT, "plan %s is %s, not %s", id, now,
+			    from);
+}
+
+int hf_store_update_change(hf_store *st, const char *plan_id,
+			   const struct hf_change *c, hf_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+		"UPDATE changes SET status = ?, error = ?, started_at = ?,"
+		" finished_at = ? WHERE plan_id = ? AND id = ?", -1, &s,
+		NULL) != SQLITE_OK)
+		return db_error(st, err, "record change");
+	sqlite3_bind_text(s, 1, hf_change_status_str(c->status), -1, SQLITE_STATIC);
+	if (c->error)
+		sqlite3_bind_text(s, 2, c->error, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 2);
+	if (c->started > 0)
+		sqlite3_bind_double(s, 3, c->started);
+	else
+		sqlite3_bind_null(s, 3);
+	if (c->finished > 0)
+		sqlite3_bind_double(s, 4, c->finished);
+	else
+		sqlite3_bind_null(s, 4);
+	sqlite3_bind_text(s, 5, plan_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, c->id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_error(st, err, "record change");
+}
+
+int hf_store_set_apply(hf_store *st, const char *id, const char *branch,
+		       const char *started_at, const char *finished_at,
+		       long requests_sent, const char *error, hf_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+		"UPDATE plans SET apply_branch = coalesce(?2, apply_branch),"
+		" apply_started_at = coalesce(?3, apply_started_at),"
+		" apply_finished_at = coalesce(?4, apply_finished_at),"
+		" requests_sent = coalesce(?5, requests_sent),"
+		" error = coalesce(?6, error) WHERE id = ?1", -1, &s,
+		NULL) != SQLITE_OK)
+		return db_error(st, err, "record apply");
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, branch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, started_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, finished_at, -1, SQLITE_STATIC);
+	if (requests_sent >= 0)
+		sqlite3_bind_int64(s, 5, requests_sent);
+	else
+		sqlite3_bind_null(s, 5);
+	sqlite3_bind_text(s, 6, error, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_error(st, err, "record apply");
+}

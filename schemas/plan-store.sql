@@ -1,0 +1,57 @@
+-- hubform plan store: one SQLite file (.hubform/plans.db by default, or
+-- --state FILE / HUBFORM_STATE). hubform creates these tables itself; they
+-- are written down here so that people can query plans with sqlite3:
+--
+--   sqlite3 .hubform/plans.db 'SELECT id, status, n_create, n_update FROM plans'
+--   sqlite3 .hubform/plans.db "SELECT kind, hfid, action, changed FROM changes
+--                              WHERE plan_id = 'abc123def456' AND action <> 'no-op'"
+--
+-- JSON columns hold compact JSON text; SQLite's json_extract() reads them.
+
+PRAGMA user_version = 1;
+
+CREATE TABLE IF NOT EXISTS plans (
+	id               TEXT PRIMARY KEY,   -- 12 hex characters
+	created_at       TEXT NOT NULL,      -- UTC, ISO-8601 with microseconds
+	address          TEXT NOT NULL,      -- target address (never a token)
+	branch           TEXT NOT NULL,      -- target branch
+	schema_hash      TEXT NOT NULL,      -- the target's schema hash at plan time
+	manifest_digest  TEXT NOT NULL,      -- SHA-256 over the object files read
+	checksum         TEXT NOT NULL,      -- SHA-256 over the plan's content
+	status           TEXT NOT NULL CHECK (status IN
+	                   ('planned', 'applying', 'applied', 'failed', 'stale')),
+	n_create         INTEGER NOT NULL,
+	n_update         INTEGER NOT NULL,
+	n_noop           INTEGER NOT NULL,
+	waves            INTEGER NOT NULL,
+	apply_branch     TEXT,               -- hubform-<id> while/after applying
+	apply_started_at TEXT,
+	apply_finished_at TEXT,
+	requests_sent    INTEGER,
+	error            TEXT                -- why the apply failed or went stale
+);
+
+CREATE TABLE IF NOT EXISTS changes (
+	plan_id      TEXT NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+	seq          INTEGER NOT NULL,       -- order within the plan
+	id           TEXT NOT NULL,          -- stable: hash of action, kind, HFID
+	action       TEXT NOT NULL CHECK (action IN ('create', 'update', 'no-op')),
+	kind         TEXT NOT NULL,
+	hfid         TEXT NOT NULL,          -- JSON array of strings
+	node_id      TEXT,                   -- live id; NULL for creates
+	before       TEXT,                   -- JSON object: managed fields as read
+	after        TEXT,                   -- JSON object: managed fields as stated
+	changed      TEXT NOT NULL,          -- JSON array of changed field names
+	deps         TEXT NOT NULL,          -- JSON array of change ids
+	wave         INTEGER NOT NULL,
+	fingerprint  TEXT NOT NULL,          -- SHA-256 of the live managed fields
+	status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+	               ('pending', 'applied', 'failed', 'skipped')),
+	error        TEXT,                   -- the server's message on failure
+	started_at   REAL,                   -- Unix time
+	finished_at  REAL,
+	PRIMARY KEY (plan_id, id)
+);
+
+CREATE INDEX IF NOT EXISTS changes_by_seq ON changes (plan_id, seq);
+CREATE INDEX IF NOT EXISTS plans_by_created ON plans (created_at);

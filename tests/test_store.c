@@ -1,0 +1,145 @@
+/* Plan store: save, load (id, prefix, latest), list, atomic transitions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "hf/store.h"
+#include "testutil.h"
+
+static hf_plan *make_plan(const char *name)
+{
+	struct hf_change c;
+	hf_plan *p;
+
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:1", "main", NULL), 0);
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_CREATE;
+	c.kind = hf_strdup("NetSite");
+	c.hfid = json_pack("[s]", name);
+	c.after = json_pack("{s:s}", "name", name);
+	assert_int_equal(hf_plan_add(p, &c, NULL), 0);
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+	return p;
+}
+
+static hf_store *open_store(const char *name)
+{
+	char path[600];
+	hf_store *st;
+
+	snprintf(path, sizeof(path), "%s/plans.db", hf_test_tmpdir(name));
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	return st;
+}
+
+static int count_rows(const struct hf_plan_row *r, void *payload)
+{
+	(void)r;
+	(*(int *)payload)++;
+	return 0;
+}
+
+static void test_store__save_load_list(void **state)
+{
+	hf_store *st = open_store("store1");
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *a = make_plan("a"), *b = make_plan("b"), *got;
+	char prefix[5];
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(hf_store_save(st, a, &err), 0);
+	assert_int_equal(hf_store_save(st, b, &err), 0);
+	assert_int_equal(hf_store_save(st, b, &err), HF_EINVAL);
+	assert_int_equal(hf_store_load(st, "latest", &got, &err), 0);
+	assert_string_equal(hf_plan_meta(got)->id, hf_plan_meta(b)->id);
+	assert_string_equal(hf_plan_at(got, 0)->id, hf_plan_at(b, 0)->id);
+	hf_plan_free(got);
+	memcpy(prefix, hf_plan_meta(a)->id, 4);
+	prefix[4] = '\0';
+	assert_int_equal(hf_store_load(st, prefix, &got, &err), 0);
+	assert_string_equal(hf_plan_meta(got)->id, hf_plan_meta(a)->id);
+	hf_plan_free(got);
+	assert_int_equal(hf_store_load(st, "zzzzzzzz", &got, &err), HF_ENOTFOUND);
+	assert_int_equal(hf_store_list(st, count_rows, &n, &err), 0);
+	assert_int_equal(n, 2);
+	hf_plan_free(a);
+	hf_plan_free(b);
+	hf_store_close(st);
+}
+
+static void test_store__transition_is_atomic(void **state)
+{
+	hf_store *st = open_store("store2");
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *a = make_plan("a");
+	const char *id = hf_plan_meta(a)->id;
+
+	(void)state;
+	assert_int_equal(hf_store_save(st, a, &err), 0);
+	assert_int_equal(hf_store_transition(st, id, "planned", "applying", &err), 0);
+	assert_int_equal(hf_store_transition(st, id, "planned", "applying", &err),
+			 HF_ECONFLICT);
+	assert_non_null(strstr(err.msg, "is applying"));
+	assert_int_equal(hf_store_transition(st, "nope", "planned", "applying", &err),
+			 HF_ENOTFOUND);
+	hf_plan_free(a);
+	hf_store_close(st);
+}
+
+static void test_store__change_outcomes_recorded(void **state)
+{
+	hf_store *st = open_store("store3");
+	hf_plan *a = make_plan("a"), *got;
+	struct hf_change *c = hf_plan_at(a, 0);
+
+	(void)state;
+	assert_int_equal(hf_store_save(st, a, NULL), 0);
+	c->status = HF_CH_FAILED;
+	c->error = hf_strdup("An object already exist with this value");
+	c->started = 1.5;
+	c->finished = 2.5;
+	assert_int_equal(hf_store_update_change(st, hf_plan_meta(a)->id, c, NULL), 0);
+	assert_int_equal(hf_store_set_apply(st, hf_plan_meta(a)->id, "hubform-x",
+					    NULL, NULL, 7, NULL, NULL),
+			 0);
+	assert_int_equal(hf_store_load(st, "latest", &got, NULL), 0);
+	assert_int_equal(hf_plan_at(got, 0)->status, HF_CH_FAILED);
+	assert_string_equal(hf_plan_at(got, 0)->error,
+			    "An object already exist with this value");
+	hf_plan_free(got);
+	hf_plan_free(a);
+	hf_store_close(st);
+}
+
+static void test_store__not_a_store(void **state)
+{
+	char path[600];
+	hf_error err = HF_ERROR_INIT;
+	hf_store *st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/garbage.db", hf_test_tmpdir("store4"));
+	assert_int_equal(hf_write_file(path, "this is not sqlite at all, just text"), 0);
+	assert_int_equal(hf_store_open(&st, path, &err), HF_EINVAL);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "garbage.db"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_store__save_load_list),
+		cmocka_unit_test(test_store__transition_is_atomic),
+		cmocka_unit_test(test_store__change_outcomes_recorded),
+		cmocka_unit_test(test_store__not_a_store),
+	};
+
+	hf_alloc_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
