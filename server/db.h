@@ -224,18 +224,18 @@ int hfs_db_edge_remove(hfs_db *db, const char *branch, const struct hfs_edge *e,
  * bidirectional relationship, hierarchies included (children/parent with
  * one identifier).
  */
-struct hfs_rel {
+struct hfs_db_side {
 	const char *node;
 	const char *name;
 	const char *identifier;
 };
 
 /* Edges of one relationship side, in edge creation order. */
-int hfs_db_peers(hfs_db *db, const char *branch, const struct hfs_rel *rel,
+int hfs_db_peers(hfs_db *db, const char *branch, const struct hfs_db_side *rel,
                  hfs_edge_cb cb, void *payload, hf_error *err);
 /* Remove every edge hfs_db_peers() would return (for "replace the set"). */
 int hfs_db_peers_clear(hfs_db *db, const char *branch,
-                       const struct hfs_rel *rel, hf_error *err);
+                       const struct hfs_db_side *rel, hf_error *err);
 
 /*
  * Bulk read for listings: every live edge with `identifier` on the branch,

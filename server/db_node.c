@@ -762,14 +762,14 @@ int hfs_db_edge_remove(hfs_db *db, const char *branch, const struct hfs_edge *e,
 	return db_op_end(db, rc);
 }
 
-static int check_rel(const struct hfs_rel *rel, hf_error *err)
+static int check_rel(const struct hfs_db_side *rel, hf_error *err)
 {
 	if (!rel->node || !rel->name || !rel->identifier)
 		return hf_error_set(err, HF_EINVAL, "incomplete relationship");
 	return 0;
 }
 
-int hfs_db_peers(hfs_db *db, const char *branch, const struct hfs_rel *rel,
+int hfs_db_peers(hfs_db *db, const char *branch, const struct hfs_db_side *rel,
                  hfs_edge_cb cb, void *payload, hf_error *err)
 {
 	struct eq q = { ER_PEERS, rel->identifier, rel->node, rel->name };
@@ -785,7 +785,7 @@ int hfs_db_peers(hfs_db *db, const char *branch, const struct hfs_rel *rel,
 }
 
 int hfs_db_peers_clear(hfs_db *db, const char *branch,
-                       const struct hfs_rel *rel, hf_error *err)
+                       const struct hfs_db_side *rel, hf_error *err)
 {
 	struct eq q = { ER_PEERS, rel->identifier, rel->node, rel->name };
 	struct evec ev = { NULL, 0, 0 };

@@ -128,7 +128,7 @@ static int collect_peer(const struct hfs_edge *e, void *payload)
 static char *peers(hfs_db *db, const char *branch, const char *node,
                    const char *name, const char *ident)
 {
-	struct hfs_rel rel = { node, name, ident };
+	struct hfs_db_side rel = { node, name, ident };
 	hf_error err = HF_ERROR_INIT;
 	hf_buf b = HF_BUF_INIT;
 
@@ -390,7 +390,7 @@ static void test_srv_db__list_callback_stops(void **state)
 static void test_srv_db__edges_both_directions(void **state)
 {
 	hf_error err = HF_ERROR_INIT;
-	struct hfs_rel rel;
+	struct hfs_db_side rel;
 	hfs_db *db = open_mem();
 	char *dev, *t1, *t2, *site, *rack, *want;
 	json_t *props = json_pack("{s:b}", "_relation__is_protected", 1);
@@ -438,7 +438,7 @@ static void test_srv_db__edges_both_directions(void **state)
 
 	/* Clearing one side; deleting a node drops its edges. */
 	edge(db, HFS_MAIN, "device__tag", dev, "tags", t2);
-	rel = (struct hfs_rel){ t2, "devices", "device__tag" };
+	rel = (struct hfs_db_side){ t2, "devices", "device__tag" };
 	assert_int_equal(hfs_db_peers_clear(db, HFS_MAIN, &rel, &err), 0);
 	assert_peers(db, HFS_MAIN, dev, "tags", "device__tag", t1);
 	assert_int_equal(hfs_db_node_delete(db, HFS_MAIN, t1, &err), 0);
@@ -1004,7 +1004,7 @@ static void edges_10k(hfs_db *db)
 	assert_int_equal(hfs_db_commit(db, &err), 0);
 	t1 = now_ms();
 	for (size_t i = 1; i < ids.n; i++) {
-		struct hfs_rel rel = { ids.v[i], "site", "dev__site" };
+		struct hfs_db_side rel = { ids.v[i], "site", "dev__site" };
 
 		assert_int_equal(
 		        hfs_db_peers(db, HFS_MAIN, &rel, count_edge, &n, &err),
@@ -1103,7 +1103,7 @@ static int torture_steps(hfs_db *db, json_t *d, hf_error *err)
 	struct hfs_branch_input in = HFS_BRANCH_INPUT_INIT;
 	char a[HFS_UUID_LEN + 1], b[HFS_UUID_LEN + 1];
 	struct hfs_edge e = { "a__b", a, "bs", b, d, NULL };
-	struct hfs_rel rel = { b, "as", "a__b" };
+	struct hfs_db_side rel = { b, "as", "a__b" };
 	json_t *out = NULL;
 	int rc, n = 0;
 

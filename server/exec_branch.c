@@ -1,0 +1,255 @@
+/*
+ * Branch query and the Branch* mutations, all synchronous. The branch
+ * rows live in the database; here the caches are kept honest: a new
+ * branch gets main's schema, a merge or rebase drops the mirrors and
+ * schemas it changed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "exec_int.h"
+#include "hf/alloc.h"
+#include "hf/banned.h"
+
+static const char *const ops[] = {
+	"BranchCreate", "BranchDelete",   "BranchMerge", "BranchUpdate",
+	"BranchRebase", "BranchValidate", NULL
+};
+
+int xbr_is_mutation(const char *name)
+{
+	size_t i;
+
+	for (i = 0; ops[i]; i++) {
+		if (!strcmp(ops[i], name))
+			return 1;
+	}
+	return 0;
+}
+
+void xbr_write(struct xreq *r, const json_t *br,
+               const struct hfs_gql_field_group *g)
+{
+	const struct hfs_gql_fields *f;
+	size_t i;
+	int first = 1;
+
+	if (!br || xr_collect(r, "Branch", g, NULL, &f, NULL) < 0) {
+		hf_buf_add(&r->out, "null");
+		return;
+	}
+	hf_buf_addch(&r->out, '{');
+	for (i = 0; i < f->count; i++) {
+		const char *name = f->groups[i].fields[0]->name;
+
+		xw_key(&r->out, &first, f->groups[i].key);
+		if (!strcmp(name, "__typename"))
+			xw_str(&r->out, "Branch");
+		else
+			xw_json(&r->out, json_object_get(br, name));
+	}
+	hf_buf_addch(&r->out, '}');
+}
+
+static int wanted(const json_t *br, const json_t *ids, const json_t *name)
+{
+	const char *id = json_string_value(json_object_get(br, "id"));
+	size_t i;
+
+	if (json_is_string(name) &&
+	    strcmp(json_string_value(name),
+	           json_string_value(json_object_get(br, "name"))))
+		return 0;
+	if (!json_is_array(ids))
+		return 1;
+	for (i = 0; i < json_array_size(ids); i++) {
+		const char *want = json_string_value(json_array_get(ids, i));
+
+		if (want && id && !strcmp(want, id))
+			return 1;
+	}
+	return 0;
+}
+
+int xbr_query(struct xreq *r, const struct hfs_gql_field_group *g,
+              hf_error *err)
+{
+	json_t *list = NULL, *ids = xr_arg(r, g, "ids");
+	json_t *name = xr_arg(r, g, "name"), *br;
+	size_t i;
+	int rc, n = 0;
+
+	rc = hfs_db_branch_list(r->db, &list, err);
+	if (rc == 0) {
+		hf_buf_addch(&r->out, '[');
+		json_array_foreach(list, i, br)
+		{
+			if (!wanted(br, ids, name))
+				continue;
+			if (n++)
+				hf_buf_addch(&r->out, ',');
+			xbr_write(r, br, g);
+		}
+		hf_buf_addch(&r->out, ']');
+	}
+	json_decref(list);
+	json_decref(ids);
+	json_decref(name);
+	return rc;
+}
+
+/* ---- mutations ----------------------------------------------------------- */
+
+struct bres {
+	json_t *object; /* branch object or NULL */
+	json_t *messages; /* BranchValidate */
+	int ok;
+};
+
+static int copy_schema(struct xreq *r, const char *from, const char *to,
+                       hf_error *err)
+{
+	char key[300], *text = NULL;
+	int rc;
+
+	snprintf(key, sizeof(key), "schema:%s", from);
+	rc = hfs_db_meta_get(r->db, key, &text, err);
+	if (rc == HF_ENOTFOUND)
+		return 0;
+	snprintf(key, sizeof(key), "schema:%s", to);
+	if (rc == 0)
+		rc = hfs_db_meta_set(r->db, key, text, err);
+	hf_free(text);
+	return rc;
+}
+
+static int branch_create(struct xreq *r, const json_t *d, struct bres *res,
+                         hf_error *err)
+{
+	struct hfs_branch_input in = HFS_BRANCH_INPUT_INIT;
+	json_t *sync = json_object_get(d, "sync_with_git");
+	char msg[sizeof(err->msg)];
+	int rc;
+
+	in.id = json_string_value(json_object_get(d, "id"));
+	in.name = json_string_value(json_object_get(d, "name"));
+	in.description = json_string_value(json_object_get(d, "description"));
+	in.origin_branch =
+	        json_string_value(json_object_get(d, "origin_branch"));
+	if (json_is_boolean(sync))
+		in.sync_with_git = json_is_true(sync);
+	rc = hfs_db_branch_create(r->db, &in, &res->object, err);
+	if (rc < 0 && err && !strncmp(err->msg, "Branch name contains", 20)) {
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return hf_error_set(err, rc,
+		                    "invalid field name: Value error, %s", msg);
+	}
+	if (rc == 0)
+		rc = copy_schema(r, HFS_MAIN, in.name, err);
+	xs_drop(r->x, in.name);
+	xc_drop(&r->x->cache, in.name);
+	return rc;
+}
+
+/* Forget what a branch operation changed under the caches. */
+static void forget(struct xreq *r, const char *name, int main_too)
+{
+	xc_drop(&r->x->cache, name);
+	xs_drop(r->x, name);
+	if (main_too) {
+		xc_drop(&r->x->cache, HFS_MAIN);
+		xs_drop(r->x, HFS_MAIN);
+	}
+	r->b = NULL;
+}
+
+static int branch_op(struct xreq *r, const char *op, const json_t *d,
+                     struct bres *res, hf_error *err)
+{
+	const char *name = json_string_value(json_object_get(d, "name"));
+	int rc = 0;
+
+	res->ok = 1;
+	if (!strcmp(op, "BranchCreate"))
+		return branch_create(r, d, res, err);
+	if (!name)
+		return hf_error_set(err, HF_EINVAL,
+		                    "Field 'name' of required type 'String!' "
+		                    "was not provided.");
+	if (!strcmp(op, "BranchDelete")) {
+		rc = hfs_db_branch_delete(r->db, name, err);
+		forget(r, name, 0);
+		return rc;
+	}
+	if (!strcmp(op, "BranchUpdate")) {
+		rc = hfs_db_branch_update(
+		        r->db, name,
+		        json_string_value(json_object_get(d, "description")),
+		        err);
+	} else if (!strcmp(op, "BranchMerge")) {
+		rc = hfs_db_branch_merge(r->db, name, err);
+		forget(r, name, 1);
+	} else if (!strcmp(op, "BranchRebase")) {
+		rc = hfs_db_branch_rebase(r->db, name, err);
+		forget(r, name, 0);
+	} else if (!strcmp(op, "BranchValidate")) {
+		rc = hfs_db_branch_validate(r->db, name, &res->messages, err);
+		res->ok = rc == 0 && json_array_size(res->messages) == 0;
+	}
+	if (rc == 0)
+		rc = hfs_db_branch_get(r->db, name, &res->object, err);
+	return rc;
+}
+
+static void write_result(struct xreq *r, const struct hfs_gql_field_group *g,
+                         const struct bres *res)
+{
+	const struct hfs_gql_fields *f;
+	size_t i;
+	int first = 1;
+
+	if (xr_collect(r, g->fields[0]->name, g, NULL, &f, NULL) < 0) {
+		hf_buf_add(&r->out, "null");
+		return;
+	}
+	hf_buf_addch(&r->out, '{');
+	for (i = 0; i < f->count; i++) {
+		const char *name = f->groups[i].fields[0]->name;
+
+		xw_key(&r->out, &first, f->groups[i].key);
+		if (!strcmp(name, "ok"))
+			hf_buf_add(&r->out, res->ok ? "true" : "false");
+		else if (!strcmp(name, "object"))
+			xbr_write(r, res->object, &f->groups[i]);
+		else if (!strcmp(name, "messages") && res->messages)
+			xw_json(&r->out, res->messages);
+		else if (!strcmp(name, "messages"))
+			hf_buf_add(&r->out, "[]");
+		else if (!strcmp(name, "__typename"))
+			xw_str(&r->out, g->fields[0]->name);
+		else
+			hf_buf_add(&r->out, "null");
+	}
+	hf_buf_addch(&r->out, '}');
+}
+
+int xbr_mutation(struct xreq *r, const struct hfs_gql_field_group *g,
+                 hf_error *err)
+{
+	struct bres res = { NULL, NULL, 0 };
+	json_t *d = xr_arg(r, g, "data");
+	int rc;
+
+	if (!json_is_object(d))
+		rc = hf_error_set(err, HF_EINVAL,
+		                  "Field '%s' argument 'data' is required",
+		                  g->fields[0]->name);
+	else
+		rc = branch_op(r, g->fields[0]->name, d, &res, err);
+	if (rc == 0)
+		write_result(r, g, &res);
+	json_decref(res.object);
+	json_decref(res.messages);
+	json_decref(d);
+	return rc;
+}
