@@ -45,6 +45,7 @@ int hf_cmd_parse(const char *name, const char *usage, const char *summary,
 		 struct hf_strlist *args);
 
 int cmd_help(struct hf_ctx *ctx, int argc, char **argv);
+int cmd_plans(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_validate(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_version(struct hf_ctx *ctx, int argc, char **argv);

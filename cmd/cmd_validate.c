@@ -1,9 +1,110 @@
-/* placeholder while the real command is written */
+/*
+ * hubform validate PATH...: load object files (files or directories) and
+ * report every structural problem, without a schema and without a server.
+ * Each problem is one line on stderr, "FILE:LINE:COL: message" or
+ * "FILE:LINE:COL: warning: message" (problems without a file, such as a
+ * path that does not exist, use the "hubform: error:" form), followed by a
+ * summary line: "N files, M documents, K objects[, E errors][, W
+ * warnings]". Exit 0 when there is no error (warnings are fine), 1 when
+ * there is one, 64 on a usage error. All paths are read even after an
+ * error, so one run shows everything.
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "hf/manifest.h"
 #include "cmd.h"
+#include "opt.h"
 #include "output.h"
+#include "hf/banned.h"
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static void print_diag(const hf_error *e, enum hf_mdiag_level level)
+{
+	if (level == HF_MDIAG_ERROR) {
+		out_error_rec(e);
+		return;
+	}
+	if (e->where[0] && e->line > 0)
+		out_info("%s:%d:%d: warning: %s", e->where, e->line, e->col,
+			 e->msg);
+	else if (e->where[0])
+		out_info("%s: warning: %s", e->where, e->msg);
+	else
+		out_warn("%s", e->msg);
+}
+
+static void summary(const hf_manifest *m)
+{
+	size_t f = hf_manifest_file_count(m), d = hf_manifest_doc_count(m);
+	size_t o = hf_manifest_object_count(m);
+	size_t e = hf_manifest_error_count(m), w = hf_manifest_warning_count(m);
+	char tail[96] = "";
+	size_t n = 0;
+
+	if (e)
+		n += (size_t)snprintf(tail, sizeof(tail), ", %zu %s", e,
+				      plural(e, "error", "errors"));
+	if (w && n < sizeof(tail))
+		snprintf(tail + n, sizeof(tail) - n, ", %zu %s", w,
+			 plural(w, "warning", "warnings"));
+	out_info("%zu %s, %zu %s, %zu %s%s", f, plural(f, "file", "files"), d,
+		 plural(d, "document", "documents"), o,
+		 plural(o, "object", "objects"), tail);
+}
+
+static int validate(const struct hf_strlist *paths)
+{
+	enum hf_mdiag_level level;
+	hf_manifest *m = NULL;
+	const hf_error *e;
+	int rc, oom = 0;
+	size_t i;
+
+	if (hf_manifest_new(&m) < 0) {
+		out_error("out of memory");
+		return HF_EXIT_ERROR;
+	}
+	for (i = 0; i < paths->n && !oom; i++)
+		oom = hf_manifest_add_path(m, paths->items[i], NULL) ==
+		      HF_ENOMEM;
+	for (i = 0; i < hf_manifest_diag_count(m); i++) {
+		e = hf_manifest_diag_at(m, i, &level);
+		print_diag(e, level);
+	}
+	if (oom)
+		out_error("out of memory");
+	summary(m);
+	rc = oom || hf_manifest_error_count(m) ? HF_EXIT_ERROR : HF_EXIT_OK;
+	hf_manifest_free(m);
+	return rc;
+}
+
 int cmd_validate(struct hf_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx; (void)argc; (void)argv;
-	out_error("not yet");
-	return HF_EXIT_ERROR;
+	static const struct hf_opt opts[] = { HF_OPT_END() };
+	struct hf_strlist args = { 0 };
+	int rc;
+
+	rc = hf_cmd_parse(ctx->name, "hubform validate PATH...",
+			  "Check object files (files or directories, read "
+			  "recursively) for structural errors. Needs no "
+			  "schema and no server.",
+			  opts, argc, argv, &args);
+	if (rc >= 0)
+		goto out;
+	if (!args.n) {
+		out_error("'validate' needs at least one file or directory");
+		out_info("usage: hubform validate PATH...");
+		rc = HF_EXIT_USAGE;
+		goto out;
+	}
+	rc = validate(&args);
+out:
+	hf_strlist_release(&args);
+	return rc;
 }

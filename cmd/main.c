@@ -15,6 +15,7 @@
 const struct hf_cmd hf_commands[] = {
 	/* name        fn             needs      summary */
 	{ "help",      cmd_help,      NEED_NONE, "show help for hubform or a command" },
+	{ "plans",     cmd_plans,     NEED_NONE, "list stored plans" },
 	{ "serve",     cmd_serve,     NEED_NONE, "run the local Infrahub-compatible endpoint" },
 	{ "validate",  cmd_validate,  NEED_NONE, "check object files; no writes" },
 	{ "version",   cmd_version,   NEED_NONE, "print the version" },

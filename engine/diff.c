@@ -1,0 +1,309 @@
+/*
+ * Diff: desired vs live objects into plan changes. No I/O.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "hf/buf.h"
+#include "hf/diff.h"
+#include "hf/sha256.h"
+#include "hf/banned.h"
+
+static json_t *ref_json(const struct hf_ref *r)
+{
+	if (r->hfid)
+		return json_pack("{s:s, s:O}", "kind", r->kind ? r->kind : "",
+				 "hfid", r->hfid);
+	return json_pack("{s:s, s:s}", "kind", r->kind ? r->kind : "", "id",
+			 r->id ? r->id : "");
+}
+
+static int cmp_json_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Many-relationships are sets: sort by canonical text for stable output. */
+static json_t *refs_sorted(const struct hf_field *f)
+{
+	char **texts = hf_calloc(f->nrefs ? f->nrefs : 1, sizeof(char *));
+	json_t *arr = json_array();
+	size_t i;
+
+	if (!texts || !arr)
+		goto out;
+	for (i = 0; i < f->nrefs; i++) {
+		json_t *j = ref_json(&f->refs[i]);
+
+		texts[i] = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(j);
+		if (!texts[i])
+			goto fail;
+	}
+	qsort(texts, f->nrefs, sizeof(char *), cmp_json_text);
+	for (i = 0; i < f->nrefs; i++)
+		json_array_append_new(arr, json_loads(texts[i], 0, NULL));
+	goto out;
+fail:
+	json_decref(arr);
+	arr = NULL;
+out:
+	for (i = 0; texts && i < f->nrefs; i++)
+		hf_free(texts[i]);
+	hf_free(texts);
+	return arr;
+}
+
+json_t *hf_field_json(const struct hf_field *f)
+{
+	switch (f->type) {
+	case HF_FIELD_ATTR:
+		return f->value ? json_incref(f->value) : json_null();
+	case HF_FIELD_ONE:
+		return f->nrefs ? ref_json(&f->refs[0]) : json_null();
+	default:
+		return refs_sorted(f);
+	}
+}
+
+static int kinds_match(const hf_schema *s, const char *a, const char *b)
+{
+	const hf_kind *ka, *kb;
+
+	if (!a || !b || !strcmp(a, b))
+		return 1;
+	if (!s)
+		return 0;
+	ka = hf_schema_kind(s, a);
+	kb = hf_schema_kind(s, b);
+	return (ka && hf_schema_is_a(s, ka, b)) || (kb && hf_schema_is_a(s, kb, a));
+}
+
+static int ref_equal(const hf_schema *s, const struct hf_ref *a,
+		     const struct hf_ref *b)
+{
+	if (a->id && b->id)
+		return !strcmp(a->id, b->id);
+	if (a->hfid && b->hfid)
+		return json_equal(a->hfid, b->hfid) &&
+		       kinds_match(s, a->kind, b->kind);
+	return 0;
+}
+
+static int refs_equal(const hf_schema *s, const struct hf_field *w,
+		      const struct hf_field *h)
+{
+	size_t i, j;
+
+	if (w->nrefs != h->nrefs)
+		return 0;
+	for (i = 0; i < w->nrefs; i++) {
+		for (j = 0; j < h->nrefs; j++)
+			if (ref_equal(s, &w->refs[i], &h->refs[j]))
+				break;
+		if (j == h->nrefs)
+			return 0;
+	}
+	return 1;
+}
+
+static int field_equal(const hf_schema *s, const struct hf_field *w,
+		       const struct hf_field *h)
+{
+	if (!h)
+		return 0;
+	if (w->type == HF_FIELD_ATTR)
+		return hf_value_equal(w->akind, w->value, h->value);
+	return refs_equal(s, w, h);
+}
+
+int hf_diff_fingerprint(char out[65], const struct hf_object *live,
+			const struct hf_object *want)
+{
+	json_t *j = json_object(), *fields = json_object();
+	const struct hf_field *f;
+	size_t i, n = want ? want->nfields : live->nfields;
+	char *text;
+
+	if (!j || !fields)
+		goto oom;
+	json_object_set_new(j, "id", json_string(live->id ? live->id : ""));
+	json_object_set_new(j, "fields", fields);
+	for (i = 0; i < n; i++) {
+		f = want ? hf_object_field(live, want->fields[i].name) :
+			   &live->fields[i];
+		if (f)
+			json_object_set_new(fields, f->name, hf_field_json(f));
+	}
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	if (!text)
+		return HF_ENOMEM;
+	hf_sha256_hex(text, strlen(text), out);
+	hf_free(text);
+	return 0;
+oom:
+	json_decref(j);
+	json_decref(fields);
+	return HF_ENOMEM;
+}
+
+/* The desired object a reference points at, when the files declare it. */
+static long ref_target(const hf_objset *want, const hf_schema *s,
+		       const struct hf_ref *r)
+{
+	const hf_kind *k, *const *impl;
+	size_t i, n;
+	long at;
+
+	if (!r->hfid || !r->kind)
+		return -1;
+	at = hf_objset_find(want, r->kind, r->hfid);
+	if (at >= 0 || !s)
+		return at;
+	k = hf_schema_kind(s, r->kind);
+	n = k ? hf_schema_implementations(s, k, &impl) : 0;
+	for (i = 0; i < n; i++) {
+		at = hf_objset_find(want, hf_schema_kind_name(impl[i]), r->hfid);
+		if (at >= 0)
+			return at;
+	}
+	return -1;
+}
+
+struct ctx {
+	hf_plan *plan;
+	const hf_objset *want;
+	const hf_objset *have;
+	const hf_schema *schema;
+	size_t base;     /* plan index of want object 0 */
+	char (*ids)[17]; /* change id per want object, once known */
+};
+
+static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
+{
+	const struct hf_field *f;
+	size_t i, j;
+	long t;
+
+	for (i = 0; i < w->nfields; i++) {
+		f = &w->fields[i];
+		for (j = 0; j < f->nrefs; j++) {
+			t = ref_target(c->want, c->schema, &f->refs[j]);
+			if (t < 0 || hf_objset_find(c->have,
+						    hf_objset_at(c->want, (size_t)t)->kind,
+						    hf_objset_at(c->want, (size_t)t)->hfid) >= 0)
+				continue;
+			/* a create of this plan; its id is fixed by kind+HFID */
+			if (json_array_append_new(deps, json_string(c->ids[t])) < 0)
+				return HF_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int compare(struct hf_change *ch, const struct ctx *c,
+		   const struct hf_object *w, const struct hf_object *h)
+{
+	const struct hf_field *wf, *hf;
+	size_t i;
+
+	ch->before = json_object();
+	ch->after = json_object();
+	ch->changed = json_array();
+	if (!ch->before || !ch->after || !ch->changed)
+		return HF_ENOMEM;
+	for (i = 0; i < w->nfields; i++) {
+		wf = &w->fields[i];
+		hf = h ? hf_object_field(h, wf->name) : NULL;
+		json_object_set_new(ch->after, wf->name, hf_field_json(wf));
+		if (h)
+			json_object_set_new(ch->before, wf->name,
+					    hf ? hf_field_json(hf) : json_null());
+		if (!h || !field_equal(c->schema, wf, hf))
+			json_array_append_new(ch->changed, json_string(wf->name));
+	}
+	if (!h) {
+		json_decref(ch->before);
+		ch->before = NULL;
+	}
+	return 0;
+}
+
+static int one_change(struct ctx *c, size_t i, hf_error *err)
+{
+	const struct hf_object *w = hf_objset_at(c->want, i), *h;
+	struct hf_change ch;
+	long at;
+	int rc;
+
+	memset(&ch, 0, sizeof(ch));
+	at = hf_objset_find(c->have, w->kind, w->hfid);
+	h = at >= 0 ? hf_objset_at(c->have, (size_t)at) : NULL;
+	ch.kind = hf_strdup(w->kind);
+	ch.hfid = json_incref(w->hfid);
+	ch.deps = json_array();
+	rc = !ch.kind || !ch.deps ? HF_ENOMEM : compare(&ch, c, w, h);
+	if (rc == 0 && h) {
+		ch.node_id = hf_strdup(h->id ? h->id : "");
+		rc = ch.node_id ? hf_diff_fingerprint(ch.fingerprint, h, w) :
+				  HF_ENOMEM;
+	}
+	ch.action = !h ? HF_ACT_CREATE :
+		    json_array_size(ch.changed) ? HF_ACT_UPDATE : HF_ACT_NOOP;
+	if (rc == 0 && ch.action != HF_ACT_NOOP)
+		rc = add_deps(c, w, ch.deps);
+	if (rc < 0) {
+		hf_free(ch.kind);
+		hf_free(ch.node_id);
+		json_decref(ch.hfid);
+		json_decref(ch.before);
+		json_decref(ch.after);
+		json_decref(ch.changed);
+		json_decref(ch.deps);
+		return hf_error_set(err, rc, "out of memory");
+	}
+	return hf_plan_add(c->plan, &ch, err);
+}
+
+/* Change ids depend only on action, kind and HFID: know them up front. */
+static int precompute_ids(struct ctx *c, hf_error *err)
+{
+	hf_plan *tmp = NULL;
+	struct hf_change ch;
+	size_t i, n = hf_objset_count(c->want);
+	const struct hf_object *w;
+	int rc;
+
+	c->ids = hf_calloc(n ? n : 1, sizeof(*c->ids));
+	if (!c->ids || hf_plan_new(&tmp, "", "", err) < 0)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		w = hf_objset_at(c->want, i);
+		memset(&ch, 0, sizeof(ch));
+		ch.action = HF_ACT_CREATE;
+		ch.kind = hf_strdup(w->kind);
+		ch.hfid = json_incref(w->hfid);
+		rc = hf_plan_add(tmp, &ch, err);
+		if (rc < 0)
+			break;
+		memcpy(c->ids[i], hf_plan_at(tmp, i)->id, 17);
+	}
+	hf_plan_free(tmp);
+	return i == n ? 0 : HF_ENOMEM;
+}
+
+int hf_diff(hf_plan *plan, const hf_objset *want, const hf_objset *have,
+	    const hf_schema *schema, hf_error *err)
+{
+	struct ctx c = { plan, want, have, schema, hf_plan_count(plan), NULL };
+	size_t i;
+	int rc;
+
+	rc = precompute_ids(&c, err);
+	for (i = 0; rc == 0 && i < hf_objset_count(want); i++)
+		rc = one_change(&c, i, err);
+	hf_free(c.ids);
+	return rc;
+}

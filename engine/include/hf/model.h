@@ -1,0 +1,99 @@
+#ifndef HF_MODEL_H
+#define HF_MODEL_H
+
+/*
+ * The objects the pipeline passes along: the desired objects the resolver
+ * makes from the files, and the live objects the fetcher reads from
+ * Infrahub. Both are hf_objects in an hf_objset keyed by (kind, HFID).
+ * Only managed fields appear: those the files set.
+ */
+#include <jansson.h>
+#include <stddef.h>
+
+#include "hf/error.h"
+#include "hf/value.h"
+
+/*
+ * A reference to another object, by identity: an HFID, a node id, or
+ * (until resolved) the value of the peer kind's default_filter attribute,
+ * as the SDK sends a string in a many-relationship list.
+ */
+struct hf_ref {
+	char *kind;   /* concrete kind when known, else the peer kind */
+	json_t *hfid; /* array of strings; NULL when not (yet) known */
+	char *id;     /* node id when known; NULL otherwise */
+	char *filter_attr;   /* default_filter attribute, e.g. "prefix" */
+	json_t *filter_value; /* its value; NULL when not a filter ref */
+	/* where the files wrote it (desired objects) */
+	const char *file;
+	int line;
+	int col;
+};
+
+enum hf_field_type {
+	HF_FIELD_ATTR = 0,
+	HF_FIELD_ONE,  /* cardinality-one relationship: 0 or 1 ref */
+	HF_FIELD_MANY, /* cardinality-many: a set of refs */
+};
+
+struct hf_field {
+	char *name;
+	enum hf_field_type type;
+	enum hf_attr_kind akind; /* attributes: how values compare */
+	json_t *value;           /* attributes: normalised; null clears */
+	struct hf_ref *refs;     /* relationships */
+	size_t nrefs;
+	/* Where the files set it (desired objects); borrowed file name. */
+	const char *file;
+	int line;
+	int col;
+};
+
+struct hf_object {
+	char *kind;
+	json_t *hfid; /* identity: array of strings */
+	char *id;     /* live node id; NULL for desired objects */
+	struct hf_field *fields;
+	size_t nfields;
+	const char *file; /* desired objects: where declared (borrowed) */
+	int line;
+	int col;
+};
+
+/* Free the contents of a ref, field or object (not the struct). */
+void hf_ref_release(struct hf_ref *r);
+void hf_field_release(struct hf_field *f);
+void hf_object_release(struct hf_object *o);
+
+/* Append a field to `o` (taken, even on failure). */
+int hf_object_add_field(struct hf_object *o, struct hf_field *f);
+/* The field called `name`, or NULL. Borrowed. */
+struct hf_field *hf_object_field(const struct hf_object *o, const char *name);
+
+/*
+ * The identity key "Kind\x1fcomp1\x1fcomp2" of (kind, hfid) into `b`.
+ * Returns 0 or HF_EINVAL when hfid is not an array of strings.
+ */
+struct hf_buf;
+int hf_identity_key(struct hf_buf *b, const char *kind, const json_t *hfid);
+
+/* A set of objects with O(1) lookup by identity. */
+typedef struct hf_objset hf_objset;
+
+int hf_objset_new(hf_objset **out);
+void hf_objset_free(hf_objset *s); /* NULL-safe */
+
+/*
+ * Add an object (its contents are taken, even on failure; the struct is
+ * zeroed). HF_EINVAL when the identity is already present (the resolver
+ * merges repeats before adding).
+ */
+int hf_objset_add(hf_objset *s, struct hf_object *o, hf_error *err);
+size_t hf_objset_count(const hf_objset *s);
+struct hf_object *hf_objset_at(const hf_objset *s, size_t i);
+/* Index of the object with this identity, or -1. */
+long hf_objset_find(const hf_objset *s, const char *kind, const json_t *hfid);
+/* Index of the object with this node id, or -1 (live sets). */
+long hf_objset_find_id(const hf_objset *s, const char *id);
+
+#endif

@@ -1,0 +1,67 @@
+/* YAML to JSON with PyYAML's typing, through the manifest's value tree. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "hf/manifest.h"
+#include "hf/yjson.h"
+
+static const char doc[] =
+	"version: \"1.0\"\n"
+	"nodes:\n"
+	"  - name: Device\n"
+	"    namespace: Net\n"
+	"    order_weight: 1000\n"
+	"    ratio: 1.5\n"
+	"    enabled: yes\n"
+	"    quoted: \"100\"\n"
+	"    nothing: ~\n"
+	"    octal: 0o17\n"
+	"    inf: .inf\n"
+	"    when: 2024-01-02\n"
+	"    list: [a, 2, false]\n"
+	"    anchor: &x {k: v}\n"
+	"    alias: *x\n";
+
+static void test_yjson__pyyaml_types(void **state)
+{
+	hf_manifest *m;
+	json_t *j, *node;
+	const hf_mdoc *d;
+
+	(void)state;
+	assert_int_equal(hf_manifest_new(&m), 0);
+	hf_manifest_add_buffer(m, "s.yml", doc, strlen(doc), NULL);
+	assert_int_equal(hf_manifest_doc_count(m), 1);
+	d = hf_manifest_doc_at(m, 0);
+	assert_int_equal(hf_mdoc_type(d), HF_MDOC_SCHEMA);
+	assert_int_equal(hf_yval_json(&j, hf_mdoc_root(d), NULL), 0);
+	assert_string_equal(json_string_value(json_object_get(j, "version")), "1.0");
+	node = json_array_get(json_object_get(j, "nodes"), 0);
+	assert_int_equal(json_integer_value(json_object_get(node, "order_weight")), 1000);
+	assert_true(json_is_real(json_object_get(node, "ratio")));
+	assert_true(json_is_true(json_object_get(node, "enabled")));
+	assert_string_equal(json_string_value(json_object_get(node, "quoted")), "100");
+	assert_true(json_is_null(json_object_get(node, "nothing")));
+	assert_true(json_is_string(json_object_get(node, "inf")));
+	assert_true(json_is_string(json_object_get(node, "when")));
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(node, "list"), 1)), 2);
+	assert_true(json_is_false(json_array_get(json_object_get(node, "list"), 2)));
+	assert_true(json_equal(json_object_get(node, "anchor"), json_object_get(node, "alias")));
+	json_decref(j);
+	hf_manifest_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_yjson__pyyaml_types),
+	};
+
+	hf_alloc_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
