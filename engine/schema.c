@@ -28,6 +28,7 @@ struct chunk {
 };
 
 struct hf_kind {
+	const hf_schema *schema; /* the owner, for peer lookups */
 	const char *kind;
 	const char *namespace_;
 	const char *name;
@@ -329,9 +330,7 @@ static const char *derive_identifier(struct pctx *c, const char *kind,
 
 	if (!id)
 		return NULL;
-	memcpy(id, a, la);
-	memcpy(id + la, "__", 2);
-	memcpy(id + la + 2, b, lb + 1);
+	snprintf(id, la + lb + 3, "%s__%s", a, b);
 	for (i = 0; id[i]; i++) {
 		if (id[i] >= 'A' && id[i] <= 'Z')
 			id[i] = (char)(id[i] - 'A' + 'a');
@@ -544,10 +543,23 @@ static void parse_kind_props(struct pctx *c, hf_kind *k, const json_t *o)
 	parse_uniqueness(c, k, o);
 }
 
+static const struct {
+	const char *key;
+	enum hf_kind_type type;
+} sections[] = {
+	{ "nodes", HF_KIND_NODE },
+	{ "generics", HF_KIND_GENERIC },
+	{ "profiles", HF_KIND_PROFILE },
+	{ "templates", HF_KIND_TEMPLATE },
+};
+
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
 /* One element of a section. *out stays NULL for an absent element. */
 static int parse_kind(struct pctx *c, hf_kind **out, const json_t *o,
-		      enum hf_kind_type type, const char *section, size_t i)
+		      size_t sec, size_t i)
 {
+	const char *section = sections[sec].key;
 	hf_kind *k;
 	int rc;
 
@@ -561,7 +573,8 @@ static int parse_kind(struct pctx *c, hf_kind **out, const json_t *o,
 	k = arena_calloc(c, 1, sizeof(*k));
 	if (!k)
 		return HF_ENOMEM;
-	k->type = type;
+	k->schema = c->s;
+	k->type = sections[sec].type;
 	k->kind = kind_name_of(c, o);
 	if (!k->kind)
 		return c->oom ? HF_ENOMEM :
@@ -580,17 +593,6 @@ static int parse_kind(struct pctx *c, hf_kind **out, const json_t *o,
 
 /* ------------------------------------------------------------- sections */
 
-static const struct {
-	const char *key;
-	enum hf_kind_type type;
-} sections[] = {
-	{ "nodes", HF_KIND_NODE },
-	{ "generics", HF_KIND_GENERIC },
-	{ "profiles", HF_KIND_PROFILE },
-	{ "templates", HF_KIND_TEMPLATE },
-};
-
-#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 static int count_kinds(const json_t *answer, size_t *total, hf_error *err)
 {
@@ -619,8 +621,7 @@ static int parse_sections(struct pctx *c, const json_t *answer)
 	for (i = 0; i < NSECTIONS; i++) {
 		list = json_object_get(answer, sections[i].key);
 		json_array_foreach(list, j, e) {
-			rc = parse_kind(c, &k, e, sections[i].type,
-					sections[i].key, j);
+			rc = parse_kind(c, &k, e, i, j);
 			if (rc < 0)
 				return rc;
 			if (!k)
@@ -1093,6 +1094,11 @@ static int path_attr(struct hf_schema_path *out, const hf_kind *k,
 	memcpy(name, part, n);
 	name[n] = '\0';
 	out->attr = hf_schema_attr_find(k, name);
+	if (!out->attr && hf_schema_rel_find(k, name))
+		return hf_error_set(err, HF_EINVAL,
+				    "path '%s': '%s' of kind '%s' is a "
+				    "relationship; a path can go through one "
+				    "relationship only", path, name, k->kind);
 	if (!out->attr)
 		return path_unknown(k, name, path, err);
 	if (!sep)
@@ -1108,9 +1114,8 @@ static int path_attr(struct hf_schema_path *out, const hf_kind *k,
 }
 
 /* "rel__attr__property" (or "rel" alone) on kind k. */
-static int path_rel(struct hf_schema_path *out, const hf_schema *s,
-		    const hf_kind *k, const char *rest, const char *path,
-		    hf_error *err)
+static int path_rel(struct hf_schema_path *out, const hf_kind *k,
+		    const char *rest, const char *path, hf_error *err)
 {
 	const struct hf_schema_rel *r = out->rel;
 
@@ -1120,7 +1125,7 @@ static int path_rel(struct hf_schema_path *out, const hf_schema *s,
 				    "has cardinality many; a path can only go "
 				    "through a cardinality-one relationship",
 				    path, r->name, k->kind);
-	out->peer = hf_schema_kind(s, r->peer);
+	out->peer = hf_schema_kind(k->schema, r->peer);
 	if (!out->peer)
 		return hf_error_set(err, HF_EINVAL,
 				    "path '%s': peer kind '%s' of relationship "
@@ -1131,9 +1136,8 @@ static int path_rel(struct hf_schema_path *out, const hf_schema *s,
 	return path_attr(out, out->peer, rest, path, err);
 }
 
-int hf_schema_path_parse(struct hf_schema_path *out, const hf_schema *s,
-			 const hf_kind *k, const char *path, unsigned flags,
-			 hf_error *err)
+int hf_schema_path_parse(struct hf_schema_path *out, const hf_kind *k,
+			 const char *path, unsigned flags, hf_error *err)
 {
 	const char *sep = strstr(path, "__");
 	size_t n = sep ? (size_t)(sep - path) : strlen(path);
@@ -1161,16 +1165,17 @@ int hf_schema_path_parse(struct hf_schema_path *out, const hf_schema *s,
 				    "path '%s': relationship '%s' needs a peer "
 				    "attribute (write '%s__name__value')", path,
 				    head, head);
-	return path_rel(out, s, k, sep ? sep + 2 : NULL, path, err);
+	return path_rel(out, k, sep ? sep + 2 : NULL, path, err);
 }
 
 /* ---------------------------------------------------------- suggestions */
 
 #define DIST_MAX 64
 
-static char lower(char c)
+/* ASCII only: kind and field names are ASCII. */
+static int lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
 static size_t min3(size_t a, size_t b, size_t c)

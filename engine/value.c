@@ -503,7 +503,7 @@ static void ip6_format(char *buf, size_t n, const unsigned char *a)
 	int i, start, len;
 
 	for (i = 0; i < 8; i++)
-		g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		g[i] = (unsigned)a[2 * (size_t)i] << 8 | a[2 * (size_t)i + 1];
 	ip6_zero_run(g, &start, &len);
 	buf[0] = '\0';
 	for (i = 0; i < 8 && pos < n; i++) {
@@ -654,11 +654,13 @@ static int dt_offset(const char **p, long *off)
 	(*p)++;
 	if (digits(p, 2, &h) < 0 || h > 23)
 		return -1;
-	if (**p == ':')
-		(*p)++;
-	if (**p && (digits(p, 2, &m) < 0 || m > 59))
-		return -1;
-	*off = sign * (long)(h * 3600 + m * 60);
+	if (**p == ':' || (**p >= '0' && **p <= '9')) {
+		if (**p == ':')
+			(*p)++;
+		if (digits(p, 2, &m) < 0 || m > 59)
+			return -1;
+	}
+	*off = sign * ((long)h * 3600 + (long)m * 60);
 	return 0;
 }
 
@@ -676,7 +678,7 @@ static int dt_time(const char **p, long *secs, long *usec)
 		if (digits(p, 2, &s) < 0 || s > 59 || dt_fraction(p, usec) < 0)
 			return -1;
 	}
-	*secs = (long)(h * 3600 + m * 60 + s);
+	*secs = (long)h * 3600 + (long)m * 60 + (long)s;
 	return 0;
 }
 
@@ -754,35 +756,36 @@ static bool is_hex(char c)
 }
 
 /*
- * EUI-48 or EUI-64: bare hex, groups of one or two digits separated by ':'
- * or '-', or groups of four separated by '.'.
+ * EUI-48 or EUI-64: bare hex (12 or 16 digits), groups of one or two
+ * digits separated by ':' or '-' (6 or 8 groups), or groups of four
+ * separated by '.' (3 or 4 groups).
  */
 static bool mac_valid(const char *s)
 {
-	size_t hex = 0, groups = 1, glen = 0, gmax = 0;
+	size_t groups = 0, glen = 0, gmin = SIZE_MAX, gmax = 0;
 	char sep = 0;
 
-	for (; *s; s++) {
+	for (;; s++) {
 		if (is_hex(*s)) {
-			hex++;
 			glen++;
-			gmax = glen > gmax ? glen : gmax;
 			continue;
 		}
-		if ((*s != ':' && *s != '-' && *s != '.') || glen == 0 ||
-		    (sep && *s != sep))
+		if (glen == 0 || (*s && *s != ':' && *s != '-' && *s != '.') ||
+		    (*s && sep && *s != sep))
 			return false;
-		sep = *s;
 		groups++;
+		gmin = glen < gmin ? glen : gmin;
+		gmax = glen > gmax ? glen : gmax;
 		glen = 0;
+		if (!*s)
+			break;
+		sep = *s;
 	}
-	if (glen == 0 || (hex != 12 && hex != 16))
-		return false;
 	if (!sep)
-		return true;
+		return gmax == 12 || gmax == 16;
 	if (sep == '.')
-		return gmax == 4 && groups == hex / 4;
-	return gmax <= 2 && groups == hex / 2;
+		return gmin == 4 && gmax == 4 && (groups == 3 || groups == 4);
+	return gmax <= 2 && (groups == 6 || groups == 8);
 }
 
 static int check_mac(json_t **out, const struct hf_value_spec *spec,

@@ -246,14 +246,14 @@ enum hf_schema_path_flags {
 };
 
 /*
- * Parse `path` against kind `k`. The relationship of a three-part path must
- * have cardinality one and a peer kind present in the schema. Returns 0 or
+ * Parse `path` against kind `k` (peers are looked up in the schema `k`
+ * belongs to). The relationship of a three-part path must have cardinality
+ * one and a peer kind present in the schema. Returns 0 or
  * HF_EINVAL with a message naming the kind and the path (and a "did you
  * mean" suggestion for an unknown name).
  */
-int hf_schema_path_parse(struct hf_schema_path *out, const hf_schema *s,
-			 const hf_kind *k, const char *path, unsigned flags,
-			 hf_error *err);
+int hf_schema_path_parse(struct hf_schema_path *out, const hf_kind *k,
+			 const char *path, unsigned flags, hf_error *err);
 
 /* ---------------------------------------------------------- suggestions */
 
