@@ -1,0 +1,863 @@
+/*
+ * Live state in rounds: first pages of every kind, then the remaining
+ * pages or HFID lookups, then lookups of external references and
+ * uniqueness probes. Each round is one batch the transport runs
+ * concurrently. Query text holds schema names only; values are variables.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "hf/buf.h"
+#include "hf/fetch.h"
+#include "hf/banned.h"
+
+struct kplan {
+	const hf_kind *k;
+	const char *kind;
+	json_t *fields; /* name -> "attr" | "one" | "many" */
+	hf_buf sel;     /* node selection */
+	long count;     /* live total, -1 before page 1 */
+	long nwant;
+	int complete;   /* every live object of the kind was read */
+};
+
+struct fctx {
+	hf_objset *want;
+	hf_objset *have;
+	const hf_schema *s;
+	struct hf_fetch_opts o;
+	hf_gql_batch_fn batch;
+	void *transport;
+	hf_fetch_diag_fn diag;
+	void *payload;
+	struct hf_fetch_stats *stats;
+	struct kplan *kp;
+	size_t nkp;
+	int reported;
+};
+
+/* A round of calls with the query texts and variables they own. */
+struct round {
+	struct hf_gql_call *calls;
+	char **texts;
+	void **tags; /* per call: what it was for */
+	size_t n, cap;
+};
+
+static void round_release(struct round *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		hf_free(r->texts[i]);
+		json_decref(r->calls[i].vars);
+		json_decref(r->calls[i].data);
+		json_decref(r->calls[i].errors);
+	}
+	hf_free(r->calls);
+	hf_free(r->texts);
+	hf_free(r->tags);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Takes `text` and `vars`. */
+static int round_add(struct round *r, char *text, json_t *vars, void *tag)
+{
+	size_t ncap;
+	void *p;
+
+	if (!text)
+		goto oom;
+	if (r->n == r->cap) {
+		ncap = r->cap ? r->cap * 2 : 16;
+		p = hf_reallocarray(r->calls, ncap, sizeof(*r->calls));
+		if (!p)
+			goto oom;
+		r->calls = p;
+		p = hf_reallocarray(r->texts, ncap, sizeof(*r->texts));
+		if (!p)
+			goto oom;
+		r->texts = p;
+		p = hf_reallocarray(r->tags, ncap, sizeof(*r->tags));
+		if (!p)
+			goto oom;
+		r->tags = p;
+		r->cap = ncap;
+	}
+	memset(&r->calls[r->n], 0, sizeof(r->calls[r->n]));
+	r->calls[r->n].query = text;
+	r->calls[r->n].vars = vars;
+	r->texts[r->n] = text;
+	r->tags[r->n] = tag;
+	r->n++;
+	return 0;
+oom:
+	hf_free(text);
+	json_decref(vars);
+	return HF_ENOMEM;
+}
+
+static int run_round(struct fctx *c, struct round *r, hf_error *err)
+{
+	size_t i;
+	int rc;
+
+	if (!r->n)
+		return 0;
+	c->stats->requests += (long)r->n;
+	c->stats->rounds++;
+	rc = c->batch(c->transport, r->calls, r->n, err);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < r->n; i++) {
+		if (r->calls[i].rc < 0) {
+			*err = r->calls[i].err;
+			return r->calls[i].rc;
+		}
+		if (r->calls[i].errors && !r->calls[i].data)
+			return hf_error_set(err, HF_ESERVER, "Infrahub refused a query: %s",
+					    json_string_value(json_object_get(
+						    json_array_get(r->calls[i].errors, 0),
+						    "message")));
+	}
+	return 0;
+}
+
+static void report(struct fctx *c, const char *file, int line, int col,
+		   const char *msg)
+{
+	hf_error e = HF_ERROR_INIT;
+
+	hf_error_at(&e, HF_EINVAL, file ? file : "", line, col, "%s", msg);
+	c->reported = 1;
+	if (c->diag)
+		c->diag(c->payload, &e);
+}
+
+/* ---- what to read ----------------------------------------------------- */
+
+static struct kplan *kplan_get(struct fctx *c, const char *kind)
+{
+	size_t i;
+	struct kplan *p;
+
+	for (i = 0; i < c->nkp; i++)
+		if (!strcmp(c->kp[i].kind, kind))
+			return &c->kp[i];
+	p = hf_reallocarray(c->kp, c->nkp + 1, sizeof(*p));
+	if (!p)
+		return NULL;
+	c->kp = p;
+	p = &c->kp[c->nkp++];
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	p->k = hf_schema_kind(c->s, kind);
+	p->fields = json_object();
+	p->count = -1;
+	hf_buf_init(&p->sel, 0);
+	return p->fields ? p : NULL;
+}
+
+static const char *const peer_sel = "{ id hfid __typename }";
+
+static void add_selection(struct kplan *p, const char *name, const char *type)
+{
+	if (json_object_get(p->fields, name))
+		return;
+	json_object_set_new(p->fields, name, json_string(type));
+	if (!strcmp(type, "attr"))
+		hf_buf_addf(&p->sel, " %s { value }", name);
+	else if (!strcmp(type, "one"))
+		hf_buf_addf(&p->sel, " %s { node %s }", name, peer_sel);
+	else
+		hf_buf_addf(&p->sel, " %s { edges { node %s } }", name, peer_sel);
+}
+
+static int plan_kinds(struct fctx *c, hf_error *err)
+{
+	static const char *const types[] = { "attr", "one", "many" };
+	const struct hf_object *w;
+	struct kplan *p;
+	size_t i, j;
+
+	for (i = 0; i < hf_objset_count(c->want); i++) {
+		w = hf_objset_at(c->want, i);
+		p = kplan_get(c, w->kind);
+		if (!p)
+			return hf_error_set(err, HF_ENOMEM, "out of memory");
+		if (!p->k)
+			return hf_error_set(err, HF_EINVAL,
+					    "kind '%s' is not in the target's schema",
+					    w->kind);
+		p->nwant++;
+		for (j = 0; j < w->nfields; j++)
+			add_selection(p, w->fields[j].name,
+				      types[w->fields[j].type]);
+	}
+	for (i = 0; i < c->nkp; i++)
+		if (hf_buf_failed(&c->kp[i].sel))
+			return hf_error_set(err, HF_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* ---- reading answers --------------------------------------------------- */
+
+static int ref_from(struct hf_ref *r, const json_t *node)
+{
+	const char *id = json_string_value(json_object_get(node, "id"));
+	const char *t = json_string_value(json_object_get(node, "__typename"));
+	json_t *h = json_object_get(node, "hfid");
+
+	memset(r, 0, sizeof(*r));
+	r->id = hf_strdup(id ? id : "");
+	r->kind = hf_strdup(t ? t : "");
+	r->hfid = json_is_array(h) ? json_incref(h) : NULL;
+	return r->id && r->kind ? 0 : HF_ENOMEM;
+}
+
+static int rel_field(struct hf_field *f, const json_t *v, int many)
+{
+	json_t *edges, *e, *node;
+	size_t i, n;
+
+	if (!many) {
+		node = json_object_get(v, "node");
+		if (!json_is_object(node))
+			return 0;
+		f->refs = hf_calloc(1, sizeof(*f->refs));
+		if (!f->refs)
+			return HF_ENOMEM;
+		f->nrefs = 1;
+		return ref_from(&f->refs[0], node);
+	}
+	edges = json_object_get(v, "edges");
+	n = json_array_size(edges);
+	f->refs = hf_calloc(n ? n : 1, sizeof(*f->refs));
+	if (!f->refs)
+		return HF_ENOMEM;
+	json_array_foreach(edges, i, e)
+	{
+		if (ref_from(&f->refs[f->nrefs++], json_object_get(e, "node")) < 0)
+			return HF_ENOMEM;
+	}
+	return 0;
+}
+
+static int live_field(struct hf_object *o, const struct kplan *p,
+		      const char *name, const char *type, const json_t *node)
+{
+	const struct hf_schema_attr *a;
+	struct hf_field f;
+	json_t *v = json_object_get(node, name);
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	f.name = hf_strdup(name);
+	if (!f.name)
+		return HF_ENOMEM;
+	if (!strcmp(type, "attr")) {
+		a = hf_schema_attr_find(p->k, name);
+		f.type = HF_FIELD_ATTR;
+		f.akind = a ? a->kind : HF_ATTR_OTHER;
+		rc = hf_value_normalise(&f.value, f.akind,
+					json_object_get(v, "value"));
+	} else {
+		f.type = strcmp(type, "one") ? HF_FIELD_MANY : HF_FIELD_ONE;
+		rc = rel_field(&f, v, f.type == HF_FIELD_MANY);
+	}
+	if (rc < 0) {
+		hf_field_release(&f);
+		return rc;
+	}
+	return hf_object_add_field(o, &f);
+}
+
+static int add_live(struct fctx *c, const struct kplan *p, const json_t *node,
+		    hf_error *err)
+{
+	const char *id = json_string_value(json_object_get(node, "id"));
+	const char *t = json_string_value(json_object_get(node, "__typename"));
+	json_t *h = json_object_get(node, "hfid");
+	struct hf_object o;
+	const char *name;
+	json_t *type;
+	int rc = 0;
+
+	if (!id || !json_is_array(h))
+		return 0; /* an object without HFID cannot match a desired one */
+	if (hf_objset_find_id(c->have, id) >= 0)
+		return 0; /* read twice (pages moved, or a lookup) */
+	memset(&o, 0, sizeof(o));
+	o.kind = hf_strdup(t ? t : p->kind);
+	o.id = hf_strdup(id);
+	o.hfid = json_incref(h);
+	if (!o.kind || !o.id)
+		rc = HF_ENOMEM;
+	json_object_foreach(p->fields, name, type)
+	{
+		if (rc == 0)
+			rc = live_field(&o, p, name, json_string_value(type), node);
+	}
+	if (rc < 0) {
+		hf_object_release(&o);
+		return hf_error_set(err, rc, "out of memory");
+	}
+	c->stats->live_objects++;
+	return hf_objset_add(c->have, &o, err);
+}
+
+static int take_edges(struct fctx *c, const struct kplan *p, const json_t *res,
+		      hf_error *err)
+{
+	json_t *e;
+	size_t i;
+	int rc;
+
+	json_array_foreach(json_object_get(res, "edges"), i, e)
+	{
+		rc = add_live(c, p, json_object_get(e, "node"), err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- rounds 1 and 2: pages and HFID lookups ---------------------------- */
+
+static char *page_query(const struct kplan *p)
+{
+	hf_buf b = HF_BUF_INIT;
+
+	hf_buf_addf(&b, "query ($offset: Int, $limit: Int) { %s(offset: $offset, "
+		    "limit: $limit) { count edges { node { id hfid __typename%s } } } }",
+		    p->kind, p->sel.ptr);
+	return hf_buf_detach(&b);
+}
+
+static int add_page(struct round *r, struct kplan *p, long offset, long limit)
+{
+	return round_add(r, page_query(p),
+			 json_pack("{s:I, s:I}", "offset", (json_int_t)offset,
+				   "limit", (json_int_t)limit),
+			 p);
+}
+
+static int first_pages(struct fctx *c, hf_error *err)
+{
+	struct round r = { 0 };
+	struct kplan *p;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < c->nkp; i++)
+		rc = add_page(&r, &c->kp[i], 0, c->o.page_size);
+	if (rc == 0)
+		rc = run_round(c, &r, err);
+	for (i = 0; rc == 0 && i < r.n; i++) {
+		p = r.tags[i];
+		json_t *res = json_object_get(r.calls[i].data, p->kind);
+
+		p->count = (long)json_integer_value(json_object_get(res, "count"));
+		p->complete = p->count <= c->o.page_size;
+		rc = take_edges(c, p, res, err);
+	}
+	round_release(&r);
+	return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
+}
+
+static int set_var(json_t *vars, const char *prefix, long n, json_t *v)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%s%ld", prefix, n);
+	return json_object_set(vars, name, v) < 0 ? HF_ENOMEM : 0;
+}
+
+/* HFID lookups of kind p's desired objects not read yet, aliased. */
+static int add_hfid_lookups(struct fctx *c, struct round *r, struct kplan *p)
+{
+	hf_buf q = HF_BUF_INIT, head = HF_BUF_INIT;
+	json_t *vars = NULL;
+	const struct hf_object *w;
+	size_t i;
+	long n = 0;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i <= hf_objset_count(c->want); i++) {
+		w = i < hf_objset_count(c->want) ? hf_objset_at(c->want, i) : NULL;
+		if (w && (strcmp(w->kind, p->kind) ||
+			  hf_objset_find(c->have, w->kind, w->hfid) >= 0))
+			continue;
+		if (w) {
+			if (!vars)
+				vars = json_object();
+			hf_buf_addf(&head, "%s$h%ld: [String]", n ? ", " : "", n);
+			hf_buf_addf(&q, " a%ld: %s(hfid: $h%ld) { edges { node { id hfid "
+				    "__typename%s } } }", n, p->kind, n, p->sel.ptr);
+			rc = set_var(vars, "h", n, w->hfid);
+			n++;
+		}
+		if (n && (!w || n == c->o.batch_aliases)) {
+			hf_buf text = HF_BUF_INIT;
+
+			hf_buf_addf(&text, "query (%s) {%s }", head.ptr, q.ptr);
+			rc = round_add(r, hf_buf_detach(&text), vars, p);
+			vars = NULL;
+			n = 0;
+			hf_buf_reset(&q);
+			hf_buf_reset(&head);
+		}
+	}
+	json_decref(vars);
+	hf_buf_release(&q);
+	hf_buf_release(&head);
+	return rc;
+}
+
+static int rest_of_kinds(struct fctx *c, hf_error *err)
+{
+	struct round r = { 0 };
+	struct kplan *p;
+	const char *key;
+	json_t *res;
+	size_t i;
+	long off;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < c->nkp; i++) {
+		p = &c->kp[i];
+		if (p->complete)
+			continue;
+		if ((double)p->nwant * c->o.few_ratio < (double)p->count) {
+			rc = add_hfid_lookups(c, &r, p);
+			continue;
+		}
+		p->complete = 1;
+		for (off = c->o.page_size; rc == 0 && off < p->count;
+		     off += c->o.page_size)
+			rc = add_page(&r, p, off, c->o.page_size);
+	}
+	if (rc == 0)
+		rc = run_round(c, &r, err);
+	for (i = 0; rc == 0 && i < r.n; i++) {
+		p = r.tags[i];
+		json_object_foreach(r.calls[i].data, key, res)
+		{
+			if (rc == 0)
+				rc = take_edges(c, p, res, err);
+		}
+	}
+	round_release(&r);
+	return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
+}
+
+/* ---- round 3: external references and uniqueness probes ----------------- */
+
+/* One thing to look up: a reference target or a unique value. */
+struct probe {
+	const char *kind;  /* kind to query */
+	const char *attr;  /* filter attribute, or NULL for an HFID lookup */
+	json_t *value;     /* HFID array or attribute value (borrowed) */
+	enum hf_attr_kind akind;
+	struct hf_ref *ref;            /* reference to complete, or NULL */
+	const struct hf_object *owner; /* uniqueness: the object created */
+	const struct hf_field *field;  /* where it was written */
+	int hits;
+	json_t *found; /* the first node found (borrowed from the answer) */
+};
+
+struct probes {
+	struct probe *v;
+	size_t n, cap;
+};
+
+static int probe_add(struct probes *ps, const struct probe *p)
+{
+	struct probe *nv;
+
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 32;
+		nv = hf_reallocarray(ps->v, ps->cap, sizeof(*nv));
+		if (!nv)
+			return HF_ENOMEM;
+		ps->v = nv;
+	}
+	ps->v[ps->n++] = *p;
+	return 0;
+}
+
+/* The desired (or live) object a reference points at, or -1. */
+static long find_in(const struct fctx *c, const hf_objset *set,
+		    const struct hf_ref *r)
+{
+	const hf_kind *k, *const *impl;
+	size_t i, n;
+	long at = hf_objset_find(set, r->kind, r->hfid);
+
+	if (at >= 0)
+		return at;
+	k = hf_schema_kind(c->s, r->kind);
+	n = k ? hf_schema_implementations(c->s, k, &impl) : 0;
+	for (i = 0; i < n && at < 0; i++)
+		at = hf_objset_find(set, hf_schema_kind_name(impl[i]), r->hfid);
+	return at;
+}
+
+/* A filter reference that names a desired object: turn it into its HFID. */
+static int match_filter_in_want(struct fctx *c, struct hf_ref *r)
+{
+	const struct hf_object *w;
+	const struct hf_field *f;
+	const hf_kind *wk;
+	size_t i;
+
+	for (i = 0; i < hf_objset_count(c->want); i++) {
+		w = hf_objset_at(c->want, i);
+		wk = hf_schema_kind(c->s, w->kind);
+		f = hf_object_field(w, r->filter_attr);
+		if (!wk || !f || f->type != HF_FIELD_ATTR ||
+		    !hf_schema_is_a(c->s, wk, r->kind) ||
+		    !hf_value_equal(f->akind, f->value, r->filter_value))
+			continue;
+		hf_free(r->kind);
+		r->kind = hf_strdup(w->kind);
+		r->hfid = json_incref(w->hfid);
+		return r->kind ? 1 : HF_ENOMEM;
+	}
+	return 0;
+}
+
+static int complete_from_live(struct hf_ref *r, const struct hf_object *h)
+{
+	hf_free(r->id);
+	hf_free(r->kind);
+	r->id = hf_strdup(h->id);
+	r->kind = hf_strdup(h->kind);
+	if (!r->hfid)
+		r->hfid = json_incref(h->hfid);
+	return r->id && r->kind ? 0 : HF_ENOMEM;
+}
+
+static enum hf_attr_kind filter_kind(const struct fctx *c, const char *kind,
+				     const char *attr)
+{
+	const hf_kind *k = hf_schema_kind(c->s, kind);
+	const struct hf_schema_attr *a = k ? hf_schema_attr_find(k, attr) : NULL;
+
+	return a ? a->kind : HF_ATTR_TEXT;
+}
+
+static int pending_ref(struct fctx *c, struct probes *ps, struct hf_ref *r,
+		       const struct hf_field *f)
+{
+	struct probe p;
+	long at;
+	int rc;
+
+	if (r->id)
+		return 0;
+	if (r->filter_value && !r->hfid) {
+		rc = match_filter_in_want(c, r);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+	}
+	if (r->hfid) {
+		if (find_in(c, c->want, r) >= 0)
+			return 0;
+		at = find_in(c, c->have, r);
+		if (at >= 0)
+			return complete_from_live(r, hf_objset_at(c->have, (size_t)at));
+	}
+	memset(&p, 0, sizeof(p));
+	p.kind = r->kind;
+	p.attr = r->hfid ? NULL : r->filter_attr;
+	p.value = r->hfid ? r->hfid : r->filter_value;
+	p.akind = p.attr ? filter_kind(c, r->kind, p.attr) : HF_ATTR_TEXT;
+	p.ref = r;
+	p.field = f;
+	return probe_add(ps, &p);
+}
+
+static int unique_probes(struct fctx *c, struct probes *ps,
+			 const struct hf_object *w)
+{
+	const hf_kind *k = hf_schema_kind(c->s, w->kind);
+	const struct hf_schema_attr *a;
+	const struct hf_field *f;
+	struct probe p;
+	size_t i;
+	int rc;
+
+	for (i = 0; k && i < w->nfields; i++) {
+		f = &w->fields[i];
+		a = f->type == HF_FIELD_ATTR ? hf_schema_attr_find(k, f->name) : NULL;
+		if (!a || !a->unique || !f->value || json_is_null(f->value))
+			continue;
+		memset(&p, 0, sizeof(p));
+		p.kind = w->kind;
+		p.attr = f->name;
+		p.value = f->value;
+		p.akind = a->kind;
+		p.owner = w;
+		p.field = f;
+		rc = probe_add(ps, &p);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int collect_probes(struct fctx *c, struct probes *ps)
+{
+	struct hf_object *w;
+	struct hf_field *f;
+	size_t i, j, k;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < hf_objset_count(c->want); i++) {
+		w = hf_objset_at(c->want, i);
+		for (j = 0; rc == 0 && j < w->nfields; j++) {
+			f = &w->fields[j];
+			for (k = 0; rc == 0 && k < f->nrefs; k++)
+				rc = pending_ref(c, ps, &f->refs[k], f);
+		}
+		if (rc == 0 && hf_objset_find(c->have, w->kind, w->hfid) < 0)
+			rc = unique_probes(c, ps, w);
+	}
+	return rc;
+}
+
+static const char *gql_type(const struct probe *p)
+{
+	if (!p->attr)
+		return "[String]";
+	switch (p->akind) {
+	case HF_ATTR_NUMBER:
+	case HF_ATTR_BANDWIDTH:
+		return "BigInt";
+	case HF_ATTR_BOOLEAN:
+	case HF_ATTR_CHECKBOX:
+		return "Boolean";
+	case HF_ATTR_LIST:
+	case HF_ATTR_JSON:
+	case HF_ATTR_ANY:
+	case HF_ATTR_OTHER:
+		return "GenericScalar";
+	default:
+		return "String";
+	}
+}
+
+static int probe_requests(struct fctx *c, struct round *r, struct probes *ps)
+{
+	hf_buf head = HF_BUF_INIT, body = HF_BUF_INIT, text = HF_BUF_INIT;
+	json_t *vars = NULL;
+	size_t i, start = 0;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < ps->n; i++) {
+		struct probe *p = &ps->v[i];
+
+		if (!vars)
+			vars = json_object();
+		hf_buf_addf(&head, "%s$v%zu: %s", i == start ? "" : ", ", i,
+			    gql_type(p));
+		if (p->attr)
+			hf_buf_addf(&body, " p%zu: %s(%s__value: $v%zu) { edges { node %s } }",
+				    i, p->kind, p->attr, i, peer_sel);
+		else
+			hf_buf_addf(&body, " p%zu: %s(hfid: $v%zu) { edges { node %s } }",
+				    i, p->kind, i, peer_sel);
+		rc = set_var(vars, "v", (long)i, p->value);
+		if (rc < 0 || (i + 1 - start < (size_t)c->o.batch_aliases && i + 1 < ps->n))
+			continue;
+		hf_buf_reset(&text);
+		hf_buf_addf(&text, "query (%s) {%s }", head.ptr, body.ptr);
+		rc = round_add(r, hf_buf_failed(&text) ? NULL : hf_strdup(text.ptr),
+			       vars, NULL);
+		vars = NULL;
+		start = i + 1;
+		hf_buf_reset(&head);
+		hf_buf_reset(&body);
+	}
+	json_decref(vars);
+	hf_buf_release(&head);
+	hf_buf_release(&body);
+	hf_buf_release(&text);
+	return rc;
+}
+
+static void take_probe_answers(struct round *r, struct probes *ps)
+{
+	const char *key;
+	json_t *res, *edges;
+	size_t i;
+	char *end;
+	unsigned long at;
+
+	for (i = 0; i < r->n; i++) {
+		json_object_foreach(r->calls[i].data, key, res)
+		{
+			at = strtoul(key + 1, &end, 10);
+			if (key[0] != 'p' || *end || at >= ps->n)
+				continue;
+			edges = json_object_get(res, "edges");
+			ps->v[at].hits = (int)json_array_size(edges);
+			ps->v[at].found = json_object_get(json_array_get(edges, 0), "node");
+		}
+	}
+}
+
+static char *show(const char *kind, const json_t *hfid)
+{
+	hf_buf b = HF_BUF_INIT;
+	char *t = json_dumps(hfid, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	hf_buf_addf(&b, "%s %s", kind, t ? t : "?");
+	hf_free(t);
+	return hf_buf_detach(&b);
+}
+
+static int judge_ref(struct fctx *c, struct probe *p)
+{
+	char *what;
+	int rc = 0;
+
+	if (p->hits == 1) {
+		struct hf_ref tmp;
+
+		if (ref_from(&tmp, p->found) < 0)
+			return HF_ENOMEM;
+		hf_free(p->ref->id);
+		hf_free(p->ref->kind);
+		p->ref->id = tmp.id;
+		p->ref->kind = tmp.kind;
+		if (!p->ref->hfid)
+			p->ref->hfid = tmp.hfid;
+		else
+			json_decref(tmp.hfid);
+		return 0;
+	}
+	what = p->attr ? NULL : show(p->kind, p->value);
+	if (p->attr) {
+		char *v = json_dumps(p->value, JSON_COMPACT | JSON_ENCODE_ANY);
+		hf_buf b = HF_BUF_INIT;
+
+		hf_buf_addf(&b, "%s with %s %s", p->kind, p->attr, v ? v : "?");
+		hf_free(v);
+		what = hf_buf_detach(&b);
+	}
+	{
+		hf_buf m = HF_BUF_INIT;
+
+		if (p->hits)
+			hf_buf_addf(&m, "reference to %s is ambiguous: %d objects match",
+				    what ? what : "?", p->hits);
+		else
+			hf_buf_addf(&m, "unresolvable reference: no %s in the files "
+				    "or in Infrahub", what ? what : "?");
+		report(c, p->ref->file, p->ref->line, p->ref->col,
+		       hf_buf_failed(&m) ? "unresolvable reference" : m.ptr);
+		hf_buf_release(&m);
+	}
+	hf_free(what);
+	return rc;
+}
+
+static void judge_unique(struct fctx *c, struct probe *p)
+{
+	json_t *fh = json_object_get(p->found, "hfid");
+	const char *fk = json_string_value(json_object_get(p->found, "__typename"));
+	char *mine, *theirs, *v;
+	hf_buf b = HF_BUF_INIT;
+
+	if (!p->hits || (json_is_array(fh) && json_equal(fh, p->owner->hfid)))
+		return;
+	mine = show(p->owner->kind, p->owner->hfid);
+	theirs = show(fk ? fk : p->kind, fh);
+	v = json_dumps(p->value, JSON_COMPACT | JSON_ENCODE_ANY);
+	hf_buf_addf(&b, "cannot create %s: unique %s = %s already belongs to "
+		    "%s in Infrahub", mine ? mine : "?", p->attr, v ? v : "?",
+		    theirs ? theirs : "?");
+	report(c, p->field->file, p->field->line, p->field->col,
+	       hf_buf_failed(&b) ? "unique value taken" : b.ptr);
+	hf_free(mine);
+	hf_free(theirs);
+	hf_free(v);
+	hf_buf_release(&b);
+}
+
+static int third_round(struct fctx *c, hf_error *err)
+{
+	struct probes ps = { 0 };
+	struct round r = { 0 };
+	size_t i;
+	int rc;
+
+	rc = collect_probes(c, &ps);
+	if (rc == 0)
+		rc = probe_requests(c, &r, &ps);
+	if (rc == HF_ENOMEM)
+		rc = hf_error_set(err, rc, "out of memory");
+	if (rc == 0)
+		rc = run_round(c, &r, err);
+	if (rc == 0)
+		take_probe_answers(&r, &ps);
+	for (i = 0; rc == 0 && i < ps.n; i++) {
+		if (ps.v[i].ref)
+			rc = judge_ref(c, &ps.v[i]);
+		else
+			judge_unique(c, &ps.v[i]);
+	}
+	round_release(&r);
+	hf_free(ps.v);
+	return rc;
+}
+
+int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
+	     const struct hf_fetch_opts *o, hf_gql_batch_fn batch,
+	     void *transport, hf_fetch_diag_fn diag, void *payload,
+	     struct hf_fetch_stats *stats, hf_error *err)
+{
+	struct hf_fetch_stats dummy;
+	struct fctx c;
+	size_t i;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(stats ? stats : &dummy, 0, sizeof(dummy));
+	c.want = want;
+	c.s = s;
+	c.o = *o;
+	c.batch = batch;
+	c.transport = transport;
+	c.diag = diag;
+	c.payload = payload;
+	c.stats = stats ? stats : &dummy;
+	*have = NULL;
+	rc = hf_objset_new(&c.have) < 0 ? hf_error_set(err, HF_ENOMEM, "out of memory") : 0;
+	if (rc == 0)
+		rc = plan_kinds(&c, err);
+	c.stats->kinds = (long)c.nkp;
+	if (rc == 0)
+		rc = first_pages(&c, err);
+	if (rc == 0)
+		rc = rest_of_kinds(&c, err);
+	if (rc == 0)
+		rc = third_round(&c, err);
+	for (i = 0; i < c.nkp; i++) {
+		json_decref(c.kp[i].fields);
+		hf_buf_release(&c.kp[i].sel);
+	}
+	hf_free(c.kp);
+	if (rc == 0 && c.reported)
+		rc = hf_error_set(err, HF_EINVAL, "live state has problems");
+	if (rc < 0 && rc != HF_EINVAL) {
+		hf_objset_free(c.have);
+		return rc;
+	}
+	*have = c.have;
+	return rc;
+}

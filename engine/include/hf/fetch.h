@@ -1,0 +1,72 @@
+#ifndef HF_FETCH_H
+#define HF_FETCH_H
+
+/*
+ * Reading live state: for every kind the files name, the live objects
+ * with only the fields the files manage (plus id and HFID), fetched in
+ * rounds of GraphQL requests that a transport runs concurrently. User
+ * values travel only as GraphQL variables; query text is built from
+ * schema names alone.
+ *
+ * The transport is a callback so that this module does no I/O of its own:
+ * cmd/ plugs in the libcurl client, tests a fake.
+ */
+#include <jansson.h>
+
+#include "hf/error.h"
+#include "hf/model.h"
+#include "hf/schema.h"
+
+/* One GraphQL request of a round. */
+struct hf_gql_call {
+	const char *query; /* borrowed */
+	json_t *vars;      /* borrowed; may be NULL */
+	/* filled by the transport: */
+	json_t *data;   /* new reference, or NULL */
+	json_t *errors; /* new reference when the answer had errors */
+	int rc;         /* 0, or a negative status with `err` */
+	hf_error err;
+};
+
+/*
+ * Run `n` calls (concurrently, as the transport likes) and fill in their
+ * results. Returns 0 when every call got an answer (GraphQL errors
+ * included), or a negative status for a failure that stops the fetch.
+ */
+typedef int (*hf_gql_batch_fn)(void *transport, struct hf_gql_call *calls,
+			       size_t n, hf_error *err);
+
+struct hf_fetch_opts {
+	long page_size;      /* objects per page (default 500) */
+	long batch_aliases;  /* aliased lookups per request (default 50) */
+	double few_ratio;    /* HFID lookups when wanted * ratio < live */
+};
+
+#define HF_FETCH_OPTS_INIT { 500, 50, 4.0 }
+
+struct hf_fetch_stats {
+	long requests;
+	long rounds;
+	long kinds;
+	long live_objects;
+};
+
+/* Problems found while fetching (unresolvable references, clashes). */
+typedef void (*hf_fetch_diag_fn)(void *payload, const hf_error *diag);
+
+/*
+ * Fetch the live counterparts of `want` into a new set *have (caller
+ * frees). References in `want` whose target is not among the desired
+ * objects are looked up in Infrahub (by HFID or default_filter value) and
+ * completed with the live peer's kind, HFID and id; one that does not
+ * exist is reported through `diag`. A desired object that Infrahub lacks
+ * (a create) whose unique attribute value is held by another live object
+ * is reported too, naming both. Returns 0, HF_EINVAL when something was
+ * reported, or the transport's failure (HF_ENET, HF_EAUTH, HF_ESERVER...).
+ */
+int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
+	     const struct hf_fetch_opts *o, hf_gql_batch_fn batch,
+	     void *transport, hf_fetch_diag_fn diag, void *payload,
+	     struct hf_fetch_stats *stats, hf_error *err);
+
+#endif

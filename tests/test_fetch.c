@@ -1,0 +1,245 @@
+/*
+ * Fetching live state from `hubform serve`, through a plain sequential
+ * transport (the concurrent client has its own tests): managed fields
+ * only, paging, HFID lookups, external references, uniqueness probes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "hf/buf.h"
+#include "hf/fetch.h"
+#include "sdkload.h"
+#include "testutil.h"
+
+static struct hf_served srv;
+static hf_schema *schema;
+
+static int transport(void *t, struct hf_gql_call *calls, size_t n,
+		     hf_error *err)
+{
+	json_t *res;
+	size_t i;
+
+	(void)t;
+	(void)err;
+	for (i = 0; i < n; i++) {
+		res = hf_gql(srv.url, NULL, NULL, calls[i].query, calls[i].vars);
+		if (!res) {
+			calls[i].rc = hf_error_set(&calls[i].err, HF_ENET, "no answer");
+			continue;
+		}
+		calls[i].data = json_incref(json_object_get(res, "data"));
+		calls[i].errors = json_incref(json_object_get(res, "errors"));
+		if (calls[i].errors) {
+			char *t2 = json_dumps(calls[i].errors, 0);
+
+			fprintf(stderr, "query errors: %s\nquery: %s\n", t2, calls[i].query);
+			free(t2);
+		}
+		json_decref(res);
+	}
+	return 0;
+}
+
+static void seed(void)
+{
+	char *body, path[512], url[512], *resp = NULL;
+	json_t *res, *answer;
+	hf_buf q = HF_BUF_INIT;
+	long status;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
+	body = hf_read_file(path, NULL);
+	snprintf(url, sizeof(url), "%s/api/schema/load", srv.url);
+	assert_int_equal(hf_http("POST", url, body, NULL, &status, &resp), 0);
+	assert_int_equal(status, 200);
+	hf_free(resp);
+	hf_free(body);
+	hf_buf_add(&q, "mutation {"
+		   " a: TestSiteCreate(data: {name: {value: \"paris\"}, description: {value: \"hq\"}}) { ok }"
+		   " b: TestSiteCreate(data: {name: {value: \"lyon\"}}) { ok }"
+		   " t: BuiltinTagCreate(data: {name: {value: \"red\"}}) { ok }");
+	for (i = 0; i < 30; i++)
+		hf_buf_addf(&q, " d%d: TestDeviceCreate(data: {name: {value: \"dev%02d\"},"
+			    " role: {value: \"edge\"}, asn: {value: %d}, site: {hfid: [\"lyon\"]}}) { ok }",
+			    i, i, 65000 + i);
+	hf_buf_add(&q, " }");
+	res = hf_gql(srv.url, NULL, NULL, q.ptr, NULL);
+	assert_null(json_object_get(res, "errors"));
+	json_decref(res);
+	hf_buf_release(&q);
+	snprintf(url, sizeof(url), "%s/api/schema", srv.url);
+	assert_int_equal(hf_http("GET", url, NULL, NULL, &status, &resp), 0);
+	answer = json_loads(resp, 0, NULL);
+	hf_free(resp);
+	assert_int_equal(hf_schema_parse(&schema, answer, NULL), 0);
+	json_decref(answer);
+}
+
+static int setup(void **state)
+{
+	char db[512];
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/data.db", hf_test_tmpdir("fetch"));
+	if (hf_serve_start(&srv, db, NULL) < 0)
+		return -1;
+	seed();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	hf_schema_free(schema);
+	return hf_serve_stop(&srv) == 0 ? 0 : -1;
+}
+
+static struct hf_object want_obj(const char *kind, const char *name)
+{
+	struct hf_object o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = hf_strdup(kind);
+	o.hfid = json_pack("[s]", name);
+	o.file = "f.yml";
+	o.line = 1;
+	o.col = 1;
+	return o;
+}
+
+static void want_attr(struct hf_object *o, const char *name,
+		      enum hf_attr_kind k, json_t *v)
+{
+	struct hf_field f;
+
+	memset(&f, 0, sizeof(f));
+	f.name = hf_strdup(name);
+	f.akind = k;
+	f.value = v;
+	f.file = "f.yml";
+	f.line = 7;
+	f.col = 9;
+	assert_int_equal(hf_object_add_field(o, &f), 0);
+}
+
+static void want_ref(struct hf_object *o, const char *name, int many,
+		     const char *kind, const char *hfid, const char *filter)
+{
+	struct hf_field f;
+
+	memset(&f, 0, sizeof(f));
+	f.name = hf_strdup(name);
+	f.type = many ? HF_FIELD_MANY : HF_FIELD_ONE;
+	f.refs = hf_calloc(1, sizeof(*f.refs));
+	f.nrefs = 1;
+	f.refs[0].kind = hf_strdup(kind);
+	if (hfid)
+		f.refs[0].hfid = json_pack("[s]", hfid);
+	if (filter) {
+		f.refs[0].filter_attr = hf_strdup("name");
+		f.refs[0].filter_value = json_string(filter);
+	}
+	f.refs[0].file = "f.yml";
+	f.refs[0].line = 3;
+	f.refs[0].col = 5;
+	assert_int_equal(hf_object_add_field(o, &f), 0);
+}
+
+struct diags {
+	int n;
+	char last[1024];
+};
+
+static void on_diag(void *payload, const hf_error *e)
+{
+	struct diags *d = payload;
+
+	d->n++;
+	snprintf(d->last, sizeof(d->last), "%s:%d:%d: %s", e->where, e->line,
+		 e->col, e->msg);
+}
+
+static void test_fetch__managed_fields_and_refs(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct hf_fetch_stats st;
+	struct diags d = { 0, "" };
+	hf_objset *want, *have = NULL;
+	struct hf_object w = want_obj("TestSite", "paris");
+	struct hf_object dv = want_obj("TestDevice", "dev25");
+	const struct hf_object *h;
+	const struct hf_field *f;
+	long at;
+
+	(void)state;
+	o.page_size = 10; /* 30 devices: 3 pages, or HFID lookups */
+	hf_objset_new(&want);
+	want_attr(&w, "description", HF_ATTR_TEXT, json_string("new"));
+	want_ref(&dv, "site", 0, "TestSite", "lyon", NULL);
+	want_ref(&dv, "tags", 1, "BuiltinTag", NULL, "red");
+	assert_int_equal(hf_objset_add(want, &w, NULL), 0);
+	assert_int_equal(hf_objset_add(want, &dv, NULL), 0);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, transport, NULL,
+				  on_diag, &d, &st, NULL),
+			 0);
+	assert_int_equal(d.n, 0);
+	at = hf_objset_find(have, "TestSite", json_object_get(json_pack("{s:[s]}", "h", "paris"), "h"));
+	assert_true(at >= 0);
+	h = hf_objset_at(have, (size_t)at);
+	f = hf_object_field(h, "description");
+	assert_string_equal(json_string_value(f->value), "hq");
+	/* only managed fields are read */
+	assert_null(hf_object_field(h, "name"));
+	/* one device wanted among 30 live ones: an HFID lookup, not 3 pages */
+	assert_int_equal(st.requests, 2 + 1 + 1);
+	/* the tag, named by default_filter, is completed from Infrahub */
+	f = hf_object_field(hf_objset_at(want, 1), "tags");
+	assert_non_null(f->refs[0].id);
+	assert_string_equal(json_string_value(json_array_get(f->refs[0].hfid, 0)), "red");
+	f = hf_object_field(hf_objset_at(want, 1), "site");
+	assert_non_null(f->refs[0].id);
+	hf_objset_free(want);
+	hf_objset_free(have);
+}
+
+static void test_fetch__unresolvable_reference(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct diags d = { 0, "" };
+	hf_objset *want, *have = NULL;
+	struct hf_object dv = want_obj("TestDevice", "newdev");
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	hf_objset_new(&want);
+	want_attr(&dv, "asn", HF_ATTR_NUMBER, json_integer(65007));
+	want_ref(&dv, "site", 0, "TestSite", "mars", NULL);
+	assert_int_equal(hf_objset_add(want, &dv, NULL), 0);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, transport, NULL,
+				  on_diag, &d, NULL, &err),
+			 HF_EINVAL);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.last, "f.yml:3:5: unresolvable reference: no TestSite [\"mars\"]"));
+	hf_objset_free(want);
+	hf_objset_free(have);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fetch__managed_fields_and_refs),
+		cmocka_unit_test(test_fetch__unresolvable_reference),
+	};
+
+	hf_alloc_init();
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
