@@ -2,6 +2,8 @@
  * Process and HTTP helpers for the end-to-end tests. The server readiness
  * handshake reads the child's stderr until the "listening on" line.
  */
+/* wait4() for the child's own peak RSS */
+#define _DEFAULT_SOURCE 1
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,11 +155,14 @@ int hf_run(struct hf_run *r, const char *cwd, const char *input,
 {
 	int pin[2], pout[2], perr[2], st;
 	hf_buf out = HF_BUF_INIT, err = HF_BUF_INIT;
+	struct timeval t0, t1;
+	struct rusage ru;
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
 	if (pipe(pin) < 0 || pipe(pout) < 0 || pipe(perr) < 0)
 		return -1;
+	gettimeofday(&t0, NULL);
 	pid = fork();
 	if (pid == 0) {
 		close(pin[1]);
@@ -175,8 +182,12 @@ int hf_run(struct hf_run *r, const char *cwd, const char *input,
 	collect(pout[0], perr[0], &out, &err);
 	close(pout[0]);
 	close(perr[0]);
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+	if (pid < 0 || wait4(pid, &st, 0, &ru) < 0)
 		return -1;
+	gettimeofday(&t1, NULL);
+	r->seconds = (double)(t1.tv_sec - t0.tv_sec) +
+		     (double)(t1.tv_usec - t0.tv_usec) / 1e6;
+	r->maxrss_kb = ru.ru_maxrss;
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	r->out = hf_buf_detach(&out);
 	r->err = hf_buf_detach(&err);

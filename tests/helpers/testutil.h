@@ -13,6 +13,8 @@ struct hf_run {
 	int status; /* exit code, or 128+signal */
 	char *out;  /* captured stdout, NUL-terminated (hf_free) */
 	char *err;  /* captured stderr */
+	long maxrss_kb; /* the child's peak resident set size */
+	double seconds; /* wall time */
 };
 
 /* Path of the hubform binary under test ($HUBFORM_BIN). */

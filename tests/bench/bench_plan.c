@@ -1,0 +1,249 @@
+/*
+ * Benchmark of `hubform plan` with no changes (not a test). For each N:
+ * a fresh local endpoint, a small schema with relationships, N devices
+ * (plus N/50 sites) written into it and into object files, then `hubform
+ * plan` over those files. Reports wall time, requests the server saw and
+ * hubform's peak RSS; then, in the same run, the same objects fetched one
+ * request per object at concurrency 10 (the pattern the Infrahub SDK
+ * documentation teaches) for the speed ratio.
+ *
+ *   build/tests/bench_plan [N...]      (default: 1000 10000 100000)
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "hf/alloc.h"
+#include "hf/buf.h"
+#include "sdkload.h"
+#include "testutil.h"
+
+static const char schema[] =
+	"{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
+	"{\"name\":\"Site\",\"namespace\":\"Bench\",\"human_friendly_id\":[\"name__value\"],"
+	"\"attributes\":[{\"name\":\"name\",\"kind\":\"Text\",\"unique\":true},"
+	"{\"name\":\"city\",\"kind\":\"Text\",\"optional\":true}]},"
+	"{\"name\":\"Device\",\"namespace\":\"Bench\",\"human_friendly_id\":[\"name__value\"],"
+	"\"attributes\":[{\"name\":\"name\",\"kind\":\"Text\",\"unique\":true},"
+	"{\"name\":\"serial\",\"kind\":\"Text\",\"optional\":true},"
+	"{\"name\":\"asn\",\"kind\":\"Number\",\"optional\":true},"
+	"{\"name\":\"role\",\"kind\":\"Dropdown\",\"choices\":[{\"name\":\"core\"},{\"name\":\"edge\"}]}],"
+	"\"relationships\":[{\"name\":\"site\",\"peer\":\"BenchSite\",\"cardinality\":\"one\","
+	"\"optional\":false,\"kind\":\"Attribute\"},"
+	"{\"name\":\"tags\",\"peer\":\"BuiltinTag\",\"cardinality\":\"many\",\"optional\":true}]}"
+	"]}]}";
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int post_schema(const struct hf_served *s)
+{
+	char url[256], *resp = NULL;
+	long status = 0;
+
+	snprintf(url, sizeof(url), "%s/api/schema/load", s->url);
+	hf_http("POST", url, schema, NULL, &status, &resp);
+	hf_free(resp);
+	return status == 200 ? 0 : -1;
+}
+
+static int mutate(const struct hf_served *s, hf_buf *q)
+{
+	json_t *res;
+	int rc;
+
+	hf_buf_add(q, " }");
+	res = hf_gql(s->url, NULL, NULL, q->ptr, NULL);
+	rc = res && !json_object_get(res, "errors") ? 0 : -1;
+	json_decref(res);
+	hf_buf_reset(q);
+	hf_buf_add(q, "mutation {");
+	return rc;
+}
+
+static int seed(const struct hf_served *s, long n)
+{
+	hf_buf q = HF_BUF_INIT;
+	long i, sites = n / 50 + 1;
+	int rc = 0;
+
+	hf_buf_add(&q, "mutation { t: BuiltinTagCreate(data: {name: {value: \"bench\"}}) { ok }");
+	for (i = 0; rc == 0 && i < sites; i++) {
+		hf_buf_addf(&q, " s%ld: BenchSiteCreate(data: {name: {value: \"site%ld\"},"
+			    " city: {value: \"city %ld\"}}) { ok }", i, i, i % 7);
+		if (i % 100 == 99)
+			rc = mutate(s, &q);
+	}
+	rc = rc ? rc : mutate(s, &q);
+	for (i = 0; rc == 0 && i < n; i++) {
+		hf_buf_addf(&q, " d%ld: BenchDeviceCreate(data: {name: {value: \"dev%07ld\"},"
+			    " serial: {value: \"SN%ld\"}, asn: {value: %ld}, role: {value: \"%s\"},"
+			    " site: {hfid: [\"site%ld\"]}, tags: [{id: \"bench\"}]}) { ok }",
+			    i, i, i * 7919, 64512 + i % 1000, i % 2 ? "edge" : "core", i / 50);
+		if (i % 100 == 99)
+			rc = mutate(s, &q);
+	}
+	rc = rc ? rc : mutate(s, &q);
+	hf_buf_release(&q);
+	return rc;
+}
+
+static int write_files(const char *dir, long n)
+{
+	char path[1024];
+	long i, sites = n / 50 + 1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/00_sites.yml", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: BenchSite\n  data:\n");
+	for (i = 0; i < sites; i++)
+		fprintf(f, "    - name: site%ld\n      city: city %ld\n", i, i % 7);
+	fclose(f);
+	for (i = 0; i < n; i++) {
+		if (i % 10000 == 0) {
+			if (i)
+				fclose(f);
+			snprintf(path, sizeof(path), "%s/10_devices_%04ld.yml", dir, i / 10000);
+			f = fopen(path, "w");
+			if (!f)
+				return -1;
+			fprintf(f, "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+				   "  kind: BenchDevice\n  data:\n");
+		}
+		fprintf(f, "    - name: dev%07ld\n      serial: SN%ld\n      asn: %ld\n"
+			   "      role: %s\n      site: site%ld\n      tags: [bench]\n",
+			i, i * 7919, 64512 + i % 1000, i % 2 ? "edge" : "core", i / 50);
+	}
+	if (n)
+		fclose(f);
+	return 0;
+}
+
+struct worker {
+	const struct hf_served *s;
+	long from, to, step;
+	long ok;
+};
+
+/* The SDK-documentation pattern: one get() per object. */
+static void *one_by_one(void *arg)
+{
+	struct worker *w = arg;
+	char q[512];
+	json_t *res;
+	long i;
+
+	for (i = w->from; i < w->to; i += w->step) {
+		snprintf(q, sizeof(q),
+			 "{ BenchDevice(hfid: [\"dev%07ld\"]) { count edges { node { id hfid"
+			 " name { value } serial { value } asn { value } role { value }"
+			 " site { node { id hfid } } tags { edges { node { id hfid } } } } } } }",
+			 i);
+		res = hf_gql(w->s->url, NULL, NULL, q, NULL);
+		if (res && !json_object_get(res, "errors"))
+			w->ok++;
+		json_decref(res);
+	}
+	return NULL;
+}
+
+static double baseline(const struct hf_served *s, long n)
+{
+	struct worker w[10];
+	pthread_t t[10];
+	double t0 = now();
+	long ok = 0;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		w[i] = (struct worker){ s, i, n, 10, 0 };
+		pthread_create(&t[i], NULL, one_by_one, &w[i]);
+	}
+	for (i = 0; i < 10; i++) {
+		pthread_join(t[i], NULL);
+		ok += w[i].ok;
+	}
+	if (ok != n)
+		fprintf(stderr, "baseline: %ld of %ld answered\n", ok, n);
+	return now() - t0;
+}
+
+static long count_lines(const char *path)
+{
+	size_t len = 0, i;
+	char *text = hf_read_file(path, &len);
+	long n = 0;
+
+	for (i = 0; text && i < len; i++)
+		n += text[i] == '\n';
+	hf_free(text);
+	return n;
+}
+
+static int bench(long n)
+{
+	const char *dir = hf_test_tmpdir("bench_plan");
+	char db[600], log[600], objs[600], state[600];
+	const char *extra[] = { "--log", log, NULL };
+	const char *args[] = { "plan", objs, "--state", state, NULL };
+	struct hf_served s;
+	struct hf_run r;
+	long before;
+	double base;
+	char env[256];
+
+	snprintf(db, sizeof(db), "%s/data.db", dir);
+	snprintf(log, sizeof(log), "%s/requests.log", dir);
+	snprintf(objs, sizeof(objs), "%s/objects", dir);
+	snprintf(state, sizeof(state), "%s/plans.db", dir);
+	mkdir(objs, 0777);
+	if (hf_serve_start(&s, db, extra) < 0 || post_schema(&s) < 0 ||
+	    seed(&s, n) < 0 || write_files(objs, n) < 0) {
+		fprintf(stderr, "bench setup failed for N=%ld\n", n);
+		return -1;
+	}
+	snprintf(env, sizeof(env), "%s", s.url);
+	setenv("INFRAHUB_ADDRESS", env, 1);
+	before = count_lines(log);
+	if (hf_run(&r, NULL, NULL, args) < 0)
+		return -1;
+	printf("N=%-7ld plan: %.3f s, exit %d, %ld requests, peak RSS %ld KiB\n",
+	       n, r.seconds, r.status, count_lines(log) - before, r.maxrss_kb);
+	if (r.status != 0)
+		fprintf(stderr, "%s", r.err);
+	base = baseline(&s, n);
+	printf("N=%-7ld one request per object at concurrency 10: %.3f s "
+	       "(plan is %.1fx faster)\n", n, base, base / r.seconds);
+	fflush(stdout);
+	hf_run_release(&r);
+	hf_serve_stop(&s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	long sizes[8] = { 1000, 10000, 100000 };
+	int i, n = 3;
+
+	hf_alloc_init();
+	if (argc > 1) {
+		n = 0;
+		for (i = 1; i < argc && n < 8; i++)
+			sizes[n++] = strtol(argv[i], NULL, 10);
+	}
+	for (i = 0; i < n; i++)
+		if (bench(sizes[i]) < 0)
+			return 1;
+	return 0;
+}
