@@ -45,7 +45,9 @@ int hf_cmd_parse(const char *name, const char *usage, const char *summary,
 		 struct hf_strlist *args);
 
 int cmd_help(struct hf_ctx *ctx, int argc, char **argv);
+int cmd_plan(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_plans(struct hf_ctx *ctx, int argc, char **argv);
+int cmd_schema(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_validate(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_version(struct hf_ctx *ctx, int argc, char **argv);

@@ -15,7 +15,9 @@
 const struct hf_cmd hf_commands[] = {
 	/* name        fn             needs      summary */
 	{ "help",      cmd_help,      NEED_NONE, "show help for hubform or a command" },
+	{ "plan",      cmd_plan,      NEED_NONE, "compute and store what would change" },
 	{ "plans",     cmd_plans,     NEED_NONE, "list stored plans" },
+	{ "schema",    cmd_schema,    NEED_NONE, "load Infrahub schema files into the target" },
 	{ "serve",     cmd_serve,     NEED_NONE, "run the local Infrahub-compatible endpoint" },
 	{ "validate",  cmd_validate,  NEED_NONE, "check object files; no writes" },
 	{ "version",   cmd_version,   NEED_NONE, "print the version" },

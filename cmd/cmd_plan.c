@@ -1,0 +1,118 @@
+/*
+ * hubform plan PATH...: read the object files, fetch the matching live
+ * objects from Infrahub, diff, store the plan, print it and its id.
+ * Nothing is written to Infrahub. Exit 0 (no changes, or changes without
+ * --detailed-exitcode), 2 (changes, with --detailed-exitcode), 1 (error).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hf/alloc.h"
+#include "hf/client.h"
+#include "hf/diff.h"
+#include "hf/fetch.h"
+#include "hf/render.h"
+#include "hf/resolve.h"
+#include "hf/sha256.h"
+#include "cmd.h"
+#include "opt.h"
+#include "output.h"
+#include "pipeline.h"
+#include "state.h"
+#include "target.h"
+#include "hf/banned.h"
+
+static const char usage[] =
+	"hubform plan PATH... [--address URL] [--branch B] [--state FILE] "
+	"[--out FILE] [--detailed-exitcode]";
+
+static int save_out(const hf_plan *p, const char *path)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_store *st = NULL;
+	int rc;
+
+	unlink(path);
+	rc = hf_store_open(&st, path, &err);
+	if (rc == 0)
+		rc = hf_store_save(st, p, &err);
+	hf_store_close(st);
+	if (rc < 0)
+		out_error("cannot write plan file '%s': %s", path, err.msg);
+	return rc;
+}
+
+static int print_plan(const hf_plan *p, int no_color)
+{
+	struct hf_render_opts ro = HF_RENDER_OPTS_INIT;
+	hf_buf b = HF_BUF_INIT;
+	int rc;
+
+	ro.color = !no_color && isatty(1) && !getenv("NO_COLOR");
+	rc = hf_render_text(&b, p, &ro);
+	if (rc == 0)
+		out_datan(b.ptr, b.len);
+	hf_buf_release(&b);
+	return rc;
+}
+
+int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
+{
+	struct hf_pipeline_opts po = HF_PIPELINE_OPTS_INIT;
+	struct hf_strlist args = { 0 };
+	const char *state = NULL, *out = NULL;
+	int detailed = 0, no_color = 0;
+	struct hf_pipeline pl;
+	hf_store *st = NULL;
+	hf_error err = HF_ERROR_INIT;
+	const struct hf_opt opts[] = {
+		HF_PIPELINE_OPTIONS(po),
+		HF_OPT_STRING(0, "state", "FILE", &state,
+			      "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
+		HF_OPT_STRING('o', "out", "FILE", &out,
+			      "also write this plan to its own SQLite file"),
+		HF_OPT_BOOL(0, "detailed-exitcode", &detailed,
+			    "exit 2 when the plan has changes, 0 when none"),
+		HF_OPT_BOOL(0, "no-color", &no_color, "never colour the output"),
+		HF_OPT_END(),
+	};
+	int rc;
+
+	memset(&pl, 0, sizeof(pl));
+	rc = hf_cmd_parse(ctx->name, usage,
+			  "Compute what would change in Infrahub and store the plan.",
+			  opts, argc, argv, &args);
+	if (rc >= 0)
+		goto out;
+	rc = HF_EXIT_USAGE;
+	if (!args.n) {
+		out_error("'plan' needs at least one file or directory");
+		out_info("usage: %s", usage);
+		goto out;
+	}
+	rc = HF_EXIT_ERROR;
+	if (hf_pipeline_plan(&pl, &po, args.items, args.n) < 0)
+		goto out;
+	if (hf_cmd_open_store(&st, state) < 0)
+		goto out;
+	if (hf_store_save(st, pl.plan, &err) < 0) {
+		out_error("%s", err.msg);
+		goto out;
+	}
+	if (out && save_out(pl.plan, out) < 0)
+		goto out;
+	if (print_plan(pl.plan, no_color) < 0)
+		goto out;
+	out_info("plan %s saved; apply it with 'hubform apply %s'",
+		 hf_plan_meta(pl.plan)->id, hf_plan_meta(pl.plan)->id);
+	rc = detailed && (hf_plan_meta(pl.plan)->n_create ||
+			  hf_plan_meta(pl.plan)->n_update) ?
+		     HF_EXIT_CHANGES :
+		     HF_EXIT_OK;
+out:
+	hf_pipeline_release(&pl);
+	hf_store_close(st);
+	hf_strlist_release(&args);
+	return rc;
+}

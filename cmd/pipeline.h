@@ -1,0 +1,71 @@
+#ifndef HF_CMD_PIPELINE_H
+#define HF_CMD_PIPELINE_H
+
+/*
+ * The stages plan (and later apply) share: object files -> target ->
+ * schema -> resolve -> fetch -> diff. Each prints its own diagnostics.
+ */
+#include "hf/client.h"
+#include "hf/manifest.h"
+#include "hf/model.h"
+#include "hf/plan.h"
+#include "hf/schema.h"
+#include "opt.h"
+#include "target.h"
+
+struct hf_pipeline_opts {
+	const char *address;
+	const char *branch;
+	int insecure;
+	long timeout;
+	long parallelism;
+	int strict;
+	int allow_unkeyed;
+};
+
+#define HF_PIPELINE_OPTS_INIT { NULL, NULL, 0, 60, 10, 0, 0 }
+
+/* The options every command talking to Infrahub takes. */
+#define HF_PIPELINE_OPTIONS(po) \
+	HF_OPT_STRING(0, "address", "URL", &(po).address, \
+		      "Infrahub address (default $INFRAHUB_ADDRESS; none: " \
+		      "the embedded local endpoint)"), \
+	HF_OPT_STRING('b', "branch", "BRANCH", &(po).branch, \
+		      "target branch (default $INFRAHUB_DEFAULT_BRANCH or main)"), \
+	HF_OPT_BOOL(0, "insecure", &(po).insecure, \
+		    "do not verify the server's TLS certificate"), \
+	HF_OPT_INT(0, "timeout", "S", &(po).timeout, 1, 3600, \
+		   "seconds per request (default 60)"), \
+	HF_OPT_INT(0, "parallelism", "N", &(po).parallelism, 1, 256, \
+		   "requests in flight (default 10)"), \
+	HF_OPT_BOOL(0, "strict", &(po).strict, \
+		    "a field declared twice with different values is an error"), \
+	HF_OPT_BOOL(0, "allow-unkeyed", &(po).allow_unkeyed, \
+		    "accept kinds without HFID or unique attribute")
+
+struct hf_pipeline {
+	struct hf_target target;
+	int connected;
+	hf_client *client;
+	hf_schema *schema;
+	hf_manifest *manifest;
+	hf_objset *want;
+	hf_objset *have;
+	hf_plan *plan;
+};
+
+/*
+ * Read object files (or, with schema_files, schema files: no warning for
+ * schema documents); prints diagnostics. 0, or -1 when any error.
+ */
+int hf_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
+		     size_t n, int schema_files);
+/* Target, client and the target branch's schema. 0 or -1. */
+int hf_pipeline_connect(struct hf_pipeline *pl,
+			const struct hf_pipeline_opts *po);
+/* Everything up to a finished plan. 0 or -1. */
+int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
+		     const char *const *paths, size_t n);
+void hf_pipeline_release(struct hf_pipeline *pl);
+
+#endif
