@@ -49,6 +49,7 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_plans(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_schema(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_serve(struct hf_ctx *ctx, int argc, char **argv);
+int cmd_show(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_validate(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_version(struct hf_ctx *ctx, int argc, char **argv);
 

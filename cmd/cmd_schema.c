@@ -67,7 +67,7 @@ static int load(struct hf_pipeline *pl, json_t *schemas)
 	int rc;
 
 	snprintf(path, sizeof(path), "/api/schema/load?branch=%s", pl->target.branch);
-	rc = hf_client_post(pl->client, path, body, &res, &status, &err);
+	rc = hf_client_post_json(pl->client, path, body, &res, &status, &err);
 	json_decref(body);
 	if (rc < 0) {
 		out_error("%s", err.msg);

@@ -20,6 +20,7 @@ const struct hf_cmd hf_commands[] = {
 	{ "schema",    cmd_schema,    NEED_NONE, "load Infrahub schema files into the target" },
 	{ "serve",     cmd_serve,     NEED_NONE, "run the local Infrahub-compatible endpoint" },
 	{ "validate",  cmd_validate,  NEED_NONE, "check object files; no writes" },
+	{ "show",      cmd_show,      NEED_NONE, "print a stored plan (text, json, markdown)" },
 	{ "version",   cmd_version,   NEED_NONE, "print the version" },
 	{ NULL, NULL, 0, NULL },
 };

@@ -33,9 +33,9 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-void hf_client_global_init(void)
+int hf_client_global_init(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : HF_ERR;
 }
 
 void hf_client_global_cleanup(void)
@@ -291,7 +291,7 @@ static int reap(hf_client *c, struct xfer *xs, struct hf_gql_call *calls,
 		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
 		CURLcode cc = m->data.result;
 
-		c->stats.bytes += (long)xs[i].resp.len;
+		c->stats.bytes += (long long)xs[i].resp.len;
 		if (retryable(cc, status) && xs[i].attempt < c->o.retries) {
 			xs[i].attempt++;
 			c->stats.retries++;
@@ -417,8 +417,8 @@ int hf_client_get(hf_client *c, const char *path, json_t **out, long *status,
 	return rest(c, path, NULL, out, status, err);
 }
 
-int hf_client_post(hf_client *c, const char *path, const json_t *body,
-		   json_t **out, long *status, hf_error *err)
+int hf_client_post_json(hf_client *c, const char *path, const json_t *body,
+			json_t **out, long *status, hf_error *err)
 {
 	return rest(c, path, body, out, status, err);
 }

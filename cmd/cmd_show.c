@@ -1,0 +1,79 @@
+/*
+ * hubform show [PLAN] [--format text|json|markdown]: print a stored plan
+ * (the latest when PLAN is omitted; PLAN is an id, a unique prefix,
+ * "latest", or a file written by `plan --out`). Markdown is meant for a
+ * pull-request comment and stays under GitHub's size limit.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hf/render.h"
+#include "cmd.h"
+#include "opt.h"
+#include "output.h"
+#include "state.h"
+#include "hf/banned.h"
+
+static const char usage[] =
+	"hubform show [PLAN] [--format text|json|markdown] [--state FILE]";
+
+int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
+{
+	struct hf_render_opts ro = HF_RENDER_OPTS_INIT;
+	struct hf_strlist args = { 0 };
+	const char *state = NULL, *format = "text";
+	int verbose = 0, no_color = 0;
+	hf_buf b = HF_BUF_INIT;
+	hf_store *st = NULL;
+	hf_plan *p = NULL;
+	const struct hf_opt opts[] = {
+		HF_OPT_STRING('f', "format", "FORMAT", &format,
+			      "text (default), json or markdown"),
+		HF_OPT_STRING(0, "state", "FILE", &state,
+			      "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
+		HF_OPT_BOOL('v', "verbose", &verbose, "also list unchanged objects"),
+		HF_OPT_BOOL(0, "no-color", &no_color, "never colour the output"),
+		HF_OPT_END(),
+	};
+	int rc;
+
+	rc = hf_cmd_parse(ctx->name, usage, "Print a stored plan.", opts, argc,
+			  argv, &args);
+	if (rc >= 0)
+		goto out;
+	rc = HF_EXIT_USAGE;
+	if (args.n > 1) {
+		out_error("'show' takes at most one plan");
+		goto out;
+	}
+	if (strcmp(format, "text") && strcmp(format, "json") &&
+	    strcmp(format, "markdown")) {
+		out_error("unknown format '%s' (text, json or markdown)", format);
+		goto out;
+	}
+	rc = HF_EXIT_ERROR;
+	if (hf_cmd_open_plan(&st, &p, state, args.n ? args.items[0] : NULL) < 0)
+		goto out;
+	ro.verbose = verbose;
+	ro.color = !no_color && isatty(1) && !getenv("NO_COLOR");
+	if (!strcmp(format, "json"))
+		rc = hf_render_json(&b, p);
+	else if (!strcmp(format, "markdown"))
+		rc = hf_render_markdown(&b, p, &ro);
+	else
+		rc = hf_render_text(&b, p, &ro);
+	if (rc < 0) {
+		out_error("out of memory");
+		rc = HF_EXIT_ERROR;
+		goto out;
+	}
+	out_datan(b.ptr, b.len);
+	rc = HF_EXIT_OK;
+out:
+	hf_buf_release(&b);
+	hf_plan_free(p);
+	hf_store_close(st);
+	hf_strlist_release(&args);
+	return rc;
+}

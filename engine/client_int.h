@@ -1,0 +1,98 @@
+#ifndef HF_CLIENT_INT_H
+#define HF_CLIENT_INT_H
+
+/*
+ * Internals of the client module, shared by engine/client*.c only. This is
+ * the one place where libcurl's types appear.
+ */
+#include <curl/curl.h>
+#include <stdint.h>
+
+#include "hf/buf.h"
+#include "hf/client.h"
+
+enum creq_kind {
+	CREQ_GRAPHQL,
+	CREQ_REST,
+};
+
+/* One request, from submission to completion. */
+struct creq {
+	struct creq *next;
+	enum creq_kind kind;
+	const char *method; /* static "GET" or "POST" */
+	char *url;
+	char *body; /* NULL for GET */
+	size_t body_len;
+	char *branch; /* GraphQL: the branch, for messages */
+	void *user;
+	int retry;       /* retry transient failures that may have run */
+	long timeout_ms; /* per attempt */
+	int attempts;
+	uint64_t due_ms;     /* waiting: when the next attempt may start */
+	uint64_t started_ms; /* when the current attempt started */
+	CURL *easy;          /* while in flight */
+	hf_buf resp;
+	int too_big;
+	char errbuf[CURL_ERROR_SIZE];
+	/* the outcome of the last attempt */
+	long status;
+	long retry_after; /* seconds, 0 when absent */
+	json_t *data;   /* GraphQL data, or the REST answer */
+	json_t *errors; /* errors[] of the answer */
+	int rc;
+	hf_error err;
+};
+
+struct hf_client {
+	char *address; /* no trailing '/' */
+	char *branch;
+	char *token;
+	struct curl_slist *headers;
+	CURLM *multi;
+	CURL **pool; /* idle easy handles, reused */
+	size_t npool;
+	int https;
+	long connect_timeout_ms;
+	long timeout_ms;
+	long retries;
+	long backoff_ms;
+	long backoff_max_ms;
+	size_t parallelism;
+	size_t max_response;
+	long deadline_ms;
+	char *ca_file;
+	int insecure;
+	hf_client_log_fn log;
+	void *log_payload;
+	struct hf_client_stats stats;
+	uint64_t rng;
+	/* the run */
+	struct creq *queue; /* not started yet, FIFO */
+	struct creq **queue_tail;
+	struct creq *waiting; /* failed, waiting to be retried */
+	struct creq *active;  /* in flight */
+	size_t nactive;
+	int running;
+	int stopped;
+	hf_client_done_fn done;
+	void *done_payload;
+};
+
+/* client.c */
+void creq_free(struct creq *r);
+void client_enqueue(hf_client *c, struct creq *r);
+uint64_t client_now_ms(void);
+void client_event(hf_client *c, const struct creq *r,
+		  enum hf_client_event_type type, long delay_ms);
+
+/* client_answer.c: what an attempt's answer means, into r->rc and r->err */
+void answer_settle(hf_client *c, struct creq *r, CURLcode cc);
+int client_error(hf_client *c, hf_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* client_run.c */
+int client_run(hf_client *c, hf_error *err);
+void client_drop_all(hf_client *c);
+
+#endif
