@@ -3,6 +3,8 @@
  * chosen here; the engine only returns values and diagnostics.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "hf/alloc.h"
@@ -155,6 +157,22 @@ int hf_pipeline_connect(struct hf_pipeline *pl,
 	return fetch_schema(pl);
 }
 
+/* HUBFORM_TIMING=1 prints how long each stage took, on stderr. */
+static void stage(const char *name)
+{
+	static double last;
+	struct timespec ts;
+	double now;
+
+	if (!getenv("HUBFORM_TIMING"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (last > 0)
+		out_info("timing: %-8s %.3f s", name, now - last);
+	last = now;
+}
+
 static void resolve_diag(void *payload, enum hf_mdiag_level lvl,
 			 const hf_error *e)
 {
@@ -219,8 +237,13 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	hf_error err = HF_ERROR_INIT;
 	int rc;
 
-	if (hf_pipeline_load(pl, paths, n, 0) < 0 || hf_pipeline_connect(pl, po) < 0)
+	stage("start");
+	if (hf_pipeline_load(pl, paths, n, 0) < 0)
 		return -1;
+	stage("load");
+	if (hf_pipeline_connect(pl, po) < 0)
+		return -1;
+	stage("schema");
 	ro.strict = po->strict;
 	ro.allow_unkeyed = po->allow_unkeyed;
 	rc = hf_resolve(&pl->want, pl->manifest, pl->schema, &ro, resolve_diag,
@@ -229,13 +252,17 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		out_error("%s", err.msg);
 		return -1;
 	}
+	stage("resolve");
 	rc = hf_fetch(&pl->have, pl->want, pl->schema, &fo, hf_client_batch,
 		      pl->client, fetch_diag, NULL, NULL, &err);
 	if (rc < 0) {
 		out_error("%s", err.msg);
 		return -1;
 	}
-	return build_plan(pl);
+	stage("fetch");
+	rc = build_plan(pl);
+	stage("diff");
+	return rc;
 }
 
 void hf_pipeline_release(struct hf_pipeline *pl)

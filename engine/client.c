@@ -1,41 +1,22 @@
 /*
- * libcurl lives here and nowhere else. One multi handle, driven by the
- * calling thread; its connection cache gives keep-alive across requests.
+ * The client's life cycle, request construction and the simple calls.
+ * libcurl lives in engine/client*.c and nowhere else; the multi loop is in
+ * client_run.c, the reading of answers in client_answer.c.
  */
-#include <curl/curl.h>
-#include <stdlib.h>
+#include <assert.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "client_int.h"
 #include "hf/alloc.h"
 #include "hf/buf.h"
-#include "hf/client.h"
 #include "hf/banned.h"
-
-struct hf_client {
-	struct hf_client_options o;
-	char *address;
-	char *branch;
-	char *token_header;
-	CURLM *multi;
-	struct hf_client_stats stats;
-	unsigned seed;
-};
-
-struct xfer {
-	CURL *easy;
-	struct curl_slist *hdrs;
-	char *body;
-	hf_buf resp;
-	size_t call;
-	int attempt;
-	int active;
-	char errbuf[CURL_ERROR_SIZE];
-};
 
 int hf_client_global_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : HF_ERR;
+	return curl_global_init(CURL_GLOBAL_ALL) == CURLE_OK ? 0 : HF_ERR;
 }
 
 void hf_client_global_cleanup(void)
@@ -43,58 +24,197 @@ void hf_client_global_cleanup(void)
 	curl_global_cleanup();
 }
 
+uint64_t client_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Whether `a` is an address we accept; the reason goes to `err`. */
+static int check_address(const char *a, hf_error *err)
+{
+	const char *host, *end;
+	size_t i;
+
+	if (!a || !*a)
+		return hf_error_set(err, HF_EINVAL, "no Infrahub address given");
+	if (!strncasecmp(a, "http://", 7))
+		host = a + 7;
+	else if (!strncasecmp(a, "https://", 8))
+		host = a + 8;
+	else
+		return hf_error_set(err, HF_EINVAL,
+				    "address must start with http:// or https://");
+	for (i = 0; a[i]; i++) {
+		if ((unsigned char)a[i] <= ' ' || a[i] == 0x7f)
+			return hf_error_set(err, HF_EINVAL,
+					    "address must not contain spaces or control characters");
+		if (a[i] == '?' || a[i] == '#')
+			return hf_error_set(err, HF_EINVAL,
+					    "address must not have a query or fragment");
+	}
+	end = host + strcspn(host, "/");
+	if (end == host)
+		return hf_error_set(err, HF_EINVAL, "address has no host");
+	if (memchr(host, '@', (size_t)(end - host)))
+		return hf_error_set(err, HF_EINVAL,
+				    "address must not carry credentials; use the API token");
+	return 0;
+}
+
+static int build_headers(hf_client *c)
+{
+	static const char *const fixed[] = {
+		"Content-Type: application/json",
+		"Accept: application/json",
+		"Expect:", /* no 100-continue round trip for big bodies */
+	};
+	struct curl_slist *l;
+	hf_buf h = HF_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		l = curl_slist_append(c->headers, fixed[i]);
+		if (!l)
+			return HF_ENOMEM;
+		c->headers = l;
+	}
+	if (!c->token)
+		return 0;
+	if (hf_buf_addf(&h, "X-INFRAHUB-KEY: %s", c->token) < 0) {
+		rc = HF_ENOMEM;
+		goto out;
+	}
+	l = curl_slist_append(c->headers, h.ptr);
+	if (!l)
+		rc = HF_ENOMEM;
+	else
+		c->headers = l;
+out:
+	if (h.len)
+		memset(h.ptr, 0, h.len); /* leave no copy of the token behind */
+	hf_buf_release(&h);
+	return rc;
+}
+
+static void copy_numbers(hf_client *c, const struct hf_client_options *o)
+{
+	c->connect_timeout_ms = o->connect_timeout > 0 ?
+					o->connect_timeout * 1000 : 10000;
+	c->timeout_ms = o->timeout > 0 ? o->timeout * 1000 : 60000;
+	c->retries = o->retries > 0 ? o->retries : 0;
+	c->backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : 0;
+	c->backoff_max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms : 10000;
+	c->parallelism = o->parallelism > 0 ? (size_t)o->parallelism : 1;
+	c->max_response = o->max_response ? o->max_response :
+					    (size_t)256 * 1024 * 1024;
+	c->deadline_ms = o->deadline_ms > 0 ? o->deadline_ms : 0;
+	c->insecure = o->insecure;
+	c->log = o->log;
+	c->log_payload = o->log_payload;
+	c->https = !strncasecmp(o->address, "https://", 8);
+	c->rng = client_now_ms() ^ (uint64_t)(uintptr_t)c ^
+		 0x9e3779b97f4a7c15u;
+}
+
+static int setup_multi(hf_client *c)
+{
+	long n = (long)c->parallelism;
+
+	c->multi = curl_multi_init();
+	if (!c->multi)
+		return HF_ENOMEM;
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, n);
+	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	return 0;
+}
+
 int hf_client_new(hf_client **out, const struct hf_client_options *o,
 		  hf_error *err)
 {
-	hf_client *c;
-	hf_buf h = HF_BUF_INIT;
+	hf_client *c = NULL;
+	size_t n;
+	int rc;
 
 	*out = NULL;
-	if (!o->address || (strncmp(o->address, "http://", 7) &&
-			    strncmp(o->address, "https://", 8)))
-		return hf_error_set(err, HF_EINVAL,
-				    "address '%s' must start with http:// or https://",
-				    o->address ? o->address : "");
+	rc = check_address(o->address, err);
+	if (rc < 0)
+		return rc;
+	if (o->branch && !*o->branch)
+		return hf_error_set(err, HF_EINVAL, "empty default branch");
 	c = hf_calloc(1, sizeof(*c));
 	if (!c)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	c->o = *o;
+	c->queue_tail = &c->queue;
+	copy_numbers(c, o);
 	c->address = hf_strdup(o->address);
 	c->branch = hf_strdup(o->branch ? o->branch : "main");
-	if (o->token) {
-		hf_buf_addf(&h, "X-INFRAHUB-KEY: %s", o->token);
-		c->token_header = hf_buf_detach(&h);
-	}
-	c->multi = curl_multi_init();
-	c->seed = (unsigned)time(NULL);
-	if (!c->address || !c->branch || !c->multi ||
-	    (o->token && !c->token_header)) {
+	c->token = o->token ? hf_strdup(o->token) : NULL;
+	c->ca_file = o->ca_file ? hf_strdup(o->ca_file) : NULL;
+	c->pool = hf_calloc(c->parallelism, sizeof(*c->pool));
+	if (!c->address || !c->branch || (o->token && !c->token) ||
+	    (o->ca_file && !c->ca_file) || !c->pool ||
+	    build_headers(c) < 0 || setup_multi(c) < 0) {
 		hf_client_free(c);
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
-	if (c->o.parallelism < 1)
-		c->o.parallelism = 1;
-	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-			  (long)c->o.parallelism);
-	curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	n = strlen(c->address);
+	while (n > 0 && c->address[n - 1] == '/')
+		c->address[--n] = '\0';
 	*out = c;
 	return 0;
 }
 
+void creq_free(struct creq *r)
+{
+	if (!r)
+		return;
+	hf_free(r->url);
+	hf_free(r->body);
+	hf_free(r->branch);
+	hf_buf_release(&r->resp);
+	json_decref(r->data);
+	json_decref(r->errors);
+	hf_free(r);
+}
+
 void hf_client_free(hf_client *c)
 {
+	size_t i;
+
 	if (!c)
 		return;
+	assert(!c->running);
+	client_drop_all(c);
+	for (i = 0; i < c->npool; i++)
+		curl_easy_cleanup(c->pool[i]);
 	if (c->multi)
 		curl_multi_cleanup(c->multi);
+	curl_slist_free_all(c->headers);
+	if (c->token) {
+		memset(c->token, 0, strlen(c->token));
+		hf_free(c->token);
+	}
+	hf_free(c->pool);
 	hf_free(c->address);
 	hf_free(c->branch);
-	if (c->token_header) {
-		/* the token leaves no copy behind in freed memory */
-		memset(c->token_header, 0, strlen(c->token_header));
-		hf_free(c->token_header);
-	}
+	hf_free(c->ca_file);
 	hf_free(c);
+}
+
+const char *hf_client_address(const hf_client *c)
+{
+	return c->address;
+}
+
+const char *hf_client_branch(const hf_client *c)
+{
+	return c->branch;
 }
 
 void hf_client_stats(const hf_client *c, struct hf_client_stats *out)
@@ -102,323 +222,173 @@ void hf_client_stats(const hf_client *c, struct hf_client_stats *out)
 	*out = c->stats;
 }
 
-static size_t on_data(char *p, size_t size, size_t n, void *payload)
+char *hf_client_escape(const char *s)
 {
-	hf_buf *b = payload;
+	static const char hex[] = "0123456789ABCDEF";
+	hf_buf b = HF_BUF_INIT;
+	unsigned char ch;
 
-	if (hf_buf_addn(b, p, size * n) < 0)
-		return 0; /* over the cap: curl fails the transfer */
-	return size * n;
+	for (; *s; s++) {
+		ch = (unsigned char)*s;
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+		    ch == '_' || ch == '~') {
+			hf_buf_addch(&b, (char)ch);
+			continue;
+		}
+		hf_buf_addch(&b, '%');
+		hf_buf_addch(&b, hex[ch >> 4]);
+		hf_buf_addch(&b, hex[ch & 15]);
+	}
+	return hf_buf_detach(&b);
 }
 
-static int xfer_setup(hf_client *c, struct xfer *x, const char *url,
-		      const char *body)
+void client_event(hf_client *c, const struct creq *r,
+		  enum hf_client_event_type type, long delay_ms)
 {
-	x->easy = curl_easy_init();
-	if (!x->easy)
-		return HF_ENOMEM;
-	x->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	x->hdrs = curl_slist_append(x->hdrs, "Accept: application/json");
-	if (c->token_header)
-		x->hdrs = curl_slist_append(x->hdrs, c->token_header);
-	hf_buf_release(&x->resp);
-	hf_buf_init(&x->resp, c->o.max_response);
-	x->errbuf[0] = '\0';
-	curl_easy_setopt(x->easy, CURLOPT_URL, url);
-	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, &x->resp);
-	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, c->o.timeout);
-	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT, c->o.connect_timeout);
-	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "hubform/" HF_VERSION);
-	curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, c->o.insecure ? 0L : 1L);
-	curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, c->o.insecure ? 0L : 2L);
-	if (body) {
-		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	struct hf_client_event ev;
+
+	if (!c->log)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.method = r->method;
+	ev.url = r->url;
+	ev.attempt = r->attempts;
+	ev.status = r->status;
+	ev.delay_ms = delay_ms;
+	if (type != HF_CLIENT_EV_SEND && r->rc < 0)
+		ev.msg = r->err.msg;
+	if (type == HF_CLIENT_EV_DONE && r->started_ms)
+		ev.seconds = (double)(client_now_ms() - r->started_ms) / 1000.0;
+	c->log(c->log_payload, &ev);
+}
+
+void client_enqueue(hf_client *c, struct creq *r)
+{
+	r->next = NULL;
+	*c->queue_tail = r;
+	c->queue_tail = &r->next;
+}
+
+/*
+ * Reads are safe to repeat. Anything else (a mutation, a subscription, a
+ * document we cannot classify) is a write until the caller says otherwise.
+ */
+static int is_read(const char *q)
+{
+	for (;;) {
+		q += strspn(q, " \t\r\n,\xef\xbb\xbf");
+		if (*q != '#')
+			break;
+		q += strcspn(q, "\r\n");
 	}
+	if (*q == '{')
+		return 1;
+	return !strncmp(q, "query", 5) &&
+	       !(q[5] == '_' || (q[5] >= '0' && q[5] <= '9') ||
+		 (q[5] >= 'A' && q[5] <= 'Z') || (q[5] >= 'a' && q[5] <= 'z'));
+}
+
+/* The body {"query": ..., "variables": ...}, into r->body. */
+static int gql_body(struct creq *r, const char *query, const json_t *vars)
+{
+	json_t *q = json_string(query);
+	char *qs = NULL, *vs = NULL;
+	hf_buf b = HF_BUF_INIT;
+	int rc = HF_ENOMEM;
+
+	if (!q)
+		goto out;
+	qs = json_dumps(q, JSON_COMPACT | JSON_ENCODE_ANY);
+	vs = vars ? json_dumps(vars, JSON_COMPACT) : NULL;
+	if (!qs || (vars && !vs))
+		goto out;
+	hf_buf_addf(&b, "{\"query\":%s", qs);
+	if (vs)
+		hf_buf_addf(&b, ",\"variables\":%s", vs);
+	hf_buf_addch(&b, '}');
+	r->body_len = b.len;
+	r->body = hf_buf_detach(&b);
+	if (r->body)
+		rc = 0;
+out:
+	json_decref(q);
+	hf_free(qs);
+	hf_free(vs);
+	hf_buf_release(&b);
+	return rc;
+}
+
+static int gql_url(hf_client *c, struct creq *r)
+{
+	char *seg = hf_client_escape(r->branch);
+	hf_buf b = HF_BUF_INIT;
+
+	if (!seg)
+		return HF_ENOMEM;
+	hf_buf_addf(&b, "%s/graphql/%s", c->address, seg);
+	hf_free(seg);
+	r->url = hf_buf_detach(&b);
+	return r->url ? 0 : HF_ENOMEM;
+}
+
+int client_gql_request(hf_client *c, struct creq **out,
+		       const struct hf_client_request *q, hf_error *err)
+{
+	struct creq *r;
+
+	*out = NULL;
+	if (!q->query)
+		return hf_error_set(err, HF_EINVAL, "no GraphQL query");
+	if (q->variables && !json_is_object(q->variables))
+		return hf_error_set(err, HF_EINVAL,
+				    "GraphQL variables must be an object");
+	if (q->branch && !*q->branch)
+		return hf_error_set(err, HF_EINVAL, "empty branch name");
+	r = hf_calloc(1, sizeof(*r));
+	if (!r)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	hf_buf_init(&r->resp, c->max_response);
+	r->kind = CREQ_GRAPHQL;
+	r->method = "POST";
+	r->user = q->user;
+	r->branch = hf_strdup(q->branch ? q->branch : c->branch);
+	if (q->flags & HF_CLIENT_NO_RETRY)
+		r->retry = 0;
+	else if ((q->flags & HF_CLIENT_RETRY) || is_read(q->query))
+		r->retry = 2;
+	else
+		r->retry = 1;
+	r->timeout_ms = q->timeout > 0 ? q->timeout * 1000 : c->timeout_ms;
+	if (!r->branch || gql_url(c, r) < 0 ||
+	    gql_body(r, q->query, q->variables) < 0) {
+		creq_free(r);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	*out = r;
 	return 0;
 }
 
-static void xfer_end(hf_client *c, struct xfer *x)
+int hf_client_submit(hf_client *c, const struct hf_client_request *q,
+		     hf_error *err)
 {
-	if (x->easy) {
-		curl_multi_remove_handle(c->multi, x->easy);
-		curl_easy_cleanup(x->easy);
-	}
-	curl_slist_free_all(x->hdrs);
-	x->easy = NULL;
-	x->hdrs = NULL;
-	x->active = 0;
-}
-
-/* A message out of an Infrahub error body, whatever its shape. */
-static void error_message(const json_t *j, char *out, size_t n)
-{
-	json_t *errs = json_object_get(j, "errors"), *e;
-	hf_buf b = HF_BUF_INIT;
-	size_t i;
-
-	json_array_foreach(errs, i, e)
-	{
-		const char *m = json_is_string(e) ?
-					json_string_value(e) :
-					json_string_value(json_object_get(e, "message"));
-
-		hf_buf_addf(&b, "%s%s", i ? " | " : "", m ? m : "?");
-	}
-	if (!b.len && json_object_get(j, "detail"))
-		hf_buf_add(&b, "schema validation failed (422)");
-	snprintf(out, n, "%s", b.len && !hf_buf_failed(&b) ? b.ptr : "no message");
-	hf_buf_release(&b);
-}
-
-static int retryable(CURLcode cc, long status)
-{
-	return cc != CURLE_OK ? cc != CURLE_WRITE_ERROR :
-				status >= 500 || status == 429;
-}
-
-static void backoff(hf_client *c, int attempt)
-{
-	long ms = c->o.backoff_ms << (attempt < 10 ? attempt : 10);
-	struct timespec ts;
-
-	ms = ms > 10000 ? 10000 : ms;
-	ms = ms / 2 + (long)(rand_r(&c->seed) % (unsigned)(ms / 2 + 1));
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
-}
-
-/* Fill a call's result from a finished transfer. */
-static void finish_call(hf_client *c, struct hf_gql_call *call,
-			struct xfer *x, CURLcode cc, long status)
-{
-	char msg[400];
-	json_t *j;
-
-	if (cc != CURLE_OK) {
-		call->rc = hf_error_set(&call->err, HF_ENET, "%s: %s", c->address,
-					x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
-		return;
-	}
-	j = json_loads(x->resp.ptr, JSON_DECODE_ANY, NULL);
-	if (!json_is_object(j)) {
-		call->rc = hf_error_set(&call->err, HF_ESERVER,
-					"invalid JSON answer from %s (HTTP %ld)",
-					c->address, status);
-		json_decref(j);
-		return;
-	}
-	error_message(j, msg, sizeof(msg));
-	if (status == 401 || status == 403)
-		call->rc = hf_error_set(&call->err, HF_EAUTH, "%s: %s",
-					c->address, msg);
-	else if (status == 404)
-		call->rc = hf_error_set(&call->err, HF_ENOTFOUND, "%s",
-					strstr(msg, "Branch") ? msg : "not found");
-	else if (status != 200)
-		call->rc = hf_error_set(&call->err, HF_ESERVER, "HTTP %ld from %s: %s",
-					status, c->address, msg);
-	else if (!json_is_object(json_object_get(j, "data")) &&
-		 !json_object_get(j, "errors"))
-		call->rc = hf_error_set(&call->err, HF_ESERVER,
-					"invalid GraphQL answer from %s", c->address);
-	if (call->rc == 0) {
-		call->data = json_incref(json_object_get(j, "data"));
-		if (json_is_null(call->data)) {
-			json_decref(call->data);
-			call->data = NULL;
-		}
-		call->errors = json_incref(json_object_get(j, "errors"));
-	}
-	json_decref(j);
-}
-
-static int start(hf_client *c, struct xfer *x, struct hf_gql_call *call,
-		 const char *url)
-{
-	json_t *body = json_pack("{s:s}", "query", call->query);
+	struct creq *r;
 	int rc;
 
-	if (!body)
-		return HF_ENOMEM;
-	if (call->vars)
-		json_object_set(body, "variables", call->vars);
-	hf_free(x->body);
-	x->body = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	if (!x->body)
-		return HF_ENOMEM;
-	rc = xfer_setup(c, x, url, x->body);
+	rc = client_gql_request(c, &r, q, err);
 	if (rc < 0)
 		return rc;
-	c->stats.requests++;
-	x->active = 1;
-	return curl_multi_add_handle(c->multi, x->easy) == CURLM_OK ? 0 : HF_ENOMEM;
-}
-
-static int graphql_url(hf_client *c, hf_buf *url)
-{
-	char *b = curl_easy_escape(NULL, c->branch, 0);
-
-	if (!b)
-		return HF_ENOMEM;
-	hf_buf_addf(url, "%s/graphql/%s", c->address, b);
-	curl_free(b);
-	return hf_buf_failed(url) ? HF_ENOMEM : 0;
-}
-
-/* Take finished transfers; restart retryable ones. */
-static int reap(hf_client *c, struct xfer *xs, struct hf_gql_call *calls,
-		const char *url, size_t *done)
-{
-	CURLMsg *m;
-	int left, rc = 0;
-	long status;
-	size_t i;
-
-	while ((m = curl_multi_info_read(c->multi, &left))) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		for (i = 0; xs[i].easy != m->easy_handle; i++)
-			;
-		status = 0;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
-		CURLcode cc = m->data.result;
-
-		c->stats.bytes += (long long)xs[i].resp.len;
-		if (retryable(cc, status) && xs[i].attempt < c->o.retries) {
-			xs[i].attempt++;
-			c->stats.retries++;
-			xfer_end(c, &xs[i]);
-			backoff(c, xs[i].attempt);
-			rc = start(c, &xs[i], &calls[xs[i].call], url);
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		finish_call(c, &calls[xs[i].call], &xs[i], cc, status);
-		xfer_end(c, &xs[i]);
-		(*done)++;
-	}
+	client_enqueue(c, r);
 	return 0;
 }
 
-int hf_client_batch(void *client, struct hf_gql_call *calls, size_t n,
-		    hf_error *err)
+void hf_client_stop(hf_client *c)
 {
-	hf_client *c = client;
-	size_t slots = (size_t)c->o.parallelism, next = 0, done = 0, i;
-	struct xfer *xs = hf_calloc(slots, sizeof(*xs));
-	hf_buf url = HF_BUF_INIT;
-	int rc = 0, running;
-
-	if (!xs || graphql_url(c, &url) < 0) {
-		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
-		goto out;
-	}
-	while (rc == 0 && done < n) {
-		for (i = 0; i < slots && next < n && rc == 0; i++) {
-			if (xs[i].active)
-				continue;
-			memset(&calls[next].err, 0, sizeof(calls[next].err));
-			xs[i].call = next++;
-			xs[i].attempt = 0;
-			rc = start(c, &xs[i], &calls[xs[i].call], url.ptr);
-		}
-		if (rc == 0 && curl_multi_perform(c->multi, &running) != CURLM_OK)
-			rc = HF_ENET;
-		if (rc == 0)
-			rc = reap(c, xs, calls, url.ptr, &done);
-		if (rc == 0 && done < n)
-			curl_multi_poll(c->multi, NULL, 0, 100, NULL);
-	}
-	if (rc < 0)
-		rc = hf_error_set(err, rc, "%s", rc == HF_ENOMEM ? "out of memory" :
-				  "network failure talking to Infrahub");
-out:
-	for (i = 0; xs && i < slots; i++) {
-		xfer_end(c, &xs[i]);
-		hf_buf_release(&xs[i].resp);
-		hf_free(xs[i].body);
-	}
-	hf_free(xs);
-	hf_buf_release(&url);
-	return rc;
+	c->stopped = 1;
 }
 
-/* One REST request, run to completion (with retries). */
-static int rest(hf_client *c, const char *path, const json_t *body,
-		json_t **out, long *status, hf_error *err)
+int hf_client_stopped(const hf_client *c)
 {
-	struct hf_gql_call call;
-	struct xfer x;
-	hf_buf url = HF_BUF_INIT;
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	CURLcode cc = CURLE_OK;
-	char msg[400];
-	int rc = 0, attempt;
-
-	memset(&x, 0, sizeof(x));
-	memset(&call, 0, sizeof(call));
-	*out = NULL;
-	*status = 0;
-	hf_buf_addf(&url, "%s%s", c->address, path);
-	for (attempt = 0; rc == 0; attempt++) {
-		rc = xfer_setup(c, &x, url.ptr, text);
-		if (rc < 0)
-			break;
-		c->stats.requests++;
-		cc = curl_easy_perform(x.easy);
-		*status = 0;
-		curl_easy_getinfo(x.easy, CURLINFO_RESPONSE_CODE, status);
-		if (!retryable(cc, *status) || attempt >= c->o.retries)
-			break;
-		c->stats.retries++;
-		curl_slist_free_all(x.hdrs);
-		curl_easy_cleanup(x.easy);
-		x.easy = NULL;
-		x.hdrs = NULL;
-		backoff(c, attempt + 1);
-	}
-	if (rc < 0)
-		rc = hf_error_set(err, rc, "out of memory");
-	else if (cc != CURLE_OK)
-		rc = hf_error_set(err, HF_ENET, "%s: %s", c->address,
-				  x.errbuf[0] ? x.errbuf : curl_easy_strerror(cc));
-	else if (!(*out = json_loads(x.resp.ptr, JSON_DECODE_ANY, NULL)))
-		rc = hf_error_set(err, HF_ESERVER, "invalid JSON answer from %s%s (HTTP %ld)",
-				  c->address, path, *status);
-	else if (*status == 401 || *status == 403) {
-		error_message(*out, msg, sizeof(msg));
-		rc = hf_error_set(err, HF_EAUTH, "%s: %s", c->address, msg);
-	}
-	if (x.easy)
-		curl_easy_cleanup(x.easy);
-	curl_slist_free_all(x.hdrs);
-	hf_buf_release(&x.resp);
-	hf_buf_release(&url);
-	hf_free(text);
-	if (rc < 0) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
-int hf_client_get(hf_client *c, const char *path, json_t **out, long *status,
-		  hf_error *err)
-{
-	return rest(c, path, NULL, out, status, err);
-}
-
-int hf_client_post_json(hf_client *c, const char *path, const json_t *body,
-			json_t **out, long *status, hf_error *err)
-{
-	return rest(c, path, body, out, status, err);
+	return c->stopped;
 }

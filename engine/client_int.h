@@ -26,7 +26,7 @@ struct creq {
 	size_t body_len;
 	char *branch; /* GraphQL: the branch, for messages */
 	void *user;
-	int retry;       /* retry transient failures that may have run */
+	int retry; /* 0: never; 1: only when surely unprocessed; 2: transient */
 	long timeout_ms; /* per attempt */
 	int attempts;
 	uint64_t due_ms;     /* waiting: when the next attempt may start */
@@ -82,6 +82,8 @@ struct hf_client {
 /* client.c */
 void creq_free(struct creq *r);
 void client_enqueue(hf_client *c, struct creq *r);
+int client_gql_request(hf_client *c, struct creq **out,
+		       const struct hf_client_request *q, hf_error *err);
 uint64_t client_now_ms(void);
 void client_event(hf_client *c, const struct creq *r,
 		  enum hf_client_event_type type, long delay_ms);

@@ -270,28 +270,17 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 /* Change ids depend only on action, kind and HFID: know them up front. */
 static int precompute_ids(struct ctx *c, hf_error *err)
 {
-	hf_plan *tmp = NULL;
-	struct hf_change ch;
 	size_t i, n = hf_objset_count(c->want);
 	const struct hf_object *w;
-	int rc;
 
 	c->ids = hf_calloc(n ? n : 1, sizeof(*c->ids));
-	if (!c->ids || hf_plan_new(&tmp, "", "", err) < 0)
+	if (!c->ids)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		w = hf_objset_at(c->want, i);
-		memset(&ch, 0, sizeof(ch));
-		ch.action = HF_ACT_CREATE;
-		ch.kind = hf_strdup(w->kind);
-		ch.hfid = json_incref(w->hfid);
-		rc = hf_plan_add(tmp, &ch, err);
-		if (rc < 0)
-			break;
-		memcpy(c->ids[i], hf_plan_at(tmp, i)->id, 17);
+		hf_plan_change_id(c->ids[i], HF_ACT_CREATE, w->kind, w->hfid);
 	}
-	hf_plan_free(tmp);
-	return i == n ? 0 : HF_ENOMEM;
+	return 0;
 }
 
 int hf_diff(hf_plan *plan, const hf_objset *want, const hf_objset *have,

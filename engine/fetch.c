@@ -462,6 +462,7 @@ struct probe {
 	json_t *value;     /* HFID array or attribute value (borrowed) */
 	enum hf_attr_kind akind;
 	struct hf_ref *ref;            /* reference to complete, or NULL */
+	long same;                     /* index of an earlier equal probe, or -1 */
 	const struct hf_object *owner; /* uniqueness: the object created */
 	const struct hf_field *field;  /* where it was written */
 	int hits;
@@ -471,7 +472,30 @@ struct probe {
 struct probes {
 	struct probe *v;
 	size_t n, cap;
+	json_t *seen; /* probe key -> index of the first such probe */
 };
+
+/* Many references name the same peer: ask Infrahub once. */
+static long probe_first(struct probes *ps, const struct probe *p, size_t at)
+{
+	char *v = json_dumps(p->value, JSON_COMPACT | JSON_ENCODE_ANY);
+	hf_buf key = HF_BUF_INIT;
+	json_t *hit;
+	long first = -1;
+
+	hf_buf_addf(&key, "%s\x1f%s\x1f%s\x1f%d", p->kind, p->attr ? p->attr : "",
+		    v ? v : "", p->owner ? 1 : 0);
+	hf_free(v);
+	if (!ps->seen)
+		ps->seen = json_object();
+	hit = json_object_get(ps->seen, key.ptr);
+	if (hit)
+		first = (long)json_integer_value(hit);
+	else if (ps->seen)
+		json_object_set_new(ps->seen, key.ptr, json_integer((json_int_t)at));
+	hf_buf_release(&key);
+	return first;
+}
 
 static int probe_add(struct probes *ps, const struct probe *p)
 {
@@ -484,7 +508,9 @@ static int probe_add(struct probes *ps, const struct probe *p)
 			return HF_ENOMEM;
 		ps->v = nv;
 	}
-	ps->v[ps->n++] = *p;
+	ps->v[ps->n] = *p;
+	ps->v[ps->n].same = p->owner ? -1 : probe_first(ps, p, ps->n);
+	ps->n++;
 	return 0;
 }
 
@@ -660,9 +686,14 @@ static int probe_requests(struct fctx *c, struct round *r, struct probes *ps)
 	for (i = 0; rc == 0 && i < ps->n; i++) {
 		struct probe *p = &ps->v[i];
 
+		if (p->same >= 0) {
+			if (i + 1 == ps->n && vars)
+				goto flush;
+			continue;
+		}
 		if (!vars)
 			vars = json_object();
-		hf_buf_addf(&head, "%s$v%zu: %s", i == start ? "" : ", ", i,
+		hf_buf_addf(&head, "%s$v%zu: %s", start == 0 ? "" : ", ", i,
 			    gql_type(p));
 		if (p->attr)
 			hf_buf_addf(&body, " p%zu: %s(%s__value: $v%zu) { edges { node %s } }",
@@ -671,14 +702,15 @@ static int probe_requests(struct fctx *c, struct round *r, struct probes *ps)
 			hf_buf_addf(&body, " p%zu: %s(hfid: $v%zu) { edges { node %s } }",
 				    i, p->kind, i, peer_sel);
 		rc = set_var(vars, "v", (long)i, p->value);
-		if (rc < 0 || (i + 1 - start < (size_t)c->o.batch_aliases && i + 1 < ps->n))
+		if (rc < 0 || (++start < (size_t)c->o.batch_aliases && i + 1 < ps->n))
 			continue;
+flush:
 		hf_buf_reset(&text);
 		hf_buf_addf(&text, "query (%s) {%s }", head.ptr, body.ptr);
 		rc = round_add(r, hf_buf_failed(&text) ? NULL : hf_strdup(text.ptr),
 			       vars, NULL);
 		vars = NULL;
-		start = i + 1;
+		start = 0;
 		hf_buf_reset(&head);
 		hf_buf_reset(&body);
 	}
@@ -706,6 +738,12 @@ static void take_probe_answers(struct round *r, struct probes *ps)
 			edges = json_object_get(res, "edges");
 			ps->v[at].hits = (int)json_array_size(edges);
 			ps->v[at].found = json_object_get(json_array_get(edges, 0), "node");
+		}
+	}
+	for (i = 0; i < ps->n; i++) {
+		if (ps->v[i].same >= 0) {
+			ps->v[i].hits = ps->v[ps->v[i].same].hits;
+			ps->v[i].found = ps->v[ps->v[i].same].found;
 		}
 	}
 }
@@ -813,6 +851,7 @@ static int third_round(struct fctx *c, hf_error *err)
 	}
 	round_release(&r);
 	hf_free(ps.v);
+	json_decref(ps.seen);
 	return rc;
 }
 

@@ -120,22 +120,28 @@ void hf_plan_free(hf_plan *p)
 	hf_free(p);
 }
 
-static void change_id(struct hf_change *c)
+void hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
+		       const json_t *hfid)
 {
 	hf_buf b = HF_BUF_INIT;
-	char *h = json_dumps(c->hfid, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *h = json_dumps(hfid, JSON_COMPACT | JSON_ENCODE_ANY);
 	char hex[65];
 
-	hf_buf_addf(&b, "%s", hf_action_str(c->action));
+	hf_buf_addf(&b, "%s", hf_action_str(a));
 	hf_buf_addch(&b, '\0');
-	hf_buf_add(&b, c->kind ? c->kind : "");
+	hf_buf_add(&b, kind ? kind : "");
 	hf_buf_addch(&b, '\0');
 	hf_buf_add(&b, h ? h : "null");
 	hf_sha256_hex(b.ptr, b.len, hex);
-	memcpy(c->id, hex, 16);
-	c->id[16] = '\0';
+	memcpy(out, hex, 16);
+	out[16] = '\0';
 	hf_free(h);
 	hf_buf_release(&b);
+}
+
+static void change_id(struct hf_change *c)
+{
+	hf_plan_change_id(c->id, c->action, c->kind, c->hfid);
 }
 
 int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err)
@@ -378,24 +384,42 @@ static json_t *meta_content(const struct hf_plan_meta *m)
 			 "manifest_digest", m->manifest_digest);
 }
 
-int hf_plan_compute_checksum(const hf_plan *p, char out[65])
+/*
+ * SHA-256 over the canonical JSON of the meta part, then of each change's
+ * reviewed content in order, streamed so that a large plan is never
+ * serialised whole.
+ */
+static int hash_json(struct hf_sha256 *h, json_t *j)
 {
-	json_t *all = json_pack("{s:o, s:[]}", "meta", meta_content(&p->meta),
-				"changes"), *arr;
-	char *text;
-	size_t i;
+	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
-	if (!all)
-		return HF_ENOMEM;
-	arr = json_object_get(all, "changes");
-	for (i = 0; i < p->n; i++)
-		json_array_append_new(arr, change_content(&p->changes[i]));
-	text = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(all);
+	json_decref(j);
 	if (!text)
 		return HF_ENOMEM;
-	hf_sha256_hex(text, strlen(text), out);
+	hf_sha256_update(h, text, strlen(text) + 1);
 	hf_free(text);
+	return 0;
+}
+
+int hf_plan_compute_checksum(const hf_plan *p, char out[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	struct hf_sha256 h;
+	unsigned char d[32];
+	size_t i;
+
+	hf_sha256_init(&h);
+	if (hash_json(&h, meta_content(&p->meta)) < 0)
+		return HF_ENOMEM;
+	for (i = 0; i < p->n; i++)
+		if (hash_json(&h, change_content(&p->changes[i])) < 0)
+			return HF_ENOMEM;
+	hf_sha256_final(&h, d);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[64] = '\0';
 	return 0;
 }
 

@@ -60,9 +60,17 @@ static int mutate(const struct hf_served *s, hf_buf *q)
 	json_t *res;
 	int rc;
 
+	if (q->len <= strlen("mutation {"))
+		return 0; /* nothing batched since the last request */
 	hf_buf_add(q, " }");
 	res = hf_gql(s->url, NULL, NULL, q->ptr, NULL);
 	rc = res && !json_object_get(res, "errors") ? 0 : -1;
+	if (rc < 0) {
+		char *t = res ? json_dumps(json_object_get(res, "errors"), 0) : NULL;
+
+		fprintf(stderr, "seeding failed: %.500s\n", t ? t : "no answer");
+		free(t);
+	}
 	json_decref(res);
 	hf_buf_reset(q);
 	hf_buf_add(q, "mutation {");

@@ -75,6 +75,10 @@ void hf_plan_free(hf_plan *p); /* NULL-safe */
  */
 int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err);
 
+/* The stable id a change of (action, kind, hfid) gets: 16 hex + NUL. */
+void hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
+		       const json_t *hfid);
+
 size_t hf_plan_count(const hf_plan *p);
 /* Borrowed: valid until the plan is freed. */
 struct hf_change *hf_plan_at(const hf_plan *p, size_t i);
