@@ -1,0 +1,226 @@
+/*
+ * `hubform plan` end to end against `hubform serve` with the project's
+ * own schema: a plan and its re-plan, show in every format, plans,
+ * --out, --detailed-exitcode, and every kind of bad input, each of which
+ * must give a clear error, exit 1 and store nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "sdkload.h"
+#include "testutil.h"
+
+static struct hf_served srv;
+static char dir[600];
+
+static void load_schema(const struct hf_served *s)
+{
+	char path[600], url[300], *body, *resp = NULL;
+	long status;
+
+	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
+	body = hf_read_file(path, NULL);
+	snprintf(url, sizeof(url), "%s/api/schema/load", s->url);
+	assert_int_equal(hf_http("POST", url, body, NULL, &status, &resp), 0);
+	assert_int_equal(status, 200);
+	hf_free(resp);
+	hf_free(body);
+}
+
+static int setup(void **state)
+{
+	char db[700];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s", hf_test_tmpdir("plan_cli"));
+	snprintf(db, sizeof(db), "%s/data.db", dir);
+	if (hf_serve_start(&srv, db, NULL) < 0)
+		return -1;
+	load_schema(&srv);
+	setenv("INFRAHUB_ADDRESS", srv.url, 1);
+	unsetenv("INFRAHUB_API_TOKEN");
+	unsetenv("HUBFORM_STATE");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return hf_serve_stop(&srv) == 0 ? 0 : -1;
+}
+
+/* Run hubform in the scratch directory with a data file argument. */
+static void run(struct hf_run *r, const char *a0, const char *file,
+		const char *a2, const char *a3)
+{
+	char p[700];
+	const char *a[6] = { a0, NULL, NULL, NULL, NULL, NULL };
+	int i = 1;
+
+	if (file) {
+		snprintf(p, sizeof(p), "%s/plan/%s", hf_test_data(), file);
+		a[i++] = p;
+	}
+	a[i++] = a2;
+	if (a2)
+		a[i++] = a3;
+	assert_int_equal(hf_run(r, dir, NULL, a), 0);
+}
+
+static int stored_plans(void)
+{
+	struct hf_run r;
+	json_t *j;
+	int n;
+
+	run(&r, "plans", NULL, "--json", NULL);
+	j = json_loads(r.out, 0, NULL);
+	n = j ? (int)json_array_size(j) : -1;
+	json_decref(j);
+	hf_run_release(&r);
+	return n;
+}
+
+static void expect_failure(const char *file, const char *opt,
+			   const char *needle)
+{
+	struct hf_run r;
+	int before = stored_plans();
+
+	run(&r, "plan", file, opt, NULL);
+	if (r.status != 1 || !strstr(r.err, needle))
+		fprintf(stderr, "%s: exit %d\n%s\n", file, r.status, r.err);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, needle));
+	assert_int_equal(stored_plans(), before);
+	hf_run_release(&r);
+}
+
+static void test_plan_cli__plan_show_and_replan(void **state)
+{
+	struct hf_run r;
+	json_t *j;
+
+	(void)state;
+	run(&r, "plan", "good.yml", "--detailed-exitcode", NULL);
+	if (r.status != 2)
+		fprintf(stderr, "%s", r.err);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.out, "+ TestDevice core1"));
+	assert_non_null(strstr(r.out, "+ TestInterface core1 / eth1"));
+	assert_non_null(strstr(r.out, "Plan: 4 to create, 0 to update, 0 unchanged."));
+	assert_non_null(strstr(r.err, "saved"));
+	hf_run_release(&r);
+	run(&r, "show", NULL, "--format", "json");
+	assert_int_equal(r.status, 0);
+	j = json_loads(r.out, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "changes")), 4);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "planned");
+	json_decref(j);
+	hf_run_release(&r);
+	run(&r, "show", NULL, "--format", "markdown");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "### TestDevice"));
+	assert_non_null(strstr(r.out, "<details>"));
+	hf_run_release(&r);
+	run(&r, "show", NULL, "--format", "yaml");
+	assert_int_equal(r.status, 64);
+	hf_run_release(&r);
+}
+
+static void test_plan_cli__no_changes_after_the_objects_exist(void **state)
+{
+	json_t *res;
+	struct hf_run r;
+
+	(void)state;
+	res = hf_gql(srv.url, NULL, NULL,
+		     "mutation { s: TestSiteUpsert(data: {name: {value: \"paris\"},"
+		     " description: {value: \"hq\"}}) { ok }"
+		     " d: TestDeviceUpsert(data: {name: {value: \"core1\"}, role: {value: \"core\"},"
+		     " asn: {value: 65001}, site: {hfid: [\"paris\"]}}) { ok }"
+		     " i: TestInterfaceUpsert(data: {name: {value: \"eth0\"}, device: {hfid: [\"core1\"]}}) { ok }"
+		     " j: TestInterfaceUpsert(data: {name: {value: \"eth1\"}, mtu: {value: 9000},"
+		     " device: {hfid: [\"core1\"]}}) { ok } }",
+		     NULL);
+	assert_null(json_object_get(res, "errors"));
+	json_decref(res);
+	run(&r, "plan", "good.yml", "--detailed-exitcode", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 4 unchanged."));
+	hf_run_release(&r);
+	/* one edit upstream: an update of exactly that field */
+	res = hf_gql(srv.url, NULL, NULL,
+		     "mutation { TestSiteUpdate(data: {hfid: [\"paris\"], description: {value: \"x\"}}) { ok } }",
+		     NULL);
+	json_decref(res);
+	run(&r, "plan", "good.yml", NULL, NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "~ description: \"x\" -> \"hq\""));
+	assert_non_null(strstr(r.out, "Plan: 0 to create, 1 to update, 3 unchanged."));
+	hf_run_release(&r);
+}
+
+static void test_plan_cli__bad_input(void **state)
+{
+	(void)state;
+	expect_failure("unknown_kind.yml", NULL, "unknown_kind.yml:5:9: unknown kind 'TestSit'; did you mean 'TestSite'?");
+	expect_failure("unknown_attr.yml", NULL, "unknown_attr.yml:8:7: 'descripton' is not a valid attribute or relationship for TestSite; did you mean 'description'?");
+	expect_failure("bad_dropdown.yml", NULL, "bad_dropdown.yml:8:13:");
+	expect_failure("bad_dropdown.yml", NULL, "spine");
+	expect_failure("missing_required.yml", NULL, "role is mandatory for TestDevice");
+	expect_failure("unresolvable.yml", NULL, "unresolvable.yml:9:13: unresolvable reference: no TestSite [\"mars\"]");
+	expect_failure("repeat.yml", "--strict", "repeat.yml:10:20: TestSite [\"paris\"]: field 'description' set to \"hq\"");
+	expect_failure("cycle.yml", NULL, "dependency cycle");
+	expect_failure("good.yml", "--branch=no-such-branch", "no-such-branch");
+}
+
+static void test_plan_cli__unreachable_and_unauthorised(void **state)
+{
+	const char *extra[] = { "--token", "s3cret", NULL };
+	struct hf_served locked;
+	char db[700];
+
+	(void)state;
+	setenv("INFRAHUB_ADDRESS", "http://127.0.0.1:1", 1);
+	expect_failure("good.yml", NULL, "127.0.0.1:1");
+	snprintf(db, sizeof(db), "%s/locked.db", dir);
+	assert_int_equal(hf_serve_start(&locked, db, extra), 0);
+	setenv("INFRAHUB_ADDRESS", locked.url, 1);
+	expect_failure("good.yml", NULL, "Authentication is required");
+	setenv("INFRAHUB_API_TOKEN", "wrong-token-value", 1);
+	{
+		struct hf_run r;
+
+		run(&r, "plan", "good.yml", NULL, NULL);
+		assert_int_equal(r.status, 1);
+		/* the token never appears in output */
+		assert_null(strstr(r.err, "wrong-token-value"));
+		assert_null(strstr(r.out, "wrong-token-value"));
+		hf_run_release(&r);
+	}
+	unsetenv("INFRAHUB_API_TOKEN");
+	hf_serve_stop(&locked);
+	setenv("INFRAHUB_ADDRESS", srv.url, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plan_cli__plan_show_and_replan),
+		cmocka_unit_test(test_plan_cli__no_changes_after_the_objects_exist),
+		cmocka_unit_test(test_plan_cli__bad_input),
+		cmocka_unit_test(test_plan_cli__unreachable_and_unauthorised),
+	};
+
+	hf_alloc_init();
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
