@@ -11,11 +11,14 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "hf/manifest.h"
 #include "cmd.h"
 #include "opt.h"
 #include "output.h"
+#include "pipeline.h"
 #include "hf/banned.h"
 
 static const char *plural(size_t n, const char *one, const char *many)
@@ -84,16 +87,64 @@ static int validate(const struct hf_strlist *paths)
 	return rc;
 }
 
+/*
+ * Schema-aware checks: against the target's schema when an address is
+ * configured, or against --schema files loaded into a throw-away
+ * in-memory endpoint. Resolution problems print as FILE:LINE:COL lines.
+ */
+static int validate_schema(const struct hf_strlist *paths,
+			   const struct hf_strlist *schema,
+			   struct hf_pipeline_opts *po)
+{
+	struct hf_pipeline pl;
+	json_t *docs = NULL;
+	int rc = HF_EXIT_ERROR;
+
+	memset(&pl, 0, sizeof(pl));
+	if (schema->n) {
+		po->embedded = 1;
+		po->data = ":memory:";
+		if (hf_pipeline_schema_files(&docs, schema->items, schema->n) < 0)
+			goto out;
+	}
+	if (hf_pipeline_load(&pl, paths->items, paths->n, 0) < 0)
+		goto out;
+	if (hf_pipeline_connect(&pl, po) < 0 && !pl.client)
+		goto out;
+	if (docs && (hf_pipeline_schema_load(&pl, docs, 1) < 0 ||
+		     hf_pipeline_connect_schema(&pl) < 0))
+		goto out;
+	if (!pl.schema)
+		goto out;
+	if (hf_pipeline_resolve(&pl, po) < 0)
+		goto out;
+	out_info("%zu objects resolved against the schema of %s",
+		 hf_objset_count(pl.want), schema->n ? "the --schema files" :
+						       pl.target.address);
+	rc = HF_EXIT_OK;
+out:
+	json_decref(docs);
+	hf_pipeline_release(&pl);
+	return rc;
+}
+
 int cmd_validate(struct hf_ctx *ctx, int argc, char **argv)
 {
-	static const struct hf_opt opts[] = { HF_OPT_END() };
-	struct hf_strlist args = { 0 };
+	struct hf_pipeline_opts po = HF_PIPELINE_OPTS_INIT;
+	struct hf_strlist args = { 0 }, schema = { 0 };
+	const struct hf_opt opts[] = {
+		HF_OPT_LIST('s', "schema", "FILE", &schema,
+			    "check against these schema files too (repeatable)"),
+		HF_PIPELINE_OPTIONS(po),
+		HF_OPT_END(),
+	};
 	int rc;
 
-	rc = hf_cmd_parse(ctx->name, "hubform validate PATH...",
+	rc = hf_cmd_parse(ctx->name, "hubform validate PATH... [--schema FILE]...",
 			  "Check object files (files or directories, read "
-			  "recursively) for structural errors. Needs no "
-			  "schema and no server.",
+			  "recursively): structure always; against a schema "
+			  "with --schema, or with --address / $INFRAHUB_ADDRESS. "
+			  "Writes nothing.",
 			  opts, argc, argv, &args);
 	if (rc >= 0)
 		goto out;
@@ -104,7 +155,10 @@ int cmd_validate(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	rc = validate(&args);
+	if (rc == HF_EXIT_OK && (schema.n || po.address || getenv("INFRAHUB_ADDRESS")))
+		rc = validate_schema(&args, &schema, &po);
 out:
 	hf_strlist_release(&args);
+	hf_strlist_release(&schema);
 	return rc;
 }

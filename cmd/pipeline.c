@@ -13,6 +13,7 @@
 #include "hf/fetch.h"
 #include "hf/resolve.h"
 #include "hf/sha256.h"
+#include "hf/yjson.h"
 #include "output.h"
 #include "pipeline.h"
 #include "hf/banned.h"
@@ -133,10 +134,18 @@ static int fetch_schema(struct hf_pipeline *pl)
 	return rc < 0 ? -1 : 0;
 }
 
+int hf_pipeline_connect_schema(struct hf_pipeline *pl)
+{
+	hf_schema_free(pl->schema);
+	pl->schema = NULL;
+	return fetch_schema(pl);
+}
+
 int hf_pipeline_connect(struct hf_pipeline *pl,
 			const struct hf_pipeline_opts *po)
 {
-	struct hf_target_opts to = { po->address, po->branch, NULL };
+	struct hf_target_opts to = { po->address, po->branch, po->data,
+				     po->embedded };
 	struct hf_client_options co = HF_CLIENT_OPTIONS_INIT;
 	hf_error err = HF_ERROR_INIT;
 
@@ -232,7 +241,6 @@ static int build_plan(struct hf_pipeline *pl)
 int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		     const char *const *paths, size_t n)
 {
-	struct hf_resolve_opts ro = HF_RESOLVE_OPTS_INIT;
 	struct hf_fetch_opts fo = HF_FETCH_OPTS_INIT;
 	hf_error err = HF_ERROR_INIT;
 	int rc;
@@ -244,14 +252,8 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	if (hf_pipeline_connect(pl, po) < 0)
 		return -1;
 	stage("schema");
-	ro.strict = po->strict;
-	ro.allow_unkeyed = po->allow_unkeyed;
-	rc = hf_resolve(&pl->want, pl->manifest, pl->schema, &ro, resolve_diag,
-			NULL, &err);
-	if (rc < 0) {
-		out_error("%s", err.msg);
+	if (hf_pipeline_resolve(pl, po) < 0)
 		return -1;
-	}
 	stage("resolve");
 	rc = hf_fetch(&pl->have, pl->want, pl->schema, &fo, hf_client_batch,
 		      pl->client, fetch_diag, NULL, NULL, &err);
@@ -280,4 +282,123 @@ void hf_pipeline_release(struct hf_pipeline *pl)
 	memset(pl, 0, sizeof(*pl));
 	json_decref(printed);
 	printed = NULL;
+}
+
+/* Every schema document of the files, as JSON. */
+static json_t *collect(hf_manifest *m)
+{
+	json_t *all = json_array(), *j;
+	const hf_mdoc *d;
+	hf_error err = HF_ERROR_INIT;
+	size_t i;
+
+	for (i = 0; all && i < hf_manifest_doc_count(m); i++) {
+		d = hf_manifest_doc_at(m, i);
+		if (hf_mdoc_type(d) != HF_MDOC_SCHEMA)
+			continue;
+		if (hf_yval_json(&j, hf_mdoc_root(d), &err) < 0) {
+			out_info("%s:%d:%d: %s", err.where, err.line, err.col, err.msg);
+			json_decref(all);
+			return NULL;
+		}
+		json_array_append_new(all, j);
+	}
+	return all;
+}
+
+static void print_422(const json_t *res)
+{
+	json_t *e, *errs = json_object_get(res, "errors");
+	size_t i;
+	char *loc;
+
+	json_array_foreach(json_object_get(res, "detail"), i, e)
+	{
+		loc = json_dumps(json_object_get(e, "loc"), JSON_COMPACT);
+		out_error("%s at %s", json_string_value(json_object_get(e, "msg")),
+			  loc ? loc : "?");
+		hf_free(loc);
+	}
+	json_array_foreach(errs, i, e)
+	{
+		out_error("%s", json_string_value(json_object_get(e, "message")));
+	}
+}
+
+int hf_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet)
+{
+	json_t *body = json_pack("{s:O}", "schemas", schemas), *res = NULL;
+	hf_error err = HF_ERROR_INIT;
+	char path[512];
+	long status;
+	int rc;
+
+	snprintf(path, sizeof(path), "/api/schema/load?branch=%s", pl->target.branch);
+	rc = hf_client_post_json(pl->client, path, body, &res, &status, &err);
+	json_decref(body);
+	if (rc < 0) {
+		out_error("%s", err.msg);
+		return -1;
+	}
+	if (status != 200) {
+		out_error("Infrahub refused the schema (HTTP %ld)", status);
+		print_422(res);
+		json_decref(res);
+		return -1;
+	}
+	if (!quiet)
+		out_info("schema %s: %zu document%s loaded into %s (branch %s), hash %s",
+		 json_is_true(json_object_get(res, "schema_updated")) ? "updated" :
+									 "unchanged",
+		 json_array_size(schemas), json_array_size(schemas) == 1 ? "" : "s",
+		 pl->target.address, pl->target.branch,
+		 json_string_value(json_object_get(res, "hash")));
+	json_decref(res);
+	return 0;
+}
+
+int hf_pipeline_schema_files(json_t **out, const char *const *paths, size_t n)
+{
+	hf_manifest *m = NULL;
+	enum hf_mdiag_level lvl;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (hf_manifest_new(&m) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		hf_manifest_add_path(m, paths[i], NULL);
+	for (i = 0; i < hf_manifest_diag_count(m); i++) {
+		const hf_error *e = hf_manifest_diag_at(m, i, &lvl);
+
+		if (lvl == HF_MDIAG_ERROR)
+			print_diag(e, 0);
+	}
+	if (!hf_manifest_error_count(m))
+		*out = collect(m);
+	if (*out && !json_array_size(*out)) {
+		out_error("no schema documents (version: with nodes, generics "
+			  "or extensions) found");
+		json_decref(*out);
+		*out = NULL;
+	}
+	rc = *out ? 0 : -1;
+	hf_manifest_free(m);
+	return rc;
+}
+
+int hf_pipeline_resolve(struct hf_pipeline *pl, const struct hf_pipeline_opts *po)
+{
+	struct hf_resolve_opts ro = HF_RESOLVE_OPTS_INIT;
+	hf_error err = HF_ERROR_INIT;
+
+	ro.strict = po->strict;
+	ro.allow_unkeyed = po->allow_unkeyed;
+	if (hf_resolve(&pl->want, pl->manifest, pl->schema, &ro, resolve_diag,
+		       NULL, &err) < 0) {
+		out_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
 }

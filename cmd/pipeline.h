@@ -21,9 +21,11 @@ struct hf_pipeline_opts {
 	long parallelism;
 	int strict;
 	int allow_unkeyed;
+	const char *data; /* embedded endpoint database (NULL: default) */
+	int embedded;     /* force the embedded endpoint */
 };
 
-#define HF_PIPELINE_OPTS_INIT { NULL, NULL, 0, 60, 10, 0, 0 }
+#define HF_PIPELINE_OPTS_INIT { NULL, NULL, 0, 60, 10, 0, 0, NULL, 0 }
 
 /* The options every command talking to Infrahub takes. */
 #define HF_PIPELINE_OPTIONS(po) \
@@ -63,9 +65,18 @@ int hf_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
 /* Target, client and the target branch's schema. 0 or -1. */
 int hf_pipeline_connect(struct hf_pipeline *pl,
 			const struct hf_pipeline_opts *po);
+/* Read the target's schema again (after a schema load). 0 or -1. */
+int hf_pipeline_connect_schema(struct hf_pipeline *pl);
 /* Everything up to a finished plan. 0 or -1. */
 int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		     const char *const *paths, size_t n);
+/* Schema documents of YAML files as a JSON array (*out). 0 or -1. */
+int hf_pipeline_schema_files(json_t **out, const char *const *paths, size_t n);
+/* POST them to /api/schema/load on the target branch. 0 or -1. */
+int hf_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet);
+/* Resolve the loaded files against the schema; prints diagnostics. */
+int hf_pipeline_resolve(struct hf_pipeline *pl,
+			const struct hf_pipeline_opts *po);
 void hf_pipeline_release(struct hf_pipeline *pl);
 
 #endif

@@ -39,9 +39,10 @@ static int start_embedded(struct hf_target *t, const char *data)
 	}
 	snprintf(t->address, sizeof(t->address), "%s",
 		 hf_server_url(t->embedded));
-	out_info("hubform: no INFRAHUB_ADDRESS set; using the embedded local "
-		 "endpoint at %s over %s",
-		 t->address, so.data);
+	if (!data)
+		out_info("hubform: no INFRAHUB_ADDRESS set; using the embedded "
+			 "local endpoint at %s over %s",
+			 t->address, so.data);
 	return 0;
 }
 
@@ -55,7 +56,7 @@ int hf_target_open(struct hf_target *t, const struct hf_target_opts *o)
 	memset(t, 0, sizeof(*t));
 	t->token = env("INFRAHUB_API_TOKEN");
 	snprintf(t->branch, sizeof(t->branch), "%s", branch ? branch : "main");
-	if (!addr)
+	if (!addr || o->embedded)
 		return start_embedded(t, o->data);
 	if (strncmp(addr, "http://", 7) && strncmp(addr, "https://", 8)) {
 		out_error("address '%s' must start with http:// or https://",

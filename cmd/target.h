@@ -15,6 +15,7 @@ struct hf_target_opts {
 	const char *address;
 	const char *branch;
 	const char *data; /* embedded default database; NULL: .hubform/local.db */
+	int embedded;     /* use the embedded endpoint whatever is configured */
 };
 
 struct hf_target {

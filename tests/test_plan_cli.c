@@ -212,6 +212,32 @@ static void test_plan_cli__unreachable_and_unauthorised(void **state)
 	setenv("INFRAHUB_ADDRESS", srv.url, 1);
 }
 
+static void test_plan_cli__validate_with_schema_files(void **state)
+{
+	char schema[700], a1[700], a2[700];
+	const char *good[] = { "validate", a1, "--schema", schema, NULL };
+	const char *bad[] = { "validate", a1, a2, "--schema", schema, NULL };
+	struct hf_run r;
+
+	(void)state;
+	unsetenv("INFRAHUB_ADDRESS");
+	snprintf(schema, sizeof(schema), "%s/plan/schema.yml", hf_test_data());
+	snprintf(a1, sizeof(a1), "%s/plan/good.yml", hf_test_data());
+	assert_int_equal(hf_run(&r, dir, NULL, good), 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "4 objects resolved"));
+	hf_run_release(&r);
+	snprintf(a1, sizeof(a1), "%s/plan/unknown_attr.yml", hf_test_data());
+	snprintf(a2, sizeof(a2), "%s/plan/bad_dropdown.yml", hf_test_data());
+	assert_int_equal(hf_run(&r, dir, NULL, bad), 0);
+	assert_int_equal(r.status, 1);
+	/* every error of the run, each with its position */
+	assert_non_null(strstr(r.err, "unknown_attr.yml:8:7: 'descripton'"));
+	assert_non_null(strstr(r.err, "bad_dropdown.yml:8:13: \"spine\" is not a valid choice"));
+	hf_run_release(&r);
+	setenv("INFRAHUB_ADDRESS", srv.url, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_plan_cli__no_changes_after_the_objects_exist),
 		cmocka_unit_test(test_plan_cli__bad_input),
 		cmocka_unit_test(test_plan_cli__unreachable_and_unauthorised),
+		cmocka_unit_test(test_plan_cli__validate_with_schema_files),
 	};
 
 	hf_alloc_init();
