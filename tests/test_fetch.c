@@ -192,7 +192,12 @@ static void test_fetch__managed_fields_and_refs(void **state)
 				  on_diag, &d, &st, NULL),
 			 0);
 	assert_int_equal(d.n, 0);
-	at = hf_objset_find(have, "TestSite", json_object_get(json_pack("{s:[s]}", "h", "paris"), "h"));
+	{
+		json_t *key = json_pack("[s]", "paris");
+
+		at = hf_objset_find(have, "TestSite", key);
+		json_decref(key);
+	}
 	assert_true(at >= 0);
 	h = hf_objset_at(have, (size_t)at);
 	f = hf_object_field(h, "description");

@@ -63,14 +63,14 @@ static void copy_set(const char *sub, const char *const *rel, size_t n,
 {
 	char src[600], dst[1200];
 	hf_buf b = HF_BUF_INIT;
-	char *text, *at;
+	char *text, *at, *orig;
 	size_t i;
 
 	snprintf(dst, sizeof(dst), "%s/%s", dir, sub);
 	mkdir(dst, 0777);
 	for (i = 0; i < n; i++) {
 		snprintf(src, sizeof(src), "%s/%s", corpus, rel[i]);
-		text = hf_read_file(src, NULL);
+		text = orig = hf_read_file(src, NULL);
 		assert_non_null(text);
 		hf_buf_reset(&b);
 		for (at = text; from && (at = strstr(text, from)); text = at + strlen(from)) {
@@ -78,6 +78,7 @@ static void copy_set(const char *sub, const char *const *rel, size_t n,
 			hf_buf_add(&b, to);
 		}
 		hf_buf_add(&b, text);
+		hf_free(orig);
 		snprintf(dst, sizeof(dst), "%s/%s/%s", dir, sub, strrchr(rel[i], '/') + 1);
 		assert_int_equal(hf_write_file(dst, b.ptr), 0);
 	}
