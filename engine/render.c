@@ -178,7 +178,12 @@ static size_t kinds_of(const hf_plan *p, const char ***out)
 	return n;
 }
 
-static void md_table(hf_buf *b, const hf_plan *p, const char *kind)
+/*
+ * One table per kind. Rows stop when the comment would not leave room
+ * for the rest; the rows left out are counted in *left.
+ */
+static void md_table(hf_buf *b, const hf_plan *p, const char *kind,
+		     size_t limit, size_t *left)
 {
 	const struct hf_change *c;
 	hf_buf cell = HF_BUF_INIT;
@@ -189,6 +194,10 @@ static void md_table(hf_buf *b, const hf_plan *p, const char *kind)
 		c = hf_plan_at(p, i);
 		if (c->action == HF_ACT_NOOP || strcmp(c->kind, kind))
 			continue;
+		if (b->len > limit) {
+			(*left)++;
+			continue;
+		}
 		hf_buf_reset(&cell);
 		hfid_text(&cell, c->hfid);
 		hf_buf_addf(b, "| %s | ", c->action == HF_ACT_CREATE ? "create" : "update");
@@ -231,7 +240,8 @@ int hf_render_markdown(hf_buf *b, const hf_plan *p,
 	const struct hf_plan_meta *m = hf_plan_meta_c(p);
 	hf_buf d = HF_BUF_INIT;
 	const char **kinds = NULL;
-	size_t n, i, left = 0, start;
+	size_t n, i, left = 0, rows = 0, start;
+	size_t limit = o->max_chars > 4000 ? o->max_chars - 4000 : 0;
 
 	hf_buf_addf(b, "## hubform plan `%s`\n\n**%zu to create, %zu to update, "
 		    "%zu unchanged** on `%s` (branch `%s`)\n",
@@ -239,8 +249,11 @@ int hf_render_markdown(hf_buf *b, const hf_plan *p,
 	n = kinds_of(p, &kinds);
 	for (i = 0; i < n; i++)
 		if (!i || strcmp(kinds[i], kinds[i - 1]))
-			md_table(b, p, kinds[i]);
+			md_table(b, p, kinds[i], limit, &rows);
 	hf_free(kinds);
+	if (rows)
+		hf_buf_addf(b, "\n_%zu more rows were left out of the tables to fit "
+			    "the comment size limit._\n", rows);
 	if (n)
 		hf_buf_add(b, "\n#### Details\n\n");
 	for (i = 0; i < hf_plan_count(p); i++) {

@@ -1,0 +1,246 @@
+/*
+ * Renderers: text like Terraform's, JSON checked against
+ * schemas/plan.schema.json (with a small validator for the keywords that
+ * schema uses), Markdown under the comment size limit.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <regex.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "hf/render.h"
+#include "testutil.h"
+
+static hf_plan *make_plan(size_t n_creates)
+{
+	struct hf_change c;
+	hf_plan *p;
+	char name[32];
+	size_t i;
+
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:8000", "main", NULL), 0);
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_UPDATE;
+	c.kind = hf_strdup("NetDevice");
+	c.hfid = json_pack("[s]", "core1");
+	c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000001");
+	c.before = json_pack("{s:s, s:{s:s, s:[s]}}", "description", "old | pipe",
+			     "site", "kind", "NetSite", "hfid", "par1");
+	c.after = json_pack("{s:s, s:{s:s, s:[s]}}", "description", "new",
+			    "site", "kind", "NetSite", "hfid", "lyo1");
+	c.changed = json_pack("[s, s]", "description", "site");
+	memset(c.fingerprint, 'a', 64);
+	assert_int_equal(hf_plan_add(p, &c, NULL), 0);
+	for (i = 0; i < n_creates; i++) {
+		memset(&c, 0, sizeof(c));
+		snprintf(name, sizeof(name), "site-%zu", i);
+		c.action = HF_ACT_CREATE;
+		c.kind = hf_strdup("NetSite");
+		c.hfid = json_pack("[s]", name);
+		c.after = json_pack("{s:s, s:s}", "name", name, "description",
+				    "caf\xc3\xa9 \xe2\x80\x94 a long description for padding");
+		c.changed = json_pack("[s, s]", "name", "description");
+		assert_int_equal(hf_plan_add(p, &c, NULL), 0);
+	}
+	memset(hf_plan_meta(p)->manifest_digest, 'b', 64);
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+	return p;
+}
+
+static void test_render__text(void **state)
+{
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	hf_plan *p = make_plan(1);
+	hf_buf b = HF_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(hf_render_text(&b, p, &o), 0);
+	assert_non_null(strstr(b.ptr, "~ NetDevice core1\n"));
+	assert_non_null(strstr(b.ptr, "~ description: \"old | pipe\" -> \"new\"\n"));
+	assert_non_null(strstr(b.ptr, "~ site: NetSite[par1] -> NetSite[lyo1]\n"));
+	assert_non_null(strstr(b.ptr, "+ NetSite site-0\n"));
+	assert_non_null(strstr(b.ptr, "Plan: 1 to create, 1 to update, 0 unchanged.\n"));
+	assert_null(strchr(b.ptr, '\033'));
+	hf_buf_reset(&b);
+	o.color = 1;
+	assert_int_equal(hf_render_text(&b, p, &o), 0);
+	assert_non_null(strchr(b.ptr, '\033'));
+	hf_buf_release(&b);
+	hf_plan_free(p);
+}
+
+/* ---- a JSON Schema subset: what schemas/plan.schema.json uses ------- */
+
+static json_t *root;
+
+static int type_ok(json_t *t, json_t *v)
+{
+	const char *s;
+	size_t i;
+
+	if (json_is_array(t)) {
+		for (i = 0; i < json_array_size(t); i++)
+			if (type_ok(json_array_get(t, i), v))
+				return 1;
+		return 0;
+	}
+	s = json_string_value(t);
+	return (!strcmp(s, "object") && json_is_object(v)) ||
+	       (!strcmp(s, "array") && json_is_array(v)) ||
+	       (!strcmp(s, "string") && json_is_string(v)) ||
+	       (!strcmp(s, "integer") && json_is_integer(v)) ||
+	       (!strcmp(s, "null") && json_is_null(v)) ||
+	       (!strcmp(s, "boolean") && json_is_boolean(v));
+}
+
+static int valid(json_t *sch, json_t *v);
+
+static int object_ok(json_t *sch, json_t *v)
+{
+	json_t *props = json_object_get(sch, "properties"), *e;
+	const char *key;
+	size_t i;
+
+	json_array_foreach(json_object_get(sch, "required"), i, e)
+		if (!json_object_get(v, json_string_value(e)))
+			return 0;
+	json_object_foreach(v, key, e) {
+		if (props && json_object_get(props, key)) {
+			if (!valid(json_object_get(props, key), e))
+				return 0;
+		} else if (json_is_false(json_object_get(sch, "additionalProperties"))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int valid(json_t *sch, json_t *v)
+{
+	const char *ref = json_string_value(json_object_get(sch, "$ref"));
+	json_t *t, *e;
+	regex_t re;
+	size_t i;
+	int ok;
+
+	if (ref)
+		return valid(json_object_get(json_object_get(root, "$defs"),
+					     strrchr(ref, '/') + 1), v);
+	t = json_object_get(sch, "type");
+	if (t && !type_ok(t, v))
+		return 0;
+	if ((t = json_object_get(sch, "enum"))) {
+		ok = 0;
+		json_array_foreach(t, i, e)
+			ok |= json_equal(e, v);
+		if (!ok)
+			return 0;
+	}
+	if ((t = json_object_get(sch, "pattern")) && json_is_string(v)) {
+		assert_int_equal(regcomp(&re, json_string_value(t), REG_EXTENDED | REG_NOSUB), 0);
+		ok = regexec(&re, json_string_value(v), 0, NULL, 0) == 0;
+		regfree(&re);
+		if (!ok)
+			return 0;
+	}
+	if ((t = json_object_get(sch, "minimum")) && json_is_integer(v) &&
+	    json_integer_value(v) < json_integer_value(t))
+		return 0;
+	if (json_is_object(v) && !object_ok(sch, v))
+		return 0;
+	if (json_is_array(v) && (t = json_object_get(sch, "items")))
+		json_array_foreach(v, i, e)
+			if (!valid(t, e))
+				return 0;
+	return 1;
+}
+
+static void test_render__json_matches_its_schema(void **state)
+{
+	char path[600];
+	hf_plan *p = make_plan(3);
+	hf_buf b = HF_BUF_INIT;
+	json_t *j, *c;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/../../schemas/plan.schema.json", hf_test_data());
+	root = json_load_file(path, 0, NULL);
+	assert_non_null(root);
+	assert_int_equal(hf_render_json(&b, p), 0);
+	j = json_loads(b.ptr, 0, NULL);
+	assert_non_null(j);
+	assert_true(valid(root, j));
+	/* and the validator can say no: a wrong enum, an extra key, a lost key */
+	c = json_array_get(json_object_get(j, "changes"), 0);
+	json_object_set_new(c, "action", json_string("delete"));
+	assert_false(valid(root, j));
+	json_object_set_new(c, "action", json_string("update"));
+	assert_true(valid(root, j));
+	json_object_set_new(j, "surprise", json_true());
+	assert_false(valid(root, j));
+	json_object_del(j, "surprise");
+	json_object_del(c, "fingerprint");
+	assert_false(valid(root, j));
+	json_decref(j);
+	json_decref(root);
+	hf_buf_release(&b);
+	hf_plan_free(p);
+}
+
+static int valid_utf8(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, len;
+
+	while (i < n) {
+		len = s[i] < 0x80 ? 1 : (s[i] >> 5) == 6 ? 2 : (s[i] >> 4) == 14 ? 3 :
+		      (s[i] >> 3) == 30 ? 4 : 0;
+		if (!len || i + len > n)
+			return 0;
+		for (k = 1; k < len; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return 0;
+		i += len;
+	}
+	return 1;
+}
+
+static void test_render__markdown_fits_a_comment(void **state)
+{
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	hf_plan *small = make_plan(2), *big = make_plan(20000);
+	hf_buf b = HF_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(hf_render_markdown(&b, small, &o), 0);
+	assert_non_null(strstr(b.ptr, "**2 to create, 1 to update, 0 unchanged**"));
+	assert_non_null(strstr(b.ptr, "### NetDevice"));
+	assert_non_null(strstr(b.ptr, "- description: \"old | pipe\""));
+	assert_non_null(strstr(b.ptr, "<details><summary>~ NetDevice core1</summary>"));
+	assert_null(strstr(b.ptr, "left out"));
+	hf_buf_reset(&b);
+	assert_int_equal(hf_render_markdown(&b, big, &o), 0);
+	assert_true(b.len < 65000);
+	assert_true(valid_utf8((const unsigned char *)b.ptr, b.len));
+	assert_non_null(strstr(b.ptr, "**20000 to create, 1 to update"));
+	assert_non_null(strstr(b.ptr, "were left out"));
+	hf_buf_release(&b);
+	hf_plan_free(small);
+	hf_plan_free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render__text),
+		cmocka_unit_test(test_render__json_matches_its_schema),
+		cmocka_unit_test(test_render__markdown_fits_a_comment),
+	};
+
+	hf_alloc_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
