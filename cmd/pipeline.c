@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <string.h>
 
@@ -177,8 +178,13 @@ static void stage(const char *name)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	if (last > 0)
-		out_info("timing: %-8s %.3f s", name, now - last);
+	if (last > 0) {
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		out_info("timing: %-8s %.3f s, peak RSS %ld KiB", name,
+			 now - last, ru.ru_maxrss);
+	}
 	last = now;
 }
 
@@ -264,6 +270,10 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	stage("fetch");
 	rc = build_plan(pl);
 	stage("diff");
+	/* The plan holds what it needs; give the rest back before saving. */
+	hf_objset_free(pl->want);
+	hf_objset_free(pl->have);
+	pl->want = pl->have = NULL;
 	return rc;
 }
 

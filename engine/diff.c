@@ -252,6 +252,14 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 	}
 	ch.action = !h ? HF_ACT_CREATE :
 		    json_array_size(ch.changed) ? HF_ACT_UPDATE : HF_ACT_NOOP;
+	/*
+	 * Unchanged: the two sides are equal field for field, so keep one
+	 * copy. A no-change plan of 100,000 objects is half the size.
+	 */
+	if (ch.action == HF_ACT_NOOP && ch.before) {
+		json_decref(ch.after);
+		ch.after = json_incref(ch.before);
+	}
 	if (rc == 0 && ch.action != HF_ACT_NOOP)
 		rc = add_deps(c, w, ch.deps);
 	if (rc < 0) {
