@@ -12,6 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "hf/alloc.h"
 #include "sdkload.h"
@@ -238,6 +243,50 @@ static void test_plan_cli__validate_with_schema_files(void **state)
 	setenv("INFRAHUB_ADDRESS", srv.url, 1);
 }
 
+/* A peer that answers every request with 200 and a body that is not JSON. */
+static int garbage_fd = -1;
+
+static void *garbage_peer(void *arg)
+{
+	static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+				    "Content-Length: 17\r\nConnection: close\r\n\r\n<html>oops</html>";
+	char buf[8192];
+	int c;
+
+	(void)arg;
+	while ((c = accept(garbage_fd, NULL, NULL)) >= 0) {
+		if (read(c, buf, sizeof(buf)) > 0 && write(c, reply, sizeof(reply) - 1) < 0)
+			(void)0;
+		close(c);
+	}
+	return NULL;
+}
+
+static void test_plan_cli__garbage_answer(void **state)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	char url[64];
+	pthread_t t;
+
+	(void)state;
+	garbage_fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(garbage_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(garbage_fd, 16), 0);
+	getsockname(garbage_fd, (struct sockaddr *)&a, &len);
+	pthread_create(&t, NULL, garbage_peer, NULL);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(a.sin_port));
+	setenv("INFRAHUB_ADDRESS", url, 1);
+	expect_failure("good.yml", NULL, "invalid JSON answer from http://127.0.0.1:");
+	setenv("INFRAHUB_ADDRESS", srv.url, 1);
+	shutdown(garbage_fd, SHUT_RDWR);
+	close(garbage_fd);
+	pthread_join(t, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_plan_cli__bad_input),
 		cmocka_unit_test(test_plan_cli__unreachable_and_unauthorised),
 		cmocka_unit_test(test_plan_cli__validate_with_schema_files),
+		cmocka_unit_test(test_plan_cli__garbage_answer),
 	};
 
 	hf_alloc_init();
