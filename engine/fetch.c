@@ -416,13 +416,15 @@ static int add_hfid_lookups(struct fctx *c, struct round *r, struct kplan *p)
 	return rc;
 }
 
+#define SLICE 20
+
 static int rest_of_kinds(struct fctx *c, hf_error *err)
 {
 	struct round r = { 0 };
 	struct kplan *p;
 	const char *key;
 	json_t *res;
-	size_t i;
+	size_t i, start;
 	long off;
 	int rc = 0;
 
@@ -439,14 +441,27 @@ static int rest_of_kinds(struct fctx *c, hf_error *err)
 		     off += c->o.page_size)
 			rc = add_page(&r, p, off, c->o.page_size);
 	}
-	if (rc == 0)
-		rc = run_round(c, &r, err);
-	for (i = 0; rc == 0 && i < r.n; i++) {
-		p = r.tags[i];
-		json_object_foreach(r.calls[i].data, key, res)
-		{
-			if (rc == 0)
-				rc = take_edges(c, p, res, err);
+	/*
+	 * Pages go out in slices, and each slice's answers become objects
+	 * and are dropped before the next: peak memory holds a slice of
+	 * answers, not every page of the largest kind.
+	 */
+	for (start = 0; rc == 0 && start < r.n; start += SLICE) {
+		struct round part = r;
+
+		part.calls = r.calls + start;
+		part.tags = r.tags + start;
+		part.n = r.n - start < SLICE ? r.n - start : SLICE;
+		rc = run_round(c, &part, err);
+		for (i = start; rc == 0 && i < start + part.n; i++) {
+			p = r.tags[i];
+			json_object_foreach(r.calls[i].data, key, res)
+			{
+				if (rc == 0)
+					rc = take_edges(c, p, res, err);
+			}
+			json_decref(r.calls[i].data);
+			r.calls[i].data = NULL;
 		}
 	}
 	round_release(&r);
