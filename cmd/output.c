@@ -10,6 +10,9 @@
 static int write_failed;
 
 static void vout(FILE *f, const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vout(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
 	if (prefix && fputs(prefix, f) < 0)
 		write_failed = 1;

@@ -141,6 +141,7 @@ int hf_client_new(hf_client **out, const struct hf_client_options *o,
 	size_t n;
 	int rc;
 
+	assert(o);
 	*out = NULL;
 	rc = check_address(o->address, err);
 	if (rc < 0)
@@ -154,10 +155,10 @@ int hf_client_new(hf_client **out, const struct hf_client_options *o,
 	copy_numbers(c, o);
 	c->address = hf_strdup(o->address);
 	c->branch = hf_strdup(o->branch ? o->branch : "main");
-	c->token = o->token ? hf_strdup(o->token) : NULL;
+	c->token = o->token && *o->token ? hf_strdup(o->token) : NULL;
 	c->ca_file = o->ca_file ? hf_strdup(o->ca_file) : NULL;
 	c->pool = hf_calloc(c->parallelism, sizeof(*c->pool));
-	if (!c->address || !c->branch || (o->token && !c->token) ||
+	if (!c->address || !c->branch || (o->token && *o->token && !c->token) ||
 	    (o->ca_file && !c->ca_file) || !c->pool ||
 	    build_headers(c) < 0 || setup_multi(c) < 0) {
 		hf_client_free(c);

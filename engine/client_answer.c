@@ -131,6 +131,8 @@ static void server_message(const json_t *j, hf_buf *b)
 
 static int transport_error(hf_client *c, struct creq *r, CURLcode cc)
 {
+	if (!r->too_big && hf_buf_failed(&r->resp))
+		return client_error(c, &r->err, HF_ENOMEM, "out of memory");
 	if (r->too_big || cc == CURLE_FILESIZE_EXCEEDED)
 		return client_error(c, &r->err, HF_ESERVER,
 				    "answer from %s is bigger than %zu bytes",
@@ -236,7 +238,11 @@ void answer_settle(hf_client *c, struct creq *r, CURLcode cc)
 		r->rc = transport_error(c, r, cc);
 		return;
 	}
-	j = json_loadb(r->resp.ptr, r->resp.len, JSON_DECODE_ANY, &jerr);
+	if (r->kind == CREQ_REST && r->resp.len == 0)
+		j = json_null(); /* 204, or a 2xx with an empty body */
+	else
+		j = json_loadb(r->resp.ptr, r->resp.len, JSON_DECODE_ANY,
+			       &jerr);
 	if (r->status < 200 || r->status > 299)
 		settle_status(c, r, j);
 	else if (!j)

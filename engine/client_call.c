@@ -58,6 +58,7 @@ static int rest(hf_client *c, const char *path, const json_t *body,
 	char *text = NULL;
 	int rc = HF_ENOMEM;
 
+	assert(path);
 	*out = NULL;
 	*status = 0;
 	memset(&cap, 0, sizeof(cap));

@@ -39,7 +39,7 @@ static long backoff_delay(hf_client *c, const struct creq *r)
 			       RETRY_AFTER_MAX_MS :
 			       r->retry_after * 1000;
 	for (i = 1; i < r->attempts && d < cap; i++)
-		d *= 2;
+		d = d > cap / 2 ? cap : d * 2;
 	if (d > cap)
 		d = cap;
 	return (long)(rng_next(c) % (uint64_t)(d + 1));
@@ -158,6 +158,15 @@ static void easy_setup(hf_client *c, struct creq *r, CURL *e)
 		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
 				 (long)CURL_HTTP_VERSION_2TLS);
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	}
+	if (r->retry < 2) {
+		/*
+		 * libcurl silently re-sends a request whose reused connection
+		 * died before any answer byte. For a write the server may
+		 * have committed before the connection died, so it goes on a
+		 * connection of its own, which libcurl never re-sends on.
+		 */
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	}
 	if (r->body) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);

@@ -26,7 +26,15 @@
  * token is `query` or `{`); a mutation is retried only when the request
  * says HF_CLIENT_RETRY. Failures that prove the request was never
  * processed (connection refused, 429) are retried for every request.
- * Other 4xx answers are never retried.
+ * Other 4xx answers are never retried. libcurl itself silently re-sends a
+ * request whose kept-alive connection died before any answer byte; a
+ * write the server may have committed must not be re-sent, so a request
+ * not marked repeatable goes on a fresh connection (which libcurl never
+ * re-sends on). Reads and HF_CLIENT_RETRY writes share kept-alive
+ * connections.
+ *
+ * Redirects are not followed (a 3xx is an error). libcurl's usual proxy
+ * environment variables apply.
  *
  * A client is used by one thread at a time.
  */
@@ -61,7 +69,7 @@ typedef void (*hf_client_log_fn)(void *payload,
 
 struct hf_client_options {
 	const char *address;  /* http(s)://host[:port][/prefix]; copied */
-	const char *token;    /* NULL: none; copied */
+	const char *token;    /* NULL or "": none; copied */
 	const char *branch;   /* default branch; NULL means "main" */
 	int insecure;         /* 1: no TLS peer/host verification */
 	const char *ca_file;  /* NULL: the system's CA bundle */
@@ -124,7 +132,7 @@ char *hf_client_escape(const char *s);
  * REST. GET {address}{path_and_query}, or POST `body` (serialised as JSON)
  * to it; the caller percent-encodes query values (hf_client_escape()).
  * On success (2xx with a JSON answer) *out is the decoded answer, a new
- * reference the caller decrefs. *status is the HTTP status of the last
+ * reference the caller decrefs (JSON null for an empty body). *status is the HTTP status of the last
  * attempt (0 when there was none), also on failure. Returns 0, HF_ENET
  * (no answer, timeout, 5xx/429 after retries, deadline), HF_EAUTH
  * (401/403, with the server's message), HF_ENOTFOUND (404), HF_ESERVER
