@@ -44,6 +44,7 @@ int hf_cmd_parse(const char *name, const char *usage, const char *summary,
 		 const struct hf_opt *opts, int argc, char **argv,
 		 struct hf_strlist *args);
 
+int cmd_apply(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_help(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_plan(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_plans(struct hf_ctx *ctx, int argc, char **argv);

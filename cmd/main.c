@@ -14,6 +14,7 @@
 /* clang-format off */
 const struct hf_cmd hf_commands[] = {
 	/* name        fn             needs      summary */
+	{ "apply",     cmd_apply,     NEED_NONE, "apply a stored plan inside a branch" },
 	{ "help",      cmd_help,      NEED_NONE, "show help for hubform or a command" },
 	{ "plan",      cmd_plan,      NEED_NONE, "compute and store what would change" },
 	{ "plans",     cmd_plans,     NEED_NONE, "list stored plans" },

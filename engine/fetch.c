@@ -915,3 +915,59 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	*have = c.have;
 	return rc;
 }
+
+/* ---- reading objects by node id (staleness checks at apply) ------------ */
+
+int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
+		    json_t *fields, json_t *ids, hf_gql_batch_fn batch,
+		    void *transport, hf_error *err)
+{
+	struct hf_fetch_stats stats;
+	struct fctx c;
+	struct kplan *p;
+	struct round r = { 0 };
+	const char *name;
+	json_t *type, *res;
+	hf_buf q = HF_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	memset(&c, 0, sizeof(c));
+	memset(&stats, 0, sizeof(stats));
+	c.s = s;
+	c.have = set;
+	c.batch = batch;
+	c.transport = transport;
+	c.stats = &stats;
+	p = kplan_get(&c, kind);
+	if (!p || !p->k) {
+		rc = hf_error_set(err, p ? HF_EINVAL : HF_ENOMEM,
+				  "kind '%s' is not in the target's schema", kind);
+		goto out;
+	}
+	json_object_foreach(fields, name, type)
+	{
+		add_selection(p, name, json_string_value(type));
+	}
+	hf_buf_addf(&q, "query ($ids: [ID]) { %s(ids: $ids) { count edges { node "
+		    "{ id hfid __typename%s } } } }", kind, p->sel.ptr);
+	if (hf_buf_failed(&q) ||
+	    round_add(&r, hf_strdup(q.ptr), json_pack("{s:O}", "ids", ids), p) < 0) {
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = run_round(&c, &r, err);
+	for (i = 0; rc == 0 && i < r.n; i++) {
+		res = json_object_get(r.calls[i].data, kind);
+		rc = take_edges(&c, p, res, err);
+	}
+out:
+	round_release(&r);
+	hf_buf_release(&q);
+	for (i = 0; i < c.nkp; i++) {
+		json_decref(c.kp[i].fields);
+		hf_buf_release(&c.kp[i].sel);
+	}
+	hf_free(c.kp);
+	return rc;
+}

@@ -69,4 +69,14 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	     void *transport, hf_fetch_diag_fn diag, void *payload,
 	     struct hf_fetch_stats *stats, hf_error *err);
 
+/*
+ * Read the live objects of `kind` with the node ids in `ids` (a JSON array
+ * of strings), selecting `fields` (an object: name -> "attr" | "one" |
+ * "many"), into `set`, normalised exactly as hf_fetch() does so that
+ * fingerprints compare. Objects that no longer exist are simply absent.
+ */
+int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
+		    json_t *fields, json_t *ids, hf_gql_batch_fn batch,
+		    void *transport, hf_error *err);
+
 #endif

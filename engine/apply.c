@@ -1,0 +1,407 @@
+/*
+ * Apply: staleness checks and waves of batched mutations. Values travel
+ * as variables typed with the kind's input type; query text holds schema
+ * names and aliases only.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "hf/alloc.h"
+#include "hf/apply.h"
+#include "hf/buf.h"
+#include "hf/diff.h"
+#include "hf/banned.h"
+
+static double now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* name -> "attr" | "one" | "many" for the managed fields of a change. */
+static json_t *field_types(const hf_schema *s, const struct hf_change *c)
+{
+	const hf_kind *k = hf_schema_kind(s, c->kind);
+	const struct hf_schema_rel *rel;
+	json_t *types = json_object(), *v;
+	const char *name;
+
+	json_object_foreach(c->after, name, v)
+	{
+		rel = k ? hf_schema_rel_find(k, name) : NULL;
+		json_object_set_new(types, name, json_string(
+			!rel ? "attr" : rel->cardinality == HF_CARDINALITY_ONE ? "one" : "many"));
+	}
+	return types;
+}
+
+static void say(hf_fetch_diag_fn report, void *payload, const char *msg)
+{
+	hf_error e = HF_ERROR_INIT;
+
+	hf_error_set(&e, HF_ECONFLICT, "%s", msg);
+	if (report)
+		report(payload, &e);
+}
+
+static char *ident(const struct hf_change *c)
+{
+	hf_buf b = HF_BUF_INIT;
+	char *h = json_dumps(c->hfid, JSON_COMPACT);
+
+	hf_buf_addf(&b, "%s %s", c->kind, h ? h : "?");
+	hf_free(h);
+	return hf_buf_detach(&b);
+}
+
+/* What differs between the plan's "before" and the live object now. */
+static void describe_change(hf_buf *b, const struct hf_change *c,
+			    const struct hf_object *live)
+{
+	const char *name;
+	json_t *was, *is;
+	int n = 0;
+
+	json_object_foreach(c->before, name, was)
+	{
+		const struct hf_field *f = hf_object_field(live, name);
+
+		is = f ? hf_field_json(f) : json_null();
+		if (!json_equal(was, is))
+			hf_buf_addf(b, "%s%s", n++ ? ", " : " (changed: ", name);
+		json_decref(is);
+	}
+	if (n)
+		hf_buf_add(b, ")");
+}
+
+static int check_kind(hf_plan *p, const hf_schema *s, hf_client *c,
+		      const char *kind, hf_objset *live, hf_error *err)
+{
+	json_t *ids = json_array(), *types = NULL;
+	struct hf_change *ch;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < hf_plan_count(p); i++) {
+		ch = hf_plan_at(p, i);
+		if (strcmp(ch->kind, kind) || ch->action == HF_ACT_CREATE)
+			continue;
+		json_array_append_new(ids, json_string(ch->node_id));
+		if (!types)
+			types = field_types(s, ch);
+		else {
+			json_t *more = field_types(s, ch);
+
+			json_object_update(types, more);
+			json_decref(more);
+		}
+	}
+	rc = json_array_size(ids) ?
+		     hf_fetch_by_ids(live, s, kind, types, ids, hf_client_batch, c, err) :
+		     0;
+	json_decref(ids);
+	json_decref(types);
+	return rc;
+}
+
+static int check_creates(hf_plan *p, hf_client *c, hf_fetch_diag_fn report,
+			 void *payload, int *stale, hf_error *err)
+{
+	struct hf_change *ch;
+	json_t *data = NULL, *errors = NULL, *vars;
+	hf_buf q = HF_BUF_INIT;
+	char *who, msg[700];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < hf_plan_count(p); i++) {
+		ch = hf_plan_at(p, i);
+		if (ch->action != HF_ACT_CREATE)
+			continue;
+		hf_buf_reset(&q);
+		hf_buf_addf(&q, "query ($h: [String]) { %s(hfid: $h) { count } }", ch->kind);
+		vars = json_pack("{s:O}", "h", ch->hfid);
+		rc = hf_client_graphql(c, NULL, q.ptr, vars, &data, &errors, err);
+		json_decref(vars);
+		if (rc == 0 && json_integer_value(json_object_get(
+				       json_object_get(data, ch->kind), "count")) > 0) {
+			who = ident(ch);
+			snprintf(msg, sizeof(msg), "%s: planned as a create, but it exists now", who);
+			hf_free(who);
+			say(report, payload, msg);
+			*stale = 1;
+		}
+		json_decref(data);
+		json_decref(errors);
+		data = errors = NULL;
+	}
+	hf_buf_release(&q);
+	return rc;
+}
+
+int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_client *c,
+			 hf_fetch_diag_fn report, void *payload, hf_error *err)
+{
+	hf_objset *live = NULL;
+	struct hf_change *ch;
+	char fp[65], *who;
+	hf_buf msg = HF_BUF_INIT;
+	long at;
+	size_t i, j;
+	int rc, stale = 0;
+
+	if (hf_objset_new(&live) < 0)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	for (i = 0, rc = 0; rc == 0 && i < hf_plan_count(p); i++) {
+		ch = hf_plan_at(p, i);
+		for (j = 0; j < i; j++)
+			if (!strcmp(hf_plan_at(p, j)->kind, ch->kind))
+				break;
+		if (j == i)
+			rc = check_kind(p, s, c, ch->kind, live, err);
+	}
+	for (i = 0; rc == 0 && i < hf_plan_count(p); i++) {
+		ch = hf_plan_at(p, i);
+		if (ch->action == HF_ACT_CREATE)
+			continue;
+		at = hf_objset_find_id(live, ch->node_id);
+		hf_buf_reset(&msg);
+		who = ident(ch);
+		if (at < 0) {
+			hf_buf_addf(&msg, "%s: deleted since the plan was made", who);
+		} else if (hf_diff_fingerprint(fp, hf_objset_at(live, (size_t)at), NULL) == 0 &&
+			   strcmp(fp, ch->fingerprint)) {
+			hf_buf_addf(&msg, "%s: changed in Infrahub since the plan was made", who);
+			describe_change(&msg, ch, hf_objset_at(live, (size_t)at));
+		}
+		hf_free(who);
+		if (msg.len) {
+			say(report, payload, msg.ptr);
+			stale = 1;
+		}
+	}
+	if (rc == 0)
+		rc = check_creates(p, c, report, payload, &stale, err);
+	hf_buf_release(&msg);
+	hf_objset_free(live);
+	if (rc == 0 && stale)
+		rc = hf_error_set(err, HF_ECONFLICT, "the plan is stale");
+	return rc;
+}
+
+/* ---- waves ------------------------------------------------------------- */
+
+static json_t *ref_input(const hf_schema *s, const json_t *ref, const char *peer)
+{
+	const hf_kind *pk = hf_schema_kind(s, peer);
+	json_t *in;
+
+	if (json_is_null(ref))
+		return json_null();
+	if (json_object_get(ref, "id"))
+		return json_pack("{s:O}", "id", json_object_get(ref, "id"));
+	in = json_pack("{s:O}", "hfid", json_object_get(ref, "hfid"));
+	/* a generic peer needs the concrete kind to read the HFID */
+	if (pk && hf_schema_kind_type(pk) == HF_KIND_GENERIC)
+		json_object_set(in, "kind", json_object_get(ref, "kind"));
+	return in;
+}
+
+static json_t *field_input(const hf_schema *s, const hf_kind *k,
+			   const char *name, const json_t *v)
+{
+	const struct hf_schema_rel *rel = hf_schema_rel_find(k, name);
+	json_t *list, *e;
+	size_t i;
+
+	if (!rel)
+		return json_pack("{s:O}", "value", v);
+	if (rel->cardinality == HF_CARDINALITY_ONE)
+		return ref_input(s, v, rel->peer);
+	list = json_array();
+	json_array_foreach(v, i, e)
+		json_array_append_new(list, ref_input(s, e, rel->peer));
+	return list;
+}
+
+static json_t *mutation_input(const hf_schema *s, const struct hf_change *c)
+{
+	const hf_kind *k = hf_schema_kind(s, c->kind);
+	json_t *data = json_object(), *v;
+	const char *name;
+	size_t i;
+
+	if (!k || !data)
+		return data;
+	if (c->action == HF_ACT_UPDATE) {
+		json_object_set_new(data, "id", json_string(c->node_id));
+		for (i = 0; i < json_array_size(c->changed); i++) {
+			name = json_string_value(json_array_get(c->changed, i));
+			json_object_set_new(data, name,
+					    field_input(s, k, name, json_object_get(c->after, name)));
+		}
+		return data;
+	}
+	json_object_foreach(c->after, name, v)
+		json_object_set_new(data, name, field_input(s, k, name, v));
+	return data;
+}
+
+struct batch {
+	size_t *idx; /* plan indexes of the aliases c0, c1... */
+	size_t n;
+};
+
+struct wave_ctx {
+	hf_plan *p;
+	struct hf_apply_stats *stats;
+	int failed;
+};
+
+static const char *alias_error(const json_t *errors, const char *alias)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(errors, i, e)
+	{
+		const char *p0 = json_string_value(json_array_get(json_object_get(e, "path"), 0));
+
+		if (p0 && !strcmp(p0, alias))
+			return json_string_value(json_object_get(e, "message"));
+	}
+	return NULL;
+}
+
+static void on_done(hf_client *c, const struct hf_client_result *r, void *payload)
+{
+	struct wave_ctx *w = payload;
+	struct batch *b = r->user;
+	struct hf_change *ch;
+	const char *why;
+	char alias[32];
+	json_t *res;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		ch = hf_plan_at(w->p, b->idx[i]);
+		snprintf(alias, sizeof(alias), "c%zu", i);
+		res = r->rc == 0 ? json_object_get(r->data, alias) : NULL;
+		ch->finished = now();
+		if (res && json_is_true(json_object_get(res, "ok"))) {
+			ch->status = HF_CH_APPLIED;
+			w->stats->applied++;
+			continue;
+		}
+		why = r->rc ? r->err->msg : alias_error(r->errors, alias);
+		ch->status = r->attempts == 0 ? HF_CH_SKIPPED : HF_CH_FAILED;
+		hf_free(ch->error);
+		ch->error = hf_strdup(why ? why : "the server gave no result");
+		if (ch->status == HF_CH_SKIPPED) {
+			w->stats->skipped++;
+		} else {
+			w->stats->failed++;
+			w->failed = 1;
+		}
+	}
+	if (w->failed)
+		hf_client_stop(c);
+}
+
+static int submit_batch(hf_plan *p, const hf_schema *s, hf_client *c,
+			const struct hf_apply_opts *o, struct batch *b,
+			hf_error *err)
+{
+	struct hf_client_request rq = HF_CLIENT_REQUEST_INIT;
+	hf_buf q = HF_BUF_INIT, head = HF_BUF_INIT;
+	json_t *vars = json_object();
+	struct hf_change *ch;
+	char name[32];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < b->n; i++) {
+		ch = hf_plan_at(p, b->idx[i]);
+		ch->started = now();
+		hf_buf_addf(&head, "%s$d%zu: %s%sInput!", i ? ", " : "", i, ch->kind,
+			    ch->action == HF_ACT_CREATE ? "Upsert" : "Update");
+		hf_buf_addf(&q, " c%zu: %s%s(data: $d%zu) { ok object { id } }", i,
+			    ch->kind, ch->action == HF_ACT_CREATE ? "Upsert" : "Update", i);
+		snprintf(name, sizeof(name), "d%zu", i);
+		json_object_set_new(vars, name, mutation_input(s, ch));
+	}
+	hf_buf_addf(&head, ") {%s }", q.ptr);
+	hf_buf_reset(&q);
+	hf_buf_addf(&q, "mutation (%s", head.ptr);
+	rq.branch = o->branch;
+	rq.query = q.ptr;
+	rq.variables = vars;
+	rq.user = b;
+	/* Upserts keyed by HFID and updates by id repeat safely. */
+	rq.flags = HF_CLIENT_RETRY;
+	rc = hf_buf_failed(&q) ? hf_error_set(err, HF_ENOMEM, "out of memory") :
+				 hf_client_submit(c, &rq, err);
+	hf_buf_release(&q);
+	hf_buf_release(&head);
+	json_decref(vars);
+	return rc;
+}
+
+static int run_wave(hf_plan *p, const hf_schema *s, hf_client *c,
+		    const struct hf_apply_opts *o, int wave,
+		    struct hf_apply_stats *stats, hf_error *err)
+{
+	struct wave_ctx w = { p, stats, 0 };
+	struct batch *bs = hf_calloc(hf_plan_count(p) + 1, sizeof(*bs));
+	size_t *idx = hf_calloc(hf_plan_count(p) + 1, sizeof(*idx));
+	size_t i, n = 0, nb = 0, start;
+	int rc = 0;
+
+	if (!bs || !idx) {
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < hf_plan_count(p); i++)
+		if (hf_plan_at(p, i)->wave == wave && hf_plan_at(p, i)->action != HF_ACT_NOOP)
+			idx[n++] = i;
+	for (start = 0; rc == 0 && start < n; start += (size_t)o->batch_size) {
+		bs[nb].idx = idx + start;
+		bs[nb].n = n - start < (size_t)o->batch_size ? n - start : (size_t)o->batch_size;
+		rc = submit_batch(p, s, c, o, &bs[nb++], err);
+		stats->requests++;
+	}
+	if (rc == 0 && nb)
+		rc = hf_client_run(c, on_done, &w, err);
+	if (rc == 0 && w.failed)
+		rc = hf_error_set(err, HF_ESERVER, "%ld change%s failed", stats->failed,
+				  stats->failed == 1 ? "" : "s");
+out:
+	hf_free(bs);
+	hf_free(idx);
+	return rc;
+}
+
+int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_client *c,
+		   const struct hf_apply_opts *o, struct hf_apply_stats *stats,
+		   hf_error *err)
+{
+	int w, waves = hf_plan_waves(p), rc = 0;
+	size_t i;
+
+	memset(stats, 0, sizeof(*stats));
+	for (w = 0; rc == 0 && w < waves; w++)
+		rc = run_wave(p, s, c, o, w, stats, err);
+	for (i = 0; rc != 0 && i < hf_plan_count(p); i++) {
+		struct hf_change *ch = hf_plan_at(p, i);
+
+		if (ch->action != HF_ACT_NOOP && ch->status == HF_CH_PENDING) {
+			ch->status = HF_CH_SKIPPED;
+			stats->skipped++;
+		}
+	}
+	return rc;
+}
