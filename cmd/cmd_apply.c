@@ -71,8 +71,13 @@ static int confirm(const hf_plan *p, int auto_approve)
 	hf_buf b = HF_BUF_INIT;
 	char line[16];
 
-	if (auto_approve || !isatty(0))
+	if (auto_approve)
 		return 0;
+	if (!isatty(0)) {
+		out_error("not asking on a non-interactive input: review the plan "
+			  "with 'hubform show' and pass --auto-approve");
+		return -1;
+	}
 	ro.color = isatty(1) && !getenv("NO_COLOR");
 	if (hf_render_text(&b, p, &ro) == 0)
 		out_datan(b.ptr, b.len);

@@ -143,6 +143,34 @@ static int check_creates(hf_plan *p, hf_client *c, hf_fetch_diag_fn report,
 	return rc;
 }
 
+/*
+ * The fingerprint over exactly the change's managed fields, as the diff
+ * computed it: the live object may carry more fields (another object of
+ * the kind manages them).
+ */
+static int fingerprint_of(char out[65], const struct hf_object *live,
+			  const struct hf_change *c)
+{
+	struct hf_object names;
+	struct hf_field f;
+	const char *key;
+	json_t *v;
+	int rc = 0;
+
+	memset(&names, 0, sizeof(names));
+	json_object_foreach(c->after, key, v)
+	{
+		memset(&f, 0, sizeof(f));
+		f.name = hf_strdup(key);
+		if (!f.name || hf_object_add_field(&names, &f) < 0)
+			rc = HF_ENOMEM;
+	}
+	if (rc == 0)
+		rc = hf_diff_fingerprint(out, live, &names);
+	hf_object_release(&names);
+	return rc;
+}
+
 int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_client *c,
 			 hf_fetch_diag_fn report, void *payload, hf_error *err)
 {
@@ -173,7 +201,7 @@ int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_client *c,
 		who = ident(ch);
 		if (at < 0) {
 			hf_buf_addf(&msg, "%s: deleted since the plan was made", who);
-		} else if (hf_diff_fingerprint(fp, hf_objset_at(live, (size_t)at), NULL) == 0 &&
+		} else if (fingerprint_of(fp, hf_objset_at(live, (size_t)at), ch) == 0 &&
 			   strcmp(fp, ch->fingerprint)) {
 			hf_buf_addf(&msg, "%s: changed in Infrahub since the plan was made", who);
 			describe_change(&msg, ch, hf_objset_at(live, (size_t)at));

@@ -1,0 +1,270 @@
+/*
+ * `hubform apply` end to end against `hubform serve`: apply then re-plan
+ * (nothing left), a failing mutation at the first, a middle and the last
+ * position (exit 1, main unchanged, branch gone, outcomes recorded), a
+ * stale plan (exit 3, nothing written), a plan that is not 'planned'
+ * refused, and --keep-branch.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "sdkload.h"
+#include "testutil.h"
+
+static char dir[600];
+static int counter;
+
+struct env {
+	struct hf_served srv;
+	char state[800];
+};
+
+static void start(struct env *e, const char *const *extra)
+{
+	char db[800], path[600], url[300], *body, *resp = NULL;
+	long status;
+
+	snprintf(db, sizeof(db), "%s/data%d.db", dir, ++counter);
+	snprintf(e->state, sizeof(e->state), "%s/plans%d.db", dir, counter);
+	assert_int_equal(hf_serve_start(&e->srv, db, extra), 0);
+	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
+	body = hf_read_file(path, NULL);
+	snprintf(url, sizeof(url), "%s/api/schema/load", e->srv.url);
+	assert_int_equal(hf_http("POST", url, body, NULL, &status, &resp), 0);
+	assert_int_equal(status, 200);
+	hf_free(resp);
+	hf_free(body);
+	setenv("INFRAHUB_ADDRESS", e->srv.url, 1);
+}
+
+static void hubform(struct hf_run *r, struct env *e, const char *a0,
+		    const char *a1, const char *a2)
+{
+	char file[700];
+	const char *a[8] = { a0, NULL };
+	int i = 1;
+
+	if (a1 && !strcmp(a1, "good.yml")) {
+		snprintf(file, sizeof(file), "%s/plan/good.yml", hf_test_data());
+		a[i++] = file;
+	} else if (a1) {
+		a[i++] = a1;
+	}
+	if (a2)
+		a[i++] = a2;
+	a[i++] = "--state";
+	a[i++] = e->state;
+	assert_int_equal(hf_run(r, dir, NULL, a), 0);
+}
+
+/* Every object on a branch, as one JSON text: the "full dump". */
+static char *dump(struct env *e, const char *branch)
+{
+	json_t *res = hf_gql(e->srv.url, branch, NULL,
+			     "{ TestSite { edges { node { id hfid description { value } } } }"
+			     " TestDevice { edges { node { id hfid asn { value } site { node { id } } } } }"
+			     " TestInterface { edges { node { id hfid mtu { value } } } } }",
+			     NULL);
+	char *t = json_dumps(json_object_get(res, "data"), JSON_SORT_KEYS);
+
+	json_decref(res);
+	return t;
+}
+
+static int branch_count(struct env *e)
+{
+	json_t *res = hf_gql(e->srv.url, NULL, NULL, "{ Branch { name } }", NULL);
+	int n = (int)json_array_size(json_object_get(json_object_get(res, "data"), "Branch"));
+
+	json_decref(res);
+	return n;
+}
+
+static void plan(struct env *e)
+{
+	struct hf_run r;
+
+	hubform(&r, e, "plan", "good.yml", NULL);
+	assert_int_equal(r.status, 0);
+	hf_run_release(&r);
+}
+
+static void test_apply__apply_then_nothing_left(void **state)
+{
+	struct env e;
+	struct hf_run r;
+
+	(void)state;
+	start(&e, NULL);
+	plan(&e);
+	hubform(&r, &e, "apply", "latest", "--auto-approve");
+	if (r.status)
+		fprintf(stderr, "apply: %s", r.err);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "apply complete: 4 changes"));
+	hf_run_release(&r);
+	assert_int_equal(branch_count(&e), 1);
+	hubform(&r, &e, "plan", "good.yml", "--detailed-exitcode");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 4 unchanged."));
+	hf_run_release(&r);
+	/* an applied plan is not applied again */
+	hubform(&r, &e, "apply", "latest", "--auto-approve");
+	assert_int_equal(r.status, 0); /* the newest plan has nothing to do */
+	hf_run_release(&r);
+	hf_serve_stop(&e.srv);
+}
+
+static void failing(const char *fault, int with_batch1)
+{
+	const char *extra[] = { "--fault", fault, NULL };
+	char *before, *after;
+	struct env e;
+	struct hf_run r;
+	json_t *j;
+
+	start(&e, extra);
+	plan(&e);
+	before = dump(&e, NULL);
+	{
+		const char *a[] = { "apply", "latest", "--auto-approve", "--batch-size",
+				    with_batch1 ? "1" : "50", "--state", e.state, NULL };
+
+		assert_int_equal(hf_run(&r, dir, NULL, a), 0);
+	}
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "failed: injected fault"));
+	assert_non_null(strstr(r.err, "was deleted"));
+	hf_run_release(&r);
+	after = dump(&e, NULL);
+	assert_string_equal(before, after);
+	assert_int_equal(branch_count(&e), 1);
+	hubform(&r, &e, "show", "latest", "--format=json");
+	j = json_loads(r.out, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "failed");
+	{
+		size_t i, failed = 0;
+		json_t *c;
+
+		json_array_foreach(json_object_get(j, "changes"), i, c)
+			failed += !strcmp(json_string_value(json_object_get(c, "status")), "failed");
+		assert_int_equal(failed, 1);
+	}
+	json_decref(j);
+	hf_run_release(&r);
+	hf_free(before);
+	hf_free(after);
+	hf_serve_stop(&e.srv);
+}
+
+static void test_apply__failures_roll_back(void **state)
+{
+	(void)state;
+	/* mutation 1 is the BranchCreate; the plan's 4 changes are 2..5 */
+	failing("fail-mutation=2", 0);   /* the first change */
+	failing("fail-mutation=4", 1);   /* a middle one, one per request */
+	failing("fail-mutation=5", 1);   /* the last one */
+}
+
+static void test_apply__stale_plan_writes_nothing(void **state)
+{
+	struct env e;
+	struct hf_run r;
+	json_t *res;
+	char *before, *after;
+
+	(void)state;
+	start(&e, NULL);
+	res = hf_gql(e.srv.url, NULL, NULL,
+		     "mutation { TestSiteCreate(data: {name: {value: \"paris\"}, description: {value: \"old\"}}) { ok } }",
+		     NULL);
+	json_decref(res);
+	plan(&e);
+	/* edited between plan and apply */
+	res = hf_gql(e.srv.url, NULL, NULL,
+		     "mutation { TestSiteUpdate(data: {hfid: [\"paris\"], description: {value: \"meddled\"}}) { ok } }",
+		     NULL);
+	json_decref(res);
+	before = dump(&e, NULL);
+	hubform(&r, &e, "apply", "latest", "--auto-approve");
+	assert_int_equal(r.status, 3);
+	assert_non_null(strstr(r.err, "stale: TestSite [\"paris\"]: changed in Infrahub since the plan was made (changed: description)"));
+	hf_run_release(&r);
+	after = dump(&e, NULL);
+	assert_string_equal(before, after);
+	/* a stale plan stays refused */
+	hubform(&r, &e, "apply", "latest", "--auto-approve");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "is stale; only a planned plan can be applied"));
+	hf_run_release(&r);
+	/* a create that appeared meanwhile */
+	plan(&e);
+	res = hf_gql(e.srv.url, NULL, NULL,
+		     "mutation { TestDeviceCreate(data: {name: {value: \"core1\"}, role: {value: \"edge\"}, site: {hfid: [\"paris\"]}}) { ok } }",
+		     NULL);
+	json_decref(res);
+	hubform(&r, &e, "apply", "latest", "--auto-approve");
+	assert_int_equal(r.status, 3);
+	assert_non_null(strstr(r.err, "TestDevice [\"core1\"]: planned as a create, but it exists now"));
+	hf_run_release(&r);
+	hf_free(before);
+	hf_free(after);
+	hf_serve_stop(&e.srv);
+}
+
+static void test_apply__keep_branch(void **state)
+{
+	struct env e;
+	struct hf_run r;
+	char *main_dump;
+
+	(void)state;
+	start(&e, NULL);
+	plan(&e);
+	main_dump = dump(&e, NULL);
+	/* never without asking: no terminal and no --auto-approve */
+	hubform(&r, &e, "apply", "latest", "--keep-branch");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "pass --auto-approve"));
+	hf_run_release(&r);
+	{
+		const char *a[] = { "apply", "latest", "--auto-approve", "--keep-branch",
+				    "--state", e.state, NULL };
+
+		assert_int_equal(hf_run(&r, dir, NULL, a), 0);
+	}
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "left unmerged"));
+	hf_run_release(&r);
+	assert_int_equal(branch_count(&e), 2);
+	{
+		char *m = dump(&e, NULL);
+
+		assert_string_equal(m, main_dump);
+		hf_free(m);
+	}
+	hf_free(main_dump);
+	hf_serve_stop(&e.srv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_apply__apply_then_nothing_left),
+		cmocka_unit_test(test_apply__failures_roll_back),
+		cmocka_unit_test(test_apply__stale_plan_writes_nothing),
+		cmocka_unit_test(test_apply__keep_branch),
+	};
+
+	snprintf(dir, sizeof(dir), "%s", hf_test_tmpdir("apply"));
+	unsetenv("INFRAHUB_API_TOKEN");
+	hf_alloc_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
