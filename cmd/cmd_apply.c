@@ -94,15 +94,9 @@ static int confirm(const hf_plan *p, int auto_approve)
 static void record(hf_store *st, hf_plan *p)
 {
 	hf_error err = HF_ERROR_INIT;
-	size_t i;
 
-	for (i = 0; i < hf_plan_count(p); i++) {
-		struct hf_change *c = hf_plan_at(p, i);
-
-		if (c->action != HF_ACT_NOOP &&
-		    hf_store_update_change(st, hf_plan_meta(p)->id, c, &err) < 0)
-			out_warn("cannot record the outcome of change %s: %s", c->id, err.msg);
-	}
+	if (hf_store_update_changes(st, p, &err) < 0)
+		out_warn("cannot record the changes' outcomes: %s", err.msg);
 }
 
 static void report_failures(const hf_plan *p)

@@ -108,38 +108,90 @@ static int check_kind(hf_plan *p, const hf_schema *s, hf_client *c,
 	return rc;
 }
 
+/*
+ * Every planned create must still be absent: aliased HFID lookups, PROBES to
+ * a request, run concurrently.
+ */
+#define PROBES 500
+
 static int check_creates(hf_plan *p, hf_client *c, hf_fetch_diag_fn report,
 			 void *payload, int *stale, hf_error *err)
 {
+	size_t n = hf_plan_count(p), i, k, ncalls = 0, *idx;
+	struct hf_gql_call *calls;
+	char **texts, name[32], *who, msg[700];
+	hf_buf q = HF_BUF_INIT, head = HF_BUF_INIT;
 	struct hf_change *ch;
-	json_t *data = NULL, *errors = NULL, *vars;
-	hf_buf q = HF_BUF_INIT;
-	char *who, msg[700];
-	size_t i;
+	json_t *vars = NULL, *hit;
 	int rc = 0;
 
-	for (i = 0; rc == 0 && i < hf_plan_count(p); i++) {
+	idx = hf_calloc(n + 1, sizeof(*idx));
+	calls = hf_calloc(n / PROBES + 2, sizeof(*calls));
+	texts = hf_calloc(n / PROBES + 2, sizeof(*texts));
+	if (!idx || !calls || !texts) {
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0, k = 0; i <= n; i++) {
+		ch = i < n ? hf_plan_at(p, i) : NULL;
+		if (ch && ch->action != HF_ACT_CREATE)
+			continue;
+		if (ch) {
+			if (!vars)
+				vars = json_object();
+			idx[i] = k;
+			hf_buf_addf(&head, "%s$h%zu: [String]", head.len ? ", " : "", i);
+			hf_buf_addf(&q, " a%zu: %s(hfid: $h%zu) { count }", i, ch->kind, i);
+			snprintf(name, sizeof(name), "h%zu", i);
+			json_object_set(vars, name, ch->hfid);
+			k++;
+		}
+		if (vars && (!ch || k % PROBES == 0)) {
+			hf_buf b = HF_BUF_INIT;
+
+			hf_buf_addf(&b, "query (%s) {%s }", head.ptr, q.ptr);
+			texts[ncalls] = hf_buf_detach(&b);
+			calls[ncalls].query = texts[ncalls];
+			calls[ncalls].vars = vars;
+			ncalls++;
+			vars = NULL;
+			hf_buf_reset(&q);
+			hf_buf_reset(&head);
+		}
+	}
+	rc = ncalls ? hf_client_batch(c, calls, ncalls, err) : 0;
+	for (i = 0; rc == 0 && i < ncalls; i++)
+		if (calls[i].rc < 0) {
+			*err = calls[i].err;
+			rc = calls[i].rc;
+		}
+	for (i = 0; rc == 0 && i < n; i++) {
 		ch = hf_plan_at(p, i);
 		if (ch->action != HF_ACT_CREATE)
 			continue;
-		hf_buf_reset(&q);
-		hf_buf_addf(&q, "query ($h: [String]) { %s(hfid: $h) { count } }", ch->kind);
-		vars = json_pack("{s:O}", "h", ch->hfid);
-		rc = hf_client_graphql(c, NULL, q.ptr, vars, &data, &errors, err);
-		json_decref(vars);
-		if (rc == 0 && json_integer_value(json_object_get(
-				       json_object_get(data, ch->kind), "count")) > 0) {
+		snprintf(name, sizeof(name), "a%zu", i);
+		hit = json_object_get(calls[idx[i] / PROBES].data, name);
+		if (json_integer_value(json_object_get(hit, "count")) > 0) {
 			who = ident(ch);
 			snprintf(msg, sizeof(msg), "%s: planned as a create, but it exists now", who);
 			hf_free(who);
 			say(report, payload, msg);
 			*stale = 1;
 		}
-		json_decref(data);
-		json_decref(errors);
-		data = errors = NULL;
 	}
+out:
+	for (i = 0; calls && i < ncalls; i++) {
+		hf_free(texts[i]);
+		json_decref(calls[i].vars);
+		json_decref(calls[i].data);
+		json_decref(calls[i].errors);
+	}
+	json_decref(vars);
+	hf_free(calls);
+	hf_free(texts);
+	hf_free(idx);
 	hf_buf_release(&q);
+	hf_buf_release(&head);
 	return rc;
 }
 

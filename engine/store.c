@@ -436,3 +436,22 @@ int hf_store_set_apply(hf_store *st, const char *id, const char *branch,
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : db_error(st, err, "record apply");
 }
+
+int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
+{
+	const char *id = hf_plan_meta_c(p)->id;
+	size_t i;
+	int rc = 0;
+
+	/* one commit, not one fsync per change */
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(st, err, "record changes");
+	for (i = 0; rc == 0 && i < hf_plan_count(p); i++)
+		if (hf_plan_at(p, i)->action != HF_ACT_NOOP)
+			rc = hf_store_update_change(st, id, hf_plan_at(p, i), err);
+	if (rc == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_error(st, err, "record changes");
+	if (rc < 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}

@@ -59,6 +59,9 @@ int hf_store_transition(hf_store *st, const char *id, const char *from,
 int hf_store_update_change(hf_store *st, const char *plan_id,
 			   const struct hf_change *c, hf_error *err);
 
+/* Record the outcome of every change of `p` in one transaction. */
+int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err);
+
 /* Record apply facts on the plan row; NULL/-1 leave a column as it is. */
 int hf_store_set_apply(hf_store *st, const char *id, const char *branch,
 		       const char *started_at, const char *finished_at,
