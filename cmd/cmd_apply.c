@@ -5,8 +5,10 @@
  * sees half an apply. A plan whose objects changed since it was made is
  * stale: exit 3, nothing written.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -31,7 +33,46 @@ struct apply_opts {
 	long batch_size;
 	int keep_branch;
 	int auto_approve;
+	int recover;
+	time_t end; /* --deadline: when the whole apply must be done */
 };
+
+/* Set by SIGINT/SIGTERM: start nothing new, finish, roll back. */
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* One line per wave (or a rewritten line on a terminal). */
+static int progress(void *payload, int wave, int waves, long done, long total)
+{
+	const struct apply_opts *ao = payload;
+
+	if (isatty(2))
+		fprintf(stderr, "\rwave %d/%d: %ld/%ld changes applied%s", wave, waves,
+			done, total, wave == waves ? "\n" : "");
+	else
+		out_info("wave %d/%d: %ld/%ld changes applied", wave, waves, done, total);
+	if (ao->end && time(NULL) > ao->end) {
+		out_error("--deadline exceeded");
+		return 1;
+	}
+	return 0;
+}
 
 static void stale_diag(void *payload, const hf_error *e)
 {
@@ -148,6 +189,9 @@ static int transaction(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
 	}
 	o.branch = branch;
 	o.batch_size = ao->batch_size;
+	o.progress = progress;
+	o.payload = (void *)(uintptr_t)ao;
+	o.stop = &stop_flag;
 	rc = hf_apply_waves(p, pl->schema, pl->client, &o, &stats, &err);
 	if (rc == 0 && !ao->keep_branch && branch_op(pl, "BranchMerge", branch, &err) < 0)
 		rc = HF_ESERVER;
@@ -222,6 +266,29 @@ static int apply_plan(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
 	return transaction(pl, st, p, ao);
 }
 
+/* A plan left 'applying' by a killed process: clean up and mark failed. */
+static int recover(struct hf_pipeline *pl, hf_store *st, hf_plan *p)
+{
+	const char *id = hf_plan_meta(p)->id;
+	hf_error err = HF_ERROR_INIT;
+	char branch[64];
+
+	if (strcmp(hf_plan_meta(p)->status, "applying")) {
+		out_error("plan %s is %s; --recover is for a plan left 'applying'", id,
+			  hf_plan_meta(p)->status);
+		return HF_EXIT_ERROR;
+	}
+	snprintf(branch, sizeof(branch), "hubform-%s", id);
+	if (branch_op(pl, "BranchDelete", branch, &err) < 0)
+		out_info("branch '%s' not deleted (%s); it may be gone already", branch, err.msg);
+	else
+		out_info("deleted branch '%s'", branch);
+	hf_store_transition(st, id, "applying", "failed", NULL);
+	hf_store_set_apply(st, id, NULL, NULL, NULL, -1, "recovered after an interrupted apply", NULL);
+	out_info("plan %s marked failed; plan again to apply", id);
+	return HF_EXIT_OK;
+}
+
 static int plan_paths(struct hf_pipeline *pl, hf_store *st, hf_plan **out,
 		      const struct apply_opts *ao, const struct hf_strlist *args)
 {
@@ -240,7 +307,7 @@ static int plan_paths(struct hf_pipeline *pl, hf_store *st, hf_plan **out,
 
 int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 {
-	struct apply_opts ao = { HF_PIPELINE_OPTS_INIT, NULL, 50, 0, 0 };
+	struct apply_opts ao = { HF_PIPELINE_OPTS_INIT, NULL, 50, 0, 0, 0, 0 };
 	struct hf_strlist args = { 0 };
 	struct hf_pipeline pl;
 	hf_store *st = NULL;
@@ -255,6 +322,11 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 			    "leave the branch unmerged for a proposed change"),
 		HF_OPT_BOOL(0, "auto-approve", &ao.auto_approve,
 			    "do not ask; with paths, plan and apply in one step"),
+		HF_OPT_INT(0, "deadline", "S", &ao.po.deadline, 1, 86400,
+			   "seconds the whole apply may take; then roll back"),
+		HF_OPT_BOOL(0, "recover", &ao.recover,
+			    "a plan left 'applying' by a killed process: delete its "
+			    "branch and mark it failed"),
 		HF_OPT_END(),
 	};
 	int rc;
@@ -281,7 +353,10 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 			goto out;
 		p = loaded;
 	}
-	rc = apply_plan(&pl, st, p, &ao);
+	if (ao.po.deadline)
+		ao.end = time(NULL) + ao.po.deadline;
+	catch_signals();
+	rc = ao.recover ? recover(&pl, st, p) : apply_plan(&pl, st, p, &ao);
 out:
 	hf_plan_free(loaded);
 	hf_pipeline_release(&pl);

@@ -160,6 +160,7 @@ int hf_pipeline_connect(struct hf_pipeline *pl,
 	co.insecure = po->insecure;
 	co.timeout = po->timeout;
 	co.parallelism = po->parallelism;
+	co.deadline_ms = po->deadline * 1000;
 	if (hf_client_new(&pl->client, &co, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;

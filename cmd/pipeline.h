@@ -23,9 +23,10 @@ struct hf_pipeline_opts {
 	int allow_unkeyed;
 	const char *data; /* embedded endpoint database (NULL: default) */
 	int embedded;     /* force the embedded endpoint */
+	long deadline;    /* seconds for a whole client run; 0: none */
 };
 
-#define HF_PIPELINE_OPTS_INIT { NULL, NULL, 0, 60, 10, 0, 0, NULL, 0 }
+#define HF_PIPELINE_OPTS_INIT { NULL, NULL, 0, 60, 10, 0, 0, NULL, 0, 0 }
 
 /* The options every command talking to Infrahub takes. */
 #define HF_PIPELINE_OPTIONS(po) \

@@ -340,6 +340,7 @@ struct wave_ctx {
 	hf_plan *p;
 	struct hf_apply_stats *stats;
 	int failed;
+	volatile int *stop;
 };
 
 static const char *alias_error(const json_t *errors, const char *alias)
@@ -388,7 +389,7 @@ static void on_done(hf_client *c, const struct hf_client_result *r, void *payloa
 			w->failed = 1;
 		}
 	}
-	if (w->failed)
+	if (w->failed || (w->stop && *w->stop))
 		hf_client_stop(c);
 }
 
@@ -435,7 +436,7 @@ static int run_wave(hf_plan *p, const hf_schema *s, hf_client *c,
 		    const struct hf_apply_opts *o, int wave,
 		    struct hf_apply_stats *stats, hf_error *err)
 {
-	struct wave_ctx w = { p, stats, 0 };
+	struct wave_ctx w = { p, stats, 0, o->stop };
 	struct batch *bs = hf_calloc(hf_plan_count(p) + 1, sizeof(*bs));
 	size_t *idx = hf_calloc(hf_plan_count(p) + 1, sizeof(*idx));
 	size_t i, n = 0, nb = 0, start;
@@ -470,11 +471,24 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_client *c,
 		   hf_error *err)
 {
 	int w, waves = hf_plan_waves(p), rc = 0;
+	long total = 0;
 	size_t i;
 
 	memset(stats, 0, sizeof(*stats));
-	for (w = 0; rc == 0 && w < waves; w++)
+	for (i = 0; i < hf_plan_count(p); i++)
+		total += hf_plan_at(p, i)->action != HF_ACT_NOOP;
+	for (w = 0; rc == 0 && w < waves; w++) {
+		if (o->stop && *o->stop) {
+			rc = hf_error_set(err, HF_ERR, "interrupted");
+			break;
+		}
 		rc = run_wave(p, s, c, o, w, stats, err);
+		if (rc == 0 && o->stop && *o->stop)
+			rc = hf_error_set(err, HF_ERR, "interrupted");
+		if (o->progress && o->progress(o->payload, w + 1, waves,
+					       stats->applied, total) && rc == 0)
+			rc = hf_error_set(err, HF_ERR, "stopped");
+	}
 	for (i = 0; rc != 0 && i < hf_plan_count(p); i++) {
 		struct hf_change *ch = hf_plan_at(p, i);
 

@@ -13,8 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "hf/alloc.h"
+#include "hf/store.h"
 #include "sdkload.h"
 #include "testutil.h"
 
@@ -254,6 +258,102 @@ static void test_apply__keep_branch(void **state)
 	hf_serve_stop(&e.srv);
 }
 
+static void test_apply__recover_a_killed_apply(void **state)
+{
+	struct env e;
+	struct hf_run r;
+	hf_store *st;
+	hf_plan *p;
+	char id[16], q[200];
+	json_t *res;
+
+	(void)state;
+	start(&e, NULL);
+	plan(&e);
+	/* what a killed apply leaves: the plan 'applying', its branch */
+	assert_int_equal(hf_store_open(&st, e.state, NULL), 0);
+	assert_int_equal(hf_store_load(st, "latest", &p, NULL), 0);
+	snprintf(id, sizeof(id), "%s", hf_plan_meta(p)->id);
+	assert_int_equal(hf_store_transition(st, id, "planned", "applying", NULL), 0);
+	hf_plan_free(p);
+	hf_store_close(st);
+	snprintf(q, sizeof(q), "mutation { BranchCreate(data: {name: \"hubform-%s\"}) { ok } }", id);
+	res = hf_gql(e.srv.url, NULL, NULL, q, NULL);
+	json_decref(res);
+	assert_int_equal(branch_count(&e), 2);
+	/* a second apply of it is refused while it is 'applying' */
+	hubform(&r, &e, "apply", id, "--auto-approve");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "is applying"));
+	hf_run_release(&r);
+	hubform(&r, &e, "apply", id, "--recover");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "deleted branch 'hubform-"));
+	hf_run_release(&r);
+	assert_int_equal(branch_count(&e), 1);
+	hubform(&r, &e, "plans", "--json", NULL);
+	assert_non_null(strstr(r.out, "\"status\": \"failed\""));
+	hf_run_release(&r);
+	hf_serve_stop(&e.srv);
+}
+
+/* Run apply in the background; SIGINT it once the first wave is reported. */
+static int interrupt_apply(struct env *e)
+{
+	char line[512];
+	size_t n = 0;
+	int pfd[2], st;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		if (chdir(dir) < 0)
+			_exit(126);
+		execl(hf_test_bin(), hf_test_bin(), "apply", "latest", "--auto-approve",
+		      "--state", e->state, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (read(pfd[0], &c, 1) == 1) {
+		if (c != '\n') {
+			if (n + 1 < sizeof(line))
+				line[n++] = c;
+			continue;
+		}
+		line[n] = '\0';
+		n = 0;
+		fprintf(stderr, "[apply] %s\n", line);
+		if (strstr(line, "wave 1/"))
+			kill(pid, SIGINT);
+	}
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void test_apply__sigint_rolls_back(void **state)
+{
+	const char *extra[] = { "--fault", "latency=200", NULL };
+	struct env e;
+	char *before, *after;
+
+	(void)state;
+	start(&e, extra);
+	plan(&e);
+	before = dump(&e, NULL);
+	assert_int_equal(interrupt_apply(&e), 1);
+	after = dump(&e, NULL);
+	assert_string_equal(before, after);
+	assert_int_equal(branch_count(&e), 1);
+	hf_free(before);
+	hf_free(after);
+	hf_serve_stop(&e.srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +361,8 @@ int main(void)
 		cmocka_unit_test(test_apply__failures_roll_back),
 		cmocka_unit_test(test_apply__stale_plan_writes_nothing),
 		cmocka_unit_test(test_apply__keep_branch),
+		cmocka_unit_test(test_apply__recover_a_killed_apply),
+		cmocka_unit_test(test_apply__sigint_rolls_back),
 	};
 
 	snprintf(dir, sizeof(dir), "%s", hf_test_tmpdir("apply"));

@@ -20,12 +20,19 @@
 int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_client *c,
 			 hf_fetch_diag_fn report, void *payload, hf_error *err);
 
+/* Called after each wave; return nonzero to stop before the next one. */
+typedef int (*hf_apply_progress_fn)(void *payload, int wave, int waves,
+				    long done, long total);
+
 struct hf_apply_opts {
 	const char *branch; /* where the mutations go */
 	long batch_size;    /* aliased mutations per request */
+	hf_apply_progress_fn progress; /* may be NULL */
+	void *payload;
+	volatile int *stop; /* set (e.g. by a signal handler) to stop early */
 };
 
-#define HF_APPLY_OPTS_INIT { NULL, 50 }
+#define HF_APPLY_OPTS_INIT { NULL, 50, NULL, NULL, NULL }
 
 struct hf_apply_stats {
 	long requests;
