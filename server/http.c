@@ -330,7 +330,8 @@ static int start_daemon(hf_server *s, hf_error *err)
 	struct sockaddr_storage ss;
 	char host[64];
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+	/* poll, not epoll: quiescing an epoll thread pool aborts in MHD 0.9.75 */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG;
 	int rc;
 
