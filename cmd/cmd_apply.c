@@ -80,12 +80,39 @@ static void stale_diag(void *payload, const hf_error *e)
 	out_info("stale: %s", e->msg);
 }
 
-/* Branch management on the default branch's endpoint. */
+struct op_result {
+	json_t *data;
+	json_t *errors;
+	int rc;
+	hf_error err;
+};
+
+static void op_done(hf_client *c, const struct hf_client_result *r, void *payload)
+{
+	struct op_result *o = payload;
+
+	(void)c;
+	o->rc = r->rc;
+	if (r->err)
+		o->err = *r->err;
+	o->data = json_incref(r->data);
+	o->errors = json_incref(r->errors);
+}
+
+/*
+ * Branch management on the default branch's endpoint. Each operation is
+ * safe to repeat (a create that finds its branch, a delete that finds
+ * none, a second merge of a merged branch change nothing), so transient
+ * failures are retried like reads.
+ */
 static int branch_op(struct hf_pipeline *pl, const char *op, const char *name,
 		     hf_error *err)
 {
+	struct hf_client_request rq = HF_CLIENT_REQUEST_INIT;
+	struct op_result res = { NULL, NULL, 0, HF_ERROR_INIT };
+	json_t *vars = json_pack("{s:s}", "name", name);
+	const char *msg;
 	char q[256];
-	json_t *vars = json_pack("{s:s}", "name", name), *data = NULL, *errs = NULL;
 	int rc;
 
 	if (!strcmp(op, "BranchCreate"))
@@ -95,14 +122,26 @@ static int branch_op(struct hf_pipeline *pl, const char *op, const char *name,
 	else
 		snprintf(q, sizeof(q), "mutation ($name: String!) { %s(data: {name: "
 			 "$name}) { ok } }", op);
-	rc = hf_client_graphql(pl->client, "main", q, vars, &data, &errs, err);
-	if (rc == 0 && !json_is_true(json_object_get(json_object_get(data, op), "ok")))
+	rq.branch = "main";
+	rq.query = q;
+	rq.variables = vars;
+	rq.flags = HF_CLIENT_RETRY;
+	rc = hf_client_submit(pl->client, &rq, err);
+	if (rc == 0)
+		rc = hf_client_run(pl->client, op_done, &res, err);
+	if (rc == 0 && res.rc < 0) {
+		*err = res.err;
+		rc = res.rc;
+	}
+	msg = json_string_value(json_object_get(json_array_get(res.errors, 0), "message"));
+	if (rc == 0 && !json_is_true(json_object_get(json_object_get(res.data, op), "ok")) &&
+	    !(msg && strstr(msg, "already exist") && !strcmp(op, "BranchCreate")) &&
+	    !(msg && strstr(msg, "not found") && !strcmp(op, "BranchDelete")))
 		rc = hf_error_set(err, HF_ESERVER, "%s %s: %s", op, name,
-				  json_string_value(json_object_get(json_array_get(errs, 0),
-								    "message")));
+				  msg ? msg : "no answer");
 	json_decref(vars);
-	json_decref(data);
-	json_decref(errs);
+	json_decref(res.data);
+	json_decref(res.errors);
 	return rc;
 }
 

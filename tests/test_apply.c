@@ -354,6 +354,43 @@ static void test_apply__sigint_rolls_back(void **state)
 	hf_serve_stop(&e.srv);
 }
 
+/* A fault the apply must ride out: retried safely, nothing duplicated. */
+static void survives(const char *fault)
+{
+	const char *extra[] = { "--fault", fault, NULL };
+	struct env e;
+	struct hf_run r;
+	json_t *res;
+
+	start(&e, extra);
+	plan(&e);
+	hubform(&r, &e, "apply", "latest", "--auto-approve");
+	if (r.status)
+		fprintf(stderr, "%s: %s", fault, r.err);
+	assert_int_equal(r.status, 0);
+	hf_run_release(&r);
+	hubform(&r, &e, "plan", "good.yml", "--detailed-exitcode");
+	assert_int_equal(r.status, 0);
+	hf_run_release(&r);
+	res = hf_gql(e.srv.url, NULL, NULL, "{ TestInterface { count } TestDevice { count } }", NULL);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+				 json_object_get(res, "data"), "TestInterface"), "count")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+				 json_object_get(res, "data"), "TestDevice"), "count")), 1);
+	json_decref(res);
+	assert_int_equal(branch_count(&e), 1);
+	hf_serve_stop(&e.srv);
+}
+
+static void test_apply__faults_retried_without_duplicates(void **state)
+{
+	(void)state;
+	/* requests: schema, plan's reads..., then the apply's own */
+	survives("http-503=9");
+	survives("drop-after-commit=3"); /* a wave's write commits, the answer is lost */
+	survives("latency=20");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_apply__keep_branch),
 		cmocka_unit_test(test_apply__recover_a_killed_apply),
 		cmocka_unit_test(test_apply__sigint_rolls_back),
+		cmocka_unit_test(test_apply__faults_retried_without_duplicates),
 	};
 
 	snprintf(dir, sizeof(dir), "%s", hf_test_tmpdir("apply"));
