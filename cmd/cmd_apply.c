@@ -261,6 +261,7 @@ static int apply_plan(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
 		      const struct apply_opts *ao)
 {
 	const struct hf_plan_meta *m = hf_plan_meta(p);
+	char other[HF_PLAN_ID_LEN + 1];
 	const char *live_hash;
 	hf_error err = HF_ERROR_INIT;
 	int rc;
@@ -291,6 +292,12 @@ static int apply_plan(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
 	}
 	if (rc < 0) {
 		out_error("%s", err.msg);
+		return HF_EXIT_ERROR;
+	}
+	if (hf_store_find_applying(st, m->address, m->branch, m->id, other)) {
+		out_error("plan %s is being applied to the same target; wait for it, "
+			  "or 'hubform apply %s --recover' if its process died",
+			  other, other);
 		return HF_EXIT_ERROR;
 	}
 	if (hf_store_transition(st, m->id, "planned", "applying", &err) < 0) {

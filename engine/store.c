@@ -455,3 +455,25 @@ int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
+
+int hf_store_find_applying(hf_store *st, const char *address,
+			   const char *branch, const char *except,
+			   char id[HF_PLAN_ID_LEN + 1])
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT id FROM plans WHERE status = 'applying' AND address = ?"
+		" AND branch = ? AND id <> ? LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, address, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, branch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, except, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(id, HF_PLAN_ID_LEN + 1, "%s", col(s, 0));
+		found = 1;
+	}
+	sqlite3_finalize(s);
+	return found;
+}

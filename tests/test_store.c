@@ -88,6 +88,19 @@ static void test_store__transition_is_atomic(void **state)
 	assert_non_null(strstr(err.msg, "is applying"));
 	assert_int_equal(hf_store_transition(st, "nope", "planned", "applying", &err),
 			 HF_ENOTFOUND);
+	{
+		char other[HF_PLAN_ID_LEN + 1];
+		hf_plan *b = make_plan("b");
+
+		assert_int_equal(hf_store_save(st, b, &err), 0);
+		/* a's apply is under way: b, same target, must see it */
+		assert_int_equal(hf_store_find_applying(st, "http://127.0.0.1:1", "main",
+							hf_plan_meta(b)->id, other), 1);
+		assert_string_equal(other, id);
+		assert_int_equal(hf_store_find_applying(st, "http://127.0.0.1:1", "dev",
+							hf_plan_meta(b)->id, other), 0);
+		hf_plan_free(b);
+	}
 	hf_plan_free(a);
 	hf_store_close(st);
 }

@@ -59,6 +59,14 @@ int hf_store_transition(hf_store *st, const char *id, const char *from,
 int hf_store_update_change(hf_store *st, const char *plan_id,
 			   const struct hf_change *c, hf_error *err);
 
+/*
+ * Another plan for the same target (address and branch) that is being
+ * applied: its id in `id` and 1, or 0 when there is none.
+ */
+int hf_store_find_applying(hf_store *st, const char *address,
+			   const char *branch, const char *except,
+			   char id[HF_PLAN_ID_LEN + 1]);
+
 /* Record the outcome of every change of `p` in one transaction. */
 int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err);
 
