@@ -34,6 +34,7 @@ struct apply_opts {
 	int keep_branch;
 	int auto_approve;
 	int recover;
+	int keep_going;
 	time_t end; /* --deadline: when the whole apply must be done */
 };
 
@@ -231,6 +232,7 @@ static int transaction(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
 	o.progress = progress;
 	o.payload = (void *)(uintptr_t)ao;
 	o.stop = &stop_flag;
+	o.keep_going = ao->keep_going;
 	rc = hf_apply_waves(p, pl->schema, pl->client, &o, &stats, &err);
 	if (rc == 0 && !ao->keep_branch && branch_op(pl, "BranchMerge", branch, &err) < 0)
 		rc = HF_ESERVER;
@@ -353,7 +355,7 @@ static int plan_paths(struct hf_pipeline *pl, hf_store *st, hf_plan **out,
 
 int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 {
-	struct apply_opts ao = { HF_PIPELINE_OPTS_INIT, NULL, 50, 0, 0, 0, 0 };
+	struct apply_opts ao = { HF_PIPELINE_OPTS_INIT, NULL, 50, 0, 0, 0, 0, 0 };
 	struct hf_strlist args = { 0 };
 	struct hf_pipeline pl;
 	hf_store *st = NULL;
@@ -370,6 +372,9 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 			    "do not ask; with paths, plan and apply in one step"),
 		HF_OPT_INT(0, "deadline", "S", &ao.po.deadline, 1, 86400,
 			   "seconds the whole apply may take; then roll back"),
+		HF_OPT_BOOL(0, "keep-going", &ao.keep_going,
+			    "after a failure, go on with every change whose "
+			    "dependencies succeeded (then roll back), to see all failures"),
 		HF_OPT_BOOL(0, "recover", &ao.recover,
 			    "a plan left 'applying' by a killed process: delete its "
 			    "branch and mark it failed"),

@@ -341,6 +341,7 @@ struct wave_ctx {
 	struct hf_apply_stats *stats;
 	int failed;
 	volatile int *stop;
+	int keep_going;
 };
 
 static const char *alias_error(const json_t *errors, const char *alias)
@@ -389,7 +390,7 @@ static void on_done(hf_client *c, const struct hf_client_result *r, void *payloa
 			w->failed = 1;
 		}
 	}
-	if (w->failed || (w->stop && *w->stop))
+	if ((w->failed && !w->keep_going) || (w->stop && *w->stop))
 		hf_client_stop(c);
 }
 
@@ -432,11 +433,25 @@ static int submit_batch(hf_plan *p, const hf_schema *s, hf_client *c,
 	return rc;
 }
 
+/* Whether a change this one depends on failed or was skipped. */
+static int deps_failed(const hf_plan *p, const struct hf_change *ch)
+{
+	const struct hf_change *d;
+	size_t i;
+
+	for (i = 0; i < json_array_size(ch->deps); i++) {
+		d = hf_plan_find(p, json_string_value(json_array_get(ch->deps, i)));
+		if (d && (d->status == HF_CH_FAILED || d->status == HF_CH_SKIPPED))
+			return 1;
+	}
+	return 0;
+}
+
 static int run_wave(hf_plan *p, const hf_schema *s, hf_client *c,
 		    const struct hf_apply_opts *o, int wave,
 		    struct hf_apply_stats *stats, hf_error *err)
 {
-	struct wave_ctx w = { p, stats, 0, o->stop };
+	struct wave_ctx w = { p, stats, 0, o->stop, o->keep_going };
 	struct batch *bs = hf_calloc(hf_plan_count(p) + 1, sizeof(*bs));
 	size_t *idx = hf_calloc(hf_plan_count(p) + 1, sizeof(*idx));
 	size_t i, n = 0, nb = 0, start;
@@ -446,9 +461,20 @@ static int run_wave(hf_plan *p, const hf_schema *s, hf_client *c,
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < hf_plan_count(p); i++)
-		if (hf_plan_at(p, i)->wave == wave && hf_plan_at(p, i)->action != HF_ACT_NOOP)
-			idx[n++] = i;
+	for (i = 0; i < hf_plan_count(p); i++) {
+		struct hf_change *ch = hf_plan_at(p, i);
+
+		if (ch->wave != wave || ch->action == HF_ACT_NOOP)
+			continue;
+		if (deps_failed(p, ch)) {
+			ch->status = HF_CH_SKIPPED;
+			hf_free(ch->error);
+			ch->error = hf_strdup("skipped: a change it depends on did not apply");
+			stats->skipped++;
+			continue;
+		}
+		idx[n++] = i;
+	}
 	for (start = 0; rc == 0 && start < n; start += (size_t)o->batch_size) {
 		bs[nb].idx = idx + start;
 		bs[nb].n = n - start < (size_t)o->batch_size ? n - start : (size_t)o->batch_size;
@@ -457,7 +483,7 @@ static int run_wave(hf_plan *p, const hf_schema *s, hf_client *c,
 	}
 	if (rc == 0 && nb)
 		rc = hf_client_run(c, on_done, &w, err);
-	if (rc == 0 && w.failed)
+	if (rc == 0 && w.failed && !o->keep_going)
 		rc = hf_error_set(err, HF_ESERVER, "%ld change%s failed", stats->failed,
 				  stats->failed == 1 ? "" : "s");
 out:
@@ -489,6 +515,9 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_client *c,
 					       stats->applied, total) && rc == 0)
 			rc = hf_error_set(err, HF_ERR, "stopped");
 	}
+	if (rc == 0 && stats->failed)
+		rc = hf_error_set(err, HF_ESERVER, "%ld change%s failed", stats->failed,
+				  stats->failed == 1 ? "" : "s");
 	for (i = 0; rc != 0 && i < hf_plan_count(p); i++) {
 		struct hf_change *ch = hf_plan_at(p, i);
 

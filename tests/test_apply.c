@@ -391,6 +391,35 @@ static void test_apply__faults_retried_without_duplicates(void **state)
 	survives("latency=20");
 }
 
+static void test_apply__keep_going_reports_every_failure(void **state)
+{
+	/* mutation 2 is the site: the device needs it, the interfaces the device */
+	const char *extra[] = { "--fault", "fail-mutation=2", NULL };
+	const char *a[] = { "apply", "latest", "--auto-approve", "--keep-going",
+			    "--state", NULL, NULL };
+	struct env e;
+	struct hf_run r;
+	char *before, *after;
+
+	(void)state;
+	start(&e, extra);
+	plan(&e);
+	before = dump(&e, NULL);
+	a[5] = e.state;
+	assert_int_equal(hf_run(&r, dir, NULL, a), 0);
+	assert_int_equal(r.status, 1);
+	hf_run_release(&r);
+	hubform(&r, &e, "show", "latest", "--format=json");
+	assert_non_null(strstr(r.out, "skipped: a change it depends on did not apply"));
+	hf_run_release(&r);
+	after = dump(&e, NULL);
+	assert_string_equal(before, after);
+	assert_int_equal(branch_count(&e), 1);
+	hf_free(before);
+	hf_free(after);
+	hf_serve_stop(&e.srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_apply__recover_a_killed_apply),
 		cmocka_unit_test(test_apply__sigint_rolls_back),
 		cmocka_unit_test(test_apply__faults_retried_without_duplicates),
+		cmocka_unit_test(test_apply__keep_going_reports_every_failure),
 	};
 
 	snprintf(dir, sizeof(dir), "%s", hf_test_tmpdir("apply"));

@@ -30,9 +30,11 @@ struct hf_apply_opts {
 	hf_apply_progress_fn progress; /* may be NULL */
 	void *payload;
 	volatile int *stop; /* set (e.g. by a signal handler) to stop early */
+	int keep_going;     /* after a failure, go on with every change whose
+			       dependencies succeeded, to report all failures */
 };
 
-#define HF_APPLY_OPTS_INIT { NULL, 50, NULL, NULL, NULL }
+#define HF_APPLY_OPTS_INIT { NULL, 50, NULL, NULL, NULL, 0 }
 
 struct hf_apply_stats {
 	long requests;
