@@ -35,8 +35,12 @@ struct apply_opts {
 	int auto_approve;
 	int recover;
 	int keep_going;
+	int direct;
 	time_t end; /* --deadline: when the whole apply must be done */
 };
+
+/* When the waves started, for the progress line's rate and ETA. */
+static struct timespec started;
 
 /* Set by SIGINT/SIGTERM: start nothing new, finish, roll back. */
 static volatile int stop_flag;
@@ -62,12 +66,21 @@ static void catch_signals(void)
 static int progress(void *payload, int wave, int waves, long done, long total)
 {
 	const struct apply_opts *ao = payload;
+	struct timespec now;
+	double el, rate;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	el = (double)(now.tv_sec - started.tv_sec) +
+	     (double)(now.tv_nsec - started.tv_nsec) / 1e9;
+	rate = el > 0 ? (double)done / el : 0;
 	if (isatty(2))
-		fprintf(stderr, "\rwave %d/%d: %ld/%ld changes applied%s", wave, waves,
-			done, total, wave == waves ? "\n" : "");
+		fprintf(stderr, "\rwave %d/%d: %ld/%ld changes, %.0f/s, %.1fs elapsed, "
+			"ETA %.1fs%s", wave, waves, done, total, rate, el,
+			rate > 0 ? (double)(total - done) / rate : 0.0,
+			wave == waves ? "\n" : "");
 	else
-		out_info("wave %d/%d: %ld/%ld changes applied", wave, waves, done, total);
+		out_info("wave %d/%d: %ld/%ld changes applied (%.0f/s, %.1fs)", wave,
+			 waves, done, total, rate, el);
 	if (ao->end && time(NULL) > ao->end) {
 		out_error("--deadline exceeded");
 		return 1;
@@ -197,6 +210,27 @@ static void report_failures(const hf_plan *p)
 	}
 }
 
+/* --direct failed: say exactly what is now in the target branch. */
+static void report_applied(const hf_plan *p, const char *branch)
+{
+	size_t i, n = 0;
+	char *h;
+
+	for (i = 0; i < hf_plan_count(p); i++) {
+		const struct hf_change *c = hf_plan_at(p, i);
+
+		if (c->status != HF_CH_APPLIED)
+			continue;
+		h = json_dumps(c->hfid, JSON_COMPACT);
+		out_info("applied to %s: %s %s %s", branch, hf_action_str(c->action),
+			 c->kind, h ? h : "?");
+		hf_free(h);
+		n++;
+	}
+	out_error("apply --direct failed: %zu change%s stay applied in '%s'", n,
+		  n == 1 ? "" : "s", branch);
+}
+
 static void iso_now(char out[32])
 {
 	time_t t = time(NULL);
@@ -220,25 +254,30 @@ static int transaction(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
 
 	snprintf(branch, sizeof(branch), "hubform-%s", id);
 	iso_now(when);
-	hf_store_set_apply(st, id, branch, when, NULL, -1, NULL, NULL);
-	if (branch_op(pl, "BranchCreate", branch, &err) < 0) {
+	hf_store_set_apply(st, id, ao->direct ? pl->target.branch : branch, when,
+			   NULL, -1, NULL, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &started);
+	if (!ao->direct && branch_op(pl, "BranchCreate", branch, &err) < 0) {
 		out_error("cannot create branch '%s': %s", branch, err.msg);
 		hf_store_transition(st, id, "applying", "failed", NULL);
 		hf_store_set_apply(st, id, NULL, NULL, NULL, -1, err.msg, NULL);
 		return HF_EXIT_ERROR;
 	}
-	o.branch = branch;
+	o.branch = ao->direct ? pl->target.branch : branch;
 	o.batch_size = ao->batch_size;
 	o.progress = progress;
 	o.payload = (void *)(uintptr_t)ao;
 	o.stop = &stop_flag;
 	o.keep_going = ao->keep_going;
 	rc = hf_apply_waves(p, pl->schema, pl->client, &o, &stats, &err);
-	if (rc == 0 && !ao->keep_branch && branch_op(pl, "BranchMerge", branch, &err) < 0)
+	if (rc == 0 && !ao->keep_branch && !ao->direct &&
+	    branch_op(pl, "BranchMerge", branch, &err) < 0)
 		rc = HF_ESERVER;
 	record(st, p);
 	iso_now(when);
-	if (rc == 0 && ao->keep_branch) {
+	if (ao->direct) {
+		/* no branch to merge or delete */
+	} else if (rc == 0 && ao->keep_branch) {
 		out_info("applied %ld changes to branch '%s', left unmerged for review",
 			 stats.applied, branch);
 	} else if (branch_op(pl, "BranchDelete", branch, &e2) < 0) {
@@ -246,6 +285,12 @@ static int transaction(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
 			  e2.msg);
 	}
 	hf_store_set_apply(st, id, NULL, NULL, when, stats.requests, rc ? err.msg : NULL, NULL);
+	if (rc < 0 && ao->direct) {
+		report_failures(p);
+		report_applied(p, pl->target.branch);
+		hf_store_transition(st, id, "applying", "failed", NULL);
+		return HF_EXIT_ERROR;
+	}
 	if (rc < 0) {
 		report_failures(p);
 		out_error("apply failed: %s; branch '%s' was deleted, %s is unchanged",
@@ -272,9 +317,10 @@ static int apply_plan(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
 		out_error("plan %s is %s; only a planned plan can be applied", m->id, m->status);
 		return HF_EXIT_ERROR;
 	}
-	if (strcmp(pl->target.branch, "main")) {
-		out_error("apply works through a branch of the default branch; target "
-			  "branch '%s' is not supported yet", pl->target.branch);
+	if (strcmp(pl->target.branch, "main") && !ao->direct) {
+		out_error("Infrahub branches start from the default branch only: to "
+			  "apply to '%s', pass --direct (no rollback: on failure the "
+			  "changes already applied stay)", pl->target.branch);
 		return HF_EXIT_ERROR;
 	}
 	if (confirm(p, ao->auto_approve) < 0)
@@ -355,7 +401,7 @@ static int plan_paths(struct hf_pipeline *pl, hf_store *st, hf_plan **out,
 
 int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 {
-	struct apply_opts ao = { HF_PIPELINE_OPTS_INIT, NULL, 50, 0, 0, 0, 0, 0 };
+	struct apply_opts ao;
 	struct hf_strlist args = { 0 };
 	struct hf_pipeline pl;
 	hf_store *st = NULL;
@@ -375,6 +421,9 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 		HF_OPT_BOOL(0, "keep-going", &ao.keep_going,
 			    "after a failure, go on with every change whose "
 			    "dependencies succeeded (then roll back), to see all failures"),
+		HF_OPT_BOOL(0, "direct", &ao.direct,
+			    "write straight to a target branch other than main "
+			    "(no branch, no rollback)"),
 		HF_OPT_BOOL(0, "recover", &ao.recover,
 			    "a plan left 'applying' by a killed process: delete its "
 			    "branch and mark it failed"),
@@ -383,6 +432,13 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	memset(&pl, 0, sizeof(pl));
+	memset(&ao, 0, sizeof(ao));
+	{
+		struct hf_pipeline_opts po = HF_PIPELINE_OPTS_INIT;
+
+		ao.po = po;
+		ao.batch_size = 50;
+	}
 	rc = hf_cmd_parse(ctx->name, usage, "Apply a stored plan inside a branch.",
 			  opts, argc, argv, &args);
 	if (rc >= 0)

@@ -161,6 +161,7 @@ int hf_pipeline_connect(struct hf_pipeline *pl,
 	co.timeout = po->timeout;
 	co.parallelism = po->parallelism;
 	co.deadline_ms = po->deadline * 1000;
+	co.retries = po->retries;
 	if (hf_client_new(&pl->client, &co, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;

@@ -24,9 +24,10 @@ struct hf_pipeline_opts {
 	const char *data; /* embedded endpoint database (NULL: default) */
 	int embedded;     /* force the embedded endpoint */
 	long deadline;    /* seconds for a whole client run; 0: none */
+	long retries;     /* retries of transient failures */
 };
 
-#define HF_PIPELINE_OPTS_INIT { NULL, NULL, 0, 60, 10, 0, 0, NULL, 0, 0 }
+#define HF_PIPELINE_OPTS_INIT { NULL, NULL, 0, 60, 10, 0, 0, NULL, 0, 0, 3 }
 
 /* The options every command talking to Infrahub takes. */
 #define HF_PIPELINE_OPTIONS(po) \
@@ -41,6 +42,8 @@ struct hf_pipeline_opts {
 		   "seconds per request (default 60)"), \
 	HF_OPT_INT(0, "parallelism", "N", &(po).parallelism, 1, 256, \
 		   "requests in flight (default 10)"), \
+	HF_OPT_INT(0, "retries", "N", &(po).retries, 0, 20, \
+		   "retries of connection errors, 5xx and 429 (default 3)"), \
 	HF_OPT_BOOL(0, "strict", &(po).strict, \
 		    "a field declared twice with different values is an error"), \
 	HF_OPT_BOOL(0, "allow-unkeyed", &(po).allow_unkeyed, \

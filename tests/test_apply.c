@@ -420,6 +420,75 @@ static void test_apply__keep_going_reports_every_failure(void **state)
 	hf_serve_stop(&e.srv);
 }
 
+static void test_apply__schema_change_makes_stale(void **state)
+{
+	static const char more[] =
+		"{\"schemas\":[{\"version\":\"1.0\",\"nodes\":[{\"name\":\"Rack\","
+		"\"namespace\":\"Test\",\"attributes\":[{\"name\":\"name\",\"kind\":"
+		"\"Text\",\"unique\":true}]}]}]}";
+	struct env e;
+	struct hf_run r;
+	char url[300], *resp = NULL;
+	long status;
+
+	(void)state;
+	start(&e, NULL);
+	plan(&e);
+	snprintf(url, sizeof(url), "%s/api/schema/load", e.srv.url);
+	assert_int_equal(hf_http("POST", url, more, NULL, &status, &resp), 0);
+	assert_int_equal(status, 200);
+	hf_free(resp);
+	hubform(&r, &e, "apply", "latest", "--auto-approve");
+	assert_int_equal(r.status, 3);
+	assert_non_null(strstr(r.err, "schema"));
+	hf_run_release(&r);
+	assert_int_equal(branch_count(&e), 1);
+	hf_serve_stop(&e.srv);
+}
+
+static void test_apply__direct_to_another_branch(void **state)
+{
+	char file[700];
+	const char *pl[] = { "plan", file, "--branch", "dev-team", "--state", NULL, NULL };
+	const char *ap[] = { "apply", "latest", "--auto-approve", "--branch", "dev-team",
+			     "--state", NULL, NULL, NULL };
+	struct env e;
+	struct hf_run r;
+	char *main_before, *main_after, *dev;
+	json_t *res;
+
+	(void)state;
+	start(&e, NULL);
+	res = hf_gql(e.srv.url, NULL, NULL,
+		     "mutation { BranchCreate(data: {name: \"dev-team\"}) { ok } }", NULL);
+	json_decref(res);
+	snprintf(file, sizeof(file), "%s/plan/good.yml", hf_test_data());
+	pl[5] = e.state;
+	ap[6] = e.state;
+	assert_int_equal(hf_run(&r, dir, NULL, pl), 0);
+	assert_int_equal(r.status, 0);
+	hf_run_release(&r);
+	main_before = dump(&e, NULL);
+	assert_int_equal(hf_run(&r, dir, NULL, ap), 0);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "pass --direct"));
+	hf_run_release(&r);
+	ap[7] = "--direct";
+	assert_int_equal(hf_run(&r, dir, NULL, ap), 0);
+	if (r.status)
+		fprintf(stderr, "%s", r.err);
+	assert_int_equal(r.status, 0);
+	hf_run_release(&r);
+	main_after = dump(&e, NULL);
+	assert_string_equal(main_before, main_after);
+	dev = dump(&e, "dev-team");
+	assert_non_null(strstr(dev, "eth1"));
+	hf_free(main_before);
+	hf_free(main_after);
+	hf_free(dev);
+	hf_serve_stop(&e.srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +500,8 @@ int main(void)
 		cmocka_unit_test(test_apply__sigint_rolls_back),
 		cmocka_unit_test(test_apply__faults_retried_without_duplicates),
 		cmocka_unit_test(test_apply__keep_going_reports_every_failure),
+		cmocka_unit_test(test_apply__schema_change_makes_stale),
+		cmocka_unit_test(test_apply__direct_to_another_branch),
 	};
 
 	snprintf(dir, sizeof(dir), "%s", hf_test_tmpdir("apply"));
