@@ -20,8 +20,8 @@ const struct hf_cmd hf_commands[] = {
 	{ "plans",     cmd_plans,     NEED_NONE, "list stored plans" },
 	{ "schema",    cmd_schema,    NEED_NONE, "load Infrahub schema files into the target" },
 	{ "serve",     cmd_serve,     NEED_NONE, "run the local Infrahub-compatible endpoint" },
-	{ "validate",  cmd_validate,  NEED_NONE, "check object files; no writes" },
 	{ "show",      cmd_show,      NEED_NONE, "print a stored plan (text, json, markdown)" },
+	{ "validate",  cmd_validate,  NEED_NONE, "check object files; no writes" },
 	{ "version",   cmd_version,   NEED_NONE, "print the version" },
 	{ NULL, NULL, 0, NULL },
 };

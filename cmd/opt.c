@@ -211,6 +211,6 @@ char *hf_opt_usage(const char *usage, const char *summary,
 	hf_buf_add(&b, "\noptions:\n");
 	for (; opts && opts->type != HF_OPT_END; opts++)
 		usage_line(&b, opts);
-	hf_buf_add(&b, "  -h, --help                    show this help\n");
+	hf_buf_add(&b, "  -h, --help                  show this help\n");
 	return hf_buf_detach(&b);
 }
