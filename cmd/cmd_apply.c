@@ -16,6 +16,7 @@
 
 #include "hf/alloc.h"
 #include "hf/apply.h"
+#include "hf/branch.h"
 #include "hf/render.h"
 #include "cmd.h"
 #include "opt.h"
@@ -25,7 +26,8 @@
 #include "hf/banned.h"
 
 static const char usage[] =
-	"hubform apply PLAN [--keep-branch] | hubform apply PATH... --auto-approve";
+	"hubform apply [PLAN|FILE] [--auto-approve] [--keep-branch] | "
+	"hubform apply PATH... --auto-approve";
 
 struct apply_opts {
 	struct hf_pipeline_opts po;
@@ -36,8 +38,64 @@ struct apply_opts {
 	int recover;
 	int keep_going;
 	int direct;
+	int no_color;
 	time_t end; /* --deadline: when the whole apply must be done */
 };
+
+/*
+ * Where the plan's outcome is recorded: the plan store, and the plan file
+ * too when the plan came from one. Every status change goes to both.
+ */
+struct records {
+	hf_store *st[2];
+	int n;
+};
+
+static const char *plural(long n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static int rec_transition(struct records *r, const char *id, const char *from,
+			  const char *to, hf_error *err)
+{
+	int i, j;
+
+	for (i = 0; i < r->n; i++) {
+		if (hf_store_transition(r->st[i], id, from, to, err) == 0)
+			continue;
+		for (j = 0; j < i; j++) /* put the others back */
+			hf_store_transition(r->st[j], id, to, from, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void rec_set_apply(struct records *r, const char *id, const char *branch,
+			  const char *started, const char *finished, long requests,
+			  const char *error)
+{
+	hf_error err = HF_ERROR_INIT;
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (hf_store_set_apply(r->st[i], id, branch, started, finished,
+				       requests, error, &err) < 0)
+			out_warn("cannot record the apply in '%s': %s",
+				 hf_store_path(r->st[i]), err.msg);
+}
+
+/* Status changes after the writes: a failure to record is said, loudly. */
+static void rec_finish(struct records *r, const char *id, const char *to)
+{
+	hf_error err = HF_ERROR_INIT;
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (hf_store_transition(r->st[i], id, "applying", to, &err) < 0)
+			out_error("cannot mark plan %s %s in '%s': %s", id, to,
+				  hf_store_path(r->st[i]), err.msg);
+}
 
 /* When the waves started, for the progress line's rate and ETA. */
 static struct timespec started;
@@ -94,72 +152,7 @@ static void stale_diag(void *payload, const hf_error *e)
 	out_info("stale: %s", e->msg);
 }
 
-struct op_result {
-	json_t *data;
-	json_t *errors;
-	int rc;
-	hf_error err;
-};
-
-static void op_done(hf_client *c, const struct hf_client_result *r, void *payload)
-{
-	struct op_result *o = payload;
-
-	(void)c;
-	o->rc = r->rc;
-	if (r->err)
-		o->err = *r->err;
-	o->data = json_incref(r->data);
-	o->errors = json_incref(r->errors);
-}
-
-/*
- * Branch management on the default branch's endpoint. Each operation is
- * safe to repeat (a create that finds its branch, a delete that finds
- * none, a second merge of a merged branch change nothing), so transient
- * failures are retried like reads.
- */
-static int branch_op(struct hf_pipeline *pl, const char *op, const char *name,
-		     hf_error *err)
-{
-	struct hf_client_request rq = HF_CLIENT_REQUEST_INIT;
-	struct op_result res = { NULL, NULL, 0, HF_ERROR_INIT };
-	json_t *vars = json_pack("{s:s}", "name", name);
-	const char *msg;
-	char q[256];
-	int rc;
-
-	if (!strcmp(op, "BranchCreate"))
-		snprintf(q, sizeof(q), "mutation ($name: String!) { BranchCreate("
-			 "background_execution: false, data: {name: $name, sync_with_git: "
-			 "false, description: \"hubform apply\"}) { ok } }");
-	else
-		snprintf(q, sizeof(q), "mutation ($name: String!) { %s(data: {name: "
-			 "$name}) { ok } }", op);
-	rq.branch = "main";
-	rq.query = q;
-	rq.variables = vars;
-	rq.flags = HF_CLIENT_RETRY;
-	rc = hf_client_submit(pl->client, &rq, err);
-	if (rc == 0)
-		rc = hf_client_run(pl->client, op_done, &res, err);
-	if (rc == 0 && res.rc < 0) {
-		*err = res.err;
-		rc = res.rc;
-	}
-	msg = json_string_value(json_object_get(json_array_get(res.errors, 0), "message"));
-	if (rc == 0 && !json_is_true(json_object_get(json_object_get(res.data, op), "ok")) &&
-	    !(msg && strstr(msg, "already exist") && !strcmp(op, "BranchCreate")) &&
-	    !(msg && strstr(msg, "not found") && !strcmp(op, "BranchDelete")))
-		rc = hf_error_set(err, HF_ESERVER, "%s %s: %s", op, name,
-				  msg ? msg : "no answer");
-	json_decref(vars);
-	json_decref(res.data);
-	json_decref(res.errors);
-	return rc;
-}
-
-static int confirm(const hf_plan *p, int auto_approve)
+static int confirm(const hf_plan *p, int auto_approve, int no_color)
 {
 	struct hf_render_opts ro = HF_RENDER_OPTS_INIT;
 	hf_buf b = HF_BUF_INIT;
@@ -172,7 +165,7 @@ static int confirm(const hf_plan *p, int auto_approve)
 			  "with 'hubform show' and pass --auto-approve");
 		return -1;
 	}
-	ro.color = isatty(1) && !getenv("NO_COLOR");
+	ro.color = !no_color && isatty(1) && !getenv("NO_COLOR");
 	if (hf_render_text(&b, p, &ro) == 0)
 		out_datan(b.ptr, b.len);
 	hf_buf_release(&b);
@@ -185,50 +178,85 @@ static int confirm(const hf_plan *p, int auto_approve)
 	return 0;
 }
 
-static void record(hf_store *st, hf_plan *p)
+static void record(struct records *r, hf_plan *p)
 {
 	hf_error err = HF_ERROR_INIT;
+	int i;
 
-	if (hf_store_update_changes(st, p, &err) < 0)
-		out_warn("cannot record the changes' outcomes: %s", err.msg);
+	for (i = 0; i < r->n; i++)
+		if (hf_store_update_changes(r->st[i], p, &err) < 0)
+			out_error("cannot record the changes' outcomes in '%s': %s",
+				  hf_store_path(r->st[i]), err.msg);
 }
 
-static void report_failures(const hf_plan *p)
+static void change_name(hf_buf *b, const struct hf_change *c)
 {
 	size_t i;
-	char *h;
+
+	hf_buf_addf(b, "%s %s ", hf_action_str(c->action), c->kind);
+	for (i = 0; i < json_array_size(c->hfid); i++)
+		hf_buf_addf(b, "%s%s", i ? " / " : "",
+			    json_string_value(json_array_get(c->hfid, i)));
+}
+
+/*
+ * Each failure's message once, whole, with the changes it hit: a request
+ * that failed as a whole gives every change in it the same message.
+ */
+static void report_failures(const hf_plan *p)
+{
+	hf_buf b = HF_BUF_INIT;
+	size_t i, j, n;
 
 	for (i = 0; i < hf_plan_count(p); i++) {
-		const struct hf_change *c = hf_plan_at(p, i);
+		const struct hf_change *c = hf_plan_at(p, i), *d;
+		const char *msg = c->error ? c->error : "no reason given";
+		int first = 1;
 
 		if (c->status != HF_CH_FAILED)
 			continue;
-		h = json_dumps(c->hfid, JSON_COMPACT);
-		out_error("%s %s %s failed: %s", hf_action_str(c->action), c->kind,
-			  h ? h : "?", c->error ? c->error : "?");
-		hf_free(h);
+		for (j = 0; j < i && first; j++) {
+			d = hf_plan_at(p, j);
+			first = !(d->status == HF_CH_FAILED && d->error &&
+				  !strcmp(d->error, msg));
+		}
+		if (!first)
+			continue;
+		hf_buf_reset(&b);
+		change_name(&b, c);
+		for (j = i + 1, n = 0; j < hf_plan_count(p); j++) {
+			d = hf_plan_at(p, j);
+			if (d->status == HF_CH_FAILED && d->error && !strcmp(d->error, msg))
+				n++;
+		}
+		if (n)
+			out_error("%s (and %zu more change%s) failed: %s", b.ptr, n,
+				  n == 1 ? "" : "s", msg);
+		else
+			out_error("%s failed: %s", b.ptr ? b.ptr : "?", msg);
 	}
+	hf_buf_release(&b);
 }
 
 /* --direct failed: say exactly what is now in the target branch. */
 static void report_applied(const hf_plan *p, const char *branch)
 {
+	hf_buf b = HF_BUF_INIT;
 	size_t i, n = 0;
-	char *h;
 
 	for (i = 0; i < hf_plan_count(p); i++) {
 		const struct hf_change *c = hf_plan_at(p, i);
 
 		if (c->status != HF_CH_APPLIED)
 			continue;
-		h = json_dumps(c->hfid, JSON_COMPACT);
-		out_info("applied to %s: %s %s %s", branch, hf_action_str(c->action),
-			 c->kind, h ? h : "?");
-		hf_free(h);
+		hf_buf_reset(&b);
+		change_name(&b, c);
+		out_info("applied to %s: %s", branch, b.ptr ? b.ptr : "?");
 		n++;
 	}
-	out_error("apply --direct failed: %zu change%s stay applied in '%s'", n,
-		  n == 1 ? "" : "s", branch);
+	hf_buf_release(&b);
+	out_error("apply --direct failed: %zu change%s stay applied directly to "
+		  "'%s'", n, n == 1 ? "" : "s", branch);
 }
 
 static void iso_now(char out[32])
@@ -241,29 +269,39 @@ static void iso_now(char out[32])
 		out[0] = '\0';
 }
 
+/* Delete the work branch; say so only when it is really gone. */
+static int drop_branch(struct hf_pipeline *pl, const char *branch)
+{
+	hf_error err = HF_ERROR_INIT;
+
+	if (hf_branch_op(pl->client, HF_BRANCH_DELETE, branch, &err) == 0)
+		return 0;
+	out_error("could not delete branch '%s': %s", branch, err.msg);
+	return -1;
+}
+
 /* The branch transaction; returns an exit code. */
-static int transaction(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
+static int transaction(struct hf_pipeline *pl, struct records *r, hf_plan *p,
 		       const struct apply_opts *ao)
 {
 	struct hf_apply_opts o = HF_APPLY_OPTS_INIT;
 	struct hf_apply_stats stats;
-	const char *id = hf_plan_meta(p)->id;
-	hf_error err = HF_ERROR_INIT, e2 = HF_ERROR_INIT;
+	const char *id = hf_plan_meta(p)->id, *target = pl->target.branch;
+	hf_error err = HF_ERROR_INIT;
 	char branch[64], when[32];
-	int rc;
+	int rc, dropped = 0;
 
 	snprintf(branch, sizeof(branch), "hubform-%s", id);
 	iso_now(when);
-	hf_store_set_apply(st, id, ao->direct ? pl->target.branch : branch, when,
-			   NULL, -1, NULL, NULL);
+	rec_set_apply(r, id, ao->direct ? target : branch, when, NULL, -1, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &started);
-	if (!ao->direct && branch_op(pl, "BranchCreate", branch, &err) < 0) {
+	if (!ao->direct && hf_branch_op(pl->client, HF_BRANCH_CREATE, branch, &err) < 0) {
 		out_error("cannot create branch '%s': %s", branch, err.msg);
-		hf_store_transition(st, id, "applying", "failed", NULL);
-		hf_store_set_apply(st, id, NULL, NULL, NULL, -1, err.msg, NULL);
+		rec_set_apply(r, id, NULL, NULL, NULL, -1, err.msg);
+		rec_finish(r, id, "failed");
 		return HF_EXIT_ERROR;
 	}
-	o.branch = ao->direct ? pl->target.branch : branch;
+	o.branch = ao->direct ? target : branch;
 	o.batch_size = ao->batch_size;
 	o.progress = progress;
 	o.payload = (void *)(uintptr_t)ao;
@@ -271,40 +309,65 @@ static int transaction(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
 	o.keep_going = ao->keep_going;
 	rc = hf_apply_waves(p, pl->schema, pl->client, &o, &stats, &err);
 	if (rc == 0 && !ao->keep_branch && !ao->direct &&
-	    branch_op(pl, "BranchMerge", branch, &err) < 0)
+	    hf_branch_op(pl->client, HF_BRANCH_MERGE, branch, &err) < 0)
 		rc = HF_ESERVER;
-	record(st, p);
+	record(r, p);
+	if (!ao->direct && !(rc == 0 && ao->keep_branch))
+		dropped = drop_branch(pl, branch) == 0;
 	iso_now(when);
-	if (ao->direct) {
-		/* no branch to merge or delete */
-	} else if (rc == 0 && ao->keep_branch) {
-		out_info("applied %ld changes to branch '%s', left unmerged for review",
-			 stats.applied, branch);
-	} else if (branch_op(pl, "BranchDelete", branch, &e2) < 0) {
-		out_error("could not delete branch '%s': %s; delete it by hand", branch,
-			  e2.msg);
-	}
-	hf_store_set_apply(st, id, NULL, NULL, when, stats.requests, rc ? err.msg : NULL, NULL);
-	if (rc < 0 && ao->direct) {
-		report_failures(p);
-		report_applied(p, pl->target.branch);
-		hf_store_transition(st, id, "applying", "failed", NULL);
-		return HF_EXIT_ERROR;
-	}
+	rec_set_apply(r, id, NULL, NULL, when, stats.requests, rc ? err.msg : NULL);
 	if (rc < 0) {
 		report_failures(p);
-		out_error("apply failed: %s; branch '%s' was deleted, %s is unchanged",
-			  err.msg, branch, pl->target.branch);
-		hf_store_transition(st, id, "applying", "failed", NULL);
+		rec_finish(r, id, "failed");
+		if (ao->direct)
+			report_applied(p, target);
+		else if (dropped)
+			out_error("apply failed: %s; branch '%s' was deleted, '%s' is "
+				  "unchanged", err.msg, branch, target);
+		else
+			out_error("apply failed: %s; nothing was merged into '%s', but "
+				  "branch '%s' is still there: delete it in Infrahub",
+				  err.msg, target, branch);
 		return HF_EXIT_ERROR;
 	}
-	hf_store_transition(st, id, "applying", "applied", NULL);
-	out_info("apply complete: %ld changes in %ld requests%s", stats.applied,
-		 stats.requests, ao->keep_branch ? "" : ", merged");
+	rec_finish(r, id, "applied");
+	if (ao->direct)
+		out_info("apply complete: %ld change%s applied directly to '%s' in "
+			 "%ld request%s", stats.applied, plural(stats.applied), target,
+			 stats.requests, plural(stats.requests));
+	else if (ao->keep_branch)
+		out_info("apply complete: %ld change%s in %ld request%s on branch "
+			 "'%s', left unmerged for review", stats.applied,
+			 plural(stats.applied), stats.requests,
+			 plural(stats.requests), branch);
+	else
+		out_info("apply complete: %ld change%s in %ld request%s, merged "
+			 "into '%s'", stats.applied, plural(stats.applied),
+			 stats.requests, plural(stats.requests), target);
 	return HF_EXIT_OK;
 }
 
-static int apply_plan(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
+/* The default branch goes through a throw-away branch; others need --direct. */
+static int check_branch(const struct hf_pipeline *pl, const struct apply_opts *ao)
+{
+	const char *b = pl->target.branch, *def = pl->target.default_branch;
+
+	if (strcmp(b, def) && !ao->direct) {
+		out_error("Infrahub branches start from the default branch ('%s') "
+			  "only: to apply to '%s', pass --direct (no rollback: on "
+			  "failure the changes already applied stay)", def, b);
+		return -1;
+	}
+	if (!strcmp(b, def) && ao->direct) {
+		out_error("--direct is for branches other than the default branch "
+			  "'%s'; an apply to '%s' always runs in a throw-away branch",
+			  def, b);
+		return -1;
+	}
+	return 0;
+}
+
+static int apply_plan(struct hf_pipeline *pl, struct records *r, hf_plan *p,
 		      const struct apply_opts *ao)
 {
 	const struct hf_plan_meta *m = hf_plan_meta(p);
@@ -317,51 +380,48 @@ static int apply_plan(struct hf_pipeline *pl, hf_store *st, hf_plan *p,
 		out_error("plan %s is %s; only a planned plan can be applied", m->id, m->status);
 		return HF_EXIT_ERROR;
 	}
-	if (strcmp(pl->target.branch, "main") && !ao->direct) {
-		out_error("Infrahub branches start from the default branch only: to "
-			  "apply to '%s', pass --direct (no rollback: on failure the "
-			  "changes already applied stay)", pl->target.branch);
+	if (check_branch(pl, ao) < 0)
 		return HF_EXIT_ERROR;
-	}
-	if (confirm(p, ao->auto_approve) < 0)
+	if (confirm(p, ao->auto_approve, ao->no_color) < 0)
 		return HF_EXIT_ERROR;
 	live_hash = hf_schema_hash(pl->schema);
 	if (m->schema_hash[0] && live_hash && strcmp(live_hash, m->schema_hash)) {
-		out_info("stale: the schema of %s changed since the plan was made", pl->target.address);
+		out_info("stale: the schema of %s changed since the plan was made",
+			 pl->target.ident);
 		rc = HF_ECONFLICT;
 	} else {
 		rc = hf_apply_check_stale(p, pl->schema, pl->client, stale_diag, NULL, &err);
 	}
 	if (rc == HF_ECONFLICT) {
-		hf_store_transition(st, m->id, "planned", "stale", NULL);
-		hf_store_set_apply(st, m->id, NULL, NULL, NULL, -1, "stale", NULL);
+		if (rec_transition(r, m->id, "planned", "stale", &err) == 0)
+			rec_set_apply(r, m->id, NULL, NULL, NULL, -1, "stale");
 		out_error("plan %s is stale; nothing was written; plan again", m->id);
 		return HF_EXIT_STALE;
 	}
 	if (rc < 0) {
-		out_error("%s", err.msg);
+		hf_pipeline_fail(pl, "cannot check the plan against", &err);
 		return HF_EXIT_ERROR;
 	}
-	if (hf_store_find_applying(st, m->address, m->branch, m->id, other)) {
+	if (hf_store_find_applying(r->st[0], m->address, m->branch, m->id, other)) {
 		out_error("plan %s is being applied to the same target; wait for it, "
 			  "or 'hubform apply %s --recover' if its process died",
 			  other, other);
 		return HF_EXIT_ERROR;
 	}
-	if (hf_store_transition(st, m->id, "planned", "applying", &err) < 0) {
+	if (rec_transition(r, m->id, "planned", "applying", &err) < 0) {
 		out_error("cannot start the apply: %s", err.msg);
 		return HF_EXIT_ERROR;
 	}
 	if (!m->n_create && !m->n_update) {
-		hf_store_transition(st, m->id, "applying", "applied", NULL);
+		rec_finish(r, m->id, "applied");
 		out_info("nothing to apply: Infrahub already matches plan %s", m->id);
 		return HF_EXIT_OK;
 	}
-	return transaction(pl, st, p, ao);
+	return transaction(pl, r, p, ao);
 }
 
 /* A plan left 'applying' by a killed process: clean up and mark failed. */
-static int recover(struct hf_pipeline *pl, hf_store *st, hf_plan *p)
+static int recover(struct hf_pipeline *pl, struct records *r, hf_plan *p)
 {
 	const char *id = hf_plan_meta(p)->id;
 	hf_error err = HF_ERROR_INIT;
@@ -373,14 +433,42 @@ static int recover(struct hf_pipeline *pl, hf_store *st, hf_plan *p)
 		return HF_EXIT_ERROR;
 	}
 	snprintf(branch, sizeof(branch), "hubform-%s", id);
-	if (branch_op(pl, "BranchDelete", branch, &err) < 0)
-		out_info("branch '%s' not deleted (%s); it may be gone already", branch, err.msg);
-	else
-		out_info("deleted branch '%s'", branch);
-	hf_store_transition(st, id, "applying", "failed", NULL);
-	hf_store_set_apply(st, id, NULL, NULL, NULL, -1, "recovered after an interrupted apply", NULL);
+	if (hf_branch_op(pl->client, HF_BRANCH_DELETE, branch, &err) < 0) {
+		out_error("could not delete branch '%s': %s; the plan stays "
+			  "'applying'", branch, err.msg);
+		return HF_EXIT_ERROR;
+	}
+	out_info("deleted branch '%s' (or it was gone already)", branch);
+	rec_finish(r, id, "failed");
+	rec_set_apply(r, id, NULL, NULL, NULL, -1, "recovered after an interrupted apply");
 	out_info("plan %s marked failed; plan again to apply", id);
 	return HF_EXIT_OK;
+}
+
+/*
+ * A plan is applied to the target it was made for, nowhere else: an
+ * address or branch named now that differs refuses, before any request.
+ */
+static int check_target(const struct hf_target *now, const struct hf_plan_meta *m)
+{
+	int addr = now->address_from && strcmp(now->ident, m->address);
+	int br = now->branch_from && strcmp(now->branch, m->branch);
+	char a[HF_TARGET_IDENT_MAX + 300], b[HF_TARGET_IDENT_MAX + 300];
+
+	if (!addr && !br)
+		return 0;
+	out_error("plan %s was made for %s, but %s%s%s names %s: refusing to apply "
+		  "it anywhere else; nothing was written",
+		  m->id, hf_target_describe(m->address, m->branch, a, sizeof(a)),
+		  addr ? now->address_from : "", addr && br ? " and " : "",
+		  br ? now->branch_from : "",
+		  hf_target_describe(addr ? now->ident : m->address,
+				     br ? now->branch : m->branch, b, sizeof(b)));
+	out_info("hint: without %s%s%s, 'hubform apply %s' goes to the plan's own "
+		 "target; for the other one, plan again there",
+		 addr ? now->address_from : "", addr && br ? " and " : "",
+		 br ? now->branch_from : "", m->id);
+	return -1;
 }
 
 static int plan_paths(struct hf_pipeline *pl, hf_store *st, hf_plan **out,
@@ -399,13 +487,23 @@ static int plan_paths(struct hf_pipeline *pl, hf_store *st, hf_plan **out,
 	return 0;
 }
 
+/* Object files or folders (not a plan file, not a plan id). */
+static int are_paths(const struct hf_strlist *args)
+{
+	return access(args->items[0], F_OK) == 0 &&
+	       !hf_store_is_plan_file(args->items[0]);
+}
+
 int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct apply_opts ao;
 	struct hf_strlist args = { 0 };
 	struct hf_pipeline pl;
+	struct hf_plan_ref ref;
+	struct hf_target now;
+	struct records rec;
 	hf_store *st = NULL;
-	hf_plan *p = NULL, *loaded = NULL;
+	hf_plan *p = NULL;
 	const struct hf_opt opts[] = {
 		HF_PIPELINE_OPTIONS(ao.po),
 		HF_OPT_STRING(0, "state", "FILE", &ao.state,
@@ -422,17 +520,20 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 			    "after a failure, go on with every change whose "
 			    "dependencies succeeded (then roll back), to see all failures"),
 		HF_OPT_BOOL(0, "direct", &ao.direct,
-			    "write straight to a target branch other than main "
-			    "(no branch, no rollback)"),
+			    "write straight to a target branch other than the "
+			    "default one (no branch, no rollback)"),
 		HF_OPT_BOOL(0, "recover", &ao.recover,
 			    "a plan left 'applying' by a killed process: delete its "
 			    "branch and mark it failed"),
+		HF_OPT_BOOL(0, "no-color", &ao.no_color, "never colour the output"),
 		HF_OPT_END(),
 	};
 	int rc;
 
 	memset(&pl, 0, sizeof(pl));
 	memset(&ao, 0, sizeof(ao));
+	memset(&ref, 0, sizeof(ref));
+	memset(&rec, 0, sizeof(rec));
 	{
 		struct hf_pipeline_opts po = HF_PIPELINE_OPTS_INIT;
 
@@ -444,28 +545,47 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_USAGE;
-	if (!args.n || (args.n > 1 && !ao.auto_approve)) {
-		out_error("usage: %s", usage);
+	if (args.n > 1 && !are_paths(&args)) {
+		out_error("'apply' takes one plan (an id, 'latest' or a plan file), "
+			  "or object files and folders");
+		out_info("usage: %s", usage);
 		goto out;
 	}
 	rc = HF_EXIT_ERROR;
-	if (ao.auto_approve && access(args.items[0], F_OK) == 0 &&
-	    !strstr(args.items[0], ".db")) {
+	if (args.n && are_paths(&args)) {
+		if (ao.recover) {
+			out_error("--recover takes a plan, not object files");
+			rc = HF_EXIT_USAGE;
+			goto out;
+		}
 		if (hf_cmd_open_store(&st, ao.state) < 0 ||
 		    plan_paths(&pl, st, &p, &ao, &args) < 0)
 			goto out;
+		rec.st[rec.n++] = st;
 	} else {
-		if (hf_cmd_open_plan(&st, &loaded, ao.state, args.items[0]) < 0 ||
-		    hf_pipeline_connect(&pl, &ao.po) < 0)
+		struct hf_target_opts to = { ao.po.address, ao.po.branch, NULL, 0 };
+
+		if (hf_target_resolve(&now, &to) < 0 ||
+		    hf_cmd_open_plan(&ref, ao.state, args.n ? args.items[0] : NULL,
+				     &now, 1) < 0)
 			goto out;
-		p = loaded;
+		p = ref.plan;
+		if (check_target(&now, hf_plan_meta(p)) < 0)
+			goto out;
+		rec.st[rec.n++] = ref.store;
+		if (ref.file)
+			rec.st[rec.n++] = ref.file;
+		if (hf_target_from_ident(&pl.target, hf_plan_meta(p)->address,
+					 hf_plan_meta(p)->branch) < 0 ||
+		    hf_pipeline_attach(&pl, &ao.po, 0) < 0)
+			goto out;
 	}
 	if (ao.po.deadline)
 		ao.end = time(NULL) + ao.po.deadline;
 	catch_signals();
-	rc = ao.recover ? recover(&pl, st, p) : apply_plan(&pl, st, p, &ao);
+	rc = ao.recover ? recover(&pl, &rec, p) : apply_plan(&pl, &rec, p, &ao);
 out:
-	hf_plan_free(loaded);
+	hf_plan_ref_release(&ref);
 	hf_pipeline_release(&pl);
 	hf_store_close(st);
 	hf_strlist_release(&args);

@@ -27,12 +27,21 @@ static const char usage[] =
 	"hubform plan PATH... [--address URL] [--branch B] [--state FILE] "
 	"[--out FILE] [--detailed-exitcode]";
 
+/*
+ * The plan alone in its own file. An existing file is replaced only when
+ * it is a plan file itself: a typo must not overwrite an object file.
+ */
 static int save_out(const hf_plan *p, const char *path)
 {
 	hf_error err = HF_ERROR_INIT;
 	hf_store *st = NULL;
 	int rc;
 
+	if (access(path, F_OK) == 0 && !hf_store_is_plan_file(path)) {
+		out_error("'%s' exists and is not a plan file; not overwriting it",
+			  path);
+		return -1;
+	}
 	unlink(path);
 	rc = hf_store_open(&st, path, &err);
 	if (rc == 0)
@@ -62,7 +71,8 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 	struct hf_pipeline_opts po = HF_PIPELINE_OPTS_INIT;
 	struct hf_strlist args = { 0 };
 	const char *state = NULL, *out = NULL;
-	int detailed = 0, no_color = 0;
+	int detailed = 0, no_color = 0, changes;
+	const struct hf_plan_meta *m;
 	struct hf_pipeline pl;
 	hf_store *st = NULL;
 	hf_error err = HF_ERROR_INIT;
@@ -92,6 +102,11 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	rc = HF_EXIT_ERROR;
+	if (out && access(out, F_OK) == 0 && !hf_store_is_plan_file(out)) {
+		out_error("--out '%s' exists and is not a plan file; not "
+			  "overwriting it", out);
+		goto out;
+	}
 	if (hf_pipeline_plan(&pl, &po, args.items, args.n) < 0)
 		goto out;
 	if (hf_cmd_open_store(&st, state) < 0)
@@ -104,12 +119,18 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (print_plan(pl.plan, no_color) < 0)
 		goto out;
-	out_info("plan %s saved; apply it with 'hubform apply %s'",
-		 hf_plan_meta(pl.plan)->id, hf_plan_meta(pl.plan)->id);
-	rc = detailed && (hf_plan_meta(pl.plan)->n_create ||
-			  hf_plan_meta(pl.plan)->n_update) ?
-		     HF_EXIT_CHANGES :
-		     HF_EXIT_OK;
+	m = hf_plan_meta(pl.plan);
+	changes = m->n_create || m->n_update;
+	if (changes && out)
+		out_info("plan %s saved to '%s'; apply it with 'hubform apply %s'",
+			 m->id, out, out);
+	else if (changes)
+		out_info("plan %s saved; apply it with 'hubform apply %s'", m->id,
+			 m->id);
+	else
+		out_info("plan %s saved%s%s%s", m->id, out ? " to '" : "",
+			 out ? out : "", out ? "'" : "");
+	rc = detailed && changes ? HF_EXIT_CHANGES : HF_EXIT_OK;
 out:
 	hf_pipeline_release(&pl);
 	hf_store_close(st);

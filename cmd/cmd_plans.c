@@ -48,7 +48,7 @@ int cmd_plans(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct hf_strlist args = { 0 };
 	struct listing l = { 0, NULL, 0 };
-	const char *state = NULL;
+	const char *state = NULL, *path;
 	hf_error err = HF_ERROR_INIT;
 	hf_store *st = NULL;
 	char *text;
@@ -72,10 +72,16 @@ int cmd_plans(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	rc = HF_EXIT_ERROR;
-	if (hf_cmd_open_store(&st, state) < 0)
-		goto out;
 	l.arr = json_array();
-	if (hf_store_list(st, print_row, &l, &err) < 0) {
+	/* read-only: no store yet means no plans, and nothing is created */
+	path = hf_cmd_store_path(state);
+	if (hf_store_open_mode(&st, path, HF_STORE_READONLY, &err) == HF_ENOTFOUND) {
+		hf_error_clear(&err);
+	} else if (!st) {
+		out_error("%s", err.msg);
+		goto out;
+	}
+	if (st && hf_store_list(st, print_row, &l, &err) < 0) {
 		out_error("%s", err.msg);
 		goto out;
 	}

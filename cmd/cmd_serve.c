@@ -72,6 +72,7 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 	struct hf_server_options so = HF_SERVER_OPTIONS_INIT;
 	struct hf_strlist args = { 0 }, faults = { 0 };
 	const char *listen = NULL, *data = NULL, *token = NULL, *log = NULL;
+	const char *default_branch = NULL;
 	long threads = 4, max_body = (long)HF_SERVER_MAX_BODY;
 	hf_error err = HF_ERROR_INIT;
 	hf_server *srv = NULL;
@@ -87,6 +88,9 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 			   "HTTP worker threads (default 4)"),
 		HF_OPT_INT(0, "max-body", "BYTES", &max_body, 1024,
 			   1L << 32, "request body cap (default 64 MiB)"),
+		HF_OPT_STRING(0, "default-branch", "NAME", &default_branch,
+			      "name of the default branch of a new database "
+			      "(default main)"),
 		HF_OPT_STRING(0, "log", "FILE", &log,
 			      "append one JSON line per request to FILE"),
 		HF_OPT_LIST(0, "fault", "SPEC", &faults,
@@ -112,6 +116,7 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 	so.data = data ? data : so.data;
 	so.token = token;
 	so.log = log;
+	so.default_branch = default_branch;
 	so.threads = (unsigned)threads;
 	so.max_body = (size_t)max_body;
 	ensure_parent_dir(so.data);

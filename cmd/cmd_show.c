@@ -16,18 +16,26 @@
 #include "hf/banned.h"
 
 static const char usage[] =
-	"hubform show [PLAN] [--format text|json|markdown] [--state FILE]";
+	"hubform show [PLAN|FILE] [--format text|json|markdown] [--state FILE]";
 
 int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct hf_render_opts ro = HF_RENDER_OPTS_INIT;
 	struct hf_strlist args = { 0 };
 	const char *state = NULL, *format = "text";
+	struct hf_target_opts to = { NULL, NULL, NULL, 0 };
+	struct hf_target now;
+	struct hf_plan_ref ref;
 	int verbose = 0, no_color = 0;
 	hf_buf b = HF_BUF_INIT;
-	hf_store *st = NULL;
 	hf_plan *p = NULL;
 	const struct hf_opt opts[] = {
+		HF_OPT_STRING(0, "address", "URL", &to.address,
+			      "for 'latest': the target's address (default "
+			      "$INFRAHUB_ADDRESS; none: the embedded endpoint)"),
+		HF_OPT_STRING('b', "branch", "BRANCH", &to.branch,
+			      "for 'latest': the target branch (default "
+			      "$INFRAHUB_DEFAULT_BRANCH or the server's default)"),
 		HF_OPT_STRING('f', "format", "FORMAT", &format,
 			      "text (default), json or markdown"),
 		HF_OPT_STRING(0, "state", "FILE", &state,
@@ -38,7 +46,10 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 	};
 	int rc;
 
-	rc = hf_cmd_parse(ctx->name, usage, "Print a stored plan.", opts, argc,
+	memset(&ref, 0, sizeof(ref));
+	rc = hf_cmd_parse(ctx->name, usage, "Print a stored plan: PLAN is an id, a "
+			  "unique prefix, 'latest' (the default: the newest plan for "
+			  "the current target) or a plan file.", opts, argc,
 			  argv, &args);
 	if (rc >= 0)
 		goto out;
@@ -53,8 +64,11 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	rc = HF_EXIT_ERROR;
-	if (hf_cmd_open_plan(&st, &p, state, args.n ? args.items[0] : NULL) < 0)
+	memset(&ref, 0, sizeof(ref));
+	if (hf_target_resolve(&now, &to) < 0 ||
+	    hf_cmd_open_plan(&ref, state, args.n ? args.items[0] : NULL, &now, 0) < 0)
 		goto out;
+	p = ref.plan;
 	ro.verbose = verbose;
 	ro.color = !no_color && isatty(1) && !getenv("NO_COLOR");
 	if (!strcmp(format, "json"))
@@ -72,8 +86,7 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 	rc = HF_EXIT_OK;
 out:
 	hf_buf_release(&b);
-	hf_plan_free(p);
-	hf_store_close(st);
+	hf_plan_ref_release(&ref);
 	hf_strlist_release(&args);
 	return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "hf/alloc.h"
 #include "cmd.h"
+#include "opt.h"
 #include "output.h"
 #include "hf/banned.h"
 
@@ -34,6 +35,41 @@ static int run(const struct hf_cmd *cmd, int argc, char **argv)
 	return cmd->fn(&ctx, argc, argv);
 }
 
+/* "--version" and Terraform's "-version" mean the version command. */
+static int is_version(const char *arg)
+{
+	return !strcmp(arg, "--version") || !strcmp(arg, "-version");
+}
+
+/* The closest command name to `name`, or NULL when none is close. */
+static const char *suggest(const char *name)
+{
+	const struct hf_cmd *c, *best = NULL;
+	size_t d, bestd = (size_t)-1, len = strlen(name);
+
+	for (c = hf_commands; c->name; c++) {
+		d = hf_opt_distance(name, len, c->name);
+		if (d < bestd && hf_opt_near(name, len, c->name)) {
+			best = c;
+			bestd = d;
+		}
+	}
+	return best ? best->name : NULL;
+}
+
+static int not_a_command(const char *name)
+{
+	const char *hint = suggest(name);
+
+	if (hint)
+		out_error("'%s' is not a hubform command; did you mean '%s'?",
+			  name, hint);
+	else
+		out_error("'%s' is not a hubform command; see 'hubform --help'",
+			  name);
+	return HF_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	const struct hf_cmd *cmd;
@@ -44,16 +80,14 @@ int main(int argc, char **argv)
 		hf_main_usage(1);
 		return HF_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-help") ||
+	    !strcmp(argv[1], "-h")) {
 		hf_main_usage(0);
 		return out_finish() ? HF_EXIT_ERROR : HF_EXIT_OK;
 	}
-	cmd = hf_cmd_lookup(strcmp(argv[1], "--version") ? argv[1] : "version");
-	if (!cmd) {
-		out_error("'%s' is not a hubform command; see 'hubform --help'",
-			  argv[1]);
-		return HF_EXIT_USAGE;
-	}
+	cmd = hf_cmd_lookup(is_version(argv[1]) ? "version" : argv[1]);
+	if (!cmd)
+		return not_a_command(argv[1]);
 	rc = run(cmd, argc - 2, argv + 2);
 	if (out_finish() && rc == HF_EXIT_OK)
 		rc = HF_EXIT_ERROR;

@@ -1,6 +1,14 @@
 /*
  * Option parsing from a declarative table. Values are borrowed from argv;
  * only list arrays are allocated.
+ *
+ * Besides "--name", a single-dash word longer than two characters whose
+ * name (before any '=') is exactly a long name is that long option, as
+ * Terraform users type it: "-auto-approve", "-out=FILE". Any other
+ * single-dash word must be a valid use of short options ("-vx", "-o FILE",
+ * "-ofile", "-o=file") or it is a usage error naming the whole word, with
+ * a suggestion when a long name is close: nothing is silently read as
+ * something the user did not mean.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -112,6 +120,94 @@ static int take(const struct hf_opt *o, const char *shown, const char *inl,
 	return set_value(o, argv[*i], err);
 }
 
+/* Longest word hf_opt_distance compares; longer ones are never close. */
+#define DIST_MAX 64
+
+static size_t min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+
+	return m < c ? m : c;
+}
+
+/*
+ * Optimal string alignment distance: Levenshtein plus a swap of two
+ * neighbours as one edit. Three rolling rows on the stack, so suggesting
+ * a name never allocates and never fails.
+ */
+size_t hf_opt_distance(const char *a, size_t alen, const char *b)
+{
+	size_t rows[3][DIST_MAX + 1];
+	size_t blen = strlen(b), i, j, sub;
+	size_t *cur, *prev, *prev2;
+
+	if (alen > DIST_MAX || blen > DIST_MAX)
+		return (size_t)-1;
+	for (j = 0; j <= blen; j++)
+		rows[0][j] = j;
+	for (i = 1; i <= alen; i++) {
+		cur = rows[i % 3];
+		prev = rows[(i + 2) % 3];
+		prev2 = rows[(i + 1) % 3];
+		cur[0] = i;
+		for (j = 1; j <= blen; j++) {
+			sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			cur[j] = min3(prev[j] + 1, cur[j - 1] + 1, sub);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < cur[j])
+				cur[j] = prev2[j - 2] + 1;
+		}
+	}
+	return rows[alen % 3][blen];
+}
+
+int hf_opt_near(const char *word, size_t len, const char *name)
+{
+	size_t limit = strlen(name) / 3;
+
+	if (limit < 1)
+		limit = 1;
+	if (limit > 2)
+		limit = 2;
+	return hf_opt_distance(word, len, name) <= limit;
+}
+
+/*
+ * The closest long name (or "help") to name[0..len), or NULL when none is
+ * close. With `first` set, only names starting with that letter count.
+ */
+static const char *suggest(const struct hf_opt *opts, const char *name,
+			   size_t len, char first)
+{
+	const char *best = NULL;
+	size_t d, bestd = (size_t)-1;
+
+	for (; opts->type != HF_OPT_END; opts++) {
+		if (first && opts->name[0] != first)
+			continue;
+		d = hf_opt_distance(name, len, opts->name);
+		if (d < bestd && hf_opt_near(name, len, opts->name)) {
+			best = opts->name;
+			bestd = d;
+		}
+	}
+	if (!best && (!first || first == 'h') &&
+	    hf_opt_near(name, len, "help"))
+		best = "help";
+	return best;
+}
+
+static int unknown(hf_error *err, const char *word, int wlen,
+		   const char *dashes, const char *hint)
+{
+	if (hint)
+		return hf_error_set(err, HF_EINVAL, "unknown option '%.*s'; "
+				    "did you mean '%s%s'?",
+				    wlen, word, dashes, hint);
+	return hf_error_set(err, HF_EINVAL, "unknown option '%.*s'", wlen,
+			    word);
+}
+
 static int parse_long(const struct hf_opt *opts, int argc, char **argv,
 		      int *i, hf_error *err)
 {
@@ -124,35 +220,123 @@ static int parse_long(const struct hf_opt *opts, int argc, char **argv,
 		return HF_OPT_HELP;
 	o = find_long(opts, name, len);
 	if (!o)
-		return hf_error_set(err, HF_EINVAL, "unknown option '--%.*s'",
-				    (int)len, name);
+		return unknown(err, argv[*i], (int)len + 2, "--",
+			       suggest(opts, name, len, 0));
 	return take(o, argv[*i], eq ? eq + 1 : NULL, argc, argv, i, err);
 }
 
-static int parse_short(const struct hf_opt *opts, int argc, char **argv,
-		       int *i, hf_error *err)
+/* How a single-dash word reads as short options (check_cluster). */
+enum cluster {
+	CLUSTER_OK,
+	CLUSTER_HELP,
+	CLUSTER_UNKNOWN, /* a letter that is no short option */
+	CLUSTER_EQ,      /* glued value with '=' inside: "-ofoo=bar" */
+	CLUSTER_NEAR,    /* glued value, but the word is a long-name typo */
+};
+
+/*
+ * The glued value of the short option at *p, without the '=' of
+ * "-b=main"; empty when the value is the next word.
+ */
+static const char *glued(const char *p)
 {
-	const char *p = argv[*i] + 1;
+	return p[1] == '=' ? p + 2 : p + 1;
+}
+
+/*
+ * Decide, before setting anything, whether `word` is a valid cluster of
+ * short options. *at is the letter that takes a value, or NULL.
+ */
+static enum cluster check_cluster(const struct hf_opt *opts, const char *word,
+				  const char **at)
+{
 	const struct hf_opt *o;
+	const char *p;
+
+	*at = NULL;
+	for (p = word + 1; *p; p++) {
+		if (*p == 'h')
+			return CLUSTER_HELP;
+		o = find_short(opts, *p);
+		if (!o)
+			return CLUSTER_UNKNOWN;
+		if (o->type == HF_OPT_BOOL)
+			continue;
+		*at = p;
+		if (strchr(glued(p), '='))
+			return CLUSTER_EQ;
+		/*
+		 * "-outt" could be -o "utt", but a near miss of a long name
+		 * that starts with the same letter is far more likely a typo.
+		 */
+		if (p[1] && p[1] != '=' &&
+		    suggest(opts, word + 1, strlen(word + 1), word[1]))
+			return CLUSTER_NEAR;
+		return CLUSTER_OK;
+	}
+	return CLUSTER_OK;
+}
+
+static int take_cluster(const struct hf_opt *opts, int argc, char **argv,
+			int *i, hf_error *err)
+{
+	const struct hf_opt *o;
+	const char *p;
 	char shown[3] = { '-', 0, 0 };
 	int rc;
 
-	for (; *p; p++) {
-		if (*p == 'h')
-			return HF_OPT_HELP;
-		shown[1] = *p;
+	for (p = argv[*i] + 1; *p; p++) {
 		o = find_short(opts, *p);
-		if (!o)
-			return hf_error_set(err, HF_EINVAL,
-					    "unknown option '-%c'", *p);
+		shown[1] = *p;
 		if (o->type != HF_OPT_BOOL)
-			return take(o, shown, p[1] ? p + 1 : NULL, argc, argv,
-				    i, err);
+			return take(o, shown, p[1] ? glued(p) : NULL, argc,
+				    argv, i, err);
 		rc = set_value(o, NULL, err);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
+}
+
+static int bad_single(const struct hf_opt *opts, const char *word,
+		      enum cluster how, const char *at, hf_error *err)
+{
+	const char *name = word + 1;
+	size_t len = strcspn(name, "=");
+	const char *hint = suggest(opts, name, len, 0);
+
+	if (how == CLUSTER_EQ && !hint)
+		return hf_error_set(err, HF_EINVAL,
+				    "unknown option '%s'; a value containing "
+				    "'=' goes in the next word: '-%c %s'",
+				    word, *at, glued(at));
+	return unknown(err, word, (int)strlen(word), "-", hint);
+}
+
+static int parse_single(const struct hf_opt *opts, int argc, char **argv,
+			int *i, hf_error *err)
+{
+	const char *word = argv[*i];
+	const char *name = word + 1;
+	size_t len = strcspn(name, "=");
+	const struct hf_opt *o;
+	const char *at;
+	enum cluster how;
+
+	if (strlen(word) > 2) {
+		if (len == 4 && !strncmp(name, "help", 4))
+			return HF_OPT_HELP;
+		o = find_long(opts, name, len);
+		if (o)
+			return take(o, word, name[len] ? name + len + 1 : NULL,
+				    argc, argv, i, err);
+	}
+	how = check_cluster(opts, word, &at);
+	if (how == CLUSTER_HELP)
+		return HF_OPT_HELP;
+	if (how == CLUSTER_OK)
+		return take_cluster(opts, argc, argv, i, err);
+	return bad_single(opts, word, how, at, err);
 }
 
 int hf_opt_parse(const struct hf_opt *opts, int argc, char **argv,
@@ -171,7 +355,7 @@ int hf_opt_parse(const struct hf_opt *opts, int argc, char **argv,
 		} else if (a[1] == '-') {
 			rc = parse_long(opts, argc, argv, &i, err);
 		} else {
-			rc = parse_short(opts, argc, argv, &i, err);
+			rc = parse_single(opts, argc, argv, &i, err);
 		}
 		if (rc == HF_ENOMEM)
 			return hf_error_set(err, HF_ENOMEM, "out of memory");
@@ -200,17 +384,45 @@ static void usage_line(hf_buf *b, const struct hf_opt *o)
 	hf_buf_addf(b, "%s\n", o->help);
 }
 
+/*
+ * One closing line saying that long options also take one dash, with
+ * examples from this table; nothing when it has no options.
+ */
+static void single_dash_line(hf_buf *b, const struct hf_opt *opts)
+{
+	const struct hf_opt *valued = NULL, *flag = NULL;
+
+	for (; opts && opts->type != HF_OPT_END; opts++) {
+		if (opts->type == HF_OPT_BOOL && !flag)
+			flag = opts;
+		else if (opts->type != HF_OPT_BOOL && !valued)
+			valued = opts;
+	}
+	if (!valued && !flag)
+		return;
+	hf_buf_add(b, "Long options also work with one dash, as in ");
+	if (valued)
+		hf_buf_addf(b, "-%s=%s%s", valued->name,
+			    valued->argname ? valued->argname : "VALUE",
+			    flag ? " or " : "");
+	if (flag)
+		hf_buf_addf(b, "-%s", flag->name);
+	hf_buf_add(b, ".\n");
+}
+
 char *hf_opt_usage(const char *usage, const char *summary,
 		   const struct hf_opt *opts)
 {
 	hf_buf b = HF_BUF_INIT;
+	const struct hf_opt *o;
 
 	hf_buf_addf(&b, "usage: %s\n", usage);
 	if (summary)
 		hf_buf_addf(&b, "\n%s\n", summary);
 	hf_buf_add(&b, "\noptions:\n");
-	for (; opts && opts->type != HF_OPT_END; opts++)
-		usage_line(&b, opts);
+	for (o = opts; o && o->type != HF_OPT_END; o++)
+		usage_line(&b, o);
 	hf_buf_add(&b, "  -h, --help                  show this help\n");
+	single_dash_line(&b, opts);
 	return hf_buf_detach(&b);
 }

@@ -48,12 +48,38 @@ struct hf_opt {
 /*
  * Parse argv[0..argc) (argv[0] is the first argument, not the command
  * name). Options and positional arguments may be mixed; "--" ends the
- * options. Positional arguments are appended to `args`. Returns 0,
- * HF_OPT_HELP when -h/--help was given, or HF_EINVAL with `err` saying
- * what is wrong (usage error).
+ * options; "-" alone is positional. Positional arguments are appended to
+ * `args`.
+ *
+ * "--name", "--name=V" and "--name V" are long options. A single-dash
+ * word longer than two characters whose name (before any '=') is exactly
+ * a long name means the same ("-auto-approve", "-out=FILE", "-out FILE").
+ * Otherwise a single-dash word is short options: a cluster of booleans
+ * ("-vx"), ending with at most one option that takes a value, glued
+ * ("-ofile", "-o=file") or in the next word ("-o file"). A glued value
+ * may not contain '=' (after the one of "-o=file"), and a glued value
+ * that makes the word a near miss of a long name starting with the same
+ * letter ("-outt") is refused as a typo. Unknown options are reported
+ * with the whole word and, when a long name is close, a suggestion.
+ *
+ * Returns 0, HF_OPT_HELP when -h/-help/--help was given, HF_ENOMEM, or
+ * HF_EINVAL with `err` saying what is wrong (usage error).
  */
 int hf_opt_parse(const struct hf_opt *opts, int argc, char **argv,
 		 struct hf_strlist *args, hf_error *err);
+
+/*
+ * Edit distance (optimal string alignment: a swap of neighbours is one
+ * edit) between a[0..alen) and the string b; (size_t)-1 when either is
+ * longer than 64 characters. Never allocates.
+ */
+size_t hf_opt_distance(const char *a, size_t alen, const char *b);
+
+/*
+ * Whether word[0..len) is close enough to `name` to suggest it: at most
+ * one edit per three characters of `name`, at least 1 and at most 2.
+ */
+int hf_opt_near(const char *word, size_t len, const char *name);
 
 /* Render "usage: ..." plus the option table into a new string (hf_free). */
 char *hf_opt_usage(const char *usage, const char *summary,

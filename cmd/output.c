@@ -14,6 +14,9 @@ static void vout(FILE *f, const char *prefix, const char *fmt, va_list ap)
 
 static void vout(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
+	/* whatever stdout holds goes out first: the two never mix mid-line */
+	if (f == stderr && fflush(stdout) == EOF)
+		write_failed = 1;
 	if (prefix && fputs(prefix, f) < 0)
 		write_failed = 1;
 	if (vfprintf(f, fmt, ap) < 0)

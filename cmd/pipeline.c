@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/branch.h"
 #include "hf/buf.h"
 #include "hf/diff.h"
 #include "hf/fetch.h"
@@ -22,26 +23,36 @@
 /*
  * Print a diagnostic once: objects made by range expansion share their
  * nodes, so one bad value would otherwise be reported once per copy.
+ * Errors printed are counted, so that a summary says what the user saw.
  */
 static json_t *printed;
+static int errors_printed;
 
 static int seen_before(const hf_error *e)
 {
-	char key[1024];
+	hf_buf key = HF_BUF_INIT;
+	int seen;
 
-	if (!printed)
-		printed = json_object();
-	snprintf(key, sizeof(key), "%s:%d:%d:%s", e->where, e->line, e->col, e->msg);
-	if (!printed || json_object_get(printed, key))
-		return printed != NULL;
-	json_object_set_new(printed, key, json_true());
-	return 0;
+	if (!printed && !(printed = json_object()))
+		return 0;
+	hf_buf_addf(&key, "%s:%d:%d:%s", e->where, e->line, e->col, e->msg);
+	if (hf_buf_failed(&key)) {
+		hf_buf_release(&key);
+		return 0;
+	}
+	seen = json_object_get(printed, key.ptr) != NULL;
+	if (!seen)
+		json_object_set_new(printed, key.ptr, json_true());
+	hf_buf_release(&key);
+	return seen;
 }
 
 static void print_diag(const hf_error *e, int warning)
 {
 	if (seen_before(e))
 		return;
+	if (!warning)
+		errors_printed++;
 	if (e->where[0] && e->line > 0)
 		out_info("%s:%d:%d: %s%s", e->where, e->line, e->col,
 			 warning ? "warning: " : "", e->msg);
@@ -51,6 +62,23 @@ static void print_diag(const hf_error *e, int warning)
 		out_warn("%s", e->msg);
 	else
 		out_error("%s", e->msg);
+}
+
+/* What a failure talking to the target means for the user. */
+void hf_pipeline_fail(const struct hf_pipeline *pl, const char *what,
+		      const hf_error *e)
+{
+	char t[HF_TARGET_IDENT_MAX + 300];
+
+	hf_target_describe(pl->target.ident, pl->target.branch, t, sizeof(t));
+	out_error("%s %s: %s", what, t, e->msg);
+	if (e->code == HF_EAUTH)
+		out_info("hint: %s; check INFRAHUB_API_TOKEN (an API token of a "
+			 "user allowed to %s)",
+			 pl->target.token ? "the server refused the token in "
+					    "INFRAHUB_API_TOKEN" :
+					    "INFRAHUB_API_TOKEN is not set",
+			 "read and write these objects");
 }
 
 int hf_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
@@ -76,59 +104,26 @@ int hf_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
 	return hf_manifest_error_count(pl->manifest) ? -1 : 0;
 }
 
-/* Percent-encode a query-string value (RFC 3986 unreserved kept). */
-static char *escape(const char *s)
-{
-	hf_buf b = HF_BUF_INIT;
-
-	for (; *s; s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("-._~", *s))
-			hf_buf_addch(&b, *s);
-		else
-			hf_buf_addf(&b, "%%%02X", (unsigned char)*s);
-	}
-	return hf_buf_detach(&b);
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	hf_buf b = HF_BUF_INIT;
-	char tmp[65536];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return NULL;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		hf_buf_addn(&b, tmp, n);
-	fclose(f);
-	*len = b.len;
-	return hf_buf_detach(&b);
-}
-
 static int fetch_schema(struct hf_pipeline *pl)
 {
 	hf_error err = HF_ERROR_INIT;
 	json_t *answer = NULL;
-	char path[600], *b;
+	hf_buf path = HF_BUF_INIT;
+	char *b = hf_client_escape(pl->target.branch);
 	long status;
 	int rc;
 
-	b = escape(pl->target.branch);
-	snprintf(path, sizeof(path), "/api/schema?branch=%s", b ? b : "main");
+	hf_buf_addf(&path, "/api/schema?branch=%s", b ? b : "");
 	hf_free(b);
-	rc = hf_client_get(pl->client, path, &answer, &status, &err);
-	if (rc == 0 && status != 200) {
-		out_error("cannot read the schema of branch '%s' from %s (HTTP %ld)",
-			  pl->target.branch, pl->target.address, status);
-		rc = -1;
-	} else if (rc < 0) {
-		out_error("cannot read the schema from %s: %s",
-			  pl->target.address, err.msg);
+	rc = hf_buf_failed(&path) ? hf_error_set(&err, HF_ENOMEM, "out of memory") :
+				    hf_client_get(pl->client, path.ptr, &answer,
+						  &status, &err);
+	hf_buf_release(&path);
+	if (rc < 0) {
+		hf_pipeline_fail(pl, "cannot read the schema of", &err);
 	} else if (hf_schema_parse(&pl->schema, answer, &err) < 0) {
 		out_error("the schema answer of %s is not usable: %s",
-			  pl->target.address, err.msg);
+			  pl->target.ident, err.msg);
 		rc = -1;
 	}
 	json_decref(answer);
@@ -142,21 +137,57 @@ int hf_pipeline_connect_schema(struct hf_pipeline *pl)
 	return fetch_schema(pl);
 }
 
-int hf_pipeline_connect(struct hf_pipeline *pl,
-			const struct hf_pipeline_opts *po)
+/*
+ * Which branch: the one named, which must exist, or the server's default
+ * (Branch.is_default), whatever it is called.
+ */
+static int pick_branch(struct hf_pipeline *pl)
 {
-	struct hf_target_opts to = { po->address, po->branch, po->data,
-				     po->embedded };
+	struct hf_target *t = &pl->target;
+	struct hf_branch_info bi;
+	hf_error err = HF_ERROR_INIT;
+
+	if (hf_branch_info(pl->client, t->branch[0] ? t->branch : NULL, &bi,
+			   &err) < 0) {
+		hf_pipeline_fail(pl, "cannot read the branches of", &err);
+		return -1;
+	}
+	snprintf(t->default_branch, sizeof(t->default_branch), "%s",
+		 bi.default_name);
+	if (!t->branch[0]) {
+		snprintf(t->branch, sizeof(t->branch), "%s", bi.default_name);
+	} else if (!bi.exists) {
+		out_error("branch '%s'%s%s%s does not exist on %s (its default "
+			  "branch is '%s'); create it in Infrahub first",
+			  t->branch, t->branch_from ? " (from " : "",
+			  t->branch_from ? t->branch_from : "",
+			  t->branch_from ? ")" : "", t->ident, bi.default_name);
+		return -1;
+	}
+	if (hf_client_set_branch(pl->client, t->branch) < 0) {
+		out_error("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int hf_pipeline_attach(struct hf_pipeline *pl,
+		       const struct hf_pipeline_opts *po, int create)
+{
 	struct hf_client_options co = HF_CLIENT_OPTIONS_INIT;
 	hf_error err = HF_ERROR_INIT;
 
-	if (hf_target_open(&pl->target, &to) < 0)
+	/* libcurl's global set-up, before the embedded server's threads */
+	if (!pl->connected && hf_client_global_init() < 0) {
+		out_error("cannot initialise libcurl");
 		return -1;
+	}
 	pl->connected = 1;
-	hf_client_global_init();
+	if (hf_target_start(&pl->target, create) < 0)
+		return -1;
 	co.address = pl->target.address;
 	co.token = pl->target.token;
-	co.branch = pl->target.branch;
+	co.branch = pl->target.branch[0] ? pl->target.branch : NULL;
 	co.insecure = po->insecure;
 	co.timeout = po->timeout;
 	co.parallelism = po->parallelism;
@@ -166,7 +197,20 @@ int hf_pipeline_connect(struct hf_pipeline *pl,
 		out_error("%s", err.msg);
 		return -1;
 	}
+	if (pick_branch(pl) < 0)
+		return -1;
 	return fetch_schema(pl);
+}
+
+int hf_pipeline_connect(struct hf_pipeline *pl,
+			const struct hf_pipeline_opts *po)
+{
+	struct hf_target_opts to = { po->address, po->branch, po->data,
+				     po->embedded };
+
+	if (hf_target_resolve(&pl->target, &to) < 0)
+		return -1;
+	return hf_pipeline_attach(pl, po, 1);
 }
 
 /* HUBFORM_TIMING=1 prints how long each stage took, on stderr. */
@@ -203,34 +247,12 @@ static void fetch_diag(void *payload, const hf_error *e)
 	print_diag(e, 0);
 }
 
-static void digest(struct hf_pipeline *pl, char out[65])
-{
-	struct hf_sha256 c;
-	unsigned char d[32];
-	size_t i, len;
-	char *text;
-	const char *path;
-
-	hf_sha256_init(&c);
-	for (i = 0; i < hf_manifest_file_count(pl->manifest); i++) {
-		path = hf_mfile_path(hf_manifest_file_at(pl->manifest, i));
-		text = read_all(path, &len);
-		hf_sha256_update(&c, path, strlen(path) + 1);
-		if (text)
-			hf_sha256_update(&c, text, len);
-		hf_free(text);
-	}
-	hf_sha256_final(&c, d);
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 static int build_plan(struct hf_pipeline *pl)
 {
 	hf_error err = HF_ERROR_INIT;
 	struct hf_plan_meta *m;
 
-	if (hf_plan_new(&pl->plan, pl->target.address, pl->target.branch, &err) < 0 ||
+	if (hf_plan_new(&pl->plan, pl->target.ident, pl->target.branch, &err) < 0 ||
 	    hf_diff(pl->plan, pl->want, pl->have, pl->schema, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;
@@ -238,7 +260,8 @@ static int build_plan(struct hf_pipeline *pl)
 	m = hf_plan_meta(pl->plan);
 	snprintf(m->schema_hash, sizeof(m->schema_hash), "%s",
 		 hf_schema_hash(pl->schema) ? hf_schema_hash(pl->schema) : "");
-	digest(pl, m->manifest_digest);
+	m->branch_is_default = !strcmp(pl->target.branch, pl->target.default_branch);
+	hf_manifest_digest(pl->manifest, m->manifest_digest);
 	if (hf_plan_finish(pl->plan, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;
@@ -265,8 +288,12 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	stage("resolve");
 	rc = hf_fetch(&pl->have, pl->want, pl->schema, &fo, hf_client_batch,
 		      pl->client, fetch_diag, NULL, NULL, &err);
-	if (rc < 0) {
+	if (rc == HF_EINVAL) {
 		out_error("%s", err.msg);
+		return -1;
+	}
+	if (rc < 0) {
+		hf_pipeline_fail(pl, "cannot read the live objects of", &err);
 		return -1;
 	}
 	stage("fetch");
@@ -294,6 +321,7 @@ void hf_pipeline_release(struct hf_pipeline *pl)
 	memset(pl, 0, sizeof(*pl));
 	json_decref(printed);
 	printed = NULL;
+	errors_printed = 0;
 }
 
 /* Every schema document of the files, as JSON. */
@@ -341,15 +369,20 @@ int hf_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet)
 {
 	json_t *body = json_pack("{s:O}", "schemas", schemas), *res = NULL;
 	hf_error err = HF_ERROR_INIT;
-	char path[512];
+	hf_buf path = HF_BUF_INIT;
+	char *b = hf_client_escape(pl->target.branch);
 	long status;
 	int rc;
 
-	snprintf(path, sizeof(path), "/api/schema/load?branch=%s", pl->target.branch);
-	rc = hf_client_post_json(pl->client, path, body, &res, &status, &err);
+	hf_buf_addf(&path, "/api/schema/load?branch=%s", b ? b : "");
+	hf_free(b);
+	rc = !body || hf_buf_failed(&path) ?
+		     hf_error_set(&err, HF_ENOMEM, "out of memory") :
+		     hf_client_post_json(pl->client, path.ptr, body, &res, &status, &err);
+	hf_buf_release(&path);
 	json_decref(body);
 	if (rc < 0) {
-		out_error("%s", err.msg);
+		hf_pipeline_fail(pl, "cannot load the schema into", &err);
 		return -1;
 	}
 	if (status != 200) {
@@ -363,7 +396,7 @@ int hf_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet)
 		 json_is_true(json_object_get(res, "schema_updated")) ? "updated" :
 									 "unchanged",
 		 json_array_size(schemas), json_array_size(schemas) == 1 ? "" : "s",
-		 pl->target.address, pl->target.branch,
+		 pl->target.ident, pl->target.branch,
 		 json_string_value(json_object_get(res, "hash")));
 	json_decref(res);
 	return 0;
@@ -400,15 +433,81 @@ int hf_pipeline_schema_files(json_t **out, const char *const *paths, size_t n)
 	return rc;
 }
 
+/* Namespaces of Infrahub's own kinds (and the kinds it generates). */
+static int builtin_kind(const hf_kind *k)
+{
+	static const char *const ns[] = { "Account", "Branch", "Builtin", "Core",
+					  "Deprecated", "Diff", "Infrahub",
+					  "Internal", "Lineage", "Schema",
+					  "Profile", "Template", NULL };
+	const char *n = hf_schema_kind_namespace(k);
+	size_t i;
+
+	if (!n || !strcmp(hf_schema_kind_name(k), "IpamNamespace"))
+		return 1;
+	for (i = 0; ns[i]; i++)
+		if (!strcmp(n, ns[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Files that name kinds the target does not know: most often the
+ * repository's schema was never loaded there. Say so, and how.
+ */
+static void hint_unknown_kinds(const struct hf_pipeline *pl)
+{
+	json_t *unknown = json_object();
+	const char *kind, *key;
+	hf_buf list = HF_BUF_INIT;
+	size_t i, user = 0;
+	json_t *v;
+
+	for (i = 0; unknown && i < hf_manifest_object_count(pl->manifest); i++) {
+		kind = hf_mobj_kind(hf_manifest_object_at(pl->manifest, i));
+		if (kind && !hf_schema_kind(pl->schema, kind))
+			json_object_set_new(unknown, kind, json_true());
+	}
+	for (i = 0; i < hf_schema_count(pl->schema); i++)
+		user += !builtin_kind(hf_schema_at(pl->schema, i));
+	if (json_object_size(unknown)) {
+		json_object_foreach(unknown, key, v)
+		{
+			hf_buf_addf(&list, "%s%s", list.len ? ", " : "", key);
+		}
+		out_info("hint: %s of %s: %s", json_object_size(unknown) == 1 ?
+			 "this kind is not in the schema" :
+			 "these kinds are not in the schema",
+			 pl->target.ident, list.ptr ? list.ptr : "");
+		out_info("hint: %s; load the repository's schema files first: "
+			 "hubform schema load PATH...",
+			 user ? "check the spelling, or the schema is not loaded yet" :
+				"the target has no schema of its own yet, only "
+				"Infrahub's built-in kinds");
+	}
+	hf_buf_release(&list);
+	json_decref(unknown);
+}
+
 int hf_pipeline_resolve(struct hf_pipeline *pl, const struct hf_pipeline_opts *po)
 {
 	struct hf_resolve_opts ro = HF_RESOLVE_OPTS_INIT;
 	hf_error err = HF_ERROR_INIT;
+	int rc;
 
 	ro.strict = po->strict;
 	ro.allow_unkeyed = po->allow_unkeyed;
-	if (hf_resolve(&pl->want, pl->manifest, pl->schema, &ro, resolve_diag,
-		       NULL, &err) < 0) {
+	errors_printed = 0;
+	rc = hf_resolve(&pl->want, pl->manifest, pl->schema, &ro, resolve_diag,
+			NULL, &err);
+	if (rc == HF_EINVAL) {
+		/* count what was printed: repeated copies were shown once */
+		out_error("%d error%s in the object files", errors_printed,
+			  errors_printed == 1 ? "" : "s");
+		hint_unknown_kinds(pl);
+		return -1;
+	}
+	if (rc < 0) {
 		out_error("%s", err.msg);
 		return -1;
 	}

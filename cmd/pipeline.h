@@ -66,9 +66,21 @@ struct hf_pipeline {
  */
 int hf_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
 		     size_t n, int schema_files);
-/* Target, client and the target branch's schema. 0 or -1. */
+/*
+ * Target (from options and environment), client, the branch (the one
+ * named, or the server's default) and that branch's schema. 0 or -1.
+ */
 int hf_pipeline_connect(struct hf_pipeline *pl,
 			const struct hf_pipeline_opts *po);
+/*
+ * The same for a target already in pl->target (a plan's): the embedded
+ * endpoint's database is created only when `create`. 0 or -1.
+ */
+int hf_pipeline_attach(struct hf_pipeline *pl,
+		       const struct hf_pipeline_opts *po, int create);
+/* Print a failure to talk to the target, with hints (401: the token). */
+void hf_pipeline_fail(const struct hf_pipeline *pl, const char *what,
+		      const hf_error *e);
 /* Read the target's schema again (after a schema load). 0 or -1. */
 int hf_pipeline_connect_schema(struct hf_pipeline *pl);
 /* Everything up to a finished plan. 0 or -1. */

@@ -1,5 +1,6 @@
 /*
- * Where plans live, for every command that reads or writes them.
+ * Where plans live, for every command that reads or writes them. Reading
+ * commands never create anything: no .hubform/, no store file.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 #include "state.h"
 #include "hf/banned.h"
 
-static const char *store_path(const char *state_opt)
+#define DEFAULT_STORE ".hubform/plans.db"
+
+const char *hf_cmd_store_path(const char *state_opt)
 {
 	const char *env = getenv("HUBFORM_STATE");
 
@@ -19,56 +22,158 @@ static const char *store_path(const char *state_opt)
 		return state_opt;
 	if (env && *env)
 		return env;
-	if (mkdir(".hubform", 0777) < 0 && errno != EEXIST)
-		out_warn("cannot create '.hubform': %s", strerror(errno));
-	return ".hubform/plans.db";
+	return DEFAULT_STORE;
 }
 
 int hf_cmd_open_store(hf_store **out, const char *state_opt)
 {
+	const char *path = hf_cmd_store_path(state_opt);
 	hf_error err = HF_ERROR_INIT;
 
-	if (hf_store_open(out, store_path(state_opt), &err) < 0) {
+	if (!strcmp(path, DEFAULT_STORE) && mkdir(".hubform", 0777) < 0 &&
+	    errno != EEXIST) {
+		out_error("cannot create '.hubform': %s", strerror(errno));
+		return -1;
+	}
+	if (hf_store_open(out, path, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;
 	}
 	return 0;
 }
 
-static int is_file(const char *ref)
+void hf_plan_ref_release(struct hf_plan_ref *r)
 {
-	struct stat st;
-
-	return strchr(ref, '/') || (stat(ref, &st) == 0 && S_ISREG(st.st_mode));
+	hf_plan_free(r->plan);
+	hf_store_close(r->file);
+	hf_store_close(r->store);
+	memset(r, 0, sizeof(*r));
 }
 
-int hf_cmd_open_plan(hf_store **st, hf_plan **plan, const char *state_opt,
-		     const char *ref)
+/* The newest plan of any target, to say where the plans are. */
+static void other_targets(hf_store *st)
+{
+	hf_plan *p = NULL;
+	char t[HF_TARGET_IDENT_MAX + 300];
+
+	if (hf_store_load(st, "latest", &p, NULL) < 0)
+		return;
+	out_info("hint: the newest plan, %s, is for %s: 'hubform show %s', or "
+		 "name that target with --address/--branch",
+		 hf_plan_meta(p)->id,
+		 hf_target_describe(hf_plan_meta(p)->address, hf_plan_meta(p)->branch,
+				    t, sizeof(t)),
+		 hf_plan_meta(p)->id);
+	hf_plan_free(p);
+}
+
+static int load_latest(struct hf_plan_ref *r, const struct hf_target *cur)
+{
+	char id[HF_PLAN_ID_LEN + 1], t[HF_TARGET_IDENT_MAX + 300];
+	hf_error err = HF_ERROR_INIT;
+	const char *branch = cur->branch_from ? cur->branch : NULL;
+	int rc;
+
+	rc = hf_store_latest_for(r->store, cur->ident, branch, id, &err);
+	if (rc == HF_ENOTFOUND) {
+		out_error("no plan for %s yet; run 'hubform plan PATH...'",
+			  hf_target_describe(cur->ident, branch, t, sizeof(t)));
+		other_targets(r->store);
+		return -1;
+	}
+	if (rc == 0)
+		rc = hf_store_load(r->store, id, &r->plan, &err);
+	if (rc < 0) {
+		out_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_main(struct hf_plan_ref *r, const char *state_opt, int writable)
+{
+	const char *path = hf_cmd_store_path(state_opt);
+	hf_error err = HF_ERROR_INIT;
+	int rc;
+
+	if (writable)
+		return hf_cmd_open_store(&r->store, state_opt);
+	rc = hf_store_open_mode(&r->store, path, HF_STORE_READONLY, &err);
+	if (rc == HF_ENOTFOUND) {
+		out_error("there are no plans yet (no plan store at '%s'); run "
+			  "'hubform plan PATH...'", path);
+		return -1;
+	}
+	if (rc < 0) {
+		out_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* A plan file: its one plan; for apply, also a copy in the plan store. */
+static int open_file(struct hf_plan_ref *r, const char *state_opt,
+		     const char *path, int writable)
 {
 	hf_error err = HF_ERROR_INIT;
 	int rc;
 
-	*st = NULL;
-	*plan = NULL;
-	if (!ref)
-		ref = "latest";
-	if (is_file(ref) && access(ref, R_OK) == 0) {
-		rc = hf_store_open(st, ref, &err);
-		if (rc == 0)
-			rc = hf_store_load(*st, "latest", plan, &err);
-	} else {
-		if (hf_cmd_open_store(st, state_opt) < 0)
-			return -1;
-		rc = hf_store_load(*st, ref, plan, &err);
-	}
+	rc = hf_store_open_mode(&r->file, path,
+				writable ? HF_STORE_EXISTING : HF_STORE_READONLY, &err);
+	if (rc == 0)
+		rc = hf_store_load(r->file, "latest", &r->plan, &err);
 	if (rc < 0) {
-		if (rc == HF_ENOTFOUND && strcmp(ref, "latest"))
-			out_error("no plan '%s' in the plan store", ref);
-		else
-			out_error("%s", err.msg);
-		hf_store_close(*st);
-		*st = NULL;
+		out_error("plan file '%s': %s", path, err.msg);
+		return -1;
+	}
+	if (!writable)
+		return 0;
+	if (hf_cmd_open_store(&r->store, state_opt) < 0)
+		return -1;
+	/* the same file as the plan store: one record is enough */
+	if (!strcmp(hf_cmd_store_path(state_opt), path)) {
+		hf_store_close(r->file);
+		r->file = NULL;
+		return 0;
+	}
+	if (!hf_store_has(r->store, hf_plan_meta(r->plan)->id) &&
+	    hf_store_save(r->store, r->plan, &err) < 0) {
+		out_error("%s", err.msg);
 		return -1;
 	}
 	return 0;
+}
+
+int hf_cmd_open_plan(struct hf_plan_ref *r, const char *state_opt,
+		     const char *ref, const struct hf_target *current,
+		     int writable)
+{
+	hf_error err = HF_ERROR_INIT;
+	struct stat sb;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!ref)
+		ref = "latest";
+	if (hf_store_is_plan_file(ref))
+		rc = open_file(r, state_opt, ref, writable);
+	else if (stat(ref, &sb) == 0 || strchr(ref, '/')) {
+		out_error("'%s' is not a plan file (a plan is named by its id, "
+			  "'latest', or a file written by 'hubform plan --out')", ref);
+		rc = -1;
+	} else if (open_main(r, state_opt, writable) < 0) {
+		rc = -1;
+	} else if (!strcmp(ref, "latest")) {
+		rc = load_latest(r, current);
+	} else {
+		rc = hf_store_load(r->store, ref, &r->plan, &err);
+		if (rc == HF_ENOTFOUND)
+			out_error("no plan '%s' in the plan store '%s'", ref,
+				  hf_store_path(r->store));
+		else if (rc < 0)
+			out_error("%s", err.msg);
+	}
+	if (rc < 0)
+		hf_plan_ref_release(r);
+	return rc < 0 ? -1 : 0;
 }

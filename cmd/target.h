@@ -2,12 +2,15 @@
 #define HF_CMD_TARGET_H
 
 /*
- * The Infrahub a command talks to: --address or $INFRAHUB_ADDRESS, the
- * token from $INFRAHUB_API_TOKEN (sent as X-INFRAHUB-KEY, never printed
- * or stored), the branch from --branch, $INFRAHUB_DEFAULT_BRANCH or
- * "main". With no address configured: the embedded default, the local
- * endpoint started in-process on a free loopback port over
- * .hubform/local.db, announced on stderr.
+ * The Infrahub a command talks to, and its identity, which every plan
+ * records: --address or $INFRAHUB_ADDRESS (normalised: scheme and host in
+ * lower case, no default port, no trailing '/'), the token from
+ * $INFRAHUB_API_TOKEN (sent as X-INFRAHUB-KEY, never printed or stored),
+ * the branch from --branch or $INFRAHUB_DEFAULT_BRANCH, else the server's
+ * default branch. With no address configured: the embedded default, the
+ * local endpoint started in-process on a free loopback port over
+ * .hubform/local.db, whose identity is "local:" and the database's
+ * absolute path (its port changes every run; its file does not).
  */
 #include "hf/server.h"
 
@@ -18,15 +21,54 @@ struct hf_target_opts {
 	int embedded;     /* use the embedded endpoint whatever is configured */
 };
 
+#define HF_TARGET_IDENT_MAX 1200
+
 struct hf_target {
-	char address[512];
+	char ident[HF_TARGET_IDENT_MAX]; /* what plans record */
+	char address[HF_TARGET_IDENT_MAX]; /* what the client connects to */
 	const char *token; /* borrowed from the environment; never printed */
-	char branch[256];
+	char branch[256];  /* "" until known: the server's default then */
+	const char *address_from; /* "--address", "INFRAHUB_ADDRESS", NULL */
+	const char *branch_from;  /* "--branch", "INFRAHUB_DEFAULT_BRANCH", NULL */
+	char data[1024];   /* embedded: the database path; "" for a remote */
+	char default_branch[256]; /* the server's, once connected */
 	hf_server *embedded; /* the in-process endpoint, or NULL */
 };
 
-/* Resolve and, when needed, start the embedded endpoint. 0 or -1. */
+/*
+ * Work out the target from options and environment without starting or
+ * contacting anything. Prints errors; 0 or -1.
+ */
+int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o);
+
+/*
+ * The target a stored plan names: its identity `ident` ("local:/path" or
+ * an address) and branch. Prints errors; 0 or -1.
+ */
+int hf_target_from_ident(struct hf_target *t, const char *ident,
+			 const char *branch);
+
+/*
+ * Start the embedded endpoint when the target is local (creating its
+ * database and .hubform/ only when `create`; otherwise a missing database
+ * is an error). 0 or -1, printing errors.
+ */
+int hf_target_start(struct hf_target *t, int create);
+
+/* hf_target_resolve() then hf_target_start(create = 1). */
 int hf_target_open(struct hf_target *t, const struct hf_target_opts *o);
 void hf_target_close(struct hf_target *t);
+
+/*
+ * Normalise an Infrahub address into `out`: scheme and host lower-cased,
+ * the scheme's default port and trailing '/' dropped. HF_EINVAL (with
+ * `err`) for anything but http(s)://host[:port][/path], or for an address
+ * that carries user:password@, a query or a fragment.
+ */
+int hf_target_normalize(const char *in, char *out, size_t n, hf_error *err);
+
+/* "local:/x/.hubform/local.db (branch main)" style, for messages. */
+const char *hf_target_describe(const char *ident, const char *branch,
+			       char *buf, size_t n);
 
 #endif

@@ -213,6 +213,20 @@ const char *hf_client_address(const hf_client *c)
 	return c->address;
 }
 
+int hf_client_set_branch(hf_client *c, const char *branch)
+{
+	char *b;
+
+	if (!branch || !*branch)
+		return HF_EINVAL;
+	b = hf_strdup(branch);
+	if (!b)
+		return HF_ENOMEM;
+	hf_free(c->branch);
+	c->branch = b;
+	return 0;
+}
+
 const char *hf_client_branch(const hf_client *c)
 {
 	return c->branch;
@@ -321,14 +335,17 @@ out:
 	return rc;
 }
 
-static int gql_url(hf_client *c, struct creq *r)
+static int gql_url(hf_client *c, struct creq *r, int server_default)
 {
 	char *seg = hf_client_escape(r->branch);
 	hf_buf b = HF_BUF_INIT;
 
 	if (!seg)
 		return HF_ENOMEM;
-	hf_buf_addf(&b, "%s/graphql/%s", c->address, seg);
+	if (server_default)
+		hf_buf_addf(&b, "%s/graphql", c->address);
+	else
+		hf_buf_addf(&b, "%s/graphql/%s", c->address, seg);
 	hf_free(seg);
 	r->url = hf_buf_detach(&b);
 	return r->url ? 0 : HF_ENOMEM;
@@ -362,7 +379,7 @@ int client_gql_request(hf_client *c, struct creq **out,
 	else
 		r->retry = 1;
 	r->timeout_ms = q->timeout > 0 ? q->timeout * 1000 : c->timeout_ms;
-	if (!r->branch || gql_url(c, r) < 0 ||
+	if (!r->branch || gql_url(c, r, q->flags & HF_CLIENT_SERVER_DEFAULT) < 0 ||
 	    gql_body(r, q->query, q->variables) < 0) {
 		creq_free(r);
 		return hf_error_set(err, HF_ENOMEM, "out of memory");

@@ -19,12 +19,35 @@ void hf_error_clear(hf_error *err)
 	err->msg[0] = '\0';
 }
 
+/*
+ * A message longer than the record ends at a word (never inside a word or
+ * a UTF-8 sequence) with a marker saying that it was shortened.
+ */
+static void shorten(char *msg, size_t size)
+{
+	static const char mark[] = " [...]";
+	size_t cut = size - sizeof(mark);
+
+	while (cut > 0 && msg[cut] != ' ')
+		cut--;
+	if (cut == 0) {
+		cut = size - sizeof(mark);
+		while (cut > 0 && ((unsigned char)msg[cut] & 0xC0) == 0x80)
+			cut--;
+	}
+	memcpy(msg + cut, mark, sizeof(mark));
+}
+
 int hf_error_setv(hf_error *err, int code, const char *fmt, va_list ap)
 {
+	int n;
+
 	if (!err)
 		return code;
 	err->code = code;
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	if (n >= (int)sizeof(err->msg))
+		shorten(err->msg, sizeof(err->msg));
 	return code;
 }
 

@@ -28,6 +28,7 @@
 #include "hf/buf.h"
 #include "hf/manifest.h"
 #include "hf/range.h"
+#include "hf/sha256.h"
 #include "yval_int.h"
 #include "hf/banned.h"
 
@@ -106,6 +107,7 @@ struct hf_manifest {
 	int oom;
 	int too_many;
 	size_t object_docs; /* object documents loaded so far */
+	struct hf_sha256 digest; /* over each file's name and the bytes parsed */
 };
 
 /* ---- small helpers ---- */
@@ -1220,6 +1222,8 @@ static int load_text(hf_manifest *m, const char *name, const char *text,
 		return nomem(m);
 	f->m = m;
 	f->path = yarena_strndup(&m->arena, name, strlen(name));
+	hf_sha256_update(&m->digest, name, strlen(name) + 1);
+	hf_sha256_update(&m->digest, text, len);
 	f->first_doc = m->docs.n;
 	if (!f->path || pvec_push(&m->files, f) < 0)
 		return nomem(m);
@@ -1465,7 +1469,10 @@ int hf_manifest_add_buffer(hf_manifest *m, const char *name, const char *text,
 int hf_manifest_new(hf_manifest **out)
 {
 	*out = hf_calloc(1, sizeof(**out));
-	return *out ? 0 : HF_ENOMEM;
+	if (!*out)
+		return HF_ENOMEM;
+	hf_sha256_init(&(*out)->digest);
+	return 0;
 }
 
 void hf_manifest_free(hf_manifest *m)
@@ -1503,6 +1510,21 @@ size_t hf_manifest_error_count(const hf_manifest *m)
 size_t hf_manifest_warning_count(const hf_manifest *m)
 {
 	return m->nwarn;
+}
+
+void hf_manifest_digest(const hf_manifest *m, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	struct hf_sha256 c = m->digest;
+	unsigned char d[32];
+	size_t i;
+
+	hf_sha256_final(&c, d);
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[d[i] >> 4];
+		hex[2 * i + 1] = digits[d[i] & 15];
+	}
+	hex[64] = '\0';
 }
 
 size_t hf_manifest_file_count(const hf_manifest *m)

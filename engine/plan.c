@@ -521,6 +521,8 @@ static int meta_from_json(struct hf_plan_meta *m, const json_t *j)
 	    copy_str(m->checksum, sizeof(m->checksum), j, "checksum") < 0 ||
 	    copy_str(m->status, sizeof(m->status), j, "status") < 0)
 		return HF_EINVAL;
+	/* only the store passes it; the plan's JSON form does not carry it */
+	m->branch_is_default = json_is_true(json_object_get(j, "branch_is_default"));
 	return 0;
 }
 

@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hf/alloc.h"
 #include "hf/store.h"
@@ -15,6 +17,8 @@ extern const char hf_plan_store_sql[];
 struct hf_store {
 	sqlite3 *db;
 	char *path;
+	int readonly;
+	int has_default_col; /* plans.branch_is_default (stores before v2 lack it) */
 };
 
 static int db_error(hf_store *st, hf_error *err, const char *what)
@@ -23,7 +27,55 @@ static int db_error(hf_store *st, hf_error *err, const char *what)
 			    what, sqlite3_errmsg(st->db));
 }
 
-int hf_store_open(hf_store **out, const char *path, hf_error *err)
+/* Stores made before branch_is_default existed gain the column. */
+static int has_column(hf_store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int ok = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK;
+
+	sqlite3_finalize(s);
+	return ok;
+}
+
+static int migrate(hf_store *st, hf_error *err)
+{
+	st->has_default_col = has_column(st, "SELECT branch_is_default FROM plans");
+	if (st->has_default_col || st->readonly)
+		return 0;
+	if (sqlite3_exec(st->db,
+			 "ALTER TABLE plans ADD COLUMN branch_is_default INTEGER"
+			 " NOT NULL DEFAULT 0;"
+			 "UPDATE plans SET branch_is_default = 1 WHERE branch = 'main';",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(st, err, "upgrade");
+	st->has_default_col = 1;
+	return 0;
+}
+
+/* A read-only open runs no DDL: the plans table must already be there. */
+static int check_tables(hf_store *st, hf_error *err)
+{
+	if (!has_column(st, "SELECT id, status FROM plans") ||
+	    !has_column(st, "SELECT plan_id FROM changes"))
+		return hf_error_set(err, HF_EINVAL,
+				    "'%s' is not a hubform plan store", st->path);
+	return 0;
+}
+
+static int open_flags(enum hf_store_mode mode)
+{
+	switch (mode) {
+	case HF_STORE_READONLY:
+		return SQLITE_OPEN_READONLY;
+	case HF_STORE_EXISTING:
+		return SQLITE_OPEN_READWRITE;
+	default:
+		return SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	}
+}
+
+int hf_store_open_mode(hf_store **out, const char *path,
+		       enum hf_store_mode mode, hf_error *err)
 {
 	hf_store *st;
 	char *msg = NULL;
@@ -35,30 +87,77 @@ int hf_store_open(hf_store **out, const char *path, hf_error *err)
 		hf_free(st);
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
-	if (sqlite3_open_v2(path, &st->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				    SQLITE_OPEN_FULLMUTEX,
+	st->readonly = mode == HF_STORE_READONLY;
+	if (mode != HF_STORE_CREATE && !hf_store_is_plan_file(path)) {
+		rc = hf_error_set(err, access(path, F_OK) ? HF_ENOTFOUND : HF_EINVAL,
+				  access(path, F_OK) ? "no plan store '%s'" :
+						       "'%s' is not a hubform plan file",
+				  path);
+		goto fail;
+	}
+	if (sqlite3_open_v2(path, &st->db, open_flags(mode) | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {
 		rc = hf_error_set(err, HF_EINVAL, "cannot open plan store '%s': %s",
 				  path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON;", NULL, NULL,
-			 NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->db, hf_plan_store_sql, NULL, NULL, &msg) !=
-		    SQLITE_OK) {
+	if (st->readonly) {
+		rc = check_tables(st, err);
+		if (rc < 0)
+			goto fail;
+	} else if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON;", NULL, NULL,
+				NULL) != SQLITE_OK ||
+		   sqlite3_exec(st->db, hf_plan_store_sql, NULL, NULL, &msg) !=
+			   SQLITE_OK) {
 		rc = hf_error_set(err, HF_EINVAL,
 				  "'%s' is not a hubform plan store: %s", path,
 				  msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
 		goto fail;
 	}
+	rc = migrate(st, err);
+	if (rc < 0)
+		goto fail;
 	*out = st;
 	return 0;
 fail:
 	hf_store_close(st);
 	return rc;
+}
+
+int hf_store_open(hf_store **out, const char *path, hf_error *err)
+{
+	return hf_store_open_mode(out, path, HF_STORE_CREATE, err);
+}
+
+/*
+ * The one test of "is this a plan file?": SQLite's 16-byte header, then a
+ * read-only look for the plans table. Names never count.
+ */
+int hf_store_is_plan_file(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	struct stat sb;
+	FILE *f;
+	int ok;
+
+	if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode) || !(f = fopen(path, "rb")))
+		return 0;
+	ok = fread(head, 1, sizeof(head), f) == sizeof(head) &&
+	     !memcmp(head, magic, sizeof(magic));
+	fclose(f);
+	if (!ok)
+		return 0;
+	ok = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	     sqlite3_prepare_v2(db, "SELECT id, checksum, status FROM plans LIMIT 1",
+				-1, &s, NULL) == SQLITE_OK;
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return ok;
 }
 
 void hf_store_close(hf_store *st)
@@ -94,7 +193,8 @@ static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	rc = sqlite3_prepare_v2(st->db,
 		"INSERT INTO plans (id, created_at, address, branch, schema_hash,"
 		" manifest_digest, checksum, status, n_create, n_update, n_noop,"
-		" waves) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, NULL);
+		" waves, branch_is_default) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		-1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(st, err, "save");
 	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
@@ -109,6 +209,7 @@ static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	sqlite3_bind_int64(s, 10, (sqlite3_int64)m->n_update);
 	sqlite3_bind_int64(s, 11, (sqlite3_int64)m->n_noop);
 	sqlite3_bind_int(s, 12, hf_plan_waves(p));
+	sqlite3_bind_int(s, 13, m->branch_is_default ? 1 : 0);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc == SQLITE_CONSTRAINT)
@@ -231,11 +332,12 @@ static int resolve_ref(hf_store *st, const char *ref, char id[HF_PLAN_ID_LEN + 1
 
 static json_t *plan_row_json(sqlite3_stmt *s)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id",
 			 col(s, 0), "created_at", col(s, 1), "address", col(s, 2),
 			 "branch", col(s, 3), "schema_hash", col(s, 4),
 			 "manifest_digest", col(s, 5), "checksum", col(s, 6),
-			 "status", col(s, 7));
+			 "status", col(s, 7), "branch_is_default",
+			 sqlite3_column_int(s, 8));
 }
 
 static json_t *change_row_json(sqlite3_stmt *s)
@@ -260,9 +362,13 @@ static int load_json(hf_store *st, const char *id, json_t **out, hf_error *err)
 	int rc;
 
 	*out = NULL;
-	if (sqlite3_prepare_v2(st->db,
+	if (sqlite3_prepare_v2(st->db, st->has_default_col ?
 		"SELECT id, created_at, address, branch, schema_hash,"
-		" manifest_digest, checksum, status FROM plans WHERE id = ?",
+		" manifest_digest, checksum, status, branch_is_default"
+		" FROM plans WHERE id = ?" :
+		"SELECT id, created_at, address, branch, schema_hash,"
+		" manifest_digest, checksum, status, branch = 'main'"
+		" FROM plans WHERE id = ?",
 		-1, &s, NULL) != SQLITE_OK)
 		return db_error(st, err, "load");
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -303,6 +409,55 @@ int hf_store_load(hf_store *st, const char *ref, hf_plan **out, hf_error *err)
 		rc = hf_plan_from_json(out, j, err);
 	json_decref(j);
 	return rc;
+}
+
+int hf_store_latest_for(hf_store *st, const char *address, const char *branch,
+			char id[HF_PLAN_ID_LEN + 1], hf_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(st->db, branch ?
+		"SELECT id FROM plans WHERE address = ?1 AND branch = ?2"
+		" ORDER BY created_at DESC, rowid DESC LIMIT 1" :
+		st->has_default_col ?
+		"SELECT id FROM plans WHERE address = ?1 AND branch_is_default = 1"
+		" ORDER BY created_at DESC, rowid DESC LIMIT 1" :
+		"SELECT id FROM plans WHERE address = ?1 AND branch = 'main'"
+		" ORDER BY created_at DESC, rowid DESC LIMIT 1",
+		-1, &s, NULL) != SQLITE_OK)
+		return db_error(st, err, "load");
+	sqlite3_bind_text(s, 1, address, -1, SQLITE_STATIC);
+	if (branch)
+		sqlite3_bind_text(s, 2, branch, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(id, HF_PLAN_ID_LEN + 1, "%s", col(s, 0));
+		found = 1;
+	}
+	sqlite3_finalize(s);
+	if (!found)
+		return hf_error_set(err, HF_ENOTFOUND, "no plan for %s (branch %s)",
+				    address, branch ? branch : "default");
+	return 0;
+}
+
+int hf_store_has(hf_store *st, const char *id)
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM plans WHERE id = ?", -1,
+			       &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+const char *hf_store_path(const hf_store *st)
+{
+	return st->path;
 }
 
 int hf_store_list(hf_store *st, hf_store_list_cb cb, void *payload,

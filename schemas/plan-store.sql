@@ -8,13 +8,17 @@
 --
 -- JSON columns hold compact JSON text; SQLite's json_extract() reads them.
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 CREATE TABLE IF NOT EXISTS plans (
 	id               TEXT PRIMARY KEY,   -- 12 hex characters
 	created_at       TEXT NOT NULL,      -- UTC, ISO-8601 with microseconds
-	address          TEXT NOT NULL,      -- target address (never a token)
+	address          TEXT NOT NULL,      -- the target: its normalised address
+	                                     -- (never a token), or local:/abs/path
+	                                     -- of the embedded endpoint's database
 	branch           TEXT NOT NULL,      -- target branch
+	branch_is_default INTEGER NOT NULL DEFAULT 0, -- 1: branch was the server's
+	                                     -- default branch when planned
 	schema_hash      TEXT NOT NULL,      -- the target's schema hash at plan time
 	manifest_digest  TEXT NOT NULL,      -- SHA-256 over the object files read
 	checksum         TEXT NOT NULL,      -- SHA-256 over the plan's content
@@ -55,3 +59,4 @@ CREATE TABLE IF NOT EXISTS changes (
 
 CREATE INDEX IF NOT EXISTS changes_by_seq ON changes (plan_id, seq);
 CREATE INDEX IF NOT EXISTS plans_by_created ON plans (created_at);
+CREATE INDEX IF NOT EXISTS plans_by_target ON plans (address, branch, created_at);

@@ -29,7 +29,8 @@ int hfs_app_open(hfs_app **out, const struct hf_server_options *opts,
 	app = hf_calloc(1, sizeof(*app));
 	if (!app)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	rc = hfs_db_open(&app->db, opts->data ? opts->data : ":memory:", err);
+	rc = hfs_db_open_named(&app->db, opts->data ? opts->data : ":memory:",
+	                       opts->default_branch, err);
 	if (rc == 0)
 		rc = hfs_exec_new(&app->x, app->db, &opts->faults, err);
 	if (rc == 0) {
@@ -132,7 +133,7 @@ static void graphql(hfs_app *app, const char *branch,
 	int rc;
 
 	if (!*branch)
-		branch = HFS_MAIN;
+		branch = hfs_db_main(app->db);
 	if (!strcmp(rq->method, "POST")) {
 		graphql_post(app, branch, rq, rs);
 		return;
@@ -187,7 +188,7 @@ void hfs_app_handle(hfs_app *app, const struct hfs_request *rq,
 
 	memset(rs, 0, sizeof(*rs));
 	if (!strcmp(p, "/graphql") || !strcmp(p, "/graphql/"))
-		graphql(app, HFS_MAIN, rq, rs);
+		graphql(app, "", rq, rs);
 	else if (!strncmp(p, "/graphql/", 9))
 		graphql(app, p + 9, rq, rs);
 	else if (!strncmp(p, "/api/", 5) || !strcmp(p, "/api"))

@@ -493,8 +493,8 @@ static int load_seq(hfs_db *db, hf_error *err)
 	return rc == SQLITE_OK ? 0 : rc;
 }
 
-/* Create `main` on first use. */
-static int ensure_main(hfs_db *db, hf_error *err)
+/* Create the default branch (`main` unless told otherwise) on first use. */
+static int ensure_main(hfs_db *db, const char *name, hf_error *err)
 {
 	char id[HFS_UUID_LEN + 1], now[40];
 	sqlite3_stmt *st = NULL;
@@ -507,12 +507,13 @@ static int ensure_main(hfs_db *db, hf_error *err)
 	        "INSERT OR IGNORE INTO branch(bid, id, name, description,"
 	        " origin_branch, branched_from, created_at, sync_with_git,"
 	        " is_default, has_schema_changes, base_seq)"
-	        " VALUES(1, ?1, 'main', 'Default Branch', 'main', ?2, ?2,"
+	        " VALUES(1, ?1, ?3, 'Default Branch', ?3, ?2, ?2,"
 	        " 1, 1, 0, 0)",
 	        -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
@@ -521,7 +522,30 @@ static int ensure_main(hfs_db *db, hf_error *err)
 	return 0;
 }
 
-static int setup(hfs_db *db, const char *path, hf_error *err)
+/* The default branch's name, as the database holds it. */
+static int read_main(hfs_db *db, hf_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db->sql, "SELECT name FROM branch WHERE bid = 1",
+	                        -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(db->main, sizeof(db->main), "%s",
+		         (const char *)sqlite3_column_text(st, 0));
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_sqlerr(db, rc, err);
+}
+
+const char *hfs_db_main(const hfs_db *db)
+{
+	return db->main;
+}
+
+static int setup(hfs_db *db, const char *path, const char *default_branch,
+                 hf_error *err)
 {
 	int rc;
 
@@ -542,7 +566,9 @@ static int setup(hfs_db *db, const char *path, hf_error *err)
 		return rc;
 	rc = exec(db, schema_sql, err);
 	if (rc == 0)
-		rc = ensure_main(db, err);
+		rc = ensure_main(db, default_branch, err);
+	if (rc == 0)
+		rc = read_main(db, err);
 	if (rc == 0)
 		rc = exec(db, "COMMIT", err);
 	if (rc < 0) {
@@ -554,6 +580,12 @@ static int setup(hfs_db *db, const char *path, hf_error *err)
 
 int hfs_db_open(hfs_db **out, const char *path, hf_error *err)
 {
+	return hfs_db_open_named(out, path, NULL, err);
+}
+
+int hfs_db_open_named(hfs_db **out, const char *path,
+                      const char *default_branch, hf_error *err)
+{
 	hfs_db *db;
 	int rc;
 
@@ -562,7 +594,7 @@ int hfs_db_open(hfs_db **out, const char *path, hf_error *err)
 	if (!db)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	pthread_mutex_init(&db->mu, NULL);
-	rc = setup(db, path, err);
+	rc = setup(db, path, default_branch ? default_branch : "main", err);
 	if (rc < 0) {
 		hfs_db_close(db);
 		return rc;

@@ -42,7 +42,12 @@
 typedef struct hfs_db hfs_db;
 
 #define HFS_UUID_LEN 36 /* without the NUL */
-#define HFS_MAIN     "main"
+/*
+ * The default branch's name: "main" unless the database was created with
+ * another (hfs_db_open_named). Stored in the database, read at open.
+ */
+#define HFS_MAIN_MAX 256
+const char *hfs_db_main(const hfs_db *db);
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
@@ -53,6 +58,9 @@ typedef struct hfs_db hfs_db;
  * on failure *out is NULL.
  */
 int hfs_db_open(hfs_db **out, const char *path, hf_error *err);
+/* The same; a new database's default branch is `default_branch` (NULL: main). */
+int hfs_db_open_named(hfs_db **out, const char *path,
+                      const char *default_branch, hf_error *err);
 /* Close and free. NULL-safe. Must not be called while locked. */
 void hfs_db_close(hfs_db *db);
 

@@ -307,9 +307,9 @@ static int check_create(hfs_db *db, const struct hfs_branch_input *in,
 	if (db_branch_resolve(db, in->name, &br, NULL) == 0)
 		return hf_error_set(err, HF_EINVAL,
 		                    "The branch %s, already exist", in->name);
-	if (in->origin_branch && strcmp(in->origin_branch, HFS_MAIN) != 0)
+	if (in->origin_branch && strcmp(in->origin_branch, hfs_db_main(db)) != 0)
 		return hf_error_set(err, HF_EINVAL,
-		                    "origin_branch must be '%s'", HFS_MAIN);
+		                    "origin_branch must be '%s'", hfs_db_main(db));
 	if (!in->id)
 		return 0;
 	if (!hfs_db_is_uuid(in->id))
@@ -335,7 +335,8 @@ static int insert_branch(hfs_db *db, const struct hfs_branch_input *in,
 	           "INSERT INTO branch(id, name, description,"
 	           " origin_branch, branched_from, created_at, sync_with_git,"
 	           " is_default, has_schema_changes, base_seq)"
-	           " VALUES(?1, ?2, ?3, 'main', ?4, ?4, ?5, 0, 0, ?6)",
+	           " VALUES(?1, ?2, ?3, (SELECT name FROM branch WHERE"
+	           " is_default = 1), ?4, ?4, ?5, 0, 0, ?6)",
 	           &st, err);
 	if (rc < 0)
 		return rc;
@@ -373,7 +374,7 @@ int hfs_db_branch_create(hfs_db *db, const struct hfs_branch_input *in,
 	if (rc == 0)
 		rc = insert_branch(db, in, in->id ? in->id : gen, seq, err);
 	if (rc == 0)
-		rc = copy_schema(db, HFS_MAIN, in->name, err);
+		rc = copy_schema(db, hfs_db_main(db), in->name, err);
 	rc = db_op_end(db, rc);
 	if (rc == 0 && out)
 		rc = hfs_db_branch_get(db, in->name, out, err);
@@ -864,7 +865,7 @@ static int merge_apply(hfs_db *db, const struct mplan *p, hf_error *err)
 	if (rc == 0)
 		rc = apply_edges(db, p, seq, err);
 	if (rc == 0 && p->br.schema_changed)
-		rc = copy_schema(db, p->branch, HFS_MAIN, err);
+		rc = copy_schema(db, p->branch, hfs_db_main(db), err);
 	if (rc == 0)
 		rc = clear_branch(db, p->branch, &p->br, 0, err);
 	if (rc == 0)
@@ -924,7 +925,7 @@ static int rebase_apply(hfs_db *db, const struct mplan *p, hf_error *err)
 		                 &a, err);
 	}
 	if (rc == 0 && !p->br.schema_changed)
-		rc = copy_schema(db, HFS_MAIN, p->branch, err);
+		rc = copy_schema(db, hfs_db_main(db), p->branch, err);
 	if (rc == 0)
 		rc = move_base(db, p->branch, seq, err);
 	return rc;

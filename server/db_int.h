@@ -65,6 +65,7 @@ struct hfs_db {
 	long long seq;
 	sqlite3_stmt *st[ST_COUNT];
 	int busy[ST_COUNT]; /* a cached statement is mid-iteration */
+	char main[HFS_MAIN_MAX]; /* the default branch's name */
 };
 
 /* A resolved branch. */

@@ -531,10 +531,10 @@ int hfs_exec_bootstrap(hfs_exec *x, hf_error *err)
 	memset(&r, 0, sizeof(r));
 	r.x = x;
 	r.db = x->db;
-	r.branch = HFS_MAIN;
+	r.branch = hfs_db_main(x->db);
 	r.internal = 1;
 	xnow(r.now, sizeof(r.now));
-	rc = xs_get(x, HFS_MAIN, &r.s, err);
+	rc = xs_get(x, hfs_db_main(x->db), &r.s, err);
 	k = rc == 0 ? hfs_schema_kind(r.s, "IpamNamespace") : NULL;
 	if (!k)
 		return rc;

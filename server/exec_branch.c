@@ -145,7 +145,7 @@ static int branch_create(struct xreq *r, const json_t *d, struct bres *res,
 		                    "invalid field name: Value error, %s", msg);
 	}
 	if (rc == 0)
-		rc = copy_schema(r, HFS_MAIN, in.name, err);
+		rc = copy_schema(r, hfs_db_main(r->db), in.name, err);
 	xs_drop(r->x, in.name);
 	xc_drop(&r->x->cache, in.name);
 	return rc;
@@ -157,8 +157,8 @@ static void forget(struct xreq *r, const char *name, int main_too)
 	xc_drop(&r->x->cache, name);
 	xs_drop(r->x, name);
 	if (main_too) {
-		xc_drop(&r->x->cache, HFS_MAIN);
-		xs_drop(r->x, HFS_MAIN);
+		xc_drop(&r->x->cache, hfs_db_main(r->db));
+		xs_drop(r->x, hfs_db_main(r->db));
 	}
 	r->b = NULL;
 }

@@ -63,7 +63,7 @@ static int persist(struct hfs_exec *x, const char *branch, const hfs_schema *s,
 	rc = hfs_db_begin(x->db, err);
 	if (rc == 0)
 		rc = hfs_db_meta_set(x->db, key, text, err);
-	if (rc == 0 && changed && strcmp(branch, HFS_MAIN))
+	if (rc == 0 && changed && strcmp(branch, hfs_db_main(x->db)))
 		rc = hfs_db_branch_set_schema_changed(x->db, branch, 1, err);
 	if (rc == 0)
 		rc = hfs_db_commit(x->db, err);
@@ -183,7 +183,7 @@ int hfs_exec_rest(hfs_exec *x, const char *method, const char *path,
 
 	memset(res, 0, sizeof(*res));
 	if (!branch || !*branch)
-		branch = HFS_MAIN;
+		branch = hfs_db_main(x->db);
 	rc = hfs_exec_branch_exists(x, branch, err);
 	if (rc < 0)
 		return rc;

@@ -478,6 +478,9 @@ static void test_apply__direct_to_another_branch(void **state)
 	if (r.status)
 		fprintf(stderr, "%s", r.err);
 	assert_int_equal(r.status, 0);
+	/* says where the changes went, and never claims a merge */
+	assert_non_null(strstr(r.err, "applied directly to 'dev-team'"));
+	assert_null(strstr(r.err, "merge"));
 	hf_run_release(&r);
 	main_after = dump(&e, NULL);
 	assert_string_equal(main_before, main_after);

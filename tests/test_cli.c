@@ -101,6 +101,69 @@ static void test_cli__bad_option_is_usage_error(void **state)
 	hf_run_release(&r);
 }
 
+static void test_cli__unknown_command_suggests(void **state)
+{
+	const char *a[] = { "aply", NULL };
+	const char *b[] = { "frobnicate", NULL };
+	struct hf_run r;
+
+	(void)state;
+	run(&r, a);
+	assert_int_equal(r.status, 64);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "'aply' is not a hubform command; "
+				      "did you mean 'apply'?"));
+	hf_run_release(&r);
+	run(&r, b);
+	assert_int_equal(r.status, 64);
+	assert_non_null(strstr(r.err, "'frobnicate' is not a hubform command; "
+				      "see 'hubform --help'"));
+	hf_run_release(&r);
+}
+
+/* A misspelt Terraform-style option is a usage error, never a value. */
+static void test_cli__single_dash_typo_is_usage_error(void **state)
+{
+	const char *a[] = { "plan", "-outt=x", "objects", NULL };
+	const char *b[] = { "apply", "latest", "-auto-aprove", NULL };
+	struct hf_run r;
+
+	(void)state;
+	run(&r, a);
+	assert_int_equal(r.status, 64);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "hubform: error: unknown option "
+				      "'-outt=x'; did you mean '-out'?"));
+	hf_run_release(&r);
+	run(&r, b);
+	assert_int_equal(r.status, 64);
+	assert_non_null(strstr(r.err, "unknown option '-auto-aprove'; "
+				      "did you mean '-auto-approve'?"));
+	hf_run_release(&r);
+}
+
+static void test_cli__single_dash_help_and_version(void **state)
+{
+	const char *a[] = { "-help", NULL };
+	const char *b[] = { "-version", NULL };
+	const char *c[] = { "plan", "-help", NULL };
+	struct hf_run r;
+
+	(void)state;
+	run(&r, a);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "usage: hubform COMMAND"));
+	hf_run_release(&r);
+	run(&r, b);
+	assert_int_equal(r.status, 0);
+	assert_memory_equal(r.out, "hubform ", 8);
+	hf_run_release(&r);
+	run(&r, c);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "Long options also work with one dash"));
+	hf_run_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -110,6 +173,9 @@ int main(void)
 		cmocka_unit_test(test_cli__version),
 		cmocka_unit_test(test_cli__help_command_matches_dash_help),
 		cmocka_unit_test(test_cli__bad_option_is_usage_error),
+		cmocka_unit_test(test_cli__unknown_command_suggests),
+		cmocka_unit_test(test_cli__single_dash_typo_is_usage_error),
+		cmocka_unit_test(test_cli__single_dash_help_and_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

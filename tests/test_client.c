@@ -443,7 +443,7 @@ struct outcome {
 	int rc;
 	int attempts;
 	long status;
-	char msg[512];
+	char msg[1024];
 	uint64_t at;
 };
 

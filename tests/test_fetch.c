@@ -156,7 +156,7 @@ static void want_ref(struct hf_object *o, const char *name, int many,
 
 struct diags {
 	int n;
-	char last[1024];
+	char last[1400];
 };
 
 static void on_diag(void *payload, const hf_error *e)

@@ -206,10 +206,10 @@ static void test_srv_db__persists_across_reopen(void **state)
 	assert_non_null(dir);
 	snprintf(path, sizeof(path), "%s/store.db", dir);
 	assert_int_equal(hfs_db_open(&db, path, &err), 0);
-	a = mkdup(db, HFS_MAIN, "BuiltinTag", "{\"name\":{\"value\":\"red\"}}");
-	b = mkdup(db, HFS_MAIN, "BuiltinTag",
+	a = mkdup(db, "main", "BuiltinTag", "{\"name\":{\"value\":\"red\"}}");
+	b = mkdup(db, "main", "BuiltinTag",
 	          "{\"name\":{\"value\":\"blue\"}}");
-	edge(db, HFS_MAIN, "tag__tag", a, "related", b);
+	edge(db, "main", "tag__tag", a, "related", b);
 	assert_int_equal(hfs_db_meta_set(db, "schema:main", "{\"v\":1}", &err),
 	                 0);
 	mkbranch(db, "feature/new-dc");
@@ -223,10 +223,10 @@ static void test_srv_db__persists_across_reopen(void **state)
 	db = NULL;
 	assert_int_equal(hfs_db_open(&db, path, &err), 0);
 	assert_true(hfs_db_seq(db) >= seq);
-	assert_data(db, HFS_MAIN, a, "{\"name\":{\"value\":\"red\"}}");
+	assert_data(db, "main", a, "{\"name\":{\"value\":\"red\"}}");
 	assert_data(db, "feature/new-dc", a,
 	            "{\"name\":{\"value\":\"crimson\"}}");
-	assert_peers(db, HFS_MAIN, a, "related", "tag__tag", b);
+	assert_peers(db, "main", a, "related", "tag__tag", b);
 	assert_int_equal(hfs_db_meta_get(db, "schema:main", &v, &err), 0);
 	assert_string_equal(v, "{\"v\":1}");
 	hf_free(v);
@@ -236,7 +236,7 @@ static void test_srv_db__persists_across_reopen(void **state)
 	assert_string_equal(v, "{\"v\":1}");
 	hf_free(v);
 	/* New ids still sort after the old ones. */
-	assert_true(strcmp(mk(db, HFS_MAIN, "BuiltinTag", "{}"), b) > 0);
+	assert_true(strcmp(mk(db, "main", "BuiltinTag", "{}"), b) > 0);
 	hfs_db_close(db);
 	hf_free(a);
 	hf_free(b);
@@ -307,51 +307,51 @@ static void test_srv_db__node_crud_on_main(void **state)
 	json_t *d = json_object();
 
 	(void)state;
-	a = mkdup(db, HFS_MAIN, "A", "{\"n\":\"a\"}");
-	b = mkdup(db, HFS_MAIN, "B", "{\"n\":\"b\"}");
-	c = mkdup(db, HFS_MAIN, "A", "{\"n\":\"c\"}");
-	assert_data(db, HFS_MAIN, a, "{\"n\":\"a\"}");
-	assert_int_equal(hfs_db_node_get(db, HFS_MAIN, b, &kind, NULL, &err),
+	a = mkdup(db, "main", "A", "{\"n\":\"a\"}");
+	b = mkdup(db, "main", "B", "{\"n\":\"b\"}");
+	c = mkdup(db, "main", "A", "{\"n\":\"c\"}");
+	assert_data(db, "main", a, "{\"n\":\"a\"}");
+	assert_int_equal(hfs_db_node_get(db, "main", b, &kind, NULL, &err),
 	                 0);
 	assert_string_equal(kind, "B");
 	hf_free(kind);
-	assert_list(db, HFS_MAIN, NULL, "A:a,B:b,A:c");
+	assert_list(db, "main", NULL, "A:a,B:b,A:c");
 	q.kinds = kinds;
 	q.nkinds = 1;
-	assert_list(db, HFS_MAIN, &q, "B:b");
+	assert_list(db, "main", &q, "B:b");
 	q.nkinds = 0; /* an empty set matches nothing */
-	assert_list(db, HFS_MAIN, &q, "");
+	assert_list(db, "main", &q, "");
 	q.kinds = NULL;
 	q.ids = (const char *const[]){ c, a };
 	q.nids = 2;
-	assert_list(db, HFS_MAIN, &q, "A:a,A:c");
+	assert_list(db, "main", &q, "A:a,A:c");
 	q.skip_data = 1;
-	assert_list(db, HFS_MAIN, &q, "A:-,A:-");
+	assert_list(db, "main", &q, "A:-,A:-");
 
-	upd(db, HFS_MAIN, b, "{\"n\":\"b2\",\"x\":1}");
-	assert_data(db, HFS_MAIN, b, "{\"n\":\"b2\",\"x\":1}");
-	assert_int_equal(hfs_db_node_delete(db, HFS_MAIN, a, &err), 0);
-	assert_data(db, HFS_MAIN, a, NULL);
-	assert_int_equal(hfs_db_node_delete(db, HFS_MAIN, a, &err),
+	upd(db, "main", b, "{\"n\":\"b2\",\"x\":1}");
+	assert_data(db, "main", b, "{\"n\":\"b2\",\"x\":1}");
+	assert_int_equal(hfs_db_node_delete(db, "main", a, &err), 0);
+	assert_data(db, "main", a, NULL);
+	assert_int_equal(hfs_db_node_delete(db, "main", a, &err),
 	                 HF_ENOTFOUND);
-	assert_int_equal(hfs_db_node_update(db, HFS_MAIN, a, d, &err),
+	assert_int_equal(hfs_db_node_update(db, "main", a, d, &err),
 	                 HF_ENOTFOUND);
-	assert_list(db, HFS_MAIN, NULL, "B:b2,A:c");
+	assert_list(db, "main", NULL, "B:b2,A:c");
 
 	/* Client-supplied ids: must be UUIDs and unused. */
 	assert_int_equal(
-	        hfs_db_node_create(db, HFS_MAIN, "A", given, d, NULL, &err), 0);
+	        hfs_db_node_create(db, "main", "A", given, d, NULL, &err), 0);
 	assert_int_equal(
-	        hfs_db_node_create(db, HFS_MAIN, "A", given, d, NULL, &err),
+	        hfs_db_node_create(db, "main", "A", given, d, NULL, &err),
 	        HF_EINVAL);
 	assert_string_equal(err.msg, "0188a0a0-0000-7000-8000-000000000001 is "
 	                             "already in use");
 	assert_int_equal(
-	        hfs_db_node_create(db, HFS_MAIN, "A", "red", d, NULL, &err),
+	        hfs_db_node_create(db, "main", "A", "red", d, NULL, &err),
 	        HF_EINVAL);
 	assert_string_equal(err.msg, "red is not a valid UUID");
 	/* A client id sorts by its value. */
-	assert_list(db, HFS_MAIN, &(struct hfs_node_query)HFS_NODE_QUERY_INIT,
+	assert_list(db, "main", &(struct hfs_node_query)HFS_NODE_QUERY_INIT,
 	            "A:-,B:b2,A:c");
 	assert_int_equal(
 	        hfs_db_node_list(db, "nope", NULL, collect_id, NULL, &err),
@@ -378,9 +378,9 @@ static void test_srv_db__list_callback_stops(void **state)
 	int calls = 0;
 
 	(void)state;
-	mk(db, HFS_MAIN, "A", "{}");
-	mk(db, HFS_MAIN, "A", "{}");
-	assert_int_equal(hfs_db_node_list(db, HFS_MAIN, NULL, stop_after_one,
+	mk(db, "main", "A", "{}");
+	mk(db, "main", "A", "{}");
+	assert_int_equal(hfs_db_node_list(db, "main", NULL, stop_after_one,
 	                                  &calls, &err),
 	                 0);
 	assert_int_equal(calls, 1);
@@ -398,54 +398,54 @@ static void test_srv_db__edges_both_directions(void **state)
 	char *d;
 
 	(void)state;
-	dev = mkdup(db, HFS_MAIN, "Device", "{}");
-	t1 = mkdup(db, HFS_MAIN, "Tag", "{}");
-	t2 = mkdup(db, HFS_MAIN, "Tag", "{}");
-	site = mkdup(db, HFS_MAIN, "Location", "{}");
-	rack = mkdup(db, HFS_MAIN, "Location", "{}");
+	dev = mkdup(db, "main", "Device", "{}");
+	t1 = mkdup(db, "main", "Tag", "{}");
+	t2 = mkdup(db, "main", "Tag", "{}");
+	site = mkdup(db, "main", "Location", "{}");
+	rack = mkdup(db, "main", "Location", "{}");
 
 	/* Creation order, not id order. */
-	edge(db, HFS_MAIN, "device__tag", dev, "tags", t2);
-	edge(db, HFS_MAIN, "device__tag", dev, "tags", t1);
+	edge(db, "main", "device__tag", dev, "tags", t2);
+	edge(db, "main", "device__tag", dev, "tags", t1);
 	want = join2(t2, t1);
-	assert_peers(db, HFS_MAIN, dev, "tags", "device__tag", want);
+	assert_peers(db, "main", dev, "tags", "device__tag", want);
 	hf_free(want);
-	assert_peers(db, HFS_MAIN, t1, "devices", "device__tag", dev);
-	assert_peers(db, HFS_MAIN, t1, "tags", "device__tag", "");
+	assert_peers(db, "main", t1, "devices", "device__tag", dev);
+	assert_peers(db, "main", t1, "tags", "device__tag", "");
 
 	/* A hierarchy: one identifier, parent and children sides. */
-	edge(db, HFS_MAIN, "parent__child", rack, "parent", site);
-	assert_peers(db, HFS_MAIN, site, "children", "parent__child", rack);
-	assert_peers(db, HFS_MAIN, rack, "parent", "parent__child", site);
-	assert_peers(db, HFS_MAIN, rack, "children", "parent__child", "");
-	assert_peers(db, HFS_MAIN, site, "parent", "parent__child", "");
+	edge(db, "main", "parent__child", rack, "parent", site);
+	assert_peers(db, "main", site, "children", "parent__child", rack);
+	assert_peers(db, "main", rack, "parent", "parent__child", site);
+	assert_peers(db, "main", rack, "children", "parent__child", "");
+	assert_peers(db, "main", site, "parent", "parent__child", "");
 
 	/* Re-adding replaces the properties and keeps the position. */
 	e = (struct hfs_edge){ "device__tag", dev, "tags", t2, props, NULL };
-	assert_int_equal(hfs_db_edge_add(db, HFS_MAIN, &e, &err), 0);
+	assert_int_equal(hfs_db_edge_add(db, "main", &e, &err), 0);
 	want = join2(t2, t1);
-	assert_peers(db, HFS_MAIN, dev, "tags", "device__tag", want);
+	assert_peers(db, "main", dev, "tags", "device__tag", want);
 	hf_free(want);
-	d = dump(db, HFS_MAIN);
+	d = dump(db, "main");
 	assert_non_null(strstr(d, "\"props\":{\"_relation__is_protected\":"
 	                          "true}"));
 	hf_free(d);
 
-	assert_int_equal(hfs_db_edge_remove(db, HFS_MAIN, &e, &err), 0);
-	assert_int_equal(hfs_db_edge_remove(db, HFS_MAIN, &e, &err),
+	assert_int_equal(hfs_db_edge_remove(db, "main", &e, &err), 0);
+	assert_int_equal(hfs_db_edge_remove(db, "main", &e, &err),
 	                 HF_ENOTFOUND);
-	assert_peers(db, HFS_MAIN, dev, "tags", "device__tag", t1);
+	assert_peers(db, "main", dev, "tags", "device__tag", t1);
 
 	/* Clearing one side; deleting a node drops its edges. */
-	edge(db, HFS_MAIN, "device__tag", dev, "tags", t2);
+	edge(db, "main", "device__tag", dev, "tags", t2);
 	rel = (struct hfs_db_side){ t2, "devices", "device__tag" };
-	assert_int_equal(hfs_db_peers_clear(db, HFS_MAIN, &rel, &err), 0);
-	assert_peers(db, HFS_MAIN, dev, "tags", "device__tag", t1);
-	assert_int_equal(hfs_db_node_delete(db, HFS_MAIN, t1, &err), 0);
-	assert_peers(db, HFS_MAIN, dev, "tags", "device__tag", "");
-	assert_peers(db, HFS_MAIN, site, "children", "parent__child", rack);
-	assert_int_equal(hfs_db_node_delete(db, HFS_MAIN, site, &err), 0);
-	assert_peers(db, HFS_MAIN, rack, "parent", "parent__child", "");
+	assert_int_equal(hfs_db_peers_clear(db, "main", &rel, &err), 0);
+	assert_peers(db, "main", dev, "tags", "device__tag", t1);
+	assert_int_equal(hfs_db_node_delete(db, "main", t1, &err), 0);
+	assert_peers(db, "main", dev, "tags", "device__tag", "");
+	assert_peers(db, "main", site, "children", "parent__child", rack);
+	assert_int_equal(hfs_db_node_delete(db, "main", site, &err), 0);
+	assert_peers(db, "main", rack, "parent", "parent__child", "");
 	json_decref(props);
 	hf_free(dev);
 	hf_free(t1);
@@ -466,20 +466,20 @@ static void test_srv_db__edges_bulk_read(void **state)
 {
 	hf_error err = HF_ERROR_INIT;
 	hfs_db *db = open_mem();
-	char *a = mkdup(db, HFS_MAIN, "A", "{}");
-	char *b = mkdup(db, HFS_MAIN, "B", "{}");
+	char *a = mkdup(db, "main", "A", "{}");
+	char *b = mkdup(db, "main", "B", "{}");
 	int n = 0;
 
 	(void)state;
-	edge(db, HFS_MAIN, "a__b", a, "bs", b);
-	edge(db, HFS_MAIN, "x__y", b, "ys", a);
-	assert_int_equal(hfs_db_edges_by_identifier(db, HFS_MAIN, "a__b",
+	edge(db, "main", "a__b", a, "bs", b);
+	edge(db, "main", "x__y", b, "ys", a);
+	assert_int_equal(hfs_db_edges_by_identifier(db, "main", "a__b",
 	                                            count_edge, &n, &err),
 	                 0);
 	assert_int_equal(n, 1);
 	n = 0;
 	assert_int_equal(
-	        hfs_db_node_edges(db, HFS_MAIN, a, count_edge, &n, &err), 0);
+	        hfs_db_node_edges(db, "main", a, count_edge, &n, &err), 0);
 	assert_int_equal(n, 2);
 	hf_free(a);
 	hf_free(b);
@@ -620,35 +620,35 @@ static void test_srv_db__branch_isolation(void **state)
 	const char *br = "feature/x";
 
 	(void)state;
-	n1 = mkdup(db, HFS_MAIN, "A", "{\"n\":\"one\"}");
-	t = mkdup(db, HFS_MAIN, "T", "{\"n\":\"t\"}");
-	edge(db, HFS_MAIN, "a__t", n1, "tags", t);
+	n1 = mkdup(db, "main", "A", "{\"n\":\"one\"}");
+	t = mkdup(db, "main", "T", "{\"n\":\"t\"}");
+	edge(db, "main", "a__t", n1, "tags", t);
 	mkbranch(db, br);
-	before = dump(db, HFS_MAIN);
+	before = dump(db, "main");
 
 	/* Branch writes stay on the branch. */
 	upd(db, br, n1, "{\"n\":\"one-b\"}");
 	n2 = mkdup(db, br, "A", "{\"n\":\"two\"}");
 	edge(db, br, "a__t", n2, "tags", t);
 	assert_int_equal(hfs_db_node_delete(db, br, t, &err), 0);
-	after = dump(db, HFS_MAIN);
+	after = dump(db, "main");
 	assert_string_equal(before, after);
 	hf_free(after);
-	assert_data(db, HFS_MAIN, n2, NULL);
+	assert_data(db, "main", n2, NULL);
 	assert_data(db, br, n1, "{\"n\":\"one-b\"}");
 	assert_data(db, br, t, NULL);
 	assert_peers(db, br, n1, "tags", "a__t", "");
-	assert_peers(db, HFS_MAIN, n1, "tags", "a__t", t);
+	assert_peers(db, "main", n1, "tags", "a__t", t);
 	assert_list(db, br, NULL, "A:one-b,A:two");
 
 	/* Main writes after the branch was made stay on main. */
-	upd(db, HFS_MAIN, n1, "{\"n\":\"one-m\"}");
-	n3 = mkdup(db, HFS_MAIN, "A", "{\"n\":\"three\"}");
-	edge(db, HFS_MAIN, "a__t", n3, "tags", t);
+	upd(db, "main", n1, "{\"n\":\"one-m\"}");
+	n3 = mkdup(db, "main", "A", "{\"n\":\"three\"}");
+	edge(db, "main", "a__t", n3, "tags", t);
 	assert_data(db, br, n3, NULL);
 	assert_data(db, br, n1, "{\"n\":\"one-b\"}");
 	assert_list(db, br, NULL, "A:one-b,A:two");
-	assert_list(db, HFS_MAIN, NULL, "A:one-m,T:t,A:three");
+	assert_list(db, "main", NULL, "A:one-m,T:t,A:three");
 	q.kinds = kinds;
 	q.nkinds = 1;
 	assert_list(db, br, &q, "");
@@ -664,12 +664,12 @@ static void test_srv_db__branch_isolation(void **state)
 		char *bd;
 
 		mkbranch(db, "edges-br");
-		assert_int_equal(hfs_db_edge_add(db, HFS_MAIN, &e, &err), 0);
+		assert_int_equal(hfs_db_edge_add(db, "main", &e, &err), 0);
 		bd = dump(db, "edges-br");
 		assert_null(strstr(bd, "is_protected"));
 		hf_free(bd);
-		assert_int_equal(hfs_db_edge_remove(db, HFS_MAIN, &e, &err), 0);
-		assert_peers(db, HFS_MAIN, n1, "tags", "a__t", "");
+		assert_int_equal(hfs_db_edge_remove(db, "main", &e, &err), 0);
+		assert_peers(db, "main", n1, "tags", "a__t", "");
 		assert_peers(db, "edges-br", n1, "tags", "a__t", t);
 		json_decref(pr);
 	}
@@ -679,8 +679,8 @@ static void test_srv_db__branch_isolation(void **state)
 	assert_data(db, "other", n1, "{\"n\":\"one-m\"}");
 	assert_data(db, "other", n3, "{\"n\":\"three\"}");
 	assert_peers(db, "other", t, "members", "a__t", n3);
-	upd(db, HFS_MAIN, n3, "{\"n\":\"three-m\"}");
-	assert_int_equal(hfs_db_node_delete(db, HFS_MAIN, n1, &err), 0);
+	upd(db, "main", n3, "{\"n\":\"three-m\"}");
+	assert_int_equal(hfs_db_node_delete(db, "main", n1, &err), 0);
 	assert_data(db, "other", n1, "{\"n\":\"one-m\"}");
 	assert_data(db, "other", n3, "{\"n\":\"three\"}");
 	hf_free(before);
@@ -699,9 +699,9 @@ static void test_srv_db__branch_delete_discards(void **state)
 	json_t *b = NULL;
 
 	(void)state;
-	n1 = mkdup(db, HFS_MAIN, "A", "{\"n\":\"one\"}");
+	n1 = mkdup(db, "main", "A", "{\"n\":\"one\"}");
 	mkbranch(db, "tmp-branch");
-	before = dump(db, HFS_MAIN);
+	before = dump(db, "main");
 	upd(db, "tmp-branch", n1, "{\"n\":\"changed\"}");
 	n2 = mkdup(db, "tmp-branch", "A", "{\"n\":\"two\"}");
 	assert_int_equal(hfs_db_branch_delete(db, "tmp-branch", &err), 0);
@@ -710,13 +710,13 @@ static void test_srv_db__branch_delete_discards(void **state)
 	assert_int_equal(
 	        hfs_db_node_get(db, "tmp-branch", n1, NULL, NULL, &err),
 	        HF_ENOTFOUND);
-	after = dump(db, HFS_MAIN);
+	after = dump(db, "main");
 	assert_string_equal(before, after);
 	/* The name can be reused and starts clean. */
 	mkbranch(db, "tmp-branch");
 	assert_data(db, "tmp-branch", n1, "{\"n\":\"one\"}");
 	assert_data(db, "tmp-branch", n2, NULL);
-	assert_int_equal(hfs_db_branch_delete(db, HFS_MAIN, &err), HF_EINVAL);
+	assert_int_equal(hfs_db_branch_delete(db, "main", &err), HF_EINVAL);
 	assert_string_equal(err.msg,
 	                    "Unable to delete main it is the default branch.");
 	assert_int_equal(hfs_db_branch_delete(db, "nope", &err), HF_ENOTFOUND);
@@ -736,11 +736,11 @@ static void test_srv_db__merge_applies(void **state)
 	const char *br = "cr1234";
 
 	(void)state;
-	keep = mkdup(db, HFS_MAIN, "A", "{\"n\":\"keep\",\"d\":\"x\"}");
-	gone = mkdup(db, HFS_MAIN, "A", "{\"n\":\"gone\"}");
-	tag = mkdup(db, HFS_MAIN, "T", "{\"n\":\"t\"}");
-	t2 = mkdup(db, HFS_MAIN, "T", "{\"n\":\"t2\"}");
-	edge(db, HFS_MAIN, "a__t", keep, "tags", tag);
+	keep = mkdup(db, "main", "A", "{\"n\":\"keep\",\"d\":\"x\"}");
+	gone = mkdup(db, "main", "A", "{\"n\":\"gone\"}");
+	tag = mkdup(db, "main", "T", "{\"n\":\"t\"}");
+	t2 = mkdup(db, "main", "T", "{\"n\":\"t2\"}");
+	edge(db, "main", "a__t", keep, "tags", tag);
 	assert_int_equal(hfs_db_meta_set(db, "schema:main", "s0", &err), 0);
 	mkbranch(db, br);
 
@@ -757,18 +757,18 @@ static void test_srv_db__merge_applies(void **state)
 	assert_int_equal(hfs_db_meta_set(db, "schema:cr1234", "s1", &err), 0);
 	assert_int_equal(hfs_db_branch_set_schema_changed(db, br, 1, &err), 0);
 	/* Main changes another field of the same node meanwhile. */
-	upd(db, HFS_MAIN, keep, "{\"n\":\"keep\",\"d\":\"y\"}");
+	upd(db, "main", keep, "{\"n\":\"keep\",\"d\":\"y\"}");
 
 	assert_int_equal(hfs_db_branch_validate(db, br, &conf, &err), 0);
 	assert_int_equal(json_array_size(conf), 0);
 	json_decref(conf);
 	assert_int_equal(hfs_db_branch_merge(db, br, &err), 0);
 
-	assert_data(db, HFS_MAIN, keep, "{\"d\":\"y\",\"n\":\"keep-b\"}");
-	assert_data(db, HFS_MAIN, gone, NULL);
-	assert_data(db, HFS_MAIN, newn, "{\"n\":\"new\"}");
-	assert_peers(db, HFS_MAIN, keep, "tags", "a__t", t2);
-	assert_peers(db, HFS_MAIN, tag, "members", "a__t", newn);
+	assert_data(db, "main", keep, "{\"d\":\"y\",\"n\":\"keep-b\"}");
+	assert_data(db, "main", gone, NULL);
+	assert_data(db, "main", newn, "{\"n\":\"new\"}");
+	assert_peers(db, "main", keep, "tags", "a__t", t2);
+	assert_peers(db, "main", tag, "members", "a__t", newn);
 	assert_int_equal(hfs_db_meta_get(db, "schema:main", &v, &err), 0);
 	assert_string_equal(v, "s1");
 	hf_free(v);
@@ -778,17 +778,17 @@ static void test_srv_db__merge_applies(void **state)
 	assert_true(json_is_false(json_object_get(b, "has_schema_changes")));
 	json_decref(b);
 	bview = dump(db, br);
-	mview = dump(db, HFS_MAIN);
+	mview = dump(db, "main");
 	assert_string_equal(bview, mview);
 	hf_free(bview);
 	hf_free(mview);
 	/* ... and keeps working as a branch. */
 	upd(db, br, newn, "{\"n\":\"after\"}");
-	assert_data(db, HFS_MAIN, newn, "{\"n\":\"new\"}");
+	assert_data(db, "main", newn, "{\"n\":\"new\"}");
 	assert_int_equal(hfs_db_branch_merge(db, br, &err), 0);
-	assert_data(db, HFS_MAIN, newn, "{\"n\":\"after\"}");
+	assert_data(db, "main", newn, "{\"n\":\"after\"}");
 
-	assert_int_equal(hfs_db_branch_merge(db, HFS_MAIN, &err), HF_EINVAL);
+	assert_int_equal(hfs_db_branch_merge(db, "main", &err), HF_EINVAL);
 	assert_string_equal(err.msg,
 	                    "Unable to merge the branch 'main' into itself");
 	hf_free(keep);
@@ -808,19 +808,19 @@ static void test_srv_db__merge_conflict_changes_nothing(void **state)
 	const char *br = "conflicting";
 
 	(void)state;
-	a = mkdup(db, HFS_MAIN, "BuiltinTag", "{\"name\":\"a\",\"d\":\"1\"}");
-	b = mkdup(db, HFS_MAIN, "BuiltinTag", "{\"name\":\"b\"}");
-	c = mkdup(db, HFS_MAIN, "BuiltinTag", "{\"name\":\"c\"}");
+	a = mkdup(db, "main", "BuiltinTag", "{\"name\":\"a\",\"d\":\"1\"}");
+	b = mkdup(db, "main", "BuiltinTag", "{\"name\":\"b\"}");
+	c = mkdup(db, "main", "BuiltinTag", "{\"name\":\"c\"}");
 	mkbranch(db, br);
 	upd(db, br, a, "{\"name\":\"a-branch\",\"d\":\"1\"}");
 	upd(db, br, b, "{\"name\":\"b-branch\"}");
 	mk(db, br, "BuiltinTag", "{\"name\":\"fresh\"}");
-	upd(db, HFS_MAIN, a, "{\"name\":\"a-main\",\"d\":\"1\"}");
-	assert_int_equal(hfs_db_node_delete(db, HFS_MAIN, b, &err), 0);
+	upd(db, "main", a, "{\"name\":\"a-main\",\"d\":\"1\"}");
+	assert_int_equal(hfs_db_node_delete(db, "main", b, &err), 0);
 	/* Same value on both sides is no conflict. */
 	upd(db, br, c, "{\"name\":\"same\"}");
-	upd(db, HFS_MAIN, c, "{\"name\":\"same\"}");
-	before = dump(db, HFS_MAIN);
+	upd(db, "main", c, "{\"name\":\"same\"}");
+	before = dump(db, "main");
 
 	assert_int_equal(hfs_db_branch_validate(db, br, &conf, &err), 0);
 	assert_int_equal(json_array_size(conf), 2);
@@ -838,7 +838,7 @@ static void test_srv_db__merge_conflict_changes_nothing(void **state)
 	         "changed on the branch",
 	         b);
 	assert_non_null(strstr(err.msg, want));
-	after = dump(db, HFS_MAIN);
+	after = dump(db, "main");
 	assert_string_equal(before, after);
 	/* The branch is untouched as well. */
 	assert_data(db, br, a, "{\"d\":\"1\",\"name\":\"a-branch\"}");
@@ -858,13 +858,13 @@ static void test_srv_db__merge_conflict_delete_vs_change(void **state)
 	char *a, *t, *before, *after, want[300];
 
 	(void)state;
-	a = mkdup(db, HFS_MAIN, "A", "{\"n\":\"a\"}");
-	t = mkdup(db, HFS_MAIN, "T", "{\"n\":\"t\"}");
+	a = mkdup(db, "main", "A", "{\"n\":\"a\"}");
+	t = mkdup(db, "main", "T", "{\"n\":\"t\"}");
 	mkbranch(db, "del-branch");
 	assert_int_equal(hfs_db_node_delete(db, "del-branch", a, &err), 0);
 	edge(db, "del-branch", "a__t", t, "owner", t);
-	upd(db, HFS_MAIN, a, "{\"n\":\"a2\"}");
-	before = dump(db, HFS_MAIN);
+	upd(db, "main", a, "{\"n\":\"a2\"}");
+	before = dump(db, "main");
 	assert_int_equal(hfs_db_branch_merge(db, "del-branch", &err),
 	                 HF_ECONFLICT);
 	snprintf(want, sizeof(want),
@@ -872,7 +872,7 @@ static void test_srv_db__merge_conflict_delete_vs_change(void **state)
 	         "on the branch",
 	         a);
 	assert_non_null(strstr(err.msg, want));
-	after = dump(db, HFS_MAIN);
+	after = dump(db, "main");
 	assert_string_equal(before, after);
 	hf_free(after);
 	hf_free(before);
@@ -880,7 +880,7 @@ static void test_srv_db__merge_conflict_delete_vs_change(void **state)
 	/* A relationship added on the branch to a node main deleted. */
 	mkbranch(db, "link-branch");
 	edge(db, "link-branch", "a__t", a, "tags", t);
-	assert_int_equal(hfs_db_node_delete(db, HFS_MAIN, t, &err), 0);
+	assert_int_equal(hfs_db_node_delete(db, "main", t, &err), 0);
 	assert_int_equal(hfs_db_branch_merge(db, "link-branch", &err),
 	                 HF_ECONFLICT);
 	snprintf(want, sizeof(want), "data/%s (T): deleted on main", t);
@@ -897,17 +897,17 @@ static void test_srv_db__rebase(void **state)
 	char *a, *b;
 
 	(void)state;
-	a = mkdup(db, HFS_MAIN, "A", "{\"n\":\"a\",\"d\":\"1\"}");
+	a = mkdup(db, "main", "A", "{\"n\":\"a\",\"d\":\"1\"}");
 	mkbranch(db, "rebase-me");
 	upd(db, "rebase-me", a, "{\"n\":\"a-rb\",\"d\":\"1\"}");
-	upd(db, HFS_MAIN, a, "{\"n\":\"a\",\"d\":\"2\"}");
-	b = mkdup(db, HFS_MAIN, "A", "{\"n\":\"b\"}");
+	upd(db, "main", a, "{\"n\":\"a\",\"d\":\"2\"}");
+	b = mkdup(db, "main", "A", "{\"n\":\"b\"}");
 	assert_data(db, "rebase-me", b, NULL);
 	assert_int_equal(hfs_db_branch_rebase(db, "rebase-me", &err), 0);
 	assert_data(db, "rebase-me", b, "{\"n\":\"b\"}");
 	assert_data(db, "rebase-me", a, "{\"d\":\"2\",\"n\":\"a-rb\"}");
-	assert_data(db, HFS_MAIN, a, "{\"d\":\"2\",\"n\":\"a\"}");
-	assert_int_equal(hfs_db_branch_rebase(db, HFS_MAIN, &err), HF_EINVAL);
+	assert_data(db, "main", a, "{\"d\":\"2\",\"n\":\"a\"}");
+	assert_int_equal(hfs_db_branch_rebase(db, "main", &err), HF_EINVAL);
 	hf_free(a);
 	hf_free(b);
 	hfs_db_close(db);
@@ -923,18 +923,18 @@ static void test_srv_db__savepoints(void **state)
 	assert_int_equal(hfs_db_begin(db, &err), 0);
 	assert_true(hfs_db_in_transaction(db));
 	assert_int_equal(hfs_db_begin(db, &err), HF_EINVAL);
-	a = mkdup(db, HFS_MAIN, "A", "{}");
+	a = mkdup(db, "main", "A", "{}");
 	assert_int_equal(hfs_db_savepoint(db, "field_1", &err), 0);
-	b = mkdup(db, HFS_MAIN, "A", "{}");
+	b = mkdup(db, "main", "A", "{}");
 	assert_int_equal(hfs_db_rollback_to(db, "field_1", &err), 0);
 	assert_int_equal(hfs_db_savepoint(db, "field_2", &err), 0);
-	c = mkdup(db, HFS_MAIN, "A", "{}");
+	c = mkdup(db, "main", "A", "{}");
 	assert_int_equal(hfs_db_release(db, "field_2", &err), 0);
 	assert_int_equal(hfs_db_commit(db, &err), 0);
 	assert_false(hfs_db_in_transaction(db));
-	assert_data(db, HFS_MAIN, a, "{}");
-	assert_data(db, HFS_MAIN, b, NULL);
-	assert_data(db, HFS_MAIN, c, "{}");
+	assert_data(db, "main", a, "{}");
+	assert_data(db, "main", b, NULL);
+	assert_data(db, "main", c, "{}");
 
 	/* A whole transaction rolled back; the sequence never goes back. */
 	{
@@ -942,9 +942,9 @@ static void test_srv_db__savepoints(void **state)
 		char *d;
 
 		assert_int_equal(hfs_db_begin(db, &err), 0);
-		d = mkdup(db, HFS_MAIN, "A", "{}");
+		d = mkdup(db, "main", "A", "{}");
 		hfs_db_rollback(db);
-		assert_data(db, HFS_MAIN, d, NULL);
+		assert_data(db, "main", d, NULL);
 		assert_true(hfs_db_seq(db) > seq);
 		hf_free(d);
 	}
@@ -996,24 +996,24 @@ static void edges_10k(hfs_db *db)
 	assert_non_null(ids.v);
 	q.skip_data = 1;
 	assert_int_equal(
-	        hfs_db_node_list(db, HFS_MAIN, &q, grab_id, &ids, &err), 0);
+	        hfs_db_node_list(db, "main", &q, grab_id, &ids, &err), 0);
 	t0 = now_ms();
 	assert_int_equal(hfs_db_begin(db, &err), 0);
 	for (size_t i = 1; i < ids.n; i++)
-		edge(db, HFS_MAIN, "dev__site", ids.v[i], "site", ids.v[0]);
+		edge(db, "main", "dev__site", ids.v[i], "site", ids.v[0]);
 	assert_int_equal(hfs_db_commit(db, &err), 0);
 	t1 = now_ms();
 	for (size_t i = 1; i < ids.n; i++) {
 		struct hfs_db_side rel = { ids.v[i], "site", "dev__site" };
 
 		assert_int_equal(
-		        hfs_db_peers(db, HFS_MAIN, &rel, count_edge, &n, &err),
+		        hfs_db_peers(db, "main", &rel, count_edge, &n, &err),
 		        0);
 	}
 	assert_int_equal(n, (int)ids.n - 1);
 	t2 = now_ms();
 	n = 0;
-	assert_int_equal(hfs_db_edges_by_identifier(db, HFS_MAIN, "dev__site",
+	assert_int_equal(hfs_db_edges_by_identifier(db, "main", "dev__site",
 	                                            count_edge, &n, &err),
 	                 0);
 	assert_int_equal(n, (int)ids.n - 1);
@@ -1043,7 +1043,7 @@ static void test_srv_db__bulk_10k(void **state)
 	t0 = now_ms();
 	assert_int_equal(hfs_db_begin(db, &err), 0);
 	for (int i = 0; i < 10000; i++)
-		assert_int_equal(hfs_db_node_create(db, HFS_MAIN,
+		assert_int_equal(hfs_db_node_create(db, "main",
 		                                    i % 2 ? "InfraDevice"
 		                                          : "InfraInterface",
 		                                    NULL, d, NULL, &err),
@@ -1051,12 +1051,12 @@ static void test_srv_db__bulk_10k(void **state)
 	assert_int_equal(hfs_db_commit(db, &err), 0);
 	t1 = now_ms();
 	assert_int_equal(
-	        hfs_db_node_list(db, HFS_MAIN, NULL, scan_node, &s, &err), 0);
+	        hfs_db_node_list(db, "main", NULL, scan_node, &s, &err), 0);
 	t2 = now_ms();
 	assert_int_equal(s.n, 10000);
 	q.kinds = kinds;
 	q.nkinds = 1;
-	assert_int_equal(hfs_db_node_count(db, HFS_MAIN, &q, &n, &err), 0);
+	assert_int_equal(hfs_db_node_count(db, "main", &q, &n, &err), 0);
 	assert_int_equal(n, 5000);
 	mkbranch(db, "bulk");
 	s.n = 0;
@@ -1108,11 +1108,11 @@ static int torture_steps(hfs_db *db, json_t *d, hf_error *err)
 	int rc, n = 0;
 
 	in.name = "torture";
-	rc = hfs_db_node_create(db, HFS_MAIN, "A", NULL, d, a, err);
+	rc = hfs_db_node_create(db, "main", "A", NULL, d, a, err);
 	if (rc == 0)
-		rc = hfs_db_node_create(db, HFS_MAIN, "B", NULL, d, b, err);
+		rc = hfs_db_node_create(db, "main", "B", NULL, d, b, err);
 	if (rc == 0)
-		rc = hfs_db_edge_add(db, HFS_MAIN, &e, err);
+		rc = hfs_db_edge_add(db, "main", &e, err);
 	if (rc == 0)
 		rc = hfs_db_branch_create(db, &in, &out, err);
 	json_decref(out);
@@ -1127,7 +1127,7 @@ static int torture_steps(hfs_db *db, json_t *d, hf_error *err)
 	if (rc == 0)
 		rc = hfs_db_node_list(db, "torture", NULL, count_node, &n, err);
 	if (rc == 0)
-		rc = hfs_db_peers(db, HFS_MAIN, &rel, count_edge, &n, err);
+		rc = hfs_db_peers(db, "main", &rel, count_edge, &n, err);
 	if (rc == 0)
 		rc = hfs_db_branch_validate(db, "torture", &out, err);
 	json_decref(out);
@@ -1135,7 +1135,7 @@ static int torture_steps(hfs_db *db, json_t *d, hf_error *err)
 	if (rc == 0)
 		rc = hfs_db_branch_merge(db, "torture", err);
 	if (rc == 0)
-		rc = hfs_db_dump(db, HFS_MAIN, &out, err);
+		rc = hfs_db_dump(db, "main", &out, err);
 	json_decref(out);
 	if (rc == 0)
 		rc = hfs_db_branch_list(db, &out, err);

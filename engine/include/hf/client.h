@@ -119,6 +119,9 @@ void hf_client_free(hf_client *c);
 const char *hf_client_address(const hf_client *c);
 const char *hf_client_branch(const hf_client *c);
 
+/* Change the default branch (e.g. once the server said which it is). */
+int hf_client_set_branch(hf_client *c, const char *branch);
+
 /* Counters since hf_client_new(). */
 void hf_client_stats(const hf_client *c, struct hf_client_stats *out);
 
@@ -171,6 +174,8 @@ int hf_client_graphql(hf_client *c, const char *branch, const char *query,
 enum hf_client_request_flags {
 	HF_CLIENT_RETRY = 1 << 0,    /* retry even if it is a mutation */
 	HF_CLIENT_NO_RETRY = 1 << 1, /* never retry (wins over RETRY) */
+	HF_CLIENT_SERVER_DEFAULT = 1 << 2, /* POST /graphql: the server's own
+					      default branch, whatever its name */
 };
 
 /* A GraphQL request for the batch API. */

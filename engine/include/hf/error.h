@@ -27,7 +27,7 @@ typedef struct hf_error {
 	int line;
 	int col;
 	char where[256];
-	char msg[512];
+	char msg[1024];
 } hf_error;
 
 #define HF_ERROR_INIT { 0, 0, 0, "", "" }
@@ -37,7 +37,8 @@ void hf_error_clear(hf_error *err);
 /*
  * Record an error and return `code`, so failure sites are one line:
  * return hf_error_set(err, HF_EINVAL, "unknown kind '%s'", k);
- * `err` may be NULL. The message is truncated to fit, never overflowed.
+ * `err` may be NULL. A message too long for the record is shortened at a
+ * word boundary and ends with " [...]"; it never overflows.
  */
 int hf_error_set(hf_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

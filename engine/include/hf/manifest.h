@@ -123,6 +123,12 @@ const hf_error *hf_manifest_diag_at(const hf_manifest *m, size_t i,
 size_t hf_manifest_error_count(const hf_manifest *m);
 size_t hf_manifest_warning_count(const hf_manifest *m);
 
+/*
+ * SHA-256 (hex) over every file read, in order: its name, a NUL, and the
+ * exact bytes that were parsed. Two runs over the same files agree.
+ */
+void hf_manifest_digest(const hf_manifest *m, char hex[65]);
+
 /* Files read, documents (non-empty, of any type), objects declared. */
 size_t hf_manifest_file_count(const hf_manifest *m);
 size_t hf_manifest_doc_count(const hf_manifest *m);

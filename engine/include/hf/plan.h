@@ -53,8 +53,10 @@ struct hf_change {
 struct hf_plan_meta {
 	char id[HF_PLAN_ID_LEN + 1]; /* set by hf_plan_finish() */
 	char created_at[32];         /* "2026-11-23T22:14:41Z" */
-	char *address;               /* target address, never a token */
+	char *address;               /* the target: normalised address (never
+					a token) or local:/abs/path/local.db */
 	char *branch;                /* target branch */
+	int branch_is_default;       /* branch was the server's default then */
 	char schema_hash[65];
 	char manifest_digest[65];
 	char checksum[65]; /* over the plan's content; set by finish */

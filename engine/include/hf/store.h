@@ -12,12 +12,44 @@
 
 typedef struct hf_store hf_store;
 
+enum hf_store_mode {
+	HF_STORE_CREATE = 0, /* read-write; created (tables too) when missing */
+	HF_STORE_EXISTING,   /* read-write; the file must be a plan store */
+	HF_STORE_READONLY,   /* read-only; nothing is created or upgraded */
+};
+
 /*
- * Open or create the store at `path`. On success *out is owned by the
- * caller (hf_store_close()). HF_EINVAL when the file is not a plan store.
+ * Open the store at `path` (HF_STORE_CREATE). On success *out is owned by
+ * the caller (hf_store_close()). HF_EINVAL when the file is not a plan
+ * store; with EXISTING or READONLY, HF_ENOTFOUND when there is no file.
+ * A store written by an older hubform is upgraded in place (read-write
+ * modes only).
  */
 int hf_store_open(hf_store **out, const char *path, hf_error *err);
+int hf_store_open_mode(hf_store **out, const char *path,
+		       enum hf_store_mode mode, hf_error *err);
 void hf_store_close(hf_store *st); /* NULL-safe */
+
+/*
+ * 1 when `path` is a plan store or a plan file written by `plan --out`,
+ * judged by content alone (the SQLite header, then the plans table),
+ * never by name; 0 otherwise. Opens nothing for writing.
+ */
+int hf_store_is_plan_file(const char *path);
+
+/* The path the store was opened with; borrowed. */
+const char *hf_store_path(const hf_store *st);
+
+/*
+ * The id of the newest plan made for target `address` on `branch`, or,
+ * with branch NULL, on whatever branch was the server's default when it
+ * was planned. HF_ENOTFOUND when there is none.
+ */
+int hf_store_latest_for(hf_store *st, const char *address, const char *branch,
+			char id[HF_PLAN_ID_LEN + 1], hf_error *err);
+
+/* 1 when plan `id` is in the store. */
+int hf_store_has(hf_store *st, const char *id);
 
 /* Save a finished plan (a plan with that id already there: HF_EINVAL). */
 int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err);

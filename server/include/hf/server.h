@@ -27,13 +27,19 @@ struct hf_server_options {
 	unsigned threads;   /* HTTP worker threads */
 	const char *log;    /* append one JSON line per request; NULL: none */
 	struct hf_server_faults faults;
+	/*
+	 * The default branch's name when the database is created (Infrahub's
+	 * initial default-branch setting); NULL: "main". An existing database
+	 * keeps its own.
+	 */
+	const char *default_branch;
 };
 
 #define HF_SERVER_MAX_BODY (64u * 1024u * 1024u)
 
 #define HF_SERVER_OPTIONS_INIT \
 	{ "127.0.0.1:8000", ".hubform/local.db", NULL, HF_SERVER_MAX_BODY, \
-	  4, NULL, { 0, 0, 0, 0 } }
+	  4, NULL, { 0, 0, 0, 0 }, NULL }
 
 typedef struct hf_server hf_server;
 

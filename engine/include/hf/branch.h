@@ -1,0 +1,47 @@
+#ifndef HF_BRANCH_H
+#define HF_BRANCH_H
+
+/*
+ * Infrahub branches as the apply transaction needs them: which branch is
+ * the server's default (Branch.is_default: it need not be called "main"),
+ * whether a branch exists, and the create / merge / delete operations.
+ * Branch-management mutations go to the server's default branch endpoint
+ * (POST /graphql), as the official SDK sends them.
+ */
+#include <stddef.h>
+
+#include "hf/client.h"
+#include "hf/error.h"
+
+#define HF_BRANCH_NAME_MAX 256
+
+struct hf_branch_info {
+	char default_name[HF_BRANCH_NAME_MAX]; /* the branch with is_default */
+	int exists; /* the branch asked about exists (1) or not (0) */
+};
+
+/*
+ * Read the server's branch list: the default branch's name and whether
+ * `name` (may be NULL) exists. A server that marks no branch as default
+ * gives "main", the name Infrahub starts with. Returns 0, or the client's
+ * failure (HF_ENET, HF_EAUTH, HF_ESERVER...); HF_ESERVER when the answer
+ * is not a list of branches.
+ */
+int hf_branch_info(hf_client *c, const char *name, struct hf_branch_info *out,
+		   hf_error *err);
+
+enum hf_branch_op {
+	HF_BRANCH_CREATE, /* from the default branch; finding it there is fine */
+	HF_BRANCH_MERGE,  /* into the default branch */
+	HF_BRANCH_DELETE, /* finding no such branch is fine */
+};
+
+/*
+ * One branch operation. Each is safe to repeat (see above), so transient
+ * failures are retried like reads. Returns 0, or HF_ESERVER with the
+ * server's whole message, or the client's failure.
+ */
+int hf_branch_op(hf_client *c, enum hf_branch_op op, const char *name,
+		 hf_error *err);
+
+#endif
