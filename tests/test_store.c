@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hf/alloc.h"
 #include "hf/store.h"
@@ -144,6 +145,80 @@ static void test_store__not_a_store(void **state)
 	assert_non_null(strstr(err.msg, "garbage.db"));
 }
 
+/* "Is this a plan file?" is answered by content, never by name. */
+static void test_store__plan_file_by_content(void **state)
+{
+	char dirp[600], a[700], b[700], c[700];
+	hf_store *st;
+	hf_plan *p = make_plan("a"), *got;
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	snprintf(dirp, sizeof(dirp), "%s", hf_test_tmpdir("store5"));
+	snprintf(a, sizeof(a), "%s/p.hfplan", dirp);
+	snprintf(b, sizeof(b), "%s/objects.db", dirp);
+	snprintf(c, sizeof(c), "%s/missing.db", dirp);
+	assert_int_equal(hf_store_open(&st, a, NULL), 0);
+	assert_int_equal(hf_store_save(st, p, NULL), 0);
+	hf_store_close(st);
+	assert_int_equal(hf_write_file(b, "apiVersion: infrahub.app/v1\n"), 0);
+	assert_true(hf_store_is_plan_file(a));
+	assert_false(hf_store_is_plan_file(b));
+	assert_false(hf_store_is_plan_file(c));
+	assert_false(hf_store_is_plan_file(dirp));
+	/* read-only and existing-only opens never create the file */
+	assert_int_equal(hf_store_open_mode(&st, c, HF_STORE_READONLY, &err),
+			 HF_ENOTFOUND);
+	assert_int_equal(hf_store_open_mode(&st, c, HF_STORE_EXISTING, &err),
+			 HF_ENOTFOUND);
+	assert_int_not_equal(access(c, F_OK), 0);
+	assert_int_equal(hf_store_open_mode(&st, b, HF_STORE_READONLY, &err),
+			 HF_EINVAL);
+	assert_int_equal(hf_store_open_mode(&st, a, HF_STORE_READONLY, &err), 0);
+	assert_int_equal(hf_store_load(st, "latest", &got, &err), 0);
+	assert_string_equal(hf_plan_meta(got)->id, hf_plan_meta(p)->id);
+	/* and cannot write */
+	assert_int_not_equal(hf_store_transition(st, hf_plan_meta(p)->id, "planned",
+						 "applying", &err), 0);
+	hf_plan_free(got);
+	hf_store_close(st);
+	hf_plan_free(p);
+}
+
+/* latest for a target: never a plan of another address or branch. */
+static void test_store__latest_for_target(void **state)
+{
+	hf_store *st = open_store("store6");
+	hf_plan *a = make_plan("a"), *b = make_plan("b"), *c = make_plan("c");
+	char id[HF_PLAN_ID_LEN + 1];
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	hf_free(hf_plan_meta(b)->address);
+	hf_plan_meta(b)->address = hf_strdup("local:/x/.hubform/local.db");
+	hf_plan_meta(a)->branch_is_default = 1;
+	hf_free(hf_plan_meta(c)->branch);
+	hf_plan_meta(c)->branch = hf_strdup("dev");
+	assert_int_equal(hf_plan_finish(b, NULL), 0);
+	assert_int_equal(hf_plan_finish(c, NULL), 0);
+	assert_int_equal(hf_store_save(st, a, NULL), 0);
+	assert_int_equal(hf_store_save(st, b, NULL), 0);
+	assert_int_equal(hf_store_save(st, c, NULL), 0);
+	assert_int_equal(hf_store_latest_for(st, "http://127.0.0.1:1", NULL, id, &err), 0);
+	assert_string_equal(id, hf_plan_meta(a)->id);
+	assert_int_equal(hf_store_latest_for(st, "http://127.0.0.1:1", "dev", id, &err), 0);
+	assert_string_equal(id, hf_plan_meta(c)->id);
+	assert_int_equal(hf_store_latest_for(st, "local:/x/.hubform/local.db", "main",
+					     id, &err), 0);
+	assert_string_equal(id, hf_plan_meta(b)->id);
+	assert_int_equal(hf_store_latest_for(st, "http://other", NULL, id, &err),
+			 HF_ENOTFOUND);
+	hf_plan_free(a);
+	hf_plan_free(b);
+	hf_plan_free(c);
+	hf_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +226,8 @@ int main(void)
 		cmocka_unit_test(test_store__transition_is_atomic),
 		cmocka_unit_test(test_store__change_outcomes_recorded),
 		cmocka_unit_test(test_store__not_a_store),
+		cmocka_unit_test(test_store__plan_file_by_content),
+		cmocka_unit_test(test_store__latest_for_target),
 	};
 
 	hf_alloc_init();

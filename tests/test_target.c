@@ -1,0 +1,531 @@
+/*
+ * The plan is a contract: a plan is applied to exactly the target it was
+ * made for, end to end against two `hubform serve` endpoints. A plan for
+ * A applied while the environment names B is refused and neither
+ * changes; with no override it lands on A; a plan for a branch never
+ * writes to the default branch; plan files are recognised by content;
+ * Terraform spellings; the server's default branch; and the messages a
+ * user acts on.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hf/alloc.h"
+#include "sdkload.h"
+#include "target.h"
+#include "testutil.h"
+
+static char dir[600];
+static int counter;
+
+struct ep {
+	struct hf_served srv;
+	char db[800];
+};
+
+static void load_schema(const char *url)
+{
+	char path[600], u[300], *body, *resp = NULL;
+	long status;
+
+	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
+	body = hf_read_file(path, NULL);
+	snprintf(u, sizeof(u), "%s/api/schema/load", url);
+	assert_int_equal(hf_http("POST", u, body, NULL, &status, &resp), 0);
+	assert_int_equal(status, 200);
+	hf_free(resp);
+	hf_free(body);
+}
+
+static void start(struct ep *e, const char *const *extra, int schema)
+{
+	snprintf(e->db, sizeof(e->db), "%s/ep%d.db", dir, ++counter);
+	assert_int_equal(hf_serve_start(&e->srv, e->db, extra), 0);
+	if (schema)
+		load_schema(e->srv.url);
+}
+
+static void stop(struct ep *e)
+{
+	assert_int_equal(hf_serve_stop(&e->srv), 0);
+}
+
+static const char *good(void)
+{
+	static char p[700];
+
+	snprintf(p, sizeof(p), "%s/plan/good.yml", hf_test_data());
+	return p;
+}
+
+/* hubform ARGS... (NULL-terminated) in `cwd`; prints stderr on surprise. */
+static void run(struct hf_run *r, const char *cwd, int want, ...)
+{
+	const char *a[24];
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, want);
+	while (n < 23 && (a[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	a[n] = NULL;
+	assert_int_equal(hf_run(r, cwd, NULL, a), 0);
+	if (want >= 0 && r->status != want)
+		fprintf(stderr, "hubform %s: exit %d, want %d\nstdout: %s\nstderr: %s\n",
+			a[0], r->status, want, r->out, r->err);
+	if (want >= 0)
+		assert_int_equal(r->status, want);
+}
+
+/* How many TestSite objects a branch holds (NULL: the default). */
+static int sites(const struct ep *e, const char *branch)
+{
+	json_t *res = hf_gql(e->srv.url, branch, NULL,
+			     "{ TestSite { count } }", NULL);
+	int n = (int)json_integer_value(json_object_get(json_object_get(
+		json_object_get(res, "data"), "TestSite"), "count"));
+
+	json_decref(res);
+	return n;
+}
+
+/* The id of the newest stored plan, from `hubform plans --json`. */
+static void newest_plan(const char *cwd, char id[16], char status[16])
+{
+	struct hf_run r;
+	json_t *j, *p;
+
+	run(&r, cwd, 0, "plans", "--json", NULL);
+	j = json_loads(r.out, 0, NULL);
+	p = json_array_get(j, 0);
+	assert_non_null(p);
+	snprintf(id, 16, "%s", json_string_value(json_object_get(p, "id")));
+	snprintf(status, 16, "%s", json_string_value(json_object_get(p, "status")));
+	json_decref(j);
+	hf_run_release(&r);
+}
+
+static const char *scratch(const char *name)
+{
+	static char d[700];
+
+	snprintf(d, sizeof(d), "%s/%s", dir, name);
+	mkdir(d, 0777);
+	return d;
+}
+
+static void test_target__plan_for_a_is_never_applied_to_b(void **state)
+{
+	struct ep a, b;
+	struct hf_run r;
+	char id[16], status[16];
+	const char *cwd = scratch("two");
+
+	(void)state;
+	start(&a, NULL, 1);
+	start(&b, NULL, 1);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	hf_run_release(&r);
+	newest_plan(cwd, id, status);
+	/* the environment names B: refused before any request */
+	setenv("INFRAHUB_ADDRESS", b.srv.url, 1);
+	run(&r, cwd, 1, "apply", id, "--auto-approve", NULL);
+	assert_non_null(strstr(r.err, "refusing"));
+	assert_non_null(strstr(r.err, a.srv.url));
+	assert_non_null(strstr(r.err, b.srv.url));
+	assert_non_null(strstr(r.err, "INFRAHUB_ADDRESS"));
+	hf_run_release(&r);
+	/* --address naming B: the same */
+	unsetenv("INFRAHUB_ADDRESS");
+	run(&r, cwd, 1, "apply", id, "--auto-approve", "--address", b.srv.url, NULL);
+	assert_non_null(strstr(r.err, "--address"));
+	hf_run_release(&r);
+	assert_int_equal(sites(&a, NULL), 0);
+	assert_int_equal(sites(&b, NULL), 0);
+	newest_plan(cwd, id, status);
+	assert_string_equal(status, "planned");
+	/* the same address spelt differently is the same target */
+	{
+		char alt[200];
+
+		snprintf(alt, sizeof(alt), "HTTP://127.0.0.1:%d/", a.srv.port);
+		setenv("INFRAHUB_ADDRESS", alt, 1);
+		run(&r, cwd, 1, "apply", id, "--auto-approve", "--branch", "other", NULL);
+		assert_non_null(strstr(r.err, "--branch"));
+		hf_run_release(&r);
+	}
+	/* no override: it goes to A, the plan's own target */
+	unsetenv("INFRAHUB_ADDRESS");
+	run(&r, cwd, 0, "apply", id, "--auto-approve", NULL);
+	assert_non_null(strstr(r.err, "apply complete: 4 changes"));
+	hf_run_release(&r);
+	assert_int_equal(sites(&a, NULL), 1);
+	assert_int_equal(sites(&b, NULL), 0);
+	newest_plan(cwd, id, status);
+	assert_string_equal(status, "applied");
+	stop(&a);
+	stop(&b);
+}
+
+static void test_target__latest_is_for_the_current_target(void **state)
+{
+	struct ep a, b;
+	struct hf_run r;
+	const char *cwd = scratch("latest");
+
+	(void)state;
+	start(&a, NULL, 1);
+	start(&b, NULL, 1);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	hf_run_release(&r);
+	/* the newest plan overall is for B */
+	setenv("INFRAHUB_ADDRESS", b.srv.url, 1);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	hf_run_release(&r);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	run(&r, cwd, 0, "apply", "latest", "-auto-approve", NULL);
+	hf_run_release(&r);
+	assert_int_equal(sites(&a, NULL), 1);
+	assert_int_equal(sites(&b, NULL), 0);
+	/* a target with no plan: no plan of another target is taken */
+	run(&r, cwd, 1, "apply", "latest", "--auto-approve", "--address",
+	    "http://127.0.0.1:9", NULL);
+	assert_non_null(strstr(r.err, "no plan for http://127.0.0.1:9"));
+	assert_non_null(strstr(r.err, "hint: the newest plan"));
+	hf_run_release(&r);
+	/* show latest follows the same rule */
+	setenv("INFRAHUB_ADDRESS", b.srv.url, 1);
+	run(&r, cwd, 0, "show", NULL);
+	assert_non_null(strstr(r.out, b.srv.url));
+	assert_non_null(strstr(r.out, "status planned"));
+	hf_run_release(&r);
+	unsetenv("INFRAHUB_ADDRESS");
+	stop(&a);
+	stop(&b);
+}
+
+static void test_target__branch_plan_never_writes_default(void **state)
+{
+	struct ep a;
+	struct hf_run r;
+	char id[16], status[16];
+	json_t *res;
+	const char *cwd = scratch("branch");
+
+	(void)state;
+	start(&a, NULL, 1);
+	res = hf_gql(a.srv.url, NULL, NULL,
+		     "mutation { BranchCreate(data: {name: \"demo-cloud\"}) { ok } }", NULL);
+	json_decref(res);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	run(&r, cwd, 0, "plan", good(), "-b", "demo-cloud", NULL);
+	assert_non_null(strstr(r.out, "branch demo-cloud"));
+	hf_run_release(&r);
+	newest_plan(cwd, id, status);
+	/* applied with the id alone: it means demo-cloud, not main */
+	run(&r, cwd, 1, "apply", id, "--auto-approve", NULL);
+	assert_non_null(strstr(r.err, "pass --direct"));
+	hf_run_release(&r);
+	run(&r, cwd, 1, "apply", id, "--auto-approve", "--branch", "main", NULL);
+	assert_non_null(strstr(r.err, "refusing"));
+	hf_run_release(&r);
+	run(&r, cwd, 0, "apply", id, "--auto-approve", "--direct", NULL);
+	assert_non_null(strstr(r.err, "applied directly to 'demo-cloud'"));
+	hf_run_release(&r);
+	assert_int_equal(sites(&a, NULL), 0);
+	assert_int_equal(sites(&a, "demo-cloud"), 1);
+	/* a branch that does not exist is named as such */
+	run(&r, cwd, 1, "plan", good(), "--branch", "no-such", NULL);
+	assert_non_null(strstr(r.err, "branch 'no-such' (from --branch) does not exist"));
+	hf_run_release(&r);
+	unsetenv("INFRAHUB_ADDRESS");
+	stop(&a);
+}
+
+static void test_target__plan_files(void **state)
+{
+	struct ep a;
+	struct hf_run r;
+	char path[800], store[800];
+	const char *cwd = scratch("files");
+	json_t *j;
+
+	(void)state;
+	start(&a, NULL, 1);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	snprintf(path, sizeof(path), "%s/p.hfplan", cwd);
+	/* Terraform's spelling: -out=FILE, never a file named "ut=..." */
+	run(&r, cwd, 2, "plan", good(), "-out=p.hfplan", "-detailed-exitcode", NULL);
+	assert_non_null(strstr(r.err, "apply it with 'hubform apply p.hfplan'"));
+	hf_run_release(&r);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(store, sizeof(store), "%s/ut=p.hfplan", cwd);
+	assert_int_not_equal(access(store, F_OK), 0);
+	run(&r, cwd, 0, "show", "p.hfplan", "--format", "json", NULL);
+	j = json_loads(r.out, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "planned");
+	json_decref(j);
+	hf_run_release(&r);
+	run(&r, cwd, 0, "apply", "p.hfplan", "-auto-approve", NULL);
+	hf_run_release(&r);
+	assert_int_equal(sites(&a, NULL), 1);
+	/* the outcome is in the file and in the plan store */
+	run(&r, cwd, 0, "show", "p.hfplan", NULL);
+	assert_non_null(strstr(r.out, "status applied"));
+	hf_run_release(&r);
+	run(&r, cwd, 0, "plans", NULL);
+	assert_non_null(strstr(r.out, "applied"));
+	hf_run_release(&r);
+	/* applied once: a second apply of the file is refused */
+	run(&r, cwd, 1, "apply", "p.hfplan", "--auto-approve", NULL);
+	assert_non_null(strstr(r.err, "is applied"));
+	hf_run_release(&r);
+	/* an object file is never taken for a plan, nor overwritten by one */
+	run(&r, cwd, 1, "show", good(), NULL);
+	assert_non_null(strstr(r.err, "is not a plan file"));
+	hf_run_release(&r);
+	run(&r, cwd, 1, "plan", good(), "--out", good(), NULL);
+	assert_non_null(strstr(r.err, "not a plan file"));
+	hf_run_release(&r);
+	unsetenv("INFRAHUB_ADDRESS");
+	stop(&a);
+}
+
+static void test_target__embedded_default_is_its_database(void **state)
+{
+	struct hf_run r;
+	char db[800], want[900], sch[700];
+	const char *cwd = scratch("embedded");
+	struct stat sb;
+
+	(void)state;
+	unsetenv("INFRAHUB_ADDRESS");
+	/* read-only commands create nothing */
+	run(&r, cwd, 0, "plans", NULL);
+	hf_run_release(&r);
+	run(&r, cwd, 1, "show", NULL);
+	hf_run_release(&r);
+	snprintf(db, sizeof(db), "%s/.hubform", cwd);
+	assert_int_not_equal(stat(db, &sb), 0);
+	snprintf(sch, sizeof(sch), "%s/plan/schema.yml", hf_test_data());
+	run(&r, cwd, 0, "schema", "load", sch, NULL);
+	hf_run_release(&r);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	snprintf(want, sizeof(want), "local:%s/.hubform/local.db", cwd);
+	assert_non_null(strstr(r.out, want));
+	hf_run_release(&r);
+	/* another run, another port: still the same target */
+	run(&r, cwd, 0, "apply", "latest", "--auto-approve", NULL);
+	assert_non_null(strstr(r.err, "merged into 'main'"));
+	hf_run_release(&r);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	assert_non_null(strstr(r.out, "No changes."));
+	assert_null(strstr(r.err, "apply it with"));
+	hf_run_release(&r);
+}
+
+static void test_target__server_default_branch(void **state)
+{
+	const char *extra[] = { "--default-branch", "trunk", NULL };
+	struct ep a;
+	struct hf_run r;
+	const char *cwd = scratch("trunk");
+
+	(void)state;
+	start(&a, extra, 1);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	assert_non_null(strstr(r.out, "branch trunk"));
+	hf_run_release(&r);
+	run(&r, cwd, 0, "apply", "latest", "--auto-approve", NULL);
+	assert_non_null(strstr(r.err, "merged into 'trunk'"));
+	hf_run_release(&r);
+	assert_int_equal(sites(&a, "trunk"), 1);
+	run(&r, cwd, 0, "plan", good(), "--detailed-exitcode", NULL);
+	hf_run_release(&r);
+	unsetenv("INFRAHUB_ADDRESS");
+	stop(&a);
+}
+
+static void test_target__messages(void **state)
+{
+	const char *locked_opts[] = { "--token", "s3cret", NULL };
+	struct ep a, locked, empty, f;
+	struct hf_run r;
+	char file[700];
+	const char *cwd = scratch("messages");
+	const char *p;
+	int n, k, found;
+
+	(void)state;
+	/* 401 names the variable to fix */
+	start(&locked, locked_opts, 0);
+	setenv("INFRAHUB_ADDRESS", locked.srv.url, 1);
+	unsetenv("INFRAHUB_API_TOKEN");
+	run(&r, cwd, 1, "plan", good(), NULL);
+	assert_non_null(strstr(r.err, "INFRAHUB_API_TOKEN is not set"));
+	hf_run_release(&r);
+	setenv("INFRAHUB_API_TOKEN", "wrong", 1);
+	run(&r, cwd, 1, "plan", good(), NULL);
+	assert_non_null(strstr(r.err, "refused the token in INFRAHUB_API_TOKEN"));
+	assert_null(strstr(r.err, "wrong"));
+	hf_run_release(&r);
+	unsetenv("INFRAHUB_API_TOKEN");
+	stop(&locked);
+	/* a target without the schema: unknown kinds hint `schema load` */
+	start(&empty, NULL, 0);
+	setenv("INFRAHUB_ADDRESS", empty.srv.url, 1);
+	run(&r, cwd, 1, "plan", good(), NULL);
+	assert_non_null(strstr(r.err, "hubform schema load"));
+	assert_non_null(strstr(r.err, "no schema of its own"));
+	hf_run_release(&r);
+	stop(&empty);
+	/* errors counted as printed: copies made by a range are shown once */
+	start(&a, NULL, 1);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	snprintf(file, sizeof(file), "%s/plan/range_bad.yml", hf_test_data());
+	run(&r, cwd, 1, "plan", file, NULL);
+	for (n = 0, p = r.err; (p = strstr(p, "range_bad.yml:")); p++)
+		n++;
+	assert_non_null(strstr(r.err, n == 1 ? "1 error in the object files" :
+					       "errors in the object files"));
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "%d error%s in the object files", n,
+			 n == 1 ? "" : "s");
+		assert_non_null(strstr(r.err, want));
+	}
+	hf_run_release(&r);
+	/* unresolvable references are the files' fault, said so */
+	snprintf(file, sizeof(file), "%s/plan/unresolvable.yml", hf_test_data());
+	run(&r, cwd, 1, "plan", file, NULL);
+	assert_non_null(strstr(r.err, "unresolvable reference"));
+	assert_null(strstr(r.err, "live state has problems"));
+	hf_run_release(&r);
+	stop(&a);
+	/*
+	 * A request that fails as a whole fails every change in it: its
+	 * message is printed once, naming how many changes it hit. The
+	 * request to fail is found by trying each in turn (the count of
+	 * requests before it is not this test's business).
+	 */
+	for (k = 8, found = 0; k < 40 && !found; k++) {
+		char spec[32];
+		const char *fail_opts[] = { "--fault", spec, NULL };
+
+		snprintf(spec, sizeof(spec), "http-503=%d", k);
+		start(&f, fail_opts, 1);
+		setenv("INFRAHUB_ADDRESS", f.srv.url, 1);
+		run(&r, cwd, -1, "plan", good(), "--retries", "0", NULL);
+		hf_run_release(&r);
+		run(&r, cwd, -1, "apply", "latest", "--auto-approve", "--retries", "0", NULL);
+		if (strstr(r.err, "(and 1 more change) failed: ")) {
+			found = 1;
+			assert_int_equal(r.status, 1);
+			for (n = 0, p = r.err; (p = strstr(p, "HTTP 503")); p++)
+				n++;
+			assert_int_equal(n, 1); /* once, not once per change */
+			for (n = 0, p = r.err; (p = strstr(p, " failed: ")); p++)
+				n++;
+			assert_int_equal(n, 2);
+			assert_non_null(strstr(r.err, "apply failed: 2 changes failed"));
+			assert_non_null(strstr(r.err, "was deleted"));
+		}
+		hf_run_release(&r);
+		stop(&f);
+	}
+	assert_true(found);
+	unsetenv("INFRAHUB_ADDRESS");
+}
+
+static void test_target__one_change_one_request(void **state)
+{
+	struct ep a;
+	struct hf_run r;
+	char file[800];
+	const char *cwd = scratch("one");
+
+	(void)state;
+	start(&a, NULL, 1);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	snprintf(file, sizeof(file), "%s/one.yml", cwd);
+	assert_int_equal(hf_write_file(file,
+		"apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestSite\n"
+		"  data:\n    - name: lyon\n"), 0);
+	run(&r, cwd, 0, "apply", file, "--auto-approve", NULL);
+	assert_non_null(strstr(r.err, "1 change in 1 request,"));
+	hf_run_release(&r);
+	unsetenv("INFRAHUB_ADDRESS");
+	stop(&a);
+}
+
+/* One target, one identity, however its address is spelt. */
+static void test_target__normalize(void **state)
+{
+	static const char *const same[][2] = {
+		{ "http://Infrahub.Example.com:80/", "http://infrahub.example.com" },
+		{ "HTTPS://infrahub:443", "https://infrahub" },
+		{ "https://infrahub:8443//", "https://infrahub:8443" },
+		{ "http://[::1]:8000/", "http://[::1]:8000" },
+		{ "http://h/Prefix/", "http://h/Prefix" },
+		{ "http://h:80", "http://h" },
+	};
+	static const char *const bad[] = { "infrahub:8000", "ftp://h",
+					   "http://user:pw@h", "http://h/?x=1",
+					   "http://", "http://h:8a" };
+	char out[300];
+	hf_error err = HF_ERROR_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		assert_int_equal(hf_target_normalize(same[i][0], out, sizeof(out), &err), 0);
+		assert_string_equal(out, same[i][1]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(hf_target_normalize(bad[i], out, sizeof(out), &err),
+				 HF_EINVAL);
+	/* credentials in an address are refused and never echoed */
+	assert_int_equal(hf_target_normalize("http://u:s3cret@h", out, sizeof(out),
+					     &err), HF_EINVAL);
+	assert_null(strstr(err.msg, "s3cret"));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s", hf_test_tmpdir("target"));
+	unsetenv("INFRAHUB_API_TOKEN");
+	unsetenv("INFRAHUB_DEFAULT_BRANCH");
+	unsetenv("HUBFORM_STATE");
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_target__normalize),
+		cmocka_unit_test(test_target__plan_for_a_is_never_applied_to_b),
+		cmocka_unit_test(test_target__latest_is_for_the_current_target),
+		cmocka_unit_test(test_target__branch_plan_never_writes_default),
+		cmocka_unit_test(test_target__plan_files),
+		cmocka_unit_test(test_target__embedded_default_is_its_database),
+		cmocka_unit_test(test_target__server_default_branch),
+		cmocka_unit_test(test_target__messages),
+		cmocka_unit_test(test_target__one_change_one_request),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
