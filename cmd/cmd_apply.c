@@ -39,6 +39,7 @@ struct apply_opts {
 	int keep_going;
 	int direct;
 	int no_color;
+	long lock_timeout; /* seconds to wait for another apply of the target */
 	time_t end; /* --deadline: when the whole apply must be done */
 };
 
@@ -367,6 +368,29 @@ static int check_branch(const struct hf_pipeline *pl, const struct apply_opts *a
 	return 0;
 }
 
+/*
+ * Another plan of this store being applied to the same target: wait up to
+ * `seconds` for it to end (Terraform's -lock-timeout). 1 when it still
+ * runs, with its id in `other`.
+ */
+static int wait_for_target(hf_store *st, const struct hf_plan_meta *m,
+			   long seconds, char other[HF_PLAN_ID_LEN + 1])
+{
+	struct timespec pause = { 0, 250 * 1000 * 1000 };
+	time_t until = time(NULL) + seconds;
+	int said = 0;
+
+	while (hf_store_find_applying(st, m->address, m->branch, m->id, other)) {
+		if (time(NULL) >= until || stop_flag)
+			return 1;
+		if (!said++)
+			out_info("waiting for plan %s, being applied to the same "
+				 "target (up to %lds)", other, seconds);
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
 static int apply_plan(struct hf_pipeline *pl, struct records *r, hf_plan *p,
 		      const struct apply_opts *ao)
 {
@@ -402,10 +426,10 @@ static int apply_plan(struct hf_pipeline *pl, struct records *r, hf_plan *p,
 		hf_pipeline_fail(pl, "cannot check the plan against", &err);
 		return HF_EXIT_ERROR;
 	}
-	if (hf_store_find_applying(r->st[0], m->address, m->branch, m->id, other)) {
-		out_error("plan %s is being applied to the same target; wait for it, "
-			  "or 'hubform apply %s --recover' if its process died",
-			  other, other);
+	if (wait_for_target(r->st[0], m, ao->lock_timeout, other)) {
+		out_error("plan %s is being applied to the same target; wait for it "
+			  "(--lock-timeout S), or 'hubform apply %s --recover' if its "
+			  "process died", other, other);
 		return HF_EXIT_ERROR;
 	}
 	if (rec_transition(r, m->id, "planned", "applying", &err) < 0) {
@@ -525,6 +549,9 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 		HF_OPT_BOOL(0, "recover", &ao.recover,
 			    "a plan left 'applying' by a killed process: delete its "
 			    "branch and mark it failed"),
+		HF_OPT_INT(0, "lock-timeout", "S", &ao.lock_timeout, 0, 86400,
+			   "wait up to S seconds for another apply to the same "
+			   "target to end (default 0: refuse at once)"),
 		HF_OPT_BOOL(0, "no-color", &ao.no_color, "never colour the output"),
 		HF_OPT_END(),
 	};

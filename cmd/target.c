@@ -126,7 +126,10 @@ int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 				     NULL;
 	snprintf(t->branch, sizeof(t->branch), "%s", branch ? branch : "");
 	if (!addr || o->embedded) {
-		if (absolute(data, t->data, sizeof(t->data)) < 0) {
+		t->announce = !o->data;
+		if (!strcmp(data, ":memory:"))
+			snprintf(t->data, sizeof(t->data), "%s", data);
+		else if (absolute(data, t->data, sizeof(t->data)) < 0) {
 			out_error("cannot tell the absolute path of '%s'", data);
 			return -1;
 		}
@@ -152,6 +155,7 @@ int hf_target_from_ident(struct hf_target *t, const char *ident,
 	snprintf(t->branch, sizeof(t->branch), "%s", branch);
 	snprintf(t->ident, sizeof(t->ident), "%s", ident);
 	if (!strncmp(ident, LOCAL_PREFIX, strlen(LOCAL_PREFIX))) {
+		t->announce = 1;
 		snprintf(t->data, sizeof(t->data), "%s", ident + strlen(LOCAL_PREFIX));
 		return 0;
 	}
@@ -170,7 +174,7 @@ int hf_target_start(struct hf_target *t, int create)
 
 	if (!t->data[0])
 		return 0;
-	if (!create && access(t->data, F_OK) < 0) {
+	if (!create && strcmp(t->data, ":memory:") && access(t->data, F_OK) < 0) {
 		out_error("the embedded endpoint's database '%s' does not exist "
 			  "(moved or deleted since the plan was made)", t->data);
 		return -1;
@@ -193,8 +197,9 @@ int hf_target_start(struct hf_target *t, int create)
 		return -1;
 	}
 	snprintf(t->address, sizeof(t->address), "%s", hf_server_url(t->embedded));
-	out_info("hubform: no INFRAHUB_ADDRESS set; using the embedded local "
-		 "endpoint over %s", t->data);
+	if (t->announce)
+		out_info("hubform: no INFRAHUB_ADDRESS set; using the embedded "
+			 "local endpoint over %s", t->data);
 	return 0;
 }
 

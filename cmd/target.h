@@ -31,6 +31,7 @@ struct hf_target {
 	const char *address_from; /* "--address", "INFRAHUB_ADDRESS", NULL */
 	const char *branch_from;  /* "--branch", "INFRAHUB_DEFAULT_BRANCH", NULL */
 	char data[1024];   /* embedded: the database path; "" for a remote */
+	int announce;      /* say on stderr that the embedded default is used */
 	char default_branch[256]; /* the server's, once connected */
 	hf_server *embedded; /* the in-process endpoint, or NULL */
 };

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "hf/alloc.h"
@@ -219,6 +220,44 @@ static void test_store__latest_for_target(void **state)
 	hf_store_close(st);
 }
 
+/* A store written before plans knew their default branch is upgraded. */
+static void test_store__old_store_upgraded(void **state)
+{
+	char path[700];
+	sqlite3 *db;
+	hf_store *st;
+	hf_plan *got = NULL, *p = make_plan("a");
+	char id[HF_PLAN_ID_LEN + 1];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/old.db", hf_test_tmpdir("store7"));
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE plans (id TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
+		" address TEXT NOT NULL, branch TEXT NOT NULL, schema_hash TEXT NOT NULL,"
+		" manifest_digest TEXT NOT NULL, checksum TEXT NOT NULL, status TEXT NOT NULL,"
+		" n_create INTEGER NOT NULL, n_update INTEGER NOT NULL, n_noop INTEGER NOT NULL,"
+		" waves INTEGER NOT NULL, apply_branch TEXT, apply_started_at TEXT,"
+		" apply_finished_at TEXT, requests_sent INTEGER, error TEXT);"
+		"CREATE TABLE changes (plan_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+		" id TEXT NOT NULL, action TEXT NOT NULL, kind TEXT NOT NULL, hfid TEXT NOT NULL,"
+		" node_id TEXT, before TEXT, after TEXT, changed TEXT NOT NULL, deps TEXT NOT NULL,"
+		" wave INTEGER NOT NULL, fingerprint TEXT NOT NULL, status TEXT NOT NULL DEFAULT"
+		" 'pending', error TEXT, started_at REAL, finished_at REAL,"
+		" PRIMARY KEY (plan_id, id));", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* read-only: usable as it is, nothing written */
+	assert_int_equal(hf_store_open_mode(&st, path, HF_STORE_READONLY, NULL), 0);
+	hf_store_close(st);
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	assert_int_equal(hf_store_save(st, p, NULL), 0);
+	assert_int_equal(hf_store_latest_for(st, "http://127.0.0.1:1", "main", id, NULL), 0);
+	assert_int_equal(hf_store_load(st, id, &got, NULL), 0);
+	hf_plan_free(got);
+	hf_store_close(st);
+	hf_plan_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_store__not_a_store),
 		cmocka_unit_test(test_store__plan_file_by_content),
 		cmocka_unit_test(test_store__latest_for_target),
+		cmocka_unit_test(test_store__old_store_upgraded),
 	};
 
 	hf_alloc_init();

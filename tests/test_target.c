@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "hf/alloc.h"
+#include "hf/store.h"
 #include "sdkload.h"
 #include "target.h"
 #include "testutil.h"
@@ -471,6 +472,37 @@ static void test_target__one_change_one_request(void **state)
 	stop(&a);
 }
 
+/* -lock-timeout: wait for another apply of the same target, then refuse. */
+static void test_target__lock_timeout(void **state)
+{
+	struct ep a;
+	struct hf_run r;
+	char id[16], status[16], store[800];
+	const char *cwd = scratch("lock");
+	hf_store *st;
+
+	(void)state;
+	start(&a, NULL, 1);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	hf_run_release(&r);
+	newest_plan(cwd, id, status);
+	/* as if another process were applying it */
+	snprintf(store, sizeof(store), "%s/.hubform/plans.db", cwd);
+	assert_int_equal(hf_store_open(&st, store, NULL), 0);
+	assert_int_equal(hf_store_transition(st, id, "planned", "applying", NULL), 0);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	hf_run_release(&r);
+	run(&r, cwd, 1, "apply", "latest", "--auto-approve", "-lock-timeout=1", NULL);
+	assert_non_null(strstr(r.err, "waiting for plan"));
+	assert_non_null(strstr(r.err, "is being applied to the same target"));
+	hf_run_release(&r);
+	assert_int_equal(sites(&a, NULL), 0);
+	hf_store_close(st);
+	unsetenv("INFRAHUB_ADDRESS");
+	stop(&a);
+}
+
 /* One target, one identity, however its address is spelt. */
 static void test_target__normalize(void **state)
 {
@@ -517,6 +549,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_target__normalize),
+		cmocka_unit_test(test_target__lock_timeout),
 		cmocka_unit_test(test_target__plan_for_a_is_never_applied_to_b),
 		cmocka_unit_test(test_target__latest_is_for_the_current_target),
 		cmocka_unit_test(test_target__branch_plan_never_writes_default),
