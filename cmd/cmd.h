@@ -33,6 +33,8 @@ struct hf_cmd {
 /* The command table (main.c). Terminated by a NULL name. */
 extern const struct hf_cmd hf_commands[];
 const struct hf_cmd *hf_cmd_lookup(const char *name);
+/* "'x' is not a hubform command", with the closest one; returns 64. */
+int hf_cmd_not_found(const char *name);
 
 /*
  * Helper for commands: parse options, printing help (exit 0) or a usage

@@ -20,6 +20,35 @@ const struct hf_cmd *hf_cmd_lookup(const char *name)
 	return NULL;
 }
 
+/* The closest command name to `name`, or NULL when none is close. */
+static const char *suggest(const char *name)
+{
+	const struct hf_cmd *c, *best = NULL;
+	size_t d, bestd = (size_t)-1, len = strlen(name);
+
+	for (c = hf_commands; c->name; c++) {
+		d = hf_opt_distance(name, len, c->name);
+		if (d < bestd && hf_opt_near(name, len, c->name)) {
+			best = c;
+			bestd = d;
+		}
+	}
+	return best ? best->name : NULL;
+}
+
+int hf_cmd_not_found(const char *name)
+{
+	const char *hint = suggest(name);
+
+	if (hint)
+		out_error("'%s' is not a hubform command; did you mean '%s'?",
+			  name, hint);
+	else
+		out_error("'%s' is not a hubform command; see 'hubform --help'",
+			  name);
+	return HF_EXIT_USAGE;
+}
+
 void hf_main_usage(int to_stderr)
 {
 	const struct hf_cmd *c;

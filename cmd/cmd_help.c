@@ -24,11 +24,8 @@ int cmd_help(struct hf_ctx *ctx, int argc, char **argv)
 		return HF_EXIT_USAGE;
 	}
 	cmd = hf_cmd_lookup(argv[0]);
-	if (!cmd) {
-		out_error("'%s' is not a hubform command; see 'hubform --help'",
-			  argv[0]);
-		return HF_EXIT_USAGE;
-	}
+	if (!cmd)
+		return hf_cmd_not_found(argv[0]);
 	if (cmd->fn == cmd_help) {
 		hf_main_usage(0);
 		return HF_EXIT_OK;

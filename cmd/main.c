@@ -41,35 +41,6 @@ static int is_version(const char *arg)
 	return !strcmp(arg, "--version") || !strcmp(arg, "-version");
 }
 
-/* The closest command name to `name`, or NULL when none is close. */
-static const char *suggest(const char *name)
-{
-	const struct hf_cmd *c, *best = NULL;
-	size_t d, bestd = (size_t)-1, len = strlen(name);
-
-	for (c = hf_commands; c->name; c++) {
-		d = hf_opt_distance(name, len, c->name);
-		if (d < bestd && hf_opt_near(name, len, c->name)) {
-			best = c;
-			bestd = d;
-		}
-	}
-	return best ? best->name : NULL;
-}
-
-static int not_a_command(const char *name)
-{
-	const char *hint = suggest(name);
-
-	if (hint)
-		out_error("'%s' is not a hubform command; did you mean '%s'?",
-			  name, hint);
-	else
-		out_error("'%s' is not a hubform command; see 'hubform --help'",
-			  name);
-	return HF_EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
 	const struct hf_cmd *cmd;
@@ -87,7 +58,7 @@ int main(int argc, char **argv)
 	}
 	cmd = hf_cmd_lookup(is_version(argv[1]) ? "version" : argv[1]);
 	if (!cmd)
-		return not_a_command(argv[1]);
+		return hf_cmd_not_found(argv[1]);
 	rc = run(cmd, argc - 2, argv + 2);
 	if (out_finish() && rc == HF_EXIT_OK)
 		rc = HF_EXIT_ERROR;

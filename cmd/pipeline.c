@@ -72,6 +72,9 @@ void hf_pipeline_fail(const struct hf_pipeline *pl, const char *what,
 
 	hf_target_describe(pl->target.ident, pl->target.branch, t, sizeof(t));
 	out_error("%s %s: %s", what, t, e->msg);
+	if (e->code == HF_ENET && pl->target.address_from)
+		out_info("hint: is %s right? it names %s", pl->target.address_from,
+			 pl->target.ident);
 	if (e->code == HF_EAUTH)
 		out_info("hint: %s; check INFRAHUB_API_TOKEN (an API token of a "
 			 "user allowed to %s)",
