@@ -32,7 +32,7 @@ static json_t *refs_sorted(const struct hf_field *f)
 	size_t i;
 
 	if (!texts || !arr)
-		goto out;
+		goto fail;
 	for (i = 0; i < f->nrefs; i++) {
 		json_t *j = ref_json(&f->refs[i]);
 
@@ -43,7 +43,8 @@ static json_t *refs_sorted(const struct hf_field *f)
 	}
 	qsort(texts, f->nrefs, sizeof(char *), cmp_json_text);
 	for (i = 0; i < f->nrefs; i++)
-		json_array_append_new(arr, json_loads(texts[i], 0, NULL));
+		if (json_array_append_new(arr, json_loads(texts[i], 0, NULL)) < 0)
+			goto fail;
 	goto out;
 fail:
 	json_decref(arr);
@@ -128,14 +129,16 @@ int hf_diff_fingerprint(char out[65], const struct hf_object *live,
 
 	if (!j || !fields)
 		goto oom;
-	json_object_set_new(j, "id", json_string(live->id ? live->id : ""));
-	json_object_set_new(j, "fields", fields);
+	if (json_object_set_new(j, "id", json_string(live->id ? live->id : "")) < 0 ||
+	    json_object_set(j, "fields", fields) < 0)
+		goto oom;
 	for (i = 0; i < n; i++) {
 		f = want ? hf_object_field(live, want->fields[i].name) :
 			   &live->fields[i];
-		if (f)
-			json_object_set_new(fields, f->name, hf_field_json(f));
+		if (f && json_object_set_new(fields, f->name, hf_field_json(f)) < 0)
+			goto oom;
 	}
+	json_decref(fields);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	if (!text)
@@ -203,11 +206,81 @@ static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
 	return 0;
 }
 
+/*
+ * The kind to name a desired reference by: its concrete kind when it is
+ * known, so that both sides of "before -> after" name a peer alike even
+ * when the schema's peer is a generic. The desired object it points at
+ * knows its kind; so does the live peer it matches (Infrahub's
+ * __typename).
+ */
+static char *concrete_kind(const struct ctx *c, const struct hf_ref *r,
+			   const struct hf_field *live)
+{
+	long t = ref_target(c->want, c->schema, r);
+	size_t j;
+
+	if (t >= 0)
+		return hf_objset_at(c->want, (size_t)t)->kind;
+	for (j = 0; live && j < live->nrefs; j++)
+		if (ref_equal(c->schema, r, &live->refs[j]))
+			return live->refs[j].kind;
+	return r->kind;
+}
+
+/*
+ * A desired field as compared and shown: `w`, with each reference naming
+ * its concrete kind. Its refs (in *refs, freed by the caller) are shallow
+ * copies borrowing from `w`, the desired objects and `live`.
+ */
+static int desired_field(struct hf_field *out, struct hf_ref **refs,
+			 const struct ctx *c, const struct hf_field *w,
+			 const struct hf_field *live)
+{
+	size_t i;
+
+	*out = *w;
+	*refs = NULL;
+	if (w->type == HF_FIELD_ATTR || !w->nrefs)
+		return 0;
+	*refs = hf_calloc(w->nrefs, sizeof(**refs));
+	if (!*refs)
+		return HF_ENOMEM;
+	for (i = 0; i < w->nrefs; i++) {
+		(*refs)[i] = w->refs[i];
+		(*refs)[i].kind = concrete_kind(c, &w->refs[i], live);
+	}
+	out->refs = *refs;
+	return 0;
+}
+
+/* One field of a change: after, before, and whether it changed. */
+static int compare_field(struct hf_change *ch, const struct ctx *c,
+			 const struct hf_field *w, const struct hf_object *h)
+{
+	const struct hf_field *hf = h ? hf_object_field(h, w->name) : NULL;
+	struct hf_field wf;
+	struct hf_ref *refs;
+	int rc;
+
+	rc = desired_field(&wf, &refs, c, w, hf);
+	if (rc == 0 && json_object_set_new(ch->after, wf.name, hf_field_json(&wf)) < 0)
+		rc = HF_ENOMEM;
+	if (rc == 0 && h &&
+	    json_object_set_new(ch->before, wf.name,
+				hf ? hf_field_json(hf) : json_null()) < 0)
+		rc = HF_ENOMEM;
+	if (rc == 0 && (!h || !field_equal(c->schema, &wf, hf)) &&
+	    json_array_append_new(ch->changed, json_string(wf.name)) < 0)
+		rc = HF_ENOMEM;
+	hf_free(refs);
+	return rc;
+}
+
 static int compare(struct hf_change *ch, const struct ctx *c,
 		   const struct hf_object *w, const struct hf_object *h)
 {
-	const struct hf_field *wf, *hf;
 	size_t i;
+	int rc;
 
 	ch->before = json_object();
 	ch->after = json_object();
@@ -215,14 +288,9 @@ static int compare(struct hf_change *ch, const struct ctx *c,
 	if (!ch->before || !ch->after || !ch->changed)
 		return HF_ENOMEM;
 	for (i = 0; i < w->nfields; i++) {
-		wf = &w->fields[i];
-		hf = h ? hf_object_field(h, wf->name) : NULL;
-		json_object_set_new(ch->after, wf->name, hf_field_json(wf));
-		if (h)
-			json_object_set_new(ch->before, wf->name,
-					    hf ? hf_field_json(hf) : json_null());
-		if (!h || !field_equal(c->schema, wf, hf))
-			json_array_append_new(ch->changed, json_string(wf->name));
+		rc = compare_field(ch, c, &w->fields[i], h);
+		if (rc < 0)
+			return rc;
 	}
 	if (!h) {
 		json_decref(ch->before);
@@ -291,16 +359,38 @@ static int precompute_ids(struct ctx *c, hf_error *err)
 	return 0;
 }
 
+/* How many objects between two progress reports. */
+#define PROGRESS_EVERY 1024
+
+int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
+		const struct hf_diff_opts *o, hf_error *err)
+{
+	static const struct hf_diff_opts defaults = HF_DIFF_OPTS_INIT;
+	struct ctx c = { plan, want, have, NULL, hf_plan_count(plan), NULL };
+	size_t i, n = hf_objset_count(want);
+	int rc;
+
+	if (!o)
+		o = &defaults;
+	c.schema = o->schema;
+	rc = precompute_ids(&c, err);
+	for (i = 0; rc == 0 && i < n; i++) {
+		rc = one_change(&c, i, err);
+		if (rc == 0 && o->progress && (i + 1) % PROGRESS_EVERY == 0 &&
+		    i + 1 < n)
+			o->progress(o->payload, i + 1, n);
+	}
+	if (rc == 0 && o->progress)
+		o->progress(o->payload, n, n);
+	hf_free(c.ids);
+	return rc;
+}
+
 int hf_diff(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 	    const hf_schema *schema, hf_error *err)
 {
-	struct ctx c = { plan, want, have, schema, hf_plan_count(plan), NULL };
-	size_t i;
-	int rc;
+	struct hf_diff_opts o = HF_DIFF_OPTS_INIT;
 
-	rc = precompute_ids(&c, err);
-	for (i = 0; rc == 0 && i < hf_objset_count(want); i++)
-		rc = one_change(&c, i, err);
-	hf_free(c.ids);
-	return rc;
+	o.schema = schema;
+	return hf_diff_ext(plan, want, have, &o, err);
 }

@@ -21,6 +21,16 @@ struct kplan {
 	long count;     /* live total, -1 before page 1 */
 	long nwant;
 	int complete;   /* every live object of the kind was read */
+	long pending;   /* requests of the kind not answered yet */
+	int done;       /* every object wanted of the kind was read */
+};
+
+/* What the fetch reported, by kind of problem. */
+enum problem {
+	PROBLEM_MISSING,   /* a reference to nothing */
+	PROBLEM_AMBIGUOUS, /* a reference to several objects */
+	PROBLEM_TAKEN,     /* a unique value held by another object */
+	PROBLEM_COUNT
 };
 
 struct fctx {
@@ -35,7 +45,7 @@ struct fctx {
 	struct hf_fetch_stats *stats;
 	struct kplan *kp;
 	size_t nkp;
-	int reported;
+	long problems[PROBLEM_COUNT];
 };
 
 /* A round of calls with the query texts and variables they own. */
@@ -125,15 +135,34 @@ static int run_round(struct fctx *c, struct round *r, hf_error *err)
 	return 0;
 }
 
-static void report(struct fctx *c, const char *file, int line, int col,
-		   const char *msg)
+static void report(struct fctx *c, enum problem what, const char *file,
+		   int line, int col, const char *msg)
 {
 	hf_error e = HF_ERROR_INIT;
 
 	hf_error_at(&e, HF_EINVAL, file ? file : "", line, col, "%s", msg);
-	c->reported = 1;
+	c->problems[what]++;
 	if (c->diag)
 		c->diag(c->payload, &e);
+}
+
+/* Tell the caller how far the fetch got, after a batch of `stage`. */
+static void progress(struct fctx *c, const char *stage)
+{
+	struct hf_fetch_progress pr;
+	size_t i;
+
+	if (!c->o.progress)
+		return;
+	memset(&pr, 0, sizeof(pr));
+	pr.stage = stage;
+	for (i = 0; i < c->nkp; i++)
+		pr.kinds_done += c->kp[i].done ? 1 : 0;
+	pr.kinds_total = c->stats->kinds;
+	pr.live_objects = c->stats->live_objects;
+	pr.requests = c->stats->requests;
+	pr.rounds = c->stats->rounds;
+	c->o.progress(c->o.progress_payload, &pr);
 }
 
 /* ---- what to read ----------------------------------------------------- */
@@ -361,8 +390,11 @@ static int first_pages(struct fctx *c, hf_error *err)
 
 		p->count = (long)json_integer_value(json_object_get(res, "count"));
 		p->complete = p->count <= c->o.page_size;
+		p->done = p->complete;
 		rc = take_edges(c, p, res, err);
 	}
+	if (rc == 0 && r.n)
+		progress(c, "pages");
 	round_release(&r);
 	return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
 }
@@ -418,6 +450,20 @@ static int add_hfid_lookups(struct fctx *c, struct round *r, struct kplan *p)
 
 #define SLICE 20
 
+/* Which kinds still wait for requests of round r, and how many. */
+static void count_pending(struct fctx *c, const struct round *r)
+{
+	struct kplan *p;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		p = r->tags[i];
+		p->pending++;
+	}
+	for (i = 0; i < c->nkp; i++)
+		c->kp[i].done = c->kp[i].pending == 0;
+}
+
 static int rest_of_kinds(struct fctx *c, hf_error *err)
 {
 	struct round r = { 0 };
@@ -441,6 +487,7 @@ static int rest_of_kinds(struct fctx *c, hf_error *err)
 		     off += c->o.page_size)
 			rc = add_page(&r, p, off, c->o.page_size);
 	}
+	count_pending(c, &r);
 	/*
 	 * Pages go out in slices, and each slice's answers become objects
 	 * and are dropped before the next: peak memory holds a slice of
@@ -462,7 +509,10 @@ static int rest_of_kinds(struct fctx *c, hf_error *err)
 			}
 			json_decref(r.calls[i].data);
 			r.calls[i].data = NULL;
+			p->done = --p->pending == 0;
 		}
+		if (rc == 0)
+			progress(c, "objects");
 	}
 	round_release(&r);
 	return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
@@ -570,6 +620,20 @@ static int match_filter_in_want(struct fctx *c, struct hf_ref *r)
 	return 0;
 }
 
+/*
+ * A reference to a desired object names it by the object's own (concrete)
+ * kind, as a reference completed from Infrahub does and as the live
+ * objects' references do: the schema's peer kind may be a generic.
+ */
+static int take_kind(struct hf_ref *r, const struct hf_object *w)
+{
+	if (!strcmp(r->kind, w->kind))
+		return 0;
+	hf_free(r->kind);
+	r->kind = hf_strdup(w->kind);
+	return r->kind ? 0 : HF_ENOMEM;
+}
+
 static int complete_from_live(struct hf_ref *r, const struct hf_object *h)
 {
 	hf_free(r->id);
@@ -605,8 +669,9 @@ static int pending_ref(struct fctx *c, struct probes *ps, struct hf_ref *r,
 			return rc < 0 ? rc : 0;
 	}
 	if (r->hfid) {
-		if (find_in(c, c->want, r) >= 0)
-			return 0;
+		at = find_in(c, c->want, r);
+		if (at >= 0)
+			return take_kind(r, hf_objset_at(c->want, (size_t)at));
 		at = find_in(c, c->have, r);
 		if (at >= 0)
 			return complete_from_live(r, hf_objset_at(c->have, (size_t)at));
@@ -811,7 +876,8 @@ static int judge_ref(struct fctx *c, struct probe *p)
 		else
 			hf_buf_addf(&m, "unresolvable reference: no %s in the files "
 				    "or in Infrahub", what ? what : "?");
-		report(c, p->ref->file, p->ref->line, p->ref->col,
+		report(c, p->hits ? PROBLEM_AMBIGUOUS : PROBLEM_MISSING,
+		       p->ref->file, p->ref->line, p->ref->col,
 		       hf_buf_failed(&m) ? "unresolvable reference" : m.ptr);
 		hf_buf_release(&m);
 	}
@@ -834,7 +900,7 @@ static void judge_unique(struct fctx *c, struct probe *p)
 	hf_buf_addf(&b, "cannot create %s: unique %s = %s already belongs to "
 		    "%s in Infrahub", mine ? mine : "?", p->attr, v ? v : "?",
 		    theirs ? theirs : "?");
-	report(c, p->field->file, p->field->line, p->field->col,
+	report(c, PROBLEM_TAKEN, p->field->file, p->field->line, p->field->col,
 	       hf_buf_failed(&b) ? "unique value taken" : b.ptr);
 	hf_free(mine);
 	hf_free(theirs);
@@ -856,6 +922,8 @@ static int third_round(struct fctx *c, hf_error *err)
 		rc = hf_error_set(err, rc, "out of memory");
 	if (rc == 0)
 		rc = run_round(c, &r, err);
+	if (rc == 0 && r.n)
+		progress(c, "references");
 	if (rc == 0)
 		take_probe_answers(&r, &ps);
 	for (i = 0; rc == 0 && i < ps.n; i++) {
@@ -867,6 +935,45 @@ static int third_round(struct fctx *c, hf_error *err)
 	round_release(&r);
 	hf_free(ps.v);
 	json_decref(ps.seen);
+	return rc;
+}
+
+/* Number and noun, "1 reference" or "2 references". */
+static void counted(hf_buf *b, long n, const char *one, const char *many)
+{
+	hf_buf_addf(b, "%s%ld %s", b->len ? "; " : "", n, n == 1 ? one : many);
+}
+
+/* What was reported, counted, as one error; 0 when nothing was. */
+static int problems_error(const struct fctx *c, hf_error *err)
+{
+	const long *n = c->problems;
+	hf_buf b = HF_BUF_INIT;
+	int rc = 0;
+
+	if (n[PROBLEM_MISSING])
+		counted(&b, n[PROBLEM_MISSING],
+			"reference in the object files names an object that is "
+			"neither in the files nor in Infrahub",
+			"references in the object files name objects that are "
+			"neither in the files nor in Infrahub");
+	if (n[PROBLEM_AMBIGUOUS])
+		counted(&b, n[PROBLEM_AMBIGUOUS],
+			"reference in the object files matches several objects "
+			"in Infrahub",
+			"references in the object files match several objects "
+			"in Infrahub");
+	if (n[PROBLEM_TAKEN])
+		counted(&b, n[PROBLEM_TAKEN],
+			"unique value is already held by another object in "
+			"Infrahub",
+			"unique values are already held by other objects in "
+			"Infrahub");
+	if (b.len)
+		rc = hf_error_set(err, HF_EINVAL, "%s",
+				  hf_buf_failed(&b) ? "the object files have "
+				  "problems" : b.ptr);
+	hf_buf_release(&b);
 	return rc;
 }
 
@@ -902,12 +1009,15 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	if (rc == 0)
 		rc = third_round(&c, err);
 	for (i = 0; i < c.nkp; i++) {
+		c.kp[i].done = 1;
 		json_decref(c.kp[i].fields);
 		hf_buf_release(&c.kp[i].sel);
 	}
+	if (rc == 0)
+		progress(&c, "done");
 	hf_free(c.kp);
-	if (rc == 0 && c.reported)
-		rc = hf_error_set(err, HF_EINVAL, "live state has problems");
+	if (rc == 0)
+		rc = problems_error(&c, err);
 	if (rc < 0 && rc != HF_EINVAL) {
 		hf_objset_free(c.have);
 		return rc;

@@ -25,22 +25,36 @@ static void hfid_text(hf_buf *b, const json_t *hfid)
 	}
 }
 
-/* A value compactly: refs as Kind[hfid], strings quoted, null as (null). */
-static void value_text(hf_buf *b, const json_t *v, size_t width)
+/* A reference as Kind[hfid], or Kind[node id] when it has no HFID. */
+static void ref_text(hf_buf *b, const json_t *v)
 {
-	size_t start = b->len, i;
+	const char *kind = json_string_value(json_object_get(v, "kind"));
+	const char *id = json_string_value(json_object_get(v, "id"));
+
+	hf_buf_addf(b, "%s[", kind ? kind : "");
+	if (json_object_get(v, "hfid"))
+		hfid_text(b, json_object_get(v, "hfid"));
+	else
+		hf_buf_add(b, id ? id : "");
+	hf_buf_add(b, "]");
+}
+
+/*
+ * A value whole and on one line: refs as Kind[hfid], strings as JSON
+ * strings (quoted, newlines and control characters escaped, so a value
+ * reads back exactly), null as (null). Returns 0 or HF_ENOMEM; `b` may
+ * also have failed (sticky).
+ */
+static int value_text(hf_buf *b, const json_t *v)
+{
+	size_t i;
 	json_t *e;
 	char *t;
 
 	if (!v || json_is_null(v)) {
 		hf_buf_add(b, "(null)");
 	} else if (json_is_object(v) && json_object_get(v, "kind")) {
-		hf_buf_addf(b, "%s[", json_string_value(json_object_get(v, "kind")));
-		if (json_object_get(v, "hfid"))
-			hfid_text(b, json_object_get(v, "hfid"));
-		else
-			hf_buf_add(b, json_string_value(json_object_get(v, "id")));
-		hf_buf_add(b, "]");
+		ref_text(b, v);
 	} else if (json_is_array(v) && json_array_size(v) &&
 		   json_is_object(json_array_get(v, 0))) {
 		hf_buf_add(b, "[");
@@ -48,23 +62,104 @@ static void value_text(hf_buf *b, const json_t *v, size_t width)
 		{
 			if (i)
 				hf_buf_add(b, ", ");
-			value_text(b, e, 0);
+			if (value_text(b, e) < 0)
+				return HF_ENOMEM;
 		}
 		hf_buf_add(b, "]");
 	} else {
 		t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		hf_buf_add(b, t ? t : "?");
+		if (!t)
+			return HF_ENOMEM;
+		hf_buf_add(b, t);
 		hf_free(t);
 	}
-	if (width && b->len - start > width) {
-		/* never cut inside a UTF-8 sequence */
-		size_t cut = start + width;
+	return 0;
+}
 
-		while (cut > start && ((unsigned char)b->ptr[cut] & 0xC0) == 0x80)
-			cut--;
-		hf_buf_setlen(b, cut);
-		hf_buf_add(b, "...");
+/* A line of a wrapped value never gets narrower than this. */
+#define MIN_WRAP 30
+
+static int utf8_cont(char ch)
+{
+	return ((unsigned char)ch & 0xC0) == 0x80;
+}
+
+/* Columns taken by the first n bytes of s: one per character. */
+static size_t columns(const char *s, size_t n)
+{
+	size_t i, cols = 0;
+
+	for (i = 0; i < n; i++)
+		cols += !utf8_cont(s[i]);
+	return cols;
+}
+
+/*
+ * Bytes of s that go on a line of `avail` columns: up to the last space
+ * that fits (the space begins the next line), else as many whole
+ * characters as fit (a word longer than the line is split), at least one.
+ */
+static size_t line_end(const char *s, size_t n, size_t avail)
+{
+	size_t i, cols = 0, space = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!utf8_cont(s[i])) {
+			if (cols == avail)
+				break;
+			cols++;
+			if (s[i] == ' ' && i > 0)
+				space = i;
+		}
 	}
+	if (i == n)
+		return n;
+	if (space)
+		return space;
+	return i ? i : 1;
+}
+
+static size_t wrap_room(size_t width, size_t col)
+{
+	return width > col + MIN_WRAP ? width - col : MIN_WRAP;
+}
+
+/*
+ * Append s, which starts at column `col`, keeping lines within `width`
+ * columns (0: one line). Continuation lines are indented to `col`, under
+ * the value's first character, and carry the next bytes of s unchanged:
+ * a break falls before a space, which stays at the start of the next
+ * line (so prose lines up inside the quotes), and the lines joined give
+ * s exactly. Breaks fall between UTF-8 sequences, never inside one.
+ */
+static void wrap(hf_buf *b, const char *s, size_t col, size_t width)
+{
+	size_t n = strlen(s), left = columns(s, n), room, cut;
+
+	room = wrap_room(width, col);
+	while (width && left > room) {
+		cut = line_end(s, n, room);
+		hf_buf_addn(b, s, cut);
+		hf_buf_addf(b, "\n%*s", (int)col, "");
+		left -= columns(s, cut);
+		s += cut;
+		n -= cut;
+	}
+	hf_buf_addn(b, s, n);
+}
+
+/* The value wrapped, starting at column `col`. */
+static int value_wrapped(hf_buf *b, const json_t *v, size_t col, size_t width)
+{
+	hf_buf t = HF_BUF_INIT;
+	int rc = 0;
+
+	if (value_text(&t, v) < 0 || hf_buf_failed(&t))
+		rc = HF_ENOMEM;
+	else
+		wrap(b, t.ptr, col, width);
+	hf_buf_release(&t);
+	return rc;
 }
 
 static const char *sym(enum hf_action a)
@@ -72,14 +167,64 @@ static const char *sym(enum hf_action a)
 	return a == HF_ACT_CREATE ? "+" : a == HF_ACT_UPDATE ? "~" : "=";
 }
 
-static void text_change(hf_buf *b, const struct hf_change *c,
-			const struct hf_render_opts *o)
+/* Columns before a field's name: "      + ". */
+#define FIELD_COL 8
+
+/* "key = value" of a create. */
+static int text_set(hf_buf *b, const char *key, const json_t *v, size_t width)
+{
+	int rc;
+
+	hf_buf_addf(b, "%s = ", key);
+	rc = value_wrapped(b, v, FIELD_COL + strlen(key) + 3, width);
+	hf_buf_add(b, "\n");
+	return rc;
+}
+
+/*
+ * "key: before -> after" of an update, on one line when it fits; else
+ * the after value goes on its own line, under the before value:
+ *
+ *       ~ description: "the old text, wrapped at spaces when it is
+ *                      longer than the line"
+ *                   -> "the new text"
+ */
+static int text_update(hf_buf *b, const char *key, const json_t *before,
+		       const json_t *after, size_t width)
+{
+	hf_buf one = HF_BUF_INIT;
+	size_t col = FIELD_COL + strlen(key) + 2;
+	int rc;
+
+	hf_buf_addf(b, "%s: ", key);
+	rc = value_text(&one, before);
+	hf_buf_add(&one, " -> ");
+	if (rc == 0)
+		rc = value_text(&one, after);
+	if (rc < 0 || hf_buf_failed(&one)) {
+		rc = HF_ENOMEM;
+	} else if (!width || col + columns(one.ptr, one.len) <= width) {
+		hf_buf_addf(b, "%s\n", one.ptr);
+	} else {
+		rc = value_wrapped(b, before, col, width);
+		hf_buf_addf(b, "\n%*s-> ", (int)(col - 3), "");
+		if (rc == 0)
+			rc = value_wrapped(b, after, col, width);
+		hf_buf_add(b, "\n");
+	}
+	hf_buf_release(&one);
+	return rc;
+}
+
+static int text_change(hf_buf *b, const struct hf_change *c,
+		       const struct hf_render_opts *o)
 {
 	const char *col = !o->color ? "" :
 			  c->action == HF_ACT_CREATE ? GREEN : YELLOW;
 	const char *key;
 	json_t *v;
 	size_t i;
+	int rc = 0;
 
 	hf_buf_addf(b, "  %s%s %s ", col, sym(c->action), c->kind);
 	hfid_text(b, c->hfid);
@@ -87,27 +232,27 @@ static void text_change(hf_buf *b, const struct hf_change *c,
 	if (c->action == HF_ACT_CREATE) {
 		json_object_foreach(c->after, key, v)
 		{
-			hf_buf_addf(b, "      %s+%s %s = ", col, o->color ? RESET : "", key);
-			value_text(b, v, o->width);
-			hf_buf_add(b, "\n");
+			hf_buf_addf(b, "      %s+%s ", col, o->color ? RESET : "");
+			if (rc == 0)
+				rc = text_set(b, key, v, o->width);
 		}
-		return;
+		return rc;
 	}
 	for (i = 0; i < json_array_size(c->changed); i++) {
 		key = json_string_value(json_array_get(c->changed, i));
-		hf_buf_addf(b, "      %s~%s %s: ", col, o->color ? RESET : "", key);
-		value_text(b, json_object_get(c->before, key), o->width);
-		hf_buf_add(b, " -> ");
-		value_text(b, json_object_get(c->after, key), o->width);
-		hf_buf_add(b, "\n");
+		hf_buf_addf(b, "      %s~%s ", col, o->color ? RESET : "");
+		if (rc == 0)
+			rc = text_update(b, key, json_object_get(c->before, key),
+					 json_object_get(c->after, key), o->width);
 	}
+	return rc;
 }
 
 int hf_render_text(hf_buf *b, const hf_plan *p, const struct hf_render_opts *o)
 {
 	const struct hf_plan_meta *m = hf_plan_meta_c(p);
 	const struct hf_change *c;
-	int w, waves = hf_plan_waves(p);
+	int w, waves = hf_plan_waves(p), rc = 0;
 	size_t i;
 
 	hf_buf_addf(b, "%sPlan %s%s for %s (branch %s), status %s\n",
@@ -122,14 +267,15 @@ int hf_render_text(hf_buf *b, const hf_plan *p, const struct hf_render_opts *o)
 				continue;
 			if (!shown++)
 				hf_buf_addf(b, "\nwave %d:\n", w + 1);
-			text_change(b, c, o);
+			if (text_change(b, c, o) < 0)
+				rc = HF_ENOMEM;
 		}
 	}
 	if (!m->n_create && !m->n_update)
 		hf_buf_add(b, "\nNo changes. Infrahub matches the object files.\n");
 	hf_buf_addf(b, "\nPlan: %zu to create, %zu to update, %zu unchanged.\n",
 		    m->n_create, m->n_update, m->n_noop);
-	return hf_buf_failed(b) ? HF_ENOMEM : 0;
+	return rc < 0 || hf_buf_failed(b) ? HF_ENOMEM : 0;
 }
 
 int hf_render_json(hf_buf *b, const hf_plan *p)
@@ -182,12 +328,13 @@ static size_t kinds_of(const hf_plan *p, const char ***out)
  * One table per kind. Rows stop when the comment would not leave room
  * for the rest; the rows left out are counted in *left.
  */
-static void md_table(hf_buf *b, const hf_plan *p, const char *kind,
+static int md_table(hf_buf *b, const hf_plan *p, const char *kind,
 		     size_t limit, size_t *left)
 {
 	const struct hf_change *c;
 	hf_buf cell = HF_BUF_INIT;
 	size_t i, j;
+	int rc = 0;
 
 	hf_buf_addf(b, "\n### %s\n\n| | object | fields |\n|---|---|---|\n", kind);
 	for (i = 0; i < hf_plan_count(p); i++) {
@@ -200,6 +347,8 @@ static void md_table(hf_buf *b, const hf_plan *p, const char *kind,
 		}
 		hf_buf_reset(&cell);
 		hfid_text(&cell, c->hfid);
+		if (hf_buf_failed(&cell))
+			rc = HF_ENOMEM;
 		hf_buf_addf(b, "| %s | ", c->action == HF_ACT_CREATE ? "create" : "update");
 		md_cell(b, cell.ptr);
 		hf_buf_add(b, " | ");
@@ -210,28 +359,65 @@ static void md_table(hf_buf *b, const hf_plan *p, const char *kind,
 		hf_buf_add(b, " |\n");
 	}
 	hf_buf_release(&cell);
+	return rc;
 }
 
-static void md_details(hf_buf *d, const struct hf_change *c)
+/* The longest run of backticks in s. */
+static size_t backtick_run(const char *s)
 {
-	const char *key;
-	size_t j;
+	size_t run = 0, best = 0;
 
-	hf_buf_addf(d, "<details><summary>%s %s ", sym(c->action), c->kind);
-	hfid_text(d, c->hfid);
-	hf_buf_add(d, "</summary>\n\n```diff\n");
-	for (j = 0; j < json_array_size(c->changed); j++) {
+	for (; *s; s++) {
+		run = *s == '`' ? run + 1 : 0;
+		if (run > best)
+			best = run;
+	}
+	return best;
+}
+
+static void add_fence(hf_buf *b, size_t n)
+{
+	while (n--)
+		hf_buf_addch(b, '`');
+}
+
+/*
+ * A change's fields as a diff block, values whole (a diff block keeps
+ * long lines). The fence is longer than any run of backticks in the
+ * values, so that none ends the block early.
+ */
+static int md_details(hf_buf *d, const struct hf_change *c)
+{
+	hf_buf body = HF_BUF_INIT;
+	const char *key;
+	size_t j, fence;
+	int rc = 0;
+
+	for (j = 0; rc == 0 && j < json_array_size(c->changed); j++) {
 		key = json_string_value(json_array_get(c->changed, j));
 		if (c->before) {
-			hf_buf_addf(d, "- %s: ", key);
-			value_text(d, json_object_get(c->before, key), 200);
-			hf_buf_add(d, "\n");
+			hf_buf_addf(&body, "- %s: ", key);
+			rc = value_text(&body, json_object_get(c->before, key));
+			hf_buf_add(&body, "\n");
 		}
-		hf_buf_addf(d, "+ %s: ", key);
-		value_text(d, json_object_get(c->after, key), 200);
-		hf_buf_add(d, "\n");
+		hf_buf_addf(&body, "+ %s: ", key);
+		if (rc == 0)
+			rc = value_text(&body, json_object_get(c->after, key));
+		hf_buf_add(&body, "\n");
 	}
-	hf_buf_add(d, "```\n\n</details>\n");
+	fence = backtick_run(body.ptr) + 1;
+	fence = fence < 3 ? 3 : fence;
+	hf_buf_addf(d, "<details><summary>%s %s ", sym(c->action), c->kind);
+	hfid_text(d, c->hfid);
+	hf_buf_add(d, "</summary>\n\n");
+	add_fence(d, fence);
+	hf_buf_addf(d, "diff\n%s", body.ptr);
+	add_fence(d, fence);
+	hf_buf_add(d, "\n\n</details>\n");
+	if (hf_buf_failed(&body))
+		rc = HF_ENOMEM;
+	hf_buf_release(&body);
+	return rc;
 }
 
 int hf_render_markdown(hf_buf *b, const hf_plan *p,
@@ -242,14 +428,18 @@ int hf_render_markdown(hf_buf *b, const hf_plan *p,
 	const char **kinds = NULL;
 	size_t n, i, left = 0, rows = 0, start;
 	size_t limit = o->max_chars > 4000 ? o->max_chars - 4000 : 0;
+	int rc = 0;
 
 	hf_buf_addf(b, "## hubform plan `%s`\n\n**%zu to create, %zu to update, "
 		    "%zu unchanged** on `%s` (branch `%s`)\n",
 		    m->id, m->n_create, m->n_update, m->n_noop, m->address, m->branch);
 	n = kinds_of(p, &kinds);
+	if (!kinds)
+		rc = HF_ENOMEM;
 	for (i = 0; i < n; i++)
 		if (!i || strcmp(kinds[i], kinds[i - 1]))
-			md_table(b, p, kinds[i], limit, &rows);
+			if (md_table(b, p, kinds[i], limit, &rows) < 0)
+				rc = HF_ENOMEM;
 	hf_free(kinds);
 	if (rows)
 		hf_buf_addf(b, "\n_%zu more rows were left out of the tables to fit "
@@ -260,7 +450,8 @@ int hf_render_markdown(hf_buf *b, const hf_plan *p,
 		if (hf_plan_at(p, i)->action == HF_ACT_NOOP)
 			continue;
 		start = d.len;
-		md_details(&d, hf_plan_at(p, i));
+		if (md_details(&d, hf_plan_at(p, i)) < 0)
+			rc = HF_ENOMEM;
 		if (b->len + d.len + 400 > o->max_chars) {
 			hf_buf_setlen(&d, start);
 			left++;
@@ -271,6 +462,8 @@ int hf_render_markdown(hf_buf *b, const hf_plan *p,
 		hf_buf_addf(b, "\n_Details of %zu more changes were left out to fit "
 			    "the comment size limit; run `hubform show %s` for all._\n",
 			    left, m->id);
+	if (hf_buf_failed(&d))
+		rc = HF_ENOMEM;
 	hf_buf_release(&d);
-	return hf_buf_failed(b) ? HF_ENOMEM : 0;
+	return rc < 0 || hf_buf_failed(b) ? HF_ENOMEM : 0;
 }

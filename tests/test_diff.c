@@ -4,10 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hf/alloc.h"
 #include "hf/diff.h"
+#include "hf/render.h"
 
 static struct hf_object obj(const char *kind, const char *name,
 			    const char *id)
@@ -65,13 +68,18 @@ struct sets {
 	hf_plan *plan;
 };
 
-static void run(struct sets *s)
+static void run_with(struct sets *s, const hf_schema *schema)
 {
 	hf_error err = HF_ERROR_INIT;
 
 	assert_int_equal(hf_plan_new(&s->plan, "http://x", "main", NULL), 0);
-	assert_int_equal(hf_diff(s->plan, s->want, s->have, NULL, &err), 0);
+	assert_int_equal(hf_diff(s->plan, s->want, s->have, schema, &err), 0);
 	assert_int_equal(hf_plan_finish(s->plan, &err), 0);
+}
+
+static void run(struct sets *s)
+{
+	run_with(s, NULL);
 }
 
 static void done(struct sets *s)
@@ -230,6 +238,260 @@ static void test_diff__fingerprint_tracks_managed_fields_only(void **state)
 	hf_object_release(&w);
 }
 
+/* A generic peer kind: LocationGeneric, implemented by Site and Country. */
+static hf_schema *generic_schema(void)
+{
+	static const char text[] =
+		"{\"generics\": [{\"namespace\": \"Location\", \"name\": \"Generic\","
+		"  \"human_friendly_id\": [\"name__value\"],"
+		"  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]}],"
+		" \"nodes\": ["
+		"  {\"namespace\": \"Location\", \"name\": \"Site\","
+		"   \"inherit_from\": [\"LocationGeneric\"],"
+		"   \"human_friendly_id\": [\"name__value\"],"
+		"   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]},"
+		"  {\"namespace\": \"Location\", \"name\": \"Country\","
+		"   \"inherit_from\": [\"LocationGeneric\"],"
+		"   \"human_friendly_id\": [\"name__value\"],"
+		"   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]},"
+		"  {\"namespace\": \"Net\", \"name\": \"Device\","
+		"   \"human_friendly_id\": [\"name__value\"],"
+		"   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"},"
+		"    {\"name\": \"description\", \"kind\": \"Text\"}],"
+		"   \"relationships\": ["
+		"    {\"name\": \"location\", \"peer\": \"LocationGeneric\","
+		"     \"cardinality\": \"one\"},"
+		"    {\"name\": \"locations\", \"peer\": \"LocationGeneric\","
+		"     \"cardinality\": \"many\"}]}]}";
+	json_t *j = json_loads(text, 0, NULL);
+	hf_schema *s = NULL;
+
+	assert_non_null(j);
+	assert_int_equal(hf_schema_parse(&s, j, NULL), 0);
+	json_decref(j);
+	return s;
+}
+
+static const char *ref_kind(const json_t *fields, const char *name, size_t i)
+{
+	const json_t *v = json_object_get(fields, name);
+
+	if (json_is_array(v))
+		v = json_array_get(v, i);
+	return json_string_value(json_object_get(v, "kind"));
+}
+
+/*
+ * The resolver names a peer by the schema's peer kind (here a generic),
+ * Infrahub by the concrete kind: the plan names both sides by the
+ * concrete kind, and a difference of labels alone is no change.
+ */
+static void test_diff__generic_peers_are_named_by_concrete_kind(void **state)
+{
+	const char *const fra[] = { "fra", NULL }, *const par[] = { "par", NULL };
+	const char *const ams[] = { "ams", NULL };
+	const char *const fra_id[] = { "id-fra" }, *const par_id[] = { "id-par" };
+	const char *const ams_id[] = { "id-ams" };
+	hf_schema *schema = generic_schema();
+	struct hf_render_opts ro = HF_RENDER_OPTS_INIT;
+	hf_buf text = HF_BUF_INIT;
+	struct sets s;
+	struct hf_object site = obj("LocationSite", "fra", NULL);
+	struct hf_object d1 = obj("NetDevice", "d1", NULL);
+	struct hf_object d2 = obj("NetDevice", "d2", NULL);
+	struct hf_object d3 = obj("NetDevice", "d3", NULL);
+	struct hf_object hsite = obj("LocationSite", "fra", "id-fra");
+	struct hf_object h1 = obj("NetDevice", "d1", "id-d1");
+	struct hf_object h2 = obj("NetDevice", "d2", "id-d2");
+	struct hf_object h3 = obj("NetDevice", "d3", "id-d3");
+	const struct hf_change *c;
+
+	(void)state;
+	hf_objset_new(&s.want);
+	hf_objset_new(&s.have);
+	/* d1: a declared peer, and a set that gains a member */
+	rel(&d1, "location", 0, "LocationGeneric", fra, NULL);
+	rel(&d1, "locations", 1, "LocationGeneric", fra, NULL);
+	rel(&h1, "location", 0, "LocationSite", fra, fra_id);
+	rel(&h1, "locations", 1, "LocationSite", fra, fra_id);
+	{
+		struct hf_field *f = hf_object_field(&d1, "locations");
+		struct hf_ref *r = hf_reallocarray(f->refs, 2, sizeof(*r));
+
+		/* as the fetch completes a reference to a live peer */
+		assert_non_null(r);
+		f->refs = r;
+		memset(&r[1], 0, sizeof(r[1]));
+		r[1].kind = hf_strdup("LocationSite");
+		r[1].hfid = json_pack("[s]", ams[0]);
+		r[1].id = hf_strdup(ams_id[0]);
+		f->nrefs = 2;
+	}
+	/* d2: a peer only Infrahub has; another field changes */
+	rel(&d2, "location", 0, "LocationGeneric", par, NULL);
+	attr(&d2, "description", HF_ATTR_TEXT, json_string("new"));
+	rel(&h2, "location", 0, "LocationSite", par, par_id);
+	attr(&h2, "description", HF_ATTR_TEXT, json_string("old"));
+	/* d3: points at a Country fra, the files at the Site fra they declare */
+	rel(&d3, "location", 0, "LocationGeneric", fra, NULL);
+	rel(&h3, "location", 0, "LocationCountry", fra, fra_id);
+	put(s.want, d1);
+	put(s.want, d2);
+	put(s.want, d3);
+	put(s.want, site);
+	put(s.have, hsite);
+	put(s.have, h1);
+	put(s.have, h2);
+	put(s.have, h3);
+	run_with(&s, schema);
+
+	c = hf_plan_at(s.plan, 0);
+	assert_int_equal(c->action, HF_ACT_UPDATE);
+	assert_int_equal(json_array_size(c->changed), 1);
+	assert_string_equal(json_string_value(json_array_get(c->changed, 0)),
+			    "locations");
+	assert_string_equal(ref_kind(c->after, "location", 0), "LocationSite");
+	assert_string_equal(ref_kind(c->after, "locations", 0), "LocationSite");
+	assert_string_equal(ref_kind(c->after, "locations", 1), "LocationSite");
+	c = hf_plan_at(s.plan, 1);
+	assert_int_equal(c->action, HF_ACT_UPDATE);
+	assert_int_equal(json_array_size(c->changed), 1);
+	assert_string_equal(ref_kind(c->after, "location", 0), "LocationSite");
+	assert_true(json_equal(json_object_get(c->before, "location"),
+			       json_object_get(c->after, "location")));
+	/* a different object under the same HFID is a change */
+	c = hf_plan_at(s.plan, 2);
+	assert_int_equal(c->action, HF_ACT_UPDATE);
+	assert_string_equal(ref_kind(c->after, "location", 0), "LocationSite");
+	assert_int_equal(hf_plan_at(s.plan, 3)->action, HF_ACT_NOOP);
+
+	assert_int_equal(hf_render_text(&text, s.plan, &ro), 0);
+	assert_non_null(strstr(text.ptr, "~ locations: [LocationSite[fra]] -> "
+				"[LocationSite[ams], LocationSite[fra]]\n"));
+	assert_non_null(strstr(text.ptr, "~ location: LocationCountry[fra] -> "
+				"LocationSite[fra]\n"));
+	assert_null(strstr(text.ptr, "LocationGeneric"));
+	hf_buf_release(&text);
+	hf_schema_free(schema);
+	done(&s);
+}
+
+struct seen {
+	size_t calls, done, total;
+	int monotonic;
+};
+
+static void on_progress(void *payload, size_t done_n, size_t total)
+{
+	struct seen *p = payload;
+
+	p->monotonic &= done_n >= p->done && done_n <= total;
+	p->calls++;
+	p->done = done_n;
+	p->total = total;
+}
+
+static void test_diff__progress(void **state)
+{
+	struct hf_diff_opts o = HF_DIFF_OPTS_INIT;
+	struct seen seen = { 0, 0, 0, 1 };
+	char name[32];
+	struct sets s;
+	size_t i;
+
+	(void)state;
+	hf_objset_new(&s.want);
+	hf_objset_new(&s.have);
+	for (i = 0; i < 2500; i++) {
+		snprintf(name, sizeof(name), "s%zu", i);
+		put(s.want, obj("NetSite", name, NULL));
+	}
+	o.progress = on_progress;
+	o.payload = &seen;
+	assert_int_equal(hf_plan_new(&s.plan, "http://x", "main", NULL), 0);
+	assert_int_equal(hf_diff_ext(s.plan, s.want, s.have, &o, NULL), 0);
+	/* every 1024 objects, then once at the end */
+	assert_int_equal(seen.calls, 3);
+	assert_true(seen.monotonic);
+	assert_int_equal(seen.done, 2500);
+	assert_int_equal(seen.total, 2500);
+	assert_int_equal(hf_plan_count(s.plan), 2500);
+	done(&s);
+}
+
+static long fail_at;
+static long alloc_count;
+
+static void *torture_malloc(size_t n)
+{
+	if (++alloc_count == fail_at)
+		return NULL;
+	return malloc(n);
+}
+
+static void *torture_realloc(void *p, size_t n)
+{
+	if (++alloc_count == fail_at)
+		return NULL;
+	return realloc(p, n);
+}
+
+static const struct hf_allocator torture = { torture_malloc, torture_realloc,
+					     free };
+
+/*
+ * Failing allocation n, for each n: no crash, no leak (under valgrind),
+ * and HF_ENOMEM or success. (Not always HF_ENOMEM: hf_plan_change_id()
+ * cannot report a failure.)
+ */
+static void test_diff__torture(void **state)
+{
+	const char *const fra[] = { "fra", NULL }, *const fra_id[] = { "id-fra" };
+	hf_schema *schema = generic_schema();
+	hf_objset *want, *have;
+	struct hf_object site = obj("LocationSite", "fra", NULL);
+	struct hf_object d1 = obj("NetDevice", "d1", NULL);
+	struct hf_object d2 = obj("NetDevice", "d2", NULL);
+	struct hf_object h1 = obj("NetDevice", "d1", "id-d1");
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *plan = NULL;
+	long n;
+	int rc;
+
+	(void)state;
+	hf_objset_new(&want);
+	hf_objset_new(&have);
+	rel(&d1, "locations", 1, "LocationGeneric", fra, NULL);
+	attr(&d1, "description", HF_ATTR_TEXT, json_string("new"));
+	rel(&h1, "locations", 1, "LocationSite", fra, fra_id);
+	attr(&h1, "description", HF_ATTR_TEXT, json_string("old"));
+	rel(&d2, "location", 0, "LocationGeneric", fra, NULL);
+	put(want, d1);
+	put(want, d2);
+	put(want, site);
+	put(have, h1);
+	for (n = 1;; n++) {
+		assert_int_equal(hf_plan_new(&plan, "http://x", "main", NULL), 0);
+		fail_at = n;
+		alloc_count = 0;
+		hf_alloc_set(&torture);
+		rc = hf_diff(plan, want, have, schema, &err);
+		hf_alloc_set(NULL);
+		if (alloc_count < n)
+			break;
+		assert_true(rc == 0 || rc == HF_ENOMEM);
+		hf_plan_free(plan);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(n > 5);
+	assert_int_equal(hf_plan_count(plan), 3);
+	assert_int_equal(json_array_size(hf_plan_at(plan, 0)->changed), 1);
+	hf_plan_free(plan);
+	hf_objset_free(want);
+	hf_objset_free(have);
+	hf_schema_free(schema);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +500,9 @@ int main(void)
 		cmocka_unit_test(test_diff__many_relationships_are_sets),
 		cmocka_unit_test(test_diff__references_to_creates_are_dependencies),
 		cmocka_unit_test(test_diff__fingerprint_tracks_managed_fields_only),
+		cmocka_unit_test(test_diff__generic_peers_are_named_by_concrete_kind),
+		cmocka_unit_test(test_diff__progress),
+		cmocka_unit_test(test_diff__torture),
 	};
 
 	hf_alloc_init();

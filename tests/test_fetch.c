@@ -234,8 +234,207 @@ static void test_fetch__unresolvable_reference(void **state)
 			 HF_EINVAL);
 	assert_int_equal(d.n, 1);
 	assert_non_null(strstr(d.last, "f.yml:3:5: unresolvable reference: no TestSite [\"mars\"]"));
+	/* the error says what was reported, not that Infrahub is at fault */
+	assert_string_equal(err.msg, "1 reference in the object files names an "
+			    "object that is neither in the files nor in Infrahub");
 	hf_objset_free(want);
 	hf_objset_free(have);
+}
+
+static void test_fetch__problems_are_counted(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct diags d = { 0, "" };
+	hf_objset *want, *have = NULL;
+	struct hf_object d1 = want_obj("TestDevice", "newdev1");
+	struct hf_object d2 = want_obj("TestDevice", "newdev2");
+	struct hf_object st = want_obj("TestSite", "paris-new");
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	hf_objset_new(&want);
+	want_ref(&d1, "site", 0, "TestSite", "mars", NULL);
+	want_ref(&d2, "site", 0, "TestSite", "venus", NULL);
+	/* a create whose unique name Infrahub's "paris" already has */
+	want_attr(&st, "name", HF_ATTR_TEXT, json_string("paris"));
+	assert_int_equal(hf_objset_add(want, &d1, NULL), 0);
+	assert_int_equal(hf_objset_add(want, &d2, NULL), 0);
+	assert_int_equal(hf_objset_add(want, &st, NULL), 0);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, transport, NULL,
+				  on_diag, &d, NULL, &err),
+			 HF_EINVAL);
+	assert_int_equal(d.n, 3);
+	assert_string_equal(err.msg, "2 references in the object files name "
+			    "objects that are neither in the files nor in "
+			    "Infrahub; 1 unique value is already held by "
+			    "another object in Infrahub");
+	hf_objset_free(want);
+	hf_objset_free(have);
+}
+
+#define MAX_CALLS 64
+
+struct progress_log {
+	struct hf_fetch_progress v[MAX_CALLS];
+	char stage[MAX_CALLS][16];
+	size_t n;
+};
+
+static void on_progress(void *payload, const struct hf_fetch_progress *p)
+{
+	struct progress_log *log = payload;
+
+	assert_true(log->n < MAX_CALLS);
+	log->v[log->n] = *p;
+	snprintf(log->stage[log->n], sizeof(log->stage[0]), "%s", p->stage);
+	log->v[log->n].stage = log->stage[log->n];
+	log->n++;
+}
+
+static int saw_stage(const struct progress_log *log, const char *stage)
+{
+	size_t i;
+
+	for (i = 0; i < log->n; i++)
+		if (!strcmp(log->stage[i], stage))
+			return 1;
+	return 0;
+}
+
+static void test_fetch__progress(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct progress_log log;
+	struct hf_fetch_stats st;
+	const struct hf_fetch_progress *a, *b;
+	hf_objset *want, *have = NULL;
+	struct hf_object w = want_obj("TestSite", "paris");
+	struct hf_object dv;
+	char name[16];
+	size_t i;
+	int k;
+
+	(void)state;
+	memset(&log, 0, sizeof(log));
+	/* one object a page: 30 devices and 2 sites need 30 more pages */
+	o.page_size = 1;
+	o.progress = on_progress;
+	o.progress_payload = &log;
+	hf_objset_new(&want);
+	want_attr(&w, "description", HF_ATTR_TEXT, json_string("new"));
+	assert_int_equal(hf_objset_add(want, &w, NULL), 0);
+	for (k = 0; k < 10; k++) {
+		snprintf(name, sizeof(name), "dev%02d", k);
+		dv = want_obj("TestDevice", name);
+		want_ref(&dv, "site", 0, "TestSite", "lyon", NULL);
+		if (k == 0)
+			want_ref(&dv, "tags", 1, "BuiltinTag", NULL, "red");
+		assert_int_equal(hf_objset_add(want, &dv, NULL), 0);
+	}
+	assert_int_equal(hf_fetch(&have, want, schema, &o, transport, NULL,
+				  NULL, NULL, &st, NULL),
+			 0);
+	/* pages, two slices of the other pages, the tag lookup, the end */
+	assert_int_equal(log.n, 5);
+	assert_true(saw_stage(&log, "pages"));
+	assert_true(saw_stage(&log, "objects"));
+	assert_true(saw_stage(&log, "references"));
+	assert_int_equal(log.v[0].kinds_done, 0);
+	for (i = 1; i < log.n; i++) {
+		a = &log.v[i - 1];
+		b = &log.v[i];
+		assert_true(b->kinds_done >= a->kinds_done);
+		assert_true(b->kinds_done <= b->kinds_total);
+		assert_int_equal(b->kinds_total, a->kinds_total);
+		assert_true(b->live_objects >= a->live_objects);
+		assert_true(b->requests > a->requests ||
+			    !strcmp(b->stage, "done"));
+		assert_true(b->rounds >= a->rounds);
+	}
+	b = &log.v[log.n - 1];
+	assert_string_equal(b->stage, "done");
+	assert_int_equal(b->kinds_done, st.kinds);
+	assert_int_equal(b->kinds_total, st.kinds);
+	assert_int_equal(b->live_objects, st.live_objects);
+	assert_int_equal(b->requests, st.requests);
+	assert_int_equal(b->rounds, st.rounds);
+	assert_int_equal(st.kinds, 2);
+	assert_int_equal(st.live_objects, 32);
+	assert_int_equal(st.requests, 2 + 30 + 1);
+	hf_objset_free(want);
+	hf_objset_free(have);
+}
+
+/* ---- a generic peer, answered by a transport that finds nothing -------- */
+
+static int empty_transport(void *t, struct hf_gql_call *calls, size_t n,
+			   hf_error *err)
+{
+	size_t i;
+
+	(void)t;
+	(void)err;
+	for (i = 0; i < n; i++)
+		calls[i].data = json_pack("{s:{s:i, s:[]}, s:{s:i, s:[]}}",
+					  "LocationSite", "count", 0, "edges",
+					  "NetDevice", "count", 0, "edges");
+	return 0;
+}
+
+static hf_schema *generic_schema(void)
+{
+	static const char text[] =
+		"{\"generics\": [{\"namespace\": \"Location\", \"name\": \"Generic\","
+		"  \"human_friendly_id\": [\"name__value\"],"
+		"  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]}],"
+		" \"nodes\": ["
+		"  {\"namespace\": \"Location\", \"name\": \"Site\","
+		"   \"inherit_from\": [\"LocationGeneric\"],"
+		"   \"human_friendly_id\": [\"name__value\"],"
+		"   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]},"
+		"  {\"namespace\": \"Net\", \"name\": \"Device\","
+		"   \"human_friendly_id\": [\"name__value\"],"
+		"   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}],"
+		"   \"relationships\": [{\"name\": \"location\","
+		"    \"peer\": \"LocationGeneric\", \"cardinality\": \"one\"}]}]}";
+	json_t *j = json_loads(text, 0, NULL);
+	hf_schema *s = NULL;
+
+	assert_non_null(j);
+	assert_int_equal(hf_schema_parse(&s, j, NULL), 0);
+	json_decref(j);
+	return s;
+}
+
+/*
+ * The resolver names the peer by the schema's (generic) peer kind; a
+ * reference to an object the files declare takes that object's concrete
+ * kind, as references read from Infrahub carry theirs (__typename).
+ */
+static void test_fetch__references_to_desired_objects_name_their_kind(
+	void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	hf_schema *gs = generic_schema();
+	hf_objset *want, *have = NULL;
+	struct hf_object site = want_obj("LocationSite", "fra");
+	struct hf_object dv = want_obj("NetDevice", "d1");
+	const struct hf_field *f;
+
+	(void)state;
+	hf_objset_new(&want);
+	want_ref(&dv, "location", 0, "LocationGeneric", "fra", NULL);
+	assert_int_equal(hf_objset_add(want, &dv, NULL), 0);
+	assert_int_equal(hf_objset_add(want, &site, NULL), 0);
+	assert_int_equal(hf_fetch(&have, want, gs, &o, empty_transport, NULL,
+				  NULL, NULL, NULL, NULL),
+			 0);
+	f = hf_object_field(hf_objset_at(want, 0), "location");
+	assert_string_equal(f->refs[0].kind, "LocationSite");
+	assert_null(f->refs[0].id);
+	hf_objset_free(want);
+	hf_objset_free(have);
+	hf_schema_free(gs);
 }
 
 int main(void)
@@ -243,6 +442,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fetch__managed_fields_and_refs),
 		cmocka_unit_test(test_fetch__unresolvable_reference),
+		cmocka_unit_test(test_fetch__problems_are_counted),
+		cmocka_unit_test(test_fetch__progress),
+		cmocka_unit_test(test_fetch__references_to_desired_objects_name_their_kind),
 	};
 
 	hf_alloc_init();

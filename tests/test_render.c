@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <regex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hf/alloc.h"
@@ -72,6 +73,268 @@ static void test_render__text(void **state)
 	assert_non_null(strchr(b.ptr, '\033'));
 	hf_buf_release(&b);
 	hf_plan_free(p);
+}
+
+/* A plan of one change of NetSite "hq"; takes before, after and changed. */
+static hf_plan *plan_of(enum hf_action a, json_t *before, json_t *after,
+			json_t *changed)
+{
+	struct hf_change c;
+	hf_plan *p;
+
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:8000", "main", NULL), 0);
+	memset(&c, 0, sizeof(c));
+	c.action = a;
+	c.kind = hf_strdup("NetSite");
+	c.hfid = json_pack("[s]", "hq");
+	if (a != HF_ACT_CREATE)
+		c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000002");
+	c.before = before;
+	c.after = after;
+	c.changed = changed;
+	memset(c.fingerprint, 'a', a == HF_ACT_CREATE ? 0 : 64);
+	assert_int_equal(hf_plan_add(p, &c, NULL), 0);
+	memset(hf_plan_meta(p)->manifest_digest, 'b', 64);
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+	return p;
+}
+
+/* Columns of a line: one per UTF-8 character. */
+static size_t line_columns(const char *s, size_t n)
+{
+	size_t i, cols = 0;
+
+	for (i = 0; i < n; i++)
+		cols += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return cols;
+}
+
+static int valid_utf8(const unsigned char *s, size_t n);
+
+/* Every line of `text` within `width` columns and valid UTF-8 on its own. */
+static void lines_fit(const char *text, size_t width)
+{
+	const char *nl;
+
+	for (; *text; text = nl + 1) {
+		nl = strchr(text, '\n');
+		assert_non_null(nl);
+		assert_true(valid_utf8((const unsigned char *)text,
+				       (size_t)(nl - text)));
+		if (line_columns(text, (size_t)(nl - text)) > width)
+			fail_msg("line longer than %zu columns: %.*s", width,
+				 (int)(nl - text), text);
+	}
+}
+
+/*
+ * The value that starts after `head` in `text`, its continuation lines
+ * (indented to column `col`) joined: the lines carry the value's text
+ * unchanged, so joining them gives it back. Caller frees.
+ */
+static char *joined(const char *text, const char *head, size_t col)
+{
+	const char *at = strstr(text, head), *nl;
+	hf_buf b = HF_BUF_INIT;
+
+	assert_non_null(at);
+	at += strlen(head);
+	for (;;) {
+		nl = strchr(at, '\n');
+		assert_non_null(nl);
+		hf_buf_addn(&b, at, (size_t)(nl - at));
+		at = nl + 1;
+		if (strspn(at, " ") < col)
+			break;
+		at += col;
+	}
+	return hf_buf_detach(&b);
+}
+
+static const char long_text[] =
+	"Headquarters, Paris: the building at 12 rue de la Paix, caf\xc3\xa9 "
+	"\xe2\x80\x94 first floor, with the main data room\nand a \"quoted\" "
+	"second line; then a very long token "
+	"https://example.com/a/really/long/path/that/does/not/have/any/spaces/"
+	"in/it/at/all/so/it/must/be/split/somewhere/in/the/middle/of/the/word "
+	"and a few words after it to finish the description off.";
+
+static void test_render__text_shows_values_whole(void **state)
+{
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	hf_plan *create, *update;
+	hf_buf b = HF_BUF_INIT;
+	json_t *v = json_string(long_text);
+	char *want, *got;
+
+	(void)state;
+	create = plan_of(HF_ACT_CREATE, NULL,
+			 json_pack("{s:s, s:s}", "description", long_text, "name", "hq"),
+			 json_pack("[s, s]", "description", "name"));
+	update = plan_of(HF_ACT_UPDATE,
+			 json_pack("{s:s}", "description", long_text),
+			 json_pack("{s:s}", "description", "short"),
+			 json_pack("[s]", "description"));
+	want = json_dumps(v, JSON_ENCODE_ANY);
+	json_decref(v);
+	assert_int_equal(hf_render_text(&b, create, &o), 0);
+	lines_fit(b.ptr, 100);
+	assert_null(strstr(b.ptr, "..."));
+	/* "      + description = " is 22 columns */
+	got = joined(b.ptr, "      + description = ", 22);
+	assert_string_equal(got, want);
+	hf_free(got);
+	/* a newline in the value is shown escaped */
+	assert_non_null(strstr(b.ptr, "data room\\nand"));
+	assert_non_null(strstr(b.ptr, "      + name = \"hq\"\n"));
+
+	/* an update that does not fit: "-> after" under the before value */
+	hf_buf_reset(&b);
+	assert_int_equal(hf_render_text(&b, update, &o), 0);
+	lines_fit(b.ptr, 100);
+	got = joined(b.ptr, "      ~ description: ", 21);
+	assert_string_equal(got, want);
+	hf_free(got);
+	assert_non_null(strstr(b.ptr, "\n                  -> \"short\"\n"));
+
+	/* width 0: every value on one line */
+	hf_buf_reset(&b);
+	o.width = 0;
+	assert_int_equal(hf_render_text(&b, create, &o), 0);
+	got = joined(b.ptr, "      + description = ", 1000);
+	assert_string_equal(got, want);
+	hf_free(got);
+
+	hf_free(want);
+	hf_buf_release(&b);
+	hf_plan_free(create);
+	hf_plan_free(update);
+}
+
+static void test_render__markdown_shows_values_whole(void **state)
+{
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	hf_plan *p, *huge;
+	hf_buf b = HF_BUF_INIT, big = HF_BUF_INIT;
+	json_t *v = json_string(long_text);
+	char *want = json_dumps(v, JSON_ENCODE_ANY);
+	size_t i;
+
+	(void)state;
+	json_decref(v);
+	p = plan_of(HF_ACT_UPDATE,
+		    json_pack("{s:s}", "description", "see ```code``` here"),
+		    json_pack("{s:s}", "description", long_text),
+		    json_pack("[s]", "description"));
+	assert_int_equal(hf_render_markdown(&b, p, &o), 0);
+	assert_non_null(strstr(b.ptr, want));
+	/* a fence longer than the values' backtick runs */
+	assert_non_null(strstr(b.ptr, "\n````diff\n- description: \"see ```code``` here\"\n"));
+	assert_non_null(strstr(b.ptr, "\n````\n\n</details>"));
+	assert_null(strstr(b.ptr, "left out"));
+
+	/* a change whose details alone pass the limit is left out whole */
+	for (i = 0; i < 2000; i++)
+		hf_buf_add(&big, "word ");
+	huge = plan_of(HF_ACT_CREATE, NULL, json_pack("{s:s}", "description", big.ptr),
+		       json_pack("[s]", "description"));
+	hf_buf_reset(&b);
+	o.max_chars = 6000;
+	assert_int_equal(hf_render_markdown(&b, huge, &o), 0);
+	assert_true(b.len < 6000);
+	assert_non_null(strstr(b.ptr, "Details of 1 more changes were left out"));
+	assert_null(strstr(b.ptr, "<details>"));
+	hf_free(want);
+	hf_buf_release(&big);
+	hf_buf_release(&b);
+	hf_plan_free(p);
+	hf_plan_free(huge);
+}
+
+/* ---- allocation failures: an error, never a plan that says less ----- */
+
+static long fail_at;
+static long alloc_count;
+
+static void *torture_malloc(size_t n)
+{
+	if (++alloc_count == fail_at)
+		return NULL;
+	return malloc(n);
+}
+
+static void *torture_realloc(void *p, size_t n)
+{
+	if (++alloc_count == fail_at)
+		return NULL;
+	return realloc(p, n);
+}
+
+static const struct hf_allocator torture = { torture_malloc, torture_realloc,
+					     free };
+
+typedef int (*render_fn)(hf_buf *b, const hf_plan *p,
+			 const struct hf_render_opts *o);
+
+/* Fail allocation n, for each n: each run is whole or HF_ENOMEM. */
+static void torture_render(render_fn fn, const hf_plan *p)
+{
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	hf_buf want = HF_BUF_INIT, got = HF_BUF_INIT;
+	long n;
+	int rc;
+
+	assert_int_equal(fn(&want, p, &o), 0);
+	for (n = 1;; n++) {
+		hf_buf_reset(&got);
+		fail_at = n;
+		alloc_count = 0;
+		hf_alloc_set(&torture);
+		rc = fn(&got, p, &o);
+		hf_alloc_set(NULL);
+		if (alloc_count < n)
+			break;
+		if (rc == 0)
+			assert_string_equal(got.ptr, want.ptr);
+		else
+			assert_int_equal(rc, HF_ENOMEM);
+	}
+	assert_int_equal(rc, 0);
+	assert_string_equal(got.ptr, want.ptr);
+	assert_true(n > 5);
+	hf_buf_release(&want);
+	hf_buf_release(&got);
+}
+
+static int render_text(hf_buf *b, const hf_plan *p,
+		       const struct hf_render_opts *o)
+{
+	return hf_render_text(b, p, o);
+}
+
+static int render_markdown(hf_buf *b, const hf_plan *p,
+			   const struct hf_render_opts *o)
+{
+	return hf_render_markdown(b, p, o);
+}
+
+static void test_render__torture(void **state)
+{
+	hf_plan *p = plan_of(HF_ACT_UPDATE,
+			     json_pack("{s:s, s:[i, i]}", "description", long_text,
+				       "list", 1, 2),
+			     json_pack("{s:s, s:[i]}", "description", "short",
+				       "list", 3),
+			     json_pack("[s, s]", "description", "list"));
+	hf_plan *small = make_plan(2);
+
+	(void)state;
+	torture_render(render_text, p);
+	torture_render(render_markdown, p);
+	torture_render(render_text, small);
+	torture_render(render_markdown, small);
+	hf_plan_free(p);
+	hf_plan_free(small);
 }
 
 /* ---- a JSON Schema subset: what schemas/plan.schema.json uses ------- */
@@ -237,6 +500,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render__text),
+		cmocka_unit_test(test_render__text_shows_values_whole),
+		cmocka_unit_test(test_render__markdown_shows_values_whole),
+		cmocka_unit_test(test_render__torture),
 		cmocka_unit_test(test_render__json_matches_its_schema),
 		cmocka_unit_test(test_render__markdown_fits_a_comment),
 	};

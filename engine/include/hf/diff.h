@@ -21,10 +21,37 @@
  * depends on that create. Each update and no-op records the fingerprint
  * of the live object's managed fields (hf_diff_fingerprint()).
  * `schema` (may be NULL) lets a reference to a generic peer match its
- * concrete kind. Does not call hf_plan_finish().
+ * concrete kind. A reference is compared and shown under its concrete
+ * kind when that is known (the desired object it points at, or the live
+ * peer it matches), so that a generic peer kind on one side and the
+ * concrete kind on the other is neither a change nor shown as one.
+ * Does not call hf_plan_finish().
  */
 int hf_diff(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 	    const hf_schema *schema, hf_error *err);
+
+/*
+ * Progress of hf_diff_ext(): `done` of `total` desired objects compared.
+ * Called every 1024 objects and once at the end (done == total, also
+ * when total is 0), never after a failure. Only reports numbers: the
+ * caller decides what to print.
+ */
+typedef void (*hf_diff_progress_fn)(void *payload, size_t done, size_t total);
+
+struct hf_diff_opts {
+	const hf_schema *schema;      /* as hf_diff()'s; may be NULL */
+	hf_diff_progress_fn progress; /* may be NULL */
+	void *payload;                /* passed to progress */
+};
+
+#define HF_DIFF_OPTS_INIT { NULL, NULL, NULL }
+
+/*
+ * hf_diff() with options (`o` may be NULL: no schema, no progress).
+ * Returns as hf_diff() does.
+ */
+int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
+		const struct hf_diff_opts *o, hf_error *err);
 
 /*
  * Fingerprint of `live`'s fields named like those of `want` (all of

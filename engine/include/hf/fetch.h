@@ -36,13 +36,45 @@ struct hf_gql_call {
 typedef int (*hf_gql_batch_fn)(void *transport, struct hf_gql_call *calls,
 			       size_t n, hf_error *err);
 
+/*
+ * How far hf_fetch() got. No count ever goes down from one call to the
+ * next, and the last call's counts are the final hf_fetch_stats
+ * (kinds_total is stats.kinds, which kinds_done then reaches).
+ */
+struct hf_fetch_progress {
+	/*
+	 * The round whose batch just completed: "pages" (the first page of
+	 * every kind), "objects" (a slice of the remaining pages and HFID
+	 * lookups), "references" (lookups of referenced objects and unique
+	 * values), or "done" (the last call, once the fetch ran to its end).
+	 */
+	const char *stage;
+	long kinds_done;   /* kinds whose wanted live objects are all read */
+	long kinds_total;
+	long live_objects; /* live objects read so far */
+	long requests;     /* requests sent so far */
+	long rounds;       /* batches run so far */
+};
+
+/*
+ * Called after each batch of requests completes, and once more ("done")
+ * when every round ran: the fetch then returns 0, or HF_EINVAL for the
+ * problems it reported. Not called after a failure that stops the fetch.
+ * Borrowed: `p` is valid for the call only. Only reports numbers: the
+ * caller decides what to print.
+ */
+typedef void (*hf_fetch_progress_fn)(void *payload,
+				     const struct hf_fetch_progress *p);
+
 struct hf_fetch_opts {
 	long page_size;      /* objects per page (default 500) */
 	long batch_aliases;  /* aliased lookups per request (default 50) */
 	double few_ratio;    /* HFID lookups when wanted * ratio < live */
+	hf_fetch_progress_fn progress; /* may be NULL */
+	void *progress_payload;        /* passed to progress */
 };
 
-#define HF_FETCH_OPTS_INIT { 500, 50, 4.0 }
+#define HF_FETCH_OPTS_INIT { 500, 50, 4.0, NULL, NULL }
 
 struct hf_fetch_stats {
 	long requests;
@@ -61,8 +93,14 @@ typedef void (*hf_fetch_diag_fn)(void *payload, const hf_error *diag);
  * completed with the live peer's kind, HFID and id; one that does not
  * exist is reported through `diag`. A desired object that Infrahub lacks
  * (a create) whose unique attribute value is held by another live object
- * is reported too, naming both. Returns 0, HF_EINVAL when something was
- * reported, or the transport's failure (HF_ENET, HF_EAUTH, HF_ESERVER...).
+ * is reported too, naming both. A reference to a desired object takes
+ * that object's (concrete) kind, so that references name peers by their
+ * concrete kinds on both sides of the diff even when the schema's peer
+ * kind is a generic. Returns 0, HF_EINVAL when something was reported
+ * (`err` then counts what, e.g. "2 references in the object files name
+ * objects that are neither in the files nor in Infrahub; 1 unique value
+ * is already held by another object in Infrahub"), or the transport's
+ * failure (HF_ENET, HF_EAUTH, HF_ESERVER...).
  */
 int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	     const struct hf_fetch_opts *o, hf_gql_batch_fn batch,

@@ -10,17 +10,41 @@
 #include "hf/buf.h"
 #include "hf/plan.h"
 
+/*
+ * Values are always shown whole, so that the plan a reviewer reads is
+ * what apply writes: strings as JSON strings (quoted, with newlines and
+ * other control characters escaped as \n, \t, \u0001...), references as
+ * Kind[hfid], null as (null).
+ */
 struct hf_render_opts {
 	int color;    /* ANSI colours (the CLI decides: TTY, no NO_COLOR) */
 	int verbose;  /* also list unchanged objects */
-	size_t width; /* longest value shown before "..." */
+	/*
+	 * Text: line width for wrapping values; 0 keeps every value on one
+	 * line. A value that does not fit continues on the next lines,
+	 * indented to the column where it starts; a break falls before a
+	 * space (which stays, at the start of the next line) or, in a word
+	 * longer than the line, between two characters, never inside a
+	 * UTF-8 sequence; the lines joined give the value exactly. When an
+	 * update's "before -> after" does not fit on one line, "-> after"
+	 * goes on its own line under the before value. Each line keeps at
+	 * least 30 columns for the value, even past `width` after a long
+	 * field name.
+	 */
+	size_t width;
 	size_t max_chars; /* Markdown size limit */
 };
 
-#define HF_RENDER_OPTS_INIT { 0, 0, 60, 65000 }
+#define HF_RENDER_OPTS_INIT { 0, 0, 100, 65000 }
 
+/* Each appends to `b`; returns 0 or HF_ENOMEM. */
 int hf_render_text(hf_buf *b, const hf_plan *p, const struct hf_render_opts *o);
 int hf_render_json(hf_buf *b, const hf_plan *p);
+/*
+ * Markdown: a table per kind, then each change's fields whole in a diff
+ * block. Tables stop, and whole changes' details are left out (each
+ * saying how many), to stay within max_chars.
+ */
 int hf_render_markdown(hf_buf *b, const hf_plan *p,
 		       const struct hf_render_opts *o);
 
