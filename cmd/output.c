@@ -8,6 +8,14 @@
 #include "hf/banned.h"
 
 static int write_failed;
+static int progress_pending; /* a progress line is on the terminal, unended */
+
+static void end_progress(void)
+{
+	if (progress_pending && fputc('\n', stderr) == EOF)
+		write_failed = 1;
+	progress_pending = 0;
+}
 
 static void vout(FILE *f, const char *prefix, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
@@ -17,6 +25,7 @@ static void vout(FILE *f, const char *prefix, const char *fmt, va_list ap)
 	/* whatever stdout holds goes out first: the two never mix mid-line */
 	if (f == stderr && fflush(stdout) == EOF)
 		write_failed = 1;
+	end_progress();
 	if (prefix && fputs(prefix, f) < 0)
 		write_failed = 1;
 	if (vfprintf(f, fmt, ap) < 0)
@@ -78,8 +87,24 @@ void out_error_rec(const hf_error *err)
 		out_error("%s", err->msg[0] ? err->msg : hf_status_str(err->code));
 }
 
+void out_progress(const char *line)
+{
+	if (fflush(stdout) == EOF)
+		write_failed = 1;
+	/* rewrite the line in place: carriage return, erase to its end */
+	if (fprintf(stderr, "\r\033[K%s", line) < 0 || fflush(stderr) == EOF)
+		write_failed = 1;
+	progress_pending = 1;
+}
+
+void out_progress_end(void)
+{
+	end_progress();
+}
+
 int out_finish(void)
 {
+	end_progress();
 	if (fflush(stdout) == EOF || ferror(stdout))
 		write_failed = 1;
 	return write_failed;

@@ -20,6 +20,12 @@ void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* An error record: "FILE:LINE:COL: message", or "hubform: error: message". */
 void out_error_rec(const hf_error *err);
+/*
+ * A progress line on a terminal's stderr, rewritten in place by the next
+ * call; any other stderr output (or out_progress_end) ends it first.
+ */
+void out_progress(const char *line);
+void out_progress_end(void);
 /* Flush stdout; returns nonzero if any write to stdout/stderr failed. */
 int out_finish(void);
 

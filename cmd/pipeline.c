@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <string.h>
@@ -216,6 +217,99 @@ int hf_pipeline_connect(struct hf_pipeline *pl,
 	return hf_pipeline_attach(pl, po, 1);
 }
 
+/*
+ * Progress of a long plan (over PROGRESS_AFTER seconds): on a terminal, a
+ * line rewritten in place while fetch and diff run (kinds done, objects
+ * read, requests); elsewhere one line per stage when it ends, for logs.
+ * HUBFORM_PROGRESS=1 shows it for short plans too, =0 never.
+ */
+#define PROGRESS_AFTER 2.0
+
+struct progress {
+	struct timespec start;
+	int tty;
+	int mode;         /* -1 never, 0 after PROGRESS_AFTER, 1 always */
+	double last;      /* when the terminal line was last written */
+	char stage[32];   /* the stage the line describes */
+	char line[256];
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void progress_init(struct progress *pg)
+{
+	const char *e = getenv("HUBFORM_PROGRESS");
+
+	memset(pg, 0, sizeof(*pg));
+	clock_gettime(CLOCK_MONOTONIC, &pg->start);
+	pg->tty = isatty(2);
+	pg->mode = !e || !*e ? 0 : !strcmp(e, "0") ? -1 : 1;
+}
+
+static int progress_due(const struct progress *pg)
+{
+	return pg->mode > 0 || (pg->mode == 0 && since(&pg->start) > PROGRESS_AFTER);
+}
+
+/* The stage is over: end the terminal line, or log the stage's last state. */
+static void progress_flush(struct progress *pg)
+{
+	if (!pg->line[0])
+		return;
+	if (pg->tty && pg->last > 0)
+		out_progress_end();
+	else if (!pg->tty && progress_due(pg))
+		out_info("%s (%.1fs)", pg->line, since(&pg->start));
+	pg->line[0] = '\0';
+	pg->last = 0;
+}
+
+static void progress_set(struct progress *pg, const char *stage)
+{
+	double now;
+
+	snprintf(pg->stage, sizeof(pg->stage), "%s", stage);
+	if (!pg->tty || !progress_due(pg))
+		return;
+	now = since(&pg->start);
+	if (pg->last > 0 && now - pg->last < 0.1)
+		return;
+	pg->last = now;
+	out_progress(pg->line);
+}
+
+static void fetch_progress(void *payload, const struct hf_fetch_progress *p)
+{
+	struct progress *pg = payload;
+
+	if (strcmp(pg->stage, "fetch") && pg->line[0])
+		progress_flush(pg);
+	snprintf(pg->line, sizeof(pg->line),
+		 "fetch: %ld/%ld kind%s, %ld live object%s read, %ld request%s",
+		 p->kinds_done, p->kinds_total, p->kinds_total == 1 ? "" : "s",
+		 p->live_objects, p->live_objects == 1 ? "" : "s", p->requests,
+		 p->requests == 1 ? "" : "s");
+	progress_set(pg, "fetch");
+}
+
+static void diff_progress(void *payload, size_t done, size_t total)
+{
+	struct progress *pg = payload;
+
+	if (strcmp(pg->stage, "diff"))
+		progress_flush(pg);
+	snprintf(pg->line, sizeof(pg->line), "diff: %zu/%zu object%s compared",
+		 done, total, total == 1 ? "" : "s");
+	progress_set(pg, "diff");
+}
+
 /* HUBFORM_TIMING=1 prints how long each stage took, on stderr. */
 static void stage(const char *name)
 {
@@ -250,13 +344,17 @@ static void fetch_diag(void *payload, const hf_error *e)
 	print_diag(e, 0);
 }
 
-static int build_plan(struct hf_pipeline *pl)
+static int build_plan(struct hf_pipeline *pl, struct progress *pg)
 {
+	struct hf_diff_opts dopts = HF_DIFF_OPTS_INIT;
 	hf_error err = HF_ERROR_INIT;
 	struct hf_plan_meta *m;
 
+	dopts.schema = pl->schema;
+	dopts.progress = diff_progress;
+	dopts.payload = pg;
 	if (hf_plan_new(&pl->plan, pl->target.ident, pl->target.branch, &err) < 0 ||
-	    hf_diff(pl->plan, pl->want, pl->have, pl->schema, &err) < 0) {
+	    hf_diff_ext(pl->plan, pl->want, pl->have, &dopts, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;
 	}
@@ -277,8 +375,12 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 {
 	struct hf_fetch_opts fo = HF_FETCH_OPTS_INIT;
 	hf_error err = HF_ERROR_INIT;
+	struct progress pg;
 	int rc;
 
+	progress_init(&pg);
+	fo.progress = fetch_progress;
+	fo.progress_payload = &pg;
 	stage("start");
 	if (hf_pipeline_load(pl, paths, n, 0) < 0)
 		return -1;
@@ -299,8 +401,10 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		hf_pipeline_fail(pl, "cannot read the live objects of", &err);
 		return -1;
 	}
+	progress_flush(&pg);
 	stage("fetch");
-	rc = build_plan(pl);
+	rc = build_plan(pl, &pg);
+	progress_flush(&pg);
 	stage("diff");
 	/* The plan holds what it needs; give the rest back before saving. */
 	hf_objset_free(pl->want);

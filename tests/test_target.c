@@ -451,6 +451,30 @@ static void test_target__messages(void **state)
 	unsetenv("INFRAHUB_ADDRESS");
 }
 
+/* Progress: one line per stage in a log; nothing for a short plan. */
+static void test_target__plan_progress(void **state)
+{
+	struct ep a;
+	struct hf_run r;
+	const char *cwd = scratch("progress");
+
+	(void)state;
+	start(&a, NULL, 1);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	assert_null(strstr(r.err, "fetch: "));
+	hf_run_release(&r);
+	setenv("HUBFORM_PROGRESS", "1", 1);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	assert_non_null(strstr(r.err, "fetch: 3/3 kinds, 0 live objects read, "));
+	assert_non_null(strstr(r.err, "diff: 4/4 objects compared"));
+	assert_null(strstr(r.err, "\r"));
+	hf_run_release(&r);
+	unsetenv("HUBFORM_PROGRESS");
+	unsetenv("INFRAHUB_ADDRESS");
+	stop(&a);
+}
+
 static void test_target__one_change_one_request(void **state)
 {
 	struct ep a;
@@ -558,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_target__server_default_branch),
 		cmocka_unit_test(test_target__messages),
 		cmocka_unit_test(test_target__one_change_one_request),
+		cmocka_unit_test(test_target__plan_progress),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
