@@ -132,14 +132,20 @@ static int progress(void *payload, int wave, int waves, long done, long total)
 	el = (double)(now.tv_sec - started.tv_sec) +
 	     (double)(now.tv_nsec - started.tv_nsec) / 1e9;
 	rate = el > 0 ? (double)done / el : 0;
-	if (isatty(2))
-		fprintf(stderr, "\rwave %d/%d: %ld/%ld changes, %.0f/s, %.1fs elapsed, "
-			"ETA %.1fs%s", wave, waves, done, total, rate, el,
-			rate > 0 ? (double)(total - done) / rate : 0.0,
-			wave == waves ? "\n" : "");
-	else
-		out_info("wave %d/%d: %ld/%ld changes applied (%.0f/s, %.1fs)", wave,
-			 waves, done, total, rate, el);
+	if (isatty(2)) {
+		char line[200];
+
+		snprintf(line, sizeof(line), "wave %d/%d: %ld/%ld change%s, %.0f/s, "
+			 "%.1fs elapsed, ETA %.1fs", wave, waves, done, total,
+			 plural(total), rate, el,
+			 rate > 0 ? (double)(total - done) / rate : 0.0);
+		out_progress(line);
+		if (wave == waves)
+			out_progress_end();
+	} else {
+		out_info("wave %d/%d: %ld/%ld change%s applied (%.0f/s, %.1fs)", wave,
+			 waves, done, total, plural(total), rate, el);
+	}
 	if (ao->end && time(NULL) > ao->end) {
 		out_error("--deadline exceeded");
 		return 1;

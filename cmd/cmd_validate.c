@@ -118,9 +118,10 @@ static int validate_schema(const struct hf_strlist *paths,
 		goto out;
 	if (hf_pipeline_resolve(&pl, po) < 0)
 		goto out;
-	out_info("%zu objects resolved against the schema of %s",
-		 hf_objset_count(pl.want), schema->n ? "the --schema files" :
-						       pl.target.address);
+	out_info("%zu %s resolved against the schema of %s",
+		 hf_objset_count(pl.want),
+		 plural(hf_objset_count(pl.want), "object", "objects"),
+		 schema->n ? "the --schema files" : pl.target.ident);
 	rc = HF_EXIT_OK;
 out:
 	json_decref(docs);
