@@ -1,6 +1,9 @@
 /*
  * YAML value tree to JSON with PyYAML's typing. Recursion is bounded by
- * the loader's nesting limit.
+ * the loader's nesting limit. Aliases share nodes in the tree but are
+ * copied out here, so a small file of nested aliases (an "alias bomb")
+ * could expand without bound: the copy is capped at HF_YJSON_MAX_NODES
+ * values per conversion, far beyond any real schema or attribute value.
  */
 #include <errno.h>
 #include <math.h>
@@ -52,7 +55,16 @@ static json_t *scalar_json(const hf_yval *v)
 	}
 }
 
-static int map_json(json_t *obj, const hf_yval *v, hf_error *err)
+struct conv {
+	size_t left; /* values this conversion may still produce */
+	const hf_yval *root;
+};
+
+static int to_json(json_t **out, const hf_yval *v, struct conv *c,
+		   hf_error *err);
+
+static int map_json(json_t *obj, const hf_yval *v, struct conv *c,
+		    hf_error *err)
 {
 	const hf_yval *k;
 	json_t *val;
@@ -66,7 +78,7 @@ static int map_json(json_t *obj, const hf_yval *v, hf_error *err)
 			return hf_error_at(err, HF_EINVAL, hf_yval_file(k),
 					   hf_yval_line(k), hf_yval_col(k),
 					   "mapping keys must be scalars");
-		rc = hf_yval_json(&val, hf_yval_value(v, i), err);
+		rc = to_json(&val, hf_yval_value(v, i), c, err);
 		if (rc < 0)
 			return rc;
 		if (json_object_set_new(obj, hf_yval_text(k, NULL), val) < 0)
@@ -75,13 +87,20 @@ static int map_json(json_t *obj, const hf_yval *v, hf_error *err)
 	return 0;
 }
 
-int hf_yval_json(json_t **out, const hf_yval *v, hf_error *err)
+static int to_json(json_t **out, const hf_yval *v, struct conv *c,
+		   hf_error *err)
 {
 	json_t *j = NULL, *item;
 	size_t i;
 	int rc = 0;
 
 	*out = NULL;
+	if (c->left == 0)
+		return hf_error_at(err, HF_EINVAL, hf_yval_file(c->root),
+				   hf_yval_line(c->root), hf_yval_col(c->root),
+				   "value expands to more than %u values (aliases "
+				   "within aliases?)", HF_YJSON_MAX_NODES);
+	c->left--;
 	switch (hf_yval_type(v)) {
 	case HF_YVAL_NULL:
 	case HF_YVAL_SCALAR:
@@ -90,14 +109,14 @@ int hf_yval_json(json_t **out, const hf_yval *v, hf_error *err)
 	case HF_YVAL_SEQ:
 		j = json_array();
 		for (i = 0; j && rc == 0 && i < hf_yval_count(v); i++) {
-			rc = hf_yval_json(&item, hf_yval_item(v, i), err);
+			rc = to_json(&item, hf_yval_item(v, i), c, err);
 			if (rc == 0 && json_array_append_new(j, item) < 0)
 				rc = HF_ENOMEM;
 		}
 		break;
 	case HF_YVAL_MAP:
 		j = json_object();
-		rc = j ? map_json(j, v, err) : HF_ENOMEM;
+		rc = j ? map_json(j, v, c, err) : HF_ENOMEM;
 		break;
 	}
 	if (!j && rc == 0)
@@ -108,4 +127,11 @@ int hf_yval_json(json_t **out, const hf_yval *v, hf_error *err)
 	}
 	*out = j;
 	return 0;
+}
+
+int hf_yval_json(json_t **out, const hf_yval *v, hf_error *err)
+{
+	struct conv c = { HF_YJSON_MAX_NODES, v };
+
+	return to_json(out, v, &c, err);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/buf.h"
 #include "hf/manifest.h"
 #include "hf/yjson.h"
 
@@ -56,10 +57,39 @@ static void test_yjson__pyyaml_types(void **state)
 	hf_manifest_free(m);
 }
 
+/* 20 levels of 9 aliases: 9^20 values if copied out; refused instead. */
+static void test_yjson__alias_bomb_is_bounded(void **state)
+{
+	hf_manifest *m;
+	hf_error err = HF_ERROR_INIT;
+	hf_buf b = HF_BUF_INIT;
+	json_t *j = NULL;
+	int i, k;
+
+	(void)state;
+	hf_buf_add(&b, "version: \"1.0\"\nnodes: &a0 [x, x, x, x, x, x, x, x, x]\n");
+	for (i = 1; i < 20; i++) {
+		hf_buf_addf(&b, "l%d: &a%d [", i, i);
+		for (k = 0; k < 9; k++)
+			hf_buf_addf(&b, "%s*a%d", k ? ", " : "", i - 1);
+		hf_buf_add(&b, "]\n");
+	}
+	assert_int_equal(hf_manifest_new(&m), 0);
+	hf_manifest_add_buffer(m, "bomb.yml", b.ptr, b.len, NULL);
+	assert_int_equal(hf_yval_json(&j, hf_mdoc_root(hf_manifest_doc_at(m, 0)), &err),
+			 HF_EINVAL);
+	assert_null(j);
+	assert_non_null(strstr(err.msg, "expands to more than"));
+	assert_string_equal(err.where, "bomb.yml");
+	hf_manifest_free(m);
+	hf_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_yjson__pyyaml_types),
+		cmocka_unit_test(test_yjson__alias_bomb_is_bounded),
 	};
 
 	hf_alloc_init();

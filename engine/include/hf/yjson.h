@@ -12,11 +12,15 @@
 #include "hf/error.h"
 #include "hf/yval.h"
 
+/* Most values one conversion may produce (aliases are copied out). */
+#define HF_YJSON_MAX_NODES 1000000u
+
 /*
  * Convert `v` into a new JSON value (*out, caller decrefs). Mapping keys
  * must be scalars. Floats that JSON cannot hold (.inf, .nan) and
- * timestamps become strings. Returns 0, HF_EINVAL (with a position in
- * `err`) or HF_ENOMEM.
+ * timestamps become strings. A value that would expand to more than
+ * HF_YJSON_MAX_NODES values is HF_EINVAL at `v`'s position. Returns 0,
+ * HF_EINVAL (with a position in `err`) or HF_ENOMEM.
  */
 int hf_yval_json(json_t **out, const hf_yval *v, hf_error *err);
 
