@@ -229,6 +229,24 @@ static void unlink_active(hf_client *c, struct creq *r)
 	r->easy = NULL;
 }
 
+/*
+ * A Retry-After longer than the request's own timeout is not waited for:
+ * the user said how long a request may take. Fails now, saying why.
+ */
+static int retry_after_too_long(struct creq *r)
+{
+	char msg[sizeof(r->err.msg)];
+
+	if ((r->status != 429 && r->status != 503) || r->retry_after <= 0 ||
+	    r->retry_after * 1000 <= r->timeout_ms)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s", r->err.msg);
+	hf_error_set(&r->err, r->rc, "%s (the server asks to retry after %lds, "
+		     "longer than the %lds timeout)", msg, r->retry_after,
+		     r->timeout_ms / 1000);
+	return 1;
+}
+
 static void read_info(hf_client *c, struct creq *r)
 {
 	curl_off_t after = 0;
@@ -253,6 +271,10 @@ static void attempt_end(hf_client *c, struct creq *r, CURLcode cc)
 	unlink_active(c, r);
 	answer_settle(c, r, cc);
 	if (r->rc == 0 || !should_retry(c, r, cc)) {
+		complete(c, r);
+		return;
+	}
+	if (retry_after_too_long(r)) {
 		complete(c, r);
 		return;
 	}

@@ -1007,6 +1007,25 @@ static void test_client__retry_after_honoured(void **state)
 	hf_client_free(c);
 }
 
+/* A Retry-After beyond the request timeout is not waited for. */
+static void test_client__retry_after_capped_by_timeout(void **state)
+{
+	struct hf_client_options o = opts();
+	hf_client *c;
+	json_t *data = NULL;
+	hf_error err = HF_ERROR_INIT;
+	uint64_t t0 = now_ms();
+
+	(void)state;
+	o.timeout = 5;
+	c = client_with(&o);
+	script((struct step){ .status = 429, .headers = "Retry-After: 100000\r\n" });
+	assert_int_not_equal(gql(c, NULL, "{ x }", &data, NULL, &err), 0);
+	assert_true(now_ms() - t0 < 4000);
+	assert_non_null(strstr(err.msg, "retry after 100000s, longer than the 5s timeout"));
+	hf_client_free(c);
+}
+
 static void test_client__retry_wait_does_not_block_others(void **state)
 {
 	struct collect col;
@@ -1585,6 +1604,7 @@ int main(void)
 		PEER_TEST(test_client__mutation_not_retried_by_default),
 		PEER_TEST(test_client__no_retry_flag),
 		PEER_TEST(test_client__429_retried_even_for_mutation),
+		PEER_TEST(test_client__retry_after_capped_by_timeout),
 		PEER_TEST(test_client__4xx_never_retried),
 		PEER_TEST(test_client__retry_after_honoured),
 		PEER_TEST(test_client__retry_wait_does_not_block_others),
