@@ -15,6 +15,7 @@
 #include "hf/diff.h"
 #include "hf/fetch.h"
 #include "hf/resolve.h"
+#include "hf/schema_io.h"
 #include "hf/sha256.h"
 #include "hf/yjson.h"
 #include "output.h"
@@ -26,16 +27,15 @@
  * nodes, so one bad value would otherwise be reported once per copy.
  * Errors printed are counted, so that a summary says what the user saw.
  */
-static json_t *printed;
-static int errors_printed;
-
-static int seen_before(const hf_error *e)
+static int seen_before(struct hf_diags *d, const hf_error *e)
 {
 	hf_buf key = HF_BUF_INIT;
+	json_t *printed;
 	int seen;
 
-	if (!printed && !(printed = json_object()))
+	if (!d->printed && !(d->printed = json_object()))
 		return 0;
+	printed = d->printed;
 	hf_buf_addf(&key, "%s:%d:%d:%s", e->where, e->line, e->col, e->msg);
 	if (hf_buf_failed(&key)) {
 		hf_buf_release(&key);
@@ -48,12 +48,12 @@ static int seen_before(const hf_error *e)
 	return seen;
 }
 
-static void print_diag(const hf_error *e, int warning)
+static void print_diag(struct hf_diags *d, const hf_error *e, int warning)
 {
-	if (seen_before(e))
+	if (seen_before(d, e))
 		return;
 	if (!warning)
-		errors_printed++;
+		d->errors++;
 	if (e->where[0] && e->line > 0)
 		out_info("%s:%d:%d: %s%s", e->where, e->line, e->col,
 			 warning ? "warning: " : "", e->msg);
@@ -103,7 +103,7 @@ int hf_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
 		/* schema files are what `schema load` expects to read */
 		if (schema_files && lvl == HF_MDIAG_WARNING)
 			continue;
-		print_diag(e, lvl == HF_MDIAG_WARNING);
+		print_diag(&pl->diags, e, lvl == HF_MDIAG_WARNING);
 	}
 	return hf_manifest_error_count(pl->manifest) ? -1 : 0;
 }
@@ -111,27 +111,12 @@ int hf_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
 static int fetch_schema(struct hf_pipeline *pl)
 {
 	hf_error err = HF_ERROR_INIT;
-	json_t *answer = NULL;
-	hf_buf path = HF_BUF_INIT;
-	char *b = hf_client_escape(pl->target.branch);
-	long status;
-	int rc;
 
-	hf_buf_addf(&path, "/api/schema?branch=%s", b ? b : "");
-	hf_free(b);
-	rc = hf_buf_failed(&path) ? hf_error_set(&err, HF_ENOMEM, "out of memory") :
-				    hf_client_get(pl->client, path.ptr, &answer,
-						  &status, &err);
-	hf_buf_release(&path);
-	if (rc < 0) {
+	if (hf_schema_fetch(&pl->schema, pl->client, pl->target.branch, &err) < 0) {
 		hf_pipeline_fail(pl, "cannot read the schema of", &err);
-	} else if (hf_schema_parse(&pl->schema, answer, &err) < 0) {
-		out_error("the schema answer of %s is not usable: %s",
-			  pl->target.ident, err.msg);
-		rc = -1;
+		return -1;
 	}
-	json_decref(answer);
-	return rc < 0 ? -1 : 0;
+	return 0;
 }
 
 int hf_pipeline_connect_schema(struct hf_pipeline *pl)
@@ -311,9 +296,8 @@ static void diff_progress(void *payload, size_t done, size_t total)
 }
 
 /* HUBFORM_TIMING=1 prints how long each stage took, on stderr. */
-static void stage(const char *name)
+static void stage(double *last, const char *name)
 {
-	static double last;
 	struct timespec ts;
 	double now;
 
@@ -321,27 +305,25 @@ static void stage(const char *name)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	if (last > 0) {
+	if (*last > 0) {
 		struct rusage ru;
 
 		getrusage(RUSAGE_SELF, &ru);
 		out_info("timing: %-8s %.3f s, peak RSS %ld KiB", name,
-			 now - last, ru.ru_maxrss);
+			 now - *last, ru.ru_maxrss);
 	}
-	last = now;
+	*last = now;
 }
 
 static void resolve_diag(void *payload, enum hf_mdiag_level lvl,
 			 const hf_error *e)
 {
-	(void)payload;
-	print_diag(e, lvl == HF_MDIAG_WARNING);
+	print_diag(payload, e, lvl == HF_MDIAG_WARNING);
 }
 
 static void fetch_diag(void *payload, const hf_error *e)
 {
-	(void)payload;
-	print_diag(e, 0);
+	print_diag(payload, e, 0);
 }
 
 static int build_plan(struct hf_pipeline *pl, struct progress *pg)
@@ -376,23 +358,24 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	struct hf_fetch_opts fo = HF_FETCH_OPTS_INIT;
 	hf_error err = HF_ERROR_INIT;
 	struct progress pg;
+	double t = 0;
 	int rc;
 
 	progress_init(&pg);
 	fo.progress = fetch_progress;
 	fo.progress_payload = &pg;
-	stage("start");
+	stage(&t, "start");
 	if (hf_pipeline_load(pl, paths, n, 0) < 0)
 		return -1;
-	stage("load");
+	stage(&t, "load");
 	if (hf_pipeline_connect(pl, po) < 0)
 		return -1;
-	stage("schema");
+	stage(&t, "schema");
 	if (hf_pipeline_resolve(pl, po) < 0)
 		return -1;
-	stage("resolve");
+	stage(&t, "resolve");
 	rc = hf_fetch(&pl->have, pl->want, pl->schema, &fo, hf_client_batch,
-		      pl->client, fetch_diag, NULL, NULL, &err);
+		      pl->client, fetch_diag, &pl->diags, NULL, &err);
 	if (rc == HF_EINVAL) {
 		out_error("%s", err.msg);
 		return -1;
@@ -402,10 +385,10 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		return -1;
 	}
 	progress_flush(&pg);
-	stage("fetch");
+	stage(&t, "fetch");
 	rc = build_plan(pl, &pg);
 	progress_flush(&pg);
-	stage("diff");
+	stage(&t, "diff");
 	/* The plan holds what it needs; give the rest back before saving. */
 	hf_objset_free(pl->want);
 	hf_objset_free(pl->have);
@@ -425,10 +408,8 @@ void hf_pipeline_release(struct hf_pipeline *pl)
 		hf_target_close(&pl->target);
 		hf_client_global_cleanup();
 	}
+	json_decref(pl->diags.printed);
 	memset(pl, 0, sizeof(*pl));
-	json_decref(printed);
-	printed = NULL;
-	errors_printed = 0;
 }
 
 /* Every schema document of the files, as JSON. */
@@ -453,64 +434,26 @@ static json_t *collect(hf_manifest *m)
 	return all;
 }
 
-static void print_422(const json_t *res)
-{
-	json_t *e, *errs = json_object_get(res, "errors");
-	size_t i;
-	char *loc;
-
-	json_array_foreach(json_object_get(res, "detail"), i, e)
-	{
-		loc = json_dumps(json_object_get(e, "loc"), JSON_COMPACT);
-		out_error("%s at %s", json_string_value(json_object_get(e, "msg")),
-			  loc ? loc : "?");
-		hf_free(loc);
-	}
-	json_array_foreach(errs, i, e)
-	{
-		out_error("%s", json_string_value(json_object_get(e, "message")));
-	}
-}
-
 int hf_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet)
 {
-	json_t *body = json_pack("{s:O}", "schemas", schemas), *res = NULL;
+	struct hf_schema_load_result res;
 	hf_error err = HF_ERROR_INIT;
-	hf_buf path = HF_BUF_INIT;
-	char *b = hf_client_escape(pl->target.branch);
-	long status;
-	int rc;
 
-	hf_buf_addf(&path, "/api/schema/load?branch=%s", b ? b : "");
-	hf_free(b);
-	rc = !body || hf_buf_failed(&path) ?
-		     hf_error_set(&err, HF_ENOMEM, "out of memory") :
-		     hf_client_post_json(pl->client, path.ptr, body, &res, &status, &err);
-	hf_buf_release(&path);
-	json_decref(body);
-	if (rc < 0) {
+	if (hf_schema_send(pl->client, pl->target.branch, schemas, &res, &err) < 0) {
 		hf_pipeline_fail(pl, "cannot load the schema into", &err);
-		return -1;
-	}
-	if (status != 200) {
-		out_error("Infrahub refused the schema (HTTP %ld)", status);
-		print_422(res);
-		json_decref(res);
 		return -1;
 	}
 	if (!quiet)
 		out_info("schema %s: %zu document%s loaded into %s (branch %s), hash %s",
-		 json_is_true(json_object_get(res, "schema_updated")) ? "updated" :
-									 "unchanged",
-		 json_array_size(schemas), json_array_size(schemas) == 1 ? "" : "s",
-		 pl->target.ident, pl->target.branch,
-		 json_string_value(json_object_get(res, "hash")));
-	json_decref(res);
+			 res.updated ? "updated" : "unchanged", json_array_size(schemas),
+			 json_array_size(schemas) == 1 ? "" : "s", pl->target.ident,
+			 pl->target.branch, res.hash);
 	return 0;
 }
 
 int hf_pipeline_schema_files(json_t **out, const char *const *paths, size_t n)
 {
+	struct hf_diags diags = { NULL, 0 };
 	hf_manifest *m = NULL;
 	enum hf_mdiag_level lvl;
 	size_t i;
@@ -525,7 +468,7 @@ int hf_pipeline_schema_files(json_t **out, const char *const *paths, size_t n)
 		const hf_error *e = hf_manifest_diag_at(m, i, &lvl);
 
 		if (lvl == HF_MDIAG_ERROR)
-			print_diag(e, 0);
+			print_diag(&diags, e, 0);
 	}
 	if (!hf_manifest_error_count(m))
 		*out = collect(m);
@@ -537,6 +480,7 @@ int hf_pipeline_schema_files(json_t **out, const char *const *paths, size_t n)
 	}
 	rc = *out ? 0 : -1;
 	hf_manifest_free(m);
+	json_decref(diags.printed);
 	return rc;
 }
 
@@ -604,13 +548,13 @@ int hf_pipeline_resolve(struct hf_pipeline *pl, const struct hf_pipeline_opts *p
 
 	ro.strict = po->strict;
 	ro.allow_unkeyed = po->allow_unkeyed;
-	errors_printed = 0;
+	pl->diags.errors = 0;
 	rc = hf_resolve(&pl->want, pl->manifest, pl->schema, &ro, resolve_diag,
-			NULL, &err);
+			&pl->diags, &err);
 	if (rc == HF_EINVAL) {
 		/* count what was printed: repeated copies were shown once */
-		out_error("%d error%s in the object files", errors_printed,
-			  errors_printed == 1 ? "" : "s");
+		out_error("%d error%s in the object files", pl->diags.errors,
+			  pl->diags.errors == 1 ? "" : "s");
 		hint_unknown_kinds(pl);
 		return -1;
 	}

@@ -49,8 +49,15 @@ struct hf_pipeline_opts {
 	HF_OPT_BOOL(0, "allow-unkeyed", &(po).allow_unkeyed, \
 		    "accept kinds without HFID or unique attribute")
 
+/* Diagnostics printed so far: each once, errors counted. */
+struct hf_diags {
+	json_t *printed; /* "file:line:col:msg" keys seen */
+	int errors;
+};
+
 struct hf_pipeline {
 	struct hf_target target;
+	struct hf_diags diags;
 	int connected;
 	hf_client *client;
 	hf_schema *schema;
