@@ -479,7 +479,8 @@ static int recover(struct hf_pipeline *pl, struct records *r, hf_plan *p)
  * A plan is applied to the target it was made for, nowhere else: an
  * address or branch named now that differs refuses, before any request.
  */
-static int check_target(const struct hf_target *now, const struct hf_plan_meta *m)
+static int check_target(const struct hf_target *now, const struct hf_plan_meta *m,
+			const char *ref)
 {
 	int addr = now->address_from && strcmp(now->ident, m->address);
 	int br = now->branch_from && strcmp(now->branch, m->branch);
@@ -497,7 +498,7 @@ static int check_target(const struct hf_target *now, const struct hf_plan_meta *
 	out_info("hint: without %s%s%s, 'hubform apply %s' goes to the plan's own "
 		 "target; for the other one, plan again there",
 		 addr ? now->address_from : "", addr && br ? " and " : "",
-		 br ? now->branch_from : "", m->id);
+		 br ? now->branch_from : "", ref ? ref : m->id);
 	return -1;
 }
 
@@ -603,7 +604,7 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 				     &now, 1) < 0)
 			goto out;
 		p = ref.plan;
-		if (check_target(&now, hf_plan_meta(p)) < 0)
+		if (check_target(&now, hf_plan_meta(p), args.n ? args.items[0] : NULL) < 0)
 			goto out;
 		rec.st[rec.n++] = ref.store;
 		if (ref.file)
