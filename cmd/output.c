@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "hf/alloc.h"
 #include "output.h"
 #include "hf/banned.h"
 
@@ -20,18 +21,62 @@ static void end_progress(void)
 static void vout(FILE *f, const char *prefix, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
+/*
+ * Put one message line on stderr with every control character escaped:
+ * text from servers and files must not move the cursor, recolour the
+ * terminal or forge a line of its own ("\x1b[...", "\n", "\r"). C1
+ * controls (U+0080..U+009F, UTF-8 C2 80..C2 9F) too.
+ */
+static void put_safe(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int rc = 0;
+
+	for (; *p && rc >= 0; p++) {
+		if (*p == '\t')
+			rc = fputc(' ', f);
+		else if (*p < 0x20 || *p == 0x7f)
+			rc = fprintf(f, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			rc = fprintf(f, "\\u%04x", *++p);
+		else
+			rc = fputc(*p, f);
+	}
+	if (rc < 0)
+		write_failed = 1;
+}
+
 static void vout(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
+	char small[1024], *big = NULL;
+	const char *text = small;
+	va_list cp;
+	int n;
+
+	if (f == stdout) {
+		if (vfprintf(f, fmt, ap) < 0)
+			write_failed = 1;
+		return;
+	}
 	/* whatever stdout holds goes out first: the two never mix mid-line */
-	if (f == stderr && fflush(stdout) == EOF)
+	if (fflush(stdout) == EOF)
 		write_failed = 1;
 	end_progress();
+	va_copy(cp, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n >= (int)sizeof(small) && (big = hf_calloc((size_t)n + 1, 1))) {
+		vsnprintf(big, (size_t)n + 1, fmt, cp);
+		text = big;
+	}
+	va_end(cp);
+	if (n < 0)
+		text = "(unprintable message)";
 	if (prefix && fputs(prefix, f) < 0)
 		write_failed = 1;
-	if (vfprintf(f, fmt, ap) < 0)
+	put_safe(f, text);
+	if (fputc('\n', f) == EOF)
 		write_failed = 1;
-	if (f == stderr && fputc('\n', f) == EOF)
-		write_failed = 1;
+	hf_free(big);
 }
 
 void out_data(const char *fmt, ...)
@@ -106,6 +151,8 @@ int out_finish(void)
 {
 	end_progress();
 	if (fflush(stdout) == EOF || ferror(stdout))
+		write_failed = 1;
+	if (fflush(stderr) == EOF || ferror(stderr))
 		write_failed = 1;
 	return write_failed;
 }

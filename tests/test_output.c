@@ -48,10 +48,40 @@ static void test_output__stdout_flushed_before_stderr(void **state)
 	hf_free(text);
 }
 
+/* Server and file text cannot drive the terminal or forge a line. */
+static void test_output__control_characters_escaped(void **state)
+{
+	char path[700], *text;
+	FILE *f;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/esc.txt", hf_test_tmpdir("output2"));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		f = freopen(path, "w", stderr);
+		if (!f)
+			_exit(2);
+		out_error("server: %s", "\033[31mred\033[0m\r\nhubform: apply "
+			  "complete\xc2\x9b" "2J\ttab");
+		_exit(out_finish() ? 1 : 0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	text = hf_read_file(path, NULL);
+	assert_non_null(text);
+	assert_string_equal(text, "hubform: error: server: \\x1b[31mred\\x1b[0m"
+				  "\\x0d\\x0ahubform: apply complete\\u009b2J tab\n");
+	hf_free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_output__stdout_flushed_before_stderr),
+		cmocka_unit_test(test_output__control_characters_escaped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
