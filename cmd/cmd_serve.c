@@ -4,9 +4,11 @@
  * "listening on http://HOST:PORT", on stderr: scripts and tests wait for
  * that line instead of sleeping. Binds loopback unless told otherwise.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -17,8 +19,52 @@
 #include "hf/banned.h"
 
 static const char usage[] =
-	"hubform serve [--listen ADDR:PORT] [--data FILE] [--token TOKEN] "
-	"[--fault SPEC]...";
+	"hubform serve [--listen ADDR:PORT] [--data FILE] [--token-file FILE] "
+	"[--default-branch NAME] [--fault SPEC]...";
+
+/*
+ * The token to require: --token (visible to every local user in
+ * /proc/PID/cmdline, so for tests), --token-file FILE (first line), or
+ * $HUBFORM_SERVE_TOKEN. Empty or control characters: refused.
+ */
+static int read_token(char *out, size_t n, const char *opt, const char *file)
+{
+	const char *env = getenv("HUBFORM_SERVE_TOKEN");
+	const unsigned char *p;
+	FILE *f;
+	size_t len;
+
+	out[0] = '\0';
+	if (file) {
+		f = fopen(file, "r");
+		if (!f) {
+			out_error("cannot read --token-file '%s': %s", file,
+				  strerror(errno));
+			return -1;
+		}
+		if (!fgets(out, (int)n, f))
+			out[0] = '\0';
+		fclose(f);
+		len = strlen(out);
+		while (len && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+			out[--len] = '\0';
+	} else if (opt || (env && *env)) {
+		snprintf(out, n, "%s", opt ? opt : env);
+	} else {
+		return 0;
+	}
+	if (!out[0]) {
+		out_error("the token is empty");
+		return -1;
+	}
+	for (p = (const unsigned char *)out; *p; p++)
+		if (*p < 0x21 || *p == 0x7f) {
+			out_error("the token must not contain spaces or control "
+				  "characters");
+			return -1;
+		}
+	return 1;
+}
 
 static int parse_faults(struct hf_server_faults *f,
 			const struct hf_strlist *specs)
@@ -72,7 +118,8 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 	struct hf_server_options so = HF_SERVER_OPTIONS_INIT;
 	struct hf_strlist args = { 0 }, faults = { 0 };
 	const char *listen = NULL, *data = NULL, *token = NULL, *log = NULL;
-	const char *default_branch = NULL;
+	const char *default_branch = NULL, *token_file = NULL;
+	char tok[4096];
 	long threads = 4, max_body = (long)HF_SERVER_MAX_BODY;
 	hf_error err = HF_ERROR_INIT;
 	hf_server *srv = NULL;
@@ -83,7 +130,11 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 		HF_OPT_STRING('d', "data", "FILE", &data,
 			      "SQLite database (default .hubform/local.db)"),
 		HF_OPT_STRING(0, "token", "TOKEN", &token,
-			      "require this X-INFRAHUB-KEY on every request"),
+			      "require this X-INFRAHUB-KEY on every request "
+			      "(visible to local users: prefer --token-file or "
+			      "$HUBFORM_SERVE_TOKEN)"),
+		HF_OPT_STRING(0, "token-file", "FILE", &token_file,
+			      "read the required token from FILE's first line"),
 		HF_OPT_INT(0, "threads", "N", &threads, 1, 64,
 			   "HTTP worker threads (default 4)"),
 		HF_OPT_INT(0, "max-body", "BYTES", &max_body, 1024,
@@ -114,7 +165,16 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	so.listen = listen ? listen : so.listen;
 	so.data = data ? data : so.data;
-	so.token = token;
+	switch (read_token(tok, sizeof(tok), token, token_file)) {
+	case -1:
+		rc = HF_EXIT_ERROR;
+		goto out;
+	case 1:
+		so.token = tok;
+		break;
+	default:
+		so.token = NULL;
+	}
 	so.log = log;
 	so.default_branch = default_branch;
 	so.threads = (unsigned)threads;

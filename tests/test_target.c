@@ -451,6 +451,44 @@ static void test_target__messages(void **state)
 	unsetenv("INFRAHUB_ADDRESS");
 }
 
+/* serve reads its token from a file, so it is not in /proc/PID/cmdline. */
+static void test_target__serve_token_file(void **state)
+{
+	char file[800];
+	const char *extra[] = { "--token-file", file, NULL };
+	struct ep a;
+	struct hf_run r;
+	const char *cwd = scratch("tokfile");
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s/token", cwd);
+	assert_int_equal(hf_write_file(file, "t0ken-from-file\n"), 0);
+	start(&a, extra, 0);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	run(&r, cwd, 1, "plan", good(), NULL);
+	assert_non_null(strstr(r.err, "INFRAHUB_API_TOKEN is not set"));
+	hf_run_release(&r);
+	setenv("INFRAHUB_API_TOKEN", "t0ken-from-file", 1);
+	run(&r, cwd, 1, "plan", good(), NULL);
+	/* authenticated: now it is the schema that is missing */
+	assert_non_null(strstr(r.err, "hubform schema load"));
+	hf_run_release(&r);
+	unsetenv("INFRAHUB_API_TOKEN");
+	unsetenv("INFRAHUB_ADDRESS");
+	stop(&a);
+	/* an empty token file is refused */
+	assert_int_equal(hf_write_file(file, "\n"), 0);
+	{
+		const char *a2[] = { "serve", "--listen", "127.0.0.1:0", "--data",
+				     ":memory:", "--token-file", file, NULL };
+
+		assert_int_equal(hf_run(&r, cwd, NULL, a2), 0);
+		assert_int_equal(r.status, 1);
+		assert_non_null(strstr(r.err, "the token is empty"));
+		hf_run_release(&r);
+	}
+}
+
 /* Progress: one line per stage in a log; nothing for a short plan. */
 static void test_target__plan_progress(void **state)
 {
@@ -583,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_target__messages),
 		cmocka_unit_test(test_target__one_change_one_request),
 		cmocka_unit_test(test_target__plan_progress),
+		cmocka_unit_test(test_target__serve_token_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
