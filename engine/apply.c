@@ -291,6 +291,21 @@ static json_t *ref_input(const hf_schema *s, const json_t *ref, const char *peer
 	return in;
 }
 
+/*
+ * An attribute's input. A secret is the one place where the value inside
+ * the plan's wrapper (hf/value.h) is let out: into the mutation's
+ * variables, which are never shown.
+ */
+static json_t *attr_input(const hf_kind *k, const char *name, const json_t *v)
+{
+	const struct hf_schema_attr *a = hf_schema_attr_find(k, name);
+	const json_t *secret = hf_value_sensitive_get(v);
+
+	if (secret && a && hf_attr_kind_is_secret(a->kind))
+		v = secret;
+	return json_pack("{s:O}", "value", v);
+}
+
 static json_t *field_input(const hf_schema *s, const hf_kind *k,
 			   const char *name, const json_t *v)
 {
@@ -299,7 +314,7 @@ static json_t *field_input(const hf_schema *s, const hf_kind *k,
 	size_t i;
 
 	if (!rel)
-		return json_pack("{s:O}", "value", v);
+		return attr_input(k, name, v);
 	if (rel->cardinality == HF_CARDINALITY_ONE)
 		return ref_input(s, v, rel->peer);
 	list = json_array();
@@ -359,6 +374,44 @@ static const char *alias_error(const json_t *errors, const char *alias)
 	return NULL;
 }
 
+/* `b` with every occurrence of `needle` replaced by "(sensitive)". */
+static void hide(hf_buf *b, const char *needle)
+{
+	hf_buf out = HF_BUF_INIT;
+	const char *p, *hit;
+
+	for (p = b->ptr; (hit = strstr(p, needle)) != NULL;
+	     p = hit + strlen(needle)) {
+		hf_buf_addn(&out, p, (size_t)(hit - p));
+		hf_buf_add(&out, HF_SENSITIVE_TEXT);
+	}
+	hf_buf_add(&out, p);
+	hf_buf_release(b);
+	*b = out;
+}
+
+/*
+ * The error to record for a change: the server's message, with any secret
+ * of the change (a create's wrapped value, hf/value.h) replaced by
+ * "(sensitive)", since a server may quote the value it refused and the
+ * error is stored and printed.
+ */
+static char *scrubbed(const struct hf_change *ch, const char *why)
+{
+	hf_buf b = HF_BUF_INIT;
+	const char *key, *sv;
+	json_t *v;
+
+	hf_buf_add(&b, why);
+	json_object_foreach(ch->after, key, v)
+	{
+		sv = json_string_value(hf_value_sensitive_get(v));
+		if (sv && *sv && !hf_buf_failed(&b))
+			hide(&b, sv);
+	}
+	return hf_buf_failed(&b) ? NULL : hf_buf_detach(&b);
+}
+
 static void on_done(hf_client *c, const struct hf_client_result *r, void *payload)
 {
 	struct wave_ctx *w = payload;
@@ -382,7 +435,9 @@ static void on_done(hf_client *c, const struct hf_client_result *r, void *payloa
 		why = r->rc ? r->err->msg : alias_error(r->errors, alias);
 		ch->status = r->attempts == 0 ? HF_CH_SKIPPED : HF_CH_FAILED;
 		hf_free(ch->error);
-		ch->error = hf_strdup(why ? why : "the server gave no result");
+		if (!why)
+			why = "the server gave no result";
+		ch->error = scrubbed(ch, why);
 		if (ch->status == HF_CH_SKIPPED) {
 			w->stats->skipped++;
 		} else {

@@ -119,6 +119,12 @@ static int field_equal(const hf_schema *s, const struct hf_field *w,
 	return refs_equal(s, w, h);
 }
 
+/* A secret attribute: written on create, never compared or shown. */
+static int is_secret(const struct hf_field *f)
+{
+	return f->type == HF_FIELD_ATTR && hf_attr_kind_is_secret(f->akind);
+}
+
 int hf_diff_fingerprint(char out[65], const struct hf_object *live,
 			const struct hf_object *want)
 {
@@ -133,6 +139,8 @@ int hf_diff_fingerprint(char out[65], const struct hf_object *live,
 	    json_object_set(j, "fields", fields) < 0)
 		goto oom;
 	for (i = 0; i < n; i++) {
+		if (want && is_secret(&want->fields[i]))
+			continue; /* not a managed field of a live object */
 		f = want ? hf_object_field(live, want->fields[i].name) :
 			   &live->fields[i];
 		if (f && json_object_set_new(fields, f->name, hf_field_json(f)) < 0)
@@ -253,6 +261,22 @@ static int desired_field(struct hf_field *out, struct hf_ref **refs,
 	return 0;
 }
 
+/*
+ * A secret of an object to create: the plan must carry the value to apply
+ * it, wrapped so that no renderer ever shows it (hf/value.h).
+ */
+static int secret_field(struct hf_change *ch, const struct hf_field *w)
+{
+	json_t *v = w->value && !json_is_null(w->value) ?
+			    hf_value_sensitive(w->value) :
+			    json_null();
+
+	if (!v || json_object_set_new(ch->after, w->name, v) < 0 ||
+	    json_array_append_new(ch->changed, json_string(w->name)) < 0)
+		return HF_ENOMEM;
+	return 0;
+}
+
 /* One field of a change: after, before, and whether it changed. */
 static int compare_field(struct hf_change *ch, const struct ctx *c,
 			 const struct hf_field *w, const struct hf_object *h)
@@ -262,6 +286,12 @@ static int compare_field(struct hf_change *ch, const struct ctx *c,
 	struct hf_ref *refs;
 	int rc;
 
+	/*
+	 * Infrahub keeps a hash of a secret, or will not give it back: the
+	 * live value can never be compared. Write it once, on create.
+	 */
+	if (is_secret(w))
+		return h ? 0 : secret_field(ch, w);
 	rc = desired_field(&wf, &refs, c, w, hf);
 	if (rc == 0 && json_object_set_new(ch->after, wf.name, hf_field_json(&wf)) < 0)
 		rc = HF_ENOMEM;

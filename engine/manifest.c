@@ -813,14 +813,17 @@ static int build_list_form(hf_manifest *m, struct bctx *cc,
 			   const hf_yval *list)
 {
 	const hf_yval *kn;
+	int inherit = cc->inherit, rc = 0;
 	size_t i;
-	int rc = 0;
 
 	for (i = 0; i < list->n && !rc && !m->too_many; i++) {
 		kn = nested_kind(m, list->items[i]);
 		cc->kind = kn ? kn->text : NULL;
 		cc->kind_node = kn;
 		cc->next = i;
+		cc->inherit = inherit;
+		check_params(m, hf_yval_get(list->items[i], "parameters"),
+			     "parameters", &cc->inherit);
 		rc = make_object(m, cc, hf_yval_get(list->items[i], "data"),
 				 NULL, 0, 0);
 	}
@@ -845,7 +848,14 @@ static int build_nested(hf_manifest *m, const struct bctx *c, hf_mobj *o,
 		cc.kind_node = kn;
 		f->nest_kind = kn;
 	}
+	/*
+	 * A one-object block or list item holds a single object, so its
+	 * `parameters` (expand_range) can only be for the lists nested in
+	 * that object, which inherit them.
+	 */
 	if (f->nest == HF_MNEST_ONE) {
+		check_params(m, hf_yval_get(f->value, "parameters"),
+			     "parameters", &cc.inherit);
 		rc = make_object(m, &cc, data, NULL, 0, 0);
 	} else if (f->nest == HF_MNEST_MANY_DICT) {
 		check_params(m, hf_yval_get(f->value, "parameters"),

@@ -1,12 +1,20 @@
 /*
  * Plan renderers. Text groups changes by wave, since that is the order
  * apply writes them in; Markdown groups them by kind for review.
+ *
+ * Values are shown whole, with one exception: a secret (a create's
+ * Password or HashedPassword value, which the plan carries wrapped as
+ * {"$sensitive": value, "$salt": ...}, hf/value.h and hf/diff.h) is shown
+ * as "(sensitive)" in text, Markdown and JSON alike; the JSON gets the
+ * same string in place of the wrapper, so neither the value nor its salt
+ * leaves the plan.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "hf/alloc.h"
 #include "hf/render.h"
+#include "hf/value.h"
 #include "hf/banned.h"
 
 #define GREEN "\033[32m"
@@ -53,6 +61,8 @@ static int value_text(hf_buf *b, const json_t *v)
 
 	if (!v || json_is_null(v)) {
 		hf_buf_add(b, "(null)");
+	} else if (hf_value_sensitive_get(v)) {
+		hf_buf_add(b, HF_SENSITIVE_TEXT);
 	} else if (json_is_object(v) && json_object_get(v, "kind")) {
 		ref_text(b, v);
 	} else if (json_is_array(v) && json_array_size(v) &&
@@ -278,10 +288,56 @@ int hf_render_text(hf_buf *b, const hf_plan *p, const struct hf_render_opts *o)
 	return rc < 0 || hf_buf_failed(b) ? HF_ENOMEM : 0;
 }
 
+/*
+ * `fields` (before or after of a change) with every secret replaced by
+ * "(sensitive)": a new object when there was one to hide, else a new
+ * reference to `fields` itself. The plan's own objects are shared with
+ * the JSON document, so they are never modified. NULL on OOM.
+ */
+static json_t *masked(json_t *fields)
+{
+	json_t *copy = NULL, *v;
+	const char *key;
+
+	json_object_foreach(fields, key, v)
+	{
+		if (!hf_value_sensitive_get(v))
+			continue;
+		if (!copy)
+			copy = json_copy(fields);
+		if (!copy || json_object_set_new(copy, key, json_string(
+						HF_SENSITIVE_TEXT)) < 0) {
+			json_decref(copy);
+			return NULL;
+		}
+	}
+	return copy ? copy : json_incref(fields);
+}
+
+static int mask_secrets(json_t *j)
+{
+	static const char *const sides[] = { "before", "after" };
+	json_t *ch, *m;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(j, "changes"), i, ch)
+	{
+		for (k = 0; k < 2; k++) {
+			if (!json_is_object(json_object_get(ch, sides[k])))
+				continue;
+			m = masked(json_object_get(ch, sides[k]));
+			if (!m || json_object_set_new(ch, sides[k], m) < 0)
+				return HF_ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int hf_render_json(hf_buf *b, const hf_plan *p)
 {
 	json_t *j = hf_plan_to_json(p);
-	char *t = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	char *t = j && mask_secrets(j) == 0 ? json_dumps(j, JSON_INDENT(2)) :
+					      NULL;
 
 	json_decref(j);
 	if (!t)

@@ -32,6 +32,7 @@ struct rctx {
 	struct rec *r;
 	size_t n;
 	int errors;
+	json_t *unkeyed; /* "@file:line:col" -> objects made there */
 };
 
 static void say(struct rctx *c, enum hf_mdiag_level lvl, const char *file,
@@ -68,40 +69,111 @@ static void fail_obj(struct rctx *c, const hf_mobj *mo, const char *msg)
 
 /* ---- pass 1: kinds and fields ------------------------------------------ */
 
+/*
+ * Whether kind `k` fits where `peer` is expected: it is-a peer, or the
+ * peer generic lists it in used_by (templates and profiles are listed
+ * there even when they name no generic in inherit_from).
+ */
+static int fits(const hf_schema *s, const hf_kind *k, const char *peer)
+{
+	const hf_kind *pk = hf_schema_kind(s, peer);
+	struct hf_strv u;
+	size_t i;
+
+	if (hf_schema_is_a(s, k, peer))
+		return 1;
+	u = pk ? hf_schema_kind_used_by(pk) : (struct hf_strv){ 0 };
+	for (i = 0; i < u.n; i++)
+		if (u.v[i] && !strcmp(u.v[i], hf_schema_kind_name(k)))
+			return 1;
+	return 0;
+}
+
+/* Whether the nested block's shape suits the relationship's cardinality. */
+static int nest_fits(const struct hf_schema_rel *rel, enum hf_mnest nest)
+{
+	if (rel->cardinality == HF_CARDINALITY_MANY)
+		return nest != HF_MNEST_ONE;
+	return nest == HF_MNEST_ONE;
+}
+
+static const hf_yval *kind_at(const hf_mobj *mo)
+{
+	return hf_mobj_kind_node(mo) ? hf_mobj_kind_node(mo) : hf_mobj_node(mo);
+}
+
+/*
+ * A nested child's kind: its block's kind:, else the relationship's peer,
+ * else, for a generic peer, the file's kind (what the SDK falls back to).
+ * NULL (and nothing said) when the parent's field is not a relationship or
+ * has the wrong shape: the parent reports that.
+ */
+static const char *nested_kind(struct rctx *c, struct rec *r)
+{
+	const hf_mobj *mo = r->mo;
+	const char *kind = hf_mobj_kind(mo);
+	const hf_mfield *pf = hf_mobj_parent_field(mo);
+	const hf_kind *pk;
+
+	if (r->parent < 0 || !c->r[r->parent].k)
+		return kind;
+	r->up = hf_schema_rel_find(c->r[r->parent].k, hf_mfield_name(pf));
+	if (!r->up || !nest_fits(r->up, hf_mfield_nest(pf)))
+		return NULL;
+	if (kind)
+		return kind;
+	pk = hf_schema_kind(c->s, r->up->peer);
+	if (pk && hf_schema_kind_type(pk) == HF_KIND_GENERIC)
+		return hf_mdoc_kind(hf_mobj_doc(mo));
+	return r->up->peer;
+}
+
+/* A nested child must be of a kind the relationship can hold. */
+static int child_fits(struct rctx *c, struct rec *r, const hf_kind *k)
+{
+	const char *peer = r->up ? r->up->peer : NULL;
+
+	if (!peer || !hf_schema_kind(c->s, peer) || fits(c->s, k, peer))
+		return 1;
+	if (hf_mobj_kind(r->mo) && hf_mobj_kind_node(r->mo))
+		FAIL_AT(c, hf_mobj_kind_node(r->mo),
+			"'%s' is not a %s: relationship %s of %s holds %s objects",
+			hf_schema_kind_name(k), peer, r->up->name,
+			hf_schema_kind_name(c->r[r->parent].k), peer);
+	else
+		FAIL_AT(c, hf_mobj_node(r->mo),
+			"the nested objects of relationship %s need a kind: "
+			"its peer %s is a generic and %s is not one of its kinds",
+			r->up->name, peer, hf_schema_kind_name(k));
+	return 0;
+}
+
 /* The kind of object i; fills in nested children written without kind:. */
 static const hf_kind *object_kind(struct rctx *c, size_t i, struct rec *r)
 {
-	const hf_mobj *mo = r->mo, *pm = hf_mobj_parent(mo);
-	const char *kind = hf_mobj_kind(mo), *sug;
-	const hf_kind *k = NULL;
+	const hf_mobj *mo = r->mo;
+	const char *kind, *sug;
+	const hf_kind *k;
 
-	if (pm && r->parent >= 0 && c->r[r->parent].k) {
-		r->up = hf_schema_rel_find(c->r[r->parent].k,
-					   hf_mfield_name(hf_mobj_parent_field(mo)));
-		if (!kind && r->up) {
-			k = hf_schema_kind(c->s, r->up->peer);
-			if (k && hf_schema_kind_type(k) == HF_KIND_GENERIC)
-				kind = hf_mdoc_kind(hf_mobj_doc(mo));
-			else
-				kind = r->up->peer;
-		}
-	}
+	kind = hf_mobj_parent(mo) ? nested_kind(c, r) : hf_mobj_kind(mo);
 	if (!kind)
 		return NULL;
 	k = hf_schema_kind(c->s, kind);
 	if (!k) {
 		sug = hf_schema_suggest_kind(c->s, kind);
-		FAIL_AT(c, hf_mobj_kind_node(mo) ? hf_mobj_kind_node(mo) : hf_mobj_node(mo),
-			"unknown kind '%s'%s%s%s", kind, sug ? "; did you mean '" : "",
-			sug ? sug : "", sug ? "'?" : "");
+		FAIL_AT(c, kind_at(mo), "unknown kind '%s'%s%s%s", kind,
+			sug ? "; did you mean '" : "", sug ? sug : "",
+			sug ? "'?" : "");
 		return NULL;
 	}
 	if (hf_schema_kind_type(k) == HF_KIND_GENERIC) {
-		FAIL_AT(c, hf_mobj_kind_node(mo) ? hf_mobj_kind_node(mo) : hf_mobj_node(mo),
+		FAIL_AT(c, kind_at(mo),
 			"'%s' is a generic; name a node kind that implements it",
 			kind);
 		return NULL;
 	}
+	if (!child_fits(c, r, k))
+		return NULL;
 	if (!hf_mobj_kind(mo) && hf_manifest_set_object_kind(c->m, i, kind) < 0)
 		return NULL;
 	return k;
@@ -181,15 +253,15 @@ static json_t *hfid_of(const hf_yval *v)
 	return h;
 }
 
-/* The default_filter attribute of a peer kind, or NULL. */
-static const char *filter_attr(const struct rctx *c, const char *peer)
+/* The default_filter attribute of a peer kind into buf, or NULL. */
+static const char *filter_attr(const struct rctx *c, const char *peer,
+			       char buf[128])
 {
 	const hf_kind *k = hf_schema_kind(c->s, peer);
 	const char *df = k ? hf_schema_kind_default_filter(k) : NULL;
 	const char *sep = df ? strstr(df, "__") : NULL;
-	static char buf[128];
 
-	if (!sep || (size_t)(sep - df) >= sizeof(buf))
+	if (!sep || (size_t)(sep - df) >= 128)
 		return NULL;
 	memcpy(buf, df, (size_t)(sep - df));
 	buf[sep - df] = '\0';
@@ -209,8 +281,8 @@ static int filter_is_hfid(const struct rctx *c, const char *peer)
 static int one_ref(struct rctx *c, struct hf_ref *ref,
 		   const struct hf_schema_rel *rel, const hf_yval *v, int many)
 {
+	char *t, fbuf[128];
 	const char *fa;
-	char *t;
 
 	memset(ref, 0, sizeof(*ref));
 	ref->kind = hf_strdup(rel->peer);
@@ -219,7 +291,7 @@ static int one_ref(struct rctx *c, struct hf_ref *ref,
 	ref->col = hf_yval_col(v);
 	fa = many && hf_yval_type(v) == HF_YVAL_SCALAR &&
 			     !filter_is_hfid(c, rel->peer) ?
-		     filter_attr(c, rel->peer) :
+		     filter_attr(c, rel->peer, fbuf) :
 		     NULL;
 	if (fa) {
 		t = scalar_text(v);
@@ -237,6 +309,160 @@ static int one_ref(struct rctx *c, struct hf_ref *ref,
 	return ref->kind ? 0 : HF_ENOMEM;
 }
 
+/* ---- relationship shapes ------------------------------------------------ */
+
+/*
+ * The shapes the object-file loader accepts for a relationship (the SDK's
+ * infrahub_sdk/spec/object.py), and what is said about any other:
+ *   one:  "hfid" | [hfid, parts] | {kind?, parameters?, data: {...}}
+ *   many: ["hfid" | [hfid, parts], ...]
+ *         | {kind?, parameters?, data: [{...}, ...]}
+ *         | [{kind?, parameters?, data: {...}}, ...]
+ * null clears the relationship.
+ */
+static const char *const one_shapes =
+	"a reference (a string, or a list of strings) or one object "
+	"{kind?, data: {...}}";
+static const char *const many_shapes =
+	"a list of references (strings, or lists of strings), "
+	"{kind?, data: [...]} or a list of {kind?, data: {...}}";
+
+/* A reference: a string (or other scalar), or a list of those. */
+static int is_ref(const hf_yval *v)
+{
+	size_t i;
+
+	if (hf_yval_type(v) == HF_YVAL_SCALAR)
+		return 1;
+	if (hf_yval_type(v) != HF_YVAL_SEQ || !hf_yval_count(v))
+		return 0;
+	for (i = 0; i < hf_yval_count(v); i++)
+		if (hf_yval_type(hf_yval_item(v, i)) != HF_YVAL_SCALAR)
+			return 0;
+	return 1;
+}
+
+/* A mapping that is not a nested block: say what is wrong with it. */
+static void bad_block(struct rctx *c, const struct hf_schema_rel *rel,
+		      const hf_yval *v, int many)
+{
+	const hf_yval *d = hf_yval_get(v, "data");
+
+	if (!d)
+		FAIL_AT(c, v, "relationship %s must be %s; found a mapping "
+			"without 'data'", rel->name, many ? many_shapes : one_shapes);
+	else
+		FAIL_AT(c, d, "'data' of relationship %s must be %s, found %s",
+			rel->name, many ? "a list of objects (mappings)" :
+			"one object (a mapping)", hf_yval_describe(d));
+}
+
+/* Each item of a many-relationship list: all references, or objects. */
+static int check_many_items(struct rctx *c, const struct hf_schema_rel *rel,
+			    const hf_yval *v)
+{
+	const hf_yval *it;
+	size_t i;
+
+	for (i = 0; i < hf_yval_count(v); i++) {
+		it = hf_yval_item(v, i);
+		if (is_ref(it))
+			continue;
+		if (hf_yval_type(it) == HF_YVAL_MAP && hf_yval_get(it, "data"))
+			FAIL_AT(c, hf_yval_get(it, "data"),
+				"'data' of item %zu of relationship %s must be "
+				"one object (a mapping), found %s", i + 1,
+				rel->name, hf_yval_describe(hf_yval_get(it, "data")));
+		else if (hf_yval_type(it) == HF_YVAL_MAP)
+			FAIL_AT(c, it, "item %zu of relationship %s is a "
+				"mapping without 'data'; the list holds "
+				"references (strings, or lists of strings) or "
+				"objects {kind?, data: {...}}, not a mix",
+				i + 1, rel->name);
+		else
+			FAIL_AT(c, it, "item %zu of relationship %s is %s; a "
+				"reference is a string or a list of strings",
+				i + 1, rel->name, hf_yval_type(it) == HF_YVAL_SEQ ?
+				"a list holding more than strings" :
+				hf_yval_describe(it));
+		return 0;
+	}
+	return 1;
+}
+
+/* Whether a value that is not a nested block is references; else says so. */
+static int check_refs(struct rctx *c, const struct hf_schema_rel *rel,
+		      const hf_yval *v)
+{
+	int many = rel->cardinality == HF_CARDINALITY_MANY;
+
+	if (hf_yval_type(v) == HF_YVAL_NULL)
+		return 1;
+	if (hf_yval_type(v) == HF_YVAL_MAP) {
+		bad_block(c, rel, v, many);
+		return 0;
+	}
+	if (many && hf_yval_type(v) == HF_YVAL_SEQ)
+		return check_many_items(c, rel, v);
+	if (!many && is_ref(v))
+		return 1;
+	if (many)
+		FAIL_AT(c, v, "relationship %s has cardinality many: it takes "
+			"%s; found %s (write it as a list: [...])", rel->name,
+			many_shapes, hf_yval_describe(v));
+	else
+		FAIL_AT(c, v, "too many objects for relationship %s of "
+			"cardinality one: it takes %s", rel->name, one_shapes);
+	return 0;
+}
+
+/* The keys of a nested block: kind, parameters and data, nothing else. */
+static void check_block_keys(struct rctx *c, const struct hf_schema_rel *rel,
+			     const hf_yval *block)
+{
+	const hf_yval *k;
+	const char *t;
+	size_t i;
+
+	for (i = 0; i < hf_yval_count(block); i++) {
+		k = hf_yval_key(block, i);
+		t = hf_yval_text(k, NULL);
+		if (t && (!strcmp(t, "kind") || !strcmp(t, "data") ||
+			  !strcmp(t, "parameters")))
+			continue;
+		FAIL_AT(c, k, "unknown key '%s' in the nested objects of "
+			"relationship %s; a block has kind, parameters and data",
+			t ? t : "?", rel->name);
+	}
+}
+
+/* A nested block: its shape against the cardinality, and its keys. */
+static void check_nested(struct rctx *c, const struct hf_schema_rel *rel,
+			 const hf_mfield *mf)
+{
+	const hf_yval *v = hf_mfield_value(mf), *d = hf_yval_get(v, "data");
+	enum hf_mnest nest = hf_mfield_nest(mf);
+	size_t i;
+
+	if (nest == HF_MNEST_ONE && rel->cardinality == HF_CARDINALITY_MANY)
+		FAIL_AT(c, d, "relationship %s has cardinality many: 'data' "
+			"must be a list of objects, found a mapping", rel->name);
+	else if (nest == HF_MNEST_MANY_DICT &&
+		 rel->cardinality == HF_CARDINALITY_ONE)
+		FAIL_AT(c, d, "relationship %s has cardinality one: 'data' "
+			"must be one object (a mapping), found a list", rel->name);
+	else if (nest == HF_MNEST_MANY_LIST &&
+		 rel->cardinality == HF_CARDINALITY_ONE)
+		FAIL_AT(c, v, "too many objects for relationship %s of "
+			"cardinality one: it takes %s", rel->name, one_shapes);
+	if (nest != HF_MNEST_MANY_LIST) {
+		check_block_keys(c, rel, v);
+		return;
+	}
+	for (i = 0; i < hf_yval_count(v); i++)
+		check_block_keys(c, rel, hf_yval_item(v, i));
+}
+
 static int rel_field(struct rctx *c, struct rec *r,
 		     const struct hf_schema_rel *rel, const hf_mfield *mf)
 {
@@ -246,25 +472,18 @@ static int rel_field(struct rctx *c, struct rec *r,
 	size_t i, n;
 	int rc = 0;
 
-	if (hf_mfield_nest(mf) != HF_MNEST_NONE)
-		return 0; /* children link themselves, or the parent does later */
+	if (hf_mfield_nest(mf) != HF_MNEST_NONE) {
+		/* children link themselves, or the parent does later */
+		check_nested(c, rel, mf);
+		return 0;
+	}
+	if (!check_refs(c, rel, v))
+		return 0;
 	memset(&f, 0, sizeof(f));
 	f.type = many ? HF_FIELD_MANY : HF_FIELD_ONE;
 	f.file = hf_yval_file(v);
 	f.line = hf_yval_line(v);
 	f.col = hf_yval_col(v);
-	if (hf_yval_type(v) == HF_YVAL_MAP ||
-	    (many && hf_yval_type(v) != HF_YVAL_SEQ && hf_yval_type(v) != HF_YVAL_NULL)) {
-		if (many)
-			FAIL_AT(c, v, "invalid structure for a relationship of "
-				"cardinality many (%s): provide a list of references "
-				"or a dict with data", rel->name);
-		else
-			FAIL_AT(c, v, "relationship %s doesn't have the right format: "
-				"a reference is a string or a list of strings",
-				rel->name);
-		return 0;
-	}
 	n = hf_yval_type(v) == HF_YVAL_NULL ? 0 : many ? hf_yval_count(v) : 1;
 	f.refs = hf_calloc(n ? n : 1, sizeof(*f.refs));
 	f.name = hf_strdup(rel->name);
@@ -305,17 +524,53 @@ static int one_field(struct rctx *c, struct rec *r, const hf_mfield *mf)
 	return a ? attr_field(c, r, a, mf) : rel_field(c, r, rel, mf);
 }
 
+/*
+ * The template an object is created from (it sets object_template): its
+ * kind, the relationship's peer, or NULL when the object names none.
+ * *any is set when the template's schema is unknown, so that it may
+ * supply anything.
+ */
+static const hf_kind *template_kind(struct rctx *c, struct rec *r, int *any)
+{
+	const struct hf_schema_rel *rel;
+	const hf_kind *tk;
+
+	*any = 0;
+	if (!hf_mobj_field(r->mo, "object_template"))
+		return NULL;
+	rel = hf_schema_rel_find(r->k, "object_template");
+	tk = rel ? hf_schema_kind(c->s, rel->peer) : NULL;
+	*any = !tk;
+	return tk;
+}
+
+/* Whether the object's template may supply the field `name`. */
+static int from_template(const hf_kind *tk, int any, const char *name)
+{
+	return any || (tk && (hf_schema_attr_find(tk, name) ||
+			      hf_schema_rel_find(tk, name)));
+}
+
+/*
+ * Mandatory fields. An object created from a template gets what the
+ * template holds when Infrahub instantiates it, so the file need not set
+ * those (the server still refuses the create if neither does).
+ */
 static void check_required(struct rctx *c, struct rec *r)
 {
 	const struct hf_schema_attr *a;
 	const struct hf_schema_rel *rel;
+	const hf_kind *tk;
 	char msg[256];
 	size_t i;
+	int any;
 
+	tk = template_kind(c, r, &any);
 	for (i = 0; i < hf_schema_attr_count(r->k); i++) {
 		a = hf_schema_attr_at(r->k, i);
-		if (a->optional || a->default_value || a->read_only || a->computed ||
-		    hf_mobj_field(r->mo, a->name))
+		if (a->optional || a->default_value || a->read_only ||
+		    a->computed || hf_mobj_field(r->mo, a->name) ||
+		    from_template(tk, any, a->name))
 			continue;
 		snprintf(msg, sizeof(msg), "%s is mandatory for %s", a->name,
 			 hf_schema_kind_name(r->k));
@@ -324,7 +579,8 @@ static void check_required(struct rctx *c, struct rec *r)
 	for (i = 0; i < hf_schema_rel_count(r->k); i++) {
 		rel = hf_schema_rel_at(r->k, i);
 		if (rel->optional || rel->read_only || hf_mobj_field(r->mo, rel->name) ||
-		    (r->link && !strcmp(r->link->name, rel->name)))
+		    (r->link && !strcmp(r->link->name, rel->name)) ||
+		    from_template(tk, any, rel->name))
 			continue;
 		snprintf(msg, sizeof(msg), "%s is mandatory for %s", rel->name,
 			 hf_schema_kind_name(r->k));
@@ -342,8 +598,10 @@ static int default_namespace(struct rctx *c, struct rec *r)
 	const struct hf_schema_rel *rel = hf_schema_rel_find(r->k, "ip_namespace");
 	struct hf_field f;
 
+	/* an object made from a template takes the template's namespace */
 	if (!rel || hf_object_field(&r->obj, "ip_namespace") ||
 	    hf_mobj_field(r->mo, "ip_namespace") ||
+	    hf_mobj_field(r->mo, "object_template") ||
 	    (!hf_schema_is_a(c->s, r->k, "BuiltinIPAddress") &&
 	     !hf_schema_is_a(c->s, r->k, "BuiltinIPPrefix")))
 		return 0;
@@ -487,6 +745,29 @@ static char *own_value(struct rctx *c, json_t *index, size_t ri,
 	return NULL;
 }
 
+/*
+ * The peer's attribute through a one-object block written under the
+ * relationship (`device: {kind: X, data: {...}}`): the child is linked
+ * from this side once it has an identity, which comes after this one's,
+ * so read the value from the child itself. Children follow their parent
+ * (hf/manifest.h), and the whole subtree of ri has parents at ri or after.
+ */
+static char *nested_value(struct rctx *c, json_t *index, size_t ri,
+			  const struct hf_schema_path *p)
+{
+	const struct hf_schema_attr *a;
+	size_t j;
+
+	for (j = ri + 1; j < c->n && c->r[j].parent >= (long)ri; j++) {
+		if (c->r[j].parent != (long)ri || c->r[j].up != p->rel ||
+		    !c->r[j].k)
+			continue;
+		a = hf_schema_attr_find(c->r[j].k, p->attr->name);
+		return own_value(c, index, j, a ? a : p->attr);
+	}
+	return NULL;
+}
+
 /* The peer's attribute through a cardinality-one reference. */
 static char *peer_value(struct rctx *c, json_t *index, size_t ri,
 			const struct hf_schema_path *p)
@@ -498,7 +779,9 @@ static char *peer_value(struct rctx *c, json_t *index, size_t ri,
 	long t;
 	size_t i;
 
-	if (!ref || !ref->hfid)
+	if (!ref)
+		return nested_value(c, index, ri, p);
+	if (!ref->hfid)
 		return NULL;
 	t = find_rec(c, index, ref->kind, ref->hfid);
 	if (t >= 0 && hf_schema_kind(c->s, c->r[t].obj.kind))
@@ -527,38 +810,90 @@ static char *attr_component(struct rctx *c, json_t *index, size_t ri,
 	return own_value(c, index, ri, p.attr);
 }
 
+/*
+ * A kind with neither an HFID nor a unique attribute cannot be matched
+ * to live objects, so each declaration is an object of its own (always a
+ * create): "@FILE:LINE:COL", with "#2", "#3"... for further objects from
+ * the same place (the items an expand_range list makes of one entry, the
+ * children of an expanded parent). Merging them would keep only the last.
+ */
+static int unkeyed_identity(struct rctx *c, struct rec *r)
+{
+	char base[512], id[544];
+	json_int_t n;
+	json_t *seen;
+
+	snprintf(base, sizeof(base), "@%s:%d:%d", hf_mobj_file(r->mo),
+		 hf_mobj_line(r->mo), hf_mobj_col(r->mo));
+	seen = json_object_get(c->unkeyed, base);
+	n = seen ? json_integer_value(seen) + 1 : 1;
+	if (json_object_set_new(c->unkeyed, base, json_integer(n)) < 0)
+		return HF_ENOMEM;
+	if (n > 1)
+		snprintf(id, sizeof(id), "%s#%" JSON_INTEGER_FORMAT, base, n);
+	else
+		snprintf(id, sizeof(id), "%s", base);
+	return json_array_append_new(r->obj.hfid, json_string(id)) < 0 ?
+		       HF_ENOMEM : 0;
+}
+
+bool hf_resolve_unkeyed(const hf_schema *s, const char *kind)
+{
+	const hf_kind *k = kind ? hf_schema_kind(s, kind) : NULL;
+	size_t i;
+
+	if (!k || hf_schema_kind_hfid(k).n)
+		return false;
+	for (i = 0; i < hf_schema_attr_count(k); i++)
+		if (hf_schema_attr_at(k, i)->unique)
+			return false;
+	return true;
+}
+
+static int unkeyed(struct rctx *c, struct rec *r)
+{
+	char msg[512];
+
+	if (c->o.allow_unkeyed)
+		return unkeyed_identity(c, r);
+	snprintf(msg, sizeof(msg),
+		 "%s has neither a human_friendly_id nor a unique attribute: "
+		 "re-applying would duplicate it (use --allow-unkeyed)",
+		 hf_schema_kind_name(r->k));
+	fail_obj(c, r->mo, msg);
+	return 1;
+}
+
 static int compute_hfid(struct rctx *c, json_t *index, size_t ri)
 {
 	struct rec *r = &c->r[ri];
 	struct hf_strv h = hf_schema_kind_hfid(r->k);
 	const struct hf_schema_attr *a;
-	char path[160], msg[512], *v;
+	char msg[512], *v;
 	size_t i;
+	int rc;
 
 	r->obj.hfid = json_array();
 	if (!r->obj.hfid)
 		return HF_ENOMEM;
+	if (hf_resolve_unkeyed(c->s, hf_schema_kind_name(r->k)))
+		return unkeyed(c, r);
 	for (i = 0; !h.n && i < hf_schema_attr_count(r->k); i++) {
 		a = hf_schema_attr_at(r->k, i);
-		if (a->unique) {
-			snprintf(path, sizeof(path), "%s__value", a->name);
-			v = own_value(c, index, ri, a);
-			json_array_append_new(r->obj.hfid, json_string(v ? v : ""));
-			hf_free(v);
-			return v ? 0 : 1;
-		}
-	}
-	if (!h.n) {
-		if (!c->o.allow_unkeyed) {
+		if (!a->unique)
+			continue;
+		v = own_value(c, index, ri, a);
+		if (!v) {
 			snprintf(msg, sizeof(msg),
-				 "%s has neither a human_friendly_id nor a unique "
-				 "attribute: re-applying would duplicate it (use "
-				 "--allow-unkeyed)", hf_schema_kind_name(r->k));
+				 "cannot compute the identity of %s: no value "
+				 "for its unique attribute '%s'",
+				 hf_schema_kind_name(r->k), a->name);
 			fail_obj(c, r->mo, msg);
 			return 1;
 		}
-		snprintf(msg, sizeof(msg), "@%s:%d", hf_mobj_file(r->mo), hf_mobj_line(r->mo));
-		return json_array_append_new(r->obj.hfid, json_string(msg)) < 0 ? HF_ENOMEM : 0;
+		rc = json_array_append_new(r->obj.hfid, json_string(v));
+		hf_free(v);
+		return rc < 0 ? HF_ENOMEM : 0;
 	}
 	for (i = 0; i < h.n; i++) {
 		v = attr_component(c, index, ri, h.v[i]);
@@ -644,6 +979,8 @@ static char *show_field(const struct hf_field *f)
 	json_t *j = NULL;
 	char *t;
 
+	if (f->type == HF_FIELD_ATTR && hf_attr_kind_is_secret(f->akind))
+		return hf_strdup(HF_SENSITIVE_TEXT);
 	if (f->type == HF_FIELD_ATTR)
 		j = json_incref(f->value);
 	else if (f->nrefs)
@@ -765,6 +1102,227 @@ static void unique_clashes(struct rctx *c, hf_objset *set)
 	json_decref(seen);
 }
 
+/* ---- pass 4: references to declared objects, by their own kind -------- */
+
+/*
+ * A reference names the relationship's peer kind, which may be a generic
+ * (CoreObjectTemplate, CoreProfile, a generic of the user's schema). When
+ * the files declare the object it points at, the reference takes that
+ * object's own kind: Infrahub needs the concrete kind beside an HFID for
+ * a generic peer, and the fetch and the diff then find the object by its
+ * exact identity. A declared object of any kind that implements the peer
+ * qualifies: nodes, but also templates and profiles, which generics list
+ * in used_by. A string in a many-relationship that goes by the peer's
+ * default_filter is matched on that attribute's value the same way.
+ */
+struct links {
+	json_t *byhfid; /* "part\x1fpart" -> [set index, ...] */
+	json_t *byattr; /* "attr\x1fvalue" -> [set index, ...] */
+	json_t *attrs;  /* filter attributes the references use */
+	hf_buf key;
+};
+
+static int index_add(json_t *ix, const char *key, size_t i)
+{
+	json_t *list = json_object_get(ix, key);
+
+	if (!list) {
+		list = json_array();
+		if (!list || json_object_set_new(ix, key, list) < 0)
+			return HF_ENOMEM;
+	}
+	return json_array_append_new(list, json_integer((json_int_t)i)) < 0 ?
+		       HF_ENOMEM : 0;
+}
+
+static void hfid_key(hf_buf *b, const json_t *hfid)
+{
+	const json_t *part;
+	size_t i;
+
+	hf_buf_reset(b);
+	json_array_foreach(hfid, i, part)
+	{
+		const char *t = json_string_value(part);
+
+		hf_buf_addf(b, "%s%s", i ? "\x1f" : "", t ? t : "");
+	}
+}
+
+static void attr_key(hf_buf *b, const char *attr, const json_t *v)
+{
+	char *t = json_text(v);
+
+	hf_buf_reset(b);
+	hf_buf_addf(b, "%s\x1f%s", attr, t ? t : "");
+	hf_free(t);
+}
+
+/* Whether a reference may point at a declared object of another kind. */
+static int needs_link(const hf_objset *set, const struct hf_ref *r)
+{
+	if (r->id)
+		return 0;
+	if (r->hfid)
+		return hf_objset_find(set, r->kind, r->hfid) < 0;
+	return r->filter_value && r->filter_attr;
+}
+
+/* Note the filter attributes o's references use; *any: one needs a link. */
+static int object_wants(struct links *L, const hf_objset *set,
+			const struct hf_object *o, int *any)
+{
+	const struct hf_ref *r;
+	size_t j, k;
+
+	for (j = 0; j < o->nfields; j++) {
+		for (k = 0; k < o->fields[j].nrefs; k++) {
+			r = &o->fields[j].refs[k];
+			if (!needs_link(set, r))
+				continue;
+			*any = 1;
+			if (!r->hfid && json_object_set_new(
+					L->attrs, r->filter_attr, json_true()) < 0)
+				return HF_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int index_object(struct links *L, const struct hf_object *o, size_t i)
+{
+	const struct hf_field *f;
+	size_t j;
+	int rc;
+
+	hfid_key(&L->key, o->hfid);
+	if (hf_buf_failed(&L->key))
+		return HF_ENOMEM;
+	rc = index_add(L->byhfid, L->key.ptr, i);
+	for (j = 0; rc == 0 && j < o->nfields; j++) {
+		f = &o->fields[j];
+		if (f->type != HF_FIELD_ATTR || !f->value ||
+		    json_is_null(f->value) || !json_object_get(L->attrs, f->name))
+			continue;
+		attr_key(&L->key, f->name, f->value);
+		rc = hf_buf_failed(&L->key) ?
+			     HF_ENOMEM :
+			     index_add(L->byattr, L->key.ptr, i);
+	}
+	return rc;
+}
+
+/* The key a reference is looked up by, in L->key; its index. */
+static json_t *ref_key(struct rctx *c, struct links *L, const struct hf_ref *r)
+{
+	const hf_kind *pk = hf_schema_kind(c->s, r->kind);
+	const struct hf_schema_attr *a;
+	json_t *v = NULL;
+
+	if (r->hfid) {
+		hfid_key(&L->key, r->hfid);
+		return L->byhfid;
+	}
+	a = pk ? hf_schema_attr_find(pk, r->filter_attr) : NULL;
+	if (hf_value_normalise(&v, a ? a->kind : HF_ATTR_TEXT,
+			       r->filter_value) < 0)
+		return NULL;
+	attr_key(&L->key, r->filter_attr, v);
+	json_decref(v);
+	return L->byattr;
+}
+
+static void ambiguous(struct rctx *c, const struct hf_ref *r,
+		      const struct hf_object *a, const struct hf_object *b)
+{
+	char msg[1024], *ha = json_dumps(a->hfid, JSON_COMPACT);
+	char *hb = json_dumps(b->hfid, JSON_COMPACT);
+
+	snprintf(msg, sizeof(msg), "reference to a %s matches several objects "
+		 "in the files: %s %s (%s:%d:%d) and %s %s (%s:%d:%d)", r->kind,
+		 a->kind, ha ? ha : "?", a->file ? a->file : "?", a->line,
+		 a->col, b->kind, hb ? hb : "?", b->file ? b->file : "?",
+		 b->line, b->col);
+	say(c, HF_MDIAG_ERROR, r->file, r->line, r->col, msg);
+	hf_free(ha);
+	hf_free(hb);
+}
+
+/* The declared object of a kind fitting r->kind that r names, or -1. */
+static long link_target(struct rctx *c, struct links *L, const hf_objset *set,
+			const struct hf_ref *r)
+{
+	json_t *ix = ref_key(c, L, r), *e;
+	const struct hf_object *o;
+	const hf_kind *k;
+	long pick = -1;
+	size_t i;
+
+	json_array_foreach(ix ? json_object_get(ix, L->key.ptr) : NULL, i, e)
+	{
+		o = hf_objset_at(set, (size_t)json_integer_value(e));
+		k = hf_schema_kind(c->s, o->kind);
+		if (!k || !fits(c->s, k, r->kind))
+			continue;
+		if (pick >= 0) {
+			ambiguous(c, r, hf_objset_at(set, (size_t)pick), o);
+			return -1;
+		}
+		pick = (long)json_integer_value(e);
+	}
+	return pick;
+}
+
+static int link_ref(struct rctx *c, struct links *L, hf_objset *set,
+		    struct hf_ref *r)
+{
+	const struct hf_object *o;
+	char *kind;
+	long at;
+
+	if (!needs_link(set, r))
+		return 0;
+	at = link_target(c, L, set, r);
+	if (at < 0)
+		return 0;
+	o = hf_objset_at(set, (size_t)at);
+	kind = hf_strdup(o->kind);
+	if (!kind)
+		return HF_ENOMEM;
+	hf_free(r->kind);
+	r->kind = kind;
+	if (!r->hfid)
+		r->hfid = json_incref(o->hfid);
+	return 0;
+}
+
+static int link_refs(struct rctx *c, hf_objset *set)
+{
+	struct links L = { json_object(), json_object(), json_object(),
+			   HF_BUF_INIT };
+	struct hf_object *o;
+	size_t i, j, k;
+	int rc, any = 0;
+
+	rc = !L.byhfid || !L.byattr || !L.attrs ? HF_ENOMEM : 0;
+	for (i = 0; rc == 0 && i < hf_objset_count(set); i++)
+		rc = object_wants(&L, set, hf_objset_at(set, i), &any);
+	for (i = 0; rc == 0 && any && i < hf_objset_count(set); i++)
+		rc = index_object(&L, hf_objset_at(set, i), i);
+	for (i = 0; rc == 0 && any && i < hf_objset_count(set); i++) {
+		o = hf_objset_at(set, i);
+		for (j = 0; rc == 0 && j < o->nfields; j++)
+			for (k = 0; rc == 0 && k < o->fields[j].nrefs; k++)
+				rc = link_ref(c, &L, set,
+					      &o->fields[j].refs[k]);
+	}
+	json_decref(L.byhfid);
+	json_decref(L.byattr);
+	json_decref(L.attrs);
+	hf_buf_release(&L.key);
+	return rc;
+}
+
 static int collect(struct rctx *c, hf_objset *set, hf_error *err)
 {
 	struct rec *r;
@@ -806,7 +1364,8 @@ int hf_resolve(hf_objset **out, hf_manifest *m, const hf_schema *s,
 	c.payload = payload;
 	c.n = hf_manifest_object_count(m);
 	c.r = hf_calloc(c.n ? c.n : 1, sizeof(*c.r));
-	if (!c.r || !index || hf_objset_new(&set) < 0) {
+	c.unkeyed = json_object();
+	if (!c.r || !index || !c.unkeyed || hf_objset_new(&set) < 0) {
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -822,6 +1381,8 @@ int hf_resolve(hf_objset **out, hf_manifest *m, const hf_schema *s,
 	if (rc == 0)
 		rc = collect(&c, set, err);
 	if (rc == 0)
+		rc = link_refs(&c, set);
+	if (rc == 0)
 		unique_clashes(&c, set);
 	if (rc < 0 && rc != HF_EINVAL)
 		rc = hf_error_set(err, rc, "out of memory");
@@ -832,6 +1393,7 @@ out:
 	for (i = 0; c.r && i < c.n; i++)
 		hf_object_release(&c.r[i].obj);
 	hf_free(c.r);
+	json_decref(c.unkeyed);
 	json_decref(index);
 	if (rc < 0 && rc != HF_EINVAL) {
 		hf_objset_free(set);

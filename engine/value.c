@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 #include "hf/value.h"
 #include "hf/banned.h"
@@ -86,6 +87,39 @@ bool hf_attr_kind_is_string(enum hf_attr_kind kind)
 	default:
 		return true;
 	}
+}
+
+bool hf_attr_kind_is_secret(enum hf_attr_kind kind)
+{
+	return kind == HF_ATTR_PASSWORD || kind == HF_ATTR_HASHED_PASSWORD;
+}
+
+json_t *hf_value_sensitive(json_t *v)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char r[16];
+	char salt[33];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return NULL;
+	for (i = 0; i < sizeof(r); i++) {
+		salt[2 * i] = digits[r[i] >> 4];
+		salt[2 * i + 1] = digits[r[i] & 15];
+	}
+	salt[32] = '\0';
+	return json_pack("{s:O, s:s}", HF_SENSITIVE_KEY, v ? v : json_null(),
+			 HF_SENSITIVE_SALT, salt);
+}
+
+json_t *hf_value_sensitive_get(const json_t *v)
+{
+	size_t n = json_object_size(v);
+
+	if (!json_is_object(v) || n < 1 || n > 2 ||
+	    (n == 2 && !json_object_get(v, HF_SENSITIVE_SALT)))
+		return NULL;
+	return json_object_get(v, HF_SENSITIVE_KEY);
 }
 
 /*
@@ -800,6 +834,78 @@ static int check_mac(json_t **out, const struct hf_value_spec *spec,
 	return 0;
 }
 
+/* --------------------------------------------------------------- secrets */
+
+/* What a value is, never what it holds: messages about secrets. */
+static const char *shape(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_ARRAY:
+		return "a list";
+	case JSON_OBJECT:
+		return "a mapping";
+	default:
+		return "null";
+	}
+}
+
+static bool in_enum(const struct hf_value_spec *spec, const json_t *in)
+{
+	const json_t *e;
+	size_t i;
+
+	if (!json_is_array(spec->enum_values) ||
+	    json_array_size(spec->enum_values) == 0)
+		return true;
+	json_array_foreach(spec->enum_values, i, e) {
+		if (json_equal(e, in))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A secret is checked like text, but no message may quote it: an error
+ * line ends up in terminals, CI logs and pull-request comments.
+ */
+static int check_secret(json_t **out, const struct hf_value_spec *spec,
+			const json_t *in, hf_error *err)
+{
+	char subj[160];
+	size_t n;
+
+	subject(subj, sizeof(subj), spec);
+	if (!json_is_string(in))
+		return hf_error_set(err, HF_EINVAL,
+				    "expected a string for %s, found %s (the "
+				    "value is not shown)", subj, shape(in));
+	n = utf8_len(json_string_value(in));
+	if (spec->min_length && n < spec->min_length)
+		return hf_error_set(err, HF_EINVAL,
+				    "the value of %s is too short (%zu "
+				    "characters, at least %zu)", subj, n,
+				    spec->min_length);
+	if (spec->max_length && n > spec->max_length)
+		return hf_error_set(err, HF_EINVAL,
+				    "the value of %s is too long (%zu "
+				    "characters, at most %zu)", subj, n,
+				    spec->max_length);
+	if (!in_enum(spec, in))
+		return hf_error_set(err, HF_EINVAL,
+				    "the value of %s is not an allowed value "
+				    "(the value is not shown)", subj);
+	*out = ref(in);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- entry */
 
 int hf_value_check(json_t **out, const struct hf_value_spec *spec,
@@ -836,6 +942,9 @@ int hf_value_check(json_t **out, const struct hf_value_spec *spec,
 	case HF_ATTR_OTHER:
 		*out = ref(in);
 		return 0;
+	case HF_ATTR_PASSWORD:
+	case HF_ATTR_HASHED_PASSWORD:
+		return check_secret(out, spec, in, err);
 	default:
 		return check_string(out, spec, in, err);
 	}

@@ -391,6 +391,70 @@ static void on_progress(void *payload, size_t done_n, size_t total)
 	p->total = total;
 }
 
+/*
+ * Secrets (Password, HashedPassword) are write-only: a create carries the
+ * value, wrapped so that nothing shows it; an existing object never
+ * compares it (Infrahub holds a hash) and leaves it out of before, after,
+ * changed and the fingerprint, so it is never an update.
+ */
+static void test_diff__secrets_are_write_only(void **state)
+{
+	struct sets s;
+	struct hf_object w1 = obj("CoreAccount", "ann", NULL);
+	struct hf_object w2 = obj("CoreAccount", "bob", NULL);
+	struct hf_object w3 = obj("CoreAccount", "cat", NULL);
+	struct hf_object h1 = obj("CoreAccount", "ann", "id-ann");
+	struct hf_object h3 = obj("CoreAccount", "cat", "id-cat");
+	struct hf_object names = obj("CoreAccount", "ann", NULL);
+	struct hf_change *c;
+	char fp[65];
+
+	(void)state;
+	hf_objset_new(&s.want);
+	hf_objset_new(&s.have);
+	attr(&w1, "password", HF_ATTR_HASHED_PASSWORD, json_string("hunter2"));
+	attr(&w1, "label", HF_ATTR_TEXT, json_string("Ann"));
+	attr(&h1, "password", HF_ATTR_HASHED_PASSWORD,
+	     json_string("$2b$12$abcdefghijklmnopqrstuv"));
+	attr(&h1, "label", HF_ATTR_TEXT, json_string("Ann"));
+	attr(&w2, "password", HF_ATTR_PASSWORD, json_string("swordfish"));
+	attr(&w3, "password", HF_ATTR_HASHED_PASSWORD, json_string("x"));
+	attr(&w3, "label", HF_ATTR_TEXT, json_string("Cat"));
+	attr(&h3, "label", HF_ATTR_TEXT, json_string("cat"));
+	put(s.want, w1);
+	put(s.want, w2);
+	put(s.want, w3);
+	put(s.have, h1);
+	put(s.have, h3);
+	run(&s);
+	/* unchanged, whatever the stored hash */
+	c = hf_plan_at(s.plan, 0);
+	assert_int_equal(c->action, HF_ACT_NOOP);
+	assert_null(json_object_get(c->after, "password"));
+	assert_null(json_object_get(c->before, "password"));
+	assert_int_equal(json_array_size(c->changed), 0);
+	/* the fingerprint covers the managed fields without the secret */
+	attr(&names, "label", HF_ATTR_TEXT, json_string("Ann"));
+	assert_int_equal(hf_diff_fingerprint(fp, hf_objset_at(s.have, 0), &names), 0);
+	assert_string_equal(fp, c->fingerprint);
+	/* a create writes it, wrapped */
+	c = hf_plan_at(s.plan, 1);
+	assert_int_equal(c->action, HF_ACT_CREATE);
+	assert_string_equal(json_string_value(hf_value_sensitive_get(
+				    json_object_get(c->after, "password"))),
+			    "swordfish");
+	assert_string_equal(json_string_value(json_array_get(c->changed, 0)),
+			    "password");
+	/* an update never sends it */
+	c = hf_plan_at(s.plan, 2);
+	assert_int_equal(c->action, HF_ACT_UPDATE);
+	assert_int_equal(json_array_size(c->changed), 1);
+	assert_string_equal(json_string_value(json_array_get(c->changed, 0)), "label");
+	assert_null(json_object_get(c->after, "password"));
+	hf_object_release(&names);
+	done(&s);
+}
+
 static void test_diff__progress(void **state)
 {
 	struct hf_diff_opts o = HF_DIFF_OPTS_INIT;
@@ -501,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_diff__references_to_creates_are_dependencies),
 		cmocka_unit_test(test_diff__fingerprint_tracks_managed_fields_only),
 		cmocka_unit_test(test_diff__generic_peers_are_named_by_concrete_kind),
+		cmocka_unit_test(test_diff__secrets_are_write_only),
 		cmocka_unit_test(test_diff__progress),
 		cmocka_unit_test(test_diff__torture),
 	};

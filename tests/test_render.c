@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/diff.h"
 #include "hf/render.h"
 #include "testutil.h"
 
@@ -496,6 +497,65 @@ static void test_render__markdown_fits_a_comment(void **state)
 	hf_plan_free(big);
 }
 
+/*
+ * A secret a create writes (hf_diff() wraps it) shows as "(sensitive)" in
+ * every renderer, and rendering leaves the plan able to apply it.
+ */
+static void test_render__secrets_are_masked(void **state)
+{
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	hf_objset *want, *have;
+	struct hf_object a;
+	struct hf_field f;
+	hf_buf b = HF_BUF_INIT;
+	hf_plan *p;
+	json_t *j, *after;
+
+	(void)state;
+	assert_int_equal(hf_objset_new(&want), 0);
+	assert_int_equal(hf_objset_new(&have), 0);
+	memset(&a, 0, sizeof(a));
+	a.kind = hf_strdup("CoreAccount");
+	a.hfid = json_pack("[s]", "sofia");
+	memset(&f, 0, sizeof(f));
+	f.name = hf_strdup("password");
+	f.type = HF_FIELD_ATTR;
+	f.akind = HF_ATTR_HASHED_PASSWORD;
+	f.value = json_string("infrahub-s3cret");
+	assert_int_equal(hf_object_add_field(&a, &f), 0);
+	assert_int_equal(hf_objset_add(want, &a, NULL), 0);
+	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
+	assert_int_equal(hf_diff(p, want, have, NULL, NULL), 0);
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+
+	assert_int_equal(hf_render_text(&b, p, &o), 0);
+	assert_non_null(strstr(b.ptr, "+ password = (sensitive)\n"));
+	assert_null(strstr(b.ptr, "s3cret"));
+	hf_buf_reset(&b);
+	assert_int_equal(hf_render_markdown(&b, p, &o), 0);
+	assert_non_null(strstr(b.ptr, "+ password: (sensitive)\n"));
+	assert_null(strstr(b.ptr, "s3cret"));
+	hf_buf_reset(&b);
+	assert_int_equal(hf_render_json(&b, p), 0);
+	assert_null(strstr(b.ptr, "s3cret"));
+	assert_null(strstr(b.ptr, "$salt"));
+	j = json_loads(b.ptr, 0, NULL);
+	after = json_object_get(json_array_get(json_object_get(j, "changes"), 0),
+				"after");
+	assert_string_equal(json_string_value(json_object_get(after, "password")),
+			    "(sensitive)");
+	json_decref(j);
+	/* the plan itself still holds what apply writes */
+	after = hf_plan_at(p, 0)->after;
+	assert_string_equal(json_string_value(hf_value_sensitive_get(
+				    json_object_get(after, "password"))),
+			    "infrahub-s3cret");
+	hf_buf_release(&b);
+	hf_plan_free(p);
+	hf_objset_free(want);
+	hf_objset_free(have);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_render__torture),
 		cmocka_unit_test(test_render__json_matches_its_schema),
 		cmocka_unit_test(test_render__markdown_fits_a_comment),
+		cmocka_unit_test(test_render__secrets_are_masked),
 	};
 
 	hf_alloc_init();

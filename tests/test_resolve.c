@@ -19,7 +19,7 @@ static hf_schema *schema;
 
 struct diags {
 	int errors, warnings;
-	char text[4096];
+	char text[8192];
 };
 
 static void on_diag(void *payload, enum hf_mdiag_level lvl, const hf_error *e)
@@ -56,20 +56,28 @@ static int teardown(void **state)
 	return 0;
 }
 
-static hf_objset *resolve(const char *yaml, int strict, struct diags *d)
+static hf_objset *resolve_opts(const char *yaml,
+				const struct hf_resolve_opts *o,
+				struct diags *d)
 {
-	struct hf_resolve_opts o = HF_RESOLVE_OPTS_INIT;
 	hf_manifest *m;
 	hf_objset *set = NULL;
 
 	memset(d, 0, sizeof(*d));
-	o.strict = strict;
 	assert_int_equal(hf_manifest_new(&m), 0);
 	hf_manifest_add_buffer(m, "t.yml", yaml, strlen(yaml), NULL);
 	assert_int_equal(hf_manifest_error_count(m), 0);
-	hf_resolve(&set, m, schema, &o, on_diag, d, NULL);
+	hf_resolve(&set, m, schema, o, on_diag, d, NULL);
 	hf_manifest_free(m);
 	return set;
+}
+
+static hf_objset *resolve(const char *yaml, int strict, struct diags *d)
+{
+	struct hf_resolve_opts o = HF_RESOLVE_OPTS_INIT;
+
+	o.strict = strict;
+	return resolve_opts(yaml, &o, d);
 }
 
 static const struct hf_object *find(hf_objset *s, const char *kind,
@@ -191,6 +199,316 @@ static void test_resolve__errors_with_positions(void **state)
 	hf_objset_free(s);
 }
 
+#define HEAD(kind) "apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: " kind "\n  data:\n"
+
+/* a ref of field `name`: its kind and HFID as "Kind[a/b]" */
+static void assert_ref(const struct hf_object *o, const char *name, size_t i,
+		       const char *want)
+{
+	const struct hf_field *f = hf_object_field(o, name);
+	char got[256];
+	size_t n, k;
+
+	assert_non_null(f);
+	assert_true(i < f->nrefs);
+	assert_non_null(f->refs[i].hfid);
+	n = (size_t)snprintf(got, sizeof(got), "%s[", f->refs[i].kind);
+	for (k = 0; k < json_array_size(f->refs[i].hfid); k++)
+		n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s", k ? "/" : "",
+				      json_string_value(json_array_get(f->refs[i].hfid, k)));
+	snprintf(got + n, sizeof(got) - n, "]");
+	assert_string_equal(got, want);
+}
+
+/* Every form of the object-file spec resolves (infrahub_sdk/spec/object.py). */
+static const char forms[] =
+	HEAD("TestDevice")
+	"    - name: d1\n"
+	"      role: core\n"
+	"      site: paris\n"                       /* one-ref, string */
+	"      tags: [red, [blue]]\n"                /* many-refs, string and list */
+	"      prefixes:\n"                          /* many-ref list, HFID parts */
+	"        - [10.0.0.0/24, red]\n"
+	"      interfaces:\n"                        /* many objects, dict form */
+	"        kind: TestInterface\n"
+	"        parameters: {expand_range: true}\n"
+	"        data:\n"
+	"          - name: eth[0-1]\n"
+	"    - name: d2\n"
+	"      role: edge\n"
+	"      site: [paris]\n"                      /* one-ref, list */
+	"      tags: ~\n"                            /* null clears */
+	"      interfaces:\n"                        /* many objects, list form */
+	"        - kind: TestInterface\n"
+	"          data: {name: eth9}\n"
+	"        - data: {name: eth8}\n"
+	"  # and one object of a one-relationship\n"
+	"---\n" HEAD("TestInterface")
+	"    - name: eth5\n"
+	"      device:\n"
+	"        kind: TestDevice\n"
+	"        data: {name: d3, role: core, site: paris}\n";
+
+static void test_resolve__relationship_forms(void **state)
+{
+	struct diags d;
+	hf_objset *s = resolve(forms, 0, &d);
+	const struct hf_object *d1, *d2, *e5;
+
+	(void)state;
+	if (d.errors)
+		fail_msg("%s", d.text);
+	d1 = find(s, "TestDevice", "d1", NULL);
+	d2 = find(s, "TestDevice", "d2", NULL);
+	assert_non_null(d1);
+	assert_non_null(d2);
+	assert_ref(d1, "site", 0, "TestSite[paris]");
+	assert_ref(d2, "site", 0, "TestSite[paris]");
+	assert_ref(d1, "tags", 0, "BuiltinTag[red]");
+	assert_ref(d1, "tags", 1, "BuiltinTag[blue]");
+	assert_ref(d1, "prefixes", 0, "TestPrefix[10.0.0.0/24/red]");
+	assert_int_equal(hf_object_field(d2, "tags")->nrefs, 0);
+	assert_non_null(find(s, "TestInterface", "d1", "eth0"));
+	assert_non_null(find(s, "TestInterface", "d1", "eth1"));
+	assert_non_null(find(s, "TestInterface", "d2", "eth9"));
+	assert_non_null(find(s, "TestInterface", "d2", "eth8"));
+	e5 = find(s, "TestInterface", "d3", "eth5");
+	assert_non_null(e5);
+	assert_ref(e5, "device", 0, "TestDevice[d3]");
+	assert_non_null(find(s, "TestDevice", "d3", NULL));
+	hf_objset_free(s);
+}
+
+/* Every other shape is an error at its own FILE:LINE:COL. */
+static const char malformed[] =
+	HEAD("TestDevice")
+	"    - name: a\n"                                       /* 6 */
+	"      role: core\n"
+	"      site: [{kind: TestSite, data: {name: x}}]\n"      /* 8: list for a one */
+	"    - name: b\n"
+	"      role: core\n"
+	"      site: {data: [{name: x}]}\n"                     /* 11: many data, one */
+	"      tags: {data: {name: x}}\n"                       /* 12: one data, many */
+	"    - name: c\n"
+	"      role: core\n"
+	"      site: {name: paris}\n"                            /* 15: no data */
+	"      tags: {kind: BuiltinTag, data: red}\n"           /* 16: data a string */
+	"    - name: e\n"
+	"      role: core\n"
+	"      site: paris\n"
+	"      tags: red\n"                                      /* 20: string, many */
+	"      prefixes: [x, {name: y}]\n"                       /* 21: a mix */
+	"    - name: f\n"
+	"      role: core\n"
+	"      site: paris\n"
+	"      interfaces: [{kind: TestInterface, data: [{name: x}]}]\n" /* 25 */
+	"      tags: [red, ~]\n"                                 /* 26: null item */
+	"    - name: g\n"
+	"      role: core\n"
+	"      site: paris\n"
+	"      interfaces:\n"
+	"        kind: TestInterface\n"
+	"        paramters: {expand_range: true}\n"             /* 32: typo */
+	"        data: [{name: x}]\n"
+	"    - name: h\n"
+	"      role: core\n"
+	"      site: paris\n"
+	"      interfaces: {kind: BuiltinTag, data: [{name: x}]}\n"; /* 37 */
+
+static void test_resolve__malformed_relationships(void **state)
+{
+	static const char *const want[] = {
+		"t.yml:8:13: too many objects for relationship site of "
+		"cardinality one: it takes a reference (a string, or a list of "
+		"strings) or one object {kind?, data: {...}}\n",
+		"t.yml:11:20: relationship site has cardinality one: 'data' must "
+		"be one object (a mapping), found a list\n",
+		"t.yml:12:20: relationship tags has cardinality many: 'data' must "
+		"be a list of objects, found a mapping\n",
+		"t.yml:15:13: relationship site must be a reference (a string, or "
+		"a list of strings) or one object {kind?, data: {...}}; found a "
+		"mapping without 'data'\n",
+		"t.yml:16:38: 'data' of relationship tags must be a list of "
+		"objects (mappings), found a string\n",
+		"t.yml:20:13: relationship tags has cardinality many: it takes a "
+		"list of references (strings, or lists of strings), {kind?, "
+		"data: [...]} or a list of {kind?, data: {...}}; found a string "
+		"(write it as a list: [...])\n",
+		"t.yml:21:21: item 2 of relationship prefixes is a mapping "
+		"without 'data'; the list holds references (strings, or lists of "
+		"strings) or objects {kind?, data: {...}}, not a mix\n",
+		"t.yml:25:48: 'data' of item 1 of relationship interfaces must be "
+		"one object (a mapping), found a list\n",
+		"t.yml:26:19: item 2 of relationship tags is null; a reference is "
+		"a string or a list of strings\n",
+		"t.yml:32:9: unknown key 'paramters' in the nested objects of "
+		"relationship interfaces; a block has kind, parameters and data\n",
+		"t.yml:37:26: 'BuiltinTag' is not a TestInterface: relationship "
+		"interfaces of TestDevice holds TestInterface objects\n",
+	};
+	struct diags d;
+	hf_objset *s = resolve(malformed, 0, &d);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(d.text, want[i]))
+			fail_msg("missing '%s' in:\n%s", want[i], d.text);
+	assert_int_equal(d.errors, 11);
+	/* nothing of a malformed block became an object */
+	assert_null(find(s, "TestSite", "x", NULL));
+	assert_null(find(s, "BuiltinTag", "x", NULL));
+	hf_objset_free(s);
+}
+
+/*
+ * A template and a profile declared in the same run resolve like any
+ * other object: a reference to a generic peer (CoreObjectTemplate, which
+ * knows its templates only through used_by; CoreProfile, matched on its
+ * default_filter) takes the declared object's own kind, and an object
+ * made from a template needs none of the fields the template may supply.
+ */
+static const char templated[] =
+	HEAD("TemplateTestDevice")
+	"    - template_name: leaf\n"
+	"      role: edge\n"
+	"---\n" HEAD("ProfileTestInterface")
+	"    - profile_name: jumbo\n"
+	"      mtu: 9000\n"
+	"---\n" HEAD("TestSite")
+	"    - name: paris\n"
+	"      template: leaf\n"
+	"---\n" HEAD("TestDevice")
+	"    - name: d1\n"
+	"      object_template: leaf\n"
+	"      interfaces:\n"
+	"        kind: TestInterface\n"
+	"        data:\n"
+	"          - name: eth0\n"
+	"            profiles: [jumbo]\n";
+
+static void test_resolve__template_and_profile_same_run(void **state)
+{
+	struct diags d;
+	hf_objset *s = resolve(templated, 0, &d);
+	const struct hf_object *dev, *site, *eth;
+
+	(void)state;
+	if (d.errors || d.warnings)
+		fail_msg("%s", d.text);
+	assert_non_null(find(s, "TemplateTestDevice", "leaf", NULL));
+	assert_non_null(find(s, "ProfileTestInterface", "jumbo", NULL));
+	site = find(s, "TestSite", "paris", NULL);
+	dev = find(s, "TestDevice", "d1", NULL);
+	eth = find(s, "TestInterface", "d1", "eth0");
+	assert_non_null(site);
+	assert_non_null(dev);
+	assert_non_null(eth);
+	assert_ref(site, "template", 0, "TemplateTestDevice[leaf]");
+	assert_ref(dev, "object_template", 0, "TemplateTestDevice[leaf]");
+	assert_ref(eth, "profiles", 0, "ProfileTestInterface[jumbo]");
+	/* only what the file sets: no role, no site from the template */
+	assert_int_equal(dev->nfields, 2);
+	assert_null(hf_object_field(dev, "role"));
+	hf_objset_free(s);
+}
+
+/* Without a template, the same object misses its mandatory fields. */
+static void test_resolve__mandatory_without_template(void **state)
+{
+	struct diags d;
+	hf_objset *s = resolve(HEAD("TestDevice") "    - name: d1\n", 0, &d);
+
+	(void)state;
+	assert_non_null(strstr(d.text, "t.yml:6:7: role is mandatory for TestDevice"));
+	assert_non_null(strstr(d.text, "t.yml:6:7: site is mandatory for TestDevice"));
+	hf_objset_free(s);
+}
+
+/* Two declared objects of a generic's kinds with one HFID: ambiguous. */
+static void test_resolve__ambiguous_generic_reference(void **state)
+{
+	struct diags d;
+	hf_objset *s = resolve(HEAD("TestGadget") "    - name: g1\n"
+			       "---\n" HEAD("TestWidget") "    - name: g1\n"
+			       "---\n" HEAD("TestSite") "    - {name: lyon, gear: g1}\n",
+			       0, &d);
+
+	(void)state;
+	assert_int_equal(d.errors, 1);
+	assert_non_null(strstr(d.text, "t.yml:20:26: reference to a TestGear matches "
+				       "several objects in the files: TestGadget [\"g1\"] "
+				       "(t.yml:6:7) and TestWidget [\"g1\"] (t.yml:13:7)"));
+	hf_objset_free(s);
+	s = resolve(HEAD("TestWidget") "    - name: g1\n"
+		    "---\n" HEAD("TestSite") "    - {name: lyon, gear: g1}\n", 0, &d);
+	assert_int_equal(d.errors, 0);
+	assert_ref(find(s, "TestSite", "lyon", NULL), "gear", 0, "TestWidget[g1]");
+	hf_objset_free(s);
+}
+
+/*
+ * Unkeyed kinds (no HFID, no unique attribute) with --allow-unkeyed: each
+ * declaration is its own object; the items of an expand_range list are
+ * never merged into one ("the later wins" would lose data silently).
+ */
+static void test_resolve__unkeyed_items_stay_separate(void **state)
+{
+	struct hf_resolve_opts o = HF_RESOLVE_OPTS_INIT;
+	struct diags d;
+	hf_objset *s;
+
+	(void)state;
+	assert_true(hf_resolve_unkeyed(schema, "TestNote"));
+	assert_false(hf_resolve_unkeyed(schema, "TestAccount")); /* unique */
+	assert_false(hf_resolve_unkeyed(schema, "TestInterface")); /* HFID */
+	assert_false(hf_resolve_unkeyed(schema, "NoSuchKind"));
+	o.allow_unkeyed = 1;
+	s = resolve_opts("apiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+			 "  kind: TestNote\n  parameters: {expand_range: true}\n"
+			 "  data:\n    - text: note[1-3]\n    - text: same\n"
+			 "    - text: same\n", &o, &d);
+	if (d.errors || d.warnings)
+		fail_msg("%s", d.text);
+	assert_int_equal(hf_objset_count(s), 5);
+	assert_non_null(find(s, "TestNote", "@t.yml:7:7", NULL));
+	assert_non_null(find(s, "TestNote", "@t.yml:7:7#2", NULL));
+	assert_string_equal(json_string_value(hf_object_field(
+		find(s, "TestNote", "@t.yml:7:7#3", NULL), "text")->value), "note3");
+	assert_non_null(find(s, "TestNote", "@t.yml:9:7", NULL));
+	hf_objset_free(s);
+	/* without the option, each is refused */
+	s = resolve_opts("apiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+			 "  kind: TestNote\n  data:\n    - text: a\n", NULL, &d);
+	assert_int_equal(d.errors, 1);
+	assert_non_null(strstr(d.text, "(use --allow-unkeyed)"));
+	hf_objset_free(s);
+}
+
+/* Secrets never appear in a message: repeats, bad values. */
+static void test_resolve__secrets_never_quoted(void **state)
+{
+	struct diags d;
+	hf_objset *s = resolve(HEAD("TestAccount")
+			       "    - {name: ann, password: hunter2}\n"
+			       "    - {name: ann, password: swordfish}\n"
+			       "    - {name: bob, password: 12345678}\n", 0, &d);
+
+	(void)state;
+	assert_int_equal(d.warnings, 1);
+	assert_int_equal(d.errors, 1);
+	assert_non_null(strstr(d.text, "t.yml:7:29: TestAccount [\"ann\"]: field "
+				       "'password' set to (sensitive) at t.yml:6:29 and to "
+				       "(sensitive) here"));
+	assert_non_null(strstr(d.text, "t.yml:8:29: expected a string for HashedPassword "
+				       "attribute 'password', found a number (the value is "
+				       "not shown)"));
+	assert_null(strstr(d.text, "hunter2"));
+	assert_null(strstr(d.text, "swordfish"));
+	assert_null(strstr(d.text, "12345678"));
+	hf_objset_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +516,13 @@ int main(void)
 		cmocka_unit_test(test_resolve__computed_hfid),
 		cmocka_unit_test(test_resolve__repeats_merge_later_wins),
 		cmocka_unit_test(test_resolve__errors_with_positions),
+		cmocka_unit_test(test_resolve__relationship_forms),
+		cmocka_unit_test(test_resolve__malformed_relationships),
+		cmocka_unit_test(test_resolve__template_and_profile_same_run),
+		cmocka_unit_test(test_resolve__mandatory_without_template),
+		cmocka_unit_test(test_resolve__ambiguous_generic_reference),
+		cmocka_unit_test(test_resolve__unkeyed_items_stay_separate),
+		cmocka_unit_test(test_resolve__secrets_never_quoted),
 	};
 
 	hf_alloc_init();

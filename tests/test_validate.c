@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -217,7 +218,7 @@ static void test_validate__every_invalid_case_fails(void **state)
 	static const char *const names[] = {
 		"bad_api_version", "bad_range", "empty_file",
 		"item_not_mapping", "missing_spec", "missing_spec_data",
-		"range_mismatch",
+		"range_mismatch", "one_params_not_bool",
 		"too_deep", "invalid_utf8", "unknown_anchor",
 	};
 	const char *a[] = { "validate", NULL, NULL };
@@ -237,6 +238,130 @@ static void test_validate__every_invalid_case_fails(void **state)
 	}
 }
 
+/*
+ * Templates and profiles declared in the same run as the objects that use
+ * them (through object_template, a CoreObjectTemplate and a CoreProfile
+ * peer), unkeyed items of an expand_range list and a write-only secret:
+ * `validate --schema` and `plan` agree, on the embedded local endpoint.
+ */
+static void test_validate__schema_and_plan_agree(void **state)
+{
+	const char *dir = hf_test_tmpdir("validate_templates");
+	char schema[512], objects[512];
+	const char *v[] = { "validate", "--schema", schema, "--allow-unkeyed",
+			    objects, NULL };
+	const char *load[] = { "schema", "load", schema, NULL };
+	const char *plan[] = { "plan", "--allow-unkeyed", objects, NULL };
+	struct hf_run r;
+
+	(void)state;
+	snprintf(schema, sizeof(schema), "%s/resolve/templates/schema.yml",
+		 hf_test_data());
+	snprintf(objects, sizeof(objects), "%s/resolve/templates/objects.yml",
+		 hf_test_data());
+	unsetenv("INFRAHUB_ADDRESS");
+	unsetenv("HUBFORM_STATE");
+	run(&r, v);
+	if (r.status != 0)
+		fail_msg("validate: exit %d\n%s", r.status, r.err);
+	assert_line(r.err, NULL, "9 objects resolved against the schema of the "
+				 "--schema files");
+	hf_run_release(&r);
+	assert_int_equal(hf_run(&r, dir, NULL, load), 0);
+	assert_int_equal(r.status, 0);
+	hf_run_release(&r);
+	assert_int_equal(hf_run(&r, dir, NULL, plan), 0);
+	if (r.status != 0)
+		fail_msg("plan: exit %d\n%s", r.status, r.err);
+	assert_non_null(strstr(r.out, "      + template = TemplateTestDevice[leaf]\n"
+				      "      + profile = [ProfileTestInterface[jumbo]]\n"));
+	assert_non_null(strstr(r.out, "      + object_template = TemplateTestDevice[leaf]\n"));
+	assert_non_null(strstr(r.out, "objects.yml:48:7#3\n      + label = \"t3\"\n"));
+	assert_non_null(strstr(r.out, "      + secret = (sensitive)\n"));
+	assert_null(strstr(r.out, "correct-horse"));
+	assert_null(strstr(r.err, "correct-horse"));
+	assert_non_null(strstr(r.out, "Plan: 9 to create, 0 to update, 0 unchanged.\n"));
+	hf_run_release(&r);
+}
+
+static const char user_doc[] = "apiVersion: infrahub.app/v1\nkind: Object\n"
+			       "spec:\n  kind: TestUser\n  data:\n"
+			       "    - {name: sofia, secret: %s}\n";
+
+static void write_user(const char *dir, const char *secret)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text), user_doc, secret);
+	write_in(dir, "u.yml", text);
+}
+
+/* What the endpoint over `db` holds as TestUser secrets. */
+static char *stored_secrets(const char *db)
+{
+	static const char q[] = "{\"query\": \"{ TestUser { edges { node { "
+				"secret { value } } } } }\"}";
+	const char *const h[] = { "Content-Type: application/json", NULL };
+	struct hf_served srv;
+	char url[256], *resp = NULL;
+	long status = 0;
+
+	assert_int_equal(hf_serve_start(&srv, db, NULL), 0);
+	snprintf(url, sizeof(url), "%s/graphql", srv.url);
+	assert_int_equal(hf_http("POST", url, q, h, &status, &resp), 0);
+	hf_serve_stop(&srv);
+	assert_int_equal(status, 200);
+	return resp;
+}
+
+/*
+ * A write-only secret: apply writes the value (unwrapped from the plan,
+ * hf/value.h) without ever printing it, and a later change to it in the
+ * file is no change for the plan.
+ */
+static void test_validate__secret_is_written_once(void **state)
+{
+	const char *dir = hf_test_tmpdir("validate_secret");
+	char schema[512], db[600], *got;
+	const char *load[] = { "schema", "load", schema, NULL };
+	const char *apply[] = { "apply", "u.yml", "--auto-approve", NULL };
+	const char *plan[] = { "plan", "u.yml", NULL };
+	const char *show[] = { "show", "latest", NULL };
+	struct hf_run r;
+
+	(void)state;
+	snprintf(schema, sizeof(schema), "%s/resolve/templates/schema.yml",
+		 hf_test_data());
+	snprintf(db, sizeof(db), "%s/.hubform/local.db", dir);
+	unsetenv("INFRAHUB_ADDRESS");
+	unsetenv("HUBFORM_STATE");
+	write_user(dir, "correct-horse-battery");
+	assert_int_equal(hf_run(&r, dir, NULL, load), 0);
+	assert_int_equal(r.status, 0);
+	hf_run_release(&r);
+	assert_int_equal(hf_run(&r, dir, NULL, apply), 0);
+	if (r.status != 0)
+		fail_msg("apply: exit %d\n%s", r.status, r.err);
+	assert_null(strstr(r.out, "correct-horse"));
+	assert_null(strstr(r.err, "correct-horse"));
+	hf_run_release(&r);
+	assert_int_equal(hf_run(&r, dir, NULL, show), 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "+ secret = (sensitive)\n"));
+	assert_null(strstr(r.out, "correct-horse"));
+	hf_run_release(&r);
+	/* what Infrahub got is the value, not the plan's wrapper */
+	got = stored_secrets(db);
+	assert_non_null(strstr(got, "correct-horse-battery"));
+	assert_null(strstr(got, "$sensitive"));
+	hf_free(got);
+	write_user(dir, "another-secret");
+	assert_int_equal(hf_run(&r, dir, NULL, plan), 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 1 unchanged.\n"));
+	hf_run_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +374,8 @@ int main(void)
 		cmocka_unit_test(test_validate__folder),
 		cmocka_unit_test(test_validate__schema_folder_warns),
 		cmocka_unit_test(test_validate__every_invalid_case_fails),
+		cmocka_unit_test(test_validate__schema_and_plan_agree),
+		cmocka_unit_test(test_validate__secret_is_written_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

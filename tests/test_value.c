@@ -590,6 +590,55 @@ static void test_value__out_of_memory(void **state)
 	json_decref(num);
 }
 
+/* Secrets: checked like text, never quoted in a message; the wrapper. */
+static void test_value__secrets(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "1234567", "found a number (the value is not shown)" },
+		{ "true", "found a boolean (the value is not shown)" },
+		{ "\"ab\"", "is too short (2 characters, at least 3)" },
+		{ "\"abcdefghijk\"", "is too long (11 characters, at most 10)" },
+	};
+	struct hf_value_spec spec = HF_VALUE_SPEC_INIT;
+	hf_error err = HF_ERROR_INIT;
+	json_t *in, *out, *w1, *w2;
+	size_t i;
+
+	(void)state;
+	assert_true(hf_attr_kind_is_secret(HF_ATTR_PASSWORD));
+	assert_true(hf_attr_kind_is_secret(HF_ATTR_HASHED_PASSWORD));
+	assert_false(hf_attr_kind_is_secret(HF_ATTR_TEXT));
+	spec.kind = HF_ATTR_HASHED_PASSWORD;
+	spec.name = "password";
+	spec.min_length = 3;
+	spec.max_length = 10;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		in = load(bad[i][0]);
+		assert_int_equal(hf_value_check(&out, &spec, in, &err), HF_EINVAL);
+		if (!strstr(err.msg, bad[i][1]) || strstr(err.msg, "1234567") ||
+		    strstr(err.msg, "abcdefghijk") || strstr(err.msg, "\"ab\""))
+			fail_msg("%s: %s", bad[i][0], err.msg);
+		json_decref(in);
+	}
+	in = json_string("s3cret");
+	assert_int_equal(hf_value_check(&out, &spec, in, &err), 0);
+	assert_true(json_equal(out, in));
+	json_decref(out);
+	/* the plan's wrapper: value inside, a fresh salt each time */
+	w1 = hf_value_sensitive(in);
+	w2 = hf_value_sensitive(in);
+	assert_ptr_equal(hf_value_sensitive_get(w1), in);
+	assert_string_equal(json_string_value(hf_value_sensitive_get(w2)), "s3cret");
+	assert_int_equal(strlen(json_string_value(json_object_get(w1, HF_SENSITIVE_SALT))), 32);
+	assert_false(json_equal(w1, w2));
+	assert_null(hf_value_sensitive_get(in));
+	json_object_set_new(w2, "other", json_true());
+	assert_null(hf_value_sensitive_get(w2));
+	json_decref(w1);
+	json_decref(w2);
+	json_decref(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -611,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_value__equal),
 		cmocka_unit_test(test_value__normal_form_is_equal),
 		cmocka_unit_test(test_value__out_of_memory),
+		cmocka_unit_test(test_value__secrets),
 	};
 
 	hf_alloc_init();

@@ -25,6 +25,28 @@
  * kind when that is known (the desired object it points at, or the live
  * peer it matches), so that a generic peer kind on one side and the
  * concrete kind on the other is neither a change nor shown as one.
+ *
+ * Secrets (attributes of kind Password or HashedPassword, such as
+ * CoreAccount.password) are write-only. A create carries the value in
+ * `after`, wrapped with a random salt (hf_value_sensitive(); the one
+ * thing here that is not the same from run to run); an
+ * update or no-op leaves the field out altogether (not in before, after,
+ * changed or the fingerprint), so a secret is never an update: Infrahub
+ * stores a hash, which can never equal the file's text.
+ *
+ * Why the plan keeps the value rather than a marker that apply would
+ * resolve by reading the object files again: a stored plan must apply on
+ * its own (`apply PLAN` in a merge job that has the plan file and no
+ * files, or files that moved on since), and it must apply exactly what
+ * was reviewed; re-reading files at apply would break both. The value is
+ * no more exposed in the plan store than in the object files it came
+ * from, which hold it in clear text (as Terraform keeps sensitive values
+ * in its plan files and state). What the wrapper guarantees is that it is
+ * never shown: text, JSON and Markdown renderers print "(sensitive)",
+ * resolver warnings and value errors never quote it, and apply keeps it
+ * out of the errors it records. Treat plans.db and `plan --out` files as
+ * secrets, as one treats the object files.
+ *
  * Does not call hf_plan_finish().
  */
 int hf_diff(hf_plan *plan, const hf_objset *want, const hf_objset *have,

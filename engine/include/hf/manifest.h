@@ -42,7 +42,9 @@
  *    document's `spec.parameters.expand_range` is true, and to the `data`
  *    list of a dict-form nested block with the parameters of that block,
  *    or else the ones it inherits from its parent. It does not apply to
- *    the one-object and list forms (each holds exactly one object). Every
+ *    the one-object and list forms (each holds exactly one object); their
+ *    own `parameters`, when given, are what the lists nested in that
+ *    object inherit (nested parameters per relationship). Every
  *    scalar value of an item (not of its nested values) that contains a
  *    range group expands; all such fields of one item must expand to the
  *    same length N and the item becomes N objects, zipped field by field.

@@ -80,6 +80,39 @@ const char *hf_attr_kind_name(enum hf_attr_kind kind);
 bool hf_attr_kind_is_string(enum hf_attr_kind kind);
 
 /*
+ * Whether values of `kind` are secrets (Password, HashedPassword). They
+ * are write-only: set when an object is created, never compared with what
+ * Infrahub stores (a hash, for HashedPassword), never shown.
+ */
+bool hf_attr_kind_is_secret(enum hf_attr_kind kind);
+
+/*
+ * A secret travels through the plan wrapped as
+ *   {"$sensitive": value, "$salt": "<32 random hex digits>"}
+ * so that every consumer of a plan can tell it from an ordinary value: the
+ * renderers show HF_SENSITIVE_TEXT instead, apply unwraps it into the
+ * mutation. The salt is there because the plan's checksum and id are
+ * hashes over its content, secrets included, and both are shown: without
+ * it, a shown plan id would let anyone test guesses of a weak password
+ * offline. (Why the plan keeps the value at all: hf/diff.h.)
+ */
+#define HF_SENSITIVE_KEY  "$sensitive"
+#define HF_SENSITIVE_SALT "$salt"
+#define HF_SENSITIVE_TEXT "(sensitive)"
+
+/*
+ * A new wrapper holding (a new reference to) `v` and a fresh salt from
+ * the kernel's random source; NULL on OOM or when no randomness can be
+ * had.
+ */
+json_t *hf_value_sensitive(json_t *v);
+/*
+ * The secret inside a wrapper (borrowed), or NULL when `v` is not one: an
+ * object with the key "$sensitive" and no other key but "$salt".
+ */
+json_t *hf_value_sensitive_get(const json_t *v);
+
+/*
  * What a value is checked against. Every pointer is borrowed for the
  * duration of the call. `name` (the attribute name) and `kind_name` (the
  * schema's spelling of the kind) are only used in messages and may be
@@ -109,6 +142,9 @@ struct hf_value_spec {
  * expected and what was found, e.g.
  *   expected an integer for Number attribute 'mtu', found the string
  *   "1500" (write it without quotes)
+ * A secret (hf_attr_kind_is_secret()) is checked like text, but the
+ * message never quotes it: "expected a string for HashedPassword
+ * attribute 'password', found a number (the value is not shown)".
  * Returns 0, HF_EINVAL (bad value) or HF_ENOMEM.
  */
 int hf_value_check(json_t **out, const struct hf_value_spec *spec,
