@@ -11,6 +11,7 @@
 #include "hf/apply.h"
 #include "hf/buf.h"
 #include "hf/diff.h"
+#include "hf/resolve.h"
 #include "hf/banned.h"
 
 static double now(void)
@@ -114,7 +115,8 @@ static int check_kind(hf_plan *p, const hf_schema *s, hf_client *c,
  */
 #define PROBES 500
 
-static int check_creates(hf_plan *p, hf_client *c, hf_fetch_diag_fn report,
+static int check_creates(hf_plan *p, const hf_schema *s, hf_client *c,
+			 hf_fetch_diag_fn report,
 			 void *payload, int *stale, hf_error *err)
 {
 	size_t n = hf_plan_count(p), i, k, ncalls = 0, *idx;
@@ -134,7 +136,9 @@ static int check_creates(hf_plan *p, hf_client *c, hf_fetch_diag_fn report,
 	}
 	for (i = 0, k = 0; i <= n; i++) {
 		ch = i < n ? hf_plan_at(p, i) : NULL;
-		if (ch && ch->action != HF_ACT_CREATE)
+		/* an unkeyed kind cannot be looked up by HFID: nothing to probe */
+		if (ch && (ch->action != HF_ACT_CREATE ||
+			   hf_resolve_unkeyed(s, ch->kind)))
 			continue;
 		if (ch) {
 			if (!vars)
@@ -265,7 +269,7 @@ int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_client *c,
 		}
 	}
 	if (rc == 0)
-		rc = check_creates(p, c, report, payload, &stale, err);
+		rc = check_creates(p, s, c, report, payload, &stale, err);
 	hf_buf_release(&msg);
 	hf_objset_free(live);
 	if (rc == 0 && stale)

@@ -11,6 +11,8 @@
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "hf/fetch.h"
+#include "hf/resolve.h"
+#include "hf/value.h"
 #include "hf/banned.h"
 
 struct kplan {
@@ -193,9 +195,15 @@ static const char *const peer_sel = "{ id hfid __typename }";
 
 static void add_selection(struct kplan *p, const char *name, const char *type)
 {
+	const struct hf_schema_attr *a;
+
 	if (json_object_get(p->fields, name))
 		return;
 	json_object_set_new(p->fields, name, json_string(type));
+	a = p->k && !strcmp(type, "attr") ? hf_schema_attr_find(p->k, name) : NULL;
+	/* write-only: the server keeps a hash, never worth reading back */
+	if (a && hf_attr_kind_is_secret(a->kind))
+		return;
 	if (!strcmp(type, "attr"))
 		hf_buf_addf(&p->sel, " %s { value }", name);
 	else if (!strcmp(type, "one"))
@@ -478,7 +486,9 @@ static int rest_of_kinds(struct fctx *c, hf_error *err)
 		p = &c->kp[i];
 		if (p->complete)
 			continue;
-		if ((double)p->nwant * c->o.few_ratio < (double)p->count) {
+		/* an unkeyed kind has no hfid argument to look up by */
+		if ((double)p->nwant * c->o.few_ratio < (double)p->count &&
+		    !hf_resolve_unkeyed(c->s, p->kind)) {
 			rc = add_hfid_lookups(c, &r, p);
 			continue;
 		}

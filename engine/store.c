@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,6 +95,16 @@ int hf_store_open_mode(hf_store **out, const char *path,
 						       "'%s' is not a hubform plan file",
 				  path);
 		goto fail;
+	}
+	/*
+	 * Plans hold the values they will write, passwords included (as the
+	 * object files do): a new store is readable by its owner only.
+	 */
+	if (mode == HF_STORE_CREATE) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+		if (fd >= 0)
+			close(fd);
 	}
 	if (sqlite3_open_v2(path, &st->db, open_flags(mode) | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {

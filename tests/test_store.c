@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hf/alloc.h"
@@ -164,6 +165,13 @@ static void test_store__plan_file_by_content(void **state)
 	hf_store_close(st);
 	assert_int_equal(hf_write_file(b, "apiVersion: infrahub.app/v1\n"), 0);
 	assert_true(hf_store_is_plan_file(a));
+	{
+		struct stat sb;
+
+		/* plans hold passwords they will write: owner only */
+		assert_int_equal(stat(a, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+	}
 	assert_false(hf_store_is_plan_file(b));
 	assert_false(hf_store_is_plan_file(c));
 	assert_false(hf_store_is_plan_file(dirp));

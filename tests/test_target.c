@@ -489,6 +489,38 @@ static void test_target__serve_token_file(void **state)
 	}
 }
 
+/* --allow-unkeyed: each item is its own object, through apply too. */
+static void test_target__unkeyed_kind_applies(void **state)
+{
+	struct ep a;
+	struct hf_run r;
+	char sch[700], notes[700];
+	const char *cwd = scratch("unkeyed");
+	json_t *res;
+
+	(void)state;
+	start(&a, NULL, 0);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	snprintf(sch, sizeof(sch), "%s/unkeyed/schema.yml", hf_test_data());
+	snprintf(notes, sizeof(notes), "%s/unkeyed/notes.yml", hf_test_data());
+	run(&r, cwd, 0, "schema", "load", sch, NULL);
+	hf_run_release(&r);
+	run(&r, cwd, 1, "plan", notes, NULL);
+	assert_non_null(strstr(r.err, "--allow-unkeyed"));
+	hf_run_release(&r);
+	run(&r, cwd, 0, "apply", notes, "--auto-approve", "--allow-unkeyed", NULL);
+	assert_non_null(strstr(r.err, "3 changes"));
+	assert_null(strstr(r.err, "hunter2"));
+	assert_null(strstr(r.out, "hunter2"));
+	hf_run_release(&r);
+	res = hf_gql(a.srv.url, NULL, NULL, "{ TestNote { count } }", NULL);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+		json_object_get(res, "data"), "TestNote"), "count")), 3);
+	json_decref(res);
+	unsetenv("INFRAHUB_ADDRESS");
+	stop(&a);
+}
+
 /* Progress: one line per stage in a log; nothing for a short plan. */
 static void test_target__plan_progress(void **state)
 {
@@ -622,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_target__one_change_one_request),
 		cmocka_unit_test(test_target__plan_progress),
 		cmocka_unit_test(test_target__serve_token_file),
+		cmocka_unit_test(test_target__unkeyed_kind_applies),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
