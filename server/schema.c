@@ -39,14 +39,20 @@ struct hfs_schema {
 	char hash[33];
 };
 
+/*
+ * Attribute kinds in Infrahub's order (ATTRIBUTE_KIND_LABELS of 1.11:
+ * NumberPool since 1.4, IPAddress since 1.11.0). NumberPool and IPAddress
+ * values are checked by hfs_attr_check() like the other newer kinds.
+ */
 /* clang-format off */
 const char *const hfs_attr_kinds[] = {
 	"ID", "Dropdown", "Text", "TextArea", "DateTime", "Email", "Password",
 	"HashedPassword", "URL", "File", "MacAddress", "Color", "Number",
-	"Bandwidth", "IPHost", "IPNetwork", "Boolean", "Checkbox", "List",
-	"JSON", "Any", NULL,
+	"NumberPool", "Bandwidth", "IPHost", "IPNetwork", "IPAddress",
+	"Boolean", "Checkbox", "List", "JSON", "Any", NULL,
 };
 
+/* RESTRICTED_NAMESPACES of Infrahub 1.11 (Builtin added in 1.8.0). */
 static const char *const restricted_ns[] = {
 	"Account", "Branch", "Builtin", "Core", "Deprecated", "Diff",
 	"Infrahub", "Internal", "Lineage", "Schema", "Profile", "Template",
@@ -61,31 +67,27 @@ int hfs_attr_kind_valid(const char *kind)
 	for (i = 0; hfs_attr_kinds[i]; i++)
 		if (strcmp(hfs_attr_kinds[i], kind) == 0)
 			return 1;
-	/* Newer servers' kinds, stored as opaque values. */
-	return strcmp(kind, "NumberPool") == 0;
+	return 0;
 }
 
 /*
- * Infrahub's list does not include Builtin for user loads (users may write
- * Builtin kinds), but it is reserved for the processing rules that skip
- * restricted namespaces (profiles, CoreNode used_by), hence the flag.
+ * Infrahub 1.8.0 added Builtin to RESTRICTED_NAMESPACES, so a current
+ * server refuses user kinds such as BuiltinLocation. The local endpoint
+ * still accepts them: the SDK captures it replays (tests/
+ * test_srv_fixtures.c, from the 1.0 era) define BuiltinLocation. The
+ * processing rules treat Builtin kinds as user kinds either way.
  */
-static int ns_in(const char *ns, int for_users)
+int hfs_namespace_restricted(const char *ns)
 {
 	size_t i;
 
 	for (i = 0; restricted_ns[i]; i++) {
-		if (for_users && strcmp(restricted_ns[i], "Builtin") == 0)
+		if (strcmp(restricted_ns[i], "Builtin") == 0)
 			continue;
 		if (strcmp(restricted_ns[i], ns) == 0)
 			return 1;
 	}
 	return 0;
-}
-
-int hfs_namespace_restricted(const char *ns)
-{
-	return ns_in(ns, 1);
 }
 
 const char *hfs_jstr(const json_t *o, const char *key)

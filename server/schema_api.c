@@ -3,7 +3,9 @@
  * /api/schema/summary. Elements come out in the shape of a live server,
  * every key present, with the filters[] lists computed here (they are
  * derived data, so they stay out of the stored elements and the hashes).
- * Kinds are listed sorted by kind name for stable output.
+ * Kinds are listed sorted by kind name for stable output. As in
+ * Infrahub, Internal kinds and the relationships pointing at them (e.g.
+ * CoreGenericAccount.tokens) are left out of these bodies.
  */
 #include <string.h>
 
@@ -90,7 +92,14 @@ static int kind_attr_filters(json_t *arr, const struct hfs_kind *k)
 	return 0;
 }
 
-static json_t *node_filters(const struct hfs_kind *k)
+static int internal_peer(const hfs_schema *s, const char *peer)
+{
+	const struct hfs_kind *k = peer ? hfs_schema_kind(s, peer) : NULL;
+
+	return k && strcmp(k->namespace, "Internal") == 0;
+}
+
+static json_t *node_filters(const hfs_schema *s, const struct hfs_kind *k)
 {
 	json_t *arr = json_array();
 	size_t i;
@@ -103,6 +112,8 @@ static json_t *node_filters(const struct hfs_kind *k)
 		hf_buf b = HF_BUF_INIT;
 		int rc;
 
+		if (internal_peer(s, k->rels[i].peer))
+			continue;
 		hf_buf_addf(&b, "%s__", k->rels[i].name);
 		rc = hf_buf_failed(&b) ? HF_ENOMEM
 		                       : add_filter(arr, b.ptr, "ids", "Text",
@@ -115,6 +126,15 @@ static json_t *node_filters(const struct hfs_kind *k)
 fail:
 	json_decref(arr);
 	return NULL;
+}
+
+static void drop_internal_rels(const hfs_schema *s, json_t *rels)
+{
+	size_t i = json_array_size(rels);
+
+	while (i-- > 0)
+		if (internal_peer(s, hfs_jstr(json_array_get(rels, i), "peer")))
+			json_array_remove(rels, i);
 }
 
 static int rel_filters(const hfs_schema *s, json_t *rels)
@@ -143,9 +163,10 @@ static json_t *render(const hfs_schema *s, const struct hfs_kind *k)
 
 	if (!el)
 		return NULL;
+	drop_internal_rels(s, hfs_jarr(el, "relationships"));
 	if (rel_filters(s, hfs_jarr(el, "relationships")) < 0)
 		goto fail;
-	f = node_filters(k);
+	f = node_filters(s, k);
 	if (!f || json_object_set_new(el, "filters", f) < 0)
 		goto fail;
 	return el;

@@ -11,6 +11,18 @@
  * kinds are processed sorted by kind (Infrahub keeps load order), element
  * ids are derived from the kind name (md5), dropdown choices keep their
  * declared order.
+ *
+ * The built-in kinds (schemas/infrahub-core.json, compiled in) are those
+ * of Infrahub 1.11: 31 generics and 62 nodes, each with a "_source" key
+ * naming the definition file and the release that shaped it (LineageOwner
+ * and LineageSource in the Lineage namespace, CoreIPPool 1.11, key values
+ * and webhook headers 1.9, file objects 1.8, preferences 1.11, external
+ * identities 1.10). Generics carry restricted_namespaces as 1.9/1.10 set
+ * them, enforced in inherit_one(). The element shape has the 1.9-1.11
+ * fields: attribute/relationship display and deprecation, attribute
+ * ordered, relationship common_parent/common_relatives, generic
+ * restricted_namespaces. Extensions apply after every file of a request
+ * is collected, so a file may extend a kind a later file defines.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +328,9 @@ json_t *hfs_norm_attr(const json_t *a)
 	bad |= set(o, "inherited", json_false());
 	bad |= set(o, "allow_override", n_str_d(a, "allow_override", "any"));
 	bad |= set(o, "computed_attribute", n_computed(a));
+	bad |= set(o, "deprecation", n_str(a, "deprecation"));
+	bad |= set(o, "display", n_str_d(a, "display", "default"));
+	bad |= set(o, "ordered", n_bool(a, "ordered", 1));
 	if (bad || !o) {
 		json_decref(o);
 		return NULL;
@@ -352,6 +367,10 @@ static json_t *norm_rel(const json_t *r)
 	bad |= set(o, "on_delete", n_str(r, "on_delete"));
 	bad |= set(o, "allow_override", n_str_d(r, "allow_override", "any"));
 	bad |= set(o, "read_only", n_bool(r, "read_only", 0));
+	bad |= set(o, "deprecation", n_str(r, "deprecation"));
+	bad |= set(o, "display", n_str_d(r, "display", "default"));
+	bad |= set(o, "common_parent", n_str(r, "common_parent"));
+	bad |= set(o, "common_relatives", n_list(r, "common_relatives"));
 	if (bad || !o) {
 		json_decref(o);
 		return NULL;
@@ -446,6 +465,8 @@ json_t *hfs_norm_def(const json_t *d, const char *kind, int type)
 	if (type == HFS_T_GENERIC) {
 		bad |= set(o, "hierarchical", n_bool(d, "hierarchical", 0));
 		bad |= set(o, "used_by", json_array());
+		bad |= set(o, "restricted_namespaces",
+		           n_list(d, "restricted_namespaces"));
 	} else {
 		json_t *inh = json_object_get(d, "inherit_from");
 
@@ -807,11 +828,51 @@ int hfs_add_used_by(json_t *g, const char *kind)
 	return json_array_append_new(ub, json_string(kind)) < 0 ? HF_ENOMEM : 0;
 }
 
+/*
+ * Generics may restrict the namespaces of the nodes inheriting from them
+ * (Infrahub 1.9.0; the Core generics of 1.9 and 1.10 do). Like Infrahub,
+ * only the generics a node names in inherit_from are checked.
+ */
+static int restricted_check(struct hfs_build *b, const json_t *node,
+                            const json_t *g)
+{
+	json_t *allowed = hfs_jarr(g, "restricted_namespaces"), *v;
+	const char *ns = hfs_jstr(node, "namespace");
+	hf_buf list = HF_BUF_INIT;
+	size_t i;
+	int rc;
+
+	if (!json_array_size(allowed))
+		return 0;
+	json_array_foreach(allowed, i, v)
+	{
+		if (ns && json_is_string(v) &&
+		    strcmp(json_string_value(v), ns) == 0)
+			return 0;
+	}
+	hf_buf_add(&list, "[");
+	json_array_foreach(allowed, i, v)
+	        hf_buf_addf(&list, "%s'%s'", i ? ", " : "",
+	                    json_is_string(v) ? json_string_value(v) : "");
+	hf_buf_add(&list, "]");
+	if (hf_buf_failed(&list))
+		return OOM(b);
+	rc = hf_error_set(b->err, HF_EINVAL,
+	                  "Generic node '%s' has restricted namespaces: %s. "
+	                  "The node '%s' does not comply with this "
+	                  "restriction as its namespace is '%s'.",
+	                  hfs_jstr(g, "kind"), list.ptr, hfs_jstr(node, "kind"),
+	                  ns ? ns : "");
+	hf_buf_release(&list);
+	return rc;
+}
+
 static int inherit_one(struct hfs_build *b, json_t *el, const char *gk,
                        const char **hier)
 {
 	const char *kind = hfs_jstr(el, "kind");
 	json_t *g = json_object_get(b->generics, gk);
+	int rc;
 
 	if (!g && json_object_get(b->nodes, gk))
 		return hf_error_set(b->err, HF_EINVAL,
@@ -823,6 +884,9 @@ static int inherit_one(struct hfs_build *b, json_t *el, const char *gk,
 		return hf_error_set(b->err, HF_EINVAL,
 		                    "%s Unable to find the generic %s", kind,
 		                    gk);
+	rc = restricted_check(b, el, g);
+	if (rc < 0)
+		return rc;
 	if (hfs_jtrue(g, "hierarchical")) {
 		if (*hier)
 			return hf_error_set(
@@ -1016,10 +1080,14 @@ static int group_exempt(struct hfs_build *b, json_t *el, int type)
 
 	if (!json_object_get(b->generics, "CoreGroup"))
 		return 1;
+	/*
+	 * As SchemaBranch.add_groups(): only the group generic and the
+	 * lineage generics are left out; Internal nodes get the relationships
+	 * too (GET /api/schema leaves them out anyway).
+	 */
 	if (strcmp(kind, "CoreGroup") == 0 ||
-	    strcmp(kind, "CoreLineageOwner") == 0 ||
-	    strcmp(kind, "CoreLineageSource") == 0 ||
-	    strcmp(hfs_jstr(el, "namespace"), "Internal") == 0)
+	    strcmp(kind, "LineageOwner") == 0 ||
+	    strcmp(kind, "LineageSource") == 0)
 		return 1;
 	if (type != HFS_T_NODE)
 		return 0;

@@ -89,6 +89,16 @@ static int pat_name(const char *s)
 	return 1;
 }
 
+/* ^[a-z0-9\_]*$ (Infrahub's NAME_REGEX_OR_EMPTY) */
+static int pat_lower0(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_'))
+			return 0;
+	return 1;
+}
+
 static int pat_lower(const char *s)
 {
 	if (!*s)
@@ -269,17 +279,36 @@ static char *kinds_msg(void)
 	return hf_buf_detach(&b);
 }
 
+/*
+ * Lengths and patterns of Infrahub 1.11's schema models (the generated
+ * pydantic models; docs reference/schema of 2026-08). Since 1.8 (the docs
+ * of 2026-03, checked on 1.9.4 in opsmill/infrahub-skills#48) attribute
+ * and relationship names take 3-64 characters, labels 64 and namespaces
+ * 3-64; node names stay 2-32, descriptions and deprecation messages 128,
+ * relationship identifiers 128. Earlier 1.x releases allowed 32 for
+ * names, namespaces and attribute or relationship labels.
+ */
+#define NAME_MAX_LEN      64
+#define LABEL_MAX_LEN     64
+#define DESC_MAX_LEN      128
+#define IDENT_MAX_LEN     128
+#define NODE_NAME_MAX_LEN 32
+#define NAMESPACE_MAX_LEN 64
+
+static const char *const displays[] = { "default", "extra", NULL };
+
 static void check_attr(struct shape *sh, json_t *a)
 {
 	static const struct strrule rules[] = {
-		{ "name", 1, 3, 32, pat_lower, "^[a-z0-9\\_]+$" },
-		{ "label", 0, 0, 32, NULL, NULL },
-		{ "description", 0, 0, 128, NULL, NULL },
+		{ "name", 1, 3, NAME_MAX_LEN, pat_lower, "^[a-z0-9\\_]+$" },
+		{ "label", 0, 0, LABEL_MAX_LEN, NULL, NULL },
+		{ "description", 0, 0, DESC_MAX_LEN, NULL, NULL },
+		{ "deprecation", 0, 0, DESC_MAX_LEN, NULL, NULL },
 		{ "regex", 0, 0, 0, NULL, NULL },
 		{ NULL, 0, 0, 0, NULL, NULL },
 	};
 	static const char *const bools[] = { "optional", "unique", "read_only",
-		                             NULL };
+		                             "ordered", NULL };
 	static const char *const ints[] = { "min_length", "max_length",
 		                            "order_weight", NULL };
 	json_t *kind = json_object_get(a, "kind");
@@ -301,6 +330,7 @@ static void check_attr(struct shape *sh, json_t *a)
 	check_ints(sh, a, ints);
 	check_enum(sh, a, "state", states);
 	check_enum(sh, a, "branch", branches);
+	check_enum(sh, a, "display", displays);
 	check_list(sh, a, "choices");
 	check_list(sh, a, "enum");
 }
@@ -308,13 +338,17 @@ static void check_attr(struct shape *sh, json_t *a)
 static void check_rel(struct shape *sh, json_t *r)
 {
 	static const struct strrule rules[] = {
-		{ "name", 1, 3, 32, pat_lower, "^[a-z0-9\\_]+$" },
+		{ "name", 1, 3, NAME_MAX_LEN, pat_lower, "^[a-z0-9\\_]+$" },
 		{ "peer", 1, 0, 0, pat_name, "^[A-Z][a-zA-Z0-9]+$" },
-		{ "identifier", 0, 0, 128, pat_lower, "^[a-z0-9\\_]+$" },
-		{ "label", 0, 0, 32, NULL, NULL },
-		{ "description", 0, 0, 128, NULL, NULL },
+		{ "identifier", 0, 0, IDENT_MAX_LEN, pat_lower,
+		  "^[a-z0-9\\_]+$" },
+		{ "label", 0, 0, LABEL_MAX_LEN, NULL, NULL },
+		{ "description", 0, 0, DESC_MAX_LEN, NULL, NULL },
+		{ "deprecation", 0, 0, DESC_MAX_LEN, NULL, NULL },
+		{ "common_parent", 0, 0, 0, NULL, NULL },
 		{ NULL, 0, 0, 0, NULL, NULL },
 	};
+	static const char *const lists[] = { "common_relatives", NULL };
 	static const char *const kinds[] = {
 		"Generic",   "Attribute", "Component", "Parent", "Group",
 		"Hierarchy", "Profile",   "Template",  NULL
@@ -341,8 +375,10 @@ static void check_rel(struct shape *sh, json_t *r)
 	check_enum(sh, r, "on_delete", deletes);
 	check_enum(sh, r, "state", states);
 	check_enum(sh, r, "branch", branches);
+	check_enum(sh, r, "display", displays);
 	check_bools(sh, r, bools);
 	check_ints(sh, r, ints);
+	check_str_lists(sh, r, lists);
 }
 
 static void check_members(struct shape *sh, json_t *o)
@@ -375,11 +411,13 @@ static void check_members(struct shape *sh, json_t *o)
 static void check_node(struct shape *sh, json_t *n)
 {
 	static const struct strrule rules[] = {
-		{ "name", 1, 2, 32, pat_name, "^[A-Z][a-zA-Z0-9]+$" },
-		{ "namespace", 1, 3, 32, pat_ns, "^[A-Z][a-z0-9]+$" },
-		{ "label", 0, 0, 64, NULL, NULL },
-		{ "description", 0, 0, 128, NULL, NULL },
-		{ "default_filter", 0, 0, 0, NULL, NULL },
+		{ "name", 1, 2, NODE_NAME_MAX_LEN, pat_name,
+		  "^[A-Z][a-zA-Z0-9]+$" },
+		{ "namespace", 1, 3, NAMESPACE_MAX_LEN, pat_ns,
+		  "^[A-Z][a-z0-9]+$" },
+		{ "label", 0, 0, LABEL_MAX_LEN, NULL, NULL },
+		{ "description", 0, 0, DESC_MAX_LEN, NULL, NULL },
+		{ "default_filter", 0, 0, 0, pat_lower0, "^[a-z0-9\\_]*$" },
 		{ "icon", 0, 0, 0, NULL, NULL },
 		{ "menu_placement", 0, 0, 0, NULL, NULL },
 		{ "parent", 0, 0, 0, NULL, NULL },
@@ -391,9 +429,10 @@ static void check_node(struct shape *sh, json_t *n)
 		                             "generate_profile",
 		                             "generate_template",
 		                             "hierarchical", NULL };
-	static const char *const lists[] = { "inherit_from",
-		                             "human_friendly_id", "order_by",
-		                             "display_labels", NULL };
+	static const char *const lists[] = {
+		"inherit_from",   "human_friendly_id",     "order_by",
+		"display_labels", "restricted_namespaces", NULL
+	};
 
 	if (!check_model(sh, n))
 		return;
@@ -427,7 +466,8 @@ static void check_items(struct shape *sh, json_t *root, const char *key,
 static void check_ext_node(struct shape *sh, json_t *e)
 {
 	static const struct strrule rules[] = {
-		{ "kind", 1, 0, 0, pat_name, "^[A-Z][a-zA-Z0-9]+$" },
+		{ "kind", 1, 2, NODE_NAME_MAX_LEN, pat_name,
+		  "^[A-Z][a-zA-Z0-9]+$" },
 		{ NULL, 0, 0, 0, NULL, NULL },
 	};
 

@@ -531,6 +531,8 @@ static void test_target__plan_progress(void **state)
 	(void)state;
 	start(&a, NULL, 1);
 	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	/* (a short plan shows none either, but "short" depends on the load) */
+	setenv("HUBFORM_PROGRESS", "0", 1);
 	run(&r, cwd, 0, "plan", good(), NULL);
 	assert_null(strstr(r.err, "fetch: "));
 	hf_run_release(&r);
