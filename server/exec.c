@@ -11,6 +11,8 @@
 
 #include "exec_int.h"
 #include "hf/alloc.h"
+#include "pool.h"
+
 #include "hf/banned.h"
 
 #define VERSION "1.0.0"
@@ -285,6 +287,8 @@ static int query_field(struct xreq *r, const struct hfs_gql_field_group *g,
 	}
 	if (!strcmp(name, "Branch"))
 		return xbr_query(r, g, err);
+	if (xp_is_query(name))
+		return xp_query(r, g, err);
 	return xq_field(r, g, err);
 }
 
@@ -318,10 +322,41 @@ static int run_query(struct xreq *r, const struct hfs_gql_fields *f)
 	return 0;
 }
 
+/*
+ * Infrahub 1.8 freezes a branch once merged: data mutations on it fail
+ * (core/branch/merged_status.py). The branch object says so through its
+ * status ("MERGED").
+ */
+static int frozen(struct xreq *r, hf_error *err)
+{
+	json_t *br = NULL;
+	const char *status;
+	int rc = 0;
+
+	if (!r->frozen_checked) {
+		rc = hfs_db_branch_get(r->db, r->branch, &br, err);
+		status = json_string_value(json_object_get(br, "status"));
+		r->frozen_checked =
+		        status && !strcmp(status, "MERGED") ? -1 : 1;
+		json_decref(br);
+		if (rc < 0) {
+			r->frozen_checked = 0;
+			return rc;
+		}
+	}
+	if (r->frozen_checked > 0)
+		return 0;
+	return hf_error_set(err, HF_EINVAL,
+	                    "Branch '%s' has been merged and is read-only. "
+	                    "No modifications are allowed.",
+	                    r->branch);
+}
+
 static int mutation_one(struct xreq *r, const struct hfs_gql_field_group *g,
                         hf_error *err)
 {
 	const char *name = g->fields[0]->name;
+	int rc;
 
 	if (!strcmp(name, "__typename")) {
 		xw_str(&r->out, "Mutation");
@@ -332,8 +367,15 @@ static int mutation_one(struct xreq *r, const struct hfs_gql_field_group *g,
 		return hf_error_set(err, HF_EINVAL,
 		                    "injected fault: fail-mutation=%ld",
 		                    r->x->fail_at);
-	if (xbr_is_mutation(name))
+	if (xbr_is_mutation(name)) {
+		r->frozen_checked = 0; /* a merge may freeze the branch */
 		return xbr_mutation(r, g, err);
+	}
+	rc = frozen(r, err);
+	if (rc < 0)
+		return rc;
+	if (xp_is_mutation(name))
+		return xp_mutation(r, g, err);
 	return xm_field(r, g, err);
 }
 
@@ -520,28 +562,89 @@ out:
 
 /* ---- built-in objects ---------------------------------------------------- */
 
-int hfs_exec_bootstrap(hfs_exec *x, hf_error *err)
+/*
+ * The access objects a new Infrahub creates at its first start (1.x,
+ * core/initialization.py; the docs' "default setup" of users, groups and
+ * roles): the "Super Administrator" role with global super_admin, the
+ * "General Access" role of ordinary users (view everything, any action
+ * outside the default branch, manage repositories), and the groups
+ * "Super Administrators" and "Infrahub Users" holding them. Repositories
+ * name these (a group with roles ["General Access"]). The admin account
+ * itself is left out: this endpoint has no login. Decisions: 1 deny,
+ * 2 allow on the default branch, 4 allow on other branches, 6 allow all.
+ */
+static const struct seed {
+	const char *kind;
+	const char *data; /* mutation-shaped input */
+} seeds[] = {
+	{ "CoreGlobalPermission",
+	  "{\"action\": {\"value\": \"super_admin\"}, \"decision\": {\"value\": 6},"
+	  " \"description\": {\"value\": \"Super administrator\"}}" },
+	{ "CoreGlobalPermission",
+	  "{\"action\": {\"value\": \"manage_repositories\"}, \"decision\": {\"value\": 6}}" },
+	{ "CoreObjectPermission",
+	  "{\"namespace\": {\"value\": \"*\"}, \"name\": {\"value\": \"*\"},"
+	  " \"action\": {\"value\": \"view\"}, \"decision\": {\"value\": 6}}" },
+	{ "CoreObjectPermission",
+	  "{\"namespace\": {\"value\": \"*\"}, \"name\": {\"value\": \"*\"},"
+	  " \"action\": {\"value\": \"any\"}, \"decision\": {\"value\": 4}}" },
+	{ "CoreAccountRole",
+	  "{\"name\": {\"value\": \"Super Administrator\"}, \"permissions\":"
+	  " [{\"hfid\": [\"super_admin\", \"6\"]}]}" },
+	{ "CoreAccountRole",
+	  "{\"name\": {\"value\": \"General Access\"}, \"permissions\":"
+	  " [{\"hfid\": [\"*\", \"*\", \"view\", \"6\"]},"
+	  " {\"hfid\": [\"*\", \"*\", \"any\", \"4\"]},"
+	  " {\"hfid\": [\"manage_repositories\", \"6\"]}]}" },
+	{ "CoreAccountGroup",
+	  "{\"name\": {\"value\": \"Super Administrators\"}, \"roles\":"
+	  " [{\"hfid\": [\"Super Administrator\"]}]}" },
+	{ "CoreAccountGroup",
+	  "{\"name\": {\"value\": \"Infrahub Users\"}, \"roles\":"
+	  " [{\"hfid\": [\"General Access\"]}]}" },
+};
+
+/* Create the seeds once: when the "General Access" role is not there yet. */
+static int seed_access(struct xreq *r, hf_error *err)
 {
-	const struct hfs_kind *k;
+	const struct hfs_kind *role = hfs_schema_kind(r->s, "CoreAccountRole");
 	struct xnode *found = NULL;
-	struct xreq r;
+	json_t *name, *data;
+	size_t i;
+	int rc;
+
+	if (!role)
+		return 0;
+	name = json_string("General Access");
+	rc = name ? xb_find_value(r->b, role, "name", name, &found, err) : HF_ENOMEM;
+	json_decref(name);
+	if (rc < 0 || found)
+		return rc;
+	for (i = 0; rc == 0 && i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		const struct hfs_kind *k = hfs_schema_kind(r->s, seeds[i].kind);
+
+		if (!k)
+			continue;
+		data = json_loads(seeds[i].data, 0, NULL);
+		rc = data ? xm_create(r, k, data, &found, err) :
+			    hf_error_set(err, HF_ENOMEM, "out of memory");
+		json_decref(data);
+	}
+	return rc;
+}
+
+/* The default IP namespace, created when missing. */
+static int seed_namespace(struct xreq *r, hf_error *err)
+{
+	const struct hfs_kind *k = hfs_schema_kind(r->s, "IpamNamespace");
+	struct xnode *found = NULL;
 	json_t *name, *data;
 	int rc;
 
-	memset(&r, 0, sizeof(r));
-	r.x = x;
-	r.db = x->db;
-	r.branch = hfs_db_main(x->db);
-	r.internal = 1;
-	xnow(r.now, sizeof(r.now));
-	rc = xs_get(x, hfs_db_main(x->db), &r.s, err);
-	k = rc == 0 ? hfs_schema_kind(r.s, "IpamNamespace") : NULL;
 	if (!k)
-		return rc;
-	rc = xr_branch(&r, err);
+		return 0;
 	name = json_string("default");
-	if (rc == 0)
-		rc = xb_find_value(r.b, k, "name", name, &found, err);
+	rc = name ? xb_find_value(r->b, k, "name", name, &found, err) : HF_ENOMEM;
 	json_decref(name);
 	if (rc < 0 || found)
 		return rc;
@@ -551,16 +654,38 @@ int hfs_exec_bootstrap(hfs_exec *x, hf_error *err)
 		                    json_pack("{sb}", "value", 1));
 	if (!data)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	rc = hfs_db_begin(r.db, err);
+	rc = xm_create(r, k, data, &found, err);
+	json_decref(data);
+	return rc;
+}
+
+int hfs_exec_bootstrap(hfs_exec *x, hf_error *err)
+{
+	struct xreq r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.x = x;
+	r.db = x->db;
+	r.branch = hfs_db_main(x->db);
+	r.internal = 1;
+	xnow(r.now, sizeof(r.now));
+	rc = xs_get(x, hfs_db_main(x->db), &r.s, err);
 	if (rc == 0)
-		rc = xm_create(&r, k, data, &found, err);
+		rc = xr_branch(&r, err);
+	if (rc == 0)
+		rc = hfs_db_begin(r.db, err);
+	if (rc < 0)
+		return rc;
+	rc = seed_namespace(&r, err);
+	if (rc == 0)
+		rc = seed_access(&r, err);
 	if (rc == 0)
 		rc = hfs_db_commit(r.db, err);
 	if (rc < 0) {
 		hfs_db_rollback(r.db);
 		xc_drop_all(&x->cache);
 	}
-	json_decref(data);
 	xs_retired_free(x);
 	return rc;
 }

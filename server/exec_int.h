@@ -269,6 +269,7 @@ struct xreq {
 	struct xmap memo; /* collected selections */
 	int mutated;
 	int internal; /* built-in objects: read-only fields may be set */
+	int frozen_checked; /* branch status read: 1 open, -1 merged */
 	char now[40];
 };
 
@@ -310,6 +311,12 @@ enum xt {
 	XT_INFO,
 	XT_TASK,
 	XT_SCALAR,
+	XT_NODE_META, /* node_metadata { created_at updated_at ... } */
+	XT_REL_META, /* relationship_metadata { updated_at updated_by } */
+	XT_POOL_OUT, /* Infrahub*PoolGetResource { ok node } */
+	XT_POOL_NODE, /* PoolAllocatedNode */
+	XT_NEXT_ADDR, /* IPAddressGetNextAvailable { address } */
+	XT_NEXT_PREFIX, /* IPPrefixGetNextAvailable { prefix } */
 };
 
 struct xtype {
@@ -350,7 +357,8 @@ int xm_field(struct xreq *r, const struct hfs_gql_field_group *g,
              hf_error *err);
 /*
  * Create a node of `k` from mutation-shaped `data` (borrowed), as
- * <Kind>Create does; *out is borrowed from the mirror.
+ * <Kind>Create does (object template instantiation, pool allocations and
+ * profile values included); *out is borrowed from the mirror.
  */
 int xm_create(struct xreq *r, const struct hfs_kind *k, json_t *data,
               struct xnode **out, hf_error *err);

@@ -19,6 +19,9 @@
 
 #include "exec_int.h"
 #include "hf/alloc.h"
+#include "jinja.h"
+#include "pool.h"
+
 #include "hf/banned.h"
 
 enum { OP_CREATE, OP_UPDATE, OP_UPSERT, OP_DELETE };
@@ -37,7 +40,41 @@ struct minput {
 	struct mrel *rels;
 	size_t nrels;
 	hf_buf errs; /* validation messages joined by ", " */
+	const char *id; /* the node's id (chosen before a create) */
+	struct xnode *node; /* the node updated, NULL when creating */
 };
+
+/* Node ids, e.g. the nodes a delete takes along. */
+struct idlist {
+	char (*v)[HFS_UUID_LEN + 1];
+	size_t n;
+};
+
+static int idlist_has(const struct idlist *l, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (!strcmp(l->v[i], id))
+			return 1;
+	}
+	return 0;
+}
+
+/* Add id unless present; HF_ENOMEM. */
+static int idlist_add(struct idlist *l, const char *id)
+{
+	char(*nv)[HFS_UUID_LEN + 1];
+
+	if (idlist_has(l, id))
+		return 0;
+	nv = hf_reallocarray(l->v, l->n + 1, sizeof(*nv));
+	if (!nv)
+		return HF_ENOMEM;
+	l->v = nv;
+	snprintf(l->v[l->n++], HFS_UUID_LEN + 1, "%s", id);
+	return 0;
+}
 
 static void minput_release(struct minput *m)
 {
@@ -125,8 +162,12 @@ static void check_inputs(struct minput *m, int op, int internal)
 	}
 }
 
-/* Edge properties from the _relation__* fields of a RelatedNodeInput. */
-static json_t *edge_props(const json_t *in, const char *now)
+/*
+ * Edge properties from the _relation__* fields of a RelatedNodeInput;
+ * `src` (may be empty) is the pool a peer was allocated from, which
+ * Infrahub records as the relationship's source.
+ */
+static json_t *edge_props(const json_t *in, const char *now, const char *src)
 {
 	static const char *const keys[][2] = {
 		{ "_relation__is_protected", "is_protected" },
@@ -150,6 +191,10 @@ static json_t *edge_props(const json_t *in, const char *now)
 		if (p)
 			json_object_set(p, keys[i][1], v);
 	}
+	if (src && *src && !p)
+		p = json_object();
+	if (p && src && *src && !json_object_get(p, "source"))
+		json_object_set_new(p, "source", json_string(src));
 	if (p)
 		json_object_set_new(p, "updated_at", json_string(now));
 	return p;
@@ -256,12 +301,119 @@ static int resolve_by_hfid(struct xreq *r, const struct hfs_rel *rel,
 	return rc;
 }
 
-/* One RelatedNodeInput -> peer node. */
-static int resolve_peer(struct xreq *r, const struct hfs_rel *rel,
-                        const json_t *in, struct xnode **out, hf_error *err)
+static int resolve_peer(struct xreq *r, const struct minput *m,
+                        const struct hfs_rel *rel, const json_t *in,
+                        struct xnode **out, char *src, hf_error *err);
+
+/* One HFID component of the node being written, as text ("" if none). */
+static int hfid_text(struct xreq *r, const struct minput *m, const char *path,
+                     hf_buf *b, hf_error *err)
+{
+	const struct hfs_attr *a;
+	const struct hfs_rel *rel;
+	const struct hfs_kind *pk;
+	struct xnode *peer = NULL;
+	struct xsplit sp;
+	const json_t *v, *in;
+	int rc = 0;
+
+	xsplit_path(&sp, path);
+	a = hfs_kind_attr(m->k, sp.p[0]);
+	rel = a ? NULL : hfs_kind_rel(m->k, sp.p[0]);
+	if (a) {
+		v = json_object_get(json_object_get(m->data, a->name), "value");
+		if (!v && m->node)
+			v = xn_value(m->node, a);
+	} else if (rel && !rel->many) {
+		in = json_object_get(m->data, rel->name);
+		if ((json_is_object(in) && !json_object_get(in, "from_pool")) ||
+		    json_is_string(in))
+			rc = resolve_peer(r, NULL, rel, in, &peer, NULL, err);
+		else if (!in && m->node)
+			rc = xb_peer_one(r->b, m->node, rel, &peer, NULL, err);
+		pk = peer ? hfs_schema_kind(r->s, peer->kind) : NULL;
+		a = pk ? hfs_kind_attr(pk, sp.p[1]) : NULL;
+		v = a ? xn_value(peer, a) : NULL;
+	} else {
+		v = NULL;
+	}
+	if (rc == 0 && v && !json_is_null(v)) {
+		hf_buf_add(b, "__");
+		xval_text(b, v);
+	}
+	return rc;
+}
+
+/*
+ * The identifier of a relationship's from_pool without one:
+ * "hfid=<Kind>__<hfid...> rel=<name>" when the node has an HFID
+ * (core/relationship/model.py, Relationship.resolve), else none.
+ */
+static int pool_identifier(struct xreq *r, const struct minput *m,
+                           const struct hfs_rel *rel, hf_buf *b, hf_error *err)
+{
+	size_t i, mark;
+	int rc = 0;
+
+	hf_buf_addf(b, "hfid=%s", m->k->kind);
+	mark = b->len;
+	for (i = 0; rc == 0 && i < m->k->hfid.n; i++)
+		rc = hfid_text(r, m, m->k->hfid.v[i], b, err);
+	if (rc == 0 && b->len == mark)
+		hf_buf_reset(b); /* no HFID: no identifier */
+	else if (rc == 0)
+		hf_buf_addf(b, " rel=%s", rel->name);
+	return rc;
+}
+
+/*
+ * {from_pool: {id, identifier?, data?, ...}}: the peer is allocated from
+ * the pool (Infrahub 1.x resource manager), and the pool is the source.
+ */
+static int peer_from_pool(struct xreq *r, const struct minput *m,
+                          const struct hfs_rel *rel, const struct hfs_kind *pk,
+                          const json_t *fp, struct xnode **out, char *src,
+                          hf_error *err)
+{
+	hf_buf ident = HF_BUF_INIT;
+	struct xnode *pool = NULL;
+	struct xp_req q;
+	int rc;
+
+	if (!m || !src)
+		return hf_error_set(err, HF_EINVAL,
+		                    "from_pool is not supported here at %s",
+		                    rel->name);
+	rc = xp_find(r, "CoreResourcePool", json_object_get(fp, "id"), NULL,
+	             &pool, err);
+	if (rc == HF_ENOTFOUND)
+		rc = hf_error_set(err, HF_ENOTFOUND,
+		                  "Unable to find the pool to generate a node "
+		                  "for the relationship '%s' on '%s'",
+		                  rel->name, m->id ? m->id : "None");
+	xp_req_from_input(&q, fp);
+	if (rc == 0 && !q.identifier)
+		rc = pool_identifier(r, m, rel, &ident, err);
+	if (rc == 0 && !q.identifier && ident.len)
+		q.identifier = ident.ptr;
+	if (rc == 0)
+		rc = xp_allocate(r, pool, &q, out, err);
+	if (rc == 0)
+		snprintf(src, HFS_UUID_LEN + 1, "%s", pool->id);
+	if (rc == 0 && !hfs_schema_is_a(r->s, (*out)->kind, pk->kind))
+		rc = peer_kind_error(rel, pk, *out, err);
+	hf_buf_release(&ident);
+	return rc;
+}
+
+/* One RelatedNodeInput -> peer node; src gets a from_pool's pool id. */
+static int resolve_peer(struct xreq *r, const struct minput *m,
+                        const struct hfs_rel *rel, const json_t *in,
+                        struct xnode **out, char *src, hf_error *err)
 {
 	const struct hfs_kind *pk = hfs_schema_kind(r->s, rel->peer);
 	const json_t *id = json_is_string(in) ? in : json_object_get(in, "id");
+	const json_t *fp = json_object_get(in, "from_pool");
 
 	*out = NULL;
 	if (!pk)
@@ -271,11 +423,8 @@ static int resolve_peer(struct xreq *r, const struct hfs_rel *rel,
 		return resolve_by_id(r, rel, pk, id, out, err);
 	if (json_is_array(json_object_get(in, "hfid")))
 		return resolve_by_hfid(r, rel, pk, in, out, err);
-	if (json_object_get(in, "from_pool"))
-		return hf_error_set(err, HF_EINVAL,
-		                    "from_pool is not supported by this "
-		                    "server at %s",
-		                    rel->name);
+	if (json_is_object(fp))
+		return peer_from_pool(r, m, rel, pk, fp, out, src, err);
 	return hf_error_set(err, HF_EINVAL,
 	                    "id or hfid is required for %s at %s", rel->name,
 	                    rel->name);
@@ -307,23 +456,33 @@ static int mrel_push(struct mrel *mr, struct xnode *n, json_t *props)
 	return 0;
 }
 
-static int resolve_rel(struct xreq *r, const struct hfs_rel *rel,
-                       const json_t *in, struct mrel *mr, hf_error *err)
+static int push_peer(struct xreq *r, const struct minput *m,
+                     const struct hfs_rel *rel, const json_t *in,
+                     struct mrel *mr, hf_error *err)
+{
+	char src[HFS_UUID_LEN + 1] = "";
+	struct xnode *n;
+	int rc = resolve_peer(r, m, rel, in, &n, src, err);
+
+	if (rc == 0 && mrel_push(mr, n, edge_props(in, r->now, src)) < 0)
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	return rc;
+}
+
+/* m: the node being written (NULL: from_pool is refused). */
+static int resolve_rel(struct xreq *r, const struct minput *m,
+                       const struct hfs_rel *rel, const json_t *in,
+                       struct mrel *mr, hf_error *err)
 {
 	json_t *item;
-	struct xnode *n;
 	size_t i;
 	int rc = 0;
 
 	mr->r = rel;
 	if (!in || json_is_null(in))
 		return 0;
-	if (!json_is_array(in)) {
-		rc = resolve_peer(r, rel, in, &n, err);
-		if (rc == 0 && mrel_push(mr, n, edge_props(in, r->now)) < 0)
-			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
-		return rc;
-	}
+	if (!json_is_array(in))
+		return push_peer(r, m, rel, in, mr, err);
 	if (!rel->many && json_array_size(in) > 1)
 		return hf_error_set(err, HF_EINVAL,
 		                    "Too many objects provided for a "
@@ -331,9 +490,7 @@ static int resolve_rel(struct xreq *r, const struct hfs_rel *rel,
 		                    rel->name);
 	json_array_foreach(in, i, item)
 	{
-		rc = resolve_peer(r, rel, item, &n, err);
-		if (rc == 0 && mrel_push(mr, n, edge_props(item, r->now)) < 0)
-			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		rc = push_peer(r, m, rel, item, mr, err);
 		if (rc < 0)
 			break;
 	}
@@ -389,7 +546,7 @@ static int resolve_rels(struct xreq *r, struct minput *m, int creating,
 		m->nrels++;
 		mr->r = rel;
 		if (in)
-			rc = resolve_rel(r, rel, in, mr, err);
+			rc = resolve_rel(r, m, rel, in, mr, err);
 		if (rc < 0 || !creating || mr->n)
 			continue;
 		if (!strcmp(rel->name, "ip_namespace") && is_ip_kind(r, k)) {
@@ -458,6 +615,8 @@ static int apply_attr(struct minput *m, const struct hfs_attr *a,
 	set_prop(o, in, "is_visible", 0, 1);
 	set_prop(o, in, "source", 0, 0);
 	set_prop(o, in, "owner", 0, 0);
+	/* a template's value that a profile gave it keeps saying so */
+	set_prop(o, in, "is_from_profile", 1, 0);
 	if (!json_object_get(o, "value") && json_object_size(o) == 0) {
 		json_decref(o);
 		return 0;
@@ -467,6 +626,114 @@ static int apply_attr(struct minput *m, const struct hfs_attr *a,
 		                a->default_value ? a->default_value
 		                                 : json_null());
 	*out = o;
+	return 0;
+}
+
+/* Python's repr of a from_pool input, for "The pool requested ..." */
+static void py_dict(hf_buf *b, const json_t *o)
+{
+	const char *key;
+	json_t *v;
+	int first = 1;
+
+	hf_buf_addch(b, '{');
+	json_object_foreach((json_t *)(uintptr_t)o, key, v)
+	{
+		hf_buf_addf(b, "%s'%s': '", first ? "" : ", ", key);
+		xval_text(b, v);
+		hf_buf_addch(b, '\'');
+		first = 0;
+	}
+	hf_buf_addch(b, '}');
+}
+
+/*
+ * A Number attribute given {from_pool: {id, identifier?}}: the value
+ * comes from the CoreNumberPool, reserved for the identifier (else the
+ * node's id), and the pool is the attribute's source (Infrahub 1.x
+ * Node.process_pool / DefaultPoolAllocator). *out: the input with the
+ * value in; errors go to m->errs.
+ */
+static int attr_from_pool(struct xreq *r, struct minput *m,
+                          const struct hfs_attr *a, const json_t *in,
+                          json_t **out)
+{
+	const json_t *fp = json_object_get(in, "from_pool");
+	const char *ident =
+	        json_string_value(json_object_get(fp, "identifier"));
+	hf_error e = HF_ERROR_INIT;
+	struct xnode *pool = NULL;
+	hf_buf t = HF_BUF_INIT;
+	json_int_t num = 0;
+	int rc;
+
+	*out = NULL;
+	rc = xp_find(r, "CoreNumberPool", json_object_get(fp, "id"), NULL,
+	             &pool, &e);
+	if (rc == HF_ENOTFOUND) {
+		py_dict(&t, fp);
+		add_err(&m->errs,
+		        "The pool requested %s was not found. at %s.from_pool",
+		        t.ptr, a->name);
+		hf_buf_release(&t);
+		return 0;
+	}
+	if (rc == 0)
+		rc = xp_number(r, pool, m->k->kind, a->name,
+		               ident ? ident : m->id, &num, &e);
+	if (rc == HF_ENOMEM)
+		return rc;
+	if (rc < 0) {
+		add_err(&m->errs, "%s", e.msg);
+		return 0;
+	}
+	*out = json_deep_copy(in);
+	if (!*out)
+		return HF_ENOMEM;
+	json_object_del(*out, "from_pool");
+	json_object_set_new(*out, "value", json_integer(num));
+	if (!json_object_get(*out, "source"))
+		json_object_set_new(*out, "source", json_string(pool->id));
+	return 0;
+}
+
+/* One attribute's input `in` (NULL: absent) applied to `data`. */
+static int build_attr(struct xreq *r, struct minput *m,
+                      const struct hfs_attr *a, json_t *in, const json_t *old,
+                      json_t *data)
+{
+	json_t *cur = json_object_get(data, a->name), *base, *o;
+	int rc;
+
+	if (!in) {
+		if (!old && !a->optional && !a->default_value)
+			add_err(&m->errs, "%s is mandatory for %s at %s",
+			        a->name, m->k->kind, a->name);
+		return 0;
+	}
+	if (!json_is_object(in)) {
+		add_err(&m->errs, "%s must be an object with a value at %s",
+		        a->name, a->name);
+		return 0;
+	}
+	/* a value set now replaces what a profile gave */
+	base = cur && json_is_true(json_object_get(cur, "is_from_profile")) &&
+	                       json_object_get(in, "value")
+	               ? NULL
+	               : cur;
+	rc = apply_attr(m, a, in, base, &o);
+	if (rc < 0)
+		return rc;
+	if (!old && o && json_is_null(json_object_get(o, "value")) &&
+	    !a->optional && !a->default_value)
+		add_err(&m->errs, "%s is mandatory for %s at %s", a->name,
+		        m->k->kind, a->name);
+	if (old && !json_equal(o, cur) && o)
+		json_object_set_new(o, "updated_at", json_string(r->now));
+	if (o)
+		json_object_set_new(data, a->name, o);
+	else
+		json_object_del(data, a->name);
 	return 0;
 }
 
@@ -489,39 +756,19 @@ static int build_attrs(struct xreq *r, struct minput *m, const json_t *old,
 		json_object_set_new(data, "_created_at", json_string(r->now));
 	for (i = 0; rc == 0 && i < m->k->nattrs; i++) {
 		const struct hfs_attr *a = &m->k->attrs[i];
-		json_t *in = json_object_get(m->data, a->name), *cur, *o;
+		json_t *in = json_object_get(m->data, a->name), *pooled = NULL;
 
 		if (a->computed_template)
 			continue;
-		if (!in) {
-			if (!old && !a->optional && !a->default_value)
-				add_err(&m->errs,
-				        "%s is mandatory for %s at %s", a->name,
-				        m->k->kind, a->name);
-			continue;
+		if (json_is_object(json_object_get(in, "from_pool")) &&
+		    !json_object_get(in, "value")) {
+			rc = attr_from_pool(r, m, a, in, &pooled);
+			if (rc < 0 || !pooled)
+				continue;
+			in = pooled;
 		}
-		if (!json_is_object(in)) {
-			add_err(&m->errs,
-			        "%s must be an object with a value "
-			        "at %s",
-			        a->name, a->name);
-			continue;
-		}
-		cur = json_object_get(data, a->name);
-		rc = apply_attr(m, a, in, cur, &o);
-		if (rc < 0)
-			break;
-		if (!old && o && json_is_null(json_object_get(o, "value")) &&
-		    !a->optional && !a->default_value)
-			add_err(&m->errs, "%s is mandatory for %s at %s",
-			        a->name, m->k->kind, a->name);
-		if (old && !json_equal(o, cur) && o)
-			json_object_set_new(o, "updated_at",
-			                    json_string(r->now));
-		if (o)
-			json_object_set_new(data, a->name, o);
-		else
-			json_object_del(data, a->name);
+		rc = build_attr(r, m, a, in, old, data);
+		json_decref(pooled);
 	}
 	if (rc < 0) {
 		json_decref(data);
@@ -550,103 +797,298 @@ static int peer_of(struct xreq *r, const struct minput *m,
 	return n ? xb_peer_one(r->b, n, rel, out, NULL, err) : 0;
 }
 
-static int hole_value(struct xreq *r, const struct minput *m,
-                      const struct xnode *n, const json_t *data,
-                      const char *path, hf_buf *out, hf_error *err)
+/*
+ * A property of an attribute object `o` (NULL: the attribute is absent,
+ * so its default) as GraphQL returns it: value, the Dropdown choice's
+ * label/color/description, the IPHost/IPNetwork fields. New reference
+ * (JSON null when there is none); NULL on OOM.
+ */
+static json_t *attr_prop(const struct hfs_attr *a, const json_t *o,
+                         const char *prop)
+{
+	const json_t *v = o ? json_object_get(o, "value") : a->default_value;
+	hf_buf t = HF_BUF_INIT;
+	json_t *out = NULL;
+	size_t i;
+
+	if (!strcmp(prop, "value"))
+		return v ? json_incref((json_t *)(uintptr_t)v) : json_null();
+	for (i = 0; json_is_string(v) && i < a->nchoices; i++) {
+		const struct hfs_choice *c = &a->choices[i];
+		const char *f = !strcmp(prop, "label")         ? c->label
+		                : !strcmp(prop, "color")       ? c->color
+		                : !strcmp(prop, "description") ? c->description
+		                                               : NULL;
+
+		if (!strcmp(c->name, json_string_value(v)))
+			return f ? json_string(f) : json_null();
+	}
+	if (strcmp(a->kind, "IPHost") && strcmp(a->kind, "IPNetwork"))
+		return json_null();
+	xip_field(&t, json_string_value(v), prop, !strcmp(a->kind, "IPNetwork"));
+	if (!hf_buf_failed(&t))
+		out = json_loads(t.ptr, JSON_DECODE_ANY, NULL);
+	hf_buf_release(&t);
+	return out;
+}
+
+/*
+ * The value of one template variable for the node being written:
+ * "attr__prop" from `data`, "rel__attr__prop" from the peer (the input's
+ * or the stored one). A missing peer gives None, as in Infrahub 1.3+.
+ */
+static int var_value(struct xreq *r, const struct minput *m,
+                     const struct xnode *n, const json_t *data,
+                     const char *path, json_t **out, hf_error *err)
 {
 	const struct hfs_attr *a;
 	const struct hfs_rel *rel;
 	const struct hfs_kind *pk;
-	struct xnode *peer;
+	struct xnode *peer = NULL;
 	struct xsplit sp;
-	json_t *o, *v;
-	int rc;
+	int rc = 0;
 
+	*out = NULL;
 	xsplit_path(&sp, path);
 	a = hfs_kind_attr(m->k, sp.p[0]);
 	if (a) {
-		o = json_object_get(data, a->name);
-		v = o ? json_object_get(o, "value") : a->default_value;
-		if (v && !json_is_null(v))
-			xval_text(out, v);
-		return 0;
+		*out = attr_prop(a, json_object_get(data, a->name), sp.p[1]);
+	} else {
+		rel = hfs_kind_rel(m->k, sp.p[0]);
+		if (rel && !rel->many)
+			rc = peer_of(r, m, n, rel, &peer, err);
+		pk = peer ? hfs_schema_kind(r->s, peer->kind) : NULL;
+		a = pk ? hfs_kind_attr(pk, sp.p[1]) : NULL;
+		if (rc == 0)
+			*out = a ? attr_prop(a, xn_attr(peer, a->name), sp.p[2])
+			         : json_null();
 	}
-	rel = hfs_kind_rel(m->k, sp.p[0]);
-	if (!rel || rel->many)
-		return 0;
-	rc = peer_of(r, m, n, rel, &peer, err);
-	if (rc < 0 || !peer)
-		return rc;
-	pk = hfs_schema_kind(r->s, peer->kind);
-	a = pk ? hfs_kind_attr(pk, sp.p[1]) : NULL;
-	v = a ? xn_value(peer, a) : NULL;
-	if (v && !json_is_null(v))
-		xval_text(out, v);
-	return 0;
-}
-
-/* Render "{{ path }}" holes; everything else is copied. */
-static int render(struct xreq *r, const struct minput *m, const struct xnode *n,
-                  const json_t *data, const char *tpl, hf_buf *out,
-                  hf_error *err)
-{
-	const char *p = tpl, *open, *close;
-	char path[256];
-	size_t len;
-	int rc = 0;
-
-	while (rc == 0 && (open = strstr(p, "{{"))) {
-		close = strstr(open, "}}");
-		if (!close)
-			break;
-		hf_buf_addn(out, p, (size_t)(open - p));
-		open += 2;
-		while (*open == ' ')
-			open++;
-		len = (size_t)(close - open);
-		while (len && open[len - 1] == ' ')
-			len--;
-		if (len >= sizeof(path))
-			len = sizeof(path) - 1;
-		memcpy(path, open, len);
-		path[len] = '\0';
-		rc = hole_value(r, m, n, data, path, out, err);
-		p = close + 2;
-	}
-	hf_buf_add(out, p);
+	if (rc == 0 && !*out)
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	return rc;
 }
 
-static int compute_attrs(struct xreq *r, const struct minput *m,
-                         const struct xnode *n, json_t *data, hf_error *err)
+/* Render one computed attribute (Infrahub: Jinja2 in a sandbox). */
+static int render(struct xreq *r, const struct minput *m, const struct xnode *n,
+                  const json_t *data, const struct hfs_attr *a, char **out,
+                  hf_error *err)
 {
-	hf_buf t = HF_BUF_INIT;
-	json_t *cur, *o;
+	hfs_jinja *t = NULL;
+	json_t *vars = json_object(), *v;
+	hf_error e = HF_ERROR_INIT;
+	size_t i;
+	int rc = vars ? hfs_jinja_parse(&t, a->computed_template, &e)
+	              : HF_ENOMEM;
+
+	*out = NULL;
+	for (i = 0; rc == 0 && i < hfs_jinja_nvars(t); i++) {
+		rc = var_value(r, m, n, data, hfs_jinja_var(t, i), &v, &e);
+		if (rc == 0 && json_object_set_new(vars, hfs_jinja_var(t, i),
+		                                   v) < 0)
+			rc = HF_ENOMEM;
+	}
+	if (rc == 0)
+		rc = hfs_jinja_render(out, t, vars, &e);
+	if (rc == HF_ENOMEM)
+		rc = hf_error_set(err, rc, "out of memory");
+	else if (rc < 0)
+		rc = hf_error_set(err, rc, "%s.%s: %s", m->k->kind, a->name,
+		                  e.msg);
+	hfs_jinja_free(t);
+	json_decref(vars);
+	return rc;
+}
+
+/* One pass over the computed attributes; *changed when one moved. */
+static int compute_pass(struct xreq *r, const struct minput *m,
+                        const struct xnode *n, json_t *data, int *changed,
+                        hf_error *err)
+{
+	const json_t *cur;
+	char *text = NULL;
+	json_t *o;
 	size_t i;
 	int rc = 0;
 
+	*changed = 0;
 	for (i = 0; rc == 0 && i < m->k->nattrs; i++) {
 		const struct hfs_attr *a = &m->k->attrs[i];
 
 		if (!a->computed_template)
 			continue;
-		hf_buf_reset(&t);
-		rc = render(r, m, n, data, a->computed_template, &t, err);
+		rc = render(r, m, n, data, a, &text, err);
 		if (rc < 0)
 			break;
 		cur = json_object_get(data, a->name);
-		if (cur && json_is_string(json_object_get(cur, "value")) &&
-		    !strcmp(json_string_value(json_object_get(cur, "value")),
-		            t.ptr))
-			continue;
-		o = json_pack("{ss%}", "value", t.ptr, t.len);
-		if (o && n)
-			json_object_set_new(o, "updated_at",
-			                    json_string(r->now));
-		if (!o || json_object_set_new(data, a->name, o) < 0)
-			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		if (!cur || !json_is_string(json_object_get(cur, "value")) ||
+		    strcmp(json_string_value(json_object_get(cur, "value")),
+		           text)) {
+			o = json_pack("{ss}", "value", text);
+			if (o && n)
+				json_object_set_new(o, "updated_at",
+				                    json_string(r->now));
+			if (!o || json_object_set_new(data, a->name, o) < 0)
+				rc = hf_error_set(err, HF_ENOMEM,
+				                  "out of memory");
+			*changed = 1;
+		}
+		hf_free(text);
+		text = NULL;
 	}
-	hf_buf_release(&t);
+	return rc;
+}
+
+/*
+ * Render the computed attributes into `data`. A computed attribute may
+ * read another one of the same node (Infrahub orders them by
+ * dependency): passes repeat until nothing moves.
+ */
+static int compute_attrs(struct xreq *r, const struct minput *m,
+                         const struct xnode *n, json_t *data, hf_error *err)
+{
+	size_t pass;
+	int changed = 1, rc = 0;
+
+	for (pass = 0; rc == 0 && changed && pass <= m->k->nattrs; pass++)
+		rc = compute_pass(r, m, n, data, &changed, err);
+	return rc;
+}
+
+/*
+ * Sources changed elsewhere: Infrahub recomputes a Jinja2 computed
+ * attribute when an attribute it reads changes, on the node itself or on
+ * the peer it reads through a relationship (inline since 1.9, in the
+ * background before). Here, after a node is written, its own computed
+ * attributes are rendered again from what is stored (profile values
+ * included), then those of the nodes that read it, transitively
+ * (bounded).
+ */
+#define RECOMPUTE_DEPTH 8
+
+static int recompute(struct xreq *r, struct xnode *n, int depth,
+                     struct idlist *seen, hf_error *err);
+
+/* Whether template `tpl` reads relationship `rel` ("rel__..." paths). */
+static int reads_rel(const char *tpl, const char *rel, int *uses)
+{
+	hfs_jinja *t = NULL;
+	hf_error e = HF_ERROR_INIT;
+	size_t i, n = strlen(rel);
+	int rc = hfs_jinja_parse(&t, tpl, &e);
+
+	*uses = 0;
+	for (i = 0; rc == 0 && i < hfs_jinja_nvars(t) && !*uses; i++)
+		*uses = !strncmp(hfs_jinja_var(t, i), rel, n) &&
+		        !strncmp(hfs_jinja_var(t, i) + n, "__", 2);
+	hfs_jinja_free(t);
+	return rc == HF_ENOMEM ? rc : 0;
+}
+
+static int kind_reads_rel(const struct hfs_kind *k, const struct hfs_rel *rel,
+                          int *uses)
+{
+	size_t i;
+	int rc = 0;
+
+	*uses = 0;
+	for (i = 0; rc == 0 && !*uses && i < k->nattrs; i++)
+		if (k->attrs[i].computed_template)
+			rc = reads_rel(k->attrs[i].computed_template, rel->name,
+			               uses);
+	return rc;
+}
+
+/* Recompute the nodes of kind k that read n through relationship rel. */
+static int readers_by_rel(struct xreq *r, struct xnode *n,
+                          const struct hfs_kind *k, const struct hfs_rel *rel,
+                          int depth, struct idlist *seen, hf_error *err)
+{
+	const struct xevec *v = NULL;
+	struct xnode *m, *peer;
+	size_t i;
+	int rc = xb_node_edges(r->b, rel->identifier, n->id, &v, err);
+
+	for (i = 0; rc == 0 && v && i < v->n; i++) {
+		const struct xedge *e = v->v[i];
+
+		m = xb_node(r->b, strcmp(e->src, n->id) ? e->src : e->dst);
+		if (!m || strcmp(m->kind, k->kind) || idlist_has(seen, m->id))
+			continue;
+		rc = xb_peer_one(r->b, m, rel, &peer, NULL, err);
+		if (rc == 0 && peer == n)
+			rc = recompute(r, m, depth + 1, seen, err);
+	}
+	return rc;
+}
+
+static int readers(struct xreq *r, struct xnode *n, int depth,
+                   struct idlist *seen, hf_error *err)
+{
+	size_t i, j;
+	int uses, rc = 0;
+
+	for (i = 0; rc == 0 && i < hfs_schema_count(r->s); i++) {
+		const struct hfs_kind *k = hfs_schema_at(r->s, i);
+
+		for (j = 0; rc == 0 && !k->is_generic && j < k->nrels; j++) {
+			const struct hfs_rel *rel = &k->rels[j];
+
+			if (rel->many || !hfs_schema_is_a(r->s, n->kind,
+			                                  rel->peer))
+				continue;
+			rc = kind_reads_rel(k, rel, &uses);
+			if (rc == 0 && uses)
+				rc = readers_by_rel(r, n, k, rel, depth, seen,
+				                    err);
+		}
+	}
+	return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
+}
+
+static int recompute(struct xreq *r, struct xnode *n, int depth,
+                     struct idlist *seen, hf_error *err)
+{
+	struct minput m = { hfs_schema_kind(r->s, n->kind), NULL, NULL, 0,
+		            HF_BUF_INIT, n->id, n };
+	json_t *data;
+	int rc;
+
+	if (!m.k || idlist_has(seen, n->id) || depth > RECOMPUTE_DEPTH)
+		return 0;
+	if (idlist_add(seen, n->id) < 0)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	data = json_copy(n->data);
+	rc = data ? compute_attrs(r, &m, n, data, err)
+	          : hf_error_set(err, HF_ENOMEM, "out of memory");
+	if (rc == 0 && json_equal(data, n->data) && depth > 0) {
+		json_decref(data);
+		return 0; /* unchanged: its readers are up to date */
+	}
+	if (rc == 0 && !json_equal(data, n->data)) {
+		rc = xb_update(r->b, n, data, err);
+		data = NULL;
+		if (rc == 0)
+			rc = xb_reindex(r->b, n, err);
+	}
+	json_decref(data);
+	return rc < 0 ? rc : readers(r, n, depth, seen, err);
+}
+
+/* After n (and the nodes in `also`) were written. */
+static int recompute_after(struct xreq *r, struct xnode *n,
+                           const struct idlist *also, hf_error *err)
+{
+	struct idlist seen = { NULL, 0 };
+	size_t i;
+	int rc = recompute(r, n, 0, &seen, err);
+
+	for (i = 0; rc == 0 && also && i < also->n; i++) {
+		struct xnode *x = xb_node(r->b, also->v[i]);
+
+		if (x && !idlist_has(&seen, x->id))
+			rc = recompute(r, x, 0, &seen, err);
+	}
+	hf_free(seen.v);
 	return rc;
 }
 
@@ -787,10 +1229,24 @@ static int validated(struct minput *m, hf_error *err)
 	return hf_error_set(err, HF_EINVAL, "%s", m->errs.ptr);
 }
 
-static int create_node(struct xreq *r, const struct hfs_kind *k, json_t *in,
-                       struct xnode **out, hf_error *err)
+/* Profiles and object templates (further down). */
+static int prepare_create(struct xreq *r, const struct hfs_kind *k, json_t *in,
+                          json_t **full, struct xnode **tmpl, hf_error *err);
+static int after_create(struct xreq *r, struct xnode *n, struct xnode *tmpl,
+                        const json_t *user, hf_error *err);
+static int route_pools(struct xreq *r, const struct hfs_kind *k, json_t *in,
+                       hf_error *err);
+static int related_ids(struct xreq *r, const struct xnode *n, struct idlist *l,
+                       hf_error *err);
+static int after_update(struct xreq *r, struct xnode *n, struct idlist *before,
+                        hf_error *err);
+static int refresh_ids(struct xreq *r, const struct idlist *l, hf_error *err);
+
+/* Write one node from create-shaped input (template values already in). */
+static int create_plain(struct xreq *r, const struct hfs_kind *k, json_t *in,
+                        struct xnode **out, hf_error *err)
 {
-	struct minput m = { k, in, NULL, 0, HF_BUF_INIT };
+	struct minput m = { k, in, NULL, 0, HF_BUF_INIT, NULL, NULL };
 	const char *id = json_string_value(json_object_get(in, "id"));
 	json_t *data = NULL;
 	int rc;
@@ -799,6 +1255,7 @@ static int create_node(struct xreq *r, const struct hfs_kind *k, json_t *in,
 	if (id && !hfs_db_is_uuid(id))
 		return hf_error_set(err, HF_EINVAL, "%s is not a valid UUID",
 		                    id);
+	m.id = id;
 	check_inputs(&m, OP_CREATE, r->internal);
 	rc = build_attrs(r, &m, NULL, &data);
 	if (rc == 0)
@@ -822,16 +1279,55 @@ static int create_node(struct xreq *r, const struct hfs_kind *k, json_t *in,
 	return rc;
 }
 
+/*
+ * <Kind>Create: the node, with what its object template gives it (values,
+ * pool allocations, then its components), then its profiles' values.
+ */
+static int create_node(struct xreq *r, const struct hfs_kind *k, json_t *in,
+                       struct xnode **out, hf_error *err)
+{
+	struct xnode *tmpl = NULL;
+	json_t *full = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = prepare_create(r, k, in, &full, &tmpl, err);
+	if (rc == 0)
+		rc = create_plain(r, k, full, out, err);
+	if (rc == 0)
+		rc = after_create(r, *out, tmpl, in, err);
+	if (rc == 0)
+		rc = recompute_after(r, *out, NULL, err);
+	json_decref(full);
+	return rc;
+}
+
 static int update_node(struct xreq *r, struct xnode *n, json_t *in,
                        hf_error *err)
 {
-	struct minput m = { hfs_schema_kind(r->s, n->kind), in, NULL, 0,
-		            HF_BUF_INIT };
-	json_t *data = NULL;
-	int rc;
+	struct minput m = { NULL, in, NULL, 0, HF_BUF_INIT, NULL, NULL };
+	struct idlist before = { NULL, 0 };
+	json_t *data = NULL, *routed = NULL;
+	int rc = 0;
 
+	m.k = hfs_schema_kind(r->s, n->kind);
 	if (!m.k)
 		return hf_error_set(err, HF_EINVAL, "unknown kind %s", n->kind);
+	m.id = n->id;
+	m.node = n;
+	if (m.k->is_template) {
+		routed = json_copy(in);
+		rc = routed ? route_pools(r, m.k, routed, err)
+		            : hf_error_set(err, HF_ENOMEM, "out of memory");
+		m.data = routed;
+	}
+	if (rc == 0)
+		rc = related_ids(r, n, &before, err);
+	if (rc < 0) {
+		json_decref(routed);
+		hf_free(before.v);
+		return rc;
+	}
 	check_inputs(&m, OP_UPDATE, r->internal);
 	rc = build_attrs(r, &m, n->data, &data);
 	if (rc == 0)
@@ -850,7 +1346,13 @@ static int update_node(struct xreq *r, struct xnode *n, json_t *in,
 	}
 	if (rc == 0)
 		rc = xb_reindex(r->b, n, err);
+	if (rc == 0)
+		rc = after_update(r, n, &before, err);
+	if (rc == 0)
+		rc = recompute_after(r, n, &before, err);
 	json_decref(data);
+	json_decref(routed);
+	hf_free(before.v);
 	minput_release(&m);
 	return rc;
 }
@@ -923,10 +1425,10 @@ static int hfid_from_data(struct xreq *r, const struct hfs_kind *k,
 		if (!rel || rel->many)
 			return 1;
 		v = json_object_get(in, rel->name);
-		if (!v || json_is_null(v))
+		if (!v || json_is_null(v) || json_object_get(v, "from_pool"))
 			return 1;
 		memset(&mr, 0, sizeof(mr));
-		rc = resolve_rel(r, rel, v, &mr, err);
+		rc = resolve_rel(r, NULL, rel, v, &mr, err);
 		if (rc == 0 && mr.n)
 			hf_buf_addf(parts, XSEP "p%s", mr.peers[0]->id);
 		else if (rc == 0)
@@ -977,22 +1479,6 @@ static int upsert_lookup(struct xreq *r, const struct hfs_kind *k,
 
 /* ---- delete -------------------------------------------------------------- */
 
-struct idlist {
-	char (*v)[HFS_UUID_LEN + 1];
-	size_t n;
-};
-
-static int idlist_has(const struct idlist *l, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		if (!strcmp(l->v[i], id))
-			return 1;
-	}
-	return 0;
-}
-
 /* n and, through on_delete: cascade, whatever goes with it. */
 static int cascade(struct xreq *r, const struct xnode *n, struct idlist *l,
                    hf_error *err)
@@ -1025,10 +1511,17 @@ static int cascade(struct xreq *r, const struct xnode *n, struct idlist *l,
 
 static int delete_node(struct xreq *r, struct xnode *n, hf_error *err)
 {
-	struct idlist l = { NULL, 0 };
+	struct idlist l = { NULL, 0 }, rel = { NULL, 0 };
 	size_t i;
 	int rc = cascade(r, n, &l, err);
 
+	/* the nodes of a deleted profile lose its values */
+	for (i = 0; rc == 0 && i < l.n; i++) {
+		struct xnode *d = xb_node(r->b, l.v[i]);
+
+		if (d)
+			rc = related_ids(r, d, &rel, err);
+	}
 	for (i = 0; rc == 0 && i < l.n; i++) {
 		struct xnode *d = xb_node(r->b, l.v[i]);
 
@@ -1037,11 +1530,673 @@ static int delete_node(struct xreq *r, struct xnode *n, hf_error *err)
 	}
 	if (rc == 0)
 		rc = xb_reindex(r->b, NULL, err);
+	if (rc == 0)
+		rc = refresh_ids(r, &rel, err);
+	hf_free(l.v);
+	hf_free(rel.v);
+	return rc;
+}
+
+/* ---- profiles ------------------------------------------------------------ */
+
+/*
+ * Profile values, as Infrahub's NodeProfilesApplier (profiles/
+ * node_applier.py, 1.x): an attribute the node does not set itself
+ * (absent, or set by a profile before) takes the value of the first of
+ * its profiles that sets one, the profiles sorted by profile_priority,
+ * then id (the lower first). It reads back with is_from_profile true and
+ * the profile as source. When no profile sets it any more, it is back to
+ * the schema default. Infrahub refreshes the nodes of a changed profile
+ * in the background (1.11); here it happens within the mutation.
+ */
+struct prof {
+	struct xnode *n;
+	json_int_t prio;
+};
+
+static int cmp_prof(const void *a, const void *b)
+{
+	const struct prof *x = a, *y = b;
+
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	return strcmp(x->n->id, y->n->id);
+}
+
+static json_int_t profile_priority(struct xreq *r, const struct xnode *p)
+{
+	const struct hfs_kind *pk = hfs_schema_kind(r->s, p->kind);
+	const struct hfs_attr *a =
+	        pk ? hfs_kind_attr(pk, "profile_priority") : NULL;
+	const json_t *v = a ? xn_value(p, a) : NULL;
+
+	return json_is_integer(v) ? json_integer_value(v) : 1000;
+}
+
+/* The node's profiles in the order they apply (*out: hf_free). */
+static int node_profiles(struct xreq *r, const struct hfs_rel *rel,
+                         const struct xnode *n, struct prof **out, size_t *nout,
+                         hf_error *err)
+{
+	struct xpeers p = { NULL, NULL, 0, 0 };
+	size_t i;
+	int rc = xb_peers(r->b, n, rel, &p, err);
+
+	*out = NULL;
+	*nout = 0;
+	if (rc == 0 && p.len) {
+		*out = hf_calloc(p.len, sizeof(**out));
+		if (!*out)
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	for (i = 0; rc == 0 && i < p.len; i++) {
+		(*out)[i].n = p.n[i];
+		(*out)[i].prio = profile_priority(r, p.n[i]);
+	}
+	if (rc == 0 && p.len) {
+		*nout = p.len;
+		qsort(*out, *nout, sizeof(**out), cmp_prof);
+	}
+	xpeers_release(&p);
+	return rc;
+}
+
+/* The value the first profile gives attribute `name` (NULL: none). */
+static const json_t *profile_value(struct xreq *r, const struct prof *pv,
+                                   size_t np, const char *name,
+                                   const struct xnode **from)
+{
+	size_t i;
+
+	for (i = 0; i < np; i++) {
+		const struct hfs_kind *pk =
+		        hfs_schema_kind(r->s, pv[i].n->kind);
+		const struct hfs_attr *a = pk ? hfs_kind_attr(pk, name) : NULL;
+		const json_t *v = a ? xn_value(pv[i].n, a) : NULL;
+
+		if (v && !json_is_null(v)) {
+			*from = pv[i].n;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+static int by_profile(const json_t *o)
+{
+	return json_is_true(json_object_get(o, "is_from_profile"));
+}
+
+static int any_by_profile(const json_t *data)
+{
+	const char *key;
+	json_t *o;
+
+	json_object_foreach((json_t *)(uintptr_t)data, key, o)
+	{
+		if (by_profile(o))
+			return 1;
+	}
+	return 0;
+}
+
+/* The attribute object a profile gives (cur itself when unchanged). */
+static json_t *profile_attr(struct xreq *r, json_t *cur, const json_t *v,
+                            const struct xnode *from)
+{
+	json_t *o = json_pack("{sOsbss}", "value", v, "is_from_profile", 1,
+	                      "source", from->id);
+
+	if (o && cur && props_equal(o, cur)) {
+		json_decref(o);
+		return json_incref(cur);
+	}
+	if (o && cur)
+		json_object_set_new(o, "updated_at", json_string(r->now));
+	return o;
+}
+
+/* Give n's attributes their profiles' values (write when they change). */
+static int apply_profiles(struct xreq *r, struct xnode *n, hf_error *err)
+{
+	const struct hfs_kind *k = hfs_schema_kind(r->s, n->kind);
+	const struct hfs_rel *rel = k ? hfs_kind_rel(k, "profiles") : NULL;
+	const struct xnode *from;
+	struct prof *pv = NULL;
+	const json_t *v;
+	json_t *data = NULL, *cur, *o;
+	size_t np = 0, i;
+	int rc;
+
+	if (!rel || strcmp(rel->kind, "Profile") || k->is_profile)
+		return 0;
+	rc = node_profiles(r, rel, n, &pv, &np, err);
+	if (rc == 0 && !np && !any_by_profile(n->data))
+		return 0; /* the common case: nothing to do */
+	data = rc == 0 ? json_copy(n->data) : NULL;
+	if (rc == 0 && !data)
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	for (i = 0; rc == 0 && i < k->nattrs; i++) {
+		cur = json_object_get(data, k->attrs[i].name);
+		if (cur && !by_profile(cur))
+			continue; /* set on the node itself */
+		v = profile_value(r, pv, np, k->attrs[i].name, &from);
+		o = v ? profile_attr(r, cur, v, from) : NULL;
+		if (v &&
+		    (!o || json_object_set_new(data, k->attrs[i].name, o) < 0))
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		else if (!v && cur)
+			json_object_del(data, k->attrs[i].name);
+	}
+	if (rc == 0 && !json_equal(data, n->data)) {
+		rc = xb_update(r->b, n, data, err);
+		data = NULL;
+		if (rc == 0)
+			rc = xb_reindex(r->b, n, err);
+	}
+	json_decref(data);
+	hf_free(pv);
+	return rc;
+}
+
+/* When n is a profile: the ids of the nodes it applies to, into l. */
+static int related_ids(struct xreq *r, const struct xnode *n, struct idlist *l,
+                       hf_error *err)
+{
+	const struct hfs_kind *k = hfs_schema_kind(r->s, n->kind);
+	struct xpeers p = { NULL, NULL, 0, 0 };
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; k && k->is_profile && rc == 0 && i < k->nrels; i++) {
+		if (strcmp(k->rels[i].kind, "Profile"))
+			continue;
+		rc = xb_peers(r->b, n, &k->rels[i], &p, err);
+		for (j = 0; rc == 0 && j < p.len; j++) {
+			if (idlist_add(l, p.n[j]->id) < 0)
+				rc = hf_error_set(err, HF_ENOMEM,
+				                  "out of memory");
+		}
+	}
+	xpeers_release(&p);
+	return rc;
+}
+
+static int refresh_ids(struct xreq *r, const struct idlist *l, hf_error *err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < l->n; i++) {
+		struct xnode *n = xb_node(r->b, l->v[i]);
+
+		if (n)
+			rc = apply_profiles(r, n, err);
+	}
+	return rc;
+}
+
+/* After an update: n's profile values; a profile's nodes, old and new. */
+static int after_update(struct xreq *r, struct xnode *n, struct idlist *before,
+                        hf_error *err)
+{
+	int rc = apply_profiles(r, n, err);
+
+	if (rc == 0)
+		rc = related_ids(r, n, before, err);
+	if (rc == 0)
+		rc = refresh_ids(r, before, err);
+	return rc;
+}
+
+/* ---- object templates ---------------------------------------------------- */
+
+/*
+ * Creating a node with `object_template` (Infrahub 1.1+, templates/
+ * node_applier.py and core/node/create.py, 1.8 for resource pools):
+ *  - the template's attribute values the input does not set are copied,
+ *    with the template (or the profile that gave the template the value)
+ *    as source;
+ *  - its Attribute, Generic and Profile relationships the input does not
+ *    set are copied;
+ *  - each <rel>_from_resource_pool names a pool that allocates the new
+ *    node's <rel> (identifier: the new node's id), or, for a Number
+ *    attribute <rel>, its value;
+ *  - after the node is saved, every component template its Component
+ *    relationships reach becomes a real node of the template's kind
+ *    without the "Template" prefix, with the component template's
+ *    values, profiles and pool allocations, attached to the new node,
+ *    and so on down.
+ * Only a create does this: an Upsert that finds the node updates it.
+ */
+#define POOL_SUFFIX     "_from_resource_pool"
+#define TEMPLATE_PREFIX "Template"
+
+/* The name a <name>_from_resource_pool relationship allocates for. */
+static int pool_base(const char *name, char *base, size_t len)
+{
+	size_t n = strlen(name), s = strlen(POOL_SUFFIX);
+
+	if (n <= s || strcmp(name + n - s, POOL_SUFFIX) || n - s >= len)
+		return 0;
+	memcpy(base, name, n - s);
+	base[n - s] = '\0';
+	return 1;
+}
+
+/* A template's attribute as instance input, or NULL (no value). */
+static json_t *template_attr(const struct xnode *t, const json_t *o)
+{
+	const json_t *v = json_object_get(o, "value");
+	const char *src = json_string_value(json_object_get(o, "source"));
+	int fromp = by_profile(o);
+	json_t *x;
+
+	if (!v || json_is_null(v))
+		return NULL;
+	x = json_pack("{sOss}", "value", v, "source",
+	              fromp && src ? src : t->id);
+	if (x && fromp)
+		json_object_set_new(x, "is_from_profile", json_true());
+	return x;
+}
+
+/* The template's attribute values that `in` does not set. */
+static int template_attrs(const struct hfs_kind *k, const struct xnode *t,
+                          json_t *in, hf_error *err)
+{
+	const char *key;
+	json_t *o, *x;
+
+	json_object_foreach(t->data, key, o)
+	{
+		if (!json_is_object(o) || !strcmp(key, "template_name") ||
+		    json_object_get(in, key) || !hfs_kind_attr(k, key))
+			continue;
+		x = template_attr(t, o);
+		if (x && json_object_set_new(in, key, x) < 0)
+			return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* The <rel>_from_resource_pool allocations of template t for node `id`. */
+static int template_pools(struct xreq *r, const struct hfs_kind *k,
+                          struct xnode *t, const char *id, json_t *in,
+                          hf_error *err)
+{
+	const struct hfs_kind *tk = hfs_schema_kind(r->s, t->kind);
+	struct xnode *pool, *got;
+	struct xp_req q;
+	char base[256];
+	json_t *x;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; tk && rc == 0 && i < tk->nrels; i++) {
+		if (!pool_base(tk->rels[i].name, base, sizeof(base)) ||
+		    json_object_get(in, base))
+			continue;
+		rc = xb_peer_one(r->b, t, &tk->rels[i], &pool, NULL, err);
+		if (rc < 0 || !pool)
+			continue;
+		memset(&q, 0, sizeof(q));
+		q.identifier = id;
+		x = NULL;
+		if (hfs_kind_attr(k, base))
+			x = json_pack("{s{ss}}", "from_pool", "id", pool->id);
+		else if (hfs_kind_rel(k, base))
+			rc = xp_allocate(r, pool, &q, &got, err);
+		else
+			continue;
+		if (rc == 0 && !x)
+			x = json_pack("{ssss}", "id", got->id,
+			              "_relation__source", pool->id);
+		if (rc == 0 && (!x || json_object_set_new(in, base, x) < 0))
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	return rc;
+}
+
+/* [{id}...] (or {id} for cardinality one) of the non-template peers. */
+static json_t *peer_refs(struct xreq *r, const struct xpeers *p, int many)
+{
+	json_t *arr = json_array(), *one = NULL;
+	size_t i;
+
+	for (i = 0; arr && i < p->len; i++) {
+		const struct hfs_kind *pk =
+		        hfs_schema_kind(r->s, p->n[i]->kind);
+
+		if (pk && pk->is_template)
+			continue; /* deeper templates: their own level */
+		if (!one)
+			one = json_pack("{ss}", "id", p->n[i]->id);
+		json_array_append_new(arr,
+		                      json_pack("{ss}", "id", p->n[i]->id));
+	}
+	if (!json_array_size(arr) || !many) {
+		json_decref(arr);
+		return one;
+	}
+	json_decref(one);
+	return arr;
+}
+
+static int is_one_of(const char *s, const char *a, const char *b, const char *c,
+                     const char *d)
+{
+	return !strcmp(s, a) || !strcmp(s, b) || !strcmp(s, c) ||
+	       (d && !strcmp(s, d));
+}
+
+/*
+ * The name a template relationship fills on an instance: its own, or for
+ * <group rel>_for_instances the group membership (Infrahub 1.x,
+ * TEMPLATE_GROUP_FOR_INSTANCES_REL_MAP).
+ */
+static const char *instance_rel(const char *name, char *buf, size_t len)
+{
+	static const char suffix[] = "_for_instances";
+	size_t n = strlen(name), s = sizeof(suffix) - 1;
+
+	if (n <= s || strcmp(name + n - s, suffix) || n - s >= len)
+		return name;
+	memcpy(buf, name, n - s);
+	buf[n - s] = '\0';
+	return buf;
+}
+
+/* The template's Attribute/Generic/Profile peers `in` does not set. */
+static int template_rels(struct xreq *r, const struct hfs_kind *k,
+                         struct xnode *t, json_t *in, hf_error *err)
+{
+	const struct hfs_kind *tk = hfs_schema_kind(r->s, t->kind);
+	struct xpeers p = { NULL, NULL, 0, 0 };
+	char base[256];
+	const char *name;
+	json_t *x;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; tk && rc == 0 && i < tk->nrels; i++) {
+		const struct hfs_rel *tr = &tk->rels[i], *rel;
+
+		name = instance_rel(tr->name, base, sizeof(base));
+		if (name == tr->name &&
+		    pool_base(tr->name, base, sizeof(base)))
+			continue;
+		if (json_object_get(in, name) ||
+		    !strcmp(tr->name, "object_template") ||
+		    !is_one_of(tr->kind, "Attribute", "Generic", "Profile",
+		               NULL))
+			continue;
+		rel = hfs_kind_rel(k, name);
+		rc = rel ? xb_peers(r->b, t, tr, &p, err) : 0;
+		x = rel && rc == 0 && p.len ? peer_refs(r, &p, rel->many)
+		                            : NULL;
+		if (x && json_object_set_new(in, name, x) < 0)
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	xpeers_release(&p);
+	return rc;
+}
+
+/* The template `object_template` names, or NULL. */
+static int find_template(struct xreq *r, const struct hfs_kind *k,
+                         const json_t *in, struct xnode **out, hf_error *err)
+{
+	const struct hfs_rel *rel = hfs_kind_rel(k, "object_template");
+	const json_t *v = rel ? json_object_get(in, rel->name) : NULL;
+	const json_t *ref;
+	hf_buf t = HF_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if (json_is_array(v))
+		v = json_array_get(v, 0);
+	if (!v || json_is_null(v))
+		return 0;
+	rc = resolve_peer(r, NULL, rel, v, out, NULL, err);
+	if (rc != HF_ENOTFOUND)
+		return rc;
+	ref = json_is_string(v) ? v : json_object_get(v, "id");
+	if (ref)
+		xval_text(&t, ref);
+	else
+		py_list(&t, json_object_get(v, "hfid"));
+	rc = hf_error_set(err, HF_ENOTFOUND,
+	                  "Unable to find the object template in the "
+	                  "database '%s' at object_template",
+	                  t.ptr);
+	hf_buf_release(&t);
+	return rc;
+}
+
+/*
+ * On a template, a pool given as {from_pool: {id}} for <name> is stored
+ * as <name>_from_resource_pool, for the nodes created from it to
+ * allocate (Infrahub 1.8, graphql/mutations/template_pool_router.py).
+ */
+static int route_pools(struct xreq *r, const struct hfs_kind *k, json_t *in,
+                       hf_error *err)
+{
+	char base[256];
+	const json_t *v, *fp;
+	json_t *x;
+	size_t i;
+	int rc = 0;
+
+	(void)r;
+	for (i = 0; k->is_template && rc == 0 && i < k->nrels; i++) {
+		if (!pool_base(k->rels[i].name, base, sizeof(base)))
+			continue;
+		v = json_object_get(in, base);
+		fp = json_object_get(v, "from_pool");
+		if (!json_is_object(fp))
+			continue;
+		if (json_object_get(v, "id") || json_object_get(v, "hfid"))
+			return hf_error_set(
+			        err, HF_EINVAL,
+			        "Cannot specify both a direct "
+			        "reference and from_pool on '%s' at "
+			        "<Undefined>",
+			        base);
+		x = json_pack("{sO}", "id", json_object_get(fp, "id"));
+		if (!x || json_object_set_new(in, k->rels[i].name, x) < 0 ||
+		    (hfs_kind_rel(k, base) &&
+		     json_object_set_new(in, base, json_null()) < 0))
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		else if (!hfs_kind_rel(k, base))
+			json_object_del(in, base);
+	}
+	return rc;
+}
+
+/*
+ * The input of a create: a copy of `in` with the node's id chosen now
+ * (a pool allocation for it needs one), pool references of a template
+ * routed, and what the object template gives.
+ */
+static int prepare_create(struct xreq *r, const struct hfs_kind *k, json_t *in,
+                          json_t **full, struct xnode **tmpl, hf_error *err)
+{
+	char id[HFS_UUID_LEN + 1];
+	json_t *c = json_copy(in);
+	int rc = c ? 0 : hf_error_set(err, HF_ENOMEM, "out of memory");
+
+	*full = c;
+	*tmpl = NULL;
+	if (rc == 0 && !json_is_string(json_object_get(c, "id"))) {
+		hfs_db_uuid(id);
+		if (json_object_set_new(c, "id", json_string(id)) < 0)
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	if (rc == 0)
+		rc = route_pools(r, k, c, err);
+	if (rc == 0)
+		rc = find_template(r, k, c, tmpl, err);
+	if (rc == 0 && *tmpl)
+		rc = template_attrs(k, *tmpl, c, err);
+	if (rc == 0 && *tmpl)
+		rc = template_pools(r, k, *tmpl,
+		                    json_string_value(json_object_get(c, "id")),
+		                    c, err);
+	if (rc == 0 && *tmpl)
+		rc = template_rels(r, k, *tmpl, c, err);
+	return rc;
+}
+
+/* A component template's relationships for its instance. */
+static int component_rels(struct xreq *r, const struct hfs_kind *ck,
+                          struct xnode *ct, const struct xnode *tmpl,
+                          const struct xnode *parent, json_t *in, hf_error *err)
+{
+	const struct hfs_kind *tk = hfs_schema_kind(r->s, ct->kind);
+	struct xpeers p = { NULL, NULL, 0, 0 };
+	json_t *x;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; tk && rc == 0 && i < tk->nrels; i++) {
+		const struct hfs_rel *cr = &tk->rels[i];
+		const struct hfs_rel *rel = hfs_kind_rel(ck, cr->name);
+
+		if (!rel || !is_one_of(cr->kind, "Component", "Parent",
+		                       "Profile", "Attribute"))
+			continue;
+		rc = xb_peers(r->b, ct, cr, &p, err);
+		if (rc < 0 || !p.len)
+			continue;
+		if (strcmp(cr->kind, "Attribute") && p.len == 1 &&
+		    p.n[0] == tmpl) /* the template above: the new parent */
+			x = rel->many ? json_pack("[{ss}]", "id", parent->id)
+			              : json_pack("{ss}", "id", parent->id);
+		else
+			x = peer_refs(r, &p, rel->many);
+		if (x && json_object_set_new(in, cr->name, x) < 0)
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	xpeers_release(&p);
+	return rc;
+}
+
+/* The edge parent -(rel)- obj, unless the component's side made it. */
+static int link_parent(struct xreq *r, struct xnode *parent,
+                       const struct hfs_rel *rel, struct xnode *obj,
+                       hf_error *err)
+{
+	struct xpeers p = { NULL, NULL, 0, 0 };
+	size_t i;
+	int rc = xb_peers(r->b, parent, rel, &p, err), found = 0;
+
+	for (i = 0; rc == 0 && i < p.len; i++)
+		found |= p.n[i] == obj;
+	xpeers_release(&p);
+	if (rc < 0 || found)
+		return rc;
+	return xb_edge_add(r->b, rel->identifier, parent->id, rel->name,
+	                   obj->id, NULL, err);
+}
+
+/* One component template ct (of tmpl, through rel) made real under n. */
+static int create_component(struct xreq *r, struct xnode *n,
+                            const struct hfs_rel *rel, struct xnode *tmpl,
+                            struct xnode *ct, hf_error *err)
+{
+	size_t plen = strlen(TEMPLATE_PREFIX);
+	const struct hfs_kind *ck =
+	        strncmp(ct->kind, TEMPLATE_PREFIX, plen)
+	                ? NULL
+	                : hfs_schema_kind(r->s, ct->kind + plen);
+	char id[HFS_UUID_LEN + 1];
+	struct xnode *obj = NULL;
+	json_t *in;
+	int rc;
+
+	if (!ck || ck->is_generic)
+		return 0;
+	hfs_db_uuid(id);
+	in = json_pack("{ss}", "id", id);
+	rc = in ? template_attrs(ck, ct, in, err)
+	        : hf_error_set(err, HF_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = component_rels(r, ck, ct, tmpl, n, in, err);
+	if (rc == 0)
+		rc = template_pools(r, ck, ct, id, in, err);
+	if (rc == 0)
+		rc = create_plain(r, ck, in, &obj, err);
+	if (rc == 0)
+		rc = link_parent(r, n, rel, obj, err);
+	if (rc == 0)
+		rc = after_create(r, obj, ct, NULL, err);
+	json_decref(in);
+	return rc;
+}
+
+/* The component templates of tmpl made real under n, level by level. */
+static int instantiate(struct xreq *r, struct xnode *n, struct xnode *tmpl,
+                       const json_t *user, hf_error *err)
+{
+	const struct hfs_kind *k = hfs_schema_kind(r->s, n->kind);
+	const struct hfs_kind *tk = hfs_schema_kind(r->s, tmpl->kind);
+	struct xpeers p = { NULL, NULL, 0, 0 };
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; k && tk && rc == 0 && i < k->nrels; i++) {
+		const struct hfs_rel *rel = &k->rels[i];
+		const struct hfs_rel *tr = hfs_kind_rel(tk, rel->name);
+
+		if (strcmp(rel->kind, "Component") || !tr ||
+		    (user && json_object_get(user, rel->name)))
+			continue;
+		rc = xb_peers(r->b, tmpl, tr, &p, err);
+		for (j = 0; rc == 0 && j < p.len; j++) {
+			const struct hfs_kind *ck =
+			        hfs_schema_kind(r->s, p.n[j]->kind);
+
+			if (ck && ck->is_template)
+				rc = create_component(r, n, rel, tmpl, p.n[j],
+				                      err);
+		}
+	}
+	xpeers_release(&p);
+	return rc;
+}
+
+/* After a create: the template's components, then profile values. */
+static int after_create(struct xreq *r, struct xnode *n, struct xnode *tmpl,
+                        const json_t *user, hf_error *err)
+{
+	struct idlist l = { NULL, 0 };
+	int rc = tmpl ? instantiate(r, n, tmpl, user, err) : 0;
+
+	if (rc == 0)
+		rc = apply_profiles(r, n, err);
+	if (rc == 0)
+		rc = related_ids(r, n, &l, err);
+	if (rc == 0)
+		rc = refresh_ids(r, &l, err);
 	hf_free(l.v);
 	return rc;
 }
 
 /* ---- RelationshipAdd / RelationshipRemove -------------------------------- */
+
+/* After a profile relationship changed: the nodes on both ends. */
+static int refresh_edit(struct xreq *r, struct xnode *n, const struct mrel *mr,
+                        hf_error *err)
+{
+	size_t i;
+	int rc = apply_profiles(r, n, err);
+
+	for (i = 0; rc == 0 && i < mr->n; i++) {
+		if (mr->peers[i])
+			rc = apply_profiles(r, mr->peers[i], err);
+	}
+	return rc;
+}
 
 static int rel_edit(struct xreq *r, const json_t *in, int add, hf_error *err)
 {
@@ -1065,7 +2220,7 @@ static int rel_edit(struct xreq *r, const json_t *in, int add, hf_error *err)
 		                    "'%s' is not a valid relationship for '%s'",
 		                    name ? name : "", n->kind);
 	memset(&mr, 0, sizeof(mr));
-	rc = resolve_rel(r, rel, nodes, &mr, err);
+	rc = resolve_rel(r, NULL, rel, nodes, &mr, err);
 	if (rc == 0)
 		rc = xb_peers(r->b, n, rel, &cur, err);
 	for (i = 0; rc == 0 && i < cur.len; i++) {
@@ -1091,6 +2246,8 @@ static int rel_edit(struct xreq *r, const json_t *in, int add, hf_error *err)
 	}
 	if (rc == 0)
 		rc = xb_reindex(r->b, NULL, err);
+	if (rc == 0 && !strcmp(rel->kind, "Profile"))
+		rc = refresh_edit(r, n, &mr, err);
 	for (i = 0; i < mr.n; i++)
 		json_decref(mr.props[i]);
 	hf_free(mr.peers);

@@ -767,6 +767,86 @@ static void write_perms(struct xreq *r, const struct hfs_kind *k,
 	hf_buf_addch(&r->out, '}');
 }
 
+static const char *created_at(const struct xnode *n);
+
+/* The latest write to the node: its creation or an attribute's update. */
+static const char *updated_at(const struct xnode *n)
+{
+	const char *best = created_at(n), *key, *ts;
+	json_t *o;
+
+	json_object_foreach(n->data, key, o)
+	{
+		ts = json_string_value(json_object_get(o, "updated_at"));
+		if (ts && (!best || strcmp(ts, best) > 0))
+			best = ts;
+	}
+	return best;
+}
+
+/*
+ * node_metadata { created_at updated_at created_by updated_by } (Infrahub
+ * 1.7+, replacing _updated_at). There are no accounts to name, so the
+ * *_by fields are null.
+ */
+static void write_node_meta(struct xreq *r, const struct xnode *n,
+                            const struct hfs_gql_field_group *g)
+{
+	const struct hfs_gql_fields *f;
+	size_t i;
+	int first = 1;
+
+	if (!n || xr_collect(r, "NodeMetadata", g, NULL, &f, NULL) < 0) {
+		hf_buf_add(&r->out, "null");
+		return;
+	}
+	hf_buf_addch(&r->out, '{');
+	for (i = 0; i < f->count; i++) {
+		const char *name = f->groups[i].fields[0]->name;
+
+		xw_key(&r->out, &first, f->groups[i].key);
+		if (!strcmp(name, "created_at"))
+			xw_str(&r->out, created_at(n));
+		else if (!strcmp(name, "updated_at"))
+			xw_str(&r->out, updated_at(n));
+		else if (!strcmp(name, "__typename"))
+			xw_str(&r->out, "NodeMetadata");
+		else
+			hf_buf_add(&r->out, "null");
+	}
+	hf_buf_addch(&r->out, '}');
+}
+
+/* relationship_metadata { updated_at updated_by } of one edge. */
+static void write_rel_meta(struct xreq *r, const struct xedge *e,
+                           const struct hfs_gql_field_group *g)
+{
+	const struct hfs_gql_fields *f;
+	size_t i;
+	int first = 1;
+
+	if (xr_collect(r, "RelationshipMetadata", g, NULL, &f, NULL) < 0) {
+		hf_buf_add(&r->out, "null");
+		return;
+	}
+	hf_buf_addch(&r->out, '{');
+	for (i = 0; i < f->count; i++) {
+		const char *name = f->groups[i].fields[0]->name;
+
+		xw_key(&r->out, &first, f->groups[i].key);
+		if (!strcmp(name, "updated_at"))
+			xw_json(&r->out, e && e->props
+			                         ? json_object_get(e->props,
+			                                           "updated_at")
+			                         : NULL);
+		else if (!strcmp(name, "__typename"))
+			xw_str(&r->out, "RelationshipMetadata");
+		else
+			hf_buf_add(&r->out, "null");
+	}
+	hf_buf_addch(&r->out, '}');
+}
+
 static int write_edges(struct xreq *r, const struct hfs_kind *k,
                        const struct hfs_gql_field_group *g, struct xnode **v,
                        size_t n, hf_error *err)
@@ -787,6 +867,9 @@ static int write_edges(struct xreq *r, const struct hfs_kind *k,
 			xw_key(&r->out, &first, f->groups[j].key);
 			if (!strcmp(f->groups[j].fields[0]->name, "node"))
 				rc = xq_node(r, v[i], &f->groups[j], err);
+			else if (!strcmp(f->groups[j].fields[0]->name,
+			                 "node_metadata"))
+				write_node_meta(r, v[i], &f->groups[j]);
 			else
 				xw_str(&r->out, tn);
 		}
@@ -918,8 +1001,9 @@ static int attr_one(struct xreq *r, const struct xnode *n,
 		write_bool_prop(r, o, "is_visible", 1);
 	} else if (!strcmp(name, "is_protected")) {
 		write_bool_prop(r, o, "is_protected", 0);
-	} else if (!strcmp(name, "is_from_profile") ||
-	           !strcmp(name, "is_inherited")) {
+	} else if (!strcmp(name, "is_from_profile")) {
+		write_bool_prop(r, o, "is_from_profile", 0);
+	} else if (!strcmp(name, "is_inherited")) {
 		hf_buf_add(&r->out, "false");
 	} else if (!strcmp(name, "updated_at")) {
 		ts = json_string_value(o ? json_object_get(o, "updated_at")
@@ -1019,6 +1103,10 @@ static int write_nested_edge(struct xreq *r, const char *tn, struct xnode *peer,
 		else if (!strcmp(name, "properties"))
 			rc = write_props(r, e, peer != NULL, &f->groups[i],
 			                 err);
+		else if (!strcmp(name, "node_metadata"))
+			write_node_meta(r, peer, &f->groups[i]);
+		else if (!strcmp(name, "relationship_metadata") && peer)
+			write_rel_meta(r, e, &f->groups[i]);
 		else if (!strcmp(name, "__typename"))
 			xw_str(&r->out, tn);
 		else
@@ -1047,7 +1135,7 @@ static int write_rel_one(struct xreq *r, const struct xnode *n,
 	return rc;
 }
 
-static int rel_many_edges(struct xreq *r, const struct hfs_rel *rel,
+static int rel_many_edges(struct xreq *r, const char *peer,
                           const struct xpeers *p, size_t off, size_t len,
                           const struct hfs_gql_field_group *g, hf_error *err)
 {
@@ -1056,7 +1144,7 @@ static int rel_many_edges(struct xreq *r, const struct hfs_rel *rel,
 	size_t i;
 	int rc;
 
-	snprintf(tn, sizeof(tn), "NestedEdged%s", rel->peer);
+	snprintf(tn, sizeof(tn), "NestedEdged%s", peer);
 	rc = xr_collect(r, tn, g, NULL, &f, err);
 	hf_buf_addch(&r->out, '[');
 	for (i = off; rc == 0 && i < off + len; i++) {
@@ -1089,30 +1177,23 @@ static int filter_peers(struct xreq *r, const struct fset *fs, struct xpeers *p,
 	return rc;
 }
 
-static int write_rel_many(struct xreq *r, const struct xnode *n,
-                          const struct hfs_rel *rel,
-                          const struct hfs_gql_field_group *g, hf_error *err)
+/* {count edges permissions} over peers p, with fs's offset and limit. */
+static int write_many(struct xreq *r, const char *peer, struct xpeers *p,
+                      const struct fset *fs,
+                      const struct hfs_gql_field_group *g, hf_error *err)
 {
-	const struct hfs_kind *pk = hfs_schema_kind(r->s, rel->peer);
-	struct xpeers p = { NULL, NULL, 0, 0 };
+	const struct hfs_kind *pk = hfs_schema_kind(r->s, peer);
 	const struct hfs_gql_fields *f;
-	struct fset fs;
 	char tn[300];
 	size_t i, off, len;
 	int rc, first = 1;
 
-	if (parse_args(r, pk, g, &fs) < 0)
-		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	snprintf(tn, sizeof(tn), "NestedPaginated%s", rel->peer);
+	snprintf(tn, sizeof(tn), "NestedPaginated%s", peer);
 	rc = xr_collect(r, tn, g, NULL, &f, err);
-	if (rc == 0)
-		rc = xb_peers(r->b, n, rel, &p, err);
-	if (rc == 0 && (fs.n || fs.ids))
-		rc = filter_peers(r, &fs, &p, err);
-	off = (size_t)fs.offset < p.len ? (size_t)fs.offset : p.len;
-	len = p.len - off;
-	if (fs.limit >= 0 && (size_t)fs.limit < len)
-		len = (size_t)fs.limit;
+	off = (size_t)fs->offset < p->len ? (size_t)fs->offset : p->len;
+	len = p->len - off;
+	if (fs->limit >= 0 && (size_t)fs->limit < len)
+		len = (size_t)fs->limit;
 	if (rc == 0)
 		hf_buf_addch(&r->out, '{');
 	for (i = 0; rc == 0 && i < f->count; i++) {
@@ -1120,9 +1201,9 @@ static int write_rel_many(struct xreq *r, const struct xnode *n,
 
 		xw_key(&r->out, &first, f->groups[i].key);
 		if (!strcmp(name, "count"))
-			hf_buf_addf(&r->out, "%zu", p.len);
+			hf_buf_addf(&r->out, "%zu", p->len);
 		else if (!strcmp(name, "edges"))
-			rc = rel_many_edges(r, rel, &p, off, len, &f->groups[i],
+			rc = rel_many_edges(r, peer, p, off, len, &f->groups[i],
 			                    err);
 		else if (!strcmp(name, "permissions") && pk)
 			write_perms(r, pk, &f->groups[i]);
@@ -1131,23 +1212,197 @@ static int write_rel_many(struct xreq *r, const struct xnode *n,
 	}
 	if (rc == 0)
 		hf_buf_addch(&r->out, '}');
+	return rc;
+}
+
+/* ---- hierarchies --------------------------------------------------------- */
+
+static int peers_has(const struct xpeers *p, const struct xnode *n)
+{
+	size_t i;
+
+	for (i = 0; i < p->len; i++) {
+		if (p->n[i] == n)
+			return 1;
+	}
+	return 0;
+}
+
+static int peers_add(struct xpeers *p, struct xedge *e, struct xnode *n)
+{
+	if (p->len == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		struct xedge **ne = hf_reallocarray(p->e, cap, sizeof(*ne));
+		struct xnode **nn;
+
+		if (!ne)
+			return HF_ENOMEM;
+		p->e = ne;
+		nn = hf_reallocarray(p->n, cap, sizeof(*nn));
+		if (!nn)
+			return HF_ENOMEM;
+		p->n = nn;
+		p->cap = cap;
+	}
+	p->e[p->len] = e;
+	p->n[p->len++] = n;
+	return 0;
+}
+
+/* The hierarchy relationship `name` ("parent", "children") of n. */
+static const struct hfs_rel *hier_rel(struct xreq *r, const struct xnode *n,
+                                      const char *name)
+{
+	const struct hfs_kind *k = hfs_schema_kind(r->s, n->kind);
+	const struct hfs_rel *rel = k ? hfs_kind_rel(k, name) : NULL;
+
+	return rel && !strcmp(rel->kind, "Hierarchy") ? rel : NULL;
+}
+
+/* Every ancestor of n, nearest first (a cycle stops the walk). */
+static int ancestors(struct xreq *r, struct xnode *n, struct xpeers *out,
+                     hf_error *err)
+{
+	const struct hfs_rel *rel;
+	struct xnode *cur = n;
+	int rc = 0;
+
+	while (rc == 0 && cur && (rel = hier_rel(r, cur, "parent"))) {
+		rc = xb_peer_one(r->b, cur, rel, &cur, NULL, err);
+		if (rc < 0 || !cur || cur == n || peers_has(out, cur))
+			break;
+		if (peers_add(out, NULL, cur) < 0)
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	return rc;
+}
+
+/* Every descendant of n, breadth first. */
+static int descendants(struct xreq *r, struct xnode *n, struct xpeers *out,
+                       hf_error *err)
+{
+	struct xpeers p = { NULL, NULL, 0, 0 };
+	const struct hfs_rel *rel;
+	struct xnode *cur = n;
+	size_t at = 0, j;
+	int rc = 0;
+
+	while (rc == 0 && cur) {
+		rel = hier_rel(r, cur, "children");
+		rc = rel ? xb_peers(r->b, cur, rel, &p, err) : 0;
+		for (j = 0; rc == 0 && rel && j < p.len; j++) {
+			if (p.n[j] == n || peers_has(out, p.n[j]))
+				continue;
+			if (peers_add(out, NULL, p.n[j]) < 0)
+				rc = hf_error_set(err, HF_ENOMEM,
+				                  "out of memory");
+		}
+		cur = at < out->len ? out->n[at++] : NULL;
+	}
+	xpeers_release(&p);
+	return rc;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	return strcmp((*(struct xnode *const *)a)->id,
+	              (*(struct xnode *const *)b)->id);
+}
+
+/*
+ * ancestors / descendants of a hierarchy member, typed and ordered as the
+ * hierarchy generic (its order_by, else creation order), with its
+ * filters (graphql/manager.py, NodeGetHierarchyQuery).
+ */
+static int write_hier(struct xreq *r, struct xnode *n, const struct hfs_kind *k,
+                      const struct hfs_gql_field_group *g, hf_error *err)
+{
+	const struct hfs_kind *hk =
+	        hfs_schema_kind(r->s, k->hierarchy ? k->hierarchy : k->kind);
+	struct xpeers p = { NULL, NULL, 0, 0 };
+	struct nlist l;
+	struct fset fs;
+	int rc;
+
+	if (!hk || parse_args(r, hk, g, &fs) < 0)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rc = strcmp(g->fields[0]->name, "ancestors")
+	             ? descendants(r, n, &p, err)
+	             : ancestors(r, n, &p, err);
+	if (rc == 0 && (fs.n || fs.ids))
+		rc = filter_peers(r, &fs, &p, err);
+	l.v = p.n;
+	l.n = p.len;
+	l.cap = p.cap;
+	if (rc == 0 && hk->order_by.n && !fs.order_off)
+		rc = sort_order_by(r, hk, &l, err);
+	else if (rc == 0 && p.len)
+		qsort(p.n, p.len, sizeof(*p.n), cmp_node);
+	if (rc == 0)
+		rc = write_many(r, hk->kind, &p, &fs, g, err);
 	xpeers_release(&p);
 	fset_release(&fs);
 	return rc;
 }
 
-static void write_updated_at(struct xreq *r, const struct xnode *n)
+/*
+ * include_descendants: true on a relationship of a hierarchy member adds
+ * the peers every descendant has through the relationship of that name
+ * (resolver.py many_relationship_resolver).
+ */
+static int add_descendant_peers(struct xreq *r, struct xnode *n,
+                                const struct hfs_rel *rel, struct xpeers *p,
+                                hf_error *err)
 {
-	const char *best = created_at(n), *key, *ts;
-	json_t *o;
+	struct xpeers d = { NULL, NULL, 0, 0 }, q = { NULL, NULL, 0, 0 };
+	size_t i, j;
+	int rc = descendants(r, n, &d, err);
 
-	json_object_foreach(n->data, key, o)
-	{
-		ts = json_string_value(json_object_get(o, "updated_at"));
-		if (ts && (!best || strcmp(ts, best) > 0))
-			best = ts;
+	for (i = 0; rc == 0 && i < d.len; i++) {
+		const struct hfs_kind *dk = hfs_schema_kind(r->s, d.n[i]->kind);
+		const struct hfs_rel *r2 =
+		        dk ? hfs_kind_rel(dk, rel->name) : NULL;
+
+		if (!r2)
+			continue;
+		rc = xb_peers(r->b, d.n[i], r2, &q, err);
+		for (j = 0; rc == 0 && j < q.len; j++) {
+			if (!peers_has(p, q.n[j]) &&
+			    peers_add(p, q.e[j], q.n[j]) < 0)
+				rc = hf_error_set(err, HF_ENOMEM,
+				                  "out of memory");
+		}
 	}
-	xw_str(&r->out, best);
+	xpeers_release(&d);
+	xpeers_release(&q);
+	return rc;
+}
+
+static int write_rel_many(struct xreq *r, struct xnode *n,
+                          const struct hfs_rel *rel,
+                          const struct hfs_gql_field_group *g, hf_error *err)
+{
+	const struct hfs_kind *pk = hfs_schema_kind(r->s, rel->peer);
+	struct xpeers p = { NULL, NULL, 0, 0 };
+	json_t *desc = xr_arg(r, g, "include_descendants");
+	struct fset fs;
+	int rc;
+
+	if (parse_args(r, pk, g, &fs) < 0) {
+		json_decref(desc);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	rc = xb_peers(r->b, n, rel, &p, err);
+	if (rc == 0 && json_is_true(desc))
+		rc = add_descendant_peers(r, n, rel, &p, err);
+	if (rc == 0 && (fs.n || fs.ids))
+		rc = filter_peers(r, &fs, &p, err);
+	if (rc == 0)
+		rc = write_many(r, rel->peer, &p, &fs, g, err);
+	json_decref(desc);
+	xpeers_release(&p);
+	fset_release(&fs);
+	return rc;
 }
 
 static int node_one(struct xreq *r, struct xnode *n, const struct hfs_kind *k,
@@ -1173,12 +1428,17 @@ static int node_one(struct xreq *r, struct xnode *n, const struct hfs_kind *k,
 		xw_strn(&r->out, t.ptr, t.len);
 		hf_buf_release(&t);
 	} else if (!strcmp(name, "_updated_at")) {
-		write_updated_at(r, n);
+		xw_str(&r->out, updated_at(n));
+	} else if (!strcmp(name, "node_metadata")) {
+		write_node_meta(r, n, fg);
 	} else if (k && (a = hfs_kind_attr(k, name))) {
 		rc = write_attr(r, n, a, fg, err);
 	} else if (k && (rel = hfs_kind_rel(k, name))) {
 		rc = rel->many ? write_rel_many(r, n, rel, fg, err)
 		               : write_rel_one(r, n, rel, fg, err);
+	} else if (k && (!strcmp(name, "ancestors") ||
+	                 !strcmp(name, "descendants"))) {
+		rc = write_hier(r, n, k, fg, err);
 	} else {
 		hf_buf_add(&r->out, "null");
 	}

@@ -11,6 +11,8 @@
 
 #include "exec_int.h"
 #include "hf/alloc.h"
+#include "pool.h"
+
 #include "hf/banned.h"
 
 enum { XW_LIST = 1, XW_NONNULL = 2 };
@@ -95,6 +97,19 @@ const char *xt_name(const struct xtype *t, char *buf, size_t len)
 		return "TaskInfo";
 	case XT_SCALAR:
 		return t->scalar;
+	case XT_NODE_META:
+		return "NodeMetadata";
+	case XT_REL_META:
+		return "RelationshipMetadata";
+	case XT_POOL_OUT: /* InfrahubIPAddressPoolGetResource: the class */
+		snprintf(buf, len, "%s", t->scalar + strlen("Infrahub"));
+		break;
+	case XT_POOL_NODE:
+		return "PoolAllocatedNode";
+	case XT_NEXT_ADDR:
+		return "IPAddressGetNextAvailable";
+	case XT_NEXT_PREFIX:
+		return "IPPrefixGetNextAvailable";
 	default:
 		return "Unknown";
 	}
@@ -158,6 +173,8 @@ static int query_field(const struct xreq *r, const char *name,
 		return set(out, XT_BRANCH, NULL, NULL, NULL);
 	if (!strcmp(name, "InfrahubInfo"))
 		return set(out, XT_INFO, NULL, NULL, NULL);
+	if (xp_field_of(NULL, name, 0, out))
+		return 1;
 	k = hfs_schema_kind(r->s, name);
 	if (k && strcmp(k->namespace, "Internal"))
 		return set(out, XT_PAGINATED, k, NULL, NULL);
@@ -171,12 +188,27 @@ static int mutation_field(const struct xreq *r, const char *name,
 
 	if (xbr_is_mutation(name))
 		return set(out, XT_BRANCH_OUT, NULL, NULL, name);
+	if (xp_field_of(NULL, name, 1, out))
+		return 1;
 	if (!strcmp(name, "RelationshipAdd") ||
 	    !strcmp(name, "RelationshipRemove"))
 		return set(out, XT_MUT_OUT, NULL, NULL, name);
 	if (xt_mutation_kind(r->s, name, &k) >= 0)
 		return set(out, XT_MUT_OUT, k, NULL, name);
 	return 0;
+}
+
+/* ancestors, descendants: NestedPaginated<the hierarchy generic>. */
+static int hier_field(const struct xreq *r, const struct hfs_kind *k,
+                      struct xtype *out)
+{
+	const struct hfs_kind *h = NULL;
+
+	if (k->hierarchy)
+		h = hfs_schema_kind(r->s, k->hierarchy);
+	else if (k->hierarchical)
+		h = k;
+	return h ? set(out, XT_NPAGINATED, h, NULL, NULL) : 0;
 }
 
 static int node_field(const struct xreq *r, const struct hfs_kind *k,
@@ -194,12 +226,18 @@ static int node_field(const struct xreq *r, const struct hfs_kind *k,
 		return scalar(out, "String");
 	if (!strcmp(name, "_updated_at"))
 		return scalar(out, "DateTime");
+	/* Infrahub 1.7+: node_metadata { created_at updated_at ... } */
+	if (!strcmp(name, "node_metadata"))
+		return set(out, XT_NODE_META, NULL, NULL, NULL);
 	if (!k)
 		return 0;
 	a = hfs_kind_attr(k, name);
 	if (a)
 		return set(out, XT_ATTR, k, a, NULL);
 	rel = hfs_kind_rel(k, name);
+	if (!rel &&
+	    (!strcmp(name, "ancestors") || !strcmp(name, "descendants")))
+		return hier_field(r, k, out);
 	if (!rel)
 		return 0;
 	peer = hfs_schema_kind(r->s, rel->peer);
@@ -303,6 +341,20 @@ static int misc_field(const struct xtype *t, const char *name,
 	case XT_ATTR_PERM:
 		return !strcmp(name, "update_value") ? scalar(out, "String")
 		                                     : 0;
+	case XT_NODE_META:
+	case XT_REL_META:
+		if (!strcmp(name, "updated_at") ||
+		    (t->t == XT_NODE_META && !strcmp(name, "created_at")))
+			return scalar(out, "DateTime");
+		if (!strcmp(name, "updated_by") ||
+		    (t->t == XT_NODE_META && !strcmp(name, "created_by")))
+			return set(out, XT_LINEAGE, NULL, NULL, NULL);
+		return 0;
+	case XT_POOL_OUT:
+	case XT_POOL_NODE:
+	case XT_NEXT_ADDR:
+	case XT_NEXT_PREFIX:
+		return xp_field_of(t, name, 0, out);
 	default:
 		return 0;
 	}
@@ -351,12 +403,19 @@ static int field_of(const struct xreq *r, const struct xtype *t,
 		                     t->k, NULL, NULL)
 		               : 0;
 	case XT_EDGED:
+		if (!strcmp(name, "node_metadata"))
+			return set(out, XT_NODE_META, NULL, NULL, NULL);
 		return !strcmp(name, "node")
 		               ? set(out, XT_NODE, t->k, NULL, NULL)
 		               : 0;
 	case XT_NEDGED:
 		if (!strcmp(name, "properties"))
 			return set(out, XT_RELPROP, NULL, NULL, NULL);
+		/* SDK 1.x include_metadata selects these beside node */
+		if (!strcmp(name, "node_metadata"))
+			return set(out, XT_NODE_META, NULL, NULL, NULL);
+		if (!strcmp(name, "relationship_metadata"))
+			return set(out, XT_REL_META, NULL, NULL, NULL);
 		return !strcmp(name, "node")
 		               ? set(out, XT_NODE, t->k, NULL, NULL)
 		               : 0;
@@ -439,6 +498,8 @@ static int arg_ok(const struct xreq *r, const struct xtype *parent,
 	case XT_QUERY:
 		if (ft->t == XT_BRANCH)
 			return !strcmp(arg, "ids") || !strcmp(arg, "name");
+		if (ft->t == XT_NEXT_ADDR || ft->t == XT_NEXT_PREFIX)
+			return xp_arg_ok(field, arg);
 		if (ft->t != XT_PAGINATED)
 			return 0;
 		/* hfid is a filter only for kinds that define one */

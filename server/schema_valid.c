@@ -4,10 +4,13 @@
  * "rel" or "rel__peer_attr__value". Errors use Infrahub's wording where
  * it is known, so users see the messages they would see upstream.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hf/alloc.h"
 #include "hf/buf.h"
+#include "jinja.h"
 #include "schema_int.h"
 
 #include "hf/banned.h"
@@ -90,11 +93,76 @@ static int is_ip_ns(const json_t *el, const json_t *rel)
 	return 0;
 }
 
+/*
+ * The properties a path may end with, per attribute kind: Infrahub's
+ * get_allowed_property_in_path(), i.e. the fields of the attribute's
+ * GraphQL type less the metadata ones (plus binary_address for IP kinds),
+ * sorted; Infrahub 1.2.10 opened them to computed attributes.
+ */
+/* clang-format off */
+static const char *const props_value[] = { "value", NULL };
+static const char *const props_dropdown[] = {
+	"color", "description", "label", "value", NULL,
+};
+static const char *const props_iphost[] = {
+	"binary_address", "hostmask", "ip", "netmask", "prefixlen", "value",
+	"version", "with_hostmask", "with_netmask", NULL,
+};
+static const char *const props_ipnetwork[] = {
+	"binary_address", "broadcast_address", "hostmask", "netmask",
+	"num_addresses", "prefixlen", "value", "version", "with_hostmask",
+	"with_netmask", NULL,
+};
+static const char *const props_mac[] = {
+	"bare", "binary", "dot_notation", "ei", "eui48", "eui64", "oui",
+	"semicolon_notation", "split_notation", "value", "version", NULL,
+};
+/* clang-format on */
+
+static const char *const *attr_props(const json_t *attr)
+{
+	const char *kind = hfs_jstr(attr, "kind");
+
+	if (!kind)
+		return props_value;
+	if (strcmp(kind, "Dropdown") == 0)
+		return props_dropdown;
+	if (strcmp(kind, "IPHost") == 0)
+		return props_iphost;
+	if (strcmp(kind, "IPNetwork") == 0)
+		return props_ipnetwork;
+	if (strcmp(kind, "MacAddress") == 0)
+		return props_mac;
+	return props_value;
+}
+
+static int prop_allowed(const json_t *attr, const char *prop)
+{
+	const char *const *v = attr_props(attr);
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if (strcmp(v[i], prop) == 0)
+			return 1;
+	return 0;
+}
+
+static void props_text(const json_t *attr, char *buf, size_t len)
+{
+	const char *const *v = attr_props(attr);
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; v[i] && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "",
+		                      v[i]);
+}
+
 static int path_attr_ok(const struct spath *p, int allowed)
 {
 	if (!*p->prop)
 		return allowed & P_ATTR_BARE;
-	if (strcmp(p->prop, "value") == 0)
+	if (prop_allowed(p->attr, p->prop))
 		return allowed & (P_ATTR_VALUE | P_ATTR_PROP);
 	return allowed & P_ATTR_PROP;
 }
@@ -130,11 +198,18 @@ static int check_path(struct hfs_build *b, const json_t *el, const char *path,
 		return hf_error_set(b->err, HF_EINVAL,
 		                    "%s.%s: '%s' is not a valid schema path",
 		                    kind, what, path ? path : "");
+	if (p.attr && !path_attr_ok(&p, allowed) && *p.prop) {
+		char props[256];
+
+		props_text(p.attr, props, sizeof(props));
+		return hf_error_set(b->err, HF_EINVAL,
+		                    "%s.%s: invalid attribute, it must end with "
+		                    "one of the following properties: %s. (`%s`)",
+		                    kind, what, props, path);
+	}
 	if (p.attr && !path_attr_ok(&p, allowed))
-		problem = *p.prop ? "invalid attribute, it must end with "
-		                    "one of the following properties: value"
-		                  : "this property only supports "
-		                    "relationships not attributes";
+		problem = "this property only supports relationships not "
+		          "attributes";
 	else if (p.rel)
 		problem = path_rel_problem(el, &p, allowed);
 	if (problem)
@@ -144,6 +219,19 @@ static int check_path(struct hfs_build *b, const json_t *el, const char *path,
 }
 
 /* ---- the validation steps ---- */
+
+/*
+ * Generic templates (TemplateDcimInterface) sit among the generics, but
+ * Infrahub leaves them out of several checks and of the HFID derivation
+ * (generic_names_without_templates: kinds starting with "Template").
+ */
+static int generic_template(const json_t *el, int type)
+{
+	const char *kind = hfs_jstr(el, "kind");
+
+	return type == HFS_T_GENERIC && kind &&
+	       strncmp(kind, "Template", 8) == 0;
+}
 
 static const char *const reserved[] = {
 	"any",          "attribute",     "attributes",    "attr", "attrs",
@@ -233,52 +321,164 @@ static int v_peers(struct hfs_build *b, json_t *el, int type)
 	return 0;
 }
 
+/* ---- computed attributes ---- */
+
 /*
- * Computed attributes: the local server renders Jinja2 templates made
- * of literal text and plain "{{ path }}" holes only.
+ * A variable of a Jinja2 computed attribute, as Infrahub 1.11 checks it
+ * (ATTR_WITH_PROP | REL_ONE_MANDATORY_ATTR_WITH_PROP |
+ * REL_ONE_ATTR_WITH_PROP): "attr__prop" or "rel__peer_attr__prop" over a
+ * cardinality-one relationship, optional or not, the property one the
+ * attribute's GraphQL type has. 1 when valid, 0 when not.
+ */
+static int computed_var_ok(struct hfs_build *b, const json_t *el,
+                           const char *var, struct spath *p)
+{
+	if (parse_path(b, el, var, p) < 0)
+		return 0;
+	if (p->attr)
+		return *p->prop && prop_allowed(p->attr, p->prop);
+	if (!p->peer_attr ||
+	    strcmp(hfs_jstr(p->rel, "cardinality"), "one") != 0)
+		return 0;
+	return prop_allowed(p->peer_attr, p->prop);
+}
+
+static int computed_err(struct hfs_build *b, const json_t *el,
+                        const json_t *a, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static int computed_err(struct hfs_build *b, const json_t *el,
+                        const json_t *a, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return hf_error_set(b->err, HF_EINVAL, "%s: Attribute '%s' %s",
+	                    hfs_jstr(el, "kind"), hfs_jstr(a, "name"), msg);
+}
+
+static int check_jinja_vars(struct hfs_build *b, const json_t *el,
+                            const json_t *a, const hfs_jinja *t)
+{
+	struct spath p;
+	size_t i;
+
+	for (i = 0; i < hfs_jinja_nvars(t); i++) {
+		const char *var = hfs_jinja_var(t, i);
+
+		if (!computed_var_ok(b, el, var, &p))
+			return computed_err(b, el, a,
+			                    "the '%s' variable is not found "
+			                    "within the schema path",
+			                    var);
+		if (p.attr && strcmp(hfs_jstr(p.attr, "name"),
+		                     hfs_jstr(a, "name")) == 0)
+			return computed_err(b, el, a,
+			                    "the '%s' variable is a reference to "
+			                    "itself",
+			                    var);
+	}
+	return 0;
+}
+
+/*
+ * A Jinja2 template must parse and pass Infrahub's restricted filter
+ * check (the SDK's Jinja2Template.validate); syntax errors read
+ * "...template: : <message>", refusals "...template: <message>", as
+ * Infrahub words them.
+ */
+static int check_jinja(struct hfs_build *b, const json_t *el, const json_t *a,
+                       const char *tpl)
+{
+	hfs_jinja *t = NULL;
+	hf_error e = HF_ERROR_INIT;
+	char msg[1100];
+	int rc = hfs_jinja_parse(&t, tpl, &e);
+
+	if (rc == HF_ENOMEM)
+		return hf_error_set(b->err, rc, "out of memory");
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), ": %s", e.msg);
+		return computed_err(b, el, a,
+		                    "is assigned by a jinja2 template, but has "
+		                    "an invalid template: %s",
+		                    msg);
+	}
+	rc = hfs_jinja_validate(t, &e);
+	if (rc < 0)
+		rc = computed_err(b, el, a,
+		                  "is assigned by a jinja2 template, but has an "
+		                  "invalid template: %s",
+		                  e.msg);
+	else
+		rc = check_jinja_vars(b, el, a, t);
+	hfs_jinja_free(t);
+	return rc;
+}
+
+/*
+ * Infrahub's _validate_computed_attribute (1.11): Text or URL only; a
+ * Jinja2 one needs a template whose variables are schema paths; a
+ * TransformPython one must be optional (the local endpoint cannot run a
+ * repository's transform: it keeps the attribute read-only and empty).
+ * Infrahub refuses one that is not read-only; schema_build.c's
+ * step_defaults sets read_only first today, so that rule only bites once
+ * it stops doing so.
  */
 static int check_computed(struct hfs_build *b, const json_t *el,
                           const json_t *a)
 {
 	json_t *c = json_object_get(a, "computed_attribute");
-	const char *kind = hfs_jstr(c, "kind");
-	const char *t = hfs_jstr(c, "jinja2_template"), *p;
-	char path[128];
+	const char *ck = hfs_jstr(c, "kind"), *kind = hfs_jstr(a, "kind");
+	const char *tpl = hfs_jstr(c, "jinja2_template");
 
-	if (json_is_null(c))
+	if (!json_is_object(c) || !ck || strcmp(ck, "User") == 0)
 		return 0;
-	if (!kind || strcmp(kind, "Jinja2") != 0 || !t)
-		goto unsupported;
-	for (p = t; *p; p++) {
-		size_t n = 0;
+	if (!hfs_jtrue(a, "read_only"))
+		return computed_err(b, el, a,
+		                    "is a computed attribute but not marked as "
+		                    "read_only");
+	if (strcmp(ck, "Jinja2") != 0 && strcmp(ck, "TransformPython") != 0)
+		return computed_err(b, el, a,
+		                    "has an unknown computed attribute kind "
+		                    "'%s' (expected 'User', 'Jinja2' or "
+		                    "'TransformPython')",
+		                    ck);
+	if (!kind || (strcmp(kind, "Text") != 0 && strcmp(kind, "URL") != 0))
+		return computed_err(b, el, a,
+		                    "is a computed attribute only %s kinds are "
+		                    "supported.",
+		                    "['Text', 'URL']");
+	if (strcmp(ck, "TransformPython") == 0)
+		return hfs_jtrue(a, "optional")
+		               ? 0
+		               : computed_err(b, el, a,
+		                              "is a computed transform, it can't "
+		                              "be mandatory");
+	if (!tpl || !*tpl)
+		return computed_err(b, el, a,
+		                    "is a computed jinja2 attribute but no logic "
+		                    "is defined");
+	return check_jinja(b, el, a, tpl);
+}
 
-		if (p[0] == '{' && (p[1] == '%' || p[1] == '#'))
-			goto unsupported;
-		if (p[0] != '{' || p[1] != '{')
-			continue;
-		for (p += 2; *p == ' '; p++)
-			;
-		while (n + 1 < sizeof(path) &&
-		       ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		        *p == '_'))
-			path[n++] = *p++;
-		path[n] = '\0';
-		while (*p == ' ')
-			p++;
-		if (n == 0 || p[0] != '}' || p[1] != '}')
-			goto unsupported;
-		if (check_path(b, el, path, P_ATTR_VALUE | P_REL_ATTR,
-		               "computed_attribute") < 0)
+/* Every attribute of every node, inherited ones included, as Infrahub. */
+static int v_computed(struct hfs_build *b, json_t *el, int type)
+{
+	json_t *a;
+	size_t i;
+
+	if (type != HFS_T_NODE)
+		return 0;
+	json_array_foreach(hfs_jarr(el, "attributes"), i, a)
+	{
+		if (check_computed(b, el, a) < 0)
 			return HF_EINVAL;
-		p++;
 	}
 	return 0;
-unsupported:
-	return hf_error_set(b->err, HF_EINVAL,
-	                    "%s.%s: computed attribute not supported by the "
-	                    "local server: only Jinja2 templates made of text "
-	                    "and plain {{ path }} holes are",
-	                    hfs_jstr(el, "kind"), hfs_jstr(a, "name"));
 }
 
 static int v_defaults(struct hfs_build *b, json_t *el, int type)
@@ -287,7 +487,8 @@ static int v_defaults(struct hfs_build *b, json_t *el, int type)
 	size_t i;
 	hf_error e = HF_ERROR_INIT;
 
-	(void)type;
+	if (generic_template(el, type))
+		return 0;
 	json_array_foreach(hfs_jarr(el, "attributes"), i, a)
 	{
 		json_t *dv = json_object_get(a, "default_value");
@@ -295,8 +496,6 @@ static int v_defaults(struct hfs_build *b, json_t *el, int type)
 
 		if (hfs_jtrue(a, "inherited"))
 			continue;
-		if (check_computed(b, el, a) < 0)
-			return HF_EINVAL;
 		if (json_is_null(dv))
 			continue;
 		rc = hfs_attr_check_json(a, dv, &norm, &e);
@@ -405,7 +604,8 @@ static int v_sync_unique(struct hfs_build *b, json_t *el, int type)
 	size_t i;
 	int bad = 0;
 
-	(void)type;
+	if (generic_template(el, type))
+		return 0;
 	json_array_foreach(uc, i, c)
 	{
 		const char *path = json_string_value(json_array_get(c, 0));
@@ -514,7 +714,8 @@ static int v_parent(struct hfs_build *b, json_t *el, int type)
 	const json_t *r = NULL;
 	int n, rc = 0;
 
-	(void)type;
+	if (generic_template(el, type))
+		return 0;
 	n = parent_rels(b, el, &names, &r);
 	if (n > 1)
 		rc = hf_error_set(b->err, HF_EINVAL,
@@ -541,7 +742,8 @@ static int v_hfid(struct hfs_build *b, json_t *el, int type)
 	json_t *v;
 	size_t i;
 
-	(void)type;
+	if (generic_template(el, type))
+		return 0;
 	json_array_foreach(
 	        hfs_jarr(el, "human_friendly_id"), i,
 	        v) if (check_path(b, el, json_string_value(v),
@@ -556,7 +758,8 @@ static int v_required(struct hfs_build *b, json_t *el, int type)
 	json_t *r, *peer, *pr;
 	size_t i, j;
 
-	(void)type;
+	if (generic_template(el, type))
+		return 0;
 	json_array_foreach(hfs_jarr(el, "relationships"), i, r)
 	{
 		if (hfs_jtrue(r, "optional"))
@@ -582,9 +785,10 @@ static int v_required(struct hfs_build *b, json_t *el, int type)
 int hfs_build_validate(struct hfs_build *b)
 {
 	static const hfs_step_fn steps[] = {
-		v_names,       v_peers,       v_defaults,   v_counts,
-		v_identifiers, v_sync_unique, v_uniq_paths, v_paths,
-		v_parent,      v_hfid,        v_required,   NULL,
+		v_names,       v_peers,      v_computed,    v_defaults,
+		v_counts,      v_identifiers, v_sync_unique, v_uniq_paths,
+		v_paths,       v_parent,     v_hfid,        v_required,
+		NULL,
 	};
 	size_t i;
 	int rc = 0;
@@ -667,7 +871,8 @@ static int step_hfid(struct hfs_build *b, json_t *el, int type)
 {
 	int rc = 0;
 
-	(void)type;
+	if (generic_template(el, type))
+		return 0;
 	if (!json_array_size(hfs_jarr(el, "human_friendly_id"))) {
 		rc = hfid_from_unique(el);
 		if (rc == 0)
