@@ -35,7 +35,7 @@ static const char schema_sql[] =
         " origin_branch TEXT NOT NULL, branched_from TEXT NOT NULL,"
         " created_at TEXT NOT NULL, sync_with_git INTEGER NOT NULL,"
         " is_default INTEGER NOT NULL, has_schema_changes INTEGER NOT NULL,"
-        " base_seq INTEGER NOT NULL);"
+        " base_seq INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'OPEN');"
         "CREATE TABLE IF NOT EXISTS node("
         " id TEXT PRIMARY KEY, kind TEXT NOT NULL, data TEXT NOT NULL,"
         " seq INTEGER NOT NULL);"
@@ -522,6 +522,20 @@ static int ensure_main(hfs_db *db, const char *name, hf_error *err)
 	return 0;
 }
 
+/* Databases made before branches had a status (OPEN, MERGED) gain it. */
+static int add_status(hfs_db *db, hf_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int have = sqlite3_prepare_v2(db->sql, "SELECT status FROM branch", -1,
+	                              &st, NULL) == SQLITE_OK;
+
+	sqlite3_finalize(st);
+	if (have)
+		return 0;
+	return exec(db, "ALTER TABLE branch ADD COLUMN status TEXT NOT NULL"
+	                " DEFAULT 'OPEN'", err);
+}
+
 /* The default branch's name, as the database holds it. */
 static int read_main(hfs_db *db, hf_error *err)
 {
@@ -565,6 +579,8 @@ static int setup(hfs_db *db, const char *path, const char *default_branch,
 	if (rc < 0)
 		return rc;
 	rc = exec(db, schema_sql, err);
+	if (rc == 0)
+		rc = add_status(db, err);
 	if (rc == 0)
 		rc = ensure_main(db, default_branch, err);
 	if (rc == 0)

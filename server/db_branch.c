@@ -116,7 +116,7 @@ int hfs_db_branch_check_name(const char *name, hf_error *err)
 
 #define BR_COLS                                                            \
 	"id, name, description, origin_branch, branched_from, created_at," \
-	" sync_with_git, is_default, has_schema_changes"
+	" sync_with_git, is_default, has_schema_changes, status"
 
 static int adhoc(hfs_db *db, const char *sql, sqlite3_stmt **out, hf_error *err)
 {
@@ -142,7 +142,8 @@ static json_t *branch_row(sqlite3_stmt *st)
 	                 sqlite3_column_int(st, 6), "is_default",
 	                 sqlite3_column_int(st, 7), "is_isolated", 1,
 	                 "has_schema_changes", sqlite3_column_int(st, 8),
-	                 "status", "OPEN");
+	                 "status", sqlite3_column_text(st, 9) ?
+	                 (const char *)sqlite3_column_text(st, 9) : "OPEN");
 }
 
 /*
@@ -878,6 +879,21 @@ static int merge_apply(hfs_db *db, const struct mplan *p, hf_error *err)
 	return rc;
 }
 
+static int set_status(hfs_db *db, const char *name, const char *status,
+                      hf_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = adhoc(db, "UPDATE branch SET status = ?2 WHERE name = ?1", &st, err);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_sqlerr(db, rc, err);
+}
+
 int hfs_db_branch_merge(hfs_db *db, const char *name, hf_error *err)
 {
 	struct mplan p;
@@ -899,6 +915,9 @@ int hfs_db_branch_merge(hfs_db *db, const char *name, hf_error *err)
 	rc = db_op_begin(db, err);
 	if (rc == 0)
 		rc = db_op_end(db, merge_apply(db, &p, err));
+	/* Infrahub 1.8: a merged branch is frozen (core/branch/merged_status.py) */
+	if (rc == 0)
+		rc = set_status(db, name, "MERGED", err);
 out:
 	mplan_release(&p);
 	return rc;

@@ -599,6 +599,45 @@ static void test_target__lock_timeout(void **state)
 	stop(&a);
 }
 
+/* Infrahub 1.8: a merged branch is frozen; its status says MERGED. */
+static void test_target__merged_branch_is_read_only(void **state)
+{
+	struct ep a;
+	json_t *res;
+	const char *msg;
+
+	(void)state;
+	start(&a, NULL, 1);
+	res = hf_gql(a.srv.url, NULL, NULL,
+		     "mutation { BranchCreate(data: {name: \"feat-x\"}) { ok } }", NULL);
+	json_decref(res);
+	res = hf_gql(a.srv.url, "feat-x", NULL,
+		     "mutation { TestSiteCreate(data: {name: {value: \"lyon\"}}) { ok } }",
+		     NULL);
+	assert_null(json_object_get(res, "errors"));
+	json_decref(res);
+	res = hf_gql(a.srv.url, NULL, NULL,
+		     "mutation { BranchMerge(data: {name: \"feat-x\"}) { ok } }", NULL);
+	assert_null(json_object_get(res, "errors"));
+	json_decref(res);
+	res = hf_gql(a.srv.url, NULL, NULL,
+		     "{ Branch(name: \"feat-x\") { name status } }", NULL);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(json_object_get(res, "data"), "Branch"), 0), "status")),
+		"MERGED");
+	json_decref(res);
+	res = hf_gql(a.srv.url, "feat-x", NULL,
+		     "mutation { TestSiteCreate(data: {name: {value: \"nice\"}}) { ok } }",
+		     NULL);
+	msg = json_string_value(json_object_get(json_array_get(
+		json_object_get(res, "errors"), 0), "message"));
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "has been merged and is read-only"));
+	json_decref(res);
+	assert_int_equal(sites(&a, NULL), 1);
+	stop(&a);
+}
+
 /* One target, one identity, however its address is spelt. */
 static void test_target__normalize(void **state)
 {
@@ -646,6 +685,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_target__normalize),
 		cmocka_unit_test(test_target__lock_timeout),
+		cmocka_unit_test(test_target__merged_branch_is_read_only),
 		cmocka_unit_test(test_target__plan_for_a_is_never_applied_to_b),
 		cmocka_unit_test(test_target__latest_is_for_the_current_target),
 		cmocka_unit_test(test_target__branch_plan_never_writes_default),
