@@ -234,7 +234,11 @@ static int view_attr(hfs_schema *s, struct hfs_attr *a, const json_t *el)
 	a->max_length = jlong(el, "max_length", -1);
 	a->order_weight = jlong(el, "order_weight", 0);
 	v = json_object_get(el, "computed_attribute");
-	a->computed_template = hfs_jstr(v, "jinja2_template");
+	/* only a Jinja2 computed attribute is rendered here (TransformPython
+	   runs a repository's transform, which this endpoint cannot) */
+	a->computed_template = hfs_jstr(v, "kind") &&
+	                       !strcmp(hfs_jstr(v, "kind"), "Jinja2") ?
+	                       hfs_jstr(v, "jinja2_template") : NULL;
 	return view_choices(s, a, el);
 }
 
