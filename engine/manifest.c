@@ -1489,6 +1489,7 @@ void hf_manifest_free(hf_manifest *m)
 {
 	if (!m)
 		return;
+	hf_sha256_release(&m->digest);
 	pvec_release(&m->files);
 	pvec_release(&m->docs);
 	pvec_release(&m->objs);
@@ -1525,10 +1526,11 @@ size_t hf_manifest_warning_count(const hf_manifest *m)
 void hf_manifest_digest(const hf_manifest *m, char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";
-	struct hf_sha256 c = m->digest;
+	struct hf_sha256 c;
 	unsigned char d[32];
 	size_t i;
 
+	hf_sha256_copy(&c, &m->digest);
 	hf_sha256_final(&c, d);
 	for (i = 0; i < 32; i++) {
 		hex[2 * i] = digits[d[i] >> 4];

@@ -409,11 +409,16 @@ int hf_plan_compute_checksum(const hf_plan *p, char out[65])
 	size_t i;
 
 	hf_sha256_init(&h);
-	if (hash_json(&h, meta_content(&p->meta)) < 0)
+	if (hash_json(&h, meta_content(&p->meta)) < 0) {
+		hf_sha256_release(&h);
 		return HF_ENOMEM;
-	for (i = 0; i < p->n; i++)
-		if (hash_json(&h, change_content(&p->changes[i])) < 0)
+	}
+	for (i = 0; i < p->n; i++) {
+		if (hash_json(&h, change_content(&p->changes[i])) < 0) {
+			hf_sha256_release(&h);
 			return HF_ENOMEM;
+		}
+	}
 	hf_sha256_final(&h, d);
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = digits[d[i] >> 4];

@@ -4,7 +4,7 @@
 # the install itself.
 set -eu
 
-pkgs="build-essential cmake pkg-config libcurl4-openssl-dev libyaml-dev
+pkgs="build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libyaml-dev
 libjansson-dev libsqlite3-dev libcmocka-dev libmicrohttpd-dev sqlite3"
 
 missing=""
