@@ -526,6 +526,7 @@ struct vctx {
 	struct xreq *r;
 	struct xmap frags; /* fragment names already checked */
 	int nerr;
+	int too_deep;      /* the depth error was reported */
 };
 
 static void verror(struct vctx *c, int line, int col, const char *fmt, ...)
@@ -664,8 +665,13 @@ static void v_cond(struct vctx *c, const struct xtype *t, const char *cond,
 	struct xtype ct;
 	char a[300], b[300];
 
+	/*
+	 * A fragment nests like a field does: a chain of spreads (F0 spreads
+	 * F1, which spreads F2, ...) must reach the depth limit, not the end
+	 * of the stack.
+	 */
 	if (!cond) {
-		v_sels(c, t, sels, depth);
+		v_sels(c, t, sels, depth + 1);
 		return;
 	}
 	if (!type_by_name(c->r, cond, &ct)) {
@@ -691,7 +697,7 @@ static void v_cond(struct vctx *c, const struct xtype *t, const char *cond,
 		return;
 	if (frag)
 		xmap_put(&c->frags, frag, (void *)1);
-	v_sels(c, &ct, sels, depth);
+	v_sels(c, &ct, sels, depth + 1);
 }
 
 static void v_sels(struct vctx *c, const struct xtype *t,
@@ -699,8 +705,13 @@ static void v_sels(struct vctx *c, const struct xtype *t,
 {
 	const struct hfs_gql_fragment *fr;
 
-	if (depth > HFS_GQL_MAX_DEPTH)
+	if (depth > HFS_GQL_MAX_DEPTH) {
+		if (!c->too_deep++ && sel)
+			verror(c, sel->line, sel->col,
+			       "Query depth exceeds the limit of %d.",
+			       HFS_GQL_MAX_DEPTH);
 		return;
+	}
 	for (; sel; sel = sel->next) {
 		switch (sel->kind) {
 		case HFS_GQL_FIELD:
@@ -722,7 +733,7 @@ static void v_sels(struct vctx *c, const struct xtype *t,
 
 int xt_validate(struct xreq *r, const struct hfs_gql_operation *op)
 {
-	struct vctx c = { r, XMAP_INIT, 0 };
+	struct vctx c = { r, XMAP_INIT, 0, 0 };
 	struct xtype root;
 
 	memset(&root, 0, sizeof(root));

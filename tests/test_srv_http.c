@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "hf/alloc.h"
+#include "hf/buf.h"
 #include "sdkload.h"
 #include "testutil.h"
 
@@ -332,6 +333,42 @@ static void test_srv_http__bad_input(void **state)
 	assert_int_equal(hf_serve_stop(&e.srv), 0);
 }
 
+/*
+ * One unauthenticated request used to overflow the stack: a chain of
+ * 20,000 fragment spreads, each fragment spreading the next, never
+ * reached the depth limit (spreads did not count as nesting).
+ */
+static void test_srv_http__fragment_chain_hits_the_depth_limit(void **state)
+{
+	hf_buf q = HF_BUF_INIT;
+	json_t *res, *body;
+	char *text;
+	struct env e;
+	int i;
+
+	(void)state;
+	assert_int_equal(start(&e, "chain", NULL), 0);
+	hf_buf_add(&q, "{ Branch { ...F0 } }");
+	for (i = 0; i < 20000; i++)
+		hf_buf_addf(&q, " fragment F%d on Branch { ...F%d }", i, i + 1);
+	hf_buf_addf(&q, " fragment F%d on Branch { name }", i);
+	body = json_pack("{s:s}", "query", q.ptr);
+	text = json_dumps(body, JSON_COMPACT);
+	assert_int_equal(post(&e.srv, "/graphql", text, NULL, &res), 200);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+				    json_object_get(res, "errors"), 0), "message")),
+			    "Query depth exceeds the limit of 64.");
+	json_decref(res);
+	/* and the endpoint is still there */
+	assert_int_equal(post(&e.srv, "/graphql", "{\"query\": \"{ Branch { name } }\"}",
+			      NULL, &res), 200);
+	json_decref(res);
+	hf_free(text);
+	json_decref(body);
+	hf_buf_release(&q);
+	assert_int_equal(hf_serve_stop(&e.srv), 0);
+}
+
 static void test_srv_http__auth(void **state)
 {
 	const char *const extra[] = { "--token", "s3cret", NULL };
@@ -615,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_srv_http__read_write),
 		cmocka_unit_test(test_srv_http__bad_input),
 		cmocka_unit_test(test_srv_http__auth),
+		cmocka_unit_test(test_srv_http__fragment_chain_hits_the_depth_limit),
 		cmocka_unit_test(test_srv_http__branches),
 		cmocka_unit_test(test_srv_http__restart_keeps_data),
 		cmocka_unit_test(test_srv_http__concurrent_clients),
