@@ -359,6 +359,14 @@ static int on_scalar(struct parser *P, const yaml_event_t *ev)
 	if (hf_yval_resolve(v) == HF_YRES_NULL)
 		v->type = HF_YVAL_NULL;
 	check_tag(P, v);
+	/*
+	 * "\0" in a double-quoted scalar: C strings, SQLite text and
+	 * Infrahub's database all end a value there, so it could never
+	 * round-trip. Refused here, where the user can see it.
+	 */
+	if (memchr(v->text, '\0', v->len))
+		error_at(P->m, v, "a value must not contain a NUL character "
+			 "(\\0): Infrahub cannot store it");
 	return add_node(P, v, anchor);
 }
 
