@@ -345,19 +345,74 @@ static int add_live(struct fctx *c, const struct kplan *p, const json_t *node,
 	return hf_objset_add(c->have, &o, err);
 }
 
+/*
+ * A listing must look like one: an object with edges[] of {node: {id,
+ * hfid, __typename}}. Anything else is a malformed answer, never "no
+ * objects": a plan built on it would create what already exists.
+ */
+static int bad_answer(const struct kplan *p, const char *what, hf_error *err)
+{
+	return hf_error_set(err, HF_ESERVER,
+			    "malformed answer to the %s listing: %s", p->kind, what);
+}
+
+static int check_node(const struct kplan *p, const json_t *node, hf_error *err)
+{
+	const json_t *h = json_object_get(node, "hfid"), *part;
+	size_t i;
+
+	if (!json_is_object(node))
+		return bad_answer(p, "an edge without a node object", err);
+	if (!json_is_string(json_object_get(node, "id")) ||
+	    !json_string_length(json_object_get(node, "id")))
+		return bad_answer(p, "a node without a string id", err);
+	if (json_object_get(node, "__typename") &&
+	    !json_is_string(json_object_get(node, "__typename")))
+		return bad_answer(p, "a node whose __typename is not a string", err);
+	if (h && !json_is_null(h) && !json_is_array(h))
+		return bad_answer(p, "a node whose hfid is not a list", err);
+	json_array_foreach(h, i, part)
+	{
+		if (!json_is_string(part))
+			return bad_answer(p, "a node whose hfid holds a non-string",
+					  err);
+	}
+	return 0;
+}
+
 static int take_edges(struct fctx *c, const struct kplan *p, const json_t *res,
 		      hf_error *err)
 {
+	const json_t *edges = json_object_get(res, "edges");
 	json_t *e;
 	size_t i;
 	int rc;
 
-	json_array_foreach(json_object_get(res, "edges"), i, e)
+	if (!json_is_object(res))
+		return bad_answer(p, "no listing object for the kind", err);
+	if (!json_is_array(edges))
+		return bad_answer(p, "edges is not a list", err);
+	json_array_foreach(edges, i, e)
 	{
-		rc = add_live(c, p, json_object_get(e, "node"), err);
+		rc = check_node(p, json_object_get(e, "node"), err);
+		if (rc == 0)
+			rc = add_live(c, p, json_object_get(e, "node"), err);
 		if (rc < 0)
 			return rc;
 	}
+	return 0;
+}
+
+/* count: a non-negative integer no larger than what JSON carries exactly */
+static int take_count(const struct kplan *p, const json_t *res, long *out,
+		      hf_error *err)
+{
+	const json_t *n = json_object_get(res, "count");
+
+	if (!json_is_integer(n) || json_integer_value(n) < 0 ||
+	    json_integer_value(n) > (json_int_t)1 << 53)
+		return bad_answer(p, "count is not a non-negative integer", err);
+	*out = (long)json_integer_value(n);
 	return 0;
 }
 
@@ -396,10 +451,16 @@ static int first_pages(struct fctx *c, hf_error *err)
 		p = r.tags[i];
 		json_t *res = json_object_get(r.calls[i].data, p->kind);
 
-		p->count = (long)json_integer_value(json_object_get(res, "count"));
+		rc = take_count(p, res, &p->count, err);
+		if (rc < 0)
+			break;
 		p->complete = p->count <= c->o.page_size;
 		p->done = p->complete;
 		rc = take_edges(c, p, res, err);
+		if (rc == 0 && p->complete &&
+		    json_array_size(json_object_get(res, "edges")) != (size_t)p->count)
+			rc = bad_answer(p, "count does not match the edges of a "
+					"complete page", err);
 	}
 	if (rc == 0 && r.n)
 		progress(c, "pages");

@@ -411,6 +411,63 @@ static hf_schema *generic_schema(void)
  * reference to an object the files declare takes that object's concrete
  * kind, as references read from Infrahub carry theirs (__typename).
  */
+/* Each malformed shape of a listing, answered for LocationSite. */
+static const char *const corrupt[] = {
+	"{\"LocationSite\": {\"count\": \"17\", \"edges\": []}}",
+	"{\"LocationSite\": {\"count\": 0, \"edges\": {}}}",
+	"{\"LocationSite\": {\"count\": 1, \"edges\": [{\"node\": null}]}}",
+	"{\"LocationSites\": {\"count\": 0, \"edges\": []}}",
+	"{\"LocationSite\": {\"count\": -1, \"edges\": []}}",
+	"{\"LocationSite\": {\"count\": 1e308, \"edges\": []}}",
+	"{\"LocationSite\": {\"count\": 3, \"edges\": []}}",
+	"{\"LocationSite\": {\"count\": 1, \"edges\": [{\"node\": {\"id\": 7,"
+	" \"hfid\": [\"fra\"]}}]}}",
+	"{\"LocationSite\": {\"count\": 1, \"edges\": [{\"node\": {\"id\": \"x\","
+	" \"hfid\": \"fra\"}}]}}",
+	"{\"LocationSite\": null}",
+	"{}",
+};
+static size_t corrupt_at;
+
+static int corrupt_transport(void *t, struct hf_gql_call *calls, size_t n,
+			     hf_error *err)
+{
+	size_t i;
+
+	(void)t;
+	(void)err;
+	for (i = 0; i < n; i++)
+		calls[i].data = json_loads(corrupt[corrupt_at], 0, NULL);
+	return 0;
+}
+
+/* A malformed answer is an error naming the listing, never "no objects". */
+static void test_fetch__malformed_answers_are_errors(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	hf_schema *gs = generic_schema();
+	hf_objset *want, *have = NULL;
+	struct hf_object site;
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	for (corrupt_at = 0; corrupt_at < sizeof(corrupt) / sizeof(corrupt[0]);
+	     corrupt_at++) {
+		site = want_obj("LocationSite", "fra");
+		hf_objset_new(&want);
+		assert_int_equal(hf_objset_add(want, &site, NULL), 0);
+		hf_error_clear(&err);
+		if (hf_fetch(&have, want, gs, &o, corrupt_transport, NULL, NULL, NULL,
+			     NULL, &err) != HF_ESERVER)
+			fail_msg("corrupt answer %zu was accepted: %s", corrupt_at,
+				 corrupt[corrupt_at]);
+		assert_non_null(strstr(err.msg, "malformed answer to the LocationSite"));
+		assert_null(have);
+		hf_objset_free(want);
+	}
+	hf_schema_free(gs);
+}
+
 static void test_fetch__references_to_desired_objects_name_their_kind(
 	void **state)
 {
@@ -445,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_fetch__problems_are_counted),
 		cmocka_unit_test(test_fetch__progress),
 		cmocka_unit_test(test_fetch__references_to_desired_objects_name_their_kind),
+		cmocka_unit_test(test_fetch__malformed_answers_are_errors),
 	};
 
 	hf_alloc_init();
