@@ -348,6 +348,9 @@ int hfs_db_branch_validate(hfs_db *db, const char *name, json_t **out,
  * has_schema_changes is reset, so it then reads as the current main.
  */
 int hfs_db_branch_merge(hfs_db *db, const char *name, hf_error *err);
+/* Ids of the nodes branch `name` created or changed (not deleted ones). */
+int hfs_db_branch_written(hfs_db *db, const char *name, json_t **ids,
+                          hf_error *err);
 
 /*
  * Rebase onto current main: the branch's changed fields are replayed on

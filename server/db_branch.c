@@ -879,6 +879,39 @@ static int merge_apply(hfs_db *db, const struct mplan *p, hf_error *err)
 	return rc;
 }
 
+int hfs_db_branch_written(hfs_db *db, const char *name, json_t **ids,
+                          hf_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *out = json_array();
+	int rc;
+
+	*ids = NULL;
+	if (!out)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rc = adhoc(db,
+	           "SELECT n.id FROM node_br n JOIN branch b ON b.bid = n.bid"
+	           " WHERE b.name = ?1 AND n.deleted = 0 ORDER BY n.id",
+	           &st, err);
+	if (rc < 0) {
+		json_decref(out);
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_array_append_new(out, json_string((const char *)
+		                                           sqlite3_column_text(st, 0))) < 0)
+			break;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(out);
+		return rc == SQLITE_ROW ? hf_error_set(err, HF_ENOMEM, "out of memory")
+		                        : db_sqlerr(db, rc, err);
+	}
+	*ids = out;
+	return 0;
+}
+
 static int set_status(hfs_db *db, const char *name, const char *status,
                       hf_error *err)
 {

@@ -163,6 +163,65 @@ static void forget(struct xreq *r, const char *name, int main_too)
 	r->b = NULL;
 }
 
+/*
+ * Merging re-checks uniqueness against the default branch as it is now,
+ * as Infrahub validates constraints at merge: two branches that each
+ * created a node with the same unique value (two applies at once) must
+ * not both land. A node the branch wrote whose unique attribute value is
+ * held by another node on main refuses the merge.
+ */
+static int merge_unique(struct xreq *r, const char *name, hf_error *err)
+{
+	const char *main_name = hfs_db_main(r->db);
+	const hfs_schema *s = NULL;
+	struct xbranch *b = NULL, *m = NULL;
+	struct xnode *n, *other;
+	const struct hfs_kind *k;
+	json_t *ids = NULL, *id, *v;
+	size_t i, j;
+	int rc;
+
+	rc = hfs_db_branch_written(r->db, name, &ids, err);
+	if (rc < 0 || !json_array_size(ids)) {
+		json_decref(ids);
+		return rc; /* nothing written (or no such branch: merge says) */
+	}
+	rc = xs_get(r->x, name, &s, err);
+	if (rc == 0)
+		rc = xc_branch(&r->x->cache, r->db, name, s, &b, err);
+	if (rc == 0)
+		rc = xc_branch(&r->x->cache, r->db, main_name, s, &m, err);
+	json_array_foreach(ids, i, id)
+	{
+		n = rc == 0 ? xb_node(b, json_string_value(id)) : NULL;
+		k = n ? hfs_schema_kind(s, n->kind) : NULL;
+		for (j = 0; k && rc == 0 && j < k->nattrs; j++) {
+			if (!k->attrs[j].unique)
+				continue;
+			v = json_object_get(json_object_get(n->data, k->attrs[j].name),
+			                    "value");
+			if (!v || json_is_null(v))
+				continue;
+			other = NULL;
+			rc = xb_find_value(m, k, k->attrs[j].name, v, &other, err);
+			if (rc == 0 && other && strcmp(other->id, n->id)) {
+				char *t = json_dumps(v, JSON_ENCODE_ANY);
+
+				rc = hf_error_set(err, HF_EINVAL,
+				                  "Unable to merge the branch '%s', "
+				                  "validation failed: %s.%s must be "
+				                  "unique: %s is already used by %s "
+				                  "on '%s'", name, n->kind,
+				                  k->attrs[j].name, t ? t : "?",
+				                  other->id, main_name);
+				hf_free(t);
+			}
+		}
+	}
+	json_decref(ids);
+	return rc;
+}
+
 static int branch_op(struct xreq *r, const char *op, const json_t *d,
                      struct bres *res, hf_error *err)
 {
@@ -187,7 +246,9 @@ static int branch_op(struct xreq *r, const char *op, const json_t *d,
 		        json_string_value(json_object_get(d, "description")),
 		        err);
 	} else if (!strcmp(op, "BranchMerge")) {
-		rc = hfs_db_branch_merge(r->db, name, err);
+		rc = merge_unique(r, name, err);
+		if (rc == 0)
+			rc = hfs_db_branch_merge(r->db, name, err);
 		forget(r, name, 1);
 	} else if (!strcmp(op, "BranchRebase")) {
 		rc = hfs_db_branch_rebase(r->db, name, err);

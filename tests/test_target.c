@@ -638,6 +638,47 @@ static void test_target__merged_branch_is_read_only(void **state)
 	stop(&a);
 }
 
+/*
+ * Two branches that each created the same unique value (two applies at
+ * once): the first merge lands, the second is refused, main holds one.
+ */
+static void test_target__merge_rechecks_uniqueness(void **state)
+{
+	static const char *const names[] = { "apply-a", "apply-b" };
+	struct ep a;
+	json_t *res;
+	char q[200];
+	const char *msg;
+	int i;
+
+	(void)state;
+	start(&a, NULL, 1);
+	for (i = 0; i < 2; i++) {
+		snprintf(q, sizeof(q), "mutation { BranchCreate(data: {name: \"%s\"})"
+			 " { ok } }", names[i]);
+		json_decref(hf_gql(a.srv.url, NULL, NULL, q, NULL));
+		res = hf_gql(a.srv.url, names[i], NULL,
+			     "mutation { TestSiteCreate(data: {name: {value: \"paris\"}})"
+			     " { ok } }", NULL);
+		assert_null(json_object_get(res, "errors"));
+		json_decref(res);
+	}
+	res = hf_gql(a.srv.url, NULL, NULL,
+		     "mutation { BranchMerge(data: {name: \"apply-a\"}) { ok } }", NULL);
+	assert_null(json_object_get(res, "errors"));
+	json_decref(res);
+	res = hf_gql(a.srv.url, NULL, NULL,
+		     "mutation { BranchMerge(data: {name: \"apply-b\"}) { ok } }", NULL);
+	msg = json_string_value(json_object_get(json_array_get(
+		json_object_get(res, "errors"), 0), "message"));
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "Unable to merge the branch 'apply-b'"));
+	assert_non_null(strstr(msg, "TestSite.name must be unique"));
+	json_decref(res);
+	assert_int_equal(sites(&a, NULL), 1);
+	stop(&a);
+}
+
 /* One target, one identity, however its address is spelt. */
 static void test_target__normalize(void **state)
 {
@@ -686,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_target__normalize),
 		cmocka_unit_test(test_target__lock_timeout),
 		cmocka_unit_test(test_target__merged_branch_is_read_only),
+		cmocka_unit_test(test_target__merge_rechecks_uniqueness),
 		cmocka_unit_test(test_target__plan_for_a_is_never_applied_to_b),
 		cmocka_unit_test(test_target__latest_is_for_the_current_target),
 		cmocka_unit_test(test_target__branch_plan_never_writes_default),
