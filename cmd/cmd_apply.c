@@ -450,12 +450,48 @@ static int apply_plan(struct hf_pipeline *pl, struct records *r, hf_plan *p,
 	return transaction(pl, r, p, ao);
 }
 
-/* A plan left 'applying' by a killed process: clean up and mark failed. */
+static void count_stale(void *payload, const hf_error *e)
+{
+	(void)e;
+	(*(long *)payload)++;
+}
+
+/*
+ * Did the killed apply's merge land? The branch says so when it is still
+ * there (status MERGED); when it is gone, the target itself does: every
+ * change of the plan present (each object "changed since the plan") means
+ * it landed, none means it did not.
+ */
+static int landed(struct hf_pipeline *pl, hf_plan *p, const char *branch,
+		  int *exists)
+{
+	const struct hf_plan_meta *m = hf_plan_meta(p);
+	hf_error err = HF_ERROR_INIT;
+	char status[32];
+	long stale = 0, total = (long)(m->n_create + m->n_update);
+
+	if (hf_branch_status(pl->client, branch, status, sizeof(status), exists,
+			     &err) == 0 && *exists)
+		return !strcmp(status, "MERGED");
+	if (hf_apply_check_stale(p, pl->schema, pl->client, count_stale, &stale,
+				 &err) < 0 && err.code != HF_ECONFLICT)
+		return -1;
+	if (total && stale == total)
+		return 1;
+	if (stale)
+		out_warn("%ld of the plan's %ld changes are present on '%s': the "
+			 "target changed since; plan again", stale, total,
+			 pl->target.branch);
+	return 0;
+}
+
+/* A plan left 'applying' by a killed process: find out, record the truth. */
 static int recover(struct hf_pipeline *pl, struct records *r, hf_plan *p)
 {
 	const char *id = hf_plan_meta(p)->id;
 	hf_error err = HF_ERROR_INIT;
 	char branch[64];
+	int merged, exists = 0;
 
 	if (strcmp(hf_plan_meta(p)->status, "applying")) {
 		out_error("plan %s is %s; --recover is for a plan left 'applying'", id,
@@ -463,15 +499,32 @@ static int recover(struct hf_pipeline *pl, struct records *r, hf_plan *p)
 		return HF_EXIT_ERROR;
 	}
 	snprintf(branch, sizeof(branch), "hubform-%s", id);
-	if (hf_branch_op(pl->client, HF_BRANCH_DELETE, branch, &err) < 0) {
+	merged = landed(pl, p, branch, &exists);
+	if (merged < 0) {
+		out_error("cannot tell whether plan %s landed; it stays 'applying'", id);
+		return HF_EXIT_ERROR;
+	}
+	if (exists && hf_branch_op(pl->client, HF_BRANCH_DELETE, branch, &err) < 0) {
 		out_error("could not delete branch '%s': %s; the plan stays "
 			  "'applying'", branch, err.msg);
 		return HF_EXIT_ERROR;
 	}
-	out_info("deleted branch '%s' (or it was gone already)", branch);
+	if (exists)
+		out_info("deleted branch '%s'", branch);
+	else
+		out_info("branch '%s' was gone already", branch);
+	if (merged) {
+		rec_finish(r, id, "applied");
+		rec_set_apply(r, id, NULL, NULL, NULL, -1,
+			      "recovered: the merge had landed before the process died");
+		out_info("plan %s had been merged into '%s' before the apply was "
+			 "interrupted: marked applied", id, pl->target.branch);
+		return HF_EXIT_OK;
+	}
 	rec_finish(r, id, "failed");
 	rec_set_apply(r, id, NULL, NULL, NULL, -1, "recovered after an interrupted apply");
-	out_info("plan %s marked failed; plan again to apply", id);
+	out_info("plan %s did not land on '%s': marked failed; plan again to apply",
+		 id, pl->target.branch);
 	return HF_EXIT_OK;
 }
 

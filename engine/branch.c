@@ -162,3 +162,34 @@ int hf_branch_op(hf_client *c, enum hf_branch_op op, const char *name,
 	json_decref(errors);
 	return rc;
 }
+
+int hf_branch_status(hf_client *c, const char *name, char *status, size_t n,
+		     int *exists, hf_error *err)
+{
+	struct hf_client_request rq = HF_CLIENT_REQUEST_INIT;
+	json_t *vars = json_pack("{s:s}", "n", name), *data = NULL, *b;
+	const char *st;
+	int rc;
+
+	*exists = 0;
+	if (n)
+		status[0] = '\0';
+	if (!vars)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rq.query = "query ($n: String) { Branch(name: $n) { name status } }";
+	rq.variables = vars;
+	rq.flags = HF_CLIENT_SERVER_DEFAULT;
+	rc = hf_client_submit(c, &rq, err);
+	json_decref(vars);
+	if (rc == 0)
+		rc = run_one(c, &data, NULL, err);
+	b = json_array_get(json_object_get(data, "Branch"), 0);
+	if (rc == 0 && b) {
+		*exists = 1;
+		st = json_string_value(json_object_get(b, "status"));
+		if (n)
+			snprintf(status, n, "%s", st ? st : "");
+	}
+	json_decref(data);
+	return rc;
+}

@@ -679,6 +679,71 @@ static void test_target__merge_rechecks_uniqueness(void **state)
 	stop(&a);
 }
 
+/* The objects of plan/good.yml, written as the apply would have. */
+static const char good_objects[] =
+	"mutation { s: TestSiteUpsert(data: {name: {value: \"paris\"},"
+	" description: {value: \"hq\"}}) { ok }"
+	" d: TestDeviceUpsert(data: {name: {value: \"core1\"}, role: {value: \"core\"},"
+	" asn: {value: 65001}, site: {hfid: [\"paris\"]}}) { ok }"
+	" i: TestInterfaceUpsert(data: {name: {value: \"eth0\"}, device: {hfid: [\"core1\"]}}) { ok }"
+	" j: TestInterfaceUpsert(data: {name: {value: \"eth1\"}, mtu: {value: 9000},"
+	" device: {hfid: [\"core1\"]}}) { ok } }";
+
+/*
+ * --recover after a kill between the merge and the status update: the
+ * merge landed, so the plan is applied (whether the branch is still there,
+ * MERGED, or already deleted); a branch that never merged means failed.
+ */
+static void test_target__recover_finds_the_truth(void **state)
+{
+	struct ep a;
+	struct hf_run r;
+	char id[16], status[16], store[800], q[300], br[64];
+	const char *cwd = scratch("recover");
+	hf_store *st;
+	json_t *res;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		start(&a, NULL, 1);
+		setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+		run(&r, cwd, 0, "plan", good(), NULL);
+		hf_run_release(&r);
+		newest_plan(cwd, id, status);
+		snprintf(store, sizeof(store), "%s/.hubform/plans.db", cwd);
+		assert_int_equal(hf_store_open(&st, store, NULL), 0);
+		assert_int_equal(hf_store_transition(st, id, "planned", "applying", NULL), 0);
+		hf_store_close(st);
+		/* what the killed apply had done: its branch, written */
+		snprintf(br, sizeof(br), "hubform-%s", id);
+		snprintf(q, sizeof(q), "mutation { BranchCreate(data: {name: \"%s\"})"
+			 " { ok } }", br);
+		json_decref(hf_gql(a.srv.url, NULL, NULL, q, NULL));
+		res = hf_gql(a.srv.url, br, NULL, good_objects, NULL);
+		assert_null(json_object_get(res, "errors"));
+		json_decref(res);
+		if (round < 2) { /* ... and merged (round 1: branch deleted too) */
+			snprintf(q, sizeof(q), "mutation { BranchMerge(data: {name: \"%s\"})"
+				 " { ok } }", br);
+			json_decref(hf_gql(a.srv.url, NULL, NULL, q, NULL));
+		}
+		if (round == 1) {
+			snprintf(q, sizeof(q), "mutation { BranchDelete(data: {name: \"%s\"})"
+				 " { ok } }", br);
+			json_decref(hf_gql(a.srv.url, NULL, NULL, q, NULL));
+		}
+		run(&r, cwd, 0, "apply", id, "--recover", NULL);
+		assert_non_null(strstr(r.err, round < 2 ? "marked applied" : "marked failed"));
+		hf_run_release(&r);
+		newest_plan(cwd, id, status);
+		assert_string_equal(status, round < 2 ? "applied" : "failed");
+		assert_int_equal(sites(&a, NULL), round < 2 ? 1 : 0);
+		unsetenv("INFRAHUB_ADDRESS");
+		stop(&a);
+	}
+}
+
 /* One target, one identity, however its address is spelt. */
 static void test_target__normalize(void **state)
 {
@@ -728,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_target__lock_timeout),
 		cmocka_unit_test(test_target__merged_branch_is_read_only),
 		cmocka_unit_test(test_target__merge_rechecks_uniqueness),
+		cmocka_unit_test(test_target__recover_finds_the_truth),
 		cmocka_unit_test(test_target__plan_for_a_is_never_applied_to_b),
 		cmocka_unit_test(test_target__latest_is_for_the_current_target),
 		cmocka_unit_test(test_target__branch_plan_never_writes_default),

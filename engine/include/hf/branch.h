@@ -44,4 +44,12 @@ enum hf_branch_op {
 int hf_branch_op(hf_client *c, enum hf_branch_op op, const char *name,
 		 hf_error *err);
 
+/*
+ * Whether branch `name` exists and its status ("OPEN", "MERGED"; Infrahub
+ * 1.8 freezes a merged branch). A server too old to know the status field
+ * answers with an error: the caller then falls back on other evidence.
+ */
+int hf_branch_status(hf_client *c, const char *name, char *status, size_t n,
+		     int *exists, hf_error *err);
+
 #endif
