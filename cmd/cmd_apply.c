@@ -466,13 +466,20 @@ static int landed(struct hf_pipeline *pl, hf_plan *p, const char *branch,
 		  int *exists)
 {
 	const struct hf_plan_meta *m = hf_plan_meta(p);
+	struct hf_branch_info bi;
 	hf_error err = HF_ERROR_INIT;
 	char status[32];
 	long stale = 0, total = (long)(m->n_create + m->n_update);
 
 	if (hf_branch_status(pl->client, branch, status, sizeof(status), exists,
-			     &err) == 0 && *exists)
-		return !strcmp(status, "MERGED");
+			     &err) == 0) {
+		if (*exists && status[0])
+			return !strcmp(status, "MERGED");
+	} else if (hf_branch_info(pl->client, branch, &bi, &err) == 0) {
+		*exists = bi.exists; /* a server without Branch.status */
+	} else {
+		return -1;
+	}
 	if (hf_apply_check_stale(p, pl->schema, pl->client, count_stale, &stale,
 				 &err) < 0 && err.code != HF_ECONFLICT)
 		return -1;
