@@ -358,7 +358,7 @@ void xpeers_release(struct xpeers *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int peers_push(struct xpeers *p, struct xedge *e, struct xnode *n)
+int xpeers_push(struct xpeers *p, struct xedge *e, struct xnode *n)
 {
 	if (p->len == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 8;
@@ -403,7 +403,7 @@ int xb_peers(struct xbranch *b, const struct xnode *n, const struct hfs_rel *r,
 		const char *pid = edge_peer(v->v[i], n->id, r->name);
 		struct xnode *peer = pid ? xb_node(b, pid) : NULL;
 
-		if (peer && peers_push(out, v->v[i], peer) < 0)
+		if (peer && xpeers_push(out, v->v[i], peer) < 0)
 			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	return rc;

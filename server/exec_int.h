@@ -77,6 +77,8 @@ void xw_key(hf_buf *b, int *first, const char *key);
 void xval_key(hf_buf *b, const json_t *v);
 /* Plain text of a value (strings as is, numbers in decimal). */
 void xval_text(hf_buf *b, const json_t *v);
+/* Python's repr of a list of strings (['a', 'b']), for Infrahub's messages. */
+void xpy_list(hf_buf *b, const json_t *arr);
 /* Timestamp of now, "2023-02-17T09:30:17.811719Z". */
 void xnow(char *out, size_t len);
 /* A UUID-shaped id derived from two strings (attribute ids). */
@@ -192,6 +194,8 @@ struct xpeers {
 int xb_peers(struct xbranch *b, const struct xnode *n, const struct hfs_rel *r,
              struct xpeers *out, hf_error *err);
 void xpeers_release(struct xpeers *p);
+/* Append one (edge, node) pair; HF_ENOMEM. */
+int xpeers_push(struct xpeers *p, struct xedge *e, struct xnode *n);
 /* The single peer of a cardinality-one relationship, or NULL. */
 int xb_peer_one(struct xbranch *b, const struct xnode *n,
                 const struct hfs_rel *r, struct xnode **out,

@@ -114,26 +114,12 @@ static int not_found(hf_error *err, const char *what, const char *kind)
 	                    what, kind);
 }
 
-/* Python's repr of a list of strings. */
-static void py_list(hf_buf *b, const json_t *arr)
-{
-	size_t i;
-
-	hf_buf_addch(b, '[');
-	for (i = 0; i < json_array_size(arr); i++) {
-		hf_buf_add(b, i ? ", '" : "'");
-		xval_text(b, json_array_get(arr, i));
-		hf_buf_addch(b, '\'');
-	}
-	hf_buf_addch(b, ']');
-}
-
 static int hfid_not_found(hf_error *err, const json_t *hfid, const char *kind)
 {
 	hf_buf t = HF_BUF_INIT;
 	int rc;
 
-	py_list(&t, hfid);
+	xpy_list(&t, hfid);
 	rc = not_found(err, t.ptr, kind);
 	hf_buf_release(&t);
 	return rc;
@@ -1964,7 +1950,7 @@ static int find_template(struct xreq *r, const struct hfs_kind *k,
 	if (ref)
 		xval_text(&t, ref);
 	else
-		py_list(&t, json_object_get(v, "hfid"));
+		xpy_list(&t, json_object_get(v, "hfid"));
 	rc = hf_error_set(err, HF_ENOTFOUND,
 	                  "Unable to find the object template in the "
 	                  "database '%s' at object_template",

@@ -610,22 +610,6 @@ static int filter_list(struct xreq *r, const struct fset *fs, struct xnode **v,
 	return rc;
 }
 
-/* Python's repr of a list of strings, for NodeNotFound messages. */
-static void py_list(hf_buf *b, const json_t *arr)
-{
-	size_t i;
-
-	hf_buf_addch(b, '[');
-	for (i = 0; i < json_array_size(arr); i++) {
-		json_t *s = json_array_get(arr, i);
-
-		hf_buf_add(b, i ? ", '" : "'");
-		xval_text(b, s);
-		hf_buf_addch(b, '\'');
-	}
-	hf_buf_addch(b, ']');
-}
-
 static int hfid_lookup(struct xreq *r, const struct hfs_kind *k,
                        const json_t *hfid, struct nlist *out, hf_error *err)
 {
@@ -634,7 +618,7 @@ static int hfid_lookup(struct xreq *r, const struct hfs_kind *k,
 	int rc;
 
 	if (!json_is_array(hfid) || json_array_size(hfid) != k->hfid.n) {
-		py_list(&msg, hfid);
+		xpy_list(&msg, hfid);
 		rc = hf_error_set(err, HF_ENOTFOUND,
 		                  "Unable to find the node %s / %s in the "
 		                  "database.",
@@ -1228,27 +1212,6 @@ static int peers_has(const struct xpeers *p, const struct xnode *n)
 	return 0;
 }
 
-static int peers_add(struct xpeers *p, struct xedge *e, struct xnode *n)
-{
-	if (p->len == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 8;
-		struct xedge **ne = hf_reallocarray(p->e, cap, sizeof(*ne));
-		struct xnode **nn;
-
-		if (!ne)
-			return HF_ENOMEM;
-		p->e = ne;
-		nn = hf_reallocarray(p->n, cap, sizeof(*nn));
-		if (!nn)
-			return HF_ENOMEM;
-		p->n = nn;
-		p->cap = cap;
-	}
-	p->e[p->len] = e;
-	p->n[p->len++] = n;
-	return 0;
-}
-
 /* The hierarchy relationship `name` ("parent", "children") of n. */
 static const struct hfs_rel *hier_rel(struct xreq *r, const struct xnode *n,
                                       const char *name)
@@ -1271,7 +1234,7 @@ static int ancestors(struct xreq *r, struct xnode *n, struct xpeers *out,
 		rc = xb_peer_one(r->b, cur, rel, &cur, NULL, err);
 		if (rc < 0 || !cur || cur == n || peers_has(out, cur))
 			break;
-		if (peers_add(out, NULL, cur) < 0)
+		if (xpeers_push(out, NULL, cur) < 0)
 			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	return rc;
@@ -1293,7 +1256,7 @@ static int descendants(struct xreq *r, struct xnode *n, struct xpeers *out,
 		for (j = 0; rc == 0 && rel && j < p.len; j++) {
 			if (p.n[j] == n || peers_has(out, p.n[j]))
 				continue;
-			if (peers_add(out, NULL, p.n[j]) < 0)
+			if (xpeers_push(out, NULL, p.n[j]) < 0)
 				rc = hf_error_set(err, HF_ENOMEM,
 				                  "out of memory");
 		}
@@ -1368,7 +1331,7 @@ static int add_descendant_peers(struct xreq *r, struct xnode *n,
 		rc = xb_peers(r->b, d.n[i], r2, &q, err);
 		for (j = 0; rc == 0 && j < q.len; j++) {
 			if (!peers_has(p, q.n[j]) &&
-			    peers_add(p, q.e[j], q.n[j]) < 0)
+			    xpeers_push(p, q.e[j], q.n[j]) < 0)
 				rc = hf_error_set(err, HF_ENOMEM,
 				                  "out of memory");
 		}

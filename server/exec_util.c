@@ -335,6 +335,19 @@ void xval_key(hf_buf *b, const json_t *v)
 	}
 }
 
+void xpy_list(hf_buf *b, const json_t *arr)
+{
+	size_t i;
+
+	hf_buf_addch(b, '[');
+	for (i = 0; i < json_array_size(arr); i++) {
+		hf_buf_add(b, i ? ", '" : "'");
+		xval_text(b, json_array_get(arr, i));
+		hf_buf_addch(b, '\'');
+	}
+	hf_buf_addch(b, ']');
+}
+
 void xval_text(hf_buf *b, const json_t *v)
 {
 	switch (v ? json_typeof(v) : JSON_NULL) {

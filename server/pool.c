@@ -475,19 +475,6 @@ void xp_req_from_input(struct xp_req *q, const json_t *fp)
 	        json_string_value(json_object_get(fp, "address_type"));
 }
 
-static void py_list(hf_buf *b, const json_t *arr)
-{
-	size_t i;
-
-	hf_buf_addch(b, '[');
-	for (i = 0; i < json_array_size(arr); i++) {
-		hf_buf_add(b, i ? ", '" : "'");
-		xval_text(b, json_array_get(arr, i));
-		hf_buf_addch(b, '\'');
-	}
-	hf_buf_addch(b, ']');
-}
-
 static int find_by_id(struct xreq *r, const struct hfs_kind *k,
                       const json_t *id, struct xnode **out, hf_error *err)
 {
@@ -525,7 +512,7 @@ int xp_find(struct xreq *r, const char *kind, const json_t *id,
 	if (json_is_string(id))
 		hf_buf_add(&t, json_string_value(id));
 	else
-		py_list(&t, hfid);
+		xpy_list(&t, hfid);
 	rc = hf_error_set(err, HF_ENOTFOUND,
 	                  "Unable to find the node %s / %s in the database.",
 	                  t.ptr, kind);
