@@ -595,6 +595,7 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 	struct records rec;
 	hf_store *st = NULL;
 	hf_plan *p = NULL;
+	int paths;
 	const struct hf_opt opts[] = {
 		HF_PIPELINE_OPTIONS(ao.po),
 		HF_OPT_STRING(0, "state", "FILE", &ao.state,
@@ -639,14 +640,15 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_USAGE;
-	if (args.n > 1 && !are_paths(&args)) {
+	paths = args.n && are_paths(&args);
+	if (args.n > 1 && !paths) {
 		out_error("'apply' takes one plan (an id, 'latest' or a plan file), "
 			  "or object files and folders");
 		out_info("usage: %s", usage);
 		goto out;
 	}
 	rc = HF_EXIT_ERROR;
-	if (args.n && are_paths(&args)) {
+	if (paths) {
 		if (ao.recover) {
 			out_error("--recover takes a plan, not object files");
 			rc = HF_EXIT_USAGE;
