@@ -26,7 +26,7 @@ demo: build
 
 format:
 	@clang-format -i cmd/*.c cmd/*.h engine/*.c engine/*.h \
-		engine/include/hf/*.h server/*.c server/*.h tests/*.c tests/helpers/*
+		engine/include/hf/*.h util/*.c util/include/hf/*.h server/*.c server/*.h tests/*.c tests/helpers/*
 
 clean:
 	rm -rf $(BUILD)
