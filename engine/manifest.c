@@ -25,8 +25,11 @@
 #include <yaml.h>
 
 #include "hf/alloc.h"
+#include "hf/arena.h"
+#include "hf/array.h"
 #include "hf/buf.h"
 #include "hf/manifest.h"
+#include "hf/map.h"
 #include "hf/range.h"
 #include "hf/sha256.h"
 #include "yval_int.h"
@@ -98,7 +101,7 @@ struct hf_mfile {
 };
 
 struct hf_manifest {
-	struct yarena arena;
+	hf_arena arena;
 	struct pvec files, docs, objs;
 	struct diag *diags;
 	size_t ndiag, diag_cap;
@@ -114,17 +117,8 @@ struct hf_manifest {
 
 static int pvec_push(struct pvec *p, void *x)
 {
-	void **nv;
-	size_t ncap;
-
-	if (p->n == p->cap) {
-		ncap = p->cap ? p->cap * 2 : 16;
-		nv = hf_reallocarray(p->v, ncap, sizeof(*nv));
-		if (!nv)
-			return HF_ENOMEM;
-		p->v = nv;
-		p->cap = ncap;
-	}
+	if (HF_ARRAY_GROW(p->v, p->cap, p->n + 1) < 0)
+		return HF_ENOMEM;
 	p->v[p->n++] = x;
 	return 0;
 }
@@ -149,7 +143,7 @@ vdiag(hf_manifest *m, int level, const char *file, int line, int col,
 {
 	hf_error e = HF_ERROR_INIT;
 	struct diag *d;
-	size_t ncap, i;
+	size_t i;
 
 	snprintf(e.where, sizeof(e.where), "%s", file ? file : "");
 	e.line = line;
@@ -172,15 +166,9 @@ vdiag(hf_manifest *m, int level, const char *file, int line, int col,
 		m->nwarn++;
 	if (m->ndiag >= MAX_DIAGS)
 		return;
-	if (m->ndiag == m->diag_cap) {
-		ncap = m->diag_cap ? m->diag_cap * 2 : 8;
-		d = hf_reallocarray(m->diags, ncap, sizeof(*d));
-		if (!d) {
-			m->oom = 1;
-			return;
-		}
-		m->diags = d;
-		m->diag_cap = ncap;
+	if (HF_ARRAY_GROW(m->diags, m->diag_cap, m->ndiag + 1) < 0) {
+		m->oom = 1;
+		return;
 	}
 	d = &m->diags[m->ndiag++];
 	d->e = e;
@@ -241,7 +229,7 @@ struct parser {
 	size_t depth, stack_cap;
 	hf_yval **scratch;
 	size_t ns, scratch_cap;
-	struct ystrtab anchors;
+	hf_map anchors;
 	hf_yval *root;
 	size_t docs_seen; /* non-empty documents in this file */
 };
@@ -253,7 +241,7 @@ static int clamp(size_t n)
 
 static hf_yval *new_node(struct parser *P, int type, yaml_mark_t mark)
 {
-	hf_yval *v = yarena_alloc(&P->m->arena, sizeof(*v));
+	hf_yval *v = hf_arena_alloc(&P->m->arena, sizeof(*v));
 
 	if (!v)
 		return NULL;
@@ -268,23 +256,14 @@ static const char *copy_str(struct parser *P, const yaml_char_t *s)
 {
 	if (!s)
 		return NULL;
-	return yarena_strndup(&P->m->arena, (const char *)s,
-			      strlen((const char *)s));
+	return hf_arena_strndup(&P->m->arena, (const char *)s,
+				strlen((const char *)s));
 }
 
 static int scratch_push(struct parser *P, hf_yval *v)
 {
-	hf_yval **nv;
-	size_t ncap;
-
-	if (P->ns == P->scratch_cap) {
-		ncap = P->scratch_cap ? P->scratch_cap * 2 : 64;
-		nv = hf_reallocarray(P->scratch, ncap, sizeof(*nv));
-		if (!nv)
-			return nomem(P->m);
-		P->scratch = nv;
-		P->scratch_cap = ncap;
-	}
+	if (HF_ARRAY_GROW(P->scratch, P->scratch_cap, P->ns + 1) < 0)
+		return nomem(P->m);
 	P->scratch[P->ns++] = v;
 	return 0;
 }
@@ -293,7 +272,7 @@ static int scratch_push(struct parser *P, hf_yval *v)
 static int add_node(struct parser *P, hf_yval *v, const char *anchor)
 {
 	if (anchor &&
-	    ystrtab_put(&P->anchors, anchor, strlen(anchor), v) < 0)
+	    hf_map_put(&P->anchors, anchor, strlen(anchor), v) < 0)
 		return nomem(P->m);
 	if (!P->depth) {
 		P->root = v;
@@ -349,8 +328,8 @@ static int on_scalar(struct parser *P, const yaml_event_t *ev)
 		return nomem(P->m);
 	v->style = (unsigned char)style_of(ev->data.scalar.style);
 	v->len = ev->data.scalar.length;
-	v->text = yarena_strndup(&P->m->arena,
-				 (const char *)ev->data.scalar.value, v->len);
+	v->text = hf_arena_strndup(&P->m->arena,
+				   (const char *)ev->data.scalar.value, v->len);
 	v->tag = copy_str(P, ev->data.scalar.tag);
 	anchor = copy_str(P, ev->data.scalar.anchor);
 	if (!v->text || (ev->data.scalar.tag && !v->tag) ||
@@ -374,7 +353,6 @@ static int on_start(struct parser *P, const yaml_event_t *ev, int type)
 {
 	const yaml_char_t *anchor, *tag;
 	struct frame *f;
-	size_t ncap;
 	int flow;
 
 	if (P->depth >= MAX_DEPTH) {
@@ -384,14 +362,8 @@ static int on_start(struct parser *P, const yaml_event_t *ev, int type)
 			 "nesting deeper than %d levels", MAX_DEPTH);
 		return HF_EINVAL;
 	}
-	if (P->depth == P->stack_cap) {
-		ncap = P->stack_cap ? P->stack_cap * 2 : 16;
-		f = hf_reallocarray(P->stack, ncap, sizeof(*f));
-		if (!f)
-			return nomem(P->m);
-		P->stack = f;
-		P->stack_cap = ncap;
-	}
+	if (HF_ARRAY_GROW(P->stack, P->stack_cap, P->depth + 1) < 0)
+		return nomem(P->m);
 	if (type == HF_YVAL_SEQ) {
 		anchor = ev->data.sequence_start.anchor;
 		tag = ev->data.sequence_start.tag;
@@ -424,7 +396,7 @@ static int finish_seq(struct parser *P, hf_yval *v, size_t base)
 	v->n = n;
 	if (!n)
 		return 0;
-	v->items = yarena_alloc(&P->m->arena, n * sizeof(*v->items));
+	v->items = hf_arena_calloc(&P->m->arena, n, sizeof(*v->items));
 	if (!v->items)
 		return nomem(P->m);
 	memcpy(v->items, P->scratch + base, n * sizeof(*v->items));
@@ -439,7 +411,7 @@ struct mapb {
 	hf_yval **out; /* pairs */
 	size_t n;
 	int use_tab;
-	struct ystrtab tab; /* key -> 1 + pair index */
+	hf_map tab; /* key -> 1 + pair index */
 };
 
 static size_t find_pair(const struct mapb *mb, const hf_yval *key)
@@ -447,8 +419,8 @@ static size_t find_pair(const struct mapb *mb, const hf_yval *key)
 	size_t i;
 
 	if (mb->use_tab)
-		return (size_t)(uintptr_t)ystrtab_get(&mb->tab, key->text,
-						      key->len);
+		return (size_t)(uintptr_t)hf_map_get(&mb->tab, key->text,
+						     key->len);
 	for (i = 0; i < mb->n; i++)
 		if (mb->out[2 * i]->len == key->len &&
 		    !memcmp(mb->out[2 * i]->text, key->text, key->len))
@@ -478,8 +450,8 @@ static int add_pair(struct parser *P, struct mapb *mb, hf_yval *k,
 	mb->out[2 * mb->n] = k;
 	mb->out[2 * mb->n + 1] = v;
 	mb->n++;
-	if (mb->use_tab && ystrtab_put(&mb->tab, k->text, k->len,
-				       (void *)(uintptr_t)mb->n) < 0)
+	if (mb->use_tab && hf_map_put(&mb->tab, k->text, k->len,
+				      (void *)(uintptr_t)mb->n) < 0)
 		return nomem(P->m);
 	return 0;
 }
@@ -537,16 +509,19 @@ static int merge(struct parser *P, struct mapb *mb, const hf_yval *v)
 
 static int finish_map(struct parser *P, hf_yval *v, size_t base)
 {
-	hf_yval **in = P->scratch + base;
+	hf_yval **in;
 	size_t npairs = (P->ns - base) / 2, cap = 0, i;
-	struct mapb mb = { NULL, 0, 0, YSTRTAB_INIT };
+	struct mapb mb = { NULL, 0, 0, HF_MAP_INIT };
 	int rc = 0;
 
+	if (!npairs)
+		return 0;	/* "{}": scratch may not exist yet */
+	in = P->scratch + base;
 	for (i = 0; i < npairs; i++)
 		cap += is_merge_key(in[2 * i]) ? merge_size(in[2 * i + 1]) : 1;
 	if (!cap)
 		return 0;
-	mb.out = yarena_alloc(&P->m->arena, 2 * cap * sizeof(*mb.out));
+	mb.out = hf_arena_calloc(&P->m->arena, cap, 2 * sizeof(*mb.out));
 	if (!mb.out)
 		return nomem(P->m);
 	mb.use_tab = cap > SMALL_MAP;
@@ -556,7 +531,7 @@ static int finish_map(struct parser *P, hf_yval *v, size_t base)
 	for (i = 0; i < npairs && !rc; i++)
 		if (is_merge_key(in[2 * i]))
 			rc = merge(P, &mb, in[2 * i + 1]);
-	ystrtab_release(&mb.tab);
+	hf_map_release(&mb.tab);
 	v->items = mb.out;
 	v->n = mb.n;
 	return rc;
@@ -580,7 +555,7 @@ static int on_end(struct parser *P)
 static int on_alias(struct parser *P, const yaml_event_t *ev)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
-	hf_yval *v = ystrtab_get(&P->anchors, name, strlen(name));
+	hf_yval *v = hf_map_get(&P->anchors, name, strlen(name));
 
 	if (v)
 		return add_node(P, v, NULL);
@@ -648,7 +623,7 @@ static int on_event(struct parser *P, const yaml_event_t *ev)
 {
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
-		ystrtab_reset(&P->anchors);
+		hf_map_reset(&P->anchors);
 		P->root = NULL;
 		return 0;
 	case YAML_DOCUMENT_END_EVENT:
@@ -748,13 +723,13 @@ static int check_params(hf_manifest *m, const hf_yval *params,
 static const hf_yval *subst(hf_manifest *m, const hf_yval *orig,
 			    const char *text)
 {
-	hf_yval *v = yarena_alloc(&m->arena, sizeof(*v));
+	hf_yval *v = hf_arena_alloc(&m->arena, sizeof(*v));
 
 	if (!v)
 		return NULL;
 	*v = *orig;
 	v->len = strlen(text);
-	v->text = yarena_strndup(&m->arena, text, v->len);
+	v->text = hf_arena_strndup(&m->arena, text, v->len);
 	/* The SDK's expanded values are str, whatever they look like. */
 	v->tag = "tag:yaml.org,2002:str";
 	return v->text ? v : NULL;
@@ -809,7 +784,7 @@ static int copy_children(hf_manifest *m, hf_mfield *f, struct pvec *kids)
 {
 	if (!kids->n)
 		return 0;
-	f->child = yarena_alloc(&m->arena, kids->n * sizeof(*f->child));
+	f->child = hf_arena_calloc(&m->arena, kids->n, sizeof(*f->child));
 	if (!f->child)
 		return nomem(m);
 	memcpy(f->child, kids->v, kids->n * sizeof(*f->child));
@@ -893,12 +868,12 @@ static int new_object(hf_manifest *m, const struct bctx *c,
 		m->too_many = 1;
 		return 0;
 	}
-	o = yarena_alloc(&m->arena, sizeof(*o));
+	o = hf_arena_alloc(&m->arena, sizeof(*o));
 	if (!o)
 		return nomem(m);
 	if (item->n) {
-		o->fields = yarena_alloc(&m->arena,
-					 item->n * sizeof(*o->fields));
+		o->fields = hf_arena_calloc(&m->arena, item->n,
+					    sizeof(*o->fields));
 		if (!o->fields)
 			return nomem(m);
 	}
@@ -1202,7 +1177,7 @@ static int process_document(struct parser *P)
 
 	if (!P->root || P->root->type == HF_YVAL_NULL)
 		return 0;
-	d = yarena_alloc(&m->arena, sizeof(*d));
+	d = hf_arena_alloc(&m->arena, sizeof(*d));
 	if (!d || pvec_push(&m->docs, d) < 0)
 		return nomem(m);
 	d->file = P->file;
@@ -1224,7 +1199,7 @@ static void parser_release(struct parser *P)
 	yaml_parser_delete(&P->yp);
 	hf_free(P->stack);
 	hf_free(P->scratch);
-	ystrtab_release(&P->anchors);
+	hf_map_release(&P->anchors);
 }
 
 static int load_text(hf_manifest *m, const char *name, const char *text,
@@ -1235,11 +1210,11 @@ static int load_text(hf_manifest *m, const char *name, const char *text,
 	int rc;
 
 	memset(&P, 0, sizeof(P));
-	f = yarena_alloc(&m->arena, sizeof(*f));
+	f = hf_arena_alloc(&m->arena, sizeof(*f));
 	if (!f)
 		return nomem(m);
 	f->m = m;
-	f->path = yarena_strndup(&m->arena, name, strlen(name));
+	f->path = hf_arena_strndup(&m->arena, name, strlen(name));
 	hf_sha256_update(&m->digest, name, strlen(name) + 1);
 	hf_sha256_update(&m->digest, text, len);
 	f->first_doc = m->docs.n;
@@ -1502,7 +1477,7 @@ void hf_manifest_free(hf_manifest *m)
 	pvec_release(&m->docs);
 	pvec_release(&m->objs);
 	hf_free(m->diags);
-	yarena_release(&m->arena);
+	hf_arena_release(&m->arena);
 	hf_free(m);
 }
 
@@ -1585,7 +1560,7 @@ int hf_manifest_set_object_kind(hf_manifest *m, size_t i, const char *kind)
 	if (i >= m->objs.n)
 		return HF_EINVAL;
 	o = m->objs.v[i];
-	k = yarena_strndup(&m->arena, kind, strlen(kind));
+	k = hf_arena_strndup(&m->arena, kind, strlen(kind));
 	if (!k)
 		return HF_ENOMEM;
 	o->kind = k;

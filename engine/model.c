@@ -1,31 +1,23 @@
 /*
- * Objects and object sets. The set's index is an open-addressing hash
- * table over identity keys (and node ids), grown at half load.
+ * Objects and object sets. The set's indexes are string maps over
+ * identity keys and node ids.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/array.h"
 #include "hf/buf.h"
+#include "hf/map.h"
 #include "hf/model.h"
 #include "hf/banned.h"
-
-struct slot {
-	char *key; /* owned */
-	size_t at;
-};
-
-struct table {
-	struct slot *slots;
-	size_t cap; /* power of two */
-	size_t used;
-};
 
 struct hf_objset {
 	struct hf_object *objs;
 	size_t n;
 	size_t cap;
-	struct table by_key;
-	struct table by_id;
+	hf_map by_key; /* identity key (copied) -> 1 + index */
+	hf_map by_id;  /* node id (copied) -> 1 + index */
 };
 
 void hf_ref_release(struct hf_ref *r)
@@ -106,77 +98,26 @@ int hf_identity_key(struct hf_buf *b, const char *kind, const json_t *hfid)
 	return hf_buf_failed(b) ? HF_ENOMEM : 0;
 }
 
-static size_t hash(const char *s)
+static long table_get(const hf_map *t, const char *key)
 {
-	size_t h = 1469598103934665603ULL;
+	uintptr_t at = (uintptr_t)hf_map_get(t, key, strlen(key));
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
+	return at ? (long)at - 1 : -1;
 }
 
-static long table_get(const struct table *t, const char *key)
+static int table_put(hf_map *t, const char *key, size_t at)
 {
-	size_t i;
-
-	if (!t->cap)
-		return -1;
-	for (i = hash(key) & (t->cap - 1); t->slots[i].key;
-	     i = (i + 1) & (t->cap - 1))
-		if (!strcmp(t->slots[i].key, key))
-			return (long)t->slots[i].at;
-	return -1;
-}
-
-static int table_put(struct table *t, char *key, size_t at);
-
-static int table_grow(struct table *t)
-{
-	struct table nt = { NULL, t->cap ? t->cap * 2 : 64, 0 };
-	size_t i;
-
-	nt.slots = hf_calloc(nt.cap, sizeof(*nt.slots));
-	if (!nt.slots)
-		return HF_ENOMEM;
-	for (i = 0; i < t->cap; i++)
-		if (t->slots[i].key)
-			table_put(&nt, t->slots[i].key, t->slots[i].at);
-	hf_free(t->slots);
-	*t = nt;
-	return 0;
-}
-
-/* Takes `key`. */
-static int table_put(struct table *t, char *key, size_t at)
-{
-	size_t i;
-
-	if ((t->used + 1) * 2 > t->cap && table_grow(t) < 0) {
-		hf_free(key);
-		return HF_ENOMEM;
-	}
-	for (i = hash(key) & (t->cap - 1); t->slots[i].key;
-	     i = (i + 1) & (t->cap - 1))
-		;
-	t->slots[i].key = key;
-	t->slots[i].at = at;
-	t->used++;
-	return 0;
-}
-
-static void table_release(struct table *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->cap; i++)
-		hf_free(t->slots[i].key);
-	hf_free(t->slots);
+	return hf_map_add(t, key, strlen(key), (void *)(uintptr_t)(at + 1));
 }
 
 int hf_objset_new(hf_objset **out)
 {
 	*out = hf_calloc(1, sizeof(**out));
-	return *out ? 0 : HF_ENOMEM;
+	if (!*out)
+		return HF_ENOMEM;
+	(*out)->by_key = (hf_map)HF_MAP_INIT_COPY;
+	(*out)->by_id = (hf_map)HF_MAP_INIT_COPY;
+	return 0;
 }
 
 void hf_objset_free(hf_objset *s)
@@ -188,8 +129,8 @@ void hf_objset_free(hf_objset *s)
 	for (i = 0; i < s->n; i++)
 		hf_object_release(&s->objs[i]);
 	hf_free(s->objs);
-	table_release(&s->by_key);
-	table_release(&s->by_id);
+	hf_map_release(&s->by_key);
+	hf_map_release(&s->by_id);
 	hf_free(s);
 }
 
@@ -203,50 +144,29 @@ static int make_key(char **out, const char *kind, const json_t *hfid)
 	return rc == 0 && !*out ? HF_ENOMEM : rc;
 }
 
-static int reserve(hf_objset *s)
-{
-	struct hf_object *n;
-	size_t ncap;
-
-	if (s->n < s->cap)
-		return 0;
-	ncap = s->cap ? s->cap * 2 : 64;
-	n = hf_reallocarray(s->objs, ncap, sizeof(*n));
-	if (!n)
-		return HF_ENOMEM;
-	s->objs = n;
-	s->cap = ncap;
-	return 0;
-}
-
 int hf_objset_add(hf_objset *s, struct hf_object *o, hf_error *err)
 {
-	char *key = NULL, *id = NULL;
+	char *key = NULL;
 	int rc;
 
 	rc = make_key(&key, o->kind, o->hfid);
 	if (rc == 0 && table_get(&s->by_key, key) >= 0)
 		rc = hf_error_set(err, HF_EINVAL, "%s is declared twice",
 				  o->kind);
-	if (rc == 0 && o->id && !(id = hf_strdup(o->id)))
-		rc = HF_ENOMEM;
 	if (rc == 0)
-		rc = reserve(s);
+		rc = HF_ARRAY_GROW(s->objs, s->cap, s->n + 1);
+	if (rc == 0)
+		rc = table_put(&s->by_key, key, s->n);
+	if (rc == 0 && o->id && (rc = table_put(&s->by_id, o->id, s->n)) < 0)
+		hf_map_del(&s->by_key, key, strlen(key), NULL);
 	if (rc < 0)
 		goto fail;
-	rc = table_put(&s->by_key, key, s->n);
-	key = NULL;
-	if (rc == 0 && id)
-		rc = table_put(&s->by_id, id, s->n);
-	id = NULL;
-	if (rc < 0)
-		goto fail;
+	hf_free(key);
 	s->objs[s->n++] = *o;
 	memset(o, 0, sizeof(*o));
 	return 0;
 fail:
 	hf_free(key);
-	hf_free(id);
 	hf_object_release(o);
 	if (rc == HF_ENOMEM)
 		hf_error_set(err, rc, "out of memory");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/array.h"
 #include "hf/buf.h"
 #include "hf/range.h"
 #include "hf/banned.h"
@@ -36,20 +37,11 @@ static void slist_release(struct slist *l)
 /* Takes ownership of s, even on failure. */
 static int slist_push(struct slist *l, char *s)
 {
-	char **nv;
-	size_t ncap;
-
 	if (!s)
 		return HF_ENOMEM;
-	if (l->n == l->cap) {
-		ncap = l->cap ? l->cap * 2 : 8;
-		nv = hf_reallocarray(l->v, ncap, sizeof(*nv));
-		if (!nv) {
-			hf_free(s);
-			return HF_ENOMEM;
-		}
-		l->v = nv;
-		l->cap = ncap;
+	if (HF_ARRAY_GROW(l->v, l->cap, l->n + 1) < 0) {
+		hf_free(s);
+		return HF_ENOMEM;
 	}
 	l->v[l->n++] = s;
 	return 0;

@@ -1,7 +1,7 @@
 /*
  * The client's schema model. One arena holds every kind, field and string,
  * so parsing is a handful of large allocations and freeing is a walk over
- * the chunks; JSON values the model keeps (defaults, enums) are deep copies
+ * its blocks; JSON values the model keeps (defaults, enums) are deep copies
  * held by one array. Lookups are binary searches over name-sorted indexes
  * built once at parse time.
  *
@@ -9,7 +9,6 @@
  * separate implementation on purpose, so that tests can catch a bug in
  * either.
  */
-#include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,15 +16,9 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/arena.h"
 #include "hf/schema.h"
 #include "hf/banned.h"
-
-struct chunk {
-	struct chunk *next;
-	size_t cap;
-	size_t used;
-	max_align_t data[];
-};
 
 struct hf_kind {
 	const hf_schema *schema; /* the owner, for peer lookups */
@@ -61,7 +54,7 @@ struct hf_kind {
 };
 
 struct hf_schema {
-	struct chunk *chunks;
+	hf_arena arena; /* every kind, field and string */
 	json_t *keep; /* owns the JSON values the model points at */
 	const char *hash;
 	hf_kind **kinds; /* sorted by kind name */
@@ -75,57 +68,29 @@ struct pctx {
 	hf_error *err;
 };
 
-#define CHUNK_SIZE 16384
-
 /* ---------------------------------------------------------------- arena */
 
-static void *arena_alloc(struct pctx *c, size_t n)
+/* The arena's allocations, with the parse's sticky out-of-memory flag. */
+static void *arena_calloc(struct pctx *c, size_t n, size_t size)
 {
-	struct chunk *ch = c->s->chunks;
-	size_t cap;
-	void *p;
+	void *p = c->oom ? NULL : hf_arena_calloc(&c->s->arena, n, size);
 
-	n = (n + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
-	if (c->oom)
-		return NULL;
-	if (!ch || ch->cap - ch->used < n) {
-		cap = n > CHUNK_SIZE ? n : CHUNK_SIZE;
-		ch = hf_alloc(sizeof(*ch) + cap);
-		if (!ch) {
-			c->oom = 1;
-			return NULL;
-		}
-		ch->cap = cap;
-		ch->used = 0;
-		ch->next = c->s->chunks;
-		c->s->chunks = ch;
-	}
-	p = (char *)ch->data + ch->used;
-	ch->used += n;
+	if (!p)
+		c->oom = 1;
 	return p;
 }
 
-static void *arena_calloc(struct pctx *c, size_t n, size_t size)
+static void *arena_alloc(struct pctx *c, size_t n)
 {
-	void *p;
-
-	if (size && n > SIZE_MAX / size / 2) {
-		c->oom = 1;
-		return NULL;
-	}
-	p = arena_alloc(c, n * size);
-	if (p)
-		memset(p, 0, n * size);
-	return p;
+	return arena_calloc(c, 1, n);
 }
 
 static const char *arena_strdup(struct pctx *c, const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *p = arena_alloc(c, n);
+	char *p = c->oom ? NULL : hf_arena_strdup(&c->s->arena, s);
 
-	if (p)
-		memcpy(p, s, n);
+	if (!p)
+		c->oom = 1;
 	return p;
 }
 
@@ -747,14 +712,9 @@ out:
 
 void hf_schema_free(hf_schema *s)
 {
-	struct chunk *ch, *next;
-
 	if (!s)
 		return;
-	for (ch = s->chunks; ch; ch = next) {
-		next = ch->next;
-		hf_free(ch);
-	}
+	hf_arena_release(&s->arena);
 	json_decref(s->keep);
 	hf_free(s);
 }

@@ -19,121 +19,59 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/arena.h"
+#include "hf/array.h"
 #include "hf/buf.h"
+#include "hf/map.h"
 #include "gql_int.h"
 #include "hf/banned.h"
 
-/* ---------------------------------------------------------------- arena */
-
-void *hfs_gql_arena_alloc(struct arena *a, size_t n, size_t align)
-{
-	struct arena_block *b = a->head;
-	size_t off = 0;
-	size_t size;
-
-	if (b)
-		off = (b->used + align - 1) & ~(align - 1);
-	if (!b || off > b->size || b->size - off < n) {
-		size = a->next_size < n ? n : a->next_size;
-		if (size > SIZE_MAX - sizeof(*b))
-			return NULL;
-		b = hf_alloc(sizeof(*b) + size);
-		if (!b)
-			return NULL;
-		b->next = a->head;
-		b->size = size;
-		b->used = 0;
-		a->head = b;
-		if (a->next_size < HFS_GQL_ARENA_MAX_BLOCK)
-			a->next_size *= 2;
-		off = 0;
-	}
-	b->used = off + n;
-	return (char *)b->data + off;
-}
-
-static void arena_release(struct arena *a)
-{
-	struct arena_block *b = a->head;
-	struct arena_block *next;
-
-	while (b) {
-		next = b->next;
-		hf_free(b);
-		b = next;
-	}
-	a->head = NULL;
-}
-
 /* ------------------------------------------------------------- document */
 
-static size_t hash_str(const char *s)
-{
-	size_t h = (size_t)2166136261u;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= (size_t)16777619u;
-	}
-	return h;
-}
-
-/* Slot of fragment `name` in the table, or -1. */
+/* Index of fragment `name` in doc->frag_tab, or -1. */
 long hfs_gql_frag_slot(const hfs_gql_doc *doc, const char *name)
 {
-	size_t mask = doc->frag_tab_size - 1;
-	size_t i;
+	uintptr_t i = (uintptr_t)hf_map_get(&doc->frag_map, name, strlen(name));
 
-	if (!doc->frag_tab_size)
-		return -1;
-	i = hash_str(name) & mask;
-	while (doc->frag_tab[i]) {
-		if (!strcmp(doc->frag_tab[i]->name, name))
-			return (long)i;
-		i = (i + 1) & mask;
-	}
-	return -1;
+	return i ? (long)i - 1 : -1;
 }
 
 int hfs_gql_frag_table_build(hfs_gql_doc *doc)
 {
 	const struct hfs_gql_fragment *f;
-	size_t size = 1;
-	size_t i;
+	size_t n = 0;
 
 	if (!doc->nfrags)
 		return 0;
-	while (size < doc->nfrags * 2)
-		size <<= 1;
-	doc->frag_tab =
-		hfs_gql_arena_alloc(&doc->arena, size * sizeof(*doc->frag_tab),
-				    _Alignof(max_align_t));
+	doc->frag_tab = hf_arena_calloc(&doc->arena, doc->nfrags,
+					sizeof(*doc->frag_tab));
 	if (!doc->frag_tab)
 		return HF_ENOMEM;
-	memset(doc->frag_tab, 0, size * sizeof(*doc->frag_tab));
-	doc->frag_tab_size = size;
 	for (f = doc->frags; f; f = f->next) {
-		i = hash_str(f->name) & (size - 1);
-		while (doc->frag_tab[i] &&
-		       strcmp(doc->frag_tab[i]->name, f->name))
-			i = (i + 1) & (size - 1);
-		if (!doc->frag_tab[i])
-			doc->frag_tab[i] = f;
-		else if (!doc->dup_frag)
-			doc->dup_frag = f;
+		if (hfs_gql_frag_slot(doc, f->name) >= 0) {
+			if (!doc->dup_frag)
+				doc->dup_frag = f;
+			continue;
+		}
+		if (hf_map_add(&doc->frag_map, f->name, strlen(f->name),
+			       (void *)(uintptr_t)(n + 1)) < 0)
+			return HF_ENOMEM;
+		doc->frag_tab[n++] = f;
 	}
+	doc->frag_tab_size = n;
 	return 0;
 }
 
 void hfs_gql_doc_free(hfs_gql_doc *doc)
 {
-	struct arena a;
+	hf_arena a;
 
 	if (!doc)
 		return;
+	hf_map_release(&doc->frag_map);
 	/* The document lives in its own arena: copy the handle out first. */
 	a = doc->arena;
-	arena_release(&a);
+	hf_arena_release(&a);
 }
 
 const struct hfs_gql_operation *hfs_gql_doc_operations(const hfs_gql_doc *doc)
@@ -170,54 +108,6 @@ const char *hfs_gql_op_kind_str(enum hfs_gql_op_kind kind)
 		break;
 	}
 	return "query";
-}
-
-/* ------------------------------------------------------------- name set */
-
-int hfs_gql_strmap_init(struct strmap *m, size_t n)
-{
-	m->size = 8;
-	while (m->size < n * 2)
-		m->size <<= 1;
-	m->keys = hf_calloc(m->size, sizeof(*m->keys));
-	m->vals = hf_calloc(m->size, sizeof(*m->vals));
-	return m->keys && m->vals ? 0 : HF_ENOMEM;
-}
-
-void hfs_gql_strmap_release(struct strmap *m)
-{
-	hf_free(m->keys);
-	hf_free(m->vals);
-	m->keys = NULL;
-	m->vals = NULL;
-}
-
-/* Find `key`, or insert it with `val`: returns the stored slot. */
-size_t hfs_gql_strmap_put(struct strmap *m, const char *key, size_t val,
-			  int *found)
-{
-	size_t i = hash_str(key) & (m->size - 1);
-
-	while (m->keys[i] && strcmp(m->keys[i], key))
-		i = (i + 1) & (m->size - 1);
-	*found = m->keys[i] != NULL;
-	if (!*found) {
-		m->keys[i] = key;
-		m->vals[i] = val;
-	}
-	return i;
-}
-
-long hfs_gql_strmap_get(const struct strmap *m, const char *key)
-{
-	size_t i = hash_str(key) & (m->size - 1);
-
-	while (m->keys[i]) {
-		if (!strcmp(m->keys[i], key))
-			return (long)i;
-		i = (i + 1) & (m->size - 1);
-	}
-	return -1;
 }
 
 /* ------------------------------------------------------------ operation */
@@ -781,27 +671,10 @@ struct collector {
 	unsigned char *visited; /* by fragment table slot */
 };
 
-static int grow(const struct hfs_gql_selection ***v, size_t *cap, size_t n,
-		hf_error *err)
-{
-	const struct hfs_gql_selection **p;
-	size_t want;
-
-	if (n < *cap)
-		return 0;
-	want = *cap ? *cap * 2 : 32;
-	p = hf_reallocarray(*v, want, sizeof(*p));
-	if (!p)
-		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	*v = p;
-	*cap = want;
-	return 0;
-}
-
 static int push(struct collector *c, const struct hfs_gql_selection *s)
 {
-	if (grow(&c->stack, &c->stack_cap, c->sp, c->err) < 0)
-		return HF_ENOMEM;
+	if (HF_ARRAY_GROW(c->stack, c->stack_cap, c->sp + 1) < 0)
+		return hf_error_set(c->err, HF_ENOMEM, "out of memory");
 	c->stack[c->sp++] = s;
 	return 0;
 }
@@ -884,8 +757,10 @@ static int collect_run(struct collector *c)
 		if (!included(s, c->o->vars))
 			continue;
 		if (s->kind == HFS_GQL_FIELD) {
-			rc = grow(&c->fields, &c->fields_cap, c->n, c->err);
-			if (rc == 0)
+			rc = HF_ARRAY_GROW(c->fields, c->fields_cap, c->n + 1);
+			if (rc < 0)
+				rc = hf_error_set(c->err, rc, "out of memory");
+			else
 				c->fields[c->n++] = s;
 		} else if (s->kind == HFS_GQL_INLINE_FRAGMENT) {
 			if (type_applies(c->o, s->type_cond))
@@ -900,24 +775,25 @@ static int collect_run(struct collector *c)
 /* Group index of each collected field: equal keys share a group. */
 static int group_keys(const struct collector *c, size_t *gi, size_t *ngroups)
 {
-	struct strmap m = { NULL, NULL, 0 };
+	hf_map m = HF_MAP_INIT; /* key -> 1 + group */
+	const char *key;
+	uintptr_t g;
 	size_t i;
-	size_t slot;
-	int found;
+	int rc = 0;
 
 	*ngroups = 0;
-	if (hfs_gql_strmap_init(&m, c->n) < 0) {
-		hfs_gql_strmap_release(&m);
+	for (i = 0; i < c->n && rc == 0; i++) {
+		key = c->fields[i]->key;
+		g = (uintptr_t)hf_map_get(&m, key, strlen(key));
+		if (!g) {
+			g = ++*ngroups;
+			rc = hf_map_add(&m, key, strlen(key), (void *)g);
+		}
+		gi[i] = g - 1;
+	}
+	hf_map_release(&m);
+	if (rc < 0)
 		return hf_error_set(c->err, HF_ENOMEM, "out of memory");
-	}
-	for (i = 0; i < c->n; i++) {
-		slot = hfs_gql_strmap_put(&m, c->fields[i]->key, *ngroups,
-					  &found);
-		gi[i] = m.vals[slot];
-		if (!found)
-			(*ngroups)++;
-	}
-	hfs_gql_strmap_release(&m);
 	return 0;
 }
 

@@ -2,38 +2,27 @@
 #define HFS_GQL_INT_H
 
 /*
- * Private to server/gql*.c: the arena, the document, the lexer's state
- * and the few functions the GraphQL files share. gql.c holds the arena,
- * the document and the name map; gql_lex.c the lexer; gql_parse.c the
- * parser; gql_valid.c hfs_gql_validate().
+ * Private to server/gql*.c: the document, the lexer's state and the few
+ * functions the GraphQL files share. gql.c holds the document and its
+ * fragment table; gql_lex.c the lexer; gql_parse.c the parser;
+ * gql_valid.c hfs_gql_validate().
  */
 #include <stddef.h>
 
 #include "gql.h"
-
-struct arena_block {
-	struct arena_block *next;
-	size_t size;
-	size_t used;
-	max_align_t data[];
-};
-
-struct arena {
-	struct arena_block *head;
-	size_t next_size;
-};
-
-#define HFS_GQL_ARENA_MIN_BLOCK ((size_t)8192)
-#define HFS_GQL_ARENA_MAX_BLOCK ((size_t)1 << 20)
+#include "hf/arena.h"
+#include "hf/map.h"
 
 struct hfs_gql_doc {
-	struct arena arena;
+	hf_arena arena; /* owns the document and everything in it */
 	struct hfs_gql_operation *ops;
 	struct hfs_gql_fragment *frags;
 	size_t nops;
 	size_t nfrags;
 	size_t nodes;
-	/* Open-addressed table of fragments by name (first definition). */
+	/* Fragments by name (first definitions): name -> 1 + index. */
+	hf_map frag_map;
+	/* Those fragments in document order. */
 	const struct hfs_gql_fragment **frag_tab;
 	size_t frag_tab_size;
 	/* A second definition of a fragment name, for hfs_gql_validate. */
@@ -88,29 +77,10 @@ struct parser {
 	int rc;
 };
 
-/* A temporary open-addressed map from names to small integers. */
-struct strmap {
-	const char **keys;
-	size_t *vals;
-	size_t size;
-};
-
-/* gql.c: the arena the AST lives in. NULL when out of memory. */
-void *hfs_gql_arena_alloc(struct arena *a, size_t n, size_t align);
-
 /* gql.c: the fragment table, built once the document is parsed. */
 int hfs_gql_frag_table_build(hfs_gql_doc *doc);
-/* Slot of fragment `name` in doc->frag_tab, or -1. */
+/* Index of fragment `name` in doc->frag_tab, or -1. */
 long hfs_gql_frag_slot(const hfs_gql_doc *doc, const char *name);
-
-/* gql.c: a temporary map from names to small integers. */
-int hfs_gql_strmap_init(struct strmap *m, size_t n);
-void hfs_gql_strmap_release(struct strmap *m);
-/* Find `key`, or insert it with `val`: returns the stored slot. */
-size_t hfs_gql_strmap_put(struct strmap *m, const char *key, size_t val,
-			  int *found);
-/* Slot of `key`, or -1. */
-long hfs_gql_strmap_get(const struct strmap *m, const char *key);
 
 /* gql_lex.c: read the next token into p->tok. Returns 0 or p->rc. */
 int hfs_gql_lex(struct parser *p);

@@ -471,7 +471,7 @@ static int lex_string(struct parser *p)
 	char *out;
 	int c;
 
-	out = hfs_gql_arena_alloc(&p->doc->arena, string_span(p) + 1, 1);
+	out = hf_arena_bytes(&p->doc->arena, string_span(p) + 1);
 	if (!out)
 		return hfs_gql_oom(p);
 	while ((c = at(p, i)) >= 0 && c != '\n' && c != '\r') {
@@ -583,7 +583,7 @@ static int lex_block_string(struct parser *p)
 
 	if (end >= p->len)
 		return hfs_gql_syntax_error(p, p->len, "Unterminated string.");
-	out = hfs_gql_arena_alloc(&p->doc->arena, end - i + 1, 1);
+	out = hf_arena_bytes(&p->doc->arena, end - i + 1);
 	if (!out)
 		return hfs_gql_oom(p);
 	while (i < end) {

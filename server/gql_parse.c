@@ -36,26 +36,21 @@ static void *node_new(struct parser *p, size_t size)
 				     HFS_GQL_MAX_NODES);
 		return NULL;
 	}
-	n = hfs_gql_arena_alloc(&p->doc->arena, size, _Alignof(max_align_t));
+	n = hf_arena_alloc(&p->doc->arena, size);
 	if (!n) {
 		hfs_gql_oom(p);
 		return NULL;
 	}
-	memset(n, 0, size);
 	p->doc->nodes++;
 	return n;
 }
 
 static char *arena_strndup(struct parser *p, const char *s, size_t n)
 {
-	char *d = hfs_gql_arena_alloc(&p->doc->arena, n + 1, 1);
+	char *d = hf_arena_strndup(&p->doc->arena, s, n);
 
-	if (!d) {
+	if (!d)
 		hfs_gql_oom(p);
-		return NULL;
-	}
-	memcpy(d, s, n);
-	d[n] = '\0';
 	return d;
 }
 
@@ -444,7 +439,7 @@ static char *type_text_put(char *o, const struct hfs_gql_type *t)
 static const char *type_text(struct parser *p, const struct hfs_gql_type *t)
 {
 	size_t n = type_text_len(t);
-	char *s = hfs_gql_arena_alloc(&p->doc->arena, n + 1, 1);
+	char *s = hf_arena_bytes(&p->doc->arena, n + 1);
 
 	if (!s) {
 		hfs_gql_oom(p);
@@ -736,20 +731,16 @@ static int parse_document(struct parser *p)
 int hfs_gql_parse(hfs_gql_doc **out, const char *src, size_t len,
 		  hf_error *err)
 {
-	struct arena a = { NULL, 0 };
+	hf_arena a;
 	struct parser p;
 	hfs_gql_doc *doc;
 
 	*out = NULL;
 	/* The AST is a few times the size of the text: size blocks to it. */
-	a.next_size =
-		len < HFS_GQL_ARENA_MIN_BLOCK ? HFS_GQL_ARENA_MIN_BLOCK : len;
-	if (a.next_size > HFS_GQL_ARENA_MAX_BLOCK)
-		a.next_size = HFS_GQL_ARENA_MAX_BLOCK;
-	doc = hfs_gql_arena_alloc(&a, sizeof(*doc), _Alignof(max_align_t));
+	hf_arena_init(&a, len);
+	doc = hf_arena_alloc(&a, sizeof(*doc));
 	if (!doc)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	memset(doc, 0, sizeof(*doc));
 	doc->arena = a;
 	memset(&p, 0, sizeof(p));
 	p.src = src ? src : "";

@@ -7,10 +7,12 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/array.h"
 #include "gql_int.h"
 #include "hf/banned.h"
 
@@ -30,7 +32,7 @@ struct vfrag {
 struct vctx {
 	const hfs_gql_doc *doc;
 	hf_error *err;
-	struct vfrag *frags; /* indexed by fragment table slot */
+	struct vfrag *frags; /* indexed like doc->frag_tab */
 	const struct hfs_gql_selection **spreads;
 	size_t nspreads;
 	size_t cap;
@@ -39,7 +41,7 @@ struct vctx {
 	size_t work;
 	/* per operation, while checking its variables */
 	const struct hfs_gql_operation *op;
-	struct strmap vars;
+	hf_map vars; /* name -> 1 + index of its definition */
 	unsigned char *var_used;
 };
 
@@ -57,42 +59,38 @@ static int verr(struct vctx *v, int line, int col, const char *fmt, ...)
 	return hf_error_at(v->err, HF_EINVAL, NULL, line, col, "%s", msg);
 }
 
+static int duplicate_op(struct vctx *v, const struct hfs_gql_operation *op)
+{
+	const struct hfs_gql_operation *first = v->doc->ops;
+
+	/* graphql-core lists the first one first. */
+	while (!first->name || strcmp(first->name, op->name))
+		first = first->next;
+	return verr(v, first->name_line, first->name_col,
+		    "There can be only one operation named '%s'.", op->name);
+}
+
 static int check_operations(struct vctx *v)
 {
 	const struct hfs_gql_operation *op;
-	const struct hfs_gql_operation *first;
-	struct strmap names = { NULL, NULL, 0 };
-	int found;
-	int rc;
+	hf_map names = HF_MAP_INIT;
+	int rc = 0;
 
-	rc = hfs_gql_strmap_init(&names, v->doc->nops);
-	if (rc < 0)
-		goto out;
-	for (op = v->doc->ops; op; op = op->next) {
-		if (!op->name) {
-			if (v->doc->nops > 1) {
-				rc = verr(v, op->line, op->col,
-					  "This anonymous operation must be "
-					  "the only defined operation.");
-				goto out;
-			}
+	for (op = v->doc->ops; op && rc == 0; op = op->next) {
+		if (!op->name && v->doc->nops > 1)
+			rc = verr(v, op->line, op->col,
+				  "This anonymous operation must be the only "
+				  "defined operation.");
+		else if (!op->name)
 			continue;
-		}
-		hfs_gql_strmap_put(&names, op->name, 0, &found);
-		if (found) {
-			/* graphql-core lists the first one first. */
-			first = v->doc->ops;
-			while (!first->name || strcmp(first->name, op->name))
-				first = first->next;
-			rc = verr(v, first->name_line, first->name_col,
-				  "There can be only one operation named '%s'.",
-				  op->name);
-			goto out;
-		}
+		else if (hf_map_find(&names, op->name, strlen(op->name)))
+			rc = duplicate_op(v, op);
+		else if (hf_map_add(&names, op->name, strlen(op->name),
+				    NULL) < 0)
+			rc = hf_error_set(v->err, HF_ENOMEM, "out of memory");
 	}
-out:
-	hfs_gql_strmap_release(&names);
-	return rc < 0 ? rc : 0;
+	hf_map_release(&names);
+	return rc;
 }
 
 static int unknown_fragment(struct vctx *v, const struct hfs_gql_selection *s)
@@ -104,23 +102,15 @@ static int unknown_fragment(struct vctx *v, const struct hfs_gql_selection *s)
 /* Append the fragment spreads of a selection tree to v->spreads. */
 static int gather_spreads(struct vctx *v, const struct hfs_gql_selection *s)
 {
-	const struct hfs_gql_selection **grown;
-
 	for (; s; s = s->next) {
 		if (s->kind != HFS_GQL_FRAGMENT_SPREAD) {
 			if (gather_spreads(v, s->selections) < 0)
 				return HF_ENOMEM;
 			continue;
 		}
-		if (v->nspreads == v->cap) {
-			v->cap = v->cap ? v->cap * 2 : 64;
-			grown = hf_reallocarray(v->spreads, v->cap,
-						sizeof(*grown));
-			if (!grown)
-				return hf_error_set(v->err, HF_ENOMEM,
-						    "out of memory");
-			v->spreads = grown;
-		}
+		if (HF_ARRAY_GROW(v->spreads, v->cap, v->nspreads + 1) < 0)
+			return hf_error_set(v->err, HF_ENOMEM,
+					    "out of memory");
 		v->spreads[v->nspreads++] = s;
 	}
 	return 0;
@@ -343,7 +333,7 @@ static int use_value(struct vctx *v, const struct hfs_gql_value *val)
 {
 	const struct hfs_gql_value *item;
 	const struct hfs_gql_arg *f;
-	long slot;
+	uintptr_t def;
 
 	if (++v->work > VALIDATE_MAX_WORK)
 		return too_complex(v);
@@ -356,17 +346,18 @@ static int use_value(struct vctx *v, const struct hfs_gql_value *val)
 			if (use_value(v, f->value) < 0)
 				return HF_EINVAL;
 	} else if (val->kind == HFS_GQL_VARIABLE) {
-		slot = hfs_gql_strmap_get(&v->vars, val->str);
-		if (slot < 0 && v->op->name)
+		def = (uintptr_t)hf_map_get(&v->vars, val->str,
+					    strlen(val->str));
+		if (!def && v->op->name)
 			return verr(v, val->line, val->col,
 				    "Variable '$%s' is not defined by "
 				    "operation '%s'.",
 				    val->str, v->op->name);
-		if (slot < 0)
+		if (!def)
 			return verr(v, val->line, val->col,
 				    "Variable '$%s' is not defined.",
 				    val->str);
-		v->var_used[v->vars.vals[slot]] = 1;
+		v->var_used[def - 1] = 1;
 	}
 	return 0;
 }
@@ -440,42 +431,42 @@ static int unused_var(struct vctx *v, const struct hfs_gql_vardef *d)
 		    d->name);
 }
 
+static int duplicate_var(struct vctx *v, const struct hfs_gql_vardef *d)
+{
+	const struct hfs_gql_vardef *first = v->op->vars;
+
+	while (strcmp(first->name, d->name))
+		first = first->next;
+	return verr(v, first->name_line, first->name_col,
+		    "There can be only one variable named '$%s'.", d->name);
+}
+
 static int check_op_vars(struct vctx *v, const struct hfs_gql_operation *op,
 			 size_t epoch)
 {
 	const struct hfs_gql_vardef *d;
-	const struct hfs_gql_vardef *first;
 	size_t n = 0;
-	int found;
-	int rc;
+	int rc = 0;
 
 	v->op = op;
 	for (d = op->vars; d; d = d->next)
 		n++;
-	rc = hfs_gql_strmap_init(&v->vars, n);
 	v->var_used = hf_calloc(n + 1, 1);
-	if (rc < 0 || !v->var_used) {
+	if (!v->var_used)
 		rc = hf_error_set(v->err, HF_ENOMEM, "out of memory");
-		goto out;
+	for (n = 0, d = op->vars; rc == 0 && d; d = d->next, n++) {
+		if (hf_map_find(&v->vars, d->name, strlen(d->name)))
+			rc = duplicate_var(v, d);
+		else if (hf_map_add(&v->vars, d->name, strlen(d->name),
+				    (void *)(uintptr_t)(n + 1)) < 0)
+			rc = hf_error_set(v->err, HF_ENOMEM, "out of memory");
 	}
-	for (n = 0, d = op->vars; d; d = d->next, n++) {
-		hfs_gql_strmap_put(&v->vars, d->name, n, &found);
-		if (found) {
-			first = op->vars;
-			while (strcmp(first->name, d->name))
-				first = first->next;
-			rc = verr(v, first->name_line, first->name_col,
-				  "There can be only one variable named '$%s'.",
-				  d->name);
-			goto out;
-		}
-	}
-	rc = op_vars_used(v, epoch);
+	if (rc == 0)
+		rc = op_vars_used(v, epoch);
 	for (n = 0, d = op->vars; rc == 0 && d; d = d->next, n++)
 		if (!v->var_used[n])
 			rc = unused_var(v, d);
-out:
-	hfs_gql_strmap_release(&v->vars);
+	hf_map_release(&v->vars);
 	hf_free(v->var_used);
 	v->var_used = NULL;
 	return rc;

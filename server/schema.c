@@ -7,23 +7,16 @@
  * schema keeps alive and never modifies after hfs_schema_wrap(); the view
  * structs live in one arena freed with the schema.
  */
-#include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/arena.h"
 #include "hf/buf.h"
 #include "schema_int.h"
 
 #include "hf/banned.h"
-
-struct chunk {
-	struct chunk *next;
-	size_t used;
-	size_t cap;
-	max_align_t data[];
-};
 
 struct kind_priv {
 	const struct hfs_attr **attrs; /* sorted by name */
@@ -35,7 +28,7 @@ struct hfs_schema {
 	json_t *built;
 	struct hfs_kind **kinds; /* sorted by kind */
 	size_t nkinds;
-	struct chunk *arena;
+	hf_arena arena; /* the view structs */
 	char hash[33];
 };
 
@@ -133,30 +126,6 @@ char *hfs_format_label(const char *name)
 	return hf_buf_detach(&b);
 }
 
-static void *arena_alloc(hfs_schema *s, size_t n)
-{
-	const size_t al = sizeof(max_align_t);
-	struct chunk *c = s->arena;
-	size_t cap;
-
-	n = (n + al - 1) / al * al;
-	if (n == 0)
-		n = al;
-	if (!c || c->cap - c->used < n) {
-		cap = n > 65536 ? n : 65536;
-		c = hf_alloc(sizeof(*c) + cap);
-		if (!c)
-			return NULL;
-		c->next = s->arena;
-		c->used = 0;
-		c->cap = cap;
-		s->arena = c;
-	}
-	c->used += n;
-	memset((char *)c->data + c->used - n, 0, n);
-	return (char *)c->data + c->used - n;
-}
-
 static long jlong(const json_t *o, const char *key, long dflt)
 {
 	json_t *v = json_object_get(o, key);
@@ -173,7 +142,7 @@ static int view_strv(hfs_schema *s, struct hfs_strv *sv, const json_t *arr)
 	sv->n = 0;
 	if (n == 0)
 		return 0;
-	v = arena_alloc(s, n * sizeof(*v));
+	v = hf_arena_calloc(&s->arena, n, sizeof(*v));
 	if (!v)
 		return HF_ENOMEM;
 	for (i = 0; i < n; i++) {
@@ -194,7 +163,7 @@ static int view_choices(hfs_schema *s, struct hfs_attr *a, const json_t *el)
 
 	if (n == 0)
 		return 0;
-	c = arena_alloc(s, n * sizeof(*c));
+	c = hf_arena_calloc(&s->arena, n, sizeof(*c));
 	if (!c)
 		return HF_ENOMEM;
 	for (i = 0; i < n; i++) {
@@ -281,17 +250,17 @@ static int view_members(hfs_schema *s, struct hfs_kind *k, const json_t *el)
 {
 	json_t *aa = hfs_jarr(el, "attributes"),
 	       *ra = hfs_jarr(el, "relationships");
-	struct kind_priv *p = arena_alloc(s, sizeof(*p));
+	struct kind_priv *p = hf_arena_alloc(&s->arena, sizeof(*p));
 	struct hfs_attr *attrs;
 	struct hfs_rel *rels;
 	size_t i, na = json_array_size(aa), nr = json_array_size(ra);
 
-	attrs = arena_alloc(s, (na + 1) * sizeof(*attrs));
-	rels = arena_alloc(s, (nr + 1) * sizeof(*rels));
+	attrs = hf_arena_calloc(&s->arena, na + 1, sizeof(*attrs));
+	rels = hf_arena_calloc(&s->arena, nr + 1, sizeof(*rels));
 	if (!p || !attrs || !rels)
 		return HF_ENOMEM;
-	p->attrs = arena_alloc(s, (na + 1) * sizeof(*p->attrs));
-	p->rels = arena_alloc(s, (nr + 1) * sizeof(*p->rels));
+	p->attrs = hf_arena_calloc(&s->arena, na + 1, sizeof(*p->attrs));
+	p->rels = hf_arena_calloc(&s->arena, nr + 1, sizeof(*p->rels));
 	if (!p->attrs || !p->rels)
 		return HF_ENOMEM;
 	for (i = 0; i < na; i++) {
@@ -321,7 +290,7 @@ static int view_uniq(hfs_schema *s, struct hfs_kind *k, const json_t *el)
 
 	if (n == 0)
 		return 0;
-	u = arena_alloc(s, n * sizeof(*u));
+	u = hf_arena_calloc(&s->arena, n, sizeof(*u));
 	if (!u)
 		return HF_ENOMEM;
 	for (i = 0; i < n; i++)
@@ -428,7 +397,7 @@ static int build_views(hfs_schema *s)
 		json_object_foreach(json_object_get(s->built, type_keys[t]),
 		                    key, el)
 		{
-			struct hfs_kind *k = arena_alloc(s, sizeof(*k));
+			struct hfs_kind *k = hf_arena_alloc(&s->arena, sizeof(*k));
 
 			if (!k ||
 			    view_kind(s, k, el, (enum hfs_kind_type)t) < 0)
@@ -538,14 +507,9 @@ int hfs_schema_new(hfs_schema **out, const char *persisted, hf_error *err)
 
 void hfs_schema_free(hfs_schema *s)
 {
-	struct chunk *c, *next;
-
 	if (!s)
 		return;
-	for (c = s->arena; c; c = next) {
-		next = c->next;
-		hf_free(c);
-	}
+	hf_arena_release(&s->arena);
 	hf_free(s->kinds);
 	json_decref(s->src);
 	json_decref(s->built);

@@ -576,6 +576,126 @@ static int check_restricted(json_t *req, hf_error *err)
 	return 0;
 }
 
+/*
+ * A kind defined twice in one load (twice as a node, as a node and a
+ * generic, in one file or two) is refused instead of silently merged:
+ * which definition wins would depend on the order of the files.
+ */
+static int check_duplicates(json_t *req, hf_error *err)
+{
+	static const char *const keys[] = { "generics", "nodes" };
+	json_t *seen = json_object(), *root, *n;
+	hf_buf kind = HF_BUF_INIT, where = HF_BUF_INIT;
+	size_t i, j, k;
+	int rc = seen ? 0 : HF_ENOMEM;
+
+	json_array_foreach(json_object_get(req, "schemas"), i, root)
+	{
+		for (k = 0; rc == 0 && k < 2; k++) {
+			json_array_foreach(hfs_jarr(root, keys[k]), j, n)
+			{
+				json_t *prev;
+
+				hf_buf_reset(&kind);
+				hf_buf_reset(&where);
+				hf_buf_addf(&kind, "%s%s",
+				            hfs_jstr(n, "namespace"),
+				            hfs_jstr(n, "name"));
+				hf_buf_addf(&where, "schemas[%zu].%s[%zu]", i,
+				            keys[k], j);
+				if (hf_buf_failed(&kind) ||
+				    hf_buf_failed(&where)) {
+					rc = HF_ENOMEM;
+					break;
+				}
+				prev = json_object_get(seen, kind.ptr);
+				if (prev) {
+					rc = hf_error_set(
+					        err, HF_EINVAL,
+					        "%s is defined more than once in "
+					        "this load (%s and %s)",
+					        kind.ptr, json_string_value(prev),
+					        where.ptr);
+					break;
+				}
+				if (json_object_set_new(seen, kind.ptr,
+				                        json_string(where.ptr)) <
+				    0) {
+					rc = HF_ENOMEM;
+					break;
+				}
+			}
+		}
+		if (rc < 0)
+			break;
+	}
+	hf_buf_release(&kind);
+	hf_buf_release(&where);
+	json_decref(seen);
+	return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
+}
+
+/*
+ * Generics naming each other in inherit_from, directly or through a
+ * chain, would make inheritance endless: refused, naming the cycle.
+ * Colours in `state`: absent = unvisited, 1 = on the path, 2 = done.
+ */
+static int cycle_visit(json_t *generics, json_t *state, const char *kind,
+                       hf_buf *path, size_t depth, hf_error *err)
+{
+	json_t *mark = json_object_get(state, kind), *g, *parent;
+	size_t i, mark_len = path->len;
+	int rc = 0;
+
+	if (mark && json_integer_value(mark) == 2)
+		return 0;
+	hf_buf_addf(path, "%s%s", depth ? " -> " : "", kind);
+	if (mark)
+		return hf_error_set(err, HF_EINVAL,
+		                    "Cyclic inheritance between generics: %s",
+		                    path->ptr);
+	if (depth > 1000)
+		return hf_error_set(err, HF_EINVAL,
+		                    "Inheritance of %s is more than 1000 generics "
+		                    "deep", kind);
+	if (hf_buf_failed(path) ||
+	    json_object_set_new(state, kind, json_integer(1)) < 0)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	g = json_object_get(generics, kind);
+	json_array_foreach(hfs_jarr(g, "inherit_from"), i, parent)
+	{
+		const char *pk = json_string_value(parent);
+
+		if (rc == 0 && pk && json_object_get(generics, pk))
+			rc = cycle_visit(generics, state, pk, path, depth + 1,
+			                 err);
+	}
+	hf_buf_setlen(path, mark_len);
+	if (rc == 0 && json_object_set_new(state, kind, json_integer(2)) < 0)
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	return rc;
+}
+
+static int check_cycles(json_t *src, hf_error *err)
+{
+	json_t *generics = json_object_get(src, "generics"), *state, *g;
+	hf_buf path = HF_BUF_INIT;
+	const char *kind;
+	int rc = 0;
+
+	state = json_object();
+	if (!state)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	json_object_foreach(generics, kind, g)
+	{
+		if (rc == 0 && json_is_object(g))
+			rc = cycle_visit(generics, state, kind, &path, 0, err);
+	}
+	hf_buf_release(&path);
+	json_decref(state);
+	return rc;
+}
+
 static int is_absent(json_t *o)
 {
 	const char *st = hfs_jstr(o, "state");
@@ -844,11 +964,15 @@ int hfs_schema_load(hfs_schema **out, const hfs_schema *base, json_t *request,
 		               json_pack("{s:o}", "detail", detail), 422, err);
 	json_decref(detail);
 	rc = check_restricted(request, &e);
+	if (rc == 0)
+		rc = check_duplicates(request, &e);
 	src = rc == 0 ? json_deep_copy(hfs_schema_src(base)) : NULL;
 	if (rc == 0 && !src)
 		rc = hf_error_set(&e, HF_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = merge_request(src, request, &e);
+	if (rc == 0)
+		rc = check_cycles(src, &e);
 	if (rc == 0)
 		rc = hfs_schema_build(&built, src, &e);
 	if (rc == HF_ENOMEM) {

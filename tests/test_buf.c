@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failalloc.h"
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "hf/error.h"
@@ -76,29 +77,14 @@ static void test_buf__detach_hands_out_memory(void **state)
 	hf_free(s);
 }
 
-static int fail_after;
-
-static void *failing_malloc(size_t n)
-{
-	return fail_after-- > 0 ? malloc(n) : NULL;
-}
-
-static void *failing_realloc(void *p, size_t n)
-{
-	return fail_after-- > 0 ? realloc(p, n) : NULL;
-}
-
 static void test_buf__allocation_failure_is_sticky(void **state)
 {
-	static const struct hf_allocator a = { failing_malloc, failing_realloc,
-					       free };
 	hf_buf b = HF_BUF_INIT;
 
 	(void)state;
-	fail_after = 0;
-	hf_alloc_set(&a);
+	hf_failalloc_after(0);
 	hf_buf_add(&b, "x");
-	hf_alloc_set(NULL);
+	hf_failalloc_reset();
 	hf_buf_add(&b, "y");
 	assert_true(hf_buf_failed(&b));
 	assert_null(hf_buf_detach(&b));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failalloc.h"
 #include "hf/alloc.h"
 #include "hf/diff.h"
 #include "hf/render.h"
@@ -483,26 +484,6 @@ static void test_diff__progress(void **state)
 	done(&s);
 }
 
-static long fail_at;
-static long alloc_count;
-
-static void *torture_malloc(size_t n)
-{
-	if (++alloc_count == fail_at)
-		return NULL;
-	return malloc(n);
-}
-
-static void *torture_realloc(void *p, size_t n)
-{
-	if (++alloc_count == fail_at)
-		return NULL;
-	return realloc(p, n);
-}
-
-static const struct hf_allocator torture = { torture_malloc, torture_realloc,
-					     free };
-
 /*
  * Failing allocation n, for each n: no crash, no leak (under valgrind),
  * and HF_ENOMEM or success. (Not always HF_ENOMEM: hf_plan_change_id()
@@ -536,12 +517,10 @@ static void test_diff__torture(void **state)
 	put(have, h1);
 	for (n = 1;; n++) {
 		assert_int_equal(hf_plan_new(&plan, "http://x", "main", NULL), 0);
-		fail_at = n;
-		alloc_count = 0;
-		hf_alloc_set(&torture);
+		hf_failalloc_nth(n);
 		rc = hf_diff(plan, want, have, schema, &err);
-		hf_alloc_set(NULL);
-		if (alloc_count < n)
+		hf_failalloc_reset();
+		if (!hf_failalloc_failed())
 			break;
 		assert_true(rc == 0 || rc == HF_ENOMEM);
 		hf_plan_free(plan);

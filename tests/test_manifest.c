@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "failalloc.h"
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "hf/manifest.h"
@@ -711,18 +712,6 @@ static void test_manifest__bad_file_does_not_stop_next(void **state)
 
 /* ---- allocation failures ---- */
 
-static long alloc_n, fail_n;
-
-static void *t_malloc(size_t n)
-{
-	return ++alloc_n == fail_n ? NULL : malloc(n);
-}
-
-static void *t_realloc(void *p, size_t n)
-{
-	return ++alloc_n == fail_n ? NULL : realloc(p, n);
-}
-
 static const char torture_doc[] =
 	"apiVersion: infrahub.app/v1\n"
 	"kind: Object\n"
@@ -750,24 +739,23 @@ static const char torture_doc[] =
 
 static void test_manifest__allocation_failures(void **state)
 {
-	static const struct hf_allocator tort = { t_malloc, t_realloc, free };
 	hf_manifest *m;
+	long fail_n;
 	int rc;
 
 	(void)state;
 	for (fail_n = 1;; fail_n++) {
-		alloc_n = 0;
 		m = NULL;
-		hf_alloc_set(&tort);
+		hf_failalloc_nth(fail_n);
 		rc = hf_manifest_new(&m);
 		if (!rc)
 			rc = hf_manifest_add_buffer(m, "t.yml", torture_doc,
 						    sizeof(torture_doc) - 1,
 						    NULL);
-		hf_alloc_set(NULL);
+		hf_failalloc_reset();
 		if (rc == HF_EINVAL) {
 			/* the allocation never failed: the full result */
-			assert_true(alloc_n < fail_n);
+			assert_false(hf_failalloc_failed());
 			assert_int_equal(hf_manifest_object_count(m), 19);
 			assert_int_equal(hf_manifest_error_count(m), 2);
 			hf_manifest_free(m);

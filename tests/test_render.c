@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failalloc.h"
 #include "hf/alloc.h"
 #include "hf/diff.h"
 #include "hf/render.h"
@@ -254,26 +255,6 @@ static void test_render__markdown_shows_values_whole(void **state)
 
 /* ---- allocation failures: an error, never a plan that says less ----- */
 
-static long fail_at;
-static long alloc_count;
-
-static void *torture_malloc(size_t n)
-{
-	if (++alloc_count == fail_at)
-		return NULL;
-	return malloc(n);
-}
-
-static void *torture_realloc(void *p, size_t n)
-{
-	if (++alloc_count == fail_at)
-		return NULL;
-	return realloc(p, n);
-}
-
-static const struct hf_allocator torture = { torture_malloc, torture_realloc,
-					     free };
-
 typedef int (*render_fn)(hf_buf *b, const hf_plan *p,
 			 const struct hf_render_opts *o);
 
@@ -288,12 +269,10 @@ static void torture_render(render_fn fn, const hf_plan *p)
 	assert_int_equal(fn(&want, p, &o), 0);
 	for (n = 1;; n++) {
 		hf_buf_reset(&got);
-		fail_at = n;
-		alloc_count = 0;
-		hf_alloc_set(&torture);
+		hf_failalloc_nth(n);
 		rc = fn(&got, p, &o);
-		hf_alloc_set(NULL);
-		if (alloc_count < n)
+		hf_failalloc_reset();
+		if (!hf_failalloc_failed())
 			break;
 		if (rc == 0)
 			assert_string_equal(got.ptr, want.ptr);

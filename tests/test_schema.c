@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failalloc.h"
 #include "hf/alloc.h"
 #include "hf/schema.h"
 #include "testutil.h"
@@ -732,26 +733,6 @@ static void test_schema__many_kinds(void **state)
 
 /* ------------------------------------------------------------- torture */
 
-static long fail_at;
-static long alloc_count;
-
-static void *torture_malloc(size_t n)
-{
-	if (++alloc_count == fail_at)
-		return NULL;
-	return malloc(n);
-}
-
-static void *torture_realloc(void *p, size_t n)
-{
-	if (++alloc_count == fail_at)
-		return NULL;
-	return realloc(p, n);
-}
-
-static const struct hf_allocator torture = { torture_malloc, torture_realloc,
-					     free };
-
 static void test_schema__torture(void **state)
 {
 	json_t *answer = load_data("client_dcim.json");
@@ -762,11 +743,9 @@ static void test_schema__torture(void **state)
 
 	(void)state;
 	for (n = 1;; n++) {
-		fail_at = n;
-		alloc_count = 0;
-		hf_alloc_set(&torture);
+		hf_failalloc_nth(n);
 		rc = hf_schema_parse(&s, answer, &err);
-		hf_alloc_set(NULL);
+		hf_failalloc_reset();
 		if (rc == 0)
 			break;
 		assert_int_equal(rc, HF_ENOMEM);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "failalloc.h"
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "../server/gql.h"
@@ -1381,26 +1382,6 @@ static void test_srv_gql__big_mutation_speed(void **state)
 
 /* --------------------------------------------------- allocation torture */
 
-static long fail_at;
-static long alloc_count;
-
-static void *torture_malloc(size_t n)
-{
-	if (++alloc_count == fail_at)
-		return NULL;
-	return malloc(n);
-}
-
-static void *torture_realloc(void *p, size_t n)
-{
-	if (++alloc_count == fail_at)
-		return NULL;
-	return realloc(p, n);
-}
-
-static const struct hf_allocator torture = { torture_malloc, torture_realloc,
-					     free };
-
 /* Parse, validate, coerce, convert, collect; 0 or the first error. */
 static int torture_run(const char *src)
 {
@@ -1454,12 +1435,10 @@ static void test_srv_gql__alloc_failures(void **state)
 
 	(void)state;
 	for (n = 1;; n++) {
-		fail_at = n;
-		alloc_count = 0;
-		hf_alloc_set(&torture);
+		hf_failalloc_nth(n);
 		rc = torture_run(src);
-		hf_alloc_set(NULL);
-		if (alloc_count < n) {
+		hf_failalloc_reset();
+		if (!hf_failalloc_failed()) {
 			assert_int_equal(rc, 0);
 			break;
 		}

@@ -14,6 +14,7 @@
 
 #include "../server/schema.h"
 #include "../server/schema_int.h"
+#include "failalloc.h"
 #include "hf/alloc.h"
 #include "testutil.h"
 
@@ -772,18 +773,6 @@ static void test_srv_schema__md5(void **state)
 
 /* ---- allocation failures ---- */
 
-static long fail_at, allocs;
-
-static void *fail_malloc(size_t n)
-{
-	return ++allocs == fail_at ? NULL : malloc(n);
-}
-
-static void *fail_realloc(void *p, size_t n)
-{
-	return ++allocs == fail_at ? NULL : realloc(p, n);
-}
-
 static void torture_load(const hfs_schema *base, json_t *req)
 {
 	hf_error err = HF_ERROR_INIT;
@@ -792,16 +781,14 @@ static void torture_load(const hfs_schema *base, json_t *req)
 	long total, n;
 	int status;
 
-	fail_at = -1;
-	allocs = 0;
+	hf_failalloc_nth(0);
 	assert_int_equal(
 	        hfs_schema_load(&s, base, req, 0, &resp, &status, &err), 0);
 	hfs_schema_free(s);
 	json_decref(resp);
-	total = allocs;
+	total = hf_failalloc_count();
 	for (n = 1; n <= total; n += 1 + total / 200) {
-		allocs = 0;
-		fail_at = n;
+		hf_failalloc_nth(n);
 		s = NULL;
 		resp = NULL;
 		if (hfs_schema_load(&s, base, req, 0, &resp, &status, &err) <
@@ -816,8 +803,6 @@ static void torture_load(const hfs_schema *base, json_t *req)
 
 static void test_srv_schema__torture(void **state)
 {
-	static const struct hf_allocator a = { fail_malloc, fail_realloc,
-		                               free };
 	hf_error err = HF_ERROR_INIT;
 	hfs_schema *s = NULL, *base = core();
 	json_t *req = json_pack("{s:[o]}", "schemas", widgets_doc());
@@ -826,16 +811,13 @@ static void test_srv_schema__torture(void **state)
 	long total, n;
 
 	(void)state;
-	fail_at = -1;
-	allocs = 0;
-	hf_alloc_set(&a);
+	hf_failalloc_nth(0);
 	assert_int_equal(hfs_schema_new(&s, NULL, &err), 0);
 	hfs_schema_free(s);
-	total = allocs;
+	total = hf_failalloc_count();
 	/* Sampled: every allocation would take minutes under ASan. */
 	for (n = 1; n <= total; n += 1 + total / 200) {
-		allocs = 0;
-		fail_at = n;
+		hf_failalloc_nth(n);
 		s = NULL;
 		if (hfs_schema_new(&s, NULL, &err) == 0)
 			hfs_schema_free(s);
@@ -844,7 +826,7 @@ static void test_srv_schema__torture(void **state)
 	}
 	torture_load(base, req);
 	torture_load(base, bad);
-	hf_alloc_set(NULL);
+	hf_failalloc_reset();
 	json_decref(req);
 	json_decref(bad);
 	hfs_schema_free(base);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failalloc.h"
 #include "hf/alloc.h"
 #include "hf/value.h"
 
@@ -550,22 +551,8 @@ static void test_value__normal_form_is_equal(void **state)
 	}
 }
 
-static void *no_malloc(size_t n)
-{
-	(void)n;
-	return NULL;
-}
-
-static void *no_realloc(void *p, size_t n)
-{
-	(void)p;
-	(void)n;
-	return NULL;
-}
-
 static void test_value__out_of_memory(void **state)
 {
-	static const struct hf_allocator none = { no_malloc, no_realloc, free };
 	struct hf_value_spec spec = named;
 	hf_error err = HF_ERROR_INIT;
 	json_t *ip = json_string("10.0.0.1"), *dt = json_string("2024-05-01");
@@ -573,14 +560,14 @@ static void test_value__out_of_memory(void **state)
 	int rc1, rc2, rc3;
 
 	(void)state;
-	hf_alloc_set(&none);
+	hf_failalloc_after(0);
 	spec.kind = HF_ATTR_IPHOST;
 	rc1 = hf_value_check(&out, &spec, ip, &err);
 	spec.kind = HF_ATTR_DATETIME;
 	rc2 = hf_value_check(&out, &spec, dt, &err);
 	spec.kind = HF_ATTR_NUMBER;
 	rc3 = hf_value_check(&out, &spec, num, &err);
-	hf_alloc_set(NULL);
+	hf_failalloc_reset();
 	assert_int_equal(rc1, HF_ENOMEM);
 	assert_int_equal(rc2, HF_ENOMEM);
 	assert_int_equal(rc3, HF_ENOMEM);
