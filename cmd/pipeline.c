@@ -112,7 +112,8 @@ static int fetch_schema(struct hf_pipeline *pl)
 {
 	hf_error err = HF_ERROR_INIT;
 
-	if (hf_schema_fetch(&pl->schema, pl->client, pl->target.branch, &err) < 0) {
+	if (hf_schema_fetch(&pl->schema, hf_client_transport(pl->client),
+			    pl->target.branch, &err) < 0) {
 		hf_pipeline_fail(pl, "cannot read the schema of", &err);
 		return -1;
 	}
@@ -136,8 +137,8 @@ static int pick_branch(struct hf_pipeline *pl)
 	struct hf_branch_info bi;
 	hf_error err = HF_ERROR_INIT;
 
-	if (hf_branch_info(pl->client, t->branch[0] ? t->branch : NULL, &bi,
-			   &err) < 0) {
+	if (hf_branch_info(hf_client_transport(pl->client),
+			   t->branch[0] ? t->branch : NULL, &bi, &err) < 0) {
 		hf_pipeline_fail(pl, "cannot read the branches of", &err);
 		return -1;
 	}
@@ -374,8 +375,9 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	if (hf_pipeline_resolve(pl, po) < 0)
 		return -1;
 	stage(&t, "resolve");
-	rc = hf_fetch(&pl->have, pl->want, pl->schema, &fo, hf_client_batch,
-		      pl->client, fetch_diag, &pl->diags, NULL, &err);
+	rc = hf_fetch(&pl->have, pl->want, pl->schema, &fo,
+		      hf_client_transport(pl->client), fetch_diag, &pl->diags,
+		      NULL, &err);
 	if (rc == HF_EINVAL) {
 		out_error("%s", err.msg);
 		return -1;
@@ -439,7 +441,8 @@ int hf_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet)
 	struct hf_schema_load_result res;
 	hf_error err = HF_ERROR_INIT;
 
-	if (hf_schema_send(pl->client, pl->target.branch, schemas, &res, &err) < 0) {
+	if (hf_schema_send(hf_client_transport(pl->client), pl->target.branch,
+			   schemas, &res, &err) < 0) {
 		hf_pipeline_fail(pl, "cannot load the schema into", &err);
 		return -1;
 	}

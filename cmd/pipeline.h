@@ -95,7 +95,7 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		     const char *const *paths, size_t n);
 /* Schema documents of YAML files as a JSON array (*out). 0 or -1. */
 int hf_pipeline_schema_files(json_t **out, const char *const *paths, size_t n);
-/* POST them to /api/schema/load on the target branch. 0 or -1. */
+/* Load them into the target branch (hf_schema_send). 0 or -1. */
 int hf_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet);
 /* Resolve the loaded files against the schema; prints diagnostics. */
 int hf_pipeline_resolve(struct hf_pipeline *pl,

@@ -1,5 +1,5 @@
 /*
- * Branch queries and operations over the client. Query text is fixed;
+ * Branch queries and operations over the transport. Query text is fixed;
  * names travel as variables.
  */
 #include <stdio.h>
@@ -10,51 +10,10 @@
 
 static const char q_list[] = "query { Branch { name is_default } }";
 
-struct one {
-	json_t *data;
-	json_t *errors;
-	int rc;
-	hf_error err;
-};
-
-static void one_done(hf_client *c, const struct hf_client_result *r, void *payload)
+int hf_branch_info(hf_transport *t, const char *name,
+		   struct hf_branch_info *out, hf_error *err)
 {
-	struct one *o = payload;
-
-	(void)c;
-	o->rc = r->rc;
-	o->err = *r->err;
-	o->data = json_incref(r->data);
-	o->errors = json_incref(r->errors);
-}
-
-/*
- * Run the one submitted request; *data and *errors are new references
- * (either may be NULL). Returns the request's own status.
- */
-static int run_one(hf_client *c, json_t **data, json_t **errors, hf_error *err)
-{
-	struct one o;
-	int rc;
-
-	memset(&o, 0, sizeof(o));
-	rc = hf_client_run(c, one_done, &o, err);
-	if (rc == 0 && o.rc < 0) {
-		*err = o.err;
-		rc = o.rc;
-	}
-	*data = o.data;
-	if (errors)
-		*errors = o.errors;
-	else
-		json_decref(o.errors);
-	return rc;
-}
-
-int hf_branch_info(hf_client *c, const char *name, struct hf_branch_info *out,
-		   hf_error *err)
-{
-	struct hf_client_request rq = HF_CLIENT_REQUEST_INIT;
+	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	json_t *data = NULL, *list, *b;
 	const char *n;
 	size_t i;
@@ -63,14 +22,10 @@ int hf_branch_info(hf_client *c, const char *name, struct hf_branch_info *out,
 	memset(out, 0, sizeof(*out));
 	/* the simple call goes to the client's branch; ask the server's own */
 	rq.query = q_list;
-	rq.flags = HF_CLIENT_SERVER_DEFAULT;
-	rc = hf_client_submit(c, &rq, err);
-	if (rc == 0)
-		rc = run_one(c, &data, NULL, err);
-	if (rc < 0) {
-		json_decref(data);
+	rq.flags = HF_TX_SERVER_DEFAULT;
+	rc = hf_transport_call(t, &rq, &data, NULL, NULL, err);
+	if (rc < 0)
 		return rc;
-	}
 	list = json_object_get(data, "Branch");
 	if (!json_is_array(list)) {
 		json_decref(data);
@@ -118,55 +73,55 @@ static const char *op_query(enum hf_branch_op op)
 	}
 }
 
-/* Infrahub's words for "nothing to do": the branch is already there / gone. */
-static int harmless(enum hf_branch_op op, const char *msg)
+/*
+ * The operation's outcome from the answer: ok, or the first error's
+ * meaning (hf_tx_error_code) with the server's message.
+ */
+static int outcome(enum hf_branch_op op, const char *name, int rc,
+		   const json_t *data, const json_t *errors, hf_error *err)
 {
-	if (!msg)
+	const json_t *e = json_array_get(errors, 0);
+	const char *msg = hf_tx_error_message(e);
+
+	if (rc == 0 &&
+	    json_is_true(json_object_get(json_object_get(data, op_name(op)), "ok")))
 		return 0;
-	if (op == HF_BRANCH_CREATE)
-		return strstr(msg, "already exist") != NULL;
-	if (op == HF_BRANCH_DELETE)
-		return strstr(msg, "not found") != NULL ||
-		       strstr(msg, "Unable to find") != NULL;
-	return 0;
+	if (rc < 0 && rc != HF_ESERVER)
+		return rc; /* the transport's failure, its message in err */
+	if (!e)
+		return hf_error_set(err, HF_ESERVER, "%s %s: %s", op_name(op), name,
+				    "the server did not say ok");
+	if (rc < 0 && !msg)
+		return rc; /* refused, in words the transport already gave */
+	return hf_error_set(err, hf_tx_error_code(e), "%s %s: %s", op_name(op),
+			    name, msg ? msg : "the server did not say ok");
 }
 
-int hf_branch_op(hf_client *c, enum hf_branch_op op, const char *name,
+int hf_branch_op(hf_transport *t, enum hf_branch_op op, const char *name,
 		 hf_error *err)
 {
-	struct hf_client_request rq = HF_CLIENT_REQUEST_INIT;
+	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	json_t *vars = json_pack("{s:s}", "name", name), *data = NULL;
 	json_t *errors = NULL;
-	const char *msg;
 	int rc;
 
 	if (!vars)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	rq.query = op_query(op);
 	rq.variables = vars;
-	rq.flags = HF_CLIENT_RETRY | HF_CLIENT_SERVER_DEFAULT;
-	rc = hf_client_submit(c, &rq, err);
+	rq.flags = HF_TX_RETRY | HF_TX_SERVER_DEFAULT;
+	rc = hf_transport_call(t, &rq, &data, &errors, NULL, err);
 	json_decref(vars);
-	if (rc == 0)
-		rc = run_one(c, &data, &errors, err);
-	msg = json_string_value(json_object_get(json_array_get(errors, 0), "message"));
-	if ((rc == 0 || rc == HF_ESERVER) && harmless(op, msg)) {
-		hf_error_clear(err);
-		rc = 0;
-	} else if (rc == 0 &&
-		   !json_is_true(json_object_get(json_object_get(data, op_name(op)), "ok"))) {
-		rc = hf_error_set(err, HF_ESERVER, "%s %s: %s", op_name(op), name,
-				  msg ? msg : "the server did not say ok");
-	}
+	rc = outcome(op, name, rc, data, errors, err);
 	json_decref(data);
 	json_decref(errors);
 	return rc;
 }
 
-int hf_branch_status(hf_client *c, const char *name, char *status, size_t n,
-		     int *exists, hf_error *err)
+int hf_branch_status(hf_transport *t, const char *name, char *status,
+		     size_t n, int *exists, hf_error *err)
 {
-	struct hf_client_request rq = HF_CLIENT_REQUEST_INIT;
+	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	json_t *vars = json_pack("{s:s}", "n", name), *data = NULL, *b;
 	const char *st;
 	int rc;
@@ -178,11 +133,9 @@ int hf_branch_status(hf_client *c, const char *name, char *status, size_t n,
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	rq.query = "query ($n: String) { Branch(name: $n) { name status } }";
 	rq.variables = vars;
-	rq.flags = HF_CLIENT_SERVER_DEFAULT;
-	rc = hf_client_submit(c, &rq, err);
+	rq.flags = HF_TX_SERVER_DEFAULT;
+	rc = hf_transport_call(t, &rq, &data, NULL, NULL, err);
 	json_decref(vars);
-	if (rc == 0)
-		rc = run_one(c, &data, NULL, err);
 	b = json_array_get(json_object_get(data, "Branch"), 0);
 	if (rc == 0 && b) {
 		*exists = 1;

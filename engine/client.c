@@ -151,6 +151,7 @@ int hf_client_new(hf_client **out, const struct hf_client_options *o,
 	c = hf_calloc(1, sizeof(*c));
 	if (!c)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	c->tr.ops = &client_tx_ops;
 	c->queue_tail = &c->queue;
 	copy_numbers(c, o);
 	c->address = hf_strdup(o->address);

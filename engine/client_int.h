@@ -45,6 +45,7 @@ struct creq {
 };
 
 struct hf_client {
+	struct hf_transport tr; /* first: the transport handle (client_call.c) */
 	char *address; /* no trailing '/' */
 	char *branch;
 	char *token;
@@ -77,6 +78,8 @@ struct hf_client {
 	int stopped;
 	hf_client_done_fn done;
 	void *done_payload;
+	hf_tx_done_fn tx_done; /* a run started through the transport */
+	void *tx_payload;
 };
 
 /* client.c */
@@ -87,6 +90,9 @@ int client_gql_request(hf_client *c, struct creq **out,
 uint64_t client_now_ms(void);
 void client_event(hf_client *c, const struct creq *r,
 		  enum hf_client_event_type type, long delay_ms);
+
+/* client_call.c: the transport operations */
+extern const struct hf_transport_ops client_tx_ops;
 
 /* client_answer.c: what an attempt's answer means, into r->rc and r->err */
 void answer_settle(hf_client *c, struct creq *r, CURLcode cc);

@@ -40,8 +40,7 @@ struct fctx {
 	hf_objset *have;
 	const hf_schema *s;
 	struct hf_fetch_opts o;
-	hf_gql_batch_fn batch;
-	void *transport;
+	hf_transport *tr;
 	hf_fetch_diag_fn diag;
 	void *payload;
 	struct hf_fetch_stats *stats;
@@ -120,12 +119,13 @@ static int run_round(struct fctx *c, struct round *r, hf_error *err)
 		return 0;
 	c->stats->requests += (long)r->n;
 	c->stats->rounds++;
-	rc = c->batch(c->transport, r->calls, r->n, err);
+	rc = hf_transport_batch(c->tr, r->calls, r->n, err);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < r->n; i++) {
 		if (r->calls[i].rc < 0) {
-			*err = r->calls[i].err;
+			if (err)
+				*err = r->calls[i].err;
 			return r->calls[i].rc;
 		}
 		if (r->calls[i].errors && !r->calls[i].data)
@@ -193,23 +193,26 @@ static struct kplan *kplan_get(struct fctx *c, const char *kind)
 
 static const char *const peer_sel = "{ id hfid __typename }";
 
-static void add_selection(struct kplan *p, const char *name, const char *type)
+/* Select field `name` of `type`; 0 or HF_ENOMEM (nothing selected). */
+static int add_selection(struct kplan *p, const char *name, const char *type)
 {
 	const struct hf_schema_attr *a;
 
 	if (json_object_get(p->fields, name))
-		return;
-	json_object_set_new(p->fields, name, json_string(type));
+		return 0;
+	if (json_object_set_new(p->fields, name, json_string(type)) < 0)
+		return HF_ENOMEM;
 	a = p->k && !strcmp(type, "attr") ? hf_schema_attr_find(p->k, name) : NULL;
 	/* write-only: the server keeps a hash, never worth reading back */
 	if (a && hf_attr_kind_is_secret(a->kind))
-		return;
+		return 0;
 	if (!strcmp(type, "attr"))
 		hf_buf_addf(&p->sel, " %s { value }", name);
 	else if (!strcmp(type, "one"))
 		hf_buf_addf(&p->sel, " %s { node %s }", name, peer_sel);
 	else
 		hf_buf_addf(&p->sel, " %s { edges { node %s } }", name, peer_sel);
+	return hf_buf_failed(&p->sel) ? HF_ENOMEM : 0;
 }
 
 static int plan_kinds(struct fctx *c, hf_error *err)
@@ -230,8 +233,9 @@ static int plan_kinds(struct fctx *c, hf_error *err)
 					    w->kind);
 		p->nwant++;
 		for (j = 0; j < w->nfields; j++)
-			add_selection(p, w->fields[j].name,
-				      types[w->fields[j].type]);
+			if (add_selection(p, w->fields[j].name,
+					  types[w->fields[j].type]) < 0)
+				return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < c->nkp; i++)
 		if (hf_buf_failed(&c->kp[i].sel))
@@ -619,9 +623,15 @@ static long probe_first(struct probes *ps, const struct probe *p, size_t at)
 	json_t *hit;
 	long first = -1;
 
+	if (!v && p->value) /* no key: ask again rather than mix probes up */
+		return -1;
 	hf_buf_addf(&key, "%s\x1f%s\x1f%s\x1f%d", p->kind, p->attr ? p->attr : "",
 		    v ? v : "", p->owner ? 1 : 0);
 	hf_free(v);
+	if (hf_buf_failed(&key)) {
+		hf_buf_release(&key);
+		return -1;
+	}
 	if (!ps->seen)
 		ps->seen = json_object();
 	hit = json_object_get(ps->seen, key.ptr);
@@ -1049,8 +1059,8 @@ static int problems_error(const struct fctx *c, hf_error *err)
 }
 
 int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
-	     const struct hf_fetch_opts *o, hf_gql_batch_fn batch,
-	     void *transport, hf_fetch_diag_fn diag, void *payload,
+	     const struct hf_fetch_opts *o, hf_transport *tr,
+	     hf_fetch_diag_fn diag, void *payload,
 	     struct hf_fetch_stats *stats, hf_error *err)
 {
 	struct hf_fetch_stats dummy;
@@ -1063,8 +1073,7 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	c.want = want;
 	c.s = s;
 	c.o = *o;
-	c.batch = batch;
-	c.transport = transport;
+	c.tr = tr;
 	c.diag = diag;
 	c.payload = payload;
 	c.stats = stats ? stats : &dummy;
@@ -1100,8 +1109,8 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 /* ---- reading objects by node id (staleness checks at apply) ------------ */
 
 int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
-		    json_t *fields, json_t *ids, hf_gql_batch_fn batch,
-		    void *transport, hf_error *err)
+		    json_t *fields, json_t *ids, hf_transport *tr,
+		    hf_error *err)
 {
 	struct hf_fetch_stats stats;
 	struct fctx c;
@@ -1117,8 +1126,7 @@ int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 	memset(&stats, 0, sizeof(stats));
 	c.s = s;
 	c.have = set;
-	c.batch = batch;
-	c.transport = transport;
+	c.tr = tr;
 	c.stats = &stats;
 	p = kplan_get(&c, kind);
 	if (!p || !p->k) {
@@ -1128,8 +1136,11 @@ int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 	}
 	json_object_foreach(fields, name, type)
 	{
-		add_selection(p, name, json_string_value(type));
+		if (rc == 0 && add_selection(p, name, json_string_value(type)) < 0)
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
+	if (rc < 0)
+		goto out;
 	hf_buf_addf(&q, "query ($ids: [ID]) { %s(ids: $ids) { count edges { node "
 		    "{ id hfid __typename%s } } } }", kind, p->sel.ptr);
 	if (hf_buf_failed(&q) ||

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "hf/alloc.h"
+#include "hf/array.h"
 #include "hf/buf.h"
 #include "hf/plan.h"
 #include "hf/sha256.h"
@@ -146,18 +147,9 @@ static void change_id(struct hf_change *c)
 
 int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err)
 {
-	struct hf_change *nc;
-	size_t ncap;
-
-	if (p->n == p->cap) {
-		ncap = p->cap ? p->cap * 2 : 64;
-		nc = hf_reallocarray(p->changes, ncap, sizeof(*nc));
-		if (!nc) {
-			change_release(c);
-			return hf_error_set(err, HF_ENOMEM, "out of memory");
-		}
-		p->changes = nc;
-		p->cap = ncap;
+	if (HF_ARRAY_GROW(p->changes, p->cap, p->n + 1) < 0) {
+		change_release(c);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	if (!c->changed)
 		c->changed = json_array();
@@ -553,6 +545,8 @@ int hf_plan_from_json(hf_plan **out, const json_t *j, hf_error *err)
 	{
 		if (change_from_json(&c, e) < 0) {
 			change_release(&c);
+			rc = hf_error_set(err, HF_EINVAL,
+					  "plan change %zu is malformed", i);
 			goto fail;
 		}
 		rc = hf_plan_add(p, &c, err);

@@ -643,3 +643,34 @@ int hf_store_find_applying(hf_store *st, const char *address,
 	sqlite3_finalize(s);
 	return found;
 }
+
+/* ---- plan statuses as an enum ------------------------------------------ */
+
+static const char *const status_names[] = { "planned", "applying", "applied",
+					    "failed", "stale" };
+
+const char *hf_plan_status_str(enum hf_plan_status s)
+{
+	if ((size_t)s >= sizeof(status_names) / sizeof(status_names[0]))
+		return "unknown";
+	return status_names[s];
+}
+
+int hf_plan_status_parse(const char *s, enum hf_plan_status *out)
+{
+	size_t i;
+
+	for (i = 0; s && i < sizeof(status_names) / sizeof(status_names[0]); i++)
+		if (!strcmp(s, status_names[i])) {
+			*out = (enum hf_plan_status)i;
+			return 0;
+		}
+	return HF_EINVAL;
+}
+
+int hf_store_move(hf_store *st, const char *id, enum hf_plan_status from,
+		  enum hf_plan_status to, hf_error *err)
+{
+	return hf_store_transition(st, id, hf_plan_status_str(from),
+				   hf_plan_status_str(to), err);
+}

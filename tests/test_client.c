@@ -1269,7 +1269,7 @@ static void test_client__fetch_adapter(void **state)
 	calls[0].query = "query one { x }";
 	calls[1].query = "query two { x }";
 	calls[2].query = "query three { x }";
-	assert_int_equal(hf_client_batch(c, calls, 3, &err), 0);
+	assert_int_equal(hf_transport_batch(hf_client_transport(c), calls, 3, &err), 0);
 	assert_int_equal(calls[0].rc, 0);
 	assert_non_null(calls[0].data);
 	assert_int_equal(calls[1].rc, HF_ESERVER);
@@ -1280,6 +1280,91 @@ static void test_client__fetch_adapter(void **state)
 		json_decref(calls[i].data);
 		json_decref(calls[i].errors);
 	}
+	hf_client_free(c);
+}
+
+/*
+ * REST through the transport seam: a fixed path, the branch as a value the
+ * client percent-encodes into ?branch=; a POST body serialised; GETs and
+ * GraphQL mixed in one run.
+ */
+struct tx_log {
+	int n;
+	int rc[3];
+	json_t *data[3];
+};
+
+static void on_tx(hf_transport *t, const struct hf_tx_result *r, void *payload)
+{
+	struct tx_log *log = payload;
+	int i = (int)(size_t)r->user;
+
+	(void)t;
+	log->rc[i] = r->rc;
+	log->data[i] = json_incref(r->data);
+	log->n++;
+}
+
+static void test_client__transport_rest_and_graphql(void **state)
+{
+	hf_client *c = client();
+	hf_transport *t = hf_client_transport(c);
+	struct hf_tx_request q = HF_TX_REQUEST_INIT;
+	struct tx_log log;
+	json_t *body = json_pack("{s:i}", "a", 1);
+	hf_error err = HF_ERROR_INIT;
+	size_t i;
+	int seen_get = 0, seen_post = 0, seen_gql = 0;
+
+	(void)state;
+	memset(&log, 0, sizeof(log));
+	script((struct step){ .match = "GET", .status = 200, .body = "{\"g\":1}" });
+	script((struct step){ .match = "load", .status = 200, .body = "{\"p\":2}" });
+	q.kind = HF_TX_GET;
+	q.path = "/api/schema";
+	q.branch = "feature/x y";
+	q.user = (void *)(size_t)0;
+	assert_int_equal(hf_transport_submit(t, &q, &err), 0);
+	q.kind = HF_TX_POST;
+	q.path = "/api/schema/load";
+	q.branch = NULL;
+	q.body = body;
+	q.user = (void *)(size_t)1;
+	assert_int_equal(hf_transport_submit(t, &q, &err), 0);
+	q.kind = HF_TX_GRAPHQL;
+	q.path = NULL;
+	q.body = NULL;
+	q.query = "query { x }";
+	q.user = (void *)(size_t)2;
+	assert_int_equal(hf_transport_submit(t, &q, &err), 0);
+	q.kind = HF_TX_POST; /* a POST without a body is refused at once */
+	q.path = "/api/x";
+	assert_int_equal(hf_transport_submit(t, &q, &err), HF_EINVAL);
+	assert_int_equal(hf_transport_run(t, on_tx, &log, &err), 0);
+	assert_int_equal(log.n, 3);
+	assert_int_equal(log.rc[0], 0);
+	assert_int_equal(json_integer_value(json_object_get(log.data[0], "g")), 1);
+	assert_int_equal(log.rc[1], 0);
+	assert_int_equal(json_integer_value(json_object_get(log.data[1], "p")), 2);
+	assert_int_equal(log.rc[2], 0);
+	for (i = 0; i < P.nseen; i++) {
+		if (!strcmp(P.seen[i].method, "GET")) {
+			assert_string_equal(P.seen[i].path,
+					    "/api/schema?branch=feature%2Fx%20y");
+			seen_get++;
+		} else if (!strcmp(P.seen[i].path, "/api/schema/load")) {
+			assert_string_equal(P.seen[i].body, "{\"a\":1}");
+			seen_post++;
+		} else {
+			assert_string_equal(P.seen[i].path, "/graphql/main");
+			seen_gql++;
+		}
+	}
+	assert_int_equal(seen_get + seen_post + seen_gql, 3);
+	assert_int_equal(seen_get, 1);
+	for (i = 0; i < 3; i++)
+		json_decref(log.data[i]);
+	json_decref(body);
 	hf_client_free(c);
 }
 
@@ -1617,6 +1702,7 @@ int main(void)
 		PEER_TEST(test_client__deadline),
 		PEER_TEST(test_client__fetch_adapter),
 		PEER_TEST(test_client__empty_rest_body_is_null),
+		PEER_TEST(test_client__transport_rest_and_graphql),
 		PEER_TEST(test_client__run_is_not_reentrant),
 		PEER_TEST(test_client__allocation_failures),
 	};

@@ -2,22 +2,36 @@
 #define HF_APPLY_H
 
 /*
- * Applying a stored plan: the staleness check (every object the plan
- * touches read again and compared with its fingerprint; every create
- * checked to be still absent) and the waves of batched mutations on a
- * work branch. Branch creation, merge and deletion are the caller's.
+ * Applying a stored plan: the whole transaction (hf_apply_run), and its
+ * parts (the staleness check, the waves of batched mutations).
+ *
+ * hf_apply_run() owns what makes an apply safe: the plan must be
+ * `planned`; the schema and every object the plan touches are checked
+ * against the live state (stale: nothing written); another apply to the
+ * same target is waited for or refused; the plan moves planned ->
+ * applying -> applied | failed in every store that records it (each
+ * write checked); the changes run on a throw-away branch hubform-<plan
+ * id>, merged when every change succeeded and deleted otherwise (or
+ * straight on a non-default branch with `direct`); a stop flag and a
+ * deadline end it early (rolled back). `recover` settles a plan a killed
+ * process left `applying`. It talks only through an hf_transport and never
+ * prints: events go to callbacks, and the outcome to hf_apply_result, for
+ * the caller to put in words.
  */
-#include "hf/client.h"
+#include <time.h>
+
 #include "hf/fetch.h"
 #include "hf/plan.h"
 #include "hf/schema.h"
+#include "hf/store.h"
+#include "hf/transport.h"
 
 /*
  * Check `p` against the live state. Each stale object is reported through
  * `report` (naming it and what changed). Returns 0 when nothing changed,
  * HF_ECONFLICT when something did, or a transport failure.
  */
-int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_client *c,
+int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_transport *t,
 			 hf_fetch_diag_fn report, void *payload, hf_error *err);
 
 /* Called after each wave; return nonzero to stop before the next one. */
@@ -44,17 +58,145 @@ struct hf_apply_stats {
 };
 
 /*
- * Run the plan's creates and updates wave by wave: inside a wave, requests
- * of up to batch_size aliased mutations run concurrently on the client.
+ * Run the plan's changes phase by phase (today: creates and updates in
+ * waves 0..n-1; deletes will run after them in reverse waves): inside a
+ * wave, requests of up to batch_size aliased mutations run concurrently.
  * Creates are Upserts keyed by the object's HFID, so a retried request
  * cannot make a duplicate; updates send only the changed fields, by node
- * id. After the first failure no new request starts; the requests in
- * flight finish and every change not run is marked skipped. Each change's
- * status, error and timings are set in the plan. Returns 0 when every
- * change applied, HF_ESERVER when some failed, or the transport failure.
+ * id. A request whose mutation could not be built whole (out of memory)
+ * is never sent. After the first failure no new request starts; the
+ * requests in flight finish and every change not run is marked skipped.
+ * Each change's status, error and timings are set in the plan. Returns 0
+ * when every change applied, HF_ESERVER when some failed, HF_ERR
+ * "interrupted" (stop flag) or "stopped" (progress said so), or the
+ * transport's failure.
  */
-int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_client *c,
+int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 		   const struct hf_apply_opts *o, struct hf_apply_stats *stats,
 		   hf_error *err);
+
+/* ---- the transaction ---------------------------------------------------- */
+
+/* What hf_apply_run() tells the caller while it runs. */
+enum hf_apply_msg_code {
+	HF_AMSG_STALE_SCHEMA,   /* info: the schema changed since the plan */
+	HF_AMSG_STALE,          /* info: `text` names a stale object and why */
+	HF_AMSG_WAITING,        /* info: plan `name` applies to the same
+				   target; waiting up to `n` seconds */
+	HF_AMSG_DEADLINE,       /* error: the deadline passed; rolling back */
+	HF_AMSG_RECORD_APPLY,   /* warn: apply facts not recorded in `path`
+				   (`text` says why) */
+	HF_AMSG_RECORD_CHANGES, /* error: change outcomes not recorded in
+				   `path` */
+	HF_AMSG_RECORD_STATUS,  /* error: the plan could not be marked
+				   `status` in `path` */
+	HF_AMSG_DELETE_FAILED,  /* error: branch `name` not deleted (`text`) */
+	HF_AMSG_BRANCH_DELETED, /* info (recover): branch `name` deleted */
+	HF_AMSG_BRANCH_GONE,    /* info (recover): branch `name` was gone */
+	HF_AMSG_PARTLY_PRESENT, /* warn (recover): `n` of the `total` changes
+				   are present on target branch `name` */
+	HF_AMSG_WRITING,        /* info: the checks passed; the changes are
+				   about to be written to branch `name` */
+};
+
+enum hf_apply_severity {
+	HF_APPLY_INFO,
+	HF_APPLY_WARN,
+	HF_APPLY_ERROR,
+};
+
+/* One event. Strings are borrowed for the call; unused ones are NULL. */
+struct hf_apply_msg {
+	enum hf_apply_msg_code code;
+	enum hf_apply_severity severity;
+	const char *text;  /* a message (the server's, the store's, an object) */
+	const char *name;  /* a branch or a plan id */
+	const char *path;  /* a store's path */
+	enum hf_plan_status status; /* RECORD_STATUS: the status not recorded */
+	long n, total;
+};
+
+typedef void (*hf_apply_msg_fn)(void *payload, const struct hf_apply_msg *m);
+
+/*
+ * Asked once the plan is known to be applicable (status, branch), before
+ * anything is read or written: nonzero cancels (HF_APPLY_CANCELLED).
+ */
+typedef int (*hf_apply_confirm_fn)(void *payload, const hf_plan *p);
+
+#define HF_APPLY_MAX_STORES 4
+
+struct hf_apply_run_opts {
+	hf_transport *transport;
+	const hf_schema *schema;     /* the target branch's live schema */
+	const char *branch;          /* the plan's target branch */
+	const char *default_branch;  /* the server's default branch */
+	/*
+	 * Where the plan's status and outcomes are recorded: the plan store
+	 * first (another apply to the target is looked for there), then e.g.
+	 * the plan file it came from. Every status change goes to all.
+	 */
+	hf_store *stores[HF_APPLY_MAX_STORES];
+	size_t n_stores;
+	long batch_size;
+	int keep_branch;   /* leave the branch unmerged (for review) */
+	int keep_going;    /* see hf_apply_opts */
+	int direct;        /* write to `branch` itself: no branch, no rollback */
+	int recover;       /* settle a plan left `applying` by a killed apply */
+	long lock_timeout; /* seconds to wait for another apply of the target */
+	time_t deadline;   /* the whole apply must end by then; 0: none */
+	volatile int *stop; /* set (e.g. by a signal handler) to stop */
+	hf_apply_confirm_fn confirm;   /* may be NULL: no question */
+	hf_apply_progress_fn progress; /* may be NULL */
+	hf_apply_msg_fn msg;           /* may be NULL */
+	void *payload;                 /* for the three callbacks */
+};
+
+/* What the run came to; hf_apply_result.outcome. */
+enum hf_apply_outcome {
+	HF_APPLY_DONE,           /* every change applied (merged, kept on the
+				    branch, or direct) and the plan applied */
+	HF_APPLY_NOTHING,        /* no change to make; marked applied */
+	HF_APPLY_NOT_PLANNED,    /* the plan is `status`, not planned */
+	HF_APPLY_NEEDS_DIRECT,   /* a non-default branch without `direct` */
+	HF_APPLY_DIRECT_DEFAULT, /* `direct` to the default branch */
+	HF_APPLY_CANCELLED,      /* confirm said no */
+	HF_APPLY_STALE,          /* changed since the plan; marked stale */
+	HF_APPLY_CHECK_FAILED,   /* the staleness check could not run */
+	HF_APPLY_BUSY,           /* plan `other` applies to the same target */
+	HF_APPLY_NOT_STARTED,    /* planned -> applying could not be recorded */
+	HF_APPLY_CREATE_FAILED,  /* the work branch was not created; failed */
+	HF_APPLY_FAILED,         /* changes failed, merge failed or stopped:
+				    nothing merged (but see `direct`); failed */
+	HF_APPLY_NOT_APPLYING,   /* recover: the plan is `status` */
+	HF_APPLY_RECOVER_UNKNOWN, /* recover: cannot tell whether it landed */
+	HF_APPLY_RECOVER_KEPT,   /* recover: the branch could not be deleted */
+	HF_APPLY_RECOVERED_APPLIED, /* recover: it had landed; applied */
+	HF_APPLY_RECOVERED_FAILED,  /* recover: it had not; failed */
+};
+
+struct hf_apply_result {
+	enum hf_apply_outcome outcome;
+	enum hf_plan_status status;  /* NOT_PLANNED, NOT_APPLYING: the plan's */
+	char branch[HF_PLAN_ID_LEN + 16]; /* the work branch, hubform-<id> */
+	char other[HF_PLAN_ID_LEN + 1];   /* BUSY: the other plan */
+	int branch_deleted;  /* FAILED: the work branch is gone */
+	int recorded;        /* the final status is recorded in every store */
+	struct hf_apply_stats stats;
+};
+
+/*
+ * Run the apply transaction for `p` (loaded from opts->stores[0], status
+ * mirrored into hf_plan_meta(p)->status). *res says what happened; `err`
+ * why, for every outcome but DONE, NOTHING and RECOVERED_*.
+ *
+ * Returns 0 for DONE, NOTHING, RECOVERED_APPLIED and RECOVERED_FAILED
+ * when their final status was recorded everywhere (res->recorded);
+ * HF_ECONFLICT for STALE and BUSY; HF_ENOMEM; otherwise another negative
+ * status (the transport's, the store's, or HF_ESERVER/HF_ERR for failed
+ * changes / an interrupted run).
+ */
+int hf_apply_run(hf_plan *p, const struct hf_apply_run_opts *o,
+		 struct hf_apply_result *res, hf_error *err);
 
 #endif

@@ -10,8 +10,8 @@
  */
 #include <stddef.h>
 
-#include "hf/client.h"
 #include "hf/error.h"
+#include "hf/transport.h"
 
 #define HF_BRANCH_NAME_MAX 256
 
@@ -23,25 +23,29 @@ struct hf_branch_info {
 /*
  * Read the server's branch list: the default branch's name and whether
  * `name` (may be NULL) exists. A server that marks no branch as default
- * gives "main", the name Infrahub starts with. Returns 0, or the client's
+ * gives "main", the name Infrahub starts with. Returns 0, or the transport's
  * failure (HF_ENET, HF_EAUTH, HF_ESERVER...); HF_ESERVER when the answer
  * is not a list of branches.
  */
-int hf_branch_info(hf_client *c, const char *name, struct hf_branch_info *out,
+int hf_branch_info(hf_transport *t, const char *name, struct hf_branch_info *out,
 		   hf_error *err);
 
 enum hf_branch_op {
-	HF_BRANCH_CREATE, /* from the default branch; finding it there is fine */
+	HF_BRANCH_CREATE, /* from the default branch */
 	HF_BRANCH_MERGE,  /* into the default branch */
-	HF_BRANCH_DELETE, /* finding no such branch is fine */
+	HF_BRANCH_DELETE,
 };
 
 /*
- * One branch operation. Each is safe to repeat (see above), so transient
- * failures are retried like reads. Returns 0, or HF_ESERVER with the
- * server's whole message, or the client's failure.
+ * One branch operation. Transient failures are retried like reads (the
+ * caller treats "already exists" after a create and "not found" after a
+ * delete as done, so a repeat is harmless). Returns 0; HF_ECONFLICT when
+ * a branch of that name already exists (create); HF_ENOTFOUND when there
+ * is no such branch (merge, delete); HF_ESERVER with the server's whole
+ * message for any other refusal; or the transport's failure. The meaning
+ * is read from the server's answer once, in hf_tx_error_code().
  */
-int hf_branch_op(hf_client *c, enum hf_branch_op op, const char *name,
+int hf_branch_op(hf_transport *t, enum hf_branch_op op, const char *name,
 		 hf_error *err);
 
 /*
@@ -49,7 +53,7 @@ int hf_branch_op(hf_client *c, enum hf_branch_op op, const char *name,
  * 1.8 freezes a merged branch). A server too old to know the status field
  * answers with an error: the caller then falls back on other evidence.
  */
-int hf_branch_status(hf_client *c, const char *name, char *status, size_t n,
+int hf_branch_status(hf_transport *t, const char *name, char *status, size_t n,
 		     int *exists, hf_error *err);
 
 #endif

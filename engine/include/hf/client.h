@@ -36,13 +36,17 @@
  * Redirects are not followed (a 3xx is an error). libcurl's usual proxy
  * environment variables apply.
  *
+ * The client implements the engine's transport seam (hf/transport.h):
+ * hf_client_transport() is the handle fetch, apply, branch and schema
+ * calls are given; the client itself knows nothing of the domain.
+ *
  * A client is used by one thread at a time.
  */
 #include <jansson.h>
 #include <stddef.h>
 
 #include "hf/error.h"
-#include "hf/fetch.h"
+#include "hf/transport.h"
 
 typedef struct hf_client hf_client;
 
@@ -172,10 +176,10 @@ int hf_client_graphql(hf_client *c, const char *branch, const char *query,
 
 /* Request flags. */
 enum hf_client_request_flags {
-	HF_CLIENT_RETRY = 1 << 0,    /* retry even if it is a mutation */
-	HF_CLIENT_NO_RETRY = 1 << 1, /* never retry (wins over RETRY) */
-	HF_CLIENT_SERVER_DEFAULT = 1 << 2, /* POST /graphql: the server's own
-					      default branch, whatever its name */
+	HF_CLIENT_RETRY = HF_TX_RETRY,       /* retry even if it is a mutation */
+	HF_CLIENT_NO_RETRY = HF_TX_NO_RETRY, /* never retry (wins over RETRY) */
+	HF_CLIENT_SERVER_DEFAULT = HF_TX_SERVER_DEFAULT, /* POST /graphql: the
+			server's own default branch, whatever its name */
 };
 
 /* A GraphQL request for the batch API. */
@@ -244,12 +248,11 @@ void hf_client_stop(hf_client *c);
 int hf_client_stopped(const hf_client *c);
 
 /*
- * The hf_gql_batch_fn of fetch.h, with `client` an hf_client: runs the
- * calls on the client's default branch and fills each call's data, errors,
- * rc and err. Returns 0 when every call completed (each with its own rc),
- * or the run's failure.
+ * The client as the engine's transport (hf/transport.h): GraphQL requests
+ * as hf_client_submit() takes them, REST requests as the simple calls
+ * send them (GETs retried, POSTs only when surely not processed), all run
+ * by the same multi loop. Borrowed: valid until hf_client_free().
  */
-int hf_client_batch(void *client, struct hf_gql_call *calls, size_t n,
-		    hf_error *err);
+hf_transport *hf_client_transport(hf_client *c);
 
 #endif

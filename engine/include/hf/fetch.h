@@ -8,33 +8,15 @@
  * values travel only as GraphQL variables; query text is built from
  * schema names alone.
  *
- * The transport is a callback so that this module does no I/O of its own:
- * cmd/ plugs in the libcurl client, tests a fake.
+ * The transport (hf/transport.h) is given, so that this module does no
+ * I/O of its own: cmd/ plugs in the libcurl client, tests a fake.
  */
 #include <jansson.h>
 
 #include "hf/error.h"
 #include "hf/model.h"
 #include "hf/schema.h"
-
-/* One GraphQL request of a round. */
-struct hf_gql_call {
-	const char *query; /* borrowed */
-	json_t *vars;      /* borrowed; may be NULL */
-	/* filled by the transport: */
-	json_t *data;   /* new reference, or NULL */
-	json_t *errors; /* new reference when the answer had errors */
-	int rc;         /* 0, or a negative status with `err` */
-	hf_error err;
-};
-
-/*
- * Run `n` calls (concurrently, as the transport likes) and fill in their
- * results. Returns 0 when every call got an answer (GraphQL errors
- * included), or a negative status for a failure that stops the fetch.
- */
-typedef int (*hf_gql_batch_fn)(void *transport, struct hf_gql_call *calls,
-			       size_t n, hf_error *err);
+#include "hf/transport.h"
 
 /*
  * How far hf_fetch() got. No count ever goes down from one call to the
@@ -103,8 +85,8 @@ typedef void (*hf_fetch_diag_fn)(void *payload, const hf_error *diag);
  * failure (HF_ENET, HF_EAUTH, HF_ESERVER...).
  */
 int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
-	     const struct hf_fetch_opts *o, hf_gql_batch_fn batch,
-	     void *transport, hf_fetch_diag_fn diag, void *payload,
+	     const struct hf_fetch_opts *o, hf_transport *tr,
+	     hf_fetch_diag_fn diag, void *payload,
 	     struct hf_fetch_stats *stats, hf_error *err);
 
 /*
@@ -114,7 +96,7 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
  * fingerprints compare. Objects that no longer exist are simply absent.
  */
 int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
-		    json_t *fields, json_t *ids, hf_gql_batch_fn batch,
-		    void *transport, hf_error *err);
+		    json_t *fields, json_t *ids, hf_transport *tr,
+		    hf_error *err);
 
 #endif

@@ -8,12 +8,12 @@
  */
 #include <jansson.h>
 
-#include "hf/client.h"
 #include "hf/error.h"
 #include "hf/schema.h"
+#include "hf/transport.h"
 
 /* Read and parse `branch`'s schema into *out (caller frees). */
-int hf_schema_fetch(hf_schema **out, hf_client *c, const char *branch,
+int hf_schema_fetch(hf_schema **out, hf_transport *t, const char *branch,
 		    hf_error *err);
 
 struct hf_schema_load_result {
@@ -25,7 +25,7 @@ struct hf_schema_load_result {
  * Send `docs` (a JSON array of schema documents) to `branch` in one
  * request. A refused schema is HF_ESERVER with Infrahub's messages.
  */
-int hf_schema_send(hf_client *c, const char *branch, json_t *docs,
+int hf_schema_send(hf_transport *t, const char *branch, json_t *docs,
 		   struct hf_schema_load_result *res, hf_error *err);
 
 #endif

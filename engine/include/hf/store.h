@@ -107,4 +107,29 @@ int hf_store_set_apply(hf_store *st, const char *id, const char *branch,
 		       const char *started_at, const char *finished_at,
 		       long requests_sent, const char *error, hf_error *err);
 
+/*
+ * A plan's status. The store keeps the text form ("planned", ...) on disk
+ * and in hf_plan_meta.status; code decides on the enum.
+ *
+ *   planned -> applying -> applied | failed     (an apply)
+ *   planned -> stale                            (changed since the plan)
+ *   applying -> applied | failed                (--recover)
+ */
+enum hf_plan_status {
+	HF_PLAN_PLANNED = 0,
+	HF_PLAN_APPLYING,
+	HF_PLAN_APPLIED,
+	HF_PLAN_FAILED,
+	HF_PLAN_STALE,
+};
+
+/* "planned", "applying"...; never NULL. */
+const char *hf_plan_status_str(enum hf_plan_status s);
+/* The enum of a status text: 0, or HF_EINVAL for an unknown one. */
+int hf_plan_status_parse(const char *s, enum hf_plan_status *out);
+
+/* hf_store_transition() with statuses as the enum. */
+int hf_store_move(hf_store *st, const char *id, enum hf_plan_status from,
+		  enum hf_plan_status to, hf_error *err);
+
 #endif

@@ -1,0 +1,1335 @@
+/*
+ * The apply transaction (engine/apply.c, engine/apply_run.c) through the
+ * fake transport: every branch create / merge / delete failure, every
+ * status transition, recovery, stop flag, deadline, and failing
+ * allocations (no half-built mutation is ever sent). Plans are recorded
+ * in real plan stores in a scratch directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hf/alloc.h"
+#include "hf/apply.h"
+#include "hf/diff.h"
+#include "hf/store.h"
+#include "failalloc.h"
+#include "fake_transport.h"
+#include "testutil.h"
+
+#define ADDRESS "http://infrahub.test"
+
+static const char schema_text[] =
+	"{\"main\": \"h1\", \"nodes\": ["
+	" {\"namespace\": \"Test\", \"name\": \"Site\","
+	"  \"human_friendly_id\": [\"name__value\"],"
+	"  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\", \"unique\": true},"
+	"   {\"name\": \"description\", \"kind\": \"Text\", \"optional\": true}]},"
+	" {\"namespace\": \"Test\", \"name\": \"Device\","
+	"  \"human_friendly_id\": [\"name__value\"],"
+	"  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\", \"unique\": true}],"
+	"  \"relationships\": [{\"name\": \"site\", \"peer\": \"TestSite\","
+	"   \"cardinality\": \"one\"},"
+	"   {\"name\": \"tags\", \"peer\": \"TestSite\", \"cardinality\": \"many\"}]}]}";
+
+/* One test's world: the fake, a schema, a store, a plan, what was said. */
+struct fx {
+	hf_fake *fake;
+	hf_schema *schema;
+	hf_store *st;
+	hf_plan *plan;
+	char path[600];
+	struct hf_apply_run_opts o;
+	struct hf_apply_result res;
+	hf_error err;
+	int rc;
+	int msgs[HF_AMSG_WRITING + 1];
+	char text[HF_AMSG_WRITING + 1][256];
+	int waves;            /* progress calls */
+	volatile int stop;
+	int stop_at_wave;     /* set the stop flag in progress at this wave */
+	int stop_in_mutation; /* set it while answering the first mutation */
+	int cancel;           /* confirm says no */
+	const char *fail_name; /* the change (by name) whose mutation fails */
+	const char *exists;    /* a create probe that finds this name */
+	const char *live_desc; /* the live description of site "lyon" */
+};
+
+static struct fx F;
+static int nstore;
+
+/* ---- callbacks ---------------------------------------------------------- */
+
+static void on_msg(void *payload, const struct hf_apply_msg *m)
+{
+	struct fx *f = payload;
+
+	f->msgs[m->code]++;
+	snprintf(f->text[m->code], sizeof(f->text[0]), "%s|%s|%s",
+		 m->text ? m->text : "", m->name ? m->name : "",
+		 m->path ? m->path : "");
+}
+
+static int on_progress(void *payload, int wave, int waves, long done, long total)
+{
+	struct fx *f = payload;
+
+	(void)waves;
+	(void)done;
+	(void)total;
+	f->waves++;
+	if (f->stop_at_wave == wave)
+		f->stop = 1;
+	return 0;
+}
+
+static int on_confirm(void *payload, const hf_plan *p)
+{
+	struct fx *f = payload;
+
+	(void)p;
+	return f->cancel;
+}
+
+/* ---- the fake Infrahub -------------------------------------------------- */
+
+/* Every alias cN of a mutation: ok, or refused for F.fail_name. */
+static int mutations(void *payload, const struct hf_fake_req *r,
+		     json_t **answer, hf_error *err)
+{
+	struct fx *f = payload;
+	json_t *data = json_object(), *errors = json_array(), *v;
+	const char *key, *name;
+	char alias[32];
+
+	(void)err;
+	if (f->stop_in_mutation)
+		f->stop = 1;
+	json_object_foreach(r->variables, key, v)
+	{
+		snprintf(alias, sizeof(alias), "c%s", key + 1);
+		name = json_string_value(json_object_get(json_object_get(v, "name"),
+							 "value"));
+		if (f->fail_name && name && !strcmp(name, f->fail_name)) {
+			json_object_set_new(data, alias, json_null());
+			json_array_append_new(errors, json_pack(
+				"{s:s, s:[s]}", "message", "refused by the fake",
+				"path", alias));
+		} else {
+			json_object_set_new(data, alias, json_pack(
+				"{s:b, s:{s:s}}", "ok", 1, "object", "id", "new-id"));
+		}
+	}
+	*answer = json_array_size(errors) ?
+			  json_pack("{s:o, s:o}", "data", data, "errors", errors) :
+			  json_pack("{s:o}", "data", data);
+	if (!json_array_size(errors))
+		json_decref(errors);
+	return 0;
+}
+
+/* Create probes aN(hfid: $hN): found only for F.exists. */
+static int probes(void *payload, const struct hf_fake_req *r, json_t **answer,
+		  hf_error *err)
+{
+	struct fx *f = payload;
+	json_t *data = json_object(), *v;
+	const char *key, *name;
+	char alias[32];
+
+	(void)err;
+	json_object_foreach(r->variables, key, v)
+	{
+		snprintf(alias, sizeof(alias), "a%s", key + 1);
+		name = json_string_value(json_array_get(v, 0));
+		json_object_set_new(data, alias, json_pack(
+			"{s:i}", "count", f->exists && name && !strcmp(name, f->exists)));
+	}
+	*answer = json_pack("{s:o}", "data", data);
+	return 0;
+}
+
+/* TestSite(ids: ...): site "lyon" with F.live_desc, or nothing. */
+static int by_ids(void *payload, const struct hf_fake_req *r, json_t **answer,
+		  hf_error *err)
+{
+	struct fx *f = payload;
+
+	(void)r;
+	(void)err;
+	if (!f->live_desc) {
+		*answer = json_pack("{s:{s:{s:i, s:[]}}}", "data", "TestSite", "count",
+				    0, "edges");
+		return 0;
+	}
+	*answer = json_pack("{s:{s:{s:i, s:[{s:{s:s, s:[s], s:s, s:{s:s}}}]}}}",
+			    "data", "TestSite", "count", 1, "edges", "node", "id",
+			    "n-lyon", "hfid", "lyon", "__typename", "TestSite",
+			    "description", "value", f->live_desc);
+	return 0;
+}
+
+static void script(const char *match, int times, const char *json)
+{
+	assert_int_equal(hf_fake_answer(F.fake, match, times, json), 0);
+}
+
+/* The happy defaults, after whatever a test scripted first. */
+static void defaults(void)
+{
+	script("BranchCreate", -1, "{\"data\": {\"BranchCreate\": {\"ok\": true}}}");
+	script("BranchMerge", -1, "{\"data\": {\"BranchMerge\": {\"ok\": true}}}");
+	script("BranchDelete", -1, "{\"data\": {\"BranchDelete\": {\"ok\": true}}}");
+	assert_int_equal(hf_fake_handler(F.fake, "(data: $d", -1, mutations, &F), 0);
+	assert_int_equal(hf_fake_handler(F.fake, "(hfid: $h", -1, probes, &F), 0);
+	assert_int_equal(hf_fake_handler(F.fake, "TestSite(ids:", -1, by_ids, &F), 0);
+}
+
+/* ---- plans and stores --------------------------------------------------- */
+
+static void add(hf_plan *p, struct hf_change *c)
+{
+	hf_error err = HF_ERROR_INIT;
+
+	if (!c->changed)
+		c->changed = json_array();
+	if (!c->deps)
+		c->deps = json_array();
+	assert_int_equal(hf_plan_add(p, c, &err), 0);
+}
+
+static void add_site(hf_plan *p, const char *name)
+{
+	struct hf_change c;
+
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_CREATE;
+	c.kind = hf_strdup("TestSite");
+	c.hfid = json_pack("[s]", name);
+	c.after = json_pack("{s:s, s:s}", "name", name, "description", "new");
+	add(p, &c);
+}
+
+static void add_device(hf_plan *p, const char *name, const char *site)
+{
+	struct hf_change c;
+	char dep[17];
+	json_t *h = json_pack("[s]", site);
+
+	memset(&c, 0, sizeof(c));
+	hf_plan_change_id(dep, HF_ACT_CREATE, "TestSite", h);
+	c.action = HF_ACT_CREATE;
+	c.kind = hf_strdup("TestDevice");
+	c.hfid = json_pack("[s]", name);
+	c.after = json_pack("{s:s, s:{s:O, s:s}, s:[{s:O, s:s}]}", "name", name,
+			    "site", "hfid", h, "kind", "TestSite", "tags", "hfid", h,
+			    "kind", "TestSite");
+	c.deps = json_pack("[s]", dep);
+	json_decref(h);
+	add(p, &c);
+}
+
+/* The fingerprint of site "lyon" as the fake shows it now. */
+static void lyon_fingerprint(char out[65])
+{
+	hf_objset *set = NULL;
+	json_t *fields = json_pack("{s:s}", "description", "attr");
+	json_t *ids = json_pack("[s]", "n-lyon");
+	struct hf_object names;
+	struct hf_field fl;
+	hf_error err = HF_ERROR_INIT;
+
+	assert_int_equal(hf_fake_handler(F.fake, "TestSite(ids:", 1, by_ids, &F), 0);
+	assert_int_equal(hf_objset_new(&set), 0);
+	assert_int_equal(hf_fetch_by_ids(set, F.schema, "TestSite", fields, ids,
+					 hf_fake_transport(F.fake), &err), 0);
+	memset(&names, 0, sizeof(names));
+	memset(&fl, 0, sizeof(fl));
+	fl.name = hf_strdup("description");
+	assert_int_equal(hf_object_add_field(&names, &fl), 0);
+	assert_int_equal(hf_diff_fingerprint(out, hf_objset_at(set, 0), &names), 0);
+	hf_object_release(&names);
+	hf_objset_free(set);
+	json_decref(fields);
+	json_decref(ids);
+	hf_fake_clear_log(F.fake);
+}
+
+/* An update of site "lyon"'s description, planned against "old". */
+static void add_update(hf_plan *p)
+{
+	struct hf_change c;
+	const char *was = F.live_desc;
+
+	memset(&c, 0, sizeof(c));
+	F.live_desc = "old";
+	lyon_fingerprint(c.fingerprint);
+	F.live_desc = was;
+	c.action = HF_ACT_UPDATE;
+	c.kind = hf_strdup("TestSite");
+	c.hfid = json_pack("[s]", "lyon");
+	c.node_id = hf_strdup("n-lyon");
+	c.before = json_pack("{s:s}", "description", "old");
+	c.after = json_pack("{s:s}", "description", "new");
+	c.changed = json_pack("[s]", "description");
+	add(p, &c);
+}
+
+enum shape {
+	TWO_WAVES,   /* site paris, then device d1 on it */
+	ONE_WAVE,    /* sites a, b, c */
+	UPDATE,      /* site lyon's description */
+	NOTHING,     /* no change */
+};
+
+static hf_plan *make_plan(enum shape shape, const char *branch, const char *extra)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *p = NULL;
+
+	assert_int_equal(hf_plan_new(&p, ADDRESS, branch, &err), 0);
+	snprintf(hf_plan_meta(p)->schema_hash, 65, "h1");
+	if (shape == TWO_WAVES) {
+		add_site(p, "paris");
+		add_device(p, "d1", "paris");
+	} else if (shape == ONE_WAVE) {
+		add_site(p, "a");
+		add_site(p, "b");
+		add_site(p, "c");
+	} else if (shape == UPDATE) {
+		add_update(p);
+	}
+	if (extra)
+		add_site(p, extra);
+	assert_int_equal(hf_plan_finish(p, &err), 0);
+	return p;
+}
+
+/*
+ * Where the stores go. The allocation-failure loops write a store per
+ * iteration, thousands of fsyncs: on tmpfs (/dev/shm) when there is one,
+ * removed at the end, else in the test's scratch directory.
+ */
+static char shm_dir[64];
+
+static void store_dir(char *dir, size_t n)
+{
+	snprintf(shm_dir, sizeof(shm_dir), "/dev/shm/hubform-apply-run-XXXXXX");
+	if (mkdtemp(shm_dir)) {
+		snprintf(dir, n, "%s", shm_dir);
+		return;
+	}
+	shm_dir[0] = '\0';
+	snprintf(dir, n, "%s", hf_test_tmpdir("apply_run"));
+}
+
+static void remove_stores(void)
+{
+	char path[128];
+	int i;
+
+	if (!shm_dir[0])
+		return;
+	for (i = 0; i < nstore; i++) {
+		snprintf(path, sizeof(path), "%s/plans-%d.db", shm_dir, i);
+		unlink(path);
+	}
+	rmdir(shm_dir);
+}
+
+static hf_store *new_store(char *path, size_t n)
+{
+	static char dir[512];
+	hf_error err = HF_ERROR_INIT;
+	hf_store *st = NULL;
+
+	if (!dir[0]) /* made once: it holds every store of the run */
+		store_dir(dir, sizeof(dir));
+	snprintf(path, n, "%s/plans-%d.db", dir, nstore++);
+	unlink(path);
+	assert_int_equal(hf_store_open(&st, path, &err), 0);
+	return st;
+}
+
+/* A world with plan `shape` saved in a fresh store, options set. */
+static void world(enum shape shape)
+{
+	hf_error err = HF_ERROR_INIT;
+
+	F.plan = make_plan(shape, "main", NULL);
+	F.st = new_store(F.path, sizeof(F.path));
+	assert_int_equal(hf_store_save(F.st, F.plan, &err), 0);
+	F.o.transport = hf_fake_transport(F.fake);
+	F.o.schema = F.schema;
+	F.o.branch = "main";
+	F.o.default_branch = "main";
+	F.o.stores[0] = F.st;
+	F.o.n_stores = 1;
+	F.o.batch_size = 50;
+	F.o.stop = &F.stop;
+	F.o.confirm = on_confirm;
+	F.o.progress = on_progress;
+	F.o.msg = on_msg;
+	F.o.payload = &F;
+}
+
+static void run(void)
+{
+	hf_error_clear(&F.err);
+	F.rc = hf_apply_run(F.plan, &F.o, &F.res, &F.err);
+}
+
+/* The plan's status as store `st` has it. */
+static void assert_stored(hf_store *st, const char *status)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *p = NULL;
+
+	assert_int_equal(hf_store_load(st, hf_plan_meta(F.plan)->id, &p, &err), 0);
+	assert_string_equal(hf_plan_meta(p)->status, status);
+	assert_string_equal(hf_plan_meta(F.plan)->status, status);
+	hf_plan_free(p);
+}
+
+/* The stored status of change i. */
+static enum hf_change_status stored_change(size_t i)
+{
+	hf_error err = HF_ERROR_INIT;
+	enum hf_change_status s;
+	hf_plan *p = NULL;
+
+	assert_int_equal(hf_store_load(F.st, hf_plan_meta(F.plan)->id, &p, &err), 0);
+	s = hf_plan_at(p, i)->status;
+	hf_plan_free(p);
+	return s;
+}
+
+static size_t sent(const char *match)
+{
+	return hf_fake_sent(F.fake, match);
+}
+
+/* Index of the first request containing `match`, or -1. */
+static long first(const char *match)
+{
+	size_t i;
+
+	for (i = 0; i < hf_fake_count(F.fake); i++) {
+		const struct hf_fake_req *r = hf_fake_at(F.fake, i);
+		const char *t = r->query ? r->query : r->path;
+
+		if (strstr(t, match))
+			return (long)i;
+	}
+	return -1;
+}
+
+static int setup(void **state)
+{
+	json_t *j = json_loads(schema_text, 0, NULL);
+
+	(void)state;
+	memset(&F, 0, sizeof(F));
+	F.fake = hf_fake_new();
+	if (!j || !F.fake || hf_schema_parse(&F.schema, j, NULL) < 0)
+		return -1;
+	json_decref(j);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	hf_plan_free(F.plan);
+	hf_store_close(F.st);
+	if (F.st)
+		unlink(F.path);
+	hf_schema_free(F.schema);
+	hf_fake_free(F.fake);
+	memset(&F, 0, sizeof(F));
+	return 0;
+}
+
+/* ---- the transaction ---------------------------------------------------- */
+
+/* planned -> applying -> applied: probes, create, two waves, merge, delete. */
+static void test_apply_run__applies_in_a_branch(void **state)
+{
+	const struct hf_fake_req *r;
+	char branch[64];
+
+	(void)state;
+	world(TWO_WAVES);
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	assert_true(F.res.recorded);
+	assert_int_equal(F.res.stats.applied, 2);
+	assert_int_equal(F.res.stats.requests, 2);
+	assert_int_equal(F.waves, 2);
+	assert_int_equal(F.msgs[HF_AMSG_WRITING], 1);
+	assert_stored(F.st, "applied");
+	assert_int_equal(stored_change(0), HF_CH_APPLIED);
+	assert_int_equal(stored_change(1), HF_CH_APPLIED);
+	snprintf(branch, sizeof(branch), "hubform-%s", hf_plan_meta(F.plan)->id);
+	assert_string_equal(F.res.branch, branch);
+	/* the order of the transaction */
+	assert_true(first("(hfid: $h") < first("BranchCreate"));
+	assert_true(first("BranchCreate") < first("TestSiteUpsert"));
+	assert_true(first("TestSiteUpsert") < first("TestDeviceUpsert"));
+	assert_true(first("TestDeviceUpsert") < first("BranchMerge"));
+	assert_true(first("BranchMerge") < first("BranchDelete"));
+	/* the branch travels as a variable, the mutations go to it */
+	r = hf_fake_at(F.fake, (size_t)first("BranchCreate"));
+	assert_string_equal(json_string_value(json_object_get(r->variables, "name")),
+			    branch);
+	assert_true(r->flags & HF_TX_SERVER_DEFAULT);
+	r = hf_fake_at(F.fake, (size_t)first("TestDeviceUpsert"));
+	assert_string_equal(r->branch, branch);
+	assert_true(r->flags & HF_TX_RETRY);
+	/* the device's references as inputs: one by HFID, many as a list */
+	assert_non_null(json_object_get(json_object_get(
+		json_object_get(r->variables, "d0"), "site"), "hfid"));
+	assert_int_equal(json_array_size(json_object_get(
+		json_object_get(r->variables, "d0"), "tags")), 1);
+}
+
+/* A branch left by an earlier try of this very apply is fine to reuse. */
+static void test_apply_run__existing_branch_is_reused(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	script("BranchCreate", 1, "{\"data\": {\"BranchCreate\": null}, \"errors\": "
+	       "[{\"message\": \"The branch hubform-x, already exist\"}]}");
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	assert_stored(F.st, "applied");
+}
+
+/* BranchCreate refused, or no answer: failed, nothing written. */
+static void test_apply_run__create_fails(void **state)
+{
+	int round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		world(TWO_WAVES);
+		if (round == 0)
+			script("BranchCreate", 1, "{\"data\": {\"BranchCreate\": null}, "
+			       "\"errors\": [{\"message\": \"invalid field name\"}]}");
+		else
+			assert_int_equal(hf_fake_fail(F.fake, "BranchCreate", 1, HF_ENET,
+						      "connection refused"), 0);
+		defaults();
+		run();
+		assert_int_equal(F.rc, round == 0 ? HF_ESERVER : HF_ENET);
+		assert_int_equal(F.res.outcome, HF_APPLY_CREATE_FAILED);
+		assert_non_null(strstr(F.err.msg, round == 0 ? "invalid field name" :
+						     "connection refused"));
+		assert_int_equal(sent("Upsert("), 0);
+		assert_int_equal(sent("BranchMerge"), 0);
+		assert_stored(F.st, "failed");
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
+/* BranchMerge refused: failed, the branch deleted, the target unchanged. */
+static void test_apply_run__merge_fails(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	script("BranchMerge", 1, "{\"data\": {\"BranchMerge\": null}, \"errors\": "
+	       "[{\"message\": \"Unable to merge the branch, validation failed\"}]}");
+	defaults();
+	run();
+	assert_int_equal(F.rc, HF_ESERVER);
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_non_null(strstr(F.err.msg, "Unable to merge"));
+	assert_true(F.res.branch_deleted);
+	assert_int_equal(sent("BranchDelete"), 1);
+	assert_stored(F.st, "failed");
+}
+
+/* BranchDelete refused after a failure: said, and the branch is reported kept. */
+static void test_apply_run__delete_fails(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	F.fail_name = "paris";
+	script("BranchDelete", 1, "{\"data\": {\"BranchDelete\": null}, \"errors\": "
+	       "[{\"message\": \"database is locked\"}]}");
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_false(F.res.branch_deleted);
+	assert_int_equal(F.msgs[HF_AMSG_DELETE_FAILED], 1);
+	assert_non_null(strstr(F.text[HF_AMSG_DELETE_FAILED], "database is locked"));
+	assert_stored(F.st, "failed");
+}
+
+/* A branch already gone ("not found", by message or by code) is deleted. */
+static void test_apply_run__delete_of_a_gone_branch_is_fine(void **state)
+{
+	int round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		world(TWO_WAVES);
+		F.fail_name = "paris";
+		script("BranchDelete", 1, round == 0 ?
+		       "{\"data\": {\"BranchDelete\": null}, \"errors\": [{\"message\":"
+		       " \"Branch: hubform-x not found.\"}]}" :
+		       "{\"data\": null, \"errors\": [{\"message\": \"gone\", "
+		       "\"extensions\": {\"code\": \"BRANCH_NOT_FOUND\"}}]}");
+		defaults();
+		run();
+		assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+		assert_true(F.res.branch_deleted);
+		assert_int_equal(F.msgs[HF_AMSG_DELETE_FAILED], 0);
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
+/* A refused change: failed; what depends on it skipped; no merge. */
+static void test_apply_run__change_fails(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	F.fail_name = "paris";
+	defaults();
+	run();
+	assert_int_equal(F.rc, HF_ESERVER);
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_int_equal(F.res.stats.failed, 1);
+	assert_int_equal(F.res.stats.skipped, 1);
+	assert_int_equal(sent("TestDeviceUpsert"), 0);
+	assert_int_equal(sent("BranchMerge"), 0);
+	assert_true(F.res.branch_deleted);
+	assert_int_equal(stored_change(0), HF_CH_FAILED);
+	assert_int_equal(stored_change(1), HF_CH_SKIPPED);
+	assert_string_equal(hf_plan_at(F.plan, 0)->error, "refused by the fake");
+	assert_stored(F.st, "failed");
+}
+
+/* keep_going: every independent change still runs, then rollback. */
+static void test_apply_run__keep_going(void **state)
+{
+	(void)state;
+	world(ONE_WAVE);
+	F.o.batch_size = 1;
+	F.o.keep_going = 1;
+	F.fail_name = "a";
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_int_equal(sent("TestSiteUpsert"), 3);
+	assert_int_equal(F.res.stats.applied, 2);
+	assert_int_equal(F.res.stats.failed, 1);
+	assert_int_equal(sent("BranchMerge"), 0);
+	assert_stored(F.st, "failed");
+	/* without it, the requests after the failure are not sent */
+	teardown(NULL);
+	setup(NULL);
+	world(ONE_WAVE);
+	F.o.batch_size = 1;
+	F.fail_name = "a";
+	defaults();
+	run();
+	assert_int_equal(sent("TestSiteUpsert"), 1);
+	assert_int_equal(F.res.stats.skipped, 2);
+}
+
+/* keep_branch: no merge, no delete. */
+static void test_apply_run__keep_branch(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	F.o.keep_branch = 1;
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	assert_int_equal(sent("BranchMerge"), 0);
+	assert_int_equal(sent("BranchDelete"), 0);
+	assert_stored(F.st, "applied");
+}
+
+/* direct: straight to the (non-default) branch, no branch operations. */
+static void test_apply_run__direct(void **state)
+{
+	const struct hf_fake_req *r;
+
+	(void)state;
+	world(TWO_WAVES);
+	F.o.branch = "dev";
+	F.o.direct = 1;
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	assert_int_equal(sent("Branch"), 0);
+	r = hf_fake_at(F.fake, (size_t)first("TestSiteUpsert"));
+	assert_string_equal(r->branch, "dev");
+	teardown(NULL);
+	setup(NULL);
+	/* a failure stays: nothing to delete */
+	world(TWO_WAVES);
+	F.o.branch = "dev";
+	F.o.direct = 1;
+	F.fail_name = "d1";
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_int_equal(sent("Branch"), 0);
+	assert_int_equal(stored_change(0), HF_CH_APPLIED);
+	assert_stored(F.st, "failed");
+}
+
+/* Only the default branch goes through a work branch; others need direct. */
+static void test_apply_run__branch_rules(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	defaults();
+	F.o.branch = "dev";
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_NEEDS_DIRECT);
+	F.o.branch = "main";
+	F.o.direct = 1;
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_DIRECT_DEFAULT);
+	assert_int_equal(hf_fake_count(F.fake), 0);
+	assert_stored(F.st, "planned");
+}
+
+/* Only a planned plan is applied; a cancelled one stays planned. */
+static void test_apply_run__not_planned_or_cancelled(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	world(TWO_WAVES);
+	defaults();
+	F.cancel = 1;
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_CANCELLED);
+	assert_int_equal(hf_fake_count(F.fake), 0);
+	assert_stored(F.st, "planned");
+	F.cancel = 0;
+	assert_int_equal(hf_store_move(F.st, hf_plan_meta(F.plan)->id,
+				       HF_PLAN_PLANNED, HF_PLAN_APPLIED, &err), 0);
+	snprintf(hf_plan_meta(F.plan)->status, 16, "applied");
+	run();
+	assert_int_equal(F.rc, HF_EINVAL);
+	assert_int_equal(F.res.outcome, HF_APPLY_NOT_PLANNED);
+	assert_int_equal(F.res.status, HF_PLAN_APPLIED);
+	assert_int_equal(hf_fake_count(F.fake), 0);
+}
+
+/* A create that exists now: planned -> stale, nothing written. */
+static void test_apply_run__stale_create(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	F.exists = "paris";
+	defaults();
+	run();
+	assert_int_equal(F.rc, HF_ECONFLICT);
+	assert_int_equal(F.res.outcome, HF_APPLY_STALE);
+	assert_int_equal(F.msgs[HF_AMSG_STALE], 1);
+	assert_non_null(strstr(F.text[HF_AMSG_STALE], "planned as a create"));
+	assert_int_equal(sent("Branch"), 0);
+	assert_int_equal(sent("Upsert("), 0);
+	assert_stored(F.st, "stale");
+}
+
+/* The schema changed: stale without reading any object. */
+static void test_apply_run__stale_schema(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	snprintf(hf_plan_meta(F.plan)->schema_hash, 65, "h0");
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_STALE);
+	assert_int_equal(F.msgs[HF_AMSG_STALE_SCHEMA], 1);
+	assert_int_equal(hf_fake_count(F.fake), 0);
+	assert_stored(F.st, "stale");
+}
+
+/* An update: applied when the live object is as planned, stale otherwise. */
+static void test_apply_run__update_and_stale_update(void **state)
+{
+	const struct hf_fake_req *r;
+	json_t *d0;
+
+	(void)state;
+	F.live_desc = "old";
+	world(UPDATE);
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	r = hf_fake_at(F.fake, (size_t)first("TestSiteUpdate"));
+	d0 = json_object_get(r->variables, "d0");
+	/* only the changed field, by id */
+	assert_int_equal(json_object_size(d0), 2);
+	assert_string_equal(json_string_value(json_object_get(d0, "id")), "n-lyon");
+	assert_string_equal(json_string_value(json_object_get(
+		json_object_get(d0, "description"), "value")), "new");
+	assert_stored(F.st, "applied");
+	teardown(NULL);
+	setup(NULL);
+	F.live_desc = "old";
+	world(UPDATE);
+	F.live_desc = "edited";
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_STALE);
+	assert_non_null(strstr(F.text[HF_AMSG_STALE], "changed in Infrahub"));
+	assert_stored(F.st, "stale");
+	teardown(NULL);
+	setup(NULL);
+	F.live_desc = "old";
+	world(UPDATE);
+	F.live_desc = NULL;
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_STALE);
+	assert_non_null(strstr(F.text[HF_AMSG_STALE], "deleted since"));
+}
+
+/* The check cannot run (no answer): nothing written, the plan stays planned. */
+static void test_apply_run__check_fails(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	assert_int_equal(hf_fake_fail(F.fake, "(hfid: $h", 1, HF_EAUTH, "denied"), 0);
+	defaults();
+	run();
+	assert_int_equal(F.rc, HF_EAUTH);
+	assert_int_equal(F.res.outcome, HF_APPLY_CHECK_FAILED);
+	assert_int_equal(sent("Branch"), 0);
+	assert_stored(F.st, "planned");
+}
+
+/* Nothing to change: planned -> applying -> applied, no branch. */
+static void test_apply_run__nothing(void **state)
+{
+	(void)state;
+	world(NOTHING);
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_NOTHING);
+	assert_int_equal(sent("Branch"), 0);
+	assert_stored(F.st, "applied");
+}
+
+/* Another plan being applied to the same target: refused (or waited for). */
+static void test_apply_run__busy(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *other = make_plan(TWO_WAVES, "main", "other");
+
+	(void)state;
+	world(TWO_WAVES);
+	defaults();
+	assert_int_equal(hf_store_save(F.st, other, &err), 0);
+	assert_int_equal(hf_store_move(F.st, hf_plan_meta(other)->id,
+				       HF_PLAN_PLANNED, HF_PLAN_APPLYING, &err), 0);
+	F.o.lock_timeout = 1;
+	run();
+	assert_int_equal(F.rc, HF_ECONFLICT);
+	assert_int_equal(F.res.outcome, HF_APPLY_BUSY);
+	assert_string_equal(F.res.other, hf_plan_meta(other)->id);
+	assert_int_equal(F.msgs[HF_AMSG_WAITING], 1);
+	assert_int_equal(sent("Branch"), 0);
+	assert_stored(F.st, "planned");
+	hf_plan_free(other);
+}
+
+/*
+ * planned -> applying must hold in every store: when the plan file's copy
+ * is no longer planned, the plan store is put back and nothing is sent.
+ */
+static void test_apply_run__start_is_all_or_nothing(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+	char path2[600];
+	hf_store *file = new_store(path2, sizeof(path2));
+
+	(void)state;
+	world(TWO_WAVES);
+	defaults();
+	assert_int_equal(hf_store_save(file, F.plan, &err), 0);
+	assert_int_equal(hf_store_move(file, hf_plan_meta(F.plan)->id,
+				       HF_PLAN_PLANNED, HF_PLAN_APPLIED, &err), 0);
+	F.o.stores[1] = file;
+	F.o.n_stores = 2;
+	run();
+	assert_int_equal(F.rc, HF_ECONFLICT);
+	assert_int_equal(F.res.outcome, HF_APPLY_NOT_STARTED);
+	assert_int_equal(sent("Branch"), 0);
+	assert_stored(F.st, "planned");
+	hf_store_close(file);
+}
+
+/* Both stores follow every transition. */
+static void test_apply_run__every_store_records(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+	char path2[600];
+	hf_store *file = new_store(path2, sizeof(path2));
+
+	(void)state;
+	world(TWO_WAVES);
+	defaults();
+	assert_int_equal(hf_store_save(file, F.plan, &err), 0);
+	F.o.stores[1] = file;
+	F.o.n_stores = 2;
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_stored(F.st, "applied");
+	assert_stored(file, "applied");
+	hf_store_close(file);
+}
+
+/* A store that refuses the final status: said, and never "done". */
+static void test_apply_run__unrecorded_status_is_an_error(void **state)
+{
+	sqlite3 *db = NULL;
+
+	(void)state;
+	world(TWO_WAVES);
+	defaults();
+	assert_int_equal(sqlite3_open(F.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER no_applied BEFORE UPDATE "
+				      "OF status ON plans WHEN NEW.status = 'applied' "
+				      "BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END;",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	assert_false(F.res.recorded);
+	assert_int_equal(F.rc, HF_ERR);
+	assert_int_equal(F.msgs[HF_AMSG_RECORD_STATUS], 1);
+	assert_non_null(strstr(F.text[HF_AMSG_RECORD_STATUS], "refused by trigger"));
+}
+
+/* The stop flag between waves: rolled back, failed. */
+static void test_apply_run__stop_between_waves(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	F.stop_at_wave = 1;
+	defaults();
+	run();
+	assert_int_equal(F.rc, HF_ERR);
+	assert_string_equal(F.err.msg, "interrupted");
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_int_equal(sent("TestDeviceUpsert"), 0);
+	assert_int_equal(sent("BranchMerge"), 0);
+	assert_true(F.res.branch_deleted);
+	assert_int_equal(stored_change(1), HF_CH_SKIPPED);
+	assert_stored(F.st, "failed");
+}
+
+/* The stop flag inside a wave: requests not yet started are not sent. */
+static void test_apply_run__stop_inside_a_wave(void **state)
+{
+	(void)state;
+	world(ONE_WAVE);
+	F.o.batch_size = 1;
+	F.stop_in_mutation = 1;
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_int_equal(sent("TestSiteUpsert"), 1);
+	assert_int_equal(F.res.stats.applied, 1);
+	assert_int_equal(F.res.stats.skipped, 2);
+	assert_true(F.res.branch_deleted);
+	assert_stored(F.st, "failed");
+}
+
+/* Past the deadline after a wave: said, rolled back. */
+static void test_apply_run__deadline(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	F.o.deadline = 1; /* long past */
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_string_equal(F.err.msg, "stopped");
+	assert_int_equal(F.msgs[HF_AMSG_DEADLINE], 1);
+	assert_int_equal(sent("TestDeviceUpsert"), 0);
+	assert_true(F.res.branch_deleted);
+	assert_stored(F.st, "failed");
+}
+
+/* BranchCreate answered, then the next run (the first wave's) fails. */
+static int create_then_fail(void *payload, const struct hf_fake_req *r,
+			    json_t **answer, hf_error *err)
+{
+	struct fx *f = payload;
+
+	(void)r;
+	(void)err;
+	hf_fake_fail_run(f->fake, HF_ENET);
+	*answer = json_pack("{s:{s:{s:b}}}", "data", "BranchCreate", "ok", 1);
+	return 0;
+}
+
+/* The transport's run fails: nothing sent, rolled back, failed. */
+static void test_apply_run__transport_run_fails(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	assert_int_equal(hf_fake_handler(F.fake, "BranchCreate", 1,
+					 create_then_fail, &F), 0);
+	defaults();
+	run();
+	assert_int_equal(F.rc, HF_ENET);
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_int_equal(sent("Upsert("), 0);
+	assert_int_equal(F.res.stats.skipped, 2);
+	assert_true(F.res.branch_deleted);
+	assert_stored(F.st, "failed");
+	teardown(NULL);
+	setup(NULL);
+	/* the first run is the probes': then the check cannot run */
+	world(TWO_WAVES);
+	defaults();
+	hf_fake_fail_run(F.fake, HF_ENET);
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_CHECK_FAILED);
+	assert_stored(F.st, "planned");
+}
+
+/* ---- recovery ----------------------------------------------------------- */
+
+static void applying(void)
+{
+	hf_error err = HF_ERROR_INIT;
+
+	assert_int_equal(hf_store_move(F.st, hf_plan_meta(F.plan)->id,
+				       HF_PLAN_PLANNED, HF_PLAN_APPLYING, &err), 0);
+	snprintf(hf_plan_meta(F.plan)->status, 16, "applying");
+	F.o.recover = 1;
+}
+
+/* The branch says MERGED: applied; the branch is deleted. */
+static void test_apply_run__recover_merged(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	applying();
+	script("Branch(name: $n)", 1, "{\"data\": {\"Branch\": [{\"name\": \"x\", "
+	       "\"status\": \"MERGED\"}]}}");
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_RECOVERED_APPLIED);
+	assert_int_equal(F.msgs[HF_AMSG_BRANCH_DELETED], 1);
+	assert_int_equal(sent("BranchDelete"), 1);
+	assert_int_equal(sent("Upsert("), 0);
+	assert_stored(F.st, "applied");
+}
+
+/* The branch is open (never merged): failed. */
+static void test_apply_run__recover_open(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	applying();
+	script("Branch(name: $n)", 1, "{\"data\": {\"Branch\": [{\"name\": \"x\", "
+	       "\"status\": \"OPEN\"}]}}");
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_RECOVERED_FAILED);
+	assert_stored(F.st, "failed");
+}
+
+/*
+ * An old server without Branch.status, the branch gone: the target says
+ * whether it landed (every create present) or not (none).
+ */
+static void test_apply_run__recover_from_the_target(void **state)
+{
+	int round;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		world(TWO_WAVES);
+		applying();
+		script("Branch(name: $n)", 1, "{\"data\": null, \"errors\": "
+		       "[{\"message\": \"Cannot query field status\"}]}");
+		script("is_default", 1, "{\"data\": {\"Branch\": [{\"name\": \"main\", "
+		       "\"is_default\": true}]}}");
+		/* round 0: both present; 1: none; 2: only paris */
+		script("(hfid: $h", 1, round == 0 ?
+		       "{\"data\": {\"a0\": {\"count\": 1}, \"a1\": {\"count\": 1}}}" :
+		       round == 1 ?
+		       "{\"data\": {\"a0\": {\"count\": 0}, \"a1\": {\"count\": 0}}}" :
+		       "{\"data\": {\"a0\": {\"count\": 1}, \"a1\": {\"count\": 0}}}");
+		defaults();
+		run();
+		assert_int_equal(F.rc, 0);
+		assert_int_equal(F.msgs[HF_AMSG_BRANCH_GONE], 1);
+		assert_int_equal(sent("BranchDelete"), 0);
+		assert_int_equal(F.res.outcome, round == 0 ? HF_APPLY_RECOVERED_APPLIED :
+						     HF_APPLY_RECOVERED_FAILED);
+		assert_int_equal(F.msgs[HF_AMSG_PARTLY_PRESENT], round == 2);
+		assert_stored(F.st, round == 0 ? "applied" : "failed");
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
+/* Recovery that cannot tell, or cannot delete: the plan stays applying. */
+static void test_apply_run__recover_unsettled(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	applying();
+	assert_int_equal(hf_fake_fail(F.fake, "Branch", -1, HF_ENET, "no route"), 0);
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_RECOVER_UNKNOWN);
+	assert_int_equal(F.rc, HF_ENET);
+	assert_stored(F.st, "applying");
+	teardown(NULL);
+	setup(NULL);
+	world(TWO_WAVES);
+	applying();
+	script("Branch(name: $n)", 1, "{\"data\": {\"Branch\": [{\"name\": \"x\", "
+	       "\"status\": \"OPEN\"}]}}");
+	script("BranchDelete", 1, "{\"data\": {\"BranchDelete\": null}, \"errors\": "
+	       "[{\"message\": \"database is locked\"}]}");
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_RECOVER_KEPT);
+	assert_non_null(strstr(F.err.msg, "database is locked"));
+	assert_stored(F.st, "applying");
+}
+
+/* Only a plan left applying is recovered. */
+static void test_apply_run__recover_needs_applying(void **state)
+{
+	(void)state;
+	world(TWO_WAVES);
+	F.o.recover = 1;
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_NOT_APPLYING);
+	assert_int_equal(F.res.status, HF_PLAN_PLANNED);
+	assert_int_equal(hf_fake_count(F.fake), 0);
+}
+
+/* ---- failing allocations ------------------------------------------------ */
+
+/*
+ * Every mutation the fake received is whole: as many variables as
+ * aliases, each with every field of its change.
+ */
+static void assert_whole_mutations(void)
+{
+	size_t i, n, k;
+	const char *q, *at;
+	char alias[32];
+
+	for (i = 0; i < hf_fake_count(F.fake); i++) {
+		const struct hf_fake_req *r = hf_fake_at(F.fake, i);
+		json_t *d;
+
+		if (!r->query || !strstr(r->query, "Upsert("))
+			continue;
+		q = r->query;
+		for (n = 0, at = q; (at = strstr(at, "Upsert(data:")) != NULL; at++)
+			n++;
+		if (json_object_size(r->variables) != n)
+			fail_msg("%zu aliases, %zu variables: %s", n,
+				 json_object_size(r->variables), q);
+		for (k = 0; k < n; k++) {
+			snprintf(alias, sizeof(alias), "d%zu", k);
+			d = json_object_get(r->variables, alias);
+			assert_non_null(d);
+			assert_non_null(json_object_get(json_object_get(d, "name"), "value"));
+			if (json_object_get(d, "site")) {
+				assert_int_equal(json_object_size(d), 3);
+				assert_int_equal(json_array_size(json_object_get(d, "tags")), 1);
+				assert_non_null(json_object_get(json_object_get(d, "site"),
+								"hfid"));
+			} else {
+				assert_int_equal(json_object_size(d), 2);
+			}
+		}
+	}
+}
+
+/*
+ * Fail each allocation of a whole apply in turn: the result is a clean
+ * failure (never a crash or a leak), no partial mutation is ever sent, and
+ * a plan that reached `applying` ends applied or failed, never stuck.
+ */
+static void test_apply_run__failing_allocations(void **state)
+{
+	long n;
+	int done = 0;
+
+	(void)state;
+	for (n = 1; !done; n++) {
+		world(TWO_WAVES);
+		defaults();
+		hf_failalloc_nth(n);
+		run();
+		hf_failalloc_reset();
+		done = !hf_failalloc_failed();
+		if (done) {
+			assert_int_equal(F.rc, 0);
+			assert_stored(F.st, "applied");
+		} else {
+			assert_true(F.rc <= 0);
+			assert_string_not_equal(hf_plan_meta(F.plan)->status, "applying");
+		}
+		assert_whole_mutations();
+		if (sent("BranchMerge"))
+			assert_int_equal(sent("TestDeviceUpsert") +
+					 sent("TestSiteUpsert"), 2);
+		teardown(NULL);
+		setup(NULL);
+		assert_true(n < 100000);
+	}
+}
+
+/* The same for the waves alone, with a bigger batch of mixed changes. */
+static void test_apply_run__failing_allocations_in_waves(void **state)
+{
+	struct hf_apply_opts o = HF_APPLY_OPTS_INIT;
+	struct hf_apply_stats stats;
+	hf_error err = HF_ERROR_INIT;
+	long n;
+	int rc, done = 0;
+
+	(void)state;
+	for (n = 1; !done; n++) {
+		F.plan = make_plan(TWO_WAVES, "main", "z");
+		defaults();
+		o.branch = "hubform-x";
+		hf_failalloc_nth(n);
+		rc = hf_apply_waves(F.plan, F.schema, hf_fake_transport(F.fake), &o,
+				    &stats, &err);
+		hf_failalloc_reset();
+		done = !hf_failalloc_failed();
+		if (done)
+			assert_int_equal(rc, 0);
+		else
+			assert_true(rc < 0 || stats.failed == 0);
+		assert_whole_mutations();
+		teardown(NULL);
+		setup(NULL);
+		assert_true(n < 100000);
+	}
+}
+
+/* ---- the error meanings the transaction decides on ---------------------- */
+
+static void test_apply_run__error_codes(void **state)
+{
+	json_t *e;
+
+	(void)state;
+	e = json_pack("{s:s}", "message", "The branch x, already exist");
+	assert_int_equal(hf_tx_error_code(e), HF_ECONFLICT);
+	json_decref(e);
+	e = json_pack("{s:s}", "message", "Branch: x not found.");
+	assert_int_equal(hf_tx_error_code(e), HF_ENOTFOUND);
+	json_decref(e);
+	e = json_pack("{s:s, s:{s:s}}", "message", "whatever", "extensions", "code",
+		      "NODE_NOT_FOUND");
+	assert_int_equal(hf_tx_error_code(e), HF_ENOTFOUND);
+	json_decref(e);
+	e = json_pack("{s:s}", "message", "Unable to merge the branch 'x'");
+	assert_int_equal(hf_tx_error_code(e), HF_ESERVER);
+	json_decref(e);
+	assert_int_equal(hf_tx_error_code(NULL), HF_ESERVER);
+}
+
+/* The status enum and the text the stores keep, both ways. */
+static void test_apply_run__status_names(void **state)
+{
+	static const char *const names[] = { "planned", "applying", "applied",
+					     "failed", "stale" };
+	enum hf_plan_status s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(hf_plan_status_parse(names[i], &s), 0);
+		assert_int_equal((size_t)s, i);
+		assert_string_equal(hf_plan_status_str(s), names[i]);
+	}
+	assert_int_equal(hf_plan_status_parse("merged", &s), HF_EINVAL);
+	assert_int_equal(hf_plan_status_parse(NULL, &s), HF_EINVAL);
+	assert_string_equal(hf_plan_status_str((enum hf_plan_status)42), "unknown");
+}
+
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_apply_run__applies_in_a_branch),
+		T(test_apply_run__existing_branch_is_reused),
+		T(test_apply_run__create_fails),
+		T(test_apply_run__merge_fails),
+		T(test_apply_run__delete_fails),
+		T(test_apply_run__delete_of_a_gone_branch_is_fine),
+		T(test_apply_run__change_fails),
+		T(test_apply_run__keep_going),
+		T(test_apply_run__keep_branch),
+		T(test_apply_run__direct),
+		T(test_apply_run__branch_rules),
+		T(test_apply_run__not_planned_or_cancelled),
+		T(test_apply_run__stale_create),
+		T(test_apply_run__stale_schema),
+		T(test_apply_run__update_and_stale_update),
+		T(test_apply_run__check_fails),
+		T(test_apply_run__nothing),
+		T(test_apply_run__busy),
+		T(test_apply_run__start_is_all_or_nothing),
+		T(test_apply_run__every_store_records),
+		T(test_apply_run__unrecorded_status_is_an_error),
+		T(test_apply_run__stop_between_waves),
+		T(test_apply_run__stop_inside_a_wave),
+		T(test_apply_run__deadline),
+		T(test_apply_run__transport_run_fails),
+		T(test_apply_run__recover_merged),
+		T(test_apply_run__recover_open),
+		T(test_apply_run__recover_from_the_target),
+		T(test_apply_run__recover_unsettled),
+		T(test_apply_run__recover_needs_applying),
+		T(test_apply_run__failing_allocations),
+		T(test_apply_run__failing_allocations_in_waves),
+		T(test_apply_run__error_codes),
+		T(test_apply_run__status_names),
+	};
+
+	int rc;
+
+	hf_alloc_init();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	remove_stores();
+	return rc;
+}
