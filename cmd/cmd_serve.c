@@ -27,28 +27,52 @@ static const char usage[] =
  * /proc/PID/cmdline, so for tests), --token-file FILE (first line), or
  * $HUBFORM_SERVE_TOKEN. Empty or control characters: refused.
  */
+/*
+ * The first line of `file` into out[n]; a NUL byte in it, or a line that
+ * does not fit, is refused (fgets would silently cut the token there).
+ */
+static int read_token_file(char *out, size_t n, const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	size_t len = 0;
+	int c;
+
+	if (!f) {
+		out_error("cannot read --token-file '%s': %s", file,
+			  strerror(errno));
+		return -1;
+	}
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == '\0' || len + 1 >= n) {
+			fclose(f);
+			out_error("--token-file '%s': %s", file,
+				  c ? "the token is too long" :
+				      "the token contains a NUL byte");
+			return -1;
+		}
+		out[len++] = (char)c;
+	}
+	fclose(f);
+	if (len && out[len - 1] == '\r')
+		len--;
+	out[len] = '\0';
+	return 0;
+}
+
 static int read_token(char *out, size_t n, const char *opt, const char *file)
 {
 	const char *env = getenv("HUBFORM_SERVE_TOKEN");
 	const unsigned char *p;
-	FILE *f;
-	size_t len;
 
 	out[0] = '\0';
 	if (file) {
-		f = fopen(file, "r");
-		if (!f) {
-			out_error("cannot read --token-file '%s': %s", file,
-				  strerror(errno));
+		if (read_token_file(out, n, file) < 0)
+			return -1;
+	} else if (opt || (env && *env)) {
+		if (strlen(opt ? opt : env) >= n) {
+			out_error("the token is too long");
 			return -1;
 		}
-		if (!fgets(out, (int)n, f))
-			out[0] = '\0';
-		fclose(f);
-		len = strlen(out);
-		while (len && (out[len - 1] == '\n' || out[len - 1] == '\r'))
-			out[--len] = '\0';
-	} else if (opt || (env && *env)) {
 		snprintf(out, n, "%s", opt ? opt : env);
 	} else {
 		return 0;
@@ -58,7 +82,7 @@ static int read_token(char *out, size_t n, const char *opt, const char *file)
 		return -1;
 	}
 	for (p = (const unsigned char *)out; *p; p++)
-		if (*p < 0x21 || *p == 0x7f) {
+		if (*p < 0x21 || *p >= 0x7f) {
 			out_error("the token must not contain spaces or control "
 				  "characters");
 			return -1;
@@ -121,6 +145,11 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 	const char *default_branch = NULL, *token_file = NULL;
 	char tok[4096];
 	long threads = 4, max_body = (long)HF_SERVER_MAX_BODY;
+	long conn_timeout = HF_SERVER_CONN_TIMEOUT;
+	long max_conns = HF_SERVER_MAX_CONNS;
+	long max_conns_ip = HF_SERVER_MAX_CONNS_PER_IP;
+	long max_answer = (long)HF_SERVER_MAX_ANSWER;
+	long max_cost = (long)HF_SERVER_MAX_COST;
 	hf_error err = HF_ERROR_INIT;
 	hf_server *srv = NULL;
 	const struct hf_opt opts[] = {
@@ -139,6 +168,19 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 			   "HTTP worker threads (default 4)"),
 		HF_OPT_INT(0, "max-body", "BYTES", &max_body, 1024,
 			   1L << 32, "request body cap (default 64 MiB)"),
+		HF_OPT_INT(0, "conn-timeout", "SECONDS", &conn_timeout, 1,
+			   3600, "close a connection idle this long "
+			   "(default 15)"),
+		HF_OPT_INT(0, "max-connections", "N", &max_conns, 1, 100000,
+			   "connections at once (default 1000)"),
+		HF_OPT_INT(0, "max-connections-per-ip", "N", &max_conns_ip, 1,
+			   100000, "connections at once from one address "
+			   "(default 64)"),
+		HF_OPT_INT(0, "max-answer", "BYTES", &max_answer, 1024,
+			   1L << 40, "largest GraphQL answer (default 64 MiB)"),
+		HF_OPT_INT(0, "max-query-cost", "N", &max_cost, 1,
+			   1L << 50, "largest estimated query work, fields x "
+			   "objects (default 5000000)"),
 		HF_OPT_STRING(0, "default-branch", "NAME", &default_branch,
 			      "name of the default branch of a new database "
 			      "(default main)"),
@@ -146,7 +188,9 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 			      "append one JSON line per request to FILE"),
 		HF_OPT_LIST(0, "fault", "SPEC", &faults,
 			    "inject a fault, for tests: latency=MS, "
-			    "fail-mutation=N, drop-after-commit=N, http-503=N"),
+			    "fail-mutation=N, drop-after-commit=N, http-503=N; "
+			    "or model a real Infrahub's cost, for benchmarks: "
+			    "cost=REQUEST_MS,PER_OP_MS"),
 		HF_OPT_END(),
 	};
 	int rc;
@@ -179,6 +223,11 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 	so.default_branch = default_branch;
 	so.threads = (unsigned)threads;
 	so.max_body = (size_t)max_body;
+	so.conn_timeout = (unsigned)conn_timeout;
+	so.max_conns = (unsigned)max_conns;
+	so.max_conns_per_ip = (unsigned)max_conns_ip;
+	so.max_answer = (size_t)max_answer;
+	so.max_cost = (unsigned long long)max_cost;
 	ensure_parent_dir(so.data);
 	block_signals();
 	rc = HF_EXIT_ERROR;

@@ -20,6 +20,7 @@ struct hfs_request {
 	const char *token;  /* X-INFRAHUB-KEY or NULL (never logged) */
 	const char *body;
 	size_t body_len;
+	int bad_url; /* an argument held a NUL byte (%00): refused */
 };
 
 struct hfs_response {

@@ -50,6 +50,30 @@ static int bad_char(const char *s)
 	return 0;
 }
 
+/* Whether s is valid UTF-8 (no overlong forms, no surrogates). */
+static int utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned c;
+	size_t n, i;
+
+	while (*p) {
+		c = *p;
+		n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 :
+		    c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		if (!n)
+			return 0;
+		for (i = 1; i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+		    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
 /* Length in code points, as Python counts it. */
 static size_t utf8_len(const char *s)
 {
@@ -70,6 +94,9 @@ int hfs_db_branch_check_name(const char *name, hf_error *err)
 	if (!name)
 		return hf_error_set(err, HF_EINVAL, "name is mandatory");
 	n = strlen(name);
+	if (!utf8_valid(name))
+		return hf_error_set(err, HF_EINVAL,
+		                    "Branch name is not valid UTF-8");
 	/* The checks and their wording follow infrahub/core/branch.py. */
 	if (strstr(name, "/."))
 		hf_buf_add(&why, ", /.");

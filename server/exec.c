@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "exec_int.h"
 #include "hf/alloc.h"
@@ -130,6 +131,10 @@ int hfs_exec_new(hfs_exec **out, struct hfs_db *db,
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	x->db = db;
 	x->fail_at = faults ? faults->fail_mutation : 0;
+	if (faults)
+		x->faults = *faults;
+	atomic_init(&x->waiting, 0);
+	atomic_init(&x->max_waiting, 0);
 	rc = deployment_id(x, err);
 	if (rc < 0) {
 		hfs_exec_free(x);
@@ -159,6 +164,93 @@ int hfs_exec_branch_exists(hfs_exec *x, const char *branch, hf_error *err)
 	if (rc == HF_ENOTFOUND)
 		return 0;
 	return rc < 0 ? rc : 1;
+}
+
+int hfs_exec_kind_count(hfs_exec *x, const char *branch, const char *kind,
+                        size_t *out, hf_error *err)
+{
+	const hfs_schema *s;
+	const struct hfs_kind *k;
+	struct xbranch *b;
+	struct xkind *xk;
+	size_t i, nk;
+	int rc;
+
+	*out = 0;
+	rc = xs_get(x, branch, &s, err);
+	k = rc == 0 ? hfs_schema_kind(s, kind) : NULL;
+	if (!k)
+		return rc;
+	rc = xc_branch(&x->cache, x->db, branch, s, &b, err);
+	nk = k->is_generic ? k->used_by.n : 1;
+	for (i = 0; rc == 0 && i < nk; i++) {
+		xk = xb_kind(b, k->is_generic ? k->used_by.v[i] : k->kind);
+		*out += xk ? xk->n : 0;
+	}
+	return rc;
+}
+
+/* ---- cost model ---------------------------------------------------------- */
+
+long hfs_exec_cost_ms(const struct hf_server_faults *f, long nops)
+{
+	if (!f || (f->cost_request_ms <= 0 && f->cost_op_ms <= 0))
+		return 0;
+	return f->cost_request_ms + (nops > 0 ? nops : 0) * f->cost_op_ms;
+}
+
+void hfs_exec_costs_get(hfs_exec *x, struct hfs_exec_costs *out)
+{
+	*out = x->costs;
+	out->max_overlap = atomic_load(&x->max_waiting);
+}
+
+unsigned long long hfs_exec_examined(hfs_exec *x)
+{
+	return x->examined;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+void xcost_wait(struct hfs_exec *x, long nops)
+{
+	long ms = hfs_exec_cost_ms(&x->faults, nops), now, max;
+
+	if (x->faults.cost_request_ms <= 0 && x->faults.cost_op_ms <= 0)
+		return;
+	x->costs.requests++;
+	x->costs.ops += nops > 0 ? nops : 0;
+	x->costs.last_ms = ms;
+	x->costs.total_ms += ms;
+	hfs_db_unlock(x->db);
+	now = atomic_fetch_add(&x->waiting, 1) + 1;
+	max = atomic_load(&x->max_waiting);
+	while (now > max &&
+	       !atomic_compare_exchange_weak(&x->max_waiting, &max, now))
+		;
+	if (ms > 0)
+		sleep_ms(ms);
+	atomic_fetch_sub(&x->waiting, 1);
+	hfs_db_lock(x->db);
+}
+
+/* Operations of a request for cost=: its top-level fields but __typename. */
+static long count_ops(const struct hfs_gql_fields *f)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < f->count; i++)
+		n += strcmp(f->groups[i].fields[0]->name, "__typename") != 0;
+	return n;
 }
 
 /* ---- request helpers ----------------------------------------------------- */
@@ -490,6 +582,7 @@ static int execute(struct xreq *r, const struct hfs_gql_operation *op,
 	                err);
 	if (rc < 0)
 		return rc;
+	r->nops = count_ops(f);
 	return mut ? run_mutation(r, f) : run_query(r, f);
 }
 
@@ -557,6 +650,7 @@ out:
 	json_decref(r.vars);
 	hfs_gql_doc_free(doc);
 	xs_retired_free(x);
+	xcost_wait(x, r.nops);
 	return rc;
 }
 

@@ -63,6 +63,40 @@ int hfs_exec_rest(hfs_exec *x, const char *method, const char *path,
                   const char *body, size_t body_len, struct hfs_rest *res,
                   hf_error *err);
 
+/*
+ * The cost= fault (struct hf_server_faults): hfs_exec_graphql and
+ * hfs_exec_rest end with a delay of REQUEST_MS + PER_OP_MS * operations,
+ * where the operations of a GraphQL request are the top-level fields of
+ * its operation (mutation fields, or lookups: each query field or alias;
+ * __typename not counted) and a REST request has none. During that delay
+ * they RELEASE the database lock the caller holds (and take it again
+ * before returning), so concurrent requests overlap as on a real
+ * Infrahub, whose time is mostly not spent in a shared lock.
+ */
+struct hfs_exec_costs {
+	long requests;    /* requests delayed */
+	long ops;         /* operations counted in them */
+	long last_ms;     /* the delay asked for the last one */
+	long total_ms;    /* sum of the delays asked */
+	long max_overlap; /* most requests in their delay at once */
+};
+
+/* The delay for one request with `nops` operations (0 when cost= is off). */
+long hfs_exec_cost_ms(const struct hf_server_faults *f, long nops);
+/* The counters so far (under the lock). */
+void hfs_exec_costs_get(hfs_exec *x, struct hfs_exec_costs *out);
+/* Nodes the filters of listings examined so far (under the lock). */
+unsigned long long hfs_exec_examined(hfs_exec *x);
+
+/*
+ * How many objects of `kind` (a generic: of the kinds inheriting it) the
+ * existing `branch` holds, from the branch's in-memory mirror (loaded if
+ * needed): O(1) per concrete kind, where a count in SQLite reads the
+ * kind's index. 0 for an unknown kind. Under the lock.
+ */
+int hfs_exec_kind_count(hfs_exec *x, const char *branch, const char *kind,
+                        size_t *out, hf_error *err);
+
 /* Whether `branch` exists (0/1), or a negative status. */
 int hfs_exec_branch_exists(hfs_exec *x, const char *branch, hf_error *err);
 

@@ -222,6 +222,189 @@ static int merge_unique(struct xreq *r, const char *name, hf_error *err)
 	return rc;
 }
 
+/*
+ * The same for the multi-field uniqueness constraints and the HFID of
+ * every kind the branch wrote: a constraint's key is its attribute
+ * values and its relationships' peer ids (ids are the same on every
+ * branch). Main's nodes of those kinds are keyed once, leaving out the
+ * nodes the branch itself wrote (the branch's version replaces them at
+ * the merge); then each node the branch wrote is looked up.
+ */
+#define KSEP "\x1f"
+
+/* 0 with the key in `key`, 1 when a part is missing (no key), < 0. */
+static int cons_key(struct xbranch *b, const struct hfs_kind *k,
+                    const struct xnode *n, size_t c, hf_buf *key,
+                    hf_error *err)
+{
+	const struct hfs_strv *paths = c < k->nuniq ? &k->uniq[c] : &k->hfid;
+	const struct hfs_attr *a;
+	const struct hfs_rel *rel;
+	struct xnode *peer;
+	struct xsplit sp;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	hf_buf_reset(key);
+	hf_buf_addf(key, "%s" KSEP "%zu", k->kind, c);
+	for (i = 0; i < paths->n; i++) {
+		xsplit_path(&sp, paths->v[i]);
+		a = hfs_kind_attr(k, sp.p[0]);
+		if (a) {
+			v = xn_value(n, a);
+			if (!v || json_is_null(v))
+				return 1;
+			hf_buf_add(key, KSEP);
+			xval_key(key, v);
+			continue;
+		}
+		rel = hfs_kind_rel(k, sp.p[0]);
+		if (!rel || rel->many)
+			return 1;
+		rc = xb_peer_one(b, n, rel, &peer, NULL, err);
+		if (rc < 0)
+			return rc;
+		if (!peer)
+			return 1;
+		hf_buf_addf(key, KSEP "p%s", peer->id);
+	}
+	return hf_buf_failed(key) ? hf_error_set(err, HF_ENOMEM,
+	                                         "out of memory")
+	                          : 0;
+}
+
+static size_t cons_count(const struct hfs_kind *k)
+{
+	return k->nuniq + (k->hfid.n ? 1 : 0);
+}
+
+/* Key main's nodes of kind k that the branch did not write. */
+static int cons_index_main(struct xbranch *m, const struct hfs_kind *k,
+                           const struct xmap *written, struct xmap *keys,
+                           hf_error *err)
+{
+	struct xnode **v;
+	hf_buf key = HF_BUF_INIT;
+	size_t i, c, nv;
+	int rc = 0;
+
+	xb_kind_nodes(m, k->kind, &v, &nv);
+	for (i = 0; rc >= 0 && i < nv; i++) {
+		if (xmap_get(written, v[i]->id))
+			continue;
+		for (c = 0; rc >= 0 && c < cons_count(k); c++) {
+			rc = cons_key(m, k, v[i], c, &key, err);
+			if (rc == 0 && xmap_put(keys, key.ptr, v[i]) < 0)
+				rc = hf_error_set(err, HF_ENOMEM,
+				                  "out of memory");
+		}
+	}
+	hf_buf_release(&key);
+	return rc < 0 ? rc : 0;
+}
+
+static int cons_error(const char *name, const char *main_name,
+                      const struct hfs_kind *k, size_t c,
+                      const struct xnode *n, const struct xnode *other,
+                      hf_error *err)
+{
+	const struct hfs_strv *paths = c < k->nuniq ? &k->uniq[c] : &k->hfid;
+	hf_buf what = HF_BUF_INIT;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < paths->n; i++)
+		hf_buf_addf(&what, "%s%s", i ? ", " : "", paths->v[i]);
+	rc = hf_error_set(err, HF_EINVAL,
+	                  "Unable to merge the branch '%s', validation "
+	                  "failed: %s %s violates %s [%s]: the same values "
+	                  "are already used by %s on '%s'",
+	                  name, n->kind, n->id,
+	                  c < k->nuniq ? "uniqueness constraint"
+	                               : "human_friendly_id",
+	                  what.ptr, other->id, main_name);
+	hf_buf_release(&what);
+	return rc;
+}
+
+/* Check the nodes of branch b listed in ids against main's keys. */
+static int cons_check(const char *name, const char *main_name,
+                      struct xbranch *b, const hfs_schema *s,
+                      const json_t *ids, const struct xmap *keys,
+                      hf_error *err)
+{
+	const struct hfs_kind *k;
+	struct xnode *n, *other;
+	hf_buf key = HF_BUF_INIT;
+	const json_t *id;
+	size_t i, c;
+	int rc = 0;
+
+	json_array_foreach(ids, i, id)
+	{
+		n = rc >= 0 ? xb_node(b, json_string_value(id)) : NULL;
+		k = n ? hfs_schema_kind(s, n->kind) : NULL;
+		for (c = 0; k && rc >= 0 && c < cons_count(k); c++) {
+			rc = cons_key(b, k, n, c, &key, err);
+			other = rc == 0 ? xmap_get(keys, key.ptr) : NULL;
+			if (other)
+				rc = cons_error(name, main_name, k, c, n, other,
+				                err);
+		}
+	}
+	hf_buf_release(&key);
+	return rc < 0 ? rc : 0;
+}
+
+static int merge_constraints(struct xreq *r, const char *name, hf_error *err)
+{
+	const char *main_name = hfs_db_main(r->db);
+	struct xmap written = XMAP_INIT, kinds = XMAP_INIT, keys = XMAP_INIT;
+	const hfs_schema *s = NULL;
+	struct xbranch *b = NULL, *m = NULL;
+	const struct hfs_kind *k;
+	struct xnode *n;
+	json_t *ids = NULL, *id;
+	size_t i;
+	int rc;
+
+	rc = hfs_db_branch_written(r->db, name, &ids, err);
+	if (rc < 0 || !json_array_size(ids)) {
+		json_decref(ids);
+		return rc;
+	}
+	rc = xs_get(r->x, name, &s, err);
+	if (rc == 0)
+		rc = xc_branch(&r->x->cache, r->db, name, s, &b, err);
+	if (rc == 0)
+		rc = xc_branch(&r->x->cache, r->db, main_name, s, &m, err);
+	json_array_foreach(ids, i, id)
+	{
+		if (rc == 0 && xmap_put(&written, json_string_value(id),
+		                        (void *)1) < 0)
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	json_array_foreach(ids, i, id)
+	{
+		n = rc == 0 ? xb_node(b, json_string_value(id)) : NULL;
+		k = n ? hfs_schema_kind(s, n->kind) : NULL;
+		if (!k || !cons_count(k) || xmap_get(&kinds, k->kind))
+			continue;
+		if (xmap_put(&kinds, k->kind, (void *)1) < 0)
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		else
+			rc = cons_index_main(m, k, &written, &keys, err);
+	}
+	if (rc == 0)
+		rc = cons_check(name, main_name, b, s, ids, &keys, err);
+	xmap_release(&keys);
+	xmap_release(&kinds);
+	xmap_release(&written);
+	json_decref(ids);
+	return rc;
+}
+
 static int branch_op(struct xreq *r, const char *op, const json_t *d,
                      struct bres *res, hf_error *err)
 {
@@ -247,6 +430,8 @@ static int branch_op(struct xreq *r, const char *op, const json_t *d,
 		        err);
 	} else if (!strcmp(op, "BranchMerge")) {
 		rc = merge_unique(r, name, err);
+		if (rc == 0)
+			rc = merge_constraints(r, name, err);
 		if (rc == 0)
 			rc = hfs_db_branch_merge(r->db, name, err);
 		forget(r, name, 1);

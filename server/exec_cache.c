@@ -768,13 +768,23 @@ static int keys_grouped(struct xbranch *b, const struct hfs_kind *k,
 	return rc < 0 ? rc : 0;
 }
 
-static int vattr_indexed(const struct xbranch *b, const char *kind,
+/* b->vattrs values: the attribute has a value index, or scanning is better. */
+#define VA_INDEXED ((void *)1)
+#define VA_SCAN    ((void *)2)
+
+static void *vattr_state(const struct xbranch *b, const char *kind,
                          const char *attr)
 {
 	char key[300];
 
 	snprintf(key, sizeof(key), "%s" SEP "%s", kind, attr);
-	return xmap_get(&b->vattrs, key) != NULL;
+	return xmap_get(&b->vattrs, key);
+}
+
+static int vattr_indexed(const struct xbranch *b, const char *kind,
+                         const char *attr)
+{
+	return vattr_state(b, kind, attr) == VA_INDEXED;
 }
 
 static int keys_values(const struct xbranch *b, const struct hfs_kind *k,
@@ -1013,14 +1023,20 @@ static int load_node_cb(const struct hfs_node *hn, void *payload)
 	return kind_add(b, n);
 }
 
-static int vattr_add(struct xbranch *b, const char *kind, const char *attr)
+static int vattr_set(struct xbranch *b, const char *kind, const char *attr,
+                     void *state)
 {
 	char key[300];
 
 	snprintf(key, sizeof(key), "%s" SEP "%s", kind, attr);
 	if (xmap_get(&b->vattrs, key))
 		return 0;
-	return xmap_put(&b->vattrs, key, (void *)1);
+	return xmap_put(&b->vattrs, key, state);
+}
+
+static int vattr_add(struct xbranch *b, const char *kind, const char *attr)
+{
+	return vattr_set(b, kind, attr, VA_INDEXED);
 }
 
 /* Attributes of `kind` (and the nodes inheriting it) to index by value. */
@@ -1443,6 +1459,174 @@ static int nodevec_push(struct nodevec *nv, struct xnode *n)
 	return 0;
 }
 
+/* ---- value indexes built on first use ------------------------------------ */
+
+/*
+ * A value index is only worth keeping when values are selective: every
+ * node sharing a value sits in one hash chain, which a write of one of
+ * them walks. Below this many nodes per value on average it is kept.
+ */
+#define VINDEX_MAX_SHARE 16
+#define VINDEX_SMALL     64
+
+/* Room for one more key in each node that gets one (nothing else changes). */
+static int keys_reserve(struct xnode **v, char *const *keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char **nk;
+
+		if (!keys[i])
+			continue;
+		nk = hf_reallocarray(v[i]->keys, v[i]->nkeys + 1, sizeof(*nk));
+		if (!nk)
+			return HF_ENOMEM;
+		v[i]->keys = nk;
+	}
+	return 0;
+}
+
+/* Register keys[i] for v[i]; all or nothing. Takes the keys it registers. */
+static int keys_register_all(struct xbranch *b, struct xnode **v, char **keys,
+                             size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (keys[i] && xmap_put(&b->idx, keys[i], v[i]) < 0)
+			break;
+	}
+	if (i < n) {
+		while (i-- > 0) {
+			if (keys[i])
+				xmap_del(&b->idx, keys[i], v[i]);
+		}
+		return HF_ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (keys[i]) {
+			v[i]->keys[v[i]->nkeys++] = keys[i];
+			keys[i] = NULL;
+		}
+	}
+	return 0;
+}
+
+/* The V keys of kind `k`'s nodes for `a` (NULL for no value); distinct. */
+static int vindex_keys(const struct hfs_kind *k, const struct hfs_attr *a,
+                       struct xnode **v, size_t n, char **keys,
+                       size_t *nvalues, size_t *distinct)
+{
+	struct xmap seen = XMAP_INIT;
+	hf_buf key = HF_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < n; i++) {
+		json_t *val = xn_value(v[i], a);
+
+		if (!val || json_is_null(val))
+			continue;
+		hf_buf_reset(&key);
+		hf_buf_addf(&key, "V" SEP "%s" SEP "%s" SEP, k->kind, a->name);
+		xval_key(&key, val);
+		keys[i] = hf_buf_detach(&key);
+		if (!keys[i]) {
+			rc = HF_ENOMEM;
+			break;
+		}
+		(*nvalues)++;
+		if (!xmap_get(&seen, keys[i])) {
+			(*distinct)++;
+			rc = xmap_put(&seen, keys[i], keys[i]);
+		}
+	}
+	xmap_release(&seen);
+	hf_buf_release(&key);
+	return rc;
+}
+
+/*
+ * Index attribute `a` of concrete kind `k` by value now (its nodes from
+ * then on are indexed by xb_reindex). 1 when scanning is better (marked,
+ * so it is not tried again for this mirror). All or nothing.
+ */
+static int vindex_build(struct xbranch *b, const struct hfs_kind *k,
+                        const struct hfs_attr *a, hf_error *err)
+{
+	struct xnode **v;
+	size_t n, i, nvalues = 0, distinct = 0;
+	char **keys, vkey[300];
+	int rc, keep;
+
+	xb_kind_nodes(b, k->kind, &v, &n);
+	keys = hf_calloc(n ? n : 1, sizeof(*keys));
+	if (!keys)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rc = vindex_keys(k, a, v, n, keys, &nvalues, &distinct);
+	keep = nvalues < VINDEX_SMALL ||
+	       distinct * VINDEX_MAX_SHARE >= nvalues;
+	if (rc == 0 && keep)
+		rc = keys_reserve(v, keys, n);
+	if (rc == 0)
+		rc = vattr_set(b, k->kind, a->name, keep ? VA_INDEXED : VA_SCAN);
+	if (rc == 0 && keep) {
+		rc = keys_register_all(b, v, keys, n);
+		if (rc < 0) {
+			snprintf(vkey, sizeof(vkey), "%s" SEP "%s", k->kind,
+			         a->name);
+			xmap_del(&b->vattrs, vkey, NULL);
+		}
+	}
+	for (i = 0; i < n; i++)
+		hf_free(keys[i]);
+	hf_free(keys);
+	if (rc < 0)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	return keep ? 0 : 1;
+}
+
+int xb_index_each(struct xbranch *b, const char *ck, const char *attr,
+                  const char *vkey, xnode_fn fn, void *payload, hf_error *err)
+{
+	const struct hfs_kind *k = hfs_schema_kind(b->schema, ck);
+	const struct hfs_attr *a = k ? hfs_kind_attr(k, attr) : NULL;
+	hf_buf key = HF_BUF_INIT;
+	struct xmap_it it;
+	struct xnode *n;
+	void *state;
+	int rc = 0;
+
+	if (!a)
+		return 0;
+	if (!a->unique) {
+		state = vattr_state(b, ck, attr);
+		if (!state)
+			rc = vindex_build(b, k, a, err);
+		else if (state == VA_SCAN)
+			rc = 1;
+		if (rc != 0)
+			return rc;
+	}
+	hf_buf_addf(&key, "%c" SEP "%s" SEP "%s" SEP "%s", a->unique ? 'U' : 'V',
+	            ck, attr, vkey);
+	if (hf_buf_failed(&key))
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	for (n = rc == 0 ? xmap_find(&b->idx, key.ptr, &it) : NULL;
+	     n && rc == 0; n = xmap_next(&it))
+		rc = fn(n, payload);
+	hf_buf_release(&key);
+	if (rc > 0)
+		rc = 0;
+	return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
+}
+
+static int nodevec_cb(struct xnode *n, void *payload)
+{
+	return nodevec_push(payload, n);
+}
+
 /* Nodes of concrete kind `ck` whose `attr` equals `value`. */
 static int find_in_kind(struct xbranch *b, const char *ck, const char *attr,
                         const json_t *value, struct nodevec *nv)
@@ -1450,8 +1634,7 @@ static int find_in_kind(struct xbranch *b, const char *ck, const char *attr,
 	const struct hfs_kind *k = hfs_schema_kind(b->schema, ck);
 	const struct hfs_attr *a = k ? hfs_kind_attr(k, attr) : NULL;
 	hf_buf key = HF_BUF_INIT, cur = HF_BUF_INIT;
-	struct xnode **v, *n;
-	struct xmap_it it;
+	struct xnode **v;
 	json_t *norm = NULL;
 	size_t i, n_nodes;
 	int rc = 0;
@@ -1461,15 +1644,13 @@ static int find_in_kind(struct xbranch *b, const char *ck, const char *attr,
 	rc = xnorm_value(a, value, &norm);
 	if (rc != 0 || !norm)
 		return rc < 0 ? rc : 0;
-	if (vattr_indexed(b, ck, attr)) {
-		hf_buf_addf(&key, "V" SEP "%s" SEP "%s" SEP, ck, attr);
-		xval_key(&key, norm);
-		for (n = xmap_find(&b->idx, key.ptr, &it); n && rc == 0;
-		     n = xmap_next(&it))
-			rc = nodevec_push(nv, n);
-		goto out;
-	}
 	xval_key(&key, norm);
+	rc = hf_buf_failed(&key)
+	             ? HF_ENOMEM
+	             : xb_index_each(b, ck, attr, key.ptr, nodevec_cb, nv, NULL);
+	if (rc <= 0)
+		goto out;
+	rc = 0;
 	xb_kind_nodes(b, ck, &v, &n_nodes);
 	for (i = 0; rc == 0 && i < n_nodes; i++) {
 		hf_buf_reset(&cur);

@@ -13,6 +13,7 @@
  * that branch is dropped and rebuilt on next use, so the two never
  * disagree. Everything here runs under hfs_db_lock().
  */
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -229,6 +230,18 @@ int xb_find_value(struct xbranch *b, const struct hfs_kind *k, const char *attr,
  * reference; 1 (and *out NULL) when it cannot be one; HF_ENOMEM.
  */
 int xnorm_value(const struct hfs_attr *a, const json_t *v, json_t **out);
+/*
+ * Call fn for each node of concrete kind `ck` whose attribute `attr` has
+ * canonical value key `vkey` (xval_key() of the value in its stored
+ * form), through an index: the uniqueness keys of a unique attribute,
+ * else a value index, built on first use for (kind, attribute) and kept
+ * up to date by xb_reindex. Returns 0, 1 when no index serves (too few
+ * distinct values to be worth one: the caller scans), or a negative
+ * status (fn's, or HF_ENOMEM). fn returns 0 to go on, > 0 to stop.
+ */
+typedef int (*xnode_fn)(struct xnode *n, void *payload);
+int xb_index_each(struct xbranch *b, const char *ck, const char *attr,
+                  const char *vkey, xnode_fn fn, void *payload, hf_error *err);
 /* Lookup by the HFID key of a node being written (rel parts = peer ids). */
 struct xnode *xb_find_hkey(struct xbranch *b, const char *kind,
                            const char *key);
@@ -258,6 +271,12 @@ struct hfs_exec {
 	long fail_at; /* fail-mutation=N, 0: off */
 	long nmutations;
 	char deployment_id[HFS_UUID_LEN + 1];
+	struct hf_server_faults faults; /* a copy; cost= is used here */
+	struct hfs_exec_costs costs; /* under the lock (max_overlap unused) */
+	atomic_long waiting; /* requests in their cost delay now */
+	atomic_long max_waiting;
+	/* filter lookups: nodes a filter examined (to see scans in tests) */
+	unsigned long long examined;
 };
 
 struct xreq {
@@ -274,8 +293,17 @@ struct xreq {
 	int mutated;
 	int internal; /* built-in objects: read-only fields may be set */
 	int frozen_checked; /* branch status read: 1 open, -1 merged */
+	long nops; /* top-level fields of the operation, for cost= */
 	char now[40];
 };
+
+/*
+ * The cost= delay of one request with `nops` operations (exec.c): counts
+ * it, then sleeps with the database lock RELEASED (taken again before
+ * returning). Call last, when nothing of the request is left to touch.
+ * No-op when cost= is off.
+ */
+void xcost_wait(struct hfs_exec *x, long nops);
 
 /* The branch mirror, (re)loaded as needed. */
 int xr_branch(struct xreq *r, hf_error *err);

@@ -531,7 +531,7 @@ static int sort_order_by(struct xreq *r, const struct hfs_kind *k,
 			rc = xn_path(r->b, ck, l->v[i], k->order_by.v[j],
 			             &ok[i].v[j], err);
 	}
-	if (rc == 0)
+	if (rc == 0 && l->n > 1)
 		qsort(ok, l->n, sizeof(*ok), cmp_okey);
 	for (i = 0; i < l->n; i++) {
 		l->v[i] = ok[i].n;
@@ -568,7 +568,7 @@ static int base_list(struct xreq *r, const struct hfs_kind *k, int order,
 	}
 	xmap_each(&r->b->kinds, gather_kind, &c);
 	rc = c.rc < 0 ? hf_error_set(err, HF_ENOMEM, "out of memory") : 0;
-	if (rc == 0 && k->is_generic)
+	if (rc == 0 && k->is_generic && c.out.n > 1)
 		qsort(c.out.v, c.out.n, sizeof(*c.out.v), cmp_id);
 	if (rc == 0 && order)
 		rc = sort_order_by(r, k, &c.out, err);
@@ -600,6 +600,7 @@ static int filter_list(struct xreq *r, const struct fset *fs, struct xnode **v,
 	size_t i;
 	int rc = 0, ok;
 
+	r->x->examined += n;
 	for (i = 0; rc == 0 && i < n; i++) {
 		rc = node_match(&m, fs, v[i], &ok);
 		if (rc == 0 && ok && nlist_push(out, v[i]) < 0)
@@ -608,6 +609,130 @@ static int filter_list(struct xreq *r, const struct fset *fs, struct xnode **v,
 	xpeers_release(&m.peers);
 	hf_buf_release(&m.tmp);
 	return rc;
+}
+
+/* ---- index lookups ------------------------------------------------------- */
+
+/* The filter an index can serve: the first exact <attr>__value(s). */
+static const struct flt *indexable(const struct fset *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n; i++) {
+		if (fs->f[i].t == F_ATTR && fs->f[i].mode == M_KEY)
+			return &fs->f[i];
+	}
+	return NULL;
+}
+
+static int cand_push(struct xnode *n, void *payload)
+{
+	return nlist_push(payload, n);
+}
+
+struct cands_ctx {
+	struct xreq *r;
+	const struct hfs_kind *k;
+	const struct flt *f;
+	struct nlist *out;
+	hf_error *err;
+	int rc; /* 1: some kind has no index */
+};
+
+/* The nodes of concrete kind `ck` that the filter's values name. */
+static int cands_kind(struct cands_ctx *c, const char *ck)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < c->f->nkeys; i++)
+		rc = xb_index_each(c->r->b, ck, c->f->a->name, c->f->keys[i],
+		                   cand_push, c->out, c->err);
+	return rc;
+}
+
+static void cands_cb(const char *key, void *val, void *payload)
+{
+	struct cands_ctx *c = payload;
+
+	(void)val;
+	if (c->rc == 0 && hfs_schema_is_a(c->r->s, key, c->k->kind))
+		c->rc = cands_kind(c, key);
+}
+
+/* Sort into listing order (base_list's) and drop repeats. */
+static int cands_order(struct xreq *r, const struct hfs_kind *k, int order,
+                       struct nlist *l, hf_error *err)
+{
+	size_t i, j;
+	int rc = 0;
+
+	if (l->n < 2)
+		return 0;
+	if (order && k->order_by.n)
+		rc = sort_order_by(r, k, l, err);
+	else
+		qsort(l->v, l->n, sizeof(*l->v), cmp_id);
+	for (i = j = 0; rc == 0 && i < l->n; i++) {
+		if (j == 0 || l->v[j - 1] != l->v[i])
+			l->v[j++] = l->v[i];
+	}
+	if (rc == 0)
+		l->n = j;
+	return rc;
+}
+
+/* The nodes of kind k (or inheriting it) among `ids`: hash lookups. */
+static int cands_ids(struct xreq *r, const struct hfs_kind *k,
+                     const json_t *ids, struct nlist *out)
+{
+	struct xnode *n;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < json_array_size(ids); i++) {
+		const char *id = json_string_value(json_array_get(ids, i));
+
+		n = id ? xb_node(r->b, id) : NULL;
+		if (n && (!strcmp(n->kind, k->kind) ||
+		          hfs_schema_is_a(r->s, n->kind, k->kind)))
+			rc = nlist_push(out, n);
+	}
+	return rc;
+}
+
+/*
+ * The nodes that can pass the filters, in listing order, from the ids
+ * asked for or from an index on the first exact attribute filter (the
+ * filters still have to run on them). 1 when neither serves: the caller
+ * scans the kind.
+ */
+static int index_candidates(struct xreq *r, const struct hfs_kind *k,
+                            const struct fset *fs, int order,
+                            struct nlist *out, hf_error *err)
+{
+	struct cands_ctx c = { r, k, indexable(fs), out, err, 0 };
+
+	if (fs->ids) {
+		c.rc = cands_ids(r, k, fs->ids, out);
+		if (c.rc < 0)
+			hf_error_set(err, HF_ENOMEM, "out of memory");
+	} else if (!c.f) {
+		return 1;
+	} else if (k->is_generic) {
+		xmap_each(&r->b->kinds, cands_cb, &c);
+	} else {
+		c.rc = cands_kind(&c, k->kind);
+	}
+	if (c.rc == HF_ENOMEM && !err->msg[0])
+		hf_error_set(err, HF_ENOMEM, "out of memory");
+	if (c.rc == 0)
+		c.rc = cands_order(r, k, order, out, err);
+	if (c.rc != 0) {
+		hf_free(out->v);
+		memset(out, 0, sizeof(*out));
+	}
+	return c.rc;
 }
 
 static int hfid_lookup(struct xreq *r, const struct hfs_kind *k,
@@ -642,7 +767,7 @@ static int write_paginated(struct xreq *r, const struct hfs_kind *k,
 int xq_field(struct xreq *r, const struct hfs_gql_field_group *g, hf_error *err)
 {
 	const struct hfs_kind *k = hfs_schema_kind(r->s, g->fields[0]->name);
-	struct nlist res = { NULL, 0, 0 };
+	struct nlist res = { NULL, 0, 0 }, cand = { NULL, 0, 0 };
 	struct xnode **v = NULL;
 	struct fset fs;
 	size_t n = 0, count, off, len;
@@ -662,7 +787,16 @@ int xq_field(struct xreq *r, const struct hfs_gql_field_group *g, hf_error *err)
 		rc = hfid_lookup(r, k, fs.hfid, &res, err);
 		v = res.v;
 		n = res.n;
-	} else {
+	} else if ((rc = index_candidates(r, k, &fs, !fs.order_off, &cand,
+	                                  err)) == 0) {
+		/* the candidates are exactly the ids asked for, when given */
+		struct fset rest = fs;
+
+		rest.ids = NULL;
+		rc = filter_list(r, &rest, cand.v, cand.n, &res, err);
+		v = res.v;
+		n = res.n;
+	} else if (rc == 1) {
 		rc = base_list(r, k, !fs.order_off, &v, &n, err);
 		if (rc == 0 && (fs.n || fs.ids)) {
 			rc = filter_list(r, &fs, v, n, &res, err);
@@ -681,6 +815,7 @@ int xq_field(struct xreq *r, const struct hfs_gql_field_group *g, hf_error *err)
 		rc = write_paginated(r, k, g, v ? v + off : NULL, len, count,
 		                     err);
 	hf_free(res.v);
+	hf_free(cand.v);
 	fset_release(&fs);
 	return rc;
 }

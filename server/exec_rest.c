@@ -199,6 +199,7 @@ int hfs_exec_rest(hfs_exec *x, const char *method, const char *path,
 			not_found(res, path);
 	}
 	xs_retired_free(x);
+	xcost_wait(x, 0);
 	if (!res->body)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	return 0;

@@ -3,10 +3,19 @@
  * thread pool. This file owns everything MHD: binding, body collection with
  * a cap, token auth, fault injection and the request log. The routing and
  * the work happen in app.c.
+ *
+ * Resource limits: the token and the declared Content-Length are checked
+ * on the first call of the access handler, from the headers alone, so a
+ * tokenless or oversized request is answered (401/413) before a byte of
+ * its body is read; idle connections close after conn_timeout seconds;
+ * MHD caps connections overall and per client address (half-open sockets
+ * from one address cannot starve the others).
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,9 +44,9 @@ struct hf_server {
 	FILE *log;
 };
 
+/* A request past its headers (token and declared size already checked). */
 struct conn {
-	hf_buf body;
-	int too_big;
+	hf_buf body; /* capped at max_body */
 };
 
 static const char err_auth_required[] =
@@ -94,6 +103,20 @@ static enum MHD_Result collect_ns(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
+/* Sets *cls when a query argument's name or value holds a NUL byte. */
+static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind,
+				const char *key, size_t key_size,
+				const char *value, size_t value_size)
+{
+	int *bad = cls;
+
+	(void)kind;
+	if (strlen(key) != key_size ||
+	    (value && memchr(value, 0, value_size)))
+		*bad = 1;
+	return MHD_YES;
+}
+
 static void log_request(hf_server *s, const char *method, const char *url,
 			const struct hfs_response *rs, const struct conn *cn)
 {
@@ -128,16 +151,40 @@ static void sleep_ms(long ms)
 		;
 }
 
+/*
+ * Whole-string comparison whose time does not depend on where the strings
+ * differ nor on the secret's length: both sides are hashed, then the
+ * digests compared with CRYPTO_memcmp.
+ */
+static int token_equal(const char *given, const char *want)
+{
+	unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+	unsigned int na = 0, nb = 0;
+
+	if (!EVP_Digest(given, strlen(given), a, &na, EVP_sha256(), NULL) ||
+	    !EVP_Digest(want, strlen(want), b, &nb, EVP_sha256(), NULL) ||
+	    na != nb)
+		return 0;
+	return CRYPTO_memcmp(a, b, na) == 0;
+}
+
+/*
+ * Called on the first call of the access handler, when the headers are
+ * in and no byte of the body has been read: a request without the right
+ * token is answered 401 at once and its body is never buffered.
+ */
 static int check_auth(hf_server *s, struct MHD_Connection *c,
 		      enum MHD_Result *ret)
 {
-	const char *key;
+	const char *key = NULL;
+	size_t len = 0;
 
 	if (!s->opts.token)
 		return 0;
-	key = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-					  "X-INFRAHUB-KEY");
-	if (key && !strcmp(key, s->opts.token))
+	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, "X-INFRAHUB-KEY",
+					  14, &key, &len) != MHD_YES)
+		key = NULL;
+	if (key && strlen(key) == len && token_equal(key, s->opts.token))
 		return 0;
 	*ret = reply_static(c, 401, key ? err_bad_token : err_auth_required);
 	return -1;
@@ -178,15 +225,13 @@ static enum MHD_Result serve(hf_server *s, struct MHD_Connection *c,
 	struct ns_list ns = { { 0 }, 0 };
 	enum MHD_Result ret;
 
-	if (cn->too_big)
-		return reply_static(c, 413, err_too_big);
-	if (check_auth(s, c, &ret) < 0)
-		return ret;
 	if (s->opts.faults.latency_ms > 0)
 		sleep_ms(s->opts.faults.latency_ms);
 	if (count_request(s))
 		return reply_static(c, 503, err_503);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_ns, &ns);
+	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, find_nul,
+				    &rq.bad_url);
 	rq.method = method;
 	rq.path = url;
 	rq.branch = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
@@ -248,19 +293,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 	(void)version;
 	if (!cn) {
+		/* Headers only so far: refuse before reading any body. */
+		if (check_auth(s, c, &ret) < 0)
+			return ret;
+		if (declared_too_big(s, c))
+			return reply_static(c, 413, err_too_big);
 		cn = hf_calloc(1, sizeof(*cn));
 		if (!cn)
 			return MHD_NO;
 		hf_buf_init(&cn->body, s->opts.max_body);
-		cn->too_big = declared_too_big(s, c);
 		*con_cls = cn;
 		enter(s);
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!cn->too_big &&
-		    hf_buf_addn(&cn->body, upload, *upload_size) < 0)
-			cn->too_big = 1;
+		/* A chunked body past the cap: stop reading, close. */
+		if (hf_buf_addn(&cn->body, upload, *upload_size) < 0)
+			return MHD_NO;
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -333,6 +382,9 @@ static int start_daemon(hf_server *s, hf_error *err)
 	/* poll, not epoll: quiescing an epoll thread pool aborts in MHD 0.9.75 */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG;
+	unsigned pool = s->opts.threads;
+	struct MHD_OptionItem pool_opt[2] = { { MHD_OPTION_END, 0, NULL },
+					      { MHD_OPTION_END, 0, NULL } };
 	int rc;
 
 	rc = parse_listen(s->opts.listen, &ss, host, sizeof(host), err);
@@ -340,12 +392,24 @@ static int start_daemon(hf_server *s, hf_error *err)
 		return rc;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* cost=: a waiting request must not hold up the other connections of
+	 * a pool thread (10 clients share a few), so each gets its own thread */
+	if (s->opts.faults.cost_request_ms > 0 || s->opts.faults.cost_op_ms > 0) {
+		flags |= MHD_USE_THREAD_PER_CONNECTION;
+		pool = 0;
+	}
+	if (pool) /* else no pool option: MHD warns about one */
+		pool_opt[0] = (struct MHD_OptionItem){
+			MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)pool, NULL
+		};
 	s->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opts.threads,
+		MHD_OPTION_ARRAY, pool_opt,
 		MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+		MHD_OPTION_CONNECTION_TIMEOUT, s->opts.conn_timeout,
+		MHD_OPTION_CONNECTION_LIMIT, s->opts.max_conns,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->opts.max_conns_per_ip,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_END);
 	if (!s->mhd)
@@ -359,6 +423,40 @@ static int start_daemon(hf_server *s, hf_error *err)
 	return 0;
 }
 
+static void defaults(struct hf_server_options *o)
+{
+	if (!o->conn_timeout)
+		o->conn_timeout = HF_SERVER_CONN_TIMEOUT;
+	if (!o->max_conns)
+		o->max_conns = HF_SERVER_MAX_CONNS;
+	if (!o->max_conns_per_ip)
+		o->max_conns_per_ip = HF_SERVER_MAX_CONNS_PER_IP;
+	if (o->max_conns_per_ip > o->max_conns)
+		o->max_conns_per_ip = o->max_conns;
+	if (!o->max_answer)
+		o->max_answer = HF_SERVER_MAX_ANSWER;
+	if (!o->max_cost)
+		o->max_cost = HF_SERVER_MAX_COST;
+}
+
+/* A token is printable ASCII without spaces (what fits a header). */
+static int check_token(const char *token, hf_error *err)
+{
+	const unsigned char *p;
+
+	if (!token)
+		return 0;
+	if (!*token)
+		return hf_error_set(err, HF_EINVAL, "the token is empty");
+	for (p = (const unsigned char *)token; *p; p++)
+		if (*p < 0x21 || *p >= 0x7f)
+			return hf_error_set(err, HF_EINVAL,
+					    "the token must be printable ASCII "
+					    "without spaces or control "
+					    "characters");
+	return 0;
+}
+
 int hf_server_start(hf_server **out, const struct hf_server_options *opts,
 		    hf_error *err)
 {
@@ -366,6 +464,9 @@ int hf_server_start(hf_server **out, const struct hf_server_options *opts,
 	int rc;
 
 	*out = NULL;
+	rc = check_token(opts->token, err);
+	if (rc < 0)
+		return rc;
 	s = hf_calloc(1, sizeof(*s));
 	if (!s)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
@@ -374,6 +475,7 @@ int hf_server_start(hf_server **out, const struct hf_server_options *opts,
 		s->opts.threads = 4;
 	if (!s->opts.max_body)
 		s->opts.max_body = HF_SERVER_MAX_BODY;
+	defaults(&s->opts);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	if (opts->log) {
@@ -445,6 +547,30 @@ static int fault_value(const char *spec, const char *name, long *out,
 	return 0;
 }
 
+/* "cost=REQUEST_MS,PER_OP_MS": 1 when spec is another fault. */
+static int fault_cost(struct hf_server_faults *f, const char *spec,
+		      hf_error *err)
+{
+	const char *p = spec + 5;
+	char *end, *end2 = NULL;
+	long req, op;
+
+	if (strncmp(spec, "cost=", 5))
+		return 1;
+	req = strtol(p, &end, 10);
+	op = end != p && *end == ',' ? strtol(end + 1, &end2, 10) : -1;
+	if (end == p || *end != ',' || end2 == end + 1 || *end2 || req < 0 ||
+	    op < 0 || req > 600000 || op > 600000)
+		return hf_error_set(err, HF_EINVAL,
+				    "fault '%s' needs REQUEST_MS,PER_OP_MS "
+				    "(two numbers of milliseconds, e.g. "
+				    "cost=20,2)",
+				    spec);
+	f->cost_request_ms = req;
+	f->cost_op_ms = op;
+	return 0;
+}
+
 int hf_server_fault_parse(struct hf_server_faults *f, const char *spec,
 			  hf_error *err)
 {
@@ -460,6 +586,9 @@ int hf_server_fault_parse(struct hf_server_faults *f, const char *spec,
 	size_t i;
 	int rc;
 
+	rc = fault_cost(f, spec, err);
+	if (rc <= 0)
+		return rc;
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		rc = fault_value(spec, knobs[i].name, knobs[i].slot, err);
 		if (rc <= 0)
@@ -467,6 +596,7 @@ int hf_server_fault_parse(struct hf_server_faults *f, const char *spec,
 	}
 	return hf_error_set(err, HF_EINVAL,
 			    "unknown fault '%s' (latency=MS, fail-mutation=N, "
-			    "drop-after-commit=N, http-503=N)",
+			    "drop-after-commit=N, http-503=N, "
+			    "cost=REQUEST_MS,PER_OP_MS)",
 			    spec);
 }

@@ -774,9 +774,151 @@ static void test_srv_core__reachability(void **state)
 	hfs_schema_free(base);
 }
 
+/* Load a request given as JSON text; the status, the body in *resp. */
+static int load_text(const hfs_schema *base, const char *text, json_t **resp,
+                     hfs_schema **out)
+{
+	json_error_t je;
+	json_t *req = json_loads(text, 0, &je);
+	int status;
+
+	if (!req)
+		fail_msg("bad test JSON: %s", je.text);
+	status = load(out, base, req, resp);
+	json_decref(req);
+	return status;
+}
+
+static void expect_refused(const hfs_schema *base, const char *text,
+                           const char *msg)
+{
+	hfs_schema *out = NULL;
+	json_t *resp = NULL;
+	const char *m;
+
+	assert_int_equal(load_text(base, text, &resp, &out), 422);
+	assert_null(out);
+	m = semantic_msg(resp);
+	if (!m || !strstr(m, msg)) {
+		char *t = json_dumps(resp, 0);
+
+		fail_msg("expected '%s' in %s", msg, t ? t : "?");
+	}
+	assert_int_equal(json_integer_value(json_object_get(
+	                         json_object_get(json_array_get(
+	                                 json_object_get(resp, "errors"), 0),
+	                                         "extensions"),
+	                         "code")),
+	                 422);
+	json_decref(resp);
+}
+
+#define ATTR(n) "{\"name\":\"" n "\",\"kind\":\"Text\"}"
+
+/* One kind twice in one load: in one file, in two, as node and generic. */
+static void test_srv_core__duplicate_kinds(void **state)
+{
+	hfs_schema *base = core(), *out = NULL;
+	json_t *resp = NULL;
+
+	(void)state;
+	expect_refused(base,
+	               "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
+	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	               "\"attributes\":[" ATTR("aaa") "]},"
+	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	               "\"attributes\":[" ATTR("bbb") "]}]}]}",
+	               "TestDup is defined more than once in this load "
+	               "(schemas[0].nodes[0] and schemas[0].nodes[1])");
+	expect_refused(base,
+	               "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
+	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	               "\"attributes\":[" ATTR("aaa") "]}]},"
+	               "{\"version\":\"1.0\",\"nodes\":["
+	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	               "\"attributes\":[" ATTR("bbb") "]}]}]}",
+	               "(schemas[0].nodes[0] and schemas[1].nodes[0])");
+	expect_refused(base,
+	               "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
+	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	               "\"attributes\":[" ATTR("aaa") "]}],\"nodes\":["
+	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	               "\"attributes\":[" ATTR("bbb") "]}]}]}",
+	               "(schemas[0].generics[0] and schemas[0].nodes[0])");
+	/* Loading a kind again in a later load still updates it. */
+	assert_int_equal(
+	        load_text(base,
+	                  "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
+	                  "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	                  "\"attributes\":[" ATTR("aaa") "]}]}]}",
+	                  &resp, &out),
+	        200);
+	json_decref(resp);
+	hfs_schema_free(base);
+	base = out;
+	assert_int_equal(
+	        load_text(base,
+	                  "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
+	                  "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	                  "\"attributes\":[" ATTR("bbb") "]}]}]}",
+	                  &resp, &out),
+	        200);
+	json_decref(resp);
+	assert_non_null(hfs_kind_attr(kind(out, "TestDup"), "bbb"));
+	hfs_schema_free(out);
+	hfs_schema_free(base);
+}
+
+/* Generics naming each other in inherit_from: refused, cycle named. */
+static void test_srv_core__cyclic_inheritance(void **state)
+{
+	hfs_schema *base = core(), *out = NULL;
+	json_t *resp = NULL;
+
+	(void)state;
+	expect_refused(base,
+	               "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
+	               "{\"namespace\":\"Test\",\"name\":\"GenA\","
+	               "\"inherit_from\":[\"TestGenB\"],"
+	               "\"attributes\":[" ATTR("aaa") "]},"
+	               "{\"namespace\":\"Test\",\"name\":\"GenB\","
+	               "\"inherit_from\":[\"TestGenA\"],"
+	               "\"attributes\":[" ATTR("bbb") "]}]}]}",
+	               "Cyclic inheritance between generics: TestGenA -> "
+	               "TestGenB -> TestGenA");
+	expect_refused(base,
+	               "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
+	               "{\"namespace\":\"Test\",\"name\":\"Self\","
+	               "\"inherit_from\":[\"TestSelf\"],"
+	               "\"attributes\":[" ATTR("aaa") "]}]}]}",
+	               "TestSelf -> TestSelf");
+	/* A cycle closed by a later load, through a stored generic. */
+	assert_int_equal(
+	        load_text(base,
+	                  "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
+	                  "{\"namespace\":\"Test\",\"name\":\"GenA\","
+	                  "\"inherit_from\":[\"TestGenB\"],"
+	                  "\"attributes\":[" ATTR("aaa") "]},"
+	                  "{\"namespace\":\"Test\",\"name\":\"GenB\","
+	                  "\"attributes\":[" ATTR("bbb") "]}]}]}",
+	                  &resp, &out),
+	        200);
+	json_decref(resp);
+	expect_refused(out,
+	               "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
+	               "{\"namespace\":\"Test\",\"name\":\"GenB\","
+	               "\"inherit_from\":[\"TestGenA\"],"
+	               "\"attributes\":[" ATTR("bbb") "]}]}]}",
+	               "Cyclic inheritance between generics");
+	hfs_schema_free(out);
+	hfs_schema_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest core_tests[] = {
+		cmocka_unit_test(test_srv_core__duplicate_kinds),
+		cmocka_unit_test(test_srv_core__cyclic_inheritance),
 		cmocka_unit_test(test_srv_core__kinds),
 		cmocka_unit_test(test_srv_core__accounts),
 		cmocka_unit_test(test_srv_core__repositories_and_pools),

@@ -21,6 +21,8 @@
 #include <jansson.h>
 
 #include "../server/app.h"
+#include "../server/db.h"
+#include "../server/exec.h"
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "hf/server.h"
@@ -1473,6 +1475,208 @@ static void test_srv_exec__branch_rebase_update(void **state)
 	contains(err_of(f, NULL, "mutation { BranchDelete(data: {name: \"nope\"}) { ok } }"), "Branch: nope not found.");
 }
 
+/* ---- filter indexes ------------------------------------------------------ */
+
+/*
+ * Exact attribute filters are answered from an index: the executor's
+ * count of nodes examined by filters shows whether the kind was scanned.
+ * Uses the executor directly (hfs_exec_examined needs the handle).
+ */
+struct ifx {
+	hfs_db *db;
+	hfs_exec *x;
+};
+
+static json_t *ifx_gql(struct ifx *f, const char *q)
+{
+	json_t *body = json_pack("{ss}", "query", q), *res;
+	hf_error err = HF_ERROR_INIT;
+	char *out = NULL;
+	int mutated;
+
+	hfs_db_lock(f->db);
+	assert_int_equal(hfs_exec_graphql(f->x, "main", body, &out, &mutated,
+	                                  &err),
+	                 0);
+	hfs_db_unlock(f->db);
+	json_decref(body);
+	res = json_loads(out, 0, NULL);
+	if (!res || json_object_get(res, "errors"))
+		fprintf(stderr, "%.300s\n-> %.600s\n", q, out);
+	hf_free(out);
+	assert_non_null(res);
+	assert_null(json_object_get(res, "errors"));
+	return res;
+}
+
+static unsigned long long ifx_examined(struct ifx *f)
+{
+	unsigned long long n;
+
+	hfs_db_lock(f->db);
+	n = hfs_exec_examined(f->x);
+	hfs_db_unlock(f->db);
+	return n;
+}
+
+/* Run a listing; checks its count and how many nodes it examined. */
+static json_t *ifx_list(struct ifx *f, const char *q, long long count,
+                        unsigned long long examined)
+{
+	unsigned long long before = ifx_examined(f);
+	json_t *res = ifx_gql(f, q);
+	const char *key = json_object_iter_key(
+	        json_object_iter(json_object_get(res, "data")));
+	char path[128];
+
+	snprintf(path, sizeof(path), "data.%s.count", key);
+	if (int_at(res, path) != count ||
+	    ifx_examined(f) - before != examined)
+		fprintf(stderr, "%s: count %lld examined %llu\n", q,
+		        int_at(res, path), ifx_examined(f) - before);
+	assert_int_equal(int_at(res, path), count);
+	assert_int_equal(ifx_examined(f) - before, examined);
+	return res;
+}
+
+static size_t ifx_count(struct ifx *f, const char *kind)
+{
+	hf_error err = HF_ERROR_INIT;
+	size_t n = 99999;
+
+	hfs_db_lock(f->db);
+	assert_int_equal(hfs_exec_kind_count(f->x, "main", kind, &n, &err), 0);
+	hfs_db_unlock(f->db);
+	return n;
+}
+
+static void test_srv_exec__filter_index(void **state)
+{
+	struct ifx f;
+	struct hfs_rest rest;
+	hf_error err = HF_ERROR_INIT;
+	char *schema = slurp_schema(), q[512], q2[512], ids[64], site[64];
+	hf_buf m = HF_BUF_INIT;
+	json_t *res;
+	int i;
+
+	(void)state;
+	assert_int_equal(hfs_db_open(&f.db, ":memory:", &err), 0);
+	assert_int_equal(hfs_exec_new(&f.x, f.db, NULL, &err), 0);
+	hfs_db_lock(f.db);
+	assert_int_equal(hfs_exec_rest(f.x, "POST", "/api/schema/load", NULL,
+	                               NULL, schema, strlen(schema), &rest,
+	                               &err),
+	                 0);
+	hfs_db_unlock(f.db);
+	assert_int_equal(rest.status, 200);
+	json_decref(rest.body);
+	hf_free(schema);
+	json_decref(ifx_gql(&f, "mutation { LabSiteCreate(data: {name: {value: \"s1\"}}) { ok } }"));
+	/* 300 devices: unique names, distinct serials, two ASNs */
+	for (i = 0; i < 300; i++) {
+		if (i % 100 == 0)
+			hf_buf_add(&m, "mutation {");
+		hf_buf_addf(&m,
+		            " d%d: LabDeviceCreate(data: {name: {value: \"dev-%03d\"},"
+		            " role: {value: \"core\"}, asn: {value: %d},"
+		            " serial: {value: \"sn-%03d\"}, site: {hfid: [\"s1\"]}}) { ok }",
+		            i, i, 65000 + i % 2, i);
+		if (i % 100 == 99) {
+			hf_buf_add(&m, " }");
+			json_decref(ifx_gql(&f, m.ptr));
+			hf_buf_reset(&m);
+		}
+	}
+	assert_int_equal(ifx_count(&f, "LabDevice"), 300);
+	assert_int_equal(ifx_count(&f, "LabSite"), 1);
+	assert_int_equal(ifx_count(&f, "LabNope"), 0);
+	json_decref(ifx_gql(&f, "mutation { LabRegionCreate(data: {name: {value: \"r\"}, shortname: {value: \"r\"}}) { ok }"
+	                        " LabCityCreate(data: {name: {value: \"c\"}, shortname: {value: \"c\"}, parent: {hfid: [\"r\"]}}) { ok } }"));
+	assert_int_equal(ifx_count(&f, "LabPlace"), 2); /* a generic */
+	/* a unique attribute: its uniqueness keys */
+	res = ifx_list(&f, "{ LabDevice(name__value: \"dev-150\") { count"
+	                   " edges { node { serial { value } } } } }",
+	               1, 1);
+	assert_string_equal(str_at(res, "data.LabDevice.edges.0.node.serial.value"),
+	                    "sn-150");
+	json_decref(res);
+	/* another attribute: a value index built on first use */
+	json_decref(ifx_list(&f, "{ LabDevice(serial__value: \"sn-042\") { count } }",
+	                     1, 1));
+	/* several values, repeated, in listing (id) order */
+	res = ifx_list(&f, "{ LabDevice(serial__values: [\"sn-010\", \"sn-005\","
+	                   " \"sn-010\", \"nope\"]) { count edges { node { name { value } } } } }",
+	               2, 2);
+	assert_string_equal(str_at(res, "data.LabDevice.edges.0.node.name.value"),
+	                    "dev-005");
+	assert_string_equal(str_at(res, "data.LabDevice.edges.1.node.name.value"),
+	                    "dev-010");
+	json_decref(res);
+	/* the other filters run on the candidates */
+	json_decref(ifx_list(&f, "{ LabDevice(name__value: \"dev-150\", asn__value: 65001) { count } }",
+	                     0, 1));
+	json_decref(ifx_list(&f, "{ LabDevice(name__value: \"dev-151\", asn__value: 65001) { count } }",
+	                     1, 1));
+	/* too few distinct values for an index, and partial matches: scans */
+	json_decref(ifx_list(&f, "{ LabDevice(asn__value: 65001) { count } }", 150,
+	                     300));
+	json_decref(ifx_list(&f, "{ LabDevice(asn__value: 65001) { count } }", 150,
+	                     300));
+	json_decref(ifx_list(&f, "{ LabDevice(name__value: \"dev-15\", partial_match: true) { count } }",
+	                     10, 300));
+	/* writes keep the index up to date */
+	res = ifx_list(&f, "{ LabDevice(name__value: \"dev-042\") { count edges { node { id } } } }",
+	               1, 1);
+	snprintf(q, sizeof(q),
+	         "mutation { LabDeviceUpdate(data: {id: \"%s\", serial: {value: \"renamed\"}}) { ok } }",
+	         str_at(res, "data.LabDevice.edges.0.node.id"));
+	/* ids: hash lookups, repeats and other kinds' ids dropped */
+	snprintf(ids, sizeof(ids), "%s", str_at(res, "data.LabDevice.edges.0.node.id"));
+	json_decref(res);
+	res = ifx_list(&f, "{ LabSite { count edges { node { id } } } }", 1, 0);
+	snprintf(site, sizeof(site), "%s", str_at(res, "data.LabSite.edges.0.node.id"));
+	json_decref(res);
+	res = ifx_list(&f, "{ LabDevice(name__value: \"dev-007\") { count edges { node { id } } } }",
+	               1, 1);
+	snprintf(q2, sizeof(q2),
+	         "{ LabDevice(ids: [\"%s\", \"%s\", \"%s\", \"%s\", \"nope\"]) { count edges { node { name { value } } } } }",
+	         ids, str_at(res, "data.LabDevice.edges.0.node.id"), ids, site);
+	json_decref(res);
+	res = ifx_list(&f, q2, 2, 2);
+	assert_string_equal(str_at(res, "data.LabDevice.edges.0.node.name.value"), "dev-007");
+	assert_string_equal(str_at(res, "data.LabDevice.edges.1.node.name.value"), "dev-042");
+	json_decref(res);
+	snprintf(q2, sizeof(q2),
+	         "{ LabDevice(ids: [\"%s\"], asn__value: 65001) { count } }", ids);
+	json_decref(ifx_list(&f, q2, 0, 1));
+	json_decref(ifx_gql(&f, q));
+	json_decref(ifx_list(&f, "{ LabDevice(serial__value: \"sn-042\") { count } }",
+	                     0, 0));
+	json_decref(ifx_list(&f, "{ LabDevice(serial__value: \"renamed\") { count } }",
+	                     1, 1));
+	json_decref(ifx_gql(&f, "mutation { LabDeviceCreate(data: {name: {value: \"fresh\"},"
+	                        " role: {value: \"edge\"}, serial: {value: \"sn-fresh\"},"
+	                        " site: {hfid: [\"s1\"]}}) { ok } }"));
+	res = ifx_list(&f, "{ LabDevice(serial__value: \"sn-fresh\") { count edges { node { name { value } } } } }",
+	               1, 1);
+	assert_string_equal(str_at(res, "data.LabDevice.edges.0.node.name.value"),
+	                    "fresh");
+	json_decref(res);
+	json_decref(ifx_gql(&f, "mutation { LabDeviceDelete(data: {hfid: [\"fresh\"]}) { ok } }"));
+	json_decref(ifx_list(&f, "{ LabDevice(serial__value: \"sn-fresh\") { count } }",
+	                     0, 0));
+	assert_int_equal(ifx_count(&f, "LabDevice"), 300);
+	/* a generic: the index of each kind inheriting it */
+	res = ifx_list(&f, "{ LabPlace(shortname__values: [\"c\", \"r\"]) { count edges { node { __typename } } } }",
+	               2, 2);
+	assert_string_equal(str_at(res, "data.LabPlace.edges.0.node.__typename"), "LabRegion");
+	json_decref(res);
+	hf_buf_release(&m);
+	hfs_exec_free(f.x);
+	hfs_db_close(f.db);
+}
+
 /* ---- timings (printed, not asserted) ------------------------------------- */
 
 static double now_ms(void)
@@ -1595,6 +1799,7 @@ int main(void)
 		        test_srv_exec__properties_lineage, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_srv_exec__branch_rebase_update, setup, teardown),
+		cmocka_unit_test(test_srv_exec__filter_index),
 		cmocka_unit_test_setup_teardown(test_srv_exec__timings, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_srv_exec__timings,

@@ -487,6 +487,93 @@ static void test_srv_http__branches(void **state)
 	assert_int_equal(hf_serve_stop(&e.srv), 0);
 }
 
+static const char pair_schema[] =
+	"{\"schemas\":[{\"version\":\"1.0\",\"nodes\":[{\"namespace\":"
+	"\"Test\",\"name\":\"Pair\",\"uniqueness_constraints\":"
+	"[[\"left__value\",\"right__value\"]],\"attributes\":["
+	"{\"name\":\"left\",\"kind\":\"Text\"},"
+	"{\"name\":\"right\",\"kind\":\"Text\"}]}]}]}";
+
+static char *pair_id(const struct hf_served *s, const char *l, const char *r)
+{
+	char q[256];
+	json_t *d;
+	char *id;
+
+	snprintf(q, sizeof(q),
+		 "{ TestPair(left__value: \"%s\", right__value: \"%s\") "
+		 "{ edges { node { id } } } }",
+		 l, r);
+	d = gql_ok(s, NULL, q, NULL);
+	id = hf_strdup(json_string_value(json_object_get(
+		json_object_get(json_array_get(json_object_get(
+					json_object_get(d, "TestPair"), "edges"),
+					       0),
+				"node"),
+		"id")));
+	json_decref(d);
+	return id;
+}
+
+/*
+ * Two branches that each create the same HFID, or the same values of a
+ * multi-field uniqueness constraint, as main gained meanwhile: the merge
+ * is refused and main keeps one object (Infrahub validates constraints at
+ * merge). A branch that moves main's object away first merges fine.
+ */
+static void test_srv_http__merge_rechecks_constraints(void **state)
+{
+	const char merge_b1[] = "mutation { BranchMerge(data: {name: \"br1\"}) { ok } }";
+	const char merge_b2[] = "mutation { BranchMerge(data: {name: \"br2\"}) { ok } }";
+	const char eth7[] =
+		"mutation { TestInterfaceCreate(data: {name: {value: \"eth7\"},"
+		" device: {hfid: [\"core1\"]}}) { ok } }";
+	const char pair_ab[] =
+		"mutation { TestPairCreate(data: {left: {value: \"a\"},"
+		" right: {value: \"b\"}}) { ok } }";
+	struct env e;
+	json_t *res;
+	char q[512], *id;
+
+	(void)state;
+	assert_int_equal(start(&e, "merge-constraints", NULL), 0);
+	load_schema(&e.srv);
+	assert_int_equal(post(&e.srv, "/api/schema/load?branch=main",
+			      pair_schema, NULL, &res),
+			 200);
+	json_decref(res);
+	json_decref(gql_ok(&e.srv, NULL, seed, NULL));
+	/* HFID (device, name) */
+	branch_op(&e.srv, "BranchCreate", "br1");
+	json_decref(gql_ok(&e.srv, "br1", eth7, NULL));
+	json_decref(gql_ok(&e.srv, NULL, eth7, NULL));
+	expect_contains(gql_err(&e.srv, merge_b1),
+			"validation failed: TestInterface ");
+	assert_int_equal(count_of(&e.srv, NULL, "TestInterface"), 3);
+	/* uniqueness_constraints [left, right] */
+	branch_op(&e.srv, "BranchCreate", "br2");
+	json_decref(gql_ok(&e.srv, "br2", pair_ab, NULL));
+	json_decref(gql_ok(&e.srv, NULL, pair_ab, NULL));
+	expect_contains(gql_err(&e.srv, merge_b2),
+			"violates uniqueness constraint [left__value, "
+			"right__value]");
+	assert_int_equal(count_of(&e.srv, NULL, "TestPair"), 1);
+	/* the branch renames main's pair, then takes its values: fine */
+	id = pair_id(&e.srv, "a", "b");
+	assert_non_null(id);
+	branch_op(&e.srv, "BranchCreate", "br3");
+	snprintf(q, sizeof(q),
+		 "mutation { TestPairUpdate(data: {id: \"%s\", right: "
+		 "{value: \"z\"}}) { ok } }",
+		 id);
+	json_decref(gql_ok(&e.srv, "br3", q, NULL));
+	json_decref(gql_ok(&e.srv, "br3", pair_ab, NULL));
+	branch_op(&e.srv, "BranchMerge", "br3");
+	assert_int_equal(count_of(&e.srv, NULL, "TestPair"), 2);
+	hf_free(id);
+	assert_int_equal(hf_serve_stop(&e.srv), 0);
+}
+
 static void test_srv_http__restart_keeps_data(void **state)
 {
 	struct env e;
@@ -654,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_srv_http__auth),
 		cmocka_unit_test(test_srv_http__fragment_chain_hits_the_depth_limit),
 		cmocka_unit_test(test_srv_http__branches),
+		cmocka_unit_test(test_srv_http__merge_rechecks_constraints),
 		cmocka_unit_test(test_srv_http__restart_keeps_data),
 		cmocka_unit_test(test_srv_http__concurrent_clients),
 		cmocka_unit_test(test_srv_http__fault_http_503),

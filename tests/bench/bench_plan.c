@@ -7,7 +7,14 @@
  * request per object at concurrency 10 (the pattern the Infrahub SDK
  * documentation teaches) for the speed ratio.
  *
- *   build/tests/bench_plan [N...]      (default: 1000 10000 100000)
+ * The plan and the baseline run against the endpoint restarted with
+ * `--fault cost=REQUEST_MS,PER_OP_MS` (default 20,2; seeding runs
+ * without it): a delay per request plus one per lookup (top-level query
+ * field or alias) in it, not holding the database lock, as a model of a
+ * real Infrahub's time per request and per operation. "--cost 0,0"
+ * measures the bare local endpoint.
+ *
+ *   build/tests/bench_plan [--cost R,O] [N...]   (default: 1000 10000 100000)
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -199,11 +206,11 @@ static long count_lines(const char *path)
 	return n;
 }
 
-static int bench(long n)
+static int bench(long n, const char *cost)
 {
 	const char *dir = hf_test_tmpdir("bench_plan");
-	char db[600], log[600], objs[600], state[600];
-	const char *extra[] = { "--log", log, NULL };
+	char db[600], log[600], objs[600], state[600], fault[64];
+	const char *extra[] = { "--log", log, "--fault", fault, NULL };
 	const char *args[] = { "plan", objs, "--state", state, NULL };
 	struct hf_served s;
 	struct hf_run r;
@@ -216,8 +223,11 @@ static int bench(long n)
 	snprintf(objs, sizeof(objs), "%s/objects", dir);
 	snprintf(state, sizeof(state), "%s/plans.db", dir);
 	mkdir(objs, 0777);
-	if (hf_serve_start(&s, db, extra) < 0 || post_schema(&s) < 0 ||
-	    seed(&s, n) < 0 || write_files(objs, n) < 0) {
+	snprintf(fault, sizeof(fault), "cost=%s", cost);
+	/* seed without the cost model, then restart the endpoint with it */
+	if (hf_serve_start(&s, db, NULL) < 0 || post_schema(&s) < 0 ||
+	    seed(&s, n) < 0 || write_files(objs, n) < 0 ||
+	    hf_serve_stop(&s) != 0 || hf_serve_start(&s, db, extra) < 0) {
 		fprintf(stderr, "bench setup failed for N=%ld\n", n);
 		return -1;
 	}
@@ -242,16 +252,21 @@ static int bench(long n)
 int main(int argc, char **argv)
 {
 	long sizes[8] = { 1000, 10000, 100000 };
-	int i, n = 3;
+	const char *cost = "20,2";
+	int i = 1, n = 3;
 
 	hf_alloc_init();
-	if (argc > 1) {
-		n = 0;
-		for (i = 1; i < argc && n < 8; i++)
+	if (argc > 2 && !strcmp(argv[1], "--cost")) {
+		cost = argv[2];
+		i = 3;
+	}
+	if (argc > i) {
+		for (n = 0; i < argc && n < 8; i++)
 			sizes[n++] = strtol(argv[i], NULL, 10);
 	}
+	printf("endpoint cost model: cost=%s (ms per request, per operation)\n", cost);
 	for (i = 0; i < n; i++)
-		if (bench(sizes[i]) < 0)
+		if (bench(sizes[i], cost) < 0)
 			return 1;
 	return 0;
 }

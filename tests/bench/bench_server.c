@@ -1,7 +1,13 @@
 /*
  * Benchmark of the local endpoint (not a test): N creates sent as batches
- * of aliased mutations, then the same N nodes listed in pages. Reports
- * mutations/s, nodes/s and the server's peak RSS.
+ * of aliased mutations, then the same N nodes listed in pages, then
+ * lookups of one node by attribute value among the N, sent as aliased
+ * queries like hubform's probes: by a unique attribute (name__value,
+ * answered from the uniqueness index), by a plain one (description__value,
+ * a value index built on first use), and the same values with
+ * partial_match, which no index serves: a scan of the kind per lookup,
+ * what every exact filter cost before the indexes. Reports mutations/s,
+ * nodes/s, lookups/s and the server's peak RSS.
  *
  *   build/tests/bench_server [N] [BATCH] [PAGE]   (defaults 10000 100 500)
  */
@@ -94,6 +100,69 @@ static long list_pages(const struct hf_served *s, long page)
 	return seen;
 }
 
+/*
+ * `count` lookups of single nodes by `attr`, `per` aliases to a request,
+ * values spread over the N nodes; returns lookups/s, or -1 when one
+ * did not find exactly its node.
+ */
+static double lookups(const struct hf_served *s, long n, long count, long per,
+		      const char *attr, const char *prefix, int width, int partial)
+{
+	hf_buf q = HF_BUF_INIT;
+	json_t *res, *data, *v;
+	const char *key;
+	double t0 = now(), t;
+	long i, j, bad = 0;
+
+	for (i = 0; i < count; i += per) {
+		hf_buf_reset(&q);
+		hf_buf_add(&q, "{");
+		for (j = i; j < i + per && j < count; j++) {
+			hf_buf_addf(&q, " l%ld: BuiltinTag(%s__value: \"", j, attr);
+			hf_buf_addf(&q, "%s%0*ld", prefix, width, (j * 7919) % n);
+			hf_buf_addf(&q, "\"%s) { count edges { node { id } } }",
+				    partial ? ", partial_match: true" : "");
+		}
+		hf_buf_add(&q, " }");
+		res = hf_gql(s->url, NULL, NULL, q.ptr, NULL);
+		data = json_object_get(res, "data");
+		if (!res || json_object_get(res, "errors") || !data)
+			bad++;
+		json_object_foreach(data, key, v)
+			bad += json_integer_value(json_object_get(v, "count")) != 1;
+		json_decref(res);
+	}
+	t = now() - t0;
+	hf_buf_release(&q);
+	if (bad) {
+		fprintf(stderr, "lookups by %s: %ld wrong answers\n", attr, bad);
+		return -1;
+	}
+	return (double)count / t;
+}
+
+static int report_lookups(const struct hf_served *s, long n)
+{
+	long fast = n < 5000 ? n : 5000;
+	long slow = n <= 10000 ? 200 : 2000000 / n; /* scans: bounded time */
+	double unique, plain, scan, t0, build;
+
+	unique = lookups(s, n, fast, 50, "name", "tag-", 6, 0);
+	t0 = now();
+	if (lookups(s, n, 1, 1, "description", "bench ", 0, 0) < 0)
+		return -1;
+	build = now() - t0;
+	plain = lookups(s, n, fast, 50, "description", "bench ", 0, 0);
+	scan = lookups(s, n, slow < 1 ? 1 : slow, 50, "name", "tag-", 6, 1);
+	if (unique < 0 || plain < 0 || scan < 0)
+		return -1;
+	printf("lookup:  among %ld nodes, 50 aliases a request: name__value %.0f/s,"
+	       " description__value %.0f/s (first one, building its index: %.3f s);"
+	       " scan (partial_match) %.1f/s: index %.0fx faster\n",
+	       n, unique, plain, build, scan, unique / scan);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 10000;
@@ -121,6 +190,8 @@ int main(int argc, char **argv)
 	       t1 - t0, (double)n / (t1 - t0), batch);
 	printf("list:    %ld nodes in %.3f s = %.0f nodes/s (pages of %ld)\n",
 	       seen, t2 - t1, (double)seen / (t2 - t1), page);
+	if (report_lookups(&s, n) < 0)
+		seen = -1;
 	printf("server peak RSS: %ld KiB\n", peak_rss_kb(s.pid));
 	hf_serve_stop(&s);
 	return seen == n ? 0 : 1;
