@@ -5,7 +5,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps configure build test demo clean format
+.PHONY: all deps configure build test demo clean format fuzz install package
 
 all: build
 
@@ -24,9 +24,52 @@ test: build
 demo: build
 	@sh scripts/demo.sh $(BUILD)/hubform
 
+# libFuzzer harnesses (tests/fuzz), built with clang into build-fuzz; each
+# runs FUZZ_TIME seconds (or FUZZ_RUNS inputs) from its seed corpus.
+# Findings land in build-fuzz/findings/; copy reproducers worth keeping to
+# tests/fuzz/regressions/<harness>/.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME ?= 60
+FUZZ_RUNS ?= -1
+FUZZ_HARNESSES = manifest gql schema_answer plan fetch
+
+fuzz:
+	@cmake -S . -B $(FUZZ_BUILD) -DHF_FUZZ=ON -DCMAKE_C_COMPILER=clang \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target hf_fuzz
+	@failed=""; for h in $(FUZZ_HARNESSES); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$h $(FUZZ_BUILD)/findings/$$h; \
+		reg=tests/fuzz/regressions/$$h; [ -d $$reg ] || reg=; \
+		echo "fuzz_$$h: $(FUZZ_TIME) s or $(FUZZ_RUNS) runs"; \
+		$(FUZZ_BUILD)/tests/fuzz/fuzz_$$h -max_total_time=$(FUZZ_TIME) \
+			-runs=$(FUZZ_RUNS) -max_len=65536 -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_BUILD)/findings/$$h/ \
+			$(FUZZ_BUILD)/corpus/$$h tests/fuzz/corpus/$$h \
+			$$reg 2>$(FUZZ_BUILD)/fuzz_$$h.log \
+			|| failed="$$failed $$h"; \
+		tail -n 3 $(FUZZ_BUILD)/fuzz_$$h.log; \
+	done; \
+	if [ -n "$$failed" ]; then \
+		echo "fuzz findings in:$$failed (see $(FUZZ_BUILD)/findings/)"; \
+		exit 1; \
+	fi
+
 format:
 	@clang-format -i cmd/*.c cmd/*.h engine/*.c engine/*.h \
 		engine/include/hf/*.h util/*.c util/include/hf/*.h server/*.c server/*.h tests/*.c tests/helpers/*
 
 clean:
 	rm -rf $(BUILD)
+
+# `make install PREFIX=/usr DESTDIR=$PWD/stage`: the binary, manual pages,
+# shell completions and schemas/ (cmake/install.cmake).
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# `make package`: $(BUILD)/hubform_<version>_<arch>.deb (CPack).
+package: build
+	@cd $(BUILD) && cpack -G DEB

@@ -90,6 +90,8 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	memset(&pl, 0, sizeof(pl));
+	if (hf_target_default_timeout(&po.timeout) < 0)
+		return HF_EXIT_ERROR;
 	rc = hf_cmd_parse(ctx->name, usage,
 			  "Compute what would change in Infrahub and store the plan.",
 			  opts, argc, argv, &args);
@@ -121,7 +123,10 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	m = hf_plan_meta(pl.plan);
 	changes = m->n_create || m->n_update;
-	if (changes && out)
+	if (changes && hf_in_automation())
+		out_info("plan %s saved%s%s%s", m->id, out ? " to '" : "",
+			 out ? out : "", out ? "'" : "");
+	else if (changes && out)
 		out_info("plan %s saved to '%s'; apply it with 'hubform apply %s'",
 			 m->id, out, out);
 	else if (changes)

@@ -9,11 +9,13 @@
 #include "opt.h"
 #include "output.h"
 #include "state.h"
+#include "target.h"
 #include "hf/alloc.h"
 #include "hf/banned.h"
 
 struct listing {
 	int json;
+	int quiet;
 	json_t *arr;
 	int n;
 };
@@ -23,6 +25,10 @@ static int print_row(const struct hf_plan_row *r, void *payload)
 	struct listing *l = payload;
 
 	l->n++;
+	if (l->quiet) {
+		out_data("%s\n", r->id);
+		return 0;
+	}
 	if (l->json) {
 		json_array_append_new(l->arr,
 			json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:s?}",
@@ -47,7 +53,7 @@ static int print_row(const struct hf_plan_row *r, void *payload)
 int cmd_plans(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct hf_strlist args = { 0 };
-	struct listing l = { 0, NULL, 0 };
+	struct listing l = { 0, 0, NULL, 0 };
 	const char *state = NULL, *path;
 	hf_error err = HF_ERROR_INIT;
 	hf_store *st = NULL;
@@ -57,11 +63,13 @@ int cmd_plans(struct hf_ctx *ctx, int argc, char **argv)
 			      "plan store (default $HUBFORM_STATE or "
 			      ".hubform/plans.db)"),
 		HF_OPT_BOOL(0, "json", &l.json, "print a JSON array"),
+		HF_OPT_BOOL('q', "quiet", &l.quiet,
+			    "print only the plan ids, one per line"),
 		HF_OPT_END(),
 	};
 	int rc;
 
-	rc = hf_cmd_parse(ctx->name, "hubform plans [--state FILE] [--json]",
+	rc = hf_cmd_parse(ctx->name, "hubform plans [--state FILE] [--json|--quiet]",
 			  "List stored plans, newest first.", opts, argc, argv,
 			  &args);
 	if (rc >= 0)
@@ -90,7 +98,7 @@ int cmd_plans(struct hf_ctx *ctx, int argc, char **argv)
 		if (text)
 			out_data("%s\n", text);
 		hf_free(text);
-	} else if (!l.n) {
+	} else if (!l.n && !l.quiet && !hf_in_automation()) {
 		out_info("no plans yet; run 'hubform plan PATH...'");
 	}
 	rc = HF_EXIT_OK;

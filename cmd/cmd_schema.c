@@ -12,6 +12,7 @@
 #include "opt.h"
 #include "output.h"
 #include "pipeline.h"
+#include "target.h"
 #include "hf/banned.h"
 
 static const char usage[] =
@@ -30,6 +31,8 @@ int cmd_schema(struct hf_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	memset(&pl, 0, sizeof(pl));
+	if (hf_target_default_timeout(&po.timeout) < 0)
+		return HF_EXIT_ERROR;
 	rc = hf_cmd_parse(ctx->name, usage, "Load Infrahub schema files into the target.",
 			  opts, argc, argv, &args);
 	if (rc >= 0)

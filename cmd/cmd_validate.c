@@ -19,6 +19,7 @@
 #include "opt.h"
 #include "output.h"
 #include "pipeline.h"
+#include "target.h"
 #include "hf/banned.h"
 
 static const char *plural(size_t n, const char *one, const char *many)
@@ -129,6 +130,21 @@ out:
 	return rc;
 }
 
+/*
+ * Whether a target is configured (--address, $INFRAHUB_ADDRESS or
+ * infrahubctl.toml): 1 or 0, or -1 after printing an error.
+ */
+static int address_configured(const struct hf_pipeline_opts *po)
+{
+	const struct hf_infrahubctl *ctl;
+
+	if (po->address || getenv("INFRAHUB_ADDRESS"))
+		return 1;
+	if (hf_target_infrahubctl(&ctl) < 0)
+		return -1;
+	return ctl->server_address && *ctl->server_address;
+}
+
 int cmd_validate(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct hf_pipeline_opts po = HF_PIPELINE_OPTS_INIT;
@@ -139,8 +155,10 @@ int cmd_validate(struct hf_ctx *ctx, int argc, char **argv)
 		HF_PIPELINE_OPTIONS(po),
 		HF_OPT_END(),
 	};
-	int rc;
+	int rc, remote;
 
+	if (hf_target_default_timeout(&po.timeout) < 0)
+		return HF_EXIT_ERROR;
 	rc = hf_cmd_parse(ctx->name, "hubform validate PATH... [--schema FILE]...",
 			  "Check object files (files or directories, read "
 			  "recursively): structure always; against a schema "
@@ -156,7 +174,10 @@ int cmd_validate(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	rc = validate(&args);
-	if (rc == HF_EXIT_OK && (schema.n || po.address || getenv("INFRAHUB_ADDRESS")))
+	remote = rc == HF_EXIT_OK && !schema.n ? address_configured(&po) : 0;
+	if (remote < 0)
+		rc = HF_EXIT_ERROR;
+	else if (rc == HF_EXIT_OK && (schema.n || remote))
 		rc = validate_schema(&args, &schema, &po);
 out:
 	hf_strlist_release(&args);

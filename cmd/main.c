@@ -8,6 +8,7 @@
 
 #include "hf/alloc.h"
 #include "cmd.h"
+#include "cmd_doc.h"
 #include "opt.h"
 #include "output.h"
 #include "hf/banned.h"
@@ -16,6 +17,7 @@
 const struct hf_cmd hf_commands[] = {
 	/* name        fn             needs      summary */
 	{ "apply",     cmd_apply,     NEED_NONE, "apply a stored plan inside a branch" },
+	{ "completion", cmd_completion, NEED_NONE, "print a shell completion script (bash, zsh, fish)" },
 	{ "help",      cmd_help,      NEED_NONE, "show help for hubform or a command" },
 	{ "plan",      cmd_plan,      NEED_NONE, "compute and store what would change" },
 	{ "plans",     cmd_plans,     NEED_NONE, "list stored plans" },

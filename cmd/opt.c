@@ -410,11 +410,26 @@ static void single_dash_line(hf_buf *b, const struct hf_opt *opts)
 	hf_buf_add(b, ".\n");
 }
 
+/* The documentation capture (hf_opt_set_capture); NULL when off. */
+static hf_opt_capture_fn capture_fn;
+static void *capture_payload;
+
+void hf_opt_set_capture(hf_opt_capture_fn fn, void *payload)
+{
+	capture_fn = fn;
+	capture_payload = payload;
+}
+
 char *hf_opt_usage(const char *usage, const char *summary,
 		   const struct hf_opt *opts)
 {
 	hf_buf b = HF_BUF_INIT;
 	const struct hf_opt *o;
+
+	if (capture_fn) {
+		capture_fn(capture_payload, usage, summary, opts);
+		return hf_strdup("");
+	}
 
 	hf_buf_addf(&b, "usage: %s\n", usage);
 	if (summary)

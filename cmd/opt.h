@@ -85,6 +85,19 @@ int hf_opt_near(const char *word, size_t len, const char *name);
 char *hf_opt_usage(const char *usage, const char *summary,
 		   const struct hf_opt *opts);
 
+/*
+ * Documentation capture, for the man-page and completion generators: while
+ * a capture function is set, hf_opt_usage() hands it the usage line, the
+ * summary and the table (valid only during the call) and returns an empty
+ * string instead of the help text. Running a command with --help under
+ * capture thus reads the very table its parser uses. One capture at a
+ * time (the CLI is single-threaded); NULL turns it off.
+ */
+typedef void (*hf_opt_capture_fn)(void *payload, const char *usage,
+				  const char *summary,
+				  const struct hf_opt *opts);
+void hf_opt_set_capture(hf_opt_capture_fn fn, void *payload);
+
 int hf_strlist_push(struct hf_strlist *l, const char *s);
 void hf_strlist_release(struct hf_strlist *l);
 

@@ -56,7 +56,7 @@ static void other_targets(hf_store *st)
 	hf_plan *p = NULL;
 	char t[HF_TARGET_IDENT_MAX + 300];
 
-	if (hf_store_load(st, "latest", &p, NULL) < 0)
+	if (hf_in_automation() || hf_store_load(st, "latest", &p, NULL) < 0)
 		return;
 	out_info("hint: the newest plan, %s, is for %s: 'hubform show %s', or "
 		 "name that target with --address/--branch",

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hf/alloc.h"
+#include "hf/buf.h"
 #include "output.h"
 #include "target.h"
 #include "hf/banned.h"
@@ -86,6 +88,303 @@ int hf_target_normalize(const char *in, char *out, size_t n, hf_error *err)
 	return 0;
 }
 
+/* ---- infrahubctl.toml ---- */
+
+#define CTL_FILE "infrahubctl.toml"
+#define CTL_LINE_MAX 8192
+
+struct toml_in {
+	const char *path;
+	FILE *f;
+	char line[CTL_LINE_MAX];
+	int lineno;
+	char *p; /* the read position in `line` */
+};
+
+static void skip_ws(struct toml_in *in)
+{
+	while (*in->p == ' ' || *in->p == '\t')
+		in->p++;
+}
+
+static int col(const struct toml_in *in)
+{
+	return (int)(in->p - in->line) + 1;
+}
+
+static int toml_fail(const struct toml_in *in, const char *msg)
+{
+	out_error("%s:%d:%d: %s", in->path, in->lineno, col(in), msg);
+	return -1;
+}
+
+/* 1 with the next line in `line`, 0 at the end, -1 after an error. */
+static int next_line(struct toml_in *in)
+{
+	size_t len;
+
+	if (!fgets(in->line, sizeof(in->line), in->f))
+		return 0;
+	in->lineno++;
+	in->p = in->line;
+	len = strlen(in->line);
+	if (len == sizeof(in->line) - 1 && in->line[len - 1] != '\n')
+		return toml_fail(in, "line too long");
+	while (len && (in->line[len - 1] == '\n' || in->line[len - 1] == '\r'))
+		in->line[--len] = '\0';
+	return 1;
+}
+
+static void utf8(hf_buf *b, unsigned long cp)
+{
+	if (cp < 0x80) {
+		hf_buf_addch(b, (char)cp);
+	} else if (cp < 0x800) {
+		hf_buf_addch(b, (char)(0xc0 | (cp >> 6)));
+		hf_buf_addch(b, (char)(0x80 | (cp & 0x3f)));
+	} else {
+		hf_buf_addch(b, (char)(0xe0 | (cp >> 12)));
+		hf_buf_addch(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		hf_buf_addch(b, (char)(0x80 | (cp & 0x3f)));
+	}
+}
+
+static unsigned long hexval(char c)
+{
+	return isdigit((unsigned char)c) ? (unsigned long)(c - '0') :
+					   (unsigned long)(tolower((unsigned char)c) - 'a' + 10);
+}
+
+/* One escape, `p` just after the backslash of a basic string. */
+static int escape(struct toml_in *in, hf_buf *b)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *e = *in->p ? strchr(from, *in->p) : NULL;
+	unsigned long cp = 0;
+	int i;
+
+	if (e) {
+		hf_buf_addch(b, to[e - from]);
+		in->p++;
+		return 0;
+	}
+	if (*in->p != 'u')
+		return toml_fail(in, "unknown escape in a string");
+	for (i = 1; i <= 4; i++) {
+		if (!isxdigit((unsigned char)in->p[i]))
+			return toml_fail(in, "\\u needs four hexadecimal digits");
+		cp = cp * 16 + hexval(in->p[i]);
+	}
+	if (!cp || (cp >= 0xd800 && cp <= 0xdfff))
+		return toml_fail(in, "\\u names no character hubform accepts");
+	utf8(b, cp);
+	in->p += 5;
+	return 0;
+}
+
+/* A one-line string, "basic" or 'literal', into *out (hf_free). */
+static int toml_string(struct toml_in *in, char **out)
+{
+	hf_buf b = HF_BUF_INIT;
+	char q = *in->p++;
+	int rc = 0;
+
+	while (rc == 0 && *in->p != q) {
+		if (!*in->p)
+			rc = toml_fail(in, "unterminated string");
+		else if ((unsigned char)*in->p < 0x20 && *in->p != '\t')
+			rc = toml_fail(in, "control character in a string");
+		else if (q == '"' && *in->p == '\\' && ++in->p)
+			rc = escape(in, &b);
+		else
+			hf_buf_addch(&b, *in->p++);
+	}
+	if (rc == 0 && b.failed)
+		rc = toml_fail(in, "out of memory");
+	if (rc < 0) {
+		hf_buf_release(&b);
+		return -1;
+	}
+	in->p++;
+	*out = hf_strndup(b.ptr, b.len);
+	hf_buf_release(&b);
+	return *out ? 0 : toml_fail(in, "out of memory");
+}
+
+/*
+ * The value of a key hubform does not use: skipped, arrays, inline tables
+ * and multi-line strings included, over as many lines as they take.
+ */
+static int toml_skip(struct toml_in *in)
+{
+	const char *triple = !strncmp(in->p, "\"\"\"", 3) ? "\"\"\"" :
+			     !strncmp(in->p, "'''", 3)    ? "'''" :
+							    NULL;
+	int depth = 0, r;
+	char q = 0;
+
+	if (triple) {
+		in->p += 3;
+		while (!strstr(in->p, triple))
+			if ((r = next_line(in)) <= 0)
+				return r < 0 ? -1 : toml_fail(in, "unterminated string");
+		return 0;
+	}
+	for (;;) {
+		for (; *in->p; in->p++) {
+			if (q && *in->p == '\\' && q == '"' && in->p[1])
+				in->p++;
+			else if (q && *in->p == q)
+				q = 0;
+			else if (!q && (*in->p == '"' || *in->p == '\''))
+				q = *in->p;
+			else if (!q && *in->p == '#')
+				break;
+			else if (!q && (*in->p == '[' || *in->p == '{'))
+				depth++;
+			else if (!q && (*in->p == ']' || *in->p == '}'))
+				depth--;
+		}
+		if (depth <= 0)
+			return 0;
+		q = 0;
+		if ((r = next_line(in)) <= 0)
+			return r < 0 ? -1 : toml_fail(in, "unterminated array or table");
+	}
+}
+
+/* infrahubctl's configuration: read once per process. */
+static struct hf_infrahubctl ctl_cfg;
+static char *ctl_values[3];
+static int ctl_loaded; /* 0: not yet; 1: loaded; -1: failed */
+
+static char **ctl_field(const char *key, size_t len)
+{
+	static const char *const names[] = { "server_address", "api_token",
+					     "default_branch" };
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (strlen(names[i]) == len && !strncmp(key, names[i], len))
+			return &ctl_values[i];
+	return NULL;
+}
+
+/* One "key = value" line at the top level. */
+static int toml_keyval(struct toml_in *in)
+{
+	const char *key = in->p;
+	char **field;
+	size_t len;
+
+	while (isalnum((unsigned char)*in->p) || *in->p == '_' || *in->p == '-')
+		in->p++;
+	len = (size_t)(in->p - key);
+	if (!len)
+		return toml_fail(in, "expected a key");
+	skip_ws(in);
+	if (*in->p == '.')
+		return toml_skip(in); /* a dotted key: a table, not ours */
+	if (*in->p != '=')
+		return toml_fail(in, "expected '=' after the key");
+	in->p++;
+	skip_ws(in);
+	field = ctl_field(key, len);
+	if (!field)
+		return toml_skip(in);
+	if (*field)
+		return toml_fail(in, "this key is set twice");
+	if ((*in->p != '"' && *in->p != '\'') || !strncmp(in->p, "\"\"\"", 3) ||
+	    !strncmp(in->p, "'''", 3))
+		return toml_fail(in, "expected a one-line string");
+	if (toml_string(in, field) < 0)
+		return -1;
+	skip_ws(in);
+	if (*in->p && *in->p != '#')
+		return toml_fail(in, "unexpected text after the value");
+	return 0;
+}
+
+static int toml_parse(struct toml_in *in)
+{
+	int in_table = 0, r;
+
+	while ((r = next_line(in)) > 0) {
+		skip_ws(in);
+		if (!*in->p || *in->p == '#')
+			continue;
+		if (*in->p == '[') {
+			in_table = 1; /* every key from here on is in a table */
+			continue;
+		}
+		if (!in_table && toml_keyval(in) < 0)
+			return -1;
+	}
+	return r;
+}
+
+static int ctl_load(void)
+{
+	const char *named = env("INFRAHUBCTL_CONFIG");
+	static char path[4096];
+	struct toml_in in;
+	int rc;
+
+	memset(&in, 0, sizeof(in));
+	snprintf(path, sizeof(path), "%s", named ? named : CTL_FILE);
+	in.path = path;
+	in.f = fopen(path, "r");
+	if (!in.f) {
+		if (!named && errno == ENOENT)
+			return 0;
+		out_error("cannot read %s'%s': %s",
+			  named ? "INFRAHUBCTL_CONFIG " : "", path,
+			  strerror(errno));
+		return -1;
+	}
+	ctl_cfg.path = path;
+	rc = toml_parse(&in);
+	fclose(in.f);
+	ctl_cfg.server_address = ctl_values[0];
+	ctl_cfg.api_token = ctl_values[1];
+	ctl_cfg.default_branch = ctl_values[2];
+	return rc;
+}
+
+int hf_target_infrahubctl(const struct hf_infrahubctl **cfg)
+{
+	if (!ctl_loaded)
+		ctl_loaded = ctl_load() < 0 ? -1 : 1;
+	*cfg = &ctl_cfg;
+	return ctl_loaded < 0 ? -1 : 0;
+}
+
+int hf_target_default_timeout(long *timeout)
+{
+	const char *v = env("INFRAHUB_TIMEOUT");
+	char *end;
+	long n;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > 3600) {
+		out_error("INFRAHUB_TIMEOUT '%s' is not a number of seconds "
+			  "from 1 to 3600", v);
+		return -1;
+	}
+	*timeout = n;
+	return 0;
+}
+
+int hf_in_automation(void)
+{
+	const char *v = env("HUBFORM_IN_AUTOMATION");
+
+	return v && strcmp(v, "0") && strcmp(v, "false");
+}
+
 /* An absolute form of `path`, whether or not it exists yet. */
 static int absolute(const char *path, char *out, size_t n)
 {
@@ -112,19 +411,38 @@ static int absolute(const char *path, char *out, size_t n)
 	return snprintf(out, n, "%s/%s", cwd, path) < (int)n ? 0 : -1;
 }
 
+/* A non-empty string or NULL. */
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
 int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 {
 	const char *addr = o->address ? o->address : env("INFRAHUB_ADDRESS");
 	const char *branch = o->branch ? o->branch : env("INFRAHUB_DEFAULT_BRANCH");
+	const struct hf_infrahubctl *ctl;
 	hf_error err = HF_ERROR_INIT;
 	const char *data = o->data ? o->data : DEFAULT_DATA;
 
 	memset(t, 0, sizeof(*t));
+	if (hf_target_infrahubctl(&ctl) < 0)
+		return -1;
 	t->token = env("INFRAHUB_API_TOKEN");
+	if (!t->token)
+		t->token = nonempty(ctl->api_token);
 	t->branch_from = o->branch ? "--branch" :
 			 branch    ? "INFRAHUB_DEFAULT_BRANCH" :
 				     NULL;
+	if (!branch && nonempty(ctl->default_branch)) {
+		branch = ctl->default_branch;
+		t->branch_from = ctl->path;
+	}
 	snprintf(t->branch, sizeof(t->branch), "%s", branch ? branch : "");
+	if (!addr && !o->embedded && nonempty(ctl->server_address)) {
+		addr = ctl->server_address;
+		t->address_from = ctl->path;
+	}
 	if (!addr || o->embedded) {
 		t->announce = !o->data;
 		if (!strcmp(data, ":memory:"))
@@ -136,7 +454,8 @@ int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 		snprintf(t->ident, sizeof(t->ident), LOCAL_PREFIX "%s", t->data);
 		return 0;
 	}
-	t->address_from = o->address ? "--address" : "INFRAHUB_ADDRESS";
+	if (!t->address_from)
+		t->address_from = o->address ? "--address" : "INFRAHUB_ADDRESS";
 	if (hf_target_normalize(addr, t->address, sizeof(t->address), &err) < 0) {
 		out_error("%s: %s", t->address_from, err.msg);
 		return -1;
@@ -148,10 +467,15 @@ int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 int hf_target_from_ident(struct hf_target *t, const char *ident,
 			 const char *branch)
 {
+	const struct hf_infrahubctl *ctl;
 	hf_error err = HF_ERROR_INIT;
 
 	memset(t, 0, sizeof(*t));
+	if (hf_target_infrahubctl(&ctl) < 0)
+		return -1;
 	t->token = env("INFRAHUB_API_TOKEN");
+	if (!t->token)
+		t->token = nonempty(ctl->api_token);
 	snprintf(t->branch, sizeof(t->branch), "%s", branch);
 	snprintf(t->ident, sizeof(t->ident), "%s", ident);
 	if (!strncmp(ident, LOCAL_PREFIX, strlen(LOCAL_PREFIX))) {

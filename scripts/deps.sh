@@ -5,7 +5,8 @@
 set -eu
 
 pkgs="build-essential cmake pkg-config libcurl4-openssl-dev libssl-dev libyaml-dev
-libjansson-dev libsqlite3-dev libcmocka-dev libmicrohttpd-dev sqlite3"
+libjansson-dev libsqlite3-dev libcmocka-dev libmicrohttpd-dev sqlite3
+python3 man-db groff-base dpkg-dev file"
 
 missing=""
 for p in $pkgs; do

@@ -164,6 +164,46 @@ static void test_cli__single_dash_help_and_version(void **state)
 	hf_run_release(&r);
 }
 
+/* help's own options: --man needs no server; bad combinations are 64. */
+static void test_cli__help_options(void **state)
+{
+	const char *a[] = { "help", "--help", NULL };
+	const char *b[] = { "help", "plan", "--man-dir", "/tmp", NULL };
+	const char *c[] = { "help", "plan", "show", NULL };
+	const char *d[] = { "--help", NULL };
+	struct hf_run r;
+
+	(void)state;
+	run(&r, a);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "--man-dir DIR"));
+	hf_run_release(&r);
+	run(&r, b);
+	assert_int_equal(r.status, 64);
+	assert_non_null(strstr(r.err, "--man-dir writes every page"));
+	hf_run_release(&r);
+	run(&r, c);
+	assert_int_equal(r.status, 64);
+	hf_run_release(&r);
+	run(&r, d);
+	assert_non_null(strstr(r.out, "completion"));
+	hf_run_release(&r);
+}
+
+/* plans --quiet: ids only, and nothing at all for an empty store. */
+static void test_cli__plans_quiet_on_empty_store(void **state)
+{
+	const char *a[] = { "plans", "--quiet", NULL };
+	struct hf_run r;
+
+	(void)state;
+	assert_int_equal(hf_run(&r, hf_test_tmpdir("cli_quiet"), NULL, a), 0);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "");
+	hf_run_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +216,8 @@ int main(void)
 		cmocka_unit_test(test_cli__unknown_command_suggests),
 		cmocka_unit_test(test_cli__single_dash_typo_is_usage_error),
 		cmocka_unit_test(test_cli__single_dash_help_and_version),
+		cmocka_unit_test(test_cli__help_options),
+		cmocka_unit_test(test_cli__plans_quiet_on_empty_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

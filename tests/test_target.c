@@ -776,6 +776,130 @@ static void test_target__normalize(void **state)
 	assert_null(strstr(err.msg, "s3cret"));
 }
 
+/* The address a plan recorded, from `hubform plans --json`. */
+static void newest_address(const char *cwd, char *out, size_t n)
+{
+	struct hf_run r;
+	json_t *j;
+
+	run(&r, cwd, 0, "plans", "--json", NULL);
+	j = json_loads(r.out, 0, NULL);
+	snprintf(out, n, "%s", json_string_value(json_object_get(
+		json_array_get(j, 0), "address")));
+	json_decref(j);
+	hf_run_release(&r);
+}
+
+/* snprintf then hf_write_file, into `path`. */
+#define write_toml(path, ...)                                          \
+	do {                                                           \
+		char text_[1200];                                      \
+		snprintf(text_, sizeof(text_), __VA_ARGS__);           \
+		assert_int_equal(hf_write_file(path, text_), 0);       \
+	} while (0)
+
+/*
+ * infrahubctl.toml: the address and token an infrahubctl user already
+ * has configured, below --address and $INFRAHUB_ADDRESS; tables and other
+ * keys ignored; $INFRAHUBCTL_CONFIG names another file; a bad file is an
+ * error naming FILE:LINE:COL. The token is used and never printed.
+ */
+static void test_target__infrahubctl_toml(void **state)
+{
+	static const char *const tok[] = { "--token", "ctl-s3cret", NULL };
+	struct ep a, b, t;
+	struct hf_run r;
+	const char *cwd = scratch("ctl");
+	char toml[800], other[800], got[300], sch[700];
+
+	(void)state;
+	unsetenv("INFRAHUB_ADDRESS");
+	start(&a, NULL, 1);
+	start(&b, NULL, 1);
+	start(&t, tok, 0);
+	snprintf(toml, sizeof(toml), "%s/infrahubctl.toml", cwd);
+	write_toml(toml, "# infrahubctl\nserver_address = \"%s\" # here\n"
+		   "extra = [\n  \"x\",\n]\n[table]\nserver_address = \"%s\"\n",
+		   a.srv.url, b.srv.url);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	hf_run_release(&r);
+	newest_address(cwd, got, sizeof(got));
+	assert_string_equal(got, a.srv.url);
+	/* the environment wins over the file */
+	setenv("INFRAHUB_ADDRESS", b.srv.url, 1);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	hf_run_release(&r);
+	newest_address(cwd, got, sizeof(got));
+	assert_string_equal(got, b.srv.url);
+	unsetenv("INFRAHUB_ADDRESS");
+	/* INFRAHUBCTL_CONFIG names the file instead */
+	snprintf(other, sizeof(other), "%s/other.toml", dir);
+	write_toml(other, "server_address = '%s'\n", b.srv.url);
+	setenv("INFRAHUBCTL_CONFIG", other, 1);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	hf_run_release(&r);
+	newest_address(cwd, got, sizeof(got));
+	assert_string_equal(got, b.srv.url);
+	/* the token from the file reaches a server that requires it */
+	snprintf(sch, sizeof(sch), "%s/plan/schema.yml", hf_test_data());
+	write_toml(other, "server_address = \"%s\"\n", t.srv.url);
+	run(&r, cwd, 1, "schema", "load", sch, NULL);
+	hf_run_release(&r);
+	write_toml(other, "server_address = \"%s\"\napi_token = \"%s\"\n",
+		   t.srv.url, "ctl-s3cret");
+	run(&r, cwd, 0, "schema", "load", sch, NULL);
+	hf_run_release(&r);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	assert_null(strstr(r.out, "ctl-s3cret"));
+	assert_null(strstr(r.err, "ctl-s3cret"));
+	hf_run_release(&r);
+	/* a bad file: FILE:LINE:COL */
+	write_toml(other, "%s", "# x\nserver_address = 42\n");
+	run(&r, cwd, 1, "plan", good(), NULL);
+	assert_non_null(strstr(r.err, "other.toml:2:18: expected a one-line string"));
+	hf_run_release(&r);
+	unlink(other);
+	run(&r, cwd, 1, "plan", good(), NULL);
+	assert_non_null(strstr(r.err, "cannot read INFRAHUBCTL_CONFIG"));
+	hf_run_release(&r);
+	unsetenv("INFRAHUBCTL_CONFIG");
+	stop(&a);
+	stop(&b);
+	stop(&t);
+}
+
+/*
+ * INFRAHUB_TIMEOUT is the default of --timeout (checked), and
+ * HUBFORM_IN_AUTOMATION=1 drops the hint meant for a person.
+ */
+static void test_target__automation_env(void **state)
+{
+	struct ep a;
+	struct hf_run r;
+	const char *cwd = scratch("automation");
+
+	(void)state;
+	start(&a, NULL, 1);
+	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
+	setenv("INFRAHUB_TIMEOUT", "soon", 1);
+	run(&r, cwd, 1, "plan", good(), NULL);
+	assert_non_null(strstr(r.err, "INFRAHUB_TIMEOUT 'soon'"));
+	hf_run_release(&r);
+	setenv("INFRAHUB_TIMEOUT", "30", 1);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	assert_non_null(strstr(r.err, "apply it with"));
+	hf_run_release(&r);
+	setenv("HUBFORM_IN_AUTOMATION", "1", 1);
+	run(&r, cwd, 0, "plan", good(), NULL);
+	assert_null(strstr(r.err, "apply it with"));
+	assert_non_null(strstr(r.err, " saved"));
+	hf_run_release(&r);
+	unsetenv("HUBFORM_IN_AUTOMATION");
+	unsetenv("INFRAHUB_TIMEOUT");
+	unsetenv("INFRAHUB_ADDRESS");
+	stop(&a);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -805,6 +929,8 @@ int main(void)
 		cmocka_unit_test(test_target__plan_progress),
 		cmocka_unit_test(test_target__serve_token_file),
 		cmocka_unit_test(test_target__unkeyed_kind_applies),
+		cmocka_unit_test(test_target__infrahubctl_toml),
+		cmocka_unit_test(test_target__automation_env),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -356,3 +356,56 @@ int hf_write_file(const char *path, const char *text)
 		rc = -1;
 	return rc;
 }
+
+int hf_sh(const char *cwd, const char *script, char **out)
+{
+	hf_buf b = HF_BUF_INIT;
+	char chunk[4096];
+	int fds[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	*out = NULL;
+	if (pipe(fds) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		if (cwd && chdir(cwd) < 0)
+			_exit(126);
+		execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], chunk, sizeof(chunk))) > 0 ||
+	       (n < 0 && errno == EINTR))
+		if (n > 0)
+			hf_buf_addn(&b, chunk, (size_t)n);
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			hf_buf_release(&b);
+			return -1;
+		}
+	*out = hf_strndup(b.ptr ? b.ptr : "", b.len);
+	hf_buf_release(&b);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int hf_have(const char *tool)
+{
+	char script[300], *out = NULL;
+	int rc;
+
+	snprintf(script, sizeof(script), "command -v '%s' >/dev/null", tool);
+	rc = hf_sh(NULL, script, &out);
+	hf_free(out);
+	return rc == 0;
+}

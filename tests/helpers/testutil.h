@@ -65,4 +65,13 @@ char *hf_read_file(const char *path, size_t *len);
 /* Write a whole file; 0 or -1. */
 int hf_write_file(const char *path, const char *text);
 
+/*
+ * /bin/sh -c `script` in `cwd` (NULL: here); stdout and stderr together
+ * into *out (hf_free). The exit status, 128 + signal, or -1 when the
+ * shell could not be started.
+ */
+int hf_sh(const char *cwd, const char *script, char **out);
+/* Whether `tool` is in PATH. */
+int hf_have(const char *tool);
+
 #endif
