@@ -185,7 +185,7 @@ int hfs_exec_kind_count(hfs_exec *x, const char *branch, const char *kind,
 	nk = k->is_generic ? k->used_by.n : 1;
 	for (i = 0; rc == 0 && i < nk; i++) {
 		xk = xb_kind(b, k->is_generic ? k->used_by.v[i] : k->kind);
-		*out += xk ? xk->n : 0;
+		*out += xk ? xk->n - xk->dead : 0;
 	}
 	return rc;
 }

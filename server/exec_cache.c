@@ -73,7 +73,13 @@ static void edge_free(struct xedge *e)
 	hf_free(e);
 }
 
-static int evec_push(struct xevec *v, struct xedge *e)
+/* Which of an edge's two slots belongs to `node`'s vector. */
+static int edge_side(const struct xedge *e, const char *node)
+{
+	return strcmp(e->src, node) ? 1 : 0;
+}
+
+static int evec_push(struct xevec *v, struct xedge *e, int side)
 {
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 4;
@@ -84,21 +90,48 @@ static int evec_push(struct xevec *v, struct xedge *e)
 		v->v = nv;
 		v->cap = cap;
 	}
+	e->slot[side] = v->n;
 	v->v[v->n++] = e;
 	return 0;
 }
 
-static void evec_remove(struct xevec *v, const struct xedge *e)
+/* Remove e from `node`'s vector v: O(1), leaving a NULL behind. */
+static void evec_remove(struct xevec *v, const struct xedge *e,
+                        const char *node)
 {
-	size_t i;
+	size_t i = e->slot[edge_side(e, node)];
 
-	for (i = 0; i < v->n; i++) {
-		if (v->v[i] != e)
-			continue;
-		memmove(v->v + i, v->v + i + 1, (v->n - i - 1) * sizeof(*v->v));
-		v->n--;
-		return;
+	if (i >= v->n || v->v[i] != e) {
+		for (i = 0; i < v->n && v->v[i] != e; i++)
+			;
+		if (i == v->n)
+			return;
 	}
+	v->v[i] = NULL;
+	v->dead++;
+	while (v->n && !v->v[v->n - 1]) {
+		v->n--;
+		v->dead--;
+	}
+}
+
+/* Close the gaps of `node`'s vector, keeping the creation order. */
+static void evec_compact(struct xevec *v, const char *node)
+{
+	size_t i, j;
+
+	if (!v->dead)
+		return;
+	for (i = j = 0; i < v->n; i++) {
+		struct xedge *e = v->v[i];
+
+		if (!e)
+			continue;
+		e->slot[edge_side(e, node)] = j;
+		v->v[j++] = e;
+	}
+	v->n = j;
+	v->dead = 0;
 }
 
 static void vec_free(const char *key, void *val, void *payload)
@@ -217,15 +250,28 @@ void xb_kind_nodes(struct xbranch *b, const char *kind, struct xnode ***v,
                    size_t *n)
 {
 	struct xkind *k = xb_kind(b, kind);
+	size_t i, j;
+	int resync = 0;
 
 	*v = NULL;
 	*n = 0;
 	if (!k)
 		return;
+	if (k->dead) {
+		for (i = j = 0; i < k->n; i++)
+			if (k->v[i])
+				k->v[j++] = k->v[i];
+		k->n = j;
+		k->dead = 0;
+		resync = 1;
+	}
 	if (k->unsorted) {
 		qsort(k->v, k->n, sizeof(*k->v), cmp_node_id);
 		k->unsorted = 0;
+		resync = 1;
 	}
+	for (i = 0; resync && i < k->n; i++)
+		k->v[i]->kind_slot = i;
 	*v = k->v;
 	*n = k->n;
 }
@@ -254,25 +300,32 @@ static int kind_add(struct xbranch *b, struct xnode *n)
 		k->v = nv;
 		k->cap = cap;
 	}
-	if (k->n && strcmp(k->v[k->n - 1]->id, n->id) > 0)
+	if (k->n && (!k->v[k->n - 1] || strcmp(k->v[k->n - 1]->id, n->id) > 0))
 		k->unsorted = 1;
+	n->kind_slot = k->n;
 	k->v[k->n++] = n;
 	return 0;
 }
 
+/* O(1): a NULL in the node's slot, closed by xb_kind_nodes(). */
 static void kind_remove(struct xbranch *b, const struct xnode *n)
 {
 	struct xkind *k = xb_kind(b, n->kind);
-	size_t i;
+	size_t i = n->kind_slot;
 
 	if (!k)
 		return;
-	for (i = 0; i < k->n; i++) {
-		if (k->v[i] != n)
-			continue;
-		memmove(k->v + i, k->v + i + 1, (k->n - i - 1) * sizeof(*k->v));
+	if (i >= k->n || k->v[i] != n) {
+		for (i = 0; i < k->n && k->v[i] != n; i++)
+			;
+		if (i == k->n)
+			return;
+	}
+	k->v[i] = NULL;
+	k->dead++;
+	while (k->n && !k->v[k->n - 1]) {
 		k->n--;
-		return;
+		k->dead--;
 	}
 }
 
@@ -289,7 +342,7 @@ static int ident_link(struct xident *id, const char *node, struct xedge *e)
 			return HF_ENOMEM;
 		}
 	}
-	return evec_push(v, e);
+	return evec_push(v, e, edge_side(e, node));
 }
 
 static int ident_insert(struct xident *id, struct xedge *e)
@@ -345,9 +398,13 @@ int xb_node_edges(struct xbranch *b, const char *ident, const char *node,
                   const struct xevec **out, hf_error *err)
 {
 	struct xident *id;
+	struct xevec *v;
 	int rc = ident_get(b, ident, &id, err);
 
-	*out = rc < 0 ? NULL : xmap_get(&id->by_node, node);
+	v = rc < 0 ? NULL : xmap_get(&id->by_node, node);
+	if (v)
+		evec_compact(v, node);
+	*out = v;
 	return rc;
 }
 
@@ -1284,13 +1341,16 @@ static void unlink_ident(const char *key, void *val, void *payload)
 		return;
 	for (i = 0; i < v->n; i++) {
 		struct xedge *e = v->v[i];
-		const char *other = strcmp(e->src, u->n->id) ? e->src : e->dst;
+		const char *other;
 		struct xevec *ov;
 
+		if (!e)
+			continue;
+		other = strcmp(e->src, u->n->id) ? e->src : e->dst;
 		if (strcmp(other, u->n->id)) {
 			ov = xmap_get(&id->by_node, other);
 			if (ov)
-				evec_remove(ov, e);
+				evec_remove(ov, e, other);
 			if (xb_node(u->b, other))
 				xb_touch(u->b, xb_node(u->b, other));
 		}
@@ -1329,7 +1389,7 @@ static struct xedge *edge_find(struct xident *id, const char *src,
 	for (i = 0; v && i < v->n; i++) {
 		struct xedge *e = v->v[i];
 
-		if (!strcmp(e->src, src) && !strcmp(e->src_rel, src_rel) &&
+		if (e && !strcmp(e->src, src) && !strcmp(e->src_rel, src_rel) &&
 		    !strcmp(e->dst, dst))
 			return e;
 	}
@@ -1383,10 +1443,10 @@ int xb_edge_del(struct xbranch *b, struct xedge *e, hf_error *err)
 		return 0;
 	v = xmap_get(&id->by_node, e->src);
 	if (v)
-		evec_remove(v, e);
+		evec_remove(v, e, e->src);
 	v = xmap_get(&id->by_node, e->dst);
 	if (v && strcmp(e->src, e->dst))
-		evec_remove(v, e);
+		evec_remove(v, e, e->dst);
 	ident_disown(id, e);
 	edge_free(e);
 	return 0;

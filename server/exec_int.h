@@ -105,6 +105,7 @@ struct xnode {
 	size_t nkeys;
 	int dirty;
 	struct xnode *dnext;
+	size_t kind_slot; /* index in its kind's vector (struct xkind) */
 };
 
 struct xedge {
@@ -113,14 +114,22 @@ struct xedge {
 	char *src_rel;
 	char *dst;
 	json_t *props; /* NULL when none */
+	size_t slot[2]; /* index in the src's [0] and the dst's [1] xevec */
 	struct xedge *prev; /* the identifier's list, which owns the edges */
 	struct xedge *next;
 };
 
+/*
+ * A node's edges of one identifier, in creation order. A removal leaves a
+ * NULL in its slot (O(1), so that removing many members of a large group
+ * is linear); xb_node_edges() compacts before anyone reads, so readers
+ * never see a NULL.
+ */
 struct xevec {
 	struct xedge **v;
 	size_t n;
 	size_t cap;
+	size_t dead; /* NULL slots among the n */
 };
 
 struct xident {
@@ -128,11 +137,16 @@ struct xident {
 	struct xedge *head;
 };
 
+/*
+ * The nodes of one kind, in id order once xb_kind_nodes() has sorted and
+ * compacted them. A removal leaves a NULL (O(1)); count = n - dead.
+ */
 struct xkind {
 	char *kind;
 	struct xnode **v; /* in id order */
 	size_t n;
 	size_t cap;
+	size_t dead; /* NULL slots among the n */
 	int unsorted;
 };
 
