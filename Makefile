@@ -34,6 +34,9 @@ FUZZ_RUNS ?= -1
 FUZZ_HARNESSES = manifest gql schema_answer plan fetch
 
 fuzz:
+	@command -v clang >/dev/null || { \
+		echo "make fuzz needs clang with libFuzzer: apt-get install clang" >&2; \
+		exit 1; }
 	@cmake -S . -B $(FUZZ_BUILD) -DHF_FUZZ=ON -DCMAKE_C_COMPILER=clang \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target hf_fuzz

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/client.h"
 #include "cmd.h"
 #include "cmd_doc.h"
 #include "opt.h"
@@ -17,8 +18,11 @@
 const struct hf_cmd hf_commands[] = {
 	/* name        fn             needs      summary */
 	{ "apply",     cmd_apply,     NEED_NONE, "apply a stored plan inside a branch" },
+	{ "branch",    cmd_branch,    NEED_NONE, "list, create or delete Infrahub branches" },
 	{ "completion", cmd_completion, NEED_NONE, "print a shell completion script (bash, zsh, fish)" },
 	{ "help",      cmd_help,      NEED_NONE, "show help for hubform or a command" },
+	{ "lock",      cmd_lock,      NEED_NONE, "show or break the apply lock of a target" },
+	{ "menu",      cmd_menu,      NEED_NONE, "load Infrahub menu files into the target" },
 	{ "plan",      cmd_plan,      NEED_NONE, "compute and store what would change" },
 	{ "plans",     cmd_plans,     NEED_NONE, "list stored plans" },
 	{ "schema",    cmd_schema,    NEED_NONE, "load Infrahub schema files into the target" },
@@ -61,7 +65,13 @@ int main(int argc, char **argv)
 	cmd = hf_cmd_lookup(is_version(argv[1]) ? "version" : argv[1]);
 	if (!cmd)
 		return hf_cmd_not_found(argv[1]);
+	/* process-wide set-up, before any command starts a thread */
+	if (hf_client_global_init() < 0) {
+		out_error("cannot initialise libcurl");
+		return HF_EXIT_ERROR;
+	}
 	rc = run(cmd, argc - 2, argv + 2);
+	hf_client_global_cleanup();
 	if (out_finish() && rc == HF_EXIT_OK)
 		rc = HF_EXIT_ERROR;
 	return rc;
