@@ -47,6 +47,9 @@ int hf_cmd_parse(const char *name, const char *usage, const char *summary,
 		 struct hf_strlist *args);
 
 int cmd_apply(struct hf_ctx *ctx, int argc, char **argv);
+int cmd_branch(struct hf_ctx *ctx, int argc, char **argv);
+int cmd_lock(struct hf_ctx *ctx, int argc, char **argv);
+int cmd_menu(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_help(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_plan(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_plans(struct hf_ctx *ctx, int argc, char **argv);
