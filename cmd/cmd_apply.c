@@ -42,6 +42,7 @@ struct apply_opts {
 	int direct;
 	int no_color;
 	long lock_timeout; /* seconds to wait for another apply of the target */
+	long max_deletes;  /* -1: no limit */
 };
 
 static const char *plural(long n)
@@ -147,6 +148,13 @@ static void on_msg(void *payload, const struct hf_apply_msg *m)
 	case HF_AMSG_PARTLY_PRESENT:
 		out_warn("%ld of the plan's %ld changes are present on '%s': the "
 			 "target changed since; plan again", m->n, m->total, m->name);
+		break;
+	case HF_AMSG_LOCK_RELEASE:
+		out_warn("%s", m->text);
+		break;
+	case HF_AMSG_LOCK_BROKEN:
+		out_info("broke the apply lock of '%s' the interrupted apply held "
+			 "(%s)", m->name, m->text);
 		break;
 	case HF_AMSG_WRITING:
 		clock_gettime(CLOCK_MONOTONIC, &ui->started);
@@ -264,6 +272,9 @@ static int report(const struct ui *ui, const hf_plan *p,
 	case HF_APPLY_DONE:
 		if (!res->recorded)
 			break;
+		if (st->gone)
+			out_info("%ld object%s to delete %s already gone", st->gone,
+				 plural(st->gone), st->gone == 1 ? "was" : "were");
 		if (ui->ao->direct)
 			out_info("apply complete: %ld change%s applied directly to '%s' "
 				 "in %ld request%s", st->applied, plural(st->applied),
@@ -305,6 +316,16 @@ static int report(const struct ui *ui, const hf_plan *p,
 	case HF_APPLY_CHECK_FAILED:
 		hf_pipeline_fail(ui->pl, "cannot check the plan against", err);
 		return HF_EXIT_ERROR;
+	case HF_APPLY_TOO_MANY_DELETES:
+		out_error("%s (--max-deletes %ld)", err->msg, ui->ao->max_deletes);
+		return HF_EXIT_ERROR;
+	case HF_APPLY_LOCKED:
+		out_error("%s; nothing was written", err->msg);
+		if (!hf_in_automation())
+			out_info("hint: wait with --lock-timeout S; if that apply's "
+				 "process died, 'hubform apply PLAN --recover' of its "
+				 "plan, or 'hubform lock --break ID', frees it");
+		return HF_EXIT_ERROR;
 	case HF_APPLY_BUSY:
 		out_error("plan %s is being applied to the same target; wait for it "
 			  "(--lock-timeout S), or 'hubform apply %s --recover' if its "
@@ -325,8 +346,9 @@ static int report(const struct ui *ui, const hf_plan *p,
 				  "unchanged", err->msg, res->branch, target);
 		else
 			out_error("apply failed: %s; nothing was merged into '%s', but "
-				  "branch '%s' is still there: delete it in Infrahub",
-				  err->msg, target, res->branch);
+				  "branch '%s' is still there: run 'hubform apply %s "
+				  "--recover' to delete it and settle the plan",
+				  err->msg, target, res->branch, m->id);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_NOT_APPLYING:
 		out_error("plan %s is %s; --recover is for a plan left 'applying'",
@@ -386,6 +408,8 @@ static int run(struct hf_pipeline *pl, hf_store *const *st, size_t n,
 	o.direct = ao->direct;
 	o.recover = ao->recover;
 	o.lock_timeout = ao->lock_timeout;
+	o.limit_deletes = ao->max_deletes >= 0;
+	o.max_deletes = ao->max_deletes;
 	o.deadline = ao->po.deadline ? time(NULL) + ao->po.deadline : 0;
 	o.stop = &stop_flag;
 	o.confirm = confirm;
@@ -482,7 +506,11 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 			    "branch and mark it failed"),
 		HF_OPT_INT(0, "lock-timeout", "S", &ao.lock_timeout, 0, 86400,
 			   "wait up to S seconds for another apply to the same "
-			   "target to end (default 0: refuse at once)"),
+			   "target (its lock in Infrahub) to end (default 0: "
+			   "refuse at once)"),
+		HF_OPT_INT(0, "max-deletes", "N", &ao.max_deletes, 0, 1000000000,
+			   "refuse a plan that deletes more than N objects, "
+			   "before writing anything"),
 		HF_OPT_BOOL(0, "no-color", &ao.no_color, "never colour the output"),
 		HF_OPT_END(),
 	};
@@ -496,6 +524,7 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 
 		ao.po = po;
 		ao.batch_size = 50;
+		ao.max_deletes = -1;
 	}
 	if (hf_target_default_timeout(&ao.po.timeout) < 0)
 		return HF_EXIT_ERROR;

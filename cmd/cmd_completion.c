@@ -2,10 +2,20 @@
  * hubform completion bash|zsh|fish: print a completion script. Commands
  * come from the command table, each command's options from its own
  * option table (hf_cmd_spec_get), and plan ids, where a command takes a
- * plan, from 'hubform plans --quiet' when the user presses TAB.
+ * plan, from 'hubform plans --quiet' when the user presses TAB. Kinds,
+ * for --target and --exclude, come from 'hubform completion kinds': the
+ * kinds of the newest schema answer cached in .hubform/ (or beside
+ * $HUBFORM_STATE) by the schema cache (hf/schema_cache.h), read without
+ * asking any server; nothing when there is no cache yet.
  */
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "hf/alloc.h"
 #include "hf/buf.h"
 #include "cmd.h"
 #include "cmd_doc.h"
@@ -14,11 +24,17 @@
 #include "hf/banned.h"
 
 /* Values an option's argument takes, when there is a fixed set. */
-static const char *option_values(const char *name)
+static const char *option_values(const char *cmd, const char *name)
 {
 	if (!strcmp(name, "format"))
-		return "text json markdown";
+		return !strcmp(cmd, "branch") ? "text json" : "text json markdown";
 	return NULL;
+}
+
+/* Whether an option's argument is a kind (or an object address). */
+static int kind_arg(const struct hf_opt *o)
+{
+	return !strcmp(o->name, "target") || !strcmp(o->name, "exclude");
 }
 
 /* Whether an option's argument is a path, to complete with file names. */
@@ -40,8 +56,10 @@ static const char *positional_words(const char *cmd)
 {
 	if (!strcmp(cmd, "completion"))
 		return "bash zsh fish";
-	if (!strcmp(cmd, "schema"))
+	if (!strcmp(cmd, "schema") || !strcmp(cmd, "menu"))
 		return "load";
+	if (!strcmp(cmd, "branch"))
+		return "list create delete";
 	return NULL;
 }
 
@@ -67,7 +85,8 @@ static void bash_command(hf_buf *b, const struct hf_cmd *c,
 {
 	size_t i;
 
-	hf_buf_addf(b, "\t%s)\n\t\topts='--help", c->name);
+	hf_buf_addf(b, "\t%s)\n\t\tformats='%s'\n\t\topts='--help", c->name,
+		    option_values(c->name, "format"));
 	for (i = 0; i < s->n; i++) {
 		hf_buf_addf(b, " --%s", s->opts[i].name);
 		if (s->opts[i].shortname)
@@ -117,7 +136,7 @@ static int bash(hf_buf *b)
 		hf_buf_addf(b, "%s%s", c == hf_commands ? "" : " ", c->name);
 	hf_buf_add(b, " --help --version' -- \"$cur\"))\n"
 		      "\t\treturn\n\tfi\n"
-		      "\topts=--help\n\tvalued=' '\n\tfiles=' '\n"
+		      "\topts=--help\n\tvalued=' '\n\tfiles=' '\n\tformats=\n"
 		      "\tcase $cmd in\n");
 	for (c = hf_commands; c->name; c++) {
 		if (hf_cmd_spec_get(c, &s) < 0)
@@ -128,8 +147,10 @@ static int bash(hf_buf *b)
 	hf_buf_add(b, "\tesac\n"
 		      "\tif [[ $valued == *\" $prev \"* ]]; then\n"
 		      "\t\tcase $prev in\n");
-	hf_buf_addf(b, "\t\t--format|-f) COMPREPLY=($(compgen -W '%s' -- \"$cur\")) ;;\n",
-		    option_values("format"));
+	hf_buf_add(b, "\t\t--format|-f) COMPREPLY=($(compgen -W \"$formats\" -- \"$cur\")) ;;\n"
+		      "\t\t--target|--exclude) COMPREPLY=($(compgen -W "
+		      "\"$(\"${COMP_WORDS[0]}\" completion kinds 2>/dev/null)\" "
+		      "-- \"$cur\") $(compgen -f -- \"$cur\")) ;;\n");
 	hf_buf_add(b, "\t\t*) [[ $files == *\" $prev \"* ]] && "
 		      "COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
 		      "\t\tesac\n"
@@ -148,21 +169,23 @@ static int bash(hf_buf *b)
 		hf_buf_addf(b, "%s%s", c == hf_commands ? "" : " ", c->name);
 	hf_buf_addf(b, "' -- \"$cur\")) ;;\n"
 		       "\tcompletion) COMPREPLY=($(compgen -W '%s' -- \"$cur\")) ;;\n"
-		       "\tschema) COMPREPLY=($(compgen -W '%s' -- \"$cur\") $(compgen -f -- \"$cur\")) ;;\n"
+		       "\tschema|menu) COMPREPLY=($(compgen -W '%s' -- \"$cur\") $(compgen -f -- \"$cur\")) ;;\n"
+		       "\tbranch) COMPREPLY=($(compgen -W '%s' -- \"$cur\")) ;;\n"
 		       "\tversion|plans|serve) COMPREPLY=() ;;\n"
 		       "\t*) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
 		       "\tesac\n"
 		       "}\n"
 		       "complete -o filenames -F _hubform hubform\n",
-		       positional_words("completion"), positional_words("schema"));
+		       positional_words("completion"), positional_words("schema"),
+		       positional_words("branch"));
 	return b->failed ? HF_ENOMEM : 0;
 }
 
 /* ---- zsh ---- */
 
-static void zsh_option(hf_buf *b, const struct hf_opt *o)
+static void zsh_option(hf_buf *b, const char *cmd, const struct hf_opt *o)
 {
-	const char *vals = option_values(o->name);
+	const char *vals = option_values(cmd, o->name);
 	char spec[160];
 	int pass;
 
@@ -188,7 +211,10 @@ static void zsh_option(hf_buf *b, const struct hf_opt *o)
 		hf_buf_add(b, "]");
 		if (o->type != HF_OPT_BOOL)
 			hf_buf_addf(b, ":%s:%s", o->argname ? o->argname : "value",
-				    vals ? "(" : path_arg(o) ? "_files" : "");
+				    vals	    ? "(" :
+				    path_arg(o) ? "_files" :
+				    kind_arg(o) ? "_hubform_kinds" :
+						  "");
 		if (o->type != HF_OPT_BOOL && vals)
 			hf_buf_addf(b, "%s)", vals);
 		hf_buf_add(b, "'");
@@ -211,6 +237,11 @@ static int zsh(hf_buf *b)
 		      "\tids=(latest ${(f)\"$(${words[1]} plans --quiet 2>/dev/null)\"})\n"
 		      "\t_alternative 'plans:plan:compadd -a ids' 'files:plan file:_files'\n"
 		      "}\n"
+		      "_hubform_kinds() {\n"
+		      "\tlocal -a kinds\n"
+		      "\tkinds=(${(f)\"$(${words[1]} completion kinds 2>/dev/null)\"})\n"
+		      "\t_alternative 'kinds:kind:compadd -a kinds' 'files:object file:_files'\n"
+		      "}\n"
 		      "_hubform() {\n"
 		      "\tlocal -a cmds\n"
 		      "\tif (( CURRENT == 2 )); then\n"
@@ -232,7 +263,7 @@ static int zsh(hf_buf *b)
 		hf_buf_addf(b, "\t%s)\n\t\t_arguments -s '(- *)'{-h,--help}'[show help]'",
 			    c->name);
 		for (i = 0; i < s.n; i++)
-			zsh_option(b, &s.opts[i]);
+			zsh_option(b, c->name, &s.opts[i]);
 		w = positional_words(c->name);
 		if (takes_plan(c->name))
 			hf_buf_add(b, " \\\n\t\t'*:plan:_hubform_plans'");
@@ -258,7 +289,7 @@ static int zsh(hf_buf *b)
 
 static void fish_option(hf_buf *b, const char *cmd, const struct hf_opt *o)
 {
-	const char *vals = option_values(o->name);
+	const char *vals = option_values(cmd, o->name);
 
 	hf_buf_addf(b, "complete -c hubform -n '__fish_seen_subcommand_from %s' "
 		       "-l %s", cmd, o->name);
@@ -268,6 +299,8 @@ static void fish_option(hf_buf *b, const char *cmd, const struct hf_opt *o)
 		hf_buf_add(b, vals || !path_arg(o) ? " -x" : " -r -F");
 	if (vals)
 		hf_buf_addf(b, " -a '%s'", vals);
+	else if (kind_arg(o))
+		hf_buf_add(b, " -a '(hubform completion kinds 2>/dev/null)'");
 	hf_buf_add(b, " -d ");
 	quoted(b, o->help, 1);
 	hf_buf_add(b, "\n");
@@ -320,6 +353,100 @@ static int fish(hf_buf *b)
 	return b->failed ? HF_ENOMEM : 0;
 }
 
+/* ---- kinds from the schema cache ---- */
+
+/* The newest DIR/schema-*.json into *best (mtime in *when). */
+static void newest_in(const char *dir, char **best, struct timespec *when)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	hf_buf p = HF_BUF_INIT;
+	size_t n;
+
+	while (d && (e = readdir(d))) {
+		n = strlen(e->d_name);
+		if (strncmp(e->d_name, "schema-", 7) || n < 12 ||
+		    strcmp(e->d_name + n - 5, ".json"))
+			continue;
+		hf_buf_reset(&p);
+		hf_buf_addf(&p, "%s/%s", dir, e->d_name);
+		if (hf_buf_failed(&p) || stat(p.ptr, &st) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (*best && (st.st_mtim.tv_sec < when->tv_sec ||
+			      (st.st_mtim.tv_sec == when->tv_sec &&
+			       st.st_mtim.tv_nsec <= when->tv_nsec)))
+			continue;
+		hf_free(*best);
+		*best = hf_buf_detach(&p);
+		*when = st.st_mtim;
+	}
+	if (d)
+		closedir(d);
+	hf_buf_release(&p);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Print the kinds (nodes and generics) of a cached schema answer. */
+static void print_kinds(const json_t *answer)
+{
+	static const char *const lists[] = { "nodes", "generics" };
+	const char **kinds;
+	const json_t *e;
+	size_t i, k, n = 0;
+
+	kinds = hf_calloc(json_array_size(json_object_get(answer, "nodes")) +
+				  json_array_size(json_object_get(answer, "generics")) + 1,
+			  sizeof(*kinds));
+	if (!kinds)
+		return;
+	for (k = 0; k < 2; k++) {
+		json_array_foreach(json_object_get(answer, lists[k]), i, e)
+		{
+			if (json_string_value(json_object_get(e, "kind")))
+				kinds[n++] = json_string_value(
+					json_object_get(e, "kind"));
+		}
+	}
+	qsort(kinds, n, sizeof(*kinds), by_name);
+	for (i = 0; i < n; i++)
+		out_data("%s\n", kinds[i]);
+	hf_free(kinds);
+}
+
+/*
+ * hubform completion kinds: the kinds of the newest schema cached in
+ * .hubform/ or beside $HUBFORM_STATE. Never contacts a server; prints
+ * nothing when there is no cache. Always exit 0 (it runs at TAB).
+ */
+static int kinds(void)
+{
+	const char *state = getenv("HUBFORM_STATE");
+	struct timespec when = { 0, 0 };
+	char *best = NULL, *slash, dir[4096];
+	json_t *answer;
+
+	newest_in(".hubform", &best, &when);
+	if (state && *state) {
+		snprintf(dir, sizeof(dir), "%s", state);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		newest_in(slash ? dir : ".", &best, &when);
+	}
+	answer = best ? json_load_file(best, 0, NULL) : NULL;
+	if (answer)
+		print_kinds(answer);
+	json_decref(answer);
+	hf_free(best);
+	return HF_EXIT_OK;
+}
+
 int cmd_completion(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct hf_strlist args = { 0 };
@@ -336,6 +463,10 @@ int cmd_completion(struct hf_ctx *ctx, int argc, char **argv)
 	if (args.n != 1) {
 		out_error("'completion' takes one shell: bash, zsh or fish");
 		out_info("usage: hubform completion bash|zsh|fish");
+		goto out;
+	}
+	if (!strcmp(args.items[0], "kinds")) {
+		rc = kinds();
 		goto out;
 	}
 	if (!strcmp(args.items[0], "bash"))

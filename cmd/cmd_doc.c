@@ -109,6 +109,15 @@ static const struct env_doc envs[] = {
 	{ "INFRAHUB_DEFAULT_BRANCH",
 	  "Target branch when --branch is not given (then infrahubctl.toml's "
 	  "default_branch, then the server's default branch)." },
+	{ "INFRAHUB_USERNAME",
+	  "With INFRAHUB_PASSWORD and no API token: log in to Infrahub "
+	  "(POST /api/auth/login) and send the access token as "
+	  "'Authorization: Bearer'; an expired access token is refreshed "
+	  "and the request sent once more. Falls back to infrahubctl.toml's "
+	  "username." },
+	{ "INFRAHUB_PASSWORD",
+	  "The password for INFRAHUB_USERNAME. Never printed, logged or "
+	  "stored. Falls back to infrahubctl.toml's password." },
 	{ "INFRAHUB_TIMEOUT",
 	  "Seconds per request when --timeout is not given (default 60)." },
 	{ "INFRAHUBCTL_CONFIG",
@@ -126,15 +135,23 @@ static const struct env_doc envs[] = {
 	{ "HUBFORM_SERVE_TOKEN",
 	  "Token that hubform serve requires as X-INFRAHUB-KEY when neither "
 	  "--token nor --token-file is given." },
+	{ "HUBFORM_SERVE_USERS",
+	  "Users of the local endpoint's /api/auth/login, as "
+	  "NAME:PASSWORD[,NAME:PASSWORD...] (a password cannot hold a "
+	  "comma). With users, every request needs credentials: the token, "
+	  "or a JWT access token from the login (valid 3600 seconds; "
+	  "/api/auth/refresh gives a new one). Read by hubform serve and by "
+	  "the embedded endpoint." },
 	{ "NO_COLOR", "When set, never colour the output." },
 	{ NULL, NULL },
 };
 
 const char *const hf_doc_env_all[] = {
-	"INFRAHUB_ADDRESS", "INFRAHUB_API_TOKEN", "INFRAHUB_DEFAULT_BRANCH",
-	"INFRAHUB_TIMEOUT", "INFRAHUBCTL_CONFIG", "HUBFORM_STATE",
-	"HUBFORM_IN_AUTOMATION", "HUBFORM_PROGRESS", "HUBFORM_TIMING",
-	"HUBFORM_SERVE_TOKEN", "NO_COLOR", NULL,
+	"INFRAHUB_ADDRESS", "INFRAHUB_API_TOKEN", "INFRAHUB_USERNAME",
+	"INFRAHUB_PASSWORD", "INFRAHUB_DEFAULT_BRANCH", "INFRAHUB_TIMEOUT",
+	"INFRAHUBCTL_CONFIG", "HUBFORM_STATE", "HUBFORM_IN_AUTOMATION",
+	"HUBFORM_PROGRESS", "HUBFORM_TIMING", "HUBFORM_SERVE_TOKEN",
+	"HUBFORM_SERVE_USERS", "NO_COLOR", NULL,
 };
 
 const char *hf_cmd_doc_env(const char *name)
@@ -150,7 +167,8 @@ const char *hf_cmd_doc_env(const char *name)
 /* ---- per command ---- */
 
 #define TARGET_ENV "INFRAHUB_ADDRESS", "INFRAHUB_API_TOKEN", \
-	"INFRAHUB_DEFAULT_BRANCH", "INFRAHUB_TIMEOUT", "INFRAHUBCTL_CONFIG"
+	"INFRAHUB_USERNAME", "INFRAHUB_PASSWORD", "INFRAHUB_DEFAULT_BRANCH", \
+	"INFRAHUB_TIMEOUT", "INFRAHUBCTL_CONFIG"
 
 static const char *const plan_env[] = { TARGET_ENV, "HUBFORM_STATE",
 	"HUBFORM_IN_AUTOMATION", "HUBFORM_PROGRESS", "HUBFORM_TIMING",
@@ -162,7 +180,12 @@ static const char *const show_env[] = { "INFRAHUB_ADDRESS",
 	"NO_COLOR", NULL };
 static const char *const plans_env[] = { "HUBFORM_STATE", NULL };
 static const char *const remote_env[] = { TARGET_ENV, NULL };
-static const char *const serve_env[] = { "HUBFORM_SERVE_TOKEN", NULL };
+static const char *const serve_env[] = { "HUBFORM_SERVE_TOKEN",
+	"HUBFORM_SERVE_USERS", NULL };
+static const char *const remote_hint_env[] = { TARGET_ENV,
+	"HUBFORM_IN_AUTOMATION", NULL };
+static const char *const lock_env[] = { TARGET_ENV, "HUBFORM_STATE",
+	"HUBFORM_IN_AUTOMATION", NULL };
 static const char *const no_env[] = { NULL };
 
 static const char *const plan_ex[] = {
@@ -204,9 +227,35 @@ static const char *const schema_ex[] = {
 	"hubform schema load schemas/",
 	NULL,
 };
+static const char *const branch_ex[] = {
+	"List the branches of the target as a table, then as JSON:",
+	"hubform branch list; hubform branch list --format json",
+	"Create a branch for a change, then delete it:",
+	"hubform branch create change-42 --description 'new site'; "
+	"hubform branch delete change-42",
+	"Log in with a username and password instead of an API token:",
+	"INFRAHUB_USERNAME=admin INFRAHUB_PASSWORD=... hubform branch list",
+	NULL,
+};
+static const char *const menu_ex[] = {
+	"Load the menu a repository ships, as infrahubctl menu load does:",
+	"hubform menu load menus/",
+	"Load it on a branch of a given Infrahub:",
+	"hubform menu load menu.yml --address https://infrahub.example.com -b change-42",
+	NULL,
+};
+static const char *const lock_ex[] = {
+	"Show who holds the apply lock of the target's default branch:",
+	"hubform lock",
+	"Break a lock left by a crashed apply, naming its holder as shown:",
+	"hubform lock --break HOLDER",
+	NULL,
+};
 static const char *const serve_ex[] = {
 	"Run the local endpoint on a free port over a scratch database:",
 	"hubform serve --listen 127.0.0.1:0 --data /tmp/hub.db",
+	"Require a login (users for /api/auth/login):",
+	"HUBFORM_SERVE_USERS='admin:s3cret' hubform serve",
 	NULL,
 };
 static const char *const help_ex[] = {
@@ -242,17 +291,49 @@ static const struct hf_cmd_doc docs[] = {
 	  "With object files or directories and --auto-approve, apply plans and "
 	  "applies in one step.",
 	  apply_ex, apply_env, "01364" },
+	{ "branch",
+	  "Manage the target's Infrahub branches, as 'infrahubctl branch' "
+	  "does. 'list' prints each branch's name, origin, whether it is the "
+	  "default branch, status and creation time (--format json: every "
+	  "field as JSON, for tools). 'create NAME' makes a branch from the "
+	  "default branch, with --description and --sync-with-git. 'delete "
+	  "NAME' deletes a branch, never the default one.\n\n"
+	  "Errors exit 1: an existing name on create, an unknown branch or the "
+	  "default branch on delete, a server that refuses.",
+	  branch_ex, remote_hint_env, "0164" },
 	{ "completion",
 	  "Print a completion script for bash, zsh or fish. It completes "
 	  "command names, each command's options (from the same tables that "
-	  "parse them), and plan ids from the plan store (through 'hubform plans "
-	  "--quiet') where a command takes a plan.",
+	  "parse them), plan ids from the plan store (through 'hubform plans "
+	  "--quiet') where a command takes a plan, and kinds for --target and "
+	  "--exclude from the newest schema cached in .hubform/ (through "
+	  "'hubform completion kinds', which never contacts a server).",
 	  completion_ex, no_env, "0164" },
 	{ "help",
 	  "Print the usage of hubform or of one command. With --man, print the "
 	  "manual page in roff instead; both are produced from the option "
 	  "tables the commands parse their arguments with.",
 	  help_ex, no_env, "0164" },
+	{ "lock",
+	  "Show who holds the apply lock of the target (the branch and "
+	  "--branch name it): user, host, process, plan and since when. An "
+	  "apply takes the lock before it writes and gives it back at the end, "
+	  "so two applies to one target never run at once.\n\n"
+	  "With --break HOLDER the lock is broken, but only when HOLDER names "
+	  "the current holder exactly as shown, so a lock taken again in the "
+	  "meantime is never broken by mistake.",
+	  lock_ex, lock_env, "0164" },
+	{ "menu",
+	  "Load Infrahub menu files (apiVersion infrahub.app/v1, kind: Menu; "
+	  "files or directories) into the target, as 'infrahubctl menu load' "
+	  "does. Every item is checked against the target's CoreMenuItem "
+	  "schema before anything is written; each problem is one line "
+	  "FILE:LINE:COL: message with the item's position (1.children.2). "
+	  "Items are upserted by [namespace, name], parents before their "
+	  "children, so loading the same files again changes nothing. An "
+	  "item naming a kind gets the path /objects/KIND; nested items "
+	  "without order_weight are ordered 1000, 2000, ... as listed.",
+	  menu_ex, remote_hint_env, "0164" },
 	{ "plan",
 	  "Read the object files (YAML, as infrahubctl object load takes them; "
 	  "directories are read recursively), fetch the matching objects from "

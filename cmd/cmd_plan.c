@@ -25,7 +25,9 @@
 
 static const char usage[] =
 	"hubform plan PATH... [--address URL] [--branch B] [--state FILE] "
-	"[--out FILE] [--detailed-exitcode]";
+	"[--out FILE] [--detailed-exitcode] [--stack NAME] [--prune] "
+	"[--destroy] [--max-deletes N] [--target ADDR]... [--exclude ADDR]... "
+	"[--no-adopt]";
 
 /*
  * The plan alone in its own file. An existing file is replaced only when
@@ -66,18 +68,48 @@ static int print_plan(const hf_plan *p, int no_color)
 	return rc;
 }
 
+/* --max-deletes: the plan is refused, not saved, when it deletes more. */
+static int too_many_deletes(const hf_plan *p, long max)
+{
+	const struct hf_plan_meta *m = hf_plan_meta_c(p);
+
+	if (max < 0 || m->n_delete <= (size_t)max)
+		return 0;
+	out_error("the plan deletes %zu object%s, more than --max-deletes %ld; "
+		  "nothing saved", m->n_delete, m->n_delete == 1 ? "" : "s", max);
+	return 1;
+}
+
+/* Owned objects the files dropped, when this plan does not delete them. */
+static void hint_orphans(const struct hf_pipeline *pl,
+			 const struct hf_pipeline_opts *po)
+{
+	if (po->prune || po->destroy || !pl->orphans)
+		return;
+	if (pl->orphans == 1)
+		out_info("1 owned object is no longer in the files; plan with "
+			 "--prune to delete it");
+	else
+		out_info("%zu owned objects are no longer in the files; plan "
+			 "with --prune to delete them", pl->orphans);
+}
+
 int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct hf_pipeline_opts po = HF_PIPELINE_OPTS_INIT;
 	struct hf_strlist args = { 0 };
 	const char *state = NULL, *out = NULL;
 	int detailed = 0, no_color = 0, changes;
+	long max_deletes = -1;
 	const struct hf_plan_meta *m;
 	struct hf_pipeline pl;
 	hf_store *st = NULL;
 	hf_error err = HF_ERROR_INIT;
 	const struct hf_opt opts[] = {
 		HF_PIPELINE_OPTIONS(po),
+		HF_PIPELINE_OWNER_OPTIONS(po),
+		HF_OPT_INT(0, "max-deletes", "N", &max_deletes, 0, 1000000000L,
+			   "refuse a plan that deletes more than N objects"),
 		HF_OPT_STRING(0, "state", "FILE", &state,
 			      "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
 		HF_OPT_STRING('o', "out", "FILE", &out,
@@ -98,7 +130,12 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_USAGE;
-	if (!args.n) {
+	if (po.prune && po.destroy) {
+		out_error("--prune and --destroy do not go together: --destroy "
+			  "deletes everything the stack owns");
+		goto out;
+	}
+	if (!args.n && !po.destroy) {
 		out_error("'plan' needs at least one file or directory");
 		out_info("usage: %s", usage);
 		goto out;
@@ -111,6 +148,8 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 	}
 	if (hf_pipeline_plan(&pl, &po, args.items, args.n) < 0)
 		goto out;
+	if (too_many_deletes(pl.plan, max_deletes))
+		goto out;
 	if (hf_cmd_open_store(&st, state) < 0)
 		goto out;
 	if (hf_store_save(st, pl.plan, &err) < 0) {
@@ -121,8 +160,9 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (print_plan(pl.plan, no_color) < 0)
 		goto out;
+	hint_orphans(&pl, &po);
 	m = hf_plan_meta(pl.plan);
-	changes = m->n_create || m->n_update;
+	changes = hf_plan_has_changes(pl.plan);
 	if (changes && hf_in_automation())
 		out_info("plan %s saved%s%s%s", m->id, out ? " to '" : "",
 			 out ? out : "", out ? "'" : "");
@@ -138,6 +178,7 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 	rc = detailed && changes ? HF_EXIT_CHANGES : HF_EXIT_OK;
 out:
 	hf_pipeline_release(&pl);
+	hf_pipeline_opts_release(&po);
 	hf_store_close(st);
 	hf_strlist_release(&args);
 	return rc;

@@ -2,7 +2,9 @@
  * hubform show [PLAN] [--format text|json|markdown]: print a stored plan
  * (the latest when PLAN is omitted; PLAN is an id, a unique prefix,
  * "latest", or a file written by `plan --out`). Markdown is meant for a
- * pull-request comment and stays under GitHub's size limit.
+ * pull-request comment and stays under GitHub's size limit; JSON is for
+ * tools (format_version, applyable, errored, Terraform-like addresses and
+ * actions: docs/json-format.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,8 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 			      "for 'latest': the target branch (default "
 			      "$INFRAHUB_DEFAULT_BRANCH or the server's default)"),
 		HF_OPT_STRING('f', "format", "FORMAT", &format,
-			      "text (default), json or markdown"),
+			      "text (default), json (schemas/plan.schema.json, "
+			      "docs/json-format.md) or markdown"),
 		HF_OPT_STRING(0, "state", "FILE", &state,
 			      "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
 		HF_OPT_BOOL('v', "verbose", &verbose, "also list unchanged objects"),

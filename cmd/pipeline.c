@@ -2,6 +2,7 @@
  * The plan pipeline as the commands run it. Words for the user are
  * chosen here; the engine only returns values and diagnostics.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,7 +15,10 @@
 #include "hf/buf.h"
 #include "hf/diff.h"
 #include "hf/fetch.h"
+#include "hf/owner.h"
+#include "hf/prune.h"
 #include "hf/resolve.h"
+#include "hf/select.h"
 #include "hf/schema_io.h"
 #include "hf/sha256.h"
 #include "hf/yjson.h"
@@ -327,7 +331,163 @@ static void fetch_diag(void *payload, const hf_error *e)
 	print_diag(payload, e, 0);
 }
 
-static int build_plan(struct hf_pipeline *pl, struct progress *pg)
+/* What planning with ownership needs besides the pipeline. */
+struct own_ctx {
+	const struct hf_pipeline_opts *po;
+	const char *stack;
+	hf_owner *owner;
+	hf_select *sel;
+	const hf_schema *schema;
+};
+
+/* Where the files declare each change's object: change i is want[i]. */
+static int add_sources(struct hf_pipeline *pl)
+{
+	const struct hf_object *o;
+	struct hf_change *c;
+	size_t i;
+
+	if (hf_plan_count(pl->plan) != hf_objset_count(pl->want))
+		return 0;
+	for (i = 0; i < hf_plan_count(pl->plan); i++) {
+		o = hf_objset_at(pl->want, i);
+		c = hf_plan_at(pl->plan, i);
+		if (!o->file || strcmp(o->kind, c->kind))
+			continue;
+		c->sources = json_pack("[{s:s, s:i}]", "file", o->file, "line",
+				       o->line);
+		if (!c->sources)
+			return -1;
+	}
+	return 0;
+}
+
+static char *change_name(const struct hf_change *c)
+{
+	hf_buf b = HF_BUF_INIT;
+	json_t *part;
+	size_t i;
+
+	hf_buf_addf(&b, "%s '", c->kind);
+	json_array_foreach(c->hfid, i, part)
+	{
+		hf_buf_addf(&b, "%s%s", i ? "__" : "",
+			    json_string_value(part) ? json_string_value(part) : "");
+	}
+	hf_buf_addch(&b, '\'');
+	return hf_buf_failed(&b) ? NULL : hf_buf_detach(&b);
+}
+
+/*
+ * Declared objects that exist but the stack does not own: apply adopts
+ * them; --no-adopt refuses the plan instead, naming them (up to 20).
+ */
+static int mark_adoption(struct hf_pipeline *pl, const struct own_ctx *oc)
+{
+	hf_buf names = HF_BUF_INIT;
+	struct hf_change *c;
+	size_t i, n = 0;
+	char *nm;
+
+	for (i = 0; i < hf_plan_count(pl->plan); i++) {
+		c = hf_plan_at(pl->plan, i);
+		if (!c->node_id || (c->action != HF_ACT_UPDATE &&
+				    c->action != HF_ACT_NOOP) ||
+		    hf_owner_owns(oc->owner, c->node_id))
+			continue;
+		c->adopt = 1;
+		if (++n <= 20 && (nm = change_name(c))) {
+			hf_buf_addf(&names, "%s%s", n > 1 ? ", " : "", nm);
+			hf_free(nm);
+		}
+	}
+	if (!oc->po->no_adopt || !n) {
+		hf_buf_release(&names);
+		return 0;
+	}
+	out_error("%zu object%s in the files already exist%s in Infrahub but "
+		  "stack '%s' does not own %s (--no-adopt): %s%s", n,
+		  n == 1 ? "" : "s", n == 1 ? "s" : "", oc->stack,
+		  n == 1 ? "it" : "them", names.ptr ? names.ptr : "",
+		  n > 20 ? ", ..." : "");
+	hf_buf_release(&names);
+	return -1;
+}
+
+static int keep_member(void *payload, const char *kind, const json_t *hfid)
+{
+	const struct own_ctx *oc = payload;
+
+	return hf_select_prunable(oc->sel, oc->schema, kind, hfid);
+}
+
+/* The owned objects that left the files (all of them for --destroy). */
+static json_t *doomed_of(struct hf_pipeline *pl, const struct own_ctx *oc)
+{
+	json_t *all = hf_prune_orphans(pl->plan, oc->owner), *out, *e;
+	size_t i;
+
+	if (!all || !hf_select_active(oc->sel))
+		return all;
+	out = json_array();
+	json_array_foreach(all, i, e)
+	{
+		if (out && hf_select_prunable(oc->sel, oc->schema,
+					      json_string_value(json_object_get(e, "kind")),
+					      NULL) &&
+		    json_array_append(out, e) < 0) {
+			json_decref(out);
+			out = NULL;
+		}
+	}
+	json_decref(all);
+	return out;
+}
+
+/* Ownership: adoption, what left the files, and --prune/--destroy. */
+static int plan_ownership(struct hf_pipeline *pl, const struct own_ctx *oc)
+{
+	hf_error err = HF_ERROR_INIT;
+	json_t *doomed;
+	int rc;
+
+	if (add_sources(pl) < 0) {
+		out_error("out of memory");
+		return -1;
+	}
+	if (mark_adoption(pl, oc) < 0)
+		return -1;
+	doomed = doomed_of(pl, oc);
+	if (!doomed) {
+		out_error("out of memory");
+		return -1;
+	}
+	pl->orphans = json_array_size(doomed);
+	rc = 0;
+	if (oc->po->prune || oc->po->destroy)
+		rc = hf_prune_plan(pl->plan, doomed, oc->owner, pl->schema,
+				   hf_client_transport(pl->client), keep_member,
+				   (void *)(uintptr_t)oc, &err);
+	json_decref(doomed);
+	if (rc == HF_EINVAL) {
+		out_error("cannot plan the deletes: %s", err.msg);
+		return -1;
+	}
+	if (rc < 0) {
+		hf_pipeline_fail(pl, "cannot read the objects to delete from", &err);
+		return -1;
+	}
+	if (hf_plan_set_stack(pl->plan, oc->stack, hf_owner_group_id(oc->owner),
+			      &err) < 0) {
+		out_error("%s", err.msg);
+		return -1;
+	}
+	hf_plan_meta(pl->plan)->partial = hf_select_active(oc->sel);
+	return 0;
+}
+
+static int build_plan(struct hf_pipeline *pl, struct progress *pg,
+		      const struct own_ctx *oc)
 {
 	struct hf_diff_opts dopts = HF_DIFF_OPTS_INIT;
 	hf_error err = HF_ERROR_INIT;
@@ -336,11 +496,18 @@ static int build_plan(struct hf_pipeline *pl, struct progress *pg)
 	dopts.schema = pl->schema;
 	dopts.progress = diff_progress;
 	dopts.payload = pg;
+	if (hf_owner_keep_memberships(pl->want, pl->have) < 0) {
+		out_error("out of memory");
+		return -1;
+	}
 	if (hf_plan_new(&pl->plan, pl->target.ident, pl->target.branch, &err) < 0 ||
-	    hf_diff_ext(pl->plan, pl->want, pl->have, &dopts, &err) < 0) {
+	    (!oc->po->destroy &&
+	     hf_diff_ext(pl->plan, pl->want, pl->have, &dopts, &err) < 0)) {
 		out_error("%s", err.msg);
 		return -1;
 	}
+	if (plan_ownership(pl, oc) < 0)
+		return -1;
 	m = hf_plan_meta(pl->plan);
 	snprintf(m->schema_hash, sizeof(m->schema_hash), "%s",
 		 hf_schema_hash(pl->schema) ? hf_schema_hash(pl->schema) : "");
@@ -353,29 +520,88 @@ static int build_plan(struct hf_pipeline *pl, struct progress *pg)
 	return 0;
 }
 
-int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
-		     const char *const *paths, size_t n)
+void hf_pipeline_opts_release(struct hf_pipeline_opts *po)
 {
-	struct hf_fetch_opts fo = HF_FETCH_OPTS_INIT;
+	hf_strlist_release(&po->targets);
+	hf_strlist_release(&po->excludes);
+}
+
+/* --stack, else $HUBFORM_STACK, else "default"; checked. NULL: printed. */
+static const char *stack_name(const struct hf_pipeline_opts *po)
+{
+	const char *env = getenv("HUBFORM_STACK");
+	const char *s = po->stack ? po->stack : env && *env ? env : "default";
 	hf_error err = HF_ERROR_INIT;
-	struct progress pg;
-	double t = 0;
+
+	if (hf_owner_stack_check(s, &err) < 0) {
+		out_error("%s%s", err.msg, po->stack ? "" : " (from HUBFORM_STACK)");
+		return NULL;
+	}
+	return s;
+}
+
+/* Options, target, schema and the ownership record, before the files. */
+static int own_start(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
+		     struct own_ctx *oc)
+{
+	hf_error err = HF_ERROR_INIT;
+
+	memset(oc, 0, sizeof(*oc));
+	oc->po = po;
+	if (po->prune && po->destroy) {
+		out_error("--prune and --destroy do not go together: --destroy "
+			  "deletes everything the stack owns");
+		return -1;
+	}
+	if (!(oc->stack = stack_name(po)))
+		return -1;
+	if (hf_select_new(&oc->sel, po->targets.items, po->targets.n,
+			  po->excludes.items, po->excludes.n, &err) < 0) {
+		out_error("%s", err.msg);
+		return -1;
+	}
+	(void)pl;
+	return 0;
+}
+
+static int own_read(struct hf_pipeline *pl, struct own_ctx *oc)
+{
+	hf_error err = HF_ERROR_INIT;
+
+	oc->schema = pl->schema;
+	if (hf_select_check(oc->sel, pl->schema, &err) < 0) {
+		out_error("%s", err.msg);
+		return -1;
+	}
+	if (hf_owner_read(&oc->owner, hf_client_transport(pl->client), oc->stack,
+			  0, &err) < 0) {
+		hf_pipeline_fail(pl, "cannot read the stack's group from", &err);
+		return -1;
+	}
+	return 0;
+}
+
+static void own_release(struct own_ctx *oc)
+{
+	hf_owner_free(oc->owner);
+	hf_select_free(oc->sel);
+}
+
+/* Resolve, limit to the target, fetch the live counterparts. */
+static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
+		     struct own_ctx *oc, struct hf_fetch_opts *fo)
+{
+	hf_error err = HF_ERROR_INIT;
 	int rc;
 
-	progress_init(&pg);
-	fo.progress = fetch_progress;
-	fo.progress_payload = &pg;
-	stage(&t, "start");
-	if (hf_pipeline_load(pl, paths, n, 0) < 0)
-		return -1;
-	stage(&t, "load");
-	if (hf_pipeline_connect(pl, po) < 0)
-		return -1;
-	stage(&t, "schema");
 	if (hf_pipeline_resolve(pl, po) < 0)
 		return -1;
-	stage(&t, "resolve");
-	rc = hf_fetch(&pl->have, pl->want, pl->schema, &fo,
+	if (hf_select_active(oc->sel) &&
+	    hf_select_filter(oc->sel, pl->schema, &pl->want, &err) < 0) {
+		out_error("%s", err.msg);
+		return -1;
+	}
+	rc = hf_fetch(&pl->have, pl->want, pl->schema, fo,
 		      hf_client_transport(pl->client), fetch_diag, &pl->diags,
 		      NULL, &err);
 	if (rc == HF_EINVAL) {
@@ -386,15 +612,43 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		hf_pipeline_fail(pl, "cannot read the live objects of", &err);
 		return -1;
 	}
+	return 0;
+}
+
+int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
+		     const char *const *paths, size_t n)
+{
+	struct hf_fetch_opts fo = HF_FETCH_OPTS_INIT;
+	struct own_ctx oc;
+	struct progress pg;
+	double t = 0;
+	int rc = -1;
+
+	progress_init(&pg);
+	fo.progress = fetch_progress;
+	fo.progress_payload = &pg;
+	stage(&t, "start");
+	if (own_start(pl, po, &oc) < 0)
+		goto out;
+	if (hf_pipeline_load(pl, paths, n, 0) < 0)
+		goto out;
+	stage(&t, "load");
+	if (hf_pipeline_connect(pl, po) < 0 || own_read(pl, &oc) < 0)
+		goto out;
+	stage(&t, "schema");
+	if (read_live(pl, po, &oc, &fo) < 0)
+		goto out;
 	progress_flush(&pg);
 	stage(&t, "fetch");
-	rc = build_plan(pl, &pg);
+	rc = build_plan(pl, &pg, &oc);
 	progress_flush(&pg);
 	stage(&t, "diff");
 	/* The plan holds what it needs; give the rest back before saving. */
 	hf_objset_free(pl->want);
 	hf_objset_free(pl->have);
 	pl->want = pl->have = NULL;
+out:
+	own_release(&oc);
 	return rc;
 }
 

@@ -25,9 +25,41 @@ struct hf_pipeline_opts {
 	int embedded;     /* force the embedded endpoint */
 	long deadline;    /* seconds for a whole client run; 0: none */
 	long retries;     /* retries of transient failures */
+	/* ownership (issue 11) */
+	const char *stack; /* NULL: $HUBFORM_STACK, else "default" */
+	int prune;         /* plan deletes of owned objects not declared */
+	int destroy;       /* plan deletes of everything the stack owns */
+	int no_adopt;      /* refuse declared objects the stack does not own */
+	struct hf_strlist targets;  /* --target ADDR (repeatable) */
+	struct hf_strlist excludes; /* --exclude ADDR (repeatable) */
 };
 
-#define HF_PIPELINE_OPTS_INIT { NULL, NULL, 0, 60, 10, 0, 0, NULL, 0, 0, 3 }
+/* clang-format off */
+#define HF_PIPELINE_OPTS_INIT { NULL, NULL, 0, 60, 10, 0, 0, NULL, 0, 0, 3, \
+	NULL, 0, 0, 0, { NULL, 0, 0 }, { NULL, 0, 0 } }
+/* clang-format on */
+
+/*
+ * The ownership options of a command that plans (plan, apply PATH...);
+ * hf_pipeline_opts_release() frees the lists they fill.
+ */
+#define HF_PIPELINE_OWNER_OPTIONS(po) \
+	HF_OPT_STRING(0, "stack", "NAME", &(po).stack, \
+		      "the stack: owns the members of group hubform-NAME " \
+		      "(default $HUBFORM_STACK or default)"), \
+	HF_OPT_BOOL(0, "prune", &(po).prune, \
+		    "also delete owned objects the files no longer declare"), \
+	HF_OPT_BOOL(0, "destroy", &(po).destroy, \
+		    "delete everything the stack owns"), \
+	HF_OPT_BOOL(0, "no-adopt", &(po).no_adopt, \
+		    "refuse declared objects that exist but the stack does not own"), \
+	HF_OPT_LIST(0, "target", "ADDR", &(po).targets, \
+		    "limit the plan to Kind, Kind[hfid] or an object file, and " \
+		    "what they depend on (repeatable)"), \
+	HF_OPT_LIST(0, "exclude", "ADDR", &(po).excludes, \
+		    "leave Kind, Kind[hfid] or an object file out (repeatable)")
+
+void hf_pipeline_opts_release(struct hf_pipeline_opts *po);
 
 /* The options every command talking to Infrahub takes. */
 #define HF_PIPELINE_OPTIONS(po) \
@@ -65,6 +97,12 @@ struct hf_pipeline {
 	hf_objset *want;
 	hf_objset *have;
 	hf_plan *plan;
+	/*
+	 * After hf_pipeline_plan(): how many owned objects are no longer in
+	 * the files (within the target of a partial plan), whether or not
+	 * the plan deletes them (--prune). The caller words the hint.
+	 */
+	size_t orphans;
 };
 
 /*
@@ -90,7 +128,12 @@ void hf_pipeline_fail(const struct hf_pipeline *pl, const char *what,
 		      const hf_error *e);
 /* Read the target's schema again (after a schema load). 0 or -1. */
 int hf_pipeline_connect_schema(struct hf_pipeline *pl);
-/* Everything up to a finished plan. 0 or -1. */
+/*
+ * Everything up to a finished plan: with the stack's ownership read
+ * (adoption marked, --no-adopt refused), and --prune / --destroy deletes
+ * and --target / --exclude limits as po says. `paths` may be empty with
+ * po->destroy. 0 or -1 (printed).
+ */
 int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		     const char *const *paths, size_t n);
 /* Schema documents of YAML files as a JSON array (*out). 0 or -1. */

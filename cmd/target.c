@@ -15,6 +15,7 @@
 
 #include "hf/alloc.h"
 #include "hf/buf.h"
+#include "hf/client.h"
 #include "output.h"
 #include "target.h"
 #include "hf/banned.h"
@@ -255,16 +256,17 @@ static int toml_skip(struct toml_in *in)
 
 /* infrahubctl's configuration: read once per process. */
 static struct hf_infrahubctl ctl_cfg;
-static char *ctl_values[3];
+static char *ctl_values[5];
 static int ctl_loaded; /* 0: not yet; 1: loaded; -1: failed */
 
 static char **ctl_field(const char *key, size_t len)
 {
 	static const char *const names[] = { "server_address", "api_token",
-					     "default_branch" };
+					     "default_branch", "username",
+					     "password" };
 	size_t i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 5; i++)
 		if (strlen(names[i]) == len && !strncmp(key, names[i], len))
 			return &ctl_values[i];
 	return NULL;
@@ -348,6 +350,8 @@ static int ctl_load(void)
 	ctl_cfg.server_address = ctl_values[0];
 	ctl_cfg.api_token = ctl_values[1];
 	ctl_cfg.default_branch = ctl_values[2];
+	ctl_cfg.username = ctl_values[3];
+	ctl_cfg.password = ctl_values[4];
 	return rc;
 }
 
@@ -417,6 +421,42 @@ static const char *nonempty(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/*
+ * The credentials: $INFRAHUB_API_TOKEN, else infrahubctl.toml's
+ * api_token; with neither, $INFRAHUB_USERNAME and $INFRAHUB_PASSWORD,
+ * else the file's username and password. A username without a password
+ * (or the reverse) is an error naming where each came from.
+ */
+static int credentials(struct hf_target *t, const struct hf_infrahubctl *ctl)
+{
+	const char *u = env("INFRAHUB_USERNAME"), *p = env("INFRAHUB_PASSWORD");
+
+	t->token = env("INFRAHUB_API_TOKEN");
+	if (!t->token)
+		t->token = nonempty(ctl->api_token);
+	if (t->token)
+		return 0;
+	t->login_from = "INFRAHUB_USERNAME/INFRAHUB_PASSWORD";
+	if (!u && !p) {
+		u = nonempty(ctl->username);
+		p = nonempty(ctl->password);
+		t->login_from = ctl->path;
+	}
+	if (!u && !p) {
+		t->login_from = NULL;
+		return 0;
+	}
+	if (!u || !p) {
+		out_error("%s: a %s without a %s; set both, or an API token",
+			  t->login_from, u ? "username" : "password",
+			  u ? "password" : "username");
+		return -1;
+	}
+	t->username = u;
+	t->password = p;
+	return 0;
+}
+
 int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 {
 	const char *addr = o->address ? o->address : env("INFRAHUB_ADDRESS");
@@ -426,11 +466,8 @@ int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 	const char *data = o->data ? o->data : DEFAULT_DATA;
 
 	memset(t, 0, sizeof(*t));
-	if (hf_target_infrahubctl(&ctl) < 0)
+	if (hf_target_infrahubctl(&ctl) < 0 || credentials(t, ctl) < 0)
 		return -1;
-	t->token = env("INFRAHUB_API_TOKEN");
-	if (!t->token)
-		t->token = nonempty(ctl->api_token);
 	t->branch_from = o->branch ? "--branch" :
 			 branch    ? "INFRAHUB_DEFAULT_BRANCH" :
 				     NULL;
@@ -471,11 +508,8 @@ int hf_target_from_ident(struct hf_target *t, const char *ident,
 	hf_error err = HF_ERROR_INIT;
 
 	memset(t, 0, sizeof(*t));
-	if (hf_target_infrahubctl(&ctl) < 0)
+	if (hf_target_infrahubctl(&ctl) < 0 || credentials(t, ctl) < 0)
 		return -1;
-	t->token = env("INFRAHUB_API_TOKEN");
-	if (!t->token)
-		t->token = nonempty(ctl->api_token);
 	snprintf(t->branch, sizeof(t->branch), "%s", branch);
 	snprintf(t->ident, sizeof(t->ident), "%s", ident);
 	if (!strncmp(ident, LOCAL_PREFIX, strlen(LOCAL_PREFIX))) {
@@ -532,6 +566,57 @@ int hf_target_open(struct hf_target *t, const struct hf_target_opts *o)
 	if (hf_target_resolve(t, o) < 0)
 		return -1;
 	return hf_target_start(t, 1);
+}
+
+void hf_target_client_options(const struct hf_target *t,
+			      struct hf_client_options *co)
+{
+	co->address = t->address;
+	co->token = t->token;
+	co->username = t->token ? NULL : t->username;
+	co->password = t->token ? NULL : t->password;
+	co->branch = t->branch[0] ? t->branch : NULL;
+}
+
+int hf_target_cli_connect(struct hf_target *t, const struct hf_target_cli *o,
+			  struct hf_client **out)
+{
+	struct hf_client_options co = HF_CLIENT_OPTIONS_INIT;
+	struct hf_target_opts to = { o->address, o->branch, NULL, 0 };
+	hf_error err = HF_ERROR_INIT;
+
+	*out = NULL;
+	if (hf_target_resolve(t, &to) < 0 || hf_target_start(t, 1) < 0)
+		return -1;
+	co.insecure = o->insecure;
+	co.timeout = o->timeout;
+	co.retries = o->retries;
+	co.parallelism = 1;
+	hf_target_client_options(t, &co);
+	if (hf_client_new(out, &co, &err) < 0) {
+		out_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+const char *hf_target_auth_hint(const struct hf_target *t)
+{
+	static char hint[512];
+
+	if (t->token)
+		snprintf(hint, sizeof(hint),
+			 "the server refused the API token (INFRAHUB_API_TOKEN "
+			 "or infrahubctl.toml's api_token)");
+	else if (t->username)
+		snprintf(hint, sizeof(hint),
+			 "the login as '%s' (from %s) was refused or may not "
+			 "do this", t->username, t->login_from);
+	else
+		snprintf(hint, sizeof(hint),
+			 "no credentials are set: set INFRAHUB_API_TOKEN, or "
+			 "INFRAHUB_USERNAME and INFRAHUB_PASSWORD");
+	return hint;
 }
 
 void hf_target_close(struct hf_target *t)

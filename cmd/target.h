@@ -7,7 +7,10 @@
  * lower case, no default port, no trailing '/'), the token from
  * $INFRAHUB_API_TOKEN (sent as X-INFRAHUB-KEY, never printed or stored),
  * the branch from --branch or $INFRAHUB_DEFAULT_BRANCH, else the server's
- * default branch. Below options and environment: infrahubctl's own
+ * default branch. With no API token, $INFRAHUB_USERNAME and
+ * $INFRAHUB_PASSWORD (both, or neither) mean a JWT login
+ * (POST /api/auth/login; the client refreshes the access token when it
+ * expires); neither is ever printed or stored. Below options and environment: infrahubctl's own
  * configuration, infrahubctl.toml in the current directory or the file
  * $INFRAHUBCTL_CONFIG names (server_address, api_token, default_branch),
  * so an infrahubctl user needs no new configuration. With no address configured: the embedded default, the
@@ -30,6 +33,9 @@ struct hf_target {
 	char ident[HF_TARGET_IDENT_MAX]; /* what plans record */
 	char address[HF_TARGET_IDENT_MAX]; /* what the client connects to */
 	const char *token; /* borrowed from the environment; never printed */
+	const char *username; /* JWT login when there is no token, or NULL */
+	const char *password; /* borrowed; never printed */
+	const char *login_from; /* where they came from, for messages */
 	char branch[256];  /* "" until known: the server's default then */
 	const char *address_from; /* "--address", "INFRAHUB_ADDRESS", the
 				     infrahubctl.toml path, or NULL */
@@ -86,6 +92,8 @@ struct hf_infrahubctl {
 	const char *server_address;
 	const char *api_token; /* never printed */
 	const char *default_branch;
+	const char *username;
+	const char *password; /* never printed */
 };
 int hf_target_infrahubctl(const struct hf_infrahubctl **cfg);
 
@@ -95,6 +103,57 @@ int hf_target_infrahubctl(const struct hf_infrahubctl **cfg);
  * --timeout still wins. 0, or -1 after printing an error.
  */
 int hf_target_default_timeout(long *timeout);
+
+/*
+ * The client options for the target: address, token or username and
+ * password, branch (when known). The rest of `co` is left as it is.
+ */
+struct hf_client_options;
+void hf_target_client_options(const struct hf_target *t,
+			      struct hf_client_options *co);
+
+/*
+ * What the commands that only talk to the target (branch, menu) take:
+ * the address, TLS, timeout and retries options, and the branch when the
+ * command has one. HF_TARGET_CLI_OPTIONS(o) is their option table rows.
+ */
+struct hf_target_cli {
+	const char *address;
+	const char *branch;
+	int insecure;
+	long timeout;
+	long retries;
+};
+
+#define HF_TARGET_CLI_INIT { NULL, NULL, 0, 60, 3 }
+
+#define HF_TARGET_CLI_OPTIONS(o) \
+	HF_OPT_STRING(0, "address", "URL", &(o).address, \
+		      "Infrahub address (default $INFRAHUB_ADDRESS; none: " \
+		      "the embedded local endpoint)"), \
+	HF_OPT_BOOL(0, "insecure", &(o).insecure, \
+		    "do not verify the server's TLS certificate"), \
+	HF_OPT_INT(0, "timeout", "S", &(o).timeout, 1, 3600, \
+		   "seconds per request (default 60)"), \
+	HF_OPT_INT(0, "retries", "N", &(o).retries, 0, 20, \
+		   "retries of connection errors, 5xx and 429 (default 3)")
+
+/*
+ * Resolve the target `o` names, start it (the embedded endpoint is
+ * created when needed) and make a client for it with the target's
+ * address and credentials, one request at a time. Prints errors; 0 or
+ * -1. Whatever the result, the caller frees *out (hf_client_free) and
+ * closes `t` (hf_target_close).
+ */
+struct hf_client;
+int hf_target_cli_connect(struct hf_target *t, const struct hf_target_cli *o,
+			  struct hf_client **out);
+
+/*
+ * The hint for an authentication failure: which credentials were sent
+ * and where they came from, for out_info(). Static storage.
+ */
+const char *hf_target_auth_hint(const struct hf_target *t);
 
 /* Whether HUBFORM_IN_AUTOMATION=1: leave out hints for people. */
 int hf_in_automation(void);

@@ -25,6 +25,15 @@ static double now(void)
 }
 
 /*
+ * The managed fields of a change: what the files state, or for a delete
+ * (after NULL) what was read when planning. NULL for a forget.
+ */
+static json_t *managed(const struct hf_change *c)
+{
+	return c->after ? c->after : c->before;
+}
+
+/*
  * name -> "attr" | "one" | "many" for the managed fields of a change, added
  * to `types`. 0 or HF_ENOMEM.
  */
@@ -36,7 +45,7 @@ static int add_field_types(json_t *types, const hf_schema *s,
 	const char *name;
 	json_t *v;
 
-	json_object_foreach(c->after, name, v)
+	json_object_foreach(managed(c), name, v)
 	{
 		rel = k ? hf_schema_rel_find(k, name) : NULL;
 		if (json_object_set_new(types, name, json_string(
@@ -55,12 +64,14 @@ static void say(hf_fetch_diag_fn report, void *payload, const char *msg)
 		report(payload, &e);
 }
 
+/* "Kind [hfid]", or "Kind id" for an unkeyed kind's delete or forget. */
 static char *ident(const struct hf_change *c)
 {
 	hf_buf b = HF_BUF_INIT;
-	char *h = json_dumps(c->hfid, JSON_COMPACT);
+	char *h = c->hfid ? json_dumps(c->hfid, JSON_COMPACT) : NULL;
 
-	hf_buf_addf(&b, "%s %s", c->kind, h ? h : "?");
+	hf_buf_addf(&b, "%s %s", c->kind,
+		    h ? h : c->node_id ? c->node_id : "?");
 	hf_free(h);
 	if (hf_buf_failed(&b)) {
 		hf_buf_release(&b);
@@ -232,7 +243,7 @@ static int fingerprint_of(char out[65], const struct hf_object *live,
 	int rc = 0;
 
 	memset(&names, 0, sizeof(names));
-	json_object_foreach(c->after, key, v)
+	json_object_foreach(managed(c), key, v)
 	{
 		memset(&f, 0, sizeof(f));
 		f.name = hf_strdup(key);
@@ -245,8 +256,16 @@ static int fingerprint_of(char out[65], const struct hf_object *live,
 	return rc;
 }
 
-int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_transport *t,
-			 hf_fetch_diag_fn report, void *payload, hf_error *err)
+/*
+ * The stack group as the target has it now, against the plan's group_id.
+ * 1 when it differs (said through `report`), 0, or a failure.
+ */
+static int group_changed(hf_plan *p, hf_transport *t, hf_fetch_diag_fn report,
+			 void *payload, hf_error *err);
+
+static int check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
+			 hf_fetch_diag_fn report, void *payload, int group,
+			 hf_error *err)
 {
 	hf_objset *live = NULL;
 	struct hf_change *ch;
@@ -279,6 +298,8 @@ int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_transport *t,
 		}
 		if (at < 0) {
 			hf_buf_addf(&msg, "%s: deleted since the plan was made", who);
+		} else if (ch->action == HF_ACT_FORGET) {
+			/* only its membership changes: its fields do not matter */
 		} else if (fingerprint_of(fp, hf_objset_at(live, (size_t)at), ch) == 0 &&
 			   strcmp(fp, ch->fingerprint)) {
 			hf_buf_addf(&msg, "%s: changed in Infrahub since the plan was made", who);
@@ -296,10 +317,141 @@ int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_transport *t,
 	}
 	if (rc == 0)
 		rc = check_creates(p, s, t, report, payload, &stale, err);
+	if (rc == 0 && group && hf_apply_touches_group(p)) {
+		rc = group_changed(p, t, report, payload, err);
+		if (rc > 0) {
+			stale = 1;
+			rc = 0;
+		}
+	}
 	hf_buf_release(&msg);
 	hf_objset_free(live);
 	if (rc == 0 && stale)
 		rc = hf_error_set(err, HF_ECONFLICT, "the plan is stale");
+	return rc;
+}
+
+int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_transport *t,
+			 hf_fetch_diag_fn report, void *payload, hf_error *err)
+{
+	return check_objects(p, s, t, report, payload, 1, err);
+}
+
+int hf_apply_check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
+			   hf_fetch_diag_fn report, void *payload, hf_error *err)
+{
+	return check_objects(p, s, t, report, payload, 0, err);
+}
+
+/* ---- ownership: the stack's group -------------------------------------- */
+
+int hf_apply_touches_group(const hf_plan *p)
+{
+	const struct hf_change *c;
+	size_t i;
+
+	for (i = 0; i < hf_plan_count(p); i++) {
+		c = hf_plan_at(p, i);
+		if (c->action == HF_ACT_CREATE || c->action == HF_ACT_DELETE ||
+		    c->action == HF_ACT_FORGET || c->adopt)
+			return 1;
+	}
+	return 0;
+}
+
+size_t hf_apply_work(const hf_plan *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < hf_plan_count(p); i++)
+		n += hf_plan_at(p, i)->action != HF_ACT_NOOP || hf_plan_at(p, i)->adopt;
+	return n;
+}
+
+size_t hf_apply_deletes(const hf_plan *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < hf_plan_count(p); i++)
+		n += hf_plan_at(p, i)->action == HF_ACT_DELETE;
+	return n;
+}
+
+/* "hubform-<stack>" (stack "default" when the plan names none); NULL: OOM. */
+static char *group_name(const hf_plan *p)
+{
+	const char *stack = hf_plan_meta_c(p)->stack;
+	hf_buf b = HF_BUF_INIT;
+
+	hf_buf_addf(&b, "%s%s", HF_STACK_GROUP_PREFIX,
+		    stack && *stack ? stack : "default");
+	return hf_buf_detach(&b);
+}
+
+/* The id of the group named `name` on `branch` (NULL: the target), or NULL. */
+static int find_group(hf_transport *t, const char *branch, const char *name,
+		      char **id, hf_error *err)
+{
+	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
+	json_t *vars = json_pack("{s:s}", "name", name), *data = NULL, *edges;
+	const char *s;
+	int rc;
+
+	*id = NULL;
+	if (!vars)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rq.branch = branch;
+	rq.query = "query ($name: String) { " HF_STACK_GROUP_KIND
+		   "(name__value: $name) { edges { node { id } } } }";
+	rq.variables = vars;
+	rc = hf_transport_call(t, &rq, &data, NULL, NULL, err);
+	json_decref(vars);
+	if (rc < 0)
+		return rc;
+	edges = json_object_get(json_object_get(data, HF_STACK_GROUP_KIND), "edges");
+	if (!json_is_array(edges)) {
+		json_decref(data);
+		return hf_error_set(err, HF_ESERVER, "malformed answer to the lookup "
+				    "of group '%s': no %s.edges", name,
+				    HF_STACK_GROUP_KIND);
+	}
+	s = json_string_value(json_object_get(json_object_get(json_array_get(edges, 0),
+							      "node"), "id"));
+	if (json_array_size(edges) && !s)
+		rc = hf_error_set(err, HF_ESERVER, "malformed answer to the lookup "
+				  "of group '%s': a node without id", name);
+	else if (s && !(*id = hf_strdup(s)))
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	json_decref(data);
+	return rc;
+}
+
+static int group_changed(hf_plan *p, hf_transport *t, hf_fetch_diag_fn report,
+			 void *payload, hf_error *err)
+{
+	const char *planned = hf_plan_meta_c(p)->group_id;
+	char *name = group_name(p), *now = NULL, msg[600];
+	int rc;
+
+	if (!name)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rc = find_group(t, NULL, name, &now, err);
+	msg[0] = '\0';
+	if (rc == 0 && !planned && now)
+		snprintf(msg, sizeof(msg), "group %s: created since the plan was "
+			 "made (the stack's ownership changed)", name);
+	else if (rc == 0 && planned && !now)
+		snprintf(msg, sizeof(msg), "group %s: deleted since the plan was "
+			 "made (the stack's ownership changed)", name);
+	else if (rc == 0 && planned && strcmp(planned, now))
+		snprintf(msg, sizeof(msg), "group %s: replaced since the plan was "
+			 "made (the stack's ownership changed)", name);
+	if (msg[0]) {
+		say(report, payload, msg);
+		rc = 1;
+	}
+	hf_free(name);
+	hf_free(now);
 	return rc;
 }
 
@@ -320,6 +472,7 @@ struct wave_ctx {
 	int failed;
 	volatile int *stop;
 	int keep_going;
+	char **created; /* by plan index: the id a create's answer gave */
 };
 
 static const char *alias_error(const json_t *errors, const char *alias)
@@ -396,22 +549,65 @@ static void settle(struct wave_ctx *w, struct hf_change *ch, int applied,
 	}
 }
 
+/*
+ * A delete refused because the object is not there: "Unable to find the
+ * node <id> / <Kind> in the database." naming the change's id. Absence is
+ * what the delete wants, so it counts as applied: a retry after a lost
+ * answer, a concurrent delete or a cascade the plan did not foresee.
+ */
+static int gone(const struct hf_change *ch, const struct hf_tx_result *r,
+		const char *alias)
+{
+	const char *why = alias_error(r->errors, alias);
+
+	if (!why && r->rc && r->attempts > 0 && json_array_size(r->errors) == 1)
+		why = r->err->msg;
+	return ch->action == HF_ACT_DELETE && ch->node_id && why &&
+	       strstr(why, "Unable to find the node") && strstr(why, ch->node_id);
+}
+
+/*
+ * A create's new id, kept for the group. NULL when fine, else why the
+ * change cannot count as applied (it could not be owned).
+ */
+static const char *keep_id(struct wave_ctx *w, size_t at, const json_t *res)
+{
+	const char *id = json_string_value(
+		json_object_get(json_object_get(res, "object"), "id"));
+
+	if (!id)
+		return "the server's answer gave no id for the new object";
+	hf_free(w->created[at]);
+	w->created[at] = hf_strdup(id);
+	return w->created[at] ? NULL : "out of memory";
+}
+
 static void on_done(hf_transport *t, const struct hf_tx_result *r,
 		    void *payload)
 {
 	struct wave_ctx *w = payload;
 	struct batch *b = r->user;
+	struct hf_change *ch;
+	const char *why;
 	char alias[32];
 	json_t *res;
 	size_t i;
+	int ok;
 
 	for (i = 0; i < b->n; i++) {
+		ch = hf_plan_at(w->p, b->idx[i]);
 		snprintf(alias, sizeof(alias), "c%zu", i);
 		res = r->rc == 0 ? json_object_get(r->data, alias) : NULL;
-		settle(w, hf_plan_at(w->p, b->idx[i]),
-		       res && json_is_true(json_object_get(res, "ok")),
-		       r->attempts > 0,
-		       r->rc ? r->err->msg : alias_error(r->errors, alias));
+		ok = res && json_is_true(json_object_get(res, "ok"));
+		why = r->rc ? r->err->msg : alias_error(r->errors, alias);
+		if (!ok && gone(ch, r, alias)) {
+			ok = 1;
+			w->stats->gone++;
+		}
+		if (ok && ch->action == HF_ACT_CREATE &&
+		    (why = keep_id(w, b->idx[i], res)) != NULL)
+			ok = 0;
+		settle(w, ch, ok, r->attempts > 0, why);
 	}
 	if ((w->failed && !w->keep_going) || (w->stop && *w->stop))
 		hf_transport_stop(t);
@@ -499,7 +695,10 @@ static json_t *mutation_input(const hf_schema *s, const struct hf_change *c)
 
 	if (!k || rc < 0)
 		return data;
-	if (c->action == HF_ACT_UPDATE) {
+	if (c->action == HF_ACT_DELETE) {
+		if (json_object_set_new(data, "id", json_string(c->node_id)) < 0)
+			rc = HF_ENOMEM;
+	} else if (c->action == HF_ACT_UPDATE) {
 		if (json_object_set_new(data, "id", json_string(c->node_id)) < 0)
 			rc = HF_ENOMEM;
 		for (i = 0; rc == 0 && i < json_array_size(c->changed); i++) {
@@ -522,11 +721,27 @@ static json_t *mutation_input(const hf_schema *s, const struct hf_change *c)
 
 /*
  * The mutation of each action: creates are Upserts keyed by HFID, updates
- * go by id. A later delete action adds its verb here and a phase below.
+ * and deletes go by id.
  */
 static const char *verb(enum hf_action a)
 {
-	return a == HF_ACT_CREATE ? "Upsert" : "Update";
+	return a == HF_ACT_CREATE ? "Upsert" : a == HF_ACT_DELETE ? "Delete" : "Update";
+}
+
+/* One aliased mutation and its variable's declaration. */
+static void add_mutation(hf_buf *head, hf_buf *q, size_t i,
+			 const struct hf_change *ch)
+{
+	if (ch->action == HF_ACT_DELETE) {
+		/* <Kind>Delete(data: DeleteInput!) { ok } */
+		hf_buf_addf(head, "%s$d%zu: DeleteInput!", i ? ", " : "", i);
+		hf_buf_addf(q, " c%zu: %sDelete(data: $d%zu) { ok }", i, ch->kind, i);
+		return;
+	}
+	hf_buf_addf(head, "%s$d%zu: %s%sInput!", i ? ", " : "", i, ch->kind,
+		    verb(ch->action));
+	hf_buf_addf(q, " c%zu: %s%s(data: $d%zu) { ok object { id } }", i,
+		    ch->kind, verb(ch->action), i);
 }
 
 /*
@@ -547,10 +762,7 @@ static int submit_batch(hf_plan *p, const hf_schema *s, hf_transport *t,
 
 	for (i = 0; rc == 0 && i < b->n; i++) {
 		ch = hf_plan_at(p, b->idx[i]);
-		hf_buf_addf(&head, "%s$d%zu: %s%sInput!", i ? ", " : "", i, ch->kind,
-			    verb(ch->action));
-		hf_buf_addf(&q, " c%zu: %s%s(data: $d%zu) { ok object { id } }", i,
-			    ch->kind, verb(ch->action), i);
+		add_mutation(&head, &q, i, ch);
 		snprintf(name, sizeof(name), "d%zu", i);
 		if (json_object_set_new(vars, name, mutation_input(s, ch)) < 0)
 			rc = HF_ENOMEM;
@@ -567,7 +779,10 @@ static int submit_batch(hf_plan *p, const hf_schema *s, hf_transport *t,
 		rq.query = q.ptr;
 		rq.variables = vars;
 		rq.user = b;
-		/* Upserts keyed by HFID and updates by id repeat safely. */
+		/*
+		 * Upserts keyed by HFID and updates by id repeat safely;
+		 * so do deletes, a repeat finding the object gone (gone()).
+		 */
 		rq.flags = HF_TX_RETRY;
 		rc = hf_transport_submit(t, &rq, err);
 	}
@@ -597,14 +812,13 @@ static int deps_failed(const hf_plan *p, const struct hf_change *ch)
 /* ---- phases and waves -------------------------------------------------- */
 
 /*
- * The changes run in phases, each over the plan's waves: creates and
- * updates first, in dependency order. Deletes (prune) will be a second
- * phase, in reverse waves, so that a referencing object goes before the
- * object it references.
+ * The changes run in phases, each over the plan's waves in order: creates
+ * and updates first (dependencies first), then, after the group is
+ * written, the deletes (a delete depends on the deletes of its referrers,
+ * so referrers go first). Cascade deletes are not sent.
  */
 struct phase {
 	int (*wants)(const struct hf_change *c);
-	int reverse;
 };
 
 static int is_upsert(const struct hf_change *c)
@@ -612,11 +826,13 @@ static int is_upsert(const struct hf_change *c)
 	return c->action == HF_ACT_CREATE || c->action == HF_ACT_UPDATE;
 }
 
-static const struct phase phases[] = {
-	{ is_upsert, 0 },
-};
+static int is_sent_delete(const struct hf_change *c)
+{
+	return c->action == HF_ACT_DELETE && !c->cascade_of;
+}
 
-#define NPHASES (sizeof(phases) / sizeof(phases[0]))
+static const struct phase upserts = { is_upsert };
+static const struct phase deletes = { is_sent_delete };
 
 /* The changes of wave `wave` that `ph` runs, into idx; skips marked. */
 static size_t wave_changes(hf_plan *p, const struct phase *ph, int wave,
@@ -627,7 +843,8 @@ static size_t wave_changes(hf_plan *p, const struct phase *ph, int wave,
 	for (i = 0; i < hf_plan_count(p); i++) {
 		struct hf_change *ch = hf_plan_at(p, i);
 
-		if (ch->wave != wave || !ph->wants(ch))
+		if (ch->wave != wave || !ph->wants(ch) ||
+		    ch->status != HF_CH_PENDING)
 			continue;
 		if (deps_failed(p, ch)) {
 			ch->status = HF_CH_SKIPPED;
@@ -643,9 +860,10 @@ static size_t wave_changes(hf_plan *p, const struct phase *ph, int wave,
 
 static int run_wave(hf_plan *p, const hf_schema *s, hf_transport *t,
 		    const struct hf_apply_opts *o, const struct phase *ph,
-		    int wave, struct hf_apply_stats *stats, hf_error *err)
+		    int wave, struct hf_apply_stats *stats, char **created,
+		    hf_error *err)
 {
-	struct wave_ctx w = { p, stats, 0, o->stop, o->keep_going };
+	struct wave_ctx w = { p, stats, 0, o->stop, o->keep_going, created };
 	struct batch *bs = hf_calloc(hf_plan_count(p) + 1, sizeof(*bs));
 	size_t *idx = hf_calloc(hf_plan_count(p) + 1, sizeof(*idx));
 	size_t n, nb = 0, start;
@@ -678,56 +896,428 @@ out:
 	return rc;
 }
 
-/* Waves of the phase that have something to run, in the phase's order. */
+/* Waves the phase has something in: its last wave + 1. */
 static int phase_waves(const hf_plan *p, const struct phase *ph)
 {
 	size_t i;
+	int n = 0;
 
 	for (i = 0; i < hf_plan_count(p); i++)
-		if (ph->wants(hf_plan_at(p, i)))
-			return hf_plan_waves(p);
+		if (ph->wants(hf_plan_at(p, i)) && hf_plan_at(p, i)->wave >= n)
+			n = hf_plan_at(p, i)->wave + 1;
+	return n;
+}
+
+/* Everything hf_apply_waves() carries from phase to phase. */
+struct run_ctx {
+	hf_plan *p;
+	const hf_schema *s;
+	hf_transport *t;
+	const struct hf_apply_opts *o;
+	struct hf_apply_stats *stats;
+	char **created; /* by plan index */
+	int done, waves; /* progress */
+	long total;
+};
+
+static int stopped(const struct run_ctx *c, hf_error *err)
+{
+	if (c->o->stop && *c->o->stop)
+		return hf_error_set(err, HF_ERR, "interrupted");
 	return 0;
+}
+
+static int run_phase(struct run_ctx *c, const struct phase *ph, hf_error *err)
+{
+	int w, n = phase_waves(c->p, ph), rc = 0;
+
+	for (w = 0; rc == 0 && w < n; w++) {
+		if ((rc = stopped(c, err)) < 0)
+			break;
+		rc = run_wave(c->p, c->s, c->t, c->o, ph, w, c->stats, c->created, err);
+		if (rc == 0)
+			rc = stopped(c, err);
+		if (c->o->progress &&
+		    c->o->progress(c->o->payload, ++c->done, c->waves,
+				   c->stats->applied, c->total) && rc == 0)
+			rc = hf_error_set(err, HF_ERR, "stopped");
+	}
+	return rc;
+}
+
+/* ---- the group phase ---------------------------------------------------- */
+
+/* One GraphQL write on the apply's branch, alone; 0 when it said ok. */
+static int write_one(struct run_ctx *c, const char *query, json_t *vars,
+		     const char *field, json_t **res, hf_error *err)
+{
+	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
+	json_t *data = NULL, *errors = NULL, *r;
+	const char *why;
+	int rc;
+
+	if (res)
+		*res = NULL;
+	if (!vars)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rq.branch = c->o->branch;
+	rq.query = query;
+	rq.variables = vars;
+	/* an upsert matched by name, and membership edits, repeat safely */
+	rq.flags = HF_TX_RETRY;
+	c->stats->requests++;
+	rc = hf_transport_call(c->t, &rq, &data, &errors, NULL, err);
+	json_decref(vars);
+	r = json_object_get(data, field);
+	why = hf_tx_error_message(json_array_get(errors, 0));
+	if (rc == 0 && !json_is_true(json_object_get(r, "ok")))
+		rc = hf_error_set(err, HF_ESERVER, "%s", why ? why : "the server did "
+				  "not answer ok");
+	else if (rc == 0 && res)
+		*res = json_incref(r);
+	json_decref(data);
+	json_decref(errors);
+	return rc;
+}
+
+/* The group's id: the plan's, or that of the group made now (*made). */
+static int ensure_group(struct run_ctx *c, const char *name, char **id,
+			hf_error *err)
+{
+	const char *stack = hf_plan_meta_c(c->p)->stack;
+	const char *planned = hf_plan_meta_c(c->p)->group_id;
+	json_t *res = NULL;
+	char desc[300];
+	const char *s;
+	int rc;
+
+	*id = NULL;
+	if (planned) {
+		*id = hf_strdup(planned);
+		return *id ? 0 : hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	snprintf(desc, sizeof(desc), "hubform stack %s",
+		 stack && *stack ? stack : "default");
+	/* CoreStandardGroup has no HFID: its Upsert matches by name */
+	rc = write_one(c, "mutation ($g: " HF_STACK_GROUP_KIND "UpsertInput!) { "
+		       HF_STACK_GROUP_KIND "Upsert(data: $g) { ok object { id } } }",
+		       json_pack("{s:{s:{s:s}, s:{s:s}}}", "g", "name", "value", name,
+				 "description", "value", desc),
+		       HF_STACK_GROUP_KIND "Upsert", &res, err);
+	s = json_string_value(json_object_get(json_object_get(res, "object"), "id"));
+	if (rc == 0 && !s)
+		rc = hf_error_set(err, HF_ESERVER, "the answer to creating group "
+				  "'%s' gave no id", name);
+	else if (rc == 0 && !(*id = hf_strdup(s)))
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	json_decref(res);
+	return rc;
+}
+
+/*
+ * What the group edit does for change i: 1 add (a create that made its
+ * object, an adopted object), -1 remove (a forget, a delete about to be
+ * sent), 0 nothing.
+ */
+static int membership(const struct run_ctx *c, size_t i)
+{
+	const struct hf_change *ch = hf_plan_at(c->p, i);
+
+	if (ch->action == HF_ACT_CREATE)
+		return ch->status == HF_CH_APPLIED && c->created[i];
+	if (ch->adopt)
+		return ch->status == HF_CH_APPLIED ||
+		       (ch->action == HF_ACT_NOOP && ch->status == HF_CH_PENDING);
+	if ((ch->action == HF_ACT_FORGET || is_sent_delete(ch)) &&
+	    ch->status == HF_CH_PENDING)
+		return -1;
+	return 0;
+}
+
+/* A change whose whole work is the group edit: a forget, an adopted no-op. */
+static int group_only(const struct hf_change *ch)
+{
+	return ch->action == HF_ACT_FORGET ||
+	       (ch->action == HF_ACT_NOOP && ch->adopt);
+}
+
+/* The group edit of idx[0..n) went (rc 0) or not: settle those it was all of. */
+static void settle_members(struct run_ctx *c, const size_t *idx, size_t n,
+			   int rc, const char *why)
+{
+	struct hf_change *ch;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ch = hf_plan_at(c->p, idx[i]);
+		if (!group_only(ch))
+			continue;
+		ch->finished = now();
+		if (rc == 0) {
+			ch->status = HF_CH_APPLIED;
+			c->stats->applied++;
+			continue;
+		}
+		ch->status = HF_CH_FAILED;
+		hf_free(ch->error);
+		ch->error = hf_strdup(why);
+		c->stats->failed++;
+	}
+}
+
+/* RelationshipAdd (add) or RelationshipRemove of idx[0..n) on `members`. */
+static int edit_chunk(struct run_ctx *c, const char *gid, const char *name,
+		      int add, const size_t *idx, size_t n, hf_error *err)
+{
+	json_t *nodes = json_array(), *vars;
+	hf_error e = HF_ERROR_INIT;
+	struct hf_change *ch;
+	size_t i;
+	int rc = nodes ? 0 : HF_ENOMEM;
+
+	for (i = 0; rc == 0 && i < n; i++) {
+		ch = hf_plan_at(c->p, idx[i]);
+		ch->started = now();
+		if (json_array_append_new(nodes, json_pack("{s:s}", "id",
+			ch->action == HF_ACT_CREATE ? c->created[idx[i]] : ch->node_id)) < 0)
+			rc = HF_ENOMEM;
+	}
+	vars = rc == 0 ? json_pack("{s:{s:s, s:s, s:O}}", "m", "id", gid, "name",
+				   "members", "nodes", nodes) : NULL;
+	json_decref(nodes);
+	rc = write_one(c, add ? "mutation ($m: RelationshipNodesInput!) { "
+			   "RelationshipAdd(data: $m) { ok } }" :
+			   "mutation ($m: RelationshipNodesInput!) { "
+			   "RelationshipRemove(data: $m) { ok } }",
+		       vars, add ? "RelationshipAdd" : "RelationshipRemove", NULL, &e);
+	if (rc < 0)
+		rc = hf_error_set(err, rc, "cannot %s %zu object%s %s group %s: %s",
+				  add ? "add" : "remove", n, n == 1 ? "" : "s",
+				  add ? "to" : "from", name, e.msg);
+	settle_members(c, idx, n, rc, err->msg);
+	return rc;
+}
+
+/* Every add (add 1) or every remove (add 0), batch_size nodes a request. */
+static int edit_members(struct run_ctx *c, const char *gid, const char *name,
+			int add, hf_error *err)
+{
+	size_t i, n = 0, *idx = hf_calloc(hf_plan_count(c->p) + 1, sizeof(*idx));
+	size_t start, len;
+	int rc = 0;
+
+	if (!idx)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	for (i = 0; i < hf_plan_count(c->p); i++)
+		if (membership(c, i) == (add ? 1 : -1))
+			idx[n++] = i;
+	for (start = 0; rc == 0 && start < n; start += len) {
+		len = n - start < (size_t)c->o->batch_size ? n - start :
+							     (size_t)c->o->batch_size;
+		if ((rc = stopped(c, err)) == 0)
+			rc = edit_chunk(c, gid, name, add, idx + start, len, err);
+	}
+	hf_free(idx);
+	return rc;
+}
+
+/*
+ * The ownership phase: the group (made when the plan had none), what
+ * joins it, what leaves it; all on the apply's branch.
+ */
+static int own(struct run_ctx *c, hf_error *err)
+{
+	char *name, *gid = NULL;
+	int rc;
+
+	if (!hf_apply_touches_group(c->p))
+		return 0;
+	if ((rc = stopped(c, err)) < 0)
+		return rc;
+	if (!(name = group_name(c->p)))
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rc = ensure_group(c, name, &gid, err);
+	if (rc == 0)
+		rc = edit_members(c, gid, name, 1, err);
+	if (rc == 0)
+		rc = edit_members(c, gid, name, 0, err);
+	hf_free(name);
+	hf_free(gid);
+	return rc;
+}
+
+/* ---- cascades ----------------------------------------------------------- */
+
+/* The sent delete a cascade comes from (through cascades), or NULL. */
+static const struct hf_change *cascade_root(const hf_plan *p,
+					    const struct hf_change *ch)
+{
+	int depth;
+
+	for (depth = 0; ch && ch->cascade_of && depth < 64; depth++)
+		ch = hf_plan_find(p, ch->cascade_of);
+	return ch && !ch->cascade_of ? ch : NULL;
+}
+
+static void settle_cascade(struct run_ctx *c, struct hf_change *ch,
+			   const json_t *present)
+{
+	const struct hf_change *root = cascade_root(c->p, ch);
+	hf_buf b = HF_BUF_INIT;
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(present, i, e)
+	{
+		const char *id = json_string_value(json_object_get(json_object_get(e, "node"), "id"));
+
+		if (id && !strcmp(id, ch->node_id))
+			break;
+	}
+	ch->finished = now();
+	if (i == json_array_size(present)) {
+		ch->status = HF_CH_APPLIED;
+		c->stats->applied++;
+		c->stats->cascaded++;
+		return;
+	}
+	hf_buf_addf(&b, "still present after the delete of %s %s: the server "
+		    "did not cascade", root ? root->kind : "?",
+		    root && root->node_id ? root->node_id : "?");
+	ch->status = HF_CH_FAILED;
+	hf_free(ch->error);
+	ch->error = hf_buf_detach(&b);
+	hf_buf_release(&b);
+	c->stats->failed++;
+}
+
+/* Look the cascades of `kind` whose root was deleted up on the branch. */
+static int check_cascade_kind(struct run_ctx *c, const char *kind, hf_error *err)
+{
+	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
+	json_t *ids = json_array(), *vars = NULL, *data = NULL, *edges;
+	struct hf_change *ch;
+	hf_buf q = HF_BUF_INIT;
+	size_t i;
+	int rc = ids ? 0 : HF_ENOMEM;
+
+	for (i = 0; rc == 0 && i < hf_plan_count(c->p); i++) {
+		ch = hf_plan_at(c->p, i);
+		if (ch->cascade_of && ch->status == HF_CH_PENDING &&
+		    !strcmp(ch->kind, kind) &&
+		    json_array_append_new(ids, json_string(ch->node_id)) < 0)
+			rc = HF_ENOMEM;
+	}
+	hf_buf_addf(&q, "query ($ids: [ID]) { %s(ids: $ids) { edges { node { id } } } }",
+		    kind);
+	if (rc == 0)
+		vars = json_pack("{s:O}", "ids", ids);
+	if (rc < 0 || !vars || hf_buf_failed(&q)) {
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		goto out;
+	}
+	rq.branch = c->o->branch;
+	rq.query = q.ptr;
+	rq.variables = vars;
+	c->stats->requests++;
+	if ((rc = hf_transport_call(c->t, &rq, &data, NULL, NULL, err)) < 0)
+		goto out;
+	edges = json_object_get(json_object_get(data, kind), "edges");
+	if (!json_is_array(edges)) {
+		rc = hf_error_set(err, HF_ESERVER, "malformed answer to the check of "
+				  "the %s cascades: no %s.edges", kind, kind);
+		goto out;
+	}
+	for (i = 0; i < hf_plan_count(c->p); i++) {
+		ch = hf_plan_at(c->p, i);
+		if (ch->cascade_of && ch->status == HF_CH_PENDING &&
+		    !strcmp(ch->kind, kind))
+			settle_cascade(c, ch, edges);
+	}
+out:
+	json_decref(ids);
+	json_decref(vars);
+	json_decref(data);
+	hf_buf_release(&q);
+	return rc;
+}
+
+/*
+ * The cascades: those whose delete did not apply are skipped; the others
+ * must be gone from the branch now.
+ */
+static int check_cascades(struct run_ctx *c, hf_error *err)
+{
+	const struct hf_change *root;
+	struct hf_change *ch;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < hf_plan_count(c->p); i++) {
+		ch = hf_plan_at(c->p, i);
+		root = ch->cascade_of ? cascade_root(c->p, ch) : NULL;
+		if (!ch->cascade_of || ch->status != HF_CH_PENDING ||
+		    (root && root->status == HF_CH_APPLIED))
+			continue;
+		ch->status = HF_CH_SKIPPED;
+		hf_free(ch->error);
+		ch->error = hf_strdup("skipped: the delete it cascades from did not apply");
+		c->stats->skipped++;
+	}
+	for (i = 0; rc == 0 && i < hf_plan_count(c->p); i++) {
+		ch = hf_plan_at(c->p, i);
+		if (ch->cascade_of && ch->status == HF_CH_PENDING) {
+			if ((rc = stopped(c, err)) == 0)
+				rc = check_cascade_kind(c, ch->kind, err);
+		}
+	}
+	return rc;
+}
+
+/* ---- the whole run ------------------------------------------------------ */
+
+static void free_ids(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; ids && i < n; i++)
+		hf_free(ids[i]);
+	hf_free(ids);
 }
 
 int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 		   const struct hf_apply_opts *o, struct hf_apply_stats *stats,
 		   hf_error *err)
 {
-	int w, n, waves = 0, done = 0, rc = 0;
-	long total = 0;
-	size_t i, ph;
+	struct run_ctx c = { p, s, t, o, stats, NULL, 0, 0, 0 };
+	size_t i;
+	int rc;
 
 	memset(stats, 0, sizeof(*stats));
-	for (i = 0; i < hf_plan_count(p); i++)
-		total += hf_plan_at(p, i)->action != HF_ACT_NOOP;
-	for (ph = 0; ph < NPHASES; ph++)
-		waves += phase_waves(p, &phases[ph]);
-	for (ph = 0; rc == 0 && ph < NPHASES; ph++) {
-		n = phase_waves(p, &phases[ph]);
-		for (w = 0; rc == 0 && w < n; w++) {
-			if (o->stop && *o->stop) {
-				rc = hf_error_set(err, HF_ERR, "interrupted");
-				break;
-			}
-			rc = run_wave(p, s, t, o, &phases[ph],
-				      phases[ph].reverse ? n - 1 - w : w, stats, err);
-			if (rc == 0 && o->stop && *o->stop)
-				rc = hf_error_set(err, HF_ERR, "interrupted");
-			if (o->progress && o->progress(o->payload, ++done, waves,
-						       stats->applied, total) && rc == 0)
-				rc = hf_error_set(err, HF_ERR, "stopped");
-		}
-	}
+	c.total = (long)hf_apply_work(p);
+	c.waves = phase_waves(p, &upserts) + phase_waves(p, &deletes);
+	c.created = hf_calloc(hf_plan_count(p) + 1, sizeof(*c.created));
+	if (!c.created)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rc = run_phase(&c, &upserts, err);
+	if (rc == 0)
+		rc = own(&c, err);
+	if (rc == 0)
+		rc = run_phase(&c, &deletes, err);
+	if (rc == 0)
+		rc = check_cascades(&c, err);
 	if (rc == 0 && stats->failed)
 		rc = hf_error_set(err, HF_ESERVER, "%ld change%s failed", stats->failed,
 				  stats->failed == 1 ? "" : "s");
 	for (i = 0; rc != 0 && i < hf_plan_count(p); i++) {
 		struct hf_change *ch = hf_plan_at(p, i);
 
-		if (ch->action != HF_ACT_NOOP && ch->status == HF_CH_PENDING) {
+		if ((ch->action != HF_ACT_NOOP || ch->adopt) &&
+		    ch->status == HF_CH_PENDING) {
 			ch->status = HF_CH_SKIPPED;
 			stats->skipped++;
 		}
 	}
+	free_ids(c.created, hf_plan_count(p));
 	return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "hf/apply.h"
 #include "hf/branch.h"
+#include "hf/lock.h"
 #include "hf/banned.h"
 
 struct run {
@@ -17,6 +18,7 @@ struct run {
 	const struct hf_apply_run_opts *o;
 	struct hf_apply_result *res;
 	const char *id;
+	struct hf_lock *lock; /* held from before the checks to the end */
 };
 
 static void tell(struct run *r, const struct hf_apply_msg *m)
@@ -253,6 +255,20 @@ static int check_branch(struct run *r, hf_error *err)
 	return 0;
 }
 
+/* --max-deletes: a plan with more deletes is refused before anything. */
+static int check_deletes(struct run *r, hf_error *err)
+{
+	size_t n = hf_apply_deletes(r->p);
+
+	if (!r->o->limit_deletes || (long)n <= r->o->max_deletes)
+		return 0;
+	r->res->outcome = HF_APPLY_TOO_MANY_DELETES;
+	r->res->stats.failed = 0;
+	return hf_error_set(err, HF_EINVAL, "plan %s deletes %zu object%s, more "
+			    "than the %ld allowed; nothing was written", r->id, n,
+			    n == 1 ? "" : "s", r->o->max_deletes);
+}
+
 /* ---- the transaction --------------------------------------------------- */
 
 static int on_wave(void *payload, int wave, int waves, long done, long total)
@@ -303,6 +319,9 @@ static int transaction(struct run *r, hf_error *err)
 	ao.stop = o->stop;
 	ao.keep_going = o->keep_going;
 	rc = hf_apply_waves(r->p, o->schema, o->transport, &ao, &res->stats, err);
+	/* a stop that came during the last step still prevents the merge */
+	if (rc == 0 && o->stop && *o->stop)
+		rc = hf_error_set(err, HF_ERR, "interrupted");
 	if (rc == 0 && !o->keep_branch && !o->direct)
 		rc = hf_branch_op(o->transport, HF_BRANCH_MERGE, res->branch, err);
 	record_changes(r);
@@ -312,13 +331,92 @@ static int transaction(struct run *r, hf_error *err)
 	set_apply(r, NULL, NULL, when, res->stats.requests, rc ? err->msg : NULL);
 	if (rc < 0) {
 		res->outcome = HF_APPLY_FAILED;
-		finish(r, HF_PLAN_FAILED);
+		/*
+		 * The work branch could not be deleted: the plan stays
+		 * `applying`, so that --recover (which removes the branch and
+		 * settles the plan) takes it; `failed` would be refused.
+		 */
+		if (o->direct || res->branch_deleted)
+			finish(r, HF_PLAN_FAILED);
 		return rc;
 	}
 	res->outcome = HF_APPLY_DONE;
 	finish(r, HF_PLAN_APPLIED);
 	return unrecorded(r, HF_PLAN_APPLIED, err);
 }
+
+/* ---- the apply lock in Infrahub (hf/lock.h) ------------------------------ */
+
+static void lock_owner(const struct run *r, struct hf_lock_owner *who)
+{
+	struct hf_lock_owner init = HF_LOCK_OWNER_INIT;
+
+	*who = init;
+	who->user = r->o->lock_user;
+	who->host = r->o->lock_host;
+	who->plan_id = r->id;
+	who->stop = r->o->stop;
+}
+
+/*
+ * Take the target's lock, waiting up to lock_timeout seconds: held by
+ * another runner (or the wait interrupted) is LOCKED, a failure to ask
+ * CHECK_FAILED. Nothing is written either way.
+ */
+static int take_lock(struct run *r, hf_error *err)
+{
+	struct hf_lock_owner who;
+	int rc;
+
+	if (r->o->no_lock)
+		return 0;
+	lock_owner(r, &who);
+	rc = hf_lock_acquire(r->o->transport, r->o->branch, &who,
+			     r->o->lock_timeout, &r->lock, err);
+	if (rc == HF_ECONFLICT || rc == HF_ERR)
+		r->res->outcome = HF_APPLY_LOCKED;
+	else if (rc < 0)
+		r->res->outcome = HF_APPLY_CHECK_FAILED;
+	return rc;
+}
+
+/* Give the lock back; a failure is said, never changes the outcome. */
+static void release_lock(struct run *r)
+{
+	hf_error e = HF_ERROR_INIT;
+
+	if (r->lock && hf_lock_release(r->lock, &e) < 0)
+		tell_text(r, HF_AMSG_LOCK_RELEASE, HF_APPLY_WARN, e.msg, r->o->branch);
+	r->lock = NULL;
+}
+
+/*
+ * Recovery: the killed apply's lock, if it still names this plan, is
+ * broken (by the holder id read, so another runner's lock is never
+ * touched).
+ */
+static void break_own_lock(struct run *r)
+{
+	struct hf_lock_info in;
+	hf_error e = HF_ERROR_INIT;
+
+	if (r->o->no_lock)
+		return;
+	if (hf_lock_read(r->o->transport, r->o->branch, &in, &e) < 0) {
+		tell_text(r, HF_AMSG_LOCK_RELEASE, HF_APPLY_WARN, e.msg, r->o->branch);
+		return;
+	}
+	if (!in.held || in.foreign || strcmp(in.plan_id, r->id))
+		return;
+	if (hf_lock_break(r->o->transport, r->o->branch, in.holder_id, &e) < 0)
+		tell_text(r, HF_AMSG_LOCK_RELEASE, HF_APPLY_WARN, e.msg, r->o->branch);
+	else
+		tell_text(r, HF_AMSG_LOCK_BROKEN, HF_APPLY_INFO, in.holder_id,
+			  r->o->branch);
+}
+
+/* Under the lock: the checks, the start, the transaction. */
+static int locked_apply(struct run *r, hf_error *err);
 
 static int apply(struct run *r, hf_error *err)
 {
@@ -333,10 +431,24 @@ static int apply(struct run *r, hf_error *err)
 	}
 	if ((rc = check_branch(r, err)) < 0)
 		return rc;
+	if ((rc = check_deletes(r, err)) < 0)
+		return rc;
 	if (r->o->confirm && r->o->confirm(r->o->payload, r->p)) {
 		res->outcome = HF_APPLY_CANCELLED;
 		return hf_error_set(err, HF_ERR, "apply cancelled");
 	}
+	if ((rc = take_lock(r, err)) < 0)
+		return rc;
+	rc = locked_apply(r, err);
+	release_lock(r);
+	return rc;
+}
+
+static int locked_apply(struct run *r, hf_error *err)
+{
+	struct hf_apply_result *res = r->res;
+	int rc;
+
 	rc = check_stale(r, err);
 	if (rc == HF_ECONFLICT)
 		return mark_stale(r, err);
@@ -353,7 +465,7 @@ static int apply(struct run *r, hf_error *err)
 		res->outcome = HF_APPLY_NOT_STARTED;
 		return rc;
 	}
-	if (!m->n_create && !m->n_update) {
+	if (!hf_apply_work(r->p)) {
 		res->outcome = HF_APPLY_NOTHING;
 		finish(r, HF_PLAN_APPLIED);
 		return unrecorded(r, HF_PLAN_APPLIED, err);
@@ -377,14 +489,20 @@ static void count_stale(void *payload, const hf_error *e)
  */
 static int landed(struct run *r, int *exists, hf_error *err)
 {
-	const struct hf_plan_meta *m = hf_plan_meta_c(r->p);
 	hf_transport *t = r->o->transport;
 	struct hf_branch_info bi;
 	struct hf_apply_msg msg;
 	char status[32];
-	long stale = 0, total = (long)(m->n_create + m->n_update);
+	long stale = 0, total;
+	size_t i;
 	int rc;
 
+	/* the changes a check of the objects can see landed (not forgets) */
+	for (i = 0, total = 0; i < hf_plan_count(r->p); i++) {
+		enum hf_action a = hf_plan_at(r->p, i)->action;
+
+		total += a == HF_ACT_CREATE || a == HF_ACT_UPDATE || a == HF_ACT_DELETE;
+	}
 	if (hf_branch_status(t, r->res->branch, status, sizeof(status), exists,
 			     err) == 0) {
 		if (*exists && status[0])
@@ -395,7 +513,7 @@ static int landed(struct run *r, int *exists, hf_error *err)
 		return rc;
 	}
 	hf_error_clear(err);
-	rc = hf_apply_check_stale(r->p, r->o->schema, t, count_stale, &stale, err);
+	rc = hf_apply_check_objects(r->p, r->o->schema, t, count_stale, &stale, err);
 	if (rc < 0 && rc != HF_ECONFLICT)
 		return rc;
 	hf_error_clear(err);
@@ -439,6 +557,7 @@ static int recover(struct run *r, hf_error *err)
 	}
 	tell_text(r, exists ? HF_AMSG_BRANCH_DELETED : HF_AMSG_BRANCH_GONE,
 		  HF_APPLY_INFO, NULL, res->branch);
+	break_own_lock(r);
 	res->outcome = merged ? HF_APPLY_RECOVERED_APPLIED : HF_APPLY_RECOVERED_FAILED;
 	finish(r, merged ? HF_PLAN_APPLIED : HF_PLAN_FAILED);
 	set_apply(r, NULL, NULL, NULL, -1, merged ?
@@ -461,6 +580,7 @@ int hf_apply_run(hf_plan *p, const struct hf_apply_run_opts *o,
 	r.o = o;
 	r.res = res;
 	r.id = m->id;
+	r.lock = NULL;
 	snprintf(res->branch, sizeof(res->branch), "hubform-%s", m->id);
 	if (!o->n_stores || o->n_stores > HF_APPLY_MAX_STORES || !o->transport ||
 	    !o->schema || !o->branch || !o->default_branch)

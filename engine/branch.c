@@ -5,34 +5,51 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hf/alloc.h"
 #include "hf/branch.h"
 #include "hf/banned.h"
 
 static const char q_list[] = "query { Branch { name is_default } }";
 
+/*
+ * Ask the server's own default branch endpoint for `q` (a Branch query):
+ * *data is the answer (the caller decrefs) and *list its Branch array.
+ * The errors[] of a refused query go to *errors when it is not NULL.
+ */
+static int branch_query(hf_transport *t, const char *q, json_t **data,
+			json_t **list, json_t **errors, hf_error *err)
+{
+	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
+	int rc;
+
+	/* the simple call goes to the client's branch; ask the server's own */
+	rq.query = q;
+	rq.flags = HF_TX_SERVER_DEFAULT;
+	rc = hf_transport_call(t, &rq, data, errors, NULL, err);
+	if (rc < 0)
+		return rc;
+	*list = json_object_get(*data, "Branch");
+	if (json_is_array(*list))
+		return 0;
+	json_decref(*data);
+	*data = NULL;
+	return hf_error_set(err, HF_ESERVER,
+			    "the server's answer to the branch list is not a "
+			    "list of branches");
+}
+
 int hf_branch_info(hf_transport *t, const char *name,
 		   struct hf_branch_info *out, hf_error *err)
 {
-	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	json_t *data = NULL, *list, *b;
 	const char *n;
 	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	/* the simple call goes to the client's branch; ask the server's own */
-	rq.query = q_list;
-	rq.flags = HF_TX_SERVER_DEFAULT;
-	rc = hf_transport_call(t, &rq, &data, NULL, NULL, err);
+	rc = branch_query(t, q_list, &data, &list, NULL, err);
 	if (rc < 0)
 		return rc;
-	list = json_object_get(data, "Branch");
-	if (!json_is_array(list)) {
-		json_decref(data);
-		return hf_error_set(err, HF_ESERVER,
-				    "the server's answer to the branch list is "
-				    "not a list of branches");
-	}
 	json_array_foreach(list, i, b)
 	{
 		n = json_string_value(json_object_get(b, "name"));
@@ -60,10 +77,10 @@ static const char *op_query(enum hf_branch_op op)
 {
 	switch (op) {
 	case HF_BRANCH_CREATE:
-		return "mutation ($name: String!) { BranchCreate("
-		       "background_execution: false, data: {name: $name, "
-		       "sync_with_git: false, description: \"hubform apply\"}) "
-		       "{ ok } }";
+		return "mutation ($name: String!, $description: String, "
+		       "$sync: Boolean) { BranchCreate(background_execution: "
+		       "false, data: {name: $name, description: $description, "
+		       "sync_with_git: $sync}) { ok } }";
 	case HF_BRANCH_MERGE:
 		return "mutation ($name: String!) { BranchMerge(data: {name: "
 		       "$name}) { ok } }";
@@ -97,12 +114,12 @@ static int outcome(enum hf_branch_op op, const char *name, int rc,
 			    name, msg ? msg : "the server did not say ok");
 }
 
-int hf_branch_op(hf_transport *t, enum hf_branch_op op, const char *name,
-		 hf_error *err)
+/* The operation with `vars` ($name, and for a create the other fields). */
+static int branch_call(hf_transport *t, enum hf_branch_op op, const char *name,
+		       json_t *vars, hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
-	json_t *vars = json_pack("{s:s}", "name", name), *data = NULL;
-	json_t *errors = NULL;
+	json_t *data = NULL, *errors = NULL;
 	int rc;
 
 	if (!vars)
@@ -116,6 +133,114 @@ int hf_branch_op(hf_transport *t, enum hf_branch_op op, const char *name,
 	json_decref(data);
 	json_decref(errors);
 	return rc;
+}
+
+int hf_branch_create(hf_transport *t, const char *name,
+		     const char *description, int sync_with_git,
+		     hf_error *err)
+{
+	return branch_call(t, HF_BRANCH_CREATE, name,
+			   json_pack("{s:s, s:s?, s:b}", "name", name,
+				     "description", description, "sync",
+				     sync_with_git),
+			   err);
+}
+
+int hf_branch_op(hf_transport *t, enum hf_branch_op op, const char *name,
+		 hf_error *err)
+{
+	if (op == HF_BRANCH_CREATE)
+		return hf_branch_create(t, name, "hubform apply", 0, err);
+	return branch_call(t, op, name, json_pack("{s:s}", "name", name), err);
+}
+
+/* ---- the list ---- */
+
+static const char q_full[] =
+	"query { Branch { id name description origin_branch branched_from "
+	"is_default sync_with_git has_schema_changes status } }";
+static const char q_old[] =
+	"query { Branch { id name description origin_branch branched_from "
+	"is_default sync_with_git has_schema_changes } }";
+
+static void copy_str(char *dst, size_t n, const json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+
+	snprintf(dst, n, "%s", v ? v : "");
+}
+
+static int branch_from_json(struct hf_branch *b, const json_t *j)
+{
+	const char *d = json_string_value(json_object_get(j, "description"));
+
+	memset(b, 0, sizeof(*b));
+	copy_str(b->name, sizeof(b->name), j, "name");
+	copy_str(b->origin, sizeof(b->origin), j, "origin_branch");
+	copy_str(b->branched_from, sizeof(b->branched_from), j, "branched_from");
+	copy_str(b->status, sizeof(b->status), j, "status");
+	b->is_default = json_is_true(json_object_get(j, "is_default"));
+	b->sync_with_git = json_is_true(json_object_get(j, "sync_with_git"));
+	b->has_schema_changes =
+		json_is_true(json_object_get(j, "has_schema_changes"));
+	b->description = hf_strdup(d ? d : "");
+	return b->description ? 0 : HF_ENOMEM;
+}
+
+/* Whether a failed list failed only because the server lacks `status`. */
+static int lacks_status(int rc, const json_t *errors)
+{
+	const char *m = hf_tx_error_message(json_array_get(errors, 0));
+
+	return rc == HF_ESERVER && m && strstr(m, "status");
+}
+
+int hf_branch_list(hf_transport *t, struct hf_branch **out, size_t *n,
+		   hf_error *err)
+{
+	json_t *data = NULL, *errors = NULL, *list, *b;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = branch_query(t, q_full, &data, &list, &errors, err);
+	if (lacks_status(rc, errors))
+		rc = branch_query(t, q_old, &data, &list, NULL, err);
+	json_decref(errors);
+	if (rc < 0)
+		return rc;
+	*out = hf_calloc(json_array_size(list) + 1, sizeof(**out));
+	if (!*out) {
+		json_decref(data);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	json_array_foreach(list, i, b)
+	{
+		if (!json_string_value(json_object_get(b, "name")))
+			continue;
+		rc = branch_from_json(&(*out)[*n], b);
+		++*n;
+		if (rc < 0)
+			break;
+	}
+	json_decref(data);
+	if (rc < 0) {
+		hf_branch_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+void hf_branch_list_free(struct hf_branch *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; b && i < n; i++)
+		hf_free(b[i].description);
+	hf_free(b);
 }
 
 int hf_branch_status(hf_transport *t, const char *name, char *status,

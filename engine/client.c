@@ -159,6 +159,11 @@ int hf_client_new(hf_client **out, const struct hf_client_options *o,
 	c->token = o->token && *o->token ? hf_strdup(o->token) : NULL;
 	c->ca_file = o->ca_file ? hf_strdup(o->ca_file) : NULL;
 	c->pool = hf_calloc(c->parallelism, sizeof(*c->pool));
+	rc = client_auth_init(c, o, err);
+	if (rc < 0) {
+		hf_client_free(c);
+		return rc;
+	}
 	if (!c->address || !c->branch || (o->token && *o->token && !c->token) ||
 	    (o->ca_file && !c->ca_file) || !c->pool ||
 	    build_headers(c) < 0 || setup_multi(c) < 0) {
@@ -180,6 +185,7 @@ void creq_free(struct creq *r)
 	hf_free(r->body);
 	hf_free(r->branch);
 	hf_buf_release(&r->resp);
+	curl_slist_free_all(r->hdrs);
 	json_decref(r->data);
 	json_decref(r->errors);
 	hf_free(r);
@@ -202,6 +208,7 @@ void hf_client_free(hf_client *c)
 		memset(c->token, 0, strlen(c->token));
 		hf_free(c->token);
 	}
+	client_auth_free(c);
 	hf_free(c->pool);
 	hf_free(c->address);
 	hf_free(c->branch);
@@ -353,7 +360,7 @@ static int gql_url(hf_client *c, struct creq *r, int server_default)
 }
 
 int client_gql_request(hf_client *c, struct creq **out,
-		       const struct hf_client_request *q, hf_error *err)
+		       const struct gql_args *q, hf_error *err)
 {
 	struct creq *r;
 
@@ -392,10 +399,12 @@ int client_gql_request(hf_client *c, struct creq **out,
 int hf_client_submit(hf_client *c, const struct hf_client_request *q,
 		     hf_error *err)
 {
+	const struct gql_args a = { q->branch, q->query, q->variables, q->user,
+				    q->flags, q->timeout };
 	struct creq *r;
 	int rc;
 
-	rc = client_gql_request(c, &r, q, err);
+	rc = client_gql_request(c, &r, &a, err);
 	if (rc < 0)
 		return rc;
 	client_enqueue(c, r);

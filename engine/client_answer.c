@@ -54,7 +54,9 @@ static void cut_token_prefix(char *msg, const char *token)
 
 int client_error(hf_client *c, hf_error *err, int code, const char *fmt, ...)
 {
+	const char *secrets[5];
 	va_list ap;
+	size_t i;
 	int n;
 
 	if (!err)
@@ -64,11 +66,12 @@ int client_error(hf_client *c, hf_error *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	if (!c->token || !*c->token)
-		return code;
-	redact(err->msg, sizeof(err->msg), c->token);
-	if (n < 0 || (size_t)n >= sizeof(err->msg))
-		cut_token_prefix(err->msg, c->token);
+	client_secrets(c, secrets);
+	for (i = 0; secrets[i]; i++) {
+		redact(err->msg, sizeof(err->msg), secrets[i]);
+		if (n < 0 || (size_t)n >= sizeof(err->msg))
+			cut_token_prefix(err->msg, secrets[i]);
+	}
 	return code;
 }
 
@@ -206,10 +209,33 @@ static void graphql_ok(hf_client *c, struct creq *r, json_t *j)
 	hf_buf_release(&m);
 }
 
+/*
+ * Infrahub's answer to an expired JWT: 401 with the message "Expired
+ * Signature" (newer servers add extensions.code TOKEN_EXPIRED).
+ */
+static int is_expired(const json_t *j)
+{
+	const json_t *e;
+	const char *m, *code;
+	size_t i;
+
+	json_array_foreach(json_object_get(j, "errors"), i, e)
+	{
+		m = json_string_value(json_object_get(e, "message"));
+		code = json_string_value(json_object_get(
+			json_object_get(e, "extensions"), "code"));
+		if ((m && !strcmp(m, "Expired Signature")) ||
+		    (code && !strcmp(code, "TOKEN_EXPIRED")))
+			return 1;
+	}
+	return 0;
+}
+
 static void settle_status(hf_client *c, struct creq *r, json_t *j)
 {
 	hf_buf m = HF_BUF_INIT;
 
+	r->expired = r->status == 401 && is_expired(j);
 	if (j)
 		server_message(j, &m);
 	if (r->kind == CREQ_GRAPHQL && r->status == 404 && !is_branch_404(j))
@@ -233,6 +259,7 @@ void answer_settle(hf_client *c, struct creq *r, CURLcode cc)
 	r->data = NULL;
 	r->errors = NULL;
 	r->rc = 0;
+	r->expired = 0;
 	hf_error_clear(&r->err);
 	if (cc != CURLE_OK) {
 		r->rc = transport_error(c, r, cc);

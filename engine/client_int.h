@@ -42,6 +42,21 @@ struct creq {
 	json_t *errors; /* errors[] of the answer */
 	int rc;
 	hf_error err;
+	/* JWT login (client_auth.c) */
+	struct curl_slist *hdrs; /* this attempt's headers, with the Bearer */
+	unsigned auth_gen;       /* the access token it was sent with */
+	int auth_retried;        /* sent again once after a renewal */
+	int expired;             /* answered 401 "Expired Signature" */
+};
+
+/* A GraphQL request's fields, from either public request type. */
+struct gql_args {
+	const char *branch;
+	const char *query;
+	const json_t *variables;
+	void *user;
+	unsigned flags;
+	long timeout;
 };
 
 struct hf_client {
@@ -80,13 +95,19 @@ struct hf_client {
 	void *done_payload;
 	hf_tx_done_fn tx_done; /* a run started through the transport */
 	void *tx_payload;
+	/* JWT login (client_auth.c); every secret is wiped when freed */
+	char *username;
+	char *password;
+	char *access;  /* access token; NULL until logged in */
+	char *refresh; /* refresh token */
+	unsigned auth_gen; /* bumped at every login or refresh */
 };
 
 /* client.c */
 void creq_free(struct creq *r);
 void client_enqueue(hf_client *c, struct creq *r);
 int client_gql_request(hf_client *c, struct creq **out,
-		       const struct hf_client_request *q, hf_error *err);
+		       const struct gql_args *q, hf_error *err);
 uint64_t client_now_ms(void);
 void client_event(hf_client *c, const struct creq *r,
 		  enum hf_client_event_type type, long delay_ms);
@@ -102,5 +123,26 @@ int client_error(hf_client *c, hf_error *err, int code, const char *fmt, ...)
 /* client_run.c */
 int client_run(hf_client *c, hf_error *err);
 void client_drop_all(hf_client *c);
+void client_easy_setup(hf_client *c, struct creq *r, CURL *e);
+
+/*
+ * client_auth.c: username/password login. client_auth_init copies the
+ * credentials (HF_EINVAL for a bad combination); login and renew send
+ * their request at once, blocking, outside the multi loop.
+ */
+int client_auth_init(hf_client *c, const struct hf_client_options *o,
+		     hf_error *err);
+void client_auth_free(hf_client *c);
+int client_auth_login(hf_client *c, hf_error *err);
+/* This attempt's headers: the client's plus the Bearer, into r->hdrs. */
+int client_auth_headers(hf_client *c, struct creq *r);
+/*
+ * r was answered 401 "Expired Signature": get a new access token unless
+ * another request already did, and say whether to send r again (1) or
+ * let it fail (0, with the reason added to r->err).
+ */
+int client_auth_renew(hf_client *c, struct creq *r);
+/* Every secret the client holds, for redaction; NULL-terminated. */
+void client_secrets(const hf_client *c, const char *out[5]);
 
 #endif

@@ -81,21 +81,27 @@ static int should_retry(const hf_client *c, const struct creq *r,
 	return r->retry == 2 && transient(r, cc);
 }
 
+/*
+ * The one place a request's outcome is handed out: to the transport's
+ * callback when the run came through the seam, else to hf_client_run()'s.
+ */
 static void complete(hf_client *c, struct creq *r)
 {
-	struct hf_client_result res;
-
 	client_event(c, r, HF_CLIENT_EV_DONE, 0);
-	memset(&res, 0, sizeof(res));
-	res.user = r->user;
-	res.branch = r->branch;
-	res.data = r->data;
-	res.errors = r->errors;
-	res.status = r->status;
-	res.attempts = r->attempts;
-	res.rc = r->rc;
-	res.err = &r->err;
-	c->done(c, &res, c->done_payload);
+	if (c->tx_done) {
+		const struct hf_tx_result x = { r->user,   r->data,     r->errors,
+						r->status, r->attempts, r->rc,
+						&r->err };
+
+		c->tx_done(&c->tr, &x, c->tx_payload);
+	} else {
+		const struct hf_client_result res = {
+			r->user,   r->branch,   r->data, r->errors,
+			r->status, r->attempts, r->rc,   &r->err
+		};
+
+		c->done(c, &res, c->done_payload);
+	}
 	creq_free(r);
 }
 
@@ -132,12 +138,12 @@ static size_t on_data(char *p, size_t size, size_t n, void *payload)
 	return len;
 }
 
-static void easy_setup(hf_client *c, struct creq *r, CURL *e)
+void client_easy_setup(hf_client *c, struct creq *r, CURL *e)
 {
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)r);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs ? r->hdrs : c->headers);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "hubform/" HF_VERSION);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)r);
@@ -187,11 +193,13 @@ static void attempt_start(hf_client *c, struct creq *r)
 {
 	CURL *e = easy_get(c);
 
-	if (!e) {
+	if (!e || client_auth_headers(c, r) < 0) {
+		if (e)
+			easy_put(c, e);
 		fail_now(c, r);
 		return;
 	}
-	easy_setup(c, r, e);
+	client_easy_setup(c, r, e);
 	hf_buf_reset(&r->resp);
 	r->too_big = 0;
 	r->errbuf[0] = '\0';
@@ -263,6 +271,15 @@ static void read_info(hf_client *c, struct creq *r)
 	c->stats.bytes += (long long)r->resp.len;
 }
 
+/* An expired login renewed: r goes next, before anything queued. */
+static void queue_push_front(hf_client *c, struct creq *r)
+{
+	r->next = c->queue;
+	c->queue = r;
+	if (!r->next)
+		c->queue_tail = &r->next;
+}
+
 static void attempt_end(hf_client *c, struct creq *r, CURLcode cc)
 {
 	long delay;
@@ -270,6 +287,10 @@ static void attempt_end(hf_client *c, struct creq *r, CURLcode cc)
 	read_info(c, r);
 	unlink_active(c, r);
 	answer_settle(c, r, cc);
+	if (r->rc < 0 && r->expired && !c->stopped && client_auth_renew(c, r)) {
+		queue_push_front(c, r);
+		return;
+	}
 	if (r->rc == 0 || !should_retry(c, r, cc)) {
 		complete(c, r);
 		return;
@@ -417,6 +438,14 @@ int client_run(hf_client *c, hf_error *err)
 	if (c->deadline_ms)
 		deadline = client_now_ms() + (uint64_t)c->deadline_ms;
 	c->running = 1;
+	if (c->username && !c->access && (c->queue || c->waiting) &&
+	    client_auth_login(c, &why) < 0) {
+		/* every request fails with the login's reason */
+		abort_all(c, &why);
+		c->running = 0;
+		c->stopped = 0;
+		return 0;
+	}
 	for (;;) {
 		if (c->stopped)
 			flush_stopped(c);

@@ -1,9 +1,14 @@
 /*
- * Live state in rounds: first pages of every kind, then the remaining
- * pages or HFID lookups, then lookups of external references and
- * uniqueness probes. Each round is one batch the transport runs
- * concurrently. Query text holds schema names only; values are variables.
+ * Live state in rounds: first the count of every kind (one request),
+ * then, per kind, whichever is cheaper: every page of the kind (offsets
+ * known from the count, all pages concurrently) or aliased HFID lookups
+ * of the wanted objects together with the uniqueness probes of those that
+ * may be creates; last, lookups of external references and the probes
+ * that could not be answered from the pages. Each round is one batch the
+ * transport runs concurrently. Query text holds schema names only; values
+ * are variables.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +16,7 @@
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "hf/fetch.h"
+#include "hf/map.h"
 #include "hf/resolve.h"
 #include "hf/value.h"
 #include "hf/banned.h"
@@ -20,11 +26,36 @@ struct kplan {
 	const char *kind;
 	json_t *fields; /* name -> "attr" | "one" | "many" */
 	hf_buf sel;     /* node selection */
-	long count;     /* live total, -1 before page 1 */
+	long count;     /* live total from the count round, -1 before */
 	long nwant;
-	int complete;   /* every live object of the kind was read */
+	long nunique;   /* unique attribute values of the wanted objects */
+	int paged;      /* every live object of the kind is read by pages */
+	int skipped;    /* a live object without HFID was left out */
+	int local;      /* uniqueness answered from the pages */
 	long pending;   /* requests of the kind not answered yet */
 	int done;       /* every object wanted of the kind was read */
+};
+
+/* One thing to look up: a reference target or a unique value. */
+struct probe {
+	const char *kind;  /* kind to query */
+	const char *attr;  /* filter attribute, or NULL for an HFID lookup */
+	json_t *value;     /* HFID array or attribute value (borrowed) */
+	enum hf_attr_kind akind;
+	struct hf_ref *ref;            /* reference to complete, or NULL */
+	long same;                     /* index of an earlier equal probe, or -1 */
+	const struct hf_object *owner; /* uniqueness: the object created */
+	const struct hf_field *field;  /* where it was written */
+	int sent;      /* asked already (with the HFID lookups) */
+	int answered;  /* hits and found hold the answer */
+	int hits;
+	json_t *found; /* the first node found (owned unless same >= 0) */
+};
+
+struct probes {
+	struct probe *v;
+	size_t n, cap;
+	json_t *seen; /* probe key -> index of the first such probe */
 };
 
 /* What the fetch reported, by kind of problem. */
@@ -46,6 +77,7 @@ struct fctx {
 	struct hf_fetch_stats *stats;
 	struct kplan *kp;
 	size_t nkp;
+	struct probes ps;
 	long problems[PROBLEM_COUNT];
 };
 
@@ -215,6 +247,27 @@ static int add_selection(struct kplan *p, const char *name, const char *type)
 	return hf_buf_failed(&p->sel) ? HF_ENOMEM : 0;
 }
 
+/* Whether `f` sets a unique attribute of p's kind to a value (1 or 0). */
+static int unique_value(const struct kplan *p, const struct hf_field *f)
+{
+	const struct hf_schema_attr *a;
+
+	if (f->type != HF_FIELD_ATTR || !f->value || json_is_null(f->value))
+		return 0;
+	a = p->k ? hf_schema_attr_find(p->k, f->name) : NULL;
+	return a && a->unique ? 1 : 0;
+}
+
+static struct kplan *kplan_find(const struct fctx *c, const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < c->nkp; i++)
+		if (!strcmp(c->kp[i].kind, kind))
+			return &c->kp[i];
+	return NULL;
+}
+
 static int plan_kinds(struct fctx *c, hf_error *err)
 {
 	static const char *const types[] = { "attr", "one", "many" };
@@ -232,10 +285,12 @@ static int plan_kinds(struct fctx *c, hf_error *err)
 					    "kind '%s' is not in the target's schema",
 					    w->kind);
 		p->nwant++;
-		for (j = 0; j < w->nfields; j++)
+		for (j = 0; j < w->nfields; j++) {
 			if (add_selection(p, w->fields[j].name,
 					  types[w->fields[j].type]) < 0)
 				return hf_error_set(err, HF_ENOMEM, "out of memory");
+			p->nunique += unique_value(p, &w->fields[j]);
+		}
 	}
 	for (i = 0; i < c->nkp; i++)
 		if (hf_buf_failed(&c->kp[i].sel))
@@ -312,10 +367,11 @@ static int live_field(struct hf_object *o, const struct kplan *p,
 		hf_field_release(&f);
 		return rc;
 	}
-	return hf_object_add_field(o, &f);
+	o->fields[o->nfields++] = f; /* room made by add_live */
+	return 0;
 }
 
-static int add_live(struct fctx *c, const struct kplan *p, const json_t *node,
+static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 		    hf_error *err)
 {
 	const char *id = json_string_value(json_object_get(node, "id"));
@@ -326,15 +382,19 @@ static int add_live(struct fctx *c, const struct kplan *p, const json_t *node,
 	json_t *type;
 	int rc = 0;
 
-	if (!id || !json_is_array(h))
-		return 0; /* an object without HFID cannot match a desired one */
+	if (!id || !json_is_array(h)) {
+		/* an object without HFID cannot match a desired one */
+		p->skipped = 1;
+		return 0;
+	}
 	if (hf_objset_find_id(c->have, id) >= 0)
 		return 0; /* read twice (pages moved, or a lookup) */
 	memset(&o, 0, sizeof(o));
 	o.kind = hf_strdup(t ? t : p->kind);
 	o.id = hf_strdup(id);
 	o.hfid = json_incref(h);
-	if (!o.kind || !o.id)
+	o.fields = hf_calloc(json_object_size(p->fields) + 1, sizeof(*o.fields));
+	if (!o.kind || !o.id || !o.fields)
 		rc = HF_ENOMEM;
 	json_object_foreach(p->fields, name, type)
 	{
@@ -384,7 +444,7 @@ static int check_node(const struct kplan *p, const json_t *node, hf_error *err)
 	return 0;
 }
 
-static int take_edges(struct fctx *c, const struct kplan *p, const json_t *res,
+static int take_edges(struct fctx *c, struct kplan *p, const json_t *res,
 		      hf_error *err)
 {
 	const json_t *edges = json_object_get(res, "edges");
@@ -420,56 +480,90 @@ static int take_count(const struct kplan *p, const json_t *res, long *out,
 	return 0;
 }
 
-/* ---- rounds 1 and 2: pages and HFID lookups ---------------------------- */
 
-static char *page_query(const struct kplan *p)
+/* ---- round 1: how many live objects each kind has ----------------------- */
+
+static size_t batch_size(const struct fctx *c)
+{
+	return c->o.batch_aliases > 0 ? (size_t)c->o.batch_aliases : 1;
+}
+
+/* Counts of up to batch_aliases kinds a request: `{ KindA { count } ... }`. */
+static int count_kinds(struct fctx *c, hf_error *err)
+{
+	struct round r = { 0 };
+	hf_buf q = HF_BUF_INIT;
+	size_t i, start, per = batch_size(c);
+	struct kplan *p;
+	json_t *res;
+	int rc = 0;
+
+	for (start = 0; rc == 0 && start < c->nkp; start += per) {
+		hf_buf_reset(&q);
+		hf_buf_add(&q, "query {");
+		for (i = start; i < c->nkp && i < start + per; i++)
+			hf_buf_addf(&q, " %s { count }", c->kp[i].kind);
+		hf_buf_add(&q, " }");
+		rc = round_add(&r, hf_buf_failed(&q) ? NULL : hf_strdup(q.ptr), NULL,
+			       NULL);
+	}
+	hf_buf_release(&q);
+	if (rc == 0)
+		rc = run_round(c, &r, err);
+	for (i = 0; rc == 0 && i < c->nkp; i++) {
+		p = &c->kp[i];
+		res = json_object_get(r.calls[i / per].data, p->kind);
+		rc = json_is_object(res) ? take_count(p, res, &p->count, err) :
+		     bad_answer(p, "no listing object for the kind", err);
+	}
+	if (rc == 0 && r.n)
+		progress(c, "counts");
+	round_release(&r);
+	return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
+}
+
+/*
+ * Pages or lookups, by their estimated cost in "objects read in a page":
+ * a request costs request_cost, an aliased lookup lookup_cost. Lookups
+ * are the HFID lookups of the wanted objects plus a probe per unique
+ * value (a create's values must be free); pages answer both.
+ */
+static int wants_pages(const struct fctx *c, const struct kplan *p)
+{
+	long ps = c->o.page_size, b = (long)batch_size(c);
+	double pages, lookups;
+
+	if (p->count == 0 || hf_resolve_unkeyed(c->s, p->kind))
+		return 1; /* nothing to read, or no hfid argument to look up by */
+	pages = (double)((p->count + ps - 1) / ps) * c->o.request_cost +
+		(double)p->count;
+	lookups = (double)((p->nwant + b - 1) / b) * c->o.request_cost +
+		  (double)(p->nwant + p->nunique) * c->o.lookup_cost;
+	return pages <= lookups;
+}
+
+/* ---- round 2: every page of some kinds, aliased lookups in others ------- */
+
+/*
+ * The page size is a literal (hubform's own number, never a user value):
+ * a server that bounds a query's cost before running it (fields times
+ * the objects it can return) sees the limit only when it is one; with
+ * `limit: $limit` every page of a kind of a million objects is refused.
+ */
+static char *page_query(const struct kplan *p, long limit)
 {
 	hf_buf b = HF_BUF_INIT;
 
-	hf_buf_addf(&b, "query ($offset: Int, $limit: Int) { %s(offset: $offset, "
-		    "limit: $limit) { count edges { node { id hfid __typename%s } } } }",
-		    p->kind, p->sel.ptr);
+	hf_buf_addf(&b, "query ($offset: Int) { %s(offset: $offset, limit: %ld) "
+		    "{ count edges { node { id hfid __typename%s } } } }",
+		    p->kind, limit, p->sel.ptr);
 	return hf_buf_detach(&b);
 }
 
 static int add_page(struct round *r, struct kplan *p, long offset, long limit)
 {
-	return round_add(r, page_query(p),
-			 json_pack("{s:I, s:I}", "offset", (json_int_t)offset,
-				   "limit", (json_int_t)limit),
-			 p);
-}
-
-static int first_pages(struct fctx *c, hf_error *err)
-{
-	struct round r = { 0 };
-	struct kplan *p;
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; rc == 0 && i < c->nkp; i++)
-		rc = add_page(&r, &c->kp[i], 0, c->o.page_size);
-	if (rc == 0)
-		rc = run_round(c, &r, err);
-	for (i = 0; rc == 0 && i < r.n; i++) {
-		p = r.tags[i];
-		json_t *res = json_object_get(r.calls[i].data, p->kind);
-
-		rc = take_count(p, res, &p->count, err);
-		if (rc < 0)
-			break;
-		p->complete = p->count <= c->o.page_size;
-		p->done = p->complete;
-		rc = take_edges(c, p, res, err);
-		if (rc == 0 && p->complete &&
-		    json_array_size(json_object_get(res, "edges")) != (size_t)p->count)
-			rc = bad_answer(p, "count does not match the edges of a "
-					"complete page", err);
-	}
-	if (rc == 0 && r.n)
-		progress(c, "pages");
-	round_release(&r);
-	return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
+	return round_add(r, page_query(p, limit),
+			 json_pack("{s:I}", "offset", (json_int_t)offset), p);
 }
 
 static int set_var(json_t *vars, const char *prefix, long n, json_t *v)
@@ -480,44 +574,149 @@ static int set_var(json_t *vars, const char *prefix, long n, json_t *v)
 	return json_object_set(vars, name, v) < 0 ? HF_ENOMEM : 0;
 }
 
-/* HFID lookups of kind p's desired objects not read yet, aliased. */
-static int add_hfid_lookups(struct fctx *c, struct round *r, struct kplan *p)
+static long probe_first(struct probes *ps, const struct probe *p, size_t at);
+
+static int probe_add(struct probes *ps, const struct probe *p)
 {
-	hf_buf q = HF_BUF_INIT, head = HF_BUF_INIT;
+	struct probe *nv;
+
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 32;
+		nv = hf_reallocarray(ps->v, ps->cap, sizeof(*nv));
+		if (!nv)
+			return HF_ENOMEM;
+		ps->v = nv;
+	}
+	ps->v[ps->n] = *p;
+	ps->v[ps->n].same = p->owner ? -1 : probe_first(ps, p, ps->n);
+	ps->n++;
+	return 0;
+}
+
+static const char *gql_type(const struct probe *p)
+{
+	if (!p->attr)
+		return "[String]";
+	switch (p->akind) {
+	case HF_ATTR_NUMBER:
+	case HF_ATTR_BANDWIDTH:
+		return "BigInt";
+	case HF_ATTR_BOOLEAN:
+	case HF_ATTR_CHECKBOX:
+		return "Boolean";
+	case HF_ATTR_LIST:
+	case HF_ATTR_JSON:
+	case HF_ATTR_ANY:
+	case HF_ATTR_OTHER:
+		return "GenericScalar";
+	default:
+		return "String";
+	}
+}
+
+/* Alias p<i> of probe i, with variable $v<i>, into a request being built. */
+static int probe_alias(struct fctx *c, hf_buf *head, hf_buf *body,
+		       json_t *vars, size_t i)
+{
+	const struct probe *p = &c->ps.v[i];
+
+	hf_buf_addf(head, "%s$v%zu: %s", head->len ? ", " : "", i, gql_type(p));
+	if (p->attr)
+		hf_buf_addf(body, " p%zu: %s(%s__value: $v%zu) { edges { node %s } }",
+			    i, p->kind, p->attr, i, peer_sel);
+	else
+		hf_buf_addf(body, " p%zu: %s(hfid: $v%zu) { edges { node %s } }",
+			    i, p->kind, i, peer_sel);
+	return set_var(vars, "v", (long)i, p->value);
+}
+
+/* Probes of w's unique values, asked with w's HFID lookup. */
+static int unique_aliases(struct fctx *c, struct kplan *p,
+			  const struct hf_object *w, hf_buf *head,
+			  hf_buf *body, json_t *vars)
+{
+	const struct hf_schema_attr *a;
+	struct probe pr;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < w->nfields; i++) {
+		if (!unique_value(p, &w->fields[i]))
+			continue;
+		a = hf_schema_attr_find(p->k, w->fields[i].name);
+		memset(&pr, 0, sizeof(pr));
+		pr.kind = w->kind;
+		pr.attr = w->fields[i].name;
+		pr.value = w->fields[i].value;
+		pr.akind = a->kind;
+		pr.owner = w;
+		pr.field = &w->fields[i];
+		pr.sent = 1;
+		rc = probe_add(&c->ps, &pr);
+		if (rc == 0)
+			rc = probe_alias(c, head, body, vars, c->ps.n - 1);
+	}
+	return rc;
+}
+
+/* Query text "query (HEAD) { BODY }" into the round; takes `vars`. */
+static int flush_request(struct round *r, hf_buf *head, hf_buf *body,
+			 json_t *vars, void *tag)
+{
+	hf_buf text = HF_BUF_INIT;
+	int rc;
+
+	hf_buf_addf(&text, "query (%s) {%s }", head->ptr ? head->ptr : "",
+		    body->ptr ? body->ptr : "");
+	rc = round_add(r, hf_buf_failed(head) || hf_buf_failed(body) ? NULL :
+			  hf_buf_detach(&text), vars, tag);
+	hf_buf_release(&text);
+	hf_buf_reset(head);
+	hf_buf_reset(body);
+	return rc;
+}
+
+/*
+ * Aliased HFID lookups of kind p's wanted objects, batch_aliases objects
+ * a request, each with the probes of its unique values: should the
+ * object turn out to be a create, its values are known free or taken
+ * without another round.
+ */
+static int add_lookups(struct fctx *c, struct round *r, struct kplan *p)
+{
+	hf_buf head = HF_BUF_INIT, body = HF_BUF_INIT;
 	json_t *vars = NULL;
 	const struct hf_object *w;
-	size_t i;
+	size_t i, per = batch_size(c);
 	long n = 0;
 	int rc = 0;
 
-	for (i = 0; rc == 0 && i <= hf_objset_count(c->want); i++) {
-		w = i < hf_objset_count(c->want) ? hf_objset_at(c->want, i) : NULL;
-		if (w && (strcmp(w->kind, p->kind) ||
-			  hf_objset_find(c->have, w->kind, w->hfid) >= 0))
+	for (i = 0; rc == 0 && i < hf_objset_count(c->want); i++) {
+		w = hf_objset_at(c->want, i);
+		if (strcmp(w->kind, p->kind))
 			continue;
-		if (w) {
-			if (!vars)
-				vars = json_object();
-			hf_buf_addf(&head, "%s$h%ld: [String]", n ? ", " : "", n);
-			hf_buf_addf(&q, " a%ld: %s(hfid: $h%ld) { edges { node { id hfid "
-				    "__typename%s } } }", n, p->kind, n, p->sel.ptr);
+		if (!vars && !(vars = json_object()))
+			rc = HF_ENOMEM;
+		hf_buf_addf(&head, "%s$h%ld: [String]", head.len ? ", " : "", n);
+		hf_buf_addf(&body, " a%ld: %s(hfid: $h%ld) { edges { node { id hfid "
+			    "__typename%s } } }", n, p->kind, n, p->sel.ptr);
+		if (rc == 0)
 			rc = set_var(vars, "h", n, w->hfid);
-			n++;
-		}
-		if (n && (!w || n == c->o.batch_aliases)) {
-			hf_buf text = HF_BUF_INIT;
-
-			hf_buf_addf(&text, "query (%s) {%s }", head.ptr, q.ptr);
-			rc = round_add(r, hf_buf_detach(&text), vars, p);
+		if (rc == 0)
+			rc = unique_aliases(c, p, w, &head, &body, vars);
+		if (rc == 0 && (size_t)++n == per) {
+			rc = flush_request(r, &head, &body, vars, p);
 			vars = NULL;
 			n = 0;
-			hf_buf_reset(&q);
-			hf_buf_reset(&head);
 		}
 	}
+	if (rc == 0 && n) {
+		rc = flush_request(r, &head, &body, vars, p);
+		vars = NULL;
+	}
 	json_decref(vars);
-	hf_buf_release(&q);
 	hf_buf_release(&head);
+	hf_buf_release(&body);
 	return rc;
 }
 
@@ -537,83 +736,186 @@ static void count_pending(struct fctx *c, const struct round *r)
 		c->kp[i].done = c->kp[i].pending == 0;
 }
 
-static int rest_of_kinds(struct fctx *c, hf_error *err)
+/*
+ * A page must hold what its own count says it holds from its offset:
+ * anything else is a malformed answer (a plan built on it would create
+ * what already exists).
+ */
+static int take_page(struct fctx *c, struct kplan *p, const json_t *data,
+		     const json_t *vars, hf_error *err)
+{
+	const json_t *res = json_object_get(data, p->kind);
+	long count = 0, offset, limit, expect;
+	int rc;
+
+	if (!json_is_object(res))
+		return bad_answer(p, "no listing object for the kind", err);
+	rc = take_count(p, res, &count, err);
+	if (rc == 0)
+		rc = take_edges(c, p, res, err);
+	if (rc < 0)
+		return rc;
+	offset = (long)json_integer_value(json_object_get(vars, "offset"));
+	limit = c->o.page_size;
+	expect = count > offset ? count - offset : 0;
+	expect = expect < limit ? expect : limit;
+	if (json_array_size(json_object_get(res, "edges")) != (size_t)expect)
+		return bad_answer(p, "count does not match the edges of the page",
+				  err);
+	return 0;
+}
+
+/* Answer to a probe alias "p<i>": its hits and first node. */
+static void take_probe(struct probes *ps, const char *key, const json_t *res)
+{
+	json_t *edges;
+	unsigned long at;
+	char *end;
+
+	at = strtoul(key + 1, &end, 10);
+	if (key[0] != 'p' || end == key + 1 || *end || at >= ps->n ||
+	    ps->v[at].answered)
+		return;
+	edges = json_object_get(res, "edges");
+	ps->v[at].answered = 1;
+	ps->v[at].hits = (int)json_array_size(edges);
+	ps->v[at].found = json_incref(
+		json_object_get(json_array_get(edges, 0), "node"));
+}
+
+/* An answer to aliased lookups: objects (a<n>) and probes (p<n>). */
+static int take_lookups(struct fctx *c, struct kplan *p, json_t *data,
+			hf_error *err)
+{
+	const char *key;
+	json_t *res;
+	int rc = 0;
+
+	json_object_foreach(data, key, res)
+	{
+		if (rc == 0 && key[0] == 'a')
+			rc = take_edges(c, p, res, err);
+		else if (key[0] == 'p')
+			take_probe(&c->ps, key, res);
+	}
+	return rc;
+}
+
+/* A round whose answers are taken as they arrive. */
+struct stream {
+	struct fctx *c;
+	struct round *r;
+	size_t taken;
+	int rc;
+	hf_error *err;
+};
+
+static int take_answer(struct stream *st, const struct hf_tx_result *res)
+{
+	size_t i = (size_t)(uintptr_t)res->user;
+	struct kplan *p = st->r->tags[i];
+	int rc;
+
+	if (res->rc < 0) {
+		if (st->err)
+			*st->err = *res->err;
+		rc = res->rc;
+	} else if (res->errors && !res->data) {
+		rc = hf_error_set(st->err, HF_ESERVER, "Infrahub refused a query: %s",
+				  json_string_value(json_object_get(
+					  json_array_get(res->errors, 0), "message")));
+	} else {
+		rc = p->paged ? take_page(st->c, p, res->data, st->r->calls[i].vars,
+					  st->err) :
+		     take_lookups(st->c, p, res->data, st->err);
+	}
+	p->done = --p->pending == 0;
+	return rc;
+}
+
+static void on_answer(hf_transport *t, const struct hf_tx_result *res,
+		      void *payload)
+{
+	struct stream *st = payload;
+	int rc;
+
+	if (res->attempts > 0)
+		st->c->stats->requests++;
+	if (st->rc < 0)
+		return; /* stopped: what still completes is not taken */
+	rc = take_answer(st, res);
+	if (rc < 0) {
+		st->rc = rc == HF_ENOMEM ?
+			 hf_error_set(st->err, rc, "out of memory") : rc;
+		hf_transport_stop(t);
+		return;
+	}
+	if (++st->taken % SLICE == 0 || st->taken == st->r->n)
+		progress(st->c, "objects");
+}
+
+/*
+ * Every request of round r submitted at once; the transport keeps its
+ * parallelism in flight while each answer becomes objects the moment it
+ * arrives and is dropped: peak memory holds the answers in flight, and
+ * reading objects overlaps the server's work on the next pages.
+ */
+static int run_streamed(struct fctx *c, struct round *r, hf_error *err)
+{
+	struct hf_tx_request q = HF_TX_REQUEST_INIT;
+	struct stream st;
+	size_t i;
+	int rc = 0;
+
+	if (!r->n)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	st.c = c;
+	st.r = r;
+	st.err = err;
+	c->stats->rounds++;
+	for (i = 0; rc == 0 && i < r->n; i++) {
+		q.query = r->calls[i].query;
+		q.variables = r->calls[i].vars;
+		q.user = (void *)(uintptr_t)i;
+		rc = hf_transport_submit(c->tr, &q, err);
+	}
+	if (rc < 0) {
+		hf_transport_drop(c->tr);
+		return rc;
+	}
+	rc = hf_transport_run(c->tr, on_answer, &st, err);
+	return rc < 0 ? rc : st.rc;
+}
+
+static int read_kinds(struct fctx *c, hf_error *err)
 {
 	struct round r = { 0 };
 	struct kplan *p;
-	const char *key;
-	json_t *res;
-	size_t i, start;
+	size_t i;
 	long off;
 	int rc = 0;
 
 	for (i = 0; rc == 0 && i < c->nkp; i++) {
 		p = &c->kp[i];
-		if (p->complete)
-			continue;
-		/* an unkeyed kind has no hfid argument to look up by */
-		if ((double)p->nwant * c->o.few_ratio < (double)p->count &&
-		    !hf_resolve_unkeyed(c->s, p->kind)) {
-			rc = add_hfid_lookups(c, &r, p);
+		p->paged = wants_pages(c, p);
+		if (!p->paged) {
+			rc = add_lookups(c, &r, p);
 			continue;
 		}
-		p->complete = 1;
-		for (off = c->o.page_size; rc == 0 && off < p->count;
-		     off += c->o.page_size)
+		for (off = 0; rc == 0 && off < p->count; off += c->o.page_size)
 			rc = add_page(&r, p, off, c->o.page_size);
 	}
 	count_pending(c, &r);
-	/*
-	 * Pages go out in slices, and each slice's answers become objects
-	 * and are dropped before the next: peak memory holds a slice of
-	 * answers, not every page of the largest kind.
-	 */
-	for (start = 0; rc == 0 && start < r.n; start += SLICE) {
-		struct round part = r;
-
-		part.calls = r.calls + start;
-		part.tags = r.tags + start;
-		part.n = r.n - start < SLICE ? r.n - start : SLICE;
-		rc = run_round(c, &part, err);
-		for (i = start; rc == 0 && i < start + part.n; i++) {
-			p = r.tags[i];
-			json_object_foreach(r.calls[i].data, key, res)
-			{
-				if (rc == 0)
-					rc = take_edges(c, p, res, err);
-			}
-			json_decref(r.calls[i].data);
-			r.calls[i].data = NULL;
-			p->done = --p->pending == 0;
-		}
-		if (rc == 0)
-			progress(c, "objects");
-	}
+	if (rc == 0)
+		rc = run_streamed(c, &r, err);
+	for (i = 0; i < c->nkp; i++)
+		c->kp[i].local = c->kp[i].paged && !c->kp[i].skipped;
 	round_release(&r);
 	return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
 }
 
 /* ---- round 3: external references and uniqueness probes ----------------- */
-
-/* One thing to look up: a reference target or a unique value. */
-struct probe {
-	const char *kind;  /* kind to query */
-	const char *attr;  /* filter attribute, or NULL for an HFID lookup */
-	json_t *value;     /* HFID array or attribute value (borrowed) */
-	enum hf_attr_kind akind;
-	struct hf_ref *ref;            /* reference to complete, or NULL */
-	long same;                     /* index of an earlier equal probe, or -1 */
-	const struct hf_object *owner; /* uniqueness: the object created */
-	const struct hf_field *field;  /* where it was written */
-	int hits;
-	json_t *found; /* the first node found (borrowed from the answer) */
-};
-
-struct probes {
-	struct probe *v;
-	size_t n, cap;
-	json_t *seen; /* probe key -> index of the first such probe */
-};
 
 /* Many references name the same peer: ask Infrahub once. */
 static long probe_first(struct probes *ps, const struct probe *p, size_t at)
@@ -641,23 +943,6 @@ static long probe_first(struct probes *ps, const struct probe *p, size_t at)
 		json_object_set_new(ps->seen, key.ptr, json_integer((json_int_t)at));
 	hf_buf_release(&key);
 	return first;
-}
-
-static int probe_add(struct probes *ps, const struct probe *p)
-{
-	struct probe *nv;
-
-	if (ps->n == ps->cap) {
-		ps->cap = ps->cap ? ps->cap * 2 : 32;
-		nv = hf_reallocarray(ps->v, ps->cap, sizeof(*nv));
-		if (!nv)
-			return HF_ENOMEM;
-		ps->v = nv;
-	}
-	ps->v[ps->n] = *p;
-	ps->v[ps->n].same = p->owner ? -1 : probe_first(ps, p, ps->n);
-	ps->n++;
-	return 0;
 }
 
 /* The desired (or live) object a reference points at, or -1. */
@@ -738,6 +1023,7 @@ static enum hf_attr_kind filter_kind(const struct fctx *c, const char *kind,
 static int pending_ref(struct fctx *c, struct probes *ps, struct hf_ref *r,
 		       const struct hf_field *f)
 {
+	const struct kplan *kp;
 	struct probe p;
 	long at;
 	int rc;
@@ -764,6 +1050,9 @@ static int pending_ref(struct fctx *c, struct probes *ps, struct hf_ref *r,
 	p.akind = p.attr ? filter_kind(c, r->kind, p.attr) : HF_ATTR_TEXT;
 	p.ref = r;
 	p.field = f;
+	/* every live object of the kind was read: nothing to ask */
+	kp = r->hfid ? kplan_find(c, r->kind) : NULL;
+	p.answered = kp && kp->local;
 	return probe_add(ps, &p);
 }
 
@@ -796,8 +1085,15 @@ static int unique_probes(struct fctx *c, struct probes *ps,
 	return 0;
 }
 
-static int collect_probes(struct fctx *c, struct probes *ps)
+/*
+ * References still to complete, and the unique values of creates in
+ * kinds neither looked up (probed already) nor read whole (checked
+ * against the pages).
+ */
+static int collect_probes(struct fctx *c)
 {
+	struct probes *ps = &c->ps;
+	const struct kplan *p;
 	struct hf_object *w;
 	struct hf_field *f;
 	size_t i, j, k;
@@ -810,99 +1106,65 @@ static int collect_probes(struct fctx *c, struct probes *ps)
 			for (k = 0; rc == 0 && k < f->nrefs; k++)
 				rc = pending_ref(c, ps, &f->refs[k], f);
 		}
-		if (rc == 0 && hf_objset_find(c->have, w->kind, w->hfid) < 0)
+		p = kplan_find(c, w->kind);
+		if (rc == 0 && p && p->paged && !p->local &&
+		    hf_objset_find(c->have, w->kind, w->hfid) < 0)
 			rc = unique_probes(c, ps, w);
 	}
 	return rc;
 }
 
-static const char *gql_type(const struct probe *p)
-{
-	if (!p->attr)
-		return "[String]";
-	switch (p->akind) {
-	case HF_ATTR_NUMBER:
-	case HF_ATTR_BANDWIDTH:
-		return "BigInt";
-	case HF_ATTR_BOOLEAN:
-	case HF_ATTR_CHECKBOX:
-		return "Boolean";
-	case HF_ATTR_LIST:
-	case HF_ATTR_JSON:
-	case HF_ATTR_ANY:
-	case HF_ATTR_OTHER:
-		return "GenericScalar";
-	default:
-		return "String";
-	}
-}
 
-static int probe_requests(struct fctx *c, struct round *r, struct probes *ps)
+/* Probes still to ask, batch_aliases a request. */
+static int probe_requests(struct fctx *c, struct round *r)
 {
-	hf_buf head = HF_BUF_INIT, body = HF_BUF_INIT, text = HF_BUF_INIT;
+	hf_buf head = HF_BUF_INIT, body = HF_BUF_INIT;
 	json_t *vars = NULL;
-	size_t i, start = 0;
+	size_t i, n = 0, per = batch_size(c);
 	int rc = 0;
 
-	for (i = 0; rc == 0 && i < ps->n; i++) {
-		struct probe *p = &ps->v[i];
+	for (i = 0; rc == 0 && i < c->ps.n; i++) {
+		struct probe *p = &c->ps.v[i];
 
-		if (p->same >= 0) {
-			if (i + 1 == ps->n && vars)
-				goto flush;
+		if (p->same >= 0 || p->sent || p->answered)
 			continue;
+		p->sent = 1;
+		if (!vars && !(vars = json_object()))
+			rc = HF_ENOMEM;
+		if (rc == 0)
+			rc = probe_alias(c, &head, &body, vars, i);
+		if (rc == 0 && ++n == per) {
+			rc = flush_request(r, &head, &body, vars, NULL);
+			vars = NULL;
+			n = 0;
 		}
-		if (!vars)
-			vars = json_object();
-		hf_buf_addf(&head, "%s$v%zu: %s", start == 0 ? "" : ", ", i,
-			    gql_type(p));
-		if (p->attr)
-			hf_buf_addf(&body, " p%zu: %s(%s__value: $v%zu) { edges { node %s } }",
-				    i, p->kind, p->attr, i, peer_sel);
-		else
-			hf_buf_addf(&body, " p%zu: %s(hfid: $v%zu) { edges { node %s } }",
-				    i, p->kind, i, peer_sel);
-		rc = set_var(vars, "v", (long)i, p->value);
-		if (rc < 0 || (++start < (size_t)c->o.batch_aliases && i + 1 < ps->n))
-			continue;
-flush:
-		hf_buf_reset(&text);
-		hf_buf_addf(&text, "query (%s) {%s }", head.ptr, body.ptr);
-		rc = round_add(r, hf_buf_failed(&text) ? NULL : hf_strdup(text.ptr),
-			       vars, NULL);
+	}
+	if (rc == 0 && n) {
+		rc = flush_request(r, &head, &body, vars, NULL);
 		vars = NULL;
-		start = 0;
-		hf_buf_reset(&head);
-		hf_buf_reset(&body);
 	}
 	json_decref(vars);
 	hf_buf_release(&head);
 	hf_buf_release(&body);
-	hf_buf_release(&text);
 	return rc;
 }
 
-static void take_probe_answers(struct round *r, struct probes *ps)
+static void take_probe_answers(struct fctx *c, struct round *r)
 {
+	struct probes *ps = &c->ps;
 	const char *key;
-	json_t *res, *edges;
+	json_t *res;
 	size_t i;
-	char *end;
-	unsigned long at;
 
 	for (i = 0; i < r->n; i++) {
 		json_object_foreach(r->calls[i].data, key, res)
 		{
-			at = strtoul(key + 1, &end, 10);
-			if (key[0] != 'p' || *end || at >= ps->n)
-				continue;
-			edges = json_object_get(res, "edges");
-			ps->v[at].hits = (int)json_array_size(edges);
-			ps->v[at].found = json_object_get(json_array_get(edges, 0), "node");
+			take_probe(ps, key, res);
 		}
 	}
 	for (i = 0; i < ps->n; i++) {
 		if (ps->v[i].same >= 0) {
+			ps->v[i].answered = 1;
 			ps->v[i].hits = ps->v[ps->v[i].same].hits;
 			ps->v[i].found = ps->v[ps->v[i].same].found;
 		}
@@ -927,8 +1189,10 @@ static int judge_ref(struct fctx *c, struct probe *p)
 	if (p->hits == 1) {
 		struct hf_ref tmp;
 
-		if (ref_from(&tmp, p->found) < 0)
+		if (ref_from(&tmp, p->found) < 0) {
+			hf_ref_release(&tmp);
 			return HF_ENOMEM;
+		}
 		hf_free(p->ref->id);
 		hf_free(p->ref->kind);
 		p->ref->id = tmp.id;
@@ -966,22 +1230,21 @@ static int judge_ref(struct fctx *c, struct probe *p)
 	return rc;
 }
 
-static void judge_unique(struct fctx *c, struct probe *p)
+/* Created object `w`'s unique `f` is held by live (kind, hfid). */
+static void report_taken(struct fctx *c, const struct hf_object *w,
+			 const struct hf_field *f, const char *kind,
+			 const json_t *hfid)
 {
-	json_t *fh = json_object_get(p->found, "hfid");
-	const char *fk = json_string_value(json_object_get(p->found, "__typename"));
 	char *mine, *theirs, *v;
 	hf_buf b = HF_BUF_INIT;
 
-	if (!p->hits || (json_is_array(fh) && json_equal(fh, p->owner->hfid)))
-		return;
-	mine = show(p->owner->kind, p->owner->hfid);
-	theirs = show(fk ? fk : p->kind, fh);
-	v = json_dumps(p->value, JSON_COMPACT | JSON_ENCODE_ANY);
+	mine = show(w->kind, w->hfid);
+	theirs = show(kind, hfid);
+	v = json_dumps(f->value, JSON_COMPACT | JSON_ENCODE_ANY);
 	hf_buf_addf(&b, "cannot create %s: unique %s = %s already belongs to "
-		    "%s in Infrahub", mine ? mine : "?", p->attr, v ? v : "?",
+		    "%s in Infrahub", mine ? mine : "?", f->name, v ? v : "?",
 		    theirs ? theirs : "?");
-	report(c, PROBLEM_TAKEN, p->field->file, p->field->line, p->field->col,
+	report(c, PROBLEM_TAKEN, f->file, f->line, f->col,
 	       hf_buf_failed(&b) ? "unique value taken" : b.ptr);
 	hf_free(mine);
 	hf_free(theirs);
@@ -989,35 +1252,188 @@ static void judge_unique(struct fctx *c, struct probe *p)
 	hf_buf_release(&b);
 }
 
+static void judge_unique(struct fctx *c, struct probe *p)
+{
+	json_t *fh = json_object_get(p->found, "hfid");
+	const char *fk = json_string_value(json_object_get(p->found, "__typename"));
+
+	/* the object exists: an update, not a create */
+	if (hf_objset_find(c->have, p->owner->kind, p->owner->hfid) >= 0)
+		return;
+	if (!p->hits || (json_is_array(fh) && json_equal(fh, p->owner->hfid)))
+		return;
+	report_taken(c, p->owner, p->field, fk ? fk : p->kind, fh);
+}
+
+/* ---- uniqueness of creates in kinds read whole -------------------------- */
+
+/* Key "kind\x1fattr\x1fvalue" under which equal values meet. */
+static int unique_key(hf_buf *b, const char *kind, const char *attr,
+		      enum hf_attr_kind akind, const json_t *v)
+{
+	const char *s;
+	char *t;
+	size_t i;
+
+	hf_buf_reset(b);
+	hf_buf_addf(b, "%s\x1f%s\x1f", kind, attr);
+	if (json_is_string(v) && akind == HF_ATTR_MAC_ADDRESS) {
+		for (s = json_string_value(v), i = 0; s[i]; i++)
+			hf_buf_addch(b, (char)(s[i] >= 'A' && s[i] <= 'Z' ?
+					       s[i] - 'A' + 'a' : s[i]));
+	} else if (json_is_string(v)) {
+		hf_buf_add(b, json_string_value(v));
+	} else {
+		t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+		if (!t)
+			return HF_ENOMEM;
+		hf_buf_add(b, t);
+		hf_free(t);
+	}
+	return hf_buf_failed(b) ? HF_ENOMEM : 0;
+}
+
+/* Whether a create in a kind read whole needs its values checked. */
+static int needs_local(const struct fctx *c, const struct hf_object *w,
+		       const struct kplan *p)
+{
+	size_t i;
+
+	if (!p || !p->local || !p->nunique)
+		return 0;
+	if (hf_objset_find(c->have, w->kind, w->hfid) >= 0)
+		return 0;
+	for (i = 0; i < w->nfields; i++)
+		if (unique_value(p, &w->fields[i]))
+			return 1;
+	return 0;
+}
+
+/* Index the unique values of the live objects of kinds marked `local`. */
+static int index_live(struct fctx *c, hf_map *idx, const int *want_kind)
+{
+	const struct hf_object *h;
+	struct kplan *p;
+	hf_buf key = HF_BUF_INIT;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < hf_objset_count(c->have); i++) {
+		h = hf_objset_at(c->have, i);
+		p = kplan_find(c, h->kind);
+		if (!p || !want_kind[p - c->kp])
+			continue;
+		for (j = 0; rc == 0 && j < h->nfields; j++) {
+			if (!unique_value(p, &h->fields[j]))
+				continue;
+			rc = unique_key(&key, h->kind, h->fields[j].name,
+					h->fields[j].akind, h->fields[j].value);
+			if (rc == 0)
+				rc = hf_map_add(idx, key.ptr, key.len,
+						(void *)(uintptr_t)(i + 1));
+		}
+	}
+	hf_buf_release(&key);
+	return rc;
+}
+
+/*
+ * Creates in kinds whose every live object was read: their unique values
+ * are checked against those objects here, with no request.
+ */
+static int check_local_unique(struct fctx *c)
+{
+	hf_map idx = HF_MAP_INIT_COPY;
+	hf_buf key = HF_BUF_INIT;
+	const struct hf_object *w, *h;
+	const struct hf_field *f;
+	struct kplan *p;
+	int *mark = hf_calloc(c->nkp ? c->nkp : 1, sizeof(*mark));
+	size_t i, j, any = 0;
+	uintptr_t at;
+	int rc = mark ? 0 : HF_ENOMEM;
+
+	for (i = 0; rc == 0 && i < hf_objset_count(c->want); i++) {
+		w = hf_objset_at(c->want, i);
+		p = kplan_find(c, w->kind);
+		if (needs_local(c, w, p)) {
+			mark[p - c->kp] = 1;
+			any++;
+		}
+	}
+	if (rc == 0 && any)
+		rc = index_live(c, &idx, mark);
+	for (i = 0; rc == 0 && any && i < hf_objset_count(c->want); i++) {
+		w = hf_objset_at(c->want, i);
+		p = kplan_find(c, w->kind);
+		if (!needs_local(c, w, p))
+			continue;
+		for (j = 0; rc == 0 && j < w->nfields; j++) {
+			f = &w->fields[j];
+			if (!unique_value(p, f))
+				continue;
+			rc = unique_key(&key, w->kind, f->name, f->akind, f->value);
+			at = rc ? 0 : (uintptr_t)hf_map_get(&idx, key.ptr, key.len);
+			if (!at)
+				continue;
+			h = hf_objset_at(c->have, at - 1);
+			if (!json_equal(h->hfid, w->hfid))
+				report_taken(c, w, f, h->kind, h->hfid);
+		}
+	}
+	hf_map_release(&idx);
+	hf_buf_release(&key);
+	hf_free(mark);
+	return rc;
+}
+
 static int third_round(struct fctx *c, hf_error *err)
 {
-	struct probes ps = { 0 };
 	struct round r = { 0 };
 	size_t i;
 	int rc;
 
-	rc = collect_probes(c, &ps);
+	rc = collect_probes(c);
 	if (rc == 0)
-		rc = probe_requests(c, &r, &ps);
+		rc = check_local_unique(c);
+	if (rc == 0)
+		rc = probe_requests(c, &r);
 	if (rc == HF_ENOMEM)
 		rc = hf_error_set(err, rc, "out of memory");
-	if (rc == 0)
-		rc = run_round(c, &r, err);
+	for (i = 0; rc == 0 && i < r.n; i += SLICE) {
+		struct round part = r;
+
+		part.calls = r.calls + i;
+		part.tags = r.tags + i;
+		part.n = r.n - i < SLICE ? r.n - i : SLICE;
+		rc = run_round(c, &part, err);
+	}
 	if (rc == 0 && r.n)
 		progress(c, "references");
 	if (rc == 0)
-		take_probe_answers(&r, &ps);
-	for (i = 0; rc == 0 && i < ps.n; i++) {
-		if (ps.v[i].ref)
-			rc = judge_ref(c, &ps.v[i]);
+		take_probe_answers(c, &r);
+	for (i = 0; rc == 0 && i < c->ps.n; i++) {
+		if (c->ps.v[i].ref)
+			rc = judge_ref(c, &c->ps.v[i]);
 		else
-			judge_unique(c, &ps.v[i]);
+			judge_unique(c, &c->ps.v[i]);
 	}
 	round_release(&r);
-	hf_free(ps.v);
-	json_decref(ps.seen);
-	return rc;
+	return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
 }
+
+static void probes_release(struct probes *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
+		if (ps->v[i].same < 0)
+			json_decref(ps->v[i].found);
+	hf_free(ps->v);
+	json_decref(ps->seen);
+	memset(ps, 0, sizeof(*ps));
+}
+
 
 /* Number and noun, "1 reference" or "2 references". */
 static void counted(hf_buf *b, long n, const char *one, const char *many)
@@ -1073,6 +1489,8 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	c.want = want;
 	c.s = s;
 	c.o = *o;
+	if (c.o.page_size < 1)
+		c.o.page_size = 1000;
 	c.tr = tr;
 	c.diag = diag;
 	c.payload = payload;
@@ -1083,9 +1501,9 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 		rc = plan_kinds(&c, err);
 	c.stats->kinds = (long)c.nkp;
 	if (rc == 0)
-		rc = first_pages(&c, err);
+		rc = count_kinds(&c, err);
 	if (rc == 0)
-		rc = rest_of_kinds(&c, err);
+		rc = read_kinds(&c, err);
 	if (rc == 0)
 		rc = third_round(&c, err);
 	for (i = 0; i < c.nkp; i++) {
@@ -1096,6 +1514,7 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	if (rc == 0)
 		progress(&c, "done");
 	hf_free(c.kp);
+	probes_release(&c.ps);
 	if (rc == 0)
 		rc = problems_error(&c, err);
 	if (rc < 0 && rc != HF_EINVAL) {
@@ -1107,6 +1526,8 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 }
 
 /* ---- reading objects by node id (staleness checks at apply) ------------ */
+
+#define BY_IDS 1000
 
 int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 		    json_t *fields, json_t *ids, hf_transport *tr,
@@ -1143,11 +1564,28 @@ int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 		goto out;
 	hf_buf_addf(&q, "query ($ids: [ID]) { %s(ids: $ids) { count edges { node "
 		    "{ id hfid __typename%s } } } }", kind, p->sel.ptr);
-	if (hf_buf_failed(&q) ||
-	    round_add(&r, hf_strdup(q.ptr), json_pack("{s:O}", "ids", ids), p) < 0) {
+	/* a page of ids a request, all concurrently: no answer of every object */
+	if (hf_buf_failed(&q))
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
-		goto out;
+	for (i = 0; rc == 0 && i < json_array_size(ids); i += BY_IDS) {
+		json_t *part = json_array(), *vars;
+		size_t j;
+
+		for (j = i; part && j < json_array_size(ids) && j < i + BY_IDS; j++)
+			if (json_array_append(part, json_array_get(ids, j)) < 0) {
+				json_decref(part); /* never a short page */
+				part = NULL;
+			}
+		vars = part ? json_object() : NULL;
+		if (!vars || json_object_set_new(vars, "ids", part) < 0 ||
+		    round_add(&r, hf_strdup(q.ptr), json_incref(vars), p) < 0)
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		if (!vars)
+			json_decref(part);
+		json_decref(vars);
 	}
+	if (rc < 0)
+		goto out;
 	rc = run_round(&c, &r, err);
 	for (i = 0; rc == 0 && i < r.n; i++) {
 		res = json_object_get(r.calls[i].data, kind);

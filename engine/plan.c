@@ -20,13 +20,16 @@ struct hf_plan {
 	size_t cap;
 };
 
-static const char *const action_names[] = { "no-op", "create", "update" };
+#define N_ACTIONS 5
+static const char *const action_names[N_ACTIONS] = { "no-op", "create",
+						     "update", "delete",
+						     "forget" };
 static const char *const status_names[] = { "pending", "applied", "failed",
 					    "skipped" };
 
 const char *hf_action_str(enum hf_action a)
 {
-	return (unsigned)a < 3 ? action_names[a] : "?";
+	return (unsigned)a < N_ACTIONS ? action_names[a] : "?";
 }
 
 const char *hf_change_status_str(enum hf_change_status s)
@@ -51,7 +54,7 @@ static int parse_action(const char *s, enum hf_action *out)
 {
 	int i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < N_ACTIONS; i++) {
 		if (s && !strcmp(s, action_names[i])) {
 			*out = (enum hf_action)i;
 			return 0;
@@ -84,7 +87,8 @@ int hf_plan_new(hf_plan **out, const char *address, const char *branch,
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	p->meta.address = hf_strdup(address ? address : "");
 	p->meta.branch = hf_strdup(branch ? branch : "main");
-	if (!p->meta.address || !p->meta.branch) {
+	p->meta.stack = hf_strdup("default");
+	if (!p->meta.address || !p->meta.branch || !p->meta.stack) {
 		hf_plan_free(p);
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
@@ -99,6 +103,8 @@ static void change_release(struct hf_change *c)
 	hf_free(c->kind);
 	hf_free(c->node_id);
 	hf_free(c->error);
+	hf_free(c->cascade_of);
+	json_decref(c->sources);
 	json_decref(c->hfid);
 	json_decref(c->before);
 	json_decref(c->after);
@@ -118,7 +124,27 @@ void hf_plan_free(hf_plan *p)
 	hf_free(p->changes);
 	hf_free(p->meta.address);
 	hf_free(p->meta.branch);
+	hf_free(p->meta.stack);
+	hf_free(p->meta.group_id);
 	hf_free(p);
+}
+
+int hf_plan_set_stack(hf_plan *p, const char *stack, const char *group_id,
+		      hf_error *err)
+{
+	char *s = hf_strdup(stack ? stack : "default");
+	char *g = group_id ? hf_strdup(group_id) : NULL;
+
+	if (!s || (group_id && !g)) {
+		hf_free(s);
+		hf_free(g);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	hf_free(p->meta.stack);
+	hf_free(p->meta.group_id);
+	p->meta.stack = s;
+	p->meta.group_id = g;
+	return 0;
 }
 
 void hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
@@ -140,9 +166,19 @@ void hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
 	hf_buf_release(&b);
 }
 
+/* A delete or forget of an object without an HFID is known by its id. */
 static void change_id(struct hf_change *c)
 {
-	hf_plan_change_id(c->id, c->action, c->kind, c->hfid);
+	json_t *key;
+
+	if (c->hfid || !c->node_id ||
+	    (c->action != HF_ACT_DELETE && c->action != HF_ACT_FORGET)) {
+		hf_plan_change_id(c->id, c->action, c->kind, c->hfid);
+		return;
+	}
+	key = json_string(c->node_id);
+	hf_plan_change_id(c->id, c->action, c->kind, key);
+	json_decref(key);
 }
 
 int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err)
@@ -306,17 +342,41 @@ static int check_deps(const hf_plan *p, const struct idx *ix, hf_error *err)
 
 static void count(hf_plan *p)
 {
+	struct hf_plan_meta *m = &p->meta;
 	size_t i;
 
-	p->meta.n_create = p->meta.n_update = p->meta.n_noop = 0;
+	m->n_create = m->n_update = m->n_noop = 0;
+	m->n_delete = m->n_forget = m->n_adopt = 0;
 	for (i = 0; i < p->n; i++) {
-		if (p->changes[i].action == HF_ACT_CREATE)
-			p->meta.n_create++;
-		else if (p->changes[i].action == HF_ACT_UPDATE)
-			p->meta.n_update++;
-		else
-			p->meta.n_noop++;
+		switch (p->changes[i].action) {
+		case HF_ACT_CREATE:
+			m->n_create++;
+			break;
+		case HF_ACT_UPDATE:
+			m->n_update++;
+			break;
+		case HF_ACT_DELETE:
+			m->n_delete++;
+			break;
+		case HF_ACT_FORGET:
+			m->n_forget++;
+			break;
+		case HF_ACT_NOOP:
+		default:
+			m->n_noop++;
+			break;
+		}
+		if (p->changes[i].adopt)
+			m->n_adopt++;
 	}
+}
+
+int hf_plan_has_changes(const hf_plan *p)
+{
+	const struct hf_plan_meta *m = &p->meta;
+
+	return m->n_create || m->n_update || m->n_delete || m->n_forget ||
+	       m->n_adopt;
 }
 
 int hf_plan_finish(hf_plan *p, hf_error *err)
@@ -357,23 +417,52 @@ out:
 	return rc;
 }
 
-/* The reviewed content only: what apply will do, not how it went. */
+/*
+ * The reviewed content only: what apply will do, not how it went. The
+ * ownership fields are there only where they differ from what a plan
+ * made before stacks existed means (adopt 0, no cascade, no sources), so
+ * that such a plan's checksum still verifies.
+ */
 static json_t *change_content(const struct hf_change *c)
 {
-	return json_pack("{s:s, s:s, s:s, s:O, s:s?, s:O?, s:O?, s:O, s:O, s:i, s:s}",
-			 "id", c->id, "action", hf_action_str(c->action),
-			 "kind", c->kind, "hfid", c->hfid, "node_id", c->node_id,
-			 "before", c->before, "after", c->after, "changed",
-			 c->changed, "deps", c->deps, "wave", c->wave,
-			 "fingerprint", c->fingerprint);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:O?, s:s?, s:O?, s:O?, s:O, s:O, s:i, s:s}",
+			      "id", c->id, "action", hf_action_str(c->action),
+			      "kind", c->kind, "hfid", c->hfid, "node_id",
+			      c->node_id, "before", c->before, "after",
+			      c->after, "changed", c->changed, "deps", c->deps,
+			      "wave", c->wave, "fingerprint", c->fingerprint);
+
+	if (!j)
+		return NULL;
+	if ((c->adopt && json_object_set_new(j, "adopt", json_true()) < 0) ||
+	    (c->cascade_of && json_object_set_new(j, "cascade_of",
+						  json_string(c->cascade_of)) < 0) ||
+	    (c->sources && json_object_set(j, "sources", c->sources) < 0)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
+/* As change_content: the stack fields only where not the defaults. */
 static json_t *meta_content(const struct hf_plan_meta *m)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "created_at",
-			 m->created_at, "address", m->address, "branch",
-			 m->branch, "schema_hash", m->schema_hash,
-			 "manifest_digest", m->manifest_digest);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "created_at",
+			      m->created_at, "address", m->address, "branch",
+			      m->branch, "schema_hash", m->schema_hash,
+			      "manifest_digest", m->manifest_digest);
+
+	if (!j)
+		return NULL;
+	if ((m->stack && strcmp(m->stack, "default") &&
+	     json_object_set_new(j, "stack", json_string(m->stack)) < 0) ||
+	    (m->group_id && json_object_set_new(j, "group_id",
+						json_string(m->group_id)) < 0) ||
+	    (m->partial && json_object_set_new(j, "partial", json_true()) < 0)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 /*
@@ -428,12 +517,18 @@ static json_t *change_json(const struct hf_change *c)
 		return NULL;
 	json_object_set_new(j, "status", json_string(hf_change_status_str(c->status)));
 	json_object_set_new(j, "error", c->error ? json_string(c->error) : json_null());
+	if (!c->hfid)
+		json_object_set_new(j, "hfid", json_null());
 	if (!c->node_id)
 		json_object_set_new(j, "node_id", json_null());
 	if (!c->before)
 		json_object_set_new(j, "before", json_null());
 	if (!c->after)
 		json_object_set_new(j, "after", json_null());
+	json_object_set_new(j, "adopt", json_boolean(c->adopt));
+	json_object_set_new(j, "cascade_of", c->cascade_of ?
+			    json_string(c->cascade_of) : json_null());
+	json_object_set(j, "sources", c->sources ? c->sources : json_null());
 	return j;
 }
 
@@ -443,14 +538,21 @@ json_t *hf_plan_to_json(const hf_plan *p)
 	json_t *j, *arr;
 	size_t i;
 
-	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:i, s:[]}",
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:b,"
+		      " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:i, s:[]}",
 		      "id", m->id, "created_at", m->created_at, "address",
 		      m->address, "branch", m->branch, "schema_hash",
 		      m->schema_hash, "manifest_digest", m->manifest_digest,
-		      "checksum", m->checksum, "status", m->status, "counts",
+		      "checksum", m->checksum, "status", m->status, "stack",
+		      m->stack ? m->stack : "default", "group_id", m->group_id,
+		      "partial", m->partial, "counts",
 		      "create", (json_int_t)m->n_create, "update",
 		      (json_int_t)m->n_update, "no-op", (json_int_t)m->n_noop,
+		      "delete", (json_int_t)m->n_delete, "forget",
+		      (json_int_t)m->n_forget, "adopt", (json_int_t)m->n_adopt,
 		      "waves", hf_plan_waves(p), "changes");
+	if (j && !m->group_id)
+		json_object_set_new(j, "group_id", json_null());
 	if (!j)
 		return NULL;
 	arr = json_object_get(j, "changes");
@@ -497,6 +599,13 @@ static int change_from_json(struct hf_change *c, const json_t *j)
 	c->changed = get_opt(j, "changed");
 	c->deps = get_opt(j, "deps");
 	c->wave = (int)json_integer_value(json_object_get(j, "wave"));
+	c->adopt = json_is_true(json_object_get(j, "adopt"));
+	s = json_string_value(json_object_get(j, "cascade_of"));
+	c->cascade_of = s ? hf_strdup(s) : NULL;
+	c->sources = get_opt(j, "sources");
+	if ((c->sources && !json_is_array(c->sources)) ||
+	    (s && !c->cascade_of))
+		return HF_EINVAL;
 	s = json_string_value(json_object_get(j, "error"));
 	c->error = s ? hf_strdup(s) : NULL;
 	s = json_string_value(json_object_get(j, "status"));
@@ -505,6 +614,32 @@ static int change_from_json(struct hf_change *c, const json_t *j)
 	if (!c->kind || copy_str(c->fingerprint, sizeof(c->fingerprint), j,
 				 "fingerprint") < 0)
 		return HF_EINVAL;
+	return 0;
+}
+
+/* A plan from before stacks: stack "default", no group, not partial. */
+static int stack_from_json(struct hf_plan_meta *m, const json_t *j)
+{
+	json_t *s = json_object_get(j, "stack");
+	json_t *g = json_object_get(j, "group_id");
+	json_t *part = json_object_get(j, "partial");
+
+	if ((s && !json_is_null(s) && !json_is_string(s)) ||
+	    (g && !json_is_null(g) && !json_is_string(g)) ||
+	    (part && !json_is_boolean(part)))
+		return HF_EINVAL;
+	m->partial = json_is_true(part);
+	if (json_is_string(s)) {
+		hf_free(m->stack);
+		m->stack = hf_strdup(json_string_value(s));
+		if (!m->stack)
+			return HF_ENOMEM;
+	}
+	if (json_is_string(g)) {
+		m->group_id = hf_strdup(json_string_value(g));
+		if (!m->group_id)
+			return HF_ENOMEM;
+	}
 	return 0;
 }
 
@@ -520,7 +655,7 @@ static int meta_from_json(struct hf_plan_meta *m, const json_t *j)
 		return HF_EINVAL;
 	/* only the store passes it; the plan's JSON form does not carry it */
 	m->branch_is_default = json_is_true(json_object_get(j, "branch_is_default"));
-	return 0;
+	return stack_from_json(m, j);
 }
 
 int hf_plan_from_json(hf_plan **out, const json_t *j, hf_error *err)

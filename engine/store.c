@@ -20,6 +20,7 @@ struct hf_store {
 	char *path;
 	int readonly;
 	int has_default_col; /* plans.branch_is_default (stores before v2 lack it) */
+	int has_owner_cols;  /* plans.stack..., changes.adopt... (v3) */
 };
 
 static int db_error(hf_store *st, hf_error *err, const char *what)
@@ -38,11 +39,109 @@ static int has_column(hf_store *st, const char *sql)
 	return ok;
 }
 
+/*
+ * Stacks (v3): plans gain the stack, its group and the partial flag and
+ * the delete/forget/adopt counts; changes gain adopt, cascade_of and
+ * sources, and their action may be 'delete' or 'forget'. SQLite cannot
+ * change a CHECK constraint in place, so a changes table whose CHECK
+ * does not know 'forget' is rebuilt, rows kept.
+ */
+static const char plans_v3_sql[] =
+	"ALTER TABLE plans ADD COLUMN stack TEXT NOT NULL DEFAULT 'default';"
+	"ALTER TABLE plans ADD COLUMN group_id TEXT;"
+	"ALTER TABLE plans ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE plans ADD COLUMN n_delete INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE plans ADD COLUMN n_forget INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE plans ADD COLUMN n_adopt INTEGER NOT NULL DEFAULT 0;";
+
+static const char changes_v3_sql[] =
+	"CREATE TABLE changes_v3 ("
+	" plan_id TEXT NOT NULL REFERENCES plans(id) ON DELETE CASCADE,"
+	" seq INTEGER NOT NULL, id TEXT NOT NULL,"
+	" action TEXT NOT NULL CHECK (action IN"
+	"  ('create', 'update', 'no-op', 'delete', 'forget')),"
+	" kind TEXT NOT NULL, hfid TEXT NOT NULL, node_id TEXT, before TEXT,"
+	" after TEXT, changed TEXT NOT NULL, deps TEXT NOT NULL,"
+	" wave INTEGER NOT NULL, fingerprint TEXT NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+	"  ('pending', 'applied', 'failed', 'skipped')),"
+	" error TEXT, started_at REAL, finished_at REAL,"
+	" adopt INTEGER NOT NULL DEFAULT 0, cascade_of TEXT, sources TEXT,"
+	" PRIMARY KEY (plan_id, id));"
+	"INSERT INTO changes_v3 (plan_id, seq, id, action, kind, hfid, node_id,"
+	" before, after, changed, deps, wave, fingerprint, status, error,"
+	" started_at, finished_at) SELECT plan_id, seq, id, action, kind, hfid,"
+	" node_id, before, after, changed, deps, wave, fingerprint, status,"
+	" error, started_at, finished_at FROM changes;"
+	"DROP TABLE changes;"
+	"ALTER TABLE changes_v3 RENAME TO changes;"
+	"CREATE INDEX IF NOT EXISTS changes_by_seq ON changes (plan_id, seq);";
+
+static const char changes_cols_v3_sql[] =
+	"ALTER TABLE changes ADD COLUMN adopt INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE changes ADD COLUMN cascade_of TEXT;"
+	"ALTER TABLE changes ADD COLUMN sources TEXT;";
+
+/* Whether the changes table's CHECK already admits 'forget'. */
+static int changes_know_forget(hf_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	const char *sql;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT sql FROM sqlite_master WHERE type = 'table'"
+			       " AND name = 'changes'", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		sql = (const char *)sqlite3_column_text(s, 0);
+		ok = sql && strstr(sql, "'forget'") != NULL;
+	}
+	sqlite3_finalize(s);
+	return ok;
+}
+
+static int owner_cols_present(hf_store *st)
+{
+	return has_column(st, "SELECT stack, group_id, partial, n_delete,"
+			      " n_forget, n_adopt FROM plans") &&
+	       has_column(st, "SELECT adopt, cascade_of, sources FROM changes") &&
+	       changes_know_forget(st);
+}
+
+static int migrate_v3(hf_store *st, hf_error *err)
+{
+	int rc = 0;
+
+	st->has_owner_cols = owner_cols_present(st);
+	if (st->has_owner_cols || st->readonly)
+		return 0;
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(st, err, "upgrade");
+	if (!has_column(st, "SELECT stack FROM plans") &&
+	    sqlite3_exec(st->db, plans_v3_sql, NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_error(st, err, "upgrade");
+	if (rc == 0 && !changes_know_forget(st) &&
+	    sqlite3_exec(st->db, changes_v3_sql, NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_error(st, err, "upgrade");
+	if (rc == 0 && !has_column(st, "SELECT adopt FROM changes") &&
+	    sqlite3_exec(st->db, changes_cols_v3_sql, NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_error(st, err, "upgrade");
+	if (rc == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_error(st, err, "upgrade");
+	if (rc < 0) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	st->has_owner_cols = 1;
+	return 0;
+}
+
 static int migrate(hf_store *st, hf_error *err)
 {
 	st->has_default_col = has_column(st, "SELECT branch_is_default FROM plans");
 	if (st->has_default_col || st->readonly)
-		return 0;
+		return migrate_v3(st, err);
 	if (sqlite3_exec(st->db,
 			 "ALTER TABLE plans ADD COLUMN branch_is_default INTEGER"
 			 " NOT NULL DEFAULT 0;"
@@ -50,7 +149,7 @@ static int migrate(hf_store *st, hf_error *err)
 			 NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(st, err, "upgrade");
 	st->has_default_col = 1;
-	return 0;
+	return migrate_v3(st, err);
 }
 
 /* A read-only open runs no DDL: the plans table must already be there. */
@@ -204,7 +303,9 @@ static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	rc = sqlite3_prepare_v2(st->db,
 		"INSERT INTO plans (id, created_at, address, branch, schema_hash,"
 		" manifest_digest, checksum, status, n_create, n_update, n_noop,"
-		" waves, branch_is_default) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		" waves, branch_is_default, stack, group_id, partial, n_delete,"
+		" n_forget, n_adopt)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		-1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(st, err, "save");
@@ -221,6 +322,16 @@ static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	sqlite3_bind_int64(s, 11, (sqlite3_int64)m->n_noop);
 	sqlite3_bind_int(s, 12, hf_plan_waves(p));
 	sqlite3_bind_int(s, 13, m->branch_is_default ? 1 : 0);
+	sqlite3_bind_text(s, 14, m->stack ? m->stack : "default", -1,
+			  SQLITE_STATIC);
+	if (m->group_id)
+		sqlite3_bind_text(s, 15, m->group_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 15);
+	sqlite3_bind_int(s, 16, m->partial ? 1 : 0);
+	sqlite3_bind_int64(s, 17, (sqlite3_int64)m->n_delete);
+	sqlite3_bind_int64(s, 18, (sqlite3_int64)m->n_forget);
+	sqlite3_bind_int64(s, 19, (sqlite3_int64)m->n_adopt);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc == SQLITE_CONSTRAINT)
@@ -238,7 +349,11 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
 	sqlite3_bind_text(s, 3, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, hf_action_str(c->action), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, c->kind, -1, SQLITE_STATIC);
-	if (bind_json(s, 6, c->hfid) != SQLITE_OK ||
+	/* a kind without an HFID: the JSON null, the column stays NOT NULL */
+	if ((c->hfid ? bind_json(s, 6, c->hfid) :
+		       sqlite3_bind_text(s, 6, "null", -1, SQLITE_STATIC)) !=
+		    SQLITE_OK ||
+	    bind_json(s, 17, c->sources) != SQLITE_OK ||
 	    bind_json(s, 8, c->before) != SQLITE_OK ||
 	    bind_json(s, 9, c->after) != SQLITE_OK ||
 	    bind_json(s, 10, c->changed) != SQLITE_OK ||
@@ -252,6 +367,11 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
 	sqlite3_bind_text(s, 13, c->fingerprint, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 14, hf_change_status_str(c->status), -1,
 			  SQLITE_STATIC);
+	sqlite3_bind_int(s, 15, c->adopt ? 1 : 0);
+	if (c->cascade_of)
+		sqlite3_bind_text(s, 16, c->cascade_of, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 16);
 	return sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 }
 
@@ -269,8 +389,9 @@ int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 		goto fail;
 	if (sqlite3_prepare_v2(st->db,
 		"INSERT INTO changes (plan_id, seq, id, action, kind, hfid,"
-		" node_id, before, after, changed, deps, wave, fingerprint, status)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK) {
+		" node_id, before, after, changed, deps, wave, fingerprint, status,"
+		" adopt, cascade_of, sources)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK) {
 		rc = db_error(st, err, "save");
 		goto fail;
 	}
@@ -343,12 +464,15 @@ static int resolve_ref(hf_store *st, const char *ref, char id[HF_PLAN_ID_LEN + 1
 
 static json_t *plan_row_json(sqlite3_stmt *s)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s,"
+			 " s:s?, s:b}", "id",
 			 col(s, 0), "created_at", col(s, 1), "address", col(s, 2),
 			 "branch", col(s, 3), "schema_hash", col(s, 4),
 			 "manifest_digest", col(s, 5), "checksum", col(s, 6),
 			 "status", col(s, 7), "branch_is_default",
-			 sqlite3_column_int(s, 8));
+			 sqlite3_column_int(s, 8), "stack", col(s, 9),
+			 "group_id", col(s, 10), "partial",
+			 sqlite3_column_int(s, 11));
 }
 
 static json_t *change_row_json(sqlite3_stmt *s)
@@ -363,6 +487,14 @@ static json_t *change_row_json(sqlite3_stmt *s)
 			      "fingerprint", col(s, 10), "status", col(s, 11),
 			      "error", col(s, 12));
 
+	if (c) {
+		json_object_set_new(c, "adopt",
+				    json_boolean(sqlite3_column_int(s, 13)));
+		if (col(s, 14))
+			json_object_set_new(c, "cascade_of",
+					    json_string(col(s, 14)));
+		json_object_set_new(c, "sources", col_json(s, 15));
+	}
 	return c;
 }
 
@@ -373,13 +505,18 @@ static int load_json(hf_store *st, const char *id, json_t **out, hf_error *err)
 	int rc;
 
 	*out = NULL;
-	if (sqlite3_prepare_v2(st->db, st->has_default_col ?
+	/* a read-only store from before v2/v3: the defaults those meant */
+	if (sqlite3_prepare_v2(st->db, st->has_owner_cols ?
 		"SELECT id, created_at, address, branch, schema_hash,"
-		" manifest_digest, checksum, status, branch_is_default"
-		" FROM plans WHERE id = ?" :
+		" manifest_digest, checksum, status, branch_is_default,"
+		" stack, group_id, partial FROM plans WHERE id = ?" :
+		st->has_default_col ?
 		"SELECT id, created_at, address, branch, schema_hash,"
-		" manifest_digest, checksum, status, branch = 'main'"
-		" FROM plans WHERE id = ?",
+		" manifest_digest, checksum, status, branch_is_default,"
+		" 'default', NULL, 0 FROM plans WHERE id = ?" :
+		"SELECT id, created_at, address, branch, schema_hash,"
+		" manifest_digest, checksum, status, branch = 'main',"
+		" 'default', NULL, 0 FROM plans WHERE id = ?",
 		-1, &s, NULL) != SQLITE_OK)
 		return db_error(st, err, "load");
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -390,10 +527,13 @@ static int load_json(hf_store *st, const char *id, json_t **out, hf_error *err)
 		return hf_error_set(err, HF_ENOTFOUND, "no plan %s", id);
 	arr = json_array();
 	json_object_set_new(j, "changes", arr);
-	rc = sqlite3_prepare_v2(st->db,
+	rc = sqlite3_prepare_v2(st->db, st->has_owner_cols ?
 		"SELECT id, action, kind, hfid, node_id, before, after, changed,"
-		" deps, wave, fingerprint, status, error FROM changes"
-		" WHERE plan_id = ? ORDER BY seq", -1, &s, NULL);
+		" deps, wave, fingerprint, status, error, adopt, cascade_of,"
+		" sources FROM changes WHERE plan_id = ? ORDER BY seq" :
+		"SELECT id, action, kind, hfid, node_id, before, after, changed,"
+		" deps, wave, fingerprint, status, error, 0, NULL, NULL"
+		" FROM changes WHERE plan_id = ? ORDER BY seq", -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		json_decref(j);
 		return db_error(st, err, "load");
@@ -478,9 +618,12 @@ int hf_store_list(hf_store *st, hf_store_list_cb cb, void *payload,
 	sqlite3_stmt *s = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(st->db,
+	if (sqlite3_prepare_v2(st->db, st->has_owner_cols ?
 		"SELECT id, created_at, address, branch, status, n_create,"
-		" n_update, n_noop, error FROM plans"
+		" n_update, n_noop, error, n_delete, n_forget, n_adopt, stack"
+		" FROM plans ORDER BY created_at DESC, rowid DESC" :
+		"SELECT id, created_at, address, branch, status, n_create,"
+		" n_update, n_noop, error, 0, 0, 0, 'default' FROM plans"
 		" ORDER BY created_at DESC, rowid DESC", -1, &s, NULL) != SQLITE_OK)
 		return db_error(st, err, "list");
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -493,6 +636,10 @@ int hf_store_list(hf_store *st, hf_store_list_cb cb, void *payload,
 		r.n_update = (long)sqlite3_column_int64(s, 6);
 		r.n_noop = (long)sqlite3_column_int64(s, 7);
 		r.error = col(s, 8);
+		r.n_delete = (long)sqlite3_column_int64(s, 9);
+		r.n_forget = (long)sqlite3_column_int64(s, 10);
+		r.n_adopt = (long)sqlite3_column_int64(s, 11);
+		r.stack = col(s, 12);
 		if (cb(&r, payload) != 0)
 			break;
 	}
@@ -613,7 +760,7 @@ int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(st, err, "record changes");
 	for (i = 0; rc == 0 && i < hf_plan_count(p); i++)
-		if (hf_plan_at(p, i)->action != HF_ACT_NOOP)
+		if (hf_plan_at(p, i)->action != HF_ACT_NOOP || hf_plan_at(p, i)->adopt)
 			rc = hf_store_update_change(st, id, hf_plan_at(p, i), err);
 	if (rc == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = db_error(st, err, "record changes");

@@ -1,17 +1,19 @@
 /*
  * HTTP front of the local endpoint, on libmicrohttpd with an internal
  * thread pool. This file owns everything MHD: binding, body collection with
- * a cap, token auth, fault injection and the request log. The routing and
- * the work happen in app.c.
+ * a cap, credentials (the token, and the JWTs of /api/auth/login, whose
+ * endpoints auth.c answers), fault injection and the request log. The
+ * routing and the work happen in app.c.
  *
- * Resource limits: the token and the declared Content-Length are checked
- * on the first call of the access handler, from the headers alone, so a
- * tokenless or oversized request is answered (401/413) before a byte of
- * its body is read; idle connections close after conn_timeout seconds;
- * MHD caps connections overall and per client address (half-open sockets
- * from one address cannot starve the others).
+ * Resource limits: the credentials and the declared Content-Length are
+ * checked on the first call of the access handler, from the headers
+ * alone, so a request without valid credentials or oversized is answered
+ * (401/413) before a byte of its body is read; idle connections close
+ * after conn_timeout seconds; MHD caps connections overall and per client
+ * address (half-open sockets from one address cannot starve the others).
  */
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
@@ -28,6 +30,7 @@
 #include "hf/buf.h"
 #include "hf/server.h"
 #include "app.h"
+#include "auth.h"
 #include "hf/banned.h"
 
 struct hf_server {
@@ -42,6 +45,7 @@ struct hf_server {
 	long nrequests;
 	long nmutating;
 	FILE *log;
+	hfs_auth *auth; /* users of /api/auth/login ($HUBFORM_SERVE_USERS) */
 };
 
 /* A request past its headers (token and declared size already checked). */
@@ -168,26 +172,82 @@ static int token_equal(const char *given, const char *want)
 	return CRYPTO_memcmp(a, b, na) == 0;
 }
 
+/* A 401 with Infrahub's body and `msg`. */
+static enum MHD_Result reply_401(struct MHD_Connection *c, const char *msg)
+{
+	json_t *j = json_pack("{s:n, s:[{s:s, s:{s:i}}]}", "data", "errors",
+			      "message", msg, "extensions", "code", 401);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	enum MHD_Result ret;
+
+	json_decref(j);
+	if (!text)
+		return MHD_NO;
+	ret = reply(c, 401, text, strlen(text), NULL, NULL);
+	hf_free(text);
+	return ret;
+}
+
 /*
  * Called on the first call of the access handler, when the headers are
- * in and no byte of the body has been read: a request without the right
- * token is answered 401 at once and its body is never buffered.
+ * in and no byte of the body has been read: a request without valid
+ * credentials is answered 401 at once and its body is never buffered.
+ * Credentials are required when a token or users are configured; then
+ * X-INFRAHUB-KEY wins over a JWT (as in Infrahub), and a JWT must be a
+ * valid, unexpired access token ("Expired Signature" otherwise, which
+ * tells clients to refresh). The /api/auth endpoints check their own.
  */
-static int check_auth(hf_server *s, struct MHD_Connection *c,
+static int check_auth(hf_server *s, struct MHD_Connection *c, const char *url,
 		      enum MHD_Result *ret)
 {
-	const char *key = NULL;
+	const char *key = NULL, *msg = NULL;
 	size_t len = 0;
+	int r;
 
-	if (!s->opts.token)
+	if (!s->opts.token && !hfs_auth_user_count(s->auth))
+		return 0;
+	if (hfs_auth_is_endpoint(url))
 		return 0;
 	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, "X-INFRAHUB-KEY",
 					  14, &key, &len) != MHD_YES)
 		key = NULL;
-	if (key && strlen(key) == len && token_equal(key, s->opts.token))
+	if (key) {
+		if (s->opts.token && strlen(key) == len &&
+		    token_equal(key, s->opts.token))
+			return 0;
+		*ret = reply_static(c, 401, err_bad_token);
+		return -1;
+	}
+	r = hfs_auth_check(s->auth,
+			   MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						       "Authorization"),
+			   (long)time(NULL), &msg);
+	if (r == 0)
 		return 0;
-	*ret = reply_static(c, 401, key ? err_bad_token : err_auth_required);
+	*ret = r < 0 ? reply_401(c, msg) :
+		       reply_static(c, 401, err_auth_required);
 	return -1;
+}
+
+/* POST /api/auth/login, refresh and logout (auth.c). */
+static void auth_endpoint(hf_server *s, struct MHD_Connection *c,
+			  const char *url, const char *method,
+			  const struct conn *cn, struct hfs_response *rs)
+{
+	json_t *out = NULL;
+	int status = 500;
+
+	if (hfs_auth_rest(s->auth, method, url,
+			  MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      "Authorization"),
+			  cn->body.ptr, cn->body.len, (long)time(NULL), &status,
+			  &out) < 0)
+		out = json_pack("{s:n, s:[{s:s}]}", "data", "errors", "message",
+				"out of memory");
+	rs->status = status;
+	rs->body = out ? json_dumps(out, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	rs->allow = status == 405 ? "POST" : NULL;
+	json_decref(out);
 }
 
 /* Count the request; returns 1 when this one must get an injected 503. */
@@ -242,7 +302,10 @@ static enum MHD_Result serve(hf_server *s, struct MHD_Connection *c,
 					       "X-INFRAHUB-KEY");
 	rq.body = cn->body.ptr;
 	rq.body_len = cn->body.len;
-	hfs_app_handle(s->app, &rq, &rs);
+	if (hfs_auth_is_endpoint(url))
+		auth_endpoint(s, c, url, method, cn, &rs);
+	else
+		hfs_app_handle(s->app, &rq, &rs);
 	log_request(s, method, url, &rs, cn);
 	if (rs.mutated && count_mutation(s)) {
 		hf_free(rs.body);
@@ -294,7 +357,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	(void)version;
 	if (!cn) {
 		/* Headers only so far: refuse before reading any body. */
-		if (check_auth(s, c, &ret) < 0)
+		if (check_auth(s, c, url, &ret) < 0)
 			return ret;
 		if (declared_too_big(s, c))
 			return reply_static(c, 413, err_too_big);
@@ -457,6 +520,20 @@ static int check_token(const char *token, hf_error *err)
 	return 0;
 }
 
+/*
+ * The users /api/auth/login accepts: $HUBFORM_SERVE_USERS, as
+ * "NAME:PASSWORD[,NAME:PASSWORD...]" (auth.h). Never echoed.
+ */
+static int users_open(hf_server *s, hf_error *err)
+{
+	hf_error e = HF_ERROR_INIT;
+	int rc = hfs_auth_new(&s->auth, getenv("HUBFORM_SERVE_USERS"), &e);
+
+	if (rc < 0)
+		return hf_error_set(err, rc, "HUBFORM_SERVE_USERS: %s", e.msg);
+	return 0;
+}
+
 int hf_server_start(hf_server **out, const struct hf_server_options *opts,
 		    hf_error *err)
 {
@@ -486,6 +563,9 @@ int hf_server_start(hf_server **out, const struct hf_server_options *opts,
 			goto fail;
 		}
 	}
+	rc = users_open(s, err);
+	if (rc < 0)
+		goto fail;
 	rc = hfs_app_open(&s->app, &s->opts, err);
 	if (rc < 0)
 		goto fail;
@@ -523,6 +603,7 @@ void hf_server_stop(hf_server *s)
 		MHD_stop_daemon(s->mhd);
 	}
 	hfs_app_close(s->app);
+	hfs_auth_free(s->auth);
 	if (s->log)
 		fclose(s->log);
 	pthread_cond_destroy(&s->idle);

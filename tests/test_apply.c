@@ -74,7 +74,9 @@ static char *dump(struct env *e, const char *branch)
 	json_t *res = hf_gql(e->srv.url, branch, NULL,
 			     "{ TestSite { edges { node { id hfid description { value } } } }"
 			     " TestDevice { edges { node { id hfid asn { value } site { node { id } } } } }"
-			     " TestInterface { edges { node { id hfid mtu { value } } } } }",
+			     " TestInterface { edges { node { id hfid mtu { value } } } }"
+			     " CoreStandardGroup { edges { node { id name { value }"
+			     " members { edges { node { id } } } } } } }",
 			     NULL);
 	char *t = json_dumps(json_object_get(res, "data"), JSON_SORT_KEYS);
 
@@ -117,7 +119,7 @@ static void test_apply__apply_then_nothing_left(void **state)
 	assert_int_equal(branch_count(&e), 1);
 	hubform(&r, &e, "plan", "good.yml", "--detailed-exitcode");
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 4 unchanged."));
+	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, 4 unchanged."));
 	hf_run_release(&r);
 	/* an applied plan is not applied again */
 	hubform(&r, &e, "apply", "latest", "--auto-approve");
@@ -126,7 +128,7 @@ static void test_apply__apply_then_nothing_left(void **state)
 	hf_serve_stop(&e.srv);
 }
 
-static void failing(const char *fault, int with_batch1)
+static void failing(const char *fault, int with_batch1, int nfailed)
 {
 	const char *extra[] = { "--fault", fault, NULL };
 	char *before, *after;
@@ -144,7 +146,7 @@ static void failing(const char *fault, int with_batch1)
 		assert_int_equal(hf_run(&r, dir, NULL, a), 0);
 	}
 	assert_int_equal(r.status, 1);
-	assert_non_null(strstr(r.err, "failed: injected fault"));
+	assert_non_null(strstr(r.err, "injected fault"));
 	assert_non_null(strstr(r.err, "was deleted"));
 	hf_run_release(&r);
 	after = dump(&e, NULL);
@@ -159,7 +161,7 @@ static void failing(const char *fault, int with_batch1)
 
 		json_array_foreach(json_object_get(j, "changes"), i, c)
 			failed += !strcmp(json_string_value(json_object_get(c, "status")), "failed");
-		assert_int_equal(failed, 1);
+		assert_int_equal(failed, nfailed);
 	}
 	json_decref(j);
 	hf_run_release(&r);
@@ -171,10 +173,16 @@ static void failing(const char *fault, int with_batch1)
 static void test_apply__failures_roll_back(void **state)
 {
 	(void)state;
-	/* mutation 1 is the BranchCreate; the plan's 4 changes are 2..5 */
-	failing("fail-mutation=2", 0);   /* the first change */
-	failing("fail-mutation=4", 1);   /* a middle one, one per request */
-	failing("fail-mutation=5", 1);   /* the last one */
+	/*
+	 * mutation 1 takes the apply lock, 2 is the BranchCreate; the plan's
+	 * 4 changes are 3..6, then 7 makes the stack's group and 8 adds the
+	 * 4 new objects to it
+	 */
+	failing("fail-mutation=3", 0, 1);   /* the first change */
+	failing("fail-mutation=5", 1, 1);   /* a middle one, one per request */
+	failing("fail-mutation=6", 1, 1);   /* the last one */
+	failing("fail-mutation=7", 1, 0);   /* the group: no change failed */
+	failing("fail-mutation=8", 1, 0);   /* its members */
 }
 
 static void test_apply__stale_plan_writes_nothing(void **state)
@@ -393,8 +401,8 @@ static void test_apply__faults_retried_without_duplicates(void **state)
 
 static void test_apply__keep_going_reports_every_failure(void **state)
 {
-	/* mutation 2 is the site: the device needs it, the interfaces the device */
-	const char *extra[] = { "--fault", "fail-mutation=2", NULL };
+	/* mutation 3 is the site: the device needs it, the interfaces the device */
+	const char *extra[] = { "--fault", "fail-mutation=3", NULL };
 	const char *a[] = { "apply", "latest", "--auto-approve", "--keep-going",
 			    "--state", NULL, NULL };
 	struct env e;

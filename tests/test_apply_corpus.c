@@ -136,27 +136,27 @@ static void test_apply_corpus__financial_then_isp(void **state)
 	(void)state;
 	plan(&r, "financial");
 	assert_int_equal(r.status, 2);
-	assert_non_null(strstr(r.out, "Plan: 299 to create, 0 to update, 0 unchanged."));
+	assert_non_null(strstr(r.out, "Plan: 299 to create, 0 to update, 0 to destroy, 0 unchanged."));
 	hf_run_release(&r);
 	apply_latest();
 	plan(&r, "financial");
 	if (r.status)
 		fprintf(stderr, "%s", r.out);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 299 unchanged."));
+	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, 299 unchanged."));
 	hf_run_release(&r);
 	plan(&r, "isp");
 	if (r.status != 2)
 		fprintf(stderr, "%s", r.err);
 	assert_int_equal(r.status, 2);
-	assert_non_null(strstr(r.out, "Plan: 83 to create, 27 to update,"));
+	assert_non_null(strstr(r.out, "Plan: 83 to create, 27 to update, 0 to destroy,"));
 	hf_run_release(&r);
 	apply_latest();
 	plan(&r, "isp");
 	if (r.status)
 		fprintf(stderr, "%s", r.out);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 153 unchanged."));
+	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, 153 unchanged."));
 	hf_run_release(&r);
 }
 

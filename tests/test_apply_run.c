@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hf/alloc.h"
+#include "hf/buf.h"
 #include "hf/apply.h"
 #include "hf/diff.h"
 #include "hf/store.h"
@@ -60,6 +61,16 @@ struct fx {
 	const char *fail_name; /* the change (by name) whose mutation fails */
 	const char *exists;    /* a create probe that finds this name */
 	const char *live_desc; /* the live description of site "lyon" */
+	json_t *live;          /* id -> {"kind", "node"}: what the deletes see */
+	json_t *cascades;      /* id -> [ids its delete takes along] */
+	const char *fail_id;   /* the delete (by node id) that is refused */
+	const char *gone_id;   /* the delete (by node id) that finds nothing */
+	int no_cascade;        /* the fake does not cascade */
+	json_t *lock;          /* the lock branch {name, description}, or NULL */
+	int lock_creates;      /* lock BranchCreate requests answered */
+	int lock_deletes;      /* lock branches deleted */
+	int lock_at_check;     /* the lock was held when the staleness check ran */
+	int lock_delete_fails; /* the lock branch's delete is refused */
 };
 
 static struct fx F;
@@ -100,6 +111,45 @@ static int on_confirm(void *payload, const hf_plan *p)
 
 /* ---- the fake Infrahub -------------------------------------------------- */
 
+/* Whether alias `alias` of `q` is a <Kind>Delete. */
+static int is_delete(const char *q, const char *alias)
+{
+	char pat[40];
+	const char *at, *paren;
+
+	snprintf(pat, sizeof(pat), " %s: ", alias);
+	at = strstr(q, pat);
+	paren = at ? strchr(at, '(') : NULL;
+	return paren && paren - at > 6 && !strncmp(paren - 6, "Delete", 6);
+}
+
+/* A delete by id: refused (fail_id), not found (gone_id or not live), done. */
+static void delete_one(struct fx *f, const char *id, const char *alias,
+		       json_t *data, json_t *errors)
+{
+	char msg[200];
+	json_t *also;
+	size_t i;
+
+	if (id && f->fail_id && !strcmp(id, f->fail_id)) {
+		snprintf(msg, sizeof(msg), "refused by the fake");
+	} else if (!id || (f->gone_id && !strcmp(id, f->gone_id)) ||
+		   !json_object_get(f->live, id)) {
+		snprintf(msg, sizeof(msg), "Unable to find the node %s / TestSite in "
+			 "the database.", id ? id : "?");
+	} else {
+		also = json_object_get(f->cascades, id);
+		for (i = 0; !f->no_cascade && i < json_array_size(also); i++)
+			json_object_del(f->live, json_string_value(json_array_get(also, i)));
+		json_object_del(f->live, id);
+		json_object_set_new(data, alias, json_pack("{s:b}", "ok", 1));
+		return;
+	}
+	json_object_set_new(data, alias, json_null());
+	json_array_append_new(errors, json_pack("{s:s, s:[s]}", "message", msg,
+						"path", alias));
+}
+
 /* Every alias cN of a mutation: ok, or refused for F.fail_name. */
 static int mutations(void *payload, const struct hf_fake_req *r,
 		     json_t **answer, hf_error *err)
@@ -117,14 +167,20 @@ static int mutations(void *payload, const struct hf_fake_req *r,
 		snprintf(alias, sizeof(alias), "c%s", key + 1);
 		name = json_string_value(json_object_get(json_object_get(v, "name"),
 							 "value"));
-		if (f->fail_name && name && !strcmp(name, f->fail_name)) {
+		if (is_delete(r->query, alias)) {
+			delete_one(f, json_string_value(json_object_get(v, "id")), alias,
+				   data, errors);
+		} else if (f->fail_name && name && !strcmp(name, f->fail_name)) {
 			json_object_set_new(data, alias, json_null());
 			json_array_append_new(errors, json_pack(
 				"{s:s, s:[s]}", "message", "refused by the fake",
 				"path", alias));
 		} else {
+			char id[64];
+
+			snprintf(id, sizeof(id), "id-%s", name ? name : "new");
 			json_object_set_new(data, alias, json_pack(
-				"{s:b, s:{s:s}}", "ok", 1, "object", "id", "new-id"));
+				"{s:b, s:{s:s}}", "ok", 1, "object", "id", id));
 		}
 	}
 	*answer = json_array_size(errors) ?
@@ -156,14 +212,40 @@ static int probes(void *payload, const struct hf_fake_req *r, json_t **answer,
 	return 0;
 }
 
+/* Kind(ids: $ids): the live objects of that kind among the ids. */
+static int live_ids(void *payload, const struct hf_fake_req *r, json_t **answer,
+		    hf_error *err)
+{
+	struct fx *f = payload;
+	json_t *ids = json_object_get(r->variables, "ids"), *edges = json_array();
+	json_t *o, *id;
+	char kind[64] = "";
+	const char *q = strstr(r->query, "{ ");
+	size_t i;
+
+	(void)err;
+	if (q)
+		sscanf(q + 2, "%63[A-Za-z]", kind);
+	json_array_foreach(ids, i, id)
+	{
+		o = json_object_get(f->live, json_string_value(id));
+		if (o && !strcmp(json_string_value(json_object_get(o, "kind")), kind))
+			json_array_append(edges, json_object_get(o, "edge"));
+	}
+	*answer = json_pack("{s:{s:{s:i, s:o}}}", "data", kind, "count",
+			    (int)json_array_size(edges), "edges", edges);
+	return 0;
+}
+
 /* TestSite(ids: ...): site "lyon" with F.live_desc, or nothing. */
 static int by_ids(void *payload, const struct hf_fake_req *r, json_t **answer,
 		  hf_error *err)
 {
 	struct fx *f = payload;
 
-	(void)r;
 	(void)err;
+	if (f->live)
+		return live_ids(payload, r, answer, err);
 	if (!f->live_desc) {
 		*answer = json_pack("{s:{s:{s:i, s:[]}}}", "data", "TestSite", "count",
 				    0, "edges");
@@ -190,6 +272,15 @@ static void defaults(void)
 	assert_int_equal(hf_fake_handler(F.fake, "(data: $d", -1, mutations, &F), 0);
 	assert_int_equal(hf_fake_handler(F.fake, "(hfid: $h", -1, probes, &F), 0);
 	assert_int_equal(hf_fake_handler(F.fake, "TestSite(ids:", -1, by_ids, &F), 0);
+	assert_int_equal(hf_fake_handler(F.fake, "TestDevice(ids:", -1, live_ids, &F), 0);
+	/* the stack's group: none yet on the target, made in the branch */
+	script("CoreStandardGroup(name__value", -1,
+	       "{\"data\": {\"CoreStandardGroup\": {\"edges\": []}}}");
+	script("CoreStandardGroupUpsert", -1, "{\"data\": {\"CoreStandardGroupUpsert\":"
+	       " {\"ok\": true, \"object\": {\"id\": \"g-1\"}}}}");
+	script("RelationshipAdd", -1, "{\"data\": {\"RelationshipAdd\": {\"ok\": true}}}");
+	script("RelationshipRemove", -1,
+	       "{\"data\": {\"RelationshipRemove\": {\"ok\": true}}}");
 }
 
 /* ---- plans and stores --------------------------------------------------- */
@@ -282,11 +373,123 @@ static void add_update(hf_plan *p)
 	add(p, &c);
 }
 
+/* ---- prune: a live world to delete from -------------------------------- */
+
+/* Put object `id` of `kind` in the fake's live state. */
+static void live(const char *kind, const char *id, const char *name,
+		 const char *desc)
+{
+	if (!F.live)
+		F.live = json_object();
+	json_object_set_new(F.live, id, json_pack(
+		"{s:s, s:{s:{s:s, s:[s], s:s, s:{s:s}, s:{s:s?}}}}", "kind", kind,
+		"edge", "node", "id", id, "hfid", name, "__typename", kind, "name",
+		"value", name, "description", "value", desc));
+}
+
+/* The fingerprint the fake's live object gives over the fields of `before`. */
+static void live_fingerprint(char out[65], const char *kind, const char *id,
+			     json_t *before)
+{
+	hf_objset *set = NULL;
+	json_t *fields = json_object(), *ids = json_pack("[s]", id), *v;
+	struct hf_object names;
+	struct hf_field fl;
+	hf_error err = HF_ERROR_INIT;
+	const char *key;
+
+	memset(&names, 0, sizeof(names));
+	json_object_foreach(before, key, v)
+	{
+		json_object_set_new(fields, key, json_string("attr"));
+		memset(&fl, 0, sizeof(fl));
+		fl.name = hf_strdup(key);
+		assert_int_equal(hf_object_add_field(&names, &fl), 0);
+	}
+	assert_int_equal(hf_fake_handler(F.fake, "(ids:", 1, live_ids, &F), 0);
+	assert_int_equal(hf_objset_new(&set), 0);
+	assert_int_equal(hf_fetch_by_ids(set, F.schema, kind, fields, ids,
+					 hf_fake_transport(F.fake), &err), 0);
+	assert_int_equal(hf_objset_count(set), 1);
+	assert_int_equal(hf_diff_fingerprint(out, hf_objset_at(set, 0), &names), 0);
+	hf_object_release(&names);
+	hf_objset_free(set);
+	json_decref(fields);
+	json_decref(ids);
+	hf_fake_clear_log(F.fake);
+}
+
+/* A delete (or forget) of live object `id`; its change id in `out`. */
+static void add_gone(hf_plan *p, enum hf_action a, const char *kind,
+		     const char *id, const char *name, const char *dep,
+		     const char *cascade_of, char out[17])
+{
+	struct hf_change c;
+
+	memset(&c, 0, sizeof(c));
+	c.action = a;
+	c.kind = hf_strdup(kind);
+	c.hfid = json_pack("[s]", name);
+	c.node_id = hf_strdup(id);
+	if (a == HF_ACT_DELETE) {
+		c.before = json_pack("{s:s}", "name", name);
+		live_fingerprint(c.fingerprint, kind, id, c.before);
+	}
+	c.deps = dep ? json_pack("[s]", dep) : json_array();
+	c.cascade_of = cascade_of ? hf_strdup(cascade_of) : NULL;
+	if (out)
+		hf_plan_change_id(out, a, kind, c.hfid);
+	add(p, &c);
+}
+
+/* Site lyon, declared and live, not owned yet: adopted, no other change. */
+static void add_adopt(hf_plan *p)
+{
+	struct hf_change c;
+
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_NOOP;
+	c.adopt = 1;
+	c.kind = hf_strdup("TestSite");
+	c.hfid = json_pack("[s]", "lyon");
+	c.node_id = hf_strdup("n-lyon");
+	c.before = json_pack("{s:s}", "description", "old");
+	c.after = json_pack("{s:s}", "description", "old");
+	live_fingerprint(c.fingerprint, "TestSite", "n-lyon", c.after);
+	add(p, &c);
+}
+
+/*
+ * Create site paris; adopt site lyon; delete device d9 then site s9 (d9
+ * refers to it), whose delete cascades to device d8; forget site shared
+ * (another stack owns it too). Stack "fin", group g-fin unless `group`.
+ */
+static void add_prune(hf_plan *p)
+{
+	hf_error err = HF_ERROR_INIT;
+	char d9[17], s9[17], d8[17];
+
+	live("TestSite", "n-lyon", "lyon", "old");
+	live("TestDevice", "n-d9", "d9", NULL);
+	live("TestSite", "n-s9", "s9", NULL);
+	live("TestDevice", "n-d8", "d8", NULL);
+	live("TestSite", "n-shared", "shared", NULL);
+	F.cascades = json_pack("{s:[s]}", "n-s9", "n-d8");
+	add_site(p, "paris");
+	add_adopt(p);
+	add_gone(p, HF_ACT_DELETE, "TestDevice", "n-d9", "d9", NULL, NULL, d9);
+	add_gone(p, HF_ACT_DELETE, "TestSite", "n-s9", "s9", d9, NULL, s9);
+	add_gone(p, HF_ACT_DELETE, "TestDevice", "n-d8", "d8", NULL, s9, d8);
+	add_gone(p, HF_ACT_FORGET, "TestSite", "n-shared", "shared", NULL, NULL, NULL);
+	assert_int_equal(hf_plan_set_stack(p, "fin", "g-fin", &err), 0);
+}
+
 enum shape {
 	TWO_WAVES,   /* site paris, then device d1 on it */
 	ONE_WAVE,    /* sites a, b, c */
 	UPDATE,      /* site lyon's description */
 	NOTHING,     /* no change */
+	PRUNE,       /* add_prune() */
 };
 
 static hf_plan *make_plan(enum shape shape, const char *branch, const char *extra)
@@ -305,6 +508,8 @@ static hf_plan *make_plan(enum shape shape, const char *branch, const char *extr
 		add_site(p, "c");
 	} else if (shape == UPDATE) {
 		add_update(p);
+	} else if (shape == PRUNE) {
+		add_prune(p);
 	}
 	if (extra)
 		add_site(p, extra);
@@ -378,6 +583,7 @@ static void world(enum shape shape)
 	F.o.progress = on_progress;
 	F.o.msg = on_msg;
 	F.o.payload = &F;
+	F.o.no_lock = 1; /* the lock has its own tests */
 }
 
 static void run(void)
@@ -447,6 +653,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	json_decref(F.live);
+	json_decref(F.cascades);
+	json_decref(F.lock);
 	hf_plan_free(F.plan);
 	hf_store_close(F.st);
 	if (F.st)
@@ -473,7 +682,8 @@ static void test_apply_run__applies_in_a_branch(void **state)
 	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
 	assert_true(F.res.recorded);
 	assert_int_equal(F.res.stats.applied, 2);
-	assert_int_equal(F.res.stats.requests, 2);
+	/* a create per wave, the stack's group made and filled */
+	assert_int_equal(F.res.stats.requests, 4);
 	assert_int_equal(F.waves, 2);
 	assert_int_equal(F.msgs[HF_AMSG_WRITING], 1);
 	assert_stored(F.st, "applied");
@@ -575,6 +785,17 @@ static void test_apply_run__delete_fails(void **state)
 	assert_false(F.res.branch_deleted);
 	assert_int_equal(F.msgs[HF_AMSG_DELETE_FAILED], 1);
 	assert_non_null(strstr(F.text[HF_AMSG_DELETE_FAILED], "database is locked"));
+	/* left applying (issue 13, finding 5): --recover takes it from there */
+	assert_stored(F.st, "applying");
+	assert_false(F.res.recorded);
+	hf_fake_clear_log(F.fake);
+	script("Branch(name: $n)", 1, "{\"data\": {\"Branch\": [{\"name\": \"x\","
+	       " \"status\": \"OPEN\"}]}}");
+	F.o.recover = 1;
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_RECOVERED_FAILED);
+	assert_int_equal(sent("BranchDelete"), 1);
 	assert_stored(F.st, "failed");
 }
 
@@ -1137,6 +1358,692 @@ static void test_apply_run__recover_needs_applying(void **state)
 	assert_int_equal(hf_fake_count(F.fake), 0);
 }
 
+/* ---- ownership and deletes --------------------------------------------- */
+
+/* The target's group hubform-<stack> is `id` (NULL: none); before defaults. */
+static void group_is(const char *id)
+{
+	char answer[200];
+
+	snprintf(answer, sizeof(answer), "{\"data\": {\"CoreStandardGroup\": "
+		 "{\"edges\": [%s%s%s]}}}", id ? "{\"node\": {\"id\": \"" : "",
+		 id ? id : "", id ? "\"}}" : "");
+	script("CoreStandardGroup(name__value", -1, answer);
+}
+
+/* The node ids of the first request containing `match`'s $m.nodes. */
+static char *member_ids(const char *match)
+{
+	const struct hf_fake_req *r;
+	hf_buf b = HF_BUF_INIT;
+	json_t *n;
+	size_t i;
+	long at = first(match);
+
+	assert_true(at >= 0);
+	r = hf_fake_at(F.fake, (size_t)at);
+	json_array_foreach(json_object_get(json_object_get(r->variables, "m"), "nodes"), i, n)
+		hf_buf_addf(&b, "%s%s", i ? "," : "", json_string_value(json_object_get(n, "id")));
+	return hf_buf_detach(&b);
+}
+
+static void assert_members(const char *match, const char *ids)
+{
+	char *got = member_ids(match);
+
+	assert_string_equal(got, ids);
+	hf_free(got);
+}
+
+/*
+ * No group yet: the lookup on the target finds none, the group is made in
+ * the work branch (an Upsert matched by name) and every created object
+ * joins it by the id its create's answer gave, before the merge.
+ */
+static void test_apply_run__creates_join_a_new_group(void **state)
+{
+	const struct hf_fake_req *r;
+	json_t *g;
+
+	(void)state;
+	world(TWO_WAVES);
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	/* looked up on the target, before anything is written */
+	r = hf_fake_at(F.fake, (size_t)first("CoreStandardGroup(name__value"));
+	assert_null(r->branch);
+	assert_string_equal(json_string_value(json_object_get(r->variables, "name")),
+			    "hubform-default");
+	assert_true(first("CoreStandardGroup(name__value") < first("BranchCreate"));
+	/* made in the branch, named by a variable */
+	r = hf_fake_at(F.fake, (size_t)first("CoreStandardGroupUpsert"));
+	assert_string_equal(r->branch, F.res.branch);
+	g = json_object_get(r->variables, "g");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(g, "name"),
+							      "value")), "hubform-default");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+		g, "description"), "value")), "hubform stack default");
+	assert_null(strstr(r->query, "hubform-"));
+	/* filled after the last create, before the merge */
+	assert_true(first("TestDeviceUpsert") < first("CoreStandardGroupUpsert"));
+	assert_true(first("CoreStandardGroupUpsert") < first("RelationshipAdd"));
+	assert_true(first("RelationshipAdd") < first("BranchMerge"));
+	r = hf_fake_at(F.fake, (size_t)first("RelationshipAdd"));
+	assert_string_equal(r->branch, F.res.branch);
+	assert_true(r->flags & HF_TX_RETRY);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+		r->variables, "m"), "id")), "g-1");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+		r->variables, "m"), "name")), "members");
+	assert_members("RelationshipAdd", "id-paris,id-d1");
+	assert_int_equal(sent("RelationshipRemove"), 0);
+	/* 2 creates + the group + its members */
+	assert_int_equal(F.res.stats.requests, 4);
+}
+
+/* More members than batch_size: several requests, one at a time. */
+static void test_apply_run__members_are_batched(void **state)
+{
+	(void)state;
+	world(ONE_WAVE);
+	F.o.batch_size = 2;
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(sent("RelationshipAdd"), 2);
+	assert_members("RelationshipAdd", "id-a,id-b");
+}
+
+/* A plan that only updates owned objects leaves the group alone. */
+static void test_apply_run__updates_do_not_touch_the_group(void **state)
+{
+	(void)state;
+	F.live_desc = "old";
+	world(UPDATE);
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(sent("CoreStandardGroup"), 0);
+	assert_int_equal(sent("Relationship"), 0);
+}
+
+/* A create the server answers without an id cannot be owned: failed. */
+static void test_apply_run__create_without_id_fails(void **state)
+{
+	(void)state;
+	world(ONE_WAVE);
+	script("TestSiteUpsert", -1, "{\"data\": {\"c0\": {\"ok\": true, \"object\": null},"
+	       " \"c1\": {\"ok\": true, \"object\": {\"id\": \"x\"}},"
+	       " \"c2\": {\"ok\": true, \"object\": {\"id\": \"y\"}}}}");
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_int_equal(F.res.stats.failed, 1);
+	assert_non_null(strstr(hf_plan_at(F.plan, 0)->error, "no id"));
+	assert_int_equal(sent("RelationshipAdd"), 0);
+	assert_int_equal(sent("BranchMerge"), 0);
+}
+
+/*
+ * The whole prune: creates, then the group (the planned one, not made
+ * again) gains the created and adopted objects and loses the forgotten
+ * and deleted ones, then the deletes run referrers first, the cascade is
+ * checked gone, then the merge.
+ */
+static void test_apply_run__prune(void **state)
+{
+	const struct hf_fake_req *r;
+	long d9, s9;
+
+	(void)state;
+	group_is("g-fin");
+	world(PRUNE);
+	defaults();
+	run();
+	if (F.rc)
+		fail_msg("%s", F.err.msg);
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	assert_int_equal(sent("CoreStandardGroupUpsert"), 0);
+	assert_int_equal(json_string_value(json_object_get(hf_fake_at(F.fake,
+		(size_t)first("CoreStandardGroup(name__value"))->variables, "name")) != NULL, 1);
+	assert_string_equal(json_string_value(json_object_get(hf_fake_at(F.fake,
+		(size_t)first("CoreStandardGroup(name__value"))->variables, "name")),
+		"hubform-fin");
+	assert_members("RelationshipAdd", "id-paris,n-lyon");
+	assert_members("RelationshipRemove", "n-d9,n-s9,n-shared");
+	r = hf_fake_at(F.fake, (size_t)first("RelationshipRemove"));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+		r->variables, "m"), "id")), "g-fin");
+	/* the deletes: one request a wave, by id in a variable, referrers first */
+	d9 = first("TestDeviceDelete(data: $d0)");
+	s9 = first("TestSiteDelete(data: $d0)");
+	assert_true(first("TestSiteUpsert") < first("RelationshipAdd"));
+	assert_true(first("RelationshipAdd") < first("RelationshipRemove"));
+	assert_true(first("RelationshipRemove") < d9);
+	assert_true(d9 < s9);
+	r = hf_fake_at(F.fake, (size_t)s9);
+	assert_string_equal(r->branch, F.res.branch);
+	assert_non_null(strstr(r->query, "$d0: DeleteInput!"));
+	assert_true(r->flags & HF_TX_RETRY);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+		r->variables, "d0"), "id")), "n-s9");
+	assert_null(strstr(r->query, "n-s9"));
+	/* the cascade is never sent, it is looked for on the branch */
+	assert_int_equal(sent("TestDeviceDelete"), 1);
+	assert_false(json_object_get(F.live, "n-d8"));
+	assert_true(s9 < (long)hf_fake_count(F.fake) - 1);
+	assert_true(s9 < first("BranchMerge"));
+	assert_int_equal(F.res.stats.cascaded, 1);
+	assert_int_equal(F.res.stats.applied, 6);
+	assert_int_equal(F.res.stats.gone, 0);
+	{
+		size_t i;
+
+		/* the store records no-ops' outcomes not at all: the adopted one in memory */
+		for (i = 0; i < hf_plan_count(F.plan); i++)
+			assert_int_equal(i == 1 ? hf_plan_at(F.plan, i)->status :
+					 stored_change(i), HF_CH_APPLIED);
+	}
+	assert_stored(F.st, "applied");
+}
+
+/* A refused delete: failed, what needs it first skipped, rolled back. */
+static void test_apply_run__delete_refused_rolls_back(void **state)
+{
+	(void)state;
+	group_is("g-fin");
+	world(PRUNE);
+	F.fail_id = "n-d9";
+	defaults();
+	run();
+	assert_int_equal(F.rc, HF_ESERVER);
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_int_equal(sent("TestSiteDelete"), 0); /* s9 needs d9 gone first */
+	assert_int_equal(sent("BranchMerge"), 0);
+	assert_true(F.res.branch_deleted);
+	assert_int_equal(stored_change(2), HF_CH_FAILED);
+	assert_int_equal(stored_change(3), HF_CH_SKIPPED);
+	assert_int_equal(stored_change(4), HF_CH_SKIPPED);
+	assert_string_equal(hf_plan_at(F.plan, 2)->error, "refused by the fake");
+	assert_stored(F.st, "failed");
+}
+
+/* A delete that finds its object gone is applied: absence was the goal. */
+static void test_apply_run__delete_of_a_gone_object(void **state)
+{
+	(void)state;
+	group_is("g-fin");
+	world(PRUNE);
+	F.gone_id = "n-d9";
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	assert_int_equal(F.res.stats.gone, 1);
+	assert_int_equal(stored_change(2), HF_CH_APPLIED);
+	assert_null(hf_plan_at(F.plan, 2)->error);
+	/* another refusal naming another node is a failure */
+	teardown(NULL);
+	setup(NULL);
+	group_is("g-fin");
+	world(PRUNE);
+	script("TestDeviceDelete", 1, "{\"data\": {\"c0\": null}, \"errors\": "
+	       "[{\"message\": \"Unable to find the node n-other / TestSite in "
+	       "the database.\", \"path\": [\"c0\"]}]}");
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_int_equal(F.res.stats.gone, 0);
+	assert_int_equal(stored_change(2), HF_CH_FAILED);
+}
+
+/* A cascade the server did not do: failed, rolled back. */
+static void test_apply_run__cascade_not_done(void **state)
+{
+	(void)state;
+	group_is("g-fin");
+	world(PRUNE);
+	F.no_cascade = 1;
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_int_equal(stored_change(4), HF_CH_FAILED);
+	assert_non_null(strstr(hf_plan_at(F.plan, 4)->error, "did not cascade"));
+	assert_non_null(strstr(hf_plan_at(F.plan, 4)->error, "TestSite n-s9"));
+	assert_int_equal(sent("BranchMerge"), 0);
+	assert_true(F.res.branch_deleted);
+}
+
+/*
+ * Staleness covers deletes and forgets: an object to delete that changed
+ * or is gone, a forget whose object is gone, and the group not as planned
+ * (gone, replaced, or made since a plan that had none): stale, nothing
+ * written.
+ */
+static void test_apply_run__stale_prune(void **state)
+{
+	int round;
+
+	(void)state;
+	for (round = 0; round < 6; round++) {
+		group_is(round == 3 ? NULL : round == 4 ? "g-other" : "g-fin");
+		world(PRUNE);
+		if (round == 0)
+			live("TestSite", "n-s9", "s9-renamed", NULL);
+		else if (round == 1)
+			json_object_del(F.live, "n-d9");
+		else if (round == 2)
+			json_object_del(F.live, "n-shared");
+		else if (round == 5)
+			live("TestSite", "n-shared", "shared", "changed"); /* fine */
+		defaults();
+		run();
+		if (round == 5) {
+			assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+		} else {
+			assert_int_equal(F.rc, HF_ECONFLICT);
+			assert_int_equal(F.res.outcome, HF_APPLY_STALE);
+			assert_int_equal(sent("BranchCreate"), 0);
+			assert_int_equal(sent("Delete(data: $d"), 0);
+			assert_stored(F.st, "stale");
+		}
+		if (round == 0)
+			assert_non_null(strstr(F.text[HF_AMSG_STALE], "[\"s9\"]: changed"));
+		if (round == 1 || round == 2)
+			assert_non_null(strstr(F.text[HF_AMSG_STALE], "deleted since"));
+		if (round == 3)
+			assert_non_null(strstr(F.text[HF_AMSG_STALE], "hubform-fin: deleted"));
+		if (round == 4)
+			assert_non_null(strstr(F.text[HF_AMSG_STALE], "replaced"));
+		teardown(NULL);
+		setup(NULL);
+	}
+	/* a plan that made no group, but one exists now */
+	group_is("g-new");
+	world(TWO_WAVES);
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_STALE);
+	assert_non_null(strstr(F.text[HF_AMSG_STALE], "hubform-default: created"));
+}
+
+/* --max-deletes: more deletes (cascades count) are refused before anything. */
+static void test_apply_run__max_deletes(void **state)
+{
+	(void)state;
+	group_is("g-fin");
+	world(PRUNE);
+	F.o.limit_deletes = 1;
+	F.o.max_deletes = 2;
+	defaults();
+	run();
+	assert_int_equal(F.rc, HF_EINVAL);
+	assert_int_equal(F.res.outcome, HF_APPLY_TOO_MANY_DELETES);
+	assert_non_null(strstr(F.err.msg, "deletes 3 objects, more than the 2 allowed"));
+	assert_int_equal(hf_fake_count(F.fake), 0);
+	assert_int_equal(F.msgs[HF_AMSG_WRITING], 0);
+	assert_stored(F.st, "planned");
+	teardown(NULL);
+	setup(NULL);
+	group_is("g-fin");
+	world(PRUNE);
+	F.o.limit_deletes = 1;
+	F.o.max_deletes = 3;
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	/* 0 is a limit too */
+	teardown(NULL);
+	setup(NULL);
+	world(ONE_WAVE);
+	F.o.limit_deletes = 1;
+	F.o.max_deletes = 0;
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+}
+
+/* The group edit refused: failed, no delete sent, rolled back. */
+static void test_apply_run__group_edit_fails(void **state)
+{
+	int round;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		group_is(round == 2 ? NULL : "g-fin");
+		if (round == 0)
+			script("RelationshipAdd", 1, "{\"data\": {\"RelationshipAdd\": null},"
+			       " \"errors\": [{\"message\": \"injected fault\"}]}");
+		else if (round == 1)
+			assert_int_equal(hf_fake_fail(F.fake, "RelationshipRemove", 1,
+						      HF_ENET, "connection reset"), 0);
+		else
+			script("CoreStandardGroupUpsert", 1, "{\"data\": null, \"errors\":"
+			       " [{\"message\": \"name must be unique\"}]}");
+		world(round == 2 ? TWO_WAVES : PRUNE);
+		defaults();
+		run();
+		assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+		if (!strstr(F.err.msg, round == 0 ? "cannot add 2 objects to group "
+			    "hubform-fin: injected fault" : round == 1 ? "cannot "
+			    "remove 3 objects from group hubform-fin: connection "
+			    "reset" : "name must be unique"))
+			fail_msg("round %d: %s", round, F.err.msg);
+		assert_int_equal(sent("Delete(data: $d"), 0);
+		assert_int_equal(sent("BranchMerge"), 0);
+		assert_true(F.res.branch_deleted);
+		if (round == 1) /* the forget was the removal itself */
+			assert_int_equal(stored_change(5), HF_CH_FAILED);
+		if (round < 2) {
+			assert_int_equal(stored_change(2), HF_CH_SKIPPED);
+			assert_int_equal(stored_change(4), HF_CH_SKIPPED);
+		}
+		assert_stored(F.st, "failed");
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
+/* The stop flag after the creates: the deletes are never sent. */
+static void test_apply_run__stop_before_deletes(void **state)
+{
+	(void)state;
+	group_is("g-fin");
+	world(PRUNE);
+	F.stop_at_wave = 1; /* the creates' only wave */
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_non_null(strstr(F.err.msg, "interrupted"));
+	assert_int_equal(sent("Delete(data: $d"), 0);
+	assert_int_equal(sent("Relationship"), 0);
+	assert_int_equal(sent("BranchMerge"), 0);
+	assert_true(F.res.branch_deleted);
+}
+
+/* Adoption alone is work: the adopted object joins the group. */
+static void test_apply_run__adopt_only(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	live("TestSite", "n-lyon", "lyon", "old");
+	assert_int_equal(hf_plan_new(&F.plan, ADDRESS, "main", &err), 0);
+	snprintf(hf_plan_meta(F.plan)->schema_hash, 65, "h1");
+	add_adopt(F.plan);
+	assert_int_equal(hf_plan_finish(F.plan, &err), 0);
+	F.st = new_store(F.path, sizeof(F.path));
+	assert_int_equal(hf_store_save(F.st, F.plan, &err), 0);
+	F.o.transport = hf_fake_transport(F.fake);
+	F.o.schema = F.schema;
+	F.o.branch = F.o.default_branch = "main";
+	F.o.stores[0] = F.st;
+	F.o.n_stores = 1;
+	F.o.msg = on_msg;
+	F.o.payload = &F;
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	assert_members("RelationshipAdd", "n-lyon");
+	assert_int_equal(F.res.stats.applied, 1);
+	assert_int_equal(hf_plan_at(F.plan, 0)->status, HF_CH_APPLIED);
+}
+
+/* Recovery of a killed prune that had landed: the deletes count as present. */
+static void test_apply_run__recover_landed_prune(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+
+	int round;
+
+	(void)state;
+	(void)err;
+	for (round = 0; round < 2; round++) {
+		group_is("g-fin");
+		world(PRUNE);
+		applying();
+		/* an old server: no Branch.status; the branch is gone */
+		script("Branch(name: $n)", 1, "{\"data\": null, \"errors\": "
+		       "[{\"message\": \"Cannot query field status\"}]}");
+		script("is_default", 1, "{\"data\": {\"Branch\": [{\"name\": \"main\", "
+		       "\"is_default\": true}]}}");
+		/* round 0: the target holds the result; 1: only the create */
+		json_object_del(F.live, "n-d8");
+		if (round == 0) {
+			json_object_del(F.live, "n-d9");
+			json_object_del(F.live, "n-s9");
+		}
+		F.exists = "paris";
+		defaults();
+		run();
+		assert_int_equal(F.res.outcome, round == 0 ? HF_APPLY_RECOVERED_APPLIED :
+						     HF_APPLY_RECOVERED_FAILED);
+		assert_int_equal(F.msgs[HF_AMSG_PARTLY_PRESENT], round);
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
+/* ---- the apply lock in Infrahub ---------------------------------------- */
+
+/* The lock branch's BranchCreate: made, or "already exist". */
+static int lock_create(void *payload, const struct hf_fake_req *r,
+		       json_t **answer, hf_error *err)
+{
+	struct fx *f = payload;
+
+	(void)err;
+	f->lock_creates++;
+	if (f->lock) {
+		*answer = json_pack("{s:{s:n}, s:[{s:s}]}", "data", "BranchCreate",
+				    "errors", "message", "The branch x, already exist");
+		return 0;
+	}
+	f->lock = json_pack("{s:O, s:O}", "name", json_object_get(r->variables, "name"),
+			    "description", json_object_get(r->variables, "description"));
+	*answer = json_pack("{s:{s:{s:b}}}", "data", "BranchCreate", "ok", 1);
+	return 0;
+}
+
+static int lock_read(void *payload, const struct hf_fake_req *r,
+		     json_t **answer, hf_error *err)
+{
+	struct fx *f = payload;
+
+	(void)r;
+	(void)err;
+	*answer = f->lock ? json_pack("{s:{s:[O]}}", "data", "Branch", f->lock) :
+			    json_pack("{s:{s:[]}}", "data", "Branch");
+	return 0;
+}
+
+/* BranchDelete: the lock branch goes; any other is fine. */
+static int any_delete(void *payload, const struct hf_fake_req *r,
+		      json_t **answer, hf_error *err)
+{
+	struct fx *f = payload;
+	const char *name = json_string_value(json_object_get(r->variables, "name"));
+
+	(void)err;
+	if (f->lock && name && f->lock_delete_fails &&
+	    !strcmp(name, json_string_value(json_object_get(f->lock, "name")))) {
+		*answer = json_pack("{s:{s:n}, s:[{s:s}]}", "data", "BranchDelete",
+				    "errors", "message", "database is locked");
+		return 0;
+	}
+	if (f->lock && name &&
+	    !strcmp(name, json_string_value(json_object_get(f->lock, "name")))) {
+		json_decref(f->lock);
+		f->lock = NULL;
+		f->lock_deletes++;
+	}
+	*answer = json_pack("{s:{s:{s:b}}}", "data", "BranchDelete", "ok", 1);
+	return 0;
+}
+
+/* The create probes, noting whether the lock was held meanwhile. */
+static int probes_locked(void *payload, const struct hf_fake_req *r,
+			 json_t **answer, hf_error *err)
+{
+	struct fx *f = payload;
+
+	f->lock_at_check = f->lock != NULL;
+	return probes(payload, r, answer, err);
+}
+
+static void lock_fake(void)
+{
+	assert_int_equal(hf_fake_handler(F.fake, "$description: String!)", -1,
+					 lock_create, &F), 0);
+	assert_int_equal(hf_fake_handler(F.fake, "{ name description }", -1,
+					 lock_read, &F), 0);
+	assert_int_equal(hf_fake_handler(F.fake, "BranchDelete", -1, any_delete, &F), 0);
+	assert_int_equal(hf_fake_handler(F.fake, "(hfid: $h", -1, probes_locked, &F), 0);
+}
+
+/* A plan whose lock holder is someone else, for plan `plan`. */
+static void held_by_other(const char *plan)
+{
+	char desc[300];
+
+	snprintf(desc, sizeof(desc), "{\"hubform_lock\": 1, \"holder\": "
+		 "\"bob@ci:7.0a1b2c3d\", \"user\": \"bob\", \"host\": \"ci\", "
+		 "\"pid\": 7, \"plan\": \"%s\", \"since\": \"2026-12-03T01:00:00Z\"}",
+		 plan);
+	F.lock = json_pack("{s:s, s:s}", "name", "hubform-lock-main",
+			   "description", desc);
+}
+
+/*
+ * The lock is taken before the staleness check (a second runner checks
+ * what the first wrote), named after the target branch, recorded with the
+ * plan, and released after the merge; on every other path too.
+ */
+static void test_apply_run__lock_held_for_the_apply(void **state)
+{
+	const struct hf_fake_req *r;
+	json_t *d;
+	int round;
+
+	(void)state;
+	/* 0: applied; 1: a change fails; 2: stale; 3: stop flag */
+	for (round = 0; round < 4; round++) {
+		lock_fake();
+		world(TWO_WAVES);
+		F.o.no_lock = 0;
+		if (round == 1)
+			F.fail_name = "d1";
+		if (round == 2)
+			F.exists = "paris";
+		if (round == 3)
+			F.stop_at_wave = 1;
+		defaults();
+		run();
+		assert_int_equal(F.res.outcome, round == 0 ? HF_APPLY_DONE :
+						round == 2 ? HF_APPLY_STALE :
+							     HF_APPLY_FAILED);
+		if (F.lock_creates != 1 || F.lock_deletes != 1 || F.lock)
+			fail_msg("round %d: %d creates, %d deletes, %s", round,
+				 F.lock_creates, F.lock_deletes, F.err.msg);
+		assert_true(F.lock_at_check);
+		assert_int_equal(F.msgs[HF_AMSG_LOCK_RELEASE], 0);
+		r = hf_fake_at(F.fake, (size_t)first("$description: String!)"));
+		assert_string_equal(json_string_value(json_object_get(r->variables, "name")),
+				    "hubform-lock-main");
+		d = json_loads(json_string_value(json_object_get(r->variables,
+								  "description")), 0, NULL);
+		assert_string_equal(json_string_value(json_object_get(d, "plan")),
+				    hf_plan_meta(F.plan)->id);
+		json_decref(d);
+		/* taken before anything is read, given back after the merge */
+		assert_int_equal(first("$description: String!)"), 0);
+		if (round == 0)
+			assert_true(first("BranchMerge") < (long)hf_fake_count(F.fake) - 1);
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
+/* Another runner holds it: LOCKED, nothing read or written, still planned. */
+static void test_apply_run__lock_held_by_another(void **state)
+{
+	(void)state;
+	lock_fake();
+	world(TWO_WAVES);
+	F.o.no_lock = 0;
+	held_by_other("0123456789ab");
+	defaults();
+	run();
+	assert_int_equal(F.rc, HF_ECONFLICT);
+	assert_int_equal(F.res.outcome, HF_APPLY_LOCKED);
+	assert_non_null(strstr(F.err.msg, "held by bob@ci:7.0a1b2c3d (plan 0123456789ab"));
+	assert_int_equal(sent("(hfid: $h"), 0);
+	assert_int_equal(sent("Upsert("), 0);
+	assert_int_equal(F.lock_deletes, 0);
+	assert_non_null(F.lock);
+	assert_stored(F.st, "planned");
+	/* a transport failure while asking: nothing written either */
+	teardown(NULL);
+	setup(NULL);
+	assert_int_equal(hf_fake_fail(F.fake, "$description", -1, HF_ENET,
+				      "connection refused"), 0);
+	world(TWO_WAVES);
+	F.o.no_lock = 0;
+	defaults();
+	run();
+	assert_int_equal(F.rc, HF_ENET);
+	assert_int_equal(F.res.outcome, HF_APPLY_CHECK_FAILED);
+	assert_int_equal(sent("Upsert("), 0);
+	assert_stored(F.st, "planned");
+}
+
+/* A release that fails is said; the outcome stands, the lock stays. */
+static void test_apply_run__lock_release_fails(void **state)
+{
+	(void)state;
+	lock_fake();
+	world(TWO_WAVES);
+	F.o.no_lock = 0;
+	F.lock_delete_fails = 1;
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	assert_int_equal(F.msgs[HF_AMSG_LOCK_RELEASE], 1);
+	assert_non_null(strstr(F.text[HF_AMSG_LOCK_RELEASE], "was not released"));
+	assert_non_null(F.lock);
+}
+
+/* Recovery breaks the lock the killed apply of this plan held, no other. */
+static void test_apply_run__recover_breaks_its_lock(void **state)
+{
+	int round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		lock_fake();
+		world(TWO_WAVES);
+		applying();
+		F.o.no_lock = 0;
+		held_by_other(round == 0 ? hf_plan_meta(F.plan)->id : "0123456789ab");
+		script("Branch(name: $n)", 1, "{\"data\": {\"Branch\": [{\"name\": \"x\","
+		       " \"status\": \"OPEN\"}]}}");
+		defaults();
+		run();
+		assert_int_equal(F.res.outcome, HF_APPLY_RECOVERED_FAILED);
+		assert_int_equal(F.msgs[HF_AMSG_LOCK_BROKEN], round == 0);
+		if (round == 0)
+			assert_null(F.lock);
+		else
+			assert_non_null(F.lock);
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
 /* ---- failing allocations ------------------------------------------------ */
 
 /*
@@ -1153,7 +2060,8 @@ static void assert_whole_mutations(void)
 		const struct hf_fake_req *r = hf_fake_at(F.fake, i);
 		json_t *d;
 
-		if (!r->query || !strstr(r->query, "Upsert("))
+		if (!r->query || !strstr(r->query, "Upsert(") ||
+		    strstr(r->query, "CoreStandardGroupUpsert"))
 			continue;
 		q = r->query;
 		for (n = 0, at = q; (at = strstr(at, "Upsert(data:")) != NULL; at++)
@@ -1207,6 +2115,39 @@ static void test_apply_run__failing_allocations(void **state)
 		if (sent("BranchMerge"))
 			assert_int_equal(sent("TestDeviceUpsert") +
 					 sent("TestSiteUpsert"), 2);
+		teardown(NULL);
+		setup(NULL);
+		assert_true(n < 100000);
+	}
+}
+
+/* The same with a prune: group edits, deletes and a cascade check. */
+static void test_apply_run__failing_allocations_prune(void **state)
+{
+	long n;
+	int done = 0;
+
+	(void)state;
+	for (n = 1; !done; n++) {
+		group_is("g-fin");
+		world(PRUNE);
+		defaults();
+		hf_failalloc_nth(n);
+		run();
+		hf_failalloc_reset();
+		done = !hf_failalloc_failed();
+		if (done) {
+			assert_int_equal(F.rc, 0);
+			assert_stored(F.st, "applied");
+		} else {
+			assert_true(F.rc <= 0);
+			assert_string_not_equal(hf_plan_meta(F.plan)->status, "applying");
+		}
+		assert_whole_mutations();
+		if (sent("BranchMerge")) {
+			assert_int_equal(sent("Delete(data: $d"), 2);
+			assert_int_equal(sent("RelationshipRemove"), 1);
+		}
 		teardown(NULL);
 		setup(NULL);
 		assert_true(n < 100000);
@@ -1320,7 +2261,26 @@ int main(void)
 		T(test_apply_run__recover_from_the_target),
 		T(test_apply_run__recover_unsettled),
 		T(test_apply_run__recover_needs_applying),
+		T(test_apply_run__creates_join_a_new_group),
+		T(test_apply_run__members_are_batched),
+		T(test_apply_run__updates_do_not_touch_the_group),
+		T(test_apply_run__create_without_id_fails),
+		T(test_apply_run__prune),
+		T(test_apply_run__delete_refused_rolls_back),
+		T(test_apply_run__delete_of_a_gone_object),
+		T(test_apply_run__cascade_not_done),
+		T(test_apply_run__stale_prune),
+		T(test_apply_run__max_deletes),
+		T(test_apply_run__group_edit_fails),
+		T(test_apply_run__stop_before_deletes),
+		T(test_apply_run__adopt_only),
+		T(test_apply_run__recover_landed_prune),
+		T(test_apply_run__lock_held_for_the_apply),
+		T(test_apply_run__lock_held_by_another),
+		T(test_apply_run__lock_release_fails),
+		T(test_apply_run__recover_breaks_its_lock),
 		T(test_apply_run__failing_allocations),
+		T(test_apply_run__failing_allocations_prune),
 		T(test_apply_run__failing_allocations_in_waves),
 		T(test_apply_run__error_codes),
 		T(test_apply_run__status_names),

@@ -1661,6 +1661,266 @@ static void test_client__serve_503_retried(void **state)
 	hf_client_free(c);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Username/password login (JWT)                                       */
+
+#define PASSWORD "pw-secret-77"
+#define EXPIRED_BODY \
+	"{\"errors\":[{\"message\":\"Expired Signature\",\"extensions\":" \
+	"{\"code\":\"TOKEN_EXPIRED\",\"http_status\":401,\"data\":{}}}]}"
+#define EXPIRED_OLD_BODY \
+	"{\"data\":null,\"errors\":[{\"message\":\"Expired Signature\"," \
+	"\"extensions\":{\"code\":401}}]}"
+
+static hf_client *login_client(void)
+{
+	struct hf_client_options o = opts();
+
+	o.token = NULL;
+	o.username = "alice";
+	o.password = PASSWORD;
+	return client_with(&o);
+}
+
+/* The peer answers the next login with these tokens. */
+static void script_login(const char *acc, const char *ref)
+{
+	static char bodies[4][200];
+	static int next;
+	char *b = bodies[next++ % 4];
+
+	snprintf(b, 200, "{\"access_token\":\"%s\",\"refresh_token\":\"%s\"}",
+		 acc, ref);
+	script((struct step){ .match = "/api/auth/login", .status = 200,
+			      .body = b });
+}
+
+/* The peer answers the next request carrying `bearer` "Expired Signature". */
+static void script_expired(const char *bearer, const char *body)
+{
+	script((struct step){ .match = bearer, .status = 401, .body = body });
+}
+
+static void assert_no_secret(const char *s)
+{
+	assert_null(strstr(s, PASSWORD));
+	assert_null(strstr(s, "acc-1"));
+	assert_null(strstr(s, "ref-1"));
+}
+
+static void test_client__login_options(void **state)
+{
+	struct hf_client_options o = opts();
+	hf_client *c = NULL;
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	o.username = "alice";
+	o.password = PASSWORD;
+	assert_int_equal(hf_client_new(&c, &o, &err), HF_EINVAL);
+	assert_null(c);
+	assert_non_null(strstr(err.msg, "both an API token and a username"));
+	o.token = NULL;
+	o.password = NULL;
+	assert_int_equal(hf_client_new(&c, &o, &err), HF_EINVAL);
+	assert_non_null(strstr(err.msg, "a username without a password"));
+	o.username = NULL;
+	o.password = PASSWORD;
+	assert_int_equal(hf_client_new(&c, &o, &err), HF_EINVAL);
+	assert_no_secret(err.msg);
+	/* creating the client sends nothing: the login waits for a request */
+	o.username = "alice";
+	assert_int_equal(hf_client_new(&c, &o, &err), 0);
+	assert_int_equal((int)seen_count(), 0);
+	hf_client_free(c);
+}
+
+static void test_client__login_refresh_retry(void **state)
+{
+	hf_client *c = login_client();
+	json_t *data = NULL;
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	script_login("acc-1", "ref-1");
+	script_expired("Bearer acc-1", EXPIRED_BODY);
+	script((struct step){ .match = "/api/auth/refresh", .status = 200,
+			      .body = "{\"access_token\":\"acc-2\"}" });
+	assert_int_equal(gql(c, NULL, "{ x }", &data, NULL, &err), 0);
+	json_decref(data);
+	assert_int_equal((int)seen_count(), 4);
+	assert_string_equal(P.seen[0].path, "/api/auth/login");
+	assert_string_equal(P.seen[0].method, "POST");
+	assert_string_equal(P.seen[0].body,
+			    "{\"username\":\"alice\",\"password\":\"" PASSWORD "\"}");
+	assert_null(strstr(P.seen[0].head, "Authorization"));
+	assert_non_null(strstr(P.seen[1].head, "Authorization: Bearer acc-1\r\n"));
+	assert_string_equal(P.seen[2].path, "/api/auth/refresh");
+	assert_non_null(strstr(P.seen[2].head, "Authorization: Bearer ref-1\r\n"));
+	assert_non_null(strstr(P.seen[3].head, "Authorization: Bearer acc-2\r\n"));
+	assert_null(strstr(P.seen[3].head, "X-INFRAHUB-KEY"));
+	/* the new access token stays: no second login */
+	assert_int_equal(gql(c, NULL, "{ y }", &data, NULL, &err), 0);
+	json_decref(data);
+	assert_int_equal((int)seen_count(), 5);
+	assert_non_null(strstr(P.seen[4].head, "Authorization: Bearer acc-2\r\n"));
+	hf_client_free(c);
+}
+
+/* A refresh token refused too: log in again, then send once more. */
+static void test_client__refresh_refused_logs_in_again(void **state)
+{
+	hf_client *c = login_client();
+	json_t *out = NULL;
+	hf_error err = HF_ERROR_INIT;
+	long status = 0;
+
+	(void)state;
+	script_login("acc-1", "ref-1");
+	script_expired("Bearer acc-1", EXPIRED_OLD_BODY);
+	script((struct step){ .match = "/api/auth/refresh", .status = 401,
+			      .body = "{\"data\":null,\"errors\":[{\"message\":"
+				      "\"The provided refresh token has been "
+				      "invalidated in the database\"}]}" });
+	script_login("acc-3", "ref-3");
+	assert_int_equal(hf_client_get(c, "/api/schema", &out, &status, &err), 0);
+	json_decref(out);
+	assert_int_equal(status, 200);
+	assert_int_equal((int)seen_count(), 5);
+	assert_string_equal(P.seen[3].path, "/api/auth/login");
+	assert_non_null(strstr(P.seen[4].head, "Authorization: Bearer acc-3\r\n"));
+	hf_client_free(c);
+}
+
+/* Expired again after the renewal: fail, once, never a loop. */
+static void test_client__expired_twice_fails(void **state)
+{
+	hf_client *c = login_client();
+	json_t *data = NULL;
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	script_login("acc-1", "ref-1");
+	script_expired("Bearer acc-1", EXPIRED_BODY);
+	script((struct step){ .match = "/api/auth/refresh", .status = 200,
+			      .body = "{\"access_token\":\"acc-1\"}" });
+	script_expired("Bearer acc-1", EXPIRED_BODY);
+	assert_int_equal(gql(c, NULL, "{ x }", &data, NULL, &err), HF_EAUTH);
+	assert_non_null(strstr(err.msg, "Expired Signature"));
+	assert_int_equal((int)seen_count(), 4);
+	/* another 401 (not expired) is never a reason to refresh */
+	script((struct step){ .status = 401,
+			      .body = "{\"errors\":[{\"message\":\"Invalid "
+				      "token\"}]}" });
+	assert_int_equal(gql(c, NULL, "{ x }", &data, NULL, &err), HF_EAUTH);
+	assert_int_equal((int)seen_count(), 5);
+	hf_client_free(c);
+}
+
+/*
+ * Parallel requests that all meet the expiry share one refresh; a
+ * failed login fails every request with its reason, and no secret shows.
+ */
+static void test_client__one_refresh_for_many(void **state)
+{
+	struct collect col;
+	hf_client *c;
+	struct hf_client_options o = opts();
+	size_t i, refreshes = 0;
+
+	(void)state;
+	o.token = NULL;
+	o.username = "alice";
+	o.password = PASSWORD;
+	o.parallelism = 4;
+	c = client_with(&o);
+	memset(&col, 0, sizeof(col));
+	script_login("acc-1", "ref-1");
+	for (i = 0; i < 4; i++)
+		script((struct step){ .match = "Bearer acc-1", .status = 401,
+				      .body = EXPIRED_BODY, .delay_ms = 30 });
+	script((struct step){ .match = "/api/auth/refresh", .status = 200,
+			      .body = "{\"access_token\":\"acc-2\"}" });
+	submit_n(c, &col, 4, "query Q { q }");
+	assert_int_equal(hf_client_run(c, on_done, &col, NULL), 0);
+	assert_int_equal((int)col.n, 4);
+	for (i = 0; i < col.n; i++)
+		assert_int_equal(col.o[i].rc, 0);
+	for (i = 0; i < seen_count(); i++)
+		refreshes += !strcmp(P.seen[i].path, "/api/auth/refresh");
+	assert_int_equal((int)refreshes, 1);
+	hf_client_free(c);
+}
+
+static void test_client__login_failure(void **state)
+{
+	hf_client *c = login_client();
+	struct collect col;
+
+	(void)state;
+	memset(&col, 0, sizeof(col));
+	script((struct step){ .match = "/api/auth/login", .status = 401,
+			      .body = "{\"data\":null,\"errors\":[{\"message\":"
+				      "\"Incorrect password " PASSWORD "\","
+				      "\"extensions\":{\"code\":401}}]}" });
+	submit_n(c, &col, 3, "query Q { q }");
+	assert_int_equal(hf_client_run(c, on_done, &col, NULL), 0);
+	assert_int_equal((int)col.n, 3);
+	for (size_t i = 0; i < col.n; i++) {
+		assert_int_equal(col.o[i].rc, HF_EAUTH);
+		assert_non_null(strstr(col.o[i].msg, "login as 'alice' failed: "
+						     "Incorrect password <redacted>"));
+		assert_no_secret(col.o[i].msg);
+	}
+	assert_int_equal((int)seen_count(), 1); /* the login only */
+	hf_client_free(c);
+}
+
+
+/* Against `hubform serve` with users: log in, read, write, be refused. */
+static void test_client__serve_login(void **state)
+{
+	struct hf_client_options o = HF_CLIENT_OPTIONS_INIT;
+	hf_client *c;
+	json_t *data = NULL;
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(hf_serve_stop(&srv), 0);
+	setenv("HUBFORM_SERVE_USERS", "alice:" PASSWORD ",bob:other", 1);
+	assert_int_equal(serve_with(NULL), 0);
+	unsetenv("HUBFORM_SERVE_USERS");
+	o.address = srv.url;
+	o.username = "alice";
+	o.password = PASSWORD;
+	c = client_with(&o);
+	assert_int_equal(tag_count(c), 0);
+	assert_int_equal(gql(c, NULL,
+			     "mutation { BuiltinTagCreate(data: {name: "
+			     "{value: \"jwt\"}}) { ok } }",
+			     &data, NULL, &err),
+			 0);
+	json_decref(data);
+	assert_int_equal(tag_count(c), 1);
+	hf_client_free(c);
+	o.password = "wrong";
+	c = client_with(&o);
+	assert_int_equal(gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL,
+			     &err),
+			 HF_EAUTH);
+	assert_non_null(strstr(err.msg, "login as 'alice' failed: Incorrect "
+					"password"));
+	hf_client_free(c);
+	/* no credentials: refused, as with a token */
+	c = serve_client(NULL, 2);
+	assert_int_equal(gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL,
+			     &err),
+			 HF_EAUTH);
+	assert_non_null(strstr(err.msg, "Authentication is required"));
+	hf_client_free(c);
+}
+
 /* ------------------------------------------------------------------ */
 
 #define PEER_TEST(t) cmocka_unit_test_setup_teardown(t, peer_setup, peer_teardown)
@@ -1705,6 +1965,12 @@ int main(void)
 		PEER_TEST(test_client__transport_rest_and_graphql),
 		PEER_TEST(test_client__run_is_not_reentrant),
 		PEER_TEST(test_client__allocation_failures),
+		PEER_TEST(test_client__login_options),
+		PEER_TEST(test_client__login_refresh_retry),
+		PEER_TEST(test_client__refresh_refused_logs_in_again),
+		PEER_TEST(test_client__expired_twice_fails),
+		PEER_TEST(test_client__one_refresh_for_many),
+		PEER_TEST(test_client__login_failure),
 	};
 	const struct CMUnitTest serve[] = {
 		SERVE_TEST(test_client__serve_schema_and_count),
@@ -1713,6 +1979,7 @@ int main(void)
 		SERVE_TEST(test_client__serve_token),
 		SERVE_TEST(test_client__serve_dropped_write_not_repeated),
 		SERVE_TEST(test_client__serve_503_retried),
+		SERVE_TEST(test_client__serve_login),
 	};
 	int fails;
 

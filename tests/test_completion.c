@@ -64,8 +64,13 @@ static void test_completion__bash_commands_and_options(void **state)
 	assert_int_equal(hf_sh(NULL, script, &out), 0);
 	hf_free(out);
 	expect(NULL, "pl", "plan plans");
-	expect(NULL, "plan --de", "--detailed-exitcode");
-	expect(NULL, "plan --address http://x --no", "--no-color");
+	expect(NULL, "plan --det", "--detailed-exitcode");
+	expect(NULL, "branch --for", "--format");
+	expect(NULL, "branch --format j", "json");
+	expect(NULL, "menu --add", "--address");
+	expect(NULL, "branch d", "delete");
+	expect(NULL, "menu l", "load");
+	expect(NULL, "plan --address http://x --no-c", "--no-color");
 	expect(NULL, "show --format m", "markdown");
 	expect(NULL, "apply --auto", "--auto-approve");
 	expect(NULL, "serve --tok", "--token --token-file");
@@ -132,12 +137,54 @@ static void test_completion__zsh_and_fish(void **state)
 	hf_free(out);
 }
 
+
+/*
+ * Kinds for --target and --exclude, from the newest schema answer the
+ * schema cache keeps in .hubform/ (or beside $HUBFORM_STATE); nothing,
+ * and no error, without a cache. Never asks a server.
+ */
+static void test_completion__kinds_from_the_schema_cache(void **state)
+{
+	const char *cwd = hf_test_tmpdir("completion_kinds");
+	char path[900], script[1200], *out;
+
+	(void)state;
+	expect(cwd, "plan --target Bu", "");
+	snprintf(path, sizeof(path), "%s/.hubform", cwd);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/.hubform/schema-0123456789abcdef.json",
+		 cwd);
+	assert_int_equal(hf_write_file(path,
+		"{\"main\":\"0123456789abcdef\",\"nodes\":[{\"kind\":\"BuiltinTag\"},"
+		"{\"kind\":\"TestSite\"}],\"generics\":[{\"kind\":\"BuiltinThing\"}]}"),
+		0);
+	expect(cwd, "plan --target Bu", "BuiltinTag BuiltinThing");
+	expect(cwd, "plan --exclude Te", "TestSite");
+	snprintf(script, sizeof(script), "'%s' completion kinds", hf_test_bin());
+	assert_int_equal(hf_sh(cwd, script, &out), 0);
+	assert_string_equal(out, "BuiltinTag\nBuiltinThing\nTestSite\n");
+	hf_free(out);
+	/* a newer cache beside $HUBFORM_STATE wins */
+	snprintf(path, sizeof(path), "%s/state", cwd);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/state/schema-fedcba9876543210.json", cwd);
+	assert_int_equal(hf_write_file(path,
+		"{\"main\":\"fedcba9876543210\",\"nodes\":[{\"kind\":\"DcimDevice\"}]}"),
+		0);
+	snprintf(script, sizeof(script),
+		 "HUBFORM_STATE=state/plans.db '%s' completion kinds", hf_test_bin());
+	assert_int_equal(hf_sh(cwd, script, &out), 0);
+	assert_string_equal(out, "DcimDevice\n");
+	hf_free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_completion__bash_commands_and_options),
 		cmocka_unit_test(test_completion__plan_ids_from_the_store),
 		cmocka_unit_test(test_completion__zsh_and_fish),
+		cmocka_unit_test(test_completion__kinds_from_the_schema_cache),
 	};
 
 	if (!hf_have("bash")) {

@@ -26,10 +26,16 @@ static hf_schema *schema;
 
 /* The transport of the test: a fake whose every answer `fn` makes. */
 static hf_fake *fake;
+/* Requests `served` answered since the last via(). */
+static long served_requests;
+/* Whether every page asked for had a literal limit (no $limit). */
+static int pages_literal = 1;
 
 static hf_transport *via(hf_fake_handler_fn fn)
 {
 	hf_fake_free(fake);
+	served_requests = 0;
+	pages_literal = 1;
 	fake = hf_fake_new();
 	assert_non_null(fake);
 	assert_int_equal(hf_fake_handler(fake, NULL, -1, fn, NULL), 0);
@@ -43,6 +49,10 @@ static int served(void *payload, const struct hf_fake_req *r, json_t **answer,
 	json_t *errors;
 
 	(void)payload;
+	served_requests++;
+	if (strstr(r->query, "offset") &&
+	    (strstr(r->query, "$limit") || !strstr(r->query, "limit: ")))
+		pages_literal = 0;
 	*answer = hf_gql(srv.url, NULL, NULL, r->query, r->variables);
 	if (!*answer)
 		return hf_error_set(err, HF_ENET, "no answer");
@@ -214,8 +224,12 @@ static void test_fetch__managed_fields_and_refs(void **state)
 	assert_string_equal(json_string_value(f->value), "hq");
 	/* only managed fields are read */
 	assert_null(hf_object_field(h, "name"));
-	/* one device wanted among 30 live ones: an HFID lookup, not 3 pages */
-	assert_int_equal(st.requests, 2 + 1 + 1);
+	/*
+	 * counts, the sites' page, one device wanted among 30 live ones (an
+	 * HFID lookup, not 3 pages), the tag
+	 */
+	assert_int_equal(st.requests, 1 + 1 + 1 + 1);
+	assert_int_equal(st.requests, served_requests);
 	/* the tag, named by default_filter, is completed from Infrahub */
 	f = hf_object_field(hf_objset_at(want, 1), "tags");
 	assert_non_null(f->refs[0].id);
@@ -282,6 +296,133 @@ static void test_fetch__problems_are_counted(void **state)
 	hf_objset_free(have);
 }
 
+/*
+ * N creates into a kind holding M others: the count, then whichever is
+ * cheaper. Here every page (3 of 10 objects) is cheaper than 4 requests
+ * of 5 HFID lookups and 5 uniqueness probes; the created names are then
+ * checked against the pages, with no request at all.
+ */
+static void test_fetch__creates_among_many_read_by_pages(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct hf_fetch_stats st;
+	struct diags d = { 0, "" };
+	hf_objset *want, *have = NULL;
+	struct hf_object dv;
+	hf_error err = HF_ERROR_INIT;
+	char name[16];
+	int k;
+
+	(void)state;
+	o.page_size = 10;
+	o.batch_aliases = 5;
+	hf_objset_new(&want);
+	for (k = 0; k < 20; k++) {
+		snprintf(name, sizeof(name), "new%02d", k);
+		dv = want_obj("TestDevice", name);
+		/* the last create takes the name live dev07 holds */
+		want_attr(&dv, "name", HF_ATTR_TEXT,
+			  json_string(k == 19 ? "dev07" : name));
+		assert_int_equal(hf_objset_add(want, &dv, NULL), 0);
+	}
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served),
+				  on_diag, &d, &st, &err),
+			 HF_EINVAL);
+	/* kinds + pages + ceil(N / batch) + a constant is the bound */
+	assert_int_equal(st.requests, 1 + 3);
+	/*
+	 * the page size is a literal: a server bounding the cost of a query
+	 * before running it sees it (with $limit, the pages of a large kind
+	 * are refused)
+	 */
+	assert_true(pages_literal);
+	assert_int_equal(served_requests, st.requests);
+	assert_int_equal(st.live_objects, 30);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.last, "f.yml:7:9: cannot create TestDevice "
+			    "[\"new19\"]: unique name = \"dev07\" already belongs "
+			    "to TestDevice [\"dev07\"] in Infrahub");
+	assert_string_equal(err.msg, "1 unique value is already held by "
+			    "another object in Infrahub");
+	hf_objset_free(want);
+	hf_objset_free(have);
+}
+
+/*
+ * A few objects among many: HFID lookups, each with the probes of its
+ * unique values in the same request, so that a create costs no further
+ * round. An existing object's own value is not a clash.
+ */
+static void test_fetch__creates_among_many_looked_up(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct hf_fetch_stats st;
+	struct diags d = { 0, "" };
+	hf_objset *want, *have = NULL;
+	struct hf_object a = want_obj("TestDevice", "new01");
+	struct hf_object b = want_obj("TestDevice", "new02");
+	struct hf_object e = want_obj("TestDevice", "dev03");
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	o.page_size = 10;
+	hf_objset_new(&want);
+	want_attr(&a, "name", HF_ATTR_TEXT, json_string("new01"));
+	want_attr(&b, "name", HF_ATTR_TEXT, json_string("dev11"));
+	want_attr(&e, "name", HF_ATTR_TEXT, json_string("dev03"));
+	assert_int_equal(hf_objset_add(want, &a, NULL), 0);
+	assert_int_equal(hf_objset_add(want, &b, NULL), 0);
+	assert_int_equal(hf_objset_add(want, &e, NULL), 0);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served),
+				  on_diag, &d, &st, &err),
+			 HF_EINVAL);
+	/* the count, one request of 3 lookups and 3 probes */
+	assert_int_equal(st.requests, 1 + 1);
+	assert_int_equal(served_requests, st.requests);
+	assert_int_equal(st.live_objects, 1);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.last, "cannot create TestDevice [\"new02\"]: "
+			       "unique name = \"dev11\" already belongs to "
+			       "TestDevice [\"dev11\"]"));
+	hf_objset_free(want);
+	hf_objset_free(have);
+}
+
+/*
+ * A reference to an object of a kind read whole is resolved, or found
+ * missing, from the pages: no lookup request.
+ */
+static void test_fetch__references_into_kinds_read_whole(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct hf_fetch_stats st;
+	struct diags d = { 0, "" };
+	hf_objset *want, *have = NULL;
+	struct hf_object site = want_obj("TestSite", "lyon");
+	struct hf_object d1 = want_obj("TestDevice", "dev01");
+	struct hf_object d2 = want_obj("TestDevice", "dev02");
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	hf_objset_new(&want);
+	want_ref(&d1, "site", 0, "TestSite", "paris", NULL);
+	want_ref(&d2, "site", 0, "TestSite", "mars", NULL);
+	assert_int_equal(hf_objset_add(want, &site, NULL), 0);
+	assert_int_equal(hf_objset_add(want, &d1, NULL), 0);
+	assert_int_equal(hf_objset_add(want, &d2, NULL), 0);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served),
+				  on_diag, &d, &st, &err),
+			 HF_EINVAL);
+	/* the counts, the sites' page, the devices' lookups */
+	assert_int_equal(st.requests, 1 + 1 + 1);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.last, "unresolvable reference: no TestSite "
+			       "[\"mars\"]"));
+	assert_non_null(hf_object_field(hf_objset_at(want, 1), "site")->refs[0].id);
+	hf_objset_free(want);
+	hf_objset_free(have);
+}
+
 #define MAX_CALLS 64
 
 struct progress_log {
@@ -326,8 +467,9 @@ static void test_fetch__progress(void **state)
 
 	(void)state;
 	memset(&log, 0, sizeof(log));
-	/* one object a page: 30 devices and 2 sites need 30 more pages */
+	/* one object a page: 30 devices and 2 sites need 32 pages */
 	o.page_size = 1;
+	o.lookup_cost = 1e6; /* lookups dearer than pages */
 	o.progress = on_progress;
 	o.progress_payload = &log;
 	hf_objset_new(&want);
@@ -344,9 +486,9 @@ static void test_fetch__progress(void **state)
 	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served),
 				  NULL, NULL, &st, NULL),
 			 0);
-	/* pages, two slices of the other pages, the tag lookup, the end */
+	/* counts, two slices of pages, the tag lookup, the end */
 	assert_int_equal(log.n, 5);
-	assert_true(saw_stage(&log, "pages"));
+	assert_true(saw_stage(&log, "counts"));
 	assert_true(saw_stage(&log, "objects"));
 	assert_true(saw_stage(&log, "references"));
 	assert_int_equal(log.v[0].kinds_done, 0);
@@ -370,7 +512,8 @@ static void test_fetch__progress(void **state)
 	assert_int_equal(b->rounds, st.rounds);
 	assert_int_equal(st.kinds, 2);
 	assert_int_equal(st.live_objects, 32);
-	assert_int_equal(st.requests, 2 + 30 + 1);
+	assert_int_equal(st.requests, 1 + 32 + 1);
+	assert_int_equal(st.requests, served_requests);
 	hf_objset_free(want);
 	hf_objset_free(have);
 }
@@ -422,7 +565,7 @@ static hf_schema *generic_schema(void)
 /* Each malformed shape of a listing, answered for LocationSite. */
 static const char *const corrupt[] = {
 	"{\"LocationSite\": {\"count\": \"17\", \"edges\": []}}",
-	"{\"LocationSite\": {\"count\": 0, \"edges\": {}}}",
+	"{\"LocationSite\": {\"count\": 1, \"edges\": {}}}",
 	"{\"LocationSite\": {\"count\": 1, \"edges\": [{\"node\": null}]}}",
 	"{\"LocationSites\": {\"count\": 0, \"edges\": []}}",
 	"{\"LocationSite\": {\"count\": -1, \"edges\": []}}",
@@ -561,6 +704,9 @@ int main(void)
 		cmocka_unit_test(test_fetch__unresolvable_reference),
 		cmocka_unit_test(test_fetch__problems_are_counted),
 		cmocka_unit_test(test_fetch__progress),
+		cmocka_unit_test(test_fetch__creates_among_many_read_by_pages),
+		cmocka_unit_test(test_fetch__creates_among_many_looked_up),
+		cmocka_unit_test(test_fetch__references_into_kinds_read_whole),
 		cmocka_unit_test(test_fetch__references_to_desired_objects_name_their_kind),
 		cmocka_unit_test(test_fetch__malformed_answers_are_errors),
 		cmocka_unit_test(test_fetch__failing_allocations),

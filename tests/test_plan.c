@@ -4,10 +4,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hf/alloc.h"
 #include "hf/plan.h"
+#include "hf/store.h"
+#include "testutil.h"
 
 static void add(hf_plan *p, enum hf_action a, const char *kind,
 		const char *name, json_t *deps)
@@ -136,6 +141,320 @@ static void test_plan__json_round_trip_and_tamper(void **state)
 	hf_plan_free(p);
 }
 
+static void add_delete(hf_plan *p, enum hf_action a, const char *kind,
+		       const char *name, const char *node_id, json_t *deps)
+{
+	struct hf_change c;
+	hf_error err = HF_ERROR_INIT;
+
+	memset(&c, 0, sizeof(c));
+	c.action = a;
+	c.kind = hf_strdup(kind);
+	c.hfid = name ? json_pack("[s]", name) : NULL;
+	c.node_id = hf_strdup(node_id);
+	c.before = json_pack("{s:s}", "name", name ? name : "x");
+	c.deps = deps;
+	memset(c.fingerprint, 'b', 64);
+	assert_int_equal(hf_plan_add(p, &c, &err), 0);
+}
+
+/* A plan with every new field set: stack, group, partial, adopt,
+ * delete with a cascade, forget, sources. */
+static hf_plan *ownership_plan(void)
+{
+	hf_error err = HF_ERROR_INIT;
+	struct hf_change *c;
+	hf_plan *p;
+
+	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
+	assert_int_equal(hf_plan_set_stack(p, "fin", "grp-1", &err), 0);
+	hf_plan_meta(p)->partial = 1;
+	add(p, HF_ACT_CREATE, "NetSite", "par1", NULL);
+	hf_plan_at(p, 0)->sources =
+		json_pack("[{s:s, s:i}]", "file", "objects/sites.yml", "line", 4);
+	add(p, HF_ACT_NOOP, "NetSite", "lyo1", NULL);
+	hf_plan_at(p, 1)->adopt = 1;
+	add_delete(p, HF_ACT_DELETE, "NetDevice", "core1", "id-dev", NULL);
+	add_delete(p, HF_ACT_DELETE, "NetInterface", "core1-eth0", "id-if",
+		   NULL);
+	c = hf_plan_at(p, 3);
+	c->cascade_of = hf_strdup(hf_plan_at(p, 2)->id);
+	/* the device's delete waits for the interface (referrer first) */
+	json_array_append_new(hf_plan_at(p, 2)->deps, json_string(c->id));
+	add_delete(p, HF_ACT_FORGET, "BuiltinTag", "shared", "id-tag", NULL);
+	assert_int_equal(hf_plan_finish(p, &err), 0);
+	return p;
+}
+
+static void test_plan__delete_and_forget_actions(void **state)
+{
+	hf_plan *p = ownership_plan();
+	enum hf_action a;
+
+	(void)state;
+	assert_string_equal(hf_action_str(HF_ACT_DELETE), "delete");
+	assert_string_equal(hf_action_str(HF_ACT_FORGET), "forget");
+	a = HF_ACT_DELETE;
+	assert_int_equal(hf_plan_at(p, 2)->action, a);
+	assert_int_equal(hf_plan_meta(p)->n_create, 1);
+	assert_int_equal(hf_plan_meta(p)->n_noop, 1);
+	assert_int_equal(hf_plan_meta(p)->n_update, 0);
+	assert_int_equal(hf_plan_meta(p)->n_delete, 2);
+	assert_int_equal(hf_plan_meta(p)->n_forget, 1);
+	assert_int_equal(hf_plan_meta(p)->n_adopt, 1);
+	/* referrers first: the interface in wave 0, the device after it */
+	assert_int_equal(hf_plan_at(p, 3)->wave, 0);
+	assert_int_equal(hf_plan_at(p, 2)->wave, 1);
+	assert_string_equal(hf_plan_meta(p)->stack, "fin");
+	assert_string_equal(hf_plan_meta(p)->group_id, "grp-1");
+	hf_plan_free(p);
+}
+
+static void test_plan__delete_ids_differ_from_create_ids(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *p;
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
+	add(p, HF_ACT_CREATE, "NetSite", "a", NULL);
+	add_delete(p, HF_ACT_DELETE, "NetSite", "a", "id-1", NULL);
+	add_delete(p, HF_ACT_FORGET, "NetSite", "a", "id-1", NULL);
+	/* kinds without an HFID: two deletes told apart by node id */
+	add_delete(p, HF_ACT_DELETE, "NetNote", NULL, "id-2", NULL);
+	add_delete(p, HF_ACT_DELETE, "NetNote", NULL, "id-3", NULL);
+	assert_int_equal(hf_plan_finish(p, &err), 0);
+	assert_string_not_equal(hf_plan_at(p, 0)->id, hf_plan_at(p, 1)->id);
+	assert_string_not_equal(hf_plan_at(p, 1)->id, hf_plan_at(p, 2)->id);
+	assert_string_not_equal(hf_plan_at(p, 3)->id, hf_plan_at(p, 4)->id);
+	assert_int_equal(hf_plan_meta(p)->n_delete, 3);
+	hf_plan_free(p);
+}
+
+static void test_plan__has_changes(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *p;
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
+	add(p, HF_ACT_NOOP, "NetSite", "a", NULL);
+	assert_int_equal(hf_plan_finish(p, &err), 0);
+	assert_false(hf_plan_has_changes(p));
+	/* adopting an unchanged object is a change (it joins the group) */
+	hf_plan_at(p, 0)->adopt = 1;
+	assert_int_equal(hf_plan_finish(p, &err), 0);
+	assert_true(hf_plan_has_changes(p));
+	hf_plan_free(p);
+
+	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
+	add_delete(p, HF_ACT_FORGET, "NetSite", "a", "id-1", NULL);
+	assert_int_equal(hf_plan_finish(p, &err), 0);
+	assert_true(hf_plan_has_changes(p));
+	hf_plan_free(p);
+
+	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
+	add_delete(p, HF_ACT_DELETE, "NetSite", "a", "id-1", NULL);
+	assert_int_equal(hf_plan_finish(p, &err), 0);
+	assert_true(hf_plan_has_changes(p));
+	hf_plan_free(p);
+}
+
+static void test_plan__ownership_json_round_trip(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *p = ownership_plan(), *q;
+	json_t *j, *j2, *ch;
+
+	(void)state;
+	j = hf_plan_to_json(p);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "stack")), "fin");
+	assert_string_equal(json_string_value(json_object_get(j, "group_id")),
+			    "grp-1");
+	assert_true(json_is_true(json_object_get(j, "partial")));
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(j, "counts"), "delete")), 2);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(j, "counts"), "forget")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(j, "counts"), "adopt")), 1);
+	ch = json_array_get(json_object_get(j, "changes"), 3);
+	assert_string_equal(json_string_value(json_object_get(ch, "action")),
+			    "delete");
+	assert_string_equal(json_string_value(json_object_get(ch, "cascade_of")),
+			    hf_plan_at(p, 2)->id);
+	assert_true(json_is_null(json_object_get(ch, "after")));
+	assert_true(json_is_null(json_object_get(ch, "sources")));
+	assert_true(json_is_false(json_object_get(ch, "adopt")));
+	ch = json_array_get(json_object_get(j, "changes"), 0);
+	assert_true(json_is_array(json_object_get(ch, "sources")));
+	assert_true(json_is_null(json_object_get(ch, "cascade_of")));
+	assert_int_equal(hf_plan_from_json(&q, j, &err), 0);
+	assert_string_equal(hf_plan_meta(q)->stack, "fin");
+	assert_string_equal(hf_plan_meta(q)->group_id, "grp-1");
+	assert_int_equal(hf_plan_meta(q)->partial, 1);
+	assert_int_equal(hf_plan_at(q, 1)->adopt, 1);
+	assert_int_equal(hf_plan_at(q, 4)->action, HF_ACT_FORGET);
+	assert_string_equal(hf_plan_at(q, 3)->cascade_of, hf_plan_at(q, 2)->id);
+	assert_int_equal(hf_plan_meta(q)->n_delete, 2);
+	assert_int_equal(hf_plan_meta(q)->n_forget, 1);
+	assert_int_equal(hf_plan_meta(q)->n_adopt, 1);
+	j2 = hf_plan_to_json(q);
+	assert_true(json_equal(j, j2));
+	json_decref(j2);
+	hf_plan_free(q);
+	json_decref(j);
+	hf_plan_free(p);
+}
+
+/* Edit one field of the JSON form; the plan must fail its checksum. */
+static void assert_tamper_detected(const hf_plan *p, const char *path,
+				   json_t *value)
+{
+	hf_error err = HF_ERROR_INIT;
+	json_t *j = hf_plan_to_json(p), *obj = j;
+	char key[64];
+	const char *dot;
+	hf_plan *q = NULL;
+
+	while ((dot = strchr(path, '.'))) {
+		memcpy(key, path, (size_t)(dot - path));
+		key[dot - path] = '\0';
+		obj = key[0] >= '0' && key[0] <= '9' ?
+			      json_array_get(json_object_get(obj, "changes"),
+					     (size_t)atoi(key)) :
+			      json_object_get(obj, key);
+		path = dot + 1;
+	}
+	assert_non_null(obj);
+	json_object_set_new(obj, path, value);
+	assert_int_equal(hf_plan_from_json(&q, j, &err), HF_EINVAL);
+	assert_null(q);
+	json_decref(j);
+}
+
+static void test_plan__checksum_covers_ownership_fields(void **state)
+{
+	hf_plan *p = ownership_plan();
+
+	(void)state;
+	assert_tamper_detected(p, "stack", json_string("other"));
+	assert_tamper_detected(p, "stack", json_string("default"));
+	assert_tamper_detected(p, "group_id", json_null());
+	assert_tamper_detected(p, "group_id", json_string("grp-2"));
+	assert_tamper_detected(p, "partial", json_false());
+	assert_tamper_detected(p, "1.adopt", json_false());
+	assert_tamper_detected(p, "2.adopt", json_true());
+	assert_tamper_detected(p, "3.cascade_of", json_null());
+	assert_tamper_detected(p, "2.cascade_of", json_string(hf_plan_at(p, 3)->id));
+	assert_tamper_detected(p, "0.sources", json_null());
+	assert_tamper_detected(p, "0.sources", json_pack("[{s:s, s:i}]", "file",
+							 "objects/sites.yml",
+							 "line", 5));
+	hf_plan_free(p);
+}
+
+/* A stored plan written before stacks existed still reads and verifies. */
+static void test_plan__plan_without_stack_fields_reads_as_default(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *p, *q;
+	json_t *j, *ch;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
+	add(p, HF_ACT_CREATE, "NetSite", "par1", NULL);
+	add(p, HF_ACT_UPDATE, "NetDevice", "core1", NULL);
+	assert_int_equal(hf_plan_finish(p, &err), 0);
+	assert_string_equal(hf_plan_meta(p)->stack, "default");
+	assert_null(hf_plan_meta(p)->group_id);
+	j = hf_plan_to_json(p);
+	json_object_del(j, "stack");
+	json_object_del(j, "group_id");
+	json_object_del(j, "partial");
+	json_object_del(json_object_get(j, "counts"), "delete");
+	json_object_del(json_object_get(j, "counts"), "forget");
+	json_object_del(json_object_get(j, "counts"), "adopt");
+	json_array_foreach(json_object_get(j, "changes"), i, ch)
+	{
+		json_object_del(ch, "adopt");
+		json_object_del(ch, "cascade_of");
+		json_object_del(ch, "sources");
+	}
+	assert_int_equal(hf_plan_from_json(&q, j, &err), 0);
+	assert_string_equal(hf_plan_meta(q)->stack, "default");
+	assert_null(hf_plan_meta(q)->group_id);
+	assert_int_equal(hf_plan_meta(q)->partial, 0);
+	assert_int_equal(hf_plan_at(q, 0)->adopt, 0);
+	assert_null(hf_plan_at(q, 0)->sources);
+	assert_null(hf_plan_at(q, 0)->cascade_of);
+	assert_int_equal(hf_plan_meta(q)->n_create, 1);
+	assert_int_equal(hf_plan_meta(q)->n_delete, 0);
+	hf_plan_free(q);
+	/* a wrong type is malformed, not a default */
+	json_object_set_new(j, "stack", json_integer(3));
+	assert_int_equal(hf_plan_from_json(&q, j, &err), HF_EINVAL);
+	json_decref(j);
+	hf_plan_free(p);
+}
+
+/* The store keeps every ownership field: a saved plan loads back equal,
+ * also in a store made before stacks (its changes table is rebuilt so
+ * that it admits deletes). */
+static void store_round_trip(const char *path)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *p = ownership_plan(), *q = NULL;
+	hf_store *st;
+	json_t *a, *b;
+
+	assert_int_equal(hf_store_open(&st, path, &err), 0);
+	assert_int_equal(hf_store_save(st, p, &err), 0);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &q, &err), 0);
+	a = hf_plan_to_json(p);
+	b = hf_plan_to_json(q);
+	assert_true(json_equal(a, b));
+	assert_null(hf_plan_at(q, 3)->hfid ? NULL : "hfid lost");
+	json_decref(a);
+	json_decref(b);
+	hf_plan_free(q);
+	hf_store_close(st);
+	hf_plan_free(p);
+}
+
+static void test_plan__store_keeps_ownership_fields(void **state)
+{
+	char path[700];
+	sqlite3 *db;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/plans.db", hf_test_tmpdir("plan-store"));
+	store_round_trip(path);
+	snprintf(path, sizeof(path), "%s/v2.db", hf_test_tmpdir("plan-store-v2"));
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE plans (id TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
+		" address TEXT NOT NULL, branch TEXT NOT NULL,"
+		" branch_is_default INTEGER NOT NULL DEFAULT 0,"
+		" schema_hash TEXT NOT NULL,"
+		" manifest_digest TEXT NOT NULL, checksum TEXT NOT NULL, status TEXT NOT NULL,"
+		" n_create INTEGER NOT NULL, n_update INTEGER NOT NULL, n_noop INTEGER NOT NULL,"
+		" waves INTEGER NOT NULL, apply_branch TEXT, apply_started_at TEXT,"
+		" apply_finished_at TEXT, requests_sent INTEGER, error TEXT);"
+		"CREATE TABLE changes (plan_id TEXT NOT NULL REFERENCES plans(id)"
+		" ON DELETE CASCADE, seq INTEGER NOT NULL, id TEXT NOT NULL,"
+		" action TEXT NOT NULL CHECK (action IN ('create', 'update', 'no-op')),"
+		" kind TEXT NOT NULL, hfid TEXT NOT NULL,"
+		" node_id TEXT, before TEXT, after TEXT, changed TEXT NOT NULL, deps TEXT NOT NULL,"
+		" wave INTEGER NOT NULL, fingerprint TEXT NOT NULL, status TEXT NOT NULL DEFAULT"
+		" 'pending', error TEXT, started_at REAL, finished_at REAL,"
+		" PRIMARY KEY (plan_id, id));", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	store_round_trip(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +463,13 @@ int main(void)
 		cmocka_unit_test(test_plan__cycle_is_reported_by_name),
 		cmocka_unit_test(test_plan__unknown_dependency),
 		cmocka_unit_test(test_plan__json_round_trip_and_tamper),
+		cmocka_unit_test(test_plan__delete_and_forget_actions),
+		cmocka_unit_test(test_plan__delete_ids_differ_from_create_ids),
+		cmocka_unit_test(test_plan__has_changes),
+		cmocka_unit_test(test_plan__ownership_json_round_trip),
+		cmocka_unit_test(test_plan__checksum_covers_ownership_fields),
+		cmocka_unit_test(test_plan__plan_without_stack_fields_reads_as_default),
+		cmocka_unit_test(test_plan__store_keeps_ownership_fields),
 	};
 
 	hf_alloc_init();

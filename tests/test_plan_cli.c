@@ -120,7 +120,7 @@ static void test_plan_cli__plan_show_and_replan(void **state)
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.out, "+ TestDevice core1"));
 	assert_non_null(strstr(r.out, "+ TestInterface core1 / eth1"));
-	assert_non_null(strstr(r.out, "Plan: 4 to create, 0 to update, 0 unchanged."));
+	assert_non_null(strstr(r.out, "Plan: 4 to create, 0 to update, 0 to destroy, 0 unchanged."));
 	assert_non_null(strstr(r.err, "saved"));
 	hf_run_release(&r);
 	run(&r, "show", NULL, "--format", "json");
@@ -158,9 +158,19 @@ static void test_plan_cli__no_changes_after_the_objects_exist(void **state)
 		     NULL);
 	assert_null(json_object_get(res, "errors"));
 	json_decref(res);
+	/* made outside hubform: the plan adopts them, and that is a change */
+	run(&r, "plan", "good.yml", "--detailed-exitcode", NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, "
+				      "4 to adopt, 4 unchanged."));
+	hf_run_release(&r);
+	run(&r, "apply", NULL, "latest", "--auto-approve");
+	assert_int_equal(r.status, 0);
+	hf_run_release(&r);
 	run(&r, "plan", "good.yml", "--detailed-exitcode", NULL);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 4 unchanged."));
+	assert_non_null(strstr(r.out, "No changes."));
+	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, 4 unchanged."));
 	hf_run_release(&r);
 	/* one edit upstream: an update of exactly that field */
 	res = hf_gql(srv.url, NULL, NULL,
@@ -170,7 +180,7 @@ static void test_plan_cli__no_changes_after_the_objects_exist(void **state)
 	run(&r, "plan", "good.yml", NULL, NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "~ description: \"x\" -> \"hq\""));
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 1 to update, 3 unchanged."));
+	assert_non_null(strstr(r.out, "Plan: 0 to create, 1 to update, 0 to destroy, 3 unchanged."));
 	hf_run_release(&r);
 }
 

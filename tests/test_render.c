@@ -67,7 +67,13 @@ static void test_render__text(void **state)
 	assert_non_null(strstr(b.ptr, "~ description: \"old | pipe\" -> \"new\"\n"));
 	assert_non_null(strstr(b.ptr, "~ site: NetSite[par1] -> NetSite[lyo1]\n"));
 	assert_non_null(strstr(b.ptr, "+ NetSite site-0\n"));
-	assert_non_null(strstr(b.ptr, "Plan: 1 to create, 1 to update, 0 unchanged.\n"));
+	assert_non_null(strstr(b.ptr, "Plan: 1 to create, 1 to update, 0 to destroy, "
+				      "0 unchanged.\n"));
+	/* forgets and adoptions are counted only when there are some */
+	assert_null(strstr(b.ptr, "forget"));
+	assert_null(strstr(b.ptr, "adopt"));
+	assert_null(strstr(b.ptr, "No changes"));
+	assert_null(strstr(b.ptr, "deletes, wave"));
 	assert_null(strchr(b.ptr, '\033'));
 	hf_buf_reset(&b);
 	o.color = 1;
@@ -396,6 +402,12 @@ static int valid(json_t *sch, json_t *v)
 		return 0;
 	if (json_is_object(v) && !object_ok(sch, v))
 		return 0;
+	if (json_is_array(v) && (t = json_object_get(sch, "minItems")) &&
+	    (json_int_t)json_array_size(v) < json_integer_value(t))
+		return 0;
+	if (json_is_array(v) && (t = json_object_get(sch, "maxItems")) &&
+	    (json_int_t)json_array_size(v) > json_integer_value(t))
+		return 0;
 	if (json_is_array(v) && (t = json_object_get(sch, "items")))
 		json_array_foreach(v, i, e)
 			if (!valid(t, e))
@@ -403,24 +415,30 @@ static int valid(json_t *sch, json_t *v)
 	return 1;
 }
 
-static void test_render__json_matches_its_schema(void **state)
+static void load_schema(void)
 {
 	char path[600];
+
+	snprintf(path, sizeof(path), "%s/../../schemas/plan.schema.json", hf_test_data());
+	root = json_load_file(path, 0, NULL);
+	assert_non_null(root);
+}
+
+static void test_render__json_matches_its_schema(void **state)
+{
 	hf_plan *p = make_plan(3);
 	hf_buf b = HF_BUF_INIT;
 	json_t *j, *c;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/../../schemas/plan.schema.json", hf_test_data());
-	root = json_load_file(path, 0, NULL);
-	assert_non_null(root);
+	load_schema();
 	assert_int_equal(hf_render_json(&b, p), 0);
 	j = json_loads(b.ptr, 0, NULL);
 	assert_non_null(j);
 	assert_true(valid(root, j));
 	/* and the validator can say no: a wrong enum, an extra key, a lost key */
 	c = json_array_get(json_object_get(j, "changes"), 0);
-	json_object_set_new(c, "action", json_string("delete"));
+	json_object_set_new(c, "action", json_string("destroy"));
 	assert_false(valid(root, j));
 	json_object_set_new(c, "action", json_string("update"));
 	assert_true(valid(root, j));
@@ -460,7 +478,12 @@ static void test_render__markdown_fits_a_comment(void **state)
 
 	(void)state;
 	assert_int_equal(hf_render_markdown(&b, small, &o), 0);
-	assert_non_null(strstr(b.ptr, "**2 to create, 1 to update, 0 unchanged**"));
+	assert_non_null(strstr(b.ptr, "**2 to create, 1 to update, 0 to destroy, "
+				      "0 unchanged**"));
+	assert_null(strstr(b.ptr, "### Deletes"));
+	/* no change records its declarations: no column for them */
+	assert_non_null(strstr(b.ptr, "| | object | fields |\n|---|---|---|\n"));
+	assert_null(strstr(b.ptr, "declared at"));
 	assert_non_null(strstr(b.ptr, "### NetDevice"));
 	assert_non_null(strstr(b.ptr, "- description: \"old | pipe\""));
 	assert_non_null(strstr(b.ptr, "<details><summary>~ NetDevice core1</summary>"));
@@ -535,6 +558,531 @@ static void test_render__secrets_are_masked(void **state)
 	hf_objset_free(have);
 }
 
+/* ---- deletes, forgets, adoptions, sources, partial plans ------------ */
+
+static json_t *src(const char *file, int line)
+{
+	return json_pack("{s:s, s:i}", "file", file, "line", line);
+}
+
+/* Adds a change; returns its id in `id` (17 bytes) when not NULL. */
+static void add(hf_plan *p, struct hf_change *c, char *id)
+{
+	char want[17];
+
+	hf_plan_change_id(want, c->action, c->kind, c->hfid);
+	assert_int_equal(hf_plan_add(p, c, NULL), 0);
+	if (id)
+		memcpy(id, want, sizeof(want));
+}
+
+/*
+ * A plan of stack "fin", partial: a create declared twice, an update
+ * that adopts, an adopted no-op, a plain no-op, three deletes (a device,
+ * the interface its cascade removes, and the site the device referred
+ * to, which waits for it) and a forget.
+ */
+static hf_plan *prune_plan(void)
+{
+	struct hf_change c;
+	char dev[17], site[17];
+	hf_plan *p;
+
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:8000", "main", NULL), 0);
+	assert_int_equal(hf_plan_set_stack(p, "fin", "0190f1e2-0000-7000-8000-00000000aaaa",
+					   NULL), 0);
+	hf_plan_meta(p)->partial = 1;
+
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_CREATE;
+	c.kind = hf_strdup("NetSite");
+	c.hfid = json_pack("[s]", "lyo1");
+	c.after = json_pack("{s:s}", "name", "lyo1");
+	c.changed = json_pack("[s]", "name");
+	c.sources = json_pack("[o, o]", src("objects/sites.yml", 3),
+			      src("objects/more | sites.yml", 12));
+	add(p, &c, NULL);
+
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_UPDATE;
+	c.adopt = 1;
+	c.kind = hf_strdup("NetDevice");
+	c.hfid = json_pack("[s]", "core1");
+	c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000001");
+	c.before = json_pack("{s:s}", "description", "old");
+	c.after = json_pack("{s:s}", "description", "new");
+	c.changed = json_pack("[s]", "description");
+	c.sources = json_pack("[o]", src("objects/devices.yml", 7));
+	memset(c.fingerprint, 'a', 64);
+	add(p, &c, NULL);
+
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_NOOP;
+	c.adopt = 1;
+	c.kind = hf_strdup("BuiltinTag");
+	c.hfid = json_pack("[s]", "red");
+	c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000003");
+	c.before = json_pack("{s:s}", "name", "red");
+	c.after = json_pack("{s:s}", "name", "red");
+	c.changed = json_array();
+	c.sources = json_pack("[o]", src("objects/tags.yml", 2));
+	memset(c.fingerprint, 'a', 64);
+	add(p, &c, NULL);
+
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_NOOP;
+	c.kind = hf_strdup("BuiltinTag");
+	c.hfid = json_pack("[s]", "blue");
+	c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000004");
+	c.before = json_pack("{s:s}", "name", "blue");
+	c.after = json_pack("{s:s}", "name", "blue");
+	c.changed = json_array();
+	c.sources = json_pack("[o]", src("objects/tags.yml", 5));
+	memset(c.fingerprint, 'a', 64);
+	add(p, &c, NULL);
+
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_DELETE;
+	c.kind = hf_strdup("NetDevice");
+	c.hfid = json_pack("[s]", "core9");
+	c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000009");
+	c.before = json_pack("{s:s, s:{s:s, s:[s]}}", "name", "core9", "site",
+			     "kind", "NetSite", "hfid", "par9");
+	c.changed = json_array();
+	memset(c.fingerprint, 'a', 64);
+	add(p, &c, dev);
+
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_DELETE;
+	c.kind = hf_strdup("NetInterface");
+	c.hfid = json_pack("[s, s]", "core9", "Ethernet1/1");
+	c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000010");
+	c.before = json_pack("{s:s}", "name", "Ethernet1/1");
+	c.changed = json_array();
+	c.cascade_of = hf_strdup(dev);
+	memset(c.fingerprint, 'a', 64);
+	add(p, &c, NULL);
+
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_DELETE;
+	c.kind = hf_strdup("NetSite");
+	c.hfid = json_pack("[s]", "par9");
+	c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000011");
+	c.before = json_pack("{s:s}", "name", "par9");
+	c.changed = json_array();
+	c.deps = json_pack("[s]", dev);
+	memset(c.fingerprint, 'a', 64);
+	add(p, &c, site);
+
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_FORGET;
+	c.kind = hf_strdup("BuiltinTag");
+	c.hfid = json_pack("[s]", "shared");
+	c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000012");
+	c.changed = json_array();
+	memset(c.fingerprint, 'a', 64);
+	add(p, &c, NULL);
+
+	memset(hf_plan_meta(p)->manifest_digest, 'b', 64);
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+	return p;
+}
+
+static void test_render__text_deletes(void **state)
+{
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	hf_plan *p = prune_plan();
+	hf_buf b = HF_BUF_INIT;
+	const char *creates, *dels, *dels2;
+
+	(void)state;
+	assert_int_equal(hf_render_text(&b, p, &o), 0);
+	assert_non_null(strstr(b.ptr, "Stack fin (group hubform-fin)\n"));
+	assert_non_null(strstr(b.ptr, "Partial plan: --target/--exclude"));
+	creates = strstr(b.ptr, "\nwave 1:\n");
+	dels = strstr(b.ptr, "\ndeletes, wave 1:\n");
+	dels2 = strstr(b.ptr, "\ndeletes, wave 2:\n");
+	assert_non_null(creates);
+	assert_non_null(dels);
+	assert_non_null(dels2);
+	/* every create and update before the deletes, deletes by their waves */
+	assert_true(creates < dels && dels < dels2);
+	assert_true(strstr(b.ptr, "  + NetSite lyo1\n") < dels);
+	assert_non_null(strstr(b.ptr, "  + NetSite lyo1\n      # declared at "
+				      "objects/sites.yml:3, objects/more | sites.yml:12\n"
+				      "      + name = \"lyo1\"\n"));
+	assert_non_null(strstr(b.ptr, "  ~ NetDevice core1 (adopt)\n"
+				      "      # declared at objects/devices.yml:7\n"));
+	assert_non_null(strstr(b.ptr, "  < BuiltinTag red (adopt: already in "
+				      "Infrahub as declared; this stack takes ownership)\n"));
+	/* a plain no-op stays hidden unless verbose */
+	assert_null(strstr(b.ptr, "blue"));
+	assert_true(strstr(b.ptr, "  - NetDevice core9\n"
+				  "      - name = \"core9\"\n"
+				  "      - site = NetSite[par9]\n") > dels);
+	assert_true(strstr(b.ptr, "  - NetInterface core9 / Ethernet1/1 "
+				  "(cascade of NetDevice core9)\n"
+				  "      - name = \"Ethernet1/1\"\n") > dels);
+	assert_true(strstr(b.ptr, "  - NetSite par9\n") > dels2);
+	assert_true(strstr(b.ptr, "  . BuiltinTag shared (forget: another stack "
+				  "owns it too; it leaves this stack and stays in "
+				  "Infrahub)\n") > dels);
+	assert_null(strstr(b.ptr, "No changes"));
+	assert_non_null(strstr(b.ptr, "\nPlan: 1 to create, 1 to update, 3 to destroy, "
+				      "1 to forget, 2 to adopt, 2 unchanged.\n"));
+	assert_null(strchr(b.ptr, '\033'));
+
+	/* verbose lists the plain no-op too */
+	hf_buf_reset(&b);
+	o.verbose = 1;
+	assert_int_equal(hf_render_text(&b, p, &o), 0);
+	assert_non_null(strstr(b.ptr, "  = BuiltinTag blue\n"
+				      "      # declared at objects/tags.yml:5\n"));
+
+	/* on a terminal: deletes in red, forgets and adoptions in cyan */
+	hf_buf_reset(&b);
+	o.color = 1;
+	assert_int_equal(hf_render_text(&b, p, &o), 0);
+	assert_non_null(strstr(b.ptr, "  \033[31m- NetDevice core9\033[0m\n"));
+	assert_non_null(strstr(b.ptr, "      \033[31m-\033[0m name = \"core9\"\n"));
+	assert_non_null(strstr(b.ptr, "  \033[36m. BuiltinTag shared\033[0m (forget"));
+	assert_non_null(strstr(b.ptr, "  \033[36m< BuiltinTag red\033[0m (adopt"));
+	assert_non_null(strstr(b.ptr, "  \033[32m+ NetSite lyo1\033[0m\n"));
+	assert_non_null(strstr(b.ptr, "\033[33mPartial plan"));
+	hf_buf_release(&b);
+	hf_plan_free(p);
+}
+
+/* "No changes." only when applying would change nothing at all. */
+static void test_render__no_changes_only_when_nothing(void **state)
+{
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	hf_plan *noop, *adopt, *forget;
+	hf_buf b = HF_BUF_INIT;
+	struct hf_change c;
+
+	(void)state;
+	noop = plan_of(HF_ACT_NOOP, json_pack("{s:s}", "name", "hq"),
+		       json_pack("{s:s}", "name", "hq"), json_array());
+	assert_int_equal(hf_render_text(&b, noop, &o), 0);
+	assert_non_null(strstr(b.ptr, "\nNo changes. Infrahub matches the object files.\n"
+				      "\nPlan: 0 to create, 0 to update, 0 to destroy, "
+				      "1 unchanged.\n"));
+	hf_buf_reset(&b);
+	assert_int_equal(hf_render_markdown(&b, noop, &o), 0);
+	assert_non_null(strstr(b.ptr, "No changes."));
+
+	/* an adoption changes ownership: not "No changes" */
+	assert_int_equal(hf_plan_new(&adopt, "http://x", "main", NULL), 0);
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_NOOP;
+	c.adopt = 1;
+	c.kind = hf_strdup("NetSite");
+	c.hfid = json_pack("[s]", "hq");
+	c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000002");
+	c.before = json_pack("{s:s}", "name", "hq");
+	c.after = json_pack("{s:s}", "name", "hq");
+	c.changed = json_array();
+	memset(c.fingerprint, 'a', 64);
+	add(adopt, &c, NULL);
+	assert_int_equal(hf_plan_finish(adopt, NULL), 0);
+	hf_buf_reset(&b);
+	assert_int_equal(hf_render_text(&b, adopt, &o), 0);
+	assert_null(strstr(b.ptr, "No changes"));
+	assert_non_null(strstr(b.ptr, "  < NetSite hq (adopt"));
+	assert_non_null(strstr(b.ptr, "Plan: 0 to create, 0 to update, 0 to destroy, "
+				      "1 to adopt, 1 unchanged.\n"));
+
+	/* so does a forget */
+	forget = plan_of(HF_ACT_FORGET, NULL, NULL, json_array());
+	hf_buf_reset(&b);
+	assert_int_equal(hf_render_text(&b, forget, &o), 0);
+	assert_null(strstr(b.ptr, "No changes"));
+	assert_non_null(strstr(b.ptr, "Plan: 0 to create, 0 to update, 0 to destroy, "
+				      "1 to forget, 0 unchanged.\n"));
+	hf_buf_reset(&b);
+	assert_int_equal(hf_render_markdown(&b, forget, &o), 0);
+	assert_null(strstr(b.ptr, "No changes"));
+	assert_non_null(strstr(b.ptr, "| forget | NetSite hq | stays in Infrahub"));
+	hf_buf_release(&b);
+	hf_plan_free(noop);
+	hf_plan_free(adopt);
+	hf_plan_free(forget);
+}
+
+static json_t *change_at(json_t *j, size_t i)
+{
+	return json_array_get(json_object_get(j, "changes"), i);
+}
+
+static const char *str_at(json_t *j, const char *key)
+{
+	return json_string_value(json_object_get(j, key));
+}
+
+/* Every change of `j` has exactly these keys, in this order. */
+static void keys_in_order(json_t *j)
+{
+	static const char *const want[] = {
+		"id", "address", "action", "actions", "kind", "hfid", "node_id",
+		"before", "after", "changed", "deps", "wave", "fingerprint",
+		"status", "error", "adopt", "cascade_of", "sources",
+	};
+	const char *key;
+	json_t *c, *v;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(j, "changes"), i, c)
+	{
+		k = 0;
+		json_object_foreach(c, key, v)
+		{
+			assert_true(k < sizeof(want) / sizeof(*want));
+			assert_string_equal(key, want[k]);
+			k++;
+		}
+		assert_int_equal(k, sizeof(want) / sizeof(*want));
+	}
+}
+
+static void test_render__json_deletes_and_versions(void **state)
+{
+	hf_plan *p = prune_plan();
+	hf_buf b = HF_BUF_INIT;
+	json_t *j, *c, *s;
+
+	(void)state;
+	load_schema();
+	assert_int_equal(hf_render_json(&b, p), 0);
+	/* the versions first, as Terraform puts format_version */
+	assert_int_equal(strncmp(b.ptr, "{\n  \"format_version\": \"" HF_PLAN_FORMAT_VERSION
+				 "\",\n  \"hubform_version\": \"" HF_VERSION "\",\n",
+				 strlen("{\n  \"format_version\": \"" HF_PLAN_FORMAT_VERSION
+					"\",\n  \"hubform_version\": \"" HF_VERSION "\",\n")), 0);
+	j = json_loads(b.ptr, 0, NULL);
+	assert_non_null(j);
+	assert_true(valid(root, j));
+	/* a stable key order, whichever ownership fields a change has */
+	keys_in_order(j);
+	assert_true(json_is_true(json_object_get(j, "applyable")));
+	assert_true(json_is_false(json_object_get(j, "errored")));
+	assert_true(json_is_true(json_object_get(j, "partial")));
+	assert_string_equal(str_at(j, "stack"), "fin");
+	assert_string_equal(str_at(j, "group_id"), "0190f1e2-0000-7000-8000-00000000aaaa");
+	s = json_object_get(j, "counts");
+	assert_int_equal(json_integer_value(json_object_get(s, "delete")), 3);
+	assert_int_equal(json_integer_value(json_object_get(s, "forget")), 1);
+	assert_int_equal(json_integer_value(json_object_get(s, "adopt")), 2);
+
+	/* the create: address, actions, its declarations */
+	c = change_at(j, 0);
+	assert_string_equal(str_at(c, "address"), "NetSite[lyo1]");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "actions"), 0)),
+			    "create");
+	s = json_object_get(c, "sources");
+	assert_int_equal(json_array_size(s), 2);
+	assert_string_equal(str_at(json_array_get(s, 1), "file"), "objects/more | sites.yml");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(s, 1), "line")), 12);
+	assert_true(json_is_true(json_object_get(change_at(j, 1), "adopt")));
+	/* the cascade delete: the address --target takes, parts joined by "__" */
+	c = change_at(j, 5);
+	assert_string_equal(str_at(c, "address"), "NetInterface[core9__Ethernet1/1]");
+	assert_string_equal(str_at(c, "action"), "delete");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "actions"), 0)),
+			    "delete");
+	assert_string_equal(str_at(c, "cascade_of"), hf_plan_at(p, 4)->id);
+	assert_true(json_is_null(json_object_get(c, "after")));
+	assert_true(json_is_null(json_object_get(c, "sources")));
+	assert_string_equal(str_at(change_at(j, 7), "action"), "forget");
+
+	/* the validator says no to a wrong action, a lost key, a bad source */
+	json_object_set_new(c, "actions", json_pack("[s]", "destroy"));
+	assert_false(valid(root, j));
+	json_object_set_new(c, "actions", json_pack("[s, s]", "delete", "create"));
+	assert_false(valid(root, j));
+	json_object_set_new(c, "actions", json_pack("[s]", "delete"));
+	assert_true(valid(root, j));
+	json_object_del(c, "cascade_of");
+	assert_false(valid(root, j));
+	json_object_set_new(c, "cascade_of", json_null());
+	assert_true(valid(root, j));
+	json_object_set_new(c, "sources", json_pack("[{s:s}]", "file", "a.yml"));
+	assert_false(valid(root, j));
+	json_object_del(j, "applyable");
+	assert_false(valid(root, j));
+	json_decref(j);
+
+	/* applied: not applyable; a failed change: errored */
+	snprintf(hf_plan_meta(p)->status, sizeof(hf_plan_meta(p)->status), "failed");
+	hf_plan_at(p, 0)->status = HF_CH_FAILED;
+	hf_buf_reset(&b);
+	assert_int_equal(hf_render_json(&b, p), 0);
+	j = json_loads(b.ptr, 0, NULL);
+	assert_true(valid(root, j));
+	assert_true(json_is_false(json_object_get(j, "applyable")));
+	assert_true(json_is_true(json_object_get(j, "errored")));
+	json_decref(j);
+	snprintf(hf_plan_meta(p)->status, sizeof(hf_plan_meta(p)->status), "planned");
+	hf_plan_at(p, 0)->status = HF_CH_PENDING;
+	hf_buf_reset(&b);
+	assert_int_equal(hf_render_json(&b, p), 0);
+	j = json_loads(b.ptr, 0, NULL);
+	assert_true(json_is_false(json_object_get(j, "errored")));
+	json_decref(j);
+	json_decref(root);
+	hf_buf_release(&b);
+	hf_plan_free(p);
+}
+
+/* Nothing to do: a planned plan, but not applyable. */
+static void test_render__json_not_applyable_without_changes(void **state)
+{
+	hf_plan *p = plan_of(HF_ACT_NOOP, json_pack("{s:s}", "name", "hq"),
+			     json_pack("{s:s}", "name", "hq"), json_array());
+	hf_buf b = HF_BUF_INIT;
+	json_t *j;
+
+	(void)state;
+	load_schema();
+	assert_int_equal(hf_render_json(&b, p), 0);
+	j = json_loads(b.ptr, 0, NULL);
+	assert_true(valid(root, j));
+	assert_string_equal(str_at(j, "status"), "planned");
+	assert_true(json_is_false(json_object_get(j, "applyable")));
+	assert_string_equal(str_at(j, "stack"), "default");
+	assert_true(json_is_null(json_object_get(j, "group_id")));
+	assert_string_equal(str_at(change_at(j, 0), "address"), "NetSite[hq]");
+	json_decref(j);
+	json_decref(root);
+	hf_buf_release(&b);
+	hf_plan_free(p);
+}
+
+static void test_render__markdown_deletes_first(void **state)
+{
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	hf_plan *p = prune_plan();
+	hf_buf b = HF_BUF_INIT;
+	const char *dels, *tables;
+
+	(void)state;
+	assert_int_equal(hf_render_markdown(&b, p, &o), 0);
+	assert_non_null(strstr(b.ptr, "**1 to create, 1 to update, 3 to destroy, 1 to "
+				      "forget, 2 to adopt, 2 unchanged** on "
+				      "`http://127.0.0.1:8000` (branch `main`, stack `fin`)\n"));
+	assert_non_null(strstr(b.ptr, "\n> **Warning:** Partial plan: "));
+	dels = strstr(b.ptr, "\n### Deletes\n");
+	tables = strstr(b.ptr, "\n### NetDevice\n");
+	assert_non_null(dels);
+	assert_non_null(tables);
+	assert_true(dels < tables);
+	assert_true(strstr(b.ptr, "| delete | NetDevice core9 |  |\n") > dels);
+	assert_non_null(strstr(b.ptr, "| delete | NetInterface core9 / Ethernet1/1 | "
+				      "cascade of NetDevice core9 |\n"));
+	assert_non_null(strstr(b.ptr, "| delete | NetSite par9 |  |\n"));
+	assert_non_null(strstr(b.ptr, "| forget | BuiltinTag shared | stays in Infrahub "
+				      "(another stack owns it too) |\n"));
+	/* the other changes, with where the files declare them */
+	assert_non_null(strstr(b.ptr, "| create | lyo1 | name | objects/sites.yml:3, "
+				      "objects/more \\| sites.yml:12 |\n"));
+	assert_non_null(strstr(b.ptr, "| update, adopt | core1 | description | "
+				      "objects/devices.yml:7 |\n"));
+	assert_non_null(strstr(b.ptr, "| adopt | red |  | objects/tags.yml:2 |\n"));
+	assert_null(strstr(b.ptr, "blue"));
+	/* details: the deletes' first, with the fields they remove */
+	assert_true(strstr(b.ptr, "<summary>- NetDevice core9</summary>") <
+		    strstr(b.ptr, "<summary>+ NetSite lyo1</summary>"));
+	assert_non_null(strstr(b.ptr, "```diff\n- name: \"core9\"\n- site: NetSite[par9]\n```"));
+	assert_null(strstr(b.ptr, "left out"));
+	hf_buf_release(&b);
+	hf_plan_free(p);
+}
+
+/*
+ * A plan of `n` creates (of `kinds` kinds) and `d` deletes of long-named
+ * devices.
+ */
+static hf_plan *big_plan(size_t n, size_t kinds, size_t d)
+{
+	struct hf_change c;
+	char name[64], kind[32];
+	hf_plan *p;
+	size_t i;
+
+	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
+	for (i = 0; i < n; i++) {
+		memset(&c, 0, sizeof(c));
+		snprintf(name, sizeof(name), "site-%zu", i);
+		snprintf(kind, sizeof(kind), "NetSite%zu", i % kinds);
+		c.action = HF_ACT_CREATE;
+		c.kind = hf_strdup(kind);
+		c.hfid = json_pack("[s]", name);
+		c.after = json_pack("{s:s}", "name", name);
+		c.changed = json_pack("[s]", "name");
+		add(p, &c, NULL);
+	}
+	for (i = 0; i < d; i++) {
+		memset(&c, 0, sizeof(c));
+		snprintf(name, sizeof(name), "old-device-with-a-long-name-%zu", i);
+		c.action = HF_ACT_DELETE;
+		c.kind = hf_strdup("NetDevice");
+		c.hfid = json_pack("[s]", name);
+		c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000009");
+		c.before = json_pack("{s:s}", "name", name);
+		c.changed = json_array();
+		memset(c.fingerprint, 'a', 64);
+		add(p, &c, NULL);
+	}
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+	return p;
+}
+
+/* Other sections give way to the deletes, never the other way round. */
+static void test_render__markdown_never_hides_deletes(void **state)
+{
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	hf_plan *p = big_plan(20000, 1, 300), *huge = big_plan(900, 300, 5000);
+	hf_buf b = HF_BUF_INIT;
+	char row[96];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(hf_render_markdown(&b, p, &o), 0);
+	assert_true(b.len < 65000);
+	assert_true(valid_utf8((const unsigned char *)b.ptr, b.len));
+	for (i = 0; i < 300; i++) {
+		snprintf(row, sizeof(row), "| delete | NetDevice "
+			 "old-device-with-a-long-name-%zu |  |\n", i);
+		assert_non_null(strstr(b.ptr, row));
+	}
+	/* the creates' rows and details were cut, and it says so */
+	assert_non_null(strstr(b.ptr, "more rows were left out of the tables"));
+	assert_non_null(strstr(b.ptr, "were left out to fit"));
+	assert_null(strstr(b.ptr, "not listed here"));
+
+	/* deletes that alone pass the limit: as many as fit, and a warning */
+	hf_buf_reset(&b);
+	assert_int_equal(hf_render_markdown(&b, huge, &o), 0);
+	assert_true(b.len < 65000);
+	assert_true(strstr(b.ptr, "> **Warning: this plan deletes 5000 objects and "
+				  "forgets 0; ") < strstr(b.ptr, "### Deletes"));
+	assert_non_null(strstr(b.ptr, "| delete | NetDevice old-device-with-a-long-name-0 |"));
+	assert_null(strstr(b.ptr, "| delete | NetDevice old-device-with-a-long-name-4999 |"));
+	hf_buf_release(&b);
+	hf_plan_free(p);
+	hf_plan_free(huge);
+}
+
+static void test_render__torture_deletes(void **state)
+{
+	hf_plan *p = prune_plan();
+
+	(void)state;
+	torture_render(render_text, p);
+	torture_render(render_markdown, p);
+	hf_plan_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +1093,13 @@ int main(void)
 		cmocka_unit_test(test_render__json_matches_its_schema),
 		cmocka_unit_test(test_render__markdown_fits_a_comment),
 		cmocka_unit_test(test_render__secrets_are_masked),
+		cmocka_unit_test(test_render__text_deletes),
+		cmocka_unit_test(test_render__no_changes_only_when_nothing),
+		cmocka_unit_test(test_render__json_deletes_and_versions),
+		cmocka_unit_test(test_render__json_not_applyable_without_changes),
+		cmocka_unit_test(test_render__markdown_deletes_first),
+		cmocka_unit_test(test_render__markdown_never_hides_deletes),
+		cmocka_unit_test(test_render__torture_deletes),
 	};
 
 	hf_alloc_init();

@@ -789,6 +789,17 @@ static int load_text(const hfs_schema *base, const char *text, json_t **resp,
 	return status;
 }
 
+/* Load a request given as JSON text, which must be accepted: the schema. */
+static hfs_schema *load_ok(const hfs_schema *base, const char *text)
+{
+	hfs_schema *out = NULL;
+	json_t *resp = NULL;
+
+	assert_int_equal(load_text(base, text, &resp, &out), 200);
+	json_decref(resp);
+	return out;
+}
+
 static void expect_refused(const hfs_schema *base, const char *text,
                            const char *msg)
 {
@@ -819,7 +830,6 @@ static void expect_refused(const hfs_schema *base, const char *text,
 static void test_srv_core__duplicate_kinds(void **state)
 {
 	hfs_schema *base = core(), *out = NULL;
-	json_t *resp = NULL;
 
 	(void)state;
 	expect_refused(base,
@@ -846,24 +856,14 @@ static void test_srv_core__duplicate_kinds(void **state)
 	               "\"attributes\":[" ATTR("bbb") "]}]}]}",
 	               "(schemas[0].generics[0] and schemas[0].nodes[0])");
 	/* Loading a kind again in a later load still updates it. */
-	assert_int_equal(
-	        load_text(base,
-	                  "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
-	                  "{\"namespace\":\"Test\",\"name\":\"Dup\","
-	                  "\"attributes\":[" ATTR("aaa") "]}]}]}",
-	                  &resp, &out),
-	        200);
-	json_decref(resp);
+	out = load_ok(base, "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
+	                    "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	                    "\"attributes\":[" ATTR("aaa") "]}]}]}");
 	hfs_schema_free(base);
 	base = out;
-	assert_int_equal(
-	        load_text(base,
-	                  "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
-	                  "{\"namespace\":\"Test\",\"name\":\"Dup\","
-	                  "\"attributes\":[" ATTR("bbb") "]}]}]}",
-	                  &resp, &out),
-	        200);
-	json_decref(resp);
+	out = load_ok(base, "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
+	                    "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	                    "\"attributes\":[" ATTR("bbb") "]}]}]}");
 	assert_non_null(hfs_kind_attr(kind(out, "TestDup"), "bbb"));
 	hfs_schema_free(out);
 	hfs_schema_free(base);
@@ -873,7 +873,6 @@ static void test_srv_core__duplicate_kinds(void **state)
 static void test_srv_core__cyclic_inheritance(void **state)
 {
 	hfs_schema *base = core(), *out = NULL;
-	json_t *resp = NULL;
 
 	(void)state;
 	expect_refused(base,
@@ -893,17 +892,13 @@ static void test_srv_core__cyclic_inheritance(void **state)
 	               "\"attributes\":[" ATTR("aaa") "]}]}]}",
 	               "TestSelf -> TestSelf");
 	/* A cycle closed by a later load, through a stored generic. */
-	assert_int_equal(
-	        load_text(base,
-	                  "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
-	                  "{\"namespace\":\"Test\",\"name\":\"GenA\","
-	                  "\"inherit_from\":[\"TestGenB\"],"
-	                  "\"attributes\":[" ATTR("aaa") "]},"
-	                  "{\"namespace\":\"Test\",\"name\":\"GenB\","
-	                  "\"attributes\":[" ATTR("bbb") "]}]}]}",
-	                  &resp, &out),
-	        200);
-	json_decref(resp);
+	out = load_ok(base,
+	              "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
+	              "{\"namespace\":\"Test\",\"name\":\"GenA\","
+	              "\"inherit_from\":[\"TestGenB\"],"
+	              "\"attributes\":[" ATTR("aaa") "]},"
+	              "{\"namespace\":\"Test\",\"name\":\"GenB\","
+	              "\"attributes\":[" ATTR("bbb") "]}]}]}");
 	expect_refused(out,
 	               "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
 	               "{\"namespace\":\"Test\",\"name\":\"GenB\","

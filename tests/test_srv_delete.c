@@ -27,6 +27,7 @@
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "hf/server.h"
+#include "srvapp.h"
 #include "testutil.h"
 
 /*
@@ -123,135 +124,24 @@ static const char schema[] =
         "]}]}";
 
 struct fx {
-	hfs_app *app;
+	hfs_app *app; /* first: srv_fx_new(), srv_fx_teardown() */
 };
 
 /* ---- requests ------------------------------------------------------------ */
 
-static json_t *gql(struct fx *f, const char *branch, const char *q)
+/* The display labels of `edges` ("a,b,c") into out. */
+static void join_labels(json_t *edges, char *out, size_t size)
 {
-	struct hfs_request rq;
-	struct hfs_response rs;
-	json_t *body = json_pack("{ss}", "query", q), *res;
-	char *text = json_dumps(body, 0);
-	char path[256];
+	json_t *e;
+	size_t i, len = 0;
 
-	json_decref(body);
-	snprintf(path, sizeof(path), "/graphql%s%s", branch ? "/" : "",
-	         branch ? branch : "");
-	memset(&rq, 0, sizeof(rq));
-	memset(&rs, 0, sizeof(rs));
-	rq.method = "POST";
-	rq.path = path;
-	rq.body = text;
-	rq.body_len = strlen(text);
-	hfs_app_handle(f->app, &rq, &rs);
-	free(text);
-	assert_int_equal(rs.status, 200);
-	res = json_loads(rs.body, 0, NULL);
-	hf_free(rs.body);
-	assert_non_null(res);
-	return res;
-}
-
-/* data of a request that must have no errors. */
-static json_t *ok(struct fx *f, const char *branch, const char *q)
-{
-	json_t *res = gql(f, branch, q), *data;
-
-	if (json_object_get(res, "errors")) {
-		char *t = json_dumps(res, 0);
-
-		fprintf(stderr, "unexpected errors for %s\n%s\n", q, t);
-		free(t);
-		fail();
+	out[0] = '\0';
+	json_array_foreach(edges, i, e)
+	{
+		len += (size_t)snprintf(out + len, size - len, "%s%s",
+		                        i ? "," : "",
+		                        srv_str_at(e, "node.display_label"));
 	}
-	data = json_incref(json_object_get(res, "data"));
-	json_decref(res);
-	return data;
-}
-
-static void run(struct fx *f, const char *branch, const char *q)
-{
-	json_decref(ok(f, branch, q));
-}
-
-/* The first error message of a request that must fail (static copy). */
-static const char *err_of(struct fx *f, const char *branch, const char *q)
-{
-	static char msg[2048];
-	json_t *res = gql(f, branch, q);
-	json_t *e = json_array_get(json_object_get(res, "errors"), 0);
-
-	if (!e) {
-		char *t = json_dumps(res, 0);
-
-		fprintf(stderr, "expected an error for %s\n%s\n", q, t);
-		free(t);
-		fail();
-	}
-	snprintf(msg, sizeof(msg), "%s",
-	         json_string_value(json_object_get(e, "message")));
-	json_decref(res);
-	return msg;
-}
-
-static json_t *at(json_t *v, const char *path)
-{
-	char buf[512], *p, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = strtok_r(buf, ".", &save); p && v;
-	     p = strtok_r(NULL, ".", &save)) {
-		if (json_is_array(v))
-			v = json_array_get(v, (size_t)strtoul(p, NULL, 10));
-		else
-			v = json_object_get(v, p);
-	}
-	return v;
-}
-
-static const char *str_at(json_t *v, const char *path)
-{
-	return json_string_value(at(v, path));
-}
-
-/* The id of the one node of `kind` named `name` (static copy). */
-static const char *id_of(struct fx *f, const char *branch, const char *kind,
-                         const char *name)
-{
-	static char id[8][64];
-	static int next;
-	char q[256];
-	json_t *d;
-	char *out = id[next++ % 8];
-
-	snprintf(q, sizeof(q),
-	         "{ %s(name__value: \"%s\") { edges { node { id } } } }", kind,
-	         name);
-	d = ok(f, branch, q);
-	if (!at(json_object_get(d, kind), "edges.0.node.id"))
-		fprintf(stderr, "no %s named %s\n", kind, name);
-	assert_non_null(at(json_object_get(d, kind), "edges.0.node.id"));
-	snprintf(out, 64, "%s",
-	         json_string_value(
-	                 at(json_object_get(d, kind), "edges.0.node.id")));
-	json_decref(d);
-	return out;
-}
-
-/* How many nodes of `kind` the branch has. */
-static long long count_of(struct fx *f, const char *branch, const char *kind)
-{
-	char q[256];
-	json_t *d;
-	long long n;
-
-	snprintf(q, sizeof(q), "{ %s { count } }", kind);
-	d = ok(f, branch, q);
-	n = json_integer_value(at(json_object_get(d, kind), "count"));
-	json_decref(d);
-	return n;
 }
 
 /* The display labels of kind's nodes, "a,b,c" in id order (static). */
@@ -259,20 +149,13 @@ static const char *labels(struct fx *f, const char *branch, const char *kind)
 {
 	static char out[1024];
 	char q[256];
-	json_t *d, *edges, *e;
-	size_t i, len = 0;
+	json_t *d, *edges;
 
 	snprintf(q, sizeof(q), "{ %s { edges { node { display_label } } } }",
 	         kind);
-	d = ok(f, branch, q);
-	edges = at(json_object_get(d, kind), "edges");
-	out[0] = '\0';
-	json_array_foreach(edges, i, e)
-	{
-		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
-		                        i ? "," : "",
-		                        str_at(e, "node.display_label"));
-	}
+	d = srv_ok(f->app, branch, q);
+	edges = srv_at(json_object_get(d, kind), "edges");
+	join_labels(edges, out, sizeof(out));
 	json_decref(d);
 	return out;
 }
@@ -286,9 +169,9 @@ static void delete_ok(struct fx *f, const char *branch, const char *kind,
 
 	snprintf(q, sizeof(q), "mutation { %sDelete(data: {%s}) { ok } }", kind,
 	         how);
-	d = ok(f, branch, q);
+	d = srv_ok(f->app, branch, q);
 	snprintf(key, sizeof(key), "%sDelete", kind);
-	assert_true(json_is_true(at(json_object_get(d, key), "ok")));
+	assert_true(json_is_true(srv_at(json_object_get(d, key), "ok")));
 	json_decref(d);
 }
 
@@ -299,17 +182,7 @@ static const char *delete_err(struct fx *f, const char *branch,
 
 	snprintf(q, sizeof(q), "mutation { %sDelete(data: {%s}) { ok } }", kind,
 	         how);
-	return err_of(f, branch, q);
-}
-
-static void branch_op(struct fx *f, const char *op, const char *name)
-{
-	char q[512];
-
-	snprintf(q, sizeof(q),
-	         "mutation { Branch%s(data: {name: \"%s\"}) { ok } }", op,
-	         name);
-	run(f, NULL, q);
+	return srv_err_of(f->app, branch, q);
 }
 
 /* ---- fixture ------------------------------------------------------------- */
@@ -354,39 +227,12 @@ static const char seed[] =
 
 static int setup(void **state)
 {
-	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
-	struct fx *f = calloc(1, sizeof(*f));
-	struct hfs_request rq;
-	struct hfs_response rs;
-	hf_error err = HF_ERROR_INIT;
+	struct fx *f = srv_fx_new(sizeof(*f), ":memory:");
 
 	assert_non_null(f);
-	o.data = ":memory:";
-	if (hfs_app_open(&f->app, &o, &err) < 0)
-		fprintf(stderr, "open: %s\n", err.msg);
-	assert_non_null(f->app);
-	memset(&rq, 0, sizeof(rq));
-	memset(&rs, 0, sizeof(rs));
-	rq.method = "POST";
-	rq.path = "/api/schema/load";
-	rq.body = schema;
-	rq.body_len = strlen(schema);
-	hfs_app_handle(f->app, &rq, &rs);
-	if (rs.status != 200)
-		fprintf(stderr, "schema load: %d %s\n", rs.status, rs.body);
-	assert_int_equal(rs.status, 200);
-	hf_free(rs.body);
-	run(f, NULL, seed);
+	srv_load_schema(f->app, schema);
+	srv_run(f->app, NULL, seed);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	hfs_app_close(f->app);
-	free(f);
 	return 0;
 }
 
@@ -394,24 +240,19 @@ static int teardown(void **state)
 static const char *members(struct fx *f, const char *branch)
 {
 	static char out[1024];
-	json_t *d, *edges, *e;
-	size_t i, len = 0;
+	json_t *d, *edges;
 
-	d = ok(f, branch,
-	       "{ CoreStandardGroup(name__value: \"hubform-fin\") { edges { "
-	       "node { members { count edges { node { display_label } } } } "
-	       "} } }");
-	edges = at(d, "CoreStandardGroup.edges.0.node.members.edges");
-	assert_int_equal(json_integer_value(at(d, "CoreStandardGroup.edges.0."
-	                                          "node.members.count")),
-	                 json_array_size(edges));
-	out[0] = '\0';
-	json_array_foreach(edges, i, e)
-	{
-		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
-		                        i ? "," : "",
-		                        str_at(e, "node.display_label"));
-	}
+	d = srv_ok(
+	        f->app, branch,
+	        "{ CoreStandardGroup(name__value: \"hubform-fin\") { edges { "
+	        "node { members { count edges { node { display_label } } } } "
+	        "} } }");
+	edges = srv_at(d, "CoreStandardGroup.edges.0.node.members.edges");
+	assert_int_equal(
+	        json_integer_value(srv_at(d, "CoreStandardGroup.edges.0."
+	                                     "node.members.count")),
+	        json_array_size(edges));
+	join_labels(edges, out, sizeof(out));
 	json_decref(d);
 	return out;
 }
@@ -440,14 +281,15 @@ static void assert_d1_gone(struct fx *f, const char *branch)
 	assert_string_equal(labels(f, branch, "TestSite"), "s1,s2");
 	assert_string_equal(labels(f, branch, "TestTag"), "t1,t2");
 	assert_string_equal(members(f, branch), "t1");
-	d = ok(f, branch,
-	       "{ TestSite(name__value: \"s1\") { edges { node { devices { "
-	       "count edges { node { display_label } } } } } } }");
-	assert_int_equal(json_integer_value(at(d, "TestSite.edges.0.node."
-	                                          "devices.count")),
+	d = srv_ok(f->app, branch,
+	           "{ TestSite(name__value: \"s1\") { edges { node { devices { "
+	           "count edges { node { display_label } } } } } } }");
+	assert_int_equal(json_integer_value(srv_at(d, "TestSite.edges.0.node."
+	                                              "devices.count")),
 	                 1);
-	assert_string_equal(str_at(d, "TestSite.edges.0.node.devices.edges.0."
-	                              "node.display_label"),
+	assert_string_equal(srv_str_at(d,
+	                               "TestSite.edges.0.node.devices.edges.0."
+	                               "node.display_label"),
 	                    "d2");
 	json_decref(d);
 }
@@ -459,7 +301,8 @@ static void test_srv_delete__by_id_and_hfid(void **state)
 	struct fx *f = *state;
 	char how[128], want[256], t2[64];
 
-	snprintf(t2, sizeof(t2), "%s", id_of(f, NULL, "TestTag", "t2"));
+	snprintf(t2, sizeof(t2), "%s",
+	         srv_id_of(f->app, NULL, "TestTag", "t2"));
 	/* the id of another kind is not found for this one */
 	snprintf(how, sizeof(how), "id: \"%s\"", t2);
 	snprintf(want, sizeof(want),
@@ -472,7 +315,7 @@ static void test_srv_delete__by_id_and_hfid(void **state)
 	assert_string_equal(delete_err(f, NULL, "TestTag", how), want);
 	/* by HFID: a tag that is a member of the group and tags d1 */
 	delete_ok(f, NULL, "TestTag", "hfid: [\"t1\"]");
-	assert_int_equal(count_of(f, NULL, "TestTag"), 0);
+	assert_int_equal(srv_count_of(f->app, NULL, "TestTag"), 0);
 	assert_string_equal(members(f, NULL), "d1,d1-eth0,10.0.0.1");
 	assert_string_equal(
 	        delete_err(f, NULL, "TestTag", "hfid: [\"t1\"]"),
@@ -494,9 +337,12 @@ static void test_srv_delete__mandatory_refused(void **state)
 	struct fx *f = *state;
 	char s1[64], d1[64], d2[64], want[1024];
 
-	snprintf(s1, sizeof(s1), "%s", id_of(f, NULL, "TestSite", "s1"));
-	snprintf(d1, sizeof(d1), "%s", id_of(f, NULL, "TestDevice", "d1"));
-	snprintf(d2, sizeof(d2), "%s", id_of(f, NULL, "TestDevice", "d2"));
+	snprintf(s1, sizeof(s1), "%s",
+	         srv_id_of(f->app, NULL, "TestSite", "s1"));
+	snprintf(d1, sizeof(d1), "%s",
+	         srv_id_of(f->app, NULL, "TestDevice", "d1"));
+	snprintf(d2, sizeof(d2), "%s",
+	         srv_id_of(f->app, NULL, "TestDevice", "d2"));
 	snprintf(want, sizeof(want),
 	         "Cannot delete TestSite '%s'. It is linked to mandatory "
 	         "relationship site on node TestDevice '%s' at "
@@ -509,12 +355,14 @@ static void test_srv_delete__mandatory_refused(void **state)
 	/* nothing deleted, nothing unlinked */
 	assert_seed(f, NULL);
 	{
-		json_t *d = ok(f, NULL,
+		json_t *d =
+		        srv_ok(f->app, NULL,
 		               "{ TestDevice(name__value: \"d1\") { edges { "
 		               "node { site { node { id } } } } } }");
 
-		assert_string_equal(str_at(d, "TestDevice.edges.0.node.site."
-		                              "node.id"),
+		assert_string_equal(srv_str_at(d,
+		                               "TestDevice.edges.0.node.site."
+		                               "node.id"),
 		                    s1);
 		json_decref(d);
 	}
@@ -537,20 +385,20 @@ static void test_srv_delete__mandatory_many_and_generic(void **state)
 	struct fx *f = *state;
 	char want[1024];
 
-	run(f, NULL,
-	    "mutation {"
-	    " r: TestRackCreate(data: {name: {value: \"r1\"}, owners: "
-	    "   [{hfid: [\"t1\"]}, {hfid: [\"t2\"]}]}) { ok }"
-	    " p: TestPersonCreate(data: {name: {value: \"ann\"}}) { ok }"
-	    " c: TestContractCreate(data: {name: {value: \"k1\"}, party: "
-	    "   {hfid: [\"ann\"], kind: \"TestPerson\"}}) { ok }"
-	    "}");
+	srv_run(f->app, NULL,
+	        "mutation {"
+	        " r: TestRackCreate(data: {name: {value: \"r1\"}, owners: "
+	        "   [{hfid: [\"t1\"]}, {hfid: [\"t2\"]}]}) { ok }"
+	        " p: TestPersonCreate(data: {name: {value: \"ann\"}}) { ok }"
+	        " c: TestContractCreate(data: {name: {value: \"k1\"}, party: "
+	        "   {hfid: [\"ann\"], kind: \"TestPerson\"}}) { ok }"
+	        "}");
 	/* Infrahub refuses even when the rack keeps another owner */
 	snprintf(want, sizeof(want),
 	         "Cannot delete TestTag '%s'. It is linked to mandatory "
 	         "relationship owners on node TestRack '%s' at TestRack.owners",
-	         id_of(f, NULL, "TestTag", "t2"),
-	         id_of(f, NULL, "TestRack", "r1"));
+	         srv_id_of(f->app, NULL, "TestTag", "t2"),
+	         srv_id_of(f->app, NULL, "TestRack", "r1"));
 	assert_string_equal(delete_err(f, NULL, "TestTag", "hfid: [\"t2\"]"),
 	                    want);
 	/* the peer is a generic the person inherits */
@@ -558,18 +406,18 @@ static void test_srv_delete__mandatory_many_and_generic(void **state)
 	         "Cannot delete TestPerson '%s'. It is linked to mandatory "
 	         "relationship party on node TestContract '%s' at "
 	         "TestContract.party",
-	         id_of(f, NULL, "TestPerson", "ann"),
-	         id_of(f, NULL, "TestContract", "k1"));
+	         srv_id_of(f->app, NULL, "TestPerson", "ann"),
+	         srv_id_of(f->app, NULL, "TestContract", "k1"));
 	assert_string_equal(
 	        delete_err(f, NULL, "TestPerson", "hfid: [\"ann\"]"), want);
-	assert_int_equal(count_of(f, NULL, "TestPerson"), 1);
-	assert_int_equal(count_of(f, NULL, "TestTag"), 2);
+	assert_int_equal(srv_count_of(f->app, NULL, "TestPerson"), 1);
+	assert_int_equal(srv_count_of(f->app, NULL, "TestTag"), 2);
 	/* the referrer first, then the peer */
 	delete_ok(f, NULL, "TestContract", "hfid: [\"k1\"]");
 	delete_ok(f, NULL, "TestPerson", "hfid: [\"ann\"]");
 	delete_ok(f, NULL, "TestRack", "hfid: [\"r1\"]");
 	delete_ok(f, NULL, "TestTag", "hfid: [\"t2\"]");
-	assert_int_equal(count_of(f, NULL, "TestPerson"), 0);
+	assert_int_equal(srv_count_of(f->app, NULL, "TestPerson"), 0);
 }
 
 static void test_srv_delete__cascade_chain(void **state)
@@ -579,7 +427,7 @@ static void test_srv_delete__cascade_chain(void **state)
 	delete_ok(f, NULL, "TestDevice", "hfid: [\"d1\"]");
 	assert_d1_gone(f, NULL);
 	/* d1's tag is not deleted and no longer tags anything */
-	assert_int_equal(count_of(f, NULL, "TestTag"), 2);
+	assert_int_equal(srv_count_of(f->app, NULL, "TestTag"), 2);
 }
 
 /* A node the cascade takes along is needed by a survivor: refused. */
@@ -589,18 +437,19 @@ static void test_srv_delete__cascade_checked(void **state)
 	char want[1024];
 	json_t *d;
 
-	run(f, NULL,
-	    "mutation { TestCircuitCreate(data: {name: {value: \"c1\"}, "
-	    "endpoint: {hfid: [\"10.0.1.1\"]}}) { ok } }");
-	d = ok(f, NULL,
-	       "{ TestAddress(address__value: \"10.0.1.1\") { edges { node { "
-	       "id } } } }");
+	srv_run(f->app, NULL,
+	        "mutation { TestCircuitCreate(data: {name: {value: \"c1\"}, "
+	        "endpoint: {hfid: [\"10.0.1.1\"]}}) { ok } }");
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ TestAddress(address__value: \"10.0.1.1\") { edges { node { "
+	        "id } } } }");
 	snprintf(want, sizeof(want),
 	         "Cannot delete TestAddress '%s'. It is linked to mandatory "
 	         "relationship endpoint on node TestCircuit '%s' at "
 	         "TestCircuit.endpoint",
-	         str_at(d, "TestAddress.edges.0.node.id"),
-	         id_of(f, NULL, "TestCircuit", "c1"));
+	         srv_str_at(d, "TestAddress.edges.0.node.id"),
+	         srv_id_of(f->app, NULL, "TestCircuit", "c1"));
 	json_decref(d);
 	assert_string_equal(delete_err(f, NULL, "TestDevice", "hfid: [\"d1\"]"),
 	                    want);
@@ -615,25 +464,26 @@ static void test_srv_delete__cascade_cycle(void **state)
 {
 	struct fx *f = *state;
 
-	run(f, NULL,
-	    "mutation {"
-	    " a: TestTwinCreate(data: {name: {value: \"a\"}}) { ok }"
-	    " b: TestTwinCreate(data: {name: {value: \"b\"}, twin: {hfid: "
-	    "   [\"a\"]}}) { ok }"
-	    " c: TestTwinCreate(data: {name: {value: \"c\"}}) { ok }"
-	    " u: TestTwinUpdate(data: {hfid: [\"a\"], twin: {hfid: [\"b\"]}}) "
-	    "   { ok }"
-	    "}");
+	srv_run(f->app, NULL,
+	        "mutation {"
+	        " a: TestTwinCreate(data: {name: {value: \"a\"}}) { ok }"
+	        " b: TestTwinCreate(data: {name: {value: \"b\"}, twin: {hfid: "
+	        "   [\"a\"]}}) { ok }"
+	        " c: TestTwinCreate(data: {name: {value: \"c\"}}) { ok }"
+	        " u: TestTwinUpdate(data: {hfid: [\"a\"],"
+	        " twin: {hfid: [\"b\"]}}) "
+	        "   { ok }"
+	        "}");
 	delete_ok(f, NULL, "TestTwin", "hfid: [\"a\"]");
-	assert_int_equal(count_of(f, NULL, "TestTwin"), 1);
-	assert_non_null(id_of(f, NULL, "TestTwin", "c"));
+	assert_int_equal(srv_count_of(f->app, NULL, "TestTwin"), 1);
+	assert_non_null(srv_id_of(f->app, NULL, "TestTwin", "c"));
 }
 
 static void test_srv_delete__on_a_branch_then_merge(void **state)
 {
 	struct fx *f = *state;
 
-	branch_op(f, "Create", "prune");
+	srv_branch_op(f->app, "Create", "prune");
 	delete_ok(f, "prune", "TestDevice", "hfid: [\"d1\"]");
 	assert_d1_gone(f, "prune");
 	/* main untouched until the merge */
@@ -643,7 +493,7 @@ static void test_srv_delete__on_a_branch_then_merge(void **state)
 	        strstr(delete_err(f, "prune", "TestSite", "hfid: [\"s1\"]"),
 	               "It is linked to mandatory relationship site "
 	               "on node TestDevice"));
-	branch_op(f, "Merge", "prune");
+	srv_branch_op(f->app, "Merge", "prune");
 	assert_d1_gone(f, NULL);
 	assert_d1_gone(f, "prune");
 }
@@ -652,11 +502,11 @@ static void test_srv_delete__branch_deleted(void **state)
 {
 	struct fx *f = *state;
 
-	branch_op(f, "Create", "scratch");
+	srv_branch_op(f->app, "Create", "scratch");
 	delete_ok(f, "scratch", "TestDevice", "hfid: [\"d1\"]");
 	delete_ok(f, "scratch", "TestTag", "hfid: [\"t1\"]");
 	assert_string_equal(members(f, "scratch"), "");
-	branch_op(f, "Delete", "scratch");
+	srv_branch_op(f->app, "Delete", "scratch");
 	assert_seed(f, NULL);
 	assert_string_equal(labels(f, NULL, "TestTag"), "t1,t2");
 }
@@ -667,14 +517,14 @@ static void test_srv_delete__main_changed_meanwhile(void **state)
 	struct fx *f = *state;
 	char q[512];
 
-	branch_op(f, "Create", "prune");
+	srv_branch_op(f->app, "Create", "prune");
 	snprintf(q, sizeof(q),
 	         "mutation { RelationshipAdd(data: {id: \"%s\", name: "
 	         "\"tags\", nodes: [{hfid: [\"t2\"]}]}) { ok } }",
-	         id_of(f, NULL, "TestDevice", "d1"));
-	run(f, NULL, q);
+	         srv_id_of(f->app, NULL, "TestDevice", "d1"));
+	srv_run(f->app, NULL, q);
 	delete_ok(f, "prune", "TestDevice", "hfid: [\"d1\"]");
-	branch_op(f, "Merge", "prune");
+	srv_branch_op(f->app, "Merge", "prune");
 	assert_d1_gone(f, NULL);
 	assert_string_equal(labels(f, NULL, "TestTag"), "t1,t2");
 }
@@ -718,26 +568,28 @@ static void test_srv_delete__over_http(void **state)
 	json_decref(http_gql(&srv, seed));
 	res = http_gql(&srv, "mutation { TestSiteDelete(data: {hfid: "
 	                     "[\"s1\"]}) { ok } }");
-	assert_true(json_is_null(at(res, "data.TestSiteDelete")));
-	msg = str_at(res, "errors.0.message");
+	assert_true(json_is_null(srv_at(res, "data.TestSiteDelete")));
+	msg = srv_str_at(res, "errors.0.message");
 	assert_non_null(msg);
 	assert_non_null(strstr(msg, "It is linked to mandatory relationship "
 	                            "site on node TestDevice '"));
-	assert_string_equal(str_at(res, "errors.0.path.0"), "TestSiteDelete");
+	assert_string_equal(srv_str_at(res, "errors.0.path.0"),
+	                    "TestSiteDelete");
 	json_decref(res);
 	res = http_gql(&srv, "mutation { TestDeviceDelete(data: {hfid: "
 	                     "[\"d1\"]}) { ok } }");
-	assert_true(json_is_true(at(res, "data.TestDeviceDelete.ok")));
+	assert_true(json_is_true(srv_at(res, "data.TestDeviceDelete.ok")));
 	json_decref(res);
 	res = http_gql(&srv, "{ TestInterface { count } CoreStandardGroup { "
 	                     "edges { node { members { count } } } } }");
-	assert_int_equal(json_integer_value(at(res, "data.TestInterface."
-	                                            "count")),
+	assert_int_equal(json_integer_value(srv_at(res, "data.TestInterface."
+	                                                "count")),
 	                 1);
-	assert_int_equal(json_integer_value(at(res, "data.CoreStandardGroup."
-	                                            "edges.0.node.members."
-	                                            "count")),
-	                 1);
+	assert_int_equal(
+	        json_integer_value(srv_at(res, "data.CoreStandardGroup."
+	                                       "edges.0.node.members."
+	                                       "count")),
+	        1);
 	json_decref(res);
 	assert_int_equal(hf_serve_stop(&srv), 0);
 }
@@ -746,26 +598,28 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_srv_delete__by_id_and_hfid,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_delete__mandatory_refused, setup, teardown),
+		        test_srv_delete__mandatory_refused, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_srv_delete__mandatory_many_and_generic, setup,
-		        teardown),
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_delete__cascade_chain,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_delete__cascade_checked, setup, teardown),
+		        test_srv_delete__cascade_checked, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_delete__cascade_cycle,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_srv_delete__on_a_branch_then_merge, setup,
-		        teardown),
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_delete__branch_deleted,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_srv_delete__main_changed_meanwhile, setup,
-		        teardown),
+		        srv_fx_teardown),
 		cmocka_unit_test(test_srv_delete__over_http),
 	};
 

@@ -26,10 +26,11 @@
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "hf/server.h"
+#include "srvapp.h"
 #include "testutil.h"
 
 struct fx {
-	hfs_app *app;
+	hfs_app *app; /* first: srv_fx_new(), srv_fx_teardown() */
 	const char *label; /* where the data lives, for the timings */
 };
 
@@ -41,174 +42,13 @@ static char *slurp_schema(void)
 	return hf_read_file(path, NULL);
 }
 
-/* One request; returns the decoded body (NULL when empty). */
-static json_t *call(hfs_app *app, const char *method, const char *path,
-                    const char *branch, const char *body, int *status,
-                    struct hfs_response *keep)
-{
-	struct hfs_request rq;
-	struct hfs_response rs;
-	json_t *res = NULL;
-
-	memset(&rq, 0, sizeof(rq));
-	memset(&rs, 0, sizeof(rs));
-	rq.method = method;
-	rq.path = path;
-	rq.branch = branch;
-	rq.body = body;
-	rq.body_len = body ? strlen(body) : 0;
-	hfs_app_handle(app, &rq, &rs);
-	if (status)
-		*status = rs.status;
-	if (rs.body && *rs.body)
-		res = json_loads(rs.body, JSON_DECODE_ANY, NULL);
-	if (keep) {
-		*keep = rs;
-		keep->body = NULL;
-	}
-	hf_free(rs.body);
-	return res;
-}
-
-/* Raw response body text of a GraphQL request (hf_free). */
-static char *gql_text(struct fx *f, const char *branch, const char *q,
-                      json_t *vars, int *mutated)
-{
-	struct hfs_request rq;
-	struct hfs_response rs;
-	char path[256];
-	json_t *body = json_pack("{ss}", "query", q);
-	char *text;
-
-	if (vars)
-		json_object_set_new(body, "variables", vars);
-	text = json_dumps(body, 0);
-	json_decref(body);
-	snprintf(path, sizeof(path), "/graphql%s%s", branch ? "/" : "",
-	         branch ? branch : "");
-	memset(&rq, 0, sizeof(rq));
-	memset(&rs, 0, sizeof(rs));
-	rq.method = "POST";
-	rq.path = path;
-	rq.body = text;
-	rq.body_len = strlen(text);
-	hfs_app_handle(f->app, &rq, &rs);
-	free(text);
-	assert_int_equal(rs.status, 200);
-	if (mutated)
-		*mutated = rs.mutated;
-	return rs.body;
-}
-
-static json_t *gql(struct fx *f, const char *branch, const char *q,
-                   json_t *vars)
-{
-	char *text = gql_text(f, branch, q, vars, NULL);
-	json_t *res = json_loads(text, 0, NULL);
-
-	if (!res)
-		fprintf(stderr, "bad JSON: %s\n", text);
-	hf_free(text);
-	assert_non_null(res);
-	return res;
-}
-
-/* data of a request that must have no errors. */
-static json_t *ok(struct fx *f, const char *branch, const char *q)
-{
-	json_t *res = gql(f, branch, q, NULL), *data;
-
-	if (json_object_get(res, "errors")) {
-		char *t = json_dumps(res, 0);
-
-		fprintf(stderr, "unexpected errors for %s\n%s\n", q, t);
-		free(t);
-		fail();
-	}
-	data = json_incref(json_object_get(res, "data"));
-	json_decref(res);
-	return data;
-}
-
-/* First error message of a request that must fail (static copy). */
-static const char *err_of(struct fx *f, const char *branch, const char *q)
-{
-	static char msg[1024];
-	json_t *res = gql(f, branch, q, NULL);
-	json_t *e = json_array_get(json_object_get(res, "errors"), 0);
-
-	if (!e) {
-		char *t = json_dumps(res, 0);
-
-		fprintf(stderr, "expected an error for %s\n%s\n", q, t);
-		free(t);
-		fail();
-	}
-	snprintf(msg, sizeof(msg), "%s",
-	         json_string_value(json_object_get(e, "message")));
-	json_decref(res);
-	return msg;
-}
-
-static void contains(const char *hay, const char *needle)
-{
-	if (!strstr(hay, needle))
-		fprintf(stderr, "'%s' lacks '%s'\n", hay, needle);
-	assert_non_null(strstr(hay, needle));
-}
-
-/* Walk a path like "LabSite.edges.0.node.name.value". */
-static json_t *at(json_t *v, const char *path)
-{
-	char buf[512], *p, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = strtok_r(buf, ".", &save); p && v;
-	     p = strtok_r(NULL, ".", &save)) {
-		if (json_is_array(v))
-			v = json_array_get(v, (size_t)strtoul(p, NULL, 10));
-		else
-			v = json_object_get(v, p);
-	}
-	return v;
-}
-
-static const char *str_at(json_t *v, const char *path)
-{
-	return json_string_value(at(v, path));
-}
-
-static long long int_at(json_t *v, const char *path)
-{
-	return json_integer_value(at(v, path));
-}
-
 static int setup_at(void **state, const char *data)
 {
-	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
-	struct fx *f = calloc(1, sizeof(*f));
-	hf_error err = HF_ERROR_INIT;
-	char *schema = slurp_schema();
-	json_t *res;
-	int status;
+	struct fx *f = srv_fx_new(sizeof(*f), data);
 
-	assert_non_null(schema);
-	o.data = data;
+	assert_non_null(f);
 	f->label = strcmp(data, ":memory:") ? "file db" : ":memory:";
-	if (hfs_app_open(&f->app, &o, &err) < 0)
-		fprintf(stderr, "open: %s\n", err.msg);
-	assert_non_null(f->app);
-	res = call(f->app, "POST", "/api/schema/load", NULL, schema, &status,
-	           NULL);
-	if (status != 200) {
-		char *t = json_dumps(res, 0);
-
-		fprintf(stderr, "schema load: %d %s\n", status, t);
-		free(t);
-	}
-	assert_int_equal(status, 200);
-	json_decref(res);
-	hf_free(schema);
+	srv_load_schema_file(f->app, "exec/schema.json");
 	*state = f;
 	return 0;
 }
@@ -229,15 +69,6 @@ static int setup_file(void **state)
 	return setup_at(state, path);
 }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	hfs_app_close(f->app);
-	free(f);
-	return 0;
-}
-
 static const char seed[] =
         "mutation {"
         " s1: LabSiteCreate(data: {name: {value: \"paris\"}, prefix: {value: \"10.1.0.0/16\"}}) { ok object { id } }"
@@ -256,7 +87,7 @@ static const char seed[] =
 
 static void seed_data(struct fx *f)
 {
-	json_decref(ok(f, NULL, seed));
+	json_decref(srv_ok(f->app, NULL, seed));
 }
 
 /* ---- queries ------------------------------------------------------------- */
@@ -267,69 +98,78 @@ static void test_srv_exec__list_and_fields(void **state)
 	json_t *d;
 
 	seed_data(f);
-	d = ok(f, NULL,
-	       "{ LabDevice(name__value: \"core1\") { count edges { node {"
-	       " id hfid display_label __typename _updated_at"
-	       " name { value id is_default is_from_profile is_inherited is_visible is_protected updated_at"
-	       "   source { id } owner { id display_label __typename } __typename }"
-	       " role { value label color description }"
-	       " asn { value } enabled { value is_default }"
-	       " site { node { id hfid display_label __typename } properties { is_visible is_protected source { id } owner { id } } }"
-	       " primary_tag { node { display_label } }"
-	       " tags { count edges { node { display_label } properties { is_protected } } }"
-	       " interfaces(limit: 1) { count edges { node { name { value } mtu { value is_default } label { value } } } }"
-	       "} } } }");
-	assert_int_equal(int_at(d, "LabDevice.count"), 1);
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.__typename"),
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice(name__value: \"core1\") { count edges { node {"
+	        " id hfid display_label __typename _updated_at"
+	        " name { value id is_default is_from_profile is_inherited is_visible is_protected updated_at"
+	        "   source { id } owner { id display_label __typename } __typename }"
+	        " role { value label color description }"
+	        " asn { value } enabled { value is_default }"
+	        " site { node { id hfid display_label __typename } properties { is_visible is_protected source { id } owner { id } } }"
+	        " primary_tag { node { display_label } }"
+	        " tags { count edges { node { display_label } properties { is_protected } } }"
+	        " interfaces(limit: 1) { count edges { node { name { value } mtu { value is_default } label { value } } } }"
+	        "} } } }");
+	assert_int_equal(srv_int_at(d, "LabDevice.count"), 1);
+	assert_string_equal(srv_str_at(d, "LabDevice.edges.0.node.__typename"),
 	                    "LabDevice");
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.hfid.0"),
+	assert_string_equal(srv_str_at(d, "LabDevice.edges.0.node.hfid.0"),
 	                    "core1");
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.display_label"),
-	                    "core1");
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.name.__typename"),
-	                    "TextAttribute");
+	assert_string_equal(
+	        srv_str_at(d, "LabDevice.edges.0.node.display_label"), "core1");
+	assert_string_equal(
+	        srv_str_at(d, "LabDevice.edges.0.node.name.__typename"),
+	        "TextAttribute");
+	assert_true(json_is_false(
+	        srv_at(d, "LabDevice.edges.0.node.name.is_default")));
+	assert_true(json_is_true(
+	        srv_at(d, "LabDevice.edges.0.node.name.is_visible")));
 	assert_true(
-	        json_is_false(at(d, "LabDevice.edges.0.node.name.is_default")));
-	assert_true(
-	        json_is_true(at(d, "LabDevice.edges.0.node.name.is_visible")));
-	assert_true(json_is_null(at(d, "LabDevice.edges.0.node.name.source")));
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.role.label"),
+	        json_is_null(srv_at(d, "LabDevice.edges.0.node.name.source")));
+	assert_string_equal(srv_str_at(d, "LabDevice.edges.0.node.role.label"),
 	                    "Core");
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.role.color"),
+	assert_string_equal(srv_str_at(d, "LabDevice.edges.0.node.role.color"),
 	                    "#7f4fd8");
 	assert_string_equal(
-	        str_at(d, "LabDevice.edges.0.node.role.description"),
+	        srv_str_at(d, "LabDevice.edges.0.node.role.description"),
 	        "Core router");
-	assert_int_equal(int_at(d, "LabDevice.edges.0.node.asn.value"), 65001);
-	assert_true(
-	        json_is_true(at(d, "LabDevice.edges.0.node.enabled.value")));
+	assert_int_equal(srv_int_at(d, "LabDevice.edges.0.node.asn.value"),
+	                 65001);
 	assert_true(json_is_true(
-	        at(d, "LabDevice.edges.0.node.enabled.is_default")));
-	assert_string_equal(
-	        str_at(d, "LabDevice.edges.0.node.site.node.hfid.0"), "paris");
+	        srv_at(d, "LabDevice.edges.0.node.enabled.value")));
 	assert_true(json_is_true(
-	        at(d, "LabDevice.edges.0.node.site.properties.is_visible")));
+	        srv_at(d, "LabDevice.edges.0.node.enabled.is_default")));
 	assert_string_equal(
-	        str_at(d,
-	               "LabDevice.edges.0.node.primary_tag.node.display_label"),
-	        "red");
-	assert_int_equal(int_at(d, "LabDevice.edges.0.node.tags.count"), 2);
+	        srv_str_at(d, "LabDevice.edges.0.node.site.node.hfid.0"),
+	        "paris");
+	assert_true(json_is_true(srv_at(
+	        d, "LabDevice.edges.0.node.site.properties.is_visible")));
 	assert_string_equal(
-	        str_at(d,
-	               "LabDevice.edges.0.node.tags.edges.0.node.display_label"),
+	        srv_str_at(
+	                d,
+	                "LabDevice.edges.0.node.primary_tag.node.display_label"),
 	        "red");
-	assert_int_equal(int_at(d, "LabDevice.edges.0.node.interfaces.count"),
-	                 2);
-	assert_int_equal(json_array_size(at(
+	assert_int_equal(srv_int_at(d, "LabDevice.edges.0.node.tags.count"), 2);
+	assert_string_equal(
+	        srv_str_at(
+	                d,
+	                "LabDevice.edges.0.node.tags.edges.0.node.display_label"),
+	        "red");
+	assert_int_equal(
+	        srv_int_at(d, "LabDevice.edges.0.node.interfaces.count"), 2);
+	assert_int_equal(json_array_size(srv_at(
 	                         d, "LabDevice.edges.0.node.interfaces.edges")),
 	                 1);
 	assert_string_equal(
-	        str_at(d,
-	               "LabDevice.edges.0.node.interfaces.edges.0.node.label.value"),
+	        srv_str_at(
+	                d,
+	                "LabDevice.edges.0.node.interfaces.edges.0.node.label.value"),
 	        "core1:eth0");
 	assert_int_equal(
-	        int_at(d,
-	               "LabDevice.edges.0.node.interfaces.edges.0.node.mtu.value"),
+	        srv_int_at(
+	                d,
+	                "LabDevice.edges.0.node.interfaces.edges.0.node.mtu.value"),
 	        1500);
 	json_decref(d);
 }
@@ -340,33 +180,36 @@ static void test_srv_exec__filters(void **state)
 	json_t *d;
 
 	seed_data(f);
-	d = ok(f, NULL,
-	       "{ a: LabDevice(asn__value: \"65001\") { count }"
-	       "  b: LabDevice(asn__isnull: true) { count edges { node { name { value } } } }"
-	       "  c: LabDevice(name__values: [\"edge1\", \"nope\"]) { count }"
-	       "  d: LabDevice(name__value: \"COR\", partial_match: true) { count }"
-	       "  e: LabDevice(site__name__value: \"lyon\") { count edges { node { name { value } } } }"
-	       "  f: LabDevice(tags__isnull: true) { count }"
-	       "  g: LabDevice(any__value: \"edge1\") { count }"
-	       "  h: LabInterface(mtu__value: 9000) { count edges { node { hfid } } }"
-	       "  i: LabDevice(role__value: \"core\", enabled__value: true) { count }"
-	       "  j: LabDevice(name__is_protected: false) { count }"
-	       "  k: LabSite(devices__name__values: [\"core1\"]) { count }"
-	       "}");
-	assert_int_equal(int_at(d, "a.count"), 1);
-	assert_int_equal(int_at(d, "b.count"), 1);
-	assert_string_equal(str_at(d, "b.edges.0.node.name.value"), "edge1");
-	assert_int_equal(int_at(d, "c.count"), 1);
-	assert_int_equal(int_at(d, "d.count"), 1);
-	assert_int_equal(int_at(d, "e.count"), 1);
-	assert_string_equal(str_at(d, "e.edges.0.node.name.value"), "edge1");
-	assert_int_equal(int_at(d, "f.count"), 1);
-	assert_int_equal(int_at(d, "g.count"), 1);
-	assert_int_equal(int_at(d, "h.count"), 1);
-	assert_string_equal(str_at(d, "h.edges.0.node.hfid.1"), "eth1");
-	assert_int_equal(int_at(d, "i.count"), 1);
-	assert_int_equal(int_at(d, "j.count"), 2);
-	assert_int_equal(int_at(d, "k.count"), 1);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ a: LabDevice(asn__value: \"65001\") { count }"
+	        "  b: LabDevice(asn__isnull: true) { count edges { node { name { value } } } }"
+	        "  c: LabDevice(name__values: [\"edge1\", \"nope\"]) { count }"
+	        "  d: LabDevice(name__value: \"COR\", partial_match: true) { count }"
+	        "  e: LabDevice(site__name__value: \"lyon\") { count edges { node { name { value } } } }"
+	        "  f: LabDevice(tags__isnull: true) { count }"
+	        "  g: LabDevice(any__value: \"edge1\") { count }"
+	        "  h: LabInterface(mtu__value: 9000) { count edges { node { hfid } } }"
+	        "  i: LabDevice(role__value: \"core\", enabled__value: true) { count }"
+	        "  j: LabDevice(name__is_protected: false) { count }"
+	        "  k: LabSite(devices__name__values: [\"core1\"]) { count }"
+	        "}");
+	assert_int_equal(srv_int_at(d, "a.count"), 1);
+	assert_int_equal(srv_int_at(d, "b.count"), 1);
+	assert_string_equal(srv_str_at(d, "b.edges.0.node.name.value"),
+	                    "edge1");
+	assert_int_equal(srv_int_at(d, "c.count"), 1);
+	assert_int_equal(srv_int_at(d, "d.count"), 1);
+	assert_int_equal(srv_int_at(d, "e.count"), 1);
+	assert_string_equal(srv_str_at(d, "e.edges.0.node.name.value"),
+	                    "edge1");
+	assert_int_equal(srv_int_at(d, "f.count"), 1);
+	assert_int_equal(srv_int_at(d, "g.count"), 1);
+	assert_int_equal(srv_int_at(d, "h.count"), 1);
+	assert_string_equal(srv_str_at(d, "h.edges.0.node.hfid.1"), "eth1");
+	assert_int_equal(srv_int_at(d, "i.count"), 1);
+	assert_int_equal(srv_int_at(d, "j.count"), 2);
+	assert_int_equal(srv_int_at(d, "k.count"), 1);
 	json_decref(d);
 }
 
@@ -378,12 +221,13 @@ static void test_srv_exec__ids_hfid_paging_order(void **state)
 	const char *id;
 
 	seed_data(f);
-	d = ok(f, NULL,
-	       "{ LabSite { count edges { node { id name { value } } } } }");
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabSite { count edges { node { id name { value } } } } }");
 	/* order_by name__value: lyon before paris */
-	assert_string_equal(str_at(d, "LabSite.edges.0.node.name.value"),
+	assert_string_equal(srv_str_at(d, "LabSite.edges.0.node.name.value"),
 	                    "lyon");
-	id = str_at(d, "LabSite.edges.1.node.id");
+	id = srv_str_at(d, "LabSite.edges.1.node.id");
 	snprintf(
 	        q, sizeof(q),
 	        "{ a: LabSite(ids: [\"%s\"]) { count edges { node { name { value } } } }"
@@ -395,22 +239,26 @@ static void test_srv_exec__ids_hfid_paging_order(void **state)
 	        "  g: LabInterface(hfid: [\"core1\", \"eth1\"]) { count edges { node { mtu { value } } } } }",
 	        id);
 	json_decref(d);
-	d = ok(f, NULL, q);
-	assert_int_equal(int_at(d, "a.count"), 1);
-	assert_string_equal(str_at(d, "a.edges.0.node.name.value"), "paris");
-	assert_int_equal(int_at(d, "b.count"), 1);
-	assert_int_equal(int_at(d, "c.count"), 0);
-	assert_int_equal(int_at(d, "d.count"), 2);
-	assert_int_equal(json_array_size(at(d, "d.edges")), 1);
-	assert_string_equal(str_at(d, "d.edges.0.node.name.value"), "paris");
-	assert_string_equal(str_at(d, "e.edges.0.node.name.value"), "paris");
-	assert_int_equal(int_at(d, "f.count"), 2);
-	assert_int_equal(json_array_size(at(d, "f.edges")), 0);
-	assert_int_equal(int_at(d, "g.edges.0.node.mtu.value"), 9000);
+	d = srv_ok(f->app, NULL, q);
+	assert_int_equal(srv_int_at(d, "a.count"), 1);
+	assert_string_equal(srv_str_at(d, "a.edges.0.node.name.value"),
+	                    "paris");
+	assert_int_equal(srv_int_at(d, "b.count"), 1);
+	assert_int_equal(srv_int_at(d, "c.count"), 0);
+	assert_int_equal(srv_int_at(d, "d.count"), 2);
+	assert_int_equal(json_array_size(srv_at(d, "d.edges")), 1);
+	assert_string_equal(srv_str_at(d, "d.edges.0.node.name.value"),
+	                    "paris");
+	assert_string_equal(srv_str_at(d, "e.edges.0.node.name.value"),
+	                    "paris");
+	assert_int_equal(srv_int_at(d, "f.count"), 2);
+	assert_int_equal(json_array_size(srv_at(d, "f.edges")), 0);
+	assert_int_equal(srv_int_at(d, "g.edges.0.node.mtu.value"), 9000);
 	json_decref(d);
 	/* wrong number of hfid components: NodeNotFound, null field */
-	contains(
-	        err_of(f, NULL, "{ LabInterface(hfid: [\"eth0\"]) { count } }"),
+	srv_contains(
+	        srv_err_of(f->app, NULL,
+	                   "{ LabInterface(hfid: [\"eth0\"]) { count } }"),
 	        "Unable to find the node ['eth0'] / LabInterface in the database.");
 }
 
@@ -420,73 +268,77 @@ static void test_srv_exec__generic_fragments_variables(void **state)
 	json_t *res, *d;
 
 	seed_data(f);
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { r: LabRegionCreate(data: {name: {value: \"Europe\"}, shortname: {value: \"eu\"}}) { ok }"
 	        " c: LabCityCreate(data: {name: {value: \"Paris\"}, shortname: {value: \"par\"}, parent: {hfid: [\"eu\"]}}) { ok } }"));
-	d = ok(f, NULL,
-	       "query Places { __typename LabPlace { count edges { node { __typename id display_label"
-	       " ...on LabCity { parent { node { hfid display_label } } }"
-	       " ...RegionBits } } } }"
-	       " fragment RegionBits on LabRegion { children { count edges { node { shortname { value } } } } }");
-	assert_string_equal(str_at(d, "__typename"), "Query");
-	assert_int_equal(int_at(d, "LabPlace.count"), 2);
-	assert_string_equal(str_at(d, "LabPlace.edges.0.node.__typename"),
+	d = srv_ok(
+	        f->app, NULL,
+	        "query Places { __typename LabPlace { count edges { node { __typename id display_label"
+	        " ...on LabCity { parent { node { hfid display_label } } }"
+	        " ...RegionBits } } } }"
+	        " fragment RegionBits on LabRegion { children { count edges { node { shortname { value } } } } }");
+	assert_string_equal(srv_str_at(d, "__typename"), "Query");
+	assert_int_equal(srv_int_at(d, "LabPlace.count"), 2);
+	assert_string_equal(srv_str_at(d, "LabPlace.edges.0.node.__typename"),
 	                    "LabRegion");
-	assert_int_equal(int_at(d, "LabPlace.edges.0.node.children.count"), 1);
+	assert_int_equal(srv_int_at(d, "LabPlace.edges.0.node.children.count"),
+	                 1);
 	assert_string_equal(
-	        str_at(d,
-	               "LabPlace.edges.0.node.children.edges.0.node.shortname.value"),
+	        srv_str_at(
+	                d,
+	                "LabPlace.edges.0.node.children.edges.0.node.shortname.value"),
 	        "par");
-	assert_null(at(d, "LabPlace.edges.0.node.parent"));
-	assert_string_equal(str_at(d, "LabPlace.edges.1.node.__typename"),
+	assert_null(srv_at(d, "LabPlace.edges.0.node.parent"));
+	assert_string_equal(srv_str_at(d, "LabPlace.edges.1.node.__typename"),
 	                    "LabCity");
 	assert_string_equal(
-	        str_at(d, "LabPlace.edges.1.node.parent.node.hfid.0"), "eu");
+	        srv_str_at(d, "LabPlace.edges.1.node.parent.node.hfid.0"),
+	        "eu");
 	assert_string_equal(
-	        str_at(d, "LabPlace.edges.1.node.parent.node.display_label"),
+	        srv_str_at(d,
+	                   "LabPlace.edges.1.node.parent.node.display_label"),
 	        "Europe");
-	assert_null(at(d, "LabPlace.edges.1.node.children"));
+	assert_null(srv_at(d, "LabPlace.edges.1.node.children"));
 	json_decref(d);
 	/* CoreNode lists every node kind with its concrete __typename */
-	d = ok(f, NULL,
-	       "{ CoreNode(limit: 100) { count edges { node { __typename } } } }");
-	assert_true(int_at(d, "CoreNode.count") >= 10);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ CoreNode(limit: 100) { count edges { node { __typename } } } }");
+	assert_true(srv_int_at(d, "CoreNode.count") >= 10);
 	json_decref(d);
 	/* variables, aliases and operationName */
-	res = gql(
-	        f, NULL,
+	res = srv_gql(
+	        f->app, NULL,
 	        "query A($n: String!) { x: LabDevice(name__value: $n) { count } }"
 	        " query B { y: LabSite { count } }",
 	        json_pack("{ss}", "n", "core1"));
-	contains(str_at(res, "errors.0.message"),
-	         "Must provide operation name");
+	srv_contains(srv_str_at(res, "errors.0.message"),
+	             "Must provide operation name");
 	json_decref(res);
 	{
-		struct hfs_request rq;
-		struct hfs_response rs;
+		struct srv_call c = { 0 };
 		const char *body =
 		        "{\"query\": \"query A($n: String!) { x: LabDevice(name__value: $n) { count } }"
 		        " query B { y: LabSite { count } }\", \"operationName\": \"A\","
 		        " \"variables\": {\"n\": \"core1\"}}";
 
-		memset(&rq, 0, sizeof(rq));
-		rq.method = "POST";
-		rq.path = "/graphql";
-		rq.body = body;
-		rq.body_len = strlen(body);
-		hfs_app_handle(f->app, &rq, &rs);
-		assert_int_equal(rs.status, 200);
-		assert_string_equal(rs.body,
+		c.method = "POST";
+		c.path = "/graphql";
+		c.body = body;
+		srv_send(f->app, &c);
+		assert_int_equal(c.status, 200);
+		assert_string_equal(c.reply,
 		                    "{\"data\":{\"x\":{\"count\":1}}}");
-		hf_free(rs.body);
+		hf_free(c.reply);
 	}
-	res = gql(
-	        f, NULL,
+	res = srv_gql(
+	        f->app, NULL,
 	        "query ($n: String!) { LabDevice(name__value: $n) { count } }",
 	        NULL);
-	contains(str_at(res, "errors.0.message"),
-	         "Variable '$n' of required type 'String!' was not provided.");
+	srv_contains(
+	        srv_str_at(res, "errors.0.message"),
+	        "Variable '$n' of required type 'String!' was not provided.");
 	assert_true(json_is_null(json_object_get(res, "data")));
 	json_decref(res);
 }
@@ -496,39 +348,46 @@ static void test_srv_exec__validation_errors(void **state)
 	struct fx *f = *state;
 	json_t *res;
 
-	res = gql(f, NULL, "{ BuiltinTag { edges { node { foo } } } }", NULL);
-	assert_string_equal(str_at(res, "errors.0.message"),
+	res = srv_gql(f->app, NULL, "{ BuiltinTag { edges { node { foo } } } }",
+	              NULL);
+	assert_string_equal(srv_str_at(res, "errors.0.message"),
 	                    "Cannot query field 'foo' on type 'BuiltinTag'.");
-	assert_int_equal(int_at(res, "errors.0.locations.0.line"), 1);
-	assert_int_equal(int_at(res, "errors.0.locations.0.column"), 31);
+	assert_int_equal(srv_int_at(res, "errors.0.locations.0.line"), 1);
+	assert_int_equal(srv_int_at(res, "errors.0.locations.0.column"), 31);
 	assert_true(json_is_null(json_object_get(res, "data")));
 	json_decref(res);
 	assert_string_equal(
-	        err_of(f, NULL, "{ BuiltinTag(x: 1) { count } }"),
+	        srv_err_of(f->app, NULL, "{ BuiltinTag(x: 1) { count } }"),
 	        "Unknown argument 'x' on field 'Query.BuiltinTag'.");
-	assert_string_equal(err_of(f, NULL, "{ LabCircuit(hfid: [\"x\"]) { count } }"),
-			    "Unknown argument 'hfid' on field 'Query.LabCircuit'.");
-	assert_string_equal(err_of(f, NULL, "{ NoSuchKind { count } }"),
-	                    "Cannot query field 'NoSuchKind' on type 'Query'.");
-	contains(err_of(f, NULL, "{ BuiltinTag { count { x } } }"),
-	         "Field 'count' must not have a selection");
-	contains(err_of(f, NULL, "{ BuiltinTag }"),
-	         "must have a selection of subfields");
-	contains(err_of(f, NULL,
-	                "{ BuiltinTag { edges { node { name { value } } }"),
-	         "Syntax Error");
 	assert_string_equal(
-	        err_of(f, NULL, "mutation { LabPlaceCreate(data: {}) { ok } }"),
+	        srv_err_of(f->app, NULL,
+	                   "{ LabCircuit(hfid: [\"x\"]) { count } }"),
+	        "Unknown argument 'hfid' on field 'Query.LabCircuit'.");
+	assert_string_equal(
+	        srv_err_of(f->app, NULL, "{ NoSuchKind { count } }"),
+	        "Cannot query field 'NoSuchKind' on type 'Query'.");
+	srv_contains(srv_err_of(f->app, NULL, "{ BuiltinTag { count { x } } }"),
+	             "Field 'count' must not have a selection");
+	srv_contains(srv_err_of(f->app, NULL, "{ BuiltinTag }"),
+	             "must have a selection of subfields");
+	srv_contains(
+	        srv_err_of(f->app, NULL,
+	                   "{ BuiltinTag { edges { node { name { value } } }"),
+	        "Syntax Error");
+	assert_string_equal(
+	        srv_err_of(f->app, NULL,
+	                   "mutation { LabPlaceCreate(data: {}) { ok } }"),
 	        "Cannot query field 'LabPlaceCreate' on type 'Mutation'.");
 	/* nothing ran: the valid field in a failing document is not executed */
-	res = gql(
-	        f, NULL,
+	res = srv_gql(
+	        f->app, NULL,
 	        "mutation { a: BuiltinTagCreate(data: {name: {value: \"v\"}}) { ok } b: Nope { ok } }",
 	        NULL);
 	assert_true(json_is_null(json_object_get(res, "data")));
 	json_decref(res);
-	res = ok(f, NULL, "{ BuiltinTag(name__value: \"v\") { count } }");
-	assert_int_equal(int_at(res, "BuiltinTag.count"), 0);
+	res = srv_ok(f->app, NULL,
+	             "{ BuiltinTag(name__value: \"v\") { count } }");
+	assert_int_equal(srv_int_at(res, "BuiltinTag.count"), 0);
 	json_decref(res);
 }
 
@@ -540,68 +399,73 @@ static void test_srv_exec__sdk_documents(void **state)
 	char id[64];
 
 	/* the SDK's create: description travels as a String! variable */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { BuiltinTagCreate(data: {name: {value: \"red\"}}) { ok object { id } } }"));
-	res = gql(
-	        f, NULL,
+	res = srv_gql(
+	        f->app, NULL,
 	        "\nmutation ($value_0a1b: String!) {\n    LabSiteCreate(\n        data: {\n"
 	        "            name: {\n                value: \"JFK1\"\n            }\n"
 	        "            description: {\n                value: $value_0a1b\n            }\n"
 	        "        }\n    ){\n        ok\n        object {\n            id\n        }\n    }\n}\n",
 	        json_pack("{ss}", "value_0a1b", "New York \"JFK\" airport"));
-	assert_true(json_is_true(at(res, "data.LabSiteCreate.ok")));
+	assert_true(json_is_true(srv_at(res, "data.LabSiteCreate.ok")));
 	snprintf(id, sizeof(id), "%s",
-	         str_at(res, "data.LabSiteCreate.object.id"));
+	         srv_str_at(res, "data.LabSiteCreate.object.id"));
 	assert_int_equal(strlen(id), 36);
 	json_decref(res);
 	/* page 1 of client.all(): properties, source/owner, rel-one with hfid
 	 */
-	d = ok(f, NULL,
-	       "\nquery {\n    LabSite(limit: 50) {\n        count\n        edges {\n            node {\n"
-	       "                id\n                hfid\n                display_label\n                __typename\n"
-	       "                description {\n                    value\n                    is_default\n"
-	       "                    is_from_profile\n                    is_visible\n                    is_protected\n"
-	       "                    source {\n                        id\n                        display_label\n"
-	       "                        __typename\n                    }\n                    owner {\n"
-	       "                        id\n                        display_label\n                        __typename\n"
-	       "                    }\n                }\n                devices {\n                    count\n"
-	       "                    edges {\n                        node {\n                            id\n"
-	       "                            display_label\n                            __typename\n                        }\n"
-	       "                        properties {\n                            is_visible\n                            is_protected\n"
-	       "                            source { id display_label __typename }\n                            owner { id }\n"
-	       "                        }\n                    }\n                }\n            }\n        }\n    }\n}\n");
-	assert_int_equal(int_at(d, "LabSite.count"), 1);
-	assert_string_equal(str_at(d, "LabSite.edges.0.node.description.value"),
-	                    "New York \"JFK\" airport");
-	assert_int_equal(int_at(d, "LabSite.edges.0.node.devices.count"), 0);
+	d = srv_ok(
+	        f->app, NULL,
+	        "\nquery {\n    LabSite(limit: 50) {\n        count\n        edges {\n            node {\n"
+	        "                id\n                hfid\n                display_label\n                __typename\n"
+	        "                description {\n                    value\n                    is_default\n"
+	        "                    is_from_profile\n                    is_visible\n                    is_protected\n"
+	        "                    source {\n                        id\n                        display_label\n"
+	        "                        __typename\n                    }\n                    owner {\n"
+	        "                        id\n                        display_label\n                        __typename\n"
+	        "                    }\n                }\n                devices {\n                    count\n"
+	        "                    edges {\n                        node {\n                            id\n"
+	        "                            display_label\n                            __typename\n                        }\n"
+	        "                        properties {\n                            is_visible\n                            is_protected\n"
+	        "                            source { id display_label __typename }\n                            owner { id }\n"
+	        "                        }\n                    }\n                }\n            }\n        }\n    }\n}\n");
+	assert_int_equal(srv_int_at(d, "LabSite.count"), 1);
+	assert_string_equal(
+	        srv_str_at(d, "LabSite.edges.0.node.description.value"),
+	        "New York \"JFK\" airport");
+	assert_int_equal(srv_int_at(d, "LabSite.edges.0.node.devices.count"),
+	                 0);
 	json_decref(d);
 	/* upsert with hfid (trailing commas), then update with id last */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation {\n    LabSiteUpsert(\n        data: {\n            name: {\n                value: \"JFK1\"\n            }\n"
 	        "            hfid: [\n                \"JFK1\",\n            ]\n        }\n    ){\n        ok\n        object {\n            id\n        }\n    }\n}\n"));
 	snprintf(
 	        q, sizeof(q),
 	        "mutation { LabSiteUpdate(data: { description: { value: \"updated\" } id: \"%s\" }){ ok object { id } } }",
 	        id);
-	d = ok(f, NULL, q);
-	assert_string_equal(str_at(d, "LabSiteUpdate.object.id"), id);
+	d = srv_ok(f->app, NULL, q);
+	assert_string_equal(srv_str_at(d, "LabSiteUpdate.object.id"), id);
 	json_decref(d);
-	d = ok(f, NULL,
-	       "{ LabSite { count edges { node { description { value } } } } }");
-	assert_int_equal(int_at(d, "LabSite.count"), 1);
-	assert_string_equal(str_at(d, "LabSite.edges.0.node.description.value"),
-	                    "updated");
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabSite { count edges { node { description { value } } } } }");
+	assert_int_equal(srv_int_at(d, "LabSite.count"), 1);
+	assert_string_equal(
+	        srv_str_at(d, "LabSite.edges.0.node.description.value"),
+	        "updated");
 	json_decref(d);
 	snprintf(
 	        q, sizeof(q),
 	        "mutation {\n    LabSiteDelete(\n        data: {\n            id: \"%s\"\n        }\n    ){\n        ok\n    }\n}\n",
 	        id);
-	d = ok(f, NULL, q);
-	assert_true(json_is_true(at(d, "LabSiteDelete.ok")));
+	d = srv_ok(f->app, NULL, q);
+	assert_true(json_is_true(srv_at(d, "LabSiteDelete.ok")));
 	json_decref(d);
-	contains(err_of(f, NULL, q), "Unable to find the node");
+	srv_contains(srv_err_of(f->app, NULL, q), "Unable to find the node");
 }
 
 static void test_srv_exec__create_errors(void **state)
@@ -611,83 +475,96 @@ static void test_srv_exec__create_errors(void **state)
 
 	seed_data(f);
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabSiteCreate(data: {id: \"nope\", name: {value: \"x\"}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabSiteCreate(data: {id: \"nope\", name: {value: \"x\"}}) { ok } }"),
 	        "nope is not a valid UUID");
-	d = ok(f, NULL,
-	       "{ LabSite(name__value: \"paris\") { edges { node { id } } } }");
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabSite(name__value: \"paris\") { edges { node { id } } } }");
 	{
 		char q[512], want[128];
 
 		snprintf(
 		        q, sizeof(q),
 		        "mutation { LabSiteCreate(data: {id: \"%s\", name: {value: \"x\"}}) { ok } }",
-		        str_at(d, "LabSite.edges.0.node.id"));
+		        srv_str_at(d, "LabSite.edges.0.node.id"));
 		snprintf(want, sizeof(want), "%s is already in use",
-		         str_at(d, "LabSite.edges.0.node.id"));
-		assert_string_equal(err_of(f, NULL, q), want);
+		         srv_str_at(d, "LabSite.edges.0.node.id"));
+		assert_string_equal(srv_err_of(f->app, NULL, q), want);
 	}
 	json_decref(d);
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, site: {hfid: [\"paris\"]}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, site: {hfid: [\"paris\"]}}) { ok } }"),
 	        "role is mandatory for LabDevice at role");
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"core\"}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"core\"}}) { ok } }"),
 	        "site is mandatory for LabDevice at site");
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabSiteCreate(data: {name: {value: \"x\"}, color: {value: \"red\"}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabSiteCreate(data: {name: {value: \"x\"}, color: {value: \"red\"}}) { ok } }"),
 	        "color is not a valid input for LabSite at color");
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabInterfaceCreate(data: {name: {value: \"x\"}, label: {value: \"y\"}, device: {hfid: [\"core1\"]}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabInterfaceCreate(data: {name: {value: \"x\"}, label: {value: \"y\"}, device: {hfid: [\"core1\"]}}) { ok } }"),
 	        "label is not a valid input for LabInterface at label");
-	contains(
-	        err_of(f, NULL,
-	               "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"spine\"}, site: {hfid: [\"paris\"]}}) { ok } }"),
+	srv_contains(
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"spine\"}, site: {hfid: [\"paris\"]}}) { ok } }"),
 	        "spine");
-	contains(
-	        err_of(f, NULL,
-	               "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"core\"}, asn: {value: \"many\"}, site: {hfid: [\"paris\"]}}) { ok } }"),
+	srv_contains(
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"core\"}, asn: {value: \"many\"}, site: {hfid: [\"paris\"]}}) { ok } }"),
 	        "asn");
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"core\"}, site: {hfid: [\"mars\"]}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"core\"}, site: {hfid: [\"mars\"]}}) { ok } }"),
 	        "Unable to find the node ['mars'] / LabSite in the database.");
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"core\"}, site: {id: \"mars\"}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"core\"}, site: {id: \"mars\"}}) { ok } }"),
 	        "Unable to find the node mars / LabSite in the database.");
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"core\"}, site: {id: \"0190a1b2-0000-7000-8000-000000000000\"}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"core\"}, site: {id: \"0190a1b2-0000-7000-8000-000000000000\"}}) { ok } }"),
 	        "Unable to find the node 0190a1b2-0000-7000-8000-000000000000 / LabSite in the database.");
-	d = ok(f, NULL,
-	       "{ BuiltinTag(name__value: \"red\") { edges { node { id } } } }");
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ BuiltinTag(name__value: \"red\") { edges { node { id } } } }");
 	{
 		char q[512];
 
 		snprintf(
 		        q, sizeof(q),
 		        "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}, role: {value: \"core\"}, site: {id: \"%s\"}}) { ok } }",
-		        str_at(d, "BuiltinTag.edges.0.node.id"));
-		contains(err_of(f, NULL, q), "BuiltinTag - ");
-		contains(
-		        err_of(f, NULL, q),
+		        srv_str_at(d, "BuiltinTag.edges.0.node.id"));
+		srv_contains(srv_err_of(f->app, NULL, q), "BuiltinTag - ");
+		srv_contains(
+		        srv_err_of(f->app, NULL, q),
 		        "cannot be added to relationship, must be of type: ['LabSite'] at site");
 	}
 	json_decref(d);
 	/* several problems at once are joined */
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabDeviceCreate(data: {name: {value: \"d9\"}}) { ok } }"),
 	        "role is mandatory for LabDevice at role, site is mandatory for LabDevice at site");
 	/* nothing was created by any of the above */
-	d = ok(f, NULL, "{ LabDevice { count } LabSite { count } }");
-	assert_int_equal(int_at(d, "LabDevice.count"), 2);
-	assert_int_equal(int_at(d, "LabSite.count"), 2);
+	d = srv_ok(f->app, NULL, "{ LabDevice { count } LabSite { count } }");
+	assert_int_equal(srv_int_at(d, "LabDevice.count"), 2);
+	assert_int_equal(srv_int_at(d, "LabSite.count"), 2);
 	json_decref(d);
 }
 
@@ -697,41 +574,45 @@ static void test_srv_exec__uniqueness(void **state)
 	json_t *res;
 
 	seed_data(f);
-	res = gql(
-	        f, NULL,
+	res = srv_gql(
+	        f->app, NULL,
 	        "mutation { LabSiteCreate(data: {name: {value: \"paris\"}}) { ok } }",
 	        NULL);
-	assert_true(json_is_null(at(res, "data.LabSiteCreate")));
+	assert_true(json_is_null(srv_at(res, "data.LabSiteCreate")));
 	assert_string_equal(
-	        str_at(res, "errors.0.message"),
+	        srv_str_at(res, "errors.0.message"),
 	        "An object already exist with this value: name: paris at name");
-	assert_string_equal(str_at(res, "errors.0.path.0"), "LabSiteCreate");
-	assert_int_equal(int_at(res, "errors.0.locations.0.line"), 1);
-	assert_int_equal(int_at(res, "errors.0.locations.0.column"), 12);
+	assert_string_equal(srv_str_at(res, "errors.0.path.0"),
+	                    "LabSiteCreate");
+	assert_int_equal(srv_int_at(res, "errors.0.locations.0.line"), 1);
+	assert_int_equal(srv_int_at(res, "errors.0.locations.0.column"), 12);
 	json_decref(res);
 	/* multi-field uniqueness constraint */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabCircuitCreate(data: {cid: {value: \"c1\"}, provider: {value: \"acme\"}}) { ok } }"));
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabCircuitCreate(data: {cid: {value: \"c1\"}, provider: {value: \"other\"}}) { ok } }"));
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabCircuitCreate(data: {cid: {value: \"c1\"}, provider: {value: \"acme\"}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabCircuitCreate(data: {cid: {value: \"c1\"}, provider: {value: \"acme\"}}) { ok } }"),
 	        "Violates uniqueness constraint 'cid-provider' at cid, Violates uniqueness constraint 'cid-provider' at provider");
 	/* HFID through a relationship: same name on another device is fine */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabInterfaceCreate(data: {name: {value: \"eth0\"}, device: {hfid: [\"edge1\"]}}) { ok } }"));
-	contains(
-	        err_of(f, NULL,
-	               "mutation { LabInterfaceCreate(data: {name: {value: \"eth0\"}, device: {hfid: [\"core1\"]}}) { ok } }"),
+	srv_contains(
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabInterfaceCreate(data: {name: {value: \"eth0\"}, device: {hfid: [\"core1\"]}}) { ok } }"),
 	        "Violates uniqueness constraint 'device-name'");
 	/* an update into a taken value fails too */
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabSiteUpdate(data: {hfid: [\"lyon\"], name: {value: \"paris\"}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabSiteUpdate(data: {hfid: [\"lyon\"], name: {value: \"paris\"}}) { ok } }"),
 	        "An object already exist with this value: name: paris at name");
 }
 
@@ -743,71 +624,81 @@ static void test_srv_exec__update_semantics(void **state)
 	char *t;
 
 	seed_data(f);
-	a = ok(f, NULL,
-	       "{ LabDevice(name__value: \"core1\") { edges { node { id _updated_at asn { value updated_at } serial { value } } } } }");
+	a = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice(name__value: \"core1\") { edges { node { id _updated_at asn { value updated_at } serial { value } } } } }");
 	/* writing the same values again changes nothing */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabDeviceUpdate(data: {hfid: [\"core1\"], asn: {value: 65001}, role: {value: \"core\"}, tags: [{id: \"red\"}, {id: \"blue\"}]}) { ok object { id } } }"));
-	b = ok(f, NULL,
-	       "{ LabDevice(name__value: \"core1\") { edges { node { id _updated_at asn { value updated_at } serial { value } } } } }");
+	b = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice(name__value: \"core1\") { edges { node { id _updated_at asn { value updated_at } serial { value } } } } }");
 	assert_true(json_equal(a, b));
 	json_decref(b);
 	/* null clears an optional value; is_default resets to the default */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabDeviceUpdate(data: {hfid: [\"core1\"], asn: {value: null}, enabled: {value: false}}) { ok } }"));
-	b = ok(f, NULL,
-	       "{ LabDevice(name__value: \"core1\") { edges { node { asn { value } enabled { value is_default } } } } }");
-	assert_true(json_is_null(at(b, "LabDevice.edges.0.node.asn.value")));
+	b = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice(name__value: \"core1\") { edges { node { asn { value } enabled { value is_default } } } } }");
 	assert_true(
-	        json_is_false(at(b, "LabDevice.edges.0.node.enabled.value")));
+	        json_is_null(srv_at(b, "LabDevice.edges.0.node.asn.value")));
 	assert_true(json_is_false(
-	        at(b, "LabDevice.edges.0.node.enabled.is_default")));
+	        srv_at(b, "LabDevice.edges.0.node.enabled.value")));
+	assert_true(json_is_false(
+	        srv_at(b, "LabDevice.edges.0.node.enabled.is_default")));
 	json_decref(b);
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabDeviceUpdate(data: {hfid: [\"core1\"], enabled: {is_default: true}}) { ok } }"));
-	b = ok(f, NULL,
-	       "{ LabDevice(name__value: \"core1\") { edges { node { enabled { value is_default } } } } }");
-	assert_true(
-	        json_is_true(at(b, "LabDevice.edges.0.node.enabled.value")));
+	b = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice(name__value: \"core1\") { edges { node { enabled { value is_default } } } } }");
 	assert_true(json_is_true(
-	        at(b, "LabDevice.edges.0.node.enabled.is_default")));
+	        srv_at(b, "LabDevice.edges.0.node.enabled.value")));
+	assert_true(json_is_true(
+	        srv_at(b, "LabDevice.edges.0.node.enabled.is_default")));
 	json_decref(b);
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabDeviceUpdate(data: {hfid: [\"core1\"], role: {value: null}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabDeviceUpdate(data: {hfid: [\"core1\"], role: {value: null}}) { ok } }"),
 	        "role is mandatory for LabDevice at role");
 	/* properties: is_protected and source */
-	t = gql_text(
-	        f, NULL,
+	t = srv_gql_text(
+	        f->app, NULL,
 	        "mutation { LabDeviceUpdate(data: {hfid: [\"core1\"], serial: {value: \"S1\", is_protected: true}}) { ok } }",
 	        NULL, &mutated);
 	assert_true(mutated);
 	hf_free(t);
-	b = ok(f, NULL,
-	       "{ LabDevice(name__value: \"core1\") { edges { node { serial { value is_protected updated_at } } } } }");
+	b = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice(name__value: \"core1\") { edges { node { serial { value is_protected updated_at } } } } }");
 	assert_true(json_is_true(
-	        at(b, "LabDevice.edges.0.node.serial.is_protected")));
-	assert_non_null(str_at(b, "LabDevice.edges.0.node.serial.updated_at"));
+	        srv_at(b, "LabDevice.edges.0.node.serial.is_protected")));
+	assert_non_null(
+	        srv_str_at(b, "LabDevice.edges.0.node.serial.updated_at"));
 	json_decref(b);
 	/* cardinality one set to null clears it */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabDeviceUpdate(data: {hfid: [\"core1\"], primary_tag: null}) { ok } }"));
-	b = ok(f, NULL,
-	       "{ LabDevice(name__value: \"core1\") { edges { node { primary_tag { node { id } properties { is_visible } } } } } }");
-	assert_true(
-	        json_is_null(at(b, "LabDevice.edges.0.node.primary_tag.node")));
-	assert_true(json_is_null(at(
+	b = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice(name__value: \"core1\") { edges { node { primary_tag { node { id } properties { is_visible } } } } } }");
+	assert_true(json_is_null(
+	        srv_at(b, "LabDevice.edges.0.node.primary_tag.node")));
+	assert_true(json_is_null(srv_at(
 	        b,
 	        "LabDevice.edges.0.node.primary_tag.properties.is_visible")));
 	json_decref(b);
 	json_decref(a);
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabDeviceUpdate(data: {id: \"0190a1b2-0000-7000-8000-000000000000\", serial: {value: \"x\"}}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabDeviceUpdate(data: {id: \"0190a1b2-0000-7000-8000-000000000000\", serial: {value: \"x\"}}) { ok } }"),
 	        "Unable to find the node 0190a1b2-0000-7000-8000-000000000000 / LabDevice in the database.");
 }
 
@@ -818,63 +709,73 @@ static void test_srv_exec__many_replace_and_peer_side(void **state)
 
 	seed_data(f);
 	/* a many list replaces the whole set, and its order is the new one */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabDeviceUpdate(data: {hfid: [\"core1\"], tags: [{id: \"blue\"}]}) { ok } }"));
-	d = ok(f, NULL,
-	       "{ LabDevice(name__value: \"core1\") { edges { node { tags { count edges { node { display_label } } } } } } }");
-	assert_int_equal(int_at(d, "LabDevice.edges.0.node.tags.count"), 1);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice(name__value: \"core1\") { edges { node { tags { count edges { node { display_label } } } } } } }");
+	assert_int_equal(srv_int_at(d, "LabDevice.edges.0.node.tags.count"), 1);
 	assert_string_equal(
-	        str_at(d,
-	               "LabDevice.edges.0.node.tags.edges.0.node.display_label"),
+	        srv_str_at(
+	                d,
+	                "LabDevice.edges.0.node.tags.edges.0.node.display_label"),
 	        "blue");
 	json_decref(d);
 	/* the reverse side shows up on the peer */
-	d = ok(f, NULL,
-	       "{ LabSite(name__value: \"paris\") { edges { node { devices { count edges { node { hfid } } } } } } }");
-	assert_int_equal(int_at(d, "LabSite.edges.0.node.devices.count"), 1);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabSite(name__value: \"paris\") { edges { node { devices { count edges { node { hfid } } } } } } }");
+	assert_int_equal(srv_int_at(d, "LabSite.edges.0.node.devices.count"),
+	                 1);
 	json_decref(d);
 	/* moving a device from the site's side: its site is cardinality one */
-	contains(
-	        err_of(f, NULL,
-	               "mutation { LabSiteUpdate(data: {hfid: [\"lyon\"], devices: [{hfid: [\"edge1\"]}, {hfid: [\"core1\"]}]}) { ok } }"),
+	srv_contains(
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabSiteUpdate(data: {hfid: [\"lyon\"], devices: [{hfid: [\"edge1\"]}, {hfid: [\"core1\"]}]}) { ok } }"),
 	        "peers for labdevice__labsite, maximum of 1 allowed");
 	/* from the device's side it is a plain replace */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabDeviceUpdate(data: {hfid: [\"core1\"], site: {hfid: [\"lyon\"]}}) { ok } }"));
-	d = ok(f, NULL,
-	       "{ a: LabSite(name__value: \"lyon\") { edges { node { devices { count } } } }"
-	       "  b: LabSite(name__value: \"paris\") { edges { node { devices { count } } } } }");
-	assert_int_equal(int_at(d, "a.edges.0.node.devices.count"), 2);
-	assert_int_equal(int_at(d, "b.edges.0.node.devices.count"), 0);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ a: LabSite(name__value: \"lyon\") { edges { node { devices { count } } } }"
+	        "  b: LabSite(name__value: \"paris\") { edges { node { devices { count } } } } }");
+	assert_int_equal(srv_int_at(d, "a.edges.0.node.devices.count"), 2);
+	assert_int_equal(srv_int_at(d, "b.edges.0.node.devices.count"), 0);
 	json_decref(d);
 	/* RelationshipAdd / RelationshipRemove */
-	d = ok(f, NULL,
-	       "{ LabDevice(name__value: \"core1\") { edges { node { id } } } }");
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice(name__value: \"core1\") { edges { node { id } } } }");
 	{
 		char q[512];
 
 		snprintf(
 		        q, sizeof(q),
 		        "mutation { RelationshipAdd(data: {id: \"%s\", name: \"tags\", nodes: [{id: \"red\"}]}) { ok } }",
-		        str_at(d, "LabDevice.edges.0.node.id"));
-		json_decref(ok(f, NULL, q));
-		json_decref(ok(f, NULL, "{ LabDevice { count } }"));
+		        srv_str_at(d, "LabDevice.edges.0.node.id"));
+		json_decref(srv_ok(f->app, NULL, q));
+		json_decref(srv_ok(f->app, NULL, "{ LabDevice { count } }"));
 		snprintf(
 		        q, sizeof(q),
 		        "mutation { RelationshipRemove(data: {id: \"%s\", name: \"tags\", nodes: [{id: \"blue\"}]}) { ok } }",
-		        str_at(d, "LabDevice.edges.0.node.id"));
-		json_decref(ok(f, NULL, q));
+		        srv_str_at(d, "LabDevice.edges.0.node.id"));
+		json_decref(srv_ok(f->app, NULL, q));
 	}
 	json_decref(d);
-	d = ok(f, NULL,
-	       "{ LabDevice(name__value: \"core1\") { edges { node { tags { edges { node { display_label } } } } } } }");
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice(name__value: \"core1\") { edges { node { tags { edges { node { display_label } } } } } } }");
 	assert_int_equal(
-	        json_array_size(at(d, "LabDevice.edges.0.node.tags.edges")), 1);
+	        json_array_size(srv_at(d, "LabDevice.edges.0.node.tags.edges")),
+	        1);
 	assert_string_equal(
-	        str_at(d,
-	               "LabDevice.edges.0.node.tags.edges.0.node.display_label"),
+	        srv_str_at(
+	                d,
+	                "LabDevice.edges.0.node.tags.edges.0.node.display_label"),
 	        "red");
 	json_decref(d);
 }
@@ -887,40 +788,44 @@ static void test_srv_exec__upsert_and_delete(void **state)
 
 	seed_data(f);
 	/* hfid computed from the data, through a relationship */
-	d = ok(f, NULL,
-	       "mutation { LabInterfaceUpsert(data: {name: {value: \"eth1\"}, device: {hfid: [\"core1\"]}, description: {value: \"uplink\"}}) { ok object { id description { value } } } }");
+	d = srv_ok(
+	        f->app, NULL,
+	        "mutation { LabInterfaceUpsert(data: {name: {value: \"eth1\"}, device: {hfid: [\"core1\"]}, description: {value: \"uplink\"}}) { ok object { id description { value } } } }");
 	snprintf(id, sizeof(id), "%s",
-	         str_at(d, "LabInterfaceUpsert.object.id"));
+	         srv_str_at(d, "LabInterfaceUpsert.object.id"));
 	assert_string_equal(
-	        str_at(d, "LabInterfaceUpsert.object.description.value"),
+	        srv_str_at(d, "LabInterfaceUpsert.object.description.value"),
 	        "uplink");
 	json_decref(d);
-	d = ok(f, NULL,
-	       "{ LabInterface { count } x: LabInterface(hfid: [\"core1\", \"eth1\"]) { edges { node { id mtu { value } } } } }");
-	assert_int_equal(int_at(d, "LabInterface.count"), 2);
-	assert_string_equal(str_at(d, "x.edges.0.node.id"), id);
-	assert_int_equal(int_at(d, "x.edges.0.node.mtu.value"), 9000);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabInterface { count } x: LabInterface(hfid: [\"core1\", \"eth1\"]) { edges { node { id mtu { value } } } } }");
+	assert_int_equal(srv_int_at(d, "LabInterface.count"), 2);
+	assert_string_equal(srv_str_at(d, "x.edges.0.node.id"), id);
+	assert_int_equal(srv_int_at(d, "x.edges.0.node.mtu.value"), 9000);
 	json_decref(d);
 	/* not found: created, with required-ness as in Create */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabInterfaceUpsert(data: {name: {value: \"eth2\"}, device: {hfid: [\"core1\"]}}) { ok } }"));
-	contains(
-	        err_of(f, NULL,
-	               "mutation { LabInterfaceUpsert(data: {name: {value: \"eth3\"}}) { ok } }"),
+	srv_contains(
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabInterfaceUpsert(data: {name: {value: \"eth3\"}}) { ok } }"),
 	        "device is mandatory for LabInterface at device");
 	/* default_filter for a kind without an HFID */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabAddressUpsert(data: {host: {value: \"10.0.0.1\"}}) { ok } }"));
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabAddressUpsert(data: {host: {value: \"10.0.0.1\"}, interface: {hfid: [\"core1\", \"eth0\"]}}) { ok } }"));
-	d = ok(f, NULL,
-	       "{ LabAddress { count edges { node { interface { node { hfid } } } } } }");
-	assert_int_equal(int_at(d, "LabAddress.count"), 1);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabAddress { count edges { node { interface { node { hfid } } } } } }");
+	assert_int_equal(srv_int_at(d, "LabAddress.count"), 1);
 	assert_string_equal(
-	        str_at(d, "LabAddress.edges.0.node.interface.node.hfid.1"),
+	        srv_str_at(d, "LabAddress.edges.0.node.interface.node.hfid.1"),
 	        "eth0");
 	json_decref(d);
 	/* upsert by id */
@@ -931,25 +836,27 @@ static void test_srv_exec__upsert_and_delete(void **state)
 		        q, sizeof(q),
 		        "mutation { LabInterfaceUpsert(data: {id: \"%s\", name: {value: \"eth1\"}, device: {hfid: [\"core1\"]}, mtu: {value: 1400}}) { ok object { id } } }",
 		        id);
-		d = ok(f, NULL, q);
-		assert_string_equal(str_at(d, "LabInterfaceUpsert.object.id"),
-		                    id);
+		d = srv_ok(f->app, NULL, q);
+		assert_string_equal(
+		        srv_str_at(d, "LabInterfaceUpsert.object.id"), id);
 		json_decref(d);
 	}
 	/* delete cascades through Component relationships (on_delete) */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabDeviceDelete(data: {hfid: [\"core1\"]}) { ok } }"));
-	d = ok(f, NULL,
-	       "{ LabInterface { count } LabDevice { count } LabAddress { count edges { node { interface { node { id } } } } } }");
-	assert_int_equal(int_at(d, "LabInterface.count"), 0);
-	assert_int_equal(int_at(d, "LabDevice.count"), 1);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabInterface { count } LabDevice { count } LabAddress { count edges { node { interface { node { id } } } } } }");
+	assert_int_equal(srv_int_at(d, "LabInterface.count"), 0);
+	assert_int_equal(srv_int_at(d, "LabDevice.count"), 1);
 	/* two levels: device -> interfaces -> address (Component: cascade) */
-	assert_int_equal(int_at(d, "LabAddress.count"), 0);
+	assert_int_equal(srv_int_at(d, "LabAddress.count"), 0);
 	json_decref(d);
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { LabDeviceDelete(data: {hfid: [\"core1\"]}) { ok } }"),
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabDeviceDelete(data: {hfid: [\"core1\"]}) { ok } }"),
 	        "Unable to find the node ['core1'] / LabDevice in the database.");
 }
 
@@ -958,69 +865,90 @@ static void test_srv_exec__ip_attributes(void **state)
 	struct fx *f = *state;
 	json_t *d;
 
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabSiteCreate(data: {name: {value: \"x\"}, prefix: {value: \"10.1.0.0/16\"}, loopback: {value: \"10.0.0.1/24\"}}) { ok } }"));
-	d = ok(f, NULL,
-	       "{ LabSite { edges { node {"
-	       " prefix { value prefixlen netmask hostmask broadcast_address num_addresses version with_netmask }"
-	       " loopback { value ip prefixlen netmask with_hostmask version } } } } }");
-	assert_string_equal(str_at(d, "LabSite.edges.0.node.prefix.netmask"),
-	                    "255.255.0.0");
-	assert_string_equal(str_at(d, "LabSite.edges.0.node.prefix.hostmask"),
-	                    "0.0.255.255");
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabSite { edges { node {"
+	        " prefix { value prefixlen netmask hostmask broadcast_address num_addresses version with_netmask }"
+	        " loopback { value ip prefixlen netmask with_hostmask version } } } } }");
 	assert_string_equal(
-	        str_at(d, "LabSite.edges.0.node.prefix.broadcast_address"),
+	        srv_str_at(d, "LabSite.edges.0.node.prefix.netmask"),
+	        "255.255.0.0");
+	assert_string_equal(
+	        srv_str_at(d, "LabSite.edges.0.node.prefix.hostmask"),
+	        "0.0.255.255");
+	assert_string_equal(
+	        srv_str_at(d, "LabSite.edges.0.node.prefix.broadcast_address"),
 	        "10.1.255.255");
-	assert_int_equal(int_at(d, "LabSite.edges.0.node.prefix.num_addresses"),
-	                 65536);
-	assert_int_equal(int_at(d, "LabSite.edges.0.node.prefix.prefixlen"),
+	assert_int_equal(
+	        srv_int_at(d, "LabSite.edges.0.node.prefix.num_addresses"),
+	        65536);
+	assert_int_equal(srv_int_at(d, "LabSite.edges.0.node.prefix.prefixlen"),
 	                 16);
 	assert_string_equal(
-	        str_at(d, "LabSite.edges.0.node.prefix.with_netmask"),
+	        srv_str_at(d, "LabSite.edges.0.node.prefix.with_netmask"),
 	        "10.1.0.0/255.255.0.0");
-	assert_string_equal(str_at(d, "LabSite.edges.0.node.loopback.ip"),
+	assert_string_equal(srv_str_at(d, "LabSite.edges.0.node.loopback.ip"),
 	                    "10.0.0.1");
 	assert_string_equal(
-	        str_at(d, "LabSite.edges.0.node.loopback.with_hostmask"),
+	        srv_str_at(d, "LabSite.edges.0.node.loopback.with_hostmask"),
 	        "10.0.0.1/0.0.0.255");
-	assert_int_equal(int_at(d, "LabSite.edges.0.node.loopback.version"), 4);
+	assert_int_equal(srv_int_at(d, "LabSite.edges.0.node.loopback.version"),
+	                 4);
 	json_decref(d);
 	/* IP kinds land in the built-in `default` namespace */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabPrefixCreate(data: {prefix: {value: \"192.168.0.0/24\"}}) { ok } }"));
-	d = ok(f, NULL,
-	       "{ LabPrefix { edges { node { ip_namespace { node { display_label __typename } } } } }"
-	       "  IpamNamespace { count edges { node { name { value } default { value } } } } }");
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabPrefix { edges { node { ip_namespace { node { display_label __typename } } } } }"
+	        "  IpamNamespace { count edges { node { name { value } default { value } } } } }");
 	assert_string_equal(
-	        str_at(d,
-	               "LabPrefix.edges.0.node.ip_namespace.node.display_label"),
+	        srv_str_at(
+	                d,
+	                "LabPrefix.edges.0.node.ip_namespace.node.display_label"),
 	        "default");
-	assert_int_equal(int_at(d, "IpamNamespace.count"), 1);
+	assert_int_equal(srv_int_at(d, "IpamNamespace.count"), 1);
 	assert_true(json_is_true(
-	        at(d, "IpamNamespace.edges.0.node.default.value")));
+	        srv_at(d, "IpamNamespace.edges.0.node.default.value")));
 	json_decref(d);
 	/* a non-UUID id on a generic peer goes through its default_filter */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabPrefixUpsert(data: {prefix: {value: \"192.168.0.0/24\"}, ip_namespace: {id: \"default\"}, description: {value: \"lan\"}}) { ok } }"));
 	/* an HFID completed by the default namespace: upsert updates */
-	json_decref(ok(f, NULL, "mutation { LabNetworkUpsert(data: {prefix: {value: \"10.9.0.0/16\"}}) { ok } }"));
-	d = ok(f, NULL, "mutation { LabNetworkUpsert(data: {prefix: {value: \"10.9.0.0/16\"}, description: {value: \"again\"}}) { ok object { hfid } } }");
-	assert_string_equal(str_at(d, "LabNetworkUpsert.object.hfid.1"), "default");
+	json_decref(srv_ok(
+	        f->app, NULL,
+	        "mutation { LabNetworkUpsert(data: {prefix: {value: \"10.9.0.0/16\"}}) { ok } }"));
+	d = srv_ok(
+	        f->app, NULL,
+	        "mutation { LabNetworkUpsert(data: {prefix: {value: \"10.9.0.0/16\"}, description: {value: \"again\"}}) { ok object { hfid } } }");
+	assert_string_equal(srv_str_at(d, "LabNetworkUpsert.object.hfid.1"),
+	                    "default");
 	json_decref(d);
-	d = ok(f, NULL, "{ LabNetwork { count edges { node { description { value } } } } }");
-	assert_int_equal(int_at(d, "LabNetwork.count"), 1);
-	assert_string_equal(str_at(d, "LabNetwork.edges.0.node.description.value"), "again");
-	json_decref(d);
-	contains(err_of(f, NULL, "mutation { LabNetworkCreate(data: {prefix: {value: \"10.9.0.0/16\"}}) { ok } }"),
-		 "Violates uniqueness constraint");
-	d = ok(f, NULL,
-	       "{ LabPrefix { count edges { node { description { value } } } } }");
-	assert_int_equal(int_at(d, "LabPrefix.count"), 1);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabNetwork { count edges { node { description { value } } } } }");
+	assert_int_equal(srv_int_at(d, "LabNetwork.count"), 1);
 	assert_string_equal(
-	        str_at(d, "LabPrefix.edges.0.node.description.value"), "lan");
+	        srv_str_at(d, "LabNetwork.edges.0.node.description.value"),
+	        "again");
+	json_decref(d);
+	srv_contains(
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { LabNetworkCreate(data: {prefix: {value: \"10.9.0.0/16\"}}) { ok } }"),
+	        "Violates uniqueness constraint");
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabPrefix { count edges { node { description { value } } } } }");
+	assert_int_equal(srv_int_at(d, "LabPrefix.count"), 1);
+	assert_string_equal(
+	        srv_str_at(d, "LabPrefix.edges.0.node.description.value"),
+	        "lan");
 	json_decref(d);
 }
 
@@ -1035,12 +963,12 @@ static const char *desc_on(struct fx *f, const char *branch, const char *site)
 	        q, sizeof(q),
 	        "{ LabSite(name__value: \"%s\") { edges { node { description { value } } } } }",
 	        site);
-	d = ok(f, branch, q);
-	edges = at(d, "LabSite.edges");
+	d = srv_ok(f->app, branch, q);
+	edges = srv_at(d, "LabSite.edges");
 	snprintf(buf, sizeof(buf), "%s",
 	         !json_array_size(edges) ? "(absent)"
-	         : str_at(edges, "0.node.description.value")
-	                 ? str_at(edges, "0.node.description.value")
+	         : srv_str_at(edges, "0.node.description.value")
+	                 ? srv_str_at(edges, "0.node.description.value")
 	                 : "(null)");
 	json_decref(d);
 	return buf;
@@ -1053,91 +981,106 @@ static void test_srv_exec__branches(void **state)
 	int status;
 
 	seed_data(f);
-	d = ok(f, NULL,
-	       "mutation { BranchCreate(background_execution: false, data: {name: \"feature/x\","
-	       " description: \"test\", sync_with_git: false}) { ok object { id name description"
-	       " origin_branch branched_from is_default sync_with_git has_schema_changes } task { id } } }");
-	assert_true(json_is_true(at(d, "BranchCreate.ok")));
-	assert_string_equal(str_at(d, "BranchCreate.object.name"), "feature/x");
-	assert_string_equal(str_at(d, "BranchCreate.object.origin_branch"),
+	d = srv_ok(
+	        f->app, NULL,
+	        "mutation { BranchCreate(background_execution: false, data: {name: \"feature/x\","
+	        " description: \"test\", sync_with_git: false}) { ok object { id name description"
+	        " origin_branch branched_from is_default sync_with_git has_schema_changes } task { id } } }");
+	assert_true(json_is_true(srv_at(d, "BranchCreate.ok")));
+	assert_string_equal(srv_str_at(d, "BranchCreate.object.name"),
+	                    "feature/x");
+	assert_string_equal(srv_str_at(d, "BranchCreate.object.origin_branch"),
 	                    "main");
-	assert_true(json_is_false(at(d, "BranchCreate.object.sync_with_git")));
-	assert_true(json_is_false(at(d, "BranchCreate.object.is_default")));
-	assert_true(json_is_null(at(d, "BranchCreate.task")));
+	assert_true(
+	        json_is_false(srv_at(d, "BranchCreate.object.sync_with_git")));
+	assert_true(json_is_false(srv_at(d, "BranchCreate.object.is_default")));
+	assert_true(json_is_null(srv_at(d, "BranchCreate.task")));
 	json_decref(d);
-	contains(
-	        err_of(f, NULL,
-	               "mutation { BranchCreate(data: {name: \"feature/x\"}) { ok } }"),
+	srv_contains(
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { BranchCreate(data: {name: \"feature/x\"}) { ok } }"),
 	        "The branch feature/x, already exist");
-	contains(
-	        err_of(f, NULL,
-	               "mutation { BranchCreate(data: {name: \"bad name\"}) { ok } }"),
+	srv_contains(
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { BranchCreate(data: {name: \"bad name\"}) { ok } }"),
 	        "invalid field name");
-	res = gql(
-	        f, NULL,
+	res = srv_gql(
+	        f->app, NULL,
 	        "query GetBranch ($n: String!) { Branch(name: $n) { name is_default has_schema_changes } }",
 	        json_pack("{ss}", "n", "feature/x"));
-	assert_int_equal(json_array_size(at(res, "data.Branch")), 1);
-	assert_true(json_is_false(at(res, "data.Branch.0.has_schema_changes")));
+	assert_int_equal(json_array_size(srv_at(res, "data.Branch")), 1);
+	assert_true(
+	        json_is_false(srv_at(res, "data.Branch.0.has_schema_changes")));
 	json_decref(res);
-	d = ok(f, NULL,
-	       "{ Branch { name is_default } InfrahubInfo { version deployment_id } }");
-	assert_int_equal(json_array_size(at(d, "Branch")), 2);
-	assert_string_equal(str_at(d, "Branch.0.name"), "main");
-	assert_true(json_is_true(at(d, "Branch.0.is_default")));
-	assert_int_equal(strlen(str_at(d, "InfrahubInfo.deployment_id")), 36);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ Branch { name is_default } InfrahubInfo { version deployment_id } }");
+	assert_int_equal(json_array_size(srv_at(d, "Branch")), 2);
+	assert_string_equal(srv_str_at(d, "Branch.0.name"), "main");
+	assert_true(json_is_true(srv_at(d, "Branch.0.is_default")));
+	assert_int_equal(strlen(srv_str_at(d, "InfrahubInfo.deployment_id")),
+	                 36);
 	json_decref(d);
 	/* the branch has main's schema and data, and its writes stay there */
-	json_decref(ok(
-	        f, "feature/x",
+	json_decref(srv_ok(
+	        f->app, "feature/x",
 	        "mutation { LabSiteUpdate(data: {hfid: [\"paris\"], description: {value: \"from branch\"}}) { ok } }"));
-	json_decref(ok(
-	        f, "feature/x",
+	json_decref(srv_ok(
+	        f->app, "feature/x",
 	        "mutation { LabSiteCreate(data: {name: {value: \"nice\"}}) { ok } }"));
 	assert_string_equal(desc_on(f, "feature/x", "paris"), "from branch");
 	assert_string_equal(desc_on(f, NULL, "paris"), "(null)");
 	assert_string_equal(desc_on(f, NULL, "nice"), "(absent)");
 	/* validate, then merge into main; the branch survives */
-	d = ok(f, NULL,
-	       "mutation { BranchValidate(data: {name: \"feature/x\"}) { ok messages object { name } } }");
-	assert_true(json_is_true(at(d, "BranchValidate.ok")));
-	assert_int_equal(json_array_size(at(d, "BranchValidate.messages")), 0);
+	d = srv_ok(
+	        f->app, NULL,
+	        "mutation { BranchValidate(data: {name: \"feature/x\"}) { ok messages object { name } } }");
+	assert_true(json_is_true(srv_at(d, "BranchValidate.ok")));
+	assert_int_equal(json_array_size(srv_at(d, "BranchValidate.messages")),
+	                 0);
 	json_decref(d);
-	d = ok(f, "feature/x",
-	       "mutation { BranchMerge(data: {name: \"feature/x\"}) { ok object { name } } }");
-	assert_string_equal(str_at(d, "BranchMerge.object.name"), "feature/x");
+	d = srv_ok(
+	        f->app, "feature/x",
+	        "mutation { BranchMerge(data: {name: \"feature/x\"}) { ok object { name } } }");
+	assert_string_equal(srv_str_at(d, "BranchMerge.object.name"),
+	                    "feature/x");
 	json_decref(d);
 	assert_string_equal(desc_on(f, NULL, "paris"), "from branch");
 	assert_string_equal(desc_on(f, NULL, "nice"), "(null)");
 	/* conflicting merge fails and changes nothing */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { BranchCreate(data: {name: \"conflict\"}) { ok } }"));
-	json_decref(ok(
-	        f, "conflict",
+	json_decref(srv_ok(
+	        f->app, "conflict",
 	        "mutation { LabSiteUpdate(data: {hfid: [\"lyon\"], description: {value: \"branch side\"}}) { ok } }"));
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { LabSiteUpdate(data: {hfid: [\"lyon\"], description: {value: \"main side\"}}) { ok } }"));
-	d = ok(f, NULL,
-	       "mutation { BranchValidate(data: {name: \"conflict\"}) { ok messages } }");
-	assert_true(json_is_false(at(d, "BranchValidate.ok")));
-	assert_int_equal(json_array_size(at(d, "BranchValidate.messages")), 1);
+	d = srv_ok(
+	        f->app, NULL,
+	        "mutation { BranchValidate(data: {name: \"conflict\"}) { ok messages } }");
+	assert_true(json_is_false(srv_at(d, "BranchValidate.ok")));
+	assert_int_equal(json_array_size(srv_at(d, "BranchValidate.messages")),
+	                 1);
 	json_decref(d);
-	contains(
-	        err_of(f, NULL,
-	               "mutation { BranchMerge(data: {name: \"conflict\"}) { ok } }"),
+	srv_contains(
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { BranchMerge(data: {name: \"conflict\"}) { ok } }"),
 	        "Unable to merge the branch 'conflict', validation failed");
 	assert_string_equal(desc_on(f, NULL, "lyon"), "main side");
 	assert_string_equal(desc_on(f, "conflict", "lyon"), "branch side");
 	/* delete discards the branch; its URL is then a 404 */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { BranchDelete(data: {name: \"conflict\"}) { ok } }"));
-	res = call(f->app, "POST", "/graphql/conflict", NULL,
-	           "{\"query\": \"{ LabSite { count } }\"}", &status, NULL);
+	res = srv_rest(f->app, "POST", "/graphql/conflict", NULL,
+	               "{\"query\": \"{ LabSite { count } }\"}", &status);
 	assert_int_equal(status, 404);
-	assert_string_equal(str_at(res, "errors.0"),
+	assert_string_equal(srv_str_at(res, "errors.0"),
 	                    "Branch: conflict not found.");
 	json_decref(res);
 	assert_string_equal(desc_on(f, NULL, "lyon"), "main side");
@@ -1152,47 +1095,54 @@ static void test_srv_exec__branch_schema(void **state)
 	json_t *res, *d;
 	int status;
 
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { BranchCreate(data: {name: \"schema-change\"}) { ok } }"));
-	res = call(f->app, "POST", "/api/schema/load", "schema-change", ext,
-	           &status, NULL);
+	res = srv_rest(f->app, "POST", "/api/schema/load", "schema-change", ext,
+	               &status);
 	assert_int_equal(status, 200);
 	assert_true(json_is_true(json_object_get(res, "schema_updated")));
 	json_decref(res);
-	json_decref(ok(
-	        f, "schema-change",
+	json_decref(srv_ok(
+	        f->app, "schema-change",
 	        "mutation { LabRackCreate(data: {name: {value: \"r1\"}}) { ok } }"));
-	contains(err_of(f, NULL, "{ LabRack { count } }"),
-	         "Cannot query field 'LabRack' on type 'Query'.");
-	d = ok(f, NULL,
-	       "{ Branch(name: \"schema-change\") { has_schema_changes } }");
-	assert_true(json_is_true(at(d, "Branch.0.has_schema_changes")));
+	srv_contains(srv_err_of(f->app, NULL, "{ LabRack { count } }"),
+	             "Cannot query field 'LabRack' on type 'Query'.");
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ Branch(name: \"schema-change\") { has_schema_changes } }");
+	assert_true(json_is_true(srv_at(d, "Branch.0.has_schema_changes")));
 	json_decref(d);
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { BranchMerge(data: {name: \"schema-change\"}) { ok } }"));
-	d = ok(f, NULL,
-	       "{ LabRack { count edges { node { name { value } } } } }");
-	assert_int_equal(int_at(d, "LabRack.count"), 1);
+	d = srv_ok(f->app, NULL,
+	           "{ LabRack { count edges { node { name { value } } } } }");
+	assert_int_equal(srv_int_at(d, "LabRack.count"), 1);
 	json_decref(d);
-	res = call(f->app, "GET", "/api/schema/LabRack", NULL, NULL, &status,
-	           NULL);
+	res = srv_rest(f->app, "GET", "/api/schema/LabRack", NULL, NULL,
+	               &status);
 	assert_int_equal(status, 200);
 	json_decref(res);
 }
 
-static int setup_fault(void **state)
+/* A fixture whose `n`th mutation field (counted over requests) fails. */
+static int setup_fault_at(void **state, long n)
 {
 	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
-	struct fx *f = calloc(1, sizeof(*f));
-	hf_error err = HF_ERROR_INIT;
+	struct fx *f;
 
 	o.data = ":memory:";
-	o.faults.fail_mutation = 3;
-	assert_int_equal(hfs_app_open(&f->app, &o, &err), 0);
+	o.faults.fail_mutation = n;
+	f = srv_fx_new_with(sizeof(*f), &o);
+	assert_non_null(f);
 	*state = f;
 	return 0;
+}
+
+static int setup_fault(void **state)
+{
+	return setup_fault_at(state, 3);
 }
 
 static void test_srv_exec__fail_mutation_fault(void **state)
@@ -1204,44 +1154,36 @@ static void test_srv_exec__fail_mutation_fault(void **state)
 
 	/* fields 1 and 2 pass, the 3rd field overall fails (the first of this
 	 * request) */
-	json_decref(ok(
-	        f, NULL,
+	json_decref(srv_ok(
+	        f->app, NULL,
 	        "mutation { a: BuiltinTagCreate(data: {name: {value: \"a\"}}) { ok } b: BuiltinTagCreate(data: {name: {value: \"b\"}}) { ok } }"));
-	res = gql(
-	        f, NULL,
+	res = srv_gql(
+	        f->app, NULL,
 	        "mutation { c: BuiltinTagCreate(data: {name: {value: \"c\"}}) { ok } d: BuiltinTagCreate(data: {name: {value: \"d\"}}) { ok } }",
 	        NULL);
-	assert_true(json_is_null(at(res, "data.c")));
-	assert_true(json_is_true(at(res, "data.d.ok")));
-	assert_string_equal(str_at(res, "errors.0.message"),
+	assert_true(json_is_null(srv_at(res, "data.c")));
+	assert_true(json_is_true(srv_at(res, "data.d.ok")));
+	assert_string_equal(srv_str_at(res, "errors.0.message"),
 	                    "injected fault: fail-mutation=3");
-	assert_string_equal(str_at(res, "errors.0.path.0"), "c");
+	assert_string_equal(srv_str_at(res, "errors.0.path.0"), "c");
 	assert_int_equal(json_array_size(json_object_get(res, "errors")), 1);
 	json_decref(res);
 	/* only once: later fields run normally */
-	t = gql_text(
-	        f, NULL,
+	t = srv_gql_text(
+	        f->app, NULL,
 	        "mutation { e: BuiltinTagCreate(data: {name: {value: \"e\"}}) { ok } }",
 	        NULL, &mutated);
 	assert_null(strstr(t, "errors"));
 	assert_true(mutated);
 	hf_free(t);
-	d = ok(f, NULL, "{ BuiltinTag { count } }");
-	assert_int_equal(int_at(d, "BuiltinTag.count"), 4);
+	d = srv_ok(f->app, NULL, "{ BuiltinTag { count } }");
+	assert_int_equal(srv_int_at(d, "BuiltinTag.count"), 4);
 	json_decref(d);
 }
 
 static int setup_fault_last(void **state)
 {
-	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
-	struct fx *f = calloc(1, sizeof(*f));
-	hf_error err = HF_ERROR_INIT;
-
-	o.data = ":memory:";
-	o.faults.fail_mutation = 2;
-	assert_int_equal(hfs_app_open(&f->app, &o, &err), 0);
-	*state = f;
-	return 0;
+	return setup_fault_at(state, 2);
 }
 
 static void test_srv_exec__fail_mutation_middle_last(void **state)
@@ -1251,20 +1193,20 @@ static void test_srv_exec__fail_mutation_middle_last(void **state)
 	int mutated;
 	char *t;
 
-	res = gql(
-	        f, NULL,
+	res = srv_gql(
+	        f->app, NULL,
 	        "mutation { a: BuiltinTagCreate(data: {name: {value: \"a\"}}) { ok }"
 	        " b: BuiltinTagCreate(data: {name: {value: \"b\"}}) { ok }"
 	        " c: BuiltinTagCreate(data: {name: {value: \"c\"}}) { ok } }",
 	        NULL);
-	assert_true(json_is_true(at(res, "data.a.ok")));
-	assert_true(json_is_null(at(res, "data.b")));
-	assert_true(json_is_true(at(res, "data.c.ok")));
+	assert_true(json_is_true(srv_at(res, "data.a.ok")));
+	assert_true(json_is_null(srv_at(res, "data.b")));
+	assert_true(json_is_true(srv_at(res, "data.c.ok")));
 	json_decref(res);
 	/* a request whose only mutation failed committed nothing */
-	json_decref(ok(f, NULL, "{ BuiltinTag { count } }"));
-	t = gql_text(
-	        f, NULL,
+	json_decref(srv_ok(f->app, NULL, "{ BuiltinTag { count } }"));
+	t = srv_gql_text(
+	        f->app, NULL,
 	        "mutation { x: BuiltinTagCreate(data: {name: {value: \"a\"}}) { ok } }",
 	        NULL, &mutated);
 	assert_non_null(strstr(t, "already exist"));
@@ -1284,32 +1226,34 @@ static void test_srv_exec__partial_failure_atomic(void **state)
 	 * The middle field writes the device and its tag edges, then fails
 	 * on uniqueness: none of its writes may survive, the others must.
 	 */
-	res = gql(
-	        f, NULL,
+	res = srv_gql(
+	        f->app, NULL,
 	        "mutation { a: BuiltinTagCreate(data: {name: {value: \"green\"}}) { ok }"
 	        " b: LabDeviceCreate(data: {name: {value: \"core1\"}, role: {value: \"core\"},"
 	        "    site: {hfid: [\"paris\"]}, tags: [{id: \"green\"}]}) { ok }"
 	        " c: LabSiteCreate(data: {name: {value: \"nice\"}}) { ok object { name { value } } } }",
 	        NULL);
-	assert_true(json_is_true(at(res, "data.a.ok")));
-	assert_true(json_is_null(at(res, "data.b")));
-	assert_string_equal(str_at(res, "data.c.object.name.value"), "nice");
-	assert_string_equal(str_at(res, "errors.0.path.0"), "b");
+	assert_true(json_is_true(srv_at(res, "data.a.ok")));
+	assert_true(json_is_null(srv_at(res, "data.b")));
+	assert_string_equal(srv_str_at(res, "data.c.object.name.value"),
+	                    "nice");
+	assert_string_equal(srv_str_at(res, "errors.0.path.0"), "b");
 	json_decref(res);
-	d = ok(f, NULL,
-	       "{ LabDevice { count } BuiltinTag(name__value: \"green\") { count } LabSite { count }"
-	       " x: LabDevice(tags__name__value: \"green\") { count } }");
-	assert_int_equal(int_at(d, "LabDevice.count"), 2);
-	assert_int_equal(int_at(d, "BuiltinTag.count"), 1);
-	assert_int_equal(int_at(d, "LabSite.count"), 3);
-	assert_int_equal(int_at(d, "x.count"), 0);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice { count } BuiltinTag(name__value: \"green\") { count } LabSite { count }"
+	        " x: LabDevice(tags__name__value: \"green\") { count } }");
+	assert_int_equal(srv_int_at(d, "LabDevice.count"), 2);
+	assert_int_equal(srv_int_at(d, "BuiltinTag.count"), 1);
+	assert_int_equal(srv_int_at(d, "LabSite.count"), 3);
+	assert_int_equal(srv_int_at(d, "x.count"), 0);
 	json_decref(d);
 	/* a read is not a mutation; a document of failures commits nothing */
-	t = gql_text(f, NULL, "{ LabSite { count } }", NULL, &mutated);
+	t = srv_gql_text(f->app, NULL, "{ LabSite { count } }", NULL, &mutated);
 	assert_false(mutated);
 	hf_free(t);
-	t = gql_text(
-	        f, NULL,
+	t = srv_gql_text(
+	        f->app, NULL,
 	        "mutation { LabSiteCreate(data: {name: {value: \"nice\"}}) { ok } }",
 	        NULL, &mutated);
 	assert_false(mutated);
@@ -1319,94 +1263,95 @@ static void test_srv_exec__partial_failure_atomic(void **state)
 static void test_srv_exec__http_bodies(void **state)
 {
 	struct fx *f = *state;
-	struct hfs_response rs;
+	struct srv_call c = { 0 };
 	json_t *res;
 	int status;
 
-	res = call(f->app, "POST", "/graphql", NULL, "{not json", &status,
-	           NULL);
+	res = srv_rest(f->app, "POST", "/graphql", NULL, "{not json", &status);
 	assert_int_equal(status, 400);
-	assert_true(json_is_string(at(res, "errors.0")));
+	assert_true(json_is_string(srv_at(res, "errors.0")));
 	json_decref(res);
-	res = call(f->app, "POST", "/graphql", NULL, "[{\"query\": \"{ x }\"}]",
-	           &status, NULL);
+	res = srv_rest(f->app, "POST", "/graphql", NULL,
+	               "[{\"query\": \"{ x }\"}]", &status);
 	assert_int_equal(status, 400);
-	assert_string_equal(str_at(res, "errors.0"),
+	assert_string_equal(srv_str_at(res, "errors.0"),
 	                    "This server does not support batching");
 	json_decref(res);
-	res = call(f->app, "POST", "/graphql/nope", NULL,
-	           "{\"query\": \"{ x }\"}", &status, NULL);
+	res = srv_rest(f->app, "POST", "/graphql/nope", NULL,
+	               "{\"query\": \"{ x }\"}", &status);
 	assert_int_equal(status, 404);
-	assert_string_equal(str_at(res, "errors.0"), "Branch: nope not found.");
-	json_decref(res);
-	res = call(f->app, "GET", "/graphql", NULL, NULL, &status, NULL);
-	assert_int_equal(status, 405);
-	json_decref(res);
-	res = call(f->app, "OPTIONS", "/graphql/main", NULL, NULL, &status,
-	           &rs);
-	assert_int_equal(status, 200);
-	assert_string_equal(rs.allow, "GET, POST, OPTIONS");
-	json_decref(res);
-	res = call(f->app, "GET", "/api/nope", NULL, NULL, &status, NULL);
-	assert_int_equal(status, 404);
-	assert_string_equal(str_at(res, "errors.0.message"),
-	                    "The requested endpoint /api/nope does not exist");
-	assert_int_equal(int_at(res, "errors.0.extensions.code"), 404);
-	assert_true(json_is_null(json_object_get(res, "data")));
-	json_decref(res);
-	res = call(f->app, "GET", "/api/schema/NoSuchKind", NULL, NULL, &status,
-	           NULL);
-	assert_int_equal(status, 422);
-	assert_string_equal(
-	        str_at(res, "errors.0.message"),
-	        "Unable to find the schema NoSuchKind in the database.");
-	json_decref(res);
-	res = call(f->app, "GET", "/api/schema", "nope", NULL, &status, NULL);
-	assert_int_equal(status, 400);
-	assert_string_equal(str_at(res, "errors.0.message"),
+	assert_string_equal(srv_str_at(res, "errors.0"),
 	                    "Branch: nope not found.");
 	json_decref(res);
-	res = call(f->app, "GET", "/api/schema", NULL, NULL, &status, NULL);
+	res = srv_rest(f->app, "GET", "/graphql", NULL, NULL, &status);
+	assert_int_equal(status, 405);
+	json_decref(res);
+	c.method = "OPTIONS";
+	c.path = "/graphql/main";
+	srv_send(f->app, &c);
+	assert_int_equal(c.status, 200);
+	assert_string_equal(c.allow, "GET, POST, OPTIONS");
+	hf_free(c.reply);
+	res = srv_rest(f->app, "GET", "/api/nope", NULL, NULL, &status);
+	assert_int_equal(status, 404);
+	assert_string_equal(srv_str_at(res, "errors.0.message"),
+	                    "The requested endpoint /api/nope does not exist");
+	assert_int_equal(srv_int_at(res, "errors.0.extensions.code"), 404);
+	assert_true(json_is_null(json_object_get(res, "data")));
+	json_decref(res);
+	res = srv_rest(f->app, "GET", "/api/schema/NoSuchKind", NULL, NULL,
+	               &status);
+	assert_int_equal(status, 422);
+	assert_string_equal(
+	        srv_str_at(res, "errors.0.message"),
+	        "Unable to find the schema NoSuchKind in the database.");
+	json_decref(res);
+	res = srv_rest(f->app, "GET", "/api/schema", "nope", NULL, &status);
+	assert_int_equal(status, 400);
+	assert_string_equal(srv_str_at(res, "errors.0.message"),
+	                    "Branch: nope not found.");
+	json_decref(res);
+	res = srv_rest(f->app, "GET", "/api/schema", NULL, NULL, &status);
 	assert_int_equal(status, 200);
 	assert_int_equal(
 	        strlen(json_string_value(json_object_get(res, "main"))), 32);
 	assert_true(json_array_size(json_object_get(res, "nodes")) > 5);
 	json_decref(res);
-	res = call(f->app, "GET", "/api/schema/summary", NULL, NULL, &status,
-	           NULL);
+	res = srv_rest(f->app, "GET", "/api/schema/summary", NULL, NULL,
+	               &status);
 	assert_int_equal(status, 200);
-	assert_non_null(at(res, "nodes.LabDevice"));
+	assert_non_null(srv_at(res, "nodes.LabDevice"));
 	json_decref(res);
-	res = call(f->app, "GET", "/api/schema/LabDevice", NULL, NULL, &status,
-	           NULL);
+	res = srv_rest(f->app, "GET", "/api/schema/LabDevice", NULL, NULL,
+	               &status);
 	assert_int_equal(status, 200);
-	assert_string_equal(str_at(res, "kind"), "LabDevice");
+	assert_string_equal(srv_str_at(res, "kind"), "LabDevice");
 	json_decref(res);
-	res = call(f->app, "GET", "/api/info", NULL, NULL, &status, NULL);
+	res = srv_rest(f->app, "GET", "/api/info", NULL, NULL, &status);
 	assert_int_equal(status, 200);
-	assert_non_null(str_at(res, "version"));
+	assert_non_null(srv_str_at(res, "version"));
 	json_decref(res);
-	res = call(f->app, "GET", "/api/config", NULL, NULL, &status, NULL);
+	res = srv_rest(f->app, "GET", "/api/config", NULL, NULL, &status);
 	assert_int_equal(status, 200);
-	assert_non_null(at(res, "main"));
+	assert_non_null(srv_at(res, "main"));
 	json_decref(res);
-	res = call(
+	res = srv_rest(
 	        f->app, "POST", "/api/schema/check", NULL,
 	        "{\"schemas\": [{\"version\": \"1.0\", \"nodes\": [{\"name\": \"Shelf\", \"namespace\": \"Lab\"}]}]}",
-	        &status, NULL);
+	        &status);
 	assert_int_equal(status, 202);
 	json_decref(res);
-	assert_string_equal(err_of(f, NULL, "{ LabShelf { count } }"),
+	assert_string_equal(srv_err_of(f->app, NULL, "{ LabShelf { count } }"),
 	                    "Cannot query field 'LabShelf' on type 'Query'.");
-	res = call(f->app, "POST", "/api/schema/load", NULL, "{oops", &status,
-	           NULL);
+	res = srv_rest(f->app, "POST", "/api/schema/load", NULL, "{oops",
+	               &status);
 	assert_int_equal(status, 422);
 	json_decref(res);
-	res = call(f->app, "POST", "/graphql", NULL,
-	           "{\"query\": \"query {\\n  LabSite(\"}", &status, NULL);
+	res = srv_rest(f->app, "POST", "/graphql", NULL,
+	               "{\"query\": \"query {\\n  LabSite(\"}", &status);
 	assert_int_equal(status, 200);
-	contains(str_at(res, "errors.0.message"), "Syntax Error");
-	assert_int_equal(int_at(res, "errors.0.locations.0.line"), 2);
+	srv_contains(srv_str_at(res, "errors.0.message"), "Syntax Error");
+	assert_int_equal(srv_int_at(res, "errors.0.locations.0.line"), 2);
 	assert_true(json_is_null(json_object_get(res, "data")));
 	json_decref(res);
 }
@@ -1418,39 +1363,79 @@ static void test_srv_exec__properties_lineage(void **state)
 	json_t *d;
 
 	seed_data(f);
-	d = ok(f, NULL, "{ BuiltinTag(name__value: \"blue\") { edges { node { id } } } }");
-	snprintf(tag, sizeof(tag), "%s", str_at(d, "BuiltinTag.edges.0.node.id"));
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ BuiltinTag(name__value: \"blue\") { edges { node { id } } } }");
+	snprintf(tag, sizeof(tag), "%s",
+	         srv_str_at(d, "BuiltinTag.edges.0.node.id"));
 	json_decref(d);
 	snprintf(q, sizeof(q),
 		 "mutation { LabDeviceUpdate(data: {hfid: [\"edge1\"], serial: {value: \"S9\", source: \"%s\", owner: \"%s\"},"
 		 " primary_tag: {id: \"blue\", _relation__is_protected: true, _relation__source: \"%s\"}}) { ok } }",
 		 tag, tag, tag);
-	json_decref(ok(f, NULL, q));
-	d = ok(f, NULL, "{ LabDevice(name__value: \"edge1\") { permissions { count edges { node { kind view create update delete } } }"
-			" edges { node { serial { value source { id display_label __typename } owner { display_label }"
-			"   permissions { update_value } }"
-			" primary_tag { node { display_label } properties { is_protected is_visible updated_at"
-			"   source { display_label ...on BuiltinTag { description { value } } } owner { id } } } } } } }");
-	assert_int_equal(int_at(d, "LabDevice.permissions.count"), 1);
-	assert_string_equal(str_at(d, "LabDevice.permissions.edges.0.node.kind"), "LabDevice");
-	assert_string_equal(str_at(d, "LabDevice.permissions.edges.0.node.update"), "ALLOW");
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.serial.source.id"), tag);
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.serial.source.display_label"), "blue");
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.serial.source.__typename"), "BuiltinTag");
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.serial.owner.display_label"), "blue");
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.serial.permissions.update_value"), "ALLOW");
-	assert_true(json_is_true(at(d, "LabDevice.edges.0.node.primary_tag.properties.is_protected")));
-	assert_true(json_is_true(at(d, "LabDevice.edges.0.node.primary_tag.properties.is_visible")));
-	assert_non_null(str_at(d, "LabDevice.edges.0.node.primary_tag.properties.updated_at"));
-	assert_string_equal(str_at(d, "LabDevice.edges.0.node.primary_tag.properties.source.display_label"), "blue");
-	assert_true(json_is_null(at(d, "LabDevice.edges.0.node.primary_tag.properties.source.description.value")));
-	assert_true(json_is_null(at(d, "LabDevice.edges.0.node.primary_tag.properties.owner")));
+	json_decref(srv_ok(f->app, NULL, q));
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ LabDevice(name__value: \"edge1\") { permissions { count edges { node { kind view create update delete } } }"
+	        " edges { node { serial { value source { id display_label __typename } owner { display_label }"
+	        "   permissions { update_value } }"
+	        " primary_tag { node { display_label } properties { is_protected is_visible updated_at"
+	        "   source { display_label ...on BuiltinTag { description { value } } } owner { id } } } } } } }");
+	assert_int_equal(srv_int_at(d, "LabDevice.permissions.count"), 1);
+	assert_string_equal(
+	        srv_str_at(d, "LabDevice.permissions.edges.0.node.kind"),
+	        "LabDevice");
+	assert_string_equal(
+	        srv_str_at(d, "LabDevice.permissions.edges.0.node.update"),
+	        "ALLOW");
+	assert_string_equal(
+	        srv_str_at(d, "LabDevice.edges.0.node.serial.source.id"), tag);
+	assert_string_equal(
+	        srv_str_at(
+	                d,
+	                "LabDevice.edges.0.node.serial.source.display_label"),
+	        "blue");
+	assert_string_equal(
+	        srv_str_at(d,
+	                   "LabDevice.edges.0.node.serial.source.__typename"),
+	        "BuiltinTag");
+	assert_string_equal(
+	        srv_str_at(d,
+	                   "LabDevice.edges.0.node.serial.owner.display_label"),
+	        "blue");
+	assert_string_equal(
+	        srv_str_at(
+	                d,
+	                "LabDevice.edges.0.node.serial.permissions.update_value"),
+	        "ALLOW");
+	assert_true(json_is_true(srv_at(
+	        d,
+	        "LabDevice.edges.0.node.primary_tag.properties.is_protected")));
+	assert_true(json_is_true(srv_at(
+	        d,
+	        "LabDevice.edges.0.node.primary_tag.properties.is_visible")));
+	assert_non_null(srv_str_at(
+	        d, "LabDevice.edges.0.node.primary_tag.properties.updated_at"));
+	assert_string_equal(
+	        srv_str_at(
+	                d,
+	                "LabDevice.edges.0.node.primary_tag.properties.source.display_label"),
+	        "blue");
+	assert_true(json_is_null(srv_at(
+	        d,
+	        "LabDevice.edges.0.node.primary_tag.properties.source.description.value")));
+	assert_true(json_is_null(srv_at(
+	        d, "LabDevice.edges.0.node.primary_tag.properties.owner")));
 	json_decref(d);
 	/* profiles are kinds like any other */
-	json_decref(ok(f, NULL, "mutation { ProfileLabDeviceCreate(data: {profile_name: {value: \"profile1\"}, serial: {value: \"X\"}}) { ok } }"));
-	d = ok(f, NULL, "{ ProfileLabDevice { count edges { node { __typename profile_name { value } } } } CoreProfile { count } }");
-	assert_int_equal(int_at(d, "ProfileLabDevice.count"), 1);
-	assert_int_equal(int_at(d, "CoreProfile.count"), 1);
+	json_decref(srv_ok(
+	        f->app, NULL,
+	        "mutation { ProfileLabDeviceCreate(data: {profile_name: {value: \"profile1\"}, serial: {value: \"X\"}}) { ok } }"));
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ ProfileLabDevice { count edges { node { __typename profile_name { value } } } } CoreProfile { count } }");
+	assert_int_equal(srv_int_at(d, "ProfileLabDevice.count"), 1);
+	assert_int_equal(srv_int_at(d, "CoreProfile.count"), 1);
 	json_decref(d);
 }
 
@@ -1460,19 +1445,36 @@ static void test_srv_exec__branch_rebase_update(void **state)
 	json_t *d;
 
 	seed_data(f);
-	json_decref(ok(f, NULL, "mutation { BranchCreate(data: {name: \"rebased\", description: \"one\"}) { ok } }"));
-	json_decref(ok(f, NULL, "mutation { LabSiteCreate(data: {name: {value: \"later\"}}) { ok } }"));
+	json_decref(srv_ok(
+	        f->app, NULL,
+	        "mutation { BranchCreate(data: {name: \"rebased\", description: \"one\"}) { ok } }"));
+	json_decref(srv_ok(
+	        f->app, NULL,
+	        "mutation { LabSiteCreate(data: {name: {value: \"later\"}}) { ok } }"));
 	assert_string_equal(desc_on(f, "rebased", "later"), "(absent)");
-	d = ok(f, NULL, "mutation { BranchRebase(data: {name: \"rebased\"}) { ok object { name branched_from } } }");
-	assert_true(json_is_true(at(d, "BranchRebase.ok")));
+	d = srv_ok(
+	        f->app, NULL,
+	        "mutation { BranchRebase(data: {name: \"rebased\"}) { ok object { name branched_from } } }");
+	assert_true(json_is_true(srv_at(d, "BranchRebase.ok")));
 	json_decref(d);
 	assert_string_equal(desc_on(f, "rebased", "later"), "(null)");
-	json_decref(ok(f, NULL, "mutation { BranchUpdate(data: {name: \"rebased\", description: \"two\"}) { ok } }"));
-	d = ok(f, NULL, "{ Branch(name: \"rebased\") { description } }");
-	assert_string_equal(str_at(d, "Branch.0.description"), "two");
+	json_decref(srv_ok(
+	        f->app, NULL,
+	        "mutation { BranchUpdate(data: {name: \"rebased\", description: \"two\"}) { ok } }"));
+	d = srv_ok(f->app, NULL,
+	           "{ Branch(name: \"rebased\") { description } }");
+	assert_string_equal(srv_str_at(d, "Branch.0.description"), "two");
 	json_decref(d);
-	contains(err_of(f, NULL, "mutation { BranchMerge(data: {name: \"main\"}) { ok } }"), "main");
-	contains(err_of(f, NULL, "mutation { BranchDelete(data: {name: \"nope\"}) { ok } }"), "Branch: nope not found.");
+	srv_contains(
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { BranchMerge(data: {name: \"main\"}) { ok } }"),
+	        "main");
+	srv_contains(
+	        srv_err_of(
+	                f->app, NULL,
+	                "mutation { BranchDelete(data: {name: \"nope\"}) { ok } }"),
+	        "Branch: nope not found.");
 }
 
 /* ---- filter indexes ------------------------------------------------------ */
@@ -1530,11 +1532,11 @@ static json_t *ifx_list(struct ifx *f, const char *q, long long count,
 	char path[128];
 
 	snprintf(path, sizeof(path), "data.%s.count", key);
-	if (int_at(res, path) != count ||
+	if (srv_int_at(res, path) != count ||
 	    ifx_examined(f) - before != examined)
 		fprintf(stderr, "%s: count %lld examined %llu\n", q,
-		        int_at(res, path), ifx_examined(f) - before);
-	assert_int_equal(int_at(res, path), count);
+		        srv_int_at(res, path), ifx_examined(f) - before);
+	assert_int_equal(srv_int_at(res, path), count);
 	assert_int_equal(ifx_examined(f) - before, examined);
 	return res;
 }
@@ -1598,8 +1600,9 @@ static void test_srv_exec__filter_index(void **state)
 	res = ifx_list(&f, "{ LabDevice(name__value: \"dev-150\") { count"
 	                   " edges { node { serial { value } } } } }",
 	               1, 1);
-	assert_string_equal(str_at(res, "data.LabDevice.edges.0.node.serial.value"),
-	                    "sn-150");
+	assert_string_equal(
+	        srv_str_at(res, "data.LabDevice.edges.0.node.serial.value"),
+	        "sn-150");
 	json_decref(res);
 	/* another attribute: a value index built on first use */
 	json_decref(ifx_list(&f, "{ LabDevice(serial__value: \"sn-042\") { count } }",
@@ -1608,10 +1611,12 @@ static void test_srv_exec__filter_index(void **state)
 	res = ifx_list(&f, "{ LabDevice(serial__values: [\"sn-010\", \"sn-005\","
 	                   " \"sn-010\", \"nope\"]) { count edges { node { name { value } } } } }",
 	               2, 2);
-	assert_string_equal(str_at(res, "data.LabDevice.edges.0.node.name.value"),
-	                    "dev-005");
-	assert_string_equal(str_at(res, "data.LabDevice.edges.1.node.name.value"),
-	                    "dev-010");
+	assert_string_equal(
+	        srv_str_at(res, "data.LabDevice.edges.0.node.name.value"),
+	        "dev-005");
+	assert_string_equal(
+	        srv_str_at(res, "data.LabDevice.edges.1.node.name.value"),
+	        "dev-010");
 	json_decref(res);
 	/* the other filters run on the candidates */
 	json_decref(ifx_list(&f, "{ LabDevice(name__value: \"dev-150\", asn__value: 65001) { count } }",
@@ -1628,24 +1633,33 @@ static void test_srv_exec__filter_index(void **state)
 	/* writes keep the index up to date */
 	res = ifx_list(&f, "{ LabDevice(name__value: \"dev-042\") { count edges { node { id } } } }",
 	               1, 1);
-	snprintf(q, sizeof(q),
-	         "mutation { LabDeviceUpdate(data: {id: \"%s\", serial: {value: \"renamed\"}}) { ok } }",
-	         str_at(res, "data.LabDevice.edges.0.node.id"));
+	snprintf(
+	        q, sizeof(q),
+	        "mutation { LabDeviceUpdate(data: {id: \"%s\", serial: {value: \"renamed\"}}) { ok } }",
+	        srv_str_at(res, "data.LabDevice.edges.0.node.id"));
 	/* ids: hash lookups, repeats and other kinds' ids dropped */
-	snprintf(ids, sizeof(ids), "%s", str_at(res, "data.LabDevice.edges.0.node.id"));
+	snprintf(ids, sizeof(ids), "%s",
+	         srv_str_at(res, "data.LabDevice.edges.0.node.id"));
 	json_decref(res);
 	res = ifx_list(&f, "{ LabSite { count edges { node { id } } } }", 1, 0);
-	snprintf(site, sizeof(site), "%s", str_at(res, "data.LabSite.edges.0.node.id"));
+	snprintf(site, sizeof(site), "%s",
+	         srv_str_at(res, "data.LabSite.edges.0.node.id"));
 	json_decref(res);
 	res = ifx_list(&f, "{ LabDevice(name__value: \"dev-007\") { count edges { node { id } } } }",
 	               1, 1);
-	snprintf(q2, sizeof(q2),
-	         "{ LabDevice(ids: [\"%s\", \"%s\", \"%s\", \"%s\", \"nope\"]) { count edges { node { name { value } } } } }",
-	         ids, str_at(res, "data.LabDevice.edges.0.node.id"), ids, site);
+	snprintf(
+	        q2, sizeof(q2),
+	        "{ LabDevice(ids: [\"%s\", \"%s\", \"%s\", \"%s\", \"nope\"]) { count edges { node { name { value } } } } }",
+	        ids, srv_str_at(res, "data.LabDevice.edges.0.node.id"), ids,
+	        site);
 	json_decref(res);
 	res = ifx_list(&f, q2, 2, 2);
-	assert_string_equal(str_at(res, "data.LabDevice.edges.0.node.name.value"), "dev-007");
-	assert_string_equal(str_at(res, "data.LabDevice.edges.1.node.name.value"), "dev-042");
+	assert_string_equal(
+	        srv_str_at(res, "data.LabDevice.edges.0.node.name.value"),
+	        "dev-007");
+	assert_string_equal(
+	        srv_str_at(res, "data.LabDevice.edges.1.node.name.value"),
+	        "dev-042");
 	json_decref(res);
 	snprintf(q2, sizeof(q2),
 	         "{ LabDevice(ids: [\"%s\"], asn__value: 65001) { count } }", ids);
@@ -1660,8 +1674,9 @@ static void test_srv_exec__filter_index(void **state)
 	                        " site: {hfid: [\"s1\"]}}) { ok } }"));
 	res = ifx_list(&f, "{ LabDevice(serial__value: \"sn-fresh\") { count edges { node { name { value } } } } }",
 	               1, 1);
-	assert_string_equal(str_at(res, "data.LabDevice.edges.0.node.name.value"),
-	                    "fresh");
+	assert_string_equal(
+	        srv_str_at(res, "data.LabDevice.edges.0.node.name.value"),
+	        "fresh");
 	json_decref(res);
 	json_decref(ifx_gql(&f, "mutation { LabDeviceDelete(data: {hfid: [\"fresh\"]}) { ok } }"));
 	json_decref(ifx_list(&f, "{ LabDevice(serial__value: \"sn-fresh\") { count } }",
@@ -1670,7 +1685,9 @@ static void test_srv_exec__filter_index(void **state)
 	/* a generic: the index of each kind inheriting it */
 	res = ifx_list(&f, "{ LabPlace(shortname__values: [\"c\", \"r\"]) { count edges { node { __typename } } } }",
 	               2, 2);
-	assert_string_equal(str_at(res, "data.LabPlace.edges.0.node.__typename"), "LabRegion");
+	assert_string_equal(
+	        srv_str_at(res, "data.LabPlace.edges.0.node.__typename"),
+	        "LabRegion");
 	json_decref(res);
 	hf_buf_release(&m);
 	hfs_exec_free(f.x);
@@ -1715,7 +1732,7 @@ static void test_srv_exec__timings(void **state)
 			        " description: {value: \"bench\"}}) { ok object { id } }",
 			        j, i * 100 + j);
 		hf_buf_add(&q, " }");
-		text = gql_text(f, NULL, q.ptr, NULL, NULL);
+		text = srv_gql_text(f->app, NULL, q.ptr, NULL, NULL);
 		assert_null(strstr(text, "\"errors\""));
 		hf_free(text);
 	}
@@ -1728,7 +1745,7 @@ static void test_srv_exec__timings(void **state)
 		char qq[2048];
 
 		snprintf(qq, sizeof(qq), page_query, i, 50);
-		text = gql_text(f, NULL, qq, NULL, NULL);
+		text = srv_gql_text(f->app, NULL, qq, NULL, NULL);
 		n += 50;
 		hf_free(text);
 	}
@@ -1741,7 +1758,7 @@ static void test_srv_exec__timings(void **state)
 		char qq[2048];
 
 		snprintf(qq, sizeof(qq), page_query, i, 1000);
-		text = gql_text(f, NULL, qq, NULL, NULL);
+		text = srv_gql_text(f->app, NULL, qq, NULL, NULL);
 		n += 1000;
 		hf_free(text);
 	}
@@ -1756,54 +1773,60 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_srv_exec__list_and_fields,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_exec__filters, setup,
-		                                teardown),
+		                                srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_exec__ids_hfid_paging_order, setup, teardown),
+		        test_srv_exec__ids_hfid_paging_order, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_srv_exec__generic_fragments_variables, setup,
-		        teardown),
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_exec__validation_errors, setup, teardown),
+		        test_srv_exec__validation_errors, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_exec__sdk_documents,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_exec__create_errors,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_exec__uniqueness,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_exec__update_semantics,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_srv_exec__many_replace_and_peer_side, setup,
-		        teardown),
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_exec__upsert_and_delete, setup, teardown),
+		        test_srv_exec__upsert_and_delete, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_exec__ip_attributes,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_exec__branches, setup,
-		                                teardown),
+		                                srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_exec__branch_schema,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_srv_exec__fail_mutation_fault, setup_fault,
-		        teardown),
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_srv_exec__fail_mutation_middle_last,
-		        setup_fault_last, teardown),
+		        setup_fault_last, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_exec__partial_failure_atomic, setup, teardown),
+		        test_srv_exec__partial_failure_atomic, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_exec__http_bodies,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_exec__properties_lineage, setup, teardown),
+		        test_srv_exec__properties_lineage, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_exec__branch_rebase_update, setup, teardown),
+		        test_srv_exec__branch_rebase_update, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test(test_srv_exec__filter_index),
 		cmocka_unit_test_setup_teardown(test_srv_exec__timings, setup,
-		                                teardown),
+		                                srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_exec__timings,
-		                                setup_file, teardown),
+		                                setup_file, srv_fx_teardown),
 	};
 
 	hf_alloc_init();

@@ -26,6 +26,7 @@
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "hf/server.h"
+#include "srvapp.h"
 
 static const char schema[] =
         "{\"schemas\": [{\"version\": \"1.0\", \"nodes\": ["
@@ -55,122 +56,10 @@ static const char schema[] =
         "]}]}";
 
 struct fx {
-	hfs_app *app;
+	hfs_app *app; /* first: srv_fx_new(), srv_fx_teardown() */
 };
 
 /* ---- requests ------------------------------------------------------------ */
-
-static json_t *gql(struct fx *f, const char *branch, const char *q)
-{
-	struct hfs_request rq;
-	struct hfs_response rs;
-	json_t *body = json_pack("{ss}", "query", q), *res;
-	char *text = json_dumps(body, 0);
-	char path[256];
-
-	json_decref(body);
-	snprintf(path, sizeof(path), "/graphql%s%s", branch ? "/" : "",
-	         branch ? branch : "");
-	memset(&rq, 0, sizeof(rq));
-	memset(&rs, 0, sizeof(rs));
-	rq.method = "POST";
-	rq.path = path;
-	rq.body = text;
-	rq.body_len = strlen(text);
-	hfs_app_handle(f->app, &rq, &rs);
-	free(text);
-	assert_int_equal(rs.status, 200);
-	res = json_loads(rs.body, 0, NULL);
-	hf_free(rs.body);
-	assert_non_null(res);
-	return res;
-}
-
-/* data of a request that must have no errors. */
-static json_t *ok(struct fx *f, const char *branch, const char *q)
-{
-	json_t *res = gql(f, branch, q), *data;
-
-	if (json_object_get(res, "errors")) {
-		char *t = json_dumps(res, 0);
-
-		fprintf(stderr, "unexpected errors for %s\n%s\n", q, t);
-		free(t);
-		fail();
-	}
-	data = json_incref(json_object_get(res, "data"));
-	json_decref(res);
-	return data;
-}
-
-static void run(struct fx *f, const char *branch, const char *q)
-{
-	json_decref(ok(f, branch, q));
-}
-
-/* The first error message of a request that must fail (static copy). */
-static const char *err_of(struct fx *f, const char *branch, const char *q)
-{
-	static char msg[2048];
-	json_t *res = gql(f, branch, q);
-	json_t *e = json_array_get(json_object_get(res, "errors"), 0);
-
-	if (!e) {
-		char *t = json_dumps(res, 0);
-
-		fprintf(stderr, "expected an error for %s\n%s\n", q, t);
-		free(t);
-		fail();
-	}
-	snprintf(msg, sizeof(msg), "%s",
-	         json_string_value(json_object_get(e, "message")));
-	json_decref(res);
-	return msg;
-}
-
-static json_t *at(json_t *v, const char *path)
-{
-	char buf[512], *p, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = strtok_r(buf, ".", &save); p && v;
-	     p = strtok_r(NULL, ".", &save)) {
-		if (json_is_array(v))
-			v = json_array_get(v, (size_t)strtoul(p, NULL, 10));
-		else
-			v = json_object_get(v, p);
-	}
-	return v;
-}
-
-static const char *str_at(json_t *v, const char *path)
-{
-	return json_string_value(at(v, path));
-}
-
-/* The id of the one node of `kind` named `name` (static copy). */
-static const char *id_of(struct fx *f, const char *branch, const char *kind,
-                         const char *name)
-{
-	static char id[8][64];
-	static int next;
-	char q[256];
-	json_t *d;
-	char *out = id[next++ % 8];
-
-	snprintf(q, sizeof(q),
-	         "{ %s(name__value: \"%s\") { edges { node { id } } } }", kind,
-	         name);
-	d = ok(f, branch, q);
-	if (!at(json_object_get(d, kind), "edges.0.node.id"))
-		fprintf(stderr, "no %s named %s\n", kind, name);
-	assert_non_null(at(json_object_get(d, kind), "edges.0.node.id"));
-	snprintf(out, 64, "%s",
-	         json_string_value(
-	                 at(json_object_get(d, kind), "edges.0.node.id")));
-	json_decref(d);
-	return out;
-}
 
 /*
  * The members of group `name` as "display_label,display_label,..." in
@@ -188,20 +77,20 @@ static char *members(struct fx *f, const char *branch, const char *name)
 	         "node { members { count edges { node { id __typename "
 	         "display_label } } } } } } }",
 	         name);
-	d = ok(f, branch, q);
-	assert_int_equal(json_integer_value(at(d, "CoreStandardGroup.count")),
-	                 1);
-	edges = at(d, "CoreStandardGroup.edges.0.node.members.edges");
-	assert_int_equal(json_integer_value(
-	                         at(d, "CoreStandardGroup.edges.0.node.members."
-	                               "count")),
+	d = srv_ok(f->app, branch, q);
+	assert_int_equal(
+	        json_integer_value(srv_at(d, "CoreStandardGroup.count")), 1);
+	edges = srv_at(d, "CoreStandardGroup.edges.0.node.members.edges");
+	assert_int_equal(json_integer_value(srv_at(
+	                         d, "CoreStandardGroup.edges.0.node.members."
+	                            "count")),
 	                 json_array_size(edges));
 	json_array_foreach(edges, i, e)
 	{
-		assert_true(strncmp(str_at(e, "node.__typename"), "Test", 4) ==
-		            0);
+		assert_true(strncmp(srv_str_at(e, "node.__typename"), "Test",
+		                    4) == 0);
 		hf_buf_addf(&b, "%s%s", i ? "," : "",
-		            str_at(e, "node.display_label"));
+		            srv_str_at(e, "node.display_label"));
 	}
 	json_decref(d);
 	if (!b.ptr)
@@ -234,16 +123,16 @@ static const char *groups_of(struct fx *f, const char *branch, const char *name)
 	         "member_of_groups { count edges { node { display_label "
 	         "__typename } } } } } } }",
 	         name);
-	d = ok(f, branch, q);
-	edges = at(d, "TestDevice.edges.0.node.member_of_groups.edges");
+	d = srv_ok(f->app, branch, q);
+	edges = srv_at(d, "TestDevice.edges.0.node.member_of_groups.edges");
 	out[0] = '\0';
 	json_array_foreach(edges, i, e)
 	{
-		assert_string_equal(str_at(e, "node.__typename"),
+		assert_string_equal(srv_str_at(e, "node.__typename"),
 		                    "CoreStandardGroup");
 		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
 		                        i ? "," : "",
-		                        str_at(e, "node.display_label"));
+		                        srv_str_at(e, "node.display_label"));
 	}
 	json_decref(d);
 	return out;
@@ -259,7 +148,7 @@ static void edit(struct fx *f, const char *branch, const char *op,
 	            "mutation { Relationship%s(data: {id: \"%s\", name: "
 	            "\"%s\", nodes: [%s]}) { ok } }",
 	            op, id, rel, items);
-	run(f, branch, q.ptr);
+	srv_run(f->app, branch, q.ptr);
 	hf_buf_release(&q);
 }
 
@@ -273,7 +162,7 @@ static const char *edit_err(struct fx *f, const char *op, const char *id,
 	            "mutation { Relationship%s(data: {id: \"%s\", name: "
 	            "\"%s\", nodes: [%s]}) { ok } }",
 	            op, id, rel, items);
-	msg = err_of(f, NULL, q.ptr);
+	msg = srv_err_of(f->app, NULL, q.ptr);
 	hf_buf_release(&q);
 	return msg;
 }
@@ -282,65 +171,30 @@ static const char *edit_err(struct fx *f, const char *op, const char *id,
 
 static int setup(void **state)
 {
-	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
-	struct fx *f = calloc(1, sizeof(*f));
-	struct hfs_request rq;
-	struct hfs_response rs;
-	hf_error err = HF_ERROR_INIT;
+	struct fx *f = srv_fx_new(sizeof(*f), ":memory:");
 
 	assert_non_null(f);
-	o.data = ":memory:";
-	if (hfs_app_open(&f->app, &o, &err) < 0)
-		fprintf(stderr, "open: %s\n", err.msg);
-	assert_non_null(f->app);
-	memset(&rq, 0, sizeof(rq));
-	memset(&rs, 0, sizeof(rs));
-	rq.method = "POST";
-	rq.path = "/api/schema/load";
-	rq.body = schema;
-	rq.body_len = strlen(schema);
-	hfs_app_handle(f->app, &rq, &rs);
-	if (rs.status != 200)
-		fprintf(stderr, "schema load: %d %s\n", rs.status, rs.body);
-	assert_int_equal(rs.status, 200);
-	hf_free(rs.body);
-	run(f, NULL,
-	    "mutation {"
-	    " s1: TestSiteCreate(data: {name: {value: \"s1\"}}) { ok }"
-	    " s2: TestSiteCreate(data: {name: {value: \"s2\"}}) { ok }"
-	    " t1: TestTagCreate(data: {name: {value: \"t1\"}}) { ok }"
-	    " d1: TestDeviceCreate(data: {name: {value: \"d1\"},"
-	    "   site: {hfid: [\"s1\"]}}) { ok }"
-	    " d2: TestDeviceCreate(data: {name: {value: \"d2\"},"
-	    "   site: {hfid: [\"s1\"]}}) { ok }"
-	    " d3: TestDeviceCreate(data: {name: {value: \"d3\"},"
-	    "   site: {hfid: [\"s1\"]}}) { ok }"
-	    " g1: CoreStandardGroupCreate(data: {name: {value: \"hubform-fin\"}})"
-	    "   { ok }"
-	    " g2: CoreStandardGroupCreate(data: {name: {value: \"hubform-ops\"}})"
-	    "   { ok }"
-	    "}");
+	srv_load_schema(f->app, schema);
+	srv_run(f->app, NULL,
+	        "mutation {"
+	        " s1: TestSiteCreate(data: {name: {value: \"s1\"}}) { ok }"
+	        " s2: TestSiteCreate(data: {name: {value: \"s2\"}}) { ok }"
+	        " t1: TestTagCreate(data: {name: {value: \"t1\"}}) { ok }"
+	        " d1: TestDeviceCreate(data: {name: {value: \"d1\"},"
+	        "   site: {hfid: [\"s1\"]}}) { ok }"
+	        " d2: TestDeviceCreate(data: {name: {value: \"d2\"},"
+	        "   site: {hfid: [\"s1\"]}}) { ok }"
+	        " d3: TestDeviceCreate(data: {name: {value: \"d3\"},"
+	        "   site: {hfid: [\"s1\"]}}) { ok }"
+	        " g1: CoreStandardGroupCreate(data: {name: {value:"
+	        " \"hubform-fin\"}})"
+	        "   { ok }"
+	        " g2: CoreStandardGroupCreate(data: {name: {value:"
+	        " \"hubform-ops\"}})"
+	        "   { ok }"
+	        "}");
 	*state = f;
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	hfs_app_close(f->app);
-	free(f);
-	return 0;
-}
-
-static void branch_op(struct fx *f, const char *op, const char *name)
-{
-	char q[512];
-
-	snprintf(q, sizeof(q),
-	         "mutation { Branch%s(data: {name: \"%s\"}) { ok } }", op,
-	         name);
-	run(f, NULL, q);
 }
 
 /* ---- tests --------------------------------------------------------------- */
@@ -348,7 +202,8 @@ static void branch_op(struct fx *f, const char *op, const char *name)
 static void test_srv_groups__add_and_remove_members(void **state)
 {
 	struct fx *f = *state;
-	const char *g = id_of(f, NULL, "CoreStandardGroup", "hubform-fin");
+	const char *g =
+	        srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-fin");
 	char items[512];
 
 	assert_members(f, NULL, "hubform-fin", "");
@@ -356,8 +211,8 @@ static void test_srv_groups__add_and_remove_members(void **state)
 	snprintf(items, sizeof(items),
 	         "{id: \"%s\"}, {hfid: [\"d2\"], kind: \"TestDevice\"}, "
 	         "{id: \"%s\"}",
-	         id_of(f, NULL, "TestDevice", "d1"),
-	         id_of(f, NULL, "TestTag", "t1"));
+	         srv_id_of(f->app, NULL, "TestDevice", "d1"),
+	         srv_id_of(f->app, NULL, "TestTag", "t1"));
 	edit(f, NULL, "Add", g, "members", items);
 	assert_members(f, NULL, "hubform-fin", "d1,d2,t1");
 	assert_string_equal(groups_of(f, NULL, "d1"), "hubform-fin");
@@ -366,8 +221,8 @@ static void test_srv_groups__add_and_remove_members(void **state)
 	assert_members(f, NULL, "hubform-ops", "");
 	/* remove one member and a node that is not one (ignored) */
 	snprintf(items, sizeof(items), "{id: \"%s\"}, {id: \"%s\"}",
-	         id_of(f, NULL, "TestDevice", "d2"),
-	         id_of(f, NULL, "TestDevice", "d3"));
+	         srv_id_of(f->app, NULL, "TestDevice", "d2"),
+	         srv_id_of(f->app, NULL, "TestDevice", "d3"));
 	edit(f, NULL, "Remove", g, "members", items);
 	assert_members(f, NULL, "hubform-fin", "d1,t1");
 	assert_string_equal(groups_of(f, NULL, "d2"), "");
@@ -376,17 +231,20 @@ static void test_srv_groups__add_and_remove_members(void **state)
 	     "{hfid: [\"t1\"], kind: \"TestTag\"}");
 	assert_members(f, NULL, "hubform-fin", "d1");
 	/* the members are still there as nodes */
-	assert_non_null(id_of(f, NULL, "TestTag", "t1"));
+	assert_non_null(srv_id_of(f->app, NULL, "TestTag", "t1"));
 }
 
 static void test_srv_groups__add_is_idempotent(void **state)
 {
 	struct fx *f = *state;
-	const char *g = id_of(f, NULL, "CoreStandardGroup", "hubform-fin");
+	const char *g =
+	        srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-fin");
 	char d1[64], d2[64], items[512];
 
-	snprintf(d1, sizeof(d1), "%s", id_of(f, NULL, "TestDevice", "d1"));
-	snprintf(d2, sizeof(d2), "%s", id_of(f, NULL, "TestDevice", "d2"));
+	snprintf(d1, sizeof(d1), "%s",
+	         srv_id_of(f->app, NULL, "TestDevice", "d1"));
+	snprintf(d2, sizeof(d2), "%s",
+	         srv_id_of(f->app, NULL, "TestDevice", "d2"));
 	snprintf(items, sizeof(items), "{id: \"%s\"}, {id: \"%s\"}", d1, d2);
 	edit(f, NULL, "Add", g, "members", items);
 	/* again, with d1 twice in one call and by HFID: nothing moves */
@@ -417,10 +275,11 @@ static void test_srv_groups__member_side(void **state)
 	char g1[64], g2[64], d3[64], items[256];
 
 	snprintf(g1, sizeof(g1), "%s",
-	         id_of(f, NULL, "CoreStandardGroup", "hubform-fin"));
+	         srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-fin"));
 	snprintf(g2, sizeof(g2), "%s",
-	         id_of(f, NULL, "CoreStandardGroup", "hubform-ops"));
-	snprintf(d3, sizeof(d3), "%s", id_of(f, NULL, "TestDevice", "d3"));
+	         srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-ops"));
+	snprintf(d3, sizeof(d3), "%s",
+	         srv_id_of(f->app, NULL, "TestDevice", "d3"));
 	snprintf(items, sizeof(items), "{id: \"%s\"}, {id: \"%s\"}", g1, g2);
 	edit(f, NULL, "Add", d3, "member_of_groups", items);
 	assert_string_equal(groups_of(f, NULL, "d3"),
@@ -449,9 +308,11 @@ static void test_srv_groups__errors(void **state)
 	json_t *d;
 
 	snprintf(g, sizeof(g), "%s",
-	         id_of(f, NULL, "CoreStandardGroup", "hubform-fin"));
-	snprintf(d1, sizeof(d1), "%s", id_of(f, NULL, "TestDevice", "d1"));
-	snprintf(s1, sizeof(s1), "%s", id_of(f, NULL, "TestSite", "s1"));
+	         srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-fin"));
+	snprintf(d1, sizeof(d1), "%s",
+	         srv_id_of(f->app, NULL, "TestDevice", "d1"));
+	snprintf(s1, sizeof(s1), "%s",
+	         srv_id_of(f->app, NULL, "TestSite", "s1"));
 	snprintf(want, sizeof(want),
 	         "Unable to find the node %s / node in the database.", missing);
 	assert_string_equal(edit_err(f, "Add", missing, "members", ""), want);
@@ -485,16 +346,17 @@ static void test_srv_groups__errors(void **state)
 	         "'%s' 'TestDevice' is already related to another peer on "
 	         "'site'",
 	         d1);
-	assert_string_equal(edit_err(f, "Add", id_of(f, NULL, "TestSite", "s2"),
+	assert_string_equal(edit_err(f, "Add",
+	                             srv_id_of(f->app, NULL, "TestSite", "s2"),
 	                             "devices", items),
 	                    want);
 	/* the same site: already linked, a no-op */
 	edit(f, NULL, "Add", s1, "devices", items);
-	d = ok(f, NULL,
-	       "{ TestDevice(name__value: \"d1\") { edges { node { site { "
-	       "node { display_label } } } } } }");
-	assert_string_equal(str_at(d, "TestDevice.edges.0.node.site.node."
-	                              "display_label"),
+	d = srv_ok(f->app, NULL,
+	           "{ TestDevice(name__value: \"d1\") { edges { node { site { "
+	           "node { display_label } } } } } }");
+	assert_string_equal(srv_str_at(d, "TestDevice.edges.0.node.site.node."
+	                                  "display_label"),
 	                    "s1");
 	json_decref(d);
 }
@@ -506,27 +368,29 @@ static void test_srv_groups__filter_and_generic(void **state)
 	json_t *d;
 
 	snprintf(items, sizeof(items), "{id: \"%s\"}",
-	         id_of(f, NULL, "TestDevice", "d2"));
-	edit(f, NULL, "Add", id_of(f, NULL, "CoreStandardGroup", "hubform-ops"),
+	         srv_id_of(f->app, NULL, "TestDevice", "d2"));
+	edit(f, NULL, "Add",
+	     srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-ops"),
 	     "members", items);
-	d = ok(f, NULL,
-	       "{ a: CoreStandardGroup(name__value: \"hubform-ops\") { count "
-	       "edges { node { name { value } members { count edges { node "
-	       "{ id __typename } } } } } }"
-	       "  b: CoreStandardGroup { count } }");
-	assert_int_equal(json_integer_value(at(d, "a.count")), 1);
-	assert_string_equal(str_at(d, "a.edges.0.node.name.value"),
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ a: CoreStandardGroup(name__value: \"hubform-ops\") { count "
+	        "edges { node { name { value } members { count edges { node "
+	        "{ id __typename } } } } } }"
+	        "  b: CoreStandardGroup { count } }");
+	assert_int_equal(json_integer_value(srv_at(d, "a.count")), 1);
+	assert_string_equal(srv_str_at(d, "a.edges.0.node.name.value"),
 	                    "hubform-ops");
-	assert_int_equal(json_integer_value(at(d, "a.edges.0.node.members."
-	                                          "count")),
+	assert_int_equal(json_integer_value(srv_at(d, "a.edges.0.node.members."
+	                                              "count")),
 	                 1);
-	assert_string_equal(str_at(d, "a.edges.0.node.members.edges.0.node."
-	                              "__typename"),
+	assert_string_equal(srv_str_at(d, "a.edges.0.node.members.edges.0.node."
+	                                  "__typename"),
 	                    "TestDevice");
-	assert_string_equal(str_at(d, "a.edges.0.node.members.edges.0.node."
-	                              "id"),
-	                    id_of(f, NULL, "TestDevice", "d2"));
-	assert_int_equal(json_integer_value(at(d, "b.count")), 2);
+	assert_string_equal(srv_str_at(d, "a.edges.0.node.members.edges.0.node."
+	                                  "id"),
+	                    srv_id_of(f->app, NULL, "TestDevice", "d2"));
+	assert_int_equal(json_integer_value(srv_at(d, "b.count")), 2);
 	json_decref(d);
 	/* the members of a kind, and members with fragments */
 	snprintf(items, sizeof(items),
@@ -534,23 +398,24 @@ static void test_srv_groups__filter_and_generic(void **state)
 	         "{ node { name { value } } } } CoreStandardGroup(name__value: "
 	         "\"hubform-ops\") { edges { node { members { edges { node { "
 	         "...on TestDevice { name { value } } } } } } } } }",
-	         id_of(f, NULL, "CoreStandardGroup", "hubform-ops"));
-	d = ok(f, NULL, items);
-	assert_int_equal(json_integer_value(at(d, "TestDevice.count")), 1);
-	assert_string_equal(str_at(d, "TestDevice.edges.0.node.name.value"),
+	         srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-ops"));
+	d = srv_ok(f->app, NULL, items);
+	assert_int_equal(json_integer_value(srv_at(d, "TestDevice.count")), 1);
+	assert_string_equal(srv_str_at(d, "TestDevice.edges.0.node.name.value"),
 	                    "d2");
-	assert_string_equal(str_at(d, "CoreStandardGroup.edges.0.node.members."
-	                              "edges.0.node.name.value"),
+	assert_string_equal(srv_str_at(d,
+	                               "CoreStandardGroup.edges.0.node.members."
+	                               "edges.0.node.name.value"),
 	                    "d2");
 	json_decref(d);
-	d = ok(f, NULL,
-	       "{ c: CoreGroup(name__value: \"hubform-ops\") { count "
-	       "edges { node { __typename members { count } } } } }");
-	assert_int_equal(json_integer_value(at(d, "c.count")), 1);
-	assert_string_equal(str_at(d, "c.edges.0.node.__typename"),
+	d = srv_ok(f->app, NULL,
+	           "{ c: CoreGroup(name__value: \"hubform-ops\") { count "
+	           "edges { node { __typename members { count } } } } }");
+	assert_int_equal(json_integer_value(srv_at(d, "c.count")), 1);
+	assert_string_equal(srv_str_at(d, "c.edges.0.node.__typename"),
 	                    "CoreStandardGroup");
-	assert_int_equal(json_integer_value(at(d, "c.edges.0.node.members."
-	                                          "count")),
+	assert_int_equal(json_integer_value(srv_at(d, "c.edges.0.node.members."
+	                                              "count")),
 	                 1);
 	json_decref(d);
 }
@@ -560,7 +425,8 @@ static void test_srv_groups__many_members(void **state)
 {
 	enum { N = 3000 };
 	struct fx *f = *state;
-	const char *g = id_of(f, NULL, "CoreStandardGroup", "hubform-fin");
+	const char *g =
+	        srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-fin");
 	hf_buf q = HF_BUF_INIT, items = HF_BUF_INIT, half = HF_BUF_INIT;
 	json_t *d, *edges, *e;
 	size_t i;
@@ -572,13 +438,13 @@ static void test_srv_groups__many_members(void **state)
 		            "\"m%05zu\"}}) { object { id } }",
 		            i, i);
 	hf_buf_add(&q, " }");
-	d = ok(f, NULL, q.ptr);
+	d = srv_ok(f->app, NULL, q.ptr);
 	for (i = 0; i < N; i++) {
 		char key[32];
 		const char *id;
 
 		snprintf(key, sizeof(key), "m%zu.object.id", i);
-		id = str_at(d, key);
+		id = srv_str_at(d, key);
 		hf_buf_addf(&items, "%s{id: \"%s\"}", i ? ", " : "", id);
 		if (i % 2)
 			hf_buf_addf(&half, "%s{id: \"%s\"}",
@@ -590,34 +456,39 @@ static void test_srv_groups__many_members(void **state)
 	hf_buf_add(&items, ", ");
 	hf_buf_add(&items, half.ptr);
 	edit(f, NULL, "Add", g, "members", items.ptr);
-	d = ok(f, NULL,
-	       "{ CoreStandardGroup(name__value: \"hubform-fin\") { edges { "
-	       "node { members { count edges { node { display_label } } } } "
-	       "} } }");
-	edges = at(d, "CoreStandardGroup.edges.0.node.members.edges");
-	assert_int_equal(json_integer_value(at(d, "CoreStandardGroup.edges.0."
-	                                          "node.members.count")),
-	                 N);
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ CoreStandardGroup(name__value: \"hubform-fin\") { edges { "
+	        "node { members { count edges { node { display_label } } } } "
+	        "} } }");
+	edges = srv_at(d, "CoreStandardGroup.edges.0.node.members.edges");
+	assert_int_equal(
+	        json_integer_value(srv_at(d, "CoreStandardGroup.edges.0."
+	                                     "node.members.count")),
+	        N);
 	assert_int_equal(json_array_size(edges), N);
 	json_array_foreach(edges, i, e)
 	{
 		char want[32];
 
 		snprintf(want, sizeof(want), "m%05zu", i);
-		assert_string_equal(str_at(e, "node.display_label"), want);
+		assert_string_equal(srv_str_at(e, "node.display_label"), want);
 	}
 	json_decref(d);
 	/* the odd ones out; the even ones stay in order */
 	edit(f, NULL, "Remove", g, "members", half.ptr);
-	d = ok(f, NULL,
-	       "{ CoreStandardGroup(name__value: \"hubform-fin\") { edges { "
-	       "node { members(limit: 3, offset: 1) { count edges { node { "
-	       "display_label } } } } } } }");
-	assert_int_equal(json_integer_value(at(d, "CoreStandardGroup.edges.0."
-	                                          "node.members.count")),
-	                 N / 2);
-	assert_string_equal(str_at(d, "CoreStandardGroup.edges.0.node.members."
-	                              "edges.2.node.display_label"),
+	d = srv_ok(
+	        f->app, NULL,
+	        "{ CoreStandardGroup(name__value: \"hubform-fin\") { edges { "
+	        "node { members(limit: 3, offset: 1) { count edges { node { "
+	        "display_label } } } } } } }");
+	assert_int_equal(
+	        json_integer_value(srv_at(d, "CoreStandardGroup.edges.0."
+	                                     "node.members.count")),
+	        N / 2);
+	assert_string_equal(srv_str_at(d,
+	                               "CoreStandardGroup.edges.0.node.members."
+	                               "edges.2.node.display_label"),
 	                    "m00006");
 	json_decref(d);
 	hf_buf_release(&q);
@@ -631,14 +502,18 @@ static void test_srv_groups__on_a_branch(void **state)
 	char g[64], d1[64], d2[64], d3[64], t1[64], items[512];
 
 	snprintf(g, sizeof(g), "%s",
-	         id_of(f, NULL, "CoreStandardGroup", "hubform-fin"));
-	snprintf(d1, sizeof(d1), "%s", id_of(f, NULL, "TestDevice", "d1"));
-	snprintf(d2, sizeof(d2), "%s", id_of(f, NULL, "TestDevice", "d2"));
-	snprintf(d3, sizeof(d3), "%s", id_of(f, NULL, "TestDevice", "d3"));
-	snprintf(t1, sizeof(t1), "%s", id_of(f, NULL, "TestTag", "t1"));
+	         srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-fin"));
+	snprintf(d1, sizeof(d1), "%s",
+	         srv_id_of(f->app, NULL, "TestDevice", "d1"));
+	snprintf(d2, sizeof(d2), "%s",
+	         srv_id_of(f->app, NULL, "TestDevice", "d2"));
+	snprintf(d3, sizeof(d3), "%s",
+	         srv_id_of(f->app, NULL, "TestDevice", "d3"));
+	snprintf(t1, sizeof(t1), "%s",
+	         srv_id_of(f->app, NULL, "TestTag", "t1"));
 	snprintf(items, sizeof(items), "{id: \"%s\"}", d1);
 	edit(f, NULL, "Add", g, "members", items);
-	branch_op(f, "Create", "apply-1");
+	srv_branch_op(f->app, "Create", "apply-1");
 	/* on the branch: d2 and d3 in, d1 out; main does not see it */
 	snprintf(items, sizeof(items), "{id: \"%s\"}, {id: \"%s\"}", d2, d3);
 	edit(f, "apply-1", "Add", g, "members", items);
@@ -654,18 +529,18 @@ static void test_srv_groups__on_a_branch(void **state)
 	 */
 	snprintf(items, sizeof(items), "{id: \"%s\"}", t1);
 	edit(f, NULL, "Add", g, "members", items);
-	branch_op(f, "Merge", "apply-1");
+	srv_branch_op(f->app, "Merge", "apply-1");
 	assert_members(f, NULL, "hubform-fin", "d2,d3,t1");
 	assert_string_equal(groups_of(f, NULL, "d1"), "");
 	assert_string_equal(groups_of(f, NULL, "d3"), "hubform-fin");
 	/* a branch that is deleted leaves main as it was */
-	branch_op(f, "Create", "scratch");
+	srv_branch_op(f->app, "Create", "scratch");
 	snprintf(items, sizeof(items), "{id: \"%s\"}", d1);
 	edit(f, "scratch", "Add", g, "members", items);
 	snprintf(items, sizeof(items), "{id: \"%s\"}", t1);
 	edit(f, "scratch", "Remove", g, "members", items);
 	assert_members(f, "scratch", "hubform-fin", "d2,d3,d1");
-	branch_op(f, "Delete", "scratch");
+	srv_branch_op(f->app, "Delete", "scratch");
 	assert_members(f, NULL, "hubform-fin", "d2,d3,t1");
 }
 
@@ -676,34 +551,35 @@ static void test_srv_groups__delete_member(void **state)
 	char g[64], items[512];
 
 	snprintf(g, sizeof(g), "%s",
-	         id_of(f, NULL, "CoreStandardGroup", "hubform-fin"));
+	         srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-fin"));
 	snprintf(items, sizeof(items),
 	         "{id: \"%s\"}, {id: \"%s\"}, {id: \"%s\"}",
-	         id_of(f, NULL, "TestDevice", "d1"),
-	         id_of(f, NULL, "TestDevice", "d2"),
-	         id_of(f, NULL, "TestTag", "t1"));
+	         srv_id_of(f->app, NULL, "TestDevice", "d1"),
+	         srv_id_of(f->app, NULL, "TestDevice", "d2"),
+	         srv_id_of(f->app, NULL, "TestTag", "t1"));
 	edit(f, NULL, "Add", g, "members", items);
-	edit(f, NULL, "Add", id_of(f, NULL, "CoreStandardGroup", "hubform-ops"),
+	edit(f, NULL, "Add",
+	     srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-ops"),
 	     "members", items);
-	run(f, NULL,
-	    "mutation { TestDeviceDelete(data: {hfid: [\"d1\"]}) { ok } }");
+	srv_run(f->app, NULL,
+	        "mutation { TestDeviceDelete(data: {hfid: [\"d1\"]}) { ok } }");
 	assert_members(f, NULL, "hubform-fin", "d2,t1");
 	assert_members(f, NULL, "hubform-ops", "d2,t1");
 	/* on a branch, then merged */
-	branch_op(f, "Create", "prune");
-	run(f, "prune",
-	    "mutation { TestTagDelete(data: {hfid: [\"t1\"]}) { ok } }");
+	srv_branch_op(f->app, "Create", "prune");
+	srv_run(f->app, "prune",
+	        "mutation { TestTagDelete(data: {hfid: [\"t1\"]}) { ok } }");
 	assert_members(f, "prune", "hubform-fin", "d2");
 	assert_members(f, NULL, "hubform-fin", "d2,t1");
-	branch_op(f, "Merge", "prune");
+	srv_branch_op(f->app, "Merge", "prune");
 	assert_members(f, NULL, "hubform-fin", "d2");
 	assert_members(f, NULL, "hubform-ops", "d2");
 	/* deleting the group leaves its members alone */
-	run(f, NULL,
-	    "mutation { CoreStandardGroupDelete(data: {hfid: "
-	    "[\"hubform-ops\"]}) { ok } }");
+	srv_run(f->app, NULL,
+	        "mutation { CoreStandardGroupDelete(data: {hfid: "
+	        "[\"hubform-ops\"]}) { ok } }");
 	assert_string_equal(groups_of(f, NULL, "d2"), "hubform-fin");
-	assert_non_null(id_of(f, NULL, "TestDevice", "d2"));
+	assert_non_null(srv_id_of(f->app, NULL, "TestDevice", "d2"));
 }
 
 /* A member the branch adds is deleted on main meanwhile: no dangling edge. */
@@ -714,15 +590,15 @@ static void test_srv_groups__member_deleted_on_main(void **state)
 	const char *msg;
 
 	snprintf(g, sizeof(g), "%s",
-	         id_of(f, NULL, "CoreStandardGroup", "hubform-fin"));
-	branch_op(f, "Create", "apply-2");
+	         srv_id_of(f->app, NULL, "CoreStandardGroup", "hubform-fin"));
+	srv_branch_op(f->app, "Create", "apply-2");
 	snprintf(items, sizeof(items), "{id: \"%s\"}",
-	         id_of(f, NULL, "TestTag", "t1"));
+	         srv_id_of(f->app, NULL, "TestTag", "t1"));
 	edit(f, "apply-2", "Add", g, "members", items);
-	run(f, NULL,
-	    "mutation { TestTagDelete(data: {hfid: [\"t1\"]}) { ok } }");
-	msg = err_of(
-	        f, NULL,
+	srv_run(f->app, NULL,
+	        "mutation { TestTagDelete(data: {hfid: [\"t1\"]}) { ok } }");
+	msg = srv_err_of(
+	        f->app, NULL,
 	        "mutation { BranchMerge(data: {name: \"apply-2\"}) { ok } }");
 	if (!strstr(msg, "Unable to merge the branch 'apply-2'"))
 		fprintf(stderr, "merge: %s\n", msg);
@@ -736,24 +612,26 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		        test_srv_groups__add_and_remove_members, setup,
-		        teardown),
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_groups__add_is_idempotent, setup, teardown),
+		        test_srv_groups__add_is_idempotent, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_groups__member_side,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_groups__errors, setup,
-		                                teardown),
+		                                srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_groups__filter_and_generic, setup, teardown),
+		        test_srv_groups__filter_and_generic, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_groups__many_members,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_groups__on_a_branch,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_groups__delete_member,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_srv_groups__member_deleted_on_main, setup,
-		        teardown),
+		        srv_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

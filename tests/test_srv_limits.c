@@ -344,13 +344,34 @@ static void test_srv_limits__bad_tokens_refused_at_start(void **state)
 	}
 }
 
+/*
+ * Run `hubform serve` on db (with --token-file token_file when not NULL),
+ * which must refuse to start; its stderr (hf_free).
+ */
+static char *serve_refusal(const char *db, const char *token_file)
+{
+	const char *const args[] = {
+		"serve",    "--listen", "127.0.0.1:0",
+		"--data",   db,         token_file ? "--token-file" : NULL,
+		token_file, NULL
+	};
+	struct hf_run r;
+	char *err;
+
+	assert_int_equal(hf_run(&r, NULL, NULL, args), 0);
+	assert_int_not_equal(r.status, 0);
+	err = r.err;
+	r.err = NULL;
+	hf_run_release(&r);
+	return err;
+}
+
 /* `hubform serve` refuses a token file with a NUL or a control byte,
  * and a control character in $HUBFORM_SERVE_TOKEN. */
 static void test_srv_limits__serve_refuses_bad_token_sources(void **state)
 {
 	const char *dir = hf_test_tmpdir("limits-token");
-	char path[512], db[512];
-	struct hf_run r;
+	char path[512], db[512], *err;
 	FILE *f;
 
 	(void)state;
@@ -361,38 +382,18 @@ static void test_srv_limits__serve_refuses_bad_token_sources(void **state)
 	assert_non_null(f);
 	fwrite("secret\0x\n", 1, 9, f);
 	fclose(f);
-	{
-		const char *const args[] = { "serve", "--listen", "127.0.0.1:0",
-					     "--data", db, "--token-file",
-					     path, NULL };
-
-		assert_int_equal(hf_run(&r, NULL, NULL, args), 0);
-		assert_int_not_equal(r.status, 0);
-		assert_non_null(strstr(r.err, "NUL"));
-		assert_null(strstr(r.err, "listening on"));
-		hf_run_release(&r);
-	}
+	err = serve_refusal(db, path);
+	assert_non_null(strstr(err, "NUL"));
+	assert_null(strstr(err, "listening on"));
+	hf_free(err);
 	assert_int_equal(hf_write_file(path, "sec\x1b[2Jret\n"), 0);
-	{
-		const char *const args[] = { "serve", "--listen", "127.0.0.1:0",
-					     "--data", db, "--token-file",
-					     path, NULL };
-
-		assert_int_equal(hf_run(&r, NULL, NULL, args), 0);
-		assert_int_not_equal(r.status, 0);
-		assert_non_null(strstr(r.err, "control characters"));
-		hf_run_release(&r);
-	}
+	err = serve_refusal(db, path);
+	assert_non_null(strstr(err, "control characters"));
+	hf_free(err);
 	setenv("HUBFORM_SERVE_TOKEN", "sec\x01ret", 1);
-	{
-		const char *const args[] = { "serve", "--listen", "127.0.0.1:0",
-					     "--data", db, NULL };
-
-		assert_int_equal(hf_run(&r, NULL, NULL, args), 0);
-		assert_int_not_equal(r.status, 0);
-		assert_non_null(strstr(r.err, "control characters"));
-		hf_run_release(&r);
-	}
+	err = serve_refusal(db, NULL);
+	assert_non_null(strstr(err, "control characters"));
+	hf_free(err);
 	unsetenv("HUBFORM_SERVE_TOKEN");
 }
 

@@ -22,176 +22,24 @@
 #include "../server/app.h"
 #include "hf/alloc.h"
 #include "hf/server.h"
+#include "srvapp.h"
 #include "testutil.h"
 
 struct fx {
-	hfs_app *app;
+	hfs_app *app; /* first: srv_fx_new(), srv_fx_teardown() */
 	char pool_addr[64];
 	char pool_pfx[64];
 	char pool_num[64];
 	char prefix[64];
 };
 
-static json_t *rest(hfs_app *app, const char *method, const char *path,
-                    const char *body, int *status)
-{
-	struct hfs_request rq;
-	struct hfs_response rs;
-	json_t *res = NULL;
-
-	memset(&rq, 0, sizeof(rq));
-	memset(&rs, 0, sizeof(rs));
-	rq.method = method;
-	rq.path = path;
-	rq.body = body;
-	rq.body_len = body ? strlen(body) : 0;
-	hfs_app_handle(app, &rq, &rs);
-	*status = rs.status;
-	if (rs.body && *rs.body)
-		res = json_loads(rs.body, JSON_DECODE_ANY, NULL);
-	hf_free(rs.body);
-	return res;
-}
-
-static json_t *gql(struct fx *f, const char *branch, const char *q)
-{
-	struct hfs_request rq;
-	struct hfs_response rs;
-	char path[256];
-	json_t *body = json_pack("{ss}", "query", q), *res;
-	char *text = json_dumps(body, 0);
-
-	json_decref(body);
-	snprintf(path, sizeof(path), "/graphql%s%s", branch ? "/" : "",
-	         branch ? branch : "");
-	memset(&rq, 0, sizeof(rq));
-	memset(&rs, 0, sizeof(rs));
-	rq.method = "POST";
-	rq.path = path;
-	rq.body = text;
-	rq.body_len = strlen(text);
-	hfs_app_handle(f->app, &rq, &rs);
-	free(text);
-	assert_int_equal(rs.status, 200);
-	res = json_loads(rs.body, 0, NULL);
-	if (!res)
-		fprintf(stderr, "bad JSON: %s\n", rs.body);
-	hf_free(rs.body);
-	assert_non_null(res);
-	return res;
-}
-
-static json_t *ok(struct fx *f, const char *branch, const char *q)
-{
-	json_t *res = gql(f, branch, q), *data;
-
-	if (json_object_get(res, "errors")) {
-		char *t = json_dumps(res, 0);
-
-		fprintf(stderr, "unexpected errors for %s\n%s\n", q, t);
-		free(t);
-		fail();
-	}
-	data = json_incref(json_object_get(res, "data"));
-	json_decref(res);
-	return data;
-}
-
-static const char *err_of(struct fx *f, const char *branch, const char *q)
-{
-	static char msg[1024];
-	json_t *res = gql(f, branch, q);
-	json_t *e = json_array_get(json_object_get(res, "errors"), 0);
-
-	if (!e) {
-		char *t = json_dumps(res, 0);
-
-		fprintf(stderr, "expected an error for %s\n%s\n", q, t);
-		free(t);
-		fail();
-	}
-	snprintf(msg, sizeof(msg), "%s",
-	         json_string_value(json_object_get(e, "message")));
-	json_decref(res);
-	return msg;
-}
-
-static json_t *at(json_t *v, const char *path)
-{
-	char buf[512], *p, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = strtok_r(buf, ".", &save); p && v;
-	     p = strtok_r(NULL, ".", &save)) {
-		if (json_is_array(v))
-			v = json_array_get(v, (size_t)strtoul(p, NULL, 10));
-		else
-			v = json_object_get(v, p);
-	}
-	return v;
-}
-
-static const char *str_at(json_t *v, const char *path)
-{
-	return json_string_value(at(v, path));
-}
-
-/* One query; the string at `path` of its data, copied into out. */
-static void q_str(struct fx *f, const char *branch, const char *q,
-                  const char *path, char *out, size_t len)
-{
-	json_t *d = ok(f, branch, q);
-	const char *s = str_at(d, path);
-
-	if (!s)
-		fprintf(stderr, "no string at %s for %s\n", path, q);
-	assert_non_null(s);
-	snprintf(out, len, "%s", s);
-	json_decref(d);
-}
-
-static void load_schema(struct fx *f, const char *file)
-{
-	char path[512], *text;
-	json_t *res;
-	int status;
-
-	snprintf(path, sizeof(path), "%s/pools/%s", hf_test_data(), file);
-	text = hf_read_file(path, NULL);
-	assert_non_null(text);
-	res = rest(f->app, "POST", "/api/schema/load", text, &status);
-	if (status != 200) {
-		char *t = json_dumps(res, 0);
-
-		fprintf(stderr, "schema load: %d %s\n", status, t);
-		free(t);
-	}
-	assert_int_equal(status, 200);
-	json_decref(res);
-	hf_free(text);
-}
-
 static int setup(void **state)
 {
-	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
-	struct fx *f = calloc(1, sizeof(*f));
-	hf_error err = HF_ERROR_INIT;
+	struct fx *f = srv_fx_new(sizeof(*f), ":memory:");
 
-	o.data = ":memory:";
-	if (hfs_app_open(&f->app, &o, &err) < 0)
-		fprintf(stderr, "open: %s\n", err.msg);
-	assert_non_null(f->app);
-	load_schema(f, "schema.json");
+	assert_non_null(f);
+	srv_load_schema_file(f->app, "pools/schema.json");
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	hfs_app_close(f->app);
-	free(f);
 	return 0;
 }
 
@@ -200,19 +48,19 @@ static void address_pool(struct fx *f)
 {
 	char q[1024];
 
-	q_str(f, NULL,
-	      "mutation { IpamPrefixCreate(data: {prefix: {value: "
-	      "\"10.0.0.0/29\"}, member_type: {value: \"address\"}}) "
-	      "{ ok object { id } } }",
-	      "IpamPrefixCreate.object.id", f->prefix, sizeof(f->prefix));
+	srv_q_str(f->app, NULL,
+	          "mutation { IpamPrefixCreate(data: {prefix: {value: "
+	          "\"10.0.0.0/29\"}, member_type: {value: \"address\"}}) "
+	          "{ ok object { id } } }",
+	          "IpamPrefixCreate.object.id", f->prefix, sizeof(f->prefix));
 	snprintf(q, sizeof(q),
 	         "mutation { CoreIPAddressPoolCreate(data: {name: {value: "
 	         "\"mgmt\"}, default_address_type: {value: \"IpamIPAddress\"},"
 	         " resources: [{id: \"%s\"}], ip_namespace: {id: "
 	         "\"default\"}}) { ok object { id } } }",
 	         f->prefix);
-	q_str(f, NULL, q, "CoreIPAddressPoolCreate.object.id", f->pool_addr,
-	      sizeof(f->pool_addr));
+	srv_q_str(f->app, NULL, q, "CoreIPAddressPoolCreate.object.id",
+	          f->pool_addr, sizeof(f->pool_addr));
 }
 
 /* InfrahubIPAddressPoolGetResource with an optional identifier. */
@@ -228,30 +76,31 @@ static void get_address(struct fx *f, const char *branch, const char *ident,
 	         "identifier __typename } __typename } }",
 	         f->pool_addr, ident ? ", identifier: \"" : "",
 	         ident ? ident : "", ident ? "\"" : "");
-	d = ok(f, branch, q);
-	assert_true(json_is_true(at(d, "InfrahubIPAddressPoolGetResource.ok")));
+	d = srv_ok(f->app, branch, q);
+	assert_true(
+	        json_is_true(srv_at(d, "InfrahubIPAddressPoolGetResource.ok")));
 	assert_string_equal(
-	        str_at(d, "InfrahubIPAddressPoolGetResource.node.kind"),
+	        srv_str_at(d, "InfrahubIPAddressPoolGetResource.node.kind"),
 	        "IpamIPAddress");
 	assert_string_equal(
-	        str_at(d, "InfrahubIPAddressPoolGetResource.__typename"),
+	        srv_str_at(d, "InfrahubIPAddressPoolGetResource.__typename"),
 	        "IPAddressPoolGetResource");
 	assert_string_equal(
-	        str_at(d, "InfrahubIPAddressPoolGetResource.node.branch"),
+	        srv_str_at(d, "InfrahubIPAddressPoolGetResource.node.branch"),
 	        branch ? branch : "main");
 	if (ident)
 		assert_string_equal(
-		        str_at(d, "InfrahubIPAddressPoolGetResource.node."
-		                  "identifier"),
+		        srv_str_at(d, "InfrahubIPAddressPoolGetResource.node."
+		                      "identifier"),
 		        ident);
 	snprintf(tmp, sizeof(tmp), "%s",
-	         str_at(d, "InfrahubIPAddressPoolGetResource.node.id"));
+	         srv_str_at(d, "InfrahubIPAddressPoolGetResource.node.id"));
 	if (id)
 		snprintf(id, 64, "%s", tmp);
 	if (label)
 		snprintf(label, 64, "%s",
-		         str_at(d, "InfrahubIPAddressPoolGetResource.node."
-		                   "display_label"));
+		         srv_str_at(d, "InfrahubIPAddressPoolGetResource.node."
+		                       "display_label"));
 	json_decref(d);
 }
 
@@ -276,29 +125,30 @@ static void test_srv_pools__address_pool(void **state)
 	assert_string_equal(lbl, "10.0.0.4/29");
 
 	/* a host taken by hand is skipped; prefix_length sets the mask */
-	d = ok(f, NULL,
-	       "mutation { IpamIPAddressCreate(data: {address: {value: "
-	       "\"10.0.0.5/29\"}}) { ok } }");
+	d = srv_ok(f->app, NULL,
+	           "mutation { IpamIPAddressCreate(data: {address: {value: "
+	           "\"10.0.0.5/29\"}}) { ok } }");
 	json_decref(d);
 	snprintf(q, sizeof(q),
 	         "mutation { InfrahubIPAddressPoolGetResource(data: {hfid: "
 	         "[\"mgmt\"], prefix_length: 32, data: {description: "
 	         "\"vip\"}}) { node { display_label } } }");
-	d = ok(f, NULL, q);
-	assert_string_equal(str_at(d, "InfrahubIPAddressPoolGetResource.node."
-	                              "display_label"),
+	d = srv_ok(f->app, NULL, q);
+	assert_string_equal(srv_str_at(d,
+	                               "InfrahubIPAddressPoolGetResource.node."
+	                               "display_label"),
 	                    "10.0.0.6/32");
 	json_decref(d);
-	d = ok(f, NULL,
-	       "query { IpamIPAddress(address__value: \"10.0.0.6/32\") "
-	       "{ count edges { node { description { value } ip_namespace "
-	       "{ node { display_label } } } } } }");
+	d = srv_ok(f->app, NULL,
+	           "query { IpamIPAddress(address__value: \"10.0.0.6/32\") "
+	           "{ count edges { node { description { value } ip_namespace "
+	           "{ node { display_label } } } } } }");
 	assert_string_equal(
-	        str_at(d, "IpamIPAddress.edges.0.node.description.value"),
+	        srv_str_at(d, "IpamIPAddress.edges.0.node.description.value"),
 	        "vip");
 	assert_string_equal(
-	        str_at(d, "IpamIPAddress.edges.0.node.ip_namespace.node."
-	                  "display_label"),
+	        srv_str_at(d, "IpamIPAddress.edges.0.node.ip_namespace.node."
+	                      "display_label"),
 	        "default");
 	json_decref(d);
 
@@ -307,16 +157,16 @@ static void test_srv_pools__address_pool(void **state)
 	         "mutation { InfrahubIPAddressPoolGetResource(data: {id: "
 	         "\"%s\", identifier: \"web9\"}) { ok } }",
 	         f->pool_addr);
-	assert_string_equal(err_of(f, NULL, q),
+	assert_string_equal(srv_err_of(f->app, NULL, q),
 	                    "There are no more addresses available in this "
 	                    "pool.");
 	/* an identifier that has its address still gets it */
 	get_address(f, NULL, "web1", id2, lbl);
 	assert_string_equal(id1, id2);
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { InfrahubIPAddressPoolGetResource(data: "
-	               "{id: \"nope\"}) { ok } }"),
+	        srv_err_of(f->app, NULL,
+	                   "mutation { InfrahubIPAddressPoolGetResource(data: "
+	                   "{id: \"nope\"}) { ok } }"),
 	        "Unable to find the node nope / CoreIPAddressPool in the "
 	        "database.");
 }
@@ -332,7 +182,7 @@ static void test_srv_pools__address_pool_is_pool(void **state)
 	         "mutation { IpamPrefixUpdate(data: {id: \"%s\", is_pool: "
 	         "{value: true}}) { ok } }",
 	         f->prefix);
-	json_decref(ok(f, NULL, q));
+	json_decref(srv_ok(f->app, NULL, q));
 	/* a pool prefix hands out its network address too */
 	get_address(f, NULL, NULL, NULL, lbl);
 	assert_string_equal(lbl, "10.0.0.0/29");
@@ -342,12 +192,12 @@ static void test_srv_pools__address_pool_is_pool(void **state)
 	         "query { InfrahubIPAddressGetNextAvailable(prefix_id: \"%s\","
 	         " prefix_length: 32) { address __typename } }",
 	         f->prefix);
-	d = ok(f, NULL, q);
+	d = srv_ok(f->app, NULL, q);
 	assert_string_equal(
-	        str_at(d, "InfrahubIPAddressGetNextAvailable.address"),
+	        srv_str_at(d, "InfrahubIPAddressGetNextAvailable.address"),
 	        "10.0.0.1/32");
 	assert_string_equal(
-	        str_at(d, "InfrahubIPAddressGetNextAvailable.__typename"),
+	        srv_str_at(d, "InfrahubIPAddressGetNextAvailable.__typename"),
 	        "IPAddressGetNextAvailable");
 	json_decref(d);
 	get_address(f, NULL, NULL, NULL, lbl);
@@ -358,15 +208,15 @@ static void prefix_pool(struct fx *f)
 {
 	char q[1024], res[64];
 
-	q_str(f, NULL,
-	      "mutation { IpamPrefixCreate(data: {prefix: {value: "
-	      "\"10.1.0.0/24\"}, member_type: {value: \"prefix\"}}) "
-	      "{ ok object { id } } }",
-	      "IpamPrefixCreate.object.id", res, sizeof(res));
+	srv_q_str(f->app, NULL,
+	          "mutation { IpamPrefixCreate(data: {prefix: {value: "
+	          "\"10.1.0.0/24\"}, member_type: {value: \"prefix\"}}) "
+	          "{ ok object { id } } }",
+	          "IpamPrefixCreate.object.id", res, sizeof(res));
 	snprintf(f->prefix, sizeof(f->prefix), "%s", res);
-	json_decref(ok(f, NULL,
-	               "mutation { IpamPrefixCreate(data: {prefix: {value: "
-	               "\"10.1.0.0/26\"}}) { ok } }"));
+	json_decref(srv_ok(f->app, NULL,
+	                   "mutation { IpamPrefixCreate(data: {prefix: {value: "
+	                   "\"10.1.0.0/26\"}}) { ok } }"));
 	snprintf(q, sizeof(q),
 	         "mutation { CoreIPPrefixPoolCreate(data: {name: {value: "
 	         "\"customers\"}, default_prefix_type: {value: "
@@ -375,8 +225,8 @@ static void prefix_pool(struct fx *f)
 	         "[{id: \"%s\"}], ip_namespace: {id: \"default\"}}) "
 	         "{ ok object { id } } }",
 	         res);
-	q_str(f, NULL, q, "CoreIPPrefixPoolCreate.object.id", f->pool_pfx,
-	      sizeof(f->pool_pfx));
+	srv_q_str(f->app, NULL, q, "CoreIPPrefixPoolCreate.object.id",
+	          f->pool_pfx, sizeof(f->pool_pfx));
 }
 
 static void get_prefix(struct fx *f, const char *args, char *id, char *label)
@@ -388,16 +238,17 @@ static void get_prefix(struct fx *f, const char *args, char *id, char *label)
 	         "mutation { InfrahubIPPrefixPoolGetResource(data: {id: "
 	         "\"%s\"%s}) { ok node { id kind display_label } } }",
 	         f->pool_pfx, args);
-	d = ok(f, NULL, q);
+	d = srv_ok(f->app, NULL, q);
 	assert_string_equal(
-	        str_at(d, "InfrahubIPPrefixPoolGetResource.node.kind"),
+	        srv_str_at(d, "InfrahubIPPrefixPoolGetResource.node.kind"),
 	        "IpamPrefix");
 	if (id)
 		snprintf(id, 64, "%s",
-		         str_at(d, "InfrahubIPPrefixPoolGetResource.node.id"));
+		         srv_str_at(d,
+		                    "InfrahubIPPrefixPoolGetResource.node.id"));
 	snprintf(label, 64, "%s",
-	         str_at(d, "InfrahubIPPrefixPoolGetResource.node."
-	                   "display_label"));
+	         srv_str_at(d, "InfrahubIPPrefixPoolGetResource.node."
+	                       "display_label"));
 	json_decref(d);
 }
 
@@ -416,19 +267,21 @@ static void test_srv_pools__prefix_pool(void **state)
 	get_prefix(f, ", prefix_length: 25, member_type: \"prefix\"", NULL,
 	           lbl);
 	assert_string_equal(lbl, "10.1.0.128/25");
-	d = ok(f, NULL,
-	       "query { IpamPrefix(prefix__value: \"10.1.0.64/26\") { edges "
-	       "{ node { member_type { value } ip_namespace { node { "
-	       "display_label } } } } } }");
+	d = srv_ok(
+	        f->app, NULL,
+	        "query { IpamPrefix(prefix__value: \"10.1.0.64/26\") { edges "
+	        "{ node { member_type { value } ip_namespace { node { "
+	        "display_label } } } } } }");
 	assert_string_equal(
-	        str_at(d, "IpamPrefix.edges.0.node.member_type.value"),
+	        srv_str_at(d, "IpamPrefix.edges.0.node.member_type.value"),
 	        "address");
 	json_decref(d);
-	d = ok(f, NULL,
-	       "query { IpamPrefix(prefix__value: \"10.1.0.128/25\") { edges "
-	       "{ node { member_type { value } } } } }");
+	d = srv_ok(
+	        f->app, NULL,
+	        "query { IpamPrefix(prefix__value: \"10.1.0.128/25\") { edges "
+	        "{ node { member_type { value } } } } }");
 	assert_string_equal(
-	        str_at(d, "IpamPrefix.edges.0.node.member_type.value"),
+	        srv_str_at(d, "IpamPrefix.edges.0.node.member_type.value"),
 	        "prefix");
 	json_decref(d);
 
@@ -436,12 +289,13 @@ static void test_srv_pools__prefix_pool(void **state)
 	         "mutation { InfrahubIPPrefixPoolGetResource(data: {id: "
 	         "\"%s\"}) { ok } }",
 	         f->pool_pfx);
-	assert_string_equal(err_of(f, NULL, q), "No more resources available");
+	assert_string_equal(srv_err_of(f->app, NULL, q),
+	                    "No more resources available");
 	snprintf(q, sizeof(q),
 	         "mutation { InfrahubIPPrefixPoolGetResource(data: {id: "
 	         "\"%s\", member_type: \"bogus\"}) { ok } }",
 	         f->pool_pfx);
-	assert_string_equal(err_of(f, NULL, q),
+	assert_string_equal(srv_err_of(f->app, NULL, q),
 	                    "Invalid member_type value, allowed values are "
 	                    "['prefix', 'address']");
 
@@ -450,7 +304,8 @@ static void test_srv_pools__prefix_pool(void **state)
 	         "query { InfrahubIPPrefixGetNextAvailable(prefix_id: \"%s\", "
 	         "prefix_length: 27) { prefix } }",
 	         f->prefix);
-	assert_string_equal(err_of(f, NULL, q), "No More subnet available");
+	assert_string_equal(srv_err_of(f->app, NULL, q),
+	                    "No More subnet available");
 }
 
 static void test_srv_pools__prefix_next_available(void **state)
@@ -466,12 +321,12 @@ static void test_srv_pools__prefix_next_available(void **state)
 	         "InfrahubIPPrefixGetNextAvailable(prefix_id: \"%s\") "
 	         "{ prefix } }",
 	         f->prefix, f->prefix);
-	d = ok(f, NULL, q);
+	d = srv_ok(f->app, NULL, q);
 	assert_string_equal(
-	        str_at(d, "InfrahubIPPrefixGetNextAvailable.prefix"),
+	        srv_str_at(d, "InfrahubIPPrefixGetNextAvailable.prefix"),
 	        "10.1.0.64/28");
 	/* without a length: the largest free block */
-	assert_string_equal(str_at(d, "a.prefix"), "10.1.0.128/25");
+	assert_string_equal(srv_str_at(d, "a.prefix"), "10.1.0.128/25");
 	json_decref(d);
 }
 
@@ -485,8 +340,8 @@ static void number_pool(struct fx *f, long lo, long hi)
 	         "{value: \"vlan_id\"}, start_range: {value: %ld}, end_range: "
 	         "{value: %ld}}) { ok object { id } } }",
 	         lo, hi);
-	q_str(f, NULL, q, "CoreNumberPoolCreate.object.id", f->pool_num,
-	      sizeof(f->pool_num));
+	srv_q_str(f->app, NULL, q, "CoreNumberPoolCreate.object.id",
+	          f->pool_num, sizeof(f->pool_num));
 }
 
 static long long vlan(struct fx *f, const char *op, const char *name,
@@ -502,11 +357,11 @@ static long long vlan(struct fx *f, const char *op, const char *name,
 	         "{from_pool: {id: \"%s\"%s}}}) { ok object { vlan_id { value "
 	         "source { id } } } } }",
 	         key, name, f->pool_num, extra);
-	d = ok(f, NULL, q);
+	d = srv_ok(f->app, NULL, q);
 	snprintf(q, sizeof(q), "%s.object.vlan_id.source.id", key);
-	assert_string_equal(str_at(d, q), f->pool_num);
+	assert_string_equal(srv_str_at(d, q), f->pool_num);
 	snprintf(q, sizeof(q), "%s.object.vlan_id.value", key);
-	v = json_integer_value(at(d, q));
+	v = json_integer_value(srv_at(d, q));
 	json_decref(d);
 	return v;
 }
@@ -528,21 +383,21 @@ static void test_srv_pools__number_pool(void **state)
 	         "mutation { IpamVLANCreate(data: {name: {value: \"v6\"}, "
 	         "vlan_id: {from_pool: {id: \"%s\"}}}) { ok } }",
 	         f->pool_num);
-	assert_string_equal(err_of(f, NULL, q),
+	assert_string_equal(srv_err_of(f->app, NULL, q),
 	                    "The pool vlans is exhausted. at "
 	                    "vlan_id.from_pool");
 	/* by name, and a pool for another attribute */
 	snprintf(q, sizeof(q),
 	         "mutation { TestDeviceCreate(data: {name: {value: \"d1\"}, "
 	         "asn: {from_pool: {id: \"vlans\"}}}) { ok } }");
-	assert_string_equal(err_of(f, NULL, q),
+	assert_string_equal(srv_err_of(f->app, NULL, q),
 	                    "The vlans pool can't be used for 'asn'. at "
 	                    "asn.from_pool");
 	assert_string_equal(
-	        err_of(f, NULL,
-	               "mutation { IpamVLANCreate(data: {name: {value: "
-	               "\"v7\"}, vlan_id: {from_pool: {id: \"nope\"}}}) "
-	               "{ ok } }"),
+	        srv_err_of(f->app, NULL,
+	                   "mutation { IpamVLANCreate(data: {name: {value: "
+	                   "\"v7\"}, vlan_id: {from_pool: {id: \"nope\"}}}) "
+	                   "{ ok } }"),
 	        "The pool requested {'id': 'nope'} was not found. at "
 	        "vlan_id.from_pool");
 }
@@ -560,25 +415,29 @@ static void test_srv_pools__relationship_from_pool(void **state)
 	         "{ node { id display_label } properties { source { id } } } "
 	         "} } }",
 	         f->pool_addr);
-	d = ok(f, NULL, q);
-	assert_string_equal(str_at(d, "TestServiceUpsert.object.address.node."
-	                              "display_label"),
+	d = srv_ok(f->app, NULL, q);
+	assert_string_equal(srv_str_at(d,
+	                               "TestServiceUpsert.object.address.node."
+	                               "display_label"),
 	                    "10.0.0.1/29");
 	assert_string_equal(
-	        str_at(d, "TestServiceUpsert.object.address.properties.source."
-	                  "id"),
+	        srv_str_at(d,
+	                   "TestServiceUpsert.object.address.properties.source."
+	                   "id"),
 	        f->pool_addr);
 	snprintf(addr1, sizeof(addr1), "%s",
-	         str_at(d, "TestServiceUpsert.object.address.node.id"));
+	         srv_str_at(d, "TestServiceUpsert.object.address.node.id"));
 	json_decref(d);
 
 	/* the identifier is "hfid=TestService__svc1 rel=address": again */
-	d = ok(f, NULL, q);
+	d = srv_ok(f->app, NULL, q);
 	assert_string_equal(
-	        str_at(d, "TestServiceUpsert.object.address.node.id"), addr1);
+	        srv_str_at(d, "TestServiceUpsert.object.address.node.id"),
+	        addr1);
 	json_decref(d);
-	d = ok(f, NULL, "query { IpamIPAddress { count } }");
-	assert_int_equal(json_integer_value(at(d, "IpamIPAddress.count")), 1);
+	d = srv_ok(f->app, NULL, "query { IpamIPAddress { count } }");
+	assert_int_equal(json_integer_value(srv_at(d, "IpamIPAddress.count")),
+	                 1);
 	json_decref(d);
 
 	/* a pool of the wrong kind for the peer */
@@ -587,7 +446,7 @@ static void test_srv_pools__relationship_from_pool(void **state)
 	         "mutation { TestServiceCreate(data: {name: {value: \"svc2\"}, "
 	         "address: {from_pool: {id: \"%s\"}}}) { ok } }",
 	         f->pool_pfx);
-	assert_non_null(strstr(err_of(f, NULL, q),
+	assert_non_null(strstr(srv_err_of(f->app, NULL, q),
 	                       "cannot be added to relationship, must be of "
 	                       "type: ['IpamIPAddress'] at address"));
 	snprintf(q, sizeof(q),
@@ -596,17 +455,19 @@ static void test_srv_pools__relationship_from_pool(void **state)
 	         "prefix_length: 28}}}) { ok object { prefix { node { "
 	         "display_label } } } } }",
 	         f->pool_pfx);
-	d = ok(f, NULL, q);
+	d = srv_ok(f->app, NULL, q);
 	assert_string_equal(
-	        str_at(d, "TestServiceCreate.object.prefix.node.display_label"),
+	        srv_str_at(
+	                d,
+	                "TestServiceCreate.object.prefix.node.display_label"),
 	        "10.1.0.64/28");
 	json_decref(d);
 	/* the node's id is chosen before its relationships resolve */
 	assert_non_null(strstr(
-	        err_of(f, NULL,
-	               "mutation { TestServiceCreate(data: {name: {value: "
-	               "\"svc4\"}, prefix: {from_pool: {id: \"nope\"}}}) "
-	               "{ ok } }"),
+	        srv_err_of(f->app, NULL,
+	                   "mutation { TestServiceCreate(data: {name: {value: "
+	                   "\"svc4\"}, prefix: {from_pool: {id: \"nope\"}}}) "
+	                   "{ ok } }"),
 	        "Unable to find the pool to generate a node for the "
 	        "relationship 'prefix' on '"));
 }
@@ -623,7 +484,7 @@ static void test_srv_pools__rollback(void **state)
 	         "address: {from_pool: {id: \"%s\", identifier: \"k\"}}, "
 	         "bogus: {value: 1}}) { ok } }",
 	         f->pool_addr);
-	assert_string_equal(err_of(f, NULL, q),
+	assert_string_equal(srv_err_of(f->app, NULL, q),
 	                    "bogus is not a valid input for TestService at "
 	                    "bogus");
 	get_address(f, NULL, NULL, NULL, lbl);
@@ -642,9 +503,9 @@ static void test_srv_pools__branches(void **state)
 	char id1[64], id2[64], lbl[64];
 
 	address_pool(f);
-	json_decref(ok(f, NULL,
-	               "mutation { BranchCreate(data: {name: \"br1\", "
-	               "sync_with_git: false}) { ok } }"));
+	json_decref(srv_ok(f->app, NULL,
+	                   "mutation { BranchCreate(data: {name: \"br1\", "
+	                   "sync_with_git: false}) { ok } }"));
 	get_address(f, "br1", "web1", id1, lbl);
 	assert_string_equal(lbl, "10.0.0.1/29");
 	get_address(f, "br1", "web1", id2, lbl);
@@ -661,22 +522,24 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_srv_pools__address_pool,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_pools__address_pool_is_pool, setup, teardown),
+		        test_srv_pools__address_pool_is_pool, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_pools__prefix_pool,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_srv_pools__prefix_next_available, setup, teardown),
+		        test_srv_pools__prefix_next_available, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_pools__number_pool,
-		                                setup, teardown),
+		                                setup, srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_srv_pools__relationship_from_pool, setup,
-		        teardown),
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_pools__rollback, setup,
-		                                teardown),
+		                                srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_srv_pools__branches, setup,
-		                                teardown),
+		                                srv_fx_teardown),
 	};
 
 	hf_alloc_init();

@@ -25,6 +25,7 @@
 #include "../server/schema.h"
 #include "hf/alloc.h"
 #include "hf/server.h"
+#include "srvapp.h"
 #include "testutil.h"
 #include "yaml2json.h"
 
@@ -58,6 +59,23 @@ static hfs_schema *load_schema(const char *text, json_t **resp, int *status)
 	json_decref(req);
 	hfs_schema_free(core);
 	return s;
+}
+
+/* Loading `doc` (case i) must be refused (422), the answer naming want. */
+static void load_refused(const char *doc, const char *want, size_t i)
+{
+	json_t *resp = NULL;
+	int status = 0;
+	hfs_schema *s = load_schema(doc, &resp, &status);
+	char *t = json_dumps(resp, 0);
+
+	if (status != 422 || !strstr(t, want))
+		fprintf(stderr, "case %zu: %d %s\n", i, status, t);
+	assert_int_equal(status, 422);
+	assert_non_null(strstr(t, want));
+	assert_null(s);
+	free(t);
+	json_decref(resp);
 }
 
 static hfs_schema *schema(void)
@@ -108,122 +126,35 @@ static void hfid_is(const struct hfs_kind *k, const char *a, const char *b)
 }
 
 struct fx {
-	hfs_app *app;
+	hfs_app *app; /* first: srv_fx_new(), srv_fx_teardown() */
 };
 
 static int setup(void **state)
 {
-	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
-	struct hfs_request rq;
-	struct hfs_response rs;
-	struct fx *f = calloc(1, sizeof(*f));
-	hf_error err = HF_ERROR_INIT;
+	struct fx *f = srv_fx_new(sizeof(*f), ":memory:");
 	char *doc = schema_text(), *text;
 	size_t n = strlen(doc) + 32;
 
+	assert_non_null(f);
 	text = hf_alloc(n);
 	assert_non_null(text);
 	snprintf(text, n, "{\"schemas\": [%s]}", doc);
 	hf_free(doc);
-	o.data = ":memory:";
-	assert_int_equal(hfs_app_open(&f->app, &o, &err), 0);
-	memset(&rq, 0, sizeof(rq));
-	memset(&rs, 0, sizeof(rs));
-	rq.method = "POST";
-	rq.path = "/api/schema/load";
-	rq.body = text;
-	rq.body_len = strlen(text);
-	hfs_app_handle(f->app, &rq, &rs);
-	if (rs.status != 200)
-		fprintf(stderr, "schema load: %s\n", rs.body ? rs.body : "");
-	assert_int_equal(rs.status, 200);
-	hf_free(rs.body);
+	srv_load_schema(f->app, text);
 	hf_free(text);
 	*state = f;
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	hfs_app_close(f->app);
-	free(f);
-	return 0;
-}
-
-static json_t *gql(struct fx *f, const char *q)
-{
-	struct hfs_request rq;
-	struct hfs_response rs;
-	json_t *body = json_pack("{ss}", "query", q), *res;
-	char *text = json_dumps(body, 0);
-
-	memset(&rq, 0, sizeof(rq));
-	memset(&rs, 0, sizeof(rs));
-	rq.method = "POST";
-	rq.path = "/graphql";
-	rq.body = text;
-	rq.body_len = strlen(text);
-	hfs_app_handle(f->app, &rq, &rs);
-	assert_int_equal(rs.status, 200);
-	res = json_loads(rs.body, 0, NULL);
-	assert_non_null(res);
-	hf_free(rs.body);
-	free(text);
-	json_decref(body);
-	return res;
-}
-
-static json_t *ok(struct fx *f, const char *q)
-{
-	json_t *res = gql(f, q), *data;
-
-	if (json_object_get(res, "errors")) {
-		char *t = json_dumps(res, 0);
-
-		fprintf(stderr, "unexpected errors for %s\n%s\n", q, t);
-		free(t);
-		fail();
-	}
-	data = json_incref(json_object_get(res, "data"));
-	json_decref(res);
-	return data;
-}
-
+/* A request that must fail, its first error message holding `needle`. */
 static void fails_with(struct fx *f, const char *q, const char *needle)
 {
-	json_t *res = gql(f, q);
-	const char *msg = json_string_value(json_object_get(
-	        json_array_get(json_object_get(res, "errors"), 0), "message"));
-
-	if (!msg || !strstr(msg, needle))
-		fprintf(stderr, "'%s' lacks '%s'\n", msg ? msg : "(none)",
-		        needle);
-	assert_non_null(msg);
-	assert_non_null(strstr(msg, needle));
-	json_decref(res);
-}
-
-/* Walk "A.edges.0.node.x.value". */
-static json_t *at(json_t *v, const char *path)
-{
-	char buf[512], *p, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = strtok_r(buf, ".", &save); p && v;
-	     p = strtok_r(NULL, ".", &save)) {
-		if (json_is_array(v))
-			v = json_array_get(v, (size_t)strtoul(p, NULL, 10));
-		else
-			v = json_object_get(v, p);
-	}
-	return v;
+	srv_contains(srv_err_of(f->app, NULL, q), needle);
 }
 
 static void str_at(json_t *v, const char *path, const char *want)
 {
-	const char *got = json_string_value(at(v, path));
+	const char *got = json_string_value(srv_at(v, path));
 
 	if (!got || strcmp(got, want))
 		fprintf(stderr, "%s: '%s', want '%s'\n", path,
@@ -386,10 +317,8 @@ static void test_templates__computed_schema_errors(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		json_t *resp = NULL, *tpl = json_string(cases[i][0]);
+		json_t *tpl = json_string(cases[i][0]);
 		char *t = json_dumps(tpl, JSON_ENCODE_ANY);
-		hfs_schema *s;
-		int status = 0;
 
 		snprintf(doc, sizeof(doc),
 		         "{\"version\":\"1.0\",\"nodes\":[{\"name\":\"Thing\","
@@ -399,17 +328,9 @@ static void test_templates__computed_schema_errors(void **state)
 		         "true,\"computed_attribute\":{\"kind\":\"Jinja2\","
 		         "\"jinja2_template\":%s}}]}]}",
 		         t);
-		s = load_schema(doc, &resp, &status);
 		free(t);
 		json_decref(tpl);
-		t = json_dumps(resp, 0);
-		if (status != 422 || !strstr(t, cases[i][1]))
-			fprintf(stderr, "case %zu: %d %s\n", i, status, t);
-		assert_int_equal(status, 422);
-		assert_non_null(strstr(t, cases[i][1]));
-		assert_null(s);
-		free(t);
-		json_decref(resp);
+		load_refused(doc, cases[i][1], i);
 	}
 }
 
@@ -437,24 +358,11 @@ static void test_templates__computed_kind_rules(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		json_t *resp = NULL;
-		hfs_schema *s;
-		char *t;
-		int status = 0;
-
 		snprintf(doc, sizeof(doc),
 		         "{\"version\":\"1.0\",\"nodes\":[{\"name\":\"Thing\","
 		         "\"namespace\":\"Net\",\"attributes\":[%s]}]}",
 		         cases[i][0]);
-		s = load_schema(doc, &resp, &status);
-		t = json_dumps(resp, 0);
-		if (status != 422 || !strstr(t, cases[i][1]))
-			fprintf(stderr, "case %zu: %d %s\n", i, status, t);
-		assert_int_equal(status, 422);
-		assert_non_null(strstr(t, cases[i][1]));
-		assert_null(s);
-		free(t);
-		json_decref(resp);
+		load_refused(doc, cases[i][1], i);
 	}
 }
 
@@ -542,31 +450,34 @@ static void test_templates__hfid_on_generated_kinds(void **state)
 	struct fx *f = *state;
 	json_t *d;
 
-	json_decref(ok(f, tree));
-	d = ok(f, "{ TemplateNetPhysical(hfid: [\"sw\", \"e1\"]) { count"
-	          "   edges { node { hfid template_name { value } } } }"
-	          " TemplateNetDevice(hfid: [\"sw\"]) { count }"
-	          " ProfileNetDevice(hfid: [\"edge\"]) { count } }");
-	assert_int_equal(json_integer_value(at(d, "TemplateNetPhysical.count")),
-	                 1);
+	json_decref(srv_ok(f->app, NULL, tree));
+	d = srv_ok(f->app, NULL,
+	           "{ TemplateNetPhysical(hfid: [\"sw\", \"e1\"]) { count"
+	           "   edges { node { hfid template_name { value } } } }"
+	           " TemplateNetDevice(hfid: [\"sw\"]) { count }"
+	           " ProfileNetDevice(hfid: [\"edge\"]) { count } }");
+	assert_int_equal(
+	        json_integer_value(srv_at(d, "TemplateNetPhysical.count")), 1);
 	str_at(d, "TemplateNetPhysical.edges.0.node.hfid.0", "sw");
 	str_at(d, "TemplateNetPhysical.edges.0.node.hfid.1", "e1");
-	assert_int_equal(json_integer_value(at(d, "TemplateNetDevice.count")),
-	                 1);
-	assert_int_equal(json_integer_value(at(d, "ProfileNetDevice.count")),
-	                 1);
+	assert_int_equal(
+	        json_integer_value(srv_at(d, "TemplateNetDevice.count")), 1);
+	assert_int_equal(
+	        json_integer_value(srv_at(d, "ProfileNetDevice.count")), 1);
 	json_decref(d);
 	/* references by kind + hfid, and an update by hfid */
-	d = ok(f, "mutation { TemplateNetDeviceUpdate(data: {hfid: [\"sw\"],"
-	          " interfaces: [{kind: \"TemplateNetPhysical\", hfid: [\"sw\","
-	          " \"e1\"]}], profiles: [{hfid: [\"edge\"]}]}) { ok object {"
-	          " interfaces { count } profiles { count } } } }");
+	d = srv_ok(
+	        f->app, NULL,
+	        "mutation { TemplateNetDeviceUpdate(data: {hfid: [\"sw\"],"
+	        " interfaces: [{kind: \"TemplateNetPhysical\", hfid: [\"sw\","
+	        " \"e1\"]}], profiles: [{hfid: [\"edge\"]}]}) { ok object {"
+	        " interfaces { count } profiles { count } } } }");
 	assert_int_equal(
-	        json_integer_value(at(
+	        json_integer_value(srv_at(
 	                d, "TemplateNetDeviceUpdate.object.interfaces.count")),
 	        1);
 	assert_int_equal(
-	        json_integer_value(at(
+	        json_integer_value(srv_at(
 	                d, "TemplateNetDeviceUpdate.object.profiles.count")),
 	        1);
 	json_decref(d);
@@ -582,7 +493,7 @@ static json_t *device(struct fx *f, const char *name)
 	         "{ NetDevice(name__value: \"%s\") { edges { node {"
 	         " fqdn { value } url { value } } } } }",
 	         name);
-	return ok(f, q);
+	return srv_ok(f->app, NULL, q);
 }
 
 /* A filter and "or", rendered on create and again when a source moves. */
@@ -591,49 +502,59 @@ static void test_templates__computed_attributes(void **state)
 	struct fx *f = *state;
 	json_t *d;
 
-	json_decref(ok(f, "mutation {"
-	                  " s: NetSiteCreate(data: {name: {value: \"Paris\"}})"
-	                  " { ok }"
-	                  " a: NetDeviceCreate(data: {name: {value: \"CORE1\"},"
-	                  "   site: {hfid: [\"Paris\"]}}) { ok object { fqdn {"
-	                  "   value } } }"
-	                  " b: NetDeviceCreate(data: {name: {value: \"Edge2\"}})"
-	                  " { ok }"
-	                  " i: NetPhysicalCreate(data: {name: {value: \"eth0\"},"
-	                  "   device: {hfid: [\"CORE1\"]}}) { ok object {"
-	                  "   label { value } } }"
-	                  "}"));
+	json_decref(
+	        srv_ok(f->app, NULL,
+	               "mutation {"
+	               " s: NetSiteCreate(data: {name: {value: \"Paris\"}})"
+	               " { ok }"
+	               " a: NetDeviceCreate(data: {name: {value: \"CORE1\"},"
+	               "   site: {hfid: [\"Paris\"]}}) { ok object { fqdn {"
+	               "   value } } }"
+	               " b: NetDeviceCreate(data: {name: {value: \"Edge2\"}})"
+	               " { ok }"
+	               " i: NetPhysicalCreate(data: {name: {value: \"eth0\"},"
+	               "   device: {hfid: [\"CORE1\"]}}) { ok object {"
+	               "   label { value } } }"
+	               "}"));
 	d = device(f, "CORE1");
 	str_at(d, "NetDevice.edges.0.node.fqdn.value", "core1.Paris");
-	assert_true(json_is_null(at(d, "NetDevice.edges.0.node.url.value")));
+	assert_true(
+	        json_is_null(srv_at(d, "NetDevice.edges.0.node.url.value")));
 	json_decref(d);
 	d = device(f, "Edge2");
 	str_at(d, "NetDevice.edges.0.node.fqdn.value", "edge2.nowhere");
 	json_decref(d);
 
 	/* the peer's attribute changes: the reader is recomputed */
-	json_decref(ok(f, "mutation { NetSiteUpdate(data: {hfid: [\"Paris\"],"
-	                  " name: {value: \"Lyon\"}}) { ok } }"));
+	json_decref(srv_ok(f->app, NULL,
+	                   "mutation { NetSiteUpdate(data: {hfid: [\"Paris\"],"
+	                   " name: {value: \"Lyon\"}}) { ok } }"));
 	d = device(f, "CORE1");
 	str_at(d, "NetDevice.edges.0.node.fqdn.value", "core1.Lyon");
 	json_decref(d);
 
 	/* the relationship moves */
-	json_decref(ok(f, "mutation { NetDeviceUpdate(data: {hfid: [\"Edge2\"],"
-	                  " site: {hfid: [\"Lyon\"]}}) { ok } }"));
+	json_decref(
+	        srv_ok(f->app, NULL,
+	               "mutation { NetDeviceUpdate(data: {hfid: [\"Edge2\"],"
+	               " site: {hfid: [\"Lyon\"]}}) { ok } }"));
 	d = device(f, "Edge2");
 	str_at(d, "NetDevice.edges.0.node.fqdn.value", "edge2.Lyon");
 	json_decref(d);
 
 	/* through a generic's computed attribute, and a rename */
-	d = ok(f, "{ NetPhysical { edges { node { label { value } } } } }");
+	d = srv_ok(f->app, NULL,
+	           "{ NetPhysical { edges { node { label { value } } } } }");
 	str_at(d, "NetPhysical.edges.0.node.label.value", "CORE1-eth0");
 	json_decref(d);
-	json_decref(ok(f, "mutation { NetDeviceUpdate(data: {hfid: [\"CORE1\"],"
-	                  " name: {value: \"core9\"}}) { ok } }"));
-	d = ok(f, "{ NetPhysical { edges { node { label { value } } } }"
-	          " NetDevice(name__value: \"core9\") { edges { node {"
-	          " fqdn { value } } } } }");
+	json_decref(
+	        srv_ok(f->app, NULL,
+	               "mutation { NetDeviceUpdate(data: {hfid: [\"CORE1\"],"
+	               " name: {value: \"core9\"}}) { ok } }"));
+	d = srv_ok(f->app, NULL,
+	           "{ NetPhysical { edges { node { label { value } } } }"
+	           " NetDevice(name__value: \"core9\") { edges { node {"
+	           " fqdn { value } } } } }");
 	str_at(d, "NetPhysical.edges.0.node.label.value", "CORE9-eth0");
 	str_at(d, "NetDevice.edges.0.node.fqdn.value", "core9.Lyon");
 	json_decref(d);
@@ -662,11 +583,14 @@ int main(void)
 		cmocka_unit_test(test_templates__computed_kind_rules),
 		cmocka_unit_test(test_templates__reachability_schema),
 		cmocka_unit_test_setup_teardown(
-		        test_templates__hfid_on_generated_kinds, setup, teardown),
+		        test_templates__hfid_on_generated_kinds, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_templates__computed_attributes, setup, teardown),
+		        test_templates__computed_attributes, setup,
+		        srv_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_templates__computed_read_only, setup, teardown),
+		        test_templates__computed_read_only, setup,
+		        srv_fx_teardown),
 	};
 
 	hf_alloc_init();

@@ -276,11 +276,12 @@ static void test_validate__schema_and_plan_agree(void **state)
 	assert_non_null(strstr(r.out, "      + template = TemplateTestDevice[leaf]\n"
 				      "      + profile = [ProfileTestInterface[jumbo]]\n"));
 	assert_non_null(strstr(r.out, "      + object_template = TemplateTestDevice[leaf]\n"));
-	assert_non_null(strstr(r.out, "objects.yml:48:7#3\n      + label = \"t3\"\n"));
+	assert_non_null(strstr(r.out, "objects.yml:48:7#3\n      # declared at "));
+	assert_non_null(strstr(r.out, "/objects.yml:48\n      + label = \"t3\"\n"));
 	assert_non_null(strstr(r.out, "      + secret = (sensitive)\n"));
 	assert_null(strstr(r.out, "correct-horse"));
 	assert_null(strstr(r.err, "correct-horse"));
-	assert_non_null(strstr(r.out, "Plan: 9 to create, 0 to update, 0 unchanged.\n"));
+	assert_non_null(strstr(r.out, "Plan: 9 to create, 0 to update, 0 to destroy, 0 unchanged.\n"));
 	hf_run_release(&r);
 }
 
@@ -358,7 +359,7 @@ static void test_validate__secret_is_written_once(void **state)
 	write_user(dir, "another-secret");
 	assert_int_equal(hf_run(&r, dir, NULL, plan), 0);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 1 unchanged.\n"));
+	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, 1 unchanged.\n"));
 	hf_run_release(&r);
 }
 

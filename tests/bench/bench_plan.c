@@ -14,6 +14,12 @@
  * real Infrahub's time per request and per operation. "--cost 0,0"
  * measures the bare local endpoint.
  *
+ * Also reported: the endpoint alone paging through the same objects with
+ * the same selection (1000 a page, 10 in flight, answers not parsed),
+ * the floor a plan can reach. BENCH_NO_BASELINE=1 skips the (long)
+ * one-request-per-object baseline; HUBFORM_TIMING=1 shows the plan's
+ * stage times.
+ *
  *   build/tests/bench_plan [--cost R,O] [N...]   (default: 1000 10000 100000)
  */
 #include <pthread.h>
@@ -173,6 +179,75 @@ static void *one_by_one(void *arg)
 	return NULL;
 }
 
+/*
+ * The endpoint alone: every page of the devices and sites (the selection
+ * hubform sends, 1000 objects a page), 10 requests in flight, answers
+ * received but not parsed. The floor any client's plan can reach.
+ */
+struct pager {
+	const struct hf_served *s;
+	const char *kind, *sel;
+	long pages, first, step;
+	long ok;
+};
+
+static void *page_worker(void *arg)
+{
+	struct pager *w = arg;
+	char url[256], *resp = NULL;
+	hf_buf q = HF_BUF_INIT;
+	long i, status;
+
+	snprintf(url, sizeof(url), "%s/graphql", w->s->url);
+	for (i = w->first; i < w->pages; i += w->step) {
+		hf_buf_reset(&q);
+		hf_buf_addf(&q, "{\"query\": \"query ($offset: Int, $limit: Int) "
+			    "{ %s(offset: $offset, limit: $limit) { count edges { "
+			    "node { id hfid __typename%s } } } }\", \"variables\": "
+			    "{\"offset\": %ld, \"limit\": 1000}}", w->kind, w->sel,
+			    i * 1000);
+		/* an error answer (a refused page) is not a page read */
+		if (hf_http("POST", url, q.ptr, NULL, &status, &resp) == 0 &&
+		    status == 200 && resp && !strstr(resp, "\"errors\""))
+			w->ok++;
+		hf_free(resp);
+		resp = NULL;
+	}
+	hf_buf_release(&q);
+	return NULL;
+}
+
+static double paging(const struct hf_served *s, long n)
+{
+	static const char dev[] = " name { value } serial { value } asn { value }"
+		" role { value } site { node { id hfid __typename } } tags { edges"
+		" { node { id hfid __typename } } }";
+	static const char site[] = " name { value } city { value }";
+	struct pager w[10];
+	pthread_t t[10];
+	double t0 = now();
+	long ok = 0, pages = 0;
+	int i, k;
+
+	for (k = 0; k < 2; k++) {
+		long np = ((k ? n / 50 + 1 : n) + 999) / 1000;
+
+		for (i = 0; i < 10; i++) {
+			w[i] = (struct pager){ s, k ? "BenchSite" : "BenchDevice",
+					       k ? site : dev, np, i, 10, 0 };
+			pthread_create(&t[i], NULL, page_worker, &w[i]);
+		}
+		for (i = 0; i < 10; i++) {
+			pthread_join(t[i], NULL);
+			ok += w[i].ok;
+		}
+		pages += np;
+	}
+	if (ok != pages)
+		fprintf(stderr, "paging: %ld of %ld pages answered\n", ok, pages);
+	return now() - t0;
+}
+
 static double baseline(const struct hf_served *s, long n)
 {
 	struct worker w[10];
@@ -215,7 +290,7 @@ static int bench(long n, const char *cost)
 	struct hf_served s;
 	struct hf_run r;
 	long before;
-	double base;
+	double base, pages;
 	char env[256];
 
 	snprintf(db, sizeof(db), "%s/data.db", dir);
@@ -238,11 +313,16 @@ static int bench(long n, const char *cost)
 		return -1;
 	printf("N=%-7ld plan: %.3f s, exit %d, %ld requests, peak RSS %ld KiB\n",
 	       n, r.seconds, r.status, count_lines(log) - before, r.maxrss_kb);
-	if (r.status != 0)
+	if (r.status != 0 || getenv("HUBFORM_TIMING"))
 		fprintf(stderr, "%s", r.err);
-	base = baseline(&s, n);
-	printf("N=%-7ld one request per object at concurrency 10: %.3f s "
-	       "(plan is %.1fx faster)\n", n, base, base / r.seconds);
+	pages = paging(&s, n);
+	printf("N=%-7ld endpoint alone paging through the objects: %.3f s "
+	       "(plan takes %.1fx that)\n", n, pages, r.seconds / pages);
+	fflush(stdout);
+	base = getenv("BENCH_NO_BASELINE") ? 0 : baseline(&s, n);
+	if (base > 0)
+		printf("N=%-7ld one request per object at concurrency 10: %.3f s "
+		       "(plan is %.1fx faster)\n", n, base, base / r.seconds);
 	fflush(stdout);
 	hf_run_release(&r);
 	hf_serve_stop(&s);

@@ -6,9 +6,12 @@
  * parts (the staleness check, the waves of batched mutations).
  *
  * hf_apply_run() owns what makes an apply safe: the plan must be
- * `planned`; the schema and every object the plan touches are checked
- * against the live state (stale: nothing written); another apply to the
- * same target is waited for or refused; the plan moves planned ->
+ * `planned` (and within max_deletes); the target's apply lock in
+ * Infrahub (hf/lock.h) is taken before anything is read and released on
+ * every path; the schema, every object the plan touches and the stack's
+ * ownership group are checked against the live state (stale: nothing
+ * written); another apply to the same target is waited for or refused
+ * (the lock, and the plan store's own record); the plan moves planned ->
  * applying -> applied | failed in every store that records it (each
  * write checked); the changes run on a throw-away branch hubform-<plan
  * id>, merged when every change succeeded and deleted otherwise (or
@@ -30,9 +33,37 @@
  * Check `p` against the live state. Each stale object is reported through
  * `report` (naming it and what changed). Returns 0 when nothing changed,
  * HF_ECONFLICT when something did, or a transport failure.
+ *
+ * Stale: an update, no-op or delete whose object is gone or whose managed
+ * fields (a delete's: the ones in `before`) no longer give the change's
+ * fingerprint; a forget whose object is gone; a create whose object
+ * exists; and, when the plan touches ownership (creates, adoptions,
+ * deletes, forgets), a stack group hubform-<stack> that is not as planned
+ * (created since, when the plan's group_id is NULL; gone or another id
+ * when it is set).
  */
 int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_transport *t,
 			 hf_fetch_diag_fn report, void *payload, hf_error *err);
+
+/* The same without the group check: the objects only (recovery counts them). */
+int hf_apply_check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
+			   hf_fetch_diag_fn report, void *payload, hf_error *err);
+
+/* The name of the stack's ownership group: "hubform-<stack>". */
+#define HF_STACK_GROUP_PREFIX "hubform-"
+#define HF_STACK_GROUP_KIND "CoreStandardGroup"
+
+/*
+ * Whether the plan writes ownership: a create, an adoption, a delete or a
+ * forget. 1 or 0.
+ */
+int hf_apply_touches_group(const hf_plan *p);
+
+/* Changes apply would do something for (not no-ops, unless adopted). */
+size_t hf_apply_work(const hf_plan *p);
+
+/* Delete changes of the plan, cascades included (--max-deletes). */
+size_t hf_apply_deletes(const hf_plan *p);
 
 /* Called after each wave; return nonzero to stop before the next one. */
 typedef int (*hf_apply_progress_fn)(void *payload, int wave, int waves,
@@ -55,21 +86,43 @@ struct hf_apply_stats {
 	long applied;
 	long failed;
 	long skipped;
+	long gone;     /* deletes whose object was already gone (a retry, a
+			  concurrent delete, an unplanned cascade): counted
+			  in `applied`, since the object is absent as planned */
+	long cascaded; /* cascade deletes checked gone after their parent's */
 };
 
 /*
- * Run the plan's changes phase by phase (today: creates and updates in
- * waves 0..n-1; deletes will run after them in reverse waves): inside a
- * wave, requests of up to batch_size aliased mutations run concurrently.
- * Creates are Upserts keyed by the object's HFID, so a retried request
- * cannot make a duplicate; updates send only the changed fields, by node
- * id. A request whose mutation could not be built whole (out of memory)
- * is never sent. After the first failure no new request starts; the
- * requests in flight finish and every change not run is marked skipped.
- * Each change's status, error and timings are set in the plan. Returns 0
- * when every change applied, HF_ESERVER when some failed, HF_ERR
- * "interrupted" (stop flag) or "stopped" (progress said so), or the
- * transport's failure.
+ * Run the plan's changes phase by phase, all on o->branch:
+ *
+ * 1. creates and updates, in waves 0..n-1: inside a wave, requests of up
+ *    to batch_size aliased mutations run concurrently. Creates are Upserts
+ *    keyed by the object's HFID, so a retried request cannot make a
+ *    duplicate; updates send only the changed fields, by node id.
+ * 2. ownership (when the plan touches it): the stack's group
+ *    hubform-<stack> is made (CoreStandardGroupUpsert, matched by name)
+ *    when the plan's group_id is NULL; RelationshipAdd on its `members`
+ *    adds every object a create made (the id its answer gave) and every
+ *    adopted object; RelationshipRemove takes out the forgets and the
+ *    deletes (not their cascades). Up to batch_size nodes a request, one
+ *    request at a time (they all write the group). A forget's status is
+ *    its remove's; an adopted no-op's its add's.
+ * 3. deletes, `<Kind>Delete(data: {id})` aliased as in 1, by waves in
+ *    order: a delete's dependencies are the deletes of the objects that
+ *    refer to it, so referrers go first. A delete the server answers
+ *    "Unable to find the node" for is applied (stats->gone): absence is
+ *    what was planned, and a retried delete must not fail. Changes with
+ *    cascade_of are not sent: once their parent is deleted they are looked
+ *    up on the branch, and one still there fails ("not cascaded").
+ *
+ * A request whose mutation could not be built whole (out of memory) is
+ * never sent. After the first failure no new request starts; the requests
+ * in flight finish and every change not run is marked skipped (and the
+ * later phases do not run). Each change's status, error and timings are
+ * set in the plan. Returns 0 when every change applied, HF_ESERVER when
+ * some failed or the group could not be written, HF_ERR "interrupted"
+ * (stop flag) or "stopped" (progress said so), or the transport's
+ * failure.
  */
 int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 		   const struct hf_apply_opts *o, struct hf_apply_stats *stats,
@@ -95,6 +148,10 @@ enum hf_apply_msg_code {
 	HF_AMSG_BRANCH_GONE,    /* info (recover): branch `name` was gone */
 	HF_AMSG_PARTLY_PRESENT, /* warn (recover): `n` of the `total` changes
 				   are present on target branch `name` */
+	HF_AMSG_LOCK_RELEASE,   /* warn: the apply lock of target branch
+				   `name` was not released cleanly (`text`) */
+	HF_AMSG_LOCK_BROKEN,    /* info (recover): the lock `text` the killed
+				   apply held on branch `name` was broken */
 	HF_AMSG_WRITING,        /* info: the checks passed; the changes are
 				   about to be written to branch `name` */
 };
@@ -144,6 +201,18 @@ struct hf_apply_run_opts {
 	int direct;        /* write to `branch` itself: no branch, no rollback */
 	int recover;       /* settle a plan left `applying` by a killed apply */
 	long lock_timeout; /* seconds to wait for another apply of the target */
+	int limit_deletes; /* refuse a plan with more than max_deletes deletes */
+	long max_deletes;
+	/*
+	 * The apply lock in Infrahub (hf/lock.h): taken for the target branch
+	 * before the staleness check (so a second runner's check sees what
+	 * the first wrote), waited for up to lock_timeout seconds, released
+	 * on every path. no_lock: do without (tests of the rest; the local
+	 * same-target guard of the plan store still applies).
+	 */
+	int no_lock;
+	const char *lock_user; /* the holder's user and host; NULL: from */
+	const char *lock_host; /* the environment (hf_lock_owner) */
 	time_t deadline;   /* the whole apply must end by then; 0: none */
 	volatile int *stop; /* set (e.g. by a signal handler) to stop */
 	hf_apply_confirm_fn confirm;   /* may be NULL: no question */
@@ -164,10 +233,18 @@ enum hf_apply_outcome {
 	HF_APPLY_STALE,          /* changed since the plan; marked stale */
 	HF_APPLY_CHECK_FAILED,   /* the staleness check could not run */
 	HF_APPLY_BUSY,           /* plan `other` applies to the same target */
+	HF_APPLY_TOO_MANY_DELETES, /* more deletes than max_deletes; the plan
+				      stays planned, nothing read or written */
+	HF_APPLY_LOCKED,         /* another runner holds the apply lock of the
+				    target (`err` names it); nothing written,
+				    the plan stays planned */
 	HF_APPLY_NOT_STARTED,    /* planned -> applying could not be recorded */
 	HF_APPLY_CREATE_FAILED,  /* the work branch was not created; failed */
 	HF_APPLY_FAILED,         /* changes failed, merge failed or stopped:
-				    nothing merged (but see `direct`); failed */
+				    nothing merged (but see `direct`); failed,
+				    or still `applying` when the work branch
+				    could not be deleted (!branch_deleted):
+				    `recover` removes it and settles the plan */
 	HF_APPLY_NOT_APPLYING,   /* recover: the plan is `status` */
 	HF_APPLY_RECOVER_UNKNOWN, /* recover: cannot tell whether it landed */
 	HF_APPLY_RECOVER_KEPT,   /* recover: the branch could not be deleted */

@@ -48,6 +48,38 @@ enum hf_branch_op {
 int hf_branch_op(hf_transport *t, enum hf_branch_op op, const char *name,
 		 hf_error *err);
 
+/* One branch as the server describes it (Branch query, section 4.1). */
+struct hf_branch {
+	char name[HF_BRANCH_NAME_MAX];
+	char origin[HF_BRANCH_NAME_MAX]; /* origin_branch; "" when null */
+	char branched_from[64];          /* timestamp; "" when null */
+	char status[32]; /* "OPEN", "MERGED"...; "" when the server is too old
+			    to have the field */
+	char *description; /* owned (hf_branch_list_free); "" when null */
+	int is_default;
+	int sync_with_git;
+	int has_schema_changes;
+};
+
+/*
+ * Every branch, in the server's order. A server without Branch.status
+ * (SRV-2024) is asked again without it. *out is an array of *n branches,
+ * freed with hf_branch_list_free(). Returns 0, HF_ESERVER when the answer
+ * is not a list of branches, HF_ENOMEM, or the transport's failure.
+ */
+int hf_branch_list(hf_transport *t, struct hf_branch **out, size_t *n,
+		   hf_error *err);
+void hf_branch_list_free(struct hf_branch *b, size_t n);
+
+/*
+ * BranchCreate from the default branch with a description (NULL: none)
+ * and sync_with_git. Results as hf_branch_op(HF_BRANCH_CREATE), which is
+ * this with the description "hubform apply" and no git sync.
+ */
+int hf_branch_create(hf_transport *t, const char *name,
+		     const char *description, int sync_with_git,
+		     hf_error *err);
+
 /*
  * Whether branch `name` exists and its status ("OPEN", "MERGED"; Infrahub
  * 1.8 freezes a merged branch). A server too old to know the status field

@@ -12,7 +12,16 @@
  *
  * Security: the token is sent as X-INFRAHUB-KEY and never appears in any
  * error message, log event or returned string (server answers that echo it
- * are redacted). TLS peer and host verification are on unless `insecure`.
+ * are redacted).
+ *
+ * Username and password instead of a token (infrahub-api.md 1.2): the
+ * client logs in with POST /api/auth/login before its first request and
+ * sends the access token as "Authorization: Bearer". A request answered
+ * 401 "Expired Signature" makes the client get a new access token (POST
+ * /api/auth/refresh with the refresh token as Bearer; a new login when
+ * the refresh token is refused too) and send the request once more, as
+ * the SDK does. The password and both tokens are redacted from messages
+ * like the API token, and wiped from memory when the client is freed. TLS peer and host verification are on unless `insecure`.
  * User values travel only as GraphQL variables: the client never splices
  * anything into query text; callers pass fixed documents built from schema
  * names and put every value in `variables`.
@@ -87,11 +96,13 @@ struct hf_client_options {
 	long deadline_ms;     /* per hf_client_run or simple call; 0: none */
 	hf_client_log_fn log; /* NULL: no events */
 	void *log_payload;
+	const char *username; /* JWT login instead of a token; copied */
+	const char *password; /* with username; copied, never shown */
 };
 
 /* clang-format off */
 #define HF_CLIENT_OPTIONS_INIT { NULL, NULL, NULL, 0, NULL, 10, 60, 3, 200, \
-	10000, 10, (size_t)256 * 1024 * 1024, 0, NULL, NULL }
+	10000, 10, (size_t)256 * 1024 * 1024, 0, NULL, NULL, NULL, NULL }
 /* clang-format on */
 
 struct hf_client_stats {
@@ -112,7 +123,10 @@ void hf_client_global_cleanup(void);
  * Create a client. The address must start with http:// or https://, carry
  * no user:password@, query or fragment; trailing '/' are stripped. On
  * success *out is owned by the caller (hf_client_free); on failure *out is
- * NULL. Returns 0, HF_EINVAL (bad options) or HF_ENOMEM.
+ * NULL. A token together with a username, or a username without a
+ * password (or the reverse), is HF_EINVAL, as the SDK refuses it. Returns
+ * 0, HF_EINVAL (bad options) or HF_ENOMEM. No request is sent here: the
+ * login happens before the first request.
  */
 int hf_client_new(hf_client **out, const struct hf_client_options *o,
 		  hf_error *err);

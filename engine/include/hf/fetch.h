@@ -25,8 +25,8 @@
  */
 struct hf_fetch_progress {
 	/*
-	 * The round whose batch just completed: "pages" (the first page of
-	 * every kind), "objects" (a slice of the remaining pages and HFID
+	 * The round whose batch just completed: "counts" (how many live
+	 * objects every kind has), "objects" (a slice of the pages and HFID
 	 * lookups), "references" (lookups of referenced objects and unique
 	 * values), or "done" (the last call, once the fetch ran to its end).
 	 */
@@ -48,15 +48,25 @@ struct hf_fetch_progress {
 typedef void (*hf_fetch_progress_fn)(void *payload,
 				     const struct hf_fetch_progress *p);
 
+/*
+ * After the count round, each kind is read either whole (every page,
+ * concurrently) or by aliased lookups of the wanted objects (each with
+ * probes of its unique values), whichever costs less. Costs are counted
+ * in objects read in a page: a page of P objects costs request_cost + P,
+ * a request of L lookups request_cost + L * lookup_cost. The defaults
+ * model a real Infrahub (tens of milliseconds a request, a few a
+ * lookup, a fraction of one per object listed).
+ */
 struct hf_fetch_opts {
-	long page_size;      /* objects per page (default 500) */
-	long batch_aliases;  /* aliased lookups per request (default 50) */
-	double few_ratio;    /* HFID lookups when wanted * ratio < live */
+	long page_size;      /* objects per page (default 1000) */
+	long batch_aliases;  /* objects looked up per request (default 50) */
+	double request_cost; /* cost of a request (default 100) */
+	double lookup_cost;  /* cost of one aliased lookup (default 10) */
 	hf_fetch_progress_fn progress; /* may be NULL */
 	void *progress_payload;        /* passed to progress */
 };
 
-#define HF_FETCH_OPTS_INIT { 500, 50, 4.0, NULL, NULL }
+#define HF_FETCH_OPTS_INIT { 1000, 50, 100.0, 10.0, NULL, NULL }
 
 struct hf_fetch_stats {
 	long requests;
@@ -70,7 +80,10 @@ typedef void (*hf_fetch_diag_fn)(void *payload, const hf_error *diag);
 
 /*
  * Fetch the live counterparts of `want` into a new set *have (caller
- * frees). References in `want` whose target is not among the desired
+ * frees): one request counts every kind, then each kind is paged whole
+ * or looked up (see hf_fetch_opts), so that N creates into a kind of M
+ * objects cost at most ceil(kinds / batch) + ceil(M / page) +
+ * ceil(N / batch) requests, plus the lookups of external references. References in `want` whose target is not among the desired
  * objects are looked up in Infrahub (by HFID or default_filter value) and
  * completed with the live peer's kind, HFID and id; one that does not
  * exist is reported through `diag`. A desired object that Infrahub lacks
@@ -91,7 +104,7 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 
 /*
  * Read the live objects of `kind` with the node ids in `ids` (a JSON array
- * of strings), selecting `fields` (an object: name -> "attr" | "one" |
+ * of strings; 1000 ids a request, the requests run concurrently), selecting `fields` (an object: name -> "attr" | "one" |
  * "many"), into `set`, normalised exactly as hf_fetch() does so that
  * fingerprints compare. Objects that no longer exist are simply absent.
  */

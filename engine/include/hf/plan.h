@@ -16,6 +16,11 @@ enum hf_action {
 	HF_ACT_NOOP = 0,
 	HF_ACT_CREATE,
 	HF_ACT_UPDATE,
+	HF_ACT_DELETE, /* "delete": delete the live object (node_id set, hfid
+			  when the kind has one, before = the live managed
+			  fields, after = NULL, fingerprint of the live fields) */
+	HF_ACT_FORGET, /* "forget": also owned by another stack: only leave
+			  this stack's group, never delete */
 };
 
 enum hf_change_status {
@@ -41,6 +46,17 @@ struct hf_change {
 	json_t *deps;        /* array of change ids this one needs first */
 	int wave;            /* 0-based; a change's deps are in earlier waves */
 	char fingerprint[65]; /* of the live managed fields; "" for create */
+	int adopt;           /* 1: an existing declared object this stack does
+				not own yet: apply adds it to the stack's
+				group (no-op or update). 0 for creates (they
+				are always added). */
+	char *cascade_of;    /* delete only: id of the delete change whose
+				on_delete=cascade removes this object on the
+				server (apply sends no mutation, checks it is
+				gone); NULL otherwise */
+	json_t *sources;     /* array of {"file": path, "line": N}: where the
+				files declare the object (create, update,
+				no-op); NULL for delete/forget */
 	/* apply results */
 	enum hf_change_status status;
 	char *error;
@@ -62,18 +78,34 @@ struct hf_plan_meta {
 	char checksum[65]; /* over the plan's content; set by finish */
 	char status[16];   /* planned|applying|applied|failed|stale */
 	size_t n_create, n_update, n_noop;
+	char *stack;    /* the stack name ("default" when not given) */
+	char *group_id; /* id of CoreStandardGroup "hubform-<stack>" in the
+			   target branch when planned; NULL: apply creates it */
+	int partial;    /* 1: --target/--exclude limited the plan */
+	size_t n_delete, n_forget, n_adopt;
 };
 
 typedef struct hf_plan hf_plan;
 
-/* An empty plan, status "planned". Caller frees with hf_plan_free(). */
+/* An empty plan, status "planned", stack "default", group_id NULL.
+ * Caller frees with hf_plan_free(). */
 int hf_plan_new(hf_plan **out, const char *address, const char *branch,
 		hf_error *err);
 void hf_plan_free(hf_plan *p); /* NULL-safe */
 
 /*
+ * Set the stack name and the ownership group's id (NULL: none yet).
+ * Copies both. HF_ENOMEM on failure (the meta keeps its old values).
+ */
+int hf_plan_set_stack(hf_plan *p, const char *stack, const char *group_id,
+		      hf_error *err);
+
+/*
  * Add a change. The plan takes ownership of the change's contents, even
- * on failure (then they are freed). The change's id is computed here.
+ * on failure (then they are freed). The change's id is computed here:
+ * hf_plan_change_id(action, kind, hfid), or, for a delete or forget of
+ * an object whose kind has no HFID (hfid NULL), with the JSON string
+ * node_id in place of the hfid.
  */
 int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err);
 
@@ -102,11 +134,26 @@ int hf_plan_finish(hf_plan *p, hf_error *err);
 int hf_plan_waves(const hf_plan *p);
 
 /*
+ * Whether applying the plan would change anything in Infrahub: any
+ * create, update, delete, forget, or adopt (after hf_plan_finish or
+ * hf_plan_from_json: reads the counts). Drives --detailed-exitcode (2)
+ * and "No changes".
+ */
+int hf_plan_has_changes(const hf_plan *p);
+
+/*
  * The plan as JSON (schemas/plan.schema.json): a new reference. Keys are
  * emitted in a stable order. NULL on OOM.
  */
 json_t *hf_plan_to_json(const hf_plan *p);
-/* Rebuild a plan from that JSON; checks the checksum (HF_EINVAL). */
+/*
+ * Rebuild a plan from that JSON; checks the checksum (HF_EINVAL). A plan
+ * written before stacks existed (no "stack", "group_id", "partial",
+ * "adopt", "cascade_of", "sources") reads as stack "default", group_id
+ * NULL, partial 0, adopt 0; its checksum still verifies, because the
+ * checksum covers those fields only where they differ from these
+ * defaults.
+ */
 int hf_plan_from_json(hf_plan **out, const json_t *j, hf_error *err);
 
 /* The checksum the plan's content gives now (to detect tampering). */

@@ -37,13 +37,40 @@ struct hf_render_opts {
 
 #define HF_RENDER_OPTS_INIT { 0, 0, 100, 65000 }
 
-/* Each appends to `b`; returns 0 or HF_ENOMEM. */
+/*
+ * The version of what hf_render_json prints ("format_version"): the
+ * minor number grows when keys are added, the major one when a key
+ * changes meaning or goes away. docs/json-format.md describes it.
+ */
+#define HF_PLAN_FORMAT_VERSION "1.0"
+
+/*
+ * Each renderer appends to `b` and returns 0 or HF_ENOMEM (then the
+ * caller prints nothing: what `b` holds may say less than the plan).
+ *
+ * Text: the creates and updates wave by wave, then the deletes and
+ * forgets wave by wave (apply runs them last), each change's
+ * declarations ("# declared at file:line"), "No changes." only when
+ * applying would change nothing, and the counts: "Plan: N to create, M
+ * to update, D to destroy[, F to forget][, A to adopt], K unchanged."
+ */
 int hf_render_text(hf_buf *b, const hf_plan *p, const struct hf_render_opts *o);
+/*
+ * JSON (schemas/plan.schema.json, docs/json-format.md): the plan's JSON
+ * (hf_plan_to_json) with format_version, hubform_version, applyable
+ * (status planned and something to do) and errored (its apply, or a
+ * change, failed), and per change a Terraform-like "address" (the form
+ * --target takes) and "actions"; keys in a fixed order; secrets masked.
+ */
 int hf_render_json(hf_buf *b, const hf_plan *p);
 /*
- * Markdown: a table per kind, then each change's fields whole in a diff
- * block. Tables stop, and whole changes' details are left out (each
- * saying how many), to stay within max_chars.
+ * Markdown: the counts (and a warning for a partial plan), every delete
+ * and forget in one table first, then a table per kind of the other
+ * changes, then each change's fields whole in a diff block (deletes
+ * first). Tables stop, and whole changes' details are left out (each
+ * saying how many), to stay within max_chars; deletes are never left
+ * out for other sections. Only a list of deletes that alone would pass
+ * max_chars is cut, under a warning that gives the totals.
  */
 int hf_render_markdown(hf_buf *b, const hf_plan *p,
 		       const struct hf_render_opts *o);

@@ -71,6 +71,8 @@ struct hf_plan_row {
 	const char *status;
 	long n_create, n_update, n_noop;
 	const char *error; /* NULL if none */
+	long n_delete, n_forget, n_adopt;
+	const char *stack; /* "default" for plans from before stacks */
 };
 
 typedef int (*hf_store_list_cb)(const struct hf_plan_row *row, void *payload);
