@@ -81,12 +81,7 @@ void hf_pipeline_fail(const struct hf_pipeline *pl, const char *what,
 		out_info("hint: is %s right? it names %s", pl->target.address_from,
 			 pl->target.ident);
 	if (e->code == HF_EAUTH)
-		out_info("hint: %s; check INFRAHUB_API_TOKEN (an API token of a "
-			 "user allowed to %s)",
-			 pl->target.token ? "the server refused the token in "
-					    "INFRAHUB_API_TOKEN" :
-					    "INFRAHUB_API_TOKEN is not set",
-			 "read and write these objects");
+		out_info("hint: %s", hf_target_auth_hint(&pl->target));
 }
 
 int hf_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
@@ -179,9 +174,7 @@ int hf_pipeline_attach(struct hf_pipeline *pl,
 	pl->connected = 1;
 	if (hf_target_start(&pl->target, create) < 0)
 		return -1;
-	co.address = pl->target.address;
-	co.token = pl->target.token;
-	co.branch = pl->target.branch[0] ? pl->target.branch : NULL;
+	hf_target_client_options(&pl->target, &co);
 	co.insecure = po->insecure;
 	co.timeout = po->timeout;
 	co.parallelism = po->parallelism;

@@ -375,11 +375,11 @@ static void test_target__messages(void **state)
 	setenv("INFRAHUB_ADDRESS", locked.srv.url, 1);
 	unsetenv("INFRAHUB_API_TOKEN");
 	run(&r, cwd, 1, "plan", good(), NULL);
-	assert_non_null(strstr(r.err, "INFRAHUB_API_TOKEN is not set"));
+	assert_non_null(strstr(r.err, "no credentials are set: set INFRAHUB_API_TOKEN"));
 	hf_run_release(&r);
 	setenv("INFRAHUB_API_TOKEN", "wrong", 1);
 	run(&r, cwd, 1, "plan", good(), NULL);
-	assert_non_null(strstr(r.err, "refused the token in INFRAHUB_API_TOKEN"));
+	assert_non_null(strstr(r.err, "refused the API token (INFRAHUB_API_TOKEN"));
 	assert_null(strstr(r.err, "wrong"));
 	hf_run_release(&r);
 	unsetenv("INFRAHUB_API_TOKEN");
@@ -466,7 +466,7 @@ static void test_target__serve_token_file(void **state)
 	start(&a, extra, 0);
 	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
 	run(&r, cwd, 1, "plan", good(), NULL);
-	assert_non_null(strstr(r.err, "INFRAHUB_API_TOKEN is not set"));
+	assert_non_null(strstr(r.err, "no credentials are set: set INFRAHUB_API_TOKEN"));
 	hf_run_release(&r);
 	setenv("INFRAHUB_API_TOKEN", "t0ken-from-file", 1);
 	run(&r, cwd, 1, "plan", good(), NULL);
