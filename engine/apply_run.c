@@ -537,6 +537,9 @@ static int recover(struct run *r, hf_error *err)
 	int merged, exists = 0, rc;
 
 	if (res->status != HF_PLAN_APPLYING) {
+		/* killed between taking the lock and 'applying', or between
+		 * 'applied' and the release: only the lock naming this plan goes */
+		break_own_lock(r);
 		res->outcome = HF_APPLY_NOT_APPLYING;
 		return hf_error_set(err, HF_EINVAL, "plan %s is %s; recovery is for "
 				    "a plan left 'applying'", r->id,
