@@ -210,7 +210,8 @@ static char *dump(void)
 			n++;
 		}
 	}
-	qsort(items, n, sizeof(*items), cmp_str);
+	if (n > 1)
+		qsort(items, n, sizeof(*items), cmp_str);
 	out = hf_alloc(len);
 	assert_non_null(out);
 	out[0] = '\0';
