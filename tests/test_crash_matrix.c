@@ -57,8 +57,6 @@ static int apply_requests; /* requests a whole apply makes */
  * see the issue's note). Main and the status are still checked at those
  * points; the test then reports SKIPPED naming them, never PASSED.
  */
-static int known_open;
-static char known_what[512];
 
 /* ---- an endpoint on a fixed port ---------------------------------------- */
 
@@ -510,19 +508,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* After a run of points: SKIPPED (not PASSED) when a known gap showed. */
-static void report_known(void)
-{
-	if (!known_open)
-		return;
-	fprintf(stderr,
-	        "KNOWN OPEN at %d points, first %s: --recover refuses "
-	        "a plan that is not 'applying' and leaves its branches\n",
-	        known_open, known_what);
-	known_open = 0;
-	skip();
-}
-
 static void test_crash__kill_hubform_after_each_request(void **state)
 {
 	struct point pt = { 0, 0, 0 };
@@ -533,7 +518,6 @@ static void test_crash__kill_hubform_after_each_request(void **state)
 	for (pt.k = 1; pt.k <= apply_requests;
 	     pt.k += pt.k < apply_requests - 3 ? 2 : 1)
 		run_point(&pt);
-	report_known();
 }
 
 static void test_crash__kill_hubform_mid_request(void **state)
@@ -544,7 +528,6 @@ static void test_crash__kill_hubform_mid_request(void **state)
 	/* half the latency later: a request is in the endpoint's hands */
 	for (pt.k = 2; pt.k <= apply_requests; pt.k += 6)
 		run_point(&pt);
-	report_known();
 }
 
 static void test_crash__kill_the_endpoint(void **state)
@@ -559,7 +542,6 @@ static void test_crash__kill_the_endpoint(void **state)
 		pt.k = ks[i] > 0 ? ks[i] : 1;
 		run_point(&pt);
 	}
-	report_known();
 }
 
 int main(void)
