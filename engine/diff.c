@@ -7,6 +7,7 @@
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "hf/diff.h"
+#include "hf/jsontext.h"
 #include "hf/sha256.h"
 #include "hf/banned.h"
 
@@ -19,41 +20,103 @@ static json_t *ref_json(const struct hf_ref *r)
 			 r->id ? r->id : "");
 }
 
-static int cmp_json_text(const void *a, const void *b)
+/* A reference's canonical text: sorted keys, as the fingerprint hashes it. */
+static int ref_text(hf_buf *b, const struct hf_ref *r)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *kind = r->kind ? r->kind : "";
+	int rc;
+
+	if (r->hfid) {
+		hf_buf_add(b, "{\"hfid\":");
+		rc = hf_json_write(b, r->hfid, HF_JSON_SORTED);
+	} else {
+		hf_buf_add(b, "{\"id\":");
+		rc = hf_json_write_string(b, r->id ? r->id : "",
+					  strlen(r->id ? r->id : ""));
+	}
+	hf_buf_add(b, ",\"kind\":");
+	if (rc == 0)
+		rc = hf_json_write_string(b, kind, strlen(kind));
+	hf_buf_addch(b, '}');
+	return rc ? rc : hf_buf_failed(b) ? HF_ENOMEM : 0;
+}
+
+/* The reference as the sorted text reads back: hfid (or id), then kind. */
+static json_t *ref_json_sorted(const struct hf_ref *r)
+{
+	if (r->hfid)
+		return json_pack("{s:O, s:s}", "hfid", r->hfid, "kind",
+				 r->kind ? r->kind : "");
+	return json_pack("{s:s, s:s}", "id", r->id ? r->id : "", "kind",
+			 r->kind ? r->kind : "");
+}
+
+struct sorted_ref {
+	const char *text; /* in the shared buffer, NUL-terminated */
+	size_t at;        /* offset, while the buffer may still move */
+	size_t i;         /* index in the field's refs */
+};
+
+static int cmp_sorted_ref(const void *a, const void *b)
+{
+	return strcmp(((const struct sorted_ref *)a)->text,
+		      ((const struct sorted_ref *)b)->text);
+}
+
+/*
+ * The refs of a many-relationship in the order of their canonical texts
+ * (relationships of cardinality many are sets): `order[k]` is the index
+ * of the k-th. Caller frees *order.
+ */
+static int refs_order(const struct hf_field *f, size_t **order)
+{
+	struct sorted_ref *sr = hf_calloc(f->nrefs ? f->nrefs : 1, sizeof(*sr));
+	hf_buf b = HF_BUF_INIT;
+	size_t i;
+	int rc = sr ? 0 : HF_ENOMEM;
+
+	*order = hf_calloc(f->nrefs ? f->nrefs : 1, sizeof(**order));
+	if (!*order)
+		rc = HF_ENOMEM;
+	for (i = 0; rc == 0 && i < f->nrefs; i++) {
+		sr[i].at = b.len;
+		sr[i].i = i;
+		rc = ref_text(&b, &f->refs[i]);
+		if (rc == 0 && hf_buf_addch(&b, '\0') < 0)
+			rc = HF_ENOMEM;
+	}
+	for (i = 0; rc == 0 && i < f->nrefs; i++)
+		sr[i].text = b.ptr + sr[i].at;
+	if (rc == 0 && f->nrefs > 1)
+		qsort(sr, f->nrefs, sizeof(*sr), cmp_sorted_ref);
+	for (i = 0; rc == 0 && i < f->nrefs; i++)
+		(*order)[i] = sr[i].i;
+	if (rc < 0) {
+		hf_free(*order);
+		*order = NULL;
+	}
+	hf_free(sr);
+	hf_buf_release(&b);
+	return rc;
 }
 
 /* Many-relationships are sets: sort by canonical text for stable output. */
 static json_t *refs_sorted(const struct hf_field *f)
 {
-	char **texts = hf_calloc(f->nrefs ? f->nrefs : 1, sizeof(char *));
 	json_t *arr = json_array();
-	size_t i;
+	size_t i, *order = NULL;
 
-	if (!texts || !arr)
+	if (!arr || refs_order(f, &order) < 0)
 		goto fail;
-	for (i = 0; i < f->nrefs; i++) {
-		json_t *j = ref_json(&f->refs[i]);
-
-		texts[i] = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(j);
-		if (!texts[i])
-			goto fail;
-	}
-	qsort(texts, f->nrefs, sizeof(char *), cmp_json_text);
 	for (i = 0; i < f->nrefs; i++)
-		if (json_array_append_new(arr, json_loads(texts[i], 0, NULL)) < 0)
+		if (json_array_append_new(arr, ref_json_sorted(&f->refs[order[i]])) < 0)
 			goto fail;
-	goto out;
-fail:
-	json_decref(arr);
-	arr = NULL;
-out:
-	for (i = 0; texts && i < f->nrefs; i++)
-		hf_free(texts[i]);
-	hf_free(texts);
+	hf_free(order);
 	return arr;
+fail:
+	hf_free(order);
+	json_decref(arr);
+	return NULL;
 }
 
 json_t *hf_field_json(const struct hf_field *f)
@@ -125,39 +188,99 @@ static int is_secret(const struct hf_field *f)
 	return f->type == HF_FIELD_ATTR && hf_attr_kind_is_secret(f->akind);
 }
 
+/* A field's canonical text, as hf_field_json() would print it sorted. */
+static int field_text(hf_buf *b, const struct hf_field *f)
+{
+	size_t i, *order;
+	int rc;
+
+	switch (f->type) {
+	case HF_FIELD_ATTR:
+		if (f->value)
+			return hf_json_write(b, f->value, HF_JSON_SORTED);
+		break;
+	case HF_FIELD_ONE:
+		if (f->nrefs)
+			return ref_text(b, &f->refs[0]);
+		break;
+	default:
+		rc = refs_order(f, &order);
+		hf_buf_addch(b, '[');
+		for (i = 0; rc == 0 && i < f->nrefs; i++) {
+			if (i)
+				hf_buf_addch(b, ',');
+			rc = ref_text(b, &f->refs[order[i]]);
+		}
+		hf_buf_addch(b, ']');
+		hf_free(order);
+		return rc ? rc : hf_buf_failed(b) ? HF_ENOMEM : 0;
+	}
+	hf_buf_add(b, "null");
+	return hf_buf_failed(b) ? HF_ENOMEM : 0;
+}
+
+struct named_field {
+	const struct hf_field *f;
+	size_t i; /* the order it was named in: of two alike, the last wins */
+};
+
+static int cmp_named_field(const void *a, const void *b)
+{
+	const struct named_field *x = a, *y = b;
+	int r = strcmp(x->f->name, y->f->name);
+
+	if (r)
+		return r;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * The hash of {"fields":{NAME:VALUE...},"id":ID} in canonical text (sorted
+ * keys, compact), written straight into one buffer: no JSON tree.
+ */
 int hf_diff_fingerprint(char out[65], const struct hf_object *live,
 			const struct hf_object *want)
 {
-	json_t *j = json_object(), *fields = json_object();
+	size_t i, k = 0, n = want ? want->nfields : live->nfields;
+	struct named_field *nf = hf_calloc(n ? n : 1, sizeof(*nf));
 	const struct hf_field *f;
-	size_t i, n = want ? want->nfields : live->nfields;
-	char *text;
+	hf_buf b = HF_BUF_INIT;
+	int rc = nf ? 0 : HF_ENOMEM, first = 1;
 
-	if (!j || !fields)
-		goto oom;
-	if (json_object_set_new(j, "id", json_string(live->id ? live->id : "")) < 0 ||
-	    json_object_set(j, "fields", fields) < 0)
-		goto oom;
-	for (i = 0; i < n; i++) {
+	for (i = 0; rc == 0 && i < n; i++) {
 		if (want && is_secret(&want->fields[i]))
 			continue; /* not a managed field of a live object */
 		f = want ? hf_object_field(live, want->fields[i].name) :
 			   &live->fields[i];
-		if (f && json_object_set_new(fields, f->name, hf_field_json(f)) < 0)
-			goto oom;
+		if (f)
+			nf[k++] = (struct named_field){ f, i };
 	}
-	json_decref(fields);
-	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(j);
-	if (!text)
-		return HF_ENOMEM;
-	hf_sha256_hex(text, strlen(text), out);
-	hf_free(text);
-	return 0;
-oom:
-	json_decref(j);
-	json_decref(fields);
-	return HF_ENOMEM;
+	if (rc == 0 && k > 1)
+		qsort(nf, k, sizeof(*nf), cmp_named_field);
+	hf_buf_add(&b, "{\"fields\":{");
+	for (i = 0; rc == 0 && i < k; i++) {
+		if (i + 1 < k && !strcmp(nf[i].f->name, nf[i + 1].f->name))
+			continue; /* named again later: that one counts */
+		if (!first)
+			hf_buf_addch(&b, ',');
+		first = 0;
+		rc = hf_json_write_string(&b, nf[i].f->name, strlen(nf[i].f->name));
+		hf_buf_addch(&b, ':');
+		if (rc == 0)
+			rc = field_text(&b, nf[i].f);
+	}
+	hf_buf_add(&b, "},\"id\":");
+	if (rc == 0)
+		rc = hf_json_write_string(&b, live->id ? live->id : "",
+					  strlen(live->id ? live->id : ""));
+	hf_buf_addch(&b, '}');
+	if (rc == 0 && hf_buf_failed(&b))
+		rc = HF_ENOMEM;
+	if (rc == 0)
+		hf_sha256_hex(b.ptr, b.len, out);
+	hf_free(nf);
+	hf_buf_release(&b);
+	return rc;
 }
 
 /* The desired object a reference points at, when the files declare it. */
@@ -306,17 +429,66 @@ static int compare_field(struct hf_change *ch, const struct ctx *c,
 	return rc;
 }
 
+/* Whether every managed field of `w` equals the live one in `h`. */
+static int unchanged(const struct ctx *c, const struct hf_object *w,
+		     const struct hf_object *h, int *same)
+{
+	const struct hf_field *hf;
+	struct hf_field wf;
+	struct hf_ref *refs;
+	size_t i;
+	int rc = 0;
+
+	*same = 1;
+	for (i = 0; rc == 0 && *same && i < w->nfields; i++) {
+		if (is_secret(&w->fields[i]))
+			continue;
+		hf = hf_object_field(h, w->fields[i].name);
+		rc = desired_field(&wf, &refs, c, &w->fields[i], hf);
+		if (rc == 0)
+			*same = field_equal(c->schema, &wf, hf);
+		hf_free(refs);
+	}
+	return rc;
+}
+
+/*
+ * An unchanged object: its two sides are equal field for field, so the
+ * change keeps one copy, the live one (as read), in both before and after.
+ */
+static int compare_unchanged(struct hf_change *ch, const struct hf_object *w,
+			     const struct hf_object *h)
+{
+	const struct hf_field *hf;
+	size_t i;
+
+	for (i = 0; i < w->nfields; i++) {
+		if (is_secret(&w->fields[i]))
+			continue;
+		hf = hf_object_field(h, w->fields[i].name);
+		if (json_object_set_new(ch->before, hf->name, hf_field_json(hf)) < 0)
+			return HF_ENOMEM;
+	}
+	json_decref(ch->after);
+	ch->after = json_incref(ch->before);
+	return 0;
+}
+
 static int compare(struct hf_change *ch, const struct ctx *c,
 		   const struct hf_object *w, const struct hf_object *h)
 {
 	size_t i;
-	int rc;
+	int rc, same = 0;
 
 	ch->before = json_object();
 	ch->after = json_object();
 	ch->changed = json_array();
 	if (!ch->before || !ch->after || !ch->changed)
 		return HF_ENOMEM;
+	if (h && (rc = unchanged(c, w, h, &same)) < 0)
+		return rc;
+	if (same)
+		return compare_unchanged(ch, w, h);
 	for (i = 0; i < w->nfields; i++) {
 		rc = compare_field(ch, c, &w->fields[i], h);
 		if (rc < 0)
@@ -350,14 +522,6 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 	}
 	ch.action = !h ? HF_ACT_CREATE :
 		    json_array_size(ch.changed) ? HF_ACT_UPDATE : HF_ACT_NOOP;
-	/*
-	 * Unchanged: the two sides are equal field for field, so keep one
-	 * copy. A no-change plan of 100,000 objects is half the size.
-	 */
-	if (ch.action == HF_ACT_NOOP && ch.before) {
-		json_decref(ch.after);
-		ch.after = json_incref(ch.before);
-	}
 	if (rc == 0 && ch.action != HF_ACT_NOOP)
 		rc = add_deps(c, w, ch.deps);
 	if (rc < 0) {

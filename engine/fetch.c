@@ -371,9 +371,18 @@ static int live_field(struct hf_object *o, const struct kplan *p,
 	return 0;
 }
 
+static int bad_answer(const struct kplan *p, const char *what, hf_error *err);
+
+/*
+ * One live object of a listing. `first` is where this answer's objects
+ * start in the set: an id read in an earlier answer is the same object
+ * again (pages moved, or a lookup), one read twice in this answer is a
+ * malformed answer.
+ */
 static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
-		    hf_error *err)
+		    size_t first, hf_error *err)
 {
+	long seen;
 	const char *id = json_string_value(json_object_get(node, "id"));
 	const char *t = json_string_value(json_object_get(node, "__typename"));
 	json_t *h = json_object_get(node, "hfid");
@@ -387,8 +396,11 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 		p->skipped = 1;
 		return 0;
 	}
-	if (hf_objset_find_id(c->have, id) >= 0)
-		return 0; /* read twice (pages moved, or a lookup) */
+	seen = hf_objset_find_id(c->have, id);
+	if (seen >= 0 && (size_t)seen >= first)
+		return bad_answer(p, "a node id listed twice", err);
+	if (seen >= 0)
+		return 0;
 	memset(&o, 0, sizeof(o));
 	o.kind = hf_strdup(t ? t : p->kind);
 	o.id = hf_strdup(id);
@@ -448,8 +460,8 @@ static int take_edges(struct fctx *c, struct kplan *p, const json_t *res,
 		      hf_error *err)
 {
 	const json_t *edges = json_object_get(res, "edges");
+	size_t i, first = hf_objset_count(c->have);
 	json_t *e;
-	size_t i;
 	int rc;
 
 	if (!json_is_object(res))
@@ -460,7 +472,7 @@ static int take_edges(struct fctx *c, struct kplan *p, const json_t *res,
 	{
 		rc = check_node(p, json_object_get(e, "node"), err);
 		if (rc == 0)
-			rc = add_live(c, p, json_object_get(e, "node"), err);
+			rc = add_live(c, p, json_object_get(e, "node"), first, err);
 		if (rc < 0)
 			return rc;
 	}

@@ -10,6 +10,7 @@
 #include "hf/array.h"
 #include "hf/buf.h"
 #include "hf/plan.h"
+#include "hf/jsontext.h"
 #include "hf/sha256.h"
 #include "hf/banned.h"
 
@@ -151,18 +152,20 @@ void hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
 		       const json_t *hfid)
 {
 	hf_buf b = HF_BUF_INIT;
-	char *h = json_dumps(hfid, JSON_COMPACT | JSON_ENCODE_ANY);
 	char hex[65];
 
 	hf_buf_addf(&b, "%s", hf_action_str(a));
 	hf_buf_addch(&b, '\0');
 	hf_buf_add(&b, kind ? kind : "");
 	hf_buf_addch(&b, '\0');
-	hf_buf_add(&b, h ? h : "null");
+	if (!hfid || hf_json_write(&b, hfid, 0) < 0) {
+		/* what json_dumps() gave: NULL, spelled "null" */
+		hf_buf_setlen(&b, strlen(hf_action_str(a)) + strlen(kind ? kind : "") + 2);
+		hf_buf_add(&b, "null");
+	}
 	hf_sha256_hex(b.ptr, b.len, hex);
 	memcpy(out, hex, 16);
 	out[16] = '\0';
-	hf_free(h);
 	hf_buf_release(&b);
 }
 
@@ -470,35 +473,36 @@ static json_t *meta_content(const struct hf_plan_meta *m)
  * reviewed content in order, streamed so that a large plan is never
  * serialised whole.
  */
-static int hash_json(struct hf_sha256 *h, json_t *j)
+static int hash_json(struct hf_sha256 *h, hf_buf *b, json_t *j)
 {
-	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	int rc;
 
+	hf_buf_reset(b);
+	rc = j ? hf_json_write(b, j, HF_JSON_SORTED) : HF_ENOMEM;
 	json_decref(j);
-	if (!text)
-		return HF_ENOMEM;
-	hf_sha256_update(h, text, strlen(text) + 1);
-	hf_free(text);
+	if (rc < 0)
+		return rc;
+	hf_sha256_update(h, b->ptr, b->len + 1);
 	return 0;
 }
 
 int hf_plan_compute_checksum(const hf_plan *p, char out[65])
 {
 	static const char digits[] = "0123456789abcdef";
+	hf_buf b = HF_BUF_INIT;
 	struct hf_sha256 h;
 	unsigned char d[32];
 	size_t i;
+	int rc;
 
 	hf_sha256_init(&h);
-	if (hash_json(&h, meta_content(&p->meta)) < 0) {
+	rc = hash_json(&h, &b, meta_content(&p->meta));
+	for (i = 0; rc == 0 && i < p->n; i++)
+		rc = hash_json(&h, &b, change_content(&p->changes[i]));
+	hf_buf_release(&b);
+	if (rc < 0) {
 		hf_sha256_release(&h);
-		return HF_ENOMEM;
-	}
-	for (i = 0; i < p->n; i++) {
-		if (hash_json(&h, change_content(&p->changes[i])) < 0) {
-			hf_sha256_release(&h);
-			return HF_ENOMEM;
-		}
+		return rc;
 	}
 	hf_sha256_final(&h, d);
 	for (i = 0; i < 32; i++) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hf/alloc.h"
+#include "hf/jsontext.h"
 #include "hf/store.h"
 #include "hf/banned.h"
 
@@ -279,19 +280,21 @@ void hf_store_close(hf_store *st)
 	hf_free(st);
 }
 
-static int bind_json(sqlite3_stmt *s, int i, const json_t *j)
+/* `b` is the caller's scratch buffer: one per save, not one per value. */
+static int bind_json(sqlite3_stmt *s, int i, const json_t *j, hf_buf *b)
 {
-	char *t;
 	int rc;
 
 	if (!j)
 		return sqlite3_bind_null(s, i);
-	t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (!t)
+	hf_buf_reset(b);
+	rc = hf_json_write(b, j, 0);
+	if (rc == HF_ENOMEM)
 		return SQLITE_NOMEM;
-	rc = sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
-	hf_free(t);
-	return rc;
+	if (rc < 0)
+		return SQLITE_MISUSE;
+	return sqlite3_bind_text64(s, i, b->ptr, b->len, SQLITE_TRANSIENT,
+				   SQLITE_UTF8);
 }
 
 static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
@@ -341,7 +344,7 @@ static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
 }
 
 static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
-			 const struct hf_change *c)
+			 const struct hf_change *c, hf_buf *b)
 {
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, plan_id, -1, SQLITE_STATIC);
@@ -350,14 +353,14 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
 	sqlite3_bind_text(s, 4, hf_action_str(c->action), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, c->kind, -1, SQLITE_STATIC);
 	/* a kind without an HFID: the JSON null, the column stays NOT NULL */
-	if ((c->hfid ? bind_json(s, 6, c->hfid) :
+	if ((c->hfid ? bind_json(s, 6, c->hfid, b) :
 		       sqlite3_bind_text(s, 6, "null", -1, SQLITE_STATIC)) !=
 		    SQLITE_OK ||
-	    bind_json(s, 17, c->sources) != SQLITE_OK ||
-	    bind_json(s, 8, c->before) != SQLITE_OK ||
-	    bind_json(s, 9, c->after) != SQLITE_OK ||
-	    bind_json(s, 10, c->changed) != SQLITE_OK ||
-	    bind_json(s, 11, c->deps) != SQLITE_OK)
+	    bind_json(s, 17, c->sources, b) != SQLITE_OK ||
+	    bind_json(s, 8, c->before, b) != SQLITE_OK ||
+	    bind_json(s, 9, c->after, b) != SQLITE_OK ||
+	    bind_json(s, 10, c->changed, b) != SQLITE_OK ||
+	    bind_json(s, 11, c->deps, b) != SQLITE_OK)
 		return SQLITE_NOMEM;
 	if (c->node_id)
 		sqlite3_bind_text(s, 7, c->node_id, -1, SQLITE_STATIC);
@@ -379,6 +382,7 @@ int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 {
 	const char *id = hf_plan_meta_c(p)->id;
 	sqlite3_stmt *s = NULL;
+	hf_buf b = HF_BUF_INIT;
 	size_t i;
 	int rc;
 
@@ -396,11 +400,12 @@ int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 		goto fail;
 	}
 	for (i = 0; i < hf_plan_count(p); i++) {
-		if (insert_change(s, id, (int)i, hf_plan_at(p, i)) != SQLITE_OK) {
+		if (insert_change(s, id, (int)i, hf_plan_at(p, i), &b) != SQLITE_OK) {
 			rc = db_error(st, err, "save change");
 			goto fail;
 		}
 	}
+	hf_buf_release(&b);
 	sqlite3_finalize(s);
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_error(st, err, "save");
@@ -409,6 +414,7 @@ int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 	}
 	return 0;
 fail:
+	hf_buf_release(&b);
 	sqlite3_finalize(s);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;

@@ -755,7 +755,7 @@ static int dt_format(char *buf, size_t n, const struct instant *t)
 		return -1;
 	if (t->usec) {
 		snprintf(frac, sizeof(frac), ".%06ld", t->usec);
-		for (len = strlen(frac); frac[len - 1] == '0'; len--)
+		for (len = strlen(frac); len > 1 && frac[len - 1] == '0'; len--)
 			frac[len - 1] = '\0';
 	}
 	snprintf(buf, n, "%04lld-%02u-%02uT%02lld:%02lld:%02lld%sZ", y, mo, d,

@@ -8,7 +8,7 @@
 --
 -- JSON columns hold compact JSON text; SQLite's json_extract() reads them.
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 CREATE TABLE IF NOT EXISTS plans (
 	id               TEXT PRIMARY KEY,   -- 12 hex characters
@@ -32,14 +32,23 @@ CREATE TABLE IF NOT EXISTS plans (
 	apply_started_at TEXT,
 	apply_finished_at TEXT,
 	requests_sent    INTEGER,
-	error            TEXT                -- why the apply failed or went stale
+	error            TEXT,               -- why the apply failed or went stale
+	stack            TEXT NOT NULL DEFAULT 'default', -- the owning stack
+	group_id         TEXT,               -- its ownership group's node id, when
+	                                     -- the group existed at plan time
+	partial          INTEGER NOT NULL DEFAULT 0, -- 1: --target/--exclude
+	n_delete         INTEGER NOT NULL DEFAULT 0,
+	n_forget         INTEGER NOT NULL DEFAULT 0, -- leave the stack, kept
+	n_adopt          INTEGER NOT NULL DEFAULT 0  -- existing objects the stack
+	                                     -- takes ownership of
 );
 
 CREATE TABLE IF NOT EXISTS changes (
 	plan_id      TEXT NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
 	seq          INTEGER NOT NULL,       -- order within the plan
 	id           TEXT NOT NULL,          -- stable: hash of action, kind, HFID
-	action       TEXT NOT NULL CHECK (action IN ('create', 'update', 'no-op')),
+	action       TEXT NOT NULL CHECK (action IN
+	               ('create', 'update', 'no-op', 'delete', 'forget')),
 	kind         TEXT NOT NULL,
 	hfid         TEXT NOT NULL,          -- JSON array of strings
 	node_id      TEXT,                   -- live id; NULL for creates
@@ -54,6 +63,11 @@ CREATE TABLE IF NOT EXISTS changes (
 	error        TEXT,                   -- the server's message on failure
 	started_at   REAL,                   -- Unix time
 	finished_at  REAL,
+	adopt        INTEGER NOT NULL DEFAULT 0, -- 1: apply adds the object to
+	                                     -- the stack's group
+	cascade_of   TEXT,                   -- delete only: the change whose
+	                                     -- cascade removes this object
+	sources      TEXT,                   -- JSON array of {file, line}
 	PRIMARY KEY (plan_id, id)
 );
 

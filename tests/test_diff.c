@@ -12,6 +12,7 @@
 #include "hf/alloc.h"
 #include "hf/diff.h"
 #include "hf/render.h"
+#include "hf/sha256.h"
 
 static struct hf_object obj(const char *kind, const char *name,
 			    const char *id)
@@ -236,6 +237,83 @@ static void test_diff__fingerprint_tracks_managed_fields_only(void **state)
 	assert_string_not_equal(fa, fb);
 	hf_object_release(&a);
 	hf_object_release(&b);
+	hf_object_release(&w);
+}
+
+/*
+ * The fingerprint is SHA-256 over the canonical JSON text {"fields":
+ * {NAME: hf_field_json(field)...}, "id": ID} (sorted keys, compact): plans
+ * stored by earlier versions carry fingerprints made that way, and apply
+ * compares them. Built here the slow way, through jansson.
+ */
+static void expect_canonical(const struct hf_object *live,
+			     const struct hf_object *want)
+{
+	json_t *j = json_object(), *fields = json_object();
+	const struct hf_field *f;
+	size_t i, n = want ? want->nfields : live->nfields;
+	char want_hex[65], got[65], *text;
+
+	for (i = 0; i < n; i++) {
+		f = want ? hf_object_field(live, want->fields[i].name) :
+			   &live->fields[i];
+		if (f)
+			json_object_set_new(fields, f->name, hf_field_json(f));
+	}
+	json_object_set_new(j, "id", json_string(live->id));
+	json_object_set_new(j, "fields", fields);
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(text);
+	hf_sha256_hex(text, strlen(text), want_hex);
+	assert_int_equal(hf_diff_fingerprint(got, live, want), 0);
+	assert_string_equal(got, want_hex);
+	hf_free(text);
+	json_decref(j);
+}
+
+static void test_diff__fingerprint_is_the_canonical_json(void **state)
+{
+	static const char *const peers[] = { "zeta", "alpha", "Mid\"q", NULL };
+	static const char *const ids[] = { "i3", "i1", "i2", NULL };
+	static const char *const one[] = { "site-1", NULL };
+	static const char *const none[] = { NULL };
+	struct hf_object live = obj("NetDevice", "d1", "id-\u00e9\n1");
+	struct hf_object w = obj("NetDevice", "d1", NULL);
+	json_t *many;
+	char *text;
+
+	(void)state;
+	attr(&live, "name", HF_ATTR_TEXT, json_string("d1 \"q\" \\ \t \x01 \xc3\xa9"));
+	attr(&live, "asn", HF_ATTR_NUMBER, json_integer(65001));
+	attr(&live, "ratio", HF_ATTR_OTHER, json_real(0.1));
+	attr(&live, "cleared", HF_ATTR_TEXT, NULL);
+	attr(&live, "data", HF_ATTR_OTHER,
+	     json_pack("{s:[i,s,n], s:{s:b}}", "list", 1, "two", "obj", "z", 1));
+	rel(&live, "site", 0, "LocationSite", one, NULL);
+	rel(&live, "tags", 1, "BuiltinTag", peers, ids);
+	rel(&live, "empty", 1, "BuiltinTag", none, NULL);
+	rel(&live, "parent", 0, "NetDevice", none, NULL);
+	/* a reference known only by its id */
+	json_decref(live.fields[5].refs[0].hfid);
+	live.fields[5].refs[0].hfid = NULL;
+	live.fields[5].refs[0].id = hf_strdup("site-id");
+	expect_canonical(&live, NULL);
+	/* a subset, named in another order, one name twice, one unknown */
+	attr(&w, "tags", HF_ATTR_TEXT, NULL);
+	attr(&w, "asn", HF_ATTR_TEXT, NULL);
+	attr(&w, "unknown", HF_ATTR_TEXT, NULL);
+	attr(&w, "name", HF_ATTR_TEXT, NULL);
+	attr(&w, "asn", HF_ATTR_TEXT, NULL);
+	expect_canonical(&live, &w);
+	/* many-relationships read back as their sorted texts did: hfid first */
+	many = hf_field_json(&live.fields[6]);
+	text = json_dumps(many, JSON_COMPACT);
+	assert_string_equal(text, "[{\"hfid\":[\"Mid\\\"q\"],\"kind\":\"BuiltinTag\"},"
+				  "{\"hfid\":[\"alpha\"],\"kind\":\"BuiltinTag\"},"
+				  "{\"hfid\":[\"zeta\"],\"kind\":\"BuiltinTag\"}]");
+	hf_free(text);
+	json_decref(many);
+	hf_object_release(&live);
 	hf_object_release(&w);
 }
 
@@ -543,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_diff__many_relationships_are_sets),
 		cmocka_unit_test(test_diff__references_to_creates_are_dependencies),
 		cmocka_unit_test(test_diff__fingerprint_tracks_managed_fields_only),
+		cmocka_unit_test(test_diff__fingerprint_is_the_canonical_json),
 		cmocka_unit_test(test_diff__generic_peers_are_named_by_concrete_kind),
 		cmocka_unit_test(test_diff__secrets_are_write_only),
 		cmocka_unit_test(test_diff__progress),

@@ -577,6 +577,10 @@ static const char *const corrupt[] = {
 	" \"hfid\": \"fra\"}}]}}",
 	"{\"LocationSite\": null}",
 	"{}",
+	/* the same node twice in one answer */
+	"{\"LocationSite\": {\"count\": 2, \"edges\": ["
+	" {\"node\": {\"id\": \"x\", \"hfid\": [\"fra\"]}},"
+	" {\"node\": {\"id\": \"x\", \"hfid\": [\"fra\"]}}]}}",
 };
 static size_t corrupt_at;
 

@@ -1,0 +1,201 @@
+/*
+ * hf_json_write must write exactly what jansson's json_dumps writes
+ * (compact, any value, sorted keys or not): plan checksums and change
+ * fingerprints stored by earlier versions are verified against it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "hf/alloc.h"
+#include "hf/error.h"
+#include "hf/jsontext.h"
+
+static void same_as_jansson(const json_t *j)
+{
+	hf_buf b = HF_BUF_INIT;
+	char *want;
+
+	want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	assert_non_null(want);
+	assert_int_equal(hf_json_write(&b, j, 0), 0);
+	assert_string_equal(b.ptr, want);
+	hf_free(want);
+	hf_buf_reset(&b);
+	want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	assert_int_equal(hf_json_write(&b, j, HF_JSON_SORTED), 0);
+	assert_string_equal(b.ptr, want);
+	hf_free(want);
+	hf_buf_release(&b);
+}
+
+static void test_jsontext__scalars(void **state)
+{
+	static const double reals[] = { 0.0, -0.0, 1.0, 0.1, 1e300, -2.5e-300,
+					123456789012345678.0, 3.14159265358979 };
+	json_t *j;
+	size_t i;
+
+	(void)state;
+	same_as_jansson(json_null());
+	same_as_jansson(json_true());
+	same_as_jansson(json_false());
+	for (i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+		j = json_real(reals[i]);
+		same_as_jansson(j);
+		json_decref(j);
+	}
+	j = json_integer(-9223372036854775807LL - 1);
+	same_as_jansson(j);
+	json_decref(j);
+	j = json_integer(0);
+	same_as_jansson(j);
+	json_decref(j);
+}
+
+static void test_jsontext__every_control_character_and_unicode(void **state)
+{
+	char s[64];
+	json_t *j;
+	int c;
+
+	(void)state;
+	for (c = 0; c < 0x80; c++) {
+		s[0] = 'a';
+		s[1] = (char)c;
+		s[2] = 'z';
+		j = json_stringn(s, 3);
+		same_as_jansson(j);
+		json_decref(j);
+	}
+	j = json_string("é 中文 😀 \xe2\x80\xae rtl / slash \x7f del \"q\" \\b");
+	assert_non_null(j);
+	same_as_jansson(j);
+	json_decref(j);
+	j = json_string("");
+	same_as_jansson(j);
+	json_decref(j);
+}
+
+static void test_jsontext__keys_in_insertion_or_sorted_order(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	j = json_loads("{\"b\":1,\"a\":[1,\"x\",{\"z\":null,\"y\":true}],"
+		       "\"ab\":{},\"\":[],\"\\u00e9\":3,"
+		       "\"A\":{\"k\":\"v\"}}",
+		       0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_object_setn_new(j, "a\0b", 3, json_integer(2)), 0);
+	assert_int_equal(json_object_setn_new(j, "a", 1, json_string("v")), 0);
+	same_as_jansson(j);
+	json_decref(j);
+}
+
+static void test_jsontext__many_keys_leave_the_stack(void **state)
+{
+	json_t *j = json_object();
+	char k[16];
+	int i;
+
+	(void)state;
+	for (i = 40; i > 0; i--) {
+		snprintf(k, sizeof(k), "k%d", i * 7919 % 97);
+		json_object_set_new(j, k, json_integer(i));
+	}
+	same_as_jansson(j);
+	json_decref(j);
+}
+
+/* Random trees of every type, compared with json_dumps. */
+static json_t *random_value(unsigned *seed, int depth)
+{
+	static const char alphabet[] = "ab\"\\\n\t\x01/ ";
+	char s[12], k[4];
+	json_t *j;
+	int i, n;
+
+	switch (depth > 3 ? rand_r(seed) % 5 : rand_r(seed) % 7) {
+	case 0:
+		return json_integer(rand_r(seed) - RAND_MAX / 2);
+	case 1:
+		return json_real((double)rand_r(seed) / 7.0);
+	case 2:
+		n = rand_r(seed) % 5;
+		for (i = 0; i < n; i++)
+			s[i] = alphabet[rand_r(seed) % (sizeof(alphabet) - 1)];
+		s[n] = '\0';
+		if (rand_r(seed) % 4 == 0)
+			strcat(s, "\xc3\xa9"); /* é */
+		return json_string(s);
+	case 3:
+		return rand_r(seed) % 2 ? json_true() : json_null();
+	case 4:
+		return json_false();
+	case 5:
+		j = json_array();
+		n = rand_r(seed) % 4;
+		for (i = 0; i < n; i++)
+			json_array_append_new(j, random_value(seed, depth + 1));
+		return j;
+	default:
+		j = json_object();
+		n = rand_r(seed) % 5;
+		for (i = 0; i < n; i++) {
+			k[0] = (char)('a' + rand_r(seed) % 3);
+			k[1] = (char)('a' + rand_r(seed) % 3);
+			k[2] = '\0';
+			json_object_set_new(j, k + rand_r(seed) % 2,
+					    random_value(seed, depth + 1));
+		}
+		return j;
+	}
+}
+
+static void test_jsontext__random_trees(void **state)
+{
+	unsigned seed = 20261203;
+	json_t *j;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		j = random_value(&seed, 0);
+		assert_non_null(j);
+		same_as_jansson(j);
+		json_decref(j);
+	}
+}
+
+static void test_jsontext__what_jansson_refuses(void **state)
+{
+	hf_buf b = HF_BUF_INIT;
+	json_t *bad = json_string_nocheck("\xff\xfe");
+
+	(void)state;
+	assert_int_equal(hf_json_write(&b, NULL, 0), HF_EINVAL);
+	assert_int_equal(hf_json_write(&b, bad, 0), HF_EINVAL);
+	assert_null(json_dumps(bad, JSON_ENCODE_ANY));
+	json_decref(bad);
+	hf_buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jsontext__scalars),
+		cmocka_unit_test(test_jsontext__every_control_character_and_unicode),
+		cmocka_unit_test(test_jsontext__keys_in_insertion_or_sorted_order),
+		cmocka_unit_test(test_jsontext__many_keys_leave_the_stack),
+		cmocka_unit_test(test_jsontext__random_trees),
+		cmocka_unit_test(test_jsontext__what_jansson_refuses),
+	};
+
+	hf_alloc_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
