@@ -268,8 +268,9 @@ void answer_settle(hf_client *c, struct creq *r, CURLcode cc)
 	if (r->kind == CREQ_REST && r->resp.len == 0)
 		j = json_null(); /* 204, or a 2xx with an empty body */
 	else
-		j = json_loadb(r->resp.ptr, r->resp.len, JSON_DECODE_ANY,
-			       &jerr);
+		/* a key given twice is no answer: which one is meant? */
+		j = json_loadb(r->resp.ptr, r->resp.len,
+			       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	if (r->status < 200 || r->status > 299)
 		settle_status(c, r, j);
 	else if (!j)

@@ -34,6 +34,7 @@ struct kplan {
 	int local;      /* uniqueness answered from the pages */
 	long pending;   /* requests of the kind not answered yet */
 	int done;       /* every object wanted of the kind was read */
+	json_t *listed; /* ids its pages gave (id -> true), NULL before */
 };
 
 /* One thing to look up: a reference target or a unique value. */
@@ -749,6 +750,41 @@ static void count_pending(struct fctx *c, const struct round *r)
 }
 
 /*
+ * Ids of a page never given before by the pages of the kind: an id in two
+ * pages is a listing that moved while it was read (an object can then be
+ * missed as well) or a server that repeats objects; either way what the
+ * kind holds is not known, and a plan built on it could create what
+ * exists.
+ */
+static int check_listed(struct kplan *p, const json_t *edges, hf_error *err)
+{
+	const json_t *e;
+	const char *id;
+	size_t i;
+
+	if (!p->listed && !(p->listed = json_object()))
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	json_array_foreach(edges, i, e)
+	{
+		id = json_string_value(
+			json_object_get(json_object_get(e, "node"), "id"));
+		if (!id)
+			continue; /* check_node() said what is wrong */
+		if (json_object_get(p->listed, id))
+			return hf_error_set(err, HF_ESERVER,
+					    "malformed answer to the %s listing: "
+					    "node id '%s' listed twice (the "
+					    "objects moved while they were read, "
+					    "or the server repeats them): plan "
+					    "again",
+					    p->kind, id);
+		if (json_object_set_new(p->listed, id, json_true()) < 0)
+			return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/*
  * A page must hold what its own count says it holds from its offset:
  * anything else is a malformed answer (a plan built on it would create
  * what already exists).
@@ -765,6 +801,8 @@ static int take_page(struct fctx *c, struct kplan *p, const json_t *data,
 	rc = take_count(p, res, &count, err);
 	if (rc == 0)
 		rc = take_edges(c, p, res, err);
+	if (rc == 0)
+		rc = check_listed(p, json_object_get(res, "edges"), err);
 	if (rc < 0)
 		return rc;
 	offset = (long)json_integer_value(json_object_get(vars, "offset"));
@@ -1521,6 +1559,7 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	for (i = 0; i < c.nkp; i++) {
 		c.kp[i].done = 1;
 		json_decref(c.kp[i].fields);
+		json_decref(c.kp[i].listed);
 		hf_buf_release(&c.kp[i].sel);
 	}
 	if (rc == 0)
@@ -1608,6 +1647,7 @@ out:
 	hf_buf_release(&q);
 	for (i = 0; i < c.nkp; i++) {
 		json_decref(c.kp[i].fields);
+		json_decref(c.kp[i].listed);
 		hf_buf_release(&c.kp[i].sel);
 	}
 	hf_free(c.kp);

@@ -179,16 +179,38 @@ static void copy_field(char *dst, size_t n, const json_t *o, const char *key)
 	snprintf(dst, n, "%s", v ? v : "");
 }
 
+/*
+ * Whether a description that says it is ours has the types we write:
+ * strings (or absent) for the text fields, a non-negative integer (or
+ * absent) for the pid. A tampered one is not ours: foreign.
+ */
+static int well_typed(const json_t *j)
+{
+	static const char *const text[] = { "user", "host", "plan", "since" };
+	const json_t *v, *pid = json_object_get(j, "pid");
+	size_t i;
+
+	for (i = 0; i < sizeof(text) / sizeof(*text); i++) {
+		v = json_object_get(j, text[i]);
+		if (v && !json_is_string(v))
+			return 0;
+	}
+	return !pid || (json_is_integer(pid) && json_integer_value(pid) >= 0);
+}
+
 /* Fill `out` (held already set) from a lock branch's description. */
 static void parse_description(const char *desc, struct hf_lock_info *out)
 {
-	json_t *j = desc ? json_loads(desc, 0, NULL) : NULL;
+	json_t *j =
+	        desc ? json_loads(desc, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	const json_t *pid = json_object_get(j, "pid");
 
 	if (!json_is_object(j) ||
+	    !json_is_integer(json_object_get(j, "hubform_lock")) ||
 	    json_integer_value(json_object_get(j, "hubform_lock")) != 1 ||
 	    !json_is_string(json_object_get(j, "holder")) ||
-	    !json_string_length(json_object_get(j, "holder"))) {
+	    !json_string_length(json_object_get(j, "holder")) ||
+	    !well_typed(j)) {
 		out->foreign = 1;
 		snprintf(out->holder_id, sizeof(out->holder_id), "unknown");
 		json_decref(j);
@@ -203,29 +225,49 @@ static void parse_description(const char *desc, struct hf_lock_info *out)
 	json_decref(j);
 }
 
-/* Find branch `name` in an answer's Branch list; NULL when absent. */
+static int bad_list(hf_error *err, const char *what, const char *name)
+{
+	return hf_error_set(err, HF_ESERVER,
+	                    "malformed answer to the lock query (Branch "
+	                    "name %s): %s",
+	                    name, what);
+}
+
+/*
+ * Find branch `name` in an answer's Branch list; NULL when absent. Every
+ * entry must be a branch object with a string name, and `name` may come
+ * once: anything else is a malformed answer (*bad), never "not held".
+ */
 static const json_t *find_branch(const json_t *data, const char *name,
                                  hf_error *err, int *bad)
 {
-	const json_t *list = json_object_get(data, "Branch"), *b;
+	const json_t *list = json_object_get(data, "Branch"), *b, *hit = NULL;
 	const char *n;
 	size_t i;
 
 	*bad = 0;
 	if (!json_is_array(list)) {
-		*bad = hf_error_set(err, HF_ESERVER,
-		                    "the server's answer to the "
-		                    "lock query (Branch) is not a list of "
-		                    "branches");
+		*bad = bad_list(err, "Branch is not a list of branches", name);
 		return NULL;
 	}
 	json_array_foreach(list, i, b)
 	{
 		n = json_string_value(json_object_get(b, "name"));
-		if (n && !strcmp(n, name))
-			return b;
+		if (!json_is_object(b) || !n) {
+			*bad = bad_list(err, "an entry without a string name",
+			                name);
+			return NULL;
+		}
+		if (strcmp(n, name))
+			continue;
+		if (hit) {
+			*bad = bad_list(err, "the branch is listed twice",
+			                name);
+			return NULL;
+		}
+		hit = b;
 	}
-	return NULL;
+	return hit;
 }
 
 static int read_name(hf_transport *tx, const char *name,

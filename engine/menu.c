@@ -38,15 +38,90 @@ static const char q_upsert[] =
         "mutation ($data: " MENU_KIND "UpsertInput!) { " MENU_KIND "Upsert("
         "data: $data) { ok object { id } } }";
 
+#define SCHEMA_REQUEST "GET /api/schema/" MENU_KIND
+
+static int bad_schema(hf_error *err, const char *list, size_t i,
+                      const char *what)
+{
+	if (!list)
+		return hf_error_set(
+		        err, HF_ESERVER,
+		        "malformed answer to " SCHEMA_REQUEST ": %s", what);
+	return hf_error_set(err, HF_ESERVER,
+	                    "malformed answer to " SCHEMA_REQUEST
+	                    ": %s[%zu] %s",
+	                    list, i, what);
+}
+
+/* A boolean member, when present and not null. */
+static int bool_or_absent(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return !v || json_is_null(v) || json_is_boolean(v);
+}
+
+/* The `key` list of the menu item schema: objects with unique names. */
+static int check_schema_list(const json_t *schema, const char *key,
+                             hf_error *err)
+{
+	const json_t *list = json_object_get(schema, key), *e, *other;
+	const char *name;
+	size_t i, j;
+
+	if (!json_is_array(list))
+		return bad_schema(err, NULL, 0,
+		                  !strcmp(key, "attributes")
+		                          ? "attributes is not a list"
+		                          : "relationships is not a list");
+	json_array_foreach(list, i, e)
+	{
+		name = json_string_value(json_object_get(e, "name"));
+		if (!json_is_object(e))
+			return bad_schema(err, key, i, "is not an object");
+		if (!name || !*name)
+			return bad_schema(err, key, i, "has no string name");
+		if (!bool_or_absent(e, "optional") ||
+		    !bool_or_absent(e, "read_only"))
+			return bad_schema(
+			        err, key, i,
+			        "has an optional or read_only that is "
+			        "not a boolean");
+		for (j = 0; j < i; j++) {
+			other = json_array_get(list, j);
+			if (!strcmp(name, json_string_value(json_object_get(
+			                          other, "name"))))
+				return bad_schema(
+				        err, key, i,
+				        "repeats a name given before");
+		}
+	}
+	return 0;
+}
+
 int hf_menu_schema(hf_transport *t, const char *branch, json_t **out,
                    hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
+	int rc;
 
+	*out = NULL;
 	rq.kind = HF_TX_GET;
 	rq.path = "/api/schema/" MENU_KIND;
 	rq.branch = branch;
-	return hf_transport_call(t, &rq, out, NULL, NULL, err);
+	rc = hf_transport_call(t, &rq, out, NULL, NULL, err);
+	if (rc == 0 && !json_is_object(*out))
+		rc = bad_schema(err, NULL, 0, "not a JSON object");
+	if (rc == 0)
+		rc = check_schema_list(*out, "attributes", err);
+	if (rc == 0 && json_object_get(*out, "relationships") &&
+	    !json_is_null(json_object_get(*out, "relationships")))
+		rc = check_schema_list(*out, "relationships", err);
+	if (rc < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 /* ---- problems ---- */
@@ -447,6 +522,14 @@ static int item_failed(const struct item *it, int rc, const json_t *errors,
 	                                 : "the server did not say ok");
 }
 
+/* An upsert's answer says ok and gives the item's id. */
+static int upsert_ok(const json_t *data, const json_t *id)
+{
+	return json_is_true(json_object_get(
+	               json_object_get(data, MENU_KIND "Upsert"), "ok")) &&
+	       json_is_string(id) && json_string_length(id) > 0;
+}
+
 static int load_one(hf_menu *mn, struct item *it, hf_transport *t,
                     const char *branch, json_t **ids, hf_error *err)
 {
@@ -474,10 +557,22 @@ static int load_one(hf_menu *mn, struct item *it, hf_transport *t,
 	        json_object_get(json_object_get(data, MENU_KIND "Upsert"),
 	                        "object"),
 	        "id");
-	if (rc == 0 && json_is_string(id) && !json_array_size(errors))
-		ids[it - mn->items] = json_incref(id);
-	else
+	if (rc < 0 || json_array_size(errors))
 		rc = item_failed(it, rc, errors, &why, err);
+	else if (!upsert_ok(data, id))
+		rc = hf_error_at(
+		        err, HF_ESERVER, hf_yval_file(it->node),
+		        hf_yval_line(it->node), hf_yval_col(it->node),
+		        "%s: malformed answer to " MENU_KIND "Upsert: "
+		        "%s",
+		        it->pos,
+		        json_is_true(json_object_get(
+		                json_object_get(data, MENU_KIND "Upsert"),
+		                "ok"))
+		                ? "object.id is not a non-empty string"
+		                : "ok is not true");
+	else
+		ids[it - mn->items] = json_incref(id);
 	json_decref(data);
 	json_decref(errors);
 	return rc;

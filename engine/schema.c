@@ -176,6 +176,199 @@ static struct hf_strv get_strv(struct pctx *c, const json_t *o,
 	return strv_from(c, json_object_get(o, key));
 }
 
+/* ---------------------------------------------------------- type checks */
+
+/*
+ * The JSON type each member the model reads must have; null is always
+ * allowed (Infrahub sends null for unset). A member of another type is an
+ * error naming it, never a silent default: a plan built on `optional:
+ * "false"` read as optional would be wrong without a word.
+ */
+enum jtype { J_STR, J_BOOL, J_UINT, J_STRV, J_ENUM, J_CHOICES, J_UNIQ, J_OBJ };
+
+struct jfield {
+	const char *key;
+	enum jtype type;
+};
+
+static const struct jfield attr_fields[] = {
+	{ "kind", J_STR },	  { "label", J_STR },
+	{ "optional", J_BOOL },	  { "unique", J_BOOL },
+	{ "read_only", J_BOOL },  { "inherited", J_BOOL },
+	{ "choices", J_CHOICES }, { "enum", J_ENUM },
+	{ "regex", J_STR },	  { "min_length", J_UINT },
+	{ "max_length", J_UINT }, { "branch", J_STR },
+	{ "state", J_STR },	  { "computed_attribute", J_OBJ },
+	{ NULL, J_STR },
+};
+
+static const struct jfield computed_fields[] = {
+	{ "kind", J_STR }, { "jinja2_template", J_STR }, { NULL, J_STR },
+};
+
+static const struct jfield rel_fields[] = {
+	{ "label", J_STR },	  { "kind", J_STR },
+	{ "identifier", J_STR },  { "cardinality", J_STR },
+	{ "direction", J_STR },	  { "optional", J_BOOL },
+	{ "read_only", J_BOOL },  { "inherited", J_BOOL },
+	{ "min_count", J_UINT },  { "max_count", J_UINT },
+	{ "on_delete", J_STR },	  { "hierarchical", J_STR },
+	{ "branch", J_STR },	  { "state", J_STR },
+	{ NULL, J_STR },
+};
+
+static const struct jfield kind_fields[] = {
+	{ "kind", J_STR },
+	{ "namespace", J_STR },
+	{ "name", J_STR },
+	{ "label", J_STR },
+	{ "hash", J_STR },
+	{ "branch", J_STR },
+	{ "default_filter", J_STR },
+	{ "display_label", J_STR },
+	{ "hierarchy", J_STR },
+	{ "parent", J_STR },
+	{ "children", J_STR },
+	{ "state", J_STR },
+	{ "hierarchical", J_BOOL },
+	{ "human_friendly_id", J_STRV },
+	{ "display_labels", J_STRV },
+	{ "order_by", J_STRV },
+	{ "inherit_from", J_STRV },
+	{ "used_by", J_STRV },
+	{ "uniqueness_constraints", J_UNIQ },
+	{ NULL, J_STR },
+};
+
+static const char *const jtype_names[] = {
+	[J_STR] = "a string",
+	[J_BOOL] = "a boolean",
+	[J_UINT] = "a non-negative integer",
+	[J_STRV] = "a list of strings",
+	[J_ENUM] = "a list of strings and numbers",
+	[J_CHOICES] = "a list of choices with names",
+	[J_UNIQ] = "a list of lists of strings",
+	[J_OBJ] = "an object",
+};
+
+/* A list of strings (a lone string too, as trimmed answers give). */
+static bool is_strv(const json_t *v)
+{
+	const json_t *e;
+	size_t i;
+
+	if (json_is_string(v))
+		return true;
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e))
+			return false;
+	}
+	return true;
+}
+
+static bool is_enum(const json_t *v)
+{
+	const json_t *e;
+	size_t i;
+
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) && !json_is_number(e))
+			return false;
+	}
+	return true;
+}
+
+static bool is_choices(const json_t *v)
+{
+	const json_t *e;
+	size_t i;
+
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) &&
+		    !json_is_string(json_object_get(e, "name")))
+			return false;
+	}
+	return true;
+}
+
+static bool is_uniq(const json_t *v)
+{
+	const json_t *e;
+	size_t i;
+
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, e) {
+		if (!json_is_array(e) || !is_strv(e))
+			return false;
+	}
+	return true;
+}
+
+static bool has_type(const json_t *v, enum jtype t)
+{
+	switch (t) {
+	case J_STR:
+		return json_is_string(v);
+	case J_BOOL:
+		return json_is_boolean(v);
+	case J_UINT:
+		return json_is_integer(v) && json_integer_value(v) >= 0;
+	case J_STRV:
+		return is_strv(v);
+	case J_ENUM:
+		return is_enum(v);
+	case J_CHOICES:
+		return is_choices(v);
+	case J_UNIQ:
+		return is_uniq(v);
+	case J_OBJ:
+		return json_is_object(v);
+	}
+	return false;
+}
+
+/* The first member of `o` listed in `f` with the wrong type, or NULL. */
+static const struct jfield *ill_typed(const json_t *o, const struct jfield *f)
+{
+	const json_t *v;
+
+	for (; f->key; f++) {
+		v = json_object_get(o, f->key);
+		if (v && !json_is_null(v) && !has_type(v, f->type))
+			return f;
+	}
+	return NULL;
+}
+
+/* HF_EINVAL "<where>: <key> is not <type>" for an ill-typed member. */
+static int check_types(struct pctx *c, const json_t *o,
+		       const struct jfield *f, const char *where)
+{
+	const struct jfield *bad = ill_typed(o, f);
+
+	if (!bad)
+		return 0;
+	return hf_error_set(c->err, HF_EINVAL, "%s: %s is not %s", where,
+			    bad->key, jtype_names[bad->type]);
+}
+
+/* Where a member of kind k's `what` i (named when it has a name) is. */
+static void member_where(char *out, size_t n, const hf_kind *k,
+			 const char *what, const char *name, size_t i)
+{
+	if (name)
+		snprintf(out, n, "kind '%s': %s '%s'", k->kind, what, name);
+	else
+		snprintf(out, n, "kind '%s': %s %zu", k->kind, what, i);
+}
+
 /* ----------------------------------------------------------- attributes */
 
 static bool is_absent(const json_t *o)
@@ -219,6 +412,7 @@ static void attr_spec(struct hf_schema_attr *a)
 static int parse_attr(struct pctx *c, const hf_kind *k,
 		      struct hf_schema_attr *a, const json_t *o, size_t i)
 {
+	char where[600];
 	const char *kn;
 
 	if (!json_is_object(o))
@@ -230,6 +424,13 @@ static int parse_attr(struct pctx *c, const hf_kind *k,
 		return hf_error_set(c->err, HF_EINVAL,
 				    "kind '%s': attribute %zu has no name",
 				    k->kind, i);
+	if (c->oom)
+		return HF_ENOMEM;
+	member_where(where, sizeof(where), k, "attribute", a->name, i);
+	if (check_types(c, o, attr_fields, where) < 0 ||
+	    check_types(c, json_object_get(o, "computed_attribute"),
+			computed_fields, where) < 0)
+		return HF_EINVAL;
 	kn = get_str(c, o, "kind");
 	a->kind_name = kn ? kn : "";
 	a->kind = hf_attr_kind_from_name(kn);
@@ -327,6 +528,8 @@ static void parse_rel_flags(struct pctx *c, struct hf_schema_rel *r,
 static int parse_rel(struct pctx *c, const hf_kind *k, struct hf_schema_rel *r,
 		     const json_t *o, size_t i)
 {
+	char where[600];
+
 	if (!json_is_object(o))
 		return hf_error_set(c->err, HF_EINVAL,
 				    "kind '%s': relationship %zu is not an "
@@ -343,6 +546,9 @@ static int parse_rel(struct pctx *c, const hf_kind *k, struct hf_schema_rel *r,
 		return hf_error_set(c->err, HF_EINVAL,
 				    "kind '%s': relationship '%s' has no peer",
 				    k->kind, r->name);
+	member_where(where, sizeof(where), k, "relationship", r->name, i);
+	if (check_types(c, o, rel_fields, where) < 0)
+		return HF_EINVAL;
 	r->label = get_str(c, o, "label");
 	r->kind_name = get_str(c, o, "kind");
 	r->kind = rel_kind_from(r->kind_name);
@@ -525,6 +731,7 @@ static int parse_kind(struct pctx *c, hf_kind **out, const json_t *o,
 		      size_t sec, size_t i)
 {
 	const char *section = sections[sec].key;
+	char where[600];
 	hf_kind *k;
 	int rc;
 
@@ -546,6 +753,9 @@ static int parse_kind(struct pctx *c, hf_kind **out, const json_t *o,
 				hf_error_set(c->err, HF_EINVAL,
 					     "schema %s[%zu] has no kind",
 					     section, i);
+	snprintf(where, sizeof(where), "kind '%s'", k->kind);
+	if (check_types(c, o, kind_fields, where) < 0)
+		return HF_EINVAL;
 	parse_kind_props(c, k, o);
 	rc = parse_attrs(c, k, o);
 	if (rc == 0)
@@ -672,6 +882,11 @@ static int parse_all(struct pctx *c, const json_t *answer)
 	int rc;
 
 	rc = count_kinds(answer, &total, c->err);
+	if (rc == 0 && json_object_get(answer, "main") &&
+	    !json_is_null(json_object_get(answer, "main")) &&
+	    !json_is_string(json_object_get(answer, "main")))
+		rc = hf_error_set(c->err, HF_EINVAL,
+				  "schema answer: 'main' is not a string");
 	if (rc < 0)
 		return rc;
 	c->s->keep = json_array();

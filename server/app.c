@@ -93,16 +93,19 @@ static void respond_strings(struct hfs_response *rs, int status,
  * The work of a query, estimated before it runs: for each top-level field,
  * the fields selected beneath it (fragments expanded) times the objects it
  * can return: the kind's objects on the branch (for a generic, all its
- * kinds'), at most a literal `limit`; a lookup narrowed by any other
+ * kinds'), less `offset`, at most `limit`; a lookup narrowed by any other
  * argument (ids, hfid, a filter) counts as one object, and nested
- * relationships are not multiplied. What the estimate misses, the answer
- * size cap catches after the run.
+ * relationships are not multiplied. Arguments are read as the executor
+ * reads them: a literal, or the request's variable (its default when not
+ * given); a null or absent one narrows nothing. What the estimate misses,
+ * the answer size cap catches after the run.
  */
 #define COST_MAX_DEPTH 256
 
 struct cost {
 	const hfs_gql_doc *doc;
 	const hfs_schema *schema;
+	const json_t *vars;     /* the request's variables, coerced */
 	struct xbranch *mirror; /* the branch's in-memory nodes */
 	unsigned long long cap; /* counting stops past it */
 	const char *last_kind;  /* memo: aliases of one kind come together */
@@ -153,37 +156,80 @@ static int arg_pages(const char *name)
 	       !strncmp(name, "include_", 8);
 }
 
+/*
+ * Argument `name` of `f` as the executor will see it: a new reference, or
+ * NULL when absent or null (and on OOM: then it narrows nothing, which
+ * errs on the side of a higher cost).
+ */
+static json_t *arg_value(const struct cost *c,
+                         const struct hfs_gql_selection *f, const char *name)
+{
+	json_t *v = NULL;
+
+	if (hfs_gql_arg_json(&v, f, name, c->vars, NULL) < 0)
+		return NULL;
+	if (json_is_null(v)) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* A non-negative JSON integer into *out; other values leave it. */
+static void take_count(const json_t *v, unsigned long long *out)
+{
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		*out = (unsigned long long)json_integer_value(v);
+}
+
+/* The objects of kind `k` on the branch (memoised for runs of aliases). */
+static unsigned long long kind_rows(struct cost *c, const struct hfs_kind *k,
+                                    const char *name)
+{
+	struct xnode **v;
+	size_t n = 0, nv, i;
+
+	if (c->last_kind && !strcmp(c->last_kind, name))
+		return c->last_count;
+	for (i = 0; i < (k->is_generic ? k->used_by.n : 1); i++) {
+		xb_kind_nodes(c->mirror,
+		              k->is_generic ? k->used_by.v[i] : k->kind, &v,
+		              &nv);
+		n += nv;
+	}
+	c->last_kind = name;
+	c->last_count = n;
+	return n;
+}
+
 /* Objects a top-level field can return; 1 for non-kind fields. */
 static unsigned long long field_rows(struct cost *c,
                                      const struct hfs_gql_selection *f)
 {
 	const struct hfs_kind *k = hfs_schema_kind(c->schema, f->name);
 	const struct hfs_gql_arg *a;
-	unsigned long long limit = ~0ull;
-	struct xnode **v;
-	size_t n = 0, nv, i;
+	unsigned long long limit = ~0ull, offset = 0, n;
+	json_t *v;
+	int narrow = 0;
 
 	if (!k)
 		return 1;
-	for (a = f->args; a; a = a->next) {
+	for (a = f->args; a && !narrow; a = a->next) {
+		v = arg_value(c, f, a->name);
+		if (!v)
+			continue; /* absent or null: the executor ignores it */
 		if (!arg_pages(a->name))
-			return 1;
-		if (!strcmp(a->name, "limit") && a->value->kind == HFS_GQL_INT &&
-		    a->value->int_fits && a->value->ival >= 0)
-			limit = (unsigned long long)a->value->ival;
+			narrow = 1;
+		else if (!strcmp(a->name, "limit"))
+			take_count(v, &limit);
+		else if (!strcmp(a->name, "offset"))
+			take_count(v, &offset);
+		json_decref(v);
 	}
-	if (c->last_kind && !strcmp(c->last_kind, f->name)) {
-		n = c->last_count;
-	} else {
-		for (i = 0; i < (k->is_generic ? k->used_by.n : 1); i++) {
-			xb_kind_nodes(c->mirror,
-			              k->is_generic ? k->used_by.v[i] : k->kind,
-			              &v, &nv);
-			n += nv;
-		}
-		c->last_kind = f->name;
-		c->last_count = n;
-	}
+	if (narrow)
+		return 1;
+	n = kind_rows(c, k, f->name);
+	n = n > offset ? n - offset : 0;
 	return n < limit ? n : limit;
 }
 
@@ -215,22 +261,31 @@ static unsigned long long top_cost(struct cost *c,
 	return total;
 }
 
-/* The query's parsed document, or NULL when the executor is to judge. */
+/*
+ * The query's parsed document and its coerced variables (*vars, the
+ * caller's), or NULL when the executor is to judge.
+ */
 static hfs_gql_doc *cost_parse(const json_t *body,
-                               const struct hfs_gql_operation **op)
+                               const struct hfs_gql_operation **op,
+                               json_t **vars)
 {
 	const json_t *q = json_object_get(body, "query");
+	const json_t *given = json_object_get(body, "variables");
 	const char *name = json_string_value(
 		json_object_get(body, "operationName"));
 	hf_error err = HF_ERROR_INIT;
 	hfs_gql_doc *doc = NULL;
 
+	*vars = NULL;
 	if (!json_is_string(q) ||
 	    hfs_gql_parse(&doc, json_string_value(q), json_string_length(q),
 	                  &err) < 0)
 		return NULL;
 	if (hfs_gql_operation_find(op, doc, name, &err) < 0 ||
-	    (*op)->kind != HFS_GQL_QUERY) {
+	    (*op)->kind != HFS_GQL_QUERY ||
+	    hfs_gql_vars_coerce(vars, *op,
+	                        json_is_object(given) ? given : NULL,
+	                        &err) < 0) {
 		hfs_gql_doc_free(doc);
 		return NULL;
 	}
@@ -243,13 +298,15 @@ static hfs_gql_doc *cost_parse(const json_t *body,
  */
 static unsigned long long query_cost(hfs_app *app, const char *branch,
                                      const hfs_gql_doc *doc,
-                                     const struct hfs_gql_operation *op)
+                                     const struct hfs_gql_operation *op,
+                                     const json_t *vars)
 {
 	struct cost c;
 	hf_error err = HF_ERROR_INIT;
 
 	memset(&c, 0, sizeof(c));
 	c.doc = doc;
+	c.vars = vars;
 	c.cap = app->max_cost;
 	if (xs_get(app->x, branch, &c.schema, &err) < 0 ||
 	    xc_branch(&app->x->cache, app->db, branch, c.schema, &c.mirror,
@@ -311,7 +368,7 @@ static void graphql_post(hfs_app *app, const char *branch,
 {
 	hf_error err = HF_ERROR_INIT;
 	json_error_t je;
-	json_t *body;
+	json_t *body, *vars = NULL;
 	char *out = NULL, msg[300];
 	const struct hfs_gql_operation *op = NULL;
 	hfs_gql_doc *doc;
@@ -330,17 +387,18 @@ static void graphql_post(hfs_app *app, const char *branch,
 		                "This server does not support batching");
 		return;
 	}
-	doc = cost_parse(body, &op); /* outside the lock */
+	doc = cost_parse(body, &op, &vars); /* outside the lock */
 	hfs_db_lock(app->db);
 	exists = hfs_exec_branch_exists(app->x, branch, &err);
 	rc = exists;
 	if (exists == 1 && doc)
-		cost = query_cost(app, branch, doc, op);
+		cost = query_cost(app, branch, doc, op, vars);
 	if (exists == 1 && cost <= app->max_cost)
 		rc = hfs_exec_graphql(app->x, branch, body, &out, &mutated,
 		                      &err);
 	hfs_db_unlock(app->db);
 	hfs_gql_doc_free(doc);
+	json_decref(vars);
 	json_decref(body);
 	if (exists == 1 && cost > app->max_cost) {
 		respond_cost(rs, cost, app->max_cost);

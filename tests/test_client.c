@@ -1878,6 +1878,74 @@ static void test_client__login_failure(void **state)
 }
 
 
+/*
+ * A login answer that is not {"access_token": str, "refresh_token": str}
+ * (tokens we can put in a header) fails the request naming the login,
+ * never sends "Bearer (null)"; a key given twice is no answer either.
+ */
+static void test_client__login_answer_checked(void **state)
+{
+	static const char *const bad[] = {
+		"[]",
+		"{}",
+		"null",
+		"{\"access_token\":5,\"refresh_token\":\"r\"}",
+		"{\"access_token\":null,\"refresh_token\":\"r\"}",
+		"{\"access_token\":\"a\"}",
+		"{\"access_token\":\"a\",\"refresh_token\":[\"r\"]}",
+		"{\"access_token\":\"a b\",\"refresh_token\":\"r\"}",
+		"{\"access_token\":\"a\",\"refresh_token\":\"r\","
+		"\"access_token\":\"b\"}",
+	};
+	hf_client *c = login_client();
+	struct collect col;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		memset(&col, 0, sizeof(col));
+		script((struct step){ .match = "/api/auth/login", .status = 200,
+				      .body = bad[i] });
+		submit_n(c, &col, 1, "query Q { q }");
+		assert_int_equal(hf_client_run(c, on_done, &col, NULL), 0);
+		assert_int_equal((int)col.n, 1);
+		if (col.o[0].rc != HF_ESERVER ||
+		    !strstr(col.o[0].msg, "login"))
+			fail_msg("login answer %s: rc %d, '%s'", bad[i],
+				 col.o[0].rc, col.o[0].msg);
+		assert_no_secret(col.o[0].msg);
+	}
+	assert_int_equal((int)seen_count(), (int)(sizeof(bad) / sizeof(*bad)));
+	hf_client_free(c);
+}
+
+/* An answer with a key given twice is invalid JSON, not "the last one". */
+static void test_client__duplicate_keys_refused(void **state)
+{
+	hf_client *c = client();
+	json_t *data = NULL, *errors = NULL;
+	hf_error err = HF_ERROR_INIT;
+	char want[128];
+
+	(void)state;
+	script((struct step){ .status = 200,
+			      .body = "{\"data\":{\"T\":{\"count\":0,\"count\":"
+				      "5}}}" });
+	script((struct step){ .status = 200,
+			      .body = "{\"data\":{\"T\":1},\"data\":{\"T\":2}}" });
+	snprintf(want, sizeof(want), "invalid JSON answer from %s: ", P.url);
+	assert_int_equal(gql(c, NULL, "{ T { count } }", &data, &errors, &err),
+			 HF_ESERVER);
+	assert_memory_equal(err.msg, want, strlen(want));
+	assert_non_null(strstr(err.msg, "duplicate"));
+	assert_null(data);
+	assert_int_equal(gql(c, NULL, "{ T { count } }", &data, &errors, &err),
+			 HF_ESERVER);
+	assert_non_null(strstr(err.msg, "duplicate"));
+	assert_null(data);
+	hf_client_free(c);
+}
+
 /* Against `hubform serve` with users: log in, read, write, be refused. */
 static void test_client__serve_login(void **state)
 {
@@ -1971,6 +2039,8 @@ int main(void)
 		PEER_TEST(test_client__expired_twice_fails),
 		PEER_TEST(test_client__one_refresh_for_many),
 		PEER_TEST(test_client__login_failure),
+		PEER_TEST(test_client__login_answer_checked),
+		PEER_TEST(test_client__duplicate_keys_refused),
 	};
 	const struct CMUnitTest serve[] = {
 		SERVE_TEST(test_client__serve_schema_and_count),

