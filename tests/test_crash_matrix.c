@@ -13,10 +13,8 @@
  * store, planned once), on one fixed port: the plan records its target's
  * address, so the restarted endpoint must be found where it was.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -50,113 +47,40 @@ static char plan_id[HF_PLAN_ID_LEN + 1];
 static char *old_dump, *full_dump;
 static int apply_requests; /* requests a whole apply makes */
 
-/*
- * Points where a branch was left behind for a plan that --recover
- * refuses to settle because it is not 'applying' (issue 13 finding 5
- * and its lock twin, open in engine/apply_run.c at the time of writing:
- * see the issue's note). Main and the status are still checked at those
- * points; the test then reports SKIPPED naming them, never PASSED.
- */
-
-/* ---- an endpoint on a fixed port ---------------------------------------- */
-
-struct srv {
-	pid_t pid;
-	int errfd;
-};
+/* ---- the endpoint, on a fixed port (a plan records its target) -------- */
 
 /*
  * The endpoint now running, whoever started it: a failed assertion
- * jumps out of a point, and the next point (or the end) must not find
- * an old endpoint still holding the port.
+ * jumps out, and what follows (or teardown) must not find an old
+ * endpoint still holding the port.
  */
-static struct srv *live;
-
-static int free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
-
-	assert_true(fd >= 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	p = ntohs(a.sin_port);
-	close(fd);
-	return p;
-}
+static struct hf_served *live;
 
 /* Start serve on `port` over `db`; wait for its readiness line. */
-static void srv_start(struct srv *s, const char *db, const char *latency,
-                      const char *log)
+static void srv_start(struct hf_served *s, const char *db, const char *latency,
+		      const char *log)
 {
-	char listen[64], line[512];
-	const char *a[12];
-	size_t n = 0;
-	int pfd[2], i = 0;
-	char c;
+	const char *extra[5];
+	int i = 0;
 
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	a[i++] = hf_test_bin();
-	a[i++] = "serve";
-	a[i++] = "--listen";
-	a[i++] = listen;
-	a[i++] = "--data";
-	a[i++] = db;
 	if (latency) {
-		a[i++] = "--fault";
-		a[i++] = latency;
+		extra[i++] = "--fault";
+		extra[i++] = latency;
 	}
 	if (log) {
-		a[i++] = "--log";
-		a[i++] = log;
+		extra[i++] = "--log";
+		extra[i++] = log;
 	}
-	a[i] = NULL;
-	assert_int_equal(pipe(pfd), 0);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		if (null < 0 || dup2(null, 1) < 0)
-			_exit(126);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv(a[0], (char *const *)(uintptr_t)a);
-		_exit(127);
-	}
-	close(pfd[1]);
-	s->errfd = pfd[0];
+	extra[i] = NULL;
+	if (hf_serve_start_at(s, port, db, extra) < 0)
+		fail_msg("hubform serve did not start on port %d", port);
 	live = s;
-	while (read(s->errfd, &c, 1) == 1) {
-		if (c != '\n') {
-			if (n + 1 < sizeof(line))
-				line[n++] = c;
-			continue;
-		}
-		line[n] = '\0';
-		n = 0;
-		if (strstr(line, "listening on"))
-			return;
-		fprintf(stderr, "[serve] %s\n", line);
-	}
-	fail_msg("hubform serve did not start on port %d", port);
 }
 
-static void srv_stop(struct srv *s, int sig)
+/* SIGTERM (a clean stop) or SIGKILL (a crash), and wait. */
+static void srv_stop(struct hf_served *s, int sig)
 {
-	int st;
-
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, sig);
-	waitpid(s->pid, &st, 0);
-	close(s->errfd);
-	s->pid = 0;
+	hf_serve_kill(s, sig);
 	live = NULL;
 }
 
@@ -390,7 +314,7 @@ static void check(const char *state, const char *what)
 static void run_point(const struct point *pt)
 {
 	char db[900], state[900], log[900], what[64], tdb[900], tstate[900];
-	static struct srv s;
+	static struct hf_served s;
 	pid_t pid;
 	int st, ended;
 
@@ -433,7 +357,7 @@ static int setup(void **state)
 	const char *a[] = { "plan",    files,  "--address", url,
 		            "--state", tstate, NULL };
 	struct hf_run r;
-	static struct srv s;
+	static struct hf_served s;
 	hf_store *st;
 	hf_plan *p;
 	long status;
@@ -442,7 +366,8 @@ static int setup(void **state)
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "%s", hf_test_tmpdir("crash-matrix"));
-	port = free_port();
+	port = hf_free_port();
+	assert_true(port > 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	snprintf(db, sizeof(db), "%s/template.db", dir);
 	snprintf(tstate, sizeof(tstate), "%s/template-plans.db", dir);

@@ -10,9 +10,7 @@
  * the lock the dead apply left and record the plan `failed`, with main
  * unchanged.
  */
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,95 +36,40 @@ static char dir[700];
 static char url[128];
 static int port;
 
-struct srv {
-	pid_t pid;
-	int errfd;
-};
+/* ---- the endpoint, on a fixed port (a plan records its target) -------- */
 
-static struct srv *live; /* stopped by teardown whatever happened */
+/*
+ * The endpoint now running, whoever started it: a failed assertion
+ * jumps out, and what follows (or teardown) must not find an old
+ * endpoint still holding the port.
+ */
+static struct hf_served *live;
 
-static int free_port(void)
+/* Start serve on `port` over `db`; wait for its readiness line. */
+static void srv_start(struct hf_served *s, const char *db, const char *fault,
+		      const char *log)
 {
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
+	const char *extra[5];
+	int i = 0;
 
-	assert_true(fd >= 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	p = ntohs(a.sin_port);
-	close(fd);
-	return p;
-}
-
-/* serve on the fixed port (a plan records its target's address). */
-static void srv_start(struct srv *s, const char *db, const char *fault,
-                      const char *log)
-{
-	char listen[64], line[512];
-	const char *a[12];
-	size_t n = 0;
-	int pfd[2], i = 0, null;
-	char c;
-
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	a[i++] = hf_test_bin();
-	a[i++] = "serve";
-	a[i++] = "--listen";
-	a[i++] = listen;
-	a[i++] = "--data";
-	a[i++] = db;
 	if (fault) {
-		a[i++] = "--fault";
-		a[i++] = fault;
+		extra[i++] = "--fault";
+		extra[i++] = fault;
 	}
 	if (log) {
-		a[i++] = "--log";
-		a[i++] = log;
+		extra[i++] = "--log";
+		extra[i++] = log;
 	}
-	a[i] = NULL;
-	assert_int_equal(pipe(pfd), 0);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		null = open("/dev/null", O_WRONLY);
-		if (null < 0 || dup2(null, 1) < 0 || dup2(pfd[1], 2) < 0)
-			_exit(126);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv(a[0], (char *const *)(uintptr_t)a);
-		_exit(127);
-	}
-	close(pfd[1]);
-	s->errfd = pfd[0];
+	extra[i] = NULL;
+	if (hf_serve_start_at(s, port, db, extra) < 0)
+		fail_msg("hubform serve did not start on port %d", port);
 	live = s;
-	while (read(s->errfd, &c, 1) == 1) {
-		if (c != '\n') {
-			if (n + 1 < sizeof(line))
-				line[n++] = c;
-			continue;
-		}
-		line[n] = '\0';
-		n = 0;
-		if (strstr(line, "listening on"))
-			return;
-	}
-	fail_msg("hubform serve did not start on port %d", port);
 }
 
-static void srv_stop(struct srv *s, int sig)
+/* SIGTERM (a clean stop) or SIGKILL (a crash), and wait. */
+static void srv_stop(struct hf_served *s, int sig)
 {
-	int st;
-
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, sig);
-	waitpid(s->pid, &st, 0);
-	close(s->errfd);
-	s->pid = 0;
+	hf_serve_kill(s, sig);
 	live = NULL;
 }
 
@@ -231,7 +173,7 @@ static void test_findings13__5_endpoint_dies_mid_apply(void **state)
 	const char *rec_args[] = {
 		"apply", id, "--recover", "--state", st, NULL
 	};
-	static struct srv s;
+	static struct hf_served s;
 	struct hf_run r;
 	hf_store *store;
 	hf_plan *p;
@@ -290,23 +232,7 @@ static void test_findings13__5_endpoint_dies_mid_apply(void **state)
 	assert_true(has_branch(work));
 	assert_int_equal(hf_run(&r, dir, NULL, rec_args), 0);
 	fprintf(stderr, "[recover exit %d] %s", r.status, r.err);
-	if (r.status &&
-	    strstr(r.err, "is failed; --recover is for a plan left")) {
-		/*
-		 * Still open in engine/apply_run.c (not this file's): the
-		 * failed delete is recorded 'failed', which --recover refuses.
-		 * Reported SKIPPED, never PASSED, until it is fixed; then
-		 * remove this branch.
-		 */
-		fprintf(stderr,
-		        "KNOWN OPEN: issue 13 finding 5: --recover "
-		        "refuses the plan and leaves %s\n",
-		        work);
-		hf_run_release(&r);
-		hf_free(before);
-		srv_stop(&s, SIGTERM);
-		skip();
-	}
+	/* the plan stayed 'applying': --recover removes the branch */
 	assert_int_equal(r.status, 0);
 	hf_run_release(&r);
 	assert_false(has_branch(work));
@@ -324,7 +250,8 @@ static int setup(void **state)
 {
 	(void)state;
 	snprintf(dir, sizeof(dir), "%s", hf_test_tmpdir("findings13"));
-	port = free_port();
+	port = hf_free_port();
+	assert_true(port > 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	unsetenv("INFRAHUB_ADDRESS");
 	return 0;

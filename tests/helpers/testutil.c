@@ -17,6 +17,9 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "hf/alloc.h"
@@ -236,16 +239,36 @@ static int wait_ready(struct hf_served *s)
 	return rc;
 }
 
-int hf_serve_start(struct hf_served *s, const char *db,
-		   const char *const *extra)
+int hf_free_port(void)
 {
-	const char *args[48] = { "serve", "--listen", "127.0.0.1:0", "--data",
-				 db };
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+int hf_serve_start_at(struct hf_served *s, int port, const char *db,
+		      const char *const *extra)
+{
+	const char *args[48] = { "serve", "--listen", NULL, "--data", db };
+	char listen[64];
 	int perr[2], devnull;
 	size_t i, n = 5;
 
 	memset(s, 0, sizeof(*s));
 	s->errfd = -1;
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	args[2] = listen;
 	for (i = 0; extra && extra[i] && n < 46; i++)
 		args[n++] = extra[i];
 	args[n] = NULL;
@@ -267,14 +290,20 @@ int hf_serve_start(struct hf_served *s, const char *db,
 	return 0;
 }
 
-int hf_serve_stop(struct hf_served *s)
+int hf_serve_start(struct hf_served *s, const char *db,
+		   const char *const *extra)
+{
+	return hf_serve_start_at(s, 0, db, extra);
+}
+
+int hf_serve_kill(struct hf_served *s, int sig)
 {
 	hf_buf rest = HF_BUF_INIT;
 	int st;
 
 	if (s->pid <= 0)
 		return -1;
-	kill(s->pid, SIGTERM);
+	kill(s->pid, sig);
 	if (s->errfd >= 0) {
 		drain(s->errfd, &rest);
 		if (rest.len)
@@ -287,6 +316,11 @@ int hf_serve_stop(struct hf_served *s)
 		return -1;
 	s->pid = 0;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int hf_serve_stop(struct hf_served *s)
+{
+	return hf_serve_kill(s, SIGTERM);
 }
 
 static size_t on_data(char *p, size_t size, size_t n, void *payload)

@@ -49,8 +49,18 @@ struct hf_served {
  */
 int hf_serve_start(struct hf_served *s, const char *db,
 		   const char *const *extra);
+/*
+ * The same on 127.0.0.1:PORT (0: any), for an endpoint that must come
+ * back at the same address after a kill: a plan records its target.
+ */
+int hf_serve_start_at(struct hf_served *s, int port, const char *db,
+		      const char *const *extra);
+/* A loopback TCP port free now, chosen by the kernel; -1 on error. */
+int hf_free_port(void);
 /* SIGTERM, wait; returns the exit status (or -1). */
 int hf_serve_stop(struct hf_served *s);
+/* Send `sig` (SIGKILL: a crash), then as hf_serve_stop. */
+int hf_serve_kill(struct hf_served *s, int sig);
 
 /*
  * HTTP for tests (libcurl easy). `body` may be NULL for GET. The response
