@@ -1,6 +1,6 @@
 /*
  * In-process requests to the local endpoint for the server tests; see
- * srvapp.h. Knows the endpoint only through the transport of srv_use().
+ * srvapp.h.
  */
 /* cmocka needs these first, in this order */
 /* clang-format off */
@@ -16,26 +16,67 @@
 
 #include <jansson.h>
 
+#include "../../server/app.h"
 #include "hf/alloc.h"
 #include "srvapp.h"
 #include "testutil.h"
 
-static srv_send_fn transport;
-
-void srv_use(srv_send_fn send)
-{
-	transport = send;
-}
-
 void srv_send(struct hfs_app *app, struct srv_call *c)
 {
-	if (!transport)
-		fail_msg("srvapp: no transport (srv_use, srv_fx_new)");
-	c->status = 0;
-	c->mutated = 0;
-	c->allow = NULL;
-	c->reply = NULL;
-	transport(app, c);
+	struct hfs_request rq = { 0 };
+	struct hfs_response rs = { 0 };
+
+	rq.method = c->method;
+	rq.path = c->path;
+	rq.branch = c->branch;
+	rq.body = c->body;
+	rq.body_len = c->body ? strlen(c->body) : 0;
+	hfs_app_handle(app, &rq, &rs);
+	c->status = rs.status;
+	c->mutated = rs.mutated;
+	c->allow = rs.allow;
+	c->reply = rs.body;
+}
+
+hfs_app *srv_app_open(const struct hf_server_options *o)
+{
+	hf_error err = HF_ERROR_INIT;
+	hfs_app *app = NULL;
+
+	if (hfs_app_open(&app, o, &err) < 0)
+		fprintf(stderr, "open: %s\n", err.msg);
+	return app;
+}
+
+void *srv_fx_new_with(size_t size, const struct hf_server_options *o)
+{
+	hfs_app **fx = size >= sizeof(hfs_app *) ? calloc(1, size) : NULL;
+
+	if (!fx)
+		return NULL;
+	*fx = srv_app_open(o);
+	if (!*fx) {
+		free(fx);
+		return NULL;
+	}
+	return fx;
+}
+
+void *srv_fx_new(size_t size, const char *data)
+{
+	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
+
+	o.data = data;
+	return srv_fx_new_with(size, &o);
+}
+
+int srv_fx_teardown(void **state)
+{
+	hfs_app **fx = *state;
+
+	hfs_app_close(*fx);
+	free(fx);
+	return 0;
 }
 
 json_t *srv_rest(struct hfs_app *app, const char *method, const char *path,

@@ -8,18 +8,9 @@
  * loads, and walking the JSON answers. Every helper that checks
  * something fails the running cmocka test (with what it got on stderr).
  *
- * srvapp.c is built into hf_testhelp, which every test links and which
- * does not see server/include (tests/CMakeLists.txt); so it reaches the
- * endpoint through one process-wide transport function given to
- * srv_use(). The part below that needs the server's headers, static
- * inline: the transport over hfs_app_handle() (srv_app_send), opening an
- * app that installs it (srv_app_open), and a cmocka fixture whose first
- * member is the app (srv_fx_new, srv_fx_teardown). It is compiled only
- * where server/app.h is included before this header, as the server tests
- * do:
- *
- *	#include "../server/app.h"
- *	#include "srvapp.h"
+ * srvapp.c is its own library, hf_srvhelp, linked only into the server
+ * tests with the server itself (tests/CMakeLists.txt); it calls
+ * hfs_app_handle() directly.
  *
  * Strings returned "(static)" live in the helper's own buffers, valid
  * until the next call of that helper (srv_id_of keeps the last 8).
@@ -45,11 +36,7 @@ struct srv_call {
 	char *reply; /* out: the body, hf_alloc'ed (caller frees), or NULL */
 };
 
-typedef void (*srv_send_fn)(struct hfs_app *app, struct srv_call *c);
-
-/* The transport for every helper below (process-wide; set it first). */
-void srv_use(srv_send_fn send);
-/* Send one request through the transport; fills c's out fields. */
+/* Send one request to the app; fills c's out fields. */
 void srv_send(struct hfs_app *app, struct srv_call *c);
 
 /*
@@ -104,78 +91,21 @@ int srv_null_at(json_t *v, const char *path);
 /* hay contains needle (both printed when not). */
 void srv_contains(const char *hay, const char *needle);
 
-#ifdef HFS_APP_H
-/* The transport over hfs_app_handle(). */
-static inline void srv_app_send(struct hfs_app *app, struct srv_call *c)
-{
-	struct hfs_request rq = { 0 };
-	struct hfs_response rs = { 0 };
+struct hf_server_options;
 
-	rq.method = c->method;
-	rq.path = c->path;
-	rq.branch = c->branch;
-	rq.body = c->body;
-	rq.body_len = c->body ? strlen(c->body) : 0;
-	hfs_app_handle(app, &rq, &rs);
-	c->status = rs.status;
-	c->mutated = rs.mutated;
-	c->allow = rs.allow;
-	c->reply = rs.body;
-}
+/* A new app with options `o`, its failure printed. NULL on failure;
+ * hfs_app_close() it. */
+struct hfs_app *srv_app_open(const struct hf_server_options *o);
 
 /*
- * A new app with options `o`, its failure printed; installs
- * srv_app_send() as the transport. NULL on failure; hfs_app_close() it.
- */
-static inline hfs_app *srv_app_open(const struct hf_server_options *o)
-{
-	hf_error err = HF_ERROR_INIT;
-	hfs_app *app = NULL;
-
-	if (hfs_app_open(&app, o, &err) < 0)
-		fprintf(stderr, "open: %s\n", err.msg);
-	srv_use(srv_app_send);
-	return app;
-}
-
-/*
- * A test fixture: `size` zeroed bytes (calloc) whose first member is an
- * hfs_app *, set to srv_app_open(o). NULL on failure. For
+ * A test fixture: `size` zeroed bytes (calloc) whose first member is a
+ * struct hfs_app *, set to srv_app_open(o). NULL on failure. For
  * srv_fx_teardown().
  */
-static inline void *srv_fx_new_with(size_t size,
-                                    const struct hf_server_options *o)
-{
-	hfs_app **fx = size >= sizeof(hfs_app *) ? calloc(1, size) : NULL;
-
-	if (!fx)
-		return NULL;
-	*fx = srv_app_open(o);
-	if (!*fx) {
-		free(fx);
-		return NULL;
-	}
-	return fx;
-}
-
+void *srv_fx_new_with(size_t size, const struct hf_server_options *o);
 /* The same with the default options on `data`. */
-static inline void *srv_fx_new(size_t size, const char *data)
-{
-	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
-
-	o.data = data;
-	return srv_fx_new_with(size, &o);
-}
-
+void *srv_fx_new(size_t size, const char *data);
 /* cmocka teardown of a srv_fx_new() fixture: closes the app, frees it. */
-static inline int srv_fx_teardown(void **state)
-{
-	hfs_app **fx = *state;
-
-	hfs_app_close(*fx);
-	free(fx);
-	return 0;
-}
-#endif
+int srv_fx_teardown(void **state);
 
 #endif
