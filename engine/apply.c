@@ -13,6 +13,7 @@
 #include "hf/transport.h"
 #include "hf/value.h"
 #include "hf/diff.h"
+#include "hf/fetch.h"
 #include "hf/resolve.h"
 #include "hf/banned.h"
 
@@ -127,104 +128,415 @@ static int check_kind(hf_plan *p, const hf_schema *s, hf_transport *t,
 }
 
 /*
- * Every planned create must still be absent: aliased HFID lookups, PROBES to
- * a request, run concurrently.
+ * Every planned create must still be absent. The kinds with creates are
+ * counted first (one aliased request): a kind that holds nothing needs no
+ * more. Otherwise the kind is either paged whole (its nodes' HFIDs) or its
+ * creates are looked up by HFID (aliased), whichever costs less by the
+ * fetch's cost model (hf/fetch.h: a page of P objects costs request_cost +
+ * P, a request of L lookups request_cost + L * lookup_cost). All those
+ * requests run concurrently. Every answer is type-checked: a count that is
+ * not a non-negative integer, edges that are not a list, a node without a
+ * list of strings as hfid, is an error naming the kind, never "absent".
  */
-#define PROBES 500
+#define COUNT_ALIASES 50
 
-static int check_creates(hf_plan *p, const hf_schema *s, hf_transport *t,
-			 hf_fetch_diag_fn report,
-			 void *payload, int *stale, hf_error *err)
-{
-	size_t n = hf_plan_count(p), i, k, ncalls = 0, *idx;
+struct probe_kind {
+	const char *kind;  /* borrowed from the plan */
+	json_t *want;      /* compact HFID -> plan index */
+	long count;        /* its live objects */
+	int page;          /* paged (1) or looked up (0) */
+	size_t first, n;   /* its calls: calls[first..first+n) */
+};
+
+struct probes {
+	hf_plan *p;
+	const hf_schema *s;
+	struct probe_kind *k;
+	size_t nk;
 	struct hf_gql_call *calls;
-	char **texts, name[32], *who, msg[700];
-	hf_buf q = HF_BUF_INIT, head = HF_BUF_INIT;
+	char **texts;      /* the calls' queries, owned */
+	size_t ncalls, cap;
+	char *found;       /* by plan index: the create exists */
+};
+
+static int oom(hf_error *err)
+{
+	return hf_error_set(err, HF_ENOMEM, "out of memory");
+}
+
+/* The kinds with creates to check and their HFIDs; 0 or HF_ENOMEM. */
+static int probe_kinds(struct probes *pr, hf_error *err)
+{
+	size_t n = hf_plan_count(pr->p), i, j;
 	struct hf_change *ch;
-	json_t *vars = NULL, *hit;
+	char *key;
+	int rc;
+
+	pr->k = hf_calloc(n + 1, sizeof(*pr->k));
+	if (!pr->k)
+		return oom(err);
+	for (i = 0; i < n; i++) {
+		ch = hf_plan_at(pr->p, i);
+		/* an unkeyed kind cannot be looked up by HFID: nothing to probe */
+		if (ch->action != HF_ACT_CREATE || !ch->hfid ||
+		    hf_resolve_unkeyed(pr->s, ch->kind))
+			continue;
+		for (j = 0; j < pr->nk && strcmp(pr->k[j].kind, ch->kind); j++)
+			;
+		if (j == pr->nk) {
+			pr->k[j].kind = ch->kind;
+			if (!(pr->k[j].want = json_object()))
+				return oom(err);
+			pr->nk++;
+		}
+		key = json_dumps(ch->hfid, JSON_COMPACT);
+		rc = key ? json_object_set_new(pr->k[j].want, key,
+					       json_integer((json_int_t)i)) : -1;
+		hf_free(key);
+		if (rc < 0)
+			return oom(err);
+	}
+	return 0;
+}
+
+/* A new call slot with `query` (taken) and `vars` (taken); NULL: OOM. */
+static struct hf_gql_call *add_call(struct probes *pr, char *query, json_t *vars)
+{
+	struct hf_gql_call *c;
+
+	if (pr->ncalls == pr->cap) {
+		size_t cap = pr->cap ? pr->cap * 2 : 8;
+		struct hf_gql_call *m = hf_reallocarray(pr->calls, cap, sizeof(*m));
+		char **tx;
+
+		if (!m)
+			goto fail;
+		pr->calls = m;
+		if (!(tx = hf_reallocarray(pr->texts, cap, sizeof(*tx))))
+			goto fail;
+		pr->texts = tx;
+		pr->cap = cap;
+	}
+	if (!query)
+		goto fail;
+	pr->texts[pr->ncalls] = query;
+	c = &pr->calls[pr->ncalls++];
+	memset(c, 0, sizeof(*c));
+	c->query = query;
+	c->vars = vars;
+	return c;
+fail:
+	hf_free(query);
+	json_decref(vars);
+	return NULL;
+}
+
+static void free_calls(struct probes *pr)
+{
+	size_t i;
+
+	for (i = 0; i < pr->ncalls; i++) {
+		hf_free(pr->texts[i]);
+		json_decref(pr->calls[i].vars);
+		json_decref(pr->calls[i].data);
+		json_decref(pr->calls[i].errors);
+	}
+	hf_free(pr->calls);
+	hf_free(pr->texts);
+	pr->calls = NULL;
+	pr->texts = NULL;
+	pr->ncalls = pr->cap = 0;
+}
+
+/* Run the calls queued; the first failed call's error. */
+static int run_calls(struct probes *pr, hf_transport *t, hf_error *err)
+{
+	size_t i;
+	int rc = pr->ncalls ? hf_transport_batch(t, pr->calls, pr->ncalls, err) : 0;
+
+	for (i = 0; rc == 0 && i < pr->ncalls; i++)
+		if (pr->calls[i].rc < 0) {
+			*err = pr->calls[i].err;
+			rc = pr->calls[i].rc;
+		}
+	return rc;
+}
+
+/* Round 1: `kN: Kind { count }`, COUNT_ALIASES kinds a request. */
+static int count_kinds(struct probes *pr, hf_transport *t, hf_error *err)
+{
+	hf_buf q = HF_BUF_INIT;
+	const json_t *v, *c;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < pr->nk; i++) {
+		if (i % COUNT_ALIASES == 0)
+			hf_buf_add(&q, "query {");
+		hf_buf_addf(&q, " k%zu: %s { count }", i, pr->k[i].kind);
+		if (i % COUNT_ALIASES == COUNT_ALIASES - 1 || i + 1 == pr->nk) {
+			hf_buf_add(&q, " }");
+			if (hf_buf_failed(&q) || !add_call(pr, hf_buf_detach(&q), NULL)) {
+				hf_buf_release(&q);
+				return oom(err);
+			}
+		}
+	}
+	if ((rc = run_calls(pr, t, err)) < 0)
+		return rc;
+	for (i = 0; i < pr->nk; i++) {
+		char alias[32];
+
+		snprintf(alias, sizeof(alias), "k%zu", i);
+		v = json_object_get(pr->calls[i / COUNT_ALIASES].data, alias);
+		c = json_object_get(v, "count");
+		if (!json_is_integer(c) || json_integer_value(c) < 0)
+			return hf_error_set(err, HF_ESERVER, "malformed answer to the "
+					    "count of %s: %s", pr->k[i].kind,
+					    !json_is_object(v) ? "no result object" :
+					    "count is not a non-negative integer");
+		pr->k[i].count = (long)json_integer_value(c);
+	}
+	free_calls(pr);
+	return 0;
+}
+
+/* Kind `k`'s pages: `Kind(offset, limit) { edges { node { hfid } } }`. */
+static int queue_pages(struct probes *pr, struct probe_kind *k, long page,
+		       hf_error *err)
+{
+	hf_buf q = HF_BUF_INIT;
+	json_t *vars;
+	long off;
 	int rc = 0;
 
-	idx = hf_calloc(n + 1, sizeof(*idx));
-	calls = hf_calloc(n / PROBES + 2, sizeof(*calls));
-	texts = hf_calloc(n / PROBES + 2, sizeof(*texts));
-	if (!idx || !calls || !texts) {
-		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
-		goto out;
+	for (off = 0; rc == 0 && off < k->count; off += page) {
+		hf_buf_reset(&q);
+		hf_buf_addf(&q, "query ($offset: Int, $limit: Int) { %s(offset: "
+			    "$offset, limit: $limit) { edges { node { hfid } } } }",
+			    k->kind);
+		vars = json_pack("{s:I, s:I}", "offset", (json_int_t)off, "limit",
+				 (json_int_t)page);
+		if (!vars || hf_buf_failed(&q) || !add_call(pr, hf_buf_detach(&q), vars))
+			rc = oom(err);
 	}
-	for (i = 0, k = 0; i <= n; i++) {
-		ch = i < n ? hf_plan_at(p, i) : NULL;
-		/* an unkeyed kind cannot be looked up by HFID: nothing to probe */
-		if (ch && (ch->action != HF_ACT_CREATE ||
-			   hf_resolve_unkeyed(s, ch->kind)))
-			continue;
-		if (ch) {
-			if (!vars && !(vars = json_object())) {
-				rc = hf_error_set(err, HF_ENOMEM, "out of memory");
-				goto out;
-			}
-			idx[i] = k;
-			hf_buf_addf(&head, "%s$h%zu: [String]", head.len ? ", " : "", i);
-			hf_buf_addf(&q, " a%zu: %s(hfid: $h%zu) { count }", i, ch->kind, i);
-			snprintf(name, sizeof(name), "h%zu", i);
-			if (json_object_set(vars, name, ch->hfid) < 0) {
-				rc = hf_error_set(err, HF_ENOMEM, "out of memory");
-				goto out;
-			}
-			k++;
-		}
-		if (vars && (!ch || k % PROBES == 0)) {
-			hf_buf b = HF_BUF_INIT;
+	hf_buf_release(&q);
+	return rc;
+}
 
-			hf_buf_addf(&b, "query (%s) {%s }", head.ptr, q.ptr);
-			texts[ncalls] = hf_buf_failed(&q) || hf_buf_failed(&head) ?
-						NULL : hf_buf_detach(&b);
-			hf_buf_release(&b);
-			if (!texts[ncalls]) {
-				rc = hf_error_set(err, HF_ENOMEM, "out of memory");
-				goto out;
-			}
-			calls[ncalls].query = texts[ncalls];
-			calls[ncalls].vars = vars;
-			ncalls++;
-			vars = NULL;
-			hf_buf_reset(&q);
-			hf_buf_reset(&head);
+/* Kind `k`'s creates: `aI: Kind(hfid: $hI) { count }`, `batch` a request. */
+static int queue_lookups(struct probes *pr, struct probe_kind *k, long batch,
+			 hf_error *err)
+{
+	hf_buf q = HF_BUF_INIT, head = HF_BUF_INIT, b = HF_BUF_INIT;
+	json_t *vars = NULL, *full, *at;
+	const char *key;
+	char name[32];
+	size_t n = 0, total = json_object_size(k->want), i;
+	int rc = 0;
+
+	json_object_foreach(k->want, key, at)
+	{
+		i = (size_t)json_integer_value(at);
+		if ((!vars && !(vars = json_object())) ||
+		    (snprintf(name, sizeof(name), "h%zu", i),
+		     json_object_set(vars, name, hf_plan_at(pr->p, i)->hfid) < 0)) {
+			rc = oom(err);
+			break;
 		}
-	}
-	rc = ncalls ? hf_transport_batch(t, calls, ncalls, err) : 0;
-	for (i = 0; rc == 0 && i < ncalls; i++)
-		if (calls[i].rc < 0) {
-			*err = calls[i].err;
-			rc = calls[i].rc;
-		}
-	for (i = 0; rc == 0 && i < n; i++) {
-		ch = hf_plan_at(p, i);
-		if (ch->action != HF_ACT_CREATE)
+		hf_buf_addf(&head, "%s$h%zu: [String]", head.len ? ", " : "", i);
+		hf_buf_addf(&q, " a%zu: %s(hfid: $h%zu) { count }", i, k->kind, i);
+		if (++n % (size_t)batch && n < total)
 			continue;
-		snprintf(name, sizeof(name), "a%zu", i);
-		hit = json_object_get(calls[idx[i] / PROBES].data, name);
-		if (json_integer_value(json_object_get(hit, "count")) > 0) {
-			who = ident(ch);
-			snprintf(msg, sizeof(msg), "%s: planned as a create, but it exists now",
-				 who ? who : ch->kind);
-			hf_free(who);
-			say(report, payload, msg);
-			*stale = 1;
+		hf_buf_reset(&b);
+		hf_buf_addf(&b, "query (%s) {%s }", head.ptr, q.ptr);
+		if (hf_buf_failed(&q) || hf_buf_failed(&head) || hf_buf_failed(&b)) {
+			rc = oom(err);
+			break;
 		}
-	}
-out:
-	for (i = 0; calls && i < ncalls; i++) {
-		hf_free(texts[i]);
-		json_decref(calls[i].vars);
-		json_decref(calls[i].data);
-		json_decref(calls[i].errors);
+		full = vars;
+		vars = NULL;
+		if (!add_call(pr, hf_buf_detach(&b), full)) {
+			rc = oom(err);
+			break;
+		}
+		hf_buf_reset(&q);
+		hf_buf_reset(&head);
 	}
 	json_decref(vars);
-	hf_free(calls);
-	hf_free(texts);
-	hf_free(idx);
 	hf_buf_release(&q);
 	hf_buf_release(&head);
+	hf_buf_release(&b);
+	return rc;
+}
+
+/* Round 2: each counted kind paged or looked up, by cost. */
+static int queue_round2(struct probes *pr, hf_error *err)
+{
+	struct hf_fetch_opts fo = HF_FETCH_OPTS_INIT;
+	struct probe_kind *k;
+	double pages, lookups;
+	long n;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < pr->nk; i++) {
+		k = &pr->k[i];
+		if (!k->count)
+			continue; /* the kind is empty: no create exists */
+		n = (long)json_object_size(k->want);
+		pages = (double)((k->count + fo.page_size - 1) / fo.page_size) *
+				fo.request_cost + (double)k->count;
+		lookups = (double)((n + fo.batch_aliases - 1) / fo.batch_aliases) *
+				  fo.request_cost + (double)n * fo.lookup_cost;
+		k->page = pages <= lookups;
+		k->first = pr->ncalls;
+		rc = k->page ? queue_pages(pr, k, fo.page_size, err) :
+			       queue_lookups(pr, k, fo.batch_aliases, err);
+		k->n = pr->ncalls - k->first;
+	}
+	return rc;
+}
+
+/* A page's nodes against the kind's creates: found[] set for each. */
+static int read_page(struct probes *pr, const struct probe_kind *k,
+		     const json_t *data, hf_error *err)
+{
+	const json_t *edges = json_object_get(json_object_get(data, k->kind), "edges");
+	const json_t *e, *h, *part, *at;
+	size_t i, j;
+	char *key;
+
+	if (!json_is_array(edges))
+		return hf_error_set(err, HF_ESERVER, "malformed answer to the check "
+				    "of the %s creates: no %s.edges list", k->kind,
+				    k->kind);
+	json_array_foreach(edges, i, e)
+	{
+		h = json_object_get(json_object_get(e, "node"), "hfid");
+		json_array_foreach(h, j, part)
+		{
+			if (!json_is_string(part))
+				break;
+		}
+		if (!json_is_array(h) || !json_array_size(h) || j < json_array_size(h))
+			return hf_error_set(err, HF_ESERVER, "malformed answer to the "
+					    "check of the %s creates: a node "
+					    "whose hfid is not a list of strings",
+					    k->kind);
+		if (!(key = json_dumps(h, JSON_COMPACT)))
+			return oom(err);
+		at = json_object_get(k->want, key);
+		hf_free(key);
+		if (at)
+			pr->found[json_integer_value(at)] = 1;
+	}
+	return 0;
+}
+
+/*
+ * The kind's lookups: the m-th create (in the order queue_lookups took
+ * them) was asked as aI in request first + m / batch; each answer must be
+ * there, with a count that is an integer >= 0.
+ */
+static int read_lookups(struct probes *pr, const struct probe_kind *k,
+			long batch, hf_error *err)
+{
+	const json_t *v, *c, *data;
+	const char *key;
+	char alias[32];
+	size_t i, m = 0;
+
+	json_object_foreach(k->want, key, v)
+	{
+		i = (size_t)json_integer_value(v);
+		data = pr->calls[k->first + m++ / (size_t)batch].data;
+		snprintf(alias, sizeof(alias), "a%zu", i);
+		c = json_object_get(json_object_get(data, alias), "count");
+		if (!json_is_integer(c) || json_integer_value(c) < 0)
+			return hf_error_set(err, HF_ESERVER, "malformed answer to the "
+					    "lookup of %s %s: %s", k->kind, key,
+					    !json_is_object(json_object_get(data, alias)) ?
+					    "no result object" : "count is not a "
+					    "non-negative integer");
+		if (json_integer_value(c) > 0)
+			pr->found[i] = 1;
+	}
+	return 0;
+}
+
+/* Round 2's answers, kind by kind. */
+static int read_round2(struct probes *pr, hf_error *err)
+{
+	struct hf_fetch_opts fo = HF_FETCH_OPTS_INIT;
+	const struct probe_kind *k;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < pr->nk; i++) {
+		k = &pr->k[i];
+		if (!k->count)
+			continue;
+		if (!k->page) {
+			rc = read_lookups(pr, k, fo.batch_aliases, err);
+			continue;
+		}
+		for (j = 0; rc == 0 && j < k->n; j++)
+			rc = read_page(pr, k, pr->calls[k->first + j].data, err);
+	}
+	return rc;
+}
+
+/* Each create found: "Kind [hfid]: planned as a create, but it exists now". */
+static int report_found(struct probes *pr, hf_fetch_diag_fn report,
+			void *payload, int *stale)
+{
+	struct hf_change *ch;
+	char *who, msg[700];
+	size_t i;
+
+	for (i = 0; i < hf_plan_count(pr->p); i++) {
+		if (!pr->found[i])
+			continue;
+		ch = hf_plan_at(pr->p, i);
+		who = ident(ch);
+		snprintf(msg, sizeof(msg), "%s: planned as a create, but it exists now",
+			 who ? who : ch->kind);
+		hf_free(who);
+		say(report, payload, msg);
+		*stale = 1;
+	}
+	return 0;
+}
+
+static int check_creates(hf_plan *p, const hf_schema *s, hf_transport *t,
+			 hf_fetch_diag_fn report, void *payload, int *stale,
+			 hf_error *err)
+{
+	struct probes pr;
+	size_t i;
+	int rc;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.p = p;
+	pr.s = s;
+	pr.found = hf_calloc(hf_plan_count(p) + 1, 1);
+	rc = pr.found ? probe_kinds(&pr, err) : oom(err);
+	if (rc == 0 && pr.nk)
+		rc = count_kinds(&pr, t, err);
+	if (rc == 0 && pr.nk)
+		rc = queue_round2(&pr, err);
+	if (rc == 0 && pr.ncalls)
+		rc = run_calls(&pr, t, err);
+	if (rc == 0 && pr.ncalls)
+		rc = read_round2(&pr, err);
+	if (rc == 0)
+		rc = report_found(&pr, report, payload, stale);
+	free_calls(&pr);
+	for (i = 0; pr.k && i < pr.nk; i++)
+		json_decref(pr.k[i].want);
+	hf_free(pr.k);
+	hf_free(pr.found);
 	return rc;
 }
 
@@ -417,7 +729,7 @@ static int find_group(hf_transport *t, const char *branch, const char *name,
 	}
 	s = json_string_value(json_object_get(json_object_get(json_array_get(edges, 0),
 							      "node"), "id"));
-	if (json_array_size(edges) && !s)
+	if (json_array_size(edges) && (!s || !*s))
 		rc = hf_error_set(err, HF_ESERVER, "malformed answer to the lookup "
 				  "of group '%s': a node without id", name);
 	else if (s && !(*id = hf_strdup(s)))
@@ -572,14 +884,46 @@ static int gone(const struct hf_change *ch, const struct hf_tx_result *r,
  */
 static const char *keep_id(struct wave_ctx *w, size_t at, const json_t *res)
 {
-	const char *id = json_string_value(
-		json_object_get(json_object_get(res, "object"), "id"));
+	const json_t *obj = json_object_get(res, "object");
+	const char *id = json_string_value(json_object_get(obj, "id"));
 
-	if (!id)
+	if (!json_is_object(obj))
 		return "the server's answer gave no id for the new object";
+	if (!id || !*id)
+		return json_object_get(obj, "id") && !json_is_null(json_object_get(obj, "id")) ?
+			       "the server's answer gave an id for the new object "
+			       "that is not a string (or is empty)" :
+			       "the server's answer gave no id for the new object";
 	hf_free(w->created[at]);
 	w->created[at] = hf_strdup(id);
 	return w->created[at] ? NULL : "out of memory";
+}
+
+/*
+ * Whether alias result `res` says the mutation was done: an object whose
+ * `ok` is JSON true. Anything else (ok false, null, missing, a string "true",
+ * a result that is not an object) is not; *why then says what, unless the
+ * server's own error for the alias already does.
+ */
+static int answered_ok(const json_t *res, const char **why)
+{
+	const json_t *ok = json_object_get(res, "ok");
+
+	if (json_is_true(ok))
+		return 1;
+	if (*why)
+		return 0;
+	if (!res || json_is_null(res))
+		*why = "the server gave no result";
+	else if (!json_is_object(res))
+		*why = "malformed answer: the result is not an object";
+	else if (!ok || json_is_null(ok))
+		*why = "malformed answer: the result has no ok";
+	else if (!json_is_boolean(ok))
+		*why = "malformed answer: ok is not a boolean";
+	else
+		*why = "the server did not answer ok";
+	return 0;
 }
 
 static void on_done(hf_transport *t, const struct hf_tx_result *r,
@@ -598,8 +942,8 @@ static void on_done(hf_transport *t, const struct hf_tx_result *r,
 		ch = hf_plan_at(w->p, b->idx[i]);
 		snprintf(alias, sizeof(alias), "c%zu", i);
 		res = r->rc == 0 ? json_object_get(r->data, alias) : NULL;
-		ok = res && json_is_true(json_object_get(res, "ok"));
 		why = r->rc ? r->err->msg : alias_error(r->errors, alias);
+		ok = r->rc == 0 && answered_ok(res, &why);
 		if (!ok && gone(ch, r, alias)) {
 			ok = 1;
 			w->stats->gone++;
@@ -795,14 +1139,43 @@ static int submit_batch(hf_plan *p, const hf_schema *s, hf_transport *t,
 	return rc;
 }
 
+/*
+ * Change id -> plan index, built once per run (hf_plan_find() scans the
+ * plan: a lookup per dependency would make a run quadratic in the plan's
+ * size). NULL on OOM.
+ */
+static json_t *index_changes(const hf_plan *p)
+{
+	json_t *ix = json_object();
+	size_t i;
+
+	for (i = 0; ix && i < hf_plan_count(p); i++)
+		if (json_object_set_new(ix, hf_plan_at(p, i)->id,
+					json_integer((json_int_t)i)) < 0) {
+			json_decref(ix);
+			ix = NULL;
+		}
+	return ix;
+}
+
+/* The change with this id, through the index; NULL when none. */
+static const struct hf_change *change_by_id(const hf_plan *p, const json_t *ix,
+					    const char *id)
+{
+	const json_t *at = id ? json_object_get(ix, id) : NULL;
+
+	return at ? hf_plan_at(p, (size_t)json_integer_value(at)) : NULL;
+}
+
 /* Whether a change this one depends on failed or was skipped. */
-static int deps_failed(const hf_plan *p, const struct hf_change *ch)
+static int deps_failed(const hf_plan *p, const json_t *ix,
+		       const struct hf_change *ch)
 {
 	const struct hf_change *d;
 	size_t i;
 
 	for (i = 0; i < json_array_size(ch->deps); i++) {
-		d = hf_plan_find(p, json_string_value(json_array_get(ch->deps, i)));
+		d = change_by_id(p, ix, json_string_value(json_array_get(ch->deps, i)));
 		if (d && (d->status == HF_CH_FAILED || d->status == HF_CH_SKIPPED))
 			return 1;
 	}
@@ -835,8 +1208,8 @@ static const struct phase upserts = { is_upsert };
 static const struct phase deletes = { is_sent_delete };
 
 /* The changes of wave `wave` that `ph` runs, into idx; skips marked. */
-static size_t wave_changes(hf_plan *p, const struct phase *ph, int wave,
-			   size_t *idx, struct hf_apply_stats *stats)
+static size_t wave_changes(hf_plan *p, const json_t *ix, const struct phase *ph,
+			   int wave, size_t *idx, struct hf_apply_stats *stats)
 {
 	size_t i, n = 0;
 
@@ -846,7 +1219,7 @@ static size_t wave_changes(hf_plan *p, const struct phase *ph, int wave,
 		if (ch->wave != wave || !ph->wants(ch) ||
 		    ch->status != HF_CH_PENDING)
 			continue;
-		if (deps_failed(p, ch)) {
+		if (deps_failed(p, ix, ch)) {
 			ch->status = HF_CH_SKIPPED;
 			hf_free(ch->error);
 			ch->error = hf_strdup("skipped: a change it depends on did not apply");
@@ -858,10 +1231,10 @@ static size_t wave_changes(hf_plan *p, const struct phase *ph, int wave,
 	return n;
 }
 
-static int run_wave(hf_plan *p, const hf_schema *s, hf_transport *t,
-		    const struct hf_apply_opts *o, const struct phase *ph,
-		    int wave, struct hf_apply_stats *stats, char **created,
-		    hf_error *err)
+static int run_wave(hf_plan *p, const json_t *ix, const hf_schema *s,
+		    hf_transport *t, const struct hf_apply_opts *o,
+		    const struct phase *ph, int wave,
+		    struct hf_apply_stats *stats, char **created, hf_error *err)
 {
 	struct wave_ctx w = { p, stats, 0, o->stop, o->keep_going, created };
 	struct batch *bs = hf_calloc(hf_plan_count(p) + 1, sizeof(*bs));
@@ -873,7 +1246,7 @@ static int run_wave(hf_plan *p, const hf_schema *s, hf_transport *t,
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 		goto out;
 	}
-	n = wave_changes(p, ph, wave, idx, stats);
+	n = wave_changes(p, ix, ph, wave, idx, stats);
 	for (start = 0; rc == 0 && start < n; start += (size_t)o->batch_size) {
 		bs[nb].idx = idx + start;
 		bs[nb].n = n - start < (size_t)o->batch_size ? n - start : (size_t)o->batch_size;
@@ -918,6 +1291,7 @@ struct run_ctx {
 	char **created; /* by plan index */
 	int done, waves; /* progress */
 	long total;
+	json_t *index;  /* change id -> plan index (index_changes()) */
 };
 
 static int stopped(const struct run_ctx *c, hf_error *err)
@@ -934,7 +1308,8 @@ static int run_phase(struct run_ctx *c, const struct phase *ph, hf_error *err)
 	for (w = 0; rc == 0 && w < n; w++) {
 		if ((rc = stopped(c, err)) < 0)
 			break;
-		rc = run_wave(c->p, c->s, c->t, c->o, ph, w, c->stats, c->created, err);
+		rc = run_wave(c->p, c->index, c->s, c->t, c->o, ph, w, c->stats,
+			      c->created, err);
 		if (rc == 0)
 			rc = stopped(c, err);
 		if (c->o->progress &&
@@ -1005,7 +1380,7 @@ static int ensure_group(struct run_ctx *c, const char *name, char **id,
 				 "description", "value", desc),
 		       HF_STACK_GROUP_KIND "Upsert", &res, err);
 	s = json_string_value(json_object_get(json_object_get(res, "object"), "id"));
-	if (rc == 0 && !s)
+	if (rc == 0 && (!s || !*s))
 		rc = hf_error_set(err, HF_ESERVER, "the answer to creating group "
 				  "'%s' gave no id", name);
 	else if (rc == 0 && !(*id = hf_strdup(s)))
@@ -1065,59 +1440,179 @@ static void settle_members(struct run_ctx *c, const size_t *idx, size_t n,
 	}
 }
 
-/* RelationshipAdd (add) or RelationshipRemove of idx[0..n) on `members`. */
-static int edit_chunk(struct run_ctx *c, const char *gid, const char *name,
-		      int add, const size_t *idx, size_t n, hf_error *err)
+/*
+ * The group edits: RelationshipAdd / RelationshipRemove on `members`, up
+ * to group_chunk nodes a request (one operation whatever the number of
+ * nodes, so not bound to batch_size). They all write the group node, so
+ * they go one at a time (never two writes to one node at once): each
+ * answer submits the next edit.
+ */
+struct edit {
+	const size_t *idx;
+	size_t n;
+	int add;
+};
+
+struct edit_ctx {
+	struct run_ctx *c;
+	const char *gid;   /* the group's id */
+	const char *name;  /* and name */
+	struct edit *es;
+	size_t ne, next;   /* edits, the next to submit */
+	int failed;
+	hf_error first;    /* the first failure, as the phase's error */
+};
+
+/* Why edit `e` failed ("cannot add 3 objects to group X: why"); settles. */
+static void edit_failed(struct edit_ctx *x, const struct edit *e,
+			const char *why)
 {
-	json_t *nodes = json_array(), *vars;
-	hf_error e = HF_ERROR_INIT;
+	hf_error msg = HF_ERROR_INIT;
+
+	hf_error_set(&msg, HF_ESERVER, "cannot %s %zu object%s %s group %s: %s",
+		     e->add ? "add" : "remove", e->n, e->n == 1 ? "" : "s",
+		     e->add ? "to" : "from", x->name, why);
+	settle_members(x->c, e->idx, e->n, HF_ESERVER, msg.msg);
+	if (!x->failed++)
+		x->first = msg;
+}
+
+/* Queue edit `e` of the group; its nodes' started times set. */
+static int submit_edit(struct edit_ctx *x, struct edit *e, hf_error *err)
+{
+	struct run_ctx *c = x->c;
+	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
+	json_t *nodes = json_array(), *vars = NULL;
 	struct hf_change *ch;
 	size_t i;
 	int rc = nodes ? 0 : HF_ENOMEM;
 
-	for (i = 0; rc == 0 && i < n; i++) {
-		ch = hf_plan_at(c->p, idx[i]);
-		ch->started = now();
+	for (i = 0; rc == 0 && i < e->n; i++) {
+		ch = hf_plan_at(c->p, e->idx[i]);
 		if (json_array_append_new(nodes, json_pack("{s:s}", "id",
-			ch->action == HF_ACT_CREATE ? c->created[idx[i]] : ch->node_id)) < 0)
+			ch->action == HF_ACT_CREATE ? c->created[e->idx[i]] : ch->node_id)) < 0)
 			rc = HF_ENOMEM;
 	}
-	vars = rc == 0 ? json_pack("{s:{s:s, s:s, s:O}}", "m", "id", gid, "name",
-				   "members", "nodes", nodes) : NULL;
+	if (rc == 0)
+		vars = json_pack("{s:{s:s, s:s, s:O}}", "m", "id", x->gid, "name",
+				 "members", "nodes", nodes);
 	json_decref(nodes);
-	rc = write_one(c, add ? "mutation ($m: RelationshipNodesInput!) { "
-			   "RelationshipAdd(data: $m) { ok } }" :
-			   "mutation ($m: RelationshipNodesInput!) { "
-			   "RelationshipRemove(data: $m) { ok } }",
-		       vars, add ? "RelationshipAdd" : "RelationshipRemove", NULL, &e);
-	if (rc < 0)
-		rc = hf_error_set(err, rc, "cannot %s %zu object%s %s group %s: %s",
-				  add ? "add" : "remove", n, n == 1 ? "" : "s",
-				  add ? "to" : "from", name, e.msg);
-	settle_members(c, idx, n, rc, err->msg);
+	if (!vars)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rq.branch = c->o->branch;
+	rq.query = e->add ? "mutation ($m: RelationshipNodesInput!) { "
+			    "RelationshipAdd(data: $m) { ok } }" :
+			    "mutation ($m: RelationshipNodesInput!) { "
+			    "RelationshipRemove(data: $m) { ok } }";
+	rq.variables = vars;
+	rq.user = e;
+	rq.flags = HF_TX_RETRY; /* membership edits repeat safely */
+	rc = hf_transport_submit(c->t, &rq, err);
+	json_decref(vars);
+	for (i = 0; rc == 0 && i < e->n; i++)
+		hf_plan_at(c->p, e->idx[i])->started = now();
+	if (rc == 0)
+		c->stats->requests++;
 	return rc;
 }
 
-/* Every add (add 1) or every remove (add 0), batch_size nodes a request. */
-static int edit_members(struct run_ctx *c, const char *gid, const char *name,
-			int add, hf_error *err)
+/* Submit the next edit, if any; a failure to build it fails the phase. */
+static void next_edit(struct edit_ctx *x)
 {
-	size_t i, n = 0, *idx = hf_calloc(hf_plan_count(c->p) + 1, sizeof(*idx));
-	size_t start, len;
-	int rc = 0;
+	hf_error e = HF_ERROR_INIT;
+	struct edit *ed;
 
-	if (!idx)
-		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	for (i = 0; i < hf_plan_count(c->p); i++)
-		if (membership(c, i) == (add ? 1 : -1))
-			idx[n++] = i;
-	for (start = 0; rc == 0 && start < n; start += len) {
-		len = n - start < (size_t)c->o->batch_size ? n - start :
-							     (size_t)c->o->batch_size;
-		if ((rc = stopped(c, err)) == 0)
-			rc = edit_chunk(c, gid, name, add, idx + start, len, err);
+	if (x->next >= x->ne)
+		return;
+	ed = &x->es[x->next++];
+	if (submit_edit(x, ed, &e) < 0 && !x->failed++)
+		x->first = e; /* never sent: its changes are settled as skipped */
+}
+
+/*
+ * An edit's answer: {"Relationship<Add|Remove>": {"ok": true}} exactly;
+ * any other shape (ok false, null, a string, missing) is a failure
+ * naming what came back, never taken as done.
+ */
+static void on_edit(hf_transport *t, const struct hf_tx_result *r,
+		    void *payload)
+{
+	struct edit_ctx *x = payload;
+	const struct edit *e = r->user;
+	const char *field = e->add ? "RelationshipAdd" : "RelationshipRemove";
+	const json_t *res = json_object_get(r->data, field);
+	const char *why = hf_tx_error_message(json_array_get(r->errors, 0));
+
+	if (r->attempts == 0 && r->rc)
+		return; /* never sent (stopped): settled as skipped later */
+	if (r->rc)
+		edit_failed(x, e, r->err->msg);
+	else if (!json_is_object(res))
+		edit_failed(x, e, why ? why : "malformed answer: the result is not "
+			    "an object");
+	else if (!json_is_true(json_object_get(res, "ok")))
+		edit_failed(x, e, why ? why : json_is_boolean(json_object_get(res, "ok")) ?
+			    "the server did not answer ok" :
+			    "malformed answer: ok is not a boolean");
+	else
+		settle_members(x->c, e->idx, e->n, 0, NULL);
+	if (x->failed || (x->c->o->stop && *x->c->o->stop))
+		hf_transport_stop(t);
+	else
+		next_edit(x);
+}
+
+/* The chunk size of group edits. */
+static size_t group_chunk(const struct run_ctx *c)
+{
+	return c->o->group_chunk > 0 ? (size_t)c->o->group_chunk :
+				       HF_APPLY_GROUP_CHUNK;
+}
+
+/* Every add, then every remove, group_chunk nodes a request. */
+static int edit_members(struct run_ctx *c, const char *gid, const char *name,
+			hf_error *err)
+{
+	size_t np = hf_plan_count(c->p), i, n = 0, start, len;
+	size_t *idx = hf_calloc(np + 1, sizeof(*idx));
+	struct edit_ctx x;
+	int add, rc = 0;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.gid = gid;
+	x.name = name;
+	x.es = hf_calloc(np + 1, sizeof(*x.es));
+	if (!idx || !x.es) {
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		goto out;
 	}
+	for (add = 1; add >= 0; add--) {
+		start = n;
+		for (i = 0; i < np; i++)
+			if (membership(c, i) == (add ? 1 : -1))
+				idx[n++] = i;
+		for (; start < n; start += len) {
+			len = n - start < group_chunk(c) ? n - start : group_chunk(c);
+			x.es[x.ne].idx = idx + start;
+			x.es[x.ne].n = len;
+			x.es[x.ne++].add = add;
+		}
+	}
+	if (!x.ne)
+		goto out;
+	if ((rc = submit_edit(&x, &x.es[x.next++], err)) < 0)
+		goto out;
+	if ((rc = hf_transport_run(c->t, on_edit, &x, err)) < 0)
+		goto out;
+	if (x.failed)
+		rc = hf_error_set(err, x.first.code ? x.first.code : HF_ESERVER,
+				  "%s", x.first.msg);
+	else
+		rc = stopped(c, err);
+out:
 	hf_free(idx);
+	hf_free(x.es);
 	return rc;
 }
 
@@ -1138,9 +1633,7 @@ static int own(struct run_ctx *c, hf_error *err)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	rc = ensure_group(c, name, &gid, err);
 	if (rc == 0)
-		rc = edit_members(c, gid, name, 1, err);
-	if (rc == 0)
-		rc = edit_members(c, gid, name, 0, err);
+		rc = edit_members(c, gid, name, err);
 	hf_free(name);
 	hf_free(gid);
 	return rc;
@@ -1149,20 +1642,20 @@ static int own(struct run_ctx *c, hf_error *err)
 /* ---- cascades ----------------------------------------------------------- */
 
 /* The sent delete a cascade comes from (through cascades), or NULL. */
-static const struct hf_change *cascade_root(const hf_plan *p,
+static const struct hf_change *cascade_root(const struct run_ctx *c,
 					    const struct hf_change *ch)
 {
 	int depth;
 
 	for (depth = 0; ch && ch->cascade_of && depth < 64; depth++)
-		ch = hf_plan_find(p, ch->cascade_of);
+		ch = change_by_id(c->p, c->index, ch->cascade_of);
 	return ch && !ch->cascade_of ? ch : NULL;
 }
 
 static void settle_cascade(struct run_ctx *c, struct hf_change *ch,
 			   const json_t *present)
 {
-	const struct hf_change *root = cascade_root(c->p, ch);
+	const struct hf_change *root = cascade_root(c, ch);
 	hf_buf b = HF_BUF_INIT;
 	const json_t *e;
 	size_t i;
@@ -1228,6 +1721,18 @@ static int check_cascade_kind(struct run_ctx *c, const char *kind, hf_error *err
 				  "the %s cascades: no %s.edges", kind, kind);
 		goto out;
 	}
+	for (i = 0; i < json_array_size(edges); i++) {
+		const char *id = json_string_value(json_object_get(json_object_get(
+			json_array_get(edges, i), "node"), "id"));
+
+		/* a node the answer does not name cannot be taken for gone */
+		if (!id || !*id) {
+			rc = hf_error_set(err, HF_ESERVER, "malformed answer to the "
+					  "check of the %s cascades: a node without "
+					  "an id", kind);
+			goto out;
+		}
+	}
 	for (i = 0; i < hf_plan_count(c->p); i++) {
 		ch = hf_plan_at(c->p, i);
 		if (ch->cascade_of && ch->status == HF_CH_PENDING &&
@@ -1255,7 +1760,7 @@ static int check_cascades(struct run_ctx *c, hf_error *err)
 
 	for (i = 0; i < hf_plan_count(c->p); i++) {
 		ch = hf_plan_at(c->p, i);
-		root = ch->cascade_of ? cascade_root(c->p, ch) : NULL;
+		root = ch->cascade_of ? cascade_root(c, ch) : NULL;
 		if (!ch->cascade_of || ch->status != HF_CH_PENDING ||
 		    (root && root->status == HF_CH_APPLIED))
 			continue;
@@ -1289,7 +1794,7 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 		   const struct hf_apply_opts *o, struct hf_apply_stats *stats,
 		   hf_error *err)
 {
-	struct run_ctx c = { p, s, t, o, stats, NULL, 0, 0, 0 };
+	struct run_ctx c = { p, s, t, o, stats, NULL, 0, 0, 0, NULL };
 	size_t i;
 	int rc;
 
@@ -1297,8 +1802,11 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 	c.total = (long)hf_apply_work(p);
 	c.waves = phase_waves(p, &upserts) + phase_waves(p, &deletes);
 	c.created = hf_calloc(hf_plan_count(p) + 1, sizeof(*c.created));
-	if (!c.created)
+	c.index = c.created ? index_changes(p) : NULL;
+	if (!c.index) {
+		hf_free(c.created);
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
 	rc = run_phase(&c, &upserts, err);
 	if (rc == 0)
 		rc = own(&c, err);
@@ -1319,5 +1827,6 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 		}
 	}
 	free_ids(c.created, hf_plan_count(p));
+	json_decref(c.index);
 	return rc;
 }

@@ -318,6 +318,7 @@ static int transaction(struct run *r, hf_error *err)
 	ao.payload = r;
 	ao.stop = o->stop;
 	ao.keep_going = o->keep_going;
+	ao.group_chunk = o->group_chunk;
 	rc = hf_apply_waves(r->p, o->schema, o->transport, &ao, &res->stats, err);
 	/* a stop that came during the last step still prevents the merge */
 	if (rc == 0 && o->stop && *o->stop)

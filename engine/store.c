@@ -696,17 +696,15 @@ int hf_store_transition(hf_store *st, const char *id, const char *from,
 			    from);
 }
 
-int hf_store_update_change(hf_store *st, const char *plan_id,
-			   const struct hf_change *c, hf_error *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
+static const char update_change_sql[] =
+	"UPDATE changes SET status = ?, error = ?, started_at = ?,"
+	" finished_at = ? WHERE plan_id = ? AND id = ?";
 
-	if (sqlite3_prepare_v2(st->db,
-		"UPDATE changes SET status = ?, error = ?, started_at = ?,"
-		" finished_at = ? WHERE plan_id = ? AND id = ?", -1, &s,
-		NULL) != SQLITE_OK)
-		return db_error(st, err, "record change");
+/* Bind one change's outcome to a prepared update_change_sql; run it. */
+static int step_update(sqlite3_stmt *s, const char *plan_id,
+		       const struct hf_change *c)
+{
+	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, hf_change_status_str(c->status), -1, SQLITE_STATIC);
 	if (c->error)
 		sqlite3_bind_text(s, 2, c->error, -1, SQLITE_STATIC);
@@ -722,9 +720,21 @@ int hf_store_update_change(hf_store *st, const char *plan_id,
 		sqlite3_bind_null(s, 4);
 	sqlite3_bind_text(s, 5, plan_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, c->id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+	return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+}
+
+int hf_store_update_change(hf_store *st, const char *plan_id,
+			   const struct hf_change *c, hf_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, update_change_sql, -1, &s, NULL) !=
+	    SQLITE_OK)
+		return db_error(st, err, "record change");
+	rc = step_update(s, plan_id, c);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : db_error(st, err, "record change");
+	return rc == 0 ? 0 : db_error(st, err, "record change");
 }
 
 int hf_store_set_apply(hf_store *st, const char *id, const char *branch,
@@ -759,15 +769,24 @@ int hf_store_set_apply(hf_store *st, const char *id, const char *branch,
 int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 {
 	const char *id = hf_plan_meta_c(p)->id;
+	const struct hf_change *c;
+	sqlite3_stmt *s = NULL;
 	size_t i;
 	int rc = 0;
 
-	/* one commit, not one fsync per change */
+	/* one commit and one prepared statement, not one per change */
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(st, err, "record changes");
-	for (i = 0; rc == 0 && i < hf_plan_count(p); i++)
-		if (hf_plan_at(p, i)->action != HF_ACT_NOOP || hf_plan_at(p, i)->adopt)
-			rc = hf_store_update_change(st, id, hf_plan_at(p, i), err);
+	if (sqlite3_prepare_v2(st->db, update_change_sql, -1, &s, NULL) !=
+	    SQLITE_OK)
+		rc = db_error(st, err, "record changes");
+	for (i = 0; rc == 0 && i < hf_plan_count(p); i++) {
+		c = hf_plan_at(p, i);
+		if ((c->action != HF_ACT_NOOP || c->adopt) &&
+		    step_update(s, id, c) < 0)
+			rc = db_error(st, err, "record change");
+	}
+	sqlite3_finalize(s);
 	if (rc == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = db_error(st, err, "record changes");
 	if (rc < 0)

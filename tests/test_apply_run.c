@@ -60,6 +60,10 @@ struct fx {
 	int cancel;           /* confirm says no */
 	const char *fail_name; /* the change (by name) whose mutation fails */
 	const char *exists;    /* a create probe that finds this name */
+	long kind_count;       /* what counting a kind says; 0 with exists:
+				  a count so large that creates are looked up */
+	const char *page_hfid; /* when set, paging a kind lists objects
+				  [page_hfid] and [page_hfid-N] */
 	const char *live_desc; /* the live description of site "lyon" */
 	json_t *live;          /* id -> {"kind", "node"}: what the deletes see */
 	json_t *cascades;      /* id -> [ids its delete takes along] */
@@ -71,6 +75,8 @@ struct fx {
 	int lock_deletes;      /* lock branches deleted */
 	int lock_at_check;     /* the lock was held when the staleness check ran */
 	int lock_delete_fails; /* the lock branch's delete is refused */
+	size_t adds_at_first;  /* RelationshipAdd requests received when the
+				  first was answered */
 };
 
 static struct fx F;
@@ -212,6 +218,54 @@ static int probes(void *payload, const struct hf_fake_req *r, json_t **answer,
 	return 0;
 }
 
+/*
+ * The count round `query { kN: Kind { count } ... }`: F.kind_count, or
+ * with F.exists a count large enough that the creates are looked up.
+ */
+static int counts(void *payload, const struct hf_fake_req *r, json_t **answer,
+		  hf_error *err)
+{
+	struct fx *f = payload;
+	json_t *data = json_object();
+	const char *at = r->query;
+	char alias[32];
+	long n = f->kind_count ? f->kind_count : f->exists ? 1000000 : 0;
+
+	(void)err;
+	while ((at = strstr(at, " k")) != NULL) {
+		if (sscanf(at + 1, "%31[a-z0-9]:", alias) == 1)
+			json_object_set_new(data, alias, json_pack("{s:I}", "count",
+								   (json_int_t)n));
+		at += 2;
+	}
+	*answer = json_pack("{s:o}", "data", data);
+	return 0;
+}
+
+/* A page of a kind: `limit` objects named page_hfid-N, one [page_hfid]. */
+static int pages(void *payload, const struct hf_fake_req *r, json_t **answer,
+		 hf_error *err)
+{
+	struct fx *f = payload;
+	json_t *edges = json_array();
+	json_int_t off = json_integer_value(json_object_get(r->variables, "offset"));
+	json_int_t lim = json_integer_value(json_object_get(r->variables, "limit"));
+	char kind[64] = "", name[96];
+	json_int_t i;
+
+	(void)err;
+	sscanf(strstr(r->query, "{ ") + 2, "%63[A-Za-z]", kind);
+	for (i = off; i < off + lim && i < f->kind_count; i++) {
+		if (i == f->kind_count - 1)
+			snprintf(name, sizeof(name), "%s", f->page_hfid);
+		else
+			snprintf(name, sizeof(name), "%s-%lld", f->page_hfid, (long long)i);
+		json_array_append_new(edges, json_pack("{s:{s:[s]}}", "node", "hfid", name));
+	}
+	*answer = json_pack("{s:{s:{s:o}}}", "data", kind, "edges", edges);
+	return 0;
+}
+
 /* Kind(ids: $ids): the live objects of that kind among the ids. */
 static int live_ids(void *payload, const struct hf_fake_req *r, json_t **answer,
 		    hf_error *err)
@@ -270,7 +324,9 @@ static void defaults(void)
 	script("BranchMerge", -1, "{\"data\": {\"BranchMerge\": {\"ok\": true}}}");
 	script("BranchDelete", -1, "{\"data\": {\"BranchDelete\": {\"ok\": true}}}");
 	assert_int_equal(hf_fake_handler(F.fake, "(data: $d", -1, mutations, &F), 0);
+	assert_int_equal(hf_fake_handler(F.fake, "query { k0:", -1, counts, &F), 0);
 	assert_int_equal(hf_fake_handler(F.fake, "(hfid: $h", -1, probes, &F), 0);
+	assert_int_equal(hf_fake_handler(F.fake, "(offset: $offset", -1, pages, &F), 0);
 	assert_int_equal(hf_fake_handler(F.fake, "TestSite(ids:", -1, by_ids, &F), 0);
 	assert_int_equal(hf_fake_handler(F.fake, "TestDevice(ids:", -1, live_ids, &F), 0);
 	/* the stack's group: none yet on the target, made in the branch */
@@ -691,8 +747,10 @@ static void test_apply_run__applies_in_a_branch(void **state)
 	assert_int_equal(stored_change(1), HF_CH_APPLIED);
 	snprintf(branch, sizeof(branch), "hubform-%s", hf_plan_meta(F.plan)->id);
 	assert_string_equal(F.res.branch, branch);
-	/* the order of the transaction */
-	assert_true(first("(hfid: $h") < first("BranchCreate"));
+	/* the order of the transaction: the kinds with creates are counted
+	 * (empty: nothing to look up) before anything is written */
+	assert_true(first("query { k0:") < first("BranchCreate"));
+	assert_int_equal(sent("(hfid: $h"), 0);
 	assert_true(first("BranchCreate") < first("TestSiteUpsert"));
 	assert_true(first("TestSiteUpsert") < first("TestDeviceUpsert"));
 	assert_true(first("TestDeviceUpsert") < first("BranchMerge"));
@@ -976,6 +1034,186 @@ static void test_apply_run__stale_create(void **state)
 	assert_stored(F.st, "stale");
 }
 
+/*
+ * Creates into kinds that hold objects: counted first, then the kind is
+ * paged when that costs less than looking each create up (3 objects
+ * against 1 lookup), and a page listing the create's HFID makes the plan
+ * stale. Listed objects that are not planned creates change nothing.
+ */
+static void test_apply_run__creates_checked_by_paging(void **state)
+{
+	int round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		world(TWO_WAVES);
+		F.kind_count = 3;
+		F.page_hfid = round == 0 ? "paris" : "rome";
+		defaults();
+		run();
+		/* one count round for both kinds, a page each, no lookup */
+		assert_int_equal(sent("query { k0:"), 1);
+		assert_int_equal(sent("(offset: $offset"), 2);
+		assert_int_equal(sent("(hfid: $h"), 0);
+		if (round == 0) {
+			assert_int_equal(F.rc, HF_ECONFLICT);
+			assert_int_equal(F.res.outcome, HF_APPLY_STALE);
+			assert_int_equal(F.msgs[HF_AMSG_STALE], 1);
+			assert_non_null(strstr(F.text[HF_AMSG_STALE], "TestSite "
+					       "[\"paris\"]: planned as a create"));
+			assert_int_equal(sent("Branch"), 0);
+		} else {
+			assert_int_equal(F.rc, 0);
+			assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+		}
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
+/*
+ * Strict answers to the create checks: a count, a lookup or a page that
+ * is not what was asked for is an error naming the kind (or the object);
+ * never "absent", so nothing is written and the plan stays planned.
+ */
+static void test_apply_run__malformed_create_checks(void **state)
+{
+	static const struct {
+		const char *match, *answer, *says;
+		long count;
+	} bad[] = {
+		{ "query { k0:", "{\"data\": {\"k0\": {\"count\": \"0\"}, \"k1\": {\"count\": 0}}}",
+		  "count of TestSite: count is not a non-negative integer", 0 },
+		{ "query { k0:", "{\"data\": {\"k0\": {\"count\": -1}, \"k1\": {\"count\": 0}}}",
+		  "count of TestSite: count is not a non-negative integer", 0 },
+		{ "query { k0:", "{\"data\": {\"k0\": {\"count\": 1.5}, \"k1\": {\"count\": 0}}}",
+		  "count of TestSite: count is not a non-negative integer", 0 },
+		{ "query { k0:", "{\"data\": {\"k0\": {\"count\": 0}, \"k1\": null}}",
+		  "count of TestDevice: no result object", 0 },
+		{ "query { k0:", "{\"data\": {\"k0\": {\"count\": 0}}}",
+		  "count of TestDevice: no result object", 0 },
+		{ "(hfid: $h", "{\"data\": {\"a0\": {\"count\": \"1\"}}}",
+		  "lookup of TestSite [\"paris\"]: count is not a non-negative integer",
+		  1000000 },
+		{ "(hfid: $h", "{\"data\": {\"a0\": {\"count\": null}}}",
+		  "lookup of TestSite [\"paris\"]: count is not a non-negative integer",
+		  1000000 },
+		{ "(hfid: $h", "{\"data\": {}}",
+		  "lookup of TestSite [\"paris\"]: no result object", 1000000 },
+		{ "(offset: $offset", "{\"data\": {\"TestSite\": {\"edges\": {}}}}",
+		  "check of the TestSite creates: no TestSite.edges list", 3 },
+		{ "(offset: $offset", "{\"data\": {\"TestSite\": {\"edges\": "
+		  "[{\"node\": {\"hfid\": \"paris\"}}]}}}",
+		  "a node whose hfid is not a list of strings", 3 },
+		{ "(offset: $offset", "{\"data\": {\"TestSite\": {\"edges\": "
+		  "[{\"node\": null}]}}}",
+		  "a node whose hfid is not a list of strings", 3 },
+		{ "(offset: $offset", "{\"data\": {\"TestSite\": {\"edges\": "
+		  "[{\"node\": {\"hfid\": [\"paris\", 7]}}]}}}",
+		  "a node whose hfid is not a list of strings", 3 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		world(TWO_WAVES);
+		F.kind_count = bad[i].count;
+		F.page_hfid = "x";
+		script(bad[i].match, 1, bad[i].answer);
+		defaults();
+		run();
+		if (!strstr(F.err.msg, bad[i].says) || F.res.outcome != HF_APPLY_CHECK_FAILED)
+			fail_msg("case %zu: outcome %d: %s", i, (int)F.res.outcome, F.err.msg);
+		assert_int_equal(F.rc, HF_ESERVER);
+		assert_int_equal(sent("Branch"), 0);
+		assert_int_equal(sent("Upsert("), 0);
+		assert_stored(F.st, "planned");
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
+/*
+ * Strict answers to the mutations: only {"ok": true} (and, for a create,
+ * a non-empty string id) is done. Anything else fails the change, naming
+ * what was wrong; nothing is merged.
+ */
+static void test_apply_run__malformed_mutation_answers(void **state)
+{
+	static const struct {
+		const char *c0, *says;
+	} bad[] = {
+		{ "{\"ok\": \"true\", \"object\": {\"id\": \"x\"}}", "ok is not a boolean" },
+		{ "{\"ok\": 1, \"object\": {\"id\": \"x\"}}", "ok is not a boolean" },
+		{ "{\"ok\": null, \"object\": {\"id\": \"x\"}}", "the result has no ok" },
+		{ "{\"object\": {\"id\": \"x\"}}", "the result has no ok" },
+		{ "{\"ok\": false, \"object\": {\"id\": \"x\"}}", "did not answer ok" },
+		{ "\"done\"", "the result is not an object" },
+		{ "[true]", "the result is not an object" },
+		{ "null", "the server gave no result" },
+		{ "{\"ok\": true, \"object\": {\"id\": 7}}", "not a string (or is empty)" },
+		{ "{\"ok\": true, \"object\": {\"id\": \"\"}}", "not a string (or is empty)" },
+		{ "{\"ok\": true, \"object\": {\"id\": null}}", "gave no id" },
+		{ "{\"ok\": true, \"object\": \"x\"}", "gave no id" },
+		{ "{\"ok\": true}", "gave no id" },
+	};
+	char answer[400];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		world(ONE_WAVE);
+		snprintf(answer, sizeof(answer), "{\"data\": {\"c0\": %s,"
+			 " \"c1\": {\"ok\": true, \"object\": {\"id\": \"y\"}},"
+			 " \"c2\": {\"ok\": true, \"object\": {\"id\": \"z\"}}}}",
+			 bad[i].c0);
+		script("TestSiteUpsert", -1, answer);
+		defaults();
+		run();
+		if (F.res.outcome != HF_APPLY_FAILED || !hf_plan_at(F.plan, 0)->error ||
+		    !strstr(hf_plan_at(F.plan, 0)->error, bad[i].says))
+			fail_msg("case %zu: outcome %d: %s", i, (int)F.res.outcome,
+				 hf_plan_at(F.plan, 0)->error ? hf_plan_at(F.plan, 0)->error :
+								"(no error)");
+		assert_int_equal(F.res.stats.failed, 1);
+		assert_int_equal(stored_change(0), HF_CH_FAILED);
+		assert_int_equal(sent("RelationshipAdd"), 0);
+		assert_int_equal(sent("BranchMerge"), 0);
+		assert_stored(F.st, "failed");
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
+/* A group edit answered with anything but {"ok": true} fails the apply. */
+static void test_apply_run__malformed_group_answers(void **state)
+{
+	static const char *const bad[] = {
+		"{\"data\": {\"RelationshipAdd\": {\"ok\": \"true\"}}}",
+		"{\"data\": {\"RelationshipAdd\": {}}}",
+		"{\"data\": {\"RelationshipAdd\": true}}",
+		"{\"data\": {\"RelationshipAdd\": null}}",
+		"{\"data\": {}}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		world(ONE_WAVE);
+		script("RelationshipAdd", 1, bad[i]);
+		defaults();
+		run();
+		if (F.res.outcome != HF_APPLY_FAILED ||
+		    !strstr(F.err.msg, "cannot add 3 objects to group hubform-default"))
+			fail_msg("case %zu: outcome %d: %s", i, (int)F.res.outcome, F.err.msg);
+		assert_int_equal(sent("BranchMerge"), 0);
+		assert_true(F.res.branch_deleted);
+		assert_stored(F.st, "failed");
+		teardown(NULL);
+		setup(NULL);
+	}
+}
+
 /* The schema changed: stale without reading any object. */
 static void test_apply_run__stale_schema(void **state)
 {
@@ -1036,7 +1274,7 @@ static void test_apply_run__check_fails(void **state)
 {
 	(void)state;
 	world(TWO_WAVES);
-	assert_int_equal(hf_fake_fail(F.fake, "(hfid: $h", 1, HF_EAUTH, "denied"), 0);
+	assert_int_equal(hf_fake_fail(F.fake, "query { k0:", 1, HF_EAUTH, "denied"), 0);
 	defaults();
 	run();
 	assert_int_equal(F.rc, HF_EAUTH);
@@ -1300,7 +1538,8 @@ static void test_apply_run__recover_from_the_target(void **state)
 		script("is_default", 1, "{\"data\": {\"Branch\": [{\"name\": \"main\", "
 		       "\"is_default\": true}]}}");
 		/* round 0: both present; 1: none; 2: only paris */
-		script("(hfid: $h", 1, round == 0 ?
+		F.kind_count = 1000000; /* counted: then each looked up */
+		script("(hfid: $h", 2, round == 0 ?
 		       "{\"data\": {\"a0\": {\"count\": 1}, \"a1\": {\"count\": 1}}}" :
 		       round == 1 ?
 		       "{\"data\": {\"a0\": {\"count\": 0}, \"a1\": {\"count\": 0}}}" :
@@ -1443,8 +1682,30 @@ static void test_apply_run__creates_join_a_new_group(void **state)
 	assert_int_equal(F.res.stats.requests, 4);
 }
 
-/* More members than batch_size: several requests, one at a time. */
-static void test_apply_run__members_are_batched(void **state)
+/* RelationshipAdd: records how many adds had been submitted at the first. */
+static int adds_seen(void *payload, const struct hf_fake_req *r,
+		     json_t **answer, hf_error *err)
+{
+	struct fx *f = payload;
+	size_t i;
+
+	(void)r;
+	(void)err;
+	if (!f->adds_at_first)
+		for (i = 0; i < hf_fake_count(f->fake); i++)
+			f->adds_at_first += strstr(hf_fake_at(f->fake, i)->query,
+						   "RelationshipAdd") != NULL;
+	*answer = json_pack("{s:{s:{s:b}}}", "data", "RelationshipAdd", "ok", 1);
+	return 0;
+}
+
+/*
+ * A group edit is one operation whatever its size: batch_size does not
+ * split it (one request for the three sites at batch size 2). group_chunk
+ * does, and the chunks go one at a time (they all write the group node:
+ * when the first is answered, the second has not been sent yet).
+ */
+static void test_apply_run__members_are_chunked(void **state)
 {
 	(void)state;
 	world(ONE_WAVE);
@@ -1452,8 +1713,22 @@ static void test_apply_run__members_are_batched(void **state)
 	defaults();
 	run();
 	assert_int_equal(F.rc, 0);
+	assert_int_equal(sent("RelationshipAdd"), 1);
+	assert_members("RelationshipAdd", "id-a,id-b,id-c");
+	/* 2 requests of creates, the group, one edit */
+	assert_int_equal(F.res.stats.requests, 4);
+	teardown(NULL);
+	setup(NULL);
+	world(ONE_WAVE);
+	F.o.group_chunk = 2;
+	assert_int_equal(hf_fake_handler(F.fake, "RelationshipAdd", -1, adds_seen, &F), 0);
+	defaults();
+	run();
+	assert_int_equal(F.rc, 0);
 	assert_int_equal(sent("RelationshipAdd"), 2);
 	assert_members("RelationshipAdd", "id-a,id-b");
+	assert_int_equal(F.adds_at_first, 1);
+	assert_int_equal(F.res.stats.applied, 3);
 }
 
 /* A plan that only updates owned objects leaves the group alone. */
@@ -1612,6 +1887,26 @@ static void test_apply_run__cascade_not_done(void **state)
 	assert_int_equal(stored_change(4), HF_CH_FAILED);
 	assert_non_null(strstr(hf_plan_at(F.plan, 4)->error, "did not cascade"));
 	assert_non_null(strstr(hf_plan_at(F.plan, 4)->error, "TestSite n-s9"));
+	assert_int_equal(sent("BranchMerge"), 0);
+	assert_true(F.res.branch_deleted);
+}
+
+/*
+ * The cascade check answered with a node that has no string id: an
+ * error, never taken as "the cascade is gone".
+ */
+static void test_apply_run__malformed_cascade_answer(void **state)
+{
+	(void)state;
+	group_is("g-fin");
+	script("(ids: $ids) { edges { node { id } } }", 1, "{\"data\": {\"TestDevice\":"
+	       " {\"edges\": [{\"node\": {\"id\": 8}}]}}}");
+	world(PRUNE);
+	defaults();
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
+	assert_non_null(strstr(F.err.msg, "malformed answer to the check of the "
+			       "TestDevice cascades: a node without an id"));
 	assert_int_equal(sent("BranchMerge"), 0);
 	assert_true(F.res.branch_deleted);
 }
@@ -1884,14 +2179,14 @@ static int any_delete(void *payload, const struct hf_fake_req *r,
 	return 0;
 }
 
-/* The create probes, noting whether the lock was held meanwhile. */
-static int probes_locked(void *payload, const struct hf_fake_req *r,
+/* The count of the creates' kinds, noting whether the lock was held. */
+static int counts_locked(void *payload, const struct hf_fake_req *r,
 			 json_t **answer, hf_error *err)
 {
 	struct fx *f = payload;
 
 	f->lock_at_check = f->lock != NULL;
-	return probes(payload, r, answer, err);
+	return counts(payload, r, answer, err);
 }
 
 static void lock_fake(void)
@@ -1901,7 +2196,7 @@ static void lock_fake(void)
 	assert_int_equal(hf_fake_handler(F.fake, "{ name description }", -1,
 					 lock_read, &F), 0);
 	assert_int_equal(hf_fake_handler(F.fake, "BranchDelete", -1, any_delete, &F), 0);
-	assert_int_equal(hf_fake_handler(F.fake, "(hfid: $h", -1, probes_locked, &F), 0);
+	assert_int_equal(hf_fake_handler(F.fake, "query { k0:", -1, counts_locked, &F), 0);
 }
 
 /* A plan whose lock holder is someone else, for plan `plan`. */
@@ -1980,7 +2275,7 @@ static void test_apply_run__lock_held_by_another(void **state)
 	assert_int_equal(F.rc, HF_ECONFLICT);
 	assert_int_equal(F.res.outcome, HF_APPLY_LOCKED);
 	assert_non_null(strstr(F.err.msg, "held by bob@ci:7.0a1b2c3d (plan 0123456789ab"));
-	assert_int_equal(sent("(hfid: $h"), 0);
+	assert_int_equal(sent("query { k0:"), 0);
 	assert_int_equal(sent("Upsert("), 0);
 	assert_int_equal(F.lock_deletes, 0);
 	assert_non_null(F.lock);
@@ -2244,6 +2539,11 @@ int main(void)
 		T(test_apply_run__branch_rules),
 		T(test_apply_run__not_planned_or_cancelled),
 		T(test_apply_run__stale_create),
+		T(test_apply_run__creates_checked_by_paging),
+		T(test_apply_run__malformed_create_checks),
+		T(test_apply_run__malformed_mutation_answers),
+		T(test_apply_run__malformed_group_answers),
+		T(test_apply_run__malformed_cascade_answer),
 		T(test_apply_run__stale_schema),
 		T(test_apply_run__update_and_stale_update),
 		T(test_apply_run__check_fails),
@@ -2262,7 +2562,7 @@ int main(void)
 		T(test_apply_run__recover_unsettled),
 		T(test_apply_run__recover_needs_applying),
 		T(test_apply_run__creates_join_a_new_group),
-		T(test_apply_run__members_are_batched),
+		T(test_apply_run__members_are_chunked),
 		T(test_apply_run__updates_do_not_touch_the_group),
 		T(test_apply_run__create_without_id_fails),
 		T(test_apply_run__prune),

@@ -41,6 +41,14 @@
  * deletes, forgets), a stack group hubform-<stack> that is not as planned
  * (created since, when the plan's group_id is NULL; gone or another id
  * when it is set).
+ *
+ * Creates are checked kind by kind: one request counts every kind with
+ * creates; an empty kind needs nothing more, any other is paged whole or
+ * its creates looked up by HFID, whichever the cost model of hf/fetch.h
+ * says is cheaper. An answer not of the shape asked for (a count that is
+ * not a non-negative integer, edges that are not a list, a node without
+ * a list of strings as hfid) is HF_ESERVER naming the kind or the object,
+ * never "absent".
  */
 int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_transport *t,
 			 hf_fetch_diag_fn report, void *payload, hf_error *err);
@@ -77,9 +85,18 @@ struct hf_apply_opts {
 	volatile int *stop; /* set (e.g. by a signal handler) to stop early */
 	int keep_going;     /* after a failure, go on with every change whose
 			       dependencies succeeded, to report all failures */
+	long group_chunk;   /* nodes per group membership edit; 0:
+			       HF_APPLY_GROUP_CHUNK */
 };
 
-#define HF_APPLY_OPTS_INIT { NULL, 50, NULL, NULL, NULL, 0 }
+/*
+ * Members one RelationshipAdd / RelationshipRemove edits: such an edit is
+ * one operation for the server however many nodes it names, so it is not
+ * bound to batch_size.
+ */
+#define HF_APPLY_GROUP_CHUNK 1000
+
+#define HF_APPLY_OPTS_INIT { NULL, 50, NULL, NULL, NULL, 0, 0 }
 
 struct hf_apply_stats {
 	long requests;
@@ -104,9 +121,12 @@ struct hf_apply_stats {
  *    when the plan's group_id is NULL; RelationshipAdd on its `members`
  *    adds every object a create made (the id its answer gave) and every
  *    adopted object; RelationshipRemove takes out the forgets and the
- *    deletes (not their cascades). Up to batch_size nodes a request, one
- *    request at a time (they all write the group). A forget's status is
- *    its remove's; an adopted no-op's its add's.
+ *    deletes (not their cascades). Up to group_chunk nodes a request
+ *    (HF_APPLY_GROUP_CHUNK by default, whatever batch_size: an edit is one
+ *    operation however many nodes it names), one request at a time (they
+ *    all write the group node). An edit's answer must be {"ok": true}:
+ *    anything else fails it. A forget's status is its remove's; an
+ *    adopted no-op's its add's.
  * 3. deletes, `<Kind>Delete(data: {id})` aliased as in 1, by waves in
  *    order: a delete's dependencies are the deletes of the objects that
  *    refer to it, so referrers go first. A delete the server answers
@@ -214,6 +234,7 @@ struct hf_apply_run_opts {
 	const char *lock_user; /* the holder's user and host; NULL: from */
 	const char *lock_host; /* the environment (hf_lock_owner) */
 	time_t deadline;   /* the whole apply must end by then; 0: none */
+	long group_chunk;  /* see hf_apply_opts; 0: HF_APPLY_GROUP_CHUNK */
 	volatile int *stop; /* set (e.g. by a signal handler) to stop */
 	hf_apply_confirm_fn confirm;   /* may be NULL: no question */
 	hf_apply_progress_fn progress; /* may be NULL */
