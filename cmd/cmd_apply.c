@@ -32,8 +32,7 @@ static const char usage[] =
 	"hubform apply PATH... --auto-approve";
 
 struct apply_opts {
-	struct hf_pipeline_opts po;
-	const char *state;
+	struct hf_pipeline_opts po; /* po.state: --state */
 	long batch_size;
 	int keep_branch;
 	int auto_approve;
@@ -314,14 +313,14 @@ static int report(const struct ui *ui, const hf_plan *p,
 		out_error("plan %s is stale; nothing was written; plan again", m->id);
 		return HF_EXIT_STALE;
 	case HF_APPLY_CHECK_FAILED:
-		hf_pipeline_fail(ui->pl, "cannot check the plan against", err);
+		cli_pipeline_fail(ui->pl, "cannot check the plan against", err);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_TOO_MANY_DELETES:
 		out_error("%s (--max-deletes %ld)", err->msg, ui->ao->max_deletes);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_LOCKED:
 		out_error("%s; nothing was written", err->msg);
-		if (!hf_in_automation())
+		if (!cli_in_automation())
 			out_info("hint: wait with --lock-timeout S; if that apply's "
 				 "process died, 'hubform apply PLAN --recover' of its "
 				 "plan, or 'hubform lock --break ID', frees it");
@@ -435,12 +434,12 @@ static int check_target(const struct hf_target *now, const struct hf_plan_meta *
 		return 0;
 	out_error("plan %s was made for %s, but %s%s%s names %s: refusing to apply "
 		  "it anywhere else; nothing was written",
-		  m->id, hf_target_describe(m->address, m->branch, a, sizeof(a)),
+		  m->id, cli_target_describe(m->address, m->branch, a, sizeof(a)),
 		  addr ? now->address_from : "", addr && br ? " and " : "",
 		  br ? now->branch_from : "",
-		  hf_target_describe(addr ? now->ident : m->address,
+		  cli_target_describe(addr ? now->ident : m->address,
 				     br ? now->branch : m->branch, b, sizeof(b)));
-	if (!hf_in_automation())
+	if (!cli_in_automation())
 		out_info("hint: without %s%s%s, 'hubform apply %s' goes to the "
 			 "plan's own target; for the other one, plan again there",
 			 addr ? now->address_from : "", addr && br ? " and " : "",
@@ -453,7 +452,7 @@ static int plan_paths(struct hf_pipeline *pl, hf_store *st, hf_plan **out,
 {
 	hf_error err = HF_ERROR_INIT;
 
-	if (hf_pipeline_plan(pl, &ao->po, args->items, args->n) < 0)
+	if (cli_pipeline_plan(pl, &ao->po, args->items, args->n) < 0)
 		return -1;
 	if (hf_store_save(st, pl->plan, &err) < 0) {
 		out_error("%s", err.msg);
@@ -467,15 +466,14 @@ static int plan_paths(struct hf_pipeline *pl, hf_store *st, hf_plan **out,
 /* Object files or folders (not a plan file, not a plan id). */
 static int are_paths(const struct hf_strlist *args)
 {
-	return access(args->items[0], F_OK) == 0 &&
-	       !hf_store_is_plan_file(args->items[0]);
+	return cli_ref_kind(args->items[0]) == CLI_REF_PATH;
 }
 
 int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct apply_opts ao;
 	struct hf_strlist args = { 0 };
-	struct hf_pipeline pl;
+	struct hf_pipeline *pl;
 	struct hf_plan_ref ref;
 	struct hf_target now;
 	hf_store *rec[2];
@@ -485,7 +483,7 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 	int paths;
 	const struct hf_opt opts[] = {
 		HF_PIPELINE_OPTIONS(ao.po),
-		HF_OPT_STRING(0, "state", "FILE", &ao.state,
+		HF_OPT_STRING(0, "state", "FILE", &ao.po.state,
 			      "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
 		HF_OPT_INT(0, "batch-size", "N", &ao.batch_size, 1, 1000,
 			   "mutations per request (default 50)"),
@@ -516,7 +514,6 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 	};
 	int rc;
 
-	memset(&pl, 0, sizeof(pl));
 	memset(&ao, 0, sizeof(ao));
 	memset(&ref, 0, sizeof(ref));
 	{
@@ -526,12 +523,13 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 		ao.batch_size = 50;
 		ao.max_deletes = -1;
 	}
-	if (hf_target_default_timeout(&ao.po.timeout) < 0)
+	if (cli_target_default_timeout(&ao.po.timeout) < 0)
 		return HF_EXIT_ERROR;
-	rc = hf_cmd_parse(ctx->name, usage, "Apply a stored plan inside a branch.",
+	rc = cli_cmd_parse(ctx, usage, "Apply a stored plan inside a branch.",
 			  opts, argc, argv, &args);
 	if (rc >= 0)
 		goto out;
+	pl = cli_ctx_pipeline(ctx);
 	rc = HF_EXIT_USAGE;
 	paths = args.n && are_paths(&args);
 	if (args.n > 1 && !paths) {
@@ -547,16 +545,16 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 			rc = HF_EXIT_USAGE;
 			goto out;
 		}
-		if (hf_cmd_open_store(&st, ao.state) < 0 ||
-		    plan_paths(&pl, st, &p, &ao, &args) < 0)
+		if (cli_ctx_store(ctx, ao.po.state, 1, &st) < 0 ||
+		    plan_paths(pl, st, &p, &ao, &args) < 0)
 			goto out;
 		rec[nrec++] = st;
 	} else {
 		struct hf_target_opts to = { ao.po.address, ao.po.branch, NULL, 0 };
 
-		if (hf_target_resolve(&now, &to) < 0 ||
-		    hf_cmd_open_plan(&ref, ao.state, args.n ? args.items[0] : NULL,
-				     &now, 1) < 0)
+		if (cli_target_resolve(&now, &to) < 0 ||
+		    cli_cmd_open_plan(ctx, &ref, ao.po.state,
+				      args.n ? args.items[0] : NULL, &now, 1) < 0)
 			goto out;
 		p = ref.plan;
 		if (check_target(&now, hf_plan_meta(p), args.n ? args.items[0] : NULL) < 0)
@@ -564,17 +562,16 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 		rec[nrec++] = ref.store;
 		if (ref.file)
 			rec[nrec++] = ref.file;
-		if (hf_target_from_ident(&pl.target, hf_plan_meta(p)->address,
-					 hf_plan_meta(p)->branch) < 0 ||
-		    hf_pipeline_attach(&pl, &ao.po, 0) < 0)
+		if (cli_target_from_ident(&pl->target, hf_plan_meta(p)->address,
+					  hf_plan_meta(p)->branch) < 0 ||
+		    cli_pipeline_attach(pl, &ao.po, 0) < 0)
 			goto out;
 	}
 	catch_signals();
-	rc = run(&pl, rec, nrec, p, &ao);
+	rc = run(pl, rec, nrec, p, &ao);
 out:
-	hf_plan_ref_release(&ref);
-	hf_pipeline_release(&pl);
-	hf_store_close(st);
-	hf_strlist_release(&args);
+	cli_plan_ref_release(&ref);
+	cli_pipeline_opts_release(&ao.po);
+	cli_strlist_release(&args);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "hf/client.h"
 #include "opt.h"
 #include "output.h"
+#include "pipeline.h"
 #include "target.h"
 #include "hf/banned.h"
 
@@ -32,8 +33,8 @@ struct branch_opts {
 static void fail(const struct hf_target *t, const char *what, const hf_error *e)
 {
 	out_error("%s on %s: %s", what, t->ident, e->msg);
-	if (e->code == HF_EAUTH && !hf_in_automation())
-		out_info("hint: %s", hf_target_auth_hint(t));
+	if (e->code == HF_EAUTH && !cli_in_automation())
+		out_info("hint: %s", cli_target_auth_hint(t));
 }
 
 static const char *yes(int b)
@@ -191,24 +192,18 @@ static int check_args(const struct hf_strlist *a, const struct branch_opts *bo)
 	return 0;
 }
 
-static int run(const struct hf_strlist *a, const struct branch_opts *bo)
+static int run(struct hf_pipeline *pl, const struct hf_strlist *a,
+	       const struct branch_opts *bo)
 {
-	struct hf_target t;
-	hf_client *c = NULL;
-	int rc = HF_EXIT_ERROR;
+	struct hf_target *t = &pl->target;
 
-	memset(&t, 0, sizeof(t));
-	if (hf_target_cli_connect(&t, &bo->target, &c) == 0) {
-		if (!strcmp(a->items[0], "list"))
-			rc = do_list(c, &t, bo);
-		else if (!strcmp(a->items[0], "create"))
-			rc = do_create(c, &t, bo, a->items[1]);
-		else
-			rc = do_delete(c, &t, a->items[1]);
-	}
-	hf_client_free(c);
-	hf_target_close(&t);
-	return rc;
+	if (cli_target_cli_connect(t, &bo->target, &pl->client) < 0)
+		return HF_EXIT_ERROR;
+	if (!strcmp(a->items[0], "list"))
+		return do_list(pl->client, t, bo);
+	if (!strcmp(a->items[0], "create"))
+		return do_create(pl->client, t, bo, a->items[1]);
+	return do_delete(pl->client, t, a->items[1]);
 }
 
 int cmd_branch(struct hf_ctx *ctx, int argc, char **argv)
@@ -228,17 +223,17 @@ int cmd_branch(struct hf_ctx *ctx, int argc, char **argv)
 	};
 	int rc;
 
-	if (hf_target_default_timeout(&bo.target.timeout) < 0)
+	if (cli_target_default_timeout(&bo.target.timeout) < 0)
 		return HF_EXIT_ERROR;
-	rc = hf_cmd_parse(ctx->name, usage,
+	rc = cli_cmd_parse(ctx, usage,
 	                  "List, create or delete Infrahub branches.", opts,
 	                  argc, argv, &args);
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_USAGE;
 	if (check_args(&args, &bo) == 0)
-		rc = run(&args, &bo);
+		rc = run(cli_ctx_pipeline(ctx), &args, &bo);
 out:
-	hf_strlist_release(&args);
+	cli_strlist_release(&args);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * hubform completion bash|zsh|fish: print a completion script. Commands
  * come from the command table, each command's options from its own
- * option table (hf_cmd_spec_get), and plan ids, where a command takes a
+ * option table (cli_cmd_spec_get), and plan ids, where a command takes a
  * plan, from 'hubform plans --quiet' when the user presses TAB. Kinds,
  * for --target and --exclude, come from 'hubform completion kinds': the
  * kinds of the newest schema answer cached in .hubform/ (or beside
@@ -21,6 +21,7 @@
 #include "cmd_doc.h"
 #include "opt.h"
 #include "output.h"
+#include "state.h"
 #include "hf/banned.h"
 
 /* Values an option's argument takes, when there is a fixed set. */
@@ -132,17 +133,17 @@ static int bash(hf_buf *b)
 		      "\tdone\n"
 		      "\tif [[ -z $cmd ]]; then\n"
 		      "\t\tCOMPREPLY=($(compgen -W '");
-	for (c = hf_commands; c->name; c++)
-		hf_buf_addf(b, "%s%s", c == hf_commands ? "" : " ", c->name);
+	for (c = cli_commands; c->name; c++)
+		hf_buf_addf(b, "%s%s", c == cli_commands ? "" : " ", c->name);
 	hf_buf_add(b, " --help --version' -- \"$cur\"))\n"
 		      "\t\treturn\n\tfi\n"
 		      "\topts=--help\n\tvalued=' '\n\tfiles=' '\n\tformats=\n"
 		      "\tcase $cmd in\n");
-	for (c = hf_commands; c->name; c++) {
-		if (hf_cmd_spec_get(c, &s) < 0)
+	for (c = cli_commands; c->name; c++) {
+		if (cli_cmd_spec_get(c, &s) < 0)
 			continue;
 		bash_command(b, c, &s);
-		hf_cmd_spec_release(&s);
+		cli_cmd_spec_release(&s);
 	}
 	hf_buf_add(b, "\tesac\n"
 		      "\tif [[ $valued == *\" $prev \"* ]]; then\n"
@@ -165,8 +166,8 @@ static int bash(hf_buf *b)
 		      "\t\twords=\"latest $(\"${COMP_WORDS[0]}\" plans --quiet 2>/dev/null)\"\n"
 		      "\t\tCOMPREPLY=($(compgen -W \"$words\" -- \"$cur\") $(compgen -f -- \"$cur\")) ;;\n"
 		      "\thelp)\n\t\tCOMPREPLY=($(compgen -W '");
-	for (c = hf_commands; c->name; c++)
-		hf_buf_addf(b, "%s%s", c == hf_commands ? "" : " ", c->name);
+	for (c = cli_commands; c->name; c++)
+		hf_buf_addf(b, "%s%s", c == cli_commands ? "" : " ", c->name);
 	hf_buf_addf(b, "' -- \"$cur\")) ;;\n"
 		       "\tcompletion) COMPREPLY=($(compgen -W '%s' -- \"$cur\")) ;;\n"
 		       "\tschema|menu) COMPREPLY=($(compgen -W '%s' -- \"$cur\") $(compgen -f -- \"$cur\")) ;;\n"
@@ -246,7 +247,7 @@ static int zsh(hf_buf *b)
 		      "\tlocal -a cmds\n"
 		      "\tif (( CURRENT == 2 )); then\n"
 		      "\t\tcmds=(");
-	for (c = hf_commands; c->name; c++) {
+	for (c = cli_commands; c->name; c++) {
 		char item[256];
 
 		snprintf(item, sizeof(item), "%s:%s", c->name, c->summary);
@@ -257,8 +258,8 @@ static int zsh(hf_buf *b)
 		      "\tlocal cmd=${words[2]}\n"
 		      "\tshift words\n\t(( CURRENT-- ))\n"
 		      "\tcase $cmd in\n");
-	for (c = hf_commands; c->name; c++) {
-		if (hf_cmd_spec_get(c, &s) < 0)
+	for (c = cli_commands; c->name; c++) {
+		if (cli_cmd_spec_get(c, &s) < 0)
 			continue;
 		hf_buf_addf(b, "\t%s)\n\t\t_arguments -s '(- *)'{-h,--help}'[show help]'",
 			    c->name);
@@ -274,10 +275,10 @@ static int zsh(hf_buf *b)
 		else
 			hf_buf_add(b, " \\\n\t\t'*:file:_files'");
 		hf_buf_add(b, " ;;\n");
-		hf_cmd_spec_release(&s);
+		cli_cmd_spec_release(&s);
 	}
 	hf_buf_add(b, "\tesac\n}\n_hubform_commands() {\n\tcompadd");
-	for (c = hf_commands; c->name; c++)
+	for (c = cli_commands; c->name; c++)
 		hf_buf_addf(b, " %s", c->name);
 	hf_buf_add(b, "\n}\n"
 		      "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then\n"
@@ -318,14 +319,14 @@ static int fish(hf_buf *b)
 		      "# Use: hubform completion fish > "
 		      "~/.config/fish/completions/hubform.fish\n"
 		      "complete -c hubform -f\n");
-	for (c = hf_commands; c->name; c++) {
+	for (c = cli_commands; c->name; c++) {
 		hf_buf_addf(b, "complete -c hubform -n __fish_use_subcommand "
 			       "-a %s -d ", c->name);
 		quoted(b, c->summary, 1);
 		hf_buf_add(b, "\n");
 	}
-	for (c = hf_commands; c->name; c++) {
-		if (hf_cmd_spec_get(c, &s) < 0)
+	for (c = cli_commands; c->name; c++) {
+		if (cli_cmd_spec_get(c, &s) < 0)
 			continue;
 		for (i = 0; i < s.n; i++)
 			fish_option(b, c->name, &s.opts[i]);
@@ -344,11 +345,11 @@ static int fish(hf_buf *b)
 			hf_buf_addf(b, "complete -c hubform -n "
 				       "'__fish_seen_subcommand_from %s' -F\n",
 				    c->name);
-		hf_cmd_spec_release(&s);
+		cli_cmd_spec_release(&s);
 	}
 	hf_buf_add(b, "complete -c hubform -n '__fish_seen_subcommand_from help' -a '");
-	for (c = hf_commands; c->name; c++)
-		hf_buf_addf(b, "%s%s", c == hf_commands ? "" : " ", c->name);
+	for (c = cli_commands; c->name; c++)
+		hf_buf_addf(b, "%s%s", c == cli_commands ? "" : " ", c->name);
 	hf_buf_add(b, "'\n");
 	return b->failed ? HF_ENOMEM : 0;
 }
@@ -428,17 +429,12 @@ static int kinds(void)
 {
 	const char *state = getenv("HUBFORM_STATE");
 	struct timespec when = { 0, 0 };
-	char *best = NULL, *slash, dir[4096];
+	char *best = NULL, dir[4096];
 	json_t *answer;
 
 	newest_in(".hubform", &best, &when);
-	if (state && *state) {
-		snprintf(dir, sizeof(dir), "%s", state);
-		slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		newest_in(slash ? dir : ".", &best, &when);
-	}
+	if (state && *state)
+		newest_in(cli_cmd_state_dir(NULL, dir, sizeof(dir)), &best, &when);
 	answer = best ? json_load_file(best, 0, NULL) : NULL;
 	if (answer)
 		print_kinds(answer);
@@ -454,7 +450,7 @@ int cmd_completion(struct hf_ctx *ctx, int argc, char **argv)
 	hf_buf b = HF_BUF_INIT;
 	int rc;
 
-	rc = hf_cmd_parse(ctx->name, "hubform completion bash|zsh|fish",
+	rc = cli_cmd_parse(ctx, "hubform completion bash|zsh|fish",
 			  "Print a shell completion script.", opts, argc, argv,
 			  &args);
 	if (rc >= 0)
@@ -488,6 +484,6 @@ int cmd_completion(struct hf_ctx *ctx, int argc, char **argv)
 	rc = HF_EXIT_OK;
 out:
 	hf_buf_release(&b);
-	hf_strlist_release(&args);
+	cli_strlist_release(&args);
 	return rc;
 }

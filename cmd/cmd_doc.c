@@ -57,25 +57,25 @@ static void on_capture(void *payload, const char *usage, const char *summary,
 	s->n = n;
 }
 
-int hf_cmd_spec_get(const struct hf_cmd *cmd, struct hf_cmd_spec *spec)
+int cli_cmd_spec_get(const struct hf_cmd *cmd, struct hf_cmd_spec *spec)
 {
 	static char help_flag[] = "--help";
 	char *argv[] = { help_flag, NULL };
 	struct capture c = { spec, 0, 0 };
-	struct hf_ctx ctx = { cmd->name, cmd->needs };
+	/* --help only: nothing set up, the command returns before using any */
+	struct hf_ctx ctx = { cmd->name, NEED_NONE, NULL, NULL, 0, on_capture,
+			      &c };
 
 	memset(spec, 0, sizeof(*spec));
-	hf_opt_set_capture(on_capture, &c);
 	cmd->fn(&ctx, 1, argv);
-	hf_opt_set_capture(NULL, NULL);
 	if (c.oom || (c.got && (!spec->usage || !spec->opts))) {
-		hf_cmd_spec_release(spec);
+		cli_cmd_spec_release(spec);
 		return HF_ENOMEM;
 	}
 	return c.got ? 0 : HF_ENOTFOUND;
 }
 
-void hf_cmd_spec_release(struct hf_cmd_spec *spec)
+void cli_cmd_spec_release(struct hf_cmd_spec *spec)
 {
 	size_t i;
 
@@ -111,7 +111,7 @@ static const struct env_doc envs[] = {
 	  "default_branch, then the server's default branch)." },
 	{ "INFRAHUB_USERNAME",
 	  "With INFRAHUB_PASSWORD and no API token: log in to Infrahub "
-	  "(POST /api/auth/login) and send the access token as "
+	  "(its REST login, auth/login) and send the access token as "
 	  "'Authorization: Bearer'; an expired access token is refreshed "
 	  "and the request sent once more. Falls back to infrahubctl.toml's "
 	  "username." },
@@ -136,11 +136,11 @@ static const struct env_doc envs[] = {
 	  "Token that hubform serve requires as X-INFRAHUB-KEY when neither "
 	  "--token nor --token-file is given." },
 	{ "HUBFORM_SERVE_USERS",
-	  "Users of the local endpoint's /api/auth/login, as "
+	  "Users of the local endpoint's login (auth/login), as "
 	  "NAME:PASSWORD[,NAME:PASSWORD...] (a password cannot hold a "
 	  "comma). With users, every request needs credentials: the token, "
 	  "or a JWT access token from the login (valid 3600 seconds; "
-	  "/api/auth/refresh gives a new one). Read by hubform serve and by "
+	  "auth/refresh gives a new one). Read by hubform serve and by "
 	  "the embedded endpoint." },
 	{ "NO_COLOR", "When set, never colour the output." },
 	{ NULL, NULL },
@@ -154,7 +154,7 @@ const char *const hf_doc_env_all[] = {
 	"HUBFORM_SERVE_USERS", "NO_COLOR", NULL,
 };
 
-const char *hf_cmd_doc_env(const char *name)
+const char *cli_cmd_doc_env(const char *name)
 {
 	const struct env_doc *e;
 
@@ -254,7 +254,7 @@ static const char *const lock_ex[] = {
 static const char *const serve_ex[] = {
 	"Run the local endpoint on a free port over a scratch database:",
 	"hubform serve --listen 127.0.0.1:0 --data /tmp/hub.db",
-	"Require a login (users for /api/auth/login):",
+	"Require a login (users for the auth/login endpoint):",
 	"HUBFORM_SERVE_USERS='admin:s3cret' hubform serve",
 	NULL,
 };
@@ -373,7 +373,7 @@ static const struct hf_cmd_doc docs[] = {
 };
 /* clang-format on */
 
-const struct hf_cmd_doc *hf_cmd_doc_lookup(const char *name)
+const struct hf_cmd_doc *cli_cmd_doc_lookup(const char *name)
 {
 	const struct hf_cmd_doc *d;
 

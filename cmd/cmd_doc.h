@@ -4,8 +4,8 @@
 /*
  * Documentation shared by the man-page and completion generators. The
  * options come from each command's own table, read by running the command
- * with --help under hf_opt_set_capture() (one source of truth: the table
- * that parses argv); the prose the table cannot hold (description,
+ * with --help under a capture (struct hf_ctx's; one source of truth: the
+ * table that parses argv); the prose the table cannot hold (description,
  * examples, environment) is in cmd_doc.c.
  */
 #include <stddef.h>
@@ -25,10 +25,10 @@ struct hf_cmd_spec {
 /*
  * Fill `spec` from `cmd`'s option table by running it with --help under
  * capture (nothing is printed). 0; HF_ENOTFOUND when the command never
- * reached its table; HF_ENOMEM. Release with hf_cmd_spec_release().
+ * reached its table; HF_ENOMEM. Release with cli_cmd_spec_release().
  */
-int hf_cmd_spec_get(const struct hf_cmd *cmd, struct hf_cmd_spec *spec);
-void hf_cmd_spec_release(struct hf_cmd_spec *spec);
+int cli_cmd_spec_get(const struct hf_cmd *cmd, struct hf_cmd_spec *spec);
+void cli_cmd_spec_release(struct hf_cmd_spec *spec);
 
 /* Prose for a command's manual page. Static strings. */
 struct hf_cmd_doc {
@@ -40,10 +40,10 @@ struct hf_cmd_doc {
 };
 
 /* The prose for `name`, or NULL. */
-const struct hf_cmd_doc *hf_cmd_doc_lookup(const char *name);
+const struct hf_cmd_doc *cli_cmd_doc_lookup(const char *name);
 
 /* One environment variable and what it does; NULL for an unknown name. */
-const char *hf_cmd_doc_env(const char *name);
+const char *cli_cmd_doc_env(const char *name);
 /* Every documented environment variable, NULL-terminated. */
 extern const char *const hf_doc_env_all[];
 
@@ -52,13 +52,13 @@ extern const char *const hf_doc_env_all[];
  * else hubform-CMD(1). 0 or a negative HF_E* status.
  */
 struct hf_buf;
-int hf_man_render(struct hf_buf *b, const struct hf_cmd *cmd);
+int cli_man_render(struct hf_buf *b, const struct hf_cmd *cmd);
 
 /*
  * Write hubform.1 and hubform-CMD.1 for every command into `dir` (which
  * must exist). 0, or -1 after printing the error.
  */
-int hf_man_write_dir(const char *dir);
+int cli_man_write_dir(const char *dir);
 
 /* hubform completion bash|zsh|fish (cmd_completion.c). */
 int cmd_completion(struct hf_ctx *ctx, int argc, char **argv);

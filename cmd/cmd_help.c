@@ -4,6 +4,8 @@
  * command with --help, so there is one source of truth: its option
  * table); with --man, the same as a manual page in roff.
  */
+#include <string.h>
+
 #include "hf/buf.h"
 #include "cmd.h"
 #include "cmd_doc.h"
@@ -14,7 +16,7 @@
 static int print_man(const struct hf_cmd *cmd)
 {
 	hf_buf b = HF_BUF_INIT;
-	int rc = hf_man_render(&b, cmd);
+	int rc = cli_man_render(&b, cmd);
 
 	if (rc < 0) {
 		out_error("cannot render the manual page");
@@ -45,7 +47,7 @@ int cmd_help(struct hf_ctx *ctx, int argc, char **argv)
 	};
 	int rc;
 
-	rc = hf_cmd_parse(ctx->name, "hubform help [COMMAND] [--man] | "
+	rc = cli_cmd_parse(ctx, "hubform help [COMMAND] [--man] | "
 			  "hubform help --man-dir DIR",
 			  "Show help for hubform or a command.", opts, argc,
 			  argv, &args);
@@ -56,8 +58,8 @@ int cmd_help(struct hf_ctx *ctx, int argc, char **argv)
 		out_error("'help' takes at most one command");
 		goto out;
 	}
-	if (args.n && !(cmd = hf_cmd_lookup(args.items[0]))) {
-		rc = hf_cmd_not_found(args.items[0]);
+	if (args.n && !(cmd = cli_cmd_lookup(args.items[0]))) {
+		rc = cli_cmd_not_found(args.items[0]);
 		goto out;
 	}
 	if (man_dir) {
@@ -66,7 +68,7 @@ int cmd_help(struct hf_ctx *ctx, int argc, char **argv)
 				  "command and no --man");
 			goto out;
 		}
-		rc = hf_man_write_dir(man_dir) < 0 ? HF_EXIT_ERROR : HF_EXIT_OK;
+		rc = cli_man_write_dir(man_dir) < 0 ? HF_EXIT_ERROR : HF_EXIT_OK;
 		goto out;
 	}
 	if (man) {
@@ -75,13 +77,14 @@ int cmd_help(struct hf_ctx *ctx, int argc, char **argv)
 	}
 	rc = HF_EXIT_OK;
 	if (!cmd || cmd->fn == cmd_help) {
-		hf_main_usage(0);
+		cli_main_usage(0);
 		goto out;
 	}
+	/* --help only: nothing set up, the command returns before using any */
+	memset(&sub, 0, sizeof(sub));
 	sub.name = cmd->name;
-	sub.needs = cmd->needs;
 	rc = cmd->fn(&sub, 1, help);
 out:
-	hf_strlist_release(&args);
+	cli_strlist_release(&args);
 	return rc;
 }

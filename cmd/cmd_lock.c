@@ -67,7 +67,7 @@ static int show(const struct hf_pipeline *pl, const struct hf_lock_info *in)
 {
 	char t[HF_TARGET_IDENT_MAX + 300], b[4][HF_LOCK_HOLDER_MAX * 4 + 8];
 
-	hf_target_describe(pl->target.ident, pl->target.branch, t, sizeof(t));
+	cli_target_describe(pl->target.ident, pl->target.branch, t, sizeof(t));
 	if (!in->held) {
 		out_data("no apply holds the lock of %s\n", t);
 		return HF_EXIT_OK;
@@ -100,7 +100,7 @@ static int do_break(const struct hf_pipeline *pl, const char *holder)
 	hf_error err = HF_ERROR_INIT;
 	int rc;
 
-	hf_target_describe(pl->target.ident, pl->target.branch, t, sizeof(t));
+	cli_target_describe(pl->target.ident, pl->target.branch, t, sizeof(t));
 	rc = hf_lock_break(hf_client_transport(pl->client), pl->target.branch,
 	                   holder, &err);
 	if (rc == 0) {
@@ -111,7 +111,7 @@ static int do_break(const struct hf_pipeline *pl, const char *holder)
 		out_error("%s; nothing broken", err.msg);
 		return HF_EXIT_ERROR;
 	}
-	hf_pipeline_fail(pl, "cannot break the apply lock of", &err);
+	cli_pipeline_fail(pl, "cannot break the apply lock of", &err);
 	return HF_EXIT_ERROR;
 }
 
@@ -131,7 +131,7 @@ static int run(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	struct hf_lock_info in;
 	hf_error err = HF_ERROR_INIT;
 
-	if (hf_target_resolve(&pl->target, &to) < 0)
+	if (cli_target_resolve(&pl->target, &to) < 0)
 		return HF_EXIT_ERROR;
 	if (no_local_db(&pl->target)) {
 		if (brk) {
@@ -143,13 +143,13 @@ static int run(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		out_data("no apply holds the lock of %s\n", pl->target.ident);
 		return HF_EXIT_OK;
 	}
-	if (hf_pipeline_attach(pl, po, 0) < 0)
+	if (cli_pipeline_attach(pl, po, 0) < 0)
 		return HF_EXIT_ERROR;
 	if (brk)
 		return do_break(pl, brk);
 	if (hf_lock_read(hf_client_transport(pl->client), pl->target.branch,
 	                 &in, &err) < 0) {
-		hf_pipeline_fail(pl, "cannot read the apply lock of", &err);
+		cli_pipeline_fail(pl, "cannot read the apply lock of", &err);
 		return HF_EXIT_ERROR;
 	}
 	return show(pl, &in);
@@ -159,7 +159,6 @@ int cmd_lock(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct hf_pipeline_opts po = HF_PIPELINE_OPTS_INIT;
 	struct hf_strlist args = { 0 };
-	struct hf_pipeline pl;
 	const char *brk = NULL;
 	const struct hf_opt opts[] = {
 		HF_OPT_STRING(
@@ -183,11 +182,10 @@ int cmd_lock(struct hf_ctx *ctx, int argc, char **argv)
 	};
 	int rc;
 
-	memset(&pl, 0, sizeof(pl));
-	if (hf_target_default_timeout(&po.timeout) < 0)
+	if (cli_target_default_timeout(&po.timeout) < 0)
 		return HF_EXIT_ERROR;
-	rc = hf_cmd_parse(
-	        ctx->name, usage,
+	rc = cli_cmd_parse(
+	        ctx, usage,
 	        "Show who holds the apply lock of the target, or break "
 	        "it naming its holder.",
 	        opts, argc, argv, &args);
@@ -203,9 +201,8 @@ int cmd_lock(struct hf_ctx *ctx, int argc, char **argv)
 		out_error("--break needs the holder's id (see hubform lock)");
 		goto out;
 	}
-	rc = run(&pl, &po, brk);
+	rc = run(cli_ctx_pipeline(ctx), &po, brk);
 out:
-	hf_pipeline_release(&pl);
-	hf_strlist_release(&args);
+	cli_strlist_release(&args);
 	return rc;
 }

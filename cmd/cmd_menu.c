@@ -13,6 +13,7 @@
 #include "hf/menu.h"
 #include "opt.h"
 #include "output.h"
+#include "pipeline.h"
 #include "target.h"
 #include "hf/banned.h"
 
@@ -25,8 +26,8 @@ static void fail(const struct hf_target *t, const char *what, const hf_error *e)
 		out_info("%s:%d:%d: %s", e->where, e->line, e->col, e->msg);
 	else
 		out_error("%s on %s: %s", what, t->ident, e->msg);
-	if (e->code == HF_EAUTH && !hf_in_automation())
-		out_info("hint: %s", hf_target_auth_hint(t));
+	if (e->code == HF_EAUTH && !cli_in_automation())
+		out_info("hint: %s", cli_target_auth_hint(t));
 }
 
 static void on_diag(void *payload, const hf_error *e)
@@ -94,18 +95,15 @@ static int load(hf_client *c, const struct hf_target *t, hf_manifest *m)
 	return rc;
 }
 
-static int run(const struct hf_strlist *a, const struct hf_target_cli *o)
+static int run(struct hf_pipeline *pl, const struct hf_strlist *a,
+	       const struct hf_target_cli *o)
 {
-	struct hf_target t;
 	hf_manifest *m = NULL;
-	hf_client *c = NULL;
 	int rc = HF_EXIT_ERROR;
 
-	memset(&t, 0, sizeof(t));
-	if (read_files(&m, a) == 0 && hf_target_cli_connect(&t, o, &c) == 0)
-		rc = load(c, &t, m);
-	hf_client_free(c);
-	hf_target_close(&t);
+	if (read_files(&m, a) == 0 &&
+	    cli_target_cli_connect(&pl->target, o, &pl->client) == 0)
+		rc = load(pl->client, &pl->target, m);
 	hf_manifest_free(m);
 	return rc;
 }
@@ -124,9 +122,9 @@ int cmd_menu(struct hf_ctx *ctx, int argc, char **argv)
 	};
 	int rc;
 
-	if (hf_target_default_timeout(&mo.timeout) < 0)
+	if (cli_target_default_timeout(&mo.timeout) < 0)
 		return HF_EXIT_ERROR;
-	rc = hf_cmd_parse(ctx->name, usage,
+	rc = cli_cmd_parse(ctx, usage,
 	                  "Load Infrahub menu files into the target.", opts,
 	                  argc, argv, &args);
 	if (rc >= 0)
@@ -135,8 +133,8 @@ int cmd_menu(struct hf_ctx *ctx, int argc, char **argv)
 	if (args.n < 2 || strcmp(args.items[0], "load"))
 		out_error("usage: %s", usage);
 	else
-		rc = run(&args, &mo);
+		rc = run(cli_ctx_pipeline(ctx), &args, &mo);
 out:
-	hf_strlist_release(&args);
+	cli_strlist_release(&args);
 	return rc;
 }

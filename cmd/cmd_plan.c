@@ -39,7 +39,7 @@ static int save_out(const hf_plan *p, const char *path)
 	hf_store *st = NULL;
 	int rc;
 
-	if (access(path, F_OK) == 0 && !hf_store_is_plan_file(path)) {
+	if (cli_ref_kind(path) == CLI_REF_PATH) {
 		out_error("'%s' exists and is not a plan file; not overwriting it",
 			  path);
 		return -1;
@@ -98,11 +98,11 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct hf_pipeline_opts po = HF_PIPELINE_OPTS_INIT;
 	struct hf_strlist args = { 0 };
-	const char *state = NULL, *out = NULL;
+	const char *out = NULL;
 	int detailed = 0, no_color = 0, changes;
 	long max_deletes = -1;
 	const struct hf_plan_meta *m;
-	struct hf_pipeline pl;
+	struct hf_pipeline *pl;
 	hf_store *st = NULL;
 	hf_error err = HF_ERROR_INIT;
 	const struct hf_opt opts[] = {
@@ -110,7 +110,7 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 		HF_PIPELINE_OWNER_OPTIONS(po),
 		HF_OPT_INT(0, "max-deletes", "N", &max_deletes, 0, 1000000000L,
 			   "refuse a plan that deletes more than N objects"),
-		HF_OPT_STRING(0, "state", "FILE", &state,
+		HF_OPT_STRING(0, "state", "FILE", &po.state,
 			      "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
 		HF_OPT_STRING('o', "out", "FILE", &out,
 			      "also write this plan to its own SQLite file"),
@@ -121,14 +121,14 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 	};
 	int rc;
 
-	memset(&pl, 0, sizeof(pl));
-	if (hf_target_default_timeout(&po.timeout) < 0)
+	if (cli_target_default_timeout(&po.timeout) < 0)
 		return HF_EXIT_ERROR;
-	rc = hf_cmd_parse(ctx->name, usage,
+	rc = cli_cmd_parse(ctx, usage,
 			  "Compute what would change in Infrahub and store the plan.",
 			  opts, argc, argv, &args);
 	if (rc >= 0)
 		goto out;
+	pl = cli_ctx_pipeline(ctx);
 	rc = HF_EXIT_USAGE;
 	if (po.prune && po.destroy) {
 		out_error("--prune and --destroy do not go together: --destroy "
@@ -141,29 +141,29 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	rc = HF_EXIT_ERROR;
-	if (out && access(out, F_OK) == 0 && !hf_store_is_plan_file(out)) {
+	if (out && cli_ref_kind(out) == CLI_REF_PATH) {
 		out_error("--out '%s' exists and is not a plan file; not "
 			  "overwriting it", out);
 		goto out;
 	}
-	if (hf_pipeline_plan(&pl, &po, args.items, args.n) < 0)
+	if (cli_pipeline_plan(pl, &po, args.items, args.n) < 0)
 		goto out;
-	if (too_many_deletes(pl.plan, max_deletes))
+	if (too_many_deletes(pl->plan, max_deletes))
 		goto out;
-	if (hf_cmd_open_store(&st, state) < 0)
+	if (cli_ctx_store(ctx, po.state, 1, &st) < 0)
 		goto out;
-	if (hf_store_save(st, pl.plan, &err) < 0) {
+	if (hf_store_save(st, pl->plan, &err) < 0) {
 		out_error("%s", err.msg);
 		goto out;
 	}
-	if (out && save_out(pl.plan, out) < 0)
+	if (out && save_out(pl->plan, out) < 0)
 		goto out;
-	if (print_plan(pl.plan, no_color) < 0)
+	if (print_plan(pl->plan, no_color) < 0)
 		goto out;
-	hint_orphans(&pl, &po);
-	m = hf_plan_meta(pl.plan);
-	changes = hf_plan_has_changes(pl.plan);
-	if (changes && hf_in_automation())
+	hint_orphans(pl, &po);
+	m = hf_plan_meta(pl->plan);
+	changes = hf_plan_has_changes(pl->plan);
+	if (changes && cli_in_automation())
 		out_info("plan %s saved%s%s%s", m->id, out ? " to '" : "",
 			 out ? out : "", out ? "'" : "");
 	else if (changes && out)
@@ -177,9 +177,7 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 			 out ? out : "", out ? "'" : "");
 	rc = detailed && changes ? HF_EXIT_CHANGES : HF_EXIT_OK;
 out:
-	hf_pipeline_release(&pl);
-	hf_pipeline_opts_release(&po);
-	hf_store_close(st);
-	hf_strlist_release(&args);
+	cli_pipeline_opts_release(&po);
+	cli_strlist_release(&args);
 	return rc;
 }

@@ -54,7 +54,7 @@ int cmd_plans(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct hf_strlist args = { 0 };
 	struct listing l = { 0, 0, NULL, 0 };
-	const char *state = NULL, *path;
+	const char *state = NULL;
 	hf_error err = HF_ERROR_INIT;
 	hf_store *st = NULL;
 	char *text;
@@ -69,7 +69,7 @@ int cmd_plans(struct hf_ctx *ctx, int argc, char **argv)
 	};
 	int rc;
 
-	rc = hf_cmd_parse(ctx->name, "hubform plans [--state FILE] [--json|--quiet]",
+	rc = cli_cmd_parse(ctx, "hubform plans [--state FILE] [--json|--quiet]",
 			  "List stored plans, newest first.", opts, argc, argv,
 			  &args);
 	if (rc >= 0)
@@ -82,13 +82,8 @@ int cmd_plans(struct hf_ctx *ctx, int argc, char **argv)
 	rc = HF_EXIT_ERROR;
 	l.arr = json_array();
 	/* read-only: no store yet means no plans, and nothing is created */
-	path = hf_cmd_store_path(state);
-	if (hf_store_open_mode(&st, path, HF_STORE_READONLY, &err) == HF_ENOTFOUND) {
-		hf_error_clear(&err);
-	} else if (!st) {
-		out_error("%s", err.msg);
+	if (cli_ctx_store(ctx, state, 0, &st) == -1)
 		goto out;
-	}
 	if (st && hf_store_list(st, print_row, &l, &err) < 0) {
 		out_error("%s", err.msg);
 		goto out;
@@ -98,13 +93,12 @@ int cmd_plans(struct hf_ctx *ctx, int argc, char **argv)
 		if (text)
 			out_data("%s\n", text);
 		hf_free(text);
-	} else if (!l.n && !l.quiet && !hf_in_automation()) {
+	} else if (!l.n && !l.quiet && !cli_in_automation()) {
 		out_info("no plans yet; run 'hubform plan PATH...'");
 	}
 	rc = HF_EXIT_OK;
 out:
 	json_decref(l.arr);
-	hf_store_close(st);
-	hf_strlist_release(&args);
+	cli_strlist_release(&args);
 	return rc;
 }

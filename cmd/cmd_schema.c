@@ -22,7 +22,7 @@ int cmd_schema(struct hf_ctx *ctx, int argc, char **argv)
 {
 	struct hf_pipeline_opts po = HF_PIPELINE_OPTS_INIT;
 	struct hf_strlist args = { 0 };
-	struct hf_pipeline pl;
+	struct hf_pipeline *pl;
 	json_t *schemas = NULL;
 	const struct hf_opt opts[] = {
 		HF_PIPELINE_OPTIONS(po),
@@ -30,10 +30,9 @@ int cmd_schema(struct hf_ctx *ctx, int argc, char **argv)
 	};
 	int rc;
 
-	memset(&pl, 0, sizeof(pl));
-	if (hf_target_default_timeout(&po.timeout) < 0)
+	if (cli_target_default_timeout(&po.timeout) < 0)
 		return HF_EXIT_ERROR;
-	rc = hf_cmd_parse(ctx->name, usage, "Load Infrahub schema files into the target.",
+	rc = cli_cmd_parse(ctx, usage, "Load Infrahub schema files into the target.",
 			  opts, argc, argv, &args);
 	if (rc >= 0)
 		goto out;
@@ -43,15 +42,15 @@ int cmd_schema(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	rc = HF_EXIT_ERROR;
-	if (hf_pipeline_schema_files(&schemas, args.items + 1, args.n - 1) < 0)
+	if (cli_pipeline_schema_files(&schemas, args.items + 1, args.n - 1) < 0)
 		goto out;
-	if (hf_pipeline_connect(&pl, &po) < 0 && !pl.client)
+	pl = cli_ctx_pipeline(ctx);
+	if (cli_pipeline_connect(pl, &po) < 0 && !pl->client)
 		goto out;
-	rc = hf_pipeline_schema_load(&pl, schemas, 0) < 0 ? HF_EXIT_ERROR :
+	rc = cli_pipeline_schema_load(pl, schemas, 0) < 0 ? HF_EXIT_ERROR :
 							      HF_EXIT_OK;
 out:
 	json_decref(schemas);
-	hf_pipeline_release(&pl);
-	hf_strlist_release(&args);
+	cli_strlist_release(&args);
 	return rc;
 }

@@ -195,7 +195,7 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 	};
 	int rc;
 
-	rc = hf_cmd_parse(ctx->name, usage,
+	rc = cli_cmd_parse(ctx, usage,
 			  "Run the local Infrahub-compatible endpoint.", opts,
 			  argc, argv, &args);
 	if (rc >= 0)
@@ -240,7 +240,7 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 	hf_server_stop(srv);
 	rc = HF_EXIT_OK;
 out:
-	hf_strlist_release(&args);
-	hf_strlist_release(&faults);
+	cli_strlist_release(&args);
+	cli_strlist_release(&faults);
 	return rc;
 }

@@ -50,7 +50,7 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	memset(&ref, 0, sizeof(ref));
-	rc = hf_cmd_parse(ctx->name, usage, "Print a stored plan: PLAN is an id, a "
+	rc = cli_cmd_parse(ctx, usage, "Print a stored plan: PLAN is an id, a "
 			  "unique prefix, 'latest' (the default: the newest plan for "
 			  "the current target) or a plan file.", opts, argc,
 			  argv, &args);
@@ -68,8 +68,9 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 	}
 	rc = HF_EXIT_ERROR;
 	memset(&ref, 0, sizeof(ref));
-	if (hf_target_resolve(&now, &to) < 0 ||
-	    hf_cmd_open_plan(&ref, state, args.n ? args.items[0] : NULL, &now, 0) < 0)
+	if (cli_target_resolve(&now, &to) < 0 ||
+	    cli_cmd_open_plan(ctx, &ref, state, args.n ? args.items[0] : NULL,
+			      &now, 0) < 0)
 		goto out;
 	p = ref.plan;
 	ro.verbose = verbose;
@@ -89,7 +90,7 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 	rc = HF_EXIT_OK;
 out:
 	hf_buf_release(&b);
-	hf_plan_ref_release(&ref);
-	hf_strlist_release(&args);
+	cli_plan_ref_release(&ref);
+	cli_strlist_release(&args);
 	return rc;
 }

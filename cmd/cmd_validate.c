@@ -93,40 +93,39 @@ static int validate(const struct hf_strlist *paths)
  * configured, or against --schema files loaded into a throw-away
  * in-memory endpoint. Resolution problems print as FILE:LINE:COL lines.
  */
-static int validate_schema(const struct hf_strlist *paths,
+static int validate_schema(struct hf_pipeline *pl,
+			   const struct hf_strlist *paths,
 			   const struct hf_strlist *schema,
 			   struct hf_pipeline_opts *po)
 {
-	struct hf_pipeline pl;
 	json_t *docs = NULL;
 	int rc = HF_EXIT_ERROR;
 
-	memset(&pl, 0, sizeof(pl));
+	po->no_cache = 1; /* validate writes nothing */
 	if (schema->n) {
 		po->embedded = 1;
 		po->data = ":memory:";
-		if (hf_pipeline_schema_files(&docs, schema->items, schema->n) < 0)
+		if (cli_pipeline_schema_files(&docs, schema->items, schema->n) < 0)
 			goto out;
 	}
-	if (hf_pipeline_load(&pl, paths->items, paths->n, 0) < 0)
+	if (cli_pipeline_load(pl, paths->items, paths->n, 0) < 0)
 		goto out;
-	if (hf_pipeline_connect(&pl, po) < 0 && !pl.client)
+	if (cli_pipeline_connect(pl, po) < 0 && !pl->client)
 		goto out;
-	if (docs && (hf_pipeline_schema_load(&pl, docs, 1) < 0 ||
-		     hf_pipeline_connect_schema(&pl) < 0))
+	if (docs && (cli_pipeline_schema_load(pl, docs, 1) < 0 ||
+		     cli_pipeline_connect_schema(pl) < 0))
 		goto out;
-	if (!pl.schema)
+	if (!pl->schema)
 		goto out;
-	if (hf_pipeline_resolve(&pl, po) < 0)
+	if (cli_pipeline_resolve(pl, po) < 0)
 		goto out;
 	out_info("%zu %s resolved against the schema of %s",
-		 hf_objset_count(pl.want),
-		 plural(hf_objset_count(pl.want), "object", "objects"),
-		 schema->n ? "the --schema files" : pl.target.ident);
+		 hf_objset_count(pl->want),
+		 plural(hf_objset_count(pl->want), "object", "objects"),
+		 schema->n ? "the --schema files" : pl->target.ident);
 	rc = HF_EXIT_OK;
 out:
 	json_decref(docs);
-	hf_pipeline_release(&pl);
 	return rc;
 }
 
@@ -140,7 +139,7 @@ static int address_configured(const struct hf_pipeline_opts *po)
 
 	if (po->address || getenv("INFRAHUB_ADDRESS"))
 		return 1;
-	if (hf_target_infrahubctl(&ctl) < 0)
+	if (cli_target_infrahubctl(&ctl) < 0)
 		return -1;
 	return ctl->server_address && *ctl->server_address;
 }
@@ -157,9 +156,9 @@ int cmd_validate(struct hf_ctx *ctx, int argc, char **argv)
 	};
 	int rc, remote;
 
-	if (hf_target_default_timeout(&po.timeout) < 0)
+	if (cli_target_default_timeout(&po.timeout) < 0)
 		return HF_EXIT_ERROR;
-	rc = hf_cmd_parse(ctx->name, "hubform validate PATH... [--schema FILE]...",
+	rc = cli_cmd_parse(ctx, "hubform validate PATH... [--schema FILE]...",
 			  "Check object files (files or directories, read "
 			  "recursively): structure always; against a schema "
 			  "with --schema, or with --address / $INFRAHUB_ADDRESS. "
@@ -178,9 +177,9 @@ int cmd_validate(struct hf_ctx *ctx, int argc, char **argv)
 	if (remote < 0)
 		rc = HF_EXIT_ERROR;
 	else if (rc == HF_EXIT_OK && (schema.n || remote))
-		rc = validate_schema(&args, &schema, &po);
+		rc = validate_schema(cli_ctx_pipeline(ctx), &args, &schema, &po);
 out:
-	hf_strlist_release(&args);
-	hf_strlist_release(&schema);
+	cli_strlist_release(&args);
+	cli_strlist_release(&schema);
 	return rc;
 }

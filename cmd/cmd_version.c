@@ -18,7 +18,7 @@ int cmd_version(struct hf_ctx *ctx, int argc, char **argv)
 	struct hf_strlist args = { 0 };
 	int rc;
 
-	rc = hf_cmd_parse(ctx->name, "hubform version", "Print the version.",
+	rc = cli_cmd_parse(ctx, "hubform version", "Print the version.",
 			  opts, argc, argv, &args);
 	if (rc >= 0)
 		goto out;
@@ -33,6 +33,6 @@ int cmd_version(struct hf_ctx *ctx, int argc, char **argv)
 		 curl_version_info(CURLVERSION_NOW)->version,
 		 yaml_get_version_string(), JANSSON_VERSION, sqlite3_libversion());
 out:
-	hf_strlist_release(&args);
+	cli_strlist_release(&args);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * Manual pages in roff, built from the commands' own option tables (read
- * through hf_cmd_spec_get) and the prose in cmd_doc.c.
+ * through cli_cmd_spec_get) and the prose in cmd_doc.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -138,7 +138,7 @@ static void environment(hf_buf *b, const char *const *names)
 		return;
 	hf_buf_add(b, ".SH ENVIRONMENT\n");
 	for (; *names; names++) {
-		text = hf_cmd_doc_env(*names);
+		text = cli_cmd_doc_env(*names);
 		hf_buf_addf(b, ".TP\n.B %s\n", *names);
 		roff(b, text ? text : "");
 		hf_buf_add(b, "\n");
@@ -182,7 +182,7 @@ static void see_also(hf_buf *b, const char *self)
 		hf_buf_add(b, ".BR hubform (1)");
 		first = 0;
 	}
-	for (c = hf_commands; c->name; c++) {
+	for (c = cli_commands; c->name; c++) {
 		if (self && !strcmp(c->name, self))
 			continue;
 		hf_buf_add(b, first ? "" : ",\n");
@@ -209,7 +209,7 @@ static int main_page(hf_buf *b)
 		   "Commands are matched by their exact name. Each has its own "
 		   "page, hubform-COMMAND(1), and its own --help.");
 	hf_buf_add(b, ".SH COMMANDS\n");
-	for (c = hf_commands; c->name; c++) {
+	for (c = cli_commands; c->name; c++) {
 		hf_buf_add(b, ".TP\n.B ");
 		roff(b, c->name);
 		hf_buf_add(b, "\n");
@@ -241,7 +241,7 @@ static void page_name(char *page, size_t n, const char *name)
 /* The page of a command whose options could not be read. */
 static int bare_page(hf_buf *b, const struct hf_cmd *cmd)
 {
-	const struct hf_cmd_doc *doc = hf_cmd_doc_lookup(cmd->name);
+	const struct hf_cmd_doc *doc = cli_cmd_doc_lookup(cmd->name);
 	char page[64], name[64];
 
 	snprintf(name, sizeof(name), "hubform-%s", cmd->name);
@@ -261,7 +261,7 @@ static int bare_page(hf_buf *b, const struct hf_cmd *cmd)
 	return b->failed ? HF_ENOMEM : 0;
 }
 
-int hf_man_render(hf_buf *b, const struct hf_cmd *cmd)
+int cli_man_render(hf_buf *b, const struct hf_cmd *cmd)
 {
 	const struct hf_cmd_doc *doc;
 	struct hf_cmd_spec spec;
@@ -270,12 +270,12 @@ int hf_man_render(hf_buf *b, const struct hf_cmd *cmd)
 
 	if (!cmd)
 		return main_page(b);
-	rc = hf_cmd_spec_get(cmd, &spec);
+	rc = cli_cmd_spec_get(cmd, &spec);
 	if (rc == HF_ENOTFOUND) /* a command that reads no option table */
 		return bare_page(b, cmd);
 	if (rc < 0)
 		return rc;
-	doc = hf_cmd_doc_lookup(cmd->name);
+	doc = cli_cmd_doc_lookup(cmd->name);
 	snprintf(name, sizeof(name), "hubform-%s", cmd->name);
 	page_name(page, sizeof(page), name);
 	header(b, page, name, cmd->summary);
@@ -292,7 +292,7 @@ int hf_man_render(hf_buf *b, const struct hf_cmd *cmd)
 	files(b);
 	examples(b, doc ? doc->examples : NULL);
 	see_also(b, cmd->name);
-	hf_cmd_spec_release(&spec);
+	cli_cmd_spec_release(&spec);
 	return b->failed ? HF_ENOMEM : 0;
 }
 
@@ -305,7 +305,7 @@ static int write_page(const char *dir, const struct hf_cmd *cmd)
 
 	snprintf(path, sizeof(path), "%s/hubform%s%s.1", dir, cmd ? "-" : "",
 		 cmd ? cmd->name : "");
-	rc = hf_man_render(&b, cmd);
+	rc = cli_man_render(&b, cmd);
 	if (rc < 0) {
 		out_error("cannot render the page for '%s'",
 			  cmd ? cmd->name : "hubform");
@@ -328,13 +328,13 @@ static int write_page(const char *dir, const struct hf_cmd *cmd)
 	return 0;
 }
 
-int hf_man_write_dir(const char *dir)
+int cli_man_write_dir(const char *dir)
 {
 	const struct hf_cmd *c;
 
 	if (write_page(dir, NULL) < 0)
 		return -1;
-	for (c = hf_commands; c->name; c++)
+	for (c = cli_commands; c->name; c++)
 		if (write_page(dir, c) < 0)
 			return -1;
 	return 0;

@@ -19,7 +19,7 @@
 #include "opt.h"
 #include "hf/banned.h"
 
-int hf_strlist_push(struct hf_strlist *l, const char *s)
+int cli_strlist_push(struct hf_strlist *l, const char *s)
 {
 	const char **p;
 	size_t ncap;
@@ -36,7 +36,7 @@ int hf_strlist_push(struct hf_strlist *l, const char *s)
 	return 0;
 }
 
-void hf_strlist_release(struct hf_strlist *l)
+void cli_strlist_release(struct hf_strlist *l)
 {
 	hf_free(l->items);
 	l->items = NULL;
@@ -89,7 +89,7 @@ static int set_value(const struct hf_opt *o, const char *v, hf_error *err)
 	case HF_OPT_INT:
 		return set_int(o, v, err);
 	case HF_OPT_LIST:
-		if (hf_strlist_push(o->value, v) < 0)
+		if (cli_strlist_push(o->value, v) < 0)
 			return hf_error_set(err, HF_ENOMEM, "out of memory");
 		return 0;
 	default:
@@ -120,7 +120,7 @@ static int take(const struct hf_opt *o, const char *shown, const char *inl,
 	return set_value(o, argv[*i], err);
 }
 
-/* Longest word hf_opt_distance compares; longer ones are never close. */
+/* Longest word cli_opt_distance compares; longer ones are never close. */
 #define DIST_MAX 64
 
 static size_t min3(size_t a, size_t b, size_t c)
@@ -135,7 +135,7 @@ static size_t min3(size_t a, size_t b, size_t c)
  * neighbours as one edit. Three rolling rows on the stack, so suggesting
  * a name never allocates and never fails.
  */
-size_t hf_opt_distance(const char *a, size_t alen, const char *b)
+size_t cli_opt_distance(const char *a, size_t alen, const char *b)
 {
 	size_t rows[3][DIST_MAX + 1];
 	size_t blen = strlen(b), i, j, sub;
@@ -161,7 +161,7 @@ size_t hf_opt_distance(const char *a, size_t alen, const char *b)
 	return rows[alen % 3][blen];
 }
 
-int hf_opt_near(const char *word, size_t len, const char *name)
+int cli_opt_near(const char *word, size_t len, const char *name)
 {
 	size_t limit = strlen(name) / 3;
 
@@ -169,7 +169,7 @@ int hf_opt_near(const char *word, size_t len, const char *name)
 		limit = 1;
 	if (limit > 2)
 		limit = 2;
-	return hf_opt_distance(word, len, name) <= limit;
+	return cli_opt_distance(word, len, name) <= limit;
 }
 
 /*
@@ -185,14 +185,14 @@ static const char *suggest(const struct hf_opt *opts, const char *name,
 	for (; opts->type != HF_OPT_END; opts++) {
 		if (first && opts->name[0] != first)
 			continue;
-		d = hf_opt_distance(name, len, opts->name);
-		if (d < bestd && hf_opt_near(name, len, opts->name)) {
+		d = cli_opt_distance(name, len, opts->name);
+		if (d < bestd && cli_opt_near(name, len, opts->name)) {
 			best = opts->name;
 			bestd = d;
 		}
 	}
 	if (!best && (!first || first == 'h') &&
-	    hf_opt_near(name, len, "help"))
+	    cli_opt_near(name, len, "help"))
 		best = "help";
 	return best;
 }
@@ -339,7 +339,7 @@ static int parse_single(const struct hf_opt *opts, int argc, char **argv,
 	return bad_single(opts, word, how, at, err);
 }
 
-int hf_opt_parse(const struct hf_opt *opts, int argc, char **argv,
+int cli_opt_parse(const struct hf_opt *opts, int argc, char **argv,
 		 struct hf_strlist *args, hf_error *err)
 {
 	int i, rc, only_args = 0;
@@ -348,7 +348,7 @@ int hf_opt_parse(const struct hf_opt *opts, int argc, char **argv,
 		const char *a = argv[i];
 
 		if (only_args || a[0] != '-' || !a[1]) {
-			rc = hf_strlist_push(args, a) < 0 ? HF_ENOMEM : 0;
+			rc = cli_strlist_push(args, a) < 0 ? HF_ENOMEM : 0;
 		} else if (!strcmp(a, "--")) {
 			only_args = 1;
 			rc = 0;
@@ -410,26 +410,11 @@ static void single_dash_line(hf_buf *b, const struct hf_opt *opts)
 	hf_buf_add(b, ".\n");
 }
 
-/* The documentation capture (hf_opt_set_capture); NULL when off. */
-static hf_opt_capture_fn capture_fn;
-static void *capture_payload;
-
-void hf_opt_set_capture(hf_opt_capture_fn fn, void *payload)
-{
-	capture_fn = fn;
-	capture_payload = payload;
-}
-
-char *hf_opt_usage(const char *usage, const char *summary,
+char *cli_opt_usage(const char *usage, const char *summary,
 		   const struct hf_opt *opts)
 {
 	hf_buf b = HF_BUF_INIT;
 	const struct hf_opt *o;
-
-	if (capture_fn) {
-		capture_fn(capture_payload, usage, summary, opts);
-		return hf_strdup("");
-	}
 
 	hf_buf_addf(&b, "usage: %s\n", usage);
 	if (summary)

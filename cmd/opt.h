@@ -42,7 +42,7 @@ struct hf_opt {
 #define HF_OPT_END()                   { HF_OPT_END, NULL, 0, NULL, NULL, NULL, 0, 0 }
 /* clang-format on */
 
-/* Result of hf_opt_parse besides 0 / negative status. */
+/* Result of cli_opt_parse besides 0 / negative status. */
 #define HF_OPT_HELP 1
 
 /*
@@ -65,7 +65,7 @@ struct hf_opt {
  * Returns 0, HF_OPT_HELP when -h/-help/--help was given, HF_ENOMEM, or
  * HF_EINVAL with `err` saying what is wrong (usage error).
  */
-int hf_opt_parse(const struct hf_opt *opts, int argc, char **argv,
+int cli_opt_parse(const struct hf_opt *opts, int argc, char **argv,
 		 struct hf_strlist *args, hf_error *err);
 
 /*
@@ -73,32 +73,19 @@ int hf_opt_parse(const struct hf_opt *opts, int argc, char **argv,
  * edit) between a[0..alen) and the string b; (size_t)-1 when either is
  * longer than 64 characters. Never allocates.
  */
-size_t hf_opt_distance(const char *a, size_t alen, const char *b);
+size_t cli_opt_distance(const char *a, size_t alen, const char *b);
 
 /*
  * Whether word[0..len) is close enough to `name` to suggest it: at most
  * one edit per three characters of `name`, at least 1 and at most 2.
  */
-int hf_opt_near(const char *word, size_t len, const char *name);
+int cli_opt_near(const char *word, size_t len, const char *name);
 
 /* Render "usage: ..." plus the option table into a new string (hf_free). */
-char *hf_opt_usage(const char *usage, const char *summary,
+char *cli_opt_usage(const char *usage, const char *summary,
 		   const struct hf_opt *opts);
 
-/*
- * Documentation capture, for the man-page and completion generators: while
- * a capture function is set, hf_opt_usage() hands it the usage line, the
- * summary and the table (valid only during the call) and returns an empty
- * string instead of the help text. Running a command with --help under
- * capture thus reads the very table its parser uses. One capture at a
- * time (the CLI is single-threaded); NULL turns it off.
- */
-typedef void (*hf_opt_capture_fn)(void *payload, const char *usage,
-				  const char *summary,
-				  const struct hf_opt *opts);
-void hf_opt_set_capture(hf_opt_capture_fn fn, void *payload);
-
-int hf_strlist_push(struct hf_strlist *l, const char *s);
-void hf_strlist_release(struct hf_strlist *l);
+int cli_strlist_push(struct hf_strlist *l, const char *s);
+void cli_strlist_release(struct hf_strlist *l);
 
 #endif

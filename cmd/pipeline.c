@@ -16,14 +16,14 @@
 #include "hf/diff.h"
 #include "hf/fetch.h"
 #include "hf/owner.h"
-#include "hf/prune.h"
+#include "hf/planner.h"
 #include "hf/resolve.h"
-#include "hf/select.h"
+#include "hf/schema_cache.h"
 #include "hf/schema_io.h"
-#include "hf/sha256.h"
 #include "hf/yjson.h"
 #include "output.h"
 #include "pipeline.h"
+#include "state.h"
 #include "hf/banned.h"
 
 /*
@@ -70,21 +70,21 @@ static void print_diag(struct hf_diags *d, const hf_error *e, int warning)
 }
 
 /* What a failure talking to the target means for the user. */
-void hf_pipeline_fail(const struct hf_pipeline *pl, const char *what,
+void cli_pipeline_fail(const struct hf_pipeline *pl, const char *what,
 		      const hf_error *e)
 {
 	char t[HF_TARGET_IDENT_MAX + 300];
 
-	hf_target_describe(pl->target.ident, pl->target.branch, t, sizeof(t));
+	cli_target_describe(pl->target.ident, pl->target.branch, t, sizeof(t));
 	out_error("%s %s: %s", what, t, e->msg);
 	if (e->code == HF_ENET && pl->target.address_from)
 		out_info("hint: is %s right? it names %s", pl->target.address_from,
 			 pl->target.ident);
 	if (e->code == HF_EAUTH)
-		out_info("hint: %s", hf_target_auth_hint(&pl->target));
+		out_info("hint: %s", cli_target_auth_hint(&pl->target));
 }
 
-int hf_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
+int cli_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
 		     size_t n, int schema_files)
 {
 	enum hf_mdiag_level lvl;
@@ -109,17 +109,25 @@ int hf_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
 
 static int fetch_schema(struct hf_pipeline *pl)
 {
+	struct hf_schema_cache_info info;
 	hf_error err = HF_ERROR_INIT;
 
-	if (hf_schema_fetch(&pl->schema, hf_client_transport(pl->client),
-			    pl->target.branch, &err) < 0) {
-		hf_pipeline_fail(pl, "cannot read the schema of", &err);
+	if (hf_schema_cache_fetch(&pl->schema, hf_client_transport(pl->client),
+				  pl->target.branch,
+				  pl->cache_dir[0] ? pl->cache_dir : NULL, &info,
+				  &err) < 0) {
+		cli_pipeline_fail(pl, "cannot read the schema of", &err);
 		return -1;
 	}
+	if (getenv("HUBFORM_TIMING"))
+		out_info("timing: schema   %s (hash %s)",
+			 info.hit ? "read from the cache" :
+			 info.stored ? "fetched and cached" : "fetched",
+			 info.hash[0] ? info.hash : "none");
 	return 0;
 }
 
-int hf_pipeline_connect_schema(struct hf_pipeline *pl)
+int cli_pipeline_connect_schema(struct hf_pipeline *pl)
 {
 	hf_schema_free(pl->schema);
 	pl->schema = NULL;
@@ -135,17 +143,11 @@ static int pick_branch(struct hf_pipeline *pl)
 	struct hf_target *t = &pl->target;
 	struct hf_branch_info bi;
 	hf_error err = HF_ERROR_INIT;
+	int rc;
 
-	if (hf_branch_info(hf_client_transport(pl->client),
-			   t->branch[0] ? t->branch : NULL, &bi, &err) < 0) {
-		hf_pipeline_fail(pl, "cannot read the branches of", &err);
-		return -1;
-	}
-	snprintf(t->default_branch, sizeof(t->default_branch), "%s",
-		 bi.default_name);
-	if (!t->branch[0]) {
-		snprintf(t->branch, sizeof(t->branch), "%s", bi.default_name);
-	} else if (!bi.exists) {
+	rc = hf_branch_choose(hf_client_transport(pl->client), t->branch, &bi,
+			      t->branch, sizeof(t->branch), &err);
+	if (rc == HF_ENOTFOUND && bi.default_name[0]) {
 		out_error("branch '%s'%s%s%s does not exist on %s (its default "
 			  "branch is '%s'); create it in Infrahub first",
 			  t->branch, t->branch_from ? " (from " : "",
@@ -153,6 +155,12 @@ static int pick_branch(struct hf_pipeline *pl)
 			  t->branch_from ? ")" : "", t->ident, bi.default_name);
 		return -1;
 	}
+	if (rc < 0) {
+		cli_pipeline_fail(pl, "cannot read the branches of", &err);
+		return -1;
+	}
+	snprintf(t->default_branch, sizeof(t->default_branch), "%s",
+		 bi.default_name);
 	if (hf_client_set_branch(pl->client, t->branch) < 0) {
 		out_error("out of memory");
 		return -1;
@@ -160,21 +168,19 @@ static int pick_branch(struct hf_pipeline *pl)
 	return 0;
 }
 
-int hf_pipeline_attach(struct hf_pipeline *pl,
-		       const struct hf_pipeline_opts *po, int create)
+int cli_pipeline_attach(struct hf_pipeline *pl,
+			const struct hf_pipeline_opts *po, int create)
 {
 	struct hf_client_options co = HF_CLIENT_OPTIONS_INIT;
 	hf_error err = HF_ERROR_INIT;
 
-	/* libcurl's global set-up, before the embedded server's threads */
-	if (!pl->connected && hf_client_global_init() < 0) {
-		out_error("cannot initialise libcurl");
+	/* the schema cache: the plan store's directory */
+	pl->cache_dir[0] = '\0';
+	if (!po->no_cache)
+		cli_cmd_state_dir(po->state, pl->cache_dir, sizeof(pl->cache_dir));
+	if (cli_target_start(&pl->target, create) < 0)
 		return -1;
-	}
-	pl->connected = 1;
-	if (hf_target_start(&pl->target, create) < 0)
-		return -1;
-	hf_target_client_options(&pl->target, &co);
+	cli_target_client_options(&pl->target, &co);
 	co.insecure = po->insecure;
 	co.timeout = po->timeout;
 	co.parallelism = po->parallelism;
@@ -189,15 +195,15 @@ int hf_pipeline_attach(struct hf_pipeline *pl,
 	return fetch_schema(pl);
 }
 
-int hf_pipeline_connect(struct hf_pipeline *pl,
+int cli_pipeline_connect(struct hf_pipeline *pl,
 			const struct hf_pipeline_opts *po)
 {
 	struct hf_target_opts to = { po->address, po->branch, po->data,
 				     po->embedded };
 
-	if (hf_target_resolve(&pl->target, &to) < 0)
+	if (cli_target_resolve(&pl->target, &to) < 0)
 		return -1;
-	return hf_pipeline_attach(pl, po, 1);
+	return cli_pipeline_attach(pl, po, 1);
 }
 
 /*
@@ -324,199 +330,52 @@ static void fetch_diag(void *payload, const hf_error *e)
 	print_diag(payload, e, 0);
 }
 
-/* What planning with ownership needs besides the pipeline. */
-struct own_ctx {
-	const struct hf_pipeline_opts *po;
-	const char *stack;
-	hf_owner *owner;
-	hf_select *sel;
-	const hf_schema *schema;
-};
-
-/* Where the files declare each change's object: change i is want[i]. */
-static int add_sources(struct hf_pipeline *pl)
+/* The --no-adopt refusal, in words. */
+static void say_unowned(const hf_planner *p, const char *stack)
 {
-	const struct hf_object *o;
-	struct hf_change *c;
-	size_t i;
+	const char *names;
+	size_t n = hf_planner_unowned(p, &names);
 
-	if (hf_plan_count(pl->plan) != hf_objset_count(pl->want))
-		return 0;
-	for (i = 0; i < hf_plan_count(pl->plan); i++) {
-		o = hf_objset_at(pl->want, i);
-		c = hf_plan_at(pl->plan, i);
-		if (!o->file || strcmp(o->kind, c->kind))
-			continue;
-		c->sources = json_pack("[{s:s, s:i}]", "file", o->file, "line",
-				       o->line);
-		if (!c->sources)
-			return -1;
-	}
-	return 0;
-}
-
-static char *change_name(const struct hf_change *c)
-{
-	hf_buf b = HF_BUF_INIT;
-	json_t *part;
-	size_t i;
-
-	hf_buf_addf(&b, "%s '", c->kind);
-	json_array_foreach(c->hfid, i, part)
-	{
-		hf_buf_addf(&b, "%s%s", i ? "__" : "",
-			    json_string_value(part) ? json_string_value(part) : "");
-	}
-	hf_buf_addch(&b, '\'');
-	return hf_buf_failed(&b) ? NULL : hf_buf_detach(&b);
-}
-
-/*
- * Declared objects that exist but the stack does not own: apply adopts
- * them; --no-adopt refuses the plan instead, naming them (up to 20).
- */
-static int mark_adoption(struct hf_pipeline *pl, const struct own_ctx *oc)
-{
-	hf_buf names = HF_BUF_INIT;
-	struct hf_change *c;
-	size_t i, n = 0;
-	char *nm;
-
-	for (i = 0; i < hf_plan_count(pl->plan); i++) {
-		c = hf_plan_at(pl->plan, i);
-		if (!c->node_id || (c->action != HF_ACT_UPDATE &&
-				    c->action != HF_ACT_NOOP) ||
-		    hf_owner_owns(oc->owner, c->node_id))
-			continue;
-		c->adopt = 1;
-		if (++n <= 20 && (nm = change_name(c))) {
-			hf_buf_addf(&names, "%s%s", n > 1 ? ", " : "", nm);
-			hf_free(nm);
-		}
-	}
-	if (!oc->po->no_adopt || !n) {
-		hf_buf_release(&names);
-		return 0;
-	}
 	out_error("%zu object%s in the files already exist%s in Infrahub but "
 		  "stack '%s' does not own %s (--no-adopt): %s%s", n,
-		  n == 1 ? "" : "s", n == 1 ? "s" : "", oc->stack,
-		  n == 1 ? "it" : "them", names.ptr ? names.ptr : "",
-		  n > 20 ? ", ..." : "");
-	hf_buf_release(&names);
+		  n == 1 ? "" : "s", n == 1 ? "s" : "", stack,
+		  n == 1 ? "it" : "them", names,
+		  n > HF_PLANNER_NAMES_MAX ? ", ..." : "");
+}
+
+/* The engine's planner, in words for each step that failed. */
+static int build_plan(struct hf_pipeline *pl, struct progress *pg,
+		      hf_planner *p, const char *stack)
+{
+	const struct hf_planner_input in = {
+		.manifest = pl->manifest, .want = pl->want, .have = pl->have,
+		.address = pl->target.ident, .branch = pl->target.branch,
+		.default_branch = pl->target.default_branch,
+		.progress = diff_progress, .payload = pg,
+	};
+	enum hf_planner_step step;
+	hf_error err = HF_ERROR_INIT;
+	int rc;
+
+	rc = hf_planner_build(p, &in, &pl->plan, &step, &err);
+	pl->orphans = hf_planner_orphans(p);
+	if (rc == 0)
+		return 0;
+	if (step == HF_PLANNER_ADOPT)
+		say_unowned(p, stack);
+	else if (step == HF_PLANNER_PRUNE && rc == HF_EINVAL)
+		out_error("cannot plan the deletes: %s", err.msg);
+	else if (step == HF_PLANNER_PRUNE)
+		cli_pipeline_fail(pl, "cannot read the objects to delete from", &err);
+	else
+		out_error("%s", err.msg);
 	return -1;
 }
 
-static int keep_member(void *payload, const char *kind, const json_t *hfid)
+void cli_pipeline_opts_release(struct hf_pipeline_opts *po)
 {
-	const struct own_ctx *oc = payload;
-
-	return hf_select_prunable(oc->sel, oc->schema, kind, hfid);
-}
-
-/* The owned objects that left the files (all of them for --destroy). */
-static json_t *doomed_of(struct hf_pipeline *pl, const struct own_ctx *oc)
-{
-	json_t *all = hf_prune_orphans(pl->plan, oc->owner), *out, *e;
-	size_t i;
-
-	if (!all || !hf_select_active(oc->sel))
-		return all;
-	out = json_array();
-	json_array_foreach(all, i, e)
-	{
-		if (out && hf_select_prunable(oc->sel, oc->schema,
-					      json_string_value(json_object_get(e, "kind")),
-					      NULL) &&
-		    json_array_append(out, e) < 0) {
-			json_decref(out);
-			out = NULL;
-		}
-	}
-	json_decref(all);
-	return out;
-}
-
-/* Ownership: adoption, what left the files, and --prune/--destroy. */
-static int plan_ownership(struct hf_pipeline *pl, const struct own_ctx *oc)
-{
-	hf_error err = HF_ERROR_INIT;
-	json_t *doomed;
-	int rc;
-
-	if (add_sources(pl) < 0) {
-		out_error("out of memory");
-		return -1;
-	}
-	if (mark_adoption(pl, oc) < 0)
-		return -1;
-	doomed = doomed_of(pl, oc);
-	if (!doomed) {
-		out_error("out of memory");
-		return -1;
-	}
-	pl->orphans = json_array_size(doomed);
-	rc = 0;
-	if (oc->po->prune || oc->po->destroy)
-		rc = hf_prune_plan(pl->plan, doomed, oc->owner, pl->schema,
-				   hf_client_transport(pl->client), keep_member,
-				   (void *)(uintptr_t)oc, &err);
-	json_decref(doomed);
-	if (rc == HF_EINVAL) {
-		out_error("cannot plan the deletes: %s", err.msg);
-		return -1;
-	}
-	if (rc < 0) {
-		hf_pipeline_fail(pl, "cannot read the objects to delete from", &err);
-		return -1;
-	}
-	if (hf_plan_set_stack(pl->plan, oc->stack, hf_owner_group_id(oc->owner),
-			      &err) < 0) {
-		out_error("%s", err.msg);
-		return -1;
-	}
-	hf_plan_meta(pl->plan)->partial = hf_select_active(oc->sel);
-	return 0;
-}
-
-static int build_plan(struct hf_pipeline *pl, struct progress *pg,
-		      const struct own_ctx *oc)
-{
-	struct hf_diff_opts dopts = HF_DIFF_OPTS_INIT;
-	hf_error err = HF_ERROR_INIT;
-	struct hf_plan_meta *m;
-
-	dopts.schema = pl->schema;
-	dopts.progress = diff_progress;
-	dopts.payload = pg;
-	if (hf_owner_keep_memberships(pl->want, pl->have) < 0) {
-		out_error("out of memory");
-		return -1;
-	}
-	if (hf_plan_new(&pl->plan, pl->target.ident, pl->target.branch, &err) < 0 ||
-	    (!oc->po->destroy &&
-	     hf_diff_ext(pl->plan, pl->want, pl->have, &dopts, &err) < 0)) {
-		out_error("%s", err.msg);
-		return -1;
-	}
-	if (plan_ownership(pl, oc) < 0)
-		return -1;
-	m = hf_plan_meta(pl->plan);
-	snprintf(m->schema_hash, sizeof(m->schema_hash), "%s",
-		 hf_schema_hash(pl->schema) ? hf_schema_hash(pl->schema) : "");
-	m->branch_is_default = !strcmp(pl->target.branch, pl->target.default_branch);
-	hf_manifest_digest(pl->manifest, m->manifest_digest);
-	if (hf_plan_finish(pl->plan, &err) < 0) {
-		out_error("%s", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
-void hf_pipeline_opts_release(struct hf_pipeline_opts *po)
-{
-	hf_strlist_release(&po->targets);
-	hf_strlist_release(&po->excludes);
+	cli_strlist_release(&po->targets);
+	cli_strlist_release(&po->excludes);
 }
 
 /* --stack, else $HUBFORM_STACK, else "default"; checked. NULL: printed. */
@@ -533,64 +392,58 @@ static const char *stack_name(const struct hf_pipeline_opts *po)
 	return s;
 }
 
-/* Options, target, schema and the ownership record, before the files. */
-static int own_start(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
-		     struct own_ctx *oc)
+/* The planner from the options, before the files are read. */
+static int own_start(const struct hf_pipeline_opts *po, hf_planner **out,
+		     const char **stack)
 {
 	hf_error err = HF_ERROR_INIT;
 
-	memset(oc, 0, sizeof(*oc));
-	oc->po = po;
+	*out = NULL;
 	if (po->prune && po->destroy) {
 		out_error("--prune and --destroy do not go together: --destroy "
 			  "deletes everything the stack owns");
 		return -1;
 	}
-	if (!(oc->stack = stack_name(po)))
+	if (!(*stack = stack_name(po)))
 		return -1;
-	if (hf_select_new(&oc->sel, po->targets.items, po->targets.n,
-			  po->excludes.items, po->excludes.n, &err) < 0) {
+	if (hf_planner_new(out, &(const struct hf_planner_opts){
+			.stack = *stack, .prune = po->prune,
+			.destroy = po->destroy, .no_adopt = po->no_adopt,
+			.targets = po->targets.items, .n_targets = po->targets.n,
+			.excludes = po->excludes.items,
+			.n_excludes = po->excludes.n }, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;
 	}
-	(void)pl;
 	return 0;
 }
 
-static int own_read(struct hf_pipeline *pl, struct own_ctx *oc)
+/* The addresses against the schema, and the stack's ownership record. */
+static int own_read(struct hf_pipeline *pl, hf_planner *p)
 {
+	enum hf_planner_step step;
 	hf_error err = HF_ERROR_INIT;
 
-	oc->schema = pl->schema;
-	if (hf_select_check(oc->sel, pl->schema, &err) < 0) {
+	if (hf_planner_read(p, pl->schema, hf_client_transport(pl->client),
+			    &step, &err) == 0)
+		return 0;
+	if (step == HF_PLANNER_OWNER)
+		cli_pipeline_fail(pl, "cannot read the stack's group from", &err);
+	else
 		out_error("%s", err.msg);
-		return -1;
-	}
-	if (hf_owner_read(&oc->owner, hf_client_transport(pl->client), oc->stack,
-			  0, &err) < 0) {
-		hf_pipeline_fail(pl, "cannot read the stack's group from", &err);
-		return -1;
-	}
-	return 0;
-}
-
-static void own_release(struct own_ctx *oc)
-{
-	hf_owner_free(oc->owner);
-	hf_select_free(oc->sel);
+	return -1;
 }
 
 /* Resolve, limit to the target, fetch the live counterparts. */
 static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
-		     struct own_ctx *oc, struct hf_fetch_opts *fo)
+		     const hf_planner *p, struct hf_fetch_opts *fo)
 {
 	hf_error err = HF_ERROR_INIT;
 	int rc;
 
-	if (hf_pipeline_resolve(pl, po) < 0)
+	if (cli_pipeline_resolve(pl, po) < 0)
 		return -1;
-	if (hf_select_active(oc->sel) &&
-	    hf_select_filter(oc->sel, pl->schema, &pl->want, &err) < 0) {
+	if (hf_planner_filter(p, &pl->want, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;
 	}
@@ -602,17 +455,18 @@ static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		return -1;
 	}
 	if (rc < 0) {
-		hf_pipeline_fail(pl, "cannot read the live objects of", &err);
+		cli_pipeline_fail(pl, "cannot read the live objects of", &err);
 		return -1;
 	}
 	return 0;
 }
 
-int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
-		     const char *const *paths, size_t n)
+int cli_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
+		      const char *const *paths, size_t n)
 {
 	struct hf_fetch_opts fo = HF_FETCH_OPTS_INIT;
-	struct own_ctx oc;
+	hf_planner *planner = NULL;
+	const char *stack;
 	struct progress pg;
 	double t = 0;
 	int rc = -1;
@@ -621,19 +475,19 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	fo.progress = fetch_progress;
 	fo.progress_payload = &pg;
 	stage(&t, "start");
-	if (own_start(pl, po, &oc) < 0)
+	if (own_start(po, &planner, &stack) < 0)
 		goto out;
-	if (hf_pipeline_load(pl, paths, n, 0) < 0)
+	if (cli_pipeline_load(pl, paths, n, 0) < 0)
 		goto out;
 	stage(&t, "load");
-	if (hf_pipeline_connect(pl, po) < 0 || own_read(pl, &oc) < 0)
+	if (cli_pipeline_connect(pl, po) < 0 || own_read(pl, planner) < 0)
 		goto out;
 	stage(&t, "schema");
-	if (read_live(pl, po, &oc, &fo) < 0)
+	if (read_live(pl, po, planner, &fo) < 0)
 		goto out;
 	progress_flush(&pg);
 	stage(&t, "fetch");
-	rc = build_plan(pl, &pg, &oc);
+	rc = build_plan(pl, &pg, planner, stack);
 	progress_flush(&pg);
 	stage(&t, "diff");
 	/* The plan holds what it needs; give the rest back before saving. */
@@ -641,11 +495,11 @@ int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	hf_objset_free(pl->have);
 	pl->want = pl->have = NULL;
 out:
-	own_release(&oc);
+	hf_planner_free(planner);
 	return rc;
 }
 
-void hf_pipeline_release(struct hf_pipeline *pl)
+void cli_pipeline_release(struct hf_pipeline *pl)
 {
 	hf_plan_free(pl->plan);
 	hf_objset_free(pl->want);
@@ -653,10 +507,7 @@ void hf_pipeline_release(struct hf_pipeline *pl)
 	hf_schema_free(pl->schema);
 	hf_manifest_free(pl->manifest);
 	hf_client_free(pl->client);
-	if (pl->connected) {
-		hf_target_close(&pl->target);
-		hf_client_global_cleanup();
-	}
+	cli_target_close(&pl->target);
 	json_decref(pl->diags.printed);
 	memset(pl, 0, sizeof(*pl));
 }
@@ -683,14 +534,14 @@ static json_t *collect(hf_manifest *m)
 	return all;
 }
 
-int hf_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet)
+int cli_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet)
 {
 	struct hf_schema_load_result res;
 	hf_error err = HF_ERROR_INIT;
 
 	if (hf_schema_send(hf_client_transport(pl->client), pl->target.branch,
 			   schemas, &res, &err) < 0) {
-		hf_pipeline_fail(pl, "cannot load the schema into", &err);
+		cli_pipeline_fail(pl, "cannot load the schema into", &err);
 		return -1;
 	}
 	if (!quiet)
@@ -701,7 +552,7 @@ int hf_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet)
 	return 0;
 }
 
-int hf_pipeline_schema_files(json_t **out, const char *const *paths, size_t n)
+int cli_pipeline_schema_files(json_t **out, const char *const *paths, size_t n)
 {
 	struct hf_diags diags = { NULL, 0 };
 	hf_manifest *m = NULL;
@@ -790,7 +641,7 @@ static void hint_unknown_kinds(const struct hf_pipeline *pl)
 	json_decref(unknown);
 }
 
-int hf_pipeline_resolve(struct hf_pipeline *pl, const struct hf_pipeline_opts *po)
+int cli_pipeline_resolve(struct hf_pipeline *pl, const struct hf_pipeline_opts *po)
 {
 	struct hf_resolve_opts ro = HF_RESOLVE_OPTS_INIT;
 	hf_error err = HF_ERROR_INIT;

@@ -2,8 +2,9 @@
 #define HF_CMD_PIPELINE_H
 
 /*
- * The stages plan (and later apply) share: object files -> target ->
- * schema -> resolve -> fetch -> diff. Each prints its own diagnostics.
+ * The stages plan (and later apply) share, wired: object files -> target
+ * -> schema -> resolve -> fetch -> the engine's planner (hf/planner.h).
+ * The engine decides; this prints its diagnostics, progress and words.
  */
 #include "hf/client.h"
 #include "hf/manifest.h"
@@ -32,16 +33,18 @@ struct hf_pipeline_opts {
 	int no_adopt;      /* refuse declared objects the stack does not own */
 	struct hf_strlist targets;  /* --target ADDR (repeatable) */
 	struct hf_strlist excludes; /* --exclude ADDR (repeatable) */
+	const char *state; /* --state: the schema cache is in its directory */
+	int no_cache;      /* write no schema cache (validate writes nothing) */
 };
 
 /* clang-format off */
 #define HF_PIPELINE_OPTS_INIT { NULL, NULL, 0, 60, 10, 0, 0, NULL, 0, 0, 3, \
-	NULL, 0, 0, 0, { NULL, 0, 0 }, { NULL, 0, 0 } }
+	NULL, 0, 0, 0, { NULL, 0, 0 }, { NULL, 0, 0 }, NULL, 0 }
 /* clang-format on */
 
 /*
  * The ownership options of a command that plans (plan, apply PATH...);
- * hf_pipeline_opts_release() frees the lists they fill.
+ * cli_pipeline_opts_release() frees the lists they fill.
  */
 #define HF_PIPELINE_OWNER_OPTIONS(po) \
 	HF_OPT_STRING(0, "stack", "NAME", &(po).stack, \
@@ -59,7 +62,7 @@ struct hf_pipeline_opts {
 	HF_OPT_LIST(0, "exclude", "ADDR", &(po).excludes, \
 		    "leave Kind, Kind[hfid] or an object file out (repeatable)")
 
-void hf_pipeline_opts_release(struct hf_pipeline_opts *po);
+void cli_pipeline_opts_release(struct hf_pipeline_opts *po);
 
 /* The options every command talking to Infrahub takes. */
 #define HF_PIPELINE_OPTIONS(po) \
@@ -90,7 +93,7 @@ struct hf_diags {
 struct hf_pipeline {
 	struct hf_target target;
 	struct hf_diags diags;
-	int connected;
+	char cache_dir[1024]; /* the schema cache's; "": none */
 	hf_client *client;
 	hf_schema *schema;
 	hf_manifest *manifest;
@@ -98,7 +101,7 @@ struct hf_pipeline {
 	hf_objset *have;
 	hf_plan *plan;
 	/*
-	 * After hf_pipeline_plan(): how many owned objects are no longer in
+	 * After cli_pipeline_plan(): how many owned objects are no longer in
 	 * the files (within the target of a partial plan), whether or not
 	 * the plan deletes them (--prune). The caller words the hint.
 	 */
@@ -109,40 +112,43 @@ struct hf_pipeline {
  * Read object files (or, with schema_files, schema files: no warning for
  * schema documents); prints diagnostics. 0, or -1 when any error.
  */
-int hf_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
+int cli_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
 		     size_t n, int schema_files);
 /*
  * Target (from options and environment), client, the branch (the one
- * named, or the server's default) and that branch's schema. 0 or -1.
+ * named, or the server's default) and that branch's schema, read through
+ * the schema cache in the plan store's directory (po->state, else
+ * $HUBFORM_STATE, else .hubform/; none with po->no_cache). libcurl's process-wide set-up is
+ * main's (NEED_TARGET). 0 or -1.
  */
-int hf_pipeline_connect(struct hf_pipeline *pl,
+int cli_pipeline_connect(struct hf_pipeline *pl,
 			const struct hf_pipeline_opts *po);
 /*
  * The same for a target already in pl->target (a plan's): the embedded
  * endpoint's database is created only when `create`. 0 or -1.
  */
-int hf_pipeline_attach(struct hf_pipeline *pl,
+int cli_pipeline_attach(struct hf_pipeline *pl,
 		       const struct hf_pipeline_opts *po, int create);
 /* Print a failure to talk to the target, with hints (401: the token). */
-void hf_pipeline_fail(const struct hf_pipeline *pl, const char *what,
+void cli_pipeline_fail(const struct hf_pipeline *pl, const char *what,
 		      const hf_error *e);
 /* Read the target's schema again (after a schema load). 0 or -1. */
-int hf_pipeline_connect_schema(struct hf_pipeline *pl);
+int cli_pipeline_connect_schema(struct hf_pipeline *pl);
 /*
  * Everything up to a finished plan: with the stack's ownership read
  * (adoption marked, --no-adopt refused), and --prune / --destroy deletes
  * and --target / --exclude limits as po says. `paths` may be empty with
  * po->destroy. 0 or -1 (printed).
  */
-int hf_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
+int cli_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		     const char *const *paths, size_t n);
 /* Schema documents of YAML files as a JSON array (*out). 0 or -1. */
-int hf_pipeline_schema_files(json_t **out, const char *const *paths, size_t n);
+int cli_pipeline_schema_files(json_t **out, const char *const *paths, size_t n);
 /* Load them into the target branch (hf_schema_send). 0 or -1. */
-int hf_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet);
+int cli_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet);
 /* Resolve the loaded files against the schema; prints diagnostics. */
-int hf_pipeline_resolve(struct hf_pipeline *pl,
+int cli_pipeline_resolve(struct hf_pipeline *pl,
 			const struct hf_pipeline_opts *po);
-void hf_pipeline_release(struct hf_pipeline *pl);
+void cli_pipeline_release(struct hf_pipeline *pl);
 
 #endif

@@ -43,7 +43,7 @@ static int same(const char *p, const char *end, const char *s)
 	return (size_t)(end - p) == strlen(s) && !strncmp(p, s, strlen(s));
 }
 
-int hf_target_normalize(const char *in, char *out, size_t n, hf_error *err)
+int cli_target_normalize(const char *in, char *out, size_t n, hf_error *err)
 {
 	const char *p, *host, *end, *port = NULL;
 	size_t slen, len;
@@ -355,7 +355,7 @@ static int ctl_load(void)
 	return rc;
 }
 
-int hf_target_infrahubctl(const struct hf_infrahubctl **cfg)
+int cli_target_infrahubctl(const struct hf_infrahubctl **cfg)
 {
 	if (!ctl_loaded)
 		ctl_loaded = ctl_load() < 0 ? -1 : 1;
@@ -363,7 +363,7 @@ int hf_target_infrahubctl(const struct hf_infrahubctl **cfg)
 	return ctl_loaded < 0 ? -1 : 0;
 }
 
-int hf_target_default_timeout(long *timeout)
+int cli_target_default_timeout(long *timeout)
 {
 	const char *v = env("INFRAHUB_TIMEOUT");
 	char *end;
@@ -382,7 +382,7 @@ int hf_target_default_timeout(long *timeout)
 	return 0;
 }
 
-int hf_in_automation(void)
+int cli_in_automation(void)
 {
 	const char *v = env("HUBFORM_IN_AUTOMATION");
 
@@ -457,7 +457,7 @@ static int credentials(struct hf_target *t, const struct hf_infrahubctl *ctl)
 	return 0;
 }
 
-int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
+int cli_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 {
 	const char *addr = o->address ? o->address : env("INFRAHUB_ADDRESS");
 	const char *branch = o->branch ? o->branch : env("INFRAHUB_DEFAULT_BRANCH");
@@ -466,7 +466,7 @@ int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 	const char *data = o->data ? o->data : DEFAULT_DATA;
 
 	memset(t, 0, sizeof(*t));
-	if (hf_target_infrahubctl(&ctl) < 0 || credentials(t, ctl) < 0)
+	if (cli_target_infrahubctl(&ctl) < 0 || credentials(t, ctl) < 0)
 		return -1;
 	t->branch_from = o->branch ? "--branch" :
 			 branch    ? "INFRAHUB_DEFAULT_BRANCH" :
@@ -493,7 +493,7 @@ int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 	}
 	if (!t->address_from)
 		t->address_from = o->address ? "--address" : "INFRAHUB_ADDRESS";
-	if (hf_target_normalize(addr, t->address, sizeof(t->address), &err) < 0) {
+	if (cli_target_normalize(addr, t->address, sizeof(t->address), &err) < 0) {
 		out_error("%s: %s", t->address_from, err.msg);
 		return -1;
 	}
@@ -501,14 +501,14 @@ int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 	return 0;
 }
 
-int hf_target_from_ident(struct hf_target *t, const char *ident,
+int cli_target_from_ident(struct hf_target *t, const char *ident,
 			 const char *branch)
 {
 	const struct hf_infrahubctl *ctl;
 	hf_error err = HF_ERROR_INIT;
 
 	memset(t, 0, sizeof(*t));
-	if (hf_target_infrahubctl(&ctl) < 0 || credentials(t, ctl) < 0)
+	if (cli_target_infrahubctl(&ctl) < 0 || credentials(t, ctl) < 0)
 		return -1;
 	snprintf(t->branch, sizeof(t->branch), "%s", branch);
 	snprintf(t->ident, sizeof(t->ident), "%s", ident);
@@ -517,14 +517,14 @@ int hf_target_from_ident(struct hf_target *t, const char *ident,
 		snprintf(t->data, sizeof(t->data), "%s", ident + strlen(LOCAL_PREFIX));
 		return 0;
 	}
-	if (hf_target_normalize(ident, t->address, sizeof(t->address), &err) < 0) {
+	if (cli_target_normalize(ident, t->address, sizeof(t->address), &err) < 0) {
 		out_error("the plan's target '%s' is not usable: %s", ident, err.msg);
 		return -1;
 	}
 	return 0;
 }
 
-int hf_target_start(struct hf_target *t, int create)
+int cli_target_start(struct hf_target *t, int create)
 {
 	struct hf_server_options so = HF_SERVER_OPTIONS_INIT;
 	hf_error err = HF_ERROR_INIT;
@@ -561,14 +561,14 @@ int hf_target_start(struct hf_target *t, int create)
 	return 0;
 }
 
-int hf_target_open(struct hf_target *t, const struct hf_target_opts *o)
+int cli_target_open(struct hf_target *t, const struct hf_target_opts *o)
 {
-	if (hf_target_resolve(t, o) < 0)
+	if (cli_target_resolve(t, o) < 0)
 		return -1;
-	return hf_target_start(t, 1);
+	return cli_target_start(t, 1);
 }
 
-void hf_target_client_options(const struct hf_target *t,
+void cli_target_client_options(const struct hf_target *t,
 			      struct hf_client_options *co)
 {
 	co->address = t->address;
@@ -578,7 +578,7 @@ void hf_target_client_options(const struct hf_target *t,
 	co->branch = t->branch[0] ? t->branch : NULL;
 }
 
-int hf_target_cli_connect(struct hf_target *t, const struct hf_target_cli *o,
+int cli_target_cli_connect(struct hf_target *t, const struct hf_target_cli *o,
 			  struct hf_client **out)
 {
 	struct hf_client_options co = HF_CLIENT_OPTIONS_INIT;
@@ -586,13 +586,13 @@ int hf_target_cli_connect(struct hf_target *t, const struct hf_target_cli *o,
 	hf_error err = HF_ERROR_INIT;
 
 	*out = NULL;
-	if (hf_target_resolve(t, &to) < 0 || hf_target_start(t, 1) < 0)
+	if (cli_target_resolve(t, &to) < 0 || cli_target_start(t, 1) < 0)
 		return -1;
 	co.insecure = o->insecure;
 	co.timeout = o->timeout;
 	co.retries = o->retries;
 	co.parallelism = 1;
-	hf_target_client_options(t, &co);
+	cli_target_client_options(t, &co);
 	if (hf_client_new(out, &co, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;
@@ -600,7 +600,7 @@ int hf_target_cli_connect(struct hf_target *t, const struct hf_target_cli *o,
 	return 0;
 }
 
-const char *hf_target_auth_hint(const struct hf_target *t)
+const char *cli_target_auth_hint(const struct hf_target *t)
 {
 	static char hint[512];
 
@@ -619,13 +619,13 @@ const char *hf_target_auth_hint(const struct hf_target *t)
 	return hint;
 }
 
-void hf_target_close(struct hf_target *t)
+void cli_target_close(struct hf_target *t)
 {
 	hf_server_stop(t->embedded);
 	t->embedded = NULL;
 }
 
-const char *hf_target_describe(const char *ident, const char *branch,
+const char *cli_target_describe(const char *ident, const char *branch,
 			       char *buf, size_t n)
 {
 	if (branch && *branch)

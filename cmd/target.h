@@ -9,7 +9,7 @@
  * the branch from --branch or $INFRAHUB_DEFAULT_BRANCH, else the server's
  * default branch. With no API token, $INFRAHUB_USERNAME and
  * $INFRAHUB_PASSWORD (both, or neither) mean a JWT login
- * (POST /api/auth/login; the client refreshes the access token when it
+ * (the REST login, auth/login; the client refreshes the access token when it
  * expires); neither is ever printed or stored. Below options and environment: infrahubctl's own
  * configuration, infrahubctl.toml in the current directory or the file
  * $INFRAHUBCTL_CONFIG names (server_address, api_token, default_branch),
@@ -51,13 +51,13 @@ struct hf_target {
  * Work out the target from options and environment without starting or
  * contacting anything. Prints errors; 0 or -1.
  */
-int hf_target_resolve(struct hf_target *t, const struct hf_target_opts *o);
+int cli_target_resolve(struct hf_target *t, const struct hf_target_opts *o);
 
 /*
  * The target a stored plan names: its identity `ident` ("local:/path" or
  * an address) and branch. Prints errors; 0 or -1.
  */
-int hf_target_from_ident(struct hf_target *t, const char *ident,
+int cli_target_from_ident(struct hf_target *t, const char *ident,
 			 const char *branch);
 
 /*
@@ -65,11 +65,11 @@ int hf_target_from_ident(struct hf_target *t, const char *ident,
  * database and .hubform/ only when `create`; otherwise a missing database
  * is an error). 0 or -1, printing errors.
  */
-int hf_target_start(struct hf_target *t, int create);
+int cli_target_start(struct hf_target *t, int create);
 
-/* hf_target_resolve() then hf_target_start(create = 1). */
-int hf_target_open(struct hf_target *t, const struct hf_target_opts *o);
-void hf_target_close(struct hf_target *t);
+/* cli_target_resolve() then cli_target_start(create = 1). */
+int cli_target_open(struct hf_target *t, const struct hf_target_opts *o);
+void cli_target_close(struct hf_target *t);
 
 /*
  * Normalise an Infrahub address into `out`: scheme and host lower-cased,
@@ -77,7 +77,7 @@ void hf_target_close(struct hf_target *t);
  * `err`) for anything but http(s)://host[:port][/path], or for an address
  * that carries user:password@, a query or a fragment.
  */
-int hf_target_normalize(const char *in, char *out, size_t n, hf_error *err);
+int cli_target_normalize(const char *in, char *out, size_t n, hf_error *err);
 
 /*
  * infrahubctl's configuration file, as infrahubctl finds it: the file
@@ -95,21 +95,21 @@ struct hf_infrahubctl {
 	const char *username;
 	const char *password; /* never printed */
 };
-int hf_target_infrahubctl(const struct hf_infrahubctl **cfg);
+int cli_target_infrahubctl(const struct hf_infrahubctl **cfg);
 
 /*
  * The default of --timeout: $INFRAHUB_TIMEOUT (whole seconds, 1 to 3600)
  * when set, else *timeout unchanged. Call before parsing options, so that
  * --timeout still wins. 0, or -1 after printing an error.
  */
-int hf_target_default_timeout(long *timeout);
+int cli_target_default_timeout(long *timeout);
 
 /*
  * The client options for the target: address, token or username and
  * password, branch (when known). The rest of `co` is left as it is.
  */
 struct hf_client_options;
-void hf_target_client_options(const struct hf_target *t,
+void cli_target_client_options(const struct hf_target *t,
 			      struct hf_client_options *co);
 
 /*
@@ -143,23 +143,23 @@ struct hf_target_cli {
  * created when needed) and make a client for it with the target's
  * address and credentials, one request at a time. Prints errors; 0 or
  * -1. Whatever the result, the caller frees *out (hf_client_free) and
- * closes `t` (hf_target_close).
+ * closes `t` (cli_target_close).
  */
 struct hf_client;
-int hf_target_cli_connect(struct hf_target *t, const struct hf_target_cli *o,
+int cli_target_cli_connect(struct hf_target *t, const struct hf_target_cli *o,
 			  struct hf_client **out);
 
 /*
  * The hint for an authentication failure: which credentials were sent
  * and where they came from, for out_info(). Static storage.
  */
-const char *hf_target_auth_hint(const struct hf_target *t);
+const char *cli_target_auth_hint(const struct hf_target *t);
 
 /* Whether HUBFORM_IN_AUTOMATION=1: leave out hints for people. */
-int hf_in_automation(void);
+int cli_in_automation(void);
 
 /* "local:/x/.hubform/local.db (branch main)" style, for messages. */
-const char *hf_target_describe(const char *ident, const char *branch,
+const char *cli_target_describe(const char *ident, const char *branch,
 			       char *buf, size_t n);
 
 #endif

@@ -1,12 +1,29 @@
-/* End-to-end tests of the dispatcher: help, version, exit codes. */
+/*
+ * The dispatcher: help, version, exit codes end to end; the set-up the
+ * command table's needs ask for (cli_ctx_*), and the one plan-file test
+ * (cli_ref_kind), in process.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "hf/alloc.h"
+#include "cmd.h"
+#include "pipeline.h"
+#include "state.h"
 #include "testutil.h"
+
+/* main.c's table is not in the library: an empty one for cmd_common.c. */
+const struct hf_cmd cli_commands[] = { { NULL, NULL, 0, NULL } };
 
 static void run(struct hf_run *r, const char *const *args)
 {
@@ -204,6 +221,91 @@ static void test_cli__plans_quiet_on_empty_store(void **state)
 	hf_run_release(&r);
 }
 
+/* The one test of what a command-line word names. */
+static void test_cli__one_plan_file_test(void **state)
+{
+	char d[600], plan[700], yml[700], missing[700];
+	hf_store *st = NULL;
+
+	(void)state;
+	snprintf(d, sizeof(d), "%s", hf_test_tmpdir("cli_ref"));
+	snprintf(plan, sizeof(plan), "%s/reviewed", d);
+	snprintf(yml, sizeof(yml), "%s/objects.yml", d);
+	snprintf(missing, sizeof(missing), "%s/none.yml", d);
+	assert_int_equal(hf_store_open(&st, plan, NULL), 0);
+	hf_store_close(st);
+	assert_int_equal(hf_write_file(yml, "---\n"), 0);
+	assert_int_equal(cli_ref_kind(NULL), CLI_REF_LATEST);
+	assert_int_equal(cli_ref_kind("latest"), CLI_REF_LATEST);
+	assert_int_equal(cli_ref_kind("0123abcd"), CLI_REF_ID);
+	assert_int_equal(cli_ref_kind(plan), CLI_REF_FILE); /* by content */
+	assert_int_equal(cli_ref_kind(yml), CLI_REF_PATH);
+	assert_int_equal(cli_ref_kind(d), CLI_REF_PATH);
+	assert_int_equal(cli_ref_kind(missing), CLI_REF_MISSING);
+}
+
+/* Asking for what the table row does not declare is a bug: abort. */
+static void undeclared_child(int store)
+{
+	struct hf_pipeline pl;
+	struct hf_ctx ctx;
+	hf_store *st;
+	pid_t pid = fork();
+	int ws;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		freopen("/dev/null", "w", stderr);
+		cli_ctx_setup(&ctx, "x", NEED_NONE, &pl);
+		if (store)
+			cli_ctx_store(&ctx, NULL, 0, &st);
+		else
+			cli_ctx_pipeline(&ctx);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFSIGNALED(ws));
+	assert_int_equal(WTERMSIG(ws), SIGABRT);
+}
+
+static void test_cli__needs_are_declared(void **state)
+{
+	(void)state;
+	undeclared_child(0);
+	undeclared_child(1);
+}
+
+/* NEED_STORE: opened once, read-only creates nothing, main closes it. */
+static void test_cli__store_is_set_up_once(void **state)
+{
+	char path[700];
+	struct hf_pipeline pl;
+	struct hf_ctx ctx;
+	hf_store *a = NULL, *b = NULL;
+	struct stat sb;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/plans.db", hf_test_tmpdir("cli_store"));
+	hf_alloc_init();
+	assert_int_equal(cli_ctx_setup(&ctx, "x", NEED_STORE, &pl), 0);
+	assert_null(ctx.pl); /* no target: no pipeline, no libcurl */
+	assert_int_equal(cli_ctx_store(&ctx, path, 0, &a), HF_ENOTFOUND);
+	assert_null(a);
+	assert_int_not_equal(stat(path, &sb), 0);
+	assert_int_equal(cli_ctx_store(&ctx, path, 1, &a), 0);
+	assert_non_null(a);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(cli_ctx_store(&ctx, path, 0, &b), 0);
+	assert_ptr_equal(a, b);
+	assert_int_equal(cli_ctx_store(&ctx, path, 1, &b), 0);
+	assert_ptr_equal(a, b);
+	cli_ctx_teardown(&ctx);
+	assert_null(ctx.store);
+	assert_int_equal(cli_ctx_setup(&ctx, "x", NEED_TARGET, &pl), 0);
+	assert_ptr_equal(cli_ctx_pipeline(&ctx), &pl);
+	cli_ctx_teardown(&ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +320,9 @@ int main(void)
 		cmocka_unit_test(test_cli__single_dash_help_and_version),
 		cmocka_unit_test(test_cli__help_options),
 		cmocka_unit_test(test_cli__plans_quiet_on_empty_store),
+		cmocka_unit_test(test_cli__one_plan_file_test),
+		cmocka_unit_test(test_cli__needs_are_declared),
+		cmocka_unit_test(test_cli__store_is_set_up_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,13 +33,13 @@ static int parse(struct vals *v, int argc, const char **argv, hf_error *err)
 
 	u.c = argv;
 	memset(v, 0, sizeof(*v));
-	return hf_opt_parse(opts, argc, u.m, &v->args, err);
+	return cli_opt_parse(opts, argc, u.m, &v->args, err);
 }
 
 static void release(struct vals *v)
 {
-	hf_strlist_release(&v->list);
-	hf_strlist_release(&v->args);
+	cli_strlist_release(&v->list);
+	cli_strlist_release(&v->args);
 }
 
 static void test_opt__mixed_options_and_args(void **state)
@@ -133,7 +133,7 @@ static void test_opt__usage_lists_every_option(void **state)
 	char *u;
 
 	(void)state;
-	u = hf_opt_usage("hubform x [-v]", "Do x.", opts);
+	u = cli_opt_usage("hubform x [-v]", "Do x.", opts);
 	assert_non_null(u);
 	assert_non_null(strstr(u, "usage: hubform x [-v]\n"));
 	assert_non_null(strstr(u, "-v, --verbose"));
@@ -171,7 +171,7 @@ static int tf_parse(struct tf *v, int argc, const char **argv, hf_error *err)
 
 	u.c = argv;
 	memset(v, 0, sizeof(*v));
-	return hf_opt_parse(opts, argc, u.m, &v->args, err);
+	return cli_opt_parse(opts, argc, u.m, &v->args, err);
 }
 
 /* Parse argv (NULL-terminated) into *v, expecting success. */
@@ -183,7 +183,7 @@ static void tf_ok(struct tf *v, const char **argv)
 	while (argv[argc])
 		argc++;
 	assert_int_equal(tf_parse(v, argc, argv, &err), 0);
-	hf_strlist_release(&v->args);
+	cli_strlist_release(&v->args);
 }
 
 static void tf_error(const char **argv, const char *msg)
@@ -196,7 +196,7 @@ static void tf_error(const char **argv, const char *msg)
 		argc++;
 	assert_int_equal(tf_parse(&v, argc, argv, &err), HF_EINVAL);
 	assert_string_equal(err.msg, msg);
-	hf_strlist_release(&v.args);
+	cli_strlist_release(&v.args);
 }
 
 static void test_opt__single_dash_long_value_after_equals(void **state)
@@ -370,23 +370,23 @@ static void test_opt__help_spellings(void **state)
 
 	(void)state;
 	assert_int_equal(tf_parse(&v, 2, a, &err), HF_OPT_HELP);
-	hf_strlist_release(&v.args);
+	cli_strlist_release(&v.args);
 	assert_int_equal(tf_parse(&v, 1, b, &err), HF_OPT_HELP);
-	hf_strlist_release(&v.args);
+	cli_strlist_release(&v.args);
 	tf_error(c, "unknown option '--hepl'; did you mean '--help'?");
 }
 
 static void test_opt__distance(void **state)
 {
 	(void)state;
-	assert_int_equal(hf_opt_distance("apply", 5, "apply"), 0);
-	assert_int_equal(hf_opt_distance("aply", 4, "apply"), 1);
-	assert_int_equal(hf_opt_distance("palns", 5, "plans"), 1);
-	assert_int_equal(hf_opt_distance("", 0, "out"), 3);
-	assert_int_equal(hf_opt_distance("kitten", 6, "sitting"), 3);
-	assert_true(hf_opt_near("aply", 4, "apply"));
-	assert_false(hf_opt_near("vers", 4, "version"));
-	assert_false(hf_opt_near("ox", 2, "out"));
+	assert_int_equal(cli_opt_distance("apply", 5, "apply"), 0);
+	assert_int_equal(cli_opt_distance("aply", 4, "apply"), 1);
+	assert_int_equal(cli_opt_distance("palns", 5, "plans"), 1);
+	assert_int_equal(cli_opt_distance("", 0, "out"), 3);
+	assert_int_equal(cli_opt_distance("kitten", 6, "sitting"), 3);
+	assert_true(cli_opt_near("aply", 4, "apply"));
+	assert_false(cli_opt_near("vers", 4, "version"));
+	assert_false(cli_opt_near("ox", 2, "out"));
 }
 
 static void test_opt__usage_mentions_single_dash(void **state)
@@ -402,13 +402,13 @@ static void test_opt__usage_mentions_single_dash(void **state)
 	char *u;
 
 	(void)state;
-	u = hf_opt_usage("hubform x", NULL, opts);
+	u = cli_opt_usage("hubform x", NULL, opts);
 	assert_non_null(u);
 	assert_non_null(strstr(u, "show this help\nLong options also work "
 				  "with one dash, as in -out=FILE or "
 				  "-no-color.\n"));
 	hf_free(u);
-	u = hf_opt_usage("hubform y", NULL, none);
+	u = cli_opt_usage("hubform y", NULL, none);
 	assert_non_null(u);
 	assert_null(strstr(u, "one dash"));
 	hf_free(u);

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hf/alloc.h"
@@ -184,6 +186,52 @@ static void test_plan_cli__no_changes_after_the_objects_exist(void **state)
 	hf_run_release(&r);
 }
 
+/* The schema files cached in `sub` (the plan store's directory). */
+static int cached_schemas(const char *sub)
+{
+	char path[800];
+	struct dirent *d;
+	DIR *dh;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	dh = opendir(path);
+	if (!dh)
+		return 0;
+	while ((d = readdir(dh)))
+		n += !strncmp(d->d_name, "schema-", 7);
+	closedir(dh);
+	return n;
+}
+
+/*
+ * The schema is read through the cache beside the plan store: a second
+ * plan with the schema unchanged reads it from there, not the server.
+ */
+static void test_plan_cli__unchanged_schema_is_read_from_the_cache(void **state)
+{
+	char sub[700];
+	struct hf_run r;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/cache", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	setenv("HUBFORM_TIMING", "1", 1);
+	run(&r, "plan", "good.yml", "--state", "cache/plans.db");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "timing: schema   fetched and cached"));
+	hf_run_release(&r);
+	assert_int_equal(cached_schemas("cache"), 1);
+	run(&r, "plan", "good.yml", "--state", "cache/plans.db");
+	unsetenv("HUBFORM_TIMING");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "timing: schema   read from the cache"));
+	assert_null(strstr(r.err, "fetched"));
+	assert_non_null(strstr(r.out, "Plan: "));
+	hf_run_release(&r);
+	assert_int_equal(cached_schemas("cache"), 1);
+}
+
 static void test_plan_cli__bad_input(void **state)
 {
 	(void)state;
@@ -233,6 +281,7 @@ static void test_plan_cli__validate_with_schema_files(void **state)
 	const char *good[] = { "validate", a1, "--schema", schema, NULL };
 	const char *bad[] = { "validate", a1, a2, "--schema", schema, NULL };
 	struct hf_run r;
+	int cached = cached_schemas(".hubform");
 
 	(void)state;
 	unsetenv("INFRAHUB_ADDRESS");
@@ -242,6 +291,8 @@ static void test_plan_cli__validate_with_schema_files(void **state)
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.err, "4 objects resolved"));
 	hf_run_release(&r);
+	/* validate writes nothing: not even a schema cache */
+	assert_int_equal(cached_schemas(".hubform"), cached);
 	snprintf(a1, sizeof(a1), "%s/plan/unknown_attr.yml", hf_test_data());
 	snprintf(a2, sizeof(a2), "%s/plan/bad_dropdown.yml", hf_test_data());
 	assert_int_equal(hf_run(&r, dir, NULL, bad), 0);
@@ -302,6 +353,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_cli__plan_show_and_replan),
 		cmocka_unit_test(test_plan_cli__no_changes_after_the_objects_exist),
+		cmocka_unit_test(test_plan_cli__unchanged_schema_is_read_from_the_cache),
 		cmocka_unit_test(test_plan_cli__bad_input),
 		cmocka_unit_test(test_plan_cli__unreachable_and_unauthorised),
 		cmocka_unit_test(test_plan_cli__validate_with_schema_files),

@@ -774,14 +774,14 @@ static void test_target__normalize(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
-		assert_int_equal(hf_target_normalize(same[i][0], out, sizeof(out), &err), 0);
+		assert_int_equal(cli_target_normalize(same[i][0], out, sizeof(out), &err), 0);
 		assert_string_equal(out, same[i][1]);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(hf_target_normalize(bad[i], out, sizeof(out), &err),
+		assert_int_equal(cli_target_normalize(bad[i], out, sizeof(out), &err),
 				 HF_EINVAL);
 	/* credentials in an address are refused and never echoed */
-	assert_int_equal(hf_target_normalize("http://u:s3cret@h", out, sizeof(out),
+	assert_int_equal(cli_target_normalize("http://u:s3cret@h", out, sizeof(out),
 					     &err), HF_EINVAL);
 	assert_null(strstr(err.msg, "s3cret"));
 }
@@ -930,12 +930,12 @@ static void test_target__login_credentials(void **state)
 	/* resolution, in-process (no infrahubctl.toml here) */
 	setenv("INFRAHUB_USERNAME", "alice", 1);
 	setenv("INFRAHUB_PASSWORD", "pw-s3cret", 1);
-	assert_int_equal(hf_target_resolve(&t, &o), 0);
+	assert_int_equal(cli_target_resolve(&t, &o), 0);
 	assert_string_equal(t.username, "alice");
 	assert_string_equal(t.password, "pw-s3cret");
 	assert_null(t.token);
 	setenv("INFRAHUB_API_TOKEN", "tok-s3cret", 1);
-	assert_int_equal(hf_target_resolve(&t, &o), 0);
+	assert_int_equal(cli_target_resolve(&t, &o), 0);
 	assert_null(t.username); /* the token wins */
 	unsetenv("INFRAHUB_API_TOKEN");
 	unsetenv("INFRAHUB_PASSWORD");
