@@ -12,6 +12,85 @@
 static const char q_list[] = "query { Branch { name is_default } }";
 
 /*
+ * One entry of a Branch answer: an object with a non-empty string name,
+ * its other members (when present and not null) of their types. 0, or
+ * HF_ESERVER naming `what` (the query) and the entry.
+ */
+static int check_entry(const json_t *b, size_t i, const char *what,
+		       hf_error *err)
+{
+	static const char *const text[] = { "id", "description",
+					    "origin_branch", "branched_from",
+					    "status" };
+	static const char *const flags[] = { "is_default", "sync_with_git",
+					     "has_schema_changes" };
+	const char *name = json_string_value(json_object_get(b, "name"));
+	const json_t *v;
+	size_t k;
+
+	if (!json_is_object(b) || !name || !*name)
+		return hf_error_set(err, HF_ESERVER,
+				    "malformed answer to the %s: entry %zu is "
+				    "not a branch with a name",
+				    what, i);
+	for (k = 0; k < sizeof(text) / sizeof(*text); k++) {
+		v = json_object_get(b, text[k]);
+		if (v && !json_is_null(v) && !json_is_string(v))
+			return hf_error_set(err, HF_ESERVER,
+					    "malformed answer to the %s: "
+					    "branch '%s': %s is not a string",
+					    what, name, text[k]);
+	}
+	for (k = 0; k < sizeof(flags) / sizeof(*flags); k++) {
+		v = json_object_get(b, flags[k]);
+		if (v && !json_is_null(v) && !json_is_boolean(v))
+			return hf_error_set(err, HF_ESERVER,
+					    "malformed answer to the %s: "
+					    "branch '%s': %s is not a boolean",
+					    what, name, flags[k]);
+	}
+	return 0;
+}
+
+/*
+ * Every entry checked; a name given twice is malformed, and so is a list
+ * of all branches (`all`) without exactly one default branch.
+ */
+static int check_list(const json_t *list, const char *what, int all,
+		      hf_error *err)
+{
+	const json_t *b, *o;
+	const char *name;
+	size_t i, j, defaults = 0;
+	int rc;
+
+	json_array_foreach(list, i, b)
+	{
+		rc = check_entry(b, i, what, err);
+		if (rc < 0)
+			return rc;
+		name = json_string_value(json_object_get(b, "name"));
+		defaults += json_is_true(json_object_get(b, "is_default"));
+		for (j = 0; j < i; j++) {
+			o = json_array_get(list, j);
+			if (!strcmp(name, json_string_value(
+						  json_object_get(o, "name"))))
+				return hf_error_set(err, HF_ESERVER,
+						    "malformed answer to the "
+						    "%s: branch '%s' is listed "
+						    "twice",
+						    what, name);
+		}
+	}
+	if (all && defaults != 1)
+		return hf_error_set(err, HF_ESERVER,
+				    "malformed answer to the %s: %zu default "
+				    "branches (is_default), not one",
+				    what, defaults);
+	return 0;
+}
+
+/*
  * Ask the server's own default branch endpoint for `q` (a Branch query):
  * *data is the answer (the caller decrefs) and *list its Branch array.
  * The errors[] of a refused query go to *errors when it is not NULL.
@@ -29,13 +108,16 @@ static int branch_query(hf_transport *t, const char *q, json_t **data,
 	if (rc < 0)
 		return rc;
 	*list = json_object_get(*data, "Branch");
-	if (json_is_array(*list))
+	rc = json_is_array(*list) ? check_list(*list, "Branch query", 1, err)
+				  : hf_error_set(err, HF_ESERVER,
+						 "malformed answer to the Branch "
+						 "query: Branch is not a list of "
+						 "branches");
+	if (rc == 0)
 		return 0;
 	json_decref(*data);
 	*data = NULL;
-	return hf_error_set(err, HF_ESERVER,
-			    "the server's answer to the branch list is not a "
-			    "list of branches");
+	return rc;
 }
 
 int hf_branch_info(hf_transport *t, const char *name,
@@ -53,16 +135,32 @@ int hf_branch_info(hf_transport *t, const char *name,
 	json_array_foreach(list, i, b)
 	{
 		n = json_string_value(json_object_get(b, "name"));
-		if (!n)
-			continue;
 		if (json_is_true(json_object_get(b, "is_default")))
 			snprintf(out->default_name, sizeof(out->default_name), "%s", n);
 		if (name && !strcmp(n, name))
 			out->exists = 1;
 	}
-	if (!out->default_name[0])
-		snprintf(out->default_name, sizeof(out->default_name), "main");
 	json_decref(data);
+	return 0;
+}
+
+int hf_branch_choose(hf_transport *t, const char *named,
+		     struct hf_branch_info *out, char *chosen, size_t n,
+		     hf_error *err)
+{
+	int rc;
+
+	if (named && !*named)
+		named = NULL;
+	rc = hf_branch_info(t, named, out, err);
+	if (rc < 0)
+		return rc;
+	if (named && !out->exists)
+		return hf_error_set(err, HF_ENOTFOUND, "branch '%s' does not "
+				    "exist (the default branch is '%s')", named,
+				    out->default_name);
+	if (chosen != named) /* `chosen` may be the buffer `named` is in */
+		snprintf(chosen, n, "%s", named ? named : out->default_name);
 	return 0;
 }
 
@@ -217,8 +315,6 @@ int hf_branch_list(hf_transport *t, struct hf_branch **out, size_t *n,
 	}
 	json_array_foreach(list, i, b)
 	{
-		if (!json_string_value(json_object_get(b, "name")))
-			continue;
 		rc = branch_from_json(&(*out)[*n], b);
 		++*n;
 		if (rc < 0)
@@ -243,11 +339,51 @@ void hf_branch_list_free(struct hf_branch *b, size_t n)
 	hf_free(b);
 }
 
+/*
+ * The entry of branch `name` in the answer to Branch(name: $n): *b NULL
+ * when it is not there. The list must be one of branches, every entry
+ * that branch (a server that ignores the filter lists others) at most
+ * once.
+ */
+static int status_entry(const json_t *data, const char *name,
+			const json_t **b, hf_error *err)
+{
+	const json_t *list = json_object_get(data, "Branch");
+	char what[HF_BRANCH_NAME_MAX + 40];
+	const char *n;
+	int rc;
+
+	*b = NULL;
+	snprintf(what, sizeof(what), "Branch(name: '%s') query", name);
+	if (!json_is_array(list))
+		return hf_error_set(err, HF_ESERVER,
+				    "malformed answer to the %s: Branch is "
+				    "not a list of branches",
+				    what);
+	rc = check_list(list, what, 0, err);
+	if (rc < 0)
+		return rc;
+	if (json_array_size(list) > 1)
+		return hf_error_set(err, HF_ESERVER,
+				    "malformed answer to the %s: %zu "
+				    "branches",
+				    what, json_array_size(list));
+	*b = json_array_get(list, 0);
+	n = json_string_value(json_object_get(*b, "name"));
+	if (*b && strcmp(n, name))
+		return hf_error_set(err, HF_ESERVER,
+				    "malformed answer to the %s: it lists "
+				    "branch '%s'",
+				    what, n);
+	return 0;
+}
+
 int hf_branch_status(hf_transport *t, const char *name, char *status,
 		     size_t n, int *exists, hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
-	json_t *vars = json_pack("{s:s}", "n", name), *data = NULL, *b;
+	json_t *vars = json_pack("{s:s}", "n", name), *data = NULL;
+	const json_t *b = NULL;
 	const char *st;
 	int rc;
 
@@ -261,7 +397,8 @@ int hf_branch_status(hf_transport *t, const char *name, char *status,
 	rq.flags = HF_TX_SERVER_DEFAULT;
 	rc = hf_transport_call(t, &rq, &data, NULL, NULL, err);
 	json_decref(vars);
-	b = json_array_get(json_object_get(data, "Branch"), 0);
+	if (rc == 0)
+		rc = status_entry(data, name, &b, err);
 	if (rc == 0 && b) {
 		*exists = 1;
 		st = json_string_value(json_object_get(b, "status"));

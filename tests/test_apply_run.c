@@ -317,6 +317,17 @@ static void script(const char *match, int times, const char *json)
 	assert_int_equal(hf_fake_answer(F.fake, match, times, json), 0);
 }
 
+/* Branch(name:) answered for the plan's work branch, in `status`. */
+static void script_branch(const char *status)
+{
+	char json[256];
+
+	snprintf(json, sizeof(json), "{\"data\": {\"Branch\": [{\"name\": "
+		 "\"hubform-%s\", \"status\": \"%s\"}]}}",
+		 hf_plan_meta(F.plan)->id, status);
+	script("Branch(name: $n)", 1, json);
+}
+
 /* The happy defaults, after whatever a test scripted first. */
 static void defaults(void)
 {
@@ -847,8 +858,7 @@ static void test_apply_run__delete_fails(void **state)
 	assert_stored(F.st, "applying");
 	assert_false(F.res.recorded);
 	hf_fake_clear_log(F.fake);
-	script("Branch(name: $n)", 1, "{\"data\": {\"Branch\": [{\"name\": \"x\","
-	       " \"status\": \"OPEN\"}]}}");
+	script_branch("OPEN");
 	F.o.recover = 1;
 	run();
 	assert_int_equal(F.rc, 0);
@@ -1495,8 +1505,7 @@ static void test_apply_run__recover_merged(void **state)
 	(void)state;
 	world(TWO_WAVES);
 	applying();
-	script("Branch(name: $n)", 1, "{\"data\": {\"Branch\": [{\"name\": \"x\", "
-	       "\"status\": \"MERGED\"}]}}");
+	script_branch("MERGED");
 	defaults();
 	run();
 	assert_int_equal(F.rc, 0);
@@ -1513,8 +1522,7 @@ static void test_apply_run__recover_open(void **state)
 	(void)state;
 	world(TWO_WAVES);
 	applying();
-	script("Branch(name: $n)", 1, "{\"data\": {\"Branch\": [{\"name\": \"x\", "
-	       "\"status\": \"OPEN\"}]}}");
+	script_branch("OPEN");
 	defaults();
 	run();
 	assert_int_equal(F.res.outcome, HF_APPLY_RECOVERED_FAILED);
@@ -1573,8 +1581,7 @@ static void test_apply_run__recover_unsettled(void **state)
 	setup(NULL);
 	world(TWO_WAVES);
 	applying();
-	script("Branch(name: $n)", 1, "{\"data\": {\"Branch\": [{\"name\": \"x\", "
-	       "\"status\": \"OPEN\"}]}}");
+	script_branch("OPEN");
 	script("BranchDelete", 1, "{\"data\": {\"BranchDelete\": null}, \"errors\": "
 	       "[{\"message\": \"database is locked\"}]}");
 	defaults();
@@ -2324,8 +2331,7 @@ static void test_apply_run__recover_breaks_its_lock(void **state)
 		applying();
 		F.o.no_lock = 0;
 		held_by_other(round == 0 ? hf_plan_meta(F.plan)->id : "0123456789ab");
-		script("Branch(name: $n)", 1, "{\"data\": {\"Branch\": [{\"name\": \"x\","
-		       " \"status\": \"OPEN\"}]}}");
+		script_branch("OPEN");
 		defaults();
 		run();
 		assert_int_equal(F.res.outcome, HF_APPLY_RECOVERED_FAILED);

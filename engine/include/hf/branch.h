@@ -30,6 +30,19 @@ struct hf_branch_info {
 int hf_branch_info(hf_transport *t, const char *name, struct hf_branch_info *out,
 		   hf_error *err);
 
+/*
+ * The branch a command works on: `named` (NULL or "": none), which must
+ * exist, else the server's default (Branch.is_default), whatever it is
+ * called. `chosen` (n bytes; may be `named` itself) gets the branch to
+ * use and `out` what
+ * hf_branch_info() read. 0; HF_ENOTFOUND when `named` does not exist
+ * (out->default_name set, `chosen` untouched); or hf_branch_info()'s
+ * failure (out->default_name "").
+ */
+int hf_branch_choose(hf_transport *t, const char *named,
+		     struct hf_branch_info *out, char *chosen, size_t n,
+		     hf_error *err);
+
 enum hf_branch_op {
 	HF_BRANCH_CREATE, /* from the default branch */
 	HF_BRANCH_MERGE,  /* into the default branch */
