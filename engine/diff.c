@@ -548,7 +548,8 @@ static int precompute_ids(struct ctx *c, hf_error *err)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		w = hf_objset_at(c->want, i);
-		hf_plan_change_id(c->ids[i], HF_ACT_CREATE, w->kind, w->hfid);
+		if (hf_plan_change_id(c->ids[i], HF_ACT_CREATE, w->kind, w->hfid) < 0)
+			return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	return 0;
 }

@@ -148,40 +148,51 @@ int hf_plan_set_stack(hf_plan *p, const char *stack, const char *group_id,
 	return 0;
 }
 
-void hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
-		       const json_t *hfid)
+int hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
+		      const json_t *hfid)
 {
 	hf_buf b = HF_BUF_INIT;
 	char hex[65];
+	size_t at;
+	int rc = 0;
 
 	hf_buf_addf(&b, "%s", hf_action_str(a));
 	hf_buf_addch(&b, '\0');
 	hf_buf_add(&b, kind ? kind : "");
 	hf_buf_addch(&b, '\0');
-	if (!hfid || hf_json_write(&b, hfid, 0) < 0) {
-		/* what json_dumps() gave: NULL, spelled "null" */
-		hf_buf_setlen(&b, strlen(hf_action_str(a)) + strlen(kind ? kind : "") + 2);
+	at = b.len;
+	if (hfid)
+		rc = hf_json_write(&b, hfid, 0);
+	/* what json_dumps() gave for no or no printable value: "null" */
+	if (!hfid || rc == HF_EINVAL) {
+		hf_buf_setlen(&b, at);
 		hf_buf_add(&b, "null");
+		rc = 0;
 	}
-	hf_sha256_hex(b.ptr, b.len, hex);
-	memcpy(out, hex, 16);
-	out[16] = '\0';
+	if (rc == 0 && hf_buf_failed(&b))
+		rc = HF_ENOMEM;
+	if (rc == 0) {
+		hf_sha256_hex(b.ptr, b.len, hex);
+		memcpy(out, hex, 16);
+	}
+	out[rc == 0 ? 16 : 0] = '\0';
 	hf_buf_release(&b);
+	return rc;
 }
 
 /* A delete or forget of an object without an HFID is known by its id. */
-static void change_id(struct hf_change *c)
+static int change_id(struct hf_change *c)
 {
 	json_t *key;
+	int rc;
 
 	if (c->hfid || !c->node_id ||
-	    (c->action != HF_ACT_DELETE && c->action != HF_ACT_FORGET)) {
-		hf_plan_change_id(c->id, c->action, c->kind, c->hfid);
-		return;
-	}
+	    (c->action != HF_ACT_DELETE && c->action != HF_ACT_FORGET))
+		return hf_plan_change_id(c->id, c->action, c->kind, c->hfid);
 	key = json_string(c->node_id);
-	hf_plan_change_id(c->id, c->action, c->kind, key);
+	rc = key ? hf_plan_change_id(c->id, c->action, c->kind, key) : HF_ENOMEM;
 	json_decref(key);
+	return rc;
 }
 
 int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err)
@@ -194,7 +205,10 @@ int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err)
 		c->changed = json_array();
 	if (!c->deps)
 		c->deps = json_array();
-	change_id(c);
+	if (!c->changed || !c->deps || change_id(c) < 0) {
+		change_release(c);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
 	p->changes[p->n++] = *c;
 	memset(c, 0, sizeof(*c));
 	return 0;

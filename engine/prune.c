@@ -426,21 +426,27 @@ static int is_delete(const struct pctx *c, long i)
 	return i >= 0 && c->v[i].live >= 0 && !c->v[i].forget && !c->v[i].kept;
 }
 
-static void compute_ids(struct pctx *c)
+static int compute_ids(struct pctx *c)
 {
 	json_t *key;
 	size_t i;
+	int rc;
 
 	for (i = 0; i < c->n; i++) {
 		if (c->v[i].live < 0 || c->v[i].kept)
 			continue;
 		key = hfid_of(c, i) ? json_incref(hfid_of(c, i)) :
 				      json_string(c->v[i].id);
-		hf_plan_change_id(c->v[i].cid,
-				  c->v[i].forget ? HF_ACT_FORGET : HF_ACT_DELETE,
-				  c->v[i].kind, key);
+		rc = key ? hf_plan_change_id(c->v[i].cid,
+					     c->v[i].forget ? HF_ACT_FORGET :
+							      HF_ACT_DELETE,
+					     c->v[i].kind, key) :
+			   HF_ENOMEM;
 		json_decref(key);
+		if (rc < 0)
+			return rc;
 	}
+	return 0;
 }
 
 static int dep_add(json_t *deps, const char *id)
@@ -843,11 +849,8 @@ int hf_prune_plan(hf_plan *plan, const json_t *doomed, const hf_owner *owner,
 		     hf_error_set(err, HF_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = gather(&c, err);
-	if (rc == 0) {
-		compute_ids(&c);
-		if (order(&c) < 0)
-			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
-	}
+	if (rc == 0 && (compute_ids(&c) < 0 || order(&c) < 0))
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = report(&c, err);
 	for (i = 0; rc == 0 && i < c.n; i++)

@@ -564,8 +564,7 @@ static void test_diff__progress(void **state)
 
 /*
  * Failing allocation n, for each n: no crash, no leak (under valgrind),
- * and HF_ENOMEM or success. (Not always HF_ENOMEM: hf_plan_change_id()
- * cannot report a failure.)
+ * and HF_ENOMEM or success.
  */
 static void test_diff__torture(void **state)
 {

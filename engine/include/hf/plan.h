@@ -109,9 +109,12 @@ int hf_plan_set_stack(hf_plan *p, const char *stack, const char *group_id,
  */
 int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err);
 
-/* The stable id a change of (action, kind, hfid) gets: 16 hex + NUL. */
-void hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
-		       const json_t *hfid);
+/*
+ * The stable id a change of (action, kind, hfid) gets: 16 hex + NUL.
+ * 0, or HF_ENOMEM (out is then "").
+ */
+int hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
+		      const json_t *hfid);
 
 size_t hf_plan_count(const hf_plan *p);
 /* Borrowed: valid until the plan is freed. */
