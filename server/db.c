@@ -364,7 +364,8 @@ void db_now(char *out, size_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, len, "%s.%06ldZ", day, ts.tv_nsec / 1000);
+	snprintf(out, len, "%.19s.%06uZ", day,
+		 (unsigned)(ts.tv_nsec / 1000) % 1000000u);
 }
 
 static void random_bytes(unsigned char *p, size_t n)

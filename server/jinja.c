@@ -2584,9 +2584,9 @@ static int fmt_one(struct jst *s, hf_buf *b, const struct pspec *sp,
 {
 	char t[400];
 	hf_buf body;
-	int is_int, rc;
-	json_int_t i;
-	double d;
+	int is_int = 0, rc;
+	json_int_t i = 0;
+	double d = 0;
 
 	if (sp->type == 's' || sp->type == 'r' || sp->type == 'a') {
 		sbuf(&body);
@@ -2883,8 +2883,8 @@ static int binop(struct jst *s, const char *op, const json_t *a,
                  const json_t *b, json_t **out)
 {
 	int ia, ib;
-	json_int_t xa, xb;
-	double da, db;
+	json_int_t xa = 0, xb = 0;
+	double da = 0, db = 0;
 	hf_buf t;
 
 	*out = NULL;
@@ -3021,6 +3021,7 @@ static void slice_bounds(json_int_t n, const json_t *a, const json_t *b,
 	json_int_t lo = step < 0 ? -1 : 0, hi = step < 0 ? n - 1 : n;
 
 	if (a && !json_is_null(a)) {
+		*start = 0;
 		int_index(a, start);
 		if (*start < 0)
 			*start += n;
@@ -3029,6 +3030,7 @@ static void slice_bounds(json_int_t n, const json_t *a, const json_t *b,
 		*start = step < 0 ? hi : lo;
 	}
 	if (b && !json_is_null(b)) {
+		*stop = 0;
 		int_index(b, stop);
 		if (*stop < 0)
 			*stop += n;
