@@ -38,8 +38,8 @@
 #define MAX_DEPTH     256        /* YAML nesting */
 #define MAX_DIR_DEPTH 64         /* directory recursion */
 #define MAX_DIAGS     1000       /* stored; all are counted */
-#define MAX_OBJECTS   1000000    /* guards against alias bombs */
-#define MAX_FIELDS    8000000
+#define MAX_OBJECTS   4000000    /* guards against alias bombs */
+#define MAX_FIELDS    32000000
 #define MAX_FILE_SIZE (256u << 20)
 #define SMALL_MAP     16         /* below this, duplicate keys by scan */
 #define DIAG_DEDUP    64         /* recent diagnostics checked for repeats */

@@ -59,7 +59,7 @@
  *    Tags PyYAML's safe_load has no constructor for (`!include`,
  *    `!!python/...`) are errors, since the SDK cannot read such a file.
  *  - Limits, against hostile input: nesting deeper than 256 levels, files
- *    over 256 MiB, more than 1,000,000 objects or 8,000,000 fields in one
+ *    over 256 MiB, more than 4,000,000 objects or 32,000,000 fields in one
  *    manifest are errors; at most 1000 diagnostics are stored (all are
  *    counted), and one problem reported twice at the same place (a node
  *    reached through several aliases or range-expanded copies) counts once.
