@@ -5,7 +5,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps configure build test demo clean format fuzz install package
+.PHONY: all deps configure build test demo clean format format-check fuzz install package
 
 all: build
 
@@ -58,9 +58,19 @@ fuzz:
 		exit 1; \
 	fi
 
+# Every C file of the project, for clang-format (.clang-format).
+FORMAT_FILES = $(wildcard cmd/*.[ch] engine/*.[ch] engine/include/hf/*.h \
+	util/*.c util/include/hf/*.h server/*.[ch] tests/*.c \
+	tests/helpers/*.[ch] tests/bench/*.c tests/fuzz/*.c)
+
 format:
-	@clang-format -i cmd/*.c cmd/*.h engine/*.c engine/*.h \
-		engine/include/hf/*.h util/*.c util/include/hf/*.h server/*.c server/*.h tests/*.c tests/helpers/*
+	@clang-format -i $(FORMAT_FILES)
+
+# CI: fail, naming the lines, when a file is not as clang-format writes it.
+format-check:
+	@command -v clang-format >/dev/null || \
+		{ echo "format-check needs clang-format (apt-get install clang-format)"; exit 1; }
+	@clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf $(BUILD)

@@ -3,11 +3,11 @@
 
 /* Named exit codes: the command-line contract (DESIGN.md). */
 enum hf_exit {
-	HF_EXIT_OK = 0,      /* success; plan: no changes */
-	HF_EXIT_ERROR = 1,   /* runtime error */
+	HF_EXIT_OK = 0, /* success; plan: no changes */
+	HF_EXIT_ERROR = 1, /* runtime error */
 	HF_EXIT_CHANGES = 2, /* plan has changes (--detailed-exitcode) */
-	HF_EXIT_STALE = 3,   /* plan is stale: apply refused, nothing written */
-	HF_EXIT_USAGE = 64,  /* usage error (EX_USAGE) */
+	HF_EXIT_STALE = 3, /* plan is stale: apply refused, nothing written */
+	HF_EXIT_USAGE = 64, /* usage error (EX_USAGE) */
 };
 
 /*
@@ -19,8 +19,8 @@ enum hf_exit {
 enum hf_cmd_needs {
 	NEED_NONE = 0,
 	NEED_TARGET = 1 << 0, /* talks to Infrahub: libcurl's process-wide
-				 set-up before any thread, a pipeline */
-	NEED_STORE = 1 << 1,  /* reads or writes the plan store */
+	                         set-up before any thread, a pipeline */
+	NEED_STORE = 1 << 1, /* reads or writes the plan store */
 };
 
 struct hf_opt;
@@ -41,7 +41,7 @@ struct hf_ctx {
 	 * parser uses.
 	 */
 	void (*capture)(void *payload, const char *usage, const char *summary,
-			const struct hf_opt *opts);
+	                const struct hf_opt *opts);
 	void *capture_payload;
 };
 
@@ -61,11 +61,11 @@ struct hf_pipeline *cli_ctx_pipeline(struct hf_ctx *ctx);
  * error. Aborts for a command without NEED_STORE.
  */
 int cli_ctx_store(struct hf_ctx *ctx, const char *state_opt, int writable,
-		  struct hf_store **out);
+                  struct hf_store **out);
 
 /* What main.c sets up for `needs` (0 or -1 printed) and tears down. */
 int cli_ctx_setup(struct hf_ctx *ctx, const char *name, unsigned needs,
-		  struct hf_pipeline *pl);
+                  struct hf_pipeline *pl);
 void cli_ctx_teardown(struct hf_ctx *ctx);
 
 struct hf_cmd {
@@ -87,8 +87,8 @@ int cli_cmd_not_found(const char *name);
  */
 struct hf_strlist;
 int cli_cmd_parse(struct hf_ctx *ctx, const char *usage, const char *summary,
-		  const struct hf_opt *opts, int argc, char **argv,
-		  struct hf_strlist *args);
+                  const struct hf_opt *opts, int argc, char **argv,
+                  struct hf_strlist *args);
 
 int cmd_apply(struct hf_ctx *ctx, int argc, char **argv);
 int cmd_branch(struct hf_ctx *ctx, int argc, char **argv);

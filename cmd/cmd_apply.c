@@ -28,8 +28,8 @@
 #include "hf/banned.h"
 
 static const char usage[] =
-	"hubform apply [PLAN|FILE] [--auto-approve] [--keep-branch] | "
-	"hubform apply PATH... --auto-approve";
+        "hubform apply [PLAN|FILE] [--auto-approve] [--keep-branch] | "
+        "hubform apply PATH... --auto-approve";
 
 struct apply_opts {
 	struct hf_pipeline_opts po; /* po.state: --state */
@@ -41,7 +41,7 @@ struct apply_opts {
 	int direct;
 	int no_color;
 	long lock_timeout; /* seconds to wait for another apply of the target */
-	long max_deletes;  /* -1: no limit */
+	long max_deletes; /* -1: no limit */
 };
 
 static const char *plural(long n)
@@ -49,7 +49,8 @@ static const char *plural(long n)
 	return n == 1 ? "" : "s";
 }
 
-/* Set by SIGINT/SIGTERM: the engine starts nothing new, finishes, rolls back. */
+/* Set by SIGINT/SIGTERM: the engine starts nothing new, finishes, rolls back.
+ */
 static volatile int stop_flag;
 
 static void on_signal(int sig)
@@ -90,16 +91,17 @@ static int progress(void *payload, int wave, int waves, long done, long total)
 	if (isatty(2)) {
 		char line[200];
 
-		snprintf(line, sizeof(line), "wave %d/%d: %ld/%ld change%s, %.0f/s, "
-			 "%.1fs elapsed, ETA %.1fs", wave, waves, done, total,
-			 plural(total), rate, el,
-			 rate > 0 ? (double)(total - done) / rate : 0.0);
+		snprintf(line, sizeof(line),
+		         "wave %d/%d: %ld/%ld change%s, %.0f/s, "
+		         "%.1fs elapsed, ETA %.1fs",
+		         wave, waves, done, total, plural(total), rate, el,
+		         rate > 0 ? (double)(total - done) / rate : 0.0);
 		out_progress(line);
 		if (wave == waves)
 			out_progress_end();
 	} else {
-		out_info("wave %d/%d: %ld/%ld change%s applied (%.0f/s, %.1fs)", wave,
-			 waves, done, total, plural(total), rate, el);
+		out_info("wave %d/%d: %ld/%ld change%s applied (%.0f/s, %.1fs)",
+		         wave, waves, done, total, plural(total), rate, el);
 	}
 	return 0;
 }
@@ -111,29 +113,33 @@ static void on_msg(void *payload, const struct hf_apply_msg *m)
 
 	switch (m->code) {
 	case HF_AMSG_STALE_SCHEMA:
-		out_info("stale: the schema of %s changed since the plan was made",
-			 ui->pl->target.ident);
+		out_info(
+		        "stale: the schema of %s changed since the plan was made",
+		        ui->pl->target.ident);
 		break;
 	case HF_AMSG_STALE:
 		out_info("stale: %s", m->text);
 		break;
 	case HF_AMSG_WAITING:
-		out_info("waiting for plan %s, being applied to the same target "
-			 "(up to %lds)", m->name, m->n);
+		out_info(
+		        "waiting for plan %s, being applied to the same target "
+		        "(up to %lds)",
+		        m->name, m->n);
 		break;
 	case HF_AMSG_DEADLINE:
 		out_error("--deadline exceeded");
 		break;
 	case HF_AMSG_RECORD_APPLY:
-		out_warn("cannot record the apply in '%s': %s", m->path, m->text);
+		out_warn("cannot record the apply in '%s': %s", m->path,
+		         m->text);
 		break;
 	case HF_AMSG_RECORD_CHANGES:
-		out_error("cannot record the changes' outcomes in '%s': %s", m->path,
-			  m->text);
+		out_error("cannot record the changes' outcomes in '%s': %s",
+		          m->path, m->text);
 		break;
 	case HF_AMSG_RECORD_STATUS:
 		out_error("cannot mark plan %s %s in '%s': %s", m->name,
-			  hf_plan_status_str(m->status), m->path, m->text);
+		          hf_plan_status_str(m->status), m->path, m->text);
 		break;
 	case HF_AMSG_DELETE_FAILED:
 		out_error("could not delete branch '%s': %s", m->name, m->text);
@@ -145,15 +151,19 @@ static void on_msg(void *payload, const struct hf_apply_msg *m)
 		out_info("branch '%s' was gone already", m->name);
 		break;
 	case HF_AMSG_PARTLY_PRESENT:
-		out_warn("%ld of the plan's %ld changes are present on '%s': the "
-			 "target changed since; plan again", m->n, m->total, m->name);
+		out_warn(
+		        "%ld of the plan's %ld changes are present on '%s': the "
+		        "target changed since; plan again",
+		        m->n, m->total, m->name);
 		break;
 	case HF_AMSG_LOCK_RELEASE:
 		out_warn("%s", m->text);
 		break;
 	case HF_AMSG_LOCK_BROKEN:
-		out_info("broke the apply lock of '%s' the interrupted apply held "
-			 "(%s)", m->name, m->text);
+		out_info(
+		        "broke the apply lock of '%s' the interrupted apply held "
+		        "(%s)",
+		        m->name, m->text);
 		break;
 	case HF_AMSG_WRITING:
 		clock_gettime(CLOCK_MONOTONIC, &ui->started);
@@ -171,8 +181,9 @@ static int confirm(void *payload, const hf_plan *p)
 	if (ui->ao->auto_approve)
 		return 0;
 	if (!isatty(0)) {
-		out_error("not asking on a non-interactive input: review the plan "
-			  "with 'hubform show' and pass --auto-approve");
+		out_error(
+		        "not asking on a non-interactive input: review the plan "
+		        "with 'hubform show' and pass --auto-approve");
 		return -1;
 	}
 	ro.color = !ui->ao->no_color && isatty(1) && !getenv("NO_COLOR");
@@ -195,7 +206,7 @@ static void change_name(hf_buf *b, const struct hf_change *c)
 	hf_buf_addf(b, "%s %s ", hf_action_str(c->action), c->kind);
 	for (i = 0; i < json_array_size(c->hfid); i++)
 		hf_buf_addf(b, "%s%s", i ? " / " : "",
-			    json_string_value(json_array_get(c->hfid, i)));
+		            json_string_value(json_array_get(c->hfid, i)));
 }
 
 /*
@@ -217,7 +228,7 @@ static void report_failures(const hf_plan *p)
 		for (j = 0; j < i && first; j++) {
 			d = hf_plan_at(p, j);
 			first = !(d->status == HF_CH_FAILED && d->error &&
-				  !strcmp(d->error, msg));
+			          !strcmp(d->error, msg));
 		}
 		if (!first)
 			continue;
@@ -225,12 +236,13 @@ static void report_failures(const hf_plan *p)
 		change_name(&b, c);
 		for (j = i + 1, n = 0; j < hf_plan_count(p); j++) {
 			d = hf_plan_at(p, j);
-			if (d->status == HF_CH_FAILED && d->error && !strcmp(d->error, msg))
+			if (d->status == HF_CH_FAILED && d->error &&
+			    !strcmp(d->error, msg))
 				n++;
 		}
 		if (n)
-			out_error("%s (and %zu more change%s) failed: %s", b.ptr, n,
-				  n == 1 ? "" : "s", msg);
+			out_error("%s (and %zu more change%s) failed: %s",
+			          b.ptr, n, n == 1 ? "" : "s", msg);
 		else
 			out_error("%s failed: %s", b.ptr ? b.ptr : "?", msg);
 	}
@@ -254,13 +266,15 @@ static void report_applied(const hf_plan *p, const char *branch)
 		n++;
 	}
 	hf_buf_release(&b);
-	out_error("apply --direct failed: %zu change%s stay applied directly to "
-		  "'%s'", n, n == 1 ? "" : "s", branch);
+	out_error(
+	        "apply --direct failed: %zu change%s stay applied directly to "
+	        "'%s'",
+	        n, n == 1 ? "" : "s", branch);
 }
 
 /* What the run came to, in words; returns the exit code. */
 static int report(const struct ui *ui, const hf_plan *p,
-		  const struct hf_apply_result *res, const hf_error *err)
+                  const struct hf_apply_result *res, const hf_error *err)
 {
 	const struct hf_plan_meta *m = hf_plan_meta_c(p);
 	const char *target = ui->pl->target.branch;
@@ -272,117 +286,143 @@ static int report(const struct ui *ui, const hf_plan *p,
 		if (!res->recorded)
 			break;
 		if (st->gone)
-			out_info("%ld object%s to delete %s already gone", st->gone,
-				 plural(st->gone), st->gone == 1 ? "was" : "were");
+			out_info("%ld object%s to delete %s already gone",
+			         st->gone, plural(st->gone),
+			         st->gone == 1 ? "was" : "were");
 		if (ui->ao->direct)
-			out_info("apply complete: %ld change%s applied directly to '%s' "
-				 "in %ld request%s", st->applied, plural(st->applied),
-				 target, st->requests, plural(st->requests));
+			out_info(
+			        "apply complete: %ld change%s applied directly to '%s' "
+			        "in %ld request%s",
+			        st->applied, plural(st->applied), target,
+			        st->requests, plural(st->requests));
 		else if (ui->ao->keep_branch)
-			out_info("apply complete: %ld change%s in %ld request%s on "
-				 "branch '%s', left unmerged for review", st->applied,
-				 plural(st->applied), st->requests,
-				 plural(st->requests), res->branch);
+			out_info(
+			        "apply complete: %ld change%s in %ld request%s on "
+			        "branch '%s', left unmerged for review",
+			        st->applied, plural(st->applied), st->requests,
+			        plural(st->requests), res->branch);
 		else
-			out_info("apply complete: %ld change%s in %ld request%s, merged "
-				 "into '%s'", st->applied, plural(st->applied),
-				 st->requests, plural(st->requests), target);
+			out_info(
+			        "apply complete: %ld change%s in %ld request%s, merged "
+			        "into '%s'",
+			        st->applied, plural(st->applied), st->requests,
+			        plural(st->requests), target);
 		return HF_EXIT_OK;
 	case HF_APPLY_NOTHING:
 		if (!res->recorded)
 			break;
-		out_info("nothing to apply: Infrahub already matches plan %s", m->id);
+		out_info("nothing to apply: Infrahub already matches plan %s",
+		         m->id);
 		return HF_EXIT_OK;
 	case HF_APPLY_NOT_PLANNED:
-		out_error("plan %s is %s; only a planned plan can be applied", m->id,
-			  m->status);
+		out_error("plan %s is %s; only a planned plan can be applied",
+		          m->id, m->status);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_NEEDS_DIRECT:
-		out_error("Infrahub branches start from the default branch ('%s') "
-			  "only: to apply to '%s', pass --direct (no rollback: on "
-			  "failure the changes already applied stay)", def, target);
+		out_error(
+		        "Infrahub branches start from the default branch ('%s') "
+		        "only: to apply to '%s', pass --direct (no rollback: on "
+		        "failure the changes already applied stay)",
+		        def, target);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_DIRECT_DEFAULT:
-		out_error("--direct is for branches other than the default branch "
-			  "'%s'; an apply to '%s' always runs in a throw-away branch",
-			  def, target);
+		out_error(
+		        "--direct is for branches other than the default branch "
+		        "'%s'; an apply to '%s' always runs in a throw-away branch",
+		        def, target);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_CANCELLED: /* confirm() said why */
 		return HF_EXIT_ERROR;
 	case HF_APPLY_STALE:
-		out_error("plan %s is stale; nothing was written; plan again", m->id);
+		out_error("plan %s is stale; nothing was written; plan again",
+		          m->id);
 		return HF_EXIT_STALE;
 	case HF_APPLY_CHECK_FAILED:
 		cli_pipeline_fail(ui->pl, "cannot check the plan against", err);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_TOO_MANY_DELETES:
-		out_error("%s (--max-deletes %ld)", err->msg, ui->ao->max_deletes);
+		out_error("%s (--max-deletes %ld)", err->msg,
+		          ui->ao->max_deletes);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_LOCKED:
 		out_error("%s; nothing was written", err->msg);
 		if (!cli_in_automation())
-			out_info("hint: wait with --lock-timeout S; if that apply's "
-				 "process died, 'hubform apply PLAN --recover' of its "
-				 "plan, or 'hubform lock --break ID', frees it");
+			out_info(
+			        "hint: wait with --lock-timeout S; if that apply's "
+			        "process died, 'hubform apply PLAN --recover' of its "
+			        "plan, or 'hubform lock --break ID', frees it");
 		return HF_EXIT_ERROR;
 	case HF_APPLY_BUSY:
-		out_error("plan %s is being applied to the same target; wait for it "
-			  "(--lock-timeout S), or 'hubform apply %s --recover' if its "
-			  "process died", res->other, res->other);
+		out_error(
+		        "plan %s is being applied to the same target; wait for it "
+		        "(--lock-timeout S), or 'hubform apply %s --recover' if its "
+		        "process died",
+		        res->other, res->other);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_NOT_STARTED:
 		out_error("cannot start the apply: %s", err->msg);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_CREATE_FAILED:
-		out_error("cannot create branch '%s': %s", res->branch, err->msg);
+		out_error("cannot create branch '%s': %s", res->branch,
+		          err->msg);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_FAILED:
 		report_failures(p);
 		if (ui->ao->direct)
 			report_applied(p, target);
 		else if (res->branch_deleted)
-			out_error("apply failed: %s; branch '%s' was deleted, '%s' is "
-				  "unchanged", err->msg, res->branch, target);
+			out_error(
+			        "apply failed: %s; branch '%s' was deleted, '%s' is "
+			        "unchanged",
+			        err->msg, res->branch, target);
 		else
-			out_error("apply failed: %s; nothing was merged into '%s', but "
-				  "branch '%s' is still there: run 'hubform apply %s "
-				  "--recover' to delete it and settle the plan",
-				  err->msg, target, res->branch, m->id);
+			out_error(
+			        "apply failed: %s; nothing was merged into '%s', but "
+			        "branch '%s' is still there: run 'hubform apply %s "
+			        "--recover' to delete it and settle the plan",
+			        err->msg, target, res->branch, m->id);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_NOT_APPLYING:
-		out_error("plan %s is %s; --recover is for a plan left 'applying'",
-			  m->id, m->status);
+		out_error(
+		        "plan %s is %s; --recover is for a plan left 'applying'",
+		        m->id, m->status);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_RECOVER_UNKNOWN:
-		out_error("cannot tell whether plan %s landed; it stays 'applying'",
-			  m->id);
+		out_error(
+		        "cannot tell whether plan %s landed; it stays 'applying'",
+		        m->id);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_RECOVER_KEPT:
 		out_error("could not delete branch '%s': %s; the plan stays "
-			  "'applying'", res->branch, err->msg);
+		          "'applying'",
+		          res->branch, err->msg);
 		return HF_EXIT_ERROR;
 	case HF_APPLY_RECOVERED_APPLIED:
 		if (!res->recorded)
 			break;
-		out_info("plan %s had been merged into '%s' before the apply was "
-			 "interrupted: marked applied", m->id, target);
+		out_info(
+		        "plan %s had been merged into '%s' before the apply was "
+		        "interrupted: marked applied",
+		        m->id, target);
 		return HF_EXIT_OK;
 	case HF_APPLY_RECOVERED_FAILED:
 		if (!res->recorded)
 			break;
-		out_info("plan %s did not land on '%s': marked failed; plan again to "
-			 "apply", m->id, target);
+		out_info(
+		        "plan %s did not land on '%s': marked failed; plan again to "
+		        "apply",
+		        m->id, target);
 		return HF_EXIT_OK;
 	}
 	/* the outcome is real, but the plan's status could not be recorded */
 	out_error("%s; run 'hubform apply %s --recover' to record the outcome",
-		  err->msg, m->id);
+	          err->msg, m->id);
 	return HF_EXIT_ERROR;
 }
 
 /* Run the transaction in the engine and say what came of it. */
 static int run(struct hf_pipeline *pl, hf_store *const *st, size_t n,
-	       hf_plan *p, const struct apply_opts *ao)
+               hf_plan *p, const struct apply_opts *ao)
 {
 	struct hf_apply_run_opts o;
 	struct hf_apply_result res;
@@ -423,8 +463,8 @@ static int run(struct hf_pipeline *pl, hf_store *const *st, size_t n,
  * A plan is applied to the target it was made for, nowhere else: an
  * address or branch named now that differs refuses, before any request.
  */
-static int check_target(const struct hf_target *now, const struct hf_plan_meta *m,
-			const char *ref)
+static int check_target(const struct hf_target *now,
+                        const struct hf_plan_meta *m, const char *ref)
 {
 	int addr = now->address_from && strcmp(now->ident, m->address);
 	int br = now->branch_from && strcmp(now->branch, m->branch);
@@ -432,23 +472,28 @@ static int check_target(const struct hf_target *now, const struct hf_plan_meta *
 
 	if (!addr && !br)
 		return 0;
-	out_error("plan %s was made for %s, but %s%s%s names %s: refusing to apply "
-		  "it anywhere else; nothing was written",
-		  m->id, cli_target_describe(m->address, m->branch, a, sizeof(a)),
-		  addr ? now->address_from : "", addr && br ? " and " : "",
-		  br ? now->branch_from : "",
-		  cli_target_describe(addr ? now->ident : m->address,
-				     br ? now->branch : m->branch, b, sizeof(b)));
+	out_error(
+	        "plan %s was made for %s, but %s%s%s names %s: refusing to apply "
+	        "it anywhere else; nothing was written",
+	        m->id, cli_target_describe(m->address, m->branch, a, sizeof(a)),
+	        addr ? now->address_from : "", addr && br ? " and " : "",
+	        br ? now->branch_from : "",
+	        cli_target_describe(addr ? now->ident : m->address,
+	                            br ? now->branch : m->branch, b,
+	                            sizeof(b)));
 	if (!cli_in_automation())
-		out_info("hint: without %s%s%s, 'hubform apply %s' goes to the "
-			 "plan's own target; for the other one, plan again there",
-			 addr ? now->address_from : "", addr && br ? " and " : "",
-			 br ? now->branch_from : "", ref ? ref : m->id);
+		out_info(
+		        "hint: without %s%s%s, 'hubform apply %s' goes to the "
+		        "plan's own target; for the other one, plan again there",
+		        addr ? now->address_from : "",
+		        addr && br ? " and " : "", br ? now->branch_from : "",
+		        ref ? ref : m->id);
 	return -1;
 }
 
 static int plan_paths(struct hf_pipeline *pl, hf_store *st, hf_plan **out,
-		      const struct apply_opts *ao, const struct hf_strlist *args)
+                      const struct apply_opts *ao,
+                      const struct hf_strlist *args)
 {
 	hf_error err = HF_ERROR_INIT;
 
@@ -483,33 +528,39 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 	int paths;
 	const struct hf_opt opts[] = {
 		HF_PIPELINE_OPTIONS(ao.po),
-		HF_OPT_STRING(0, "state", "FILE", &ao.po.state,
-			      "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
+		HF_OPT_STRING(
+		        0, "state", "FILE", &ao.po.state,
+		        "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
 		HF_OPT_INT(0, "batch-size", "N", &ao.batch_size, 1, 1000,
-			   "mutations per request (default 50)"),
+		           "mutations per request (default 50)"),
 		HF_OPT_BOOL(0, "keep-branch", &ao.keep_branch,
-			    "leave the branch unmerged for a proposed change"),
-		HF_OPT_BOOL(0, "auto-approve", &ao.auto_approve,
-			    "do not ask; with paths, plan and apply in one step"),
+		            "leave the branch unmerged for a proposed change"),
+		HF_OPT_BOOL(
+		        0, "auto-approve", &ao.auto_approve,
+		        "do not ask; with paths, plan and apply in one step"),
 		HF_OPT_INT(0, "deadline", "S", &ao.po.deadline, 1, 86400,
-			   "seconds the whole apply may take; then roll back"),
-		HF_OPT_BOOL(0, "keep-going", &ao.keep_going,
-			    "after a failure, go on with every change whose "
-			    "dependencies succeeded (then roll back), to see all failures"),
+		           "seconds the whole apply may take; then roll back"),
+		HF_OPT_BOOL(
+		        0, "keep-going", &ao.keep_going,
+		        "after a failure, go on with every change whose "
+		        "dependencies succeeded (then roll back), to see all failures"),
 		HF_OPT_BOOL(0, "direct", &ao.direct,
-			    "write straight to a target branch other than the "
-			    "default one (no branch, no rollback)"),
-		HF_OPT_BOOL(0, "recover", &ao.recover,
-			    "a plan left 'applying' by a killed process: delete its "
-			    "branch and mark it failed"),
+		            "write straight to a target branch other than the "
+		            "default one (no branch, no rollback)"),
+		HF_OPT_BOOL(
+		        0, "recover", &ao.recover,
+		        "a plan left 'applying' by a killed process: delete its "
+		        "branch and mark it failed"),
 		HF_OPT_INT(0, "lock-timeout", "S", &ao.lock_timeout, 0, 86400,
-			   "wait up to S seconds for another apply to the same "
-			   "target (its lock in Infrahub) to end (default 0: "
-			   "refuse at once)"),
-		HF_OPT_INT(0, "max-deletes", "N", &ao.max_deletes, 0, 1000000000,
-			   "refuse a plan that deletes more than N objects, "
-			   "before writing anything"),
-		HF_OPT_BOOL(0, "no-color", &ao.no_color, "never colour the output"),
+		           "wait up to S seconds for another apply to the same "
+		           "target (its lock in Infrahub) to end (default 0: "
+		           "refuse at once)"),
+		HF_OPT_INT(0, "max-deletes", "N", &ao.max_deletes, 0,
+		           1000000000,
+		           "refuse a plan that deletes more than N objects, "
+		           "before writing anything"),
+		HF_OPT_BOOL(0, "no-color", &ao.no_color,
+		            "never colour the output"),
 		HF_OPT_END(),
 	};
 	int rc;
@@ -526,15 +577,16 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 	if (cli_target_default_timeout(&ao.po.timeout) < 0)
 		return HF_EXIT_ERROR;
 	rc = cli_cmd_parse(ctx, usage, "Apply a stored plan inside a branch.",
-			  opts, argc, argv, &args);
+	                   opts, argc, argv, &args);
 	if (rc >= 0)
 		goto out;
 	pl = cli_ctx_pipeline(ctx);
 	rc = HF_EXIT_USAGE;
 	paths = args.n && are_paths(&args);
 	if (args.n > 1 && !paths) {
-		out_error("'apply' takes one plan (an id, 'latest' or a plan file), "
-			  "or object files and folders");
+		out_error(
+		        "'apply' takes one plan (an id, 'latest' or a plan file), "
+		        "or object files and folders");
 		out_info("usage: %s", usage);
 		goto out;
 	}
@@ -550,20 +602,23 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 			goto out;
 		rec[nrec++] = st;
 	} else {
-		struct hf_target_opts to = { ao.po.address, ao.po.branch, NULL, 0 };
+		struct hf_target_opts to = { ao.po.address, ao.po.branch, NULL,
+			                     0 };
 
 		if (cli_target_resolve(&now, &to) < 0 ||
 		    cli_cmd_open_plan(ctx, &ref, ao.po.state,
-				      args.n ? args.items[0] : NULL, &now, 1) < 0)
+		                      args.n ? args.items[0] : NULL, &now,
+		                      1) < 0)
 			goto out;
 		p = ref.plan;
-		if (check_target(&now, hf_plan_meta(p), args.n ? args.items[0] : NULL) < 0)
+		if (check_target(&now, hf_plan_meta(p),
+		                 args.n ? args.items[0] : NULL) < 0)
 			goto out;
 		rec[nrec++] = ref.store;
 		if (ref.file)
 			rec[nrec++] = ref.file;
 		if (cli_target_from_ident(&pl->target, hf_plan_meta(p)->address,
-					  hf_plan_meta(p)->branch) < 0 ||
+		                          hf_plan_meta(p)->branch) < 0 ||
 		    cli_pipeline_attach(pl, &ao.po, 0) < 0)
 			goto out;
 	}

@@ -193,7 +193,7 @@ static int check_args(const struct hf_strlist *a, const struct branch_opts *bo)
 }
 
 static int run(struct hf_pipeline *pl, const struct hf_strlist *a,
-	       const struct branch_opts *bo)
+               const struct branch_opts *bo)
 {
 	struct hf_target *t = &pl->target;
 
@@ -226,8 +226,8 @@ int cmd_branch(struct hf_ctx *ctx, int argc, char **argv)
 	if (cli_target_default_timeout(&bo.target.timeout) < 0)
 		return HF_EXIT_ERROR;
 	rc = cli_cmd_parse(ctx, usage,
-	                  "List, create or delete Infrahub branches.", opts,
-	                  argc, argv, &args);
+	                   "List, create or delete Infrahub branches.", opts,
+	                   argc, argv, &args);
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_USAGE;

@@ -47,10 +47,10 @@ int cli_cmd_not_found(const char *name)
 
 	if (hint)
 		out_error("'%s' is not a hubform command; did you mean '%s'?",
-			  name, hint);
+		          name, hint);
 	else
 		out_error("'%s' is not a hubform command; see 'hubform --help'",
-			  name);
+		          name);
 	return HF_EXIT_USAGE;
 }
 
@@ -59,23 +59,24 @@ void cli_main_usage(int to_stderr)
 	const struct hf_cmd *c;
 
 	if (to_stderr) {
-		out_info("usage: hubform COMMAND [ARGS...]; see 'hubform --help'");
+		out_info(
+		        "usage: hubform COMMAND [ARGS...]; see 'hubform --help'");
 		return;
 	}
 	out_data("usage: hubform COMMAND [ARGS...]\n\n"
-		 "A declarative plan/apply tool for Infrahub.\n\n"
-		 "commands:\n");
+	         "A declarative plan/apply tool for Infrahub.\n\n"
+	         "commands:\n");
 	for (c = cli_commands; c->name; c++)
 		out_data("  %-12s %s\n", c->name, c->summary);
 	out_data("\nRun 'hubform help COMMAND' or 'hubform COMMAND --help' "
-		 "for a command's options.\n"
-		 "Exit codes: 0 success, 1 error, 2 changes "
-		 "(--detailed-exitcode), 3 stale plan, 64 usage error.\n");
+	         "for a command's options.\n"
+	         "Exit codes: 0 success, 1 error, 2 changes "
+	         "(--detailed-exitcode), 3 stale plan, 64 usage error.\n");
 }
 
 int cli_cmd_parse(struct hf_ctx *ctx, const char *usage, const char *summary,
-		  const struct hf_opt *opts, int argc, char **argv,
-		  struct hf_strlist *args)
+                  const struct hf_opt *opts, int argc, char **argv,
+                  struct hf_strlist *args)
 {
 	hf_error err = HF_ERROR_INIT;
 	char *text;
@@ -105,13 +106,13 @@ int cli_cmd_parse(struct hf_ctx *ctx, const char *usage, const char *summary,
 static void undeclared(const struct hf_ctx *ctx, const char *need)
 {
 	out_error("internal error: command '%s' uses %s without declaring it",
-		  ctx->name, need);
+	          ctx->name, need);
 	out_finish();
 	abort();
 }
 
 int cli_ctx_setup(struct hf_ctx *ctx, const char *name, unsigned needs,
-		  struct hf_pipeline *pl)
+                  struct hf_pipeline *pl)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->name = name;
@@ -146,7 +147,7 @@ struct hf_pipeline *cli_ctx_pipeline(struct hf_ctx *ctx)
 }
 
 int cli_ctx_store(struct hf_ctx *ctx, const char *state_opt, int writable,
-		  struct hf_store **out)
+                  struct hf_store **out)
 {
 	const char *path = cli_cmd_store_path(state_opt);
 	hf_error err = HF_ERROR_INIT;
@@ -165,7 +166,8 @@ int cli_ctx_store(struct hf_ctx *ctx, const char *state_opt, int writable,
 		if (cli_cmd_open_store(&ctx->store, state_opt) < 0)
 			return -1;
 	} else {
-		rc = hf_store_open_mode(&ctx->store, path, HF_STORE_READONLY, &err);
+		rc = hf_store_open_mode(&ctx->store, path, HF_STORE_READONLY,
+		                        &err);
 		if (rc == HF_ENOTFOUND)
 			return HF_ENOTFOUND;
 		if (rc < 0) {

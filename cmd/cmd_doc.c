@@ -29,7 +29,7 @@ static char *dup_or_null(const char *s, int *oom)
 }
 
 static void on_capture(void *payload, const char *usage, const char *summary,
-		       const struct hf_opt *opts)
+                       const struct hf_opt *opts)
 {
 	struct capture *c = payload;
 	struct hf_cmd_spec *s = c->spec;
@@ -63,8 +63,8 @@ int cli_cmd_spec_get(const struct hf_cmd *cmd, struct hf_cmd_spec *spec)
 	char *argv[] = { help_flag, NULL };
 	struct capture c = { spec, 0, 0 };
 	/* --help only: nothing set up, the command returns before using any */
-	struct hf_ctx ctx = { cmd->name, NEED_NONE, NULL, NULL, 0, on_capture,
-			      &c };
+	struct hf_ctx ctx = { cmd->name, NEED_NONE,  NULL, NULL,
+		              0,         on_capture, &c };
 
 	memset(spec, 0, sizeof(*spec));
 	cmd->fn(&ctx, 1, argv);
@@ -147,11 +147,21 @@ static const struct env_doc envs[] = {
 };
 
 const char *const hf_doc_env_all[] = {
-	"INFRAHUB_ADDRESS", "INFRAHUB_API_TOKEN", "INFRAHUB_USERNAME",
-	"INFRAHUB_PASSWORD", "INFRAHUB_DEFAULT_BRANCH", "INFRAHUB_TIMEOUT",
-	"INFRAHUBCTL_CONFIG", "HUBFORM_STATE", "HUBFORM_IN_AUTOMATION",
-	"HUBFORM_PROGRESS", "HUBFORM_TIMING", "HUBFORM_SERVE_TOKEN",
-	"HUBFORM_SERVE_USERS", "NO_COLOR", NULL,
+	"INFRAHUB_ADDRESS",
+	"INFRAHUB_API_TOKEN",
+	"INFRAHUB_USERNAME",
+	"INFRAHUB_PASSWORD",
+	"INFRAHUB_DEFAULT_BRANCH",
+	"INFRAHUB_TIMEOUT",
+	"INFRAHUBCTL_CONFIG",
+	"HUBFORM_STATE",
+	"HUBFORM_IN_AUTOMATION",
+	"HUBFORM_PROGRESS",
+	"HUBFORM_TIMING",
+	"HUBFORM_SERVE_TOKEN",
+	"HUBFORM_SERVE_USERS",
+	"NO_COLOR",
+	NULL,
 };
 
 const char *cli_cmd_doc_env(const char *name)
@@ -166,26 +176,35 @@ const char *cli_cmd_doc_env(const char *name)
 
 /* ---- per command ---- */
 
-#define TARGET_ENV "INFRAHUB_ADDRESS", "INFRAHUB_API_TOKEN", \
-	"INFRAHUB_USERNAME", "INFRAHUB_PASSWORD", "INFRAHUB_DEFAULT_BRANCH", \
-	"INFRAHUB_TIMEOUT", "INFRAHUBCTL_CONFIG"
+#define TARGET_ENV                                                     \
+	"INFRAHUB_ADDRESS", "INFRAHUB_API_TOKEN", "INFRAHUB_USERNAME", \
+	        "INFRAHUB_PASSWORD", "INFRAHUB_DEFAULT_BRANCH",        \
+	        "INFRAHUB_TIMEOUT", "INFRAHUBCTL_CONFIG"
 
-static const char *const plan_env[] = { TARGET_ENV, "HUBFORM_STATE",
-	"HUBFORM_IN_AUTOMATION", "HUBFORM_PROGRESS", "HUBFORM_TIMING",
-	"NO_COLOR", NULL };
-static const char *const apply_env[] = { TARGET_ENV, "HUBFORM_STATE",
-	"HUBFORM_IN_AUTOMATION", "HUBFORM_PROGRESS", "NO_COLOR", NULL };
-static const char *const show_env[] = { "INFRAHUB_ADDRESS",
-	"INFRAHUB_DEFAULT_BRANCH", "INFRAHUBCTL_CONFIG", "HUBFORM_STATE",
-	"NO_COLOR", NULL };
+static const char *const plan_env[] = { TARGET_ENV,
+	                                "HUBFORM_STATE",
+	                                "HUBFORM_IN_AUTOMATION",
+	                                "HUBFORM_PROGRESS",
+	                                "HUBFORM_TIMING",
+	                                "NO_COLOR",
+	                                NULL };
+static const char *const apply_env[] = {
+	TARGET_ENV,         "HUBFORM_STATE", "HUBFORM_IN_AUTOMATION",
+	"HUBFORM_PROGRESS", "NO_COLOR",      NULL
+};
+static const char *const show_env[] = {
+	"INFRAHUB_ADDRESS",   "INFRAHUB_DEFAULT_BRANCH",
+	"INFRAHUBCTL_CONFIG", "HUBFORM_STATE",
+	"NO_COLOR",           NULL
+};
 static const char *const plans_env[] = { "HUBFORM_STATE", NULL };
 static const char *const remote_env[] = { TARGET_ENV, NULL };
 static const char *const serve_env[] = { "HUBFORM_SERVE_TOKEN",
-	"HUBFORM_SERVE_USERS", NULL };
+	                                 "HUBFORM_SERVE_USERS", NULL };
 static const char *const remote_hint_env[] = { TARGET_ENV,
-	"HUBFORM_IN_AUTOMATION", NULL };
+	                                       "HUBFORM_IN_AUTOMATION", NULL };
 static const char *const lock_env[] = { TARGET_ENV, "HUBFORM_STATE",
-	"HUBFORM_IN_AUTOMATION", NULL };
+	                                "HUBFORM_IN_AUTOMATION", NULL };
 static const char *const no_env[] = { NULL };
 
 static const char *const plan_ex[] = {
@@ -274,7 +293,9 @@ static const char *const completion_ex[] = {
 	NULL,
 };
 static const char *const version_ex[] = {
-	"Print the version and the library versions:", "hubform version", NULL,
+	"Print the version and the library versions:",
+	"hubform version",
+	NULL,
 };
 
 /* clang-format off */

@@ -15,11 +15,11 @@
 
 /* What a command's --help shows, copied out of its table. */
 struct hf_cmd_spec {
-	char *usage;          /* owned */
-	char *summary;        /* owned; may be NULL */
-	struct hf_opt *opts;  /* owned, HF_OPT_END-terminated; strings owned,
-				 value pointers NULL */
-	size_t n;             /* options before the end marker */
+	char *usage; /* owned */
+	char *summary; /* owned; may be NULL */
+	struct hf_opt *opts; /* owned, HF_OPT_END-terminated; strings owned,
+	                        value pointers NULL */
+	size_t n; /* options before the end marker */
 };
 
 /*
@@ -33,10 +33,11 @@ void cli_cmd_spec_release(struct hf_cmd_spec *spec);
 /* Prose for a command's manual page. Static strings. */
 struct hf_cmd_doc {
 	const char *name;
-	const char *description;      /* paragraphs separated by "\n\n" */
-	const char *const *examples;  /* pairs: what, command line; NULL end */
-	const char *const *env;       /* environment variables it reads */
-	const char *exit_codes; /* the codes it uses: "0" "1" "2" "3", "6" = 64 */
+	const char *description; /* paragraphs separated by "\n\n" */
+	const char *const *examples; /* pairs: what, command line; NULL end */
+	const char *const *env; /* environment variables it reads */
+	const char
+	        *exit_codes; /* the codes it uses: "0" "1" "2" "3", "6" = 64 */
 };
 
 /* The prose for `name`, or NULL. */

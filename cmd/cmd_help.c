@@ -38,19 +38,21 @@ int cmd_help(struct hf_ctx *ctx, int argc, char **argv)
 	char *help[] = { help_flag, NULL };
 	int man = 0;
 	const struct hf_opt opts[] = {
-		HF_OPT_BOOL(0, "man", &man,
-			    "print the manual page in roff ('| man -l -' shows it)"),
+		HF_OPT_BOOL(
+		        0, "man", &man,
+		        "print the manual page in roff ('| man -l -' shows it)"),
 		HF_OPT_STRING(0, "man-dir", "DIR", &man_dir,
-			      "write hubform.1 and hubform-COMMAND.1 for every "
-			      "command into DIR"),
+		              "write hubform.1 and hubform-COMMAND.1 for every "
+		              "command into DIR"),
 		HF_OPT_END(),
 	};
 	int rc;
 
-	rc = cli_cmd_parse(ctx, "hubform help [COMMAND] [--man] | "
-			  "hubform help --man-dir DIR",
-			  "Show help for hubform or a command.", opts, argc,
-			  argv, &args);
+	rc = cli_cmd_parse(ctx,
+	                   "hubform help [COMMAND] [--man] | "
+	                   "hubform help --man-dir DIR",
+	                   "Show help for hubform or a command.", opts, argc,
+	                   argv, &args);
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_USAGE;
@@ -65,10 +67,11 @@ int cmd_help(struct hf_ctx *ctx, int argc, char **argv)
 	if (man_dir) {
 		if (args.n || man) {
 			out_error("--man-dir writes every page; it takes no "
-				  "command and no --man");
+			          "command and no --man");
 			goto out;
 		}
-		rc = cli_man_write_dir(man_dir) < 0 ? HF_EXIT_ERROR : HF_EXIT_OK;
+		rc = cli_man_write_dir(man_dir) < 0 ? HF_EXIT_ERROR
+		                                    : HF_EXIT_OK;
 		goto out;
 	}
 	if (man) {

@@ -96,7 +96,7 @@ static int load(hf_client *c, const struct hf_target *t, hf_manifest *m)
 }
 
 static int run(struct hf_pipeline *pl, const struct hf_strlist *a,
-	       const struct hf_target_cli *o)
+               const struct hf_target_cli *o)
 {
 	hf_manifest *m = NULL;
 	int rc = HF_EXIT_ERROR;
@@ -125,8 +125,8 @@ int cmd_menu(struct hf_ctx *ctx, int argc, char **argv)
 	if (cli_target_default_timeout(&mo.timeout) < 0)
 		return HF_EXIT_ERROR;
 	rc = cli_cmd_parse(ctx, usage,
-	                  "Load Infrahub menu files into the target.", opts,
-	                  argc, argv, &args);
+	                   "Load Infrahub menu files into the target.", opts,
+	                   argc, argv, &args);
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_USAGE;

@@ -24,10 +24,10 @@
 #include "hf/banned.h"
 
 static const char usage[] =
-	"hubform plan PATH... [--address URL] [--branch B] [--state FILE] "
-	"[--out FILE] [--detailed-exitcode] [--stack NAME] [--prune] "
-	"[--destroy] [--max-deletes N] [--target ADDR]... [--exclude ADDR]... "
-	"[--no-adopt]";
+        "hubform plan PATH... [--address URL] [--branch B] [--state FILE] "
+        "[--out FILE] [--detailed-exitcode] [--stack NAME] [--prune] "
+        "[--destroy] [--max-deletes N] [--target ADDR]... [--exclude ADDR]... "
+        "[--no-adopt]";
 
 /*
  * The plan alone in its own file. An existing file is replaced only when
@@ -40,8 +40,9 @@ static int save_out(const hf_plan *p, const char *path)
 	int rc;
 
 	if (cli_ref_kind(path) == CLI_REF_PATH) {
-		out_error("'%s' exists and is not a plan file; not overwriting it",
-			  path);
+		out_error(
+		        "'%s' exists and is not a plan file; not overwriting it",
+		        path);
 		return -1;
 	}
 	unlink(path);
@@ -76,22 +77,24 @@ static int too_many_deletes(const hf_plan *p, long max)
 	if (max < 0 || m->n_delete <= (size_t)max)
 		return 0;
 	out_error("the plan deletes %zu object%s, more than --max-deletes %ld; "
-		  "nothing saved", m->n_delete, m->n_delete == 1 ? "" : "s", max);
+	          "nothing saved",
+	          m->n_delete, m->n_delete == 1 ? "" : "s", max);
 	return 1;
 }
 
 /* Owned objects the files dropped, when this plan does not delete them. */
 static void hint_orphans(const struct hf_pipeline *pl,
-			 const struct hf_pipeline_opts *po)
+                         const struct hf_pipeline_opts *po)
 {
 	if (po->prune || po->destroy || !pl->orphans)
 		return;
 	if (pl->orphans == 1)
 		out_info("1 owned object is no longer in the files; plan with "
-			 "--prune to delete it");
+		         "--prune to delete it");
 	else
 		out_info("%zu owned objects are no longer in the files; plan "
-			 "with --prune to delete them", pl->orphans);
+		         "with --prune to delete them",
+		         pl->orphans);
 }
 
 int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
@@ -109,30 +112,33 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 		HF_PIPELINE_OPTIONS(po),
 		HF_PIPELINE_OWNER_OPTIONS(po),
 		HF_OPT_INT(0, "max-deletes", "N", &max_deletes, 0, 1000000000L,
-			   "refuse a plan that deletes more than N objects"),
-		HF_OPT_STRING(0, "state", "FILE", &po.state,
-			      "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
+		           "refuse a plan that deletes more than N objects"),
+		HF_OPT_STRING(
+		        0, "state", "FILE", &po.state,
+		        "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
 		HF_OPT_STRING('o', "out", "FILE", &out,
-			      "also write this plan to its own SQLite file"),
+		              "also write this plan to its own SQLite file"),
 		HF_OPT_BOOL(0, "detailed-exitcode", &detailed,
-			    "exit 2 when the plan has changes, 0 when none"),
-		HF_OPT_BOOL(0, "no-color", &no_color, "never colour the output"),
+		            "exit 2 when the plan has changes, 0 when none"),
+		HF_OPT_BOOL(0, "no-color", &no_color,
+		            "never colour the output"),
 		HF_OPT_END(),
 	};
 	int rc;
 
 	if (cli_target_default_timeout(&po.timeout) < 0)
 		return HF_EXIT_ERROR;
-	rc = cli_cmd_parse(ctx, usage,
-			  "Compute what would change in Infrahub and store the plan.",
-			  opts, argc, argv, &args);
+	rc = cli_cmd_parse(
+	        ctx, usage,
+	        "Compute what would change in Infrahub and store the plan.",
+	        opts, argc, argv, &args);
 	if (rc >= 0)
 		goto out;
 	pl = cli_ctx_pipeline(ctx);
 	rc = HF_EXIT_USAGE;
 	if (po.prune && po.destroy) {
 		out_error("--prune and --destroy do not go together: --destroy "
-			  "deletes everything the stack owns");
+		          "deletes everything the stack owns");
 		goto out;
 	}
 	if (!args.n && !po.destroy) {
@@ -143,7 +149,8 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 	rc = HF_EXIT_ERROR;
 	if (out && cli_ref_kind(out) == CLI_REF_PATH) {
 		out_error("--out '%s' exists and is not a plan file; not "
-			  "overwriting it", out);
+		          "overwriting it",
+		          out);
 		goto out;
 	}
 	if (cli_pipeline_plan(pl, &po, args.items, args.n) < 0)
@@ -165,16 +172,17 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 	changes = hf_plan_has_changes(pl->plan);
 	if (changes && cli_in_automation())
 		out_info("plan %s saved%s%s%s", m->id, out ? " to '" : "",
-			 out ? out : "", out ? "'" : "");
+		         out ? out : "", out ? "'" : "");
 	else if (changes && out)
-		out_info("plan %s saved to '%s'; apply it with 'hubform apply %s'",
-			 m->id, out, out);
+		out_info(
+		        "plan %s saved to '%s'; apply it with 'hubform apply %s'",
+		        m->id, out, out);
 	else if (changes)
-		out_info("plan %s saved; apply it with 'hubform apply %s'", m->id,
-			 m->id);
+		out_info("plan %s saved; apply it with 'hubform apply %s'",
+		         m->id, m->id);
 	else
 		out_info("plan %s saved%s%s%s", m->id, out ? " to '" : "",
-			 out ? out : "", out ? "'" : "");
+		         out ? out : "", out ? "'" : "");
 	rc = detailed && changes ? HF_EXIT_CHANGES : HF_EXIT_OK;
 out:
 	cli_pipeline_opts_release(&po);

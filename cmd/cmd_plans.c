@@ -30,23 +30,25 @@ static int print_row(const struct hf_plan_row *r, void *payload)
 		return 0;
 	}
 	if (l->json) {
-		json_array_append_new(l->arr,
-			json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:s?}",
-				  "id", r->id, "created_at", r->created_at,
-				  "status", r->status, "branch", r->branch,
-				  "address", r->address, "counts", "create",
-				  (json_int_t)r->n_create, "update",
-				  (json_int_t)r->n_update, "no-op",
-				  (json_int_t)r->n_noop, "error", r->error));
+		json_array_append_new(
+		        l->arr,
+		        json_pack(
+		                "{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I}, s:s?}",
+		                "id", r->id, "created_at", r->created_at,
+		                "status", r->status, "branch", r->branch,
+		                "address", r->address, "counts", "create",
+		                (json_int_t)r->n_create, "update",
+		                (json_int_t)r->n_update, "no-op",
+		                (json_int_t)r->n_noop, "error", r->error));
 		return 0;
 	}
 	if (l->n == 1)
 		out_data("%-12s  %-20s  %-8s  %6s %6s %6s  %s\n", "PLAN",
-			 "CREATED", "STATUS", "CREATE", "UPDATE", "NO-OP",
-			 "TARGET");
+		         "CREATED", "STATUS", "CREATE", "UPDATE", "NO-OP",
+		         "TARGET");
 	out_data("%-12s  %.19s  %-8s  %6ld %6ld %6ld  %s@%s\n", r->id,
-		 r->created_at, r->status, r->n_create, r->n_update, r->n_noop,
-		 r->branch, r->address);
+	         r->created_at, r->status, r->n_create, r->n_update, r->n_noop,
+	         r->branch, r->address);
 	return 0;
 }
 
@@ -60,18 +62,18 @@ int cmd_plans(struct hf_ctx *ctx, int argc, char **argv)
 	char *text;
 	const struct hf_opt opts[] = {
 		HF_OPT_STRING(0, "state", "FILE", &state,
-			      "plan store (default $HUBFORM_STATE or "
-			      ".hubform/plans.db)"),
+		              "plan store (default $HUBFORM_STATE or "
+		              ".hubform/plans.db)"),
 		HF_OPT_BOOL(0, "json", &l.json, "print a JSON array"),
 		HF_OPT_BOOL('q', "quiet", &l.quiet,
-			    "print only the plan ids, one per line"),
+		            "print only the plan ids, one per line"),
 		HF_OPT_END(),
 	};
 	int rc;
 
 	rc = cli_cmd_parse(ctx, "hubform plans [--state FILE] [--json|--quiet]",
-			  "List stored plans, newest first.", opts, argc, argv,
-			  &args);
+	                   "List stored plans, newest first.", opts, argc, argv,
+	                   &args);
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_USAGE;

@@ -16,7 +16,7 @@
 #include "hf/banned.h"
 
 static const char usage[] =
-	"hubform schema load PATH... [--address URL] [--branch B]";
+        "hubform schema load PATH... [--address URL] [--branch B]";
 
 int cmd_schema(struct hf_ctx *ctx, int argc, char **argv)
 {
@@ -32,8 +32,9 @@ int cmd_schema(struct hf_ctx *ctx, int argc, char **argv)
 
 	if (cli_target_default_timeout(&po.timeout) < 0)
 		return HF_EXIT_ERROR;
-	rc = cli_cmd_parse(ctx, usage, "Load Infrahub schema files into the target.",
-			  opts, argc, argv, &args);
+	rc = cli_cmd_parse(ctx, usage,
+	                   "Load Infrahub schema files into the target.", opts,
+	                   argc, argv, &args);
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_USAGE;
@@ -47,8 +48,8 @@ int cmd_schema(struct hf_ctx *ctx, int argc, char **argv)
 	pl = cli_ctx_pipeline(ctx);
 	if (cli_pipeline_connect(pl, &po) < 0 && !pl->client)
 		goto out;
-	rc = cli_pipeline_schema_load(pl, schemas, 0) < 0 ? HF_EXIT_ERROR :
-							      HF_EXIT_OK;
+	rc = cli_pipeline_schema_load(pl, schemas, 0) < 0 ? HF_EXIT_ERROR
+	                                                  : HF_EXIT_OK;
 out:
 	json_decref(schemas);
 	cli_strlist_release(&args);

@@ -19,8 +19,8 @@
 #include "hf/banned.h"
 
 static const char usage[] =
-	"hubform serve [--listen ADDR:PORT] [--data FILE] [--token-file FILE] "
-	"[--default-branch NAME] [--fault SPEC]...";
+        "hubform serve [--listen ADDR:PORT] [--data FILE] [--token-file FILE] "
+        "[--default-branch NAME] [--fault SPEC]...";
 
 /*
  * The token to require: --token (visible to every local user in
@@ -39,15 +39,15 @@ static int read_token_file(char *out, size_t n, const char *file)
 
 	if (!f) {
 		out_error("cannot read --token-file '%s': %s", file,
-			  strerror(errno));
+		          strerror(errno));
 		return -1;
 	}
 	while ((c = getc(f)) != EOF && c != '\n') {
 		if (c == '\0' || len + 1 >= n) {
 			fclose(f);
 			out_error("--token-file '%s': %s", file,
-				  c ? "the token is too long" :
-				      "the token contains a NUL byte");
+			          c ? "the token is too long"
+			            : "the token contains a NUL byte");
 			return -1;
 		}
 		out[len++] = (char)c;
@@ -83,15 +83,16 @@ static int read_token(char *out, size_t n, const char *opt, const char *file)
 	}
 	for (p = (const unsigned char *)out; *p; p++)
 		if (*p < 0x21 || *p >= 0x7f) {
-			out_error("the token must not contain spaces or control "
-				  "characters");
+			out_error(
+			        "the token must not contain spaces or control "
+			        "characters");
 			return -1;
 		}
 	return 1;
 }
 
 static int parse_faults(struct hf_server_faults *f,
-			const struct hf_strlist *specs)
+                        const struct hf_strlist *specs)
 {
 	hf_error err = HF_ERROR_INIT;
 	size_t i;
@@ -154,50 +155,51 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 	hf_server *srv = NULL;
 	const struct hf_opt opts[] = {
 		HF_OPT_STRING('l', "listen", "ADDR:PORT", &listen,
-			      "address to listen on (default 127.0.0.1:8000; "
-			      "port 0 picks a free one)"),
+		              "address to listen on (default 127.0.0.1:8000; "
+		              "port 0 picks a free one)"),
 		HF_OPT_STRING('d', "data", "FILE", &data,
-			      "SQLite database (default .hubform/local.db)"),
+		              "SQLite database (default .hubform/local.db)"),
 		HF_OPT_STRING(0, "token", "TOKEN", &token,
-			      "require this X-INFRAHUB-KEY on every request "
-			      "(visible to local users: prefer --token-file or "
-			      "$HUBFORM_SERVE_TOKEN)"),
+		              "require this X-INFRAHUB-KEY on every request "
+		              "(visible to local users: prefer --token-file or "
+		              "$HUBFORM_SERVE_TOKEN)"),
 		HF_OPT_STRING(0, "token-file", "FILE", &token_file,
-			      "read the required token from FILE's first line"),
+		              "read the required token from FILE's first line"),
 		HF_OPT_INT(0, "threads", "N", &threads, 1, 64,
-			   "HTTP worker threads (default 4)"),
-		HF_OPT_INT(0, "max-body", "BYTES", &max_body, 1024,
-			   1L << 32, "request body cap (default 64 MiB)"),
-		HF_OPT_INT(0, "conn-timeout", "SECONDS", &conn_timeout, 1,
-			   3600, "close a connection idle this long "
-			   "(default 15)"),
+		           "HTTP worker threads (default 4)"),
+		HF_OPT_INT(0, "max-body", "BYTES", &max_body, 1024, 1L << 32,
+		           "request body cap (default 64 MiB)"),
+		HF_OPT_INT(0, "conn-timeout", "SECONDS", &conn_timeout, 1, 3600,
+		           "close a connection idle this long "
+		           "(default 15)"),
 		HF_OPT_INT(0, "max-connections", "N", &max_conns, 1, 100000,
-			   "connections at once (default 1000)"),
+		           "connections at once (default 1000)"),
 		HF_OPT_INT(0, "max-connections-per-ip", "N", &max_conns_ip, 1,
-			   100000, "connections at once from one address "
-			   "(default 64)"),
+		           100000,
+		           "connections at once from one address "
+		           "(default 64)"),
 		HF_OPT_INT(0, "max-answer", "BYTES", &max_answer, 1024,
-			   1L << 40, "largest GraphQL answer (default 64 MiB)"),
-		HF_OPT_INT(0, "max-query-cost", "N", &max_cost, 1,
-			   1L << 50, "largest estimated query work, fields x "
-			   "objects (default 5000000)"),
+		           1L << 40, "largest GraphQL answer (default 64 MiB)"),
+		HF_OPT_INT(0, "max-query-cost", "N", &max_cost, 1, 1L << 50,
+		           "largest estimated query work, fields x "
+		           "objects (default 5000000)"),
 		HF_OPT_STRING(0, "default-branch", "NAME", &default_branch,
-			      "name of the default branch of a new database "
-			      "(default main)"),
+		              "name of the default branch of a new database "
+		              "(default main)"),
 		HF_OPT_STRING(0, "log", "FILE", &log,
-			      "append one JSON line per request to FILE"),
+		              "append one JSON line per request to FILE"),
 		HF_OPT_LIST(0, "fault", "SPEC", &faults,
-			    "inject a fault, for tests: latency=MS, "
-			    "fail-mutation=N, drop-after-commit=N, http-503=N; "
-			    "or model a real Infrahub's cost, for benchmarks: "
-			    "cost=REQUEST_MS,PER_OP_MS"),
+		            "inject a fault, for tests: latency=MS, "
+		            "fail-mutation=N, drop-after-commit=N, http-503=N; "
+		            "or model a real Infrahub's cost, for benchmarks: "
+		            "cost=REQUEST_MS,PER_OP_MS"),
 		HF_OPT_END(),
 	};
 	int rc;
 
 	rc = cli_cmd_parse(ctx, usage,
-			  "Run the local Infrahub-compatible endpoint.", opts,
-			  argc, argv, &args);
+	                   "Run the local Infrahub-compatible endpoint.", opts,
+	                   argc, argv, &args);
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_USAGE;

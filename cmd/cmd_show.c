@@ -18,7 +18,7 @@
 #include "hf/banned.h"
 
 static const char usage[] =
-	"hubform show [PLAN|FILE] [--format text|json|markdown] [--state FILE]";
+        "hubform show [PLAN|FILE] [--format text|json|markdown] [--state FILE]";
 
 int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 {
@@ -32,28 +32,35 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 	hf_buf b = HF_BUF_INIT;
 	hf_plan *p = NULL;
 	const struct hf_opt opts[] = {
-		HF_OPT_STRING(0, "address", "URL", &to.address,
-			      "for 'latest': the target's address (default "
-			      "$INFRAHUB_ADDRESS; none: the embedded endpoint)"),
-		HF_OPT_STRING('b', "branch", "BRANCH", &to.branch,
-			      "for 'latest': the target branch (default "
-			      "$INFRAHUB_DEFAULT_BRANCH or the server's default)"),
+		HF_OPT_STRING(
+		        0, "address", "URL", &to.address,
+		        "for 'latest': the target's address (default "
+		        "$INFRAHUB_ADDRESS; none: the embedded endpoint)"),
+		HF_OPT_STRING(
+		        'b', "branch", "BRANCH", &to.branch,
+		        "for 'latest': the target branch (default "
+		        "$INFRAHUB_DEFAULT_BRANCH or the server's default)"),
 		HF_OPT_STRING('f', "format", "FORMAT", &format,
-			      "text (default), json (schemas/plan.schema.json, "
-			      "docs/json-format.md) or markdown"),
-		HF_OPT_STRING(0, "state", "FILE", &state,
-			      "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
-		HF_OPT_BOOL('v', "verbose", &verbose, "also list unchanged objects"),
-		HF_OPT_BOOL(0, "no-color", &no_color, "never colour the output"),
+		              "text (default), json (schemas/plan.schema.json, "
+		              "docs/json-format.md) or markdown"),
+		HF_OPT_STRING(
+		        0, "state", "FILE", &state,
+		        "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
+		HF_OPT_BOOL('v', "verbose", &verbose,
+		            "also list unchanged objects"),
+		HF_OPT_BOOL(0, "no-color", &no_color,
+		            "never colour the output"),
 		HF_OPT_END(),
 	};
 	int rc;
 
 	memset(&ref, 0, sizeof(ref));
-	rc = cli_cmd_parse(ctx, usage, "Print a stored plan: PLAN is an id, a "
-			  "unique prefix, 'latest' (the default: the newest plan for "
-			  "the current target) or a plan file.", opts, argc,
-			  argv, &args);
+	rc = cli_cmd_parse(
+	        ctx, usage,
+	        "Print a stored plan: PLAN is an id, a "
+	        "unique prefix, 'latest' (the default: the newest plan for "
+	        "the current target) or a plan file.",
+	        opts, argc, argv, &args);
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_USAGE;
@@ -63,14 +70,15 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 	}
 	if (strcmp(format, "text") && strcmp(format, "json") &&
 	    strcmp(format, "markdown")) {
-		out_error("unknown format '%s' (text, json or markdown)", format);
+		out_error("unknown format '%s' (text, json or markdown)",
+		          format);
 		goto out;
 	}
 	rc = HF_EXIT_ERROR;
 	memset(&ref, 0, sizeof(ref));
 	if (cli_target_resolve(&now, &to) < 0 ||
 	    cli_cmd_open_plan(ctx, &ref, state, args.n ? args.items[0] : NULL,
-			      &now, 0) < 0)
+	                      &now, 0) < 0)
 		goto out;
 	p = ref.plan;
 	ro.verbose = verbose;

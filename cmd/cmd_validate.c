@@ -35,7 +35,7 @@ static void print_diag(const hf_error *e, enum hf_mdiag_level level)
 	}
 	if (e->where[0] && e->line > 0)
 		out_info("%s:%d:%d: warning: %s", e->where, e->line, e->col,
-			 e->msg);
+		         e->msg);
 	else if (e->where[0])
 		out_info("%s: warning: %s", e->where, e->msg);
 	else
@@ -52,13 +52,13 @@ static void summary(const hf_manifest *m)
 
 	if (e)
 		n += (size_t)snprintf(tail, sizeof(tail), ", %zu %s", e,
-				      plural(e, "error", "errors"));
+		                      plural(e, "error", "errors"));
 	if (w && n < sizeof(tail))
 		snprintf(tail + n, sizeof(tail) - n, ", %zu %s", w,
-			 plural(w, "warning", "warnings"));
+		         plural(w, "warning", "warnings"));
 	out_info("%zu %s, %zu %s, %zu %s%s", f, plural(f, "file", "files"), d,
-		 plural(d, "document", "documents"), o,
-		 plural(o, "object", "objects"), tail);
+	         plural(d, "document", "documents"), o,
+	         plural(o, "object", "objects"), tail);
 }
 
 static int validate(const struct hf_strlist *paths)
@@ -94,9 +94,9 @@ static int validate(const struct hf_strlist *paths)
  * in-memory endpoint. Resolution problems print as FILE:LINE:COL lines.
  */
 static int validate_schema(struct hf_pipeline *pl,
-			   const struct hf_strlist *paths,
-			   const struct hf_strlist *schema,
-			   struct hf_pipeline_opts *po)
+                           const struct hf_strlist *paths,
+                           const struct hf_strlist *schema,
+                           struct hf_pipeline_opts *po)
 {
 	json_t *docs = NULL;
 	int rc = HF_EXIT_ERROR;
@@ -105,7 +105,8 @@ static int validate_schema(struct hf_pipeline *pl,
 	if (schema->n) {
 		po->embedded = 1;
 		po->data = ":memory:";
-		if (cli_pipeline_schema_files(&docs, schema->items, schema->n) < 0)
+		if (cli_pipeline_schema_files(&docs, schema->items, schema->n) <
+		    0)
 			goto out;
 	}
 	if (cli_pipeline_load(pl, paths->items, paths->n, 0) < 0)
@@ -113,16 +114,16 @@ static int validate_schema(struct hf_pipeline *pl,
 	if (cli_pipeline_connect(pl, po) < 0 && !pl->client)
 		goto out;
 	if (docs && (cli_pipeline_schema_load(pl, docs, 1) < 0 ||
-		     cli_pipeline_connect_schema(pl) < 0))
+	             cli_pipeline_connect_schema(pl) < 0))
 		goto out;
 	if (!pl->schema)
 		goto out;
 	if (cli_pipeline_resolve(pl, po) < 0)
 		goto out;
 	out_info("%zu %s resolved against the schema of %s",
-		 hf_objset_count(pl->want),
-		 plural(hf_objset_count(pl->want), "object", "objects"),
-		 schema->n ? "the --schema files" : pl->target.ident);
+	         hf_objset_count(pl->want),
+	         plural(hf_objset_count(pl->want), "object", "objects"),
+	         schema->n ? "the --schema files" : pl->target.ident);
 	rc = HF_EXIT_OK;
 out:
 	json_decref(docs);
@@ -149,8 +150,9 @@ int cmd_validate(struct hf_ctx *ctx, int argc, char **argv)
 	struct hf_pipeline_opts po = HF_PIPELINE_OPTS_INIT;
 	struct hf_strlist args = { 0 }, schema = { 0 };
 	const struct hf_opt opts[] = {
-		HF_OPT_LIST('s', "schema", "FILE", &schema,
-			    "check against these schema files too (repeatable)"),
+		HF_OPT_LIST(
+		        's', "schema", "FILE", &schema,
+		        "check against these schema files too (repeatable)"),
 		HF_PIPELINE_OPTIONS(po),
 		HF_OPT_END(),
 	};
@@ -158,12 +160,13 @@ int cmd_validate(struct hf_ctx *ctx, int argc, char **argv)
 
 	if (cli_target_default_timeout(&po.timeout) < 0)
 		return HF_EXIT_ERROR;
-	rc = cli_cmd_parse(ctx, "hubform validate PATH... [--schema FILE]...",
-			  "Check object files (files or directories, read "
-			  "recursively): structure always; against a schema "
-			  "with --schema, or with --address / $INFRAHUB_ADDRESS. "
-			  "Writes nothing.",
-			  opts, argc, argv, &args);
+	rc = cli_cmd_parse(
+	        ctx, "hubform validate PATH... [--schema FILE]...",
+	        "Check object files (files or directories, read "
+	        "recursively): structure always; against a schema "
+	        "with --schema, or with --address / $INFRAHUB_ADDRESS. "
+	        "Writes nothing.",
+	        opts, argc, argv, &args);
 	if (rc >= 0)
 		goto out;
 	if (!args.n) {
@@ -177,7 +180,8 @@ int cmd_validate(struct hf_ctx *ctx, int argc, char **argv)
 	if (remote < 0)
 		rc = HF_EXIT_ERROR;
 	else if (rc == HF_EXIT_OK && (schema.n || remote))
-		rc = validate_schema(cli_ctx_pipeline(ctx), &args, &schema, &po);
+		rc = validate_schema(cli_ctx_pipeline(ctx), &args, &schema,
+		                     &po);
 out:
 	cli_strlist_release(&args);
 	cli_strlist_release(&schema);

@@ -18,8 +18,8 @@ int cmd_version(struct hf_ctx *ctx, int argc, char **argv)
 	struct hf_strlist args = { 0 };
 	int rc;
 
-	rc = cli_cmd_parse(ctx, "hubform version", "Print the version.",
-			  opts, argc, argv, &args);
+	rc = cli_cmd_parse(ctx, "hubform version", "Print the version.", opts,
+	                   argc, argv, &args);
 	if (rc >= 0)
 		goto out;
 	rc = HF_EXIT_OK;
@@ -30,8 +30,9 @@ int cmd_version(struct hf_ctx *ctx, int argc, char **argv)
 	}
 	out_data("hubform %s\n", HF_VERSION);
 	out_data("libcurl %s, libyaml %s, jansson %s, sqlite %s\n",
-		 curl_version_info(CURLVERSION_NOW)->version,
-		 yaml_get_version_string(), JANSSON_VERSION, sqlite3_libversion());
+	         curl_version_info(CURLVERSION_NOW)->version,
+	         yaml_get_version_string(), JANSSON_VERSION,
+	         sqlite3_libversion());
 out:
 	cli_strlist_release(&args);
 	return rc;

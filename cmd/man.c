@@ -56,10 +56,12 @@ static void paragraphs(hf_buf *b, const char *text)
 }
 
 static void header(hf_buf *b, const char *page, const char *name,
-		   const char *summary)
+                   const char *summary)
 {
-	hf_buf_addf(b, ".TH %s 1 \"\" \"hubform %s\" \"hubform manual\"\n"
-		       ".nh\n.ad l\n", page, HF_VERSION);
+	hf_buf_addf(b,
+	            ".TH %s 1 \"\" \"hubform %s\" \"hubform manual\"\n"
+	            ".nh\n.ad l\n",
+	            page, HF_VERSION);
 	hf_buf_add(b, ".SH NAME\n");
 	roff(b, name);
 	hf_buf_add(b, " \\- ");
@@ -85,7 +87,8 @@ static void option(hf_buf *b, const struct hf_opt *o)
 	if (o->type == HF_OPT_LIST)
 		hf_buf_add(b, " (repeatable)");
 	if (o->type == HF_OPT_INT && b->len && b->ptr[b->len - 1] == ')') {
-		hf_buf_setlen(b, b->len - 1); /* "(default 60)": one parenthesis */
+		hf_buf_setlen(b,
+		              b->len - 1); /* "(default 60)": one parenthesis */
 		hf_buf_addf(b, "; %ld to %ld)", o->min, o->max);
 	} else if (o->type == HF_OPT_INT) {
 		hf_buf_addf(b, " (%ld to %ld)", o->min, o->max);
@@ -101,18 +104,23 @@ static void options(hf_buf *b, const struct hf_cmd_spec *s)
 	for (i = 0; i < s->n; i++)
 		option(b, &s->opts[i]);
 	hf_buf_add(b, ".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nshow the usage "
-		      "and options, and exit 0\n.PP\nLong options also work "
-		      "with one dash (\\fB\\-out=FILE\\fR, "
-		      "\\fB\\-auto\\-approve\\fR), as in Terraform. Option "
-		      "names are exact: there is no prefix matching.\n");
+	              "and options, and exit 0\n.PP\nLong options also work "
+	              "with one dash (\\fB\\-out=FILE\\fR, "
+	              "\\fB\\-auto\\-approve\\fR), as in Terraform. Option "
+	              "names are exact: there is no prefix matching.\n");
 }
 
 static const char *const exit_text[] = {
-	"0", "success (plan: no changes, or changes without \\-\\-detailed\\-exitcode)",
-	"1", "error",
-	"2", "plan: the plan has changes (with \\-\\-detailed\\-exitcode)",
-	"3", "apply: the plan is stale (the target changed since it was made); nothing was written",
-	"6", "usage error (EX_USAGE)",
+	"0",
+	"success (plan: no changes, or changes without \\-\\-detailed\\-exitcode)",
+	"1",
+	"error",
+	"2",
+	"plan: the plan has changes (with \\-\\-detailed\\-exitcode)",
+	"3",
+	"apply: the plan is stale (the target changed since it was made); nothing was written",
+	"6",
+	"usage error (EX_USAGE)",
 	NULL,
 };
 
@@ -125,8 +133,8 @@ static void exit_status(hf_buf *b, const char *codes)
 		if (codes && !strchr(codes, exit_text[i][0]))
 			continue;
 		hf_buf_addf(b, ".TP\n.B %s\n%s\n",
-			    exit_text[i][0] == '6' ? "64" : exit_text[i],
-			    exit_text[i + 1]);
+		            exit_text[i][0] == '6' ? "64" : exit_text[i],
+		            exit_text[i + 1]);
 	}
 }
 
@@ -147,15 +155,16 @@ static void environment(hf_buf *b, const char *const *names)
 
 static void files(hf_buf *b)
 {
-	hf_buf_add(b, ".SH FILES\n"
-		      ".TP\n.I .hubform/plans.db\nthe plan store (SQLite): every "
-		      "plan made in this directory and its outcome\n"
-		      ".TP\n.I .hubform/local.db\nthe embedded local endpoint's "
-		      "database, used when no address is configured\n"
-		      ".TP\n.I infrahubctl.toml\ninfrahubctl's configuration "
-		      "(server_address, api_token, default_branch), read from "
-		      "the current directory or $INFRAHUBCTL_CONFIG, below "
-		      "options and environment\n");
+	hf_buf_add(b,
+	           ".SH FILES\n"
+	           ".TP\n.I .hubform/plans.db\nthe plan store (SQLite): every "
+	           "plan made in this directory and its outcome\n"
+	           ".TP\n.I .hubform/local.db\nthe embedded local endpoint's "
+	           "database, used when no address is configured\n"
+	           ".TP\n.I infrahubctl.toml\ninfrahubctl's configuration "
+	           "(server_address, api_token, default_branch), read from "
+	           "the current directory or $INFRAHUBCTL_CONFIG, below "
+	           "options and environment\n");
 }
 
 static void examples(hf_buf *b, const char *const *ex)
@@ -199,15 +208,18 @@ static int main_page(hf_buf *b)
 	const struct hf_cmd *c;
 
 	header(b, "HUBFORM", "hubform", "declarative plan/apply for Infrahub");
-	hf_buf_add(b, ".SH SYNOPSIS\n.B hubform\n.I COMMAND\n[\\fIARGS\\fR...]\n"
-		      ".SH DESCRIPTION\n");
-	paragraphs(b, "hubform reads object files (the YAML that "
-		   "'infrahubctl object load' takes), computes what would change "
-		   "in Infrahub, stores that plan, and applies exactly a reviewed "
-		   "plan inside a throw-away branch that is merged only when "
-		   "every change succeeded.\n\n"
-		   "Commands are matched by their exact name. Each has its own "
-		   "page, hubform-COMMAND(1), and its own --help.");
+	hf_buf_add(b,
+	           ".SH SYNOPSIS\n.B hubform\n.I COMMAND\n[\\fIARGS\\fR...]\n"
+	           ".SH DESCRIPTION\n");
+	paragraphs(
+	        b,
+	        "hubform reads object files (the YAML that "
+	        "'infrahubctl object load' takes), computes what would change "
+	        "in Infrahub, stores that plan, and applies exactly a reviewed "
+	        "plan inside a throw-away branch that is merged only when "
+	        "every change succeeded.\n\n"
+	        "Commands are matched by their exact name. Each has its own "
+	        "page, hubform-COMMAND(1), and its own --help.");
 	hf_buf_add(b, ".SH COMMANDS\n");
 	for (c = cli_commands; c->name; c++) {
 		hf_buf_add(b, ".TP\n.B ");
@@ -220,10 +232,11 @@ static int main_page(hf_buf *b)
 	environment(b, hf_doc_env_all);
 	files(b);
 	examples(b, (const char *const[]){
-		"Review, then apply, a change to Infrahub:",
-		"hubform plan objects/ --out plan.hfplan\n"
-		"hubform show plan.hfplan --format markdown\n"
-		"hubform apply plan.hfplan", NULL });
+	                    "Review, then apply, a change to Infrahub:",
+	                    "hubform plan objects/ --out plan.hfplan\n"
+	                    "hubform show plan.hfplan --format markdown\n"
+	                    "hubform apply plan.hfplan",
+	                    NULL });
 	see_also(b, NULL);
 	return b->failed ? HF_ENOMEM : 0;
 }
@@ -233,8 +246,9 @@ static void page_name(char *page, size_t n, const char *name)
 	size_t i;
 
 	for (i = 0; name[i] && i + 1 < n; i++)
-		page[i] = name[i] >= 'a' && name[i] <= 'z' ?
-				  (char)(name[i] - 'a' + 'A') : name[i];
+		page[i] = name[i] >= 'a' && name[i] <= 'z'
+		                  ? (char)(name[i] - 'a' + 'A')
+		                  : name[i];
 	page[i] = '\0';
 }
 
@@ -304,11 +318,11 @@ static int write_page(const char *dir, const struct hf_cmd *cmd)
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/hubform%s%s.1", dir, cmd ? "-" : "",
-		 cmd ? cmd->name : "");
+	         cmd ? cmd->name : "");
 	rc = cli_man_render(&b, cmd);
 	if (rc < 0) {
 		out_error("cannot render the page for '%s'",
-			  cmd ? cmd->name : "hubform");
+		          cmd ? cmd->name : "hubform");
 		hf_buf_release(&b);
 		return -1;
 	}

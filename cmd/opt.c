@@ -45,10 +45,11 @@ void cli_strlist_release(struct hf_strlist *l)
 }
 
 static const struct hf_opt *find_long(const struct hf_opt *opts,
-				      const char *name, size_t len)
+                                      const char *name, size_t len)
 {
 	for (; opts->type != HF_OPT_END; opts++)
-		if (strlen(opts->name) == len && !strncmp(opts->name, name, len))
+		if (strlen(opts->name) == len &&
+		    !strncmp(opts->name, name, len))
 			return opts;
 	return NULL;
 }
@@ -70,12 +71,12 @@ static int set_int(const struct hf_opt *o, const char *v, hf_error *err)
 	n = strtol(v, &end, 10);
 	if (errno || end == v || *end)
 		return hf_error_set(err, HF_EINVAL,
-				    "option '--%s' expects a number, not '%s'",
-				    o->name, v);
+		                    "option '--%s' expects a number, not '%s'",
+		                    o->name, v);
 	if (n < o->min || n > o->max)
 		return hf_error_set(err, HF_EINVAL,
-				    "option '--%s' must be between %ld and %ld",
-				    o->name, o->min, o->max);
+		                    "option '--%s' must be between %ld and %ld",
+		                    o->name, o->min, o->max);
 	*(long *)o->value = n;
 	return 0;
 }
@@ -103,19 +104,20 @@ static int set_value(const struct hf_opt *o, const char *v, hf_error *err)
  * glued to a short option, or NULL.
  */
 static int take(const struct hf_opt *o, const char *shown, const char *inl,
-		int argc, char **argv, int *i, hf_error *err)
+                int argc, char **argv, int *i, hf_error *err)
 {
 	if (o->type == HF_OPT_BOOL) {
 		if (inl)
 			return hf_error_set(err, HF_EINVAL,
-					    "option '%s' takes no value", shown);
+			                    "option '%s' takes no value",
+			                    shown);
 		return set_value(o, NULL, err);
 	}
 	if (inl)
 		return set_value(o, inl, err);
 	if (*i + 1 >= argc)
 		return hf_error_set(err, HF_EINVAL,
-				    "option '%s' requires a value", shown);
+		                    "option '%s' requires a value", shown);
 	*i += 1;
 	return set_value(o, argv[*i], err);
 }
@@ -177,7 +179,7 @@ int cli_opt_near(const char *word, size_t len, const char *name)
  * close. With `first` set, only names starting with that letter count.
  */
 static const char *suggest(const struct hf_opt *opts, const char *name,
-			   size_t len, char first)
+                           size_t len, char first)
 {
 	const char *best = NULL;
 	size_t d, bestd = (size_t)-1;
@@ -198,18 +200,19 @@ static const char *suggest(const struct hf_opt *opts, const char *name,
 }
 
 static int unknown(hf_error *err, const char *word, int wlen,
-		   const char *dashes, const char *hint)
+                   const char *dashes, const char *hint)
 {
 	if (hint)
-		return hf_error_set(err, HF_EINVAL, "unknown option '%.*s'; "
-				    "did you mean '%s%s'?",
-				    wlen, word, dashes, hint);
+		return hf_error_set(err, HF_EINVAL,
+		                    "unknown option '%.*s'; "
+		                    "did you mean '%s%s'?",
+		                    wlen, word, dashes, hint);
 	return hf_error_set(err, HF_EINVAL, "unknown option '%.*s'", wlen,
-			    word);
+	                    word);
 }
 
-static int parse_long(const struct hf_opt *opts, int argc, char **argv,
-		      int *i, hf_error *err)
+static int parse_long(const struct hf_opt *opts, int argc, char **argv, int *i,
+                      hf_error *err)
 {
 	const char *name = argv[*i] + 2;
 	const char *eq = strchr(name, '=');
@@ -221,7 +224,7 @@ static int parse_long(const struct hf_opt *opts, int argc, char **argv,
 	o = find_long(opts, name, len);
 	if (!o)
 		return unknown(err, argv[*i], (int)len + 2, "--",
-			       suggest(opts, name, len, 0));
+		               suggest(opts, name, len, 0));
 	return take(o, argv[*i], eq ? eq + 1 : NULL, argc, argv, i, err);
 }
 
@@ -230,8 +233,8 @@ enum cluster {
 	CLUSTER_OK,
 	CLUSTER_HELP,
 	CLUSTER_UNKNOWN, /* a letter that is no short option */
-	CLUSTER_EQ,      /* glued value with '=' inside: "-ofoo=bar" */
-	CLUSTER_NEAR,    /* glued value, but the word is a long-name typo */
+	CLUSTER_EQ, /* glued value with '=' inside: "-ofoo=bar" */
+	CLUSTER_NEAR, /* glued value, but the word is a long-name typo */
 };
 
 /*
@@ -248,7 +251,7 @@ static const char *glued(const char *p)
  * short options. *at is the letter that takes a value, or NULL.
  */
 static enum cluster check_cluster(const struct hf_opt *opts, const char *word,
-				  const char **at)
+                                  const char **at)
 {
 	const struct hf_opt *o;
 	const char *p;
@@ -278,7 +281,7 @@ static enum cluster check_cluster(const struct hf_opt *opts, const char *word,
 }
 
 static int take_cluster(const struct hf_opt *opts, int argc, char **argv,
-			int *i, hf_error *err)
+                        int *i, hf_error *err)
 {
 	const struct hf_opt *o;
 	const char *p;
@@ -290,7 +293,7 @@ static int take_cluster(const struct hf_opt *opts, int argc, char **argv,
 		shown[1] = *p;
 		if (o->type != HF_OPT_BOOL)
 			return take(o, shown, p[1] ? glued(p) : NULL, argc,
-				    argv, i, err);
+			            argv, i, err);
 		rc = set_value(o, NULL, err);
 		if (rc < 0)
 			return rc;
@@ -299,7 +302,7 @@ static int take_cluster(const struct hf_opt *opts, int argc, char **argv,
 }
 
 static int bad_single(const struct hf_opt *opts, const char *word,
-		      enum cluster how, const char *at, hf_error *err)
+                      enum cluster how, const char *at, hf_error *err)
 {
 	const char *name = word + 1;
 	size_t len = strcspn(name, "=");
@@ -307,14 +310,14 @@ static int bad_single(const struct hf_opt *opts, const char *word,
 
 	if (how == CLUSTER_EQ && !hint)
 		return hf_error_set(err, HF_EINVAL,
-				    "unknown option '%s'; a value containing "
-				    "'=' goes in the next word: '-%c %s'",
-				    word, *at, glued(at));
+		                    "unknown option '%s'; a value containing "
+		                    "'=' goes in the next word: '-%c %s'",
+		                    word, *at, glued(at));
 	return unknown(err, word, (int)strlen(word), "-", hint);
 }
 
 static int parse_single(const struct hf_opt *opts, int argc, char **argv,
-			int *i, hf_error *err)
+                        int *i, hf_error *err)
 {
 	const char *word = argv[*i];
 	const char *name = word + 1;
@@ -329,7 +332,7 @@ static int parse_single(const struct hf_opt *opts, int argc, char **argv,
 		o = find_long(opts, name, len);
 		if (o)
 			return take(o, word, name[len] ? name + len + 1 : NULL,
-				    argc, argv, i, err);
+			            argc, argv, i, err);
 	}
 	how = check_cluster(opts, word, &at);
 	if (how == CLUSTER_HELP)
@@ -340,7 +343,7 @@ static int parse_single(const struct hf_opt *opts, int argc, char **argv,
 }
 
 int cli_opt_parse(const struct hf_opt *opts, int argc, char **argv,
-		 struct hf_strlist *args, hf_error *err)
+                  struct hf_strlist *args, hf_error *err)
 {
 	int i, rc, only_args = 0;
 
@@ -403,15 +406,15 @@ static void single_dash_line(hf_buf *b, const struct hf_opt *opts)
 	hf_buf_add(b, "Long options also work with one dash, as in ");
 	if (valued)
 		hf_buf_addf(b, "-%s=%s%s", valued->name,
-			    valued->argname ? valued->argname : "VALUE",
-			    flag ? " or " : "");
+		            valued->argname ? valued->argname : "VALUE",
+		            flag ? " or " : "");
 	if (flag)
 		hf_buf_addf(b, "-%s", flag->name);
 	hf_buf_add(b, ".\n");
 }
 
 char *cli_opt_usage(const char *usage, const char *summary,
-		   const struct hf_opt *opts)
+                    const struct hf_opt *opts)
 {
 	hf_buf b = HF_BUF_INIT;
 	const struct hf_opt *o;

@@ -12,10 +12,10 @@
  */
 enum hf_opt_type {
 	HF_OPT_END = 0,
-	HF_OPT_BOOL,   /* int *: set to 1 */
+	HF_OPT_BOOL, /* int *: set to 1 */
 	HF_OPT_STRING, /* const char **: last one wins */
-	HF_OPT_INT,    /* long *: decimal, range-checked */
-	HF_OPT_LIST,   /* struct hf_strlist *: repeatable */
+	HF_OPT_INT, /* long *: decimal, range-checked */
+	HF_OPT_LIST, /* struct hf_strlist *: repeatable */
 };
 
 struct hf_strlist {
@@ -27,7 +27,7 @@ struct hf_strlist {
 struct hf_opt {
 	enum hf_opt_type type;
 	const char *name; /* long name without "--" */
-	char shortname;   /* 0 for none */
+	char shortname; /* 0 for none */
 	const char *argname;
 	const char *help;
 	void *value;
@@ -66,7 +66,7 @@ struct hf_opt {
  * HF_EINVAL with `err` saying what is wrong (usage error).
  */
 int cli_opt_parse(const struct hf_opt *opts, int argc, char **argv,
-		 struct hf_strlist *args, hf_error *err);
+                  struct hf_strlist *args, hf_error *err);
 
 /*
  * Edit distance (optimal string alignment: a swap of neighbours is one
@@ -83,7 +83,7 @@ int cli_opt_near(const char *word, size_t len, const char *name);
 
 /* Render "usage: ..." plus the option table into a new string (hf_free). */
 char *cli_opt_usage(const char *usage, const char *summary,
-		   const struct hf_opt *opts);
+                    const struct hf_opt *opts);
 
 int cli_strlist_push(struct hf_strlist *l, const char *s);
 void cli_strlist_release(struct hf_strlist *l);

@@ -19,7 +19,7 @@ static void end_progress(void)
 }
 
 static void vout(FILE *f, const char *prefix, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+        __attribute__((format(printf, 3, 0)));
 
 /*
  * Put one message line on stderr with every control character escaped:
@@ -125,11 +125,12 @@ void out_error_rec(const hf_error *err)
 {
 	if (err->where[0] && err->line > 0)
 		out_info("%s:%d:%d: %s", err->where, err->line, err->col,
-			 err->msg);
+		         err->msg);
 	else if (err->where[0])
 		out_info("%s: %s", err->where, err->msg);
 	else
-		out_error("%s", err->msg[0] ? err->msg : hf_status_str(err->code));
+		out_error("%s",
+		          err->msg[0] ? err->msg : hf_status_str(err->code));
 }
 
 void out_progress(const char *line)

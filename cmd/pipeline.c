@@ -60,9 +60,10 @@ static void print_diag(struct hf_diags *d, const hf_error *e, int warning)
 		d->errors++;
 	if (e->where[0] && e->line > 0)
 		out_info("%s:%d:%d: %s%s", e->where, e->line, e->col,
-			 warning ? "warning: " : "", e->msg);
+		         warning ? "warning: " : "", e->msg);
 	else if (e->where[0])
-		out_info("%s: %s%s", e->where, warning ? "warning: " : "", e->msg);
+		out_info("%s: %s%s", e->where, warning ? "warning: " : "",
+		         e->msg);
 	else if (warning)
 		out_warn("%s", e->msg);
 	else
@@ -71,21 +72,21 @@ static void print_diag(struct hf_diags *d, const hf_error *e, int warning)
 
 /* What a failure talking to the target means for the user. */
 void cli_pipeline_fail(const struct hf_pipeline *pl, const char *what,
-		      const hf_error *e)
+                       const hf_error *e)
 {
 	char t[HF_TARGET_IDENT_MAX + 300];
 
 	cli_target_describe(pl->target.ident, pl->target.branch, t, sizeof(t));
 	out_error("%s %s: %s", what, t, e->msg);
 	if (e->code == HF_ENET && pl->target.address_from)
-		out_info("hint: is %s right? it names %s", pl->target.address_from,
-			 pl->target.ident);
+		out_info("hint: is %s right? it names %s",
+		         pl->target.address_from, pl->target.ident);
 	if (e->code == HF_EAUTH)
 		out_info("hint: %s", cli_target_auth_hint(&pl->target));
 }
 
 int cli_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
-		     size_t n, int schema_files)
+                      size_t n, int schema_files)
 {
 	enum hf_mdiag_level lvl;
 	size_t i;
@@ -113,17 +114,18 @@ static int fetch_schema(struct hf_pipeline *pl)
 	hf_error err = HF_ERROR_INIT;
 
 	if (hf_schema_cache_fetch(&pl->schema, hf_client_transport(pl->client),
-				  pl->target.branch,
-				  pl->cache_dir[0] ? pl->cache_dir : NULL, &info,
-				  &err) < 0) {
+	                          pl->target.branch,
+	                          pl->cache_dir[0] ? pl->cache_dir : NULL,
+	                          &info, &err) < 0) {
 		cli_pipeline_fail(pl, "cannot read the schema of", &err);
 		return -1;
 	}
 	if (getenv("HUBFORM_TIMING"))
 		out_info("timing: schema   %s (hash %s)",
-			 info.hit ? "read from the cache" :
-			 info.stored ? "fetched and cached" : "fetched",
-			 info.hash[0] ? info.hash : "none");
+		         info.hit      ? "read from the cache"
+		         : info.stored ? "fetched and cached"
+		                       : "fetched",
+		         info.hash[0] ? info.hash : "none");
 	return 0;
 }
 
@@ -146,13 +148,13 @@ static int pick_branch(struct hf_pipeline *pl)
 	int rc;
 
 	rc = hf_branch_choose(hf_client_transport(pl->client), t->branch, &bi,
-			      t->branch, sizeof(t->branch), &err);
+	                      t->branch, sizeof(t->branch), &err);
 	if (rc == HF_ENOTFOUND && bi.default_name[0]) {
 		out_error("branch '%s'%s%s%s does not exist on %s (its default "
-			  "branch is '%s'); create it in Infrahub first",
-			  t->branch, t->branch_from ? " (from " : "",
-			  t->branch_from ? t->branch_from : "",
-			  t->branch_from ? ")" : "", t->ident, bi.default_name);
+		          "branch is '%s'); create it in Infrahub first",
+		          t->branch, t->branch_from ? " (from " : "",
+		          t->branch_from ? t->branch_from : "",
+		          t->branch_from ? ")" : "", t->ident, bi.default_name);
 		return -1;
 	}
 	if (rc < 0) {
@@ -160,7 +162,7 @@ static int pick_branch(struct hf_pipeline *pl)
 		return -1;
 	}
 	snprintf(t->default_branch, sizeof(t->default_branch), "%s",
-		 bi.default_name);
+	         bi.default_name);
 	if (hf_client_set_branch(pl->client, t->branch) < 0) {
 		out_error("out of memory");
 		return -1;
@@ -169,7 +171,7 @@ static int pick_branch(struct hf_pipeline *pl)
 }
 
 int cli_pipeline_attach(struct hf_pipeline *pl,
-			const struct hf_pipeline_opts *po, int create)
+                        const struct hf_pipeline_opts *po, int create)
 {
 	struct hf_client_options co = HF_CLIENT_OPTIONS_INIT;
 	hf_error err = HF_ERROR_INIT;
@@ -177,7 +179,8 @@ int cli_pipeline_attach(struct hf_pipeline *pl,
 	/* the schema cache: the plan store's directory */
 	pl->cache_dir[0] = '\0';
 	if (!po->no_cache)
-		cli_cmd_state_dir(po->state, pl->cache_dir, sizeof(pl->cache_dir));
+		cli_cmd_state_dir(po->state, pl->cache_dir,
+		                  sizeof(pl->cache_dir));
 	if (cli_target_start(&pl->target, create) < 0)
 		return -1;
 	cli_target_client_options(&pl->target, &co);
@@ -196,10 +199,10 @@ int cli_pipeline_attach(struct hf_pipeline *pl,
 }
 
 int cli_pipeline_connect(struct hf_pipeline *pl,
-			const struct hf_pipeline_opts *po)
+                         const struct hf_pipeline_opts *po)
 {
 	struct hf_target_opts to = { po->address, po->branch, po->data,
-				     po->embedded };
+		                     po->embedded };
 
 	if (cli_target_resolve(&pl->target, &to) < 0)
 		return -1;
@@ -217,9 +220,9 @@ int cli_pipeline_connect(struct hf_pipeline *pl,
 struct progress {
 	struct timespec start;
 	int tty;
-	int mode;         /* -1 never, 0 after PROGRESS_AFTER, 1 always */
-	double last;      /* when the terminal line was last written */
-	char stage[32];   /* the stage the line describes */
+	int mode; /* -1 never, 0 after PROGRESS_AFTER, 1 always */
+	double last; /* when the terminal line was last written */
+	char stage[32]; /* the stage the line describes */
 	char line[256];
 };
 
@@ -244,7 +247,8 @@ static void progress_init(struct progress *pg)
 
 static int progress_due(const struct progress *pg)
 {
-	return pg->mode > 0 || (pg->mode == 0 && since(&pg->start) > PROGRESS_AFTER);
+	return pg->mode > 0 ||
+	       (pg->mode == 0 && since(&pg->start) > PROGRESS_AFTER);
 }
 
 /* The stage is over: end the terminal line, or log the stage's last state. */
@@ -281,10 +285,10 @@ static void fetch_progress(void *payload, const struct hf_fetch_progress *p)
 	if (strcmp(pg->stage, "fetch") && pg->line[0])
 		progress_flush(pg);
 	snprintf(pg->line, sizeof(pg->line),
-		 "fetch: %ld/%ld kind%s, %ld live object%s read, %ld request%s",
-		 p->kinds_done, p->kinds_total, p->kinds_total == 1 ? "" : "s",
-		 p->live_objects, p->live_objects == 1 ? "" : "s", p->requests,
-		 p->requests == 1 ? "" : "s");
+	         "fetch: %ld/%ld kind%s, %ld live object%s read, %ld request%s",
+	         p->kinds_done, p->kinds_total, p->kinds_total == 1 ? "" : "s",
+	         p->live_objects, p->live_objects == 1 ? "" : "s", p->requests,
+	         p->requests == 1 ? "" : "s");
 	progress_set(pg, "fetch");
 }
 
@@ -295,7 +299,7 @@ static void diff_progress(void *payload, size_t done, size_t total)
 	if (strcmp(pg->stage, "diff"))
 		progress_flush(pg);
 	snprintf(pg->line, sizeof(pg->line), "diff: %zu/%zu object%s compared",
-		 done, total, total == 1 ? "" : "s");
+	         done, total, total == 1 ? "" : "s");
 	progress_set(pg, "diff");
 }
 
@@ -314,13 +318,13 @@ static void stage(double *last, const char *name)
 
 		getrusage(RUSAGE_SELF, &ru);
 		out_info("timing: %-8s %.3f s, peak RSS %ld KiB", name,
-			 now - *last, ru.ru_maxrss);
+		         now - *last, ru.ru_maxrss);
 	}
 	*last = now;
 }
 
 static void resolve_diag(void *payload, enum hf_mdiag_level lvl,
-			 const hf_error *e)
+                         const hf_error *e)
 {
 	print_diag(payload, e, lvl == HF_MDIAG_WARNING);
 }
@@ -337,21 +341,25 @@ static void say_unowned(const hf_planner *p, const char *stack)
 	size_t n = hf_planner_unowned(p, &names);
 
 	out_error("%zu object%s in the files already exist%s in Infrahub but "
-		  "stack '%s' does not own %s (--no-adopt): %s%s", n,
-		  n == 1 ? "" : "s", n == 1 ? "s" : "", stack,
-		  n == 1 ? "it" : "them", names,
-		  n > HF_PLANNER_NAMES_MAX ? ", ..." : "");
+	          "stack '%s' does not own %s (--no-adopt): %s%s",
+	          n, n == 1 ? "" : "s", n == 1 ? "s" : "", stack,
+	          n == 1 ? "it" : "them", names,
+	          n > HF_PLANNER_NAMES_MAX ? ", ..." : "");
 }
 
 /* The engine's planner, in words for each step that failed. */
 static int build_plan(struct hf_pipeline *pl, struct progress *pg,
-		      hf_planner *p, const char *stack)
+                      hf_planner *p, const char *stack)
 {
 	const struct hf_planner_input in = {
-		.manifest = pl->manifest, .want = pl->want, .have = pl->have,
-		.address = pl->target.ident, .branch = pl->target.branch,
+		.manifest = pl->manifest,
+		.want = pl->want,
+		.have = pl->have,
+		.address = pl->target.ident,
+		.branch = pl->target.branch,
 		.default_branch = pl->target.default_branch,
-		.progress = diff_progress, .payload = pg,
+		.progress = diff_progress,
+		.payload = pg,
 	};
 	enum hf_planner_step step;
 	hf_error err = HF_ERROR_INIT;
@@ -366,7 +374,8 @@ static int build_plan(struct hf_pipeline *pl, struct progress *pg,
 	else if (step == HF_PLANNER_PRUNE && rc == HF_EINVAL)
 		out_error("cannot plan the deletes: %s", err.msg);
 	else if (step == HF_PLANNER_PRUNE)
-		cli_pipeline_fail(pl, "cannot read the objects to delete from", &err);
+		cli_pipeline_fail(pl, "cannot read the objects to delete from",
+		                  &err);
 	else
 		out_error("%s", err.msg);
 	return -1;
@@ -386,7 +395,8 @@ static const char *stack_name(const struct hf_pipeline_opts *po)
 	hf_error err = HF_ERROR_INIT;
 
 	if (hf_owner_stack_check(s, &err) < 0) {
-		out_error("%s%s", err.msg, po->stack ? "" : " (from HUBFORM_STACK)");
+		out_error("%s%s", err.msg,
+		          po->stack ? "" : " (from HUBFORM_STACK)");
 		return NULL;
 	}
 	return s;
@@ -394,24 +404,29 @@ static const char *stack_name(const struct hf_pipeline_opts *po)
 
 /* The planner from the options, before the files are read. */
 static int own_start(const struct hf_pipeline_opts *po, hf_planner **out,
-		     const char **stack)
+                     const char **stack)
 {
 	hf_error err = HF_ERROR_INIT;
 
 	*out = NULL;
 	if (po->prune && po->destroy) {
 		out_error("--prune and --destroy do not go together: --destroy "
-			  "deletes everything the stack owns");
+		          "deletes everything the stack owns");
 		return -1;
 	}
 	if (!(*stack = stack_name(po)))
 		return -1;
-	if (hf_planner_new(out, &(const struct hf_planner_opts){
-			.stack = *stack, .prune = po->prune,
-			.destroy = po->destroy, .no_adopt = po->no_adopt,
-			.targets = po->targets.items, .n_targets = po->targets.n,
-			.excludes = po->excludes.items,
-			.n_excludes = po->excludes.n }, &err) < 0) {
+	if (hf_planner_new(out,
+	                   &(const struct hf_planner_opts){
+	                           .stack = *stack,
+	                           .prune = po->prune,
+	                           .destroy = po->destroy,
+	                           .no_adopt = po->no_adopt,
+	                           .targets = po->targets.items,
+	                           .n_targets = po->targets.n,
+	                           .excludes = po->excludes.items,
+	                           .n_excludes = po->excludes.n },
+	                   &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;
 	}
@@ -425,10 +440,11 @@ static int own_read(struct hf_pipeline *pl, hf_planner *p)
 	hf_error err = HF_ERROR_INIT;
 
 	if (hf_planner_read(p, pl->schema, hf_client_transport(pl->client),
-			    &step, &err) == 0)
+	                    &step, &err) == 0)
 		return 0;
 	if (step == HF_PLANNER_OWNER)
-		cli_pipeline_fail(pl, "cannot read the stack's group from", &err);
+		cli_pipeline_fail(pl, "cannot read the stack's group from",
+		                  &err);
 	else
 		out_error("%s", err.msg);
 	return -1;
@@ -436,7 +452,7 @@ static int own_read(struct hf_pipeline *pl, hf_planner *p)
 
 /* Resolve, limit to the target, fetch the live counterparts. */
 static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
-		     const hf_planner *p, struct hf_fetch_opts *fo)
+                     const hf_planner *p, struct hf_fetch_opts *fo)
 {
 	hf_error err = HF_ERROR_INIT;
 	int rc;
@@ -448,8 +464,8 @@ static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		return -1;
 	}
 	rc = hf_fetch(&pl->have, pl->want, pl->schema, fo,
-		      hf_client_transport(pl->client), fetch_diag, &pl->diags,
-		      NULL, &err);
+	              hf_client_transport(pl->client), fetch_diag, &pl->diags,
+	              NULL, &err);
 	if (rc == HF_EINVAL) {
 		out_error("%s", err.msg);
 		return -1;
@@ -462,7 +478,7 @@ static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 }
 
 int cli_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
-		      const char *const *paths, size_t n)
+                      const char *const *paths, size_t n)
 {
 	struct hf_fetch_opts fo = HF_FETCH_OPTS_INIT;
 	hf_planner *planner = NULL;
@@ -525,7 +541,8 @@ static json_t *collect(hf_manifest *m)
 		if (hf_mdoc_type(d) != HF_MDOC_SCHEMA)
 			continue;
 		if (hf_yval_json(&j, hf_mdoc_root(d), &err) < 0) {
-			out_info("%s:%d:%d: %s", err.where, err.line, err.col, err.msg);
+			out_info("%s:%d:%d: %s", err.where, err.line, err.col,
+			         err.msg);
 			json_decref(all);
 			return NULL;
 		}
@@ -540,15 +557,17 @@ int cli_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet)
 	hf_error err = HF_ERROR_INIT;
 
 	if (hf_schema_send(hf_client_transport(pl->client), pl->target.branch,
-			   schemas, &res, &err) < 0) {
+	                   schemas, &res, &err) < 0) {
 		cli_pipeline_fail(pl, "cannot load the schema into", &err);
 		return -1;
 	}
 	if (!quiet)
-		out_info("schema %s: %zu document%s loaded into %s (branch %s), hash %s",
-			 res.updated ? "updated" : "unchanged", json_array_size(schemas),
-			 json_array_size(schemas) == 1 ? "" : "s", pl->target.ident,
-			 pl->target.branch, res.hash);
+		out_info(
+		        "schema %s: %zu document%s loaded into %s (branch %s), hash %s",
+		        res.updated ? "updated" : "unchanged",
+		        json_array_size(schemas),
+		        json_array_size(schemas) == 1 ? "" : "s",
+		        pl->target.ident, pl->target.branch, res.hash);
 	return 0;
 }
 
@@ -575,7 +594,7 @@ int cli_pipeline_schema_files(json_t **out, const char *const *paths, size_t n)
 		*out = collect(m);
 	if (*out && !json_array_size(*out)) {
 		out_error("no schema documents (version: with nodes, generics "
-			  "or extensions) found");
+		          "or extensions) found");
 		json_decref(*out);
 		*out = NULL;
 	}
@@ -588,10 +607,11 @@ int cli_pipeline_schema_files(json_t **out, const char *const *paths, size_t n)
 /* Namespaces of Infrahub's own kinds (and the kinds it generates). */
 static int builtin_kind(const hf_kind *k)
 {
-	static const char *const ns[] = { "Account", "Branch", "Builtin", "Core",
-					  "Deprecated", "Diff", "Infrahub",
-					  "Internal", "Lineage", "Schema",
-					  "Profile", "Template", NULL };
+	static const char *const ns[] = { "Account",  "Branch",     "Builtin",
+		                          "Core",     "Deprecated", "Diff",
+		                          "Infrahub", "Internal",   "Lineage",
+		                          "Schema",   "Profile",    "Template",
+		                          NULL };
 	const char *n = hf_schema_kind_namespace(k);
 	size_t i;
 
@@ -615,7 +635,8 @@ static void hint_unknown_kinds(const struct hf_pipeline *pl)
 	size_t i, user = 0;
 	json_t *v;
 
-	for (i = 0; unknown && i < hf_manifest_object_count(pl->manifest); i++) {
+	for (i = 0; unknown && i < hf_manifest_object_count(pl->manifest);
+	     i++) {
 		kind = hf_mobj_kind(hf_manifest_object_at(pl->manifest, i));
 		if (kind && !hf_schema_kind(pl->schema, kind))
 			json_object_set_new(unknown, kind, json_true());
@@ -627,21 +648,24 @@ static void hint_unknown_kinds(const struct hf_pipeline *pl)
 		{
 			hf_buf_addf(&list, "%s%s", list.len ? ", " : "", key);
 		}
-		out_info("hint: %s of %s: %s", json_object_size(unknown) == 1 ?
-			 "this kind is not in the schema" :
-			 "these kinds are not in the schema",
-			 pl->target.ident, list.ptr ? list.ptr : "");
-		out_info("hint: %s; load the repository's schema files first: "
-			 "hubform schema load PATH...",
-			 user ? "check the spelling, or the schema is not loaded yet" :
-				"the target has no schema of its own yet, only "
-				"Infrahub's built-in kinds");
+		out_info("hint: %s of %s: %s",
+		         json_object_size(unknown) == 1
+		                 ? "this kind is not in the schema"
+		                 : "these kinds are not in the schema",
+		         pl->target.ident, list.ptr ? list.ptr : "");
+		out_info(
+		        "hint: %s; load the repository's schema files first: "
+		        "hubform schema load PATH...",
+		        user ? "check the spelling, or the schema is not loaded yet"
+		             : "the target has no schema of its own yet, only "
+		               "Infrahub's built-in kinds");
 	}
 	hf_buf_release(&list);
 	json_decref(unknown);
 }
 
-int cli_pipeline_resolve(struct hf_pipeline *pl, const struct hf_pipeline_opts *po)
+int cli_pipeline_resolve(struct hf_pipeline *pl,
+                         const struct hf_pipeline_opts *po)
 {
 	struct hf_resolve_opts ro = HF_RESOLVE_OPTS_INIT;
 	hf_error err = HF_ERROR_INIT;
@@ -651,11 +675,11 @@ int cli_pipeline_resolve(struct hf_pipeline *pl, const struct hf_pipeline_opts *
 	ro.allow_unkeyed = po->allow_unkeyed;
 	pl->diags.errors = 0;
 	rc = hf_resolve(&pl->want, pl->manifest, pl->schema, &ro, resolve_diag,
-			&pl->diags, &err);
+	                &pl->diags, &err);
 	if (rc == HF_EINVAL) {
 		/* count what was printed: repeated copies were shown once */
 		out_error("%d error%s in the object files", pl->diags.errors,
-			  pl->diags.errors == 1 ? "" : "s");
+		          pl->diags.errors == 1 ? "" : "s");
 		hint_unknown_kinds(pl);
 		return -1;
 	}

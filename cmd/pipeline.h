@@ -23,18 +23,18 @@ struct hf_pipeline_opts {
 	int strict;
 	int allow_unkeyed;
 	const char *data; /* embedded endpoint database (NULL: default) */
-	int embedded;     /* force the embedded endpoint */
-	long deadline;    /* seconds for a whole client run; 0: none */
-	long retries;     /* retries of transient failures */
+	int embedded; /* force the embedded endpoint */
+	long deadline; /* seconds for a whole client run; 0: none */
+	long retries; /* retries of transient failures */
 	/* ownership (issue 11) */
 	const char *stack; /* NULL: $HUBFORM_STACK, else "default" */
-	int prune;         /* plan deletes of owned objects not declared */
-	int destroy;       /* plan deletes of everything the stack owns */
-	int no_adopt;      /* refuse declared objects the stack does not own */
-	struct hf_strlist targets;  /* --target ADDR (repeatable) */
+	int prune; /* plan deletes of owned objects not declared */
+	int destroy; /* plan deletes of everything the stack owns */
+	int no_adopt; /* refuse declared objects the stack does not own */
+	struct hf_strlist targets; /* --target ADDR (repeatable) */
 	struct hf_strlist excludes; /* --exclude ADDR (repeatable) */
 	const char *state; /* --state: the schema cache is in its directory */
-	int no_cache;      /* write no schema cache (validate writes nothing) */
+	int no_cache; /* write no schema cache (validate writes nothing) */
 };
 
 /* clang-format off */
@@ -46,43 +46,50 @@ struct hf_pipeline_opts {
  * The ownership options of a command that plans (plan, apply PATH...);
  * cli_pipeline_opts_release() frees the lists they fill.
  */
-#define HF_PIPELINE_OWNER_OPTIONS(po) \
-	HF_OPT_STRING(0, "stack", "NAME", &(po).stack, \
-		      "the stack: owns the members of group hubform-NAME " \
-		      "(default $HUBFORM_STACK or default)"), \
-	HF_OPT_BOOL(0, "prune", &(po).prune, \
-		    "also delete owned objects the files no longer declare"), \
-	HF_OPT_BOOL(0, "destroy", &(po).destroy, \
-		    "delete everything the stack owns"), \
-	HF_OPT_BOOL(0, "no-adopt", &(po).no_adopt, \
-		    "refuse declared objects that exist but the stack does not own"), \
-	HF_OPT_LIST(0, "target", "ADDR", &(po).targets, \
-		    "limit the plan to Kind, Kind[hfid] or an object file, and " \
-		    "what they depend on (repeatable)"), \
-	HF_OPT_LIST(0, "exclude", "ADDR", &(po).excludes, \
-		    "leave Kind, Kind[hfid] or an object file out (repeatable)")
+#define HF_PIPELINE_OWNER_OPTIONS(po)                                                     \
+	HF_OPT_STRING(0, "stack", "NAME", &(po).stack,                                    \
+	              "the stack: owns the members of group hubform-NAME "                \
+	              "(default $HUBFORM_STACK or default)"),                             \
+	        HF_OPT_BOOL(                                                              \
+	                0, "prune", &(po).prune,                                          \
+	                "also delete owned objects the files no longer declare"),         \
+	        HF_OPT_BOOL(0, "destroy", &(po).destroy,                                  \
+	                    "delete everything the stack owns"),                          \
+	        HF_OPT_BOOL(                                                              \
+	                0, "no-adopt", &(po).no_adopt,                                    \
+	                "refuse declared objects that exist but the stack does not own"), \
+	        HF_OPT_LIST(                                                              \
+	                0, "target", "ADDR", &(po).targets,                               \
+	                "limit the plan to Kind, Kind[hfid] or an object file, and "      \
+	                "what they depend on (repeatable)"),                              \
+	        HF_OPT_LIST(                                                              \
+	                0, "exclude", "ADDR", &(po).excludes,                             \
+	                "leave Kind, Kind[hfid] or an object file out (repeatable)")
 
 void cli_pipeline_opts_release(struct hf_pipeline_opts *po);
 
 /* The options every command talking to Infrahub takes. */
-#define HF_PIPELINE_OPTIONS(po) \
-	HF_OPT_STRING(0, "address", "URL", &(po).address, \
-		      "Infrahub address (default $INFRAHUB_ADDRESS; none: " \
-		      "the embedded local endpoint)"), \
-	HF_OPT_STRING('b', "branch", "BRANCH", &(po).branch, \
-		      "target branch (default $INFRAHUB_DEFAULT_BRANCH or main)"), \
-	HF_OPT_BOOL(0, "insecure", &(po).insecure, \
-		    "do not verify the server's TLS certificate"), \
-	HF_OPT_INT(0, "timeout", "S", &(po).timeout, 1, 3600, \
-		   "seconds per request (default 60)"), \
-	HF_OPT_INT(0, "parallelism", "N", &(po).parallelism, 1, 256, \
-		   "requests in flight (default 10)"), \
-	HF_OPT_INT(0, "retries", "N", &(po).retries, 0, 20, \
-		   "retries of connection errors, 5xx and 429 (default 3)"), \
-	HF_OPT_BOOL(0, "strict", &(po).strict, \
-		    "a field declared twice with different values is an error"), \
-	HF_OPT_BOOL(0, "allow-unkeyed", &(po).allow_unkeyed, \
-		    "accept kinds without HFID or unique attribute")
+#define HF_PIPELINE_OPTIONS(po)                                                      \
+	HF_OPT_STRING(0, "address", "URL", &(po).address,                            \
+	              "Infrahub address (default $INFRAHUB_ADDRESS; none: "          \
+	              "the embedded local endpoint)"),                               \
+	        HF_OPT_STRING(                                                       \
+	                'b', "branch", "BRANCH", &(po).branch,                       \
+	                "target branch (default $INFRAHUB_DEFAULT_BRANCH or main)"), \
+	        HF_OPT_BOOL(0, "insecure", &(po).insecure,                           \
+	                    "do not verify the server's TLS certificate"),           \
+	        HF_OPT_INT(0, "timeout", "S", &(po).timeout, 1, 3600,                \
+	                   "seconds per request (default 60)"),                      \
+	        HF_OPT_INT(0, "parallelism", "N", &(po).parallelism, 1, 256,         \
+	                   "requests in flight (default 10)"),                       \
+	        HF_OPT_INT(                                                          \
+	                0, "retries", "N", &(po).retries, 0, 20,                     \
+	                "retries of connection errors, 5xx and 429 (default 3)"),    \
+	        HF_OPT_BOOL(                                                         \
+	                0, "strict", &(po).strict,                                   \
+	                "a field declared twice with different values is an error"), \
+	        HF_OPT_BOOL(0, "allow-unkeyed", &(po).allow_unkeyed,                 \
+	                    "accept kinds without HFID or unique attribute")
 
 /* Diagnostics printed so far: each once, errors counted. */
 struct hf_diags {
@@ -113,25 +120,25 @@ struct hf_pipeline {
  * schema documents); prints diagnostics. 0, or -1 when any error.
  */
 int cli_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
-		     size_t n, int schema_files);
+                      size_t n, int schema_files);
 /*
  * Target (from options and environment), client, the branch (the one
  * named, or the server's default) and that branch's schema, read through
  * the schema cache in the plan store's directory (po->state, else
- * $HUBFORM_STATE, else .hubform/; none with po->no_cache). libcurl's process-wide set-up is
- * main's (NEED_TARGET). 0 or -1.
+ * $HUBFORM_STATE, else .hubform/; none with po->no_cache). libcurl's
+ * process-wide set-up is main's (NEED_TARGET). 0 or -1.
  */
 int cli_pipeline_connect(struct hf_pipeline *pl,
-			const struct hf_pipeline_opts *po);
+                         const struct hf_pipeline_opts *po);
 /*
  * The same for a target already in pl->target (a plan's): the embedded
  * endpoint's database is created only when `create`. 0 or -1.
  */
 int cli_pipeline_attach(struct hf_pipeline *pl,
-		       const struct hf_pipeline_opts *po, int create);
+                        const struct hf_pipeline_opts *po, int create);
 /* Print a failure to talk to the target, with hints (401: the token). */
 void cli_pipeline_fail(const struct hf_pipeline *pl, const char *what,
-		      const hf_error *e);
+                       const hf_error *e);
 /* Read the target's schema again (after a schema load). 0 or -1. */
 int cli_pipeline_connect_schema(struct hf_pipeline *pl);
 /*
@@ -141,14 +148,15 @@ int cli_pipeline_connect_schema(struct hf_pipeline *pl);
  * po->destroy. 0 or -1 (printed).
  */
 int cli_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
-		     const char *const *paths, size_t n);
+                      const char *const *paths, size_t n);
 /* Schema documents of YAML files as a JSON array (*out). 0 or -1. */
 int cli_pipeline_schema_files(json_t **out, const char *const *paths, size_t n);
 /* Load them into the target branch (hf_schema_send). 0 or -1. */
-int cli_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas, int quiet);
+int cli_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas,
+                             int quiet);
 /* Resolve the loaded files against the schema; prints diagnostics. */
 int cli_pipeline_resolve(struct hf_pipeline *pl,
-			const struct hf_pipeline_opts *po);
+                         const struct hf_pipeline_opts *po);
 void cli_pipeline_release(struct hf_pipeline *pl);
 
 #endif

@@ -74,11 +74,11 @@ static void other_targets(hf_store *st)
 	if (cli_in_automation() || hf_store_load(st, "latest", &p, NULL) < 0)
 		return;
 	out_info("hint: the newest plan, %s, is for %s: 'hubform show %s', or "
-		 "name that target with --address/--branch",
-		 hf_plan_meta(p)->id,
-		 cli_target_describe(hf_plan_meta(p)->address, hf_plan_meta(p)->branch,
-				    t, sizeof(t)),
-		 hf_plan_meta(p)->id);
+	         "name that target with --address/--branch",
+	         hf_plan_meta(p)->id,
+	         cli_target_describe(hf_plan_meta(p)->address,
+	                             hf_plan_meta(p)->branch, t, sizeof(t)),
+	         hf_plan_meta(p)->id);
 	hf_plan_free(p);
 }
 
@@ -91,8 +91,9 @@ static int load_latest(struct hf_plan_ref *r, const struct hf_target *cur)
 
 	rc = hf_store_latest_for(r->store, cur->ident, branch, id, &err);
 	if (rc == HF_ENOTFOUND) {
-		out_error("no plan for %s yet; run 'hubform plan PATH...'",
-			  cli_target_describe(cur->ident, branch, t, sizeof(t)));
+		out_error(
+		        "no plan for %s yet; run 'hubform plan PATH...'",
+		        cli_target_describe(cur->ident, branch, t, sizeof(t)));
 		other_targets(r->store);
 		return -1;
 	}
@@ -106,25 +107,27 @@ static int load_latest(struct hf_plan_ref *r, const struct hf_target *cur)
 }
 
 static int open_main(struct hf_ctx *ctx, struct hf_plan_ref *r,
-		     const char *state_opt, int writable)
+                     const char *state_opt, int writable)
 {
 	int rc = cli_ctx_store(ctx, state_opt, writable, &r->store);
 
 	if (rc == HF_ENOTFOUND)
 		out_error("there are no plans yet (no plan store at '%s'); run "
-			  "'hubform plan PATH...'", cli_cmd_store_path(state_opt));
+		          "'hubform plan PATH...'",
+		          cli_cmd_store_path(state_opt));
 	return rc < 0 ? -1 : 0;
 }
 
 /* A plan file: its one plan; for apply, also a copy in the plan store. */
 static int open_file(struct hf_ctx *ctx, struct hf_plan_ref *r,
-		     const char *state_opt, const char *path, int writable)
+                     const char *state_opt, const char *path, int writable)
 {
 	hf_error err = HF_ERROR_INIT;
 	int rc;
 
-	rc = hf_store_open_mode(&r->file, path,
-				writable ? HF_STORE_EXISTING : HF_STORE_READONLY, &err);
+	rc = hf_store_open_mode(
+	        &r->file, path,
+	        writable ? HF_STORE_EXISTING : HF_STORE_READONLY, &err);
 	if (rc == 0)
 		rc = hf_store_load(r->file, "latest", &r->plan, &err);
 	if (rc < 0) {
@@ -165,8 +168,8 @@ enum cli_ref_kind cli_ref_kind(const char *ref)
 }
 
 int cli_cmd_open_plan(struct hf_ctx *ctx, struct hf_plan_ref *r,
-		      const char *state_opt, const char *ref,
-		      const struct hf_target *current, int writable)
+                      const char *state_opt, const char *ref,
+                      const struct hf_target *current, int writable)
 {
 	hf_error err = HF_ERROR_INIT;
 	int rc;
@@ -178,8 +181,10 @@ int cli_cmd_open_plan(struct hf_ctx *ctx, struct hf_plan_ref *r,
 		break;
 	case CLI_REF_PATH:
 	case CLI_REF_MISSING:
-		out_error("'%s' is not a plan file (a plan is named by its id, "
-			  "'latest', or a file written by 'hubform plan --out')", ref);
+		out_error(
+		        "'%s' is not a plan file (a plan is named by its id, "
+		        "'latest', or a file written by 'hubform plan --out')",
+		        ref);
 		rc = -1;
 		break;
 	case CLI_REF_LATEST:
@@ -194,7 +199,7 @@ int cli_cmd_open_plan(struct hf_ctx *ctx, struct hf_plan_ref *r,
 		rc = hf_store_load(r->store, ref, &r->plan, &err);
 		if (rc == HF_ENOTFOUND)
 			out_error("no plan '%s' in the plan store '%s'", ref,
-				  hf_store_path(r->store));
+			          hf_store_path(r->store));
 		else if (rc < 0)
 			out_error("%s", err.msg);
 		break;

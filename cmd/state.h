@@ -24,10 +24,10 @@ int cli_cmd_open_store(hf_store **out, const char *state_opt);
  * is recognised by its content (hf_store_is_plan_file), never by name.
  */
 enum cli_ref_kind {
-	CLI_REF_LATEST,  /* NULL or "latest" */
-	CLI_REF_ID,      /* a plan id or a unique prefix of one */
-	CLI_REF_FILE,    /* a plan file (written by `plan --out`) */
-	CLI_REF_PATH,    /* an existing file or folder that is no plan file */
+	CLI_REF_LATEST, /* NULL or "latest" */
+	CLI_REF_ID, /* a plan id or a unique prefix of one */
+	CLI_REF_FILE, /* a plan file (written by `plan --out`) */
+	CLI_REF_PATH, /* an existing file or folder that is no plan file */
 	CLI_REF_MISSING, /* a path (it has a '/') to nothing */
 };
 enum cli_ref_kind cli_ref_kind(const char *ref);
@@ -39,7 +39,7 @@ enum cli_ref_kind cli_ref_kind(const char *ref);
  */
 struct hf_plan_ref {
 	hf_store *store; /* NULL for a read-only look with no store yet */
-	hf_store *file;  /* NULL unless the reference was a plan file */
+	hf_store *file; /* NULL unless the reference was a plan file */
 	hf_plan *plan;
 };
 
@@ -54,8 +54,8 @@ struct hf_plan_ref {
  */
 struct hf_ctx;
 int cli_cmd_open_plan(struct hf_ctx *ctx, struct hf_plan_ref *r,
-		      const char *state_opt, const char *ref,
-		      const struct hf_target *current, int writable);
+                      const char *state_opt, const char *ref,
+                      const struct hf_target *current, int writable);
 void cli_plan_ref_release(struct hf_plan_ref *r);
 
 #endif

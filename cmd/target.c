@@ -51,20 +51,24 @@ int cli_target_normalize(const char *in, char *out, size_t n, hf_error *err)
 
 	https = !strncmp(in, "https://", 8) || !strncmp(in, "HTTPS://", 8);
 	if (!https && strncmp(in, "http://", 7) && strncmp(in, "HTTP://", 7))
-		return hf_error_set(err, HF_EINVAL,
-				    "address '%s' must start with http:// or https://", in);
+		return hf_error_set(
+		        err, HF_EINVAL,
+		        "address '%s' must start with http:// or https://", in);
 	slen = https ? 8 : 7;
 	host = in + slen;
 	end = host + strcspn(host, "/?#");
 	if (memchr(host, '@', (size_t)(end - host)))
-		return hf_error_set(err, HF_EINVAL,
-				    "the address must not carry a user or password; "
-				    "put the API token in INFRAHUB_API_TOKEN");
+		return hf_error_set(
+		        err, HF_EINVAL,
+		        "the address must not carry a user or password; "
+		        "put the API token in INFRAHUB_API_TOKEN");
 	if (strpbrk(in, "?#"))
-		return hf_error_set(err, HF_EINVAL,
-				    "address '%s' must not have a query or fragment", in);
+		return hf_error_set(
+		        err, HF_EINVAL,
+		        "address '%s' must not have a query or fragment", in);
 	if (end == host)
-		return hf_error_set(err, HF_EINVAL, "address '%s' has no host", in);
+		return hf_error_set(err, HF_EINVAL, "address '%s' has no host",
+		                    in);
 	/* the port: after the last ':' outside an IPv6 literal's brackets */
 	p = memchr(host, ']', (size_t)(end - host));
 	p = p ? p : host;
@@ -76,14 +80,16 @@ int cli_target_normalize(const char *in, char *out, size_t n, hf_error *err)
 		out[len++] = (char)tolower((unsigned char)*p);
 	out[len < n ? len : n - 1] = '\0';
 	if (port && !port_ok(port + 1, end))
-		return hf_error_set(err, HF_EINVAL, "address '%s' has a bad port", in);
+		return hf_error_set(err, HF_EINVAL,
+		                    "address '%s' has a bad port", in);
 	/* an explicit default port names the same server: drop it */
 	if (port && port + 1 < end && !same(port, end, https ? ":443" : ":80"))
-		len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%.*s",
-					(int)(end - port), port);
+		len += (size_t)snprintf(out + len, len < n ? n - len : 0,
+		                        "%.*s", (int)(end - port), port);
 	len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s", end);
 	if (len >= n)
-		return hf_error_set(err, HF_EINVAL, "address '%.64s...' is too long", in);
+		return hf_error_set(err, HF_EINVAL,
+		                    "address '%.64s...' is too long", in);
 	while (len > slen && out[len - 1] == '/')
 		out[--len] = '\0';
 	return 0;
@@ -91,7 +97,7 @@ int cli_target_normalize(const char *in, char *out, size_t n, hf_error *err)
 
 /* ---- infrahubctl.toml ---- */
 
-#define CTL_FILE "infrahubctl.toml"
+#define CTL_FILE     "infrahubctl.toml"
 #define CTL_LINE_MAX 8192
 
 struct toml_in {
@@ -152,8 +158,9 @@ static void utf8(hf_buf *b, unsigned long cp)
 
 static unsigned long hexval(char c)
 {
-	return isdigit((unsigned char)c) ? (unsigned long)(c - '0') :
-					   (unsigned long)(tolower((unsigned char)c) - 'a' + 10);
+	return isdigit((unsigned char)c)
+	               ? (unsigned long)(c - '0')
+	               : (unsigned long)(tolower((unsigned char)c) - 'a' + 10);
 }
 
 /* One escape, `p` just after the backslash of a basic string. */
@@ -173,7 +180,8 @@ static int escape(struct toml_in *in, hf_buf *b)
 		return toml_fail(in, "unknown escape in a string");
 	for (i = 1; i <= 4; i++) {
 		if (!isxdigit((unsigned char)in->p[i]))
-			return toml_fail(in, "\\u needs four hexadecimal digits");
+			return toml_fail(in,
+			                 "\\u needs four hexadecimal digits");
 		cp = cp * 16 + hexval(in->p[i]);
 	}
 	if (!cp || (cp >= 0xd800 && cp <= 0xdfff))
@@ -218,9 +226,9 @@ static int toml_string(struct toml_in *in, char **out)
  */
 static int toml_skip(struct toml_in *in)
 {
-	const char *triple = !strncmp(in->p, "\"\"\"", 3) ? "\"\"\"" :
-			     !strncmp(in->p, "'''", 3)    ? "'''" :
-							    NULL;
+	const char *triple = !strncmp(in->p, "\"\"\"", 3) ? "\"\"\""
+	                     : !strncmp(in->p, "'''", 3)  ? "'''"
+	                                                  : NULL;
 	int depth = 0, r;
 	char q = 0;
 
@@ -228,7 +236,9 @@ static int toml_skip(struct toml_in *in)
 		in->p += 3;
 		while (!strstr(in->p, triple))
 			if ((r = next_line(in)) <= 0)
-				return r < 0 ? -1 : toml_fail(in, "unterminated string");
+				return r < 0 ? -1
+				             : toml_fail(in,
+				                         "unterminated string");
 		return 0;
 	}
 	for (;;) {
@@ -250,7 +260,9 @@ static int toml_skip(struct toml_in *in)
 			return 0;
 		q = 0;
 		if ((r = next_line(in)) <= 0)
-			return r < 0 ? -1 : toml_fail(in, "unterminated array or table");
+			return r < 0 ? -1
+			             : toml_fail(in,
+			                         "unterminated array or table");
 	}
 }
 
@@ -262,8 +274,8 @@ static int ctl_loaded; /* 0: not yet; 1: loaded; -1: failed */
 static char **ctl_field(const char *key, size_t len)
 {
 	static const char *const names[] = { "server_address", "api_token",
-					     "default_branch", "username",
-					     "password" };
+		                             "default_branch", "username",
+		                             "password" };
 	size_t i;
 
 	for (i = 0; i < 5; i++)
@@ -340,8 +352,8 @@ static int ctl_load(void)
 		if (!named && errno == ENOENT)
 			return 0;
 		out_error("cannot read %s'%s': %s",
-			  named ? "INFRAHUBCTL_CONFIG " : "", path,
-			  strerror(errno));
+		          named ? "INFRAHUBCTL_CONFIG " : "", path,
+		          strerror(errno));
 		return -1;
 	}
 	ctl_cfg.path = path;
@@ -375,7 +387,8 @@ int cli_target_default_timeout(long *timeout)
 	n = strtol(v, &end, 10);
 	if (errno || end == v || *end || n < 1 || n > 3600) {
 		out_error("INFRAHUB_TIMEOUT '%s' is not a number of seconds "
-			  "from 1 to 3600", v);
+		          "from 1 to 3600",
+		          v);
 		return -1;
 	}
 	*timeout = n;
@@ -404,7 +417,10 @@ static int absolute(const char *path, char *out, size_t n)
 	if (slash && slash != dir) {
 		*slash = '\0';
 		if (realpath(dir, real))
-			return snprintf(out, n, "%s/%s", real, slash + 1) < (int)n ? 0 : -1;
+			return snprintf(out, n, "%s/%s", real, slash + 1) <
+			                       (int)n
+			               ? 0
+			               : -1;
 	}
 	if (path[0] == '/')
 		return snprintf(out, n, "%s", path) < (int)n ? 0 : -1;
@@ -448,8 +464,8 @@ static int credentials(struct hf_target *t, const struct hf_infrahubctl *ctl)
 	}
 	if (!u || !p) {
 		out_error("%s: a %s without a %s; set both, or an API token",
-			  t->login_from, u ? "username" : "password",
-			  u ? "password" : "username");
+		          t->login_from, u ? "username" : "password",
+		          u ? "password" : "username");
 		return -1;
 	}
 	t->username = u;
@@ -460,7 +476,8 @@ static int credentials(struct hf_target *t, const struct hf_infrahubctl *ctl)
 int cli_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 {
 	const char *addr = o->address ? o->address : env("INFRAHUB_ADDRESS");
-	const char *branch = o->branch ? o->branch : env("INFRAHUB_DEFAULT_BRANCH");
+	const char *branch =
+	        o->branch ? o->branch : env("INFRAHUB_DEFAULT_BRANCH");
 	const struct hf_infrahubctl *ctl;
 	hf_error err = HF_ERROR_INIT;
 	const char *data = o->data ? o->data : DEFAULT_DATA;
@@ -468,9 +485,9 @@ int cli_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 	memset(t, 0, sizeof(*t));
 	if (cli_target_infrahubctl(&ctl) < 0 || credentials(t, ctl) < 0)
 		return -1;
-	t->branch_from = o->branch ? "--branch" :
-			 branch    ? "INFRAHUB_DEFAULT_BRANCH" :
-				     NULL;
+	t->branch_from = o->branch ? "--branch"
+	                 : branch  ? "INFRAHUB_DEFAULT_BRANCH"
+	                           : NULL;
 	if (!branch && nonempty(ctl->default_branch)) {
 		branch = ctl->default_branch;
 		t->branch_from = ctl->path;
@@ -485,15 +502,18 @@ int cli_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 		if (!strcmp(data, ":memory:"))
 			snprintf(t->data, sizeof(t->data), "%s", data);
 		else if (absolute(data, t->data, sizeof(t->data)) < 0) {
-			out_error("cannot tell the absolute path of '%s'", data);
+			out_error("cannot tell the absolute path of '%s'",
+			          data);
 			return -1;
 		}
-		snprintf(t->ident, sizeof(t->ident), LOCAL_PREFIX "%s", t->data);
+		snprintf(t->ident, sizeof(t->ident), LOCAL_PREFIX "%s",
+		         t->data);
 		return 0;
 	}
 	if (!t->address_from)
 		t->address_from = o->address ? "--address" : "INFRAHUB_ADDRESS";
-	if (cli_target_normalize(addr, t->address, sizeof(t->address), &err) < 0) {
+	if (cli_target_normalize(addr, t->address, sizeof(t->address), &err) <
+	    0) {
 		out_error("%s: %s", t->address_from, err.msg);
 		return -1;
 	}
@@ -502,7 +522,7 @@ int cli_target_resolve(struct hf_target *t, const struct hf_target_opts *o)
 }
 
 int cli_target_from_ident(struct hf_target *t, const char *ident,
-			 const char *branch)
+                          const char *branch)
 {
 	const struct hf_infrahubctl *ctl;
 	hf_error err = HF_ERROR_INIT;
@@ -514,11 +534,14 @@ int cli_target_from_ident(struct hf_target *t, const char *ident,
 	snprintf(t->ident, sizeof(t->ident), "%s", ident);
 	if (!strncmp(ident, LOCAL_PREFIX, strlen(LOCAL_PREFIX))) {
 		t->announce = 1;
-		snprintf(t->data, sizeof(t->data), "%s", ident + strlen(LOCAL_PREFIX));
+		snprintf(t->data, sizeof(t->data), "%s",
+		         ident + strlen(LOCAL_PREFIX));
 		return 0;
 	}
-	if (cli_target_normalize(ident, t->address, sizeof(t->address), &err) < 0) {
-		out_error("the plan's target '%s' is not usable: %s", ident, err.msg);
+	if (cli_target_normalize(ident, t->address, sizeof(t->address), &err) <
+	    0) {
+		out_error("the plan's target '%s' is not usable: %s", ident,
+		          err.msg);
 		return -1;
 	}
 	return 0;
@@ -532,9 +555,12 @@ int cli_target_start(struct hf_target *t, int create)
 
 	if (!t->data[0])
 		return 0;
-	if (!create && strcmp(t->data, ":memory:") && access(t->data, F_OK) < 0) {
-		out_error("the embedded endpoint's database '%s' does not exist "
-			  "(moved or deleted since the plan was made)", t->data);
+	if (!create && strcmp(t->data, ":memory:") &&
+	    access(t->data, F_OK) < 0) {
+		out_error(
+		        "the embedded endpoint's database '%s' does not exist "
+		        "(moved or deleted since the plan was made)",
+		        t->data);
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s", t->data);
@@ -542,7 +568,8 @@ int cli_target_start(struct hf_target *t, int create)
 	if (create && slash && slash != dir) {
 		*slash = '\0';
 		if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
-			out_error("cannot create '%s': %s", dir, strerror(errno));
+			out_error("cannot create '%s': %s", dir,
+			          strerror(errno));
 			return -1;
 		}
 	}
@@ -551,13 +578,15 @@ int cli_target_start(struct hf_target *t, int create)
 	so.threads = 2;
 	if (hf_server_start(&t->embedded, &so, &err) < 0) {
 		out_error("cannot start the embedded endpoint over '%s': %s",
-			  t->data, err.msg);
+		          t->data, err.msg);
 		return -1;
 	}
-	snprintf(t->address, sizeof(t->address), "%s", hf_server_url(t->embedded));
+	snprintf(t->address, sizeof(t->address), "%s",
+	         hf_server_url(t->embedded));
 	if (t->announce)
 		out_info("hubform: no INFRAHUB_ADDRESS set; using the embedded "
-			 "local endpoint over %s", t->data);
+		         "local endpoint over %s",
+		         t->data);
 	return 0;
 }
 
@@ -569,7 +598,7 @@ int cli_target_open(struct hf_target *t, const struct hf_target_opts *o)
 }
 
 void cli_target_client_options(const struct hf_target *t,
-			      struct hf_client_options *co)
+                               struct hf_client_options *co)
 {
 	co->address = t->address;
 	co->token = t->token;
@@ -579,7 +608,7 @@ void cli_target_client_options(const struct hf_target *t,
 }
 
 int cli_target_cli_connect(struct hf_target *t, const struct hf_target_cli *o,
-			  struct hf_client **out)
+                           struct hf_client **out)
 {
 	struct hf_client_options co = HF_CLIENT_OPTIONS_INIT;
 	struct hf_target_opts to = { o->address, o->branch, NULL, 0 };
@@ -606,16 +635,17 @@ const char *cli_target_auth_hint(const struct hf_target *t)
 
 	if (t->token)
 		snprintf(hint, sizeof(hint),
-			 "the server refused the API token (INFRAHUB_API_TOKEN "
-			 "or infrahubctl.toml's api_token)");
+		         "the server refused the API token (INFRAHUB_API_TOKEN "
+		         "or infrahubctl.toml's api_token)");
 	else if (t->username)
 		snprintf(hint, sizeof(hint),
-			 "the login as '%s' (from %s) was refused or may not "
-			 "do this", t->username, t->login_from);
+		         "the login as '%s' (from %s) was refused or may not "
+		         "do this",
+		         t->username, t->login_from);
 	else
 		snprintf(hint, sizeof(hint),
-			 "no credentials are set: set INFRAHUB_API_TOKEN, or "
-			 "INFRAHUB_USERNAME and INFRAHUB_PASSWORD");
+		         "no credentials are set: set INFRAHUB_API_TOKEN, or "
+		         "INFRAHUB_USERNAME and INFRAHUB_PASSWORD");
 	return hint;
 }
 
@@ -626,7 +656,7 @@ void cli_target_close(struct hf_target *t)
 }
 
 const char *cli_target_describe(const char *ident, const char *branch,
-			       char *buf, size_t n)
+                                char *buf, size_t n)
 {
 	if (branch && *branch)
 		snprintf(buf, n, "%s (branch %s)", ident, branch);

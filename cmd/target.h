@@ -10,21 +10,23 @@
  * default branch. With no API token, $INFRAHUB_USERNAME and
  * $INFRAHUB_PASSWORD (both, or neither) mean a JWT login
  * (the REST login, auth/login; the client refreshes the access token when it
- * expires); neither is ever printed or stored. Below options and environment: infrahubctl's own
- * configuration, infrahubctl.toml in the current directory or the file
- * $INFRAHUBCTL_CONFIG names (server_address, api_token, default_branch),
- * so an infrahubctl user needs no new configuration. With no address configured: the embedded default, the
- * local endpoint started in-process on a free loopback port over
- * .hubform/local.db, whose identity is "local:" and the database's
- * absolute path (its port changes every run; its file does not).
+ * expires); neither is ever printed or stored. Below options and environment:
+ * infrahubctl's own configuration, infrahubctl.toml in the current directory or
+ * the file $INFRAHUBCTL_CONFIG names (server_address, api_token,
+ * default_branch), so an infrahubctl user needs no new configuration. With no
+ * address configured: the embedded default, the local endpoint started
+ * in-process on a free loopback port over .hubform/local.db, whose identity is
+ * "local:" and the database's absolute path (its port changes every run; its
+ * file does not).
  */
 #include "hf/server.h"
 
 struct hf_target_opts {
 	const char *address;
 	const char *branch;
-	const char *data; /* embedded default database; NULL: .hubform/local.db */
-	int embedded;     /* use the embedded endpoint whatever is configured */
+	const char
+	        *data; /* embedded default database; NULL: .hubform/local.db */
+	int embedded; /* use the embedded endpoint whatever is configured */
 };
 
 #define HF_TARGET_IDENT_MAX 1200
@@ -36,13 +38,13 @@ struct hf_target {
 	const char *username; /* JWT login when there is no token, or NULL */
 	const char *password; /* borrowed; never printed */
 	const char *login_from; /* where they came from, for messages */
-	char branch[256];  /* "" until known: the server's default then */
+	char branch[256]; /* "" until known: the server's default then */
 	const char *address_from; /* "--address", "INFRAHUB_ADDRESS", the
-				     infrahubctl.toml path, or NULL */
-	const char *branch_from;  /* "--branch", "INFRAHUB_DEFAULT_BRANCH", the
-				     infrahubctl.toml path, or NULL */
-	char data[1024];   /* embedded: the database path; "" for a remote */
-	int announce;      /* say on stderr that the embedded default is used */
+	                             infrahubctl.toml path, or NULL */
+	const char *branch_from; /* "--branch", "INFRAHUB_DEFAULT_BRANCH", the
+	                            infrahubctl.toml path, or NULL */
+	char data[1024]; /* embedded: the database path; "" for a remote */
+	int announce; /* say on stderr that the embedded default is used */
 	char default_branch[256]; /* the server's, once connected */
 	hf_server *embedded; /* the in-process endpoint, or NULL */
 };
@@ -58,7 +60,7 @@ int cli_target_resolve(struct hf_target *t, const struct hf_target_opts *o);
  * an address) and branch. Prints errors; 0 or -1.
  */
 int cli_target_from_ident(struct hf_target *t, const char *ident,
-			 const char *branch);
+                          const char *branch);
 
 /*
  * Start the embedded endpoint when the target is local (creating its
@@ -110,7 +112,7 @@ int cli_target_default_timeout(long *timeout);
  */
 struct hf_client_options;
 void cli_target_client_options(const struct hf_target *t,
-			      struct hf_client_options *co);
+                               struct hf_client_options *co);
 
 /*
  * What the commands that only talk to the target (branch, menu) take:
@@ -125,18 +127,22 @@ struct hf_target_cli {
 	long retries;
 };
 
-#define HF_TARGET_CLI_INIT { NULL, NULL, 0, 60, 3 }
+#define HF_TARGET_CLI_INIT           \
+	{                            \
+		NULL, NULL, 0, 60, 3 \
+	}
 
-#define HF_TARGET_CLI_OPTIONS(o) \
-	HF_OPT_STRING(0, "address", "URL", &(o).address, \
-		      "Infrahub address (default $INFRAHUB_ADDRESS; none: " \
-		      "the embedded local endpoint)"), \
-	HF_OPT_BOOL(0, "insecure", &(o).insecure, \
-		    "do not verify the server's TLS certificate"), \
-	HF_OPT_INT(0, "timeout", "S", &(o).timeout, 1, 3600, \
-		   "seconds per request (default 60)"), \
-	HF_OPT_INT(0, "retries", "N", &(o).retries, 0, 20, \
-		   "retries of connection errors, 5xx and 429 (default 3)")
+#define HF_TARGET_CLI_OPTIONS(o)                                            \
+	HF_OPT_STRING(0, "address", "URL", &(o).address,                    \
+	              "Infrahub address (default $INFRAHUB_ADDRESS; none: " \
+	              "the embedded local endpoint)"),                      \
+	        HF_OPT_BOOL(0, "insecure", &(o).insecure,                   \
+	                    "do not verify the server's TLS certificate"),  \
+	        HF_OPT_INT(0, "timeout", "S", &(o).timeout, 1, 3600,        \
+	                   "seconds per request (default 60)"),             \
+	        HF_OPT_INT(                                                 \
+	                0, "retries", "N", &(o).retries, 0, 20,             \
+	                "retries of connection errors, 5xx and 429 (default 3)")
 
 /*
  * Resolve the target `o` names, start it (the embedded endpoint is
@@ -147,7 +153,7 @@ struct hf_target_cli {
  */
 struct hf_client;
 int cli_target_cli_connect(struct hf_target *t, const struct hf_target_cli *o,
-			  struct hf_client **out);
+                           struct hf_client **out);
 
 /*
  * The hint for an authentication failure: which credentials were sent
@@ -160,6 +166,6 @@ int cli_in_automation(void);
 
 /* "local:/x/.hubform/local.db (branch main)" style, for messages. */
 const char *cli_target_describe(const char *ident, const char *branch,
-			       char *buf, size_t n);
+                                char *buf, size_t n);
 
 #endif

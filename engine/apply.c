@@ -39,7 +39,7 @@ static json_t *managed(const struct hf_change *c)
  * to `types`. 0 or HF_ENOMEM.
  */
 static int add_field_types(json_t *types, const hf_schema *s,
-			   const struct hf_change *c)
+                           const struct hf_change *c)
 {
 	const hf_kind *k = hf_schema_kind(s, c->kind);
 	const struct hf_schema_rel *rel;
@@ -49,8 +49,12 @@ static int add_field_types(json_t *types, const hf_schema *s,
 	json_object_foreach(managed(c), name, v)
 	{
 		rel = k ? hf_schema_rel_find(k, name) : NULL;
-		if (json_object_set_new(types, name, json_string(
-			!rel ? "attr" : rel->cardinality == HF_CARDINALITY_ONE ? "one" : "many")) < 0)
+		if (json_object_set_new(
+		            types, name,
+		            json_string(!rel ? "attr"
+		                        : rel->cardinality == HF_CARDINALITY_ONE
+		                                ? "one"
+		                                : "many")) < 0)
 			return HF_ENOMEM;
 	}
 	return 0;
@@ -72,7 +76,9 @@ static char *ident(const struct hf_change *c)
 	char *h = c->hfid ? json_dumps(c->hfid, JSON_COMPACT) : NULL;
 
 	hf_buf_addf(&b, "%s %s", c->kind,
-		    h ? h : c->node_id ? c->node_id : "?");
+	            h            ? h
+	            : c->node_id ? c->node_id
+	                         : "?");
 	hf_free(h);
 	if (hf_buf_failed(&b)) {
 		hf_buf_release(&b);
@@ -83,7 +89,7 @@ static char *ident(const struct hf_change *c)
 
 /* What differs between the plan's "before" and the live object now. */
 static void describe_change(hf_buf *b, const struct hf_change *c,
-			    const struct hf_object *live)
+                            const struct hf_object *live)
 {
 	const char *name;
 	json_t *was, *is;
@@ -95,7 +101,8 @@ static void describe_change(hf_buf *b, const struct hf_change *c,
 
 		is = f ? hf_field_json(f) : json_null();
 		if (!json_equal(was, is))
-			hf_buf_addf(b, "%s%s", n++ ? ", " : " (changed: ", name);
+			hf_buf_addf(b, "%s%s",
+			            n++ ? ", " : " (changed: ", name);
 		json_decref(is);
 	}
 	if (n)
@@ -103,7 +110,7 @@ static void describe_change(hf_buf *b, const struct hf_change *c,
 }
 
 static int check_kind(hf_plan *p, const hf_schema *s, hf_transport *t,
-		      const char *kind, hf_objset *live, hf_error *err)
+                      const char *kind, hf_objset *live, hf_error *err)
 {
 	json_t *ids = json_array(), *types = json_object();
 	struct hf_change *ch;
@@ -141,11 +148,11 @@ static int check_kind(hf_plan *p, const hf_schema *s, hf_transport *t,
 #define COUNT_ALIASES 50
 
 struct probe_kind {
-	const char *kind;  /* borrowed from the plan */
-	json_t *want;      /* compact HFID -> plan index */
-	long count;        /* its live objects */
-	int page;          /* paged (1) or looked up (0) */
-	size_t first, n;   /* its calls: calls[first..first+n) */
+	const char *kind; /* borrowed from the plan */
+	json_t *want; /* compact HFID -> plan index */
+	long count; /* its live objects */
+	int page; /* paged (1) or looked up (0) */
+	size_t first, n; /* its calls: calls[first..first+n) */
 };
 
 struct probes {
@@ -154,9 +161,9 @@ struct probes {
 	struct probe_kind *k;
 	size_t nk;
 	struct hf_gql_call *calls;
-	char **texts;      /* the calls' queries, owned */
+	char **texts; /* the calls' queries, owned */
 	size_t ncalls, cap;
-	char *found;       /* by plan index: the create exists */
+	char *found; /* by plan index: the create exists */
 };
 
 static int oom(hf_error *err)
@@ -177,7 +184,8 @@ static int probe_kinds(struct probes *pr, hf_error *err)
 		return oom(err);
 	for (i = 0; i < n; i++) {
 		ch = hf_plan_at(pr->p, i);
-		/* an unkeyed kind cannot be looked up by HFID: nothing to probe */
+		/* an unkeyed kind cannot be looked up by HFID: nothing to probe
+		 */
 		if (ch->action != HF_ACT_CREATE || !ch->hfid ||
 		    hf_resolve_unkeyed(pr->s, ch->kind))
 			continue;
@@ -191,7 +199,8 @@ static int probe_kinds(struct probes *pr, hf_error *err)
 		}
 		key = json_dumps(ch->hfid, JSON_COMPACT);
 		rc = key ? json_object_set_new(pr->k[j].want, key,
-					       json_integer((json_int_t)i)) : -1;
+		                               json_integer((json_int_t)i))
+		         : -1;
 		hf_free(key);
 		if (rc < 0)
 			return oom(err);
@@ -200,13 +209,15 @@ static int probe_kinds(struct probes *pr, hf_error *err)
 }
 
 /* A new call slot with `query` (taken) and `vars` (taken); NULL: OOM. */
-static struct hf_gql_call *add_call(struct probes *pr, char *query, json_t *vars)
+static struct hf_gql_call *add_call(struct probes *pr, char *query,
+                                    json_t *vars)
 {
 	struct hf_gql_call *c;
 
 	if (pr->ncalls == pr->cap) {
 		size_t cap = pr->cap ? pr->cap * 2 : 8;
-		struct hf_gql_call *m = hf_reallocarray(pr->calls, cap, sizeof(*m));
+		struct hf_gql_call *m =
+		        hf_reallocarray(pr->calls, cap, sizeof(*m));
 		char **tx;
 
 		if (!m)
@@ -252,7 +263,8 @@ static void free_calls(struct probes *pr)
 static int run_calls(struct probes *pr, hf_transport *t, hf_error *err)
 {
 	size_t i;
-	int rc = pr->ncalls ? hf_transport_batch(t, pr->calls, pr->ncalls, err) : 0;
+	int rc = pr->ncalls ? hf_transport_batch(t, pr->calls, pr->ncalls, err)
+	                    : 0;
 
 	for (i = 0; rc == 0 && i < pr->ncalls; i++)
 		if (pr->calls[i].rc < 0) {
@@ -276,7 +288,8 @@ static int count_kinds(struct probes *pr, hf_transport *t, hf_error *err)
 		hf_buf_addf(&q, " k%zu: %s { count }", i, pr->k[i].kind);
 		if (i % COUNT_ALIASES == COUNT_ALIASES - 1 || i + 1 == pr->nk) {
 			hf_buf_add(&q, " }");
-			if (hf_buf_failed(&q) || !add_call(pr, hf_buf_detach(&q), NULL)) {
+			if (hf_buf_failed(&q) ||
+			    !add_call(pr, hf_buf_detach(&q), NULL)) {
 				hf_buf_release(&q);
 				return oom(err);
 			}
@@ -291,10 +304,14 @@ static int count_kinds(struct probes *pr, hf_transport *t, hf_error *err)
 		v = json_object_get(pr->calls[i / COUNT_ALIASES].data, alias);
 		c = json_object_get(v, "count");
 		if (!json_is_integer(c) || json_integer_value(c) < 0)
-			return hf_error_set(err, HF_ESERVER, "malformed answer to the "
-					    "count of %s: %s", pr->k[i].kind,
-					    !json_is_object(v) ? "no result object" :
-					    "count is not a non-negative integer");
+			return hf_error_set(
+			        err, HF_ESERVER,
+			        "malformed answer to the "
+			        "count of %s: %s",
+			        pr->k[i].kind,
+			        !json_is_object(v)
+			                ? "no result object"
+			                : "count is not a non-negative integer");
 		pr->k[i].count = (long)json_integer_value(c);
 	}
 	free_calls(pr);
@@ -303,7 +320,7 @@ static int count_kinds(struct probes *pr, hf_transport *t, hf_error *err)
 
 /* Kind `k`'s pages: `Kind(offset, limit) { edges { node { hfid } } }`. */
 static int queue_pages(struct probes *pr, struct probe_kind *k, long page,
-		       hf_error *err)
+                       hf_error *err)
 {
 	hf_buf q = HF_BUF_INIT;
 	json_t *vars;
@@ -312,12 +329,15 @@ static int queue_pages(struct probes *pr, struct probe_kind *k, long page,
 
 	for (off = 0; rc == 0 && off < k->count; off += page) {
 		hf_buf_reset(&q);
-		hf_buf_addf(&q, "query ($offset: Int, $limit: Int) { %s(offset: "
-			    "$offset, limit: $limit) { edges { node { hfid } } } }",
-			    k->kind);
-		vars = json_pack("{s:I, s:I}", "offset", (json_int_t)off, "limit",
-				 (json_int_t)page);
-		if (!vars || hf_buf_failed(&q) || !add_call(pr, hf_buf_detach(&q), vars))
+		hf_buf_addf(
+		        &q,
+		        "query ($offset: Int, $limit: Int) { %s(offset: "
+		        "$offset, limit: $limit) { edges { node { hfid } } } }",
+		        k->kind);
+		vars = json_pack("{s:I, s:I}", "offset", (json_int_t)off,
+		                 "limit", (json_int_t)page);
+		if (!vars || hf_buf_failed(&q) ||
+		    !add_call(pr, hf_buf_detach(&q), vars))
 			rc = oom(err);
 	}
 	hf_buf_release(&q);
@@ -326,7 +346,7 @@ static int queue_pages(struct probes *pr, struct probe_kind *k, long page,
 
 /* Kind `k`'s creates: `aI: Kind(hfid: $hI) { count }`, `batch` a request. */
 static int queue_lookups(struct probes *pr, struct probe_kind *k, long batch,
-			 hf_error *err)
+                         hf_error *err)
 {
 	hf_buf q = HF_BUF_INIT, head = HF_BUF_INIT, b = HF_BUF_INIT;
 	json_t *vars = NULL, *full, *at;
@@ -340,17 +360,21 @@ static int queue_lookups(struct probes *pr, struct probe_kind *k, long batch,
 		i = (size_t)json_integer_value(at);
 		if ((!vars && !(vars = json_object())) ||
 		    (snprintf(name, sizeof(name), "h%zu", i),
-		     json_object_set(vars, name, hf_plan_at(pr->p, i)->hfid) < 0)) {
+		     json_object_set(vars, name, hf_plan_at(pr->p, i)->hfid) <
+		             0)) {
 			rc = oom(err);
 			break;
 		}
-		hf_buf_addf(&head, "%s$h%zu: [String]", head.len ? ", " : "", i);
-		hf_buf_addf(&q, " a%zu: %s(hfid: $h%zu) { count }", i, k->kind, i);
+		hf_buf_addf(&head, "%s$h%zu: [String]", head.len ? ", " : "",
+		            i);
+		hf_buf_addf(&q, " a%zu: %s(hfid: $h%zu) { count }", i, k->kind,
+		            i);
 		if (++n % (size_t)batch && n < total)
 			continue;
 		hf_buf_reset(&b);
 		hf_buf_addf(&b, "query (%s) {%s }", head.ptr, q.ptr);
-		if (hf_buf_failed(&q) || hf_buf_failed(&head) || hf_buf_failed(&b)) {
+		if (hf_buf_failed(&q) || hf_buf_failed(&head) ||
+		    hf_buf_failed(&b)) {
 			rc = oom(err);
 			break;
 		}
@@ -386,13 +410,16 @@ static int queue_round2(struct probes *pr, hf_error *err)
 			continue; /* the kind is empty: no create exists */
 		n = (long)json_object_size(k->want);
 		pages = (double)((k->count + fo.page_size - 1) / fo.page_size) *
-				fo.request_cost + (double)k->count;
-		lookups = (double)((n + fo.batch_aliases - 1) / fo.batch_aliases) *
-				  fo.request_cost + (double)n * fo.lookup_cost;
+		                fo.request_cost +
+		        (double)k->count;
+		lookups = (double)((n + fo.batch_aliases - 1) /
+		                   fo.batch_aliases) *
+		                  fo.request_cost +
+		          (double)n * fo.lookup_cost;
 		k->page = pages <= lookups;
 		k->first = pr->ncalls;
-		rc = k->page ? queue_pages(pr, k, fo.page_size, err) :
-			       queue_lookups(pr, k, fo.batch_aliases, err);
+		rc = k->page ? queue_pages(pr, k, fo.page_size, err)
+		             : queue_lookups(pr, k, fo.batch_aliases, err);
 		k->n = pr->ncalls - k->first;
 	}
 	return rc;
@@ -400,17 +427,19 @@ static int queue_round2(struct probes *pr, hf_error *err)
 
 /* A page's nodes against the kind's creates: found[] set for each. */
 static int read_page(struct probes *pr, const struct probe_kind *k,
-		     const json_t *data, hf_error *err)
+                     const json_t *data, hf_error *err)
 {
-	const json_t *edges = json_object_get(json_object_get(data, k->kind), "edges");
+	const json_t *edges =
+	        json_object_get(json_object_get(data, k->kind), "edges");
 	const json_t *e, *h, *part, *at;
 	size_t i, j;
 	char *key;
 
 	if (!json_is_array(edges))
-		return hf_error_set(err, HF_ESERVER, "malformed answer to the check "
-				    "of the %s creates: no %s.edges list", k->kind,
-				    k->kind);
+		return hf_error_set(err, HF_ESERVER,
+		                    "malformed answer to the check "
+		                    "of the %s creates: no %s.edges list",
+		                    k->kind, k->kind);
 	json_array_foreach(edges, i, e)
 	{
 		h = json_object_get(json_object_get(e, "node"), "hfid");
@@ -419,11 +448,14 @@ static int read_page(struct probes *pr, const struct probe_kind *k,
 			if (!json_is_string(part))
 				break;
 		}
-		if (!json_is_array(h) || !json_array_size(h) || j < json_array_size(h))
-			return hf_error_set(err, HF_ESERVER, "malformed answer to the "
-					    "check of the %s creates: a node "
-					    "whose hfid is not a list of strings",
-					    k->kind);
+		if (!json_is_array(h) || !json_array_size(h) ||
+		    j < json_array_size(h))
+			return hf_error_set(
+			        err, HF_ESERVER,
+			        "malformed answer to the "
+			        "check of the %s creates: a node "
+			        "whose hfid is not a list of strings",
+			        k->kind);
 		if (!(key = json_dumps(h, JSON_COMPACT)))
 			return oom(err);
 		at = json_object_get(k->want, key);
@@ -440,7 +472,7 @@ static int read_page(struct probes *pr, const struct probe_kind *k,
  * there, with a count that is an integer >= 0.
  */
 static int read_lookups(struct probes *pr, const struct probe_kind *k,
-			long batch, hf_error *err)
+                        long batch, hf_error *err)
 {
 	const json_t *v, *c, *data;
 	const char *key;
@@ -454,11 +486,15 @@ static int read_lookups(struct probes *pr, const struct probe_kind *k,
 		snprintf(alias, sizeof(alias), "a%zu", i);
 		c = json_object_get(json_object_get(data, alias), "count");
 		if (!json_is_integer(c) || json_integer_value(c) < 0)
-			return hf_error_set(err, HF_ESERVER, "malformed answer to the "
-					    "lookup of %s %s: %s", k->kind, key,
-					    !json_is_object(json_object_get(data, alias)) ?
-					    "no result object" : "count is not a "
-					    "non-negative integer");
+			return hf_error_set(
+			        err, HF_ESERVER,
+			        "malformed answer to the "
+			        "lookup of %s %s: %s",
+			        k->kind, key,
+			        !json_is_object(json_object_get(data, alias))
+			                ? "no result object"
+			                : "count is not a "
+			                  "non-negative integer");
 		if (json_integer_value(c) > 0)
 			pr->found[i] = 1;
 	}
@@ -482,14 +518,15 @@ static int read_round2(struct probes *pr, hf_error *err)
 			continue;
 		}
 		for (j = 0; rc == 0 && j < k->n; j++)
-			rc = read_page(pr, k, pr->calls[k->first + j].data, err);
+			rc = read_page(pr, k, pr->calls[k->first + j].data,
+			               err);
 	}
 	return rc;
 }
 
 /* Each create found: "Kind [hfid]: planned as a create, but it exists now". */
 static int report_found(struct probes *pr, hf_fetch_diag_fn report,
-			void *payload, int *stale)
+                        void *payload, int *stale)
 {
 	struct hf_change *ch;
 	char *who, msg[700];
@@ -500,8 +537,9 @@ static int report_found(struct probes *pr, hf_fetch_diag_fn report,
 			continue;
 		ch = hf_plan_at(pr->p, i);
 		who = ident(ch);
-		snprintf(msg, sizeof(msg), "%s: planned as a create, but it exists now",
-			 who ? who : ch->kind);
+		snprintf(msg, sizeof(msg),
+		         "%s: planned as a create, but it exists now",
+		         who ? who : ch->kind);
 		hf_free(who);
 		say(report, payload, msg);
 		*stale = 1;
@@ -510,8 +548,8 @@ static int report_found(struct probes *pr, hf_fetch_diag_fn report,
 }
 
 static int check_creates(hf_plan *p, const hf_schema *s, hf_transport *t,
-			 hf_fetch_diag_fn report, void *payload, int *stale,
-			 hf_error *err)
+                         hf_fetch_diag_fn report, void *payload, int *stale,
+                         hf_error *err)
 {
 	struct probes pr;
 	size_t i;
@@ -546,7 +584,7 @@ static int check_creates(hf_plan *p, const hf_schema *s, hf_transport *t,
  * the kind manages them).
  */
 static int fingerprint_of(char out[65], const struct hf_object *live,
-			  const struct hf_change *c)
+                          const struct hf_change *c)
 {
 	struct hf_object names;
 	struct hf_field f;
@@ -573,11 +611,11 @@ static int fingerprint_of(char out[65], const struct hf_object *live,
  * 1 when it differs (said through `report`), 0, or a failure.
  */
 static int group_changed(hf_plan *p, hf_transport *t, hf_fetch_diag_fn report,
-			 void *payload, hf_error *err);
+                         void *payload, hf_error *err);
 
 static int check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
-			 hf_fetch_diag_fn report, void *payload, int group,
-			 hf_error *err)
+                         hf_fetch_diag_fn report, void *payload, int group,
+                         hf_error *err)
 {
 	hf_objset *live = NULL;
 	struct hf_change *ch;
@@ -609,13 +647,20 @@ static int check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
 			break;
 		}
 		if (at < 0) {
-			hf_buf_addf(&msg, "%s: deleted since the plan was made", who);
+			hf_buf_addf(&msg, "%s: deleted since the plan was made",
+			            who);
 		} else if (ch->action == HF_ACT_FORGET) {
-			/* only its membership changes: its fields do not matter */
-		} else if (fingerprint_of(fp, hf_objset_at(live, (size_t)at), ch) == 0 &&
-			   strcmp(fp, ch->fingerprint)) {
-			hf_buf_addf(&msg, "%s: changed in Infrahub since the plan was made", who);
-			describe_change(&msg, ch, hf_objset_at(live, (size_t)at));
+			/* only its membership changes: its fields do not matter
+			 */
+		} else if (fingerprint_of(fp, hf_objset_at(live, (size_t)at),
+		                          ch) == 0 &&
+		           strcmp(fp, ch->fingerprint)) {
+			hf_buf_addf(
+			        &msg,
+			        "%s: changed in Infrahub since the plan was made",
+			        who);
+			describe_change(&msg, ch,
+			                hf_objset_at(live, (size_t)at));
 		}
 		hf_free(who);
 		if (hf_buf_failed(&msg)) {
@@ -644,13 +689,14 @@ static int check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
 }
 
 int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_transport *t,
-			 hf_fetch_diag_fn report, void *payload, hf_error *err)
+                         hf_fetch_diag_fn report, void *payload, hf_error *err)
 {
 	return check_objects(p, s, t, report, payload, 1, err);
 }
 
 int hf_apply_check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
-			   hf_fetch_diag_fn report, void *payload, hf_error *err)
+                           hf_fetch_diag_fn report, void *payload,
+                           hf_error *err)
 {
 	return check_objects(p, s, t, report, payload, 0, err);
 }
@@ -676,7 +722,8 @@ size_t hf_apply_work(const hf_plan *p)
 	size_t i, n = 0;
 
 	for (i = 0; i < hf_plan_count(p); i++)
-		n += hf_plan_at(p, i)->action != HF_ACT_NOOP || hf_plan_at(p, i)->adopt;
+		n += hf_plan_at(p, i)->action != HF_ACT_NOOP ||
+		     hf_plan_at(p, i)->adopt;
 	return n;
 }
 
@@ -696,13 +743,13 @@ static char *group_name(const hf_plan *p)
 	hf_buf b = HF_BUF_INIT;
 
 	hf_buf_addf(&b, "%s%s", HF_STACK_GROUP_PREFIX,
-		    stack && *stack ? stack : "default");
+	            stack && *stack ? stack : "default");
 	return hf_buf_detach(&b);
 }
 
 /* The id of the group named `name` on `branch` (NULL: the target), or NULL. */
 static int find_group(hf_transport *t, const char *branch, const char *name,
-		      char **id, hf_error *err)
+                      char **id, hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	json_t *vars = json_pack("{s:s}", "name", name), *data = NULL, *edges;
@@ -714,24 +761,28 @@ static int find_group(hf_transport *t, const char *branch, const char *name,
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	rq.branch = branch;
 	rq.query = "query ($name: String) { " HF_STACK_GROUP_KIND
-		   "(name__value: $name) { edges { node { id } } } }";
+	           "(name__value: $name) { edges { node { id } } } }";
 	rq.variables = vars;
 	rc = hf_transport_call(t, &rq, &data, NULL, NULL, err);
 	json_decref(vars);
 	if (rc < 0)
 		return rc;
-	edges = json_object_get(json_object_get(data, HF_STACK_GROUP_KIND), "edges");
+	edges = json_object_get(json_object_get(data, HF_STACK_GROUP_KIND),
+	                        "edges");
 	if (!json_is_array(edges)) {
 		json_decref(data);
-		return hf_error_set(err, HF_ESERVER, "malformed answer to the lookup "
-				    "of group '%s': no %s.edges", name,
-				    HF_STACK_GROUP_KIND);
+		return hf_error_set(err, HF_ESERVER,
+		                    "malformed answer to the lookup "
+		                    "of group '%s': no %s.edges",
+		                    name, HF_STACK_GROUP_KIND);
 	}
-	s = json_string_value(json_object_get(json_object_get(json_array_get(edges, 0),
-							      "node"), "id"));
+	s = json_string_value(json_object_get(
+	        json_object_get(json_array_get(edges, 0), "node"), "id"));
 	if (json_array_size(edges) && (!s || !*s))
-		rc = hf_error_set(err, HF_ESERVER, "malformed answer to the lookup "
-				  "of group '%s': a node without id", name);
+		rc = hf_error_set(err, HF_ESERVER,
+		                  "malformed answer to the lookup "
+		                  "of group '%s': a node without id",
+		                  name);
 	else if (s && !(*id = hf_strdup(s)))
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	json_decref(data);
@@ -739,7 +790,7 @@ static int find_group(hf_transport *t, const char *branch, const char *name,
 }
 
 static int group_changed(hf_plan *p, hf_transport *t, hf_fetch_diag_fn report,
-			 void *payload, hf_error *err)
+                         void *payload, hf_error *err)
 {
 	const char *planned = hf_plan_meta_c(p)->group_id;
 	char *name = group_name(p), *now = NULL, msg[600];
@@ -750,14 +801,20 @@ static int group_changed(hf_plan *p, hf_transport *t, hf_fetch_diag_fn report,
 	rc = find_group(t, NULL, name, &now, err);
 	msg[0] = '\0';
 	if (rc == 0 && !planned && now)
-		snprintf(msg, sizeof(msg), "group %s: created since the plan was "
-			 "made (the stack's ownership changed)", name);
+		snprintf(msg, sizeof(msg),
+		         "group %s: created since the plan was "
+		         "made (the stack's ownership changed)",
+		         name);
 	else if (rc == 0 && planned && !now)
-		snprintf(msg, sizeof(msg), "group %s: deleted since the plan was "
-			 "made (the stack's ownership changed)", name);
+		snprintf(msg, sizeof(msg),
+		         "group %s: deleted since the plan was "
+		         "made (the stack's ownership changed)",
+		         name);
 	else if (rc == 0 && planned && strcmp(planned, now))
-		snprintf(msg, sizeof(msg), "group %s: replaced since the plan was "
-			 "made (the stack's ownership changed)", name);
+		snprintf(msg, sizeof(msg),
+		         "group %s: replaced since the plan was "
+		         "made (the stack's ownership changed)",
+		         name);
 	if (msg[0]) {
 		say(report, payload, msg);
 		rc = 1;
@@ -794,7 +851,8 @@ static const char *alias_error(const json_t *errors, const char *alias)
 
 	json_array_foreach(errors, i, e)
 	{
-		const char *p0 = json_string_value(json_array_get(json_object_get(e, "path"), 0));
+		const char *p0 = json_string_value(
+		        json_array_get(json_object_get(e, "path"), 0));
 
 		if (p0 && !strcmp(p0, alias))
 			return hf_tx_error_message(e);
@@ -842,7 +900,7 @@ static char *scrubbed(const struct hf_change *ch, const char *why)
 
 /* A change's outcome: applied, or failed / skipped (never sent) and why. */
 static void settle(struct wave_ctx *w, struct hf_change *ch, int applied,
-		   int sent, const char *why)
+                   int sent, const char *why)
 {
 	ch->finished = now();
 	if (applied) {
@@ -868,14 +926,15 @@ static void settle(struct wave_ctx *w, struct hf_change *ch, int applied,
  * answer, a concurrent delete or a cascade the plan did not foresee.
  */
 static int gone(const struct hf_change *ch, const struct hf_tx_result *r,
-		const char *alias)
+                const char *alias)
 {
 	const char *why = alias_error(r->errors, alias);
 
 	if (!why && r->rc && r->attempts > 0 && json_array_size(r->errors) == 1)
 		why = r->err->msg;
 	return ch->action == HF_ACT_DELETE && ch->node_id && why &&
-	       strstr(why, "Unable to find the node") && strstr(why, ch->node_id);
+	       strstr(why, "Unable to find the node") &&
+	       strstr(why, ch->node_id);
 }
 
 /*
@@ -890,10 +949,11 @@ static const char *keep_id(struct wave_ctx *w, size_t at, const json_t *res)
 	if (!json_is_object(obj))
 		return "the server's answer gave no id for the new object";
 	if (!id || !*id)
-		return json_object_get(obj, "id") && !json_is_null(json_object_get(obj, "id")) ?
-			       "the server's answer gave an id for the new object "
-			       "that is not a string (or is empty)" :
-			       "the server's answer gave no id for the new object";
+		return json_object_get(obj, "id") &&
+		                       !json_is_null(json_object_get(obj, "id"))
+		               ? "the server's answer gave an id for the new object "
+		                 "that is not a string (or is empty)"
+		               : "the server's answer gave no id for the new object";
 	hf_free(w->created[at]);
 	w->created[at] = hf_strdup(id);
 	return w->created[at] ? NULL : "out of memory";
@@ -927,7 +987,7 @@ static int answered_ok(const json_t *res, const char **why)
 }
 
 static void on_done(hf_transport *t, const struct hf_tx_result *r,
-		    void *payload)
+                    void *payload)
 {
 	struct wave_ctx *w = payload;
 	struct batch *b = r->user;
@@ -963,7 +1023,8 @@ static void on_done(hf_transport *t, const struct hf_tx_result *r,
  * Every builder returns a new reference, or NULL when any part of it could
  * not be allocated: a mutation is sent whole or not at all.
  */
-static json_t *ref_input(const hf_schema *s, const json_t *ref, const char *peer)
+static json_t *ref_input(const hf_schema *s, const json_t *ref,
+                         const char *peer)
 {
 	const hf_kind *pk = hf_schema_kind(s, peer);
 	json_t *in;
@@ -998,7 +1059,7 @@ static json_t *attr_input(const hf_kind *k, const char *name, const json_t *v)
 }
 
 static json_t *field_input(const hf_schema *s, const hf_kind *k,
-			   const char *name, const json_t *v)
+                           const char *name, const json_t *v)
 {
 	const struct hf_schema_rel *rel = hf_schema_rel_find(k, name);
 	json_t *list, *e;
@@ -1013,7 +1074,8 @@ static json_t *field_input(const hf_schema *s, const hf_kind *k,
 	{
 		if (!list)
 			break;
-		if (json_array_append_new(list, ref_input(s, e, rel->peer)) < 0) {
+		if (json_array_append_new(list, ref_input(s, e, rel->peer)) <
+		    0) {
 			json_decref(list);
 			list = NULL;
 		}
@@ -1023,10 +1085,11 @@ static json_t *field_input(const hf_schema *s, const hf_kind *k,
 
 /* data[name] = the input for field `name`; 0 or HF_ENOMEM. */
 static int set_field(json_t *data, const hf_schema *s, const hf_kind *k,
-		     const char *name, const json_t *v)
+                     const char *name, const json_t *v)
 {
-	return json_object_set_new(data, name, field_input(s, k, name, v)) < 0 ?
-		       HF_ENOMEM : 0;
+	return json_object_set_new(data, name, field_input(s, k, name, v)) < 0
+	               ? HF_ENOMEM
+	               : 0;
 }
 
 static json_t *mutation_input(const hf_schema *s, const struct hf_change *c)
@@ -1040,14 +1103,17 @@ static json_t *mutation_input(const hf_schema *s, const struct hf_change *c)
 	if (!k || rc < 0)
 		return data;
 	if (c->action == HF_ACT_DELETE) {
-		if (json_object_set_new(data, "id", json_string(c->node_id)) < 0)
+		if (json_object_set_new(data, "id", json_string(c->node_id)) <
+		    0)
 			rc = HF_ENOMEM;
 	} else if (c->action == HF_ACT_UPDATE) {
-		if (json_object_set_new(data, "id", json_string(c->node_id)) < 0)
+		if (json_object_set_new(data, "id", json_string(c->node_id)) <
+		    0)
 			rc = HF_ENOMEM;
 		for (i = 0; rc == 0 && i < json_array_size(c->changed); i++) {
 			name = json_string_value(json_array_get(c->changed, i));
-			rc = set_field(data, s, k, name, json_object_get(c->after, name));
+			rc = set_field(data, s, k, name,
+			               json_object_get(c->after, name));
 		}
 	} else {
 		json_object_foreach(c->after, name, v)
@@ -1069,23 +1135,26 @@ static json_t *mutation_input(const hf_schema *s, const struct hf_change *c)
  */
 static const char *verb(enum hf_action a)
 {
-	return a == HF_ACT_CREATE ? "Upsert" : a == HF_ACT_DELETE ? "Delete" : "Update";
+	return a == HF_ACT_CREATE   ? "Upsert"
+	       : a == HF_ACT_DELETE ? "Delete"
+	                            : "Update";
 }
 
 /* One aliased mutation and its variable's declaration. */
 static void add_mutation(hf_buf *head, hf_buf *q, size_t i,
-			 const struct hf_change *ch)
+                         const struct hf_change *ch)
 {
 	if (ch->action == HF_ACT_DELETE) {
 		/* <Kind>Delete(data: DeleteInput!) { ok } */
 		hf_buf_addf(head, "%s$d%zu: DeleteInput!", i ? ", " : "", i);
-		hf_buf_addf(q, " c%zu: %sDelete(data: $d%zu) { ok }", i, ch->kind, i);
+		hf_buf_addf(q, " c%zu: %sDelete(data: $d%zu) { ok }", i,
+		            ch->kind, i);
 		return;
 	}
 	hf_buf_addf(head, "%s$d%zu: %s%sInput!", i ? ", " : "", i, ch->kind,
-		    verb(ch->action));
+	            verb(ch->action));
 	hf_buf_addf(q, " c%zu: %s%s(data: $d%zu) { ok object { id } }", i,
-		    ch->kind, verb(ch->action), i);
+	            ch->kind, verb(ch->action), i);
 }
 
 /*
@@ -1093,8 +1162,8 @@ static void add_mutation(hf_buf *head, hf_buf *q, size_t i,
  * nothing is submitted.
  */
 static int submit_batch(hf_plan *p, const hf_schema *s, hf_transport *t,
-			const struct hf_apply_opts *o, struct batch *b,
-			hf_error *err)
+                        const struct hf_apply_opts *o, struct batch *b,
+                        hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	hf_buf q = HF_BUF_INIT, head = HF_BUF_INIT;
@@ -1151,7 +1220,7 @@ static json_t *index_changes(const hf_plan *p)
 
 	for (i = 0; ix && i < hf_plan_count(p); i++)
 		if (json_object_set_new(ix, hf_plan_at(p, i)->id,
-					json_integer((json_int_t)i)) < 0) {
+		                        json_integer((json_int_t)i)) < 0) {
 			json_decref(ix);
 			ix = NULL;
 		}
@@ -1160,7 +1229,7 @@ static json_t *index_changes(const hf_plan *p)
 
 /* The change with this id, through the index; NULL when none. */
 static const struct hf_change *change_by_id(const hf_plan *p, const json_t *ix,
-					    const char *id)
+                                            const char *id)
 {
 	const json_t *at = id ? json_object_get(ix, id) : NULL;
 
@@ -1169,14 +1238,16 @@ static const struct hf_change *change_by_id(const hf_plan *p, const json_t *ix,
 
 /* Whether a change this one depends on failed or was skipped. */
 static int deps_failed(const hf_plan *p, const json_t *ix,
-		       const struct hf_change *ch)
+                       const struct hf_change *ch)
 {
 	const struct hf_change *d;
 	size_t i;
 
 	for (i = 0; i < json_array_size(ch->deps); i++) {
-		d = change_by_id(p, ix, json_string_value(json_array_get(ch->deps, i)));
-		if (d && (d->status == HF_CH_FAILED || d->status == HF_CH_SKIPPED))
+		d = change_by_id(
+		        p, ix, json_string_value(json_array_get(ch->deps, i)));
+		if (d &&
+		    (d->status == HF_CH_FAILED || d->status == HF_CH_SKIPPED))
 			return 1;
 	}
 	return 0;
@@ -1209,7 +1280,7 @@ static const struct phase deletes = { is_sent_delete };
 
 /* The changes of wave `wave` that `ph` runs, into idx; skips marked. */
 static size_t wave_changes(hf_plan *p, const json_t *ix, const struct phase *ph,
-			   int wave, size_t *idx, struct hf_apply_stats *stats)
+                           int wave, size_t *idx, struct hf_apply_stats *stats)
 {
 	size_t i, n = 0;
 
@@ -1222,7 +1293,8 @@ static size_t wave_changes(hf_plan *p, const json_t *ix, const struct phase *ph,
 		if (deps_failed(p, ix, ch)) {
 			ch->status = HF_CH_SKIPPED;
 			hf_free(ch->error);
-			ch->error = hf_strdup("skipped: a change it depends on did not apply");
+			ch->error = hf_strdup(
+			        "skipped: a change it depends on did not apply");
 			stats->skipped++;
 			continue;
 		}
@@ -1232,9 +1304,9 @@ static size_t wave_changes(hf_plan *p, const json_t *ix, const struct phase *ph,
 }
 
 static int run_wave(hf_plan *p, const json_t *ix, const hf_schema *s,
-		    hf_transport *t, const struct hf_apply_opts *o,
-		    const struct phase *ph, int wave,
-		    struct hf_apply_stats *stats, char **created, hf_error *err)
+                    hf_transport *t, const struct hf_apply_opts *o,
+                    const struct phase *ph, int wave,
+                    struct hf_apply_stats *stats, char **created, hf_error *err)
 {
 	struct wave_ctx w = { p, stats, 0, o->stop, o->keep_going, created };
 	struct batch *bs = hf_calloc(hf_plan_count(p) + 1, sizeof(*bs));
@@ -1249,7 +1321,9 @@ static int run_wave(hf_plan *p, const json_t *ix, const hf_schema *s,
 	n = wave_changes(p, ix, ph, wave, idx, stats);
 	for (start = 0; rc == 0 && start < n; start += (size_t)o->batch_size) {
 		bs[nb].idx = idx + start;
-		bs[nb].n = n - start < (size_t)o->batch_size ? n - start : (size_t)o->batch_size;
+		bs[nb].n = n - start < (size_t)o->batch_size
+		                   ? n - start
+		                   : (size_t)o->batch_size;
 		rc = submit_batch(p, s, t, o, &bs[nb++], err);
 	}
 	if (rc < 0) {
@@ -1261,8 +1335,8 @@ static int run_wave(hf_plan *p, const json_t *ix, const hf_schema *s,
 	if (nb)
 		rc = hf_transport_run(t, on_done, &w, err);
 	if (rc == 0 && w.failed && !o->keep_going)
-		rc = hf_error_set(err, HF_ESERVER, "%ld change%s failed", stats->failed,
-				  stats->failed == 1 ? "" : "s");
+		rc = hf_error_set(err, HF_ESERVER, "%ld change%s failed",
+		                  stats->failed, stats->failed == 1 ? "" : "s");
 out:
 	hf_free(bs);
 	hf_free(idx);
@@ -1291,7 +1365,7 @@ struct run_ctx {
 	char **created; /* by plan index */
 	int done, waves; /* progress */
 	long total;
-	json_t *index;  /* change id -> plan index (index_changes()) */
+	json_t *index; /* change id -> plan index (index_changes()) */
 };
 
 static int stopped(const struct run_ctx *c, hf_error *err)
@@ -1309,12 +1383,13 @@ static int run_phase(struct run_ctx *c, const struct phase *ph, hf_error *err)
 		if ((rc = stopped(c, err)) < 0)
 			break;
 		rc = run_wave(c->p, c->index, c->s, c->t, c->o, ph, w, c->stats,
-			      c->created, err);
+		              c->created, err);
 		if (rc == 0)
 			rc = stopped(c, err);
 		if (c->o->progress &&
 		    c->o->progress(c->o->payload, ++c->done, c->waves,
-				   c->stats->applied, c->total) && rc == 0)
+		                   c->stats->applied, c->total) &&
+		    rc == 0)
 			rc = hf_error_set(err, HF_ERR, "stopped");
 	}
 	return rc;
@@ -1324,7 +1399,7 @@ static int run_phase(struct run_ctx *c, const struct phase *ph, hf_error *err)
 
 /* One GraphQL write on the apply's branch, alone; 0 when it said ok. */
 static int write_one(struct run_ctx *c, const char *query, json_t *vars,
-		     const char *field, json_t **res, hf_error *err)
+                     const char *field, json_t **res, hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	json_t *data = NULL, *errors = NULL, *r;
@@ -1346,8 +1421,10 @@ static int write_one(struct run_ctx *c, const char *query, json_t *vars,
 	r = json_object_get(data, field);
 	why = hf_tx_error_message(json_array_get(errors, 0));
 	if (rc == 0 && !json_is_true(json_object_get(r, "ok")))
-		rc = hf_error_set(err, HF_ESERVER, "%s", why ? why : "the server did "
-				  "not answer ok");
+		rc = hf_error_set(err, HF_ESERVER, "%s",
+		                  why ? why
+		                      : "the server did "
+		                        "not answer ok");
 	else if (rc == 0 && res)
 		*res = json_incref(r);
 	json_decref(data);
@@ -1357,7 +1434,7 @@ static int write_one(struct run_ctx *c, const char *query, json_t *vars,
 
 /* The group's id: the plan's, or that of the group made now (*made). */
 static int ensure_group(struct run_ctx *c, const char *name, char **id,
-			hf_error *err)
+                        hf_error *err)
 {
 	const char *stack = hf_plan_meta_c(c->p)->stack;
 	const char *planned = hf_plan_meta_c(c->p)->group_id;
@@ -1372,17 +1449,22 @@ static int ensure_group(struct run_ctx *c, const char *name, char **id,
 		return *id ? 0 : hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	snprintf(desc, sizeof(desc), "hubform stack %s",
-		 stack && *stack ? stack : "default");
+	         stack && *stack ? stack : "default");
 	/* CoreStandardGroup has no HFID: its Upsert matches by name */
-	rc = write_one(c, "mutation ($g: " HF_STACK_GROUP_KIND "UpsertInput!) { "
-		       HF_STACK_GROUP_KIND "Upsert(data: $g) { ok object { id } } }",
-		       json_pack("{s:{s:{s:s}, s:{s:s}}}", "g", "name", "value", name,
-				 "description", "value", desc),
-		       HF_STACK_GROUP_KIND "Upsert", &res, err);
-	s = json_string_value(json_object_get(json_object_get(res, "object"), "id"));
+	rc = write_one(c,
+	               "mutation ($g: " HF_STACK_GROUP_KIND
+	               "UpsertInput!) { " HF_STACK_GROUP_KIND
+	               "Upsert(data: $g) { ok object { id } } }",
+	               json_pack("{s:{s:{s:s}, s:{s:s}}}", "g", "name", "value",
+	                         name, "description", "value", desc),
+	               HF_STACK_GROUP_KIND "Upsert", &res, err);
+	s = json_string_value(
+	        json_object_get(json_object_get(res, "object"), "id"));
 	if (rc == 0 && (!s || !*s))
-		rc = hf_error_set(err, HF_ESERVER, "the answer to creating group "
-				  "'%s' gave no id", name);
+		rc = hf_error_set(err, HF_ESERVER,
+		                  "the answer to creating group "
+		                  "'%s' gave no id",
+		                  name);
 	else if (rc == 0 && !(*id = hf_strdup(s)))
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	json_decref(res);
@@ -1402,7 +1484,8 @@ static int membership(const struct run_ctx *c, size_t i)
 		return ch->status == HF_CH_APPLIED && c->created[i];
 	if (ch->adopt)
 		return ch->status == HF_CH_APPLIED ||
-		       (ch->action == HF_ACT_NOOP && ch->status == HF_CH_PENDING);
+		       (ch->action == HF_ACT_NOOP &&
+		        ch->status == HF_CH_PENDING);
 	if ((ch->action == HF_ACT_FORGET || is_sent_delete(ch)) &&
 	    ch->status == HF_CH_PENDING)
 		return -1;
@@ -1416,9 +1499,10 @@ static int group_only(const struct hf_change *ch)
 	       (ch->action == HF_ACT_NOOP && ch->adopt);
 }
 
-/* The group edit of idx[0..n) went (rc 0) or not: settle those it was all of. */
+/* The group edit of idx[0..n) went (rc 0) or not: settle those it was all of.
+ */
 static void settle_members(struct run_ctx *c, const size_t *idx, size_t n,
-			   int rc, const char *why)
+                           int rc, const char *why)
 {
 	struct hf_change *ch;
 	size_t i;
@@ -1455,23 +1539,23 @@ struct edit {
 
 struct edit_ctx {
 	struct run_ctx *c;
-	const char *gid;   /* the group's id */
-	const char *name;  /* and name */
+	const char *gid; /* the group's id */
+	const char *name; /* and name */
 	struct edit *es;
-	size_t ne, next;   /* edits, the next to submit */
+	size_t ne, next; /* edits, the next to submit */
 	int failed;
-	hf_error first;    /* the first failure, as the phase's error */
+	hf_error first; /* the first failure, as the phase's error */
 };
 
 /* Why edit `e` failed ("cannot add 3 objects to group X: why"); settles. */
 static void edit_failed(struct edit_ctx *x, const struct edit *e,
-			const char *why)
+                        const char *why)
 {
 	hf_error msg = HF_ERROR_INIT;
 
 	hf_error_set(&msg, HF_ESERVER, "cannot %s %zu object%s %s group %s: %s",
-		     e->add ? "add" : "remove", e->n, e->n == 1 ? "" : "s",
-		     e->add ? "to" : "from", x->name, why);
+	             e->add ? "add" : "remove", e->n, e->n == 1 ? "" : "s",
+	             e->add ? "to" : "from", x->name, why);
 	settle_members(x->c, e->idx, e->n, HF_ESERVER, msg.msg);
 	if (!x->failed++)
 		x->first = msg;
@@ -1489,21 +1573,24 @@ static int submit_edit(struct edit_ctx *x, struct edit *e, hf_error *err)
 
 	for (i = 0; rc == 0 && i < e->n; i++) {
 		ch = hf_plan_at(c->p, e->idx[i]);
-		if (json_array_append_new(nodes, json_pack("{s:s}", "id",
-			ch->action == HF_ACT_CREATE ? c->created[e->idx[i]] : ch->node_id)) < 0)
+		if (json_array_append_new(
+		            nodes, json_pack("{s:s}", "id",
+		                             ch->action == HF_ACT_CREATE
+		                                     ? c->created[e->idx[i]]
+		                                     : ch->node_id)) < 0)
 			rc = HF_ENOMEM;
 	}
 	if (rc == 0)
-		vars = json_pack("{s:{s:s, s:s, s:O}}", "m", "id", x->gid, "name",
-				 "members", "nodes", nodes);
+		vars = json_pack("{s:{s:s, s:s, s:O}}", "m", "id", x->gid,
+		                 "name", "members", "nodes", nodes);
 	json_decref(nodes);
 	if (!vars)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	rq.branch = c->o->branch;
 	rq.query = e->add ? "mutation ($m: RelationshipNodesInput!) { "
-			    "RelationshipAdd(data: $m) { ok } }" :
-			    "mutation ($m: RelationshipNodesInput!) { "
-			    "RelationshipRemove(data: $m) { ok } }";
+	                    "RelationshipAdd(data: $m) { ok } }"
+	                  : "mutation ($m: RelationshipNodesInput!) { "
+	                    "RelationshipRemove(data: $m) { ok } }";
 	rq.variables = vars;
 	rq.user = e;
 	rq.flags = HF_TX_RETRY; /* membership edits repeat safely */
@@ -1526,7 +1613,8 @@ static void next_edit(struct edit_ctx *x)
 		return;
 	ed = &x->es[x->next++];
 	if (submit_edit(x, ed, &e) < 0 && !x->failed++)
-		x->first = e; /* never sent: its changes are settled as skipped */
+		x->first =
+		        e; /* never sent: its changes are settled as skipped */
 }
 
 /*
@@ -1535,7 +1623,7 @@ static void next_edit(struct edit_ctx *x)
  * naming what came back, never taken as done.
  */
 static void on_edit(hf_transport *t, const struct hf_tx_result *r,
-		    void *payload)
+                    void *payload)
 {
 	struct edit_ctx *x = payload;
 	const struct edit *e = r->user;
@@ -1548,12 +1636,16 @@ static void on_edit(hf_transport *t, const struct hf_tx_result *r,
 	if (r->rc)
 		edit_failed(x, e, r->err->msg);
 	else if (!json_is_object(res))
-		edit_failed(x, e, why ? why : "malformed answer: the result is not "
-			    "an object");
+		edit_failed(x, e,
+		            why ? why
+		                : "malformed answer: the result is not "
+		                  "an object");
 	else if (!json_is_true(json_object_get(res, "ok")))
-		edit_failed(x, e, why ? why : json_is_boolean(json_object_get(res, "ok")) ?
-			    "the server did not answer ok" :
-			    "malformed answer: ok is not a boolean");
+		edit_failed(x, e,
+		            why ? why
+		            : json_is_boolean(json_object_get(res, "ok"))
+		                    ? "the server did not answer ok"
+		                    : "malformed answer: ok is not a boolean");
 	else
 		settle_members(x->c, e->idx, e->n, 0, NULL);
 	if (x->failed || (x->c->o->stop && *x->c->o->stop))
@@ -1565,13 +1657,13 @@ static void on_edit(hf_transport *t, const struct hf_tx_result *r,
 /* The chunk size of group edits. */
 static size_t group_chunk(const struct run_ctx *c)
 {
-	return c->o->group_chunk > 0 ? (size_t)c->o->group_chunk :
-				       HF_APPLY_GROUP_CHUNK;
+	return c->o->group_chunk > 0 ? (size_t)c->o->group_chunk
+	                             : HF_APPLY_GROUP_CHUNK;
 }
 
 /* Every add, then every remove, group_chunk nodes a request. */
 static int edit_members(struct run_ctx *c, const char *gid, const char *name,
-			hf_error *err)
+                        hf_error *err)
 {
 	size_t np = hf_plan_count(c->p), i, n = 0, start, len;
 	size_t *idx = hf_calloc(np + 1, sizeof(*idx));
@@ -1593,7 +1685,8 @@ static int edit_members(struct run_ctx *c, const char *gid, const char *name,
 			if (membership(c, i) == (add ? 1 : -1))
 				idx[n++] = i;
 		for (; start < n; start += len) {
-			len = n - start < group_chunk(c) ? n - start : group_chunk(c);
+			len = n - start < group_chunk(c) ? n - start
+			                                 : group_chunk(c);
 			x.es[x.ne].idx = idx + start;
 			x.es[x.ne].n = len;
 			x.es[x.ne++].add = add;
@@ -1607,7 +1700,7 @@ static int edit_members(struct run_ctx *c, const char *gid, const char *name,
 		goto out;
 	if (x.failed)
 		rc = hf_error_set(err, x.first.code ? x.first.code : HF_ESERVER,
-				  "%s", x.first.msg);
+		                  "%s", x.first.msg);
 	else
 		rc = stopped(c, err);
 out:
@@ -1643,7 +1736,7 @@ static int own(struct run_ctx *c, hf_error *err)
 
 /* The sent delete a cascade comes from (through cascades), or NULL. */
 static const struct hf_change *cascade_root(const struct run_ctx *c,
-					    const struct hf_change *ch)
+                                            const struct hf_change *ch)
 {
 	int depth;
 
@@ -1653,7 +1746,7 @@ static const struct hf_change *cascade_root(const struct run_ctx *c,
 }
 
 static void settle_cascade(struct run_ctx *c, struct hf_change *ch,
-			   const json_t *present)
+                           const json_t *present)
 {
 	const struct hf_change *root = cascade_root(c, ch);
 	hf_buf b = HF_BUF_INIT;
@@ -1662,7 +1755,8 @@ static void settle_cascade(struct run_ctx *c, struct hf_change *ch,
 
 	json_array_foreach(present, i, e)
 	{
-		const char *id = json_string_value(json_object_get(json_object_get(e, "node"), "id"));
+		const char *id = json_string_value(
+		        json_object_get(json_object_get(e, "node"), "id"));
 
 		if (id && !strcmp(id, ch->node_id))
 			break;
@@ -1674,9 +1768,11 @@ static void settle_cascade(struct run_ctx *c, struct hf_change *ch,
 		c->stats->cascaded++;
 		return;
 	}
-	hf_buf_addf(&b, "still present after the delete of %s %s: the server "
-		    "did not cascade", root ? root->kind : "?",
-		    root && root->node_id ? root->node_id : "?");
+	hf_buf_addf(&b,
+	            "still present after the delete of %s %s: the server "
+	            "did not cascade",
+	            root ? root->kind : "?",
+	            root && root->node_id ? root->node_id : "?");
 	ch->status = HF_CH_FAILED;
 	hf_free(ch->error);
 	ch->error = hf_buf_detach(&b);
@@ -1685,7 +1781,8 @@ static void settle_cascade(struct run_ctx *c, struct hf_change *ch,
 }
 
 /* Look the cascades of `kind` whose root was deleted up on the branch. */
-static int check_cascade_kind(struct run_ctx *c, const char *kind, hf_error *err)
+static int check_cascade_kind(struct run_ctx *c, const char *kind,
+                              hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	json_t *ids = json_array(), *vars = NULL, *data = NULL, *edges;
@@ -1701,8 +1798,10 @@ static int check_cascade_kind(struct run_ctx *c, const char *kind, hf_error *err
 		    json_array_append_new(ids, json_string(ch->node_id)) < 0)
 			rc = HF_ENOMEM;
 	}
-	hf_buf_addf(&q, "query ($ids: [ID]) { %s(ids: $ids) { edges { node { id } } } }",
-		    kind);
+	hf_buf_addf(
+	        &q,
+	        "query ($ids: [ID]) { %s(ids: $ids) { edges { node { id } } } }",
+	        kind);
 	if (rc == 0)
 		vars = json_pack("{s:O}", "ids", ids);
 	if (rc < 0 || !vars || hf_buf_failed(&q)) {
@@ -1717,19 +1816,25 @@ static int check_cascade_kind(struct run_ctx *c, const char *kind, hf_error *err
 		goto out;
 	edges = json_object_get(json_object_get(data, kind), "edges");
 	if (!json_is_array(edges)) {
-		rc = hf_error_set(err, HF_ESERVER, "malformed answer to the check of "
-				  "the %s cascades: no %s.edges", kind, kind);
+		rc = hf_error_set(err, HF_ESERVER,
+		                  "malformed answer to the check of "
+		                  "the %s cascades: no %s.edges",
+		                  kind, kind);
 		goto out;
 	}
 	for (i = 0; i < json_array_size(edges); i++) {
-		const char *id = json_string_value(json_object_get(json_object_get(
-			json_array_get(edges, i), "node"), "id"));
+		const char *id = json_string_value(json_object_get(
+		        json_object_get(json_array_get(edges, i), "node"),
+		        "id"));
 
 		/* a node the answer does not name cannot be taken for gone */
 		if (!id || !*id) {
-			rc = hf_error_set(err, HF_ESERVER, "malformed answer to the "
-					  "check of the %s cascades: a node without "
-					  "an id", kind);
+			rc = hf_error_set(
+			        err, HF_ESERVER,
+			        "malformed answer to the "
+			        "check of the %s cascades: a node without "
+			        "an id",
+			        kind);
 			goto out;
 		}
 	}
@@ -1766,7 +1871,8 @@ static int check_cascades(struct run_ctx *c, hf_error *err)
 			continue;
 		ch->status = HF_CH_SKIPPED;
 		hf_free(ch->error);
-		ch->error = hf_strdup("skipped: the delete it cascades from did not apply");
+		ch->error = hf_strdup(
+		        "skipped: the delete it cascades from did not apply");
 		c->stats->skipped++;
 	}
 	for (i = 0; rc == 0 && i < hf_plan_count(c->p); i++) {
@@ -1791,8 +1897,8 @@ static void free_ids(char **ids, size_t n)
 }
 
 int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
-		   const struct hf_apply_opts *o, struct hf_apply_stats *stats,
-		   hf_error *err)
+                   const struct hf_apply_opts *o, struct hf_apply_stats *stats,
+                   hf_error *err)
 {
 	struct run_ctx c = { p, s, t, o, stats, NULL, 0, 0, 0, NULL };
 	size_t i;
@@ -1815,8 +1921,8 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 	if (rc == 0)
 		rc = check_cascades(&c, err);
 	if (rc == 0 && stats->failed)
-		rc = hf_error_set(err, HF_ESERVER, "%ld change%s failed", stats->failed,
-				  stats->failed == 1 ? "" : "s");
+		rc = hf_error_set(err, HF_ESERVER, "%ld change%s failed",
+		                  stats->failed, stats->failed == 1 ? "" : "s");
 	for (i = 0; rc != 0 && i < hf_plan_count(p); i++) {
 		struct hf_change *ch = hf_plan_at(p, i);
 

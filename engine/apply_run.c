@@ -28,8 +28,8 @@ static void tell(struct run *r, const struct hf_apply_msg *m)
 }
 
 static void tell_text(struct run *r, enum hf_apply_msg_code code,
-		      enum hf_apply_severity sev, const char *text,
-		      const char *name)
+                      enum hf_apply_severity sev, const char *text,
+                      const char *name)
 {
 	struct hf_apply_msg m;
 
@@ -42,8 +42,8 @@ static void tell_text(struct run *r, enum hf_apply_msg_code code,
 }
 
 static void tell_store(struct run *r, enum hf_apply_msg_code code,
-		       enum hf_apply_severity sev, const hf_store *st,
-		       enum hf_plan_status status, const hf_error *e)
+                       enum hf_apply_severity sev, const hf_store *st,
+                       enum hf_plan_status status, const hf_error *e)
 {
 	struct hf_apply_msg m;
 
@@ -71,7 +71,7 @@ static void mirror(struct run *r, enum hf_plan_status s)
  * that refuses (another process won the race) undoes the others.
  */
 static int move_all(struct run *r, enum hf_plan_status from,
-		    enum hf_plan_status to, hf_error *err)
+                    enum hf_plan_status to, hf_error *err)
 {
 	hf_error undo = HF_ERROR_INIT;
 	size_t i, j;
@@ -82,9 +82,11 @@ static int move_all(struct run *r, enum hf_plan_status from,
 		if (rc == 0)
 			continue;
 		for (j = 0; j < i; j++)
-			if (hf_store_move(r->o->stores[j], r->id, to, from, &undo) < 0)
-				tell_store(r, HF_AMSG_RECORD_STATUS, HF_APPLY_ERROR,
-					   r->o->stores[j], from, &undo);
+			if (hf_store_move(r->o->stores[j], r->id, to, from,
+			                  &undo) < 0)
+				tell_store(r, HF_AMSG_RECORD_STATUS,
+				           HF_APPLY_ERROR, r->o->stores[j],
+				           from, &undo);
 		return rc;
 	}
 	mirror(r, to);
@@ -99,9 +101,10 @@ static int finish(struct run *r, enum hf_plan_status to)
 	int ok = 1;
 
 	for (i = 0; i < r->o->n_stores; i++)
-		if (hf_store_move(r->o->stores[i], r->id, HF_PLAN_APPLYING, to, &e) < 0) {
+		if (hf_store_move(r->o->stores[i], r->id, HF_PLAN_APPLYING, to,
+		                  &e) < 0) {
 			tell_store(r, HF_AMSG_RECORD_STATUS, HF_APPLY_ERROR,
-				   r->o->stores[i], to, &e);
+			           r->o->stores[i], to, &e);
 			ok = 0;
 		}
 	mirror(r, to);
@@ -110,18 +113,17 @@ static int finish(struct run *r, enum hf_plan_status to)
 }
 
 /* Apply facts on the plan row (NULL / -1 leave a column); failures said. */
-static void set_apply(struct run *r, const char *branch,
-		      const char *started, const char *finished, long requests,
-		      const char *error)
+static void set_apply(struct run *r, const char *branch, const char *started,
+                      const char *finished, long requests, const char *error)
 {
 	hf_error e = HF_ERROR_INIT;
 	size_t i;
 
 	for (i = 0; i < r->o->n_stores; i++)
 		if (hf_store_set_apply(r->o->stores[i], r->id, branch, started,
-				       finished, requests, error, &e) < 0)
+		                       finished, requests, error, &e) < 0)
 			tell_store(r, HF_AMSG_RECORD_APPLY, HF_APPLY_WARN,
-				   r->o->stores[i], HF_PLAN_APPLYING, &e);
+			           r->o->stores[i], HF_PLAN_APPLYING, &e);
 }
 
 static void record_changes(struct run *r)
@@ -132,7 +134,7 @@ static void record_changes(struct run *r)
 	for (i = 0; i < r->o->n_stores; i++)
 		if (hf_store_update_changes(r->o->stores[i], r->p, &e) < 0)
 			tell_store(r, HF_AMSG_RECORD_CHANGES, HF_APPLY_ERROR,
-				   r->o->stores[i], HF_PLAN_APPLYING, &e);
+			           r->o->stores[i], HF_PLAN_APPLYING, &e);
 }
 
 static void iso_now(char out[32])
@@ -150,18 +152,21 @@ static void iso_now(char out[32])
 static int drop_branch(struct run *r)
 {
 	hf_error e = HF_ERROR_INIT;
-	int rc = hf_branch_op(r->o->transport, HF_BRANCH_DELETE, r->res->branch, &e);
+	int rc = hf_branch_op(r->o->transport, HF_BRANCH_DELETE, r->res->branch,
+	                      &e);
 
 	if (rc == 0 || rc == HF_ENOTFOUND)
 		return 0;
-	tell_text(r, HF_AMSG_DELETE_FAILED, HF_APPLY_ERROR, e.msg, r->res->branch);
+	tell_text(r, HF_AMSG_DELETE_FAILED, HF_APPLY_ERROR, e.msg,
+	          r->res->branch);
 	return rc;
 }
 
 /* Create the work branch; one already there is our own earlier create. */
 static int make_branch(struct run *r, hf_error *err)
 {
-	int rc = hf_branch_op(r->o->transport, HF_BRANCH_CREATE, r->res->branch, err);
+	int rc = hf_branch_op(r->o->transport, HF_BRANCH_CREATE, r->res->branch,
+	                      err);
 
 	if (rc == HF_ECONFLICT) {
 		hf_error_clear(err);
@@ -184,11 +189,12 @@ static int check_stale(struct run *r, hf_error *err)
 
 	if (m->schema_hash[0] && live && strcmp(live, m->schema_hash)) {
 		tell_text(r, HF_AMSG_STALE_SCHEMA, HF_APPLY_INFO, NULL, NULL);
-		return hf_error_set(err, HF_ECONFLICT, "the schema changed since "
-				    "the plan was made");
+		return hf_error_set(err, HF_ECONFLICT,
+		                    "the schema changed since "
+		                    "the plan was made");
 	}
 	return hf_apply_check_stale(r->p, r->o->schema, r->o->transport,
-				    stale_diag, r, err);
+	                            stale_diag, r, err);
 }
 
 /* Stale: say so in the stores (planned -> stale); nothing was written. */
@@ -202,7 +208,7 @@ static int mark_stale(struct run *r, hf_error *err)
 		set_apply(r, NULL, NULL, NULL, -1, "stale");
 	} else {
 		tell_store(r, HF_AMSG_RECORD_STATUS, HF_APPLY_ERROR,
-			   r->o->stores[0], HF_PLAN_STALE, &e);
+		           r->o->stores[0], HF_PLAN_STALE, &e);
 	}
 	return hf_error_set(err, HF_ECONFLICT, "plan %s is stale", r->id);
 }
@@ -221,7 +227,7 @@ static int busy(struct run *r)
 	int said = 0;
 
 	while (hf_store_find_applying(r->o->stores[0], m->address, m->branch,
-				      m->id, r->res->other)) {
+	                              m->id, r->res->other)) {
 		if (time(NULL) >= until || (r->o->stop && *r->o->stop))
 			return 1;
 		if (!said++) {
@@ -244,13 +250,17 @@ static int check_branch(struct run *r, hf_error *err)
 
 	if (!is_default && !r->o->direct) {
 		r->res->outcome = HF_APPLY_NEEDS_DIRECT;
-		return hf_error_set(err, HF_EINVAL, "branch '%s' is not the default "
-				    "branch: an apply there needs direct", r->o->branch);
+		return hf_error_set(err, HF_EINVAL,
+		                    "branch '%s' is not the default "
+		                    "branch: an apply there needs direct",
+		                    r->o->branch);
 	}
 	if (is_default && r->o->direct) {
 		r->res->outcome = HF_APPLY_DIRECT_DEFAULT;
-		return hf_error_set(err, HF_EINVAL, "direct is for branches other "
-				    "than the default branch '%s'", r->o->branch);
+		return hf_error_set(err, HF_EINVAL,
+		                    "direct is for branches other "
+		                    "than the default branch '%s'",
+		                    r->o->branch);
 	}
 	return 0;
 }
@@ -264,9 +274,10 @@ static int check_deletes(struct run *r, hf_error *err)
 		return 0;
 	r->res->outcome = HF_APPLY_TOO_MANY_DELETES;
 	r->res->stats.failed = 0;
-	return hf_error_set(err, HF_EINVAL, "plan %s deletes %zu object%s, more "
-			    "than the %ld allowed; nothing was written", r->id, n,
-			    n == 1 ? "" : "s", r->o->max_deletes);
+	return hf_error_set(err, HF_EINVAL,
+	                    "plan %s deletes %zu object%s, more "
+	                    "than the %ld allowed; nothing was written",
+	                    r->id, n, n == 1 ? "" : "s", r->o->max_deletes);
 }
 
 /* ---- the transaction --------------------------------------------------- */
@@ -274,9 +285,9 @@ static int check_deletes(struct run *r, hf_error *err)
 static int on_wave(void *payload, int wave, int waves, long done, long total)
 {
 	struct run *r = payload;
-	int stop = r->o->progress ?
-			   r->o->progress(r->o->payload, wave, waves, done, total) :
-			   0;
+	int stop = r->o->progress ? r->o->progress(r->o->payload, wave, waves,
+	                                           done, total)
+	                          : 0;
 
 	if (r->o->deadline && time(NULL) > r->o->deadline) {
 		tell_text(r, HF_AMSG_DEADLINE, HF_APPLY_ERROR, NULL, NULL);
@@ -291,7 +302,7 @@ static int unrecorded(struct run *r, enum hf_plan_status to, hf_error *err)
 	if (r->res->recorded)
 		return 0;
 	return hf_error_set(err, HF_ERR, "plan %s could not be marked %s",
-			    r->id, hf_plan_status_str(to));
+	                    r->id, hf_plan_status_str(to));
 }
 
 static int transaction(struct run *r, hf_error *err)
@@ -303,7 +314,7 @@ static int transaction(struct run *r, hf_error *err)
 	int rc;
 
 	tell_text(r, HF_AMSG_WRITING, HF_APPLY_INFO, NULL,
-		  o->direct ? o->branch : res->branch);
+	          o->direct ? o->branch : res->branch);
 	iso_now(when);
 	set_apply(r, o->direct ? o->branch : res->branch, when, NULL, -1, NULL);
 	if (!o->direct && (rc = make_branch(r, err)) < 0) {
@@ -319,17 +330,20 @@ static int transaction(struct run *r, hf_error *err)
 	ao.stop = o->stop;
 	ao.keep_going = o->keep_going;
 	ao.group_chunk = o->group_chunk;
-	rc = hf_apply_waves(r->p, o->schema, o->transport, &ao, &res->stats, err);
+	rc = hf_apply_waves(r->p, o->schema, o->transport, &ao, &res->stats,
+	                    err);
 	/* a stop that came during the last step still prevents the merge */
 	if (rc == 0 && o->stop && *o->stop)
 		rc = hf_error_set(err, HF_ERR, "interrupted");
 	if (rc == 0 && !o->keep_branch && !o->direct)
-		rc = hf_branch_op(o->transport, HF_BRANCH_MERGE, res->branch, err);
+		rc = hf_branch_op(o->transport, HF_BRANCH_MERGE, res->branch,
+		                  err);
 	record_changes(r);
 	if (!o->direct && !(rc == 0 && o->keep_branch))
 		res->branch_deleted = drop_branch(r) == 0;
 	iso_now(when);
-	set_apply(r, NULL, NULL, when, res->stats.requests, rc ? err->msg : NULL);
+	set_apply(r, NULL, NULL, when, res->stats.requests,
+	          rc ? err->msg : NULL);
 	if (rc < 0) {
 		res->outcome = HF_APPLY_FAILED;
 		/*
@@ -373,7 +387,7 @@ static int take_lock(struct run *r, hf_error *err)
 		return 0;
 	lock_owner(r, &who);
 	rc = hf_lock_acquire(r->o->transport, r->o->branch, &who,
-			     r->o->lock_timeout, &r->lock, err);
+	                     r->o->lock_timeout, &r->lock, err);
 	if (rc == HF_ECONFLICT || rc == HF_ERR)
 		r->res->outcome = HF_APPLY_LOCKED;
 	else if (rc < 0)
@@ -387,7 +401,8 @@ static void release_lock(struct run *r)
 	hf_error e = HF_ERROR_INIT;
 
 	if (r->lock && hf_lock_release(r->lock, &e) < 0)
-		tell_text(r, HF_AMSG_LOCK_RELEASE, HF_APPLY_WARN, e.msg, r->o->branch);
+		tell_text(r, HF_AMSG_LOCK_RELEASE, HF_APPLY_WARN, e.msg,
+		          r->o->branch);
 	r->lock = NULL;
 }
 
@@ -404,16 +419,18 @@ static void break_own_lock(struct run *r)
 	if (r->o->no_lock)
 		return;
 	if (hf_lock_read(r->o->transport, r->o->branch, &in, &e) < 0) {
-		tell_text(r, HF_AMSG_LOCK_RELEASE, HF_APPLY_WARN, e.msg, r->o->branch);
+		tell_text(r, HF_AMSG_LOCK_RELEASE, HF_APPLY_WARN, e.msg,
+		          r->o->branch);
 		return;
 	}
 	if (!in.held || in.foreign || strcmp(in.plan_id, r->id))
 		return;
 	if (hf_lock_break(r->o->transport, r->o->branch, in.holder_id, &e) < 0)
-		tell_text(r, HF_AMSG_LOCK_RELEASE, HF_APPLY_WARN, e.msg, r->o->branch);
+		tell_text(r, HF_AMSG_LOCK_RELEASE, HF_APPLY_WARN, e.msg,
+		          r->o->branch);
 	else
 		tell_text(r, HF_AMSG_LOCK_BROKEN, HF_APPLY_INFO, in.holder_id,
-			  r->o->branch);
+		          r->o->branch);
 }
 
 /* Under the lock: the checks, the start, the transaction. */
@@ -427,8 +444,10 @@ static int apply(struct run *r, hf_error *err)
 
 	if (res->status != HF_PLAN_PLANNED) {
 		res->outcome = HF_APPLY_NOT_PLANNED;
-		return hf_error_set(err, HF_EINVAL, "plan %s is %s; only a planned "
-				    "plan can be applied", r->id, m->status);
+		return hf_error_set(err, HF_EINVAL,
+		                    "plan %s is %s; only a planned "
+		                    "plan can be applied",
+		                    r->id, m->status);
 	}
 	if ((rc = check_branch(r, err)) < 0)
 		return rc;
@@ -459,8 +478,10 @@ static int locked_apply(struct run *r, hf_error *err)
 	}
 	if (busy(r)) {
 		res->outcome = HF_APPLY_BUSY;
-		return hf_error_set(err, HF_ECONFLICT, "plan %s is being applied to "
-				    "the same target", res->other);
+		return hf_error_set(err, HF_ECONFLICT,
+		                    "plan %s is being applied to "
+		                    "the same target",
+		                    res->other);
 	}
 	if ((rc = move_all(r, HF_PLAN_PLANNED, HF_PLAN_APPLYING, err)) < 0) {
 		res->outcome = HF_APPLY_NOT_STARTED;
@@ -502,10 +523,11 @@ static int landed(struct run *r, int *exists, hf_error *err)
 	for (i = 0, total = 0; i < hf_plan_count(r->p); i++) {
 		enum hf_action a = hf_plan_at(r->p, i)->action;
 
-		total += a == HF_ACT_CREATE || a == HF_ACT_UPDATE || a == HF_ACT_DELETE;
+		total += a == HF_ACT_CREATE || a == HF_ACT_UPDATE ||
+		         a == HF_ACT_DELETE;
 	}
 	if (hf_branch_status(t, r->res->branch, status, sizeof(status), exists,
-			     err) == 0) {
+	                     err) == 0) {
 		if (*exists && status[0])
 			return !strcmp(status, "MERGED");
 	} else if ((rc = hf_branch_info(t, r->res->branch, &bi, err)) == 0) {
@@ -514,7 +536,8 @@ static int landed(struct run *r, int *exists, hf_error *err)
 		return rc;
 	}
 	hf_error_clear(err);
-	rc = hf_apply_check_objects(r->p, r->o->schema, t, count_stale, &stale, err);
+	rc = hf_apply_check_objects(r->p, r->o->schema, t, count_stale, &stale,
+	                            err);
 	if (rc < 0 && rc != HF_ECONFLICT)
 		return rc;
 	hf_error_clear(err);
@@ -539,12 +562,14 @@ static int recover(struct run *r, hf_error *err)
 
 	if (res->status != HF_PLAN_APPLYING) {
 		/* killed between taking the lock and 'applying', or between
-		 * 'applied' and the release: only the lock naming this plan goes */
+		 * 'applied' and the release: only the lock naming this plan
+		 * goes */
 		break_own_lock(r);
 		res->outcome = HF_APPLY_NOT_APPLYING;
-		return hf_error_set(err, HF_EINVAL, "plan %s is %s; recovery is for "
-				    "a plan left 'applying'", r->id,
-				    hf_plan_meta_c(r->p)->status);
+		return hf_error_set(err, HF_EINVAL,
+		                    "plan %s is %s; recovery is for "
+		                    "a plan left 'applying'",
+		                    r->id, hf_plan_meta_c(r->p)->status);
 	}
 	merged = landed(r, &exists, err);
 	if (merged < 0) {
@@ -552,7 +577,8 @@ static int recover(struct run *r, hf_error *err)
 		return merged;
 	}
 	if (exists) {
-		rc = hf_branch_op(r->o->transport, HF_BRANCH_DELETE, res->branch, err);
+		rc = hf_branch_op(r->o->transport, HF_BRANCH_DELETE,
+		                  res->branch, err);
 		if (rc < 0 && rc != HF_ENOTFOUND) {
 			res->outcome = HF_APPLY_RECOVER_KEPT;
 			return rc;
@@ -560,18 +586,20 @@ static int recover(struct run *r, hf_error *err)
 		hf_error_clear(err);
 	}
 	tell_text(r, exists ? HF_AMSG_BRANCH_DELETED : HF_AMSG_BRANCH_GONE,
-		  HF_APPLY_INFO, NULL, res->branch);
+	          HF_APPLY_INFO, NULL, res->branch);
 	break_own_lock(r);
-	res->outcome = merged ? HF_APPLY_RECOVERED_APPLIED : HF_APPLY_RECOVERED_FAILED;
+	res->outcome =
+	        merged ? HF_APPLY_RECOVERED_APPLIED : HF_APPLY_RECOVERED_FAILED;
 	finish(r, merged ? HF_PLAN_APPLIED : HF_PLAN_FAILED);
-	set_apply(r, NULL, NULL, NULL, -1, merged ?
-		  "recovered: the merge had landed before the process died" :
-		  "recovered after an interrupted apply");
+	set_apply(
+	        r, NULL, NULL, NULL, -1,
+	        merged ? "recovered: the merge had landed before the process died"
+	               : "recovered after an interrupted apply");
 	return unrecorded(r, merged ? HF_PLAN_APPLIED : HF_PLAN_FAILED, err);
 }
 
 int hf_apply_run(hf_plan *p, const struct hf_apply_run_opts *o,
-		 struct hf_apply_result *res, hf_error *err)
+                 struct hf_apply_result *res, hf_error *err)
 {
 	const struct hf_plan_meta *m = hf_plan_meta_c(p);
 	hf_error local = HF_ERROR_INIT;
@@ -586,13 +614,17 @@ int hf_apply_run(hf_plan *p, const struct hf_apply_run_opts *o,
 	r.id = m->id;
 	r.lock = NULL;
 	snprintf(res->branch, sizeof(res->branch), "hubform-%s", m->id);
-	if (!o->n_stores || o->n_stores > HF_APPLY_MAX_STORES || !o->transport ||
-	    !o->schema || !o->branch || !o->default_branch)
-		return hf_error_set(err, HF_EINVAL, "hf_apply_run: missing options");
+	if (!o->n_stores || o->n_stores > HF_APPLY_MAX_STORES ||
+	    !o->transport || !o->schema || !o->branch || !o->default_branch)
+		return hf_error_set(err, HF_EINVAL,
+		                    "hf_apply_run: missing options");
 	if (hf_plan_status_parse(m->status, &res->status) < 0) {
-		res->outcome = o->recover ? HF_APPLY_NOT_APPLYING : HF_APPLY_NOT_PLANNED;
-		return hf_error_set(err, HF_EINVAL, "plan %s has an unknown status "
-				    "'%s'", m->id, m->status);
+		res->outcome = o->recover ? HF_APPLY_NOT_APPLYING
+		                          : HF_APPLY_NOT_PLANNED;
+		return hf_error_set(err, HF_EINVAL,
+		                    "plan %s has an unknown status "
+		                    "'%s'",
+		                    m->id, m->status);
 	}
 	return o->recover ? recover(&r, err) : apply(&r, err);
 }

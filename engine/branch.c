@@ -17,37 +17,37 @@ static const char q_list[] = "query { Branch { name is_default } }";
  * HF_ESERVER naming `what` (the query) and the entry.
  */
 static int check_entry(const json_t *b, size_t i, const char *what,
-		       hf_error *err)
+                       hf_error *err)
 {
 	static const char *const text[] = { "id", "description",
-					    "origin_branch", "branched_from",
-					    "status" };
+		                            "origin_branch", "branched_from",
+		                            "status" };
 	static const char *const flags[] = { "is_default", "sync_with_git",
-					     "has_schema_changes" };
+		                             "has_schema_changes" };
 	const char *name = json_string_value(json_object_get(b, "name"));
 	const json_t *v;
 	size_t k;
 
 	if (!json_is_object(b) || !name || !*name)
 		return hf_error_set(err, HF_ESERVER,
-				    "malformed answer to the %s: entry %zu is "
-				    "not a branch with a name",
-				    what, i);
+		                    "malformed answer to the %s: entry %zu is "
+		                    "not a branch with a name",
+		                    what, i);
 	for (k = 0; k < sizeof(text) / sizeof(*text); k++) {
 		v = json_object_get(b, text[k]);
 		if (v && !json_is_null(v) && !json_is_string(v))
 			return hf_error_set(err, HF_ESERVER,
-					    "malformed answer to the %s: "
-					    "branch '%s': %s is not a string",
-					    what, name, text[k]);
+			                    "malformed answer to the %s: "
+			                    "branch '%s': %s is not a string",
+			                    what, name, text[k]);
 	}
 	for (k = 0; k < sizeof(flags) / sizeof(*flags); k++) {
 		v = json_object_get(b, flags[k]);
 		if (v && !json_is_null(v) && !json_is_boolean(v))
 			return hf_error_set(err, HF_ESERVER,
-					    "malformed answer to the %s: "
-					    "branch '%s': %s is not a boolean",
-					    what, name, flags[k]);
+			                    "malformed answer to the %s: "
+			                    "branch '%s': %s is not a boolean",
+			                    what, name, flags[k]);
 	}
 	return 0;
 }
@@ -57,7 +57,7 @@ static int check_entry(const json_t *b, size_t i, const char *what,
  * of all branches (`all`) without exactly one default branch.
  */
 static int check_list(const json_t *list, const char *what, int all,
-		      hf_error *err)
+                      hf_error *err)
 {
 	const json_t *b, *o;
 	const char *name;
@@ -74,19 +74,19 @@ static int check_list(const json_t *list, const char *what, int all,
 		for (j = 0; j < i; j++) {
 			o = json_array_get(list, j);
 			if (!strcmp(name, json_string_value(
-						  json_object_get(o, "name"))))
+			                          json_object_get(o, "name"))))
 				return hf_error_set(err, HF_ESERVER,
-						    "malformed answer to the "
-						    "%s: branch '%s' is listed "
-						    "twice",
-						    what, name);
+				                    "malformed answer to the "
+				                    "%s: branch '%s' is listed "
+				                    "twice",
+				                    what, name);
 		}
 	}
 	if (all && defaults != 1)
 		return hf_error_set(err, HF_ESERVER,
-				    "malformed answer to the %s: %zu default "
-				    "branches (is_default), not one",
-				    what, defaults);
+		                    "malformed answer to the %s: %zu default "
+		                    "branches (is_default), not one",
+		                    what, defaults);
 	return 0;
 }
 
@@ -96,7 +96,7 @@ static int check_list(const json_t *list, const char *what, int all,
  * The errors[] of a refused query go to *errors when it is not NULL.
  */
 static int branch_query(hf_transport *t, const char *q, json_t **data,
-			json_t **list, json_t **errors, hf_error *err)
+                        json_t **list, json_t **errors, hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	int rc;
@@ -108,11 +108,12 @@ static int branch_query(hf_transport *t, const char *q, json_t **data,
 	if (rc < 0)
 		return rc;
 	*list = json_object_get(*data, "Branch");
-	rc = json_is_array(*list) ? check_list(*list, "Branch query", 1, err)
-				  : hf_error_set(err, HF_ESERVER,
-						 "malformed answer to the Branch "
-						 "query: Branch is not a list of "
-						 "branches");
+	rc = json_is_array(*list)
+	             ? check_list(*list, "Branch query", 1, err)
+	             : hf_error_set(err, HF_ESERVER,
+	                            "malformed answer to the Branch "
+	                            "query: Branch is not a list of "
+	                            "branches");
 	if (rc == 0)
 		return 0;
 	json_decref(*data);
@@ -121,7 +122,7 @@ static int branch_query(hf_transport *t, const char *q, json_t **data,
 }
 
 int hf_branch_info(hf_transport *t, const char *name,
-		   struct hf_branch_info *out, hf_error *err)
+                   struct hf_branch_info *out, hf_error *err)
 {
 	json_t *data = NULL, *list, *b;
 	const char *n;
@@ -136,7 +137,8 @@ int hf_branch_info(hf_transport *t, const char *name,
 	{
 		n = json_string_value(json_object_get(b, "name"));
 		if (json_is_true(json_object_get(b, "is_default")))
-			snprintf(out->default_name, sizeof(out->default_name), "%s", n);
+			snprintf(out->default_name, sizeof(out->default_name),
+			         "%s", n);
 		if (name && !strcmp(n, name))
 			out->exists = 1;
 	}
@@ -145,8 +147,8 @@ int hf_branch_info(hf_transport *t, const char *name,
 }
 
 int hf_branch_choose(hf_transport *t, const char *named,
-		     struct hf_branch_info *out, char *chosen, size_t n,
-		     hf_error *err)
+                     struct hf_branch_info *out, char *chosen, size_t n,
+                     hf_error *err)
 {
 	int rc;
 
@@ -156,9 +158,10 @@ int hf_branch_choose(hf_transport *t, const char *named,
 	if (rc < 0)
 		return rc;
 	if (named && !out->exists)
-		return hf_error_set(err, HF_ENOTFOUND, "branch '%s' does not "
-				    "exist (the default branch is '%s')", named,
-				    out->default_name);
+		return hf_error_set(err, HF_ENOTFOUND,
+		                    "branch '%s' does not "
+		                    "exist (the default branch is '%s')",
+		                    named, out->default_name);
 	if (chosen != named) /* `chosen` may be the buffer `named` is in */
 		snprintf(chosen, n, "%s", named ? named : out->default_name);
 	return 0;
@@ -166,9 +169,9 @@ int hf_branch_choose(hf_transport *t, const char *named,
 
 static const char *op_name(enum hf_branch_op op)
 {
-	return op == HF_BRANCH_CREATE ? "BranchCreate" :
-	       op == HF_BRANCH_MERGE  ? "BranchMerge" :
-					"BranchDelete";
+	return op == HF_BRANCH_CREATE  ? "BranchCreate"
+	       : op == HF_BRANCH_MERGE ? "BranchMerge"
+	                               : "BranchDelete";
 }
 
 static const char *op_query(enum hf_branch_op op)
@@ -193,28 +196,28 @@ static const char *op_query(enum hf_branch_op op)
  * meaning (hf_tx_error_code) with the server's message.
  */
 static int outcome(enum hf_branch_op op, const char *name, int rc,
-		   const json_t *data, const json_t *errors, hf_error *err)
+                   const json_t *data, const json_t *errors, hf_error *err)
 {
 	const json_t *e = json_array_get(errors, 0);
 	const char *msg = hf_tx_error_message(e);
 
-	if (rc == 0 &&
-	    json_is_true(json_object_get(json_object_get(data, op_name(op)), "ok")))
+	if (rc == 0 && json_is_true(json_object_get(
+	                       json_object_get(data, op_name(op)), "ok")))
 		return 0;
 	if (rc < 0 && rc != HF_ESERVER)
 		return rc; /* the transport's failure, its message in err */
 	if (!e)
-		return hf_error_set(err, HF_ESERVER, "%s %s: %s", op_name(op), name,
-				    "the server did not say ok");
+		return hf_error_set(err, HF_ESERVER, "%s %s: %s", op_name(op),
+		                    name, "the server did not say ok");
 	if (rc < 0 && !msg)
 		return rc; /* refused, in words the transport already gave */
 	return hf_error_set(err, hf_tx_error_code(e), "%s %s: %s", op_name(op),
-			    name, msg ? msg : "the server did not say ok");
+	                    name, msg ? msg : "the server did not say ok");
 }
 
 /* The operation with `vars` ($name, and for a create the other fields). */
 static int branch_call(hf_transport *t, enum hf_branch_op op, const char *name,
-		       json_t *vars, hf_error *err)
+                       json_t *vars, hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	json_t *data = NULL, *errors = NULL;
@@ -233,19 +236,18 @@ static int branch_call(hf_transport *t, enum hf_branch_op op, const char *name,
 	return rc;
 }
 
-int hf_branch_create(hf_transport *t, const char *name,
-		     const char *description, int sync_with_git,
-		     hf_error *err)
+int hf_branch_create(hf_transport *t, const char *name, const char *description,
+                     int sync_with_git, hf_error *err)
 {
 	return branch_call(t, HF_BRANCH_CREATE, name,
-			   json_pack("{s:s, s:s?, s:b}", "name", name,
-				     "description", description, "sync",
-				     sync_with_git),
-			   err);
+	                   json_pack("{s:s, s:s?, s:b}", "name", name,
+	                             "description", description, "sync",
+	                             sync_with_git),
+	                   err);
 }
 
 int hf_branch_op(hf_transport *t, enum hf_branch_op op, const char *name,
-		 hf_error *err)
+                 hf_error *err)
 {
 	if (op == HF_BRANCH_CREATE)
 		return hf_branch_create(t, name, "hubform apply", 0, err);
@@ -255,11 +257,11 @@ int hf_branch_op(hf_transport *t, enum hf_branch_op op, const char *name,
 /* ---- the list ---- */
 
 static const char q_full[] =
-	"query { Branch { id name description origin_branch branched_from "
-	"is_default sync_with_git has_schema_changes status } }";
+        "query { Branch { id name description origin_branch branched_from "
+        "is_default sync_with_git has_schema_changes status } }";
 static const char q_old[] =
-	"query { Branch { id name description origin_branch branched_from "
-	"is_default sync_with_git has_schema_changes } }";
+        "query { Branch { id name description origin_branch branched_from "
+        "is_default sync_with_git has_schema_changes } }";
 
 static void copy_str(char *dst, size_t n, const json_t *obj, const char *key)
 {
@@ -275,12 +277,13 @@ static int branch_from_json(struct hf_branch *b, const json_t *j)
 	memset(b, 0, sizeof(*b));
 	copy_str(b->name, sizeof(b->name), j, "name");
 	copy_str(b->origin, sizeof(b->origin), j, "origin_branch");
-	copy_str(b->branched_from, sizeof(b->branched_from), j, "branched_from");
+	copy_str(b->branched_from, sizeof(b->branched_from), j,
+	         "branched_from");
 	copy_str(b->status, sizeof(b->status), j, "status");
 	b->is_default = json_is_true(json_object_get(j, "is_default"));
 	b->sync_with_git = json_is_true(json_object_get(j, "sync_with_git"));
 	b->has_schema_changes =
-		json_is_true(json_object_get(j, "has_schema_changes"));
+	        json_is_true(json_object_get(j, "has_schema_changes"));
 	b->description = hf_strdup(d ? d : "");
 	return b->description ? 0 : HF_ENOMEM;
 }
@@ -294,7 +297,7 @@ static int lacks_status(int rc, const json_t *errors)
 }
 
 int hf_branch_list(hf_transport *t, struct hf_branch **out, size_t *n,
-		   hf_error *err)
+                   hf_error *err)
 {
 	json_t *data = NULL, *errors = NULL, *list, *b;
 	size_t i;
@@ -345,8 +348,8 @@ void hf_branch_list_free(struct hf_branch *b, size_t n)
  * that branch (a server that ignores the filter lists others) at most
  * once.
  */
-static int status_entry(const json_t *data, const char *name,
-			const json_t **b, hf_error *err)
+static int status_entry(const json_t *data, const char *name, const json_t **b,
+                        hf_error *err)
 {
 	const json_t *list = json_object_get(data, "Branch");
 	char what[HF_BRANCH_NAME_MAX + 40];
@@ -357,29 +360,29 @@ static int status_entry(const json_t *data, const char *name,
 	snprintf(what, sizeof(what), "Branch(name: '%s') query", name);
 	if (!json_is_array(list))
 		return hf_error_set(err, HF_ESERVER,
-				    "malformed answer to the %s: Branch is "
-				    "not a list of branches",
-				    what);
+		                    "malformed answer to the %s: Branch is "
+		                    "not a list of branches",
+		                    what);
 	rc = check_list(list, what, 0, err);
 	if (rc < 0)
 		return rc;
 	if (json_array_size(list) > 1)
 		return hf_error_set(err, HF_ESERVER,
-				    "malformed answer to the %s: %zu "
-				    "branches",
-				    what, json_array_size(list));
+		                    "malformed answer to the %s: %zu "
+		                    "branches",
+		                    what, json_array_size(list));
 	*b = json_array_get(list, 0);
 	n = json_string_value(json_object_get(*b, "name"));
 	if (*b && strcmp(n, name))
 		return hf_error_set(err, HF_ESERVER,
-				    "malformed answer to the %s: it lists "
-				    "branch '%s'",
-				    what, n);
+		                    "malformed answer to the %s: it lists "
+		                    "branch '%s'",
+		                    what, n);
 	return 0;
 }
 
-int hf_branch_status(hf_transport *t, const char *name, char *status,
-		     size_t n, int *exists, hf_error *err)
+int hf_branch_status(hf_transport *t, const char *name, char *status, size_t n,
+                     int *exists, hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	json_t *vars = json_pack("{s:s}", "n", name), *data = NULL;

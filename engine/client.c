@@ -39,36 +39,40 @@ static int check_address(const char *a, hf_error *err)
 	size_t i;
 
 	if (!a || !*a)
-		return hf_error_set(err, HF_EINVAL, "no Infrahub address given");
+		return hf_error_set(err, HF_EINVAL,
+		                    "no Infrahub address given");
 	if (!strncasecmp(a, "http://", 7))
 		host = a + 7;
 	else if (!strncasecmp(a, "https://", 8))
 		host = a + 8;
 	else
-		return hf_error_set(err, HF_EINVAL,
-				    "address must start with http:// or https://");
+		return hf_error_set(
+		        err, HF_EINVAL,
+		        "address must start with http:// or https://");
 	for (i = 0; a[i]; i++) {
 		if ((unsigned char)a[i] <= ' ' || a[i] == 0x7f)
-			return hf_error_set(err, HF_EINVAL,
-					    "address must not contain spaces or control characters");
+			return hf_error_set(
+			        err, HF_EINVAL,
+			        "address must not contain spaces or control characters");
 		if (a[i] == '?' || a[i] == '#')
-			return hf_error_set(err, HF_EINVAL,
-					    "address must not have a query or fragment");
+			return hf_error_set(
+			        err, HF_EINVAL,
+			        "address must not have a query or fragment");
 	}
 	end = host + strcspn(host, "/");
 	if (end == host)
 		return hf_error_set(err, HF_EINVAL, "address has no host");
 	if (memchr(host, '@', (size_t)(end - host)))
-		return hf_error_set(err, HF_EINVAL,
-				    "address must not carry credentials; use the API token");
+		return hf_error_set(
+		        err, HF_EINVAL,
+		        "address must not carry credentials; use the API token");
 	return 0;
 }
 
 static int build_headers(hf_client *c)
 {
 	static const char *const fixed[] = {
-		"Content-Type: application/json",
-		"Accept: application/json",
+		"Content-Type: application/json", "Accept: application/json",
 		"Expect:", /* no 100-continue round trip for big bodies */
 	};
 	struct curl_slist *l;
@@ -102,22 +106,21 @@ out:
 
 static void copy_numbers(hf_client *c, const struct hf_client_options *o)
 {
-	c->connect_timeout_ms = o->connect_timeout > 0 ?
-					o->connect_timeout * 1000 : 10000;
+	c->connect_timeout_ms =
+	        o->connect_timeout > 0 ? o->connect_timeout * 1000 : 10000;
 	c->timeout_ms = o->timeout > 0 ? o->timeout * 1000 : 60000;
 	c->retries = o->retries > 0 ? o->retries : 0;
 	c->backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : 0;
 	c->backoff_max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms : 10000;
 	c->parallelism = o->parallelism > 0 ? (size_t)o->parallelism : 1;
-	c->max_response = o->max_response ? o->max_response :
-					    (size_t)256 * 1024 * 1024;
+	c->max_response =
+	        o->max_response ? o->max_response : (size_t)256 * 1024 * 1024;
 	c->deadline_ms = o->deadline_ms > 0 ? o->deadline_ms : 0;
 	c->insecure = o->insecure;
 	c->log = o->log;
 	c->log_payload = o->log_payload;
 	c->https = !strncasecmp(o->address, "https://", 8);
-	c->rng = client_now_ms() ^ (uint64_t)(uintptr_t)c ^
-		 0x9e3779b97f4a7c15u;
+	c->rng = client_now_ms() ^ (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15u;
 }
 
 static int setup_multi(hf_client *c)
@@ -135,7 +138,7 @@ static int setup_multi(hf_client *c)
 }
 
 int hf_client_new(hf_client **out, const struct hf_client_options *o,
-		  hf_error *err)
+                  hf_error *err)
 {
 	hf_client *c = NULL;
 	size_t n;
@@ -165,8 +168,8 @@ int hf_client_new(hf_client **out, const struct hf_client_options *o,
 		return rc;
 	}
 	if (!c->address || !c->branch || (o->token && *o->token && !c->token) ||
-	    (o->ca_file && !c->ca_file) || !c->pool ||
-	    build_headers(c) < 0 || setup_multi(c) < 0) {
+	    (o->ca_file && !c->ca_file) || !c->pool || build_headers(c) < 0 ||
+	    setup_multi(c) < 0) {
 		hf_client_free(c);
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
@@ -267,7 +270,7 @@ char *hf_client_escape(const char *s)
 }
 
 void client_event(hf_client *c, const struct creq *r,
-		  enum hf_client_event_type type, long delay_ms)
+                  enum hf_client_event_type type, long delay_ms)
 {
 	struct hf_client_event ev;
 
@@ -310,7 +313,7 @@ static int is_read(const char *q)
 		return 1;
 	return !strncmp(q, "query", 5) &&
 	       !(q[5] == '_' || (q[5] >= '0' && q[5] <= '9') ||
-		 (q[5] >= 'A' && q[5] <= 'Z') || (q[5] >= 'a' && q[5] <= 'z'));
+	         (q[5] >= 'A' && q[5] <= 'Z') || (q[5] >= 'a' && q[5] <= 'z'));
 }
 
 /* The body {"query": ..., "variables": ...}, into r->body. */
@@ -360,7 +363,7 @@ static int gql_url(hf_client *c, struct creq *r, int server_default)
 }
 
 int client_gql_request(hf_client *c, struct creq **out,
-		       const struct gql_args *q, hf_error *err)
+                       const struct gql_args *q, hf_error *err)
 {
 	struct creq *r;
 
@@ -369,7 +372,7 @@ int client_gql_request(hf_client *c, struct creq **out,
 		return hf_error_set(err, HF_EINVAL, "no GraphQL query");
 	if (q->variables && !json_is_object(q->variables))
 		return hf_error_set(err, HF_EINVAL,
-				    "GraphQL variables must be an object");
+		                    "GraphQL variables must be an object");
 	if (q->branch && !*q->branch)
 		return hf_error_set(err, HF_EINVAL, "empty branch name");
 	r = hf_calloc(1, sizeof(*r));
@@ -387,7 +390,8 @@ int client_gql_request(hf_client *c, struct creq **out,
 	else
 		r->retry = 1;
 	r->timeout_ms = q->timeout > 0 ? q->timeout * 1000 : c->timeout_ms;
-	if (!r->branch || gql_url(c, r, q->flags & HF_CLIENT_SERVER_DEFAULT) < 0 ||
+	if (!r->branch ||
+	    gql_url(c, r, q->flags & HF_CLIENT_SERVER_DEFAULT) < 0 ||
 	    gql_body(r, q->query, q->variables) < 0) {
 		creq_free(r);
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
@@ -397,10 +401,10 @@ int client_gql_request(hf_client *c, struct creq **out,
 }
 
 int hf_client_submit(hf_client *c, const struct hf_client_request *q,
-		     hf_error *err)
+                     hf_error *err)
 {
-	const struct gql_args a = { q->branch, q->query, q->variables, q->user,
-				    q->flags, q->timeout };
+	const struct gql_args a = { q->branch, q->query, q->variables,
+		                    q->user,   q->flags, q->timeout };
 	struct creq *r;
 	int rc;
 

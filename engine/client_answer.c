@@ -22,8 +22,8 @@ static void redact(char *msg, size_t size, const char *token)
 	int n;
 
 	while ((hit = strstr(p, token))) {
-		n = snprintf(tmp + o, sizeof(tmp) - o, "%.*s%s",
-			     (int)(hit - p), p, REDACTED);
+		n = snprintf(tmp + o, sizeof(tmp) - o, "%.*s%s", (int)(hit - p),
+		             p, REDACTED);
 		if (n < 0 || (size_t)n >= sizeof(tmp) - o) {
 			o = sizeof(tmp) - 1;
 			break;
@@ -92,9 +92,12 @@ static void add_detail(hf_buf *b, const json_t *d)
 		if (i)
 			hf_buf_addch(b, '.');
 		if (json_is_integer(v))
-			hf_buf_addf(b, "%lld", (long long)json_integer_value(v));
+			hf_buf_addf(b, "%lld",
+			            (long long)json_integer_value(v));
 		else
-			hf_buf_add(b, json_string_value(v) ? json_string_value(v) : "?");
+			hf_buf_add(b, json_string_value(v)
+			                      ? json_string_value(v)
+			                      : "?");
 	}
 }
 
@@ -112,8 +115,9 @@ static void server_message(const json_t *j, hf_buf *b)
 
 	json_array_foreach(errs, i, e)
 	{
-		m = json_is_string(e) ? json_string_value(e) :
-					json_string_value(json_object_get(e, "message"));
+		m = json_is_string(e)
+		            ? json_string_value(e)
+		            : json_string_value(json_object_get(e, "message"));
 		hf_buf_addf(b, "%s%s", i ? " | " : "", m ? m : "unknown error");
 	}
 	if (b->len)
@@ -138,11 +142,11 @@ static int transport_error(hf_client *c, struct creq *r, CURLcode cc)
 		return client_error(c, &r->err, HF_ENOMEM, "out of memory");
 	if (r->too_big || cc == CURLE_FILESIZE_EXCEEDED)
 		return client_error(c, &r->err, HF_ESERVER,
-				    "answer from %s is bigger than %zu bytes",
-				    c->address, c->max_response);
+		                    "answer from %s is bigger than %zu bytes",
+		                    c->address, c->max_response);
 	return client_error(c, &r->err, HF_ENET, "request to %s failed: %s",
-			    c->address,
-			    r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
+	                    c->address,
+	                    r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
 }
 
 /* A non-2xx status into a status code and message; msg may be "". */
@@ -152,21 +156,20 @@ static int http_error(hf_client *c, struct creq *r, const char *msg)
 	long st = r->status;
 
 	if (st == 401 || st == 403)
-		return client_error(c, &r->err, HF_EAUTH,
-				    "%s (HTTP %ld from %s)",
-				    *msg ? msg : "authentication failed", st,
-				    c->address);
+		return client_error(
+		        c, &r->err, HF_EAUTH, "%s (HTTP %ld from %s)",
+		        *msg ? msg : "authentication failed", st, c->address);
 	if (st == 429 || st >= 500)
 		return client_error(c, &r->err, HF_ENET, "HTTP %ld from %s%s%s",
-				    st, c->address, sep, msg);
+		                    st, c->address, sep, msg);
 	if (st == 404 && r->kind == CREQ_GRAPHQL)
 		return client_error(c, &r->err, HF_ENOTFOUND,
-				    "branch '%s' not found", r->branch);
+		                    "branch '%s' not found", r->branch);
 	if (st == 404)
 		return client_error(c, &r->err, HF_ENOTFOUND,
-				    "%s not found%s%s", r->url, sep, msg);
+		                    "%s not found%s%s", r->url, sep, msg);
 	return client_error(c, &r->err, HF_ESERVER, "HTTP %ld from %s%s%s", st,
-			    c->address, sep, msg);
+	                    c->address, sep, msg);
 }
 
 /*
@@ -187,9 +190,10 @@ static void graphql_ok(hf_client *c, struct creq *r, json_t *j)
 
 	if ((data && !json_is_object(data) && !json_is_null(data)) ||
 	    (errors && !json_is_array(errors))) {
-		r->rc = client_error(c, &r->err, HF_ESERVER,
-				     "invalid JSON answer from %s: not a GraphQL response",
-				     c->address);
+		r->rc = client_error(
+		        c, &r->err, HF_ESERVER,
+		        "invalid JSON answer from %s: not a GraphQL response",
+		        c->address);
 		return;
 	}
 	r->errors = json_incref(errors);
@@ -198,14 +202,15 @@ static void graphql_ok(hf_client *c, struct creq *r, json_t *j)
 		return;
 	}
 	if (!json_array_size(errors)) {
-		r->rc = client_error(c, &r->err, HF_ESERVER,
-				     "invalid JSON answer from %s: no data and no errors",
-				     c->address);
+		r->rc = client_error(
+		        c, &r->err, HF_ESERVER,
+		        "invalid JSON answer from %s: no data and no errors",
+		        c->address);
 		return;
 	}
 	server_message(j, &m);
 	r->rc = client_error(c, &r->err, HF_ESERVER, "%s",
-			     hf_buf_failed(&m) ? "out of memory" : m.ptr);
+	                     hf_buf_failed(&m) ? "out of memory" : m.ptr);
 	hf_buf_release(&m);
 }
 
@@ -223,7 +228,7 @@ static int is_expired(const json_t *j)
 	{
 		m = json_string_value(json_object_get(e, "message"));
 		code = json_string_value(json_object_get(
-			json_object_get(e, "extensions"), "code"));
+		        json_object_get(e, "extensions"), "code"));
 		if ((m && !strcmp(m, "Expired Signature")) ||
 		    (code && !strcmp(code, "TOKEN_EXPIRED")))
 			return 1;
@@ -240,11 +245,12 @@ static void settle_status(hf_client *c, struct creq *r, json_t *j)
 		server_message(j, &m);
 	if (r->kind == CREQ_GRAPHQL && r->status == 404 && !is_branch_404(j))
 		r->rc = client_error(c, &r->err, HF_ENOTFOUND,
-				     "no GraphQL endpoint at %s (HTTP 404)",
-				     r->url);
+		                     "no GraphQL endpoint at %s (HTTP 404)",
+		                     r->url);
 	else
 		r->rc = http_error(c, r, hf_buf_failed(&m) ? "" : m.ptr);
-	if (r->kind == CREQ_GRAPHQL && json_is_array(json_object_get(j, "errors")))
+	if (r->kind == CREQ_GRAPHQL &&
+	    json_is_array(json_object_get(j, "errors")))
 		r->errors = json_incref(json_object_get(j, "errors"));
 	hf_buf_release(&m);
 }
@@ -270,19 +276,20 @@ void answer_settle(hf_client *c, struct creq *r, CURLcode cc)
 	else
 		/* a key given twice is no answer: which one is meant? */
 		j = json_loadb(r->resp.ptr, r->resp.len,
-			       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+		               JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	if (r->status < 200 || r->status > 299)
 		settle_status(c, r, j);
 	else if (!j)
 		r->rc = client_error(c, &r->err, HF_ESERVER,
-				     "invalid JSON answer from %s: %s",
-				     c->address, jerr.text);
+		                     "invalid JSON answer from %s: %s",
+		                     c->address, jerr.text);
 	else if (r->kind == CREQ_REST)
 		r->data = json_incref(j);
 	else if (!json_is_object(j))
-		r->rc = client_error(c, &r->err, HF_ESERVER,
-				     "invalid JSON answer from %s: not a GraphQL response",
-				     c->address);
+		r->rc = client_error(
+		        c, &r->err, HF_ESERVER,
+		        "invalid JSON answer from %s: not a GraphQL response",
+		        c->address);
 	else
 		graphql_ok(c, r, j);
 	json_decref(j);

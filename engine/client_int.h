@@ -29,24 +29,24 @@ struct creq {
 	int retry; /* 0: never; 1: only when surely unprocessed; 2: transient */
 	long timeout_ms; /* per attempt */
 	int attempts;
-	uint64_t due_ms;     /* waiting: when the next attempt may start */
+	uint64_t due_ms; /* waiting: when the next attempt may start */
 	uint64_t started_ms; /* when the current attempt started */
-	CURL *easy;          /* while in flight */
+	CURL *easy; /* while in flight */
 	hf_buf resp;
 	int too_big;
 	char errbuf[CURL_ERROR_SIZE];
 	/* the outcome of the last attempt */
 	long status;
 	long retry_after; /* seconds, 0 when absent */
-	json_t *data;   /* GraphQL data, or the REST answer */
+	json_t *data; /* GraphQL data, or the REST answer */
 	json_t *errors; /* errors[] of the answer */
 	int rc;
 	hf_error err;
 	/* JWT login (client_auth.c) */
 	struct curl_slist *hdrs; /* this attempt's headers, with the Bearer */
-	unsigned auth_gen;       /* the access token it was sent with */
-	int auth_retried;        /* sent again once after a renewal */
-	int expired;             /* answered 401 "Expired Signature" */
+	unsigned auth_gen; /* the access token it was sent with */
+	int auth_retried; /* sent again once after a renewal */
+	int expired; /* answered 401 "Expired Signature" */
 };
 
 /* A GraphQL request's fields, from either public request type. */
@@ -60,7 +60,8 @@ struct gql_args {
 };
 
 struct hf_client {
-	struct hf_transport tr; /* first: the transport handle (client_call.c) */
+	struct hf_transport
+	        tr; /* first: the transport handle (client_call.c) */
 	char *address; /* no trailing '/' */
 	char *branch;
 	char *token;
@@ -87,7 +88,7 @@ struct hf_client {
 	struct creq *queue; /* not started yet, FIFO */
 	struct creq **queue_tail;
 	struct creq *waiting; /* failed, waiting to be retried */
-	struct creq *active;  /* in flight */
+	struct creq *active; /* in flight */
 	size_t nactive;
 	int running;
 	int stopped;
@@ -98,7 +99,7 @@ struct hf_client {
 	/* JWT login (client_auth.c); every secret is wiped when freed */
 	char *username;
 	char *password;
-	char *access;  /* access token; NULL until logged in */
+	char *access; /* access token; NULL until logged in */
 	char *refresh; /* refresh token */
 	unsigned auth_gen; /* bumped at every login or refresh */
 };
@@ -107,10 +108,10 @@ struct hf_client {
 void creq_free(struct creq *r);
 void client_enqueue(hf_client *c, struct creq *r);
 int client_gql_request(hf_client *c, struct creq **out,
-		       const struct gql_args *q, hf_error *err);
+                       const struct gql_args *q, hf_error *err);
 uint64_t client_now_ms(void);
 void client_event(hf_client *c, const struct creq *r,
-		  enum hf_client_event_type type, long delay_ms);
+                  enum hf_client_event_type type, long delay_ms);
 
 /* client_call.c: the transport operations */
 extern const struct hf_transport_ops client_tx_ops;
@@ -118,7 +119,7 @@ extern const struct hf_transport_ops client_tx_ops;
 /* client_answer.c: what an attempt's answer means, into r->rc and r->err */
 void answer_settle(hf_client *c, struct creq *r, CURLcode cc);
 int client_error(hf_client *c, hf_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 /* client_run.c */
 int client_run(hf_client *c, hf_error *err);
@@ -131,7 +132,7 @@ void client_easy_setup(hf_client *c, struct creq *r, CURL *e);
  * their request at once, blocking, outside the multi loop.
  */
 int client_auth_init(hf_client *c, const struct hf_client_options *o,
-		     hf_error *err);
+                     hf_error *err);
 void client_auth_free(hf_client *c);
 int client_auth_login(hf_client *c, hf_error *err);
 /* This attempt's headers: the client's plus the Bearer, into r->hdrs. */

@@ -35,9 +35,9 @@ static long backoff_delay(hf_client *c, const struct creq *r)
 	int i;
 
 	if ((r->status == 429 || r->status == 503) && r->retry_after > 0)
-		return r->retry_after > RETRY_AFTER_MAX_MS / 1000 ?
-			       RETRY_AFTER_MAX_MS :
-			       r->retry_after * 1000;
+		return r->retry_after > RETRY_AFTER_MAX_MS / 1000
+		               ? RETRY_AFTER_MAX_MS
+		               : r->retry_after * 1000;
 	for (i = 1; i < r->attempts && d < cap; i++)
 		d = d > cap / 2 ? cap : d * 2;
 	if (d > cap)
@@ -48,7 +48,8 @@ static long backoff_delay(hf_client *c, const struct creq *r)
 /* A failure that proves the server never processed the request. */
 static int unprocessed(const struct creq *r, CURLcode cc)
 {
-	return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+	return cc == CURLE_COULDNT_CONNECT ||
+	       cc == CURLE_COULDNT_RESOLVE_HOST ||
 	       (cc == CURLE_OK && r->status == 429);
 }
 
@@ -71,8 +72,7 @@ static int transient(const struct creq *r, CURLcode cc)
 	}
 }
 
-static int should_retry(const hf_client *c, const struct creq *r,
-			CURLcode cc)
+static int should_retry(const hf_client *c, const struct creq *r, CURLcode cc)
 {
 	if (c->stopped || r->retry == 0 || r->attempts > c->retries)
 		return 0;
@@ -89,16 +89,17 @@ static void complete(hf_client *c, struct creq *r)
 {
 	client_event(c, r, HF_CLIENT_EV_DONE, 0);
 	if (c->tx_done) {
-		const struct hf_tx_result x = { r->user,   r->data,     r->errors,
-						r->status, r->attempts, r->rc,
-						&r->err };
+		const struct hf_tx_result x = { r->user,     r->data,
+			                        r->errors,   r->status,
+			                        r->attempts, r->rc,
+			                        &r->err };
 
 		c->tx_done(&c->tr, &x, c->tx_payload);
 	} else {
-		const struct hf_client_result res = {
-			r->user,   r->branch,   r->data, r->errors,
-			r->status, r->attempts, r->rc,   &r->err
-		};
+		const struct hf_client_result res = { r->user,   r->branch,
+			                              r->data,   r->errors,
+			                              r->status, r->attempts,
+			                              r->rc,     &r->err };
 
 		c->done(c, &res, c->done_payload);
 	}
@@ -154,7 +155,7 @@ void client_easy_setup(hf_client *c, struct creq *r, CURL *e)
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-			 (curl_off_t)c->max_response);
+	                 (curl_off_t)c->max_response);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
 	if (c->ca_file)
@@ -162,7 +163,7 @@ void client_easy_setup(hf_client *c, struct creq *r, CURL *e)
 	if (c->https) {
 		/* HTTP/2 over TLS: many streams on one connection */
 		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
-				 (long)CURL_HTTP_VERSION_2TLS);
+		                 (long)CURL_HTTP_VERSION_2TLS);
 		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	}
 	if (r->retry < 2) {
@@ -177,7 +178,7 @@ void client_easy_setup(hf_client *c, struct creq *r, CURL *e)
 	if (r->body) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)r->body_len);
+		                 (curl_off_t)r->body_len);
 	} else {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	}
@@ -249,9 +250,10 @@ static int retry_after_too_long(struct creq *r)
 	    r->retry_after * 1000 <= r->timeout_ms)
 		return 0;
 	snprintf(msg, sizeof(msg), "%s", r->err.msg);
-	hf_error_set(&r->err, r->rc, "%s (the server asks to retry after %lds, "
-		     "longer than the %lds timeout)", msg, r->retry_after,
-		     r->timeout_ms / 1000);
+	hf_error_set(&r->err, r->rc,
+	             "%s (the server asks to retry after %lds, "
+	             "longer than the %lds timeout)",
+	             msg, r->retry_after, r->timeout_ms / 1000);
 	return 1;
 }
 
@@ -367,7 +369,7 @@ static void flush_stopped(hf_client *c)
 		}
 		r = queue_pop(c);
 		r->rc = client_error(c, &r->err, HF_ERR,
-				     "not sent: the run was stopped");
+		                     "not sent: the run was stopped");
 		complete(c, r);
 	}
 }
@@ -408,7 +410,8 @@ static int next_wait(const hf_client *c, uint64_t deadline)
 		else if (r->due_ms - now < w)
 			w = r->due_ms - now;
 	if (deadline)
-		w = deadline <= now ? 0 : (deadline - now < w ? deadline - now : w);
+		w = deadline <= now ? 0
+		                    : (deadline - now < w ? deadline - now : w);
 	return (int)w;
 }
 
@@ -418,13 +421,13 @@ static int run_step(hf_client *c, uint64_t deadline, hf_error *err)
 
 	if (deadline && client_now_ms() >= deadline)
 		return client_error(c, err, HF_ENET,
-				    "deadline exceeded (%ld ms) talking to %s",
-				    c->deadline_ms, c->address);
+		                    "deadline exceeded (%ld ms) talking to %s",
+		                    c->deadline_ms, c->address);
 	if (curl_multi_poll(c->multi, NULL, 0, next_wait(c, deadline), NULL) !=
-		    CURLM_OK ||
+	            CURLM_OK ||
 	    curl_multi_perform(c->multi, &running) != CURLM_OK)
 		return client_error(c, err, HF_ERR,
-				    "libcurl's multi interface failed");
+		                    "libcurl's multi interface failed");
 	reap(c);
 	return 0;
 }
@@ -466,14 +469,14 @@ int client_run(hf_client *c, hf_error *err)
 }
 
 int hf_client_run(hf_client *c, hf_client_done_fn done, void *payload,
-		  hf_error *err)
+                  hf_error *err)
 {
 	int rc;
 
 	assert(done);
 	if (c->running)
 		return hf_error_set(err, HF_EINVAL,
-				    "hf_client_run() called from its callback");
+		                    "hf_client_run() called from its callback");
 	c->done = done;
 	c->done_payload = payload;
 	rc = client_run(c, err);

@@ -15,9 +15,9 @@ static json_t *ref_json(const struct hf_ref *r)
 {
 	if (r->hfid)
 		return json_pack("{s:s, s:O}", "kind", r->kind ? r->kind : "",
-				 "hfid", r->hfid);
+		                 "hfid", r->hfid);
 	return json_pack("{s:s, s:s}", "kind", r->kind ? r->kind : "", "id",
-			 r->id ? r->id : "");
+	                 r->id ? r->id : "");
 }
 
 /* A reference's canonical text: sorted keys, as the fingerprint hashes it. */
@@ -32,7 +32,7 @@ static int ref_text(hf_buf *b, const struct hf_ref *r)
 	} else {
 		hf_buf_add(b, "{\"id\":");
 		rc = hf_json_write_string(b, r->id ? r->id : "",
-					  strlen(r->id ? r->id : ""));
+		                          strlen(r->id ? r->id : ""));
 	}
 	hf_buf_add(b, ",\"kind\":");
 	if (rc == 0)
@@ -46,21 +46,21 @@ static json_t *ref_json_sorted(const struct hf_ref *r)
 {
 	if (r->hfid)
 		return json_pack("{s:O, s:s}", "hfid", r->hfid, "kind",
-				 r->kind ? r->kind : "");
+		                 r->kind ? r->kind : "");
 	return json_pack("{s:s, s:s}", "id", r->id ? r->id : "", "kind",
-			 r->kind ? r->kind : "");
+	                 r->kind ? r->kind : "");
 }
 
 struct sorted_ref {
 	const char *text; /* in the shared buffer, NUL-terminated */
-	size_t at;        /* offset, while the buffer may still move */
-	size_t i;         /* index in the field's refs */
+	size_t at; /* offset, while the buffer may still move */
+	size_t i; /* index in the field's refs */
 };
 
 static int cmp_sorted_ref(const void *a, const void *b)
 {
 	return strcmp(((const struct sorted_ref *)a)->text,
-		      ((const struct sorted_ref *)b)->text);
+	              ((const struct sorted_ref *)b)->text);
 }
 
 /*
@@ -109,7 +109,8 @@ static json_t *refs_sorted(const struct hf_field *f)
 	if (!arr || refs_order(f, &order) < 0)
 		goto fail;
 	for (i = 0; i < f->nrefs; i++)
-		if (json_array_append_new(arr, ref_json_sorted(&f->refs[order[i]])) < 0)
+		if (json_array_append_new(
+		            arr, ref_json_sorted(&f->refs[order[i]])) < 0)
 			goto fail;
 	hf_free(order);
 	return arr;
@@ -141,11 +142,12 @@ static int kinds_match(const hf_schema *s, const char *a, const char *b)
 		return 0;
 	ka = hf_schema_kind(s, a);
 	kb = hf_schema_kind(s, b);
-	return (ka && hf_schema_is_a(s, ka, b)) || (kb && hf_schema_is_a(s, kb, a));
+	return (ka && hf_schema_is_a(s, ka, b)) ||
+	       (kb && hf_schema_is_a(s, kb, a));
 }
 
 static int ref_equal(const hf_schema *s, const struct hf_ref *a,
-		     const struct hf_ref *b)
+                     const struct hf_ref *b)
 {
 	if (a->id && b->id)
 		return !strcmp(a->id, b->id);
@@ -156,7 +158,7 @@ static int ref_equal(const hf_schema *s, const struct hf_ref *a,
 }
 
 static int refs_equal(const hf_schema *s, const struct hf_field *w,
-		      const struct hf_field *h)
+                      const struct hf_field *h)
 {
 	size_t i, j;
 
@@ -173,7 +175,7 @@ static int refs_equal(const hf_schema *s, const struct hf_field *w,
 }
 
 static int field_equal(const hf_schema *s, const struct hf_field *w,
-		       const struct hf_field *h)
+                       const struct hf_field *h)
 {
 	if (!h)
 		return 0;
@@ -239,7 +241,7 @@ static int cmp_named_field(const void *a, const void *b)
  * keys, compact), written straight into one buffer: no JSON tree.
  */
 int hf_diff_fingerprint(char out[65], const struct hf_object *live,
-			const struct hf_object *want)
+                        const struct hf_object *want)
 {
 	size_t i, k = 0, n = want ? want->nfields : live->nfields;
 	struct named_field *nf = hf_calloc(n ? n : 1, sizeof(*nf));
@@ -250,8 +252,8 @@ int hf_diff_fingerprint(char out[65], const struct hf_object *live,
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (want && is_secret(&want->fields[i]))
 			continue; /* not a managed field of a live object */
-		f = want ? hf_object_field(live, want->fields[i].name) :
-			   &live->fields[i];
+		f = want ? hf_object_field(live, want->fields[i].name)
+		         : &live->fields[i];
 		if (f)
 			nf[k++] = (struct named_field){ f, i };
 	}
@@ -264,7 +266,8 @@ int hf_diff_fingerprint(char out[65], const struct hf_object *live,
 		if (!first)
 			hf_buf_addch(&b, ',');
 		first = 0;
-		rc = hf_json_write_string(&b, nf[i].f->name, strlen(nf[i].f->name));
+		rc = hf_json_write_string(&b, nf[i].f->name,
+		                          strlen(nf[i].f->name));
 		hf_buf_addch(&b, ':');
 		if (rc == 0)
 			rc = field_text(&b, nf[i].f);
@@ -272,7 +275,7 @@ int hf_diff_fingerprint(char out[65], const struct hf_object *live,
 	hf_buf_add(&b, "},\"id\":");
 	if (rc == 0)
 		rc = hf_json_write_string(&b, live->id ? live->id : "",
-					  strlen(live->id ? live->id : ""));
+		                          strlen(live->id ? live->id : ""));
 	hf_buf_addch(&b, '}');
 	if (rc == 0 && hf_buf_failed(&b))
 		rc = HF_ENOMEM;
@@ -285,7 +288,7 @@ int hf_diff_fingerprint(char out[65], const struct hf_object *live,
 
 /* The desired object a reference points at, when the files declare it. */
 static long ref_target(const hf_objset *want, const hf_schema *s,
-		       const struct hf_ref *r)
+                       const struct hf_ref *r)
 {
 	const hf_kind *k, *const *impl;
 	size_t i, n;
@@ -299,7 +302,8 @@ static long ref_target(const hf_objset *want, const hf_schema *s,
 	k = hf_schema_kind(s, r->kind);
 	n = k ? hf_schema_implementations(s, k, &impl) : 0;
 	for (i = 0; i < n; i++) {
-		at = hf_objset_find(want, hf_schema_kind_name(impl[i]), r->hfid);
+		at = hf_objset_find(want, hf_schema_kind_name(impl[i]),
+		                    r->hfid);
 		if (at >= 0)
 			return at;
 	}
@@ -311,7 +315,7 @@ struct ctx {
 	const hf_objset *want;
 	const hf_objset *have;
 	const hf_schema *schema;
-	size_t base;     /* plan index of want object 0 */
+	size_t base; /* plan index of want object 0 */
 	char (*ids)[17]; /* change id per want object, once known */
 };
 
@@ -325,12 +329,17 @@ static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
 		f = &w->fields[i];
 		for (j = 0; j < f->nrefs; j++) {
 			t = ref_target(c->want, c->schema, &f->refs[j]);
-			if (t < 0 || hf_objset_find(c->have,
-						    hf_objset_at(c->want, (size_t)t)->kind,
-						    hf_objset_at(c->want, (size_t)t)->hfid) >= 0)
+			if (t < 0 ||
+			    hf_objset_find(
+			            c->have,
+			            hf_objset_at(c->want, (size_t)t)->kind,
+			            hf_objset_at(c->want, (size_t)t)->hfid) >=
+			            0)
 				continue;
-			/* a create of this plan; its id is fixed by kind+HFID */
-			if (json_array_append_new(deps, json_string(c->ids[t])) < 0)
+			/* a create of this plan; its id is fixed by kind+HFID
+			 */
+			if (json_array_append_new(deps,
+			                          json_string(c->ids[t])) < 0)
 				return HF_ENOMEM;
 		}
 	}
@@ -345,7 +354,7 @@ static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
  * __typename).
  */
 static char *concrete_kind(const struct ctx *c, const struct hf_ref *r,
-			   const struct hf_field *live)
+                           const struct hf_field *live)
 {
 	long t = ref_target(c->want, c->schema, r);
 	size_t j;
@@ -364,8 +373,8 @@ static char *concrete_kind(const struct ctx *c, const struct hf_ref *r,
  * copies borrowing from `w`, the desired objects and `live`.
  */
 static int desired_field(struct hf_field *out, struct hf_ref **refs,
-			 const struct ctx *c, const struct hf_field *w,
-			 const struct hf_field *live)
+                         const struct ctx *c, const struct hf_field *w,
+                         const struct hf_field *live)
 {
 	size_t i;
 
@@ -390,9 +399,9 @@ static int desired_field(struct hf_field *out, struct hf_ref **refs,
  */
 static int secret_field(struct hf_change *ch, const struct hf_field *w)
 {
-	json_t *v = w->value && !json_is_null(w->value) ?
-			    hf_value_sensitive(w->value) :
-			    json_null();
+	json_t *v = w->value && !json_is_null(w->value)
+	                    ? hf_value_sensitive(w->value)
+	                    : json_null();
 
 	if (!v || json_object_set_new(ch->after, w->name, v) < 0 ||
 	    json_array_append_new(ch->changed, json_string(w->name)) < 0)
@@ -402,7 +411,7 @@ static int secret_field(struct hf_change *ch, const struct hf_field *w)
 
 /* One field of a change: after, before, and whether it changed. */
 static int compare_field(struct hf_change *ch, const struct ctx *c,
-			 const struct hf_field *w, const struct hf_object *h)
+                         const struct hf_field *w, const struct hf_object *h)
 {
 	const struct hf_field *hf = h ? hf_object_field(h, w->name) : NULL;
 	struct hf_field wf;
@@ -416,11 +425,12 @@ static int compare_field(struct hf_change *ch, const struct ctx *c,
 	if (is_secret(w))
 		return h ? 0 : secret_field(ch, w);
 	rc = desired_field(&wf, &refs, c, w, hf);
-	if (rc == 0 && json_object_set_new(ch->after, wf.name, hf_field_json(&wf)) < 0)
+	if (rc == 0 &&
+	    json_object_set_new(ch->after, wf.name, hf_field_json(&wf)) < 0)
 		rc = HF_ENOMEM;
 	if (rc == 0 && h &&
 	    json_object_set_new(ch->before, wf.name,
-				hf ? hf_field_json(hf) : json_null()) < 0)
+	                        hf ? hf_field_json(hf) : json_null()) < 0)
 		rc = HF_ENOMEM;
 	if (rc == 0 && (!h || !field_equal(c->schema, &wf, hf)) &&
 	    json_array_append_new(ch->changed, json_string(wf.name)) < 0)
@@ -431,7 +441,7 @@ static int compare_field(struct hf_change *ch, const struct ctx *c,
 
 /* Whether every managed field of `w` equals the live one in `h`. */
 static int unchanged(const struct ctx *c, const struct hf_object *w,
-		     const struct hf_object *h, int *same)
+                     const struct hf_object *h, int *same)
 {
 	const struct hf_field *hf;
 	struct hf_field wf;
@@ -457,7 +467,7 @@ static int unchanged(const struct ctx *c, const struct hf_object *w,
  * change keeps one copy, the live one (as read), in both before and after.
  */
 static int compare_unchanged(struct hf_change *ch, const struct hf_object *w,
-			     const struct hf_object *h)
+                             const struct hf_object *h)
 {
 	const struct hf_field *hf;
 	size_t i;
@@ -466,7 +476,8 @@ static int compare_unchanged(struct hf_change *ch, const struct hf_object *w,
 		if (is_secret(&w->fields[i]))
 			continue;
 		hf = hf_object_field(h, w->fields[i].name);
-		if (json_object_set_new(ch->before, hf->name, hf_field_json(hf)) < 0)
+		if (json_object_set_new(ch->before, hf->name,
+		                        hf_field_json(hf)) < 0)
 			return HF_ENOMEM;
 	}
 	json_decref(ch->after);
@@ -475,7 +486,7 @@ static int compare_unchanged(struct hf_change *ch, const struct hf_object *w,
 }
 
 static int compare(struct hf_change *ch, const struct ctx *c,
-		   const struct hf_object *w, const struct hf_object *h)
+                   const struct hf_object *w, const struct hf_object *h)
 {
 	size_t i;
 	int rc, same = 0;
@@ -517,11 +528,12 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 	rc = !ch.kind || !ch.deps ? HF_ENOMEM : compare(&ch, c, w, h);
 	if (rc == 0 && h) {
 		ch.node_id = hf_strdup(h->id ? h->id : "");
-		rc = ch.node_id ? hf_diff_fingerprint(ch.fingerprint, h, w) :
-				  HF_ENOMEM;
+		rc = ch.node_id ? hf_diff_fingerprint(ch.fingerprint, h, w)
+		                : HF_ENOMEM;
 	}
-	ch.action = !h ? HF_ACT_CREATE :
-		    json_array_size(ch.changed) ? HF_ACT_UPDATE : HF_ACT_NOOP;
+	ch.action = !h                            ? HF_ACT_CREATE
+	            : json_array_size(ch.changed) ? HF_ACT_UPDATE
+	                                          : HF_ACT_NOOP;
 	if (rc == 0 && ch.action != HF_ACT_NOOP)
 		rc = add_deps(c, w, ch.deps);
 	if (rc < 0) {
@@ -548,7 +560,8 @@ static int precompute_ids(struct ctx *c, hf_error *err)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		w = hf_objset_at(c->want, i);
-		if (hf_plan_change_id(c->ids[i], HF_ACT_CREATE, w->kind, w->hfid) < 0)
+		if (hf_plan_change_id(c->ids[i], HF_ACT_CREATE, w->kind,
+		                      w->hfid) < 0)
 			return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	return 0;
@@ -558,7 +571,7 @@ static int precompute_ids(struct ctx *c, hf_error *err)
 #define PROGRESS_EVERY 1024
 
 int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
-		const struct hf_diff_opts *o, hf_error *err)
+                const struct hf_diff_opts *o, hf_error *err)
 {
 	static const struct hf_diff_opts defaults = HF_DIFF_OPTS_INIT;
 	struct ctx c = { plan, want, have, NULL, hf_plan_count(plan), NULL };
@@ -582,7 +595,7 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 }
 
 int hf_diff(hf_plan *plan, const hf_objset *want, const hf_objset *have,
-	    const hf_schema *schema, hf_error *err)
+            const hf_schema *schema, hf_error *err)
 {
 	struct hf_diff_opts o = HF_DIFF_OPTS_INIT;
 

@@ -25,30 +25,30 @@ struct kplan {
 	const hf_kind *k;
 	const char *kind;
 	json_t *fields; /* name -> "attr" | "one" | "many" */
-	hf_buf sel;     /* node selection */
-	long count;     /* live total from the count round, -1 before */
+	hf_buf sel; /* node selection */
+	long count; /* live total from the count round, -1 before */
 	long nwant;
-	long nunique;   /* unique attribute values of the wanted objects */
-	int paged;      /* every live object of the kind is read by pages */
-	int skipped;    /* a live object without HFID was left out */
-	int local;      /* uniqueness answered from the pages */
-	long pending;   /* requests of the kind not answered yet */
-	int done;       /* every object wanted of the kind was read */
+	long nunique; /* unique attribute values of the wanted objects */
+	int paged; /* every live object of the kind is read by pages */
+	int skipped; /* a live object without HFID was left out */
+	int local; /* uniqueness answered from the pages */
+	long pending; /* requests of the kind not answered yet */
+	int done; /* every object wanted of the kind was read */
 	json_t *listed; /* ids its pages gave (id -> true), NULL before */
 };
 
 /* One thing to look up: a reference target or a unique value. */
 struct probe {
-	const char *kind;  /* kind to query */
-	const char *attr;  /* filter attribute, or NULL for an HFID lookup */
-	json_t *value;     /* HFID array or attribute value (borrowed) */
+	const char *kind; /* kind to query */
+	const char *attr; /* filter attribute, or NULL for an HFID lookup */
+	json_t *value; /* HFID array or attribute value (borrowed) */
 	enum hf_attr_kind akind;
-	struct hf_ref *ref;            /* reference to complete, or NULL */
-	long same;                     /* index of an earlier equal probe, or -1 */
+	struct hf_ref *ref; /* reference to complete, or NULL */
+	long same; /* index of an earlier equal probe, or -1 */
 	const struct hf_object *owner; /* uniqueness: the object created */
-	const struct hf_field *field;  /* where it was written */
-	int sent;      /* asked already (with the HFID lookups) */
-	int answered;  /* hits and found hold the answer */
+	const struct hf_field *field; /* where it was written */
+	int sent; /* asked already (with the HFID lookups) */
+	int answered; /* hits and found hold the answer */
 	int hits;
 	json_t *found; /* the first node found (owned unless same >= 0) */
 };
@@ -61,9 +61,9 @@ struct probes {
 
 /* What the fetch reported, by kind of problem. */
 enum problem {
-	PROBLEM_MISSING,   /* a reference to nothing */
+	PROBLEM_MISSING, /* a reference to nothing */
 	PROBLEM_AMBIGUOUS, /* a reference to several objects */
-	PROBLEM_TAKEN,     /* a unique value held by another object */
+	PROBLEM_TAKEN, /* a unique value held by another object */
 	PROBLEM_COUNT
 };
 
@@ -162,16 +162,17 @@ static int run_round(struct fctx *c, struct round *r, hf_error *err)
 			return r->calls[i].rc;
 		}
 		if (r->calls[i].errors && !r->calls[i].data)
-			return hf_error_set(err, HF_ESERVER, "Infrahub refused a query: %s",
-					    json_string_value(json_object_get(
-						    json_array_get(r->calls[i].errors, 0),
-						    "message")));
+			return hf_error_set(
+			        err, HF_ESERVER, "Infrahub refused a query: %s",
+			        json_string_value(json_object_get(
+			                json_array_get(r->calls[i].errors, 0),
+			                "message")));
 	}
 	return 0;
 }
 
 static void report(struct fctx *c, enum problem what, const char *file,
-		   int line, int col, const char *msg)
+                   int line, int col, const char *msg)
 {
 	hf_error e = HF_ERROR_INIT;
 
@@ -235,7 +236,8 @@ static int add_selection(struct kplan *p, const char *name, const char *type)
 		return 0;
 	if (json_object_set_new(p->fields, name, json_string(type)) < 0)
 		return HF_ENOMEM;
-	a = p->k && !strcmp(type, "attr") ? hf_schema_attr_find(p->k, name) : NULL;
+	a = p->k && !strcmp(type, "attr") ? hf_schema_attr_find(p->k, name)
+	                                  : NULL;
 	/* write-only: the server keeps a hash, never worth reading back */
 	if (a && hf_attr_kind_is_secret(a->kind))
 		return 0;
@@ -244,7 +246,8 @@ static int add_selection(struct kplan *p, const char *name, const char *type)
 	else if (!strcmp(type, "one"))
 		hf_buf_addf(&p->sel, " %s { node %s }", name, peer_sel);
 	else
-		hf_buf_addf(&p->sel, " %s { edges { node %s } }", name, peer_sel);
+		hf_buf_addf(&p->sel, " %s { edges { node %s } }", name,
+		            peer_sel);
 	return hf_buf_failed(&p->sel) ? HF_ENOMEM : 0;
 }
 
@@ -282,14 +285,16 @@ static int plan_kinds(struct fctx *c, hf_error *err)
 		if (!p)
 			return hf_error_set(err, HF_ENOMEM, "out of memory");
 		if (!p->k)
-			return hf_error_set(err, HF_EINVAL,
-					    "kind '%s' is not in the target's schema",
-					    w->kind);
+			return hf_error_set(
+			        err, HF_EINVAL,
+			        "kind '%s' is not in the target's schema",
+			        w->kind);
 		p->nwant++;
 		for (j = 0; j < w->nfields; j++) {
 			if (add_selection(p, w->fields[j].name,
-					  types[w->fields[j].type]) < 0)
-				return hf_error_set(err, HF_ENOMEM, "out of memory");
+			                  types[w->fields[j].type]) < 0)
+				return hf_error_set(err, HF_ENOMEM,
+				                    "out of memory");
 			p->nunique += unique_value(p, &w->fields[j]);
 		}
 	}
@@ -336,14 +341,15 @@ static int rel_field(struct hf_field *f, const json_t *v, int many)
 		return HF_ENOMEM;
 	json_array_foreach(edges, i, e)
 	{
-		if (ref_from(&f->refs[f->nrefs++], json_object_get(e, "node")) < 0)
+		if (ref_from(&f->refs[f->nrefs++], json_object_get(e, "node")) <
+		    0)
 			return HF_ENOMEM;
 	}
 	return 0;
 }
 
 static int live_field(struct hf_object *o, const struct kplan *p,
-		      const char *name, const char *type, const json_t *node)
+                      const char *name, const char *type, const json_t *node)
 {
 	const struct hf_schema_attr *a;
 	struct hf_field f;
@@ -359,7 +365,7 @@ static int live_field(struct hf_object *o, const struct kplan *p,
 		f.type = HF_FIELD_ATTR;
 		f.akind = a ? a->kind : HF_ATTR_OTHER;
 		rc = hf_value_normalise(&f.value, f.akind,
-					json_object_get(v, "value"));
+		                        json_object_get(v, "value"));
 	} else {
 		f.type = strcmp(type, "one") ? HF_FIELD_MANY : HF_FIELD_ONE;
 		rc = rel_field(&f, v, f.type == HF_FIELD_MANY);
@@ -381,7 +387,7 @@ static int bad_answer(const struct kplan *p, const char *what, hf_error *err);
  * malformed answer.
  */
 static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
-		    size_t first, hf_error *err)
+                    size_t first, hf_error *err)
 {
 	long seen;
 	const char *id = json_string_value(json_object_get(node, "id"));
@@ -406,13 +412,15 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 	o.kind = hf_strdup(t ? t : p->kind);
 	o.id = hf_strdup(id);
 	o.hfid = json_incref(h);
-	o.fields = hf_calloc(json_object_size(p->fields) + 1, sizeof(*o.fields));
+	o.fields =
+	        hf_calloc(json_object_size(p->fields) + 1, sizeof(*o.fields));
 	if (!o.kind || !o.id || !o.fields)
 		rc = HF_ENOMEM;
 	json_object_foreach(p->fields, name, type)
 	{
 		if (rc == 0)
-			rc = live_field(&o, p, name, json_string_value(type), node);
+			rc = live_field(&o, p, name, json_string_value(type),
+			                node);
 	}
 	if (rc < 0) {
 		hf_object_release(&o);
@@ -430,7 +438,8 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 static int bad_answer(const struct kplan *p, const char *what, hf_error *err)
 {
 	return hf_error_set(err, HF_ESERVER,
-			    "malformed answer to the %s listing: %s", p->kind, what);
+	                    "malformed answer to the %s listing: %s", p->kind,
+	                    what);
 }
 
 static int check_node(const struct kplan *p, const json_t *node, hf_error *err)
@@ -445,20 +454,21 @@ static int check_node(const struct kplan *p, const json_t *node, hf_error *err)
 		return bad_answer(p, "a node without a string id", err);
 	if (json_object_get(node, "__typename") &&
 	    !json_is_string(json_object_get(node, "__typename")))
-		return bad_answer(p, "a node whose __typename is not a string", err);
+		return bad_answer(p, "a node whose __typename is not a string",
+		                  err);
 	if (h && !json_is_null(h) && !json_is_array(h))
 		return bad_answer(p, "a node whose hfid is not a list", err);
 	json_array_foreach(h, i, part)
 	{
 		if (!json_is_string(part))
-			return bad_answer(p, "a node whose hfid holds a non-string",
-					  err);
+			return bad_answer(
+			        p, "a node whose hfid holds a non-string", err);
 	}
 	return 0;
 }
 
 static int take_edges(struct fctx *c, struct kplan *p, const json_t *res,
-		      hf_error *err)
+                      hf_error *err)
 {
 	const json_t *edges = json_object_get(res, "edges");
 	size_t i, first = hf_objset_count(c->have);
@@ -473,7 +483,8 @@ static int take_edges(struct fctx *c, struct kplan *p, const json_t *res,
 	{
 		rc = check_node(p, json_object_get(e, "node"), err);
 		if (rc == 0)
-			rc = add_live(c, p, json_object_get(e, "node"), first, err);
+			rc = add_live(c, p, json_object_get(e, "node"), first,
+			              err);
 		if (rc < 0)
 			return rc;
 	}
@@ -482,17 +493,17 @@ static int take_edges(struct fctx *c, struct kplan *p, const json_t *res,
 
 /* count: a non-negative integer no larger than what JSON carries exactly */
 static int take_count(const struct kplan *p, const json_t *res, long *out,
-		      hf_error *err)
+                      hf_error *err)
 {
 	const json_t *n = json_object_get(res, "count");
 
 	if (!json_is_integer(n) || json_integer_value(n) < 0 ||
 	    json_integer_value(n) > (json_int_t)1 << 53)
-		return bad_answer(p, "count is not a non-negative integer", err);
+		return bad_answer(p, "count is not a non-negative integer",
+		                  err);
 	*out = (long)json_integer_value(n);
 	return 0;
 }
-
 
 /* ---- round 1: how many live objects each kind has ----------------------- */
 
@@ -517,8 +528,8 @@ static int count_kinds(struct fctx *c, hf_error *err)
 		for (i = start; i < c->nkp && i < start + per; i++)
 			hf_buf_addf(&q, " %s { count }", c->kp[i].kind);
 		hf_buf_add(&q, " }");
-		rc = round_add(&r, hf_buf_failed(&q) ? NULL : hf_strdup(q.ptr), NULL,
-			       NULL);
+		rc = round_add(&r, hf_buf_failed(&q) ? NULL : hf_strdup(q.ptr),
+		               NULL, NULL);
 	}
 	hf_buf_release(&q);
 	if (rc == 0)
@@ -526,8 +537,10 @@ static int count_kinds(struct fctx *c, hf_error *err)
 	for (i = 0; rc == 0 && i < c->nkp; i++) {
 		p = &c->kp[i];
 		res = json_object_get(r.calls[i / per].data, p->kind);
-		rc = json_is_object(res) ? take_count(p, res, &p->count, err) :
-		     bad_answer(p, "no listing object for the kind", err);
+		rc = json_is_object(res)
+		             ? take_count(p, res, &p->count, err)
+		             : bad_answer(p, "no listing object for the kind",
+		                          err);
 	}
 	if (rc == 0 && r.n)
 		progress(c, "counts");
@@ -547,11 +560,12 @@ static int wants_pages(const struct fctx *c, const struct kplan *p)
 	double pages, lookups;
 
 	if (p->count == 0 || hf_resolve_unkeyed(c->s, p->kind))
-		return 1; /* nothing to read, or no hfid argument to look up by */
+		return 1; /* nothing to read, or no hfid argument to look up by
+		           */
 	pages = (double)((p->count + ps - 1) / ps) * c->o.request_cost +
-		(double)p->count;
+	        (double)p->count;
 	lookups = (double)((p->nwant + b - 1) / b) * c->o.request_cost +
-		  (double)(p->nwant + p->nunique) * c->o.lookup_cost;
+	          (double)(p->nwant + p->nunique) * c->o.lookup_cost;
 	return pages <= lookups;
 }
 
@@ -567,16 +581,17 @@ static char *page_query(const struct kplan *p, long limit)
 {
 	hf_buf b = HF_BUF_INIT;
 
-	hf_buf_addf(&b, "query ($offset: Int) { %s(offset: $offset, limit: %ld) "
-		    "{ count edges { node { id hfid __typename%s } } } }",
-		    p->kind, limit, p->sel.ptr);
+	hf_buf_addf(&b,
+	            "query ($offset: Int) { %s(offset: $offset, limit: %ld) "
+	            "{ count edges { node { id hfid __typename%s } } } }",
+	            p->kind, limit, p->sel.ptr);
 	return hf_buf_detach(&b);
 }
 
 static int add_page(struct round *r, struct kplan *p, long offset, long limit)
 {
 	return round_add(r, page_query(p, limit),
-			 json_pack("{s:I}", "offset", (json_int_t)offset), p);
+	                 json_pack("{s:I}", "offset", (json_int_t)offset), p);
 }
 
 static int set_var(json_t *vars, const char *prefix, long n, json_t *v)
@@ -628,25 +643,27 @@ static const char *gql_type(const struct probe *p)
 }
 
 /* Alias p<i> of probe i, with variable $v<i>, into a request being built. */
-static int probe_alias(struct fctx *c, hf_buf *head, hf_buf *body,
-		       json_t *vars, size_t i)
+static int probe_alias(struct fctx *c, hf_buf *head, hf_buf *body, json_t *vars,
+                       size_t i)
 {
 	const struct probe *p = &c->ps.v[i];
 
 	hf_buf_addf(head, "%s$v%zu: %s", head->len ? ", " : "", i, gql_type(p));
 	if (p->attr)
-		hf_buf_addf(body, " p%zu: %s(%s__value: $v%zu) { edges { node %s } }",
-			    i, p->kind, p->attr, i, peer_sel);
+		hf_buf_addf(body,
+		            " p%zu: %s(%s__value: $v%zu) { edges { node %s } }",
+		            i, p->kind, p->attr, i, peer_sel);
 	else
-		hf_buf_addf(body, " p%zu: %s(hfid: $v%zu) { edges { node %s } }",
-			    i, p->kind, i, peer_sel);
+		hf_buf_addf(body,
+		            " p%zu: %s(hfid: $v%zu) { edges { node %s } }", i,
+		            p->kind, i, peer_sel);
 	return set_var(vars, "v", (long)i, p->value);
 }
 
 /* Probes of w's unique values, asked with w's HFID lookup. */
 static int unique_aliases(struct fctx *c, struct kplan *p,
-			  const struct hf_object *w, hf_buf *head,
-			  hf_buf *body, json_t *vars)
+                          const struct hf_object *w, hf_buf *head, hf_buf *body,
+                          json_t *vars)
 {
 	const struct hf_schema_attr *a;
 	struct probe pr;
@@ -674,15 +691,18 @@ static int unique_aliases(struct fctx *c, struct kplan *p,
 
 /* Query text "query (HEAD) { BODY }" into the round; takes `vars`. */
 static int flush_request(struct round *r, hf_buf *head, hf_buf *body,
-			 json_t *vars, void *tag)
+                         json_t *vars, void *tag)
 {
 	hf_buf text = HF_BUF_INIT;
 	int rc;
 
 	hf_buf_addf(&text, "query (%s) {%s }", head->ptr ? head->ptr : "",
-		    body->ptr ? body->ptr : "");
-	rc = round_add(r, hf_buf_failed(head) || hf_buf_failed(body) ? NULL :
-			  hf_buf_detach(&text), vars, tag);
+	            body->ptr ? body->ptr : "");
+	rc = round_add(r,
+	               hf_buf_failed(head) || hf_buf_failed(body)
+	                       ? NULL
+	                       : hf_buf_detach(&text),
+	               vars, tag);
 	hf_buf_release(&text);
 	hf_buf_reset(head);
 	hf_buf_reset(body);
@@ -710,9 +730,12 @@ static int add_lookups(struct fctx *c, struct round *r, struct kplan *p)
 			continue;
 		if (!vars && !(vars = json_object()))
 			rc = HF_ENOMEM;
-		hf_buf_addf(&head, "%s$h%ld: [String]", head.len ? ", " : "", n);
-		hf_buf_addf(&body, " a%ld: %s(hfid: $h%ld) { edges { node { id hfid "
-			    "__typename%s } } }", n, p->kind, n, p->sel.ptr);
+		hf_buf_addf(&head, "%s$h%ld: [String]", head.len ? ", " : "",
+		            n);
+		hf_buf_addf(&body,
+		            " a%ld: %s(hfid: $h%ld) { edges { node { id hfid "
+		            "__typename%s } } }",
+		            n, p->kind, n, p->sel.ptr);
 		if (rc == 0)
 			rc = set_var(vars, "h", n, w->hfid);
 		if (rc == 0)
@@ -767,17 +790,18 @@ static int check_listed(struct kplan *p, const json_t *edges, hf_error *err)
 	json_array_foreach(edges, i, e)
 	{
 		id = json_string_value(
-			json_object_get(json_object_get(e, "node"), "id"));
+		        json_object_get(json_object_get(e, "node"), "id"));
 		if (!id)
 			continue; /* check_node() said what is wrong */
 		if (json_object_get(p->listed, id))
-			return hf_error_set(err, HF_ESERVER,
-					    "malformed answer to the %s listing: "
-					    "node id '%s' listed twice (the "
-					    "objects moved while they were read, "
-					    "or the server repeats them): plan "
-					    "again",
-					    p->kind, id);
+			return hf_error_set(
+			        err, HF_ESERVER,
+			        "malformed answer to the %s listing: "
+			        "node id '%s' listed twice (the "
+			        "objects moved while they were read, "
+			        "or the server repeats them): plan "
+			        "again",
+			        p->kind, id);
 		if (json_object_set_new(p->listed, id, json_true()) < 0)
 			return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
@@ -790,7 +814,7 @@ static int check_listed(struct kplan *p, const json_t *edges, hf_error *err)
  * what already exists).
  */
 static int take_page(struct fctx *c, struct kplan *p, const json_t *data,
-		     const json_t *vars, hf_error *err)
+                     const json_t *vars, hf_error *err)
 {
 	const json_t *res = json_object_get(data, p->kind);
 	long count = 0, offset, limit, expect;
@@ -810,8 +834,8 @@ static int take_page(struct fctx *c, struct kplan *p, const json_t *data,
 	expect = count > offset ? count - offset : 0;
 	expect = expect < limit ? expect : limit;
 	if (json_array_size(json_object_get(res, "edges")) != (size_t)expect)
-		return bad_answer(p, "count does not match the edges of the page",
-				  err);
+		return bad_answer(
+		        p, "count does not match the edges of the page", err);
 	return 0;
 }
 
@@ -829,13 +853,13 @@ static void take_probe(struct probes *ps, const char *key, const json_t *res)
 	edges = json_object_get(res, "edges");
 	ps->v[at].answered = 1;
 	ps->v[at].hits = (int)json_array_size(edges);
-	ps->v[at].found = json_incref(
-		json_object_get(json_array_get(edges, 0), "node"));
+	ps->v[at].found =
+	        json_incref(json_object_get(json_array_get(edges, 0), "node"));
 }
 
 /* An answer to aliased lookups: objects (a<n>) and probes (p<n>). */
 static int take_lookups(struct fctx *c, struct kplan *p, json_t *data,
-			hf_error *err)
+                        hf_error *err)
 {
 	const char *key;
 	json_t *res;
@@ -871,20 +895,21 @@ static int take_answer(struct stream *st, const struct hf_tx_result *res)
 			*st->err = *res->err;
 		rc = res->rc;
 	} else if (res->errors && !res->data) {
-		rc = hf_error_set(st->err, HF_ESERVER, "Infrahub refused a query: %s",
-				  json_string_value(json_object_get(
-					  json_array_get(res->errors, 0), "message")));
+		rc = hf_error_set(
+		        st->err, HF_ESERVER, "Infrahub refused a query: %s",
+		        json_string_value(json_object_get(
+		                json_array_get(res->errors, 0), "message")));
 	} else {
-		rc = p->paged ? take_page(st->c, p, res->data, st->r->calls[i].vars,
-					  st->err) :
-		     take_lookups(st->c, p, res->data, st->err);
+		rc = p->paged ? take_page(st->c, p, res->data,
+		                          st->r->calls[i].vars, st->err)
+		              : take_lookups(st->c, p, res->data, st->err);
 	}
 	p->done = --p->pending == 0;
 	return rc;
 }
 
 static void on_answer(hf_transport *t, const struct hf_tx_result *res,
-		      void *payload)
+                      void *payload)
 {
 	struct stream *st = payload;
 	int rc;
@@ -895,8 +920,9 @@ static void on_answer(hf_transport *t, const struct hf_tx_result *res,
 		return; /* stopped: what still completes is not taken */
 	rc = take_answer(st, res);
 	if (rc < 0) {
-		st->rc = rc == HF_ENOMEM ?
-			 hf_error_set(st->err, rc, "out of memory") : rc;
+		st->rc = rc == HF_ENOMEM
+		                 ? hf_error_set(st->err, rc, "out of memory")
+		                 : rc;
 		hf_transport_stop(t);
 		return;
 	}
@@ -977,8 +1003,8 @@ static long probe_first(struct probes *ps, const struct probe *p, size_t at)
 
 	if (!v && p->value) /* no key: ask again rather than mix probes up */
 		return -1;
-	hf_buf_addf(&key, "%s\x1f%s\x1f%s\x1f%d", p->kind, p->attr ? p->attr : "",
-		    v ? v : "", p->owner ? 1 : 0);
+	hf_buf_addf(&key, "%s\x1f%s\x1f%s\x1f%d", p->kind,
+	            p->attr ? p->attr : "", v ? v : "", p->owner ? 1 : 0);
 	hf_free(v);
 	if (hf_buf_failed(&key)) {
 		hf_buf_release(&key);
@@ -990,14 +1016,15 @@ static long probe_first(struct probes *ps, const struct probe *p, size_t at)
 	if (hit)
 		first = (long)json_integer_value(hit);
 	else if (ps->seen)
-		json_object_set_new(ps->seen, key.ptr, json_integer((json_int_t)at));
+		json_object_set_new(ps->seen, key.ptr,
+		                    json_integer((json_int_t)at));
 	hf_buf_release(&key);
 	return first;
 }
 
 /* The desired (or live) object a reference points at, or -1. */
 static long find_in(const struct fctx *c, const hf_objset *set,
-		    const struct hf_ref *r)
+                    const struct hf_ref *r)
 {
 	const hf_kind *k, *const *impl;
 	size_t i, n;
@@ -1062,16 +1089,17 @@ static int complete_from_live(struct hf_ref *r, const struct hf_object *h)
 }
 
 static enum hf_attr_kind filter_kind(const struct fctx *c, const char *kind,
-				     const char *attr)
+                                     const char *attr)
 {
 	const hf_kind *k = hf_schema_kind(c->s, kind);
-	const struct hf_schema_attr *a = k ? hf_schema_attr_find(k, attr) : NULL;
+	const struct hf_schema_attr *a =
+	        k ? hf_schema_attr_find(k, attr) : NULL;
 
 	return a ? a->kind : HF_ATTR_TEXT;
 }
 
 static int pending_ref(struct fctx *c, struct probes *ps, struct hf_ref *r,
-		       const struct hf_field *f)
+                       const struct hf_field *f)
 {
 	const struct kplan *kp;
 	struct probe p;
@@ -1091,7 +1119,8 @@ static int pending_ref(struct fctx *c, struct probes *ps, struct hf_ref *r,
 			return take_kind(r, hf_objset_at(c->want, (size_t)at));
 		at = find_in(c, c->have, r);
 		if (at >= 0)
-			return complete_from_live(r, hf_objset_at(c->have, (size_t)at));
+			return complete_from_live(
+			        r, hf_objset_at(c->have, (size_t)at));
 	}
 	memset(&p, 0, sizeof(p));
 	p.kind = r->kind;
@@ -1107,7 +1136,7 @@ static int pending_ref(struct fctx *c, struct probes *ps, struct hf_ref *r,
 }
 
 static int unique_probes(struct fctx *c, struct probes *ps,
-			 const struct hf_object *w)
+                         const struct hf_object *w)
 {
 	const hf_kind *k = hf_schema_kind(c->s, w->kind);
 	const struct hf_schema_attr *a;
@@ -1118,7 +1147,8 @@ static int unique_probes(struct fctx *c, struct probes *ps,
 
 	for (i = 0; k && i < w->nfields; i++) {
 		f = &w->fields[i];
-		a = f->type == HF_FIELD_ATTR ? hf_schema_attr_find(k, f->name) : NULL;
+		a = f->type == HF_FIELD_ATTR ? hf_schema_attr_find(k, f->name)
+		                             : NULL;
 		if (!a || !a->unique || !f->value || json_is_null(f->value))
 			continue;
 		memset(&p, 0, sizeof(p));
@@ -1163,7 +1193,6 @@ static int collect_probes(struct fctx *c)
 	}
 	return rc;
 }
-
 
 /* Probes still to ask, batch_aliases a request. */
 static int probe_requests(struct fctx *c, struct round *r)
@@ -1266,11 +1295,16 @@ static int judge_ref(struct fctx *c, struct probe *p)
 		hf_buf m = HF_BUF_INIT;
 
 		if (p->hits)
-			hf_buf_addf(&m, "reference to %s is ambiguous: %d objects match",
-				    what ? what : "?", p->hits);
+			hf_buf_addf(
+			        &m,
+			        "reference to %s is ambiguous: %d objects match",
+			        what ? what : "?", p->hits);
 		else
-			hf_buf_addf(&m, "unresolvable reference: no %s in the files "
-				    "or in Infrahub", what ? what : "?");
+			hf_buf_addf(
+			        &m,
+			        "unresolvable reference: no %s in the files "
+			        "or in Infrahub",
+			        what ? what : "?");
 		report(c, p->hits ? PROBLEM_AMBIGUOUS : PROBLEM_MISSING,
 		       p->ref->file, p->ref->line, p->ref->col,
 		       hf_buf_failed(&m) ? "unresolvable reference" : m.ptr);
@@ -1282,8 +1316,8 @@ static int judge_ref(struct fctx *c, struct probe *p)
 
 /* Created object `w`'s unique `f` is held by live (kind, hfid). */
 static void report_taken(struct fctx *c, const struct hf_object *w,
-			 const struct hf_field *f, const char *kind,
-			 const json_t *hfid)
+                         const struct hf_field *f, const char *kind,
+                         const json_t *hfid)
 {
 	char *mine, *theirs, *v;
 	hf_buf b = HF_BUF_INIT;
@@ -1291,9 +1325,11 @@ static void report_taken(struct fctx *c, const struct hf_object *w,
 	mine = show(w->kind, w->hfid);
 	theirs = show(kind, hfid);
 	v = json_dumps(f->value, JSON_COMPACT | JSON_ENCODE_ANY);
-	hf_buf_addf(&b, "cannot create %s: unique %s = %s already belongs to "
-		    "%s in Infrahub", mine ? mine : "?", f->name, v ? v : "?",
-		    theirs ? theirs : "?");
+	hf_buf_addf(&b,
+	            "cannot create %s: unique %s = %s already belongs to "
+	            "%s in Infrahub",
+	            mine ? mine : "?", f->name, v ? v : "?",
+	            theirs ? theirs : "?");
 	report(c, PROBLEM_TAKEN, f->file, f->line, f->col,
 	       hf_buf_failed(&b) ? "unique value taken" : b.ptr);
 	hf_free(mine);
@@ -1305,7 +1341,8 @@ static void report_taken(struct fctx *c, const struct hf_object *w,
 static void judge_unique(struct fctx *c, struct probe *p)
 {
 	json_t *fh = json_object_get(p->found, "hfid");
-	const char *fk = json_string_value(json_object_get(p->found, "__typename"));
+	const char *fk =
+	        json_string_value(json_object_get(p->found, "__typename"));
 
 	/* the object exists: an update, not a create */
 	if (hf_objset_find(c->have, p->owner->kind, p->owner->hfid) >= 0)
@@ -1319,7 +1356,7 @@ static void judge_unique(struct fctx *c, struct probe *p)
 
 /* Key "kind\x1fattr\x1fvalue" under which equal values meet. */
 static int unique_key(hf_buf *b, const char *kind, const char *attr,
-		      enum hf_attr_kind akind, const json_t *v)
+                      enum hf_attr_kind akind, const json_t *v)
 {
 	const char *s;
 	char *t;
@@ -1329,12 +1366,14 @@ static int unique_key(hf_buf *b, const char *kind, const char *attr,
 	hf_buf_addf(b, "%s\x1f%s\x1f", kind, attr);
 	if (json_is_string(v) && akind == HF_ATTR_MAC_ADDRESS) {
 		for (s = json_string_value(v), i = 0; s[i]; i++)
-			hf_buf_addch(b, (char)(s[i] >= 'A' && s[i] <= 'Z' ?
-					       s[i] - 'A' + 'a' : s[i]));
+			hf_buf_addch(b, (char)(s[i] >= 'A' && s[i] <= 'Z'
+			                               ? s[i] - 'A' + 'a'
+			                               : s[i]));
 	} else if (json_is_string(v)) {
 		hf_buf_add(b, json_string_value(v));
 	} else {
-		t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+		t = json_dumps(v,
+		               JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
 		if (!t)
 			return HF_ENOMEM;
 		hf_buf_add(b, t);
@@ -1345,7 +1384,7 @@ static int unique_key(hf_buf *b, const char *kind, const char *attr,
 
 /* Whether a create in a kind read whole needs its values checked. */
 static int needs_local(const struct fctx *c, const struct hf_object *w,
-		       const struct kplan *p)
+                       const struct kplan *p)
 {
 	size_t i;
 
@@ -1377,10 +1416,10 @@ static int index_live(struct fctx *c, hf_map *idx, const int *want_kind)
 			if (!unique_value(p, &h->fields[j]))
 				continue;
 			rc = unique_key(&key, h->kind, h->fields[j].name,
-					h->fields[j].akind, h->fields[j].value);
+			                h->fields[j].akind, h->fields[j].value);
 			if (rc == 0)
 				rc = hf_map_add(idx, key.ptr, key.len,
-						(void *)(uintptr_t)(i + 1));
+				                (void *)(uintptr_t)(i + 1));
 		}
 	}
 	hf_buf_release(&key);
@@ -1422,8 +1461,10 @@ static int check_local_unique(struct fctx *c)
 			f = &w->fields[j];
 			if (!unique_value(p, f))
 				continue;
-			rc = unique_key(&key, w->kind, f->name, f->akind, f->value);
-			at = rc ? 0 : (uintptr_t)hf_map_get(&idx, key.ptr, key.len);
+			rc = unique_key(&key, w->kind, f->name, f->akind,
+			                f->value);
+			at = rc ? 0
+			        : (uintptr_t)hf_map_get(&idx, key.ptr, key.len);
 			if (!at)
 				continue;
 			h = hf_objset_at(c->have, at - 1);
@@ -1484,7 +1525,6 @@ static void probes_release(struct probes *ps)
 	memset(ps, 0, sizeof(*ps));
 }
 
-
 /* Number and noun, "1 reference" or "2 references". */
 static void counted(hf_buf *b, long n, const char *one, const char *many)
 {
@@ -1500,34 +1540,35 @@ static int problems_error(const struct fctx *c, hf_error *err)
 
 	if (n[PROBLEM_MISSING])
 		counted(&b, n[PROBLEM_MISSING],
-			"reference in the object files names an object that is "
-			"neither in the files nor in Infrahub",
-			"references in the object files name objects that are "
-			"neither in the files nor in Infrahub");
+		        "reference in the object files names an object that is "
+		        "neither in the files nor in Infrahub",
+		        "references in the object files name objects that are "
+		        "neither in the files nor in Infrahub");
 	if (n[PROBLEM_AMBIGUOUS])
 		counted(&b, n[PROBLEM_AMBIGUOUS],
-			"reference in the object files matches several objects "
-			"in Infrahub",
-			"references in the object files match several objects "
-			"in Infrahub");
+		        "reference in the object files matches several objects "
+		        "in Infrahub",
+		        "references in the object files match several objects "
+		        "in Infrahub");
 	if (n[PROBLEM_TAKEN])
 		counted(&b, n[PROBLEM_TAKEN],
-			"unique value is already held by another object in "
-			"Infrahub",
-			"unique values are already held by other objects in "
-			"Infrahub");
+		        "unique value is already held by another object in "
+		        "Infrahub",
+		        "unique values are already held by other objects in "
+		        "Infrahub");
 	if (b.len)
 		rc = hf_error_set(err, HF_EINVAL, "%s",
-				  hf_buf_failed(&b) ? "the object files have "
-				  "problems" : b.ptr);
+		                  hf_buf_failed(&b) ? "the object files have "
+		                                      "problems"
+		                                    : b.ptr);
 	hf_buf_release(&b);
 	return rc;
 }
 
 int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
-	     const struct hf_fetch_opts *o, hf_transport *tr,
-	     hf_fetch_diag_fn diag, void *payload,
-	     struct hf_fetch_stats *stats, hf_error *err)
+             const struct hf_fetch_opts *o, hf_transport *tr,
+             hf_fetch_diag_fn diag, void *payload, struct hf_fetch_stats *stats,
+             hf_error *err)
 {
 	struct hf_fetch_stats dummy;
 	struct fctx c;
@@ -1546,7 +1587,9 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	c.payload = payload;
 	c.stats = stats ? stats : &dummy;
 	*have = NULL;
-	rc = hf_objset_new(&c.have) < 0 ? hf_error_set(err, HF_ENOMEM, "out of memory") : 0;
+	rc = hf_objset_new(&c.have) < 0
+	             ? hf_error_set(err, HF_ENOMEM, "out of memory")
+	             : 0;
 	if (rc == 0)
 		rc = plan_kinds(&c, err);
 	c.stats->kinds = (long)c.nkp;
@@ -1581,8 +1624,8 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 #define BY_IDS 1000
 
 int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
-		    json_t *fields, json_t *ids, hf_transport *tr,
-		    hf_error *err)
+                    json_t *fields, json_t *ids, hf_transport *tr,
+                    hf_error *err)
 {
 	struct hf_fetch_stats stats;
 	struct fctx c;
@@ -1603,27 +1646,34 @@ int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 	p = kplan_get(&c, kind);
 	if (!p || !p->k) {
 		rc = hf_error_set(err, p ? HF_EINVAL : HF_ENOMEM,
-				  "kind '%s' is not in the target's schema", kind);
+		                  "kind '%s' is not in the target's schema",
+		                  kind);
 		goto out;
 	}
 	json_object_foreach(fields, name, type)
 	{
-		if (rc == 0 && add_selection(p, name, json_string_value(type)) < 0)
+		if (rc == 0 &&
+		    add_selection(p, name, json_string_value(type)) < 0)
 			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	if (rc < 0)
 		goto out;
-	hf_buf_addf(&q, "query ($ids: [ID]) { %s(ids: $ids) { count edges { node "
-		    "{ id hfid __typename%s } } } }", kind, p->sel.ptr);
-	/* a page of ids a request, all concurrently: no answer of every object */
+	hf_buf_addf(&q,
+	            "query ($ids: [ID]) { %s(ids: $ids) { count edges { node "
+	            "{ id hfid __typename%s } } } }",
+	            kind, p->sel.ptr);
+	/* a page of ids a request, all concurrently: no answer of every object
+	 */
 	if (hf_buf_failed(&q))
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	for (i = 0; rc == 0 && i < json_array_size(ids); i += BY_IDS) {
 		json_t *part = json_array(), *vars;
 		size_t j;
 
-		for (j = i; part && j < json_array_size(ids) && j < i + BY_IDS; j++)
-			if (json_array_append(part, json_array_get(ids, j)) < 0) {
+		for (j = i; part && j < json_array_size(ids) && j < i + BY_IDS;
+		     j++)
+			if (json_array_append(part, json_array_get(ids, j)) <
+			    0) {
 				json_decref(part); /* never a short page */
 				part = NULL;
 			}

@@ -88,7 +88,8 @@ int hf_json_write_string(hf_buf *b, const char *str, size_t n)
 		hf_buf_addn(b, s + run, i - run);
 		esc = short_escape(s[i]);
 		if (!esc) {
-			snprintf(seq, sizeof(seq), "\\u%04X", (unsigned int)s[i]);
+			snprintf(seq, sizeof(seq), "\\u%04X",
+			         (unsigned int)s[i]);
 			esc = seq;
 		}
 		hf_buf_add(b, esc);
@@ -202,10 +203,10 @@ int hf_json_write(hf_buf *b, const json_t *j, int flags)
 		return write_array(b, j, flags);
 	case JSON_STRING:
 		return hf_json_write_string(b, json_string_value(j),
-					    json_string_length(j));
+		                            json_string_length(j));
 	case JSON_INTEGER:
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-			 json_integer_value(j));
+		         json_integer_value(j));
 		hf_buf_add(b, num);
 		break;
 	case JSON_REAL:

@@ -35,14 +35,14 @@
 #include "yval_int.h"
 #include "hf/banned.h"
 
-#define MAX_DEPTH     256        /* YAML nesting */
-#define MAX_DIR_DEPTH 64         /* directory recursion */
-#define MAX_DIAGS     1000       /* stored; all are counted */
-#define MAX_OBJECTS   4000000    /* guards against alias bombs */
+#define MAX_DEPTH     256 /* YAML nesting */
+#define MAX_DIR_DEPTH 64 /* directory recursion */
+#define MAX_DIAGS     1000 /* stored; all are counted */
+#define MAX_OBJECTS   4000000 /* guards against alias bombs */
 #define MAX_FIELDS    32000000
 #define MAX_FILE_SIZE (256u << 20)
-#define SMALL_MAP     16         /* below this, duplicate keys by scan */
-#define DIAG_DEDUP    64         /* recent diagnostics checked for repeats */
+#define SMALL_MAP     16 /* below this, duplicate keys by scan */
+#define DIAG_DEDUP    64 /* recent diagnostics checked for repeats */
 
 #define API_VERSION "infrahub.app/v1"
 
@@ -110,7 +110,8 @@ struct hf_manifest {
 	int oom;
 	int too_many;
 	size_t object_docs; /* object documents loaded so far */
-	struct hf_sha256 digest; /* over each file's name and the bytes parsed */
+	struct hf_sha256
+	        digest; /* over each file's name and the bytes parsed */
 };
 
 /* ---- small helpers ---- */
@@ -148,8 +149,7 @@ vdiag(hf_manifest *m, int level, const char *file, int line, int col,
 	snprintf(e.where, sizeof(e.where), "%s", file ? file : "");
 	e.line = line;
 	e.col = col;
-	hf_error_setv(&e, level == HF_MDIAG_ERROR ? HF_EINVAL : HF_OK, fmt,
-		      ap);
+	hf_error_setv(&e, level == HF_MDIAG_ERROR ? HF_EINVAL : HF_OK, fmt, ap);
 	/*
 	 * A node shared by aliases, or copied by range expansion, is checked
 	 * once per use: say the same thing at the same place only once.
@@ -177,7 +177,7 @@ vdiag(hf_manifest *m, int level, const char *file, int line, int col,
 
 __attribute__((format(printf, 6, 7))) static void
 diag_pos(hf_manifest *m, int level, const char *file, int line, int col,
-	 const char *fmt, ...)
+         const char *fmt, ...)
 {
 	va_list ap;
 
@@ -257,7 +257,7 @@ static const char *copy_str(struct parser *P, const yaml_char_t *s)
 	if (!s)
 		return NULL;
 	return hf_arena_strndup(&P->m->arena, (const char *)s,
-				strlen((const char *)s));
+	                        strlen((const char *)s));
 }
 
 static int scratch_push(struct parser *P, hf_yval *v)
@@ -271,8 +271,7 @@ static int scratch_push(struct parser *P, hf_yval *v)
 /* A complete node: register its anchor, hand it to its parent. */
 static int add_node(struct parser *P, hf_yval *v, const char *anchor)
 {
-	if (anchor &&
-	    hf_map_put(&P->anchors, anchor, strlen(anchor), v) < 0)
+	if (anchor && hf_map_put(&P->anchors, anchor, strlen(anchor), v) < 0)
 		return nomem(P->m);
 	if (!P->depth) {
 		P->root = v;
@@ -304,8 +303,8 @@ static int style_of(yaml_scalar_style_t s)
 static void check_tag(struct parser *P, const hf_yval *v)
 {
 	static const char *const known[] = {
-		"null", "bool", "int", "float", "binary", "timestamp", "omap",
-		"pairs", "set", "str", "seq", "map", "merge", NULL,
+		"null",  "bool", "int", "float", "binary", "timestamp", "omap",
+		"pairs", "set",  "str", "seq",   "map",    "merge",     NULL,
 	};
 	static const char prefix[] = "tag:yaml.org,2002:";
 	const char *const *k;
@@ -329,7 +328,7 @@ static int on_scalar(struct parser *P, const yaml_event_t *ev)
 	v->style = (unsigned char)style_of(ev->data.scalar.style);
 	v->len = ev->data.scalar.length;
 	v->text = hf_arena_strndup(&P->m->arena,
-				   (const char *)ev->data.scalar.value, v->len);
+	                           (const char *)ev->data.scalar.value, v->len);
 	v->tag = copy_str(P, ev->data.scalar.tag);
 	anchor = copy_str(P, ev->data.scalar.anchor);
 	if (!v->text || (ev->data.scalar.tag && !v->tag) ||
@@ -344,8 +343,9 @@ static int on_scalar(struct parser *P, const yaml_event_t *ev)
 	 * round-trip. Refused here, where the user can see it.
 	 */
 	if (memchr(v->text, '\0', v->len))
-		error_at(P->m, v, "a value must not contain a NUL character "
-			 "(\\0): Infrahub cannot store it");
+		error_at(P->m, v,
+		         "a value must not contain a NUL character "
+		         "(\\0): Infrahub cannot store it");
 	return add_node(P, v, anchor);
 }
 
@@ -357,9 +357,9 @@ static int on_start(struct parser *P, const yaml_event_t *ev, int type)
 
 	if (P->depth >= MAX_DEPTH) {
 		diag_pos(P->m, HF_MDIAG_ERROR, P->name,
-			 clamp(ev->start_mark.line),
-			 clamp(ev->start_mark.column),
-			 "nesting deeper than %d levels", MAX_DEPTH);
+		         clamp(ev->start_mark.line),
+		         clamp(ev->start_mark.column),
+		         "nesting deeper than %d levels", MAX_DEPTH);
 		return HF_EINVAL;
 	}
 	if (HF_ARRAY_GROW(P->stack, P->stack_cap, P->depth + 1) < 0)
@@ -420,7 +420,7 @@ static size_t find_pair(const struct mapb *mb, const hf_yval *key)
 
 	if (mb->use_tab)
 		return (size_t)(uintptr_t)hf_map_get(&mb->tab, key->text,
-						     key->len);
+		                                     key->len);
 	for (i = 0; i < mb->n; i++)
 		if (mb->out[2 * i]->len == key->len &&
 		    !memcmp(mb->out[2 * i]->text, key->text, key->len))
@@ -428,14 +428,14 @@ static size_t find_pair(const struct mapb *mb, const hf_yval *key)
 	return 0;
 }
 
-static int add_pair(struct parser *P, struct mapb *mb, hf_yval *k,
-		    hf_yval *v, int explicit)
+static int add_pair(struct parser *P, struct mapb *mb, hf_yval *k, hf_yval *v,
+                    int explicit)
 {
 	size_t at;
 
 	if (!is_scalar(k)) {
 		error_at(P->m, k, "mapping key must be a scalar, found %s",
-			 hf_yval_describe(k));
+		         hf_yval_describe(k));
 		return 0;
 	}
 	at = find_pair(mb, k);
@@ -443,15 +443,15 @@ static int add_pair(struct parser *P, struct mapb *mb, hf_yval *k,
 		if (!explicit)
 			return 0;
 		warning_at(P->m, k, "duplicate key '%s' (the last one wins)",
-			   k->text);
+		           k->text);
 		mb->out[2 * (at - 1) + 1] = v;
 		return 0;
 	}
 	mb->out[2 * mb->n] = k;
 	mb->out[2 * mb->n + 1] = v;
 	mb->n++;
-	if (mb->use_tab && hf_map_put(&mb->tab, k->text, k->len,
-				      (void *)(uintptr_t)mb->n) < 0)
+	if (mb->use_tab &&
+	    hf_map_put(&mb->tab, k->text, k->len, (void *)(uintptr_t)mb->n) < 0)
 		return nomem(P->m);
 	return 0;
 }
@@ -485,7 +485,7 @@ static int merge_one(struct parser *P, struct mapb *mb, const hf_yval *src)
 
 	for (i = 0; i < src->n && !rc; i++)
 		rc = add_pair(P, mb, src->items[2 * i], src->items[2 * i + 1],
-			      0);
+		              0);
 	return rc;
 }
 
@@ -503,7 +503,7 @@ static int merge(struct parser *P, struct mapb *mb, const hf_yval *v)
 	}
 	if (!rc && (v->type != HF_YVAL_SEQ || i < v->n))
 		error_at(P->m, v,
-			 "merge value must be a mapping or a list of mappings");
+		         "merge value must be a mapping or a list of mappings");
 	return rc;
 }
 
@@ -515,7 +515,7 @@ static int finish_map(struct parser *P, hf_yval *v, size_t base)
 	int rc = 0;
 
 	if (!npairs)
-		return 0;	/* "{}": scratch may not exist yet */
+		return 0; /* "{}": scratch may not exist yet */
 	in = P->scratch + base;
 	for (i = 0; i < npairs; i++)
 		cap += is_merge_key(in[2 * i]) ? merge_size(in[2 * i + 1]) : 1;
@@ -572,8 +572,7 @@ static int on_alias(struct parser *P, const yaml_event_t *ev)
 static int process_document(struct parser *P);
 
 /* line and column of a byte offset, for reader errors */
-static void offset_pos(const struct parser *P, size_t off, int *line,
-		       int *col)
+static void offset_pos(const struct parser *P, size_t off, int *line, int *col)
 {
 	size_t i;
 
@@ -613,10 +612,10 @@ static void yaml_failed(struct parser *P)
 		hint = "; indent with spaces, not tabs";
 	if (yp->context)
 		diag_pos(P->m, HF_MDIAG_ERROR, P->name, line, col,
-			 "invalid yaml: %s (%s)%s", problem, yp->context, hint);
+		         "invalid yaml: %s (%s)%s", problem, yp->context, hint);
 	else
 		diag_pos(P->m, HF_MDIAG_ERROR, P->name, line, col,
-			 "invalid yaml: %s%s", problem, hint);
+		         "invalid yaml: %s%s", problem, hint);
 }
 
 static int on_event(struct parser *P, const yaml_event_t *ev)
@@ -671,10 +670,10 @@ struct bctx {
 	const hf_yval *kind_node;
 	hf_mobj *parent;
 	hf_mfield *pfield;
-	int expand;  /* expand ranges in this list */
+	int expand; /* expand ranges in this list */
 	int inherit; /* what nested blocks inherit */
 	struct pvec *out; /* collects children, NULL at the top */
-	size_t next;      /* item index of the last object made */
+	size_t next; /* item index of the last object made */
 };
 
 /* One expanding field of an item: its values. */
@@ -695,8 +694,8 @@ static int string_text(const hf_yval *v)
  * A `parameters` mapping: its expand_range, when given, replaces *expand.
  * Reports problems; returns 1 when the parameters are valid.
  */
-static int check_params(hf_manifest *m, const hf_yval *params,
-			const char *what, int *expand)
+static int check_params(hf_manifest *m, const hf_yval *params, const char *what,
+                        int *expand)
 {
 	const hf_yval *er;
 	int b;
@@ -705,7 +704,7 @@ static int check_params(hf_manifest *m, const hf_yval *params,
 		return 1;
 	if (params->type != HF_YVAL_MAP) {
 		error_at(m, params, "%s must be a mapping, found %s", what,
-			 hf_yval_describe(params));
+		         hf_yval_describe(params));
 		return 0;
 	}
 	er = hf_yval_get(params, "expand_range");
@@ -713,7 +712,7 @@ static int check_params(hf_manifest *m, const hf_yval *params,
 		return 1;
 	if (hf_yval_as_bool(er, &b) < 0) {
 		error_at(m, er, "%s.expand_range must be a boolean, found %s",
-			 what, hf_yval_describe(er));
+		         what, hf_yval_describe(er));
 		return 0;
 	}
 	*expand = b;
@@ -721,7 +720,7 @@ static int check_params(hf_manifest *m, const hf_yval *params,
 }
 
 static const hf_yval *subst(hf_manifest *m, const hf_yval *orig,
-			    const char *text)
+                            const char *text)
 {
 	hf_yval *v = hf_arena_alloc(&m->arena, sizeof(*v));
 
@@ -778,7 +777,7 @@ static const hf_yval *nested_kind(hf_manifest *m, const hf_yval *block)
 }
 
 static int make_object(hf_manifest *m, struct bctx *c, const hf_yval *item,
-		       const struct xfield *xf, size_t nx, size_t k);
+                       const struct xfield *xf, size_t nx, size_t k);
 
 static int copy_children(hf_manifest *m, hf_mfield *f, struct pvec *kids)
 {
@@ -792,8 +791,7 @@ static int copy_children(hf_manifest *m, hf_mfield *f, struct pvec *kids)
 	return 0;
 }
 
-static int build_list_form(hf_manifest *m, struct bctx *cc,
-			   const hf_yval *list)
+static int build_list_form(hf_manifest *m, struct bctx *cc, const hf_yval *list)
 {
 	const hf_yval *kn;
 	int inherit = cc->inherit, rc = 0;
@@ -806,16 +804,16 @@ static int build_list_form(hf_manifest *m, struct bctx *cc,
 		cc->next = i;
 		cc->inherit = inherit;
 		check_params(m, hf_yval_get(list->items[i], "parameters"),
-			     "parameters", &cc->inherit);
+		             "parameters", &cc->inherit);
 		rc = make_object(m, cc, hf_yval_get(list->items[i], "data"),
-				 NULL, 0, 0);
+		                 NULL, 0, 0);
 	}
 	return rc;
 }
 
 /* Children of a field that has the shape of nested objects. */
 static int build_nested(hf_manifest *m, const struct bctx *c, hf_mobj *o,
-			hf_mfield *f)
+                        hf_mfield *f)
 {
 	struct pvec kids = { NULL, 0, 0 };
 	struct bctx cc = { c->doc, NULL, NULL, o, f, 0, c->inherit, &kids, 0 };
@@ -838,11 +836,11 @@ static int build_nested(hf_manifest *m, const struct bctx *c, hf_mobj *o,
 	 */
 	if (f->nest == HF_MNEST_ONE) {
 		check_params(m, hf_yval_get(f->value, "parameters"),
-			     "parameters", &cc.inherit);
+		             "parameters", &cc.inherit);
 		rc = make_object(m, &cc, data, NULL, 0, 0);
 	} else if (f->nest == HF_MNEST_MANY_DICT) {
 		check_params(m, hf_yval_get(f->value, "parameters"),
-			     "parameters", &cc.inherit);
+		             "parameters", &cc.inherit);
 		cc.expand = cc.inherit;
 		rc = build_list(m, &cc, data);
 	} else {
@@ -854,17 +852,18 @@ static int build_nested(hf_manifest *m, const struct bctx *c, hf_mobj *o,
 	return rc;
 }
 
-static int new_object(hf_manifest *m, const struct bctx *c,
-		      const hf_yval *item, hf_mobj **out)
+static int new_object(hf_manifest *m, const struct bctx *c, const hf_yval *item,
+                      hf_mobj **out)
 {
 	hf_mobj *o;
 
 	*out = NULL;
 	if (m->objs.n >= MAX_OBJECTS || m->nfields + item->n > MAX_FIELDS) {
 		if (!m->too_many)
-			error_at(m, item, "too many objects (the limit is %d "
-				 "objects and %d fields); giving up",
-				 MAX_OBJECTS, MAX_FIELDS);
+			error_at(m, item,
+			         "too many objects (the limit is %d "
+			         "objects and %d fields); giving up",
+			         MAX_OBJECTS, MAX_FIELDS);
 		m->too_many = 1;
 		return 0;
 	}
@@ -872,8 +871,8 @@ static int new_object(hf_manifest *m, const struct bctx *c,
 	if (!o)
 		return nomem(m);
 	if (item->n) {
-		o->fields = hf_arena_calloc(&m->arena, item->n,
-					    sizeof(*o->fields));
+		o->fields =
+		        hf_arena_calloc(&m->arena, item->n, sizeof(*o->fields));
 		if (!o->fields)
 			return nomem(m);
 	}
@@ -886,7 +885,7 @@ static int new_object(hf_manifest *m, const struct bctx *c,
 }
 
 static int make_object(hf_manifest *m, struct bctx *c, const hf_yval *item,
-		       const struct xfield *xf, size_t nx, size_t k)
+                       const struct xfield *xf, size_t nx, size_t k)
 {
 	hf_mobj *o;
 	hf_mfield *f;
@@ -936,7 +935,7 @@ static int expands(const hf_yval *v)
 }
 
 static void mismatch(hf_manifest *m, const hf_yval *item,
-		     const struct xfield *xf, size_t nx)
+                     const struct xfield *xf, size_t nx)
 {
 	hf_buf b = HF_BUF_INIT;
 	size_t i;
@@ -946,14 +945,16 @@ static void mismatch(hf_manifest *m, const hf_yval *item,
 	if (hf_buf_failed(&b))
 		nomem(m);
 	else
-		error_at(m, item, "range expansion mismatch: fields expanded "
-			 "to different lengths: [%s]", b.ptr);
+		error_at(m, item,
+		         "range expansion mismatch: fields expanded "
+		         "to different lengths: [%s]",
+		         b.ptr);
 	hf_buf_release(&b);
 }
 
 /* Expand the item's range fields; *count is how many objects it makes. */
 static int expand_fields(hf_manifest *m, const hf_yval *item,
-			 struct xfield **out, size_t *nx, size_t *count)
+                         struct xfield **out, size_t *nx, size_t *count)
 {
 	hf_error err = HF_ERROR_INIT;
 	struct xfield *xf;
@@ -976,7 +977,7 @@ static int expand_fields(hf_manifest *m, const hf_yval *item,
 		if (!expands(v))
 			continue;
 		rc = hf_range_expand(&xf[n].vals, &xf[n].n, v->text, v->len, 0,
-				     &err);
+		                     &err);
 		if (rc == HF_ENOMEM) {
 			free_xfields(xf, n);
 			return nomem(m);
@@ -1008,7 +1009,7 @@ static int build_item(hf_manifest *m, struct bctx *c, const hf_yval *item)
 
 	if (item->type != HF_YVAL_MAP) {
 		error_at(m, item, "object must be a mapping, found %s",
-			 hf_yval_describe(item));
+		         hf_yval_describe(item));
 		return 0;
 	}
 	if (c->expand)
@@ -1035,7 +1036,7 @@ static int is_schema(const hf_yval *root)
 {
 	return hf_yval_get(root, "version") &&
 	       (hf_yval_get(root, "nodes") || hf_yval_get(root, "generics") ||
-		hf_yval_get(root, "extensions"));
+	        hf_yval_get(root, "extensions"));
 }
 
 static const char *shown(const hf_yval *v)
@@ -1051,7 +1052,7 @@ static int check_header(hf_manifest *m, const hf_yval *root, int *bad)
 
 	if (api && !(hf_yval_is_string(api) && text_is(api, API_VERSION))) {
 		error_at(m, api, "unsupported apiVersion '%s', expected '%s'",
-			 shown(api), API_VERSION);
+		         shown(api), API_VERSION);
 		*bad = 1;
 	}
 	if (!kind) {
@@ -1062,15 +1063,15 @@ static int check_header(hf_manifest *m, const hf_yval *root, int *bad)
 		return HF_MDOC_MENU;
 	} else if (!text_is(kind, "Object")) {
 		error_at(m, kind,
-			 "unknown document kind '%s', expected 'Object'",
-			 shown(kind));
+		         "unknown document kind '%s', expected 'Object'",
+		         shown(kind));
 		*bad = 1;
 	}
 	return HF_MDOC_OBJECT;
 }
 
 static void check_spec_kind(hf_manifest *m, hf_mdoc *d, const hf_yval *spec,
-			    int *bad)
+                            int *bad)
 {
 	const hf_yval *kind = hf_yval_get(spec, "kind");
 
@@ -1078,7 +1079,7 @@ static void check_spec_kind(hf_manifest *m, hf_mdoc *d, const hf_yval *spec,
 		error_at(m, spec, "missing 'spec.kind'");
 	} else if (!hf_yval_is_string(kind)) {
 		error_at(m, kind, "spec.kind must be a string, found %s",
-			 hf_yval_describe(kind));
+		         hf_yval_describe(kind));
 	} else if (!kind->len) {
 		error_at(m, kind, "spec.kind must not be empty");
 	} else {
@@ -1098,8 +1099,8 @@ static const hf_yval *spec_data(hf_manifest *m, const hf_yval *spec)
 		error_at(m, spec, "missing 'spec.data'");
 	else if (data->type != HF_YVAL_SEQ)
 		error_at(m, data,
-			 "spec.data must be a list of objects, found %s",
-			 hf_yval_describe(data));
+		         "spec.data must be a list of objects, found %s",
+		         hf_yval_describe(data));
 	else
 		return data;
 	return NULL;
@@ -1113,7 +1114,7 @@ static int check_spec(hf_manifest *m, hf_mdoc *d, int *bad)
 	if (!spec || spec->type != HF_YVAL_MAP) {
 		if (spec)
 			error_at(m, spec, "spec must be a mapping, found %s",
-				 hf_yval_describe(spec));
+			         hf_yval_describe(spec));
 		else
 			error_at(m, d->root, "missing 'spec'");
 		*bad = 1;
@@ -1143,12 +1144,12 @@ static int check_document(hf_manifest *m, hf_mdoc *d)
 	d->type = HF_MDOC_INVALID;
 	if (root->type != HF_YVAL_MAP) {
 		error_at(m, root, "document must be a mapping, found %s",
-			 hf_yval_describe(root));
+		         hf_yval_describe(root));
 		return 0;
 	}
 	if (!hf_yval_get(root, "kind") && is_schema(root)) {
 		warning_at(m, root,
-			   "schema document, not an object file; skipped");
+		           "schema document, not an object file; skipped");
 		d->type = HF_MDOC_SCHEMA;
 		return 0;
 	}
@@ -1159,7 +1160,7 @@ static int check_document(hf_manifest *m, hf_mdoc *d)
 	meta = hf_yval_get(root, "metadata");
 	if (meta && meta->type != HF_YVAL_MAP && meta->type != HF_YVAL_NULL) {
 		error_at(m, meta, "metadata must be a mapping, found %s",
-			 hf_yval_describe(meta));
+		         hf_yval_describe(meta));
 		bad = 1;
 	}
 	d->metadata = meta;
@@ -1203,7 +1204,7 @@ static void parser_release(struct parser *P)
 }
 
 static int load_text(hf_manifest *m, const char *name, const char *text,
-		     size_t len)
+                     size_t len)
 {
 	struct parser P;
 	hf_mfile *f;
@@ -1236,14 +1237,14 @@ static int load_text(hf_manifest *m, const char *name, const char *text,
 }
 
 static void errno_diag(hf_manifest *m, const char *what, const char *path,
-		       int e)
+                       int e)
 {
 	char buf[128];
 
 	if (strerror_r(e, buf, sizeof(buf)))
 		snprintf(buf, sizeof(buf), "error %d", e);
 	diag_pos(m, HF_MDIAG_ERROR, "", 0, 0, "cannot %s '%s': %s", what, path,
-		 buf);
+	         buf);
 }
 
 static int read_all(hf_manifest *m, FILE *fp, const char *path, hf_buf *b)
@@ -1261,8 +1262,8 @@ static int read_all(hf_manifest *m, FILE *fp, const char *path, hf_buf *b)
 	if (hf_buf_failed(b)) {
 		if (b->len + sizeof(tmp) >= MAX_FILE_SIZE)
 			diag_pos(m, HF_MDIAG_ERROR, "", 0, 0,
-				 "cannot read '%s': larger than %u bytes",
-				 path, MAX_FILE_SIZE);
+			         "cannot read '%s': larger than %u bytes", path,
+			         MAX_FILE_SIZE);
 		else
 			return nomem(m);
 		return HF_EINVAL;
@@ -1346,7 +1347,7 @@ static int list_dir(hf_manifest *m, const char *dir, struct pvec *names)
 }
 
 static int visit(hf_manifest *m, const char *path, const char *name,
-		 struct walk *w)
+                 struct walk *w)
 {
 	struct stat st;
 	size_t i;
@@ -1357,13 +1358,13 @@ static int visit(hf_manifest *m, const char *path, const char *name,
 	}
 	if (!S_ISDIR(st.st_mode))
 		return S_ISREG(st.st_mode) && has_ext(name) ? load_file(m, path)
-							    : 0;
+		                                            : 0;
 	for (i = 0; i < w->depth; i++)
 		if (w->dev[i] == st.st_dev && w->ino[i] == st.st_ino)
 			return 0; /* a symlink loop: been there */
 	if (w->depth == MAX_DIR_DEPTH) {
 		diag_pos(m, HF_MDIAG_ERROR, "", 0, 0,
-			 "cannot read '%s': directories nested too deep", path);
+		         "cannot read '%s': directories nested too deep", path);
 		return 0;
 	}
 	w->dev[w->depth] = st.st_dev;
@@ -1401,7 +1402,7 @@ static int walk_dir(hf_manifest *m, const char *dir, struct walk *w)
 
 /* The result of one add call: status, and its first error in err. */
 static int add_result(hf_manifest *m, size_t d0, size_t e0, int rc,
-		      hf_error *err)
+                      hf_error *err)
 {
 	size_t i;
 
@@ -1443,12 +1444,12 @@ int hf_manifest_add_path(hf_manifest *m, const char *path, hf_error *err)
 	rc = walk_dir(m, path, &w);
 	if (!rc && m->object_docs == docs)
 		diag_pos(m, HF_MDIAG_WARNING, "", 0, 0,
-			 "no object files in '%s'", path);
+		         "no object files in '%s'", path);
 	return add_result(m, d0, e0, rc, err);
 }
 
 int hf_manifest_add_buffer(hf_manifest *m, const char *name, const char *text,
-			   size_t len, hf_error *err)
+                           size_t len, hf_error *err)
 {
 	size_t d0 = m->ndiag, e0 = m->nerr;
 
@@ -1487,7 +1488,7 @@ size_t hf_manifest_diag_count(const hf_manifest *m)
 }
 
 const hf_error *hf_manifest_diag_at(const hf_manifest *m, size_t i,
-				    enum hf_mdiag_level *level)
+                                    enum hf_mdiag_level *level)
 {
 	if (i >= m->ndiag)
 		return NULL;

@@ -17,7 +17,7 @@ struct hf_objset {
 	size_t n;
 	size_t cap;
 	hf_map by_key; /* identity key (copied) -> 1 + index */
-	hf_map by_id;  /* node id (copied) -> 1 + index */
+	hf_map by_id; /* node id (copied) -> 1 + index */
 };
 
 void hf_ref_release(struct hf_ref *r)
@@ -152,7 +152,7 @@ int hf_objset_add(hf_objset *s, struct hf_object *o, hf_error *err)
 	rc = make_key(&key, o->kind, o->hfid);
 	if (rc == 0 && table_get(&s->by_key, key) >= 0)
 		rc = hf_error_set(err, HF_EINVAL, "%s is declared twice",
-				  o->kind);
+		                  o->kind);
 	if (rc == 0)
 		rc = HF_ARRAY_GROW(s->objs, s->cap, s->n + 1);
 	if (rc == 0)

@@ -20,18 +20,18 @@ struct hf_owner {
 	char *group_id;
 	struct member *m;
 	size_t n, cap;
-	json_t *ids;    /* member id -> true */
+	json_t *ids; /* member id -> true */
 	json_t *others; /* other stacks' group id -> stack name */
 };
 
 static const char q_groups[] =
-	"query ($name: String) { CoreStandardGroup(name__value: $name, "
-	"partial_match: true) { count edges { node { id name { value } } } } }";
+        "query ($name: String) { CoreStandardGroup(name__value: $name, "
+        "partial_match: true) { count edges { node { id name { value } } } } }";
 
 static const char q_members[] =
-	"query ($ids: [ID], $offset: Int, $limit: Int) { CoreStandardGroup("
-	"ids: $ids) { edges { node { id members(offset: $offset, limit: "
-	"$limit) { count edges { node { id __typename } } } } } } }";
+        "query ($ids: [ID], $offset: Int, $limit: Int) { CoreStandardGroup("
+        "ids: $ids) { edges { node { id members(offset: $offset, limit: "
+        "$limit) { count edges { node { id __typename } } } } } } }";
 
 int hf_owner_stack_check(const char *stack, hf_error *err)
 {
@@ -39,19 +39,20 @@ int hf_owner_stack_check(const char *stack, hf_error *err)
 	char c;
 
 	if (n == 0 || n > 64)
-		return hf_error_set(err, HF_EINVAL,
-				    "stack name '%s' must be 1 to 64 characters",
-				    stack ? stack : "");
+		return hf_error_set(
+		        err, HF_EINVAL,
+		        "stack name '%s' must be 1 to 64 characters",
+		        stack ? stack : "");
 	for (i = 0; i < n; i++) {
 		c = stack[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || (i > 0 && strchr("_.-", c)))
 			continue;
 		return hf_error_set(err, HF_EINVAL,
-				    "stack name '%s': character %zu is not "
-				    "allowed (letters, digits, '_', '.', '-'; "
-				    "a letter or digit first)",
-				    stack, i + 1);
+		                    "stack name '%s': character %zu is not "
+		                    "allowed (letters, digits, '_', '.', '-'; "
+		                    "a letter or digit first)",
+		                    stack, i + 1);
 	}
 	return 0;
 }
@@ -115,8 +116,9 @@ int hf_owner_add_member(hf_owner *o, const char *id, const char *kind)
 
 int hf_owner_add_group(hf_owner *o, const char *id, const char *stack)
 {
-	return json_object_set_new(o->others, id, json_string(stack)) < 0 ?
-		       HF_ENOMEM : 0;
+	return json_object_set_new(o->others, id, json_string(stack)) < 0
+	               ? HF_ENOMEM
+	               : 0;
 }
 
 int hf_owner_set_group_id(hf_owner *o, const char *id)
@@ -162,21 +164,23 @@ int hf_owner_owns(const hf_owner *o, const char *node_id)
 
 const char *hf_owner_other_stack(const hf_owner *o, const char *group_id)
 {
-	return group_id ? json_string_value(json_object_get(o->others, group_id)) :
-			  NULL;
+	return group_id
+	               ? json_string_value(json_object_get(o->others, group_id))
+	               : NULL;
 }
 
 static int bad(hf_error *err, const char *what)
 {
 	return hf_error_set(err, HF_EINVAL,
-			    "malformed answer reading the stack groups: %s", what);
+	                    "malformed answer reading the stack groups: %s",
+	                    what);
 }
 
 /* The stack's group, and every other hubform-* group by id. */
 static int take_groups(hf_owner *o, const json_t *data, hf_error *err)
 {
 	const json_t *edges = json_object_get(
-		json_object_get(data, "CoreStandardGroup"), "edges");
+	        json_object_get(data, "CoreStandardGroup"), "edges");
 	const size_t plen = strlen(HF_OWNER_GROUP_PREFIX);
 	const char *id, *name;
 	json_t *e, *node;
@@ -190,7 +194,7 @@ static int take_groups(hf_owner *o, const json_t *data, hf_error *err)
 		node = json_object_get(e, "node");
 		id = json_string_value(json_object_get(node, "id"));
 		name = json_string_value(json_object_get(
-			json_object_get(node, "name"), "value"));
+		        json_object_get(node, "name"), "value"));
 		if (!id || !name)
 			return bad(err, "a group without id or name");
 		/* the filter is a substring match: keep the true prefix */
@@ -208,20 +212,25 @@ static int take_groups(hf_owner *o, const json_t *data, hf_error *err)
 
 /* One page of members; *got: how many it held, *total: the count. */
 static int take_members(hf_owner *o, const json_t *data, size_t *got,
-			long *total, hf_error *err)
+                        long *total, hf_error *err)
 {
-	const json_t *mem = json_object_get(json_object_get(
-		json_array_get(json_object_get(json_object_get(data,
-							       "CoreStandardGroup"),
-					       "edges"),
-			       0),
-		"node"), "members");
+	const json_t *mem = json_object_get(
+	        json_object_get(
+	                json_array_get(
+	                        json_object_get(
+	                                json_object_get(data,
+	                                                "CoreStandardGroup"),
+	                                "edges"),
+	                        0),
+	                "node"),
+	        "members");
 	const json_t *edges = json_object_get(mem, "edges");
 	const char *id, *kind;
 	json_t *e, *node;
 	size_t i;
 
-	if (!json_is_array(edges) || !json_is_integer(json_object_get(mem, "count")))
+	if (!json_is_array(edges) ||
+	    !json_is_integer(json_object_get(mem, "count")))
 		return bad(err, "the group's members are not a counted list");
 	*total = (long)json_integer_value(json_object_get(mem, "count"));
 	*got = json_array_size(edges);
@@ -238,8 +247,8 @@ static int take_members(hf_owner *o, const json_t *data, size_t *got,
 	return 0;
 }
 
-static int gql(hf_transport *tr, const char *query, json_t *vars,
-	       json_t **data, hf_error *err)
+static int gql(hf_transport *tr, const char *query, json_t *vars, json_t **data,
+               hf_error *err)
 {
 	struct hf_tx_request r = HF_TX_REQUEST_INIT;
 	json_t *errors = NULL;
@@ -251,10 +260,12 @@ static int gql(hf_transport *tr, const char *query, json_t *vars,
 	rc = hf_transport_call(tr, &r, data, &errors, NULL, err);
 	json_decref(vars);
 	if (rc == 0 && errors && json_array_size(errors)) {
-		const char *msg = hf_tx_error_message(json_array_get(errors, 0));
+		const char *msg =
+		        hf_tx_error_message(json_array_get(errors, 0));
 
-		rc = hf_error_set(err, HF_ESERVER, "reading the stack groups: %s",
-				  msg ? msg : "the server answered with errors");
+		rc = hf_error_set(
+		        err, HF_ESERVER, "reading the stack groups: %s",
+		        msg ? msg : "the server answered with errors");
 		json_decref(*data);
 		*data = NULL;
 	}
@@ -262,8 +273,7 @@ static int gql(hf_transport *tr, const char *query, json_t *vars,
 	return rc;
 }
 
-static int read_members(hf_owner *o, hf_transport *tr, long page,
-			hf_error *err)
+static int read_members(hf_owner *o, hf_transport *tr, long page, hf_error *err)
 {
 	json_t *data = NULL;
 	long offset = 0, total = 0;
@@ -272,10 +282,10 @@ static int read_members(hf_owner *o, hf_transport *tr, long page,
 
 	for (;;) {
 		rc = gql(tr, q_members,
-			 json_pack("{s:[s], s:I, s:I}", "ids", o->group_id,
-				   "offset", (json_int_t)offset, "limit",
-				   (json_int_t)page),
-			 &data, err);
+		         json_pack("{s:[s], s:I, s:I}", "ids", o->group_id,
+		                   "offset", (json_int_t)offset, "limit",
+		                   (json_int_t)page),
+		         &data, err);
 		if (rc == 0)
 			rc = take_members(o, data, &got, &total, err);
 		json_decref(data);
@@ -289,7 +299,7 @@ static int read_members(hf_owner *o, hf_transport *tr, long page,
 }
 
 int hf_owner_read(hf_owner **out, hf_transport *tr, const char *stack,
-		  long page_size, hf_error *err)
+                  long page_size, hf_error *err)
 {
 	json_t *data = NULL;
 	hf_owner *o;
@@ -302,7 +312,7 @@ int hf_owner_read(hf_owner **out, hf_transport *tr, const char *stack,
 	if (rc < 0)
 		return rc;
 	rc = gql(tr, q_groups,
-		 json_pack("{s:s}", "name", HF_OWNER_GROUP_PREFIX), &data, err);
+	         json_pack("{s:s}", "name", HF_OWNER_GROUP_PREFIX), &data, err);
 	if (rc == 0)
 		rc = take_groups(o, data, err);
 	json_decref(data);
@@ -323,7 +333,7 @@ static int stack_group_ref(const struct hf_ref *r)
 
 	return r->kind && !strcmp(r->kind, "CoreStandardGroup") && name &&
 	       !strncmp(name, HF_OWNER_GROUP_PREFIX,
-			strlen(HF_OWNER_GROUP_PREFIX)) &&
+	                strlen(HF_OWNER_GROUP_PREFIX)) &&
 	       json_array_size(r->hfid) == 1;
 }
 
@@ -375,9 +385,9 @@ int hf_owner_keep_memberships(hf_objset *want, const hf_objset *have)
 		if (!wf || wf->type != HF_FIELD_MANY)
 			continue;
 		at = hf_objset_find(have, w->kind, w->hfid);
-		lf = at < 0 ? NULL :
-			      hf_object_field(hf_objset_at(have, (size_t)at),
-					      "member_of_groups");
+		lf = at < 0 ? NULL
+		            : hf_object_field(hf_objset_at(have, (size_t)at),
+		                              "member_of_groups");
 		for (j = 0; lf && j < lf->nrefs; j++) {
 			if (!stack_group_ref(&lf->refs[j]) ||
 			    has_ref(wf, &lf->refs[j]))

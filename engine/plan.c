@@ -23,10 +23,10 @@ struct hf_plan {
 
 #define N_ACTIONS 5
 static const char *const action_names[N_ACTIONS] = { "no-op", "create",
-						     "update", "delete",
-						     "forget" };
+	                                             "update", "delete",
+	                                             "forget" };
 static const char *const status_names[] = { "pending", "applied", "failed",
-					    "skipped" };
+	                                    "skipped" };
 
 const char *hf_action_str(enum hf_action a)
 {
@@ -78,7 +78,7 @@ static void now_iso(char out[32])
 }
 
 int hf_plan_new(hf_plan **out, const char *address, const char *branch,
-		hf_error *err)
+                hf_error *err)
 {
 	hf_plan *p;
 
@@ -131,7 +131,7 @@ void hf_plan_free(hf_plan *p)
 }
 
 int hf_plan_set_stack(hf_plan *p, const char *stack, const char *group_id,
-		      hf_error *err)
+                      hf_error *err)
 {
 	char *s = hf_strdup(stack ? stack : "default");
 	char *g = group_id ? hf_strdup(group_id) : NULL;
@@ -149,7 +149,7 @@ int hf_plan_set_stack(hf_plan *p, const char *stack, const char *group_id,
 }
 
 int hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
-		      const json_t *hfid)
+                      const json_t *hfid)
 {
 	hf_buf b = HF_BUF_INIT;
 	char hex[65];
@@ -190,7 +190,8 @@ static int change_id(struct hf_change *c)
 	    (c->action != HF_ACT_DELETE && c->action != HF_ACT_FORGET))
 		return hf_plan_change_id(c->id, c->action, c->kind, c->hfid);
 	key = json_string(c->node_id);
-	rc = key ? hf_plan_change_id(c->id, c->action, c->kind, key) : HF_ENOMEM;
+	rc = key ? hf_plan_change_id(c->id, c->action, c->kind, key)
+	         : HF_ENOMEM;
 	json_decref(key);
 	return rc;
 }
@@ -285,14 +286,15 @@ static int cycle_error(const hf_plan *p, const int *done, hf_error *err)
 	for (i = 0; i < p->n && shown < 5; i++) {
 		if (done[i])
 			continue;
-		h = json_dumps(p->changes[i].hfid, JSON_COMPACT | JSON_ENCODE_ANY);
-		hf_buf_addf(&b, "%s%s %s", shown ? ", " : "", p->changes[i].kind,
-			    h ? h : "?");
+		h = json_dumps(p->changes[i].hfid,
+		               JSON_COMPACT | JSON_ENCODE_ANY);
+		hf_buf_addf(&b, "%s%s %s", shown ? ", " : "",
+		            p->changes[i].kind, h ? h : "?");
 		hf_free(h);
 		shown++;
 	}
 	rc = hf_error_set(err, HF_EINVAL, "dependency cycle between %s",
-			  hf_buf_failed(&b) ? "objects" : b.ptr);
+	                  hf_buf_failed(&b) ? "objects" : b.ptr);
 	hf_buf_release(&b);
 	return rc;
 }
@@ -317,9 +319,11 @@ static int assign_waves(hf_plan *p, const struct idx *ix, hf_error *err)
 				continue;
 			w = 0;
 			ok = 1;
-			for (j = 0; j < json_array_size(p->changes[i].deps); j++) {
-				d = idx_find(ix, p->n, json_string_value(
-					json_array_get(p->changes[i].deps, j)));
+			for (j = 0; j < json_array_size(p->changes[i].deps);
+			     j++) {
+				d = idx_find(ix, p->n,
+				             json_string_value(json_array_get(
+				                     p->changes[i].deps, j)));
 				if (!done[d]) {
 					ok = 0;
 					break;
@@ -347,11 +351,13 @@ static int check_deps(const hf_plan *p, const struct idx *ix, hf_error *err)
 
 	for (i = 0; i < p->n; i++) {
 		for (j = 0; j < json_array_size(p->changes[i].deps); j++) {
-			d = json_string_value(json_array_get(p->changes[i].deps, j));
+			d = json_string_value(
+			        json_array_get(p->changes[i].deps, j));
 			if (!d || idx_find(ix, p->n, d) < 0)
-				return hf_error_set(err, HF_EINVAL,
-						    "change %s depends on unknown change '%s'",
-						    p->changes[i].id, d ? d : "?");
+				return hf_error_set(
+				        err, HF_EINVAL,
+				        "change %s depends on unknown change '%s'",
+				        p->changes[i].id, d ? d : "?");
 		}
 	}
 	return 0;
@@ -412,7 +418,8 @@ int hf_plan_finish(hf_plan *p, hf_error *err)
 	for (i = 1; i < p->n; i++) {
 		if (!strcmp(ix[i].id, ix[i - 1].id)) {
 			rc = hf_error_set(err, HF_EINVAL,
-					  "two changes share the id %s", ix[i].id);
+			                  "two changes share the id %s",
+			                  ix[i].id);
 			goto out;
 		}
 	}
@@ -442,18 +449,19 @@ out:
  */
 static json_t *change_content(const struct hf_change *c)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:O?, s:s?, s:O?, s:O?, s:O, s:O, s:i, s:s}",
-			      "id", c->id, "action", hf_action_str(c->action),
-			      "kind", c->kind, "hfid", c->hfid, "node_id",
-			      c->node_id, "before", c->before, "after",
-			      c->after, "changed", c->changed, "deps", c->deps,
-			      "wave", c->wave, "fingerprint", c->fingerprint);
+	json_t *j = json_pack(
+	        "{s:s, s:s, s:s, s:O?, s:s?, s:O?, s:O?, s:O, s:O, s:i, s:s}",
+	        "id", c->id, "action", hf_action_str(c->action), "kind",
+	        c->kind, "hfid", c->hfid, "node_id", c->node_id, "before",
+	        c->before, "after", c->after, "changed", c->changed, "deps",
+	        c->deps, "wave", c->wave, "fingerprint", c->fingerprint);
 
 	if (!j)
 		return NULL;
 	if ((c->adopt && json_object_set_new(j, "adopt", json_true()) < 0) ||
-	    (c->cascade_of && json_object_set_new(j, "cascade_of",
-						  json_string(c->cascade_of)) < 0) ||
+	    (c->cascade_of &&
+	     json_object_set_new(j, "cascade_of", json_string(c->cascade_of)) <
+	             0) ||
 	    (c->sources && json_object_set(j, "sources", c->sources) < 0)) {
 		json_decref(j);
 		return NULL;
@@ -465,17 +473,19 @@ static json_t *change_content(const struct hf_change *c)
 static json_t *meta_content(const struct hf_plan_meta *m)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "created_at",
-			      m->created_at, "address", m->address, "branch",
-			      m->branch, "schema_hash", m->schema_hash,
-			      "manifest_digest", m->manifest_digest);
+	                      m->created_at, "address", m->address, "branch",
+	                      m->branch, "schema_hash", m->schema_hash,
+	                      "manifest_digest", m->manifest_digest);
 
 	if (!j)
 		return NULL;
 	if ((m->stack && strcmp(m->stack, "default") &&
 	     json_object_set_new(j, "stack", json_string(m->stack)) < 0) ||
-	    (m->group_id && json_object_set_new(j, "group_id",
-						json_string(m->group_id)) < 0) ||
-	    (m->partial && json_object_set_new(j, "partial", json_true()) < 0)) {
+	    (m->group_id &&
+	     json_object_set_new(j, "group_id", json_string(m->group_id)) <
+	             0) ||
+	    (m->partial &&
+	     json_object_set_new(j, "partial", json_true()) < 0)) {
 		json_decref(j);
 		return NULL;
 	}
@@ -533,8 +543,10 @@ static json_t *change_json(const struct hf_change *c)
 
 	if (!j)
 		return NULL;
-	json_object_set_new(j, "status", json_string(hf_change_status_str(c->status)));
-	json_object_set_new(j, "error", c->error ? json_string(c->error) : json_null());
+	json_object_set_new(j, "status",
+	                    json_string(hf_change_status_str(c->status)));
+	json_object_set_new(j, "error",
+	                    c->error ? json_string(c->error) : json_null());
 	if (!c->hfid)
 		json_object_set_new(j, "hfid", json_null());
 	if (!c->node_id)
@@ -544,8 +556,9 @@ static json_t *change_json(const struct hf_change *c)
 	if (!c->after)
 		json_object_set_new(j, "after", json_null());
 	json_object_set_new(j, "adopt", json_boolean(c->adopt));
-	json_object_set_new(j, "cascade_of", c->cascade_of ?
-			    json_string(c->cascade_of) : json_null());
+	json_object_set_new(j, "cascade_of",
+	                    c->cascade_of ? json_string(c->cascade_of)
+	                                  : json_null());
 	json_object_set(j, "sources", c->sources ? c->sources : json_null());
 	return j;
 }
@@ -557,25 +570,26 @@ json_t *hf_plan_to_json(const hf_plan *p)
 	size_t i;
 
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:b,"
-		      " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:i, s:[]}",
-		      "id", m->id, "created_at", m->created_at, "address",
-		      m->address, "branch", m->branch, "schema_hash",
-		      m->schema_hash, "manifest_digest", m->manifest_digest,
-		      "checksum", m->checksum, "status", m->status, "stack",
-		      m->stack ? m->stack : "default", "group_id", m->group_id,
-		      "partial", m->partial, "counts",
-		      "create", (json_int_t)m->n_create, "update",
-		      (json_int_t)m->n_update, "no-op", (json_int_t)m->n_noop,
-		      "delete", (json_int_t)m->n_delete, "forget",
-		      (json_int_t)m->n_forget, "adopt", (json_int_t)m->n_adopt,
-		      "waves", hf_plan_waves(p), "changes");
+	              " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:i, s:[]}",
+	              "id", m->id, "created_at", m->created_at, "address",
+	              m->address, "branch", m->branch, "schema_hash",
+	              m->schema_hash, "manifest_digest", m->manifest_digest,
+	              "checksum", m->checksum, "status", m->status, "stack",
+	              m->stack ? m->stack : "default", "group_id", m->group_id,
+	              "partial", m->partial, "counts", "create",
+	              (json_int_t)m->n_create, "update",
+	              (json_int_t)m->n_update, "no-op", (json_int_t)m->n_noop,
+	              "delete", (json_int_t)m->n_delete, "forget",
+	              (json_int_t)m->n_forget, "adopt", (json_int_t)m->n_adopt,
+	              "waves", hf_plan_waves(p), "changes");
 	if (j && !m->group_id)
 		json_object_set_new(j, "group_id", json_null());
 	if (!j)
 		return NULL;
 	arr = json_object_get(j, "changes");
 	for (i = 0; i < p->n; i++) {
-		if (json_array_append_new(arr, change_json(&p->changes[i])) < 0) {
+		if (json_array_append_new(arr, change_json(&p->changes[i])) <
+		    0) {
 			json_decref(j);
 			return NULL;
 		}
@@ -606,7 +620,7 @@ static int change_from_json(struct hf_change *c, const json_t *j)
 
 	memset(c, 0, sizeof(*c));
 	if (parse_action(json_string_value(json_object_get(j, "action")),
-			 &c->action) < 0)
+	                 &c->action) < 0)
 		return HF_EINVAL;
 	c->kind = hf_strdup(json_string_value(json_object_get(j, "kind")));
 	s = json_string_value(json_object_get(j, "node_id"));
@@ -621,8 +635,7 @@ static int change_from_json(struct hf_change *c, const json_t *j)
 	s = json_string_value(json_object_get(j, "cascade_of"));
 	c->cascade_of = s ? hf_strdup(s) : NULL;
 	c->sources = get_opt(j, "sources");
-	if ((c->sources && !json_is_array(c->sources)) ||
-	    (s && !c->cascade_of))
+	if ((c->sources && !json_is_array(c->sources)) || (s && !c->cascade_of))
 		return HF_EINVAL;
 	s = json_string_value(json_object_get(j, "error"));
 	c->error = s ? hf_strdup(s) : NULL;
@@ -630,7 +643,7 @@ static int change_from_json(struct hf_change *c, const json_t *j)
 	if (s && hf_change_status_parse(s, &c->status) < 0)
 		return HF_EINVAL;
 	if (!c->kind || copy_str(c->fingerprint, sizeof(c->fingerprint), j,
-				 "fingerprint") < 0)
+	                         "fingerprint") < 0)
 		return HF_EINVAL;
 	return 0;
 }
@@ -664,15 +677,18 @@ static int stack_from_json(struct hf_plan_meta *m, const json_t *j)
 static int meta_from_json(struct hf_plan_meta *m, const json_t *j)
 {
 	if (copy_str(m->id, sizeof(m->id), j, "id") < 0 ||
-	    copy_str(m->created_at, sizeof(m->created_at), j, "created_at") < 0 ||
-	    copy_str(m->schema_hash, sizeof(m->schema_hash), j, "schema_hash") < 0 ||
+	    copy_str(m->created_at, sizeof(m->created_at), j, "created_at") <
+	            0 ||
+	    copy_str(m->schema_hash, sizeof(m->schema_hash), j, "schema_hash") <
+	            0 ||
 	    copy_str(m->manifest_digest, sizeof(m->manifest_digest), j,
-		     "manifest_digest") < 0 ||
+	             "manifest_digest") < 0 ||
 	    copy_str(m->checksum, sizeof(m->checksum), j, "checksum") < 0 ||
 	    copy_str(m->status, sizeof(m->status), j, "status") < 0)
 		return HF_EINVAL;
 	/* only the store passes it; the plan's JSON form does not carry it */
-	m->branch_is_default = json_is_true(json_object_get(j, "branch_is_default"));
+	m->branch_is_default =
+	        json_is_true(json_object_get(j, "branch_is_default"));
 	return stack_from_json(m, j);
 }
 
@@ -687,7 +703,7 @@ int hf_plan_from_json(hf_plan **out, const json_t *j, hf_error *err)
 
 	*out = NULL;
 	rc = hf_plan_new(&p, json_string_value(json_object_get(j, "address")),
-			 json_string_value(json_object_get(j, "branch")), err);
+	                 json_string_value(json_object_get(j, "branch")), err);
 	if (rc < 0)
 		return rc;
 	rc = hf_error_set(err, HF_EINVAL, "malformed plan");
@@ -699,18 +715,18 @@ int hf_plan_from_json(hf_plan **out, const json_t *j, hf_error *err)
 		if (change_from_json(&c, e) < 0) {
 			change_release(&c);
 			rc = hf_error_set(err, HF_EINVAL,
-					  "plan change %zu is malformed", i);
+			                  "plan change %zu is malformed", i);
 			goto fail;
 		}
 		rc = hf_plan_add(p, &c, err);
 		if (rc < 0)
 			goto fail;
 		if (strcmp(p->changes[p->n - 1].id,
-			   json_string_value(json_object_get(e, "id")) ?
-				   json_string_value(json_object_get(e, "id")) :
-				   "")) {
+		           json_string_value(json_object_get(e, "id"))
+		                   ? json_string_value(json_object_get(e, "id"))
+		                   : "")) {
 			rc = hf_error_set(err, HF_EINVAL,
-					  "plan change %zu has a wrong id", i);
+			                  "plan change %zu has a wrong id", i);
 			goto fail;
 		}
 	}
@@ -718,9 +734,9 @@ int hf_plan_from_json(hf_plan **out, const json_t *j, hf_error *err)
 	if (hf_plan_compute_checksum(p, sum) < 0 ||
 	    strcmp(sum, p->meta.checksum)) {
 		rc = hf_error_set(err, HF_EINVAL,
-				  "plan %s fails its checksum: it was changed "
-				  "after it was made",
-				  p->meta.id);
+		                  "plan %s fails its checksum: it was changed "
+		                  "after it was made",
+		                  p->meta.id);
 		goto fail;
 	}
 	hf_error_clear(err);

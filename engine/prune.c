@@ -16,18 +16,18 @@
 #include "hf/banned.h"
 
 #define IDS_PER_REQUEST 500
-#define MAX_PROBLEMS 20
+#define MAX_PROBLEMS    20
 
 struct pn {
 	char *id;
 	char *kind;
-	long live;         /* index in the live set; -1: not read (gone) */
-	long parent;       /* the node whose cascade takes this one, or -1 */
-	int forget;        /* another stack owns it too */
-	int kept;          /* a member `keep` left alone: it stays */
+	long live; /* index in the live set; -1: not read (gone) */
+	long parent; /* the node whose cascade takes this one, or -1 */
+	int forget; /* another stack owns it too */
+	int kept; /* a member `keep` left alone: it stays */
 	const char *other; /* that stack (borrowed from the owner) */
-	char cid[17];      /* its change id */
-	json_t *deps;      /* change ids */
+	char cid[17]; /* its change id */
+	json_t *deps; /* change ids */
 };
 
 struct pctx {
@@ -38,10 +38,10 @@ struct pctx {
 	hf_objset *live;
 	struct pn *v;
 	size_t n, cap, loaded;
-	json_t *index;    /* node id -> index into v */
+	json_t *index; /* node id -> index into v */
 	json_t *declared; /* node id -> index of its update/no-op change */
-	json_t *refs;     /* "Kind\x1fa\x1fb" -> [change index, field] that
-			     the files point at */
+	json_t *refs; /* "Kind\x1fa\x1fb" -> [change index, field] that
+	                 the files point at */
 	hf_buf problems;
 	size_t nproblems;
 	hf_prune_keep_fn keep;
@@ -57,17 +57,18 @@ json_t *hf_prune_orphans(const hf_plan *plan, const hf_owner *owner)
 
 	for (i = 0; rc == 0 && i < hf_plan_count(plan); i++) {
 		c = hf_plan_at(plan, i);
-		if (c->node_id && (c->action == HF_ACT_UPDATE ||
-				   c->action == HF_ACT_NOOP))
-			rc = json_object_set_new(declared, c->node_id, json_true());
+		if (c->node_id &&
+		    (c->action == HF_ACT_UPDATE || c->action == HF_ACT_NOOP))
+			rc = json_object_set_new(declared, c->node_id,
+			                         json_true());
 	}
 	for (i = 0; rc == 0 && i < hf_owner_count(owner); i++) {
 		if (json_object_get(declared, hf_owner_id_at(owner, i)))
 			continue;
-		rc = json_array_append_new(out, json_pack("{s:s, s:s}", "id",
-							  hf_owner_id_at(owner, i),
-							  "kind",
-							  hf_owner_kind_at(owner, i)));
+		rc = json_array_append_new(
+		        out,
+		        json_pack("{s:s, s:s}", "id", hf_owner_id_at(owner, i),
+		                  "kind", hf_owner_kind_at(owner, i)));
 	}
 	json_decref(declared);
 	if (rc < 0) {
@@ -101,8 +102,11 @@ static json_t *field_types(const hf_kind *k)
 		r = hf_schema_rel_at(k, i);
 		if (is_group_rel(r) && strcmp(r->name, "member_of_groups"))
 			continue;
-		if (json_object_set_new(t, r->name, json_string(
-			r->cardinality == HF_CARDINALITY_ONE ? "one" : "many")) < 0)
+		if (json_object_set_new(
+		            t, r->name,
+		            json_string(r->cardinality == HF_CARDINALITY_ONE
+		                                ? "one"
+		                                : "many")) < 0)
 			goto oom;
 	}
 	return t;
@@ -135,7 +139,9 @@ static char *name_of(const char *kind, const json_t *hfid, const char *id)
 		json_array_foreach(hfid, i, part)
 		{
 			hf_buf_addf(&b, "%s%s", i ? "__" : "",
-				    json_string_value(part) ? json_string_value(part) : "");
+			            json_string_value(part)
+			                    ? json_string_value(part)
+			                    : "");
 		}
 		hf_buf_addch(&b, '\'');
 	} else {
@@ -148,9 +154,11 @@ static char *node_name(const struct pctx *c, size_t i)
 {
 	const struct pn *p = &c->v[i];
 
-	return name_of(p->kind, p->live >= 0 ?
-			       hf_objset_at(c->live, (size_t)p->live)->hfid : NULL,
-		       p->id);
+	return name_of(p->kind,
+	               p->live >= 0
+	                       ? hf_objset_at(c->live, (size_t)p->live)->hfid
+	                       : NULL,
+	               p->id);
 }
 
 static long node_index(const struct pctx *c, const char *id)
@@ -161,7 +169,7 @@ static long node_index(const struct pctx *c, const char *id)
 }
 
 static int node_add(struct pctx *c, const char *id, const char *kind,
-		    long parent)
+                    long parent)
 {
 	struct pn *p;
 
@@ -175,7 +183,8 @@ static int node_add(struct pctx *c, const char *id, const char *kind,
 	p->live = -1;
 	p->parent = parent;
 	if (!p->id || !p->kind || !p->deps ||
-	    json_object_set_new(c->index, id, json_integer((json_int_t)c->n)) < 0) {
+	    json_object_set_new(c->index, id, json_integer((json_int_t)c->n)) <
+	            0) {
 		hf_free(p->id);
 		hf_free(p->kind);
 		json_decref(p->deps);
@@ -187,7 +196,7 @@ static int node_add(struct pctx *c, const char *id, const char *kind,
 
 /* Read the nodes [from, to) of one kind, IDS_PER_REQUEST at a time. */
 static int load_kind(struct pctx *c, const char *kind, size_t from, size_t to,
-		     hf_error *err)
+                     hf_error *err)
 {
 	const hf_kind *k = hf_schema_kind(c->s, kind);
 	json_t *types, *ids = NULL;
@@ -198,15 +207,18 @@ static int load_kind(struct pctx *c, const char *kind, size_t from, size_t to,
 
 	if (!k) {
 		if ((pb = problem(c)))
-			hf_buf_addf(pb, "%s %s is owned but its kind is not in "
-				    "the schema", kind, c->v[from].id);
+			hf_buf_addf(pb,
+			            "%s %s is owned but its kind is not in "
+			            "the schema",
+			            kind, c->v[from].id);
 		return 0;
 	}
 	if (!hf_schema_kind_hfid(k).n) {
 		if ((pb = problem(c)))
-			hf_buf_addf(pb, "%s %s cannot be deleted by hubform: the "
-				    "kind has no human-friendly id", kind,
-				    c->v[from].id);
+			hf_buf_addf(pb,
+			            "%s %s cannot be deleted by hubform: the "
+			            "kind has no human-friendly id",
+			            kind, c->v[from].id);
 		return 0;
 	}
 	types = field_types(k);
@@ -217,17 +229,19 @@ static int load_kind(struct pctx *c, const char *kind, size_t from, size_t to,
 			continue;
 		if (!ids && !(ids = json_array()))
 			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
-		if (rc == 0 && json_array_append_new(ids, json_string(c->v[i].id)) < 0)
+		if (rc == 0 &&
+		    json_array_append_new(ids, json_string(c->v[i].id)) < 0)
 			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 		if (rc == 0 && json_array_size(ids) == IDS_PER_REQUEST) {
 			rc = hf_fetch_by_ids(c->live, c->s, kind, types, ids,
-					     c->tr, err);
+			                     c->tr, err);
 			json_decref(ids);
 			ids = NULL;
 		}
 	}
 	if (rc == 0 && ids)
-		rc = hf_fetch_by_ids(c->live, c->s, kind, types, ids, c->tr, err);
+		rc = hf_fetch_by_ids(c->live, c->s, kind, types, ids, c->tr,
+		                     err);
 	json_decref(ids);
 	json_decref(types);
 	return rc;
@@ -262,7 +276,7 @@ static const char *other_owner(const struct pctx *c, size_t i)
 	if (c->v[i].live < 0)
 		return NULL;
 	f = hf_object_field(hf_objset_at(c->live, (size_t)c->v[i].live),
-			    "member_of_groups");
+	                    "member_of_groups");
 	for (j = 0; f && j < f->nrefs; j++)
 		if ((s = hf_owner_other_stack(c->own, f->refs[j].id)))
 			return s;
@@ -284,7 +298,7 @@ static int is_ancestor(const struct pctx *c, long a, long b)
 
 /* A cascade from node i reaches peer `id` of kind `kind`. */
 static int cascade_to(struct pctx *c, size_t i, const struct hf_ref *r,
-		      const char *rel)
+                      const char *rel)
 {
 	long at = node_index(c, r->id);
 	char *who, *what;
@@ -296,11 +310,12 @@ static int cascade_to(struct pctx *c, size_t i, const struct hf_ref *r,
 		who = node_name(c, i);
 		what = node_name(c, (size_t)at);
 		if ((pb = problem(c)))
-			hf_buf_addf(pb, "deleting %s would also delete %s "
-				    "(on_delete: cascade of its relationship "
-				    "'%s'), which stack '%s' owns too",
-				    who ? who : "?", what ? what : "?", rel,
-				    c->v[at].other);
+			hf_buf_addf(pb,
+			            "deleting %s would also delete %s "
+			            "(on_delete: cascade of its relationship "
+			            "'%s'), which stack '%s' owns too",
+			            who ? who : "?", what ? what : "?", rel,
+			            c->v[at].other);
 		hf_free(who);
 		hf_free(what);
 		return 0;
@@ -317,15 +332,17 @@ static int cascade_to(struct pctx *c, size_t i, const struct hf_ref *r,
 		who = node_name(c, i);
 		what = name_of(r->kind, r->hfid, r->id);
 		if ((pb = problem(c)))
-			hf_buf_addf(pb, "deleting %s would also delete %s "
-				    "(on_delete: cascade of its relationship "
-				    "'%s'), which the files declare",
-				    who ? who : "?", what ? what : "?", rel);
+			hf_buf_addf(pb,
+			            "deleting %s would also delete %s "
+			            "(on_delete: cascade of its relationship "
+			            "'%s'), which the files declare",
+			            who ? who : "?", what ? what : "?", rel);
 		hf_free(who);
 		hf_free(what);
 		return 0;
 	}
-	return node_add(c, r->id, r->kind && r->kind[0] ? r->kind : "?", (long)i);
+	return node_add(c, r->id, r->kind && r->kind[0] ? r->kind : "?",
+	                (long)i);
 }
 
 static int cascades_of(struct pctx *c, size_t i)
@@ -370,10 +387,11 @@ static void mark_shared(struct pctx *c, size_t from, size_t to)
 		who = node_name(c, i);
 		root = node_name(c, (size_t)c->v[i].parent);
 		if ((pb = problem(c)))
-			hf_buf_addf(pb, "deleting %s would also delete %s "
-				    "(on_delete: cascade), which stack '%s' "
-				    "owns too", root ? root : "?",
-				    who ? who : "?", other);
+			hf_buf_addf(pb,
+			            "deleting %s would also delete %s "
+			            "(on_delete: cascade), which stack '%s' "
+			            "owns too",
+			            root ? root : "?", who ? who : "?", other);
 		hf_free(who);
 		hf_free(root);
 	}
@@ -387,7 +405,7 @@ static void mark_kept(struct pctx *c, size_t from, size_t to)
 	for (i = from; c->keep && i < to; i++)
 		if (c->v[i].parent < 0 && c->v[i].live >= 0 &&
 		    !c->keep(c->payload, c->v[i].kind,
-			     hf_objset_at(c->live, (size_t)c->v[i].live)->hfid))
+		             hf_objset_at(c->live, (size_t)c->v[i].live)->hfid))
 			c->v[i].kept = 1;
 }
 
@@ -405,7 +423,8 @@ static int gather(struct pctx *c, hf_error *err)
 		mark_kept(c, from, to);
 		mark_shared(c, from, to);
 		for (i = from; rc == 0 && i < to; i++)
-			if (!c->v[i].forget && !c->v[i].kept && c->v[i].live >= 0)
+			if (!c->v[i].forget && !c->v[i].kept &&
+			    c->v[i].live >= 0)
 				rc = cascades_of(c, i);
 		if (rc < 0)
 			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
@@ -417,8 +436,9 @@ static json_t *hfid_of(const struct pctx *c, size_t i)
 {
 	const hf_kind *k = hf_schema_kind(c->s, c->v[i].kind);
 
-	return k && hf_schema_kind_hfid(k).n ?
-		       hf_objset_at(c->live, (size_t)c->v[i].live)->hfid : NULL;
+	return k && hf_schema_kind_hfid(k).n
+	               ? hf_objset_at(c->live, (size_t)c->v[i].live)->hfid
+	               : NULL;
 }
 
 static int is_delete(const struct pctx *c, long i)
@@ -435,13 +455,13 @@ static int compute_ids(struct pctx *c)
 	for (i = 0; i < c->n; i++) {
 		if (c->v[i].live < 0 || c->v[i].kept)
 			continue;
-		key = hfid_of(c, i) ? json_incref(hfid_of(c, i)) :
-				      json_string(c->v[i].id);
+		key = hfid_of(c, i) ? json_incref(hfid_of(c, i))
+		                    : json_string(c->v[i].id);
 		rc = key ? hf_plan_change_id(c->v[i].cid,
-					     c->v[i].forget ? HF_ACT_FORGET :
-							      HF_ACT_DELETE,
-					     c->v[i].kind, key) :
-			   HF_ENOMEM;
+		                             c->v[i].forget ? HF_ACT_FORGET
+		                                            : HF_ACT_DELETE,
+		                             c->v[i].kind, key)
+		         : HF_ENOMEM;
 		json_decref(key);
 		if (rc < 0)
 			return rc;
@@ -525,21 +545,22 @@ static int repointed(const struct pctx *c, const char *id, const char *rel)
 }
 
 static void dangling(struct pctx *c, size_t i, const struct hf_ref *y,
-		     const struct hf_schema_rel *back)
+                     const struct hf_schema_rel *back)
 {
 	char *who = node_name(c, i), *dep = name_of(y->kind, y->hfid, y->id);
 	hf_buf *pb = problem(c);
 
 	if (pb)
-		hf_buf_addf(pb, "cannot delete %s: %s, which is not deleted, "
-			    "needs it (its mandatory relationship '%s')",
-			    who ? who : "?", dep ? dep : "?", back->name);
+		hf_buf_addf(pb,
+		            "cannot delete %s: %s, which is not deleted, "
+		            "needs it (its mandatory relationship '%s')",
+		            who ? who : "?", dep ? dep : "?", back->name);
 	hf_free(who);
 	hf_free(dep);
 }
 
 static int order_peer(struct pctx *c, size_t i, const struct hf_schema_rel *r,
-		      const struct hf_schema_rel *back, const struct hf_ref *y)
+                      const struct hf_schema_rel *back, const struct hf_ref *y)
 {
 	long yi = node_index(c, y->id);
 
@@ -585,7 +606,8 @@ static int order(struct pctx *c)
 				continue;
 			back = hf_schema_rel_reverse(c->s, k, r);
 			for (m = 0; rc == 0 && m < o->fields[j].nrefs; m++)
-				rc = order_peer(c, i, r, back, &o->fields[j].refs[m]);
+				rc = order_peer(c, i, r, back,
+				                &o->fields[j].refs[m]);
 		}
 	}
 	return rc;
@@ -605,7 +627,7 @@ static json_t *before_of(const struct hf_object *o, const hf_kind *k)
 		if (r && is_group_rel(r))
 			continue;
 		if (json_object_set_new(b, o->fields[i].name,
-					hf_field_json(&o->fields[i])) < 0) {
+		                        hf_field_json(&o->fields[i])) < 0) {
 			json_decref(b);
 			return NULL;
 		}
@@ -614,7 +636,7 @@ static json_t *before_of(const struct hf_object *o, const hf_kind *k)
 }
 
 static int fingerprint_of(char out[65], const struct hf_object *live,
-			  json_t *before)
+                          json_t *before)
 {
 	struct hf_object names;
 	struct hf_field f;
@@ -653,9 +675,9 @@ static int add_change(struct pctx *c, size_t i, hf_error *err)
 	if (c->v[i].parent >= 0)
 		ch.cascade_of = hf_strdup(c->v[c->v[i].parent].cid);
 	rc = ch.kind && ch.node_id && ch.before && (!h || ch.hfid) &&
-		     (c->v[i].parent < 0 || ch.cascade_of) ?
-		     fingerprint_of(ch.fingerprint, o, ch.before) :
-		     HF_ENOMEM;
+	                     (c->v[i].parent < 0 || ch.cascade_of)
+	             ? fingerprint_of(ch.fingerprint, o, ch.before)
+	             : HF_ENOMEM;
 	if (rc < 0) {
 		hf_free(ch.kind);
 		hf_free(ch.node_id);
@@ -681,7 +703,7 @@ static char *ref_key(const char *kind, const json_t *hfid)
 }
 
 static int index_ref(struct pctx *c, size_t at, const char *field,
-		     const json_t *v)
+                     const json_t *v)
 {
 	const char *kind = json_string_value(json_object_get(v, "kind"));
 	const json_t *h = json_object_get(v, "hfid");
@@ -694,8 +716,9 @@ static int index_ref(struct pctx *c, size_t at, const char *field,
 	if (!key)
 		return 0;
 	if (!json_object_get(c->refs, key))
-		rc = json_object_set_new(c->refs, key,
-					 json_pack("[I, s]", (json_int_t)at, field));
+		rc = json_object_set_new(
+		        c->refs, key,
+		        json_pack("[I, s]", (json_int_t)at, field));
 	hf_free(key);
 	return rc;
 }
@@ -711,8 +734,8 @@ static int index_refs(struct pctx *c)
 
 	for (i = 0; rc == 0 && i < hf_plan_count(c->plan); i++) {
 		ch = hf_plan_at(c->plan, i);
-		if (ch->action == HF_ACT_DELETE || ch->action == HF_ACT_FORGET ||
-		    !json_is_object(ch->after))
+		if (ch->action == HF_ACT_DELETE ||
+		    ch->action == HF_ACT_FORGET || !json_is_object(ch->after))
 			continue;
 		json_object_foreach(ch->after, field, v)
 		{
@@ -744,18 +767,24 @@ static void still_referred(struct pctx *c, size_t i)
 	hf_free(key);
 	if (!hit)
 		return;
-	ch = hf_plan_at(c->plan, (size_t)json_integer_value(json_array_get(hit, 0)));
+	ch = hf_plan_at(c->plan,
+	                (size_t)json_integer_value(json_array_get(hit, 0)));
 	src = json_array_get(ch->sources, 0);
 	who = node_name(c, i);
 	by = name_of(ch->kind, ch->hfid, ch->node_id);
 	if ((pb = problem(c))) {
-		hf_buf_addf(pb, "cannot delete %s: the files still refer to it "
-			    "(%s of %s", who ? who : "?",
-			    json_string_value(json_array_get(hit, 1)), by ? by : "?");
+		hf_buf_addf(pb,
+		            "cannot delete %s: the files still refer to it "
+		            "(%s of %s",
+		            who ? who : "?",
+		            json_string_value(json_array_get(hit, 1)),
+		            by ? by : "?");
 		if (json_string_value(json_object_get(src, "file")))
-			hf_buf_addf(pb, ", declared at %s:%lld",
-				    json_string_value(json_object_get(src, "file")),
-				    (long long)json_integer_value(json_object_get(src, "line")));
+			hf_buf_addf(
+			        pb, ", declared at %s:%lld",
+			        json_string_value(json_object_get(src, "file")),
+			        (long long)json_integer_value(
+			                json_object_get(src, "line")));
 		hf_buf_add(pb, ")");
 	}
 	hf_free(who);
@@ -769,10 +798,11 @@ static int index_declared(struct pctx *c)
 
 	for (i = 0; i < hf_plan_count(c->plan); i++) {
 		ch = hf_plan_at(c->plan, i);
-		if (ch->node_id && (ch->action == HF_ACT_UPDATE ||
-				    ch->action == HF_ACT_NOOP) &&
+		if (ch->node_id &&
+		    (ch->action == HF_ACT_UPDATE ||
+		     ch->action == HF_ACT_NOOP) &&
 		    json_object_set_new(c->declared, ch->node_id,
-					json_integer((json_int_t)i)) < 0)
+		                        json_integer((json_int_t)i)) < 0)
 			return HF_ENOMEM;
 	}
 	return 0;
@@ -820,13 +850,14 @@ static int report(struct pctx *c, hf_error *err)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	if (c->nproblems > MAX_PROBLEMS)
 		return hf_error_set(err, HF_EINVAL, "%s; and %zu more",
-				    c->problems.ptr, c->nproblems - MAX_PROBLEMS);
+		                    c->problems.ptr,
+		                    c->nproblems - MAX_PROBLEMS);
 	return hf_error_set(err, HF_EINVAL, "%s", c->problems.ptr);
 }
 
 int hf_prune_plan(hf_plan *plan, const json_t *doomed, const hf_owner *owner,
-		  const hf_schema *schema, hf_transport *tr,
-		  hf_prune_keep_fn keep, void *payload, hf_error *err)
+                  const hf_schema *schema, hf_transport *tr,
+                  hf_prune_keep_fn keep, void *payload, hf_error *err)
 {
 	struct pctx c;
 	size_t i;
@@ -843,10 +874,10 @@ int hf_prune_plan(hf_plan *plan, const json_t *doomed, const hf_owner *owner,
 	c.declared = json_object();
 	c.refs = json_object();
 	rc = c.index && c.declared && c.refs && hf_objset_new(&c.live) == 0 &&
-		     index_declared(&c) == 0 && index_refs(&c) == 0 &&
-		     seed(&c, doomed) == 0 ?
-		     0 :
-		     hf_error_set(err, HF_ENOMEM, "out of memory");
+	                     index_declared(&c) == 0 && index_refs(&c) == 0 &&
+	                     seed(&c, doomed) == 0
+	             ? 0
+	             : hf_error_set(err, HF_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = gather(&c, err);
 	if (rc == 0 && (compute_ids(&c) < 0 || order(&c) < 0))

@@ -98,7 +98,7 @@ int hf_range_has_group(const char *s, size_t len)
 
 /* Python's str.replace(from, to) */
 static void replace(hf_buf *out, const char *s, size_t len, const char *from,
-		    const char *to)
+                    const char *to)
 {
 	size_t fl = strlen(from), i = 0;
 
@@ -207,8 +207,7 @@ static int expand_letters(struct slist *l, char a, char b)
  * One comma part with a '-'. Returns 0, 1 when it is invalid, 2 when it
  * expands to more than max, or HF_ENOMEM.
  */
-static int expand_dash(struct slist *l, const char *p, size_t len,
-		       size_t max)
+static int expand_dash(struct slist *l, const char *p, size_t len, size_t max)
 {
 	const char *dash = memchr(p, '-', len);
 	size_t sl = (size_t)(dash - p), el = len - sl - 1;
@@ -243,8 +242,7 @@ static int expand_part(struct slist *l, const char *p, size_t len, size_t max)
 	return slist_push(l, hf_strndup(p, len));
 }
 
-static int too_many(const char *group, size_t len, size_t max,
-		    hf_error *err)
+static int too_many(const char *group, size_t len, size_t max, hf_error *err)
 {
 	char *text = unescape(group, len);
 	int rc;
@@ -252,15 +250,15 @@ static int too_many(const char *group, size_t len, size_t max,
 	if (!text)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	rc = hf_error_set(err, HF_EINVAL,
-			  "range '%s' expands to more than %zu values", text,
-			  max);
+	                  "range '%s' expands to more than %zu values", text,
+	                  max);
 	hf_free(text);
 	return rc;
 }
 
 /* The values of the group s[start, end) (brackets included). */
 static int expand_group(struct group *g, const char *s, size_t max,
-			hf_error *err)
+                        hf_error *err)
 {
 	const char *p = s + g->start + 1, *end = s + g->end - 1, *comma;
 	int rc;
@@ -274,7 +272,7 @@ static int expand_group(struct group *g, const char *s, size_t max,
 			return invalid(s + g->start, g->end - g->start, err);
 		if (rc == 2)
 			return too_many(s + g->start, g->end - g->start, max,
-					err);
+			                err);
 		if (rc < 0)
 			return hf_error_set(err, rc, "out of memory");
 		if (comma == end)
@@ -285,7 +283,7 @@ static int expand_group(struct group *g, const char *s, size_t max,
 
 /* The groups of the escaped string, in order; *out NULL when none. */
 static int find_groups(struct group **out, size_t *ng, const char *s,
-		       size_t len)
+                       size_t len)
 {
 	size_t i, end, n = 0;
 	struct group *g;
@@ -319,7 +317,7 @@ static int find_groups(struct group **out, size_t *ng, const char *s,
 
 /* One result: the text between groups with choice k of each group. */
 static char *compose(const char *s, size_t len, const struct group *g,
-		     size_t ng, size_t idx, const size_t *stride)
+                     size_t ng, size_t idx, const size_t *stride)
 {
 	hf_buf b = HF_BUF_INIT;
 	size_t k, pos = 0, choice;
@@ -340,7 +338,7 @@ static char *compose(const char *s, size_t len, const struct group *g,
 
 /* The cartesian product, first group slowest. */
 static int product(struct slist *out, const char *s, size_t len,
-		   const struct group *g, size_t ng, size_t max, hf_error *err)
+                   const struct group *g, size_t ng, size_t max, hf_error *err)
 {
 	size_t *stride, total = 1, k, idx;
 	int rc = 0;
@@ -348,7 +346,7 @@ static int product(struct slist *out, const char *s, size_t len,
 	for (k = ng; k-- > 0;) {
 		if (g[k].vals.n > max / total)
 			return too_many(s + g[0].start,
-					g[ng - 1].end - g[0].start, max, err);
+			                g[ng - 1].end - g[0].start, max, err);
 		total *= g[k].vals.n;
 	}
 	stride = hf_calloc(ng, sizeof(*stride));
@@ -381,7 +379,7 @@ static char *escape(const char *s, size_t len)
 }
 
 static int expand_escaped(struct slist *res, const char *esc, size_t max,
-			  hf_error *err)
+                          hf_error *err)
 {
 	struct group *g = NULL;
 	size_t ng = 0, k, len = strlen(esc);
@@ -410,7 +408,7 @@ out:
 }
 
 int hf_range_expand(char ***out, size_t *n, const char *s, size_t len,
-		    size_t max, hf_error *err)
+                    size_t max, hf_error *err)
 {
 	struct slist res = { NULL, 0, 0 };
 	char *esc = NULL;

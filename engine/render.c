@@ -27,12 +27,12 @@
 #include "hf/value.h"
 #include "hf/banned.h"
 
-#define GREEN "\033[32m"
+#define GREEN  "\033[32m"
 #define YELLOW "\033[33m"
-#define RED "\033[31m"
-#define CYAN "\033[36m"
-#define BOLD "\033[1m"
-#define RESET "\033[0m"
+#define RED    "\033[31m"
+#define CYAN   "\033[36m"
+#define BOLD   "\033[1m"
+#define RESET  "\033[0m"
 
 static void hfid_text(hf_buf *b, const json_t *hfid)
 {
@@ -78,7 +78,7 @@ static int value_text(hf_buf *b, const json_t *v)
 	} else if (json_is_object(v) && json_object_get(v, "kind")) {
 		ref_text(b, v);
 	} else if (json_is_array(v) && json_array_size(v) &&
-		   json_is_object(json_array_get(v, 0))) {
+	           json_is_object(json_array_get(v, 0))) {
 		hf_buf_add(b, "[");
 		json_array_foreach(v, i, e)
 		{
@@ -270,7 +270,7 @@ static int view_init(struct view *v, const hf_plan *p)
 static const struct hf_change *view_find(const struct view *v, const char *id)
 {
 	struct hf_change key;
-	const struct hf_change *k = &key, *const *at;
+	const struct hf_change *k = &key, *const * at;
 
 	memset(&key, 0, sizeof(key));
 	snprintf(key.id, sizeof(key.id), "%s", id);
@@ -342,7 +342,7 @@ static void object_text(hf_buf *b, const struct hf_change *c)
 
 /* "cascade of Kind hfid": the delete whose cascade removes this one. */
 static void cascade_text(hf_buf *b, const struct view *v,
-			 const struct hf_change *c)
+                         const struct hf_change *c)
 {
 	const struct hf_change *of = view_find(v, c->cascade_of);
 
@@ -359,7 +359,7 @@ static void cascade_text(hf_buf *b, const struct view *v,
  * that an adoption takes ownership.
  */
 static void note_text(hf_buf *b, const struct view *v,
-		      const struct hf_change *c)
+                      const struct hf_change *c)
 {
 	if (c->action == HF_ACT_DELETE && c->cascade_of) {
 		hf_buf_add(b, " (");
@@ -367,11 +367,14 @@ static void note_text(hf_buf *b, const struct view *v,
 		hf_buf_add(b, ")");
 	} else if (c->action == HF_ACT_FORGET) {
 		hf_buf_add(b, " (forget: another stack owns it too; it leaves "
-			   "this stack and stays in Infrahub)");
+		              "this stack and stays in Infrahub)");
 	} else if (c->adopt) {
-		hf_buf_add(b, c->action == HF_ACT_NOOP ?
-			   " (adopt: already in Infrahub as declared; this "
-			   "stack takes ownership)" : " (adopt)");
+		hf_buf_add(
+		        b,
+		        c->action == HF_ACT_NOOP
+		                ? " (adopt: already in Infrahub as declared; this "
+		                  "stack takes ownership)"
+		                : " (adopt)");
 	}
 }
 
@@ -387,8 +390,9 @@ static void sources_text(hf_buf *b, const json_t *sources)
 		file = json_string_value(json_object_get(s, "file"));
 		hf_buf_addf(b, "%s%s", i ? ", " : "", file ? file : "?");
 		if (json_is_integer(json_object_get(s, "line")))
-			hf_buf_addf(b, ":%" JSON_INTEGER_FORMAT,
-				    json_integer_value(json_object_get(s, "line")));
+			hf_buf_addf(
+			        b, ":%" JSON_INTEGER_FORMAT,
+			        json_integer_value(json_object_get(s, "line")));
 	}
 }
 
@@ -415,7 +419,7 @@ static int text_set(hf_buf *b, const char *key, const json_t *v, size_t width)
  *                   -> "the new text"
  */
 static int text_update(hf_buf *b, const char *key, const json_t *before,
-		       const json_t *after, size_t width)
+                       const json_t *after, size_t width)
 {
 	hf_buf one = HF_BUF_INIT;
 	size_t col = FIELD_COL + strlen(key) + 2;
@@ -443,7 +447,7 @@ static int text_update(hf_buf *b, const char *key, const json_t *before,
 
 /* "      + key = value" for each field: a create's after, a delete's before. */
 static int text_fields(hf_buf *b, json_t *fields, const char *mark,
-		       const char *col, const struct hf_render_opts *o)
+                       const char *col, const struct hf_render_opts *o)
 {
 	const char *key;
 	json_t *v;
@@ -459,7 +463,8 @@ static int text_fields(hf_buf *b, json_t *fields, const char *mark,
 }
 
 static int text_change(hf_buf *b, const struct view *v,
-		       const struct hf_change *c, const struct hf_render_opts *o)
+                       const struct hf_change *c,
+                       const struct hf_render_opts *o)
 {
 	const char *col = o->color ? colour(c) : "";
 	const char *key;
@@ -484,8 +489,9 @@ static int text_change(hf_buf *b, const struct view *v,
 		key = json_string_value(json_array_get(c->changed, i));
 		hf_buf_addf(b, "      %s~%s ", col, *col ? RESET : "");
 		if (rc == 0)
-			rc = text_update(b, key, json_object_get(c->before, key),
-					 json_object_get(c->after, key), o->width);
+			rc = text_update(
+			        b, key, json_object_get(c->before, key),
+			        json_object_get(c->after, key), o->width);
 	}
 	return rc;
 }
@@ -498,7 +504,7 @@ static int text_change(hf_buf *b, const struct view *v,
 static void counts_text(hf_buf *b, const struct hf_plan_meta *m)
 {
 	hf_buf_addf(b, "%zu to create, %zu to update, %zu to destroy",
-		    m->n_create, m->n_update, m->n_delete);
+	            m->n_create, m->n_update, m->n_delete);
 	if (m->n_forget)
 		hf_buf_addf(b, ", %zu to forget", m->n_forget);
 	if (m->n_adopt)
@@ -506,9 +512,9 @@ static void counts_text(hf_buf *b, const struct hf_plan_meta *m)
 	hf_buf_addf(b, ", %zu unchanged", m->n_noop);
 }
 
-#define PARTIAL_TEXT \
+#define PARTIAL_TEXT                                                       \
 	"Partial plan: --target/--exclude limited it to some objects and " \
-	"what they depend on; nothing outside them was compared or is " \
+	"what they depend on; nothing outside them was compared or is "    \
 	"deleted."
 
 /*
@@ -517,7 +523,7 @@ static void counts_text(hf_buf *b, const struct hf_plan_meta *m)
  * N:"). Unchanged objects only when verbose.
  */
 static int text_changes(hf_buf *b, const struct view *v,
-			const struct hf_render_opts *o)
+                        const struct hf_render_opts *o)
 {
 	const struct hf_change *c, *prev = NULL;
 	size_t i;
@@ -529,8 +535,10 @@ static int text_changes(hf_buf *b, const struct view *v,
 			continue;
 		if (!prev || prev->wave != c->wave ||
 		    is_removal(prev) != is_removal(c))
-			hf_buf_addf(b, is_removal(c) ? "\ndeletes, wave %d:\n" :
-				    "\nwave %d:\n", c->wave + 1);
+			hf_buf_addf(b,
+			            is_removal(c) ? "\ndeletes, wave %d:\n"
+			                          : "\nwave %d:\n",
+			            c->wave + 1);
 		prev = c;
 		if (text_change(b, v, c, o) < 0)
 			rc = HF_ENOMEM;
@@ -547,23 +555,25 @@ int hf_render_text(hf_buf *b, const hf_plan *p, const struct hf_render_opts *o)
 	if (rc < 0)
 		return rc;
 	hf_buf_addf(b, "%sPlan %s%s for %s (branch %s), status %s\n",
-		    o->color ? BOLD : "", m->id, o->color ? RESET : "", m->address,
-		    m->branch, m->status);
+	            o->color ? BOLD : "", m->id, o->color ? RESET : "",
+	            m->address, m->branch, m->status);
 	if (m->stack && strcmp(m->stack, "default"))
-		hf_buf_addf(b, "Stack %s (group hubform-%s)\n", m->stack, m->stack);
+		hf_buf_addf(b, "Stack %s (group hubform-%s)\n", m->stack,
+		            m->stack);
 	if (m->partial)
 		hf_buf_addf(b, "%s%s%s\n", o->color ? YELLOW : "", PARTIAL_TEXT,
-			    o->color ? RESET : "");
+		            o->color ? RESET : "");
 	rc = text_changes(b, &v, o);
 	view_release(&v);
 	if (!hf_plan_has_changes(p))
-		hf_buf_add(b, "\nNo changes. Infrahub matches the object files.\n");
+		hf_buf_add(
+		        b,
+		        "\nNo changes. Infrahub matches the object files.\n");
 	hf_buf_add(b, "\nPlan: ");
 	counts_text(b, m);
 	hf_buf_add(b, ".\n");
 	return rc < 0 || hf_buf_failed(b) ? HF_ENOMEM : 0;
 }
-
 
 /*
  * `fields` (before or after of a change) with every secret replaced by
@@ -582,15 +592,15 @@ static json_t *masked(json_t *fields)
 			continue;
 		if (!copy)
 			copy = json_copy(fields);
-		if (!copy || json_object_set_new(copy, key, json_string(
-						HF_SENSITIVE_TEXT)) < 0) {
+		if (!copy ||
+		    json_object_set_new(copy, key,
+		                        json_string(HF_SENSITIVE_TEXT)) < 0) {
 			json_decref(copy);
 			return NULL;
 		}
 	}
 	return copy ? copy : json_incref(fields);
 }
-
 
 /*
  * The change's address, a Terraform-like string a tool can key on, in
@@ -608,7 +618,7 @@ static json_t *address_json(const struct hf_change *c)
 	hf_buf_addf(&b, "%s%s", c->kind, json_array_size(c->hfid) ? "[" : "(");
 	for (i = 0; i < json_array_size(c->hfid); i++)
 		hf_buf_addf(&b, "%s%s", i ? "__" : "",
-			    json_string_value(json_array_get(c->hfid, i)));
+		            json_string_value(json_array_get(c->hfid, i)));
 	if (!json_array_size(c->hfid))
 		hf_buf_addf(&b, "%s)", c->node_id ? c->node_id : "");
 	else
@@ -621,14 +631,14 @@ static json_t *address_json(const struct hf_change *c)
 
 /* A change's keys, in the order show prints them (schemas/plan.schema.json). */
 static const char *const change_keys[] = {
-	"id", "address", "action", "actions", "kind", "hfid", "node_id",
-	"before", "after", "changed", "deps", "wave", "fingerprint", "status",
-	"error", "adopt", "cascade_of", "sources",
+	"id",          "address", "action", "actions", "kind",       "hfid",
+	"node_id",     "before",  "after",  "changed", "deps",       "wave",
+	"fingerprint", "status",  "error",  "adopt",   "cascade_of", "sources",
 };
 
 /* The value show prints for a change's `key`: a new reference or NULL. */
 static json_t *change_value(const struct hf_change *c, json_t *in,
-			    const char *key)
+                            const char *key)
 {
 	json_t *v;
 
@@ -639,7 +649,8 @@ static json_t *change_value(const struct hf_change *c, json_t *in,
 	v = json_object_get(in, key);
 	if (!v)
 		return NULL;
-	if ((!strcmp(key, "before") || !strcmp(key, "after")) && json_is_object(v))
+	if ((!strcmp(key, "before") || !strcmp(key, "after")) &&
+	    json_is_object(v))
 		return masked(v);
 	return json_incref(v);
 }
@@ -656,12 +667,14 @@ static json_t *change_out(const struct hf_change *c, json_t *in)
 	size_t i;
 	int bad = !out;
 
-	for (i = 0; !bad && i < sizeof(change_keys) / sizeof(*change_keys); i++) {
+	for (i = 0; !bad && i < sizeof(change_keys) / sizeof(*change_keys);
+	     i++) {
 		key = change_keys[i];
 		if (strcmp(key, "address") && strcmp(key, "actions") &&
 		    !json_object_get(in, key))
 			continue;
-		bad = json_object_set_new(out, key, change_value(c, in, key)) < 0;
+		bad = json_object_set_new(out, key, change_value(c, in, key)) <
+		      0;
 	}
 	/* anything the plan gained that this list does not know yet */
 	json_object_foreach(in, key, v)
@@ -691,9 +704,9 @@ static int errored(const hf_plan *p)
 
 /* The plan's top-level keys, in the order show prints them. */
 static const char *const top_keys[] = {
-	"id", "created_at", "address", "branch", "stack", "group_id",
-	"partial", "schema_hash", "manifest_digest", "checksum", "status",
-	"counts", "waves", "changes",
+	"id",       "created_at", "address",     "branch",          "stack",
+	"group_id", "partial",    "schema_hash", "manifest_digest", "checksum",
+	"status",   "counts",     "waves",       "changes",
 };
 
 /* Copy one top-level key; the changes each through change_out(). */
@@ -708,8 +721,9 @@ static int set_top(json_t *out, const hf_plan *p, const char *key, json_t *v)
 	if (!arr || json_object_set_new(out, key, arr) < 0)
 		return -1;
 	for (i = 0; i < json_array_size(v); i++) {
-		c = i < hf_plan_count(p) ?
-		    change_out(hf_plan_at(p, i), json_array_get(v, i)) : NULL;
+		c = i < hf_plan_count(p)
+		            ? change_out(hf_plan_at(p, i), json_array_get(v, i))
+		            : NULL;
 		if (json_array_append_new(arr, c) < 0)
 			return -1;
 	}
@@ -732,19 +746,21 @@ static json_t *show_json(const hf_plan *p)
 
 	bad = bad ||
 	      json_object_set_new(out, "format_version",
-				  json_string(HF_PLAN_FORMAT_VERSION)) < 0 ||
+	                          json_string(HF_PLAN_FORMAT_VERSION)) < 0 ||
 	      json_object_set_new(out, "hubform_version",
-				  json_string(HF_VERSION)) < 0;
+	                          json_string(HF_VERSION)) < 0;
 	for (i = 0; !bad && i < sizeof(top_keys) / sizeof(*top_keys); i++) {
 		v = json_object_get(j, top_keys[i]);
 		if (v)
 			bad = set_top(out, p, top_keys[i], v) < 0;
 		if (!bad && !strcmp(top_keys[i], "status"))
-			bad = json_object_set_new(out, "applyable", json_boolean(
-				!strcmp(m->status, "planned") &&
-				hf_plan_has_changes(p))) < 0 ||
+			bad = json_object_set_new(
+			              out, "applyable",
+			              json_boolean(
+			                      !strcmp(m->status, "planned") &&
+			                      hf_plan_has_changes(p))) < 0 ||
 			      json_object_set_new(out, "errored",
-						  json_boolean(errored(p))) < 0;
+			                          json_boolean(errored(p))) < 0;
 	}
 	/* anything the plan gained that this list does not know yet */
 	json_object_foreach(j, key, v)
@@ -845,7 +861,7 @@ static int any_sources(const hf_plan *p)
  * the rest; the rows left out are counted in *left.
  */
 static int md_table(hf_buf *b, const hf_plan *p, const char *kind, int src,
-		    size_t limit, size_t *left)
+                    size_t limit, size_t *left)
 {
 	const struct hf_change *c;
 	hf_buf cell = HF_BUF_INIT;
@@ -853,11 +869,14 @@ static int md_table(hf_buf *b, const hf_plan *p, const char *kind, int src,
 	int rc = 0;
 
 	if (b->len <= limit)
-		hf_buf_addf(b, "\n### %s\n\n| | object | fields |%s\n|---|---|---|%s\n",
-			    kind, src ? " declared at |" : "", src ? "---|" : "");
+		hf_buf_addf(
+		        b,
+		        "\n### %s\n\n| | object | fields |%s\n|---|---|---|%s\n",
+		        kind, src ? " declared at |" : "", src ? "---|" : "");
 	for (i = 0; i < hf_plan_count(p); i++) {
 		c = hf_plan_at(p, i);
-		if (!does_something(c) || is_removal(c) || strcmp(c->kind, kind))
+		if (!does_something(c) || is_removal(c) ||
+		    strcmp(c->kind, kind))
 			continue;
 		if (b->len > limit) {
 			(*left)++;
@@ -871,7 +890,8 @@ static int md_table(hf_buf *b, const hf_plan *p, const char *kind, int src,
 		hf_buf_add(b, " | ");
 		for (j = 0; j < json_array_size(c->changed); j++) {
 			hf_buf_add(b, j ? ", " : "");
-			md_cell(b, json_string_value(json_array_get(c->changed, j)));
+			md_cell(b, json_string_value(
+			                   json_array_get(c->changed, j)));
 		}
 		if (src) {
 			hf_buf_add(b, " | ");
@@ -888,7 +908,7 @@ static int md_table(hf_buf *b, const hf_plan *p, const char *kind, int src,
 
 /* A row of the deletes table: "| delete | Kind hfid | note |". */
 static int md_removal_row(hf_buf *b, const struct view *v,
-			  const struct hf_change *c)
+                          const struct hf_change *c)
 {
 	hf_buf cell = HF_BUF_INIT;
 	int rc;
@@ -899,7 +919,8 @@ static int md_removal_row(hf_buf *b, const struct view *v,
 	hf_buf_add(b, " | ");
 	hf_buf_reset(&cell);
 	if (c->action == HF_ACT_FORGET)
-		hf_buf_add(&cell, "stays in Infrahub (another stack owns it too)");
+		hf_buf_add(&cell,
+		           "stays in Infrahub (another stack owns it too)");
 	else if (c->cascade_of)
 		cascade_text(&cell, v, c);
 	if (md_cell_of(b, &cell) < 0)
@@ -925,7 +946,8 @@ static int md_removals(hf_buf *b, const struct view *v, size_t max_chars)
 	size_t i, start, cut = 0, room;
 	int rc = 0;
 
-	room = max_chars > b->len + MD_RESERVE ? max_chars - b->len - MD_RESERVE : 0;
+	room = max_chars > b->len + MD_RESERVE ? max_chars - b->len - MD_RESERVE
+	                                       : 0;
 	for (i = 0; i < v->n; i++) {
 		if (!is_removal(v->order[i]))
 			continue;
@@ -940,16 +962,22 @@ static int md_removals(hf_buf *b, const struct view *v, size_t max_chars)
 	if (!m->n_delete && !m->n_forget)
 		goto out;
 	if (cut)
-		hf_buf_addf(b, "\n> **Warning: this plan deletes %zu objects and "
-			    "forgets %zu; %zu of them are not listed here, to fit "
-			    "the comment size limit.** Run `hubform show %s` to "
-			    "see every one before approving.\n", m->n_delete,
-			    m->n_forget, cut, m->id);
-	hf_buf_addf(b, "\n### Deletes\n\nApplied after every create and update."
-		    "%s\n\n| | object | note |\n|---|---|---|\n%s",
-		    m->n_forget ? " A forget only removes the object from this "
-		    "stack: another stack owns it too, so it stays in Infrahub." :
-		    "", rows.ptr ? rows.ptr : "");
+		hf_buf_addf(
+		        b,
+		        "\n> **Warning: this plan deletes %zu objects and "
+		        "forgets %zu; %zu of them are not listed here, to fit "
+		        "the comment size limit.** Run `hubform show %s` to "
+		        "see every one before approving.\n",
+		        m->n_delete, m->n_forget, cut, m->id);
+	hf_buf_addf(
+	        b,
+	        "\n### Deletes\n\nApplied after every create and update."
+	        "%s\n\n| | object | note |\n|---|---|---|\n%s",
+	        m->n_forget
+	                ? " A forget only removes the object from this "
+	                  "stack: another stack owns it too, so it stays in Infrahub."
+	                : "",
+	        rows.ptr ? rows.ptr : "");
 out:
 	if (hf_buf_failed(&rows))
 		rc = HF_ENOMEM;
@@ -1015,7 +1043,7 @@ static int md_body(hf_buf *body, const struct hf_change *c)
  * values, so that none ends the block early.
  */
 static int md_details(hf_buf *d, const struct view *v,
-		      const struct hf_change *c)
+                      const struct hf_change *c)
 {
 	hf_buf body = HF_BUF_INIT, head = HF_BUF_INIT;
 	size_t fence;
@@ -1027,7 +1055,7 @@ static int md_details(hf_buf *d, const struct view *v,
 	object_text(&head, c);
 	note_text(&head, v, c);
 	hf_buf_addf(d, "<details><summary>%s</summary>\n\n",
-		    head.ptr ? head.ptr : "");
+	            head.ptr ? head.ptr : "");
 	add_fence(d, fence);
 	hf_buf_addf(d, "diff\n%s", body.ptr ? body.ptr : "");
 	add_fence(d, fence);
@@ -1051,7 +1079,7 @@ static int has_details(const struct hf_change *c)
  * when the comment would pass max_chars; *left counts those.
  */
 static int md_all_details(hf_buf *b, const struct view *v, size_t max_chars,
-			  size_t *left)
+                          size_t *left)
 {
 	hf_buf d = HF_BUF_INIT;
 	const struct hf_change *c;
@@ -1080,7 +1108,7 @@ static int md_all_details(hf_buf *b, const struct view *v, size_t max_chars,
 }
 
 int hf_render_markdown(hf_buf *b, const hf_plan *p,
-		       const struct hf_render_opts *o)
+                       const struct hf_render_opts *o)
 {
 	const struct hf_plan_meta *m = hf_plan_meta_c(p);
 	const char **kinds = NULL;
@@ -1101,7 +1129,9 @@ int hf_render_markdown(hf_buf *b, const hf_plan *p,
 	if (m->partial)
 		hf_buf_add(b, "\n> **Warning:** " PARTIAL_TEXT "\n");
 	if (!hf_plan_has_changes(p))
-		hf_buf_add(b, "\nNo changes. Infrahub matches the object files.\n");
+		hf_buf_add(
+		        b,
+		        "\nNo changes. Infrahub matches the object files.\n");
 	if (md_removals(b, &v, o->max_chars) < 0)
 		rc = HF_ENOMEM;
 	n = kinds_of(p, &kinds);
@@ -1113,8 +1143,11 @@ int hf_render_markdown(hf_buf *b, const hf_plan *p,
 				rc = HF_ENOMEM;
 	hf_free(kinds);
 	if (rows)
-		hf_buf_addf(b, "\n_%zu more rows were left out of the tables to fit "
-			    "the comment size limit._\n", rows);
+		hf_buf_addf(
+		        b,
+		        "\n_%zu more rows were left out of the tables to fit "
+		        "the comment size limit._\n",
+		        rows);
 	for (i = 0; i < hf_plan_count(p); i++)
 		if (has_details(hf_plan_at(p, i)))
 			break;
@@ -1124,8 +1157,10 @@ int hf_render_markdown(hf_buf *b, const hf_plan *p,
 		rc = HF_ENOMEM;
 	view_release(&v);
 	if (left)
-		hf_buf_addf(b, "\n_Details of %zu more changes were left out to fit "
-			    "the comment size limit; run `hubform show %s` for all._\n",
-			    left, m->id);
+		hf_buf_addf(
+		        b,
+		        "\n_Details of %zu more changes were left out to fit "
+		        "the comment size limit; run `hubform show %s` for all._\n",
+		        left, m->id);
 	return rc < 0 || hf_buf_failed(b) ? HF_ENOMEM : 0;
 }

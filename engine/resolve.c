@@ -17,10 +17,10 @@ struct rec {
 	const hf_mobj *mo;
 	const hf_kind *k;
 	struct hf_object obj;
-	long parent;       /* record index of the parent, or -1 */
+	long parent; /* record index of the parent, or -1 */
 	const struct hf_schema_rel *link; /* child's rel to its parent */
-	const struct hf_schema_rel *up;   /* parent's rel holding it */
-	int bad;           /* skipped: errors reported */
+	const struct hf_schema_rel *up; /* parent's rel holding it */
+	int bad; /* skipped: errors reported */
 };
 
 struct rctx {
@@ -36,7 +36,7 @@ struct rctx {
 };
 
 static void say(struct rctx *c, enum hf_mdiag_level lvl, const char *file,
-		int line, int col, const char *msg)
+                int line, int col, const char *msg)
 {
 	hf_error e = HF_ERROR_INIT;
 
@@ -54,11 +54,11 @@ static void fail_at(struct rctx *c, const hf_yval *at, const char *msg)
 }
 
 /* Format into a local buffer, then report at `at`. */
-#define FAIL_AT(c, at, ...) \
-	do { \
-		char m_[512]; \
+#define FAIL_AT(c, at, ...)                            \
+	do {                                           \
+		char m_[512];                          \
 		snprintf(m_, sizeof(m_), __VA_ARGS__); \
-		fail_at(c, at, m_); \
+		fail_at(c, at, m_);                    \
 	} while (0)
 
 static void fail_obj(struct rctx *c, const hf_mobj *mo, const char *msg)
@@ -137,14 +137,14 @@ static int child_fits(struct rctx *c, struct rec *r, const hf_kind *k)
 		return 1;
 	if (hf_mobj_kind(r->mo) && hf_mobj_kind_node(r->mo))
 		FAIL_AT(c, hf_mobj_kind_node(r->mo),
-			"'%s' is not a %s: relationship %s of %s holds %s objects",
-			hf_schema_kind_name(k), peer, r->up->name,
-			hf_schema_kind_name(c->r[r->parent].k), peer);
+		        "'%s' is not a %s: relationship %s of %s holds %s objects",
+		        hf_schema_kind_name(k), peer, r->up->name,
+		        hf_schema_kind_name(c->r[r->parent].k), peer);
 	else
 		FAIL_AT(c, hf_mobj_node(r->mo),
-			"the nested objects of relationship %s need a kind: "
-			"its peer %s is a generic and %s is not one of its kinds",
-			r->up->name, peer, hf_schema_kind_name(k));
+		        "the nested objects of relationship %s need a kind: "
+		        "its peer %s is a generic and %s is not one of its kinds",
+		        r->up->name, peer, hf_schema_kind_name(k));
 	return 0;
 }
 
@@ -162,14 +162,14 @@ static const hf_kind *object_kind(struct rctx *c, size_t i, struct rec *r)
 	if (!k) {
 		sug = hf_schema_suggest_kind(c->s, kind);
 		FAIL_AT(c, kind_at(mo), "unknown kind '%s'%s%s%s", kind,
-			sug ? "; did you mean '" : "", sug ? sug : "",
-			sug ? "'?" : "");
+		        sug ? "; did you mean '" : "", sug ? sug : "",
+		        sug ? "'?" : "");
 		return NULL;
 	}
 	if (hf_schema_kind_type(k) == HF_KIND_GENERIC) {
 		FAIL_AT(c, kind_at(mo),
-			"'%s' is a generic; name a node kind that implements it",
-			kind);
+		        "'%s' is a generic; name a node kind that implements it",
+		        kind);
 		return NULL;
 	}
 	if (!child_fits(c, r, k))
@@ -180,7 +180,7 @@ static const hf_kind *object_kind(struct rctx *c, size_t i, struct rec *r)
 }
 
 static int attr_field(struct rctx *c, struct rec *r,
-		      const struct hf_schema_attr *a, const hf_mfield *mf)
+                      const struct hf_schema_attr *a, const hf_mfield *mf)
 {
 	const hf_yval *v = hf_mfield_value(mf);
 	struct hf_field f;
@@ -255,7 +255,7 @@ static json_t *hfid_of(const hf_yval *v)
 
 /* The default_filter attribute of a peer kind into buf, or NULL. */
 static const char *filter_attr(const struct rctx *c, const char *peer,
-			       char buf[128])
+                               char buf[128])
 {
 	const hf_kind *k = hf_schema_kind(c->s, peer);
 	const char *df = k ? hf_schema_kind_default_filter(k) : NULL;
@@ -279,7 +279,7 @@ static int filter_is_hfid(const struct rctx *c, const char *peer)
 }
 
 static int one_ref(struct rctx *c, struct hf_ref *ref,
-		   const struct hf_schema_rel *rel, const hf_yval *v, int many)
+                   const struct hf_schema_rel *rel, const hf_yval *v, int many)
 {
 	char *t, fbuf[128];
 	const char *fa;
@@ -290,9 +290,9 @@ static int one_ref(struct rctx *c, struct hf_ref *ref,
 	ref->line = hf_yval_line(v);
 	ref->col = hf_yval_col(v);
 	fa = many && hf_yval_type(v) == HF_YVAL_SCALAR &&
-			     !filter_is_hfid(c, rel->peer) ?
-		     filter_attr(c, rel->peer, fbuf) :
-		     NULL;
+	                     !filter_is_hfid(c, rel->peer)
+	             ? filter_attr(c, rel->peer, fbuf)
+	             : NULL;
 	if (fa) {
 		t = scalar_text(v);
 		ref->filter_attr = hf_strdup(fa);
@@ -302,8 +302,10 @@ static int one_ref(struct rctx *c, struct hf_ref *ref,
 	}
 	ref->hfid = hfid_of(v);
 	if (!ref->hfid) {
-		FAIL_AT(c, v, "relationship %s doesn't have the right format: "
-			"a reference is a string or a list of strings", rel->name);
+		FAIL_AT(c, v,
+		        "relationship %s doesn't have the right format: "
+		        "a reference is a string or a list of strings",
+		        rel->name);
 		return 1;
 	}
 	return ref->kind ? 0 : HF_ENOMEM;
@@ -321,11 +323,11 @@ static int one_ref(struct rctx *c, struct hf_ref *ref,
  * null clears the relationship.
  */
 static const char *const one_shapes =
-	"a reference (a string, or a list of strings) or one object "
-	"{kind?, data: {...}}";
+        "a reference (a string, or a list of strings) or one object "
+        "{kind?, data: {...}}";
 static const char *const many_shapes =
-	"a list of references (strings, or lists of strings), "
-	"{kind?, data: [...]} or a list of {kind?, data: {...}}";
+        "a list of references (strings, or lists of strings), "
+        "{kind?, data: [...]} or a list of {kind?, data: {...}}";
 
 /* A reference: a string (or other scalar), or a list of those. */
 static int is_ref(const hf_yval *v)
@@ -344,22 +346,26 @@ static int is_ref(const hf_yval *v)
 
 /* A mapping that is not a nested block: say what is wrong with it. */
 static void bad_block(struct rctx *c, const struct hf_schema_rel *rel,
-		      const hf_yval *v, int many)
+                      const hf_yval *v, int many)
 {
 	const hf_yval *d = hf_yval_get(v, "data");
 
 	if (!d)
-		FAIL_AT(c, v, "relationship %s must be %s; found a mapping "
-			"without 'data'", rel->name, many ? many_shapes : one_shapes);
+		FAIL_AT(c, v,
+		        "relationship %s must be %s; found a mapping "
+		        "without 'data'",
+		        rel->name, many ? many_shapes : one_shapes);
 	else
 		FAIL_AT(c, d, "'data' of relationship %s must be %s, found %s",
-			rel->name, many ? "a list of objects (mappings)" :
-			"one object (a mapping)", hf_yval_describe(d));
+		        rel->name,
+		        many ? "a list of objects (mappings)"
+		             : "one object (a mapping)",
+		        hf_yval_describe(d));
 }
 
 /* Each item of a many-relationship list: all references, or objects. */
 static int check_many_items(struct rctx *c, const struct hf_schema_rel *rel,
-			    const hf_yval *v)
+                            const hf_yval *v)
 {
 	const hf_yval *it;
 	size_t i;
@@ -370,21 +376,25 @@ static int check_many_items(struct rctx *c, const struct hf_schema_rel *rel,
 			continue;
 		if (hf_yval_type(it) == HF_YVAL_MAP && hf_yval_get(it, "data"))
 			FAIL_AT(c, hf_yval_get(it, "data"),
-				"'data' of item %zu of relationship %s must be "
-				"one object (a mapping), found %s", i + 1,
-				rel->name, hf_yval_describe(hf_yval_get(it, "data")));
+			        "'data' of item %zu of relationship %s must be "
+			        "one object (a mapping), found %s",
+			        i + 1, rel->name,
+			        hf_yval_describe(hf_yval_get(it, "data")));
 		else if (hf_yval_type(it) == HF_YVAL_MAP)
-			FAIL_AT(c, it, "item %zu of relationship %s is a "
-				"mapping without 'data'; the list holds "
-				"references (strings, or lists of strings) or "
-				"objects {kind?, data: {...}}, not a mix",
-				i + 1, rel->name);
+			FAIL_AT(c, it,
+			        "item %zu of relationship %s is a "
+			        "mapping without 'data'; the list holds "
+			        "references (strings, or lists of strings) or "
+			        "objects {kind?, data: {...}}, not a mix",
+			        i + 1, rel->name);
 		else
-			FAIL_AT(c, it, "item %zu of relationship %s is %s; a "
-				"reference is a string or a list of strings",
-				i + 1, rel->name, hf_yval_type(it) == HF_YVAL_SEQ ?
-				"a list holding more than strings" :
-				hf_yval_describe(it));
+			FAIL_AT(c, it,
+			        "item %zu of relationship %s is %s; a "
+			        "reference is a string or a list of strings",
+			        i + 1, rel->name,
+			        hf_yval_type(it) == HF_YVAL_SEQ
+			                ? "a list holding more than strings"
+			                : hf_yval_describe(it));
 		return 0;
 	}
 	return 1;
@@ -392,7 +402,7 @@ static int check_many_items(struct rctx *c, const struct hf_schema_rel *rel,
 
 /* Whether a value that is not a nested block is references; else says so. */
 static int check_refs(struct rctx *c, const struct hf_schema_rel *rel,
-		      const hf_yval *v)
+                      const hf_yval *v)
 {
 	int many = rel->cardinality == HF_CARDINALITY_MANY;
 
@@ -407,18 +417,21 @@ static int check_refs(struct rctx *c, const struct hf_schema_rel *rel,
 	if (!many && is_ref(v))
 		return 1;
 	if (many)
-		FAIL_AT(c, v, "relationship %s has cardinality many: it takes "
-			"%s; found %s (write it as a list: [...])", rel->name,
-			many_shapes, hf_yval_describe(v));
+		FAIL_AT(c, v,
+		        "relationship %s has cardinality many: it takes "
+		        "%s; found %s (write it as a list: [...])",
+		        rel->name, many_shapes, hf_yval_describe(v));
 	else
-		FAIL_AT(c, v, "too many objects for relationship %s of "
-			"cardinality one: it takes %s", rel->name, one_shapes);
+		FAIL_AT(c, v,
+		        "too many objects for relationship %s of "
+		        "cardinality one: it takes %s",
+		        rel->name, one_shapes);
 	return 0;
 }
 
 /* The keys of a nested block: kind, parameters and data, nothing else. */
 static void check_block_keys(struct rctx *c, const struct hf_schema_rel *rel,
-			     const hf_yval *block)
+                             const hf_yval *block)
 {
 	const hf_yval *k;
 	const char *t;
@@ -428,33 +441,40 @@ static void check_block_keys(struct rctx *c, const struct hf_schema_rel *rel,
 		k = hf_yval_key(block, i);
 		t = hf_yval_text(k, NULL);
 		if (t && (!strcmp(t, "kind") || !strcmp(t, "data") ||
-			  !strcmp(t, "parameters")))
+		          !strcmp(t, "parameters")))
 			continue;
-		FAIL_AT(c, k, "unknown key '%s' in the nested objects of "
-			"relationship %s; a block has kind, parameters and data",
-			t ? t : "?", rel->name);
+		FAIL_AT(c, k,
+		        "unknown key '%s' in the nested objects of "
+		        "relationship %s; a block has kind, parameters and data",
+		        t ? t : "?", rel->name);
 	}
 }
 
 /* A nested block: its shape against the cardinality, and its keys. */
 static void check_nested(struct rctx *c, const struct hf_schema_rel *rel,
-			 const hf_mfield *mf)
+                         const hf_mfield *mf)
 {
 	const hf_yval *v = hf_mfield_value(mf), *d = hf_yval_get(v, "data");
 	enum hf_mnest nest = hf_mfield_nest(mf);
 	size_t i;
 
 	if (nest == HF_MNEST_ONE && rel->cardinality == HF_CARDINALITY_MANY)
-		FAIL_AT(c, d, "relationship %s has cardinality many: 'data' "
-			"must be a list of objects, found a mapping", rel->name);
+		FAIL_AT(c, d,
+		        "relationship %s has cardinality many: 'data' "
+		        "must be a list of objects, found a mapping",
+		        rel->name);
 	else if (nest == HF_MNEST_MANY_DICT &&
-		 rel->cardinality == HF_CARDINALITY_ONE)
-		FAIL_AT(c, d, "relationship %s has cardinality one: 'data' "
-			"must be one object (a mapping), found a list", rel->name);
+	         rel->cardinality == HF_CARDINALITY_ONE)
+		FAIL_AT(c, d,
+		        "relationship %s has cardinality one: 'data' "
+		        "must be one object (a mapping), found a list",
+		        rel->name);
 	else if (nest == HF_MNEST_MANY_LIST &&
-		 rel->cardinality == HF_CARDINALITY_ONE)
-		FAIL_AT(c, v, "too many objects for relationship %s of "
-			"cardinality one: it takes %s", rel->name, one_shapes);
+	         rel->cardinality == HF_CARDINALITY_ONE)
+		FAIL_AT(c, v,
+		        "too many objects for relationship %s of "
+		        "cardinality one: it takes %s",
+		        rel->name, one_shapes);
 	if (nest != HF_MNEST_MANY_LIST) {
 		check_block_keys(c, rel, v);
 		return;
@@ -464,7 +484,7 @@ static void check_nested(struct rctx *c, const struct hf_schema_rel *rel,
 }
 
 static int rel_field(struct rctx *c, struct rec *r,
-		     const struct hf_schema_rel *rel, const hf_mfield *mf)
+                     const struct hf_schema_rel *rel, const hf_mfield *mf)
 {
 	const hf_yval *v = hf_mfield_value(mf);
 	int many = rel->cardinality == HF_CARDINALITY_MANY;
@@ -492,7 +512,8 @@ static int rel_field(struct rctx *c, struct rec *r,
 		return HF_ENOMEM;
 	}
 	for (i = 0; i < n && rc == 0; i++) {
-		rc = one_ref(c, &f.refs[i], rel, many ? hf_yval_item(v, i) : v, many);
+		rc = one_ref(c, &f.refs[i], rel, many ? hf_yval_item(v, i) : v,
+		             many);
 		f.nrefs++;
 	}
 	if (rc != 0) {
@@ -506,19 +527,21 @@ static int one_field(struct rctx *c, struct rec *r, const hf_mfield *mf)
 {
 	const char *name = hf_mfield_name(mf), *sug;
 	const struct hf_schema_attr *a = hf_schema_attr_find(r->k, name);
-	const struct hf_schema_rel *rel = a ? NULL : hf_schema_rel_find(r->k, name);
+	const struct hf_schema_rel *rel =
+	        a ? NULL : hf_schema_rel_find(r->k, name);
 
 	if (!a && !rel) {
 		sug = hf_schema_suggest(r->k, name);
 		FAIL_AT(c, hf_mfield_key(mf),
-			"'%s' is not a valid attribute or relationship for %s%s%s%s",
-			name, hf_schema_kind_name(r->k), sug ? "; did you mean '" : "",
-			sug ? sug : "", sug ? "'?" : "");
+		        "'%s' is not a valid attribute or relationship for %s%s%s%s",
+		        name, hf_schema_kind_name(r->k),
+		        sug ? "; did you mean '" : "", sug ? sug : "",
+		        sug ? "'?" : "");
 		return 0;
 	}
 	if ((a && (a->read_only || a->computed)) || (rel && rel->read_only)) {
 		FAIL_AT(c, hf_mfield_key(mf), "'%s' of %s is read-only", name,
-			hf_schema_kind_name(r->k));
+		        hf_schema_kind_name(r->k));
 		return 0;
 	}
 	return a ? attr_field(c, r, a, mf) : rel_field(c, r, rel, mf);
@@ -548,7 +571,7 @@ static const hf_kind *template_kind(struct rctx *c, struct rec *r, int *any)
 static int from_template(const hf_kind *tk, int any, const char *name)
 {
 	return any || (tk && (hf_schema_attr_find(tk, name) ||
-			      hf_schema_rel_find(tk, name)));
+	                      hf_schema_rel_find(tk, name)));
 }
 
 /*
@@ -573,17 +596,18 @@ static void check_required(struct rctx *c, struct rec *r)
 		    from_template(tk, any, a->name))
 			continue;
 		snprintf(msg, sizeof(msg), "%s is mandatory for %s", a->name,
-			 hf_schema_kind_name(r->k));
+		         hf_schema_kind_name(r->k));
 		fail_obj(c, r->mo, msg);
 	}
 	for (i = 0; i < hf_schema_rel_count(r->k); i++) {
 		rel = hf_schema_rel_at(r->k, i);
-		if (rel->optional || rel->read_only || hf_mobj_field(r->mo, rel->name) ||
+		if (rel->optional || rel->read_only ||
+		    hf_mobj_field(r->mo, rel->name) ||
 		    (r->link && !strcmp(r->link->name, rel->name)) ||
 		    from_template(tk, any, rel->name))
 			continue;
 		snprintf(msg, sizeof(msg), "%s is mandatory for %s", rel->name,
-			 hf_schema_kind_name(r->k));
+		         hf_schema_kind_name(r->k));
 		fail_obj(c, r->mo, msg);
 	}
 }
@@ -595,7 +619,8 @@ static void check_required(struct rctx *c, struct rec *r)
  */
 static int default_namespace(struct rctx *c, struct rec *r)
 {
-	const struct hf_schema_rel *rel = hf_schema_rel_find(r->k, "ip_namespace");
+	const struct hf_schema_rel *rel =
+	        hf_schema_rel_find(r->k, "ip_namespace");
 	struct hf_field f;
 
 	/* an object made from a template takes the template's namespace */
@@ -669,7 +694,8 @@ static char *json_text(const json_t *v)
 	if (json_is_string(v))
 		return hf_strdup(json_string_value(v));
 	if (json_is_integer(v)) {
-		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+		snprintf(buf, sizeof(buf), "%lld",
+		         (long long)json_integer_value(v));
 		return hf_strdup(buf);
 	}
 	if (json_is_real(v)) {
@@ -682,7 +708,7 @@ static char *json_text(const json_t *v)
 }
 
 static long find_rec(struct rctx *c, json_t *index, const char *kind,
-		     const json_t *hfid)
+                     const json_t *hfid)
 {
 	hf_buf key = HF_BUF_INIT;
 	json_t *at = NULL;
@@ -695,11 +721,11 @@ static long find_rec(struct rctx *c, json_t *index, const char *kind,
 }
 
 static char *attr_component(struct rctx *c, json_t *index, size_t ri,
-			    const char *path);
+                            const char *path);
 
 /* "AS{{ asn__value }}" with its holes filled from the object's values. */
 static char *render_template(struct rctx *c, json_t *index, size_t ri,
-			     const char *tpl)
+                             const char *tpl)
 {
 	hf_buf b = HF_BUF_INIT;
 	const char *p = tpl, *open, *close;
@@ -732,7 +758,7 @@ static char *render_template(struct rctx *c, json_t *index, size_t ri,
 
 /* The value of attribute `name` on record ri (set, or its default). */
 static char *own_value(struct rctx *c, json_t *index, size_t ri,
-		       const struct hf_schema_attr *a)
+                       const struct hf_schema_attr *a)
 {
 	const struct hf_field *f = hf_object_field(&c->r[ri].obj, a->name);
 
@@ -753,7 +779,7 @@ static char *own_value(struct rctx *c, json_t *index, size_t ri,
  * (hf/manifest.h), and the whole subtree of ri has parents at ri or after.
  */
 static char *nested_value(struct rctx *c, json_t *index, size_t ri,
-			  const struct hf_schema_path *p)
+                          const struct hf_schema_path *p)
 {
 	const struct hf_schema_attr *a;
 	size_t j;
@@ -770,7 +796,7 @@ static char *nested_value(struct rctx *c, json_t *index, size_t ri,
 
 /* The peer's attribute through a cardinality-one reference. */
 static char *peer_value(struct rctx *c, json_t *index, size_t ri,
-			const struct hf_schema_path *p)
+                        const struct hf_schema_path *p)
 {
 	const struct hf_field *f = hf_object_field(&c->r[ri].obj, p->rel->name);
 	const struct hf_ref *ref = f && f->nrefs ? &f->refs[0] : NULL;
@@ -785,20 +811,22 @@ static char *peer_value(struct rctx *c, json_t *index, size_t ri,
 		return NULL;
 	t = find_rec(c, index, ref->kind, ref->hfid);
 	if (t >= 0 && hf_schema_kind(c->s, c->r[t].obj.kind))
-		return own_value(c, index, (size_t)t,
-				 hf_schema_attr_find(c->r[t].k, p->attr->name) ?
-					 hf_schema_attr_find(c->r[t].k, p->attr->name) :
-					 p->attr);
+		return own_value(
+		        c, index, (size_t)t,
+		        hf_schema_attr_find(c->r[t].k, p->attr->name)
+		                ? hf_schema_attr_find(c->r[t].k, p->attr->name)
+		                : p->attr);
 	h = hf_schema_kind_hfid(p->peer);
 	snprintf(want, sizeof(want), "%s__value", p->attr->name);
 	for (i = 0; i < h.n && i < json_array_size(ref->hfid); i++)
 		if (!strcmp(h.v[i], want))
-			return hf_strdup(json_string_value(json_array_get(ref->hfid, i)));
+			return hf_strdup(json_string_value(
+			        json_array_get(ref->hfid, i)));
 	return NULL;
 }
 
 static char *attr_component(struct rctx *c, json_t *index, size_t ri,
-			    const char *path)
+                            const char *path)
 {
 	struct hf_schema_path p;
 	hf_error e = HF_ERROR_INIT;
@@ -824,7 +852,7 @@ static int unkeyed_identity(struct rctx *c, struct rec *r)
 	json_t *seen;
 
 	snprintf(base, sizeof(base), "@%s:%d:%d", hf_mobj_file(r->mo),
-		 hf_mobj_line(r->mo), hf_mobj_col(r->mo));
+	         hf_mobj_line(r->mo), hf_mobj_col(r->mo));
 	seen = json_object_get(c->unkeyed, base);
 	n = seen ? json_integer_value(seen) + 1 : 1;
 	if (json_object_set_new(c->unkeyed, base, json_integer(n)) < 0)
@@ -833,8 +861,9 @@ static int unkeyed_identity(struct rctx *c, struct rec *r)
 		snprintf(id, sizeof(id), "%s#%" JSON_INTEGER_FORMAT, base, n);
 	else
 		snprintf(id, sizeof(id), "%s", base);
-	return json_array_append_new(r->obj.hfid, json_string(id)) < 0 ?
-		       HF_ENOMEM : 0;
+	return json_array_append_new(r->obj.hfid, json_string(id)) < 0
+	               ? HF_ENOMEM
+	               : 0;
 }
 
 bool hf_resolve_unkeyed(const hf_schema *s, const char *kind)
@@ -857,9 +886,9 @@ static int unkeyed(struct rctx *c, struct rec *r)
 	if (c->o.allow_unkeyed)
 		return unkeyed_identity(c, r);
 	snprintf(msg, sizeof(msg),
-		 "%s has neither a human_friendly_id nor a unique attribute: "
-		 "re-applying would duplicate it (use --allow-unkeyed)",
-		 hf_schema_kind_name(r->k));
+	         "%s has neither a human_friendly_id nor a unique attribute: "
+	         "re-applying would duplicate it (use --allow-unkeyed)",
+	         hf_schema_kind_name(r->k));
 	fail_obj(c, r->mo, msg);
 	return 1;
 }
@@ -885,9 +914,9 @@ static int compute_hfid(struct rctx *c, json_t *index, size_t ri)
 		v = own_value(c, index, ri, a);
 		if (!v) {
 			snprintf(msg, sizeof(msg),
-				 "cannot compute the identity of %s: no value "
-				 "for its unique attribute '%s'",
-				 hf_schema_kind_name(r->k), a->name);
+			         "cannot compute the identity of %s: no value "
+			         "for its unique attribute '%s'",
+			         hf_schema_kind_name(r->k), a->name);
 			fail_obj(c, r->mo, msg);
 			return 1;
 		}
@@ -898,9 +927,11 @@ static int compute_hfid(struct rctx *c, json_t *index, size_t ri)
 	for (i = 0; i < h.n; i++) {
 		v = attr_component(c, index, ri, h.v[i]);
 		if (!v) {
-			snprintf(msg, sizeof(msg),
-				 "cannot compute the human-friendly id of %s: no "
-				 "value for '%s'", hf_schema_kind_name(r->k), h.v[i]);
+			snprintf(
+			        msg, sizeof(msg),
+			        "cannot compute the human-friendly id of %s: no "
+			        "value for '%s'",
+			        hf_schema_kind_name(r->k), h.v[i]);
 			fail_obj(c, r->mo, msg);
 			return 1;
 		}
@@ -911,7 +942,7 @@ static int compute_hfid(struct rctx *c, json_t *index, size_t ri)
 }
 
 static int add_ref_field(struct hf_object *o, const struct hf_schema_rel *rel,
-			 const struct hf_object *peer, const hf_mobj *at)
+                         const struct hf_object *peer, const hf_mobj *at)
 {
 	struct hf_field *f = hf_object_field(o, rel->name), nf;
 	struct hf_ref *refs;
@@ -919,8 +950,9 @@ static int add_ref_field(struct hf_object *o, const struct hf_schema_rel *rel,
 	if (!f) {
 		memset(&nf, 0, sizeof(nf));
 		nf.name = hf_strdup(rel->name);
-		nf.type = rel->cardinality == HF_CARDINALITY_MANY ? HF_FIELD_MANY :
-								 HF_FIELD_ONE;
+		nf.type = rel->cardinality == HF_CARDINALITY_MANY
+		                  ? HF_FIELD_MANY
+		                  : HF_FIELD_ONE;
 		nf.file = hf_mobj_file(at);
 		nf.line = hf_mobj_line(at);
 		nf.col = hf_mobj_col(at);
@@ -955,7 +987,8 @@ static int identify(struct rctx *c, json_t *index, size_t ri)
 		r->bad = 1;
 	if (r->bad)
 		return 0;
-	if (r->link && (rc = add_ref_field(&r->obj, r->link, &p->obj, r->mo)) < 0)
+	if (r->link &&
+	    (rc = add_ref_field(&r->obj, r->link, &p->obj, r->mo)) < 0)
 		return rc;
 	rc = compute_hfid(c, index, ri);
 	if (rc != 0) {
@@ -967,7 +1000,8 @@ static int identify(struct rctx *c, json_t *index, size_t ri)
 		return rc;
 	if (hf_identity_key(&key, r->obj.kind, r->obj.hfid) == 0 &&
 	    !json_object_get(index, key.ptr))
-		json_object_set_new(index, key.ptr, json_integer((json_int_t)ri));
+		json_object_set_new(index, key.ptr,
+		                    json_integer((json_int_t)ri));
 	hf_buf_release(&key);
 	return 0;
 }
@@ -984,7 +1018,8 @@ static char *show_field(const struct hf_field *f)
 	if (f->type == HF_FIELD_ATTR)
 		j = json_incref(f->value);
 	else if (f->nrefs)
-		j = json_incref(f->refs[0].hfid ? f->refs[0].hfid : f->refs[0].filter_value);
+		j = json_incref(f->refs[0].hfid ? f->refs[0].hfid
+		                                : f->refs[0].filter_value);
 	t = json_dumps(j ? j : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(j);
 	return t;
@@ -1003,10 +1038,12 @@ static int same_field(const struct hf_field *a, const struct hf_field *b)
 	if (a->nrefs != b->nrefs)
 		return 0;
 	for (i = 0; i < a->nrefs; i++) {
-		x = json_dumps(a->refs[i].hfid ? a->refs[i].hfid : a->refs[i].filter_value,
-			       JSON_COMPACT | JSON_ENCODE_ANY);
-		y = json_dumps(b->refs[i].hfid ? b->refs[i].hfid : b->refs[i].filter_value,
-			       JSON_COMPACT | JSON_ENCODE_ANY);
+		x = json_dumps(a->refs[i].hfid ? a->refs[i].hfid
+		                               : a->refs[i].filter_value,
+		               JSON_COMPACT | JSON_ENCODE_ANY);
+		y = json_dumps(b->refs[i].hfid ? b->refs[i].hfid
+		                               : b->refs[i].filter_value,
+		               JSON_COMPACT | JSON_ENCODE_ANY);
 		eq = x && y && !strcmp(x, y);
 		hf_free(x);
 		hf_free(y);
@@ -1017,23 +1054,25 @@ static int same_field(const struct hf_field *a, const struct hf_field *b)
 }
 
 static void conflict(struct rctx *c, const struct hf_object *o,
-		     const struct hf_field *old, const struct hf_field *nw)
+                     const struct hf_field *old, const struct hf_field *nw)
 {
 	char msg[1024], *a = show_field(old), *b = show_field(nw);
 	char *id = json_dumps(o->hfid, JSON_COMPACT);
 
-	snprintf(msg, sizeof(msg),
-		 "%s %s: field '%s' set to %s at %s:%d:%d and to %s here; the later wins",
-		 o->kind, id ? id : "?", nw->name, a ? a : "?", old->file ? old->file : "?",
-		 old->line, old->col, b ? b : "?");
-	say(c, c->o.strict ? HF_MDIAG_ERROR : HF_MDIAG_WARNING, nw->file, nw->line,
-	    nw->col, msg);
+	snprintf(
+	        msg, sizeof(msg),
+	        "%s %s: field '%s' set to %s at %s:%d:%d and to %s here; the later wins",
+	        o->kind, id ? id : "?", nw->name, a ? a : "?",
+	        old->file ? old->file : "?", old->line, old->col, b ? b : "?");
+	say(c, c->o.strict ? HF_MDIAG_ERROR : HF_MDIAG_WARNING, nw->file,
+	    nw->line, nw->col, msg);
 	hf_free(a);
 	hf_free(b);
 	hf_free(id);
 }
 
-static int merge_into(struct rctx *c, struct hf_object *dst, struct hf_object *src)
+static int merge_into(struct rctx *c, struct hf_object *dst,
+                      struct hf_object *src)
 {
 	struct hf_field *ef;
 	size_t i;
@@ -1071,27 +1110,37 @@ static void unique_clashes(struct rctx *c, hf_objset *set)
 		o = hf_objset_at(set, i);
 		for (j = 0; j < o->nfields; j++) {
 			f = &o->fields[j];
-			a = f->type == HF_FIELD_ATTR ?
-				    hf_schema_attr_find(hf_schema_kind(c->s, o->kind), f->name) :
-				    NULL;
-			if (!a || !a->unique || !f->value || json_is_null(f->value))
+			a = f->type == HF_FIELD_ATTR
+			            ? hf_schema_attr_find(
+			                      hf_schema_kind(c->s, o->kind),
+			                      f->name)
+			            : NULL;
+			if (!a || !a->unique || !f->value ||
+			    json_is_null(f->value))
 				continue;
-			v = json_dumps(f->value, JSON_COMPACT | JSON_ENCODE_ANY);
+			v = json_dumps(f->value,
+			               JSON_COMPACT | JSON_ENCODE_ANY);
 			hf_buf_reset(&key);
-			hf_buf_addf(&key, "%s\x1f%s\x1f%s", o->kind, f->name, v ? v : "");
+			hf_buf_addf(&key, "%s\x1f%s\x1f%s", o->kind, f->name,
+			            v ? v : "");
 			at = json_object_get(seen, key.ptr);
 			if (!at) {
-				json_object_set_new(seen, key.ptr, json_integer((json_int_t)i));
+				json_object_set_new(
+				        seen, key.ptr,
+				        json_integer((json_int_t)i));
 				hf_free(v);
 				continue;
 			}
-			first = hf_objset_at(set, (size_t)json_integer_value(at));
+			first = hf_objset_at(set,
+			                     (size_t)json_integer_value(at));
 			h1 = json_dumps(first->hfid, JSON_COMPACT);
 			h2 = json_dumps(o->hfid, JSON_COMPACT);
-			snprintf(msg, sizeof(msg), "%s %s and %s %s (%s:%d:%d) both have "
-				 "unique %s = %s", o->kind, h2 ? h2 : "?", first->kind,
-				 h1 ? h1 : "?", first->file, first->line, first->col,
-				 f->name, v ? v : "?");
+			snprintf(msg, sizeof(msg),
+			         "%s %s and %s %s (%s:%d:%d) both have "
+			         "unique %s = %s",
+			         o->kind, h2 ? h2 : "?", first->kind,
+			         h1 ? h1 : "?", first->file, first->line,
+			         first->col, f->name, v ? v : "?");
 			say(c, HF_MDIAG_ERROR, f->file, f->line, f->col, msg);
 			hf_free(h1);
 			hf_free(h2);
@@ -1118,7 +1167,7 @@ static void unique_clashes(struct rctx *c, hf_objset *set)
 struct links {
 	json_t *byhfid; /* "part\x1fpart" -> [set index, ...] */
 	json_t *byattr; /* "attr\x1fvalue" -> [set index, ...] */
-	json_t *attrs;  /* filter attributes the references use */
+	json_t *attrs; /* filter attributes the references use */
 	hf_buf key;
 };
 
@@ -1131,8 +1180,9 @@ static int index_add(json_t *ix, const char *key, size_t i)
 		if (!list || json_object_set_new(ix, key, list) < 0)
 			return HF_ENOMEM;
 	}
-	return json_array_append_new(list, json_integer((json_int_t)i)) < 0 ?
-		       HF_ENOMEM : 0;
+	return json_array_append_new(list, json_integer((json_int_t)i)) < 0
+	               ? HF_ENOMEM
+	               : 0;
 }
 
 static void hfid_key(hf_buf *b, const json_t *hfid)
@@ -1170,7 +1220,7 @@ static int needs_link(const hf_objset *set, const struct hf_ref *r)
 
 /* Note the filter attributes o's references use; *any: one needs a link. */
 static int object_wants(struct links *L, const hf_objset *set,
-			const struct hf_object *o, int *any)
+                        const struct hf_object *o, int *any)
 {
 	const struct hf_ref *r;
 	size_t j, k;
@@ -1181,8 +1231,9 @@ static int object_wants(struct links *L, const hf_objset *set,
 			if (!needs_link(set, r))
 				continue;
 			*any = 1;
-			if (!r->hfid && json_object_set_new(
-					L->attrs, r->filter_attr, json_true()) < 0)
+			if (!r->hfid &&
+			    json_object_set_new(L->attrs, r->filter_attr,
+			                        json_true()) < 0)
 				return HF_ENOMEM;
 		}
 	}
@@ -1202,12 +1253,13 @@ static int index_object(struct links *L, const struct hf_object *o, size_t i)
 	for (j = 0; rc == 0 && j < o->nfields; j++) {
 		f = &o->fields[j];
 		if (f->type != HF_FIELD_ATTR || !f->value ||
-		    json_is_null(f->value) || !json_object_get(L->attrs, f->name))
+		    json_is_null(f->value) ||
+		    !json_object_get(L->attrs, f->name))
 			continue;
 		attr_key(&L->key, f->name, f->value);
-		rc = hf_buf_failed(&L->key) ?
-			     HF_ENOMEM :
-			     index_add(L->byattr, L->key.ptr, i);
+		rc = hf_buf_failed(&L->key)
+		             ? HF_ENOMEM
+		             : index_add(L->byattr, L->key.ptr, i);
 	}
 	return rc;
 }
@@ -1225,7 +1277,7 @@ static json_t *ref_key(struct rctx *c, struct links *L, const struct hf_ref *r)
 	}
 	a = pk ? hf_schema_attr_find(pk, r->filter_attr) : NULL;
 	if (hf_value_normalise(&v, a ? a->kind : HF_ATTR_TEXT,
-			       r->filter_value) < 0)
+	                       r->filter_value) < 0)
 		return NULL;
 	attr_key(&L->key, r->filter_attr, v);
 	json_decref(v);
@@ -1233,16 +1285,17 @@ static json_t *ref_key(struct rctx *c, struct links *L, const struct hf_ref *r)
 }
 
 static void ambiguous(struct rctx *c, const struct hf_ref *r,
-		      const struct hf_object *a, const struct hf_object *b)
+                      const struct hf_object *a, const struct hf_object *b)
 {
 	char msg[1024], *ha = json_dumps(a->hfid, JSON_COMPACT);
 	char *hb = json_dumps(b->hfid, JSON_COMPACT);
 
-	snprintf(msg, sizeof(msg), "reference to a %s matches several objects "
-		 "in the files: %s %s (%s:%d:%d) and %s %s (%s:%d:%d)", r->kind,
-		 a->kind, ha ? ha : "?", a->file ? a->file : "?", a->line,
-		 a->col, b->kind, hb ? hb : "?", b->file ? b->file : "?",
-		 b->line, b->col);
+	snprintf(msg, sizeof(msg),
+	         "reference to a %s matches several objects "
+	         "in the files: %s %s (%s:%d:%d) and %s %s (%s:%d:%d)",
+	         r->kind, a->kind, ha ? ha : "?", a->file ? a->file : "?",
+	         a->line, a->col, b->kind, hb ? hb : "?",
+	         b->file ? b->file : "?", b->line, b->col);
 	say(c, HF_MDIAG_ERROR, r->file, r->line, r->col, msg);
 	hf_free(ha);
 	hf_free(hb);
@@ -1250,7 +1303,7 @@ static void ambiguous(struct rctx *c, const struct hf_ref *r,
 
 /* The declared object of a kind fitting r->kind that r names, or -1. */
 static long link_target(struct rctx *c, struct links *L, const hf_objset *set,
-			const struct hf_ref *r)
+                        const struct hf_ref *r)
 {
 	json_t *ix = ref_key(c, L, r), *e;
 	const struct hf_object *o;
@@ -1274,7 +1327,7 @@ static long link_target(struct rctx *c, struct links *L, const hf_objset *set,
 }
 
 static int link_ref(struct rctx *c, struct links *L, hf_objset *set,
-		    struct hf_ref *r)
+                    struct hf_ref *r)
 {
 	const struct hf_object *o;
 	char *kind;
@@ -1299,7 +1352,7 @@ static int link_ref(struct rctx *c, struct links *L, hf_objset *set,
 static int link_refs(struct rctx *c, hf_objset *set)
 {
 	struct links L = { json_object(), json_object(), json_object(),
-			   HF_BUF_INIT };
+		           HF_BUF_INIT };
 	struct hf_object *o;
 	size_t i, j, k;
 	int rc, any = 0;
@@ -1314,7 +1367,7 @@ static int link_refs(struct rctx *c, hf_objset *set)
 		for (j = 0; rc == 0 && j < o->nfields; j++)
 			for (k = 0; rc == 0 && k < o->fields[j].nrefs; k++)
 				rc = link_ref(c, &L, set,
-					      &o->fields[j].refs[k]);
+				              &o->fields[j].refs[k]);
 	}
 	json_decref(L.byhfid);
 	json_decref(L.byattr);
@@ -1336,7 +1389,8 @@ static int collect(struct rctx *c, hf_objset *set, hf_error *err)
 			continue;
 		at = hf_objset_find(set, r->obj.kind, r->obj.hfid);
 		if (at >= 0)
-			rc = merge_into(c, hf_objset_at(set, (size_t)at), &r->obj);
+			rc = merge_into(c, hf_objset_at(set, (size_t)at),
+			                &r->obj);
 		else
 			rc = hf_objset_add(set, &r->obj, err);
 	}
@@ -1344,8 +1398,8 @@ static int collect(struct rctx *c, hf_objset *set, hf_error *err)
 }
 
 int hf_resolve(hf_objset **out, hf_manifest *m, const hf_schema *s,
-	       const struct hf_resolve_opts *o, hf_resolve_diag_fn diag,
-	       void *payload, hf_error *err)
+               const struct hf_resolve_opts *o, hf_resolve_diag_fn diag,
+               void *payload, hf_error *err)
 {
 	struct hf_resolve_opts defaults = HF_RESOLVE_OPTS_INIT;
 	struct rctx c;
@@ -1387,8 +1441,9 @@ int hf_resolve(hf_objset **out, hf_manifest *m, const hf_schema *s,
 	if (rc < 0 && rc != HF_EINVAL)
 		rc = hf_error_set(err, rc, "out of memory");
 	else if (rc == 0 && c.errors)
-		rc = hf_error_set(err, HF_EINVAL, "%d error%s in the object files",
-				  c.errors, c.errors == 1 ? "" : "s");
+		rc = hf_error_set(err, HF_EINVAL,
+		                  "%d error%s in the object files", c.errors,
+		                  c.errors == 1 ? "" : "s");
 out:
 	for (i = 0; c.r && i < c.n; i++)
 		hf_object_release(&c.r[i].obj);

@@ -119,8 +119,7 @@ static long long get_int(const json_t *o, const char *key)
 }
 
 /* A deep copy owned by the schema; NULL when absent or null. */
-static const json_t *get_json(struct pctx *c, const json_t *o,
-			      const char *key)
+static const json_t *get_json(struct pctx *c, const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
 	json_t *copy;
@@ -160,7 +159,8 @@ static struct hf_strv strv_from(struct pctx *c, const json_t *v)
 	out = arena_calloc(c, json_array_size(v), sizeof(*out));
 	if (!out)
 		return sv;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		name = json_is_object(e) ? json_object_get(e, "name") : e;
 		if (json_is_string(name))
 			out[n++] = arena_strdup(c, json_string_value(name));
@@ -170,8 +170,7 @@ static struct hf_strv strv_from(struct pctx *c, const json_t *v)
 	return sv;
 }
 
-static struct hf_strv get_strv(struct pctx *c, const json_t *o,
-			       const char *key)
+static struct hf_strv get_strv(struct pctx *c, const json_t *o, const char *key)
 {
 	return strv_from(c, json_object_get(o, key));
 }
@@ -192,28 +191,30 @@ struct jfield {
 };
 
 static const struct jfield attr_fields[] = {
-	{ "kind", J_STR },	  { "label", J_STR },
-	{ "optional", J_BOOL },	  { "unique", J_BOOL },
+	{ "kind", J_STR },        { "label", J_STR },
+	{ "optional", J_BOOL },   { "unique", J_BOOL },
 	{ "read_only", J_BOOL },  { "inherited", J_BOOL },
 	{ "choices", J_CHOICES }, { "enum", J_ENUM },
-	{ "regex", J_STR },	  { "min_length", J_UINT },
+	{ "regex", J_STR },       { "min_length", J_UINT },
 	{ "max_length", J_UINT }, { "branch", J_STR },
-	{ "state", J_STR },	  { "computed_attribute", J_OBJ },
+	{ "state", J_STR },       { "computed_attribute", J_OBJ },
 	{ NULL, J_STR },
 };
 
 static const struct jfield computed_fields[] = {
-	{ "kind", J_STR }, { "jinja2_template", J_STR }, { NULL, J_STR },
+	{ "kind", J_STR },
+	{ "jinja2_template", J_STR },
+	{ NULL, J_STR },
 };
 
 static const struct jfield rel_fields[] = {
-	{ "label", J_STR },	  { "kind", J_STR },
-	{ "identifier", J_STR },  { "cardinality", J_STR },
-	{ "direction", J_STR },	  { "optional", J_BOOL },
-	{ "read_only", J_BOOL },  { "inherited", J_BOOL },
-	{ "min_count", J_UINT },  { "max_count", J_UINT },
-	{ "on_delete", J_STR },	  { "hierarchical", J_STR },
-	{ "branch", J_STR },	  { "state", J_STR },
+	{ "label", J_STR },      { "kind", J_STR },
+	{ "identifier", J_STR }, { "cardinality", J_STR },
+	{ "direction", J_STR },  { "optional", J_BOOL },
+	{ "read_only", J_BOOL }, { "inherited", J_BOOL },
+	{ "min_count", J_UINT }, { "max_count", J_UINT },
+	{ "on_delete", J_STR },  { "hierarchical", J_STR },
+	{ "branch", J_STR },     { "state", J_STR },
 	{ NULL, J_STR },
 };
 
@@ -261,7 +262,8 @@ static bool is_strv(const json_t *v)
 		return true;
 	if (!json_is_array(v))
 		return false;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_string(e))
 			return false;
 	}
@@ -275,7 +277,8 @@ static bool is_enum(const json_t *v)
 
 	if (!json_is_array(v))
 		return false;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_string(e) && !json_is_number(e))
 			return false;
 	}
@@ -289,7 +292,8 @@ static bool is_choices(const json_t *v)
 
 	if (!json_is_array(v))
 		return false;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_string(e) &&
 		    !json_is_string(json_object_get(e, "name")))
 			return false;
@@ -304,7 +308,8 @@ static bool is_uniq(const json_t *v)
 
 	if (!json_is_array(v))
 		return false;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_array(e) || !is_strv(e))
 			return false;
 	}
@@ -348,20 +353,20 @@ static const struct jfield *ill_typed(const json_t *o, const struct jfield *f)
 }
 
 /* HF_EINVAL "<where>: <key> is not <type>" for an ill-typed member. */
-static int check_types(struct pctx *c, const json_t *o,
-		       const struct jfield *f, const char *where)
+static int check_types(struct pctx *c, const json_t *o, const struct jfield *f,
+                       const char *where)
 {
 	const struct jfield *bad = ill_typed(o, f);
 
 	if (!bad)
 		return 0;
 	return hf_error_set(c->err, HF_EINVAL, "%s: %s is not %s", where,
-			    bad->key, jtype_names[bad->type]);
+	                    bad->key, jtype_names[bad->type]);
 }
 
 /* Where a member of kind k's `what` i (named when it has a name) is. */
 static void member_where(char *out, size_t n, const hf_kind *k,
-			 const char *what, const char *name, size_t i)
+                         const char *what, const char *name, size_t i)
 {
 	if (name)
 		snprintf(out, n, "kind '%s': %s '%s'", k->kind, what, name);
@@ -375,7 +380,8 @@ static bool is_absent(const json_t *o)
 {
 	const json_t *st = json_object_get(o, "state");
 
-	return json_is_string(st) && strcmp(json_string_value(st), "absent") == 0;
+	return json_is_string(st) &&
+	       strcmp(json_string_value(st), "absent") == 0;
 }
 
 static size_t get_len(const json_t *o, const char *key)
@@ -386,7 +392,7 @@ static size_t get_len(const json_t *o, const char *key)
 }
 
 static void parse_computed(struct pctx *c, struct hf_schema_attr *a,
-			   const json_t *o)
+                           const json_t *o)
 {
 	const json_t *ca = json_object_get(o, "computed_attribute");
 
@@ -410,26 +416,26 @@ static void attr_spec(struct hf_schema_attr *a)
 }
 
 static int parse_attr(struct pctx *c, const hf_kind *k,
-		      struct hf_schema_attr *a, const json_t *o, size_t i)
+                      struct hf_schema_attr *a, const json_t *o, size_t i)
 {
 	char where[600];
 	const char *kn;
 
 	if (!json_is_object(o))
 		return hf_error_set(c->err, HF_EINVAL,
-				    "kind '%s': attribute %zu is not an object",
-				    k->kind, i);
+		                    "kind '%s': attribute %zu is not an object",
+		                    k->kind, i);
 	a->name = get_str(c, o, "name");
 	if (!a->name && !c->oom)
 		return hf_error_set(c->err, HF_EINVAL,
-				    "kind '%s': attribute %zu has no name",
-				    k->kind, i);
+		                    "kind '%s': attribute %zu has no name",
+		                    k->kind, i);
 	if (c->oom)
 		return HF_ENOMEM;
 	member_where(where, sizeof(where), k, "attribute", a->name, i);
 	if (check_types(c, o, attr_fields, where) < 0 ||
 	    check_types(c, json_object_get(o, "computed_attribute"),
-			computed_fields, where) < 0)
+	                computed_fields, where) < 0)
 		return HF_EINVAL;
 	kn = get_str(c, o, "kind");
 	a->kind_name = kn ? kn : "";
@@ -487,7 +493,7 @@ static enum hf_rel_direction direction_from(const char *name)
 
 /* Infrahub's default: lower("__".join(sorted([kind, peer]))). */
 static const char *derive_identifier(struct pctx *c, const char *kind,
-				     const char *peer)
+                                     const char *peer)
 {
 	const char *a = strcmp(kind, peer) <= 0 ? kind : peer;
 	const char *b = a == kind ? peer : kind;
@@ -505,15 +511,15 @@ static const char *derive_identifier(struct pctx *c, const char *kind,
 }
 
 static void parse_rel_flags(struct pctx *c, struct hf_schema_rel *r,
-			    const json_t *o)
+                            const json_t *o)
 {
 	const json_t *card = json_object_get(o, "cardinality");
 	const json_t *dir = json_object_get(o, "direction");
 
-	r->cardinality = json_is_string(card) &&
-					 strcmp(json_string_value(card), "one") == 0 ?
-				 HF_CARDINALITY_ONE :
-				 HF_CARDINALITY_MANY;
+	r->cardinality = json_is_string(card) && strcmp(json_string_value(card),
+	                                                "one") == 0
+	                         ? HF_CARDINALITY_ONE
+	                         : HF_CARDINALITY_MANY;
 	r->direction = direction_from(json_string_value(dir));
 	r->optional = get_bool(o, "optional", true);
 	r->read_only = get_bool(o, "read_only", false);
@@ -526,26 +532,27 @@ static void parse_rel_flags(struct pctx *c, struct hf_schema_rel *r,
 }
 
 static int parse_rel(struct pctx *c, const hf_kind *k, struct hf_schema_rel *r,
-		     const json_t *o, size_t i)
+                     const json_t *o, size_t i)
 {
 	char where[600];
 
 	if (!json_is_object(o))
 		return hf_error_set(c->err, HF_EINVAL,
-				    "kind '%s': relationship %zu is not an "
-				    "object", k->kind, i);
+		                    "kind '%s': relationship %zu is not an "
+		                    "object",
+		                    k->kind, i);
 	r->name = get_str(c, o, "name");
 	r->peer = get_str(c, o, "peer");
 	if (c->oom)
 		return HF_ENOMEM;
 	if (!r->name)
 		return hf_error_set(c->err, HF_EINVAL,
-				    "kind '%s': relationship %zu has no name",
-				    k->kind, i);
+		                    "kind '%s': relationship %zu has no name",
+		                    k->kind, i);
 	if (!r->peer)
 		return hf_error_set(c->err, HF_EINVAL,
-				    "kind '%s': relationship '%s' has no peer",
-				    k->kind, r->name);
+		                    "kind '%s': relationship '%s' has no peer",
+		                    k->kind, r->name);
 	member_where(where, sizeof(where), k, "relationship", r->name, i);
 	if (check_types(c, o, rel_fields, where) < 0)
 		return HF_EINVAL;
@@ -567,8 +574,10 @@ static int parse_rel(struct pctx *c, const hf_kind *k, struct hf_schema_rel *r,
 
 static int cmp_attr(const void *a, const void *b)
 {
-	const struct hf_schema_attr *x = *(const struct hf_schema_attr *const *)a;
-	const struct hf_schema_attr *y = *(const struct hf_schema_attr *const *)b;
+	const struct hf_schema_attr *x =
+	        *(const struct hf_schema_attr *const *)a;
+	const struct hf_schema_attr *y =
+	        *(const struct hf_schema_attr *const *)b;
 	int d = strcmp(x->name, y->name);
 
 	/* Same name: schema order, so that a lookup can prefer the later. */
@@ -603,13 +612,14 @@ static int parse_attrs(struct pctx *c, hf_kind *k, const json_t *o)
 
 	if (n < 0)
 		return hf_error_set(c->err, HF_EINVAL,
-				    "kind '%s': attributes is not a list",
-				    k->kind);
+		                    "kind '%s': attributes is not a list",
+		                    k->kind);
 	k->attrs = arena_calloc(c, (size_t)n, sizeof(*k->attrs));
 	k->attr_idx = arena_calloc(c, (size_t)n, sizeof(*k->attr_idx));
 	if (c->oom)
 		return HF_ENOMEM;
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		if (json_is_object(e) && is_absent(e))
 			continue;
 		rc = parse_attr(c, k, &k->attrs[k->nattrs], e, i);
@@ -633,13 +643,14 @@ static int parse_rels(struct pctx *c, hf_kind *k, const json_t *o)
 
 	if (n < 0)
 		return hf_error_set(c->err, HF_EINVAL,
-				    "kind '%s': relationships is not a list",
-				    k->kind);
+		                    "kind '%s': relationships is not a list",
+		                    k->kind);
 	k->rels = arena_calloc(c, (size_t)n, sizeof(*k->rels));
 	k->rel_idx = arena_calloc(c, (size_t)n, sizeof(*k->rel_idx));
 	if (c->oom)
 		return HF_ENOMEM;
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		if (json_is_object(e) && is_absent(e))
 			continue;
 		rc = parse_rel(c, k, &k->rels[k->nrels], e, i);
@@ -664,7 +675,8 @@ static void parse_uniqueness(struct pctx *c, hf_kind *k, const json_t *o)
 	k->uniq = arena_calloc(c, json_array_size(list), sizeof(*k->uniq));
 	if (!k->uniq)
 		return;
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		if (json_is_array(e))
 			k->uniq[k->nuniq++] = strv_from(c, e);
 	}
@@ -728,7 +740,7 @@ static const struct {
 
 /* One element of a section. *out stays NULL for an absent element. */
 static int parse_kind(struct pctx *c, hf_kind **out, const json_t *o,
-		      size_t sec, size_t i)
+                      size_t sec, size_t i)
 {
 	const char *section = sections[sec].key;
 	char where[600];
@@ -738,8 +750,8 @@ static int parse_kind(struct pctx *c, hf_kind **out, const json_t *o,
 	*out = NULL;
 	if (!json_is_object(o))
 		return hf_error_set(c->err, HF_EINVAL,
-				    "schema %s[%zu] is not an object", section,
-				    i);
+		                    "schema %s[%zu] is not an object", section,
+		                    i);
 	if (is_absent(o))
 		return 0;
 	k = arena_calloc(c, 1, sizeof(*k));
@@ -749,10 +761,10 @@ static int parse_kind(struct pctx *c, hf_kind **out, const json_t *o,
 	k->type = sections[sec].type;
 	k->kind = kind_name_of(c, o);
 	if (!k->kind)
-		return c->oom ? HF_ENOMEM :
-				hf_error_set(c->err, HF_EINVAL,
-					     "schema %s[%zu] has no kind",
-					     section, i);
+		return c->oom ? HF_ENOMEM
+		              : hf_error_set(c->err, HF_EINVAL,
+		                             "schema %s[%zu] has no kind",
+		                             section, i);
 	snprintf(where, sizeof(where), "kind '%s'", k->kind);
 	if (check_types(c, o, kind_fields, where) < 0)
 		return HF_EINVAL;
@@ -768,7 +780,6 @@ static int parse_kind(struct pctx *c, hf_kind **out, const json_t *o,
 
 /* ------------------------------------------------------------- sections */
 
-
 static int count_kinds(const json_t *answer, size_t *total, hf_error *err)
 {
 	size_t i;
@@ -779,8 +790,8 @@ static int count_kinds(const json_t *answer, size_t *total, hf_error *err)
 		n = list_size(answer, sections[i].key);
 		if (n < 0)
 			return hf_error_set(err, HF_EINVAL,
-					    "schema answer: '%s' is not a list",
-					    sections[i].key);
+			                    "schema answer: '%s' is not a list",
+			                    sections[i].key);
 		*total += (size_t)n;
 	}
 	return 0;
@@ -795,7 +806,8 @@ static int parse_sections(struct pctx *c, const json_t *answer)
 
 	for (i = 0; i < NSECTIONS; i++) {
 		list = json_object_get(answer, sections[i].key);
-		json_array_foreach(list, j, e) {
+		json_array_foreach(list, j, e)
+		{
 			rc = parse_kind(c, &k, e, i, j);
 			if (rc < 0)
 				return rc;
@@ -886,7 +898,7 @@ static int parse_all(struct pctx *c, const json_t *answer)
 	    !json_is_null(json_object_get(answer, "main")) &&
 	    !json_is_string(json_object_get(answer, "main")))
 		rc = hf_error_set(c->err, HF_EINVAL,
-				  "schema answer: 'main' is not a string");
+		                  "schema answer: 'main' is not a string");
 	if (rc < 0)
 		return rc;
 	c->s->keep = json_array();
@@ -909,7 +921,7 @@ int hf_schema_parse(hf_schema **out, const json_t *answer, hf_error *err)
 	*out = NULL;
 	if (!json_is_object(answer))
 		return hf_error_set(err, HF_EINVAL,
-				    "schema answer is not a JSON object");
+		                    "schema answer is not a JSON object");
 	c.s = hf_calloc(1, sizeof(*c.s));
 	if (!c.s)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
@@ -976,12 +988,12 @@ const hf_kind *hf_schema_kind(const hf_schema *s, const char *kind)
  * first member is the name; the last of equal names wins.
  */
 _Static_assert(offsetof(struct hf_schema_attr, name) == 0,
-	       "find_named() needs the name first");
+               "find_named() needs the name first");
 _Static_assert(offsetof(struct hf_schema_rel, name) == 0,
-	       "find_named() needs the name first");
+               "find_named() needs the name first");
 
 static const void *find_named(const void *const *idx, size_t n,
-			      const char *name)
+                              const char *name)
 {
 	size_t lo = 0, hi = n, mid;
 
@@ -1000,13 +1012,13 @@ static const void *find_named(const void *const *idx, size_t n,
 }
 
 const struct hf_schema_attr *hf_schema_attr_find(const hf_kind *k,
-						 const char *name)
+                                                 const char *name)
 {
 	return find_named((const void *const *)k->attr_idx, k->nattrs, name);
 }
 
 const struct hf_schema_rel *hf_schema_rel_find(const hf_kind *k,
-					       const char *name)
+                                               const char *name)
 {
 	return find_named((const void *const *)k->rel_idx, k->nrels, name);
 }
@@ -1159,7 +1171,7 @@ bool hf_schema_is_a(const hf_schema *s, const hf_kind *k, const char *kind)
 }
 
 size_t hf_schema_implementations(const hf_schema *s, const hf_kind *g,
-				 const hf_kind *const **out)
+                                 const hf_kind *const **out)
 {
 	(void)s;
 	*out = g->impl;
@@ -1177,8 +1189,7 @@ static bool compatible(const hf_schema *s, const hf_kind *k, const char *peer)
 	return p && hf_schema_is_a(s, p, k->kind);
 }
 
-static bool opposite_direction(enum hf_rel_direction a,
-			       enum hf_rel_direction b)
+static bool opposite_direction(enum hf_rel_direction a, enum hf_rel_direction b)
 {
 	return (a == HF_DIRECTION_OUTBOUND && b == HF_DIRECTION_INBOUND) ||
 	       (a == HF_DIRECTION_INBOUND && b == HF_DIRECTION_OUTBOUND);
@@ -1186,8 +1197,8 @@ static bool opposite_direction(enum hf_rel_direction a,
 
 /* How well candidate `c` mirrors `rel` of kind k; higher is better. */
 static int reverse_score(const hf_schema *s, const hf_kind *k,
-			 const struct hf_schema_rel *rel,
-			 const struct hf_schema_rel *c)
+                         const struct hf_schema_rel *rel,
+                         const struct hf_schema_rel *c)
 {
 	int score = 0;
 
@@ -1200,8 +1211,9 @@ static int reverse_score(const hf_schema *s, const hf_kind *k,
 	return score;
 }
 
-const struct hf_schema_rel *hf_schema_rel_reverse(
-	const hf_schema *s, const hf_kind *k, const struct hf_schema_rel *rel)
+const struct hf_schema_rel *
+hf_schema_rel_reverse(const hf_schema *s, const hf_kind *k,
+                      const struct hf_schema_rel *rel)
 {
 	const struct hf_schema_rel *best = NULL, *c;
 	const hf_kind *peer = hf_schema_kind(s, rel->peer);
@@ -1241,23 +1253,24 @@ static bool valid_property(const char *p, size_t n)
 }
 
 static int path_unknown(const hf_kind *k, const char *name, const char *path,
-			hf_error *err)
+                        hf_error *err)
 {
 	const char *hint = hf_schema_suggest(k, name);
 
 	if (hint)
 		return hf_error_set(err, HF_EINVAL,
-				    "path '%s': kind '%s' has no attribute or "
-				    "relationship '%s' (did you mean '%s'?)",
-				    path, k->kind, name, hint);
+		                    "path '%s': kind '%s' has no attribute or "
+		                    "relationship '%s' (did you mean '%s'?)",
+		                    path, k->kind, name, hint);
 	return hf_error_set(err, HF_EINVAL,
-			    "path '%s': kind '%s' has no attribute or "
-			    "relationship '%s'", path, k->kind, name);
+	                    "path '%s': kind '%s' has no attribute or "
+	                    "relationship '%s'",
+	                    path, k->kind, name);
 }
 
 /* "attr__property" on kind k, for a path (the whole one, for messages). */
 static int path_attr(struct hf_schema_path *out, const hf_kind *k,
-		     const char *part, const char *path, hf_error *err)
+                     const char *part, const char *path, hf_error *err)
 {
 	const char *sep = strstr(part, "__");
 	char name[128];
@@ -1271,48 +1284,51 @@ static int path_attr(struct hf_schema_path *out, const hf_kind *k,
 	out->attr = hf_schema_attr_find(k, name);
 	if (!out->attr && hf_schema_rel_find(k, name))
 		return hf_error_set(err, HF_EINVAL,
-				    "path '%s': '%s' of kind '%s' is a "
-				    "relationship; a path can go through one "
-				    "relationship only", path, name, k->kind);
+		                    "path '%s': '%s' of kind '%s' is a "
+		                    "relationship; a path can go through one "
+		                    "relationship only",
+		                    path, name, k->kind);
 	if (!out->attr)
 		return path_unknown(k, name, path, err);
 	if (!sep)
 		return hf_error_set(err, HF_EINVAL,
-				    "path '%s': no property after attribute "
-				    "'%s' (write '%s__value')", path, name, name);
+		                    "path '%s': no property after attribute "
+		                    "'%s' (write '%s__value')",
+		                    path, name, name);
 	if (!valid_property(sep + 2, strlen(sep + 2)))
 		return hf_error_set(err, HF_EINVAL,
-				    "path '%s': '%s' is not a property of "
-				    "attribute '%s'", path, sep + 2, name);
+		                    "path '%s': '%s' is not a property of "
+		                    "attribute '%s'",
+		                    path, sep + 2, name);
 	memcpy(out->property, sep + 2, strlen(sep + 2) + 1);
 	return 0;
 }
 
 /* "rel__attr__property" (or "rel" alone) on kind k. */
 static int path_rel(struct hf_schema_path *out, const hf_kind *k,
-		    const char *rest, const char *path, hf_error *err)
+                    const char *rest, const char *path, hf_error *err)
 {
 	const struct hf_schema_rel *r = out->rel;
 
 	if (r->cardinality != HF_CARDINALITY_ONE)
 		return hf_error_set(err, HF_EINVAL,
-				    "path '%s': relationship '%s' of kind '%s' "
-				    "has cardinality many; a path can only go "
-				    "through a cardinality-one relationship",
-				    path, r->name, k->kind);
+		                    "path '%s': relationship '%s' of kind '%s' "
+		                    "has cardinality many; a path can only go "
+		                    "through a cardinality-one relationship",
+		                    path, r->name, k->kind);
 	out->peer = hf_schema_kind(k->schema, r->peer);
 	if (!out->peer)
 		return hf_error_set(err, HF_EINVAL,
-				    "path '%s': peer kind '%s' of relationship "
-				    "'%s' is not in the schema", path, r->peer,
-				    r->name);
+		                    "path '%s': peer kind '%s' of relationship "
+		                    "'%s' is not in the schema",
+		                    path, r->peer, r->name);
 	if (!rest)
 		return 0;
 	return path_attr(out, out->peer, rest, path, err);
 }
 
 int hf_schema_path_parse(struct hf_schema_path *out, const hf_kind *k,
-			 const char *path, unsigned flags, hf_error *err)
+                         const char *path, unsigned flags, hf_error *err)
 {
 	const char *sep = strstr(path, "__");
 	size_t n = sep ? (size_t)(sep - path) : strlen(path);
@@ -1320,16 +1336,19 @@ int hf_schema_path_parse(struct hf_schema_path *out, const hf_kind *k,
 
 	memset(out, 0, sizeof(*out));
 	if (n == 0 || n >= sizeof(head))
-		return hf_error_set(err, HF_EINVAL, "path '%s' of kind '%s' "
-				    "is not a schema path", path, k->kind);
+		return hf_error_set(err, HF_EINVAL,
+		                    "path '%s' of kind '%s' "
+		                    "is not a schema path",
+		                    path, k->kind);
 	memcpy(head, path, n);
 	head[n] = '\0';
 	if (hf_schema_attr_find(k, head)) {
 		if (sep && strstr(sep + 2, "__"))
-			return hf_error_set(err, HF_EINVAL,
-					    "path '%s': '%s' of kind '%s' is an "
-					    "attribute, not a relationship",
-					    path, head, k->kind);
+			return hf_error_set(
+			        err, HF_EINVAL,
+			        "path '%s': '%s' of kind '%s' is an "
+			        "attribute, not a relationship",
+			        path, head, k->kind);
 		return path_attr(out, k, path, path, err);
 	}
 	out->rel = hf_schema_rel_find(k, head);
@@ -1337,9 +1356,9 @@ int hf_schema_path_parse(struct hf_schema_path *out, const hf_kind *k,
 		return path_unknown(k, head, path, err);
 	if (!sep && !(flags & HF_PATH_BARE_REL))
 		return hf_error_set(err, HF_EINVAL,
-				    "path '%s': relationship '%s' needs a peer "
-				    "attribute (write '%s__name__value')", path,
-				    head, head);
+		                    "path '%s': relationship '%s' needs a peer "
+		                    "attribute (write '%s__name__value')",
+		                    path, head, head);
 	return path_rel(out, k, sep ? sep + 2 : NULL, path, err);
 }
 
@@ -1383,7 +1402,7 @@ static size_t distance(const char *a, const char *b)
 		for (j = 1; j <= lb; j++) {
 			cost = lower(a[i - 1]) != lower(b[j - 1]);
 			d = min3(prev[j] + 1, cur[j - 1] + 1,
-				 prev[j - 1] + cost);
+			         prev[j - 1] + cost);
 			if (i > 1 && j > 1 &&
 			    lower(a[i - 1]) == lower(b[j - 2]) &&
 			    lower(a[i - 2]) == lower(b[j - 1]) &&
@@ -1406,7 +1425,7 @@ static void consider(struct best *b, const char *unknown, const char *name)
 	size_t d = distance(unknown, name);
 
 	if (d <= b->limit && (d < b->dist || (d == b->dist && b->name &&
-					      strcmp(name, b->name) < 0))) {
+	                                      strcmp(name, b->name) < 0))) {
 		b->name = name;
 		b->dist = d;
 	}

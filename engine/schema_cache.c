@@ -25,7 +25,8 @@ static int hash_ok(const char *h)
 	if (n < 8 || n > 64)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+		if (!((h[i] >= '0' && h[i] <= '9') ||
+		      (h[i] >= 'a' && h[i] <= 'f')))
 			return 0;
 	return 1;
 }
@@ -153,20 +154,21 @@ static int cache_write(const char *dir, const char *hash, const json_t *answer)
 }
 
 static int parse(hf_schema **out, json_t *answer, const char *branch,
-		 hf_error *err)
+                 hf_error *err)
 {
 	hf_error perr = HF_ERROR_INIT;
 
 	if (hf_schema_parse(out, answer, &perr) == 0)
 		return 0;
-	return hf_error_set(err, HF_ESERVER,
-			    "the schema answer of branch '%s' is not usable: %s",
-			    branch ? branch : "", perr.msg);
+	return hf_error_set(
+	        err, HF_ESERVER,
+	        "the schema answer of branch '%s' is not usable: %s",
+	        branch ? branch : "", perr.msg);
 }
 
 int hf_schema_cache_fetch(hf_schema **out, hf_transport *t, const char *branch,
-			  const char *dir, struct hf_schema_cache_info *info,
-			  hf_error *err)
+                          const char *dir, struct hf_schema_cache_info *info,
+                          hf_error *err)
 {
 	struct hf_schema_cache_info dummy;
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
@@ -198,8 +200,7 @@ int hf_schema_cache_fetch(hf_schema **out, hf_transport *t, const char *branch,
 	if (rc == 0)
 		rc = parse(out, answer, branch, err);
 	/* the answer is cached under its own hash, which the summary named */
-	if (rc == 0 && info->hash[0] &&
-	    same_hash(answer, info->hash))
+	if (rc == 0 && info->hash[0] && same_hash(answer, info->hash))
 		info->stored = cache_write(dir, info->hash, answer) == 0;
 	json_decref(answer);
 	return rc;

@@ -9,7 +9,7 @@
 #include "hf/banned.h"
 
 int hf_schema_fetch(hf_schema **out, hf_transport *t, const char *branch,
-		    hf_error *err)
+                    hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	json_t *answer = NULL;
@@ -22,9 +22,10 @@ int hf_schema_fetch(hf_schema **out, hf_transport *t, const char *branch,
 	rq.branch = branch;
 	rc = hf_transport_call(t, &rq, &answer, NULL, NULL, err);
 	if (rc == 0 && hf_schema_parse(out, answer, &perr) < 0)
-		rc = hf_error_set(err, HF_ESERVER,
-				  "the schema answer of branch '%s' is not usable: %s",
-				  branch, perr.msg);
+		rc = hf_error_set(
+		        err, HF_ESERVER,
+		        "the schema answer of branch '%s' is not usable: %s",
+		        branch, perr.msg);
 	json_decref(answer);
 	return rc;
 }
@@ -32,9 +33,9 @@ int hf_schema_fetch(hf_schema **out, hf_transport *t, const char *branch,
 static int bad_load(const char *branch, const char *what, hf_error *err)
 {
 	return hf_error_set(err, HF_ESERVER,
-			    "malformed answer to POST /api/schema/load "
-			    "(branch '%s'): %s",
-			    branch ? branch : "", what);
+	                    "malformed answer to POST /api/schema/load "
+	                    "(branch '%s'): %s",
+	                    branch ? branch : "", what);
 }
 
 /*
@@ -43,7 +44,7 @@ static int bad_load(const char *branch, const char *what, hf_error *err)
  * schema_updated, or (older servers) hash != previous_hash.
  */
 static int take_load_answer(const json_t *a, const char *branch,
-			    struct hf_schema_load_result *res, hf_error *err)
+                            struct hf_schema_load_result *res, hf_error *err)
 {
 	const json_t *h = json_object_get(a, "hash");
 	const json_t *ph = json_object_get(a, "previous_hash");
@@ -58,17 +59,17 @@ static int take_load_answer(const json_t *a, const char *branch,
 		return bad_load(branch, "schema_updated is not a boolean", err);
 	if (!up && !json_is_string(ph))
 		return bad_load(branch,
-				"neither schema_updated nor previous_hash",
-				err);
+		                "neither schema_updated nor previous_hash",
+		                err);
 	snprintf(res->hash, sizeof(res->hash), "%s", json_string_value(h));
-	res->updated = up ? json_is_true(up)
-			  : strcmp(json_string_value(h),
-				   json_string_value(ph)) != 0;
+	res->updated =
+	        up ? json_is_true(up)
+	           : strcmp(json_string_value(h), json_string_value(ph)) != 0;
 	return 0;
 }
 
 int hf_schema_send(hf_transport *t, const char *branch, json_t *docs,
-		   struct hf_schema_load_result *res, hf_error *err)
+                   struct hf_schema_load_result *res, hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	json_t *body = json_pack("{s:O}", "schemas", docs), *answer = NULL;

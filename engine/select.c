@@ -17,10 +17,10 @@ enum addr_type { A_KIND, A_HFID, A_PATH };
 
 struct addr {
 	enum addr_type type;
-	char *text;  /* as given */
-	char *kind;  /* A_KIND, A_HFID */
-	char *hfid;  /* A_HFID: parts joined with "__" */
-	char *path;  /* A_PATH: resolved (realpath when it exists) */
+	char *text; /* as given */
+	char *kind; /* A_KIND, A_HFID */
+	char *hfid; /* A_HFID: parts joined with "__" */
+	char *path; /* A_PATH: resolved (realpath when it exists) */
 	int is_dir;
 };
 
@@ -65,18 +65,20 @@ static int looks_like_path(const char *s)
 {
 	struct stat sb;
 
-	return strchr(s, '/') || ends_with(s, ".yml") || ends_with(s, ".yaml") ||
-	       stat(s, &sb) == 0;
+	return strchr(s, '/') || ends_with(s, ".yml") ||
+	       ends_with(s, ".yaml") || stat(s, &sb) == 0;
 }
 
 static int is_kind_name(const char *s, size_t n)
 {
 	size_t i;
 
-	if (n == 0 || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+	if (n == 0 ||
+	    !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= 'a' && s[i] <= 'z') ||
 		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return 0;
 	return 1;
@@ -94,7 +96,7 @@ static int parse_path(struct addr *a, const char *s)
 }
 
 static int parse_addr(struct addr *a, const char *s, const char *opt,
-		      hf_error *err)
+                      hf_error *err)
 {
 	const char *br = strchr(s, '[');
 	size_t n = strlen(s);
@@ -103,7 +105,8 @@ static int parse_addr(struct addr *a, const char *s, const char *opt,
 	if (!(a->text = hf_strdup(s)))
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	if (n == 0)
-		return hf_error_set(err, HF_EINVAL, "%s: an empty address", opt);
+		return hf_error_set(err, HF_EINVAL, "%s: an empty address",
+		                    opt);
 	if (br && s[n - 1] == ']' && is_kind_name(s, (size_t)(br - s))) {
 		a->type = A_HFID;
 		a->kind = hf_strdup(s);
@@ -114,25 +117,29 @@ static int parse_addr(struct addr *a, const char *s, const char *opt,
 		a->hfid[strlen(a->hfid) - 1] = '\0';
 		if (!a->hfid[0])
 			return hf_error_set(err, HF_EINVAL,
-					    "%s '%s': the brackets hold no "
-					    "human-friendly id", opt, s);
+			                    "%s '%s': the brackets hold no "
+			                    "human-friendly id",
+			                    opt, s);
 		return 0;
 	}
 	if (is_kind_name(s, n)) {
 		a->type = A_KIND;
 		a->kind = hf_strdup(s);
-		return a->kind ? 0 : hf_error_set(err, HF_ENOMEM, "out of memory");
+		return a->kind ? 0
+		               : hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	if (looks_like_path(s))
-		return parse_path(a, s) < 0 ?
-			       hf_error_set(err, HF_ENOMEM, "out of memory") : 0;
+		return parse_path(a, s) < 0
+		               ? hf_error_set(err, HF_ENOMEM, "out of memory")
+		               : 0;
 	return hf_error_set(err, HF_EINVAL,
-			    "%s '%s' is neither a kind, Kind[hfid] nor an "
-			    "object file path", opt, s);
+	                    "%s '%s' is neither a kind, Kind[hfid] nor an "
+	                    "object file path",
+	                    opt, s);
 }
 
 static int parse_list(struct addr **out, size_t *nout, const char *const *v,
-		      size_t n, const char *opt, hf_error *err)
+                      size_t n, const char *opt, hf_error *err)
 {
 	size_t i;
 	int rc;
@@ -150,7 +157,7 @@ static int parse_list(struct addr **out, size_t *nout, const char *const *v,
 }
 
 int hf_select_new(hf_select **out, const char *const *targets, size_t nt,
-		  const char *const *excludes, size_t ne, hf_error *err)
+                  const char *const *excludes, size_t ne, hf_error *err)
 {
 	hf_select *s = hf_calloc(1, sizeof(*s));
 	int rc;
@@ -177,7 +184,7 @@ int hf_select_active(const hf_select *s)
 }
 
 static int check_list(const struct addr *a, size_t n, const hf_schema *schema,
-		      const char *opt, hf_error *err)
+                      const char *opt, hf_error *err)
 {
 	const char *hint;
 	size_t i;
@@ -187,17 +194,16 @@ static int check_list(const struct addr *a, size_t n, const hf_schema *schema,
 			continue;
 		hint = hf_schema_suggest_kind(schema, a[i].kind);
 		return hf_error_set(err, HF_EINVAL,
-				    "%s '%s': kind '%s' is not in the target's "
-				    "schema%s%s%s",
-				    opt, a[i].text, a[i].kind,
-				    hint ? "; did you mean '" : "",
-				    hint ? hint : "", hint ? "'?" : "");
+		                    "%s '%s': kind '%s' is not in the target's "
+		                    "schema%s%s%s",
+		                    opt, a[i].text, a[i].kind,
+		                    hint ? "; did you mean '" : "",
+		                    hint ? hint : "", hint ? "'?" : "");
 	}
 	return 0;
 }
 
-int hf_select_check(const hf_select *s, const hf_schema *schema,
-		    hf_error *err)
+int hf_select_check(const hf_select *s, const hf_schema *schema, hf_error *err)
 {
 	int rc = check_list(s->t, s->nt, schema, "--target", err);
 
@@ -205,7 +211,7 @@ int hf_select_check(const hf_select *s, const hf_schema *schema,
 }
 
 static int kind_match(const hf_schema *schema, const char *want,
-		      const char *kind)
+                      const char *kind)
 {
 	const hf_kind *k;
 
@@ -227,7 +233,8 @@ static int hfid_match(const char *joined, const json_t *hfid)
 	json_array_foreach(hfid, i, part)
 	{
 		hf_buf_addf(&b, "%s%s", i ? "__" : "",
-			    json_string_value(part) ? json_string_value(part) : "");
+		            json_string_value(part) ? json_string_value(part)
+		                                    : "");
 	}
 	ok = !hf_buf_failed(&b) && !strcmp(b.ptr ? b.ptr : "", joined);
 	hf_buf_release(&b);
@@ -249,7 +256,7 @@ static const char *real_of(const hf_select *s, const char *file)
 }
 
 static int path_match(const hf_select *s, const struct addr *a,
-		      const char *file)
+                      const char *file)
 {
 	const char *r;
 	size_t n;
@@ -260,18 +267,20 @@ static int path_match(const hf_select *s, const struct addr *a,
 	if (!a->is_dir)
 		return !strcmp(r, a->path);
 	n = strlen(a->path);
-	return !strncmp(r, a->path, n) && (r[n] == '/' || a->path[n - 1] == '/');
+	return !strncmp(r, a->path, n) &&
+	       (r[n] == '/' || a->path[n - 1] == '/');
 }
 
 static int addr_match(const hf_select *s, const struct addr *a,
-		      const hf_schema *schema, const char *kind,
-		      const json_t *hfid, const char *file)
+                      const hf_schema *schema, const char *kind,
+                      const json_t *hfid, const char *file)
 {
 	switch (a->type) {
 	case A_KIND:
 		return kind_match(schema, a->kind, kind);
 	case A_HFID:
-		return kind_match(schema, a->kind, kind) && hfid_match(a->hfid, hfid);
+		return kind_match(schema, a->kind, kind) &&
+		       hfid_match(a->hfid, hfid);
 	case A_PATH:
 	default:
 		return path_match(s, a, file);
@@ -279,8 +288,8 @@ static int addr_match(const hf_select *s, const struct addr *a,
 }
 
 static int any_match(const hf_select *s, const struct addr *a, size_t n,
-		     const hf_schema *schema, const char *kind,
-		     const json_t *hfid, const char *file)
+                     const hf_schema *schema, const char *kind,
+                     const json_t *hfid, const char *file)
 {
 	size_t i;
 
@@ -292,7 +301,7 @@ static int any_match(const hf_select *s, const struct addr *a, size_t n,
 }
 
 int hf_select_match(const hf_select *s, const hf_schema *schema,
-		    const char *kind, const json_t *hfid, const char *file)
+                    const char *kind, const json_t *hfid, const char *file)
 {
 	if (!s)
 		return 1;
@@ -306,8 +315,8 @@ int hf_select_match(const hf_select *s, const hf_schema *schema,
  * address matches when `may` (a target: the object may be the one).
  */
 static int prune_any(const hf_select *s, const struct addr *a, size_t n,
-		     const hf_schema *schema, const char *kind,
-		     const json_t *hfid, int may)
+                     const hf_schema *schema, const char *kind,
+                     const json_t *hfid, int may)
 {
 	size_t i;
 
@@ -326,7 +335,7 @@ static int prune_any(const hf_select *s, const struct addr *a, size_t n,
 }
 
 int hf_select_prunable(const hf_select *s, const hf_schema *schema,
-		       const char *kind, const json_t *hfid)
+                       const char *kind, const json_t *hfid)
 {
 	if (!s)
 		return 1;
@@ -337,7 +346,7 @@ int hf_select_prunable(const hf_select *s, const hf_schema *schema,
 
 /* The desired object a reference names, or -1 (generic peers too). */
 static long ref_target(const hf_objset *want, const hf_schema *schema,
-		       const struct hf_ref *r)
+                       const struct hf_ref *r)
 {
 	const hf_kind *k, *const *impl;
 	size_t i, n;
@@ -350,13 +359,14 @@ static long ref_target(const hf_objset *want, const hf_schema *schema,
 		return at;
 	n = hf_schema_implementations(schema, k, &impl);
 	for (i = 0; i < n && at < 0; i++)
-		at = hf_objset_find(want, hf_schema_kind_name(impl[i]), r->hfid);
+		at = hf_objset_find(want, hf_schema_kind_name(impl[i]),
+		                    r->hfid);
 	return at;
 }
 
 /* Mark what the marked objects depend on, transitively. */
 static int close_deps(const hf_objset *want, const hf_schema *schema,
-		      char *mark)
+                      char *mark)
 {
 	size_t n = hf_objset_count(want), top = 0, i, j, k;
 	size_t *stack = hf_calloc(n ? n : 1, sizeof(*stack));
@@ -372,7 +382,8 @@ static int close_deps(const hf_objset *want, const hf_schema *schema,
 		o = hf_objset_at(want, stack[--top]);
 		for (j = 0; j < o->nfields; j++) {
 			for (k = 0; k < o->fields[j].nrefs; k++) {
-				at = ref_target(want, schema, &o->fields[j].refs[k]);
+				at = ref_target(want, schema,
+				                &o->fields[j].refs[k]);
 				if (at < 0 || mark[at])
 					continue;
 				mark[at] = 1;
@@ -385,7 +396,7 @@ static int close_deps(const hf_objset *want, const hf_schema *schema,
 }
 
 int hf_select_filter(const hf_select *s, const hf_schema *schema,
-		     hf_objset **want, hf_error *err)
+                     hf_objset **want, hf_error *err)
 {
 	size_t n = hf_objset_count(*want), i;
 	char *mark = hf_calloc(n ? n : 1, 1);
@@ -399,15 +410,15 @@ int hf_select_filter(const hf_select *s, const hf_schema *schema,
 	}
 	for (i = 0; i < n; i++) {
 		o = hf_objset_at(*want, i);
-		mark[i] = !s->nt ||
-			  any_match(s, s->t, s->nt, schema, o->kind, o->hfid, o->file);
+		mark[i] = !s->nt || any_match(s, s->t, s->nt, schema, o->kind,
+		                              o->hfid, o->file);
 	}
 	if (s->nt)
 		rc = close_deps(*want, schema, mark);
 	for (i = 0; rc == 0 && i < n; i++) {
 		o = hf_objset_at(*want, i);
-		if (mark[i] &&
-		    !any_match(s, s->x, s->nx, schema, o->kind, o->hfid, o->file))
+		if (mark[i] && !any_match(s, s->x, s->nx, schema, o->kind,
+		                          o->hfid, o->file))
 			rc = hf_objset_add(out, o, err);
 	}
 	hf_free(mark);

@@ -20,14 +20,15 @@ struct hf_store {
 	sqlite3 *db;
 	char *path;
 	int readonly;
-	int has_default_col; /* plans.branch_is_default (stores before v2 lack it) */
-	int has_owner_cols;  /* plans.stack..., changes.adopt... (v3) */
+	int has_default_col; /* plans.branch_is_default (stores before v2 lack
+	                        it) */
+	int has_owner_cols; /* plans.stack..., changes.adopt... (v3) */
 };
 
 static int db_error(hf_store *st, hf_error *err, const char *what)
 {
 	return hf_error_set(err, HF_ERR, "plan store '%s': %s: %s", st->path,
-			    what, sqlite3_errmsg(st->db));
+	                    what, sqlite3_errmsg(st->db));
 }
 
 /* Stores made before branch_is_default existed gain the column. */
@@ -48,40 +49,40 @@ static int has_column(hf_store *st, const char *sql)
  * does not know 'forget' is rebuilt, rows kept.
  */
 static const char plans_v3_sql[] =
-	"ALTER TABLE plans ADD COLUMN stack TEXT NOT NULL DEFAULT 'default';"
-	"ALTER TABLE plans ADD COLUMN group_id TEXT;"
-	"ALTER TABLE plans ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE plans ADD COLUMN n_delete INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE plans ADD COLUMN n_forget INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE plans ADD COLUMN n_adopt INTEGER NOT NULL DEFAULT 0;";
+        "ALTER TABLE plans ADD COLUMN stack TEXT NOT NULL DEFAULT 'default';"
+        "ALTER TABLE plans ADD COLUMN group_id TEXT;"
+        "ALTER TABLE plans ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE plans ADD COLUMN n_delete INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE plans ADD COLUMN n_forget INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE plans ADD COLUMN n_adopt INTEGER NOT NULL DEFAULT 0;";
 
 static const char changes_v3_sql[] =
-	"CREATE TABLE changes_v3 ("
-	" plan_id TEXT NOT NULL REFERENCES plans(id) ON DELETE CASCADE,"
-	" seq INTEGER NOT NULL, id TEXT NOT NULL,"
-	" action TEXT NOT NULL CHECK (action IN"
-	"  ('create', 'update', 'no-op', 'delete', 'forget')),"
-	" kind TEXT NOT NULL, hfid TEXT NOT NULL, node_id TEXT, before TEXT,"
-	" after TEXT, changed TEXT NOT NULL, deps TEXT NOT NULL,"
-	" wave INTEGER NOT NULL, fingerprint TEXT NOT NULL,"
-	" status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
-	"  ('pending', 'applied', 'failed', 'skipped')),"
-	" error TEXT, started_at REAL, finished_at REAL,"
-	" adopt INTEGER NOT NULL DEFAULT 0, cascade_of TEXT, sources TEXT,"
-	" PRIMARY KEY (plan_id, id));"
-	"INSERT INTO changes_v3 (plan_id, seq, id, action, kind, hfid, node_id,"
-	" before, after, changed, deps, wave, fingerprint, status, error,"
-	" started_at, finished_at) SELECT plan_id, seq, id, action, kind, hfid,"
-	" node_id, before, after, changed, deps, wave, fingerprint, status,"
-	" error, started_at, finished_at FROM changes;"
-	"DROP TABLE changes;"
-	"ALTER TABLE changes_v3 RENAME TO changes;"
-	"CREATE INDEX IF NOT EXISTS changes_by_seq ON changes (plan_id, seq);";
+        "CREATE TABLE changes_v3 ("
+        " plan_id TEXT NOT NULL REFERENCES plans(id) ON DELETE CASCADE,"
+        " seq INTEGER NOT NULL, id TEXT NOT NULL,"
+        " action TEXT NOT NULL CHECK (action IN"
+        "  ('create', 'update', 'no-op', 'delete', 'forget')),"
+        " kind TEXT NOT NULL, hfid TEXT NOT NULL, node_id TEXT, before TEXT,"
+        " after TEXT, changed TEXT NOT NULL, deps TEXT NOT NULL,"
+        " wave INTEGER NOT NULL, fingerprint TEXT NOT NULL,"
+        " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+        "  ('pending', 'applied', 'failed', 'skipped')),"
+        " error TEXT, started_at REAL, finished_at REAL,"
+        " adopt INTEGER NOT NULL DEFAULT 0, cascade_of TEXT, sources TEXT,"
+        " PRIMARY KEY (plan_id, id));"
+        "INSERT INTO changes_v3 (plan_id, seq, id, action, kind, hfid, node_id,"
+        " before, after, changed, deps, wave, fingerprint, status, error,"
+        " started_at, finished_at) SELECT plan_id, seq, id, action, kind, hfid,"
+        " node_id, before, after, changed, deps, wave, fingerprint, status,"
+        " error, started_at, finished_at FROM changes;"
+        "DROP TABLE changes;"
+        "ALTER TABLE changes_v3 RENAME TO changes;"
+        "CREATE INDEX IF NOT EXISTS changes_by_seq ON changes (plan_id, seq);";
 
 static const char changes_cols_v3_sql[] =
-	"ALTER TABLE changes ADD COLUMN adopt INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE changes ADD COLUMN cascade_of TEXT;"
-	"ALTER TABLE changes ADD COLUMN sources TEXT;";
+        "ALTER TABLE changes ADD COLUMN adopt INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE changes ADD COLUMN cascade_of TEXT;"
+        "ALTER TABLE changes ADD COLUMN sources TEXT;";
 
 /* Whether the changes table's CHECK already admits 'forget'. */
 static int changes_know_forget(hf_store *st)
@@ -90,9 +91,11 @@ static int changes_know_forget(hf_store *st)
 	const char *sql;
 	int ok = 0;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT sql FROM sqlite_master WHERE type = 'table'"
-			       " AND name = 'changes'", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	            st->db,
+	            "SELECT sql FROM sqlite_master WHERE type = 'table'"
+	            " AND name = 'changes'",
+	            -1, &s, NULL) != SQLITE_OK)
 		return 0;
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		sql = (const char *)sqlite3_column_text(s, 0);
@@ -105,8 +108,9 @@ static int changes_know_forget(hf_store *st)
 static int owner_cols_present(hf_store *st)
 {
 	return has_column(st, "SELECT stack, group_id, partial, n_delete,"
-			      " n_forget, n_adopt FROM plans") &&
-	       has_column(st, "SELECT adopt, cascade_of, sources FROM changes") &&
+	                      " n_forget, n_adopt FROM plans") &&
+	       has_column(st,
+	                  "SELECT adopt, cascade_of, sources FROM changes") &&
 	       changes_know_forget(st);
 }
 
@@ -117,7 +121,8 @@ static int migrate_v3(hf_store *st, hf_error *err)
 	st->has_owner_cols = owner_cols_present(st);
 	if (st->has_owner_cols || st->readonly)
 		return 0;
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
 		return db_error(st, err, "upgrade");
 	if (!has_column(st, "SELECT stack FROM plans") &&
 	    sqlite3_exec(st->db, plans_v3_sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -126,9 +131,11 @@ static int migrate_v3(hf_store *st, hf_error *err)
 	    sqlite3_exec(st->db, changes_v3_sql, NULL, NULL, NULL) != SQLITE_OK)
 		rc = db_error(st, err, "upgrade");
 	if (rc == 0 && !has_column(st, "SELECT adopt FROM changes") &&
-	    sqlite3_exec(st->db, changes_cols_v3_sql, NULL, NULL, NULL) != SQLITE_OK)
+	    sqlite3_exec(st->db, changes_cols_v3_sql, NULL, NULL, NULL) !=
+	            SQLITE_OK)
 		rc = db_error(st, err, "upgrade");
-	if (rc == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (rc == 0 &&
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = db_error(st, err, "upgrade");
 	if (rc < 0) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -140,14 +147,16 @@ static int migrate_v3(hf_store *st, hf_error *err)
 
 static int migrate(hf_store *st, hf_error *err)
 {
-	st->has_default_col = has_column(st, "SELECT branch_is_default FROM plans");
+	st->has_default_col =
+	        has_column(st, "SELECT branch_is_default FROM plans");
 	if (st->has_default_col || st->readonly)
 		return migrate_v3(st, err);
-	if (sqlite3_exec(st->db,
-			 "ALTER TABLE plans ADD COLUMN branch_is_default INTEGER"
-			 " NOT NULL DEFAULT 0;"
-			 "UPDATE plans SET branch_is_default = 1 WHERE branch = 'main';",
-			 NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(
+	            st->db,
+	            "ALTER TABLE plans ADD COLUMN branch_is_default INTEGER"
+	            " NOT NULL DEFAULT 0;"
+	            "UPDATE plans SET branch_is_default = 1 WHERE branch = 'main';",
+	            NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(st, err, "upgrade");
 	st->has_default_col = 1;
 	return migrate_v3(st, err);
@@ -159,7 +168,8 @@ static int check_tables(hf_store *st, hf_error *err)
 	if (!has_column(st, "SELECT id, status FROM plans") ||
 	    !has_column(st, "SELECT plan_id FROM changes"))
 		return hf_error_set(err, HF_EINVAL,
-				    "'%s' is not a hubform plan store", st->path);
+		                    "'%s' is not a hubform plan store",
+		                    st->path);
 	return 0;
 }
 
@@ -176,7 +186,7 @@ static int open_flags(enum hf_store_mode mode)
 }
 
 int hf_store_open_mode(hf_store **out, const char *path,
-		       enum hf_store_mode mode, hf_error *err)
+                       enum hf_store_mode mode, hf_error *err)
 {
 	hf_store *st;
 	char *msg = NULL;
@@ -190,10 +200,11 @@ int hf_store_open_mode(hf_store **out, const char *path,
 	}
 	st->readonly = mode == HF_STORE_READONLY;
 	if (mode != HF_STORE_CREATE && !hf_store_is_plan_file(path)) {
-		rc = hf_error_set(err, access(path, F_OK) ? HF_ENOTFOUND : HF_EINVAL,
-				  access(path, F_OK) ? "no plan store '%s'" :
-						       "'%s' is not a hubform plan file",
-				  path);
+		rc = hf_error_set(
+		        err, access(path, F_OK) ? HF_ENOTFOUND : HF_EINVAL,
+		        access(path, F_OK) ? "no plan store '%s'"
+		                           : "'%s' is not a hubform plan file",
+		        path);
 		goto fail;
 	}
 	/*
@@ -201,15 +212,18 @@ int hf_store_open_mode(hf_store **out, const char *path,
 	 * object files do): a new store is readable by its owner only.
 	 */
 	if (mode == HF_STORE_CREATE) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		              0600);
 
 		if (fd >= 0)
 			close(fd);
 	}
-	if (sqlite3_open_v2(path, &st->db, open_flags(mode) | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK) {
-		rc = hf_error_set(err, HF_EINVAL, "cannot open plan store '%s': %s",
-				  path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	if (sqlite3_open_v2(path, &st->db,
+	                    open_flags(mode) | SQLITE_OPEN_FULLMUTEX,
+	                    NULL) != SQLITE_OK) {
+		rc = hf_error_set(
+		        err, HF_EINVAL, "cannot open plan store '%s': %s", path,
+		        st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
@@ -218,12 +232,12 @@ int hf_store_open_mode(hf_store **out, const char *path,
 		if (rc < 0)
 			goto fail;
 	} else if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON;", NULL, NULL,
-				NULL) != SQLITE_OK ||
-		   sqlite3_exec(st->db, hf_plan_store_sql, NULL, NULL, &msg) !=
-			   SQLITE_OK) {
+	                        NULL) != SQLITE_OK ||
+	           sqlite3_exec(st->db, hf_plan_store_sql, NULL, NULL, &msg) !=
+	                   SQLITE_OK) {
 		rc = hf_error_set(err, HF_EINVAL,
-				  "'%s' is not a hubform plan store: %s", path,
-				  msg ? msg : sqlite3_errmsg(st->db));
+		                  "'%s' is not a hubform plan store: %s", path,
+		                  msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
 		goto fail;
 	}
@@ -256,16 +270,19 @@ int hf_store_is_plan_file(const char *path)
 	FILE *f;
 	int ok;
 
-	if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode) || !(f = fopen(path, "rb")))
+	if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    !(f = fopen(path, "rb")))
 		return 0;
 	ok = fread(head, 1, sizeof(head), f) == sizeof(head) &&
 	     !memcmp(head, magic, sizeof(magic));
 	fclose(f);
 	if (!ok)
 		return 0;
-	ok = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	     sqlite3_prepare_v2(db, "SELECT id, checksum, status FROM plans LIMIT 1",
-				-1, &s, NULL) == SQLITE_OK;
+	ok = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+	             SQLITE_OK &&
+	     sqlite3_prepare_v2(
+	             db, "SELECT id, checksum, status FROM plans LIMIT 1", -1,
+	             &s, NULL) == SQLITE_OK;
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return ok;
@@ -294,7 +311,7 @@ static int bind_json(sqlite3_stmt *s, int i, const json_t *j, hf_buf *b)
 	if (rc < 0)
 		return SQLITE_MISUSE;
 	return sqlite3_bind_text64(s, i, b->ptr, b->len, SQLITE_TRANSIENT,
-				   SQLITE_UTF8);
+	                           SQLITE_UTF8);
 }
 
 static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
@@ -303,13 +320,14 @@ static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(st->db,
-		"INSERT INTO plans (id, created_at, address, branch, schema_hash,"
-		" manifest_digest, checksum, status, n_create, n_update, n_noop,"
-		" waves, branch_is_default, stack, group_id, partial, n_delete,"
-		" n_forget, n_adopt)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-		-1, &s, NULL);
+	rc = sqlite3_prepare_v2(
+	        st->db,
+	        "INSERT INTO plans (id, created_at, address, branch, schema_hash,"
+	        " manifest_digest, checksum, status, n_create, n_update, n_noop,"
+	        " waves, branch_is_default, stack, group_id, partial, n_delete,"
+	        " n_forget, n_adopt)"
+	        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	        -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(st, err, "save");
 	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
@@ -326,7 +344,7 @@ static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	sqlite3_bind_int(s, 12, hf_plan_waves(p));
 	sqlite3_bind_int(s, 13, m->branch_is_default ? 1 : 0);
 	sqlite3_bind_text(s, 14, m->stack ? m->stack : "default", -1,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	if (m->group_id)
 		sqlite3_bind_text(s, 15, m->group_id, -1, SQLITE_STATIC);
 	else
@@ -339,12 +357,12 @@ static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	sqlite3_finalize(s);
 	if (rc == SQLITE_CONSTRAINT)
 		return hf_error_set(err, HF_EINVAL, "plan %s is already stored",
-				    m->id);
+		                    m->id);
 	return rc == SQLITE_DONE ? 0 : db_error(st, err, "save");
 }
 
 static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
-			 const struct hf_change *c, hf_buf *b)
+                         const struct hf_change *c, hf_buf *b)
 {
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, plan_id, -1, SQLITE_STATIC);
@@ -353,9 +371,9 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
 	sqlite3_bind_text(s, 4, hf_action_str(c->action), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, c->kind, -1, SQLITE_STATIC);
 	/* a kind without an HFID: the JSON null, the column stays NOT NULL */
-	if ((c->hfid ? bind_json(s, 6, c->hfid, b) :
-		       sqlite3_bind_text(s, 6, "null", -1, SQLITE_STATIC)) !=
-		    SQLITE_OK ||
+	if ((c->hfid ? bind_json(s, 6, c->hfid, b)
+	             : sqlite3_bind_text(s, 6, "null", -1, SQLITE_STATIC)) !=
+	            SQLITE_OK ||
 	    bind_json(s, 17, c->sources, b) != SQLITE_OK ||
 	    bind_json(s, 8, c->before, b) != SQLITE_OK ||
 	    bind_json(s, 9, c->after, b) != SQLITE_OK ||
@@ -369,7 +387,7 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
 	sqlite3_bind_int(s, 12, c->wave);
 	sqlite3_bind_text(s, 13, c->fingerprint, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 14, hf_change_status_str(c->status), -1,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	sqlite3_bind_int(s, 15, c->adopt ? 1 : 0);
 	if (c->cascade_of)
 		sqlite3_bind_text(s, 16, c->cascade_of, -1, SQLITE_STATIC);
@@ -386,21 +404,25 @@ int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 	size_t i;
 	int rc;
 
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
 		return db_error(st, err, "save");
 	rc = insert_plan(st, p, err);
 	if (rc < 0)
 		goto fail;
-	if (sqlite3_prepare_v2(st->db,
-		"INSERT INTO changes (plan_id, seq, id, action, kind, hfid,"
-		" node_id, before, after, changed, deps, wave, fingerprint, status,"
-		" adopt, cascade_of, sources)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+	            st->db,
+	            "INSERT INTO changes (plan_id, seq, id, action, kind, hfid,"
+	            " node_id, before, after, changed, deps, wave, fingerprint, status,"
+	            " adopt, cascade_of, sources)"
+	            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	            -1, &s, NULL) != SQLITE_OK) {
 		rc = db_error(st, err, "save");
 		goto fail;
 	}
 	for (i = 0; i < hf_plan_count(p); i++) {
-		if (insert_change(s, id, (int)i, hf_plan_at(p, i), &b) != SQLITE_OK) {
+		if (insert_change(s, id, (int)i, hf_plan_at(p, i), &b) !=
+		    SQLITE_OK) {
 			rc = db_error(st, err, "save change");
 			goto fail;
 		}
@@ -433,20 +455,22 @@ static json_t *col_json(sqlite3_stmt *s, int i)
 }
 
 /* Resolve "latest", an id or a unique prefix to a full id. */
-static int resolve_ref(hf_store *st, const char *ref, char id[HF_PLAN_ID_LEN + 1],
-		       hf_error *err)
+static int resolve_ref(hf_store *st, const char *ref,
+                       char id[HF_PLAN_ID_LEN + 1], hf_error *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, n = 0;
 
 	if (!strcmp(ref, "latest"))
-		rc = sqlite3_prepare_v2(st->db,
-			"SELECT id FROM plans ORDER BY created_at DESC, rowid DESC LIMIT 1",
-			-1, &s, NULL);
+		rc = sqlite3_prepare_v2(
+		        st->db,
+		        "SELECT id FROM plans ORDER BY created_at DESC, rowid DESC LIMIT 1",
+		        -1, &s, NULL);
 	else
-		rc = sqlite3_prepare_v2(st->db,
-			"SELECT id FROM plans WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
-			-1, &s, NULL);
+		rc = sqlite3_prepare_v2(
+		        st->db,
+		        "SELECT id FROM plans WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+		        -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(st, err, "load");
 	if (strcmp(ref, "latest"))
@@ -457,48 +481,48 @@ static int resolve_ref(hf_store *st, const char *ref, char id[HF_PLAN_ID_LEN + 1
 	}
 	sqlite3_finalize(s);
 	if (n == 0)
-		return hf_error_set(err, HF_ENOTFOUND, "%s",
-				    strcmp(ref, "latest") ?
-					    "no plan with that id" :
-					    "there is no plan yet; run 'hubform plan' first");
+		return hf_error_set(
+		        err, HF_ENOTFOUND, "%s",
+		        strcmp(ref, "latest")
+		                ? "no plan with that id"
+		                : "there is no plan yet; run 'hubform plan' first");
 	if (n > 1 || (strcmp(ref, "latest") && strlen(ref) < 4))
-		return hf_error_set(err, HF_EINVAL,
-				    "plan id '%s' is ambiguous; give more characters",
-				    ref);
+		return hf_error_set(
+		        err, HF_EINVAL,
+		        "plan id '%s' is ambiguous; give more characters", ref);
 	return 0;
 }
 
 static json_t *plan_row_json(sqlite3_stmt *s)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s,"
-			 " s:s?, s:b}", "id",
-			 col(s, 0), "created_at", col(s, 1), "address", col(s, 2),
-			 "branch", col(s, 3), "schema_hash", col(s, 4),
-			 "manifest_digest", col(s, 5), "checksum", col(s, 6),
-			 "status", col(s, 7), "branch_is_default",
-			 sqlite3_column_int(s, 8), "stack", col(s, 9),
-			 "group_id", col(s, 10), "partial",
-			 sqlite3_column_int(s, 11));
+	                 " s:s?, s:b}",
+	                 "id", col(s, 0), "created_at", col(s, 1), "address",
+	                 col(s, 2), "branch", col(s, 3), "schema_hash",
+	                 col(s, 4), "manifest_digest", col(s, 5), "checksum",
+	                 col(s, 6), "status", col(s, 7), "branch_is_default",
+	                 sqlite3_column_int(s, 8), "stack", col(s, 9),
+	                 "group_id", col(s, 10), "partial",
+	                 sqlite3_column_int(s, 11));
 }
 
 static json_t *change_row_json(sqlite3_stmt *s)
 {
-	json_t *c = json_pack("{s:s, s:s, s:s, s:o, s:s?, s:o, s:o, s:o, s:o,"
-			      " s:i, s:s, s:s, s:s?}",
-			      "id", col(s, 0), "action", col(s, 1), "kind",
-			      col(s, 2), "hfid", col_json(s, 3), "node_id",
-			      col(s, 4), "before", col_json(s, 5), "after",
-			      col_json(s, 6), "changed", col_json(s, 7), "deps",
-			      col_json(s, 8), "wave", sqlite3_column_int(s, 9),
-			      "fingerprint", col(s, 10), "status", col(s, 11),
-			      "error", col(s, 12));
+	json_t *c = json_pack(
+	        "{s:s, s:s, s:s, s:o, s:s?, s:o, s:o, s:o, s:o,"
+	        " s:i, s:s, s:s, s:s?}",
+	        "id", col(s, 0), "action", col(s, 1), "kind", col(s, 2), "hfid",
+	        col_json(s, 3), "node_id", col(s, 4), "before", col_json(s, 5),
+	        "after", col_json(s, 6), "changed", col_json(s, 7), "deps",
+	        col_json(s, 8), "wave", sqlite3_column_int(s, 9), "fingerprint",
+	        col(s, 10), "status", col(s, 11), "error", col(s, 12));
 
 	if (c) {
 		json_object_set_new(c, "adopt",
-				    json_boolean(sqlite3_column_int(s, 13)));
+		                    json_boolean(sqlite3_column_int(s, 13)));
 		if (col(s, 14))
 			json_object_set_new(c, "cascade_of",
-					    json_string(col(s, 14)));
+			                    json_string(col(s, 14)));
 		json_object_set_new(c, "sources", col_json(s, 15));
 	}
 	return c;
@@ -512,18 +536,20 @@ static int load_json(hf_store *st, const char *id, json_t **out, hf_error *err)
 
 	*out = NULL;
 	/* a read-only store from before v2/v3: the defaults those meant */
-	if (sqlite3_prepare_v2(st->db, st->has_owner_cols ?
-		"SELECT id, created_at, address, branch, schema_hash,"
-		" manifest_digest, checksum, status, branch_is_default,"
-		" stack, group_id, partial FROM plans WHERE id = ?" :
-		st->has_default_col ?
-		"SELECT id, created_at, address, branch, schema_hash,"
-		" manifest_digest, checksum, status, branch_is_default,"
-		" 'default', NULL, 0 FROM plans WHERE id = ?" :
-		"SELECT id, created_at, address, branch, schema_hash,"
-		" manifest_digest, checksum, status, branch = 'main',"
-		" 'default', NULL, 0 FROM plans WHERE id = ?",
-		-1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	            st->db,
+	            st->has_owner_cols
+	                    ? "SELECT id, created_at, address, branch, schema_hash,"
+	                      " manifest_digest, checksum, status, branch_is_default,"
+	                      " stack, group_id, partial FROM plans WHERE id = ?"
+	            : st->has_default_col
+	                    ? "SELECT id, created_at, address, branch, schema_hash,"
+	                      " manifest_digest, checksum, status, branch_is_default,"
+	                      " 'default', NULL, 0 FROM plans WHERE id = ?"
+	                    : "SELECT id, created_at, address, branch, schema_hash,"
+	                      " manifest_digest, checksum, status, branch = 'main',"
+	                      " 'default', NULL, 0 FROM plans WHERE id = ?",
+	            -1, &s, NULL) != SQLITE_OK)
 		return db_error(st, err, "load");
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -533,13 +559,16 @@ static int load_json(hf_store *st, const char *id, json_t **out, hf_error *err)
 		return hf_error_set(err, HF_ENOTFOUND, "no plan %s", id);
 	arr = json_array();
 	json_object_set_new(j, "changes", arr);
-	rc = sqlite3_prepare_v2(st->db, st->has_owner_cols ?
-		"SELECT id, action, kind, hfid, node_id, before, after, changed,"
-		" deps, wave, fingerprint, status, error, adopt, cascade_of,"
-		" sources FROM changes WHERE plan_id = ? ORDER BY seq" :
-		"SELECT id, action, kind, hfid, node_id, before, after, changed,"
-		" deps, wave, fingerprint, status, error, 0, NULL, NULL"
-		" FROM changes WHERE plan_id = ? ORDER BY seq", -1, &s, NULL);
+	rc = sqlite3_prepare_v2(
+	        st->db,
+	        st->has_owner_cols
+	                ? "SELECT id, action, kind, hfid, node_id, before, after, changed,"
+	                  " deps, wave, fingerprint, status, error, adopt, cascade_of,"
+	                  " sources FROM changes WHERE plan_id = ? ORDER BY seq"
+	                : "SELECT id, action, kind, hfid, node_id, before, after, changed,"
+	                  " deps, wave, fingerprint, status, error, 0, NULL, NULL"
+	                  " FROM changes WHERE plan_id = ? ORDER BY seq",
+	        -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		json_decref(j);
 		return db_error(st, err, "load");
@@ -569,20 +598,21 @@ int hf_store_load(hf_store *st, const char *ref, hf_plan **out, hf_error *err)
 }
 
 int hf_store_latest_for(hf_store *st, const char *address, const char *branch,
-			char id[HF_PLAN_ID_LEN + 1], hf_error *err)
+                        char id[HF_PLAN_ID_LEN + 1], hf_error *err)
 {
 	sqlite3_stmt *s = NULL;
 	int found = 0;
 
-	if (sqlite3_prepare_v2(st->db, branch ?
-		"SELECT id FROM plans WHERE address = ?1 AND branch = ?2"
-		" ORDER BY created_at DESC, rowid DESC LIMIT 1" :
-		st->has_default_col ?
-		"SELECT id FROM plans WHERE address = ?1 AND branch_is_default = 1"
-		" ORDER BY created_at DESC, rowid DESC LIMIT 1" :
-		"SELECT id FROM plans WHERE address = ?1 AND branch = 'main'"
-		" ORDER BY created_at DESC, rowid DESC LIMIT 1",
-		-1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	            st->db,
+	            branch ? "SELECT id FROM plans WHERE address = ?1 AND branch = ?2"
+	                     " ORDER BY created_at DESC, rowid DESC LIMIT 1"
+	            : st->has_default_col
+	                    ? "SELECT id FROM plans WHERE address = ?1 AND branch_is_default = 1"
+	                      " ORDER BY created_at DESC, rowid DESC LIMIT 1"
+	                    : "SELECT id FROM plans WHERE address = ?1 AND branch = 'main'"
+	                      " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+	            -1, &s, NULL) != SQLITE_OK)
 		return db_error(st, err, "load");
 	sqlite3_bind_text(s, 1, address, -1, SQLITE_STATIC);
 	if (branch)
@@ -593,8 +623,9 @@ int hf_store_latest_for(hf_store *st, const char *address, const char *branch,
 	}
 	sqlite3_finalize(s);
 	if (!found)
-		return hf_error_set(err, HF_ENOTFOUND, "no plan for %s (branch %s)",
-				    address, branch ? branch : "default");
+		return hf_error_set(err, HF_ENOTFOUND,
+		                    "no plan for %s (branch %s)", address,
+		                    branch ? branch : "default");
 	return 0;
 }
 
@@ -604,7 +635,7 @@ int hf_store_has(hf_store *st, const char *id)
 	int found = 0;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM plans WHERE id = ?", -1,
-			       &s, NULL) != SQLITE_OK)
+	                       &s, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	found = sqlite3_step(s) == SQLITE_ROW;
@@ -618,19 +649,22 @@ const char *hf_store_path(const hf_store *st)
 }
 
 int hf_store_list(hf_store *st, hf_store_list_cb cb, void *payload,
-		  hf_error *err)
+                  hf_error *err)
 {
 	struct hf_plan_row r;
 	sqlite3_stmt *s = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(st->db, st->has_owner_cols ?
-		"SELECT id, created_at, address, branch, status, n_create,"
-		" n_update, n_noop, error, n_delete, n_forget, n_adopt, stack"
-		" FROM plans ORDER BY created_at DESC, rowid DESC" :
-		"SELECT id, created_at, address, branch, status, n_create,"
-		" n_update, n_noop, error, 0, 0, 0, 'default' FROM plans"
-		" ORDER BY created_at DESC, rowid DESC", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	            st->db,
+	            st->has_owner_cols
+	                    ? "SELECT id, created_at, address, branch, status, n_create,"
+	                      " n_update, n_noop, error, n_delete, n_forget, n_adopt, stack"
+	                      " FROM plans ORDER BY created_at DESC, rowid DESC"
+	                    : "SELECT id, created_at, address, branch, status, n_create,"
+	                      " n_update, n_noop, error, 0, 0, 0, 'default' FROM plans"
+	                      " ORDER BY created_at DESC, rowid DESC",
+	            -1, &s, NULL) != SQLITE_OK)
 		return db_error(st, err, "list");
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		r.id = col(s, 0);
@@ -659,7 +693,7 @@ static int plan_status(hf_store *st, const char *id, char *out, size_t n)
 	int found = 0;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT status FROM plans WHERE id = ?",
-			       -1, &s, NULL) != SQLITE_OK)
+	                       -1, &s, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -671,15 +705,16 @@ static int plan_status(hf_store *st, const char *id, char *out, size_t n)
 }
 
 int hf_store_transition(hf_store *st, const char *id, const char *from,
-			const char *to, hf_error *err)
+                        const char *to, hf_error *err)
 {
 	sqlite3_stmt *s = NULL;
 	char now[32];
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db,
-		"UPDATE plans SET status = ?3 WHERE id = ?1 AND status = ?2",
-		-1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	            st->db,
+	            "UPDATE plans SET status = ?3 WHERE id = ?1 AND status = ?2",
+	            -1, &s, NULL) != SQLITE_OK)
 		return db_error(st, err, "status");
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, from, -1, SQLITE_STATIC);
@@ -693,19 +728,20 @@ int hf_store_transition(hf_store *st, const char *id, const char *from,
 	if (!plan_status(st, id, now, sizeof(now)))
 		return hf_error_set(err, HF_ENOTFOUND, "no plan %s", id);
 	return hf_error_set(err, HF_ECONFLICT, "plan %s is %s, not %s", id, now,
-			    from);
+	                    from);
 }
 
 static const char update_change_sql[] =
-	"UPDATE changes SET status = ?, error = ?, started_at = ?,"
-	" finished_at = ? WHERE plan_id = ? AND id = ?";
+        "UPDATE changes SET status = ?, error = ?, started_at = ?,"
+        " finished_at = ? WHERE plan_id = ? AND id = ?";
 
 /* Bind one change's outcome to a prepared update_change_sql; run it. */
 static int step_update(sqlite3_stmt *s, const char *plan_id,
-		       const struct hf_change *c)
+                       const struct hf_change *c)
 {
 	sqlite3_reset(s);
-	sqlite3_bind_text(s, 1, hf_change_status_str(c->status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, hf_change_status_str(c->status), -1,
+	                  SQLITE_STATIC);
 	if (c->error)
 		sqlite3_bind_text(s, 2, c->error, -1, SQLITE_STATIC);
 	else
@@ -724,7 +760,7 @@ static int step_update(sqlite3_stmt *s, const char *plan_id,
 }
 
 int hf_store_update_change(hf_store *st, const char *plan_id,
-			   const struct hf_change *c, hf_error *err)
+                           const struct hf_change *c, hf_error *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -738,19 +774,20 @@ int hf_store_update_change(hf_store *st, const char *plan_id,
 }
 
 int hf_store_set_apply(hf_store *st, const char *id, const char *branch,
-		       const char *started_at, const char *finished_at,
-		       long requests_sent, const char *error, hf_error *err)
+                       const char *started_at, const char *finished_at,
+                       long requests_sent, const char *error, hf_error *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db,
-		"UPDATE plans SET apply_branch = coalesce(?2, apply_branch),"
-		" apply_started_at = coalesce(?3, apply_started_at),"
-		" apply_finished_at = coalesce(?4, apply_finished_at),"
-		" requests_sent = coalesce(?5, requests_sent),"
-		" error = coalesce(?6, error) WHERE id = ?1", -1, &s,
-		NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	            st->db,
+	            "UPDATE plans SET apply_branch = coalesce(?2, apply_branch),"
+	            " apply_started_at = coalesce(?3, apply_started_at),"
+	            " apply_finished_at = coalesce(?4, apply_finished_at),"
+	            " requests_sent = coalesce(?5, requests_sent),"
+	            " error = coalesce(?6, error) WHERE id = ?1",
+	            -1, &s, NULL) != SQLITE_OK)
 		return db_error(st, err, "record apply");
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, branch, -1, SQLITE_STATIC);
@@ -775,7 +812,8 @@ int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 	int rc = 0;
 
 	/* one commit and one prepared statement, not one per change */
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
 		return db_error(st, err, "record changes");
 	if (sqlite3_prepare_v2(st->db, update_change_sql, -1, &s, NULL) !=
 	    SQLITE_OK)
@@ -787,7 +825,8 @@ int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 			rc = db_error(st, err, "record change");
 	}
 	sqlite3_finalize(s);
-	if (rc == 0 && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (rc == 0 &&
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = db_error(st, err, "record changes");
 	if (rc < 0)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -795,15 +834,17 @@ int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 }
 
 int hf_store_find_applying(hf_store *st, const char *address,
-			   const char *branch, const char *except,
-			   char id[HF_PLAN_ID_LEN + 1])
+                           const char *branch, const char *except,
+                           char id[HF_PLAN_ID_LEN + 1])
 {
 	sqlite3_stmt *s = NULL;
 	int found = 0;
 
-	if (sqlite3_prepare_v2(st->db,
-		"SELECT id FROM plans WHERE status = 'applying' AND address = ?"
-		" AND branch = ? AND id <> ? LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	            st->db,
+	            "SELECT id FROM plans WHERE status = 'applying' AND address = ?"
+	            " AND branch = ? AND id <> ? LIMIT 1",
+	            -1, &s, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(s, 1, address, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, branch, -1, SQLITE_STATIC);
@@ -819,7 +860,7 @@ int hf_store_find_applying(hf_store *st, const char *address,
 /* ---- plan statuses as an enum ------------------------------------------ */
 
 static const char *const status_names[] = { "planned", "applying", "applied",
-					    "failed", "stale" };
+	                                    "failed", "stale" };
 
 const char *hf_plan_status_str(enum hf_plan_status s)
 {
@@ -832,7 +873,8 @@ int hf_plan_status_parse(const char *s, enum hf_plan_status *out)
 {
 	size_t i;
 
-	for (i = 0; s && i < sizeof(status_names) / sizeof(status_names[0]); i++)
+	for (i = 0; s && i < sizeof(status_names) / sizeof(status_names[0]);
+	     i++)
 		if (!strcmp(s, status_names[i])) {
 			*out = (enum hf_plan_status)i;
 			return 0;
@@ -841,8 +883,8 @@ int hf_plan_status_parse(const char *s, enum hf_plan_status *out)
 }
 
 int hf_store_move(hf_store *st, const char *id, enum hf_plan_status from,
-		  enum hf_plan_status to, hf_error *err)
+                  enum hf_plan_status to, hf_error *err)
 {
 	return hf_store_transition(st, id, hf_plan_status_str(from),
-				   hf_plan_status_str(to), err);
+	                           hf_plan_status_str(to), err);
 }

@@ -9,13 +9,13 @@
 #include "hf/banned.h"
 
 int hf_transport_submit(hf_transport *t, const struct hf_tx_request *r,
-			hf_error *err)
+                        hf_error *err)
 {
 	return t->ops->submit(t, r, err);
 }
 
 int hf_transport_run(hf_transport *t, hf_tx_done_fn done, void *payload,
-		     hf_error *err)
+                     hf_error *err)
 {
 	return t->ops->run(t, done, payload, err);
 }
@@ -40,7 +40,7 @@ struct capture {
 };
 
 static void on_capture(hf_transport *t, const struct hf_tx_result *r,
-		       void *payload)
+                       void *payload)
 {
 	struct capture *cap = payload;
 
@@ -53,8 +53,8 @@ static void on_capture(hf_transport *t, const struct hf_tx_result *r,
 }
 
 int hf_transport_call(hf_transport *t, const struct hf_tx_request *r,
-		      json_t **data, json_t **errors, long *status,
-		      hf_error *err)
+                      json_t **data, json_t **errors, long *status,
+                      hf_error *err)
 {
 	struct capture cap;
 	int rc;
@@ -85,7 +85,7 @@ int hf_transport_call(hf_transport *t, const struct hf_tx_request *r,
 }
 
 static void on_call(hf_transport *t, const struct hf_tx_result *r,
-		    void *payload)
+                    void *payload)
 {
 	struct hf_gql_call *call = r->user;
 
@@ -98,7 +98,7 @@ static void on_call(hf_transport *t, const struct hf_tx_result *r,
 }
 
 int hf_transport_batch(hf_transport *t, struct hf_gql_call *calls, size_t n,
-		       hf_error *err)
+                       hf_error *err)
 {
 	struct hf_tx_request q = HF_TX_REQUEST_INIT;
 	size_t i;
@@ -129,8 +129,8 @@ const char *hf_tx_error_message(const json_t *error)
 /* extensions.code of newer servers (Infrahub's exception names). */
 static int coded(const char *code)
 {
-	if (!strcmp(code, "BRANCH_NOT_FOUND") || !strcmp(code, "NODE_NOT_FOUND") ||
-	    !strcmp(code, "NOT_FOUND"))
+	if (!strcmp(code, "BRANCH_NOT_FOUND") ||
+	    !strcmp(code, "NODE_NOT_FOUND") || !strcmp(code, "NOT_FOUND"))
 		return HF_ENOTFOUND;
 	if (!strcmp(code, "UNIQUENESS_VIOLATION") ||
 	    !strcmp(code, "BRANCH_EXISTS") || !strcmp(code, "ALREADY_EXISTS"))
@@ -146,7 +146,7 @@ static int coded(const char *code)
 int hf_tx_error_code(const json_t *error)
 {
 	const char *code = json_string_value(
-		json_object_get(json_object_get(error, "extensions"), "code"));
+	        json_object_get(json_object_get(error, "extensions"), "code"));
 	const char *msg = hf_tx_error_message(error);
 	int rc = code ? coded(code) : 0;
 

@@ -109,7 +109,7 @@ json_t *hf_value_sensitive(json_t *v)
 	}
 	salt[32] = '\0';
 	return json_pack("{s:O, s:s}", HF_SENSITIVE_KEY, v ? v : json_null(),
-			 HF_SENSITIVE_SALT, salt);
+	                 HF_SENSITIVE_SALT, salt);
 }
 
 json_t *hf_value_sensitive_get(const json_t *v)
@@ -167,15 +167,15 @@ static void describe(char *buf, size_t n, const json_t *v)
 		break;
 	case JSON_INTEGER:
 		snprintf(buf, n, "the number %" JSON_INTEGER_FORMAT,
-			 json_integer_value(v));
+		         json_integer_value(v));
 		break;
 	case JSON_REAL:
 		snprintf(buf, n, "the number %.15g", json_real_value(v));
 		break;
 	case JSON_TRUE:
 	case JSON_FALSE:
-		snprintf(buf, n, "the boolean %s", json_is_true(v) ? "true" :
-								     "false");
+		snprintf(buf, n, "the boolean %s",
+		         json_is_true(v) ? "true" : "false");
 		break;
 	case JSON_ARRAY:
 		snprintf(buf, n, "a list");
@@ -191,26 +191,26 @@ static void describe(char *buf, size_t n, const json_t *v)
 
 /* "expected <what> for <subject>, found <value><hint>". */
 static int type_error(const struct hf_value_spec *spec, const char *what,
-		      const json_t *in, const char *hint, hf_error *err)
+                      const json_t *in, const char *hint, hf_error *err)
 {
 	char subj[160], found[96];
 
 	subject(subj, sizeof(subj), spec);
 	describe(found, sizeof(found), in);
 	return hf_error_set(err, HF_EINVAL, "expected %s for %s, found %s%s",
-			    what, subj, found, hint);
+	                    what, subj, found, hint);
 }
 
 /* "<quoted value> <problem> for <subject><detail>". */
 static int value_error(const struct hf_value_spec *spec, const char *value,
-		       const char *problem, const char *detail, hf_error *err)
+                       const char *problem, const char *detail, hf_error *err)
 {
 	char subj[160], q[64];
 
 	subject(subj, sizeof(subj), spec);
 	quote(q, sizeof(q), value);
 	return hf_error_set(err, HF_EINVAL, "%s %s for %s%s", q, problem, subj,
-			    detail);
+	                    detail);
 }
 
 /* Append "a, b, c" to buf, truncating quietly. */
@@ -252,7 +252,7 @@ static size_t utf8_len(const char *s)
 }
 
 static int check_enum(const struct hf_value_spec *spec, const json_t *in,
-		      hf_error *err)
+                      hf_error *err)
 {
 	char detail[320] = "; allowed: ";
 	const json_t *e;
@@ -261,29 +261,31 @@ static int check_enum(const struct hf_value_spec *spec, const json_t *in,
 	if (!json_is_array(spec->enum_values) ||
 	    json_array_size(spec->enum_values) == 0)
 		return 0;
-	json_array_foreach(spec->enum_values, i, e) {
+	json_array_foreach(spec->enum_values, i, e)
+	{
 		if (json_equal(e, in))
 			return 0;
 	}
-	json_array_foreach(spec->enum_values, i, e) {
+	json_array_foreach(spec->enum_values, i, e)
+	{
 		len = strlen(detail);
 		if (len + 1 >= sizeof(detail))
 			break;
 		if (json_is_string(e))
 			snprintf(detail + len, sizeof(detail) - len, "%s%s",
-				 i ? ", " : "", json_string_value(e));
+			         i ? ", " : "", json_string_value(e));
 		else if (json_is_integer(e))
 			snprintf(detail + len, sizeof(detail) - len,
-				 "%s%" JSON_INTEGER_FORMAT, i ? ", " : "",
-				 json_integer_value(e));
+			         "%s%" JSON_INTEGER_FORMAT, i ? ", " : "",
+			         json_integer_value(e));
 	}
-	return value_error(spec, json_is_string(in) ? json_string_value(in) :
-						       "value",
-			   "is not an allowed value", detail, err);
+	return value_error(spec,
+	                   json_is_string(in) ? json_string_value(in) : "value",
+	                   "is not an allowed value", detail, err);
 }
 
 static int check_length(const struct hf_value_spec *spec, const char *s,
-			hf_error *err)
+                        hf_error *err)
 {
 	char detail[96];
 	size_t n;
@@ -292,13 +294,14 @@ static int check_length(const struct hf_value_spec *spec, const char *s,
 		return 0;
 	n = utf8_len(s);
 	if (spec->min_length && n < spec->min_length) {
-		snprintf(detail, sizeof(detail), " (%zu characters, at least %zu)",
-			 n, spec->min_length);
+		snprintf(detail, sizeof(detail),
+		         " (%zu characters, at least %zu)", n,
+		         spec->min_length);
 		return value_error(spec, s, "is too short", detail, err);
 	}
 	if (spec->max_length && n > spec->max_length) {
-		snprintf(detail, sizeof(detail), " (%zu characters, at most %zu)",
-			 n, spec->max_length);
+		snprintf(detail, sizeof(detail),
+		         " (%zu characters, at most %zu)", n, spec->max_length);
 		return value_error(spec, s, "is too long", detail, err);
 	}
 	return 0;
@@ -308,7 +311,8 @@ static int check_length(const struct hf_value_spec *spec, const char *s,
 static void scalar_text(char *buf, size_t n, const json_t *v)
 {
 	if (json_is_integer(v))
-		snprintf(buf, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		snprintf(buf, n, "%" JSON_INTEGER_FORMAT,
+		         json_integer_value(v));
 	else if (json_is_real(v))
 		snprintf(buf, n, "%.15g", json_real_value(v));
 	else
@@ -316,7 +320,7 @@ static void scalar_text(char *buf, size_t n, const json_t *v)
 }
 
 static int check_string(json_t **out, const struct hf_value_spec *spec,
-			const json_t *in, hf_error *err)
+                        const json_t *in, hf_error *err)
 {
 	char text[48], hint[96] = "";
 	int rc;
@@ -325,7 +329,7 @@ static int check_string(json_t **out, const struct hf_value_spec *spec,
 		if (json_is_number(in) || json_is_boolean(in)) {
 			scalar_text(text, sizeof(text), in);
 			snprintf(hint, sizeof(hint), " (quote it: \"%s\")",
-				 text);
+			         text);
 		}
 		return type_error(spec, "a string", in, hint, err);
 	}
@@ -349,7 +353,7 @@ static int real_to_int(double d, json_int_t *out)
 }
 
 static int check_integer(json_t **out, const struct hf_value_spec *spec,
-			 const json_t *in, hf_error *err)
+                         const json_t *in, hf_error *err)
 {
 	const char *hint = "";
 	json_int_t i;
@@ -371,10 +375,10 @@ static int check_integer(json_t **out, const struct hf_value_spec *spec,
 }
 
 static int check_boolean(json_t **out, const struct hf_value_spec *spec,
-			 const json_t *in, hf_error *err)
+                         const json_t *in, hf_error *err)
 {
 	static const char *const words[] = { "true", "false", "yes", "no",
-					     "on",   "off",   NULL };
+		                             "on",   "off",   NULL };
 	const char *hint = "";
 	size_t i;
 
@@ -390,7 +394,7 @@ static int check_boolean(json_t **out, const struct hf_value_spec *spec,
 }
 
 static int check_dropdown(json_t **out, const struct hf_value_spec *spec,
-			  const json_t *in, hf_error *err)
+                          const json_t *in, hf_error *err)
 {
 	char detail[320] = "; valid choices: ";
 	const char *s;
@@ -398,7 +402,7 @@ static int check_dropdown(json_t **out, const struct hf_value_spec *spec,
 
 	if (!json_is_string(in))
 		return type_error(spec, "a choice name (a string)", in, "",
-				  err);
+		                  err);
 	s = json_string_value(in);
 	for (i = 0; i < spec->nchoices; i++) {
 		if (strcmp(spec->choices[i], s) == 0)
@@ -406,9 +410,9 @@ static int check_dropdown(json_t **out, const struct hf_value_spec *spec,
 	}
 	if (spec->nchoices && i == spec->nchoices) {
 		join_names(detail, sizeof(detail), spec->choices,
-			   spec->nchoices);
+		           spec->nchoices);
 		return value_error(spec, s, "is not a valid choice", detail,
-				   err);
+		                   err);
 	}
 	*out = ref(in);
 	return 0;
@@ -546,7 +550,7 @@ static void ip6_format(char *buf, size_t n, const unsigned char *a)
 			i += len - 1;
 		} else {
 			snprintf(buf + pos, n - pos, "%s%x",
-				 pos && buf[pos - 1] != ':' ? ":" : "", g[i]);
+			         pos && buf[pos - 1] != ':' ? ":" : "", g[i]);
 		}
 		pos += strlen(buf + pos);
 	}
@@ -561,16 +565,16 @@ static void ip_format(char *buf, size_t n, const struct ip *ip)
 		ip6_format(buf, n, ip->a);
 	else
 		snprintf(buf, n, "%u.%u.%u.%u", ip->a[0], ip->a[1], ip->a[2],
-			 ip->a[3]);
+		         ip->a[3]);
 	len = strlen(buf);
 	snprintf(buf + len, n - len, "/%u", ip->prefix);
 }
 
 static int check_ip(json_t **out, const struct hf_value_spec *spec,
-		    const json_t *in, hf_error *err)
+                    const json_t *in, hf_error *err)
 {
-	const char *what = spec->kind == HF_ATTR_IPNETWORK ? "an IP network" :
-							     "an IP address";
+	const char *what = spec->kind == HF_ATTR_IPNETWORK ? "an IP network"
+	                                                   : "an IP address";
 	char text[64], detail[96];
 	struct ip ip;
 
@@ -578,16 +582,16 @@ static int check_ip(json_t **out, const struct hf_value_spec *spec,
 		return type_error(spec, what, in, "", err);
 	if (ip_parse(&ip, json_string_value(in)) < 0)
 		return value_error(spec, json_string_value(in),
-				   spec->kind == HF_ATTR_IPNETWORK ?
-					   "is not a valid IP network" :
-					   "is not a valid IP address",
-				   "", err);
+		                   spec->kind == HF_ATTR_IPNETWORK
+		                           ? "is not a valid IP network"
+		                           : "is not a valid IP address",
+		                   "", err);
 	if (spec->kind == HF_ATTR_IPNETWORK && ip_host_bits(&ip)) {
 		ip_clear_host_bits(&ip);
 		ip_format(text, sizeof(text), &ip);
 		snprintf(detail, sizeof(detail), " (the network is %s)", text);
 		return value_error(spec, json_string_value(in),
-				   "has host bits set", detail, err);
+		                   "has host bits set", detail, err);
 	}
 	ip_format(text, sizeof(text), &ip);
 	*out = json_string(text);
@@ -614,8 +618,7 @@ static long long days_from_civil(long long y, unsigned m, unsigned d)
 	return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(long long z, long long *y, unsigned *m,
-			    unsigned *d)
+static void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
 {
 	long long era, doe, yoe, doy, mp;
 
@@ -633,7 +636,7 @@ static void civil_from_days(long long z, long long *y, unsigned *m,
 static unsigned days_in_month(long long y, unsigned m)
 {
 	static const unsigned char dim[] = { 31, 28, 31, 30, 31, 30,
-					     31, 31, 30, 31, 30, 31 };
+		                             31, 31, 30, 31, 30, 31 };
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 && leap ? 29 : dim[m - 1];
@@ -759,24 +762,24 @@ static int dt_format(char *buf, size_t n, const struct instant *t)
 			frac[len - 1] = '\0';
 	}
 	snprintf(buf, n, "%04lld-%02u-%02uT%02lld:%02lld:%02lld%sZ", y, mo, d,
-		 rem / 3600, rem % 3600 / 60, rem % 60, frac);
+	         rem / 3600, rem % 3600 / 60, rem % 60, frac);
 	return 0;
 }
 
 static int check_datetime(json_t **out, const struct hf_value_spec *spec,
-			  const json_t *in, hf_error *err)
+                          const json_t *in, hf_error *err)
 {
 	struct instant t;
 	char text[64];
 
 	if (!json_is_string(in))
 		return type_error(spec, "an ISO-8601 date and time (a string)",
-				  in, "", err);
+		                  in, "", err);
 	if (dt_parse(&t, json_string_value(in)) < 0 ||
 	    dt_format(text, sizeof(text), &t) < 0)
 		return value_error(spec, json_string_value(in),
-				   "is not an ISO-8601 date and time",
-				   " (e.g. 2024-05-01T12:00:00Z)", err);
+		                   "is not an ISO-8601 date and time",
+		                   " (e.g. 2024-05-01T12:00:00Z)", err);
 	*out = json_string(text);
 	return *out ? 0 : hf_error_set(err, HF_ENOMEM, "out of memory");
 }
@@ -823,13 +826,14 @@ static bool mac_valid(const char *s)
 }
 
 static int check_mac(json_t **out, const struct hf_value_spec *spec,
-		     const json_t *in, hf_error *err)
+                     const json_t *in, hf_error *err)
 {
 	if (!json_is_string(in))
-		return type_error(spec, "a MAC address (a string)", in, "", err);
+		return type_error(spec, "a MAC address (a string)", in, "",
+		                  err);
 	if (!mac_valid(json_string_value(in)))
 		return value_error(spec, json_string_value(in),
-				   "is not a MAC address", "", err);
+		                   "is not a MAC address", "", err);
 	*out = ref(in);
 	return 0;
 }
@@ -865,7 +869,8 @@ static bool in_enum(const struct hf_value_spec *spec, const json_t *in)
 	if (!json_is_array(spec->enum_values) ||
 	    json_array_size(spec->enum_values) == 0)
 		return true;
-	json_array_foreach(spec->enum_values, i, e) {
+	json_array_foreach(spec->enum_values, i, e)
+	{
 		if (json_equal(e, in))
 			return true;
 	}
@@ -877,7 +882,7 @@ static bool in_enum(const struct hf_value_spec *spec, const json_t *in)
  * line ends up in terminals, CI logs and pull-request comments.
  */
 static int check_secret(json_t **out, const struct hf_value_spec *spec,
-			const json_t *in, hf_error *err)
+                        const json_t *in, hf_error *err)
 {
 	char subj[160];
 	size_t n;
@@ -885,23 +890,25 @@ static int check_secret(json_t **out, const struct hf_value_spec *spec,
 	subject(subj, sizeof(subj), spec);
 	if (!json_is_string(in))
 		return hf_error_set(err, HF_EINVAL,
-				    "expected a string for %s, found %s (the "
-				    "value is not shown)", subj, shape(in));
+		                    "expected a string for %s, found %s (the "
+		                    "value is not shown)",
+		                    subj, shape(in));
 	n = utf8_len(json_string_value(in));
 	if (spec->min_length && n < spec->min_length)
 		return hf_error_set(err, HF_EINVAL,
-				    "the value of %s is too short (%zu "
-				    "characters, at least %zu)", subj, n,
-				    spec->min_length);
+		                    "the value of %s is too short (%zu "
+		                    "characters, at least %zu)",
+		                    subj, n, spec->min_length);
 	if (spec->max_length && n > spec->max_length)
 		return hf_error_set(err, HF_EINVAL,
-				    "the value of %s is too long (%zu "
-				    "characters, at most %zu)", subj, n,
-				    spec->max_length);
+		                    "the value of %s is too long (%zu "
+		                    "characters, at most %zu)",
+		                    subj, n, spec->max_length);
 	if (!in_enum(spec, in))
 		return hf_error_set(err, HF_EINVAL,
-				    "the value of %s is not an allowed value "
-				    "(the value is not shown)", subj);
+		                    "the value of %s is not an allowed value "
+		                    "(the value is not shown)",
+		                    subj);
 	*out = ref(in);
 	return 0;
 }
@@ -909,7 +916,7 @@ static int check_secret(json_t **out, const struct hf_value_spec *spec,
 /* ---------------------------------------------------------------- entry */
 
 int hf_value_check(json_t **out, const struct hf_value_spec *spec,
-		   const json_t *in, hf_error *err)
+                   const json_t *in, hf_error *err)
 {
 	*out = NULL;
 	if (!in || json_is_null(in)) {
@@ -1019,7 +1026,7 @@ bool hf_value_equal(enum hf_attr_kind kind, const json_t *a, const json_t *b)
 	case HF_ATTR_MAC_ADDRESS:
 		if (json_is_string(a) && json_is_string(b))
 			return strcasecmp(json_string_value(a),
-					  json_string_value(b)) == 0;
+			                  json_string_value(b)) == 0;
 		return json_equal(a, b);
 	default:
 		return json_equal(a, b);

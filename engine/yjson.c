@@ -43,11 +43,11 @@ static json_t *scalar_json(const hf_yval *v)
 	case HF_YRES_NULL:
 		return json_null();
 	case HF_YRES_BOOL:
-		return hf_yval_as_bool(v, &b) == 0 ? json_boolean(b) :
-						      json_stringn(text, len);
+		return hf_yval_as_bool(v, &b) == 0 ? json_boolean(b)
+		                                   : json_stringn(text, len);
 	case HF_YRES_INT:
-		return hf_yval_as_int(v, &ll) == 0 ? json_integer(ll) :
-						      json_stringn(text, len);
+		return hf_yval_as_int(v, &ll) == 0 ? json_integer(ll)
+		                                   : json_stringn(text, len);
 	case HF_YRES_FLOAT:
 		return float_json(text);
 	default:
@@ -61,10 +61,10 @@ struct conv {
 };
 
 static int to_json(json_t **out, const hf_yval *v, struct conv *c,
-		   hf_error *err);
+                   hf_error *err);
 
 static int map_json(json_t *obj, const hf_yval *v, struct conv *c,
-		    hf_error *err)
+                    hf_error *err)
 {
 	const hf_yval *k;
 	json_t *val;
@@ -76,8 +76,8 @@ static int map_json(json_t *obj, const hf_yval *v, struct conv *c,
 		if (hf_yval_type(k) != HF_YVAL_SCALAR &&
 		    hf_yval_type(k) != HF_YVAL_NULL)
 			return hf_error_at(err, HF_EINVAL, hf_yval_file(k),
-					   hf_yval_line(k), hf_yval_col(k),
-					   "mapping keys must be scalars");
+			                   hf_yval_line(k), hf_yval_col(k),
+			                   "mapping keys must be scalars");
 		rc = to_json(&val, hf_yval_value(v, i), c, err);
 		if (rc < 0)
 			return rc;
@@ -88,7 +88,7 @@ static int map_json(json_t *obj, const hf_yval *v, struct conv *c,
 }
 
 static int to_json(json_t **out, const hf_yval *v, struct conv *c,
-		   hf_error *err)
+                   hf_error *err)
 {
 	json_t *j = NULL, *item;
 	size_t i;
@@ -96,10 +96,12 @@ static int to_json(json_t **out, const hf_yval *v, struct conv *c,
 
 	*out = NULL;
 	if (c->left == 0)
-		return hf_error_at(err, HF_EINVAL, hf_yval_file(c->root),
-				   hf_yval_line(c->root), hf_yval_col(c->root),
-				   "value expands to more than %u values (aliases "
-				   "within aliases?)", HF_YJSON_MAX_NODES);
+		return hf_error_at(
+		        err, HF_EINVAL, hf_yval_file(c->root),
+		        hf_yval_line(c->root), hf_yval_col(c->root),
+		        "value expands to more than %u values (aliases "
+		        "within aliases?)",
+		        HF_YJSON_MAX_NODES);
 	c->left--;
 	switch (hf_yval_type(v)) {
 	case HF_YVAL_NULL:
@@ -123,7 +125,8 @@ static int to_json(json_t **out, const hf_yval *v, struct conv *c,
 		rc = HF_ENOMEM;
 	if (rc < 0) {
 		json_decref(j);
-		return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory") : rc;
+		return rc == HF_ENOMEM ? hf_error_set(err, rc, "out of memory")
+		                       : rc;
 	}
 	*out = j;
 	return 0;

@@ -127,12 +127,11 @@ static int match_null(const char *s, size_t len)
 	return len == 0 || one_of(s, len, w);
 }
 
-static const char *const true_words[] = { "yes", "Yes", "YES", "true",
-					  "True", "TRUE", "on", "On", "ON",
-					  NULL };
-static const char *const false_words[] = { "no", "No", "NO", "false",
-					   "False", "FALSE", "off", "Off",
-					   "OFF", NULL };
+static const char *const true_words[] = { "yes",  "Yes", "YES", "true", "True",
+	                                  "TRUE", "on",  "On",  "ON",   NULL };
+static const char *const false_words[] = { "no",    "No",    "NO",  "false",
+	                                   "False", "FALSE", "off", "Off",
+	                                   "OFF",   NULL };
 
 static int match_bool(const char *s, size_t len)
 {
@@ -336,9 +335,9 @@ static enum hf_yres resolve_tag(const char *tag)
 		const char *suffix;
 		enum hf_yres res;
 	} tags[] = {
-		{ "str", HF_YRES_STR },	    { "int", HF_YRES_INT },
-		{ "bool", HF_YRES_BOOL },   { "float", HF_YRES_FLOAT },
-		{ "null", HF_YRES_NULL },   { "timestamp", HF_YRES_TIMESTAMP },
+		{ "str", HF_YRES_STR },   { "int", HF_YRES_INT },
+		{ "bool", HF_YRES_BOOL }, { "float", HF_YRES_FLOAT },
+		{ "null", HF_YRES_NULL }, { "timestamp", HF_YRES_TIMESTAMP },
 	};
 	static const char prefix[] = "tag:yaml.org,2002:";
 	size_t i;
@@ -412,7 +411,7 @@ const char *hf_yval_describe(const hf_yval *v)
 
 /* Accumulate digits of `base`, skipping '_'; HF_EINVAL on overflow. */
 static int accumulate(const char *s, size_t len, unsigned base,
-		      unsigned long long *out)
+                      unsigned long long *out)
 {
 	unsigned long long acc = 0;
 	unsigned d;

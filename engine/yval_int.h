@@ -11,14 +11,14 @@
 #include "hf/yval.h"
 
 struct hf_yval {
-	unsigned char type;  /* enum hf_yval_type */
+	unsigned char type; /* enum hf_yval_type */
 	unsigned char style; /* enum hf_yval_style */
 	int line, col;
 	const char *file;
 	const char *text; /* scalars: NUL-terminated, len bytes */
 	size_t len;
 	const char *tag;
-	size_t n;               /* seq: items; map: pairs */
+	size_t n; /* seq: items; map: pairs */
 	struct hf_yval **items; /* seq: n; map: 2n (key, value, ...) */
 };
 

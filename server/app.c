@@ -33,8 +33,8 @@ int hfs_app_open(hfs_app **out, const struct hf_server_options *opts,
 	app = hf_calloc(1, sizeof(*app));
 	if (!app)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	app->max_answer = opts->max_answer ? opts->max_answer :
-	                                     HF_SERVER_MAX_ANSWER;
+	app->max_answer =
+	        opts->max_answer ? opts->max_answer : HF_SERVER_MAX_ANSWER;
 	app->max_cost = opts->max_cost ? opts->max_cost : HF_SERVER_MAX_COST;
 	rc = hfs_db_open_named(&app->db, opts->data ? opts->data : ":memory:",
 	                       opts->default_branch, err);
@@ -105,10 +105,10 @@ static void respond_strings(struct hfs_response *rs, int status,
 struct cost {
 	const hfs_gql_doc *doc;
 	const hfs_schema *schema;
-	const json_t *vars;     /* the request's variables, coerced */
+	const json_t *vars; /* the request's variables, coerced */
 	struct xbranch *mirror; /* the branch's in-memory nodes */
 	unsigned long long cap; /* counting stops past it */
-	const char *last_kind;  /* memo: aliases of one kind come together */
+	const char *last_kind; /* memo: aliases of one kind come together */
 	size_t last_count;
 };
 
@@ -123,9 +123,8 @@ static unsigned long long sat_mul(unsigned long long a, unsigned long long b)
 }
 
 /* Fields in `sel` and below, spreads expanded; past c->cap, stops. */
-static unsigned long long sel_fields(const struct cost *c,
-                                     const struct hfs_gql_selection *sel,
-                                     int depth)
+static unsigned long long
+sel_fields(const struct cost *c, const struct hfs_gql_selection *sel, int depth)
 {
 	const struct hfs_gql_fragment *fr;
 	unsigned long long n = 0;
@@ -135,9 +134,11 @@ static unsigned long long sel_fields(const struct cost *c,
 	for (; sel && n <= c->cap; sel = sel->next) {
 		if (sel->kind == HFS_GQL_FIELD) {
 			n = sat_add(n, 1);
-			n = sat_add(n, sel_fields(c, sel->selections, depth + 1));
+			n = sat_add(n,
+			            sel_fields(c, sel->selections, depth + 1));
 		} else if (sel->kind == HFS_GQL_INLINE_FRAGMENT) {
-			n = sat_add(n, sel_fields(c, sel->selections, depth + 1));
+			n = sat_add(n,
+			            sel_fields(c, sel->selections, depth + 1));
 		} else {
 			fr = hfs_gql_doc_fragment(c->doc, sel->name);
 			if (fr)
@@ -233,9 +234,8 @@ static unsigned long long field_rows(struct cost *c,
 	return n < limit ? n : limit;
 }
 
-static unsigned long long top_cost(struct cost *c,
-                                   const struct hfs_gql_selection *sel,
-                                   int depth)
+static unsigned long long
+top_cost(struct cost *c, const struct hfs_gql_selection *sel, int depth)
 {
 	const struct hfs_gql_fragment *fr;
 	unsigned long long total = 0, fields;
@@ -248,14 +248,14 @@ static unsigned long long top_cost(struct cost *c,
 			total = sat_add(total,
 			                sat_mul(fields, field_rows(c, sel)));
 		} else if (sel->kind == HFS_GQL_INLINE_FRAGMENT) {
-			total = sat_add(total, top_cost(c, sel->selections,
-			                                depth + 1));
+			total = sat_add(
+			        total, top_cost(c, sel->selections, depth + 1));
 		} else {
 			fr = hfs_gql_doc_fragment(c->doc, sel->name);
 			if (fr)
-				total = sat_add(total,
-				                top_cost(c, fr->selections,
-				                         depth + 1));
+				total = sat_add(
+				        total,
+				        top_cost(c, fr->selections, depth + 1));
 		}
 	}
 	return total;
@@ -271,8 +271,8 @@ static hfs_gql_doc *cost_parse(const json_t *body,
 {
 	const json_t *q = json_object_get(body, "query");
 	const json_t *given = json_object_get(body, "variables");
-	const char *name = json_string_value(
-		json_object_get(body, "operationName"));
+	const char *name =
+	        json_string_value(json_object_get(body, "operationName"));
 	hf_error err = HF_ERROR_INIT;
 	hfs_gql_doc *doc = NULL;
 
@@ -283,8 +283,7 @@ static hfs_gql_doc *cost_parse(const json_t *body,
 		return NULL;
 	if (hfs_gql_operation_find(op, doc, name, &err) < 0 ||
 	    (*op)->kind != HFS_GQL_QUERY ||
-	    hfs_gql_vars_coerce(vars, *op,
-	                        json_is_object(given) ? given : NULL,
+	    hfs_gql_vars_coerce(vars, *op, json_is_object(given) ? given : NULL,
 	                        &err) < 0) {
 		hfs_gql_doc_free(doc);
 		return NULL;
@@ -317,8 +316,8 @@ static unsigned long long query_cost(hfs_app *app, const char *branch,
 
 static char *gql_error_body(const char *msg)
 {
-	json_t *v = json_pack("{s:n, s:[{s:s}]}", "data", "errors", "message",
-	                      msg);
+	json_t *v =
+	        json_pack("{s:n, s:[{s:s}]}", "data", "errors", "message", msg);
 	hf_buf b = HF_BUF_INIT;
 
 	if (!v)

@@ -365,7 +365,7 @@ void db_now(char *out, size_t len)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out, len, "%.19s.%06uZ", day,
-		 (unsigned)(ts.tv_nsec / 1000) % 1000000u);
+	         (unsigned)(ts.tv_nsec / 1000) % 1000000u);
 }
 
 static void random_bytes(unsigned char *p, size_t n)
@@ -533,8 +533,10 @@ static int add_status(hfs_db *db, hf_error *err)
 	sqlite3_finalize(st);
 	if (have)
 		return 0;
-	return exec(db, "ALTER TABLE branch ADD COLUMN status TEXT NOT NULL"
-	                " DEFAULT 'OPEN'", err);
+	return exec(db,
+	            "ALTER TABLE branch ADD COLUMN status TEXT NOT NULL"
+	            " DEFAULT 'OPEN'",
+	            err);
 }
 
 /* The default branch's name, as the database holds it. */
@@ -543,8 +545,9 @@ static int read_main(hfs_db *db, hf_error *err)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(db->sql, "SELECT name FROM branch WHERE bid = 1",
-	                        -1, &st, NULL);
+	rc = sqlite3_prepare_v2(db->sql,
+	                        "SELECT name FROM branch WHERE bid = 1", -1,
+	                        &st, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		snprintf(db->main, sizeof(db->main), "%s",
 		         (const char *)sqlite3_column_text(st, 0));

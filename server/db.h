@@ -58,7 +58,8 @@ const char *hfs_db_main(const hfs_db *db);
  * on failure *out is NULL.
  */
 int hfs_db_open(hfs_db **out, const char *path, hf_error *err);
-/* The same; a new database's default branch is `default_branch` (NULL: main). */
+/* The same; a new database's default branch is `default_branch` (NULL: main).
+ */
 int hfs_db_open_named(hfs_db **out, const char *path,
                       const char *default_branch, hf_error *err);
 /* Close and free. NULL-safe. Must not be called while locked. */

@@ -59,8 +59,11 @@ static int utf8_valid(const char *s)
 
 	while (*p) {
 		c = *p;
-		n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 :
-		    c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		n = c < 0x80                 ? 1
+		    : c >= 0xc2 && c <= 0xdf ? 2
+		    : c >= 0xe0 && c <= 0xef ? 3
+		    : c >= 0xf0 && c <= 0xf4 ? 4
+		                             : 0;
 		if (!n)
 			return 0;
 		for (i = 1; i < n; i++)
@@ -161,16 +164,17 @@ static json_t *branch_row(sqlite3_stmt *st)
 		if (!f[i])
 			return NULL;
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, "
-	                 "s:b, s:s}",
-	                 "id", f[0], "name", f[1], "description", f[2],
-	                 "origin_branch", f[3], "branched_from", f[4],
-	                 "created_at", f[5], "sync_with_git",
-	                 sqlite3_column_int(st, 6), "is_default",
-	                 sqlite3_column_int(st, 7), "is_isolated", 1,
-	                 "has_schema_changes", sqlite3_column_int(st, 8),
-	                 "status", sqlite3_column_text(st, 9) ?
-	                 (const char *)sqlite3_column_text(st, 9) : "OPEN");
+	return json_pack(
+	        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, "
+	        "s:b, s:s}",
+	        "id", f[0], "name", f[1], "description", f[2], "origin_branch",
+	        f[3], "branched_from", f[4], "created_at", f[5],
+	        "sync_with_git", sqlite3_column_int(st, 6), "is_default",
+	        sqlite3_column_int(st, 7), "is_isolated", 1,
+	        "has_schema_changes", sqlite3_column_int(st, 8), "status",
+	        sqlite3_column_text(st, 9)
+	                ? (const char *)sqlite3_column_text(st, 9)
+	                : "OPEN");
 }
 
 /*
@@ -335,9 +339,11 @@ static int check_create(hfs_db *db, const struct hfs_branch_input *in,
 	if (db_branch_resolve(db, in->name, &br, NULL) == 0)
 		return hf_error_set(err, HF_EINVAL,
 		                    "The branch %s, already exist", in->name);
-	if (in->origin_branch && strcmp(in->origin_branch, hfs_db_main(db)) != 0)
+	if (in->origin_branch &&
+	    strcmp(in->origin_branch, hfs_db_main(db)) != 0)
 		return hf_error_set(err, HF_EINVAL,
-		                    "origin_branch must be '%s'", hfs_db_main(db));
+		                    "origin_branch must be '%s'",
+		                    hfs_db_main(db));
 	if (!in->id)
 		return 0;
 	if (!hfs_db_is_uuid(in->id))
@@ -926,14 +932,16 @@ int hfs_db_branch_written(hfs_db *db, const char *name, json_t **ids,
 	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (json_array_append_new(out, json_string((const char *)
-		                                           sqlite3_column_text(st, 0))) < 0)
+		if (json_array_append_new(
+		            out, json_string((const char *)sqlite3_column_text(
+		                         st, 0))) < 0)
 			break;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(out);
-		return rc == SQLITE_ROW ? hf_error_set(err, HF_ENOMEM, "out of memory")
-		                        : db_sqlerr(db, rc, err);
+		return rc == SQLITE_ROW
+		               ? hf_error_set(err, HF_ENOMEM, "out of memory")
+		               : db_sqlerr(db, rc, err);
 	}
 	*ids = out;
 	return 0;
@@ -943,7 +951,8 @@ static int set_status(hfs_db *db, const char *name, const char *status,
                       hf_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = adhoc(db, "UPDATE branch SET status = ?2 WHERE name = ?1", &st, err);
+	int rc = adhoc(db, "UPDATE branch SET status = ?2 WHERE name = ?1", &st,
+	               err);
 
 	if (rc < 0)
 		return rc;
@@ -975,7 +984,8 @@ int hfs_db_branch_merge(hfs_db *db, const char *name, hf_error *err)
 	rc = db_op_begin(db, err);
 	if (rc == 0)
 		rc = db_op_end(db, merge_apply(db, &p, err));
-	/* Infrahub 1.8: a merged branch is frozen (core/branch/merged_status.py) */
+	/* Infrahub 1.8: a merged branch is frozen
+	 * (core/branch/merged_status.py) */
 	if (rc == 0)
 		rc = set_status(db, name, "MERGED", err);
 out:

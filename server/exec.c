@@ -710,7 +710,8 @@ static int seed_access(struct xreq *r, hf_error *err)
 	if (!role)
 		return 0;
 	name = json_string("General Access");
-	rc = name ? xb_find_value(r->b, role, "name", name, &found, err) : HF_ENOMEM;
+	rc = name ? xb_find_value(r->b, role, "name", name, &found, err)
+	          : HF_ENOMEM;
 	json_decref(name);
 	if (rc < 0 || found)
 		return rc;
@@ -720,8 +721,8 @@ static int seed_access(struct xreq *r, hf_error *err)
 		if (!k)
 			continue;
 		data = json_loads(seeds[i].data, 0, NULL);
-		rc = data ? xm_create(r, k, data, &found, err) :
-			    hf_error_set(err, HF_ENOMEM, "out of memory");
+		rc = data ? xm_create(r, k, data, &found, err)
+		          : hf_error_set(err, HF_ENOMEM, "out of memory");
 		json_decref(data);
 	}
 	return rc;
@@ -738,7 +739,8 @@ static int seed_namespace(struct xreq *r, hf_error *err)
 	if (!k)
 		return 0;
 	name = json_string("default");
-	rc = name ? xb_find_value(r->b, k, "name", name, &found, err) : HF_ENOMEM;
+	rc = name ? xb_find_value(r->b, k, "name", name, &found, err)
+	          : HF_ENOMEM;
 	json_decref(name);
 	if (rc < 0 || found)
 		return rc;

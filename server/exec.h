@@ -74,10 +74,10 @@ int hfs_exec_rest(hfs_exec *x, const char *method, const char *path,
  * Infrahub, whose time is mostly not spent in a shared lock.
  */
 struct hfs_exec_costs {
-	long requests;    /* requests delayed */
-	long ops;         /* operations counted in them */
-	long last_ms;     /* the delay asked for the last one */
-	long total_ms;    /* sum of the delays asked */
+	long requests; /* requests delayed */
+	long ops; /* operations counted in them */
+	long last_ms; /* the delay asked for the last one */
+	long total_ms; /* sum of the delays asked */
 	long max_overlap; /* most requests in their delay at once */
 };
 

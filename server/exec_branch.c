@@ -198,22 +198,25 @@ static int merge_unique(struct xreq *r, const char *name, hf_error *err)
 		for (j = 0; k && rc == 0 && j < k->nattrs; j++) {
 			if (!k->attrs[j].unique)
 				continue;
-			v = json_object_get(json_object_get(n->data, k->attrs[j].name),
-			                    "value");
+			v = json_object_get(
+			        json_object_get(n->data, k->attrs[j].name),
+			        "value");
 			if (!v || json_is_null(v))
 				continue;
 			other = NULL;
-			rc = xb_find_value(m, k, k->attrs[j].name, v, &other, err);
+			rc = xb_find_value(m, k, k->attrs[j].name, v, &other,
+			                   err);
 			if (rc == 0 && other && strcmp(other->id, n->id)) {
 				char *t = json_dumps(v, JSON_ENCODE_ANY);
 
-				rc = hf_error_set(err, HF_EINVAL,
-				                  "Unable to merge the branch '%s', "
-				                  "validation failed: %s.%s must be "
-				                  "unique: %s is already used by %s "
-				                  "on '%s'", name, n->kind,
-				                  k->attrs[j].name, t ? t : "?",
-				                  other->id, main_name);
+				rc = hf_error_set(
+				        err, HF_EINVAL,
+				        "Unable to merge the branch '%s', "
+				        "validation failed: %s.%s must be "
+				        "unique: %s is already used by %s "
+				        "on '%s'",
+				        name, n->kind, k->attrs[j].name,
+				        t ? t : "?", other->id, main_name);
 				hf_free(t);
 			}
 		}
@@ -234,8 +237,7 @@ static int merge_unique(struct xreq *r, const char *name, hf_error *err)
 
 /* 0 with the key in `key`, 1 when a part is missing (no key), < 0. */
 static int cons_key(struct xbranch *b, const struct hfs_kind *k,
-                    const struct xnode *n, size_t c, hf_buf *key,
-                    hf_error *err)
+                    const struct xnode *n, size_t c, hf_buf *key, hf_error *err)
 {
 	const struct hfs_strv *paths = c < k->nuniq ? &k->uniq[c] : &k->hfid;
 	const struct hfs_attr *a;
@@ -269,9 +271,9 @@ static int cons_key(struct xbranch *b, const struct hfs_kind *k,
 			return 1;
 		hf_buf_addf(key, KSEP "p%s", peer->id);
 	}
-	return hf_buf_failed(key) ? hf_error_set(err, HF_ENOMEM,
-	                                         "out of memory")
-	                          : 0;
+	return hf_buf_failed(key)
+	               ? hf_error_set(err, HF_ENOMEM, "out of memory")
+	               : 0;
 }
 
 static size_t cons_count(const struct hfs_kind *k)
@@ -305,9 +307,8 @@ static int cons_index_main(struct xbranch *m, const struct hfs_kind *k,
 }
 
 static int cons_error(const char *name, const char *main_name,
-                      const struct hfs_kind *k, size_t c,
-                      const struct xnode *n, const struct xnode *other,
-                      hf_error *err)
+                      const struct hfs_kind *k, size_t c, const struct xnode *n,
+                      const struct xnode *other, hf_error *err)
 {
 	const struct hfs_strv *paths = c < k->nuniq ? &k->uniq[c] : &k->hfid;
 	hf_buf what = HF_BUF_INIT;
@@ -330,9 +331,8 @@ static int cons_error(const char *name, const char *main_name,
 
 /* Check the nodes of branch b listed in ids against main's keys. */
 static int cons_check(const char *name, const char *main_name,
-                      struct xbranch *b, const hfs_schema *s,
-                      const json_t *ids, const struct xmap *keys,
-                      hf_error *err)
+                      struct xbranch *b, const hfs_schema *s, const json_t *ids,
+                      const struct xmap *keys, hf_error *err)
 {
 	const struct hfs_kind *k;
 	struct xnode *n, *other;
@@ -381,8 +381,8 @@ static int merge_constraints(struct xreq *r, const char *name, hf_error *err)
 		rc = xc_branch(&r->x->cache, r->db, main_name, s, &m, err);
 	json_array_foreach(ids, i, id)
 	{
-		if (rc == 0 && xmap_put(&written, json_string_value(id),
-		                        (void *)1) < 0)
+		if (rc == 0 &&
+		    xmap_put(&written, json_string_value(id), (void *)1) < 0)
 			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	json_array_foreach(ids, i, id)

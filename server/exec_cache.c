@@ -1575,8 +1575,8 @@ static int keys_register_all(struct xbranch *b, struct xnode **v, char **keys,
 
 /* The V keys of kind `k`'s nodes for `a` (NULL for no value); distinct. */
 static int vindex_keys(const struct hfs_kind *k, const struct hfs_attr *a,
-                       struct xnode **v, size_t n, char **keys,
-                       size_t *nvalues, size_t *distinct)
+                       struct xnode **v, size_t n, char **keys, size_t *nvalues,
+                       size_t *distinct)
 {
 	struct xmap seen = XMAP_INIT;
 	hf_buf key = HF_BUF_INIT;
@@ -1625,12 +1625,12 @@ static int vindex_build(struct xbranch *b, const struct hfs_kind *k,
 	if (!keys)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	rc = vindex_keys(k, a, v, n, keys, &nvalues, &distinct);
-	keep = nvalues < VINDEX_SMALL ||
-	       distinct * VINDEX_MAX_SHARE >= nvalues;
+	keep = nvalues < VINDEX_SMALL || distinct * VINDEX_MAX_SHARE >= nvalues;
 	if (rc == 0 && keep)
 		rc = keys_reserve(v, keys, n);
 	if (rc == 0)
-		rc = vattr_set(b, k->kind, a->name, keep ? VA_INDEXED : VA_SCAN);
+		rc = vattr_set(b, k->kind, a->name,
+		               keep ? VA_INDEXED : VA_SCAN);
 	if (rc == 0 && keep) {
 		rc = keys_register_all(b, v, keys, n);
 		if (rc < 0) {
@@ -1669,8 +1669,8 @@ int xb_index_each(struct xbranch *b, const char *ck, const char *attr,
 		if (rc != 0)
 			return rc;
 	}
-	hf_buf_addf(&key, "%c" SEP "%s" SEP "%s" SEP "%s", a->unique ? 'U' : 'V',
-	            ck, attr, vkey);
+	hf_buf_addf(&key, "%c" SEP "%s" SEP "%s" SEP "%s",
+	            a->unique ? 'U' : 'V', ck, attr, vkey);
 	if (hf_buf_failed(&key))
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	for (n = rc == 0 ? xmap_find(&b->idx, key.ptr, &it) : NULL;
@@ -1705,9 +1705,9 @@ static int find_in_kind(struct xbranch *b, const char *ck, const char *attr,
 	if (rc != 0 || !norm)
 		return rc < 0 ? rc : 0;
 	xval_key(&key, norm);
-	rc = hf_buf_failed(&key)
-	             ? HF_ENOMEM
-	             : xb_index_each(b, ck, attr, key.ptr, nodevec_cb, nv, NULL);
+	rc = hf_buf_failed(&key) ? HF_ENOMEM
+	                         : xb_index_each(b, ck, attr, key.ptr,
+	                                         nodevec_cb, nv, NULL);
 	if (rc <= 0)
 		goto out;
 	rc = 0;

@@ -935,7 +935,8 @@ static json_t *attr_prop(const struct hfs_attr *a, const json_t *o,
 	}
 	if (strcmp(a->kind, "IPHost") && strcmp(a->kind, "IPNetwork"))
 		return json_null();
-	xip_field(&t, json_string_value(v), prop, !strcmp(a->kind, "IPNetwork"));
+	xip_field(&t, json_string_value(v), prop,
+	          !strcmp(a->kind, "IPNetwork"));
 	if (!hf_buf_failed(&t))
 		out = json_loads(t.ptr, JSON_DECODE_ANY, NULL);
 	hf_buf_release(&t);
@@ -993,8 +994,8 @@ static int render(struct xreq *r, const struct minput *m, const struct xnode *n,
 	*out = NULL;
 	for (i = 0; rc == 0 && i < hfs_jinja_nvars(t); i++) {
 		rc = var_value(r, m, n, data, hfs_jinja_var(t, i), &v, &e);
-		if (rc == 0 && json_object_set_new(vars, hfs_jinja_var(t, i),
-		                                   v) < 0)
+		if (rc == 0 &&
+		    json_object_set_new(vars, hfs_jinja_var(t, i), v) < 0)
 			rc = HF_ENOMEM;
 	}
 	if (rc == 0)
@@ -1143,8 +1144,8 @@ static int readers(struct xreq *r, struct xnode *n, int depth,
 		for (j = 0; rc == 0 && !k->is_generic && j < k->nrels; j++) {
 			const struct hfs_rel *rel = &k->rels[j];
 
-			if (rel->many || !hfs_schema_is_a(r->s, n->kind,
-			                                  rel->peer))
+			if (rel->many ||
+			    !hfs_schema_is_a(r->s, n->kind, rel->peer))
 				continue;
 			rc = kind_reads_rel(k, rel, &uses);
 			if (rc == 0 && uses)
@@ -1158,8 +1159,13 @@ static int readers(struct xreq *r, struct xnode *n, int depth,
 static int recompute(struct xreq *r, struct xnode *n, int depth,
                      struct idlist *seen, hf_error *err)
 {
-	struct minput m = { hfs_schema_kind(r->s, n->kind), NULL, NULL, 0,
-		            HF_BUF_INIT, n->id, n };
+	struct minput m = { hfs_schema_kind(r->s, n->kind),
+		            NULL,
+		            NULL,
+		            0,
+		            HF_BUF_INIT,
+		            n->id,
+		            n };
 	json_t *data;
 	int rc;
 
@@ -2297,8 +2303,7 @@ static int template_rels(struct xreq *r, const struct hfs_kind *k,
 		const struct hfs_rel *tr = &tk->rels[i], *rel;
 
 		name = instance_rel(tr->name, base, sizeof(base));
-		if (name == tr->name &&
-		    pool_base(tr->name, base, sizeof(base)))
+		if (name == tr->name && pool_base(tr->name, base, sizeof(base)))
 			continue;
 		if (json_object_get(in, name) ||
 		    !strcmp(tr->name, "object_template") ||

@@ -708,8 +708,8 @@ static int cands_ids(struct xreq *r, const struct hfs_kind *k,
  * scans the kind.
  */
 static int index_candidates(struct xreq *r, const struct hfs_kind *k,
-                            const struct fset *fs, int order,
-                            struct nlist *out, hf_error *err)
+                            const struct fset *fs, int order, struct nlist *out,
+                            hf_error *err)
 {
 	struct cands_ctx c = { r, k, indexable(fs), out, err, 0 };
 

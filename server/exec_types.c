@@ -526,7 +526,7 @@ struct vctx {
 	struct xreq *r;
 	struct xmap frags; /* fragment names already checked */
 	int nerr;
-	int too_deep;      /* the depth error was reported */
+	int too_deep; /* the depth error was reported */
 };
 
 static void verror(struct vctx *c, int line, int col, const char *fmt, ...)

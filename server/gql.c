@@ -44,7 +44,7 @@ int hfs_gql_frag_table_build(hfs_gql_doc *doc)
 	if (!doc->nfrags)
 		return 0;
 	doc->frag_tab = hf_arena_calloc(&doc->arena, doc->nfrags,
-					sizeof(*doc->frag_tab));
+	                                sizeof(*doc->frag_tab));
 	if (!doc->frag_tab)
 		return HF_ENOMEM;
 	for (f = doc->frags; f; f = f->next) {
@@ -54,7 +54,7 @@ int hfs_gql_frag_table_build(hfs_gql_doc *doc)
 			continue;
 		}
 		if (hf_map_add(&doc->frag_map, f->name, strlen(f->name),
-			       (void *)(uintptr_t)(n + 1)) < 0)
+		               (void *)(uintptr_t)(n + 1)) < 0)
 			return HF_ENOMEM;
 		doc->frag_tab[n++] = f;
 	}
@@ -85,7 +85,7 @@ const struct hfs_gql_fragment *hfs_gql_doc_fragments(const hfs_gql_doc *doc)
 }
 
 const struct hfs_gql_fragment *hfs_gql_doc_fragment(const hfs_gql_doc *doc,
-						    const char *name)
+                                                    const char *name)
 {
 	long slot = hfs_gql_frag_slot(doc, name);
 
@@ -113,8 +113,8 @@ const char *hfs_gql_op_kind_str(enum hfs_gql_op_kind kind)
 /* ------------------------------------------------------------ operation */
 
 int hfs_gql_operation_find(const struct hfs_gql_operation **out,
-			   const hfs_gql_doc *doc, const char *name,
-			   hf_error *err)
+                           const hfs_gql_doc *doc, const char *name,
+                           hf_error *err)
 {
 	const struct hfs_gql_operation *op;
 	char shown[256];
@@ -126,9 +126,9 @@ int hfs_gql_operation_find(const struct hfs_gql_operation **out,
 		if (!name && *out) {
 			*out = NULL;
 			return hf_error_set(err, HF_EINVAL,
-					    "Must provide operation name if "
-					    "query contains multiple "
-					    "operations.");
+			                    "Must provide operation name if "
+			                    "query contains multiple "
+			                    "operations.");
 		}
 		if (!name || (op->name && !strcmp(op->name, name)))
 			*out = op;
@@ -138,7 +138,7 @@ int hfs_gql_operation_find(const struct hfs_gql_operation **out,
 	if (name) {
 		hfs_gql_clip(shown, sizeof(shown), name, strlen(name), 200);
 		return hf_error_set(err, HF_EINVAL,
-				    "Unknown operation named '%s'.", shown);
+		                    "Unknown operation named '%s'.", shown);
 	}
 	return hf_error_set(err, HF_EINVAL, "Must provide an operation.");
 }
@@ -157,7 +157,7 @@ static int is_missing_var(const struct hfs_gql_value *v, const json_t *vars)
 }
 
 static int number_json(json_t **out, const struct hfs_gql_value *v,
-		       hf_error *err)
+                       hf_error *err)
 {
 	double d;
 
@@ -168,15 +168,15 @@ static int number_json(json_t **out, const struct hfs_gql_value *v,
 	d = strtod(v->str, NULL);
 	if (!isfinite(d))
 		return hf_error_at(err, HF_EINVAL, NULL, v->line, v->col,
-				   "Float cannot represent non numeric "
-				   "value: %s",
-				   v->str);
+		                   "Float cannot represent non numeric "
+		                   "value: %s",
+		                   v->str);
 	*out = json_real(d);
 	return *out ? 0 : value_oom(err);
 }
 
 static int list_json(json_t **out, const struct hfs_gql_value *v,
-		     const json_t *vars, hf_error *err)
+                     const json_t *vars, hf_error *err)
 {
 	const struct hfs_gql_value *item;
 	json_t *j = NULL;
@@ -202,7 +202,7 @@ fail:
 }
 
 static int object_json(json_t **out, const struct hfs_gql_value *v,
-		       const json_t *vars, hf_error *err)
+                       const json_t *vars, hf_error *err)
 {
 	const struct hfs_gql_arg *f;
 	json_t *j = NULL;
@@ -230,7 +230,7 @@ fail:
 }
 
 int hfs_gql_value_json(json_t **out, const struct hfs_gql_value *v,
-		       const json_t *vars, hf_error *err)
+                       const json_t *vars, hf_error *err)
 {
 	const json_t *got;
 
@@ -264,7 +264,7 @@ int hfs_gql_value_json(json_t **out, const struct hfs_gql_value *v,
 }
 
 const struct hfs_gql_arg *hfs_gql_arg_find(const struct hfs_gql_arg *args,
-					   const char *name)
+                                           const char *name)
 {
 	for (; args; args = args->next)
 		if (!strcmp(args->name, name))
@@ -273,7 +273,7 @@ const struct hfs_gql_arg *hfs_gql_arg_find(const struct hfs_gql_arg *args,
 }
 
 int hfs_gql_arg_json(json_t **out, const struct hfs_gql_selection *field,
-		     const char *name, const json_t *vars, hf_error *err)
+                     const char *name, const json_t *vars, hf_error *err)
 {
 	const struct hfs_gql_arg *a = hfs_gql_arg_find(field->args, name);
 
@@ -353,7 +353,8 @@ static void inspect_container(hf_buf *b, const json_t *v, int depth)
 	hf_buf_addch(b, '{');
 	i = 0;
 	/* jansson's iterator takes a non-const object; nothing is changed. */
-	json_object_foreach((json_t *)(uintptr_t)v, key, item) {
+	json_object_foreach((json_t *)(uintptr_t)v, key, item)
+	{
 		hf_buf_add(b, i++ ? ", " : "");
 		inspect_string(b, key, strlen(key));
 		hf_buf_add(b, ": ");
@@ -400,8 +401,8 @@ struct coerce {
  * followed by the value again when `append` is set, as graphql-core's
  * scalar messages are.
  */
-static int coerce_invalid(struct coerce *c, const json_t *val,
-			  const char *why, int append)
+static int coerce_invalid(struct coerce *c, const json_t *val, const char *why,
+                          int append)
 {
 	hf_buf shown = HF_BUF_INIT;
 	char val_s[256];
@@ -414,10 +415,10 @@ static int coerce_invalid(struct coerce *c, const json_t *val,
 	}
 	hfs_gql_clip(val_s, sizeof(val_s), shown.ptr, shown.len, 200);
 	rc = hf_error_at(c->err, HF_EINVAL, NULL, c->def->line, c->def->col,
-			 "Variable '$%s' got invalid value %s%s%s%s%s; %s%s",
-			 c->def->name, val_s, c->path.len ? " at '" : "",
-			 c->path.len ? c->def->name : "", c->path.ptr,
-			 c->path.len ? "'" : "", why, append ? val_s : "");
+	                 "Variable '$%s' got invalid value %s%s%s%s%s; %s%s",
+	                 c->def->name, val_s, c->path.len ? " at '" : "",
+	                 c->path.len ? c->def->name : "", c->path.ptr,
+	                 c->path.len ? "'" : "", why, append ? val_s : "");
 out:
 	hf_buf_release(&shown);
 	return rc;
@@ -456,40 +457,45 @@ static int coerce_int(json_t **out, const json_t *val, struct coerce *c)
 
 	if (!is_integral(val, &d))
 		return coerce_invalid(c, val,
-				      "Int cannot represent non-integer "
-				      "value: ", 1);
+		                      "Int cannot represent non-integer "
+		                      "value: ",
+		                      1);
 	if (d < -2147483648.0 || d > 2147483647.0)
 		return coerce_invalid(c, val,
-				      "Int cannot represent non 32-bit signed "
-				      "integer value: ", 1);
+		                      "Int cannot represent non 32-bit signed "
+		                      "integer value: ",
+		                      1);
 	*out = json_integer((json_int_t)d);
 	return 0;
 }
 
 static int coerce_scalar(json_t **out, const json_t *val, const char *type,
-			 struct coerce *c)
+                         struct coerce *c)
 {
 	if (!strcmp(type, "String") && !json_is_string(val))
 		return coerce_invalid(c, val,
-				      "String cannot represent a non string "
-				      "value: ", 1);
+		                      "String cannot represent a non string "
+		                      "value: ",
+		                      1);
 	if (!strcmp(type, "Boolean") && !json_is_boolean(val))
 		return coerce_invalid(c, val,
-				      "Boolean cannot represent a non boolean "
-				      "value: ", 1);
+		                      "Boolean cannot represent a non boolean "
+		                      "value: ",
+		                      1);
 	if (!strcmp(type, "Int"))
 		return coerce_int(out, val, c);
 	if (!strcmp(type, "Float")) {
 		if (!json_is_number(val))
 			return coerce_invalid(c, val,
-					      "Float cannot represent non "
-					      "numeric value: ", 1);
+			                      "Float cannot represent non "
+			                      "numeric value: ",
+			                      1);
 		*out = json_real(json_number_value(val));
 		return 0;
 	}
 	if (!strcmp(type, "ID") && json_is_integer(val)) {
 		*out = json_sprintf("%" JSON_INTEGER_FORMAT,
-				    json_integer_value(val));
+		                    json_integer_value(val));
 		return 0;
 	}
 	if (!strcmp(type, "ID") && !json_is_string(val))
@@ -499,10 +505,10 @@ static int coerce_scalar(json_t **out, const json_t *val, const char *type,
 }
 
 static int coerce_input(json_t **out, const json_t *val,
-			const struct hfs_gql_type *t, struct coerce *c);
+                        const struct hfs_gql_type *t, struct coerce *c);
 
 static int coerce_list(json_t **out, const json_t *val,
-		       const struct hfs_gql_type *t, struct coerce *c)
+                       const struct hfs_gql_type *t, struct coerce *c)
 {
 	json_t *item = NULL;
 	size_t plen = c->path.len;
@@ -535,7 +541,7 @@ out:
 }
 
 static int coerce_input(json_t **out, const json_t *val,
-			const struct hfs_gql_type *t, struct coerce *c)
+                        const struct hfs_gql_type *t, struct coerce *c)
 {
 	hf_buf tt = HF_BUF_INIT;
 	char shown[256];
@@ -548,8 +554,8 @@ static int coerce_input(json_t **out, const json_t *val,
 		hfs_gql_clip(shown, sizeof(shown), tt.ptr, tt.len, 200);
 		hf_buf_release(&tt);
 		snprintf(why, sizeof(why),
-			 "Expected non-nullable type '%s' not to be null.",
-			 shown);
+		         "Expected non-nullable type '%s' not to be null.",
+		         shown);
 		return coerce_invalid(c, val, why, 0);
 	}
 	if (t->kind == HFS_GQL_TYPE_NON_NULL)
@@ -567,7 +573,7 @@ static int coerce_input(json_t **out, const json_t *val,
 
 /* A default value: literal to JSON, a single value wrapped for a list. */
 static int coerce_default(json_t **out, const struct hfs_gql_vardef *d,
-			  hf_error *err)
+                          hf_error *err)
 {
 	const struct hfs_gql_type *t = d->type;
 	json_t *wrap;
@@ -595,7 +601,7 @@ static int coerce_default(json_t **out, const struct hfs_gql_vardef *d,
 }
 
 static int coerce_var(json_t *vars, const struct hfs_gql_vardef *d,
-		      const json_t *given, hf_error *err)
+                      const json_t *given, hf_error *err)
 {
 	struct coerce c;
 	json_t *val = NULL;
@@ -609,16 +615,16 @@ static int coerce_var(json_t *vars, const struct hfs_gql_vardef *d,
 		rc = coerce_default(&val, d, err);
 	else if (!given && non_null)
 		rc = hf_error_at(err, HF_EINVAL, NULL, d->line, d->col,
-				 "Variable '$%s' of required type '%s' was not "
-				 "provided.",
-				 d->name, d->type_text);
+		                 "Variable '$%s' of required type '%s' was not "
+		                 "provided.",
+		                 d->name, d->type_text);
 	else if (!given)
 		rc = 0;
 	else if (json_is_null(given) && non_null)
 		rc = hf_error_at(err, HF_EINVAL, NULL, d->line, d->col,
-				 "Variable '$%s' of non-null type '%s' must "
-				 "not be null.",
-				 d->name, d->type_text);
+		                 "Variable '$%s' of non-null type '%s' must "
+		                 "not be null.",
+		                 d->name, d->type_text);
 	else
 		rc = coerce_input(&val, given, d->type, &c);
 	if (rc == 0 && hf_buf_failed(&c.path))
@@ -632,7 +638,7 @@ static int coerce_var(json_t *vars, const struct hfs_gql_vardef *d,
 }
 
 int hfs_gql_vars_coerce(json_t **out, const struct hfs_gql_operation *op,
-			const json_t *variables, hf_error *err)
+                        const json_t *variables, hf_error *err)
 {
 	const struct hfs_gql_vardef *d;
 	const json_t *given;
@@ -681,7 +687,7 @@ static int push(struct collector *c, const struct hfs_gql_selection *s)
 
 /* The value of `if:` on directive `name`: 1, 0, or -1 when absent. */
 static int directive_if(const struct hfs_gql_directive *d, const char *name,
-			const json_t *vars)
+                        const json_t *vars)
 {
 	const struct hfs_gql_arg *a;
 	const json_t *j;
@@ -711,8 +717,7 @@ static int included(const struct hfs_gql_selection *s, const json_t *vars)
 	return directive_if(s->directives, "include", vars) != 0;
 }
 
-static int type_applies(const struct hfs_gql_collect_opts *o,
-			const char *cond)
+static int type_applies(const struct hfs_gql_collect_opts *o, const char *cond)
 {
 	if (!cond || !o->type_name)
 		return 1;
@@ -722,7 +727,7 @@ static int type_applies(const struct hfs_gql_collect_opts *o,
 }
 
 static int collect_spread(struct collector *c,
-			  const struct hfs_gql_selection *s)
+                          const struct hfs_gql_selection *s)
 {
 	const hfs_gql_doc *doc = c->o->doc;
 	const struct hfs_gql_fragment *f;
@@ -730,8 +735,8 @@ static int collect_spread(struct collector *c,
 
 	if (slot < 0)
 		return hf_error_at(c->err, HF_EINVAL, NULL, s->name_line,
-				   s->name_col, "Unknown fragment '%s'.",
-				   s->name);
+		                   s->name_col, "Unknown fragment '%s'.",
+		                   s->name);
 	if (c->visited[slot])
 		return 0;
 	c->visited[slot] = 1;
@@ -854,9 +859,9 @@ void hfs_gql_fields_release(struct hfs_gql_fields *f)
 
 /* Collect over `n` selection lists, in order. */
 static int collect_lists(struct hfs_gql_fields *out,
-			 const struct hfs_gql_collect_opts *o,
-			 const struct hfs_gql_selection *const *lists,
-			 size_t n, hf_error *err)
+                         const struct hfs_gql_collect_opts *o,
+                         const struct hfs_gql_selection *const *lists, size_t n,
+                         hf_error *err)
 {
 	struct collector c;
 	size_t nslots = o->doc ? o->doc->frag_tab_size : 0;
@@ -885,16 +890,16 @@ static int collect_lists(struct hfs_gql_fields *out,
 }
 
 int hfs_gql_collect(struct hfs_gql_fields *out,
-		    const struct hfs_gql_collect_opts *o,
-		    const struct hfs_gql_selection *sel, hf_error *err)
+                    const struct hfs_gql_collect_opts *o,
+                    const struct hfs_gql_selection *sel, hf_error *err)
 {
 	return collect_lists(out, o, &sel, 1, err);
 }
 
 int hfs_gql_collect_group(struct hfs_gql_fields *out,
-			  const struct hfs_gql_collect_opts *o,
-			  const struct hfs_gql_field_group *group,
-			  hf_error *err)
+                          const struct hfs_gql_collect_opts *o,
+                          const struct hfs_gql_field_group *group,
+                          hf_error *err)
 {
 	const struct hfs_gql_selection **lists;
 	size_t i;

@@ -42,14 +42,14 @@ enum hfs_gql_op_kind {
 
 enum hfs_gql_value_kind {
 	HFS_GQL_VARIABLE, /* str: name without '$' */
-	HFS_GQL_INT,      /* str: source text; ival when int_fits */
-	HFS_GQL_FLOAT,    /* str: source text */
-	HFS_GQL_STRING,   /* str/len: decoded UTF-8 (also block strings) */
-	HFS_GQL_BOOLEAN,  /* boolean */
+	HFS_GQL_INT, /* str: source text; ival when int_fits */
+	HFS_GQL_FLOAT, /* str: source text */
+	HFS_GQL_STRING, /* str/len: decoded UTF-8 (also block strings) */
+	HFS_GQL_BOOLEAN, /* boolean */
 	HFS_GQL_NULL,
-	HFS_GQL_ENUM,     /* str: the name */
-	HFS_GQL_LIST,     /* items */
-	HFS_GQL_OBJECT,   /* fields */
+	HFS_GQL_ENUM, /* str: the name */
+	HFS_GQL_LIST, /* items */
+	HFS_GQL_OBJECT, /* fields */
 };
 
 struct hfs_gql_arg;
@@ -58,16 +58,16 @@ struct hfs_gql_value {
 	enum hfs_gql_value_kind kind;
 	int line;
 	int col;
-	const char *str;  /* NUL-terminated; see the kinds above */
-	size_t len;       /* byte length of str (a string may hold NULs) */
-	long long ival;   /* HFS_GQL_INT when int_fits */
-	int int_fits;     /* HFS_GQL_INT fits a long long */
-	int boolean;      /* HFS_GQL_BOOLEAN */
-	int block;        /* HFS_GQL_STRING came from a """block string""" */
-	size_t count;     /* number of items or fields */
+	const char *str; /* NUL-terminated; see the kinds above */
+	size_t len; /* byte length of str (a string may hold NULs) */
+	long long ival; /* HFS_GQL_INT when int_fits */
+	int int_fits; /* HFS_GQL_INT fits a long long */
+	int boolean; /* HFS_GQL_BOOLEAN */
+	int block; /* HFS_GQL_STRING came from a """block string""" */
+	size_t count; /* number of items or fields */
 	struct hfs_gql_value *items; /* HFS_GQL_LIST: first item */
-	struct hfs_gql_arg *fields;  /* HFS_GQL_OBJECT: first field */
-	struct hfs_gql_value *next;  /* next list item */
+	struct hfs_gql_arg *fields; /* HFS_GQL_OBJECT: first field */
+	struct hfs_gql_value *next; /* next list item */
 };
 
 /* An argument `name: value`, or an object field of an object value. */
@@ -88,8 +88,8 @@ struct hfs_gql_directive {
 };
 
 enum hfs_gql_type_kind {
-	HFS_GQL_TYPE_NAMED,    /* name */
-	HFS_GQL_TYPE_LIST,     /* [of] */
+	HFS_GQL_TYPE_NAMED, /* name */
+	HFS_GQL_TYPE_LIST, /* [of] */
 	HFS_GQL_TYPE_NON_NULL, /* of! (of is NAMED or LIST) */
 };
 
@@ -109,7 +109,7 @@ struct hfs_gql_vardef {
 	int name_line; /* where the name (after '$') starts */
 	int name_col;
 	struct hfs_gql_type *type;
-	const char *type_text;               /* e.g. "[ID!]!", normalised */
+	const char *type_text; /* e.g. "[ID!]!", normalised */
 	struct hfs_gql_value *default_value; /* NULL when none */
 	struct hfs_gql_directive *directives;
 	struct hfs_gql_vardef *next;
@@ -130,10 +130,10 @@ struct hfs_gql_selection {
 	int line;
 	int col;
 	/* HFS_GQL_FIELD */
-	const char *alias;  /* NULL when none */
-	const char *name;   /* field name, or the spread fragment's name */
-	const char *key;    /* response key: alias, else name */
-	int name_line;      /* where `name` starts (after any alias or ...) */
+	const char *alias; /* NULL when none */
+	const char *name; /* field name, or the spread fragment's name */
+	const char *key; /* response key: alias, else name */
+	int name_line; /* where `name` starts (after any alias or ...) */
 	int name_col;
 	struct hfs_gql_arg *args;
 	/* HFS_GQL_INLINE_FRAGMENT: `on Type`, NULL for `... { }` */
@@ -177,7 +177,7 @@ struct hfs_gql_fragment {
  * Returns 0, HF_EINVAL (syntax, depth or size limit) or HF_ENOMEM.
  */
 int hfs_gql_parse(hfs_gql_doc **out, const char *src, size_t len,
-		  hf_error *err);
+                  hf_error *err);
 void hfs_gql_doc_free(hfs_gql_doc *doc); /* accepts NULL */
 
 /* Borrowed: first operation / fragment in source order, NULL when none. */
@@ -185,7 +185,7 @@ const struct hfs_gql_operation *hfs_gql_doc_operations(const hfs_gql_doc *doc);
 const struct hfs_gql_fragment *hfs_gql_doc_fragments(const hfs_gql_doc *doc);
 /* Borrowed: the fragment definition called `name`, or NULL. */
 const struct hfs_gql_fragment *hfs_gql_doc_fragment(const hfs_gql_doc *doc,
-						    const char *name);
+                                                    const char *name);
 /* Number of AST nodes (for tests and limits). */
 size_t hfs_gql_doc_nodes(const hfs_gql_doc *doc);
 
@@ -211,8 +211,8 @@ int hfs_gql_validate(const hfs_gql_doc *doc, hf_error *err);
  * "Must provide an operation." *out is borrowed from `doc`.
  */
 int hfs_gql_operation_find(const struct hfs_gql_operation **out,
-			   const hfs_gql_doc *doc, const char *name,
-			   hf_error *err);
+                           const hfs_gql_doc *doc, const char *name,
+                           hf_error *err);
 
 /*
  * Coerce the request's `variables` (a JSON object, JSON null or NULL)
@@ -230,7 +230,7 @@ int hfs_gql_operation_find(const struct hfs_gql_operation **out,
  * value: 5". HF_ENOMEM.
  */
 int hfs_gql_vars_coerce(json_t **out, const struct hfs_gql_operation *op,
-			const json_t *variables, hf_error *err);
+                        const json_t *variables, hf_error *err);
 
 /*
  * Turn a value into JSON, looking variables up in `vars` (the object from
@@ -241,18 +241,18 @@ int hfs_gql_vars_coerce(json_t **out, const struct hfs_gql_operation *op,
  * owned by the caller. Returns 0 or HF_ENOMEM.
  */
 int hfs_gql_value_json(json_t **out, const struct hfs_gql_value *v,
-		       const json_t *vars, hf_error *err);
+                       const json_t *vars, hf_error *err);
 
 /* Borrowed: argument `name` of a field or directive list, or NULL. */
 const struct hfs_gql_arg *hfs_gql_arg_find(const struct hfs_gql_arg *args,
-					   const char *name);
+                                           const char *name);
 /*
  * The JSON value of argument `name` of `field`, or *out NULL when the
  * argument is absent or is a variable missing from `vars` (absent per the
  * spec). Caller owns *out. Returns 0 or HF_ENOMEM.
  */
 int hfs_gql_arg_json(json_t **out, const struct hfs_gql_selection *field,
-		     const char *name, const json_t *vars, hf_error *err);
+                     const char *name, const json_t *vars, hf_error *err);
 
 /*
  * Whether the object type `concrete` satisfies the type condition `cond`
@@ -260,15 +260,15 @@ int hfs_gql_arg_json(json_t **out, const struct hfs_gql_selection *field,
  * Supplied by the caller, who knows the schema's generics. Returns 1 or 0.
  */
 typedef int (*hfs_gql_type_match_fn)(const char *cond, const char *concrete,
-				     void *payload);
+                                     void *payload);
 
 struct hfs_gql_collect_opts {
-	const hfs_gql_doc *doc;      /* for fragment spreads */
+	const hfs_gql_doc *doc; /* for fragment spreads */
 	/* The concrete object type; NULL makes every type condition apply. */
 	const char *type_name;
 	hfs_gql_type_match_fn match; /* NULL: exact name match only */
-	void *payload;               /* passed to match */
-	const json_t *vars;          /* coerced, for @skip/@include; or NULL */
+	void *payload; /* passed to match */
+	const json_t *vars; /* coerced, for @skip/@include; or NULL */
 };
 
 /* Fields sharing one response key, in order of first appearance. */
@@ -288,7 +288,10 @@ struct hfs_gql_fields {
 	size_t nslots;
 };
 
-#define HFS_GQL_FIELDS_INIT { NULL, 0, NULL, 0 }
+#define HFS_GQL_FIELDS_INIT      \
+	{                        \
+		NULL, 0, NULL, 0 \
+	}
 
 /*
  * CollectFields (spec 6.3.2) over the selection list `sel` for the type
@@ -300,16 +303,16 @@ struct hfs_gql_fields {
  * ("Unknown fragment 'X'.") or HF_ENOMEM.
  */
 int hfs_gql_collect(struct hfs_gql_fields *out,
-		    const struct hfs_gql_collect_opts *o,
-		    const struct hfs_gql_selection *sel, hf_error *err);
+                    const struct hfs_gql_collect_opts *o,
+                    const struct hfs_gql_selection *sel, hf_error *err);
 /*
  * The same over the merged sub-selections of every field in `group` (how
  * a response key that appears twice gets one merged sub-object).
  */
 int hfs_gql_collect_group(struct hfs_gql_fields *out,
-			  const struct hfs_gql_collect_opts *o,
-			  const struct hfs_gql_field_group *group,
-			  hf_error *err);
+                          const struct hfs_gql_collect_opts *o,
+                          const struct hfs_gql_field_group *group,
+                          hf_error *err);
 void hfs_gql_fields_release(struct hfs_gql_fields *f); /* NULL-safe */
 
 /* "query", "mutation" or "subscription". */

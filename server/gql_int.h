@@ -58,19 +58,19 @@ struct token {
 	size_t end;
 	int line;
 	int col;
-	char *str;  /* decoded T_STRING / T_BLOCK_STRING, in the arena */
+	char *str; /* decoded T_STRING / T_BLOCK_STRING, in the arena */
 	size_t len;
 };
 
 struct parser {
 	const char *src;
 	size_t len;
-	size_t pos;        /* lexer position */
-	int line;          /* line of pos, 1-based */
+	size_t pos; /* lexer position */
+	int line; /* line of pos, 1-based */
 	size_t line_start; /* offset where that line starts */
-	size_t cpos;       /* column cache: offset ... */
-	int ccol;          /* ... and its column */
-	struct token tok;  /* the current token (one-token lookahead) */
+	size_t cpos; /* column cache: offset ... */
+	int ccol; /* ... and its column */
+	struct token tok; /* the current token (one-token lookahead) */
 	hfs_gql_doc *doc;
 	hf_error *err;
 	int depth;
@@ -86,7 +86,7 @@ long hfs_gql_frag_slot(const hfs_gql_doc *doc, const char *name);
 int hfs_gql_lex(struct parser *p);
 /* Set "Syntax Error: ..." at byte offset `pos`; returns HF_EINVAL. */
 int hfs_gql_syntax_error(struct parser *p, size_t pos, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 /* Set "out of memory"; returns HF_ENOMEM. */
 int hfs_gql_oom(struct parser *p);
 /*

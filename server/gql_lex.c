@@ -151,7 +151,7 @@ int hfs_gql_syntax_error(struct parser *p, size_t pos, const char *fmt, ...)
 	loc_of(p, pos, &line, &col);
 	p->rc = HF_EINVAL;
 	return hf_error_at(p->err, HF_EINVAL, NULL, line, col,
-			   "Syntax Error: %s", msg);
+	                   "Syntax Error: %s", msg);
 }
 
 int hfs_gql_oom(struct parser *p)
@@ -162,7 +162,7 @@ int hfs_gql_oom(struct parser *p)
 
 /* graphql-core's printCodePointAt: 'c', U+XXXX or <EOF>. */
 static void code_point_desc(const struct parser *p, size_t pos, char *out,
-			    size_t size)
+                            size_t size)
 {
 	unsigned long cp;
 	int c = at(p, pos);
@@ -172,7 +172,7 @@ static void code_point_desc(const struct parser *p, size_t pos, char *out,
 	else if (c >= 0x20 && c <= 0x7e)
 		snprintf(out, size, "'%c'", c);
 	else if (utf8_seq((const unsigned char *)p->src + pos, p->len - pos,
-			  &cp))
+	                  &cp))
 		snprintf(out, size, "U+%04lX", cp);
 	else
 		snprintf(out, size, "U+%04X", (unsigned)c);
@@ -229,7 +229,7 @@ static void skip_ignored(struct parser *p)
 			p->pos += at(p, p->pos + 1) == '\n' ? 2 : 1;
 			newline(p, p->pos);
 		} else if (c == 0xef && at(p, p->pos + 1) == 0xbb &&
-			   at(p, p->pos + 2) == 0xbf) {
+		           at(p, p->pos + 2) == 0xbf) {
 			p->pos += 3;
 		} else if (c == '#') {
 			skip_comment(p);
@@ -246,8 +246,8 @@ static int read_digits(struct parser *p, size_t *i)
 	if (!is_digit(at(p, *i))) {
 		code_point_desc(p, *i, desc, sizeof(desc));
 		return hfs_gql_syntax_error(
-			p, *i, "Invalid number, expected digit but got: %s.",
-			desc);
+		        p, *i, "Invalid number, expected digit but got: %s.",
+		        desc);
 	}
 	while (is_digit(at(p, *i)))
 		(*i)++;
@@ -267,9 +267,9 @@ static int lex_number(struct parser *p)
 		if (is_digit(at(p, i))) {
 			code_point_desc(p, i, desc, sizeof(desc));
 			return hfs_gql_syntax_error(
-				p, i,
-				"Invalid number, unexpected digit after 0: %s.",
-				desc);
+			        p, i,
+			        "Invalid number, unexpected digit after 0: %s.",
+			        desc);
 		}
 	} else if (read_digits(p, &i) < 0) {
 		return p->rc;
@@ -291,8 +291,8 @@ static int lex_number(struct parser *p)
 	if (at(p, i) == '.' || is_name_start(at(p, i))) {
 		code_point_desc(p, i, desc, sizeof(desc));
 		return hfs_gql_syntax_error(
-			p, i, "Invalid number, expected digit but got: %s.",
-			desc);
+		        p, i, "Invalid number, expected digit but got: %s.",
+		        desc);
 	}
 	p->tok.kind = is_float ? T_FLOAT : T_INT;
 	p->pos = i;
@@ -338,12 +338,12 @@ static int bad_unicode_escape(struct parser *p, size_t i, size_t n)
 		n = p->len - i;
 	hfs_gql_clip(shown, sizeof(shown), p->src + i, n, n);
 	return hfs_gql_syntax_error(
-		p, i, "Invalid Unicode escape sequence: '%s'.", shown);
+	        p, i, "Invalid Unicode escape sequence: '%s'.", shown);
 }
 
 /* \u{X...}: at most 12 characters, \u{0} at least. */
 static int escape_unicode_var(struct parser *p, size_t i, unsigned long *cp,
-			      size_t *size)
+                              size_t *size)
 {
 	long point = 0;
 	size_t n = 3;
@@ -370,7 +370,7 @@ static int escape_unicode_var(struct parser *p, size_t i, unsigned long *cp,
 
 /* \uXXXX, or a JSON-style surrogate pair \uD83D\uDE00. */
 static int escape_unicode(struct parser *p, size_t i, unsigned long *cp,
-			  size_t *size)
+                          size_t *size)
 {
 	long code;
 	long trail;
@@ -413,11 +413,11 @@ static int escape_simple(struct parser *p, size_t i, char *out)
 	}
 	if (c >= 0x80)
 		n = utf8_seq((const unsigned char *)p->src + i + 1,
-			     p->len - i - 1, &cp);
+		             p->len - i - 1, &cp);
 	hfs_gql_clip(shown, sizeof(shown), p->src + i, n + 1,
-		     sizeof(shown) - 1);
+	             sizeof(shown) - 1);
 	return hfs_gql_syntax_error(
-		p, i, "Invalid character escape sequence: '%s'.", shown);
+	        p, i, "Invalid character escape sequence: '%s'.", shown);
 }
 
 /* Where the string starting at p->pos probably ends, to size the buffer. */
@@ -437,7 +437,7 @@ static int bad_string_char(struct parser *p, size_t i)
 
 	code_point_desc(p, i, desc, sizeof(desc));
 	return hfs_gql_syntax_error(
-		p, i, "Invalid character within String: %s.", desc);
+	        p, i, "Invalid character within String: %s.", desc);
 }
 
 /* One escape sequence at i into out; advances i and o. */
@@ -494,7 +494,7 @@ static int lex_string(struct parser *p)
 			continue;
 		}
 		n = utf8_seq((const unsigned char *)p->src + i, p->len - i,
-			     &cp);
+		             &cp);
 		if (!n)
 			return bad_string_char(p, i);
 		memcpy(out + o, p->src + i, n);
@@ -597,7 +597,7 @@ static int lex_block_string(struct parser *p)
 			newline(p, i);
 		} else {
 			n = utf8_seq((const unsigned char *)p->src + i,
-				     p->len - i, &cp);
+			             p->len - i, &cp);
 			if (!n)
 				return bad_string_char(p, i);
 			memcpy(out + o, p->src + i, n);
@@ -656,16 +656,16 @@ static int bad_char(struct parser *p)
 
 	if (c == '\'')
 		return hfs_gql_syntax_error(
-			p, p->pos,
-			"Unexpected single quote character ('), "
-			"did you mean to use a double quote (\")?");
+		        p, p->pos,
+		        "Unexpected single quote character ('), "
+		        "did you mean to use a double quote (\")?");
 	code_point_desc(p, p->pos, desc, sizeof(desc));
 	if (c >= 0x80 && !utf8_seq((const unsigned char *)p->src + p->pos,
-				   p->len - p->pos, &cp))
+	                           p->len - p->pos, &cp))
 		return hfs_gql_syntax_error(p, p->pos, "Invalid character: %s.",
-					    desc);
+		                            desc);
 	return hfs_gql_syntax_error(p, p->pos, "Unexpected character: %s.",
-				    desc);
+	                            desc);
 }
 
 /* Read the next token into p->tok. */
@@ -686,7 +686,7 @@ int hfs_gql_lex(struct parser *p)
 	if (c < 0 || t->kind != T_EOF) {
 		p->pos += c < 0 ? 0 : 1;
 	} else if (c == '.' && at(p, p->pos + 1) == '.' &&
-		   at(p, p->pos + 2) == '.') {
+	           at(p, p->pos + 2) == '.') {
 		t->kind = T_SPREAD;
 		p->pos += 3;
 	} else if (is_name_start(c)) {

@@ -16,13 +16,16 @@
 
 /* How graphql-core names each token kind in "Expected X, found Y." */
 static const char *const tok_desc[] = {
-	[T_EOF] = "<EOF>",      [T_BANG] = "'!'",     [T_DOLLAR] = "'$'",
-	[T_AMP] = "'&'",        [T_LPAREN] = "'('",   [T_RPAREN] = "')'",
-	[T_SPREAD] = "'...'",   [T_COLON] = "':'",    [T_EQUALS] = "'='",
-	[T_AT] = "'@'",         [T_LBRACKET] = "'['", [T_RBRACKET] = "']'",
-	[T_LBRACE] = "'{'",     [T_PIPE] = "'|'",     [T_RBRACE] = "'}'",
-	[T_NAME] = "Name",      [T_INT] = "Int",      [T_FLOAT] = "Float",
-	[T_STRING] = "String",  [T_BLOCK_STRING] = "BlockString",
+	[T_EOF] = "<EOF>",     [T_BANG] = "'!'",
+	[T_DOLLAR] = "'$'",    [T_AMP] = "'&'",
+	[T_LPAREN] = "'('",    [T_RPAREN] = "')'",
+	[T_SPREAD] = "'...'",  [T_COLON] = "':'",
+	[T_EQUALS] = "'='",    [T_AT] = "'@'",
+	[T_LBRACKET] = "'['",  [T_RBRACKET] = "']'",
+	[T_LBRACE] = "'{'",    [T_PIPE] = "'|'",
+	[T_RBRACE] = "'}'",    [T_NAME] = "Name",
+	[T_INT] = "Int",       [T_FLOAT] = "Float",
+	[T_STRING] = "String", [T_BLOCK_STRING] = "BlockString",
 };
 
 static void *node_new(struct parser *p, size_t size)
@@ -31,9 +34,9 @@ static void *node_new(struct parser *p, size_t size)
 
 	if (p->doc->nodes >= HFS_GQL_MAX_NODES) {
 		hfs_gql_syntax_error(p, p->tok.start,
-				     "Document contains more than %d nodes. "
-				     "Parsing aborted.",
-				     HFS_GQL_MAX_NODES);
+		                     "Document contains more than %d nodes. "
+		                     "Parsing aborted.",
+		                     HFS_GQL_MAX_NODES);
 		return NULL;
 	}
 	n = hf_arena_alloc(&p->doc->arena, size);
@@ -68,7 +71,7 @@ static void token_desc(const struct parser *p, char *out, size_t size)
 		hfs_gql_clip(val, sizeof(val), t->str, t->len, 100);
 	else
 		hfs_gql_clip(val, sizeof(val), p->src + t->start,
-			     t->end - t->start, 100);
+		             t->end - t->start, 100);
 	snprintf(out, size, "%s '%s'", tok_desc[t->kind], val);
 }
 
@@ -88,7 +91,7 @@ static int expect(struct parser *p, enum tok kind)
 		return hfs_gql_lex(p);
 	token_desc(p, desc, sizeof(desc));
 	return hfs_gql_syntax_error(p, p->tok.start, "Expected %s, found %s.",
-				    tok_desc[kind], desc);
+	                            tok_desc[kind], desc);
 }
 
 /* Consume `kind` if it is next: 1 if it was, 0 if not, <0 on error. */
@@ -115,14 +118,14 @@ static int expect_keyword(struct parser *p, const char *kw)
 		return hfs_gql_lex(p);
 	token_desc(p, desc, sizeof(desc));
 	return hfs_gql_syntax_error(p, p->tok.start, "Expected '%s', found %s.",
-				    kw, desc);
+	                            kw, desc);
 }
 
 static int enter(struct parser *p)
 {
 	if (++p->depth > HFS_GQL_MAX_DEPTH)
 		return hfs_gql_syntax_error(p, p->tok.start,
-					    "Document nesting too deep.");
+		                            "Document nesting too deep.");
 	return 0;
 }
 
@@ -135,7 +138,7 @@ static const char *parse_name(struct parser *p)
 		return NULL;
 	}
 	name = arena_strndup(p, p->src + p->tok.start,
-			     p->tok.end - p->tok.start);
+	                     p->tok.end - p->tok.start);
 	if (!name || hfs_gql_lex(p) < 0)
 		return NULL;
 	return name;
@@ -144,7 +147,7 @@ static const char *parse_name(struct parser *p)
 static struct hfs_gql_value *parse_value(struct parser *p, int is_const);
 
 static struct hfs_gql_value *value_new(struct parser *p,
-				       enum hfs_gql_value_kind kind)
+                                       enum hfs_gql_value_kind kind)
 {
 	struct hfs_gql_value *v = node_new(p, sizeof(*v));
 
@@ -275,10 +278,10 @@ static struct hfs_gql_value *parse_variable(struct parser *p, int is_const)
 		return NULL;
 	if (is_const && p->tok.kind == T_NAME) {
 		hfs_gql_clip(name, sizeof(name), p->src + p->tok.start,
-			     p->tok.end - p->tok.start, 100);
+		             p->tok.end - p->tok.start, 100);
 		hfs_gql_syntax_error(
-			p, start,
-			"Unexpected variable '$%s' in constant value.", name);
+		        p, start,
+		        "Unexpected variable '$%s' in constant value.", name);
 		return NULL;
 	}
 	if (is_const) {
@@ -338,7 +341,7 @@ static int parse_args(struct parser *p, int is_const, struct hfs_gql_arg **out)
 }
 
 static int parse_directives(struct parser *p, int is_const,
-			    struct hfs_gql_directive **out)
+                            struct hfs_gql_directive **out)
 {
 	struct hfs_gql_directive **tail = out;
 	struct hfs_gql_directive *d;
@@ -506,7 +509,7 @@ static int parse_vardefs(struct parser *p, struct hfs_gql_vardef **out)
 }
 
 static int parse_selection_set(struct parser *p,
-			       struct hfs_gql_selection **out);
+                               struct hfs_gql_selection **out);
 
 static struct hfs_gql_selection *parse_field(struct parser *p)
 {
@@ -580,8 +583,7 @@ static struct hfs_gql_selection *parse_fragment(struct parser *p)
 	return s;
 }
 
-static int parse_selection_set(struct parser *p,
-			       struct hfs_gql_selection **out)
+static int parse_selection_set(struct parser *p, struct hfs_gql_selection **out)
 {
 	struct hfs_gql_selection **tail = out;
 	struct hfs_gql_selection *s;
@@ -681,8 +683,8 @@ static int description(struct parser *p)
 	if (p->tok.kind != T_NAME)
 		return unexpected(p);
 	return hfs_gql_syntax_error(p, start,
-				    "Unexpected description, descriptions are "
-				    "supported only on type definitions.");
+	                            "Unexpected description, descriptions are "
+	                            "supported only on type definitions.");
 }
 
 static int parse_definition(struct parser *p, struct doc_tails *tails)
@@ -728,8 +730,7 @@ static int parse_document(struct parser *p)
 	return hfs_gql_frag_table_build(p->doc) < 0 ? hfs_gql_oom(p) : 0;
 }
 
-int hfs_gql_parse(hfs_gql_doc **out, const char *src, size_t len,
-		  hf_error *err)
+int hfs_gql_parse(hfs_gql_doc **out, const char *src, size_t len, hf_error *err)
 {
 	hf_arena a;
 	struct parser p;

@@ -46,7 +46,7 @@ struct vctx {
 };
 
 static int verr(struct vctx *v, int line, int col, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 static int verr(struct vctx *v, int line, int col, const char *fmt, ...)
 {
@@ -67,7 +67,7 @@ static int duplicate_op(struct vctx *v, const struct hfs_gql_operation *op)
 	while (!first->name || strcmp(first->name, op->name))
 		first = first->next;
 	return verr(v, first->name_line, first->name_col,
-		    "There can be only one operation named '%s'.", op->name);
+	            "There can be only one operation named '%s'.", op->name);
 }
 
 static int check_operations(struct vctx *v)
@@ -79,14 +79,14 @@ static int check_operations(struct vctx *v)
 	for (op = v->doc->ops; op && rc == 0; op = op->next) {
 		if (!op->name && v->doc->nops > 1)
 			rc = verr(v, op->line, op->col,
-				  "This anonymous operation must be the only "
-				  "defined operation.");
+			          "This anonymous operation must be the only "
+			          "defined operation.");
 		else if (!op->name)
 			continue;
 		else if (hf_map_find(&names, op->name, strlen(op->name)))
 			rc = duplicate_op(v, op);
-		else if (hf_map_add(&names, op->name, strlen(op->name),
-				    NULL) < 0)
+		else if (hf_map_add(&names, op->name, strlen(op->name), NULL) <
+		         0)
 			rc = hf_error_set(v->err, HF_ENOMEM, "out of memory");
 	}
 	hf_map_release(&names);
@@ -96,7 +96,7 @@ static int check_operations(struct vctx *v)
 static int unknown_fragment(struct vctx *v, const struct hfs_gql_selection *s)
 {
 	return verr(v, s->name_line, s->name_col, "Unknown fragment '%s'.",
-		    s->name);
+	            s->name);
 }
 
 /* Append the fragment spreads of a selection tree to v->spreads. */
@@ -109,8 +109,7 @@ static int gather_spreads(struct vctx *v, const struct hfs_gql_selection *s)
 			continue;
 		}
 		if (HF_ARRAY_GROW(v->spreads, v->cap, v->nspreads + 1) < 0)
-			return hf_error_set(v->err, HF_ENOMEM,
-					    "out of memory");
+			return hf_error_set(v->err, HF_ENOMEM, "out of memory");
 		v->spreads[v->nspreads++] = s;
 	}
 	return 0;
@@ -150,7 +149,7 @@ static size_t sat_add(size_t a, size_t b)
  * the measures of the fragments it spreads (already known).
  */
 static int measure(struct vctx *v, const struct hfs_gql_selection *s,
-		   size_t *fields, int *depth)
+                   size_t *fields, int *depth)
 {
 	size_t f;
 	int d;
@@ -181,7 +180,7 @@ static int measure(struct vctx *v, const struct hfs_gql_selection *s,
 }
 
 static int cycle_error(struct vctx *v, const struct hfs_gql_selection *s,
-		       size_t target)
+                       size_t target)
 {
 	char via[300] = "";
 	size_t used = 0;
@@ -193,16 +192,16 @@ static int cycle_error(struct vctx *v, const struct hfs_gql_selection *s,
 	/* The path starts at the spread `target` is expanding now. */
 	if (k > 0)
 		s = v->spreads[v->frags[target].off + v->frags[target].cursor -
-			       1];
+		               1];
 	for (; k < v->sp && used < sizeof(via); k++) {
 		n = snprintf(via + used, sizeof(via) - used, "%s'%s'",
-			     used ? ", " : " via ",
-			     v->doc->frag_tab[v->stack[k]]->name);
+		             used ? ", " : " via ",
+		             v->doc->frag_tab[v->stack[k]]->name);
 		used += n > 0 ? (size_t)n : 0;
 	}
 	return verr(v, s->line, s->col,
-		    "Cannot spread fragment '%s' within itself%s.",
-		    v->doc->frag_tab[target]->name, via);
+	            "Cannot spread fragment '%s' within itself%s.",
+	            v->doc->frag_tab[target]->name, via);
 }
 
 /* Depth-first over the fragment graph, without recursion. */
@@ -218,9 +217,10 @@ static int walk_fragments_from(struct vctx *v, size_t root)
 	while (v->sp) {
 		top = &v->frags[v->stack[v->sp - 1]];
 		if (top->cursor == top->n) {
-			if (measure(v, v->doc->frag_tab[v->stack[v->sp - 1]]
-					       ->selections,
-				    &top->fields, &top->depth) < 0)
+			if (measure(v,
+			            v->doc->frag_tab[v->stack[v->sp - 1]]
+			                    ->selections,
+			            &top->fields, &top->depth) < 0)
 				return HF_EINVAL;
 			top->state = 2;
 			v->sp--;
@@ -249,8 +249,8 @@ static int check_fragments(struct vctx *v)
 	if (doc->dup_frag) {
 		first = hfs_gql_doc_fragment(doc, doc->dup_frag->name);
 		return verr(v, first->name_line, first->name_col,
-			    "There can be only one fragment named '%s'.",
-			    first->name);
+		            "There can be only one fragment named '%s'.",
+		            first->name);
 	}
 	rc = gather_all_spreads(v);
 
@@ -303,13 +303,13 @@ static int check_usage_and_size(struct vctx *v)
 			return HF_EINVAL;
 		if (depth > HFS_GQL_MAX_DEPTH)
 			return verr(v, op->line, op->col,
-				    "Query depth exceeds the limit of %d.",
-				    HFS_GQL_MAX_DEPTH);
+			            "Query depth exceeds the limit of %d.",
+			            HFS_GQL_MAX_DEPTH);
 		if (fields > HFS_GQL_MAX_EXPANDED)
 			return verr(v, op->line, op->col,
-				    "Query size exceeds the limit of %d "
-				    "fields.",
-				    HFS_GQL_MAX_EXPANDED);
+			            "Query size exceeds the limit of %d "
+			            "fields.",
+			            HFS_GQL_MAX_EXPANDED);
 		mark_used(v, op->selections);
 	}
 	while (v->sp) {
@@ -320,7 +320,7 @@ static int check_usage_and_size(struct vctx *v)
 	for (f = v->doc->frags; f; f = f->next)
 		if (!v->frags[hfs_gql_frag_slot(v->doc, f->name)].used)
 			return verr(v, f->line, f->col,
-				    "Fragment '%s' is never used.", f->name);
+			            "Fragment '%s' is never used.", f->name);
 	return 0;
 }
 
@@ -347,16 +347,15 @@ static int use_value(struct vctx *v, const struct hfs_gql_value *val)
 				return HF_EINVAL;
 	} else if (val->kind == HFS_GQL_VARIABLE) {
 		def = (uintptr_t)hf_map_get(&v->vars, val->str,
-					    strlen(val->str));
+		                            strlen(val->str));
 		if (!def && v->op->name)
 			return verr(v, val->line, val->col,
-				    "Variable '$%s' is not defined by "
-				    "operation '%s'.",
-				    val->str, v->op->name);
+			            "Variable '$%s' is not defined by "
+			            "operation '%s'.",
+			            val->str, v->op->name);
 		if (!def)
 			return verr(v, val->line, val->col,
-				    "Variable '$%s' is not defined.",
-				    val->str);
+			            "Variable '$%s' is not defined.", val->str);
 		v->var_used[def - 1] = 1;
 	}
 	return 0;
@@ -380,7 +379,7 @@ static int use_directives(struct vctx *v, const struct hfs_gql_directive *d)
 
 /* Variables used in a tree; spread fragments are queued (once per op). */
 static int use_tree(struct vctx *v, const struct hfs_gql_selection *s,
-		    size_t epoch)
+                    size_t epoch)
 {
 	long slot;
 
@@ -425,10 +424,10 @@ static int unused_var(struct vctx *v, const struct hfs_gql_vardef *d)
 {
 	if (v->op->name)
 		return verr(v, d->line, d->col,
-			    "Variable '$%s' is never used in operation '%s'.",
-			    d->name, v->op->name);
+		            "Variable '$%s' is never used in operation '%s'.",
+		            d->name, v->op->name);
 	return verr(v, d->line, d->col, "Variable '$%s' is never used.",
-		    d->name);
+	            d->name);
 }
 
 static int duplicate_var(struct vctx *v, const struct hfs_gql_vardef *d)
@@ -438,11 +437,11 @@ static int duplicate_var(struct vctx *v, const struct hfs_gql_vardef *d)
 	while (strcmp(first->name, d->name))
 		first = first->next;
 	return verr(v, first->name_line, first->name_col,
-		    "There can be only one variable named '$%s'.", d->name);
+	            "There can be only one variable named '$%s'.", d->name);
 }
 
 static int check_op_vars(struct vctx *v, const struct hfs_gql_operation *op,
-			 size_t epoch)
+                         size_t epoch)
 {
 	const struct hfs_gql_vardef *d;
 	size_t n = 0;
@@ -458,7 +457,7 @@ static int check_op_vars(struct vctx *v, const struct hfs_gql_operation *op,
 		if (hf_map_find(&v->vars, d->name, strlen(d->name)))
 			rc = duplicate_var(v, d);
 		else if (hf_map_add(&v->vars, d->name, strlen(d->name),
-				    (void *)(uintptr_t)(n + 1)) < 0)
+		                    (void *)(uintptr_t)(n + 1)) < 0)
 			rc = hf_error_set(v->err, HF_ENOMEM, "out of memory");
 	}
 	if (rc == 0)

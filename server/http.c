@@ -54,30 +54,29 @@ struct conn {
 };
 
 static const char err_auth_required[] =
-	"{\"data\":null,\"errors\":[{\"message\":\"Authentication is required "
-	"to perform this operation\",\"extensions\":{\"code\":401}}]}";
+        "{\"data\":null,\"errors\":[{\"message\":\"Authentication is required "
+        "to perform this operation\",\"extensions\":{\"code\":401}}]}";
 static const char err_bad_token[] =
-	"{\"data\":null,\"errors\":[{\"message\":\"Invalid token\","
-	"\"extensions\":{\"code\":401}}]}";
-static const char err_too_big[] =
-	"{\"errors\":[\"Request body too large\"]}";
+        "{\"data\":null,\"errors\":[{\"message\":\"Invalid token\","
+        "\"extensions\":{\"code\":401}}]}";
+static const char err_too_big[] = "{\"errors\":[\"Request body too large\"]}";
 static const char err_503[] =
-	"{\"errors\":[{\"message\":\"Service Unavailable (injected fault)\","
-	"\"extensions\":{\"code\":503}}]}";
+        "{\"errors\":[{\"message\":\"Service Unavailable (injected fault)\","
+        "\"extensions\":{\"code\":503}}]}";
 
 static enum MHD_Result reply(struct MHD_Connection *c, int status,
-			     const char *body, size_t len, const char *type,
-			     const char *allow)
+                             const char *body, size_t len, const char *type,
+                             const char *allow)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
 	r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
-					    MHD_RESPMEM_MUST_COPY);
+	                                    MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type",
-				type ? type : "application/json");
+	                        type ? type : "application/json");
 	if (allow)
 		MHD_add_response_header(r, "Allow", allow);
 	ret = MHD_queue_response(c, (unsigned)status, r);
@@ -86,7 +85,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, int status,
 }
 
 static enum MHD_Result reply_static(struct MHD_Connection *c, int status,
-				    const char *body)
+                                    const char *body)
 {
 	return reply(c, status, body, strlen(body), NULL, NULL);
 }
@@ -97,7 +96,7 @@ struct ns_list {
 };
 
 static enum MHD_Result collect_ns(void *cls, enum MHD_ValueKind kind,
-				  const char *key, const char *value)
+                                  const char *key, const char *value)
 {
 	struct ns_list *l = cls;
 
@@ -109,20 +108,19 @@ static enum MHD_Result collect_ns(void *cls, enum MHD_ValueKind kind,
 
 /* Sets *cls when a query argument's name or value holds a NUL byte. */
 static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind,
-				const char *key, size_t key_size,
-				const char *value, size_t value_size)
+                                const char *key, size_t key_size,
+                                const char *value, size_t value_size)
 {
 	int *bad = cls;
 
 	(void)kind;
-	if (strlen(key) != key_size ||
-	    (value && memchr(value, 0, value_size)))
+	if (strlen(key) != key_size || (value && memchr(value, 0, value_size)))
 		*bad = 1;
 	return MHD_YES;
 }
 
 static void log_request(hf_server *s, const char *method, const char *url,
-			const struct hfs_response *rs, const struct conn *cn)
+                        const struct hfs_response *rs, const struct conn *cn)
 {
 	hf_buf line = HF_BUF_INIT;
 	size_t i;
@@ -137,7 +135,7 @@ static void log_request(hf_server *s, const char *method, const char *url,
 			hf_buf_addch(&line, url[i]);
 	}
 	hf_buf_addf(&line, "\",\"status\":%d,\"bytes\":%zu,\"mutation\":%s}\n",
-		    rs->status, cn->body.len, rs->mutated ? "true" : "false");
+	            rs->status, cn->body.len, rs->mutated ? "true" : "false");
 	if (!hf_buf_failed(&line)) {
 		fputs(line.ptr, s->log);
 		fflush(s->log);
@@ -176,7 +174,7 @@ static int token_equal(const char *given, const char *want)
 static enum MHD_Result reply_401(struct MHD_Connection *c, const char *msg)
 {
 	json_t *j = json_pack("{s:n, s:[{s:s, s:{s:i}}]}", "data", "errors",
-			      "message", msg, "extensions", "code", 401);
+	                      "message", msg, "extensions", "code", 401);
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	enum MHD_Result ret;
 
@@ -198,7 +196,7 @@ static enum MHD_Result reply_401(struct MHD_Connection *c, const char *msg)
  * tells clients to refresh). The /api/auth endpoints check their own.
  */
 static int check_auth(hf_server *s, struct MHD_Connection *c, const char *url,
-		      enum MHD_Result *ret)
+                      enum MHD_Result *ret)
 {
 	const char *key = NULL, *msg = NULL;
 	size_t len = 0;
@@ -209,7 +207,7 @@ static int check_auth(hf_server *s, struct MHD_Connection *c, const char *url,
 	if (hfs_auth_is_endpoint(url))
 		return 0;
 	if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, "X-INFRAHUB-KEY",
-					  14, &key, &len) != MHD_YES)
+	                                  14, &key, &len) != MHD_YES)
 		key = NULL;
 	if (key) {
 		if (s->opts.token && strlen(key) == len &&
@@ -219,31 +217,31 @@ static int check_auth(hf_server *s, struct MHD_Connection *c, const char *url,
 		return -1;
 	}
 	r = hfs_auth_check(s->auth,
-			   MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						       "Authorization"),
-			   (long)time(NULL), &msg);
+	                   MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                               "Authorization"),
+	                   (long)time(NULL), &msg);
 	if (r == 0)
 		return 0;
-	*ret = r < 0 ? reply_401(c, msg) :
-		       reply_static(c, 401, err_auth_required);
+	*ret = r < 0 ? reply_401(c, msg)
+	             : reply_static(c, 401, err_auth_required);
 	return -1;
 }
 
 /* POST /api/auth/login, refresh and logout (auth.c). */
 static void auth_endpoint(hf_server *s, struct MHD_Connection *c,
-			  const char *url, const char *method,
-			  const struct conn *cn, struct hfs_response *rs)
+                          const char *url, const char *method,
+                          const struct conn *cn, struct hfs_response *rs)
 {
 	json_t *out = NULL;
 	int status = 500;
 
 	if (hfs_auth_rest(s->auth, method, url,
-			  MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						      "Authorization"),
-			  cn->body.ptr, cn->body.len, (long)time(NULL), &status,
-			  &out) < 0)
+	                  MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                              "Authorization"),
+	                  cn->body.ptr, cn->body.len, (long)time(NULL), &status,
+	                  &out) < 0)
 		out = json_pack("{s:n, s:[{s:s}]}", "data", "errors", "message",
-				"out of memory");
+		                "out of memory");
 	rs->status = status;
 	rs->body = out ? json_dumps(out, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 	rs->allow = status == 405 ? "POST" : NULL;
@@ -277,8 +275,8 @@ static int count_mutation(hf_server *s)
 }
 
 static enum MHD_Result serve(hf_server *s, struct MHD_Connection *c,
-			     const char *url, const char *method,
-			     struct conn *cn)
+                             const char *url, const char *method,
+                             struct conn *cn)
 {
 	struct hfs_request rq = { 0 };
 	struct hfs_response rs = { 0 };
@@ -291,15 +289,15 @@ static enum MHD_Result serve(hf_server *s, struct MHD_Connection *c,
 		return reply_static(c, 503, err_503);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_ns, &ns);
 	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, find_nul,
-				    &rq.bad_url);
+	                            &rq.bad_url);
 	rq.method = method;
 	rq.path = url;
-	rq.branch = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-						"branch");
+	rq.branch =
+	        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "branch");
 	rq.namespaces = ns.items;
 	rq.nnamespaces = ns.n;
 	rq.token = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-					       "X-INFRAHUB-KEY");
+	                                       "X-INFRAHUB-KEY");
 	rq.body = cn->body.ptr;
 	rq.body_len = cn->body.len;
 	if (hfs_auth_is_endpoint(url))
@@ -312,7 +310,7 @@ static enum MHD_Result serve(hf_server *s, struct MHD_Connection *c,
 		return MHD_NO; /* committed, then the connection just closes */
 	}
 	ret = reply(c, rs.status ? rs.status : 500, rs.body ? rs.body : "",
-		    rs.body ? strlen(rs.body) : 0, rs.content_type, rs.allow);
+	            rs.body ? strlen(rs.body) : 0, rs.content_type, rs.allow);
 	hf_free(rs.body);
 	return ret;
 }
@@ -320,7 +318,7 @@ static enum MHD_Result serve(hf_server *s, struct MHD_Connection *c,
 static int declared_too_big(hf_server *s, struct MHD_Connection *c)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     "Content-Length");
+	                                             "Content-Length");
 	char *end;
 	unsigned long long n;
 
@@ -346,9 +344,9 @@ static void leave(hf_server *s)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
-				  const char *url, const char *method,
-				  const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
 	hf_server *s = cls;
 	struct conn *cn = *con_cls;
@@ -381,7 +379,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 }
 
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
-		    enum MHD_RequestTerminationCode code)
+                    enum MHD_RequestTerminationCode code)
 {
 	hf_server *s = cls;
 	struct conn *cn = *con_cls;
@@ -398,7 +396,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* "HOST:PORT" or "[V6]:PORT" into a socket address. */
 static int parse_listen(const char *spec, struct sockaddr_storage *ss,
-			char *host, size_t hostlen, hf_error *err)
+                        char *host, size_t hostlen, hf_error *err)
 {
 	const char *colon = strrchr(spec, ':');
 	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
@@ -409,7 +407,8 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss,
 
 	if (!colon)
 		return hf_error_set(err, HF_EINVAL,
-				    "listen address '%s' needs HOST:PORT", spec);
+		                    "listen address '%s' needs HOST:PORT",
+		                    spec);
 	port = strtol(colon + 1, &end, 10);
 	if (end == colon + 1 || *end || port < 0 || port > 65535)
 		return hf_error_set(err, HF_EINVAL, "bad port in '%s'", spec);
@@ -434,7 +433,7 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss,
 		return 0;
 	}
 	return hf_error_set(err, HF_EINVAL,
-			    "listen host '%s' is not an IP address", host);
+	                    "listen host '%s' is not an IP address", host);
 }
 
 static int start_daemon(hf_server *s, hf_error *err)
@@ -442,12 +441,13 @@ static int start_daemon(hf_server *s, hf_error *err)
 	struct sockaddr_storage ss;
 	char host[64];
 	const union MHD_DaemonInfo *info;
-	/* poll, not epoll: quiescing an epoll thread pool aborts in MHD 0.9.75 */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG;
+	/* poll, not epoll: quiescing an epoll thread pool aborts in MHD 0.9.75
+	 */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+	                 MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	unsigned pool = s->opts.threads;
 	struct MHD_OptionItem pool_opt[2] = { { MHD_OPTION_END, 0, NULL },
-					      { MHD_OPTION_END, 0, NULL } };
+		                              { MHD_OPTION_END, 0, NULL } };
 	int rc;
 
 	rc = parse_listen(s->opts.listen, &ss, host, sizeof(host), err);
@@ -456,33 +456,34 @@ static int start_daemon(hf_server *s, hf_error *err)
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* cost=: a waiting request must not hold up the other connections of
-	 * a pool thread (10 clients share a few), so each gets its own thread */
-	if (s->opts.faults.cost_request_ms > 0 || s->opts.faults.cost_op_ms > 0) {
+	 * a pool thread (10 clients share a few), so each gets its own thread
+	 */
+	if (s->opts.faults.cost_request_ms > 0 ||
+	    s->opts.faults.cost_op_ms > 0) {
 		flags |= MHD_USE_THREAD_PER_CONNECTION;
 		pool = 0;
 	}
 	if (pool) /* else no pool option: MHD warns about one */
-		pool_opt[0] = (struct MHD_OptionItem){
-			MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)pool, NULL
-		};
+		pool_opt[0] =
+		        (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+			                         (intptr_t)pool, NULL };
 	s->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_ARRAY, pool_opt,
-		MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-		MHD_OPTION_CONNECTION_TIMEOUT, s->opts.conn_timeout,
-		MHD_OPTION_CONNECTION_LIMIT, s->opts.max_conns,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->opts.max_conns_per_ip,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-		MHD_OPTION_END);
+	        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+	        (struct sockaddr *)&ss, MHD_OPTION_ARRAY, pool_opt,
+	        MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+	        MHD_OPTION_CONNECTION_TIMEOUT, s->opts.conn_timeout,
+	        MHD_OPTION_CONNECTION_LIMIT, s->opts.max_conns,
+	        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->opts.max_conns_per_ip,
+	        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	        MHD_OPTION_END);
 	if (!s->mhd)
 		return hf_error_set(err, HF_ENET, "cannot listen on '%s'",
-				    s->opts.listen);
+		                    s->opts.listen);
 	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : 0;
 	snprintf(s->url, sizeof(s->url),
-		 ss.ss_family == AF_INET6 ? "http://[%s]:%d" : "http://%s:%d",
-		 host, s->port);
+	         ss.ss_family == AF_INET6 ? "http://[%s]:%d" : "http://%s:%d",
+	         host, s->port);
 	return 0;
 }
 
@@ -514,9 +515,9 @@ static int check_token(const char *token, hf_error *err)
 	for (p = (const unsigned char *)token; *p; p++)
 		if (*p < 0x21 || *p >= 0x7f)
 			return hf_error_set(err, HF_EINVAL,
-					    "the token must be printable ASCII "
-					    "without spaces or control "
-					    "characters");
+			                    "the token must be printable ASCII "
+			                    "without spaces or control "
+			                    "characters");
 	return 0;
 }
 
@@ -535,7 +536,7 @@ static int users_open(hf_server *s, hf_error *err)
 }
 
 int hf_server_start(hf_server **out, const struct hf_server_options *opts,
-		    hf_error *err)
+                    hf_error *err)
 {
 	hf_server *s;
 	int rc;
@@ -559,7 +560,7 @@ int hf_server_start(hf_server **out, const struct hf_server_options *opts,
 		s->log = fopen(opts->log, "a");
 		if (!s->log) {
 			rc = hf_error_set(err, HF_EINVAL,
-					  "cannot open log '%s'", opts->log);
+			                  "cannot open log '%s'", opts->log);
 			goto fail;
 		}
 	}
@@ -612,7 +613,7 @@ void hf_server_stop(hf_server *s)
 }
 
 static int fault_value(const char *spec, const char *name, long *out,
-		       hf_error *err)
+                       hf_error *err)
 {
 	size_t n = strlen(name);
 	char *end;
@@ -623,14 +624,14 @@ static int fault_value(const char *spec, const char *name, long *out,
 	v = strtol(spec + n + 1, &end, 10);
 	if (end == spec + n + 1 || *end || v < 1)
 		return hf_error_set(err, HF_EINVAL,
-				    "fault '%s' needs a positive number", spec);
+		                    "fault '%s' needs a positive number", spec);
 	*out = v;
 	return 0;
 }
 
 /* "cost=REQUEST_MS,PER_OP_MS": 1 when spec is another fault. */
 static int fault_cost(struct hf_server_faults *f, const char *spec,
-		      hf_error *err)
+                      hf_error *err)
 {
 	const char *p = spec + 5;
 	char *end, *end2 = NULL;
@@ -643,17 +644,17 @@ static int fault_cost(struct hf_server_faults *f, const char *spec,
 	if (end == p || *end != ',' || end2 == end + 1 || *end2 || req < 0 ||
 	    op < 0 || req > 600000 || op > 600000)
 		return hf_error_set(err, HF_EINVAL,
-				    "fault '%s' needs REQUEST_MS,PER_OP_MS "
-				    "(two numbers of milliseconds, e.g. "
-				    "cost=20,2)",
-				    spec);
+		                    "fault '%s' needs REQUEST_MS,PER_OP_MS "
+		                    "(two numbers of milliseconds, e.g. "
+		                    "cost=20,2)",
+		                    spec);
 	f->cost_request_ms = req;
 	f->cost_op_ms = op;
 	return 0;
 }
 
 int hf_server_fault_parse(struct hf_server_faults *f, const char *spec,
-			  hf_error *err)
+                          hf_error *err)
 {
 	struct {
 		const char *name;
@@ -676,8 +677,8 @@ int hf_server_fault_parse(struct hf_server_faults *f, const char *spec,
 			return rc;
 	}
 	return hf_error_set(err, HF_EINVAL,
-			    "unknown fault '%s' (latency=MS, fail-mutation=N, "
-			    "drop-after-commit=N, http-503=N, "
-			    "cost=REQUEST_MS,PER_OP_MS)",
-			    spec);
+	                    "unknown fault '%s' (latency=MS, fail-mutation=N, "
+	                    "drop-after-commit=N, http-503=N, "
+	                    "cost=REQUEST_MS,PER_OP_MS)",
+	                    spec);
 }

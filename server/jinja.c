@@ -29,7 +29,8 @@
 
 #include "hf/banned.h"
 
-/* ---- tokens --------------------------------------------------------------- */
+/* ---- tokens ---------------------------------------------------------------
+ */
 
 enum tk {
 	T_EOF,
@@ -55,7 +56,8 @@ struct tok {
 	char op[3];
 };
 
-/* ---- tree ----------------------------------------------------------------- */
+/* ---- tree -----------------------------------------------------------------
+ */
 
 enum nk {
 	N_BODY,
@@ -119,7 +121,8 @@ struct hfs_jinja {
 	const char *forbidden; /* first include/import/from seen */
 };
 
-/* ---- small helpers -------------------------------------------------------- */
+/* ---- small helpers --------------------------------------------------------
+ */
 
 /* jansson takes non-const values even to read them. */
 static json_t *mut(const json_t *v)
@@ -230,7 +233,8 @@ static double j_rint(double d)
 {
 	double f = j_floor(d), diff = d - f;
 
-	if (diff > 0.5 || (diff == 0.5 && j_fabs(j_floor(f / 2.0) * 2.0 - f) > 0))
+	if (diff > 0.5 ||
+	    (diff == 0.5 && j_fabs(j_floor(f / 2.0) * 2.0 - f) > 0))
 		return f + 1.0;
 	return f;
 }
@@ -239,8 +243,8 @@ static double j_rint(double d)
 static double j_ipow(double base, long long e)
 {
 	double r = 1.0;
-	unsigned long long n = e < 0 ? 0ULL - (unsigned long long)e
-	                              : (unsigned long long)e;
+	unsigned long long n =
+	        e < 0 ? 0ULL - (unsigned long long)e : (unsigned long long)e;
 
 	while (n) {
 		if (n & 1)
@@ -251,7 +255,8 @@ static double j_ipow(double base, long long e)
 	return e < 0 ? 1.0 / r : r;
 }
 
-/* ---- Python's str() and repr() -------------------------------------------- */
+/* ---- Python's str() and repr() --------------------------------------------
+ */
 
 /* repr(float): the shortest text that reads back, in Python's layout. */
 static void py_float(hf_buf *b, double d)
@@ -465,7 +470,8 @@ static json_t *jstr(const char *s, size_t n)
 	return json_stringn_nocheck(s, n);
 }
 
-/* ---- lexer ---------------------------------------------------------------- */
+/* ---- lexer ----------------------------------------------------------------
+ */
 
 struct lexer {
 	const char *src;
@@ -564,8 +570,8 @@ static int lex_comment(struct lexer *lx)
 	if (!end)
 		return lex_err(lx, "Missing end of comment tag");
 	lx->lstrip = end[-1] == '-' && end - 1 > lx->src + lx->pos + 2;
-	lx->line += count_lines(lx->src + lx->pos, (size_t)(end - lx->src) -
-	                                                   lx->pos);
+	lx->line += count_lines(lx->src + lx->pos,
+	                        (size_t)(end - lx->src) - lx->pos);
 	lx->pos = (size_t)(end - lx->src) + 2;
 	return 0;
 }
@@ -775,13 +781,13 @@ static int lex_tag(struct lexer *lx, char kind)
 	while (rc == 0) {
 		skip_ws(lx);
 		if (lx->pos >= lx->len)
-			return lex_err(lx, kind == '{'
-			                           ? "unexpected end of template, "
-			                             "expected 'end of print "
-			                             "statement'."
-			                           : "unexpected end of template, "
-			                             "expected 'end of statement "
-			                             "block'.");
+			return lex_err(
+			        lx, kind == '{' ? "unexpected end of template, "
+			                          "expected 'end of print "
+			                          "statement'."
+			                        : "unexpected end of template, "
+			                          "expected 'end of statement "
+			                          "block'.");
 		w = tag_end(lx, close, depth, &strip);
 		if (w) {
 			lx->pos += (size_t)w;
@@ -799,7 +805,8 @@ static int lex_tag(struct lexer *lx, char kind)
 			char c = lx->src[lx->pos];
 
 			depth += c == '{' || c == '[' || c == '(';
-			depth -= (c == '}' || c == ']' || c == ')') && depth > 0;
+			depth -=
+			        (c == '}' || c == ']' || c == ')') && depth > 0;
 			rc = lex_op(lx);
 		}
 	}
@@ -854,8 +861,8 @@ static int lex_raw(struct lexer *lx, size_t body)
 		if (!t->s)
 			return oom(lx->err);
 	}
-	lx->line += count_lines(lx->src + lx->pos, (size_t)(q - lx->src) -
-	                                                   lx->pos);
+	lx->line +=
+	        count_lines(lx->src + lx->pos, (size_t)(q - lx->src) - lx->pos);
 	q = strstr(q, "%}");
 	if (!q)
 		return lex_err(lx, "Missing end of raw directive");
@@ -946,7 +953,8 @@ static int lex(const char *src, struct tok **out, size_t *nout, hf_error *err)
 	return 0;
 }
 
-/* ---- parser --------------------------------------------------------------- */
+/* ---- parser ---------------------------------------------------------------
+ */
 
 struct parser {
 	struct tok *v;
@@ -1130,18 +1138,19 @@ static int parse_unary(struct parser *p, int with_filter, struct jn **out);
 static int parse_body(struct parser *p, const char *const *ends,
                       struct jn *into);
 
-#define NEW(p, var, kind)                             \
-	do {                                          \
-		(var) = node((p), (kind));            \
-		if (!(var))                           \
-			return oom((p)->err);         \
+#define NEW(p, var, kind)                     \
+	do {                                  \
+		(var) = node((p), (kind));    \
+		if (!(var))                   \
+			return oom((p)->err); \
 	} while (0)
 
 static int enter(struct parser *p)
 {
 	if (++p->depth > HFS_JINJA_MAX_DEPTH)
-		return perr(p, "template nesting too deep (more than %d "
-		               "levels)",
+		return perr(p,
+		            "template nesting too deep (more than %d "
+		            "levels)",
 		            HFS_JINJA_MAX_DEPTH);
 	return 0;
 }
@@ -1212,9 +1221,8 @@ static int parse_strings(struct parser *p, struct jn **out)
 
 static int parse_name(struct parser *p, struct jn **out)
 {
-	static const char *const consts[] = { "true",  "false", "none",
-		                              "True",  "False", "None",
-		                              NULL };
+	static const char *const consts[] = { "true",  "false", "none", "True",
+		                              "False", "None",  NULL };
 	const char *s = cur(p)->s;
 	struct jn *n;
 	size_t i;
@@ -1223,10 +1231,9 @@ static int parse_name(struct parser *p, struct jn **out)
 		if (strcmp(s, consts[i]))
 			continue;
 		advance(p);
-		return parse_const(p,
-		                   i % 3 == 2 ? json_null()
-		                              : json_boolean(i % 3 == 0),
-		                   out);
+		return parse_const(
+		        p, i % 3 == 2 ? json_null() : json_boolean(i % 3 == 0),
+		        out);
 	}
 	NEW(p, n, E_NAME);
 	n->name = hf_strdup(s);
@@ -1494,8 +1501,8 @@ static int parse_unary(struct parser *p, int with_filter, struct jn **out)
 typedef int (*level_fn)(struct parser *p, struct jn **out);
 
 /* left (op right)* for binary operator levels. */
-static int parse_bin(struct parser *p, level_fn next,
-                     const char *const *ops, struct jn **out)
+static int parse_bin(struct parser *p, level_fn next, const char *const *ops,
+                     struct jn **out)
 {
 	struct jn *n;
 	size_t i;
@@ -1685,7 +1692,8 @@ static int parse_tuple(struct parser *p, int condexpr, struct jn **out)
 	return rc;
 }
 
-/* ---- statements ----------------------------------------------------------- */
+/* ---- statements -----------------------------------------------------------
+ */
 
 /* Names of an assignment target: a, or a, b, or (a, b). */
 static int parse_targets(struct parser *p, struct jn *n)
@@ -1880,8 +1888,8 @@ static int parse_filter_block(struct parser *p, struct jn **out)
 static int parse_forbidden(struct parser *p, const char *tag)
 {
 	if (!p->t->forbidden)
-		p->t->forbidden = !strcmp(tag, "include") ? "Include"
-		                                          : "Import";
+		p->t->forbidden =
+		        !strcmp(tag, "include") ? "Include" : "Import";
 	while (cur(p)->t != T_BLOCK_END && cur(p)->t != T_EOF)
 		advance(p);
 	return expect_end(p, T_BLOCK_END);
@@ -1916,8 +1924,9 @@ static int parse_statement(struct parser *p, struct jn **out)
 		rc = parse_forbidden(p, tag);
 	else if (!strcmp(tag, "macro") || !strcmp(tag, "call") ||
 	         !strcmp(tag, "extends") || !strcmp(tag, "block"))
-		rc = perr(p, "the '%s' tag is not supported by the local "
-		             "server",
+		rc = perr(p,
+		          "the '%s' tag is not supported by the local "
+		          "server",
 		          tag);
 	else
 		rc = perr(p, "Encountered unknown tag '%s'.", tag);
@@ -1945,9 +1954,10 @@ static int end_of_template(struct parser *p, const char *const *ends)
 		return 0;
 	for (i = 0; ends[i]; i++)
 		hf_buf_addf(&b, "%s'%s'", i ? " or " : "", ends[i]);
-	rc = perr(p, "Unexpected end of template. Jinja was looking for the "
-	             "following tags: %s. The innermost block that needs to "
-	             "be closed is '%s'.",
+	rc = perr(p,
+	          "Unexpected end of template. Jinja was looking for the "
+	          "following tags: %s. The innermost block that needs to "
+	          "be closed is '%s'.",
 	          b.ptr, ends[i - 1] + 3);
 	hf_buf_release(&b);
 	return rc;
@@ -1991,7 +2001,8 @@ static int parse_body(struct parser *p, const char *const *ends,
 	return rc;
 }
 
-/* ---- undeclared variables ------------------------------------------------- */
+/* ---- undeclared variables -------------------------------------------------
+ */
 
 /*
  * jinja2.meta.find_undeclared_variables, for this subset: names read
@@ -2141,7 +2152,8 @@ static int find_vars(hfs_jinja *t, hf_error *err)
 	return 0;
 }
 
-/* ---- the parse API -------------------------------------------------------- */
+/* ---- the parse API --------------------------------------------------------
+ */
 
 static void node_free(struct jn *n)
 {
@@ -2214,7 +2226,8 @@ const char *hfs_jinja_var(const hfs_jinja *t, size_t i)
 	return i < t->nvars ? t->vars[i] : NULL;
 }
 
-/* ---- evaluation state ----------------------------------------------------- */
+/* ---- evaluation state -----------------------------------------------------
+ */
 
 #define MAX_SCOPES (HFS_JINJA_MAX_DEPTH + 4)
 
@@ -2333,7 +2346,8 @@ static int to_str(struct jst *s, const json_t *v, json_t **out)
 	return buf_val(s, &b, out);
 }
 
-/* ---- comparisons ---------------------------------------------------------- */
+/* ---- comparisons ----------------------------------------------------------
+ */
 
 static int py_eq(const json_t *a, const json_t *b)
 {
@@ -2360,9 +2374,10 @@ static int py_eq(const json_t *a, const json_t *b)
 
 		if (json_object_size(a) != json_object_size(b))
 			return 0;
-		json_object_foreach(mut(a), k, v) if (
-		        !json_object_get(b, k) ||
-		        !py_eq(v, json_object_get(b, k))) return 0;
+		json_object_foreach(
+		        mut(a), k,
+		        v) if (!json_object_get(b, k) ||
+		               !py_eq(v, json_object_get(b, k))) return 0;
 		return 1;
 	}
 	return json_equal(mut(a), mut(b));
@@ -2468,7 +2483,8 @@ static int compare(struct jst *s, const char *op, const json_t *a,
 	return 0;
 }
 
-/* ---- printf-style formatting (str % args, the format filter) -------------- */
+/* ---- printf-style formatting (str % args, the format filter) --------------
+ */
 
 struct pspec {
 	char flags[8];
@@ -2500,13 +2516,12 @@ static const char *parse_pspec(const char *p, struct pspec *sp)
 	return *p ? p + 1 : p;
 }
 
-static void pad(hf_buf *b, const struct pspec *sp, const char *body,
-                size_t n)
+static void pad(hf_buf *b, const struct pspec *sp, const char *body, size_t n)
 {
 	size_t len = u8_len(body, n), i;
 	int left = strchr(sp->flags, '-') != NULL;
-	int zero = strchr(sp->flags, '0') && !left && strchr("dioxXeEfFgG",
-	                                                     sp->type);
+	int zero = strchr(sp->flags, '0') && !left &&
+	           strchr("dioxXeEfFgG", sp->type);
 	size_t w = sp->width > 0 ? (size_t)sp->width : 0;
 	size_t sign = n && (body[0] == '-' || body[0] == '+' || body[0] == ' ');
 
@@ -2536,11 +2551,10 @@ static int fmt_num(struct jst *s, const json_t *v, char type, int *is_int,
 	            ptype(s, v));
 }
 
-static void fmt_radix(char *t, size_t len, const struct pspec *sp,
-                      json_int_t i)
+static void fmt_radix(char *t, size_t len, const struct pspec *sp, json_int_t i)
 {
-	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i
-	                              : (unsigned long long)i;
+	unsigned long long u =
+	        i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
 	const char *pre = "";
 
 	if (strchr(sp->flags, '#'))
@@ -2613,8 +2627,9 @@ static int fmt_one(struct jst *s, hf_buf *b, const struct pspec *sp,
 		         (long long)i);
 	} else if (strchr("xXo", sp->type)) {
 		if (!is_int)
-			return jerr(s, "%%%c format: an integer is required, "
-			               "not float",
+			return jerr(s,
+			            "%%%c format: an integer is required, "
+			            "not float",
 			            sp->type);
 		fmt_radix(t, sizeof(t), sp, i);
 	} else if (strchr("eEfFgG", sp->type)) {
@@ -2681,9 +2696,10 @@ static int py_percent(struct jst *s, const char *fmt, const json_t *args,
 			continue;
 		}
 		if (key[0] && !json_is_object(map)) {
-			rc = jerr(s, map ? "%s indices must be integers or "
-			                   "slices, not str"
-			                 : "format requires a mapping",
+			rc = jerr(s,
+			          map ? "%s indices must be integers or "
+			                "slices, not str"
+			              : "format requires a mapping",
 			          map ? ptype(s, map) : "");
 			break;
 		}
@@ -2709,7 +2725,8 @@ static int py_percent(struct jst *s, const char *fmt, const json_t *args,
 	return buf_val(s, &b, out);
 }
 
-/* ---- arithmetic ----------------------------------------------------------- */
+/* ---- arithmetic -----------------------------------------------------------
+ */
 
 static int binop_type_err(struct jst *s, const char *op, const json_t *a,
                           const json_t *b)
@@ -2717,12 +2734,11 @@ static int binop_type_err(struct jst *s, const char *op, const json_t *a,
 	if (!strcmp(op, "+") && json_is_string(a))
 		return jerr(s, "can only concatenate str (not \"%s\") to str",
 		            ptype(s, b));
-	return jerr(s, "unsupported operand type(s) for %s: '%s' and '%s'",
-	            op, ptype(s, a), ptype(s, b));
+	return jerr(s, "unsupported operand type(s) for %s: '%s' and '%s'", op,
+	            ptype(s, a), ptype(s, b));
 }
 
-static int int_result(struct jst *s, int overflow, json_int_t v,
-                      json_t **out)
+static int int_result(struct jst *s, int overflow, json_int_t v, json_t **out)
 {
 	if (overflow)
 		return jerr(s, "integer overflow (the local server keeps "
@@ -2774,8 +2790,8 @@ static int num_binop(struct jst *s, const char *op, int ints, json_int_t xa,
 {
 	json_int_t r = 0;
 
-	if (ints && (!strcmp(op, "+") || !strcmp(op, "-") ||
-	             !strcmp(op, "*"))) {
+	if (ints &&
+	    (!strcmp(op, "+") || !strcmp(op, "-") || !strcmp(op, "*"))) {
 		int ov = op[0] == '+'   ? __builtin_add_overflow(xa, xb, &r)
 		         : op[0] == '-' ? __builtin_sub_overflow(xa, xb, &r)
 		                        : __builtin_mul_overflow(xa, xb, &r);
@@ -2810,8 +2826,7 @@ static int num_binop(struct jst *s, const char *op, int ints, json_int_t xa,
 	return real_result(s, da - db * j_floor(da / db), out);
 }
 
-static int repeat(struct jst *s, const json_t *seq, json_int_t n,
-                  json_t **out)
+static int repeat(struct jst *s, const json_t *seq, json_int_t n, json_t **out)
 {
 	size_t unit = json_is_string(seq) ? json_string_length(seq)
 	                                  : json_array_size(seq) * 8;
@@ -2824,8 +2839,7 @@ static int repeat(struct jst *s, const json_t *seq, json_int_t n,
 	if (json_is_array(seq)) {
 		*out = json_array();
 		for (k = 0; *out && k < n; k++)
-			if (json_array_extend(*out, mut(seq)) <
-			    0)
+			if (json_array_extend(*out, mut(seq)) < 0)
 				return oom(s->err);
 		return *out ? 0 : oom(s->err);
 	}
@@ -2864,11 +2878,12 @@ static int seq_binop(struct jst *s, const char *op, const json_t *a,
 		return repeat(s, b, x, out);
 	if (!strcmp(op, "%") && json_is_string(a)) {
 		int tuple = is_tuple(s, b);
-		json_t *args = tuple ? json_incref(mut(b)) : json_pack("[O]", b);
-		const json_t *map = !tuple && (json_is_array(b) ||
-		                               json_is_object(b))
-		                            ? b
-		                            : NULL;
+		json_t *args =
+		        tuple ? json_incref(mut(b)) : json_pack("[O]", b);
+		const json_t *map =
+		        !tuple && (json_is_array(b) || json_is_object(b))
+		                ? b
+		                : NULL;
 		int rc = args ? py_percent(s, json_string_value(a), args, map,
 		                           out)
 		              : oom(s->err);
@@ -2900,7 +2915,8 @@ static int binop(struct jst *s, const char *op, const json_t *a,
 	return seq_binop(s, op, a, b, out);
 }
 
-/* ---- attribute and item access (sandboxed) -------------------------------- */
+/* ---- attribute and item access (sandboxed) --------------------------------
+ */
 
 /* The list of a value, for loops and filters: str -> chars, dict -> keys. */
 static int iter_list(struct jst *s, const json_t *v, json_t **out)
@@ -2928,9 +2944,10 @@ static int iter_list(struct jst *s, const json_t *v, json_t **out)
 		return 0;
 	}
 	if (json_is_object(v)) {
-		json_object_foreach(mut(v), k, item) if (
-		        json_array_append_new(*out, json_string(k)) <
-		        0) return oom(s->err);
+		json_object_foreach(
+		        mut(v), k,
+		        item) if (json_array_append_new(*out, json_string(k)) <
+		                  0) return oom(s->err);
 		return 0;
 	}
 	json_decref(*out);
@@ -2999,8 +3016,9 @@ static int get_attr(struct jst *s, const json_t *obj, const char *name,
 {
 	*out = NULL;
 	if (name[0] == '_')
-		return jerr(s, "access to attribute '%s' of '%s' object is "
-		               "unsafe.",
+		return jerr(s,
+		            "access to attribute '%s' of '%s' object is "
+		            "unsafe.",
 		            name, ptype(s, obj));
 	if (json_is_object(obj)) {
 		*out = json_object_get(obj, name);
@@ -3015,8 +3033,7 @@ static int get_attr(struct jst *s, const json_t *obj, const char *name,
 
 /* Python slice indices for a sequence of length n. */
 static void slice_bounds(json_int_t n, const json_t *a, const json_t *b,
-                         json_int_t step, json_int_t *start,
-                         json_int_t *stop)
+                         json_int_t step, json_int_t *start, json_int_t *stop)
 {
 	json_int_t lo = step < 0 ? -1 : 0, hi = step < 0 ? n - 1 : n;
 
@@ -3080,7 +3097,8 @@ static int do_slice(struct jst *s, const json_t *obj, const json_t *a,
 	return 0;
 }
 
-/* ---- Python string operations --------------------------------------------- */
+/* ---- Python string operations ---------------------------------------------
+ */
 
 static const char *sv(const json_t *v)
 {
@@ -3107,8 +3125,8 @@ static int in_chars(const char *chars, size_t nc, const char *p, size_t w)
 static int py_strip(struct jst *s, const json_t *v, const json_t *chars,
                     int left, int right, json_t **out)
 {
-	const char *p = sv(v), *c = chars && !json_is_null(chars) ? sv(chars)
-	                                                          : NULL;
+	const char *p = sv(v),
+	           *c = chars && !json_is_null(chars) ? sv(chars) : NULL;
 	size_t n = sl(v), nc = c ? sl(chars) : 0, a = 0, b = n, w;
 
 	while (left && a < b && in_chars(c, nc, p + a, u8_char(p, n, a)))
@@ -3154,8 +3172,7 @@ static int split_ws(struct jst *s, const char *p, size_t n, json_int_t max,
 	return rc;
 }
 
-static const char *memfind(const char *h, size_t hn, const char *nd,
-                           size_t nn)
+static const char *memfind(const char *h, size_t hn, const char *nd, size_t nn)
 {
 	size_t i;
 
@@ -3193,8 +3210,9 @@ static int py_split(struct jst *s, const json_t *v, const json_t *sep,
 	int rc;
 
 	if (max && !json_is_null(max) && int_index(max, &m) < 0)
-		return jerr(s, "'%s' object cannot be interpreted as an "
-		               "integer",
+		return jerr(s,
+		            "'%s' object cannot be interpreted as an "
+		            "integer",
 		            ptype(s, max));
 	if (sep && !json_is_null(sep) && !json_is_string(sep))
 		return jerr(s, "must be str or None, not %s", ptype(s, sep));
@@ -3366,7 +3384,7 @@ static int py_justify(struct jst *s, const json_t *v, json_int_t width,
 	if (too_large(s, (size_t)width) < 0)
 		return HF_EINVAL;
 	padn = (size_t)width - len;
-	left = how == 'c' ? padn / 2 + (padn & (size_t)width & 1)
+	left = how == 'c'   ? padn / 2 + (padn & (size_t)width & 1)
 	       : how == 'r' ? padn
 	                    : 0;
 	sbuf(&b);
@@ -3378,7 +3396,8 @@ static int py_justify(struct jst *s, const json_t *v, json_int_t width,
 	return buf_val(s, &b, out);
 }
 
-/* ---- call arguments ------------------------------------------------------- */
+/* ---- call arguments -------------------------------------------------------
+ */
 
 #define MAX_PARAMS 6
 
@@ -3391,8 +3410,9 @@ struct fargs {
 };
 
 /* Bind positional and keyword arguments to the slots of `params`. */
-static int bind_args(struct jst *s, const char *fname, const char *const *params,
-                const struct fargs *fa, json_t **slots)
+static int bind_args(struct jst *s, const char *fname,
+                     const char *const *params, const struct fargs *fa,
+                     json_t **slots)
 {
 	size_t np = 0, i, j;
 
@@ -3409,12 +3429,14 @@ static int bind_args(struct jst *s, const char *fname, const char *const *params
 		for (j = 0; j < np && strcmp(params[j], fa->kwn[i]); j++)
 			;
 		if (j == np)
-			return jerr(s, "%s() got an unexpected keyword "
-			               "argument '%s'",
+			return jerr(s,
+			            "%s() got an unexpected keyword "
+			            "argument '%s'",
 			            fname, fa->kwn[i]);
 		if (slots[j])
-			return jerr(s, "%s() got multiple values for argument "
-			               "'%s'",
+			return jerr(s,
+			            "%s() got multiple values for argument "
+			            "'%s'",
 			            fname, fa->kwn[i]);
 		slots[j] = fa->kwv[i];
 	}
@@ -3433,8 +3455,9 @@ static int arg_int(struct jst *s, const json_t *v, json_int_t dflt,
 	if (!given(v))
 		return 0;
 	if (int_index(v, out) < 0)
-		return jerr(s, "'%s' object cannot be interpreted as an "
-		               "integer",
+		return jerr(s,
+		            "'%s' object cannot be interpreted as an "
+		            "integer",
 		            ptype(s, v));
 	return 0;
 }
@@ -3446,7 +3469,8 @@ static int arg_str(struct jst *s, const json_t *v, const char *what)
 	return jerr(s, "%s must be str, not %s", what, ptype(s, v));
 }
 
-/* ---- filters: Jinja's builtins -------------------------------------------- */
+/* ---- filters: Jinja's builtins --------------------------------------------
+ */
 
 typedef int (*filter_fn)(struct jst *s, const json_t *v, json_t **a,
                          json_t **out);
@@ -3609,9 +3633,9 @@ static int parse_float(const char *p, double *out)
 
 	while (py_space((unsigned char)*p))
 		p++;
-	if (!*p || (!isdigit((unsigned char)*p) && *p != '.' && *p != '-' &&
-	            *p != '+' && *p != 'i' && *p != 'n' && *p != 'I' &&
-	            *p != 'N'))
+	if (!*p ||
+	    (!isdigit((unsigned char)*p) && *p != '.' && *p != '-' &&
+	     *p != '+' && *p != 'i' && *p != 'n' && *p != 'I' && *p != 'N'))
 		return -1;
 	if (strchr(p, 'x') || strchr(p, 'X'))
 		return -1;
@@ -3677,8 +3701,8 @@ static int f_join(struct jst *s, const json_t *v, json_t **a, json_t **out)
 	for (i = 0; rc == 0 && i < json_array_size(items); i++) {
 		item = json_array_get(items, i);
 		if (given(a[1]))
-			rc = get_attr(s, item, json_is_string(a[1]) ? sv(a[1])
-			                                            : "",
+			rc = get_attr(s, item,
+			              json_is_string(a[1]) ? sv(a[1]) : "",
 			              &item);
 		else
 			json_incref(item);
@@ -3711,8 +3735,7 @@ static int f_list(struct jst *s, const json_t *v, json_t **a, json_t **out)
 	return *out ? 0 : oom(s->err);
 }
 
-static int f_first_last(struct jst *s, const json_t *v, int last,
-                        json_t **out)
+static int f_first_last(struct jst *s, const json_t *v, int last, json_t **out)
 {
 	json_t *items = NULL;
 	size_t n;
@@ -3721,8 +3744,7 @@ static int f_first_last(struct jst *s, const json_t *v, int last,
 	if (rc < 0)
 		return rc;
 	n = json_array_size(items);
-	*out = n ? json_incref(json_array_get(items, last ? n - 1 : 0))
-	         : NULL;
+	*out = n ? json_incref(json_array_get(items, last ? n - 1 : 0)) : NULL;
 	if (!n)
 		set_undef(s, "No %s item, sequence was empty.",
 		          last ? "last" : "first");
@@ -3827,8 +3849,8 @@ static int f_sum(struct jst *s, const json_t *v, json_t **a, json_t **out)
 		json_t *item = json_array_get(items, i);
 
 		if (given(a[0])) {
-			rc = get_attr(s, item, json_is_string(a[0]) ? sv(a[0])
-			                                            : "",
+			rc = get_attr(s, item,
+			              json_is_string(a[0]) ? sv(a[0]) : "",
 			              &item);
 			if (rc == 0 && !item)
 				rc = undef_err(s);
@@ -3891,7 +3913,6 @@ static int f_center(struct jst *s, const json_t *v, json_t **a, json_t **out)
 	json_decref(str);
 	return rc;
 }
-
 
 static void html_escape(hf_buf *b, const char *p, size_t n)
 {
@@ -3978,11 +3999,13 @@ static int f_indent(struct jst *s, const json_t *v, json_t **a, json_t **out)
 	/* jinja2 appends "\n" to the value: only strings get through */
 	if (!json_is_string(v))
 		return json_is_array(v)
-		               ? jerr(s, "'%s' object has no attribute "
-		                         "'splitlines'",
+		               ? jerr(s,
+		                      "'%s' object has no attribute "
+		                      "'splitlines'",
 		                      ptype(s, v))
-		               : jerr(s, "unsupported operand type(s) for +=: "
-		                         "'%s' and 'str'",
+		               : jerr(s,
+		                      "unsupported operand type(s) for +=: "
+		                      "'%s' and 'str'",
 		                      ptype(s, v));
 	rc = with_str(s, v, &str);
 
@@ -3991,8 +4014,7 @@ static int f_indent(struct jst *s, const json_t *v, json_t **a, json_t **out)
 		hf_buf_add(&ind, sv(a[0]));
 	else if (rc == 0)
 		rc = arg_int(s, a[0], 4, &w);
-	for (i = 0; rc == 0 && !json_is_string(a[0]) && (json_int_t)i < w;
-	     i++)
+	for (i = 0; rc == 0 && !json_is_string(a[0]) && (json_int_t)i < w; i++)
 		hf_buf_addch(&ind, ' ');
 	if (rc == 0) {
 		lines = json_array();
@@ -4019,8 +4041,7 @@ static int f_indent(struct jst *s, const json_t *v, json_t **a, json_t **out)
 	return buf_val(s, &b, out);
 }
 
-static int f_truncate(struct jst *s, const json_t *v, json_t **a,
-                      json_t **out)
+static int f_truncate(struct jst *s, const json_t *v, json_t **a, json_t **out)
 {
 	json_t *str = NULL, *end;
 	json_int_t len = 255, leeway = 5, cut;
@@ -4038,10 +4059,10 @@ static int f_truncate(struct jst *s, const json_t *v, json_t **a,
 		rc = arg_int(s, a[0], 255, &max);
 		if (rc == 0)
 			rc = arg_int(s, a[3], 5, &lw);
-		if (rc == 0 && (json_int_t)(json_is_array(v)
-		                                    ? json_array_size(v)
-		                                    : json_object_size(v)) >
-		                       max + lw)
+		if (rc == 0 &&
+		    (json_int_t)(json_is_array(v)
+		                         ? json_array_size(v)
+		                         : json_object_size(v)) > max + lw)
 			rc = jerr(s, "truncate of a long %s is not supported",
 			          ptype(s, v));
 		*out = rc == 0 ? json_incref(mut(v)) : NULL;
@@ -4085,8 +4106,7 @@ static int f_truncate(struct jst *s, const json_t *v, json_t **a,
 	return buf_val(s, &b, out);
 }
 
-static int f_wordcount(struct jst *s, const json_t *v, json_t **a,
-                       json_t **out)
+static int f_wordcount(struct jst *s, const json_t *v, json_t **a, json_t **out)
 {
 	json_t *str = NULL;
 	size_t i, n = 0;
@@ -4110,7 +4130,7 @@ static int f_wordcount(struct jst *s, const json_t *v, json_t **a,
 static void unescape_entities(hf_buf *b, const char *p, size_t n)
 {
 	static const char *const ents[][2] = {
-		{ "&amp;", "&" }, { "&lt;", "<" },   { "&gt;", ">" },
+		{ "&amp;", "&" },   { "&lt;", "<" },  { "&gt;", ">" },
 		{ "&quot;", "\"" }, { "&#39;", "'" }, { "&#34;", "\"" },
 	};
 	size_t i, k;
@@ -4131,8 +4151,7 @@ static void unescape_entities(hf_buf *b, const char *p, size_t n)
 	}
 }
 
-static int f_striptags(struct jst *s, const json_t *v, json_t **a,
-                       json_t **out)
+static int f_striptags(struct jst *s, const json_t *v, json_t **a, json_t **out)
 {
 	json_t *str = NULL;
 	hf_buf t, b;
@@ -4186,8 +4205,8 @@ static void url_quote(hf_buf *b, const char *p, size_t n, int for_qs)
 	}
 }
 
-static int url_pair(struct jst *s, hf_buf *b, const json_t *k,
-                    const json_t *v, int first)
+static int url_pair(struct jst *s, hf_buf *b, const json_t *k, const json_t *v,
+                    int first)
 {
 	json_t *ks = NULL, *vs = NULL;
 	int rc = to_str(s, k, &ks);
@@ -4219,8 +4238,9 @@ static int url_item(struct jst *s, hf_buf *b, const json_t *item, int first)
 	if (rc == 0 && json_array_size(items) != 2)
 		rc = json_array_size(items) > 2
 		             ? jerr(s, "too many values to unpack (expected 2)")
-		             : jerr(s, "not enough values to unpack (expected "
-		                       "2, got %zu)",
+		             : jerr(s,
+		                    "not enough values to unpack (expected "
+		                    "2, got %zu)",
 		                    json_array_size(items));
 	if (rc == 0)
 		rc = url_pair(s, b, json_array_get(items, 0),
@@ -4230,8 +4250,7 @@ static int url_item(struct jst *s, hf_buf *b, const json_t *item, int first)
 }
 
 /* jinja2 do_urlencode: a string (or scalar), or key=value pairs. */
-static int f_urlencode(struct jst *s, const json_t *v, json_t **a,
-                       json_t **out)
+static int f_urlencode(struct jst *s, const json_t *v, json_t **a, json_t **out)
 {
 	json_t *str = NULL, *item;
 	const char *k;
@@ -4289,7 +4308,8 @@ static int f_slice(struct jst *s, const json_t *v, json_t **a, json_t **out)
 		end = start + per + (i < extra);
 		col = json_array();
 		for (k = start; col && k < end; k++)
-			json_array_append(col, json_array_get(items, (size_t)k));
+			json_array_append(col,
+			                  json_array_get(items, (size_t)k));
 		if (col && given(a[1]) && i >= extra)
 			json_array_append(col, a[1]);
 		if (!col || json_array_append_new(res, col) < 0)
@@ -4336,7 +4356,8 @@ static int f_format_raw(struct jst *s, const json_t *v, const struct fargs *fa,
 	return rc;
 }
 
-/* ---- filters: netutils (the ones Infrahub lists as trusted) --------------- */
+/* ---- filters: netutils (the ones Infrahub lists as trusted) ---------------
+ */
 
 /* netutils.constants (interface name maps), 1.x. */
 /* clang-format off */
@@ -4447,9 +4468,9 @@ static const char *map_get(const char *const (*m)[2], const json_t *extra,
 	json_t *v;
 	size_t i;
 
-	json_object_foreach(mut(extra), k, v) if (
-	        strlen(k) == n && !memcmp(k, key, n) &&
-	        json_is_string(v)) return sv(v);
+	json_object_foreach(mut(extra), k,
+	                    v) if (strlen(k) == n && !memcmp(k, key, n) &&
+	                           json_is_string(v)) return sv(v);
 	for (i = 0; m[i][0]; i++)
 		if (strlen(m[i][0]) == n && !memcmp(m[i][0], key, n))
 			return m[i][1];
@@ -4535,8 +4556,7 @@ static int f_abbreviated_interface_name(struct jst *s, const json_t *v,
 		return rc;
 	h = iface_head(sv(v), sl(v));
 	full = map_get(base_interfaces, a[0], sv(v), h);
-	abbr = full ? map_get(reverse_mapping, a[1], full, strlen(full))
-	            : NULL;
+	abbr = full ? map_get(reverse_mapping, a[1], full, strlen(full)) : NULL;
 	if (!full) {
 		char head[256];
 
@@ -4566,8 +4586,9 @@ static int f_asn_to_int(struct jst *s, const json_t *v, json_t **a,
 	dot = strchr(sv(v), '.');
 	if (!dot) {
 		if (parse_int(sv(v), 10, &hi) < 0)
-			return jerr(s, "invalid literal for int() with base "
-			               "10: '%s'",
+			return jerr(s,
+			            "invalid literal for int() with base "
+			            "10: '%s'",
 			            sv(v));
 		return int_result(s, 0, hi, out);
 	}
@@ -4604,7 +4625,8 @@ static int f_int_to_asdot(struct jst *s, const json_t *v, json_t **a,
 	return buf_val(s, &b, out);
 }
 
-/* ---- IP helpers for the netutils filters (Python's ipaddress rules) ------- */
+/* ---- IP helpers for the netutils filters (Python's ipaddress rules) -------
+ */
 
 struct ipa {
 	unsigned char a[16];
@@ -4872,23 +4894,20 @@ static int ip_digits(struct jst *s, const json_t *v, int hex, json_t **out)
 	return buf_val(s, &b, out);
 }
 
-static int f_ip_to_hex(struct jst *s, const json_t *v, json_t **a,
-                       json_t **out)
+static int f_ip_to_hex(struct jst *s, const json_t *v, json_t **a, json_t **out)
 {
 	(void)a;
 	return ip_digits(s, v, 1, out);
 }
 
-static int f_ip_to_bin(struct jst *s, const json_t *v, json_t **a,
-                       json_t **out)
+static int f_ip_to_bin(struct jst *s, const json_t *v, json_t **a, json_t **out)
 {
 	(void)a;
 	return ip_digits(s, v, 0, out);
 }
 
 /* The first (which 0), last (1) or usable-first (2) address. */
-static int net_addr(struct jst *s, const json_t *v, int which,
-                    struct ipa *ip)
+static int net_addr(struct jst *s, const json_t *v, int which, struct ipa *ip)
 {
 	unsigned char m[16];
 	int k, rc = net_need(s, v, ip), max = ip->v6 ? 128 : 32;
@@ -4904,8 +4923,8 @@ static int net_addr(struct jst *s, const json_t *v, int which,
 	return 0;
 }
 
-static int f_get_broadcast_address(struct jst *s, const json_t *v,
-                                   json_t **a, json_t **out)
+static int f_get_broadcast_address(struct jst *s, const json_t *v, json_t **a,
+                                   json_t **out)
 {
 	struct ipa ip;
 	int rc = net_addr(s, v, 1, &ip);
@@ -4955,7 +4974,8 @@ static int f_value_to_enum_name(struct jst *s, const json_t *v, json_t **a,
 	return to_str(s, v, out);
 }
 
-/* ---- the filter table ----------------------------------------------------- */
+/* ---- the filter table -----------------------------------------------------
+ */
 
 typedef int (*filter_raw_fn)(struct jst *s, const json_t *v,
                              const struct fargs *fa, json_t **out);
@@ -5102,7 +5122,8 @@ static int call_filter(struct jst *s, const char *name, const json_t *v,
 	return rc < 0 ? rc : f->fn(s, v, slots, out);
 }
 
-/* ---- tests ---------------------------------------------------------------- */
+/* ---- tests ----------------------------------------------------------------
+ */
 
 static int t_cased(const json_t *v, int upper)
 {
@@ -5136,12 +5157,12 @@ static int t_mod(struct jst *s, const json_t *v, const json_t *by, int want,
 }
 
 static const char *const cmp_tests[][2] = {
-	{ "eq", "==" },       { "==", "==" },      { "equalto", "==" },
-	{ "ne", "!=" },       { "!=", "!=" },      { "lt", "<" },
-	{ "<", "<" },         { "lessthan", "<" }, { "le", "<=" },
-	{ "<=", "<=" },       { "gt", ">" },       { ">", ">" },
-	{ "greaterthan", ">" }, { "ge", ">=" },    { ">=", ">=" },
-	{ "in", "in" },       { NULL, NULL },
+	{ "eq", "==" },         { "==", "==" },      { "equalto", "==" },
+	{ "ne", "!=" },         { "!=", "!=" },      { "lt", "<" },
+	{ "<", "<" },           { "lessthan", "<" }, { "le", "<=" },
+	{ "<=", "<=" },         { "gt", ">" },       { ">", ">" },
+	{ "greaterthan", ">" }, { "ge", ">=" },      { ">=", ">=" },
+	{ "in", "in" },         { NULL, NULL },
 };
 
 static const char *cmp_test(const char *name)
@@ -5191,10 +5212,9 @@ static int type_test(const char *name, const json_t *v, int *res)
 
 static int known_test(const char *name)
 {
-	static const char *const others[] = { "odd",      "even",
-		                              "divisibleby", "lower",
-		                              "upper",    "iterable",
-		                              "sameas",   NULL };
+	static const char *const others[] = { "odd",    "even",  "divisibleby",
+		                              "lower",  "upper", "iterable",
+		                              "sameas", NULL };
 	int res;
 
 	return type_test(name, NULL, &res) == 0 || cmp_test(name) ||
@@ -5244,7 +5264,8 @@ static int run_test(struct jst *s, const char *name, const json_t *v,
 	return jerr(s, "No test named '%s'.", name);
 }
 
-/* ---- methods (str, dict, list) -------------------------------------------- */
+/* ---- methods (str, dict, list) --------------------------------------------
+ */
 
 static int m_str_format(struct jst *s, const json_t *v, const struct fargs *fa,
                         json_t **out);
@@ -5253,26 +5274,27 @@ static int m_str_simple(struct jst *s, const char *m, const json_t *v,
                         json_t **a, size_t n, json_t **out)
 {
 	static const char *const modes[] = { "upper", "lower", "capitalize",
-		                             "title", NULL, "swapcase" };
+		                             "title", NULL,    "swapcase" };
 	size_t i;
 
 	for (i = 0; i < 6; i++)
 		if (modes[i] && !strcmp(m, modes[i]))
 			return n ? jerr(s, "%s() takes no arguments", m)
-			         : py_case(s, v, (int)i == 3 ? C_PYTITLE : (int)i,
+			         : py_case(s, v,
+			                   (int)i == 3 ? C_PYTITLE : (int)i,
 			                   out);
 	if (!strcmp(m, "strip") || !strcmp(m, "lstrip") ||
 	    !strcmp(m, "rstrip")) {
 		if (n && given(a[0]) && arg_str(s, a[0], "strip arg") < 0)
 			return HF_EINVAL;
-		return py_strip(s, v, n ? a[0] : NULL, m[0] != 'r',
-		                m[0] != 'l', out);
+		return py_strip(s, v, n ? a[0] : NULL, m[0] != 'r', m[0] != 'l',
+		                out);
 	}
 	return 1;
 }
 
-static int m_str_bool(struct jst *s, const char *m, const json_t *v,
-                      json_t **a, size_t n, json_t **out)
+static int m_str_bool(struct jst *s, const char *m, const json_t *v, json_t **a,
+                      size_t n, json_t **out)
 {
 	size_t la, lv = sl(v);
 	int res;
@@ -5307,14 +5329,16 @@ static int m_str_other(struct jst *s, const char *m, const json_t *v,
 	}
 	if (!strcmp(m, "zfill") || !strcmp(m, "center") ||
 	    !strcmp(m, "ljust") || !strcmp(m, "rjust")) {
-		const char *fill = m[0] == 'z'                        ? "0"
+		const char *fill = m[0] == 'z'                     ? "0"
 		                   : n > 1 && json_is_string(a[1]) ? sv(a[1])
 		                                                   : " ";
 
 		if (n < 1 || arg_int(s, a[0], 0, &k) < 0)
 			return jerr(s, "%s() expects an integer width", m);
 		return py_justify(s, v, k, fill,
-		                  m[0] == 'c' ? 'c' : m[0] == 'l' ? 'l' : 'r',
+		                  m[0] == 'c'   ? 'c'
+		                  : m[0] == 'l' ? 'l'
+		                                : 'r',
 		                  out);
 	}
 	if (!strcmp(m, "count") || !strcmp(m, "find")) {
@@ -5325,17 +5349,20 @@ static int m_str_other(struct jst *s, const char *m, const json_t *v,
 			return jerr(s, "%s() expects a string", m);
 		at = memfind(p, sl(v), sv(a[0]), sl(a[0]));
 		if (m[0] == 'f')
-			return int_result(s, 0,
-			                  at ? (json_int_t)u8_len(p, (size_t)(at - p))
-			                     : -1,
-			                  out);
+			return int_result(
+			        s, 0,
+			        at ? (json_int_t)u8_len(p, (size_t)(at - p))
+			           : -1,
+			        out);
 		while (at && sl(a[0])) {
 			cnt++;
 			at = memfind(at + sl(a[0]),
 			             sl(v) - (size_t)(at - p) - sl(a[0]),
 			             sv(a[0]), sl(a[0]));
 		}
-		return int_result(s, 0, sl(a[0]) ? cnt : (json_int_t)u8_len(p, sl(v)) + 1, out);
+		return int_result(
+		        s, 0, sl(a[0]) ? cnt : (json_int_t)u8_len(p, sl(v)) + 1,
+		        out);
 	}
 	if (!strcmp(m, "join")) {
 		json_t *sep = json_incref(mut(v));
@@ -5359,11 +5386,13 @@ static int m_dict(struct jst *s, const char *m, const json_t *v, json_t **a,
 
 	if (!strcmp(m, "get")) {
 		if (n < 1)
-			return jerr(s, "get expected at least 1 argument, got 0");
+			return jerr(s,
+			            "get expected at least 1 argument, got 0");
 		item = json_is_string(a[0]) ? json_object_get(v, sv(a[0]))
 		                            : NULL;
-		*out = item ? json_incref(item)
-		            : n > 1 ? json_incref(a[1]) : json_null();
+		*out = item    ? json_incref(item)
+		       : n > 1 ? json_incref(a[1])
+		               : json_null();
 		return 0;
 	}
 	if (strcmp(m, "items") && strcmp(m, "keys") && strcmp(m, "values"))
@@ -5416,8 +5445,9 @@ static int call_method(struct jst *s, const json_t *obj, const char *m,
 
 	*out = NULL;
 	if (m[0] == '_')
-		return jerr(s, "access to attribute '%s' of '%s' object is "
-		               "unsafe.",
+		return jerr(s,
+		            "access to attribute '%s' of '%s' object is "
+		            "unsafe.",
 		            m, ptype(s, obj));
 	if (fa->nkw && !(json_is_string(obj) && !strcmp(m, "format")))
 		return jerr(s, "%s() takes no keyword arguments", m);
@@ -5435,15 +5465,15 @@ static int call_method(struct jst *s, const json_t *obj, const char *m,
 		rc = m_list(s, m, obj, fa->pos, fa->npos, out);
 	}
 	if (rc == 1)
-		return jerr(s, "'%s' object has no method '%s' (or the local "
-		               "server does not support it)",
+		return jerr(s,
+		            "'%s' object has no method '%s' (or the local "
+		            "server does not support it)",
 		            ptype(s, obj), m);
 	return rc;
 }
 
 /* str.format: {} {0} {name} with [fill][align][0][width][.prec][type]. */
-static int fmt_body(struct jst *s, hf_buf *b, struct pspec *sp,
-                    const json_t *v)
+static int fmt_body(struct jst *s, hf_buf *b, struct pspec *sp, const json_t *v)
 {
 	hf_buf t;
 	json_t *str;
@@ -5494,7 +5524,10 @@ static int fmt_field(struct jst *s, hf_buf *b, const json_t *v,
 	if (!align)
 		align = json_is_number(v) ? '>' : '<';
 	len = u8_len(body.ptr, body.len);
-	left = len >= w ? 0 : align == '>' ? w - len : align == '^' ? (w - len) / 2 : 0;
+	left = len >= w       ? 0
+	       : align == '>' ? w - len
+	       : align == '^' ? (w - len) / 2
+	                      : 0;
 	for (i = 0; i < left; i++)
 		hf_buf_addch(b, fill);
 	hf_buf_addn(b, body.ptr, body.len);
@@ -5514,8 +5547,9 @@ static const json_t *fmt_arg(struct jst *s, const struct fargs *fa,
 	if (!*name) {
 		if (*next < fa->npos)
 			return fa->pos[(*next)++];
-		jerr(s, "Replacement index %zu out of range for positional "
-		        "args tuple",
+		jerr(s,
+		     "Replacement index %zu out of range for positional "
+		     "args tuple",
 		     *next);
 		return NULL;
 	}
@@ -5523,8 +5557,9 @@ static const json_t *fmt_arg(struct jst *s, const struct fargs *fa,
 		idx = strtol(name, &end, 10);
 		if (!*end && idx >= 0 && (size_t)idx < fa->npos)
 			return fa->pos[idx];
-		jerr(s, "Replacement index %s out of range for positional "
-		        "args tuple",
+		jerr(s,
+		     "Replacement index %s out of range for positional "
+		     "args tuple",
 		     name);
 		return NULL;
 	}
@@ -5547,7 +5582,8 @@ static int m_str_format(struct jst *s, const json_t *v, const struct fargs *fa,
 
 	sbuf(&b);
 	while (rc == 0 && *p) {
-		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+		if ((p[0] == '{' && p[1] == '{') ||
+		    (p[0] == '}' && p[1] == '}')) {
 			hf_buf_addch(&b, *p);
 			p += 2;
 			continue;
@@ -5567,9 +5603,11 @@ static int m_str_format(struct jst *s, const json_t *v, const struct fargs *fa,
 		snprintf(spec, sizeof(spec), "%.*s",
 		         colon ? (int)(close - colon - 1) : 0,
 		         colon ? colon + 1 : "");
-		if (strchr(name, '!') || strchr(name, '.') || strchr(name, '[')) {
-			rc = jerr(s, "format field '%s' is not supported by the "
-			             "local server",
+		if (strchr(name, '!') || strchr(name, '.') ||
+		    strchr(name, '[')) {
+			rc = jerr(s,
+			          "format field '%s' is not supported by the "
+			          "local server",
 			          name);
 			break;
 		}
@@ -5584,15 +5622,17 @@ static int m_str_format(struct jst *s, const json_t *v, const struct fargs *fa,
 	return buf_val(s, &b, out);
 }
 
-/* ---- expressions ---------------------------------------------------------- */
+/* ---- expressions ----------------------------------------------------------
+ */
 
 static int eval(struct jst *s, const struct jn *n, json_t **out);
 
 static int step(struct jst *s)
 {
 	if (++s->steps > HFS_JINJA_MAX_STEPS)
-		return jerr(s, "template evaluation limit exceeded (more than "
-		               "%d steps)",
+		return jerr(s,
+		            "template evaluation limit exceeded (more than "
+		            "%d steps)",
 		            HFS_JINJA_MAX_STEPS);
 	return 0;
 }
@@ -5799,7 +5839,8 @@ static int eval_logic(struct jst *s, const struct jn *n, json_t **out)
 	if (rc < 0)
 		return rc;
 	if ((n->k == E_AND) != py_true(a)) {
-		*out = a; /* a or b -> a when a is true; a and b -> a when not */
+		*out = a; /* a or b -> a when a is true; a and b -> a when not
+		           */
 		return 0;
 	}
 	json_decref(a);
@@ -5952,7 +5993,8 @@ static int eval(struct jst *s, const struct jn *n, json_t **out)
 	return rc;
 }
 
-/* ---- statements ----------------------------------------------------------- */
+/* ---- statements -----------------------------------------------------------
+ */
 
 static int render_body(struct jst *s, const struct jn *body, hf_buf *out);
 
@@ -5990,8 +6032,9 @@ static int assign(struct jst *s, char *const *names, size_t n, json_t *v)
 		               : 0;
 	rc = iter_list(s, v, &items);
 	if (rc == 0 && json_array_size(items) < n)
-		rc = jerr(s, "not enough values to unpack (expected %zu, got "
-		             "%zu)",
+		rc = jerr(s,
+		          "not enough values to unpack (expected %zu, got "
+		          "%zu)",
 		          n, json_array_size(items));
 	else if (rc == 0 && json_array_size(items) > n)
 		rc = jerr(s, "too many values to unpack (expected %zu)", n);
@@ -6103,7 +6146,8 @@ static int r_for(struct jst *s, const struct jn *n, hf_buf *out)
 		rc = info ? assign(s, n->targets, n->ntargets,
 		                   json_array_get(items, i))
 		          : oom(s->err);
-		if (rc == 0 && json_object_set_new(top_scope(s), "loop", info) < 0)
+		if (rc == 0 &&
+		    json_object_set_new(top_scope(s), "loop", info) < 0)
 			rc = oom(s->err);
 		else if (rc < 0)
 			json_decref(info);
@@ -6221,8 +6265,9 @@ static int r_node(struct jst *s, const struct jn *n, hf_buf *out)
 	switch (n->k) {
 	case N_TEXT:
 		hf_buf_add(out, n->name);
-		return hf_buf_failed(out) ? too_large(s, HFS_JINJA_MAX_OUTPUT + 1)
-		                          : 0;
+		return hf_buf_failed(out)
+		               ? too_large(s, HFS_JINJA_MAX_OUTPUT + 1)
+		               : 0;
 	case N_OUTPUT:
 		return r_output(s, n, out);
 	case N_IF:
@@ -6258,7 +6303,8 @@ static int render_body(struct jst *s, const struct jn *body, hf_buf *out)
 	return rc;
 }
 
-/* ---- the render and validate API ------------------------------------------ */
+/* ---- the render and validate API ------------------------------------------
+ */
 
 int hfs_jinja_render(char **out, const hfs_jinja *t, const json_t *vars,
                      hf_error *err)
@@ -6305,10 +6351,11 @@ static int check_node(const struct jn *n, hf_error *err)
 			                    "be used",
 			                    n->name);
 		if (!find_filter(n->name))
-			return hf_error_set(err, HF_EINVAL,
-			                    "The '%s' filter is not supported by "
-			                    "the local server",
-			                    n->name);
+			return hf_error_set(
+			        err, HF_EINVAL,
+			        "The '%s' filter is not supported by "
+			        "the local server",
+			        n->name);
 	}
 	if (n->k == E_TEST && !known_test(n->name))
 		return hf_error_set(err, HF_EINVAL, "No test named '%s'.",

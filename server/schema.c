@@ -205,9 +205,10 @@ static int view_attr(hfs_schema *s, struct hfs_attr *a, const json_t *el)
 	v = json_object_get(el, "computed_attribute");
 	/* only a Jinja2 computed attribute is rendered here (TransformPython
 	   runs a repository's transform, which this endpoint cannot) */
-	a->computed_template = hfs_jstr(v, "kind") &&
-	                       !strcmp(hfs_jstr(v, "kind"), "Jinja2") ?
-	                       hfs_jstr(v, "jinja2_template") : NULL;
+	a->computed_template =
+	        hfs_jstr(v, "kind") && !strcmp(hfs_jstr(v, "kind"), "Jinja2")
+	                ? hfs_jstr(v, "jinja2_template")
+	                : NULL;
 	return view_choices(s, a, el);
 }
 
@@ -397,7 +398,8 @@ static int build_views(hfs_schema *s)
 		json_object_foreach(json_object_get(s->built, type_keys[t]),
 		                    key, el)
 		{
-			struct hfs_kind *k = hf_arena_alloc(&s->arena, sizeof(*k));
+			struct hfs_kind *k =
+			        hf_arena_alloc(&s->arena, sizeof(*k));
 
 			if (!k ||
 			    view_kind(s, k, el, (enum hfs_kind_type)t) < 0)

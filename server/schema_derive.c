@@ -118,10 +118,9 @@ static json_t *derived_new(const json_t *el, const char *ns, const char *what,
 	hf_buf_addf(&lbl, "%s %s", what, label ? label : "");
 	hf_buf_addf(&d, "%s %s", desc, kind);
 	def = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b}", "name", kind,
-	                "namespace", ns, "label", lbl.ptr, "description",
-	                d.ptr, "branch", hfs_jstr(el, "branch"),
-	                "include_in_menu", 0, "generate_profile", 0,
-	                "generate_template", 0);
+	                "namespace", ns, "label", lbl.ptr, "description", d.ptr,
+	                "branch", hfs_jstr(el, "branch"), "include_in_menu", 0,
+	                "generate_profile", 0, "generate_template", 0);
 	if (def && label && !hf_buf_failed(&k) && !hf_buf_failed(&lbl) &&
 	    !hf_buf_failed(&d))
 		o = hfs_norm_def(def, k.ptr, type);
@@ -145,9 +144,8 @@ static int set_strs(json_t *o, const char *key, const char *a, const char *b,
 static json_t *core_attr(struct hfs_build *b, const char *g, const char *name,
                          const json_t *el)
 {
-	json_t *a = hfs_named(hfs_jarr(json_object_get(b->generics, g),
-	                                "attributes"),
-	                      name);
+	json_t *a = hfs_named(
+	        hfs_jarr(json_object_get(b->generics, g), "attributes"), name);
 	json_t *c = a ? json_deep_copy(a) : NULL;
 
 	if (c && (set(c, "branch", json_string(hfs_jstr(el, "branch"))) < 0 ||
@@ -236,7 +234,8 @@ static int profile_rels(json_t *p, const json_t *el)
 		hf_buf_reset(&id);
 		hf_buf_addf(&id, "profile_%s", hfs_jstr(r, "identifier"));
 		c = json_deep_copy(r);
-		bad |= c ? set(c, "identifier", json_string(id.ptr)) : HF_ENOMEM;
+		bad |= c ? set(c, "identifier", json_string(id.ptr))
+		         : HF_ENOMEM;
 		bad |= set(c, "optional", json_true());
 		bad |= set(c, "min_count", json_integer(0));
 		bad |= set(c, "inherited", json_false());
@@ -286,7 +285,8 @@ static int add_profiles_rel(json_t *el, const char *source_kind)
 static json_t *profile_new(struct hfs_build *b, const json_t *el)
 {
 	json_t *p = derived_new(el, "Profile", "Profile", "Profile for",
-	                        HFS_T_NODE), *r;
+	                        HFS_T_NODE),
+	       *r;
 	int bad = 0;
 
 	if (!p)
@@ -412,7 +412,8 @@ static int identify(struct hfs_build *b, json_t *need, const json_t *el)
 		if (rc < 0)
 			break;
 		if (excluded_peer(b, hfs_jstr(r, "peer")) ||
-		    (is_kind(r, "Parent") && hfs_jtrue(el, "generate_template")) ||
+		    (is_kind(r, "Parent") &&
+		     hfs_jtrue(el, "generate_template")) ||
 		    (!is_kind(r, "Parent") && !is_kind(r, "Component")))
 			continue;
 		rc = identify_peer(b, need, r);
@@ -486,9 +487,9 @@ static int template_node_head(struct hfs_build *b, json_t *t, const json_t *el,
 		if (!json_object_get(need, json_string_value(v)))
 			continue;
 		hf_buf_addf(&g, "Template%s", json_string_value(v));
-		bad |= hf_buf_failed(&g) ? HF_ENOMEM
-		                         : json_array_append_new(
-		                                   inh, json_string(g.ptr));
+		bad |= hf_buf_failed(&g)
+		               ? HF_ENOMEM
+		               : json_array_append_new(inh, json_string(g.ptr));
 		hf_buf_release(&g);
 	}
 	bad |= set_strs(t, "human_friendly_id", "template_name__value", NULL,
@@ -665,8 +666,8 @@ static int parent_hfid(json_t *t, const char *rel)
 	hf_buf_addf(&p, "%s__template_name__value", rel);
 	if (hf_buf_failed(&p))
 		return HF_ENOMEM;
-	json_array_foreach(hfid, i, v) have |= strcmp(json_string_value(v),
-	                                              p.ptr) == 0;
+	json_array_foreach(hfid, i, v) have |=
+	        strcmp(json_string_value(v), p.ptr) == 0;
 	if (!have && hfid)
 		rc = json_array_insert_new(hfid, 0, json_string(p.ptr));
 	if (!have && rc == 0 && uc)
@@ -697,7 +698,8 @@ static int template_rels(struct hfs_build *b, json_t *t, const json_t *el)
 			break;
 		if (!peer || strcmp(peer, "CoreGroup") == 0 ||
 		    strcmp(peer, "CoreProfile") == 0 ||
-		    (!sub && !is_kind(r, "Attribute") && !is_kind(r, "Generic")))
+		    (!sub && !is_kind(r, "Attribute") &&
+		     !is_kind(r, "Generic")))
 			continue;
 		pt = sub && !excluded_peer(b, peer) ? template_get(b, peer)
 		                                    : NULL;
@@ -705,8 +707,8 @@ static int template_rels(struct hfs_build *b, json_t *t, const json_t *el)
 			continue; /* no template for that peer: left out */
 		c = template_rel(r, pt ? hfs_jstr(pt, "kind") : peer,
 		                 component);
-		if (!c || json_array_append_new(hfs_jarr(t, "relationships"),
-		                                c) < 0)
+		if (!c ||
+		    json_array_append_new(hfs_jarr(t, "relationships"), c) < 0)
 			return HF_ENOMEM;
 		if (!generic && is_kind(r, "Parent"))
 			rc = parent_hfid(t, hfs_jstr(r, "name"));
@@ -751,8 +753,7 @@ static int template_extras(struct hfs_build *b, json_t *t, const json_t *el)
 
 /* ---- object templates: the step ------------------------------------------ */
 
-static int template_kinds(struct hfs_build *b, json_t *need,
-                          json_t *created)
+static int template_kinds(struct hfs_build *b, json_t *need, json_t *created)
 {
 	const char *kind;
 	json_t *v, *el, *t;

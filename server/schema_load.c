@@ -614,13 +614,14 @@ static int check_duplicates(json_t *req, hf_error *err)
 					        err, HF_EINVAL,
 					        "%s is defined more than once in "
 					        "this load (%s and %s)",
-					        kind.ptr, json_string_value(prev),
+					        kind.ptr,
+					        json_string_value(prev),
 					        where.ptr);
 					break;
 				}
-				if (json_object_set_new(seen, kind.ptr,
-				                        json_string(where.ptr)) <
-				    0) {
+				if (json_object_set_new(
+				            seen, kind.ptr,
+				            json_string(where.ptr)) < 0) {
 					rc = HF_ENOMEM;
 					break;
 				}
@@ -655,9 +656,11 @@ static int cycle_visit(json_t *generics, json_t *state, const char *kind,
 		                    "Cyclic inheritance between generics: %s",
 		                    path->ptr);
 	if (depth > 1000)
-		return hf_error_set(err, HF_EINVAL,
-		                    "Inheritance of %s is more than 1000 generics "
-		                    "deep", kind);
+		return hf_error_set(
+		        err, HF_EINVAL,
+		        "Inheritance of %s is more than 1000 generics "
+		        "deep",
+		        kind);
 	if (hf_buf_failed(path) ||
 	    json_object_set_new(state, kind, json_integer(1)) < 0)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");

@@ -202,10 +202,11 @@ static int check_path(struct hfs_build *b, const json_t *el, const char *path,
 		char props[256];
 
 		props_text(p.attr, props, sizeof(props));
-		return hf_error_set(b->err, HF_EINVAL,
-		                    "%s.%s: invalid attribute, it must end with "
-		                    "one of the following properties: %s. (`%s`)",
-		                    kind, what, props, path);
+		return hf_error_set(
+		        b->err, HF_EINVAL,
+		        "%s.%s: invalid attribute, it must end with "
+		        "one of the following properties: %s. (`%s`)",
+		        kind, what, props, path);
 	}
 	if (p.attr && !path_attr_ok(&p, allowed))
 		problem = "this property only supports relationships not "
@@ -343,12 +344,12 @@ static int computed_var_ok(struct hfs_build *b, const json_t *el,
 	return prop_allowed(p->peer_attr, p->prop);
 }
 
-static int computed_err(struct hfs_build *b, const json_t *el,
-                        const json_t *a, const char *fmt, ...)
+static int computed_err(struct hfs_build *b, const json_t *el, const json_t *a,
+                        const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 
-static int computed_err(struct hfs_build *b, const json_t *el,
-                        const json_t *a, const char *fmt, ...)
+static int computed_err(struct hfs_build *b, const json_t *el, const json_t *a,
+                        const char *fmt, ...)
 {
 	char msg[1200];
 	va_list ap;
@@ -374,12 +375,13 @@ static int check_jinja_vars(struct hfs_build *b, const json_t *el,
 			                    "the '%s' variable is not found "
 			                    "within the schema path",
 			                    var);
-		if (p.attr && strcmp(hfs_jstr(p.attr, "name"),
-		                     hfs_jstr(a, "name")) == 0)
-			return computed_err(b, el, a,
-			                    "the '%s' variable is a reference to "
-			                    "itself",
-			                    var);
+		if (p.attr &&
+		    strcmp(hfs_jstr(p.attr, "name"), hfs_jstr(a, "name")) == 0)
+			return computed_err(
+			        b, el, a,
+			        "the '%s' variable is a reference to "
+			        "itself",
+			        var);
 	}
 	return 0;
 }
@@ -409,10 +411,11 @@ static int check_jinja(struct hfs_build *b, const json_t *el, const json_t *a,
 	}
 	rc = hfs_jinja_validate(t, &e);
 	if (rc < 0)
-		rc = computed_err(b, el, a,
-		                  "is assigned by a jinja2 template, but has an "
-		                  "invalid template: %s",
-		                  e.msg);
+		rc = computed_err(
+		        b, el, a,
+		        "is assigned by a jinja2 template, but has an "
+		        "invalid template: %s",
+		        e.msg);
 	else
 		rc = check_jinja_vars(b, el, a, t);
 	hfs_jinja_free(t);
@@ -455,13 +458,15 @@ static int check_computed(struct hfs_build *b, const json_t *el,
 	if (strcmp(ck, "TransformPython") == 0)
 		return hfs_jtrue(a, "optional")
 		               ? 0
-		               : computed_err(b, el, a,
-		                              "is a computed transform, it can't "
-		                              "be mandatory");
+		               : computed_err(
+		                         b, el, a,
+		                         "is a computed transform, it can't "
+		                         "be mandatory");
 	if (!tpl || !*tpl)
-		return computed_err(b, el, a,
-		                    "is a computed jinja2 attribute but no logic "
-		                    "is defined");
+		return computed_err(
+		        b, el, a,
+		        "is a computed jinja2 attribute but no logic "
+		        "is defined");
 	return check_jinja(b, el, a, tpl);
 }
 
@@ -785,9 +790,9 @@ static int v_required(struct hfs_build *b, json_t *el, int type)
 int hfs_build_validate(struct hfs_build *b)
 {
 	static const hfs_step_fn steps[] = {
-		v_names,       v_peers,      v_computed,    v_defaults,
-		v_counts,      v_identifiers, v_sync_unique, v_uniq_paths,
-		v_paths,       v_parent,     v_hfid,        v_required,
+		v_names,  v_peers,       v_computed,    v_defaults,
+		v_counts, v_identifiers, v_sync_unique, v_uniq_paths,
+		v_paths,  v_parent,      v_hfid,        v_required,
 		NULL,
 	};
 	size_t i;

@@ -49,14 +49,15 @@ static void start(struct env *e, const char *const *extra)
 }
 
 static void hubform(struct hf_run *r, struct env *e, const char *a0,
-		    const char *a1, const char *a2)
+                    const char *a1, const char *a2)
 {
 	char file[700];
 	const char *a[8] = { a0, NULL };
 	int i = 1;
 
 	if (a1 && !strcmp(a1, "good.yml")) {
-		snprintf(file, sizeof(file), "%s/plan/good.yml", hf_test_data());
+		snprintf(file, sizeof(file), "%s/plan/good.yml",
+		         hf_test_data());
 		a[i++] = file;
 	} else if (a1) {
 		a[i++] = a1;
@@ -71,13 +72,14 @@ static void hubform(struct hf_run *r, struct env *e, const char *a0,
 /* Every object on a branch, as one JSON text: the "full dump". */
 static char *dump(struct env *e, const char *branch)
 {
-	json_t *res = hf_gql(e->srv.url, branch, NULL,
-			     "{ TestSite { edges { node { id hfid description { value } } } }"
-			     " TestDevice { edges { node { id hfid asn { value } site { node { id } } } } }"
-			     " TestInterface { edges { node { id hfid mtu { value } } } }"
-			     " CoreStandardGroup { edges { node { id name { value }"
-			     " members { edges { node { id } } } } } } }",
-			     NULL);
+	json_t *res = hf_gql(
+	        e->srv.url, branch, NULL,
+	        "{ TestSite { edges { node { id hfid description { value } } } }"
+	        " TestDevice { edges { node { id hfid asn { value } site { node { id } } } } }"
+	        " TestInterface { edges { node { id hfid mtu { value } } } }"
+	        " CoreStandardGroup { edges { node { id name { value }"
+	        " members { edges { node { id } } } } } } }",
+	        NULL);
 	char *t = json_dumps(json_object_get(res, "data"), JSON_SORT_KEYS);
 
 	json_decref(res);
@@ -86,8 +88,10 @@ static char *dump(struct env *e, const char *branch)
 
 static int branch_count(struct env *e)
 {
-	json_t *res = hf_gql(e->srv.url, NULL, NULL, "{ Branch { name } }", NULL);
-	int n = (int)json_array_size(json_object_get(json_object_get(res, "data"), "Branch"));
+	json_t *res =
+	        hf_gql(e->srv.url, NULL, NULL, "{ Branch { name } }", NULL);
+	int n = (int)json_array_size(
+	        json_object_get(json_object_get(res, "data"), "Branch"));
 
 	json_decref(res);
 	return n;
@@ -119,7 +123,9 @@ static void test_apply__apply_then_nothing_left(void **state)
 	assert_int_equal(branch_count(&e), 1);
 	hubform(&r, &e, "plan", "good.yml", "--detailed-exitcode");
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, 4 unchanged."));
+	assert_non_null(strstr(
+	        r.out,
+	        "Plan: 0 to create, 0 to update, 0 to destroy, 4 unchanged."));
 	hf_run_release(&r);
 	/* an applied plan is not applied again */
 	hubform(&r, &e, "apply", "latest", "--auto-approve");
@@ -140,8 +146,14 @@ static void failing(const char *fault, int with_batch1, int nfailed)
 	plan(&e);
 	before = dump(&e, NULL);
 	{
-		const char *a[] = { "apply", "latest", "--auto-approve", "--batch-size",
-				    with_batch1 ? "1" : "50", "--state", e.state, NULL };
+		const char *a[] = { "apply",
+			            "latest",
+			            "--auto-approve",
+			            "--batch-size",
+			            with_batch1 ? "1" : "50",
+			            "--state",
+			            e.state,
+			            NULL };
 
 		assert_int_equal(hf_run(&r, dir, NULL, a), 0);
 	}
@@ -154,13 +166,16 @@ static void failing(const char *fault, int with_batch1, int nfailed)
 	assert_int_equal(branch_count(&e), 1);
 	hubform(&r, &e, "show", "latest", "--format=json");
 	j = json_loads(r.out, 0, NULL);
-	assert_string_equal(json_string_value(json_object_get(j, "status")), "failed");
+	assert_string_equal(json_string_value(json_object_get(j, "status")),
+	                    "failed");
 	{
 		size_t i, failed = 0;
 		json_t *c;
 
 		json_array_foreach(json_object_get(j, "changes"), i, c)
-			failed += !strcmp(json_string_value(json_object_get(c, "status")), "failed");
+		        failed +=
+		        !strcmp(json_string_value(json_object_get(c, "status")),
+		                "failed");
 		assert_int_equal(failed, nfailed);
 	}
 	json_decref(j);
@@ -178,11 +193,11 @@ static void test_apply__failures_roll_back(void **state)
 	 * 4 changes are 3..6, then 7 makes the stack's group and 8 adds the
 	 * 4 new objects to it
 	 */
-	failing("fail-mutation=3", 0, 1);   /* the first change */
-	failing("fail-mutation=5", 1, 1);   /* a middle one, one per request */
-	failing("fail-mutation=6", 1, 1);   /* the last one */
-	failing("fail-mutation=7", 1, 0);   /* the group: no change failed */
-	failing("fail-mutation=8", 1, 0);   /* its members */
+	failing("fail-mutation=3", 0, 1); /* the first change */
+	failing("fail-mutation=5", 1, 1); /* a middle one, one per request */
+	failing("fail-mutation=6", 1, 1); /* the last one */
+	failing("fail-mutation=7", 1, 0); /* the group: no change failed */
+	failing("fail-mutation=8", 1, 0); /* its members */
 }
 
 static void test_apply__stale_plan_writes_nothing(void **state)
@@ -194,37 +209,45 @@ static void test_apply__stale_plan_writes_nothing(void **state)
 
 	(void)state;
 	start(&e, NULL);
-	res = hf_gql(e.srv.url, NULL, NULL,
-		     "mutation { TestSiteCreate(data: {name: {value: \"paris\"}, description: {value: \"old\"}}) { ok } }",
-		     NULL);
+	res = hf_gql(
+	        e.srv.url, NULL, NULL,
+	        "mutation { TestSiteCreate(data: {name: {value: \"paris\"}, description: {value: \"old\"}}) { ok } }",
+	        NULL);
 	json_decref(res);
 	plan(&e);
 	/* edited between plan and apply */
-	res = hf_gql(e.srv.url, NULL, NULL,
-		     "mutation { TestSiteUpdate(data: {hfid: [\"paris\"], description: {value: \"meddled\"}}) { ok } }",
-		     NULL);
+	res = hf_gql(
+	        e.srv.url, NULL, NULL,
+	        "mutation { TestSiteUpdate(data: {hfid: [\"paris\"], description: {value: \"meddled\"}}) { ok } }",
+	        NULL);
 	json_decref(res);
 	before = dump(&e, NULL);
 	hubform(&r, &e, "apply", "latest", "--auto-approve");
 	assert_int_equal(r.status, 3);
-	assert_non_null(strstr(r.err, "stale: TestSite [\"paris\"]: changed in Infrahub since the plan was made (changed: description)"));
+	assert_non_null(strstr(
+	        r.err,
+	        "stale: TestSite [\"paris\"]: changed in Infrahub since the plan was made (changed: description)"));
 	hf_run_release(&r);
 	after = dump(&e, NULL);
 	assert_string_equal(before, after);
 	/* a stale plan stays refused */
 	hubform(&r, &e, "apply", "latest", "--auto-approve");
 	assert_int_equal(r.status, 1);
-	assert_non_null(strstr(r.err, "is stale; only a planned plan can be applied"));
+	assert_non_null(
+	        strstr(r.err, "is stale; only a planned plan can be applied"));
 	hf_run_release(&r);
 	/* a create that appeared meanwhile */
 	plan(&e);
-	res = hf_gql(e.srv.url, NULL, NULL,
-		     "mutation { TestDeviceCreate(data: {name: {value: \"core1\"}, role: {value: \"edge\"}, site: {hfid: [\"paris\"]}}) { ok } }",
-		     NULL);
+	res = hf_gql(
+	        e.srv.url, NULL, NULL,
+	        "mutation { TestDeviceCreate(data: {name: {value: \"core1\"}, role: {value: \"edge\"}, site: {hfid: [\"paris\"]}}) { ok } }",
+	        NULL);
 	json_decref(res);
 	hubform(&r, &e, "apply", "latest", "--auto-approve");
 	assert_int_equal(r.status, 3);
-	assert_non_null(strstr(r.err, "TestDevice [\"core1\"]: planned as a create, but it exists now"));
+	assert_non_null(strstr(
+	        r.err,
+	        "TestDevice [\"core1\"]: planned as a create, but it exists now"));
 	hf_run_release(&r);
 	hf_free(before);
 	hf_free(after);
@@ -247,8 +270,13 @@ static void test_apply__keep_branch(void **state)
 	assert_non_null(strstr(r.err, "pass --auto-approve"));
 	hf_run_release(&r);
 	{
-		const char *a[] = { "apply", "latest", "--auto-approve", "--keep-branch",
-				    "--state", e.state, NULL };
+		const char *a[] = { "apply",
+			            "latest",
+			            "--auto-approve",
+			            "--keep-branch",
+			            "--state",
+			            e.state,
+			            NULL };
 
 		assert_int_equal(hf_run(&r, dir, NULL, a), 0);
 	}
@@ -282,10 +310,14 @@ static void test_apply__recover_a_killed_apply(void **state)
 	assert_int_equal(hf_store_open(&st, e.state, NULL), 0);
 	assert_int_equal(hf_store_load(st, "latest", &p, NULL), 0);
 	snprintf(id, sizeof(id), "%s", hf_plan_meta(p)->id);
-	assert_int_equal(hf_store_transition(st, id, "planned", "applying", NULL), 0);
+	assert_int_equal(
+	        hf_store_transition(st, id, "planned", "applying", NULL), 0);
 	hf_plan_free(p);
 	hf_store_close(st);
-	snprintf(q, sizeof(q), "mutation { BranchCreate(data: {name: \"hubform-%s\"}) { ok } }", id);
+	snprintf(
+	        q, sizeof(q),
+	        "mutation { BranchCreate(data: {name: \"hubform-%s\"}) { ok } }",
+	        id);
 	res = hf_gql(e.srv.url, NULL, NULL, q, NULL);
 	json_decref(res);
 	assert_int_equal(branch_count(&e), 2);
@@ -321,8 +353,8 @@ static int interrupt_apply(struct env *e)
 		close(pfd[0]);
 		if (chdir(dir) < 0)
 			_exit(126);
-		execl(hf_test_bin(), hf_test_bin(), "apply", "latest", "--auto-approve",
-		      "--state", e->state, (char *)NULL);
+		execl(hf_test_bin(), hf_test_bin(), "apply", "latest",
+		      "--auto-approve", "--state", e->state, (char *)NULL);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -380,11 +412,18 @@ static void survives(const char *fault)
 	hubform(&r, &e, "plan", "good.yml", "--detailed-exitcode");
 	assert_int_equal(r.status, 0);
 	hf_run_release(&r);
-	res = hf_gql(e.srv.url, NULL, NULL, "{ TestInterface { count } TestDevice { count } }", NULL);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(
-				 json_object_get(res, "data"), "TestInterface"), "count")), 2);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(
-				 json_object_get(res, "data"), "TestDevice"), "count")), 1);
+	res = hf_gql(e.srv.url, NULL, NULL,
+	             "{ TestInterface { count } TestDevice { count } }", NULL);
+	assert_int_equal(json_integer_value(json_object_get(
+	                         json_object_get(json_object_get(res, "data"),
+	                                         "TestInterface"),
+	                         "count")),
+	                 2);
+	assert_int_equal(json_integer_value(json_object_get(
+	                         json_object_get(json_object_get(res, "data"),
+	                                         "TestDevice"),
+	                         "count")),
+	                 1);
 	json_decref(res);
 	assert_int_equal(branch_count(&e), 1);
 	hf_serve_stop(&e.srv);
@@ -395,16 +434,20 @@ static void test_apply__faults_retried_without_duplicates(void **state)
 	(void)state;
 	/* requests: schema, plan's reads..., then the apply's own */
 	survives("http-503=9");
-	survives("drop-after-commit=3"); /* a wave's write commits, the answer is lost */
+	survives("drop-after-commit=3"); /* a wave's write commits, the answer
+	                                    is lost */
 	survives("latency=20");
 }
 
 static void test_apply__keep_going_reports_every_failure(void **state)
 {
-	/* mutation 3 is the site: the device needs it, the interfaces the device */
+	/* mutation 3 is the site: the device needs it, the interfaces the
+	 * device */
 	const char *extra[] = { "--fault", "fail-mutation=3", NULL };
-	const char *a[] = { "apply", "latest", "--auto-approve", "--keep-going",
-			    "--state", NULL, NULL };
+	const char *a[] = {
+		"apply", "latest", "--auto-approve", "--keep-going", "--state",
+		NULL,    NULL
+	};
 	struct env e;
 	struct hf_run r;
 	char *before, *after;
@@ -418,7 +461,8 @@ static void test_apply__keep_going_reports_every_failure(void **state)
 	assert_int_equal(r.status, 1);
 	hf_run_release(&r);
 	hubform(&r, &e, "show", "latest", "--format=json");
-	assert_non_null(strstr(r.out, "skipped: a change it depends on did not apply"));
+	assert_non_null(
+	        strstr(r.out, "skipped: a change it depends on did not apply"));
 	hf_run_release(&r);
 	after = dump(&e, NULL);
 	assert_string_equal(before, after);
@@ -431,9 +475,9 @@ static void test_apply__keep_going_reports_every_failure(void **state)
 static void test_apply__schema_change_makes_stale(void **state)
 {
 	static const char more[] =
-		"{\"schemas\":[{\"version\":\"1.0\",\"nodes\":[{\"name\":\"Rack\","
-		"\"namespace\":\"Test\",\"attributes\":[{\"name\":\"name\",\"kind\":"
-		"\"Text\",\"unique\":true}]}]}]}";
+	        "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":[{\"name\":\"Rack\","
+	        "\"namespace\":\"Test\",\"attributes\":[{\"name\":\"name\",\"kind\":"
+	        "\"Text\",\"unique\":true}]}]}]}";
 	struct env e;
 	struct hf_run r;
 	char url[300], *resp = NULL;
@@ -457,9 +501,11 @@ static void test_apply__schema_change_makes_stale(void **state)
 static void test_apply__direct_to_another_branch(void **state)
 {
 	char file[700];
-	const char *pl[] = { "plan", file, "--branch", "dev-team", "--state", NULL, NULL };
-	const char *ap[] = { "apply", "latest", "--auto-approve", "--branch", "dev-team",
-			     "--state", NULL, NULL, NULL };
+	const char *pl[] = { "plan",    file, "--branch", "dev-team",
+		             "--state", NULL, NULL };
+	const char *ap[] = { "apply",    "latest",   "--auto-approve",
+		             "--branch", "dev-team", "--state",
+		             NULL,       NULL,       NULL };
 	struct env e;
 	struct hf_run r;
 	char *main_before, *main_after, *dev;
@@ -467,8 +513,10 @@ static void test_apply__direct_to_another_branch(void **state)
 
 	(void)state;
 	start(&e, NULL);
-	res = hf_gql(e.srv.url, NULL, NULL,
-		     "mutation { BranchCreate(data: {name: \"dev-team\"}) { ok } }", NULL);
+	res = hf_gql(
+	        e.srv.url, NULL, NULL,
+	        "mutation { BranchCreate(data: {name: \"dev-team\"}) { ok } }",
+	        NULL);
 	json_decref(res);
 	snprintf(file, sizeof(file), "%s/plan/good.yml", hf_test_data());
 	pl[5] = e.state;

@@ -25,28 +25,41 @@ static char dir[600];
 static struct hf_served srv;
 
 static const char *const financial[] = {
-	"objects/00_manufacturers.yml", "objects/datasets/financial/02_organizations.yml",
-	"objects/10_locations.yml", "objects/datasets/financial/12_locations.yml",
-	"objects/datasets/financial/20_asns.yml", "objects/30_platforms.yml",
-	"objects/40_device_types.yml", "objects/50_pools.yml",
-	"objects/datasets/financial/52_vlan_pools.yml", "objects/55_groups.yml",
-	"objects/datasets/financial/60_backbone.yml", "objects/datasets/financial/65_ce.yml",
-	"objects/datasets/financial/70_topology.yml", "objects/datasets/financial/80_l3vpn.yml",
+	"objects/00_manufacturers.yml",
+	"objects/datasets/financial/02_organizations.yml",
+	"objects/10_locations.yml",
+	"objects/datasets/financial/12_locations.yml",
+	"objects/datasets/financial/20_asns.yml",
+	"objects/30_platforms.yml",
+	"objects/40_device_types.yml",
+	"objects/50_pools.yml",
+	"objects/datasets/financial/52_vlan_pools.yml",
+	"objects/55_groups.yml",
+	"objects/datasets/financial/60_backbone.yml",
+	"objects/datasets/financial/65_ce.yml",
+	"objects/datasets/financial/70_topology.yml",
+	"objects/datasets/financial/80_l3vpn.yml",
 	"objects/datasets/financial/90_sdwan.yml",
 };
 
 static const char *const isp[] = {
-	"objects/00_manufacturers.yml", "objects/datasets/isp/02_organizations.yml",
-	"objects/10_locations.yml", "objects/datasets/isp/20_asns.yml",
-	"objects/30_platforms.yml", "objects/40_device_types.yml", "objects/50_pools.yml",
-	"objects/55_groups.yml", "objects/datasets/isp/60_backbone.yml",
-	"objects/datasets/isp/70_topology.yml", "objects/datasets/isp/80_l3vpn.yml",
+	"objects/00_manufacturers.yml",
+	"objects/datasets/isp/02_organizations.yml",
+	"objects/10_locations.yml",
+	"objects/datasets/isp/20_asns.yml",
+	"objects/30_platforms.yml",
+	"objects/40_device_types.yml",
+	"objects/50_pools.yml",
+	"objects/55_groups.yml",
+	"objects/datasets/isp/60_backbone.yml",
+	"objects/datasets/isp/70_topology.yml",
+	"objects/datasets/isp/80_l3vpn.yml",
 	"objects/datasets/isp/90_sdwan.yml",
 };
 
 /* Copy into dir/sub, replacing `from` by `to` (once per occurrence). */
 static void copy_set(const char *sub, const char *const *rel, size_t n,
-		     const char *const *from, const char *const *to)
+                     const char *const *from, const char *const *to)
 {
 	char src[600], dst[1300];
 	hf_buf b = HF_BUF_INIT;
@@ -67,7 +80,8 @@ static void copy_set(const char *sub, const char *const *rel, size_t n,
 		hf_buf_reset(&b);
 		hf_buf_add(&b, orig);
 		hf_free(orig);
-		snprintf(dst, sizeof(dst), "%s/%s/%s", dir, sub, strrchr(rel[i], '/') + 1);
+		snprintf(dst, sizeof(dst), "%s/%s/%s", dir, sub,
+		         strrchr(rel[i], '/') + 1);
 		assert_int_equal(hf_write_file(dst, b.ptr), 0);
 	}
 	hf_buf_release(&b);
@@ -81,7 +95,8 @@ static void hubform(struct hf_run *r, const char *const *a)
 static void plan(struct hf_run *r, const char *sub)
 {
 	char p[700];
-	const char *a[] = { "plan", p, "--no-color", "--detailed-exitcode", NULL };
+	const char *a[] = { "plan", p, "--no-color", "--detailed-exitcode",
+		            NULL };
 
 	snprintf(p, sizeof(p), "%s/%s", dir, sub);
 	hubform(r, a);
@@ -101,8 +116,10 @@ static void apply_latest(void)
 
 static int setup(void **state)
 {
-	static const char *const from[] = { "vpn_id: 100", "service_id: 100", NULL };
-	static const char *const to[] = { "vpn_id: 900", "service_id: 900", NULL };
+	static const char *const from[] = { "vpn_id: 100", "service_id: 100",
+		                            NULL };
+	static const char *const to[] = { "vpn_id: 900", "service_id: 900",
+		                          NULL };
 	char db[700], schemas[500];
 	const char *a[] = { "schema", "load", schemas, NULL };
 	struct hf_run r;
@@ -136,27 +153,34 @@ static void test_apply_corpus__financial_then_isp(void **state)
 	(void)state;
 	plan(&r, "financial");
 	assert_int_equal(r.status, 2);
-	assert_non_null(strstr(r.out, "Plan: 299 to create, 0 to update, 0 to destroy, 0 unchanged."));
+	assert_non_null(strstr(
+	        r.out,
+	        "Plan: 299 to create, 0 to update, 0 to destroy, 0 unchanged."));
 	hf_run_release(&r);
 	apply_latest();
 	plan(&r, "financial");
 	if (r.status)
 		fprintf(stderr, "%s", r.out);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, 299 unchanged."));
+	assert_non_null(strstr(
+	        r.out,
+	        "Plan: 0 to create, 0 to update, 0 to destroy, 299 unchanged."));
 	hf_run_release(&r);
 	plan(&r, "isp");
 	if (r.status != 2)
 		fprintf(stderr, "%s", r.err);
 	assert_int_equal(r.status, 2);
-	assert_non_null(strstr(r.out, "Plan: 83 to create, 27 to update, 0 to destroy,"));
+	assert_non_null(strstr(
+	        r.out, "Plan: 83 to create, 27 to update, 0 to destroy,"));
 	hf_run_release(&r);
 	apply_latest();
 	plan(&r, "isp");
 	if (r.status)
 		fprintf(stderr, "%s", r.out);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, 153 unchanged."));
+	assert_non_null(strstr(
+	        r.out,
+	        "Plan: 0 to create, 0 to update, 0 to destroy, 153 unchanged."));
 	hf_run_release(&r);
 }
 

@@ -29,12 +29,14 @@
 
 static char dir[600];
 
-static void run(struct hf_run *r, const char *cwd, int want, const char *const *a)
+static void run(struct hf_run *r, const char *cwd, int want,
+                const char *const *a)
 {
 	assert_int_equal(hf_run(r, cwd, NULL, a), 0);
 	if (want >= 0 && r->status != want)
-		fprintf(stderr, "hubform %s %s: exit %d, want %d\n%s\n%s\n", a[0],
-			a[1] ? a[1] : "", r->status, want, r->out, r->err);
+		fprintf(stderr, "hubform %s %s: exit %d, want %d\n%s\n%s\n",
+		        a[0], a[1] ? a[1] : "", r->status, want, r->out,
+		        r->err);
 	if (want >= 0)
 		assert_int_equal(r->status, want);
 }
@@ -47,15 +49,15 @@ static long count(const struct hf_served *s, const char *kind)
 
 	snprintf(q, sizeof(q), "{ %s { count } }", kind);
 	res = hf_gql(s->url, NULL, NULL, q, NULL);
-	n = (long)json_integer_value(json_object_get(json_object_get(
-		json_object_get(res, "data"), kind), "count"));
+	n = (long)json_integer_value(json_object_get(
+	        json_object_get(json_object_get(res, "data"), kind), "count"));
 	json_decref(res);
 	return n;
 }
 
 /* Apply each file in order, then re-plan and re-apply all of them. */
 static void load_steps(const char *cwd, const char *base,
-		       const char *const *files, size_t n)
+                       const char *const *files, size_t n)
 {
 	char paths[16][700];
 	const char *a[24];
@@ -64,7 +66,8 @@ static void load_steps(const char *cwd, const char *base,
 
 	assert_true(n <= 16);
 	for (i = 0; i < n; i++) {
-		const char *step[] = { "apply", paths[i], "--auto-approve", NULL };
+		const char *step[] = { "apply", paths[i], "--auto-approve",
+			               NULL };
 
 		snprintf(paths[i], sizeof(paths[i]), "%s/%s", base, files[i]);
 		run(&r, cwd, 0, step);
@@ -91,10 +94,10 @@ static void load_steps(const char *cwd, const char *base,
 static void test_corpus__service_catalog(void **state)
 {
 	static const char *const steps[] = {
-		"data/01_location.yml", "data/02_groups_tags.yml",
-		"data/03_ipam_domain.yml", "data/04_manufacturer.yml",
-		"data/04_profiles.yml", "data/04_provider.yml",
-		"data/05_resource_pools.yml", "data/06_device_type.yml",
+		"data/01_location.yml",        "data/02_groups_tags.yml",
+		"data/03_ipam_domain.yml",     "data/04_manufacturer.yml",
+		"data/04_profiles.yml",        "data/04_provider.yml",
+		"data/05_resource_pools.yml",  "data/06_device_type.yml",
 		"data/07_device_template.yml", "data/08_device.yml",
 	};
 	char base[500], db[700], cwd[700], s1[600], s2[600], s3[600], s4[600];
@@ -105,7 +108,7 @@ static void test_corpus__service_catalog(void **state)
 
 	(void)state;
 	snprintf(base, sizeof(base), "%s/corpus/infrahub-demo-service-catalog",
-		 hf_test_shared());
+	         hf_test_shared());
 	snprintf(cwd, sizeof(cwd), "%s/catalog", dir);
 	mkdir(cwd, 0777);
 	snprintf(db, sizeof(db), "%s/catalog.db", dir);
@@ -130,20 +133,26 @@ static void test_corpus__service_catalog(void **state)
 	assert_int_equal(count(&srv, "DcimInterfaceL3"), 40);
 	assert_int_equal(count(&srv, "IpamIPAddress"), 16);
 	/* with the template's values */
-	res = hf_gql(srv.url, NULL, NULL,
-		     "{ DcimInterfaceL2(name__value: \"Ethernet4\") { count edges"
-		     " { node { speed { value } enabled { value } } } } }", NULL);
+	res = hf_gql(
+	        srv.url, NULL, NULL,
+	        "{ DcimInterfaceL2(name__value: \"Ethernet4\") { count edges"
+	        " { node { speed { value } enabled { value } } } } }",
+	        NULL);
 	{
 		json_t *l2 = json_object_get(json_object_get(res, "data"),
-					     "DcimInterfaceL2");
-		json_t *node = json_object_get(json_array_get(
-			json_object_get(l2, "edges"), 0), "node");
+		                             "DcimInterfaceL2");
+		json_t *node = json_object_get(
+		        json_array_get(json_object_get(l2, "edges"), 0),
+		        "node");
 
-		assert_int_equal(json_integer_value(json_object_get(l2, "count")), 8);
-		assert_int_equal(json_integer_value(json_object_get(
-			json_object_get(node, "speed"), "value")), 1000);
+		assert_int_equal(
+		        json_integer_value(json_object_get(l2, "count")), 8);
+		assert_int_equal(
+		        json_integer_value(json_object_get(
+		                json_object_get(node, "speed"), "value")),
+		        1000);
 		assert_true(json_is_false(json_object_get(
-			json_object_get(node, "enabled"), "value")));
+		        json_object_get(node, "enabled"), "value")));
 	}
 	json_decref(res);
 	unsetenv("INFRAHUB_ADDRESS");
@@ -153,8 +162,10 @@ static void test_corpus__service_catalog(void **state)
 static void test_corpus__reachability_check(void **state)
 {
 	static const char *const steps[] = {
-		"demo-seed/data/01-asns.yml", "demo-seed/data/02-devices.yml",
-		"demo-seed/data/03-bgp-sessions.yml", "demo-seed/data/04-users.yml",
+		"demo-seed/data/01-asns.yml",
+		"demo-seed/data/02-devices.yml",
+		"demo-seed/data/03-bgp-sessions.yml",
+		"demo-seed/data/04-users.yml",
 	};
 	char base[500], db[700], cwd[700], s1[600], s2[600];
 	const char *load1[] = { "schema", "load", s1, NULL };
@@ -163,8 +174,9 @@ static void test_corpus__reachability_check(void **state)
 	struct hf_run r;
 
 	(void)state;
-	snprintf(base, sizeof(base), "%s/corpus/infrahub-demo-reachability-check",
-		 hf_test_shared());
+	snprintf(base, sizeof(base),
+	         "%s/corpus/infrahub-demo-reachability-check",
+	         hf_test_shared());
 	snprintf(cwd, sizeof(cwd), "%s/reach", dir);
 	mkdir(cwd, 0777);
 	snprintf(db, sizeof(db), "%s/reach.db", dir);
@@ -204,7 +216,8 @@ int main(void)
 	};
 
 	if (!hf_test_shared()) {
-		fprintf(stderr, "skipped: ../shared (the open corpora) is absent\n");
+		fprintf(stderr,
+		        "skipped: ../shared (the open corpora) is absent\n");
 		return 77;
 	}
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -84,15 +84,15 @@ static void file(char *out, size_t n, const char *name, const char *text)
 }
 
 static const char site_text[] =
-	"---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestSite\n"
-	"  data:\n    - name: paris\n      description: hq\n";
+        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestSite\n"
+        "  data:\n    - name: paris\n      description: hq\n";
 
 static const char device_text[] =
-	"---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestDevice\n"
-	"  data:\n    - name: core1\n      role: core\n      asn: 65001\n"
-	"      site: paris\n      interfaces:\n        kind: TestInterface\n"
-	"        data:\n          - name: eth0\n          - name: eth1\n"
-	"            mtu: 9000\n";
+        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestDevice\n"
+        "  data:\n    - name: core1\n      role: core\n      asn: 65001\n"
+        "      site: paris\n      interfaces:\n        kind: TestInterface\n"
+        "        data:\n          - name: eth0\n          - name: eth1\n"
+        "            mtu: 9000\n";
 
 /* hubform ARGS... --state STATE (args NULL-terminated, at most 12). */
 static void hubform(struct hf_run *r, struct env *e, const char *const *args)
@@ -117,8 +117,8 @@ static void expect(struct env *e, int status, const char *const *args)
 
 	hubform(&r, e, args);
 	if (r.status != status)
-		fprintf(stderr, "%s: exit %d, expected %d\n%s%s", args[0], r.status,
-			status, r.out, r.err);
+		fprintf(stderr, "%s: exit %d, expected %d\n%s%s", args[0],
+		        r.status, status, r.out, r.err);
 	assert_int_equal(r.status, status);
 	hf_run_release(&r);
 }
@@ -134,12 +134,14 @@ static json_t *gql(struct env *e, const char *q)
 /* Main's objects and groups, as one text: the "full dump". */
 static char *dump(struct env *e)
 {
-	json_t *res = gql(e, "{ TestSite { edges { node { id hfid description { value } } } }"
-			     " TestDevice { edges { node { id hfid } } }"
-			     " TestInterface { edges { node { id hfid mtu { value } } } }"
-			     " BuiltinTag { edges { node { id name { value } } } }"
-			     " CoreStandardGroup { edges { node { id name { value }"
-			     " members { edges { node { id } } } } } } }");
+	json_t *res = gql(
+	        e,
+	        "{ TestSite { edges { node { id hfid description { value } } } }"
+	        " TestDevice { edges { node { id hfid } } }"
+	        " TestInterface { edges { node { id hfid mtu { value } } } }"
+	        " BuiltinTag { edges { node { id name { value } } } }"
+	        " CoreStandardGroup { edges { node { id name { value }"
+	        " members { edges { node { id } } } } } } }");
 	char *t = json_dumps(json_object_get(res, "data"), JSON_SORT_KEYS);
 
 	json_decref(res);
@@ -154,8 +156,8 @@ static long count(struct env *e, const char *kind)
 
 	snprintf(q, sizeof(q), "{ %s { count } }", kind);
 	res = gql(e, q);
-	n = (long)json_integer_value(json_object_get(json_object_get(
-		json_object_get(res, "data"), kind), "count"));
+	n = (long)json_integer_value(json_object_get(
+	        json_object_get(json_object_get(res, "data"), kind), "count"));
 	json_decref(res);
 	return n;
 }
@@ -166,16 +168,23 @@ static long members(struct env *e, const char *name)
 	json_t *vars = json_pack("{s:s}", "n", name), *res, *edges;
 	long n;
 
-	res = hf_gql(e->srv.url, NULL, NULL, "query ($n: String) { CoreStandardGroup("
-		     "name__value: $n) { edges { node { members { count } } } } }",
-		     vars);
+	res = hf_gql(
+	        e->srv.url, NULL, NULL,
+	        "query ($n: String) { CoreStandardGroup("
+	        "name__value: $n) { edges { node { members { count } } } } }",
+	        vars);
 	json_decref(vars);
 	edges = json_object_get(json_object_get(json_object_get(res, "data"),
-						"CoreStandardGroup"), "edges");
-	n = json_array_size(edges) ?
-		    (long)json_integer_value(json_object_get(json_object_get(json_object_get(
-			    json_array_get(edges, 0), "node"), "members"), "count")) :
-		    -1;
+	                                        "CoreStandardGroup"),
+	                        "edges");
+	n = json_array_size(edges)
+	            ? (long)json_integer_value(json_object_get(
+	                      json_object_get(
+	                              json_object_get(json_array_get(edges, 0),
+	                                              "node"),
+	                              "members"),
+	                      "count"))
+	            : -1;
 	json_decref(res);
 	return n;
 }
@@ -183,7 +192,8 @@ static long members(struct env *e, const char *name)
 static int branch_count(struct env *e)
 {
 	json_t *res = gql(e, "{ Branch { name } }");
-	int n = (int)json_array_size(json_object_get(json_object_get(res, "data"), "Branch"));
+	int n = (int)json_array_size(
+	        json_object_get(json_object_get(res, "data"), "Branch"));
 
 	json_decref(res);
 	return n;
@@ -198,16 +208,21 @@ static char site[700], device[700];
  */
 static void applied_then_pruned(struct env *e, const char *const *extra)
 {
-	const char *plan_all[] = { "plan", site, device, "--stack", "s1", NULL };
+	const char *plan_all[] = {
+		"plan", site, device, "--stack", "s1", NULL
+	};
 	const char *apply[] = { "apply", "latest", "--auto-approve", NULL };
-	const char *prune[] = { "plan", site, "--stack", "s1", "--prune",
-				"--detailed-exitcode", NULL };
+	const char *prune[] = { "plan", site,      "--stack",
+		                "s1",   "--prune", "--detailed-exitcode",
+		                NULL };
 	json_t *res;
 
 	start(e, extra);
 	file(site, sizeof(site), "site.yml", site_text);
 	file(device, sizeof(device), "device.yml", device_text);
-	res = gql(e, "mutation { TestSiteCreate(data: {name: {value: \"outside\"}}) { ok } }");
+	res = gql(
+	        e,
+	        "mutation { TestSiteCreate(data: {name: {value: \"outside\"}}) { ok } }");
 	json_decref(res);
 	expect(e, 0, plan_all);
 	expect(e, 0, apply);
@@ -226,10 +241,12 @@ static void assert_pruned(struct env *e)
 static void test_apply_prune__prune_then_nothing_left(void **state)
 {
 	const char *apply[] = { "apply", "latest", "--auto-approve", NULL };
-	const char *again[] = { "plan", site, "--stack", "s1", "--prune",
-				"--detailed-exitcode", NULL };
-	const char *other[] = { "plan", site, "--stack", "s2", "--destroy",
-				"--detailed-exitcode", NULL };
+	const char *again[] = { "plan", site,      "--stack",
+		                "s1",   "--prune", "--detailed-exitcode",
+		                NULL };
+	const char *other[] = { "plan", site,        "--stack",
+		                "s2",   "--destroy", "--detailed-exitcode",
+		                NULL };
 	struct env e;
 	struct hf_run r;
 
@@ -270,12 +287,12 @@ static void test_apply_prune__destroy(void **state)
 /* apply --max-deletes N: a plan with more deletes is refused, untouched. */
 static void test_apply_prune__max_deletes(void **state)
 {
-	const char *refused[] = { "apply", "latest", "--auto-approve",
-				  "--max-deletes", "2", NULL };
-	const char *zero[] = { "apply", "latest", "--auto-approve",
-			       "--max-deletes", "0", NULL };
-	const char *enough[] = { "apply", "latest", "--auto-approve",
-				 "--max-deletes", "3", NULL };
+	const char *refused[] = { "apply",         "latest", "--auto-approve",
+		                  "--max-deletes", "2",      NULL };
+	const char *zero[] = { "apply",         "latest", "--auto-approve",
+		               "--max-deletes", "0",      NULL };
+	const char *enough[] = { "apply",         "latest", "--auto-approve",
+		                 "--max-deletes", "3",      NULL };
 	struct env e;
 	struct hf_run r;
 	char *before, *after;
@@ -285,8 +302,9 @@ static void test_apply_prune__max_deletes(void **state)
 	before = dump(&e);
 	hubform(&r, &e, refused);
 	assert_int_equal(r.status, 1);
-	assert_non_null(strstr(r.err, "deletes 3 objects, more than the 2 allowed; "
-				      "nothing was written"));
+	assert_non_null(strstr(r.err,
+	                       "deletes 3 objects, more than the 2 allowed; "
+	                       "nothing was written"));
 	hf_run_release(&r);
 	expect(&e, 1, zero);
 	after = dump(&e);
@@ -314,7 +332,8 @@ static void test_apply_prune__fault_at_every_position(void **state)
 	int n, failures = 0;
 
 	(void)state;
-	/* 1 lock, 2 branch, 3 group edit, 4 delete, 5 merge, 6 branch delete, 7 unlock */
+	/* 1 lock, 2 branch, 3 group edit, 4 delete, 5 merge, 6 branch delete, 7
+	 * unlock */
 	for (n = 1; n <= 7; n++) {
 		applied_then_pruned(&e, NULL);
 		before = dump(&e);
@@ -331,18 +350,23 @@ static void test_apply_prune__fault_at_every_position(void **state)
 		} else {
 			assert_pruned(&e);
 		}
-		/* no work branch is left behind, but one merged and then not deleted (said) */
+		/* no work branch is left behind, but one merged and then not
+		 * deleted (said) */
 		if (!strstr(r.err, "could not delete branch")) {
 			json_t *res = gql(&e, "{ Branch { name } }"), *b;
 			size_t i;
 
-			json_array_foreach(json_object_get(json_object_get(res, "data"),
-							   "Branch"), i, b)
+			json_array_foreach(
+			        json_object_get(json_object_get(res, "data"),
+			                        "Branch"),
+			        i, b)
 			{
-				const char *name = json_string_value(json_object_get(b, "name"));
+				const char *name = json_string_value(
+				        json_object_get(b, "name"));
 
-				assert_true(!strcmp(name, "main") ||
-					    !strncmp(name, "hubform-lock-", 13));
+				assert_true(
+				        !strcmp(name, "main") ||
+				        !strncmp(name, "hubform-lock-", 13));
 			}
 			json_decref(res);
 		}
@@ -359,8 +383,9 @@ static void test_apply_prune__fault_at_every_position(void **state)
 static void test_apply_prune__faults_ridden_out(void **state)
 {
 	const char *apply[] = { "apply", "latest", "--auto-approve", NULL };
-	const char *again[] = { "plan", site, "--stack", "s1", "--prune",
-				"--detailed-exitcode", NULL };
+	const char *again[] = { "plan", site,      "--stack",
+		                "s1",   "--prune", "--detailed-exitcode",
+		                NULL };
 	char fault[64];
 	struct env e;
 	struct hf_run r;
@@ -371,16 +396,20 @@ static void test_apply_prune__faults_ridden_out(void **state)
 		applied_then_pruned(&e, NULL);
 		/* mutating requests 2..5 (the 4th is the delete), then 503s */
 		if (n < 4)
-			snprintf(fault, sizeof(fault), "drop-after-commit=%d", n + 2);
+			snprintf(fault, sizeof(fault), "drop-after-commit=%d",
+			         n + 2);
 		else
-			snprintf(fault, sizeof(fault), "http-503=%d", n == 4 ? 3 : 6);
+			snprintf(fault, sizeof(fault), "http-503=%d",
+			         n == 4 ? 3 : 6);
 		restart(&e, fault);
 		hubform(&r, &e, apply);
 		if (r.status)
 			fprintf(stderr, "[%s] %s", fault, r.err);
 		assert_int_equal(r.status, 0);
-		/* the delete whose answer was lost is found gone on the retry */
-		gone += strstr(r.err, "1 object to delete was already gone") != NULL;
+		/* the delete whose answer was lost is found gone on the retry
+		 */
+		gone += strstr(r.err, "1 object to delete was already gone") !=
+		        NULL;
 		hf_run_release(&r);
 		assert_pruned(&e);
 		expect(&e, 0, again);
@@ -410,8 +439,8 @@ static void test_apply_prune__sigint_rolls_back(void **state)
 		close(pfd[0]);
 		if (chdir(dir) < 0)
 			_exit(126);
-		execl(hf_test_bin(), hf_test_bin(), "apply", "latest", "--auto-approve",
-		      "--state", e.state, (char *)NULL);
+		execl(hf_test_bin(), hf_test_bin(), "apply", "latest",
+		      "--auto-approve", "--state", e.state, (char *)NULL);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -427,7 +456,7 @@ static void test_apply_prune__sigint_rolls_back(void **state)
 		if (strstr(line, "wave 1/") && !waves++)
 			kill(pid, SIGINT);
 		rolled += strstr(line, "apply failed: interrupted") &&
-			  strstr(line, "was deleted");
+		          strstr(line, "was deleted");
 	}
 	close(pfd[0]);
 	waitpid(pid, &st, 0);
@@ -464,21 +493,32 @@ static void test_apply_prune__recover_a_killed_prune(void **state)
 	assert_int_equal(hf_store_open(&st, e.state, NULL), 0);
 	assert_int_equal(hf_store_load(st, "latest", &p, NULL), 0);
 	snprintf(id, sizeof(id), "%s", hf_plan_meta(p)->id);
-	assert_int_equal(hf_store_transition(st, id, "planned", "applying", NULL), 0);
+	assert_int_equal(
+	        hf_store_transition(st, id, "planned", "applying", NULL), 0);
 	hf_plan_free(p);
 	hf_store_close(st);
-	snprintf(q, sizeof(q), "mutation { BranchCreate(data: {name: \"hubform-%s\"}) { ok } }", id);
+	snprintf(
+	        q, sizeof(q),
+	        "mutation { BranchCreate(data: {name: \"hubform-%s\"}) { ok } }",
+	        id);
 	json_decref(gql(&e, q));
 	snprintf(q, sizeof(q), "hubform-%s", id);
-	res = hf_gql(e.srv.url, q, NULL, "mutation { TestDeviceDelete(data: {hfid: "
-		     "[\"core1\"]}) { ok } }", NULL);
+	res = hf_gql(e.srv.url, q, NULL,
+	             "mutation { TestDeviceDelete(data: {hfid: "
+	             "[\"core1\"]}) { ok } }",
+	             NULL);
 	json_decref(res);
-	snprintf(q, sizeof(q), "{\"hubform_lock\": 1, \"holder\": \"ci@box:1.0a1b2c3d\","
-		 " \"user\": \"ci\", \"host\": \"box\", \"pid\": 1, \"plan\": \"%s\","
-		 " \"since\": \"2026-12-03T01:00:00Z\"}", id);
+	snprintf(
+	        q, sizeof(q),
+	        "{\"hubform_lock\": 1, \"holder\": \"ci@box:1.0a1b2c3d\","
+	        " \"user\": \"ci\", \"host\": \"box\", \"pid\": 1, \"plan\": \"%s\","
+	        " \"since\": \"2026-12-03T01:00:00Z\"}",
+	        id);
 	vars = json_pack("{s:s}", "d", q);
-	res = hf_gql(e.srv.url, NULL, NULL, "mutation ($d: String) { BranchCreate(data: "
-		     "{name: \"hubform-lock-main\", description: $d}) { ok } }", vars);
+	res = hf_gql(e.srv.url, NULL, NULL,
+	             "mutation ($d: String) { BranchCreate(data: "
+	             "{name: \"hubform-lock-main\", description: $d}) { ok } }",
+	             vars);
 	json_decref(vars);
 	json_decref(res);
 	assert_int_equal(branch_count(&e), 3);
@@ -497,7 +537,8 @@ static void test_apply_prune__recover_a_killed_prune(void **state)
 	hf_serve_stop(&e.srv);
 }
 
-/* An object to delete changed since the plan: stale, exit 3, nothing written. */
+/* An object to delete changed since the plan: stale, exit 3, nothing written.
+ */
 static void test_apply_prune__changed_since_the_plan_is_stale(void **state)
 {
 	const char *apply[] = { "apply", "latest", "--auto-approve", NULL };
@@ -507,15 +548,17 @@ static void test_apply_prune__changed_since_the_plan_is_stale(void **state)
 
 	(void)state;
 	applied_then_pruned(&e, NULL);
-	json_decref(gql(&e, "mutation { TestDeviceUpdate(data: {hfid: [\"core1\"], "
-			    "asn: {value: 65099}}) { ok } }"));
+	json_decref(gql(&e,
+	                "mutation { TestDeviceUpdate(data: {hfid: [\"core1\"], "
+	                "asn: {value: 65099}}) { ok } }"));
 	before = dump(&e);
 	hubform(&r, &e, apply);
 	if (r.status != 3)
 		fprintf(stderr, "%s", r.err);
 	assert_int_equal(r.status, 3);
-	assert_non_null(strstr(r.err, "stale: TestDevice [\"core1\"]: changed in "
-				      "Infrahub since the plan was made (changed: asn)"));
+	assert_non_null(strstr(
+	        r.err, "stale: TestDevice [\"core1\"]: changed in "
+	               "Infrahub since the plan was made (changed: asn)"));
 	hf_run_release(&r);
 	after = dump(&e);
 	assert_string_equal(before, after);
@@ -526,14 +569,14 @@ static void test_apply_prune__changed_since_the_plan_is_stale(void **state)
 }
 
 static const char tags_ab[] =
-	"---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: BuiltinTag\n"
-	"  data:\n    - name: red\n    - name: blue\n";
+        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: BuiltinTag\n"
+        "  data:\n    - name: red\n    - name: blue\n";
 static const char tags_b[] =
-	"---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: BuiltinTag\n"
-	"  data:\n    - name: blue\n";
+        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: BuiltinTag\n"
+        "  data:\n    - name: blue\n";
 static const char tags_red[] =
-	"---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: BuiltinTag\n"
-	"  data:\n    - name: red\n";
+        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: BuiltinTag\n"
+        "  data:\n    - name: red\n";
 
 /*
  * Two stacks declare tag red (the second adopts it); the first prunes it:
@@ -544,10 +587,12 @@ static void test_apply_prune__shared_object_is_forgotten(void **state)
 	char ab[700], b[700], red[700];
 	const char *plan_a[] = { "plan", ab, "--stack", "a", NULL };
 	const char *plan_r[] = { "plan", red, "--stack", "r", NULL };
-	const char *prune_a[] = { "plan", b, "--stack", "a", "--prune",
-				  "--detailed-exitcode", NULL };
-	const char *again[] = { "plan", b, "--stack", "a", "--prune",
-				"--detailed-exitcode", NULL };
+	const char *prune_a[] = { "plan", b,         "--stack",
+		                  "a",    "--prune", "--detailed-exitcode",
+		                  NULL };
+	const char *again[] = { "plan", b,         "--stack",
+		                "a",    "--prune", "--detailed-exitcode",
+		                NULL };
 	const char *apply[] = { "apply", "latest", "--auto-approve", NULL };
 	struct env e;
 	long tags;
@@ -584,7 +629,8 @@ int main(void)
 		cmocka_unit_test(test_apply_prune__faults_ridden_out),
 		cmocka_unit_test(test_apply_prune__sigint_rolls_back),
 		cmocka_unit_test(test_apply_prune__recover_a_killed_prune),
-		cmocka_unit_test(test_apply_prune__changed_since_the_plan_is_stale),
+		cmocka_unit_test(
+		        test_apply_prune__changed_since_the_plan_is_stale),
 		cmocka_unit_test(test_apply_prune__shared_object_is_forgotten),
 	};
 

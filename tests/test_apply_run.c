@@ -28,17 +28,17 @@
 #define ADDRESS "http://infrahub.test"
 
 static const char schema_text[] =
-	"{\"main\": \"h1\", \"nodes\": ["
-	" {\"namespace\": \"Test\", \"name\": \"Site\","
-	"  \"human_friendly_id\": [\"name__value\"],"
-	"  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\", \"unique\": true},"
-	"   {\"name\": \"description\", \"kind\": \"Text\", \"optional\": true}]},"
-	" {\"namespace\": \"Test\", \"name\": \"Device\","
-	"  \"human_friendly_id\": [\"name__value\"],"
-	"  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\", \"unique\": true}],"
-	"  \"relationships\": [{\"name\": \"site\", \"peer\": \"TestSite\","
-	"   \"cardinality\": \"one\"},"
-	"   {\"name\": \"tags\", \"peer\": \"TestSite\", \"cardinality\": \"many\"}]}]}";
+        "{\"main\": \"h1\", \"nodes\": ["
+        " {\"namespace\": \"Test\", \"name\": \"Site\","
+        "  \"human_friendly_id\": [\"name__value\"],"
+        "  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\", \"unique\": true},"
+        "   {\"name\": \"description\", \"kind\": \"Text\", \"optional\": true}]},"
+        " {\"namespace\": \"Test\", \"name\": \"Device\","
+        "  \"human_friendly_id\": [\"name__value\"],"
+        "  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\", \"unique\": true}],"
+        "  \"relationships\": [{\"name\": \"site\", \"peer\": \"TestSite\","
+        "   \"cardinality\": \"one\"},"
+        "   {\"name\": \"tags\", \"peer\": \"TestSite\", \"cardinality\": \"many\"}]}]}";
 
 /* One test's world: the fake, a schema, a store, a plan, what was said. */
 struct fx {
@@ -53,30 +53,30 @@ struct fx {
 	int rc;
 	int msgs[HF_AMSG_WRITING + 1];
 	char text[HF_AMSG_WRITING + 1][256];
-	int waves;            /* progress calls */
+	int waves; /* progress calls */
 	volatile int stop;
-	int stop_at_wave;     /* set the stop flag in progress at this wave */
+	int stop_at_wave; /* set the stop flag in progress at this wave */
 	int stop_in_mutation; /* set it while answering the first mutation */
-	int cancel;           /* confirm says no */
+	int cancel; /* confirm says no */
 	const char *fail_name; /* the change (by name) whose mutation fails */
-	const char *exists;    /* a create probe that finds this name */
-	long kind_count;       /* what counting a kind says; 0 with exists:
-				  a count so large that creates are looked up */
+	const char *exists; /* a create probe that finds this name */
+	long kind_count; /* what counting a kind says; 0 with exists:
+	                    a count so large that creates are looked up */
 	const char *page_hfid; /* when set, paging a kind lists objects
-				  [page_hfid] and [page_hfid-N] */
+	                          [page_hfid] and [page_hfid-N] */
 	const char *live_desc; /* the live description of site "lyon" */
-	json_t *live;          /* id -> {"kind", "node"}: what the deletes see */
-	json_t *cascades;      /* id -> [ids its delete takes along] */
-	const char *fail_id;   /* the delete (by node id) that is refused */
-	const char *gone_id;   /* the delete (by node id) that finds nothing */
-	int no_cascade;        /* the fake does not cascade */
-	json_t *lock;          /* the lock branch {name, description}, or NULL */
-	int lock_creates;      /* lock BranchCreate requests answered */
-	int lock_deletes;      /* lock branches deleted */
-	int lock_at_check;     /* the lock was held when the staleness check ran */
+	json_t *live; /* id -> {"kind", "node"}: what the deletes see */
+	json_t *cascades; /* id -> [ids its delete takes along] */
+	const char *fail_id; /* the delete (by node id) that is refused */
+	const char *gone_id; /* the delete (by node id) that finds nothing */
+	int no_cascade; /* the fake does not cascade */
+	json_t *lock; /* the lock branch {name, description}, or NULL */
+	int lock_creates; /* lock BranchCreate requests answered */
+	int lock_deletes; /* lock branches deleted */
+	int lock_at_check; /* the lock was held when the staleness check ran */
 	int lock_delete_fails; /* the lock branch's delete is refused */
-	size_t adds_at_first;  /* RelationshipAdd requests received when the
-				  first was answered */
+	size_t adds_at_first; /* RelationshipAdd requests received when the
+	                         first was answered */
 };
 
 static struct fx F;
@@ -90,11 +90,12 @@ static void on_msg(void *payload, const struct hf_apply_msg *m)
 
 	f->msgs[m->code]++;
 	snprintf(f->text[m->code], sizeof(f->text[0]), "%s|%s|%s",
-		 m->text ? m->text : "", m->name ? m->name : "",
-		 m->path ? m->path : "");
+	         m->text ? m->text : "", m->name ? m->name : "",
+	         m->path ? m->path : "");
 }
 
-static int on_progress(void *payload, int wave, int waves, long done, long total)
+static int on_progress(void *payload, int wave, int waves, long done,
+                       long total)
 {
 	struct fx *f = payload;
 
@@ -131,7 +132,7 @@ static int is_delete(const char *q, const char *alias)
 
 /* A delete by id: refused (fail_id), not found (gone_id or not live), done. */
 static void delete_one(struct fx *f, const char *id, const char *alias,
-		       json_t *data, json_t *errors)
+                       json_t *data, json_t *errors)
 {
 	char msg[200];
 	json_t *also;
@@ -140,25 +141,29 @@ static void delete_one(struct fx *f, const char *id, const char *alias,
 	if (id && f->fail_id && !strcmp(id, f->fail_id)) {
 		snprintf(msg, sizeof(msg), "refused by the fake");
 	} else if (!id || (f->gone_id && !strcmp(id, f->gone_id)) ||
-		   !json_object_get(f->live, id)) {
-		snprintf(msg, sizeof(msg), "Unable to find the node %s / TestSite in "
-			 "the database.", id ? id : "?");
+	           !json_object_get(f->live, id)) {
+		snprintf(msg, sizeof(msg),
+		         "Unable to find the node %s / TestSite in "
+		         "the database.",
+		         id ? id : "?");
 	} else {
 		also = json_object_get(f->cascades, id);
 		for (i = 0; !f->no_cascade && i < json_array_size(also); i++)
-			json_object_del(f->live, json_string_value(json_array_get(also, i)));
+			json_object_del(
+			        f->live,
+			        json_string_value(json_array_get(also, i)));
 		json_object_del(f->live, id);
 		json_object_set_new(data, alias, json_pack("{s:b}", "ok", 1));
 		return;
 	}
 	json_object_set_new(data, alias, json_null());
 	json_array_append_new(errors, json_pack("{s:s, s:[s]}", "message", msg,
-						"path", alias));
+	                                        "path", alias));
 }
 
 /* Every alias cN of a mutation: ok, or refused for F.fail_name. */
 static int mutations(void *payload, const struct hf_fake_req *r,
-		     json_t **answer, hf_error *err)
+                     json_t **answer, hf_error *err)
 {
 	struct fx *f = payload;
 	json_t *data = json_object(), *errors = json_array(), *v;
@@ -171,27 +176,31 @@ static int mutations(void *payload, const struct hf_fake_req *r,
 	json_object_foreach(r->variables, key, v)
 	{
 		snprintf(alias, sizeof(alias), "c%s", key + 1);
-		name = json_string_value(json_object_get(json_object_get(v, "name"),
-							 "value"));
+		name = json_string_value(
+		        json_object_get(json_object_get(v, "name"), "value"));
 		if (is_delete(r->query, alias)) {
-			delete_one(f, json_string_value(json_object_get(v, "id")), alias,
-				   data, errors);
-		} else if (f->fail_name && name && !strcmp(name, f->fail_name)) {
+			delete_one(f,
+			           json_string_value(json_object_get(v, "id")),
+			           alias, data, errors);
+		} else if (f->fail_name && name &&
+		           !strcmp(name, f->fail_name)) {
 			json_object_set_new(data, alias, json_null());
-			json_array_append_new(errors, json_pack(
-				"{s:s, s:[s]}", "message", "refused by the fake",
-				"path", alias));
+			json_array_append_new(
+			        errors, json_pack("{s:s, s:[s]}", "message",
+			                          "refused by the fake", "path",
+			                          alias));
 		} else {
 			char id[64];
 
 			snprintf(id, sizeof(id), "id-%s", name ? name : "new");
-			json_object_set_new(data, alias, json_pack(
-				"{s:b, s:{s:s}}", "ok", 1, "object", "id", id));
+			json_object_set_new(data, alias,
+			                    json_pack("{s:b, s:{s:s}}", "ok", 1,
+			                              "object", "id", id));
 		}
 	}
-	*answer = json_array_size(errors) ?
-			  json_pack("{s:o, s:o}", "data", data, "errors", errors) :
-			  json_pack("{s:o}", "data", data);
+	*answer = json_array_size(errors) ? json_pack("{s:o, s:o}", "data",
+	                                              data, "errors", errors)
+	                                  : json_pack("{s:o}", "data", data);
 	if (!json_array_size(errors))
 		json_decref(errors);
 	return 0;
@@ -199,7 +208,7 @@ static int mutations(void *payload, const struct hf_fake_req *r,
 
 /* Create probes aN(hfid: $hN): found only for F.exists. */
 static int probes(void *payload, const struct hf_fake_req *r, json_t **answer,
-		  hf_error *err)
+                  hf_error *err)
 {
 	struct fx *f = payload;
 	json_t *data = json_object(), *v;
@@ -211,8 +220,11 @@ static int probes(void *payload, const struct hf_fake_req *r, json_t **answer,
 	{
 		snprintf(alias, sizeof(alias), "a%s", key + 1);
 		name = json_string_value(json_array_get(v, 0));
-		json_object_set_new(data, alias, json_pack(
-			"{s:i}", "count", f->exists && name && !strcmp(name, f->exists)));
+		json_object_set_new(
+		        data, alias,
+		        json_pack("{s:i}", "count",
+		                  f->exists && name &&
+		                          !strcmp(name, f->exists)));
 	}
 	*answer = json_pack("{s:o}", "data", data);
 	return 0;
@@ -223,7 +235,7 @@ static int probes(void *payload, const struct hf_fake_req *r, json_t **answer,
  * with F.exists a count large enough that the creates are looked up.
  */
 static int counts(void *payload, const struct hf_fake_req *r, json_t **answer,
-		  hf_error *err)
+                  hf_error *err)
 {
 	struct fx *f = payload;
 	json_t *data = json_object();
@@ -234,8 +246,9 @@ static int counts(void *payload, const struct hf_fake_req *r, json_t **answer,
 	(void)err;
 	while ((at = strstr(at, " k")) != NULL) {
 		if (sscanf(at + 1, "%31[a-z0-9]:", alias) == 1)
-			json_object_set_new(data, alias, json_pack("{s:I}", "count",
-								   (json_int_t)n));
+			json_object_set_new(
+			        data, alias,
+			        json_pack("{s:I}", "count", (json_int_t)n));
 		at += 2;
 	}
 	*answer = json_pack("{s:o}", "data", data);
@@ -244,12 +257,14 @@ static int counts(void *payload, const struct hf_fake_req *r, json_t **answer,
 
 /* A page of a kind: `limit` objects named page_hfid-N, one [page_hfid]. */
 static int pages(void *payload, const struct hf_fake_req *r, json_t **answer,
-		 hf_error *err)
+                 hf_error *err)
 {
 	struct fx *f = payload;
 	json_t *edges = json_array();
-	json_int_t off = json_integer_value(json_object_get(r->variables, "offset"));
-	json_int_t lim = json_integer_value(json_object_get(r->variables, "limit"));
+	json_int_t off =
+	        json_integer_value(json_object_get(r->variables, "offset"));
+	json_int_t lim =
+	        json_integer_value(json_object_get(r->variables, "limit"));
 	char kind[64] = "", name[96];
 	json_int_t i;
 
@@ -259,8 +274,10 @@ static int pages(void *payload, const struct hf_fake_req *r, json_t **answer,
 		if (i == f->kind_count - 1)
 			snprintf(name, sizeof(name), "%s", f->page_hfid);
 		else
-			snprintf(name, sizeof(name), "%s-%lld", f->page_hfid, (long long)i);
-		json_array_append_new(edges, json_pack("{s:{s:[s]}}", "node", "hfid", name));
+			snprintf(name, sizeof(name), "%s-%lld", f->page_hfid,
+			         (long long)i);
+		json_array_append_new(
+		        edges, json_pack("{s:{s:[s]}}", "node", "hfid", name));
 	}
 	*answer = json_pack("{s:{s:{s:o}}}", "data", kind, "edges", edges);
 	return 0;
@@ -268,10 +285,11 @@ static int pages(void *payload, const struct hf_fake_req *r, json_t **answer,
 
 /* Kind(ids: $ids): the live objects of that kind among the ids. */
 static int live_ids(void *payload, const struct hf_fake_req *r, json_t **answer,
-		    hf_error *err)
+                    hf_error *err)
 {
 	struct fx *f = payload;
-	json_t *ids = json_object_get(r->variables, "ids"), *edges = json_array();
+	json_t *ids = json_object_get(r->variables, "ids"),
+	       *edges = json_array();
 	json_t *o, *id;
 	char kind[64] = "";
 	const char *q = strstr(r->query, "{ ");
@@ -283,17 +301,18 @@ static int live_ids(void *payload, const struct hf_fake_req *r, json_t **answer,
 	json_array_foreach(ids, i, id)
 	{
 		o = json_object_get(f->live, json_string_value(id));
-		if (o && !strcmp(json_string_value(json_object_get(o, "kind")), kind))
+		if (o && !strcmp(json_string_value(json_object_get(o, "kind")),
+		                 kind))
 			json_array_append(edges, json_object_get(o, "edge"));
 	}
 	*answer = json_pack("{s:{s:{s:i, s:o}}}", "data", kind, "count",
-			    (int)json_array_size(edges), "edges", edges);
+	                    (int)json_array_size(edges), "edges", edges);
 	return 0;
 }
 
 /* TestSite(ids: ...): site "lyon" with F.live_desc, or nothing. */
 static int by_ids(void *payload, const struct hf_fake_req *r, json_t **answer,
-		  hf_error *err)
+                  hf_error *err)
 {
 	struct fx *f = payload;
 
@@ -301,14 +320,14 @@ static int by_ids(void *payload, const struct hf_fake_req *r, json_t **answer,
 	if (f->live)
 		return live_ids(payload, r, answer, err);
 	if (!f->live_desc) {
-		*answer = json_pack("{s:{s:{s:i, s:[]}}}", "data", "TestSite", "count",
-				    0, "edges");
+		*answer = json_pack("{s:{s:{s:i, s:[]}}}", "data", "TestSite",
+		                    "count", 0, "edges");
 		return 0;
 	}
 	*answer = json_pack("{s:{s:{s:i, s:[{s:{s:s, s:[s], s:s, s:{s:s}}}]}}}",
-			    "data", "TestSite", "count", 1, "edges", "node", "id",
-			    "n-lyon", "hfid", "lyon", "__typename", "TestSite",
-			    "description", "value", f->live_desc);
+	                    "data", "TestSite", "count", 1, "edges", "node",
+	                    "id", "n-lyon", "hfid", "lyon", "__typename",
+	                    "TestSite", "description", "value", f->live_desc);
 	return 0;
 }
 
@@ -322,30 +341,43 @@ static void script_branch(const char *status)
 {
 	char json[256];
 
-	snprintf(json, sizeof(json), "{\"data\": {\"Branch\": [{\"name\": "
-		 "\"hubform-%s\", \"status\": \"%s\"}]}}",
-		 hf_plan_meta(F.plan)->id, status);
+	snprintf(json, sizeof(json),
+	         "{\"data\": {\"Branch\": [{\"name\": "
+	         "\"hubform-%s\", \"status\": \"%s\"}]}}",
+	         hf_plan_meta(F.plan)->id, status);
 	script("Branch(name: $n)", 1, json);
 }
 
 /* The happy defaults, after whatever a test scripted first. */
 static void defaults(void)
 {
-	script("BranchCreate", -1, "{\"data\": {\"BranchCreate\": {\"ok\": true}}}");
-	script("BranchMerge", -1, "{\"data\": {\"BranchMerge\": {\"ok\": true}}}");
-	script("BranchDelete", -1, "{\"data\": {\"BranchDelete\": {\"ok\": true}}}");
-	assert_int_equal(hf_fake_handler(F.fake, "(data: $d", -1, mutations, &F), 0);
-	assert_int_equal(hf_fake_handler(F.fake, "query { k0:", -1, counts, &F), 0);
-	assert_int_equal(hf_fake_handler(F.fake, "(hfid: $h", -1, probes, &F), 0);
-	assert_int_equal(hf_fake_handler(F.fake, "(offset: $offset", -1, pages, &F), 0);
-	assert_int_equal(hf_fake_handler(F.fake, "TestSite(ids:", -1, by_ids, &F), 0);
-	assert_int_equal(hf_fake_handler(F.fake, "TestDevice(ids:", -1, live_ids, &F), 0);
+	script("BranchCreate", -1,
+	       "{\"data\": {\"BranchCreate\": {\"ok\": true}}}");
+	script("BranchMerge", -1,
+	       "{\"data\": {\"BranchMerge\": {\"ok\": true}}}");
+	script("BranchDelete", -1,
+	       "{\"data\": {\"BranchDelete\": {\"ok\": true}}}");
+	assert_int_equal(
+	        hf_fake_handler(F.fake, "(data: $d", -1, mutations, &F), 0);
+	assert_int_equal(hf_fake_handler(F.fake, "query { k0:", -1, counts, &F),
+	                 0);
+	assert_int_equal(hf_fake_handler(F.fake, "(hfid: $h", -1, probes, &F),
+	                 0);
+	assert_int_equal(
+	        hf_fake_handler(F.fake, "(offset: $offset", -1, pages, &F), 0);
+	assert_int_equal(
+	        hf_fake_handler(F.fake, "TestSite(ids:", -1, by_ids, &F), 0);
+	assert_int_equal(
+	        hf_fake_handler(F.fake, "TestDevice(ids:", -1, live_ids, &F),
+	        0);
 	/* the stack's group: none yet on the target, made in the branch */
 	script("CoreStandardGroup(name__value", -1,
 	       "{\"data\": {\"CoreStandardGroup\": {\"edges\": []}}}");
-	script("CoreStandardGroupUpsert", -1, "{\"data\": {\"CoreStandardGroupUpsert\":"
+	script("CoreStandardGroupUpsert", -1,
+	       "{\"data\": {\"CoreStandardGroupUpsert\":"
 	       " {\"ok\": true, \"object\": {\"id\": \"g-1\"}}}}");
-	script("RelationshipAdd", -1, "{\"data\": {\"RelationshipAdd\": {\"ok\": true}}}");
+	script("RelationshipAdd", -1,
+	       "{\"data\": {\"RelationshipAdd\": {\"ok\": true}}}");
 	script("RelationshipRemove", -1,
 	       "{\"data\": {\"RelationshipRemove\": {\"ok\": true}}}");
 }
@@ -387,8 +419,8 @@ static void add_device(hf_plan *p, const char *name, const char *site)
 	c.kind = hf_strdup("TestDevice");
 	c.hfid = json_pack("[s]", name);
 	c.after = json_pack("{s:s, s:{s:O, s:s}, s:[{s:O, s:s}]}", "name", name,
-			    "site", "hfid", h, "kind", "TestSite", "tags", "hfid", h,
-			    "kind", "TestSite");
+	                    "site", "hfid", h, "kind", "TestSite", "tags",
+	                    "hfid", h, "kind", "TestSite");
 	c.deps = json_pack("[s]", dep);
 	json_decref(h);
 	add(p, &c);
@@ -404,15 +436,18 @@ static void lyon_fingerprint(char out[65])
 	struct hf_field fl;
 	hf_error err = HF_ERROR_INIT;
 
-	assert_int_equal(hf_fake_handler(F.fake, "TestSite(ids:", 1, by_ids, &F), 0);
+	assert_int_equal(
+	        hf_fake_handler(F.fake, "TestSite(ids:", 1, by_ids, &F), 0);
 	assert_int_equal(hf_objset_new(&set), 0);
 	assert_int_equal(hf_fetch_by_ids(set, F.schema, "TestSite", fields, ids,
-					 hf_fake_transport(F.fake), &err), 0);
+	                                 hf_fake_transport(F.fake), &err),
+	                 0);
 	memset(&names, 0, sizeof(names));
 	memset(&fl, 0, sizeof(fl));
 	fl.name = hf_strdup("description");
 	assert_int_equal(hf_object_add_field(&names, &fl), 0);
-	assert_int_equal(hf_diff_fingerprint(out, hf_objset_at(set, 0), &names), 0);
+	assert_int_equal(hf_diff_fingerprint(out, hf_objset_at(set, 0), &names),
+	                 0);
 	hf_object_release(&names);
 	hf_objset_free(set);
 	json_decref(fields);
@@ -444,19 +479,21 @@ static void add_update(hf_plan *p)
 
 /* Put object `id` of `kind` in the fake's live state. */
 static void live(const char *kind, const char *id, const char *name,
-		 const char *desc)
+                 const char *desc)
 {
 	if (!F.live)
 		F.live = json_object();
-	json_object_set_new(F.live, id, json_pack(
-		"{s:s, s:{s:{s:s, s:[s], s:s, s:{s:s}, s:{s:s?}}}}", "kind", kind,
-		"edge", "node", "id", id, "hfid", name, "__typename", kind, "name",
-		"value", name, "description", "value", desc));
+	json_object_set_new(
+	        F.live, id,
+	        json_pack("{s:s, s:{s:{s:s, s:[s], s:s, s:{s:s}, s:{s:s?}}}}",
+	                  "kind", kind, "edge", "node", "id", id, "hfid", name,
+	                  "__typename", kind, "name", "value", name,
+	                  "description", "value", desc));
 }
 
 /* The fingerprint the fake's live object gives over the fields of `before`. */
 static void live_fingerprint(char out[65], const char *kind, const char *id,
-			     json_t *before)
+                             json_t *before)
 {
 	hf_objset *set = NULL;
 	json_t *fields = json_object(), *ids = json_pack("[s]", id), *v;
@@ -476,9 +513,11 @@ static void live_fingerprint(char out[65], const char *kind, const char *id,
 	assert_int_equal(hf_fake_handler(F.fake, "(ids:", 1, live_ids, &F), 0);
 	assert_int_equal(hf_objset_new(&set), 0);
 	assert_int_equal(hf_fetch_by_ids(set, F.schema, kind, fields, ids,
-					 hf_fake_transport(F.fake), &err), 0);
+	                                 hf_fake_transport(F.fake), &err),
+	                 0);
 	assert_int_equal(hf_objset_count(set), 1);
-	assert_int_equal(hf_diff_fingerprint(out, hf_objset_at(set, 0), &names), 0);
+	assert_int_equal(hf_diff_fingerprint(out, hf_objset_at(set, 0), &names),
+	                 0);
 	hf_object_release(&names);
 	hf_objset_free(set);
 	json_decref(fields);
@@ -488,8 +527,8 @@ static void live_fingerprint(char out[65], const char *kind, const char *id,
 
 /* A delete (or forget) of live object `id`; its change id in `out`. */
 static void add_gone(hf_plan *p, enum hf_action a, const char *kind,
-		     const char *id, const char *name, const char *dep,
-		     const char *cascade_of, char out[17])
+                     const char *id, const char *name, const char *dep,
+                     const char *cascade_of, char out[17])
 {
 	struct hf_change c;
 
@@ -547,19 +586,21 @@ static void add_prune(hf_plan *p)
 	add_gone(p, HF_ACT_DELETE, "TestDevice", "n-d9", "d9", NULL, NULL, d9);
 	add_gone(p, HF_ACT_DELETE, "TestSite", "n-s9", "s9", d9, NULL, s9);
 	add_gone(p, HF_ACT_DELETE, "TestDevice", "n-d8", "d8", NULL, s9, d8);
-	add_gone(p, HF_ACT_FORGET, "TestSite", "n-shared", "shared", NULL, NULL, NULL);
+	add_gone(p, HF_ACT_FORGET, "TestSite", "n-shared", "shared", NULL, NULL,
+	         NULL);
 	assert_int_equal(hf_plan_set_stack(p, "fin", "g-fin", &err), 0);
 }
 
 enum shape {
-	TWO_WAVES,   /* site paris, then device d1 on it */
-	ONE_WAVE,    /* sites a, b, c */
-	UPDATE,      /* site lyon's description */
-	NOTHING,     /* no change */
-	PRUNE,       /* add_prune() */
+	TWO_WAVES, /* site paris, then device d1 on it */
+	ONE_WAVE, /* sites a, b, c */
+	UPDATE, /* site lyon's description */
+	NOTHING, /* no change */
+	PRUNE, /* add_prune() */
 };
 
-static hf_plan *make_plan(enum shape shape, const char *branch, const char *extra)
+static hf_plan *make_plan(enum shape shape, const char *branch,
+                          const char *extra)
 {
 	hf_error err = HF_ERROR_INIT;
 	hf_plan *p = NULL;
@@ -665,7 +706,8 @@ static void assert_stored(hf_store *st, const char *status)
 	hf_error err = HF_ERROR_INIT;
 	hf_plan *p = NULL;
 
-	assert_int_equal(hf_store_load(st, hf_plan_meta(F.plan)->id, &p, &err), 0);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(F.plan)->id, &p, &err),
+	                 0);
 	assert_string_equal(hf_plan_meta(p)->status, status);
 	assert_string_equal(hf_plan_meta(F.plan)->status, status);
 	hf_plan_free(p);
@@ -678,7 +720,8 @@ static enum hf_change_status stored_change(size_t i)
 	enum hf_change_status s;
 	hf_plan *p = NULL;
 
-	assert_int_equal(hf_store_load(F.st, hf_plan_meta(F.plan)->id, &p, &err), 0);
+	assert_int_equal(
+	        hf_store_load(F.st, hf_plan_meta(F.plan)->id, &p, &err), 0);
 	s = hf_plan_at(p, i)->status;
 	hf_plan_free(p);
 	return s;
@@ -756,7 +799,8 @@ static void test_apply_run__applies_in_a_branch(void **state)
 	assert_stored(F.st, "applied");
 	assert_int_equal(stored_change(0), HF_CH_APPLIED);
 	assert_int_equal(stored_change(1), HF_CH_APPLIED);
-	snprintf(branch, sizeof(branch), "hubform-%s", hf_plan_meta(F.plan)->id);
+	snprintf(branch, sizeof(branch), "hubform-%s",
+	         hf_plan_meta(F.plan)->id);
 	assert_string_equal(F.res.branch, branch);
 	/* the order of the transaction: the kinds with creates are counted
 	 * (empty: nothing to look up) before anything is written */
@@ -768,17 +812,20 @@ static void test_apply_run__applies_in_a_branch(void **state)
 	assert_true(first("BranchMerge") < first("BranchDelete"));
 	/* the branch travels as a variable, the mutations go to it */
 	r = hf_fake_at(F.fake, (size_t)first("BranchCreate"));
-	assert_string_equal(json_string_value(json_object_get(r->variables, "name")),
-			    branch);
+	assert_string_equal(
+	        json_string_value(json_object_get(r->variables, "name")),
+	        branch);
 	assert_true(r->flags & HF_TX_SERVER_DEFAULT);
 	r = hf_fake_at(F.fake, (size_t)first("TestDeviceUpsert"));
 	assert_string_equal(r->branch, branch);
 	assert_true(r->flags & HF_TX_RETRY);
 	/* the device's references as inputs: one by HFID, many as a list */
-	assert_non_null(json_object_get(json_object_get(
-		json_object_get(r->variables, "d0"), "site"), "hfid"));
+	assert_non_null(json_object_get(
+	        json_object_get(json_object_get(r->variables, "d0"), "site"),
+	        "hfid"));
 	assert_int_equal(json_array_size(json_object_get(
-		json_object_get(r->variables, "d0"), "tags")), 1);
+	                         json_object_get(r->variables, "d0"), "tags")),
+	                 1);
 }
 
 /* A branch left by an earlier try of this very apply is fine to reuse. */
@@ -786,7 +833,8 @@ static void test_apply_run__existing_branch_is_reused(void **state)
 {
 	(void)state;
 	world(TWO_WAVES);
-	script("BranchCreate", 1, "{\"data\": {\"BranchCreate\": null}, \"errors\": "
+	script("BranchCreate", 1,
+	       "{\"data\": {\"BranchCreate\": null}, \"errors\": "
 	       "[{\"message\": \"The branch hubform-x, already exist\"}]}");
 	defaults();
 	run();
@@ -804,17 +852,21 @@ static void test_apply_run__create_fails(void **state)
 	for (round = 0; round < 2; round++) {
 		world(TWO_WAVES);
 		if (round == 0)
-			script("BranchCreate", 1, "{\"data\": {\"BranchCreate\": null}, "
+			script("BranchCreate", 1,
+			       "{\"data\": {\"BranchCreate\": null}, "
 			       "\"errors\": [{\"message\": \"invalid field name\"}]}");
 		else
-			assert_int_equal(hf_fake_fail(F.fake, "BranchCreate", 1, HF_ENET,
-						      "connection refused"), 0);
+			assert_int_equal(hf_fake_fail(F.fake, "BranchCreate", 1,
+			                              HF_ENET,
+			                              "connection refused"),
+			                 0);
 		defaults();
 		run();
 		assert_int_equal(F.rc, round == 0 ? HF_ESERVER : HF_ENET);
 		assert_int_equal(F.res.outcome, HF_APPLY_CREATE_FAILED);
-		assert_non_null(strstr(F.err.msg, round == 0 ? "invalid field name" :
-						     "connection refused"));
+		assert_non_null(
+		        strstr(F.err.msg, round == 0 ? "invalid field name"
+		                                     : "connection refused"));
 		assert_int_equal(sent("Upsert("), 0);
 		assert_int_equal(sent("BranchMerge"), 0);
 		assert_stored(F.st, "failed");
@@ -828,7 +880,8 @@ static void test_apply_run__merge_fails(void **state)
 {
 	(void)state;
 	world(TWO_WAVES);
-	script("BranchMerge", 1, "{\"data\": {\"BranchMerge\": null}, \"errors\": "
+	script("BranchMerge", 1,
+	       "{\"data\": {\"BranchMerge\": null}, \"errors\": "
 	       "[{\"message\": \"Unable to merge the branch, validation failed\"}]}");
 	defaults();
 	run();
@@ -840,20 +893,23 @@ static void test_apply_run__merge_fails(void **state)
 	assert_stored(F.st, "failed");
 }
 
-/* BranchDelete refused after a failure: said, and the branch is reported kept. */
+/* BranchDelete refused after a failure: said, and the branch is reported kept.
+ */
 static void test_apply_run__delete_fails(void **state)
 {
 	(void)state;
 	world(TWO_WAVES);
 	F.fail_name = "paris";
-	script("BranchDelete", 1, "{\"data\": {\"BranchDelete\": null}, \"errors\": "
+	script("BranchDelete", 1,
+	       "{\"data\": {\"BranchDelete\": null}, \"errors\": "
 	       "[{\"message\": \"database is locked\"}]}");
 	defaults();
 	run();
 	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
 	assert_false(F.res.branch_deleted);
 	assert_int_equal(F.msgs[HF_AMSG_DELETE_FAILED], 1);
-	assert_non_null(strstr(F.text[HF_AMSG_DELETE_FAILED], "database is locked"));
+	assert_non_null(
+	        strstr(F.text[HF_AMSG_DELETE_FAILED], "database is locked"));
 	/* left applying (issue 13, finding 5): --recover takes it from there */
 	assert_stored(F.st, "applying");
 	assert_false(F.res.recorded);
@@ -876,11 +932,12 @@ static void test_apply_run__delete_of_a_gone_branch_is_fine(void **state)
 	for (round = 0; round < 2; round++) {
 		world(TWO_WAVES);
 		F.fail_name = "paris";
-		script("BranchDelete", 1, round == 0 ?
-		       "{\"data\": {\"BranchDelete\": null}, \"errors\": [{\"message\":"
-		       " \"Branch: hubform-x not found.\"}]}" :
-		       "{\"data\": null, \"errors\": [{\"message\": \"gone\", "
-		       "\"extensions\": {\"code\": \"BRANCH_NOT_FOUND\"}}]}");
+		script("BranchDelete", 1,
+		       round == 0
+		               ? "{\"data\": {\"BranchDelete\": null}, \"errors\": [{\"message\":"
+		                 " \"Branch: hubform-x not found.\"}]}"
+		               : "{\"data\": null, \"errors\": [{\"message\": \"gone\", "
+		                 "\"extensions\": {\"code\": \"BRANCH_NOT_FOUND\"}}]}");
 		defaults();
 		run();
 		assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
@@ -908,7 +965,8 @@ static void test_apply_run__change_fails(void **state)
 	assert_true(F.res.branch_deleted);
 	assert_int_equal(stored_change(0), HF_CH_FAILED);
 	assert_int_equal(stored_change(1), HF_CH_SKIPPED);
-	assert_string_equal(hf_plan_at(F.plan, 0)->error, "refused by the fake");
+	assert_string_equal(hf_plan_at(F.plan, 0)->error,
+	                    "refused by the fake");
 	assert_stored(F.st, "failed");
 }
 
@@ -1018,7 +1076,8 @@ static void test_apply_run__not_planned_or_cancelled(void **state)
 	assert_stored(F.st, "planned");
 	F.cancel = 0;
 	assert_int_equal(hf_store_move(F.st, hf_plan_meta(F.plan)->id,
-				       HF_PLAN_PLANNED, HF_PLAN_APPLIED, &err), 0);
+	                               HF_PLAN_PLANNED, HF_PLAN_APPLIED, &err),
+	                 0);
 	snprintf(hf_plan_meta(F.plan)->status, 16, "applied");
 	run();
 	assert_int_equal(F.rc, HF_EINVAL);
@@ -1069,8 +1128,10 @@ static void test_apply_run__creates_checked_by_paging(void **state)
 			assert_int_equal(F.rc, HF_ECONFLICT);
 			assert_int_equal(F.res.outcome, HF_APPLY_STALE);
 			assert_int_equal(F.msgs[HF_AMSG_STALE], 1);
-			assert_non_null(strstr(F.text[HF_AMSG_STALE], "TestSite "
-					       "[\"paris\"]: planned as a create"));
+			assert_non_null(
+			        strstr(F.text[HF_AMSG_STALE],
+			               "TestSite "
+			               "[\"paris\"]: planned as a create"));
 			assert_int_equal(sent("Branch"), 0);
 		} else {
 			assert_int_equal(F.rc, 0);
@@ -1092,13 +1153,17 @@ static void test_apply_run__malformed_create_checks(void **state)
 		const char *match, *answer, *says;
 		long count;
 	} bad[] = {
-		{ "query { k0:", "{\"data\": {\"k0\": {\"count\": \"0\"}, \"k1\": {\"count\": 0}}}",
+		{ "query { k0:",
+		  "{\"data\": {\"k0\": {\"count\": \"0\"}, \"k1\": {\"count\": 0}}}",
 		  "count of TestSite: count is not a non-negative integer", 0 },
-		{ "query { k0:", "{\"data\": {\"k0\": {\"count\": -1}, \"k1\": {\"count\": 0}}}",
+		{ "query { k0:",
+		  "{\"data\": {\"k0\": {\"count\": -1}, \"k1\": {\"count\": 0}}}",
 		  "count of TestSite: count is not a non-negative integer", 0 },
-		{ "query { k0:", "{\"data\": {\"k0\": {\"count\": 1.5}, \"k1\": {\"count\": 0}}}",
+		{ "query { k0:",
+		  "{\"data\": {\"k0\": {\"count\": 1.5}, \"k1\": {\"count\": 0}}}",
 		  "count of TestSite: count is not a non-negative integer", 0 },
-		{ "query { k0:", "{\"data\": {\"k0\": {\"count\": 0}, \"k1\": null}}",
+		{ "query { k0:",
+		  "{\"data\": {\"k0\": {\"count\": 0}, \"k1\": null}}",
 		  "count of TestDevice: no result object", 0 },
 		{ "query { k0:", "{\"data\": {\"k0\": {\"count\": 0}}}",
 		  "count of TestDevice: no result object", 0 },
@@ -1110,15 +1175,19 @@ static void test_apply_run__malformed_create_checks(void **state)
 		  1000000 },
 		{ "(hfid: $h", "{\"data\": {}}",
 		  "lookup of TestSite [\"paris\"]: no result object", 1000000 },
-		{ "(offset: $offset", "{\"data\": {\"TestSite\": {\"edges\": {}}}}",
+		{ "(offset: $offset",
+		  "{\"data\": {\"TestSite\": {\"edges\": {}}}}",
 		  "check of the TestSite creates: no TestSite.edges list", 3 },
-		{ "(offset: $offset", "{\"data\": {\"TestSite\": {\"edges\": "
+		{ "(offset: $offset",
+		  "{\"data\": {\"TestSite\": {\"edges\": "
 		  "[{\"node\": {\"hfid\": \"paris\"}}]}}}",
 		  "a node whose hfid is not a list of strings", 3 },
-		{ "(offset: $offset", "{\"data\": {\"TestSite\": {\"edges\": "
+		{ "(offset: $offset",
+		  "{\"data\": {\"TestSite\": {\"edges\": "
 		  "[{\"node\": null}]}}}",
 		  "a node whose hfid is not a list of strings", 3 },
-		{ "(offset: $offset", "{\"data\": {\"TestSite\": {\"edges\": "
+		{ "(offset: $offset",
+		  "{\"data\": {\"TestSite\": {\"edges\": "
 		  "[{\"node\": {\"hfid\": [\"paris\", 7]}}]}}}",
 		  "a node whose hfid is not a list of strings", 3 },
 	};
@@ -1132,8 +1201,10 @@ static void test_apply_run__malformed_create_checks(void **state)
 		script(bad[i].match, 1, bad[i].answer);
 		defaults();
 		run();
-		if (!strstr(F.err.msg, bad[i].says) || F.res.outcome != HF_APPLY_CHECK_FAILED)
-			fail_msg("case %zu: outcome %d: %s", i, (int)F.res.outcome, F.err.msg);
+		if (!strstr(F.err.msg, bad[i].says) ||
+		    F.res.outcome != HF_APPLY_CHECK_FAILED)
+			fail_msg("case %zu: outcome %d: %s", i,
+			         (int)F.res.outcome, F.err.msg);
 		assert_int_equal(F.rc, HF_ESERVER);
 		assert_int_equal(sent("Branch"), 0);
 		assert_int_equal(sent("Upsert("), 0);
@@ -1153,16 +1224,22 @@ static void test_apply_run__malformed_mutation_answers(void **state)
 	static const struct {
 		const char *c0, *says;
 	} bad[] = {
-		{ "{\"ok\": \"true\", \"object\": {\"id\": \"x\"}}", "ok is not a boolean" },
-		{ "{\"ok\": 1, \"object\": {\"id\": \"x\"}}", "ok is not a boolean" },
-		{ "{\"ok\": null, \"object\": {\"id\": \"x\"}}", "the result has no ok" },
+		{ "{\"ok\": \"true\", \"object\": {\"id\": \"x\"}}",
+		  "ok is not a boolean" },
+		{ "{\"ok\": 1, \"object\": {\"id\": \"x\"}}",
+		  "ok is not a boolean" },
+		{ "{\"ok\": null, \"object\": {\"id\": \"x\"}}",
+		  "the result has no ok" },
 		{ "{\"object\": {\"id\": \"x\"}}", "the result has no ok" },
-		{ "{\"ok\": false, \"object\": {\"id\": \"x\"}}", "did not answer ok" },
+		{ "{\"ok\": false, \"object\": {\"id\": \"x\"}}",
+		  "did not answer ok" },
 		{ "\"done\"", "the result is not an object" },
 		{ "[true]", "the result is not an object" },
 		{ "null", "the server gave no result" },
-		{ "{\"ok\": true, \"object\": {\"id\": 7}}", "not a string (or is empty)" },
-		{ "{\"ok\": true, \"object\": {\"id\": \"\"}}", "not a string (or is empty)" },
+		{ "{\"ok\": true, \"object\": {\"id\": 7}}",
+		  "not a string (or is empty)" },
+		{ "{\"ok\": true, \"object\": {\"id\": \"\"}}",
+		  "not a string (or is empty)" },
 		{ "{\"ok\": true, \"object\": {\"id\": null}}", "gave no id" },
 		{ "{\"ok\": true, \"object\": \"x\"}", "gave no id" },
 		{ "{\"ok\": true}", "gave no id" },
@@ -1173,18 +1250,23 @@ static void test_apply_run__malformed_mutation_answers(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		world(ONE_WAVE);
-		snprintf(answer, sizeof(answer), "{\"data\": {\"c0\": %s,"
-			 " \"c1\": {\"ok\": true, \"object\": {\"id\": \"y\"}},"
-			 " \"c2\": {\"ok\": true, \"object\": {\"id\": \"z\"}}}}",
-			 bad[i].c0);
+		snprintf(
+		        answer, sizeof(answer),
+		        "{\"data\": {\"c0\": %s,"
+		        " \"c1\": {\"ok\": true, \"object\": {\"id\": \"y\"}},"
+		        " \"c2\": {\"ok\": true, \"object\": {\"id\": \"z\"}}}}",
+		        bad[i].c0);
 		script("TestSiteUpsert", -1, answer);
 		defaults();
 		run();
-		if (F.res.outcome != HF_APPLY_FAILED || !hf_plan_at(F.plan, 0)->error ||
+		if (F.res.outcome != HF_APPLY_FAILED ||
+		    !hf_plan_at(F.plan, 0)->error ||
 		    !strstr(hf_plan_at(F.plan, 0)->error, bad[i].says))
-			fail_msg("case %zu: outcome %d: %s", i, (int)F.res.outcome,
-				 hf_plan_at(F.plan, 0)->error ? hf_plan_at(F.plan, 0)->error :
-								"(no error)");
+			fail_msg("case %zu: outcome %d: %s", i,
+			         (int)F.res.outcome,
+			         hf_plan_at(F.plan, 0)->error
+			                 ? hf_plan_at(F.plan, 0)->error
+			                 : "(no error)");
 		assert_int_equal(F.res.stats.failed, 1);
 		assert_int_equal(stored_change(0), HF_CH_FAILED);
 		assert_int_equal(sent("RelationshipAdd"), 0);
@@ -1214,8 +1296,10 @@ static void test_apply_run__malformed_group_answers(void **state)
 		defaults();
 		run();
 		if (F.res.outcome != HF_APPLY_FAILED ||
-		    !strstr(F.err.msg, "cannot add 3 objects to group hubform-default"))
-			fail_msg("case %zu: outcome %d: %s", i, (int)F.res.outcome, F.err.msg);
+		    !strstr(F.err.msg,
+		            "cannot add 3 objects to group hubform-default"))
+			fail_msg("case %zu: outcome %d: %s", i,
+			         (int)F.res.outcome, F.err.msg);
 		assert_int_equal(sent("BranchMerge"), 0);
 		assert_true(F.res.branch_deleted);
 		assert_stored(F.st, "failed");
@@ -1254,9 +1338,12 @@ static void test_apply_run__update_and_stale_update(void **state)
 	d0 = json_object_get(r->variables, "d0");
 	/* only the changed field, by id */
 	assert_int_equal(json_object_size(d0), 2);
-	assert_string_equal(json_string_value(json_object_get(d0, "id")), "n-lyon");
-	assert_string_equal(json_string_value(json_object_get(
-		json_object_get(d0, "description"), "value")), "new");
+	assert_string_equal(json_string_value(json_object_get(d0, "id")),
+	                    "n-lyon");
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_object_get(d0, "description"), "value")),
+	        "new");
 	assert_stored(F.st, "applied");
 	teardown(NULL);
 	setup(NULL);
@@ -1284,7 +1371,8 @@ static void test_apply_run__check_fails(void **state)
 {
 	(void)state;
 	world(TWO_WAVES);
-	assert_int_equal(hf_fake_fail(F.fake, "query { k0:", 1, HF_EAUTH, "denied"), 0);
+	assert_int_equal(
+	        hf_fake_fail(F.fake, "query { k0:", 1, HF_EAUTH, "denied"), 0);
 	defaults();
 	run();
 	assert_int_equal(F.rc, HF_EAUTH);
@@ -1317,7 +1405,8 @@ static void test_apply_run__busy(void **state)
 	defaults();
 	assert_int_equal(hf_store_save(F.st, other, &err), 0);
 	assert_int_equal(hf_store_move(F.st, hf_plan_meta(other)->id,
-				       HF_PLAN_PLANNED, HF_PLAN_APPLYING, &err), 0);
+	                               HF_PLAN_PLANNED, HF_PLAN_APPLYING, &err),
+	                 0);
 	F.o.lock_timeout = 1;
 	run();
 	assert_int_equal(F.rc, HF_ECONFLICT);
@@ -1344,7 +1433,8 @@ static void test_apply_run__start_is_all_or_nothing(void **state)
 	defaults();
 	assert_int_equal(hf_store_save(file, F.plan, &err), 0);
 	assert_int_equal(hf_store_move(file, hf_plan_meta(F.plan)->id,
-				       HF_PLAN_PLANNED, HF_PLAN_APPLIED, &err), 0);
+	                               HF_PLAN_PLANNED, HF_PLAN_APPLIED, &err),
+	                 0);
 	F.o.stores[1] = file;
 	F.o.n_stores = 2;
 	run();
@@ -1384,17 +1474,22 @@ static void test_apply_run__unrecorded_status_is_an_error(void **state)
 	world(TWO_WAVES);
 	defaults();
 	assert_int_equal(sqlite3_open(F.path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER no_applied BEFORE UPDATE "
-				      "OF status ON plans WHEN NEW.status = 'applied' "
-				      "BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END;",
-				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_exec(
+	                db,
+	                "CREATE TRIGGER no_applied BEFORE UPDATE "
+	                "OF status ON plans WHEN NEW.status = 'applied' "
+	                "BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END;",
+	                NULL, NULL, NULL),
+	        SQLITE_OK);
 	sqlite3_close(db);
 	run();
 	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
 	assert_false(F.res.recorded);
 	assert_int_equal(F.rc, HF_ERR);
 	assert_int_equal(F.msgs[HF_AMSG_RECORD_STATUS], 1);
-	assert_non_null(strstr(F.text[HF_AMSG_RECORD_STATUS], "refused by trigger"));
+	assert_non_null(
+	        strstr(F.text[HF_AMSG_RECORD_STATUS], "refused by trigger"));
 }
 
 /* The stop flag between waves: rolled back, failed. */
@@ -1450,7 +1545,7 @@ static void test_apply_run__deadline(void **state)
 
 /* BranchCreate answered, then the next run (the first wave's) fails. */
 static int create_then_fail(void *payload, const struct hf_fake_req *r,
-			    json_t **answer, hf_error *err)
+                            json_t **answer, hf_error *err)
 {
 	struct fx *f = payload;
 
@@ -1467,7 +1562,8 @@ static void test_apply_run__transport_run_fails(void **state)
 	(void)state;
 	world(TWO_WAVES);
 	assert_int_equal(hf_fake_handler(F.fake, "BranchCreate", 1,
-					 create_then_fail, &F), 0);
+	                                 create_then_fail, &F),
+	                 0);
 	defaults();
 	run();
 	assert_int_equal(F.rc, HF_ENET);
@@ -1494,7 +1590,8 @@ static void applying(void)
 	hf_error err = HF_ERROR_INIT;
 
 	assert_int_equal(hf_store_move(F.st, hf_plan_meta(F.plan)->id,
-				       HF_PLAN_PLANNED, HF_PLAN_APPLYING, &err), 0);
+	                               HF_PLAN_PLANNED, HF_PLAN_APPLYING, &err),
+	                 0);
 	snprintf(hf_plan_meta(F.plan)->status, 16, "applying");
 	F.o.recover = 1;
 }
@@ -1541,24 +1638,28 @@ static void test_apply_run__recover_from_the_target(void **state)
 	for (round = 0; round < 3; round++) {
 		world(TWO_WAVES);
 		applying();
-		script("Branch(name: $n)", 1, "{\"data\": null, \"errors\": "
+		script("Branch(name: $n)", 1,
+		       "{\"data\": null, \"errors\": "
 		       "[{\"message\": \"Cannot query field status\"}]}");
-		script("is_default", 1, "{\"data\": {\"Branch\": [{\"name\": \"main\", "
+		script("is_default", 1,
+		       "{\"data\": {\"Branch\": [{\"name\": \"main\", "
 		       "\"is_default\": true}]}}");
 		/* round 0: both present; 1: none; 2: only paris */
 		F.kind_count = 1000000; /* counted: then each looked up */
-		script("(hfid: $h", 2, round == 0 ?
-		       "{\"data\": {\"a0\": {\"count\": 1}, \"a1\": {\"count\": 1}}}" :
-		       round == 1 ?
-		       "{\"data\": {\"a0\": {\"count\": 0}, \"a1\": {\"count\": 0}}}" :
-		       "{\"data\": {\"a0\": {\"count\": 1}, \"a1\": {\"count\": 0}}}");
+		script("(hfid: $h", 2,
+		       round == 0
+		               ? "{\"data\": {\"a0\": {\"count\": 1}, \"a1\": {\"count\": 1}}}"
+		       : round == 1
+		               ? "{\"data\": {\"a0\": {\"count\": 0}, \"a1\": {\"count\": 0}}}"
+		               : "{\"data\": {\"a0\": {\"count\": 1}, \"a1\": {\"count\": 0}}}");
 		defaults();
 		run();
 		assert_int_equal(F.rc, 0);
 		assert_int_equal(F.msgs[HF_AMSG_BRANCH_GONE], 1);
 		assert_int_equal(sent("BranchDelete"), 0);
-		assert_int_equal(F.res.outcome, round == 0 ? HF_APPLY_RECOVERED_APPLIED :
-						     HF_APPLY_RECOVERED_FAILED);
+		assert_int_equal(F.res.outcome,
+		                 round == 0 ? HF_APPLY_RECOVERED_APPLIED
+		                            : HF_APPLY_RECOVERED_FAILED);
 		assert_int_equal(F.msgs[HF_AMSG_PARTLY_PRESENT], round == 2);
 		assert_stored(F.st, round == 0 ? "applied" : "failed");
 		teardown(NULL);
@@ -1572,7 +1673,8 @@ static void test_apply_run__recover_unsettled(void **state)
 	(void)state;
 	world(TWO_WAVES);
 	applying();
-	assert_int_equal(hf_fake_fail(F.fake, "Branch", -1, HF_ENET, "no route"), 0);
+	assert_int_equal(
+	        hf_fake_fail(F.fake, "Branch", -1, HF_ENET, "no route"), 0);
 	run();
 	assert_int_equal(F.res.outcome, HF_APPLY_RECOVER_UNKNOWN);
 	assert_int_equal(F.rc, HF_ENET);
@@ -1582,7 +1684,8 @@ static void test_apply_run__recover_unsettled(void **state)
 	world(TWO_WAVES);
 	applying();
 	script_branch("OPEN");
-	script("BranchDelete", 1, "{\"data\": {\"BranchDelete\": null}, \"errors\": "
+	script("BranchDelete", 1,
+	       "{\"data\": {\"BranchDelete\": null}, \"errors\": "
 	       "[{\"message\": \"database is locked\"}]}");
 	defaults();
 	run();
@@ -1611,9 +1714,11 @@ static void group_is(const char *id)
 {
 	char answer[200];
 
-	snprintf(answer, sizeof(answer), "{\"data\": {\"CoreStandardGroup\": "
-		 "{\"edges\": [%s%s%s]}}}", id ? "{\"node\": {\"id\": \"" : "",
-		 id ? id : "", id ? "\"}}" : "");
+	snprintf(answer, sizeof(answer),
+	         "{\"data\": {\"CoreStandardGroup\": "
+	         "{\"edges\": [%s%s%s]}}}",
+	         id ? "{\"node\": {\"id\": \"" : "", id ? id : "",
+	         id ? "\"}}" : "");
 	script("CoreStandardGroup(name__value", -1, answer);
 }
 
@@ -1628,8 +1733,10 @@ static char *member_ids(const char *match)
 
 	assert_true(at >= 0);
 	r = hf_fake_at(F.fake, (size_t)at);
-	json_array_foreach(json_object_get(json_object_get(r->variables, "m"), "nodes"), i, n)
-		hf_buf_addf(&b, "%s%s", i ? "," : "", json_string_value(json_object_get(n, "id")));
+	json_array_foreach(
+	        json_object_get(json_object_get(r->variables, "m"), "nodes"), i,
+	        n) hf_buf_addf(&b, "%s%s", i ? "," : "",
+	                       json_string_value(json_object_get(n, "id")));
 	return hf_buf_detach(&b);
 }
 
@@ -1660,29 +1767,39 @@ static void test_apply_run__creates_join_a_new_group(void **state)
 	/* looked up on the target, before anything is written */
 	r = hf_fake_at(F.fake, (size_t)first("CoreStandardGroup(name__value"));
 	assert_null(r->branch);
-	assert_string_equal(json_string_value(json_object_get(r->variables, "name")),
-			    "hubform-default");
-	assert_true(first("CoreStandardGroup(name__value") < first("BranchCreate"));
+	assert_string_equal(
+	        json_string_value(json_object_get(r->variables, "name")),
+	        "hubform-default");
+	assert_true(first("CoreStandardGroup(name__value") <
+	            first("BranchCreate"));
 	/* made in the branch, named by a variable */
 	r = hf_fake_at(F.fake, (size_t)first("CoreStandardGroupUpsert"));
 	assert_string_equal(r->branch, F.res.branch);
 	g = json_object_get(r->variables, "g");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(g, "name"),
-							      "value")), "hubform-default");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-		g, "description"), "value")), "hubform stack default");
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_object_get(g, "name"), "value")),
+	                    "hubform-default");
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_object_get(g, "description"), "value")),
+	        "hubform stack default");
 	assert_null(strstr(r->query, "hubform-"));
 	/* filled after the last create, before the merge */
-	assert_true(first("TestDeviceUpsert") < first("CoreStandardGroupUpsert"));
-	assert_true(first("CoreStandardGroupUpsert") < first("RelationshipAdd"));
+	assert_true(first("TestDeviceUpsert") <
+	            first("CoreStandardGroupUpsert"));
+	assert_true(first("CoreStandardGroupUpsert") <
+	            first("RelationshipAdd"));
 	assert_true(first("RelationshipAdd") < first("BranchMerge"));
 	r = hf_fake_at(F.fake, (size_t)first("RelationshipAdd"));
 	assert_string_equal(r->branch, F.res.branch);
 	assert_true(r->flags & HF_TX_RETRY);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-		r->variables, "m"), "id")), "g-1");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-		r->variables, "m"), "name")), "members");
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_object_get(r->variables, "m"), "id")),
+	                    "g-1");
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_object_get(r->variables, "m"), "name")),
+	        "members");
 	assert_members("RelationshipAdd", "id-paris,id-d1");
 	assert_int_equal(sent("RelationshipRemove"), 0);
 	/* 2 creates + the group + its members */
@@ -1691,7 +1808,7 @@ static void test_apply_run__creates_join_a_new_group(void **state)
 
 /* RelationshipAdd: records how many adds had been submitted at the first. */
 static int adds_seen(void *payload, const struct hf_fake_req *r,
-		     json_t **answer, hf_error *err)
+                     json_t **answer, hf_error *err)
 {
 	struct fx *f = payload;
 	size_t i;
@@ -1700,9 +1817,11 @@ static int adds_seen(void *payload, const struct hf_fake_req *r,
 	(void)err;
 	if (!f->adds_at_first)
 		for (i = 0; i < hf_fake_count(f->fake); i++)
-			f->adds_at_first += strstr(hf_fake_at(f->fake, i)->query,
-						   "RelationshipAdd") != NULL;
-	*answer = json_pack("{s:{s:{s:b}}}", "data", "RelationshipAdd", "ok", 1);
+			f->adds_at_first +=
+			        strstr(hf_fake_at(f->fake, i)->query,
+			               "RelationshipAdd") != NULL;
+	*answer =
+	        json_pack("{s:{s:{s:b}}}", "data", "RelationshipAdd", "ok", 1);
 	return 0;
 }
 
@@ -1728,7 +1847,9 @@ static void test_apply_run__members_are_chunked(void **state)
 	setup(NULL);
 	world(ONE_WAVE);
 	F.o.group_chunk = 2;
-	assert_int_equal(hf_fake_handler(F.fake, "RelationshipAdd", -1, adds_seen, &F), 0);
+	assert_int_equal(
+	        hf_fake_handler(F.fake, "RelationshipAdd", -1, adds_seen, &F),
+	        0);
 	defaults();
 	run();
 	assert_int_equal(F.rc, 0);
@@ -1756,7 +1877,8 @@ static void test_apply_run__create_without_id_fails(void **state)
 {
 	(void)state;
 	world(ONE_WAVE);
-	script("TestSiteUpsert", -1, "{\"data\": {\"c0\": {\"ok\": true, \"object\": null},"
+	script("TestSiteUpsert", -1,
+	       "{\"data\": {\"c0\": {\"ok\": true, \"object\": null},"
 	       " \"c1\": {\"ok\": true, \"object\": {\"id\": \"x\"}},"
 	       " \"c2\": {\"ok\": true, \"object\": {\"id\": \"y\"}}}}");
 	defaults();
@@ -1788,17 +1910,30 @@ static void test_apply_run__prune(void **state)
 		fail_msg("%s", F.err.msg);
 	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
 	assert_int_equal(sent("CoreStandardGroupUpsert"), 0);
-	assert_int_equal(json_string_value(json_object_get(hf_fake_at(F.fake,
-		(size_t)first("CoreStandardGroup(name__value"))->variables, "name")) != NULL, 1);
-	assert_string_equal(json_string_value(json_object_get(hf_fake_at(F.fake,
-		(size_t)first("CoreStandardGroup(name__value"))->variables, "name")),
-		"hubform-fin");
+	assert_int_equal(
+	        json_string_value(json_object_get(
+	                hf_fake_at(
+	                        F.fake,
+	                        (size_t)first("CoreStandardGroup(name__value"))
+	                        ->variables,
+	                "name")) != NULL,
+	        1);
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                hf_fake_at(
+	                        F.fake,
+	                        (size_t)first("CoreStandardGroup(name__value"))
+	                        ->variables,
+	                "name")),
+	        "hubform-fin");
 	assert_members("RelationshipAdd", "id-paris,n-lyon");
 	assert_members("RelationshipRemove", "n-d9,n-s9,n-shared");
 	r = hf_fake_at(F.fake, (size_t)first("RelationshipRemove"));
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-		r->variables, "m"), "id")), "g-fin");
-	/* the deletes: one request a wave, by id in a variable, referrers first */
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_object_get(r->variables, "m"), "id")),
+	                    "g-fin");
+	/* the deletes: one request a wave, by id in a variable, referrers first
+	 */
 	d9 = first("TestDeviceDelete(data: $d0)");
 	s9 = first("TestSiteDelete(data: $d0)");
 	assert_true(first("TestSiteUpsert") < first("RelationshipAdd"));
@@ -1809,8 +1944,9 @@ static void test_apply_run__prune(void **state)
 	assert_string_equal(r->branch, F.res.branch);
 	assert_non_null(strstr(r->query, "$d0: DeleteInput!"));
 	assert_true(r->flags & HF_TX_RETRY);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-		r->variables, "d0"), "id")), "n-s9");
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_object_get(r->variables, "d0"), "id")),
+	                    "n-s9");
 	assert_null(strstr(r->query, "n-s9"));
 	/* the cascade is never sent, it is looked for on the branch */
 	assert_int_equal(sent("TestDeviceDelete"), 1);
@@ -1823,10 +1959,12 @@ static void test_apply_run__prune(void **state)
 	{
 		size_t i;
 
-		/* the store records no-ops' outcomes not at all: the adopted one in memory */
+		/* the store records no-ops' outcomes not at all: the adopted
+		 * one in memory */
 		for (i = 0; i < hf_plan_count(F.plan); i++)
-			assert_int_equal(i == 1 ? hf_plan_at(F.plan, i)->status :
-					 stored_change(i), HF_CH_APPLIED);
+			assert_int_equal(i == 1 ? hf_plan_at(F.plan, i)->status
+			                        : stored_change(i),
+			                 HF_CH_APPLIED);
 	}
 	assert_stored(F.st, "applied");
 }
@@ -1842,13 +1980,15 @@ static void test_apply_run__delete_refused_rolls_back(void **state)
 	run();
 	assert_int_equal(F.rc, HF_ESERVER);
 	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
-	assert_int_equal(sent("TestSiteDelete"), 0); /* s9 needs d9 gone first */
+	assert_int_equal(sent("TestSiteDelete"),
+	                 0); /* s9 needs d9 gone first */
 	assert_int_equal(sent("BranchMerge"), 0);
 	assert_true(F.res.branch_deleted);
 	assert_int_equal(stored_change(2), HF_CH_FAILED);
 	assert_int_equal(stored_change(3), HF_CH_SKIPPED);
 	assert_int_equal(stored_change(4), HF_CH_SKIPPED);
-	assert_string_equal(hf_plan_at(F.plan, 2)->error, "refused by the fake");
+	assert_string_equal(hf_plan_at(F.plan, 2)->error,
+	                    "refused by the fake");
 	assert_stored(F.st, "failed");
 }
 
@@ -1871,7 +2011,8 @@ static void test_apply_run__delete_of_a_gone_object(void **state)
 	setup(NULL);
 	group_is("g-fin");
 	world(PRUNE);
-	script("TestDeviceDelete", 1, "{\"data\": {\"c0\": null}, \"errors\": "
+	script("TestDeviceDelete", 1,
+	       "{\"data\": {\"c0\": null}, \"errors\": "
 	       "[{\"message\": \"Unable to find the node n-other / TestSite in "
 	       "the database.\", \"path\": [\"c0\"]}]}");
 	defaults();
@@ -1892,7 +2033,8 @@ static void test_apply_run__cascade_not_done(void **state)
 	run();
 	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
 	assert_int_equal(stored_change(4), HF_CH_FAILED);
-	assert_non_null(strstr(hf_plan_at(F.plan, 4)->error, "did not cascade"));
+	assert_non_null(
+	        strstr(hf_plan_at(F.plan, 4)->error, "did not cascade"));
 	assert_non_null(strstr(hf_plan_at(F.plan, 4)->error, "TestSite n-s9"));
 	assert_int_equal(sent("BranchMerge"), 0);
 	assert_true(F.res.branch_deleted);
@@ -1906,14 +2048,16 @@ static void test_apply_run__malformed_cascade_answer(void **state)
 {
 	(void)state;
 	group_is("g-fin");
-	script("(ids: $ids) { edges { node { id } } }", 1, "{\"data\": {\"TestDevice\":"
+	script("(ids: $ids) { edges { node { id } } }", 1,
+	       "{\"data\": {\"TestDevice\":"
 	       " {\"edges\": [{\"node\": {\"id\": 8}}]}}}");
 	world(PRUNE);
 	defaults();
 	run();
 	assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
-	assert_non_null(strstr(F.err.msg, "malformed answer to the check of the "
-			       "TestDevice cascades: a node without an id"));
+	assert_non_null(strstr(F.err.msg,
+	                       "malformed answer to the check of the "
+	                       "TestDevice cascades: a node without an id"));
 	assert_int_equal(sent("BranchMerge"), 0);
 	assert_true(F.res.branch_deleted);
 }
@@ -1939,7 +2083,8 @@ static void test_apply_run__stale_prune(void **state)
 		else if (round == 2)
 			json_object_del(F.live, "n-shared");
 		else if (round == 5)
-			live("TestSite", "n-shared", "shared", "changed"); /* fine */
+			live("TestSite", "n-shared", "shared",
+			     "changed"); /* fine */
 		defaults();
 		run();
 		if (round == 5) {
@@ -1952,13 +2097,17 @@ static void test_apply_run__stale_prune(void **state)
 			assert_stored(F.st, "stale");
 		}
 		if (round == 0)
-			assert_non_null(strstr(F.text[HF_AMSG_STALE], "[\"s9\"]: changed"));
+			assert_non_null(strstr(F.text[HF_AMSG_STALE],
+			                       "[\"s9\"]: changed"));
 		if (round == 1 || round == 2)
-			assert_non_null(strstr(F.text[HF_AMSG_STALE], "deleted since"));
+			assert_non_null(
+			        strstr(F.text[HF_AMSG_STALE], "deleted since"));
 		if (round == 3)
-			assert_non_null(strstr(F.text[HF_AMSG_STALE], "hubform-fin: deleted"));
+			assert_non_null(strstr(F.text[HF_AMSG_STALE],
+			                       "hubform-fin: deleted"));
 		if (round == 4)
-			assert_non_null(strstr(F.text[HF_AMSG_STALE], "replaced"));
+			assert_non_null(
+			        strstr(F.text[HF_AMSG_STALE], "replaced"));
 		teardown(NULL);
 		setup(NULL);
 	}
@@ -1968,7 +2117,8 @@ static void test_apply_run__stale_prune(void **state)
 	defaults();
 	run();
 	assert_int_equal(F.res.outcome, HF_APPLY_STALE);
-	assert_non_null(strstr(F.text[HF_AMSG_STALE], "hubform-default: created"));
+	assert_non_null(
+	        strstr(F.text[HF_AMSG_STALE], "hubform-default: created"));
 }
 
 /* --max-deletes: more deletes (cascades count) are refused before anything. */
@@ -1983,7 +2133,8 @@ static void test_apply_run__max_deletes(void **state)
 	run();
 	assert_int_equal(F.rc, HF_EINVAL);
 	assert_int_equal(F.res.outcome, HF_APPLY_TOO_MANY_DELETES);
-	assert_non_null(strstr(F.err.msg, "deletes 3 objects, more than the 2 allowed"));
+	assert_non_null(strstr(F.err.msg,
+	                       "deletes 3 objects, more than the 2 allowed"));
 	assert_int_equal(hf_fake_count(F.fake), 0);
 	assert_int_equal(F.msgs[HF_AMSG_WRITING], 0);
 	assert_stored(F.st, "planned");
@@ -2016,22 +2167,30 @@ static void test_apply_run__group_edit_fails(void **state)
 	for (round = 0; round < 3; round++) {
 		group_is(round == 2 ? NULL : "g-fin");
 		if (round == 0)
-			script("RelationshipAdd", 1, "{\"data\": {\"RelationshipAdd\": null},"
+			script("RelationshipAdd", 1,
+			       "{\"data\": {\"RelationshipAdd\": null},"
 			       " \"errors\": [{\"message\": \"injected fault\"}]}");
 		else if (round == 1)
-			assert_int_equal(hf_fake_fail(F.fake, "RelationshipRemove", 1,
-						      HF_ENET, "connection reset"), 0);
+			assert_int_equal(
+			        hf_fake_fail(F.fake, "RelationshipRemove", 1,
+			                     HF_ENET, "connection reset"),
+			        0);
 		else
-			script("CoreStandardGroupUpsert", 1, "{\"data\": null, \"errors\":"
+			script("CoreStandardGroupUpsert", 1,
+			       "{\"data\": null, \"errors\":"
 			       " [{\"message\": \"name must be unique\"}]}");
 		world(round == 2 ? TWO_WAVES : PRUNE);
 		defaults();
 		run();
 		assert_int_equal(F.res.outcome, HF_APPLY_FAILED);
-		if (!strstr(F.err.msg, round == 0 ? "cannot add 2 objects to group "
-			    "hubform-fin: injected fault" : round == 1 ? "cannot "
-			    "remove 3 objects from group hubform-fin: connection "
-			    "reset" : "name must be unique"))
+		if (!strstr(F.err.msg,
+		            round == 0 ? "cannot add 2 objects to group "
+		                         "hubform-fin: injected fault"
+		            : round == 1
+		                    ? "cannot "
+		                      "remove 3 objects from group hubform-fin: connection "
+		                      "reset"
+		                    : "name must be unique"))
 			fail_msg("round %d: %s", round, F.err.msg);
 		assert_int_equal(sent("Delete(data: $d"), 0);
 		assert_int_equal(sent("BranchMerge"), 0);
@@ -2108,9 +2267,11 @@ static void test_apply_run__recover_landed_prune(void **state)
 		world(PRUNE);
 		applying();
 		/* an old server: no Branch.status; the branch is gone */
-		script("Branch(name: $n)", 1, "{\"data\": null, \"errors\": "
+		script("Branch(name: $n)", 1,
+		       "{\"data\": null, \"errors\": "
 		       "[{\"message\": \"Cannot query field status\"}]}");
-		script("is_default", 1, "{\"data\": {\"Branch\": [{\"name\": \"main\", "
+		script("is_default", 1,
+		       "{\"data\": {\"Branch\": [{\"name\": \"main\", "
 		       "\"is_default\": true}]}}");
 		/* round 0: the target holds the result; 1: only the create */
 		json_object_del(F.live, "n-d8");
@@ -2121,8 +2282,9 @@ static void test_apply_run__recover_landed_prune(void **state)
 		F.exists = "paris";
 		defaults();
 		run();
-		assert_int_equal(F.res.outcome, round == 0 ? HF_APPLY_RECOVERED_APPLIED :
-						     HF_APPLY_RECOVERED_FAILED);
+		assert_int_equal(F.res.outcome,
+		                 round == 0 ? HF_APPLY_RECOVERED_APPLIED
+		                            : HF_APPLY_RECOVERED_FAILED);
 		assert_int_equal(F.msgs[HF_AMSG_PARTLY_PRESENT], round);
 		teardown(NULL);
 		setup(NULL);
@@ -2133,51 +2295,57 @@ static void test_apply_run__recover_landed_prune(void **state)
 
 /* The lock branch's BranchCreate: made, or "already exist". */
 static int lock_create(void *payload, const struct hf_fake_req *r,
-		       json_t **answer, hf_error *err)
+                       json_t **answer, hf_error *err)
 {
 	struct fx *f = payload;
 
 	(void)err;
 	f->lock_creates++;
 	if (f->lock) {
-		*answer = json_pack("{s:{s:n}, s:[{s:s}]}", "data", "BranchCreate",
-				    "errors", "message", "The branch x, already exist");
+		*answer = json_pack("{s:{s:n}, s:[{s:s}]}", "data",
+		                    "BranchCreate", "errors", "message",
+		                    "The branch x, already exist");
 		return 0;
 	}
-	f->lock = json_pack("{s:O, s:O}", "name", json_object_get(r->variables, "name"),
-			    "description", json_object_get(r->variables, "description"));
+	f->lock = json_pack(
+	        "{s:O, s:O}", "name", json_object_get(r->variables, "name"),
+	        "description", json_object_get(r->variables, "description"));
 	*answer = json_pack("{s:{s:{s:b}}}", "data", "BranchCreate", "ok", 1);
 	return 0;
 }
 
 static int lock_read(void *payload, const struct hf_fake_req *r,
-		     json_t **answer, hf_error *err)
+                     json_t **answer, hf_error *err)
 {
 	struct fx *f = payload;
 
 	(void)r;
 	(void)err;
-	*answer = f->lock ? json_pack("{s:{s:[O]}}", "data", "Branch", f->lock) :
-			    json_pack("{s:{s:[]}}", "data", "Branch");
+	*answer = f->lock ? json_pack("{s:{s:[O]}}", "data", "Branch", f->lock)
+	                  : json_pack("{s:{s:[]}}", "data", "Branch");
 	return 0;
 }
 
 /* BranchDelete: the lock branch goes; any other is fine. */
 static int any_delete(void *payload, const struct hf_fake_req *r,
-		      json_t **answer, hf_error *err)
+                      json_t **answer, hf_error *err)
 {
 	struct fx *f = payload;
-	const char *name = json_string_value(json_object_get(r->variables, "name"));
+	const char *name =
+	        json_string_value(json_object_get(r->variables, "name"));
 
 	(void)err;
 	if (f->lock && name && f->lock_delete_fails &&
-	    !strcmp(name, json_string_value(json_object_get(f->lock, "name")))) {
-		*answer = json_pack("{s:{s:n}, s:[{s:s}]}", "data", "BranchDelete",
-				    "errors", "message", "database is locked");
+	    !strcmp(name,
+	            json_string_value(json_object_get(f->lock, "name")))) {
+		*answer = json_pack("{s:{s:n}, s:[{s:s}]}", "data",
+		                    "BranchDelete", "errors", "message",
+		                    "database is locked");
 		return 0;
 	}
 	if (f->lock && name &&
-	    !strcmp(name, json_string_value(json_object_get(f->lock, "name")))) {
+	    !strcmp(name,
+	            json_string_value(json_object_get(f->lock, "name")))) {
 		json_decref(f->lock);
 		f->lock = NULL;
 		f->lock_deletes++;
@@ -2188,7 +2356,7 @@ static int any_delete(void *payload, const struct hf_fake_req *r,
 
 /* The count of the creates' kinds, noting whether the lock was held. */
 static int counts_locked(void *payload, const struct hf_fake_req *r,
-			 json_t **answer, hf_error *err)
+                         json_t **answer, hf_error *err)
 {
 	struct fx *f = payload;
 
@@ -2199,11 +2367,16 @@ static int counts_locked(void *payload, const struct hf_fake_req *r,
 static void lock_fake(void)
 {
 	assert_int_equal(hf_fake_handler(F.fake, "$description: String!)", -1,
-					 lock_create, &F), 0);
+	                                 lock_create, &F),
+	                 0);
 	assert_int_equal(hf_fake_handler(F.fake, "{ name description }", -1,
-					 lock_read, &F), 0);
-	assert_int_equal(hf_fake_handler(F.fake, "BranchDelete", -1, any_delete, &F), 0);
-	assert_int_equal(hf_fake_handler(F.fake, "query { k0:", -1, counts_locked, &F), 0);
+	                                 lock_read, &F),
+	                 0);
+	assert_int_equal(
+	        hf_fake_handler(F.fake, "BranchDelete", -1, any_delete, &F), 0);
+	assert_int_equal(
+	        hf_fake_handler(F.fake, "query { k0:", -1, counts_locked, &F),
+	        0);
 }
 
 /* A plan whose lock holder is someone else, for plan `plan`. */
@@ -2211,12 +2384,14 @@ static void held_by_other(const char *plan)
 {
 	char desc[300];
 
-	snprintf(desc, sizeof(desc), "{\"hubform_lock\": 1, \"holder\": "
-		 "\"bob@ci:7.0a1b2c3d\", \"user\": \"bob\", \"host\": \"ci\", "
-		 "\"pid\": 7, \"plan\": \"%s\", \"since\": \"2026-12-03T01:00:00Z\"}",
-		 plan);
+	snprintf(
+	        desc, sizeof(desc),
+	        "{\"hubform_lock\": 1, \"holder\": "
+	        "\"bob@ci:7.0a1b2c3d\", \"user\": \"bob\", \"host\": \"ci\", "
+	        "\"pid\": 7, \"plan\": \"%s\", \"since\": \"2026-12-03T01:00:00Z\"}",
+	        plan);
 	F.lock = json_pack("{s:s, s:s}", "name", "hubform-lock-main",
-			   "description", desc);
+	                   "description", desc);
 }
 
 /*
@@ -2244,26 +2419,30 @@ static void test_apply_run__lock_held_for_the_apply(void **state)
 			F.stop_at_wave = 1;
 		defaults();
 		run();
-		assert_int_equal(F.res.outcome, round == 0 ? HF_APPLY_DONE :
-						round == 2 ? HF_APPLY_STALE :
-							     HF_APPLY_FAILED);
+		assert_int_equal(F.res.outcome, round == 0   ? HF_APPLY_DONE
+		                                : round == 2 ? HF_APPLY_STALE
+		                                             : HF_APPLY_FAILED);
 		if (F.lock_creates != 1 || F.lock_deletes != 1 || F.lock)
 			fail_msg("round %d: %d creates, %d deletes, %s", round,
-				 F.lock_creates, F.lock_deletes, F.err.msg);
+			         F.lock_creates, F.lock_deletes, F.err.msg);
 		assert_true(F.lock_at_check);
 		assert_int_equal(F.msgs[HF_AMSG_LOCK_RELEASE], 0);
 		r = hf_fake_at(F.fake, (size_t)first("$description: String!)"));
-		assert_string_equal(json_string_value(json_object_get(r->variables, "name")),
-				    "hubform-lock-main");
-		d = json_loads(json_string_value(json_object_get(r->variables,
-								  "description")), 0, NULL);
-		assert_string_equal(json_string_value(json_object_get(d, "plan")),
-				    hf_plan_meta(F.plan)->id);
+		assert_string_equal(json_string_value(json_object_get(
+		                            r->variables, "name")),
+		                    "hubform-lock-main");
+		d = json_loads(json_string_value(json_object_get(
+		                       r->variables, "description")),
+		               0, NULL);
+		assert_string_equal(
+		        json_string_value(json_object_get(d, "plan")),
+		        hf_plan_meta(F.plan)->id);
 		json_decref(d);
 		/* taken before anything is read, given back after the merge */
 		assert_int_equal(first("$description: String!)"), 0);
 		if (round == 0)
-			assert_true(first("BranchMerge") < (long)hf_fake_count(F.fake) - 1);
+			assert_true(first("BranchMerge") <
+			            (long)hf_fake_count(F.fake) - 1);
 		teardown(NULL);
 		setup(NULL);
 	}
@@ -2281,7 +2460,8 @@ static void test_apply_run__lock_held_by_another(void **state)
 	run();
 	assert_int_equal(F.rc, HF_ECONFLICT);
 	assert_int_equal(F.res.outcome, HF_APPLY_LOCKED);
-	assert_non_null(strstr(F.err.msg, "held by bob@ci:7.0a1b2c3d (plan 0123456789ab"));
+	assert_non_null(strstr(F.err.msg,
+	                       "held by bob@ci:7.0a1b2c3d (plan 0123456789ab"));
 	assert_int_equal(sent("query { k0:"), 0);
 	assert_int_equal(sent("Upsert("), 0);
 	assert_int_equal(F.lock_deletes, 0);
@@ -2291,7 +2471,8 @@ static void test_apply_run__lock_held_by_another(void **state)
 	teardown(NULL);
 	setup(NULL);
 	assert_int_equal(hf_fake_fail(F.fake, "$description", -1, HF_ENET,
-				      "connection refused"), 0);
+	                              "connection refused"),
+	                 0);
 	world(TWO_WAVES);
 	F.o.no_lock = 0;
 	defaults();
@@ -2315,7 +2496,8 @@ static void test_apply_run__lock_release_fails(void **state)
 	assert_int_equal(F.rc, 0);
 	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
 	assert_int_equal(F.msgs[HF_AMSG_LOCK_RELEASE], 1);
-	assert_non_null(strstr(F.text[HF_AMSG_LOCK_RELEASE], "was not released"));
+	assert_non_null(
+	        strstr(F.text[HF_AMSG_LOCK_RELEASE], "was not released"));
 	assert_non_null(F.lock);
 }
 
@@ -2330,7 +2512,8 @@ static void test_apply_run__recover_breaks_its_lock(void **state)
 		world(TWO_WAVES);
 		applying();
 		F.o.no_lock = 0;
-		held_by_other(round == 0 ? hf_plan_meta(F.plan)->id : "0123456789ab");
+		held_by_other(round == 0 ? hf_plan_meta(F.plan)->id
+		                         : "0123456789ab");
 		script_branch("OPEN");
 		defaults();
 		run();
@@ -2365,21 +2548,26 @@ static void assert_whole_mutations(void)
 		    strstr(r->query, "CoreStandardGroupUpsert"))
 			continue;
 		q = r->query;
-		for (n = 0, at = q; (at = strstr(at, "Upsert(data:")) != NULL; at++)
+		for (n = 0, at = q; (at = strstr(at, "Upsert(data:")) != NULL;
+		     at++)
 			n++;
 		if (json_object_size(r->variables) != n)
 			fail_msg("%zu aliases, %zu variables: %s", n,
-				 json_object_size(r->variables), q);
+			         json_object_size(r->variables), q);
 		for (k = 0; k < n; k++) {
 			snprintf(alias, sizeof(alias), "d%zu", k);
 			d = json_object_get(r->variables, alias);
 			assert_non_null(d);
-			assert_non_null(json_object_get(json_object_get(d, "name"), "value"));
+			assert_non_null(json_object_get(
+			        json_object_get(d, "name"), "value"));
 			if (json_object_get(d, "site")) {
 				assert_int_equal(json_object_size(d), 3);
-				assert_int_equal(json_array_size(json_object_get(d, "tags")), 1);
-				assert_non_null(json_object_get(json_object_get(d, "site"),
-								"hfid"));
+				assert_int_equal(
+				        json_array_size(
+				                json_object_get(d, "tags")),
+				        1);
+				assert_non_null(json_object_get(
+				        json_object_get(d, "site"), "hfid"));
 			} else {
 				assert_int_equal(json_object_size(d), 2);
 			}
@@ -2410,12 +2598,14 @@ static void test_apply_run__failing_allocations(void **state)
 			assert_stored(F.st, "applied");
 		} else {
 			assert_true(F.rc <= 0);
-			assert_string_not_equal(hf_plan_meta(F.plan)->status, "applying");
+			assert_string_not_equal(hf_plan_meta(F.plan)->status,
+			                        "applying");
 		}
 		assert_whole_mutations();
 		if (sent("BranchMerge"))
 			assert_int_equal(sent("TestDeviceUpsert") +
-					 sent("TestSiteUpsert"), 2);
+			                         sent("TestSiteUpsert"),
+			                 2);
 		teardown(NULL);
 		setup(NULL);
 		assert_true(n < 100000);
@@ -2442,7 +2632,8 @@ static void test_apply_run__failing_allocations_prune(void **state)
 			assert_stored(F.st, "applied");
 		} else {
 			assert_true(F.rc <= 0);
-			assert_string_not_equal(hf_plan_meta(F.plan)->status, "applying");
+			assert_string_not_equal(hf_plan_meta(F.plan)->status,
+			                        "applying");
 		}
 		assert_whole_mutations();
 		if (sent("BranchMerge")) {
@@ -2470,8 +2661,8 @@ static void test_apply_run__failing_allocations_in_waves(void **state)
 		defaults();
 		o.branch = "hubform-x";
 		hf_failalloc_nth(n);
-		rc = hf_apply_waves(F.plan, F.schema, hf_fake_transport(F.fake), &o,
-				    &stats, &err);
+		rc = hf_apply_waves(F.plan, F.schema, hf_fake_transport(F.fake),
+		                    &o, &stats, &err);
 		hf_failalloc_reset();
 		done = !hf_failalloc_failed();
 		if (done)
@@ -2498,8 +2689,8 @@ static void test_apply_run__error_codes(void **state)
 	e = json_pack("{s:s}", "message", "Branch: x not found.");
 	assert_int_equal(hf_tx_error_code(e), HF_ENOTFOUND);
 	json_decref(e);
-	e = json_pack("{s:s, s:{s:s}}", "message", "whatever", "extensions", "code",
-		      "NODE_NOT_FOUND");
+	e = json_pack("{s:s, s:{s:s}}", "message", "whatever", "extensions",
+	              "code", "NODE_NOT_FOUND");
 	assert_int_equal(hf_tx_error_code(e), HF_ENOTFOUND);
 	json_decref(e);
 	e = json_pack("{s:s}", "message", "Unable to merge the branch 'x'");
@@ -2512,7 +2703,7 @@ static void test_apply_run__error_codes(void **state)
 static void test_apply_run__status_names(void **state)
 {
 	static const char *const names[] = { "planned", "applying", "applied",
-					     "failed", "stale" };
+		                             "failed", "stale" };
 	enum hf_plan_status s;
 	size_t i;
 
@@ -2524,7 +2715,8 @@ static void test_apply_run__status_names(void **state)
 	}
 	assert_int_equal(hf_plan_status_parse("merged", &s), HF_EINVAL);
 	assert_int_equal(hf_plan_status_parse(NULL, &s), HF_EINVAL);
-	assert_string_equal(hf_plan_status_str((enum hf_plan_status)42), "unknown");
+	assert_string_equal(hf_plan_status_str((enum hf_plan_status)42),
+	                    "unknown");
 }
 
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)

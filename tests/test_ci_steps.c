@@ -29,83 +29,83 @@
 #include "testutil.h"
 
 static const char fake_api[] =
-	"import json, http.server\n"
-	"comments = [{'id': 1, 'body': 'LGTM, but see the plan'}]\n"
-	"log = []\n"
-	"class H(http.server.BaseHTTPRequestHandler):\n"
-	"    def log_message(self, *a):\n"
-	"        pass\n"
-	"    def send(self, code, obj):\n"
-	"        b = json.dumps(obj).encode()\n"
-	"        self.send_response(code)\n"
-	"        self.send_header('Content-Type', 'application/json')\n"
-	"        self.send_header('Content-Length', str(len(b)))\n"
-	"        self.end_headers()\n"
-	"        self.wfile.write(b)\n"
-	"    def authed(self):\n"
-	"        if self.headers.get('Authorization') == 'Bearer gh-t0ken':\n"
-	"            return True\n"
-	"        self.send(401, {'message': 'Bad credentials'})\n"
-	"        return False\n"
-	"    def body(self):\n"
-	"        n = int(self.headers.get('Content-Length', '0'))\n"
-	"        return json.loads(self.rfile.read(n))['body']\n"
-	"    def do_GET(self):\n"
-	"        if self.path == '/_state':\n"
-	"            return self.send(200, {'comments': comments, 'notes': notes, 'log': log})\n"
-	"        if self.path.startswith('/projects/42/merge_requests/3/notes?'):\n"
-	"            if self.headers.get('PRIVATE-TOKEN') != 'gl-t0ken':\n"
-	"                return self.send(401, {})\n"
-	"            page = int(dict(p.split('=') for p in self.path.split('?')[1].split('&'))['page'])\n"
-	"            return self.send(200, notes if page == 1 else [])\n"
-	"        if not self.authed():\n"
-	"            return\n"
-	"        path, _, q = self.path.partition('?')\n"
-	"        args = dict(p.split('=') for p in q.split('&') if p)\n"
-	"        if path != '/repos/o/r/issues/7/comments':\n"
-	"            return self.send(404, {})\n"
-	"        page, per = int(args.get('page', 1)), int(args.get('per_page', 30))\n"
-	"        self.send(200, comments[(page - 1) * per:page * per])\n"
-	"    def do_POST(self):\n"
-	"        if self.path == '/projects/42/merge_requests/3/notes':\n"
-	"            if self.headers.get('PRIVATE-TOKEN') != 'gl-t0ken':\n"
-	"                return self.send(401, {})\n"
-	"            c = {'id': 50 + len(notes), 'body': self.body()}\n"
-	"            notes.append(c)\n"
-	"            log.append('POST note')\n"
-	"            return self.send(201, c)\n"
-	"        if not self.authed():\n"
-	"            return\n"
-	"        if self.path != '/repos/o/r/issues/7/comments':\n"
-	"            return self.send(404, {})\n"
-	"        c = {'id': 100 + len(comments), 'body': self.body()}\n"
-	"        comments.append(c)\n"
-	"        log.append('POST')\n"
-	"        self.send(201, c)\n"
-	"    def do_PATCH(self):\n"
-	"        if not self.authed():\n"
-	"            return\n"
-	"        pre = '/repos/o/r/issues/comments/'\n"
-	"        for c in comments:\n"
-	"            if self.path == pre + str(c['id']):\n"
-	"                c['body'] = self.body()\n"
-	"                log.append('PATCH')\n"
-	"                return self.send(200, c)\n"
-	"        self.send(404, {})\n"
-	"    def do_PUT(self):\n"
-	"        if self.headers.get('PRIVATE-TOKEN') != 'gl-t0ken':\n"
-	"            return self.send(401, {'message': '401 Unauthorized'})\n"
-	"        pre = '/projects/42/merge_requests/3/notes/'\n"
-	"        for c in notes:\n"
-	"            if self.path == pre + str(c['id']):\n"
-	"                c['body'] = self.body()\n"
-	"                log.append('PUT')\n"
-	"                return self.send(200, c)\n"
-	"        self.send(404, {})\n"
-	"notes = [{'id': 5, 'body': 'a note by a person'}]\n"
-	"srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
-	"print('listening on http://127.0.0.1:%d' % srv.server_address[1], flush=True)\n"
-	"srv.serve_forever()\n";
+        "import json, http.server\n"
+        "comments = [{'id': 1, 'body': 'LGTM, but see the plan'}]\n"
+        "log = []\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def log_message(self, *a):\n"
+        "        pass\n"
+        "    def send(self, code, obj):\n"
+        "        b = json.dumps(obj).encode()\n"
+        "        self.send_response(code)\n"
+        "        self.send_header('Content-Type', 'application/json')\n"
+        "        self.send_header('Content-Length', str(len(b)))\n"
+        "        self.end_headers()\n"
+        "        self.wfile.write(b)\n"
+        "    def authed(self):\n"
+        "        if self.headers.get('Authorization') == 'Bearer gh-t0ken':\n"
+        "            return True\n"
+        "        self.send(401, {'message': 'Bad credentials'})\n"
+        "        return False\n"
+        "    def body(self):\n"
+        "        n = int(self.headers.get('Content-Length', '0'))\n"
+        "        return json.loads(self.rfile.read(n))['body']\n"
+        "    def do_GET(self):\n"
+        "        if self.path == '/_state':\n"
+        "            return self.send(200, {'comments': comments, 'notes': notes, 'log': log})\n"
+        "        if self.path.startswith('/projects/42/merge_requests/3/notes?'):\n"
+        "            if self.headers.get('PRIVATE-TOKEN') != 'gl-t0ken':\n"
+        "                return self.send(401, {})\n"
+        "            page = int(dict(p.split('=') for p in self.path.split('?')[1].split('&'))['page'])\n"
+        "            return self.send(200, notes if page == 1 else [])\n"
+        "        if not self.authed():\n"
+        "            return\n"
+        "        path, _, q = self.path.partition('?')\n"
+        "        args = dict(p.split('=') for p in q.split('&') if p)\n"
+        "        if path != '/repos/o/r/issues/7/comments':\n"
+        "            return self.send(404, {})\n"
+        "        page, per = int(args.get('page', 1)), int(args.get('per_page', 30))\n"
+        "        self.send(200, comments[(page - 1) * per:page * per])\n"
+        "    def do_POST(self):\n"
+        "        if self.path == '/projects/42/merge_requests/3/notes':\n"
+        "            if self.headers.get('PRIVATE-TOKEN') != 'gl-t0ken':\n"
+        "                return self.send(401, {})\n"
+        "            c = {'id': 50 + len(notes), 'body': self.body()}\n"
+        "            notes.append(c)\n"
+        "            log.append('POST note')\n"
+        "            return self.send(201, c)\n"
+        "        if not self.authed():\n"
+        "            return\n"
+        "        if self.path != '/repos/o/r/issues/7/comments':\n"
+        "            return self.send(404, {})\n"
+        "        c = {'id': 100 + len(comments), 'body': self.body()}\n"
+        "        comments.append(c)\n"
+        "        log.append('POST')\n"
+        "        self.send(201, c)\n"
+        "    def do_PATCH(self):\n"
+        "        if not self.authed():\n"
+        "            return\n"
+        "        pre = '/repos/o/r/issues/comments/'\n"
+        "        for c in comments:\n"
+        "            if self.path == pre + str(c['id']):\n"
+        "                c['body'] = self.body()\n"
+        "                log.append('PATCH')\n"
+        "                return self.send(200, c)\n"
+        "        self.send(404, {})\n"
+        "    def do_PUT(self):\n"
+        "        if self.headers.get('PRIVATE-TOKEN') != 'gl-t0ken':\n"
+        "            return self.send(401, {'message': '401 Unauthorized'})\n"
+        "        pre = '/projects/42/merge_requests/3/notes/'\n"
+        "        for c in notes:\n"
+        "            if self.path == pre + str(c['id']):\n"
+        "                c['body'] = self.body()\n"
+        "                log.append('PUT')\n"
+        "                return self.send(200, c)\n"
+        "        self.send(404, {})\n"
+        "notes = [{'id': 5, 'body': 'a note by a person'}]\n"
+        "srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
+        "print('listening on http://127.0.0.1:%d' % srv.server_address[1], flush=True)\n"
+        "srv.serve_forever()\n";
 
 static char tmp[700], work[800], objects[800], steps[900];
 static struct hf_served hub;
@@ -170,9 +170,10 @@ static void write_site(const char *description)
 
 	snprintf(path, sizeof(path), "%s/sites.yml", objects);
 	snprintf(text, sizeof(text),
-		 "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-		 "  kind: TestSite\n  data:\n    - name: lyon-dc2\n"
-		 "      description: %s\n", description);
+	         "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+	         "  kind: TestSite\n  data:\n    - name: lyon-dc2\n"
+	         "      description: %s\n",
+	         description);
 	assert_int_equal(hf_write_file(path, text), 0);
 }
 
@@ -208,7 +209,8 @@ static const char *our_comment(json_t *state, size_t *n)
 	size_t i;
 
 	*n = json_array_size(cs);
-	json_array_foreach(cs, i, c) {
+	json_array_foreach(cs, i, c)
+	{
 		body = json_string_value(json_object_get(c, "body"));
 		if (strstr(body, "<!-- hubform-plan:plan -->")) {
 			assert_null(found); /* one sticky comment, never two */
@@ -243,7 +245,8 @@ static void test_ci_steps__review_flow(void **state)
 	assert_non_null(strstr(body, "lyon-dc2"));
 	assert_non_null(strstr(body, "second data centre"));
 	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(st, "log"), 0)), "POST");
+	                            json_object_get(st, "log"), 0)),
+	                    "POST");
 	json_decref(st);
 
 	/* a second push: the same comment is updated, not duplicated */
@@ -257,7 +260,8 @@ static void test_ci_steps__review_flow(void **state)
 	assert_non_null(strstr(body, "rack row B"));
 	assert_int_equal(json_array_size(json_object_get(st, "log")), 2);
 	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(st, "log"), 1)), "PATCH");
+	                            json_object_get(st, "log"), 1)),
+	                    "PATCH");
 	json_decref(st);
 
 	/* merged: exactly that plan file is applied */
@@ -291,12 +295,13 @@ static void test_ci_steps__stale_plan_fails_the_apply(void **state)
 	/* someone changes the same object in Infrahub after the review */
 	snprintf(other, sizeof(other), "%s/other", tmp);
 	mkdir(other, 0777);
-	snprintf(script, sizeof(script),
-		 "printf -- '---\\napiVersion: infrahub.app/v1\\nkind: Object\\n"
-		 "spec:\\n  kind: TestSite\\n  data:\\n    - name: lyon-dc2\\n"
-		 "      description: changed by hand\\n' > site.yml && "
-		 "HUBFORM_STATE=other.db '%s' apply site.yml --auto-approve",
-		 hf_test_bin());
+	snprintf(
+	        script, sizeof(script),
+	        "printf -- '---\\napiVersion: infrahub.app/v1\\nkind: Object\\n"
+	        "spec:\\n  kind: TestSite\\n  data:\\n    - name: lyon-dc2\\n"
+	        "      description: changed by hand\\n' > site.yml && "
+	        "HUBFORM_STATE=other.db '%s' apply site.yml --auto-approve",
+	        hf_test_bin());
 	rc = hf_sh(other, script, &out);
 	if (rc)
 		fprintf(stderr, "%s\n", out);
@@ -331,12 +336,13 @@ static void test_ci_steps__gitlab_note(void **state)
 
 	(void)state;
 	for (round = 0; round < 2; round++) {
-		snprintf(script, sizeof(script),
-			 "printf '## plan round %d\\n' | GITLAB_CI=true "
-			 "CI_API_V4_URL='%s' CI_PROJECT_ID=42 CI_MERGE_REQUEST_IID=3 "
-			 "HUBFORM_GITLAB_TOKEN=gl-t0ken '%.*shubform-pr-comment' -",
-			 round, fake_url, (int)(strlen(steps) - strlen("steps.sh")),
-			 steps);
+		snprintf(
+		        script, sizeof(script),
+		        "printf '## plan round %d\\n' | GITLAB_CI=true "
+		        "CI_API_V4_URL='%s' CI_PROJECT_ID=42 CI_MERGE_REQUEST_IID=3 "
+		        "HUBFORM_GITLAB_TOKEN=gl-t0ken '%.*shubform-pr-comment' -",
+		        round, fake_url,
+		        (int)(strlen(steps) - strlen("steps.sh")), steps);
 		rc = hf_sh(work, script, &out);
 		if (rc)
 			fprintf(stderr, "%s\n", out);
@@ -347,16 +353,17 @@ static void test_ci_steps__gitlab_note(void **state)
 	st = fake_state();
 	notes = json_object_get(st, "notes");
 	assert_int_equal(json_array_size(notes), 2); /* the person's and ours */
-	body = json_string_value(json_object_get(json_array_get(notes, 1), "body"));
+	body = json_string_value(
+	        json_object_get(json_array_get(notes, 1), "body"));
 	assert_non_null(strstr(body, "<!-- hubform-plan:plan -->"));
 	assert_non_null(strstr(body, "## plan round 1"));
 	json_decref(st);
 	/* a wrong token is an error, not a silent success */
 	snprintf(script, sizeof(script),
-		 "echo x | GITLAB_CI=true CI_API_V4_URL='%s' CI_PROJECT_ID=42 "
-		 "CI_MERGE_REQUEST_IID=3 HUBFORM_GITLAB_TOKEN=wrong "
-		 "'%.*shubform-pr-comment' -",
-		 fake_url, (int)(strlen(steps) - strlen("steps.sh")), steps);
+	         "echo x | GITLAB_CI=true CI_API_V4_URL='%s' CI_PROJECT_ID=42 "
+	         "CI_MERGE_REQUEST_IID=3 HUBFORM_GITLAB_TOKEN=wrong "
+	         "'%.*shubform-pr-comment' -",
+	         fake_url, (int)(strlen(steps) - strlen("steps.sh")), steps);
 	assert_int_equal(hf_sh(work, script, &out), 1);
 	assert_non_null(strstr(out, "HTTP 401"));
 	hf_free(out);
@@ -392,8 +399,8 @@ static int setup(void **state)
 	setenv("HUBFORM_PR", "7", 1);
 	snprintf(path, sizeof(path), "%s/github_output", tmp);
 	setenv("GITHUB_OUTPUT", path, 1);
-	snprintf(script, sizeof(script), "'%s' schema load '%s/plan/schema.yml'",
-		 hf_test_bin(), data);
+	snprintf(script, sizeof(script),
+	         "'%s' schema load '%s/plan/schema.yml'", hf_test_bin(), data);
 	if (hf_sh(work, script, &out) != 0) {
 		fprintf(stderr, "%s\n", out);
 		hf_free(out);
@@ -421,8 +428,9 @@ int main(void)
 	};
 
 	if (!hf_have("python3")) {
-		fprintf(stderr, "test_ci_steps: skipped: python3 is not installed "
-				"(the comment poster and the fake API need it)\n");
+		fprintf(stderr,
+		        "test_ci_steps: skipped: python3 is not installed "
+		        "(the comment poster and the fake API need it)\n");
 		return 77;
 	}
 	return cmocka_run_group_tests(tests, setup, teardown);

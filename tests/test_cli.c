@@ -114,7 +114,7 @@ static void test_cli__bad_option_is_usage_error(void **state)
 	run(&r, a);
 	assert_int_equal(r.status, 64);
 	assert_non_null(
-		strstr(r.err, "hubform: error: unknown option '--frobnicate'"));
+	        strstr(r.err, "hubform: error: unknown option '--frobnicate'"));
 	hf_run_release(&r);
 }
 
@@ -129,12 +129,12 @@ static void test_cli__unknown_command_suggests(void **state)
 	assert_int_equal(r.status, 64);
 	assert_string_equal(r.out, "");
 	assert_non_null(strstr(r.err, "'aply' is not a hubform command; "
-				      "did you mean 'apply'?"));
+	                              "did you mean 'apply'?"));
 	hf_run_release(&r);
 	run(&r, b);
 	assert_int_equal(r.status, 64);
 	assert_non_null(strstr(r.err, "'frobnicate' is not a hubform command; "
-				      "see 'hubform --help'"));
+	                              "see 'hubform --help'"));
 	hf_run_release(&r);
 }
 
@@ -150,12 +150,12 @@ static void test_cli__single_dash_typo_is_usage_error(void **state)
 	assert_int_equal(r.status, 64);
 	assert_string_equal(r.out, "");
 	assert_non_null(strstr(r.err, "hubform: error: unknown option "
-				      "'-outt=x'; did you mean '-out'?"));
+	                              "'-outt=x'; did you mean '-out'?"));
 	hf_run_release(&r);
 	run(&r, b);
 	assert_int_equal(r.status, 64);
 	assert_non_null(strstr(r.err, "unknown option '-auto-aprove'; "
-				      "did you mean '-auto-approve'?"));
+	                              "did you mean '-auto-approve'?"));
 	hf_run_release(&r);
 }
 
@@ -285,7 +285,8 @@ static void test_cli__store_is_set_up_once(void **state)
 	struct stat sb;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/plans.db", hf_test_tmpdir("cli_store"));
+	snprintf(path, sizeof(path), "%s/plans.db",
+	         hf_test_tmpdir("cli_store"));
 	hf_alloc_init();
 	assert_int_equal(cli_ctx_setup(&ctx, "x", NEED_STORE, &pl), 0);
 	assert_null(ctx.pl); /* no target: no pipeline, no libcurl */

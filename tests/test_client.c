@@ -32,17 +32,17 @@
 /* The scripted peer                                                   */
 
 #define PEER_CONNS 32
-#define PEER_SEEN 256
+#define PEER_SEEN  256
 #define PEER_STEPS 32
 #define PEER_INBUF 65536
 
 struct step {
-	const char *match;   /* NULL: any request; else a substring of it */
-	int status;          /* 0: close the connection without answering */
+	const char *match; /* NULL: any request; else a substring of it */
+	int status; /* 0: close the connection without answering */
 	const char *headers; /* extra header lines, each ending in \r\n */
 	const char *body;
 	long delay_ms;
-	size_t big;    /* > 0: the body is a JSON string of this many bytes */
+	size_t big; /* > 0: the body is a JSON string of this many bytes */
 	int no_length; /* no Content-Length: the body ends at close */
 	int used;
 };
@@ -136,17 +136,18 @@ static void answer(struct pconn *c)
 		body = big;
 		blen = s->big;
 	}
-	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 %d Scripted\r\nContent-Type: application/json\r\n",
-		     s->status);
+	n = snprintf(
+	        head, sizeof(head),
+	        "HTTP/1.1 %d Scripted\r\nContent-Type: application/json\r\n",
+	        s->status);
 	if (s->no_length)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
-			      "Connection: close\r\n");
+		              "Connection: close\r\n");
 	else
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
-			      "Content-Length: %zu\r\n", blen);
+		              "Content-Length: %zu\r\n", blen);
 	snprintf(head + n, sizeof(head) - (size_t)n, "%s\r\n",
-		 s->headers ? s->headers : "");
+	         s->headers ? s->headers : "");
 	send_all(c->fd, head, strlen(head));
 	send_all(c->fd, body, blen);
 	free(big);
@@ -207,8 +208,8 @@ static void record(struct pconn *c, size_t hlen, size_t total)
 static void on_readable(struct pconn *c)
 {
 	static const char tls_reply[] =
-		"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
-		"Content-Length: 0\r\n\r\n";
+	        "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n"
+	        "Content-Length: 0\r\n\r\n";
 	ssize_t r = recv(c->fd, c->in + c->len, sizeof(c->in) - c->len - 1, 0);
 	char *end;
 	size_t hlen;
@@ -300,7 +301,8 @@ static void *peer_main(void *arg)
 			pf[i + 2].fd = P.conns[i].fd;
 		for (i = 0; i < PEER_CONNS + 2; i++)
 			pf[i].events = POLLIN;
-		if (poll(pf, PEER_CONNS + 2, poll_timeout()) < 0 && errno != EINTR)
+		if (poll(pf, PEER_CONNS + 2, poll_timeout()) < 0 &&
+		    errno != EINTR)
 			break;
 		if (pf[0].revents)
 			break;
@@ -426,8 +428,8 @@ static hf_client *client(void)
 	return client_with(&o);
 }
 
-static int gql(hf_client *c, const char *branch, const char *q,
-	       json_t **data, json_t **errors, hf_error *err)
+static int gql(hf_client *c, const char *branch, const char *q, json_t **data,
+               json_t **errors, hf_error *err)
 {
 	return hf_client_graphql(c, branch, q, NULL, data, errors, err);
 }
@@ -450,13 +452,13 @@ struct outcome {
 struct collect {
 	struct outcome o[64];
 	size_t n;
-	int stop_after;  /* > 0: stop after this many completions */
-	int follow_ups;  /* submit this many more after the first */
+	int stop_after; /* > 0: stop after this many completions */
+	int follow_ups; /* submit this many more after the first */
 	int tags[64];
 };
 
 static void on_done(hf_client *c, const struct hf_client_result *r,
-		    void *payload)
+                    void *payload)
 {
 	struct collect *col = payload;
 	struct outcome *o = &col->o[col->n++];
@@ -482,7 +484,7 @@ static void on_done(hf_client *c, const struct hf_client_result *r,
 }
 
 static void submit_n(hf_client *c, struct collect *col, int n,
-		     const char *query)
+                     const char *query)
 {
 	struct hf_client_request q = HF_CLIENT_REQUEST_INIT;
 	int i;
@@ -521,7 +523,7 @@ static void test_client__address_validation(void **state)
 	o.address = "https://infrahub.example.com:8443///";
 	assert_int_equal(hf_client_new(&c, &o, &err), 0);
 	assert_string_equal(hf_client_address(c),
-			    "https://infrahub.example.com:8443");
+	                    "https://infrahub.example.com:8443");
 	assert_string_equal(hf_client_branch(c), "main");
 	hf_client_free(c);
 	hf_client_free(NULL);
@@ -548,9 +550,9 @@ static void test_client__graphql_request_shape(void **state)
 
 	(void)state;
 	assert_int_equal(hf_client_graphql(c, NULL,
-					   "query Q($name: String!) { x }",
-					   vars, &data, &errors, &err),
-			 0);
+	                                   "query Q($name: String!) { x }",
+	                                   vars, &data, &errors, &err),
+	                 0);
 	assert_true(json_is_true(json_object_get(data, "ok")));
 	assert_null(errors);
 	assert_int_equal((int)seen_count(), 1);
@@ -558,12 +560,13 @@ static void test_client__graphql_request_shape(void **state)
 	assert_string_equal(P.seen[0].path, "/graphql/main");
 	assert_non_null(strstr(P.seen[0].head, "X-INFRAHUB-KEY: " TOKEN));
 	assert_non_null(strstr(P.seen[0].head, "User-Agent: hubform/"));
-	assert_non_null(strstr(P.seen[0].head, "Content-Type: application/json"));
+	assert_non_null(
+	        strstr(P.seen[0].head, "Content-Type: application/json"));
 	body = json_loads(P.seen[0].body, 0, NULL);
 	assert_non_null(body);
 	/* values travel as variables, the query text is untouched */
 	assert_string_equal(json_string_value(json_object_get(body, "query")),
-			    "query Q($name: String!) { x }");
+	                    "query Q($name: String!) { x }");
 	assert_true(json_equal(json_object_get(body, "variables"), vars));
 	json_decref(body);
 	json_decref(data);
@@ -609,16 +612,17 @@ static void test_client__rest_get_and_post(void **state)
 	(void)state;
 	script((struct step){ .status = 200, .body = "{\"nodes\":[1,2]}" });
 	assert_int_equal(hf_client_get(c, "/api/schema?branch=main", &out,
-				       &status, &err),
-			 0);
+	                               &status, &err),
+	                 0);
 	assert_int_equal(status, 200);
-	assert_int_equal((int)json_array_size(json_object_get(out, "nodes")), 2);
+	assert_int_equal((int)json_array_size(json_object_get(out, "nodes")),
+	                 2);
 	json_decref(out);
 	assert_string_equal(P.seen[0].method, "GET");
 	assert_string_equal(P.seen[0].path, "/api/schema?branch=main");
 	assert_int_equal(hf_client_post_json(c, "/api/schema/load?branch=main",
-					     body, &out, &status, &err),
-			 0);
+	                                     body, &out, &status, &err),
+	                 0);
 	assert_string_equal(P.seen[1].method, "POST");
 	assert_string_equal(P.seen[1].body, "{\"schemas\":[]}");
 	json_decref(out);
@@ -637,13 +641,13 @@ static void test_client__partial_data_and_errors(void **state)
 
 	(void)state;
 	script((struct step){
-		.status = 200,
-		.body = "{\"data\":{\"a\":null,\"b\":{\"ok\":true}},"
-			"\"errors\":[{\"message\":\"An object already exist\","
-			"\"path\":[\"a\"]}]}" });
-	assert_int_equal(gql(c, NULL, "mutation { a: X b: X }", &data, &errors,
-			     &err),
-			 0);
+	        .status = 200,
+	        .body = "{\"data\":{\"a\":null,\"b\":{\"ok\":true}},"
+	                "\"errors\":[{\"message\":\"An object already exist\","
+	                "\"path\":[\"a\"]}]}" });
+	assert_int_equal(
+	        gql(c, NULL, "mutation { a: X b: X }", &data, &errors, &err),
+	        0);
 	assert_non_null(json_object_get(data, "b"));
 	assert_int_equal((int)json_array_size(errors), 1);
 	json_decref(data);
@@ -659,10 +663,10 @@ static void test_client__errors_without_data(void **state)
 
 	(void)state;
 	script((struct step){ .status = 200,
-			      .body = "{\"data\":null,\"errors\":[{\"message\":"
-				      "\"boom\"},{\"message\":\"bang\"}]}" });
+	                      .body = "{\"data\":null,\"errors\":[{\"message\":"
+	                              "\"boom\"},{\"message\":\"bang\"}]}" });
 	assert_int_equal(gql(c, NULL, "{ x }", &data, &errors, &err),
-			 HF_ESERVER);
+	                 HF_ESERVER);
 	assert_null(data);
 	assert_int_equal((int)json_array_size(errors), 2);
 	assert_string_equal(err.msg, "boom | bang");
@@ -684,15 +688,15 @@ static void test_client__invalid_json(void **state)
 	script((struct step){ .status = 200, .body = "{}" });
 	snprintf(want, sizeof(want), "invalid JSON answer from %s: ", P.url);
 	assert_int_equal(gql(c, NULL, "{ x }", &data, &errors, &err),
-			 HF_ESERVER);
+	                 HF_ESERVER);
 	assert_memory_equal(err.msg, want, strlen(want));
 	assert_int_equal(gql(c, NULL, "{ x }", &data, &errors, &err),
-			 HF_ESERVER);
+	                 HF_ESERVER);
 	assert_memory_equal(err.msg, want, strlen(want));
 	assert_int_equal(gql(c, NULL, "{ x }", &data, &errors, &err),
-			 HF_ESERVER);
+	                 HF_ESERVER);
 	assert_int_equal(gql(c, NULL, "{ x }", &data, &errors, &err),
-			 HF_ESERVER);
+	                 HF_ESERVER);
 	assert_non_null(strstr(err.msg, "no data and no errors"));
 	assert_null(data);
 	assert_null(errors);
@@ -708,18 +712,18 @@ static void test_client__auth_failure(void **state)
 
 	(void)state;
 	script((struct step){
-		.status = 401,
-		.body = "{\"data\":null,\"errors\":[{\"message\":\"Authentication "
-			"is required to perform this operation\",\"extensions\":"
-			"{\"code\":401}}]}" });
+	        .status = 401,
+	        .body = "{\"data\":null,\"errors\":[{\"message\":\"Authentication "
+	                "is required to perform this operation\",\"extensions\":"
+	                "{\"code\":401}}]}" });
 	script((struct step){
-		.status = 403,
-		.body = "{\"errors\":[{\"message\":\"no\"},{\"message\":\"never\"}]}" });
+	        .status = 403,
+	        .body = "{\"errors\":[{\"message\":\"no\"},{\"message\":\"never\"}]}" });
 	assert_int_equal(gql(c, NULL, "{ x }", &data, NULL, &err), HF_EAUTH);
 	assert_non_null(strstr(err.msg, "Authentication is required to "
-					"perform this operation"));
+	                                "perform this operation"));
 	assert_int_equal(hf_client_get(c, "/api/schema", &out, &status, &err),
-			 HF_EAUTH);
+	                 HF_EAUTH);
 	assert_int_equal(status, 403);
 	assert_null(out);
 	assert_non_null(strstr(err.msg, "no | never"));
@@ -735,13 +739,15 @@ static void test_client__token_never_in_messages(void **state)
 
 	(void)state;
 	script((struct step){
-		.status = 401,
-		.body = "{\"errors\":[{\"message\":\"Invalid token " TOKEN
-			" for " TOKEN "\"}]}" });
+	        .status = 401,
+	        .body = "{\"errors\":[{\"message\":\"Invalid token " TOKEN
+	                " for " TOKEN "\"}]}" });
 	assert_int_equal(gql(c, NULL, "{ x }", &data, NULL, &err), HF_EAUTH);
 	assert_no_token(err.msg);
-	assert_non_null(strstr(err.msg, "Invalid token <redacted> for <redacted>"));
-	assert_non_null(strstr(P.seen[0].head, "X-INFRAHUB-KEY: " TOKEN "\r\n"));
+	assert_non_null(
+	        strstr(err.msg, "Invalid token <redacted> for <redacted>"));
+	assert_non_null(
+	        strstr(P.seen[0].head, "X-INFRAHUB-KEY: " TOKEN "\r\n"));
 	hf_client_free(c);
 }
 
@@ -752,16 +758,17 @@ static void test_client__unknown_branch(void **state)
 	hf_error err = HF_ERROR_INIT;
 
 	(void)state;
-	script((struct step){ .status = 404,
-			      .body = "{\"errors\": [\"Branch: feature/x not found.\"]}" });
+	script((struct step){
+	        .status = 404,
+	        .body = "{\"errors\": [\"Branch: feature/x not found.\"]}" });
 	script((struct step){ .status = 404, .body = "<html>nope</html>" });
 	assert_int_equal(gql(c, "feature/x", "{ x }", &data, &errors, &err),
-			 HF_ENOTFOUND);
+	                 HF_ENOTFOUND);
 	assert_string_equal(err.msg, "branch 'feature/x' not found");
 	assert_int_equal((int)json_array_size(errors), 1);
 	json_decref(errors);
 	assert_int_equal(gql(c, "main", "{ x }", &data, &errors, &err),
-			 HF_ENOTFOUND);
+	                 HF_ENOTFOUND);
 	assert_non_null(strstr(err.msg, "no GraphQL endpoint"));
 	json_decref(errors);
 	hf_client_free(c);
@@ -776,21 +783,22 @@ static void test_client__other_4xx(void **state)
 
 	(void)state;
 	script((struct step){
-		.status = 400,
-		.body = "{\"errors\": [\"This server does not support batching\"]}" });
+	        .status = 400,
+	        .body = "{\"errors\": [\"This server does not support batching\"]}" });
 	script((struct step){
-		.status = 422,
-		.body = "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"body\","
-			"\"schemas\",0],\"msg\":\"Field required\"}]}" });
+	        .status = 422,
+	        .body = "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"body\","
+	                "\"schemas\",0],\"msg\":\"Field required\"}]}" });
 	assert_int_equal(gql(c, NULL, "{ x }", &data, &errors, &err),
-			 HF_ESERVER);
+	                 HF_ESERVER);
 	assert_non_null(strstr(err.msg, "HTTP 400"));
-	assert_non_null(strstr(err.msg, "This server does not support batching"));
+	assert_non_null(
+	        strstr(err.msg, "This server does not support batching"));
 	json_decref(errors);
 	body = json_pack("{}");
 	assert_int_equal(hf_client_post_json(c, "/api/schema/load", body, &out,
-					     &status, &err),
-			 HF_ESERVER);
+	                                     &status, &err),
+	                 HF_ESERVER);
 	assert_int_equal(status, 422);
 	assert_non_null(strstr(err.msg, "Field required at body.schemas.0"));
 	json_decref(body);
@@ -816,10 +824,10 @@ static void test_client__oversize_answer(void **state)
 	assert_int_equal((int)json_string_length(out), 1022);
 	json_decref(out);
 	assert_int_equal(hf_client_get(c, "/b", &out, &status, &err),
-			 HF_ESERVER);
+	                 HF_ESERVER);
 	assert_non_null(strstr(err.msg, "bigger than 1024 bytes"));
 	assert_int_equal(hf_client_get(c, "/c", &out, &status, &err),
-			 HF_ESERVER);
+	                 HF_ESERVER);
 	assert_non_null(strstr(err.msg, "bigger than 1024 bytes"));
 	assert_null(out);
 	assert_int_equal((int)seen_count(), 3); /* not retried */
@@ -865,8 +873,9 @@ static void test_client__read_retried_on_503_then_ok(void **state)
 	 * Connection: close, so that the next attempt is on a new connection
 	 * (libcurl itself re-sends on a reused one that dies unanswered).
 	 */
-	script((struct step){ .status = 503, .body = "{\"errors\":[]}",
-			      .headers = "Connection: close\r\n" });
+	script((struct step){ .status = 503,
+	                      .body = "{\"errors\":[]}",
+	                      .headers = "Connection: close\r\n" });
 	script((struct step){ .status = 0 }); /* closed without an answer */
 	script((struct step){ .status = 502, .body = "bad gateway" });
 	assert_int_equal(gql(c, NULL, "query { x }", &data, NULL, &err), 0);
@@ -892,8 +901,9 @@ static void test_client__retries_exhausted(void **state)
 
 	(void)state;
 	for (i = 0; i < 5; i++)
-		script((struct step){ .status = 503,
-				      .body = "{\"errors\":[{\"message\":\"down\"}]}" });
+		script((struct step){
+		        .status = 503,
+		        .body = "{\"errors\":[{\"message\":\"down\"}]}" });
 	assert_int_equal(gql(c, NULL, "{ x }", &data, NULL, &err), HF_ENET);
 	assert_non_null(strstr(err.msg, "HTTP 503"));
 	assert_non_null(strstr(err.msg, "down"));
@@ -911,7 +921,8 @@ static void test_client__mutation_not_retried_by_default(void **state)
 
 	(void)state;
 	memset(&col, 0, sizeof(col));
-	script((struct step){ .match = "first {", .status = 503, .body = "{}" });
+	script((struct step){
+	        .match = "first {", .status = 503, .body = "{}" });
 	script((struct step){ .match = "second {", .status = 0 });
 	script((struct step){ .match = "third {", .status = 503 });
 	script((struct step){ .match = "third {", .status = 503 });
@@ -1019,10 +1030,12 @@ static void test_client__retry_after_capped_by_timeout(void **state)
 	(void)state;
 	o.timeout = 5;
 	c = client_with(&o);
-	script((struct step){ .status = 429, .headers = "Retry-After: 100000\r\n" });
+	script((struct step){ .status = 429,
+	                      .headers = "Retry-After: 100000\r\n" });
 	assert_int_not_equal(gql(c, NULL, "{ x }", &data, NULL, &err), 0);
 	assert_true(now_ms() - t0 < 4000);
-	assert_non_null(strstr(err.msg, "retry after 100000s, longer than the 5s timeout"));
+	assert_non_null(strstr(
+	        err.msg, "retry after 100000s, longer than the 5s timeout"));
 	hf_client_free(c);
 }
 
@@ -1037,8 +1050,9 @@ static void test_client__retry_wait_does_not_block_others(void **state)
 
 	(void)state;
 	memset(&col, 0, sizeof(col));
-	script((struct step){ .match = "slow", .status = 503,
-			      .headers = "Retry-After: 1\r\n" });
+	script((struct step){ .match = "slow",
+	                      .status = 503,
+	                      .headers = "Retry-After: 1\r\n" });
 	col.tags[0] = 0;
 	col.tags[1] = 1;
 	q.query = "query($t: String) { x }";
@@ -1083,7 +1097,7 @@ static void test_client__connection_refused(void **state)
 	c = client_with(&o);
 	/* refused: never processed, so even a write is retried */
 	assert_int_equal(gql(c, NULL, "mutation { X }", &data, NULL, &err),
-			 HF_ENET);
+	                 HF_ENET);
 	assert_non_null(strstr(err.msg, url));
 	assert_no_token(err.msg);
 	hf_client_stats(c, &st);
@@ -1103,8 +1117,8 @@ static void test_client__timeout(void **state)
 	o.timeout = 1;
 	o.retries = 0;
 	c = client_with(&o);
-	script((struct step){ .status = 200, .body = "{\"data\":{}}",
-			      .delay_ms = 3000 });
+	script((struct step){
+	        .status = 200, .body = "{\"data\":{}}", .delay_ms = 3000 });
 	assert_int_equal(gql(c, NULL, "{ x }", &data, NULL, &err), HF_ENET);
 	assert_non_null(strstr(err.msg, "timed out"));
 	assert_non_null(strstr(err.msg, P.url));
@@ -1220,7 +1234,7 @@ static void test_client__stop_lets_in_flight_finish(void **state)
 		    strstr(col.o[i].msg, "not sent"))
 			unsent++;
 	}
-	assert_int_equal(ok, 2);     /* the two in flight completed */
+	assert_int_equal(ok, 2); /* the two in flight completed */
 	assert_int_equal(unsent, 4); /* nothing new started */
 	assert_int_equal((int)seen_count(), 2);
 	assert_int_equal(hf_client_stopped(c), 0); /* cleared for next run */
@@ -1263,13 +1277,15 @@ static void test_client__fetch_adapter(void **state)
 
 	(void)state;
 	memset(calls, 0, sizeof(calls));
-	script((struct step){ .match = "two", .status = 200,
-			      .body = "{\"data\":null,\"errors\":[{\"message\":"
-				      "\"bad\"}]}" });
+	script((struct step){ .match = "two",
+	                      .status = 200,
+	                      .body = "{\"data\":null,\"errors\":[{\"message\":"
+	                              "\"bad\"}]}" });
 	calls[0].query = "query one { x }";
 	calls[1].query = "query two { x }";
 	calls[2].query = "query three { x }";
-	assert_int_equal(hf_transport_batch(hf_client_transport(c), calls, 3, &err), 0);
+	assert_int_equal(
+	        hf_transport_batch(hf_client_transport(c), calls, 3, &err), 0);
 	assert_int_equal(calls[0].rc, 0);
 	assert_non_null(calls[0].data);
 	assert_int_equal(calls[1].rc, HF_ESERVER);
@@ -1318,8 +1334,10 @@ static void test_client__transport_rest_and_graphql(void **state)
 
 	(void)state;
 	memset(&log, 0, sizeof(log));
-	script((struct step){ .match = "GET", .status = 200, .body = "{\"g\":1}" });
-	script((struct step){ .match = "load", .status = 200, .body = "{\"p\":2}" });
+	script((struct step){
+	        .match = "GET", .status = 200, .body = "{\"g\":1}" });
+	script((struct step){
+	        .match = "load", .status = 200, .body = "{\"p\":2}" });
 	q.kind = HF_TX_GET;
 	q.path = "/api/schema";
 	q.branch = "feature/x y";
@@ -1343,14 +1361,17 @@ static void test_client__transport_rest_and_graphql(void **state)
 	assert_int_equal(hf_transport_run(t, on_tx, &log, &err), 0);
 	assert_int_equal(log.n, 3);
 	assert_int_equal(log.rc[0], 0);
-	assert_int_equal(json_integer_value(json_object_get(log.data[0], "g")), 1);
+	assert_int_equal(json_integer_value(json_object_get(log.data[0], "g")),
+	                 1);
 	assert_int_equal(log.rc[1], 0);
-	assert_int_equal(json_integer_value(json_object_get(log.data[1], "p")), 2);
+	assert_int_equal(json_integer_value(json_object_get(log.data[1], "p")),
+	                 2);
 	assert_int_equal(log.rc[2], 0);
 	for (i = 0; i < P.nseen; i++) {
 		if (!strcmp(P.seen[i].method, "GET")) {
-			assert_string_equal(P.seen[i].path,
-					    "/api/schema?branch=feature%2Fx%20y");
+			assert_string_equal(
+			        P.seen[i].path,
+			        "/api/schema?branch=feature%2Fx%20y");
 			seen_get++;
 		} else if (!strcmp(P.seen[i].path, "/api/schema/load")) {
 			assert_string_equal(P.seen[i].body, "{\"a\":1}");
@@ -1386,7 +1407,7 @@ static void test_client__empty_rest_body_is_null(void **state)
 static int reentry_rc;
 
 static void on_reenter(hf_client *c, const struct hf_client_result *r,
-		       void *payload)
+                       void *payload)
 {
 	(void)r;
 	reentry_rc = hf_client_run(c, on_reenter, payload, NULL);
@@ -1431,7 +1452,7 @@ static int torture_once(json_t *vars)
 	rc = hf_client_new(&c, &o, NULL);
 	if (rc == 0)
 		rc = hf_client_graphql(c, "a/b", "query($v: String) { x }",
-				       vars, &data, &errors, NULL);
+		                       vars, &data, &errors, NULL);
 	q.query = "{ y }";
 	q.variables = vars;
 	q.user = &tag;
@@ -1519,11 +1540,10 @@ static long tag_count(hf_client *c)
 	hf_error err = HF_ERROR_INIT;
 	long n;
 
-	assert_int_equal(gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL,
-			     &err),
-			 0);
+	assert_int_equal(
+	        gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL, &err), 0);
 	n = (long)json_integer_value(
-		json_object_get(json_object_get(data, "BuiltinTag"), "count"));
+	        json_object_get(json_object_get(data, "BuiltinTag"), "count"));
 	json_decref(data);
 	return n;
 }
@@ -1537,8 +1557,8 @@ static void test_client__serve_schema_and_count(void **state)
 
 	(void)state;
 	assert_int_equal(hf_client_get(c, "/api/schema?branch=main", &out,
-				       &status, &err),
-			 0);
+	                               &status, &err),
+	                 0);
 	assert_int_equal(status, 200);
 	assert_true(json_array_size(json_object_get(out, "nodes")) > 0);
 	json_decref(out);
@@ -1554,8 +1574,8 @@ static void test_client__serve_unknown_branch(void **state)
 
 	(void)state;
 	assert_int_equal(gql(c, "no/such", "{ BuiltinTag { count } }", &data,
-			     NULL, &err),
-			 HF_ENOTFOUND);
+	                     NULL, &err),
+	                 HF_ENOTFOUND);
 	assert_string_equal(err.msg, "branch 'no/such' not found");
 	hf_client_free(c);
 }
@@ -1573,7 +1593,7 @@ static void test_client__serve_parallel_creates(void **state)
 	(void)state;
 	memset(&col, 0, sizeof(col));
 	q.query = "mutation($n: String!) { BuiltinTagCreate(data: "
-		  "{name: {value: $n}}) { ok } }";
+	          "{name: {value: $n}}) { ok } }";
 	for (i = 0; i < 20; i++) {
 		snprintf(name, sizeof(name), "tag \"%zu\" }", i);
 		v = json_pack("{s:s}", "n", name);
@@ -1606,15 +1626,15 @@ static void test_client__serve_token(void **state)
 	assert_int_equal(hf_serve_stop(&srv), 0);
 	assert_int_equal(serve_with(extra), 0);
 	c = serve_client(NULL, 2);
-	assert_int_equal(gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL,
-			     &err),
-			 HF_EAUTH);
+	assert_int_equal(
+	        gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL, &err),
+	        HF_EAUTH);
 	assert_non_null(strstr(err.msg, "Authentication is required"));
 	hf_client_free(c);
 	c = serve_client("wrong", 2);
-	assert_int_equal(gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL,
-			     &err),
-			 HF_EAUTH);
+	assert_int_equal(
+	        gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL, &err),
+	        HF_EAUTH);
 	assert_non_null(strstr(err.msg, "Invalid token"));
 	hf_client_free(c);
 	c = serve_client(TOKEN, 2);
@@ -1637,10 +1657,10 @@ static void test_client__serve_dropped_write_not_repeated(void **state)
 	assert_int_equal(tag_count(c), 0);
 	/* the write commits, the answer is lost: retrying would duplicate */
 	assert_int_equal(gql(c, NULL,
-			     "mutation { BuiltinTagCreate(data: {name: "
-			     "{value: \"once\"}}) { ok } }",
-			     &data, NULL, &err),
-			 HF_ENET);
+	                     "mutation { BuiltinTagCreate(data: {name: "
+	                     "{value: \"once\"}}) { ok } }",
+	                     &data, NULL, &err),
+	                 HF_ENET);
 	assert_int_equal(tag_count(c), 1);
 	hf_client_free(c);
 }
@@ -1661,15 +1681,14 @@ static void test_client__serve_503_retried(void **state)
 	hf_client_free(c);
 }
 
-
 /* ------------------------------------------------------------------ */
 /* Username/password login (JWT)                                       */
 
 #define PASSWORD "pw-secret-77"
-#define EXPIRED_BODY \
+#define EXPIRED_BODY                                                      \
 	"{\"errors\":[{\"message\":\"Expired Signature\",\"extensions\":" \
 	"{\"code\":\"TOKEN_EXPIRED\",\"http_status\":401,\"data\":{}}}]}"
-#define EXPIRED_OLD_BODY \
+#define EXPIRED_OLD_BODY                                                 \
 	"{\"data\":null,\"errors\":[{\"message\":\"Expired Signature\"," \
 	"\"extensions\":{\"code\":401}}]}"
 
@@ -1691,9 +1710,9 @@ static void script_login(const char *acc, const char *ref)
 	char *b = bodies[next++ % 4];
 
 	snprintf(b, 200, "{\"access_token\":\"%s\",\"refresh_token\":\"%s\"}",
-		 acc, ref);
-	script((struct step){ .match = "/api/auth/login", .status = 200,
-			      .body = b });
+	         acc, ref);
+	script((struct step){
+	        .match = "/api/auth/login", .status = 200, .body = b });
 }
 
 /* The peer answers the next request carrying `bearer` "Expired Signature". */
@@ -1745,26 +1764,32 @@ static void test_client__login_refresh_retry(void **state)
 	(void)state;
 	script_login("acc-1", "ref-1");
 	script_expired("Bearer acc-1", EXPIRED_BODY);
-	script((struct step){ .match = "/api/auth/refresh", .status = 200,
-			      .body = "{\"access_token\":\"acc-2\"}" });
+	script((struct step){ .match = "/api/auth/refresh",
+	                      .status = 200,
+	                      .body = "{\"access_token\":\"acc-2\"}" });
 	assert_int_equal(gql(c, NULL, "{ x }", &data, NULL, &err), 0);
 	json_decref(data);
 	assert_int_equal((int)seen_count(), 4);
 	assert_string_equal(P.seen[0].path, "/api/auth/login");
 	assert_string_equal(P.seen[0].method, "POST");
 	assert_string_equal(P.seen[0].body,
-			    "{\"username\":\"alice\",\"password\":\"" PASSWORD "\"}");
+	                    "{\"username\":\"alice\",\"password\":\"" PASSWORD
+	                    "\"}");
 	assert_null(strstr(P.seen[0].head, "Authorization"));
-	assert_non_null(strstr(P.seen[1].head, "Authorization: Bearer acc-1\r\n"));
+	assert_non_null(
+	        strstr(P.seen[1].head, "Authorization: Bearer acc-1\r\n"));
 	assert_string_equal(P.seen[2].path, "/api/auth/refresh");
-	assert_non_null(strstr(P.seen[2].head, "Authorization: Bearer ref-1\r\n"));
-	assert_non_null(strstr(P.seen[3].head, "Authorization: Bearer acc-2\r\n"));
+	assert_non_null(
+	        strstr(P.seen[2].head, "Authorization: Bearer ref-1\r\n"));
+	assert_non_null(
+	        strstr(P.seen[3].head, "Authorization: Bearer acc-2\r\n"));
 	assert_null(strstr(P.seen[3].head, "X-INFRAHUB-KEY"));
 	/* the new access token stays: no second login */
 	assert_int_equal(gql(c, NULL, "{ y }", &data, NULL, &err), 0);
 	json_decref(data);
 	assert_int_equal((int)seen_count(), 5);
-	assert_non_null(strstr(P.seen[4].head, "Authorization: Bearer acc-2\r\n"));
+	assert_non_null(
+	        strstr(P.seen[4].head, "Authorization: Bearer acc-2\r\n"));
 	hf_client_free(c);
 }
 
@@ -1779,17 +1804,20 @@ static void test_client__refresh_refused_logs_in_again(void **state)
 	(void)state;
 	script_login("acc-1", "ref-1");
 	script_expired("Bearer acc-1", EXPIRED_OLD_BODY);
-	script((struct step){ .match = "/api/auth/refresh", .status = 401,
-			      .body = "{\"data\":null,\"errors\":[{\"message\":"
-				      "\"The provided refresh token has been "
-				      "invalidated in the database\"}]}" });
+	script((struct step){ .match = "/api/auth/refresh",
+	                      .status = 401,
+	                      .body = "{\"data\":null,\"errors\":[{\"message\":"
+	                              "\"The provided refresh token has been "
+	                              "invalidated in the database\"}]}" });
 	script_login("acc-3", "ref-3");
-	assert_int_equal(hf_client_get(c, "/api/schema", &out, &status, &err), 0);
+	assert_int_equal(hf_client_get(c, "/api/schema", &out, &status, &err),
+	                 0);
 	json_decref(out);
 	assert_int_equal(status, 200);
 	assert_int_equal((int)seen_count(), 5);
 	assert_string_equal(P.seen[3].path, "/api/auth/login");
-	assert_non_null(strstr(P.seen[4].head, "Authorization: Bearer acc-3\r\n"));
+	assert_non_null(
+	        strstr(P.seen[4].head, "Authorization: Bearer acc-3\r\n"));
 	hf_client_free(c);
 }
 
@@ -1803,16 +1831,17 @@ static void test_client__expired_twice_fails(void **state)
 	(void)state;
 	script_login("acc-1", "ref-1");
 	script_expired("Bearer acc-1", EXPIRED_BODY);
-	script((struct step){ .match = "/api/auth/refresh", .status = 200,
-			      .body = "{\"access_token\":\"acc-1\"}" });
+	script((struct step){ .match = "/api/auth/refresh",
+	                      .status = 200,
+	                      .body = "{\"access_token\":\"acc-1\"}" });
 	script_expired("Bearer acc-1", EXPIRED_BODY);
 	assert_int_equal(gql(c, NULL, "{ x }", &data, NULL, &err), HF_EAUTH);
 	assert_non_null(strstr(err.msg, "Expired Signature"));
 	assert_int_equal((int)seen_count(), 4);
 	/* another 401 (not expired) is never a reason to refresh */
 	script((struct step){ .status = 401,
-			      .body = "{\"errors\":[{\"message\":\"Invalid "
-				      "token\"}]}" });
+	                      .body = "{\"errors\":[{\"message\":\"Invalid "
+	                              "token\"}]}" });
 	assert_int_equal(gql(c, NULL, "{ x }", &data, NULL, &err), HF_EAUTH);
 	assert_int_equal((int)seen_count(), 5);
 	hf_client_free(c);
@@ -1838,10 +1867,13 @@ static void test_client__one_refresh_for_many(void **state)
 	memset(&col, 0, sizeof(col));
 	script_login("acc-1", "ref-1");
 	for (i = 0; i < 4; i++)
-		script((struct step){ .match = "Bearer acc-1", .status = 401,
-				      .body = EXPIRED_BODY, .delay_ms = 30 });
-	script((struct step){ .match = "/api/auth/refresh", .status = 200,
-			      .body = "{\"access_token\":\"acc-2\"}" });
+		script((struct step){ .match = "Bearer acc-1",
+		                      .status = 401,
+		                      .body = EXPIRED_BODY,
+		                      .delay_ms = 30 });
+	script((struct step){ .match = "/api/auth/refresh",
+	                      .status = 200,
+	                      .body = "{\"access_token\":\"acc-2\"}" });
 	submit_n(c, &col, 4, "query Q { q }");
 	assert_int_equal(hf_client_run(c, on_done, &col, NULL), 0);
 	assert_int_equal((int)col.n, 4);
@@ -1860,23 +1892,24 @@ static void test_client__login_failure(void **state)
 
 	(void)state;
 	memset(&col, 0, sizeof(col));
-	script((struct step){ .match = "/api/auth/login", .status = 401,
-			      .body = "{\"data\":null,\"errors\":[{\"message\":"
-				      "\"Incorrect password " PASSWORD "\","
-				      "\"extensions\":{\"code\":401}}]}" });
+	script((struct step){ .match = "/api/auth/login",
+	                      .status = 401,
+	                      .body = "{\"data\":null,\"errors\":[{\"message\":"
+	                              "\"Incorrect password " PASSWORD "\","
+	                              "\"extensions\":{\"code\":401}}]}" });
 	submit_n(c, &col, 3, "query Q { q }");
 	assert_int_equal(hf_client_run(c, on_done, &col, NULL), 0);
 	assert_int_equal((int)col.n, 3);
 	for (size_t i = 0; i < col.n; i++) {
 		assert_int_equal(col.o[i].rc, HF_EAUTH);
-		assert_non_null(strstr(col.o[i].msg, "login as 'alice' failed: "
-						     "Incorrect password <redacted>"));
+		assert_non_null(strstr(col.o[i].msg,
+		                       "login as 'alice' failed: "
+		                       "Incorrect password <redacted>"));
 		assert_no_secret(col.o[i].msg);
 	}
 	assert_int_equal((int)seen_count(), 1); /* the login only */
 	hf_client_free(c);
 }
-
 
 /*
  * A login answer that is not {"access_token": str, "refresh_token": str}
@@ -1904,15 +1937,15 @@ static void test_client__login_answer_checked(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		memset(&col, 0, sizeof(col));
-		script((struct step){ .match = "/api/auth/login", .status = 200,
-				      .body = bad[i] });
+		script((struct step){ .match = "/api/auth/login",
+		                      .status = 200,
+		                      .body = bad[i] });
 		submit_n(c, &col, 1, "query Q { q }");
 		assert_int_equal(hf_client_run(c, on_done, &col, NULL), 0);
 		assert_int_equal((int)col.n, 1);
-		if (col.o[0].rc != HF_ESERVER ||
-		    !strstr(col.o[0].msg, "login"))
+		if (col.o[0].rc != HF_ESERVER || !strstr(col.o[0].msg, "login"))
 			fail_msg("login answer %s: rc %d, '%s'", bad[i],
-				 col.o[0].rc, col.o[0].msg);
+			         col.o[0].rc, col.o[0].msg);
 		assert_no_secret(col.o[0].msg);
 	}
 	assert_int_equal((int)seen_count(), (int)(sizeof(bad) / sizeof(*bad)));
@@ -1929,18 +1962,19 @@ static void test_client__duplicate_keys_refused(void **state)
 
 	(void)state;
 	script((struct step){ .status = 200,
-			      .body = "{\"data\":{\"T\":{\"count\":0,\"count\":"
-				      "5}}}" });
-	script((struct step){ .status = 200,
-			      .body = "{\"data\":{\"T\":1},\"data\":{\"T\":2}}" });
+	                      .body = "{\"data\":{\"T\":{\"count\":0,\"count\":"
+	                              "5}}}" });
+	script((struct step){
+	        .status = 200,
+	        .body = "{\"data\":{\"T\":1},\"data\":{\"T\":2}}" });
 	snprintf(want, sizeof(want), "invalid JSON answer from %s: ", P.url);
 	assert_int_equal(gql(c, NULL, "{ T { count } }", &data, &errors, &err),
-			 HF_ESERVER);
+	                 HF_ESERVER);
 	assert_memory_equal(err.msg, want, strlen(want));
 	assert_non_null(strstr(err.msg, "duplicate"));
 	assert_null(data);
 	assert_int_equal(gql(c, NULL, "{ T { count } }", &data, &errors, &err),
-			 HF_ESERVER);
+	                 HF_ESERVER);
 	assert_non_null(strstr(err.msg, "duplicate"));
 	assert_null(data);
 	hf_client_free(c);
@@ -1965,33 +1999,34 @@ static void test_client__serve_login(void **state)
 	c = client_with(&o);
 	assert_int_equal(tag_count(c), 0);
 	assert_int_equal(gql(c, NULL,
-			     "mutation { BuiltinTagCreate(data: {name: "
-			     "{value: \"jwt\"}}) { ok } }",
-			     &data, NULL, &err),
-			 0);
+	                     "mutation { BuiltinTagCreate(data: {name: "
+	                     "{value: \"jwt\"}}) { ok } }",
+	                     &data, NULL, &err),
+	                 0);
 	json_decref(data);
 	assert_int_equal(tag_count(c), 1);
 	hf_client_free(c);
 	o.password = "wrong";
 	c = client_with(&o);
-	assert_int_equal(gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL,
-			     &err),
-			 HF_EAUTH);
+	assert_int_equal(
+	        gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL, &err),
+	        HF_EAUTH);
 	assert_non_null(strstr(err.msg, "login as 'alice' failed: Incorrect "
-					"password"));
+	                                "password"));
 	hf_client_free(c);
 	/* no credentials: refused, as with a token */
 	c = serve_client(NULL, 2);
-	assert_int_equal(gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL,
-			     &err),
-			 HF_EAUTH);
+	assert_int_equal(
+	        gql(c, NULL, "{ BuiltinTag { count } }", &data, NULL, &err),
+	        HF_EAUTH);
 	assert_non_null(strstr(err.msg, "Authentication is required"));
 	hf_client_free(c);
 }
 
 /* ------------------------------------------------------------------ */
 
-#define PEER_TEST(t) cmocka_unit_test_setup_teardown(t, peer_setup, peer_teardown)
+#define PEER_TEST(t) \
+	cmocka_unit_test_setup_teardown(t, peer_setup, peer_teardown)
 #define SERVE_TEST(t) \
 	cmocka_unit_test_setup_teardown(t, serve_setup, serve_teardown)
 

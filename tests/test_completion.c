@@ -32,11 +32,12 @@ static char *complete(const char *cwd, const char *words)
 	char script[2000], *out;
 	int rc;
 
-	snprintf(script, sizeof(script),
-		 "bash -c 'source <(\"$0\" completion bash) || exit 9; "
-		 "COMP_WORDS=(\"$0\" %s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
-		 "_hubform; echo \"${COMPREPLY[*]}\"' '%s'",
-		 words, hf_test_bin());
+	snprintf(
+	        script, sizeof(script),
+	        "bash -c 'source <(\"$0\" completion bash) || exit 9; "
+	        "COMP_WORDS=(\"$0\" %s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+	        "_hubform; echo \"${COMPREPLY[*]}\"' '%s'",
+	        words, hf_test_bin());
 	rc = hf_sh(cwd, script, &out);
 	if (rc)
 		fprintf(stderr, "%s\n", out);
@@ -50,7 +51,8 @@ static void expect(const char *cwd, const char *words, const char *want)
 	char *got = complete(cwd, words);
 
 	if (strcmp(got, want))
-		fail_msg("completing [%s]: got '%s', want '%s'", words, got, want);
+		fail_msg("completing [%s]: got '%s', want '%s'", words, got,
+		         want);
 	hf_free(got);
 }
 
@@ -60,7 +62,7 @@ static void test_completion__bash_commands_and_options(void **state)
 
 	(void)state;
 	snprintf(script, sizeof(script), "'%s' completion bash | bash -n",
-		 hf_test_bin());
+	         hf_test_bin());
 	assert_int_equal(hf_sh(NULL, script, &out), 0);
 	hf_free(out);
 	expect(NULL, "pl", "plan plans");
@@ -89,11 +91,12 @@ static void test_completion__plan_ids_from_the_store(void **state)
 	int rc;
 
 	(void)state;
-	snprintf(script, sizeof(script),
-		 "unset INFRAHUB_ADDRESS; '%s' schema load '%s/plan/schema.yml' "
-		 ">/dev/null 2>&1 && '%s' plan '%s/plan/good.yml' >/dev/null 2>&1 "
-		 "&& '%s' plans --quiet",
-		 hf_test_bin(), data, hf_test_bin(), data, hf_test_bin());
+	snprintf(
+	        script, sizeof(script),
+	        "unset INFRAHUB_ADDRESS; '%s' schema load '%s/plan/schema.yml' "
+	        ">/dev/null 2>&1 && '%s' plan '%s/plan/good.yml' >/dev/null 2>&1 "
+	        "&& '%s' plans --quiet",
+	        hf_test_bin(), data, hf_test_bin(), data, hf_test_bin());
 	rc = hf_sh(cwd, script, &out);
 	assert_int_equal(rc, 0);
 	assert_true(strlen(out) > 4);
@@ -117,8 +120,8 @@ static void test_completion__zsh_and_fish(void **state)
 
 	(void)state;
 	for (i = 0; i < 2; i++) {
-		snprintf(script, sizeof(script), "'%s' completion %s", hf_test_bin(),
-			 shells[i]);
+		snprintf(script, sizeof(script), "'%s' completion %s",
+		         hf_test_bin(), shells[i]);
 		assert_int_equal(hf_sh(NULL, script, &out), 0);
 		assert_non_null(strstr(out, "detailed-exitcode"));
 		assert_non_null(strstr(out, "auto-approve"));
@@ -127,7 +130,7 @@ static void test_completion__zsh_and_fish(void **state)
 		if (!hf_have(shells[i]))
 			continue;
 		snprintf(script, sizeof(script), "'%s' completion %s | %s -n",
-			 hf_test_bin(), shells[i], shells[i]);
+		         hf_test_bin(), shells[i], shells[i]);
 		assert_int_equal(hf_sh(NULL, script, &out), 0);
 		hf_free(out);
 	}
@@ -136,7 +139,6 @@ static void test_completion__zsh_and_fish(void **state)
 	assert_non_null(strstr(out, "unknown shell 'tcsh'"));
 	hf_free(out);
 }
-
 
 /*
  * Kinds for --target and --exclude, from the newest schema answer the
@@ -153,26 +155,33 @@ static void test_completion__kinds_from_the_schema_cache(void **state)
 	snprintf(path, sizeof(path), "%s/.hubform", cwd);
 	assert_int_equal(mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/.hubform/schema-0123456789abcdef.json",
-		 cwd);
-	assert_int_equal(hf_write_file(path,
-		"{\"main\":\"0123456789abcdef\",\"nodes\":[{\"kind\":\"BuiltinTag\"},"
-		"{\"kind\":\"TestSite\"}],\"generics\":[{\"kind\":\"BuiltinThing\"}]}"),
-		0);
+	         cwd);
+	assert_int_equal(
+	        hf_write_file(
+	                path,
+	                "{\"main\":\"0123456789abcdef\",\"nodes\":[{\"kind\":\"BuiltinTag\"},"
+	                "{\"kind\":\"TestSite\"}],\"generics\":[{\"kind\":\"BuiltinThing\"}]}"),
+	        0);
 	expect(cwd, "plan --target Bu", "BuiltinTag BuiltinThing");
 	expect(cwd, "plan --exclude Te", "TestSite");
-	snprintf(script, sizeof(script), "'%s' completion kinds", hf_test_bin());
+	snprintf(script, sizeof(script), "'%s' completion kinds",
+	         hf_test_bin());
 	assert_int_equal(hf_sh(cwd, script, &out), 0);
 	assert_string_equal(out, "BuiltinTag\nBuiltinThing\nTestSite\n");
 	hf_free(out);
 	/* a newer cache beside $HUBFORM_STATE wins */
 	snprintf(path, sizeof(path), "%s/state", cwd);
 	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/state/schema-fedcba9876543210.json", cwd);
-	assert_int_equal(hf_write_file(path,
-		"{\"main\":\"fedcba9876543210\",\"nodes\":[{\"kind\":\"DcimDevice\"}]}"),
-		0);
+	snprintf(path, sizeof(path), "%s/state/schema-fedcba9876543210.json",
+	         cwd);
+	assert_int_equal(
+	        hf_write_file(
+	                path,
+	                "{\"main\":\"fedcba9876543210\",\"nodes\":[{\"kind\":\"DcimDevice\"}]}"),
+	        0);
 	snprintf(script, sizeof(script),
-		 "HUBFORM_STATE=state/plans.db '%s' completion kinds", hf_test_bin());
+	         "HUBFORM_STATE=state/plans.db '%s' completion kinds",
+	         hf_test_bin());
 	assert_int_equal(hf_sh(cwd, script, &out), 0);
 	assert_string_equal(out, "DcimDevice\n");
 	hf_free(out);
@@ -188,7 +197,8 @@ int main(void)
 	};
 
 	if (!hf_have("bash")) {
-		fprintf(stderr, "test_completion: skipped: bash is not installed\n");
+		fprintf(stderr,
+		        "test_completion: skipped: bash is not installed\n");
 		return 77;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,7 +85,7 @@ static int setup(void **state)
 
 	(void)state;
 	snprintf(objects_dir, sizeof(objects_dir),
-		 "%s/corpus/infrahub-demo-sp/objects", shared ? shared : "");
+	         "%s/corpus/infrahub-demo-sp/objects", shared ? shared : "");
 	return 0;
 }
 
@@ -100,7 +100,7 @@ static const char *rel(const char *path)
 
 /* Count this file's objects of `kind` (the manifest's "Kind n" list). */
 static size_t count_kind(const hf_manifest *m, const hf_mfile *f,
-			 const char *kind, size_t klen)
+                         const char *kind, size_t klen)
 {
 	const hf_mdoc *d;
 	const hf_mobj *o;
@@ -120,7 +120,7 @@ static size_t count_kind(const hf_manifest *m, const hf_mfile *f,
 }
 
 static void check_kinds(const hf_manifest *m, const hf_mfile *f,
-			const char *kinds)
+                        const char *kinds)
 {
 	const char *p = kinds, *sp;
 	size_t want, sum = 0;
@@ -132,8 +132,8 @@ static void check_kinds(const hf_manifest *m, const hf_mfile *f,
 		want = strtoul(sp + 1, &end, 10);
 		if (count_kind(m, f, p, (size_t)(sp - p)) != want)
 			fail_msg("%s: %.*s: got %zu, want %zu",
-				 hf_mfile_path(f), (int)(sp - p), p,
-				 count_kind(m, f, p, (size_t)(sp - p)), want);
+			         hf_mfile_path(f), (int)(sp - p), p,
+			         count_kind(m, f, p, (size_t)(sp - p)), want);
 		sum += want;
 		p = end;
 		p += strspn(p, ", ");
@@ -159,9 +159,9 @@ static void test_corpus_manifest__declared_per_file(void **state)
 		if (hf_mfile_doc_count(f) != files[i].docs ||
 		    hf_mfile_object_count(f) != files[i].declared)
 			fail_msg("%s: %zu documents, %zu objects; want %zu %zu",
-				 files[i].path, hf_mfile_doc_count(f),
-				 hf_mfile_object_count(f), files[i].docs,
-				 files[i].declared);
+			         files[i].path, hf_mfile_doc_count(f),
+			         hf_mfile_object_count(f), files[i].docs,
+			         files[i].declared);
 		if (files[i].kinds)
 			check_kinds(m, f, files[i].kinds);
 	}
@@ -171,8 +171,7 @@ static void test_corpus_manifest__declared_per_file(void **state)
 }
 
 /* The README's dataset totals: files, documents, objects declared. */
-static void check_dataset(const char *dataset, size_t nf, size_t nd,
-			  size_t no)
+static void check_dataset(const char *dataset, size_t nf, size_t nd, size_t no)
 {
 	hf_buf p = HF_BUF_INIT;
 	hf_manifest *m;

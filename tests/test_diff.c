@@ -14,8 +14,7 @@
 #include "hf/render.h"
 #include "hf/sha256.h"
 
-static struct hf_object obj(const char *kind, const char *name,
-			    const char *id)
+static struct hf_object obj(const char *kind, const char *name, const char *id)
 {
 	struct hf_object o;
 
@@ -27,7 +26,7 @@ static struct hf_object obj(const char *kind, const char *name,
 }
 
 static void attr(struct hf_object *o, const char *name, enum hf_attr_kind k,
-		 json_t *v)
+                 json_t *v)
 {
 	struct hf_field f;
 
@@ -40,7 +39,8 @@ static void attr(struct hf_object *o, const char *name, enum hf_attr_kind k,
 }
 
 static void rel(struct hf_object *o, const char *name, int many,
-		const char *kind, const char *const *peers, const char *const *ids)
+                const char *kind, const char *const *peers,
+                const char *const *ids)
 {
 	struct hf_field f;
 	size_t n = 0, i;
@@ -120,7 +120,9 @@ static void test_diff__create_update_noop(void **state)
 	assert_int_equal(c->action, HF_ACT_UPDATE);
 	assert_string_equal(c->node_id, "id-par1");
 	assert_int_equal(json_array_size(c->changed), 1);
-	assert_string_equal(json_string_value(json_object_get(c->before, "description")), "old");
+	assert_string_equal(
+	        json_string_value(json_object_get(c->before, "description")),
+	        "old");
 	/* unmanaged fields never appear */
 	assert_null(json_object_get(c->before, "other"));
 	assert_int_equal(strlen(c->fingerprint), 64);
@@ -179,9 +181,9 @@ static void test_diff__many_relationships_are_sets(void **state)
 	run(&s);
 	assert_int_equal(hf_plan_at(s.plan, 0)->action, HF_ACT_NOOP);
 	assert_int_equal(hf_plan_at(s.plan, 1)->action, HF_ACT_UPDATE);
-	assert_int_equal(json_array_size(json_object_get(hf_plan_at(s.plan, 1)->after,
-							 "tags")),
-			 1);
+	assert_int_equal(json_array_size(json_object_get(
+	                         hf_plan_at(s.plan, 1)->after, "tags")),
+	                 1);
 	done(&s);
 }
 
@@ -208,7 +210,7 @@ static void test_diff__references_to_creates_are_dependencies(void **state)
 	dev = hf_plan_at(s.plan, 0);
 	assert_int_equal(json_array_size(dev->deps), 1);
 	assert_string_equal(json_string_value(json_array_get(dev->deps, 0)),
-			    hf_plan_at(s.plan, 2)->id);
+	                    hf_plan_at(s.plan, 2)->id);
 	assert_int_equal(dev->wave, 1);
 	assert_int_equal(hf_plan_at(s.plan, 2)->wave, 0);
 	/* the update moving core2 to the new site waits for it too */
@@ -247,7 +249,7 @@ static void test_diff__fingerprint_tracks_managed_fields_only(void **state)
  * compares them. Built here the slow way, through jansson.
  */
 static void expect_canonical(const struct hf_object *live,
-			     const struct hf_object *want)
+                             const struct hf_object *want)
 {
 	json_t *j = json_object(), *fields = json_object();
 	const struct hf_field *f;
@@ -255,8 +257,8 @@ static void expect_canonical(const struct hf_object *live,
 	char want_hex[65], got[65], *text;
 
 	for (i = 0; i < n; i++) {
-		f = want ? hf_object_field(live, want->fields[i].name) :
-			   &live->fields[i];
+		f = want ? hf_object_field(live, want->fields[i].name)
+		         : &live->fields[i];
 		if (f)
 			json_object_set_new(fields, f->name, hf_field_json(f));
 	}
@@ -283,12 +285,14 @@ static void test_diff__fingerprint_is_the_canonical_json(void **state)
 	char *text;
 
 	(void)state;
-	attr(&live, "name", HF_ATTR_TEXT, json_string("d1 \"q\" \\ \t \x01 \xc3\xa9"));
+	attr(&live, "name", HF_ATTR_TEXT,
+	     json_string("d1 \"q\" \\ \t \x01 \xc3\xa9"));
 	attr(&live, "asn", HF_ATTR_NUMBER, json_integer(65001));
 	attr(&live, "ratio", HF_ATTR_OTHER, json_real(0.1));
 	attr(&live, "cleared", HF_ATTR_TEXT, NULL);
 	attr(&live, "data", HF_ATTR_OTHER,
-	     json_pack("{s:[i,s,n], s:{s:b}}", "list", 1, "two", "obj", "z", 1));
+	     json_pack("{s:[i,s,n], s:{s:b}}", "list", 1, "two", "obj", "z",
+	               1));
 	rel(&live, "site", 0, "LocationSite", one, NULL);
 	rel(&live, "tags", 1, "BuiltinTag", peers, ids);
 	rel(&live, "empty", 1, "BuiltinTag", none, NULL);
@@ -308,9 +312,10 @@ static void test_diff__fingerprint_is_the_canonical_json(void **state)
 	/* many-relationships read back as their sorted texts did: hfid first */
 	many = hf_field_json(&live.fields[6]);
 	text = json_dumps(many, JSON_COMPACT);
-	assert_string_equal(text, "[{\"hfid\":[\"Mid\\\"q\"],\"kind\":\"BuiltinTag\"},"
-				  "{\"hfid\":[\"alpha\"],\"kind\":\"BuiltinTag\"},"
-				  "{\"hfid\":[\"zeta\"],\"kind\":\"BuiltinTag\"}]");
+	assert_string_equal(
+	        text, "[{\"hfid\":[\"Mid\\\"q\"],\"kind\":\"BuiltinTag\"},"
+	              "{\"hfid\":[\"alpha\"],\"kind\":\"BuiltinTag\"},"
+	              "{\"hfid\":[\"zeta\"],\"kind\":\"BuiltinTag\"}]");
 	hf_free(text);
 	json_decref(many);
 	hf_object_release(&live);
@@ -321,27 +326,27 @@ static void test_diff__fingerprint_is_the_canonical_json(void **state)
 static hf_schema *generic_schema(void)
 {
 	static const char text[] =
-		"{\"generics\": [{\"namespace\": \"Location\", \"name\": \"Generic\","
-		"  \"human_friendly_id\": [\"name__value\"],"
-		"  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]}],"
-		" \"nodes\": ["
-		"  {\"namespace\": \"Location\", \"name\": \"Site\","
-		"   \"inherit_from\": [\"LocationGeneric\"],"
-		"   \"human_friendly_id\": [\"name__value\"],"
-		"   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]},"
-		"  {\"namespace\": \"Location\", \"name\": \"Country\","
-		"   \"inherit_from\": [\"LocationGeneric\"],"
-		"   \"human_friendly_id\": [\"name__value\"],"
-		"   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]},"
-		"  {\"namespace\": \"Net\", \"name\": \"Device\","
-		"   \"human_friendly_id\": [\"name__value\"],"
-		"   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"},"
-		"    {\"name\": \"description\", \"kind\": \"Text\"}],"
-		"   \"relationships\": ["
-		"    {\"name\": \"location\", \"peer\": \"LocationGeneric\","
-		"     \"cardinality\": \"one\"},"
-		"    {\"name\": \"locations\", \"peer\": \"LocationGeneric\","
-		"     \"cardinality\": \"many\"}]}]}";
+	        "{\"generics\": [{\"namespace\": \"Location\", \"name\": \"Generic\","
+	        "  \"human_friendly_id\": [\"name__value\"],"
+	        "  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]}],"
+	        " \"nodes\": ["
+	        "  {\"namespace\": \"Location\", \"name\": \"Site\","
+	        "   \"inherit_from\": [\"LocationGeneric\"],"
+	        "   \"human_friendly_id\": [\"name__value\"],"
+	        "   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]},"
+	        "  {\"namespace\": \"Location\", \"name\": \"Country\","
+	        "   \"inherit_from\": [\"LocationGeneric\"],"
+	        "   \"human_friendly_id\": [\"name__value\"],"
+	        "   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]},"
+	        "  {\"namespace\": \"Net\", \"name\": \"Device\","
+	        "   \"human_friendly_id\": [\"name__value\"],"
+	        "   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"},"
+	        "    {\"name\": \"description\", \"kind\": \"Text\"}],"
+	        "   \"relationships\": ["
+	        "    {\"name\": \"location\", \"peer\": \"LocationGeneric\","
+	        "     \"cardinality\": \"one\"},"
+	        "    {\"name\": \"locations\", \"peer\": \"LocationGeneric\","
+	        "     \"cardinality\": \"many\"}]}]}";
 	json_t *j = json_loads(text, 0, NULL);
 	hf_schema *s = NULL;
 
@@ -367,9 +372,12 @@ static const char *ref_kind(const json_t *fields, const char *name, size_t i)
  */
 static void test_diff__generic_peers_are_named_by_concrete_kind(void **state)
 {
-	const char *const fra[] = { "fra", NULL }, *const par[] = { "par", NULL };
+	const char *const fra[] = { "fra", NULL }, *const par[] = { "par",
+		                                                    NULL };
 	const char *const ams[] = { "ams", NULL };
-	const char *const fra_id[] = { "id-fra" }, *const par_id[] = { "id-par" };
+	const char *const fra_id[] = { "id-fra" }, *const par_id[] = {
+		"id-par"
+	};
 	const char *const ams_id[] = { "id-ams" };
 	hf_schema *schema = generic_schema();
 	struct hf_render_opts ro = HF_RENDER_OPTS_INIT;
@@ -411,7 +419,8 @@ static void test_diff__generic_peers_are_named_by_concrete_kind(void **state)
 	attr(&d2, "description", HF_ATTR_TEXT, json_string("new"));
 	rel(&h2, "location", 0, "LocationSite", par, par_id);
 	attr(&h2, "description", HF_ATTR_TEXT, json_string("old"));
-	/* d3: points at a Country fra, the files at the Site fra they declare */
+	/* d3: points at a Country fra, the files at the Site fra they declare
+	 */
 	rel(&d3, "location", 0, "LocationGeneric", fra, NULL);
 	rel(&h3, "location", 0, "LocationCountry", fra, fra_id);
 	put(s.want, d1);
@@ -428,7 +437,7 @@ static void test_diff__generic_peers_are_named_by_concrete_kind(void **state)
 	assert_int_equal(c->action, HF_ACT_UPDATE);
 	assert_int_equal(json_array_size(c->changed), 1);
 	assert_string_equal(json_string_value(json_array_get(c->changed, 0)),
-			    "locations");
+	                    "locations");
 	assert_string_equal(ref_kind(c->after, "location", 0), "LocationSite");
 	assert_string_equal(ref_kind(c->after, "locations", 0), "LocationSite");
 	assert_string_equal(ref_kind(c->after, "locations", 1), "LocationSite");
@@ -437,7 +446,7 @@ static void test_diff__generic_peers_are_named_by_concrete_kind(void **state)
 	assert_int_equal(json_array_size(c->changed), 1);
 	assert_string_equal(ref_kind(c->after, "location", 0), "LocationSite");
 	assert_true(json_equal(json_object_get(c->before, "location"),
-			       json_object_get(c->after, "location")));
+	                       json_object_get(c->after, "location")));
 	/* a different object under the same HFID is a change */
 	c = hf_plan_at(s.plan, 2);
 	assert_int_equal(c->action, HF_ACT_UPDATE);
@@ -445,10 +454,11 @@ static void test_diff__generic_peers_are_named_by_concrete_kind(void **state)
 	assert_int_equal(hf_plan_at(s.plan, 3)->action, HF_ACT_NOOP);
 
 	assert_int_equal(hf_render_text(&text, s.plan, &ro), 0);
-	assert_non_null(strstr(text.ptr, "~ locations: [LocationSite[fra]] -> "
-				"[LocationSite[ams], LocationSite[fra]]\n"));
+	assert_non_null(strstr(text.ptr,
+	                       "~ locations: [LocationSite[fra]] -> "
+	                       "[LocationSite[ams], LocationSite[fra]]\n"));
 	assert_non_null(strstr(text.ptr, "~ location: LocationCountry[fra] -> "
-				"LocationSite[fra]\n"));
+	                                 "LocationSite[fra]\n"));
 	assert_null(strstr(text.ptr, "LocationGeneric"));
 	hf_buf_release(&text);
 	hf_schema_free(schema);
@@ -514,21 +524,23 @@ static void test_diff__secrets_are_write_only(void **state)
 	assert_int_equal(json_array_size(c->changed), 0);
 	/* the fingerprint covers the managed fields without the secret */
 	attr(&names, "label", HF_ATTR_TEXT, json_string("Ann"));
-	assert_int_equal(hf_diff_fingerprint(fp, hf_objset_at(s.have, 0), &names), 0);
+	assert_int_equal(
+	        hf_diff_fingerprint(fp, hf_objset_at(s.have, 0), &names), 0);
 	assert_string_equal(fp, c->fingerprint);
 	/* a create writes it, wrapped */
 	c = hf_plan_at(s.plan, 1);
 	assert_int_equal(c->action, HF_ACT_CREATE);
 	assert_string_equal(json_string_value(hf_value_sensitive_get(
-				    json_object_get(c->after, "password"))),
-			    "swordfish");
+	                            json_object_get(c->after, "password"))),
+	                    "swordfish");
 	assert_string_equal(json_string_value(json_array_get(c->changed, 0)),
-			    "password");
+	                    "password");
 	/* an update never sends it */
 	c = hf_plan_at(s.plan, 2);
 	assert_int_equal(c->action, HF_ACT_UPDATE);
 	assert_int_equal(json_array_size(c->changed), 1);
-	assert_string_equal(json_string_value(json_array_get(c->changed, 0)), "label");
+	assert_string_equal(json_string_value(json_array_get(c->changed, 0)),
+	                    "label");
 	assert_null(json_object_get(c->after, "password"));
 	hf_object_release(&names);
 	done(&s);
@@ -568,7 +580,9 @@ static void test_diff__progress(void **state)
  */
 static void test_diff__torture(void **state)
 {
-	const char *const fra[] = { "fra", NULL }, *const fra_id[] = { "id-fra" };
+	const char *const fra[] = { "fra", NULL }, *const fra_id[] = {
+		"id-fra"
+	};
 	hf_schema *schema = generic_schema();
 	hf_objset *want, *have;
 	struct hf_object site = obj("LocationSite", "fra", NULL);
@@ -593,7 +607,8 @@ static void test_diff__torture(void **state)
 	put(want, site);
 	put(have, h1);
 	for (n = 1;; n++) {
-		assert_int_equal(hf_plan_new(&plan, "http://x", "main", NULL), 0);
+		assert_int_equal(hf_plan_new(&plan, "http://x", "main", NULL),
+		                 0);
 		hf_failalloc_nth(n);
 		rc = hf_diff(plan, want, have, schema, &err);
 		hf_failalloc_reset();
@@ -618,10 +633,13 @@ int main(void)
 		cmocka_unit_test(test_diff__create_update_noop),
 		cmocka_unit_test(test_diff__echoed_values_are_not_changes),
 		cmocka_unit_test(test_diff__many_relationships_are_sets),
-		cmocka_unit_test(test_diff__references_to_creates_are_dependencies),
-		cmocka_unit_test(test_diff__fingerprint_tracks_managed_fields_only),
+		cmocka_unit_test(
+		        test_diff__references_to_creates_are_dependencies),
+		cmocka_unit_test(
+		        test_diff__fingerprint_tracks_managed_fields_only),
 		cmocka_unit_test(test_diff__fingerprint_is_the_canonical_json),
-		cmocka_unit_test(test_diff__generic_peers_are_named_by_concrete_kind),
+		cmocka_unit_test(
+		        test_diff__generic_peers_are_named_by_concrete_kind),
 		cmocka_unit_test(test_diff__secrets_are_write_only),
 		cmocka_unit_test(test_diff__progress),
 		cmocka_unit_test(test_diff__torture),

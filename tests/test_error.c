@@ -13,9 +13,9 @@ static void test_error__set_returns_code(void **state)
 	hf_error err = HF_ERROR_INIT;
 
 	(void)state;
-	assert_int_equal(hf_error_set(&err, HF_EINVAL, "unknown kind '%s'",
-				      "Foo"),
-			 HF_EINVAL);
+	assert_int_equal(
+	        hf_error_set(&err, HF_EINVAL, "unknown kind '%s'", "Foo"),
+	        HF_EINVAL);
 	assert_int_equal(err.code, HF_EINVAL);
 	assert_string_equal(err.msg, "unknown kind 'Foo'");
 	assert_string_equal(err.where, "");

@@ -44,7 +44,7 @@ static hf_transport *via(hf_fake_handler_fn fn)
 
 /* Every request answered by `hubform serve`, one after the other. */
 static int served(void *payload, const struct hf_fake_req *r, json_t **answer,
-		  hf_error *err)
+                  hf_error *err)
 {
 	json_t *errors;
 
@@ -81,14 +81,18 @@ static void seed(void)
 	assert_int_equal(status, 200);
 	hf_free(resp);
 	hf_free(body);
-	hf_buf_add(&q, "mutation {"
-		   " a: TestSiteCreate(data: {name: {value: \"paris\"}, description: {value: \"hq\"}}) { ok }"
-		   " b: TestSiteCreate(data: {name: {value: \"lyon\"}}) { ok }"
-		   " t: BuiltinTagCreate(data: {name: {value: \"red\"}}) { ok }");
+	hf_buf_add(
+	        &q,
+	        "mutation {"
+	        " a: TestSiteCreate(data: {name: {value: \"paris\"}, description: {value: \"hq\"}}) { ok }"
+	        " b: TestSiteCreate(data: {name: {value: \"lyon\"}}) { ok }"
+	        " t: BuiltinTagCreate(data: {name: {value: \"red\"}}) { ok }");
 	for (i = 0; i < 30; i++)
-		hf_buf_addf(&q, " d%d: TestDeviceCreate(data: {name: {value: \"dev%02d\"},"
-			    " role: {value: \"edge\"}, asn: {value: %d}, site: {hfid: [\"lyon\"]}}) { ok }",
-			    i, i, 65000 + i);
+		hf_buf_addf(
+		        &q,
+		        " d%d: TestDeviceCreate(data: {name: {value: \"dev%02d\"},"
+		        " role: {value: \"edge\"}, asn: {value: %d}, site: {hfid: [\"lyon\"]}}) { ok }",
+		        i, i, 65000 + i);
 	hf_buf_add(&q, " }");
 	res = hf_gql(srv.url, NULL, NULL, q.ptr, NULL);
 	assert_null(json_object_get(res, "errors"));
@@ -137,7 +141,7 @@ static struct hf_object want_obj(const char *kind, const char *name)
 }
 
 static void want_attr(struct hf_object *o, const char *name,
-		      enum hf_attr_kind k, json_t *v)
+                      enum hf_attr_kind k, json_t *v)
 {
 	struct hf_field f;
 
@@ -152,7 +156,7 @@ static void want_attr(struct hf_object *o, const char *name,
 }
 
 static void want_ref(struct hf_object *o, const char *name, int many,
-		     const char *kind, const char *hfid, const char *filter)
+                     const char *kind, const char *hfid, const char *filter)
 {
 	struct hf_field f;
 
@@ -185,7 +189,7 @@ static void on_diag(void *payload, const hf_error *e)
 
 	d->n++;
 	snprintf(d->last, sizeof(d->last), "%s:%d:%d: %s", e->where, e->line,
-		 e->col, e->msg);
+	         e->col, e->msg);
 }
 
 static void test_fetch__managed_fields_and_refs(void **state)
@@ -208,9 +212,9 @@ static void test_fetch__managed_fields_and_refs(void **state)
 	want_ref(&dv, "tags", 1, "BuiltinTag", NULL, "red");
 	assert_int_equal(hf_objset_add(want, &w, NULL), 0);
 	assert_int_equal(hf_objset_add(want, &dv, NULL), 0);
-	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served),
-				  on_diag, &d, &st, NULL),
-			 0);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), on_diag,
+	                          &d, &st, NULL),
+	                 0);
 	assert_int_equal(d.n, 0);
 	{
 		json_t *key = json_pack("[s]", "paris");
@@ -233,7 +237,8 @@ static void test_fetch__managed_fields_and_refs(void **state)
 	/* the tag, named by default_filter, is completed from Infrahub */
 	f = hf_object_field(hf_objset_at(want, 1), "tags");
 	assert_non_null(f->refs[0].id);
-	assert_string_equal(json_string_value(json_array_get(f->refs[0].hfid, 0)), "red");
+	assert_string_equal(
+	        json_string_value(json_array_get(f->refs[0].hfid, 0)), "red");
 	f = hf_object_field(hf_objset_at(want, 1), "site");
 	assert_non_null(f->refs[0].id);
 	hf_objset_free(want);
@@ -253,14 +258,17 @@ static void test_fetch__unresolvable_reference(void **state)
 	want_attr(&dv, "asn", HF_ATTR_NUMBER, json_integer(65007));
 	want_ref(&dv, "site", 0, "TestSite", "mars", NULL);
 	assert_int_equal(hf_objset_add(want, &dv, NULL), 0);
-	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served),
-				  on_diag, &d, NULL, &err),
-			 HF_EINVAL);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), on_diag,
+	                          &d, NULL, &err),
+	                 HF_EINVAL);
 	assert_int_equal(d.n, 1);
-	assert_non_null(strstr(d.last, "f.yml:3:5: unresolvable reference: no TestSite [\"mars\"]"));
+	assert_non_null(strstr(
+	        d.last,
+	        "f.yml:3:5: unresolvable reference: no TestSite [\"mars\"]"));
 	/* the error says what was reported, not that Infrahub is at fault */
-	assert_string_equal(err.msg, "1 reference in the object files names an "
-			    "object that is neither in the files nor in Infrahub");
+	assert_string_equal(
+	        err.msg, "1 reference in the object files names an "
+	                 "object that is neither in the files nor in Infrahub");
 	hf_objset_free(want);
 	hf_objset_free(have);
 }
@@ -284,14 +292,15 @@ static void test_fetch__problems_are_counted(void **state)
 	assert_int_equal(hf_objset_add(want, &d1, NULL), 0);
 	assert_int_equal(hf_objset_add(want, &d2, NULL), 0);
 	assert_int_equal(hf_objset_add(want, &st, NULL), 0);
-	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served),
-				  on_diag, &d, NULL, &err),
-			 HF_EINVAL);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), on_diag,
+	                          &d, NULL, &err),
+	                 HF_EINVAL);
 	assert_int_equal(d.n, 3);
-	assert_string_equal(err.msg, "2 references in the object files name "
-			    "objects that are neither in the files nor in "
-			    "Infrahub; 1 unique value is already held by "
-			    "another object in Infrahub");
+	assert_string_equal(err.msg,
+	                    "2 references in the object files name "
+	                    "objects that are neither in the files nor in "
+	                    "Infrahub; 1 unique value is already held by "
+	                    "another object in Infrahub");
 	hf_objset_free(want);
 	hf_objset_free(have);
 }
@@ -322,12 +331,12 @@ static void test_fetch__creates_among_many_read_by_pages(void **state)
 		dv = want_obj("TestDevice", name);
 		/* the last create takes the name live dev07 holds */
 		want_attr(&dv, "name", HF_ATTR_TEXT,
-			  json_string(k == 19 ? "dev07" : name));
+		          json_string(k == 19 ? "dev07" : name));
 		assert_int_equal(hf_objset_add(want, &dv, NULL), 0);
 	}
-	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served),
-				  on_diag, &d, &st, &err),
-			 HF_EINVAL);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), on_diag,
+	                          &d, &st, &err),
+	                 HF_EINVAL);
 	/* kinds + pages + ceil(N / batch) + a constant is the bound */
 	assert_int_equal(st.requests, 1 + 3);
 	/*
@@ -339,11 +348,12 @@ static void test_fetch__creates_among_many_read_by_pages(void **state)
 	assert_int_equal(served_requests, st.requests);
 	assert_int_equal(st.live_objects, 30);
 	assert_int_equal(d.n, 1);
-	assert_string_equal(d.last, "f.yml:7:9: cannot create TestDevice "
-			    "[\"new19\"]: unique name = \"dev07\" already belongs "
-			    "to TestDevice [\"dev07\"] in Infrahub");
+	assert_string_equal(
+	        d.last, "f.yml:7:9: cannot create TestDevice "
+	                "[\"new19\"]: unique name = \"dev07\" already belongs "
+	                "to TestDevice [\"dev07\"] in Infrahub");
 	assert_string_equal(err.msg, "1 unique value is already held by "
-			    "another object in Infrahub");
+	                             "another object in Infrahub");
 	hf_objset_free(want);
 	hf_objset_free(have);
 }
@@ -373,17 +383,18 @@ static void test_fetch__creates_among_many_looked_up(void **state)
 	assert_int_equal(hf_objset_add(want, &a, NULL), 0);
 	assert_int_equal(hf_objset_add(want, &b, NULL), 0);
 	assert_int_equal(hf_objset_add(want, &e, NULL), 0);
-	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served),
-				  on_diag, &d, &st, &err),
-			 HF_EINVAL);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), on_diag,
+	                          &d, &st, &err),
+	                 HF_EINVAL);
 	/* the count, one request of 3 lookups and 3 probes */
 	assert_int_equal(st.requests, 1 + 1);
 	assert_int_equal(served_requests, st.requests);
 	assert_int_equal(st.live_objects, 1);
 	assert_int_equal(d.n, 1);
-	assert_non_null(strstr(d.last, "cannot create TestDevice [\"new02\"]: "
-			       "unique name = \"dev11\" already belongs to "
-			       "TestDevice [\"dev11\"]"));
+	assert_non_null(strstr(d.last,
+	                       "cannot create TestDevice [\"new02\"]: "
+	                       "unique name = \"dev11\" already belongs to "
+	                       "TestDevice [\"dev11\"]"));
 	hf_objset_free(want);
 	hf_objset_free(have);
 }
@@ -410,15 +421,16 @@ static void test_fetch__references_into_kinds_read_whole(void **state)
 	assert_int_equal(hf_objset_add(want, &site, NULL), 0);
 	assert_int_equal(hf_objset_add(want, &d1, NULL), 0);
 	assert_int_equal(hf_objset_add(want, &d2, NULL), 0);
-	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served),
-				  on_diag, &d, &st, &err),
-			 HF_EINVAL);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), on_diag,
+	                          &d, &st, &err),
+	                 HF_EINVAL);
 	/* the counts, the sites' page, the devices' lookups */
 	assert_int_equal(st.requests, 1 + 1 + 1);
 	assert_int_equal(d.n, 1);
 	assert_non_null(strstr(d.last, "unresolvable reference: no TestSite "
-			       "[\"mars\"]"));
-	assert_non_null(hf_object_field(hf_objset_at(want, 1), "site")->refs[0].id);
+	                               "[\"mars\"]"));
+	assert_non_null(
+	        hf_object_field(hf_objset_at(want, 1), "site")->refs[0].id);
 	hf_objset_free(want);
 	hf_objset_free(have);
 }
@@ -483,9 +495,9 @@ static void test_fetch__progress(void **state)
 			want_ref(&dv, "tags", 1, "BuiltinTag", NULL, "red");
 		assert_int_equal(hf_objset_add(want, &dv, NULL), 0);
 	}
-	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served),
-				  NULL, NULL, &st, NULL),
-			 0);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), NULL,
+	                          NULL, &st, NULL),
+	                 0);
 	/* counts, two slices of pages, the tag lookup, the end */
 	assert_int_equal(log.n, 5);
 	assert_true(saw_stage(&log, "counts"));
@@ -500,7 +512,7 @@ static void test_fetch__progress(void **state)
 		assert_int_equal(b->kinds_total, a->kinds_total);
 		assert_true(b->live_objects >= a->live_objects);
 		assert_true(b->requests > a->requests ||
-			    !strcmp(b->stage, "done"));
+		            !strcmp(b->stage, "done"));
 		assert_true(b->rounds >= a->rounds);
 	}
 	b = &log.v[log.n - 1];
@@ -521,33 +533,33 @@ static void test_fetch__progress(void **state)
 /* ---- a generic peer, answered by a transport that finds nothing -------- */
 
 static int empty_transport(void *payload, const struct hf_fake_req *r,
-			   json_t **answer, hf_error *err)
+                           json_t **answer, hf_error *err)
 {
 	(void)payload;
 	(void)r;
 	(void)err;
 	*answer = json_pack("{s:{s:{s:i, s:[]}, s:{s:i, s:[]}}}", "data",
-			    "LocationSite", "count", 0, "edges",
-			    "NetDevice", "count", 0, "edges");
+	                    "LocationSite", "count", 0, "edges", "NetDevice",
+	                    "count", 0, "edges");
 	return 0;
 }
 
 static hf_schema *generic_schema(void)
 {
 	static const char text[] =
-		"{\"generics\": [{\"namespace\": \"Location\", \"name\": \"Generic\","
-		"  \"human_friendly_id\": [\"name__value\"],"
-		"  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]}],"
-		" \"nodes\": ["
-		"  {\"namespace\": \"Location\", \"name\": \"Site\","
-		"   \"inherit_from\": [\"LocationGeneric\"],"
-		"   \"human_friendly_id\": [\"name__value\"],"
-		"   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]},"
-		"  {\"namespace\": \"Net\", \"name\": \"Device\","
-		"   \"human_friendly_id\": [\"name__value\"],"
-		"   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}],"
-		"   \"relationships\": [{\"name\": \"location\","
-		"    \"peer\": \"LocationGeneric\", \"cardinality\": \"one\"}]}]}";
+	        "{\"generics\": [{\"namespace\": \"Location\", \"name\": \"Generic\","
+	        "  \"human_friendly_id\": [\"name__value\"],"
+	        "  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]}],"
+	        " \"nodes\": ["
+	        "  {\"namespace\": \"Location\", \"name\": \"Site\","
+	        "   \"inherit_from\": [\"LocationGeneric\"],"
+	        "   \"human_friendly_id\": [\"name__value\"],"
+	        "   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]},"
+	        "  {\"namespace\": \"Net\", \"name\": \"Device\","
+	        "   \"human_friendly_id\": [\"name__value\"],"
+	        "   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}],"
+	        "   \"relationships\": [{\"name\": \"location\","
+	        "    \"peer\": \"LocationGeneric\", \"cardinality\": \"one\"}]}]}";
 	json_t *j = json_loads(text, 0, NULL);
 	hf_schema *s = NULL;
 
@@ -585,13 +597,13 @@ static const char *const corrupt[] = {
 static size_t corrupt_at;
 
 static int corrupt_transport(void *payload, const struct hf_fake_req *r,
-			     json_t **answer, hf_error *err)
+                             json_t **answer, hf_error *err)
 {
 	(void)payload;
 	(void)r;
 	(void)err;
 	*answer = json_pack("{s:o}", "data",
-			    json_loads(corrupt[corrupt_at], 0, NULL));
+	                    json_loads(corrupt[corrupt_at], 0, NULL));
 	return 0;
 }
 
@@ -611,19 +623,20 @@ static void test_fetch__malformed_answers_are_errors(void **state)
 		hf_objset_new(&want);
 		assert_int_equal(hf_objset_add(want, &site, NULL), 0);
 		hf_error_clear(&err);
-		if (hf_fetch(&have, want, gs, &o, via(corrupt_transport), NULL, NULL,
-			     NULL, &err) != HF_ESERVER)
-			fail_msg("corrupt answer %zu was accepted: %s", corrupt_at,
-				 corrupt[corrupt_at]);
-		assert_non_null(strstr(err.msg, "malformed answer to the LocationSite"));
+		if (hf_fetch(&have, want, gs, &o, via(corrupt_transport), NULL,
+		             NULL, NULL, &err) != HF_ESERVER)
+			fail_msg("corrupt answer %zu was accepted: %s",
+			         corrupt_at, corrupt[corrupt_at]);
+		assert_non_null(strstr(err.msg,
+		                       "malformed answer to the LocationSite"));
 		assert_null(have);
 		hf_objset_free(want);
 	}
 	hf_schema_free(gs);
 }
 
-static void test_fetch__references_to_desired_objects_name_their_kind(
-	void **state)
+static void
+test_fetch__references_to_desired_objects_name_their_kind(void **state)
 {
 	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
 	hf_schema *gs = generic_schema();
@@ -638,8 +651,8 @@ static void test_fetch__references_to_desired_objects_name_their_kind(
 	assert_int_equal(hf_objset_add(want, &dv, NULL), 0);
 	assert_int_equal(hf_objset_add(want, &site, NULL), 0);
 	assert_int_equal(hf_fetch(&have, want, gs, &o, via(empty_transport),
-				  NULL, NULL, NULL, NULL),
-			 0);
+	                          NULL, NULL, NULL, NULL),
+	                 0);
 	f = hf_object_field(hf_objset_at(want, 0), "location");
 	assert_string_equal(f->refs[0].kind, "LocationSite");
 	assert_null(f->refs[0].id);
@@ -691,8 +704,10 @@ static void test_fetch__failing_allocations(void **state)
 			 * a reference to nothing.
 			 */
 			assert_false(done);
-			if (rc != HF_ENOMEM && rc != HF_ESERVER && rc != HF_EINVAL)
-				fail_msg("allocation %ld: %d %s", n, rc, err.msg);
+			if (rc != HF_ENOMEM && rc != HF_ESERVER &&
+			    rc != HF_EINVAL)
+				fail_msg("allocation %ld: %d %s", n, rc,
+				         err.msg);
 		}
 		hf_objset_free(want);
 		hf_objset_free(have);
@@ -711,7 +726,8 @@ int main(void)
 		cmocka_unit_test(test_fetch__creates_among_many_read_by_pages),
 		cmocka_unit_test(test_fetch__creates_among_many_looked_up),
 		cmocka_unit_test(test_fetch__references_into_kinds_read_whole),
-		cmocka_unit_test(test_fetch__references_to_desired_objects_name_their_kind),
+		cmocka_unit_test(
+		        test_fetch__references_to_desired_objects_name_their_kind),
 		cmocka_unit_test(test_fetch__malformed_answers_are_errors),
 		cmocka_unit_test(test_fetch__failing_allocations),
 	};

@@ -47,7 +47,7 @@ static struct hf_served *live;
 
 /* Start serve on `port` over `db`; wait for its readiness line. */
 static void srv_start(struct hf_served *s, const char *db, const char *fault,
-		      const char *log)
+                      const char *log)
 {
 	const char *extra[5];
 	int i = 0;

@@ -28,11 +28,11 @@ static void replay(const char *harness, hf_fuzz_fn fn)
 	long n;
 
 	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/%s", HF_SOURCE_DIR,
-		 harness);
+	         harness);
 	n = hf_fuzz_replay_path(path, fn);
 	assert_true(n > 0); /* a harness without seeds is a mistake */
 	snprintf(path, sizeof(path), "%s/tests/fuzz/regressions/%s",
-		 HF_SOURCE_DIR, harness);
+	         HF_SOURCE_DIR, harness);
 	/* git keeps no empty directory: a harness without findings has none */
 	if (access(path, F_OK) == 0)
 		assert_true(hf_fuzz_replay_path(path, fn) >= 0);

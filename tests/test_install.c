@@ -46,8 +46,8 @@ static void install(const char *dest, const char *prefix)
 	int rc;
 
 	snprintf(script, sizeof(script),
-		 "DESTDIR='%s' cmake --install '%s' --prefix '%s'", dest, build,
-		 prefix);
+	         "DESTDIR='%s' cmake --install '%s' --prefix '%s'", dest, build,
+	         prefix);
 	rc = hf_sh(NULL, script, &out);
 	if (rc)
 		fprintf(stderr, "%s\n", out);
@@ -86,14 +86,17 @@ static void test_install__usr(void **state)
 	assert_memory_equal(out, "hubform ", 8);
 	hf_free(out);
 	if (hf_have("man")) {
-		snprintf(script, sizeof(script),
-			 "MANWIDTH=80 man -l '%s/usr/share/man/man1/hubform-plan.1'", d);
+		snprintf(
+		        script, sizeof(script),
+		        "MANWIDTH=80 man -l '%s/usr/share/man/man1/hubform-plan.1'",
+		        d);
 		assert_int_equal(hf_sh(NULL, script, &out), 0);
 		assert_non_null(strstr(out, "--detailed-exitcode"));
 		hf_free(out);
 	}
 	snprintf(script, sizeof(script),
-		 "bash -n '%s/usr/share/bash-completion/completions/hubform'", d);
+	         "bash -n '%s/usr/share/bash-completion/completions/hubform'",
+	         d);
 	assert_int_equal(hf_sh(NULL, script, &out), 0);
 	hf_free(out);
 }
@@ -115,18 +118,21 @@ static void test_install__deb(void **state)
 {
 	const char *dest = hf_test_tmpdir("install_deb");
 	char d[1024], script[6000], *out;
-	static const char *const deps[] = { "libcurl4", "libyaml-0-2",
-		"libjansson4", "libsqlite3-0", "libmicrohttpd12", "libssl3", NULL };
+	static const char *const deps[] = {
+		"libcurl4",        "libyaml-0-2", "libjansson4", "libsqlite3-0",
+		"libmicrohttpd12", "libssl3",     NULL
+	};
 	size_t i;
 
 	(void)state;
 	if (!hf_have("cpack") || !hf_have("dpkg-deb"))
 		skip();
 	snprintf(d, sizeof(d), "%s", dest);
-	snprintf(script, sizeof(script),
-		 "cpack -G DEB -B '%s' --config '%s/CPackConfig.cmake' >/dev/null && "
-		 "dpkg-deb -I '%s'/hubform_*_*.deb && dpkg-deb -c '%s'/hubform_*_*.deb",
-		 d, build, d, d);
+	snprintf(
+	        script, sizeof(script),
+	        "cpack -G DEB -B '%s' --config '%s/CPackConfig.cmake' >/dev/null && "
+	        "dpkg-deb -I '%s'/hubform_*_*.deb && dpkg-deb -c '%s'/hubform_*_*.deb",
+	        d, build, d, d);
 	if (hf_sh(NULL, script, &out) != 0)
 		fail_msg("cpack: %s", out);
 	assert_non_null(strstr(out, "Package: hubform"));
@@ -135,7 +141,8 @@ static void test_install__deb(void **state)
 			fail_msg("Depends lacks %s:\n%s", deps[i], out);
 	assert_non_null(strstr(out, "./usr/bin/hubform"));
 	assert_non_null(strstr(out, "./usr/share/man/man1/hubform-plan.1"));
-	assert_non_null(strstr(out, "./usr/share/zsh/vendor-completions/_hubform"));
+	assert_non_null(
+	        strstr(out, "./usr/share/zsh/vendor-completions/_hubform"));
 	hf_free(out);
 }
 
@@ -150,15 +157,19 @@ int main(void)
 	struct stat sb;
 
 	if (!hf_have("cmake")) {
-		fprintf(stderr, "test_install: skipped: cmake is not in PATH\n");
+		fprintf(stderr,
+		        "test_install: skipped: cmake is not in PATH\n");
 		return 77;
 	}
 	snprintf(bin, sizeof(bin), "%s", hf_test_bin());
 	snprintf(build, sizeof(build), "%s", dirname(bin));
-	snprintf(manifest, sizeof(manifest), "%s/generated/man/hubform.1", build);
+	snprintf(manifest, sizeof(manifest), "%s/generated/man/hubform.1",
+	         build);
 	if (stat(manifest, &sb) != 0) {
-		fprintf(stderr, "test_install: skipped: no generated pages in %s "
-				"(cmake/install.cmake not part of this build)\n", build);
+		fprintf(stderr,
+		        "test_install: skipped: no generated pages in %s "
+		        "(cmake/install.cmake not part of this build)\n",
+		        build);
 		return 77;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);

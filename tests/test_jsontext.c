@@ -35,8 +35,14 @@ static void same_as_jansson(const json_t *j)
 
 static void test_jsontext__scalars(void **state)
 {
-	static const double reals[] = { 0.0, -0.0, 1.0, 0.1, 1e300, -2.5e-300,
-					123456789012345678.0, 3.14159265358979 };
+	static const double reals[] = { 0.0,
+		                        -0.0,
+		                        1.0,
+		                        0.1,
+		                        1e300,
+		                        -2.5e-300,
+		                        123456789012345678.0,
+		                        3.14159265358979 };
 	json_t *j;
 	size_t i;
 
@@ -87,11 +93,12 @@ static void test_jsontext__keys_in_insertion_or_sorted_order(void **state)
 
 	(void)state;
 	j = json_loads("{\"b\":1,\"a\":[1,\"x\",{\"z\":null,\"y\":true}],"
-		       "\"ab\":{},\"\":[],\"\\u00e9\":3,"
-		       "\"A\":{\"k\":\"v\"}}",
-		       0, NULL);
+	               "\"ab\":{},\"\":[],\"\\u00e9\":3,"
+	               "\"A\":{\"k\":\"v\"}}",
+	               0, NULL);
 	assert_non_null(j);
-	assert_int_equal(json_object_setn_new(j, "a\0b", 3, json_integer(2)), 0);
+	assert_int_equal(json_object_setn_new(j, "a\0b", 3, json_integer(2)),
+	                 0);
 	assert_int_equal(json_object_setn_new(j, "a", 1, json_string("v")), 0);
 	same_as_jansson(j);
 	json_decref(j);
@@ -151,7 +158,7 @@ static json_t *random_value(unsigned *seed, int depth)
 			k[1] = (char)('a' + rand_r(seed) % 3);
 			k[2] = '\0';
 			json_object_set_new(j, k + rand_r(seed) % 2,
-					    random_value(seed, depth + 1));
+			                    random_value(seed, depth + 1));
 		}
 		return j;
 	}
@@ -189,8 +196,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jsontext__scalars),
-		cmocka_unit_test(test_jsontext__every_control_character_and_unicode),
-		cmocka_unit_test(test_jsontext__keys_in_insertion_or_sorted_order),
+		cmocka_unit_test(
+		        test_jsontext__every_control_character_and_unicode),
+		cmocka_unit_test(
+		        test_jsontext__keys_in_insertion_or_sorted_order),
 		cmocka_unit_test(test_jsontext__many_keys_leave_the_stack),
 		cmocka_unit_test(test_jsontext__random_trees),
 		cmocka_unit_test(test_jsontext__what_jansson_refuses),

@@ -59,13 +59,14 @@ static void free_names(char **names)
 
 /* Each "--name" in a --help text's option lines, as roff "\-\-name". */
 static void check_options_in_page(const char *help, const char *page,
-				  const char *cmd)
+                                  const char *cmd)
 {
 	const char *line, *dd;
 	char want[160], *w;
 	size_t len, i, n = 0;
 
-	for (line = help; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+	for (line = help; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		if (strncmp(line, "  -", 3))
 			continue;
 		dd = strstr(line, "--");
@@ -80,7 +81,8 @@ static void check_options_in_page(const char *help, const char *page,
 		}
 		*w = '\0';
 		if (!strstr(page, want))
-			fail_msg("hubform-%s(1) lacks option %.*s", cmd, (int)len + 2, dd);
+			fail_msg("hubform-%s(1) lacks option %.*s", cmd,
+			         (int)len + 2, dd);
 		n++;
 	}
 	assert_true(n >= 1); /* at least --help */
@@ -154,20 +156,23 @@ static void test_man__renders(void **state)
 		skip();
 	if (hf_have("groff")) {
 		snprintf(script, sizeof(script),
-			 "'%s' help --man plan | groff -man -ww -z 2>&1", hf_test_bin());
+		         "'%s' help --man plan | groff -man -ww -z 2>&1",
+		         hf_test_bin());
 		rc = hf_sh(NULL, script, &out);
 		assert_int_equal(rc, 0);
 		assert_string_equal(out, "");
 		hf_free(out);
 	}
 	if (hf_have("man")) {
-		snprintf(script, sizeof(script),
-			 "'%s' help --man plan > plan.1 && MANWIDTH=80 man -l plan.1",
-			 hf_test_bin());
+		snprintf(
+		        script, sizeof(script),
+		        "'%s' help --man plan > plan.1 && MANWIDTH=80 man -l plan.1",
+		        hf_test_bin());
 		rc = hf_sh(hf_test_tmpdir("man_render"), script, &out);
 		assert_int_equal(rc, 0);
 		assert_non_null(strstr(out, "NAME"));
-		assert_non_null(strstr(out, "hubform-plan - compute and store"));
+		assert_non_null(
+		        strstr(out, "hubform-plan - compute and store"));
 		assert_non_null(strstr(out, "--detailed-exitcode"));
 		assert_non_null(strstr(out, "EXIT STATUS"));
 		hf_free(out);

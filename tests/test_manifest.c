@@ -99,7 +99,7 @@ static void print_diags(const hf_manifest *m)
 	for (i = 0; i < hf_manifest_diag_count(m); i++) {
 		e = hf_manifest_diag_at(m, i, &lv);
 		print_error("  %s:%d:%d: %s%s\n", e->where, e->line, e->col,
-			    lv == HF_MDIAG_WARNING ? "warning: " : "", e->msg);
+		            lv == HF_MDIAG_WARNING ? "warning: " : "", e->msg);
 	}
 }
 
@@ -112,7 +112,7 @@ struct vcase {
 };
 
 __attribute__((format(printf, 2, 3))) static void vfail(struct vcase *c,
-							const char *fmt, ...)
+                                                        const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -134,7 +134,7 @@ static const hf_mobj *obj(struct vcase *c, const char *idx)
 }
 
 static const hf_mfield *field(struct vcase *c, const char *idx,
-			      const char *name)
+                              const char *name)
 {
 	const hf_mobj *o = obj(c, idx);
 	const hf_mfield *f = o ? hf_mobj_field(o, name) : NULL;
@@ -144,8 +144,7 @@ static const hf_mfield *field(struct vcase *c, const char *idx,
 	return f;
 }
 
-static const hf_yval *value(struct vcase *c, const char *idx,
-			    const char *name)
+static const hf_yval *value(struct vcase *c, const char *idx, const char *name)
 {
 	const hf_mfield *f = field(c, idx, name);
 
@@ -153,14 +152,14 @@ static const hf_yval *value(struct vcase *c, const char *idx,
 }
 
 static void expect_num(struct vcase *c, const char *what, size_t got,
-		       const char *want)
+                       const char *want)
 {
 	if (got != strtoul(want, NULL, 10))
 		vfail(c, "%s: got %zu, want %s", what, got, want);
 }
 
 static void expect_str(struct vcase *c, const char *what, const char *got,
-		       const char *want)
+                       const char *want)
 {
 	if (!got)
 		got = "-";
@@ -169,7 +168,7 @@ static void expect_str(struct vcase *c, const char *what, const char *got,
 }
 
 static void expect_pos(struct vcase *c, const char *what, const hf_yval *v,
-		       const char *want)
+                       const char *want)
 {
 	char got[32];
 
@@ -193,16 +192,16 @@ static char *unescape_nl(const char *s)
 	return hf_buf_detach(&b);
 }
 
-static const char *const res_names[] = { "none", "null", "bool", "int",
-					 "float", "timestamp", "str" };
+static const char *const res_names[] = { "none",  "null",      "bool", "int",
+	                                 "float", "timestamp", "str" };
 static const char *const type_names[] = { "null", "scalar", "seq", "map" };
-static const char *const style_names[] = { "plain", "single", "double",
-					   "literal", "folded", "flow",
-					   "block" };
+static const char *const style_names[] = { "plain",   "single", "double",
+	                                   "literal", "folded", "flow",
+	                                   "block" };
 static const char *const nest_names[] = { "none", "one", "many_dict",
-					  "many_list" };
+	                                  "many_list" };
 static const char *const doc_names[] = { "invalid", "object", "menu",
-					 "schema" };
+	                                 "schema" };
 
 static void check_value_line(struct vcase *c, char **t, const char *rest)
 {
@@ -250,7 +249,7 @@ static void check_field_line(struct vcase *c, char **t)
 		expect_num(c, "children", hf_mfield_child_count(f), t[3]);
 	else if (!strcmp(t[0], "nestkind"))
 		expect_str(c, "nestkind", k ? hf_yval_text(k, NULL) : NULL,
-			   t[3]);
+		           t[3]);
 	else if (!strcmp(t[0], "keypos"))
 		expect_pos(c, "keypos", hf_mfield_key(f), t[3]);
 	else
@@ -274,7 +273,7 @@ static void check_object_line(struct vcase *c, char **t)
 		expect_str(c, "parent", p ? buf : NULL, t[2]);
 	else if (!strcmp(t[0], "parentfield"))
 		expect_str(c, "parentfield", pf ? hf_mfield_name(pf) : NULL,
-			   t[2]);
+		           t[2]);
 	else if (!strcmp(t[0], "pos"))
 		expect_pos(c, "pos", hf_mobj_node(o), t[2]);
 	else if (!strcmp(t[0], "index"))
@@ -283,7 +282,7 @@ static void check_object_line(struct vcase *c, char **t)
 		expect_num(c, "fields", hf_mobj_field_count(o), t[2]);
 	else if (!strcmp(t[0], "expandobj"))
 		expect_num(c, "expandobj", (size_t)hf_mobj_expand_range(o),
-			   t[2]);
+		           t[2]);
 	else
 		vfail(c, "unknown directive '%s'", t[0]);
 }
@@ -330,7 +329,7 @@ static void check_line(struct vcase *c, char *line)
 	else if (!strcmp(t[0], "field"))
 		check_value_line(c, t, rest);
 	else if (!strcmp(t[0], "expand") || !strcmp(t[0], "doctype") ||
-		 !strcmp(t[0], "docobjs"))
+	         !strcmp(t[0], "docobjs"))
 		check_doc_line(c, t);
 	else if (*t[3])
 		check_field_line(c, t);
@@ -394,7 +393,7 @@ static void render_diags(hf_buf *b, const hf_manifest *m, const char *in)
 		if (strcmp(e->where, in))
 			hf_buf_addf(b, "(where '%s') ", e->where);
 		hf_buf_addf(b, "%d:%d %s%s\n", e->line, e->col,
-			    lv == HF_MDIAG_WARNING ? "warning: " : "", e->msg);
+		            lv == HF_MDIAG_WARNING ? "warning: " : "", e->msg);
 	}
 }
 
@@ -414,13 +413,13 @@ static int run_invalid_case(const char *name)
 	render_diags(&got, m, in);
 	if (strcmp(got.ptr, want)) {
 		print_error("invalid/%s: got\n%s-- want\n%s", name, got.ptr,
-			    want);
+		            want);
 		failed = 1;
 	}
 	if (rc != HF_EINVAL || !hf_manifest_error_count(m) ||
 	    err.code != HF_EINVAL || strcmp(err.where, in) || !err.line) {
 		print_error("invalid/%s: rc %d, first error '%s'\n", name, rc,
-			    err.msg);
+		            err.msg);
 		failed = 1;
 	}
 	hf_manifest_free(m);
@@ -447,24 +446,23 @@ static void test_manifest__invalid_cases(void **state)
 
 /* ---- API ---- */
 
-static const char two_docs[] =
-	"apiVersion: infrahub.app/v1\n"
-	"kind: Object\n"
-	"metadata: {owner: me}\n"
-	"spec:\n"
-	"  kind: BuiltinTag\n"
-	"  parameters: {expand_range: false}\n"
-	"  data:\n"
-	"    - {name: a}\n"
-	"---\n"
-	"apiVersion: infrahub.app/v1\n"
-	"kind: Object\n"
-	"spec:\n"
-	"  kind: LocationSite\n"
-	"  data:\n"
-	"    - name: s\n"
-	"      devices:\n"
-	"        data: [{name: d1}, {name: d2}]\n";
+static const char two_docs[] = "apiVersion: infrahub.app/v1\n"
+                               "kind: Object\n"
+                               "metadata: {owner: me}\n"
+                               "spec:\n"
+                               "  kind: BuiltinTag\n"
+                               "  parameters: {expand_range: false}\n"
+                               "  data:\n"
+                               "    - {name: a}\n"
+                               "---\n"
+                               "apiVersion: infrahub.app/v1\n"
+                               "kind: Object\n"
+                               "spec:\n"
+                               "  kind: LocationSite\n"
+                               "  data:\n"
+                               "    - name: s\n"
+                               "      devices:\n"
+                               "        data: [{name: d1}, {name: d2}]\n";
 
 static void test_manifest__iteration_api(void **state)
 {
@@ -490,8 +488,9 @@ static void test_manifest__iteration_api(void **state)
 	assert_null(hf_mdoc_parameters(d));
 	assert_null(hf_mdoc_metadata(d));
 	d = hf_manifest_doc_at(m, 0);
-	assert_string_equal(hf_yval_text(hf_yval_get(hf_mdoc_metadata(d),
-						     "owner"), NULL), "me");
+	assert_string_equal(
+	        hf_yval_text(hf_yval_get(hf_mdoc_metadata(d), "owner"), NULL),
+	        "me");
 	assert_non_null(hf_mdoc_parameters(d));
 	assert_int_equal(hf_yval_type(hf_mdoc_root(d)), HF_YVAL_MAP);
 	assert_null(hf_mfile_doc_at(f, 2));
@@ -519,13 +518,13 @@ static void test_manifest__iteration_api(void **state)
 static void test_manifest__yval_accessors(void **state)
 {
 	hf_manifest *m = load_text("kind: Object\n"
-				   "spec:\n"
-				   "  kind: K\n"
-				   "  data:\n"
-				   "    - list: [1, \"two\", {three: 3}]\n"
-				   "      big: 99999999999999999999\n"
-				   "      n: -0x10\n"
-				   "      nul: \"a\\0b\"\n");
+	                           "spec:\n"
+	                           "  kind: K\n"
+	                           "  data:\n"
+	                           "    - list: [1, \"two\", {three: 3}]\n"
+	                           "      big: 99999999999999999999\n"
+	                           "      n: -0x10\n"
+	                           "      nul: \"a\\0b\"\n");
 	const hf_mobj *o = hf_manifest_object_at(m, 0);
 	const hf_yval *l = hf_mfield_value(hf_mobj_field(o, "list")), *v;
 	long long ll;
@@ -534,8 +533,7 @@ static void test_manifest__yval_accessors(void **state)
 	(void)state;
 	assert_int_equal(hf_yval_count(l), 3);
 	assert_string_equal(hf_yval_describe(l), "a list");
-	assert_string_equal(hf_yval_describe(hf_yval_item(l, 0)),
-			    "an integer");
+	assert_string_equal(hf_yval_describe(hf_yval_item(l, 0)), "an integer");
 	assert_string_equal(hf_yval_describe(hf_yval_item(l, 1)), "a string");
 	v = hf_yval_item(l, 2);
 	assert_string_equal(hf_yval_describe(v), "a mapping");
@@ -551,8 +549,8 @@ static void test_manifest__yval_accessors(void **state)
 	v = hf_mfield_value(hf_mobj_field(o, "big"));
 	assert_int_equal(hf_yval_resolve(v), HF_YRES_INT);
 	assert_int_equal(hf_yval_as_int(v, &ll), HF_EINVAL);
-	assert_int_equal(hf_yval_as_int(hf_mfield_value(hf_mobj_field(o, "n")),
-					&ll), 0);
+	assert_int_equal(
+	        hf_yval_as_int(hf_mfield_value(hf_mobj_field(o, "n")), &ll), 0);
 	assert_int_equal(ll, -16);
 	assert_int_equal(hf_yval_as_int(hf_yval_item(l, 1), &ll), HF_EINVAL);
 	v = hf_mfield_value(hf_mobj_field(o, "nul"));
@@ -598,10 +596,10 @@ static void test_manifest__missing_path(void **state)
 	(void)state;
 	assert_int_equal(hf_manifest_new(&m), 0);
 	assert_int_equal(hf_manifest_add_path(m, "no/such.yml", &err),
-			 HF_ENOTFOUND);
+	                 HF_ENOTFOUND);
 	assert_string_equal(err.msg,
-			    "cannot open 'no/such.yml': No such file or "
-			    "directory");
+	                    "cannot open 'no/such.yml': No such file or "
+	                    "directory");
 	assert_int_equal(hf_manifest_diag_count(m), 1);
 	assert_string_equal(hf_manifest_diag_at(m, 0, &lv)->where, "");
 	assert_int_equal(lv, HF_MDIAG_ERROR);
@@ -618,14 +616,14 @@ static void write_in(const char *dir, const char *name, const char *text)
 }
 
 static const char tag_doc[] = "kind: Object\n"
-			      "spec: {kind: BuiltinTag, data: [{name: x}]}\n";
+                              "spec: {kind: BuiltinTag, data: [{name: x}]}\n";
 
 static void test_manifest__directory_walk_is_sorted(void **state)
 {
 	const char *dir = hf_test_tmpdir("manifest_walk");
 	static const char *const want[] = {
-		"/10_b.yml", "/1_a.yaml", "/2_dir/x.yml", "/2_dir/y.json",
-		"/3.yml",
+		"/10_b.yml",     "/1_a.yaml", "/2_dir/x.yml",
+		"/2_dir/y.json", "/3.yml",
 	};
 	char sub[512];
 	hf_manifest *m;
@@ -641,8 +639,8 @@ static void test_manifest__directory_walk_is_sorted(void **state)
 	write_in(dir, "1_a.yaml", tag_doc);
 	write_in(dir, "10_b.yml", tag_doc);
 	write_in(dir, "2_dir/y.json",
-		 "{\"kind\": \"Object\", \"spec\": {\"kind\": \"T\", "
-		 "\"data\": [{\"name\": \"j\"}]}}");
+	         "{\"kind\": \"Object\", \"spec\": {\"kind\": \"T\", "
+	         "\"data\": [{\"name\": \"j\"}]}}");
 	write_in(dir, "2_dir/x.yml", tag_doc);
 	write_in(dir, "notes.txt", "not: yaml: at: all");
 	write_in(dir, ".skip.yml", "bad: [");
@@ -676,7 +674,7 @@ static void test_manifest__dir_without_objects_warns(void **state)
 	e = hf_manifest_diag_at(m, 0, &lv);
 	assert_int_equal(lv, HF_MDIAG_WARNING);
 	assert_string_equal(e->msg,
-			    "schema document, not an object file; skipped");
+	                    "schema document, not an object file; skipped");
 	assert_int_equal(e->line, 1);
 	e = hf_manifest_diag_at(m, 1, &lv);
 	hf_buf_addf(&want, "no object files in '%s'", dir);
@@ -696,13 +694,13 @@ static void test_manifest__bad_file_does_not_stop_next(void **state)
 	(void)state;
 	assert_int_equal(hf_manifest_new(&m), 0);
 	assert_int_equal(hf_manifest_add_buffer(m, "a.yml", "x: [", 4, &err),
-			 HF_EINVAL);
+	                 HF_EINVAL);
 	assert_string_equal(err.where, "a.yml");
 	assert_int_equal(hf_manifest_add_buffer(m, "b.yml", tag_doc,
-						strlen(tag_doc), &err),
-			 0);
+	                                        strlen(tag_doc), &err),
+	                 0);
 	assert_int_equal(hf_manifest_add_buffer(m, "c.yml", "", 0, &err),
-			 HF_EINVAL);
+	                 HF_EINVAL);
 	assert_string_equal(err.msg, "empty file");
 	assert_int_equal(hf_manifest_file_count(m), 3);
 	assert_int_equal(hf_manifest_object_count(m), 1);
@@ -713,29 +711,29 @@ static void test_manifest__bad_file_does_not_stop_next(void **state)
 /* ---- allocation failures ---- */
 
 static const char torture_doc[] =
-	"apiVersion: infrahub.app/v1\n"
-	"kind: Object\n"
-	"spec:\n"
-	"  kind: DcimDevice\n"
-	"  parameters: {expand_range: true}\n"
-	"  data:\n"
-	"    - &d\n"
-	"      name: leaf[1-2]\n"
-	"      role: leaf\n"
-	"      role: spine\n"
-	"      interfaces:\n"
-	"        kind: InterfacePhysical\n"
-	"        data:\n"
-	"          - {name: 'Ethernet[1-3]', speed: 1000}\n"
-	"      tenant: {data: {name: t}}\n"
-	"      sites: [{kind: S, data: {name: s1}}]\n"
-	"    - <<: *d\n"
-	"      name: spine\n"
-	"    - {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9,\n"
-	"       j: 1, k: 1, l: 1, m: 1, n: 1, o: 1, p: 1, q: 1, a: 2}\n"
-	"---\n"
-	"kind: Objects\n"
-	"spec: {kind: X, data: [1]}\n";
+        "apiVersion: infrahub.app/v1\n"
+        "kind: Object\n"
+        "spec:\n"
+        "  kind: DcimDevice\n"
+        "  parameters: {expand_range: true}\n"
+        "  data:\n"
+        "    - &d\n"
+        "      name: leaf[1-2]\n"
+        "      role: leaf\n"
+        "      role: spine\n"
+        "      interfaces:\n"
+        "        kind: InterfacePhysical\n"
+        "        data:\n"
+        "          - {name: 'Ethernet[1-3]', speed: 1000}\n"
+        "      tenant: {data: {name: t}}\n"
+        "      sites: [{kind: S, data: {name: s1}}]\n"
+        "    - <<: *d\n"
+        "      name: spine\n"
+        "    - {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9,\n"
+        "       j: 1, k: 1, l: 1, m: 1, n: 1, o: 1, p: 1, q: 1, a: 2}\n"
+        "---\n"
+        "kind: Objects\n"
+        "spec: {kind: X, data: [1]}\n";
 
 static void test_manifest__allocation_failures(void **state)
 {
@@ -750,8 +748,8 @@ static void test_manifest__allocation_failures(void **state)
 		rc = hf_manifest_new(&m);
 		if (!rc)
 			rc = hf_manifest_add_buffer(m, "t.yml", torture_doc,
-						    sizeof(torture_doc) - 1,
-						    NULL);
+			                            sizeof(torture_doc) - 1,
+			                            NULL);
 		hf_failalloc_reset();
 		if (rc == HF_EINVAL) {
 			/* the allocation never failed: the full result */

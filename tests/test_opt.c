@@ -44,9 +44,11 @@ static void release(struct vals *v)
 
 static void test_opt__mixed_options_and_args(void **state)
 {
-	const char *argv[] = { "a.yml", "-v", "--out=x", "--parallelism",
-			       "7", "b", "--fault", "f1", "--fault=f2",
-			       "--", "--not-an-option" };
+	const char *argv[] = {
+		"a.yml",      "-v", "--out=x",        "--parallelism",
+		"7",          "b",  "--fault",        "f1",
+		"--fault=f2", "--", "--not-an-option"
+	};
 	hf_error err = HF_ERROR_INIT;
 	struct vals v;
 
@@ -99,7 +101,8 @@ static void test_opt__errors(void **state)
 	(void)state;
 	expect_error(1, a1, "unknown option '--nope'");
 	expect_error(1, a2, "option '--out' requires a value");
-	expect_error(2, a3, "option '--parallelism' expects a number, not 'ten'");
+	expect_error(2, a3,
+	             "option '--parallelism' expects a number, not 'ten'");
 	expect_error(2, a4, "option '--parallelism' must be between 1 and 100");
 	expect_error(1, a5, "option '--verbose=1' takes no value");
 	expect_error(1, a6, "unknown option '-x'");
@@ -222,7 +225,7 @@ static void test_opt__single_dash_long_value_in_next_word(void **state)
 static void test_opt__single_dash_long_booleans(void **state)
 {
 	const char *a[] = { "-auto-approve", "-detailed-exitcode", "-no-color",
-			    NULL };
+		            NULL };
 	struct tf v;
 
 	(void)state;
@@ -289,10 +292,10 @@ static void test_opt__single_dash_typo_suggests(void **state)
 
 	(void)state;
 	tf_error(a, "unknown option '-auto-aprove'; "
-		    "did you mean '-auto-approve'?");
+	            "did you mean '-auto-approve'?");
 	tf_error(b, "unknown option '-no-colour'; did you mean '-no-color'?");
 	tf_error(c, "unknown option '-detailed-exitcdoe'; "
-		    "did you mean '-detailed-exitcode'?");
+	            "did you mean '-detailed-exitcode'?");
 }
 
 /* A single-dash word with '=' that is no long option is always an error. */
@@ -306,9 +309,9 @@ static void test_opt__single_dash_equals_is_error(void **state)
 	(void)state;
 	tf_error(a, "unknown option '-outt=x'; did you mean '-out'?");
 	tf_error(b, "unknown option '-ofoo=bar'; a value containing '=' "
-		    "goes in the next word: '-o foo=bar'");
+	            "goes in the next word: '-o foo=bar'");
 	tf_error(c, "unknown option '-b=a=b'; a value containing '=' "
-		    "goes in the next word: '-b a=b'");
+	            "goes in the next word: '-b a=b'");
 	tf_error(d, "unknown option '-vq=1'");
 }
 
@@ -341,10 +344,10 @@ static void test_opt__double_dash_typo_suggests(void **state)
 
 	(void)state;
 	tf_error(a, "unknown option '--auto-aprove'; "
-		    "did you mean '--auto-approve'?");
+	            "did you mean '--auto-approve'?");
 	tf_error(b, "unknown option '--ou'; did you mean '--out'?");
 	tf_error(c, "unknown option '--parallelsim'; "
-		    "did you mean '--parallelism'?");
+	            "did you mean '--parallelism'?");
 }
 
 static void test_opt__unrelated_word_gets_no_suggestion(void **state)
@@ -405,8 +408,8 @@ static void test_opt__usage_mentions_single_dash(void **state)
 	u = cli_opt_usage("hubform x", NULL, opts);
 	assert_non_null(u);
 	assert_non_null(strstr(u, "show this help\nLong options also work "
-				  "with one dash, as in -out=FILE or "
-				  "-no-color.\n"));
+	                          "with one dash, as in -out=FILE or "
+	                          "-no-color.\n"));
 	hf_free(u);
 	u = cli_opt_usage("hubform y", NULL, none);
 	assert_non_null(u);

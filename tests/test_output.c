@@ -50,8 +50,9 @@ static void test_output__stdout_flushed_before_stderr(void **state)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	text = hf_read_file(path, NULL);
 	assert_non_null(text);
-	assert_string_equal(text, "Plan: 1 to createhubform: error: something went wrong\n"
-				  ", 0 to update.\n");
+	assert_string_equal(
+	        text, "Plan: 1 to createhubform: error: something went wrong\n"
+	              ", 0 to update.\n");
 	hf_free(text);
 }
 
@@ -72,30 +73,31 @@ static void test_output__control_characters_escaped(void **state)
 		if (!f)
 			_exit(2);
 		out_error("server: %s", "\033[31mred\033[0m\r\nhubform: apply "
-			  "complete\xc2\x9b" "2J\ttab");
+		                        "complete\xc2\x9b"
+		                        "2J\ttab");
 		_exit(out_finish() ? 1 : 0);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	text = hf_read_file(path, NULL);
 	assert_non_null(text);
-	assert_string_equal(text, "hubform: error: server: \\x1b[31mred\\x1b[0m"
-				  "\\x0d\\x0ahubform: apply complete\\u009b2J tab\n");
+	assert_string_equal(text,
+	                    "hubform: error: server: \\x1b[31mred\\x1b[0m"
+	                    "\\x0d\\x0ahubform: apply complete\\u009b2J tab\n");
 	hf_free(text);
 }
 
 /* ---- show --format json, end to end -------------------------------- */
 
-static const char sites_yml[] =
-	"---\n"
-	"apiVersion: infrahub.app/v1\n"
-	"kind: Object\n"
-	"spec:\n"
-	"  kind: TestSite\n"
-	"  data:\n"
-	"    - name: paris\n"
-	"      description: hq\n"
-	"    - name: lyon\n";
+static const char sites_yml[] = "---\n"
+                                "apiVersion: infrahub.app/v1\n"
+                                "kind: Object\n"
+                                "spec:\n"
+                                "  kind: TestSite\n"
+                                "  data:\n"
+                                "    - name: paris\n"
+                                "      description: hq\n"
+                                "    - name: lyon\n";
 
 static struct hf_served srv;
 static char dir[700];
@@ -133,7 +135,7 @@ static int unserve(void **state)
 
 /* Run hubform in `cwd`; assert it exits `want`. */
 static void hubform(struct hf_run *r, const char *cwd, int want,
-		    const char *const *args)
+                    const char *const *args)
 {
 	assert_int_equal(hf_run(r, cwd, NULL, args), 0);
 	if (r->status != want)
@@ -172,8 +174,9 @@ static json_t *site(json_t *plan, const char *name)
 	json_array_foreach(json_object_get(plan, "changes"), i, c)
 	{
 		if (!strcmp(str_of(c, "kind"), "TestSite") &&
-		    !strcmp(json_string_value(json_array_get(json_object_get(c, "hfid"), 0)),
-			    name))
+		    !strcmp(json_string_value(json_array_get(
+		                    json_object_get(c, "hfid"), 0)),
+		            name))
 			return c;
 	}
 	fail_msg("no change for TestSite %s", name);
@@ -188,36 +191,44 @@ static json_t *site(json_t *plan, const char *name)
 static void prune_one(const char *cwd, const char *addr)
 {
 	char path[800], target[300];
-	const char *const plan[] = { "plan", "sites.yml", "--prune", "--target", target,
-				     "--detailed-exitcode", NULL };
+	const char *const plan[] = { "plan",    "sites.yml",
+		                     "--prune", "--target",
+		                     target,    "--detailed-exitcode",
+		                     NULL };
 	const char *const md[] = { "show", "--format", "markdown", NULL };
 	struct hf_run r;
 	json_t *j, *c;
 
 	snprintf(target, sizeof(target), "%s", addr);
 	snprintf(path, sizeof(path), "%s/sites.yml", cwd);
-	assert_int_equal(hf_write_file(path, "---\napiVersion: infrahub.app/v1\n"
-				       "kind: Object\nspec:\n  kind: TestSite\n"
-				       "  data:\n    - name: paris\n"
-				       "      description: hq\n"), 0);
+	assert_int_equal(hf_write_file(path,
+	                               "---\napiVersion: infrahub.app/v1\n"
+	                               "kind: Object\nspec:\n  kind: TestSite\n"
+	                               "  data:\n    - name: paris\n"
+	                               "      description: hq\n"),
+	                 0);
 	hubform(&r, cwd, 2, plan);
 	assert_non_null(strstr(r.out, "Partial plan"));
 	assert_non_null(strstr(r.out, "\ndeletes, wave 1:\n  - TestSite lyon\n"
-				      "      - name = \"lyon\"\n"));
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 1 to destroy, "));
+	                              "      - name = \"lyon\"\n"));
+	assert_non_null(strstr(
+	        r.out, "Plan: 0 to create, 0 to update, 1 to destroy, "));
 	assert_null(strstr(r.out, "No changes"));
 	hf_run_release(&r);
 	j = show_json(cwd);
 	assert_true(json_is_true(json_object_get(j, "partial")));
 	assert_true(json_is_true(json_object_get(j, "applyable")));
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "counts"),
-							    "delete")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+	                         json_object_get(j, "counts"), "delete")),
+	                 1);
 	c = site(j, "lyon");
 	assert_string_equal(str_of(c, "address"), addr);
 	assert_string_equal(str_of(c, "action"), "delete");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "actions"), 0)),
-			    "delete");
-	assert_string_equal(str_of(json_object_get(c, "before"), "name"), "lyon");
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(c, "actions"), 0)),
+	                    "delete");
+	assert_string_equal(str_of(json_object_get(c, "before"), "name"),
+	                    "lyon");
 	assert_true(json_is_null(json_object_get(c, "after")));
 	assert_true(json_is_null(json_object_get(c, "sources")));
 	json_decref(j);
@@ -232,8 +243,10 @@ static void prune_one(const char *cwd, const char *addr)
 static void test_output__show_json_for_tools(void **state)
 {
 	const char *const version[] = { "version", NULL };
-	const char *const plan[] = { "plan", "sites.yml", "--detailed-exitcode", NULL };
-	const char *const apply[] = { "apply", "latest", "--auto-approve", NULL };
+	const char *const plan[] = { "plan", "sites.yml", "--detailed-exitcode",
+		                     NULL };
+	const char *const apply[] = { "apply", "latest", "--auto-approve",
+		                      NULL };
 	const char *const text[] = { "show", NULL };
 	char path[800], want[64];
 	struct hf_run r;
@@ -258,13 +271,15 @@ static void test_output__show_json_for_tools(void **state)
 	assert_true(json_is_true(json_object_get(j, "applyable")));
 	assert_true(json_is_false(json_object_get(j, "errored")));
 	assert_string_equal(str_of(j, "stack"), "default");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "counts"),
-							    "delete")), 0);
+	assert_int_equal(json_integer_value(json_object_get(
+	                         json_object_get(j, "counts"), "delete")),
+	                 0);
 	c = site(j, "paris");
 	assert_string_equal(str_of(c, "address"), "TestSite[paris]");
 	assert_string_equal(str_of(c, "action"), "create");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "actions"), 0)),
-			    "create");
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(c, "actions"), 0)),
+	                    "create");
 	assert_true(json_is_null(json_object_get(c, "before")));
 	assert_true(json_is_false(json_object_get(c, "adopt")));
 	assert_true(json_is_null(json_object_get(c, "cascade_of")));
@@ -274,7 +289,8 @@ static void test_output__show_json_for_tools(void **state)
 	json_array_foreach(src, i, d)
 	{
 		assert_non_null(strstr(str_of(d, "file"), "sites.yml"));
-		assert_int_equal(json_integer_value(json_object_get(d, "line")), 7);
+		assert_int_equal(json_integer_value(json_object_get(d, "line")),
+		                 7);
 	}
 	json_decref(j);
 
@@ -290,16 +306,18 @@ static void test_output__show_json_for_tools(void **state)
 	/* planned again: nothing to do, so not applyable either */
 	hubform(&r, dir, 0, plan);
 	assert_non_null(strstr(r.out, "No changes."));
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, "
-				      "2 unchanged.\n"));
+	assert_non_null(strstr(r.out,
+	                       "Plan: 0 to create, 0 to update, 0 to destroy, "
+	                       "2 unchanged.\n"));
 	hf_run_release(&r);
 	j = show_json(dir);
 	assert_string_equal(str_of(j, "status"), "planned");
 	assert_true(json_is_false(json_object_get(j, "applyable")));
 	assert_string_equal(str_of(site(j, "lyon"), "action"), "no-op");
 	hubform(&r, dir, 0, text);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, "
-				      "2 unchanged.\n"));
+	assert_non_null(strstr(r.out,
+	                       "Plan: 0 to create, 0 to update, 0 to destroy, "
+	                       "2 unchanged.\n"));
 	hf_run_release(&r);
 	prune_one(dir, str_of(site(j, "lyon"), "address"));
 	json_decref(j);
@@ -310,8 +328,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_output__stdout_flushed_before_stderr),
 		cmocka_unit_test(test_output__control_characters_escaped),
-		cmocka_unit_test_setup_teardown(test_output__show_json_for_tools,
-						serve, unserve),
+		cmocka_unit_test_setup_teardown(
+		        test_output__show_json_for_tools, serve, unserve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,7 @@ static hf_fake *fake;
 static json_t *ids; /* name -> node id */
 
 static int served(void *payload, const struct hf_fake_req *r, json_t **answer,
-		  hf_error *err)
+                  hf_error *err)
 {
 	(void)payload;
 	*answer = hf_gql(srv.url, NULL, NULL, r->query, r->variables);
@@ -64,12 +64,19 @@ static const char *create(const char *kind, const char *name)
 	json_t *res;
 
 	snprintf(q, sizeof(q),
-		 "mutation ($n: String!) { %sCreate(data: {name: {value: $n}})"
-		 " { object { id } } }", kind);
+	         "mutation ($n: String!) { %sCreate(data: {name: {value: $n}})"
+	         " { object { id } } }",
+	         kind);
 	res = gql(q, json_pack("{s:s}", "n", name));
 	snprintf(q, sizeof(q), "%sCreate", kind);
-	json_object_set(ids, name, json_object_get(json_object_get(
-		json_object_get(json_object_get(res, "data"), q), "object"), "id"));
+	json_object_set(
+	        ids, name,
+	        json_object_get(
+	                json_object_get(
+	                        json_object_get(json_object_get(res, "data"),
+	                                        q),
+	                        "object"),
+	                "id"));
 	assert_non_null(json_object_get(ids, name));
 	json_decref(res);
 	return json_string_value(json_object_get(ids, name));
@@ -80,20 +87,24 @@ static void add_members(const char *group, const char *const *names)
 	json_t *nodes = json_array();
 
 	for (; *names; names++)
-		json_array_append_new(nodes, json_pack("{s:s}", "id",
-			json_string_value(json_object_get(ids, *names))));
-	json_decref(gql("mutation ($g: String!, $n: [RelatedNodeInput]) {"
-			" RelationshipAdd(data: {id: $g, name: \"members\","
-			" nodes: $n}) { ok } }",
-			json_pack("{s:s, s:o}", "g", json_string_value(
-					  json_object_get(ids, group)),
-				  "n", nodes)));
+		json_array_append_new(
+		        nodes, json_pack("{s:s}", "id",
+		                         json_string_value(json_object_get(
+		                                 ids, *names))));
+	json_decref(
+	        gql("mutation ($g: String!, $n: [RelatedNodeInput]) {"
+	            " RelationshipAdd(data: {id: $g, name: \"members\","
+	            " nodes: $n}) { ok } }",
+	            json_pack("{s:s, s:o}", "g",
+	                      json_string_value(json_object_get(ids, group)),
+	                      "n", nodes)));
 }
 
 static int setup(void **state)
 {
 	char db[512];
-	static const char *const fin[] = { "red", "blue", "green", "paris", NULL };
+	static const char *const fin[] = { "red", "blue", "green", "paris",
+		                           NULL };
 	static const char *const ops[] = { "red", NULL };
 	static const char *const other[] = { "blue", NULL };
 
@@ -150,9 +161,10 @@ static void test_owner__reads_the_stack_group_in_pages(void **state)
 	/* two pages of members: 3, then 1 */
 	assert_int_equal(hf_fake_sent(fake, "members(offset"), 2);
 	/* the other stacks, not a group that only contains the prefix */
-	assert_string_equal(hf_owner_other_stack(o, id_of("hubform-ops")), "ops");
+	assert_string_equal(hf_owner_other_stack(o, id_of("hubform-ops")),
+	                    "ops");
 	assert_string_equal(hf_owner_other_stack(o, id_of("hubform-empty")),
-			    "empty");
+	                    "empty");
 	assert_null(hf_owner_other_stack(o, id_of("not-hubform-x")));
 	assert_null(hf_owner_other_stack(o, id_of("hubform-fin")));
 	/* the group name travels as a variable */
@@ -169,7 +181,8 @@ static void test_owner__stack_without_group_owns_nothing(void **state)
 	assert_int_equal(hf_owner_read(&o, via_server(), "new", 0, &err), 0);
 	assert_null(hf_owner_group_id(o));
 	assert_int_equal(hf_owner_count(o), 0);
-	assert_string_equal(hf_owner_other_stack(o, id_of("hubform-fin")), "fin");
+	assert_string_equal(hf_owner_other_stack(o, id_of("hubform-fin")),
+	                    "fin");
 	assert_int_equal(hf_fake_sent(fake, "members("), 0);
 	hf_owner_free(o);
 	/* an empty group: its id, no members */
@@ -187,17 +200,22 @@ static void test_owner__malformed_answer_and_failure(void **state)
 	(void)state;
 	hf_fake_free(fake);
 	fake = hf_fake_new();
-	assert_int_equal(hf_fake_answer(fake, NULL, -1,
-					"{\"data\": {\"CoreStandardGroup\": {}}}"), 0);
-	assert_int_equal(hf_owner_read(&o, hf_fake_transport(fake), "fin", 0, &err),
-			 HF_EINVAL);
+	assert_int_equal(
+	        hf_fake_answer(fake, NULL, -1,
+	                       "{\"data\": {\"CoreStandardGroup\": {}}}"),
+	        0);
+	assert_int_equal(
+	        hf_owner_read(&o, hf_fake_transport(fake), "fin", 0, &err),
+	        HF_EINVAL);
 	assert_null(o);
 	assert_non_null(strstr(err.msg, "stack groups"));
 	hf_fake_free(fake);
 	fake = hf_fake_new();
-	assert_int_equal(hf_fake_fail(fake, NULL, -1, HF_ENET, "connection refused"), 0);
-	assert_int_equal(hf_owner_read(&o, hf_fake_transport(fake), "fin", 0, &err),
-			 HF_ENET);
+	assert_int_equal(
+	        hf_fake_fail(fake, NULL, -1, HF_ENET, "connection refused"), 0);
+	assert_int_equal(
+	        hf_owner_read(&o, hf_fake_transport(fake), "fin", 0, &err),
+	        HF_ENET);
 	assert_null(o);
 }
 
@@ -218,7 +236,8 @@ static void test_owner__stack_names(void **state)
 	long_name[sizeof(long_name) - 1] = '\0';
 	assert_int_equal(hf_owner_stack_check(long_name, &err), HF_EINVAL);
 	/* checked before any request */
-	assert_int_equal(hf_owner_read(&o, via_server(), "a b", 0, &err), HF_EINVAL);
+	assert_int_equal(hf_owner_read(&o, via_server(), "a b", 0, &err),
+	                 HF_EINVAL);
 	assert_int_equal(hf_fake_count(fake), 0);
 }
 
@@ -249,7 +268,7 @@ static void test_owner__declared_groups_keep_stack_groups(void **state)
 {
 	static const char *const declared[] = { "generic", NULL };
 	static const char *const live[] = { "generic", "hubform-fin", "other",
-					    NULL };
+		                            NULL };
 	hf_objset *want, *have;
 	struct hf_object o;
 	const struct hf_field *f;
@@ -265,8 +284,9 @@ static void test_owner__declared_groups_keep_stack_groups(void **state)
 	assert_int_equal(hf_owner_keep_memberships(want, have), 0);
 	f = hf_object_field(hf_objset_at(want, 0), "member_of_groups");
 	assert_int_equal(f->nrefs, 2);
-	assert_string_equal(json_string_value(json_array_get(f->refs[1].hfid, 0)),
-			    "hubform-fin");
+	assert_string_equal(
+	        json_string_value(json_array_get(f->refs[1].hfid, 0)),
+	        "hubform-fin");
 	/* twice: no duplicate */
 	assert_int_equal(hf_owner_keep_memberships(want, have), 0);
 	assert_int_equal(f->nrefs, 2);

@@ -15,7 +15,7 @@
 #include "testutil.h"
 
 static void add(hf_plan *p, enum hf_action a, const char *kind,
-		const char *name, json_t *deps)
+                const char *name, json_t *deps)
 {
 	struct hf_change c;
 	hf_error err = HF_ERROR_INIT;
@@ -105,7 +105,8 @@ static void test_plan__unknown_dependency(void **state)
 
 	(void)state;
 	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
-	add(p, HF_ACT_CREATE, "NetSite", "a", json_pack("[s]", "ffffffffffffffff"));
+	add(p, HF_ACT_CREATE, "NetSite", "a",
+	    json_pack("[s]", "ffffffffffffffff"));
 	assert_int_equal(hf_plan_finish(p, &err), HF_EINVAL);
 	assert_non_null(strstr(err.msg, "unknown change"));
 	hf_plan_free(p);
@@ -131,9 +132,11 @@ static void test_plan__json_round_trip_and_tamper(void **state)
 	json_decref(j2);
 	hf_plan_free(q);
 	/* an edited plan fails its checksum */
-	json_object_set_new(json_object_get(json_array_get(json_object_get(j, "changes"), 0),
-					    "after"),
-			    "name", json_string("evil"));
+	json_object_set_new(
+	        json_object_get(
+	                json_array_get(json_object_get(j, "changes"), 0),
+	                "after"),
+	        "name", json_string("evil"));
 	assert_int_equal(hf_plan_from_json(&q, j, &err), HF_EINVAL);
 	assert_non_null(strstr(err.msg, "checksum"));
 	assert_null(q);
@@ -142,7 +145,7 @@ static void test_plan__json_round_trip_and_tamper(void **state)
 }
 
 static void add_delete(hf_plan *p, enum hf_action a, const char *kind,
-		       const char *name, const char *node_id, json_t *deps)
+                       const char *name, const char *node_id, json_t *deps)
 {
 	struct hf_change c;
 	hf_error err = HF_ERROR_INIT;
@@ -170,13 +173,13 @@ static hf_plan *ownership_plan(void)
 	assert_int_equal(hf_plan_set_stack(p, "fin", "grp-1", &err), 0);
 	hf_plan_meta(p)->partial = 1;
 	add(p, HF_ACT_CREATE, "NetSite", "par1", NULL);
-	hf_plan_at(p, 0)->sources =
-		json_pack("[{s:s, s:i}]", "file", "objects/sites.yml", "line", 4);
+	hf_plan_at(p, 0)->sources = json_pack("[{s:s, s:i}]", "file",
+	                                      "objects/sites.yml", "line", 4);
 	add(p, HF_ACT_NOOP, "NetSite", "lyo1", NULL);
 	hf_plan_at(p, 1)->adopt = 1;
 	add_delete(p, HF_ACT_DELETE, "NetDevice", "core1", "id-dev", NULL);
 	add_delete(p, HF_ACT_DELETE, "NetInterface", "core1-eth0", "id-if",
-		   NULL);
+	           NULL);
 	c = hf_plan_at(p, 3);
 	c->cascade_of = hf_strdup(hf_plan_at(p, 2)->id);
 	/* the device's delete waits for the interface (referrer first) */
@@ -269,21 +272,26 @@ static void test_plan__ownership_json_round_trip(void **state)
 	(void)state;
 	j = hf_plan_to_json(p);
 	assert_non_null(j);
-	assert_string_equal(json_string_value(json_object_get(j, "stack")), "fin");
+	assert_string_equal(json_string_value(json_object_get(j, "stack")),
+	                    "fin");
 	assert_string_equal(json_string_value(json_object_get(j, "group_id")),
-			    "grp-1");
+	                    "grp-1");
 	assert_true(json_is_true(json_object_get(j, "partial")));
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(j, "counts"), "delete")), 2);
+	                         json_object_get(j, "counts"), "delete")),
+	                 2);
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(j, "counts"), "forget")), 1);
+	                         json_object_get(j, "counts"), "forget")),
+	                 1);
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(j, "counts"), "adopt")), 1);
+	                         json_object_get(j, "counts"), "adopt")),
+	                 1);
 	ch = json_array_get(json_object_get(j, "changes"), 3);
 	assert_string_equal(json_string_value(json_object_get(ch, "action")),
-			    "delete");
-	assert_string_equal(json_string_value(json_object_get(ch, "cascade_of")),
-			    hf_plan_at(p, 2)->id);
+	                    "delete");
+	assert_string_equal(
+	        json_string_value(json_object_get(ch, "cascade_of")),
+	        hf_plan_at(p, 2)->id);
 	assert_true(json_is_null(json_object_get(ch, "after")));
 	assert_true(json_is_null(json_object_get(ch, "sources")));
 	assert_true(json_is_false(json_object_get(ch, "adopt")));
@@ -310,7 +318,7 @@ static void test_plan__ownership_json_round_trip(void **state)
 
 /* Edit one field of the JSON form; the plan must fail its checksum. */
 static void assert_tamper_detected(const hf_plan *p, const char *path,
-				   json_t *value)
+                                   json_t *value)
 {
 	hf_error err = HF_ERROR_INIT;
 	json_t *j = hf_plan_to_json(p), *obj = j;
@@ -321,10 +329,10 @@ static void assert_tamper_detected(const hf_plan *p, const char *path,
 	while ((dot = strchr(path, '.'))) {
 		memcpy(key, path, (size_t)(dot - path));
 		key[dot - path] = '\0';
-		obj = key[0] >= '0' && key[0] <= '9' ?
-			      json_array_get(json_object_get(obj, "changes"),
-					     (size_t)atoi(key)) :
-			      json_object_get(obj, key);
+		obj = key[0] >= '0' && key[0] <= '9'
+		              ? json_array_get(json_object_get(obj, "changes"),
+		                               (size_t)atoi(key))
+		              : json_object_get(obj, key);
 		path = dot + 1;
 	}
 	assert_non_null(obj);
@@ -347,11 +355,12 @@ static void test_plan__checksum_covers_ownership_fields(void **state)
 	assert_tamper_detected(p, "1.adopt", json_false());
 	assert_tamper_detected(p, "2.adopt", json_true());
 	assert_tamper_detected(p, "3.cascade_of", json_null());
-	assert_tamper_detected(p, "2.cascade_of", json_string(hf_plan_at(p, 3)->id));
+	assert_tamper_detected(p, "2.cascade_of",
+	                       json_string(hf_plan_at(p, 3)->id));
 	assert_tamper_detected(p, "0.sources", json_null());
-	assert_tamper_detected(p, "0.sources", json_pack("[{s:s, s:i}]", "file",
-							 "objects/sites.yml",
-							 "line", 5));
+	assert_tamper_detected(p, "0.sources",
+	                       json_pack("[{s:s, s:i}]", "file",
+	                                 "objects/sites.yml", "line", 5));
 	hf_plan_free(p);
 }
 
@@ -430,27 +439,33 @@ static void test_plan__store_keeps_ownership_fields(void **state)
 	sqlite3 *db;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/plans.db", hf_test_tmpdir("plan-store"));
+	snprintf(path, sizeof(path), "%s/plans.db",
+	         hf_test_tmpdir("plan-store"));
 	store_round_trip(path);
-	snprintf(path, sizeof(path), "%s/v2.db", hf_test_tmpdir("plan-store-v2"));
+	snprintf(path, sizeof(path), "%s/v2.db",
+	         hf_test_tmpdir("plan-store-v2"));
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-		"CREATE TABLE plans (id TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
-		" address TEXT NOT NULL, branch TEXT NOT NULL,"
-		" branch_is_default INTEGER NOT NULL DEFAULT 0,"
-		" schema_hash TEXT NOT NULL,"
-		" manifest_digest TEXT NOT NULL, checksum TEXT NOT NULL, status TEXT NOT NULL,"
-		" n_create INTEGER NOT NULL, n_update INTEGER NOT NULL, n_noop INTEGER NOT NULL,"
-		" waves INTEGER NOT NULL, apply_branch TEXT, apply_started_at TEXT,"
-		" apply_finished_at TEXT, requests_sent INTEGER, error TEXT);"
-		"CREATE TABLE changes (plan_id TEXT NOT NULL REFERENCES plans(id)"
-		" ON DELETE CASCADE, seq INTEGER NOT NULL, id TEXT NOT NULL,"
-		" action TEXT NOT NULL CHECK (action IN ('create', 'update', 'no-op')),"
-		" kind TEXT NOT NULL, hfid TEXT NOT NULL,"
-		" node_id TEXT, before TEXT, after TEXT, changed TEXT NOT NULL, deps TEXT NOT NULL,"
-		" wave INTEGER NOT NULL, fingerprint TEXT NOT NULL, status TEXT NOT NULL DEFAULT"
-		" 'pending', error TEXT, started_at REAL, finished_at REAL,"
-		" PRIMARY KEY (plan_id, id));", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_exec(
+	                db,
+	                "CREATE TABLE plans (id TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
+	                " address TEXT NOT NULL, branch TEXT NOT NULL,"
+	                " branch_is_default INTEGER NOT NULL DEFAULT 0,"
+	                " schema_hash TEXT NOT NULL,"
+	                " manifest_digest TEXT NOT NULL, checksum TEXT NOT NULL, status TEXT NOT NULL,"
+	                " n_create INTEGER NOT NULL, n_update INTEGER NOT NULL, n_noop INTEGER NOT NULL,"
+	                " waves INTEGER NOT NULL, apply_branch TEXT, apply_started_at TEXT,"
+	                " apply_finished_at TEXT, requests_sent INTEGER, error TEXT);"
+	                "CREATE TABLE changes (plan_id TEXT NOT NULL REFERENCES plans(id)"
+	                " ON DELETE CASCADE, seq INTEGER NOT NULL, id TEXT NOT NULL,"
+	                " action TEXT NOT NULL CHECK (action IN ('create', 'update', 'no-op')),"
+	                " kind TEXT NOT NULL, hfid TEXT NOT NULL,"
+	                " node_id TEXT, before TEXT, after TEXT, changed TEXT NOT NULL, deps TEXT NOT NULL,"
+	                " wave INTEGER NOT NULL, fingerprint TEXT NOT NULL, status TEXT NOT NULL DEFAULT"
+	                " 'pending', error TEXT, started_at REAL, finished_at REAL,"
+	                " PRIMARY KEY (plan_id, id));",
+	                NULL, NULL, NULL),
+	        SQLITE_OK);
 	sqlite3_close(db);
 	store_round_trip(path);
 }
@@ -468,7 +483,8 @@ int main(void)
 		cmocka_unit_test(test_plan__has_changes),
 		cmocka_unit_test(test_plan__ownership_json_round_trip),
 		cmocka_unit_test(test_plan__checksum_covers_ownership_fields),
-		cmocka_unit_test(test_plan__plan_without_stack_fields_reads_as_default),
+		cmocka_unit_test(
+		        test_plan__plan_without_stack_fields_reads_as_default),
 		cmocka_unit_test(test_plan__store_keeps_ownership_fields),
 	};
 

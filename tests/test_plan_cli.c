@@ -65,7 +65,7 @@ static int teardown(void **state)
 
 /* Run hubform in the scratch directory with a data file argument. */
 static void run(struct hf_run *r, const char *a0, const char *file,
-		const char *a2, const char *a3)
+                const char *a2, const char *a3)
 {
 	char p[700];
 	const char *a[6] = { a0, NULL, NULL, NULL, NULL, NULL };
@@ -96,7 +96,7 @@ static int stored_plans(void)
 }
 
 static void expect_failure(const char *file, const char *opt,
-			   const char *needle)
+                           const char *needle)
 {
 	struct hf_run r;
 	int before = stored_plans();
@@ -122,7 +122,9 @@ static void test_plan_cli__plan_show_and_replan(void **state)
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.out, "+ TestDevice core1"));
 	assert_non_null(strstr(r.out, "+ TestInterface core1 / eth1"));
-	assert_non_null(strstr(r.out, "Plan: 4 to create, 0 to update, 0 to destroy, 0 unchanged."));
+	assert_non_null(strstr(
+	        r.out,
+	        "Plan: 4 to create, 0 to update, 0 to destroy, 0 unchanged."));
 	assert_non_null(strstr(r.err, "saved"));
 	hf_run_release(&r);
 	run(&r, "show", NULL, "--format", "json");
@@ -130,7 +132,8 @@ static void test_plan_cli__plan_show_and_replan(void **state)
 	j = json_loads(r.out, 0, NULL);
 	assert_non_null(j);
 	assert_int_equal(json_array_size(json_object_get(j, "changes")), 4);
-	assert_string_equal(json_string_value(json_object_get(j, "status")), "planned");
+	assert_string_equal(json_string_value(json_object_get(j, "status")),
+	                    "planned");
 	json_decref(j);
 	hf_run_release(&r);
 	run(&r, "show", NULL, "--format", "markdown");
@@ -149,22 +152,24 @@ static void test_plan_cli__no_changes_after_the_objects_exist(void **state)
 	struct hf_run r;
 
 	(void)state;
-	res = hf_gql(srv.url, NULL, NULL,
-		     "mutation { s: TestSiteUpsert(data: {name: {value: \"paris\"},"
-		     " description: {value: \"hq\"}}) { ok }"
-		     " d: TestDeviceUpsert(data: {name: {value: \"core1\"}, role: {value: \"core\"},"
-		     " asn: {value: 65001}, site: {hfid: [\"paris\"]}}) { ok }"
-		     " i: TestInterfaceUpsert(data: {name: {value: \"eth0\"}, device: {hfid: [\"core1\"]}}) { ok }"
-		     " j: TestInterfaceUpsert(data: {name: {value: \"eth1\"}, mtu: {value: 9000},"
-		     " device: {hfid: [\"core1\"]}}) { ok } }",
-		     NULL);
+	res = hf_gql(
+	        srv.url, NULL, NULL,
+	        "mutation { s: TestSiteUpsert(data: {name: {value: \"paris\"},"
+	        " description: {value: \"hq\"}}) { ok }"
+	        " d: TestDeviceUpsert(data: {name: {value: \"core1\"}, role: {value: \"core\"},"
+	        " asn: {value: 65001}, site: {hfid: [\"paris\"]}}) { ok }"
+	        " i: TestInterfaceUpsert(data: {name: {value: \"eth0\"}, device: {hfid: [\"core1\"]}}) { ok }"
+	        " j: TestInterfaceUpsert(data: {name: {value: \"eth1\"}, mtu: {value: 9000},"
+	        " device: {hfid: [\"core1\"]}}) { ok } }",
+	        NULL);
 	assert_null(json_object_get(res, "errors"));
 	json_decref(res);
 	/* made outside hubform: the plan adopts them, and that is a change */
 	run(&r, "plan", "good.yml", "--detailed-exitcode", NULL);
 	assert_int_equal(r.status, 2);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, "
-				      "4 to adopt, 4 unchanged."));
+	assert_non_null(strstr(r.out,
+	                       "Plan: 0 to create, 0 to update, 0 to destroy, "
+	                       "4 to adopt, 4 unchanged."));
 	hf_run_release(&r);
 	run(&r, "apply", NULL, "latest", "--auto-approve");
 	assert_int_equal(r.status, 0);
@@ -172,17 +177,22 @@ static void test_plan_cli__no_changes_after_the_objects_exist(void **state)
 	run(&r, "plan", "good.yml", "--detailed-exitcode", NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "No changes."));
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, 4 unchanged."));
+	assert_non_null(strstr(
+	        r.out,
+	        "Plan: 0 to create, 0 to update, 0 to destroy, 4 unchanged."));
 	hf_run_release(&r);
 	/* one edit upstream: an update of exactly that field */
-	res = hf_gql(srv.url, NULL, NULL,
-		     "mutation { TestSiteUpdate(data: {hfid: [\"paris\"], description: {value: \"x\"}}) { ok } }",
-		     NULL);
+	res = hf_gql(
+	        srv.url, NULL, NULL,
+	        "mutation { TestSiteUpdate(data: {hfid: [\"paris\"], description: {value: \"x\"}}) { ok } }",
+	        NULL);
 	json_decref(res);
 	run(&r, "plan", "good.yml", NULL, NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "~ description: \"x\" -> \"hq\""));
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 1 to update, 0 to destroy, 3 unchanged."));
+	assert_non_null(strstr(
+	        r.out,
+	        "Plan: 0 to create, 1 to update, 0 to destroy, 3 unchanged."));
 	hf_run_release(&r);
 }
 
@@ -235,13 +245,22 @@ static void test_plan_cli__unchanged_schema_is_read_from_the_cache(void **state)
 static void test_plan_cli__bad_input(void **state)
 {
 	(void)state;
-	expect_failure("unknown_kind.yml", NULL, "unknown_kind.yml:5:9: unknown kind 'TestSit'; did you mean 'TestSite'?");
-	expect_failure("unknown_attr.yml", NULL, "unknown_attr.yml:8:7: 'descripton' is not a valid attribute or relationship for TestSite; did you mean 'description'?");
+	expect_failure(
+	        "unknown_kind.yml", NULL,
+	        "unknown_kind.yml:5:9: unknown kind 'TestSit'; did you mean 'TestSite'?");
+	expect_failure(
+	        "unknown_attr.yml", NULL,
+	        "unknown_attr.yml:8:7: 'descripton' is not a valid attribute or relationship for TestSite; did you mean 'description'?");
 	expect_failure("bad_dropdown.yml", NULL, "bad_dropdown.yml:8:13:");
 	expect_failure("bad_dropdown.yml", NULL, "spine");
-	expect_failure("missing_required.yml", NULL, "role is mandatory for TestDevice");
-	expect_failure("unresolvable.yml", NULL, "unresolvable.yml:9:13: unresolvable reference: no TestSite [\"mars\"]");
-	expect_failure("repeat.yml", "--strict", "repeat.yml:10:20: TestSite [\"paris\"]: field 'description' set to \"hq\"");
+	expect_failure("missing_required.yml", NULL,
+	               "role is mandatory for TestDevice");
+	expect_failure(
+	        "unresolvable.yml", NULL,
+	        "unresolvable.yml:9:13: unresolvable reference: no TestSite [\"mars\"]");
+	expect_failure(
+	        "repeat.yml", "--strict",
+	        "repeat.yml:10:20: TestSite [\"paris\"]: field 'description' set to \"hq\"");
 	expect_failure("cycle.yml", NULL, "dependency cycle");
 	expect_failure("good.yml", "--branch=no-such-branch", "no-such-branch");
 }
@@ -299,7 +318,9 @@ static void test_plan_cli__validate_with_schema_files(void **state)
 	assert_int_equal(r.status, 1);
 	/* every error of the run, each with its position */
 	assert_non_null(strstr(r.err, "unknown_attr.yml:8:7: 'descripton'"));
-	assert_non_null(strstr(r.err, "bad_dropdown.yml:8:13: \"spine\" is not a valid choice"));
+	assert_non_null(strstr(
+	        r.err,
+	        "bad_dropdown.yml:8:13: \"spine\" is not a valid choice"));
 	hf_run_release(&r);
 	setenv("INFRAHUB_ADDRESS", srv.url, 1);
 }
@@ -309,14 +330,16 @@ static int garbage_fd = -1;
 
 static void *garbage_peer(void *arg)
 {
-	static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-				    "Content-Length: 17\r\nConnection: close\r\n\r\n<html>oops</html>";
+	static const char reply[] =
+	        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	        "Content-Length: 17\r\nConnection: close\r\n\r\n<html>oops</html>";
 	char buf[8192];
 	int c;
 
 	(void)arg;
 	while ((c = accept(garbage_fd, NULL, NULL)) >= 0) {
-		if (read(c, buf, sizeof(buf)) > 0 && write(c, reply, sizeof(reply) - 1) < 0)
+		if (read(c, buf, sizeof(buf)) > 0 &&
+		    write(c, reply, sizeof(reply) - 1) < 0)
 			(void)0;
 		close(c);
 	}
@@ -341,7 +364,8 @@ static void test_plan_cli__garbage_answer(void **state)
 	pthread_create(&t, NULL, garbage_peer, NULL);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(a.sin_port));
 	setenv("INFRAHUB_ADDRESS", url, 1);
-	expect_failure("good.yml", NULL, "invalid JSON answer from http://127.0.0.1:");
+	expect_failure("good.yml", NULL,
+	               "invalid JSON answer from http://127.0.0.1:");
 	setenv("INFRAHUB_ADDRESS", srv.url, 1);
 	shutdown(garbage_fd, SHUT_RDWR);
 	close(garbage_fd);
@@ -352,8 +376,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_cli__plan_show_and_replan),
-		cmocka_unit_test(test_plan_cli__no_changes_after_the_objects_exist),
-		cmocka_unit_test(test_plan_cli__unchanged_schema_is_read_from_the_cache),
+		cmocka_unit_test(
+		        test_plan_cli__no_changes_after_the_objects_exist),
+		cmocka_unit_test(
+		        test_plan_cli__unchanged_schema_is_read_from_the_cache),
 		cmocka_unit_test(test_plan_cli__bad_input),
 		cmocka_unit_test(test_plan_cli__unreachable_and_unauthorised),
 		cmocka_unit_test(test_plan_cli__validate_with_schema_files),

@@ -27,27 +27,40 @@ static char dir[600];
 static const char *const schema_dirs[] = { "schemas" };
 
 static const char *const financial[] = {
-	"objects/00_manufacturers.yml", "objects/datasets/financial/02_organizations.yml",
-	"objects/10_locations.yml", "objects/datasets/financial/12_locations.yml",
-	"objects/datasets/financial/20_asns.yml", "objects/30_platforms.yml",
-	"objects/40_device_types.yml", "objects/50_pools.yml",
-	"objects/datasets/financial/52_vlan_pools.yml", "objects/55_groups.yml",
-	"objects/datasets/financial/60_backbone.yml", "objects/datasets/financial/65_ce.yml",
-	"objects/datasets/financial/70_topology.yml", "objects/datasets/financial/80_l3vpn.yml",
+	"objects/00_manufacturers.yml",
+	"objects/datasets/financial/02_organizations.yml",
+	"objects/10_locations.yml",
+	"objects/datasets/financial/12_locations.yml",
+	"objects/datasets/financial/20_asns.yml",
+	"objects/30_platforms.yml",
+	"objects/40_device_types.yml",
+	"objects/50_pools.yml",
+	"objects/datasets/financial/52_vlan_pools.yml",
+	"objects/55_groups.yml",
+	"objects/datasets/financial/60_backbone.yml",
+	"objects/datasets/financial/65_ce.yml",
+	"objects/datasets/financial/70_topology.yml",
+	"objects/datasets/financial/80_l3vpn.yml",
 	"objects/datasets/financial/90_sdwan.yml",
 };
 
 static const char *const isp[] = {
-	"objects/00_manufacturers.yml", "objects/datasets/isp/02_organizations.yml",
-	"objects/10_locations.yml", "objects/datasets/isp/20_asns.yml",
-	"objects/30_platforms.yml", "objects/40_device_types.yml", "objects/50_pools.yml",
-	"objects/55_groups.yml", "objects/datasets/isp/60_backbone.yml",
-	"objects/datasets/isp/70_topology.yml", "objects/datasets/isp/80_l3vpn.yml",
+	"objects/00_manufacturers.yml",
+	"objects/datasets/isp/02_organizations.yml",
+	"objects/10_locations.yml",
+	"objects/datasets/isp/20_asns.yml",
+	"objects/30_platforms.yml",
+	"objects/40_device_types.yml",
+	"objects/50_pools.yml",
+	"objects/55_groups.yml",
+	"objects/datasets/isp/60_backbone.yml",
+	"objects/datasets/isp/70_topology.yml",
+	"objects/datasets/isp/80_l3vpn.yml",
 	"objects/datasets/isp/90_sdwan.yml",
 };
 
 static void paths(const char **out, const char *const *rel, size_t n,
-		  char (*buf)[512])
+                  char (*buf)[512])
 {
 	size_t i;
 
@@ -59,7 +72,7 @@ static void paths(const char **out, const char *const *rel, size_t n,
 
 /* Copy files into `sub`, replacing `from` by `to` in their text. */
 static void copy_set(const char *sub, const char *const *rel, size_t n,
-		     const char *from, const char *to)
+                     const char *from, const char *to)
 {
 	char src[600], dst[1200];
 	hf_buf b = HF_BUF_INIT;
@@ -73,13 +86,15 @@ static void copy_set(const char *sub, const char *const *rel, size_t n,
 		text = orig = hf_read_file(src, NULL);
 		assert_non_null(text);
 		hf_buf_reset(&b);
-		for (at = text; from && (at = strstr(text, from)); text = at + strlen(from)) {
+		for (at = text; from && (at = strstr(text, from));
+		     text = at + strlen(from)) {
 			hf_buf_addn(&b, text, (size_t)(at - text));
 			hf_buf_add(&b, to);
 		}
 		hf_buf_add(&b, text);
 		hf_free(orig);
-		snprintf(dst, sizeof(dst), "%s/%s/%s", dir, sub, strrchr(rel[i], '/') + 1);
+		snprintf(dst, sizeof(dst), "%s/%s/%s", dir, sub,
+		         strrchr(rel[i], '/') + 1);
 		assert_int_equal(hf_write_file(dst, b.ptr), 0);
 	}
 	hf_buf_release(&b);
@@ -133,7 +148,7 @@ static void plan(struct hf_run *r, const char *sub, int detailed)
 {
 	char p[700];
 	const char *a[] = { "plan", p, "--no-color",
-			    detailed ? "--detailed-exitcode" : NULL, NULL };
+		            detailed ? "--detailed-exitcode" : NULL, NULL };
 
 	snprintf(p, sizeof(p), "%s/%s", dir, sub);
 	assert_int_equal(hf_run(r, dir, NULL, a), 0);
@@ -149,8 +164,9 @@ static void test_plan_corpus__financial_over_itself_has_no_changes(void **state)
 		fprintf(stderr, "%s\n%s", r.err, r.out);
 	/* loaded by the SDK, not by hubform: nothing to write but adoption */
 	assert_int_equal(r.status, 2);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, "
-				      "299 to adopt, 299 unchanged."));
+	assert_non_null(strstr(r.out,
+	                       "Plan: 0 to create, 0 to update, 0 to destroy, "
+	                       "299 to adopt, 299 unchanged."));
 	hf_run_release(&r);
 }
 
@@ -161,13 +177,17 @@ static void test_plan_corpus__isp_over_financial_reports_clashes(void **state)
 	(void)state;
 	plan(&r, "isp", 1);
 	assert_int_equal(r.status, 1);
-	assert_non_null(strstr(r.err, "unique vpn_id = 100 already belongs to ServiceL3Vpn"));
-	assert_non_null(strstr(r.err, "unique service_id = 100 already belongs to ServiceSdwan"));
+	assert_non_null(strstr(
+	        r.err, "unique vpn_id = 100 already belongs to ServiceL3Vpn"));
+	assert_non_null(strstr(
+	        r.err,
+	        "unique service_id = 100 already belongs to ServiceSdwan"));
 	assert_non_null(strstr(r.err, "80_l3vpn.yml:"));
 	hf_run_release(&r);
 }
 
-static void test_plan_corpus__isp_fixed_gives_83_creates_27_updates(void **state)
+static void
+test_plan_corpus__isp_fixed_gives_83_creates_27_updates(void **state)
 {
 	struct hf_run r;
 	char p[700];
@@ -176,7 +196,8 @@ static void test_plan_corpus__isp_fixed_gives_83_creates_27_updates(void **state
 	/* the second clash: service_id in 90_sdwan.yml */
 	snprintf(p, sizeof(p), "%s/isp-fixed/90_sdwan.yml", dir);
 	{
-		char *t = hf_read_file(p, NULL), *at = t ? strstr(t, "service_id: 100") : NULL;
+		char *t = hf_read_file(p, NULL),
+		     *at = t ? strstr(t, "service_id: 100") : NULL;
 
 		assert_non_null(at);
 		memcpy(at, "service_id: 901", 15);
@@ -187,16 +208,20 @@ static void test_plan_corpus__isp_fixed_gives_83_creates_27_updates(void **state
 	if (r.status != 2)
 		fprintf(stderr, "%s\n", r.err);
 	assert_int_equal(r.status, 2);
-	assert_non_null(strstr(r.out, "Plan: 83 to create, 27 to update, 0 to destroy,"));
+	assert_non_null(strstr(
+	        r.out, "Plan: 83 to create, 27 to update, 0 to destroy,"));
 	hf_run_release(&r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plan_corpus__financial_over_itself_has_no_changes),
-		cmocka_unit_test(test_plan_corpus__isp_over_financial_reports_clashes),
-		cmocka_unit_test(test_plan_corpus__isp_fixed_gives_83_creates_27_updates),
+		cmocka_unit_test(
+		        test_plan_corpus__financial_over_itself_has_no_changes),
+		cmocka_unit_test(
+		        test_plan_corpus__isp_over_financial_reports_clashes),
+		cmocka_unit_test(
+		        test_plan_corpus__isp_fixed_gives_83_creates_27_updates),
 	};
 	const char *shared = hf_test_shared();
 

@@ -35,7 +35,7 @@ static hf_owner *owner;
 static json_t *ids; /* name -> node id */
 
 static int served(void *payload, const struct hf_fake_req *r, json_t **answer,
-		  hf_error *err)
+                  hf_error *err)
 {
 	(void)payload;
 	*answer = hf_gql(srv.url, NULL, NULL, r->query, r->variables);
@@ -80,16 +80,20 @@ static void read_ids(const char *kind, const char *name_path)
 
 	snprintf(q, sizeof(q), "{ %s { edges { node { id hfid } } } }", kind);
 	res = gql(q);
-	json_array_foreach(json_object_get(json_object_get(json_object_get(
-					   res, "data"), kind), "edges"), i, e)
+	json_array_foreach(
+	        json_object_get(
+	                json_object_get(json_object_get(res, "data"), kind),
+	                "edges"),
+	        i, e)
 	{
 		json_t *h = json_object_get(json_object_get(e, "node"), "hfid");
-		const char *name = json_string_value(json_array_get(
-			h, json_array_size(h) - 1));
+		const char *name = json_string_value(
+		        json_array_get(h, json_array_size(h) - 1));
 
 		(void)name_path;
-		json_object_set(ids, name, json_object_get(json_object_get(e, "node"),
-							   "id"));
+		json_object_set(
+		        ids, name,
+		        json_object_get(json_object_get(e, "node"), "id"));
 	}
 	json_decref(res);
 }
@@ -98,8 +102,10 @@ static void add_members(const char *group, const char *const *names)
 {
 	hf_buf q = HF_BUF_INIT;
 
-	hf_buf_addf(&q, "mutation { RelationshipAdd(data: {id: \"%s\", name: "
-		    "\"members\", nodes: [", id_of(group));
+	hf_buf_addf(&q,
+	            "mutation { RelationshipAdd(data: {id: \"%s\", name: "
+	            "\"members\", nodes: [",
+	            id_of(group));
 	for (; *names; names++)
 		hf_buf_addf(&q, "{id: \"%s\"} ", id_of(*names));
 	hf_buf_add(&q, "]}) { ok } }");
@@ -109,9 +115,9 @@ static void add_members(const char *group, const char *const *names)
 
 static void seed(void)
 {
-	static const char *const fin[] = { "paris", "lyon", "d1", "d2", "e0",
-					   "e1", "red", "blue", "nice", "d3",
-					   "e3", NULL };
+	static const char *const fin[] = { "paris", "lyon", "d1",  "d2",
+		                           "e0",    "e1",   "red", "blue",
+		                           "nice",  "d3",   "e3",  NULL };
 	static const char *const ops[] = { "red", "e3", NULL };
 	char *body, path[512], url[512], *resp = NULL;
 	json_t *answer;
@@ -124,24 +130,25 @@ static void seed(void)
 	assert_int_equal(status, 200);
 	hf_free(resp);
 	hf_free(body);
-	json_decref(gql("mutation {"
-		" a: TestSiteCreate(data: {name: {value: \"paris\"}}) { ok }"
-		" b: TestSiteCreate(data: {name: {value: \"lyon\"}}) { ok }"
-		" r: BuiltinTagCreate(data: {name: {value: \"red\"}}) { ok }"
-		" u: BuiltinTagCreate(data: {name: {value: \"blue\"}}) { ok }"
-		" d: TestDeviceCreate(data: {name: {value: \"d1\"}, role: {value: \"edge\"},"
-		"  site: {hfid: [\"paris\"]}}) { ok }"
-		" f: TestDeviceCreate(data: {name: {value: \"d2\"}, role: {value: \"edge\"},"
-		"  site: {hfid: [\"lyon\"]}}) { ok }"
-		" e: TestInterfaceCreate(data: {name: {value: \"e0\"}, device: {hfid: [\"d1\"]}}) { ok }"
-		" g: TestInterfaceCreate(data: {name: {value: \"e1\"}, device: {hfid: [\"d1\"]}}) { ok }"
-		" n: TestSiteCreate(data: {name: {value: \"nice\"}}) { ok }"
-		" o: TestDeviceCreate(data: {name: {value: \"d3\"}, role: {value: \"edge\"},"
-		"  site: {hfid: [\"nice\"]}}) { ok }"
-		" q: TestInterfaceCreate(data: {name: {value: \"e3\"}, device: {hfid: [\"d3\"]}}) { ok }"
-		" h: CoreStandardGroupCreate(data: {name: {value: \"hubform-fin\"}}) { ok }"
-		" i: CoreStandardGroupCreate(data: {name: {value: \"hubform-ops\"}}) { ok }"
-		" }"));
+	json_decref(gql(
+	        "mutation {"
+	        " a: TestSiteCreate(data: {name: {value: \"paris\"}}) { ok }"
+	        " b: TestSiteCreate(data: {name: {value: \"lyon\"}}) { ok }"
+	        " r: BuiltinTagCreate(data: {name: {value: \"red\"}}) { ok }"
+	        " u: BuiltinTagCreate(data: {name: {value: \"blue\"}}) { ok }"
+	        " d: TestDeviceCreate(data: {name: {value: \"d1\"}, role: {value: \"edge\"},"
+	        "  site: {hfid: [\"paris\"]}}) { ok }"
+	        " f: TestDeviceCreate(data: {name: {value: \"d2\"}, role: {value: \"edge\"},"
+	        "  site: {hfid: [\"lyon\"]}}) { ok }"
+	        " e: TestInterfaceCreate(data: {name: {value: \"e0\"}, device: {hfid: [\"d1\"]}}) { ok }"
+	        " g: TestInterfaceCreate(data: {name: {value: \"e1\"}, device: {hfid: [\"d1\"]}}) { ok }"
+	        " n: TestSiteCreate(data: {name: {value: \"nice\"}}) { ok }"
+	        " o: TestDeviceCreate(data: {name: {value: \"d3\"}, role: {value: \"edge\"},"
+	        "  site: {hfid: [\"nice\"]}}) { ok }"
+	        " q: TestInterfaceCreate(data: {name: {value: \"e3\"}, device: {hfid: [\"d3\"]}}) { ok }"
+	        " h: CoreStandardGroupCreate(data: {name: {value: \"hubform-fin\"}}) { ok }"
+	        " i: CoreStandardGroupCreate(data: {name: {value: \"hubform-ops\"}}) { ok }"
+	        " }"));
 	read_ids("TestSite", NULL);
 	read_ids("TestDevice", NULL);
 	read_ids("TestInterface", NULL);
@@ -182,21 +189,21 @@ static int teardown(void **state)
 
 /* {"id", "kind"} entries for these names */
 static json_t *doomed(const char *kind1, const char *n1, const char *kind2,
-		      const char *n2)
+                      const char *n2)
 {
 	json_t *d = json_array();
 
-	json_array_append_new(d, json_pack("{s:s, s:s}", "id", id_of(n1), "kind",
-					   kind1));
+	json_array_append_new(
+	        d, json_pack("{s:s, s:s}", "id", id_of(n1), "kind", kind1));
 	if (n2)
-		json_array_append_new(d, json_pack("{s:s, s:s}", "id", id_of(n2),
-						   "kind", kind2));
+		json_array_append_new(d, json_pack("{s:s, s:s}", "id",
+		                                   id_of(n2), "kind", kind2));
 	return d;
 }
 
 /* A declared object: an update (changing `field`) or a no-op. */
 static void declared(hf_plan *p, enum hf_action a, const char *kind,
-		     const char *name, const char *field)
+                     const char *name, const char *field)
 {
 	struct hf_change c;
 
@@ -256,7 +263,8 @@ static void test_prune__orphans_are_members_not_declared(void **state)
 	o = hf_prune_orphans(p, owner);
 	assert_int_equal(json_array_size(o), 9);
 	for (i = 0; i < json_array_size(o); i++) {
-		const char *id = json_string_value(json_object_get(json_array_get(o, i), "id"));
+		const char *id = json_string_value(
+		        json_object_get(json_array_get(o, i), "id"));
 
 		assert_string_not_equal(id, id_of("paris"));
 		assert_string_not_equal(id, id_of("d2"));
@@ -274,7 +282,8 @@ static void test_prune__cascade_is_a_delete_of_its_own(void **state)
 
 	(void)state;
 	assert_int_equal(hf_prune_plan(p, d, owner, schema, via_server(), NULL,
-				       NULL, &err), 0);
+	                               NULL, &err),
+	                 0);
 	assert_int_equal(hf_plan_count(p), 3);
 	dev = change_for(p, "d1");
 	e0 = change_for(p, "e0");
@@ -285,11 +294,13 @@ static void test_prune__cascade_is_a_delete_of_its_own(void **state)
 	assert_string_equal(e0->cascade_of, dev->id);
 	assert_string_equal(e1->cascade_of, dev->id);
 	assert_true(has_dep(e0, dev->id));
-	assert_string_equal(json_string_value(json_array_get(dev->hfid, 0)), "d1");
-	assert_string_equal(json_string_value(json_array_get(e0->hfid, 1)), "e0");
+	assert_string_equal(json_string_value(json_array_get(dev->hfid, 0)),
+	                    "d1");
+	assert_string_equal(json_string_value(json_array_get(e0->hfid, 1)),
+	                    "e0");
 	assert_null(dev->after);
-	assert_string_equal(json_string_value(json_object_get(dev->before, "name")),
-			    "d1");
+	assert_string_equal(
+	        json_string_value(json_object_get(dev->before, "name")), "d1");
 	assert_non_null(json_object_get(dev->before, "site"));
 	assert_null(json_object_get(dev->before, "member_of_groups"));
 	assert_int_equal(strlen(dev->fingerprint), 64);
@@ -309,7 +320,8 @@ static void test_prune__dangling_mandatory_relationship_is_named(void **state)
 
 	(void)state;
 	assert_int_equal(hf_prune_plan(p, d, owner, schema, via_server(), NULL,
-				       NULL, &err), HF_EINVAL);
+	                               NULL, &err),
+	                 HF_EINVAL);
 	assert_non_null(strstr(err.msg, "cannot delete TestSite 'paris'"));
 	assert_non_null(strstr(err.msg, "TestDevice 'd1'"));
 	assert_non_null(strstr(err.msg, "mandatory relationship 'site'"));
@@ -326,7 +338,8 @@ static void test_prune__referrers_first(void **state)
 
 	(void)state;
 	assert_int_equal(hf_prune_plan(p, d, owner, schema, via_server(), NULL,
-				       NULL, &err), 0);
+	                               NULL, &err),
+	                 0);
 	site = change_for(p, "paris");
 	dev = change_for(p, "d1");
 	assert_true(has_dep(site, dev->id));
@@ -347,14 +360,16 @@ static void test_prune__survivor_repointed_by_the_plan(void **state)
 	/* d2 keeps lyon: refused */
 	declared(p, HF_ACT_UPDATE, "TestDevice", "d2", "role");
 	assert_int_equal(hf_prune_plan(p, d, owner, schema, via_server(), NULL,
-				       NULL, &err), HF_EINVAL);
+	                               NULL, &err),
+	                 HF_EINVAL);
 	assert_non_null(strstr(err.msg, "TestDevice 'd2'"));
 	hf_plan_free(p);
 	/* the plan moves d2 to another site first: fine */
 	p = new_plan();
 	declared(p, HF_ACT_UPDATE, "TestDevice", "d2", "site");
 	assert_int_equal(hf_prune_plan(p, d, owner, schema, via_server(), NULL,
-				       NULL, &err), 0);
+	                               NULL, &err),
+	                 0);
 	assert_int_equal(change_for(p, "lyon")->action, HF_ACT_DELETE);
 	json_decref(d);
 	hf_plan_free(p);
@@ -375,9 +390,10 @@ static void test_prune__cascade_into_declared_object_is_refused(void **state)
 	c.node_id = hf_strdup(id_of("e0"));
 	assert_int_equal(hf_plan_add(p, &c, NULL), 0);
 	assert_int_equal(hf_prune_plan(p, d, owner, schema, via_server(), NULL,
-				       NULL, &err), HF_EINVAL);
+	                               NULL, &err),
+	                 HF_EINVAL);
 	assert_non_null(strstr(err.msg, "deleting TestDevice 'd1' would also "
-				       "delete TestInterface 'd1__e0'"));
+	                                "delete TestInterface 'd1__e0'"));
 	assert_non_null(strstr(err.msg, "which the files declare"));
 	json_decref(d);
 	hf_plan_free(p);
@@ -397,14 +413,16 @@ static void test_prune__object_the_files_refer_to_is_kept(void **state)
 	c.hfid = json_pack("[s]", "d2");
 	c.node_id = hf_strdup(id_of("d2"));
 	c.after = json_pack("{s:[{s:s, s:[s]}]}", "tags", "kind", "BuiltinTag",
-			    "hfid", "blue");
+	                    "hfid", "blue");
 	c.sources = json_pack("[{s:s, s:i}]", "file", "devices.yml", "line", 7);
 	assert_int_equal(hf_plan_add(p, &c, NULL), 0);
 	assert_int_equal(hf_prune_plan(p, d, owner, schema, via_server(), NULL,
-				       NULL, &err), HF_EINVAL);
-	assert_non_null(strstr(err.msg, "cannot delete BuiltinTag 'blue': the "
-				       "files still refer to it (tags of "
-				       "TestDevice 'd2', declared at devices.yml:7)"));
+	                               NULL, &err),
+	                 HF_EINVAL);
+	assert_non_null(strstr(err.msg,
+	                       "cannot delete BuiltinTag 'blue': the "
+	                       "files still refer to it (tags of "
+	                       "TestDevice 'd2', declared at devices.yml:7)"));
 	json_decref(d);
 	hf_plan_free(p);
 }
@@ -417,9 +435,10 @@ static void test_prune__cascade_into_shared_object_is_refused(void **state)
 
 	(void)state;
 	assert_int_equal(hf_prune_plan(p, d, owner, schema, via_server(), NULL,
-				       NULL, &err), HF_EINVAL);
+	                               NULL, &err),
+	                 HF_EINVAL);
 	assert_non_null(strstr(err.msg, "deleting TestDevice 'd3' would also "
-				       "delete TestInterface 'd3__e3'"));
+	                                "delete TestInterface 'd3__e3'"));
 	assert_non_null(strstr(err.msg, "which stack 'ops' owns too"));
 	json_decref(d);
 	hf_plan_free(p);
@@ -427,7 +446,8 @@ static void test_prune__cascade_into_shared_object_is_refused(void **state)
 	p = new_plan();
 	d = doomed("TestDevice", "d3", "TestInterface", "e3");
 	assert_int_equal(hf_prune_plan(p, d, owner, schema, via_server(), NULL,
-				       NULL, &err), HF_EINVAL);
+	                               NULL, &err),
+	                 HF_EINVAL);
 	assert_non_null(strstr(err.msg, "which stack 'ops' owns too"));
 	json_decref(d);
 	hf_plan_free(p);
@@ -441,7 +461,8 @@ static void test_prune__shared_objects_are_forgotten(void **state)
 
 	(void)state;
 	assert_int_equal(hf_prune_plan(p, d, owner, schema, via_server(), NULL,
-				       NULL, &err), 0);
+	                               NULL, &err),
+	                 0);
 	assert_int_equal(change_for(p, "red")->action, HF_ACT_FORGET);
 	assert_int_equal(change_for(p, "blue")->action, HF_ACT_DELETE);
 	assert_int_equal(hf_plan_finish(p, &err), 0);
@@ -466,7 +487,8 @@ static void test_prune__members_left_alone(void **state)
 
 	(void)state;
 	assert_int_equal(hf_prune_plan(p, d, owner, schema, via_server(),
-				       keep_red_only, NULL, &err), 0);
+	                               keep_red_only, NULL, &err),
+	                 0);
 	assert_int_equal(hf_plan_count(p), 1);
 	assert_int_equal(change_for(p, "red")->action, HF_ACT_FORGET);
 	json_decref(d);
@@ -482,9 +504,12 @@ static void test_prune__transport_failure(void **state)
 	(void)state;
 	hf_fake_free(fake);
 	fake = hf_fake_new();
-	assert_int_equal(hf_fake_fail(fake, NULL, -1, HF_ENET, "connection reset"), 0);
-	assert_int_equal(hf_prune_plan(p, d, owner, schema, hf_fake_transport(fake),
-				       NULL, NULL, &err), HF_ENET);
+	assert_int_equal(
+	        hf_fake_fail(fake, NULL, -1, HF_ENET, "connection reset"), 0);
+	assert_int_equal(hf_prune_plan(p, d, owner, schema,
+	                               hf_fake_transport(fake), NULL, NULL,
+	                               &err),
+	                 HF_ENET);
 	json_decref(d);
 	hf_plan_free(p);
 }
@@ -494,12 +519,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prune__orphans_are_members_not_declared),
 		cmocka_unit_test(test_prune__cascade_is_a_delete_of_its_own),
-		cmocka_unit_test(test_prune__dangling_mandatory_relationship_is_named),
+		cmocka_unit_test(
+		        test_prune__dangling_mandatory_relationship_is_named),
 		cmocka_unit_test(test_prune__referrers_first),
 		cmocka_unit_test(test_prune__survivor_repointed_by_the_plan),
-		cmocka_unit_test(test_prune__cascade_into_declared_object_is_refused),
+		cmocka_unit_test(
+		        test_prune__cascade_into_declared_object_is_refused),
 		cmocka_unit_test(test_prune__object_the_files_refer_to_is_kept),
-		cmocka_unit_test(test_prune__cascade_into_shared_object_is_refused),
+		cmocka_unit_test(
+		        test_prune__cascade_into_shared_object_is_refused),
 		cmocka_unit_test(test_prune__shared_objects_are_forgotten),
 		cmocka_unit_test(test_prune__members_left_alone),
 		cmocka_unit_test(test_prune__transport_failure),

@@ -23,38 +23,38 @@ static char dir[600];
 static int seq;
 
 static const char sites_yml[] =
-	"---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-	"  kind: TestSite\n  data:\n"
-	"    - name: paris\n      description: hq\n"
-	"    - name: lyon\n";
+        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+        "  kind: TestSite\n  data:\n"
+        "    - name: paris\n      description: hq\n"
+        "    - name: lyon\n";
 
 static const char paris_only_yml[] =
-	"---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-	"  kind: TestSite\n  data:\n"
-	"    - name: paris\n      description: hq\n";
+        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+        "  kind: TestSite\n  data:\n"
+        "    - name: paris\n      description: hq\n";
 
 static const char devices_yml[] =
-	"---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-	"  kind: TestDevice\n  data:\n"
-	"    - name: core1\n      role: core\n      site: paris\n"
-	"      interfaces:\n        kind: TestInterface\n        data:\n"
-	"          - name: eth0\n          - name: eth1\n"
-	"    - name: edge1\n      role: edge\n      site: lyon\n";
+        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+        "  kind: TestDevice\n  data:\n"
+        "    - name: core1\n      role: core\n      site: paris\n"
+        "      interfaces:\n        kind: TestInterface\n        data:\n"
+        "          - name: eth0\n          - name: eth1\n"
+        "    - name: edge1\n      role: edge\n      site: lyon\n";
 
 static const char core_only_yml[] =
-	"---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-	"  kind: TestDevice\n  data:\n"
-	"    - name: core1\n      role: core\n      site: paris\n"
-	"      interfaces:\n        kind: TestInterface\n        data:\n"
-	"          - name: eth0\n          - name: eth1\n";
+        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+        "  kind: TestDevice\n  data:\n"
+        "    - name: core1\n      role: core\n      site: paris\n"
+        "      interfaces:\n        kind: TestInterface\n        data:\n"
+        "          - name: eth0\n          - name: eth1\n";
 
 static const char tags_yml[] =
-	"---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-	"  kind: BuiltinTag\n  data:\n    - name: red\n";
+        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+        "  kind: BuiltinTag\n  data:\n    - name: red\n";
 
 static const char blue_yml[] =
-	"---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-	"  kind: BuiltinTag\n  data:\n    - name: blue\n";
+        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+        "  kind: BuiltinTag\n  data:\n    - name: blue\n";
 
 static void load_schema(void)
 {
@@ -122,8 +122,9 @@ static void hf(struct hf_run *r, int want, ...)
 	a[n] = NULL;
 	assert_int_equal(hf_run(r, dir, NULL, a), 0);
 	if (r->status != want)
-		fprintf(stderr, "hubform %s %s: exit %d, want %d\n%s\n%s\n", a[0],
-			a[1] ? a[1] : "", r->status, want, r->out, r->err);
+		fprintf(stderr, "hubform %s %s: exit %d, want %d\n%s\n%s\n",
+		        a[0], a[1] ? a[1] : "", r->status, want, r->out,
+		        r->err);
 	assert_int_equal(r->status, want);
 }
 
@@ -141,8 +142,8 @@ static void hf_ok(int want, ...)
 	a[n] = NULL;
 	assert_int_equal(hf_run(&r, dir, NULL, a), 0);
 	if (r.status != want)
-		fprintf(stderr, "hubform %s %s: exit %d, want %d\n%s\n%s\n", a[0],
-			a[1] ? a[1] : "", r.status, want, r.out, r.err);
+		fprintf(stderr, "hubform %s %s: exit %d, want %d\n%s\n%s\n",
+		        a[0], a[1] ? a[1] : "", r.status, want, r.out, r.err);
 	assert_int_equal(r.status, want);
 	hf_run_release(&r);
 }
@@ -162,13 +163,13 @@ static json_t *latest(void)
 
 static long count_of(const json_t *plan, const char *what)
 {
-	return (long)json_integer_value(json_object_get(json_object_get(plan, "counts"),
-							what));
+	return (long)json_integer_value(
+	        json_object_get(json_object_get(plan, "counts"), what));
 }
 
 /* The change of `action` for (kind, first HFID part), or NULL. */
 static json_t *change(const json_t *plan, const char *action, const char *kind,
-		      const char *name)
+                      const char *name)
 {
 	json_t *c;
 	size_t i;
@@ -177,10 +178,13 @@ static json_t *change(const json_t *plan, const char *action, const char *kind,
 	{
 		json_t *h = json_object_get(c, "hfid");
 
-		if (!strcmp(json_string_value(json_object_get(c, "action")), action) &&
-		    !strcmp(json_string_value(json_object_get(c, "kind")), kind) &&
-		    !strcmp(json_string_value(json_array_get(h, json_array_size(h) - 1)),
-			    name))
+		if (!strcmp(json_string_value(json_object_get(c, "action")),
+		            action) &&
+		    !strcmp(json_string_value(json_object_get(c, "kind")),
+		            kind) &&
+		    !strcmp(json_string_value(
+		                    json_array_get(h, json_array_size(h) - 1)),
+		            name))
 			return c;
 	}
 	return NULL;
@@ -192,10 +196,11 @@ static long live_count(const char *kind, const char *name)
 	json_t *res;
 	long n;
 
-	snprintf(q, sizeof(q), "{ %s(name__value: \"%s\") { count } }", kind, name);
+	snprintf(q, sizeof(q), "{ %s(name__value: \"%s\") { count } }", kind,
+	         name);
 	res = hf_gql(srv.url, NULL, NULL, q, NULL);
-	n = (long)json_integer_value(json_object_get(json_object_get(
-		json_object_get(res, "data"), kind), "count"));
+	n = (long)json_integer_value(json_object_get(
+	        json_object_get(json_object_get(res, "data"), kind), "count"));
 	json_decref(res);
 	return n;
 }
@@ -206,13 +211,20 @@ static long members(const char *group)
 	json_t *res, *e;
 	long n;
 
-	snprintf(q, sizeof(q), "{ CoreStandardGroup(name__value: \"%s\") { edges"
-		 " { node { members { count } } } } }", group);
+	snprintf(q, sizeof(q),
+	         "{ CoreStandardGroup(name__value: \"%s\") { edges"
+	         " { node { members { count } } } } }",
+	         group);
 	res = hf_gql(srv.url, NULL, NULL, q, NULL);
-	e = json_array_get(json_object_get(json_object_get(json_object_get(
-		res, "data"), "CoreStandardGroup"), "edges"), 0);
-	n = e ? (long)json_integer_value(json_object_get(json_object_get(
-			json_object_get(e, "node"), "members"), "count")) : -1;
+	e = json_array_get(
+	        json_object_get(json_object_get(json_object_get(res, "data"),
+	                                        "CoreStandardGroup"),
+	                        "edges"),
+	        0);
+	n = e ? (long)json_integer_value(json_object_get(
+	                json_object_get(json_object_get(e, "node"), "members"),
+	                "count"))
+	      : -1;
 	json_decref(res);
 	return n;
 }
@@ -232,20 +244,21 @@ static void test_prune_cli__prune_deletes_what_left_the_files(void **state)
 	json_t *p;
 
 	(void)state;
-	hf_ok(0, "plan", "sites.yml", "devices.yml", "tags.yml", "--stack", "fin",
-	       NULL);
+	hf_ok(0, "plan", "sites.yml", "devices.yml", "tags.yml", "--stack",
+	      "fin", NULL);
 	hf_ok(0, "apply", "latest", "--auto-approve", NULL);
 	assert_int_equal(members("hubform-fin"), 7);
 	/* the same files: nothing to do, nothing left out */
-	hf(&r, 0, "plan", "sites.yml", "devices.yml", "tags.yml", "--stack", "fin",
-	   "--detailed-exitcode", NULL);
+	hf(&r, 0, "plan", "sites.yml", "devices.yml", "tags.yml", "--stack",
+	   "fin", "--detailed-exitcode", NULL);
 	assert_null(strstr(r.err, "no longer in the files"));
 	hf_run_release(&r);
 	/* edge1 leaves the files: a hint, no delete without --prune */
 	hf(&r, 0, "plan", "sites.yml", "core.yml", "tags.yml", "--stack", "fin",
 	   "--detailed-exitcode", NULL);
-	assert_non_null(strstr(r.err, "1 owned object is no longer in the files; "
-				      "plan with --prune to delete it"));
+	assert_non_null(strstr(r.err,
+	                       "1 owned object is no longer in the files; "
+	                       "plan with --prune to delete it"));
 	hf_run_release(&r);
 	/* the hint is per stack: stack "default" owns nothing */
 	hf(&r, 2, "plan", "sites.yml", "core.yml", "tags.yml",
@@ -260,7 +273,8 @@ static void test_prune_cli__prune_deletes_what_left_the_files(void **state)
 	assert_non_null(change(p, "delete", "TestDevice", "edge1"));
 	/* what only edge1 referred to stays */
 	assert_non_null(change(p, "no-op", "TestSite", "lyon"));
-	assert_string_equal(json_string_value(json_object_get(p, "stack")), "fin");
+	assert_string_equal(json_string_value(json_object_get(p, "stack")),
+	                    "fin");
 	assert_true(json_is_string(json_object_get(p, "group_id")));
 	assert_true(json_is_false(json_object_get(p, "partial")));
 	json_decref(p);
@@ -294,8 +308,7 @@ static void test_prune_cli__cascades_and_dangling_references(void **state)
 	json_t *p, *dev, *eth;
 
 	(void)state;
-	hf_ok(0, "plan", "sites.yml", "devices.yml", "--stack", "fin",
-	       NULL);
+	hf_ok(0, "plan", "sites.yml", "devices.yml", "--stack", "fin", NULL);
 	hf_ok(0, "apply", "latest", "--auto-approve", NULL);
 	/* removing core1 takes its interfaces along (components: cascade) */
 	write("edge.yml",
@@ -311,8 +324,9 @@ static void test_prune_cli__cascades_and_dangling_references(void **state)
 	eth = change(p, "delete", "TestInterface", "eth0");
 	assert_non_null(dev);
 	assert_non_null(eth);
-	assert_string_equal(json_string_value(json_object_get(eth, "cascade_of")),
-			    json_string_value(json_object_get(dev, "id")));
+	assert_string_equal(
+	        json_string_value(json_object_get(eth, "cascade_of")),
+	        json_string_value(json_object_get(dev, "id")));
 	json_decref(p);
 	/* a device made outside hubform needs lyon: the delete is refused */
 	gql_ok("mutation { TestDeviceCreate(data: {name: {value: \"ext1\"},"
@@ -338,7 +352,8 @@ static void test_prune_cli__cascades_and_dangling_references(void **state)
 	assert_int_equal(live_count("TestSite", "paris"), 0);
 	assert_int_equal(live_count("TestDevice", "core1"), 0);
 	assert_int_equal(live_count("BuiltinTag", "mine"), 1);
-	hf_ok(0, "plan", "--destroy", "--stack", "fin", "--detailed-exitcode", NULL);
+	hf_ok(0, "plan", "--destroy", "--stack", "fin", "--detailed-exitcode",
+	      NULL);
 }
 
 static void test_prune_cli__shared_objects_are_only_forgotten(void **state)
@@ -347,16 +362,16 @@ static void test_prune_cli__shared_objects_are_only_forgotten(void **state)
 	json_t *p;
 
 	(void)state;
-	hf_ok(0, "plan", "paris.yml", "tags.yml", "--stack", "a",
-	       NULL);
+	hf_ok(0, "plan", "paris.yml", "tags.yml", "--stack", "a", NULL);
 	hf_ok(0, "apply", "latest", "--auto-approve", NULL);
 	/* stack b declares the same tag: it adopts it */
-	hf(&r, 2, "plan", "tags.yml", "--stack", "b", "--detailed-exitcode", NULL);
+	hf(&r, 2, "plan", "tags.yml", "--stack", "b", "--detailed-exitcode",
+	   NULL);
 	hf_run_release(&r);
 	p = latest();
 	assert_int_equal(count_of(p, "adopt"), 1);
-	assert_true(json_is_true(json_object_get(change(p, "no-op", "BuiltinTag",
-							"red"), "adopt")));
+	assert_true(json_is_true(json_object_get(
+	        change(p, "no-op", "BuiltinTag", "red"), "adopt")));
 	json_decref(p);
 	hf_ok(0, "apply", "latest", "--auto-approve", NULL);
 	assert_int_equal(members("hubform-b"), 1);
@@ -393,13 +408,13 @@ static void test_prune_cli__adoption_and_no_adopt(void **state)
 	p = latest();
 	assert_int_equal(count_of(p, "adopt"), 1);
 	assert_int_equal(count_of(p, "create"), 1);
-	assert_true(json_is_array(json_object_get(change(p, "no-op", "BuiltinTag",
-							 "blue"), "sources")));
+	assert_true(json_is_array(json_object_get(
+	        change(p, "no-op", "BuiltinTag", "blue"), "sources")));
 	json_decref(p);
 	hf_ok(0, "apply", "latest", "--auto-approve", NULL);
 	assert_int_equal(members("hubform-default"), 2);
-	hf_ok(0, "plan", "blue.yml", "tags.yml", "--detailed-exitcode", "--no-adopt",
-	      NULL);
+	hf_ok(0, "plan", "blue.yml", "tags.yml", "--detailed-exitcode",
+	      "--no-adopt", NULL);
 	/* bad stack names and option clashes are errors before any request */
 	hf(&r, 1, "plan", "tags.yml", "--stack", "no spaces", NULL);
 	assert_non_null(strstr(r.err, "stack name"));
@@ -415,19 +430,22 @@ static void test_prune_cli__target_and_exclude(void **state)
 	json_t *p;
 
 	(void)state;
-	hf_ok(0, "plan", "sites.yml", "devices.yml", "tags.yml", "--stack", "fin",
-	       NULL);
+	hf_ok(0, "plan", "sites.yml", "devices.yml", "tags.yml", "--stack",
+	      "fin", NULL);
 	hf_ok(0, "apply", "latest", "--auto-approve", NULL);
 	/* edits: paris' description and core1's role; edge1 leaves the files */
-	write("paris2.yml", "---\napiVersion: infrahub.app/v1\nkind: Object\n"
-			    "spec:\n  kind: TestSite\n  data:\n"
-			    "    - name: paris\n      description: head office\n"
-			    "    - name: lyon\n");
-	write("core2.yml", "---\napiVersion: infrahub.app/v1\nkind: Object\n"
-			   "spec:\n  kind: TestDevice\n  data:\n"
-			   "    - name: core1\n      role: edge\n      site: paris\n");
-	hf(&r, 2, "plan", "paris2.yml", "core2.yml", "tags.yml", "--stack", "fin",
-	   "--prune", "--target", "TestDevice[core1]", "--detailed-exitcode", NULL);
+	write("paris2.yml",
+	      "---\napiVersion: infrahub.app/v1\nkind: Object\n"
+	      "spec:\n  kind: TestSite\n  data:\n"
+	      "    - name: paris\n      description: head office\n"
+	      "    - name: lyon\n");
+	write("core2.yml",
+	      "---\napiVersion: infrahub.app/v1\nkind: Object\n"
+	      "spec:\n  kind: TestDevice\n  data:\n"
+	      "    - name: core1\n      role: edge\n      site: paris\n");
+	hf(&r, 2, "plan", "paris2.yml", "core2.yml", "tags.yml", "--stack",
+	   "fin", "--prune", "--target", "TestDevice[core1]",
+	   "--detailed-exitcode", NULL);
 	hf_run_release(&r);
 	p = latest();
 	assert_true(json_is_true(json_object_get(p, "partial")));
@@ -439,17 +457,18 @@ static void test_prune_cli__target_and_exclude(void **state)
 	assert_int_equal(count_of(p, "delete"), 0);
 	json_decref(p);
 	/* a kind target prunes within the kind (edge1), not the rest */
-	hf(&r, 2, "plan", "paris2.yml", "core2.yml", "tags.yml", "--stack", "fin",
-	   "--prune", "--target", "TestDevice", "--detailed-exitcode", NULL);
+	hf(&r, 2, "plan", "paris2.yml", "core2.yml", "tags.yml", "--stack",
+	   "fin", "--prune", "--target", "TestDevice", "--detailed-exitcode",
+	   NULL);
 	hf_run_release(&r);
 	p = latest();
 	assert_non_null(change(p, "delete", "TestDevice", "edge1"));
 	assert_int_equal(count_of(p, "delete"), 1);
 	json_decref(p);
 	/* an exclude leaves the kind out, prunes included */
-	hf(&r, 2, "plan", "paris2.yml", "core2.yml", "tags.yml", "--stack", "fin",
-	   "--prune", "--exclude", "TestDevice", "--exclude", "TestInterface",
-	   "--detailed-exitcode", NULL);
+	hf(&r, 2, "plan", "paris2.yml", "core2.yml", "tags.yml", "--stack",
+	   "fin", "--prune", "--exclude", "TestDevice", "--exclude",
+	   "TestInterface", "--detailed-exitcode", NULL);
 	hf_run_release(&r);
 	p = latest();
 	assert_true(json_is_true(json_object_get(p, "partial")));
@@ -458,8 +477,8 @@ static void test_prune_cli__target_and_exclude(void **state)
 	assert_int_equal(count_of(p, "delete"), 0);
 	json_decref(p);
 	/* an object file target: what that file declares */
-	hf(&r, 2, "plan", "paris2.yml", "core2.yml", "tags.yml", "--stack", "fin",
-	   "--target", "paris2.yml", "--detailed-exitcode", NULL);
+	hf(&r, 2, "plan", "paris2.yml", "core2.yml", "tags.yml", "--stack",
+	   "fin", "--target", "paris2.yml", "--detailed-exitcode", NULL);
 	hf_run_release(&r);
 	p = latest();
 	assert_non_null(change(p, "update", "TestSite", "paris"));
@@ -476,18 +495,18 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-			test_prune_cli__prune_deletes_what_left_the_files, setup,
-			teardown),
+		        test_prune_cli__prune_deletes_what_left_the_files,
+		        setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_prune_cli__cascades_and_dangling_references, setup,
-			teardown),
+		        test_prune_cli__cascades_and_dangling_references, setup,
+		        teardown),
 		cmocka_unit_test_setup_teardown(
-			test_prune_cli__shared_objects_are_only_forgotten, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(test_prune_cli__adoption_and_no_adopt,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prune_cli__target_and_exclude,
-						setup, teardown),
+		        test_prune_cli__shared_objects_are_only_forgotten,
+		        setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_prune_cli__adoption_and_no_adopt, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_prune_cli__target_and_exclude, setup, teardown),
 	};
 
 	hf_alloc_init();

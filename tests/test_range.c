@@ -47,7 +47,7 @@ static void check_error(const char *in, size_t max, const char *msg)
 	size_t n = 99;
 
 	assert_int_equal(hf_range_expand(&v, &n, in, strlen(in), max, &err),
-			 HF_EINVAL);
+	                 HF_EINVAL);
 	assert_null(v);
 	assert_int_equal(n, 0);
 	if (strcmp(err.msg, msg))
@@ -107,7 +107,7 @@ static void test_range__no_group_is_unchanged(void **state)
 	(void)state;
 	check("plain", "plain");
 	check("", "");
-	check("[1]", "[1]");         /* no '-' or ',' */
+	check("[1]", "[1]"); /* no '-' or ',' */
 	check("[a b-c]", "[a b-c]"); /* a space is not in the class */
 	check("a[1-2", "a[1-2");
 	/* no group in the raw text: even the backslashes stay */
@@ -127,7 +127,9 @@ static void test_range__underscore_utf8_are_word_chars(void **state)
 {
 	(void)state;
 	/* `\w` covers '_' and non-ASCII letters, but a part must be alnum */
-	check("caf\xc3\xa9[1-2]", "caf\xc3\xa9" "1|caf\xc3\xa9" "2");
+	check("caf\xc3\xa9[1-2]", "caf\xc3\xa9"
+	                          "1|caf\xc3\xa9"
+	                          "2");
 	check("[\xc3\xa9,b]", "\xc3\xa9|b");
 	check_error("x[a_b,c]", 0, "invalid range '[a_b,c]'");
 }
@@ -154,11 +156,11 @@ static void test_range__too_many_values(void **state)
 	(void)state;
 	check_error("[1-4]", 3, "range '[1-4]' expands to more than 3 values");
 	check_error("[1-999999999999999999999]", 0,
-		    "range '[1-999999999999999999999]' expands to more than "
-		    "100000 values");
+	            "range '[1-999999999999999999999]' expands to more than "
+	            "100000 values");
 	check_error("[1-1000]/[1-1000]", 0,
-		    "range '[1-1000]/[1-1000]' expands to more than 100000 "
-		    "values");
+	            "range '[1-1000]/[1-1000]' expands to more than 100000 "
+	            "values");
 	check("[1-3]", "1|2|3");
 }
 

@@ -26,16 +26,18 @@ static hf_plan *make_plan(size_t n_creates)
 	char name[32];
 	size_t i;
 
-	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:8000", "main", NULL), 0);
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:8000", "main", NULL),
+	                 0);
 	memset(&c, 0, sizeof(c));
 	c.action = HF_ACT_UPDATE;
 	c.kind = hf_strdup("NetDevice");
 	c.hfid = json_pack("[s]", "core1");
 	c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000001");
-	c.before = json_pack("{s:s, s:{s:s, s:[s]}}", "description", "old | pipe",
-			     "site", "kind", "NetSite", "hfid", "par1");
+	c.before =
+	        json_pack("{s:s, s:{s:s, s:[s]}}", "description", "old | pipe",
+	                  "site", "kind", "NetSite", "hfid", "par1");
 	c.after = json_pack("{s:s, s:{s:s, s:[s]}}", "description", "new",
-			    "site", "kind", "NetSite", "hfid", "lyo1");
+	                    "site", "kind", "NetSite", "hfid", "lyo1");
 	c.changed = json_pack("[s, s]", "description", "site");
 	memset(c.fingerprint, 'a', 64);
 	assert_int_equal(hf_plan_add(p, &c, NULL), 0);
@@ -45,8 +47,9 @@ static hf_plan *make_plan(size_t n_creates)
 		c.action = HF_ACT_CREATE;
 		c.kind = hf_strdup("NetSite");
 		c.hfid = json_pack("[s]", name);
-		c.after = json_pack("{s:s, s:s}", "name", name, "description",
-				    "caf\xc3\xa9 \xe2\x80\x94 a long description for padding");
+		c.after = json_pack(
+		        "{s:s, s:s}", "name", name, "description",
+		        "caf\xc3\xa9 \xe2\x80\x94 a long description for padding");
 		c.changed = json_pack("[s, s]", "name", "description");
 		assert_int_equal(hf_plan_add(p, &c, NULL), 0);
 	}
@@ -64,11 +67,14 @@ static void test_render__text(void **state)
 	(void)state;
 	assert_int_equal(hf_render_text(&b, p, &o), 0);
 	assert_non_null(strstr(b.ptr, "~ NetDevice core1\n"));
-	assert_non_null(strstr(b.ptr, "~ description: \"old | pipe\" -> \"new\"\n"));
-	assert_non_null(strstr(b.ptr, "~ site: NetSite[par1] -> NetSite[lyo1]\n"));
+	assert_non_null(
+	        strstr(b.ptr, "~ description: \"old | pipe\" -> \"new\"\n"));
+	assert_non_null(
+	        strstr(b.ptr, "~ site: NetSite[par1] -> NetSite[lyo1]\n"));
 	assert_non_null(strstr(b.ptr, "+ NetSite site-0\n"));
-	assert_non_null(strstr(b.ptr, "Plan: 1 to create, 1 to update, 0 to destroy, "
-				      "0 unchanged.\n"));
+	assert_non_null(strstr(b.ptr,
+	                       "Plan: 1 to create, 1 to update, 0 to destroy, "
+	                       "0 unchanged.\n"));
 	/* forgets and adoptions are counted only when there are some */
 	assert_null(strstr(b.ptr, "forget"));
 	assert_null(strstr(b.ptr, "adopt"));
@@ -85,12 +91,13 @@ static void test_render__text(void **state)
 
 /* A plan of one change of NetSite "hq"; takes before, after and changed. */
 static hf_plan *plan_of(enum hf_action a, json_t *before, json_t *after,
-			json_t *changed)
+                        json_t *changed)
 {
 	struct hf_change c;
 	hf_plan *p;
 
-	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:8000", "main", NULL), 0);
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:8000", "main", NULL),
+	                 0);
 	memset(&c, 0, sizeof(c));
 	c.action = a;
 	c.kind = hf_strdup("NetSite");
@@ -128,10 +135,10 @@ static void lines_fit(const char *text, size_t width)
 		nl = strchr(text, '\n');
 		assert_non_null(nl);
 		assert_true(valid_utf8((const unsigned char *)text,
-				       (size_t)(nl - text)));
+		                       (size_t)(nl - text)));
 		if (line_columns(text, (size_t)(nl - text)) > width)
 			fail_msg("line longer than %zu columns: %.*s", width,
-				 (int)(nl - text), text);
+			         (int)(nl - text), text);
 	}
 }
 
@@ -160,12 +167,12 @@ static char *joined(const char *text, const char *head, size_t col)
 }
 
 static const char long_text[] =
-	"Headquarters, Paris: the building at 12 rue de la Paix, caf\xc3\xa9 "
-	"\xe2\x80\x94 first floor, with the main data room\nand a \"quoted\" "
-	"second line; then a very long token "
-	"https://example.com/a/really/long/path/that/does/not/have/any/spaces/"
-	"in/it/at/all/so/it/must/be/split/somewhere/in/the/middle/of/the/word "
-	"and a few words after it to finish the description off.";
+        "Headquarters, Paris: the building at 12 rue de la Paix, caf\xc3\xa9 "
+        "\xe2\x80\x94 first floor, with the main data room\nand a \"quoted\" "
+        "second line; then a very long token "
+        "https://example.com/a/really/long/path/that/does/not/have/any/spaces/"
+        "in/it/at/all/so/it/must/be/split/somewhere/in/the/middle/of/the/word "
+        "and a few words after it to finish the description off.";
 
 static void test_render__text_shows_values_whole(void **state)
 {
@@ -176,13 +183,14 @@ static void test_render__text_shows_values_whole(void **state)
 	char *want, *got;
 
 	(void)state;
-	create = plan_of(HF_ACT_CREATE, NULL,
-			 json_pack("{s:s, s:s}", "description", long_text, "name", "hq"),
-			 json_pack("[s, s]", "description", "name"));
+	create = plan_of(
+	        HF_ACT_CREATE, NULL,
+	        json_pack("{s:s, s:s}", "description", long_text, "name", "hq"),
+	        json_pack("[s, s]", "description", "name"));
 	update = plan_of(HF_ACT_UPDATE,
-			 json_pack("{s:s}", "description", long_text),
-			 json_pack("{s:s}", "description", "short"),
-			 json_pack("[s]", "description"));
+	                 json_pack("{s:s}", "description", long_text),
+	                 json_pack("{s:s}", "description", "short"),
+	                 json_pack("[s]", "description"));
 	want = json_dumps(v, JSON_ENCODE_ANY);
 	json_decref(v);
 	assert_int_equal(hf_render_text(&b, create, &o), 0);
@@ -231,26 +239,29 @@ static void test_render__markdown_shows_values_whole(void **state)
 	(void)state;
 	json_decref(v);
 	p = plan_of(HF_ACT_UPDATE,
-		    json_pack("{s:s}", "description", "see ```code``` here"),
-		    json_pack("{s:s}", "description", long_text),
-		    json_pack("[s]", "description"));
+	            json_pack("{s:s}", "description", "see ```code``` here"),
+	            json_pack("{s:s}", "description", long_text),
+	            json_pack("[s]", "description"));
 	assert_int_equal(hf_render_markdown(&b, p, &o), 0);
 	assert_non_null(strstr(b.ptr, want));
 	/* a fence longer than the values' backtick runs */
-	assert_non_null(strstr(b.ptr, "\n````diff\n- description: \"see ```code``` here\"\n"));
+	assert_non_null(strstr(
+	        b.ptr, "\n````diff\n- description: \"see ```code``` here\"\n"));
 	assert_non_null(strstr(b.ptr, "\n````\n\n</details>"));
 	assert_null(strstr(b.ptr, "left out"));
 
 	/* a change whose details alone pass the limit is left out whole */
 	for (i = 0; i < 2000; i++)
 		hf_buf_add(&big, "word ");
-	huge = plan_of(HF_ACT_CREATE, NULL, json_pack("{s:s}", "description", big.ptr),
-		       json_pack("[s]", "description"));
+	huge = plan_of(HF_ACT_CREATE, NULL,
+	               json_pack("{s:s}", "description", big.ptr),
+	               json_pack("[s]", "description"));
 	hf_buf_reset(&b);
 	o.max_chars = 6000;
 	assert_int_equal(hf_render_markdown(&b, huge, &o), 0);
 	assert_true(b.len < 6000);
-	assert_non_null(strstr(b.ptr, "Details of 1 more changes were left out"));
+	assert_non_null(
+	        strstr(b.ptr, "Details of 1 more changes were left out"));
 	assert_null(strstr(b.ptr, "<details>"));
 	hf_free(want);
 	hf_buf_release(&big);
@@ -262,7 +273,7 @@ static void test_render__markdown_shows_values_whole(void **state)
 /* ---- allocation failures: an error, never a plan that says less ----- */
 
 typedef int (*render_fn)(hf_buf *b, const hf_plan *p,
-			 const struct hf_render_opts *o);
+                         const struct hf_render_opts *o);
 
 /* Fail allocation n, for each n: each run is whole or HF_ENOMEM. */
 static void torture_render(render_fn fn, const hf_plan *p)
@@ -293,25 +304,25 @@ static void torture_render(render_fn fn, const hf_plan *p)
 }
 
 static int render_text(hf_buf *b, const hf_plan *p,
-		       const struct hf_render_opts *o)
+                       const struct hf_render_opts *o)
 {
 	return hf_render_text(b, p, o);
 }
 
 static int render_markdown(hf_buf *b, const hf_plan *p,
-			   const struct hf_render_opts *o)
+                           const struct hf_render_opts *o)
 {
 	return hf_render_markdown(b, p, o);
 }
 
 static void test_render__torture(void **state)
 {
-	hf_plan *p = plan_of(HF_ACT_UPDATE,
-			     json_pack("{s:s, s:[i, i]}", "description", long_text,
-				       "list", 1, 2),
-			     json_pack("{s:s, s:[i]}", "description", "short",
-				       "list", 3),
-			     json_pack("[s, s]", "description", "list"));
+	hf_plan *p = plan_of(
+	        HF_ACT_UPDATE,
+	        json_pack("{s:s, s:[i, i]}", "description", long_text, "list",
+	                  1, 2),
+	        json_pack("{s:s, s:[i]}", "description", "short", "list", 3),
+	        json_pack("[s, s]", "description", "list"));
 	hf_plan *small = make_plan(2);
 
 	(void)state;
@@ -355,14 +366,16 @@ static int object_ok(json_t *sch, json_t *v)
 	const char *key;
 	size_t i;
 
-	json_array_foreach(json_object_get(sch, "required"), i, e)
-		if (!json_object_get(v, json_string_value(e)))
-			return 0;
-	json_object_foreach(v, key, e) {
+	json_array_foreach(
+	        json_object_get(sch, "required"), i,
+	        e) if (!json_object_get(v, json_string_value(e))) return 0;
+	json_object_foreach(v, key, e)
+	{
 		if (props && json_object_get(props, key)) {
 			if (!valid(json_object_get(props, key), e))
 				return 0;
-		} else if (json_is_false(json_object_get(sch, "additionalProperties"))) {
+		} else if (json_is_false(json_object_get(
+		                   sch, "additionalProperties"))) {
 			return 0;
 		}
 	}
@@ -379,19 +392,21 @@ static int valid(json_t *sch, json_t *v)
 
 	if (ref)
 		return valid(json_object_get(json_object_get(root, "$defs"),
-					     strrchr(ref, '/') + 1), v);
+		                             strrchr(ref, '/') + 1),
+		             v);
 	t = json_object_get(sch, "type");
 	if (t && !type_ok(t, v))
 		return 0;
 	if ((t = json_object_get(sch, "enum"))) {
 		ok = 0;
-		json_array_foreach(t, i, e)
-			ok |= json_equal(e, v);
+		json_array_foreach(t, i, e) ok |= json_equal(e, v);
 		if (!ok)
 			return 0;
 	}
 	if ((t = json_object_get(sch, "pattern")) && json_is_string(v)) {
-		assert_int_equal(regcomp(&re, json_string_value(t), REG_EXTENDED | REG_NOSUB), 0);
+		assert_int_equal(regcomp(&re, json_string_value(t),
+		                         REG_EXTENDED | REG_NOSUB),
+		                 0);
 		ok = regexec(&re, json_string_value(v), 0, NULL, 0) == 0;
 		regfree(&re);
 		if (!ok)
@@ -409,9 +424,7 @@ static int valid(json_t *sch, json_t *v)
 	    (json_int_t)json_array_size(v) > json_integer_value(t))
 		return 0;
 	if (json_is_array(v) && (t = json_object_get(sch, "items")))
-		json_array_foreach(v, i, e)
-			if (!valid(t, e))
-				return 0;
+		json_array_foreach(v, i, e) if (!valid(t, e)) return 0;
 	return 1;
 }
 
@@ -419,7 +432,8 @@ static void load_schema(void)
 {
 	char path[600];
 
-	snprintf(path, sizeof(path), "%s/../../schemas/plan.schema.json", hf_test_data());
+	snprintf(path, sizeof(path), "%s/../../schemas/plan.schema.json",
+	         hf_test_data());
 	root = json_load_file(path, 0, NULL);
 	assert_non_null(root);
 }
@@ -436,7 +450,8 @@ static void test_render__json_matches_its_schema(void **state)
 	j = json_loads(b.ptr, 0, NULL);
 	assert_non_null(j);
 	assert_true(valid(root, j));
-	/* and the validator can say no: a wrong enum, an extra key, a lost key */
+	/* and the validator can say no: a wrong enum, an extra key, a lost key
+	 */
 	c = json_array_get(json_object_get(j, "changes"), 0);
 	json_object_set_new(c, "action", json_string("destroy"));
 	assert_false(valid(root, j));
@@ -458,8 +473,11 @@ static int valid_utf8(const unsigned char *s, size_t n)
 	size_t i = 0, k, len;
 
 	while (i < n) {
-		len = s[i] < 0x80 ? 1 : (s[i] >> 5) == 6 ? 2 : (s[i] >> 4) == 14 ? 3 :
-		      (s[i] >> 3) == 30 ? 4 : 0;
+		len = s[i] < 0x80         ? 1
+		      : (s[i] >> 5) == 6  ? 2
+		      : (s[i] >> 4) == 14 ? 3
+		      : (s[i] >> 3) == 30 ? 4
+		                          : 0;
 		if (!len || i + len > n)
 			return 0;
 		for (k = 1; k < len; k++)
@@ -478,15 +496,18 @@ static void test_render__markdown_fits_a_comment(void **state)
 
 	(void)state;
 	assert_int_equal(hf_render_markdown(&b, small, &o), 0);
-	assert_non_null(strstr(b.ptr, "**2 to create, 1 to update, 0 to destroy, "
-				      "0 unchanged**"));
+	assert_non_null(strstr(b.ptr,
+	                       "**2 to create, 1 to update, 0 to destroy, "
+	                       "0 unchanged**"));
 	assert_null(strstr(b.ptr, "### Deletes"));
 	/* no change records its declarations: no column for them */
-	assert_non_null(strstr(b.ptr, "| | object | fields |\n|---|---|---|\n"));
+	assert_non_null(
+	        strstr(b.ptr, "| | object | fields |\n|---|---|---|\n"));
 	assert_null(strstr(b.ptr, "declared at"));
 	assert_non_null(strstr(b.ptr, "### NetDevice"));
 	assert_non_null(strstr(b.ptr, "- description: \"old | pipe\""));
-	assert_non_null(strstr(b.ptr, "<details><summary>~ NetDevice core1</summary>"));
+	assert_non_null(
+	        strstr(b.ptr, "<details><summary>~ NetDevice core1</summary>"));
 	assert_null(strstr(b.ptr, "left out"));
 	hf_buf_reset(&b);
 	assert_int_equal(hf_render_markdown(&b, big, &o), 0);
@@ -542,16 +563,17 @@ static void test_render__secrets_are_masked(void **state)
 	assert_null(strstr(b.ptr, "s3cret"));
 	assert_null(strstr(b.ptr, "$salt"));
 	j = json_loads(b.ptr, 0, NULL);
-	after = json_object_get(json_array_get(json_object_get(j, "changes"), 0),
-				"after");
-	assert_string_equal(json_string_value(json_object_get(after, "password")),
-			    "(sensitive)");
+	after = json_object_get(
+	        json_array_get(json_object_get(j, "changes"), 0), "after");
+	assert_string_equal(
+	        json_string_value(json_object_get(after, "password")),
+	        "(sensitive)");
 	json_decref(j);
 	/* the plan itself still holds what apply writes */
 	after = hf_plan_at(p, 0)->after;
 	assert_string_equal(json_string_value(hf_value_sensitive_get(
-				    json_object_get(after, "password"))),
-			    "infrahub-s3cret");
+	                            json_object_get(after, "password"))),
+	                    "infrahub-s3cret");
 	hf_buf_release(&b);
 	hf_plan_free(p);
 	hf_objset_free(want);
@@ -588,9 +610,12 @@ static hf_plan *prune_plan(void)
 	char dev[17], site[17];
 	hf_plan *p;
 
-	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:8000", "main", NULL), 0);
-	assert_int_equal(hf_plan_set_stack(p, "fin", "0190f1e2-0000-7000-8000-00000000aaaa",
-					   NULL), 0);
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:8000", "main", NULL),
+	                 0);
+	assert_int_equal(
+	        hf_plan_set_stack(p, "fin",
+	                          "0190f1e2-0000-7000-8000-00000000aaaa", NULL),
+	        0);
 	hf_plan_meta(p)->partial = 1;
 
 	memset(&c, 0, sizeof(c));
@@ -600,7 +625,7 @@ static hf_plan *prune_plan(void)
 	c.after = json_pack("{s:s}", "name", "lyo1");
 	c.changed = json_pack("[s]", "name");
 	c.sources = json_pack("[o, o]", src("objects/sites.yml", 3),
-			      src("objects/more | sites.yml", 12));
+	                      src("objects/more | sites.yml", 12));
 	add(p, &c, NULL);
 
 	memset(&c, 0, sizeof(c));
@@ -647,7 +672,7 @@ static hf_plan *prune_plan(void)
 	c.hfid = json_pack("[s]", "core9");
 	c.node_id = hf_strdup("0190f1e2-0000-7000-8000-000000000009");
 	c.before = json_pack("{s:s, s:{s:s, s:[s]}}", "name", "core9", "site",
-			     "kind", "NetSite", "hfid", "par9");
+	                     "kind", "NetSite", "hfid", "par9");
 	c.changed = json_array();
 	memset(c.fingerprint, 'a', 64);
 	add(p, &c, dev);
@@ -708,45 +733,54 @@ static void test_render__text_deletes(void **state)
 	/* every create and update before the deletes, deletes by their waves */
 	assert_true(creates < dels && dels < dels2);
 	assert_true(strstr(b.ptr, "  + NetSite lyo1\n") < dels);
-	assert_non_null(strstr(b.ptr, "  + NetSite lyo1\n      # declared at "
-				      "objects/sites.yml:3, objects/more | sites.yml:12\n"
-				      "      + name = \"lyo1\"\n"));
-	assert_non_null(strstr(b.ptr, "  ~ NetDevice core1 (adopt)\n"
-				      "      # declared at objects/devices.yml:7\n"));
-	assert_non_null(strstr(b.ptr, "  < BuiltinTag red (adopt: already in "
-				      "Infrahub as declared; this stack takes ownership)\n"));
+	assert_non_null(strstr(
+	        b.ptr, "  + NetSite lyo1\n      # declared at "
+	               "objects/sites.yml:3, objects/more | sites.yml:12\n"
+	               "      + name = \"lyo1\"\n"));
+	assert_non_null(strstr(b.ptr,
+	                       "  ~ NetDevice core1 (adopt)\n"
+	                       "      # declared at objects/devices.yml:7\n"));
+	assert_non_null(strstr(
+	        b.ptr, "  < BuiltinTag red (adopt: already in "
+	               "Infrahub as declared; this stack takes ownership)\n"));
 	/* a plain no-op stays hidden unless verbose */
 	assert_null(strstr(b.ptr, "blue"));
 	assert_true(strstr(b.ptr, "  - NetDevice core9\n"
-				  "      - name = \"core9\"\n"
-				  "      - site = NetSite[par9]\n") > dels);
+	                          "      - name = \"core9\"\n"
+	                          "      - site = NetSite[par9]\n") > dels);
 	assert_true(strstr(b.ptr, "  - NetInterface core9 / Ethernet1/1 "
-				  "(cascade of NetDevice core9)\n"
-				  "      - name = \"Ethernet1/1\"\n") > dels);
+	                          "(cascade of NetDevice core9)\n"
+	                          "      - name = \"Ethernet1/1\"\n") > dels);
 	assert_true(strstr(b.ptr, "  - NetSite par9\n") > dels2);
-	assert_true(strstr(b.ptr, "  . BuiltinTag shared (forget: another stack "
-				  "owns it too; it leaves this stack and stays in "
-				  "Infrahub)\n") > dels);
+	assert_true(strstr(b.ptr,
+	                   "  . BuiltinTag shared (forget: another stack "
+	                   "owns it too; it leaves this stack and stays in "
+	                   "Infrahub)\n") > dels);
 	assert_null(strstr(b.ptr, "No changes"));
-	assert_non_null(strstr(b.ptr, "\nPlan: 1 to create, 1 to update, 3 to destroy, "
-				      "1 to forget, 2 to adopt, 2 unchanged.\n"));
+	assert_non_null(
+	        strstr(b.ptr, "\nPlan: 1 to create, 1 to update, 3 to destroy, "
+	                      "1 to forget, 2 to adopt, 2 unchanged.\n"));
 	assert_null(strchr(b.ptr, '\033'));
 
 	/* verbose lists the plain no-op too */
 	hf_buf_reset(&b);
 	o.verbose = 1;
 	assert_int_equal(hf_render_text(&b, p, &o), 0);
-	assert_non_null(strstr(b.ptr, "  = BuiltinTag blue\n"
-				      "      # declared at objects/tags.yml:5\n"));
+	assert_non_null(strstr(b.ptr,
+	                       "  = BuiltinTag blue\n"
+	                       "      # declared at objects/tags.yml:5\n"));
 
 	/* on a terminal: deletes in red, forgets and adoptions in cyan */
 	hf_buf_reset(&b);
 	o.color = 1;
 	assert_int_equal(hf_render_text(&b, p, &o), 0);
 	assert_non_null(strstr(b.ptr, "  \033[31m- NetDevice core9\033[0m\n"));
-	assert_non_null(strstr(b.ptr, "      \033[31m-\033[0m name = \"core9\"\n"));
-	assert_non_null(strstr(b.ptr, "  \033[36m. BuiltinTag shared\033[0m (forget"));
-	assert_non_null(strstr(b.ptr, "  \033[36m< BuiltinTag red\033[0m (adopt"));
+	assert_non_null(
+	        strstr(b.ptr, "      \033[31m-\033[0m name = \"core9\"\n"));
+	assert_non_null(
+	        strstr(b.ptr, "  \033[36m. BuiltinTag shared\033[0m (forget"));
+	assert_non_null(
+	        strstr(b.ptr, "  \033[36m< BuiltinTag red\033[0m (adopt"));
 	assert_non_null(strstr(b.ptr, "  \033[32m+ NetSite lyo1\033[0m\n"));
 	assert_non_null(strstr(b.ptr, "\033[33mPartial plan"));
 	hf_buf_release(&b);
@@ -763,11 +797,12 @@ static void test_render__no_changes_only_when_nothing(void **state)
 
 	(void)state;
 	noop = plan_of(HF_ACT_NOOP, json_pack("{s:s}", "name", "hq"),
-		       json_pack("{s:s}", "name", "hq"), json_array());
+	               json_pack("{s:s}", "name", "hq"), json_array());
 	assert_int_equal(hf_render_text(&b, noop, &o), 0);
-	assert_non_null(strstr(b.ptr, "\nNo changes. Infrahub matches the object files.\n"
-				      "\nPlan: 0 to create, 0 to update, 0 to destroy, "
-				      "1 unchanged.\n"));
+	assert_non_null(strstr(
+	        b.ptr, "\nNo changes. Infrahub matches the object files.\n"
+	               "\nPlan: 0 to create, 0 to update, 0 to destroy, "
+	               "1 unchanged.\n"));
 	hf_buf_reset(&b);
 	assert_int_equal(hf_render_markdown(&b, noop, &o), 0);
 	assert_non_null(strstr(b.ptr, "No changes."));
@@ -790,20 +825,23 @@ static void test_render__no_changes_only_when_nothing(void **state)
 	assert_int_equal(hf_render_text(&b, adopt, &o), 0);
 	assert_null(strstr(b.ptr, "No changes"));
 	assert_non_null(strstr(b.ptr, "  < NetSite hq (adopt"));
-	assert_non_null(strstr(b.ptr, "Plan: 0 to create, 0 to update, 0 to destroy, "
-				      "1 to adopt, 1 unchanged.\n"));
+	assert_non_null(strstr(b.ptr,
+	                       "Plan: 0 to create, 0 to update, 0 to destroy, "
+	                       "1 to adopt, 1 unchanged.\n"));
 
 	/* so does a forget */
 	forget = plan_of(HF_ACT_FORGET, NULL, NULL, json_array());
 	hf_buf_reset(&b);
 	assert_int_equal(hf_render_text(&b, forget, &o), 0);
 	assert_null(strstr(b.ptr, "No changes"));
-	assert_non_null(strstr(b.ptr, "Plan: 0 to create, 0 to update, 0 to destroy, "
-				      "1 to forget, 0 unchanged.\n"));
+	assert_non_null(strstr(b.ptr,
+	                       "Plan: 0 to create, 0 to update, 0 to destroy, "
+	                       "1 to forget, 0 unchanged.\n"));
 	hf_buf_reset(&b);
 	assert_int_equal(hf_render_markdown(&b, forget, &o), 0);
 	assert_null(strstr(b.ptr, "No changes"));
-	assert_non_null(strstr(b.ptr, "| forget | NetSite hq | stays in Infrahub"));
+	assert_non_null(
+	        strstr(b.ptr, "| forget | NetSite hq | stays in Infrahub"));
 	hf_buf_release(&b);
 	hf_plan_free(noop);
 	hf_plan_free(adopt);
@@ -824,9 +862,10 @@ static const char *str_at(json_t *j, const char *key)
 static void keys_in_order(json_t *j)
 {
 	static const char *const want[] = {
-		"id", "address", "action", "actions", "kind", "hfid", "node_id",
-		"before", "after", "changed", "deps", "wave", "fingerprint",
-		"status", "error", "adopt", "cascade_of", "sources",
+		"id",    "address",    "action",      "actions", "kind",
+		"hfid",  "node_id",    "before",      "after",   "changed",
+		"deps",  "wave",       "fingerprint", "status",  "error",
+		"adopt", "cascade_of", "sources",
 	};
 	const char *key;
 	json_t *c, *v;
@@ -855,10 +894,14 @@ static void test_render__json_deletes_and_versions(void **state)
 	load_schema();
 	assert_int_equal(hf_render_json(&b, p), 0);
 	/* the versions first, as Terraform puts format_version */
-	assert_int_equal(strncmp(b.ptr, "{\n  \"format_version\": \"" HF_PLAN_FORMAT_VERSION
-				 "\",\n  \"hubform_version\": \"" HF_VERSION "\",\n",
-				 strlen("{\n  \"format_version\": \"" HF_PLAN_FORMAT_VERSION
-					"\",\n  \"hubform_version\": \"" HF_VERSION "\",\n")), 0);
+	assert_int_equal(
+	        strncmp(b.ptr,
+	                "{\n  \"format_version\": \"" HF_PLAN_FORMAT_VERSION
+	                "\",\n  \"hubform_version\": \"" HF_VERSION "\",\n",
+	                strlen("{\n  \"format_version\": \"" HF_PLAN_FORMAT_VERSION
+	                       "\",\n  \"hubform_version\": \"" HF_VERSION
+	                       "\",\n")),
+	        0);
 	j = json_loads(b.ptr, 0, NULL);
 	assert_non_null(j);
 	assert_true(valid(root, j));
@@ -868,7 +911,8 @@ static void test_render__json_deletes_and_versions(void **state)
 	assert_true(json_is_false(json_object_get(j, "errored")));
 	assert_true(json_is_true(json_object_get(j, "partial")));
 	assert_string_equal(str_at(j, "stack"), "fin");
-	assert_string_equal(str_at(j, "group_id"), "0190f1e2-0000-7000-8000-00000000aaaa");
+	assert_string_equal(str_at(j, "group_id"),
+	                    "0190f1e2-0000-7000-8000-00000000aaaa");
 	s = json_object_get(j, "counts");
 	assert_int_equal(json_integer_value(json_object_get(s, "delete")), 3);
 	assert_int_equal(json_integer_value(json_object_get(s, "forget")), 1);
@@ -877,19 +921,26 @@ static void test_render__json_deletes_and_versions(void **state)
 	/* the create: address, actions, its declarations */
 	c = change_at(j, 0);
 	assert_string_equal(str_at(c, "address"), "NetSite[lyo1]");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "actions"), 0)),
-			    "create");
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(c, "actions"), 0)),
+	                    "create");
 	s = json_object_get(c, "sources");
 	assert_int_equal(json_array_size(s), 2);
-	assert_string_equal(str_at(json_array_get(s, 1), "file"), "objects/more | sites.yml");
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(s, 1), "line")), 12);
+	assert_string_equal(str_at(json_array_get(s, 1), "file"),
+	                    "objects/more | sites.yml");
+	assert_int_equal(json_integer_value(
+	                         json_object_get(json_array_get(s, 1), "line")),
+	                 12);
 	assert_true(json_is_true(json_object_get(change_at(j, 1), "adopt")));
-	/* the cascade delete: the address --target takes, parts joined by "__" */
+	/* the cascade delete: the address --target takes, parts joined by "__"
+	 */
 	c = change_at(j, 5);
-	assert_string_equal(str_at(c, "address"), "NetInterface[core9__Ethernet1/1]");
+	assert_string_equal(str_at(c, "address"),
+	                    "NetInterface[core9__Ethernet1/1]");
 	assert_string_equal(str_at(c, "action"), "delete");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "actions"), 0)),
-			    "delete");
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(c, "actions"), 0)),
+	                    "delete");
 	assert_string_equal(str_at(c, "cascade_of"), hf_plan_at(p, 4)->id);
 	assert_true(json_is_null(json_object_get(c, "after")));
 	assert_true(json_is_null(json_object_get(c, "sources")));
@@ -898,7 +949,8 @@ static void test_render__json_deletes_and_versions(void **state)
 	/* the validator says no to a wrong action, a lost key, a bad source */
 	json_object_set_new(c, "actions", json_pack("[s]", "destroy"));
 	assert_false(valid(root, j));
-	json_object_set_new(c, "actions", json_pack("[s, s]", "delete", "create"));
+	json_object_set_new(c, "actions",
+	                    json_pack("[s, s]", "delete", "create"));
 	assert_false(valid(root, j));
 	json_object_set_new(c, "actions", json_pack("[s]", "delete"));
 	assert_true(valid(root, j));
@@ -906,14 +958,16 @@ static void test_render__json_deletes_and_versions(void **state)
 	assert_false(valid(root, j));
 	json_object_set_new(c, "cascade_of", json_null());
 	assert_true(valid(root, j));
-	json_object_set_new(c, "sources", json_pack("[{s:s}]", "file", "a.yml"));
+	json_object_set_new(c, "sources",
+	                    json_pack("[{s:s}]", "file", "a.yml"));
 	assert_false(valid(root, j));
 	json_object_del(j, "applyable");
 	assert_false(valid(root, j));
 	json_decref(j);
 
 	/* applied: not applyable; a failed change: errored */
-	snprintf(hf_plan_meta(p)->status, sizeof(hf_plan_meta(p)->status), "failed");
+	snprintf(hf_plan_meta(p)->status, sizeof(hf_plan_meta(p)->status),
+	         "failed");
 	hf_plan_at(p, 0)->status = HF_CH_FAILED;
 	hf_buf_reset(&b);
 	assert_int_equal(hf_render_json(&b, p), 0);
@@ -922,7 +976,8 @@ static void test_render__json_deletes_and_versions(void **state)
 	assert_true(json_is_false(json_object_get(j, "applyable")));
 	assert_true(json_is_true(json_object_get(j, "errored")));
 	json_decref(j);
-	snprintf(hf_plan_meta(p)->status, sizeof(hf_plan_meta(p)->status), "planned");
+	snprintf(hf_plan_meta(p)->status, sizeof(hf_plan_meta(p)->status),
+	         "planned");
 	hf_plan_at(p, 0)->status = HF_CH_PENDING;
 	hf_buf_reset(&b);
 	assert_int_equal(hf_render_json(&b, p), 0);
@@ -938,7 +993,7 @@ static void test_render__json_deletes_and_versions(void **state)
 static void test_render__json_not_applyable_without_changes(void **state)
 {
 	hf_plan *p = plan_of(HF_ACT_NOOP, json_pack("{s:s}", "name", "hq"),
-			     json_pack("{s:s}", "name", "hq"), json_array());
+	                     json_pack("{s:s}", "name", "hq"), json_array());
 	hf_buf b = HF_BUF_INIT;
 	json_t *j;
 
@@ -967,9 +1022,11 @@ static void test_render__markdown_deletes_first(void **state)
 
 	(void)state;
 	assert_int_equal(hf_render_markdown(&b, p, &o), 0);
-	assert_non_null(strstr(b.ptr, "**1 to create, 1 to update, 3 to destroy, 1 to "
-				      "forget, 2 to adopt, 2 unchanged** on "
-				      "`http://127.0.0.1:8000` (branch `main`, stack `fin`)\n"));
+	assert_non_null(strstr(
+	        b.ptr,
+	        "**1 to create, 1 to update, 3 to destroy, 1 to "
+	        "forget, 2 to adopt, 2 unchanged** on "
+	        "`http://127.0.0.1:8000` (branch `main`, stack `fin`)\n"));
 	assert_non_null(strstr(b.ptr, "\n> **Warning:** Partial plan: "));
 	dels = strstr(b.ptr, "\n### Deletes\n");
 	tables = strstr(b.ptr, "\n### NetDevice\n");
@@ -977,22 +1034,28 @@ static void test_render__markdown_deletes_first(void **state)
 	assert_non_null(tables);
 	assert_true(dels < tables);
 	assert_true(strstr(b.ptr, "| delete | NetDevice core9 |  |\n") > dels);
-	assert_non_null(strstr(b.ptr, "| delete | NetInterface core9 / Ethernet1/1 | "
-				      "cascade of NetDevice core9 |\n"));
+	assert_non_null(strstr(b.ptr,
+	                       "| delete | NetInterface core9 / Ethernet1/1 | "
+	                       "cascade of NetDevice core9 |\n"));
 	assert_non_null(strstr(b.ptr, "| delete | NetSite par9 |  |\n"));
-	assert_non_null(strstr(b.ptr, "| forget | BuiltinTag shared | stays in Infrahub "
-				      "(another stack owns it too) |\n"));
+	assert_non_null(strstr(
+	        b.ptr, "| forget | BuiltinTag shared | stays in Infrahub "
+	               "(another stack owns it too) |\n"));
 	/* the other changes, with where the files declare them */
-	assert_non_null(strstr(b.ptr, "| create | lyo1 | name | objects/sites.yml:3, "
-				      "objects/more \\| sites.yml:12 |\n"));
+	assert_non_null(strstr(b.ptr,
+	                       "| create | lyo1 | name | objects/sites.yml:3, "
+	                       "objects/more \\| sites.yml:12 |\n"));
 	assert_non_null(strstr(b.ptr, "| update, adopt | core1 | description | "
-				      "objects/devices.yml:7 |\n"));
-	assert_non_null(strstr(b.ptr, "| adopt | red |  | objects/tags.yml:2 |\n"));
+	                              "objects/devices.yml:7 |\n"));
+	assert_non_null(
+	        strstr(b.ptr, "| adopt | red |  | objects/tags.yml:2 |\n"));
 	assert_null(strstr(b.ptr, "blue"));
 	/* details: the deletes' first, with the fields they remove */
 	assert_true(strstr(b.ptr, "<summary>- NetDevice core9</summary>") <
-		    strstr(b.ptr, "<summary>+ NetSite lyo1</summary>"));
-	assert_non_null(strstr(b.ptr, "```diff\n- name: \"core9\"\n- site: NetSite[par9]\n```"));
+	            strstr(b.ptr, "<summary>+ NetSite lyo1</summary>"));
+	assert_non_null(strstr(
+	        b.ptr,
+	        "```diff\n- name: \"core9\"\n- site: NetSite[par9]\n```"));
 	assert_null(strstr(b.ptr, "left out"));
 	hf_buf_release(&b);
 	hf_plan_free(p);
@@ -1023,7 +1086,8 @@ static hf_plan *big_plan(size_t n, size_t kinds, size_t d)
 	}
 	for (i = 0; i < d; i++) {
 		memset(&c, 0, sizeof(c));
-		snprintf(name, sizeof(name), "old-device-with-a-long-name-%zu", i);
+		snprintf(name, sizeof(name), "old-device-with-a-long-name-%zu",
+		         i);
 		c.action = HF_ACT_DELETE;
 		c.kind = hf_strdup("NetDevice");
 		c.hfid = json_pack("[s]", name);
@@ -1051,8 +1115,10 @@ static void test_render__markdown_never_hides_deletes(void **state)
 	assert_true(b.len < 65000);
 	assert_true(valid_utf8((const unsigned char *)b.ptr, b.len));
 	for (i = 0; i < 300; i++) {
-		snprintf(row, sizeof(row), "| delete | NetDevice "
-			 "old-device-with-a-long-name-%zu |  |\n", i);
+		snprintf(row, sizeof(row),
+		         "| delete | NetDevice "
+		         "old-device-with-a-long-name-%zu |  |\n",
+		         i);
 		assert_non_null(strstr(b.ptr, row));
 	}
 	/* the creates' rows and details were cut, and it says so */
@@ -1064,10 +1130,14 @@ static void test_render__markdown_never_hides_deletes(void **state)
 	hf_buf_reset(&b);
 	assert_int_equal(hf_render_markdown(&b, huge, &o), 0);
 	assert_true(b.len < 65000);
-	assert_true(strstr(b.ptr, "> **Warning: this plan deletes 5000 objects and "
-				  "forgets 0; ") < strstr(b.ptr, "### Deletes"));
-	assert_non_null(strstr(b.ptr, "| delete | NetDevice old-device-with-a-long-name-0 |"));
-	assert_null(strstr(b.ptr, "| delete | NetDevice old-device-with-a-long-name-4999 |"));
+	assert_true(strstr(b.ptr,
+	                   "> **Warning: this plan deletes 5000 objects and "
+	                   "forgets 0; ") < strstr(b.ptr, "### Deletes"));
+	assert_non_null(strstr(
+	        b.ptr, "| delete | NetDevice old-device-with-a-long-name-0 |"));
+	assert_null(strstr(
+	        b.ptr,
+	        "| delete | NetDevice old-device-with-a-long-name-4999 |"));
 	hf_buf_release(&b);
 	hf_plan_free(p);
 	hf_plan_free(huge);
@@ -1096,7 +1166,8 @@ int main(void)
 		cmocka_unit_test(test_render__text_deletes),
 		cmocka_unit_test(test_render__no_changes_only_when_nothing),
 		cmocka_unit_test(test_render__json_deletes_and_versions),
-		cmocka_unit_test(test_render__json_not_applyable_without_changes),
+		cmocka_unit_test(
+		        test_render__json_not_applyable_without_changes),
 		cmocka_unit_test(test_render__markdown_deletes_first),
 		cmocka_unit_test(test_render__markdown_never_hides_deletes),
 		cmocka_unit_test(test_render__torture_deletes),

@@ -32,7 +32,7 @@ static void on_diag(void *payload, enum hf_mdiag_level lvl, const hf_error *e)
 	else
 		d->warnings++;
 	snprintf(d->text + n, sizeof(d->text) - n, "%s:%d:%d: %s\n", e->where,
-		 e->line, e->col, e->msg);
+	         e->line, e->col, e->msg);
 }
 
 static int setup(void **state)
@@ -57,8 +57,7 @@ static int teardown(void **state)
 }
 
 static hf_objset *resolve_opts(const char *yaml,
-				const struct hf_resolve_opts *o,
-				struct diags *d)
+                               const struct hf_resolve_opts *o, struct diags *d)
 {
 	hf_manifest *m;
 	hf_objset *set = NULL;
@@ -81,7 +80,7 @@ static hf_objset *resolve(const char *yaml, int strict, struct diags *d)
 }
 
 static const struct hf_object *find(hf_objset *s, const char *kind,
-				    const char *a, const char *b)
+                                    const char *a, const char *b)
 {
 	json_t *h = b ? json_pack("[s,s]", a, b) : json_pack("[s]", a);
 	long at = hf_objset_find(s, kind, h);
@@ -91,18 +90,18 @@ static const struct hf_object *find(hf_objset *s, const char *kind,
 }
 
 static const char devices[] =
-	"apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestDevice\n  data:\n"
-	"    - name: core1\n"
-	"      role: core\n"
-	"      asn: 65001\n"
-	"      site: paris\n"
-	"      tags: [red, blue]\n"
-	"      prefixes: [10.0.0.0/24]\n"
-	"      interfaces:\n"
-	"        kind: TestInterface\n"
-	"        data:\n"
-	"          - name: eth0\n"
-	"          - {name: eth1, mtu: 9000}\n";
+        "apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestDevice\n  data:\n"
+        "    - name: core1\n"
+        "      role: core\n"
+        "      asn: 65001\n"
+        "      site: paris\n"
+        "      tags: [red, blue]\n"
+        "      prefixes: [10.0.0.0/24]\n"
+        "      interfaces:\n"
+        "        kind: TestInterface\n"
+        "        data:\n"
+        "          - name: eth0\n"
+        "          - {name: eth1, mtu: 9000}\n";
 
 static void test_resolve__identities_and_links(void **state)
 {
@@ -121,11 +120,13 @@ static void test_resolve__identities_and_links(void **state)
 	/* the child carries the link; the parent manages no interfaces field */
 	f = hf_object_field(eth, "device");
 	assert_int_equal(f->type, HF_FIELD_ONE);
-	assert_string_equal(json_string_value(json_array_get(f->refs[0].hfid, 0)), "core1");
+	assert_string_equal(
+	        json_string_value(json_array_get(f->refs[0].hfid, 0)), "core1");
 	assert_null(hf_object_field(dev, "interfaces"));
 	/* a one-ref string is a one-element HFID */
 	f = hf_object_field(dev, "site");
-	assert_string_equal(json_string_value(json_array_get(f->refs[0].hfid, 0)), "paris");
+	assert_string_equal(
+	        json_string_value(json_array_get(f->refs[0].hfid, 0)), "paris");
 	/* many strings: the HFID when default_filter is the HFID ... */
 	f = hf_object_field(dev, "tags");
 	assert_int_equal(f->nrefs, 2);
@@ -134,7 +135,8 @@ static void test_resolve__identities_and_links(void **state)
 	f = hf_object_field(dev, "prefixes");
 	assert_null(f->refs[0].hfid);
 	assert_string_equal(f->refs[0].filter_attr, "prefix");
-	assert_int_equal(json_integer_value(hf_object_field(dev, "asn")->value), 65001);
+	assert_int_equal(json_integer_value(hf_object_field(dev, "asn")->value),
+	                 65001);
 	assert_int_equal(hf_object_field(eth, "mtu")->line, 16);
 	hf_objset_free(s);
 }
@@ -142,9 +144,10 @@ static void test_resolve__identities_and_links(void **state)
 static void test_resolve__computed_hfid(void **state)
 {
 	struct diags d;
-	hf_objset *s = resolve("apiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-			       "  kind: TestAutonomousSystem\n  data:\n    - asn: 65000\n",
-			       0, &d);
+	hf_objset *s = resolve(
+	        "apiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+	        "  kind: TestAutonomousSystem\n  data:\n    - asn: 65000\n",
+	        0, &d);
 
 	(void)state;
 	assert_int_equal(d.errors, 0);
@@ -153,10 +156,10 @@ static void test_resolve__computed_hfid(void **state)
 }
 
 static const char repeat[] =
-	"apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestSite\n  data:\n"
-	"    - {name: paris, description: hq}\n"
-	"    - {name: paris, description: hq}\n"
-	"    - {name: paris, description: headquarters}\n";
+        "apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestSite\n  data:\n"
+        "    - {name: paris, description: hq}\n"
+        "    - {name: paris, description: hq}\n"
+        "    - {name: paris, description: headquarters}\n";
 
 static void test_resolve__repeats_merge_later_wins(void **state)
 {
@@ -166,11 +169,15 @@ static void test_resolve__repeats_merge_later_wins(void **state)
 	(void)state;
 	assert_int_equal(d.errors, 0);
 	assert_int_equal(d.warnings, 1);
-	assert_non_null(strstr(d.text, "t.yml:8:34: TestSite [\"paris\"]: field 'description' set to \"hq\" at t.yml:6:34"));
+	assert_non_null(strstr(
+	        d.text,
+	        "t.yml:8:34: TestSite [\"paris\"]: field 'description' set to \"hq\" at t.yml:6:34"));
 	assert_int_equal(hf_objset_count(s), 1);
-	assert_string_equal(json_string_value(hf_object_field(hf_objset_at(s, 0),
-							      "description")->value),
-			    "headquarters");
+	assert_string_equal(
+	        json_string_value(
+	                hf_object_field(hf_objset_at(s, 0), "description")
+	                        ->value),
+	        "headquarters");
 	hf_objset_free(s);
 	s = resolve(repeat, 1, &d);
 	assert_int_equal(d.errors, 1);
@@ -181,29 +188,35 @@ static void test_resolve__errors_with_positions(void **state)
 {
 	struct diags d;
 	hf_objset *s = resolve(
-		"apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestDevice\n  data:\n"
-		"    - name: a\n      role: spine\n      site: x\n      colour: red\n"
-		"    - name: b\n      role: core\n"
-		"    - name: c\n      role: core\n      site: x\n      serial: S1\n"
-		"    - name: d\n      role: core\n      site: x\n      serial: S1\n"
-		"    - name: e\n      role: core\n      site: x\n      asn: \"12\"\n",
-		0, &d);
+	        "apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestDevice\n  data:\n"
+	        "    - name: a\n      role: spine\n      site: x\n      colour: red\n"
+	        "    - name: b\n      role: core\n"
+	        "    - name: c\n      role: core\n      site: x\n      serial: S1\n"
+	        "    - name: d\n      role: core\n      site: x\n      serial: S1\n"
+	        "    - name: e\n      role: core\n      site: x\n      asn: \"12\"\n",
+	        0, &d);
 
 	(void)state;
-	assert_non_null(strstr(d.text, "t.yml:7:13: \"spine\" is not a valid choice"));
-	assert_non_null(strstr(d.text, "t.yml:9:7: 'colour' is not a valid attribute or relationship for TestDevice"));
-	assert_non_null(strstr(d.text, "t.yml:10:7: site is mandatory for TestDevice"));
+	assert_non_null(
+	        strstr(d.text, "t.yml:7:13: \"spine\" is not a valid choice"));
+	assert_non_null(strstr(
+	        d.text,
+	        "t.yml:9:7: 'colour' is not a valid attribute or relationship for TestDevice"));
+	assert_non_null(
+	        strstr(d.text, "t.yml:10:7: site is mandatory for TestDevice"));
 	assert_non_null(strstr(d.text, "both have unique serial = \"S1\""));
 	assert_non_null(strstr(d.text, "t.yml:23:12:"));
 	assert_int_equal(d.errors, 5);
 	hf_objset_free(s);
 }
 
-#define HEAD(kind) "apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: " kind "\n  data:\n"
+#define HEAD(kind)                                                        \
+	"apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: " kind \
+	"\n  data:\n"
 
 /* a ref of field `name`: its kind and HFID as "Kind[a/b]" */
 static void assert_ref(const struct hf_object *o, const char *name, size_t i,
-		       const char *want)
+                       const char *want)
 {
 	const struct hf_field *f = hf_object_field(o, name);
 	char got[256];
@@ -214,40 +227,41 @@ static void assert_ref(const struct hf_object *o, const char *name, size_t i,
 	assert_non_null(f->refs[i].hfid);
 	n = (size_t)snprintf(got, sizeof(got), "%s[", f->refs[i].kind);
 	for (k = 0; k < json_array_size(f->refs[i].hfid); k++)
-		n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s", k ? "/" : "",
-				      json_string_value(json_array_get(f->refs[i].hfid, k)));
+		n += (size_t)snprintf(
+		        got + n, sizeof(got) - n, "%s%s", k ? "/" : "",
+		        json_string_value(json_array_get(f->refs[i].hfid, k)));
 	snprintf(got + n, sizeof(got) - n, "]");
 	assert_string_equal(got, want);
 }
 
 /* Every form of the object-file spec resolves (infrahub_sdk/spec/object.py). */
-static const char forms[] =
-	HEAD("TestDevice")
-	"    - name: d1\n"
-	"      role: core\n"
-	"      site: paris\n"                       /* one-ref, string */
-	"      tags: [red, [blue]]\n"                /* many-refs, string and list */
-	"      prefixes:\n"                          /* many-ref list, HFID parts */
-	"        - [10.0.0.0/24, red]\n"
-	"      interfaces:\n"                        /* many objects, dict form */
-	"        kind: TestInterface\n"
-	"        parameters: {expand_range: true}\n"
-	"        data:\n"
-	"          - name: eth[0-1]\n"
-	"    - name: d2\n"
-	"      role: edge\n"
-	"      site: [paris]\n"                      /* one-ref, list */
-	"      tags: ~\n"                            /* null clears */
-	"      interfaces:\n"                        /* many objects, list form */
-	"        - kind: TestInterface\n"
-	"          data: {name: eth9}\n"
-	"        - data: {name: eth8}\n"
-	"  # and one object of a one-relationship\n"
-	"---\n" HEAD("TestInterface")
-	"    - name: eth5\n"
-	"      device:\n"
-	"        kind: TestDevice\n"
-	"        data: {name: d3, role: core, site: paris}\n";
+static const char forms[] = HEAD(
+        "TestDevice") "    - name: d1\n"
+                      "      role: core\n"
+                      "      site: paris\n" /* one-ref, string */
+                      "      tags: [red, [blue]]\n" /* many-refs, string and
+                                                       list */
+                      "      prefixes:\n" /* many-ref list, HFID parts */
+                      "        - [10.0.0.0/24, red]\n"
+                      "      interfaces:\n" /* many objects, dict form */
+                      "        kind: TestInterface\n"
+                      "        parameters: {expand_range: true}\n"
+                      "        data:\n"
+                      "          - name: eth[0-1]\n"
+                      "    - name: d2\n"
+                      "      role: edge\n"
+                      "      site: [paris]\n" /* one-ref, list */
+                      "      tags: ~\n" /* null clears */
+                      "      interfaces:\n" /* many objects, list form */
+                      "        - kind: TestInterface\n"
+                      "          data: {name: eth9}\n"
+                      "        - data: {name: eth8}\n"
+                      "  # and one object of a one-relationship\n"
+                      "---\n" HEAD(
+                              "TestInterface") "    - name: eth5\n"
+                                               "      device:\n"
+                                               "        kind: TestDevice\n"
+                                               "        data: {name: d3, role: core, site: paris}\n";
 
 static void test_resolve__relationship_forms(void **state)
 {
@@ -280,40 +294,47 @@ static void test_resolve__relationship_forms(void **state)
 }
 
 /* Every other shape is an error at its own FILE:LINE:COL. */
-static const char malformed[] =
-	HEAD("TestDevice")
-	"    - name: a\n"                                       /* 6 */
-	"      role: core\n"
-	"      site: [{kind: TestSite, data: {name: x}}]\n"      /* 8: list for a one */
-	"    - name: b\n"
-	"      role: core\n"
-	"      site: {data: [{name: x}]}\n"                     /* 11: many data, one */
-	"      tags: {data: {name: x}}\n"                       /* 12: one data, many */
-	"    - name: c\n"
-	"      role: core\n"
-	"      site: {name: paris}\n"                            /* 15: no data */
-	"      tags: {kind: BuiltinTag, data: red}\n"           /* 16: data a string */
-	"    - name: e\n"
-	"      role: core\n"
-	"      site: paris\n"
-	"      tags: red\n"                                      /* 20: string, many */
-	"      prefixes: [x, {name: y}]\n"                       /* 21: a mix */
-	"    - name: f\n"
-	"      role: core\n"
-	"      site: paris\n"
-	"      interfaces: [{kind: TestInterface, data: [{name: x}]}]\n" /* 25 */
-	"      tags: [red, ~]\n"                                 /* 26: null item */
-	"    - name: g\n"
-	"      role: core\n"
-	"      site: paris\n"
-	"      interfaces:\n"
-	"        kind: TestInterface\n"
-	"        paramters: {expand_range: true}\n"             /* 32: typo */
-	"        data: [{name: x}]\n"
-	"    - name: h\n"
-	"      role: core\n"
-	"      site: paris\n"
-	"      interfaces: {kind: BuiltinTag, data: [{name: x}]}\n"; /* 37 */
+static const char malformed[] = HEAD(
+        "TestDevice") "    - name: a\n" /* 6 */
+                      "      role: core\n"
+                      "      site: [{kind: TestSite, data: {name: x}}]\n" /* 8:
+                                                                             list
+                                                                             for
+                                                                             a
+                                                                             one
+                                                                           */
+                      "    - name: b\n"
+                      "      role: core\n"
+                      "      site: {data: [{name: x}]}\n" /* 11: many data, one
+                                                           */
+                      "      tags: {data: {name: x}}\n" /* 12: one data, many */
+                      "    - name: c\n"
+                      "      role: core\n"
+                      "      site: {name: paris}\n" /* 15: no data */
+                      "      tags: {kind: BuiltinTag, data: red}\n" /* 16: data
+                                                                       a string
+                                                                     */
+                      "    - name: e\n"
+                      "      role: core\n"
+                      "      site: paris\n"
+                      "      tags: red\n" /* 20: string, many */
+                      "      prefixes: [x, {name: y}]\n" /* 21: a mix */
+                      "    - name: f\n"
+                      "      role: core\n"
+                      "      site: paris\n"
+                      "      interfaces: [{kind: TestInterface, data: [{name: x}]}]\n" /* 25 */
+                      "      tags: [red, ~]\n" /* 26: null item */
+                      "    - name: g\n"
+                      "      role: core\n"
+                      "      site: paris\n"
+                      "      interfaces:\n"
+                      "        kind: TestInterface\n"
+                      "        paramters: {expand_range: true}\n" /* 32: typo */
+                      "        data: [{name: x}]\n"
+                      "    - name: h\n"
+                      "      role: core\n"
+                      "      site: paris\n"
+                      "      interfaces: {kind: BuiltinTag, data: [{name: x}]}\n"; /* 37 */
 
 static void test_resolve__malformed_relationships(void **state)
 {
@@ -368,24 +389,23 @@ static void test_resolve__malformed_relationships(void **state)
  * default_filter) takes the declared object's own kind, and an object
  * made from a template needs none of the fields the template may supply.
  */
-static const char templated[] =
-	HEAD("TemplateTestDevice")
-	"    - template_name: leaf\n"
-	"      role: edge\n"
-	"---\n" HEAD("ProfileTestInterface")
-	"    - profile_name: jumbo\n"
-	"      mtu: 9000\n"
-	"---\n" HEAD("TestSite")
-	"    - name: paris\n"
-	"      template: leaf\n"
-	"---\n" HEAD("TestDevice")
-	"    - name: d1\n"
-	"      object_template: leaf\n"
-	"      interfaces:\n"
-	"        kind: TestInterface\n"
-	"        data:\n"
-	"          - name: eth0\n"
-	"            profiles: [jumbo]\n";
+static const char templated[] = HEAD(
+        "TemplateTestDevice") "    - template_name: leaf\n"
+                              "      role: edge\n"
+                              "---\n" HEAD(
+                                      "ProfileTestInterface") "    - profile_name: jumbo\n"
+                                                              "      mtu: 9000\n"
+                                                              "---\n" HEAD(
+                                                                      "TestSite") "    - name: paris\n"
+                                                                                  "      template: leaf\n"
+                                                                                  "---\n" HEAD(
+                                                                                          "TestDevice") "    - name: d1\n"
+                                                                                                        "      object_template: leaf\n"
+                                                                                                        "      interfaces:\n"
+                                                                                                        "        kind: TestInterface\n"
+                                                                                                        "        data:\n"
+                                                                                                        "          - name: eth0\n"
+                                                                                                        "            profiles: [jumbo]\n";
 
 static void test_resolve__template_and_profile_same_run(void **state)
 {
@@ -420,8 +440,10 @@ static void test_resolve__mandatory_without_template(void **state)
 	hf_objset *s = resolve(HEAD("TestDevice") "    - name: d1\n", 0, &d);
 
 	(void)state;
-	assert_non_null(strstr(d.text, "t.yml:6:7: role is mandatory for TestDevice"));
-	assert_non_null(strstr(d.text, "t.yml:6:7: site is mandatory for TestDevice"));
+	assert_non_null(
+	        strstr(d.text, "t.yml:6:7: role is mandatory for TestDevice"));
+	assert_non_null(
+	        strstr(d.text, "t.yml:6:7: site is mandatory for TestDevice"));
 	hf_objset_free(s);
 }
 
@@ -429,21 +451,29 @@ static void test_resolve__mandatory_without_template(void **state)
 static void test_resolve__ambiguous_generic_reference(void **state)
 {
 	struct diags d;
-	hf_objset *s = resolve(HEAD("TestGadget") "    - name: g1\n"
-			       "---\n" HEAD("TestWidget") "    - name: g1\n"
-			       "---\n" HEAD("TestSite") "    - {name: lyon, gear: g1}\n",
-			       0, &d);
+	hf_objset *s = resolve(
+	        HEAD("TestGadget") "    - name: g1\n"
+	                           "---\n" HEAD(
+	                                   "TestWidget") "    - name: g1\n"
+	                                                 "---\n" HEAD(
+	                                                         "TestSite") "    - {name: lyon, gear: g1}\n",
+	        0, &d);
 
 	(void)state;
 	assert_int_equal(d.errors, 1);
-	assert_non_null(strstr(d.text, "t.yml:20:26: reference to a TestGear matches "
-				       "several objects in the files: TestGadget [\"g1\"] "
-				       "(t.yml:6:7) and TestWidget [\"g1\"] (t.yml:13:7)"));
+	assert_non_null(strstr(
+	        d.text, "t.yml:20:26: reference to a TestGear matches "
+	                "several objects in the files: TestGadget [\"g1\"] "
+	                "(t.yml:6:7) and TestWidget [\"g1\"] (t.yml:13:7)"));
 	hf_objset_free(s);
-	s = resolve(HEAD("TestWidget") "    - name: g1\n"
-		    "---\n" HEAD("TestSite") "    - {name: lyon, gear: g1}\n", 0, &d);
+	s = resolve(
+	        HEAD("TestWidget") "    - name: g1\n"
+	                           "---\n" HEAD(
+	                                   "TestSite") "    - {name: lyon, gear: g1}\n",
+	        0, &d);
 	assert_int_equal(d.errors, 0);
-	assert_ref(find(s, "TestSite", "lyon", NULL), "gear", 0, "TestWidget[g1]");
+	assert_ref(find(s, "TestSite", "lyon", NULL), "gear", 0,
+	           "TestWidget[g1]");
 	hf_objset_free(s);
 }
 
@@ -464,22 +494,29 @@ static void test_resolve__unkeyed_items_stay_separate(void **state)
 	assert_false(hf_resolve_unkeyed(schema, "TestInterface")); /* HFID */
 	assert_false(hf_resolve_unkeyed(schema, "NoSuchKind"));
 	o.allow_unkeyed = 1;
-	s = resolve_opts("apiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-			 "  kind: TestNote\n  parameters: {expand_range: true}\n"
-			 "  data:\n    - text: note[1-3]\n    - text: same\n"
-			 "    - text: same\n", &o, &d);
+	s = resolve_opts(
+	        "apiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+	        "  kind: TestNote\n  parameters: {expand_range: true}\n"
+	        "  data:\n    - text: note[1-3]\n    - text: same\n"
+	        "    - text: same\n",
+	        &o, &d);
 	if (d.errors || d.warnings)
 		fail_msg("%s", d.text);
 	assert_int_equal(hf_objset_count(s), 5);
 	assert_non_null(find(s, "TestNote", "@t.yml:7:7", NULL));
 	assert_non_null(find(s, "TestNote", "@t.yml:7:7#2", NULL));
-	assert_string_equal(json_string_value(hf_object_field(
-		find(s, "TestNote", "@t.yml:7:7#3", NULL), "text")->value), "note3");
+	assert_string_equal(
+	        json_string_value(hf_object_field(find(s, "TestNote",
+	                                               "@t.yml:7:7#3", NULL),
+	                                          "text")
+	                                  ->value),
+	        "note3");
 	assert_non_null(find(s, "TestNote", "@t.yml:9:7", NULL));
 	hf_objset_free(s);
 	/* without the option, each is refused */
 	s = resolve_opts("apiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-			 "  kind: TestNote\n  data:\n    - text: a\n", NULL, &d);
+	                 "  kind: TestNote\n  data:\n    - text: a\n",
+	                 NULL, &d);
 	assert_int_equal(d.errors, 1);
 	assert_non_null(strstr(d.text, "(use --allow-unkeyed)"));
 	hf_objset_free(s);
@@ -489,20 +526,23 @@ static void test_resolve__unkeyed_items_stay_separate(void **state)
 static void test_resolve__secrets_never_quoted(void **state)
 {
 	struct diags d;
-	hf_objset *s = resolve(HEAD("TestAccount")
-			       "    - {name: ann, password: hunter2}\n"
-			       "    - {name: ann, password: swordfish}\n"
-			       "    - {name: bob, password: 12345678}\n", 0, &d);
+	hf_objset *s = resolve(
+	        HEAD("TestAccount") "    - {name: ann, password: hunter2}\n"
+	                            "    - {name: ann, password: swordfish}\n"
+	                            "    - {name: bob, password: 12345678}\n",
+	        0, &d);
 
 	(void)state;
 	assert_int_equal(d.warnings, 1);
 	assert_int_equal(d.errors, 1);
-	assert_non_null(strstr(d.text, "t.yml:7:29: TestAccount [\"ann\"]: field "
-				       "'password' set to (sensitive) at t.yml:6:29 and to "
-				       "(sensitive) here"));
-	assert_non_null(strstr(d.text, "t.yml:8:29: expected a string for HashedPassword "
-				       "attribute 'password', found a number (the value is "
-				       "not shown)"));
+	assert_non_null(strstr(
+	        d.text, "t.yml:7:29: TestAccount [\"ann\"]: field "
+	                "'password' set to (sensitive) at t.yml:6:29 and to "
+	                "(sensitive) here"));
+	assert_non_null(strstr(
+	        d.text, "t.yml:8:29: expected a string for HashedPassword "
+	                "attribute 'password', found a number (the value is "
+	                "not shown)"));
 	assert_null(strstr(d.text, "hunter2"));
 	assert_null(strstr(d.text, "swordfish"));
 	assert_null(strstr(d.text, "12345678"));

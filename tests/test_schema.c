@@ -72,9 +72,10 @@ static const hf_kind *kind(void **state, const char *name)
 }
 
 static const struct hf_schema_rel *rel(void **state, const char *k,
-				       const char *name)
+                                       const char *name)
 {
-	const struct hf_schema_rel *r = hf_schema_rel_find(kind(state, k), name);
+	const struct hf_schema_rel *r =
+	        hf_schema_rel_find(kind(state, k), name);
 
 	if (!r)
 		fail_msg("relationship %s.%s missing", k, name);
@@ -89,26 +90,25 @@ static void test_schema__kinds_sorted_and_deduplicated(void **state)
 	size_t i;
 
 	assert_string_equal(hf_schema_hash(s),
-			    "a3c5f0e1d2b4968778695a4b3c2d1e0f");
+	                    "a3c5f0e1d2b4968778695a4b3c2d1e0f");
 	/* 4 generics, 10 nodes (one absent, one given twice), 1+1. */
 	assert_int_equal(hf_schema_count(s), 16);
 	for (i = 1; i < hf_schema_count(s); i++)
 		assert_true(strcmp(hf_schema_kind_name(hf_schema_at(s, i - 1)),
-				   hf_schema_kind_name(hf_schema_at(s, i))) <
-			    0);
+		                   hf_schema_kind_name(hf_schema_at(s, i))) <
+		            0);
 	assert_null(hf_schema_at(s, 16));
 	assert_null(hf_schema_kind(s, "TestRemoved"));
 	assert_null(hf_schema_kind(s, "DcimDevic"));
 	assert_null(hf_schema_kind(s, NULL));
 	/* The later of two OrganizationTenant definitions wins. */
-	assert_non_null(hf_schema_attr_find(kind(state, "OrganizationTenant"),
-					    "code"));
+	assert_non_null(
+	        hf_schema_attr_find(kind(state, "OrganizationTenant"), "code"));
 	/* An attribute with state absent is left out. */
-	assert_null(hf_schema_attr_find(kind(state, "OrganizationTenant"),
-					"gone"));
-	assert_int_equal(hf_schema_attr_count(kind(state,
-						   "OrganizationTenant")),
-			 2);
+	assert_null(
+	        hf_schema_attr_find(kind(state, "OrganizationTenant"), "gone"));
+	assert_int_equal(
+	        hf_schema_attr_count(kind(state, "OrganizationTenant")), 2);
 }
 
 static void test_schema__kind_properties(void **state)
@@ -121,14 +121,14 @@ static void test_schema__kind_properties(void **state)
 	assert_int_equal(hf_schema_kind_type(dev), HF_KIND_NODE);
 	assert_int_equal(hf_schema_kind_type(ifc), HF_KIND_GENERIC);
 	assert_int_equal(hf_schema_kind_type(kind(state, "ProfileDcimDevice")),
-			 HF_KIND_PROFILE);
+	                 HF_KIND_PROFILE);
 	assert_int_equal(hf_schema_kind_type(kind(state, "TemplateDcimDevice")),
-			 HF_KIND_TEMPLATE);
+	                 HF_KIND_TEMPLATE);
 	assert_string_equal(hf_schema_kind_namespace(dev), "Dcim");
 	assert_string_equal(hf_schema_kind_short_name(dev), "Device");
 	assert_null(hf_schema_kind_label(dev));
 	assert_string_equal(hf_schema_kind_hash(dev),
-			    "5d41402abc4b2a76b9719d911017c592");
+	                    "5d41402abc4b2a76b9719d911017c592");
 	assert_null(hf_schema_kind_hash(ifc));
 	sv = hf_schema_kind_hfid(ifc);
 	assert_int_equal(sv.n, 2);
@@ -141,19 +141,20 @@ static void test_schema__kind_properties(void **state)
 	assert_string_equal(sv.v[0], "device");
 	assert_int_equal(hf_schema_kind_uniqueness_at(ifc, 1).n, 0);
 	assert_int_equal(hf_schema_kind_display_labels(dev).n, 1);
-	assert_string_equal(hf_schema_kind_display_label(kind(
-				    state, "RoutingAutonomousSystem")),
-			    "AS {{ asn__value }}");
+	assert_string_equal(hf_schema_kind_display_label(
+	                            kind(state, "RoutingAutonomousSystem")),
+	                    "AS {{ asn__value }}");
 	assert_null(hf_schema_kind_default_filter(dev));
-	assert_string_equal(hf_schema_kind_default_filter(kind(state,
-							       "BuiltinTag")),
-			    "name__value");
+	assert_string_equal(
+	        hf_schema_kind_default_filter(kind(state, "BuiltinTag")),
+	        "name__value");
 	assert_int_equal(hf_schema_kind_hfid(kind(state, "IpamIPAddress")).n,
-			 0);
+	                 0);
 	assert_string_equal(hf_schema_kind_hierarchy(site), "LocationGeneric");
 	assert_string_equal(hf_schema_kind_parent(site), "LocationRegion");
 	assert_null(hf_schema_kind_children(site));
-	assert_true(hf_schema_kind_hierarchical(kind(state, "LocationGeneric")));
+	assert_true(
+	        hf_schema_kind_hierarchical(kind(state, "LocationGeneric")));
 	assert_false(hf_schema_kind_hierarchical(site));
 	assert_int_equal(hf_schema_kind_used_by(ifc).n, 1);
 	assert_null(hf_schema_kind_branch(dev));
@@ -172,8 +173,8 @@ static void test_schema__attributes(void **state)
 	assert_null(hf_schema_attr_at(dev, 5));
 	for (i = 0; i < hf_schema_attr_count(dev); i++)
 		assert_ptr_equal(hf_schema_attr_find(
-					 dev, hf_schema_attr_at(dev, i)->name),
-				 hf_schema_attr_at(dev, i));
+		                         dev, hf_schema_attr_at(dev, i)->name),
+		                 hf_schema_attr_at(dev, i));
 	a = hf_schema_attr_find(dev, "name");
 	assert_true(a->unique);
 	assert_false(a->optional);
@@ -197,7 +198,7 @@ static void test_schema__attributes(void **state)
 	assert_int_equal(a->kind, HF_ATTR_NUMBER);
 	assert_int_equal(json_integer_value(a->default_value), 1514);
 	assert_null(hf_schema_attr_find(kind(state, "DcimInterface"), "name")
-			    ->default_value);
+	                    ->default_value);
 }
 
 static void test_schema__computed_attribute(void **state)
@@ -217,14 +218,14 @@ static void test_schema__computed_attribute(void **state)
 static void test_schema__attribute_spec_checks_values(void **state)
 {
 	const struct hf_schema_attr *a =
-		hf_schema_attr_find(kind(state, "DcimDevice"), "role");
+	        hf_schema_attr_find(kind(state, "DcimDevice"), "role");
 	hf_error err = HF_ERROR_INIT;
 	json_t *in = json_string("core"), *out = NULL;
 
 	assert_int_equal(hf_value_check(&out, &a->spec, in, &err), HF_EINVAL);
 	assert_string_equal(err.msg, "\"core\" is not a valid choice for "
-				     "Dropdown attribute 'role'; valid "
-				     "choices: pe, ce, p");
+	                             "Dropdown attribute 'role'; valid "
+	                             "choices: pe, ce, p");
 	json_decref(in);
 }
 
@@ -245,19 +246,20 @@ static void test_schema__relationships(void **state)
 	assert_int_equal(r->cardinality, HF_CARDINALITY_MANY);
 	assert_true(r->optional);
 	assert_int_equal(rel(state, "DcimDevice", "member_of_groups")->kind,
-			 HF_REL_GROUP);
+	                 HF_REL_GROUP);
 	assert_int_equal(rel(state, "DcimDevice", "profiles")->kind,
-			 HF_REL_PROFILE);
+	                 HF_REL_PROFILE);
 	r = rel(state, "LocationSite", "parent");
 	assert_int_equal(r->kind, HF_REL_HIERARCHY);
 	assert_int_equal(r->direction, HF_DIRECTION_OUTBOUND);
 	assert_string_equal(r->hierarchical, "LocationGeneric");
 	assert_int_equal(rel(state, "LocationSite", "children")->direction,
-			 HF_DIRECTION_INBOUND);
+	                 HF_DIRECTION_INBOUND);
 	assert_true(rel(state, "IpamIPAddress", "ip_prefix")->read_only);
 	assert_int_equal(hf_schema_rel_count(kind(state, "DcimDevice")), 5);
-	assert_string_equal(hf_schema_rel_at(kind(state, "DcimDevice"), 0)->name,
-			    "location");
+	assert_string_equal(
+	        hf_schema_rel_at(kind(state, "DcimDevice"), 0)->name,
+	        "location");
 	assert_null(hf_schema_rel_at(kind(state, "DcimDevice"), 5));
 	assert_null(hf_schema_rel_find(kind(state, "DcimDevice"), "name"));
 }
@@ -269,22 +271,22 @@ static void test_schema__is_a(void **state)
 	const hf_schema *s = *state;
 
 	assert_true(hf_schema_is_a(s, kind(state, "InterfacePhysical"),
-				   "DcimInterface"));
+	                           "DcimInterface"));
 	assert_true(hf_schema_is_a(s, kind(state, "InterfacePhysical"),
-				   "InterfaceLayer3"));
+	                           "InterfaceLayer3"));
 	/* Only inherit_from says so; the generic's used_by leaves it out. */
 	assert_true(hf_schema_is_a(s, kind(state, "InterfaceVirtual"),
-				   "DcimInterface"));
+	                           "DcimInterface"));
 	assert_true(hf_schema_is_a(s, kind(state, "DcimDevice"), "DcimDevice"));
 	assert_true(hf_schema_is_a(s, kind(state, "DcimDevice"), "CoreNode"));
 	assert_true(hf_schema_is_a(s, kind(state, "IpamIPAddress"),
-				   "BuiltinIPAddress"));
+	                           "BuiltinIPAddress"));
 	assert_false(hf_schema_is_a(s, kind(state, "ProfileDcimDevice"),
-				    "CoreNode"));
-	assert_false(hf_schema_is_a(s, kind(state, "IpamPrefix"),
-				    "DcimInterface"));
+	                            "CoreNode"));
+	assert_false(
+	        hf_schema_is_a(s, kind(state, "IpamPrefix"), "DcimInterface"));
 	assert_false(hf_schema_is_a(s, kind(state, "DcimInterface"),
-				    "InterfacePhysical"));
+	                            "InterfacePhysical"));
 	assert_false(hf_schema_is_a(s, kind(state, "DcimDevice"), NULL));
 }
 
@@ -302,49 +304,49 @@ static void test_schema__implementations(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(hf_schema_kind_name(impl[0]), "LocationRegion");
 	n = hf_schema_implementations(s, kind(state, "DcimGenericDevice"),
-				      &impl);
+	                              &impl);
 	assert_int_equal(n, 1);
 	assert_ptr_equal(impl[0], kind(state, "DcimDevice"));
-	assert_int_equal(hf_schema_implementations(s, kind(state, "DcimDevice"),
-						   &impl),
-			 0);
+	assert_int_equal(
+	        hf_schema_implementations(s, kind(state, "DcimDevice"), &impl),
+	        0);
 }
 
 /* -------------------------------------------------------------- reverse */
 
 static void expect_reverse(void **state, const char *k, const char *r,
-			   const char *want_kind, const char *want_rel)
+                           const char *want_kind, const char *want_rel)
 {
-	const struct hf_schema_rel *got = hf_schema_rel_reverse(
-		*state, kind(state, k), rel(state, k, r));
+	const struct hf_schema_rel *got =
+	        hf_schema_rel_reverse(*state, kind(state, k), rel(state, k, r));
 
 	if (!want_rel) {
 		if (got)
 			fail_msg("%s.%s: reverse is %s, want none", k, r,
-				 got->name);
+			         got->name);
 		return;
 	}
 	if (got != rel(state, want_kind, want_rel))
 		fail_msg("%s.%s: reverse is %s, want %s.%s", k, r,
-			 got ? got->name : "(none)", want_kind, want_rel);
+		         got ? got->name : "(none)", want_kind, want_rel);
 }
 
 static void test_schema__reverse_relationships(void **state)
 {
 	expect_reverse(state, "IpamIPAddress", "interface", "InterfaceLayer3",
-		       "ip_addresses");
+	               "ip_addresses");
 	expect_reverse(state, "InterfaceLayer3", "ip_addresses",
-		       "IpamIPAddress", "interface");
+	               "IpamIPAddress", "interface");
 	expect_reverse(state, "InterfacePhysical", "ip_addresses",
-		       "IpamIPAddress", "interface");
+	               "IpamIPAddress", "interface");
 	expect_reverse(state, "DcimDevice", "interfaces", "DcimInterface",
-		       "device");
+	               "device");
 	expect_reverse(state, "InterfacePhysical", "device",
-		       "DcimGenericDevice", "interfaces");
+	               "DcimGenericDevice", "interfaces");
 	expect_reverse(state, "IpamIPAddress", "ip_prefix", "IpamPrefix",
-		       "ip_addresses");
+	               "ip_addresses");
 	expect_reverse(state, "DcimDevice", "location", "LocationSite",
-		       "devices");
+	               "devices");
 	/* No CoreGroup in this schema. */
 	expect_reverse(state, "DcimDevice", "member_of_groups", NULL, NULL);
 }
@@ -353,33 +355,33 @@ static void test_schema__reverse_hierarchy(void **state)
 {
 	/* One identifier, parent__child, on both ends: pick the opposite. */
 	expect_reverse(state, "LocationSite", "parent", "LocationRegion",
-		       "children");
+	               "children");
 	expect_reverse(state, "LocationRegion", "children", "LocationSite",
-		       "parent");
+	               "parent");
 	expect_reverse(state, "LocationGeneric", "parent", "LocationGeneric",
-		       "children");
+	               "children");
 	expect_reverse(state, "LocationGeneric", "children", "LocationGeneric",
-		       "parent");
+	               "parent");
 	expect_reverse(state, "LocationRegion", "parent", "LocationGeneric",
-		       "children");
+	               "children");
 }
 
 /* Several peer relationships share the identifier: the compatible wins. */
 static void test_schema__reverse_prefers_compatible_peer(void **state)
 {
 	json_t *j = load_text(
-		"{\"nodes\": ["
-		" {\"namespace\": \"Test\", \"name\": \"A\", \"relationships\":"
-		"  [{\"name\": \"to_b\", \"peer\": \"TestB\","
-		"    \"identifier\": \"shared\", \"cardinality\": \"one\"}]},"
-		" {\"namespace\": \"Test\", \"name\": \"B\", \"relationships\":"
-		"  [{\"name\": \"to_c\", \"peer\": \"TestC\","
-		"    \"identifier\": \"shared\"},"
-		"   {\"name\": \"to_a\", \"peer\": \"TestA\","
-		"    \"identifier\": \"shared\"}]},"
-		" {\"namespace\": \"Test\", \"name\": \"C\", \"relationships\":"
-		"  [{\"name\": \"to_b\", \"peer\": \"TestB\","
-		"    \"identifier\": \"shared\"}]}]}");
+	        "{\"nodes\": ["
+	        " {\"namespace\": \"Test\", \"name\": \"A\", \"relationships\":"
+	        "  [{\"name\": \"to_b\", \"peer\": \"TestB\","
+	        "    \"identifier\": \"shared\", \"cardinality\": \"one\"}]},"
+	        " {\"namespace\": \"Test\", \"name\": \"B\", \"relationships\":"
+	        "  [{\"name\": \"to_c\", \"peer\": \"TestC\","
+	        "    \"identifier\": \"shared\"},"
+	        "   {\"name\": \"to_a\", \"peer\": \"TestA\","
+	        "    \"identifier\": \"shared\"}]},"
+	        " {\"namespace\": \"Test\", \"name\": \"C\", \"relationships\":"
+	        "  [{\"name\": \"to_b\", \"peer\": \"TestB\","
+	        "    \"identifier\": \"shared\"}]}]}");
 	hf_schema *s = NULL;
 	const hf_kind *a, *c;
 
@@ -387,14 +389,14 @@ static void test_schema__reverse_prefers_compatible_peer(void **state)
 	assert_int_equal(hf_schema_parse(&s, j, NULL), 0);
 	a = hf_schema_kind(s, "TestA");
 	c = hf_schema_kind(s, "TestC");
-	assert_string_equal(hf_schema_rel_reverse(s, a,
-						  hf_schema_rel_find(a, "to_b"))
-				    ->name,
-			    "to_a");
-	assert_string_equal(hf_schema_rel_reverse(s, c,
-						  hf_schema_rel_find(c, "to_b"))
-				    ->name,
-			    "to_c");
+	assert_string_equal(
+	        hf_schema_rel_reverse(s, a, hf_schema_rel_find(a, "to_b"))
+	                ->name,
+	        "to_a");
+	assert_string_equal(
+	        hf_schema_rel_reverse(s, c, hf_schema_rel_find(c, "to_b"))
+	                ->name,
+	        "to_c");
 	hf_schema_free(s);
 	json_decref(j);
 }
@@ -408,24 +410,23 @@ static void test_schema__path_parse(void **state)
 	hf_error err = HF_ERROR_INIT;
 	const hf_kind *ifc = kind(state, "InterfacePhysical");
 
-	assert_int_equal(hf_schema_path_parse(&p, ifc, "device__name__value",
-					      0, &err),
-			 0);
+	assert_int_equal(
+	        hf_schema_path_parse(&p, ifc, "device__name__value", 0, &err),
+	        0);
 	assert_ptr_equal(p.rel, rel(state, "InterfacePhysical", "device"));
 	assert_ptr_equal(p.peer, kind(state, "DcimGenericDevice"));
 	assert_ptr_equal(p.attr, hf_schema_attr_find(p.peer, "name"));
 	assert_string_equal(p.property, "value");
-	assert_int_equal(hf_schema_path_parse(&p, ifc, "name__value", 0,
-					      &err),
-			 0);
+	assert_int_equal(hf_schema_path_parse(&p, ifc, "name__value", 0, &err),
+	                 0);
 	assert_null(p.rel);
 	assert_null(p.peer);
 	assert_ptr_equal(p.attr, hf_schema_attr_find(ifc, "name"));
 	assert_string_equal(p.property, "value");
 	assert_int_equal(hf_schema_path_parse(&p, kind(state, "IpamIPAddress"),
-					      "address__binary_address", 0,
-					      &err),
-			 0);
+	                                      "address__binary_address", 0,
+	                                      &err),
+	                 0);
 	assert_string_equal(p.property, "binary_address");
 	/* Every HFID path of every kind in the file parses. */
 	for (size_t i = 0; i < hf_schema_count(s); i++) {
@@ -433,9 +434,9 @@ static void test_schema__path_parse(void **state)
 		struct hf_strv h = hf_schema_kind_hfid(k);
 
 		for (size_t j = 0; j < h.n; j++)
-			assert_int_equal(hf_schema_path_parse(&p, k, h.v[j],
-							      0, &err),
-					 0);
+			assert_int_equal(
+			        hf_schema_path_parse(&p, k, h.v[j], 0, &err),
+			        0);
 	}
 }
 
@@ -446,13 +447,13 @@ static void test_schema__path_bare_relationship(void **state)
 	hf_error err = HF_ERROR_INIT;
 
 	assert_int_equal(hf_schema_path_parse(&p, ifc, "device", 0, &err),
-			 HF_EINVAL);
+	                 HF_EINVAL);
 	assert_string_equal(err.msg, "path 'device': relationship 'device' "
-				     "needs a peer attribute (write "
-				     "'device__name__value')");
-	assert_int_equal(hf_schema_path_parse(&p, ifc, "device",
-					      HF_PATH_BARE_REL, &err),
-			 0);
+	                             "needs a peer attribute (write "
+	                             "'device__name__value')");
+	assert_int_equal(
+	        hf_schema_path_parse(&p, ifc, "device", HF_PATH_BARE_REL, &err),
+	        0);
 	assert_ptr_equal(p.rel, hf_schema_rel_find(ifc, "device"));
 	assert_null(p.attr);
 	assert_string_equal(p.property, "");
@@ -503,11 +504,10 @@ static void test_schema__path_errors(void **state)
 
 	for (i = 0; i < sizeof(path_errors) / sizeof(*path_errors); i++) {
 		hf_error_clear(&err);
-		assert_int_equal(hf_schema_path_parse(&p, kind(state,
-							   path_errors[i].kind),
-						      path_errors[i].path, 0,
-						      &err),
-				 HF_EINVAL);
+		assert_int_equal(hf_schema_path_parse(
+		                         &p, kind(state, path_errors[i].kind),
+		                         path_errors[i].path, 0, &err),
+		                 HF_EINVAL);
 		if (strcmp(err.msg, path_errors[i].msg) != 0)
 			fail_msg("%s: got '%s'", path_errors[i].path, err.msg);
 	}
@@ -516,9 +516,9 @@ static void test_schema__path_errors(void **state)
 static void test_schema__path_peer_not_in_schema(void **state)
 {
 	json_t *j = load_text(
-		"{\"nodes\": [{\"namespace\": \"Test\", \"name\": \"A\","
-		" \"relationships\": [{\"name\": \"owner\", \"peer\": "
-		"\"CoreAccount\", \"cardinality\": \"one\"}]}]}");
+	        "{\"nodes\": [{\"namespace\": \"Test\", \"name\": \"A\","
+	        " \"relationships\": [{\"name\": \"owner\", \"peer\": "
+	        "\"CoreAccount\", \"cardinality\": \"one\"}]}]}");
 	hf_schema *s = NULL;
 	struct hf_schema_path p;
 	hf_error err = HF_ERROR_INIT;
@@ -526,11 +526,11 @@ static void test_schema__path_peer_not_in_schema(void **state)
 	(void)state;
 	assert_int_equal(hf_schema_parse(&s, j, NULL), 0);
 	assert_int_equal(hf_schema_path_parse(&p, hf_schema_kind(s, "TestA"),
-					      "owner__name__value", 0, &err),
-			 HF_EINVAL);
+	                                      "owner__name__value", 0, &err),
+	                 HF_EINVAL);
 	assert_string_equal(err.msg, "path 'owner__name__value': peer kind "
-				     "'CoreAccount' of relationship 'owner' is "
-				     "not in the schema");
+	                             "'CoreAccount' of relationship 'owner' is "
+	                             "not in the schema");
 	hf_schema_free(s);
 	json_decref(j);
 }
@@ -551,7 +551,7 @@ static void test_schema__suggest_field(void **state)
 	assert_string_equal(hf_schema_suggest(dev, "serail"), "serial");
 	assert_null(hf_schema_suggest(dev, "serial_number"));
 	assert_string_equal(hf_schema_suggest(dev, "member_of_group"),
-			    "member_of_groups");
+	                    "member_of_groups");
 	assert_null(hf_schema_suggest(dev, "xyz"));
 	assert_null(hf_schema_suggest(dev, "platform"));
 	assert_null(hf_schema_suggest(dev, NULL));
@@ -562,13 +562,13 @@ static void test_schema__suggest_kind(void **state)
 	const hf_schema *s = *state;
 
 	assert_string_equal(hf_schema_suggest_kind(s, "DcimDevise"),
-			    "DcimDevice");
+	                    "DcimDevice");
 	assert_string_equal(hf_schema_suggest_kind(s, "dcimdevice"),
-			    "DcimDevice");
+	                    "DcimDevice");
 	assert_string_equal(hf_schema_suggest_kind(s, "InterfacePhysicl"),
-			    "InterfacePhysical");
+	                    "InterfacePhysical");
 	assert_string_equal(hf_schema_suggest_kind(s, "IpamIPAdress"),
-			    "IpamIPAddress");
+	                    "IpamIPAddress");
 	assert_null(hf_schema_suggest_kind(s, "Foo"));
 	assert_null(hf_schema_suggest_kind(s, "CoreStandardGroup"));
 }
@@ -578,19 +578,19 @@ static void test_schema__suggest_kind(void **state)
 static void test_schema__tolerates_trimmed_answer(void **state)
 {
 	json_t *j = load_text(
-		"{\"nodes\": [{\"namespace\": \"Builtin\", \"name\": \"Loc\","
-		"  \"future\": {\"x\": [1]}, \"label\": null,"
-		"  \"human_friendly_id\": null, \"inherit_from\": null,"
-		"  \"order_by\": \"name__value\","
-		"  \"attributes\": [{\"name\": \"name\", \"kind\": \"String\","
-		"    \"choices\": null, \"enum\": [], \"default_value\": null,"
-		"    \"optional\": null, \"min_length\": null},"
-		"   {\"name\": \"weird\"}],"
-		"  \"relationships\": [{\"name\": \"tags\","
-		"    \"peer\": \"BuiltinTag\", \"kind\": null,"
-		"    \"cardinality\": null, \"direction\": \"sideways\"},"
-		"   {\"name\": \"x\", \"peer\": \"BuiltinLoc\", \"kind\": \"Magic\"}]}],"
-		" \"generics\": null, \"profiles\": [], \"namespaces\": 7}");
+	        "{\"nodes\": [{\"namespace\": \"Builtin\", \"name\": \"Loc\","
+	        "  \"future\": {\"x\": [1]}, \"label\": null,"
+	        "  \"human_friendly_id\": null, \"inherit_from\": null,"
+	        "  \"order_by\": \"name__value\","
+	        "  \"attributes\": [{\"name\": \"name\", \"kind\": \"String\","
+	        "    \"choices\": null, \"enum\": [], \"default_value\": null,"
+	        "    \"optional\": null, \"min_length\": null},"
+	        "   {\"name\": \"weird\"}],"
+	        "  \"relationships\": [{\"name\": \"tags\","
+	        "    \"peer\": \"BuiltinTag\", \"kind\": null,"
+	        "    \"cardinality\": null, \"direction\": \"sideways\"},"
+	        "   {\"name\": \"x\", \"peer\": \"BuiltinLoc\", \"kind\": \"Magic\"}]}],"
+	        " \"generics\": null, \"profiles\": [], \"namespaces\": 7}");
 	const struct hf_schema_attr *a;
 	const struct hf_schema_rel *r;
 	const hf_kind *k;
@@ -715,11 +715,11 @@ static void test_schema__many_kinds(void **state)
 	for (i = 0; i < 500; i++) {
 		snprintf(name, sizeof(name), "K%03zu", (i * 7919) % 500);
 		json_array_append_new(
-			nodes,
-			json_pack("{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}]}",
-				  "namespace", "Test", "name", name,
-				  "attributes", "name", "zeta", "kind", "Text",
-				  "name", "alpha", "kind", "Number"));
+		        nodes,
+		        json_pack("{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}]}",
+		                  "namespace", "Test", "name", name,
+		                  "attributes", "name", "zeta", "kind", "Text",
+		                  "name", "alpha", "kind", "Number"));
 	}
 	answer = json_pack("{s:o}", "nodes", nodes);
 	assert_int_equal(hf_schema_parse(&s, answer, NULL), 0);
@@ -732,9 +732,9 @@ static void test_schema__many_kinds(void **state)
 		assert_non_null(k);
 		assert_string_equal(hf_schema_kind_name(k), name);
 		assert_int_equal(hf_schema_attr_find(k, "alpha")->kind,
-				 HF_ATTR_NUMBER);
+		                 HF_ATTR_NUMBER);
 		assert_int_equal(hf_schema_attr_find(k, "zeta")->kind,
-				 HF_ATTR_TEXT);
+		                 HF_ATTR_TEXT);
 	}
 	hf_schema_free(s);
 	json_decref(answer);

@@ -23,9 +23,9 @@
 #define HASH_B "fedcba9876543210fedcba9876543210"
 
 static const char answer_fmt[] =
-	"{\"main\": \"%s\", \"nodes\": [{\"namespace\": \"Test\", \"name\": \"%s\","
-	" \"human_friendly_id\": [\"name__value\"],"
-	" \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]}]}";
+        "{\"main\": \"%s\", \"nodes\": [{\"namespace\": \"Test\", \"name\": \"%s\","
+        " \"human_friendly_id\": [\"name__value\"],"
+        " \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}]}]}";
 
 /* A fake whose summary says `hash` (NULL: no summary endpoint). */
 static hf_fake *server(const char *hash, const char *kind_name)
@@ -35,13 +35,17 @@ static hf_fake *server(const char *hash, const char *kind_name)
 
 	assert_non_null(f);
 	if (hash) {
-		snprintf(text, sizeof(text), "{\"main\": \"%s\", \"nodes\": {}}", hash);
-		assert_int_equal(hf_fake_answer(f, "/api/schema/summary", -1, text), 0);
+		snprintf(text, sizeof(text),
+		         "{\"main\": \"%s\", \"nodes\": {}}", hash);
+		assert_int_equal(
+		        hf_fake_answer(f, "/api/schema/summary", -1, text), 0);
 	} else {
-		assert_int_equal(hf_fake_fail(f, "/api/schema/summary", -1, HF_ESERVER,
-					      "404 Not Found"), 0);
+		assert_int_equal(hf_fake_fail(f, "/api/schema/summary", -1,
+		                              HF_ESERVER, "404 Not Found"),
+		                 0);
 	}
-	snprintf(text, sizeof(text), answer_fmt, hash ? hash : HASH_A, kind_name);
+	snprintf(text, sizeof(text), answer_fmt, hash ? hash : HASH_A,
+	         kind_name);
 	assert_int_equal(hf_fake_answer(f, "/api/schema", -1, text), 0);
 	return f;
 }
@@ -66,14 +70,14 @@ static const char *cache_dir(const char *name)
 }
 
 static void fetch(hf_fake *f, const char *dir, const char *kind,
-		  struct hf_schema_cache_info *info)
+                  struct hf_schema_cache_info *info)
 {
 	hf_schema *s = NULL;
 	hf_error err = HF_ERROR_INIT;
 
 	assert_int_equal(hf_schema_cache_fetch(&s, hf_fake_transport(f), "main",
-					       dir, info, &err),
-			 0);
+	                                       dir, info, &err),
+	                 0);
 	assert_non_null(hf_schema_kind(s, kind));
 	hf_schema_free(s);
 }
@@ -136,7 +140,8 @@ static void test_schema_cache__bad_files_are_read_again(void **state)
 	hf_fake_free(f);
 	snprintf(path, sizeof(path), "%s/schema-%s.json", dir, HASH_A);
 	/* cut short */
-	assert_int_equal(hf_write_file(path, "{\"main\": \"" HASH_A "\", \"nod"), 0);
+	assert_int_equal(
+	        hf_write_file(path, "{\"main\": \"" HASH_A "\", \"nod"), 0);
 	f = server(HASH_A, "Site");
 	fetch(f, dir, "TestSite", &info);
 	assert_int_equal(info.hit, 0);
@@ -228,11 +233,14 @@ static void test_schema_cache__keeps_a_few(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_schema_cache__second_read_skips_the_schema),
-		cmocka_unit_test(test_schema_cache__a_new_hash_reads_the_schema),
+		cmocka_unit_test(
+		        test_schema_cache__second_read_skips_the_schema),
+		cmocka_unit_test(
+		        test_schema_cache__a_new_hash_reads_the_schema),
 		cmocka_unit_test(test_schema_cache__bad_files_are_read_again),
 		cmocka_unit_test(test_schema_cache__without_summary_or_dir),
-		cmocka_unit_test(test_schema_cache__odd_hashes_are_not_file_names),
+		cmocka_unit_test(
+		        test_schema_cache__odd_hashes_are_not_file_names),
 		cmocka_unit_test(test_schema_cache__keeps_a_few),
 	};
 

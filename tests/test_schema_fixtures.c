@@ -22,7 +22,7 @@ static json_t *fixture(const char *name)
 	json_t *j;
 
 	snprintf(path, sizeof(path), "%s/fixtures/infrahub/%s",
-		 hf_test_shared(), name);
+	         hf_test_shared(), name);
 	j = json_load_file(path, 0, &jerr);
 	if (!j)
 		fail_msg("%s: %s", path, jerr.text);
@@ -44,7 +44,7 @@ static hf_schema *parse(json_t *answer)
 static hf_schema *parse_single(const char *name, const char *section)
 {
 	return parse(json_pack("{s:s, s:[o]}", "main", "0123", section,
-			       fixture(name)));
+	                       fixture(name)));
 }
 
 static void test_schema_fixtures__sdk_schema_01(void **state)
@@ -82,7 +82,7 @@ static void test_schema_fixtures__sdk_schema_01(void **state)
 	assert_true(r->identifier_derived);
 	assert_string_equal(r->identifier, "builtinlocation__builtintag");
 	assert_string_equal(hf_schema_suggest(k, "primary_tags"),
-			    "primary_tag");
+	                    "primary_tag");
 	hf_schema_free(s);
 }
 
@@ -107,7 +107,7 @@ static void test_schema_fixtures__sdk_schema_02(void **state)
 	n = hf_schema_implementations(s, g, &impl);
 	assert_int_equal(n, 2);
 	assert_string_equal(hf_schema_kind_name(impl[0]),
-			    "CoreReadOnlyRepository");
+	                    "CoreReadOnlyRepository");
 	assert_string_equal(hf_schema_kind_name(impl[1]), "CoreRepository");
 	/* The later CoreRepository (no "kind" key) replaced the first. */
 	k = hf_schema_kind(s, "CoreRepository");
@@ -115,21 +115,22 @@ static void test_schema_fixtures__sdk_schema_02(void **state)
 	assert_non_null(hf_schema_attr_find(k, "internal_status"));
 	/* Still a CoreGenericRepository: the generic's used_by says so. */
 	assert_true(hf_schema_is_a(s, k, "CoreGenericRepository"));
-	assert_true(hf_schema_is_a(s, hf_schema_kind(s, "BuiltinTag"),
-				   "CoreNode"));
-	assert_string_equal(hf_schema_attr_find(hf_schema_kind(
-				s, "CoreReadOnlyRepository"), "password")
-				    ->kind_name,
-			    "Password");
-	assert_int_equal(
-		hf_schema_rel_find(g, "account")->kind, HF_REL_ATTRIBUTE);
+	assert_true(
+	        hf_schema_is_a(s, hf_schema_kind(s, "BuiltinTag"), "CoreNode"));
+	assert_string_equal(
+	        hf_schema_attr_find(hf_schema_kind(s, "CoreReadOnlyRepository"),
+	                            "password")
+	                ->kind_name,
+	        "Password");
+	assert_int_equal(hf_schema_rel_find(g, "account")->kind,
+	                 HF_REL_ATTRIBUTE);
 	hf_schema_free(s);
 }
 
 static void test_schema_fixtures__ipam_ip_address(void **state)
 {
 	hf_schema *s = parse_single("rest_schema_kind_node_IpamIPAddress.json",
-				    "nodes");
+	                            "nodes");
 	const hf_kind *k = hf_schema_kind(s, "IpamIPAddress");
 	const struct hf_schema_attr *a;
 	const struct hf_schema_rel *r;
@@ -139,7 +140,7 @@ static void test_schema_fixtures__ipam_ip_address(void **state)
 	(void)state;
 	assert_non_null(k);
 	assert_string_equal(hf_schema_kind_hash(k),
-			    "cbc89cba081b6fd444cdd959e2c2308c");
+	                    "cbc89cba081b6fd444cdd959e2c2308c");
 	assert_string_equal(hf_schema_kind_label(k), "IP Address");
 	assert_string_equal(hf_schema_kind_branch(k), "aware");
 	assert_string_equal(hf_schema_kind_default_filter(k), "address__value");
@@ -147,9 +148,9 @@ static void test_schema_fixtures__ipam_ip_address(void **state)
 	assert_int_equal(hf_schema_kind_uniqueness_count(k), 0);
 	assert_null(hf_schema_kind_hierarchy(k));
 	assert_string_equal(hf_schema_kind_order_by(k).v[1],
-			    "address__binary_address");
+	                    "address__binary_address");
 	assert_string_equal(hf_schema_kind_inherit_from(k).v[0],
-			    "BuiltinIPAddress");
+	                    "BuiltinIPAddress");
 	assert_true(hf_schema_is_a(s, k, "BuiltinIPAddress"));
 	a = hf_schema_attr_find(k, "address");
 	assert_int_equal(a->kind, HF_ATTR_IPHOST);
@@ -164,26 +165,25 @@ static void test_schema_fixtures__ipam_ip_address(void **state)
 	assert_int_equal(r->max_count, 1);
 	assert_true(hf_schema_rel_find(k, "ip_prefix")->read_only);
 	assert_int_equal(hf_schema_rel_find(k, "profiles")->kind,
-			 HF_REL_PROFILE);
+	                 HF_REL_PROFILE);
 	assert_int_equal(hf_schema_rel_find(k, "member_of_groups")->kind,
-			 HF_REL_GROUP);
+	                 HF_REL_GROUP);
 	/* The peer is not in this one-kind schema. */
 	assert_null(hf_schema_rel_reverse(s, k, r));
+	assert_int_equal(
+	        hf_schema_path_parse(&p, k, "address__binary_address", 0, &err),
+	        0);
 	assert_int_equal(hf_schema_path_parse(&p, k,
-					      "address__binary_address", 0,
-					      &err),
-			 0);
-	assert_int_equal(hf_schema_path_parse(&p, k,
-					      hf_schema_kind_default_filter(k),
-					      0, &err),
-			 0);
+	                                      hf_schema_kind_default_filter(k),
+	                                      0, &err),
+	                 0);
 	hf_schema_free(s);
 }
 
 static void test_schema_fixtures__generic_account(void **state)
 {
 	hf_schema *s = parse_single(
-		"rest_schema_kind_generic_CoreGenericAccount.json", "generics");
+	        "rest_schema_kind_generic_CoreGenericAccount.json", "generics");
 	const hf_kind *g = hf_schema_kind(s, "CoreGenericAccount");
 	const hf_kind *const *impl;
 	const struct hf_schema_attr *a;
@@ -198,14 +198,14 @@ static void test_schema_fixtures__generic_account(void **state)
 	assert_int_equal(hf_schema_implementations(s, g, &impl), 0);
 	assert_string_equal(hf_schema_kind_hfid(g).v[0], "name__value");
 	assert_int_equal(hf_schema_attr_find(g, "password")->kind,
-			 HF_ATTR_HASHED_PASSWORD);
+	                 HF_ATTR_HASHED_PASSWORD);
 	a = hf_schema_attr_find(g, "role");
 	assert_string_equal(json_string_value(a->default_value), "read-only");
 	v = json_string("root");
 	assert_int_equal(hf_value_check(&out, &a->spec, v, &err), HF_EINVAL);
 	assert_string_equal(err.msg, "\"root\" is not an allowed value for "
-				     "Text attribute 'role'; allowed: admin, "
-				     "read-only, read-write");
+	                             "Text attribute 'role'; allowed: admin, "
+	                             "read-only, read-write");
 	json_decref(v);
 	hf_schema_free(s);
 }
@@ -218,7 +218,7 @@ static void test_schema_fixtures__capture_schema(void **state)
 
 	(void)state;
 	assert_string_equal(hf_schema_hash(s),
-			    "c0272bc24cd943f21cf30affda06b12d");
+	                    "c0272bc24cd943f21cf30affda06b12d");
 	assert_int_equal(hf_schema_count(s), 2);
 	r = hf_schema_rel_find(loc, "primary_tag");
 	assert_string_equal(r->identifier, "builtinlocation__primary_tag");
@@ -241,7 +241,7 @@ int main(void)
 
 	if (!hf_test_shared()) {
 		fprintf(stderr, "skipped: $HF_SHARED_DIR (Infrahub fixtures) "
-				"not present\n");
+		                "not present\n");
 		return 77;
 	}
 	hf_alloc_init();

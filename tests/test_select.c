@@ -66,8 +66,8 @@ static void test_select__kind_and_hfid(void **state)
 	hf_select *s;
 
 	(void)state;
-	s = sel("DcimDevice[atl1-edge1]", "InfraInterface[atl1-edge1__Ethernet1]",
-		NULL);
+	s = sel("DcimDevice[atl1-edge1]",
+	        "InfraInterface[atl1-edge1__Ethernet1]", NULL);
 	assert_true(hf_select_match(s, NULL, "DcimDevice", edge, NULL));
 	assert_false(hf_select_match(s, NULL, "DcimDevice", core, NULL));
 	assert_true(hf_select_match(s, NULL, "InfraInterface", ifc, NULL));
@@ -141,7 +141,7 @@ static void test_select__prunable(void **state)
 
 /* A desired object with one reference field `rel` to (kind, name). */
 static void add_obj(hf_objset *set, const char *kind, const char *name,
-		    const char *file, const char *rkind, const char *rname)
+                    const char *file, const char *rkind, const char *rname)
 {
 	struct hf_object o;
 	struct hf_field f;

@@ -15,8 +15,10 @@
 #include "../server/schema_int.h"
 #include "hf/sha256.h"
 
-#define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-#define SHA_ZERO "0000000000000000000000000000000000000000000000000000000000000000"
+#define SHA_ABC \
+	"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+#define SHA_ZERO \
+	"0000000000000000000000000000000000000000000000000000000000000000"
 
 static void check(const char *in, const char *want)
 {
@@ -29,7 +31,8 @@ static void check(const char *in, const char *want)
 static void test_sha256__vectors(void **state)
 {
 	(void)state;
-	check("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	check("",
+	      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	check("abc", SHA_ABC);
 	check("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
 	      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");

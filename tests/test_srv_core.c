@@ -815,12 +815,14 @@ static void expect_refused(const hfs_schema *base, const char *text,
 
 		fail_msg("expected '%s' in %s", msg, t ? t : "?");
 	}
-	assert_int_equal(json_integer_value(json_object_get(
-	                         json_object_get(json_array_get(
-	                                 json_object_get(resp, "errors"), 0),
-	                                         "extensions"),
-	                         "code")),
-	                 422);
+	assert_int_equal(
+	        json_integer_value(json_object_get(
+	                json_object_get(
+	                        json_array_get(json_object_get(resp, "errors"),
+	                                       0),
+	                        "extensions"),
+	                "code")),
+	        422);
 	json_decref(resp);
 }
 
@@ -832,29 +834,35 @@ static void test_srv_core__duplicate_kinds(void **state)
 	hfs_schema *base = core(), *out = NULL;
 
 	(void)state;
-	expect_refused(base,
-	               "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
-	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
-	               "\"attributes\":[" ATTR("aaa") "]},"
-	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
-	               "\"attributes\":[" ATTR("bbb") "]}]}]}",
-	               "TestDup is defined more than once in this load "
-	               "(schemas[0].nodes[0] and schemas[0].nodes[1])");
-	expect_refused(base,
-	               "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
-	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
-	               "\"attributes\":[" ATTR("aaa") "]}]},"
-	               "{\"version\":\"1.0\",\"nodes\":["
-	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
-	               "\"attributes\":[" ATTR("bbb") "]}]}]}",
-	               "(schemas[0].nodes[0] and schemas[1].nodes[0])");
-	expect_refused(base,
-	               "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
-	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
-	               "\"attributes\":[" ATTR("aaa") "]}],\"nodes\":["
-	               "{\"namespace\":\"Test\",\"name\":\"Dup\","
-	               "\"attributes\":[" ATTR("bbb") "]}]}]}",
-	               "(schemas[0].generics[0] and schemas[0].nodes[0])");
+	expect_refused(
+	        base,
+	        "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
+	        "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	        "\"attributes\":[" ATTR(
+	                "aaa") "]},"
+	                       "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	                       "\"attributes\":[" ATTR("bbb") "]}]}]}",
+	        "TestDup is defined more than once in this load "
+	        "(schemas[0].nodes[0] and schemas[0].nodes[1])");
+	expect_refused(
+	        base,
+	        "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
+	        "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	        "\"attributes\":[" ATTR(
+	                "aaa") "]}]},"
+	                       "{\"version\":\"1.0\",\"nodes\":["
+	                       "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	                       "\"attributes\":[" ATTR("bbb") "]}]}]}",
+	        "(schemas[0].nodes[0] and schemas[1].nodes[0])");
+	expect_refused(
+	        base,
+	        "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
+	        "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	        "\"attributes\":[" ATTR(
+	                "aaa") "]}],\"nodes\":["
+	                       "{\"namespace\":\"Test\",\"name\":\"Dup\","
+	                       "\"attributes\":[" ATTR("bbb") "]}]}]}",
+	        "(schemas[0].generics[0] and schemas[0].nodes[0])");
 	/* Loading a kind again in a later load still updates it. */
 	out = load_ok(base, "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
 	                    "{\"namespace\":\"Test\",\"name\":\"Dup\","
@@ -875,16 +883,18 @@ static void test_srv_core__cyclic_inheritance(void **state)
 	hfs_schema *base = core(), *out = NULL;
 
 	(void)state;
-	expect_refused(base,
-	               "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
-	               "{\"namespace\":\"Test\",\"name\":\"GenA\","
-	               "\"inherit_from\":[\"TestGenB\"],"
-	               "\"attributes\":[" ATTR("aaa") "]},"
-	               "{\"namespace\":\"Test\",\"name\":\"GenB\","
-	               "\"inherit_from\":[\"TestGenA\"],"
-	               "\"attributes\":[" ATTR("bbb") "]}]}]}",
-	               "Cyclic inheritance between generics: TestGenA -> "
-	               "TestGenB -> TestGenA");
+	expect_refused(
+	        base,
+	        "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
+	        "{\"namespace\":\"Test\",\"name\":\"GenA\","
+	        "\"inherit_from\":[\"TestGenB\"],"
+	        "\"attributes\":[" ATTR(
+	                "aaa") "]},"
+	                       "{\"namespace\":\"Test\",\"name\":\"GenB\","
+	                       "\"inherit_from\":[\"TestGenA\"],"
+	                       "\"attributes\":[" ATTR("bbb") "]}]}]}",
+	        "Cyclic inheritance between generics: TestGenA -> "
+	        "TestGenB -> TestGenA");
 	expect_refused(base,
 	               "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
 	               "{\"namespace\":\"Test\",\"name\":\"Self\","
@@ -892,13 +902,15 @@ static void test_srv_core__cyclic_inheritance(void **state)
 	               "\"attributes\":[" ATTR("aaa") "]}]}]}",
 	               "TestSelf -> TestSelf");
 	/* A cycle closed by a later load, through a stored generic. */
-	out = load_ok(base,
-	              "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
-	              "{\"namespace\":\"Test\",\"name\":\"GenA\","
-	              "\"inherit_from\":[\"TestGenB\"],"
-	              "\"attributes\":[" ATTR("aaa") "]},"
-	              "{\"namespace\":\"Test\",\"name\":\"GenB\","
-	              "\"attributes\":[" ATTR("bbb") "]}]}]}");
+	out = load_ok(
+	        base,
+	        "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
+	        "{\"namespace\":\"Test\",\"name\":\"GenA\","
+	        "\"inherit_from\":[\"TestGenB\"],"
+	        "\"attributes\":[" ATTR(
+	                "aaa") "]},"
+	                       "{\"namespace\":\"Test\",\"name\":\"GenB\","
+	                       "\"attributes\":[" ATTR("bbb") "]}]}]}");
 	expect_refused(out,
 	               "{\"schemas\":[{\"version\":\"1.0\",\"generics\":["
 	               "{\"namespace\":\"Test\",\"name\":\"GenB\","

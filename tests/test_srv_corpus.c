@@ -111,7 +111,7 @@ static const struct kind_count expected[] = {
 #define NKINDS (sizeof(expected) / sizeof(expected[0]))
 
 static void paths(const char **out, const char *const *rel, size_t n,
-		  char (*buf)[512])
+                  char (*buf)[512])
 {
 	size_t i;
 
@@ -155,7 +155,7 @@ static long count(const struct hf_served *s, const char *kind)
 	assert_non_null(res);
 	assert_null(json_object_get(res, "errors"));
 	n = (long)json_integer_value(json_object_get(
-		json_object_get(json_object_get(res, "data"), kind), "count"));
+	        json_object_get(json_object_get(res, "data"), kind), "count"));
 	json_decref(res);
 	return n;
 }
@@ -179,8 +179,8 @@ static void print_errors(const struct hf_sdkload *l)
 	}
 }
 
-static void load(const struct hf_served *s, const char *const *rel,
-		 size_t n, struct hf_sdkload *l)
+static void load(const struct hf_served *s, const char *const *rel, size_t n,
+                 struct hf_sdkload *l)
 {
 	char buf[16][512];
 	const char *files[16];
@@ -192,7 +192,7 @@ static void load(const struct hf_served *s, const char *const *rel,
 }
 
 static void check_counts(const struct hf_served *s, const long *base,
-			 int use_isp, long total)
+                         int use_isp, long total)
 {
 	long sum = 0, got, want;
 	size_t i;
@@ -203,7 +203,7 @@ static void check_counts(const struct hf_served *s, const long *base,
 		want = use_isp ? expected[i].isp : expected[i].financial;
 		if (got != want) {
 			fprintf(stderr, "%s: %ld objects, want %ld\n",
-				expected[i].kind, got, want);
+			        expected[i].kind, got, want);
 			bad = 1;
 		}
 		sum += got;
@@ -220,22 +220,28 @@ static void kind_selection(char *q, size_t n, json_t *schema, const char *kind)
 
 	json_array_foreach(nodes, i, e)
 	{
-		if (!strcmp(json_string_value(json_object_get(e, "kind")), kind))
+		if (!strcmp(json_string_value(json_object_get(e, "kind")),
+		            kind))
 			k = e;
 	}
 	assert_non_null(k);
-	len = (size_t)snprintf(q, n, "{ %s { count edges { node { id hfid display_label", kind);
+	len = (size_t)snprintf(
+	        q, n, "{ %s { count edges { node { id hfid display_label",
+	        kind);
 	json_array_foreach(json_object_get(k, "attributes"), i, e)
 	{
-		len += (size_t)snprintf(q + len, n - len, " %s { value }",
-					json_string_value(json_object_get(e, "name")));
+		len += (size_t)snprintf(
+		        q + len, n - len, " %s { value }",
+		        json_string_value(json_object_get(e, "name")));
 	}
 	json_array_foreach(json_object_get(k, "relationships"), i, e)
 	{
-		if (strcmp(json_string_value(json_object_get(e, "cardinality")), "one"))
+		if (strcmp(json_string_value(json_object_get(e, "cardinality")),
+		           "one"))
 			continue;
-		len += (size_t)snprintf(q + len, n - len, " %s { node { id } }",
-					json_string_value(json_object_get(e, "name")));
+		len += (size_t)snprintf(
+		        q + len, n - len, " %s { node { id } }",
+		        json_string_value(json_object_get(e, "name")));
 	}
 	snprintf(q + len, n - len, " } } } }");
 	assert_true(len < n - 16);
@@ -254,7 +260,8 @@ static json_t *snapshot(const struct hf_served *s, json_t *schema)
 		res = hf_gql(s->url, NULL, NULL, q, NULL);
 		assert_non_null(res);
 		assert_null(json_object_get(res, "errors"));
-		json_object_set(all, expected[i].kind, json_object_get(res, "data"));
+		json_object_set(all, expected[i].kind,
+		                json_object_get(res, "data"));
 		json_decref(res);
 	}
 	return all;
@@ -305,8 +312,7 @@ static void test_srv_corpus__isp_loads(void **state)
 	assert_int_equal(hf_serve_stop(&s), 0);
 }
 
-static int has_error(const struct hf_sdkload *l, const char *a,
-		     const char *b)
+static int has_error(const struct hf_sdkload *l, const char *a, const char *b)
 {
 	json_t *e;
 	size_t i;
@@ -332,14 +338,18 @@ static void test_srv_corpus__isp_over_financial_hits_constraints(void **state)
 	hf_sdkload_release(&l);
 	load(&s, isp, 12, &l);
 	print_errors(&l);
-	assert_true(has_error(&l, "An object already exist with this value: "
-				  "vpn_id: 100 at vpn_id", NULL));
-	assert_true(has_error(&l, "An object already exist with this value: "
-				  "service_id: 100 at service_id", NULL));
+	assert_true(has_error(&l,
+	                      "An object already exist with this value: "
+	                      "vpn_id: 100 at vpn_id",
+	                      NULL));
+	assert_true(has_error(&l,
+	                      "An object already exist with this value: "
+	                      "service_id: 100 at service_id",
+	                      NULL));
 	/* an address still held by its financial interface: Infrahub's
 	 * count validator names the relationship identifier */
 	assert_true(has_error(&l, "interfacelayer3__ipamipaddress",
-			      "maximum of 1 allowed"));
+	                      "maximum of 1 allowed"));
 	hf_sdkload_release(&l);
 	assert_int_equal(hf_serve_stop(&s), 0);
 }
@@ -349,7 +359,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_srv_corpus__financial_loads_and_reloads),
 		cmocka_unit_test(test_srv_corpus__isp_loads),
-		cmocka_unit_test(test_srv_corpus__isp_over_financial_hits_constraints),
+		cmocka_unit_test(
+		        test_srv_corpus__isp_over_financial_hits_constraints),
 	};
 	const char *shared = hf_test_shared();
 

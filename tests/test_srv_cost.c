@@ -35,8 +35,8 @@ static void test_srv_cost__parse(void **state)
 	struct hf_server_faults f;
 	hf_error err = HF_ERROR_INIT;
 	static const char *const bad[] = {
-		"cost=20", "cost=", "cost=a,2", "cost=-1,2", "cost=20,-2",
-		"cost=20,2x", "cost=20,", "cost=,2", "cost=20;2",
+		"cost=20",    "cost=",    "cost=a,2", "cost=-1,2", "cost=20,-2",
+		"cost=20,2x", "cost=20,", "cost=,2",  "cost=20;2",
 	};
 	size_t i;
 
@@ -180,10 +180,12 @@ static void test_srv_cost__counted(void **state)
 	hf_free(t);
 	expect(f, 1, 2, 24, 24);
 	/* three mutation fields, one of which fails: still three */
-	t = run_gql(f, "mutation {"
-	               " x: BuiltinTagCreate(data: {name: {value: \"x\"}}) { ok }"
-	               " y: BuiltinTagCreate(data: {name: {value: \"y\"}}) { ok }"
-	               " z: BuiltinTagCreate(data: {name: {value: \"x\"}}) { ok } }");
+	t = run_gql(
+	        f,
+	        "mutation {"
+	        " x: BuiltinTagCreate(data: {name: {value: \"x\"}}) { ok }"
+	        " y: BuiltinTagCreate(data: {name: {value: \"y\"}}) { ok }"
+	        " z: BuiltinTagCreate(data: {name: {value: \"x\"}}) { ok } }");
 	assert_non_null(strstr(t, "errors"));
 	hf_free(t);
 	expect(f, 2, 5, 26, 50);
@@ -289,9 +291,9 @@ static double ten_requests_ms(long cost_ms)
 	overlap_url = url;
 	t0 = now_ms();
 	for (i = 0; i < 10; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, http_thread,
-		                                &status[i]),
-		                 0);
+		assert_int_equal(
+		        pthread_create(&t[i], NULL, http_thread, &status[i]),
+		        0);
 	for (i = 0; i < 10; i++)
 		pthread_join(t[i], NULL);
 	ms = now_ms() - t0;

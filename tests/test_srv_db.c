@@ -207,8 +207,7 @@ static void test_srv_db__persists_across_reopen(void **state)
 	snprintf(path, sizeof(path), "%s/store.db", dir);
 	assert_int_equal(hfs_db_open(&db, path, &err), 0);
 	a = mkdup(db, "main", "BuiltinTag", "{\"name\":{\"value\":\"red\"}}");
-	b = mkdup(db, "main", "BuiltinTag",
-	          "{\"name\":{\"value\":\"blue\"}}");
+	b = mkdup(db, "main", "BuiltinTag", "{\"name\":{\"value\":\"blue\"}}");
 	edge(db, "main", "tag__tag", a, "related", b);
 	assert_int_equal(hfs_db_meta_set(db, "schema:main", "{\"v\":1}", &err),
 	                 0);
@@ -311,8 +310,7 @@ static void test_srv_db__node_crud_on_main(void **state)
 	b = mkdup(db, "main", "B", "{\"n\":\"b\"}");
 	c = mkdup(db, "main", "A", "{\"n\":\"c\"}");
 	assert_data(db, "main", a, "{\"n\":\"a\"}");
-	assert_int_equal(hfs_db_node_get(db, "main", b, &kind, NULL, &err),
-	                 0);
+	assert_int_equal(hfs_db_node_get(db, "main", b, &kind, NULL, &err), 0);
 	assert_string_equal(kind, "B");
 	hf_free(kind);
 	assert_list(db, "main", NULL, "A:a,B:b,A:c");
@@ -332,8 +330,7 @@ static void test_srv_db__node_crud_on_main(void **state)
 	assert_data(db, "main", b, "{\"n\":\"b2\",\"x\":1}");
 	assert_int_equal(hfs_db_node_delete(db, "main", a, &err), 0);
 	assert_data(db, "main", a, NULL);
-	assert_int_equal(hfs_db_node_delete(db, "main", a, &err),
-	                 HF_ENOTFOUND);
+	assert_int_equal(hfs_db_node_delete(db, "main", a, &err), HF_ENOTFOUND);
 	assert_int_equal(hfs_db_node_update(db, "main", a, d, &err),
 	                 HF_ENOTFOUND);
 	assert_list(db, "main", NULL, "B:b2,A:c");
@@ -478,8 +475,8 @@ static void test_srv_db__edges_bulk_read(void **state)
 	                 0);
 	assert_int_equal(n, 1);
 	n = 0;
-	assert_int_equal(
-	        hfs_db_node_edges(db, "main", a, count_edge, &n, &err), 0);
+	assert_int_equal(hfs_db_node_edges(db, "main", a, count_edge, &n, &err),
+	                 0);
 	assert_int_equal(n, 2);
 	hf_free(a);
 	hf_free(b);
@@ -995,8 +992,8 @@ static void edges_10k(hfs_db *db)
 	ids.v = hf_calloc(10000, sizeof(*ids.v));
 	assert_non_null(ids.v);
 	q.skip_data = 1;
-	assert_int_equal(
-	        hfs_db_node_list(db, "main", &q, grab_id, &ids, &err), 0);
+	assert_int_equal(hfs_db_node_list(db, "main", &q, grab_id, &ids, &err),
+	                 0);
 	t0 = now_ms();
 	assert_int_equal(hfs_db_begin(db, &err), 0);
 	for (size_t i = 1; i < ids.n; i++)

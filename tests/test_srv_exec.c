@@ -1369,10 +1369,11 @@ static void test_srv_exec__properties_lineage(void **state)
 	snprintf(tag, sizeof(tag), "%s",
 	         srv_str_at(d, "BuiltinTag.edges.0.node.id"));
 	json_decref(d);
-	snprintf(q, sizeof(q),
-		 "mutation { LabDeviceUpdate(data: {hfid: [\"edge1\"], serial: {value: \"S9\", source: \"%s\", owner: \"%s\"},"
-		 " primary_tag: {id: \"blue\", _relation__is_protected: true, _relation__source: \"%s\"}}) { ok } }",
-		 tag, tag, tag);
+	snprintf(
+	        q, sizeof(q),
+	        "mutation { LabDeviceUpdate(data: {hfid: [\"edge1\"], serial: {value: \"S9\", source: \"%s\", owner: \"%s\"},"
+	        " primary_tag: {id: \"blue\", _relation__is_protected: true, _relation__source: \"%s\"}}) { ok } }",
+	        tag, tag, tag);
 	json_decref(srv_ok(f->app, NULL, q));
 	d = srv_ok(
 	        f->app, NULL,
@@ -1497,9 +1498,8 @@ static json_t *ifx_gql(struct ifx *f, const char *q)
 	int mutated;
 
 	hfs_db_lock(f->db);
-	assert_int_equal(hfs_exec_graphql(f->x, "main", body, &out, &mutated,
-	                                  &err),
-	                 0);
+	assert_int_equal(
+	        hfs_exec_graphql(f->x, "main", body, &out, &mutated, &err), 0);
 	hfs_db_unlock(f->db);
 	json_decref(body);
 	res = json_loads(out, 0, NULL);
@@ -1574,16 +1574,19 @@ static void test_srv_exec__filter_index(void **state)
 	assert_int_equal(rest.status, 200);
 	json_decref(rest.body);
 	hf_free(schema);
-	json_decref(ifx_gql(&f, "mutation { LabSiteCreate(data: {name: {value: \"s1\"}}) { ok } }"));
+	json_decref(ifx_gql(
+	        &f,
+	        "mutation { LabSiteCreate(data: {name: {value: \"s1\"}}) { ok } }"));
 	/* 300 devices: unique names, distinct serials, two ASNs */
 	for (i = 0; i < 300; i++) {
 		if (i % 100 == 0)
 			hf_buf_add(&m, "mutation {");
-		hf_buf_addf(&m,
-		            " d%d: LabDeviceCreate(data: {name: {value: \"dev-%03d\"},"
-		            " role: {value: \"core\"}, asn: {value: %d},"
-		            " serial: {value: \"sn-%03d\"}, site: {hfid: [\"s1\"]}}) { ok }",
-		            i, i, 65000 + i % 2, i);
+		hf_buf_addf(
+		        &m,
+		        " d%d: LabDeviceCreate(data: {name: {value: \"dev-%03d\"},"
+		        " role: {value: \"core\"}, asn: {value: %d},"
+		        " serial: {value: \"sn-%03d\"}, site: {hfid: [\"s1\"]}}) { ok }",
+		        i, i, 65000 + i % 2, i);
 		if (i % 100 == 99) {
 			hf_buf_add(&m, " }");
 			json_decref(ifx_gql(&f, m.ptr));
@@ -1593,24 +1596,30 @@ static void test_srv_exec__filter_index(void **state)
 	assert_int_equal(ifx_count(&f, "LabDevice"), 300);
 	assert_int_equal(ifx_count(&f, "LabSite"), 1);
 	assert_int_equal(ifx_count(&f, "LabNope"), 0);
-	json_decref(ifx_gql(&f, "mutation { LabRegionCreate(data: {name: {value: \"r\"}, shortname: {value: \"r\"}}) { ok }"
-	                        " LabCityCreate(data: {name: {value: \"c\"}, shortname: {value: \"c\"}, parent: {hfid: [\"r\"]}}) { ok } }"));
+	json_decref(ifx_gql(
+	        &f,
+	        "mutation { LabRegionCreate(data: {name: {value: \"r\"}, shortname: {value: \"r\"}}) { ok }"
+	        " LabCityCreate(data: {name: {value: \"c\"}, shortname: {value: \"c\"}, parent: {hfid: [\"r\"]}}) { ok } }"));
 	assert_int_equal(ifx_count(&f, "LabPlace"), 2); /* a generic */
 	/* a unique attribute: its uniqueness keys */
-	res = ifx_list(&f, "{ LabDevice(name__value: \"dev-150\") { count"
-	                   " edges { node { serial { value } } } } }",
+	res = ifx_list(&f,
+	               "{ LabDevice(name__value: \"dev-150\") { count"
+	               " edges { node { serial { value } } } } }",
 	               1, 1);
 	assert_string_equal(
 	        srv_str_at(res, "data.LabDevice.edges.0.node.serial.value"),
 	        "sn-150");
 	json_decref(res);
 	/* another attribute: a value index built on first use */
-	json_decref(ifx_list(&f, "{ LabDevice(serial__value: \"sn-042\") { count } }",
-	                     1, 1));
+	json_decref(ifx_list(
+	        &f, "{ LabDevice(serial__value: \"sn-042\") { count } }", 1,
+	        1));
 	/* several values, repeated, in listing (id) order */
-	res = ifx_list(&f, "{ LabDevice(serial__values: [\"sn-010\", \"sn-005\","
-	                   " \"sn-010\", \"nope\"]) { count edges { node { name { value } } } } }",
-	               2, 2);
+	res = ifx_list(
+	        &f,
+	        "{ LabDevice(serial__values: [\"sn-010\", \"sn-005\","
+	        " \"sn-010\", \"nope\"]) { count edges { node { name { value } } } } }",
+	        2, 2);
 	assert_string_equal(
 	        srv_str_at(res, "data.LabDevice.edges.0.node.name.value"),
 	        "dev-005");
@@ -1619,20 +1628,28 @@ static void test_srv_exec__filter_index(void **state)
 	        "dev-010");
 	json_decref(res);
 	/* the other filters run on the candidates */
-	json_decref(ifx_list(&f, "{ LabDevice(name__value: \"dev-150\", asn__value: 65001) { count } }",
-	                     0, 1));
-	json_decref(ifx_list(&f, "{ LabDevice(name__value: \"dev-151\", asn__value: 65001) { count } }",
-	                     1, 1));
+	json_decref(ifx_list(
+	        &f,
+	        "{ LabDevice(name__value: \"dev-150\", asn__value: 65001) { count } }",
+	        0, 1));
+	json_decref(ifx_list(
+	        &f,
+	        "{ LabDevice(name__value: \"dev-151\", asn__value: 65001) { count } }",
+	        1, 1));
 	/* too few distinct values for an index, and partial matches: scans */
-	json_decref(ifx_list(&f, "{ LabDevice(asn__value: 65001) { count } }", 150,
-	                     300));
-	json_decref(ifx_list(&f, "{ LabDevice(asn__value: 65001) { count } }", 150,
-	                     300));
-	json_decref(ifx_list(&f, "{ LabDevice(name__value: \"dev-15\", partial_match: true) { count } }",
-	                     10, 300));
+	json_decref(ifx_list(&f, "{ LabDevice(asn__value: 65001) { count } }",
+	                     150, 300));
+	json_decref(ifx_list(&f, "{ LabDevice(asn__value: 65001) { count } }",
+	                     150, 300));
+	json_decref(ifx_list(
+	        &f,
+	        "{ LabDevice(name__value: \"dev-15\", partial_match: true) { count } }",
+	        10, 300));
 	/* writes keep the index up to date */
-	res = ifx_list(&f, "{ LabDevice(name__value: \"dev-042\") { count edges { node { id } } } }",
-	               1, 1);
+	res = ifx_list(
+	        &f,
+	        "{ LabDevice(name__value: \"dev-042\") { count edges { node { id } } } }",
+	        1, 1);
 	snprintf(
 	        q, sizeof(q),
 	        "mutation { LabDeviceUpdate(data: {id: \"%s\", serial: {value: \"renamed\"}}) { ok } }",
@@ -1645,8 +1662,10 @@ static void test_srv_exec__filter_index(void **state)
 	snprintf(site, sizeof(site), "%s",
 	         srv_str_at(res, "data.LabSite.edges.0.node.id"));
 	json_decref(res);
-	res = ifx_list(&f, "{ LabDevice(name__value: \"dev-007\") { count edges { node { id } } } }",
-	               1, 1);
+	res = ifx_list(
+	        &f,
+	        "{ LabDevice(name__value: \"dev-007\") { count edges { node { id } } } }",
+	        1, 1);
 	snprintf(
 	        q2, sizeof(q2),
 	        "{ LabDevice(ids: [\"%s\", \"%s\", \"%s\", \"%s\", \"nope\"]) { count edges { node { name { value } } } } }",
@@ -1662,29 +1681,41 @@ static void test_srv_exec__filter_index(void **state)
 	        "dev-042");
 	json_decref(res);
 	snprintf(q2, sizeof(q2),
-	         "{ LabDevice(ids: [\"%s\"], asn__value: 65001) { count } }", ids);
+	         "{ LabDevice(ids: [\"%s\"], asn__value: 65001) { count } }",
+	         ids);
 	json_decref(ifx_list(&f, q2, 0, 1));
 	json_decref(ifx_gql(&f, q));
-	json_decref(ifx_list(&f, "{ LabDevice(serial__value: \"sn-042\") { count } }",
-	                     0, 0));
-	json_decref(ifx_list(&f, "{ LabDevice(serial__value: \"renamed\") { count } }",
-	                     1, 1));
-	json_decref(ifx_gql(&f, "mutation { LabDeviceCreate(data: {name: {value: \"fresh\"},"
-	                        " role: {value: \"edge\"}, serial: {value: \"sn-fresh\"},"
-	                        " site: {hfid: [\"s1\"]}}) { ok } }"));
-	res = ifx_list(&f, "{ LabDevice(serial__value: \"sn-fresh\") { count edges { node { name { value } } } } }",
-	               1, 1);
+	json_decref(ifx_list(
+	        &f, "{ LabDevice(serial__value: \"sn-042\") { count } }", 0,
+	        0));
+	json_decref(ifx_list(
+	        &f, "{ LabDevice(serial__value: \"renamed\") { count } }", 1,
+	        1));
+	json_decref(ifx_gql(
+	        &f,
+	        "mutation { LabDeviceCreate(data: {name: {value: \"fresh\"},"
+	        " role: {value: \"edge\"}, serial: {value: \"sn-fresh\"},"
+	        " site: {hfid: [\"s1\"]}}) { ok } }"));
+	res = ifx_list(
+	        &f,
+	        "{ LabDevice(serial__value: \"sn-fresh\") { count edges { node { name { value } } } } }",
+	        1, 1);
 	assert_string_equal(
 	        srv_str_at(res, "data.LabDevice.edges.0.node.name.value"),
 	        "fresh");
 	json_decref(res);
-	json_decref(ifx_gql(&f, "mutation { LabDeviceDelete(data: {hfid: [\"fresh\"]}) { ok } }"));
-	json_decref(ifx_list(&f, "{ LabDevice(serial__value: \"sn-fresh\") { count } }",
-	                     0, 0));
+	json_decref(ifx_gql(
+	        &f,
+	        "mutation { LabDeviceDelete(data: {hfid: [\"fresh\"]}) { ok } }"));
+	json_decref(ifx_list(
+	        &f, "{ LabDevice(serial__value: \"sn-fresh\") { count } }", 0,
+	        0));
 	assert_int_equal(ifx_count(&f, "LabDevice"), 300);
 	/* a generic: the index of each kind inheriting it */
-	res = ifx_list(&f, "{ LabPlace(shortname__values: [\"c\", \"r\"]) { count edges { node { __typename } } } }",
-	               2, 2);
+	res = ifx_list(
+	        &f,
+	        "{ LabPlace(shortname__values: [\"c\", \"r\"]) { count edges { node { __typename } } } }",
+	        2, 2);
 	assert_string_equal(
 	        srv_str_at(res, "data.LabPlace.edges.0.node.__typename"),
 	        "LabRegion");

@@ -17,9 +17,9 @@
 #include "sdkload.h"
 #include "testutil.h"
 
-#define DEMO_TOKEN "06438eb2-8019-4776-878c-0941b1f1d1ec"
+#define DEMO_TOKEN  "06438eb2-8019-4776-878c-0941b1f1d1ec"
 #define LOCATION_ID "18187157-032c-2b7b-35b6-c5132b0ec757"
-#define TAG_ID "17aec828-9814-ce00-3f20-1a053670f1c8"
+#define TAG_ID      "17aec828-9814-ce00-3f20-1a053670f1c8"
 
 static struct hf_served srv;
 static char fixtures[512];
@@ -58,11 +58,11 @@ static void load_capture_schema(void)
 	json_array_foreach(json_object_get(cap, "nodes"), i, n)
 	{
 		if (!strcmp(json_string_value(json_object_get(n, "name")),
-			    "Location"))
+		            "Location"))
 			json_array_append(nodes, n);
 	}
 	req = json_pack("{s[{sssO}]}", "schemas", "version", "1.0", "nodes",
-			nodes);
+	                nodes);
 	text = json_dumps(req, JSON_COMPACT);
 	snprintf(url, sizeof(url), "%s/api/schema/load?branch=main", srv.url);
 	assert_int_equal(hf_http("POST", url, text, hdr, &status, &resp), 0);
@@ -86,14 +86,17 @@ static void seed(void)
 	int i;
 
 	json_decref(gql("mutation { BuiltinTagCreate(data: {id: \"" TAG_ID "\","
-			" name: {value: \"red\"}}) { ok } }"));
-	json_decref(gql("mutation { BuiltinLocationCreate(data: {id: \"" LOCATION_ID "\","
-			" name: {value: \"LAX1\"}, type: {value: \"SITE\"}}) { ok } }"));
+	                " name: {value: \"red\"}}) { ok } }"));
+	json_decref(gql(
+	        "mutation { BuiltinLocationCreate(data: {id: \"" LOCATION_ID
+	        "\","
+	        " name: {value: \"LAX1\"}, type: {value: \"SITE\"}}) { ok } }"));
 	for (i = 0; i < 51; i++) {
-		snprintf(q, sizeof(q),
-			 "mutation { BuiltinLocationCreate(data: {name: {value: \"loc%02d\"},"
-			 " type: {value: \"SITE\"}}) { ok } }",
-			 i);
+		snprintf(
+		        q, sizeof(q),
+		        "mutation { BuiltinLocationCreate(data: {name: {value: \"loc%02d\"},"
+		        " type: {value: \"SITE\"}}) { ok } }",
+		        i);
 		json_decref(gql(q));
 	}
 }
@@ -121,9 +124,11 @@ static int teardown(void **state)
 
 static void check_attr(json_t *a)
 {
-	static const char *const keys[] = { "value", "is_default",
-					    "is_from_profile", "is_visible",
-					    "is_protected", "source", "owner" };
+	static const char *const keys[] = {
+		"value",      "is_default",   "is_from_profile",
+		"is_visible", "is_protected", "source",
+		"owner"
+	};
 	size_t i;
 
 	assert_true(json_is_object(a));
@@ -139,8 +144,9 @@ static void check_location(json_t *node)
 	assert_true(json_is_string(json_object_get(node, "id")));
 	assert_true(json_is_array(json_object_get(node, "hfid")));
 	assert_true(json_is_string(json_object_get(node, "display_label")));
-	assert_string_equal(json_string_value(json_object_get(node, "__typename")),
-			    "BuiltinLocation");
+	assert_string_equal(
+	        json_string_value(json_object_get(node, "__typename")),
+	        "BuiltinLocation");
 	check_attr(json_object_get(node, "name"));
 	check_attr(json_object_get(node, "description"));
 	check_attr(json_object_get(node, "type"));
@@ -162,24 +168,33 @@ static void check_query(const char *name, json_t *data)
 		check_location(json_object_get(e, "node"));
 	}
 	if (!strcmp(name, "query_all_page1")) {
-		assert_int_equal(json_integer_value(json_object_get(kind, "count")), 52);
-		assert_int_equal(json_array_size(json_object_get(kind, "edges")), 50);
+		assert_int_equal(
+		        json_integer_value(json_object_get(kind, "count")), 52);
+		assert_int_equal(
+		        json_array_size(json_object_get(kind, "edges")), 50);
 	} else if (!strcmp(name, "query_all_page2")) {
-		assert_int_equal(json_array_size(json_object_get(kind, "edges")), 2);
+		assert_int_equal(
+		        json_array_size(json_object_get(kind, "edges")), 2);
 	} else if (!strcmp(name, "query_get_by_id") ||
-		   !strcmp(name, "query_get_include_many_relationship")) {
-		assert_int_equal(json_integer_value(json_object_get(kind, "count")), 1);
+	           !strcmp(name, "query_get_include_many_relationship")) {
+		assert_int_equal(
+		        json_integer_value(json_object_get(kind, "count")), 1);
 	}
 	if (strstr(name, "include_many")) {
-		e = json_object_get(json_object_get(json_array_get(
-			json_object_get(kind, "edges"), 0), "node"), "tags");
+		e = json_object_get(
+		        json_object_get(
+		                json_array_get(json_object_get(kind, "edges"),
+		                               0),
+		                "node"),
+		        "tags");
 		assert_true(json_is_integer(json_object_get(e, "count")));
 		assert_true(json_is_array(json_object_get(e, "edges")));
 	}
 	/* same top-level keys as the real response */
-	assert_non_null(json_object_get(json_object_get(json_object_get(page, "data"),
-							"CoreRepository"),
-					"count"));
+	assert_non_null(
+	        json_object_get(json_object_get(json_object_get(page, "data"),
+	                                        "CoreRepository"),
+	                        "count"));
 	json_decref(page);
 }
 
@@ -196,10 +211,10 @@ static void check_answer(const char *name, json_t *data)
 		v = json_object_get(data, "Branch");
 		assert_true(json_is_array(v));
 		assert_true(json_array_size(v) >= 1);
-		assert_true(json_is_boolean(json_object_get(json_array_get(v, 0),
-							    "is_default")));
+		assert_true(json_is_boolean(
+		        json_object_get(json_array_get(v, 0), "is_default")));
 		assert_true(json_is_string(json_object_get(json_array_get(v, 0),
-							   "branched_from")));
+		                                           "branched_from")));
 		return;
 	}
 	json_object_foreach(data, key, v)

@@ -38,7 +38,7 @@ static hfs_gql_doc *parse_ok(const char *src)
 	rc = hfs_gql_parse(&doc, src, strlen(src), &err);
 	if (rc)
 		print_error("parse failed: %d:%d %s\n--\n%s\n", err.line,
-			    err.col, err.msg, src);
+		            err.col, err.msg, src);
 	assert_int_equal(rc, 0);
 	assert_non_null(doc);
 	return doc;
@@ -53,7 +53,7 @@ static hfs_gql_doc *parse_valid(const char *src)
 	rc = hfs_gql_validate(doc, &err);
 	if (rc)
 		print_error("validate failed: %d:%d %s\n--\n%s\n", err.line,
-			    err.col, err.msg, src);
+		            err.col, err.msg, src);
 	assert_int_equal(rc, 0);
 	return doc;
 }
@@ -70,8 +70,8 @@ static void check_err(const struct err_case *c, int rc, const hf_error *err)
 	if (rc != HF_EINVAL || strcmp(err->msg, c->msg) ||
 	    err->line != c->line || err->col != c->col)
 		print_error("case: %s\n want %d:%d %s\n got  %d %d:%d %s\n",
-			    c->src, c->line, c->col, c->msg, rc, err->line,
-			    err->col, err->msg);
+		            c->src, c->line, c->col, c->msg, rc, err->line,
+		            err->col, err->msg);
 	assert_int_equal(rc, HF_EINVAL);
 	assert_string_equal(err->msg, c->msg);
 	assert_int_equal(err->line, c->line);
@@ -101,7 +101,7 @@ static char *value_text(const struct hfs_gql_value *v, const json_t *vars)
 }
 
 static void assert_value(const struct hfs_gql_value *v, const json_t *vars,
-			 const char *want)
+                         const char *want)
 {
 	char *got = value_text(v, vars);
 
@@ -112,7 +112,7 @@ static void assert_value(const struct hfs_gql_value *v, const json_t *vars,
 }
 
 static const struct hfs_gql_value *arg_value(const struct hfs_gql_selection *s,
-					     const char *name)
+                                             const char *name)
 {
 	const struct hfs_gql_arg *a = hfs_gql_arg_find(s->args, name);
 
@@ -130,7 +130,7 @@ static const char *keys_of(const struct hfs_gql_fields *f)
 	buf[0] = '\0';
 	for (i = 0; i < f->count && used < sizeof(buf); i++)
 		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s",
-					 i ? " " : "", f->groups[i].key);
+		                         i ? " " : "", f->groups[i].key);
 	return buf;
 }
 
@@ -155,7 +155,7 @@ static void test_srv_gql__shorthand_and_named_operations(void **state)
 	hfs_gql_doc_free(doc);
 
 	doc = parse_ok("query Q { a } mutation M { b } subscription S { c }"
-		       " query { d }");
+	               " query { d }");
 	op = first_op(doc);
 	assert_int_equal(op->kind, HFS_GQL_QUERY);
 	assert_string_equal(op->name, "Q");
@@ -168,7 +168,7 @@ static void test_srv_gql__shorthand_and_named_operations(void **state)
 
 	/* The SDK's anonymous mutation with variables and `){`. */
 	doc = parse_valid("mutation ($v: String!) {\n  X(data: {a: $v}){\n"
-			  "    ok\n  }\n}");
+	                  "    ok\n  }\n}");
 	op = first_op(doc);
 	assert_int_equal(op->kind, HFS_GQL_MUTATION);
 	assert_null(op->name);
@@ -185,8 +185,8 @@ static void test_srv_gql__variable_definitions(void **state)
 
 	(void)state;
 	doc = parse_ok("query Q($a: String!, $b: [ID] = [\"x\",], "
-		       "$c: [[Int!]]!, $d: Boolean = true @dir(x: 1)) "
-		       "{ f(a: $a, b: $b, c: $c, d: $d) }");
+	               "$c: [[Int!]]!, $d: Boolean = true @dir(x: 1)) "
+	               "{ f(a: $a, b: $b, c: $c, d: $d) }");
 	d = first_op(doc)->vars;
 	assert_string_equal(d->name, "a");
 	assert_string_equal(d->type_text, "String!");
@@ -224,8 +224,8 @@ static void test_srv_gql__fields_aliases_arguments_directives(void **state)
 
 	(void)state;
 	doc = parse_ok("{\n  __alias__TestingSwitch__ports: ports(limit: 5, "
-		       "offset: 0) @include(if: true) @skip(if: false) "
-		       "{ count }\n  plain\n}");
+	               "offset: 0) @include(if: true) @skip(if: false) "
+	               "{ count }\n  plain\n}");
 	s = first_op(doc)->selections;
 	assert_int_equal(s->kind, HFS_GQL_FIELD);
 	assert_string_equal(s->alias, "__alias__TestingSwitch__ports");
@@ -257,8 +257,8 @@ static void test_srv_gql__fragments(void **state)
 
 	(void)state;
 	doc = parse_valid("{ n { ...F @skip(if: false) ... on T { a } "
-			  "... @include(if: true) { b } ... { c } } }\n"
-			  "fragment F on Generic @x { d }");
+	                  "... @include(if: true) { b } ... { c } } }\n"
+	                  "fragment F on Generic @x { d }");
 	s = first_op(doc)->selections->selections;
 	assert_int_equal(s->kind, HFS_GQL_FRAGMENT_SPREAD);
 	assert_string_equal(s->name, "F");
@@ -291,10 +291,10 @@ static void test_srv_gql__values(void **state)
 
 	(void)state;
 	doc = parse_ok("{ f(i: -12, big: 123456789012345678901, z: 0, "
-		       "fl: 1.5e3, fn: -0.25, t: true, fa: false, n: null, "
-		       "e: ENUM_V, on: on, v: $x, l: [1, [2, [3]],], "
-		       "o: {a: {b: [{c: null},],}, d: \"s\"}, el: [], "
-		       "eo: {}) }");
+	               "fl: 1.5e3, fn: -0.25, t: true, fa: false, n: null, "
+	               "e: ENUM_V, on: on, v: $x, l: [1, [2, [3]],], "
+	               "o: {a: {b: [{c: null},],}, d: \"s\"}, el: [], "
+	               "eo: {}) }");
 	s = first_op(doc)->selections;
 	v = arg_value(s, "i");
 	assert_int_equal(v->kind, HFS_GQL_INT);
@@ -341,10 +341,11 @@ static void test_srv_gql__string_escapes(void **state)
 	const struct hfs_gql_value *v;
 
 	(void)state;
-	doc = parse_ok("{ f(a: \"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t\", "
-		       "u: \"\\u00e9\\u4E2D\", p: \"\\uD83D\\uDE00\", "
-		       "w: \"\\u{1F600}\\u{41}\", raw: \"\xc3\xa9\xf0\x9f\x98\x80\", "
-		       "nul: \"a\\u0000b\", e: \"\") }");
+	doc = parse_ok(
+	        "{ f(a: \"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t\", "
+	        "u: \"\\u00e9\\u4E2D\", p: \"\\uD83D\\uDE00\", "
+	        "w: \"\\u{1F600}\\u{41}\", raw: \"\xc3\xa9\xf0\x9f\x98\x80\", "
+	        "nul: \"a\\u0000b\", e: \"\") }");
 	v = arg_value(first_op(doc)->selections, "a");
 	assert_int_equal(v->kind, HFS_GQL_STRING);
 	assert_false(v->block);
@@ -354,7 +355,8 @@ static void test_srv_gql__string_escapes(void **state)
 	v = arg_value(first_op(doc)->selections, "p");
 	assert_string_equal(v->str, "\xf0\x9f\x98\x80");
 	v = arg_value(first_op(doc)->selections, "w");
-	assert_string_equal(v->str, "\xf0\x9f\x98\x80" "A");
+	assert_string_equal(v->str, "\xf0\x9f\x98\x80"
+	                            "A");
 	v = arg_value(first_op(doc)->selections, "raw");
 	assert_string_equal(v->str, "\xc3\xa9\xf0\x9f\x98\x80");
 	v = arg_value(first_op(doc)->selections, "nul");
@@ -370,14 +372,14 @@ static void test_srv_gql__string_escapes(void **state)
 static void block_case(const char *src, const char *want)
 {
 	hfs_gql_doc *doc = parse_ok(src);
-	const struct hfs_gql_value *v = arg_value(first_op(doc)->selections,
-						  "x");
+	const struct hfs_gql_value *v =
+	        arg_value(first_op(doc)->selections, "x");
 
 	assert_int_equal(v->kind, HFS_GQL_STRING);
 	assert_true(v->block);
 	if (strcmp(v->str, want))
 		print_error("block %s\n want [%s]\n got [%s]\n", src, want,
-			    v->str);
+		            v->str);
 	assert_string_equal(v->str, want);
 	assert_int_equal(v->len, strlen(want));
 	hfs_gql_doc_free(doc);
@@ -387,17 +389,18 @@ static void test_srv_gql__block_strings(void **state)
 {
 	(void)state;
 	block_case("{ a(x: \"\"\"block\"\"\") }", "block");
-	block_case("{ a(x: \"\"\"\n    indented\n      more\n    back\n\"\"\") }",
-		   "indented\n  more\nback");
+	block_case(
+	        "{ a(x: \"\"\"\n    indented\n      more\n    back\n\"\"\") }",
+	        "indented\n  more\nback");
 	block_case("{ a(x: \"\"\"  first line\n    second\n  third\"\"\") }",
-		   "  first line\n  second\nthird");
+	           "  first line\n  second\nthird");
 	block_case("{ a(x: \"\"\"\n\n  leading\n\n  trailing\n\n\"\"\") }",
-		   "leading\n\ntrailing");
+	           "leading\n\ntrailing");
 	block_case("{ a(x: \"\"\"escaped \\\"\"\" quote\"\"\") }",
-		   "escaped \"\"\" quote");
+	           "escaped \"\"\" quote");
 	block_case("{ a(x: \"\"\"\\n is raw\"\"\") }", "\\n is raw");
 	block_case("{ a(x: \"\"\"\ttab\n\tindented\"\"\") }",
-		   "\ttab\nindented");
+	           "\ttab\nindented");
 	block_case("{ a(x: \"\"\"a\r\n  b\r  c\"\"\") }", "a\nb\nc");
 	block_case("{ a(x: \"\"\"   \"\"\") }", "");
 	block_case("{ a(x: \"\"\"\"\"\") }", "");
@@ -412,7 +415,7 @@ static void test_srv_gql__ignored_tokens(void **state)
 	(void)state;
 	/* BOM, commas everywhere, comments, CRLF and CR line ends. */
 	doc = parse_ok("\xef\xbb\xbf# leading comment\r\n{ a,, , b # c\r"
-		       "  c(x: 1,,, y: [1,,2,],) \xef\xbb\xbf d }# end");
+	               "  c(x: 1,,, y: [1,,2,],) \xef\xbb\xbf d }# end");
 	s = first_op(doc)->selections;
 	assert_string_equal(s->name, "a");
 	assert_string_equal(s->next->name, "b");
@@ -433,7 +436,7 @@ static void test_srv_gql__locations(void **state)
 
 	(void)state;
 	doc = parse_ok("\n\n  query Q {\n\ta(x: \"\xc3\xa9\xe4\xb8\xad\", y: 1)"
-		       " {\n  b\n  }\n  c: d\n}");
+	               " {\n  b\n  }\n  c: d\n}");
 	op = first_op(doc);
 	assert_int_equal(op->line, 3);
 	assert_int_equal(op->col, 3);
@@ -545,7 +548,7 @@ static void test_srv_gql__syntax_errors(void **state)
 		hf_error_clear(&err);
 		doc = (hfs_gql_doc *)1;
 		rc = hfs_gql_parse(&doc, syntax_cases[i].src,
-				   strlen(syntax_cases[i].src), &err);
+		                   strlen(syntax_cases[i].src), &err);
 		assert_null(doc);
 		check_err(&syntax_cases[i], rc, &err);
 	}
@@ -555,7 +558,7 @@ static void test_srv_gql__syntax_errors(void **state)
 	hf_error_clear(&err);
 	assert_int_equal(hfs_gql_parse(&doc, "{ a\0 }", 6, &err), HF_EINVAL);
 	assert_string_equal(err.msg,
-			    "Syntax Error: Unexpected character: U+0000.");
+	                    "Syntax Error: Unexpected character: U+0000.");
 }
 
 /* clang-format off */
@@ -595,9 +598,10 @@ static void test_srv_gql__validation_errors(void **state)
 		hfs_gql_doc_free(doc);
 	}
 	/* Variables used through fragments count as used. */
-	doc = parse_valid("query Q($a: Int, $b: Boolean!) { ...F @skip(if: $b) }"
-			  " fragment F on T { ...G } fragment G on T "
-			  "{ f(x: [$a]) }");
+	doc = parse_valid(
+	        "query Q($a: Int, $b: Boolean!) { ...F @skip(if: $b) }"
+	        " fragment F on T { ...G } fragment G on T "
+	        "{ f(x: [$a]) }");
 	hfs_gql_doc_free(doc);
 }
 
@@ -623,8 +627,7 @@ static void sdk_doc(const char *name, const char *text, const json_t *vars)
 		assert_non_null(op->selections);
 	}
 	if (rc)
-		print_error("%s: %d:%d %s\n", name, err.line, err.col,
-			    err.msg);
+		print_error("%s: %d:%d %s\n", name, err.line, err.col, err.msg);
 	assert_int_equal(rc, 0);
 	hfs_gql_doc_free(doc);
 }
@@ -666,8 +669,8 @@ static void test_srv_gql__sdk_shapes(void **state)
 	assert_non_null(data);
 	snprintf(dir, sizeof(dir), "%s/gql/valid", data);
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "branch_name", "main",
-			 "value_0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-			 "New \"quoted\" value", "id", "x", "name", "n");
+	                 "value_0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+	                 "New \"quoted\" value", "id", "x", "name", "n");
 	assert_true(sdk_dir(dir, ".graphql", vars) >= 15);
 	json_decref(vars);
 }
@@ -689,25 +692,26 @@ static void test_srv_gql__sdk_fixtures(void **state)
 	(void)state;
 	if (!shared) {
 		print_message("skipped: $HF_SHARED_DIR (../shared) not "
-			      "present\n");
+		              "present\n");
 		skip();
 	}
 	snprintf(dir, sizeof(dir), "%s/fixtures/infrahub/queries", shared);
 	vars = json_pack("{s:s, s:s}", "branch_name", "main",
-			 "value_18eac79b6f949f8be373965a890a6010",
-			 "New York \"JFK\" airport");
+	                 "value_18eac79b6f949f8be373965a890a6010",
+	                 "New York \"JFK\" airport");
 	assert_true(sdk_dir(dir, ".graphql", vars) >= 10);
 	json_decref(vars);
 	snprintf(path, sizeof(path), "%s/requests.json", dir);
 	reqs = json_load_file(path, 0, &jerr);
 	assert_non_null(reqs);
-	json_array_foreach(reqs, i, r) {
+	json_array_foreach(reqs, i, r)
+	{
 		body = json_object_get(r, "json_body");
 		if (!json_is_object(body))
 			continue;
 		sdk_doc(json_string_value(json_object_get(r, "name")),
-			json_string_value(json_object_get(body, "query")),
-			json_object_get(body, "variables"));
+		        json_string_value(json_object_get(body, "query")),
+		        json_object_get(body, "variables"));
 		n++;
 	}
 	assert_true(n >= 10);
@@ -728,17 +732,17 @@ static void test_srv_gql__operation_find(void **state)
 	assert_ptr_equal(op, first_op(doc));
 	assert_int_equal(hfs_gql_operation_find(&op, doc, "", &err), 0);
 	assert_int_equal(hfs_gql_operation_find(&op, doc, "X", &err),
-			 HF_EINVAL);
+	                 HF_EINVAL);
 	assert_null(op);
 	assert_string_equal(err.msg, "Unknown operation named 'X'.");
 	hfs_gql_doc_free(doc);
 
 	doc = parse_ok("query A { a } mutation B { b }");
 	assert_int_equal(hfs_gql_operation_find(&op, doc, NULL, &err),
-			 HF_EINVAL);
+	                 HF_EINVAL);
 	assert_null(op);
 	assert_string_equal(err.msg, "Must provide operation name if query "
-				     "contains multiple operations.");
+	                             "contains multiple operations.");
 	assert_int_equal(hfs_gql_operation_find(&op, doc, "B", &err), 0);
 	assert_string_equal(op->name, "B");
 	assert_int_equal(op->kind, HFS_GQL_MUTATION);
@@ -746,7 +750,7 @@ static void test_srv_gql__operation_find(void **state)
 
 	doc = parse_ok("fragment F on T { a }");
 	assert_int_equal(hfs_gql_operation_find(&op, doc, NULL, &err),
-			 HF_EINVAL);
+	                 HF_EINVAL);
 	assert_string_equal(err.msg, "Must provide an operation.");
 	hfs_gql_doc_free(doc);
 }
@@ -775,7 +779,7 @@ static void coerce_case(const char *src, const char *vars, const char *want)
 
 	if (strcmp(got, want))
 		print_error("coerce %s %s\n want %s\n got  %s\n", src,
-			    vars ? vars : "(none)", want, got);
+		            vars ? vars : "(none)", want, got);
 	assert_string_equal(got, want);
 	hf_free(got);
 }
@@ -785,31 +789,31 @@ static void test_srv_gql__vars_coerce(void **state)
 	(void)state;
 	/* Provided, defaulted, absent (left out), undeclared (dropped). */
 	coerce_case("query($a: String!, $b: [ID] = [\"x\"], $c: Int, "
-		    "$d: Float = 2) { f(a: $a, b: $b, c: $c, d: $d) }",
-		    "{\"a\": \"s\", \"zz\": 1}",
-		    "{\"a\":\"s\",\"b\":[\"x\"],\"d\":2}");
+	            "$d: Float = 2) { f(a: $a, b: $b, c: $c, d: $d) }",
+	            "{\"a\": \"s\", \"zz\": 1}",
+	            "{\"a\":\"s\",\"b\":[\"x\"],\"d\":2}");
 	/* NULL or JSON null variables are "none". */
 	coerce_case("query($c: Int) { f(c: $c) }", NULL, "{}");
 	coerce_case("query($c: Int) { f(c: $c) }", "null", "{}");
 	/* Explicit null for a nullable variable is kept. */
 	coerce_case("query($c: Int) { f(c: $c) }", "{\"c\": null}",
-		    "{\"c\":null}");
+	            "{\"c\":null}");
 	/* Scalars: ID from an int, Float from an int, Int from 3.0. */
 	coerce_case("query($i: ID, $f: Float, $n: Int, $b: Boolean) "
-		    "{ f(i: $i, f: $f, n: $n, b: $b) }",
-		    "{\"i\": 42, \"f\": 3, \"n\": 3.0, \"b\": false}",
-		    "{\"b\":false,\"f\":3.0,\"i\":\"42\",\"n\":3}");
+	            "{ f(i: $i, f: $f, n: $n, b: $b) }",
+	            "{\"i\": 42, \"f\": 3, \"n\": 3.0, \"b\": false}",
+	            "{\"b\":false,\"f\":3.0,\"i\":\"42\",\"n\":3}");
 	/* A single value for a list type becomes a list of one. */
 	coerce_case("query($l: [String], $m: [[Int]]) { f(l: $l, m: $m) }",
-		    "{\"l\": \"one\", \"m\": [1, [2]]}",
-		    "{\"l\":[\"one\"],\"m\":[[1],[2]]}");
+	            "{\"l\": \"one\", \"m\": [1, [2]]}",
+	            "{\"l\":[\"one\"],\"m\":[[1],[2]]}");
 	coerce_case("query($l: [String] = \"d\") { f(l: $l) }", NULL,
-		    "{\"l\":[\"d\"]}");
+	            "{\"l\":[\"d\"]}");
 	/* Input objects and custom scalars pass through untouched. */
 	coerce_case("query($o: TestingInput!, $j: GenericScalar) "
-		    "{ f(o: $o, j: $j) }",
-		    "{\"o\": {\"a\": [1, \"x\"]}, \"j\": {\"k\": true}}",
-		    "{\"j\":{\"k\":true},\"o\":{\"a\":[1,\"x\"]}}");
+	            "{ f(o: $o, j: $j) }",
+	            "{\"o\": {\"a\": [1, \"x\"]}, \"j\": {\"k\": true}}",
+	            "{\"j\":{\"k\":true},\"o\":{\"a\":[1,\"x\"]}}");
 }
 
 /* clang-format off */
@@ -853,18 +857,17 @@ static void test_srv_gql__vars_coerce_errors(void **state)
 	int rc;
 
 	(void)state;
-	for (i = 0; i < sizeof(coerce_errors) / sizeof(coerce_errors[0]);
-	     i++) {
+	for (i = 0; i < sizeof(coerce_errors) / sizeof(coerce_errors[0]); i++) {
 		hf_error_clear(&err);
 		doc = parse_ok(coerce_errors[i].src);
 		given = coerce_errors[i].vars
-				? json_loads(coerce_errors[i].vars, 0, NULL)
-				: NULL;
+		                ? json_loads(coerce_errors[i].vars, 0, NULL)
+		                : NULL;
 		out = (json_t *)1;
 		rc = hfs_gql_vars_coerce(&out, first_op(doc), given, &err);
 		if (rc != HF_EINVAL || strcmp(err.msg, coerce_errors[i].msg))
 			print_error("want %s\n got %s\n", coerce_errors[i].msg,
-				    err.msg);
+			            err.msg);
 		assert_int_equal(rc, HF_EINVAL);
 		assert_null(out);
 		assert_string_equal(err.msg, coerce_errors[i].msg);
@@ -886,12 +889,12 @@ static void test_srv_gql__value_json_with_variables(void **state)
 
 	(void)state;
 	doc = parse_ok("query($v: String, $w: Int, $o: In) { f(data: {a: $v, "
-		       "b: $w, c: [$v, $w], d: {e: $w}}, x: $w, o: $o) }");
+	               "b: $w, c: [$v, $w], d: {e: $w}}, x: $w, o: $o) }");
 	s = first_op(doc)->selections;
 	vars = json_pack("{s:s, s:{s:i}}", "v", "s", "o", "k", 1);
 	/* Unprovided $w: absent in objects, null in lists, null alone. */
 	assert_value(arg_value(s, "data"), vars,
-		     "{\"a\":\"s\",\"c\":[\"s\",null],\"d\":{}}");
+	             "{\"a\":\"s\",\"c\":[\"s\",null],\"d\":{}}");
 	assert_value(arg_value(s, "x"), vars, "null");
 	assert_value(arg_value(s, "x"), NULL, "null");
 	assert_value(arg_value(s, "o"), vars, "{\"k\":1}");
@@ -909,10 +912,10 @@ static void test_srv_gql__value_json_with_variables(void **state)
 
 	/* A float literal out of range is an error, not a crash. */
 	doc = parse_ok("{ f(x: 1e999) }");
-	assert_int_equal(hfs_gql_value_json(&j, arg_value(first_op(doc)
-							  ->selections, "x"),
-					    NULL, &err),
-			 HF_EINVAL);
+	assert_int_equal(hfs_gql_value_json(
+	                         &j, arg_value(first_op(doc)->selections, "x"),
+	                         NULL, &err),
+	                 HF_EINVAL);
 	assert_null(j);
 	hfs_gql_doc_free(doc);
 }
@@ -920,8 +923,7 @@ static void test_srv_gql__value_json_with_variables(void **state)
 /* ---------------------------------------------------------- collection */
 
 /* "Generic" is implemented by A and B; everything matches itself. */
-static int match_generic(const char *cond, const char *concrete,
-			 void *payload)
+static int match_generic(const char *cond, const char *concrete, void *payload)
 {
 	int *calls = payload;
 
@@ -933,17 +935,16 @@ static int match_generic(const char *cond, const char *concrete,
 }
 
 static const char *collect_keys(const hfs_gql_doc *doc, const char *type,
-				const json_t *vars, int *calls)
+                                const json_t *vars, int *calls)
 {
 	struct hfs_gql_fields f = HFS_GQL_FIELDS_INIT;
 	struct hfs_gql_collect_opts o = { doc, type, match_generic, calls,
-					  vars };
+		                          vars };
 	hf_error err = HF_ERROR_INIT;
 	const char *keys;
 
-	assert_int_equal(hfs_gql_collect(&f, &o, first_op(doc)->selections,
-					 &err),
-			 0);
+	assert_int_equal(
+	        hfs_gql_collect(&f, &o, first_op(doc)->selections, &err), 0);
 	keys = keys_of(&f);
 	hfs_gql_fields_release(&f);
 	return keys;
@@ -956,18 +957,17 @@ static void test_srv_gql__collect_fragments_by_type(void **state)
 
 	(void)state;
 	doc = parse_valid("{ id ...G ... on A { a } ... on B { b } "
-			  "... { plain } ...G } "
-			  "fragment G on Generic { g ... on A { ga } }");
+	                  "... { plain } ...G } "
+	                  "fragment G on Generic { g ... on A { ga } }");
 	assert_string_equal(collect_keys(doc, "A", NULL, &calls),
-			    "id g ga a plain");
+	                    "id g ga a plain");
 	assert_string_equal(collect_keys(doc, "B", NULL, &calls),
-			    "id g b plain");
-	assert_string_equal(collect_keys(doc, "C", NULL, &calls),
-			    "id plain");
+	                    "id g b plain");
+	assert_string_equal(collect_keys(doc, "C", NULL, &calls), "id plain");
 	assert_true(calls > 0);
 	/* No concrete type: every condition applies. */
 	assert_string_equal(collect_keys(doc, NULL, NULL, &calls),
-			    "id g ga a b plain");
+	                    "id g ga a b plain");
 	hfs_gql_doc_free(doc);
 }
 
@@ -979,12 +979,12 @@ static void test_srv_gql__collect_skip_include(void **state)
 
 	(void)state;
 	doc = parse_valid("query($yes: Boolean!, $no: Boolean!) { "
-			  "a @skip(if: true) b @skip(if: false) "
-			  "c @include(if: false) d @include(if: true) "
-			  "e @skip(if: $no) f @skip(if: $yes) "
-			  "g @include(if: $yes) @skip(if: $yes) "
-			  "... @include(if: $no) { h } ...F @skip(if: $no) } "
-			  "fragment F on T { i }");
+	                  "a @skip(if: true) b @skip(if: false) "
+	                  "c @include(if: false) d @include(if: true) "
+	                  "e @skip(if: $no) f @skip(if: $yes) "
+	                  "g @include(if: $yes) @skip(if: $yes) "
+	                  "... @include(if: $no) { h } ...F @skip(if: $no) } "
+	                  "fragment F on T { i }");
 	vars = json_pack("{s:b, s:b}", "yes", 1, "no", 0);
 	assert_string_equal(collect_keys(doc, "T", vars, &calls), "b d e i");
 	json_decref(vars);
@@ -1001,11 +1001,10 @@ static void test_srv_gql__collect_merges_keys(void **state)
 
 	(void)state;
 	doc = parse_valid("{ n { a b } x: m ...F n { c a } x: m y: m } "
-			  "fragment F on T { n { d } }");
+	                  "fragment F on T { n { d } }");
 	o.doc = doc;
-	assert_int_equal(hfs_gql_collect(&f, &o, first_op(doc)->selections,
-					 &err),
-			 0);
+	assert_int_equal(
+	        hfs_gql_collect(&f, &o, first_op(doc)->selections, &err), 0);
 	assert_string_equal(keys_of(&f), "n x y");
 	assert_int_equal(f.groups[0].nfields, 3);
 	assert_int_equal(f.groups[1].nfields, 2);
@@ -1013,12 +1012,12 @@ static void test_srv_gql__collect_merges_keys(void **state)
 	assert_int_equal(f.groups[2].nfields, 1);
 	/* One merged sub-object for the three `n`, first appearance order. */
 	assert_int_equal(hfs_gql_collect_group(&sub, &o, &f.groups[0], &err),
-			 0);
+	                 0);
 	assert_string_equal(keys_of(&sub), "a b d c");
 	assert_int_equal(sub.groups[0].nfields, 2);
 	/* Collecting again into a used result releases it first. */
 	assert_int_equal(hfs_gql_collect_group(&sub, &o, &f.groups[1], &err),
-			 0);
+	                 0);
 	assert_int_equal(sub.count, 0);
 	hfs_gql_fields_release(&sub);
 	hfs_gql_fields_release(&f);
@@ -1037,9 +1036,9 @@ static void test_srv_gql__collect_unknown_fragment(void **state)
 	/* Not validated first: the collector still refuses. */
 	doc = parse_ok("{ a\n  ...Nope }");
 	o.doc = doc;
-	assert_int_equal(hfs_gql_collect(&f, &o, first_op(doc)->selections,
-					 &err),
-			 HF_EINVAL);
+	assert_int_equal(
+	        hfs_gql_collect(&f, &o, first_op(doc)->selections, &err),
+	        HF_EINVAL);
 	assert_string_equal(err.msg, "Unknown fragment 'Nope'.");
 	assert_int_equal(err.line, 2);
 	assert_int_equal(err.col, 6);
@@ -1062,8 +1061,7 @@ static void expect_parse_error(const char *src, size_t len, const char *msg)
 }
 
 /* `open` n times, then `mid`, then `close` n times. */
-static char *nested(const char *open, const char *mid, const char *close,
-		    int n)
+static char *nested(const char *open, const char *mid, const char *close, int n)
 {
 	hf_buf b = HF_BUF_INIT;
 	char *s;
@@ -1140,7 +1138,7 @@ static void test_srv_gql__node_limit(void **state)
 	assert_false(hf_buf_failed(&b));
 	assert_int_equal(hfs_gql_parse(&doc, b.ptr, b.len, &err), HF_EINVAL);
 	assert_string_equal(err.msg, "Syntax Error: Document contains more "
-				     "than 200000 nodes. Parsing aborted.");
+	                             "than 200000 nodes. Parsing aborted.");
 	hf_buf_release(&b);
 }
 
@@ -1155,14 +1153,15 @@ static void test_srv_gql__expansion_limits(void **state)
 	/* A "billion laughs": 40 fragments, each spreading the next twice. */
 	hf_buf_add(&b, "{ ...F0 }");
 	for (i = 0; i < 40; i++)
-		hf_buf_addf(&b, " fragment F%d on T { a%d: x { ...F%d } "
-				"b%d: y { ...F%d } }",
-			    i, i, i + 1, i, i + 1);
+		hf_buf_addf(&b,
+		            " fragment F%d on T { a%d: x { ...F%d } "
+		            "b%d: y { ...F%d } }",
+		            i, i, i + 1, i, i + 1);
 	hf_buf_add(&b, " fragment F40 on T { z }");
 	doc = parse_ok(b.ptr);
 	assert_int_equal(hfs_gql_validate(doc, &err), HF_EINVAL);
 	assert_string_equal(err.msg, "Query size exceeds the limit of "
-				     "200000 fields.");
+	                             "200000 fields.");
 	hfs_gql_doc_free(doc);
 
 	/* Depth through fragments: each adds a field level. */
@@ -1170,7 +1169,7 @@ static void test_srv_gql__expansion_limits(void **state)
 	hf_buf_add(&b, "{ ...F0 }");
 	for (i = 0; i < 70; i++)
 		hf_buf_addf(&b, " fragment F%d on T { x { ...F%d } }", i,
-			    i + 1);
+		            i + 1);
 	hf_buf_add(&b, " fragment F70 on T { z }");
 	doc = parse_ok(b.ptr);
 	assert_int_equal(hfs_gql_validate(doc, &err), HF_EINVAL);
@@ -1197,9 +1196,8 @@ static void test_srv_gql__long_fragment_chain(void **state)
 	hf_buf_addf(&b, " fragment F%d on T { leaf }", n);
 	doc = parse_valid(b.ptr);
 	o.doc = doc;
-	assert_int_equal(hfs_gql_collect(&f, &o, first_op(doc)->selections,
-					 &err),
-			 0);
+	assert_int_equal(
+	        hfs_gql_collect(&f, &o, first_op(doc)->selections, &err), 0);
 	assert_string_equal(keys_of(&f), "leaf");
 	hfs_gql_fields_release(&f);
 	hfs_gql_doc_free(doc);
@@ -1209,11 +1207,11 @@ static void test_srv_gql__long_fragment_chain(void **state)
 	hf_buf_add(&b, "{ ...F0 }");
 	for (i = 0; i < n; i++)
 		hf_buf_addf(&b, " fragment F%d on T { ...F%d }", i,
-			    (i + 1) % n);
+		            (i + 1) % n);
 	doc = parse_ok(b.ptr);
 	assert_int_equal(hfs_gql_validate(doc, &err), HF_EINVAL);
 	assert_non_null(strstr(err.msg, "Cannot spread fragment 'F0' within "
-					"itself via 'F1', 'F2'"));
+	                                "itself via 'F1', 'F2'"));
 	hfs_gql_doc_free(doc);
 	hf_buf_release(&b);
 }
@@ -1273,8 +1271,7 @@ static void test_srv_gql__garbage(void **state)
 
 	(void)state;
 	/* Every prefix of every seed. */
-	for (i = 0; i < sizeof(garbage_seeds) / sizeof(garbage_seeds[0]);
-	     i++)
+	for (i = 0; i < sizeof(garbage_seeds) / sizeof(garbage_seeds[0]); i++)
 		for (n = 0; n <= strlen(garbage_seeds[i]); n++)
 			churn(garbage_seeds[i], n);
 	/* Random bytes, and seeds with random bytes overwritten. */
@@ -1288,8 +1285,7 @@ static void test_srv_gql__garbage(void **state)
 		}
 		for (n = 0; n < (k % 2 ? 3 : len); n++) {
 			seed = seed * 1103515245u + 12345u;
-			buf[k % 2 ? (seed >> 4) % len : n] =
-				(char)(seed >> 16);
+			buf[k % 2 ? (seed >> 4) % len : n] = (char)(seed >> 16);
 		}
 		churn(buf, len);
 	}
@@ -1307,37 +1303,42 @@ static char *big_mutation(size_t *len)
 
 	hf_buf_add(&b, "mutation ($value_0: String!) {\n");
 	for (i = 0; i < 50; i++) {
-		hf_buf_addf(&b, "    m%d: TestingDeviceUpsert(\n"
-				"        data: {\n"
-				"            name: {\n"
-				"                value: \"device-%04d\"\n"
-				"            }\n"
-				"            description: {\n"
-				"                value: $value_0\n"
-				"            }\n",
-			    i, i);
+		hf_buf_addf(&b,
+		            "    m%d: TestingDeviceUpsert(\n"
+		            "        data: {\n"
+		            "            name: {\n"
+		            "                value: \"device-%04d\"\n"
+		            "            }\n"
+		            "            description: {\n"
+		            "                value: $value_0\n"
+		            "            }\n",
+		            i, i);
 		for (k = 0; k < 12; k++)
-			hf_buf_addf(&b, "            attr%02d: {\n"
-					"                value: %d\n"
-					"                is_protected: true\n"
-					"                source: \"3f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\"\n"
-					"            }\n",
-				    k, k * 1000 + i);
+			hf_buf_addf(
+			        &b,
+			        "            attr%02d: {\n"
+			        "                value: %d\n"
+			        "                is_protected: true\n"
+			        "                source: \"3f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\"\n"
+			        "            }\n",
+			        k, k * 1000 + i);
 		hf_buf_add(&b, "            tags: [\n");
 		for (k = 0; k < 8; k++)
-			hf_buf_addf(&b, "                {\n"
-					"                    id: \"1790a1b3-5f2e-4c1d-9c55-%012d\"\n"
-					"                },\n",
-				    k);
+			hf_buf_addf(
+			        &b,
+			        "                {\n"
+			        "                    id: \"1790a1b3-5f2e-4c1d-9c55-%012d\"\n"
+			        "                },\n",
+			        k);
 		hf_buf_add(&b, "            ]\n"
-			       "            hfid: [\"a\", \"b\",]\n"
-			       "        }\n"
-			       "    ){\n"
-			       "        ok\n"
-			       "        object {\n"
-			       "            id\n"
-			       "        }\n"
-			       "    }\n");
+		               "            hfid: [\"a\", \"b\",]\n"
+		               "        }\n"
+		               "    ){\n"
+		               "        ok\n"
+		               "        object {\n"
+		               "            id\n"
+		               "        }\n"
+		               "    }\n");
 	}
 	hf_buf_add(&b, "}\n");
 	*len = b.len;
@@ -1376,7 +1377,7 @@ static void test_srv_gql__big_mutation_speed(void **state)
 		hfs_gql_doc_free(doc);
 	}
 	print_message("parsed %zu bytes (50 aliased mutations) in %.0f us\n",
-		      len, best);
+	              len, best);
 	hf_free(src);
 }
 
@@ -1413,7 +1414,7 @@ static int torture_run(const char *src)
 		rc = hfs_gql_collect_group(&sub, &o, &f.groups[0], &err);
 	if (rc == 0)
 		rc = hfs_gql_arg_json(&j, f.groups[0].fields[0], "data", vars,
-				      &err);
+		                      &err);
 	json_decref(j);
 	hfs_gql_fields_release(&sub);
 	hfs_gql_fields_release(&f);
@@ -1426,10 +1427,10 @@ static int torture_run(const char *src)
 static void test_srv_gql__alloc_failures(void **state)
 {
 	const char *src =
-		"query Q($l: [String!], $i: ID, $d: [Int] = 3) { x: f(data: "
-		"{a: $l, b: [$i, {c: \"\\u00e9\"}], d: $d, e: 1.5}) "
-		"{ ...F ... on T { b } } x: f { c } } "
-		"fragment F on T { a @skip(if: false) }";
+	        "query Q($l: [String!], $i: ID, $d: [Int] = 3) { x: f(data: "
+	        "{a: $l, b: [$i, {c: \"\\u00e9\"}], d: $d, e: 1.5}) "
+	        "{ ...F ... on T { b } } x: f { c } } "
+	        "fragment F on T { a @skip(if: false) }";
 	long n;
 	int rc;
 
@@ -1454,7 +1455,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_srv_gql__shorthand_and_named_operations),
 		cmocka_unit_test(test_srv_gql__variable_definitions),
-		cmocka_unit_test(test_srv_gql__fields_aliases_arguments_directives),
+		cmocka_unit_test(
+		        test_srv_gql__fields_aliases_arguments_directives),
 		cmocka_unit_test(test_srv_gql__fragments),
 		cmocka_unit_test(test_srv_gql__values),
 		cmocka_unit_test(test_srv_gql__string_escapes),

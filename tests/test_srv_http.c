@@ -33,16 +33,16 @@ static char *schema_body(void)
 	return hf_read_file(path, NULL);
 }
 
-static long post(const struct hf_served *s, const char *path,
-		 const char *body, const char *const *headers, json_t **out)
+static long post(const struct hf_served *s, const char *path, const char *body,
+                 const char *const *headers, json_t **out)
 {
 	char url[512], *resp = NULL;
 	long status = 0;
 
 	snprintf(url, sizeof(url), "%s%s", s->url, path);
 	assert_int_equal(hf_http(body ? "POST" : "GET", url, body, headers,
-				 &status, &resp),
-			 0);
+	                         &status, &resp),
+	                 0);
 	*out = json_loads(resp, JSON_DECODE_ANY, NULL);
 	hf_free(resp);
 	return status;
@@ -54,9 +54,8 @@ static void load_schema(const struct hf_served *s)
 	json_t *res;
 
 	assert_non_null(body);
-	assert_int_equal(post(s, "/api/schema/load?branch=main", body, NULL,
-			      &res),
-			 200);
+	assert_int_equal(
+	        post(s, "/api/schema/load?branch=main", body, NULL, &res), 200);
 	json_decref(res);
 	hf_free(body);
 }
@@ -72,7 +71,7 @@ static int start(struct env *e, const char *name, const char *const *extra)
 
 /* Run a GraphQL document on `branch`; assert no errors; return data. */
 static json_t *gql_ok(const struct hf_served *s, const char *branch,
-		      const char *q, json_t *vars)
+                      const char *q, json_t *vars)
 {
 	json_t *res = hf_gql(s->url, branch, NULL, q, vars), *data;
 
@@ -105,7 +104,7 @@ static char *gql_err(const struct hf_served *s, const char *q)
 }
 
 static long count_of(const struct hf_served *s, const char *branch,
-		     const char *kind)
+                     const char *kind)
 {
 	char q[256];
 	json_t *d;
@@ -114,21 +113,21 @@ static long count_of(const struct hf_served *s, const char *branch,
 	snprintf(q, sizeof(q), "query { %s { count } }", kind);
 	d = gql_ok(s, branch, q, NULL);
 	n = (long)json_integer_value(
-		json_object_get(json_object_get(d, kind), "count"));
+	        json_object_get(json_object_get(d, kind), "count"));
 	json_decref(d);
 	return n;
 }
 
 static const char seed[] =
-	"mutation {"
-	" s1: TestSiteCreate(data: {name: {value: \"paris\"}}) { ok object { id } }"
-	" s2: TestSiteCreate(data: {name: {value: \"lyon\"}, description: {value: \"lab\"}}) { ok }"
-	" d1: TestDeviceCreate(data: {name: {value: \"core1\"}, role: {value: \"core\"},"
-	"   asn: {value: 65001}, site: {hfid: [\"paris\"]}}) { ok object { id } }"
-	" i1: TestInterfaceCreate(data: {name: {value: \"eth0\"}, device: {hfid: [\"core1\"]}}) { ok }"
-	" i2: TestInterfaceCreate(data: {name: {value: \"eth1\"}, mtu: {value: 9000},"
-	"   device: {hfid: [\"core1\"]}}) { ok }"
-	"}";
+        "mutation {"
+        " s1: TestSiteCreate(data: {name: {value: \"paris\"}}) { ok object { id } }"
+        " s2: TestSiteCreate(data: {name: {value: \"lyon\"}, description: {value: \"lab\"}}) { ok }"
+        " d1: TestDeviceCreate(data: {name: {value: \"core1\"}, role: {value: \"core\"},"
+        "   asn: {value: 65001}, site: {hfid: [\"paris\"]}}) { ok object { id } }"
+        " i1: TestInterfaceCreate(data: {name: {value: \"eth0\"}, device: {hfid: [\"core1\"]}}) { ok }"
+        " i2: TestInterfaceCreate(data: {name: {value: \"eth1\"}, mtu: {value: 9000},"
+        "   device: {hfid: [\"core1\"]}}) { ok }"
+        "}";
 
 static void test_srv_http__schema_api(void **state)
 {
@@ -139,37 +138,36 @@ static void test_srv_http__schema_api(void **state)
 
 	(void)state;
 	assert_int_equal(start(&e, "schema", NULL), 0);
-	assert_int_equal(post(&e.srv, "/api/schema/load?branch=main", body,
-			      NULL, &res),
-			 200);
+	assert_int_equal(
+	        post(&e.srv, "/api/schema/load?branch=main", body, NULL, &res),
+	        200);
 	assert_true(json_is_true(json_object_get(res, "schema_updated")));
 	hash = json_string_value(json_object_get(res, "hash"));
 	assert_non_null(hash);
 	assert_int_equal(strlen(hash), 32);
 	assert_string_not_equal(
-		hash, json_string_value(json_object_get(res, "previous_hash")));
+	        hash, json_string_value(json_object_get(res, "previous_hash")));
 	json_decref(res);
 	/* loading the same schema again changes nothing */
 	assert_int_equal(post(&e.srv, "/api/schema/load", body, NULL, &res),
-			 200);
+	                 200);
 	assert_false(json_is_true(json_object_get(res, "schema_updated")));
 	assert_string_equal(
-		json_string_value(json_object_get(res, "hash")),
-		json_string_value(json_object_get(res, "previous_hash")));
+	        json_string_value(json_object_get(res, "hash")),
+	        json_string_value(json_object_get(res, "previous_hash")));
 	json_decref(res);
-	assert_int_equal(post(&e.srv, "/api/schema?branch=main", NULL, NULL,
-			      &res),
-			 200);
+	assert_int_equal(
+	        post(&e.srv, "/api/schema?branch=main", NULL, NULL, &res), 200);
 	assert_true(json_is_array(json_object_get(res, "nodes")));
 	assert_true(json_is_array(json_object_get(res, "generics")));
-	assert_int_equal(strlen(json_string_value(json_object_get(res, "main"))),
-			 32);
+	assert_int_equal(
+	        strlen(json_string_value(json_object_get(res, "main"))), 32);
 	json_decref(res);
-	assert_int_equal(post(&e.srv, "/api/schema/TestInterface", NULL, NULL,
-			      &res),
-			 200);
+	assert_int_equal(
+	        post(&e.srv, "/api/schema/TestInterface", NULL, NULL, &res),
+	        200);
 	assert_string_equal(json_string_value(json_object_get(res, "kind")),
-			    "TestInterface");
+	                    "TestInterface");
 	json_decref(res);
 	assert_int_equal(post(&e.srv, "/api/nope", NULL, NULL, &res), 404);
 	json_decref(res);
@@ -186,68 +184,76 @@ static void test_srv_http__read_write(void **state)
 	assert_int_equal(start(&e, "rw", NULL), 0);
 	load_schema(&e.srv);
 	json_decref(gql_ok(&e.srv, NULL, seed, NULL));
-	d = gql_ok(&e.srv, NULL,
-		   "query ($n: String!) { TestDevice(name__value: $n) { count"
-		   " edges { node { id hfid display_label __typename"
-		   " name { value } role { value label color } asn { value }"
-		   " enabled { value is_default }"
-		   " site { node { hfid } }"
-		   " interfaces { count edges { node { name { value } mtu { value } } } }"
-		   " } } } }",
-		   json_pack("{ss}", "n", "core1"));
+	d = gql_ok(
+	        &e.srv, NULL,
+	        "query ($n: String!) { TestDevice(name__value: $n) { count"
+	        " edges { node { id hfid display_label __typename"
+	        " name { value } role { value label color } asn { value }"
+	        " enabled { value is_default }"
+	        " site { node { hfid } }"
+	        " interfaces { count edges { node { name { value } mtu { value } } } }"
+	        " } } } }",
+	        json_pack("{ss}", "n", "core1"));
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(d, "TestDevice"), "count")),
-			 1);
+	                         json_object_get(d, "TestDevice"), "count")),
+	                 1);
 	edges = json_object_get(json_object_get(d, "TestDevice"), "edges");
 	node = json_object_get(json_array_get(edges, 0), "node");
-	assert_string_equal(json_string_value(json_object_get(node, "__typename")),
-			    "TestDevice");
+	assert_string_equal(
+	        json_string_value(json_object_get(node, "__typename")),
+	        "TestDevice");
 	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(node, "hfid"), 0)),
-			    "core1");
+	                            json_object_get(node, "hfid"), 0)),
+	                    "core1");
 	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(node, "role"), "label")),
-			    "Core");
+	                            json_object_get(node, "role"), "label")),
+	                    "Core");
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(node, "asn"), "value")),
-			 65001);
+	                         json_object_get(node, "asn"), "value")),
+	                 65001);
 	assert_true(json_is_true(json_object_get(
-		json_object_get(node, "enabled"), "is_default")));
+	        json_object_get(node, "enabled"), "is_default")));
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(node, "interfaces"), "count")),
-			 2);
+	                         json_object_get(node, "interfaces"), "count")),
+	                 2);
 	json_decref(d);
 	/* offset/limit paging keeps count as the total */
-	d = gql_ok(&e.srv, NULL,
-		   "{ TestInterface(offset: 1, limit: 1) { count edges { node { hfid } } } }",
-		   NULL);
+	d = gql_ok(
+	        &e.srv, NULL,
+	        "{ TestInterface(offset: 1, limit: 1) { count edges { node { hfid } } } }",
+	        NULL);
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(d, "TestInterface"), "count")),
-			 2);
+	                         json_object_get(d, "TestInterface"), "count")),
+	                 2);
 	assert_int_equal(json_array_size(json_object_get(
-				 json_object_get(d, "TestInterface"), "edges")),
-			 1);
+	                         json_object_get(d, "TestInterface"), "edges")),
+	                 1);
 	json_decref(d);
 	/* upsert by hfid updates in place: same count, new value */
-	json_decref(gql_ok(&e.srv, NULL,
-			   "mutation { TestSiteUpsert(data: {name: {value: \"lyon\"},"
-			   " description: {value: \"lab 2\"}}) { ok } }",
-			   NULL));
+	json_decref(gql_ok(
+	        &e.srv, NULL,
+	        "mutation { TestSiteUpsert(data: {name: {value: \"lyon\"},"
+	        " description: {value: \"lab 2\"}}) { ok } }",
+	        NULL));
 	assert_int_equal(count_of(&e.srv, NULL, "TestSite"), 2);
-	d = gql_ok(&e.srv, NULL,
-		   "{ TestSite(hfid: [\"lyon\"]) { edges { node { description { value } } } } }",
-		   NULL);
+	d = gql_ok(
+	        &e.srv, NULL,
+	        "{ TestSite(hfid: [\"lyon\"]) { edges { node { description { value } } } } }",
+	        NULL);
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_object_get(json_object_get(
-						json_array_get(json_object_get(
-								       json_object_get(d, "TestSite"),
-								       "edges"),
-							       0),
-						"node"),
-					"description"),
-			"value")),
-		"lab 2");
+	        json_string_value(json_object_get(
+	                json_object_get(
+	                        json_object_get(
+	                                json_array_get(
+	                                        json_object_get(
+	                                                json_object_get(
+	                                                        d, "TestSite"),
+	                                                "edges"),
+	                                        0),
+	                                "node"),
+	                        "description"),
+	                "value")),
+	        "lab 2");
 	json_decref(d);
 	assert_int_equal(hf_serve_stop(&e.srv), 0);
 }
@@ -271,64 +277,89 @@ static void test_srv_http__bad_input(void **state)
 	assert_int_equal(start(&e, "bad", extra), 0);
 	load_schema(&e.srv);
 	json_decref(gql_ok(&e.srv, NULL, seed, NULL));
-	assert_int_equal(post(&e.srv, "/graphql", "{not json", NULL, &res), 400);
-	assert_true(json_is_string(json_array_get(json_object_get(res, "errors"), 0)));
+	assert_int_equal(post(&e.srv, "/graphql", "{not json", NULL, &res),
+	                 400);
+	assert_true(json_is_string(
+	        json_array_get(json_object_get(res, "errors"), 0)));
 	json_decref(res);
-	assert_int_equal(post(&e.srv, "/graphql", "[{\"query\":\"{x}\"}]", NULL,
-			      &res),
-			 400);
+	assert_int_equal(
+	        post(&e.srv, "/graphql", "[{\"query\":\"{x}\"}]", NULL, &res),
+	        400);
 	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(res, "errors"), 0)),
-			    "This server does not support batching");
+	                            json_object_get(res, "errors"), 0)),
+	                    "This server does not support batching");
 	json_decref(res);
 	/* malformed GraphQL: 200, errors with line and column */
 	assert_int_equal(post(&e.srv, "/graphql",
-			      "{\"query\":\"query {\\n  TestSite(\"}", NULL, &res),
-			 200);
-	assert_non_null(strstr(json_string_value(json_object_get(
-				       json_array_get(json_object_get(res, "errors"), 0),
-				       "message")),
-			       "Syntax Error"));
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_array_get(json_object_get(json_array_get(
-							json_object_get(res, "errors"), 0),
-						"locations"), 0),
-				 "line")),
-			 2);
+	                      "{\"query\":\"query {\\n  TestSite(\"}", NULL,
+	                      &res),
+	                 200);
+	assert_non_null(strstr(
+	        json_string_value(json_object_get(
+	                json_array_get(json_object_get(res, "errors"), 0),
+	                "message")),
+	        "Syntax Error"));
+	assert_int_equal(
+	        json_integer_value(json_object_get(
+	                json_array_get(
+	                        json_object_get(
+	                                json_array_get(
+	                                        json_object_get(res, "errors"),
+	                                        0),
+	                                "locations"),
+	                        0),
+	                "line")),
+	        2);
 	json_decref(res);
 	assert_int_equal(post(&e.srv, "/graphql/no-such-branch",
-			      "{\"query\":\"{ TestSite { count } }\"}", NULL, &res),
-			 404);
+	                      "{\"query\":\"{ TestSite { count } }\"}", NULL,
+	                      &res),
+	                 404);
 	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(res, "errors"), 0)),
-			    "Branch: no-such-branch not found.");
+	                            json_object_get(res, "errors"), 0)),
+	                    "Branch: no-such-branch not found.");
 	json_decref(res);
 	memset(big, ' ', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big, "{\"query\":\"", 10);
 	assert_int_equal(post(&e.srv, "/graphql", big, NULL, &res), 413);
 	json_decref(res);
-	expect_contains(gql_err(&e.srv, "{ NoSuchKind { count } }"), "NoSuchKind");
-	expect_contains(gql_err(&e.srv, "{ TestSite { edges { node { nope { value } } } } }"),
-			"nope");
-	expect_contains(gql_err(&e.srv, "mutation { TestSiteCreate(data: {name: {value: \"x\"},"
-					" color: {value: \"red\"}}) { ok } }"),
-			"color is not a valid input for TestSite");
-	expect_contains(gql_err(&e.srv, "mutation { TestDeviceCreate(data: {name: {value: \"d9\"},"
-					" role: {value: \"core\"}, asn: {value: \"many\"},"
-					" site: {hfid: [\"paris\"]}}) { ok } }"),
-			"asn");
-	expect_contains(gql_err(&e.srv, "mutation { TestDeviceCreate(data: {name: {value: \"d9\"},"
-					" role: {value: \"spine\"}, site: {hfid: [\"paris\"]}}) { ok } }"),
-			"spine");
-	expect_contains(gql_err(&e.srv, "mutation { TestDeviceCreate(data: {name: {value: \"d9\"},"
-					" site: {hfid: [\"paris\"]}}) { ok } }"),
-			"role is mandatory for TestDevice");
-	expect_contains(gql_err(&e.srv, "mutation { TestSiteCreate(data: {name: {value: \"paris\"}}) { ok } }"),
-			"An object already exist with this value: name: paris at name");
-	expect_contains(gql_err(&e.srv, "mutation { TestDeviceCreate(data: {name: {value: \"d9\"},"
-					" role: {value: \"core\"}, site: {hfid: [\"mars\"]}}) { ok } }"),
-			"Unable to find the node");
+	expect_contains(gql_err(&e.srv, "{ NoSuchKind { count } }"),
+	                "NoSuchKind");
+	expect_contains(
+	        gql_err(&e.srv,
+	                "{ TestSite { edges { node { nope { value } } } } }"),
+	        "nope");
+	expect_contains(
+	        gql_err(&e.srv,
+	                "mutation { TestSiteCreate(data: {name: {value: \"x\"},"
+	                " color: {value: \"red\"}}) { ok } }"),
+	        "color is not a valid input for TestSite");
+	expect_contains(
+	        gql_err(&e.srv,
+	                "mutation { TestDeviceCreate(data: {name: {value: \"d9\"},"
+	                " role: {value: \"core\"}, asn: {value: \"many\"},"
+	                " site: {hfid: [\"paris\"]}}) { ok } }"),
+	        "asn");
+	expect_contains(
+	        gql_err(&e.srv,
+	                "mutation { TestDeviceCreate(data: {name: {value: \"d9\"},"
+	                " role: {value: \"spine\"}, site: {hfid: [\"paris\"]}}) { ok } }"),
+	        "spine");
+	expect_contains(
+	        gql_err(&e.srv,
+	                "mutation { TestDeviceCreate(data: {name: {value: \"d9\"},"
+	                " site: {hfid: [\"paris\"]}}) { ok } }"),
+	        "role is mandatory for TestDevice");
+	expect_contains(
+	        gql_err(&e.srv,
+	                "mutation { TestSiteCreate(data: {name: {value: \"paris\"}}) { ok } }"),
+	        "An object already exist with this value: name: paris at name");
+	expect_contains(
+	        gql_err(&e.srv,
+	                "mutation { TestDeviceCreate(data: {name: {value: \"d9\"},"
+	                " role: {value: \"core\"}, site: {hfid: [\"mars\"]}}) { ok } }"),
+	        "Unable to find the node");
 	assert_int_equal(count_of(&e.srv, NULL, "TestDevice"), 1);
 	assert_int_equal(hf_serve_stop(&e.srv), 0);
 }
@@ -355,13 +386,17 @@ static void test_srv_http__fragment_chain_hits_the_depth_limit(void **state)
 	body = json_pack("{s:s}", "query", q.ptr);
 	text = json_dumps(body, JSON_COMPACT);
 	assert_int_equal(post(&e.srv, "/graphql", text, NULL, &res), 200);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(
-				    json_object_get(res, "errors"), 0), "message")),
-			    "Query depth exceeds the limit of 64.");
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_array_get(json_object_get(res, "errors"), 0),
+	                "message")),
+	        "Query depth exceeds the limit of 64.");
 	json_decref(res);
 	/* and the endpoint is still there */
-	assert_int_equal(post(&e.srv, "/graphql", "{\"query\": \"{ Branch { name } }\"}",
-			      NULL, &res), 200);
+	assert_int_equal(post(&e.srv, "/graphql",
+	                      "{\"query\": \"{ Branch { name } }\"}", NULL,
+	                      &res),
+	                 200);
 	json_decref(res);
 	hf_free(text);
 	json_decref(body);
@@ -382,10 +417,10 @@ static void test_srv_http__auth(void **state)
 	assert_int_equal(start(&e, "auth", extra), 0);
 	assert_int_equal(post(&e.srv, "/graphql", q, NULL, &res), 401);
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_array_get(json_object_get(res, "errors"), 0),
-			"message")),
-		"Authentication is required to perform this operation");
+	        json_string_value(json_object_get(
+	                json_array_get(json_object_get(res, "errors"), 0),
+	                "message")),
+	        "Authentication is required to perform this operation");
 	assert_true(json_is_null(json_object_get(res, "data")));
 	json_decref(res);
 	assert_int_equal(post(&e.srv, "/graphql", q, bad, &res), 401);
@@ -399,34 +434,36 @@ static void test_srv_http__auth(void **state)
 }
 
 static const char *desc_of(const struct hf_served *s, const char *branch,
-			   const char *site, char *buf, size_t n)
+                           const char *site, char *buf, size_t n)
 {
 	char q[256];
 	json_t *d, *edges;
 	const char *v;
 
-	snprintf(q, sizeof(q),
-		 "{ TestSite(name__value: \"%s\") { edges { node { description { value } } } } }",
-		 site);
+	snprintf(
+	        q, sizeof(q),
+	        "{ TestSite(name__value: \"%s\") { edges { node { description { value } } } } }",
+	        site);
 	d = gql_ok(s, branch, q, NULL);
 	edges = json_object_get(json_object_get(d, "TestSite"), "edges");
 	v = json_string_value(json_object_get(
-		json_object_get(json_object_get(json_array_get(edges, 0), "node"),
-				"description"),
-		"value"));
-	snprintf(buf, n, "%s", json_array_size(edges) ? (v ? v : "(null)") :
-							 "(absent)");
+	        json_object_get(
+	                json_object_get(json_array_get(edges, 0), "node"),
+	                "description"),
+	        "value"));
+	snprintf(buf, n, "%s",
+	         json_array_size(edges) ? (v ? v : "(null)") : "(absent)");
 	json_decref(d);
 	return buf;
 }
 
 static void branch_op(const struct hf_served *s, const char *op,
-		      const char *name)
+                      const char *name)
 {
 	char q[256];
 
 	snprintf(q, sizeof(q), "mutation { %s(data: {name: \"%s\"}) { ok } }",
-		 op, name);
+	         op, name);
 	json_decref(gql_ok(s, NULL, q, NULL));
 }
 
@@ -441,58 +478,70 @@ static void test_srv_http__branches(void **state)
 	assert_int_equal(start(&e, "branches", NULL), 0);
 	load_schema(&e.srv);
 	json_decref(gql_ok(&e.srv, NULL, seed, NULL));
-	d = gql_ok(&e.srv, NULL,
-		   "mutation { BranchCreate(background_execution: false, data: {name: \"feature/x\","
-		   " description: \"test\", sync_with_git: false}) { ok object { id name"
-		   " origin_branch branched_from is_default sync_with_git has_schema_changes } } }",
-		   NULL);
-	assert_true(json_is_true(json_object_get(json_object_get(d, "BranchCreate"), "ok")));
+	d = gql_ok(
+	        &e.srv, NULL,
+	        "mutation { BranchCreate(background_execution: false, data: {name: \"feature/x\","
+	        " description: \"test\", sync_with_git: false}) { ok object { id name"
+	        " origin_branch branched_from is_default sync_with_git has_schema_changes } } }",
+	        NULL);
+	assert_true(json_is_true(
+	        json_object_get(json_object_get(d, "BranchCreate"), "ok")));
 	json_decref(d);
 	/* a write on the branch is invisible on main until merge */
 	json_decref(gql_ok(&e.srv, "feature/x",
-			   "mutation { TestSiteUpdate(data: {hfid: [\"paris\"],"
-			   " description: {value: \"from branch\"}}) { ok } }",
-			   NULL));
-	json_decref(gql_ok(&e.srv, "feature/x",
-			   "mutation { TestSiteCreate(data: {name: {value: \"nice\"}}) { ok } }",
-			   NULL));
-	assert_string_equal(desc_of(&e.srv, "feature/x", "paris", b1, sizeof(b1)),
-			    "from branch");
-	assert_string_equal(desc_of(&e.srv, NULL, "paris", b1, sizeof(b1)), "(null)");
-	assert_string_equal(desc_of(&e.srv, NULL, "nice", b1, sizeof(b1)), "(absent)");
+	                   "mutation { TestSiteUpdate(data: {hfid: [\"paris\"],"
+	                   " description: {value: \"from branch\"}}) { ok } }",
+	                   NULL));
+	json_decref(gql_ok(
+	        &e.srv, "feature/x",
+	        "mutation { TestSiteCreate(data: {name: {value: \"nice\"}}) { ok } }",
+	        NULL));
+	assert_string_equal(
+	        desc_of(&e.srv, "feature/x", "paris", b1, sizeof(b1)),
+	        "from branch");
+	assert_string_equal(desc_of(&e.srv, NULL, "paris", b1, sizeof(b1)),
+	                    "(null)");
+	assert_string_equal(desc_of(&e.srv, NULL, "nice", b1, sizeof(b1)),
+	                    "(absent)");
 	branch_op(&e.srv, "BranchMerge", "feature/x");
 	assert_string_equal(desc_of(&e.srv, NULL, "paris", b1, sizeof(b1)),
-			    "from branch");
-	assert_string_equal(desc_of(&e.srv, NULL, "nice", b1, sizeof(b1)), "(null)");
+	                    "from branch");
+	assert_string_equal(desc_of(&e.srv, NULL, "nice", b1, sizeof(b1)),
+	                    "(null)");
 	/* delete discards the branch's writes */
 	branch_op(&e.srv, "BranchCreate", "scratch");
-	json_decref(gql_ok(&e.srv, "scratch",
-			   "mutation { TestSiteCreate(data: {name: {value: \"gone\"}}) { ok } }",
-			   NULL));
+	json_decref(gql_ok(
+	        &e.srv, "scratch",
+	        "mutation { TestSiteCreate(data: {name: {value: \"gone\"}}) { ok } }",
+	        NULL));
 	branch_op(&e.srv, "BranchDelete", "scratch");
-	assert_string_equal(desc_of(&e.srv, NULL, "gone", b1, sizeof(b1)), "(absent)");
+	assert_string_equal(desc_of(&e.srv, NULL, "gone", b1, sizeof(b1)),
+	                    "(absent)");
 	/* conflicting merge fails and leaves main unchanged */
 	branch_op(&e.srv, "BranchCreate", "conflict");
 	json_decref(gql_ok(&e.srv, "conflict",
-			   "mutation { TestSiteUpdate(data: {hfid: [\"lyon\"],"
-			   " description: {value: \"branch side\"}}) { ok } }",
-			   NULL));
+	                   "mutation { TestSiteUpdate(data: {hfid: [\"lyon\"],"
+	                   " description: {value: \"branch side\"}}) { ok } }",
+	                   NULL));
 	json_decref(gql_ok(&e.srv, NULL,
-			   "mutation { TestSiteUpdate(data: {hfid: [\"lyon\"],"
-			   " description: {value: \"main side\"}}) { ok } }",
-			   NULL));
-	msg = gql_err(&e.srv, "mutation { BranchMerge(data: {name: \"conflict\"}) { ok } }");
+	                   "mutation { TestSiteUpdate(data: {hfid: [\"lyon\"],"
+	                   " description: {value: \"main side\"}}) { ok } }",
+	                   NULL));
+	msg = gql_err(
+	        &e.srv,
+	        "mutation { BranchMerge(data: {name: \"conflict\"}) { ok } }");
 	expect_contains(msg, "Unable to merge the branch 'conflict'");
-	assert_string_equal(desc_of(&e.srv, NULL, "lyon", b1, sizeof(b1)), "main side");
+	assert_string_equal(desc_of(&e.srv, NULL, "lyon", b1, sizeof(b1)),
+	                    "main side");
 	assert_int_equal(hf_serve_stop(&e.srv), 0);
 }
 
 static const char pair_schema[] =
-	"{\"schemas\":[{\"version\":\"1.0\",\"nodes\":[{\"namespace\":"
-	"\"Test\",\"name\":\"Pair\",\"uniqueness_constraints\":"
-	"[[\"left__value\",\"right__value\"]],\"attributes\":["
-	"{\"name\":\"left\",\"kind\":\"Text\"},"
-	"{\"name\":\"right\",\"kind\":\"Text\"}]}]}]}";
+        "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":[{\"namespace\":"
+        "\"Test\",\"name\":\"Pair\",\"uniqueness_constraints\":"
+        "[[\"left__value\",\"right__value\"]],\"attributes\":["
+        "{\"name\":\"left\",\"kind\":\"Text\"},"
+        "{\"name\":\"right\",\"kind\":\"Text\"}]}]}]}";
 
 static char *pair_id(const struct hf_served *s, const char *l, const char *r)
 {
@@ -501,16 +550,18 @@ static char *pair_id(const struct hf_served *s, const char *l, const char *r)
 	char *id;
 
 	snprintf(q, sizeof(q),
-		 "{ TestPair(left__value: \"%s\", right__value: \"%s\") "
-		 "{ edges { node { id } } } }",
-		 l, r);
+	         "{ TestPair(left__value: \"%s\", right__value: \"%s\") "
+	         "{ edges { node { id } } } }",
+	         l, r);
 	d = gql_ok(s, NULL, q, NULL);
 	id = hf_strdup(json_string_value(json_object_get(
-		json_object_get(json_array_get(json_object_get(
-					json_object_get(d, "TestPair"), "edges"),
-					       0),
-				"node"),
-		"id")));
+	        json_object_get(
+	                json_array_get(
+	                        json_object_get(json_object_get(d, "TestPair"),
+	                                        "edges"),
+	                        0),
+	                "node"),
+	        "id")));
 	json_decref(d);
 	return id;
 }
@@ -523,14 +574,16 @@ static char *pair_id(const struct hf_served *s, const char *l, const char *r)
  */
 static void test_srv_http__merge_rechecks_constraints(void **state)
 {
-	const char merge_b1[] = "mutation { BranchMerge(data: {name: \"br1\"}) { ok } }";
-	const char merge_b2[] = "mutation { BranchMerge(data: {name: \"br2\"}) { ok } }";
+	const char merge_b1[] =
+	        "mutation { BranchMerge(data: {name: \"br1\"}) { ok } }";
+	const char merge_b2[] =
+	        "mutation { BranchMerge(data: {name: \"br2\"}) { ok } }";
 	const char eth7[] =
-		"mutation { TestInterfaceCreate(data: {name: {value: \"eth7\"},"
-		" device: {hfid: [\"core1\"]}}) { ok } }";
+	        "mutation { TestInterfaceCreate(data: {name: {value: \"eth7\"},"
+	        " device: {hfid: [\"core1\"]}}) { ok } }";
 	const char pair_ab[] =
-		"mutation { TestPairCreate(data: {left: {value: \"a\"},"
-		" right: {value: \"b\"}}) { ok } }";
+	        "mutation { TestPairCreate(data: {left: {value: \"a\"},"
+	        " right: {value: \"b\"}}) { ok } }";
 	struct env e;
 	json_t *res;
 	char q[512], *id;
@@ -539,8 +592,8 @@ static void test_srv_http__merge_rechecks_constraints(void **state)
 	assert_int_equal(start(&e, "merge-constraints", NULL), 0);
 	load_schema(&e.srv);
 	assert_int_equal(post(&e.srv, "/api/schema/load?branch=main",
-			      pair_schema, NULL, &res),
-			 200);
+	                      pair_schema, NULL, &res),
+	                 200);
 	json_decref(res);
 	json_decref(gql_ok(&e.srv, NULL, seed, NULL));
 	/* HFID (device, name) */
@@ -548,24 +601,24 @@ static void test_srv_http__merge_rechecks_constraints(void **state)
 	json_decref(gql_ok(&e.srv, "br1", eth7, NULL));
 	json_decref(gql_ok(&e.srv, NULL, eth7, NULL));
 	expect_contains(gql_err(&e.srv, merge_b1),
-			"validation failed: TestInterface ");
+	                "validation failed: TestInterface ");
 	assert_int_equal(count_of(&e.srv, NULL, "TestInterface"), 3);
 	/* uniqueness_constraints [left, right] */
 	branch_op(&e.srv, "BranchCreate", "br2");
 	json_decref(gql_ok(&e.srv, "br2", pair_ab, NULL));
 	json_decref(gql_ok(&e.srv, NULL, pair_ab, NULL));
 	expect_contains(gql_err(&e.srv, merge_b2),
-			"violates uniqueness constraint [left__value, "
-			"right__value]");
+	                "violates uniqueness constraint [left__value, "
+	                "right__value]");
 	assert_int_equal(count_of(&e.srv, NULL, "TestPair"), 1);
 	/* the branch renames main's pair, then takes its values: fine */
 	id = pair_id(&e.srv, "a", "b");
 	assert_non_null(id);
 	branch_op(&e.srv, "BranchCreate", "br3");
 	snprintf(q, sizeof(q),
-		 "mutation { TestPairUpdate(data: {id: \"%s\", right: "
-		 "{value: \"z\"}}) { ok } }",
-		 id);
+	         "mutation { TestPairUpdate(data: {id: \"%s\", right: "
+	         "{value: \"z\"}}) { ok } }",
+	         id);
 	json_decref(gql_ok(&e.srv, "br3", q, NULL));
 	json_decref(gql_ok(&e.srv, "br3", pair_ab, NULL));
 	branch_op(&e.srv, "BranchMerge", "br3");
@@ -586,7 +639,8 @@ static void test_srv_http__restart_keeps_data(void **state)
 	assert_int_equal(hf_serve_stop(&e.srv), 0);
 	assert_int_equal(hf_serve_start(&e.srv, e.db, NULL), 0);
 	assert_int_equal(count_of(&e.srv, NULL, "TestInterface"), 2);
-	assert_string_equal(desc_of(&e.srv, NULL, "lyon", b1, sizeof(b1)), "lab");
+	assert_string_equal(desc_of(&e.srv, NULL, "lyon", b1, sizeof(b1)),
+	                    "lab");
 	assert_int_equal(hf_serve_stop(&e.srv), 0);
 }
 
@@ -604,14 +658,16 @@ static void *client(void *arg)
 	int i;
 
 	for (i = 0; i < 25; i++) {
-		snprintf(q, sizeof(q),
-			 "mutation { BuiltinTagCreate(data: {name: {value: \"t%d-%d\"}}) { ok } }",
-			 w->n, i);
+		snprintf(
+		        q, sizeof(q),
+		        "mutation { BuiltinTagCreate(data: {name: {value: \"t%d-%d\"}}) { ok } }",
+		        w->n, i);
 		res = hf_gql(w->srv->url, NULL, NULL, q, NULL);
 		if (res && !json_object_get(res, "errors"))
 			w->ok++;
 		json_decref(res);
-		res = hf_gql(w->srv->url, NULL, NULL, "{ BuiltinTag { count } }", NULL);
+		res = hf_gql(w->srv->url, NULL, NULL,
+		             "{ BuiltinTag { count } }", NULL);
 		if (!res || json_object_get(res, "errors"))
 			w->ok = -1000;
 		json_decref(res);
@@ -670,21 +726,28 @@ static void test_srv_http__fault_fail_mutation(void **state)
 
 	(void)state;
 	assert_int_equal(start(&e, "ffail", extra), 0);
-	res = hf_gql(e.srv.url, NULL, NULL,
-		     "mutation { a: BuiltinTagCreate(data: {name: {value: \"a\"}}) { ok }"
-		     " b: BuiltinTagCreate(data: {name: {value: \"b\"}}) { ok }"
-		     " c: BuiltinTagCreate(data: {name: {value: \"c\"}}) { ok } }",
-		     NULL);
+	res = hf_gql(
+	        e.srv.url, NULL, NULL,
+	        "mutation { a: BuiltinTagCreate(data: {name: {value: \"a\"}}) { ok }"
+	        " b: BuiltinTagCreate(data: {name: {value: \"b\"}}) { ok }"
+	        " c: BuiltinTagCreate(data: {name: {value: \"c\"}}) { ok } }",
+	        NULL);
 	assert_non_null(res);
 	data = json_object_get(res, "data");
-	assert_true(json_is_true(json_object_get(json_object_get(data, "a"), "ok")));
+	assert_true(json_is_true(
+	        json_object_get(json_object_get(data, "a"), "ok")));
 	assert_true(json_is_null(json_object_get(data, "b")));
-	assert_true(json_is_true(json_object_get(json_object_get(data, "c"), "ok")));
+	assert_true(json_is_true(
+	        json_object_get(json_object_get(data, "c"), "ok")));
 	assert_int_equal(json_array_size(json_object_get(res, "errors")), 1);
-	assert_string_equal(json_string_value(json_array_get(json_object_get(
-				    json_array_get(json_object_get(res, "errors"), 0),
-				    "path"), 0)),
-			    "b");
+	assert_string_equal(
+	        json_string_value(json_array_get(
+	                json_object_get(
+	                        json_array_get(json_object_get(res, "errors"),
+	                                       0),
+	                        "path"),
+	                0)),
+	        "b");
 	json_decref(res);
 	assert_int_equal(count_of(&e.srv, NULL, "BuiltinTag"), 2);
 	assert_int_equal(hf_serve_stop(&e.srv), 0);
@@ -703,10 +766,10 @@ static void test_srv_http__fault_drop_after_commit(void **state)
 	assert_int_equal(count_of(&e.srv, NULL, "BuiltinTag"), 0);
 	snprintf(url, sizeof(url), "%s/graphql", e.srv.url);
 	assert_int_not_equal(
-		hf_http("POST", url,
-			"{\"query\":\"mutation { BuiltinTagCreate(data: {name: {value: \\\"x\\\"}}) { ok } }\"}",
-			NULL, &status, &resp),
-		0);
+	        hf_http("POST", url,
+	                "{\"query\":\"mutation { BuiltinTagCreate(data: {name: {value: \\\"x\\\"}}) { ok } }\"}",
+	                NULL, &status, &resp),
+	        0);
 	hf_free(resp);
 	/* ... yet it committed */
 	assert_int_equal(count_of(&e.srv, NULL, "BuiltinTag"), 1);
@@ -739,7 +802,8 @@ int main(void)
 		cmocka_unit_test(test_srv_http__read_write),
 		cmocka_unit_test(test_srv_http__bad_input),
 		cmocka_unit_test(test_srv_http__auth),
-		cmocka_unit_test(test_srv_http__fragment_chain_hits_the_depth_limit),
+		cmocka_unit_test(
+		        test_srv_http__fragment_chain_hits_the_depth_limit),
 		cmocka_unit_test(test_srv_http__branches),
 		cmocka_unit_test(test_srv_http__merge_rechecks_constraints),
 		cmocka_unit_test(test_srv_http__restart_keeps_data),

@@ -174,9 +174,10 @@ static void test_srv_instantiate__upsert_once(void **state)
 	struct fx *f = *state;
 	char tmpl[64];
 	json_t *d;
-	const char *up = "mutation { TestDeviceUpsert(data: {name: {value: "
-	                 "\"dev1\"}, object_template: {hfid: [\"edge\"]}}) { ok "
-	                 "object { id } } }";
+	const char *up =
+	        "mutation { TestDeviceUpsert(data: {name: {value: "
+	        "\"dev1\"}, object_template: {hfid: [\"edge\"]}}) { ok "
+	        "object { id } } }";
 
 	edge_template(f, tmpl);
 	srv_run(f->app, NULL, up);
@@ -252,14 +253,13 @@ static void test_srv_instantiate__template_pools(void **state)
 	         pfx);
 	srv_q_str(f->app, NULL, q, "CoreIPAddressPoolCreate.object.id", pool,
 	          sizeof(pool));
-	srv_q_str(
-	        f->app, NULL,
-	        "mutation { CoreNumberPoolCreate(data: {name: {value: "
-	        "\"asns\"}, "
-	        "node: {value: \"TestDevice\"}, node_attribute: {value: "
-	        "\"asn\"}, start_range: {value: 65000}, end_range: {value: "
-	        "65100}}) { ok object { id } } }",
-	        "CoreNumberPoolCreate.object.id", npool, sizeof(npool));
+	srv_q_str(f->app, NULL,
+	          "mutation { CoreNumberPoolCreate(data: {name: {value: "
+	          "\"asns\"}, "
+	          "node: {value: \"TestDevice\"}, node_attribute: {value: "
+	          "\"asn\"}, start_range: {value: 65000}, end_range: {value: "
+	          "65100}}) { ok object { id } } }",
+	          "CoreNumberPoolCreate.object.id", npool, sizeof(npool));
 	/* on a template, from_pool names the pool for the instances */
 	snprintf(q, sizeof(q),
 	         "mutation { TemplateTestDeviceCreate(data: {template_name: "

@@ -167,8 +167,8 @@ static void test_jinja__statements(void **state)
 		  "11x 21y 1;12x 22y 2;", NULL },
 		{ "{% set y = x ~ '!' %}{{ y }}{% set a, b = 1, 2 %}{{ a }}{{ b }}",
 		  "{\"x\": \"hi\"}", "hi!12", NULL },
-		{ "{% set y %}in {{ x }}{% endset %}[{{ y }}]", "{\"x\": \"b\"}",
-		  "[in b]", NULL },
+		{ "{% set y %}in {{ x }}{% endset %}[{{ y }}]",
+		  "{\"x\": \"b\"}", "[in b]", NULL },
 		{ "{% with a = 1 %}{{ a + 1 }}{% endwith %}", NULL, "2", NULL },
 		{ "{% filter upper %}abc{{ x }}{% endfilter %}",
 		  "{\"x\": \"d\"}", "ABCD", NULL },
@@ -289,8 +289,8 @@ static void test_jinja__netutils(void **state)
 		  "{{ '255.255.255.0'|is_netmask }} {{ '24'|is_netmask }} "
 		  "{{ '255.255.254.0'|netmask_to_cidr }} {{ 17|cidr_to_netmask }}"
 		  " {{ 24|cidr_to_netmaskv6 }}",
-		  NULL, "True False True False 23 255.255.128.0 ffff:ff00::",
-		  NULL },
+		  NULL,
+		  "True False True False 23 255.255.128.0 ffff:ff00::", NULL },
 		{ "{{ '10.100.100.100'|ip_addition(200) }} "
 		  "{{ '10.100.100.100'|ip_subtract(200) }} "
 		  "{{ '10.100.100.100'|ip_to_hex }} "

@@ -57,7 +57,7 @@ static int dial(const hf_server *s, const char *from)
 	if (from) {
 		assert_int_equal(inet_pton(AF_INET, from, &sa.sin_addr), 1);
 		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)),
-				 0);
+		                 0);
 	}
 	sa.sin_port = htons((uint16_t)hf_server_port(s));
 	assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr), 1);
@@ -114,9 +114,9 @@ static int simple_get(const hf_server *s)
 {
 	hf_buf resp = HF_BUF_INIT;
 	int st = raw(s,
-		     "GET /api/schema/summary HTTP/1.1\r\nHost: x\r\n"
-		     "Connection: close\r\n\r\n",
-		     &resp);
+	             "GET /api/schema/summary HTTP/1.1\r\nHost: x\r\n"
+	             "Connection: close\r\n\r\n",
+	             &resp);
 
 	hf_buf_release(&resp);
 	return st;
@@ -136,7 +136,7 @@ static void raise_nofile(rlim_t want)
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
 	if (rl.rlim_cur < want) {
 		fprintf(stderr, "skipped: needs %lu open files\n",
-			(unsigned long)want);
+		        (unsigned long)want);
 		skip();
 	}
 }
@@ -208,8 +208,8 @@ static long status_kb(const char *field)
 }
 
 /* Headers of a POST announcing `len` bytes; then up to `send_len` sent. */
-static int big_post(const hf_server *s, const char *extra_header,
-		    size_t len, size_t send_len, hf_buf *resp)
+static int big_post(const hf_server *s, const char *extra_header, size_t len,
+                    size_t send_len, hf_buf *resp)
 {
 	static char chunk[65536];
 	char head[512];
@@ -218,14 +218,14 @@ static int big_post(const hf_server *s, const char *extra_header,
 
 	memset(chunk, '{', sizeof(chunk));
 	snprintf(head, sizeof(head),
-		 "POST /graphql HTTP/1.1\r\nHost: x\r\n%s"
-		 "Content-Type: application/json\r\n"
-		 "Content-Length: %zu\r\n\r\n",
-		 extra_header, len);
+	         "POST /graphql HTTP/1.1\r\nHost: x\r\n%s"
+	         "Content-Type: application/json\r\n"
+	         "Content-Length: %zu\r\n\r\n",
+	         extra_header, len);
 	send_all(fd, head, strlen(head));
 	while (sent < send_len) {
-		n = send_len - sent < sizeof(chunk) ? send_len - sent :
-						      sizeof(chunk);
+		n = send_len - sent < sizeof(chunk) ? send_len - sent
+		                                    : sizeof(chunk);
 		if (send(fd, chunk, n, MSG_NOSIGNAL) <= 0)
 			break;
 		sent += n;
@@ -259,8 +259,8 @@ static void test_srv_limits__token_checked_before_the_body(void **state)
 	assert_true(before > 0);
 	for (i = 0; i < 10; i++) {
 		assert_int_equal(big_post(s, "X-INFRAHUB-KEY: wrong\r\n", big,
-					  big, &resp),
-				 401);
+		                          big, &resp),
+		                 401);
 		hf_buf_reset(&resp);
 	}
 	after = status_kb("VmHWM");
@@ -280,16 +280,15 @@ static void test_srv_limits__body_over_the_cap_refused_early(void **state)
 	(void)state;
 	o.max_body = 1024 * 1024;
 	s = start(&o);
-	assert_int_equal(big_post(s, "", 100u * 1024u * 1024u, 0, &resp),
-			 413);
+	assert_int_equal(big_post(s, "", 100u * 1024u * 1024u, 0, &resp), 413);
 	assert_non_null(strstr(resp.ptr, "Request body too large"));
 	hf_buf_reset(&resp);
 	/* A chunked body past the cap: the connection is closed. */
 	assert_true(raw(s,
-			"POST /graphql HTTP/1.1\r\nHost: x\r\n"
-			"Transfer-Encoding: chunked\r\n\r\n"
-			"100000\r\n",
-			&resp) != 200);
+	                "POST /graphql HTTP/1.1\r\nHost: x\r\n"
+	                "Transfer-Encoding: chunked\r\n\r\n"
+	                "100000\r\n",
+	                &resp) != 200);
 	hf_buf_release(&resp);
 	assert_int_equal(simple_get(s), 200);
 	hf_server_stop(s);
@@ -326,8 +325,8 @@ static void test_srv_limits__token_whole_string(void **state)
 
 static void test_srv_limits__bad_tokens_refused_at_start(void **state)
 {
-	const char *const bad[] = { "", "sec\x01ret", "sec ret", "sec\tret",
-				    "caf\xc3\xa9", "sec\x7fret" };
+	const char *const bad[] = { "",         "sec\x01ret",  "sec ret",
+		                    "sec\tret", "caf\xc3\xa9", "sec\x7fret" };
 	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
 	hf_error err = HF_ERROR_INIT;
 	hf_server *s = NULL;
@@ -429,19 +428,18 @@ static void test_srv_limits__invalid_utf8_url(void **state)
 	hf_buf_release(&resp);
 	/* A lone surrogate escape in GraphQL text is no branch name either. */
 	d = hf_gql(hf_server_url(s), NULL, NULL,
-		   "mutation { BranchCreate(data: {name: \"ab\\uD800cd\"}) "
-		   "{ ok } }",
-		   NULL);
+	           "mutation { BranchCreate(data: {name: \"ab\\uD800cd\"}) "
+	           "{ ok } }",
+	           NULL);
 	assert_non_null(d);
 	assert_non_null(json_object_get(d, "errors"));
 	json_decref(d);
 	/* Nothing was created: only the default branch exists. */
 	d = hf_gql(hf_server_url(s), NULL, NULL, "{ Branch { name } }", NULL);
 	assert_non_null(d);
-	assert_int_equal(
-		json_array_size(json_object_get(json_object_get(d, "data"),
-						"Branch")),
-		1);
+	assert_int_equal(json_array_size(json_object_get(
+	                         json_object_get(d, "data"), "Branch")),
+	                 1);
 	json_decref(d);
 	hf_server_stop(s);
 }
@@ -449,20 +447,25 @@ static void test_srv_limits__invalid_utf8_url(void **state)
 /* Branch names are checked for UTF-8 where they are made, too. */
 static void test_srv_limits__branch_name_utf8(void **state)
 {
-	static const char *const bad[] = { "ab\xed\xa0\x80" "cd", "ab\xff" "cd",
-					   "ab\xc0\xaf" "cd", "abc\xe2\x82" };
+	static const char *const bad[] = { "ab\xed\xa0\x80"
+		                           "cd",
+		                           "ab\xff"
+		                           "cd",
+		                           "ab\xc0\xaf"
+		                           "cd",
+		                           "abc\xe2\x82" };
 	hf_error err = HF_ERROR_INIT;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(hfs_db_branch_check_name(bad[i], &err),
-				 HF_EINVAL);
+		                 HF_EINVAL);
 		assert_non_null(strstr(err.msg, "not valid UTF-8"));
 	}
-	assert_int_equal(hfs_db_branch_check_name("caf\xc3\xa9-\xf0\x9f\x9a\x80",
-						  &err),
-			 0);
+	assert_int_equal(
+	        hfs_db_branch_check_name("caf\xc3\xa9-\xf0\x9f\x9a\x80", &err),
+	        0);
 }
 
 /* ---- query work ---------------------------------------------------------- */
@@ -476,9 +479,9 @@ static void make_tags(const hf_server *s, int n)
 	hf_buf_add(&q, "mutation {");
 	for (i = 0; i < n; i++)
 		hf_buf_addf(&q,
-			    " t%d: BuiltinTagCreate(data: {name: {value: "
-			    "\"tag-%d\"}}) { ok }",
-			    i, i);
+		            " t%d: BuiltinTagCreate(data: {name: {value: "
+		            "\"tag-%d\"}}) { ok }",
+		            i, i);
 	hf_buf_add(&q, " }");
 	assert_false(hf_buf_failed(&q));
 	res = hf_gql(hf_server_url(s), NULL, NULL, q.ptr, NULL);
@@ -491,7 +494,7 @@ static void make_tags(const hf_server *s, int n)
 static const char *first_error(json_t *res)
 {
 	return json_string_value(json_object_get(
-		json_array_get(json_object_get(res, "errors"), 0), "message"));
+	        json_array_get(json_object_get(res, "errors"), 0), "message"));
 }
 
 /* Many aliases of an unfiltered listing: refused before it runs. */
@@ -509,13 +512,16 @@ static void test_srv_limits__query_cost_capped(void **state)
 	make_tags(s, 400);
 	hf_buf_add(&q, "query {");
 	for (i = 0; i < 3000; i++)
-		hf_buf_addf(&q, " a%d: BuiltinTag { edges { node { name { "
-			       "value } } } }", i);
+		hf_buf_addf(&q,
+		            " a%d: BuiltinTag { edges { node { name { "
+		            "value } } } }",
+		            i);
 	hf_buf_add(&q, " }");
 	res = hf_gql(hf_server_url(s), NULL, NULL, q.ptr, NULL);
 	assert_non_null(res);
 	assert_non_null(first_error(res));
-	assert_non_null(strstr(first_error(res), "exceeds the limit of 200000"));
+	assert_non_null(
+	        strstr(first_error(res), "exceeds the limit of 200000"));
 	assert_true(json_is_null(json_object_get(res, "data")));
 	json_decref(res);
 	/* The same through a fragment, and a paged one is fine. */
@@ -524,15 +530,17 @@ static void test_srv_limits__query_cost_capped(void **state)
 	for (i = 0; i < 3000; i++)
 		hf_buf_addf(&q, " a%d: BuiltinTag { ...F }", i);
 	hf_buf_add(&q, " } fragment F on PaginatedBuiltinTag { edges { node "
-		       "{ name { value } } } }");
+	               "{ name { value } } } }");
 	res = hf_gql(hf_server_url(s), NULL, NULL, q.ptr, NULL);
 	assert_non_null(strstr(first_error(res), "exceeds the limit"));
 	json_decref(res);
 	hf_buf_reset(&q);
 	hf_buf_add(&q, "query {");
 	for (i = 0; i < 3000; i++)
-		hf_buf_addf(&q, " a%d: BuiltinTag(limit: 2) { edges { node { "
-			       "name { value } } } }", i);
+		hf_buf_addf(&q,
+		            " a%d: BuiltinTag(limit: 2) { edges { node { "
+		            "name { value } } } }",
+		            i);
 	hf_buf_add(&q, " }");
 	res = hf_gql(hf_server_url(s), NULL, NULL, q.ptr, NULL);
 	assert_null(first_error(res));
@@ -541,8 +549,10 @@ static void test_srv_limits__query_cost_capped(void **state)
 	hf_buf_reset(&q);
 	hf_buf_add(&q, "query {");
 	for (i = 0; i < 400; i++)
-		hf_buf_addf(&q, " a%d: BuiltinTag(name__value: \"tag-%d\") { "
-			       "edges { node { id name { value } } } }", i, i);
+		hf_buf_addf(&q,
+		            " a%d: BuiltinTag(name__value: \"tag-%d\") { "
+		            "edges { node { id name { value } } } }",
+		            i, i);
 	hf_buf_add(&q, " }");
 	res = hf_gql(hf_server_url(s), NULL, NULL, q.ptr, NULL);
 	assert_null(first_error(res));
@@ -568,24 +578,25 @@ static char *cost_error(const hf_server *s, const char *q, const char *vars)
 }
 
 static void assert_cost_refused(const hf_server *s, const char *q,
-				const char *vars, const char *cost)
+                                const char *vars, const char *cost)
 {
 	char *m = cost_error(s, q, vars);
 
 	if (!m || !strstr(m, cost) || !strstr(m, "exceeds the limit of 1000"))
 		fail_msg("%s with %s: expected a cost of %s refused, got %s", q,
-			 vars ? vars : "no variables", cost, m ? m : "an answer");
+		         vars ? vars : "no variables", cost,
+		         m ? m : "an answer");
 	hf_free(m);
 }
 
 static void assert_cost_accepted(const hf_server *s, const char *q,
-				 const char *vars)
+                                 const char *vars)
 {
 	char *m = cost_error(s, q, vars);
 
 	if (m)
 		fail_msg("%s with %s: refused: %s", q,
-			 vars ? vars : "no variables", m);
+		         vars ? vars : "no variables", m);
 }
 
 /*
@@ -597,14 +608,14 @@ static void assert_cost_accepted(const hf_server *s, const char *q,
 static void test_srv_limits__query_cost_reads_variables(void **state)
 {
 	static const char page[] =
-		"query ($l: Int, $o: Int) { BuiltinTag(limit: $l, offset: $o) "
-		"{ edges { node { name { value } } } } }";
+	        "query ($l: Int, $o: Int) { BuiltinTag(limit: $l, offset: $o) "
+	        "{ edges { node { name { value } } } } }";
 	static const char dflt[] =
-		"query ($l: Int = 100) { BuiltinTag(limit: $l) "
-		"{ edges { node { name { value } } } } }";
+	        "query ($l: Int = 100) { BuiltinTag(limit: $l) "
+	        "{ edges { node { name { value } } } } }";
 	static const char filt[] =
-		"query ($n: String) { BuiltinTag(name__value: $n) "
-		"{ edges { node { name { value } } } } }";
+	        "query ($n: String) { BuiltinTag(name__value: $n) "
+	        "{ edges { node { name { value } } } } }";
 	struct hf_server_options o = HF_SERVER_OPTIONS_INIT;
 	hf_server *s;
 
@@ -615,7 +626,7 @@ static void test_srv_limits__query_cost_reads_variables(void **state)
 	assert_cost_refused(s, page, "{\"l\": 1000000}", "at least 2000 ");
 	assert_cost_refused(s, page, NULL, "at least 2000 ");
 	assert_cost_refused(s, page, "{\"l\": null, \"o\": 100}",
-			    "at least 1500 ");
+	                    "at least 1500 ");
 	assert_cost_accepted(s, page, "{\"l\": 100}");
 	assert_cost_accepted(s, page, "{\"l\": 100, \"o\": 0}");
 	assert_cost_accepted(s, page, "{\"o\": 300}");
@@ -624,17 +635,17 @@ static void test_srv_limits__query_cost_reads_variables(void **state)
 	assert_cost_refused(s, dflt, "{\"l\": 1000000}", "at least 2000 ");
 	/* literals keep their meaning, offset included */
 	assert_cost_accepted(s,
-			     "{ BuiltinTag(offset: 350) { edges { node { name "
-			     "{ value } } } } }",
-			     NULL);
+	                     "{ BuiltinTag(offset: 350) { edges { node { name "
+	                     "{ value } } } } }",
+	                     NULL);
 	/* a null filter is no filter: the whole kind */
 	assert_cost_accepted(s, filt, "{\"n\": \"tag-1\"}");
 	assert_cost_refused(s, filt, NULL, "at least 2000 ");
 	assert_cost_refused(s, filt, "{\"n\": null}", "at least 2000 ");
 	assert_cost_refused(s,
-			    "{ BuiltinTag(name__value: null) { edges { node "
-			    "{ name { value } } } } }",
-			    NULL, "at least 2000 ");
+	                    "{ BuiltinTag(name__value: null) { edges { node "
+	                    "{ name { value } } } } }",
+	                    NULL, "at least 2000 ");
 	hf_server_stop(s);
 }
 
@@ -650,16 +661,16 @@ static void test_srv_limits__answer_size_capped(void **state)
 	s = start(&o);
 	make_tags(s, 200);
 	res = hf_gql(hf_server_url(s), NULL, NULL,
-		     "{ BuiltinTag { edges { node { name { value } } } } }",
-		     NULL);
+	             "{ BuiltinTag { edges { node { name { value } } } } }",
+	             NULL);
 	assert_non_null(res);
 	assert_non_null(strstr(first_error(res), "exceeds the limit of 4096 "
-						  "bytes"));
+	                                         "bytes"));
 	json_decref(res);
 	res = hf_gql(hf_server_url(s), NULL, NULL,
-		     "{ BuiltinTag(limit: 5) { edges { node { name { value } "
-		     "} } } }",
-		     NULL);
+	             "{ BuiltinTag(limit: 5) { edges { node { name { value } "
+	             "} } } }",
+	             NULL);
 	assert_null(first_error(res));
 	json_decref(res);
 	hf_server_stop(s);
@@ -670,11 +681,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_srv_limits__idle_sockets_do_not_stall),
 		cmocka_unit_test(test_srv_limits__idle_connection_times_out),
-		cmocka_unit_test(test_srv_limits__token_checked_before_the_body),
-		cmocka_unit_test(test_srv_limits__body_over_the_cap_refused_early),
+		cmocka_unit_test(
+		        test_srv_limits__token_checked_before_the_body),
+		cmocka_unit_test(
+		        test_srv_limits__body_over_the_cap_refused_early),
 		cmocka_unit_test(test_srv_limits__token_whole_string),
 		cmocka_unit_test(test_srv_limits__bad_tokens_refused_at_start),
-		cmocka_unit_test(test_srv_limits__serve_refuses_bad_token_sources),
+		cmocka_unit_test(
+		        test_srv_limits__serve_refuses_bad_token_sources),
 		cmocka_unit_test(test_srv_limits__invalid_utf8_url),
 		cmocka_unit_test(test_srv_limits__branch_name_utf8),
 		cmocka_unit_test(test_srv_limits__query_cost_capped),

@@ -182,8 +182,8 @@ static void test_templates__generic_component_peer(void **state)
 	(void)state;
 	assert_true(dev->is_template);
 	hfid_is(dev, "template_name__value", NULL);
-	assert_true(hfs_schema_is_a(s, "TemplateNetDevice",
-	                            "CoreObjectTemplate"));
+	assert_true(
+	        hfs_schema_is_a(s, "TemplateNetDevice", "CoreObjectTemplate"));
 	assert_true(hfs_kind_attr(dev, "template_name")->unique);
 	assert_null(hfs_kind_attr(dev, "name")); /* unique: left out */
 	assert_null(hfs_kind_attr(dev, "fqdn")); /* read-only: left out */
@@ -207,11 +207,13 @@ static void test_templates__generic_component_peer(void **state)
 		        "template_name__value");
 		assert_true(hfs_schema_is_a(s, impl[i],
 		                            "CoreObjectComponentTemplate"));
-		assert_true(hfs_schema_is_a(s, impl[i], "TemplateNetInterface"));
+		assert_true(
+		        hfs_schema_is_a(s, impl[i], "TemplateNetInterface"));
 		assert_false(hfs_kind_attr(t, "template_name")->unique);
 		/* component templates keep the attribute's optionality */
 		assert_false(hfs_kind_attr(t, "name")->optional);
-		assert_string_equal(rel(t, "device")->peer, "TemplateNetDevice");
+		assert_string_equal(rel(t, "device")->peer,
+		                    "TemplateNetDevice");
 		assert_false(rel(t, "device")->optional);
 		assert_string_equal(rel(t, "device")->identifier,
 		                    rel(dev, "interfaces")->identifier);
@@ -417,9 +419,10 @@ static void test_templates__reachability_schema(void **state)
 		hfs_schema_free(net);
 		net = s;
 	}
-	assert_non_null(hfs_kind_attr(kind(net, "TopologyReachabilityConstraint"),
-	                              "label")
-	                        ->computed_template);
+	assert_non_null(
+	        hfs_kind_attr(kind(net, "TopologyReachabilityConstraint"),
+	                      "label")
+	                ->computed_template);
 	assert_true(hfs_kind_attr(kind(net, "TopologyReachabilityRule"),
 	                          "path_traversal_url")
 	                    ->read_only);
@@ -565,11 +568,13 @@ static void test_templates__computed_read_only(void **state)
 {
 	struct fx *f = *state;
 
-	fails_with(f, "mutation { NetDeviceCreate(data: {name: {value: \"x\"},"
-	              " fqdn: {value: \"y\"}}) { ok } }",
+	fails_with(f,
+	           "mutation { NetDeviceCreate(data: {name: {value: \"x\"},"
+	           " fqdn: {value: \"y\"}}) { ok } }",
 	           "fqdn is not a valid input for NetDevice");
-	fails_with(f, "mutation { NetDeviceCreate(data: {name: {value: \"x\"},"
-	              " url: {value: \"http://x\"}}) { ok } }",
+	fails_with(f,
+	           "mutation { NetDeviceCreate(data: {name: {value: \"x\"},"
+	           " url: {value: \"http://x\"}}) { ok } }",
 	           "url is not a valid input for NetDevice");
 }
 

@@ -19,7 +19,8 @@ static hf_plan *make_plan(const char *name)
 	struct hf_change c;
 	hf_plan *p;
 
-	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:1", "main", NULL), 0);
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:1", "main", NULL),
+	                 0);
 	memset(&c, 0, sizeof(c));
 	c.action = HF_ACT_CREATE;
 	c.kind = hf_strdup("NetSite");
@@ -68,7 +69,8 @@ static void test_store__save_load_list(void **state)
 	assert_int_equal(hf_store_load(st, prefix, &got, &err), 0);
 	assert_string_equal(hf_plan_meta(got)->id, hf_plan_meta(a)->id);
 	hf_plan_free(got);
-	assert_int_equal(hf_store_load(st, "zzzzzzzz", &got, &err), HF_ENOTFOUND);
+	assert_int_equal(hf_store_load(st, "zzzzzzzz", &got, &err),
+	                 HF_ENOTFOUND);
 	assert_int_equal(hf_store_list(st, count_rows, &n, &err), 0);
 	assert_int_equal(n, 2);
 	hf_plan_free(a);
@@ -85,23 +87,30 @@ static void test_store__transition_is_atomic(void **state)
 
 	(void)state;
 	assert_int_equal(hf_store_save(st, a, &err), 0);
-	assert_int_equal(hf_store_transition(st, id, "planned", "applying", &err), 0);
-	assert_int_equal(hf_store_transition(st, id, "planned", "applying", &err),
-			 HF_ECONFLICT);
+	assert_int_equal(
+	        hf_store_transition(st, id, "planned", "applying", &err), 0);
+	assert_int_equal(
+	        hf_store_transition(st, id, "planned", "applying", &err),
+	        HF_ECONFLICT);
 	assert_non_null(strstr(err.msg, "is applying"));
-	assert_int_equal(hf_store_transition(st, "nope", "planned", "applying", &err),
-			 HF_ENOTFOUND);
+	assert_int_equal(
+	        hf_store_transition(st, "nope", "planned", "applying", &err),
+	        HF_ENOTFOUND);
 	{
 		char other[HF_PLAN_ID_LEN + 1];
 		hf_plan *b = make_plan("b");
 
 		assert_int_equal(hf_store_save(st, b, &err), 0);
 		/* a's apply is under way: b, same target, must see it */
-		assert_int_equal(hf_store_find_applying(st, "http://127.0.0.1:1", "main",
-							hf_plan_meta(b)->id, other), 1);
+		assert_int_equal(
+		        hf_store_find_applying(st, "http://127.0.0.1:1", "main",
+		                               hf_plan_meta(b)->id, other),
+		        1);
 		assert_string_equal(other, id);
-		assert_int_equal(hf_store_find_applying(st, "http://127.0.0.1:1", "dev",
-							hf_plan_meta(b)->id, other), 0);
+		assert_int_equal(
+		        hf_store_find_applying(st, "http://127.0.0.1:1", "dev",
+		                               hf_plan_meta(b)->id, other),
+		        0);
 		hf_plan_free(b);
 	}
 	hf_plan_free(a);
@@ -120,14 +129,16 @@ static void test_store__change_outcomes_recorded(void **state)
 	c->error = hf_strdup("An object already exist with this value");
 	c->started = 1.5;
 	c->finished = 2.5;
-	assert_int_equal(hf_store_update_change(st, hf_plan_meta(a)->id, c, NULL), 0);
-	assert_int_equal(hf_store_set_apply(st, hf_plan_meta(a)->id, "hubform-x",
-					    NULL, NULL, 7, NULL, NULL),
-			 0);
+	assert_int_equal(
+	        hf_store_update_change(st, hf_plan_meta(a)->id, c, NULL), 0);
+	assert_int_equal(hf_store_set_apply(st, hf_plan_meta(a)->id,
+	                                    "hubform-x", NULL, NULL, 7, NULL,
+	                                    NULL),
+	                 0);
 	assert_int_equal(hf_store_load(st, "latest", &got, NULL), 0);
 	assert_int_equal(hf_plan_at(got, 0)->status, HF_CH_FAILED);
 	assert_string_equal(hf_plan_at(got, 0)->error,
-			    "An object already exist with this value");
+	                    "An object already exist with this value");
 	hf_plan_free(got);
 	hf_plan_free(a);
 	hf_store_close(st);
@@ -141,7 +152,8 @@ static void test_store__not_a_store(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/garbage.db", hf_test_tmpdir("store4"));
-	assert_int_equal(hf_write_file(path, "this is not sqlite at all, just text"), 0);
+	assert_int_equal(
+	        hf_write_file(path, "this is not sqlite at all, just text"), 0);
 	assert_int_equal(hf_store_open(&st, path, &err), HF_EINVAL);
 	assert_null(st);
 	assert_non_null(strstr(err.msg, "garbage.db"));
@@ -177,18 +189,20 @@ static void test_store__plan_file_by_content(void **state)
 	assert_false(hf_store_is_plan_file(dirp));
 	/* read-only and existing-only opens never create the file */
 	assert_int_equal(hf_store_open_mode(&st, c, HF_STORE_READONLY, &err),
-			 HF_ENOTFOUND);
+	                 HF_ENOTFOUND);
 	assert_int_equal(hf_store_open_mode(&st, c, HF_STORE_EXISTING, &err),
-			 HF_ENOTFOUND);
+	                 HF_ENOTFOUND);
 	assert_int_not_equal(access(c, F_OK), 0);
 	assert_int_equal(hf_store_open_mode(&st, b, HF_STORE_READONLY, &err),
-			 HF_EINVAL);
-	assert_int_equal(hf_store_open_mode(&st, a, HF_STORE_READONLY, &err), 0);
+	                 HF_EINVAL);
+	assert_int_equal(hf_store_open_mode(&st, a, HF_STORE_READONLY, &err),
+	                 0);
 	assert_int_equal(hf_store_load(st, "latest", &got, &err), 0);
 	assert_string_equal(hf_plan_meta(got)->id, hf_plan_meta(p)->id);
 	/* and cannot write */
-	assert_int_not_equal(hf_store_transition(st, hf_plan_meta(p)->id, "planned",
-						 "applying", &err), 0);
+	assert_int_not_equal(hf_store_transition(st, hf_plan_meta(p)->id,
+	                                         "planned", "applying", &err),
+	                     0);
 	hf_plan_free(got);
 	hf_store_close(st);
 	hf_plan_free(p);
@@ -213,15 +227,21 @@ static void test_store__latest_for_target(void **state)
 	assert_int_equal(hf_store_save(st, a, NULL), 0);
 	assert_int_equal(hf_store_save(st, b, NULL), 0);
 	assert_int_equal(hf_store_save(st, c, NULL), 0);
-	assert_int_equal(hf_store_latest_for(st, "http://127.0.0.1:1", NULL, id, &err), 0);
+	assert_int_equal(
+	        hf_store_latest_for(st, "http://127.0.0.1:1", NULL, id, &err),
+	        0);
 	assert_string_equal(id, hf_plan_meta(a)->id);
-	assert_int_equal(hf_store_latest_for(st, "http://127.0.0.1:1", "dev", id, &err), 0);
+	assert_int_equal(
+	        hf_store_latest_for(st, "http://127.0.0.1:1", "dev", id, &err),
+	        0);
 	assert_string_equal(id, hf_plan_meta(c)->id);
-	assert_int_equal(hf_store_latest_for(st, "local:/x/.hubform/local.db", "main",
-					     id, &err), 0);
+	assert_int_equal(hf_store_latest_for(st, "local:/x/.hubform/local.db",
+	                                     "main", id, &err),
+	                 0);
 	assert_string_equal(id, hf_plan_meta(b)->id);
-	assert_int_equal(hf_store_latest_for(st, "http://other", NULL, id, &err),
-			 HF_ENOTFOUND);
+	assert_int_equal(
+	        hf_store_latest_for(st, "http://other", NULL, id, &err),
+	        HF_ENOTFOUND);
 	hf_plan_free(a);
 	hf_plan_free(b);
 	hf_plan_free(c);
@@ -240,26 +260,33 @@ static void test_store__old_store_upgraded(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/old.db", hf_test_tmpdir("store7"));
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-		"CREATE TABLE plans (id TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
-		" address TEXT NOT NULL, branch TEXT NOT NULL, schema_hash TEXT NOT NULL,"
-		" manifest_digest TEXT NOT NULL, checksum TEXT NOT NULL, status TEXT NOT NULL,"
-		" n_create INTEGER NOT NULL, n_update INTEGER NOT NULL, n_noop INTEGER NOT NULL,"
-		" waves INTEGER NOT NULL, apply_branch TEXT, apply_started_at TEXT,"
-		" apply_finished_at TEXT, requests_sent INTEGER, error TEXT);"
-		"CREATE TABLE changes (plan_id TEXT NOT NULL, seq INTEGER NOT NULL,"
-		" id TEXT NOT NULL, action TEXT NOT NULL, kind TEXT NOT NULL, hfid TEXT NOT NULL,"
-		" node_id TEXT, before TEXT, after TEXT, changed TEXT NOT NULL, deps TEXT NOT NULL,"
-		" wave INTEGER NOT NULL, fingerprint TEXT NOT NULL, status TEXT NOT NULL DEFAULT"
-		" 'pending', error TEXT, started_at REAL, finished_at REAL,"
-		" PRIMARY KEY (plan_id, id));", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_exec(
+	                db,
+	                "CREATE TABLE plans (id TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
+	                " address TEXT NOT NULL, branch TEXT NOT NULL, schema_hash TEXT NOT NULL,"
+	                " manifest_digest TEXT NOT NULL, checksum TEXT NOT NULL, status TEXT NOT NULL,"
+	                " n_create INTEGER NOT NULL, n_update INTEGER NOT NULL, n_noop INTEGER NOT NULL,"
+	                " waves INTEGER NOT NULL, apply_branch TEXT, apply_started_at TEXT,"
+	                " apply_finished_at TEXT, requests_sent INTEGER, error TEXT);"
+	                "CREATE TABLE changes (plan_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+	                " id TEXT NOT NULL, action TEXT NOT NULL, kind TEXT NOT NULL, hfid TEXT NOT NULL,"
+	                " node_id TEXT, before TEXT, after TEXT, changed TEXT NOT NULL, deps TEXT NOT NULL,"
+	                " wave INTEGER NOT NULL, fingerprint TEXT NOT NULL, status TEXT NOT NULL DEFAULT"
+	                " 'pending', error TEXT, started_at REAL, finished_at REAL,"
+	                " PRIMARY KEY (plan_id, id));",
+	                NULL, NULL, NULL),
+	        SQLITE_OK);
 	sqlite3_close(db);
 	/* read-only: usable as it is, nothing written */
-	assert_int_equal(hf_store_open_mode(&st, path, HF_STORE_READONLY, NULL), 0);
+	assert_int_equal(hf_store_open_mode(&st, path, HF_STORE_READONLY, NULL),
+	                 0);
 	hf_store_close(st);
 	assert_int_equal(hf_store_open(&st, path, NULL), 0);
 	assert_int_equal(hf_store_save(st, p, NULL), 0);
-	assert_int_equal(hf_store_latest_for(st, "http://127.0.0.1:1", "main", id, NULL), 0);
+	assert_int_equal(
+	        hf_store_latest_for(st, "http://127.0.0.1:1", "main", id, NULL),
+	        0);
 	assert_int_equal(hf_store_load(st, id, &got, NULL), 0);
 	hf_plan_free(got);
 	hf_store_close(st);

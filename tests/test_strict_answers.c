@@ -152,11 +152,13 @@ static void test_strict__fetch_duplicate_ids(void **state)
 		              NULL, NULL, &err);
 		if (rc == 0)
 			fail_msg("listing %zu with a duplicate id was accepted "
-				 "(%zu live objects)", i, hf_objset_count(have));
+			         "(%zu live objects)",
+			         i, hf_objset_count(have));
 		assert_int_equal(rc, HF_ESERVER);
 		assert_null(have);
-		assert_has(err.msg, "malformed answer to the LocationSite listing",
-			   dup_listings[i].pages[0]);
+		assert_has(err.msg,
+		           "malformed answer to the LocationSite listing",
+		           dup_listings[i].pages[0]);
 		assert_has(err.msg, "twice", dup_listings[i].pages[0]);
 		hf_objset_free(want);
 		hf_fake_free(f);

@@ -81,8 +81,9 @@ static void run(struct hf_run *r, const char *cwd, int want, ...)
 	a[n] = NULL;
 	assert_int_equal(hf_run(r, cwd, NULL, a), 0);
 	if (want >= 0 && r->status != want)
-		fprintf(stderr, "hubform %s: exit %d, want %d\nstdout: %s\nstderr: %s\n",
-			a[0], r->status, want, r->out, r->err);
+		fprintf(stderr,
+		        "hubform %s: exit %d, want %d\nstdout: %s\nstderr: %s\n",
+		        a[0], r->status, want, r->out, r->err);
 	if (want >= 0)
 		assert_int_equal(r->status, want);
 }
@@ -90,10 +91,11 @@ static void run(struct hf_run *r, const char *cwd, int want, ...)
 /* How many TestSite objects a branch holds (NULL: the default). */
 static int sites(const struct ep *e, const char *branch)
 {
-	json_t *res = hf_gql(e->srv.url, branch, NULL,
-			     "{ TestSite { count } }", NULL);
-	int n = (int)json_integer_value(json_object_get(json_object_get(
-		json_object_get(res, "data"), "TestSite"), "count"));
+	json_t *res = hf_gql(e->srv.url, branch, NULL, "{ TestSite { count } }",
+	                     NULL);
+	int n = (int)json_integer_value(json_object_get(
+	        json_object_get(json_object_get(res, "data"), "TestSite"),
+	        "count"));
 
 	json_decref(res);
 	return n;
@@ -110,7 +112,8 @@ static void newest_plan(const char *cwd, char id[16], char status[16])
 	p = json_array_get(j, 0);
 	assert_non_null(p);
 	snprintf(id, 16, "%s", json_string_value(json_object_get(p, "id")));
-	snprintf(status, 16, "%s", json_string_value(json_object_get(p, "status")));
+	snprintf(status, 16, "%s",
+	         json_string_value(json_object_get(p, "status")));
 	json_decref(j);
 	hf_run_release(&r);
 }
@@ -148,7 +151,8 @@ static void test_target__plan_for_a_is_never_applied_to_b(void **state)
 	hf_run_release(&r);
 	/* --address naming B: the same */
 	unsetenv("INFRAHUB_ADDRESS");
-	run(&r, cwd, 1, "apply", id, "--auto-approve", "--address", b.srv.url, NULL);
+	run(&r, cwd, 1, "apply", id, "--auto-approve", "--address", b.srv.url,
+	    NULL);
 	assert_non_null(strstr(r.err, "--address"));
 	hf_run_release(&r);
 	assert_int_equal(sites(&a, NULL), 0);
@@ -161,7 +165,8 @@ static void test_target__plan_for_a_is_never_applied_to_b(void **state)
 
 		snprintf(alt, sizeof(alt), "HTTP://127.0.0.1:%d/", a.srv.port);
 		setenv("INFRAHUB_ADDRESS", alt, 1);
-		run(&r, cwd, 1, "apply", id, "--auto-approve", "--branch", "other", NULL);
+		run(&r, cwd, 1, "apply", id, "--auto-approve", "--branch",
+		    "other", NULL);
 		assert_non_null(strstr(r.err, "--branch"));
 		hf_run_release(&r);
 	}
@@ -226,8 +231,10 @@ static void test_target__branch_plan_never_writes_default(void **state)
 
 	(void)state;
 	start(&a, NULL, 1);
-	res = hf_gql(a.srv.url, NULL, NULL,
-		     "mutation { BranchCreate(data: {name: \"demo-cloud\"}) { ok } }", NULL);
+	res = hf_gql(
+	        a.srv.url, NULL, NULL,
+	        "mutation { BranchCreate(data: {name: \"demo-cloud\"}) { ok } }",
+	        NULL);
 	json_decref(res);
 	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
 	run(&r, cwd, 0, "plan", good(), "-b", "demo-cloud", NULL);
@@ -238,7 +245,8 @@ static void test_target__branch_plan_never_writes_default(void **state)
 	run(&r, cwd, 1, "apply", id, "--auto-approve", NULL);
 	assert_non_null(strstr(r.err, "pass --direct"));
 	hf_run_release(&r);
-	run(&r, cwd, 1, "apply", id, "--auto-approve", "--branch", "main", NULL);
+	run(&r, cwd, 1, "apply", id, "--auto-approve", "--branch", "main",
+	    NULL);
 	assert_non_null(strstr(r.err, "refusing"));
 	hf_run_release(&r);
 	run(&r, cwd, 0, "apply", id, "--auto-approve", "--direct", NULL);
@@ -248,7 +256,8 @@ static void test_target__branch_plan_never_writes_default(void **state)
 	assert_int_equal(sites(&a, "demo-cloud"), 1);
 	/* a branch that does not exist is named as such */
 	run(&r, cwd, 1, "plan", good(), "--branch", "no-such", NULL);
-	assert_non_null(strstr(r.err, "branch 'no-such' (from --branch) does not exist"));
+	assert_non_null(strstr(
+	        r.err, "branch 'no-such' (from --branch) does not exist"));
 	hf_run_release(&r);
 	unsetenv("INFRAHUB_ADDRESS");
 	stop(&a);
@@ -267,15 +276,18 @@ static void test_target__plan_files(void **state)
 	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
 	snprintf(path, sizeof(path), "%s/p.hfplan", cwd);
 	/* Terraform's spelling: -out=FILE, never a file named "ut=..." */
-	run(&r, cwd, 2, "plan", good(), "-out=p.hfplan", "-detailed-exitcode", NULL);
-	assert_non_null(strstr(r.err, "apply it with 'hubform apply p.hfplan'"));
+	run(&r, cwd, 2, "plan", good(), "-out=p.hfplan", "-detailed-exitcode",
+	    NULL);
+	assert_non_null(
+	        strstr(r.err, "apply it with 'hubform apply p.hfplan'"));
 	hf_run_release(&r);
 	assert_int_equal(access(path, F_OK), 0);
 	snprintf(store, sizeof(store), "%s/ut=p.hfplan", cwd);
 	assert_int_not_equal(access(store, F_OK), 0);
 	run(&r, cwd, 0, "show", "p.hfplan", "--format", "json", NULL);
 	j = json_loads(r.out, 0, NULL);
-	assert_string_equal(json_string_value(json_object_get(j, "status")), "planned");
+	assert_string_equal(json_string_value(json_object_get(j, "status")),
+	                    "planned");
 	json_decref(j);
 	hf_run_release(&r);
 	run(&r, cwd, 0, "apply", "p.hfplan", "-auto-approve", NULL);
@@ -375,11 +387,13 @@ static void test_target__messages(void **state)
 	setenv("INFRAHUB_ADDRESS", locked.srv.url, 1);
 	unsetenv("INFRAHUB_API_TOKEN");
 	run(&r, cwd, 1, "plan", good(), NULL);
-	assert_non_null(strstr(r.err, "no credentials are set: set INFRAHUB_API_TOKEN"));
+	assert_non_null(strstr(
+	        r.err, "no credentials are set: set INFRAHUB_API_TOKEN"));
 	hf_run_release(&r);
 	setenv("INFRAHUB_API_TOKEN", "wrong", 1);
 	run(&r, cwd, 1, "plan", good(), NULL);
-	assert_non_null(strstr(r.err, "refused the API token (INFRAHUB_API_TOKEN"));
+	assert_non_null(
+	        strstr(r.err, "refused the API token (INFRAHUB_API_TOKEN"));
 	assert_null(strstr(r.err, "wrong"));
 	hf_run_release(&r);
 	unsetenv("INFRAHUB_API_TOKEN");
@@ -399,18 +413,19 @@ static void test_target__messages(void **state)
 	run(&r, cwd, 1, "plan", file, NULL);
 	for (n = 0, p = r.err; (p = strstr(p, "range_bad.yml:")); p++)
 		n++;
-	assert_non_null(strstr(r.err, n == 1 ? "1 error in the object files" :
-					       "errors in the object files"));
+	assert_non_null(strstr(r.err, n == 1 ? "1 error in the object files"
+	                                     : "errors in the object files"));
 	{
 		char want[64];
 
-		snprintf(want, sizeof(want), "%d error%s in the object files", n,
-			 n == 1 ? "" : "s");
+		snprintf(want, sizeof(want), "%d error%s in the object files",
+		         n, n == 1 ? "" : "s");
 		assert_non_null(strstr(r.err, want));
 	}
 	hf_run_release(&r);
 	/* unresolvable references are the files' fault, said so */
-	snprintf(file, sizeof(file), "%s/plan/unresolvable.yml", hf_test_data());
+	snprintf(file, sizeof(file), "%s/plan/unresolvable.yml",
+	         hf_test_data());
 	run(&r, cwd, 1, "plan", file, NULL);
 	assert_non_null(strstr(r.err, "unresolvable reference"));
 	assert_null(strstr(r.err, "live state has problems"));
@@ -431,17 +446,20 @@ static void test_target__messages(void **state)
 		setenv("INFRAHUB_ADDRESS", f.srv.url, 1);
 		run(&r, cwd, -1, "plan", good(), "--retries", "0", NULL);
 		hf_run_release(&r);
-		run(&r, cwd, -1, "apply", "latest", "--auto-approve", "--retries", "0", NULL);
+		run(&r, cwd, -1, "apply", "latest", "--auto-approve",
+		    "--retries", "0", NULL);
 		if (strstr(r.err, "(and 1 more change) failed: ")) {
 			found = 1;
 			assert_int_equal(r.status, 1);
 			for (n = 0, p = r.err; (p = strstr(p, "HTTP 503")); p++)
 				n++;
 			assert_int_equal(n, 1); /* once, not once per change */
-			for (n = 0, p = r.err; (p = strstr(p, " failed: ")); p++)
+			for (n = 0, p = r.err; (p = strstr(p, " failed: "));
+			     p++)
 				n++;
 			assert_int_equal(n, 2);
-			assert_non_null(strstr(r.err, "apply failed: 2 changes failed"));
+			assert_non_null(strstr(
+			        r.err, "apply failed: 2 changes failed"));
 			assert_non_null(strstr(r.err, "was deleted"));
 		}
 		hf_run_release(&r);
@@ -466,7 +484,8 @@ static void test_target__serve_token_file(void **state)
 	start(&a, extra, 0);
 	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
 	run(&r, cwd, 1, "plan", good(), NULL);
-	assert_non_null(strstr(r.err, "no credentials are set: set INFRAHUB_API_TOKEN"));
+	assert_non_null(strstr(
+	        r.err, "no credentials are set: set INFRAHUB_API_TOKEN"));
 	hf_run_release(&r);
 	setenv("INFRAHUB_API_TOKEN", "t0ken-from-file", 1);
 	run(&r, cwd, 1, "plan", good(), NULL);
@@ -479,8 +498,9 @@ static void test_target__serve_token_file(void **state)
 	/* an empty token file is refused */
 	assert_int_equal(hf_write_file(file, "\n"), 0);
 	{
-		const char *a2[] = { "serve", "--listen", "127.0.0.1:0", "--data",
-				     ":memory:", "--token-file", file, NULL };
+		const char *a2[] = { "serve",  "--listen", "127.0.0.1:0",
+			             "--data", ":memory:", "--token-file",
+			             file,     NULL };
 
 		assert_int_equal(hf_run(&r, cwd, NULL, a2), 0);
 		assert_int_equal(r.status, 1);
@@ -508,14 +528,18 @@ static void test_target__unkeyed_kind_applies(void **state)
 	run(&r, cwd, 1, "plan", notes, NULL);
 	assert_non_null(strstr(r.err, "--allow-unkeyed"));
 	hf_run_release(&r);
-	run(&r, cwd, 0, "apply", notes, "--auto-approve", "--allow-unkeyed", NULL);
+	run(&r, cwd, 0, "apply", notes, "--auto-approve", "--allow-unkeyed",
+	    NULL);
 	assert_non_null(strstr(r.err, "3 changes"));
 	assert_null(strstr(r.err, "hunter2"));
 	assert_null(strstr(r.out, "hunter2"));
 	hf_run_release(&r);
 	res = hf_gql(a.srv.url, NULL, NULL, "{ TestNote { count } }", NULL);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(
-		json_object_get(res, "data"), "TestNote"), "count")), 3);
+	assert_int_equal(json_integer_value(json_object_get(
+	                         json_object_get(json_object_get(res, "data"),
+	                                         "TestNote"),
+	                         "count")),
+	                 3);
 	json_decref(res);
 	unsetenv("INFRAHUB_ADDRESS");
 	stop(&a);
@@ -538,7 +562,8 @@ static void test_target__plan_progress(void **state)
 	hf_run_release(&r);
 	setenv("HUBFORM_PROGRESS", "1", 1);
 	run(&r, cwd, 0, "plan", good(), NULL);
-	assert_non_null(strstr(r.err, "fetch: 3/3 kinds, 0 live objects read, "));
+	assert_non_null(
+	        strstr(r.err, "fetch: 3/3 kinds, 0 live objects read, "));
 	assert_non_null(strstr(r.err, "diff: 4/4 objects compared"));
 	assert_null(strstr(r.err, "\r"));
 	hf_run_release(&r);
@@ -560,9 +585,12 @@ static void test_target__one_change_one_request(void **state)
 	start(&a, NULL, 1);
 	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
 	snprintf(file, sizeof(file), "%s/one.yml", cwd);
-	assert_int_equal(hf_write_file(file,
-		"apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestSite\n"
-		"  data:\n    - name: lyon\n"), 0);
+	assert_int_equal(
+	        hf_write_file(
+	                file,
+	                "apiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: TestSite\n"
+	                "  data:\n    - name: lyon\n"),
+	        0);
 	run(&r, cwd, 0, "apply", file, "--auto-approve", NULL);
 	/*
 	 * The change's own request, plus at most the two writes of
@@ -596,10 +624,12 @@ static void test_target__lock_timeout(void **state)
 	/* as if another process were applying it */
 	snprintf(store, sizeof(store), "%s/.hubform/plans.db", cwd);
 	assert_int_equal(hf_store_open(&st, store, NULL), 0);
-	assert_int_equal(hf_store_transition(st, id, "planned", "applying", NULL), 0);
+	assert_int_equal(
+	        hf_store_transition(st, id, "planned", "applying", NULL), 0);
 	run(&r, cwd, 0, "plan", good(), NULL);
 	hf_run_release(&r);
-	run(&r, cwd, 1, "apply", "latest", "--auto-approve", "-lock-timeout=1", NULL);
+	run(&r, cwd, 1, "apply", "latest", "--auto-approve", "-lock-timeout=1",
+	    NULL);
 	assert_non_null(strstr(r.err, "waiting for plan"));
 	assert_non_null(strstr(r.err, "is being applied to the same target"));
 	hf_run_release(&r);
@@ -618,29 +648,40 @@ static void test_target__merged_branch_is_read_only(void **state)
 
 	(void)state;
 	start(&a, NULL, 1);
-	res = hf_gql(a.srv.url, NULL, NULL,
-		     "mutation { BranchCreate(data: {name: \"feat-x\"}) { ok } }", NULL);
+	res = hf_gql(
+	        a.srv.url, NULL, NULL,
+	        "mutation { BranchCreate(data: {name: \"feat-x\"}) { ok } }",
+	        NULL);
 	json_decref(res);
-	res = hf_gql(a.srv.url, "feat-x", NULL,
-		     "mutation { TestSiteCreate(data: {name: {value: \"lyon\"}}) { ok } }",
-		     NULL);
+	res = hf_gql(
+	        a.srv.url, "feat-x", NULL,
+	        "mutation { TestSiteCreate(data: {name: {value: \"lyon\"}}) { ok } }",
+	        NULL);
+	assert_null(json_object_get(res, "errors"));
+	json_decref(res);
+	res = hf_gql(
+	        a.srv.url, NULL, NULL,
+	        "mutation { BranchMerge(data: {name: \"feat-x\"}) { ok } }",
+	        NULL);
 	assert_null(json_object_get(res, "errors"));
 	json_decref(res);
 	res = hf_gql(a.srv.url, NULL, NULL,
-		     "mutation { BranchMerge(data: {name: \"feat-x\"}) { ok } }", NULL);
-	assert_null(json_object_get(res, "errors"));
+	             "{ Branch(name: \"feat-x\") { name status } }", NULL);
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_array_get(
+	                        json_object_get(json_object_get(res, "data"),
+	                                        "Branch"),
+	                        0),
+	                "status")),
+	        "MERGED");
 	json_decref(res);
-	res = hf_gql(a.srv.url, NULL, NULL,
-		     "{ Branch(name: \"feat-x\") { name status } }", NULL);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(
-		json_object_get(json_object_get(res, "data"), "Branch"), 0), "status")),
-		"MERGED");
-	json_decref(res);
-	res = hf_gql(a.srv.url, "feat-x", NULL,
-		     "mutation { TestSiteCreate(data: {name: {value: \"nice\"}}) { ok } }",
-		     NULL);
-	msg = json_string_value(json_object_get(json_array_get(
-		json_object_get(res, "errors"), 0), "message"));
+	res = hf_gql(
+	        a.srv.url, "feat-x", NULL,
+	        "mutation { TestSiteCreate(data: {name: {value: \"nice\"}}) { ok } }",
+	        NULL);
+	msg = json_string_value(json_object_get(
+	        json_array_get(json_object_get(res, "errors"), 0), "message"));
 	assert_non_null(msg);
 	assert_non_null(strstr(msg, "has been merged and is read-only"));
 	json_decref(res);
@@ -664,23 +705,31 @@ static void test_target__merge_rechecks_uniqueness(void **state)
 	(void)state;
 	start(&a, NULL, 1);
 	for (i = 0; i < 2; i++) {
-		snprintf(q, sizeof(q), "mutation { BranchCreate(data: {name: \"%s\"})"
-			 " { ok } }", names[i]);
+		snprintf(q, sizeof(q),
+		         "mutation { BranchCreate(data: {name: \"%s\"})"
+		         " { ok } }",
+		         names[i]);
 		json_decref(hf_gql(a.srv.url, NULL, NULL, q, NULL));
-		res = hf_gql(a.srv.url, names[i], NULL,
-			     "mutation { TestSiteCreate(data: {name: {value: \"paris\"}})"
-			     " { ok } }", NULL);
+		res = hf_gql(
+		        a.srv.url, names[i], NULL,
+		        "mutation { TestSiteCreate(data: {name: {value: \"paris\"}})"
+		        " { ok } }",
+		        NULL);
 		assert_null(json_object_get(res, "errors"));
 		json_decref(res);
 	}
-	res = hf_gql(a.srv.url, NULL, NULL,
-		     "mutation { BranchMerge(data: {name: \"apply-a\"}) { ok } }", NULL);
+	res = hf_gql(
+	        a.srv.url, NULL, NULL,
+	        "mutation { BranchMerge(data: {name: \"apply-a\"}) { ok } }",
+	        NULL);
 	assert_null(json_object_get(res, "errors"));
 	json_decref(res);
-	res = hf_gql(a.srv.url, NULL, NULL,
-		     "mutation { BranchMerge(data: {name: \"apply-b\"}) { ok } }", NULL);
-	msg = json_string_value(json_object_get(json_array_get(
-		json_object_get(res, "errors"), 0), "message"));
+	res = hf_gql(
+	        a.srv.url, NULL, NULL,
+	        "mutation { BranchMerge(data: {name: \"apply-b\"}) { ok } }",
+	        NULL);
+	msg = json_string_value(json_object_get(
+	        json_array_get(json_object_get(res, "errors"), 0), "message"));
 	assert_non_null(msg);
 	assert_non_null(strstr(msg, "Unable to merge the branch 'apply-b'"));
 	assert_non_null(strstr(msg, "TestSite.name must be unique"));
@@ -691,13 +740,13 @@ static void test_target__merge_rechecks_uniqueness(void **state)
 
 /* The objects of plan/good.yml, written as the apply would have. */
 static const char good_objects[] =
-	"mutation { s: TestSiteUpsert(data: {name: {value: \"paris\"},"
-	" description: {value: \"hq\"}}) { ok }"
-	" d: TestDeviceUpsert(data: {name: {value: \"core1\"}, role: {value: \"core\"},"
-	" asn: {value: 65001}, site: {hfid: [\"paris\"]}}) { ok }"
-	" i: TestInterfaceUpsert(data: {name: {value: \"eth0\"}, device: {hfid: [\"core1\"]}}) { ok }"
-	" j: TestInterfaceUpsert(data: {name: {value: \"eth1\"}, mtu: {value: 9000},"
-	" device: {hfid: [\"core1\"]}}) { ok } }";
+        "mutation { s: TestSiteUpsert(data: {name: {value: \"paris\"},"
+        " description: {value: \"hq\"}}) { ok }"
+        " d: TestDeviceUpsert(data: {name: {value: \"core1\"}, role: {value: \"core\"},"
+        " asn: {value: 65001}, site: {hfid: [\"paris\"]}}) { ok }"
+        " i: TestInterfaceUpsert(data: {name: {value: \"eth0\"}, device: {hfid: [\"core1\"]}}) { ok }"
+        " j: TestInterfaceUpsert(data: {name: {value: \"eth1\"}, mtu: {value: 9000},"
+        " device: {hfid: [\"core1\"]}}) { ok } }";
 
 /*
  * --recover after a kill between the merge and the status update: the
@@ -723,28 +772,38 @@ static void test_target__recover_finds_the_truth(void **state)
 		newest_plan(cwd, id, status);
 		snprintf(store, sizeof(store), "%s/.hubform/plans.db", cwd);
 		assert_int_equal(hf_store_open(&st, store, NULL), 0);
-		assert_int_equal(hf_store_transition(st, id, "planned", "applying", NULL), 0);
+		assert_int_equal(hf_store_transition(st, id, "planned",
+		                                     "applying", NULL),
+		                 0);
 		hf_store_close(st);
 		/* what the killed apply had done: its branch, written */
 		snprintf(br, sizeof(br), "hubform-%s", id);
-		snprintf(q, sizeof(q), "mutation { BranchCreate(data: {name: \"%s\"})"
-			 " { ok } }", br);
+		snprintf(q, sizeof(q),
+		         "mutation { BranchCreate(data: {name: \"%s\"})"
+		         " { ok } }",
+		         br);
 		json_decref(hf_gql(a.srv.url, NULL, NULL, q, NULL));
 		res = hf_gql(a.srv.url, br, NULL, good_objects, NULL);
 		assert_null(json_object_get(res, "errors"));
 		json_decref(res);
-		if (round < 2) { /* ... and merged (round 1: branch deleted too) */
-			snprintf(q, sizeof(q), "mutation { BranchMerge(data: {name: \"%s\"})"
-				 " { ok } }", br);
+		if (round <
+		    2) { /* ... and merged (round 1: branch deleted too) */
+			snprintf(q, sizeof(q),
+			         "mutation { BranchMerge(data: {name: \"%s\"})"
+			         " { ok } }",
+			         br);
 			json_decref(hf_gql(a.srv.url, NULL, NULL, q, NULL));
 		}
 		if (round == 1) {
-			snprintf(q, sizeof(q), "mutation { BranchDelete(data: {name: \"%s\"})"
-				 " { ok } }", br);
+			snprintf(q, sizeof(q),
+			         "mutation { BranchDelete(data: {name: \"%s\"})"
+			         " { ok } }",
+			         br);
 			json_decref(hf_gql(a.srv.url, NULL, NULL, q, NULL));
 		}
 		run(&r, cwd, 0, "apply", id, "--recover", NULL);
-		assert_non_null(strstr(r.err, round < 2 ? "marked applied" : "marked failed"));
+		assert_non_null(strstr(r.err, round < 2 ? "marked applied"
+		                                        : "marked failed"));
 		hf_run_release(&r);
 		newest_plan(cwd, id, status);
 		assert_string_equal(status, round < 2 ? "applied" : "failed");
@@ -758,31 +817,36 @@ static void test_target__recover_finds_the_truth(void **state)
 static void test_target__normalize(void **state)
 {
 	static const char *const same[][2] = {
-		{ "http://Infrahub.Example.com:80/", "http://infrahub.example.com" },
+		{ "http://Infrahub.Example.com:80/",
+		  "http://infrahub.example.com" },
 		{ "HTTPS://infrahub:443", "https://infrahub" },
 		{ "https://infrahub:8443//", "https://infrahub:8443" },
 		{ "http://[::1]:8000/", "http://[::1]:8000" },
 		{ "http://h/Prefix/", "http://h/Prefix" },
 		{ "http://h:80", "http://h" },
 	};
-	static const char *const bad[] = { "infrahub:8000", "ftp://h",
-					   "http://user:pw@h", "http://h/?x=1",
-					   "http://", "http://h:8a" };
+	static const char *const bad[] = { "infrahub:8000",    "ftp://h",
+		                           "http://user:pw@h", "http://h/?x=1",
+		                           "http://",          "http://h:8a" };
 	char out[300];
 	hf_error err = HF_ERROR_INIT;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
-		assert_int_equal(cli_target_normalize(same[i][0], out, sizeof(out), &err), 0);
+		assert_int_equal(cli_target_normalize(same[i][0], out,
+		                                      sizeof(out), &err),
+		                 0);
 		assert_string_equal(out, same[i][1]);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(cli_target_normalize(bad[i], out, sizeof(out), &err),
-				 HF_EINVAL);
+		assert_int_equal(
+		        cli_target_normalize(bad[i], out, sizeof(out), &err),
+		        HF_EINVAL);
 	/* credentials in an address are refused and never echoed */
-	assert_int_equal(cli_target_normalize("http://u:s3cret@h", out, sizeof(out),
-					     &err), HF_EINVAL);
+	assert_int_equal(cli_target_normalize("http://u:s3cret@h", out,
+	                                      sizeof(out), &err),
+	                 HF_EINVAL);
 	assert_null(strstr(err.msg, "s3cret"));
 }
 
@@ -794,18 +858,19 @@ static void newest_address(const char *cwd, char *out, size_t n)
 
 	run(&r, cwd, 0, "plans", "--json", NULL);
 	j = json_loads(r.out, 0, NULL);
-	snprintf(out, n, "%s", json_string_value(json_object_get(
-		json_array_get(j, 0), "address")));
+	snprintf(out, n, "%s",
+	         json_string_value(
+	                 json_object_get(json_array_get(j, 0), "address")));
 	json_decref(j);
 	hf_run_release(&r);
 }
 
 /* snprintf then hf_write_file, into `path`. */
-#define write_toml(path, ...)                                          \
-	do {                                                           \
-		char text_[1200];                                      \
-		snprintf(text_, sizeof(text_), __VA_ARGS__);           \
-		assert_int_equal(hf_write_file(path, text_), 0);       \
+#define write_toml(path, ...)                                    \
+	do {                                                     \
+		char text_[1200];                                \
+		snprintf(text_, sizeof(text_), __VA_ARGS__);     \
+		assert_int_equal(hf_write_file(path, text_), 0); \
 	} while (0)
 
 /*
@@ -828,9 +893,10 @@ static void test_target__infrahubctl_toml(void **state)
 	start(&b, NULL, 1);
 	start(&t, tok, 0);
 	snprintf(toml, sizeof(toml), "%s/infrahubctl.toml", cwd);
-	write_toml(toml, "# infrahubctl\nserver_address = \"%s\" # here\n"
-		   "extra = [\n  \"x\",\n]\n[table]\nserver_address = \"%s\"\n",
-		   a.srv.url, b.srv.url);
+	write_toml(toml,
+	           "# infrahubctl\nserver_address = \"%s\" # here\n"
+	           "extra = [\n  \"x\",\n]\n[table]\nserver_address = \"%s\"\n",
+	           a.srv.url, b.srv.url);
 	run(&r, cwd, 0, "plan", good(), NULL);
 	hf_run_release(&r);
 	newest_address(cwd, got, sizeof(got));
@@ -856,7 +922,7 @@ static void test_target__infrahubctl_toml(void **state)
 	run(&r, cwd, 1, "schema", "load", sch, NULL);
 	hf_run_release(&r);
 	write_toml(other, "server_address = \"%s\"\napi_token = \"%s\"\n",
-		   t.srv.url, "ctl-s3cret");
+	           t.srv.url, "ctl-s3cret");
 	run(&r, cwd, 0, "schema", "load", sch, NULL);
 	hf_run_release(&r);
 	run(&r, cwd, 0, "plan", good(), NULL);
@@ -866,7 +932,8 @@ static void test_target__infrahubctl_toml(void **state)
 	/* a bad file: FILE:LINE:COL */
 	write_toml(other, "%s", "# x\nserver_address = 42\n");
 	run(&r, cwd, 1, "plan", good(), NULL);
-	assert_non_null(strstr(r.err, "other.toml:2:18: expected a one-line string"));
+	assert_non_null(
+	        strstr(r.err, "other.toml:2:18: expected a one-line string"));
 	hf_run_release(&r);
 	unlink(other);
 	run(&r, cwd, 1, "plan", good(), NULL);
@@ -910,7 +977,6 @@ static void test_target__automation_env(void **state)
 	stop(&a);
 }
 
-
 /*
  * A username and password instead of a token: from the environment or
  * infrahubctl.toml, a JWT login to a server with users; a token, when
@@ -946,7 +1012,7 @@ static void test_target__login_credentials(void **state)
 	setenv("INFRAHUB_ADDRESS", a.srv.url, 1);
 	run(&r, cwd, 1, "branch", "list", NULL);
 	assert_non_null(strstr(r.err, "INFRAHUB_USERNAME/INFRAHUB_PASSWORD: a "
-				      "username without a password"));
+	                              "username without a password"));
 	hf_run_release(&r);
 	setenv("INFRAHUB_PASSWORD", "pw-s3cret", 1);
 	run(&r, cwd, 0, "branch", "list", NULL);
@@ -956,7 +1022,8 @@ static void test_target__login_credentials(void **state)
 	unsetenv("INFRAHUB_PASSWORD");
 	/* infrahubctl.toml's username and password */
 	snprintf(toml, sizeof(toml), "%s/infrahubctl.toml", cwd);
-	write_toml(toml, "username = \"alice\"\npassword = \"%s\"\n", "pw-s3cret");
+	write_toml(toml, "username = \"alice\"\npassword = \"%s\"\n",
+	           "pw-s3cret");
 	run(&r, cwd, 0, "branch", "list", NULL);
 	assert_null(strstr(r.err, "pw-s3cret"));
 	hf_run_release(&r);

@@ -18,7 +18,7 @@ static char *case_path(const char *kind, const char *name)
 	hf_buf p = HF_BUF_INIT;
 
 	hf_buf_addf(&p, "%s/manifests/%s/%s/input.yaml", hf_test_data(), kind,
-		    name);
+	            name);
 	assert_false(hf_buf_failed(&p));
 	return hf_buf_detach(&p);
 }
@@ -59,9 +59,9 @@ static void test_validate__tab_indentation(void **state)
 {
 	(void)state;
 	check_invalid("tab_indent",
-		      ":7:1: invalid yaml: found character that cannot start "
-		      "any token (while scanning for the next token); indent "
-		      "with spaces, not tabs");
+	              ":7:1: invalid yaml: found character that cannot start "
+	              "any token (while scanning for the next token); indent "
+	              "with spaces, not tabs");
 }
 
 static void test_validate__kind_objects(void **state)
@@ -74,7 +74,7 @@ static void test_validate__kind_objects(void **state)
 	run(&r, a);
 	assert_int_equal(r.status, 1);
 	assert_line(r.err, path,
-		    ":2:7: unknown document kind 'Objects', expected 'Object'");
+	            ":2:7: unknown document kind 'Objects', expected 'Object'");
 	assert_line(r.err, NULL, "1 file, 1 document, 1 object, 1 error");
 	hf_run_release(&r);
 	hf_free(path);
@@ -90,8 +90,8 @@ static void test_validate__data_as_mapping(void **state)
 	run(&r, a);
 	assert_int_equal(r.status, 1);
 	assert_line(r.err, path,
-		    ":7:5: spec.data must be a list of objects, found a "
-		    "mapping");
+	            ":7:5: spec.data must be a list of objects, found a "
+	            "mapping");
 	hf_run_release(&r);
 	hf_free(path);
 }
@@ -120,9 +120,9 @@ static void test_validate__nonexistent_path(void **state)
 	run(&r, a);
 	assert_int_equal(r.status, 1);
 	assert_string_equal(r.err,
-			    "hubform: error: cannot open 'x.yml': No such file "
-			    "or directory\n"
-			    "0 files, 0 documents, 0 objects, 1 error\n");
+	                    "hubform: error: cannot open 'x.yml': No such file "
+	                    "or directory\n"
+	                    "0 files, 0 documents, 0 objects, 1 error\n");
 	hf_run_release(&r);
 }
 
@@ -157,7 +157,7 @@ static void write_in(const char *dir, const char *name, const char *text)
 }
 
 static const char ok_doc[] = "kind: Object\n"
-			     "spec: {kind: BuiltinTag, data: [{name: x}]}\n";
+                             "spec: {kind: BuiltinTag, data: [{name: x}]}\n";
 
 /* A folder is walked sorted by name; every problem of every file shows. */
 static void test_validate__folder(void **state)
@@ -179,9 +179,9 @@ static void test_validate__folder(void **state)
 	run(&r, a);
 	assert_int_equal(r.status, 1);
 	p10 = strstr(r.err, "/10_a.yml:2:23: spec.data must be a list of "
-			    "objects, found a mapping\n");
+	                    "objects, found a mapping\n");
 	p2 = strstr(r.err, "/2_b.yml:1:7: unknown document kind 'Objects', "
-			   "expected 'Object'\n");
+	                   "expected 'Object'\n");
 	psub = strstr(r.err, "/20_sub/bad.yaml:2:1: invalid yaml: ");
 	assert_non_null(p10);
 	assert_non_null(p2);
@@ -201,14 +201,14 @@ static void test_validate__schema_folder_warns(void **state)
 
 	(void)state;
 	write_in(dir, "dcim.yml",
-		 "# a schema\nversion: \"1.0\"\nnodes:\n  - name: Device\n");
+	         "# a schema\nversion: \"1.0\"\nnodes:\n  - name: Device\n");
 	run(&r, a);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.err, "/dcim.yml:2:1: warning: schema "
-				      "document, not an object file; "
-				      "skipped\n"));
+	                              "document, not an object file; "
+	                              "skipped\n"));
 	assert_non_null(
-		strstr(r.err, "hubform: warning: no object files in '"));
+	        strstr(r.err, "hubform: warning: no object files in '"));
 	assert_line(r.err, NULL, "1 file, 1 document, 0 objects, 2 warnings");
 	hf_run_release(&r);
 }
@@ -216,10 +216,10 @@ static void test_validate__schema_folder_warns(void **state)
 static void test_validate__every_invalid_case_fails(void **state)
 {
 	static const char *const names[] = {
-		"bad_api_version", "bad_range", "empty_file",
-		"item_not_mapping", "missing_spec", "missing_spec_data",
-		"range_mismatch", "one_params_not_bool",
-		"too_deep", "invalid_utf8", "unknown_anchor",
+		"bad_api_version",  "bad_range",           "empty_file",
+		"item_not_mapping", "missing_spec",        "missing_spec_data",
+		"range_mismatch",   "one_params_not_bool", "too_deep",
+		"invalid_utf8",     "unknown_anchor",
 	};
 	const char *a[] = { "validate", NULL, NULL };
 	struct hf_run r;
@@ -248,24 +248,25 @@ static void test_validate__schema_and_plan_agree(void **state)
 {
 	const char *dir = hf_test_tmpdir("validate_templates");
 	char schema[512], objects[512];
-	const char *v[] = { "validate", "--schema", schema, "--allow-unkeyed",
-			    objects, NULL };
+	const char *v[] = { "validate",        "--schema", schema,
+		            "--allow-unkeyed", objects,    NULL };
 	const char *load[] = { "schema", "load", schema, NULL };
 	const char *plan[] = { "plan", "--allow-unkeyed", objects, NULL };
 	struct hf_run r;
 
 	(void)state;
 	snprintf(schema, sizeof(schema), "%s/resolve/templates/schema.yml",
-		 hf_test_data());
+	         hf_test_data());
 	snprintf(objects, sizeof(objects), "%s/resolve/templates/objects.yml",
-		 hf_test_data());
+	         hf_test_data());
 	unsetenv("INFRAHUB_ADDRESS");
 	unsetenv("HUBFORM_STATE");
 	run(&r, v);
 	if (r.status != 0)
 		fail_msg("validate: exit %d\n%s", r.status, r.err);
-	assert_line(r.err, NULL, "9 objects resolved against the schema of the "
-				 "--schema files");
+	assert_line(r.err, NULL,
+	            "9 objects resolved against the schema of the "
+	            "--schema files");
 	hf_run_release(&r);
 	assert_int_equal(hf_run(&r, dir, NULL, load), 0);
 	assert_int_equal(r.status, 0);
@@ -273,21 +274,27 @@ static void test_validate__schema_and_plan_agree(void **state)
 	assert_int_equal(hf_run(&r, dir, NULL, plan), 0);
 	if (r.status != 0)
 		fail_msg("plan: exit %d\n%s", r.status, r.err);
-	assert_non_null(strstr(r.out, "      + template = TemplateTestDevice[leaf]\n"
-				      "      + profile = [ProfileTestInterface[jumbo]]\n"));
-	assert_non_null(strstr(r.out, "      + object_template = TemplateTestDevice[leaf]\n"));
-	assert_non_null(strstr(r.out, "objects.yml:48:7#3\n      # declared at "));
-	assert_non_null(strstr(r.out, "/objects.yml:48\n      + label = \"t3\"\n"));
+	assert_non_null(strstr(
+	        r.out, "      + template = TemplateTestDevice[leaf]\n"
+	               "      + profile = [ProfileTestInterface[jumbo]]\n"));
+	assert_non_null(strstr(
+	        r.out, "      + object_template = TemplateTestDevice[leaf]\n"));
+	assert_non_null(
+	        strstr(r.out, "objects.yml:48:7#3\n      # declared at "));
+	assert_non_null(
+	        strstr(r.out, "/objects.yml:48\n      + label = \"t3\"\n"));
 	assert_non_null(strstr(r.out, "      + secret = (sensitive)\n"));
 	assert_null(strstr(r.out, "correct-horse"));
 	assert_null(strstr(r.err, "correct-horse"));
-	assert_non_null(strstr(r.out, "Plan: 9 to create, 0 to update, 0 to destroy, 0 unchanged.\n"));
+	assert_non_null(strstr(
+	        r.out,
+	        "Plan: 9 to create, 0 to update, 0 to destroy, 0 unchanged.\n"));
 	hf_run_release(&r);
 }
 
 static const char user_doc[] = "apiVersion: infrahub.app/v1\nkind: Object\n"
-			       "spec:\n  kind: TestUser\n  data:\n"
-			       "    - {name: sofia, secret: %s}\n";
+                               "spec:\n  kind: TestUser\n  data:\n"
+                               "    - {name: sofia, secret: %s}\n";
 
 static void write_user(const char *dir, const char *secret)
 {
@@ -301,7 +308,7 @@ static void write_user(const char *dir, const char *secret)
 static char *stored_secrets(const char *db)
 {
 	static const char q[] = "{\"query\": \"{ TestUser { edges { node { "
-				"secret { value } } } } }\"}";
+	                        "secret { value } } } } }\"}";
 	const char *const h[] = { "Content-Type: application/json", NULL };
 	struct hf_served srv;
 	char url[256], *resp = NULL;
@@ -332,7 +339,7 @@ static void test_validate__secret_is_written_once(void **state)
 
 	(void)state;
 	snprintf(schema, sizeof(schema), "%s/resolve/templates/schema.yml",
-		 hf_test_data());
+	         hf_test_data());
 	snprintf(db, sizeof(db), "%s/.hubform/local.db", dir);
 	unsetenv("INFRAHUB_ADDRESS");
 	unsetenv("HUBFORM_STATE");
@@ -359,7 +366,9 @@ static void test_validate__secret_is_written_once(void **state)
 	write_user(dir, "another-secret");
 	assert_int_equal(hf_run(&r, dir, NULL, plan), 0);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "Plan: 0 to create, 0 to update, 0 to destroy, 1 unchanged.\n"));
+	assert_non_null(strstr(
+	        r.out,
+	        "Plan: 0 to create, 0 to update, 0 to destroy, 1 unchanged.\n"));
 	hf_run_release(&r);
 }
 

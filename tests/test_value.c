@@ -45,33 +45,33 @@ static void run_case(const struct vcase *c, const struct hf_value_spec *base)
 	if (c->want) {
 		if (rc != 0)
 			fail_msg("%s %s: unexpected error: %s",
-				 hf_attr_kind_name(c->kind), c->in, err.msg);
+			         hf_attr_kind_name(c->kind), c->in, err.msg);
 		want = load(c->want);
 		if (!json_equal(out, want)) {
 			char *got = json_dumps(out, JSON_ENCODE_ANY);
 
 			fail_msg("%s %s: got %s, want %s",
-				 hf_attr_kind_name(c->kind), c->in, got,
-				 c->want);
+			         hf_attr_kind_name(c->kind), c->in, got,
+			         c->want);
 		}
 		json_decref(want);
 	} else {
 		if (rc != HF_EINVAL)
 			fail_msg("%s %s: accepted, want an error",
-				 hf_attr_kind_name(c->kind), c->in);
+			         hf_attr_kind_name(c->kind), c->in);
 		assert_null(out);
 		assert_int_equal(err.code, HF_EINVAL);
 		if (c->msg && !strstr(err.msg, c->msg))
 			fail_msg("%s %s: message '%s' lacks '%s'",
-				 hf_attr_kind_name(c->kind), c->in, err.msg,
-				 c->msg);
+			         hf_attr_kind_name(c->kind), c->in, err.msg,
+			         c->msg);
 	}
 	json_decref(out);
 	json_decref(in);
 }
 
 static void run_table(const struct vcase *cases, size_t n,
-		      const struct hf_value_spec *base)
+                      const struct hf_value_spec *base)
 {
 	size_t i;
 
@@ -81,8 +81,8 @@ static void run_table(const struct vcase *cases, size_t n,
 
 #define RUN(cases, spec) run_table(cases, sizeof(cases) / sizeof(*cases), spec)
 
-static const struct hf_value_spec named = { HF_ATTR_TEXT, "x", NULL, NULL,
-					    0,            NULL, 0,    0 };
+static const struct hf_value_spec named = { HF_ATTR_TEXT, "x", NULL, NULL, 0,
+	                                    NULL,         0,   0 };
 
 /* clang-format off */
 static const struct vcase text_cases[] = {
@@ -309,7 +309,7 @@ static void test_value__null_is_accepted_by_every_kind(void **state)
 		assert_true(json_is_null(out));
 		json_decref(out);
 		assert_int_equal(hf_value_check(&out, &spec, json_null(), NULL),
-				 0);
+		                 0);
 		assert_true(json_is_null(out));
 		json_decref(out);
 	}
@@ -390,8 +390,8 @@ static void test_value__message_without_name(void **state)
 	spec.kind_name = "String";
 	assert_int_equal(hf_value_check(&out, &spec, in, &err), HF_EINVAL);
 	assert_string_equal(err.msg, "expected a string for a String "
-				     "attribute, found the number 3 (quote "
-				     "it: \"3\")");
+	                             "attribute, found the number 3 (quote "
+	                             "it: \"3\")");
 	json_decref(in);
 }
 
@@ -400,13 +400,14 @@ static void test_value__long_values_are_cut_in_messages(void **state)
 	struct hf_value_spec spec = named;
 	hf_error err = HF_ERROR_INIT;
 	json_t *in = json_string("this-is-a-very-long-interface-name-that-"
-				 "goes-on-and-on"),
+	                         "goes-on-and-on"),
 	       *out = NULL;
 
 	(void)state;
 	spec.kind = HF_ATTR_IPHOST;
 	assert_int_equal(hf_value_check(&out, &spec, in, &err), HF_EINVAL);
-	assert_non_null(strstr(err.msg, "\"this-is-a-very-long-interface-name-th...\""));
+	assert_non_null(strstr(err.msg,
+	                       "\"this-is-a-very-long-interface-name-th...\""));
 	json_decref(in);
 }
 
@@ -423,12 +424,12 @@ static void test_value__kind_names(void **state)
 	assert_int_equal(hf_attr_kind_from_name("text"), HF_ATTR_OTHER);
 	assert_string_equal(hf_attr_kind_name(HF_ATTR_TEXT), "Text");
 	assert_string_equal(hf_attr_kind_name(HF_ATTR_MAC_ADDRESS),
-			    "MacAddress");
+	                    "MacAddress");
 	assert_string_equal(hf_attr_kind_name(HF_ATTR_OTHER), "Other");
 	for (k = HF_ATTR_TEXT; k <= HF_ATTR_ANY; k++)
 		assert_int_equal(hf_attr_kind_from_name(hf_attr_kind_name(
-					 (enum hf_attr_kind)k)),
-				 k);
+		                         (enum hf_attr_kind)k)),
+		                 k);
 	assert_true(hf_attr_kind_is_string(HF_ATTR_DROPDOWN));
 	assert_true(hf_attr_kind_is_string(HF_ATTR_IPHOST));
 	assert_false(hf_attr_kind_is_string(HF_ATTR_NUMBER));
@@ -508,12 +509,12 @@ static void test_value__equal(void **state)
 		b = load(eq_cases[i].b);
 		if (hf_value_equal(eq_cases[i].kind, a, b) != eq_cases[i].equal)
 			fail_msg("%s: %s vs %s should be %s",
-				 hf_attr_kind_name(eq_cases[i].kind),
-				 eq_cases[i].a, eq_cases[i].b,
-				 eq_cases[i].equal ? "equal" : "different");
+			         hf_attr_kind_name(eq_cases[i].kind),
+			         eq_cases[i].a, eq_cases[i].b,
+			         eq_cases[i].equal ? "equal" : "different");
 		/* Symmetric. */
 		assert_true(hf_value_equal(eq_cases[i].kind, b, a) ==
-			    eq_cases[i].equal);
+		            eq_cases[i].equal);
 		json_decref(a);
 		json_decref(b);
 	}
@@ -543,8 +544,8 @@ static void test_value__normal_form_is_equal(void **state)
 				continue;
 			in = load(tables[t].v[i].in);
 			out = load(tables[t].v[i].want);
-			assert_true(hf_value_equal(tables[t].v[i].kind, in,
-						   out));
+			assert_true(
+			        hf_value_equal(tables[t].v[i].kind, in, out));
 			json_decref(in);
 			json_decref(out);
 		}
@@ -584,7 +585,8 @@ static void test_value__secrets(void **state)
 		{ "1234567", "found a number (the value is not shown)" },
 		{ "true", "found a boolean (the value is not shown)" },
 		{ "\"ab\"", "is too short (2 characters, at least 3)" },
-		{ "\"abcdefghijk\"", "is too long (11 characters, at most 10)" },
+		{ "\"abcdefghijk\"",
+		  "is too long (11 characters, at most 10)" },
 	};
 	struct hf_value_spec spec = HF_VALUE_SPEC_INIT;
 	hf_error err = HF_ERROR_INIT;
@@ -601,7 +603,8 @@ static void test_value__secrets(void **state)
 	spec.max_length = 10;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		in = load(bad[i][0]);
-		assert_int_equal(hf_value_check(&out, &spec, in, &err), HF_EINVAL);
+		assert_int_equal(hf_value_check(&out, &spec, in, &err),
+		                 HF_EINVAL);
 		if (!strstr(err.msg, bad[i][1]) || strstr(err.msg, "1234567") ||
 		    strstr(err.msg, "abcdefghijk") || strstr(err.msg, "\"ab\""))
 			fail_msg("%s: %s", bad[i][0], err.msg);
@@ -615,8 +618,11 @@ static void test_value__secrets(void **state)
 	w1 = hf_value_sensitive(in);
 	w2 = hf_value_sensitive(in);
 	assert_ptr_equal(hf_value_sensitive_get(w1), in);
-	assert_string_equal(json_string_value(hf_value_sensitive_get(w2)), "s3cret");
-	assert_int_equal(strlen(json_string_value(json_object_get(w1, HF_SENSITIVE_SALT))), 32);
+	assert_string_equal(json_string_value(hf_value_sensitive_get(w2)),
+	                    "s3cret");
+	assert_int_equal(strlen(json_string_value(
+	                         json_object_get(w1, HF_SENSITIVE_SALT))),
+	                 32);
 	assert_false(json_equal(w1, w2));
 	assert_null(hf_value_sensitive_get(in));
 	json_object_set_new(w2, "other", json_true());

@@ -82,9 +82,9 @@ static void *alloc_aligned(hf_arena *a, size_t n, size_t align)
 void hf_arena_init(hf_arena *a, size_t first)
 {
 	a->head = NULL;
-	a->next = first < ARENA_FIRST ? ARENA_FIRST :
-		  first > ARENA_MAX   ? ARENA_MAX :
-					first;
+	a->next = first < ARENA_FIRST ? ARENA_FIRST
+	          : first > ARENA_MAX ? ARENA_MAX
+	                              : first;
 }
 
 void *hf_arena_alloc(hf_arena *a, size_t n)

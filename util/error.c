@@ -66,8 +66,8 @@ int hf_error_set(hf_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
-int hf_error_at(hf_error *err, int code, const char *where, int line,
-		int col, const char *fmt, ...)
+int hf_error_at(hf_error *err, int code, const char *where, int line, int col,
+                const char *fmt, ...)
 {
 	va_list ap;
 

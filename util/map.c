@@ -27,7 +27,7 @@ static size_t hash(const char *k, size_t len)
 }
 
 static int same(const struct hf_map_entry *e, const char *key, size_t len,
-		size_t h)
+                size_t h)
 {
 	return e->hash == h && e->len == len && !memcmp(e->key, key, len);
 }
@@ -39,7 +39,7 @@ static size_t slot_of(const hf_map *m, const struct hf_map_entry *e)
 
 /* The first entry of the key at or after slot i, or NULL. */
 static struct hf_map_entry *scan(const hf_map *m, size_t i, const char *key,
-				 size_t len, size_t h)
+                                 size_t len, size_t h)
 {
 	struct hf_map_entry *e;
 
@@ -52,8 +52,7 @@ static struct hf_map_entry *scan(const hf_map *m, size_t i, const char *key,
 	}
 }
 
-struct hf_map_entry *hf_map_find(const hf_map *m, const char *key,
-				 size_t len)
+struct hf_map_entry *hf_map_find(const hf_map *m, const char *key, size_t len)
 {
 	size_t h;
 
@@ -63,8 +62,7 @@ struct hf_map_entry *hf_map_find(const hf_map *m, const char *key,
 	return scan(m, h & (m->cap - 1), key, len, h);
 }
 
-struct hf_map_entry *hf_map_next(const hf_map *m,
-				 const struct hf_map_entry *e)
+struct hf_map_entry *hf_map_next(const hf_map *m, const struct hf_map_entry *e)
 {
 	size_t i = (slot_of(m, e) + 1) & (m->cap - 1);
 
@@ -157,8 +155,8 @@ static void remove_at(hf_map *m, size_t i)
 			if (!m->slots[j].key)
 				return;
 			home = m->slots[j].hash & mask;
-		} while (i <= j ? (i < home && home <= j) :
-				  (i < home || home <= j));
+		} while (i <= j ? (i < home && home <= j)
+		                : (i < home || home <= j));
 		m->slots[i] = m->slots[j];
 		i = j;
 	}

@@ -33,11 +33,11 @@
 #include "testutil.h"
 
 static const char schema[] =
-	"{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
-	"{\"name\":\"Device\",\"namespace\":\"Bench\",\"human_friendly_id\":[\"name__value\"],"
-	"\"attributes\":[{\"name\":\"name\",\"kind\":\"Text\",\"unique\":true},"
-	"{\"name\":\"serial\",\"kind\":\"Text\",\"optional\":true},"
-	"{\"name\":\"asn\",\"kind\":\"Number\",\"optional\":true}]}]}]}";
+        "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
+        "{\"name\":\"Device\",\"namespace\":\"Bench\",\"human_friendly_id\":[\"name__value\"],"
+        "\"attributes\":[{\"name\":\"name\",\"kind\":\"Text\",\"unique\":true},"
+        "{\"name\":\"serial\",\"kind\":\"Text\",\"optional\":true},"
+        "{\"name\":\"asn\",\"kind\":\"Number\",\"optional\":true}]}]}]}";
 
 static int write_files(const char *dir, long n, int round)
 {
@@ -51,10 +51,11 @@ static int write_files(const char *dir, long n, int round)
 	if (!f)
 		return -1;
 	fprintf(f, "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-		   "  kind: BenchDevice\n  data:\n");
+	           "  kind: BenchDevice\n  data:\n");
 	for (i = 0; i < n; i++)
-		fprintf(f, "    - name: dev%07ld\n      serial: SN%ld-%d\n      asn: %ld\n",
-			i, i, round, 64512 + (i + round) % 1000);
+		fprintf(f,
+		        "    - name: dev%07ld\n      serial: SN%ld-%d\n      asn: %ld\n",
+		        i, i, round, 64512 + (i + round) % 1000);
 	return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -88,12 +89,13 @@ static const char *const step_names[3] = { "creates", "updates", "deletes" };
 
 /* plan (`destroy`: --destroy) + apply one round into *out. */
 static int step(const char *dir, const char *log, const char *objs,
-		const struct config *c, int which, struct fig *out)
+                const struct config *c, int which, struct fig *out)
 {
 	char b[32], label[96];
 	const char *plan[] = { "plan", objs, NULL, NULL };
-	const char *apply[] = { "apply", "latest", "--auto-approve", "--batch-size", b,
-				"--parallelism", "10", NULL };
+	const char *apply[] = { "apply",        "latest", "--auto-approve",
+		                "--batch-size", b,        "--parallelism",
+		                "10",           NULL };
 	struct hf_run r;
 	long before;
 
@@ -177,22 +179,27 @@ static void table(long n, const char *cost, const struct config *c, size_t nc)
 	for (i = 0; i < nc; i++) {
 		printf("%-24s", c[i].label);
 		for (w = 0; w < 3; w++)
-			printf(" %8.2f s %6ld req ", c[i].f[w].seconds, c[i].f[w].requests);
+			printf(" %8.2f s %6ld req ", c[i].f[w].seconds,
+			       c[i].f[w].requests);
 		printf("\n");
 	}
 	for (i = 0; i + 1 < nc; i++) {
 		printf("ratio %-18s", c[i].label);
 		for (w = 0; w < 3; w++)
-			printf(" %8.1fx faster      ", base->f[w].seconds / c[i].f[w].seconds);
+			printf(" %8.1fx faster      ",
+			       base->f[w].seconds / c[i].f[w].seconds);
 		if (op_ms > 0 || req_ms > 0)
 			printf(" (cost-model ceiling at equal parallelism: %.1fx)",
 			       (req_ms + op_ms) /
-				       (op_ms + req_ms / (double)(c[i].batch ? c[i].batch : 50)));
+			               (op_ms +
+			                req_ms / (double)(c[i].batch
+			                                          ? c[i].batch
+			                                          : 50)));
 		printf("\n");
 	}
 	printf("defaults vs one request per object at concurrency 10 (cost=%s):"
-	       " creates %.1fx, updates %.1fx, deletes %.1fx faster\n", cost,
-	       base->f[0].seconds / c[0].f[0].seconds,
+	       " creates %.1fx, updates %.1fx, deletes %.1fx faster\n",
+	       cost, base->f[0].seconds / c[0].f[0].seconds,
 	       base->f[1].seconds / c[0].f[1].seconds,
 	       base->f[2].seconds / c[0].f[2].seconds);
 }
@@ -223,7 +230,8 @@ int main(int argc, char **argv)
 	c[nc].label = "batch 1 (SDK pattern)";
 	c[nc++].batch = 1;
 	printf("endpoint cost model: cost=%s (ms per request, per operation); "
-	       "--parallelism 10\n", cost);
+	       "--parallelism 10\n",
+	       cost);
 	for (i = 0; i < nc; i++) {
 		printf("%s:\n", c[i].label);
 		if (bench(n, cost, &c[i], (int)i) < 0)

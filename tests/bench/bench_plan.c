@@ -35,19 +35,19 @@
 #include "testutil.h"
 
 static const char schema[] =
-	"{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
-	"{\"name\":\"Site\",\"namespace\":\"Bench\",\"human_friendly_id\":[\"name__value\"],"
-	"\"attributes\":[{\"name\":\"name\",\"kind\":\"Text\",\"unique\":true},"
-	"{\"name\":\"city\",\"kind\":\"Text\",\"optional\":true}]},"
-	"{\"name\":\"Device\",\"namespace\":\"Bench\",\"human_friendly_id\":[\"name__value\"],"
-	"\"attributes\":[{\"name\":\"name\",\"kind\":\"Text\",\"unique\":true},"
-	"{\"name\":\"serial\",\"kind\":\"Text\",\"optional\":true},"
-	"{\"name\":\"asn\",\"kind\":\"Number\",\"optional\":true},"
-	"{\"name\":\"role\",\"kind\":\"Dropdown\",\"choices\":[{\"name\":\"core\"},{\"name\":\"edge\"}]}],"
-	"\"relationships\":[{\"name\":\"site\",\"peer\":\"BenchSite\",\"cardinality\":\"one\","
-	"\"optional\":false,\"kind\":\"Attribute\"},"
-	"{\"name\":\"tags\",\"peer\":\"BuiltinTag\",\"cardinality\":\"many\",\"optional\":true}]}"
-	"]}]}";
+        "{\"schemas\":[{\"version\":\"1.0\",\"nodes\":["
+        "{\"name\":\"Site\",\"namespace\":\"Bench\",\"human_friendly_id\":[\"name__value\"],"
+        "\"attributes\":[{\"name\":\"name\",\"kind\":\"Text\",\"unique\":true},"
+        "{\"name\":\"city\",\"kind\":\"Text\",\"optional\":true}]},"
+        "{\"name\":\"Device\",\"namespace\":\"Bench\",\"human_friendly_id\":[\"name__value\"],"
+        "\"attributes\":[{\"name\":\"name\",\"kind\":\"Text\",\"unique\":true},"
+        "{\"name\":\"serial\",\"kind\":\"Text\",\"optional\":true},"
+        "{\"name\":\"asn\",\"kind\":\"Number\",\"optional\":true},"
+        "{\"name\":\"role\",\"kind\":\"Dropdown\",\"choices\":[{\"name\":\"core\"},{\"name\":\"edge\"}]}],"
+        "\"relationships\":[{\"name\":\"site\",\"peer\":\"BenchSite\",\"cardinality\":\"one\","
+        "\"optional\":false,\"kind\":\"Attribute\"},"
+        "{\"name\":\"tags\",\"peer\":\"BuiltinTag\",\"cardinality\":\"many\",\"optional\":true}]}"
+        "]}]}";
 
 static double now(void)
 {
@@ -79,9 +79,11 @@ static int mutate(const struct hf_served *s, hf_buf *q)
 	res = hf_gql(s->url, NULL, NULL, q->ptr, NULL);
 	rc = res && !json_object_get(res, "errors") ? 0 : -1;
 	if (rc < 0) {
-		char *t = res ? json_dumps(json_object_get(res, "errors"), 0) : NULL;
+		char *t = res ? json_dumps(json_object_get(res, "errors"), 0)
+		              : NULL;
 
-		fprintf(stderr, "seeding failed: %.500s\n", t ? t : "no answer");
+		fprintf(stderr, "seeding failed: %.500s\n",
+		        t ? t : "no answer");
 		free(t);
 	}
 	json_decref(res);
@@ -96,19 +98,27 @@ static int seed(const struct hf_served *s, long n)
 	long i, sites = n / 50 + 1;
 	int rc = 0;
 
-	hf_buf_add(&q, "mutation { t: BuiltinTagCreate(data: {name: {value: \"bench\"}}) { ok }");
+	hf_buf_add(
+	        &q,
+	        "mutation { t: BuiltinTagCreate(data: {name: {value: \"bench\"}}) { ok }");
 	for (i = 0; rc == 0 && i < sites; i++) {
-		hf_buf_addf(&q, " s%ld: BenchSiteCreate(data: {name: {value: \"site%ld\"},"
-			    " city: {value: \"city %ld\"}}) { ok }", i, i, i % 7);
+		hf_buf_addf(
+		        &q,
+		        " s%ld: BenchSiteCreate(data: {name: {value: \"site%ld\"},"
+		        " city: {value: \"city %ld\"}}) { ok }",
+		        i, i, i % 7);
 		if (i % 100 == 99)
 			rc = mutate(s, &q);
 	}
 	rc = rc ? rc : mutate(s, &q);
 	for (i = 0; rc == 0 && i < n; i++) {
-		hf_buf_addf(&q, " d%ld: BenchDeviceCreate(data: {name: {value: \"dev%07ld\"},"
-			    " serial: {value: \"SN%ld\"}, asn: {value: %ld}, role: {value: \"%s\"},"
-			    " site: {hfid: [\"site%ld\"]}, tags: [{id: \"bench\"}]}) { ok }",
-			    i, i, i * 7919, 64512 + i % 1000, i % 2 ? "edge" : "core", i / 50);
+		hf_buf_addf(
+		        &q,
+		        " d%ld: BenchDeviceCreate(data: {name: {value: \"dev%07ld\"},"
+		        " serial: {value: \"SN%ld\"}, asn: {value: %ld}, role: {value: \"%s\"},"
+		        " site: {hfid: [\"site%ld\"]}, tags: [{id: \"bench\"}]}) { ok }",
+		        i, i, i * 7919, 64512 + i % 1000,
+		        i % 2 ? "edge" : "core", i / 50);
 		if (i % 100 == 99)
 			rc = mutate(s, &q);
 	}
@@ -127,24 +137,30 @@ static int write_files(const char *dir, long n)
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	fprintf(f, "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: BenchSite\n  data:\n");
+	fprintf(f,
+	        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n  kind: BenchSite\n  data:\n");
 	for (i = 0; i < sites; i++)
-		fprintf(f, "    - name: site%ld\n      city: city %ld\n", i, i % 7);
+		fprintf(f, "    - name: site%ld\n      city: city %ld\n", i,
+		        i % 7);
 	fclose(f);
 	for (i = 0; i < n; i++) {
 		if (i % 10000 == 0) {
 			if (i)
 				fclose(f);
-			snprintf(path, sizeof(path), "%s/10_devices_%04ld.yml", dir, i / 10000);
+			snprintf(path, sizeof(path), "%s/10_devices_%04ld.yml",
+			         dir, i / 10000);
 			f = fopen(path, "w");
 			if (!f)
 				return -1;
-			fprintf(f, "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
-				   "  kind: BenchDevice\n  data:\n");
+			fprintf(f,
+			        "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+			        "  kind: BenchDevice\n  data:\n");
 		}
-		fprintf(f, "    - name: dev%07ld\n      serial: SN%ld\n      asn: %ld\n"
-			   "      role: %s\n      site: site%ld\n      tags: [bench]\n",
-			i, i * 7919, 64512 + i % 1000, i % 2 ? "edge" : "core", i / 50);
+		fprintf(f,
+		        "    - name: dev%07ld\n      serial: SN%ld\n      asn: %ld\n"
+		        "      role: %s\n      site: site%ld\n      tags: [bench]\n",
+		        i, i * 7919, 64512 + i % 1000, i % 2 ? "edge" : "core",
+		        i / 50);
 	}
 	if (n)
 		fclose(f);
@@ -166,11 +182,12 @@ static void *one_by_one(void *arg)
 	long i;
 
 	for (i = w->from; i < w->to; i += w->step) {
-		snprintf(q, sizeof(q),
-			 "{ BenchDevice(hfid: [\"dev%07ld\"]) { count edges { node { id hfid"
-			 " name { value } serial { value } asn { value } role { value }"
-			 " site { node { id hfid } } tags { edges { node { id hfid } } } } } } }",
-			 i);
+		snprintf(
+		        q, sizeof(q),
+		        "{ BenchDevice(hfid: [\"dev%07ld\"]) { count edges { node { id hfid"
+		        " name { value } serial { value } asn { value } role { value }"
+		        " site { node { id hfid } } tags { edges { node { id hfid } } } } } } }",
+		        i);
 		res = hf_gql(w->s->url, NULL, NULL, q, NULL);
 		if (res && !json_object_get(res, "errors"))
 			w->ok++;
@@ -201,11 +218,13 @@ static void *page_worker(void *arg)
 	snprintf(url, sizeof(url), "%s/graphql", w->s->url);
 	for (i = w->first; i < w->pages; i += w->step) {
 		hf_buf_reset(&q);
-		hf_buf_addf(&q, "{\"query\": \"query ($offset: Int, $limit: Int) "
-			    "{ %s(offset: $offset, limit: $limit) { count edges { "
-			    "node { id hfid __typename%s } } } }\", \"variables\": "
-			    "{\"offset\": %ld, \"limit\": 1000}}", w->kind, w->sel,
-			    i * 1000);
+		hf_buf_addf(
+		        &q,
+		        "{\"query\": \"query ($offset: Int, $limit: Int) "
+		        "{ %s(offset: $offset, limit: $limit) { count edges { "
+		        "node { id hfid __typename%s } } } }\", \"variables\": "
+		        "{\"offset\": %ld, \"limit\": 1000}}",
+		        w->kind, w->sel, i * 1000);
 		/* an error answer (a refused page) is not a page read */
 		if (hf_http("POST", url, q.ptr, NULL, &status, &resp) == 0 &&
 		    status == 200 && resp && !strstr(resp, "\"errors\""))
@@ -219,9 +238,10 @@ static void *page_worker(void *arg)
 
 static double paging(const struct hf_served *s, long n)
 {
-	static const char dev[] = " name { value } serial { value } asn { value }"
-		" role { value } site { node { id hfid __typename } } tags { edges"
-		" { node { id hfid __typename } } }";
+	static const char dev[] =
+	        " name { value } serial { value } asn { value }"
+	        " role { value } site { node { id hfid __typename } } tags { edges"
+	        " { node { id hfid __typename } } }";
 	static const char site[] = " name { value } city { value }";
 	struct pager w[10];
 	pthread_t t[10];
@@ -233,8 +253,13 @@ static double paging(const struct hf_served *s, long n)
 		long np = ((k ? n / 50 + 1 : n) + 999) / 1000;
 
 		for (i = 0; i < 10; i++) {
-			w[i] = (struct pager){ s, k ? "BenchSite" : "BenchDevice",
-					       k ? site : dev, np, i, 10, 0 };
+			w[i] = (struct pager){ s,
+				               k ? "BenchSite" : "BenchDevice",
+				               k ? site : dev,
+				               np,
+				               i,
+				               10,
+				               0 };
 			pthread_create(&t[i], NULL, page_worker, &w[i]);
 		}
 		for (i = 0; i < 10; i++) {
@@ -244,7 +269,8 @@ static double paging(const struct hf_served *s, long n)
 		pages += np;
 	}
 	if (ok != pages)
-		fprintf(stderr, "paging: %ld of %ld pages answered\n", ok, pages);
+		fprintf(stderr, "paging: %ld of %ld pages answered\n", ok,
+		        pages);
 	return now() - t0;
 }
 
@@ -317,12 +343,14 @@ static int bench(long n, const char *cost)
 		fprintf(stderr, "%s", r.err);
 	pages = paging(&s, n);
 	printf("N=%-7ld endpoint alone paging through the objects: %.3f s "
-	       "(plan takes %.1fx that)\n", n, pages, r.seconds / pages);
+	       "(plan takes %.1fx that)\n",
+	       n, pages, r.seconds / pages);
 	fflush(stdout);
 	base = getenv("BENCH_NO_BASELINE") ? 0 : baseline(&s, n);
 	if (base > 0)
 		printf("N=%-7ld one request per object at concurrency 10: %.3f s "
-		       "(plan is %.1fx faster)\n", n, base, base / r.seconds);
+		       "(plan is %.1fx faster)\n",
+		       n, base, base / r.seconds);
 	fflush(stdout);
 	hf_run_release(&r);
 	hf_serve_stop(&s);
@@ -344,7 +372,8 @@ int main(int argc, char **argv)
 		for (n = 0; i < argc && n < 8; i++)
 			sizes[n++] = strtol(argv[i], NULL, 10);
 	}
-	printf("endpoint cost model: cost=%s (ms per request, per operation)\n", cost);
+	printf("endpoint cost model: cost=%s (ms per request, per operation)\n",
+	       cost);
 	for (i = 0; i < n; i++)
 		if (bench(sizes[i], cost) < 0)
 			return 1;

@@ -57,7 +57,8 @@ static json_t *gen_node(const json_t *model, long i, long ngen)
 	json_object_set_new(n, "name", json_string(name));
 	json_object_set_new(n, "namespace", json_string("Bench"));
 	json_object_set_new(n, "kind", json_string(kind));
-	json_object_set_new(n, "human_friendly_id", json_pack("[s]", "name__value"));
+	json_object_set_new(n, "human_friendly_id",
+	                    json_pack("[s]", "name__value"));
 	snprintf(peer, sizeof(peer), "BenchGeneric%ld", i % ngen);
 	json_object_set_new(n, "inherit_from", json_pack("[s]", peer));
 	attrs = json_array();
@@ -65,13 +66,14 @@ static json_t *gen_node(const json_t *model, long i, long ngen)
 		char an[32];
 
 		snprintf(an, sizeof(an), j ? "attr%ld" : "name", j);
-		a = json_pack("{s:s, s:s, s:b, s:b, s:s, s:n, s:n, s:n, s:n, s:n,"
-			      " s:b, s:b, s:s, s:i}",
-			      "name", an, "kind", j % 3 ? "Text" : "Number",
-			      "unique", j == 0, "optional", j != 0, "branch", "aware",
-			      "default_value", "regex", "min_length", "max_length",
-			      "enum", "read_only", 0, "inherited", 0, "label", an,
-			      "order_weight", (int)(1000 + j));
+		a = json_pack(
+		        "{s:s, s:s, s:b, s:b, s:s, s:n, s:n, s:n, s:n, s:n,"
+		        " s:b, s:b, s:s, s:i}",
+		        "name", an, "kind", j % 3 ? "Text" : "Number", "unique",
+		        j == 0, "optional", j != 0, "branch", "aware",
+		        "default_value", "regex", "min_length", "max_length",
+		        "enum", "read_only", 0, "inherited", 0, "label", an,
+		        "order_weight", (int)(1000 + j));
 		json_array_append_new(attrs, a);
 	}
 	json_object_set_new(n, "attributes", attrs);
@@ -82,10 +84,10 @@ static json_t *gen_node(const json_t *model, long i, long ngen)
 		snprintf(rn, sizeof(rn), "rel%ld", j);
 		snprintf(peer, sizeof(peer), "BenchKind%ld", (i + j + 1) % 500);
 		r = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:n, s:b}",
-			      "name", rn, "peer", peer, "cardinality",
-			      j % 2 ? "many" : "one", "kind", "Generic",
-			      "optional", 1, "direction", "bidirectional",
-			      "branch", "aware", "identifier", "inherited", 0);
+		              "name", rn, "peer", peer, "cardinality",
+		              j % 2 ? "many" : "one", "kind", "Generic",
+		              "optional", 1, "direction", "bidirectional",
+		              "branch", "aware", "identifier", "inherited", 0);
 		json_array_append_new(rels, r);
 	}
 	json_object_set_new(n, "relationships", rels);
@@ -102,15 +104,15 @@ static json_t *generated(long nkinds)
 	for (i = 0; i < ngen; i++) {
 		snprintf(name, sizeof(name), "Generic%ld", i);
 		g = json_pack("{s:s, s:s, s:[], s:[], s:[]}", "name", name,
-			      "namespace", "Bench", "attributes", "relationships",
-			      "used_by");
+		              "namespace", "Bench", "attributes",
+		              "relationships", "used_by");
 		json_array_append_new(generics, g);
 	}
 	for (i = 0; i < nkinds; i++)
 		json_array_append_new(nodes, gen_node(model, i, ngen));
 	json_decref(model);
 	return json_pack("{s:s, s:o, s:o}", "main", "0123456789abcdef", "nodes",
-			 nodes, "generics", generics);
+	                 nodes, "generics", generics);
 }
 
 /* Best of 5: decode `text`, then parse the decoded answer. */
@@ -139,12 +141,13 @@ static int measure(const char *label, const char *text)
 		if (now() - t0 < best_parse)
 			best_parse = now() - t0;
 		if (k == 0)
-			printf("%-48s %zu kinds, %zu KiB: ", label, hf_schema_count(s),
-			       strlen(text) / 1024);
+			printf("%-48s %zu kinds, %zu KiB: ", label,
+			       hf_schema_count(s), strlen(text) / 1024);
 		hf_schema_free(s);
 		json_decref(j);
 	}
-	printf("decode %.1f ms, parse %.1f ms\n", best_load * 1e3, best_parse * 1e3);
+	printf("decode %.1f ms, parse %.1f ms\n", best_load * 1e3,
+	       best_parse * 1e3);
 	return 0;
 }
 
@@ -162,9 +165,10 @@ static int measure_json(const char *label, json_t *answer)
 static int real_payloads(void)
 {
 	static const char *const answers[] = { "sdk_schema_01.json",
-					       "sdk_schema_02.json" };
+		                               "sdk_schema_02.json" };
 	json_t *node = fixture("rest_schema_kind_node_IpamIPAddress.json");
-	json_t *gen = fixture("rest_schema_kind_generic_CoreGenericAccount.json");
+	json_t *gen =
+	        fixture("rest_schema_kind_generic_CoreGenericAccount.json");
 	size_t i;
 	int rc = 0;
 
@@ -178,8 +182,8 @@ static int real_payloads(void)
 		rc = measure_json(answers[i], fixture(answers[i]));
 	if (rc == 0)
 		rc = measure_json("IpamIPAddress + CoreGenericAccount (live)",
-				  json_pack("{s:[o], s:[o]}", "nodes", node,
-					    "generics", gen));
+		                  json_pack("{s:[o], s:[o]}", "nodes", node,
+		                            "generics", gen));
 	else {
 		json_decref(node);
 		json_decref(gen);

@@ -56,10 +56,11 @@ static int create_batches(const struct hf_served *s, long n, long batch)
 		hf_buf_reset(&q);
 		hf_buf_add(&q, "mutation {");
 		for (j = i; j < i + batch && j < n; j++)
-			hf_buf_addf(&q,
-				    " m%ld: BuiltinTagCreate(data: {name: {value: \"tag-%06ld\"},"
-				    " description: {value: \"bench %ld\"}}) { ok object { id } }",
-				    j, j, j);
+			hf_buf_addf(
+			        &q,
+			        " m%ld: BuiltinTagCreate(data: {name: {value: \"tag-%06ld\"},"
+			        " description: {value: \"bench %ld\"}}) { ok object { id } }",
+			        j, j, j);
 		hf_buf_add(&q, " }");
 		res = hf_gql(s->url, NULL, NULL, q.ptr, NULL);
 		if (!res || json_object_get(res, "errors")) {
@@ -81,18 +82,21 @@ static long list_pages(const struct hf_served *s, long page)
 	long offset = 0, seen = 0, total;
 
 	do {
-		snprintf(q, sizeof(q),
-			 "{ BuiltinTag(offset: %ld, limit: %ld) { count edges { node {"
-			 " id hfid display_label __typename name { value }"
-			 " description { value } } } } }",
-			 offset, page);
+		snprintf(
+		        q, sizeof(q),
+		        "{ BuiltinTag(offset: %ld, limit: %ld) { count edges { node {"
+		        " id hfid display_label __typename name { value }"
+		        " description { value } } } } }",
+		        offset, page);
 		res = hf_gql(s->url, NULL, NULL, q, NULL);
 		if (!res || json_object_get(res, "errors")) {
 			json_decref(res);
 			return -1;
 		}
-		kind = json_object_get(json_object_get(res, "data"), "BuiltinTag");
-		total = (long)json_integer_value(json_object_get(kind, "count"));
+		kind = json_object_get(json_object_get(res, "data"),
+		                       "BuiltinTag");
+		total = (long)json_integer_value(
+		        json_object_get(kind, "count"));
 		seen += (long)json_array_size(json_object_get(kind, "edges"));
 		json_decref(res);
 		offset += page;
@@ -106,7 +110,8 @@ static long list_pages(const struct hf_served *s, long page)
  * did not find exactly its node.
  */
 static double lookups(const struct hf_served *s, long n, long count, long per,
-		      const char *attr, const char *prefix, int width, int partial)
+                      const char *attr, const char *prefix, int width,
+                      int partial)
 {
 	hf_buf q = HF_BUF_INIT;
 	json_t *res, *data, *v;
@@ -118,24 +123,27 @@ static double lookups(const struct hf_served *s, long n, long count, long per,
 		hf_buf_reset(&q);
 		hf_buf_add(&q, "{");
 		for (j = i; j < i + per && j < count; j++) {
-			hf_buf_addf(&q, " l%ld: BuiltinTag(%s__value: \"", j, attr);
-			hf_buf_addf(&q, "%s%0*ld", prefix, width, (j * 7919) % n);
+			hf_buf_addf(&q, " l%ld: BuiltinTag(%s__value: \"", j,
+			            attr);
+			hf_buf_addf(&q, "%s%0*ld", prefix, width,
+			            (j * 7919) % n);
 			hf_buf_addf(&q, "\"%s) { count edges { node { id } } }",
-				    partial ? ", partial_match: true" : "");
+			            partial ? ", partial_match: true" : "");
 		}
 		hf_buf_add(&q, " }");
 		res = hf_gql(s->url, NULL, NULL, q.ptr, NULL);
 		data = json_object_get(res, "data");
 		if (!res || json_object_get(res, "errors") || !data)
 			bad++;
-		json_object_foreach(data, key, v)
-			bad += json_integer_value(json_object_get(v, "count")) != 1;
+		json_object_foreach(data, key, v) bad +=
+		        json_integer_value(json_object_get(v, "count")) != 1;
 		json_decref(res);
 	}
 	t = now() - t0;
 	hf_buf_release(&q);
 	if (bad) {
-		fprintf(stderr, "lookups by %s: %ld wrong answers\n", attr, bad);
+		fprintf(stderr, "lookups by %s: %ld wrong answers\n", attr,
+		        bad);
 		return -1;
 	}
 	return (double)count / t;
@@ -186,8 +194,8 @@ int main(int argc, char **argv)
 	t1 = now();
 	seen = list_pages(&s, page);
 	t2 = now();
-	printf("creates: %ld in %.3f s = %.0f mutations/s (batches of %ld)\n", n,
-	       t1 - t0, (double)n / (t1 - t0), batch);
+	printf("creates: %ld in %.3f s = %.0f mutations/s (batches of %ld)\n",
+	       n, t1 - t0, (double)n / (t1 - t0), batch);
 	printf("list:    %ld nodes in %.3f s = %.0f nodes/s (pages of %ld)\n",
 	       seen, t2 - t1, (double)seen / (t2 - t1), page);
 	if (report_lookups(&s, n) < 0)

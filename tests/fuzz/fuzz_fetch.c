@@ -25,48 +25,47 @@
 
 #define FETCH_MAX_REQUESTS 256
 
-static const char fetch_files[] =
-	"---\n"
-	"apiVersion: infrahub.app/v1\n"
-	"kind: Object\n"
-	"spec:\n"
-	"  kind: TestSite\n"
-	"  data:\n"
-	"    - name: paris\n"
-	"      description: hq\n"
-	"    - name: lyon\n"
-	"---\n"
-	"apiVersion: infrahub.app/v1\n"
-	"kind: Object\n"
-	"spec:\n"
-	"  kind: TestDevice\n"
-	"  data:\n"
-	"    - name: core1\n"
-	"      role: core\n"
-	"      asn: 65001\n"
-	"      site: paris\n"
-	"      interfaces:\n"
-	"        kind: TestInterface\n"
-	"        data:\n"
-	"          - name: eth0\n"
-	"          - name: eth1\n"
-	"            mtu: 9000\n"
-	"    - name: edge1\n"
-	"      role: edge\n"
-	"      site: berlin\n";
+static const char fetch_files[] = "---\n"
+                                  "apiVersion: infrahub.app/v1\n"
+                                  "kind: Object\n"
+                                  "spec:\n"
+                                  "  kind: TestSite\n"
+                                  "  data:\n"
+                                  "    - name: paris\n"
+                                  "      description: hq\n"
+                                  "    - name: lyon\n"
+                                  "---\n"
+                                  "apiVersion: infrahub.app/v1\n"
+                                  "kind: Object\n"
+                                  "spec:\n"
+                                  "  kind: TestDevice\n"
+                                  "  data:\n"
+                                  "    - name: core1\n"
+                                  "      role: core\n"
+                                  "      asn: 65001\n"
+                                  "      site: paris\n"
+                                  "      interfaces:\n"
+                                  "        kind: TestInterface\n"
+                                  "        data:\n"
+                                  "          - name: eth0\n"
+                                  "          - name: eth1\n"
+                                  "            mtu: 9000\n"
+                                  "    - name: edge1\n"
+                                  "      role: edge\n"
+                                  "      site: berlin\n";
 
 /* A transport answering each request with the next scripted body. */
 struct fetch_tx {
 	hf_transport base;
 	void *user[FETCH_MAX_REQUESTS];
-	size_t nq;      /* queued, not yet answered */
-	size_t served;  /* answered so far */
+	size_t nq; /* queued, not yet answered */
+	size_t served; /* answered so far */
 	const json_t *answers;
 	int stopped;
 };
 
 static int fetch_submit(hf_transport *t, const struct hf_tx_request *r,
-			hf_error *err)
+                        hf_error *err)
 {
 	struct fetch_tx *f = (struct fetch_tx *)t;
 
@@ -77,11 +76,11 @@ static int fetch_submit(hf_transport *t, const struct hf_tx_request *r,
 }
 
 static void fetch_answer(struct fetch_tx *f, struct hf_tx_result *res,
-			 hf_error *e)
+                         hf_error *e)
 {
-	const json_t *a = json_is_array(f->answers) ?
-				  json_array_get(f->answers, f->served) :
-				  f->answers;
+	const json_t *a = json_is_array(f->answers)
+	                          ? json_array_get(f->answers, f->served)
+	                          : f->answers;
 
 	res->status = 200;
 	res->attempts = 1;
@@ -95,14 +94,14 @@ static void fetch_answer(struct fetch_tx *f, struct hf_tx_result *res,
 		res->errors = json_object_get(a, "errors");
 		if (json_is_null(res->data))
 			res->data = NULL;
-		res->rc = res->data ? 0 :
-				      hf_error_set(e, HF_ESERVER, "no data");
+		res->rc =
+		        res->data ? 0 : hf_error_set(e, HF_ESERVER, "no data");
 	}
 	f->served++;
 }
 
 static int fetch_run(hf_transport *t, hf_tx_done_fn done, void *payload,
-		     hf_error *err)
+                     hf_error *err)
 {
 	struct fetch_tx *f = (struct fetch_tx *)t;
 
@@ -136,7 +135,10 @@ static void fetch_drop(hf_transport *t)
 }
 
 static const struct hf_transport_ops fetch_ops = {
-	fetch_submit, fetch_run, fetch_stop, fetch_drop,
+	fetch_submit,
+	fetch_run,
+	fetch_stop,
+	fetch_drop,
 };
 
 static hf_schema *fetch_schema(void)
@@ -147,9 +149,10 @@ static hf_schema *fetch_schema(void)
 
 	if (s)
 		return s;
-	j = json_load_file(HF_SOURCE_DIR
-			   "/tests/fuzz/corpus/schema_answer/api_schema_test.json",
-			   0, NULL);
+	j = json_load_file(
+	        HF_SOURCE_DIR
+	        "/tests/fuzz/corpus/schema_answer/api_schema_test.json",
+	        0, NULL);
 	if (!j || hf_schema_parse(&s, j, &err) < 0) {
 		fprintf(stderr, "fuzz_fetch: no schema: %s\n", err.msg);
 		abort();
@@ -165,7 +168,7 @@ static void fetch_quiet(void *payload, const hf_error *diag)
 }
 
 static void fetch_quiet_resolve(void *payload, enum hf_mdiag_level level,
-				const hf_error *diag)
+                                const hf_error *diag)
 {
 	(void)payload;
 	(void)level;
@@ -182,8 +185,8 @@ HF_FUZZ_ENTRY(fuzz_fetch)(const uint8_t *data, size_t size)
 	hf_manifest *m = NULL;
 	hf_objset *want = NULL, *have = NULL;
 	hf_schema *s = fetch_schema();
-	json_t *answers = json_loadb((const char *)data, size, JSON_DECODE_ANY,
-				     NULL);
+	json_t *answers =
+	        json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
 
 	if (!answers)
 		return 0;
@@ -194,10 +197,11 @@ HF_FUZZ_ENTRY(fuzz_fetch)(const uint8_t *data, size_t size)
 	fo.batch_aliases = 2;
 	if (hf_manifest_new(&m) == 0 &&
 	    hf_manifest_add_buffer(m, "fetch.yml", fetch_files,
-				   sizeof(fetch_files) - 1, NULL) == 0 &&
-	    hf_resolve(&want, m, s, &ro, fetch_quiet_resolve, NULL, &err) == 0) {
+	                           sizeof(fetch_files) - 1, NULL) == 0 &&
+	    hf_resolve(&want, m, s, &ro, fetch_quiet_resolve, NULL, &err) ==
+	            0) {
 		(void)hf_fetch(&have, want, s, &fo, &tx.base, fetch_quiet, NULL,
-			       &st, &err);
+		               &st, &err);
 		hf_objset_free(have);
 	}
 	hf_objset_free(want);

@@ -37,7 +37,7 @@ HF_FUZZ_ENTRY(fuzz_manifest)(const uint8_t *data, size_t size)
 	if (hf_manifest_new(&m) < 0)
 		return 0;
 	(void)hf_manifest_add_buffer(m, "fuzz.yml", (const char *)data, size,
-				     NULL);
+	                             NULL);
 	hf_manifest_digest(m, hex);
 	for (i = 0; i < hf_manifest_doc_count(m); i++)
 		(void)hf_mdoc_expand_range(hf_manifest_doc_at(m, i));

@@ -9,10 +9,10 @@
 #include "hf/alloc.h"
 #include "hf/banned.h"
 
-static long calls;     /* allocation calls since install */
+static long calls; /* allocation calls since install */
 static long fail_from; /* first call to fail, 0 = none */
-static long fail_to;   /* last call to fail, 0 = every one from fail_from */
-static int failed;     /* a call has been failed */
+static long fail_to; /* last call to fail, 0 = every one from fail_from */
+static int failed; /* a call has been failed */
 
 static int should_fail(void)
 {

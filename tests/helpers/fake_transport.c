@@ -32,9 +32,9 @@ struct hf_fake {
 	size_t nrules;
 	struct entry **log;
 	size_t nlog, cap;
-	size_t head;  /* entries before it have completed */
+	size_t head; /* entries before it have completed */
 	int stopped;
-	int run_rc;   /* the next run fails with it (0: no) */
+	int run_rc; /* the next run fails with it (0: no) */
 	int running;
 };
 
@@ -69,7 +69,7 @@ static int json_opt(json_t **out, const json_t *j)
 }
 
 static int fk_submit(hf_transport *t, const struct hf_tx_request *r,
-		     hf_error *err)
+                     hf_error *err)
 {
 	hf_fake *f = of(t);
 	struct entry *e, **grown;
@@ -78,10 +78,10 @@ static int fk_submit(hf_transport *t, const struct hf_tx_request *r,
 		return hf_error_set(err, HF_EINVAL, "no query or path");
 	if (r->variables && !json_is_object(r->variables))
 		return hf_error_set(err, HF_EINVAL,
-				    "GraphQL variables must be an object");
+		                    "GraphQL variables must be an object");
 	if (f->nlog == f->cap) {
 		grown = hf_reallocarray(f->log, f->cap ? f->cap * 2 : 16,
-					sizeof(*grown));
+		                        sizeof(*grown));
 		if (!grown)
 			return hf_error_set(err, HF_ENOMEM, "out of memory");
 		f->log = grown;
@@ -137,13 +137,13 @@ static void graphql(struct hf_tx_result *x, json_t *answer, hf_error *err)
 		x->data = NULL;
 		msg = hf_tx_error_message(json_array_get(x->errors, 0));
 		x->rc = hf_error_set(err, HF_ESERVER, "%s",
-				     msg ? msg : "no data in the answer");
+		                     msg ? msg : "no data in the answer");
 	}
 }
 
 /* Answer entry `e` and tell the caller. */
 static void answer(hf_fake *f, struct entry *e, hf_tx_done_fn done,
-		   void *payload)
+                   void *payload)
 {
 	struct hf_tx_result x;
 	hf_error err = HF_ERROR_INIT;
@@ -165,8 +165,8 @@ static void answer(hf_fake *f, struct entry *e, hf_tx_done_fn done,
 	rule = find_rule(f, &e->req);
 	if (!rule) {
 		x.rc = hf_error_set(&err, HF_ESERVER,
-				    "fake transport: nothing scripted for %s",
-				    e->req.query ? e->req.query : e->req.path);
+		                    "fake transport: nothing scripted for %s",
+		                    e->req.query ? e->req.query : e->req.path);
 	} else if (rule->type == RULE_FAIL) {
 		x.status = 0;
 		x.rc = hf_error_set(&err, rule->rc, "%s", rule->msg);
@@ -184,13 +184,14 @@ static void answer(hf_fake *f, struct entry *e, hf_tx_done_fn done,
 }
 
 static int fk_run(hf_transport *t, hf_tx_done_fn done, void *payload,
-		  hf_error *err)
+                  hf_error *err)
 {
 	hf_fake *f = of(t);
 	int rc = f->run_rc;
 
 	if (f->running)
-		return hf_error_set(err, HF_EINVAL, "run called from its callback");
+		return hf_error_set(err, HF_EINVAL,
+		                    "run called from its callback");
 	if (rc) {
 		f->run_rc = 0;
 		for (; f->head < f->nlog; f->head++)
@@ -220,7 +221,7 @@ static void fk_drop(hf_transport *t)
 }
 
 static const struct hf_transport_ops fake_ops = { fk_submit, fk_run, fk_stop,
-						  fk_drop };
+	                                          fk_drop };
 
 hf_fake *hf_fake_new(void)
 {
@@ -263,11 +264,12 @@ hf_transport *hf_fake_transport(hf_fake *f)
 	return &f->tr;
 }
 
-static struct rule *add_rule(hf_fake *f, enum rule_type type,
-			     const char *match, int times)
+static struct rule *add_rule(hf_fake *f, enum rule_type type, const char *match,
+                             int times)
 {
 	struct rule *grown = hf_reallocarray(f->rules, f->nrules + 1,
-					     sizeof(*grown)), *r;
+	                                     sizeof(*grown)),
+	            *r;
 
 	if (!grown)
 		return NULL;
@@ -299,7 +301,7 @@ int hf_fake_answer(hf_fake *f, const char *match, int times, const char *json)
 }
 
 int hf_fake_fail(hf_fake *f, const char *match, int times, int rc,
-		 const char *msg)
+                 const char *msg)
 {
 	struct rule *r = add_rule(f, RULE_FAIL, match, times);
 
@@ -311,7 +313,7 @@ int hf_fake_fail(hf_fake *f, const char *match, int times, int rc,
 }
 
 int hf_fake_handler(hf_fake *f, const char *match, int times,
-		    hf_fake_handler_fn fn, void *payload)
+                    hf_fake_handler_fn fn, void *payload)
 {
 	struct rule *r = add_rule(f, RULE_HANDLER, match, times);
 

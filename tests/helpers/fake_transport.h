@@ -26,11 +26,11 @@ typedef struct hf_fake hf_fake;
 /* A request as the fake received it. Owned by the fake. */
 struct hf_fake_req {
 	enum hf_tx_kind kind;
-	char *branch;      /* NULL when none */
-	char *query;       /* GraphQL document, or NULL */
+	char *branch; /* NULL when none */
+	char *query; /* GraphQL document, or NULL */
 	json_t *variables; /* a deep copy, or NULL */
-	char *path;        /* REST path, or NULL */
-	json_t *body;      /* a deep copy, or NULL */
+	char *path; /* REST path, or NULL */
+	json_t *body; /* a deep copy, or NULL */
 	unsigned flags;
 	int sent; /* 1 once answered; 0 when stopped or dropped before */
 };
@@ -41,7 +41,7 @@ struct hf_fake_req {
  * returns 0, or a failure status with `err` set (then *answer is unused).
  */
 typedef int (*hf_fake_handler_fn)(void *payload, const struct hf_fake_req *r,
-				  json_t **answer, hf_error *err);
+                                  json_t **answer, hf_error *err);
 
 /* A new fake (NULL on OOM); hf_fake_free() it. */
 hf_fake *hf_fake_new(void);
@@ -60,9 +60,9 @@ hf_transport *hf_fake_transport(hf_fake *f);
  */
 int hf_fake_answer(hf_fake *f, const char *match, int times, const char *json);
 int hf_fake_fail(hf_fake *f, const char *match, int times, int rc,
-		 const char *msg);
+                 const char *msg);
 int hf_fake_handler(hf_fake *f, const char *match, int times,
-		    hf_fake_handler_fn fn, void *payload);
+                    hf_fake_handler_fn fn, void *payload);
 
 /* Make hf_transport_run() itself fail with `rc` (once), sending nothing. */
 void hf_fake_fail_run(hf_fake *f, int rc);
@@ -70,7 +70,8 @@ void hf_fake_fail_run(hf_fake *f, int rc);
 /* The requests received so far, in submission order. */
 size_t hf_fake_count(const hf_fake *f);
 const struct hf_fake_req *hf_fake_at(const hf_fake *f, size_t i);
-/* How many received requests contain `match` (as rules match), and were sent. */
+/* How many received requests contain `match` (as rules match), and were sent.
+ */
 size_t hf_fake_sent(const hf_fake *f, const char *match);
 /* Forget the received requests (the rules stay). */
 void hf_fake_clear_log(hf_fake *f);

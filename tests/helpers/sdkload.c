@@ -107,15 +107,15 @@ static json_t *ynode(struct ystate *y, yaml_event_t *ev)
 		break;
 	case YAML_ALIAS_EVENT:
 		v = json_deep_copy(json_object_get(
-			y->anchors, (const char *)ev->data.alias.anchor));
+		        y->anchors, (const char *)ev->data.alias.anchor));
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
-		anchor = ev->type == YAML_SEQUENCE_START_EVENT ?
-				 ev->data.sequence_start.anchor :
-				 ev->data.mapping_start.anchor;
-		anchor = anchor ? (unsigned char *)hf_strdup((char *)anchor) :
-				  NULL;
+		anchor = ev->type == YAML_SEQUENCE_START_EVENT
+		                 ? ev->data.sequence_start.anchor
+		                 : ev->data.mapping_start.anchor;
+		anchor = anchor ? (unsigned char *)hf_strdup((char *)anchor)
+		                : NULL;
 		v = ycollection(y, ev->type == YAML_MAPPING_START_EVENT);
 		yanchor(y, anchor, v);
 		hf_free(anchor);
@@ -177,7 +177,7 @@ out:
 /* ---- HTTP ---------------------------------------------------------------- */
 
 json_t *hf_gql(const char *url, const char *branch, const char *token,
-	       const char *query, json_t *variables)
+               const char *query, json_t *variables)
 {
 	char full[512], hdr[256];
 	const char *headers[2] = { NULL, NULL };
@@ -186,7 +186,7 @@ json_t *hf_gql(const char *url, const char *branch, const char *token,
 	long status;
 
 	snprintf(full, sizeof(full), "%s/graphql/%s", url,
-		 branch ? branch : "main");
+	         branch ? branch : "main");
 	if (token) {
 		snprintf(hdr, sizeof(hdr), "X-INFRAHUB-KEY: %s", token);
 		headers[0] = hdr;
@@ -204,7 +204,7 @@ json_t *hf_gql(const char *url, const char *branch, const char *token,
 }
 
 json_t *hf_schema_load_files(const char *url, const char *token,
-			     const char *const *files, size_t n, long *status)
+                             const char *const *files, size_t n, long *status)
 {
 	json_t *req = json_object(), *schemas = json_array(), *docs, *res;
 	char full[512], hdr[256], *text, *resp = NULL;
@@ -237,8 +237,8 @@ json_t *hf_schema_load_files(const char *url, const char *token,
 
 static json_t *find_kind(struct hf_sdkload *l, const char *kind)
 {
-	static const char *const sections[] = { "nodes", "generics",
-						"profiles", "templates" };
+	static const char *const sections[] = { "nodes", "generics", "profiles",
+		                                "templates" };
 	json_t *arr, *k;
 	size_t i, s;
 
@@ -246,8 +246,9 @@ static json_t *find_kind(struct hf_sdkload *l, const char *kind)
 		arr = json_object_get(l->schema, sections[s]);
 		json_array_foreach(arr, i, k)
 		{
-			if (!strcmp(json_string_value(json_object_get(k, "kind")),
-				    kind))
+			if (!strcmp(json_string_value(
+			                    json_object_get(k, "kind")),
+			            kind))
 				return k;
 		}
 	}
@@ -261,14 +262,15 @@ static json_t *find_named(json_t *kind, const char *list, const char *name)
 
 	json_array_foreach(arr, i, e)
 	{
-		if (!strcmp(json_string_value(json_object_get(e, "name")), name))
+		if (!strcmp(json_string_value(json_object_get(e, "name")),
+		            name))
 			return e;
 	}
 	return NULL;
 }
 
 static json_t *find_by_identifier(json_t *kind, const char *ident,
-				  const char *not_name)
+                                  const char *not_name)
 {
 	json_t *arr = json_object_get(kind, "relationships"), *e;
 	const char *id;
@@ -280,7 +282,7 @@ static json_t *find_by_identifier(json_t *kind, const char *ident,
 		if (id && !strcmp(id, ident) &&
 		    (!not_name ||
 		     strcmp(json_string_value(json_object_get(e, "name")),
-			    not_name)))
+		            not_name)))
 			return e;
 	}
 	return NULL;
@@ -289,7 +291,7 @@ static json_t *find_by_identifier(json_t *kind, const char *ident,
 static int is_many(json_t *rel)
 {
 	return !strcmp(json_string_value(json_object_get(rel, "cardinality")),
-		       "many");
+	               "many");
 }
 
 /* ---- GraphQL rendering with variables ------------------------------------ */
@@ -343,7 +345,7 @@ static void render_value(struct render *r, json_t *v)
 
 /* Attribute values of kind List/JSON travel as GraphQL literals too. */
 static json_t *upsert(struct hf_sdkload *l, const char *kind, json_t *data,
-		      const char *where)
+                      const char *where)
 {
 	struct render r = { HF_BUF_INIT, json_object(), 0 };
 	json_t *res, *obj, *errs;
@@ -360,7 +362,7 @@ static json_t *upsert(struct hf_sdkload *l, const char *kind, json_t *data,
 		hf_buf_add(&text, ") ");
 	}
 	hf_buf_addf(&text, "{\n    %sUpsert(data: %s){ ok object { id } }\n}\n",
-		    kind, r.q.ptr);
+	            kind, r.q.ptr);
 	k = text.ptr;
 	l->requests++;
 	res = hf_gql(l->url, l->branch, l->token, k, r.vars);
@@ -378,7 +380,8 @@ static json_t *upsert(struct hf_sdkload *l, const char *kind, json_t *data,
 		json_array_foreach(errs, n, e)
 		{
 			snprintf(msg, sizeof(msg), "%s %s: %s", kind, where,
-				 json_string_value(json_object_get(e, "message")));
+			         json_string_value(
+			                 json_object_get(e, "message")));
 			json_array_append_new(l->errors, json_string(msg));
 		}
 		l->failures++;
@@ -390,16 +393,18 @@ static json_t *upsert(struct hf_sdkload *l, const char *kind, json_t *data,
 	{
 		break;
 	}
-	obj = json_incref(json_object_get(json_object_get(obj, "object"), "id"));
+	obj = json_incref(
+	        json_object_get(json_object_get(obj, "object"), "id"));
 	json_decref(res);
 	return obj;
 }
 
-/* ---- the SDK algorithm ---------------------------------------------------- */
+/* ---- the SDK algorithm ----------------------------------------------------
+ */
 
 static json_t *load_item(struct hf_sdkload *l, const char *kind,
-			 const char *spec_kind, json_t *item, json_t *inject,
-			 const char *where);
+                         const char *spec_kind, json_t *item, json_t *inject,
+                         const char *where);
 
 static json_t *ref_one(json_t *v)
 {
@@ -430,9 +435,11 @@ static json_t *ref_many(struct hf_sdkload *l, json_t *rel, json_t *v)
 		if (json_is_string(e) && by_id)
 			json_array_append_new(out, json_pack("{sO}", "id", e));
 		else if (json_is_string(e))
-			json_array_append_new(out, json_pack("{s[O]}", "hfid", e));
+			json_array_append_new(out,
+			                      json_pack("{s[O]}", "hfid", e));
 		else
-			json_array_append_new(out, json_pack("{sO}", "hfid", e));
+			json_array_append_new(out,
+			                      json_pack("{sO}", "hfid", e));
 	}
 	return out;
 }
@@ -460,24 +467,27 @@ static json_t *nested_items(json_t *v, const char *peer)
 		k = json_string_value(json_object_get(v, "kind"));
 		d = json_object_get(v, "data");
 		if (json_is_object(d))
-			json_array_append_new(out, json_pack("[sO]", k ? k : peer, d));
+			json_array_append_new(
+			        out, json_pack("[sO]", k ? k : peer, d));
 		json_array_foreach(d, j, e)
 		{
-			json_array_append_new(out, json_pack("[sO]", k ? k : peer, e));
+			json_array_append_new(
+			        out, json_pack("[sO]", k ? k : peer, e));
 		}
 		return out;
 	}
 	json_array_foreach(v, i, e)
 	{
 		k = json_string_value(json_object_get(e, "kind"));
-		json_array_append_new(out, json_pack("[sO]", k ? k : peer,
-						     json_object_get(e, "data")));
+		json_array_append_new(out,
+		                      json_pack("[sO]", k ? k : peer,
+		                                json_object_get(e, "data")));
 	}
 	return out;
 }
 
 static const char *peer_kind(struct hf_sdkload *l, json_t *rel,
-			     const char *spec_kind)
+                             const char *spec_kind)
 {
 	const char *peer = json_string_value(json_object_get(rel, "peer"));
 	json_t *pk = find_kind(l, peer);
@@ -489,7 +499,7 @@ static const char *peer_kind(struct hf_sdkload *l, json_t *rel,
 
 /* Whether the children must be created after this object. */
 static json_t *children_after(struct hf_sdkload *l, json_t *rel,
-			      const char *child_kind, const char *self_name)
+                              const char *child_kind, const char *self_name)
 {
 	json_t *pk = find_kind(l, child_kind), *back;
 	const char *rk;
@@ -497,8 +507,8 @@ static json_t *children_after(struct hf_sdkload *l, json_t *rel,
 	if (!pk)
 		return NULL;
 	back = find_by_identifier(
-		pk, json_string_value(json_object_get(rel, "identifier")),
-		NULL);
+	        pk, json_string_value(json_object_get(rel, "identifier")),
+	        NULL);
 	if (!back)
 		return NULL;
 	(void)self_name;
@@ -518,8 +528,8 @@ static void attr_value(json_t *data, const char *key, json_t *v)
 }
 
 static int nested_first(struct hf_sdkload *l, json_t *data, json_t *rel,
-			const char *key, json_t *items, const char *spec_kind,
-			const char *where)
+                        const char *key, json_t *items, const char *spec_kind,
+                        const char *where)
 {
 	json_t *ids = json_array(), *pair, *id;
 	size_t i;
@@ -527,12 +537,11 @@ static int nested_first(struct hf_sdkload *l, json_t *data, json_t *rel,
 	json_array_foreach(items, i, pair)
 	{
 		id = load_item(l, json_string_value(json_array_get(pair, 0)),
-			       spec_kind, json_array_get(pair, 1), NULL, where);
+		               spec_kind, json_array_get(pair, 1), NULL, where);
 		if (!id)
 			goto fail;
 		if (json_is_string(id))
-			json_array_append_new(ids,
-					      json_pack("{sO}", "id", id));
+			json_array_append_new(ids, json_pack("{sO}", "id", id));
 		json_decref(id);
 	}
 	if (is_many(rel))
@@ -547,8 +556,8 @@ fail:
 }
 
 static json_t *load_item(struct hf_sdkload *l, const char *kind,
-			 const char *spec_kind, json_t *item, json_t *inject,
-			 const char *where)
+                         const char *spec_kind, json_t *item, json_t *inject,
+                         const char *where)
 {
 	json_t *sk = find_kind(l, kind), *data = json_object(), *later;
 	json_t *v, *rel, *id = NULL, *back, *items, *pair, *inj, *cid;
@@ -575,24 +584,28 @@ static json_t *load_item(struct hf_sdkload *l, const char *kind,
 		if (!rel) {
 			char msg[256];
 
-			snprintf(msg, sizeof(msg), "%s: %s is not a valid "
-				 "attribute or relationship for %s", where, key, kind);
+			snprintf(msg, sizeof(msg),
+			         "%s: %s is not a valid "
+			         "attribute or relationship for %s",
+			         where, key, kind);
 			json_array_append_new(l->errors, json_string(msg));
 			continue;
 		}
 		if (!is_nested(v)) {
 			json_object_set_new(data, key,
-					    is_many(rel) ? ref_many(l, rel, v) :
-						   ref_one(v));
+			                    is_many(rel) ? ref_many(l, rel, v)
+			                                 : ref_one(v));
 			continue;
 		}
 		items = nested_items(v, peer_kind(l, rel, spec_kind));
-		ck = json_string_value(json_array_get(json_array_get(items, 0), 0));
+		ck = json_string_value(
+		        json_array_get(json_array_get(items, 0), 0));
 		back = ck ? children_after(l, rel, ck, key) : NULL;
 		if (back) {
-			json_array_append_new(later, json_pack("[OO]", back, items));
+			json_array_append_new(later,
+			                      json_pack("[OO]", back, items));
 		} else if (nested_first(l, data, rel, key, items, spec_kind,
-					where) < 0) {
+		                        where) < 0) {
 			json_decref(items);
 			goto out;
 		}
@@ -610,13 +623,15 @@ static json_t *load_item(struct hf_sdkload *l, const char *kind,
 		back = json_array_get(pair, 0);
 		items = json_array_get(pair, 1);
 		inj = json_object();
-		json_object_set_new(inj, json_string_value(json_object_get(back, "name")),
-				    is_many(back) ? json_pack("[{sO}]", "id", id) :
-						    json_pack("{sO}", "id", id));
+		json_object_set_new(
+		        inj, json_string_value(json_object_get(back, "name")),
+		        is_many(back) ? json_pack("[{sO}]", "id", id)
+		                      : json_pack("{sO}", "id", id));
 		json_array_foreach(items, j, v)
 		{
-			cid = load_item(l, json_string_value(json_array_get(v, 0)),
-					spec_kind, json_array_get(v, 1), inj, where);
+			cid = load_item(
+			        l, json_string_value(json_array_get(v, 0)),
+			        spec_kind, json_array_get(v, 1), inj, where);
 			json_decref(cid);
 		}
 		json_decref(inj);
@@ -636,7 +651,7 @@ static int fetch_schema(struct hf_sdkload *l)
 	if (l->schema)
 		return 0;
 	snprintf(full, sizeof(full), "%s/api/schema?branch=%s", l->url,
-		 l->branch ? l->branch : "main");
+	         l->branch ? l->branch : "main");
 	if (l->token) {
 		snprintf(hdr, sizeof(hdr), "X-INFRAHUB-KEY: %s", l->token);
 		headers[0] = hdr;
@@ -651,8 +666,7 @@ static int fetch_schema(struct hf_sdkload *l)
 	return l->schema ? 0 : -1;
 }
 
-int hf_sdkload_files(struct hf_sdkload *l, const char *const *files,
-		     size_t n)
+int hf_sdkload_files(struct hf_sdkload *l, const char *const *files, size_t n)
 {
 	json_t *docs, *doc, *spec, *data, *item, *id;
 	const char *kind;
@@ -675,8 +689,9 @@ int hf_sdkload_files(struct hf_sdkload *l, const char *const *files,
 			json_array_foreach(data, i, item)
 			{
 				snprintf(where, sizeof(where), "%s[%zu].%zu",
-					 strrchr(files[f], '/') + 1, d, i + 1);
-				id = load_item(l, kind, kind, item, NULL, where);
+				         strrchr(files[f], '/') + 1, d, i + 1);
+				id = load_item(l, kind, kind, item, NULL,
+				               where);
 				if (!id) {
 					json_decref(docs);
 					return -1;

@@ -130,7 +130,7 @@ static void collect(int ofd, int efd, hf_buf *out, hf_buf *err)
 }
 
 static void child(const char *cwd, int in, int out, int err,
-		  const char *const *args)
+                  const char *const *args)
 {
 	const char *argv[64];
 	union {
@@ -154,7 +154,7 @@ static void child(const char *cwd, int in, int out, int err,
 }
 
 int hf_run(struct hf_run *r, const char *cwd, const char *input,
-	   const char *const *args)
+           const char *const *args)
 {
 	int pin[2], pout[2], perr[2], st;
 	hf_buf out = HF_BUF_INIT, err = HF_BUF_INIT;
@@ -189,7 +189,7 @@ int hf_run(struct hf_run *r, const char *cwd, const char *input,
 		return -1;
 	gettimeofday(&t1, NULL);
 	r->seconds = (double)(t1.tv_sec - t0.tv_sec) +
-		     (double)(t1.tv_usec - t0.tv_usec) / 1e6;
+	             (double)(t1.tv_usec - t0.tv_usec) / 1e6;
 	r->maxrss_kb = ru.ru_maxrss;
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	r->out = hf_buf_detach(&out);
@@ -258,7 +258,7 @@ int hf_free_port(void)
 }
 
 int hf_serve_start_at(struct hf_served *s, int port, const char *db,
-		      const char *const *extra)
+                      const char *const *extra)
 {
 	const char *args[48] = { "serve", "--listen", NULL, "--data", db };
 	char listen[64];
@@ -291,7 +291,7 @@ int hf_serve_start_at(struct hf_served *s, int port, const char *db,
 }
 
 int hf_serve_start(struct hf_served *s, const char *db,
-		   const char *const *extra)
+                   const char *const *extra)
 {
 	return hf_serve_start_at(s, 0, db, extra);
 }
@@ -330,7 +330,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *payload)
 }
 
 int hf_http(const char *method, const char *url, const char *body,
-	    const char *const *headers, long *status, char **resp)
+            const char *const *headers, long *status, char **resp)
 {
 	struct curl_slist *h = NULL;
 	hf_buf b = HF_BUF_INIT;

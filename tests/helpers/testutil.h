@@ -11,8 +11,8 @@
 
 struct hf_run {
 	int status; /* exit code, or 128+signal */
-	char *out;  /* captured stdout, NUL-terminated (hf_free) */
-	char *err;  /* captured stderr */
+	char *out; /* captured stdout, NUL-terminated (hf_free) */
+	char *err; /* captured stderr */
 	long maxrss_kb; /* the child's peak resident set size */
 	double seconds; /* wall time */
 };
@@ -33,7 +33,7 @@ const char *hf_test_tmpdir(const char *name);
  * working directory. Returns 0 on success (whatever the exit code).
  */
 int hf_run(struct hf_run *r, const char *cwd, const char *input,
-	   const char *const *args);
+           const char *const *args);
 void hf_run_release(struct hf_run *r);
 
 struct hf_served {
@@ -48,13 +48,13 @@ struct hf_served {
  * for "listening on http://HOST:PORT" on its stderr. Returns 0 or -1.
  */
 int hf_serve_start(struct hf_served *s, const char *db,
-		   const char *const *extra);
+                   const char *const *extra);
 /*
  * The same on 127.0.0.1:PORT (0: any), for an endpoint that must come
  * back at the same address after a kill: a plan records its target.
  */
 int hf_serve_start_at(struct hf_served *s, int port, const char *db,
-		      const char *const *extra);
+                      const char *const *extra);
 /* A loopback TCP port free now, chosen by the kernel; -1 on error. */
 int hf_free_port(void);
 /* SIGTERM, wait; returns the exit status (or -1). */
@@ -68,7 +68,7 @@ int hf_serve_kill(struct hf_served *s, int sig);
  * NULL-terminated list of "Name: value". Returns 0 or -1 (transport error).
  */
 int hf_http(const char *method, const char *url, const char *body,
-	    const char *const *headers, long *status, char **resp);
+            const char *const *headers, long *status, char **resp);
 
 /* Read a whole file; NULL on error (hf_free). */
 char *hf_read_file(const char *path, size_t *len);

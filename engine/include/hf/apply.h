@@ -51,15 +51,16 @@
  * never "absent".
  */
 int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_transport *t,
-			 hf_fetch_diag_fn report, void *payload, hf_error *err);
+                         hf_fetch_diag_fn report, void *payload, hf_error *err);
 
 /* The same without the group check: the objects only (recovery counts them). */
 int hf_apply_check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
-			   hf_fetch_diag_fn report, void *payload, hf_error *err);
+                           hf_fetch_diag_fn report, void *payload,
+                           hf_error *err);
 
 /* The name of the stack's ownership group: "hubform-<stack>". */
 #define HF_STACK_GROUP_PREFIX "hubform-"
-#define HF_STACK_GROUP_KIND "CoreStandardGroup"
+#define HF_STACK_GROUP_KIND   "CoreStandardGroup"
 
 /*
  * Whether the plan writes ownership: a create, an adoption, a delete or a
@@ -75,18 +76,18 @@ size_t hf_apply_deletes(const hf_plan *p);
 
 /* Called after each wave; return nonzero to stop before the next one. */
 typedef int (*hf_apply_progress_fn)(void *payload, int wave, int waves,
-				    long done, long total);
+                                    long done, long total);
 
 struct hf_apply_opts {
 	const char *branch; /* where the mutations go */
-	long batch_size;    /* aliased mutations per request */
+	long batch_size; /* aliased mutations per request */
 	hf_apply_progress_fn progress; /* may be NULL */
 	void *payload;
 	volatile int *stop; /* set (e.g. by a signal handler) to stop early */
-	int keep_going;     /* after a failure, go on with every change whose
-			       dependencies succeeded, to report all failures */
-	long group_chunk;   /* nodes per group membership edit; 0:
-			       HF_APPLY_GROUP_CHUNK */
+	int keep_going; /* after a failure, go on with every change whose
+	                   dependencies succeeded, to report all failures */
+	long group_chunk; /* nodes per group membership edit; 0:
+	                     HF_APPLY_GROUP_CHUNK */
 };
 
 /*
@@ -96,16 +97,19 @@ struct hf_apply_opts {
  */
 #define HF_APPLY_GROUP_CHUNK 1000
 
-#define HF_APPLY_OPTS_INIT { NULL, 50, NULL, NULL, NULL, 0, 0 }
+#define HF_APPLY_OPTS_INIT                       \
+	{                                        \
+		NULL, 50, NULL, NULL, NULL, 0, 0 \
+	}
 
 struct hf_apply_stats {
 	long requests;
 	long applied;
 	long failed;
 	long skipped;
-	long gone;     /* deletes whose object was already gone (a retry, a
-			  concurrent delete, an unplanned cascade): counted
-			  in `applied`, since the object is absent as planned */
+	long gone; /* deletes whose object was already gone (a retry, a
+	              concurrent delete, an unplanned cascade): counted
+	              in `applied`, since the object is absent as planned */
 	long cascaded; /* cascade deletes checked gone after their parent's */
 };
 
@@ -145,35 +149,35 @@ struct hf_apply_stats {
  * failure.
  */
 int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
-		   const struct hf_apply_opts *o, struct hf_apply_stats *stats,
-		   hf_error *err);
+                   const struct hf_apply_opts *o, struct hf_apply_stats *stats,
+                   hf_error *err);
 
 /* ---- the transaction ---------------------------------------------------- */
 
 /* What hf_apply_run() tells the caller while it runs. */
 enum hf_apply_msg_code {
-	HF_AMSG_STALE_SCHEMA,   /* info: the schema changed since the plan */
-	HF_AMSG_STALE,          /* info: `text` names a stale object and why */
-	HF_AMSG_WAITING,        /* info: plan `name` applies to the same
-				   target; waiting up to `n` seconds */
-	HF_AMSG_DEADLINE,       /* error: the deadline passed; rolling back */
-	HF_AMSG_RECORD_APPLY,   /* warn: apply facts not recorded in `path`
-				   (`text` says why) */
+	HF_AMSG_STALE_SCHEMA, /* info: the schema changed since the plan */
+	HF_AMSG_STALE, /* info: `text` names a stale object and why */
+	HF_AMSG_WAITING, /* info: plan `name` applies to the same
+	                    target; waiting up to `n` seconds */
+	HF_AMSG_DEADLINE, /* error: the deadline passed; rolling back */
+	HF_AMSG_RECORD_APPLY, /* warn: apply facts not recorded in `path`
+	                         (`text` says why) */
 	HF_AMSG_RECORD_CHANGES, /* error: change outcomes not recorded in
-				   `path` */
-	HF_AMSG_RECORD_STATUS,  /* error: the plan could not be marked
-				   `status` in `path` */
-	HF_AMSG_DELETE_FAILED,  /* error: branch `name` not deleted (`text`) */
+	                           `path` */
+	HF_AMSG_RECORD_STATUS, /* error: the plan could not be marked
+	                          `status` in `path` */
+	HF_AMSG_DELETE_FAILED, /* error: branch `name` not deleted (`text`) */
 	HF_AMSG_BRANCH_DELETED, /* info (recover): branch `name` deleted */
-	HF_AMSG_BRANCH_GONE,    /* info (recover): branch `name` was gone */
+	HF_AMSG_BRANCH_GONE, /* info (recover): branch `name` was gone */
 	HF_AMSG_PARTLY_PRESENT, /* warn (recover): `n` of the `total` changes
-				   are present on target branch `name` */
-	HF_AMSG_LOCK_RELEASE,   /* warn: the apply lock of target branch
-				   `name` was not released cleanly (`text`) */
-	HF_AMSG_LOCK_BROKEN,    /* info (recover): the lock `text` the killed
-				   apply held on branch `name` was broken */
-	HF_AMSG_WRITING,        /* info: the checks passed; the changes are
-				   about to be written to branch `name` */
+	                           are present on target branch `name` */
+	HF_AMSG_LOCK_RELEASE, /* warn: the apply lock of target branch
+	                         `name` was not released cleanly (`text`) */
+	HF_AMSG_LOCK_BROKEN, /* info (recover): the lock `text` the killed
+	                        apply held on branch `name` was broken */
+	HF_AMSG_WRITING, /* info: the checks passed; the changes are
+	                    about to be written to branch `name` */
 };
 
 enum hf_apply_severity {
@@ -186,9 +190,9 @@ enum hf_apply_severity {
 struct hf_apply_msg {
 	enum hf_apply_msg_code code;
 	enum hf_apply_severity severity;
-	const char *text;  /* a message (the server's, the store's, an object) */
-	const char *name;  /* a branch or a plan id */
-	const char *path;  /* a store's path */
+	const char *text; /* a message (the server's, the store's, an object) */
+	const char *name; /* a branch or a plan id */
+	const char *path; /* a store's path */
 	enum hf_plan_status status; /* RECORD_STATUS: the status not recorded */
 	long n, total;
 };
@@ -205,9 +209,9 @@ typedef int (*hf_apply_confirm_fn)(void *payload, const hf_plan *p);
 
 struct hf_apply_run_opts {
 	hf_transport *transport;
-	const hf_schema *schema;     /* the target branch's live schema */
-	const char *branch;          /* the plan's target branch */
-	const char *default_branch;  /* the server's default branch */
+	const hf_schema *schema; /* the target branch's live schema */
+	const char *branch; /* the plan's target branch */
+	const char *default_branch; /* the server's default branch */
 	/*
 	 * Where the plan's status and outcomes are recorded: the plan store
 	 * first (another apply to the target is looked for there), then e.g.
@@ -216,12 +220,13 @@ struct hf_apply_run_opts {
 	hf_store *stores[HF_APPLY_MAX_STORES];
 	size_t n_stores;
 	long batch_size;
-	int keep_branch;   /* leave the branch unmerged (for review) */
-	int keep_going;    /* see hf_apply_opts */
-	int direct;        /* write to `branch` itself: no branch, no rollback */
-	int recover;       /* settle a plan left `applying` by a killed apply */
+	int keep_branch; /* leave the branch unmerged (for review) */
+	int keep_going; /* see hf_apply_opts */
+	int direct; /* write to `branch` itself: no branch, no rollback */
+	int recover; /* settle a plan left `applying` by a killed apply */
 	long lock_timeout; /* seconds to wait for another apply of the target */
-	int limit_deletes; /* refuse a plan with more than max_deletes deletes */
+	int limit_deletes; /* refuse a plan with more than max_deletes deletes
+	                    */
 	long max_deletes;
 	/*
 	 * The apply lock in Infrahub (hf/lock.h): taken for the target branch
@@ -233,53 +238,53 @@ struct hf_apply_run_opts {
 	int no_lock;
 	const char *lock_user; /* the holder's user and host; NULL: from */
 	const char *lock_host; /* the environment (hf_lock_owner) */
-	time_t deadline;   /* the whole apply must end by then; 0: none */
-	long group_chunk;  /* see hf_apply_opts; 0: HF_APPLY_GROUP_CHUNK */
+	time_t deadline; /* the whole apply must end by then; 0: none */
+	long group_chunk; /* see hf_apply_opts; 0: HF_APPLY_GROUP_CHUNK */
 	volatile int *stop; /* set (e.g. by a signal handler) to stop */
-	hf_apply_confirm_fn confirm;   /* may be NULL: no question */
+	hf_apply_confirm_fn confirm; /* may be NULL: no question */
 	hf_apply_progress_fn progress; /* may be NULL */
-	hf_apply_msg_fn msg;           /* may be NULL */
-	void *payload;                 /* for the three callbacks */
+	hf_apply_msg_fn msg; /* may be NULL */
+	void *payload; /* for the three callbacks */
 };
 
 /* What the run came to; hf_apply_result.outcome. */
 enum hf_apply_outcome {
-	HF_APPLY_DONE,           /* every change applied (merged, kept on the
-				    branch, or direct) and the plan applied */
-	HF_APPLY_NOTHING,        /* no change to make; marked applied */
-	HF_APPLY_NOT_PLANNED,    /* the plan is `status`, not planned */
-	HF_APPLY_NEEDS_DIRECT,   /* a non-default branch without `direct` */
+	HF_APPLY_DONE, /* every change applied (merged, kept on the
+	                  branch, or direct) and the plan applied */
+	HF_APPLY_NOTHING, /* no change to make; marked applied */
+	HF_APPLY_NOT_PLANNED, /* the plan is `status`, not planned */
+	HF_APPLY_NEEDS_DIRECT, /* a non-default branch without `direct` */
 	HF_APPLY_DIRECT_DEFAULT, /* `direct` to the default branch */
-	HF_APPLY_CANCELLED,      /* confirm said no */
-	HF_APPLY_STALE,          /* changed since the plan; marked stale */
-	HF_APPLY_CHECK_FAILED,   /* the staleness check could not run */
-	HF_APPLY_BUSY,           /* plan `other` applies to the same target */
+	HF_APPLY_CANCELLED, /* confirm said no */
+	HF_APPLY_STALE, /* changed since the plan; marked stale */
+	HF_APPLY_CHECK_FAILED, /* the staleness check could not run */
+	HF_APPLY_BUSY, /* plan `other` applies to the same target */
 	HF_APPLY_TOO_MANY_DELETES, /* more deletes than max_deletes; the plan
-				      stays planned, nothing read or written */
-	HF_APPLY_LOCKED,         /* another runner holds the apply lock of the
-				    target (`err` names it); nothing written,
-				    the plan stays planned */
-	HF_APPLY_NOT_STARTED,    /* planned -> applying could not be recorded */
-	HF_APPLY_CREATE_FAILED,  /* the work branch was not created; failed */
-	HF_APPLY_FAILED,         /* changes failed, merge failed or stopped:
-				    nothing merged (but see `direct`); failed,
-				    or still `applying` when the work branch
-				    could not be deleted (!branch_deleted):
-				    `recover` removes it and settles the plan */
-	HF_APPLY_NOT_APPLYING,   /* recover: the plan is `status` */
+	                              stays planned, nothing read or written */
+	HF_APPLY_LOCKED, /* another runner holds the apply lock of the
+	                    target (`err` names it); nothing written,
+	                    the plan stays planned */
+	HF_APPLY_NOT_STARTED, /* planned -> applying could not be recorded */
+	HF_APPLY_CREATE_FAILED, /* the work branch was not created; failed */
+	HF_APPLY_FAILED, /* changes failed, merge failed or stopped:
+	                    nothing merged (but see `direct`); failed,
+	                    or still `applying` when the work branch
+	                    could not be deleted (!branch_deleted):
+	                    `recover` removes it and settles the plan */
+	HF_APPLY_NOT_APPLYING, /* recover: the plan is `status` */
 	HF_APPLY_RECOVER_UNKNOWN, /* recover: cannot tell whether it landed */
-	HF_APPLY_RECOVER_KEPT,   /* recover: the branch could not be deleted */
+	HF_APPLY_RECOVER_KEPT, /* recover: the branch could not be deleted */
 	HF_APPLY_RECOVERED_APPLIED, /* recover: it had landed; applied */
-	HF_APPLY_RECOVERED_FAILED,  /* recover: it had not; failed */
+	HF_APPLY_RECOVERED_FAILED, /* recover: it had not; failed */
 };
 
 struct hf_apply_result {
 	enum hf_apply_outcome outcome;
-	enum hf_plan_status status;  /* NOT_PLANNED, NOT_APPLYING: the plan's */
+	enum hf_plan_status status; /* NOT_PLANNED, NOT_APPLYING: the plan's */
 	char branch[HF_PLAN_ID_LEN + 16]; /* the work branch, hubform-<id> */
-	char other[HF_PLAN_ID_LEN + 1];   /* BUSY: the other plan */
-	int branch_deleted;  /* FAILED: the work branch is gone */
-	int recorded;        /* the final status is recorded in every store */
+	char other[HF_PLAN_ID_LEN + 1]; /* BUSY: the other plan */
+	int branch_deleted; /* FAILED: the work branch is gone */
+	int recorded; /* the final status is recorded in every store */
 	struct hf_apply_stats stats;
 };
 
@@ -295,6 +300,6 @@ struct hf_apply_result {
  * changes / an interrupted run).
  */
 int hf_apply_run(hf_plan *p, const struct hf_apply_run_opts *o,
-		 struct hf_apply_result *res, hf_error *err);
+                 struct hf_apply_result *res, hf_error *err);
 
 #endif

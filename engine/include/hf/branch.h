@@ -27,8 +27,8 @@ struct hf_branch_info {
  * failure (HF_ENET, HF_EAUTH, HF_ESERVER...); HF_ESERVER when the answer
  * is not a list of branches.
  */
-int hf_branch_info(hf_transport *t, const char *name, struct hf_branch_info *out,
-		   hf_error *err);
+int hf_branch_info(hf_transport *t, const char *name,
+                   struct hf_branch_info *out, hf_error *err);
 
 /*
  * The branch a command works on: `named` (NULL or "": none), which must
@@ -40,12 +40,12 @@ int hf_branch_info(hf_transport *t, const char *name, struct hf_branch_info *out
  * failure (out->default_name "").
  */
 int hf_branch_choose(hf_transport *t, const char *named,
-		     struct hf_branch_info *out, char *chosen, size_t n,
-		     hf_error *err);
+                     struct hf_branch_info *out, char *chosen, size_t n,
+                     hf_error *err);
 
 enum hf_branch_op {
 	HF_BRANCH_CREATE, /* from the default branch */
-	HF_BRANCH_MERGE,  /* into the default branch */
+	HF_BRANCH_MERGE, /* into the default branch */
 	HF_BRANCH_DELETE,
 };
 
@@ -59,15 +59,15 @@ enum hf_branch_op {
  * is read from the server's answer once, in hf_tx_error_code().
  */
 int hf_branch_op(hf_transport *t, enum hf_branch_op op, const char *name,
-		 hf_error *err);
+                 hf_error *err);
 
 /* One branch as the server describes it (Branch query, section 4.1). */
 struct hf_branch {
 	char name[HF_BRANCH_NAME_MAX];
 	char origin[HF_BRANCH_NAME_MAX]; /* origin_branch; "" when null */
-	char branched_from[64];          /* timestamp; "" when null */
+	char branched_from[64]; /* timestamp; "" when null */
 	char status[32]; /* "OPEN", "MERGED"...; "" when the server is too old
-			    to have the field */
+	                    to have the field */
 	char *description; /* owned (hf_branch_list_free); "" when null */
 	int is_default;
 	int sync_with_git;
@@ -81,7 +81,7 @@ struct hf_branch {
  * is not a list of branches, HF_ENOMEM, or the transport's failure.
  */
 int hf_branch_list(hf_transport *t, struct hf_branch **out, size_t *n,
-		   hf_error *err);
+                   hf_error *err);
 void hf_branch_list_free(struct hf_branch *b, size_t n);
 
 /*
@@ -89,9 +89,8 @@ void hf_branch_list_free(struct hf_branch *b, size_t n);
  * and sync_with_git. Results as hf_branch_op(HF_BRANCH_CREATE), which is
  * this with the description "hubform apply" and no git sync.
  */
-int hf_branch_create(hf_transport *t, const char *name,
-		     const char *description, int sync_with_git,
-		     hf_error *err);
+int hf_branch_create(hf_transport *t, const char *name, const char *description,
+                     int sync_with_git, hf_error *err);
 
 /*
  * Whether branch `name` exists and its status ("OPEN", "MERGED"; Infrahub
@@ -99,6 +98,6 @@ int hf_branch_create(hf_transport *t, const char *name,
  * answers with an error: the caller then falls back on other evidence.
  */
 int hf_branch_status(hf_transport *t, const char *name, char *status, size_t n,
-		     int *exists, hf_error *err);
+                     int *exists, hf_error *err);
 
 #endif

@@ -21,10 +21,11 @@
  * /api/auth/refresh with the refresh token as Bearer; a new login when
  * the refresh token is refused too) and send the request once more, as
  * the SDK does. The password and both tokens are redacted from messages
- * like the API token, and wiped from memory when the client is freed. TLS peer and host verification are on unless `insecure`.
- * User values travel only as GraphQL variables: the client never splices
- * anything into query text; callers pass fixed documents built from schema
- * names and put every value in `variables`.
+ * like the API token, and wiped from memory when the client is freed. TLS peer
+ * and host verification are on unless `insecure`. User values travel only as
+ * GraphQL variables: the client never splices anything into query text; callers
+ * pass fixed documents built from schema names and put every value in
+ * `variables`.
  *
  * Retries: connection failures, timeouts, HTTP 5xx and 429 are retried up
  * to `retries` times with exponential backoff and full jitter (a random
@@ -60,40 +61,40 @@
 typedef struct hf_client hf_client;
 
 enum hf_client_event_type {
-	HF_CLIENT_EV_SEND,  /* an attempt starts */
+	HF_CLIENT_EV_SEND, /* an attempt starts */
 	HF_CLIENT_EV_RETRY, /* an attempt failed; another is scheduled */
-	HF_CLIENT_EV_DONE,  /* a request completed (success or not) */
+	HF_CLIENT_EV_DONE, /* a request completed (success or not) */
 };
 
 /* What the log callback is told. Every string is borrowed for the call. */
 struct hf_client_event {
 	enum hf_client_event_type type;
 	const char *method; /* "GET" or "POST" */
-	const char *url;    /* address + path; never carries the token */
-	int attempt;        /* 1-based */
-	long status;        /* HTTP status; 0 when there was no answer */
-	long delay_ms;      /* RETRY: wait before the next attempt */
-	const char *msg;    /* RETRY, failed DONE: why; NULL otherwise */
-	double seconds;     /* DONE: duration of the last attempt */
+	const char *url; /* address + path; never carries the token */
+	int attempt; /* 1-based */
+	long status; /* HTTP status; 0 when there was no answer */
+	long delay_ms; /* RETRY: wait before the next attempt */
+	const char *msg; /* RETRY, failed DONE: why; NULL otherwise */
+	double seconds; /* DONE: duration of the last attempt */
 };
 
 typedef void (*hf_client_log_fn)(void *payload,
-				 const struct hf_client_event *ev);
+                                 const struct hf_client_event *ev);
 
 struct hf_client_options {
-	const char *address;  /* http(s)://host[:port][/prefix]; copied */
-	const char *token;    /* NULL or "": none; copied */
-	const char *branch;   /* default branch; NULL means "main" */
-	int insecure;         /* 1: no TLS peer/host verification */
-	const char *ca_file;  /* NULL: the system's CA bundle */
+	const char *address; /* http(s)://host[:port][/prefix]; copied */
+	const char *token; /* NULL or "": none; copied */
+	const char *branch; /* default branch; NULL means "main" */
+	int insecure; /* 1: no TLS peer/host verification */
+	const char *ca_file; /* NULL: the system's CA bundle */
 	long connect_timeout; /* seconds */
-	long timeout;         /* seconds per request (each attempt) */
-	long retries;         /* extra attempts after a transient failure */
-	long backoff_ms;      /* backoff base */
-	long backoff_max_ms;  /* backoff cap (Retry-After may exceed it) */
-	long parallelism;     /* requests in flight, >= 1 */
-	size_t max_response;  /* bytes; a bigger answer is an error */
-	long deadline_ms;     /* per hf_client_run or simple call; 0: none */
+	long timeout; /* seconds per request (each attempt) */
+	long retries; /* extra attempts after a transient failure */
+	long backoff_ms; /* backoff base */
+	long backoff_max_ms; /* backoff cap (Retry-After may exceed it) */
+	long parallelism; /* requests in flight, >= 1 */
+	size_t max_response; /* bytes; a bigger answer is an error */
+	long deadline_ms; /* per hf_client_run or simple call; 0: none */
 	hf_client_log_fn log; /* NULL: no events */
 	void *log_payload;
 	const char *username; /* JWT login instead of a token; copied */
@@ -106,10 +107,10 @@ struct hf_client_options {
 /* clang-format on */
 
 struct hf_client_stats {
-	long requests;    /* attempts sent, retries included */
-	long retries;     /* attempts that were retries */
+	long requests; /* attempts sent, retries included */
+	long retries; /* attempts that were retries */
 	long connections; /* new connections opened */
-	long long bytes;  /* response body bytes received */
+	long long bytes; /* response body bytes received */
 };
 
 /*
@@ -129,7 +130,7 @@ void hf_client_global_cleanup(void);
  * login happens before the first request.
  */
 int hf_client_new(hf_client **out, const struct hf_client_options *o,
-		  hf_error *err);
+                  hf_error *err);
 /* NULL-safe. Must not be called from a completion callback. */
 void hf_client_free(hf_client *c);
 
@@ -153,19 +154,19 @@ char *hf_client_escape(const char *s);
  * REST. GET {address}{path_and_query}, or POST `body` (serialised as JSON)
  * to it; the caller percent-encodes query values (hf_client_escape()).
  * On success (2xx with a JSON answer) *out is the decoded answer, a new
- * reference the caller decrefs (JSON null for an empty body). *status is the HTTP status of the last
- * attempt (0 when there was none), also on failure. Returns 0, HF_ENET
- * (no answer, timeout, 5xx/429 after retries, deadline), HF_EAUTH
- * (401/403, with the server's message), HF_ENOTFOUND (404), HF_ESERVER
+ * reference the caller decrefs (JSON null for an empty body). *status is the
+ * HTTP status of the last attempt (0 when there was none), also on failure.
+ * Returns 0, HF_ENET (no answer, timeout, 5xx/429 after retries, deadline),
+ * HF_EAUTH (401/403, with the server's message), HF_ENOTFOUND (404), HF_ESERVER
  * (other 4xx with the server's message; an answer that is not JSON or too
  * big), HF_ENOMEM. On failure *out is NULL. GETs are retried; POSTs only
  * when they were certainly not processed. Not from a callback, and not
  * while submitted requests wait for hf_client_run().
  */
 int hf_client_get(hf_client *c, const char *path_and_query, json_t **out,
-		  long *status, hf_error *err);
+                  long *status, hf_error *err);
 int hf_client_post_json(hf_client *c, const char *path, const json_t *body,
-			json_t **out, long *status, hf_error *err);
+                        json_t **out, long *status, hf_error *err);
 
 /*
  * One GraphQL request: POST {address}/graphql/{branch} with body
@@ -185,28 +186,31 @@ int hf_client_post_json(hf_client *c, const char *path, const json_t *body,
  * as hf_client_get().
  */
 int hf_client_graphql(hf_client *c, const char *branch, const char *query,
-		      const json_t *variables, json_t **data_out,
-		      json_t **errors_out, hf_error *err);
+                      const json_t *variables, json_t **data_out,
+                      json_t **errors_out, hf_error *err);
 
 /* Request flags. */
 enum hf_client_request_flags {
-	HF_CLIENT_RETRY = HF_TX_RETRY,       /* retry even if it is a mutation */
+	HF_CLIENT_RETRY = HF_TX_RETRY, /* retry even if it is a mutation */
 	HF_CLIENT_NO_RETRY = HF_TX_NO_RETRY, /* never retry (wins over RETRY) */
 	HF_CLIENT_SERVER_DEFAULT = HF_TX_SERVER_DEFAULT, /* POST /graphql: the
-			server's own default branch, whatever its name */
+	                server's own default branch, whatever its name */
 };
 
 /* A GraphQL request for the batch API. */
 struct hf_client_request {
-	const char *branch;     /* NULL: the client's default */
-	const char *query;      /* GraphQL document, fixed text */
+	const char *branch; /* NULL: the client's default */
+	const char *query; /* GraphQL document, fixed text */
 	const json_t *variables; /* may be NULL */
-	void *user;             /* handed back in the result */
-	unsigned flags;         /* enum hf_client_request_flags */
-	long timeout;           /* seconds per attempt; 0: the client's */
+	void *user; /* handed back in the result */
+	unsigned flags; /* enum hf_client_request_flags */
+	long timeout; /* seconds per attempt; 0: the client's */
 };
 
-#define HF_CLIENT_REQUEST_INIT { NULL, NULL, NULL, NULL, 0, 0 }
+#define HF_CLIENT_REQUEST_INIT               \
+	{                                    \
+		NULL, NULL, NULL, NULL, 0, 0 \
+	}
 
 /*
  * The outcome of one submitted request. Everything is borrowed for the
@@ -219,17 +223,17 @@ struct hf_client_request {
 struct hf_client_result {
 	void *user;
 	const char *branch;
-	json_t *data;   /* NULL when the answer had none */
+	json_t *data; /* NULL when the answer had none */
 	json_t *errors; /* errors[] of the answer, or NULL */
-	long status;    /* HTTP status of the last attempt, 0 when none */
-	int attempts;   /* requests sent for it */
+	long status; /* HTTP status of the last attempt, 0 when none */
+	int attempts; /* requests sent for it */
 	int rc;
 	const hf_error *err; /* never NULL; code 0 on success */
 };
 
 typedef void (*hf_client_done_fn)(hf_client *c,
-				  const struct hf_client_result *r,
-				  void *payload);
+                                  const struct hf_client_result *r,
+                                  void *payload);
 
 /*
  * Queue a GraphQL request. The query, branch and variables are copied
@@ -239,7 +243,7 @@ typedef void (*hf_client_done_fn)(hf_client *c,
  * HF_ENOMEM.
  */
 int hf_client_submit(hf_client *c, const struct hf_client_request *r,
-		     hf_error *err);
+                     hf_error *err);
 
 /*
  * Run every queued request, and those the callback submits, with at most
@@ -251,7 +255,7 @@ int hf_client_submit(hf_client *c, const struct hf_client_request *r,
  * call hf_client_run(), the simple calls or hf_client_free().
  */
 int hf_client_run(hf_client *c, hf_client_done_fn done, void *payload,
-		  hf_error *err);
+                  hf_error *err);
 
 /*
  * From a callback (or before a run): start no new requests and no new

@@ -50,7 +50,7 @@
  * Does not call hf_plan_finish().
  */
 int hf_diff(hf_plan *plan, const hf_objset *want, const hf_objset *have,
-	    const hf_schema *schema, hf_error *err);
+            const hf_schema *schema, hf_error *err);
 
 /*
  * Progress of hf_diff_ext(): `done` of `total` desired objects compared.
@@ -61,19 +61,22 @@ int hf_diff(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 typedef void (*hf_diff_progress_fn)(void *payload, size_t done, size_t total);
 
 struct hf_diff_opts {
-	const hf_schema *schema;      /* as hf_diff()'s; may be NULL */
+	const hf_schema *schema; /* as hf_diff()'s; may be NULL */
 	hf_diff_progress_fn progress; /* may be NULL */
-	void *payload;                /* passed to progress */
+	void *payload; /* passed to progress */
 };
 
-#define HF_DIFF_OPTS_INIT { NULL, NULL, NULL }
+#define HF_DIFF_OPTS_INIT        \
+	{                        \
+		NULL, NULL, NULL \
+	}
 
 /*
  * hf_diff() with options (`o` may be NULL: no schema, no progress).
  * Returns as hf_diff() does.
  */
 int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
-		const struct hf_diff_opts *o, hf_error *err);
+                const struct hf_diff_opts *o, hf_error *err);
 
 /*
  * Fingerprint of `live`'s fields named like those of `want` (all of
@@ -81,7 +84,7 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
  * canonical JSON of those fields, as lowercase hex.
  */
 int hf_diff_fingerprint(char out[65], const struct hf_object *live,
-			const struct hf_object *want);
+                        const struct hf_object *want);
 
 /* A field as plan JSON: attribute value, {kind, hfid} or a sorted list. */
 json_t *hf_field_json(const struct hf_field *f);

@@ -31,11 +31,11 @@ struct hf_fetch_progress {
 	 * values), or "done" (the last call, once the fetch ran to its end).
 	 */
 	const char *stage;
-	long kinds_done;   /* kinds whose wanted live objects are all read */
+	long kinds_done; /* kinds whose wanted live objects are all read */
 	long kinds_total;
 	long live_objects; /* live objects read so far */
-	long requests;     /* requests sent so far */
-	long rounds;       /* batches run so far */
+	long requests; /* requests sent so far */
+	long rounds; /* batches run so far */
 };
 
 /*
@@ -46,7 +46,7 @@ struct hf_fetch_progress {
  * caller decides what to print.
  */
 typedef void (*hf_fetch_progress_fn)(void *payload,
-				     const struct hf_fetch_progress *p);
+                                     const struct hf_fetch_progress *p);
 
 /*
  * After the count round, each kind is read either whole (every page,
@@ -58,15 +58,18 @@ typedef void (*hf_fetch_progress_fn)(void *payload,
  * lookup, a fraction of one per object listed).
  */
 struct hf_fetch_opts {
-	long page_size;      /* objects per page (default 1000) */
-	long batch_aliases;  /* objects looked up per request (default 50) */
+	long page_size; /* objects per page (default 1000) */
+	long batch_aliases; /* objects looked up per request (default 50) */
 	double request_cost; /* cost of a request (default 100) */
-	double lookup_cost;  /* cost of one aliased lookup (default 10) */
+	double lookup_cost; /* cost of one aliased lookup (default 10) */
 	hf_fetch_progress_fn progress; /* may be NULL */
-	void *progress_payload;        /* passed to progress */
+	void *progress_payload; /* passed to progress */
 };
 
-#define HF_FETCH_OPTS_INIT { 1000, 50, 100.0, 10.0, NULL, NULL }
+#define HF_FETCH_OPTS_INIT                        \
+	{                                         \
+		1000, 50, 100.0, 10.0, NULL, NULL \
+	}
 
 struct hf_fetch_stats {
 	long requests;
@@ -83,33 +86,35 @@ typedef void (*hf_fetch_diag_fn)(void *payload, const hf_error *diag);
  * frees): one request counts every kind, then each kind is paged whole
  * or looked up (see hf_fetch_opts), so that N creates into a kind of M
  * objects cost at most ceil(kinds / batch) + ceil(M / page) +
- * ceil(N / batch) requests, plus the lookups of external references. References in `want` whose target is not among the desired
- * objects are looked up in Infrahub (by HFID or default_filter value) and
- * completed with the live peer's kind, HFID and id; one that does not
- * exist is reported through `diag`. A desired object that Infrahub lacks
- * (a create) whose unique attribute value is held by another live object
- * is reported too, naming both. A reference to a desired object takes
- * that object's (concrete) kind, so that references name peers by their
- * concrete kinds on both sides of the diff even when the schema's peer
- * kind is a generic. Returns 0, HF_EINVAL when something was reported
+ * ceil(N / batch) requests, plus the lookups of external references. References
+ * in `want` whose target is not among the desired objects are looked up in
+ * Infrahub (by HFID or default_filter value) and completed with the live peer's
+ * kind, HFID and id; one that does not exist is reported through `diag`. A
+ * desired object that Infrahub lacks (a create) whose unique attribute value is
+ * held by another live object is reported too, naming both. A reference to a
+ * desired object takes that object's (concrete) kind, so that references name
+ * peers by their concrete kinds on both sides of the diff even when the
+ * schema's peer kind is a generic. Returns 0, HF_EINVAL when something was
+ * reported
  * (`err` then counts what, e.g. "2 references in the object files name
  * objects that are neither in the files nor in Infrahub; 1 unique value
  * is already held by another object in Infrahub"), or the transport's
  * failure (HF_ENET, HF_EAUTH, HF_ESERVER...).
  */
 int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
-	     const struct hf_fetch_opts *o, hf_transport *tr,
-	     hf_fetch_diag_fn diag, void *payload,
-	     struct hf_fetch_stats *stats, hf_error *err);
+             const struct hf_fetch_opts *o, hf_transport *tr,
+             hf_fetch_diag_fn diag, void *payload, struct hf_fetch_stats *stats,
+             hf_error *err);
 
 /*
  * Read the live objects of `kind` with the node ids in `ids` (a JSON array
- * of strings; 1000 ids a request, the requests run concurrently), selecting `fields` (an object: name -> "attr" | "one" |
- * "many"), into `set`, normalised exactly as hf_fetch() does so that
- * fingerprints compare. Objects that no longer exist are simply absent.
+ * of strings; 1000 ids a request, the requests run concurrently), selecting
+ * `fields` (an object: name -> "attr" | "one" | "many"), into `set`, normalised
+ * exactly as hf_fetch() does so that fingerprints compare. Objects that no
+ * longer exist are simply absent.
  */
 int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
-		    json_t *fields, json_t *ids, hf_transport *tr,
-		    hf_error *err);
+                    json_t *fields, json_t *ids, hf_transport *tr,
+                    hf_error *err);
 
 #endif

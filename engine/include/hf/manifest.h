@@ -92,7 +92,7 @@ enum hf_mdoc_type {
 /* The shape of nested objects recognised in a field's value. */
 enum hf_mnest {
 	HF_MNEST_NONE = 0,
-	HF_MNEST_ONE,       /* {kind?, data: {...}} */
+	HF_MNEST_ONE, /* {kind?, data: {...}} */
 	HF_MNEST_MANY_DICT, /* {kind?, parameters?, data: [...]} */
 	HF_MNEST_MANY_LIST, /* [{kind?, data: {...}}, ...] */
 };
@@ -116,12 +116,12 @@ int hf_manifest_add_path(hf_manifest *m, const char *path, hf_error *err);
  * only used in positions). Same results as hf_manifest_add_path.
  */
 int hf_manifest_add_buffer(hf_manifest *m, const char *name, const char *text,
-			   size_t len, hf_error *err);
+                           size_t len, hf_error *err);
 
 /* Diagnostics, in the order found. Borrowed. */
 size_t hf_manifest_diag_count(const hf_manifest *m);
 const hf_error *hf_manifest_diag_at(const hf_manifest *m, size_t i,
-				    enum hf_mdiag_level *level);
+                                    enum hf_mdiag_level *level);
 size_t hf_manifest_error_count(const hf_manifest *m);
 size_t hf_manifest_warning_count(const hf_manifest *m);
 
@@ -153,8 +153,8 @@ int hf_manifest_set_object_kind(hf_manifest *m, size_t i, const char *kind);
 
 /* Files */
 const char *hf_mfile_path(const hf_mfile *f);
-size_t hf_mfile_doc_count(const hf_mfile *f);      /* non-empty documents */
-size_t hf_mfile_object_count(const hf_mfile *f);   /* declared, expanded */
+size_t hf_mfile_doc_count(const hf_mfile *f); /* non-empty documents */
+size_t hf_mfile_object_count(const hf_mfile *f); /* declared, expanded */
 const hf_mdoc *hf_mfile_doc_at(const hf_mfile *f, size_t i);
 
 /* Documents */
@@ -166,7 +166,7 @@ const hf_yval *hf_mdoc_root(const hf_mdoc *d);
 const char *hf_mdoc_kind(const hf_mdoc *d);
 const hf_yval *hf_mdoc_kind_node(const hf_mdoc *d);
 const hf_yval *hf_mdoc_parameters(const hf_mdoc *d); /* NULL when absent */
-const hf_yval *hf_mdoc_metadata(const hf_mdoc *d);   /* NULL when absent */
+const hf_yval *hf_mdoc_metadata(const hf_mdoc *d); /* NULL when absent */
 int hf_mdoc_expand_range(const hf_mdoc *d);
 /* Objects of this document: the range [first, first + count). */
 size_t hf_mdoc_object_first(const hf_mdoc *d);

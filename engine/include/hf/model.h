@@ -19,10 +19,10 @@
  * as the SDK sends a string in a many-relationship list.
  */
 struct hf_ref {
-	char *kind;   /* concrete kind when known, else the peer kind */
+	char *kind; /* concrete kind when known, else the peer kind */
 	json_t *hfid; /* array of strings; NULL when not (yet) known */
-	char *id;     /* node id when known; NULL otherwise */
-	char *filter_attr;   /* default_filter attribute, e.g. "prefix" */
+	char *id; /* node id when known; NULL otherwise */
+	char *filter_attr; /* default_filter attribute, e.g. "prefix" */
 	json_t *filter_value; /* its value; NULL when not a filter ref */
 	/* where the files wrote it (desired objects) */
 	const char *file;
@@ -32,7 +32,7 @@ struct hf_ref {
 
 enum hf_field_type {
 	HF_FIELD_ATTR = 0,
-	HF_FIELD_ONE,  /* cardinality-one relationship: 0 or 1 ref */
+	HF_FIELD_ONE, /* cardinality-one relationship: 0 or 1 ref */
 	HF_FIELD_MANY, /* cardinality-many: a set of refs */
 };
 
@@ -40,8 +40,8 @@ struct hf_field {
 	char *name;
 	enum hf_field_type type;
 	enum hf_attr_kind akind; /* attributes: how values compare */
-	json_t *value;           /* attributes: normalised; null clears */
-	struct hf_ref *refs;     /* relationships */
+	json_t *value; /* attributes: normalised; null clears */
+	struct hf_ref *refs; /* relationships */
 	size_t nrefs;
 	/* Where the files set it (desired objects); borrowed file name. */
 	const char *file;
@@ -52,7 +52,7 @@ struct hf_field {
 struct hf_object {
 	char *kind;
 	json_t *hfid; /* identity: array of strings */
-	char *id;     /* live node id; NULL for desired objects */
+	char *id; /* live node id; NULL for desired objects */
 	struct hf_field *fields;
 	size_t nfields;
 	const char *file; /* desired objects: where declared (borrowed) */

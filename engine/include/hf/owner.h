@@ -39,7 +39,7 @@ int hf_owner_stack_check(const char *stack, hf_error *err);
  * failure.
  */
 int hf_owner_read(hf_owner **out, hf_transport *tr, const char *stack,
-		  long page_size, hf_error *err);
+                  long page_size, hf_error *err);
 
 /* An empty record of `stack` (no group): --destroy of nothing, tests. */
 int hf_owner_new(hf_owner **out, const char *stack, hf_error *err);

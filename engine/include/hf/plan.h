@@ -17,10 +17,11 @@ enum hf_action {
 	HF_ACT_CREATE,
 	HF_ACT_UPDATE,
 	HF_ACT_DELETE, /* "delete": delete the live object (node_id set, hfid
-			  when the kind has one, before = the live managed
-			  fields, after = NULL, fingerprint of the live fields) */
+	                  when the kind has one, before = the live managed
+	                  fields, after = NULL, fingerprint of the live fields)
+	                */
 	HF_ACT_FORGET, /* "forget": also owned by another stack: only leave
-			  this stack's group, never delete */
+	                  this stack's group, never delete */
 };
 
 enum hf_change_status {
@@ -35,32 +36,32 @@ enum hf_change_status {
  * hf_alloc'ed, json_t values are references the plan holds.
  */
 struct hf_change {
-	char id[17];         /* stable: hash of action, kind and HFID */
+	char id[17]; /* stable: hash of action, kind and HFID */
 	enum hf_action action;
 	char *kind;
-	json_t *hfid;        /* array of strings: the identity */
-	char *node_id;       /* live id (update, no-op); NULL for create */
-	json_t *before;      /* managed fields as read; NULL for create */
-	json_t *after;       /* managed fields as the files state them */
-	json_t *changed;     /* array of changed field names */
-	json_t *deps;        /* array of change ids this one needs first */
-	int wave;            /* 0-based; a change's deps are in earlier waves */
+	json_t *hfid; /* array of strings: the identity */
+	char *node_id; /* live id (update, no-op); NULL for create */
+	json_t *before; /* managed fields as read; NULL for create */
+	json_t *after; /* managed fields as the files state them */
+	json_t *changed; /* array of changed field names */
+	json_t *deps; /* array of change ids this one needs first */
+	int wave; /* 0-based; a change's deps are in earlier waves */
 	char fingerprint[65]; /* of the live managed fields; "" for create */
-	int adopt;           /* 1: an existing declared object this stack does
-				not own yet: apply adds it to the stack's
-				group (no-op or update). 0 for creates (they
-				are always added). */
-	char *cascade_of;    /* delete only: id of the delete change whose
-				on_delete=cascade removes this object on the
-				server (apply sends no mutation, checks it is
-				gone); NULL otherwise */
-	json_t *sources;     /* array of {"file": path, "line": N}: where the
-				files declare the object (create, update,
-				no-op); NULL for delete/forget */
+	int adopt; /* 1: an existing declared object this stack does
+	              not own yet: apply adds it to the stack's
+	              group (no-op or update). 0 for creates (they
+	              are always added). */
+	char *cascade_of; /* delete only: id of the delete change whose
+	                     on_delete=cascade removes this object on the
+	                     server (apply sends no mutation, checks it is
+	                     gone); NULL otherwise */
+	json_t *sources; /* array of {"file": path, "line": N}: where the
+	                    files declare the object (create, update,
+	                    no-op); NULL for delete/forget */
 	/* apply results */
 	enum hf_change_status status;
 	char *error;
-	double started;  /* Unix time, 0 when not started */
+	double started; /* Unix time, 0 when not started */
 	double finished;
 };
 
@@ -68,20 +69,20 @@ struct hf_change {
 
 struct hf_plan_meta {
 	char id[HF_PLAN_ID_LEN + 1]; /* set by hf_plan_finish() */
-	char created_at[32];         /* "2026-11-23T22:14:41Z" */
-	char *address;               /* the target: normalised address (never
-					a token) or local:/abs/path/local.db */
-	char *branch;                /* target branch */
-	int branch_is_default;       /* branch was the server's default then */
+	char created_at[32]; /* "2026-11-23T22:14:41Z" */
+	char *address; /* the target: normalised address (never
+	                  a token) or local:/abs/path/local.db */
+	char *branch; /* target branch */
+	int branch_is_default; /* branch was the server's default then */
 	char schema_hash[65];
 	char manifest_digest[65];
 	char checksum[65]; /* over the plan's content; set by finish */
-	char status[16];   /* planned|applying|applied|failed|stale */
+	char status[16]; /* planned|applying|applied|failed|stale */
 	size_t n_create, n_update, n_noop;
-	char *stack;    /* the stack name ("default" when not given) */
+	char *stack; /* the stack name ("default" when not given) */
 	char *group_id; /* id of CoreStandardGroup "hubform-<stack>" in the
-			   target branch when planned; NULL: apply creates it */
-	int partial;    /* 1: --target/--exclude limited the plan */
+	                   target branch when planned; NULL: apply creates it */
+	int partial; /* 1: --target/--exclude limited the plan */
 	size_t n_delete, n_forget, n_adopt;
 };
 
@@ -90,7 +91,7 @@ typedef struct hf_plan hf_plan;
 /* An empty plan, status "planned", stack "default", group_id NULL.
  * Caller frees with hf_plan_free(). */
 int hf_plan_new(hf_plan **out, const char *address, const char *branch,
-		hf_error *err);
+                hf_error *err);
 void hf_plan_free(hf_plan *p); /* NULL-safe */
 
 /*
@@ -98,7 +99,7 @@ void hf_plan_free(hf_plan *p); /* NULL-safe */
  * Copies both. HF_ENOMEM on failure (the meta keeps its old values).
  */
 int hf_plan_set_stack(hf_plan *p, const char *stack, const char *group_id,
-		      hf_error *err);
+                      hf_error *err);
 
 /*
  * Add a change. The plan takes ownership of the change's contents, even
@@ -114,7 +115,7 @@ int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err);
  * 0, or HF_ENOMEM (out is then "").
  */
 int hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
-		      const json_t *hfid);
+                      const json_t *hfid);
 
 size_t hf_plan_count(const hf_plan *p);
 /* Borrowed: valid until the plan is freed. */

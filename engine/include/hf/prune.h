@@ -59,10 +59,10 @@ json_t *hf_prune_orphans(const hf_plan *plan, const hf_owner *owner);
  * hf_plan_finish().
  */
 typedef int (*hf_prune_keep_fn)(void *payload, const char *kind,
-				const json_t *hfid);
+                                const json_t *hfid);
 
 int hf_prune_plan(hf_plan *plan, const json_t *doomed, const hf_owner *owner,
-		  const hf_schema *schema, hf_transport *tr,
-		  hf_prune_keep_fn keep, void *payload, hf_error *err);
+                  const hf_schema *schema, hf_transport *tr,
+                  hf_prune_keep_fn keep, void *payload, hf_error *err);
 
 #endif

@@ -49,7 +49,7 @@ int hf_range_has_group(const char *s, size_t len);
  * values") or HF_ENOMEM, with *out NULL and *n 0 on failure.
  */
 int hf_range_expand(char ***out, size_t *n, const char *s, size_t len,
-		    size_t max, hf_error *err);
+                    size_t max, hf_error *err);
 
 void hf_range_free(char **list, size_t n);
 

@@ -17,8 +17,8 @@
  * Kind[hfid], null as (null).
  */
 struct hf_render_opts {
-	int color;    /* ANSI colours (the CLI decides: TTY, no NO_COLOR) */
-	int verbose;  /* also list unchanged objects */
+	int color; /* ANSI colours (the CLI decides: TTY, no NO_COLOR) */
+	int verbose; /* also list unchanged objects */
 	/*
 	 * Text: line width for wrapping values; 0 keeps every value on one
 	 * line. A value that does not fit continues on the next lines,
@@ -35,7 +35,10 @@ struct hf_render_opts {
 	size_t max_chars; /* Markdown size limit */
 };
 
-#define HF_RENDER_OPTS_INIT { 0, 0, 100, 65000 }
+#define HF_RENDER_OPTS_INIT      \
+	{                        \
+		0, 0, 100, 65000 \
+	}
 
 /*
  * The version of what hf_render_json prints ("format_version"): the
@@ -73,6 +76,6 @@ int hf_render_json(hf_buf *b, const hf_plan *p);
  * max_chars is cut, under a warning that gives the totals.
  */
 int hf_render_markdown(hf_buf *b, const hf_plan *p,
-		       const struct hf_render_opts *o);
+                       const struct hf_render_opts *o);
 
 #endif

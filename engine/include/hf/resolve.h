@@ -42,14 +42,17 @@
 #include "hf/schema.h"
 
 struct hf_resolve_opts {
-	int strict;        /* conflicting repeats are errors */
+	int strict; /* conflicting repeats are errors */
 	int allow_unkeyed; /* accept kinds without HFID or unique attribute */
 };
 
-#define HF_RESOLVE_OPTS_INIT { 0, 0 }
+#define HF_RESOLVE_OPTS_INIT \
+	{                    \
+		0, 0         \
+	}
 
 typedef void (*hf_resolve_diag_fn)(void *payload, enum hf_mdiag_level level,
-				   const hf_error *diag);
+                                   const hf_error *diag);
 
 /*
  * Whether objects of `kind` are unkeyed: the kind has neither a
@@ -71,7 +74,7 @@ bool hf_resolve_unkeyed(const hf_schema *s, const char *kind);
  * HF_EINVAL when some were, HF_ENOMEM.
  */
 int hf_resolve(hf_objset **out, hf_manifest *m, const hf_schema *s,
-	       const struct hf_resolve_opts *o, hf_resolve_diag_fn diag,
-	       void *payload, hf_error *err);
+               const struct hf_resolve_opts *o, hf_resolve_diag_fn diag,
+               void *payload, hf_error *err);
 
 #endif

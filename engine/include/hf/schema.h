@@ -34,7 +34,7 @@
 #include "hf/value.h"
 
 typedef struct hf_schema hf_schema; /* opaque */
-typedef struct hf_kind hf_kind;     /* opaque: one node, generic... */
+typedef struct hf_kind hf_kind; /* opaque: one node, generic... */
 
 enum hf_kind_type {
 	HF_KIND_NODE,
@@ -86,8 +86,8 @@ struct hf_schema_attr {
 	bool read_only;
 	bool inherited;
 	const json_t *default_value; /* NULL when none (or null) */
-	struct hf_strv choices;      /* Dropdown choice names */
-	const json_t *enum_values;   /* non-empty array, or NULL */
+	struct hf_strv choices; /* Dropdown choice names */
+	const json_t *enum_values; /* non-empty array, or NULL */
 	const char *regex;
 	size_t min_length; /* 0: none */
 	size_t max_length; /* 0: none */
@@ -120,7 +120,7 @@ struct hf_schema_rel {
 	bool identifier_derived; /* the answer had none; we derived it */
 	long long min_count;
 	long long max_count;
-	const char *on_delete;    /* "cascade", "no-action" or NULL */
+	const char *on_delete; /* "cascade", "no-action" or NULL */
 	const char *hierarchical; /* the hierarchy generic, or NULL */
 	const char *branch;
 };
@@ -151,7 +151,7 @@ const hf_kind *hf_schema_kind(const hf_schema *s, const char *kind);
 const char *hf_schema_kind_name(const hf_kind *k); /* "DcimDevice" */
 const char *hf_schema_kind_namespace(const hf_kind *k); /* or NULL */
 const char *hf_schema_kind_short_name(const hf_kind *k); /* or NULL */
-const char *hf_schema_kind_label(const hf_kind *k);      /* or NULL */
+const char *hf_schema_kind_label(const hf_kind *k); /* or NULL */
 enum hf_kind_type hf_schema_kind_type(const hf_kind *k);
 /* The per-kind "hash", or NULL. */
 const char *hf_schema_kind_hash(const hf_kind *k);
@@ -188,9 +188,9 @@ const struct hf_schema_rel *hf_schema_rel_at(const hf_kind *k, size_t i);
 
 /* By name, or NULL. */
 const struct hf_schema_attr *hf_schema_attr_find(const hf_kind *k,
-						 const char *name);
+                                                 const char *name);
 const struct hf_schema_rel *hf_schema_rel_find(const hf_kind *k,
-					       const char *name);
+                                               const char *name);
 
 /* ---------------------------------------------------------- inheritance */
 
@@ -208,7 +208,7 @@ bool hf_schema_is_a(const hf_schema *s, const hf_kind *k, const char *kind);
  * a kind that is not a generic).
  */
 size_t hf_schema_implementations(const hf_schema *s, const hf_kind *g,
-				 const hf_kind *const **out);
+                                 const hf_kind *const **out);
 
 /*
  * The relationship on the other end of `rel` (a relationship of `k`): the
@@ -220,8 +220,9 @@ size_t hf_schema_implementations(const hf_schema *s, const hf_kind *g,
  * in schema order. `rel` itself never matches. NULL when the peer kind is
  * not in the schema or has no such relationship.
  */
-const struct hf_schema_rel *hf_schema_rel_reverse(
-	const hf_schema *s, const hf_kind *k, const struct hf_schema_rel *rel);
+const struct hf_schema_rel *
+hf_schema_rel_reverse(const hf_schema *s, const hf_kind *k,
+                      const struct hf_schema_rel *rel);
 
 /* --------------------------------------------------------------- paths */
 
@@ -235,10 +236,10 @@ const struct hf_schema_rel *hf_schema_rel_reverse(
  *                          only; needs HF_PATH_BARE_REL)
  */
 struct hf_schema_path {
-	const struct hf_schema_rel *rel;   /* NULL: the kind's own attribute */
-	const hf_kind *peer;               /* rel's peer kind, or NULL */
+	const struct hf_schema_rel *rel; /* NULL: the kind's own attribute */
+	const hf_kind *peer; /* rel's peer kind, or NULL */
 	const struct hf_schema_attr *attr; /* NULL only for a bare rel */
-	char property[32];                 /* "value", "" for a bare rel */
+	char property[32]; /* "value", "" for a bare rel */
 };
 
 enum hf_schema_path_flags {
@@ -253,7 +254,7 @@ enum hf_schema_path_flags {
  * mean" suggestion for an unknown name).
  */
 int hf_schema_path_parse(struct hf_schema_path *out, const hf_kind *k,
-			 const char *path, unsigned flags, hf_error *err);
+                         const char *path, unsigned flags, hf_error *err);
 
 /* ---------------------------------------------------------- suggestions */
 

@@ -25,9 +25,9 @@
 #define HF_SCHEMA_CACHE_KEEP 4
 
 struct hf_schema_cache_info {
-	int hit;        /* 1: read from the cache, 0: fetched */
-	int stored;     /* 1: a fetched answer was written to the cache */
-	char hash[65];  /* the schema hash, "" when the server gave none */
+	int hit; /* 1: read from the cache, 0: fetched */
+	int stored; /* 1: a fetched answer was written to the cache */
+	char hash[65]; /* the schema hash, "" when the server gave none */
 };
 
 /*
@@ -36,7 +36,7 @@ struct hf_schema_cache_info {
  * NULL. Errors are those of hf_schema_fetch().
  */
 int hf_schema_cache_fetch(hf_schema **out, hf_transport *t, const char *branch,
-			  const char *dir, struct hf_schema_cache_info *info,
-			  hf_error *err);
+                          const char *dir, struct hf_schema_cache_info *info,
+                          hf_error *err);
 
 #endif

@@ -14,11 +14,11 @@
 
 /* Read and parse `branch`'s schema into *out (caller frees). */
 int hf_schema_fetch(hf_schema **out, hf_transport *t, const char *branch,
-		    hf_error *err);
+                    hf_error *err);
 
 struct hf_schema_load_result {
-	int updated;    /* the schema changed */
-	char hash[65];  /* the schema hash after the load */
+	int updated; /* the schema changed */
+	char hash[65]; /* the schema hash after the load */
 };
 
 /*
@@ -26,6 +26,6 @@ struct hf_schema_load_result {
  * request. A refused schema is HF_ESERVER with Infrahub's messages.
  */
 int hf_schema_send(hf_transport *t, const char *branch, json_t *docs,
-		   struct hf_schema_load_result *res, hf_error *err);
+                   struct hf_schema_load_result *res, hf_error *err);
 
 #endif

@@ -34,7 +34,7 @@ typedef struct hf_select hf_select;
  * also when both lists are empty (then it selects everything).
  */
 int hf_select_new(hf_select **out, const char *const *targets, size_t nt,
-		  const char *const *excludes, size_t ne, hf_error *err);
+                  const char *const *excludes, size_t ne, hf_error *err);
 void hf_select_free(hf_select *s); /* NULL-safe */
 
 /* Whether any address was given (the plan is then partial). */
@@ -44,8 +44,7 @@ int hf_select_active(const hf_select *s);
  * Every Kind and Kind[hfid] address names a kind of `schema`: 0, or
  * HF_EINVAL naming the address (with a "did you mean").
  */
-int hf_select_check(const hf_select *s, const hf_schema *schema,
-		    hf_error *err);
+int hf_select_check(const hf_select *s, const hf_schema *schema, hf_error *err);
 
 /*
  * Whether the object (kind, hfid, declared in `file`, NULL when not
@@ -53,7 +52,7 @@ int hf_select_check(const hf_select *s, const hf_schema *schema,
  * exclude does. `hfid` may be NULL (matches Kind addresses only).
  */
 int hf_select_match(const hf_select *s, const hf_schema *schema,
-		    const char *kind, const json_t *hfid, const char *file);
+                    const char *kind, const json_t *hfid, const char *file);
 
 /*
  * Whether an owned object that left the files may be pruned: a Kind or
@@ -63,7 +62,7 @@ int hf_select_match(const hf_select *s, const hf_schema *schema,
  * Kind[hfid] exclude does not).
  */
 int hf_select_prunable(const hf_select *s, const hf_schema *schema,
-		       const char *kind, const json_t *hfid);
+                       const char *kind, const json_t *hfid);
 
 /*
  * Limit *want to the selected objects and the desired objects they
@@ -71,6 +70,6 @@ int hf_select_prunable(const hf_select *s, const hf_schema *schema,
  * 0, or HF_ENOMEM (*want unchanged).
  */
 int hf_select_filter(const hf_select *s, const hf_schema *schema,
-		     hf_objset **want, hf_error *err);
+                     hf_objset **want, hf_error *err);
 
 #endif

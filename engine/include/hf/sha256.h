@@ -23,7 +23,7 @@
  * which no real input produces in practice.
  */
 struct hf_sha256 {
-	void *evp;                    /* EVP_MD_CTX *; NULL once done or failed */
+	void *evp; /* EVP_MD_CTX *; NULL once done or failed */
 	const struct hf_sha256 *self; /* the owner; != this in a view */
 };
 

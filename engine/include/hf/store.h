@@ -14,8 +14,8 @@ typedef struct hf_store hf_store;
 
 enum hf_store_mode {
 	HF_STORE_CREATE = 0, /* read-write; created (tables too) when missing */
-	HF_STORE_EXISTING,   /* read-write; the file must be a plan store */
-	HF_STORE_READONLY,   /* read-only; nothing is created or upgraded */
+	HF_STORE_EXISTING, /* read-write; the file must be a plan store */
+	HF_STORE_READONLY, /* read-only; nothing is created or upgraded */
 };
 
 /*
@@ -27,7 +27,7 @@ enum hf_store_mode {
  */
 int hf_store_open(hf_store **out, const char *path, hf_error *err);
 int hf_store_open_mode(hf_store **out, const char *path,
-		       enum hf_store_mode mode, hf_error *err);
+                       enum hf_store_mode mode, hf_error *err);
 void hf_store_close(hf_store *st); /* NULL-safe */
 
 /*
@@ -46,7 +46,7 @@ const char *hf_store_path(const hf_store *st);
  * was planned. HF_ENOTFOUND when there is none.
  */
 int hf_store_latest_for(hf_store *st, const char *address, const char *branch,
-			char id[HF_PLAN_ID_LEN + 1], hf_error *err);
+                        char id[HF_PLAN_ID_LEN + 1], hf_error *err);
 
 /* 1 when plan `id` is in the store. */
 int hf_store_has(hf_store *st, const char *id);
@@ -59,8 +59,7 @@ int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err);
  * "latest" (the newest). The checksum is verified (HF_EINVAL when the
  * stored plan was altered). HF_ENOTFOUND when there is none.
  */
-int hf_store_load(hf_store *st, const char *ref, hf_plan **out,
-		  hf_error *err);
+int hf_store_load(hf_store *st, const char *ref, hf_plan **out, hf_error *err);
 
 /* A plans row, for listings. Borrowed for the callback only. */
 struct hf_plan_row {
@@ -79,7 +78,7 @@ typedef int (*hf_store_list_cb)(const struct hf_plan_row *row, void *payload);
 
 /* Every plan, newest first. A callback returning nonzero stops. */
 int hf_store_list(hf_store *st, hf_store_list_cb cb, void *payload,
-		  hf_error *err);
+                  hf_error *err);
 
 /*
  * Move plan `id` from status `from` to `to` in one statement, so that of
@@ -87,27 +86,27 @@ int hf_store_list(hf_store *st, hf_store_list_cb cb, void *payload,
  * actual status in the message) when it is not in `from`.
  */
 int hf_store_transition(hf_store *st, const char *id, const char *from,
-			const char *to, hf_error *err);
+                        const char *to, hf_error *err);
 
 /* Record one change's apply outcome (status, error, timings). */
 int hf_store_update_change(hf_store *st, const char *plan_id,
-			   const struct hf_change *c, hf_error *err);
+                           const struct hf_change *c, hf_error *err);
 
 /*
  * Another plan for the same target (address and branch) that is being
  * applied: its id in `id` and 1, or 0 when there is none.
  */
 int hf_store_find_applying(hf_store *st, const char *address,
-			   const char *branch, const char *except,
-			   char id[HF_PLAN_ID_LEN + 1]);
+                           const char *branch, const char *except,
+                           char id[HF_PLAN_ID_LEN + 1]);
 
 /* Record the outcome of every change of `p` in one transaction. */
 int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err);
 
 /* Record apply facts on the plan row; NULL/-1 leave a column as it is. */
 int hf_store_set_apply(hf_store *st, const char *id, const char *branch,
-		       const char *started_at, const char *finished_at,
-		       long requests_sent, const char *error, hf_error *err);
+                       const char *started_at, const char *finished_at,
+                       long requests_sent, const char *error, hf_error *err);
 
 /*
  * A plan's status. The store keeps the text form ("planned", ...) on disk
@@ -132,6 +131,6 @@ int hf_plan_status_parse(const char *s, enum hf_plan_status *out);
 
 /* hf_store_transition() with statuses as the enum. */
 int hf_store_move(hf_store *st, const char *id, enum hf_plan_status from,
-		  enum hf_plan_status to, hf_error *err);
+                  enum hf_plan_status to, hf_error *err);
 
 #endif

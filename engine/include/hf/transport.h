@@ -25,29 +25,29 @@ typedef struct hf_transport hf_transport;
 
 enum hf_tx_kind {
 	HF_TX_GRAPHQL = 0, /* POST /graphql/{branch} {"query", "variables"} */
-	HF_TX_GET,         /* GET {path}[?branch={branch}] */
-	HF_TX_POST,        /* POST {path}[?branch={branch}] with a JSON body */
+	HF_TX_GET, /* GET {path}[?branch={branch}] */
+	HF_TX_POST, /* POST {path}[?branch={branch}] with a JSON body */
 };
 
 enum hf_tx_flags {
-	HF_TX_RETRY = 1 << 0,    /* a write that repeats safely: retry it */
+	HF_TX_RETRY = 1 << 0, /* a write that repeats safely: retry it */
 	HF_TX_NO_RETRY = 1 << 1, /* never retry (wins over RETRY) */
 	HF_TX_SERVER_DEFAULT = 1 << 2, /* GraphQL: the server's own default
-					  branch endpoint (POST /graphql) */
+	                                  branch endpoint (POST /graphql) */
 };
 
 /* One request. Everything is borrowed: submit copies what it keeps. */
 struct hf_tx_request {
 	enum hf_tx_kind kind;
-	const char *branch;      /* GraphQL: NULL = the transport's default;
-				    REST: the ?branch= value, NULL for none */
-	const char *query;       /* GraphQL document (fixed text) */
+	const char *branch; /* GraphQL: NULL = the transport's default;
+	                       REST: the ?branch= value, NULL for none */
+	const char *query; /* GraphQL document (fixed text) */
 	const json_t *variables; /* GraphQL variables, may be NULL */
-	const char *path;        /* REST: fixed path, no query string */
-	const json_t *body;      /* POST: the JSON body */
-	void *user;              /* handed back in the result */
-	unsigned flags;          /* enum hf_tx_flags */
-	long timeout;            /* seconds per attempt; 0: the transport's */
+	const char *path; /* REST: fixed path, no query string */
+	const json_t *body; /* POST: the JSON body */
+	void *user; /* handed back in the result */
+	unsigned flags; /* enum hf_tx_flags */
+	long timeout; /* seconds per attempt; 0: the transport's */
 };
 
 /* clang-format off */
@@ -64,23 +64,23 @@ struct hf_tx_request {
  */
 struct hf_tx_result {
 	void *user;
-	json_t *data;   /* GraphQL data, or the REST answer; may be NULL */
+	json_t *data; /* GraphQL data, or the REST answer; may be NULL */
 	json_t *errors; /* GraphQL errors[], or NULL */
-	long status;    /* HTTP status of the last attempt, 0 when none */
-	int attempts;   /* times it was sent */
+	long status; /* HTTP status of the last attempt, 0 when none */
+	int attempts; /* times it was sent */
 	int rc;
 	const hf_error *err; /* never NULL; code 0 on success */
 };
 
 typedef void (*hf_tx_done_fn)(hf_transport *t, const struct hf_tx_result *r,
-			      void *payload);
+                              void *payload);
 
 /* What an implementation provides (see the functions below). */
 struct hf_transport_ops {
 	int (*submit)(hf_transport *t, const struct hf_tx_request *r,
-		      hf_error *err);
+	              hf_error *err);
 	int (*run)(hf_transport *t, hf_tx_done_fn done, void *payload,
-		   hf_error *err);
+	           hf_error *err);
 	void (*stop)(hf_transport *t);
 	void (*drop)(hf_transport *t);
 };
@@ -99,7 +99,7 @@ struct hf_transport {
  * HF_ENOMEM; on failure nothing was queued.
  */
 int hf_transport_submit(hf_transport *t, const struct hf_tx_request *r,
-			hf_error *err);
+                        hf_error *err);
 
 /*
  * Run every queued request, and those `done` submits, calling `done` once
@@ -108,7 +108,7 @@ int hf_transport_submit(hf_transport *t, const struct hf_tx_request *r,
  * run.
  */
 int hf_transport_run(hf_transport *t, hf_tx_done_fn done, void *payload,
-		     hf_error *err);
+                     hf_error *err);
 
 /*
  * Start nothing new: in-flight requests finish, queued ones complete as
@@ -128,17 +128,17 @@ void hf_transport_drop(hf_transport *t);
  * still hold errors[]. `status` may be NULL.
  */
 int hf_transport_call(hf_transport *t, const struct hf_tx_request *r,
-		      json_t **data, json_t **errors, long *status,
-		      hf_error *err);
+                      json_t **data, json_t **errors, long *status,
+                      hf_error *err);
 
 /* One GraphQL request of a batch (fetch rounds, staleness probes). */
 struct hf_gql_call {
 	const char *query; /* borrowed */
-	json_t *vars;      /* borrowed; may be NULL */
+	json_t *vars; /* borrowed; may be NULL */
 	/* filled by hf_transport_batch(): */
-	json_t *data;   /* new reference, or NULL */
+	json_t *data; /* new reference, or NULL */
 	json_t *errors; /* new reference when the answer had errors */
-	int rc;         /* 0, or a negative status with `err` */
+	int rc; /* 0, or a negative status with `err` */
 	hf_error err;
 };
 
@@ -148,7 +148,7 @@ struct hf_gql_call {
  * rc), or the run's failure (nothing is left queued).
  */
 int hf_transport_batch(hf_transport *t, struct hf_gql_call *calls, size_t n,
-		       hf_error *err);
+                       hf_error *err);
 
 /*
  * What a GraphQL error item (an element of errors[]) means, as a status:

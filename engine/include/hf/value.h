@@ -46,7 +46,7 @@
 
 enum hf_attr_kind {
 	HF_ATTR_OTHER = 0, /* unknown to this version: any JSON, opaque */
-	HF_ATTR_TEXT,      /* also the SDK fixtures' old "String" */
+	HF_ATTR_TEXT, /* also the SDK fixtures' old "String" */
 	HF_ATTR_TEXTAREA,
 	HF_ATTR_EMAIL,
 	HF_ATTR_URL,
@@ -132,7 +132,10 @@ struct hf_value_spec {
 	size_t max_length;
 };
 
-#define HF_VALUE_SPEC_INIT { HF_ATTR_TEXT, NULL, NULL, NULL, 0, NULL, 0, 0 }
+#define HF_VALUE_SPEC_INIT                                    \
+	{                                                     \
+		HF_ATTR_TEXT, NULL, NULL, NULL, 0, NULL, 0, 0 \
+	}
 
 /*
  * Check `in` (NULL means JSON null) against `spec`. On success *out is a
@@ -148,7 +151,7 @@ struct hf_value_spec {
  * Returns 0, HF_EINVAL (bad value) or HF_ENOMEM.
  */
 int hf_value_check(json_t **out, const struct hf_value_spec *spec,
-		   const json_t *in, hf_error *err);
+                   const json_t *in, hf_error *err);
 
 /*
  * Lenient normalisation for display and comparison: the normal form when

@@ -25,7 +25,7 @@ typedef struct hf_yval hf_yval;
 
 enum hf_yval_type {
 	HF_YVAL_NULL = 0, /* a plain empty, ~, null, Null or NULL */
-	HF_YVAL_SCALAR,   /* any other scalar */
+	HF_YVAL_SCALAR, /* any other scalar */
 	HF_YVAL_SEQ,
 	HF_YVAL_MAP,
 };
@@ -36,8 +36,8 @@ enum hf_yval_style {
 	HF_YSTYLE_DOUBLE, /* "x" */
 	HF_YSTYLE_LITERAL, /* | */
 	HF_YSTYLE_FOLDED, /* > */
-	HF_YSTYLE_FLOW,    /* a [..] or {..} collection */
-	HF_YSTYLE_BLOCK,   /* a block collection */
+	HF_YSTYLE_FLOW, /* a [..] or {..} collection */
+	HF_YSTYLE_BLOCK, /* a block collection */
 };
 
 /* What a scalar means to PyYAML's safe_load (YAML 1.1 core resolvers). */

@@ -19,7 +19,10 @@ typedef struct hf_arena {
 	size_t next; /* size of the next block */
 } hf_arena;
 
-#define HF_ARENA_INIT { NULL, 0 }
+#define HF_ARENA_INIT   \
+	{               \
+		NULL, 0 \
+	}
 
 /*
  * Start with blocks of about `first` bytes (kept within 8 KiB .. 1 MiB),

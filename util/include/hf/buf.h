@@ -21,7 +21,10 @@ typedef struct hf_buf {
 
 extern char hf_buf_slop[];
 
-#define HF_BUF_INIT { hf_buf_slop, 0, 0, 0, 0 }
+#define HF_BUF_INIT                     \
+	{                               \
+		hf_buf_slop, 0, 0, 0, 0 \
+	}
 
 /* Initialise with a size cap (0 for none). No allocation. */
 void hf_buf_init(hf_buf *b, size_t max);
@@ -31,7 +34,7 @@ int hf_buf_add(hf_buf *b, const char *s);
 int hf_buf_addn(hf_buf *b, const void *data, size_t n);
 int hf_buf_addch(hf_buf *b, char c);
 int hf_buf_addf(hf_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 /* Empty the buffer, keeping its memory; clears a sticky failure. */
 void hf_buf_reset(hf_buf *b);

@@ -23,13 +23,19 @@ struct hf_map_entry {
 
 typedef struct hf_map {
 	struct hf_map_entry *slots;
-	size_t n;   /* entries */
+	size_t n; /* entries */
 	size_t cap; /* slots: 0 or a power of two */
-	int copy;   /* keys are copied */
+	int copy; /* keys are copied */
 } hf_map;
 
-#define HF_MAP_INIT      { NULL, 0, 0, 0 }
-#define HF_MAP_INIT_COPY { NULL, 0, 0, 1 }
+#define HF_MAP_INIT           \
+	{                     \
+		NULL, 0, 0, 0 \
+	}
+#define HF_MAP_INIT_COPY      \
+	{                     \
+		NULL, 0, 0, 1 \
+	}
 
 /* Insert, or replace the value of the key's first entry. 0 or HF_ENOMEM. */
 int hf_map_put(hf_map *m, const char *key, size_t len, void *val);
@@ -38,10 +44,8 @@ int hf_map_add(hf_map *m, const char *key, size_t len, void *val);
 /* The value of the key's first entry, or NULL. */
 void *hf_map_get(const hf_map *m, const char *key, size_t len);
 /* The key's first entry, or NULL; hf_map_next gives its later ones. */
-struct hf_map_entry *hf_map_find(const hf_map *m, const char *key,
-				 size_t len);
-struct hf_map_entry *hf_map_next(const hf_map *m,
-				 const struct hf_map_entry *e);
+struct hf_map_entry *hf_map_find(const hf_map *m, const char *key, size_t len);
+struct hf_map_entry *hf_map_next(const hf_map *m, const struct hf_map_entry *e);
 /*
  * Remove the key's first entry whose value is `val` (any value when val
  * is NULL). Returns 1 when one was removed, else 0.
