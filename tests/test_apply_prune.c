@@ -100,7 +100,7 @@ static void hubform(struct hf_run *r, struct env *e, const char *const *args)
 	const char *a[16];
 	int i = 0;
 
-	while (args[i] && i < 12) {
+	while (i < 12 && args[i]) {
 		a[i] = args[i];
 		i++;
 	}
@@ -325,7 +325,8 @@ static void test_apply_prune__max_deletes(void **state)
  */
 static void test_apply_prune__fault_at_every_position(void **state)
 {
-	const char *apply[] = { "apply", "latest", "--auto-approve", NULL };
+	static const char *const apply[] = { "apply", "latest",
+		                             "--auto-approve", NULL };
 	char fault[64], *before, *after;
 	struct env e;
 	struct hf_run r;

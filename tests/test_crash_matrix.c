@@ -181,7 +181,7 @@ static const char *status_in(const char *state)
 
 static void copy(const char *from, const char *to)
 {
-	char cmd[2400], *out = NULL;
+	char cmd[8192], *out = NULL;
 
 	snprintf(cmd, sizeof(cmd),
 	         "cp '%s' '%s' && for x in -wal -shm; do rm -f '%s'$x; "

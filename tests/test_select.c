@@ -18,7 +18,7 @@
 
 static hf_select *sel(const char *t1, const char *t2, const char *x1)
 {
-	const char *t[2], *x[1];
+	const char *t[2] = { NULL, NULL }, *x[1] = { NULL };
 	size_t nt = 0, nx = 0;
 	hf_error err = HF_ERROR_INIT;
 	hf_select *s = NULL;
