@@ -586,24 +586,7 @@ static int check_creates(hf_plan *p, const hf_schema *s, hf_transport *t,
 static int fingerprint_of(char out[65], const struct hf_object *live,
                           const struct hf_change *c)
 {
-	struct hf_object names;
-	struct hf_field f;
-	const char *key;
-	json_t *v;
-	int rc = 0;
-
-	memset(&names, 0, sizeof(names));
-	json_object_foreach(managed(c), key, v)
-	{
-		memset(&f, 0, sizeof(f));
-		f.name = hf_strdup(key);
-		if (!f.name || hf_object_add_field(&names, &f) < 0)
-			rc = HF_ENOMEM;
-	}
-	if (rc == 0)
-		rc = hf_diff_fingerprint(out, live, &names);
-	hf_object_release(&names);
-	return rc;
+	return hf_diff_fingerprint_fields(out, live, managed(c));
 }
 
 /*

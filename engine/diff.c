@@ -1,6 +1,7 @@
 /*
  * Diff: desired vs live objects into plan changes. No I/O.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,6 +284,33 @@ int hf_diff_fingerprint(char out[65], const struct hf_object *live,
 		hf_sha256_hex(b.ptr, b.len, out);
 	hf_free(nf);
 	hf_buf_release(&b);
+	return rc;
+}
+
+int hf_diff_fingerprint_fields(char out[65], const struct hf_object *live,
+                               const json_t *fields)
+{
+	struct hf_object names;
+	struct hf_field f;
+	const char *key;
+	json_t *v;
+	int rc = 0;
+
+	memset(&names, 0, sizeof(names));
+	/* iterating does not change the object, which is what const promises */
+	json_object_foreach((json_t *)(uintptr_t)fields, key, v)
+	{
+		memset(&f, 0, sizeof(f));
+		if (rc < 0)
+			break;
+		f.name = hf_strdup(key);
+		/* hf_object_add_field() frees f when it fails */
+		if (!f.name || hf_object_add_field(&names, &f) < 0)
+			rc = HF_ENOMEM;
+	}
+	if (rc == 0)
+		rc = hf_diff_fingerprint(out, live, &names);
+	hf_object_release(&names);
 	return rc;
 }
 

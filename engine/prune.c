@@ -635,29 +635,6 @@ static json_t *before_of(const struct hf_object *o, const hf_kind *k)
 	return b;
 }
 
-static int fingerprint_of(char out[65], const struct hf_object *live,
-                          json_t *before)
-{
-	struct hf_object names;
-	struct hf_field f;
-	const char *key;
-	json_t *v;
-	int rc = 0;
-
-	memset(&names, 0, sizeof(names));
-	json_object_foreach(before, key, v)
-	{
-		memset(&f, 0, sizeof(f));
-		f.name = hf_strdup(key);
-		if (!f.name || hf_object_add_field(&names, &f) < 0)
-			rc = HF_ENOMEM;
-	}
-	if (rc == 0)
-		rc = hf_diff_fingerprint(out, live, &names);
-	hf_object_release(&names);
-	return rc;
-}
-
 static int add_change(struct pctx *c, size_t i, hf_error *err)
 {
 	const struct hf_object *o = hf_objset_at(c->live, (size_t)c->v[i].live);
@@ -676,7 +653,7 @@ static int add_change(struct pctx *c, size_t i, hf_error *err)
 		ch.cascade_of = hf_strdup(c->v[c->v[i].parent].cid);
 	rc = ch.kind && ch.node_id && ch.before && (!h || ch.hfid) &&
 	                     (c->v[i].parent < 0 || ch.cascade_of)
-	             ? fingerprint_of(ch.fingerprint, o, ch.before)
+	             ? hf_diff_fingerprint_fields(ch.fingerprint, o, ch.before)
 	             : HF_ENOMEM;
 	if (rc < 0) {
 		hf_free(ch.kind);

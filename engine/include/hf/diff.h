@@ -86,6 +86,14 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 int hf_diff_fingerprint(char out[65], const struct hf_object *live,
                         const struct hf_object *want);
 
+/*
+ * The same over the fields of `live` named by the keys of the JSON object
+ * `fields` (a change's before: what apply and prune re-check). 0 or
+ * HF_ENOMEM.
+ */
+int hf_diff_fingerprint_fields(char out[65], const struct hf_object *live,
+                               const json_t *fields);
+
 /* A field as plan JSON: attribute value, {kind, hfid} or a sorted list. */
 json_t *hf_field_json(const struct hf_field *f);
 
