@@ -298,7 +298,8 @@ static void test_srv_auth__serve(void **state)
 	assert_int_equal(status, 200);
 	assert_non_null(strstr(resp, "\"count\":0"));
 	hf_free(resp);
-	h[strlen(h) - 2] = 'x'; /* a broken signature */
+	/* a broken signature: one of its characters changed, whatever it was */
+	h[strlen(h) - 2] = h[strlen(h) - 2] == 'x' ? 'y' : 'x';
 	assert_int_equal(hf_http("POST", url,
 	                         "{\"query\":\"{ BuiltinTag { count } }\"}",
 	                         hdr, &status, &resp),
