@@ -360,6 +360,7 @@ static int build_plan(struct hf_pipeline *pl, struct progress *pg,
 		.default_branch = pl->target.default_branch,
 		.progress = diff_progress,
 		.payload = pg,
+		.consume = 1, /* freed after the plan is built */
 	};
 	enum hf_planner_step step;
 	hf_error err = HF_ERROR_INIT;
@@ -459,6 +460,8 @@ static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 
 	if (cli_pipeline_resolve(pl, po) < 0)
 		return -1;
+	/* the desired objects hold copies: only file names and digest stay */
+	hf_manifest_drop_documents(pl->manifest);
 	if (hf_planner_filter(p, &pl->want, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;

@@ -345,6 +345,7 @@ struct ctx {
 	const hf_schema *schema;
 	size_t base; /* plan index of want object 0 */
 	char (*ids)[17]; /* change id per want object, once known */
+	int consume; /* hf_diff_opts.consume */
 };
 
 static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
@@ -574,6 +575,13 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 		json_decref(ch.deps);
 		return hf_error_set(err, rc, "out of memory");
 	}
+	if (c->consume) {
+		/* only identities are looked at again (refs, deps) */
+		hf_object_drop_fields(hf_objset_at(c->want, i));
+		if (h)
+			hf_object_drop_fields(
+			        hf_objset_at(c->have, (size_t)at));
+	}
 	return hf_plan_add(c->plan, &ch, err);
 }
 
@@ -602,13 +610,14 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
                 const struct hf_diff_opts *o, hf_error *err)
 {
 	static const struct hf_diff_opts defaults = HF_DIFF_OPTS_INIT;
-	struct ctx c = { plan, want, have, NULL, hf_plan_count(plan), NULL };
+	struct ctx c = { plan, want, have, NULL, hf_plan_count(plan), NULL, 0 };
 	size_t i, n = hf_objset_count(want);
 	int rc;
 
 	if (!o)
 		o = &defaults;
 	c.schema = o->schema;
+	c.consume = o->consume;
 	rc = precompute_ids(&c, err);
 	for (i = 0; rc == 0 && i < n; i++) {
 		rc = one_change(&c, i, err);

@@ -101,7 +101,8 @@ struct hf_mfile {
 };
 
 struct hf_manifest {
-	hf_arena arena;
+	hf_arena arena; /* documents, objects and their YAML values */
+	hf_arena names; /* the files and their names: outlive the documents */
 	struct pvec files, docs, objs;
 	struct diag *diags;
 	size_t ndiag, diag_cap;
@@ -1211,11 +1212,11 @@ static int load_text(hf_manifest *m, const char *name, const char *text,
 	int rc;
 
 	memset(&P, 0, sizeof(P));
-	f = hf_arena_alloc(&m->arena, sizeof(*f));
+	f = hf_arena_alloc(&m->names, sizeof(*f));
 	if (!f)
 		return nomem(m);
 	f->m = m;
-	f->path = hf_arena_strndup(&m->arena, name, strlen(name));
+	f->path = hf_arena_strndup(&m->names, name, strlen(name));
 	hf_sha256_update(&m->digest, name, strlen(name) + 1);
 	hf_sha256_update(&m->digest, text, len);
 	f->first_doc = m->docs.n;
@@ -1479,7 +1480,22 @@ void hf_manifest_free(hf_manifest *m)
 	pvec_release(&m->objs);
 	hf_free(m->diags);
 	hf_arena_release(&m->arena);
+	hf_arena_release(&m->names);
 	hf_free(m);
+}
+
+void hf_manifest_drop_documents(hf_manifest *m)
+{
+	size_t i;
+	hf_mfile *f;
+
+	pvec_release(&m->docs);
+	pvec_release(&m->objs);
+	hf_arena_release(&m->arena);
+	for (i = 0; i < m->files.n; i++) {
+		f = m->files.v[i];
+		f->first_doc = f->ndoc = f->nobj = 0;
+	}
 }
 
 size_t hf_manifest_diag_count(const hf_manifest *m)

@@ -55,6 +55,17 @@ void hf_object_release(struct hf_object *o)
 	memset(o, 0, sizeof(*o));
 }
 
+void hf_object_drop_fields(struct hf_object *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nfields; i++)
+		hf_field_release(&o->fields[i]);
+	hf_free(o->fields);
+	o->fields = NULL;
+	o->nfields = 0;
+}
+
 int hf_object_add_field(struct hf_object *o, struct hf_field *f)
 {
 	struct hf_field *nf;

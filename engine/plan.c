@@ -510,6 +510,59 @@ static int hash_json(struct hf_sha256 *h, hf_buf *b, json_t *j)
 	return 0;
 }
 
+/* `key` then the canonical text of `j`, or null when `j` is NULL. */
+static int put_json(hf_buf *b, const char *key, const json_t *j)
+{
+	hf_buf_add(b, key);
+	if (!j)
+		return hf_buf_add(b, "null") < 0 ? HF_ENOMEM : 0;
+	return hf_json_write(b, j, HF_JSON_SORTED);
+}
+
+static int put_str(hf_buf *b, const char *key, const char *s)
+{
+	hf_buf_add(b, key);
+	if (!s)
+		return hf_buf_add(b, "null") < 0 ? HF_ENOMEM : 0;
+	return hf_json_write_string(b, s, strlen(s));
+}
+
+/*
+ * The text hash_json(change_content(c)) hashes, written without building
+ * the tree: the same keys in sorted order (test_plan compares the two).
+ */
+static int change_text(hf_buf *b, const struct hf_change *c)
+{
+	int rc;
+
+	/* change_content() cannot pack a change without these */
+	if (!c->kind || !c->changed || !c->deps)
+		return HF_ENOMEM;
+	hf_buf_reset(b);
+	if ((rc = put_str(b, "{\"action\":", hf_action_str(c->action))) < 0)
+		return rc;
+	if (c->adopt && hf_buf_add(b, ",\"adopt\":true") < 0)
+		return HF_ENOMEM;
+	if ((rc = put_json(b, ",\"after\":", c->after)) < 0 ||
+	    (rc = put_json(b, ",\"before\":", c->before)) < 0)
+		return rc;
+	if (c->cascade_of &&
+	    (rc = put_str(b, ",\"cascade_of\":", c->cascade_of)) < 0)
+		return rc;
+	if ((rc = put_json(b, ",\"changed\":", c->changed)) < 0 ||
+	    (rc = put_json(b, ",\"deps\":", c->deps)) < 0 ||
+	    (rc = put_str(b, ",\"fingerprint\":", c->fingerprint)) < 0 ||
+	    (rc = put_json(b, ",\"hfid\":", c->hfid)) < 0 ||
+	    (rc = put_str(b, ",\"id\":", c->id)) < 0 ||
+	    (rc = put_str(b, ",\"kind\":", c->kind)) < 0 ||
+	    (rc = put_str(b, ",\"node_id\":", c->node_id)) < 0)
+		return rc;
+	if (c->sources && (rc = put_json(b, ",\"sources\":", c->sources)) < 0)
+		return rc;
+	hf_buf_addf(b, ",\"wave\":%d}", c->wave);
+	return hf_buf_failed(b) ? HF_ENOMEM : 0;
+}
+
 int hf_plan_compute_checksum(const hf_plan *p, char out[65])
 {
 	static const char digits[] = "0123456789abcdef";
@@ -521,8 +574,11 @@ int hf_plan_compute_checksum(const hf_plan *p, char out[65])
 
 	hf_sha256_init(&h);
 	rc = hash_json(&h, &b, meta_content(&p->meta));
-	for (i = 0; rc == 0 && i < p->n; i++)
-		rc = hash_json(&h, &b, change_content(&p->changes[i]));
+	for (i = 0; rc == 0 && i < p->n; i++) {
+		rc = change_text(&b, &p->changes[i]);
+		if (rc == 0)
+			hf_sha256_update(&h, b.ptr, b.len + 1);
+	}
 	hf_buf_release(&b);
 	if (rc < 0) {
 		hf_sha256_release(&h);

@@ -376,7 +376,11 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
 	            SQLITE_OK ||
 	    bind_json(s, 17, c->sources, b) != SQLITE_OK ||
 	    bind_json(s, 8, c->before, b) != SQLITE_OK ||
-	    bind_json(s, 9, c->after, b) != SQLITE_OK ||
+	    /* an unchanged object shares one tree: write its text once */
+	    (c->after && c->after == c->before
+	             ? sqlite3_bind_text64(s, 9, b->ptr, b->len,
+	                                   SQLITE_TRANSIENT, SQLITE_UTF8)
+	             : bind_json(s, 9, c->after, b)) != SQLITE_OK ||
 	    bind_json(s, 10, c->changed, b) != SQLITE_OK ||
 	    bind_json(s, 11, c->deps, b) != SQLITE_OK)
 		return SQLITE_NOMEM;

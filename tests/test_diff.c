@@ -546,6 +546,81 @@ static void test_diff__secrets_are_write_only(void **state)
 	done(&s);
 }
 
+/*
+ * consume: the same plan as without it, and each desired and live object
+ * keeps its identity (kind, HFID, id, position) but no longer its fields.
+ */
+static void test_diff__consume_gives_fields_back(void **state)
+{
+	struct hf_diff_opts o = HF_DIFF_OPTS_INIT;
+	struct sets a, b;
+	struct sets *s[] = { &a, &b };
+	json_t *ja, *jb;
+	size_t i, k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct hf_object w1 = obj("NetSite", "par1", NULL);
+		struct hf_object w2 = obj("NetSite", "lyo1", NULL);
+		struct hf_object w0 = obj("NetSite", "mrs1", NULL);
+		struct hf_object w3 = obj("NetSite", "nce1", NULL);
+		struct hf_object h1 = obj("NetSite", "par1", "id-par1");
+		struct hf_object h2 = obj("NetSite", "lyo1", "id-lyo1");
+		const char *mrs[] = { "mrs1", NULL };
+
+		hf_objset_new(&s[k]->want);
+		hf_objset_new(&s[k]->have);
+		attr(&w1, "description", HF_ATTR_TEXT, json_string("HQ"));
+		attr(&h1, "description", HF_ATTR_TEXT, json_string("old"));
+		attr(&w2, "asn", HF_ATTR_NUMBER, json_integer(65000));
+		attr(&h2, "asn", HF_ATTR_NUMBER, json_integer(65000));
+		attr(&w0, "description", HF_ATTR_TEXT, json_string("new"));
+		rel(&w3, "parent", 0, "NetSite", mrs, NULL);
+		put(s[k]->want, w1);
+		put(s[k]->want, w2);
+		put(s[k]->want, w0); /* consumed before nce1 refers to it */
+		put(s[k]->want, w3);
+		put(s[k]->have, h1);
+		put(s[k]->have, h2);
+		o.consume = (int)k;
+		assert_int_equal(
+		        hf_plan_new(&s[k]->plan, "http://x", "main", NULL), 0);
+		assert_int_equal(hf_diff_ext(s[k]->plan, s[k]->want, s[k]->have,
+		                             &o, NULL),
+		                 0);
+		assert_int_equal(hf_plan_finish(s[k]->plan, NULL), 0);
+	}
+	ja = hf_plan_to_json(a.plan);
+	jb = hf_plan_to_json(b.plan);
+	json_object_del(ja, "created_at");
+	json_object_del(jb, "created_at");
+	json_object_del(ja, "checksum");
+	json_object_del(jb, "checksum");
+	json_object_del(ja, "id");
+	json_object_del(jb, "id");
+	assert_true(json_equal(ja, jb));
+	/* nce1's create still waits for mrs1's, whose fields went first */
+	assert_int_equal(json_array_size(hf_plan_at(b.plan, 3)->deps), 1);
+	assert_string_equal(json_string_value(json_array_get(
+	                            hf_plan_at(b.plan, 3)->deps, 0)),
+	                    hf_plan_at(b.plan, 2)->id);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(hf_objset_at(a.want, i)->nfields, 1);
+		assert_int_equal(hf_objset_at(b.want, i)->nfields, 0);
+		assert_null(hf_objset_at(b.want, i)->fields);
+	}
+	for (i = 0; i < 2; i++)
+		assert_int_equal(hf_objset_at(b.have, i)->nfields, 0);
+	assert_int_equal(hf_objset_find(b.want, "NetSite",
+	                                hf_objset_at(b.want, 3)->hfid),
+	                 3);
+	assert_int_equal(hf_objset_find_id(b.have, "id-lyo1"), 1);
+	json_decref(ja);
+	json_decref(jb);
+	done(&a);
+	done(&b);
+}
+
 static void test_diff__progress(void **state)
 {
 	struct hf_diff_opts o = HF_DIFF_OPTS_INIT;
@@ -641,6 +716,7 @@ int main(void)
 		cmocka_unit_test(
 		        test_diff__generic_peers_are_named_by_concrete_kind),
 		cmocka_unit_test(test_diff__secrets_are_write_only),
+		cmocka_unit_test(test_diff__consume_gives_fields_back),
 		cmocka_unit_test(test_diff__progress),
 		cmocka_unit_test(test_diff__torture),
 	};

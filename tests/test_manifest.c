@@ -515,6 +515,35 @@ static void test_manifest__iteration_api(void **state)
 	hf_manifest_free(m);
 }
 
+/*
+ * After the documents go, the files, their names (the same pointers the
+ * objects gave out), the diagnostics and the digest stay; the documents
+ * and objects are gone, and the manifest can still be freed.
+ */
+static void test_manifest__drop_documents_keeps_files(void **state)
+{
+	hf_manifest *m = load_text(two_docs);
+	const char *name = hf_mobj_file(hf_manifest_object_at(m, 3));
+	char before[65], after[65];
+
+	(void)state;
+	hf_manifest_digest(m, before);
+	assert_int_equal(hf_manifest_object_count(m), 4);
+	hf_manifest_drop_documents(m);
+	assert_int_equal(hf_manifest_object_count(m), 0);
+	assert_int_equal(hf_manifest_doc_count(m), 0);
+	assert_null(hf_manifest_object_at(m, 0));
+	assert_int_equal(hf_manifest_file_count(m), 1);
+	assert_ptr_equal(hf_mfile_path(hf_manifest_file_at(m, 0)), name);
+	assert_string_equal(name, "t.yml");
+	assert_int_equal(hf_mfile_doc_count(hf_manifest_file_at(m, 0)), 0);
+	assert_null(hf_mfile_doc_at(hf_manifest_file_at(m, 0), 0));
+	hf_manifest_digest(m, after);
+	assert_string_equal(before, after);
+	hf_manifest_drop_documents(m); /* twice is harmless */
+	hf_manifest_free(m);
+}
+
 static void test_manifest__yval_accessors(void **state)
 {
 	hf_manifest *m = load_text("kind: Object\n"
@@ -807,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_manifest__valid_cases),
 		cmocka_unit_test(test_manifest__invalid_cases),
 		cmocka_unit_test(test_manifest__iteration_api),
+		cmocka_unit_test(test_manifest__drop_documents_keeps_files),
 		cmocka_unit_test(test_manifest__yval_accessors),
 		cmocka_unit_test(test_manifest__every_error_reported),
 		cmocka_unit_test(test_manifest__missing_path),

@@ -11,6 +11,7 @@
 
 #include "hf/alloc.h"
 #include "hf/plan.h"
+#include "hf/sha256.h"
 #include "hf/store.h"
 #include "testutil.h"
 
@@ -364,6 +365,72 @@ static void test_plan__checksum_covers_ownership_fields(void **state)
 	hf_plan_free(p);
 }
 
+/* One part of the checksum: the sorted compact text and its NUL. */
+static void hash_part(struct hf_sha256 *h, const json_t *j)
+{
+	char *t =
+	        json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	assert_non_null(t);
+	hf_sha256_update(h, t, strlen(t) + 1);
+	free(t);
+}
+
+/*
+ * The checksum is SHA-256 over the meta part, then each change's reviewed
+ * content (the JSON form without status and error, the ownership fields
+ * only where not the defaults), as sorted compact JSON: recomputed here
+ * from the plan's JSON form with jansson's own dumper, it must agree with
+ * what hf_plan_finish() writes without building those trees.
+ */
+static void test_plan__checksum_is_the_sorted_json_of_the_content(void **state)
+{
+	static const char *const metakeys[] = { "created_at", "address",
+		                                "branch", "schema_hash",
+		                                "manifest_digest" };
+	static const char digits[] = "0123456789abcdef";
+	hf_plan *p = ownership_plan();
+	json_t *j = hf_plan_to_json(p), *meta = json_object(), *ch, *c;
+	struct hf_sha256 h;
+	unsigned char d[32];
+	char hex[65];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(metakeys) / sizeof(*metakeys); i++)
+		json_object_set(meta, metakeys[i],
+		                json_object_get(j, metakeys[i]));
+	json_object_set(meta, "stack", json_object_get(j, "stack"));
+	json_object_set(meta, "group_id", json_object_get(j, "group_id"));
+	json_object_set(meta, "partial", json_true());
+	hf_sha256_init(&h);
+	hash_part(&h, meta);
+	json_array_foreach(json_object_get(j, "changes"), i, ch)
+	{
+		c = json_deep_copy(ch);
+		json_object_del(c, "status");
+		json_object_del(c, "error");
+		if (!json_is_true(json_object_get(c, "adopt")))
+			json_object_del(c, "adopt");
+		if (json_is_null(json_object_get(c, "cascade_of")))
+			json_object_del(c, "cascade_of");
+		if (json_is_null(json_object_get(c, "sources")))
+			json_object_del(c, "sources");
+		hash_part(&h, c);
+		json_decref(c);
+	}
+	hf_sha256_final(&h, d);
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[d[i] >> 4];
+		hex[2 * i + 1] = digits[d[i] & 15];
+	}
+	hex[64] = '\0';
+	assert_string_equal(hf_plan_meta(p)->checksum, hex);
+	json_decref(meta);
+	json_decref(j);
+	hf_plan_free(p);
+}
+
 /* A stored plan written before stacks existed still reads and verifies. */
 static void test_plan__plan_without_stack_fields_reads_as_default(void **state)
 {
@@ -483,6 +550,8 @@ int main(void)
 		cmocka_unit_test(test_plan__has_changes),
 		cmocka_unit_test(test_plan__ownership_json_round_trip),
 		cmocka_unit_test(test_plan__checksum_covers_ownership_fields),
+		cmocka_unit_test(
+		        test_plan__checksum_is_the_sorted_json_of_the_content),
 		cmocka_unit_test(
 		        test_plan__plan_without_stack_fields_reads_as_default),
 		cmocka_unit_test(test_plan__store_keeps_ownership_fields),

@@ -64,11 +64,19 @@ struct hf_diff_opts {
 	const hf_schema *schema; /* as hf_diff()'s; may be NULL */
 	hf_diff_progress_fn progress; /* may be NULL */
 	void *payload; /* passed to progress */
+	/*
+	 * 1: the caller is done with both sets' fields once the plan is
+	 * built: each desired object and its live counterpart give their
+	 * fields back as soon as their change is made (identities, node ids
+	 * and file positions stay), so the plan does not grow on top of
+	 * both sets. 0: the sets are left as they were.
+	 */
+	int consume;
 };
 
-#define HF_DIFF_OPTS_INIT        \
-	{                        \
-		NULL, NULL, NULL \
+#define HF_DIFF_OPTS_INIT           \
+	{                           \
+		NULL, NULL, NULL, 0 \
 	}
 
 /*

@@ -102,6 +102,14 @@ int hf_manifest_new(hf_manifest **out);
 void hf_manifest_free(hf_manifest *m); /* accepts NULL */
 
 /*
+ * Give back the documents, objects and YAML values once they are no
+ * longer needed (the resolver's objects hold copies): what stays is the
+ * files and their names (which objects and diagnostics borrow), the
+ * diagnostics and the digest. Document and object counts become 0.
+ */
+void hf_manifest_drop_documents(hf_manifest *m);
+
+/*
  * Load a file or a directory (recursively) into the manifest. Problems are
  * recorded as diagnostics; loading goes on after them. Returns 0 when this
  * call added no error (warnings are fine), HF_ENOTFOUND when the path

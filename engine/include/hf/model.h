@@ -65,6 +65,9 @@ void hf_ref_release(struct hf_ref *r);
 void hf_field_release(struct hf_field *f);
 void hf_object_release(struct hf_object *o);
 
+/* Free the fields of `o`, keeping its kind, HFID, id and position. */
+void hf_object_drop_fields(struct hf_object *o);
+
 /* Append a field to `o` (taken, even on failure). */
 int hf_object_add_field(struct hf_object *o, struct hf_field *f);
 /* The field called `name`, or NULL. Borrowed. */

@@ -87,6 +87,8 @@ struct hf_planner_input {
 	const char *default_branch; /* the server's default branch */
 	hf_diff_progress_fn progress; /* may be NULL */
 	void *payload;
+	int consume; /* 1: the sets' fields may go as the plan is built
+	                (hf_diff_opts.consume); free the sets after */
 };
 
 /*
