@@ -163,10 +163,12 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 		out_error("%s", err.msg);
 		goto out;
 	}
+	cli_pipeline_stage(pl, "save");
 	if (out && save_out(pl->plan, out) < 0)
 		goto out;
 	if (print_plan(pl->plan, no_color) < 0)
 		goto out;
+	cli_pipeline_stage(pl, "render");
 	hint_orphans(pl, &po);
 	m = hf_plan_meta(pl->plan);
 	changes = hf_plan_has_changes(pl->plan);

@@ -304,8 +304,9 @@ static void diff_progress(void *payload, size_t done, size_t total)
 }
 
 /* HUBFORM_TIMING=1 prints how long each stage took, on stderr. */
-static void stage(double *last, const char *name)
+void cli_pipeline_stage(struct hf_pipeline *pl, const char *name)
 {
+	double *last = &pl->stage_at;
 	struct timespec ts;
 	double now;
 
@@ -487,28 +488,27 @@ int cli_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	hf_planner *planner = NULL;
 	const char *stack;
 	struct progress pg;
-	double t = 0;
 	int rc = -1;
 
 	progress_init(&pg);
 	fo.progress = fetch_progress;
 	fo.progress_payload = &pg;
-	stage(&t, "start");
+	cli_pipeline_stage(pl, "start");
 	if (own_start(po, &planner, &stack) < 0)
 		goto out;
 	if (cli_pipeline_load(pl, paths, n, 0) < 0)
 		goto out;
-	stage(&t, "load");
+	cli_pipeline_stage(pl, "load");
 	if (cli_pipeline_connect(pl, po) < 0 || own_read(pl, planner) < 0)
 		goto out;
-	stage(&t, "schema");
+	cli_pipeline_stage(pl, "schema");
 	if (read_live(pl, po, planner, &fo) < 0)
 		goto out;
 	progress_flush(&pg);
-	stage(&t, "fetch");
+	cli_pipeline_stage(pl, "fetch");
 	rc = build_plan(pl, &pg, planner, stack);
 	progress_flush(&pg);
-	stage(&t, "diff");
+	cli_pipeline_stage(pl, "diff");
 	/* The plan holds what it needs; give the rest back before saving. */
 	hf_objset_free(pl->want);
 	hf_objset_free(pl->have);

@@ -113,7 +113,15 @@ struct hf_pipeline {
 	 * the plan deletes them (--prune). The caller words the hint.
 	 */
 	size_t orphans;
+	double stage_at; /* HUBFORM_TIMING: when the last stage ended */
 };
+
+/*
+ * HUBFORM_TIMING=1: print the time since the last stage ended and the peak
+ * memory so far as the stage `name` (cli_pipeline_plan's stages, then the
+ * caller's own). Nothing otherwise.
+ */
+void cli_pipeline_stage(struct hf_pipeline *pl, const char *name);
 
 /*
  * Read object files (or, with schema_files, schema files: no warning for

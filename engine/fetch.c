@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/array.h"
 #include "hf/buf.h"
 #include "hf/fetch.h"
 #include "hf/map.h"
@@ -34,7 +35,8 @@ struct kplan {
 	int local; /* uniqueness answered from the pages */
 	long pending; /* requests of the kind not answered yet */
 	int done; /* every object wanted of the kind was read */
-	json_t *listed; /* ids its pages gave (id -> true), NULL before */
+	json_t *listed; /* ids of objects without HFID its pages gave (id ->
+	                   true), NULL before; the others: fctx.page_of */
 };
 
 /* One thing to look up: a reference target or a unique value. */
@@ -80,6 +82,10 @@ struct fctx {
 	size_t nkp;
 	struct probes ps;
 	long problems[PROBLEM_COUNT];
+	/* per live object (index in have): the kind whose pages listed it,
+	   NULL when only lookups gave it */
+	const struct kplan **page_of;
+	size_t page_cap;
 };
 
 /* A round of calls with the query texts and variables they own. */
@@ -381,13 +387,48 @@ static int live_field(struct hf_object *o, const struct kplan *p,
 static int bad_answer(const struct kplan *p, const char *what, hf_error *err);
 
 /*
+ * An id in two pages of one kind is a listing that moved while it was
+ * read (an object can then be missed as well) or a server that repeats
+ * objects; either way what the kind holds is not known, and a plan built
+ * on it could create what exists.
+ */
+static int listed_twice(const struct kplan *p, const char *id, hf_error *err)
+{
+	return hf_error_set(err, HF_ESERVER,
+	                    "malformed answer to the %s listing: node id '%s' "
+	                    "listed twice (the objects moved while they were "
+	                    "read, or the server repeats them): plan again",
+	                    p->kind, id);
+}
+
+/* An object without HFID a page of `p` lists: only checked for repeats. */
+static int listed_without_hfid(struct kplan *p, const char *id, hf_error *err)
+{
+	if (!p->listed && !(p->listed = json_object()))
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	if (json_object_get(p->listed, id))
+		return listed_twice(p, id, err);
+	if (json_object_set_new(p->listed, id, json_true()) < 0)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Room in page_of for the object about to be added at index `at`. */
+static int page_room(struct fctx *c, size_t at)
+{
+	if (HF_ARRAY_GROW(c->page_of, c->page_cap, at + 1) < 0)
+		return HF_ENOMEM;
+	return 0;
+}
+
+/*
  * One live object of a listing. `first` is where this answer's objects
  * start in the set: an id read in an earlier answer is the same object
- * again (pages moved, or a lookup), one read twice in this answer is a
- * malformed answer.
+ * again (a lookup, or a page of another kind), one read twice in this
+ * answer, or in two pages of the kind (`paged`), is a malformed answer.
  */
 static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
-                    size_t first, hf_error *err)
+                    size_t first, int paged, hf_error *err)
 {
 	long seen;
 	const char *id = json_string_value(json_object_get(node, "id"));
@@ -401,13 +442,21 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 	if (!id || !json_is_array(h)) {
 		/* an object without HFID cannot match a desired one */
 		p->skipped = 1;
-		return 0;
+		return id && paged ? listed_without_hfid(p, id, err) : 0;
 	}
 	seen = hf_objset_find_id(c->have, id);
 	if (seen >= 0 && (size_t)seen >= first)
 		return bad_answer(p, "a node id listed twice", err);
-	if (seen >= 0)
+	if (seen >= 0 && paged && c->page_of[seen] == p)
+		return listed_twice(p, id, err);
+	if (seen >= 0) {
+		if (paged)
+			c->page_of[seen] = p;
 		return 0;
+	}
+	if (page_room(c, hf_objset_count(c->have)) < 0)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	c->page_of[hf_objset_count(c->have)] = paged ? p : NULL;
 	memset(&o, 0, sizeof(o));
 	o.kind = hf_strdup(t ? t : p->kind);
 	o.id = hf_strdup(id);
@@ -468,7 +517,7 @@ static int check_node(const struct kplan *p, const json_t *node, hf_error *err)
 }
 
 static int take_edges(struct fctx *c, struct kplan *p, const json_t *res,
-                      hf_error *err)
+                      int paged, hf_error *err)
 {
 	const json_t *edges = json_object_get(res, "edges");
 	size_t i, first = hf_objset_count(c->have);
@@ -484,7 +533,7 @@ static int take_edges(struct fctx *c, struct kplan *p, const json_t *res,
 		rc = check_node(p, json_object_get(e, "node"), err);
 		if (rc == 0)
 			rc = add_live(c, p, json_object_get(e, "node"), first,
-			              err);
+			              paged, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -773,42 +822,6 @@ static void count_pending(struct fctx *c, const struct round *r)
 }
 
 /*
- * Ids of a page never given before by the pages of the kind: an id in two
- * pages is a listing that moved while it was read (an object can then be
- * missed as well) or a server that repeats objects; either way what the
- * kind holds is not known, and a plan built on it could create what
- * exists.
- */
-static int check_listed(struct kplan *p, const json_t *edges, hf_error *err)
-{
-	const json_t *e;
-	const char *id;
-	size_t i;
-
-	if (!p->listed && !(p->listed = json_object()))
-		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	json_array_foreach(edges, i, e)
-	{
-		id = json_string_value(
-		        json_object_get(json_object_get(e, "node"), "id"));
-		if (!id)
-			continue; /* check_node() said what is wrong */
-		if (json_object_get(p->listed, id))
-			return hf_error_set(
-			        err, HF_ESERVER,
-			        "malformed answer to the %s listing: "
-			        "node id '%s' listed twice (the "
-			        "objects moved while they were read, "
-			        "or the server repeats them): plan "
-			        "again",
-			        p->kind, id);
-		if (json_object_set_new(p->listed, id, json_true()) < 0)
-			return hf_error_set(err, HF_ENOMEM, "out of memory");
-	}
-	return 0;
-}
-
-/*
  * A page must hold what its own count says it holds from its offset:
  * anything else is a malformed answer (a plan built on it would create
  * what already exists).
@@ -824,9 +837,7 @@ static int take_page(struct fctx *c, struct kplan *p, const json_t *data,
 		return bad_answer(p, "no listing object for the kind", err);
 	rc = take_count(p, res, &count, err);
 	if (rc == 0)
-		rc = take_edges(c, p, res, err);
-	if (rc == 0)
-		rc = check_listed(p, json_object_get(res, "edges"), err);
+		rc = take_edges(c, p, res, 1, err);
 	if (rc < 0)
 		return rc;
 	offset = (long)json_integer_value(json_object_get(vars, "offset"));
@@ -868,7 +879,7 @@ static int take_lookups(struct fctx *c, struct kplan *p, json_t *data,
 	json_object_foreach(data, key, res)
 	{
 		if (rc == 0 && key[0] == 'a')
-			rc = take_edges(c, p, res, err);
+			rc = take_edges(c, p, res, 0, err);
 		else if (key[0] == 'p')
 			take_probe(&c->ps, key, res);
 	}
@@ -1608,6 +1619,7 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	if (rc == 0)
 		progress(&c, "done");
 	hf_free(c.kp);
+	hf_free(c.page_of);
 	probes_release(&c.ps);
 	if (rc == 0)
 		rc = problems_error(&c, err);
@@ -1690,7 +1702,7 @@ int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 	rc = run_round(&c, &r, err);
 	for (i = 0; rc == 0 && i < r.n; i++) {
 		res = json_object_get(r.calls[i].data, kind);
-		rc = take_edges(&c, p, res, err);
+		rc = take_edges(&c, p, res, 0, err);
 	}
 out:
 	round_release(&r);
@@ -1701,5 +1713,6 @@ out:
 		hf_buf_release(&c.kp[i].sel);
 	}
 	hf_free(c.kp);
+	hf_free(c.page_of);
 	return rc;
 }

@@ -400,17 +400,55 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
 	return sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 }
 
+static int by_change_id(const void *a, const void *b)
+{
+	const struct hf_change *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+/*
+ * The changes in the order of the table's key (plan id, change id): each
+ * row then lands at the right edge of the key's index, which stays in a
+ * few cached pages; in plan order (random ids) a large plan rewrites its
+ * index pages many times over (6 GB written for 1M changes).
+ */
+static const struct hf_change **in_key_order(const hf_plan *p)
+{
+	size_t i, n = hf_plan_count(p);
+	const struct hf_change **v = hf_calloc(n ? n : 1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < n; i++)
+		v[i] = hf_plan_at(p, i);
+	qsort(v, n, sizeof(*v), by_change_id);
+	return v;
+}
+
+/* A change's place in the plan (hf_plan_at(p, 0) starts their array). */
+static int seq_of(const hf_plan *p, const struct hf_change *c)
+{
+	return (int)(c - hf_plan_at(p, 0));
+}
+
 int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 {
 	const char *id = hf_plan_meta_c(p)->id;
+	const struct hf_change **order = in_key_order(p);
 	sqlite3_stmt *s = NULL;
 	hf_buf b = HF_BUF_INIT;
 	size_t i;
 	int rc;
 
+	if (!order)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
+	    SQLITE_OK) {
+		hf_free(order);
 		return db_error(st, err, "save");
+	}
 	rc = insert_plan(st, p, err);
 	if (rc < 0)
 		goto fail;
@@ -425,13 +463,14 @@ int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 		goto fail;
 	}
 	for (i = 0; i < hf_plan_count(p); i++) {
-		if (insert_change(s, id, (int)i, hf_plan_at(p, i), &b) !=
+		if (insert_change(s, id, seq_of(p, order[i]), order[i], &b) !=
 		    SQLITE_OK) {
 			rc = db_error(st, err, "save change");
 			goto fail;
 		}
 	}
 	hf_buf_release(&b);
+	hf_free(order);
 	sqlite3_finalize(s);
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_error(st, err, "save");
@@ -441,6 +480,7 @@ int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 	return 0;
 fail:
 	hf_buf_release(&b);
+	hf_free(order);
 	sqlite3_finalize(s);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;

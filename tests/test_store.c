@@ -78,6 +78,60 @@ static void test_store__save_load_list(void **state)
 	hf_store_close(st);
 }
 
+/*
+ * The store writes changes in the order of its key (by change id), not
+ * the plan's: what it loads is still the plan, change for change in the
+ * plan's order.
+ */
+static void test_store__saved_plan_keeps_its_order(void **state)
+{
+	hf_store *st = open_store("store_order");
+	hf_error err = HF_ERROR_INIT;
+	struct hf_change c;
+	hf_plan *p, *got;
+	json_t *a, *b;
+	char name[32];
+	int i;
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:1", "main", NULL),
+	                 0);
+	for (i = 0; i < 300; i++) {
+		memset(&c, 0, sizeof(c));
+		snprintf(name, sizeof(name), "site-%03d", i);
+		c.action = i % 3 ? HF_ACT_CREATE : HF_ACT_NOOP;
+		c.kind = hf_strdup("NetSite");
+		c.hfid = json_pack("[s]", name);
+		c.after = json_pack("{s:s, s:i}", "name", name, "n", i);
+		if (c.action == HF_ACT_NOOP) {
+			c.before = json_incref(c.after);
+			c.node_id = hf_strdup(name);
+			memset(c.fingerprint, 'a', 64);
+		}
+		assert_int_equal(hf_plan_add(p, &c, NULL), 0);
+	}
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+	/* ids are hashes: the plan's order is not the key's */
+	for (i = 1; i < 300; i++)
+		if (strcmp(hf_plan_at(p, (size_t)i - 1)->id,
+		           hf_plan_at(p, (size_t)i)->id) > 0)
+			break;
+	assert_true(i < 300);
+	assert_int_equal(hf_store_save(st, p, &err), 0);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err), 0);
+	a = hf_plan_to_json(p);
+	b = hf_plan_to_json(got);
+	assert_true(json_equal(a, b));
+	for (i = 0; i < 300; i++)
+		assert_string_equal(hf_plan_at(got, (size_t)i)->id,
+		                    hf_plan_at(p, (size_t)i)->id);
+	json_decref(a);
+	json_decref(b);
+	hf_plan_free(p);
+	hf_plan_free(got);
+	hf_store_close(st);
+}
+
 static void test_store__transition_is_atomic(void **state)
 {
 	hf_store *st = open_store("store2");
@@ -297,6 +351,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store__save_load_list),
+		cmocka_unit_test(test_store__saved_plan_keeps_its_order),
 		cmocka_unit_test(test_store__transition_is_atomic),
 		cmocka_unit_test(test_store__change_outcomes_recorded),
 		cmocka_unit_test(test_store__not_a_store),

@@ -104,6 +104,10 @@ static int listing_handler(void *payload, const struct hf_fake_req *r,
 	" \"__typename\": \"LocationSite\", \"name\": {\"value\": \"" name \
 	"\"}}}"
 
+#define NOHFID(id)                                        \
+	"{\"node\": {\"id\": \"" id "\", \"hfid\": null," \
+	" \"__typename\": \"LocationSite\"}}"
+
 static struct listing dup_listings[] = {
 	/* the same object twice in one page */
 	{ 2, { "[" SITE("s-1", "fra") "," SITE("s-1", "fra") "]" }, 10 },
@@ -111,6 +115,15 @@ static struct listing dup_listings[] = {
 	{ 2, { "[" SITE("s-1", "fra") "," SITE("s-1", "par") "]" }, 10 },
 	/* the same id in two pages of one kind */
 	{ 2, { "[" SITE("s-1", "fra") "]", "[" SITE("s-1", "par") "]" }, 1 },
+	/* ... also for an object without HFID (never a live object) */
+	{ 3,
+	  { "[" NOHFID("s-9") "]", "[" NOHFID("s-9") "]",
+	    "[" SITE("s-1", "par") "]" },
+	  1 },
+	/* ... and one page listing it twice */
+	{ 3,
+	  { "[" NOHFID("s-9") "," NOHFID("s-9") "," SITE("s-1", "par") "]" },
+	  10 },
 };
 
 /*
