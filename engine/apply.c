@@ -671,9 +671,20 @@ static int check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
 	return rc;
 }
 
+/* Apply reads changes as trees: a plan fresh from the diff has no-ops as
+   text (hf_change.text). */
+static int expand(hf_plan *p, hf_error *err)
+{
+	return hf_plan_expand(p) < 0
+	               ? hf_error_set(err, HF_ENOMEM, "out of memory")
+	               : 0;
+}
+
 int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_transport *t,
                          hf_fetch_diag_fn report, void *payload, hf_error *err)
 {
+	if (expand(p, err) < 0)
+		return HF_ENOMEM;
 	return check_objects(p, s, t, report, payload, 1, err);
 }
 
@@ -681,6 +692,8 @@ int hf_apply_check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
                            hf_fetch_diag_fn report, void *payload,
                            hf_error *err)
 {
+	if (expand(p, err) < 0)
+		return HF_ENOMEM;
 	return check_objects(p, s, t, report, payload, 0, err);
 }
 
@@ -1888,6 +1901,8 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
+	if (expand(p, err) < 0)
+		return HF_ENOMEM;
 	c.total = (long)hf_apply_work(p);
 	c.waves = phase_waves(p, &upserts) + phase_waves(p, &deletes);
 	c.created = hf_calloc(hf_plan_count(p) + 1, sizeof(*c.created));

@@ -238,16 +238,16 @@ static int cmp_named_field(const void *a, const void *b)
 }
 
 /*
- * The hash of {"fields":{NAME:VALUE...},"id":ID} in canonical text (sorted
- * keys, compact), written straight into one buffer: no JSON tree.
+ * {NAME:VALUE...} of the live fields `want` manages (all of `live`'s when
+ * want is NULL) in canonical text (sorted keys, compact), appended to `b`:
+ * what hf_field_json() of each makes, as json_dumps() sorted prints it.
  */
-int hf_diff_fingerprint(char out[65], const struct hf_object *live,
-                        const struct hf_object *want)
+static int fields_text(hf_buf *b, const struct hf_object *live,
+                       const struct hf_object *want)
 {
 	size_t i, k = 0, n = want ? want->nfields : live->nfields;
 	struct named_field *nf = hf_calloc(n ? n : 1, sizeof(*nf));
 	const struct hf_field *f;
-	hf_buf b = HF_BUF_INIT;
 	int rc = nf ? 0 : HF_ENOMEM, first = 1;
 
 	for (i = 0; rc == 0 && i < n; i++) {
@@ -260,29 +260,56 @@ int hf_diff_fingerprint(char out[65], const struct hf_object *live,
 	}
 	if (rc == 0 && k > 1)
 		qsort(nf, k, sizeof(*nf), cmp_named_field);
-	hf_buf_add(&b, "{\"fields\":{");
+	hf_buf_addch(b, '{');
 	for (i = 0; rc == 0 && i < k; i++) {
 		if (i + 1 < k && !strcmp(nf[i].f->name, nf[i + 1].f->name))
 			continue; /* named again later: that one counts */
 		if (!first)
-			hf_buf_addch(&b, ',');
+			hf_buf_addch(b, ',');
 		first = 0;
-		rc = hf_json_write_string(&b, nf[i].f->name,
+		rc = hf_json_write_string(b, nf[i].f->name,
 		                          strlen(nf[i].f->name));
-		hf_buf_addch(&b, ':');
+		hf_buf_addch(b, ':');
 		if (rc == 0)
-			rc = field_text(&b, nf[i].f);
+			rc = field_text(b, nf[i].f);
 	}
-	hf_buf_add(&b, "},\"id\":");
-	if (rc == 0)
-		rc = hf_json_write_string(&b, live->id ? live->id : "",
-		                          strlen(live->id ? live->id : ""));
+	hf_buf_addch(b, '}');
+	hf_free(nf);
+	return rc ? rc : hf_buf_failed(b) ? HF_ENOMEM : 0;
+}
+
+/*
+ * The hash of {"fields":FIELDS,"id":ID}, FIELDS the text fields_text()
+ * makes (n bytes), in canonical text: no JSON tree.
+ */
+static int fingerprint_of(char out[65], const char *fields, size_t n,
+                          const struct hf_object *live)
+{
+	hf_buf b = HF_BUF_INIT;
+	int rc;
+
+	hf_buf_add(&b, "{\"fields\":");
+	hf_buf_addn(&b, fields, n);
+	hf_buf_add(&b, ",\"id\":");
+	rc = hf_json_write_string(&b, live->id ? live->id : "",
+	                          strlen(live->id ? live->id : ""));
 	hf_buf_addch(&b, '}');
 	if (rc == 0 && hf_buf_failed(&b))
 		rc = HF_ENOMEM;
 	if (rc == 0)
 		hf_sha256_hex(b.ptr, b.len, out);
-	hf_free(nf);
+	hf_buf_release(&b);
+	return rc;
+}
+
+int hf_diff_fingerprint(char out[65], const struct hf_object *live,
+                        const struct hf_object *want)
+{
+	hf_buf b = HF_BUF_INIT;
+	int rc = fields_text(&b, live, want);
+
+	if (rc == 0)
+		rc = fingerprint_of(out, b.ptr, b.len, live);
 	hf_buf_release(&b);
 	return rc;
 }
@@ -493,25 +520,21 @@ static int unchanged(const struct ctx *c, const struct hf_object *w,
 
 /*
  * An unchanged object: its two sides are equal field for field, so the
- * change keeps one copy, the live one (as read), in both before and after.
+ * change keeps one copy of the live fields (as read), as text: no trees
+ * (hf_change.text). The fingerprint hashes the same text.
  */
 static int compare_unchanged(struct hf_change *ch, const struct hf_object *w,
                              const struct hf_object *h)
 {
-	const struct hf_field *hf;
-	size_t i;
+	hf_buf b = HF_BUF_INIT;
+	int rc = fields_text(&b, h, w);
 
-	for (i = 0; i < w->nfields; i++) {
-		if (is_secret(&w->fields[i]))
-			continue;
-		hf = hf_object_field(h, w->fields[i].name);
-		if (json_object_set_new(ch->before, hf->name,
-		                        hf_field_json(hf)) < 0)
-			return HF_ENOMEM;
-	}
-	json_decref(ch->after);
-	ch->after = json_incref(ch->before);
-	return 0;
+	if (rc == 0)
+		rc = fingerprint_of(ch->fingerprint, b.ptr, b.len, h);
+	if (rc == 0 && !(ch->text = hf_strndup(b.ptr, b.len)))
+		rc = HF_ENOMEM;
+	hf_buf_release(&b);
+	return rc;
 }
 
 static int compare(struct hf_change *ch, const struct ctx *c,
@@ -520,15 +543,17 @@ static int compare(struct hf_change *ch, const struct ctx *c,
 	size_t i;
 	int rc, same = 0;
 
-	ch->before = json_object();
-	ch->after = json_object();
 	ch->changed = json_array();
-	if (!ch->before || !ch->after || !ch->changed)
+	if (!ch->changed)
 		return HF_ENOMEM;
 	if (h && (rc = unchanged(c, w, h, &same)) < 0)
 		return rc;
 	if (same)
 		return compare_unchanged(ch, w, h);
+	ch->before = json_object();
+	ch->after = json_object();
+	if (!ch->before || !ch->after)
+		return HF_ENOMEM;
 	for (i = 0; i < w->nfields; i++) {
 		rc = compare_field(ch, c, &w->fields[i], h);
 		if (rc < 0)
@@ -557,8 +582,10 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 	rc = !ch.kind || !ch.deps ? HF_ENOMEM : compare(&ch, c, w, h);
 	if (rc == 0 && h) {
 		ch.node_id = hf_strdup(h->id ? h->id : "");
-		rc = ch.node_id ? hf_diff_fingerprint(ch.fingerprint, h, w)
-		                : HF_ENOMEM;
+		/* a no-op's fingerprint came with its text */
+		rc = !ch.node_id ? HF_ENOMEM
+		     : ch.text   ? 0
+		                 : hf_diff_fingerprint(ch.fingerprint, h, w);
 	}
 	ch.action = !h                            ? HF_ACT_CREATE
 	            : json_array_size(ch.changed) ? HF_ACT_UPDATE
@@ -573,6 +600,7 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 		json_decref(ch.after);
 		json_decref(ch.changed);
 		json_decref(ch.deps);
+		hf_free(ch.text);
 		return hf_error_set(err, rc, "out of memory");
 	}
 	if (c->consume) {

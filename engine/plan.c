@@ -111,7 +111,44 @@ static void change_release(struct hf_change *c)
 	json_decref(c->after);
 	json_decref(c->changed);
 	json_decref(c->deps);
+	hf_free(c->text);
 	memset(c, 0, sizeof(*c));
+}
+
+json_t *hf_change_after_json(const struct hf_change *c)
+{
+	if (c->after)
+		return json_incref(c->after);
+	return c->text ? json_loads(c->text, JSON_REJECT_DUPLICATES, NULL)
+	               : NULL;
+}
+
+int hf_change_expand(struct hf_change *c)
+{
+	json_t *t;
+
+	if (!c->text || c->after)
+		return 0;
+	t = hf_change_after_json(c);
+	if (!t)
+		return HF_ENOMEM; /* the text is the diff's own: never bad */
+	json_decref(c->before);
+	c->after = t;
+	c->before = json_incref(t);
+	hf_free(c->text);
+	c->text = NULL;
+	return 0;
+}
+
+int hf_plan_expand(hf_plan *p)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < p->n; i++)
+		if ((rc = hf_change_expand(&p->changes[i])) < 0)
+			return rc;
+	return 0;
 }
 
 void hf_plan_free(hf_plan *p)
@@ -449,12 +486,19 @@ out:
  */
 static json_t *change_content(const struct hf_change *c)
 {
-	json_t *j = json_pack(
+	json_t *t = c->text && !c->after ? hf_change_after_json(c) : NULL;
+	json_t *j;
+
+	if (c->text && !c->after && !t)
+		return NULL;
+	j = json_pack(
 	        "{s:s, s:s, s:s, s:O?, s:s?, s:O?, s:O?, s:O, s:O, s:i, s:s}",
 	        "id", c->id, "action", hf_action_str(c->action), "kind",
 	        c->kind, "hfid", c->hfid, "node_id", c->node_id, "before",
-	        c->before, "after", c->after, "changed", c->changed, "deps",
-	        c->deps, "wave", c->wave, "fingerprint", c->fingerprint);
+	        t ? t : c->before, "after", t ? t : c->after, "changed",
+	        c->changed, "deps", c->deps, "wave", c->wave, "fingerprint",
+	        c->fingerprint);
+	json_decref(t);
 
 	if (!j)
 		return NULL;
@@ -543,9 +587,16 @@ static int change_text(hf_buf *b, const struct hf_change *c)
 		return rc;
 	if (c->adopt && hf_buf_add(b, ",\"adopt\":true") < 0)
 		return HF_ENOMEM;
-	if ((rc = put_json(b, ",\"after\":", c->after)) < 0 ||
-	    (rc = put_json(b, ",\"before\":", c->before)) < 0)
+	if (c->text && !c->after) {
+		/* a no-op in text form: after and before are the text */
+		hf_buf_add(b, ",\"after\":");
+		hf_buf_add(b, c->text);
+		hf_buf_add(b, ",\"before\":");
+		hf_buf_add(b, c->text);
+	} else if ((rc = put_json(b, ",\"after\":", c->after)) < 0 ||
+	           (rc = put_json(b, ",\"before\":", c->before)) < 0) {
 		return rc;
+	}
 	if (c->cascade_of &&
 	    (rc = put_str(b, ",\"cascade_of\":", c->cascade_of)) < 0)
 		return rc;
@@ -607,9 +658,9 @@ static json_t *change_json(const struct hf_change *c)
 		json_object_set_new(j, "hfid", json_null());
 	if (!c->node_id)
 		json_object_set_new(j, "node_id", json_null());
-	if (!c->before)
+	if (!c->before && !c->text)
 		json_object_set_new(j, "before", json_null());
-	if (!c->after)
+	if (!c->after && !c->text)
 		json_object_set_new(j, "after", json_null());
 	json_object_set_new(j, "adopt", json_boolean(c->adopt));
 	json_object_set_new(j, "cascade_of",

@@ -705,16 +705,19 @@ static int index_refs(struct pctx *c)
 {
 	const struct hf_change *ch;
 	const char *field;
-	json_t *v, *e;
+	json_t *after, *v, *e;
 	size_t i, j;
 	int rc = 0;
 
 	for (i = 0; rc == 0 && i < hf_plan_count(c->plan); i++) {
 		ch = hf_plan_at(c->plan, i);
-		if (ch->action == HF_ACT_DELETE ||
-		    ch->action == HF_ACT_FORGET || !json_is_object(ch->after))
+		if (ch->action == HF_ACT_DELETE || ch->action == HF_ACT_FORGET)
 			continue;
-		json_object_foreach(ch->after, field, v)
+		/* a no-op in text form is read as a tree for a moment */
+		after = hf_change_after_json(ch);
+		if (!after && (ch->after || ch->text))
+			return HF_ENOMEM;
+		json_object_foreach(after, field, v)
 		{
 			if (json_is_array(v)) {
 				json_array_foreach(v, j, e)
@@ -726,6 +729,7 @@ static int index_refs(struct pctx *c)
 				rc = index_ref(c, i, field, v);
 			}
 		}
+		json_decref(after);
 	}
 	return rc;
 }

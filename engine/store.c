@@ -361,6 +361,29 @@ static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	return rc == SQLITE_DONE ? 0 : db_error(st, err, "save");
 }
 
+/* A no-op in text form: before and after are its text (hf_change.text). */
+static int bind_text_twice(sqlite3_stmt *s, const char *text)
+{
+	int rc = sqlite3_bind_text(s, 8, text, -1, SQLITE_STATIC);
+
+	return rc == SQLITE_OK
+	               ? sqlite3_bind_text(s, 9, text, -1, SQLITE_STATIC)
+	               : rc;
+}
+
+/* before and after as trees: an unchanged object's one tree written once */
+static int bind_fields(sqlite3_stmt *s, const struct hf_change *c, hf_buf *b)
+{
+	int rc = bind_json(s, 8, c->before, b);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	if (c->after && c->after == c->before)
+		return sqlite3_bind_text64(s, 9, b->ptr, b->len,
+		                           SQLITE_TRANSIENT, SQLITE_UTF8);
+	return bind_json(s, 9, c->after, b);
+}
+
 static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
                          const struct hf_change *c, hf_buf *b)
 {
@@ -375,12 +398,8 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
 	             : sqlite3_bind_text(s, 6, "null", -1, SQLITE_STATIC)) !=
 	            SQLITE_OK ||
 	    bind_json(s, 17, c->sources, b) != SQLITE_OK ||
-	    bind_json(s, 8, c->before, b) != SQLITE_OK ||
-	    /* an unchanged object shares one tree: write its text once */
-	    (c->after && c->after == c->before
-	             ? sqlite3_bind_text64(s, 9, b->ptr, b->len,
-	                                   SQLITE_TRANSIENT, SQLITE_UTF8)
-	             : bind_json(s, 9, c->after, b)) != SQLITE_OK ||
+	    (c->text && !c->after ? bind_text_twice(s, c->text)
+	                          : bind_fields(s, c, b)) != SQLITE_OK ||
 	    bind_json(s, 10, c->changed, b) != SQLITE_OK ||
 	    bind_json(s, 11, c->deps, b) != SQLITE_OK)
 		return SQLITE_NOMEM;

@@ -187,6 +187,68 @@ static void test_diff__many_relationships_are_sets(void **state)
 	done(&s);
 }
 
+/*
+ * A no-op is kept as the canonical text of its live managed fields, no
+ * trees: expanded, it is what the trees were (the live fields as
+ * hf_field_json() shows them, many-relationships sorted), and the
+ * checksum and the plan's JSON form read both forms alike.
+ */
+static void test_diff__noop_is_text_until_expanded(void **state)
+{
+	const char *const tags[] = { "red", "blue", NULL };
+	const char *const ids[] = { "i-red", "i-blue" };
+	const char *const site[] = { "par1", NULL };
+	struct sets s;
+	struct hf_object w = obj("NetDevice", "d1", NULL);
+	struct hf_object h = obj("NetDevice", "d1", "id-d1");
+	struct hf_change *c;
+	json_t *j1, *j2, *want;
+	char sum[65], fp[65];
+
+	(void)state;
+	hf_objset_new(&s.want);
+	hf_objset_new(&s.have);
+	attr(&w, "serial", HF_ATTR_TEXT, json_string("SN-1"));
+	attr(&h, "serial", HF_ATTR_TEXT, json_string("SN-1"));
+	attr(&h, "other", HF_ATTR_TEXT, json_string("unmanaged"));
+	rel(&w, "tags", 1, "BuiltinTag", tags, NULL);
+	rel(&h, "tags", 1, "BuiltinTag", tags, ids);
+	rel(&w, "site", 0, "NetSite", site, NULL);
+	rel(&h, "site", 0, "NetSite", site, NULL);
+	put(s.want, w);
+	put(s.have, h);
+	run(&s);
+	c = hf_plan_at(s.plan, 0);
+	assert_int_equal(c->action, HF_ACT_NOOP);
+	assert_null(c->after);
+	assert_null(c->before);
+	assert_non_null(c->text);
+	assert_int_equal(hf_diff_fingerprint(fp, hf_objset_at(s.have, 0),
+	                                     hf_objset_at(s.want, 0)),
+	                 0);
+	assert_string_equal(c->fingerprint, fp);
+	j1 = hf_plan_to_json(s.plan);
+	assert_non_null(j1);
+	assert_int_equal(hf_plan_expand(s.plan), 0);
+	assert_null(c->text);
+	assert_ptr_equal(c->before, c->after);
+	want = json_pack(
+	        "{s:s, s:{s:s, s:[s]}, s:[{s:[s], s:s}, {s:[s], s:s}]}",
+	        "serial", "SN-1", "site", "kind", "NetSite", "hfid", "par1",
+	        "tags", "hfid", "blue", "kind", "BuiltinTag", "hfid", "red",
+	        "kind", "BuiltinTag");
+	assert_true(json_equal(c->after, want));
+	assert_int_equal(hf_plan_compute_checksum(s.plan, sum), 0);
+	assert_string_equal(sum, hf_plan_meta(s.plan)->checksum);
+	j2 = hf_plan_to_json(s.plan);
+	assert_true(json_equal(j1, j2));
+	assert_int_equal(hf_plan_expand(s.plan), 0); /* twice: a no-op */
+	json_decref(want);
+	json_decref(j1);
+	json_decref(j2);
+	done(&s);
+}
+
 static void test_diff__references_to_creates_are_dependencies(void **state)
 {
 	const char *const site[] = { "par1", NULL };
@@ -717,6 +779,7 @@ int main(void)
 		        test_diff__generic_peers_are_named_by_concrete_kind),
 		cmocka_unit_test(test_diff__secrets_are_write_only),
 		cmocka_unit_test(test_diff__consume_gives_fields_back),
+		cmocka_unit_test(test_diff__noop_is_text_until_expanded),
 		cmocka_unit_test(test_diff__progress),
 		cmocka_unit_test(test_diff__torture),
 	};

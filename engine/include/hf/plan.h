@@ -58,6 +58,15 @@ struct hf_change {
 	json_t *sources; /* array of {"file": path, "line": N}: where the
 	                    files declare the object (create, update,
 	                    no-op); NULL for delete/forget */
+	/*
+	 * A no-op as the diff makes it: the canonical text (sorted keys,
+	 * compact) of its managed fields, which before and after both are;
+	 * those two stay NULL until hf_change_expand() makes them trees (a
+	 * large plan holds one short string per unchanged object, not two
+	 * views of a tree). NULL otherwise. The checksum, the store and the
+	 * renderers read either form alike.
+	 */
+	char *text;
 	/* apply results */
 	enum hf_change_status status;
 	char *error;
@@ -116,6 +125,20 @@ int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err);
  */
 int hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
                       const json_t *hfid);
+
+/*
+ * Make a change's before and after trees from its text (a no-op the diff
+ * made); a no-op for any other change. 0, or HF_ENOMEM (the change is
+ * left as it was).
+ */
+int hf_change_expand(struct hf_change *c);
+/* hf_change_expand() on every change (apply, which reads the trees). */
+int hf_plan_expand(hf_plan *p);
+/*
+ * A change's after as a tree, whatever its form: a new reference (the
+ * caller's, json_decref), NULL when it has none (or out of memory).
+ */
+json_t *hf_change_after_json(const struct hf_change *c);
 
 size_t hf_plan_count(const hf_plan *p);
 /* Borrowed: valid until the plan is freed. */
