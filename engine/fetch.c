@@ -312,6 +312,16 @@ static int plan_kinds(struct fctx *c, hf_error *err)
 
 /* ---- reading answers --------------------------------------------------- */
 
+/*
+ * A copy of what a live object keeps of an answer: a kept piece of the
+ * answer's tree would pin it into the heap among the next answers' trees,
+ * which then no longer reuse its memory (decoding pages ran 1.5x slower).
+ */
+static json_t *own(json_t *v)
+{
+	return v ? json_deep_copy(v) : NULL;
+}
+
 static int ref_from(struct hf_ref *r, const json_t *node)
 {
 	const char *id = json_string_value(json_object_get(node, "id"));
@@ -321,8 +331,9 @@ static int ref_from(struct hf_ref *r, const json_t *node)
 	memset(r, 0, sizeof(*r));
 	r->id = hf_strdup(id ? id : "");
 	r->kind = hf_strdup(t ? t : "");
-	r->hfid = json_is_array(h) ? json_incref(h) : NULL;
-	return r->id && r->kind ? 0 : HF_ENOMEM;
+	r->hfid = json_is_array(h) ? own(h) : NULL;
+	return r->id && r->kind && (r->hfid || !json_is_array(h)) ? 0
+	                                                          : HF_ENOMEM;
 }
 
 static int rel_field(struct hf_field *f, const json_t *v, int many)
@@ -372,6 +383,11 @@ static int live_field(struct hf_object *o, const struct kplan *p,
 		f.akind = a ? a->kind : HF_ATTR_OTHER;
 		rc = hf_value_normalise(&f.value, f.akind,
 		                        json_object_get(v, "value"));
+		if (rc == 0 && f.value == json_object_get(v, "value")) {
+			json_decref(f.value); /* the answer's own: copy it */
+			f.value = own(json_object_get(v, "value"));
+			rc = f.value ? 0 : HF_ENOMEM;
+		}
 	} else {
 		f.type = strcmp(type, "one") ? HF_FIELD_MANY : HF_FIELD_ONE;
 		rc = rel_field(&f, v, f.type == HF_FIELD_MANY);
@@ -460,10 +476,10 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 	memset(&o, 0, sizeof(o));
 	o.kind = hf_strdup(t ? t : p->kind);
 	o.id = hf_strdup(id);
-	o.hfid = json_incref(h);
+	o.hfid = own(h);
 	o.fields =
 	        hf_calloc(json_object_size(p->fields) + 1, sizeof(*o.fields));
-	if (!o.kind || !o.id || !o.fields)
+	if (!o.kind || !o.id || !o.hfid || !o.fields)
 		rc = HF_ENOMEM;
 	json_object_foreach(p->fields, name, type)
 	{
