@@ -23,15 +23,17 @@ echo "== hubform plans" >&2
 
 # The same job on examples/infra-repo, laid out like a real infrastructure
 # repository (schemas/, objects/ by domain, .infrahub.yml): its kinds live
-# next to the network example's in the same local endpoint.
+# next to the network example's in the same local endpoint, as a stack of
+# its own (a stack owns what its files declare; in the default stack the
+# network example's objects would read as having left the files).
 repo=examples/infra-repo
 echo "== hubform validate $repo/objects --schema $repo/schemas" >&2
 "$bin" validate "$repo/objects" --schema "$repo/schemas"
 echo "== hubform schema load $repo/schemas" >&2
 "$bin" schema load "$repo/schemas"
-echo "== hubform plan $repo/objects --out .hubform/infra-repo.hfplan" >&2
-"$bin" plan --no-color "$repo/objects" --out .hubform/infra-repo.hfplan
+echo "== hubform plan $repo/objects --stack infra-repo --out .hubform/infra-repo.hfplan" >&2
+"$bin" plan --no-color "$repo/objects" --stack infra-repo --out .hubform/infra-repo.hfplan
 echo "== hubform apply .hubform/infra-repo.hfplan --auto-approve" >&2
 "$bin" apply .hubform/infra-repo.hfplan --auto-approve
-echo "== hubform plan $repo/objects (again: nothing left to do)" >&2
-"$bin" plan --no-color --detailed-exitcode "$repo/objects"
+echo "== hubform plan $repo/objects --stack infra-repo (again: nothing left to do)" >&2
+"$bin" plan --no-color --detailed-exitcode "$repo/objects" --stack infra-repo
