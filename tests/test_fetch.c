@@ -19,6 +19,7 @@
 #include "failalloc.h"
 #include "fake_transport.h"
 #include "sdkload.h"
+#include "served_schema.h"
 #include "testutil.h"
 
 static struct hf_served srv;
@@ -69,7 +70,7 @@ static int served(void *payload, const struct hf_fake_req *r, json_t **answer,
 static void seed(void)
 {
 	char *body, path[512], url[512], *resp = NULL;
-	json_t *res, *answer;
+	json_t *res;
 	hf_buf q = HF_BUF_INIT;
 	long status;
 	int i;
@@ -98,12 +99,7 @@ static void seed(void)
 	assert_null(json_object_get(res, "errors"));
 	json_decref(res);
 	hf_buf_release(&q);
-	snprintf(url, sizeof(url), "%s/api/schema", srv.url);
-	assert_int_equal(hf_http("GET", url, NULL, NULL, &status, &resp), 0);
-	answer = json_loads(resp, 0, NULL);
-	hf_free(resp);
-	assert_int_equal(hf_schema_parse(&schema, answer, NULL), 0);
-	json_decref(answer);
+	schema = hf_test_served_schema(srv.url);
 }
 
 static int setup(void **state)

@@ -28,6 +28,7 @@
 #include "hf/resolve.h"
 #include "hf/sha256.h"
 #include "sdkload.h"
+#include "served_schema.h"
 #include "testutil.h"
 
 static const char files[] = "---\n"
@@ -108,7 +109,7 @@ static const char *site_id(json_t *res, const char *name)
 static void seed(void)
 {
 	char *body, path[512], url[512], *resp = NULL, q[600];
-	json_t *answer, *sites, *grp;
+	json_t *sites, *grp;
 	long status;
 
 	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
@@ -151,12 +152,7 @@ static void seed(void)
 	gql(q);
 	json_decref(sites);
 	json_decref(grp);
-	snprintf(url, sizeof(url), "%s/api/schema", srv.url);
-	assert_int_equal(hf_http("GET", url, NULL, NULL, &status, &resp), 0);
-	answer = json_loads(resp, 0, NULL);
-	hf_free(resp);
-	assert_int_equal(hf_schema_parse(&schema, answer, NULL), 0);
-	json_decref(answer);
+	schema = hf_test_served_schema(srv.url);
 }
 
 static int setup(void **state)

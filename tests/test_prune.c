@@ -26,6 +26,7 @@
 #include "hf/prune.h"
 #include "fake_transport.h"
 #include "sdkload.h"
+#include "served_schema.h"
 #include "testutil.h"
 
 static struct hf_served srv;
@@ -120,7 +121,6 @@ static void seed(void)
 		                           "nice",  "d3",   "e3",  NULL };
 	static const char *const ops[] = { "red", "e3", NULL };
 	char *body, path[512], url[512], *resp = NULL;
-	json_t *answer;
 	long status;
 
 	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
@@ -156,12 +156,7 @@ static void seed(void)
 	read_ids("CoreStandardGroup", NULL);
 	add_members("hubform-fin", fin);
 	add_members("hubform-ops", ops);
-	snprintf(url, sizeof(url), "%s/api/schema", srv.url);
-	assert_int_equal(hf_http("GET", url, NULL, NULL, &status, &resp), 0);
-	answer = json_loads(resp, 0, NULL);
-	hf_free(resp);
-	assert_int_equal(hf_schema_parse(&schema, answer, NULL), 0);
-	json_decref(answer);
+	schema = hf_test_served_schema(srv.url);
 }
 
 static int setup(void **state)
