@@ -451,7 +451,25 @@ static int seq_of(const hf_plan *p, const struct hf_change *c)
 	return (int)(c - hf_plan_at(p, 0));
 }
 
-int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
+/*
+ * Rows go in key order, so the index by seq (plan order) takes random
+ * inserts: its pages must stay cached until the commit, or a large plan
+ * writes them out and reads them back over and over. SQLite's default
+ * cache (2 MB) holds them for about 60k changes; a plan with more gets
+ * 40 bytes a change (allocated as used): 1M rows are saved in 10 s
+ * instead of 26, 300k in 2.8 s instead of 6.3.
+ */
+static void cache_for(hf_store *st, size_t changes)
+{
+	char sql[64];
+	size_t kib = changes / 1024 * 40;
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%zu",
+	         kib > 2000 ? kib : 2000);
+	sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 {
 	const char *id = hf_plan_meta_c(p)->id;
 	const struct hf_change **order = in_key_order(p);
@@ -462,7 +480,6 @@ int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 
 	if (!order)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
 		hf_free(order);
@@ -502,6 +519,16 @@ fail:
 	hf_free(order);
 	sqlite3_finalize(s);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
+{
+	int rc;
+
+	cache_for(st, hf_plan_count(p));
+	rc = save_plan(st, p, err);
+	cache_for(st, 0); /* back to SQLite's default */
 	return rc;
 }
 
