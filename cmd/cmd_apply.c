@@ -29,7 +29,8 @@
 
 static const char usage[] =
         "hubform apply [PLAN|FILE] [--auto-approve] [--keep-branch] | "
-        "hubform apply PATH... --auto-approve";
+        "hubform apply PATH... --auto-approve [--stack NAME] [--prune] "
+        "[--destroy] [--target ADDR]... [--exclude ADDR]... [--no-adopt]";
 
 struct apply_opts {
 	struct hf_pipeline_opts po; /* po.state: --state */
@@ -508,6 +509,13 @@ static int plan_paths(struct hf_pipeline *pl, hf_store *st, hf_plan **out,
 	return 0;
 }
 
+/* Whether an option that only planning reads was given. */
+static int plans_options(const struct hf_pipeline_opts *po)
+{
+	return po->stack || po->prune || po->destroy || po->no_adopt ||
+	       po->targets.n || po->excludes.n;
+}
+
 /* Object files or folders (not a plan file, not a plan id). */
 static int are_paths(const struct hf_strlist *args)
 {
@@ -528,6 +536,7 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 	int paths;
 	const struct hf_opt opts[] = {
 		HF_PIPELINE_OPTIONS(ao.po),
+		HF_PIPELINE_OWNER_OPTIONS(ao.po),
 		HF_OPT_STRING(
 		        0, "state", "FILE", &ao.po.state,
 		        "plan store (default $HUBFORM_STATE or .hubform/plans.db)"),
@@ -583,6 +592,20 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 	pl = cli_ctx_pipeline(ctx);
 	rc = HF_EXIT_USAGE;
 	paths = args.n && are_paths(&args);
+	if (!paths && plans_options(&ao.po)) {
+		out_error(
+		        "--stack, --prune, --destroy, --no-adopt, --target and "
+		        "--exclude shape a plan: give them with object files "
+		        "and folders (a stored plan keeps what it was made "
+		        "with)");
+		out_info("usage: %s", usage);
+		goto out;
+	}
+	if (ao.po.prune && ao.po.destroy) {
+		out_error("--prune and --destroy do not go together: --destroy "
+		          "deletes everything the stack owns");
+		goto out;
+	}
 	if (args.n > 1 && !paths) {
 		out_error(
 		        "'apply' takes one plan (an id, 'latest' or a plan file), "

@@ -491,6 +491,34 @@ static void test_prune_cli__target_and_exclude(void **state)
 	hf_run_release(&r);
 }
 
+/*
+ * apply PATH... plans and applies in one step, with the options plan
+ * takes: --stack owns what it creates; a stored plan refuses them.
+ */
+static void test_prune_cli__apply_paths_takes_the_stack(void **state)
+{
+	struct hf_run r;
+
+	(void)state;
+	hf_ok(0, "apply", "sites.yml", "devices.yml", "tags.yml", "--stack",
+	      "fin", "--auto-approve", NULL);
+	assert_int_equal(members("hubform-fin"), 7);
+	assert_int_equal(members("hubform-default"), -1);
+	hf_ok(0, "plan", "sites.yml", "devices.yml", "tags.yml", "--stack",
+	      "fin", "--detailed-exitcode", NULL);
+	hf_ok(0, "apply", "sites.yml", "core.yml", "tags.yml", "--stack", "fin",
+	      "--prune", "--auto-approve", NULL);
+	assert_int_equal(live_count("TestDevice", "edge1"), 0);
+	assert_int_equal(members("hubform-fin"), 6);
+	hf(&r, 64, "apply", "latest", "--stack", "fin", "--auto-approve", NULL);
+	assert_non_null(strstr(r.err, "give them with object files"));
+	hf_run_release(&r);
+	hf(&r, 64, "apply", "sites.yml", "--prune", "--destroy",
+	   "--auto-approve", NULL);
+	assert_non_null(strstr(r.err, "do not go together"));
+	hf_run_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +535,9 @@ int main(void)
 		        test_prune_cli__adoption_and_no_adopt, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_prune_cli__target_and_exclude, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_prune_cli__apply_paths_takes_the_stack, setup,
+		        teardown),
 	};
 
 	hf_alloc_init();
