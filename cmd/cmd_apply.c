@@ -30,7 +30,8 @@
 static const char usage[] =
         "hubform apply [PLAN|FILE] [--auto-approve] [--keep-branch] | "
         "hubform apply PATH... --auto-approve [--stack NAME] [--prune] "
-        "[--destroy] [--target ADDR]... [--exclude ADDR]... [--no-adopt]";
+        "[--destroy] [--target ADDR]... [--exclude ADDR]... [--no-adopt] | "
+        "hubform apply --destroy --stack NAME --auto-approve";
 
 struct apply_opts {
 	struct hf_pipeline_opts po; /* po.state: --state */
@@ -591,7 +592,8 @@ int cmd_apply(struct hf_ctx *ctx, int argc, char **argv)
 		goto out;
 	pl = cli_ctx_pipeline(ctx);
 	rc = HF_EXIT_USAGE;
-	paths = args.n && are_paths(&args);
+	/* --destroy plans from the stack alone, files or none */
+	paths = args.n ? are_paths(&args) : ao.po.destroy;
 	if (!paths && plans_options(&ao.po)) {
 		out_error(
 		        "--stack, --prune, --destroy, --no-adopt, --target and "

@@ -517,6 +517,11 @@ static void test_prune_cli__apply_paths_takes_the_stack(void **state)
 	   "--auto-approve", NULL);
 	assert_non_null(strstr(r.err, "do not go together"));
 	hf_run_release(&r);
+	/* as plan --destroy: no files needed */
+	hf_ok(0, "apply", "--destroy", "--stack", "fin", "--auto-approve",
+	      NULL);
+	assert_int_equal(live_count("TestDevice", "core1"), 0);
+	assert_int_equal(live_count("TestSite", "paris"), 0);
 }
 
 int main(void)
