@@ -35,27 +35,12 @@ struct env {
 	char state[800];
 };
 
-static void load_schema(struct env *e)
-{
-	char path[600], url[300], *body, *resp = NULL;
-	long status;
-
-	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
-	body = hf_read_file(path, NULL);
-	assert_non_null(body);
-	snprintf(url, sizeof(url), "%s/api/schema/load", e->srv.url);
-	assert_int_equal(hf_http("POST", url, body, NULL, &status, &resp), 0);
-	assert_int_equal(status, 200);
-	hf_free(resp);
-	hf_free(body);
-}
-
 static void start(struct env *e, const char *const *extra)
 {
 	snprintf(e->db, sizeof(e->db), "%s/data%d.db", dir, ++counter);
 	snprintf(e->state, sizeof(e->state), "%s/plans%d.db", dir, counter);
 	assert_int_equal(hf_serve_start(&e->srv, e->db, extra), 0);
-	load_schema(e);
+	assert_int_equal(hf_test_load_schema(e->srv.url), 0);
 	setenv("INFRAHUB_ADDRESS", e->srv.url, 1);
 }
 

@@ -64,21 +64,6 @@ static void write_files(const char *dir)
 	assert_int_equal(hf_write_file(files, text), 0);
 }
 
-static void load_schema(const struct hf_served *s)
-{
-	char path[600], url[300], *body, *resp = NULL;
-	long status;
-
-	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
-	body = hf_read_file(path, NULL);
-	assert_non_null(body);
-	snprintf(url, sizeof(url), "%s/api/schema/load", s->url);
-	assert_int_equal(hf_http("POST", url, body, NULL, &status, &resp), 0);
-	assert_int_equal(status, 200);
-	hf_free(resp);
-	hf_free(body);
-}
-
 static void make_plan(struct runner *r, const char *base, const char *name,
                       const struct hf_served *s)
 {
@@ -239,7 +224,7 @@ static void setup_pair(struct pair *p, const char *name)
 	snprintf(db, sizeof(db), "%s/infrahub.db", base);
 	assert_int_equal(hf_serve_start(&p->srv, db, extra), 0);
 	live = &p->srv;
-	load_schema(&p->srv);
+	assert_int_equal(hf_test_load_schema(p->srv.url), 0);
 	/* two runners plan the same files against the same, empty, main */
 	make_plan(&p->a, base, "runner-a", &p->srv);
 	make_plan(&p->b, base, "runner-b", &p->srv);

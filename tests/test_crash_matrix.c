@@ -352,15 +352,13 @@ static void run_point(const struct point *pt)
 
 static int setup(void **state)
 {
-	char db[900], tstate[900], files[900], log[900], schema[700];
-	char body_url[300], *body, *resp = NULL;
+	char db[900], tstate[900], files[900], log[900];
 	const char *a[] = { "plan",    files,  "--address", url,
 		            "--state", tstate, NULL };
 	struct hf_run r;
 	static struct hf_served s;
 	hf_store *st;
 	hf_plan *p;
-	long status;
 	pid_t pid;
 	int ws;
 
@@ -374,16 +372,7 @@ static int setup(void **state)
 	snprintf(files, sizeof(files), "%s/objects.yml", dir);
 	write_files(files);
 	srv_start(&s, db, NULL, NULL);
-	snprintf(schema, sizeof(schema), "%s/server/schema.json",
-	         hf_test_data());
-	body = hf_read_file(schema, NULL);
-	assert_non_null(body);
-	snprintf(body_url, sizeof(body_url), "%s/api/schema/load", url);
-	assert_int_equal(hf_http("POST", body_url, body, NULL, &status, &resp),
-	                 0);
-	assert_int_equal(status, 200);
-	hf_free(resp);
-	hf_free(body);
+	assert_int_equal(hf_test_load_schema(url), 0);
 	assert_int_equal(hf_run(&r, dir, NULL, a), 0);
 	if (r.status)
 		fprintf(stderr, "plan: %s", r.err);

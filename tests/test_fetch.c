@@ -69,19 +69,11 @@ static int served(void *payload, const struct hf_fake_req *r, json_t **answer,
 
 static void seed(void)
 {
-	char *body, path[512], url[512], *resp = NULL;
 	json_t *res;
 	hf_buf q = HF_BUF_INIT;
-	long status;
 	int i;
 
-	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
-	body = hf_read_file(path, NULL);
-	snprintf(url, sizeof(url), "%s/api/schema/load", srv.url);
-	assert_int_equal(hf_http("POST", url, body, NULL, &status, &resp), 0);
-	assert_int_equal(status, 200);
-	hf_free(resp);
-	hf_free(body);
+	assert_int_equal(hf_test_load_schema(srv.url), 0);
 	hf_buf_add(
 	        &q,
 	        "mutation {"

@@ -116,21 +116,6 @@ static int branch_count(void)
 	return n;
 }
 
-static void load_schema(void)
-{
-	char path[700], u[300], *body, *resp = NULL;
-	long status;
-
-	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
-	body = hf_read_file(path, NULL);
-	assert_non_null(body);
-	snprintf(u, sizeof(u), "%s/api/schema/load", url);
-	assert_int_equal(hf_http("POST", u, body, NULL, &status, &resp), 0);
-	assert_int_equal(status, 200);
-	hf_free(resp);
-	hf_free(body);
-}
-
 static const char *plan_status(const char *state, const char *id)
 {
 	static char s[32];
@@ -187,7 +172,7 @@ static void test_findings13__5_endpoint_dies_mid_apply(void **state)
 	snprintf(log, sizeof(log), "%s/f5.log", dir);
 	snprintf(errpath, sizeof(errpath), "%s/f5-apply.err", dir);
 	srv_start(&s, db, NULL, NULL);
-	load_schema();
+	assert_int_equal(hf_test_load_schema(url), 0);
 	assert_int_equal(hf_run(&r, dir, NULL, plan_args), 0);
 	assert_int_equal(r.status, 0);
 	hf_run_release(&r);

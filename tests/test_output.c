@@ -105,8 +105,7 @@ static char dir[700];
 /* `hubform serve` with the tests' schema, addressed by INFRAHUB_ADDRESS. */
 static int serve(void **state)
 {
-	char path[800], url[300], *body, *resp = NULL;
-	long status;
+	char path[800];
 	int ok;
 
 	(void)state;
@@ -114,13 +113,7 @@ static int serve(void **state)
 	snprintf(path, sizeof(path), "%s/data.db", dir);
 	if (hf_serve_start(&srv, path, NULL) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
-	body = hf_read_file(path, NULL);
-	snprintf(url, sizeof(url), "%s/api/schema/load", srv.url);
-	ok = body && hf_http("POST", url, body, NULL, &status, &resp) == 0 &&
-	     status == 200;
-	hf_free(resp);
-	hf_free(body);
+	ok = hf_test_load_schema(srv.url) == 0;
 	setenv("INFRAHUB_ADDRESS", srv.url, 1);
 	unsetenv("INFRAHUB_API_TOKEN");
 	unsetenv("HUBFORM_STATE");

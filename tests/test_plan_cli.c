@@ -27,20 +27,6 @@
 static struct hf_served srv;
 static char dir[600];
 
-static void load_schema(const struct hf_served *s)
-{
-	char path[600], url[300], *body, *resp = NULL;
-	long status;
-
-	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
-	body = hf_read_file(path, NULL);
-	snprintf(url, sizeof(url), "%s/api/schema/load", s->url);
-	assert_int_equal(hf_http("POST", url, body, NULL, &status, &resp), 0);
-	assert_int_equal(status, 200);
-	hf_free(resp);
-	hf_free(body);
-}
-
 static int setup(void **state)
 {
 	char db[700];
@@ -50,7 +36,7 @@ static int setup(void **state)
 	snprintf(db, sizeof(db), "%s/data.db", dir);
 	if (hf_serve_start(&srv, db, NULL) < 0)
 		return -1;
-	load_schema(&srv);
+	assert_int_equal(hf_test_load_schema(srv.url), 0);
 	setenv("INFRAHUB_ADDRESS", srv.url, 1);
 	unsetenv("INFRAHUB_API_TOKEN");
 	unsetenv("HUBFORM_STATE");

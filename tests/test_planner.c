@@ -108,17 +108,10 @@ static const char *site_id(json_t *res, const char *name)
 
 static void seed(void)
 {
-	char *body, path[512], url[512], *resp = NULL, q[600];
+	char q[600];
 	json_t *sites, *grp;
-	long status;
 
-	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
-	body = hf_read_file(path, NULL);
-	snprintf(url, sizeof(url), "%s/api/schema/load", srv.url);
-	assert_int_equal(hf_http("POST", url, body, NULL, &status, &resp), 0);
-	assert_int_equal(status, 200);
-	hf_free(resp);
-	hf_free(body);
+	assert_int_equal(hf_test_load_schema(srv.url), 0);
 	gql("mutation {"
 	    " a: TestSiteCreate(data: {name: {value: \"paris\"},"
 	    "  description: {value: \"hq\"}}) { ok }"

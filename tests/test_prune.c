@@ -120,16 +120,8 @@ static void seed(void)
 		                           "e0",    "e1",   "red", "blue",
 		                           "nice",  "d3",   "e3",  NULL };
 	static const char *const ops[] = { "red", "e3", NULL };
-	char *body, path[512], url[512], *resp = NULL;
-	long status;
 
-	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
-	body = hf_read_file(path, NULL);
-	snprintf(url, sizeof(url), "%s/api/schema/load", srv.url);
-	assert_int_equal(hf_http("POST", url, body, NULL, &status, &resp), 0);
-	assert_int_equal(status, 200);
-	hf_free(resp);
-	hf_free(body);
+	assert_int_equal(hf_test_load_schema(srv.url), 0);
 	json_decref(gql(
 	        "mutation {"
 	        " a: TestSiteCreate(data: {name: {value: \"paris\"}}) { ok }"

@@ -56,20 +56,6 @@ static const char blue_yml[] =
         "---\napiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
         "  kind: BuiltinTag\n  data:\n    - name: blue\n";
 
-static void load_schema(void)
-{
-	char path[600], url[300], *body, *resp = NULL;
-	long status;
-
-	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
-	body = hf_read_file(path, NULL);
-	snprintf(url, sizeof(url), "%s/api/schema/load", srv.url);
-	assert_int_equal(hf_http("POST", url, body, NULL, &status, &resp), 0);
-	assert_int_equal(status, 200);
-	hf_free(resp);
-	hf_free(body);
-}
-
 static void write(const char *name, const char *text)
 {
 	char p[700];
@@ -88,7 +74,7 @@ static int setup(void **state)
 	snprintf(db, sizeof(db), "%s/data.db", dir);
 	if (hf_serve_start(&srv, db, NULL) < 0)
 		return -1;
-	load_schema();
+	assert_int_equal(hf_test_load_schema(srv.url), 0);
 	setenv("INFRAHUB_ADDRESS", srv.url, 1);
 	unsetenv("INFRAHUB_API_TOKEN");
 	unsetenv("HUBFORM_STATE");

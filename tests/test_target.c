@@ -32,26 +32,12 @@ struct ep {
 	char db[800];
 };
 
-static void load_schema(const char *url)
-{
-	char path[600], u[300], *body, *resp = NULL;
-	long status;
-
-	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
-	body = hf_read_file(path, NULL);
-	snprintf(u, sizeof(u), "%s/api/schema/load", url);
-	assert_int_equal(hf_http("POST", u, body, NULL, &status, &resp), 0);
-	assert_int_equal(status, 200);
-	hf_free(resp);
-	hf_free(body);
-}
-
 static void start(struct ep *e, const char *const *extra, int schema)
 {
 	snprintf(e->db, sizeof(e->db), "%s/ep%d.db", dir, ++counter);
 	assert_int_equal(hf_serve_start(&e->srv, e->db, extra), 0);
 	if (schema)
-		load_schema(e->srv.url);
+		assert_int_equal(hf_test_load_schema(e->srv.url), 0);
 }
 
 static void stop(struct ep *e)

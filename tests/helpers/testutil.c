@@ -363,6 +363,24 @@ int hf_http(const char *method, const char *url, const char *body,
 	return cc == CURLE_OK && *resp ? 0 : -1;
 }
 
+int hf_test_load_schema(const char *url)
+{
+	char path[1024], u[1024], *body, *resp = NULL;
+	long status = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/server/schema.json", hf_test_data());
+	body = hf_read_file(path, NULL);
+	snprintf(u, sizeof(u), "%s/api/schema/load", url);
+	rc = body && hf_http("POST", u, body, NULL, &status, &resp) == 0 &&
+	                     status == 200
+	             ? 0
+	             : -1;
+	hf_free(resp);
+	hf_free(body);
+	return rc;
+}
+
 char *hf_read_file(const char *path, size_t *len)
 {
 	hf_buf b = HF_BUF_INIT;

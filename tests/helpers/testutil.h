@@ -70,6 +70,13 @@ int hf_serve_kill(struct hf_served *s, int sig);
 int hf_http(const char *method, const char *url, const char *body,
             const char *const *headers, long *status, char **resp);
 
+/*
+ * Load the tests' own schema (tests/data/server/schema.json) into the
+ * endpoint at `url` (POST /api/schema/load): 0 when it was read and the
+ * endpoint answered 200, else -1.
+ */
+int hf_test_load_schema(const char *url);
+
 /* Read a whole file; NULL on error (hf_free). */
 char *hf_read_file(const char *path, size_t *len);
 /* Write a whole file; 0 or -1. */
