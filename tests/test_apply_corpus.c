@@ -18,44 +18,12 @@
 
 #include "hf/alloc.h"
 #include "hf/buf.h"
+#include "corpus_sp.h"
 #include "testutil.h"
 
 static char corpus[400];
 static char dir[600];
 static struct hf_served srv;
-
-static const char *const financial[] = {
-	"objects/00_manufacturers.yml",
-	"objects/datasets/financial/02_organizations.yml",
-	"objects/10_locations.yml",
-	"objects/datasets/financial/12_locations.yml",
-	"objects/datasets/financial/20_asns.yml",
-	"objects/30_platforms.yml",
-	"objects/40_device_types.yml",
-	"objects/50_pools.yml",
-	"objects/datasets/financial/52_vlan_pools.yml",
-	"objects/55_groups.yml",
-	"objects/datasets/financial/60_backbone.yml",
-	"objects/datasets/financial/65_ce.yml",
-	"objects/datasets/financial/70_topology.yml",
-	"objects/datasets/financial/80_l3vpn.yml",
-	"objects/datasets/financial/90_sdwan.yml",
-};
-
-static const char *const isp[] = {
-	"objects/00_manufacturers.yml",
-	"objects/datasets/isp/02_organizations.yml",
-	"objects/10_locations.yml",
-	"objects/datasets/isp/20_asns.yml",
-	"objects/30_platforms.yml",
-	"objects/40_device_types.yml",
-	"objects/50_pools.yml",
-	"objects/55_groups.yml",
-	"objects/datasets/isp/60_backbone.yml",
-	"objects/datasets/isp/70_topology.yml",
-	"objects/datasets/isp/80_l3vpn.yml",
-	"objects/datasets/isp/90_sdwan.yml",
-};
 
 /* Copy into dir/sub, replacing `from` by `to` (once per occurrence). */
 static void copy_set(const char *sub, const char *const *rel, size_t n,
@@ -135,8 +103,8 @@ static int setup(void **state)
 	if (hf_run(&r, dir, NULL, a) < 0 || r.status)
 		return -1;
 	hf_run_release(&r);
-	copy_set("financial", financial, 15, NULL, NULL);
-	copy_set("isp", isp, 12, from, to);
+	copy_set("financial", hf_sp_financial, HF_SP_FINANCIAL_N, NULL, NULL);
+	copy_set("isp", hf_sp_isp, HF_SP_ISP_N, from, to);
 	return 0;
 }
 

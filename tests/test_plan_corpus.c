@@ -18,6 +18,7 @@
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "sdkload.h"
+#include "corpus_sp.h"
 #include "testutil.h"
 
 static char corpus[400];
@@ -25,39 +26,6 @@ static struct hf_served srv;
 static char dir[600];
 
 static const char *const schema_dirs[] = { "schemas" };
-
-static const char *const financial[] = {
-	"objects/00_manufacturers.yml",
-	"objects/datasets/financial/02_organizations.yml",
-	"objects/10_locations.yml",
-	"objects/datasets/financial/12_locations.yml",
-	"objects/datasets/financial/20_asns.yml",
-	"objects/30_platforms.yml",
-	"objects/40_device_types.yml",
-	"objects/50_pools.yml",
-	"objects/datasets/financial/52_vlan_pools.yml",
-	"objects/55_groups.yml",
-	"objects/datasets/financial/60_backbone.yml",
-	"objects/datasets/financial/65_ce.yml",
-	"objects/datasets/financial/70_topology.yml",
-	"objects/datasets/financial/80_l3vpn.yml",
-	"objects/datasets/financial/90_sdwan.yml",
-};
-
-static const char *const isp[] = {
-	"objects/00_manufacturers.yml",
-	"objects/datasets/isp/02_organizations.yml",
-	"objects/10_locations.yml",
-	"objects/datasets/isp/20_asns.yml",
-	"objects/30_platforms.yml",
-	"objects/40_device_types.yml",
-	"objects/50_pools.yml",
-	"objects/55_groups.yml",
-	"objects/datasets/isp/60_backbone.yml",
-	"objects/datasets/isp/70_topology.yml",
-	"objects/datasets/isp/80_l3vpn.yml",
-	"objects/datasets/isp/90_sdwan.yml",
-};
 
 static void paths(const char **out, const char *const *rel, size_t n,
                   char (*buf)[512])
@@ -126,15 +94,16 @@ static int setup(void **state)
 	}
 	memset(&l, 0, sizeof(l));
 	l.url = srv.url;
-	paths(files, financial, 15, buf);
-	if (hf_sdkload_files(&l, files, 15) < 0 || l.failures)
+	paths(files, hf_sp_financial, HF_SP_FINANCIAL_N, buf);
+	if (hf_sdkload_files(&l, files, HF_SP_FINANCIAL_N) < 0 || l.failures)
 		return -1;
 	hf_sdkload_release(&l);
 	(void)res;
 	(void)status;
-	copy_set("financial", financial, 15, NULL, NULL);
-	copy_set("isp", isp, 12, NULL, NULL);
-	copy_set("isp-fixed", isp, 12, "vpn_id: 100", "vpn_id: 1100");
+	copy_set("financial", hf_sp_financial, HF_SP_FINANCIAL_N, NULL, NULL);
+	copy_set("isp", hf_sp_isp, HF_SP_ISP_N, NULL, NULL);
+	copy_set("isp-fixed", hf_sp_isp, HF_SP_ISP_N, "vpn_id: 100",
+	         "vpn_id: 1100");
 	return 0;
 }
 

@@ -22,30 +22,12 @@
 #include "hf/alloc.h"
 #include "hf/buf.h"
 #include "sdkload.h"
+#include "corpus_sp.h"
 #include "testutil.h"
 
 static char corpus[400];
 static char dir[600];
 static struct hf_served srv;
-
-static const char *const financial[] = {
-	"objects/00_manufacturers.yml",
-	"objects/datasets/financial/02_organizations.yml",
-	"objects/10_locations.yml",
-	"objects/datasets/financial/12_locations.yml",
-	"objects/datasets/financial/20_asns.yml",
-	"objects/30_platforms.yml",
-	"objects/40_device_types.yml",
-	"objects/50_pools.yml",
-	"objects/datasets/financial/52_vlan_pools.yml",
-	"objects/55_groups.yml",
-	"objects/datasets/financial/60_backbone.yml",
-	"objects/datasets/financial/65_ce.yml",
-	"objects/datasets/financial/70_topology.yml",
-	"objects/datasets/financial/80_l3vpn.yml",
-	"objects/datasets/financial/90_sdwan.yml",
-};
-#define NFILES (sizeof(financial) / sizeof(financial[0]))
 
 /*
  * Cut from the start of the line `back` lines above the one holding
@@ -79,14 +61,14 @@ static void copy_set(const char *sub, int edit)
 
 	snprintf(dst, sizeof(dst), "%s/%s", dir, sub);
 	mkdir(dst, 0777);
-	for (i = 0; i < NFILES; i++) {
-		snprintf(src, sizeof(src), "%s/%s", corpus, financial[i]);
+	for (i = 0; i < HF_SP_FINANCIAL_N; i++) {
+		snprintf(src, sizeof(src), "%s/%s", corpus, hf_sp_financial[i]);
 		text = hf_read_file(src, NULL);
 		assert_non_null(text);
-		if (edit && strstr(financial[i], "02_organizations"))
+		if (edit && strstr(hf_sp_financial[i], "02_organizations"))
 			cut(text, "    - name: asset-management", 0,
 			    "Asset Management");
-		if (edit && strstr(financial[i], "65_ce")) {
+		if (edit && strstr(hf_sp_financial[i], "65_ce")) {
 			cut(text, "    - name: ce-ib-lon\n", 0, "- ces");
 			cut(text, "      device: ce-ib-lon\n      ip_addresses",
 			    5, "description: ce-ib-lon loopback");
@@ -97,11 +79,11 @@ static void copy_set(const char *sub, int edit)
 			    1, "device: ce-ib-lon");
 		}
 		/* the VPN site on that CE goes with it */
-		if (edit && strstr(financial[i], "80_l3vpn"))
+		if (edit && strstr(hf_sp_financial[i], "80_l3vpn"))
 			cut(text, "          - name: ib-london", 0,
 			    "routing_protocol");
 		snprintf(dst, sizeof(dst), "%s/%s/%02zu_%s", dir, sub, i,
-		         strrchr(financial[i], '/') + 1);
+		         strrchr(hf_sp_financial[i], '/') + 1);
 		assert_int_equal(hf_write_file(dst, text), 0);
 		hf_free(text);
 	}

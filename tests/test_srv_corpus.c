@@ -17,6 +17,7 @@
 
 #include "hf/alloc.h"
 #include "sdkload.h"
+#include "corpus_sp.h"
 #include "testutil.h"
 
 static char corpus[400];
@@ -36,39 +37,6 @@ static const char *const schema_files[] = {
 	"schemas/sp/service_l3vpn.yml",
 	"schemas/sp/service_sdwan.yml",
 	"schemas/sp/topology_mpls.yml",
-};
-
-static const char *const financial[] = {
-	"objects/00_manufacturers.yml",
-	"objects/datasets/financial/02_organizations.yml",
-	"objects/10_locations.yml",
-	"objects/datasets/financial/12_locations.yml",
-	"objects/datasets/financial/20_asns.yml",
-	"objects/30_platforms.yml",
-	"objects/40_device_types.yml",
-	"objects/50_pools.yml",
-	"objects/datasets/financial/52_vlan_pools.yml",
-	"objects/55_groups.yml",
-	"objects/datasets/financial/60_backbone.yml",
-	"objects/datasets/financial/65_ce.yml",
-	"objects/datasets/financial/70_topology.yml",
-	"objects/datasets/financial/80_l3vpn.yml",
-	"objects/datasets/financial/90_sdwan.yml",
-};
-
-static const char *const isp[] = {
-	"objects/00_manufacturers.yml",
-	"objects/datasets/isp/02_organizations.yml",
-	"objects/10_locations.yml",
-	"objects/datasets/isp/20_asns.yml",
-	"objects/30_platforms.yml",
-	"objects/40_device_types.yml",
-	"objects/50_pools.yml",
-	"objects/55_groups.yml",
-	"objects/datasets/isp/60_backbone.yml",
-	"objects/datasets/isp/70_topology.yml",
-	"objects/datasets/isp/80_l3vpn.yml",
-	"objects/datasets/isp/90_sdwan.yml",
 };
 
 struct kind_count {
@@ -277,14 +245,14 @@ static void test_srv_corpus__financial_loads_and_reloads(void **state)
 	(void)state;
 	start(&s, "financial");
 	baseline(&s, base);
-	load(&s, financial, 15, &l);
+	load(&s, hf_sp_financial, HF_SP_FINANCIAL_N, &l);
 	print_errors(&l);
 	assert_int_equal(l.failures, 0);
 	assert_int_equal(l.requests, 302);
 	check_counts(&s, base, 0, 299);
 	before = snapshot(&s, l.schema);
 	hf_sdkload_release(&l);
-	load(&s, financial, 15, &l);
+	load(&s, hf_sp_financial, HF_SP_FINANCIAL_N, &l);
 	print_errors(&l);
 	assert_int_equal(l.failures, 0);
 	after = snapshot(&s, l.schema);
@@ -304,7 +272,7 @@ static void test_srv_corpus__isp_loads(void **state)
 	(void)state;
 	start(&s, "isp");
 	baseline(&s, base);
-	load(&s, isp, 12, &l);
+	load(&s, hf_sp_isp, HF_SP_ISP_N, &l);
 	print_errors(&l);
 	assert_int_equal(l.failures, 0);
 	hf_sdkload_release(&l);
@@ -333,10 +301,10 @@ static void test_srv_corpus__isp_over_financial_hits_constraints(void **state)
 
 	(void)state;
 	start(&s, "ispoverfin");
-	load(&s, financial, 15, &l);
+	load(&s, hf_sp_financial, HF_SP_FINANCIAL_N, &l);
 	assert_int_equal(l.failures, 0);
 	hf_sdkload_release(&l);
-	load(&s, isp, 12, &l);
+	load(&s, hf_sp_isp, HF_SP_ISP_N, &l);
 	print_errors(&l);
 	assert_true(has_error(&l,
 	                      "An object already exist with this value: "
