@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "failalloc.h"
+#include "schemahelp.h"
 #include "hf/alloc.h"
 #include "hf/diff.h"
 #include "hf/render.h"
@@ -409,13 +410,8 @@ static hf_schema *generic_schema(void)
 	        "     \"cardinality\": \"one\"},"
 	        "    {\"name\": \"locations\", \"peer\": \"LocationGeneric\","
 	        "     \"cardinality\": \"many\"}]}]}";
-	json_t *j = json_loads(text, 0, NULL);
-	hf_schema *s = NULL;
 
-	assert_non_null(j);
-	assert_int_equal(hf_schema_parse(&s, j, NULL), 0);
-	json_decref(j);
-	return s;
+	return hf_test_schema_text(text);
 }
 
 static const char *ref_kind(const json_t *fields, const char *name, size_t i)

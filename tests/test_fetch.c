@@ -19,7 +19,7 @@
 #include "failalloc.h"
 #include "fake_transport.h"
 #include "sdkload.h"
-#include "served_schema.h"
+#include "schemahelp.h"
 #include "testutil.h"
 
 static struct hf_served srv;
@@ -548,13 +548,8 @@ static hf_schema *generic_schema(void)
 	        "   \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}],"
 	        "   \"relationships\": [{\"name\": \"location\","
 	        "    \"peer\": \"LocationGeneric\", \"cardinality\": \"one\"}]}]}";
-	json_t *j = json_loads(text, 0, NULL);
-	hf_schema *s = NULL;
 
-	assert_non_null(j);
-	assert_int_equal(hf_schema_parse(&s, j, NULL), 0);
-	json_decref(j);
-	return s;
+	return hf_test_schema_text(text);
 }
 
 /*

@@ -28,7 +28,7 @@
 #include "hf/resolve.h"
 #include "hf/sha256.h"
 #include "sdkload.h"
-#include "served_schema.h"
+#include "schemahelp.h"
 #include "testutil.h"
 
 static const char files[] = "---\n"

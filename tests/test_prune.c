@@ -26,7 +26,7 @@
 #include "hf/prune.h"
 #include "fake_transport.h"
 #include "sdkload.h"
-#include "served_schema.h"
+#include "schemahelp.h"
 #include "testutil.h"
 
 static struct hf_served srv;

@@ -28,6 +28,7 @@
 #include "hf/model.h"
 #include "hf/schema.h"
 #include "hf/schema_io.h"
+#include "schemahelp.h"
 #include "testutil.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -58,13 +59,8 @@ static hf_schema *site_schema(void)
 	        " \"human_friendly_id\": [\"name__value\"],"
 	        " \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\","
 	        " \"unique\": true}]}]}";
-	json_t *j = json_loads(text, 0, NULL);
-	hf_schema *s = NULL;
 
-	assert_non_null(j);
-	assert_int_equal(hf_schema_parse(&s, j, NULL), 0);
-	json_decref(j);
-	return s;
+	return hf_test_schema_text(text);
 }
 
 /* A listing of LocationSite: `count` objects, pages of `pages` (by offset). */

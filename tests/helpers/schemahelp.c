@@ -1,5 +1,5 @@
 /*
- * The schema a test endpoint serves (served_schema.h).
+ * Schemas for tests, parsed by the engine (schemahelp.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "hf/alloc.h"
-#include "served_schema.h"
+#include "schemahelp.h"
 #include "testutil.h"
 #include "hf/banned.h"
 
@@ -29,5 +29,16 @@ hf_schema *hf_test_served_schema(const char *url)
 	assert_non_null(answer);
 	assert_int_equal(hf_schema_parse(&s, answer, NULL), 0);
 	json_decref(answer);
+	return s;
+}
+
+hf_schema *hf_test_schema_text(const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	hf_schema *s = NULL;
+
+	assert_non_null(j);
+	assert_int_equal(hf_schema_parse(&s, j, NULL), 0);
+	json_decref(j);
 	return s;
 }
