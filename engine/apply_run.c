@@ -608,8 +608,6 @@ int hf_apply_run(hf_plan *p, const struct hf_apply_run_opts *o,
 	if (!err)
 		err = &local;
 	memset(res, 0, sizeof(*res));
-	if (hf_plan_expand(p) < 0)
-		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	r.p = p;
 	r.o = o;
 	r.res = res;
