@@ -42,19 +42,6 @@ void hf_field_release(struct hf_field *f)
 	memset(f, 0, sizeof(*f));
 }
 
-void hf_object_release(struct hf_object *o)
-{
-	size_t i;
-
-	for (i = 0; i < o->nfields; i++)
-		hf_field_release(&o->fields[i]);
-	hf_free(o->fields);
-	hf_free(o->kind);
-	hf_free(o->id);
-	json_decref(o->hfid);
-	memset(o, 0, sizeof(*o));
-}
-
 void hf_object_drop_fields(struct hf_object *o)
 {
 	size_t i;
@@ -64,6 +51,15 @@ void hf_object_drop_fields(struct hf_object *o)
 	hf_free(o->fields);
 	o->fields = NULL;
 	o->nfields = 0;
+}
+
+void hf_object_release(struct hf_object *o)
+{
+	hf_object_drop_fields(o);
+	hf_free(o->kind);
+	hf_free(o->id);
+	json_decref(o->hfid);
+	memset(o, 0, sizeof(*o));
 }
 
 int hf_object_add_field(struct hf_object *o, struct hf_field *f)
