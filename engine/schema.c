@@ -913,6 +913,13 @@ static int parse_all(struct pctx *c, const json_t *answer)
 	return link_kinds(c);
 }
 
+const char *const hf_schema_unread_keys[] = {
+	"filters",      "description",    "documentation",
+	"icon",         "menu_placement", "include_in_menu",
+	"order_weight", "deprecation",    "allow_override",
+	NULL,
+};
+
 int hf_schema_parse(hf_schema **out, const json_t *answer, hf_error *err)
 {
 	struct pctx c = { NULL, 0, err };

@@ -17,6 +17,7 @@
 #include "hf/buf.h"
 #include "hf/schema_cache.h"
 #include "fake_transport.h"
+#include "schemahelp.h"
 #include "testutil.h"
 
 #define HASH_A "0123456789abcdef0123456789abcdef"
@@ -230,6 +231,101 @@ static void test_schema_cache__keeps_a_few(void **state)
 	assert_int_equal(cached_files(dir), HF_SCHEMA_CACHE_KEEP);
 }
 
+/*
+ * An answer with every key hf_schema_unread_keys names, at every level,
+ * beside everything the model reads. The cached file drops them, and
+ * the schema read from it is the one the answer gave.
+ */
+static const char full_answer[] =
+        "{\"main\": \"" HASH_A "\", \"description\": \"x\","
+        " \"nodes\": [{\"namespace\": \"Dcim\", \"name\": \"Device\","
+        "  \"label\": \"Device\", \"description\": \"A device\","
+        "  \"documentation\": \"/d\", \"icon\": \"mdi:server\","
+        "  \"menu_placement\": \"DcimGeneric\", \"include_in_menu\": true,"
+        "  \"order_weight\": 1000, \"hash\": \"h1\", \"branch\": \"aware\","
+        "  \"default_filter\": \"name__value\","
+        "  \"human_friendly_id\": [\"name__value\"],"
+        "  \"display_labels\": [\"name__value\"],"
+        "  \"order_by\": [\"name__value\"], \"inherit_from\": [\"DcimGeneric\"],"
+        "  \"uniqueness_constraints\": [[\"name__value\"]],"
+        "  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\","
+        "    \"label\": \"Name\", \"unique\": true, \"description\": \"d\","
+        "    \"order_weight\": 1, \"deprecation\": null,"
+        "    \"allow_override\": \"any\", \"regex\": \"^[a-z]+$\","
+        "    \"min_length\": 2, \"max_length\": 40},"
+        "   {\"name\": \"role\", \"kind\": \"Dropdown\", \"optional\": true,"
+        "    \"choices\": [{\"name\": \"edge\", \"description\": \"d\","
+        "    \"color\": \"#fff\"}], \"default_value\": \"edge\"},"
+        "   {\"name\": \"status\", \"kind\": \"Text\", \"optional\": true,"
+        "    \"enum\": [\"up\", \"down\"], \"read_only\": true,"
+        "    \"computed_attribute\": {\"kind\": \"Jinja2\","
+        "     \"jinja2_template\": \"{{ name__value }}\"}}],"
+        "  \"relationships\": [{\"name\": \"site\", \"peer\": \"DcimSite\","
+        "    \"cardinality\": \"one\", \"kind\": \"Attribute\","
+        "    \"optional\": false, \"identifier\": \"device__site\","
+        "    \"direction\": \"outbound\", \"on_delete\": \"no-action\","
+        "    \"min_count\": 1, \"max_count\": 1, \"description\": \"d\","
+        "    \"filters\": [{\"name\": \"name__value\", \"kind\": \"Text\","
+        "     \"enum\": null, \"object_kind\": null, \"description\": null}],"
+        "    \"order_weight\": 5, \"allow_override\": \"none\"}]}],"
+        " \"generics\": [{\"namespace\": \"Dcim\", \"name\": \"Generic\","
+        "  \"description\": \"g\", \"used_by\": [\"DcimDevice\"],"
+        "  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\"}],"
+        "  \"relationships\": [{\"name\": \"tags\", \"peer\": \"BuiltinTag\","
+        "    \"filters\": [{\"name\": \"ids\", \"kind\": \"Text\"}]}]}],"
+        " \"profiles\": [], \"templates\": []}";
+
+static void test_schema_cache__keeps_what_the_parser_reads(void **state)
+{
+	const char *dir = cache_dir("schema_cache_trim");
+	struct hf_schema_cache_info info;
+	hf_error err = HF_ERROR_INIT;
+	hf_schema *fetched = NULL, *cached = NULL;
+	char path[700], *text, *a, *b;
+	hf_fake *f;
+	size_t i;
+
+	(void)state;
+	f = hf_fake_new();
+	assert_non_null(f);
+	assert_int_equal(hf_fake_answer(f, "/api/schema/summary", -1,
+	                                "{\"main\": \"" HASH_A "\"}"),
+	                 0);
+	assert_int_equal(hf_fake_answer(f, "/api/schema", -1, full_answer), 0);
+	assert_int_equal(hf_schema_cache_fetch(&fetched, hf_fake_transport(f),
+	                                       "main", dir, &info, &err),
+	                 0);
+	assert_int_equal(info.stored, 1);
+	assert_int_equal(hf_schema_cache_fetch(&cached, hf_fake_transport(f),
+	                                       "main", dir, &info, &err),
+	                 0);
+	assert_int_equal(info.hit, 1);
+	assert_int_equal(full_reads(f), 1);
+	/* the file holds none of the unread keys */
+	snprintf(path, sizeof(path), "%s/schema-%s.json", dir, HASH_A);
+	text = hf_read_file(path, NULL);
+	assert_non_null(text);
+	for (i = 0; hf_schema_unread_keys[i]; i++) {
+		char quoted[64];
+
+		snprintf(quoted, sizeof(quoted),
+		         "\"%s\":", hf_schema_unread_keys[i]);
+		assert_null(strstr(text, quoted));
+	}
+	assert_non_null(strstr(text, "\"computed_attribute\":"));
+	hf_free(text);
+	/* and gives the same model */
+	a = hf_test_schema_dump(fetched);
+	b = hf_test_schema_dump(cached);
+	assert_string_equal(a, b);
+	assert_non_null(strstr(a, "regex=^[a-z]+$"));
+	hf_free(a);
+	hf_free(b);
+	hf_schema_free(fetched);
+	hf_schema_free(cached);
+	hf_fake_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +338,8 @@ int main(void)
 		cmocka_unit_test(
 		        test_schema_cache__odd_hashes_are_not_file_names),
 		cmocka_unit_test(test_schema_cache__keeps_a_few),
+		cmocka_unit_test(
+		        test_schema_cache__keeps_what_the_parser_reads),
 	};
 
 	hf_alloc_init();

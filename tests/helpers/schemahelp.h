@@ -15,4 +15,10 @@ hf_schema *hf_test_schema_text(const char *text);
 
 /* Both: the caller's (hf_schema_free). */
 
+/*
+ * Everything the model says of every kind, attribute and relationship,
+ * as text (hf_free): two schemas the engine cannot tell apart dump alike.
+ */
+char *hf_test_schema_dump(const hf_schema *s);
+
 #endif

@@ -134,6 +134,16 @@ struct hf_schema_rel {
  * relationship with no name, a relationship with no peer) or HF_ENOMEM.
  */
 int hf_schema_parse(hf_schema **out, const json_t *answer, hf_error *err);
+
+/*
+ * Keys of a schema answer the parser never reads, at any depth (NULL
+ * ends the list): descriptions, each relationship's filter list, menu
+ * and display hints. Most of a large answer's bytes are these; an
+ * answer without them parses to the same model, so a cache may drop
+ * them. A key the parser starts reading must leave this list.
+ */
+extern const char *const hf_schema_unread_keys[];
+
 void hf_schema_free(hf_schema *s); /* accepts NULL */
 
 /* The schema hash (the answer's "main"), or NULL when absent. */

@@ -8,7 +8,8 @@
  * answer, sending it and hubform decoding it; the schema hash comes
  * first and cheaply from GET /api/schema/summary, so an unchanged schema
  * is read from `DIR/schema-<hash>.json` (the answer as the server gave
- * it, compact) instead of being asked for again.
+ * it, compact, less the keys the parser never reads:
+ * hf_schema_unread_keys) instead of being asked for again.
  *
  * A cached file is used only when its own "main" hash is the hash the
  * server reports now; anything unreadable or different is fetched
