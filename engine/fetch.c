@@ -86,6 +86,7 @@ struct fctx {
 	   NULL when only lookups gave it */
 	const struct kplan **page_of;
 	size_t page_cap;
+	hf_hfid_pool *hfids; /* the references' HFIDs, shared */
 };
 
 /* A round of calls with the query texts and variables they own. */
@@ -322,7 +323,7 @@ static json_t *own(json_t *v)
 	return v ? json_deep_copy(v) : NULL;
 }
 
-static int ref_from(struct hf_ref *r, const json_t *node)
+static int ref_from(hf_hfid_pool *pool, struct hf_ref *r, const json_t *node)
 {
 	const char *id = json_string_value(json_object_get(node, "id"));
 	const char *t = json_string_value(json_object_get(node, "__typename"));
@@ -331,12 +332,13 @@ static int ref_from(struct hf_ref *r, const json_t *node)
 	memset(r, 0, sizeof(*r));
 	r->id = hf_strdup(id ? id : "");
 	r->kind = hf_strdup(t ? t : "");
-	r->hfid = json_is_array(h) ? own(h) : NULL;
+	r->hfid = json_is_array(h) ? hf_hfid_pool_copy(pool, h) : NULL;
 	return r->id && r->kind && (r->hfid || !json_is_array(h)) ? 0
 	                                                          : HF_ENOMEM;
 }
 
-static int rel_field(struct hf_field *f, const json_t *v, int many)
+static int rel_field(hf_hfid_pool *pool, struct hf_field *f, const json_t *v,
+                     int many)
 {
 	json_t *edges, *e, *node;
 	size_t i, n;
@@ -349,7 +351,7 @@ static int rel_field(struct hf_field *f, const json_t *v, int many)
 		if (!f->refs)
 			return HF_ENOMEM;
 		f->nrefs = 1;
-		return ref_from(&f->refs[0], node);
+		return ref_from(pool, &f->refs[0], node);
 	}
 	edges = json_object_get(v, "edges");
 	n = json_array_size(edges);
@@ -358,15 +360,16 @@ static int rel_field(struct hf_field *f, const json_t *v, int many)
 		return HF_ENOMEM;
 	json_array_foreach(edges, i, e)
 	{
-		if (ref_from(&f->refs[f->nrefs++], json_object_get(e, "node")) <
-		    0)
+		if (ref_from(pool, &f->refs[f->nrefs++],
+		             json_object_get(e, "node")) < 0)
 			return HF_ENOMEM;
 	}
 	return 0;
 }
 
-static int live_field(struct hf_object *o, const struct kplan *p,
-                      const char *name, const char *type, const json_t *node)
+static int live_field(struct fctx *c, struct hf_object *o,
+                      const struct kplan *p, const char *name, const char *type,
+                      const json_t *node)
 {
 	const struct hf_schema_attr *a;
 	struct hf_field f;
@@ -390,7 +393,7 @@ static int live_field(struct hf_object *o, const struct kplan *p,
 		}
 	} else {
 		f.type = strcmp(type, "one") ? HF_FIELD_MANY : HF_FIELD_ONE;
-		rc = rel_field(&f, v, f.type == HF_FIELD_MANY);
+		rc = rel_field(c->hfids, &f, v, f.type == HF_FIELD_MANY);
 	}
 	if (rc < 0) {
 		hf_field_release(&f);
@@ -484,7 +487,7 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 	json_object_foreach(p->fields, name, type)
 	{
 		if (rc == 0)
-			rc = live_field(&o, p, name, json_string_value(type),
+			rc = live_field(c, &o, p, name, json_string_value(type),
 			                node);
 	}
 	if (rc < 0) {
@@ -1295,7 +1298,7 @@ static int judge_ref(struct fctx *c, struct probe *p)
 	if (p->hits == 1) {
 		struct hf_ref tmp;
 
-		if (ref_from(&tmp, p->found) < 0) {
+		if (ref_from(c->hfids, &tmp, p->found) < 0) {
 			hf_ref_release(&tmp);
 			return HF_ENOMEM;
 		}
@@ -1614,7 +1617,8 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	c.payload = payload;
 	c.stats = stats ? stats : &dummy;
 	*have = NULL;
-	rc = hf_objset_new(&c.have) < 0
+	c.hfids = hf_hfid_pool_new();
+	rc = hf_objset_new(&c.have) < 0 || !c.hfids
 	             ? hf_error_set(err, HF_ENOMEM, "out of memory")
 	             : 0;
 	if (rc == 0)
@@ -1636,6 +1640,7 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 		progress(&c, "done");
 	hf_free(c.kp);
 	hf_free(c.page_of);
+	hf_hfid_pool_free(c.hfids);
 	probes_release(&c.ps);
 	if (rc == 0)
 		rc = problems_error(&c, err);

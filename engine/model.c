@@ -105,6 +105,86 @@ int hf_identity_key(struct hf_buf *b, const char *kind, const json_t *hfid)
 	return hf_buf_failed(b) ? HF_ENOMEM : 0;
 }
 
+struct hf_hfid_pool {
+	hf_map by_text; /* pool_key() -> json_t * */
+	hf_buf key;
+};
+
+hf_hfid_pool *hf_hfid_pool_new(void)
+{
+	hf_hfid_pool *p = hf_calloc(1, sizeof(*p));
+
+	if (p) {
+		p->by_text = (hf_map)HF_MAP_INIT_COPY;
+		p->key = (hf_buf)HF_BUF_INIT;
+	}
+	return p;
+}
+
+void hf_hfid_pool_free(hf_hfid_pool *p)
+{
+	struct hf_map_entry *e;
+	size_t i = 0;
+
+	if (!p)
+		return;
+	while ((e = hf_map_each(&p->by_text, &i)))
+		json_decref(e->val);
+	hf_map_release(&p->by_text);
+	hf_buf_release(&p->key);
+	hf_free(p);
+}
+
+/* The pool's key of `h` into p->key: each component's length and text. */
+static int pool_key(hf_hfid_pool *p, const json_t *h)
+{
+	json_t *c;
+	size_t i;
+
+	hf_buf_reset(&p->key);
+	if (!json_is_array(h) || !json_array_size(h))
+		return -1;
+	json_array_foreach(h, i, c)
+	{
+		if (!json_is_string(c))
+			return -1;
+		hf_buf_addf(&p->key, "%zu:", json_string_length(c));
+		hf_buf_addn(&p->key, json_string_value(c),
+		            json_string_length(c));
+	}
+	return hf_buf_failed(&p->key) ? -1 : 0;
+}
+
+json_t *hf_hfid_pool_take(hf_hfid_pool *p, json_t *h)
+{
+	json_t *have;
+
+	if (!p || !h || pool_key(p, h) < 0)
+		return h;
+	have = hf_map_get(&p->by_text, p->key.ptr, p->key.len);
+	if (have) {
+		json_decref(h);
+		return json_incref(have);
+	}
+	if (hf_map_put(&p->by_text, p->key.ptr, p->key.len, h) < 0)
+		return h;
+	return json_incref(h);
+}
+
+json_t *hf_hfid_pool_copy(hf_hfid_pool *p, const json_t *h)
+{
+	json_t *have;
+
+	if (!h)
+		return NULL;
+	if (p && pool_key(p, h) == 0) {
+		have = hf_map_get(&p->by_text, p->key.ptr, p->key.len);
+		if (have)
+			return json_incref(have);
+	}
+	return hf_hfid_pool_take(p, json_deep_copy(h));
+}
+
 static long table_get(const hf_map *t, const char *key)
 {
 	uintptr_t at = (uintptr_t)hf_map_get(t, key, strlen(key));

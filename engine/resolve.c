@@ -33,6 +33,7 @@ struct rctx {
 	size_t n;
 	int errors;
 	json_t *unkeyed; /* "@file:line:col" -> objects made there */
+	hf_hfid_pool *hfids; /* the references' HFIDs, shared */
 };
 
 static void say(struct rctx *c, enum hf_mdiag_level lvl, const char *file,
@@ -300,7 +301,7 @@ static int one_ref(struct rctx *c, struct hf_ref *ref,
 		hf_free(t);
 		return ref->kind && ref->filter_attr ? 0 : HF_ENOMEM;
 	}
-	ref->hfid = hfid_of(v);
+	ref->hfid = hf_hfid_pool_take(c->hfids, hfid_of(v));
 	if (!ref->hfid) {
 		FAIL_AT(c, v,
 		        "relationship %s doesn't have the right format: "
@@ -1419,7 +1420,9 @@ int hf_resolve(hf_objset **out, hf_manifest *m, const hf_schema *s,
 	c.n = hf_manifest_object_count(m);
 	c.r = hf_calloc(c.n ? c.n : 1, sizeof(*c.r));
 	c.unkeyed = json_object();
-	if (!c.r || !index || !c.unkeyed || hf_objset_new(&set) < 0) {
+	c.hfids = hf_hfid_pool_new();
+	if (!c.r || !index || !c.unkeyed || !c.hfids ||
+	    hf_objset_new(&set) < 0) {
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1448,6 +1451,7 @@ out:
 	for (i = 0; c.r && i < c.n; i++)
 		hf_object_release(&c.r[i].obj);
 	hf_free(c.r);
+	hf_hfid_pool_free(c.hfids);
 	json_decref(c.unkeyed);
 	json_decref(index);
 	if (rc < 0 && rc != HF_EINVAL) {

@@ -423,6 +423,46 @@ static void test_fetch__references_into_kinds_read_whole(void **state)
 	hf_objset_free(have);
 }
 
+/* Live references to one object share one HFID (hf_hfid_pool). */
+static void test_fetch__references_share_hfids(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	hf_objset *want, *have = NULL;
+	struct hf_object d1 = want_obj("TestDevice", "dev01");
+	struct hf_object d2 = want_obj("TestDevice", "dev02");
+	const struct hf_field *f1, *f2;
+	json_t *h1, *h2;
+
+	(void)state;
+	hf_objset_new(&want);
+	want_ref(&d1, "site", 0, "TestSite", "lyon", NULL);
+	want_ref(&d2, "site", 0, "TestSite", "lyon", NULL);
+	assert_int_equal(hf_objset_add(want, &d1, NULL), 0);
+	assert_int_equal(hf_objset_add(want, &d2, NULL), 0);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), NULL,
+	                          NULL, NULL, NULL),
+	                 0);
+	h1 = json_pack("[s]", "dev01");
+	h2 = json_pack("[s]", "dev02");
+	f1 = hf_object_field(
+	        hf_objset_at(have,
+	                     (size_t)hf_objset_find(have, "TestDevice", h1)),
+	        "site");
+	f2 = hf_object_field(
+	        hf_objset_at(have,
+	                     (size_t)hf_objset_find(have, "TestDevice", h2)),
+	        "site");
+	assert_non_null(f1);
+	assert_non_null(f2);
+	assert_string_equal(
+	        json_string_value(json_array_get(f1->refs[0].hfid, 0)), "lyon");
+	assert_ptr_equal(f1->refs[0].hfid, f2->refs[0].hfid);
+	json_decref(h1);
+	json_decref(h2);
+	hf_objset_free(want);
+	hf_objset_free(have); /* the shared HFID outlives the fetch's pool */
+}
+
 #define MAX_CALLS 64
 
 struct progress_log {
@@ -705,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_fetch__managed_fields_and_refs),
 		cmocka_unit_test(test_fetch__unresolvable_reference),
 		cmocka_unit_test(test_fetch__problems_are_counted),
+		cmocka_unit_test(test_fetch__references_share_hfids),
 		cmocka_unit_test(test_fetch__progress),
 		cmocka_unit_test(test_fetch__creates_among_many_read_by_pages),
 		cmocka_unit_test(test_fetch__creates_among_many_looked_up),

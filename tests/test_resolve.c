@@ -141,6 +141,36 @@ static void test_resolve__identities_and_links(void **state)
 	hf_objset_free(s);
 }
 
+/* References naming one object share one HFID (hf_hfid_pool). */
+static void test_resolve__references_share_hfids(void **state)
+{
+	struct diags d;
+	hf_objset *s =
+	        resolve("apiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+	                "  kind: TestDevice\n  data:\n"
+	                "    - {name: a, role: core, site: paris}\n"
+	                "    - {name: b, role: core, site: [paris]}\n"
+	                "    - {name: c, role: core, site: lyon}\n",
+	                0, &d);
+	const json_t *a, *b, *c;
+
+	(void)state;
+	assert_int_equal(d.errors, 0);
+	a = hf_object_field(find(s, "TestDevice", "a", NULL), "site")
+	            ->refs[0]
+	            .hfid;
+	b = hf_object_field(find(s, "TestDevice", "b", NULL), "site")
+	            ->refs[0]
+	            .hfid;
+	c = hf_object_field(find(s, "TestDevice", "c", NULL), "site")
+	            ->refs[0]
+	            .hfid;
+	assert_ptr_equal(a, b);
+	assert_ptr_not_equal(a, c);
+	assert_string_equal(json_string_value(json_array_get(c, 0)), "lyon");
+	hf_objset_free(s);
+}
+
 static void test_resolve__computed_hfid(void **state)
 {
 	struct diags d;
@@ -553,6 +583,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolve__identities_and_links),
+		cmocka_unit_test(test_resolve__references_share_hfids),
 		cmocka_unit_test(test_resolve__computed_hfid),
 		cmocka_unit_test(test_resolve__repeats_merge_later_wins),
 		cmocka_unit_test(test_resolve__errors_with_positions),

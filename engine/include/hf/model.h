@@ -80,6 +80,26 @@ struct hf_field *hf_object_field(const struct hf_object *o, const char *name);
 struct hf_buf;
 int hf_identity_key(struct hf_buf *b, const char *kind, const json_t *hfid);
 
+/*
+ * A pool of HFIDs: equal HFIDs (arrays of strings) handed out as one
+ * reference-counted array. HFIDs are never changed once made, and the
+ * references of a large set repeat a few (thousands of devices naming
+ * the same sites): pooled, each holds a reference, not a copy. The pool
+ * holds one reference to each until freed; what it handed out lives on.
+ */
+typedef struct hf_hfid_pool hf_hfid_pool;
+
+hf_hfid_pool *hf_hfid_pool_new(void); /* NULL: out of memory */
+void hf_hfid_pool_free(hf_hfid_pool *p); /* NULL-safe */
+/*
+ * A new reference to the pooled HFID equal to `h`, which is taken (a
+ * new HFID joins the pool). Anything but an array of strings, or a pool
+ * out of memory or NULL, gives `h` back as it is. NULL only for NULL.
+ */
+json_t *hf_hfid_pool_take(hf_hfid_pool *p, json_t *h);
+/* As _take for a borrowed `h`: pooled, or a copy. NULL: out of memory. */
+json_t *hf_hfid_pool_copy(hf_hfid_pool *p, const json_t *h);
+
 /* A set of objects with O(1) lookup by identity. */
 typedef struct hf_objset hf_objset;
 
