@@ -367,9 +367,36 @@ static int rel_field(hf_hfid_pool *pool, struct hf_field *f, const json_t *v,
 	return 0;
 }
 
+/*
+ * The desired object a live one answers to, or NULL. What the two hold
+ * alike, the live one holds by reference (JSON values never change once
+ * made): a plan with little to change keeps one copy of each HFID and
+ * value, not two.
+ */
+static const struct hf_object *twin_of(const struct fctx *c, const char *kind,
+                                       const json_t *hfid)
+{
+	long at = c->want ? hf_objset_find(c->want, kind, hfid) : -1;
+
+	return at >= 0 ? hf_objset_at(c->want, (size_t)at) : NULL;
+}
+
+/* `v` (taken), or the twin's equal value of `name`. */
+static json_t *shared_value(const struct hf_object *twin, const char *name,
+                            json_t *v)
+{
+	const struct hf_field *tf = twin ? hf_object_field(twin, name) : NULL;
+
+	if (!v || !tf || tf->type != HF_FIELD_ATTR || !tf->value ||
+	    !json_equal(tf->value, v))
+		return v;
+	json_decref(v);
+	return json_incref(tf->value);
+}
+
 static int live_field(struct fctx *c, struct hf_object *o,
-                      const struct kplan *p, const char *name, const char *type,
-                      const json_t *node)
+                      const struct kplan *p, const struct hf_object *twin,
+                      const char *name, const char *type, const json_t *node)
 {
 	const struct hf_schema_attr *a;
 	struct hf_field f;
@@ -386,6 +413,8 @@ static int live_field(struct fctx *c, struct hf_object *o,
 		f.akind = a ? a->kind : HF_ATTR_OTHER;
 		rc = hf_value_normalise(&f.value, f.akind,
 		                        json_object_get(v, "value"));
+		if (rc == 0)
+			f.value = shared_value(twin, name, f.value);
 		if (rc == 0 && f.value == json_object_get(v, "value")) {
 			json_decref(f.value); /* the answer's own: copy it */
 			f.value = own(json_object_get(v, "value"));
@@ -453,6 +482,7 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 	const char *id = json_string_value(json_object_get(node, "id"));
 	const char *t = json_string_value(json_object_get(node, "__typename"));
 	json_t *h = json_object_get(node, "hfid");
+	const struct hf_object *twin;
 	struct hf_object o;
 	const char *name;
 	json_t *type;
@@ -477,9 +507,10 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	c->page_of[hf_objset_count(c->have)] = paged ? p : NULL;
 	memset(&o, 0, sizeof(o));
+	twin = twin_of(c, t ? t : p->kind, h);
 	o.kind = hf_strdup(t ? t : p->kind);
 	o.id = hf_strdup(id);
-	o.hfid = own(h);
+	o.hfid = twin ? json_incref(twin->hfid) : own(h);
 	o.fields =
 	        hf_calloc(json_object_size(p->fields) + 1, sizeof(*o.fields));
 	if (!o.kind || !o.id || !o.hfid || !o.fields)
@@ -487,8 +518,8 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 	json_object_foreach(p->fields, name, type)
 	{
 		if (rc == 0)
-			rc = live_field(c, &o, p, name, json_string_value(type),
-			                node);
+			rc = live_field(c, &o, p, twin, name,
+			                json_string_value(type), node);
 	}
 	if (rc < 0) {
 		hf_object_release(&o);

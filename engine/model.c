@@ -87,6 +87,22 @@ struct hf_field *hf_object_field(const struct hf_object *o, const char *name)
 	return NULL;
 }
 
+/* A key component, its separator and escape bytes escaped. */
+static void add_part(hf_buf *b, const char *s, size_t len)
+{
+	size_t i, from = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] != '\x1f' && s[i] != '\x1e' && s[i] != '\0')
+			continue;
+		hf_buf_addn(b, s + from, i - from);
+		hf_buf_addch(b, '\x1e');
+		hf_buf_addch(b, s[i] ? s[i] : '0');
+		from = i + 1;
+	}
+	hf_buf_addn(b, s + from, len - from);
+}
+
 int hf_identity_key(struct hf_buf *b, const char *kind, const json_t *hfid)
 {
 	size_t i;
@@ -100,7 +116,7 @@ int hf_identity_key(struct hf_buf *b, const char *kind, const json_t *hfid)
 		if (!json_is_string(c))
 			return HF_EINVAL;
 		hf_buf_addch(b, '\x1f');
-		hf_buf_add(b, json_string_value(c));
+		add_part(b, json_string_value(c), json_string_length(c));
 	}
 	return hf_buf_failed(b) ? HF_ENOMEM : 0;
 }
@@ -135,24 +151,11 @@ void hf_hfid_pool_free(hf_hfid_pool *p)
 	hf_free(p);
 }
 
-/* The pool's key of `h` into p->key: each component's length and text. */
+/* The pool's key of `h` into p->key: its identity key with no kind. */
 static int pool_key(hf_hfid_pool *p, const json_t *h)
 {
-	json_t *c;
-	size_t i;
-
 	hf_buf_reset(&p->key);
-	if (!json_is_array(h) || !json_array_size(h))
-		return -1;
-	json_array_foreach(h, i, c)
-	{
-		if (!json_is_string(c))
-			return -1;
-		hf_buf_addf(&p->key, "%zu:", json_string_length(c));
-		hf_buf_addn(&p->key, json_string_value(c),
-		            json_string_length(c));
-	}
-	return hf_buf_failed(&p->key) ? -1 : 0;
+	return hf_identity_key(&p->key, "", h) == 0 && p->key.len ? 0 : -1;
 }
 
 json_t *hf_hfid_pool_take(hf_hfid_pool *p, json_t *h)

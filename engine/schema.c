@@ -920,6 +920,24 @@ const char *const hf_schema_unread_keys[] = {
 	NULL,
 };
 
+void hf_schema_answer_trim(json_t *j)
+{
+	const char *const *k;
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v) hf_schema_answer_trim(v);
+		return;
+	}
+	if (!json_is_object(j))
+		return;
+	for (k = hf_schema_unread_keys; *k; k++)
+		json_object_del(j, *k);
+	json_object_foreach(j, key, v) hf_schema_answer_trim(v);
+}
+
 int hf_schema_parse(hf_schema **out, const json_t *answer, hf_error *err)
 {
 	struct pctx c = { NULL, 0, err };

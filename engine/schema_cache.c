@@ -130,25 +130,6 @@ static void cache_prune(const char *dir, const char *keep)
 	hf_buf_release(&p);
 }
 
-/* Drop the keys the parser never reads from `j` and everything in it. */
-static void trim(json_t *j)
-{
-	const char *const *k;
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (json_is_array(j)) {
-		json_array_foreach(j, i, v) trim(v);
-		return;
-	}
-	if (!json_is_object(j))
-		return;
-	for (k = hf_schema_unread_keys; *k; k++)
-		json_object_del(j, *k);
-	json_object_foreach(j, key, v) trim(v);
-}
-
 /*
  * Write `answer` (parsed already) as the cached answer for `hash`, less
  * what the parser never reads: a large answer's filter lists and
@@ -162,7 +143,7 @@ static int cache_write(const char *dir, const char *hash, json_t *answer)
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -1;
-	trim(answer);
+	hf_schema_answer_trim(answer);
 	cache_path(&p, dir, hash);
 	hf_buf_addf(&tmp, "%s.%ld.tmp", p.ptr, (long)getpid());
 	if (!hf_buf_failed(&p) && !hf_buf_failed(&tmp) &&

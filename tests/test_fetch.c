@@ -463,6 +463,42 @@ static void test_fetch__references_share_hfids(void **state)
 	hf_objset_free(have); /* the shared HFID outlives the fetch's pool */
 }
 
+/*
+ * A live object holds what it has alike with its desired twin by
+ * reference: its HFID and equal values; different values are its own.
+ */
+static void test_fetch__live_shares_equal_values(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	hf_objset *want, *have = NULL;
+	struct hf_object d1 = want_obj("TestDevice", "dev01");
+	const struct hf_object *w, *h;
+	json_t *key = json_pack("[s]", "dev01");
+
+	(void)state;
+	hf_objset_new(&want);
+	want_attr(&d1, "asn", HF_ATTR_NUMBER, json_integer(65001));
+	want_attr(&d1, "role", HF_ATTR_TEXT, json_string("core"));
+	assert_int_equal(hf_objset_add(want, &d1, NULL), 0);
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), NULL,
+	                          NULL, NULL, NULL),
+	                 0);
+	w = hf_objset_at(want, 0);
+	h = hf_objset_at(have, (size_t)hf_objset_find(have, "TestDevice", key));
+	assert_ptr_equal(h->hfid, w->hfid);
+	assert_ptr_equal(hf_object_field(h, "asn")->value,
+	                 hf_object_field(w, "asn")->value);
+	assert_ptr_not_equal(hf_object_field(h, "role")->value,
+	                     hf_object_field(w, "role")->value);
+	assert_string_equal(
+	        json_string_value(hf_object_field(h, "role")->value), "edge");
+	json_decref(key);
+	hf_objset_free(want); /* the live set keeps what it shares */
+	assert_int_equal(json_integer_value(hf_object_field(h, "asn")->value),
+	                 65001);
+	hf_objset_free(have);
+}
+
 #define MAX_CALLS 64
 
 struct progress_log {
@@ -746,6 +782,7 @@ int main(void)
 		cmocka_unit_test(test_fetch__unresolvable_reference),
 		cmocka_unit_test(test_fetch__problems_are_counted),
 		cmocka_unit_test(test_fetch__references_share_hfids),
+		cmocka_unit_test(test_fetch__live_shares_equal_values),
 		cmocka_unit_test(test_fetch__progress),
 		cmocka_unit_test(test_fetch__creates_among_many_read_by_pages),
 		cmocka_unit_test(test_fetch__creates_among_many_looked_up),

@@ -1,5 +1,5 @@
 /*
- * Objects and sets (hf/model.h): the HFID pool.
+ * Objects and sets (hf/model.h): identity keys, sets, the HFID pool.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <string.h>
+
 #include "hf/alloc.h"
+#include "hf/buf.h"
 #include "hf/model.h"
 #include "testutil.h"
 
@@ -66,11 +69,80 @@ static void test_model__pool_passes_other_values(void **state)
 	hf_hfid_pool_free(NULL);
 }
 
+static char *key_of(const char *kind, json_t *hfid)
+{
+	hf_buf b = HF_BUF_INIT;
+
+	assert_int_equal(hf_identity_key(&b, kind, hfid), 0);
+	json_decref(hfid);
+	return hf_buf_detach(&b);
+}
+
+/* No two HFIDs share an identity key, whatever bytes they hold. */
+static void test_model__identity_keys_are_unambiguous(void **state)
+{
+	char *a = key_of("K", json_pack("[ss]",
+	                                "a\x1f"
+	                                "b",
+	                                "c"));
+	char *b = key_of("K", json_pack("[ss]", "a",
+	                                "b\x1f"
+	                                "c"));
+	char *c = key_of("K", json_pack("[s]", "a\x1e"
+	                                       "0"));
+	char *d = key_of("K", json_pack("[s#]", "a\0", (size_t)2));
+	char *e = key_of("K", json_pack("[ss]", "plain", "x"));
+
+	(void)state;
+	assert_string_not_equal(a, b);
+	assert_string_not_equal(c, d);
+	assert_int_equal(strlen(d), 5); /* "K" US "a" ESC "0": no NUL */
+	/* ordinary HFIDs keep the key they always had */
+	assert_string_equal(e, "K\x1fplain\x1fx");
+	hf_free(a);
+	hf_free(b);
+	hf_free(c);
+	hf_free(d);
+	hf_free(e);
+}
+
+/* A set holds both, and finds each. */
+static void test_model__objset_tells_them_apart(void **state)
+{
+	hf_objset *s;
+	struct hf_object o;
+	json_t *h1 = json_pack("[ss]",
+	                       "a\x1f"
+	                       "b",
+	                       "c");
+	json_t *h2 = json_pack("[ss]", "a",
+	                       "b\x1f"
+	                       "c");
+
+	(void)state;
+	assert_int_equal(hf_objset_new(&s), 0);
+	memset(&o, 0, sizeof(o));
+	o.kind = hf_strdup("K");
+	o.hfid = json_incref(h1);
+	assert_int_equal(hf_objset_add(s, &o, NULL), 0);
+	memset(&o, 0, sizeof(o));
+	o.kind = hf_strdup("K");
+	o.hfid = json_incref(h2);
+	assert_int_equal(hf_objset_add(s, &o, NULL), 0);
+	assert_int_equal(hf_objset_find(s, "K", h1), 0);
+	assert_int_equal(hf_objset_find(s, "K", h2), 1);
+	json_decref(h1);
+	json_decref(h2);
+	hf_objset_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model__pool_shares_equal_hfids),
 		cmocka_unit_test(test_model__pool_passes_other_values),
+		cmocka_unit_test(test_model__identity_keys_are_unambiguous),
+		cmocka_unit_test(test_model__objset_tells_them_apart),
 	};
 
 	hf_alloc_init();

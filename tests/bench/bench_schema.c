@@ -7,12 +7,17 @@
  *     node of rest_schema_kind_node_*.json and generic of
  *     rest_schema_kind_generic_*.json, and the sdk_schema_*.json
  *     answers; skipped when absent), and
+ *   - the local endpoint's own schema, Infrahub's built-in kinds (when
+ *     HUBFORM_BIN names a hubform to run `hubform serve` from), and
  *   - N generated kinds (default 500) shaped like the real IpamIPAddress
  *     node when that fixture is present (every key a live server sends),
  *     else a plain node: 12 attributes and 4 relationships each, 20
  *     generics they inherit from.
  *
  *   build/tests/bench_schema [N]
+ *
+ * Each also gives the decode time of its cached form, what a plan
+ * decodes when the schema hash is unchanged (hf_schema_answer_trim).
  *
  * Target (issue 12): a large repository's schema under 100 ms.
  */
@@ -116,6 +121,43 @@ static json_t *generated(long nkinds)
 }
 
 /* Best of 5: decode `text`, then parse the decoded answer. */
+/* The best of 5 decodes of `text`, in seconds; -1 when it is not JSON. */
+static double decode_time(const char *text)
+{
+	double best = 1e9, t0;
+	json_t *j;
+	int k;
+
+	for (k = 0; k < 5; k++) {
+		t0 = now();
+		j = json_loads(text, 0, NULL);
+		if (now() - t0 < best)
+			best = now() - t0;
+		if (!j)
+			return -1;
+		json_decref(j);
+	}
+	return best;
+}
+
+/*
+ * What a cache hit decodes: the answer without the keys the parser never
+ * reads (hf_schema_answer_trim), as .hubform/schema-<hash>.json holds it.
+ */
+static void measure_cached(const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	char *small;
+
+	hf_schema_answer_trim(j);
+	small = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (small)
+		printf("%-48s cached form %zu KiB: decode %.1f ms\n", "",
+		       strlen(small) / 1024, decode_time(small) * 1e3);
+	free(small);
+}
+
 static int measure(const char *label, const char *text)
 {
 	double best_load = 1e9, best_parse = 1e9, t0;
@@ -148,6 +190,7 @@ static int measure(const char *label, const char *text)
 	}
 	printf("decode %.1f ms, parse %.1f ms\n", best_load * 1e3,
 	       best_parse * 1e3);
+	measure_cached(text);
 	return 0;
 }
 
@@ -191,13 +234,44 @@ static int real_payloads(void)
 	return rc;
 }
 
+/* The local endpoint's own schema (Infrahub's built-in kinds). */
+static int endpoint_schema(void)
+{
+	struct hf_served srv;
+	char db[700], url[400];
+	const char *dir;
+	char *text = NULL;
+	long status = 0;
+	int rc;
+
+	if (!getenv("HUBFORM_BIN")) {
+		printf("local endpoint's schema: skipped (HUBFORM_BIN not set)\n");
+		return 0;
+	}
+	dir = hf_test_tmpdir("bench_schema");
+	if (!dir)
+		return -1;
+	snprintf(db, sizeof(db), "%s/data.db", dir);
+	if (hf_serve_start(&srv, db, NULL) < 0)
+		return -1;
+	snprintf(url, sizeof(url), "%s/api/schema", srv.url);
+	rc = hf_http("GET", url, NULL, NULL, &status, &text) == 0 &&
+	                     status == 200
+	             ? measure("the local endpoint's schema (built-in kinds)",
+	                       text)
+	             : -1;
+	hf_free(text);
+	hf_serve_stop(&srv);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 500;
 	char label[64];
 
 	hf_alloc_init();
-	if (real_payloads() < 0)
+	if (real_payloads() < 0 || endpoint_schema() < 0)
 		return 1;
 	snprintf(label, sizeof(label), "%ld generated kinds", n);
 	return measure_json(label, generated(n)) < 0 ? 1 : 0;

@@ -75,6 +75,9 @@ struct hf_field *hf_object_field(const struct hf_object *o, const char *name);
 
 /*
  * The identity key "Kind\x1fcomp1\x1fcomp2" of (kind, hfid) into `b`.
+ * A component's own \x1f, \x1e and NUL bytes are written \x1e\x1f,
+ * \x1e\x1e and \x1e0, so that no two HFIDs share a key (["a\x1fb", "c"]
+ * and ["a", "b\x1fc"] are two objects) and the key is a C string.
  * Returns 0 or HF_EINVAL when hfid is not an array of strings.
  */
 struct hf_buf;

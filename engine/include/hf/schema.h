@@ -144,6 +144,9 @@ int hf_schema_parse(hf_schema **out, const json_t *answer, hf_error *err);
  */
 extern const char *const hf_schema_unread_keys[];
 
+/* Drop those keys from `answer` and everything in it, in place. */
+void hf_schema_answer_trim(json_t *answer);
+
 void hf_schema_free(hf_schema *s); /* accepts NULL */
 
 /* The schema hash (the answer's "main"), or NULL when absent. */
