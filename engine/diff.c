@@ -330,7 +330,7 @@ int hf_diff_fingerprint_fields(char out[65], const struct hf_object *live,
 		memset(&f, 0, sizeof(f));
 		if (rc < 0)
 			break;
-		f.name = hf_strdup(key);
+		f.name = hf_field_name(key);
 		/* hf_object_add_field() frees f when it fails */
 		if (!f.name || hf_object_add_field(&names, &f) < 0)
 			rc = HF_ENOMEM;

@@ -404,7 +404,7 @@ static int live_field(struct fctx *c, struct hf_object *o,
 	int rc;
 
 	memset(&f, 0, sizeof(f));
-	f.name = hf_strdup(name);
+	f.name = hf_field_name(name);
 	if (!f.name)
 		return HF_ENOMEM;
 	if (!strcmp(type, "attr")) {

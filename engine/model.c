@@ -2,6 +2,7 @@
  * Objects and object sets. The set's indexes are string maps over
  * identity keys and node ids.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -20,6 +21,27 @@ struct hf_objset {
 	hf_map by_id; /* node id (copied) -> 1 + index */
 };
 
+static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
+static hf_map names = HF_MAP_INIT_COPY; /* name -> nothing: the key is it */
+
+const char *hf_field_name(const char *name)
+{
+	struct hf_map_entry *e;
+	const char *out;
+	size_t len;
+
+	if (!name)
+		return NULL;
+	len = strlen(name);
+	pthread_mutex_lock(&names_lock);
+	e = hf_map_find(&names, name, len);
+	if (!e && hf_map_add(&names, name, len, NULL) == 0)
+		e = hf_map_find(&names, name, len);
+	out = e ? e->key : NULL;
+	pthread_mutex_unlock(&names_lock);
+	return out;
+}
+
 void hf_ref_release(struct hf_ref *r)
 {
 	hf_free(r->kind);
@@ -37,7 +59,6 @@ void hf_field_release(struct hf_field *f)
 	for (i = 0; i < f->nrefs; i++)
 		hf_ref_release(&f->refs[i]);
 	hf_free(f->refs);
-	hf_free(f->name);
 	json_decref(f->value);
 	memset(f, 0, sizeof(*f));
 }

@@ -203,7 +203,7 @@ static int attr_field(struct rctx *c, struct rec *r,
 		return 0;
 	}
 	json_decref(raw);
-	f.name = hf_strdup(a->name);
+	f.name = hf_field_name(a->name);
 	f.file = hf_yval_file(v);
 	f.line = hf_yval_line(v);
 	f.col = hf_yval_col(v);
@@ -507,7 +507,7 @@ static int rel_field(struct rctx *c, struct rec *r,
 	f.col = hf_yval_col(v);
 	n = hf_yval_type(v) == HF_YVAL_NULL ? 0 : many ? hf_yval_count(v) : 1;
 	f.refs = hf_calloc(n ? n : 1, sizeof(*f.refs));
-	f.name = hf_strdup(rel->name);
+	f.name = hf_field_name(rel->name);
 	if (!f.refs || !f.name) {
 		hf_field_release(&f);
 		return HF_ENOMEM;
@@ -632,7 +632,7 @@ static int default_namespace(struct rctx *c, struct rec *r)
 	     !hf_schema_is_a(c->s, r->k, "BuiltinIPPrefix")))
 		return 0;
 	memset(&f, 0, sizeof(f));
-	f.name = hf_strdup("ip_namespace");
+	f.name = hf_field_name("ip_namespace");
 	f.type = HF_FIELD_ONE;
 	f.refs = hf_calloc(1, sizeof(*f.refs));
 	if (!f.name || !f.refs) {
@@ -950,7 +950,7 @@ static int add_ref_field(struct hf_object *o, const struct hf_schema_rel *rel,
 
 	if (!f) {
 		memset(&nf, 0, sizeof(nf));
-		nf.name = hf_strdup(rel->name);
+		nf.name = hf_field_name(rel->name);
 		nf.type = rel->cardinality == HF_CARDINALITY_MANY
 		                  ? HF_FIELD_MANY
 		                  : HF_FIELD_ONE;

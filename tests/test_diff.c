@@ -32,7 +32,7 @@ static void attr(struct hf_object *o, const char *name, enum hf_attr_kind k,
 	struct hf_field f;
 
 	memset(&f, 0, sizeof(f));
-	f.name = hf_strdup(name);
+	f.name = hf_field_name(name);
 	f.type = HF_FIELD_ATTR;
 	f.akind = k;
 	f.value = v;
@@ -49,7 +49,7 @@ static void rel(struct hf_object *o, const char *name, int many,
 	while (peers[n])
 		n++;
 	memset(&f, 0, sizeof(f));
-	f.name = hf_strdup(name);
+	f.name = hf_field_name(name);
 	f.type = many ? HF_FIELD_MANY : HF_FIELD_ONE;
 	f.refs = hf_calloc(n ? n : 1, sizeof(*f.refs));
 	f.nrefs = n;

@@ -134,7 +134,7 @@ static void want_attr(struct hf_object *o, const char *name,
 	struct hf_field f;
 
 	memset(&f, 0, sizeof(f));
-	f.name = hf_strdup(name);
+	f.name = hf_field_name(name);
 	f.akind = k;
 	f.value = v;
 	f.file = "f.yml";
@@ -149,7 +149,7 @@ static void want_ref(struct hf_object *o, const char *name, int many,
 	struct hf_field f;
 
 	memset(&f, 0, sizeof(f));
-	f.name = hf_strdup(name);
+	f.name = hf_field_name(name);
 	f.type = many ? HF_FIELD_MANY : HF_FIELD_ONE;
 	f.refs = hf_calloc(1, sizeof(*f.refs));
 	f.nrefs = 1;

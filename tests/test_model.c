@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "hf/alloc.h"
@@ -136,6 +137,24 @@ static void test_model__objset_tells_them_apart(void **state)
 	hf_objset_free(s);
 }
 
+/* One copy of each field name, however many fields carry it. */
+static void test_model__field_names_are_shared(void **state)
+{
+	char buf[16];
+	const char *a, *b;
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "%s", "serial");
+	a = hf_field_name("serial");
+	b = hf_field_name(buf);
+	assert_non_null(a);
+	assert_ptr_equal(a, b);
+	assert_ptr_not_equal(a, buf);
+	assert_string_equal(a, "serial");
+	assert_ptr_not_equal(hf_field_name("asn"), a);
+	assert_null(hf_field_name(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_model__pool_passes_other_values),
 		cmocka_unit_test(test_model__identity_keys_are_unambiguous),
 		cmocka_unit_test(test_model__objset_tells_them_apart),
+		cmocka_unit_test(test_model__field_names_are_shared),
 	};
 
 	hf_alloc_init();

@@ -251,7 +251,7 @@ static struct hf_object obj_with_groups(const char *const *groups)
 	o.kind = hf_strdup("DcimDevice");
 	o.hfid = json_pack("[s]", "d1");
 	memset(&f, 0, sizeof(f));
-	f.name = hf_strdup("member_of_groups");
+	f.name = hf_field_name("member_of_groups");
 	f.type = HF_FIELD_MANY;
 	while (groups[n])
 		n++;

@@ -541,7 +541,7 @@ static void test_render__secrets_are_masked(void **state)
 	a.kind = hf_strdup("CoreAccount");
 	a.hfid = json_pack("[s]", "sofia");
 	memset(&f, 0, sizeof(f));
-	f.name = hf_strdup("password");
+	f.name = hf_field_name("password");
 	f.type = HF_FIELD_ATTR;
 	f.akind = HF_ATTR_HASHED_PASSWORD;
 	f.value = json_string("infrahub-s3cret");

@@ -152,7 +152,7 @@ static void add_obj(hf_objset *set, const char *kind, const char *name,
 	o.file = file;
 	if (rkind) {
 		memset(&f, 0, sizeof(f));
-		f.name = hf_strdup("peer");
+		f.name = hf_field_name("peer");
 		f.type = HF_FIELD_ONE;
 		f.refs = hf_calloc(1, sizeof(*f.refs));
 		f.refs[0].kind = hf_strdup(rkind);

@@ -37,7 +37,7 @@ enum hf_field_type {
 };
 
 struct hf_field {
-	char *name;
+	const char *name; /* hf_field_name(): shared, never freed */
 	enum hf_field_type type;
 	enum hf_attr_kind akind; /* attributes: how values compare */
 	json_t *value; /* attributes: normalised; null clears */
@@ -59,6 +59,14 @@ struct hf_object {
 	int line;
 	int col;
 };
+
+/*
+ * The one copy of a field name: names come from the schema, a few dozen
+ * per kind, while a large plan has millions of fields, so fields hold
+ * these shared copies, kept until the process ends (thread-safe). NULL
+ * for NULL, or when out of memory.
+ */
+const char *hf_field_name(const char *name);
 
 /* Free the contents of a ref, field or object (not the struct). */
 void hf_ref_release(struct hf_ref *r);
