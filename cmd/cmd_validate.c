@@ -118,7 +118,7 @@ static int validate_schema(struct hf_pipeline *pl,
 		goto out;
 	if (!pl->schema)
 		goto out;
-	if (cli_pipeline_resolve(pl, po) < 0)
+	if (cli_pipeline_resolve(pl, po, 0) < 0)
 		goto out;
 	out_info("%zu %s resolved against the schema of %s",
 	         hf_objset_count(pl->want),

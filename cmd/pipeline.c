@@ -459,10 +459,15 @@ static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	hf_error err = HF_ERROR_INIT;
 	int rc;
 
-	if (cli_pipeline_resolve(pl, po) < 0)
+	/*
+	 * The desired objects hold copies: only file names and digest stay
+	 * (dropped by the resolver once the objects are built; again here,
+	 * a no-op then).
+	 */
+	if (cli_pipeline_resolve(pl, po, 1) < 0)
 		return -1;
-	/* the desired objects hold copies: only file names and digest stay */
 	hf_manifest_drop_documents(pl->manifest);
+	cli_pipeline_stage(pl, "resolve");
 	if (hf_planner_filter(p, &pl->want, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;
@@ -668,7 +673,7 @@ static void hint_unknown_kinds(const struct hf_pipeline *pl)
 }
 
 int cli_pipeline_resolve(struct hf_pipeline *pl,
-                         const struct hf_pipeline_opts *po)
+                         const struct hf_pipeline_opts *po, int consume)
 {
 	struct hf_resolve_opts ro = HF_RESOLVE_OPTS_INIT;
 	hf_error err = HF_ERROR_INIT;
@@ -676,6 +681,7 @@ int cli_pipeline_resolve(struct hf_pipeline *pl,
 
 	ro.strict = po->strict;
 	ro.allow_unkeyed = po->allow_unkeyed;
+	ro.consume = consume;
 	pl->diags.errors = 0;
 	rc = hf_resolve(&pl->want, pl->manifest, pl->schema, &ro, resolve_diag,
 	                &pl->diags, &err);

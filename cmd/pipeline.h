@@ -162,9 +162,13 @@ int cli_pipeline_schema_files(json_t **out, const char *const *paths, size_t n);
 /* Load them into the target branch (hf_schema_send). 0 or -1. */
 int cli_pipeline_schema_load(struct hf_pipeline *pl, json_t *schemas,
                              int quiet);
-/* Resolve the loaded files against the schema; prints diagnostics. */
+/*
+ * Resolve the loaded files against the schema; prints diagnostics.
+ * `consume`: the files' documents are dropped on the way (the manifest
+ * keeps file names and digest), as hf_resolve_opts.consume says.
+ */
 int cli_pipeline_resolve(struct hf_pipeline *pl,
-                         const struct hf_pipeline_opts *po);
+                         const struct hf_pipeline_opts *po, int consume);
 void cli_pipeline_release(struct hf_pipeline *pl);
 
 #endif

@@ -68,6 +68,12 @@ static void fail_obj(struct rctx *c, const hf_mobj *mo, const char *msg)
 	    hf_mobj_col(mo), msg);
 }
 
+/* After pass 1, from the object's own copy of where it was declared. */
+static void fail_rec(struct rctx *c, const struct rec *r, const char *msg)
+{
+	say(c, HF_MDIAG_ERROR, r->obj.file, r->obj.line, r->obj.col, msg);
+}
+
 /* ---- pass 1: kinds and fields ------------------------------------------ */
 
 /*
@@ -657,15 +663,16 @@ static int build(struct rctx *c, size_t i)
 	int before = c->errors, rc = 0;
 	size_t j;
 
+	/* the later passes take positions from here, not the documents */
+	r->obj.file = hf_mobj_file(r->mo);
+	r->obj.line = hf_mobj_line(r->mo);
+	r->obj.col = hf_mobj_col(r->mo);
 	r->k = object_kind(c, i, r);
 	if (!r->k) {
 		r->bad = 1;
 		return 0;
 	}
 	r->obj.kind = hf_strdup(hf_schema_kind_name(r->k));
-	r->obj.file = hf_mobj_file(r->mo);
-	r->obj.line = hf_mobj_line(r->mo);
-	r->obj.col = hf_mobj_col(r->mo);
 	if (!r->obj.kind)
 		return HF_ENOMEM;
 	/*
@@ -852,8 +859,8 @@ static int unkeyed_identity(struct rctx *c, struct rec *r)
 	json_int_t n;
 	json_t *seen;
 
-	snprintf(base, sizeof(base), "@%s:%d:%d", hf_mobj_file(r->mo),
-	         hf_mobj_line(r->mo), hf_mobj_col(r->mo));
+	snprintf(base, sizeof(base), "@%s:%d:%d", r->obj.file, r->obj.line,
+	         r->obj.col);
 	seen = json_object_get(c->unkeyed, base);
 	n = seen ? json_integer_value(seen) + 1 : 1;
 	if (json_object_set_new(c->unkeyed, base, json_integer(n)) < 0)
@@ -890,7 +897,7 @@ static int unkeyed(struct rctx *c, struct rec *r)
 	         "%s has neither a human_friendly_id nor a unique attribute: "
 	         "re-applying would duplicate it (use --allow-unkeyed)",
 	         hf_schema_kind_name(r->k));
-	fail_obj(c, r->mo, msg);
+	fail_rec(c, r, msg);
 	return 1;
 }
 
@@ -918,7 +925,7 @@ static int compute_hfid(struct rctx *c, json_t *index, size_t ri)
 			         "cannot compute the identity of %s: no value "
 			         "for its unique attribute '%s'",
 			         hf_schema_kind_name(r->k), a->name);
-			fail_obj(c, r->mo, msg);
+			fail_rec(c, r, msg);
 			return 1;
 		}
 		rc = json_array_append_new(r->obj.hfid, json_string(v));
@@ -933,7 +940,7 @@ static int compute_hfid(struct rctx *c, json_t *index, size_t ri)
 			        "cannot compute the human-friendly id of %s: no "
 			        "value for '%s'",
 			        hf_schema_kind_name(r->k), h.v[i]);
-			fail_obj(c, r->mo, msg);
+			fail_rec(c, r, msg);
 			return 1;
 		}
 		json_array_append_new(r->obj.hfid, json_string(v));
@@ -942,8 +949,10 @@ static int compute_hfid(struct rctx *c, json_t *index, size_t ri)
 	return 0;
 }
 
+/* `at`: the object whose declaration the reference points at. */
 static int add_ref_field(struct hf_object *o, const struct hf_schema_rel *rel,
-                         const struct hf_object *peer, const hf_mobj *at)
+                         const struct hf_object *peer,
+                         const struct hf_object *at)
 {
 	struct hf_field *f = hf_object_field(o, rel->name), nf;
 	struct hf_ref *refs;
@@ -954,9 +963,9 @@ static int add_ref_field(struct hf_object *o, const struct hf_schema_rel *rel,
 		nf.type = rel->cardinality == HF_CARDINALITY_MANY
 		                  ? HF_FIELD_MANY
 		                  : HF_FIELD_ONE;
-		nf.file = hf_mobj_file(at);
-		nf.line = hf_mobj_line(at);
-		nf.col = hf_mobj_col(at);
+		nf.file = at->file;
+		nf.line = at->line;
+		nf.col = at->col;
 		if (!nf.name || hf_object_add_field(o, &nf) < 0)
 			return HF_ENOMEM;
 		f = hf_object_field(o, rel->name);
@@ -970,9 +979,9 @@ static int add_ref_field(struct hf_object *o, const struct hf_schema_rel *rel,
 	memset(&refs[f->nrefs], 0, sizeof(*refs));
 	refs[f->nrefs].kind = hf_strdup(peer->kind);
 	refs[f->nrefs].hfid = json_incref(peer->hfid);
-	refs[f->nrefs].file = hf_mobj_file(at);
-	refs[f->nrefs].line = hf_mobj_line(at);
-	refs[f->nrefs].col = hf_mobj_col(at);
+	refs[f->nrefs].file = at->file;
+	refs[f->nrefs].line = at->line;
+	refs[f->nrefs].col = at->col;
 	f->nrefs++;
 	return refs[f->nrefs - 1].kind ? 0 : HF_ENOMEM;
 }
@@ -989,7 +998,7 @@ static int identify(struct rctx *c, json_t *index, size_t ri)
 	if (r->bad)
 		return 0;
 	if (r->link &&
-	    (rc = add_ref_field(&r->obj, r->link, &p->obj, r->mo)) < 0)
+	    (rc = add_ref_field(&r->obj, r->link, &p->obj, &r->obj)) < 0)
 		return rc;
 	rc = compute_hfid(c, index, ri);
 	if (rc != 0) {
@@ -997,7 +1006,7 @@ static int identify(struct rctx *c, json_t *index, size_t ri)
 		return rc < 0 ? rc : 0;
 	}
 	if (p && r->up && !r->link &&
-	    (rc = add_ref_field(&p->obj, r->up, &r->obj, r->mo)) < 0)
+	    (rc = add_ref_field(&p->obj, r->up, &r->obj, &r->obj)) < 0)
 		return rc;
 	if (hf_identity_key(&key, r->obj.kind, r->obj.hfid) == 0 &&
 	    !json_object_get(index, key.ptr))
@@ -1433,6 +1442,13 @@ int hf_resolve(hf_objset **out, hf_manifest *m, const hf_schema *s,
 	}
 	for (i = 0; rc == 0 && i < c.n; i++)
 		rc = build(&c, i);
+	if (c.o.consume && rc == 0 && !c.errors) {
+		/* what the later passes need, the records hold (after errors
+		   the documents stay, for the caller's hints) */
+		hf_manifest_drop_documents(m);
+		for (i = 0; i < c.n; i++)
+			c.r[i].mo = NULL;
+	}
 	for (i = 0; rc == 0 && i < c.n; i++)
 		rc = identify(&c, index, i);
 	if (rc == 0)

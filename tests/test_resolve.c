@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/buf.h"
 #include "hf/resolve.h"
 #include "testutil.h"
 
@@ -552,6 +553,125 @@ static void test_resolve__unkeyed_items_stay_separate(void **state)
 	hf_objset_free(s);
 }
 
+/* Every object, field and reference, with positions, as text. */
+static void dump_set(hf_buf *b, const hf_objset *s)
+{
+	const struct hf_object *o;
+	const struct hf_field *f;
+	char *t;
+	size_t i, j, k;
+
+	for (i = 0; s && i < hf_objset_count(s); i++) {
+		o = hf_objset_at(s, i);
+		t = json_dumps(o->hfid, JSON_COMPACT);
+		hf_buf_addf(b, "%s %s %s:%d:%d\n", o->kind, t, o->file, o->line,
+		            o->col);
+		hf_free(t);
+		for (j = 0; j < o->nfields; j++) {
+			f = &o->fields[j];
+			t = f->value
+			            ? json_dumps(f->value,
+			                         JSON_COMPACT | JSON_ENCODE_ANY)
+			            : NULL;
+			hf_buf_addf(b, "  %s %d %s %s:%d:%d\n", f->name,
+			            f->type, t ? t : "-", f->file, f->line,
+			            f->col);
+			hf_free(t);
+			for (k = 0; k < f->nrefs; k++) {
+				t = f->refs[k].hfid
+				            ? json_dumps(f->refs[k].hfid,
+				                         JSON_COMPACT)
+				            : NULL;
+				hf_buf_addf(b, "    %s %s %s %s:%d:%d\n",
+				            f->refs[k].kind, t ? t : "-",
+				            f->refs[k].filter_attr
+				                    ? f->refs[k].filter_attr
+				                    : "-",
+				            f->refs[k].file, f->refs[k].line,
+				            f->refs[k].col);
+				hf_free(t);
+			}
+		}
+	}
+}
+
+/* Resolve `yaml` with o->consume = consume into *text; the objects left. */
+static size_t resolve_dump(const char *yaml, struct hf_resolve_opts *o,
+                           int consume, hf_buf *text)
+{
+	hf_manifest *m;
+	hf_objset *set = NULL;
+	struct diags d;
+	size_t left;
+
+	memset(&d, 0, sizeof(d));
+	o->consume = consume;
+	assert_int_equal(hf_manifest_new(&m), 0);
+	hf_manifest_add_buffer(m, "t.yml", yaml, strlen(yaml), NULL);
+	assert_int_equal(hf_manifest_error_count(m), 0);
+	hf_resolve(&set, m, schema, o, on_diag, &d, NULL);
+	left = hf_manifest_object_count(m);
+	hf_buf_addf(text, "%d errors, %d warnings\n%s", d.errors, d.warnings,
+	            d.text);
+	dump_set(text, set);
+	assert_false(hf_buf_failed(text));
+	hf_objset_free(set);
+	hf_manifest_free(m);
+	return left;
+}
+
+/*
+ * consume drops the documents once the objects are built, before the
+ * passes that name, merge and link them: the objects and every message,
+ * with its position, are those of a resolve that keeps them; after
+ * errors in building, the documents stay (the caller's hints read them).
+ */
+static void test_resolve__consume_drops_documents(void **state)
+{
+	static const struct {
+		const char *yaml;
+		int unkeyed;
+		int kept; /* errors while building: documents stay */
+	} cases[] = {
+		{ devices, 0, 0 },
+		{ HEAD("TestNote") "  parameters: {expand_range: true}\n"
+		                   "  data:\n    - text: note[1-3]\n",
+		  1, 0 },
+		/* the identity pass fails: its message has the position */
+		{ HEAD("TestNote") "    - text: a\n", 0, 0 },
+		/* the uniqueness pass */
+		{ HEAD("TestDevice") "    - {name: c, role: core, site: x, "
+		                     "serial: S1}\n"
+		                     "    - {name: d, role: core, site: x, "
+		                     "serial: S1}\n",
+		  0, 0 },
+		{ HEAD("TestDevice") "    - name: a\n      role: spine\n", 0,
+		  1 },
+	};
+	size_t i, kept;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hf_resolve_opts o = HF_RESOLVE_OPTS_INIT;
+		hf_buf a = HF_BUF_INIT, b = HF_BUF_INIT;
+
+		o.allow_unkeyed = cases[i].unkeyed;
+		kept = resolve_dump(cases[i].yaml, &o, 0, &a);
+		assert_true(kept > 0);
+		kept = resolve_dump(cases[i].yaml, &o, 1, &b);
+		assert_int_equal(kept > 0, cases[i].kept);
+		assert_string_equal(a.ptr, b.ptr);
+		if (i == 2)
+			assert_non_null(strstr(a.ptr, "t.yml:6:7: TestNote has "
+			                              "neither"));
+		if (i == 3)
+			assert_non_null(
+			        strstr(a.ptr, "both have unique serial"));
+		hf_buf_release(&a);
+		hf_buf_release(&b);
+	}
+}
+
 /* Secrets never appear in a message: repeats, bad values. */
 static void test_resolve__secrets_never_quoted(void **state)
 {
@@ -593,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_resolve__mandatory_without_template),
 		cmocka_unit_test(test_resolve__ambiguous_generic_reference),
 		cmocka_unit_test(test_resolve__unkeyed_items_stay_separate),
+		cmocka_unit_test(test_resolve__consume_drops_documents),
 		cmocka_unit_test(test_resolve__secrets_never_quoted),
 	};
 

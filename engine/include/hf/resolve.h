@@ -44,11 +44,20 @@
 struct hf_resolve_opts {
 	int strict; /* conflicting repeats are errors */
 	int allow_unkeyed; /* accept kinds without HFID or unique attribute */
+	/*
+	 * Drop the manifest's documents (hf_manifest_drop_documents()) as
+	 * soon as every object is built from them, before the passes that
+	 * name, merge and link the objects: the parsed files and the
+	 * objects need not all be held at once. The caller then has the
+	 * manifest's file names and digest only. Not when building found
+	 * errors: the documents stay for the caller's hints.
+	 */
+	int consume;
 };
 
 #define HF_RESOLVE_OPTS_INIT \
 	{                    \
-		0, 0         \
+		0, 0, 0      \
 	}
 
 typedef void (*hf_resolve_diag_fn)(void *payload, enum hf_mdiag_level level,
