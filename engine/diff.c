@@ -330,7 +330,7 @@ int hf_diff_fingerprint_fields(char out[65], const struct hf_object *live,
 		memset(&f, 0, sizeof(f));
 		if (rc < 0)
 			break;
-		f.name = hf_field_name(key);
+		f.name = hf_name(key);
 		/* hf_object_add_field() frees f when it fails */
 		if (!f.name || hf_object_add_field(&names, &f) < 0)
 			rc = HF_ENOMEM;
@@ -409,8 +409,8 @@ static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
  * knows its kind; so does the live peer it matches (Infrahub's
  * __typename).
  */
-static char *concrete_kind(const struct ctx *c, const struct hf_ref *r,
-                           const struct hf_field *live)
+static const char *concrete_kind(const struct ctx *c, const struct hf_ref *r,
+                                 const struct hf_field *live)
 {
 	long t = ref_target(c->want, c->schema, r);
 	size_t j;

@@ -331,7 +331,7 @@ static int ref_from(hf_hfid_pool *pool, struct hf_ref *r, const json_t *node)
 
 	memset(r, 0, sizeof(*r));
 	r->id = hf_strdup(id ? id : "");
-	r->kind = hf_strdup(t ? t : "");
+	r->kind = hf_name(t ? t : "");
 	r->hfid = json_is_array(h) ? hf_hfid_pool_copy(pool, h) : NULL;
 	return r->id && r->kind && (r->hfid || !json_is_array(h)) ? 0
 	                                                          : HF_ENOMEM;
@@ -404,7 +404,7 @@ static int live_field(struct fctx *c, struct hf_object *o,
 	int rc;
 
 	memset(&f, 0, sizeof(f));
-	f.name = hf_field_name(name);
+	f.name = hf_name(name);
 	if (!f.name)
 		return HF_ENOMEM;
 	if (!strcmp(type, "attr")) {
@@ -486,6 +486,7 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 	struct hf_object o;
 	const char *name;
 	json_t *type;
+	size_t nf;
 	int rc = 0;
 
 	if (!id || !json_is_array(h)) {
@@ -508,11 +509,11 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 	c->page_of[hf_objset_count(c->have)] = paged ? p : NULL;
 	memset(&o, 0, sizeof(o));
 	twin = twin_of(c, t ? t : p->kind, h);
-	o.kind = hf_strdup(t ? t : p->kind);
+	o.kind = hf_name(t ? t : p->kind);
 	o.id = hf_strdup(id);
 	o.hfid = twin ? json_incref(twin->hfid) : own(h);
-	o.fields =
-	        hf_calloc(json_object_size(p->fields) + 1, sizeof(*o.fields));
+	nf = json_object_size(p->fields);
+	o.fields = hf_calloc(nf ? nf : 1, sizeof(*o.fields));
 	if (!o.kind || !o.id || !o.hfid || !o.fields)
 		rc = HF_ENOMEM;
 	json_object_foreach(p->fields, name, type)
@@ -1116,8 +1117,7 @@ static int match_filter_in_want(struct fctx *c, struct hf_ref *r)
 		    !hf_schema_is_a(c->s, wk, r->kind) ||
 		    !hf_value_equal(f->akind, f->value, r->filter_value))
 			continue;
-		hf_free(r->kind);
-		r->kind = hf_strdup(w->kind);
+		r->kind = hf_name(w->kind);
 		r->hfid = json_incref(w->hfid);
 		return r->kind ? 1 : HF_ENOMEM;
 	}
@@ -1133,17 +1133,15 @@ static int take_kind(struct hf_ref *r, const struct hf_object *w)
 {
 	if (!strcmp(r->kind, w->kind))
 		return 0;
-	hf_free(r->kind);
-	r->kind = hf_strdup(w->kind);
+	r->kind = hf_name(w->kind);
 	return r->kind ? 0 : HF_ENOMEM;
 }
 
 static int complete_from_live(struct hf_ref *r, const struct hf_object *h)
 {
 	hf_free(r->id);
-	hf_free(r->kind);
 	r->id = hf_strdup(h->id);
-	r->kind = hf_strdup(h->kind);
+	r->kind = hf_name(h->kind);
 	if (!r->hfid)
 		r->hfid = json_incref(h->hfid);
 	return r->id && r->kind ? 0 : HF_ENOMEM;
@@ -1334,7 +1332,6 @@ static int judge_ref(struct fctx *c, struct probe *p)
 			return HF_ENOMEM;
 		}
 		hf_free(p->ref->id);
-		hf_free(p->ref->kind);
 		p->ref->id = tmp.id;
 		p->ref->kind = tmp.kind;
 		if (!p->ref->hfid)

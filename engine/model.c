@@ -24,7 +24,7 @@ struct hf_objset {
 static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
 static hf_map names = HF_MAP_INIT_COPY; /* name -> nothing: the key is it */
 
-const char *hf_field_name(const char *name)
+const char *hf_name(const char *name)
 {
 	struct hf_map_entry *e;
 	const char *out;
@@ -44,7 +44,6 @@ const char *hf_field_name(const char *name)
 
 void hf_ref_release(struct hf_ref *r)
 {
-	hf_free(r->kind);
 	hf_free(r->id);
 	hf_free(r->filter_attr);
 	json_decref(r->hfid);
@@ -77,7 +76,6 @@ void hf_object_drop_fields(struct hf_object *o)
 void hf_object_release(struct hf_object *o)
 {
 	hf_object_drop_fields(o);
-	hf_free(o->kind);
 	hf_free(o->id);
 	json_decref(o->hfid);
 	memset(o, 0, sizeof(*o));

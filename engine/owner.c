@@ -357,7 +357,7 @@ static int copy_ref(struct hf_field *f, const struct hf_ref *r)
 	f->refs = n;
 	n = &f->refs[f->nrefs];
 	memset(n, 0, sizeof(*n));
-	n->kind = hf_strdup(r->kind);
+	n->kind = hf_name(r->kind);
 	n->hfid = json_deep_copy(r->hfid);
 	n->id = r->id ? hf_strdup(r->id) : NULL;
 	n->file = f->file;

@@ -209,7 +209,7 @@ static int attr_field(struct rctx *c, struct rec *r,
 		return 0;
 	}
 	json_decref(raw);
-	f.name = hf_field_name(a->name);
+	f.name = hf_name(a->name);
 	f.file = hf_yval_file(v);
 	f.line = hf_yval_line(v);
 	f.col = hf_yval_col(v);
@@ -292,7 +292,7 @@ static int one_ref(struct rctx *c, struct hf_ref *ref,
 	const char *fa;
 
 	memset(ref, 0, sizeof(*ref));
-	ref->kind = hf_strdup(rel->peer);
+	ref->kind = hf_name(rel->peer);
 	ref->file = hf_yval_file(v);
 	ref->line = hf_yval_line(v);
 	ref->col = hf_yval_col(v);
@@ -513,7 +513,7 @@ static int rel_field(struct rctx *c, struct rec *r,
 	f.col = hf_yval_col(v);
 	n = hf_yval_type(v) == HF_YVAL_NULL ? 0 : many ? hf_yval_count(v) : 1;
 	f.refs = hf_calloc(n ? n : 1, sizeof(*f.refs));
-	f.name = hf_field_name(rel->name);
+	f.name = hf_name(rel->name);
 	if (!f.refs || !f.name) {
 		hf_field_release(&f);
 		return HF_ENOMEM;
@@ -638,7 +638,7 @@ static int default_namespace(struct rctx *c, struct rec *r)
 	     !hf_schema_is_a(c->s, r->k, "BuiltinIPPrefix")))
 		return 0;
 	memset(&f, 0, sizeof(f));
-	f.name = hf_field_name("ip_namespace");
+	f.name = hf_name("ip_namespace");
 	f.type = HF_FIELD_ONE;
 	f.refs = hf_calloc(1, sizeof(*f.refs));
 	if (!f.name || !f.refs) {
@@ -646,7 +646,7 @@ static int default_namespace(struct rctx *c, struct rec *r)
 		return HF_ENOMEM;
 	}
 	f.nrefs = 1;
-	f.refs[0].kind = hf_strdup(rel->peer);
+	f.refs[0].kind = hf_name(rel->peer);
 	f.refs[0].hfid = json_pack("[s]", "default");
 	f.refs[0].file = hf_mobj_file(r->mo);
 	f.refs[0].line = hf_mobj_line(r->mo);
@@ -672,7 +672,7 @@ static int build(struct rctx *c, size_t i)
 		r->bad = 1;
 		return 0;
 	}
-	r->obj.kind = hf_strdup(hf_schema_kind_name(r->k));
+	r->obj.kind = hf_name(hf_schema_kind_name(r->k));
 	if (!r->obj.kind)
 		return HF_ENOMEM;
 	/*
@@ -959,7 +959,7 @@ static int add_ref_field(struct hf_object *o, const struct hf_schema_rel *rel,
 
 	if (!f) {
 		memset(&nf, 0, sizeof(nf));
-		nf.name = hf_field_name(rel->name);
+		nf.name = hf_name(rel->name);
 		nf.type = rel->cardinality == HF_CARDINALITY_MANY
 		                  ? HF_FIELD_MANY
 		                  : HF_FIELD_ONE;
@@ -977,7 +977,7 @@ static int add_ref_field(struct hf_object *o, const struct hf_schema_rel *rel,
 		return HF_ENOMEM;
 	f->refs = refs;
 	memset(&refs[f->nrefs], 0, sizeof(*refs));
-	refs[f->nrefs].kind = hf_strdup(peer->kind);
+	refs[f->nrefs].kind = hf_name(peer->kind);
 	refs[f->nrefs].hfid = json_incref(peer->hfid);
 	refs[f->nrefs].file = at->file;
 	refs[f->nrefs].line = at->line;
@@ -1340,7 +1340,7 @@ static int link_ref(struct rctx *c, struct links *L, hf_objset *set,
                     struct hf_ref *r)
 {
 	const struct hf_object *o;
-	char *kind;
+	const char *kind;
 	long at;
 
 	if (!needs_link(set, r))
@@ -1349,10 +1349,9 @@ static int link_ref(struct rctx *c, struct links *L, hf_objset *set,
 	if (at < 0)
 		return 0;
 	o = hf_objset_at(set, (size_t)at);
-	kind = hf_strdup(o->kind);
+	kind = hf_name(o->kind);
 	if (!kind)
 		return HF_ENOMEM;
-	hf_free(r->kind);
 	r->kind = kind;
 	if (!r->hfid)
 		r->hfid = json_incref(o->hfid);

@@ -444,7 +444,7 @@ static void lyon_fingerprint(char out[65])
 	                 0);
 	memset(&names, 0, sizeof(names));
 	memset(&fl, 0, sizeof(fl));
-	fl.name = hf_field_name("description");
+	fl.name = hf_name("description");
 	assert_int_equal(hf_object_add_field(&names, &fl), 0);
 	assert_int_equal(hf_diff_fingerprint(out, hf_objset_at(set, 0), &names),
 	                 0);
@@ -507,7 +507,7 @@ static void live_fingerprint(char out[65], const char *kind, const char *id,
 	{
 		json_object_set_new(fields, key, json_string("attr"));
 		memset(&fl, 0, sizeof(fl));
-		fl.name = hf_field_name(key);
+		fl.name = hf_name(key);
 		assert_int_equal(hf_object_add_field(&names, &fl), 0);
 	}
 	assert_int_equal(hf_fake_handler(F.fake, "(ids:", 1, live_ids, &F), 0);

@@ -20,7 +20,7 @@ static struct hf_object obj(const char *kind, const char *name, const char *id)
 	struct hf_object o;
 
 	memset(&o, 0, sizeof(o));
-	o.kind = hf_strdup(kind);
+	o.kind = hf_name(kind);
 	o.hfid = json_pack("[s]", name);
 	o.id = id ? hf_strdup(id) : NULL;
 	return o;
@@ -32,7 +32,7 @@ static void attr(struct hf_object *o, const char *name, enum hf_attr_kind k,
 	struct hf_field f;
 
 	memset(&f, 0, sizeof(f));
-	f.name = hf_field_name(name);
+	f.name = hf_name(name);
 	f.type = HF_FIELD_ATTR;
 	f.akind = k;
 	f.value = v;
@@ -49,12 +49,12 @@ static void rel(struct hf_object *o, const char *name, int many,
 	while (peers[n])
 		n++;
 	memset(&f, 0, sizeof(f));
-	f.name = hf_field_name(name);
+	f.name = hf_name(name);
 	f.type = many ? HF_FIELD_MANY : HF_FIELD_ONE;
 	f.refs = hf_calloc(n ? n : 1, sizeof(*f.refs));
 	f.nrefs = n;
 	for (i = 0; i < n; i++) {
-		f.refs[i].kind = hf_strdup(kind);
+		f.refs[i].kind = hf_name(kind);
 		f.refs[i].hfid = json_pack("[s]", peers[i]);
 		f.refs[i].id = ids ? hf_strdup(ids[i]) : NULL;
 	}
@@ -467,7 +467,7 @@ static void test_diff__generic_peers_are_named_by_concrete_kind(void **state)
 		assert_non_null(r);
 		f->refs = r;
 		memset(&r[1], 0, sizeof(r[1]));
-		r[1].kind = hf_strdup("LocationSite");
+		r[1].kind = hf_name("LocationSite");
 		r[1].hfid = json_pack("[s]", ams[0]);
 		r[1].id = hf_strdup(ams_id[0]);
 		f->nrefs = 2;

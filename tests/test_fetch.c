@@ -120,7 +120,7 @@ static struct hf_object want_obj(const char *kind, const char *name)
 	struct hf_object o;
 
 	memset(&o, 0, sizeof(o));
-	o.kind = hf_strdup(kind);
+	o.kind = hf_name(kind);
 	o.hfid = json_pack("[s]", name);
 	o.file = "f.yml";
 	o.line = 1;
@@ -134,7 +134,7 @@ static void want_attr(struct hf_object *o, const char *name,
 	struct hf_field f;
 
 	memset(&f, 0, sizeof(f));
-	f.name = hf_field_name(name);
+	f.name = hf_name(name);
 	f.akind = k;
 	f.value = v;
 	f.file = "f.yml";
@@ -149,11 +149,11 @@ static void want_ref(struct hf_object *o, const char *name, int many,
 	struct hf_field f;
 
 	memset(&f, 0, sizeof(f));
-	f.name = hf_field_name(name);
+	f.name = hf_name(name);
 	f.type = many ? HF_FIELD_MANY : HF_FIELD_ONE;
 	f.refs = hf_calloc(1, sizeof(*f.refs));
 	f.nrefs = 1;
-	f.refs[0].kind = hf_strdup(kind);
+	f.refs[0].kind = hf_name(kind);
 	if (hfid)
 		f.refs[0].hfid = json_pack("[s]", hfid);
 	if (filter) {

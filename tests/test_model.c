@@ -123,11 +123,11 @@ static void test_model__objset_tells_them_apart(void **state)
 	(void)state;
 	assert_int_equal(hf_objset_new(&s), 0);
 	memset(&o, 0, sizeof(o));
-	o.kind = hf_strdup("K");
+	o.kind = hf_name("K");
 	o.hfid = json_incref(h1);
 	assert_int_equal(hf_objset_add(s, &o, NULL), 0);
 	memset(&o, 0, sizeof(o));
-	o.kind = hf_strdup("K");
+	o.kind = hf_name("K");
 	o.hfid = json_incref(h2);
 	assert_int_equal(hf_objset_add(s, &o, NULL), 0);
 	assert_int_equal(hf_objset_find(s, "K", h1), 0);
@@ -145,14 +145,14 @@ static void test_model__field_names_are_shared(void **state)
 
 	(void)state;
 	snprintf(buf, sizeof(buf), "%s", "serial");
-	a = hf_field_name("serial");
-	b = hf_field_name(buf);
+	a = hf_name("serial");
+	b = hf_name(buf);
 	assert_non_null(a);
 	assert_ptr_equal(a, b);
 	assert_ptr_not_equal(a, buf);
 	assert_string_equal(a, "serial");
-	assert_ptr_not_equal(hf_field_name("asn"), a);
-	assert_null(hf_field_name(NULL));
+	assert_ptr_not_equal(hf_name("asn"), a);
+	assert_null(hf_name(NULL));
 }
 
 int main(void)

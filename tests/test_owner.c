@@ -248,16 +248,16 @@ static struct hf_object obj_with_groups(const char *const *groups)
 	size_t n = 0;
 
 	memset(&o, 0, sizeof(o));
-	o.kind = hf_strdup("DcimDevice");
+	o.kind = hf_name("DcimDevice");
 	o.hfid = json_pack("[s]", "d1");
 	memset(&f, 0, sizeof(f));
-	f.name = hf_field_name("member_of_groups");
+	f.name = hf_name("member_of_groups");
 	f.type = HF_FIELD_MANY;
 	while (groups[n])
 		n++;
 	f.refs = hf_calloc(n ? n : 1, sizeof(*f.refs));
 	for (f.nrefs = 0; f.nrefs < n; f.nrefs++) {
-		f.refs[f.nrefs].kind = hf_strdup("CoreStandardGroup");
+		f.refs[f.nrefs].kind = hf_name("CoreStandardGroup");
 		f.refs[f.nrefs].hfid = json_pack("[s]", groups[f.nrefs]);
 	}
 	assert_int_equal(hf_object_add_field(&o, &f), 0);

@@ -538,10 +538,10 @@ static void test_render__secrets_are_masked(void **state)
 	assert_int_equal(hf_objset_new(&want), 0);
 	assert_int_equal(hf_objset_new(&have), 0);
 	memset(&a, 0, sizeof(a));
-	a.kind = hf_strdup("CoreAccount");
+	a.kind = hf_name("CoreAccount");
 	a.hfid = json_pack("[s]", "sofia");
 	memset(&f, 0, sizeof(f));
-	f.name = hf_field_name("password");
+	f.name = hf_name("password");
 	f.type = HF_FIELD_ATTR;
 	f.akind = HF_ATTR_HASHED_PASSWORD;
 	f.value = json_string("infrahub-s3cret");

@@ -147,15 +147,15 @@ static void add_obj(hf_objset *set, const char *kind, const char *name,
 	struct hf_field f;
 
 	memset(&o, 0, sizeof(o));
-	o.kind = hf_strdup(kind);
+	o.kind = hf_name(kind);
 	o.hfid = json_pack("[s]", name);
 	o.file = file;
 	if (rkind) {
 		memset(&f, 0, sizeof(f));
-		f.name = hf_field_name("peer");
+		f.name = hf_name("peer");
 		f.type = HF_FIELD_ONE;
 		f.refs = hf_calloc(1, sizeof(*f.refs));
-		f.refs[0].kind = hf_strdup(rkind);
+		f.refs[0].kind = hf_name(rkind);
 		f.refs[0].hfid = json_pack("[s]", rname);
 		f.nrefs = 1;
 		assert_int_equal(hf_object_add_field(&o, &f), 0);

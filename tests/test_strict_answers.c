@@ -143,7 +143,7 @@ static void test_strict__fetch_duplicate_ids(void **state)
 	for (i = 0; i < N(dup_listings); i++) {
 		o.page_size = dup_listings[i].page_size;
 		memset(&site, 0, sizeof(site));
-		site.kind = hf_strdup("LocationSite");
+		site.kind = hf_name("LocationSite");
 		site.hfid = json_pack("[s]", "par");
 		site.file = "f.yml";
 		site.line = 1;

@@ -19,7 +19,8 @@
  * as the SDK sends a string in a many-relationship list.
  */
 struct hf_ref {
-	char *kind; /* concrete kind when known, else the peer kind */
+	const char *kind; /* hf_name(): concrete kind when known, else the
+	                     peer kind */
 	json_t *hfid; /* array of strings; NULL when not (yet) known */
 	char *id; /* node id when known; NULL otherwise */
 	char *filter_attr; /* default_filter attribute, e.g. "prefix" */
@@ -37,7 +38,7 @@ enum hf_field_type {
 };
 
 struct hf_field {
-	const char *name; /* hf_field_name(): shared, never freed */
+	const char *name; /* hf_name(): shared, never freed */
 	enum hf_field_type type;
 	enum hf_attr_kind akind; /* attributes: how values compare */
 	json_t *value; /* attributes: normalised; null clears */
@@ -50,7 +51,7 @@ struct hf_field {
 };
 
 struct hf_object {
-	char *kind;
+	const char *kind; /* hf_name() */
 	json_t *hfid; /* identity: array of strings */
 	char *id; /* live node id; NULL for desired objects */
 	struct hf_field *fields;
@@ -61,12 +62,12 @@ struct hf_object {
 };
 
 /*
- * The one copy of a field name: names come from the schema, a few dozen
- * per kind, while a large plan has millions of fields, so fields hold
- * these shared copies, kept until the process ends (thread-safe). NULL
- * for NULL, or when out of memory.
+ * The one copy of a name: field names and kind names come from the
+ * schema, a few dozen per kind, while a large plan has millions of
+ * fields and references, so they hold these shared copies, kept until
+ * the process ends (thread-safe). NULL for NULL, or when out of memory.
  */
-const char *hf_field_name(const char *name);
+const char *hf_name(const char *name);
 
 /* Free the contents of a ref, field or object (not the struct). */
 void hf_ref_release(struct hf_ref *r);
