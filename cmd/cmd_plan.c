@@ -62,9 +62,8 @@ static int print_plan(const hf_plan *p, int no_color)
 	int rc;
 
 	ro.color = !no_color && isatty(1) && !getenv("NO_COLOR");
+	ro.flush = out_piece; /* out as it is made, never held whole */
 	rc = hf_render_text(&b, p, &ro);
-	if (rc == 0)
-		out_datan(b.ptr, b.len);
 	hf_buf_release(&b);
 	return rc;
 }

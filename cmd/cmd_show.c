@@ -87,8 +87,10 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 		rc = hf_render_json(&b, p);
 	else if (!strcmp(format, "markdown"))
 		rc = hf_render_markdown(&b, p, &ro);
-	else
+	else {
+		ro.flush = out_piece; /* out as it is made, never held whole */
 		rc = hf_render_text(&b, p, &ro);
+	}
 	if (rc < 0) {
 		out_error("out of memory");
 		rc = HF_EXIT_ERROR;

@@ -94,6 +94,13 @@ void out_datan(const char *s, size_t n)
 		write_failed = 1;
 }
 
+int out_piece(void *payload, const char *s, size_t n)
+{
+	(void)payload;
+	out_datan(s, n);
+	return 0;
+}
+
 void out_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -12,6 +12,8 @@
  */
 void out_data(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_datan(const char *s, size_t n);
+/* out_datan() as a renderer's flush (hf_render_opts.flush): always 0. */
+int out_piece(void *payload, const char *s, size_t n);
 /* "hubform: error: ..." on stderr */
 void out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "hubform: warning: ..." on stderr */

@@ -522,6 +522,20 @@ static void counts_text(hf_buf *b, const struct hf_plan_meta *m)
  * the creates and updates, then the deletes and forgets ("deletes, wave
  * N:"). Unchanged objects only when verbose.
  */
+/* Hand what `b` holds to o->flush once it is a piece (`all`: any). */
+static int hand_over(hf_buf *b, const struct hf_render_opts *o, int all)
+{
+	int rc;
+
+	if (!o->flush || (!all && b->len < HF_RENDER_PIECE) || !b->len)
+		return 0;
+	if (hf_buf_failed(b))
+		return HF_ENOMEM;
+	rc = o->flush(o->flush_payload, b->ptr, b->len);
+	hf_buf_reset(b);
+	return rc < 0 ? HF_ERR : 0;
+}
+
 static int text_changes(hf_buf *b, const struct view *v,
                         const struct hf_render_opts *o)
 {
@@ -542,6 +556,10 @@ static int text_changes(hf_buf *b, const struct view *v,
 		prev = c;
 		if (text_change(b, v, c, o) < 0)
 			rc = HF_ENOMEM;
+		if (rc == 0)
+			rc = hand_over(b, o, 0);
+		if (rc == HF_ERR)
+			return rc;
 	}
 	return rc;
 }
@@ -572,7 +590,11 @@ int hf_render_text(hf_buf *b, const hf_plan *p, const struct hf_render_opts *o)
 	hf_buf_add(b, "\nPlan: ");
 	counts_text(b, m);
 	hf_buf_add(b, ".\n");
-	return rc < 0 || hf_buf_failed(b) ? HF_ENOMEM : 0;
+	if (rc == HF_ERR)
+		return rc;
+	if (rc < 0 || hf_buf_failed(b))
+		return HF_ENOMEM;
+	return hand_over(b, o, 1);
 }
 
 /*

@@ -58,6 +58,55 @@ static hf_plan *make_plan(size_t n_creates)
 	return p;
 }
 
+struct pieces {
+	hf_buf all;
+	size_t n, small; /* pieces, pieces under HF_RENDER_PIECE */
+	int fail_at; /* return -1 on this piece (1-based), 0: never */
+};
+
+static int take_piece(void *payload, const char *text, size_t len)
+{
+	struct pieces *ps = payload;
+
+	ps->n++;
+	ps->small += len < HF_RENDER_PIECE;
+	if (ps->fail_at && (int)ps->n == ps->fail_at)
+		return -1;
+	hf_buf_addn(&ps->all, text, len);
+	return 0;
+}
+
+/* With a flush, the text goes out in pieces as it is made, whole. */
+static void test_render__text_in_pieces(void **state)
+{
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	struct pieces ps = { HF_BUF_INIT, 0, 0, 0 };
+	hf_plan *p = make_plan(3000);
+	hf_buf whole = HF_BUF_INIT, b = HF_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(hf_render_text(&whole, p, &o), 0);
+	assert_true(whole.len > 3 * HF_RENDER_PIECE);
+	o.flush = take_piece;
+	o.flush_payload = &ps;
+	assert_int_equal(hf_render_text(&b, p, &o), 0);
+	assert_int_equal(b.len, 0);
+	assert_true(ps.n > 3);
+	assert_int_equal(ps.small, 1); /* only the last is short */
+	assert_string_equal(ps.all.ptr, whole.ptr);
+	/* a flush that fails stops the render */
+	hf_buf_release(&ps.all);
+	memset(&ps, 0, sizeof(ps));
+	ps.all = (hf_buf)HF_BUF_INIT;
+	ps.fail_at = 2;
+	assert_int_equal(hf_render_text(&b, p, &o), HF_ERR);
+	assert_int_equal(ps.n, 2);
+	hf_buf_release(&ps.all);
+	hf_buf_release(&whole);
+	hf_buf_release(&b);
+	hf_plan_free(p);
+}
+
 static void test_render__text(void **state)
 {
 	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
@@ -1157,6 +1206,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render__text),
+		cmocka_unit_test(test_render__text_in_pieces),
 		cmocka_unit_test(test_render__text_shows_values_whole),
 		cmocka_unit_test(test_render__markdown_shows_values_whole),
 		cmocka_unit_test(test_render__torture),

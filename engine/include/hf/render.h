@@ -33,11 +33,23 @@ struct hf_render_opts {
 	 */
 	size_t width;
 	size_t max_chars; /* Markdown size limit */
+	/*
+	 * Text: when set, the text goes to `flush` in pieces of about
+	 * HF_RENDER_PIECE bytes as it is made, and `b` is empty at the end,
+	 * instead of the whole text held at once (a plan of a million
+	 * changes is hundreds of megabytes of text). A failure then leaves a
+	 * prefix of the text said; a flush that returns -1 stops the render
+	 * (HF_ERR).
+	 */
+	int (*flush)(void *payload, const char *text, size_t len);
+	void *flush_payload;
 };
 
-#define HF_RENDER_OPTS_INIT      \
-	{                        \
-		0, 0, 100, 65000 \
+#define HF_RENDER_PIECE ((size_t)64 << 10)
+
+#define HF_RENDER_OPTS_INIT                  \
+	{                                    \
+		0, 0, 100, 65000, NULL, NULL \
 	}
 
 /*
@@ -49,7 +61,8 @@ struct hf_render_opts {
 
 /*
  * Each renderer appends to `b` and returns 0 or HF_ENOMEM (then the
- * caller prints nothing: what `b` holds may say less than the plan).
+ * caller prints nothing: what `b` holds may say less than the plan);
+ * the text one hands it out in pieces instead when opts.flush is set.
  *
  * Text: the creates and updates wave by wave, then the deletes and
  * forgets wave by wave (apply runs them last), each change's
