@@ -240,12 +240,28 @@ static int clamp(size_t n)
 	return n >= (size_t)INT_MAX ? INT_MAX : (int)n + 1;
 }
 
-static hf_yval *new_node(struct parser *P, int type, yaml_mark_t mark)
+/* A node, with its tag when it has one (NULL: out of memory). */
+static hf_yval *new_node(struct parser *P, int type, yaml_mark_t mark,
+                         const yaml_char_t *tag)
 {
-	hf_yval *v = hf_arena_alloc(&P->m->arena, sizeof(*v));
+	struct hf_yval_tagged *t = NULL;
+	hf_yval *v;
 
+	if (tag) {
+		t = hf_arena_alloc_ptr(&P->m->arena, sizeof(*t));
+		v = t ? &t->v : NULL;
+	} else {
+		v = hf_arena_alloc_ptr(&P->m->arena, sizeof(*v));
+	}
 	if (!v)
 		return NULL;
+	if (t) {
+		t->tag = hf_arena_strndup(&P->m->arena, (const char *)tag,
+		                          strlen((const char *)tag));
+		if (!t->tag)
+			return NULL;
+		v->tagged = 1;
+	}
 	v->type = (unsigned char)type;
 	v->file = P->name;
 	v->line = clamp(mark.line);
@@ -309,19 +325,21 @@ static void check_tag(struct parser *P, const hf_yval *v)
 	};
 	static const char prefix[] = "tag:yaml.org,2002:";
 	const char *const *k;
+	const char *tag = yval_tag(v);
 
-	if (!v->tag || !strcmp(v->tag, "!"))
+	if (!tag || !strcmp(tag, "!"))
 		return;
-	if (!strncmp(v->tag, prefix, sizeof(prefix) - 1))
+	if (!strncmp(tag, prefix, sizeof(prefix) - 1))
 		for (k = known; *k; k++)
-			if (!strcmp(v->tag + sizeof(prefix) - 1, *k))
+			if (!strcmp(tag + sizeof(prefix) - 1, *k))
 				return;
-	error_at(P->m, v, "unsupported tag '%s'", v->tag);
+	error_at(P->m, v, "unsupported tag '%s'", tag);
 }
 
 static int on_scalar(struct parser *P, const yaml_event_t *ev)
 {
-	hf_yval *v = new_node(P, HF_YVAL_SCALAR, ev->start_mark);
+	hf_yval *v = new_node(P, HF_YVAL_SCALAR, ev->start_mark,
+	                      ev->data.scalar.tag);
 	const char *anchor;
 
 	if (!v)
@@ -330,10 +348,8 @@ static int on_scalar(struct parser *P, const yaml_event_t *ev)
 	v->len = ev->data.scalar.length;
 	v->text = hf_arena_strndup(&P->m->arena,
 	                           (const char *)ev->data.scalar.value, v->len);
-	v->tag = copy_str(P, ev->data.scalar.tag);
 	anchor = copy_str(P, ev->data.scalar.anchor);
-	if (!v->text || (ev->data.scalar.tag && !v->tag) ||
-	    (ev->data.scalar.anchor && !anchor))
+	if (!v->text || (ev->data.scalar.anchor && !anchor))
 		return nomem(P->m);
 	if (hf_yval_resolve(v) == HF_YRES_NULL)
 		v->type = HF_YVAL_NULL;
@@ -376,14 +392,11 @@ static int on_start(struct parser *P, const yaml_event_t *ev, int type)
 		flow = ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
 	}
 	f = &P->stack[P->depth];
-	f->node = new_node(P, type, ev->start_mark);
+	f->node = new_node(P, type, ev->start_mark, tag);
 	f->anchor = copy_str(P, anchor);
 	if (!f->node || (anchor && !f->anchor))
 		return nomem(P->m);
 	f->node->style = flow ? HF_YSTYLE_FLOW : HF_YSTYLE_BLOCK;
-	f->node->tag = copy_str(P, tag);
-	if (tag && !f->node->tag)
-		return nomem(P->m);
 	check_tag(P, f->node);
 	f->base = P->ns;
 	P->depth++;
@@ -461,7 +474,7 @@ static int is_merge_key(const hf_yval *k)
 {
 	if (!text_is(k, "<<") || k->style != HF_YSTYLE_PLAIN)
 		return 0;
-	return !k->tag || !strcmp(k->tag, "tag:yaml.org,2002:merge");
+	return !yval_tag(k) || !strcmp(yval_tag(k), "tag:yaml.org,2002:merge");
 }
 
 /* Pairs a merge value brings: its mapping, or the mappings it lists. */
@@ -560,7 +573,7 @@ static int on_alias(struct parser *P, const yaml_event_t *ev)
 
 	if (v)
 		return add_node(P, v, NULL);
-	v = new_node(P, HF_YVAL_NULL, ev->start_mark);
+	v = new_node(P, HF_YVAL_NULL, ev->start_mark, NULL);
 	if (!v)
 		return nomem(P->m);
 	v->text = "";
@@ -723,7 +736,8 @@ static int check_params(hf_manifest *m, const hf_yval *params, const char *what,
 static const hf_yval *subst(hf_manifest *m, const hf_yval *orig,
                             const char *text)
 {
-	hf_yval *v = hf_arena_alloc(&m->arena, sizeof(*v));
+	struct hf_yval_tagged *t = hf_arena_alloc_ptr(&m->arena, sizeof(*t));
+	hf_yval *v = t ? &t->v : NULL;
 
 	if (!v)
 		return NULL;
@@ -731,7 +745,8 @@ static const hf_yval *subst(hf_manifest *m, const hf_yval *orig,
 	v->len = strlen(text);
 	v->text = hf_arena_strndup(&m->arena, text, v->len);
 	/* The SDK's expanded values are str, whatever they look like. */
-	v->tag = "tag:yaml.org,2002:str";
+	v->tagged = 1;
+	t->tag = "tag:yaml.org,2002:str";
 	return v->text ? v : NULL;
 }
 

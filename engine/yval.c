@@ -54,7 +54,7 @@ const char *hf_yval_text(const hf_yval *v, size_t *len)
 
 const char *hf_yval_tag(const hf_yval *v)
 {
-	return v ? v->tag : NULL;
+	return v ? yval_tag(v) : NULL;
 }
 
 size_t hf_yval_count(const hf_yval *v)
@@ -358,8 +358,8 @@ enum hf_yres hf_yval_resolve(const hf_yval *v)
 
 	if (!v || (v->type != HF_YVAL_SCALAR && v->type != HF_YVAL_NULL))
 		return HF_YRES_NONE;
-	if (v->tag) {
-		r = resolve_tag(v->tag);
+	if (yval_tag(v)) {
+		r = resolve_tag(yval_tag(v));
 		if (r != HF_YRES_NONE)
 			return r;
 	}

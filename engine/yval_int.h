@@ -11,15 +11,31 @@
 #include "hf/yval.h"
 
 struct hf_yval {
-	unsigned char type; /* enum hf_yval_type */
-	unsigned char style; /* enum hf_yval_style */
-	int line, col;
 	const char *file;
 	const char *text; /* scalars: NUL-terminated, len bytes */
 	size_t len;
-	const char *tag;
 	size_t n; /* seq: items; map: pairs */
 	struct hf_yval **items; /* seq: n; map: 2n (key, value, ...) */
+	int line, col;
+	unsigned char type; /* enum hf_yval_type */
+	unsigned char style; /* enum hf_yval_style */
+	unsigned char tagged; /* a struct hf_yval_tagged */
 };
+
+/*
+ * A node with a tag, which few have: the tag follows the node, so that
+ * the millions of nodes of a large repository do not each carry a
+ * pointer for it. Nodes are packed 8 bytes apart (hf_arena_alloc_ptr).
+ */
+struct hf_yval_tagged {
+	struct hf_yval v;
+	const char *tag;
+};
+
+static inline const char *yval_tag(const struct hf_yval *v)
+{
+	return v->tagged ? ((const struct hf_yval_tagged *)(const void *)v)->tag
+	                 : NULL;
+}
 
 #endif

@@ -590,6 +590,51 @@ static void test_manifest__yval_accessors(void **state)
 	hf_manifest_free(m);
 }
 
+/*
+ * Tags: kept on the few nodes that have one (beside the node), resolving
+ * as YAML says; those the SDK cannot read are refused.
+ */
+static void test_manifest__tags(void **state)
+{
+	hf_manifest *m = load_text("kind: Object\n"
+	                           "spec:\n"
+	                           "  kind: K\n"
+	                           "  data:\n"
+	                           "    - s: !!str 123\n"
+	                           "      i: 123\n"
+	                           "      l: !!seq [a]\n"
+	                           "      m: !!map {a: 1}\n"
+	                           "      r: x[1-2]\n");
+	const hf_mobj *o = hf_manifest_object_at(m, 0);
+	const hf_yval *v;
+	size_t i;
+	int bad = 0;
+
+	(void)state;
+	assert_int_equal(hf_manifest_error_count(m), 0);
+	v = hf_mfield_value(hf_mobj_field(o, "s"));
+	assert_string_equal(hf_yval_tag(v), "tag:yaml.org,2002:str");
+	assert_int_equal(hf_yval_resolve(v), HF_YRES_STR);
+	assert_string_equal(hf_yval_text(v, NULL), "123");
+	v = hf_mfield_value(hf_mobj_field(o, "i"));
+	assert_null(hf_yval_tag(v));
+	assert_int_equal(hf_yval_resolve(v), HF_YRES_INT);
+	v = hf_mfield_value(hf_mobj_field(o, "l"));
+	assert_string_equal(hf_yval_tag(v), "tag:yaml.org,2002:seq");
+	assert_int_equal(hf_yval_count(v), 1);
+	v = hf_mfield_value(hf_mobj_field(o, "m"));
+	assert_string_equal(hf_yval_tag(v), "tag:yaml.org,2002:map");
+	assert_string_equal(hf_yval_text(hf_yval_get(v, "a"), NULL), "1");
+	hf_manifest_free(m);
+	m = load_text("kind: Object\nspec:\n  kind: K\n  data:\n"
+	              "    - f: !include other.yml\n");
+	for (i = 0; i < hf_manifest_diag_count(m); i++)
+		bad += strstr(hf_manifest_diag_at(m, i, NULL)->msg,
+		              "unsupported tag '!include'") != NULL;
+	assert_int_equal(bad, 1);
+	hf_manifest_free(m);
+}
+
 static void test_manifest__every_error_reported(void **state)
 {
 	hf_buf b = HF_BUF_INIT;
@@ -838,6 +883,7 @@ int main(void)
 		cmocka_unit_test(test_manifest__iteration_api),
 		cmocka_unit_test(test_manifest__drop_documents_keeps_files),
 		cmocka_unit_test(test_manifest__yval_accessors),
+		cmocka_unit_test(test_manifest__tags),
 		cmocka_unit_test(test_manifest__every_error_reported),
 		cmocka_unit_test(test_manifest__missing_path),
 		cmocka_unit_test(test_manifest__directory_walk_is_sorted),

@@ -103,6 +103,15 @@ void *hf_arena_calloc(hf_arena *a, size_t n, size_t size)
 	return hf_arena_alloc(a, n * size);
 }
 
+void *hf_arena_alloc_ptr(hf_arena *a, size_t n)
+{
+	void *p = alloc_aligned(a, n ? n : 1, alignof(void *));
+
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
 char *hf_arena_bytes(hf_arena *a, size_t n)
 {
 	return alloc_aligned(a, n ? n : 1, 1);
