@@ -373,6 +373,7 @@ struct ctx {
 	size_t base; /* plan index of want object 0 */
 	char (*ids)[17]; /* change id per want object, once known */
 	int consume; /* hf_diff_opts.consume */
+	json_t *empty; /* the no-ops' "changed" and "deps", shared */
 };
 
 static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
@@ -592,6 +593,17 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 	                                          : HF_ACT_NOOP;
 	if (rc == 0 && ch.action != HF_ACT_NOOP)
 		rc = add_deps(c, w, ch.deps);
+	if (rc == 0 && ch.action == HF_ACT_NOOP) {
+		/*
+		 * Nothing changed and nothing to wait for: one empty array
+		 * for all (nothing adds to a change's arrays once it is in
+		 * the plan), not two of their own (256 bytes a no-op).
+		 */
+		json_decref(ch.changed);
+		json_decref(ch.deps);
+		ch.changed = json_incref(c->empty);
+		ch.deps = json_incref(c->empty);
+	}
 	if (rc < 0) {
 		hf_free(ch.kind);
 		hf_free(ch.node_id);
@@ -638,7 +650,8 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
                 const struct hf_diff_opts *o, hf_error *err)
 {
 	static const struct hf_diff_opts defaults = HF_DIFF_OPTS_INIT;
-	struct ctx c = { plan, want, have, NULL, hf_plan_count(plan), NULL, 0 };
+	struct ctx c = { plan, want, have, NULL, hf_plan_count(plan),
+		         NULL, 0,    NULL };
 	size_t i, n = hf_objset_count(want);
 	int rc;
 
@@ -646,6 +659,12 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 		o = &defaults;
 	c.schema = o->schema;
 	c.consume = o->consume;
+	c.empty = json_array();
+	/* one change per desired object: the plan's array at its size */
+	if (!c.empty || hf_plan_reserve(plan, hf_plan_count(plan) + n) < 0) {
+		json_decref(c.empty);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
 	rc = precompute_ids(&c, err);
 	for (i = 0; rc == 0 && i < n; i++) {
 		rc = one_change(&c, i, err);
@@ -656,6 +675,7 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 	if (rc == 0 && o->progress)
 		o->progress(o->payload, n, n);
 	hf_free(c.ids);
+	json_decref(c.empty);
 	return rc;
 }
 

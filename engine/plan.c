@@ -233,6 +233,20 @@ static int change_id(struct hf_change *c)
 	return rc;
 }
 
+int hf_plan_reserve(hf_plan *p, size_t n)
+{
+	struct hf_change *v;
+
+	if (n <= p->cap)
+		return 0;
+	v = hf_reallocarray(p->changes, n, sizeof(*v));
+	if (!v)
+		return HF_ENOMEM;
+	p->changes = v;
+	p->cap = n;
+	return 0;
+}
+
 int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err)
 {
 	if (HF_ARRAY_GROW(p->changes, p->cap, p->n + 1) < 0) {

@@ -194,6 +194,77 @@ static void test_diff__many_relationships_are_sets(void **state)
  * hf_field_json() shows them, many-relationships sorted), and the
  * checksum and the plan's JSON form read both forms alike.
  */
+/*
+ * The plan's array is made at its size; no-ops share one empty "changed"
+ * and "deps", a create keeps its own.
+ */
+static void test_diff__noops_share_empty_arrays(void **state)
+{
+	struct sets s;
+	struct hf_object w1 = obj("NetSite", "a", NULL);
+	struct hf_object h1 = obj("NetSite", "a", "id-a");
+	struct hf_object w2 = obj("NetSite", "b", NULL);
+	struct hf_object h2 = obj("NetSite", "b", "id-b");
+	struct hf_object w3 = obj("NetSite", "c", NULL);
+	const struct hf_change *a, *b, *c;
+
+	(void)state;
+	hf_objset_new(&s.want);
+	hf_objset_new(&s.have);
+	attr(&w1, "description", HF_ATTR_TEXT, json_string("x"));
+	attr(&h1, "description", HF_ATTR_TEXT, json_string("x"));
+	attr(&w2, "description", HF_ATTR_TEXT, json_string("y"));
+	attr(&h2, "description", HF_ATTR_TEXT, json_string("y"));
+	attr(&w3, "description", HF_ATTR_TEXT, json_string("z"));
+	put(s.want, w1);
+	put(s.want, w2);
+	put(s.want, w3);
+	put(s.have, h1);
+	put(s.have, h2);
+	run(&s);
+	assert_int_equal(hf_plan_count(s.plan), 3);
+	a = hf_plan_at(s.plan, 0);
+	b = hf_plan_at(s.plan, 1);
+	c = hf_plan_at(s.plan, 2);
+	assert_int_equal(a->action, HF_ACT_NOOP);
+	assert_int_equal(b->action, HF_ACT_NOOP);
+	assert_int_equal(c->action, HF_ACT_CREATE);
+	assert_ptr_equal(a->changed, b->changed);
+	assert_ptr_equal(a->changed, a->deps);
+	assert_int_equal(json_array_size(a->changed), 0);
+	assert_ptr_not_equal(c->changed, a->changed);
+	assert_int_equal(json_array_size(c->changed), 1);
+	done(&s);
+}
+
+/* Room made up front: adding that many changes never moves them. */
+static void test_diff__plan_reserve(void **state)
+{
+	hf_plan *p;
+	struct hf_change ch;
+	const struct hf_change *first = NULL;
+	char name[16];
+	int i;
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
+	assert_int_equal(hf_plan_reserve(p, 64), 0);
+	for (i = 0; i < 64; i++) {
+		memset(&ch, 0, sizeof(ch));
+		snprintf(name, sizeof(name), "s%d", i);
+		ch.action = HF_ACT_CREATE;
+		ch.kind = hf_strdup("NetSite");
+		ch.hfid = json_pack("[s]", name);
+		assert_int_equal(hf_plan_add(p, &ch, NULL), 0);
+		if (i == 0)
+			first = hf_plan_at(p, 0);
+		assert_ptr_equal(hf_plan_at(p, 0), first);
+	}
+	assert_int_equal(hf_plan_reserve(p, 10), 0); /* never shrinks */
+	assert_ptr_equal(hf_plan_at(p, 0), first);
+	hf_plan_free(p);
+}
+
 static void test_diff__noop_is_text_until_expanded(void **state)
 {
 	const char *const tags[] = { "red", "blue", NULL };
@@ -776,6 +847,8 @@ int main(void)
 		cmocka_unit_test(test_diff__secrets_are_write_only),
 		cmocka_unit_test(test_diff__consume_gives_fields_back),
 		cmocka_unit_test(test_diff__noop_is_text_until_expanded),
+		cmocka_unit_test(test_diff__noops_share_empty_arrays),
+		cmocka_unit_test(test_diff__plan_reserve),
 		cmocka_unit_test(test_diff__progress),
 		cmocka_unit_test(test_diff__torture),
 	};
