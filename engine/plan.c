@@ -233,6 +233,19 @@ static int change_id(struct hf_change *c)
 	return rc;
 }
 
+int hf_change_sources(const struct hf_change *c, json_t **out)
+{
+	*out = NULL;
+	if (c->sources)
+		*out = json_incref(c->sources);
+	else if (c->src_file)
+		*out = json_pack("[{s:s, s:i}]", "file", c->src_file, "line",
+		                 c->src_line);
+	else
+		return 0;
+	return *out ? 0 : HF_ENOMEM;
+}
+
 int hf_plan_reserve(hf_plan *p, size_t n)
 {
 	struct hf_change *v;
@@ -501,7 +514,7 @@ out:
 static json_t *change_content(const struct hf_change *c)
 {
 	json_t *t = c->text && !c->after ? hf_change_after_json(c) : NULL;
-	json_t *j;
+	json_t *j, *src;
 
 	if (c->text && !c->after && !t)
 		return NULL;
@@ -520,7 +533,8 @@ static json_t *change_content(const struct hf_change *c)
 	    (c->cascade_of &&
 	     json_object_set_new(j, "cascade_of", json_string(c->cascade_of)) <
 	             0) ||
-	    (c->sources && json_object_set(j, "sources", c->sources) < 0)) {
+	    hf_change_sources(c, &src) < 0 ||
+	    (src && json_object_set_new(j, "sources", src) < 0)) {
 		json_decref(j);
 		return NULL;
 	}
@@ -591,6 +605,7 @@ static int put_str(hf_buf *b, const char *key, const char *s)
  */
 static int change_text(hf_buf *b, const struct hf_change *c)
 {
+	json_t *src;
 	int rc;
 
 	/* change_content() cannot pack a change without these */
@@ -622,7 +637,12 @@ static int change_text(hf_buf *b, const struct hf_change *c)
 	    (rc = put_str(b, ",\"kind\":", c->kind)) < 0 ||
 	    (rc = put_str(b, ",\"node_id\":", c->node_id)) < 0)
 		return rc;
-	if (c->sources && (rc = put_json(b, ",\"sources\":", c->sources)) < 0)
+	if ((rc = hf_change_sources(c, &src)) < 0)
+		return rc;
+	if (src)
+		rc = put_json(b, ",\"sources\":", src);
+	json_decref(src);
+	if (rc < 0)
 		return rc;
 	hf_buf_addf(b, ",\"wave\":%d}", c->wave);
 	return hf_buf_failed(b) ? HF_ENOMEM : 0;
@@ -660,7 +680,7 @@ int hf_plan_compute_checksum(const hf_plan *p, char out[65])
 
 static json_t *change_json(const struct hf_change *c)
 {
-	json_t *j = change_content(c);
+	json_t *j = change_content(c), *src;
 
 	if (!j)
 		return NULL;
@@ -680,7 +700,11 @@ static json_t *change_json(const struct hf_change *c)
 	json_object_set_new(j, "cascade_of",
 	                    c->cascade_of ? json_string(c->cascade_of)
 	                                  : json_null());
-	json_object_set(j, "sources", c->sources ? c->sources : json_null());
+	if (hf_change_sources(c, &src) < 0) {
+		json_decref(j);
+		return NULL;
+	}
+	json_object_set_new(j, "sources", src ? src : json_null());
 	return j;
 }
 

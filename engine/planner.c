@@ -109,9 +109,10 @@ static int add_sources(hf_plan *plan, const hf_objset *want)
 		c = hf_plan_at(plan, i);
 		if (!o->file || strcmp(o->kind, c->kind))
 			continue;
-		c->sources = json_pack("[{s:s, s:i}]", "file", o->file, "line",
-		                       o->line);
-		if (!c->sources)
+		/* one declaration: the compact form, not an array a change */
+		c->src_file = hf_name(o->file);
+		c->src_line = o->line;
+		if (!c->src_file)
 			return HF_ENOMEM;
 	}
 	return 0;

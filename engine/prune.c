@@ -739,8 +739,9 @@ static void still_referred(struct pctx *c, size_t i)
 {
 	const struct hf_object *o = hf_objset_at(c->live, (size_t)c->v[i].live);
 	const struct hf_change *ch;
-	const json_t *src;
-	json_t *hit;
+	const char *file;
+	long long line;
+	json_t *hit, *src;
 	char *key = ref_key(c->v[i].kind, o->hfid), *who, *by;
 	hf_buf *pb;
 
@@ -750,7 +751,13 @@ static void still_referred(struct pctx *c, size_t i)
 		return;
 	ch = hf_plan_at(c->plan,
 	                (size_t)json_integer_value(json_array_get(hit, 0)));
+	/* where the first declaration is, in either form of the sources */
 	src = json_array_get(ch->sources, 0);
+	file = ch->src_file ? ch->src_file
+	                    : json_string_value(json_object_get(src, "file"));
+	line = ch->src_file ? ch->src_line
+	                    : (long long)json_integer_value(
+	                              json_object_get(src, "line"));
 	who = node_name(c, i);
 	by = name_of(ch->kind, ch->hfid, ch->node_id);
 	if ((pb = problem(c))) {
@@ -760,12 +767,8 @@ static void still_referred(struct pctx *c, size_t i)
 		            who ? who : "?",
 		            json_string_value(json_array_get(hit, 1)),
 		            by ? by : "?");
-		if (json_string_value(json_object_get(src, "file")))
-			hf_buf_addf(
-			        pb, ", declared at %s:%lld",
-			        json_string_value(json_object_get(src, "file")),
-			        (long long)json_integer_value(
-			                json_object_get(src, "line")));
+		if (file)
+			hf_buf_addf(pb, ", declared at %s:%lld", file, line);
 		hf_buf_add(pb, ")");
 	}
 	hf_free(who);

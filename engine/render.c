@@ -396,6 +396,15 @@ static void sources_text(hf_buf *b, const json_t *sources)
 	}
 }
 
+/* The change's declarations as sources_text() says them, either form. */
+static void change_sources_text(hf_buf *b, const struct hf_change *c)
+{
+	if (c->src_file)
+		hf_buf_addf(b, "%s:%d", c->src_file, c->src_line);
+	else
+		sources_text(b, c->sources);
+}
+
 /* Columns before a field's name: "      + ". */
 #define FIELD_COL 8
 
@@ -476,9 +485,9 @@ static int text_change(hf_buf *b, const struct view *v,
 	hf_buf_addf(b, "%s", *col ? RESET : "");
 	note_text(b, v, c);
 	hf_buf_add(b, "\n");
-	if (json_array_size(c->sources)) {
+	if (c->src_file || json_array_size(c->sources)) {
 		hf_buf_add(b, "      # declared at ");
-		sources_text(b, c->sources);
+		change_sources_text(b, c);
 		hf_buf_add(b, "\n");
 	}
 	if (c->action == HF_ACT_CREATE)
@@ -871,7 +880,8 @@ static int any_sources(const hf_plan *p)
 	size_t i;
 
 	for (i = 0; i < hf_plan_count(p); i++)
-		if (json_array_size(hf_plan_at(p, i)->sources))
+		if (hf_plan_at(p, i)->src_file ||
+		    json_array_size(hf_plan_at(p, i)->sources))
 			return 1;
 	return 0;
 }
@@ -918,7 +928,7 @@ static int md_table(hf_buf *b, const hf_plan *p, const char *kind, int src,
 		if (src) {
 			hf_buf_add(b, " | ");
 			hf_buf_reset(&cell);
-			sources_text(&cell, c->sources);
+			change_sources_text(&cell, c);
 			if (md_cell_of(b, &cell) < 0)
 				rc = HF_ENOMEM;
 		}

@@ -384,6 +384,20 @@ static int bind_fields(sqlite3_stmt *s, const struct hf_change *c, hf_buf *b)
 	return bind_json(s, 9, c->after, b);
 }
 
+/* The sources column: the array, from either form (hf_change_sources). */
+static int bind_sources(sqlite3_stmt *s, int i, const struct hf_change *c,
+                        hf_buf *b)
+{
+	json_t *src;
+	int rc;
+
+	if (hf_change_sources(c, &src) < 0)
+		return SQLITE_NOMEM;
+	rc = bind_json(s, i, src, b);
+	json_decref(src);
+	return rc;
+}
+
 static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
                          const struct hf_change *c, hf_buf *b)
 {
@@ -397,7 +411,7 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
 	if ((c->hfid ? bind_json(s, 6, c->hfid, b)
 	             : sqlite3_bind_text(s, 6, "null", -1, SQLITE_STATIC)) !=
 	            SQLITE_OK ||
-	    bind_json(s, 17, c->sources, b) != SQLITE_OK ||
+	    bind_sources(s, 17, c, b) != SQLITE_OK ||
 	    (c->text && !c->after ? bind_text_twice(s, c->text)
 	                          : bind_fields(s, c, b)) != SQLITE_OK ||
 	    bind_json(s, 10, c->changed, b) != SQLITE_OK ||

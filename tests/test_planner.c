@@ -259,6 +259,7 @@ static void test_planner__adoption_orphans_sources_and_meta(void **state)
 	struct hf_planner_opts o = { 0 };
 	const struct hf_change *c;
 	struct hf_plan_meta *m;
+	json_t *src;
 	struct hf_sha256 h;
 	unsigned char d[32];
 	char digest[65];
@@ -273,12 +274,19 @@ static void test_planner__adoption_orphans_sources_and_meta(void **state)
 	assert_int_equal(change_of(p, "nice")->adopt, 1);
 	assert_int_equal(hf_planner_orphans(w.p), 1); /* lyon */
 	c = change_of(p, "rome");
+	/* one declaration: the compact form, the array on demand */
+	assert_null(c->sources);
+	assert_string_equal(c->src_file, "objects.yml");
+	assert_int_equal(c->src_line, 10);
+	assert_int_equal(hf_change_sources(c, &src), 0);
 	assert_string_equal(json_string_value(json_object_get(
-	                            json_array_get(c->sources, 0), "file")),
+	                            json_array_get(src, 0), "file")),
 	                    "objects.yml");
 	assert_int_equal(json_integer_value(json_object_get(
-	                         json_array_get(c->sources, 0), "line")),
+	                         json_array_get(src, 0), "line")),
 	                 10);
+	assert_int_equal(json_array_size(src), 1);
+	json_decref(src);
 	m = hf_plan_meta(p);
 	assert_string_equal(m->stack, "fin");
 	assert_int_equal(m->partial, 0);

@@ -59,6 +59,14 @@ struct hf_change {
 	                    files declare the object (create, update,
 	                    no-op); NULL for delete/forget */
 	/*
+	 * The one declaration the planner records, when `sources` is NULL:
+	 * its file (hf_name()) and line; NULL when none. A million changes
+	 * do not hold a JSON array each; hf_change_sources() gives either
+	 * form as the array.
+	 */
+	const char *src_file;
+	int src_line;
+	/*
 	 * A no-op as the diff makes it: the canonical text (sorted keys,
 	 * compact) of its managed fields, which before and after both are;
 	 * those two stay NULL until hf_change_expand() makes them trees (a
@@ -146,6 +154,13 @@ int hf_plan_expand(hf_plan *p);
  * caller's, json_decref), NULL when it has none (or out of memory).
  */
 json_t *hf_change_after_json(const struct hf_change *c);
+
+/*
+ * The change's declarations as the JSON array `sources` says them, from
+ * either form: *out is a new reference, NULL when there are none.
+ * 0 or HF_ENOMEM.
+ */
+int hf_change_sources(const struct hf_change *c, json_t **out);
 
 size_t hf_plan_count(const hf_plan *p);
 /* Borrowed: valid until the plan is freed. */
