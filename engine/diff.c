@@ -660,11 +660,8 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 	c.schema = o->schema;
 	c.consume = o->consume;
 	c.empty = json_array();
-	/* one change per desired object: the plan's array at its size */
-	if (!c.empty || hf_plan_reserve(plan, hf_plan_count(plan) + n) < 0) {
-		json_decref(c.empty);
+	if (!c.empty)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	}
 	rc = precompute_ids(&c, err);
 	for (i = 0; rc == 0 && i < n; i++) {
 		rc = one_change(&c, i, err);

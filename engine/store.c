@@ -433,11 +433,17 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
 	return sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 }
 
+/* A change and its place in the plan (its seq). */
+struct keyed {
+	const struct hf_change *c;
+	int seq;
+};
+
 static int by_change_id(const void *a, const void *b)
 {
-	const struct hf_change *const *x = a, *const *y = b;
+	const struct keyed *x = a, *y = b;
 
-	return strcmp((*x)->id, (*y)->id);
+	return strcmp(x->c->id, y->c->id);
 }
 
 /*
@@ -446,23 +452,19 @@ static int by_change_id(const void *a, const void *b)
  * few cached pages; in plan order (random ids) a large plan rewrites its
  * index pages many times over (6 GB written for 1M changes).
  */
-static const struct hf_change **in_key_order(const hf_plan *p)
+static struct keyed *in_key_order(const hf_plan *p)
 {
 	size_t i, n = hf_plan_count(p);
-	const struct hf_change **v = hf_calloc(n ? n : 1, sizeof(*v));
+	struct keyed *v = hf_calloc(n ? n : 1, sizeof(*v));
 
 	if (!v)
 		return NULL;
-	for (i = 0; i < n; i++)
-		v[i] = hf_plan_at(p, i);
+	for (i = 0; i < n; i++) {
+		v[i].c = hf_plan_at(p, i);
+		v[i].seq = (int)i;
+	}
 	qsort(v, n, sizeof(*v), by_change_id);
 	return v;
-}
-
-/* A change's place in the plan (hf_plan_at(p, 0) starts their array). */
-static int seq_of(const hf_plan *p, const struct hf_change *c)
-{
-	return (int)(c - hf_plan_at(p, 0));
 }
 
 /*
@@ -486,7 +488,7 @@ static void cache_for(hf_store *st, size_t changes)
 static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 {
 	const char *id = hf_plan_meta_c(p)->id;
-	const struct hf_change **order = in_key_order(p);
+	struct keyed *order = in_key_order(p);
 	sqlite3_stmt *s = NULL;
 	hf_buf b = HF_BUF_INIT;
 	size_t i;
@@ -513,7 +515,7 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 		goto fail;
 	}
 	for (i = 0; i < hf_plan_count(p); i++) {
-		if (insert_change(s, id, seq_of(p, order[i]), order[i], &b) !=
+		if (insert_change(s, id, order[i].seq, order[i].c, &b) !=
 		    SQLITE_OK) {
 			rc = db_error(st, err, "save change");
 			goto fail;

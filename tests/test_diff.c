@@ -237,8 +237,8 @@ static void test_diff__noops_share_empty_arrays(void **state)
 	done(&s);
 }
 
-/* Room made up front: adding that many changes never moves them. */
-static void test_diff__plan_reserve(void **state)
+/* A change never moves once added, however large the plan grows. */
+static void test_diff__plan_changes_stay_put(void **state)
 {
 	hf_plan *p;
 	struct hf_change ch;
@@ -248,8 +248,7 @@ static void test_diff__plan_reserve(void **state)
 
 	(void)state;
 	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
-	assert_int_equal(hf_plan_reserve(p, 64), 0);
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < 9000; i++) {
 		memset(&ch, 0, sizeof(ch));
 		snprintf(name, sizeof(name), "s%d", i);
 		ch.action = HF_ACT_CREATE;
@@ -258,10 +257,16 @@ static void test_diff__plan_reserve(void **state)
 		assert_int_equal(hf_plan_add(p, &ch, NULL), 0);
 		if (i == 0)
 			first = hf_plan_at(p, 0);
-		assert_ptr_equal(hf_plan_at(p, 0), first);
 	}
-	assert_int_equal(hf_plan_reserve(p, 10), 0); /* never shrinks */
 	assert_ptr_equal(hf_plan_at(p, 0), first);
+	assert_int_equal(hf_plan_count(p), 9000);
+	assert_string_equal(
+	        json_string_value(json_array_get(hf_plan_at(p, 8999)->hfid, 0)),
+	        "s8999");
+	assert_null(hf_plan_at(p, 9000));
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+	assert_ptr_equal(hf_plan_find(p, hf_plan_at(p, 4097)->id),
+	                 hf_plan_at(p, 4097));
 	hf_plan_free(p);
 }
 
@@ -848,7 +853,7 @@ int main(void)
 		cmocka_unit_test(test_diff__consume_gives_fields_back),
 		cmocka_unit_test(test_diff__noop_is_text_until_expanded),
 		cmocka_unit_test(test_diff__noops_share_empty_arrays),
-		cmocka_unit_test(test_diff__plan_reserve),
+		cmocka_unit_test(test_diff__plan_changes_stay_put),
 		cmocka_unit_test(test_diff__progress),
 		cmocka_unit_test(test_diff__torture),
 	};

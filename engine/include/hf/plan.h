@@ -128,13 +128,6 @@ int hf_plan_set_stack(hf_plan *p, const char *stack, const char *group_id,
 int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err);
 
 /*
- * Make room for n changes in all (0 or HF_ENOMEM), for a caller that
- * knows how many it adds: the plan's array is then allocated once, at
- * its size, not doubled (a plan of a million changes is 240 MB of them).
- */
-int hf_plan_reserve(hf_plan *p, size_t n);
-
-/*
  * The stable id a change of (action, kind, hfid) gets: 16 hex + NUL.
  * 0, or HF_ENOMEM (out is then "").
  */
