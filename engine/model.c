@@ -177,6 +177,14 @@ static int pool_key(hf_hfid_pool *p, const json_t *h)
 	return hf_identity_key(&p->key, "", h) == 0 && p->key.len ? 0 : -1;
 }
 
+/* `h` (taken) joins the pool under p->key: a new reference, or h alone. */
+static json_t *join(hf_hfid_pool *p, json_t *h)
+{
+	if (hf_map_put(&p->by_text, p->key.ptr, p->key.len, h) < 0)
+		return h;
+	return json_incref(h);
+}
+
 json_t *hf_hfid_pool_take(hf_hfid_pool *p, json_t *h)
 {
 	json_t *have;
@@ -184,27 +192,25 @@ json_t *hf_hfid_pool_take(hf_hfid_pool *p, json_t *h)
 	if (!p || !h || pool_key(p, h) < 0)
 		return h;
 	have = hf_map_get(&p->by_text, p->key.ptr, p->key.len);
-	if (have) {
-		json_decref(h);
-		return json_incref(have);
-	}
-	if (hf_map_put(&p->by_text, p->key.ptr, p->key.len, h) < 0)
-		return h;
-	return json_incref(h);
+	if (!have)
+		return join(p, h);
+	json_decref(h);
+	return json_incref(have);
 }
 
 json_t *hf_hfid_pool_copy(hf_hfid_pool *p, const json_t *h)
 {
-	json_t *have;
+	json_t *have, *copy;
 
 	if (!h)
 		return NULL;
-	if (p && pool_key(p, h) == 0) {
-		have = hf_map_get(&p->by_text, p->key.ptr, p->key.len);
-		if (have)
-			return json_incref(have);
-	}
-	return hf_hfid_pool_take(p, json_deep_copy(h));
+	if (!p || pool_key(p, h) < 0)
+		return json_deep_copy(h);
+	have = hf_map_get(&p->by_text, p->key.ptr, p->key.len);
+	if (have)
+		return json_incref(have);
+	copy = json_deep_copy(h);
+	return copy ? join(p, copy) : NULL;
 }
 
 static long table_get(const hf_map *t, const char *key)
