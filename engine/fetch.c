@@ -410,7 +410,7 @@ static int live_field(struct fctx *c, struct hf_object *o,
 	if (!strcmp(type, "attr")) {
 		a = hf_schema_attr_find(p->k, name);
 		f.type = HF_FIELD_ATTR;
-		f.akind = a ? a->kind : HF_ATTR_OTHER;
+		f.akind = (unsigned char)(a ? a->kind : HF_ATTR_OTHER);
 		rc = hf_value_normalise(&f.value, f.akind,
 		                        json_object_get(v, "value"));
 		if (rc == 0)

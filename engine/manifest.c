@@ -56,15 +56,25 @@ struct diag {
 	int level;
 };
 
-struct hf_mfield {
-	const char *name;
-	const hf_yval *key;
-	const hf_yval *value;
-	int nest;
-	const hf_yval *nest_kind;
+/*
+ * A field: 24 bytes, as a repository has millions. Its name is its key's
+ * text; the rare field holding nested objects has them on the side.
+ */
+struct hf_mnested {
+	int nest; /* enum hf_mnest, never HF_MNEST_NONE */
+	const hf_yval *kind; /* its `kind:`, when it has one */
 	size_t nchild;
 	const hf_mobj **child;
 };
+
+struct hf_mfield {
+	const hf_yval *key;
+	const hf_yval *value;
+	struct hf_mnested *nested; /* NULL: plain value */
+};
+
+_Static_assert(sizeof(struct hf_mfield) == 3 * sizeof(void *),
+               "struct hf_mfield grew");
 
 struct hf_mobj {
 	size_t index;
@@ -799,11 +809,12 @@ static int copy_children(hf_manifest *m, hf_mfield *f, struct pvec *kids)
 {
 	if (!kids->n)
 		return 0;
-	f->child = hf_arena_calloc(&m->arena, kids->n, sizeof(*f->child));
-	if (!f->child)
+	f->nested->child =
+	        hf_arena_calloc(&m->arena, kids->n, sizeof(*f->nested->child));
+	if (!f->nested->child)
 		return nomem(m);
-	memcpy(f->child, kids->v, kids->n * sizeof(*f->child));
-	f->nchild = kids->n;
+	memcpy(f->nested->child, kids->v, kids->n * sizeof(*f->nested->child));
+	f->nested->nchild = kids->n;
 	return 0;
 }
 
@@ -834,27 +845,31 @@ static int build_nested(hf_manifest *m, const struct bctx *c, hf_mobj *o,
 	struct pvec kids = { NULL, 0, 0 };
 	struct bctx cc = { c->doc, NULL, NULL, o, f, 0, c->inherit, &kids, 0 };
 	const hf_yval *data, *kn = NULL;
-	int rc;
+	int nest, rc;
 
-	f->nest = detect_nest(f->value, &data);
-	if (f->nest == HF_MNEST_NONE)
+	nest = detect_nest(f->value, &data);
+	if (nest == HF_MNEST_NONE)
 		return 0;
-	if (f->nest != HF_MNEST_MANY_LIST) {
+	f->nested = hf_arena_alloc(&m->arena, sizeof(*f->nested));
+	if (!f->nested)
+		return nomem(m);
+	f->nested->nest = nest;
+	if (nest != HF_MNEST_MANY_LIST) {
 		kn = nested_kind(m, f->value);
 		cc.kind = kn ? kn->text : NULL;
 		cc.kind_node = kn;
-		f->nest_kind = kn;
+		f->nested->kind = kn;
 	}
 	/*
 	 * A one-object block or list item holds a single object, so its
 	 * `parameters` (expand_range) can only be for the lists nested in
 	 * that object, which inherit them.
 	 */
-	if (f->nest == HF_MNEST_ONE) {
+	if (nest == HF_MNEST_ONE) {
 		check_params(m, hf_yval_get(f->value, "parameters"),
 		             "parameters", &cc.inherit);
 		rc = make_object(m, &cc, data, NULL, 0, 0);
-	} else if (f->nest == HF_MNEST_MANY_DICT) {
+	} else if (nest == HF_MNEST_MANY_DICT) {
 		check_params(m, hf_yval_get(f->value, "parameters"),
 		             "parameters", &cc.inherit);
 		cc.expand = cc.inherit;
@@ -923,7 +938,6 @@ static int make_object(hf_manifest *m, struct bctx *c, const hf_yval *item,
 	for (i = 0; i < item->n; i++) {
 		f = &o->fields[i];
 		f->key = item->items[2 * i];
-		f->name = f->key->text;
 		f->value = item->items[2 * i + 1];
 		for (j = 0; j < nx; j++)
 			if (xf[j].field == i)
@@ -1749,14 +1763,14 @@ const hf_mfield *hf_mobj_field(const hf_mobj *o, const char *name)
 	size_t i;
 
 	for (i = 0; i < o->nfield; i++)
-		if (!strcmp(o->fields[i].name, name))
+		if (!strcmp(o->fields[i].key->text, name))
 			return &o->fields[i];
 	return NULL;
 }
 
 const char *hf_mfield_name(const hf_mfield *f)
 {
-	return f->name;
+	return f->key->text;
 }
 
 const hf_yval *hf_mfield_key(const hf_mfield *f)
@@ -1771,20 +1785,20 @@ const hf_yval *hf_mfield_value(const hf_mfield *f)
 
 enum hf_mnest hf_mfield_nest(const hf_mfield *f)
 {
-	return (enum hf_mnest)f->nest;
+	return f->nested ? (enum hf_mnest)f->nested->nest : HF_MNEST_NONE;
 }
 
 const hf_yval *hf_mfield_nest_kind(const hf_mfield *f)
 {
-	return f->nest_kind;
+	return f->nested ? f->nested->kind : NULL;
 }
 
 size_t hf_mfield_child_count(const hf_mfield *f)
 {
-	return f->nchild;
+	return f->nested ? f->nested->nchild : 0;
 }
 
 const hf_mobj *hf_mfield_child_at(const hf_mfield *f, size_t i)
 {
-	return i < f->nchild ? f->child[i] : NULL;
+	return f->nested && i < f->nested->nchild ? f->nested->child[i] : NULL;
 }

@@ -7,18 +7,27 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/arena.h"
 #include "hf/array.h"
 #include "hf/buf.h"
 #include "hf/map.h"
 #include "hf/model.h"
 #include "hf/banned.h"
 
+/*
+ * A large set holds a hundred thousand objects and more: its keys are
+ * not each a malloc'd copy. Identity keys live in the set's arena, and
+ * the id index borrows the object's own id (never changed or freed
+ * while the object is in the set).
+ */
 struct hf_objset {
 	struct hf_object *objs;
 	size_t n;
 	size_t cap;
-	hf_map by_key; /* identity key (copied) -> 1 + index */
-	hf_map by_id; /* node id (copied) -> 1 + index */
+	hf_map by_key; /* identity key (in keys) -> 1 + index */
+	hf_map by_id; /* node id (the object's) -> 1 + index */
+	hf_arena keys;
+	hf_buf key; /* the key being made */
 };
 
 static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -230,8 +239,9 @@ int hf_objset_new(hf_objset **out)
 	*out = hf_calloc(1, sizeof(**out));
 	if (!*out)
 		return HF_ENOMEM;
-	(*out)->by_key = (hf_map)HF_MAP_INIT_COPY;
-	(*out)->by_id = (hf_map)HF_MAP_INIT_COPY;
+	(*out)->by_key = (hf_map)HF_MAP_INIT;
+	(*out)->by_id = (hf_map)HF_MAP_INIT;
+	(*out)->key = (hf_buf)HF_BUF_INIT;
 	return 0;
 }
 
@@ -246,6 +256,8 @@ void hf_objset_free(hf_objset *s)
 	hf_free(s->objs);
 	hf_map_release(&s->by_key);
 	hf_map_release(&s->by_id);
+	hf_arena_release(&s->keys);
+	hf_buf_release(&s->key);
 	hf_free(s);
 }
 
@@ -264,24 +276,26 @@ int hf_objset_add(hf_objset *s, struct hf_object *o, hf_error *err)
 	char *key = NULL;
 	int rc;
 
-	rc = make_key(&key, o->kind, o->hfid);
-	if (rc == 0 && table_get(&s->by_key, key) >= 0)
+	hf_buf_reset(&s->key);
+	rc = hf_identity_key(&s->key, o->kind, o->hfid);
+	if (rc == 0 && table_get(&s->by_key, s->key.ptr) >= 0)
 		rc = hf_error_set(err, HF_EINVAL, "%s is declared twice",
 		                  o->kind);
 	if (rc == 0)
 		rc = HF_ARRAY_GROW(s->objs, s->cap, s->n + 1);
+	if (rc == 0 &&
+	    !(key = hf_arena_strndup(&s->keys, s->key.ptr, s->key.len)))
+		rc = HF_ENOMEM;
 	if (rc == 0)
 		rc = table_put(&s->by_key, key, s->n);
 	if (rc == 0 && o->id && (rc = table_put(&s->by_id, o->id, s->n)) < 0)
 		hf_map_del(&s->by_key, key, strlen(key), NULL);
 	if (rc < 0)
 		goto fail;
-	hf_free(key);
 	s->objs[s->n++] = *o;
 	memset(o, 0, sizeof(*o));
 	return 0;
 fail:
-	hf_free(key);
 	hf_object_release(o);
 	if (rc == HF_ENOMEM)
 		hf_error_set(err, rc, "out of memory");

@@ -94,6 +94,8 @@ const hf_yval *hf_yval_get(const hf_yval *v, const char *key)
 		return NULL;
 	for (i = 0; i < v->n; i++) {
 		k = v->items[2 * i];
+		if (k->type != HF_YVAL_SCALAR && k->type != HF_YVAL_NULL)
+			continue; /* never: keys are scalars */
 		if (k->text && k->len == len && !memcmp(k->text, key, len))
 			return v->items[2 * i + 1];
 	}

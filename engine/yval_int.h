@@ -10,17 +10,30 @@
 
 #include "hf/yval.h"
 
+/*
+ * A scalar's text and a collection's items share their slots (40 bytes
+ * a node, not 56: a large repository has millions): read text and len
+ * only of scalars and nulls, items and n only of sequences and maps.
+ */
 struct hf_yval {
 	const char *file;
-	const char *text; /* scalars: NUL-terminated, len bytes */
-	size_t len;
-	size_t n; /* seq: items; map: pairs */
-	struct hf_yval **items; /* seq: n; map: 2n (key, value, ...) */
+	union {
+		const char *text; /* scalars: NUL-terminated, len bytes */
+		struct hf_yval **items; /* seq: n; map: 2n (key, value, ...) */
+	};
+	union {
+		size_t len;
+		size_t n; /* seq: items; map: pairs */
+	};
 	int line, col;
 	unsigned char type; /* enum hf_yval_type */
 	unsigned char style; /* enum hf_yval_style */
 	unsigned char tagged; /* a struct hf_yval_tagged */
 };
+
+/* millions of nodes: keep it at five words on 64-bit machines */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct hf_yval) == 40,
+               "struct hf_yval grew");
 
 /*
  * A node with a tag, which few have: the tag follows the node, so that

@@ -52,7 +52,7 @@ static void rel(struct hf_object *o, const char *name, int many,
 	f.name = hf_name(name);
 	f.type = many ? HF_FIELD_MANY : HF_FIELD_ONE;
 	f.refs = hf_calloc(n ? n : 1, sizeof(*f.refs));
-	f.nrefs = n;
+	f.nrefs = (uint32_t)n;
 	for (i = 0; i < n; i++) {
 		f.refs[i].kind = hf_name(kind);
 		f.refs[i].hfid = json_pack("[s]", peers[i]);

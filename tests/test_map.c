@@ -77,6 +77,28 @@ static void test_map__keys_are_bytes(void **state)
 	hf_map_release(&m);
 }
 
+/*
+ * Large sets hold a map entry per object and per id: an entry is three
+ * words (the length and hash in 32 bits each), and a key too long for
+ * that is refused, never truncated into another key's length.
+ */
+static void test_map__entries_are_small(void **state)
+{
+	hf_map m = HF_MAP_INIT;
+
+	(void)state;
+	assert_int_equal(sizeof(struct hf_map_entry), 3 * sizeof(void *));
+	assert_int_equal(put_s(&m, "k", 1), 0);
+	if (sizeof(size_t) > 4) {
+		/* never read: the length is refused first */
+		assert_int_equal(hf_map_put(&m, "k", (size_t)UINT32_MAX, V(2)),
+		                 HF_EINVAL);
+		assert_null(hf_map_get(&m, "k", (size_t)UINT32_MAX));
+		assert_int_equal(hf_map_count(&m), 1);
+	}
+	hf_map_release(&m);
+}
+
 static void test_map__many_keys(void **state)
 {
 	hf_map m = HF_MAP_INIT_COPY;
@@ -237,6 +259,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_map__put_get_replace),
 		cmocka_unit_test(test_map__keys_are_bytes),
+		cmocka_unit_test(test_map__entries_are_small),
 		cmocka_unit_test(test_map__many_keys),
 		cmocka_unit_test(test_map__duplicates_in_order),
 		cmocka_unit_test(test_map__delete),

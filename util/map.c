@@ -14,7 +14,10 @@
 
 #define MAP_MIN 16
 
-static size_t hash(const char *k, size_t len)
+/* Keys are shorter than this: an entry keeps its length in 32 bits. */
+#define KEY_MAX UINT32_MAX
+
+static uint32_t hash(const char *k, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
 	size_t i;
@@ -23,11 +26,11 @@ static size_t hash(const char *k, size_t len)
 		h ^= (unsigned char)k[i];
 		h *= 1099511628211ULL;
 	}
-	return (size_t)(h ^ (h >> 32));
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static int same(const struct hf_map_entry *e, const char *key, size_t len,
-                size_t h)
+                uint32_t h)
 {
 	return e->hash == h && e->len == len && !memcmp(e->key, key, len);
 }
@@ -39,7 +42,7 @@ static size_t slot_of(const hf_map *m, const struct hf_map_entry *e)
 
 /* The first entry of the key at or after slot i, or NULL. */
 static struct hf_map_entry *scan(const hf_map *m, size_t i, const char *key,
-                                 size_t len, size_t h)
+                                 size_t len, uint32_t h)
 {
 	struct hf_map_entry *e;
 
@@ -54,9 +57,9 @@ static struct hf_map_entry *scan(const hf_map *m, size_t i, const char *key,
 
 struct hf_map_entry *hf_map_find(const hf_map *m, const char *key, size_t len)
 {
-	size_t h;
+	uint32_t h;
 
-	if (!m->n)
+	if (!m->n || len >= KEY_MAX)
 		return NULL;
 	h = hash(key, len);
 	return scan(m, h & (m->cap - 1), key, len, h);
@@ -118,12 +121,14 @@ int hf_map_add(hf_map *m, const char *key, size_t len, void *val)
 	struct hf_map_entry e;
 
 	assert(key);
+	if (len >= KEY_MAX)
+		return HF_EINVAL;
 	if ((m->n + 1) * 2 > m->cap && grow(m) < 0)
 		return HF_ENOMEM;
 	e.key = m->copy ? hf_strndup(key, len) : key;
 	if (!e.key)
 		return HF_ENOMEM;
-	e.len = len;
+	e.len = (uint32_t)len;
 	e.val = val;
 	e.hash = hash(key, len);
 	place(m, &e);

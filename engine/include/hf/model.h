@@ -9,6 +9,7 @@
  */
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hf/error.h"
 #include "hf/value.h"
@@ -37,18 +38,25 @@ enum hf_field_type {
 	HF_FIELD_MANY, /* cardinality-many: a set of refs */
 };
 
+/*
+ * 48 bytes: a large plan holds millions (an object's fields, desired and
+ * live). nrefs fits 32 bits: 2^32 refs would take 240 GB.
+ */
 struct hf_field {
 	const char *name; /* hf_name(): shared, never freed */
-	enum hf_field_type type;
-	enum hf_attr_kind akind; /* attributes: how values compare */
 	json_t *value; /* attributes: normalised; null clears */
 	struct hf_ref *refs; /* relationships */
-	size_t nrefs;
 	/* Where the files set it (desired objects); borrowed file name. */
 	const char *file;
+	uint32_t nrefs;
 	int line;
 	int col;
+	unsigned char type; /* enum hf_field_type */
+	unsigned char akind; /* enum hf_attr_kind: how attributes compare */
 };
+
+_Static_assert(sizeof(void *) != 8 || sizeof(struct hf_field) == 48,
+               "struct hf_field grew");
 
 struct hf_object {
 	const char *kind; /* hf_name() */

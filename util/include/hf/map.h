@@ -2,6 +2,7 @@
 #define HF_MAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * A hash map from byte-string keys (pointer and length, so keys need not
@@ -16,9 +17,9 @@
  */
 struct hf_map_entry {
 	const char *key;
-	size_t len;
 	void *val;
-	size_t hash;
+	uint32_t len; /* keys are shorter than 4 GiB: longer ones are refused */
+	uint32_t hash;
 };
 
 typedef struct hf_map {
@@ -37,9 +38,12 @@ typedef struct hf_map {
 		NULL, 0, 0, 1 \
 	}
 
-/* Insert, or replace the value of the key's first entry. 0 or HF_ENOMEM. */
+/*
+ * Insert, or replace the value of the key's first entry. 0, HF_ENOMEM, or
+ * HF_EINVAL for a key of 4 GiB or more.
+ */
 int hf_map_put(hf_map *m, const char *key, size_t len, void *val);
-/* Insert a further entry, even when the key is present. 0 or HF_ENOMEM. */
+/* Insert a further entry, even when the key is present: as hf_map_put. */
 int hf_map_add(hf_map *m, const char *key, size_t len, void *val);
 /* The value of the key's first entry, or NULL. */
 void *hf_map_get(const hf_map *m, const char *key, size_t len);
