@@ -132,6 +132,13 @@ static const struct env_doc envs[] = {
 	  "1 shows the progress line for short runs too, 0 never shows it." },
 	{ "HUBFORM_TIMING",
 	  "When set, print how long each stage took, on standard error." },
+	{ "HUBFORM_HUGEPAGES",
+	  "0 keeps malloc's heap on ordinary pages. Otherwise, where the "
+	  "kernel's transparent huge pages are in madvise mode and glibc is "
+	  "2.35 or later, the commands that read files, plans or a database "
+	  "start once more with glibc.malloc.hugetlb=1 added to "
+	  "GLIBC_TUNABLES (a tunable hugetlb already there is left alone): "
+	  "a large plan runs a fifth faster." },
 	{ "HUBFORM_SERVE_TOKEN",
 	  "Token that hubform serve requires as X-INFRAHUB-KEY when neither "
 	  "--token nor --token-file is given." },
@@ -158,6 +165,7 @@ const char *const hf_doc_env_all[] = {
 	"HUBFORM_IN_AUTOMATION",
 	"HUBFORM_PROGRESS",
 	"HUBFORM_TIMING",
+	"HUBFORM_HUGEPAGES",
 	"HUBFORM_SERVE_TOKEN",
 	"HUBFORM_SERVE_USERS",
 	"NO_COLOR",
@@ -186,12 +194,16 @@ static const char *const plan_env[] = { TARGET_ENV,
 	                                "HUBFORM_IN_AUTOMATION",
 	                                "HUBFORM_PROGRESS",
 	                                "HUBFORM_TIMING",
+	                                "HUBFORM_HUGEPAGES",
 	                                "NO_COLOR",
 	                                NULL };
-static const char *const apply_env[] = {
-	TARGET_ENV,         "HUBFORM_STATE", "HUBFORM_IN_AUTOMATION",
-	"HUBFORM_PROGRESS", "NO_COLOR",      NULL
-};
+static const char *const apply_env[] = { TARGET_ENV,
+	                                 "HUBFORM_STATE",
+	                                 "HUBFORM_IN_AUTOMATION",
+	                                 "HUBFORM_PROGRESS",
+	                                 "HUBFORM_HUGEPAGES",
+	                                 "NO_COLOR",
+	                                 NULL };
 static const char *const show_env[] = {
 	"INFRAHUB_ADDRESS",   "INFRAHUB_DEFAULT_BRANCH",
 	"INFRAHUBCTL_CONFIG", "HUBFORM_STATE",

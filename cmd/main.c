@@ -4,11 +4,13 @@
  * "ap" must not silently mean "apply".
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hf/alloc.h"
 #include "cmd.h"
 #include "cmd_doc.h"
+#include "hugepages.h"
 #include "opt.h"
 #include "output.h"
 #include "pipeline.h"
@@ -72,6 +74,13 @@ int main(int argc, char **argv)
 	cmd = cli_cmd_lookup(is_version(argv[1]) ? "version" : argv[1]);
 	if (!cmd)
 		return cli_cmd_not_found(argv[1]);
+	/* the commands that read repositories, plans or a database */
+	if (cmd->needs != NEED_NONE || cmd->fn == cmd_serve) {
+		cli_hugepages(argv); /* may start hubform again */
+		if (getenv("HUBFORM_TIMING"))
+			out_info("timing: heap     huge pages %s",
+			         cli_hugepages_state());
+	}
 	rc = run(cmd, argc - 2, argv + 2);
 	if (out_finish() && rc == HF_EXIT_OK)
 		rc = HF_EXIT_ERROR;

@@ -18,6 +18,7 @@
 
 #include "hf/alloc.h"
 #include "cmd.h"
+#include "hugepages.h"
 #include "pipeline.h"
 #include "state.h"
 #include "testutil.h"
@@ -221,6 +222,69 @@ static void test_cli__plans_quiet_on_empty_store(void **state)
 	hf_run_release(&r);
 }
 
+/* What HUBFORM_TIMING should say of huge pages on this machine and build. */
+static const char *huge_pages_expected(void)
+{
+	char mode[32];
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	return "huge pages off (a sanitizer owns malloc)";
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+	return "huge pages off (a sanitizer owns malloc)";
+#endif
+#endif
+#if !defined(__GLIBC__) || __GLIBC__ < 2 || \
+        (__GLIBC__ == 2 && __GLIBC_MINOR__ < 35)
+	return "huge pages off (needs glibc 2.35 or later)";
+#endif
+	cli_hugepages_thp_mode(mode, sizeof(mode));
+	if (!strcmp(mode, "madvise"))
+		return "huge pages on (glibc.malloc.hugetlb=1)";
+	if (!strcmp(mode, "always"))
+		return "huge pages on (the kernel's THP mode is always)";
+	return "huge pages off (the kernel's THP mode is not madvise)";
+}
+
+/*
+ * The heap's huge pages: where the machine allows, hubform starts again
+ * with glibc.malloc.hugetlb=1 added to the user's GLIBC_TUNABLES and runs
+ * the command as asked (the same output); HUBFORM_HUGEPAGES=0 keeps
+ * them off; a tunable the user set is left alone. HUBFORM_TIMING says
+ * which.
+ */
+static void test_cli__heap_huge_pages(void **state)
+{
+	const char *a[] = { "plans", NULL };
+	const char *dir = hf_test_tmpdir("cli_huge");
+	struct hf_run on, off, mine;
+
+	(void)state;
+	if (getenv("LD_PRELOAD") && strstr(getenv("LD_PRELOAD"), "vgpreload"))
+		skip(); /* valgrind: the child runs without it either way */
+	setenv("HUBFORM_TIMING", "1", 1);
+	setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=7", 1);
+	assert_int_equal(hf_run(&on, dir, NULL, a), 0);
+	setenv("HUBFORM_HUGEPAGES", "0", 1);
+	assert_int_equal(hf_run(&off, dir, NULL, a), 0);
+	unsetenv("HUBFORM_HUGEPAGES");
+	setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0", 1);
+	assert_int_equal(hf_run(&mine, dir, NULL, a), 0);
+	unsetenv("GLIBC_TUNABLES");
+	unsetenv("HUBFORM_TIMING");
+	assert_int_equal(on.status, 0);
+	assert_int_equal(off.status, 0);
+	assert_string_equal(on.out, off.out);
+	assert_non_null(strstr(on.err, huge_pages_expected()));
+	assert_non_null(
+	        strstr(off.err, "huge pages off (HUBFORM_HUGEPAGES=0)"));
+	assert_non_null(strstr(mine.err, "huge pages as GLIBC_TUNABLES sets"));
+	hf_run_release(&on);
+	hf_run_release(&off);
+	hf_run_release(&mine);
+}
+
 /* The one test of what a command-line word names. */
 static void test_cli__one_plan_file_test(void **state)
 {
@@ -321,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_cli__single_dash_help_and_version),
 		cmocka_unit_test(test_cli__help_options),
 		cmocka_unit_test(test_cli__plans_quiet_on_empty_store),
+		cmocka_unit_test(test_cli__heap_huge_pages),
 		cmocka_unit_test(test_cli__one_plan_file_test),
 		cmocka_unit_test(test_cli__needs_are_declared),
 		cmocka_unit_test(test_cli__store_is_set_up_once),
