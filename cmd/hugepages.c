@@ -77,6 +77,25 @@ static int glibc_knows_hugetlb(void)
 #endif
 }
 
+/*
+ * Whether /proc/self/exe is hubform: not when it cannot be read, nor when
+ * hubform was started through the dynamic loader (ld.so ./hubform ...),
+ * which would take the command for the program to run.
+ */
+static int exe_is_hubform(void)
+{
+	char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	const char *base;
+
+	if (n <= 0)
+		return 0;
+	path[n] = '\0';
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return strncmp(base, "ld-", 3) != 0 && strncmp(base, "ld.so", 5) != 0;
+}
+
 /* Why not, or NULL when hubform should turn them on. */
 static const char *reason_not(void)
 {
@@ -102,6 +121,8 @@ static const char *reason_not(void)
 		return "on (the kernel's THP mode is always)";
 	if (strcmp(mode, "madvise"))
 		return "off (the kernel's THP mode is not madvise)";
+	if (!exe_is_hubform())
+		return "off (/proc/self/exe is not hubform)";
 	return NULL;
 }
 
