@@ -12,14 +12,17 @@
  *
  * Not done when the kernel's THP mode is not "madvise" ("always" has them
  * already, "never" refuses them), when GLIBC_TUNABLES already names
- * hugetlb (the user's choice), when HUBFORM_HUGEPAGES=0, under a
- * sanitizer or valgrind (they own malloc), or when /proc/self/exe cannot
- * be executed (hubform then goes on as it is).
+ * hugetlb (the user's choice), when HUBFORM_HUGEPAGES=0, in glibc's
+ * secure mode (setuid or file capabilities: tunables are ignored), under
+ * a sanitizer or valgrind (they own malloc), when started through the
+ * dynamic loader, or when /proc/self/exe cannot be executed (hubform
+ * then goes on as it is); and never twice.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/auxv.h>
 
 #if defined(__GLIBC__)
 #include <gnu/libc-version.h>
@@ -30,6 +33,13 @@
 #include "hf/banned.h"
 
 #define TUNABLE "glibc.malloc.hugetlb=1"
+/*
+ * Set for the second start only: hubform executes itself at most once,
+ * even where glibc drops the tunable on the way (secure mode strips
+ * GLIBC_TUNABLES; a tunable it does not keep would otherwise start
+ * hubform again and again).
+ */
+#define RESTARTED "HUBFORM_HUGEPAGES_RESTARTED"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
@@ -103,12 +113,20 @@ static const char *reason_not(void)
 	const char *t = getenv("GLIBC_TUNABLES");
 	const char *pre = getenv("LD_PRELOAD");
 	char mode[32];
+	int restarted = getenv(RESTARTED) != NULL;
 
+	if (restarted)
+		unsetenv(RESTARTED); /* not for anything the command starts */
 	if (opt && !strcmp(opt, "0"))
 		return "off (HUBFORM_HUGEPAGES=0)";
 	if (t && strstr(t, "glibc.malloc.hugetlb"))
 		return strstr(t, TUNABLE) ? "on (glibc.malloc.hugetlb=1)"
 		                          : "as GLIBC_TUNABLES sets them";
+	if (restarted)
+		return "off (the restart lost glibc.malloc.hugetlb=1)";
+	/* setuid or file capabilities: glibc ignores GLIBC_TUNABLES */
+	if (getauxval(AT_SECURE))
+		return "off (secure mode: glibc ignores GLIBC_TUNABLES)";
 #ifdef HF_SANITIZED
 	return "off (a sanitizer owns malloc)";
 #endif
@@ -146,9 +164,11 @@ void cli_hugepages(char **argv)
 		return;
 	}
 	snprintf(val, n, "%s%s%s", t ? t : "", t ? ":" : "", TUNABLE);
-	if (setenv("GLIBC_TUNABLES", val, 1) == 0)
+	if (setenv(RESTARTED, "1", 1) == 0 &&
+	    setenv("GLIBC_TUNABLES", val, 1) == 0)
 		execv("/proc/self/exe", argv);
 	/* still here: go on without, the environment as it was */
+	unsetenv(RESTARTED);
 	if (old)
 		setenv("GLIBC_TUNABLES", old, 1);
 	else

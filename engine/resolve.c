@@ -202,7 +202,7 @@ static int attr_field(struct rctx *c, struct rec *r,
 	}
 	memset(&f, 0, sizeof(f));
 	f.type = HF_FIELD_ATTR;
-	f.akind = a->kind;
+	f.akind = (unsigned char)a->kind;
 	if (hf_value_check(&f.value, &a->spec, raw, &e) < 0) {
 		json_decref(raw);
 		fail_at(c, v, e.msg);

@@ -251,14 +251,15 @@ static const char *huge_pages_expected(void)
  * The heap's huge pages: where the machine allows, hubform starts again
  * with glibc.malloc.hugetlb=1 added to the user's GLIBC_TUNABLES and runs
  * the command as asked (the same output); HUBFORM_HUGEPAGES=0 keeps
- * them off; a tunable the user set is left alone. HUBFORM_TIMING says
- * which.
+ * them off; a tunable the user set is left alone; a second start that
+ * lost the tunable (glibc's secure mode strips it) never starts a third.
+ * HUBFORM_TIMING says which.
  */
 static void test_cli__heap_huge_pages(void **state)
 {
 	const char *a[] = { "plans", NULL };
 	const char *dir = hf_test_tmpdir("cli_huge");
-	struct hf_run on, off, mine;
+	struct hf_run on, off, mine, lost;
 
 	(void)state;
 	if (getenv("LD_PRELOAD") && strstr(getenv("LD_PRELOAD"), "vgpreload"))
@@ -272,6 +273,10 @@ static void test_cli__heap_huge_pages(void **state)
 	setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0", 1);
 	assert_int_equal(hf_run(&mine, dir, NULL, a), 0);
 	unsetenv("GLIBC_TUNABLES");
+	/* a restart that lost the tunable (secure mode) does not restart */
+	setenv("HUBFORM_HUGEPAGES_RESTARTED", "1", 1);
+	assert_int_equal(hf_run(&lost, dir, NULL, a), 0);
+	unsetenv("HUBFORM_HUGEPAGES_RESTARTED");
 	unsetenv("HUBFORM_TIMING");
 	assert_int_equal(on.status, 0);
 	assert_int_equal(off.status, 0);
@@ -280,9 +285,13 @@ static void test_cli__heap_huge_pages(void **state)
 	assert_non_null(
 	        strstr(off.err, "huge pages off (HUBFORM_HUGEPAGES=0)"));
 	assert_non_null(strstr(mine.err, "huge pages as GLIBC_TUNABLES sets"));
+	assert_int_equal(lost.status, 0);
+	assert_string_equal(lost.out, off.out);
+	assert_non_null(strstr(lost.err, "huge pages off (the restart lost"));
 	hf_run_release(&on);
 	hf_run_release(&off);
 	hf_run_release(&mine);
+	hf_run_release(&lost);
 }
 
 /* The one test of what a command-line word names. */

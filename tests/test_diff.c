@@ -34,7 +34,7 @@ static void attr(struct hf_object *o, const char *name, enum hf_attr_kind k,
 	memset(&f, 0, sizeof(f));
 	f.name = hf_name(name);
 	f.type = HF_FIELD_ATTR;
-	f.akind = k;
+	f.akind = (unsigned char)k;
 	f.value = v;
 	assert_int_equal(hf_object_add_field(o, &f), 0);
 }

@@ -135,7 +135,7 @@ static void want_attr(struct hf_object *o, const char *name,
 
 	memset(&f, 0, sizeof(f));
 	f.name = hf_name(name);
-	f.akind = k;
+	f.akind = (unsigned char)k;
 	f.value = v;
 	f.file = "f.yml";
 	f.line = 7;
