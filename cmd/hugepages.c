@@ -16,13 +16,18 @@
  * secure mode (setuid or file capabilities: tunables are ignored), under
  * a sanitizer or valgrind (they own malloc), when started through the
  * dynamic loader, or when /proc/self/exe cannot be executed (hubform
- * then goes on as it is); and never twice.
+ * then goes on as it is); and never twice. Starting again costs a few
+ * tens of milliseconds, so it is done only for a command whose files,
+ * plans or databases weigh 8 MiB or more, or with HUBFORM_HUGEPAGES=1.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 
 #if defined(__GLIBC__)
 #include <gnu/libc-version.h>
@@ -50,6 +55,14 @@
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define HF_SANITIZED 1
 #endif
+
+/*
+ * Starting again costs the dynamic linking once more (about 30 ms with
+ * libcurl's dependencies), which only a large run wins back: the files,
+ * plans and databases the command names must reach this size (about
+ * 30,000 objects of YAML) unless HUBFORM_HUGEPAGES=1.
+ */
+#define LARGE_INPUT (8L << 20)
 
 static const char *state = "off";
 
@@ -106,8 +119,55 @@ static int exe_is_hubform(void)
 	return strncmp(base, "ld-", 3) != 0 && strncmp(base, "ld.so", 5) != 0;
 }
 
+/* Bytes of regular files seen by the walk, which stops at LARGE_INPUT. */
+static long long walked;
+
+static int add_file(const char *path, const struct stat *sb, int type,
+                    struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (type == FTW_F && S_ISREG(sb->st_mode))
+		walked += (long long)sb->st_size;
+	return walked >= LARGE_INPUT;
+}
+
+/* Add what `path` holds (a file, or a directory's files) to `walked`. */
+static void add_path(const char *path)
+{
+	struct stat sb;
+
+	if (!path || !*path || stat(path, &sb) != 0)
+		return;
+	if (S_ISREG(sb.st_mode))
+		walked += (long long)sb.st_size;
+	else if (S_ISDIR(sb.st_mode))
+		nftw(path, add_file, 16, FTW_PHYS);
+}
+
+/*
+ * Whether the command works on a lot of data: the files and directories
+ * its words name (object files, a plan file, --state or --data values),
+ * and the default plan store and local database.
+ */
+static int large_input(char **argv)
+{
+	const char *eq;
+	int i;
+
+	walked = 0;
+	for (i = 2; argv[i] && walked < LARGE_INPUT; i++) {
+		eq = argv[i][0] == '-' ? strchr(argv[i], '=') : NULL;
+		add_path(eq ? eq + 1 : argv[i]);
+	}
+	add_path(getenv("HUBFORM_STATE"));
+	add_path(".hubform/plans.db");
+	add_path(".hubform/local.db");
+	return walked >= LARGE_INPUT;
+}
+
 /* Why not, or NULL when hubform should turn them on. */
-static const char *reason_not(void)
+static const char *reason_not(char **argv)
 {
 	const char *opt = getenv("HUBFORM_HUGEPAGES");
 	const char *t = getenv("GLIBC_TUNABLES");
@@ -141,6 +201,8 @@ static const char *reason_not(void)
 		return "off (the kernel's THP mode is not madvise)";
 	if (!exe_is_hubform())
 		return "off (/proc/self/exe is not hubform)";
+	if (!(opt && !strcmp(opt, "1")) && !large_input(argv))
+		return "off (under 8 MiB of input: not worth starting again)";
 	return NULL;
 }
 
@@ -150,7 +212,7 @@ void cli_hugepages(char **argv)
 	char *old, *val;
 	size_t n;
 
-	state = reason_not();
+	state = reason_not(argv);
 	if (state)
 		return;
 	state = "off (cannot execute /proc/self/exe)";

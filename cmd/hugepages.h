@@ -5,7 +5,9 @@
 
 /*
  * Turn on transparent huge pages for malloc's heap when the machine
- * allows it: may execute hubform again with `argv` (see hugepages.c).
+ * allows it and the command's input is large (HUBFORM_HUGEPAGES: 0
+ * never, 1 whatever the size): may execute hubform again with `argv`
+ * (see hugepages.c).
  * Call first in main, after hf_alloc_init and before any output.
  */
 void cli_hugepages(char **argv);

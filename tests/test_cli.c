@@ -248,25 +248,42 @@ static const char *huge_pages_expected(void)
 }
 
 /*
- * The heap's huge pages: where the machine allows, hubform starts again
- * with glibc.malloc.hugetlb=1 added to the user's GLIBC_TUNABLES and runs
- * the command as asked (the same output); HUBFORM_HUGEPAGES=0 keeps
- * them off; a tunable the user set is left alone; a second start that
- * lost the tunable (glibc's secure mode strips it) never starts a third.
- * HUBFORM_TIMING says which.
+ * The heap's huge pages: where the machine allows and the command's data
+ * is large (or HUBFORM_HUGEPAGES=1), hubform starts again with
+ * glibc.malloc.hugetlb=1 added to the user's GLIBC_TUNABLES and runs the
+ * command as asked (the same output); small data does not pay for a
+ * second start; HUBFORM_HUGEPAGES=0 keeps them off; a tunable the user
+ * set is left alone; a second start that lost the tunable (glibc's
+ * secure mode strips it) never starts a third. HUBFORM_TIMING says which.
  */
 static void test_cli__heap_huge_pages(void **state)
 {
 	const char *a[] = { "plans", NULL };
-	const char *dir = hf_test_tmpdir("cli_huge");
-	struct hf_run on, off, mine, lost;
+	const char *expect = huge_pages_expected();
+	int allowed = strstr(expect, "(glibc.malloc.hugetlb=1)") != NULL;
+	char dir[600], big[700];
+	struct hf_run on, small, large, off, mine, lost;
+	FILE *f;
 
 	(void)state;
 	if (getenv("LD_PRELOAD") && strstr(getenv("LD_PRELOAD"), "vgpreload"))
 		skip(); /* valgrind: the child runs without it either way */
+	snprintf(dir, sizeof(dir), "%s", hf_test_tmpdir("cli_huge"));
 	setenv("HUBFORM_TIMING", "1", 1);
 	setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=7", 1);
+	setenv("HUBFORM_HUGEPAGES", "1", 1);
 	assert_int_equal(hf_run(&on, dir, NULL, a), 0);
+	unsetenv("HUBFORM_HUGEPAGES");
+	assert_int_equal(hf_run(&small, dir, NULL, a), 0);
+	/* a 9 MiB local database (sparse): data enough to start again */
+	snprintf(big, sizeof(big), "%s/.hubform", dir);
+	assert_int_equal(mkdir(big, 0777), 0);
+	snprintf(big, sizeof(big), "%s/.hubform/local.db", dir);
+	f = fopen(big, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), 9L << 20), 0);
+	fclose(f);
+	assert_int_equal(hf_run(&large, dir, NULL, a), 0);
 	setenv("HUBFORM_HUGEPAGES", "0", 1);
 	assert_int_equal(hf_run(&off, dir, NULL, a), 0);
 	unsetenv("HUBFORM_HUGEPAGES");
@@ -279,9 +296,16 @@ static void test_cli__heap_huge_pages(void **state)
 	unsetenv("HUBFORM_HUGEPAGES_RESTARTED");
 	unsetenv("HUBFORM_TIMING");
 	assert_int_equal(on.status, 0);
+	assert_int_equal(small.status, 0);
+	assert_int_equal(large.status, 0);
 	assert_int_equal(off.status, 0);
 	assert_string_equal(on.out, off.out);
-	assert_non_null(strstr(on.err, huge_pages_expected()));
+	assert_string_equal(small.out, off.out);
+	assert_string_equal(large.out, off.out);
+	assert_non_null(strstr(on.err, expect));
+	assert_non_null(strstr(large.err, expect));
+	assert_non_null(strstr(
+	        small.err, allowed ? "huge pages off (under 8 MiB" : expect));
 	assert_non_null(
 	        strstr(off.err, "huge pages off (HUBFORM_HUGEPAGES=0)"));
 	assert_non_null(strstr(mine.err, "huge pages as GLIBC_TUNABLES sets"));
@@ -289,6 +313,8 @@ static void test_cli__heap_huge_pages(void **state)
 	assert_string_equal(lost.out, off.out);
 	assert_non_null(strstr(lost.err, "huge pages off (the restart lost"));
 	hf_run_release(&on);
+	hf_run_release(&small);
+	hf_run_release(&large);
 	hf_run_release(&off);
 	hf_run_release(&mine);
 	hf_run_release(&lost);
