@@ -460,13 +460,11 @@ static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	int rc;
 
 	/*
-	 * The desired objects hold copies: only file names and digest stay
-	 * (dropped by the resolver once the objects are built; again here,
-	 * a no-op then).
+	 * The desired objects hold copies: the resolver drops the documents
+	 * once it has built them (consume); only file names and digest stay.
 	 */
 	if (cli_pipeline_resolve(pl, po, 1) < 0)
 		return -1;
-	hf_manifest_drop_documents(pl->manifest);
 	cli_pipeline_stage(pl, "resolve");
 	if (hf_planner_filter(p, &pl->want, &err) < 0) {
 		out_error("%s", err.msg);

@@ -739,9 +739,8 @@ static void still_referred(struct pctx *c, size_t i)
 {
 	const struct hf_object *o = hf_objset_at(c->live, (size_t)c->v[i].live);
 	const struct hf_change *ch;
-	const char *file;
-	long long line;
-	json_t *hit, *src;
+	const json_t *first;
+	json_t *hit, *src = NULL;
 	char *key = ref_key(c->v[i].kind, o->hfid), *who, *by;
 	hf_buf *pb;
 
@@ -751,13 +750,10 @@ static void still_referred(struct pctx *c, size_t i)
 		return;
 	ch = hf_plan_at(c->plan,
 	                (size_t)json_integer_value(json_array_get(hit, 0)));
-	/* where the first declaration is, in either form of the sources */
-	src = json_array_get(ch->sources, 0);
-	file = ch->src_file ? ch->src_file
-	                    : json_string_value(json_object_get(src, "file"));
-	line = ch->src_file ? ch->src_line
-	                    : (long long)json_integer_value(
-	                              json_object_get(src, "line"));
+	/* the first declaration, either form (NULL when out of memory) */
+	if (hf_change_sources(ch, &src) < 0)
+		src = NULL;
+	first = json_array_get(src, 0);
 	who = node_name(c, i);
 	by = name_of(ch->kind, ch->hfid, ch->node_id);
 	if ((pb = problem(c))) {
@@ -767,10 +763,15 @@ static void still_referred(struct pctx *c, size_t i)
 		            who ? who : "?",
 		            json_string_value(json_array_get(hit, 1)),
 		            by ? by : "?");
-		if (file)
-			hf_buf_addf(pb, ", declared at %s:%lld", file, line);
+		if (json_string_value(json_object_get(first, "file")))
+			hf_buf_addf(pb, ", declared at %s:%lld",
+			            json_string_value(
+			                    json_object_get(first, "file")),
+			            (long long)json_integer_value(
+			                    json_object_get(first, "line")));
 		hf_buf_add(pb, ")");
 	}
+	json_decref(src);
 	hf_free(who);
 	hf_free(by);
 }

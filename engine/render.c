@@ -396,6 +396,12 @@ static void sources_text(hf_buf *b, const json_t *sources)
 	}
 }
 
+/* Whether the change says where the files declare it, either form. */
+static int has_sources(const struct hf_change *c)
+{
+	return c->src_file || json_array_size(c->sources);
+}
+
 /* The change's declarations as sources_text() says them, either form. */
 static void change_sources_text(hf_buf *b, const struct hf_change *c)
 {
@@ -485,7 +491,7 @@ static int text_change(hf_buf *b, const struct view *v,
 	hf_buf_addf(b, "%s", *col ? RESET : "");
 	note_text(b, v, c);
 	hf_buf_add(b, "\n");
-	if (c->src_file || json_array_size(c->sources)) {
+	if (has_sources(c)) {
 		hf_buf_add(b, "      # declared at ");
 		change_sources_text(b, c);
 		hf_buf_add(b, "\n");
@@ -526,11 +532,6 @@ static void counts_text(hf_buf *b, const struct hf_plan_meta *m)
 	"what they depend on; nothing outside them was compared or is "    \
 	"deleted."
 
-/*
- * The changes in the order apply runs them, under "wave N:" headings:
- * the creates and updates, then the deletes and forgets ("deletes, wave
- * N:"). Unchanged objects only when verbose.
- */
 /* Hand what `b` holds to o->flush once it is a piece (`all`: any). */
 static int hand_over(hf_buf *b, const struct hf_render_opts *o, int all)
 {
@@ -545,6 +546,11 @@ static int hand_over(hf_buf *b, const struct hf_render_opts *o, int all)
 	return rc < 0 ? HF_ERR : 0;
 }
 
+/*
+ * The changes in the order apply runs them, under "wave N:" headings:
+ * the creates and updates, then the deletes and forgets ("deletes, wave
+ * N:"). Unchanged objects only when verbose.
+ */
 static int text_changes(hf_buf *b, const struct view *v,
                         const struct hf_render_opts *o)
 {
@@ -880,8 +886,7 @@ static int any_sources(const hf_plan *p)
 	size_t i;
 
 	for (i = 0; i < hf_plan_count(p); i++)
-		if (hf_plan_at(p, i)->src_file ||
-		    json_array_size(hf_plan_at(p, i)->sources))
+		if (has_sources(hf_plan_at(p, i)))
 			return 1;
 	return 0;
 }
