@@ -266,9 +266,16 @@ void answer_settle(hf_client *c, struct creq *r, CURLcode cc)
 	r->errors = NULL;
 	r->rc = 0;
 	r->expired = 0;
+	r->scanned = 0;
 	hf_error_clear(&r->err);
 	if (cc != CURLE_OK) {
 		r->rc = transport_error(c, r, cc);
+		return;
+	}
+	if (r->scan && c->tx_done && r->status >= 200 && r->status <= 299 &&
+	    r->scan(r->user, r->resp.ptr ? r->resp.ptr : "", r->resp.len,
+	            c->tx_payload)) {
+		r->scanned = 1;
 		return;
 	}
 	if (r->kind == CREQ_REST && r->resp.len == 0)

@@ -124,6 +124,8 @@ static int tx_submit(hf_transport *t, const struct hf_tx_request *q,
 		rc = rest_request(c, &r, q, err);
 	if (rc < 0)
 		return rc;
+	if (q->kind == HF_TX_GRAPHQL)
+		r->scan = q->scan;
 	client_enqueue(c, r);
 	return 0;
 }

@@ -47,6 +47,8 @@ struct creq {
 	unsigned auth_gen; /* the access token it was sent with */
 	int auth_retried; /* sent again once after a renewal */
 	int expired; /* answered 401 "Expired Signature" */
+	hf_tx_scan_fn scan; /* offered a 2xx GraphQL answer (transport.h) */
+	int scanned; /* and took it */
 };
 
 /* A GraphQL request's fields, from either public request type. */

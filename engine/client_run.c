@@ -92,7 +92,7 @@ static void complete(hf_client *c, struct creq *r)
 		const struct hf_tx_result x = { r->user,     r->data,
 			                        r->errors,   r->status,
 			                        r->attempts, r->rc,
-			                        &r->err };
+			                        &r->err,     r->scanned };
 
 		c->tx_done(&c->tr, &x, c->tx_payload);
 	} else {

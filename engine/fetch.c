@@ -6,7 +6,9 @@
  * may be creates; last, lookups of external references and the probes
  * that could not be answered from the pages. Each round is one batch the
  * transport runs concurrently. Query text holds schema names only; values
- * are variables.
+ * are variables. Pages are read from their text as they arrive
+ * (hf/listing.h); one the reader declines is decoded as a JSON tree and
+ * read the same way.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "hf/array.h"
 #include "hf/buf.h"
 #include "hf/fetch.h"
+#include "hf/listing.h"
 #include "hf/map.h"
 #include "hf/resolve.h"
 #include "hf/value.h"
@@ -37,6 +40,10 @@ struct kplan {
 	int done; /* every object wanted of the kind was read */
 	json_t *listed; /* ids of objects without HFID its pages gave (id ->
 	                   true), NULL before; the others: fctx.page_of */
+	/* the fields, in the order of `fields`, for pages read from text */
+	struct hf_listing_field *lf;
+	unsigned char *akind; /* per field: enum hf_attr_kind */
+	size_t nlf;
 };
 
 /* One thing to look up: a reference target or a unique value. */
@@ -470,24 +477,21 @@ static int page_room(struct fctx *c, size_t at)
 }
 
 /*
- * One live object of a listing. `first` is where this answer's objects
- * start in the set: an id read in an earlier answer is the same object
- * again (a lookup, or a page of another kind), one read twice in this
- * answer, or in two pages of the kind (`paged`), is a malformed answer.
+ * The start of one live object of a listing. `first` is where this
+ * answer's objects start in the set: an id read in an earlier answer is
+ * the same object again (a lookup, or a page of another kind), one read
+ * twice in this answer, or in two pages of the kind (`paged`), is a
+ * malformed answer. Returns 1 with *o begun (kind, id, HFID -- taken
+ * when `h_ours` --, room for the fields) and *twin, 0 when the node adds
+ * nothing, or an error.
  */
-static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
-                    size_t first, int paged, hf_error *err)
+static int live_begin(struct fctx *c, struct kplan *p, const char *id,
+                      const char *t, json_t *h, int h_ours, size_t first,
+                      int paged, struct hf_object *o,
+                      const struct hf_object **twin, hf_error *err)
 {
 	long seen;
-	const char *id = json_string_value(json_object_get(node, "id"));
-	const char *t = json_string_value(json_object_get(node, "__typename"));
-	json_t *h = json_object_get(node, "hfid");
-	const struct hf_object *twin;
-	struct hf_object o;
-	const char *name;
-	json_t *type;
 	size_t nf;
-	int rc = 0;
 
 	if (!id || !json_is_array(h)) {
 		/* an object without HFID cannot match a desired one */
@@ -507,27 +511,57 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 	if (page_room(c, hf_objset_count(c->have)) < 0)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	c->page_of[hf_objset_count(c->have)] = paged ? p : NULL;
-	memset(&o, 0, sizeof(o));
-	twin = twin_of(c, t ? t : p->kind, h);
-	o.kind = hf_name(t ? t : p->kind);
-	o.id = hf_strdup(id);
-	o.hfid = twin ? json_incref(twin->hfid) : own(h);
+	memset(o, 0, sizeof(*o));
+	*twin = twin_of(c, t ? t : p->kind, h);
+	o->kind = hf_name(t ? t : p->kind);
+	o->id = hf_strdup(id);
+	o->hfid = *twin    ? json_incref((*twin)->hfid)
+	          : h_ours ? json_incref(h)
+	                   : own(h);
 	nf = json_object_size(p->fields);
-	o.fields = hf_calloc(nf ? nf : 1, sizeof(*o.fields));
-	if (!o.kind || !o.id || !o.hfid || !o.fields)
-		rc = HF_ENOMEM;
+	o->fields = hf_calloc(nf ? nf : 1, sizeof(*o->fields));
+	if (!o->kind || !o->id || !o->hfid || !o->fields) {
+		hf_object_release(o);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	return 1;
+}
+
+/* The end of a live object: its fields built (rc 0), it joins the set. */
+static int live_end(struct fctx *c, struct hf_object *o, int rc, hf_error *err)
+{
+	if (rc < 0) {
+		hf_object_release(o);
+		return hf_error_set(err, rc, "out of memory");
+	}
+	c->stats->live_objects++;
+	return hf_objset_add(c->have, o, err);
+}
+
+/* One live object of a listing read as a JSON tree (live_begin()). */
+static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
+                    size_t first, int paged, hf_error *err)
+{
+	const char *id = json_string_value(json_object_get(node, "id"));
+	const char *t = json_string_value(json_object_get(node, "__typename"));
+	json_t *h = json_object_get(node, "hfid");
+	const struct hf_object *twin = NULL;
+	struct hf_object o;
+	const char *name;
+	json_t *type;
+	int rc;
+
+	rc = live_begin(c, p, id, t, h, 0, first, paged, &o, &twin, err);
+	if (rc <= 0)
+		return rc;
+	rc = 0;
 	json_object_foreach(p->fields, name, type)
 	{
 		if (rc == 0)
 			rc = live_field(c, &o, p, twin, name,
 			                json_string_value(type), node);
 	}
-	if (rc < 0) {
-		hf_object_release(&o);
-		return hf_error_set(err, rc, "out of memory");
-	}
-	c->stats->live_objects++;
-	return hf_objset_add(c->have, &o, err);
+	return live_end(c, &o, rc, err);
 }
 
 /*
@@ -944,7 +978,139 @@ struct stream {
 	size_t taken;
 	int rc;
 	hf_error *err;
+	size_t scan_at; /* the request whose page scan_page() took */
+	int scan_rc; /* and how that went */
 };
+
+/* ---- pages read from their text (hf/listing.h) ---------------------- */
+
+/* p's fields in the order of p->fields, as hf_listing_read() wants them. */
+static int list_fields(struct kplan *p)
+{
+	const struct hf_schema_attr *a;
+	size_t n = json_object_size(p->fields);
+	const char *name, *ty;
+	json_t *type;
+
+	p->lf = hf_calloc(n ? n : 1, sizeof(*p->lf));
+	p->akind = hf_calloc(n ? n : 1, 1);
+	if (!p->lf || !p->akind)
+		return HF_ENOMEM;
+	json_object_foreach(p->fields, name, type)
+	{
+		ty = json_string_value(type);
+		p->lf[p->nlf].name = hf_name(name);
+		if (!p->lf[p->nlf].name)
+			return HF_ENOMEM;
+		p->lf[p->nlf].type =
+		        (unsigned char)(!strcmp(ty, "attr")  ? HF_FIELD_ATTR
+		                        : !strcmp(ty, "one") ? HF_FIELD_ONE
+		                                             : HF_FIELD_MANY);
+		a = p->lf[p->nlf].type == HF_FIELD_ATTR
+		            ? hf_schema_attr_find(p->k, name)
+		            : NULL;
+		p->akind[p->nlf++] =
+		        (unsigned char)(a ? a->kind : HF_ATTR_OTHER);
+	}
+	return 0;
+}
+
+/* Field j of a node read from text: as live_field() makes it. */
+static int listed_field(struct hf_object *o, const struct kplan *p,
+                        const struct hf_object *twin, size_t j,
+                        struct hf_listing_value *v)
+{
+	struct hf_field f;
+	int rc = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.name = p->lf[j].name;
+	f.type = p->lf[j].type;
+	if (f.type == HF_FIELD_ATTR) {
+		f.akind = p->akind[j];
+		rc = hf_value_normalise(&f.value, f.akind, v->value);
+		if (rc == 0) /* the value is ours: nothing pins a page tree */
+			f.value = shared_value(twin, f.name, f.value);
+	} else {
+		f.refs = v->refs;
+		f.nrefs = v->nrefs;
+		v->refs = NULL;
+		v->nrefs = 0;
+		if (f.type == HF_FIELD_MANY && !f.refs &&
+		    !(f.refs = hf_calloc(1, sizeof(*f.refs))))
+			rc = HF_ENOMEM;
+	}
+	if (rc < 0) {
+		hf_field_release(&f);
+		return rc;
+	}
+	o->fields[o->nfields++] = f; /* room made by live_begin */
+	return 0;
+}
+
+/* A page read from text: the objects and checks of take_page(). */
+static int take_listed(struct fctx *c, struct kplan *p,
+                       struct hf_listing_page *pg, const json_t *vars,
+                       hf_error *err)
+{
+	size_t i, j, first = hf_objset_count(c->have);
+	const struct hf_object *twin = NULL;
+	const struct hf_listing_node *nd;
+	long offset, expect;
+	struct hf_object o;
+	int rc;
+
+	for (i = 0; i < pg->n; i++) {
+		nd = &pg->nodes[i];
+		rc = live_begin(c, p, nd->id, nd->type, nd->hfid, 1, first, 1,
+		                &o, &twin, err);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			continue;
+		rc = 0;
+		for (j = 0; rc == 0 && j < p->nlf; j++)
+			rc = listed_field(&o, p, twin, j,
+			                  hf_listing_value(pg, i, j));
+		rc = live_end(c, &o, rc, err);
+		if (rc < 0)
+			return rc;
+	}
+	offset = (long)json_integer_value(json_object_get(vars, "offset"));
+	expect = pg->count > offset ? pg->count - offset : 0;
+	expect = expect < c->o.page_size ? expect : c->o.page_size;
+	if (pg->n != (size_t)expect)
+		return bad_answer(
+		        p, "count does not match the edges of the page", err);
+	return 0;
+}
+
+/*
+ * The transport's scan (hf/transport.h) of a page: read from its text
+ * when hf_listing_read() can; what it declines is decoded as usual and
+ * read by take_page().
+ */
+static int scan_page(void *user, const char *body, size_t len, void *payload)
+{
+	struct stream *st = payload;
+	size_t i = (size_t)(uintptr_t)user;
+	struct kplan *p = st->r->tags[i];
+	struct hf_listing_page pg;
+	int rc;
+
+	if (st->rc < 0)
+		return 0; /* stopped: not taken either way */
+	rc = hf_listing_read(&pg, body, len, p->kind, p->lf, p->nlf,
+	                     st->c->hfids);
+	if (rc == 0)
+		return 0;
+	if (rc > 0)
+		rc = take_listed(st->c, p, &pg, st->r->calls[i].vars, st->err);
+	hf_listing_release(&pg);
+	st->scan_at = i;
+	st->scan_rc = rc;
+	return 1;
+}
 
 static int take_answer(struct stream *st, const struct hf_tx_result *res)
 {
@@ -952,7 +1118,11 @@ static int take_answer(struct stream *st, const struct hf_tx_result *res)
 	struct kplan *p = st->r->tags[i];
 	int rc;
 
-	if (res->rc < 0) {
+	if (res->scanned) {
+		rc = st->scan_at == i ? st->scan_rc
+		                      : hf_error_set(st->err, HF_ERR,
+		                                     "an answer taken unread");
+	} else if (res->rc < 0) {
 		if (st->err)
 			*st->err = *res->err;
 		rc = res->rc;
@@ -1001,6 +1171,7 @@ static void on_answer(hf_transport *t, const struct hf_tx_result *res,
 static int run_streamed(struct fctx *c, struct round *r, hf_error *err)
 {
 	struct hf_tx_request q = HF_TX_REQUEST_INIT;
+	struct kplan *p;
 	struct stream st;
 	size_t i;
 	int rc = 0;
@@ -1011,11 +1182,14 @@ static int run_streamed(struct fctx *c, struct round *r, hf_error *err)
 	st.c = c;
 	st.r = r;
 	st.err = err;
+	st.scan_at = SIZE_MAX;
 	c->stats->rounds++;
 	for (i = 0; rc == 0 && i < r->n; i++) {
+		p = r->tags[i];
 		q.query = r->calls[i].query;
 		q.variables = r->calls[i].vars;
 		q.user = (void *)(uintptr_t)i;
+		q.scan = p->paged && p->lf && !c->o.general ? scan_page : NULL;
 		rc = hf_transport_submit(c->tr, &q, err);
 	}
 	if (rc < 0) {
@@ -1041,6 +1215,7 @@ static int read_kinds(struct fctx *c, hf_error *err)
 			rc = add_lookups(c, &r, p);
 			continue;
 		}
+		rc = list_fields(p);
 		for (off = 0; rc == 0 && off < p->count; off += c->o.page_size)
 			rc = add_page(&r, p, off, c->o.page_size);
 	}
@@ -1662,6 +1837,8 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 		c.kp[i].done = 1;
 		json_decref(c.kp[i].fields);
 		json_decref(c.kp[i].listed);
+		hf_free(c.kp[i].lf);
+		hf_free(c.kp[i].akind);
 		hf_buf_release(&c.kp[i].sel);
 	}
 	if (rc == 0)
@@ -1759,6 +1936,8 @@ out:
 	for (i = 0; i < c.nkp; i++) {
 		json_decref(c.kp[i].fields);
 		json_decref(c.kp[i].listed);
+		hf_free(c.kp[i].lf);
+		hf_free(c.kp[i].akind);
 		hf_buf_release(&c.kp[i].sel);
 	}
 	hf_free(c.kp);

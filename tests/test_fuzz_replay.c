@@ -17,6 +17,7 @@
 #define HF_FUZZ_REPLAY
 #include "fuzz/fuzz_fetch.c"
 #include "fuzz/fuzz_gql.c"
+#include "fuzz/fuzz_listing.c"
 #include "fuzz/fuzz_manifest.c"
 #include "fuzz/fuzz_plan.c"
 #include "fuzz/fuzz_schema_answer.c"
@@ -62,6 +63,12 @@ static void test_fuzz_replay__fetch(void **state)
 	replay("fetch", fuzz_fetch);
 }
 
+static void test_fuzz_replay__listing(void **state)
+{
+	(void)state;
+	replay("listing", fuzz_listing);
+}
+
 static void test_fuzz_replay__plan(void **state)
 {
 	(void)state;
@@ -76,6 +83,7 @@ int main(void)
 		cmocka_unit_test(test_fuzz_replay__schema_answer),
 		cmocka_unit_test(test_fuzz_replay__plan),
 		cmocka_unit_test(test_fuzz_replay__fetch),
+		cmocka_unit_test(test_fuzz_replay__listing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

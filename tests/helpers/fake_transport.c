@@ -7,7 +7,7 @@
 #include "hf/alloc.h"
 #include "hf/banned.h"
 
-enum rule_type { RULE_ANSWER, RULE_FAIL, RULE_HANDLER };
+enum rule_type { RULE_ANSWER, RULE_FAIL, RULE_HANDLER, RULE_TEXT };
 
 struct rule {
 	enum rule_type type;
@@ -18,11 +18,14 @@ struct rule {
 	char *msg;
 	hf_fake_handler_fn fn;
 	void *payload;
+	char *text; /* RULE_TEXT: the answer's body */
+	size_t len;
 };
 
 struct entry {
 	struct hf_fake_req req;
 	void *user;
+	hf_tx_scan_fn scan;
 	int queued; /* submitted, not yet completed */
 };
 
@@ -93,6 +96,7 @@ static int fk_submit(hf_transport *t, const struct hf_tx_request *r,
 	e->req.kind = r->kind;
 	e->req.flags = r->flags;
 	e->user = r->user;
+	e->scan = r->kind == HF_TX_GRAPHQL ? r->scan : NULL;
 	e->queued = 1;
 	if (dup_opt(&e->req.branch, r->branch) < 0 ||
 	    dup_opt(&e->req.query, r->query) < 0 ||
@@ -141,6 +145,41 @@ static void graphql(struct hf_tx_result *x, json_t *answer, hf_error *err)
 	}
 }
 
+/*
+ * The body of a GraphQL answer offered to the request's scan, as the
+ * client offers it: the rule's text, or the answer written out. 1 when
+ * the scan took it.
+ */
+static int scanned(struct entry *e, const struct rule *rule, json_t *ans,
+                   void *payload)
+{
+	char *text;
+	int took;
+
+	if (rule->type == RULE_TEXT)
+		return e->scan(e->user, rule->text, rule->len, payload);
+	text = ans ? json_dumps(ans, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	if (!text)
+		return 0; /* offered nothing: decoded as usual */
+	took = e->scan(e->user, text, strlen(text), payload);
+	hf_free(text);
+	return took;
+}
+
+/* A text rule's answer decoded as the client decodes it (strict). */
+static json_t *decoded(const struct rule *rule, struct hf_tx_result *x,
+                       hf_error *err)
+{
+	json_error_t je;
+	json_t *j = json_loadb(rule->text, rule->len,
+	                       JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+
+	if (!j)
+		x->rc = hf_error_set(err, HF_ESERVER, "invalid JSON answer: %s",
+		                     je.text);
+	return j;
+}
+
 /* Answer entry `e` and tell the caller. */
 static void answer(hf_fake *f, struct entry *e, hf_tx_done_fn done,
                    void *payload)
@@ -172,9 +211,17 @@ static void answer(hf_fake *f, struct entry *e, hf_tx_done_fn done,
 		x.rc = hf_error_set(&err, rule->rc, "%s", rule->msg);
 	} else if (rule->type == RULE_HANDLER) {
 		x.rc = rule->fn(rule->payload, &e->req, &ans, &err);
-	} else {
+	} else if (rule->type == RULE_ANSWER) {
 		ans = json_incref(rule->answer);
 	}
+	if (x.rc == 0 && rule && e->scan && scanned(e, rule, ans, payload)) {
+		x.scanned = 1;
+		done(&f->tr, &x, payload);
+		json_decref(ans);
+		return;
+	}
+	if (x.rc == 0 && rule && rule->type == RULE_TEXT)
+		ans = decoded(rule, &x, &err);
 	if (x.rc == 0 && e->req.kind == HF_TX_GRAPHQL)
 		graphql(&x, ans, &err);
 	else if (x.rc == 0)
@@ -253,6 +300,7 @@ void hf_fake_free(hf_fake *f)
 	for (i = 0; i < f->nrules; i++) {
 		hf_free(f->rules[i].match);
 		hf_free(f->rules[i].msg);
+		hf_free(f->rules[i].text);
 		json_decref(f->rules[i].answer);
 	}
 	hf_free(f->rules);
@@ -297,6 +345,22 @@ int hf_fake_answer(hf_fake *f, const char *match, int times, const char *json)
 		return HF_ENOMEM;
 	}
 	r->answer = j;
+	return 0;
+}
+
+int hf_fake_answer_text(hf_fake *f, const char *match, int times,
+                        const char *text, size_t len)
+{
+	struct rule *r = add_rule(f, RULE_TEXT, match, times);
+
+	if (!r)
+		return HF_ENOMEM;
+	r->text = hf_alloc(len ? len : 1);
+	if (!r->text)
+		return HF_ENOMEM;
+	if (len)
+		memcpy(r->text, text, len);
+	r->len = len;
 	return 0;
 }
 

@@ -61,6 +61,14 @@ hf_transport *hf_fake_transport(hf_fake *f);
 int hf_fake_answer(hf_fake *f, const char *match, int times, const char *json);
 int hf_fake_fail(hf_fake *f, const char *match, int times, int rc,
                  const char *msg);
+/*
+ * The answer's very bytes (`len` of them, any content): offered as they
+ * are to a request's scan (transport.h), else decoded as the client
+ * decodes them (strict JSON; invalid text is HF_ESERVER "invalid JSON
+ * answer"). Answers of the other rules are offered written out.
+ */
+int hf_fake_answer_text(hf_fake *f, const char *match, int times,
+                        const char *text, size_t len);
 int hf_fake_handler(hf_fake *f, const char *match, int times,
                     hf_fake_handler_fn fn, void *payload);
 

@@ -64,11 +64,13 @@ struct hf_fetch_opts {
 	double lookup_cost; /* cost of one aliased lookup (default 10) */
 	hf_fetch_progress_fn progress; /* may be NULL */
 	void *progress_payload; /* passed to progress */
+	int general; /* read pages as JSON trees too (hf/listing.h): tests
+	                compare the two readings */
 };
 
-#define HF_FETCH_OPTS_INIT                        \
-	{                                         \
-		1000, 50, 100.0, 10.0, NULL, NULL \
+#define HF_FETCH_OPTS_INIT                           \
+	{                                            \
+		1000, 50, 100.0, 10.0, NULL, NULL, 0 \
 	}
 
 struct hf_fetch_stats {

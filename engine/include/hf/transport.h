@@ -36,6 +36,16 @@ enum hf_tx_flags {
 	                                  branch endpoint (POST /graphql) */
 };
 
+/*
+ * GraphQL: offered the body of a 2xx answer before it is decoded, with
+ * the request's `user` and the run's payload. Returns 1 when it took the
+ * answer itself (the result then has rc 0, data and errors NULL and
+ * `scanned` set), 0 to leave it to the usual decoding, having kept
+ * nothing of it.
+ */
+typedef int (*hf_tx_scan_fn)(void *user, const char *body, size_t len,
+                             void *payload);
+
 /* One request. Everything is borrowed: submit copies what it keeps. */
 struct hf_tx_request {
 	enum hf_tx_kind kind;
@@ -48,11 +58,12 @@ struct hf_tx_request {
 	void *user; /* handed back in the result */
 	unsigned flags; /* enum hf_tx_flags */
 	long timeout; /* seconds per attempt; 0: the transport's */
+	hf_tx_scan_fn scan; /* GraphQL, may be NULL */
 };
 
 /* clang-format off */
 #define HF_TX_REQUEST_INIT { HF_TX_GRAPHQL, NULL, NULL, NULL, NULL, NULL, \
-	NULL, 0, 0 }
+	NULL, 0, 0, NULL }
 /* clang-format on */
 
 /*
@@ -70,6 +81,7 @@ struct hf_tx_result {
 	int attempts; /* times it was sent */
 	int rc;
 	const hf_error *err; /* never NULL; code 0 on success */
+	int scanned; /* the request's scan took the answer */
 };
 
 typedef void (*hf_tx_done_fn)(hf_transport *t, const struct hf_tx_result *r,

@@ -1,0 +1,134 @@
+/*
+ * libFuzzer harness: listing pages read from their text (hf/listing.h)
+ * against the general reading. The input is an answer's body. Whatever
+ * it is, hf_listing_read() returns a status without crashing or leaking;
+ * and when it reads the page, jansson (strict, as the client decodes)
+ * must read the text too, and the page's JSON tree must say exactly what
+ * the reader took: count, ids, types, HFIDs, values and references.
+ * Anything else aborts: the two readings of a page would differ.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "hf/alloc.h"
+#include "hf/listing.h"
+#include "hf/model.h"
+#include "fuzz.h"
+
+static const struct hf_listing_field listing_fields[] = {
+	{ "name", HF_FIELD_ATTR },
+	{ "meta", HF_FIELD_ATTR },
+	{ "location", HF_FIELD_ONE },
+	{ "tags", HF_FIELD_MANY },
+};
+
+static void listing_expect(int ok)
+{
+	if (!ok)
+		abort();
+}
+
+/* NULL and absent alike, else equal JSON. */
+static int listing_same(const json_t *a, const json_t *b)
+{
+	return (!a && !b) || (a && b && json_equal(a, b));
+}
+
+/* A string member, or NULL. */
+static const char *listing_str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static void listing_ref(const struct hf_ref *r, const json_t *node)
+{
+	const json_t *h = json_object_get(node, "hfid");
+
+	listing_expect(!strcmp(r->id, listing_str(node, "id")));
+	listing_expect(!strcmp(r->kind, listing_str(node, "__typename")));
+	listing_expect(listing_same(r->hfid, json_is_null(h) ? NULL : h));
+}
+
+static void listing_field(const struct hf_listing_field *f,
+                          const struct hf_listing_value *v, const json_t *j)
+{
+	const json_t *node, *edges;
+	size_t i;
+
+	switch (f->type) {
+	case HF_FIELD_ATTR:
+		listing_expect(
+		        listing_same(v->value, json_object_get(j, "value")));
+		return;
+	case HF_FIELD_ONE:
+		node = json_object_get(j, "node");
+		listing_expect(v->nrefs == (json_is_object(node) ? 1u : 0u));
+		if (v->nrefs)
+			listing_ref(&v->refs[0], node);
+		return;
+	default:
+		edges = json_object_get(j, "edges");
+		listing_expect(v->nrefs == json_array_size(edges));
+		for (i = 0; i < v->nrefs; i++)
+			listing_ref(&v->refs[i],
+			            json_object_get(json_array_get(edges, i),
+			                            "node"));
+	}
+}
+
+static void listing_compare(struct hf_listing_page *pg, const json_t *tree)
+{
+	const json_t *res =
+	        json_object_get(json_object_get(tree, "data"), "NetDevice");
+	const json_t *edges = json_object_get(res, "edges"), *node, *h;
+	const char *type;
+	size_t i, j;
+
+	listing_expect(pg->count ==
+	               json_integer_value(json_object_get(res, "count")));
+	listing_expect(pg->n == json_array_size(edges));
+	for (i = 0; i < pg->n; i++) {
+		node = json_object_get(json_array_get(edges, i), "node");
+		h = json_object_get(node, "hfid");
+		type = listing_str(node, "__typename");
+		listing_expect(
+		        !strcmp(pg->nodes[i].id, listing_str(node, "id")));
+		listing_expect((!type && !pg->nodes[i].type) ||
+		               (type && pg->nodes[i].type &&
+		                !strcmp(type, pg->nodes[i].type)));
+		listing_expect(listing_same(pg->nodes[i].hfid,
+		                            json_is_null(h) ? NULL : h));
+		for (j = 0; j < pg->nf; j++)
+			listing_field(
+			        &listing_fields[j], hf_listing_value(pg, i, j),
+			        json_object_get(node, listing_fields[j].name));
+	}
+}
+
+HF_FUZZ_ENTRY(fuzz_listing)(const uint8_t *data, size_t size)
+{
+	struct hf_listing_page pg;
+	hf_hfid_pool *pool;
+	json_t *tree;
+	int rc;
+
+	hf_alloc_init();
+	pool = hf_hfid_pool_new();
+	rc = hf_listing_read(&pg, (const char *)data, size, "NetDevice",
+	                     listing_fields, 4, pool);
+	if (rc == 1) {
+		tree = json_loadb((const char *)data, size,
+		                  JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+		                  NULL);
+		listing_expect(tree != NULL);
+		listing_compare(&pg, tree);
+		json_decref(tree);
+	}
+	hf_listing_release(&pg);
+	hf_hfid_pool_free(pool);
+	return 0;
+}
