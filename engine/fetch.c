@@ -1017,10 +1017,11 @@ static int list_fields(struct kplan *p)
 
 /* Field j of a node read from text: as live_field() makes it. */
 static int listed_field(struct hf_object *o, const struct kplan *p,
-                        const struct hf_object *twin, size_t j,
-                        struct hf_listing_value *v)
+                        hf_hfid_pool *pool, const struct hf_object *twin,
+                        size_t j, struct hf_listing_value *v)
 {
 	struct hf_field f;
+	uint32_t k;
 	int rc = 0;
 
 	memset(&f, 0, sizeof(f));
@@ -1039,6 +1040,10 @@ static int listed_field(struct hf_object *o, const struct kplan *p,
 		if (f.type == HF_FIELD_MANY && !f.refs &&
 		    !(f.refs = hf_calloc(1, sizeof(*f.refs))))
 			rc = HF_ENOMEM;
+		/* pooled once the page is read, as ref_from() pools them */
+		for (k = 0; k < f.nrefs; k++)
+			f.refs[k].hfid =
+			        hf_hfid_pool_take(pool, f.refs[k].hfid);
 	}
 	if (rc < 0) {
 		hf_field_release(&f);
@@ -1070,7 +1075,7 @@ static int take_listed(struct fctx *c, struct kplan *p,
 			continue;
 		rc = 0;
 		for (j = 0; rc == 0 && j < p->nlf; j++)
-			rc = listed_field(&o, p, twin, j,
+			rc = listed_field(&o, p, c->hfids, twin, j,
 			                  hf_listing_value(pg, i, j));
 		rc = live_end(c, &o, rc, err);
 		if (rc < 0)
@@ -1100,8 +1105,7 @@ static int scan_page(void *user, const char *body, size_t len, void *payload)
 
 	if (st->rc < 0)
 		return 0; /* stopped: not taken either way */
-	rc = hf_listing_read(&pg, body, len, p->kind, p->lf, p->nlf,
-	                     st->c->hfids);
+	rc = hf_listing_read(&pg, body, len, p->kind, p->lf, p->nlf);
 	if (rc == 0)
 		return 0;
 	if (rc > 0)

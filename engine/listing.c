@@ -29,7 +29,6 @@ struct rd {
 	size_t nf;
 	size_t *flen; /* strlen of each field's name */
 	unsigned char *seen; /* per field, in the node being read */
-	hf_hfid_pool *pool;
 	const char *kind; /* the listing's member of data */
 };
 
@@ -163,9 +162,9 @@ static int unescape(struct rd *r, const unsigned char **pp,
 		return 0;
 	}
 	cp = hex4(p + 1, end);
-	p += 5;
 	if (cp <= 0 || (cp >= 0xdc00 && cp <= 0xdfff))
 		return NO;
+	p += 5;
 	if (cp >= 0xd800 && cp <= 0xdbff) {
 		if (end - p < 2 || p[0] != '\\' || p[1] != 'u')
 			return NO;
@@ -348,7 +347,8 @@ static int integer(struct rd *r, json_int_t *v)
 /*
  * Whether a value of `len` bytes at s nests deeper than jansson allows
  * at depth `base`: the number of open brackets, counted outside strings,
- * plus one for what they hold.
+ * plus one for what they hold (one too many when the innermost is empty:
+ * such a page is declined, never misread).
  */
 static int too_deep(const char *s, size_t len, int base)
 {
@@ -553,7 +553,7 @@ static int ref(struct rd *r, struct hf_ref *out)
 	if (rc == 0) {
 		out->id = hf_strdup(id);
 		out->kind = hf_name(type);
-		out->hfid = h ? hf_hfid_pool_take(r->pool, h) : NULL;
+		out->hfid = h;
 		h = NULL;
 		if (!out->id || !out->kind)
 			rc = HF_ENOMEM;
@@ -809,13 +809,21 @@ void hf_listing_release(struct hf_listing_page *pg)
 
 int hf_listing_read(struct hf_listing_page *pg, const char *text, size_t len,
                     const char *kind, const struct hf_listing_field *fields,
-                    size_t nf, hf_hfid_pool *pool)
+                    size_t nf)
 {
 	struct rd r;
 	size_t j;
 	int rc;
 
 	memset(pg, 0, sizeof(*pg));
+	/*
+	 * jansson's reader skips a NUL byte it reads past the end of a
+	 * number or keyword, and then counts the value's length short
+	 * (general() would resume inside it): a body with one is left to
+	 * jansson whole, which refuses it anyway.
+	 */
+	if (memchr(text, '\0', len))
+		return 0;
 	pg->nf = nf;
 	hf_arena_init(&pg->strings, len / 8);
 	memset(&r, 0, sizeof(r));
@@ -824,7 +832,6 @@ int hf_listing_read(struct hf_listing_page *pg, const char *text, size_t len,
 	r.pg = pg;
 	r.f = fields;
 	r.nf = nf;
-	r.pool = pool;
 	hf_buf_init(&r.tmp, 0);
 	r.flen = hf_calloc(nf ? nf : 1, sizeof(*r.flen));
 	r.seen = hf_calloc(nf ? nf : 1, 1);

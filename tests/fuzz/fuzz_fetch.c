@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "hf/alloc.h"
 #include "hf/fetch.h"
 #include "hf/manifest.h"
 #include "hf/resolve.h"
@@ -58,6 +59,7 @@ static const char fetch_files[] = "---\n"
 struct fetch_tx {
 	hf_transport base;
 	void *user[FETCH_MAX_REQUESTS];
+	hf_tx_scan_fn scan[FETCH_MAX_REQUESTS];
 	size_t nq; /* queued, not yet answered */
 	size_t served; /* answered so far */
 	const json_t *answers;
@@ -71,12 +73,24 @@ static int fetch_submit(hf_transport *t, const struct hf_tx_request *r,
 
 	if (f->nq == FETCH_MAX_REQUESTS)
 		return hf_error_set(err, HF_ENOMEM, "too many requests");
+	f->scan[f->nq] = r->scan;
 	f->user[f->nq++] = r->user;
 	return 0;
 }
 
+/* The answer's text offered to the request's scan, as the client does. */
+static int fetch_scanned(hf_tx_scan_fn scan, void *user, const json_t *a,
+                         void *payload)
+{
+	char *text = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+	int took = text ? scan(user, text, strlen(text), payload) : 0;
+
+	hf_free(text);
+	return took;
+}
+
 static void fetch_answer(struct fetch_tx *f, struct hf_tx_result *res,
-                         hf_error *e)
+                         hf_error *e, hf_tx_scan_fn scan, void *payload)
 {
 	const json_t *a = json_is_array(f->answers)
 	                          ? json_array_get(f->answers, f->served)
@@ -89,6 +103,8 @@ static void fetch_answer(struct fetch_tx *f, struct hf_tx_result *res,
 		res->rc = hf_error_set(e, HF_ERR, "not sent");
 	} else if (f->served >= FETCH_MAX_REQUESTS || !a) {
 		res->rc = hf_error_set(e, HF_ENET, "connection refused");
+	} else if (scan && fetch_scanned(scan, res->user, a, payload)) {
+		res->scanned = 1;
 	} else {
 		res->data = json_object_get(a, "data");
 		res->errors = json_object_get(a, "errors");
@@ -111,12 +127,16 @@ static int fetch_run(hf_transport *t, hf_tx_done_fn done, void *payload,
 		hf_error e = HF_ERROR_INIT;
 		size_t i;
 
+		hf_tx_scan_fn scan = f->scan[0];
+
 		memset(&res, 0, sizeof(res));
 		res.user = f->user[0];
-		for (i = 1; i < f->nq; i++)
+		for (i = 1; i < f->nq; i++) {
 			f->user[i - 1] = f->user[i];
+			f->scan[i - 1] = f->scan[i];
+		}
 		f->nq--;
-		fetch_answer(f, &res, &e);
+		fetch_answer(f, &res, &e, scan, payload);
 		res.err = &e;
 		done(t, &res, payload);
 	}

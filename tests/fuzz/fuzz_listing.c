@@ -112,14 +112,12 @@ static void listing_compare(struct hf_listing_page *pg, const json_t *tree)
 HF_FUZZ_ENTRY(fuzz_listing)(const uint8_t *data, size_t size)
 {
 	struct hf_listing_page pg;
-	hf_hfid_pool *pool;
 	json_t *tree;
 	int rc;
 
 	hf_alloc_init();
-	pool = hf_hfid_pool_new();
 	rc = hf_listing_read(&pg, (const char *)data, size, "NetDevice",
-	                     listing_fields, 4, pool);
+	                     listing_fields, 4);
 	if (rc == 1) {
 		tree = json_loadb((const char *)data, size,
 		                  JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
@@ -129,6 +127,5 @@ HF_FUZZ_ENTRY(fuzz_listing)(const uint8_t *data, size_t size)
 		json_decref(tree);
 	}
 	hf_listing_release(&pg);
-	hf_hfid_pool_free(pool);
 	return 0;
 }

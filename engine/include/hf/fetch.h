@@ -64,8 +64,8 @@ struct hf_fetch_opts {
 	double lookup_cost; /* cost of one aliased lookup (default 10) */
 	hf_fetch_progress_fn progress; /* may be NULL */
 	void *progress_payload; /* passed to progress */
-	int general; /* read pages as JSON trees too (hf/listing.h): tests
-	                compare the two readings */
+	int general; /* read every page as a JSON tree, not from its text
+	                (hf/listing.h): tests compare the two readings */
 };
 
 #define HF_FETCH_OPTS_INIT                           \

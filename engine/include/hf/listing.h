@@ -59,13 +59,12 @@ struct hf_listing_page {
 
 /*
  * Read `text` as the page of `kind`'s listing selecting `fields` (`nf` of
- * them; each node may also hold id, hfid and __typename). References'
- * HFIDs are taken from `pool` (may be NULL). Returns 1 with *pg filled
- * (release it), 0 when declined (*pg empty), HF_ENOMEM.
+ * them; each node may also hold id, hfid and __typename). Returns 1 with
+ * *pg filled (release it), 0 when declined (*pg empty), HF_ENOMEM.
  */
 int hf_listing_read(struct hf_listing_page *pg, const char *text, size_t len,
                     const char *kind, const struct hf_listing_field *fields,
-                    size_t nf, hf_hfid_pool *pool);
+                    size_t nf);
 
 /* Node i's value of field j. */
 struct hf_listing_value *hf_listing_value(struct hf_listing_page *pg, size_t i,
