@@ -94,6 +94,7 @@ struct fctx {
 	const struct kplan **page_of;
 	size_t page_cap;
 	hf_hfid_pool *hfids; /* the references' HFIDs, shared */
+	hf_buf key; /* an identity key being looked up */
 };
 
 /* A round of calls with the query texts and variables they own. */
@@ -482,13 +483,14 @@ static int page_room(struct fctx *c, size_t at)
  * the same object again (a lookup, or a page of another kind), one read
  * twice in this answer, or in two pages of the kind (`paged`), is a
  * malformed answer. Returns 1 with *o begun (kind, id, HFID -- taken
- * when `h_ours` --, room for the fields) and *twin, 0 when the node adds
- * nothing, or an error.
+ * when `h_ours` --, room for the fields) and *twin (found, or as given
+ * when `twin_known`), 0 when the node adds nothing, or an error.
  */
 static int live_begin(struct fctx *c, struct kplan *p, const char *id,
                       const char *t, json_t *h, int h_ours, size_t first,
                       int paged, struct hf_object *o,
-                      const struct hf_object **twin, hf_error *err)
+                      const struct hf_object **twin, int twin_known,
+                      hf_error *err)
 {
 	long seen;
 	size_t nf;
@@ -512,7 +514,8 @@ static int live_begin(struct fctx *c, struct kplan *p, const char *id,
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	c->page_of[hf_objset_count(c->have)] = paged ? p : NULL;
 	memset(o, 0, sizeof(*o));
-	*twin = twin_of(c, t ? t : p->kind, h);
+	if (!twin_known)
+		*twin = twin_of(c, t ? t : p->kind, h);
 	o->kind = hf_name(t ? t : p->kind);
 	o->id = hf_strdup(id);
 	o->hfid = *twin    ? json_incref((*twin)->hfid)
@@ -551,7 +554,7 @@ static int add_live(struct fctx *c, struct kplan *p, const json_t *node,
 	json_t *type;
 	int rc;
 
-	rc = live_begin(c, p, id, t, h, 0, first, paged, &o, &twin, err);
+	rc = live_begin(c, p, id, t, h, 0, first, paged, &o, &twin, 0, err);
 	if (rc <= 0)
 		return rc;
 	rc = 0;
@@ -1015,13 +1018,105 @@ static int list_fields(struct kplan *p)
 	return 0;
 }
 
+/*
+ * Whether `v`, read from text, is `have` exactly, and the same once
+ * normalised for `akind`: every kind keeps a value as it is, but for the
+ * strings IP addresses, networks and instants, which it may rewrite.
+ */
+static int same_value(const struct hf_listing_value *v, const json_t *have,
+                      enum hf_attr_kind akind)
+{
+	switch (v->kind) {
+	case HF_LV_STRING:
+		return json_is_string(have) && akind != HF_ATTR_IPHOST &&
+		       akind != HF_ATTR_IPNETWORK &&
+		       akind != HF_ATTR_DATETIME &&
+		       json_string_length(have) == v->str.n &&
+		       !memcmp(json_string_value(have), v->str.s, v->str.n);
+	case HF_LV_INT:
+		return json_is_integer(have) &&
+		       json_integer_value(have) == v->i;
+	case HF_LV_TRUE:
+		return json_is_true(have);
+	case HF_LV_FALSE:
+		return json_is_false(have);
+	case HF_LV_NULL:
+		return json_is_null(have);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * An attribute read from text, as live_field() makes it: normalised and
+ * shared with the twin's equal value; a value the twin holds as it is
+ * costs no allocation.
+ */
+static int listed_attr(struct hf_field *f, const struct hf_object *twin,
+                       const struct hf_listing_value *v)
+{
+	const struct hf_field *tf =
+	        twin ? hf_object_field(twin, f->name) : NULL;
+	json_t *raw;
+	int rc;
+
+	if (tf && tf->type == HF_FIELD_ATTR && tf->value &&
+	    same_value(v, tf->value, (enum hf_attr_kind)f->akind)) {
+		f->value = json_incref(tf->value);
+		return 0;
+	}
+	rc = hf_listing_json(v, &raw);
+	if (rc == 0)
+		rc = hf_value_normalise(&f->value, f->akind, raw);
+	json_decref(raw);
+	if (rc == 0)
+		f->value = shared_value(twin, f->name, f->value);
+	return rc;
+}
+
+/* The identity key of (kind, an HFID read from text) into c->key. */
+static int key_of(struct fctx *c, const char *kind,
+                  const struct hf_listing_page *pg,
+                  const struct hf_listing_hfid *h)
+{
+	uint32_t i;
+
+	hf_buf_reset(&c->key);
+	hf_buf_add(&c->key, kind);
+	for (i = 0; i < h->n; i++)
+		hf_identity_key_part(&c->key, pg->parts[h->at + i].s,
+		                     pg->parts[h->at + i].n);
+	return hf_buf_failed(&c->key) ? HF_ENOMEM : 0;
+}
+
+/* An HFID read from text: the pool's, or a new array joining it. */
+static int listed_hfid(struct fctx *c, const struct hf_listing_page *pg,
+                       const struct hf_listing_hfid *h, json_t **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (!h->present)
+		return 0;
+	if (key_of(c, "", pg, h) < 0)
+		return HF_ENOMEM;
+	*out = hf_hfid_pool_find(c->hfids, c->key.ptr, c->key.len);
+	if (*out)
+		return 0;
+	rc = hf_listing_hfid_json(pg, h, out);
+	if (rc == 0)
+		*out = hf_hfid_pool_take(c->hfids, *out);
+	return rc;
+}
+
 /* Field j of a node read from text: as live_field() makes it. */
-static int listed_field(struct hf_object *o, const struct kplan *p,
-                        hf_hfid_pool *pool, const struct hf_object *twin,
-                        size_t j, struct hf_listing_value *v)
+static int listed_field(struct fctx *c, struct hf_object *o,
+                        const struct kplan *p, const struct hf_object *twin,
+                        const struct hf_listing_page *pg, size_t j,
+                        const struct hf_listing_value *v)
 {
 	struct hf_field f;
-	uint32_t k;
+	uint32_t k, n = v->nrefs;
 	int rc = 0;
 
 	memset(&f, 0, sizeof(f));
@@ -1029,21 +1124,20 @@ static int listed_field(struct hf_object *o, const struct kplan *p,
 	f.type = p->lf[j].type;
 	if (f.type == HF_FIELD_ATTR) {
 		f.akind = p->akind[j];
-		rc = hf_value_normalise(&f.value, f.akind, v->value);
-		if (rc == 0) /* the value is ours: nothing pins a page tree */
-			f.value = shared_value(twin, f.name, f.value);
-	} else {
-		f.refs = v->refs;
-		f.nrefs = v->nrefs;
-		v->refs = NULL;
-		v->nrefs = 0;
-		if (f.type == HF_FIELD_MANY && !f.refs &&
-		    !(f.refs = hf_calloc(1, sizeof(*f.refs))))
-			rc = HF_ENOMEM;
-		/* pooled once the page is read, as ref_from() pools them */
-		for (k = 0; k < f.nrefs; k++)
-			f.refs[k].hfid =
-			        hf_hfid_pool_take(pool, f.refs[k].hfid);
+		rc = listed_attr(&f, twin, v);
+	} else if (n || f.type == HF_FIELD_MANY) {
+		/* many: an array even when empty, as the tree reading */
+		f.refs = hf_calloc(n ? n : 1, sizeof(*f.refs));
+		rc = f.refs ? 0 : HF_ENOMEM;
+		for (k = 0; rc == 0 && k < n; k++) {
+			f.nrefs++;
+			f.refs[k].id = hf_strdup(v->refs[k].id);
+			f.refs[k].kind = hf_name(v->refs[k].type);
+			rc = f.refs[k].id && f.refs[k].kind ? 0 : HF_ENOMEM;
+			if (rc == 0)
+				rc = listed_hfid(c, pg, &v->refs[k].hfid,
+				                 &f.refs[k].hfid);
+		}
 	}
 	if (rc < 0) {
 		hf_field_release(&f);
@@ -1053,29 +1147,54 @@ static int listed_field(struct hf_object *o, const struct kplan *p,
 	return 0;
 }
 
+/* The desired object a node read from text answers to, or NULL. */
+static const struct hf_object *listed_twin(struct fctx *c, const char *kind,
+                                           const struct hf_listing_page *pg,
+                                           const struct hf_listing_hfid *h)
+{
+	long at;
+
+	if (!c->want || !h->present)
+		return NULL;
+	if (key_of(c, kind, pg, h) < 0)
+		return NULL; /* out of memory: no twin, a copy */
+	at = hf_objset_find_key(c->want, c->key.ptr);
+	return at >= 0 ? hf_objset_at(c->want, (size_t)at) : NULL;
+}
+
 /* A page read from text: the objects and checks of take_page(). */
 static int take_listed(struct fctx *c, struct kplan *p,
                        struct hf_listing_page *pg, const json_t *vars,
                        hf_error *err)
 {
 	size_t i, j, first = hf_objset_count(c->have);
-	const struct hf_object *twin = NULL;
+	const struct hf_object *twin;
 	const struct hf_listing_node *nd;
 	long offset, expect;
 	struct hf_object o;
+	json_t *h;
 	int rc;
 
 	for (i = 0; i < pg->n; i++) {
 		nd = &pg->nodes[i];
-		rc = live_begin(c, p, nd->id, nd->type, nd->hfid, 1, first, 1,
-		                &o, &twin, err);
+		twin = listed_twin(c, nd->type ? nd->type : p->kind, pg,
+		                   &nd->hfid);
+		/* the twin's HFID is this one: no array of its own */
+		h = twin ? json_incref(twin->hfid) : NULL;
+		rc = twin ? 0 : hf_listing_hfid_json(pg, &nd->hfid, &h);
+		if (rc == 0)
+			rc = live_begin(c, p, nd->id, nd->type, h, 1, first, 1,
+			                &o, &twin, 1, err);
+		else
+			rc = hf_error_set(err, rc, "out of memory");
+		json_decref(h);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			continue;
 		rc = 0;
 		for (j = 0; rc == 0 && j < p->nlf; j++)
-			rc = listed_field(&o, p, c->hfids, twin, j,
+			rc = listed_field(c, &o, p, twin, pg, j,
 			                  hf_listing_value(pg, i, j));
 		rc = live_end(c, &o, rc, err);
 		if (rc < 0)
@@ -1825,6 +1944,7 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	c.stats = stats ? stats : &dummy;
 	*have = NULL;
 	c.hfids = hf_hfid_pool_new();
+	hf_buf_init(&c.key, 0);
 	rc = hf_objset_new(&c.have) < 0 || !c.hfids
 	             ? hf_error_set(err, HF_ENOMEM, "out of memory")
 	             : 0;
@@ -1850,6 +1970,7 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	hf_free(c.kp);
 	hf_free(c.page_of);
 	hf_hfid_pool_free(c.hfids);
+	hf_buf_release(&c.key);
 	probes_release(&c.ps);
 	if (rc == 0)
 		rc = problems_error(&c, err);

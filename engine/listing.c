@@ -11,6 +11,7 @@
 #include "hf/array.h"
 #include "hf/buf.h"
 #include "hf/listing.h"
+#include "hf/model.h"
 #include "hf/banned.h"
 
 #define NO 1
@@ -22,7 +23,7 @@
 #define VALUE_DEPTH 8
 
 struct rd {
-	const char *p, *end;
+	const char *text, *p, *end;
 	hf_buf tmp; /* a string with escapes, decoded */
 	struct hf_listing_page *pg;
 	const struct hf_listing_field *f;
@@ -396,39 +397,51 @@ static int general(struct rd *r, json_t **out)
 	return 0;
 }
 
+/*
+ * A string just read (by str()) kept for the page: where it is in the
+ * text, or a copy in the page's arena when escapes made it in r->tmp.
+ */
+static int kept(struct rd *r, const char *s, size_t n,
+                struct hf_listing_str *out)
+{
+	if (s < r->text || s >= r->end)
+		s = hf_arena_strndup(&r->pg->strings, s, n);
+	out->s = s;
+	out->n = n;
+	return s ? 0 : HF_ENOMEM;
+}
+
 /* An attribute's value: scalars read here, the rest by jansson. */
-static int value(struct rd *r, json_t **out)
+static int value(struct rd *r, struct hf_listing_value *v)
 {
 	const char *s, *end;
-	json_int_t i;
 	size_t n;
 	int c = peek(r), real, rc;
 
 	if (c == '"') {
+		v->kind = HF_LV_STRING;
 		rc = str(r, &s, &n);
-		if (rc == 0 && !(*out = json_stringn_nocheck(s, n)))
-			rc = HF_ENOMEM;
-		return rc;
+		return rc ? rc : kept(r, s, n, &v->str);
 	}
 	if (c == '-' || (c >= '0' && c <= '9')) {
 		rc = number_end(r, &end, &real);
-		if (rc || real)
-			return rc ? rc : general(r, out);
-		rc = integer(r, &i);
-		if (rc == 0 && !(*out = json_integer(i)))
-			rc = HF_ENOMEM;
-		return rc;
+		if (rc)
+			return rc;
+		v->kind = real ? HF_LV_JSON : HF_LV_INT;
+		return real ? general(r, &v->value) : integer(r, &v->i);
 	}
 	if (c == 't' || c == 'f' || c == 'n') {
-		rc = keyword(r, c == 't'   ? "true"
-		                : c == 'f' ? "false"
-		                           : "null");
-		*out = c == 't'   ? json_true()
-		       : c == 'f' ? json_false()
-		                  : json_null();
-		return rc;
+		v->kind = c == 't'   ? HF_LV_TRUE
+		          : c == 'f' ? HF_LV_FALSE
+		                     : HF_LV_NULL;
+		return keyword(r, c == 't'   ? "true"
+		                  : c == 'f' ? "false"
+		                             : "null");
 	}
-	return c == '{' || c == '[' ? general(r, out) : NO;
+	if (c != '{' && c != '[')
+		return NO;
+	v->kind = HF_LV_JSON;
+	return general(r, &v->value);
 }
 
 /* The one member `name` of an object, read by fn(r, arg). */
@@ -466,7 +479,7 @@ static int only(struct rd *r, const char *name, int optional, member_fn fn,
 
 static int attr_value(struct rd *r, void *arg)
 {
-	return value(r, &((struct hf_listing_value *)arg)->value);
+	return value(r, arg);
 }
 
 /* `{"value": V}`, `{}` or null. */
@@ -475,34 +488,34 @@ static int attr(struct rd *r, struct hf_listing_value *v)
 	return only(r, "value", 1, attr_value, v);
 }
 
-/* An HFID: a list of strings, as a new array. */
-static int hfid(struct rd *r, json_t **out)
+/* An HFID: a list of strings, or null. */
+static int hfid(struct rd *r, struct hf_listing_hfid *h)
 {
-	json_t *h, *part;
+	struct hf_listing_page *pg = r->pg;
 	const char *s;
 	size_t n;
-	int rc = 0, first = 1;
+	int rc, first = 1;
 
+	if (peek(r) == 'n')
+		return keyword(r, "null");
 	if (!take(r, '['))
 		return NO;
-	if (!(h = json_array()))
-		return HF_ENOMEM;
-	while (rc == 0 && !take(r, ']')) {
-		if (!first && !take(r, ',')) {
-			rc = NO;
-			break;
-		}
+	h->present = 1;
+	h->at = pg->nparts;
+	while (!take(r, ']')) {
+		if (!first && !take(r, ','))
+			return NO;
 		first = 0;
-		rc = str(r, &s, &n);
-		if (rc == 0 && (!(part = json_stringn_nocheck(s, n)) ||
-		                json_array_append_new(h, part) < 0))
-			rc = HF_ENOMEM;
+		if ((rc = str(r, &s, &n)))
+			return rc;
+		if (HF_ARRAY_GROW(pg->parts, pg->pcap, pg->nparts + 1) < 0)
+			return HF_ENOMEM;
+		if ((rc = kept(r, s, n, &pg->parts[pg->nparts])))
+			return rc;
+		pg->nparts++;
+		h->n++;
 	}
-	if (rc)
-		json_decref(h);
-	else
-		*out = h;
-	return rc;
+	return 0;
 }
 
 /* A string member's value, copied into the page's arena. */
@@ -521,11 +534,10 @@ static int arena_str(struct rd *r, const char **out)
 }
 
 /* A peer `{id, hfid, __typename}`: id and __typename strings, required. */
-static int ref(struct rd *r, struct hf_ref *out)
+static int ref(struct rd *r, struct hf_listing_ref *out)
 {
-	const char *k, *id = NULL, *type = NULL;
 	int first = 1, more, rc, had_hfid = 0;
-	json_t *h = NULL;
+	const char *k;
 	size_t n;
 
 	if (!take(r, '{'))
@@ -535,31 +547,20 @@ static int ref(struct rd *r, struct hf_ref *out)
 			break;
 		if ((rc = key(r, &k, &n)))
 			break;
-		if (is(k, n, "id") && !id) {
-			rc = arena_str(r, &id);
-		} else if (is(k, n, "__typename") && !type) {
-			rc = arena_str(r, &type);
+		if (is(k, n, "id") && !out->id) {
+			rc = arena_str(r, &out->id);
+		} else if (is(k, n, "__typename") && !out->type) {
+			rc = arena_str(r, &out->type);
 		} else if (is(k, n, "hfid") && !had_hfid) {
 			had_hfid = 1;
-			rc = peek(r) == 'n' ? keyword(r, "null") : hfid(r, &h);
+			rc = hfid(r, &out->hfid);
 		} else {
 			rc = NO;
 		}
 		if (rc)
 			break;
 	}
-	if (rc == 0 && (!id || !type))
-		rc = NO;
-	if (rc == 0) {
-		out->id = hf_strdup(id);
-		out->kind = hf_name(type);
-		out->hfid = h;
-		h = NULL;
-		if (!out->id || !out->kind)
-			rc = HF_ENOMEM;
-	}
-	json_decref(h);
-	return rc;
+	return rc ? rc : out->id && out->type ? 0 : NO;
 }
 
 static int one_node(struct rd *r, void *arg)
@@ -598,25 +599,6 @@ static int many_node(struct rd *r, void *arg)
 	return ref(r, &v->refs[v->nrefs - 1]);
 }
 
-/*
- * The refs of v in an array of their number (one when none), as the
- * general reading allocates them: a live object keeps it, and most
- * hold one or two refs where the growth left room for eight.
- */
-static int fit(struct hf_listing_value *v, size_t cap)
-{
-	size_t n = v->nrefs ? v->nrefs : 1;
-	struct hf_ref *fitted;
-
-	if (cap <= n)
-		return 0;
-	fitted = hf_reallocarray(v->refs, n, sizeof(*v->refs));
-	if (!fitted)
-		return HF_ENOMEM;
-	v->refs = fitted;
-	return 0;
-}
-
 /* A list of `fn` items, each read by fn(r, arg). */
 static int list(struct rd *r, member_fn fn, void *arg)
 {
@@ -641,14 +623,7 @@ static int many_edge(struct rd *r, void *arg)
 
 static int many_edges(struct rd *r, void *arg)
 {
-	struct grow *g = arg;
-	int rc;
-
-	/* as the general reading: an array even when empty */
-	if (HF_ARRAY_GROW(g->v->refs, g->cap, 1) < 0)
-		return HF_ENOMEM;
-	rc = list(r, many_edge, g);
-	return rc ? rc : fit(g->v, g->cap);
+	return list(r, many_edge, arg);
 }
 
 /* A cardinality-many relationship: `{"edges": [edge, ...]}` or null. */
@@ -717,8 +692,7 @@ static int node(struct rd *r)
 			rc = arena_str(r, &nd->type);
 		} else if (is(k, n, "hfid") && !had_hfid) {
 			had_hfid = 1;
-			rc = peek(r) == 'n' ? keyword(r, "null")
-			                    : hfid(r, &nd->hfid);
+			rc = hfid(r, &nd->hfid);
 		} else if ((j = field_of(r, k, n)) >= 0) {
 			rc = node_field(r, &pg->vals[nd->values + (size_t)j],
 			                (size_t)j);
@@ -789,20 +763,62 @@ struct hf_listing_value *hf_listing_value(struct hf_listing_page *pg, size_t i,
 	return &pg->vals[pg->nodes[i].values + j];
 }
 
+int hf_listing_json(const struct hf_listing_value *v, json_t **out)
+{
+	switch (v->kind) {
+	case HF_LV_ABSENT:
+		*out = NULL;
+		return 0;
+	case HF_LV_STRING:
+		*out = json_stringn_nocheck(v->str.s, v->str.n);
+		break;
+	case HF_LV_INT:
+		*out = json_integer(v->i);
+		break;
+	case HF_LV_TRUE:
+		*out = json_true();
+		break;
+	case HF_LV_FALSE:
+		*out = json_false();
+		break;
+	case HF_LV_NULL:
+		*out = json_null();
+		break;
+	default:
+		*out = json_incref(v->value);
+	}
+	return *out ? 0 : HF_ENOMEM;
+}
+
+int hf_listing_hfid_json(const struct hf_listing_page *pg,
+                         const struct hf_listing_hfid *h, json_t **out)
+{
+	const struct hf_listing_str *part;
+	uint32_t i;
+
+	*out = h->present ? json_array() : NULL;
+	for (i = 0; *out && i < h->n; i++) {
+		part = &pg->parts[h->at + i];
+		if (json_array_append_new(
+		            *out, json_stringn_nocheck(part->s, part->n)) < 0) {
+			json_decref(*out);
+			*out = NULL;
+		}
+	}
+	return *out || !h->present ? 0 : HF_ENOMEM;
+}
+
 void hf_listing_release(struct hf_listing_page *pg)
 {
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < pg->n; i++)
-		json_decref(pg->nodes[i].hfid);
 	for (i = 0; i < pg->nvals; i++) {
 		json_decref(pg->vals[i].value);
-		for (k = 0; k < pg->vals[i].nrefs; k++)
-			hf_ref_release(&pg->vals[i].refs[k]);
 		hf_free(pg->vals[i].refs);
 	}
 	hf_free(pg->nodes);
 	hf_free(pg->vals);
+	hf_free(pg->parts);
 	hf_arena_release(&pg->strings);
 	memset(pg, 0, sizeof(*pg));
 }
@@ -827,7 +843,7 @@ int hf_listing_read(struct hf_listing_page *pg, const char *text, size_t len,
 	pg->nf = nf;
 	hf_arena_init(&pg->strings, len / 8);
 	memset(&r, 0, sizeof(r));
-	r.p = text;
+	r.text = r.p = text;
 	r.end = text + len;
 	r.pg = pg;
 	r.f = fields;

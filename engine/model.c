@@ -116,9 +116,11 @@ struct hf_field *hf_object_field(const struct hf_object *o, const char *name)
 }
 
 /* A key component, its separator and escape bytes escaped. */
-static void add_part(hf_buf *b, const char *s, size_t len)
+void hf_identity_key_part(hf_buf *b, const char *s, size_t len)
 {
 	size_t i, from = 0;
+
+	hf_buf_addch(b, '\x1f');
 
 	for (i = 0; i < len; i++) {
 		if (s[i] != '\x1f' && s[i] != '\x1e' && s[i] != '\0')
@@ -143,8 +145,8 @@ int hf_identity_key(struct hf_buf *b, const char *kind, const json_t *hfid)
 	{
 		if (!json_is_string(c))
 			return HF_EINVAL;
-		hf_buf_addch(b, '\x1f');
-		add_part(b, json_string_value(c), json_string_length(c));
+		hf_identity_key_part(b, json_string_value(c),
+		                     json_string_length(c));
 	}
 	return hf_buf_failed(b) ? HF_ENOMEM : 0;
 }
@@ -205,6 +207,13 @@ json_t *hf_hfid_pool_take(hf_hfid_pool *p, json_t *h)
 		return join(p, h);
 	json_decref(h);
 	return json_incref(have);
+}
+
+json_t *hf_hfid_pool_find(hf_hfid_pool *p, const char *key, size_t len)
+{
+	json_t *have = p && len ? hf_map_get(&p->by_text, key, len) : NULL;
+
+	return have ? json_incref(have) : NULL;
 }
 
 json_t *hf_hfid_pool_copy(hf_hfid_pool *p, const json_t *h)
@@ -324,6 +333,11 @@ long hf_objset_find(const hf_objset *s, const char *kind, const json_t *hfid)
 	at = table_get(&s->by_key, key);
 	hf_free(key);
 	return at;
+}
+
+long hf_objset_find_key(const hf_objset *s, const char *key)
+{
+	return table_get(&s->by_key, key);
 }
 
 long hf_objset_find_id(const hf_objset *s, const char *id)

@@ -56,6 +56,7 @@ static void test_listing__reads_a_page(void **state)
 	        " \"count\": 1002}}}\r\n\t";
 	struct hf_listing_page pg;
 	struct hf_listing_value *v;
+	json_t *j;
 	char *dumped;
 
 	(void)state;
@@ -64,31 +65,41 @@ static void test_listing__reads_a_page(void **state)
 	assert_int_equal(pg.n, 2);
 	assert_string_equal(pg.nodes[0].id, "u1");
 	assert_string_equal(pg.nodes[0].type, "NetDevice");
-	assert_string_equal(
-	        json_string_value(json_array_get(pg.nodes[0].hfid, 0)),
-	        "d\xc3\xa9v\"1");
+	assert_int_equal(hf_listing_hfid_json(&pg, &pg.nodes[0].hfid, &j), 0);
+	dumped = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	assert_string_equal(dumped, "[\"d\\u00E9v\\\"1\"]");
+	hf_free(dumped);
+	json_decref(j);
 	v = hf_listing_value(&pg, 0, 0);
-	assert_string_equal(json_string_value(v->value),
+	assert_int_equal(v->kind, HF_LV_STRING);
+	assert_int_equal(hf_listing_json(v, &j), 0);
+	assert_string_equal(json_string_value(j),
 	                    "caf\xc3\xa9 \xf0\x9f\x98\x80\n");
+	json_decref(j);
 	v = hf_listing_value(&pg, 0, 1);
+	assert_int_equal(v->kind, HF_LV_JSON);
 	dumped = json_dumps(v->value, JSON_COMPACT);
 	assert_string_equal(dumped, "{\"a\":[1,2.5,{\"b\":null}]}");
 	hf_free(dumped);
 	v = hf_listing_value(&pg, 0, 2);
 	assert_int_equal(v->nrefs, 1);
 	assert_string_equal(v->refs[0].id, "s1");
-	assert_string_equal(v->refs[0].kind, "NetSite");
+	assert_string_equal(v->refs[0].type, "NetSite");
+	assert_int_equal(v->refs[0].hfid.present, 1);
+	assert_int_equal(v->refs[0].hfid.n, 1);
 	v = hf_listing_value(&pg, 0, 3);
 	assert_int_equal(v->nrefs, 2);
-	assert_null(v->refs[0].hfid);
+	assert_int_equal(v->refs[0].hfid.present, 0);
+	assert_int_equal(v->refs[1].hfid.present, 0);
 	assert_string_equal(v->refs[1].id, "t2");
 	/* the second node: no HFID, type or values; nulls everywhere */
-	assert_null(pg.nodes[1].hfid);
+	assert_int_equal(pg.nodes[1].hfid.present, 0);
 	assert_null(pg.nodes[1].type);
-	assert_null(hf_listing_value(&pg, 1, 0)->value);
-	assert_int_equal(json_integer_value(hf_listing_value(&pg, 1, 1)->value),
-	                 0);
-	assert_null(hf_listing_value(&pg, 1, 2)->refs);
+	assert_int_equal(hf_listing_value(&pg, 1, 0)->kind, HF_LV_ABSENT);
+	v = hf_listing_value(&pg, 1, 1);
+	assert_int_equal(v->kind, HF_LV_INT);
+	assert_int_equal(v->i, 0);
+	assert_int_equal(hf_listing_value(&pg, 1, 2)->nrefs, 0);
 	assert_null(hf_listing_value(&pg, 1, 3)->refs);
 	hf_listing_release(&pg);
 }

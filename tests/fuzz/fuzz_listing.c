@@ -44,37 +44,50 @@ static const char *listing_str(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-static void listing_ref(const struct hf_ref *r, const json_t *node)
+/* The tree's HFID (null and absent alike) and the page's. */
+static void listing_hfid(const struct hf_listing_page *pg,
+                         const struct hf_listing_hfid *h, const json_t *tree)
 {
-	const json_t *h = json_object_get(node, "hfid");
+	json_t *mine = NULL;
 
-	listing_expect(!strcmp(r->id, listing_str(node, "id")));
-	listing_expect(!strcmp(r->kind, listing_str(node, "__typename")));
-	listing_expect(listing_same(r->hfid, json_is_null(h) ? NULL : h));
+	listing_expect(hf_listing_hfid_json(pg, h, &mine) == 0);
+	listing_expect(listing_same(mine, json_is_null(tree) ? NULL : tree));
+	json_decref(mine);
 }
 
-static void listing_field(const struct hf_listing_field *f,
+static void listing_ref(const struct hf_listing_page *pg,
+                        const struct hf_listing_ref *r, const json_t *node)
+{
+	listing_expect(!strcmp(r->id, listing_str(node, "id")));
+	listing_expect(!strcmp(r->type, listing_str(node, "__typename")));
+	listing_hfid(pg, &r->hfid, json_object_get(node, "hfid"));
+}
+
+static void listing_field(const struct hf_listing_page *pg,
+                          const struct hf_listing_field *f,
                           const struct hf_listing_value *v, const json_t *j)
 {
 	const json_t *node, *edges;
+	json_t *mine = NULL;
 	size_t i;
 
 	switch (f->type) {
 	case HF_FIELD_ATTR:
-		listing_expect(
-		        listing_same(v->value, json_object_get(j, "value")));
+		listing_expect(hf_listing_json(v, &mine) == 0);
+		listing_expect(listing_same(mine, json_object_get(j, "value")));
+		json_decref(mine);
 		return;
 	case HF_FIELD_ONE:
 		node = json_object_get(j, "node");
 		listing_expect(v->nrefs == (json_is_object(node) ? 1u : 0u));
 		if (v->nrefs)
-			listing_ref(&v->refs[0], node);
+			listing_ref(pg, &v->refs[0], node);
 		return;
 	default:
 		edges = json_object_get(j, "edges");
 		listing_expect(v->nrefs == json_array_size(edges));
 		for (i = 0; i < v->nrefs; i++)
-			listing_ref(&v->refs[i],
+			listing_ref(pg, &v->refs[i],
 			            json_object_get(json_array_get(edges, i),
 			                            "node"));
 	}
@@ -84,7 +97,7 @@ static void listing_compare(struct hf_listing_page *pg, const json_t *tree)
 {
 	const json_t *res =
 	        json_object_get(json_object_get(tree, "data"), "NetDevice");
-	const json_t *edges = json_object_get(res, "edges"), *node, *h;
+	const json_t *edges = json_object_get(res, "edges"), *node;
 	const char *type;
 	size_t i, j;
 
@@ -93,18 +106,18 @@ static void listing_compare(struct hf_listing_page *pg, const json_t *tree)
 	listing_expect(pg->n == json_array_size(edges));
 	for (i = 0; i < pg->n; i++) {
 		node = json_object_get(json_array_get(edges, i), "node");
-		h = json_object_get(node, "hfid");
 		type = listing_str(node, "__typename");
 		listing_expect(
 		        !strcmp(pg->nodes[i].id, listing_str(node, "id")));
 		listing_expect((!type && !pg->nodes[i].type) ||
 		               (type && pg->nodes[i].type &&
 		                !strcmp(type, pg->nodes[i].type)));
-		listing_expect(listing_same(pg->nodes[i].hfid,
-		                            json_is_null(h) ? NULL : h));
+		listing_hfid(pg, &pg->nodes[i].hfid,
+		             json_object_get(node, "hfid"));
 		for (j = 0; j < pg->nf; j++)
 			listing_field(
-			        &listing_fields[j], hf_listing_value(pg, i, j),
+			        pg, &listing_fields[j],
+			        hf_listing_value(pg, i, j),
 			        json_object_get(node, listing_fields[j].name));
 	}
 }

@@ -23,7 +23,6 @@
 #include <stdint.h>
 
 #include "hf/arena.h"
-#include "hf/model.h"
 
 /* A field the listing selects: an attribute `{ value }` or a relationship. */
 struct hf_listing_field {
@@ -31,19 +30,56 @@ struct hf_listing_field {
 	unsigned char type; /* enum hf_field_type */
 };
 
+/*
+ * A string as the page wrote it, escapes decoded: its bytes in the text
+ * (which must outlive the page) or in the page's arena; never NUL.
+ */
+struct hf_listing_str {
+	const char *s;
+	size_t n;
+};
+
+/* An HFID: parts[at .. at + n) of the page, when present. */
+struct hf_listing_hfid {
+	size_t at;
+	uint32_t n;
+	unsigned char present; /* 0: null or absent */
+};
+
+/* A peer: id and __typename (in the page's arena, never NULL), HFID. */
+struct hf_listing_ref {
+	const char *id;
+	const char *type;
+	struct hf_listing_hfid hfid;
+};
+
+/* What an attribute's value is. */
+enum hf_listing_kind {
+	HF_LV_ABSENT = 0, /* the field, or its "value", absent; or the
+	                     field null */
+	HF_LV_STRING,
+	HF_LV_INT,
+	HF_LV_TRUE,
+	HF_LV_FALSE,
+	HF_LV_NULL,
+	HF_LV_JSON, /* anything else, read by jansson: `value` */
+};
+
 /* What a node says of one field. */
 struct hf_listing_value {
-	json_t *value; /* attribute: the value (owned); NULL when the field,
-	                  or its "value", is absent or the field is null */
-	struct hf_ref *refs; /* relationship (owned): NULL when the field is
-	                        absent or null (one: no node) */
+	unsigned char kind; /* attribute: enum hf_listing_kind */
+	struct hf_listing_str str; /* HF_LV_STRING */
+	json_int_t i; /* HF_LV_INT */
+	json_t *value; /* HF_LV_JSON (owned) */
+	/* relationship: its peers; one: at most one */
+	struct hf_listing_ref *refs;
 	uint32_t nrefs;
 };
 
 struct hf_listing_node {
 	const char *id; /* a non-empty string (in the page's arena) */
 	const char *type; /* __typename, NULL when absent (arena) */
-	json_t *hfid; /* array of strings (owned); NULL: null or absent */
+	struct hf_listing_hfid hfid;
 	size_t values; /* index of its first value in the page's `vals` */
 };
 
@@ -54,6 +90,8 @@ struct hf_listing_page {
 	struct hf_listing_value *vals; /* nf per node */
 	size_t nvals, vcap;
 	size_t nf;
+	struct hf_listing_str *parts; /* the HFIDs' components */
+	size_t nparts, pcap;
 	hf_arena strings;
 };
 
@@ -70,7 +108,16 @@ int hf_listing_read(struct hf_listing_page *pg, const char *text, size_t len,
 struct hf_listing_value *hf_listing_value(struct hf_listing_page *pg, size_t i,
                                           size_t j);
 
-/* Free what the page still owns (what a caller took it set to NULL). */
+/*
+ * An attribute's value as a JSON value (a new reference; NULL when
+ * absent), or an HFID as an array of strings (NULL when not present).
+ * 0 or HF_ENOMEM.
+ */
+int hf_listing_json(const struct hf_listing_value *v, json_t **out);
+int hf_listing_hfid_json(const struct hf_listing_page *pg,
+                         const struct hf_listing_hfid *h, json_t **out);
+
+/* Free what the page owns. */
 void hf_listing_release(struct hf_listing_page *pg);
 
 #endif

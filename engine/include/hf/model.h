@@ -99,6 +99,12 @@ struct hf_field *hf_object_field(const struct hf_object *o, const char *name);
  */
 struct hf_buf;
 int hf_identity_key(struct hf_buf *b, const char *kind, const json_t *hfid);
+/*
+ * Append one HFID component of `len` bytes to an identity key: its
+ * separator and its escaped bytes, as hf_identity_key() writes each (a
+ * key is the kind, then its components this way).
+ */
+void hf_identity_key_part(struct hf_buf *b, const char *s, size_t len);
 
 /*
  * A pool of HFIDs: equal HFIDs (arrays of strings) handed out as one
@@ -119,6 +125,12 @@ void hf_hfid_pool_free(hf_hfid_pool *p); /* NULL-safe */
 json_t *hf_hfid_pool_take(hf_hfid_pool *p, json_t *h);
 /* As _take for a borrowed `h`: pooled, or a copy. NULL: out of memory. */
 json_t *hf_hfid_pool_copy(hf_hfid_pool *p, const json_t *h);
+/*
+ * The pooled HFID whose identity key with an empty kind (its components
+ * by hf_identity_key_part()) is `key`: a new reference, or NULL when the
+ * pool has none (or `p` is NULL).
+ */
+json_t *hf_hfid_pool_find(hf_hfid_pool *p, const char *key, size_t len);
 
 /* A set of objects with O(1) lookup by identity. */
 typedef struct hf_objset hf_objset;
@@ -136,6 +148,8 @@ size_t hf_objset_count(const hf_objset *s);
 struct hf_object *hf_objset_at(const hf_objset *s, size_t i);
 /* Index of the object with this identity, or -1. */
 long hf_objset_find(const hf_objset *s, const char *kind, const json_t *hfid);
+/* Index of the object whose identity key (hf_identity_key()) is `key`. */
+long hf_objset_find_key(const hf_objset *s, const char *key);
 /* Index of the object with this node id, or -1 (live sets). */
 long hf_objset_find_id(const hf_objset *s, const char *id);
 
