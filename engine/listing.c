@@ -23,7 +23,7 @@
 #define VALUE_DEPTH 8
 
 struct rd {
-	const char *text, *p, *end;
+	const char *p, *end;
 	hf_buf tmp; /* a string with escapes, decoded */
 	struct hf_listing_page *pg;
 	const struct hf_listing_field *f;
@@ -404,7 +404,7 @@ static int general(struct rd *r, json_t **out)
 static int kept(struct rd *r, const char *s, size_t n,
                 struct hf_listing_str *out)
 {
-	if (s < r->text || s >= r->end)
+	if (s == r->tmp.ptr)
 		s = hf_arena_strndup(&r->pg->strings, s, n);
 	out->s = s;
 	out->n = n;
@@ -843,7 +843,7 @@ int hf_listing_read(struct hf_listing_page *pg, const char *text, size_t len,
 	pg->nf = nf;
 	hf_arena_init(&pg->strings, len / 8);
 	memset(&r, 0, sizeof(r));
-	r.text = r.p = text;
+	r.p = text;
 	r.end = text + len;
 	r.pg = pg;
 	r.f = fields;
