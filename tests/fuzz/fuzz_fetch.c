@@ -17,8 +17,10 @@
 #include <jansson.h>
 
 #include "hf/alloc.h"
+#include "hf/buf.h"
 #include "hf/fetch.h"
 #include "hf/manifest.h"
+#include "hf/model.h"
 #include "hf/resolve.h"
 #include "hf/schema.h"
 #include "hf/transport.h"
@@ -195,7 +197,50 @@ static void fetch_quiet_resolve(void *payload, enum hf_mdiag_level level,
 	(void)diag;
 }
 
-HF_FUZZ_ENTRY(fuzz_fetch)(const uint8_t *data, size_t size)
+/* A JSON value into `b` (compact, sorted keys), NULL as NULL. */
+static void fetch_dump_json(hf_buf *b, const json_t *v)
+{
+	char *t = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+	                                    JSON_SORT_KEYS)
+	            : NULL;
+
+	hf_buf_add(b, t ? t : "NULL");
+	hf_free(t);
+}
+
+/* Everything the live objects hold, as text. */
+static void fetch_dump(hf_buf *b, const hf_objset *have)
+{
+	const struct hf_object *o;
+	const struct hf_field *f;
+	size_t i, j, k;
+
+	for (i = 0; have && i < hf_objset_count(have); i++) {
+		o = hf_objset_at(have, i);
+		hf_buf_addf(b, "%s|%s|", o->kind, o->id ? o->id : "-");
+		fetch_dump_json(b, o->hfid);
+		for (j = 0; j < o->nfields; j++) {
+			f = &o->fields[j];
+			hf_buf_addf(b, " %s:%d:%d=", f->name, f->type,
+			            f->akind);
+			fetch_dump_json(b, f->value);
+			hf_buf_addf(b, "%s", f->refs ? "[" : "(");
+			for (k = 0; k < f->nrefs; k++) {
+				hf_buf_addf(b, " %s %s ", f->refs[k].kind,
+				            f->refs[k].id ? f->refs[k].id
+				                          : "-");
+				fetch_dump_json(b, f->refs[k].hfid);
+			}
+		}
+		hf_buf_add(b, "\n");
+	}
+}
+
+/*
+ * One fetch of the fixed files over `answers`: its status, message and
+ * live objects into `out`. `general`: pages read as JSON trees.
+ */
+static void fetch_once(const json_t *answers, int general, hf_buf *out)
 {
 	struct hf_resolve_opts ro = HF_RESOLVE_OPTS_INIT;
 	struct hf_fetch_opts fo = HF_FETCH_OPTS_INIT;
@@ -205,27 +250,52 @@ HF_FUZZ_ENTRY(fuzz_fetch)(const uint8_t *data, size_t size)
 	hf_manifest *m = NULL;
 	hf_objset *want = NULL, *have = NULL;
 	hf_schema *s = fetch_schema();
-	json_t *answers =
-	        json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
+	int rc;
 
-	if (!answers)
-		return 0;
 	memset(&tx, 0, sizeof(tx));
 	tx.base.ops = &fetch_ops;
 	tx.answers = answers;
 	fo.page_size = 2; /* several pages from few objects */
 	fo.batch_aliases = 2;
+	fo.general = general;
 	if (hf_manifest_new(&m) == 0 &&
 	    hf_manifest_add_buffer(m, "fetch.yml", fetch_files,
 	                           sizeof(fetch_files) - 1, NULL) == 0 &&
 	    hf_resolve(&want, m, s, &ro, fetch_quiet_resolve, NULL, &err) ==
 	            0) {
-		(void)hf_fetch(&have, want, s, &fo, &tx.base, fetch_quiet, NULL,
-		               &st, &err);
+		rc = hf_fetch(&have, want, s, &fo, &tx.base, fetch_quiet, NULL,
+		              &st, &err);
+		hf_buf_addf(out, "%d %s\n", rc, err.msg);
+		fetch_dump(out, have);
 		hf_objset_free(have);
 	}
 	hf_objset_free(want);
 	hf_manifest_free(m);
+}
+
+/*
+ * Pages read from their text (hf/listing.h) and as JSON trees must give
+ * the same status, message and objects: any difference aborts.
+ */
+HF_FUZZ_ENTRY(fuzz_fetch)(const uint8_t *data, size_t size)
+{
+	json_t *answers =
+	        json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
+	hf_buf text = HF_BUF_INIT, tree = HF_BUF_INIT;
+
+	if (!answers)
+		return 0;
+	fetch_once(answers, 0, &text);
+	fetch_once(answers, 1, &tree);
+	if (!hf_buf_failed(&text) && !hf_buf_failed(&tree) &&
+	    (text.len != tree.len || memcmp(text.ptr, tree.ptr, text.len))) {
+		fprintf(stderr,
+		        "fuzz_fetch: the readings differ\ntext: %s\ntree: %s\n",
+		        text.ptr, tree.ptr);
+		abort();
+	}
+	hf_buf_release(&text);
+	hf_buf_release(&tree);
 	json_decref(answers);
 	return 0;
 }
