@@ -1082,7 +1082,7 @@ static int key_of(struct fctx *c, const char *kind,
 	uint32_t i;
 
 	hf_buf_reset(&c->key);
-	hf_buf_add(&c->key, kind);
+	hf_identity_key_kind(&c->key, kind);
 	for (i = 0; i < h->n; i++)
 		hf_identity_key_part(&c->key, pg->parts[h->at + i].s,
 		                     pg->parts[h->at + i].n);

@@ -115,12 +115,10 @@ struct hf_field *hf_object_field(const struct hf_object *o, const char *name)
 	return NULL;
 }
 
-/* A key component, its separator and escape bytes escaped. */
-void hf_identity_key_part(hf_buf *b, const char *s, size_t len)
+/* Bytes of a key, its separator and escape bytes and NUL escaped. */
+static void add_escaped(hf_buf *b, const char *s, size_t len)
 {
 	size_t i, from = 0;
-
-	hf_buf_addch(b, '\x1f');
 
 	for (i = 0; i < len; i++) {
 		if (s[i] != '\x1f' && s[i] != '\x1e' && s[i] != '\0')
@@ -133,6 +131,17 @@ void hf_identity_key_part(hf_buf *b, const char *s, size_t len)
 	hf_buf_addn(b, s + from, len - from);
 }
 
+void hf_identity_key_kind(hf_buf *b, const char *kind)
+{
+	add_escaped(b, kind, strlen(kind));
+}
+
+void hf_identity_key_part(hf_buf *b, const char *s, size_t len)
+{
+	hf_buf_addch(b, '\x1f');
+	add_escaped(b, s, len);
+}
+
 int hf_identity_key(struct hf_buf *b, const char *kind, const json_t *hfid)
 {
 	size_t i;
@@ -140,7 +149,7 @@ int hf_identity_key(struct hf_buf *b, const char *kind, const json_t *hfid)
 
 	if (!json_is_array(hfid))
 		return HF_EINVAL;
-	hf_buf_add(b, kind);
+	hf_identity_key_kind(b, kind);
 	json_array_foreach(hfid, i, c)
 	{
 		if (!json_is_string(c))

@@ -95,8 +95,16 @@ static void test_model__identity_keys_are_unambiguous(void **state)
 	                                       "0"));
 	char *d = key_of("K", json_pack("[s#]", "a\0", (size_t)2));
 	char *e = key_of("K", json_pack("[ss]", "plain", "x"));
+	/* a kind with the separator in it: not another kind's object */
+	char *f = key_of("K\x1f"
+	                 "a",
+	                 json_array());
+	char *g = key_of("K", json_pack("[s]", "a"));
 
 	(void)state;
+	assert_string_not_equal(f, g);
+	hf_free(f);
+	hf_free(g);
 	assert_string_not_equal(a, b);
 	assert_string_not_equal(c, d);
 	assert_int_equal(strlen(d), 5); /* "K" US "a" ESC "0": no NUL */

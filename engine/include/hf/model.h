@@ -92,9 +92,11 @@ struct hf_field *hf_object_field(const struct hf_object *o, const char *name);
 
 /*
  * The identity key "Kind\x1fcomp1\x1fcomp2" of (kind, hfid) into `b`.
- * A component's own \x1f, \x1e and NUL bytes are written \x1e\x1f,
- * \x1e\x1e and \x1e0, so that no two HFIDs share a key (["a\x1fb", "c"]
- * and ["a", "b\x1fc"] are two objects) and the key is a C string.
+ * The kind's and a component's own \x1f, \x1e and NUL bytes are written
+ * \x1e\x1f, \x1e\x1e and \x1e0, so that no two identities share a key
+ * (["a\x1fb", "c"] and ["a", "b\x1fc"] are two objects, and so are kind
+ * "K\x1fa" without HFID parts and kind "K" with ["a"]) and the key is a C
+ * string.
  * Returns 0 or HF_EINVAL when hfid is not an array of strings.
  */
 struct hf_buf;
@@ -105,6 +107,8 @@ int hf_identity_key(struct hf_buf *b, const char *kind, const json_t *hfid);
  * key is the kind, then its components this way).
  */
 void hf_identity_key_part(struct hf_buf *b, const char *s, size_t len);
+/* Append a kind, escaped, as the start of an identity key. */
+void hf_identity_key_kind(struct hf_buf *b, const char *kind);
 
 /*
  * A pool of HFIDs: equal HFIDs (arrays of strings) handed out as one
