@@ -533,6 +533,27 @@ static int arena_str(struct rd *r, const char **out)
 	return *out ? 0 : HF_ENOMEM;
 }
 
+/*
+ * The member keyed k when it is one of what names an object -- id,
+ * __typename, hfid, each taken once -- read into *id, *type or *h: 1
+ * with *rc its outcome; 0 when k is none of them (or one given again).
+ */
+static int identity(struct rd *r, const char *k, size_t n, const char **id,
+                    const char **type, struct hf_listing_hfid *h, int *had_hfid,
+                    int *rc)
+{
+	if (is(k, n, "id") && !*id)
+		*rc = arena_str(r, id);
+	else if (is(k, n, "__typename") && !*type)
+		*rc = arena_str(r, type);
+	else if (is(k, n, "hfid") && !*had_hfid)
+		*rc = hfid(r, h);
+	else
+		return 0;
+	*had_hfid |= is(k, n, "hfid");
+	return 1;
+}
+
 /* A peer `{id, hfid, __typename}`: id and __typename strings, required. */
 static int ref(struct rd *r, struct hf_listing_ref *out)
 {
@@ -547,16 +568,9 @@ static int ref(struct rd *r, struct hf_listing_ref *out)
 			break;
 		if ((rc = key(r, &k, &n)))
 			break;
-		if (is(k, n, "id") && !out->id) {
-			rc = arena_str(r, &out->id);
-		} else if (is(k, n, "__typename") && !out->type) {
-			rc = arena_str(r, &out->type);
-		} else if (is(k, n, "hfid") && !had_hfid) {
-			had_hfid = 1;
-			rc = hfid(r, &out->hfid);
-		} else {
+		if (!identity(r, k, n, &out->id, &out->type, &out->hfid,
+		              &had_hfid, &rc))
 			rc = NO;
-		}
 		if (rc)
 			break;
 	}
@@ -686,18 +700,14 @@ static int node(struct rd *r)
 			break;
 		if ((rc = key(r, &k, &n)))
 			break;
-		if (is(k, n, "id") && !nd->id) {
-			rc = arena_str(r, &nd->id);
-		} else if (is(k, n, "__typename") && !nd->type) {
-			rc = arena_str(r, &nd->type);
-		} else if (is(k, n, "hfid") && !had_hfid) {
-			had_hfid = 1;
-			rc = hfid(r, &nd->hfid);
-		} else if ((j = field_of(r, k, n)) >= 0) {
-			rc = node_field(r, &pg->vals[nd->values + (size_t)j],
-			                (size_t)j);
-		} else {
-			rc = NO;
+		if (!identity(r, k, n, &nd->id, &nd->type, &nd->hfid, &had_hfid,
+		              &rc)) {
+			j = field_of(r, k, n);
+			rc = j < 0 ? NO
+			           : node_field(
+			                     r,
+			                     &pg->vals[nd->values + (size_t)j],
+			                     (size_t)j);
 		}
 		if (rc)
 			return rc;
