@@ -264,6 +264,30 @@ int hf_change_sources(const struct hf_change *c, json_t **out)
 	return *out ? 0 : HF_ENOMEM;
 }
 
+/*
+ * The same array's text, appended to `b` without building it: 1 when
+ * written, 0 when there are none, or what hf_json_write() or
+ * hf_change_sources() fail with (HF_ENOMEM also for a file name that is
+ * not UTF-8, which json_pack() refuses). "file" comes before "line" in
+ * both key orders.
+ */
+int hf_change_sources_write(const struct hf_change *c, hf_buf *b, int flags)
+{
+	int rc;
+
+	if (c->sources) {
+		rc = hf_json_write(b, c->sources, flags);
+		return rc < 0 ? rc : 1;
+	}
+	if (!c->src_file)
+		return 0;
+	hf_buf_add(b, "[{\"file\":");
+	if (hf_json_write_string(b, c->src_file, strlen(c->src_file)) < 0)
+		return HF_ENOMEM;
+	hf_buf_addf(b, ",\"line\":%d}]", c->src_line);
+	return hf_buf_failed(b) ? HF_ENOMEM : 1;
+}
+
 /* Room for one more change: 0 or HF_ENOMEM. */
 static int room(hf_plan *p)
 {
@@ -624,7 +648,7 @@ static int put_str(hf_buf *b, const char *key, const char *s)
  */
 static int change_text(hf_buf *b, const struct hf_change *c)
 {
-	json_t *src;
+	size_t at;
 	int rc;
 
 	/* change_content() cannot pack a change without these */
@@ -656,13 +680,13 @@ static int change_text(hf_buf *b, const struct hf_change *c)
 	    (rc = put_str(b, ",\"kind\":", c->kind)) < 0 ||
 	    (rc = put_str(b, ",\"node_id\":", c->node_id)) < 0)
 		return rc;
-	if ((rc = hf_change_sources(c, &src)) < 0)
-		return rc;
-	if (src)
-		rc = put_json(b, ",\"sources\":", src);
-	json_decref(src);
+	at = b->len;
+	hf_buf_add(b, ",\"sources\":");
+	rc = hf_change_sources_write(c, b, HF_JSON_SORTED);
 	if (rc < 0)
 		return rc;
+	if (rc == 0)
+		hf_buf_setlen(b, at);
 	hf_buf_addf(b, ",\"wave\":%d}", c->wave);
 	return hf_buf_failed(b) ? HF_ENOMEM : 0;
 }

@@ -297,23 +297,6 @@ void hf_store_close(hf_store *st)
 	hf_free(st);
 }
 
-/* `b` is the caller's scratch buffer: one per save, not one per value. */
-static int bind_json(sqlite3_stmt *s, int i, const json_t *j, hf_buf *b)
-{
-	int rc;
-
-	if (!j)
-		return sqlite3_bind_null(s, i);
-	hf_buf_reset(b);
-	rc = hf_json_write(b, j, 0);
-	if (rc == HF_ENOMEM)
-		return SQLITE_NOMEM;
-	if (rc < 0)
-		return SQLITE_MISUSE;
-	return sqlite3_bind_text64(s, i, b->ptr, b->len, SQLITE_TRANSIENT,
-	                           SQLITE_UTF8);
-}
-
 static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
 {
 	const struct hf_plan_meta *m = hf_plan_meta_c(p);
@@ -361,75 +344,118 @@ static int insert_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	return rc == SQLITE_DONE ? 0 : db_error(st, err, "save");
 }
 
-/* A no-op in text form: before and after are its text (hf_change.text). */
-static int bind_text_twice(sqlite3_stmt *s, const char *text)
-{
-	int rc = sqlite3_bind_text(s, 8, text, -1, SQLITE_STATIC);
+/*
+ * A row's JSON texts, one buffer per column, kept across the rows of a
+ * save: they are bound as they are (SQLITE_STATIC), so SQLite copies
+ * nothing, and a row costs no allocation once the buffers have grown.
+ */
+struct row_text {
+	hf_buf hfid, before, after, changed, deps, sources;
+};
 
-	return rc == SQLITE_OK
-	               ? sqlite3_bind_text(s, 9, text, -1, SQLITE_STATIC)
-	               : rc;
+static void row_text_release(struct row_text *t)
+{
+	hf_buf_release(&t->hfid);
+	hf_buf_release(&t->before);
+	hf_buf_release(&t->after);
+	hf_buf_release(&t->changed);
+	hf_buf_release(&t->deps);
+	hf_buf_release(&t->sources);
 }
 
-/* before and after as trees: an unchanged object's one tree written once */
-static int bind_fields(sqlite3_stmt *s, const struct hf_change *c, hf_buf *b)
+static int bind_buf(sqlite3_stmt *s, int i, const hf_buf *b)
 {
-	int rc = bind_json(s, 8, c->before, b);
+	return sqlite3_bind_text64(s, i, b->ptr, b->len, SQLITE_STATIC,
+	                           SQLITE_UTF8);
+}
 
+/* `j`'s text in `b`, bound at column i; NULL binds NULL. */
+static int bind_json(sqlite3_stmt *s, int i, const json_t *j, hf_buf *b)
+{
+	int rc;
+
+	if (!j)
+		return sqlite3_bind_null(s, i);
+	hf_buf_reset(b);
+	rc = hf_json_write(b, j, 0);
+	if (rc == HF_ENOMEM)
+		return SQLITE_NOMEM;
+	if (rc < 0)
+		return SQLITE_MISUSE;
+	return bind_buf(s, i, b);
+}
+
+static int bind_str(sqlite3_stmt *s, int i, const char *str)
+{
+	return str ? sqlite3_bind_text(s, i, str, -1, SQLITE_STATIC)
+	           : sqlite3_bind_null(s, i);
+}
+
+/*
+ * before and after: a no-op in text form is its text twice
+ * (hf_change.text); an unchanged object's one tree is written once.
+ */
+static int bind_fields(sqlite3_stmt *s, const struct hf_change *c,
+                       struct row_text *t)
+{
+	size_t n;
+	int rc;
+
+	if (c->text && !c->after) {
+		n = strlen(c->text);
+		rc = sqlite3_bind_text64(s, 8, c->text, n, SQLITE_STATIC,
+		                         SQLITE_UTF8);
+		return rc == SQLITE_OK
+		               ? sqlite3_bind_text64(s, 9, c->text, n,
+		                                     SQLITE_STATIC, SQLITE_UTF8)
+		               : rc;
+	}
+	rc = bind_json(s, 8, c->before, &t->before);
 	if (rc != SQLITE_OK)
 		return rc;
 	if (c->after && c->after == c->before)
-		return sqlite3_bind_text64(s, 9, b->ptr, b->len,
-		                           SQLITE_TRANSIENT, SQLITE_UTF8);
-	return bind_json(s, 9, c->after, b);
+		return bind_buf(s, 9, &t->before);
+	return bind_json(s, 9, c->after, &t->after);
 }
 
-/* The sources column: the array, from either form (hf_change_sources). */
+/* The sources column, from either form (hf_change_sources_write). */
 static int bind_sources(sqlite3_stmt *s, int i, const struct hf_change *c,
                         hf_buf *b)
 {
-	json_t *src;
 	int rc;
 
-	if (hf_change_sources(c, &src) < 0)
-		return SQLITE_NOMEM;
-	rc = bind_json(s, i, src, b);
-	json_decref(src);
-	return rc;
+	hf_buf_reset(b);
+	rc = hf_change_sources_write(c, b, 0);
+	if (rc < 0)
+		return rc == HF_ENOMEM ? SQLITE_NOMEM : SQLITE_MISUSE;
+	return rc ? bind_buf(s, i, b) : sqlite3_bind_null(s, i);
 }
 
 static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
-                         const struct hf_change *c, hf_buf *b)
+                         const struct hf_change *c, struct row_text *t)
 {
 	sqlite3_reset(s);
-	sqlite3_bind_text(s, 1, plan_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, plan_id, HF_PLAN_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, seq);
 	sqlite3_bind_text(s, 3, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, hf_action_str(c->action), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, c->kind, -1, SQLITE_STATIC);
 	/* a kind without an HFID: the JSON null, the column stays NOT NULL */
-	if ((c->hfid ? bind_json(s, 6, c->hfid, b)
-	             : sqlite3_bind_text(s, 6, "null", -1, SQLITE_STATIC)) !=
+	if ((c->hfid ? bind_json(s, 6, c->hfid, &t->hfid)
+	             : sqlite3_bind_text(s, 6, "null", 4, SQLITE_STATIC)) !=
 	            SQLITE_OK ||
-	    bind_sources(s, 17, c, b) != SQLITE_OK ||
-	    (c->text && !c->after ? bind_text_twice(s, c->text)
-	                          : bind_fields(s, c, b)) != SQLITE_OK ||
-	    bind_json(s, 10, c->changed, b) != SQLITE_OK ||
-	    bind_json(s, 11, c->deps, b) != SQLITE_OK)
+	    bind_sources(s, 17, c, &t->sources) != SQLITE_OK ||
+	    bind_fields(s, c, t) != SQLITE_OK ||
+	    bind_json(s, 10, c->changed, &t->changed) != SQLITE_OK ||
+	    bind_json(s, 11, c->deps, &t->deps) != SQLITE_OK)
 		return SQLITE_NOMEM;
-	if (c->node_id)
-		sqlite3_bind_text(s, 7, c->node_id, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 7);
+	bind_str(s, 7, c->node_id);
 	sqlite3_bind_int(s, 12, c->wave);
 	sqlite3_bind_text(s, 13, c->fingerprint, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 14, hf_change_status_str(c->status), -1,
 	                  SQLITE_STATIC);
 	sqlite3_bind_int(s, 15, c->adopt ? 1 : 0);
-	if (c->cascade_of)
-		sqlite3_bind_text(s, 16, c->cascade_of, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 16);
+	bind_str(s, 16, c->cascade_of);
 	return sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 }
 
@@ -485,17 +511,75 @@ static void cache_for(hf_store *st, size_t changes)
 	sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 }
 
+/*
+ * The rows' action and status are what the table's CHECKs admit: the
+ * statement that inserts them is then made without those checks. In
+ * SQLite 3.40 a CHECK on IN ('a', 'b', ...) builds a temporary B-tree
+ * for its list on every row, twice a row here: two pagers and their
+ * caches allocated and freed per change, a fifth of a million-change
+ * save (most of it in malloc, the heap being large and fragmented by
+ * then). The pragma is read when a statement is prepared, and setting
+ * it expires prepared statements (which are then prepared again at their
+ * next step): it stays on until this statement is finalized
+ * (finish_insert()).
+ */
+static int valid_rows(const hf_plan *p, hf_error *err)
+{
+	const struct hf_change *c;
+	size_t i;
+
+	for (i = 0; i < hf_plan_count(p); i++) {
+		c = hf_plan_at(p, i);
+		if (!strcmp(hf_action_str(c->action), "?") ||
+		    !strcmp(hf_change_status_str(c->status), "?"))
+			return hf_error_set(err, HF_EINVAL,
+			                    "change %s has no valid action or"
+			                    " status",
+			                    c->id);
+	}
+	return 0;
+}
+
+static int prepare_insert(hf_store *st, sqlite3_stmt **s)
+{
+	int rc;
+
+	sqlite3_exec(st->db, "PRAGMA ignore_check_constraints = ON", NULL, NULL,
+	             NULL);
+	rc = sqlite3_prepare_v2(
+	        st->db,
+	        "INSERT INTO changes (plan_id, seq, id, action, kind, hfid,"
+	        " node_id, before, after, changed, deps, wave, fingerprint,"
+	        " status, adopt, cascade_of, sources)"
+	        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	        -1, s, NULL);
+	return rc;
+}
+
+static void finish_insert(hf_store *st, sqlite3_stmt *s)
+{
+	sqlite3_finalize(s);
+	sqlite3_exec(st->db, "PRAGMA ignore_check_constraints = OFF", NULL,
+	             NULL, NULL);
+}
+
 static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 {
 	const char *id = hf_plan_meta_c(p)->id;
 	struct keyed *order = in_key_order(p);
+	struct row_text t = { HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT,
+		              HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT };
 	sqlite3_stmt *s = NULL;
-	hf_buf b = HF_BUF_INIT;
 	size_t i;
 	int rc;
 
 	if (!order)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rc = valid_rows(p, err);
+	if (rc < 0) {
+		hf_free(order);
+		return rc;
+	}
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
 		hf_free(order);
@@ -504,26 +588,20 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	rc = insert_plan(st, p, err);
 	if (rc < 0)
 		goto fail;
-	if (sqlite3_prepare_v2(
-	            st->db,
-	            "INSERT INTO changes (plan_id, seq, id, action, kind, hfid,"
-	            " node_id, before, after, changed, deps, wave, fingerprint, status,"
-	            " adopt, cascade_of, sources)"
-	            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	            -1, &s, NULL) != SQLITE_OK) {
+	if (prepare_insert(st, &s) != SQLITE_OK) {
 		rc = db_error(st, err, "save");
 		goto fail;
 	}
 	for (i = 0; i < hf_plan_count(p); i++) {
-		if (insert_change(s, id, order[i].seq, order[i].c, &b) !=
+		if (insert_change(s, id, order[i].seq, order[i].c, &t) !=
 		    SQLITE_OK) {
 			rc = db_error(st, err, "save change");
 			goto fail;
 		}
 	}
-	hf_buf_release(&b);
+	finish_insert(st, s);
+	row_text_release(&t);
 	hf_free(order);
-	sqlite3_finalize(s);
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_error(st, err, "save");
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -531,9 +609,9 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	}
 	return 0;
 fail:
-	hf_buf_release(&b);
+	finish_insert(st, s);
+	row_text_release(&t);
 	hf_free(order);
-	sqlite3_finalize(s);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }

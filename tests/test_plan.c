@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/jsontext.h"
 #include "hf/plan.h"
 #include "hf/sha256.h"
 #include "hf/store.h"
@@ -537,6 +538,61 @@ static void test_plan__store_keeps_ownership_fields(void **state)
 	store_round_trip(path);
 }
 
+/*
+ * A change's sources written as text (the checksum and the store) are
+ * the bytes of the tree hf_change_sources() gives, in either key order,
+ * from either form; a file name json_pack() refuses fails both ways.
+ */
+static void sources_alike(const struct hf_change *c)
+{
+	hf_buf want = HF_BUF_INIT, got = HF_BUF_INIT;
+	json_t *src;
+	int flags;
+
+	assert_int_equal(hf_change_sources(c, &src), 0);
+	for (flags = 0; flags <= HF_JSON_SORTED; flags++) {
+		hf_buf_reset(&want);
+		hf_buf_reset(&got);
+		assert_int_equal(hf_change_sources_write(c, &got, flags),
+		                 src ? 1 : 0);
+		if (src)
+			assert_int_equal(hf_json_write(&want, src, flags), 0);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.ptr ? got.ptr : "",
+		                    want.ptr ? want.ptr : "", got.len);
+	}
+	json_decref(src);
+	hf_buf_release(&want);
+	hf_buf_release(&got);
+}
+
+static void test_plan__sources_text_is_the_trees(void **state)
+{
+	struct hf_change c;
+	hf_buf b = HF_BUF_INIT;
+	json_t *src;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	sources_alike(&c);
+	c.src_file = "dir/o\"b\\\xc3\xa9\x01.yml";
+	c.src_line = 12345;
+	sources_alike(&c);
+	c.src_line = -1;
+	sources_alike(&c);
+	c.sources = json_pack("[{s:s, s:i}, {s:s, s:i}]", "file", "b.yml",
+	                      "line", 3, "file", "a.yml", "line", 9);
+	json_array_append_new(
+	        c.sources, json_pack("{s:i, s:s}", "line", 1, "file", "z.yml"));
+	sources_alike(&c);
+	json_decref(c.sources);
+	c.sources = NULL;
+	c.src_file = "bad\xff.yml";
+	assert_int_equal(hf_change_sources(&c, &src), HF_ENOMEM);
+	assert_int_equal(hf_change_sources_write(&c, &b, 0), HF_ENOMEM);
+	hf_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +611,7 @@ int main(void)
 		cmocka_unit_test(
 		        test_plan__plan_without_stack_fields_reads_as_default),
 		cmocka_unit_test(test_plan__store_keeps_ownership_fields),
+		cmocka_unit_test(test_plan__sources_text_is_the_trees),
 	};
 
 	hf_alloc_init();

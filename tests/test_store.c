@@ -144,6 +144,41 @@ static void test_store__saved_plan_keeps_its_order(void **state)
 	hf_store_close(st);
 }
 
+/*
+ * The insert of a plan's rows is prepared without the table's CHECKs
+ * (they cost two temporary B-trees a row): the rows are checked before
+ * anything is written, and the connection checks again afterwards.
+ */
+static void test_store__rows_checked_before_written(void **state)
+{
+	hf_store *st = open_store("store_checks");
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *p = make_plan("a"), *ok = make_plan("b"), *got;
+	int n = 0;
+
+	(void)state;
+	hf_plan_at(p, 0)->action = (enum hf_action)42;
+	assert_int_equal(hf_store_save(st, p, &err), HF_EINVAL);
+	assert_non_null(strstr(err.msg, hf_plan_at(p, 0)->id));
+	assert_int_equal(hf_store_list(st, count_rows, &n, &err), 0);
+	assert_int_equal(n, 0);
+	hf_plan_at(p, 0)->action = HF_ACT_CREATE;
+	hf_plan_at(p, 0)->status = (enum hf_change_status)9;
+	assert_int_equal(hf_store_save(st, p, &err), HF_EINVAL);
+	/* a good plan saves; the CHECKs hold again for what follows */
+	assert_int_equal(hf_store_save(st, ok, &err), 0);
+	hf_plan_at(ok, 0)->status = (enum hf_change_status)9;
+	assert_true(hf_store_update_change(st, hf_plan_meta(ok)->id,
+	                                   hf_plan_at(ok, 0), &err) < 0);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(ok)->id, &got, &err),
+	                 0);
+	assert_int_equal(hf_plan_at(got, 0)->status, HF_CH_PENDING);
+	hf_plan_free(got);
+	hf_plan_free(p);
+	hf_plan_free(ok);
+	hf_store_close(st);
+}
+
 static void test_store__transition_is_atomic(void **state)
 {
 	hf_store *st = open_store("store2");
@@ -364,6 +399,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store__save_load_list),
 		cmocka_unit_test(test_store__saved_plan_keeps_its_order),
+		cmocka_unit_test(test_store__rows_checked_before_written),
 		cmocka_unit_test(test_store__transition_is_atomic),
 		cmocka_unit_test(test_store__change_outcomes_recorded),
 		cmocka_unit_test(test_store__not_a_store),

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "hf/buf.h"
 #include "hf/error.h"
 
 enum hf_action {
@@ -154,6 +155,13 @@ json_t *hf_change_after_json(const struct hf_change *c);
  * 0 or HF_ENOMEM.
  */
 int hf_change_sources(const struct hf_change *c, json_t **out);
+
+/*
+ * The same array's text appended to `b` (hf_json_write() `flags`), with
+ * no tree built: 1 when written, 0 when there are none (nothing added),
+ * or what building or writing the tree would fail with.
+ */
+int hf_change_sources_write(const struct hf_change *c, hf_buf *b, int flags);
 
 size_t hf_plan_count(const hf_plan *p);
 /* Borrowed: valid until the plan is freed. */
