@@ -1,6 +1,7 @@
 /*
  * Plan model: changes, dependency waves, checksum, JSON form. No I/O.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -30,6 +31,7 @@ struct hf_plan {
 	struct hf_change **chunks;
 	size_t nchunks, chunks_cap;
 	size_t n;
+	size_t *by_id; /* from hf_plan_finish() until the next add */
 };
 
 static struct hf_change *at(const hf_plan *p, size_t i)
@@ -178,6 +180,7 @@ void hf_plan_free(hf_plan *p)
 	for (i = 0; i < p->nchunks; i++)
 		hf_free(p->chunks[i]);
 	hf_free(p->chunks);
+	hf_free(p->by_id);
 	hf_free(p->meta.address);
 	hf_free(p->meta.branch);
 	hf_free(p->meta.stack);
@@ -320,6 +323,8 @@ int hf_plan_add(hf_plan *p, struct hf_change *c, hf_error *err)
 	}
 	*at(p, p->n) = *c;
 	p->n++;
+	hf_free(p->by_id);
+	p->by_id = NULL;
 	memset(c, 0, sizeof(*c));
 	return 0;
 }
@@ -365,24 +370,89 @@ int hf_plan_waves(const hf_plan *p)
 	return w + 1;
 }
 
-/* Index of change `id` among the plan's changes, by binary search on a
- * sorted index array; -1 when unknown. */
+/*
+ * Index of change `id` among the plan's changes, by binary search on a
+ * sorted index array; -1 when unknown. Each entry carries the id's first
+ * eight bytes as a number (big-endian: numbers compare as strcmp compares
+ * those bytes), so sorting a million changes compares integers, not
+ * strings read all over the plan's memory; only equal prefixes compare
+ * the strings.
+ */
 struct idx {
+	uint64_t key;
 	const char *id;
 	size_t at;
 };
 
+static uint64_t id_key(const char *id)
+{
+	uint64_t k = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		k <<= 8;
+		if (*id)
+			k |= (unsigned char)*id++;
+	}
+	return k;
+}
+
 static int idx_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct idx *)a)->id, ((const struct idx *)b)->id);
+	const struct idx *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return strcmp(x->id, y->id);
 }
 
 static long idx_find(const struct idx *ix, size_t n, const char *id)
 {
-	struct idx key = { id, 0 };
+	struct idx key = { id_key(id), id, 0 };
 	const struct idx *r = bsearch(&key, ix, n, sizeof(*ix), idx_cmp);
 
 	return r ? (long)r->at : -1;
+}
+
+/* The changes' index, sorted by id; NULL when out of memory. */
+static struct idx *sorted_index(const hf_plan *p)
+{
+	struct idx *ix = hf_calloc(p->n ? p->n : 1, sizeof(*ix));
+	size_t i;
+
+	if (!ix)
+		return NULL;
+	for (i = 0; i < p->n; i++) {
+		ix[i].id = at(p, i)->id;
+		ix[i].key = id_key(ix[i].id);
+		ix[i].at = i;
+	}
+	qsort(ix, p->n, sizeof(*ix), idx_cmp);
+	return ix;
+}
+
+static size_t *order_of(const struct idx *ix, size_t n)
+{
+	size_t *o = hf_calloc(n ? n : 1, sizeof(*o));
+	size_t i;
+
+	for (i = 0; o && i < n; i++)
+		o[i] = ix[i].at;
+	return o;
+}
+
+const size_t *hf_plan_by_id(const hf_plan *p)
+{
+	return p->by_id;
+}
+
+size_t *hf_plan_sort_by_id(const hf_plan *p)
+{
+	struct idx *ix = sorted_index(p);
+	size_t *o = ix ? order_of(ix, p->n) : NULL;
+
+	hf_free(ix);
+	return o;
 }
 
 static int cycle_error(const hf_plan *p, const int *done, hf_error *err)
@@ -511,17 +581,14 @@ int hf_plan_has_changes(const hf_plan *p)
 
 int hf_plan_finish(hf_plan *p, hf_error *err)
 {
-	struct idx *ix = hf_calloc(p->n ? p->n : 1, sizeof(*ix));
+	struct idx *ix = sorted_index(p);
 	size_t i;
 	int rc;
 
+	hf_free(p->by_id);
+	p->by_id = NULL;
 	if (!ix)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	for (i = 0; i < p->n; i++) {
-		ix[i].id = at(p, i)->id;
-		ix[i].at = i;
-	}
-	qsort(ix, p->n, sizeof(*ix), idx_cmp);
 	for (i = 1; i < p->n; i++) {
 		if (!strcmp(ix[i].id, ix[i - 1].id)) {
 			rc = hf_error_set(err, HF_EINVAL,
@@ -543,6 +610,7 @@ int hf_plan_finish(hf_plan *p, hf_error *err)
 	}
 	memcpy(p->meta.id, p->meta.checksum, HF_PLAN_ID_LEN);
 	p->meta.id[HF_PLAN_ID_LEN] = '\0';
+	p->by_id = order_of(ix, p->n); /* NULL: the store sorts again */
 out:
 	hf_free(ix);
 	return rc;

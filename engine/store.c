@@ -459,38 +459,20 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
 	return sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 }
 
-/* A change and its place in the plan (its seq). */
-struct keyed {
-	const struct hf_change *c;
-	int seq;
-};
-
-static int by_change_id(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-
-	return strcmp(x->c->id, y->c->id);
-}
-
 /*
  * The changes in the order of the table's key (plan id, change id): each
  * row then lands at the right edge of the key's index, which stays in a
  * few cached pages; in plan order (random ids) a large plan rewrites its
- * index pages many times over (6 GB written for 1M changes).
+ * index pages many times over (6 GB written for 1M changes). A finished
+ * plan has that order already (hf_plan_by_id()); *mine is what to free.
  */
-static struct keyed *in_key_order(const hf_plan *p)
+static const size_t *in_key_order(const hf_plan *p, size_t **mine)
 {
-	size_t i, n = hf_plan_count(p);
-	struct keyed *v = hf_calloc(n ? n : 1, sizeof(*v));
-
-	if (!v)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		v[i].c = hf_plan_at(p, i);
-		v[i].seq = (int)i;
-	}
-	qsort(v, n, sizeof(*v), by_change_id);
-	return v;
+	*mine = NULL;
+	if (hf_plan_by_id(p))
+		return hf_plan_by_id(p);
+	*mine = hf_plan_sort_by_id(p);
+	return *mine;
 }
 
 /*
@@ -566,7 +548,8 @@ static void finish_insert(hf_store *st, sqlite3_stmt *s)
 static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 {
 	const char *id = hf_plan_meta_c(p)->id;
-	struct keyed *order = in_key_order(p);
+	size_t *mine;
+	const size_t *order = in_key_order(p, &mine);
 	struct row_text t = { HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT,
 		              HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT };
 	sqlite3_stmt *s = NULL;
@@ -577,12 +560,12 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	rc = valid_rows(p, err);
 	if (rc < 0) {
-		hf_free(order);
+		hf_free(mine);
 		return rc;
 	}
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
-		hf_free(order);
+		hf_free(mine);
 		return db_error(st, err, "save");
 	}
 	rc = insert_plan(st, p, err);
@@ -593,15 +576,15 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 		goto fail;
 	}
 	for (i = 0; i < hf_plan_count(p); i++) {
-		if (insert_change(s, id, order[i].seq, order[i].c, &t) !=
-		    SQLITE_OK) {
+		if (insert_change(s, id, (int)order[i], hf_plan_at(p, order[i]),
+		                  &t) != SQLITE_OK) {
 			rc = db_error(st, err, "save change");
 			goto fail;
 		}
 	}
 	finish_insert(st, s);
 	row_text_release(&t);
-	hf_free(order);
+	hf_free(mine);
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_error(st, err, "save");
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -611,7 +594,7 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 fail:
 	finish_insert(st, s);
 	row_text_release(&t);
-	hf_free(order);
+	hf_free(mine);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }

@@ -539,6 +539,55 @@ static void test_plan__store_keeps_ownership_fields(void **state)
 }
 
 /*
+ * The id order finish keeps (and the store writes rows in) is strcmp's,
+ * also where ids share their first eight bytes or end within them; a
+ * dependency on such an id is still found; an add drops the order.
+ */
+static void test_plan__id_order_is_strcmp_order(void **state)
+{
+	static const char *const ids[] = { "abcdefgh1",        "abcdefgh",
+		                           "abcdefgh0",        "abc",
+		                           "abcdefgg~",        "b",
+		                           "abcdefgh\xc3\xa9", "ab" };
+	const size_t n = sizeof(ids) / sizeof(*ids);
+	hf_error err = HF_ERROR_INIT;
+	const size_t *o;
+	size_t *again, i;
+	char name[8];
+	hf_plan *p;
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "s%zu", i);
+		add(p, HF_ACT_CREATE, "NetSite", name,
+		    i ? json_pack("[s]", ids[i - 1]) : NULL);
+		strcpy(hf_plan_at(p, i)->id, ids[i]);
+	}
+	assert_null(hf_plan_by_id(p));
+	if (hf_plan_finish(p, &err) != 0)
+		fail_msg("%s", err.msg);
+	for (i = 0; i < n; i++)
+		assert_int_equal(hf_plan_at(p, i)->wave, (int)i);
+	o = hf_plan_by_id(p);
+	again = hf_plan_sort_by_id(p);
+	assert_non_null(o);
+	assert_non_null(again);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(o[i], again[i]);
+		if (i)
+			assert_true(strcmp(hf_plan_at(p, o[i - 1])->id,
+			                   hf_plan_at(p, o[i])->id) < 0);
+	}
+	assert_string_equal(hf_plan_at(p, o[0])->id, "ab");
+	assert_string_equal(hf_plan_at(p, o[n - 1])->id, "b");
+	hf_free(again);
+	add(p, HF_ACT_CREATE, "NetSite", "late", NULL);
+	assert_null(hf_plan_by_id(p));
+	hf_plan_free(p);
+}
+
+/*
  * A change's sources written as text (the checksum and the store) are
  * the bytes of the tree hf_change_sources() gives, in either key order,
  * from either form; a file name json_pack() refuses fails both ways.
@@ -612,6 +661,7 @@ int main(void)
 		        test_plan__plan_without_stack_fields_reads_as_default),
 		cmocka_unit_test(test_plan__store_keeps_ownership_fields),
 		cmocka_unit_test(test_plan__sources_text_is_the_trees),
+		cmocka_unit_test(test_plan__id_order_is_strcmp_order),
 	};
 
 	hf_alloc_init();

@@ -164,6 +164,15 @@ int hf_change_sources(const struct hf_change *c, json_t **out);
 int hf_change_sources_write(const struct hf_change *c, hf_buf *b, int flags);
 
 size_t hf_plan_count(const hf_plan *p);
+
+/*
+ * The changes' positions in the order of their ids (strcmp): as
+ * hf_plan_finish() found it, valid until the next hf_plan_add() (NULL
+ * before, or when finish could not keep it); hf_plan_sort_by_id() sorts
+ * anew into an array the caller frees (NULL when out of memory).
+ */
+const size_t *hf_plan_by_id(const hf_plan *p);
+size_t *hf_plan_sort_by_id(const hf_plan *p);
 /* Borrowed: valid until the plan is freed. */
 struct hf_change *hf_plan_at(const hf_plan *p, size_t i);
 /* The change with this id, or NULL. */
