@@ -282,22 +282,31 @@ static int fields_text(hf_buf *b, const struct hf_object *live,
  * The hash of {"fields":FIELDS,"id":ID}, FIELDS the text fields_text()
  * makes (n bytes), in canonical text: no JSON tree.
  */
+static int fingerprint_in(hf_buf *b, char out[65], const char *fields, size_t n,
+                          const struct hf_object *live)
+{
+	int rc;
+
+	hf_buf_reset(b);
+	hf_buf_add(b, "{\"fields\":");
+	hf_buf_addn(b, fields, n);
+	hf_buf_add(b, ",\"id\":");
+	rc = hf_json_write_string(b, live->id ? live->id : "",
+	                          strlen(live->id ? live->id : ""));
+	hf_buf_addch(b, '}');
+	if (rc == 0 && hf_buf_failed(b))
+		rc = HF_ENOMEM;
+	if (rc == 0)
+		hf_sha256_hex(b->ptr, b->len, out);
+	return rc;
+}
+
 static int fingerprint_of(char out[65], const char *fields, size_t n,
                           const struct hf_object *live)
 {
 	hf_buf b = HF_BUF_INIT;
-	int rc;
+	int rc = fingerprint_in(&b, out, fields, n, live);
 
-	hf_buf_add(&b, "{\"fields\":");
-	hf_buf_addn(&b, fields, n);
-	hf_buf_add(&b, ",\"id\":");
-	rc = hf_json_write_string(&b, live->id ? live->id : "",
-	                          strlen(live->id ? live->id : ""));
-	hf_buf_addch(&b, '}');
-	if (rc == 0 && hf_buf_failed(&b))
-		rc = HF_ENOMEM;
-	if (rc == 0)
-		hf_sha256_hex(b.ptr, b.len, out);
 	hf_buf_release(&b);
 	return rc;
 }
@@ -374,11 +383,27 @@ struct ctx {
 	char (*ids)[17]; /* change id per want object, once known */
 	int consume; /* hf_diff_opts.consume */
 	json_t *empty; /* the no-ops' "changed" and "deps", shared */
+	hf_buf text, fp; /* scratch for a no-op's text and fingerprint */
 };
+
+/*
+ * The id of the create of want object t, made when first asked for: a
+ * plan without creates (no changes, or updates only) makes none.
+ */
+static const char *create_id(struct ctx *c, size_t t)
+{
+	const struct hf_object *w = hf_objset_at(c->want, t);
+
+	if (!c->ids[t][0] &&
+	    hf_plan_change_id(c->ids[t], HF_ACT_CREATE, w->kind, w->hfid) < 0)
+		return NULL;
+	return c->ids[t];
+}
 
 static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
 {
 	const struct hf_field *f;
+	const char *id;
 	size_t i, j;
 	long t;
 
@@ -395,8 +420,9 @@ static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
 				continue;
 			/* a create of this plan; its id is fixed by kind+HFID
 			 */
-			if (json_array_append_new(deps,
-			                          json_string(c->ids[t])) < 0)
+			id = create_id(c, (size_t)t);
+			if (!id ||
+			    json_array_append_new(deps, json_string(id)) < 0)
 				return HF_ENOMEM;
 		}
 	}
@@ -524,33 +550,37 @@ static int unchanged(const struct ctx *c, const struct hf_object *w,
  * change keeps one copy of the live fields (as read), as text: no trees
  * (hf_change.text). The fingerprint hashes the same text.
  */
-static int compare_unchanged(struct hf_change *ch, const struct hf_object *w,
+static int compare_unchanged(struct hf_change *ch, struct ctx *c,
+                             const struct hf_object *w,
                              const struct hf_object *h)
 {
-	hf_buf b = HF_BUF_INIT;
-	int rc = fields_text(&b, h, w);
+	hf_buf *b = &c->text;
+	int rc;
 
+	hf_buf_reset(b);
+	rc = fields_text(b, h, w);
 	if (rc == 0)
-		rc = fingerprint_of(ch->fingerprint, b.ptr, b.len, h);
-	if (rc == 0 && !(ch->text = hf_strndup(b.ptr, b.len)))
+		rc = fingerprint_in(&c->fp, ch->fingerprint, b->ptr, b->len, h);
+	if (rc == 0 && !(ch->text = hf_strndup(b->ptr, b->len)))
 		rc = HF_ENOMEM;
-	hf_buf_release(&b);
 	return rc;
 }
 
-static int compare(struct hf_change *ch, const struct ctx *c,
+/* An unchanged object's change has no "changed" array: one_change gives
+   it the shared empty one. */
+static int compare(struct hf_change *ch, struct ctx *c,
                    const struct hf_object *w, const struct hf_object *h)
 {
 	size_t i;
 	int rc, same = 0;
 
-	ch->changed = json_array();
-	if (!ch->changed)
-		return HF_ENOMEM;
 	if (h && (rc = unchanged(c, w, h, &same)) < 0)
 		return rc;
 	if (same)
-		return compare_unchanged(ch, w, h);
+		return compare_unchanged(ch, c, w, h);
+	ch->changed = json_array();
+	if (!ch->changed)
+		return HF_ENOMEM;
 	ch->before = json_object();
 	ch->after = json_object();
 	if (!ch->before || !ch->after)
@@ -579,8 +609,7 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 	h = at >= 0 ? hf_objset_at(c->have, (size_t)at) : NULL;
 	ch.kind = hf_strdup(w->kind);
 	ch.hfid = json_incref(w->hfid);
-	ch.deps = json_array();
-	rc = !ch.kind || !ch.deps ? HF_ENOMEM : compare(&ch, c, w, h);
+	rc = !ch.kind ? HF_ENOMEM : compare(&ch, c, w, h);
 	if (rc == 0 && h) {
 		ch.node_id = hf_strdup(h->id ? h->id : "");
 		/* a no-op's fingerprint came with its text */
@@ -592,7 +621,8 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 	            : json_array_size(ch.changed) ? HF_ACT_UPDATE
 	                                          : HF_ACT_NOOP;
 	if (rc == 0 && ch.action != HF_ACT_NOOP)
-		rc = add_deps(c, w, ch.deps);
+		rc = !(ch.deps = json_array()) ? HF_ENOMEM
+		                               : add_deps(c, w, ch.deps);
 	if (rc == 0 && ch.action == HF_ACT_NOOP) {
 		/*
 		 * Nothing changed and nothing to wait for: one empty array
@@ -625,21 +655,14 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 	return hf_plan_add(c->plan, &ch, err);
 }
 
-/* Change ids depend only on action, kind and HFID: know them up front. */
-static int precompute_ids(struct ctx *c, hf_error *err)
+/* Room for the creates' ids (create_id()), made as needed. */
+static int room_for_ids(struct ctx *c, hf_error *err)
 {
-	size_t i, n = hf_objset_count(c->want);
-	const struct hf_object *w;
+	size_t n = hf_objset_count(c->want);
 
 	c->ids = hf_calloc(n ? n : 1, sizeof(*c->ids));
 	if (!c->ids)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	for (i = 0; i < n; i++) {
-		w = hf_objset_at(c->want, i);
-		if (hf_plan_change_id(c->ids[i], HF_ACT_CREATE, w->kind,
-		                      w->hfid) < 0)
-			return hf_error_set(err, HF_ENOMEM, "out of memory");
-	}
 	return 0;
 }
 
@@ -650,8 +673,8 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
                 const struct hf_diff_opts *o, hf_error *err)
 {
 	static const struct hf_diff_opts defaults = HF_DIFF_OPTS_INIT;
-	struct ctx c = { plan, want, have, NULL, hf_plan_count(plan),
-		         NULL, 0,    NULL };
+	struct ctx c = { plan, want, have, NULL,        hf_plan_count(plan),
+		         NULL, 0,    NULL, HF_BUF_INIT, HF_BUF_INIT };
 	size_t i, n = hf_objset_count(want);
 	int rc;
 
@@ -662,7 +685,7 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 	c.empty = json_array();
 	if (!c.empty)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	rc = precompute_ids(&c, err);
+	rc = room_for_ids(&c, err);
 	for (i = 0; rc == 0 && i < n; i++) {
 		rc = one_change(&c, i, err);
 		if (rc == 0 && o->progress && (i + 1) % PROGRESS_EVERY == 0 &&
@@ -673,6 +696,8 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 		o->progress(o->payload, n, n);
 	hf_free(c.ids);
 	json_decref(c.empty);
+	hf_buf_release(&c.text);
+	hf_buf_release(&c.fp);
 	return rc;
 }
 

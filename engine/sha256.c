@@ -2,12 +2,34 @@
  * SHA-256 as a thin layer over libcrypto's EVP interface. The EVP_MD_CTX
  * stays in this file; the header only carries it as a void pointer.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
 #include "hf/sha256.h"
 #include "hf/banned.h"
+
+/*
+ * The algorithm, fetched from libcrypto's provider once. EVP_sha256()
+ * makes OpenSSL 3 fetch it again, under a lock, on every digest: that
+ * was half the cost of a change id or fingerprint (a million-object plan
+ * makes two million of them). Kept for the process's life; NULL when
+ * the fetch fails, and then EVP_sha256() as before.
+ */
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static EVP_MD *md_fetched;
+
+static void md_fetch(void)
+{
+	md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *md(void)
+{
+	pthread_once(&md_once, md_fetch);
+	return md_fetched ? md_fetched : EVP_sha256();
+}
 
 /* Finish a digest on ctx (which may be NULL); zeros when that fails. */
 static void finish(EVP_MD_CTX *ctx, unsigned char out[32])
@@ -37,7 +59,7 @@ void hf_sha256_init(struct hf_sha256 *c)
 {
 	c->self = c;
 	c->evp = EVP_MD_CTX_new();
-	if (c->evp && EVP_DigestInit_ex(c->evp, EVP_sha256(), NULL) != 1)
+	if (c->evp && EVP_DigestInit_ex(c->evp, md(), NULL) != 1)
 		hf_sha256_release(c);
 }
 
@@ -84,7 +106,7 @@ void hf_sha256_hex(const void *data, size_t n, char hex[65])
 	unsigned int len = 0;
 	int i;
 
-	if (EVP_Digest(data, n, d, &len, EVP_sha256(), NULL) != 1 || len != 32)
+	if (EVP_Digest(data, n, d, &len, md(), NULL) != 1 || len != 32)
 		memset(d, 0, sizeof(d));
 	for (i = 0; i < 32; i++) {
 		hex[2 * i] = digits[d[i] >> 4];
