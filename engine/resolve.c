@@ -3,12 +3,14 @@
  * over the objects in declaration order (parents come before their
  * children): kinds and fields, then identities, then merging repeats.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hf/alloc.h"
 #include "hf/buf.h"
+#include "hf/map.h"
 #include "hf/resolve.h"
 #include "hf/yjson.h"
 #include "hf/banned.h"
@@ -34,6 +36,7 @@ struct rctx {
 	int errors;
 	json_t *unkeyed; /* "@file:line:col" -> objects made there */
 	hf_hfid_pool *hfids; /* the references' HFIDs, shared */
+	hf_buf key; /* scratch for identity keys */
 };
 
 static void say(struct rctx *c, enum hf_mdiag_level lvl, const char *file,
@@ -715,24 +718,23 @@ static char *json_text(const json_t *v)
 	return NULL;
 }
 
-static long find_rec(struct rctx *c, json_t *index, const char *kind,
+/* Records by identity key (hf_identity_key()): index + 1 as the value. */
+static long find_rec(struct rctx *c, hf_map *index, const char *kind,
                      const json_t *hfid)
 {
-	hf_buf key = HF_BUF_INIT;
-	json_t *at = NULL;
+	void *at = NULL;
 
-	if (hf_identity_key(&key, kind, hfid) == 0)
-		at = json_object_get(index, key.ptr);
-	hf_buf_release(&key);
-	(void)c;
-	return at ? (long)json_integer_value(at) : -1;
+	hf_buf_reset(&c->key);
+	if (hf_identity_key(&c->key, kind, hfid) == 0)
+		at = hf_map_get(index, c->key.ptr, c->key.len);
+	return at ? (long)((uintptr_t)at - 1) : -1;
 }
 
-static char *attr_component(struct rctx *c, json_t *index, size_t ri,
+static char *attr_component(struct rctx *c, hf_map *index, size_t ri,
                             const char *path);
 
 /* "AS{{ asn__value }}" with its holes filled from the object's values. */
-static char *render_template(struct rctx *c, json_t *index, size_t ri,
+static char *render_template(struct rctx *c, hf_map *index, size_t ri,
                              const char *tpl)
 {
 	hf_buf b = HF_BUF_INIT;
@@ -765,7 +767,7 @@ static char *render_template(struct rctx *c, json_t *index, size_t ri,
 }
 
 /* The value of attribute `name` on record ri (set, or its default). */
-static char *own_value(struct rctx *c, json_t *index, size_t ri,
+static char *own_value(struct rctx *c, hf_map *index, size_t ri,
                        const struct hf_schema_attr *a)
 {
 	const struct hf_field *f = hf_object_field(&c->r[ri].obj, a->name);
@@ -786,7 +788,7 @@ static char *own_value(struct rctx *c, json_t *index, size_t ri,
  * so read the value from the child itself. Children follow their parent
  * (hf/manifest.h), and the whole subtree of ri has parents at ri or after.
  */
-static char *nested_value(struct rctx *c, json_t *index, size_t ri,
+static char *nested_value(struct rctx *c, hf_map *index, size_t ri,
                           const struct hf_schema_path *p)
 {
 	const struct hf_schema_attr *a;
@@ -803,7 +805,7 @@ static char *nested_value(struct rctx *c, json_t *index, size_t ri,
 }
 
 /* The peer's attribute through a cardinality-one reference. */
-static char *peer_value(struct rctx *c, json_t *index, size_t ri,
+static char *peer_value(struct rctx *c, hf_map *index, size_t ri,
                         const struct hf_schema_path *p)
 {
 	const struct hf_field *f = hf_object_field(&c->r[ri].obj, p->rel->name);
@@ -833,7 +835,7 @@ static char *peer_value(struct rctx *c, json_t *index, size_t ri,
 	return NULL;
 }
 
-static char *attr_component(struct rctx *c, json_t *index, size_t ri,
+static char *attr_component(struct rctx *c, hf_map *index, size_t ri,
                             const char *path)
 {
 	struct hf_schema_path p;
@@ -901,7 +903,7 @@ static int unkeyed(struct rctx *c, struct rec *r)
 	return 1;
 }
 
-static int compute_hfid(struct rctx *c, json_t *index, size_t ri)
+static int compute_hfid(struct rctx *c, hf_map *index, size_t ri)
 {
 	struct rec *r = &c->r[ri];
 	struct hf_strv h = hf_schema_kind_hfid(r->k);
@@ -986,11 +988,11 @@ static int add_ref_field(struct hf_object *o, const struct hf_schema_rel *rel,
 	return refs[f->nrefs - 1].kind ? 0 : HF_ENOMEM;
 }
 
-static int identify(struct rctx *c, json_t *index, size_t ri)
+static int identify(struct rctx *c, hf_map *index, size_t ri)
 {
 	struct rec *r = &c->r[ri];
 	struct rec *p = r->parent >= 0 ? &c->r[r->parent] : NULL;
-	hf_buf key = HF_BUF_INIT;
+	hf_buf *key = &c->key;
 	int rc;
 
 	if (p && p->bad)
@@ -1008,11 +1010,12 @@ static int identify(struct rctx *c, json_t *index, size_t ri)
 	if (p && r->up && !r->link &&
 	    (rc = add_ref_field(&p->obj, r->up, &r->obj, &r->obj)) < 0)
 		return rc;
-	if (hf_identity_key(&key, r->obj.kind, r->obj.hfid) == 0 &&
-	    !json_object_get(index, key.ptr))
-		json_object_set_new(index, key.ptr,
-		                    json_integer((json_int_t)ri));
-	hf_buf_release(&key);
+	hf_buf_reset(key);
+	if (hf_identity_key(key, r->obj.kind, r->obj.hfid) == 0 &&
+	    !hf_map_get(index, key->ptr, key->len) &&
+	    hf_map_put(index, key->ptr, key->len,
+	               (void *)(uintptr_t)(ri + 1)) == HF_ENOMEM)
+		return HF_ENOMEM;
 	return 0;
 }
 
@@ -1412,7 +1415,7 @@ int hf_resolve(hf_objset **out, hf_manifest *m, const hf_schema *s,
 {
 	struct hf_resolve_opts defaults = HF_RESOLVE_OPTS_INIT;
 	struct rctx c;
-	json_t *index = json_object();
+	hf_map index = HF_MAP_INIT_COPY;
 	hf_objset *set = NULL;
 	const hf_mobj *pm;
 	size_t i;
@@ -1420,6 +1423,7 @@ int hf_resolve(hf_objset **out, hf_manifest *m, const hf_schema *s,
 
 	*out = NULL;
 	memset(&c, 0, sizeof(c));
+	hf_buf_init(&c.key, 0);
 	c.m = m;
 	c.s = s;
 	c.o = o ? *o : defaults;
@@ -1429,8 +1433,7 @@ int hf_resolve(hf_objset **out, hf_manifest *m, const hf_schema *s,
 	c.r = hf_calloc(c.n ? c.n : 1, sizeof(*c.r));
 	c.unkeyed = json_object();
 	c.hfids = hf_hfid_pool_new();
-	if (!c.r || !index || !c.unkeyed || !c.hfids ||
-	    hf_objset_new(&set) < 0) {
+	if (!c.r || !c.unkeyed || !c.hfids || hf_objset_new(&set) < 0) {
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1449,7 +1452,7 @@ int hf_resolve(hf_objset **out, hf_manifest *m, const hf_schema *s,
 			c.r[i].mo = NULL;
 	}
 	for (i = 0; rc == 0 && i < c.n; i++)
-		rc = identify(&c, index, i);
+		rc = identify(&c, &index, i);
 	if (rc == 0)
 		rc = collect(&c, set, err);
 	if (rc == 0)
@@ -1468,7 +1471,8 @@ out:
 	hf_free(c.r);
 	hf_hfid_pool_free(c.hfids);
 	json_decref(c.unkeyed);
-	json_decref(index);
+	hf_map_release(&index);
+	hf_buf_release(&c.key);
 	if (rc < 0 && rc != HF_EINVAL) {
 		hf_objset_free(set);
 		return rc;

@@ -126,7 +126,7 @@ static int match_null(const char *s, size_t len)
 {
 	static const char *const w[] = { "~", "null", "Null", "NULL", NULL };
 
-	return len == 0 || one_of(s, len, w);
+	return len == 0 || (len <= 4 && one_of(s, len, w));
 }
 
 static const char *const true_words[] = { "yes",  "Yes", "YES", "true", "True",
@@ -135,9 +135,11 @@ static const char *const false_words[] = { "no",    "No",    "NO",  "false",
 	                                   "False", "FALSE", "off", "Off",
 	                                   "OFF",   NULL };
 
+/* Every scalar is asked: most are longer than any of the words. */
 static int match_bool(const char *s, size_t len)
 {
-	return one_of(s, len, true_words) || one_of(s, len, false_words);
+	return len >= 2 && len <= 5 &&
+	       (one_of(s, len, true_words) || one_of(s, len, false_words));
 }
 
 /* Advance over chars satisfying `ok` and '_'; returns how many. */
