@@ -503,7 +503,8 @@ static void cache_for(hf_store *st, size_t changes)
  * then). The pragma is read when a statement is prepared, and setting
  * it expires prepared statements (which are then prepared again at their
  * next step): it stays on until this statement is finalized
- * (finish_insert()).
+ * (finish_unchecked()). The same for the outcomes apply records
+ * (hf_store_update_changes()), whose status has the same kind of CHECK.
  */
 static int valid_rows(const hf_plan *p, hf_error *err)
 {
@@ -522,28 +523,25 @@ static int valid_rows(const hf_plan *p, hf_error *err)
 	return 0;
 }
 
-static int prepare_insert(hf_store *st, sqlite3_stmt **s)
+static int prepare_unchecked(hf_store *st, const char *sql, sqlite3_stmt **s)
 {
-	int rc;
-
 	sqlite3_exec(st->db, "PRAGMA ignore_check_constraints = ON", NULL, NULL,
 	             NULL);
-	rc = sqlite3_prepare_v2(
-	        st->db,
-	        "INSERT INTO changes (plan_id, seq, id, action, kind, hfid,"
-	        " node_id, before, after, changed, deps, wave, fingerprint,"
-	        " status, adopt, cascade_of, sources)"
-	        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	        -1, s, NULL);
-	return rc;
+	return sqlite3_prepare_v2(st->db, sql, -1, s, NULL);
 }
 
-static void finish_insert(hf_store *st, sqlite3_stmt *s)
+static void finish_unchecked(hf_store *st, sqlite3_stmt *s)
 {
 	sqlite3_finalize(s);
 	sqlite3_exec(st->db, "PRAGMA ignore_check_constraints = OFF", NULL,
 	             NULL, NULL);
 }
+
+static const char insert_change_sql[] =
+        "INSERT INTO changes (plan_id, seq, id, action, kind, hfid,"
+        " node_id, before, after, changed, deps, wave, fingerprint,"
+        " status, adopt, cascade_of, sources)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 {
@@ -571,7 +569,7 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	rc = insert_plan(st, p, err);
 	if (rc < 0)
 		goto fail;
-	if (prepare_insert(st, &s) != SQLITE_OK) {
+	if (prepare_unchecked(st, insert_change_sql, &s) != SQLITE_OK) {
 		rc = db_error(st, err, "save");
 		goto fail;
 	}
@@ -582,7 +580,7 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 			goto fail;
 		}
 	}
-	finish_insert(st, s);
+	finish_unchecked(st, s);
 	row_text_release(&t);
 	hf_free(mine);
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -592,7 +590,7 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	}
 	return 0;
 fail:
-	finish_insert(st, s);
+	finish_unchecked(st, s);
 	row_text_release(&t);
 	hf_free(mine);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -979,11 +977,12 @@ int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 	int rc = 0;
 
 	/* one commit and one prepared statement, not one per change */
+	if ((rc = valid_rows(p, err)) < 0)
+		return rc;
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return db_error(st, err, "record changes");
-	if (sqlite3_prepare_v2(st->db, update_change_sql, -1, &s, NULL) !=
-	    SQLITE_OK)
+	if (prepare_unchecked(st, update_change_sql, &s) != SQLITE_OK)
 		rc = db_error(st, err, "record changes");
 	for (i = 0; rc == 0 && i < hf_plan_count(p); i++) {
 		c = hf_plan_at(p, i);
@@ -991,7 +990,7 @@ int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 		    step_update(s, id, c) < 0)
 			rc = db_error(st, err, "record change");
 	}
-	sqlite3_finalize(s);
+	finish_unchecked(st, s);
 	if (rc == 0 &&
 	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = db_error(st, err, "record changes");

@@ -170,6 +170,15 @@ static void test_store__rows_checked_before_written(void **state)
 	hf_plan_at(ok, 0)->status = (enum hf_change_status)9;
 	assert_true(hf_store_update_change(st, hf_plan_meta(ok)->id,
 	                                   hf_plan_at(ok, 0), &err) < 0);
+	/* apply's outcomes: the same, checked first, nothing written */
+	assert_int_equal(hf_store_update_changes(st, ok, &err), HF_EINVAL);
+	hf_plan_at(ok, 0)->status = HF_CH_APPLIED;
+	assert_int_equal(hf_store_update_changes(st, ok, &err), 0);
+	hf_plan_at(ok, 0)->status = (enum hf_change_status)9;
+	assert_true(hf_store_update_change(st, hf_plan_meta(ok)->id,
+	                                   hf_plan_at(ok, 0), &err) < 0);
+	hf_plan_at(ok, 0)->status = HF_CH_PENDING;
+	assert_int_equal(hf_store_update_changes(st, ok, &err), 0);
 	assert_int_equal(hf_store_load(st, hf_plan_meta(ok)->id, &got, &err),
 	                 0);
 	assert_int_equal(hf_plan_at(got, 0)->status, HF_CH_PENDING);
