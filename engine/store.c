@@ -435,7 +435,7 @@ static int insert_change(sqlite3_stmt *s, const char *plan_id, int seq,
                          const struct hf_change *c, struct row_text *t)
 {
 	sqlite3_reset(s);
-	sqlite3_bind_text(s, 1, plan_id, HF_PLAN_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, plan_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, seq);
 	sqlite3_bind_text(s, 3, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, hf_action_str(c->action), -1, SQLITE_STATIC);
@@ -976,9 +976,16 @@ int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 	size_t i;
 	int rc = 0;
 
-	/* one commit and one prepared statement, not one per change */
-	if ((rc = valid_rows(p, err)) < 0)
-		return rc;
+	/* one commit and one prepared statement, not one per change; the
+	   statuses it writes checked first (prepare_unchecked()) */
+	for (i = 0; i < hf_plan_count(p); i++) {
+		c = hf_plan_at(p, i);
+		if ((c->action != HF_ACT_NOOP || c->adopt) &&
+		    !strcmp(hf_change_status_str(c->status), "?"))
+			return hf_error_set(err, HF_EINVAL,
+			                    "change %s has no valid status",
+			                    c->id);
+	}
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return db_error(st, err, "record changes");
