@@ -22,7 +22,7 @@
  * the same selection (1000 a page, 10 in flight, answers not parsed),
  * the floor a plan can reach. BENCH_NO_BASELINE=1 skips the (long)
  * one-request-per-object baseline; HUBFORM_TIMING=1 shows the plan's
- * stage times.
+ * stage times. Last, the growth of each from one size to the next.
  *
  *   build/tests/bench_plan [--cost R,O] [N...]   (default: 1000 10000 100000)
  */
@@ -311,7 +311,13 @@ static long count_lines(const char *path)
 	return n;
 }
 
-static int bench(long n, const char *cost)
+/* One size's times, for the growth from one size to the next. */
+struct times {
+	long n;
+	double plan, again, paging;
+};
+
+static int bench(long n, const char *cost, struct times *t)
 {
 	const char *dir = hf_test_tmpdir("bench_plan");
 	char db[600], log[600], objs[600], state[600], fault[64];
@@ -356,6 +362,7 @@ static int bench(long n, const char *cost)
 	if (again.status != 0 || getenv("HUBFORM_TIMING"))
 		fprintf(stderr, "%s", again.err);
 	pages = paging(&s, n);
+	*t = (struct times){ n, r.seconds, again.seconds, pages };
 	printf("N=%-7ld endpoint alone paging through the objects: %.3f s "
 	       "(plan takes %.1fx that, again %.1fx)\n",
 	       n, pages, r.seconds / pages, again.seconds / pages);
@@ -375,6 +382,7 @@ static int bench(long n, const char *cost)
 int main(int argc, char **argv)
 {
 	long sizes[8] = { 1000, 10000, 100000 };
+	struct times t[8];
 	const char *cost = "20,2";
 	int i = 1, n = 3;
 
@@ -390,7 +398,19 @@ int main(int argc, char **argv)
 	printf("endpoint cost model: cost=%s (ms per request, per operation)\n",
 	       cost);
 	for (i = 0; i < n; i++)
-		if (bench(sizes[i], cost) < 0)
+		if (bench(sizes[i], cost, &t[i]) < 0)
 			return 1;
+	/*
+	 * Growth from each size to the next, beside the endpoint's own
+	 * paging over the same step: paging is linear work, so where it
+	 * grows faster than N the machine was slower for the larger size
+	 * (it is shared), and the plan's growth is read against it.
+	 */
+	for (i = 1; i < n; i++)
+		printf("growth N=%ld -> %ld (x%.1f): plan x%.1f (again x%.1f), "
+		       "endpoint paging x%.1f\n",
+		       t[i - 1].n, t[i].n, (double)t[i].n / (double)t[i - 1].n,
+		       t[i].plan / t[i - 1].plan, t[i].again / t[i - 1].again,
+		       t[i].paging / t[i - 1].paging);
 	return 0;
 }
