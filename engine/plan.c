@@ -716,7 +716,7 @@ static int put_str(hf_buf *b, const char *key, const char *s)
  */
 static int change_text(hf_buf *b, const struct hf_change *c)
 {
-	size_t at;
+	size_t mark;
 	int rc;
 
 	/* change_content() cannot pack a change without these */
@@ -748,13 +748,13 @@ static int change_text(hf_buf *b, const struct hf_change *c)
 	    (rc = put_str(b, ",\"kind\":", c->kind)) < 0 ||
 	    (rc = put_str(b, ",\"node_id\":", c->node_id)) < 0)
 		return rc;
-	at = b->len;
+	mark = b->len;
 	hf_buf_add(b, ",\"sources\":");
 	rc = hf_change_sources_write(c, b, HF_JSON_SORTED);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
-		hf_buf_setlen(b, at);
+		hf_buf_setlen(b, mark); /* no sources: no key */
 	hf_buf_addf(b, ",\"wave\":%d}", c->wave);
 	return hf_buf_failed(b) ? HF_ENOMEM : 0;
 }

@@ -506,6 +506,11 @@ static void cache_for(hf_store *st, size_t changes)
  * (finish_unchecked()). The same for the outcomes apply records
  * (hf_store_update_changes()), whose status has the same kind of CHECK.
  */
+static int bad_status(const struct hf_change *c)
+{
+	return !strcmp(hf_change_status_str(c->status), "?");
+}
+
 static int valid_rows(const hf_plan *p, hf_error *err)
 {
 	const struct hf_change *c;
@@ -513,8 +518,7 @@ static int valid_rows(const hf_plan *p, hf_error *err)
 
 	for (i = 0; i < hf_plan_count(p); i++) {
 		c = hf_plan_at(p, i);
-		if (!strcmp(hf_action_str(c->action), "?") ||
-		    !strcmp(hf_change_status_str(c->status), "?"))
+		if (!strcmp(hf_action_str(c->action), "?") || bad_status(c))
 			return hf_error_set(err, HF_EINVAL,
 			                    "change %s has no valid action or"
 			                    " status",
@@ -968,6 +972,12 @@ int hf_store_set_apply(hf_store *st, const char *id, const char *branch,
 	return rc == SQLITE_DONE ? 0 : db_error(st, err, "record apply");
 }
 
+/* Whether apply has an outcome of this change to record. */
+static int recorded(const struct hf_change *c)
+{
+	return c->action != HF_ACT_NOOP || c->adopt;
+}
+
 int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 {
 	const char *id = hf_plan_meta_c(p)->id;
@@ -980,8 +990,7 @@ int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 	   statuses it writes checked first (prepare_unchecked()) */
 	for (i = 0; i < hf_plan_count(p); i++) {
 		c = hf_plan_at(p, i);
-		if ((c->action != HF_ACT_NOOP || c->adopt) &&
-		    !strcmp(hf_change_status_str(c->status), "?"))
+		if (recorded(c) && bad_status(c))
 			return hf_error_set(err, HF_EINVAL,
 			                    "change %s has no valid status",
 			                    c->id);
@@ -993,8 +1002,7 @@ int hf_store_update_changes(hf_store *st, const hf_plan *p, hf_error *err)
 		rc = db_error(st, err, "record changes");
 	for (i = 0; rc == 0 && i < hf_plan_count(p); i++) {
 		c = hf_plan_at(p, i);
-		if ((c->action != HF_ACT_NOOP || c->adopt) &&
-		    step_update(s, id, c) < 0)
+		if (recorded(c) && step_update(s, id, c) < 0)
 			rc = db_error(st, err, "record change");
 	}
 	finish_unchecked(st, s);
