@@ -303,25 +303,35 @@ static void diff_progress(void *payload, size_t done, size_t total)
 	progress_set(pg, "diff");
 }
 
-/* HUBFORM_TIMING=1 prints how long each stage took, on stderr. */
+static double seconds(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
+/*
+ * HUBFORM_TIMING=1 prints how long each stage took, on stderr: wall
+ * time, and the processor time of all hubform's threads in it (less than
+ * the wall time while it waits for the server, more while threads work
+ * side by side).
+ */
 void cli_pipeline_stage(struct hf_pipeline *pl, const char *name)
 {
-	double *last = &pl->stage_at;
 	struct timespec ts;
-	double now;
+	struct rusage ru;
+	double now, cpu;
 
 	if (!getenv("HUBFORM_TIMING"))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	getrusage(RUSAGE_SELF, &ru);
 	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	if (*last > 0) {
-		struct rusage ru;
-
-		getrusage(RUSAGE_SELF, &ru);
-		out_info("timing: %-8s %.3f s, peak RSS %ld KiB", name,
-		         now - *last, ru.ru_maxrss);
-	}
-	*last = now;
+	cpu = seconds(&ru.ru_utime) + seconds(&ru.ru_stime);
+	if (pl->stage_at > 0)
+		out_info("timing: %-8s %.3f s (cpu %.3f s), peak RSS %ld KiB",
+		         name, now - pl->stage_at, cpu - pl->stage_cpu,
+		         ru.ru_maxrss);
+	pl->stage_at = now;
+	pl->stage_cpu = cpu;
 }
 
 static void resolve_diag(void *payload, enum hf_mdiag_level lvl,

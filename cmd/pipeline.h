@@ -114,6 +114,7 @@ struct hf_pipeline {
 	 */
 	size_t orphans;
 	double stage_at; /* HUBFORM_TIMING: when the last stage ended */
+	double stage_cpu; /* HUBFORM_TIMING: processor time by then */
 };
 
 /*

@@ -76,8 +76,7 @@ static const char changes_v3_sql[] =
         " node_id, before, after, changed, deps, wave, fingerprint, status,"
         " error, started_at, finished_at FROM changes;"
         "DROP TABLE changes;"
-        "ALTER TABLE changes_v3 RENAME TO changes;"
-        "CREATE INDEX IF NOT EXISTS changes_by_seq ON changes (plan_id, seq);";
+        "ALTER TABLE changes_v3 RENAME TO changes;";
 
 static const char changes_cols_v3_sql[] =
         "ALTER TABLE changes ADD COLUMN adopt INTEGER NOT NULL DEFAULT 0;"
@@ -476,24 +475,6 @@ static const size_t *in_key_order(const hf_plan *p, size_t **mine)
 }
 
 /*
- * Rows go in key order, so the index by seq (plan order) takes random
- * inserts: its pages must stay cached until the commit, or a large plan
- * writes them out and reads them back over and over. SQLite's default
- * cache (2 MB) holds them for about 60k changes; a plan with more gets
- * 40 bytes a change (allocated as used): 1M rows are saved in 10 s
- * instead of 26, 300k in 2.8 s instead of 6.3.
- */
-static void cache_for(hf_store *st, size_t changes)
-{
-	char sql[64];
-	size_t kib = changes / 1024 * 40;
-
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%zu",
-	         kib > 2000 ? kib : 2000);
-	sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-}
-
-/*
  * The rows' action and status are what the table's CHECKs admit: the
  * statement that inserts them is then made without those checks. In
  * SQLite 3.40 a CHECK on IN ('a', 'b', ...) builds a temporary B-tree
@@ -603,12 +584,7 @@ fail:
 
 int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 {
-	int rc;
-
-	cache_for(st, hf_plan_count(p));
-	rc = save_plan(st, p, err);
-	cache_for(st, 0); /* back to SQLite's default */
-	return rc;
+	return save_plan(st, p, err);
 }
 
 static const char *col(sqlite3_stmt *s, int i)
@@ -697,6 +673,69 @@ static json_t *change_row_json(sqlite3_stmt *s)
 	return c;
 }
 
+/* A change read back, with its place in the plan. */
+struct row_at {
+	sqlite3_int64 seq;
+	json_t *change;
+};
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct row_at *x = a, *y = b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * The plan's changes into `arr`, in the plan's order (column 16, seq).
+ * The table has no index by seq (saving a plan would insert into it at
+ * random): the rows come in key order and are put in order here.
+ */
+static int read_changes(hf_store *st, sqlite3_stmt *s, json_t *arr,
+                        hf_error *err)
+{
+	struct row_at *rows = NULL, *grown;
+	size_t n = 0, cap = 0, i;
+	int rc = 0, step;
+
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			grown = hf_reallocarray(rows, cap, sizeof(*rows));
+			if (!grown) {
+				rc = HF_ENOMEM;
+				break;
+			}
+			rows = grown;
+		}
+		rows[n].seq = sqlite3_column_int64(s, 16);
+		if (!(rows[n].change = change_row_json(s))) {
+			rc = hf_error_set(
+			        err, HF_EINVAL,
+			        "plan store '%s': change %lld of the "
+			        "plan cannot be read (damaged JSON, or "
+			        "out of memory)",
+			        st->path, (long long)rows[n].seq);
+			break;
+		}
+		n++;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = db_error(st, err, "load");
+	else if (rc == HF_ENOMEM)
+		hf_error_set(err, rc, "out of memory");
+	if (rc == 0 && n)
+		qsort(rows, n, sizeof(*rows), by_seq);
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && json_array_append_new(arr, rows[i].change) < 0)
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+		else if (rc < 0)
+			json_decref(rows[i].change);
+	}
+	hf_free(rows);
+	return rc;
+}
+
 static int load_json(hf_store *st, const char *id, json_t **out, hf_error *err)
 {
 	sqlite3_stmt *s = NULL;
@@ -733,19 +772,22 @@ static int load_json(hf_store *st, const char *id, json_t **out, hf_error *err)
 	        st->has_owner_cols
 	                ? "SELECT id, action, kind, hfid, node_id, before, after, changed,"
 	                  " deps, wave, fingerprint, status, error, adopt, cascade_of,"
-	                  " sources FROM changes WHERE plan_id = ? ORDER BY seq"
+	                  " sources, seq FROM changes WHERE plan_id = ?"
 	                : "SELECT id, action, kind, hfid, node_id, before, after, changed,"
-	                  " deps, wave, fingerprint, status, error, 0, NULL, NULL"
-	                  " FROM changes WHERE plan_id = ? ORDER BY seq",
+	                  " deps, wave, fingerprint, status, error, 0, NULL, NULL,"
+	                  " seq FROM changes WHERE plan_id = ?",
 	        -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		json_decref(j);
 		return db_error(st, err, "load");
 	}
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(arr, change_row_json(s));
+	rc = read_changes(st, s, arr, err);
 	sqlite3_finalize(s);
+	if (rc < 0) {
+		json_decref(j);
+		return rc;
+	}
 	*out = j;
 	return 0;
 }

@@ -144,6 +144,76 @@ static void test_store__saved_plan_keeps_its_order(void **state)
 	hf_store_close(st);
 }
 
+static int sql_count(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s = NULL;
+	int n = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * Stores keep no index by seq (saving would insert into it at random):
+ * one made before loses it when opened for writing, and its plans load
+ * in their order all the same. A row that no longer reads is an error
+ * naming the store, not a change silently left out.
+ */
+static void test_store__no_index_by_seq(void **state)
+{
+	char path[700];
+	hf_store *st;
+	hf_plan *p = make_plan("a"), *got = NULL;
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/plans.db",
+	         hf_test_tmpdir("store_seq"));
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	assert_int_equal(hf_store_save(st, p, NULL), 0);
+	hf_store_close(st);
+	sql_exec(path, "CREATE INDEX changes_by_seq ON changes (plan_id, seq)");
+	/* read-only: nothing written, the index stays */
+	assert_int_equal(hf_store_open_mode(&st, path, HF_STORE_READONLY, NULL),
+	                 0);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, NULL), 0);
+	assert_int_equal(hf_plan_count(got), 1);
+	hf_plan_free(got);
+	hf_store_close(st);
+	assert_int_equal(sql_count(path, "SELECT count(*) FROM sqlite_master"
+	                                 " WHERE name = 'changes_by_seq'"),
+	                 1);
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	hf_store_close(st);
+	assert_int_equal(sql_count(path, "SELECT count(*) FROM sqlite_master"
+	                                 " WHERE name = 'changes_by_seq'"),
+	                 0);
+	sql_exec(path, "UPDATE changes SET hfid = '[' WHERE seq = 0");
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err),
+	                 HF_EINVAL);
+	assert_null(got);
+	assert_non_null(strstr(err.msg, "change 0 of the plan cannot be read"));
+	assert_non_null(strstr(err.msg, path));
+	hf_store_close(st);
+	hf_plan_free(p);
+}
+
 /*
  * The insert of a plan's rows is prepared without the table's CHECKs
  * (they cost two temporary B-trees a row): the rows are checked before
@@ -415,6 +485,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store__save_load_list),
 		cmocka_unit_test(test_store__saved_plan_keeps_its_order),
+		cmocka_unit_test(test_store__no_index_by_seq),
 		cmocka_unit_test(test_store__rows_checked_before_written),
 		cmocka_unit_test(test_store__transition_is_atomic),
 		cmocka_unit_test(test_store__change_outcomes_recorded),
