@@ -3,6 +3,7 @@
  * as hf_plan_store_sql) so the documentation is the schema.
  */
 #include <sqlite3.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 
 #include "hf/alloc.h"
 #include "hf/jsontext.h"
+#include "hf/model.h"
 #include "hf/store.h"
 #include "hf/banned.h"
 
@@ -592,13 +594,6 @@ static const char *col(sqlite3_stmt *s, int i)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
-static json_t *col_json(sqlite3_stmt *s, int i)
-{
-	const char *t = col(s, i);
-
-	return t ? json_loads(t, JSON_DECODE_ANY, NULL) : json_null();
-}
-
 /* Resolve "latest", an id or a unique prefix to a full id. */
 static int resolve_ref(hf_store *st, const char *ref,
                        char id[HF_PLAN_ID_LEN + 1], hf_error *err)
@@ -651,98 +646,245 @@ static json_t *plan_row_json(sqlite3_stmt *s)
 	                 sqlite3_column_int(s, 11));
 }
 
-static json_t *change_row_json(sqlite3_stmt *s)
+/* A JSON column as a tree: NULL for SQL NULL and JSON null. */
+static int col_tree(sqlite3_stmt *s, int i, json_t **out)
 {
-	json_t *c = json_pack(
-	        "{s:s, s:s, s:s, s:o, s:s?, s:o, s:o, s:o, s:o,"
-	        " s:i, s:s, s:s, s:s?}",
-	        "id", col(s, 0), "action", col(s, 1), "kind", col(s, 2), "hfid",
-	        col_json(s, 3), "node_id", col(s, 4), "before", col_json(s, 5),
-	        "after", col_json(s, 6), "changed", col_json(s, 7), "deps",
-	        col_json(s, 8), "wave", sqlite3_column_int(s, 9), "fingerprint",
-	        col(s, 10), "status", col(s, 11), "error", col(s, 12));
+	const char *t = col(s, i);
 
-	if (c) {
-		json_object_set_new(c, "adopt",
-		                    json_boolean(sqlite3_column_int(s, 13)));
-		if (col(s, 14))
-			json_object_set_new(c, "cascade_of",
-			                    json_string(col(s, 14)));
-		json_object_set_new(c, "sources", col_json(s, 15));
+	*out = NULL;
+	if (!t)
+		return 0;
+	*out = json_loadb(t, (size_t)sqlite3_column_bytes(s, i),
+	                  JSON_DECODE_ANY, NULL);
+	if (!*out)
+		return HF_EINVAL;
+	if (json_is_null(*out)) {
+		json_decref(*out);
+		*out = NULL;
 	}
-	return c;
+	return 0;
 }
 
-/* A change read back, with its place in the plan. */
+/* "changed" and "deps": the empty array all changes share, or a tree. */
+static int col_list(sqlite3_stmt *s, int i, json_t *empty, json_t **out)
+{
+	const char *t = col(s, i);
+
+	if (t && !strcmp(t, "[]")) {
+		*out = json_incref(empty);
+		return 0;
+	}
+	return col_tree(s, i, out);
+}
+
+/*
+ * before and after: a no-op whose two are one text (as the store writes
+ * them) is kept as that text (hf_change.text), as the diff makes it, not
+ * as two trees; hf_plan_load_end() reads it as trees if its checksum
+ * asks for them.
+ */
+static int col_fields(sqlite3_stmt *s, struct hf_change *c)
+{
+	const char *b = col(s, 5), *a = col(s, 6);
+	int nb = sqlite3_column_bytes(s, 5), na = sqlite3_column_bytes(s, 6);
+	int rc;
+
+	if (c->action == HF_ACT_NOOP && a && b && na == nb && b[0] == '{' &&
+	    !memcmp(a, b, (size_t)nb)) {
+		c->text = hf_strndup(b, (size_t)nb);
+		return c->text ? 0 : HF_ENOMEM;
+	}
+	rc = col_tree(s, 5, &c->before);
+	return rc < 0 ? rc : col_tree(s, 6, &c->after);
+}
+
+/*
+ * sources: one declaration as its file (hf_name()) and line, as the
+ * planner records it, not a tree per change; anything else as the tree.
+ */
+static int col_sources(sqlite3_stmt *s, struct hf_change *c)
+{
+	json_t *t, *one, *file, *line;
+	int rc = col_tree(s, 15, &t);
+
+	if (rc < 0 || !t)
+		return rc;
+	if (!json_is_array(t)) {
+		json_decref(t);
+		return HF_EINVAL;
+	}
+	one = json_array_size(t) == 1 ? json_array_get(t, 0) : NULL;
+	file = json_object_get(one, "file");
+	line = json_object_get(one, "line");
+	if (json_object_size(one) == 2 && json_is_string(file) &&
+	    json_is_integer(line) && json_integer_value(line) >= INT_MIN &&
+	    json_integer_value(line) <= INT_MAX &&
+	    strlen(json_string_value(file)) == json_string_length(file)) {
+		c->src_file = hf_name(json_string_value(file));
+		c->src_line = (int)json_integer_value(line);
+		json_decref(t);
+		return c->src_file ? 0 : HF_ENOMEM;
+	}
+	c->sources = t;
+	return 0;
+}
+
+static int col_copy(sqlite3_stmt *s, int i, char **out)
+{
+	const char *t = col(s, i);
+
+	*out = t ? hf_strdup(t) : NULL;
+	return t && !*out ? HF_ENOMEM : 0;
+}
+
+/*
+ * One row of the changes table (the columns load_plan() selects) as a
+ * change: HF_EINVAL when the row does not read as one, HF_ENOMEM. The
+ * caller releases *c either way.
+ */
+static int row_change(sqlite3_stmt *s, json_t *empty, struct hf_change *c)
+{
+	const char *fp = col(s, 10), *status = col(s, 11);
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (hf_action_parse(col(s, 1), &c->action) < 0 || !col(s, 2) || !fp ||
+	    strlen(fp) >= sizeof(c->fingerprint) ||
+	    (status && hf_change_status_parse(status, &c->status) < 0))
+		return HF_EINVAL;
+	memcpy(c->fingerprint, fp, strlen(fp) + 1);
+	c->wave = sqlite3_column_int(s, 9);
+	c->adopt = sqlite3_column_int(s, 13) != 0;
+	if ((rc = col_copy(s, 2, &c->kind)) < 0 ||
+	    (rc = col_copy(s, 4, &c->node_id)) < 0 ||
+	    (rc = col_copy(s, 12, &c->error)) < 0 ||
+	    (rc = col_copy(s, 14, &c->cascade_of)) < 0 ||
+	    (rc = col_tree(s, 3, &c->hfid)) < 0 ||
+	    (rc = col_fields(s, c)) < 0 ||
+	    (rc = col_list(s, 7, empty, &c->changed)) < 0 ||
+	    (rc = col_list(s, 8, empty, &c->deps)) < 0 ||
+	    (rc = col_sources(s, c)) < 0)
+		return rc;
+	return 0;
+}
+
+/* A change read back, with its place in the plan and its stored id. */
 struct row_at {
 	sqlite3_int64 seq;
-	json_t *change;
+	char id[17];
+	struct hf_change c;
 };
 
 static int by_seq(const void *a, const void *b)
 {
-	const struct row_at *x = a, *y = b;
+	const struct row_at *const *x = a, *const *y = b;
 
-	return (x->seq > y->seq) - (x->seq < y->seq);
+	return ((*x)->seq > (*y)->seq) - ((*x)->seq < (*y)->seq);
+}
+
+struct rows {
+	struct row_at *v;
+	size_t n, cap;
+};
+
+static void rows_release(struct rows *r, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < r->n; i++)
+		hf_change_release(&r->v[i].c);
+	hf_free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Room for one more row: 0 or HF_ENOMEM. */
+static int rows_room(struct rows *r)
+{
+	struct row_at *grown;
+	size_t cap;
+
+	if (r->n < r->cap)
+		return 0;
+	cap = r->cap ? r->cap * 2 : 256;
+	grown = hf_reallocarray(r->v, cap, sizeof(*r->v));
+	if (!grown)
+		return HF_ENOMEM;
+	r->v = grown;
+	r->cap = cap;
+	return 0;
 }
 
 /*
- * The plan's changes into `arr`, in the plan's order (column 16, seq).
- * The table has no index by seq (saving a plan would insert into it at
- * random): the rows come in key order and are put in order here.
+ * Every row of the plan, as changes. The table has no index by seq
+ * (saving a plan would insert into it at random): rows come in the
+ * key's order and are put in the plan's here.
  */
-static int read_changes(hf_store *st, sqlite3_stmt *s, json_t *arr,
-                        hf_error *err)
+static int read_rows(hf_store *st, sqlite3_stmt *s, json_t *empty,
+                     struct rows *r, hf_error *err)
 {
-	struct row_at *rows = NULL, *grown;
-	size_t n = 0, cap = 0, i;
-	int rc = 0, step;
+	struct row_at *at;
+	const char *id;
+	int rc, step;
 
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			grown = hf_reallocarray(rows, cap, sizeof(*rows));
-			if (!grown) {
-				rc = HF_ENOMEM;
-				break;
-			}
-			rows = grown;
-		}
-		rows[n].seq = sqlite3_column_int64(s, 16);
-		if (!(rows[n].change = change_row_json(s))) {
-			rc = hf_error_set(
-			        err, HF_EINVAL,
-			        "plan store '%s': change %lld of the "
-			        "plan cannot be read (damaged JSON, or "
-			        "out of memory)",
-			        st->path, (long long)rows[n].seq);
-			break;
-		}
-		n++;
+		if (rows_room(r) < 0)
+			return hf_error_set(err, HF_ENOMEM, "out of memory");
+		at = &r->v[r->n++];
+		at->seq = sqlite3_column_int64(s, 16);
+		id = col(s, 0);
+		snprintf(at->id, sizeof(at->id), "%s", id ? id : "");
+		if (id && strlen(id) >= sizeof(at->id))
+			at->id[0] = '\0'; /* no change has that id */
+		rc = row_change(s, empty, &at->c);
+		if (rc == HF_ENOMEM)
+			return hf_error_set(err, rc, "out of memory");
+		if (rc < 0)
+			return hf_error_set(err, HF_EINVAL,
+			                    "plan store '%s': change %lld of "
+			                    "the plan is malformed",
+			                    st->path, (long long)at->seq);
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = db_error(st, err, "load");
-	else if (rc == HF_ENOMEM)
-		hf_error_set(err, rc, "out of memory");
-	if (rc == 0 && n)
-		qsort(rows, n, sizeof(*rows), by_seq);
-	for (i = 0; i < n; i++) {
-		if (rc == 0 && json_array_append_new(arr, rows[i].change) < 0)
-			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
-		else if (rc < 0)
-			json_decref(rows[i].change);
+	if (step != SQLITE_DONE)
+		return db_error(st, err, "load");
+	return 0;
+}
+
+/* The rows, in the plan's order, into the plan (which takes them). */
+static int add_rows(hf_plan *p, struct rows *r, hf_error *err)
+{
+	struct row_at **order;
+	size_t i;
+	int rc = 0;
+
+	order = hf_calloc(r->n ? r->n : 1, sizeof(*order));
+	if (!order) {
+		rows_release(r, 0);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
-	hf_free(rows);
+	for (i = 0; i < r->n; i++)
+		order[i] = &r->v[i];
+	qsort(order, r->n, sizeof(*order), by_seq);
+	for (i = 0; i < r->n; i++) {
+		if (rc == 0)
+			rc = hf_plan_load_change(p, &order[i]->c, order[i]->id,
+			                         i, err);
+		else
+			hf_change_release(&order[i]->c);
+	}
+	hf_free(order);
+	hf_free(r->v);
+	memset(r, 0, sizeof(*r));
 	return rc;
 }
 
-static int load_json(hf_store *st, const char *id, json_t **out, hf_error *err)
+static int load_plan(hf_store *st, const char *id, hf_plan **out, hf_error *err)
 {
 	sqlite3_stmt *s = NULL;
-	json_t *j = NULL, *arr;
+	struct rows r = { NULL, 0, 0 };
+	json_t *j = NULL, *empty;
+	hf_plan *p = NULL;
 	int rc;
 
-	*out = NULL;
 	/* a read-only store from before v2/v3: the defaults those meant */
 	if (sqlite3_prepare_v2(
 	            st->db,
@@ -765,8 +907,10 @@ static int load_json(hf_store *st, const char *id, json_t **out, hf_error *err)
 	sqlite3_finalize(s);
 	if (!j)
 		return hf_error_set(err, HF_ENOTFOUND, "no plan %s", id);
-	arr = json_array();
-	json_object_set_new(j, "changes", arr);
+	rc = hf_plan_load_begin(&p, j, err);
+	json_decref(j);
+	if (rc < 0)
+		return rc;
 	rc = sqlite3_prepare_v2(
 	        st->db,
 	        st->has_owner_cols
@@ -778,33 +922,40 @@ static int load_json(hf_store *st, const char *id, json_t **out, hf_error *err)
 	                  " seq FROM changes WHERE plan_id = ?",
 	        -1, &s, NULL);
 	if (rc != SQLITE_OK) {
-		json_decref(j);
+		hf_plan_free(p);
 		return db_error(st, err, "load");
 	}
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = read_changes(st, s, arr, err);
+	empty = json_array();
+	rc = empty ? read_rows(st, s, empty, &r, err)
+	           : hf_error_set(err, HF_ENOMEM, "out of memory");
 	sqlite3_finalize(s);
+	json_decref(empty); /* the changes hold their references */
+	if (rc < 0)
+		rows_release(&r, 0);
+	else
+		rc = add_rows(p, &r, err);
+	if (rc == 0)
+		rc = hf_plan_load_end(p, err);
 	if (rc < 0) {
-		json_decref(j);
+		hf_plan_free(p);
 		return rc;
 	}
-	*out = j;
+	*out = p;
 	return 0;
 }
 
 int hf_store_load(hf_store *st, const char *ref, hf_plan **out, hf_error *err)
 {
 	char id[HF_PLAN_ID_LEN + 1];
-	json_t *j = NULL;
 	int rc;
 
 	*out = NULL;
 	rc = resolve_ref(st, ref, id, err);
 	if (rc == 0)
-		rc = load_json(st, id, &j, err);
+		rc = load_plan(st, id, out, err);
 	if (rc == 0)
-		rc = hf_plan_from_json(out, j, err);
-	json_decref(j);
+		hf_error_clear(err);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hf/alloc.h"
+#include "hf/model.h"
 #include "hf/store.h"
 #include "testutil.h"
 
@@ -103,6 +104,14 @@ static void test_store__saved_plan_keeps_its_order(void **state)
 		c.kind = hf_strdup("NetSite");
 		c.hfid = json_pack("[s]", name);
 		c.after = json_pack("{s:s, s:i}", "name", name, "n", i);
+		if (i % 3 == 1) {
+			c.src_file = hf_name("sites.yml");
+			c.src_line = i + 1;
+		} else if (i % 3 == 2) {
+			c.sources = json_pack("[{s:s, s:i}, {s:s, s:i}]",
+			                      "file", "a.yml", "line", i,
+			                      "file", "b.yml", "line", 1);
+		}
 		if (c.action == HF_ACT_NOOP) {
 			/* as the diff makes them: text, no trees */
 			t = json_dumps(c.after, JSON_COMPACT | JSON_SORT_KEYS);
@@ -127,13 +136,21 @@ static void test_store__saved_plan_keeps_its_order(void **state)
 	a = hf_plan_to_json(p);
 	b = hf_plan_to_json(got);
 	assert_true(json_equal(a, b));
-	/* a no-op's text is both before and after, read back as trees */
+	/* a no-op's text is both before and after: read back as that text */
 	assert_non_null(hf_plan_at(p, 0)->text);
+	assert_string_equal(hf_plan_at(got, 0)->text, hf_plan_at(p, 0)->text);
+	assert_null(hf_plan_at(got, 0)->before);
+	assert_int_equal(hf_change_expand(hf_plan_at(got, 0)), 0);
 	assert_int_equal(json_integer_value(json_object_get(
 	                         hf_plan_at(got, 0)->before, "n")),
 	                 0);
 	assert_true(json_equal(hf_plan_at(got, 0)->before,
 	                       hf_plan_at(got, 0)->after));
+	/* one declaration comes back as file and line, more as the array */
+	assert_string_equal(hf_plan_at(got, 1)->src_file, "sites.yml");
+	assert_int_equal(hf_plan_at(got, 1)->src_line, 2);
+	assert_null(hf_plan_at(got, 1)->sources);
+	assert_int_equal(json_array_size(hf_plan_at(got, 2)->sources), 2);
 	for (i = 0; i < 300; i++)
 		assert_string_equal(hf_plan_at(got, (size_t)i)->id,
 		                    hf_plan_at(p, (size_t)i)->id);
@@ -208,8 +225,68 @@ static void test_store__no_index_by_seq(void **state)
 	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err),
 	                 HF_EINVAL);
 	assert_null(got);
-	assert_non_null(strstr(err.msg, "change 0 of the plan cannot be read"));
+	assert_non_null(strstr(err.msg, "change 0 of the plan is malformed"));
 	assert_non_null(strstr(err.msg, path));
+	hf_store_close(st);
+	hf_plan_free(p);
+}
+
+/*
+ * A no-op stored from trees (a plan read back and saved again, or an
+ * older hubform) has its fields' text in the tree's key order, not the
+ * diff's canonical one: it still loads and its checksum holds (read as
+ * trees when read as text it would not). A changed text fails it.
+ */
+static void test_store__noop_text_not_canonical(void **state)
+{
+	char path[700], sql[200];
+	hf_store *st;
+	hf_plan *p, *got = NULL;
+	hf_error err = HF_ERROR_INIT;
+	struct hf_change c;
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:1", "main", NULL),
+	                 0);
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_NOOP;
+	c.kind = hf_strdup("NetSite");
+	c.hfid = json_pack("[s]", "ams");
+	c.node_id = hf_strdup("n1");
+	memset(c.fingerprint, 'b', 64);
+	/* one tree for both sides, keys not in sorted order */
+	c.after = json_object();
+	json_object_set_new(c.after, "z", json_string("last"));
+	json_object_set_new(c.after, "a", json_string("first"));
+	c.before = json_incref(c.after);
+	c.changed = json_array();
+	c.deps = json_array();
+	assert_int_equal(hf_plan_add(p, &c, NULL), 0);
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+	snprintf(path, sizeof(path), "%s/plans.db",
+	         hf_test_tmpdir("store_noop_text"));
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	assert_int_equal(hf_store_save(st, p, NULL), 0);
+	assert_int_equal(sql_count(path, "SELECT count(*) FROM changes WHERE"
+	                                 " before = after AND before LIKE"
+	                                 " '{\"z\"%'"),
+	                 1);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(
+	                            hf_plan_at(got, 0)->after, "a")),
+	                    "first");
+	hf_plan_free(got);
+	hf_store_close(st);
+	snprintf(sql, sizeof(sql),
+	         "UPDATE changes SET before = '{\"a\":\"x\"}',"
+	         " after = '{\"a\":\"x\"}'");
+	sql_exec(path, sql);
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	got = NULL;
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err),
+	                 HF_EINVAL);
+	assert_null(got);
+	assert_non_null(strstr(err.msg, "fails its checksum"));
 	hf_store_close(st);
 	hf_plan_free(p);
 }
@@ -486,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_store__save_load_list),
 		cmocka_unit_test(test_store__saved_plan_keeps_its_order),
 		cmocka_unit_test(test_store__no_index_by_seq),
+		cmocka_unit_test(test_store__noop_text_not_canonical),
 		cmocka_unit_test(test_store__rows_checked_before_written),
 		cmocka_unit_test(test_store__transition_is_atomic),
 		cmocka_unit_test(test_store__change_outcomes_recorded),

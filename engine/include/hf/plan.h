@@ -215,10 +215,31 @@ json_t *hf_plan_to_json(const hf_plan *p);
  */
 int hf_plan_from_json(hf_plan **out, const json_t *j, hf_error *err);
 
+/*
+ * The same, a piece at a time, for a reader that builds the changes
+ * itself (the store, from its rows): a plan with the metadata of `j`
+ * (hf_plan_from_json()'s object; "changes" is not read); then each
+ * change in the plan's order, taken as hf_plan_add() takes it, whose
+ * computed id must be `id` (`i` names it in the error); then the counts
+ * and the checksum, which must be the metadata's. A no-op may come as
+ * text (hf_change.text: its before and after, when they are the same
+ * text); when the checksum does not hold with the text as it is, it is
+ * tried once more with such no-ops read as trees. On failure the caller
+ * frees the plan.
+ */
+int hf_plan_load_begin(hf_plan **out, const json_t *j, hf_error *err);
+int hf_plan_load_change(hf_plan *p, struct hf_change *c, const char *id,
+                        size_t i, hf_error *err);
+int hf_plan_load_end(hf_plan *p, hf_error *err);
+
+/* Free the contents of a change that is not in a plan (not the struct). */
+void hf_change_release(struct hf_change *c);
+
 /* The checksum the plan's content gives now (to detect tampering). */
 int hf_plan_compute_checksum(const hf_plan *p, char out[65]);
 
 const char *hf_action_str(enum hf_action a);
+int hf_action_parse(const char *s, enum hf_action *out);
 const char *hf_change_status_str(enum hf_change_status s);
 int hf_change_status_parse(const char *s, enum hf_change_status *out);
 
