@@ -14,6 +14,7 @@
 #include "hf/value.h"
 #include "hf/diff.h"
 #include "hf/fetch.h"
+#include "hf/map.h"
 #include "hf/resolve.h"
 #include "hf/banned.h"
 
@@ -604,20 +605,23 @@ static int check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
 	struct hf_change *ch;
 	char fp[65], *who;
 	hf_buf msg = HF_BUF_INIT;
+	hf_map kinds = HF_MAP_INIT;
 	long at;
-	size_t i, j;
+	size_t i;
 	int rc, stale = 0;
 
 	if (hf_objset_new(&live) < 0)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	/* each kind once, in the order the plan first names it */
 	for (i = 0, rc = 0; rc == 0 && i < hf_plan_count(p); i++) {
 		ch = hf_plan_at(p, i);
-		for (j = 0; j < i; j++)
-			if (!strcmp(hf_plan_at(p, j)->kind, ch->kind))
-				break;
-		if (j == i)
-			rc = check_kind(p, s, t, ch->kind, live, err);
+		if (hf_map_get(&kinds, ch->kind, strlen(ch->kind)))
+			continue;
+		rc = hf_map_add(&kinds, ch->kind, strlen(ch->kind), ch) < 0
+		             ? hf_error_set(err, HF_ENOMEM, "out of memory")
+		             : check_kind(p, s, t, ch->kind, live, err);
 	}
+	hf_map_release(&kinds);
 	for (i = 0; rc == 0 && i < hf_plan_count(p); i++) {
 		ch = hf_plan_at(p, i);
 		if (ch->action == HF_ACT_CREATE)
