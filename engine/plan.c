@@ -983,12 +983,13 @@ int hf_plan_load_change(hf_plan *p, struct hf_change *c, const char *id,
 	return 0;
 }
 
+/* 1 when the plan's content gives its checksum, 0 when not, or HF_ENOMEM. */
 static int checksum_is(const hf_plan *p)
 {
 	char sum[65];
+	int rc = hf_plan_compute_checksum(p, sum);
 
-	return hf_plan_compute_checksum(p, sum) == 0 &&
-	       !strcmp(sum, p->meta.checksum);
+	return rc < 0 ? rc : !strcmp(sum, p->meta.checksum);
 }
 
 static int has_text(const hf_plan *p)
@@ -1003,15 +1004,23 @@ static int has_text(const hf_plan *p)
 
 int hf_plan_load_end(hf_plan *p, hf_error *err)
 {
+	int rc;
+
 	count(p);
-	if (checksum_is(p))
-		return 0;
+	rc = checksum_is(p);
 	/*
 	 * A no-op read as text whose text is not the canonical one (a row
 	 * written from a tree, keys in another order): as trees, as
 	 * the checksum was made from them.
 	 */
-	if (has_text(p) && hf_plan_expand(p) == 0 && checksum_is(p))
+	if (rc == 0 && has_text(p)) {
+		rc = hf_plan_expand(p);
+		/* text that is not JSON: not what the checksum was made on */
+		rc = rc < 0 ? 0 : checksum_is(p);
+	}
+	if (rc == HF_ENOMEM)
+		return hf_error_set(err, rc, "out of memory");
+	if (rc > 0)
 		return 0;
 	return hf_error_set(err, HF_EINVAL,
 	                    "plan %s fails its checksum: it was changed "

@@ -651,13 +651,17 @@ static int col_tree(sqlite3_stmt *s, int i, json_t **out)
 {
 	const char *t = col(s, i);
 
+	json_error_t e;
+
 	*out = NULL;
 	if (!t)
 		return 0;
 	*out = json_loadb(t, (size_t)sqlite3_column_bytes(s, i),
-	                  JSON_DECODE_ANY, NULL);
+	                  JSON_DECODE_ANY, &e);
 	if (!*out)
-		return HF_EINVAL;
+		return json_error_code(&e) == json_error_out_of_memory
+		               ? HF_ENOMEM
+		               : HF_EINVAL;
 	if (json_is_null(*out)) {
 		json_decref(*out);
 		*out = NULL;
@@ -689,6 +693,10 @@ static int col_fields(sqlite3_stmt *s, struct hf_change *c)
 	int nb = sqlite3_column_bytes(s, 5), na = sqlite3_column_bytes(s, 6);
 	int rc;
 
+	/*
+	 * The text is not parsed here: the plan's checksum, made over the
+	 * same text, vouches for it (hf_plan_load_end()).
+	 */
 	if (c->action == HF_ACT_NOOP && a && b && na == nb && b[0] == '{' &&
 	    !memcmp(a, b, (size_t)nb)) {
 		c->text = hf_strndup(b, (size_t)nb);
@@ -775,11 +783,14 @@ struct row_at {
 	struct hf_change c;
 };
 
+/* By seq; rows a hand-edited store gives one seq go by id (stable). */
 static int by_seq(const void *a, const void *b)
 {
 	const struct row_at *const *x = a, *const *y = b;
 
-	return ((*x)->seq > (*y)->seq) - ((*x)->seq < (*y)->seq);
+	if ((*x)->seq != (*y)->seq)
+		return ((*x)->seq > (*y)->seq) - ((*x)->seq < (*y)->seq);
+	return strcmp((*x)->id, (*y)->id);
 }
 
 struct rows {
@@ -865,9 +876,10 @@ static int add_rows(hf_plan *p, struct rows *r, hf_error *err)
 		order[i] = &r->v[i];
 	qsort(order, r->n, sizeof(*order), by_seq);
 	for (i = 0; i < r->n; i++) {
+		/* errors number changes by seq, as read_rows() does */
 		if (rc == 0)
 			rc = hf_plan_load_change(p, &order[i]->c, order[i]->id,
-			                         i, err);
+			                         (size_t)order[i]->seq, err);
 		else
 			hf_change_release(&order[i]->c);
 	}
@@ -875,6 +887,18 @@ static int add_rows(hf_plan *p, struct rows *r, hf_error *err)
 	hf_free(r->v);
 	memset(r, 0, sizeof(*r));
 	return rc;
+}
+
+/* A plan's problem (not out of memory) names the store it is in. */
+static int named(hf_store *st, int rc, hf_error *err)
+{
+	char msg[sizeof(err->msg)];
+	const char *pre = "plan store '";
+
+	if (rc == HF_ENOMEM || !err || !strncmp(err->msg, pre, strlen(pre)))
+		return rc;
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	return hf_error_set(err, rc, "plan store '%s': %s", st->path, msg);
 }
 
 static int load_plan(hf_store *st, const char *id, hf_plan **out, hf_error *err)
@@ -939,7 +963,7 @@ static int load_plan(hf_store *st, const char *id, hf_plan **out, hf_error *err)
 		rc = hf_plan_load_end(p, err);
 	if (rc < 0) {
 		hf_plan_free(p);
-		return rc;
+		return named(st, rc, err);
 	}
 	*out = p;
 	return 0;

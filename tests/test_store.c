@@ -227,6 +227,13 @@ static void test_store__no_index_by_seq(void **state)
 	assert_null(got);
 	assert_non_null(strstr(err.msg, "change 0 of the plan is malformed"));
 	assert_non_null(strstr(err.msg, path));
+	/* a row that reads but is not the change it says: named the same */
+	sql_exec(path, "UPDATE changes SET hfid = '[\"a\"]',"
+	               " id = '0123456789abcdef' WHERE seq = 0");
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err),
+	                 HF_EINVAL);
+	assert_non_null(strstr(err.msg, "plan change 0 has a wrong id"));
+	assert_non_null(strstr(err.msg, path));
 	hf_store_close(st);
 	hf_plan_free(p);
 }
