@@ -34,6 +34,8 @@ struct kplan {
 	long nwant;
 	long nunique; /* unique attribute values of the wanted objects */
 	int paged; /* every live object of the kind is read by pages */
+	int by_ids; /* read by node ids (hf_fetch_by_ids()): pages of the
+	               objects asked for, not of the whole kind */
 	int skipped; /* a live object without HFID was left out */
 	int local; /* uniqueness answered from the pages */
 	long pending; /* requests of the kind not answered yet */
@@ -1183,8 +1185,8 @@ static int take_listed(struct fctx *c, struct kplan *p,
 		h = twin ? json_incref(twin->hfid) : NULL;
 		rc = twin ? 0 : hf_listing_hfid_json(pg, &nd->hfid, &h);
 		if (rc == 0)
-			rc = live_begin(c, p, nd->id, nd->type, h, 1, first, 1,
-			                &o, &twin, 1, err);
+			rc = live_begin(c, p, nd->id, nd->type, h, 1, first,
+			                p->paged, &o, &twin, 1, err);
 		else
 			rc = hf_error_set(err, rc, "out of memory");
 		json_decref(h);
@@ -1200,6 +1202,8 @@ static int take_listed(struct fctx *c, struct kplan *p,
 		if (rc < 0)
 			return rc;
 	}
+	if (p->by_ids)
+		return 0; /* as many as were found: no count to hold to */
 	offset = (long)json_integer_value(json_object_get(vars, "offset"));
 	expect = pg->count > offset ? pg->count - offset : 0;
 	expect = expect < c->o.page_size ? expect : c->o.page_size;
@@ -1254,6 +1258,9 @@ static int take_answer(struct stream *st, const struct hf_tx_result *res)
 		        st->err, HF_ESERVER, "Infrahub refused a query: %s",
 		        json_string_value(json_object_get(
 		                json_array_get(res->errors, 0), "message")));
+	} else if (p->by_ids) {
+		rc = take_edges(st->c, p, json_object_get(res->data, p->kind),
+		                0, st->err);
 	} else {
 		rc = p->paged ? take_page(st->c, p, res->data,
 		                          st->r->calls[i].vars, st->err)
@@ -1312,7 +1319,9 @@ static int run_streamed(struct fctx *c, struct round *r, hf_error *err)
 		q.query = r->calls[i].query;
 		q.variables = r->calls[i].vars;
 		q.user = (void *)(uintptr_t)i;
-		q.scan = p->paged && p->lf && !c->o.general ? scan_page : NULL;
+		q.scan = (p->paged || p->by_ids) && p->lf && !c->o.general
+		                 ? scan_page
+		                 : NULL;
 		rc = hf_transport_submit(c->tr, &q, err);
 	}
 	if (rc < 0) {
@@ -1995,7 +2004,7 @@ int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 	struct kplan *p;
 	struct round r = { 0 };
 	const char *name;
-	json_t *type, *res;
+	json_t *type;
 	hf_buf q = HF_BUF_INIT;
 	size_t i;
 	int rc = 0;
@@ -2019,6 +2028,9 @@ int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 		    add_selection(p, name, json_string_value(type)) < 0)
 			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
+	p->by_ids = 1;
+	if (rc == 0 && list_fields(p) < 0)
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	if (rc < 0)
 		goto out;
 	hf_buf_addf(&q,
@@ -2050,11 +2062,9 @@ int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 	}
 	if (rc < 0)
 		goto out;
-	rc = run_round(&c, &r, err);
-	for (i = 0; rc == 0 && i < r.n; i++) {
-		res = json_object_get(r.calls[i].data, kind);
-		rc = take_edges(&c, p, res, 0, err);
-	}
+	/* each answer read as it arrives (from its text) and dropped */
+	p->pending = (long)r.n;
+	rc = run_streamed(&c, &r, err);
 out:
 	round_release(&r);
 	hf_buf_release(&q);

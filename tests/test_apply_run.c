@@ -2699,6 +2699,59 @@ static void test_apply_run__error_codes(void **state)
 	assert_int_equal(hf_tx_error_code(NULL), HF_ESERVER);
 }
 
+/*
+ * Apply's re-read of the planned objects (hf_fetch_by_ids): 1000 ids a
+ * request, every answer read from its text as it arrives (as the plan's
+ * pages are), so that 100k objects are not held as JSON trees at once;
+ * what is not found is absent, an object in two answers is one, and the
+ * fields read are what the fingerprint hashes.
+ */
+static void test_apply_run__read_by_ids_from_text(void **state)
+{
+	hf_objset *set = NULL;
+	json_t *fields =
+	        json_pack("{s:s, s:s}", "name", "attr", "description", "attr");
+	json_t *ids = json_array();
+	const struct hf_object *o;
+	hf_error err = HF_ERROR_INIT;
+	char id[32], name[32];
+	size_t i;
+	long at;
+
+	(void)state;
+	for (i = 0; i < 2500; i++) {
+		snprintf(id, sizeof(id), "n-%zu", i);
+		snprintf(name, sizeof(name), "site-%zu", i);
+		if (i != 7)
+			live("TestSite", id, name, i % 2 ? "odd" : "even");
+		json_array_append_new(ids, json_string(id));
+	}
+	/* asked twice: in the first request and the last */
+	json_array_append_new(ids, json_string("n-3"));
+	assert_int_equal(hf_fake_handler(F.fake, "(ids:", 3, live_ids, &F), 0);
+	assert_int_equal(hf_objset_new(&set), 0);
+	assert_int_equal(hf_fetch_by_ids(set, F.schema, "TestSite", fields, ids,
+	                                 hf_fake_transport(F.fake), &err),
+	                 0);
+	assert_int_equal(hf_fake_count(F.fake), 3);
+	for (i = 0; i < 3; i++)
+		assert_true(hf_fake_at(F.fake, i)->scanned);
+	assert_int_equal(hf_objset_count(set), 2499);
+	assert_true(hf_objset_find_id(set, "n-7") < 0);
+	at = hf_objset_find_id(set, "n-2499");
+	assert_true(at >= 0);
+	o = hf_objset_at(set, (size_t)at);
+	assert_string_equal(o->kind, "TestSite");
+	assert_string_equal(json_string_value(json_array_get(o->hfid, 0)),
+	                    "site-2499");
+	assert_string_equal(
+	        json_string_value(hf_object_field(o, "description")->value),
+	        "odd");
+	hf_objset_free(set);
+	json_decref(fields);
+	json_decref(ids);
+}
+
 /* The status enum and the text the stores keep, both ways. */
 static void test_apply_run__status_names(void **state)
 {
@@ -2725,6 +2778,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_apply_run__applies_in_a_branch),
+		T(test_apply_run__read_by_ids_from_text),
 		T(test_apply_run__existing_branch_is_reused),
 		T(test_apply_run__create_fails),
 		T(test_apply_run__merge_fails),

@@ -216,6 +216,7 @@ static void answer(hf_fake *f, struct entry *e, hf_tx_done_fn done,
 	}
 	if (x.rc == 0 && rule && e->scan && scanned(e, rule, ans, payload)) {
 		x.scanned = 1;
+		e->req.scanned = 1;
 		done(&f->tr, &x, payload);
 		json_decref(ans);
 		return;

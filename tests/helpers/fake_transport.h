@@ -33,6 +33,8 @@ struct hf_fake_req {
 	json_t *body; /* a deep copy, or NULL */
 	unsigned flags;
 	int sent; /* 1 once answered; 0 when stopped or dropped before */
+	int scanned; /* 1: the request's scan took the answer (read from its
+	                text, hf/transport.h), not decoded */
 };
 
 /*
