@@ -83,12 +83,13 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 	p = ref.plan;
 	ro.verbose = verbose;
 	ro.color = !no_color && isatty(1) && !getenv("NO_COLOR");
+	ro.flush = out_piece; /* out as it is made, never held whole */
 	if (!strcmp(format, "json"))
-		rc = hf_render_json(&b, p);
-	else if (!strcmp(format, "markdown"))
+		rc = hf_render_json_ext(&b, p, &ro);
+	else if (!strcmp(format, "markdown")) {
+		ro.flush = NULL; /* cut to fit a comment: made whole */
 		rc = hf_render_markdown(&b, p, &ro);
-	else {
-		ro.flush = out_piece; /* out as it is made, never held whole */
+	} else {
 		rc = hf_render_text(&b, p, &ro);
 	}
 	if (rc < 0) {

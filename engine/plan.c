@@ -794,7 +794,7 @@ int hf_plan_compute_checksum(const hf_plan *p, char out[65])
 	return 0;
 }
 
-static json_t *change_json(const struct hf_change *c)
+json_t *hf_change_to_json(const struct hf_change *c)
 {
 	json_t *j = change_content(c), *src;
 
@@ -824,11 +824,10 @@ static json_t *change_json(const struct hf_change *c)
 	return j;
 }
 
-json_t *hf_plan_to_json(const hf_plan *p)
+json_t *hf_plan_meta_to_json(const hf_plan *p)
 {
 	const struct hf_plan_meta *m = &p->meta;
-	json_t *j, *arr;
-	size_t i;
+	json_t *j;
 
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:b,"
 	              " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:i, s:[]}",
@@ -845,11 +844,20 @@ json_t *hf_plan_to_json(const hf_plan *p)
 	              "waves", hf_plan_waves(p), "changes");
 	if (j && !m->group_id)
 		json_object_set_new(j, "group_id", json_null());
+	return j;
+}
+
+json_t *hf_plan_to_json(const hf_plan *p)
+{
+	json_t *j = hf_plan_meta_to_json(p), *arr;
+	size_t i;
+
 	if (!j)
 		return NULL;
 	arr = json_object_get(j, "changes");
 	for (i = 0; i < p->n; i++) {
-		if (json_array_append_new(arr, change_json(at(p, i))) < 0) {
+		if (json_array_append_new(arr, hf_change_to_json(at(p, i))) <
+		    0) {
 			json_decref(j);
 			return NULL;
 		}

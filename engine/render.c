@@ -776,7 +776,7 @@ static int set_top(json_t *out, const hf_plan *p, const char *key, json_t *v)
 static json_t *show_json(const hf_plan *p)
 {
 	const struct hf_plan_meta *m = hf_plan_meta_c(p);
-	json_t *j = hf_plan_to_json(p), *out = json_object(), *v;
+	json_t *j = hf_plan_meta_to_json(p), *out = json_object(), *v;
 	const char *key;
 	size_t i;
 	int bad = !j || !out;
@@ -819,20 +819,93 @@ static int dump_to_buf(const char *s, size_t n, void *payload)
 	return hf_buf_addn(payload, s, n) < 0 ? -1 : 0;
 }
 
-int hf_render_json(hf_buf *b, const hf_plan *p)
+/*
+ * One change as it stands in the "changes" array of the whole document
+ * dumped with JSON_INDENT(2): "\n    " and its own dump, every line of
+ * it indented four more columns (a raw newline is never inside a JSON
+ * string, which escapes it).
+ */
+static int change_piece(hf_buf *b, hf_buf *tmp, const struct hf_change *c)
 {
-	json_t *j = show_json(p);
-	size_t start = b->len;
-	int rc = j ? json_dump_callback(j, dump_to_buf, b, JSON_INDENT(2)) : -1;
+	json_t *in = hf_change_to_json(c), *out = in ? change_out(c, in) : NULL;
+	const char *s, *nl;
+	int rc;
 
+	json_decref(in);
+	hf_buf_reset(tmp);
+	rc = out ? json_dump_callback(out, dump_to_buf, tmp, JSON_INDENT(2))
+	         : -1;
+	json_decref(out);
+	if (rc < 0 || hf_buf_failed(tmp))
+		return HF_ENOMEM;
+	hf_buf_add(b, "\n    ");
+	for (s = tmp->ptr;
+	     (nl = memchr(s, '\n', tmp->len - (size_t)(s - tmp->ptr)));
+	     s = nl + 1) {
+		hf_buf_addn(b, s, (size_t)(nl - s));
+		hf_buf_add(b, "\n    ");
+	}
+	hf_buf_addn(b, s, tmp->len - (size_t)(s - tmp->ptr));
+	return hf_buf_failed(b) ? HF_ENOMEM : 0;
+}
+
+/*
+ * The document without its changes is dumped first, its "changes"
+ * empty; the changes go where that "[]" stands, one at a time, each
+ * built, written and dropped (and handed to o->flush as the text
+ * grows): the bytes json_dump_callback() gives for the whole document,
+ * without the whole document's tree (a gigabyte for 100k changes).
+ */
+int hf_render_json_ext(hf_buf *b, const hf_plan *p,
+                       const struct hf_render_opts *o)
+{
+	static const char empty[] = "\n  \"changes\": []";
+	static const struct hf_render_opts none = HF_RENDER_OPTS_INIT;
+	hf_buf head = HF_BUF_INIT, tmp = HF_BUF_INIT;
+	json_t *j = show_json(p);
+	size_t start = b->len, i, n = hf_plan_count(p);
+	const char *at = NULL;
+	int rc = j ? json_dump_callback(j, dump_to_buf, &head, JSON_INDENT(2))
+	           : -1;
+
+	if (!o)
+		o = &none;
 	json_decref(j);
+	rc = rc < 0 || hf_buf_failed(&head) ? HF_ENOMEM : 0;
+	if (rc == 0 && n)
+		at = strstr(head.ptr, empty);
+	if (rc == 0 && !at) {
+		hf_buf_addn(b, head.ptr, head.len);
+	} else if (rc == 0) {
+		/* up to the '[' */
+		hf_buf_addn(b, head.ptr,
+		            (size_t)(at - head.ptr) + strlen(empty) - 1);
+		for (i = 0; rc == 0 && i < n; i++) {
+			rc = change_piece(b, &tmp, hf_plan_at(p, i));
+			if (rc == 0 && i + 1 < n)
+				hf_buf_add(b, ",");
+			if (rc == 0)
+				rc = hand_over(b, o, 0);
+		}
+		hf_buf_add(b, "\n  ]");
+		hf_buf_add(b, at + strlen(empty));
+	}
 	if (rc == 0)
 		hf_buf_add(b, "\n");
-	if (rc < 0 || hf_buf_failed(b)) {
+	if (rc == 0 && hf_buf_failed(b))
+		rc = HF_ENOMEM;
+	if (rc == 0)
+		rc = hand_over(b, o, 1);
+	hf_buf_release(&head);
+	hf_buf_release(&tmp);
+	if (rc < 0 && !o->flush)
 		hf_buf_setlen(b, start);
-		return HF_ENOMEM;
-	}
-	return 0;
+	return rc;
+}
+
+int hf_render_json(hf_buf *b, const hf_plan *p)
+{
+	return hf_render_json_ext(b, p, NULL);
 }
 
 /* Markdown table cells: no pipes or newlines. */

@@ -173,6 +173,92 @@ static size_t line_columns(const char *s, size_t n)
 	return cols;
 }
 
+/*
+ * The JSON is written one change at a time into the place of an empty
+ * "changes": the bytes are what jansson gives for the whole document
+ * (read back and dumped again, identical), with and without a flush,
+ * for no changes, one, and many with nested values, a no-op in text
+ * form and a secret; a failing flush stops it.
+ */
+static void test_render__json_one_change_at_a_time(void **state)
+{
+	static const struct hf_render_opts none = HF_RENDER_OPTS_INIT;
+	size_t sizes[] = { 0, 1, 3000 };
+	struct hf_render_opts o = HF_RENDER_OPTS_INIT;
+	struct pieces ps;
+	struct hf_change c;
+	hf_buf b = HF_BUF_INIT;
+	json_t *j;
+	hf_plan *p;
+	char *again;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+		p = sizes[k] ? make_plan(sizes[k] - 1) : NULL;
+		if (!p) {
+			assert_int_equal(
+			        hf_plan_new(&p, "http://x", "main", NULL), 0);
+			assert_int_equal(hf_plan_finish(p, NULL), 0);
+		}
+		if (sizes[k] > 1) {
+			/* a no-op as the diff makes it, and a secret */
+			memset(&c, 0, sizeof(c));
+			c.action = HF_ACT_NOOP;
+			c.kind = hf_strdup("NetSite");
+			c.hfid = json_pack("[s]", "same");
+			c.node_id = hf_strdup("n-same");
+			c.text = hf_strdup("{\"name\":\"same\",\"tags\":"
+			                   "[{\"hfid\":[\"a\"]}]}");
+			c.changed = json_array();
+			c.deps = json_array();
+			memset(c.fingerprint, 'c', 64);
+			assert_int_equal(hf_plan_add(p, &c, NULL), 0);
+			assert_int_equal(hf_plan_finish(p, NULL), 0);
+		}
+		hf_buf_reset(&b);
+		assert_int_equal(hf_render_json_ext(&b, p, &none), 0);
+		j = json_loads(b.ptr, 0, NULL);
+		assert_non_null(j);
+		assert_int_equal(json_array_size(json_object_get(j, "changes")),
+		                 hf_plan_count(p));
+		again = json_dumps(j, JSON_INDENT(2));
+		assert_non_null(again);
+		assert_int_equal(strlen(again) + 1, b.len);
+		assert_memory_equal(again, b.ptr, b.len - 1);
+		assert_int_equal(b.ptr[b.len - 1], '\n');
+		free(again);
+		json_decref(j);
+		memset(&ps, 0, sizeof(ps));
+		o.flush = take_piece;
+		o.flush_payload = &ps;
+		hf_buf_reset(&b);
+		b.len = 0;
+		{
+			hf_buf whole = HF_BUF_INIT;
+
+			assert_int_equal(hf_render_json(&whole, p), 0);
+			assert_int_equal(hf_render_json_ext(&b, p, &o), 0);
+			assert_int_equal(b.len, 0);
+			assert_int_equal(ps.all.len, whole.len);
+			assert_memory_equal(ps.all.ptr, whole.ptr, whole.len);
+			if (sizes[k] > 1000)
+				assert_true(ps.n > 1);
+			hf_buf_release(&whole);
+		}
+		hf_buf_release(&ps.all);
+		if (sizes[k] > 1000) {
+			memset(&ps, 0, sizeof(ps));
+			ps.fail_at = 2;
+			assert_int_equal(hf_render_json_ext(&b, p, &o), HF_ERR);
+			assert_int_equal(ps.n, 2);
+			hf_buf_release(&ps.all);
+		}
+		hf_plan_free(p);
+	}
+	hf_buf_release(&b);
+}
+
 static int valid_utf8(const unsigned char *s, size_t n);
 
 /* Every line of `text` within `width` columns and valid UTF-8 on its own. */
@@ -1211,6 +1297,7 @@ int main(void)
 		cmocka_unit_test(test_render__markdown_shows_values_whole),
 		cmocka_unit_test(test_render__torture),
 		cmocka_unit_test(test_render__json_matches_its_schema),
+		cmocka_unit_test(test_render__json_one_change_at_a_time),
 		cmocka_unit_test(test_render__markdown_fits_a_comment),
 		cmocka_unit_test(test_render__secrets_are_masked),
 		cmocka_unit_test(test_render__text_deletes),

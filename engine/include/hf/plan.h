@@ -205,6 +205,9 @@ int hf_plan_has_changes(const hf_plan *p);
  * emitted in a stable order. NULL on OOM.
  */
 json_t *hf_plan_to_json(const hf_plan *p);
+/* The same, one piece at a time: "changes" empty, and one change's. */
+json_t *hf_plan_meta_to_json(const hf_plan *p);
+json_t *hf_change_to_json(const struct hf_change *c);
 /*
  * Rebuild a plan from that JSON; checks the checksum (HF_EINVAL). A plan
  * written before stacks existed (no "stack", "group_id", "partial",

@@ -34,7 +34,7 @@ struct hf_render_opts {
 	size_t width;
 	size_t max_chars; /* Markdown size limit */
 	/*
-	 * Text: when set, the text goes to `flush` in pieces of about
+	 * Text and JSON: when set, the text goes to `flush` in pieces of about
 	 * HF_RENDER_PIECE bytes as it is made, and `b` is empty at the end,
 	 * instead of the whole text held at once (a plan of a million
 	 * changes is hundreds of megabytes of text). A failure then leaves a
@@ -79,6 +79,12 @@ int hf_render_text(hf_buf *b, const hf_plan *p, const struct hf_render_opts *o);
  * --target takes) and "actions"; keys in a fixed order; secrets masked.
  */
 int hf_render_json(hf_buf *b, const hf_plan *p);
+/*
+ * The same bytes, built one change at a time (never the whole document
+ * as a tree) and, with opts->flush, handed out in pieces as for text.
+ */
+int hf_render_json_ext(hf_buf *b, const hf_plan *p,
+                       const struct hf_render_opts *o);
 /*
  * Markdown: the counts (and a warning for a partial plan), every delete
  * and forget in one table first, then a table per kind of the other
