@@ -36,6 +36,25 @@ static json_t *managed(const struct hf_change *c)
 }
 
 /*
+ * The same for any change, a no-op in text form (hf_change.text)
+ * included: its fields read from the text into a tree the caller drops
+ * (*own set), so that a large plan's no-ops are never all trees at once
+ * (two hundred megabytes for 100k). NULL when the text cannot be read
+ * (out of memory).
+ */
+static json_t *fields_tree(const struct hf_change *c, int *own)
+{
+	*own = c->text && !c->after;
+	return *own ? hf_change_after_json(c) : managed(c);
+}
+
+static void fields_done(json_t *t, int own)
+{
+	if (own)
+		json_decref(t);
+}
+
+/*
  * name -> "attr" | "one" | "many" for the managed fields of a change, added
  * to `types`. 0 or HF_ENOMEM.
  */
@@ -45,19 +64,26 @@ static int add_field_types(json_t *types, const hf_schema *s,
 	const hf_kind *k = hf_schema_kind(s, c->kind);
 	const struct hf_schema_rel *rel;
 	const char *name;
-	json_t *v;
+	int own, rc = 0;
+	json_t *v, *fields = fields_tree(c, &own);
 
-	json_object_foreach(managed(c), name, v)
+	if (own && !fields)
+		return HF_ENOMEM;
+	json_object_foreach(fields, name, v)
 	{
 		rel = k ? hf_schema_rel_find(k, name) : NULL;
-		if (json_object_set_new(
+		if (rc == 0 &&
+		    json_object_set_new(
 		            types, name,
 		            json_string(!rel ? "attr"
 		                        : rel->cardinality == HF_CARDINALITY_ONE
 		                                ? "one"
 		                                : "many")) < 0)
-			return HF_ENOMEM;
+			rc = HF_ENOMEM;
 	}
+	fields_done(fields, own);
+	if (rc < 0)
+		return rc;
 	return 0;
 }
 
@@ -93,10 +119,12 @@ static void describe_change(hf_buf *b, const struct hf_change *c,
                             const struct hf_object *live)
 {
 	const char *name;
-	json_t *was, *is;
-	int n = 0;
+	json_t *was, *is, *before;
+	int n = 0, own = c->text && !c->after;
 
-	json_object_foreach(c->before, name, was)
+	/* a no-op in text form: before is the text */
+	before = own ? hf_change_after_json(c) : c->before;
+	json_object_foreach(before, name, was)
 	{
 		const struct hf_field *f = hf_object_field(live, name);
 
@@ -108,6 +136,7 @@ static void describe_change(hf_buf *b, const struct hf_change *c,
 	}
 	if (n)
 		hf_buf_add(b, ")");
+	fields_done(before, own);
 }
 
 static int check_kind(hf_plan *p, const hf_schema *s, hf_transport *t,
@@ -587,7 +616,14 @@ static int check_creates(hf_plan *p, const hf_schema *s, hf_transport *t,
 static int fingerprint_of(char out[65], const struct hf_object *live,
                           const struct hf_change *c)
 {
-	return hf_diff_fingerprint_fields(out, live, managed(c));
+	int own, rc;
+	json_t *fields = fields_tree(c, &own);
+
+	if (own && !fields)
+		return HF_ENOMEM;
+	rc = hf_diff_fingerprint_fields(out, live, fields);
+	fields_done(fields, own);
+	return rc;
 }
 
 /*
@@ -675,20 +711,9 @@ static int check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
 	return rc;
 }
 
-/* Apply reads changes as trees: a plan fresh from the diff has no-ops as
-   text (hf_change.text). */
-static int expand(hf_plan *p, hf_error *err)
-{
-	return hf_plan_expand(p) < 0
-	               ? hf_error_set(err, HF_ENOMEM, "out of memory")
-	               : 0;
-}
-
 int hf_apply_check_stale(hf_plan *p, const hf_schema *s, hf_transport *t,
                          hf_fetch_diag_fn report, void *payload, hf_error *err)
 {
-	if (expand(p, err) < 0)
-		return HF_ENOMEM;
 	return check_objects(p, s, t, report, payload, 1, err);
 }
 
@@ -696,8 +721,6 @@ int hf_apply_check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
                            hf_fetch_diag_fn report, void *payload,
                            hf_error *err)
 {
-	if (expand(p, err) < 0)
-		return HF_ENOMEM;
 	return check_objects(p, s, t, report, payload, 0, err);
 }
 
@@ -886,15 +909,18 @@ static char *scrubbed(const struct hf_change *ch, const char *why)
 {
 	hf_buf b = HF_BUF_INIT;
 	const char *key, *sv;
-	json_t *v;
+	int own;
+	json_t *v, *after = fields_tree(ch, &own);
 
 	hf_buf_add(&b, why);
-	json_object_foreach(ch->after, key, v)
+	/* a no-op's fields are not sent: its text unread hides nothing */
+	json_object_foreach(own || ch->after ? after : NULL, key, v)
 	{
 		sv = json_string_value(hf_value_sensitive_get(v));
 		if (sv && *sv && !hf_buf_failed(&b))
 			hide(&b, sv);
 	}
+	fields_done(after, own);
 	return hf_buf_detach(&b);
 }
 
@@ -1905,8 +1931,6 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
-	if (expand(p, err) < 0)
-		return HF_ENOMEM;
 	c.total = (long)hf_apply_work(p);
 	c.waves = phase_waves(p, &upserts) + phase_waves(p, &deletes);
 	c.created = hf_calloc(hf_plan_count(p) + 1, sizeof(*c.created));

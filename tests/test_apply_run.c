@@ -2253,6 +2253,70 @@ static void test_apply_run__adopt_only(void **state)
 	assert_int_equal(hf_plan_at(F.plan, 0)->status, HF_CH_APPLIED);
 }
 
+/* Site lyon adopted, its fields as text, as the diff and the store give it. */
+static void adopt_text_world(const char *live_desc)
+{
+	hf_error err = HF_ERROR_INIT;
+	struct hf_change c;
+	json_t *fields = json_pack("{s:s}", "description", "old");
+
+	live("TestSite", "n-lyon", "lyon", "old");
+	assert_int_equal(hf_plan_new(&F.plan, ADDRESS, "main", &err), 0);
+	snprintf(hf_plan_meta(F.plan)->schema_hash, 65, "h1");
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_NOOP;
+	c.adopt = 1;
+	c.kind = hf_strdup("TestSite");
+	c.hfid = json_pack("[s]", "lyon");
+	c.node_id = hf_strdup("n-lyon");
+	c.text = hf_strdup("{\"description\":\"old\"}");
+	live_fingerprint(c.fingerprint, "TestSite", "n-lyon", fields);
+	json_decref(fields);
+	add(F.plan, &c);
+	assert_int_equal(hf_plan_finish(F.plan, &err), 0);
+	live("TestSite", "n-lyon", "lyon", live_desc);
+	F.st = new_store(F.path, sizeof(F.path));
+	assert_int_equal(hf_store_save(F.st, F.plan, &err), 0);
+	F.o.transport = hf_fake_transport(F.fake);
+	F.o.schema = F.schema;
+	F.o.branch = F.o.default_branch = "main";
+	F.o.stores[0] = F.st;
+	F.o.n_stores = 1;
+	F.o.msg = on_msg;
+	F.o.payload = &F;
+	defaults();
+}
+
+/*
+ * A no-op in text form is checked and applied as it is: its fields are
+ * read from the text for the check and dropped, never kept as trees
+ * (a large plan's no-ops would all be trees at once); a change in
+ * Infrahub since the plan is found and named all the same.
+ */
+static void test_apply_run__noop_text_checked_as_text(void **state)
+{
+	(void)state;
+	adopt_text_world("old");
+	run();
+	assert_int_equal(F.rc, 0);
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+	assert_members("RelationshipAdd", "n-lyon");
+	assert_int_equal(hf_plan_at(F.plan, 0)->status, HF_CH_APPLIED);
+	assert_non_null(hf_plan_at(F.plan, 0)->text);
+	assert_null(hf_plan_at(F.plan, 0)->after);
+	assert_null(hf_plan_at(F.plan, 0)->before);
+	teardown(NULL);
+	setup(NULL);
+	adopt_text_world("edited");
+	run();
+	assert_int_equal(F.res.outcome, HF_APPLY_STALE);
+	assert_non_null(strstr(F.text[HF_AMSG_STALE], "changed in Infrahub"));
+	assert_non_null(
+	        strstr(F.text[HF_AMSG_STALE], "(changed: description)"));
+	assert_non_null(hf_plan_at(F.plan, 0)->text);
+	assert_null(hf_plan_at(F.plan, 0)->after);
+}
+
 /* Recovery of a killed prune that had landed: the deletes count as present. */
 static void test_apply_run__recover_landed_prune(void **state)
 {
@@ -2826,6 +2890,7 @@ int main(void)
 		T(test_apply_run__group_edit_fails),
 		T(test_apply_run__stop_before_deletes),
 		T(test_apply_run__adopt_only),
+		T(test_apply_run__noop_text_checked_as_text),
 		T(test_apply_run__recover_landed_prune),
 		T(test_apply_run__lock_held_for_the_apply),
 		T(test_apply_run__lock_held_by_another),

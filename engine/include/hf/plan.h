@@ -141,7 +141,7 @@ int hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
  * left as it was).
  */
 int hf_change_expand(struct hf_change *c);
-/* hf_change_expand() on every change (apply, which reads the trees). */
+/* hf_change_expand() on every change (a plan whose no-ops must be trees). */
 int hf_plan_expand(hf_plan *p);
 /*
  * A change's after as a tree, whatever its form: a new reference (the
