@@ -676,8 +676,12 @@ static int check_objects(hf_plan *p, const hf_schema *s, hf_transport *t,
 			/* only its membership changes: its fields do not matter
 			 */
 		} else if (fingerprint_of(fp, hf_objset_at(live, (size_t)at),
-		                          ch) == 0 &&
-		           strcmp(fp, ch->fingerprint)) {
+		                          ch) < 0) {
+			/* never "unchanged" for want of memory */
+			hf_free(who);
+			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+			break;
+		} else if (strcmp(fp, ch->fingerprint)) {
 			hf_buf_addf(
 			        &msg,
 			        "%s: changed in Infrahub since the plan was made",
@@ -912,8 +916,9 @@ static char *scrubbed(const struct hf_change *ch, const char *why)
 	int own;
 	json_t *v, *after = fields_tree(ch, &own);
 
+	if (own && !after)
+		return NULL; /* no message rather than one not scrubbed */
 	hf_buf_add(&b, why);
-	/* a no-op's fields are not sent: its text unread hides nothing */
 	json_object_foreach(own || ch->after ? after : NULL, key, v)
 	{
 		sv = json_string_value(hf_value_sensitive_get(v));

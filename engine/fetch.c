@@ -2010,6 +2010,7 @@ int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 	int rc = 0;
 
 	memset(&c, 0, sizeof(c));
+	hf_buf_init(&c.key, 0);
 	memset(&stats, 0, sizeof(stats));
 	c.s = s;
 	c.have = set;
@@ -2062,12 +2063,17 @@ int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 	}
 	if (rc < 0)
 		goto out;
-	/* each answer read as it arrives (from its text) and dropped */
+	/* each answer read as it arrives (from its text) and dropped; the
+	   peers' HFIDs shared, as the plan's fetch shares them */
 	p->pending = (long)r.n;
-	rc = run_streamed(&c, &r, err);
+	c.hfids = hf_hfid_pool_new();
+	rc = c.hfids ? run_streamed(&c, &r, err)
+	             : hf_error_set(err, HF_ENOMEM, "out of memory");
 out:
 	round_release(&r);
 	hf_buf_release(&q);
+	hf_buf_release(&c.key);
+	hf_hfid_pool_free(c.hfids);
 	for (i = 0; i < c.nkp; i++) {
 		json_decref(c.kp[i].fields);
 		json_decref(c.kp[i].listed);

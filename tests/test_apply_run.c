@@ -2676,6 +2676,34 @@ static void test_apply_run__failing_allocations(void **state)
 	}
 }
 
+/*
+ * An object edited in Infrahub since the plan is never applied because
+ * memory ran out while checking it: reading a no-op's fields from its
+ * text can fail, and a fingerprint not computed is not "unchanged".
+ */
+static void test_apply_run__failing_allocations_never_hide_stale(void **state)
+{
+	long n;
+	int done = 0;
+
+	(void)state;
+	for (n = 1; !done; n++) {
+		adopt_text_world("edited");
+		hf_failalloc_nth(n);
+		run();
+		hf_failalloc_reset();
+		done = !hf_failalloc_failed();
+		assert_int_not_equal(F.res.outcome, HF_APPLY_DONE);
+		assert_int_not_equal(hf_plan_at(F.plan, 0)->status,
+		                     HF_CH_APPLIED);
+		if (done)
+			assert_int_equal(F.res.outcome, HF_APPLY_STALE);
+		teardown(NULL);
+		setup(NULL);
+		assert_true(n < 100000);
+	}
+}
+
 /* The same with a prune: group edits, deletes and a cascade check. */
 static void test_apply_run__failing_allocations_prune(void **state)
 {
@@ -2897,6 +2925,7 @@ int main(void)
 		T(test_apply_run__lock_release_fails),
 		T(test_apply_run__recover_breaks_its_lock),
 		T(test_apply_run__failing_allocations),
+		T(test_apply_run__failing_allocations_never_hide_stale),
 		T(test_apply_run__failing_allocations_prune),
 		T(test_apply_run__failing_allocations_in_waves),
 		T(test_apply_run__error_codes),
