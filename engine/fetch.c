@@ -488,11 +488,11 @@ static int page_room(struct fctx *c, size_t at)
  * when `h_ours` --, room for the fields) and *twin (found, or as given
  * when `twin_known`), 0 when the node adds nothing, or an error.
  */
-static int live_begin(struct fctx *c, struct kplan *p, const char *id,
-                      const char *t, json_t *h, int h_ours, size_t first,
-                      int paged, struct hf_object *o,
-                      const struct hf_object **twin, int twin_known,
-                      hf_error *err)
+static int live_begin_at(struct fctx *c, struct kplan *p, const char *id,
+                         const char *t, json_t *h, int h_ours, size_t first,
+                         int paged, struct hf_object *o,
+                         const struct hf_object **twin, int twin_known,
+                         hf_error *err)
 {
 	long seen;
 	size_t nf;
@@ -530,6 +530,34 @@ static int live_begin(struct fctx *c, struct kplan *p, const char *id,
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	return 1;
+}
+
+/*
+ * live_begin_at(), but for objects read by node id (hf_fetch_by_ids()):
+ * one whose kind has no HFID is kept, its id standing in for the HFID,
+ * since the caller finds it by id (a delete or forget of such an object
+ * would otherwise always read as "deleted since the plan was made").
+ */
+static int live_begin(struct fctx *c, struct kplan *p, const char *id,
+                      const char *t, json_t *h, int h_ours, size_t first,
+                      int paged, struct hf_object *o,
+                      const struct hf_object **twin, int twin_known,
+                      hf_error *err)
+{
+	json_t *stand_in = NULL;
+	int rc;
+
+	if (p->by_ids && id && !json_is_array(h)) {
+		stand_in = json_pack("[s]", id);
+		if (!stand_in)
+			return hf_error_set(err, HF_ENOMEM, "out of memory");
+		h = stand_in;
+		h_ours = 1;
+	}
+	rc = live_begin_at(c, p, id, t, h, h_ours, first, paged, o, twin,
+	                   twin_known, err);
+	json_decref(stand_in);
+	return rc;
 }
 
 /* The end of a live object: its fields built (rc 0), it joins the set. */

@@ -2795,8 +2795,9 @@ static void test_apply_run__error_codes(void **state)
  * Apply's re-read of the planned objects (hf_fetch_by_ids): 1000 ids a
  * request, every answer read from its text as it arrives (as the plan's
  * pages are), so that 100k objects are not held as JSON trees at once;
- * what is not found is absent, an object in two answers is one, and the
- * fields read are what the fingerprint hashes.
+ * what is not found is absent, an object in two answers is one, one
+ * without HFID is found by its id, and the fields read are what the
+ * fingerprint hashes.
  */
 static void test_apply_run__read_by_ids_from_text(void **state)
 {
@@ -2820,6 +2821,14 @@ static void test_apply_run__read_by_ids_from_text(void **state)
 	}
 	/* asked twice: in the first request and the last */
 	json_array_append_new(ids, json_string("n-3"));
+	/* one whose kind has no HFID: found by its id all the same */
+	json_object_set_new(
+	        F.live, "n-nohfid",
+	        json_pack("{s:s, s:{s:{s:s, s:n, s:s, s:{s:s}, s:{s:s}}}}",
+	                  "kind", "TestSite", "edge", "node", "id", "n-nohfid",
+	                  "hfid", "__typename", "TestSite", "name", "value",
+	                  "x", "description", "value", "odd"));
+	json_array_append_new(ids, json_string("n-nohfid"));
 	assert_int_equal(hf_fake_handler(F.fake, "(ids:", 3, live_ids, &F), 0);
 	assert_int_equal(hf_objset_new(&set), 0);
 	assert_int_equal(hf_fetch_by_ids(set, F.schema, "TestSite", fields, ids,
@@ -2828,8 +2837,9 @@ static void test_apply_run__read_by_ids_from_text(void **state)
 	assert_int_equal(hf_fake_count(F.fake), 3);
 	for (i = 0; i < 3; i++)
 		assert_true(hf_fake_at(F.fake, i)->scanned);
-	assert_int_equal(hf_objset_count(set), 2499);
+	assert_int_equal(hf_objset_count(set), 2500);
 	assert_true(hf_objset_find_id(set, "n-7") < 0);
+	assert_true(hf_objset_find_id(set, "n-nohfid") >= 0);
 	at = hf_objset_find_id(set, "n-2499");
 	assert_true(at >= 0);
 	o = hf_objset_at(set, (size_t)at);
