@@ -93,7 +93,9 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 		rc = hf_render_text(&b, p, &ro);
 	}
 	if (rc < 0) {
-		out_error("out of memory");
+		/* HF_ERR: stdout failed, which out_finish() reports */
+		if (rc != HF_ERR)
+			out_error("out of memory");
 		rc = HF_EXIT_ERROR;
 		goto out;
 	}

@@ -1,14 +1,25 @@
 /*
  * Output helpers: the only place in cmd/ that writes to stdout or stderr.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "hf/alloc.h"
 #include "output.h"
 #include "hf/banned.h"
 
 static int write_failed;
+static int stdout_errno; /* the first failed write to stdout's errno */
+
+/* A write to stdout failed: remembered, with why, for out_finish(). */
+static void stdout_failed(void)
+{
+	if (!stdout_errno)
+		stdout_errno = errno ? errno : EIO;
+	write_failed = 1;
+}
 static int progress_pending; /* a progress line is on the terminal, unended */
 
 static void end_progress(void)
@@ -55,7 +66,7 @@ static void vout(FILE *f, const char *prefix, const char *fmt, va_list ap)
 
 	if (f == stdout) {
 		if (vfprintf(f, fmt, ap) < 0)
-			write_failed = 1;
+			stdout_failed();
 		return;
 	}
 	/* whatever stdout holds goes out first: the two never mix mid-line */
@@ -91,14 +102,15 @@ void out_data(const char *fmt, ...)
 void out_datan(const char *s, size_t n)
 {
 	if (n && fwrite(s, 1, n, stdout) != n)
-		write_failed = 1;
+		stdout_failed();
 }
 
 int out_piece(void *payload, const char *s, size_t n)
 {
 	(void)payload;
 	out_datan(s, n);
-	return 0;
+	/* stdout full or gone: rendering the rest would write nothing */
+	return stdout_errno ? -1 : 0;
 }
 
 void out_error(const char *fmt, ...)
@@ -159,7 +171,15 @@ int out_finish(void)
 {
 	end_progress();
 	if (fflush(stdout) == EOF || ferror(stdout))
+		stdout_failed();
+	/* said once, on stderr (which may still work) */
+	if (stdout_errno &&
+	    fprintf(stderr,
+	            "hubform: error: cannot write to standard output: "
+	            "%s\n",
+	            strerror(stdout_errno)) < 0)
 		write_failed = 1;
+	stdout_errno = 0;
 	if (fflush(stderr) == EOF || ferror(stderr))
 		write_failed = 1;
 	return write_failed;

@@ -12,7 +12,10 @@
  */
 void out_data(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_datan(const char *s, size_t n);
-/* out_datan() as a renderer's flush (hf_render_opts.flush): always 0. */
+/*
+ * out_datan() as a renderer's flush (hf_render_opts.flush): -1 once a
+ * write to stdout failed (the render stops; out_finish() says why).
+ */
 int out_piece(void *payload, const char *s, size_t n);
 /* "hubform: error: ..." on stderr */
 void out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -28,7 +31,10 @@ void out_error_rec(const hf_error *err);
  */
 void out_progress(const char *line);
 void out_progress_end(void);
-/* Flush stdout; returns nonzero if any write to stdout/stderr failed. */
+/*
+ * Flush stdout; returns nonzero if any write to stdout/stderr failed,
+ * having said on stderr why stdout could not be written.
+ */
 int out_finish(void);
 
 #endif

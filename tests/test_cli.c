@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,67 @@ static void test_cli__version(void **state)
 	assert_int_equal(r.status, 0);
 	assert_memory_equal(r.out, "hubform ", 8);
 	hf_run_release(&r);
+}
+
+/* hubform ARGS with stdout on /dev/full: its exit status, stderr in `err`. */
+static int run_to_full(const char *const *args, char *err, size_t len)
+{
+	const char *argv[8] = { "hubform" };
+	union {
+		const char **c;
+		char *const *m;
+	} u = { argv };
+	size_t i, n = 0;
+	ssize_t got;
+	int ep[2], st = 0, fd;
+	pid_t pid;
+
+	for (i = 0; args[i] && i + 2 < 8; i++)
+		argv[i + 1] = args[i];
+	assert_int_equal(pipe(ep), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fd = open("/dev/full", O_WRONLY);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(ep[1], 2) < 0)
+			_exit(126);
+		close(ep[0]);
+		execv(hf_test_bin(), u.m);
+		_exit(127);
+	}
+	close(ep[1]);
+	while (n + 1 < len && (got = read(ep[0], err + n, len - 1 - n)) > 0)
+		n += (size_t)got;
+	err[n] = '\0';
+	close(ep[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Standard output that cannot be written (a full disk): exit 1, and
+ * stderr says so and why, once; a renderer stops at the first piece
+ * that cannot be written.
+ */
+static void test_cli__stdout_full(void **state)
+{
+	const char *a[] = { "version", NULL };
+	const char *b[] = { "completion", "bash", NULL };
+	char err[4096];
+	const char *at;
+
+	(void)state;
+	if (access("/dev/full", W_OK) != 0) {
+		print_message("skipped: no /dev/full on this system\n");
+		skip();
+	}
+	assert_int_equal(run_to_full(a, err, sizeof(err)), 1);
+	at = strstr(err, "hubform: error: cannot write to standard output: ");
+	assert_non_null(at);
+	assert_non_null(strstr(at, "No space left on device"));
+	assert_null(strstr(at + 20, "cannot write to standard output"));
+	assert_int_equal(run_to_full(b, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "cannot write to standard output"));
 }
 
 static void test_cli__help_command_matches_dash_help(void **state)
@@ -413,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_cli__no_args_is_usage_error),
 		cmocka_unit_test(test_cli__unknown_and_prefix_commands),
 		cmocka_unit_test(test_cli__version),
+		cmocka_unit_test(test_cli__stdout_full),
 		cmocka_unit_test(test_cli__help_command_matches_dash_help),
 		cmocka_unit_test(test_cli__bad_option_is_usage_error),
 		cmocka_unit_test(test_cli__unknown_command_suggests),
