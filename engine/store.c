@@ -650,7 +650,6 @@ static json_t *plan_row_json(sqlite3_stmt *s)
 static int col_tree(sqlite3_stmt *s, int i, json_t **out)
 {
 	const char *t = col(s, i);
-
 	json_error_t e;
 
 	*out = NULL;
@@ -798,11 +797,11 @@ struct rows {
 	size_t n, cap;
 };
 
-static void rows_release(struct rows *r, size_t from)
+static void rows_release(struct rows *r)
 {
 	size_t i;
 
-	for (i = from; i < r->n; i++)
+	for (i = 0; i < r->n; i++)
 		hf_change_release(&r->v[i].c);
 	hf_free(r->v);
 	memset(r, 0, sizeof(*r));
@@ -869,7 +868,7 @@ static int add_rows(hf_plan *p, struct rows *r, hf_error *err)
 
 	order = hf_calloc(r->n ? r->n : 1, sizeof(*order));
 	if (!order) {
-		rows_release(r, 0);
+		rows_release(r);
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < r->n; i++)
@@ -956,7 +955,7 @@ static int load_plan(hf_store *st, const char *id, hf_plan **out, hf_error *err)
 	sqlite3_finalize(s);
 	json_decref(empty); /* the changes hold their references */
 	if (rc < 0)
-		rows_release(&r, 0);
+		rows_release(&r);
 	else
 		rc = add_rows(p, &r, err);
 	if (rc == 0)
