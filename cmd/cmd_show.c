@@ -94,8 +94,10 @@ int cmd_show(struct hf_ctx *ctx, int argc, char **argv)
 	}
 	if (rc < 0) {
 		/* HF_ERR: stdout failed, which out_finish() reports */
-		if (rc != HF_ERR)
+		if (rc == HF_ENOMEM)
 			out_error("out of memory");
+		else if (rc != HF_ERR)
+			out_error("cannot print the plan as %s", format);
 		rc = HF_EXIT_ERROR;
 		goto out;
 	}

@@ -872,9 +872,9 @@ int hf_render_json_ext(hf_buf *b, const hf_plan *p,
 		o = &none;
 	json_decref(j);
 	rc = rc < 0 || hf_buf_failed(&head) ? HF_ENOMEM : 0;
+	/* jansson's layout changed: an error, never a plan cut short */
 	if (rc == 0 && n && !(at = strstr(head.ptr, empty)))
-		rc = HF_ERR; /* jansson's layout changed: never a plan cut short
-		              */
+		rc = HF_EINVAL;
 	if (rc == 0 && !at) {
 		hf_buf_addn(b, head.ptr, head.len);
 	} else if (rc == 0) {

@@ -62,7 +62,9 @@ struct hf_render_opts {
 /*
  * Each renderer appends to `b` and returns 0 or HF_ENOMEM (then the
  * caller prints nothing: what `b` holds may say less than the plan);
- * the text one hands it out in pieces instead when opts.flush is set.
+ * the text and JSON ones hand it out in pieces instead when opts.flush
+ * is set (HF_ERR: the flush refused a piece; JSON also HF_EINVAL should
+ * jansson's layout ever change, never a plan cut short).
  *
  * Text: the creates and updates wave by wave, then the deletes and
  * forgets wave by wave (apply runs them last), each change's
