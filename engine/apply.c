@@ -36,16 +36,17 @@ static json_t *managed(const struct hf_change *c)
 }
 
 /*
- * The same for any change, a no-op in text form (hf_change.text)
- * included: its fields read from the text into a tree the caller drops
+ * One side of a change as a tree (`side`: its before, after or managed
+ * fields), a no-op in text form (hf_change.text) included: its fields,
+ * which are both sides, read from the text into a tree the caller drops
  * (*own set), so that a large plan's no-ops are never all trees at once
  * (two hundred megabytes for 100k). NULL when the text cannot be read
  * (out of memory).
  */
-static json_t *fields_tree(const struct hf_change *c, int *own)
+static json_t *fields_tree(const struct hf_change *c, json_t *side, int *own)
 {
-	*own = c->text && !c->after;
-	return *own ? hf_change_after_json(c) : managed(c);
+	*own = hf_change_is_text(c);
+	return *own ? hf_change_after_json(c) : side;
 }
 
 static void fields_done(json_t *t, int own)
@@ -65,7 +66,7 @@ static int add_field_types(json_t *types, const hf_schema *s,
 	const struct hf_schema_rel *rel;
 	const char *name;
 	int own, rc = 0;
-	json_t *v, *fields = fields_tree(c, &own);
+	json_t *v, *fields = fields_tree(c, managed(c), &own);
 
 	if (own && !fields)
 		return HF_ENOMEM;
@@ -119,11 +120,9 @@ static void describe_change(hf_buf *b, const struct hf_change *c,
                             const struct hf_object *live)
 {
 	const char *name;
-	json_t *was, *is, *before;
-	int n = 0, own = c->text && !c->after;
+	int n = 0, own;
+	json_t *was, *is, *before = fields_tree(c, c->before, &own);
 
-	/* a no-op in text form: before is the text */
-	before = own ? hf_change_after_json(c) : c->before;
 	json_object_foreach(before, name, was)
 	{
 		const struct hf_field *f = hf_object_field(live, name);
@@ -617,7 +616,7 @@ static int fingerprint_of(char out[65], const struct hf_object *live,
                           const struct hf_change *c)
 {
 	int own, rc;
-	json_t *fields = fields_tree(c, &own);
+	json_t *fields = fields_tree(c, managed(c), &own);
 
 	if (own && !fields)
 		return HF_ENOMEM;
@@ -914,12 +913,12 @@ static char *scrubbed(const struct hf_change *ch, const char *why)
 	hf_buf b = HF_BUF_INIT;
 	const char *key, *sv;
 	int own;
-	json_t *v, *after = fields_tree(ch, &own);
+	json_t *v, *after = fields_tree(ch, ch->after, &own);
 
 	if (own && !after)
 		return NULL; /* no message rather than one not scrubbed */
 	hf_buf_add(&b, why);
-	json_object_foreach(own || ch->after ? after : NULL, key, v)
+	json_object_foreach(after, key, v)
 	{
 		sv = json_string_value(hf_value_sensitive_get(v));
 		if (sv && *sv && !hf_buf_failed(&b))

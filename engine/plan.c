@@ -146,11 +146,16 @@ json_t *hf_change_after_json(const struct hf_change *c)
 	               : NULL;
 }
 
+int hf_change_is_text(const struct hf_change *c)
+{
+	return c->text && !c->after;
+}
+
 int hf_change_expand(struct hf_change *c)
 {
 	json_t *t;
 
-	if (!c->text || c->after)
+	if (!hf_change_is_text(c))
 		return 0;
 	t = hf_change_after_json(c);
 	if (!t)
@@ -629,10 +634,10 @@ out:
  */
 static json_t *change_content(const struct hf_change *c)
 {
-	json_t *t = c->text && !c->after ? hf_change_after_json(c) : NULL;
+	json_t *t = hf_change_is_text(c) ? hf_change_after_json(c) : NULL;
 	json_t *j, *src;
 
-	if (c->text && !c->after && !t)
+	if (hf_change_is_text(c) && !t)
 		return NULL;
 	j = json_pack(
 	        "{s:s, s:s, s:s, s:O?, s:s?, s:O?, s:O?, s:O, s:O, s:i, s:s}",
@@ -732,7 +737,7 @@ static int change_text(hf_buf *b, const struct hf_change *c)
 		return rc;
 	if (c->adopt && hf_buf_add(b, ",\"adopt\":true") < 0)
 		return HF_ENOMEM;
-	if (c->text && !c->after) {
+	if (hf_change_is_text(c)) {
 		/* a no-op in text form: after and before are the text */
 		hf_buf_add(b, ",\"after\":");
 		hf_buf_add(b, c->text);

@@ -402,7 +402,7 @@ static int bind_fields(sqlite3_stmt *s, const struct hf_change *c,
 	size_t n;
 	int rc;
 
-	if (c->text && !c->after) {
+	if (hf_change_is_text(c)) {
 		n = strlen(c->text);
 		rc = sqlite3_bind_text64(s, 8, c->text, n, SQLITE_STATIC,
 		                         SQLITE_UTF8);

@@ -672,11 +672,14 @@ static hf_store *new_store(char *path, size_t n)
 }
 
 /* A world with plan `shape` saved in a fresh store, options set. */
-static void world(enum shape shape)
+/*
+ * F.plan saved in a new store, and the options every run needs: the fake
+ * as transport, branch main, that one store, messages to on_msg.
+ */
+static void plan_saved(void)
 {
 	hf_error err = HF_ERROR_INIT;
 
-	F.plan = make_plan(shape, "main", NULL);
 	F.st = new_store(F.path, sizeof(F.path));
 	assert_int_equal(hf_store_save(F.st, F.plan, &err), 0);
 	F.o.transport = hf_fake_transport(F.fake);
@@ -685,12 +688,18 @@ static void world(enum shape shape)
 	F.o.default_branch = "main";
 	F.o.stores[0] = F.st;
 	F.o.n_stores = 1;
+	F.o.msg = on_msg;
+	F.o.payload = &F;
+}
+
+static void world(enum shape shape)
+{
+	F.plan = make_plan(shape, "main", NULL);
+	plan_saved();
 	F.o.batch_size = 50;
 	F.o.stop = &F.stop;
 	F.o.confirm = on_confirm;
 	F.o.progress = on_progress;
-	F.o.msg = on_msg;
-	F.o.payload = &F;
 	F.o.no_lock = 1; /* the lock has its own tests */
 }
 
@@ -2235,15 +2244,7 @@ static void test_apply_run__adopt_only(void **state)
 	snprintf(hf_plan_meta(F.plan)->schema_hash, 65, "h1");
 	add_adopt(F.plan);
 	assert_int_equal(hf_plan_finish(F.plan, &err), 0);
-	F.st = new_store(F.path, sizeof(F.path));
-	assert_int_equal(hf_store_save(F.st, F.plan, &err), 0);
-	F.o.transport = hf_fake_transport(F.fake);
-	F.o.schema = F.schema;
-	F.o.branch = F.o.default_branch = "main";
-	F.o.stores[0] = F.st;
-	F.o.n_stores = 1;
-	F.o.msg = on_msg;
-	F.o.payload = &F;
+	plan_saved();
 	defaults();
 	run();
 	assert_int_equal(F.rc, 0);
@@ -2275,15 +2276,7 @@ static void adopt_text_world(const char *live_desc)
 	add(F.plan, &c);
 	assert_int_equal(hf_plan_finish(F.plan, &err), 0);
 	live("TestSite", "n-lyon", "lyon", live_desc);
-	F.st = new_store(F.path, sizeof(F.path));
-	assert_int_equal(hf_store_save(F.st, F.plan, &err), 0);
-	F.o.transport = hf_fake_transport(F.fake);
-	F.o.schema = F.schema;
-	F.o.branch = F.o.default_branch = "main";
-	F.o.stores[0] = F.st;
-	F.o.n_stores = 1;
-	F.o.msg = on_msg;
-	F.o.payload = &F;
+	plan_saved();
 	defaults();
 }
 

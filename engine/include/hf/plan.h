@@ -143,6 +143,8 @@ int hf_plan_change_id(char out[17], enum hf_action a, const char *kind,
 int hf_change_expand(struct hf_change *c);
 /* hf_change_expand() on every change (a plan whose no-ops must be trees). */
 int hf_plan_expand(hf_plan *p);
+/* Whether the change is a no-op in text form (hf_change.text, no trees). */
+int hf_change_is_text(const struct hf_change *c);
 /*
  * A change's after as a tree, whatever its form: a new reference (the
  * caller's, json_decref), NULL when it has none (or out of memory).
