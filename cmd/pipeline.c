@@ -2,6 +2,8 @@
  * The plan pipeline as the commands run it. Words for the user are
  * chosen here; the engine only returns values and diagnostics.
  */
+#include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -462,27 +464,118 @@ static int own_read(struct hf_pipeline *pl, hf_planner *p)
 	return -1;
 }
 
+/*
+ * Reading ahead (hf_fetch_warm_new()): the pages of the kinds the files
+ * name are read on a thread of their own while the files are resolved,
+ * which needs no server; the fetch then takes them. Not for partial
+ * plans (--target, --exclude) nor --destroy, which read less, nor with
+ * HUBFORM_PREFETCH=0.
+ */
+struct warm {
+	hf_fetch_warm *w;
+	hf_transport *tr;
+	pthread_t thread;
+	int started;
+	int rc;
+	hf_error err;
+};
+
+static void *warm_main(void *arg)
+{
+	struct warm *wm = arg;
+
+	wm->rc = hf_fetch_warm_run(wm->w, wm->tr, &wm->err);
+	return NULL;
+}
+
+static void warm_start(struct warm *wm, struct hf_pipeline *pl,
+                       const struct hf_pipeline_opts *po,
+                       const struct hf_fetch_opts *fo)
+{
+	const char *env = getenv("HUBFORM_PREFETCH");
+	hf_error err = HF_ERROR_INIT;
+
+	memset(wm, 0, sizeof(*wm));
+	if (po->targets.n || po->excludes.n || po->destroy ||
+	    (env && !strcmp(env, "0")))
+		return;
+	if (hf_fetch_warm_new(&wm->w, pl->manifest, pl->schema, fo, 0, &err) <
+	    0)
+		return; /* out of memory: the fetch reads everything itself */
+	wm->tr = hf_client_transport(pl->client);
+#if defined(__GLIBC__) && defined(M_ARENA_MAX)
+	/*
+	 * One heap for both threads: the answers the read-ahead keeps are
+	 * freed by the fetch, whose objects then reuse their memory; in a
+	 * heap of the thread's own they would stay resident beside them
+	 * (a 100k-object plan peaked 18 MB higher).
+	 */
+	mallopt(M_ARENA_MAX, 1);
+#endif
+	wm->started = pthread_create(&wm->thread, NULL, warm_main, wm) == 0;
+	if (!wm->started) {
+		hf_fetch_warm_free(wm->w);
+		wm->w = NULL;
+	}
+}
+
+/* The read-ahead over (stopped first when `cancel`); the transport free. */
+static void warm_join(struct warm *wm, int cancel)
+{
+	if (!wm->started)
+		return;
+	if (cancel)
+		hf_fetch_warm_cancel(wm->w);
+	pthread_join(wm->thread, NULL);
+	wm->started = 0;
+}
+
+static void warm_report(const struct warm *wm)
+{
+	struct hf_fetch_warm_stats st;
+
+	if (!wm->w || !getenv("HUBFORM_TIMING"))
+		return;
+	hf_fetch_warm_stats(wm->w, &st);
+	out_info("timing: prefetch %ld request%s, %ld of %ld page%s used "
+	         "(%ld kind%s)%s%s",
+	         st.requests, st.requests == 1 ? "" : "s", st.used, st.pages,
+	         st.pages == 1 ? "" : "s", st.kinds, st.kinds == 1 ? "" : "s",
+	         wm->rc < 0 ? "; stopped: " : "",
+	         wm->rc < 0 ? wm->err.msg : "");
+}
+
 /* Resolve, limit to the target, fetch the live counterparts. */
 static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
                      const hf_planner *p, struct hf_fetch_opts *fo)
 {
 	hf_error err = HF_ERROR_INIT;
+	struct warm wm;
 	int rc;
 
+	warm_start(&wm, pl, po, fo);
 	/*
 	 * The desired objects hold copies: the resolver drops the documents
 	 * once it has built them (consume); only file names and digest stay.
 	 */
-	if (cli_pipeline_resolve(pl, po, 1) < 0)
-		return -1;
+	rc = cli_pipeline_resolve(pl, po, 1);
+	warm_join(&wm, rc < 0);
+	if (rc < 0)
+		goto out;
 	cli_pipeline_stage(pl, "resolve");
+	rc = -1;
 	if (hf_planner_filter(p, &pl->want, &err) < 0) {
 		out_error("%s", err.msg);
-		return -1;
+		goto out;
 	}
+	fo->warm = wm.w;
 	rc = hf_fetch(&pl->have, pl->want, pl->schema, fo,
 	              hf_client_transport(pl->client), fetch_diag, &pl->diags,
 	              NULL, &err);
+	fo->warm = NULL;
+	warm_report(&wm);
+	hf_fetch_warm_free(wm.w);
+	wm.w = NULL;
 	if (rc == HF_EINVAL) {
 		out_error("%s", err.msg);
 		return -1;
@@ -492,6 +585,9 @@ static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		return -1;
 	}
 	return 0;
+out:
+	hf_fetch_warm_free(wm.w);
+	return rc;
 }
 
 int cli_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,

@@ -20,6 +20,7 @@
 #include "hf/buf.h"
 #include "hf/fetch.h"
 #include "hf/listing.h"
+#include "fetch_int.h"
 #include "hf/map.h"
 #include "hf/resolve.h"
 #include "hf/value.h"
@@ -244,28 +245,23 @@ static struct kplan *kplan_get(struct fctx *c, const char *kind)
 
 static const char *const peer_sel = "{ id hfid __typename }";
 
-/* Select field `name` of `type`; 0 or HF_ENOMEM (nothing selected). */
+/* Record field `name` of `type` (select_fields() selects it). */
 static int add_selection(struct kplan *p, const char *name, const char *type)
 {
-	const struct hf_schema_attr *a;
-
 	if (json_object_get(p->fields, name))
 		return 0;
-	if (json_object_set_new(p->fields, name, json_string(type)) < 0)
-		return HF_ENOMEM;
-	a = p->k && !strcmp(type, "attr") ? hf_schema_attr_find(p->k, name)
-	                                  : NULL;
-	/* write-only: the server keeps a hash, never worth reading back */
-	if (a && hf_attr_kind_is_secret(a->kind))
-		return 0;
-	if (!strcmp(type, "attr"))
-		hf_buf_addf(&p->sel, " %s { value }", name);
-	else if (!strcmp(type, "one"))
-		hf_buf_addf(&p->sel, " %s { node %s }", name, peer_sel);
-	else
-		hf_buf_addf(&p->sel, " %s { edges { node %s } }", name,
-		            peer_sel);
-	return hf_buf_failed(&p->sel) ? HF_ENOMEM : 0;
+	return json_object_set_new(p->fields, name, json_string(type)) < 0
+	               ? HF_ENOMEM
+	               : 0;
+}
+
+/*
+ * p's selection (hff_selection()): the fields in name order, as a
+ * prefetch writes them (`sort`), or in the order given.
+ */
+static int select_fields(struct kplan *p, int sort)
+{
+	return hff_selection(p->k, &p->fields, &p->sel, sort);
 }
 
 /* Whether `f` sets a unique attribute of p's kind to a value (1 or 0). */
@@ -287,6 +283,98 @@ static struct kplan *kplan_find(const struct fctx *c, const char *kind)
 		if (!strcmp(c->kp[i].kind, kind))
 			return &c->kp[i];
 	return NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int hff_selection(const hf_kind *k, json_t **fields, hf_buf *sel, int sort)
+{
+	size_t n = json_object_size(*fields), i = 0;
+	const char **names = hf_calloc(n ? n : 1, sizeof(*names));
+	const struct hf_schema_attr *a;
+	json_t *sorted = json_object(), *type;
+	const char *name, *ty;
+	int rc = 0;
+
+	if (!names || !sorted) {
+		hf_free(names);
+		json_decref(sorted);
+		return HF_ENOMEM;
+	}
+	json_object_foreach(*fields, name, type)
+	{
+		names[i++] = name;
+	}
+	if (sort)
+		qsort(names, n, sizeof(*names), cmp_str);
+	hf_buf_reset(sel);
+	for (i = 0; rc == 0 && i < n; i++) {
+		type = json_object_get(*fields, names[i]);
+		ty = json_string_value(type);
+		if (json_object_set(sorted, names[i], type) < 0) {
+			rc = HF_ENOMEM;
+			break;
+		}
+		a = k && !strcmp(ty, "attr") ? hf_schema_attr_find(k, names[i])
+		                             : NULL;
+		/* write-only: the server keeps a hash, never worth reading */
+		if (a && hf_attr_kind_is_secret(a->kind))
+			continue;
+		if (!strcmp(ty, "attr"))
+			hf_buf_addf(sel, " %s { value }", names[i]);
+		else if (!strcmp(ty, "one"))
+			hf_buf_addf(sel, " %s { node %s }", names[i], peer_sel);
+		else
+			hf_buf_addf(sel, " %s { edges { node %s } }", names[i],
+			            peer_sel);
+	}
+	hf_free(names);
+	if (rc == 0 && hf_buf_failed(sel))
+		rc = HF_ENOMEM;
+	if (rc < 0) {
+		json_decref(sorted);
+		return rc;
+	}
+	json_decref(*fields);
+	*fields = sorted;
+	return 0;
+}
+
+char *hff_page_query(const char *kind, const char *sel, long limit)
+{
+	hf_buf b = HF_BUF_INIT;
+
+	hf_buf_addf(&b,
+	            "query ($offset: Int) { %s(offset: $offset, limit: %ld) "
+	            "{ count edges { node { id hfid __typename%s } } } }",
+	            kind, limit, sel ? sel : "");
+	return hf_buf_detach(&b);
+}
+
+int hff_wants_pages(const struct hf_fetch_opts *o, long count, long nwant,
+                    long nunique, int unkeyed)
+{
+	long ps = o->page_size > 0 ? o->page_size : 1000;
+	long b = o->batch_aliases > 0 ? o->batch_aliases : 1;
+	double pages, lookups;
+
+	if (count == 0 || unkeyed)
+		return 1; /* nothing to read, or no hfid argument to look up by
+		           */
+	pages = (double)((count + ps - 1) / ps) * o->request_cost +
+	        (double)count;
+	lookups = (double)((nwant + b - 1) / b) * o->request_cost +
+	          (double)(nwant + nunique) * o->lookup_cost;
+	return pages <= lookups;
+}
+
+static int cmp_kplan(const void *a, const void *b)
+{
+	return strcmp(((const struct kplan *)a)->kind,
+	              ((const struct kplan *)b)->kind);
 }
 
 static int plan_kinds(struct fctx *c, hf_error *err)
@@ -315,8 +403,11 @@ static int plan_kinds(struct fctx *c, hf_error *err)
 			p->nunique += unique_value(p, &w->fields[j]);
 		}
 	}
+	/* in name order, as a prefetch asks for them (hf_fetch_warm_new()) */
+	if (c->nkp > 1)
+		qsort(c->kp, c->nkp, sizeof(*c->kp), cmp_kplan);
 	for (i = 0; i < c->nkp; i++)
-		if (hf_buf_failed(&c->kp[i].sel))
+		if (select_fields(&c->kp[i], 1) < 0)
 			return hf_error_set(err, HF_ENOMEM, "out of memory");
 	return 0;
 }
@@ -723,17 +814,8 @@ static int count_kinds(struct fctx *c, hf_error *err)
  */
 static int wants_pages(const struct fctx *c, const struct kplan *p)
 {
-	long ps = c->o.page_size, b = (long)batch_size(c);
-	double pages, lookups;
-
-	if (p->count == 0 || hf_resolve_unkeyed(c->s, p->kind))
-		return 1; /* nothing to read, or no hfid argument to look up by
-		           */
-	pages = (double)((p->count + ps - 1) / ps) * c->o.request_cost +
-	        (double)p->count;
-	lookups = (double)((p->nwant + b - 1) / b) * c->o.request_cost +
-	          (double)(p->nwant + p->nunique) * c->o.lookup_cost;
-	return pages <= lookups;
+	return hff_wants_pages(&c->o, p->count, p->nwant, p->nunique,
+	                       hf_resolve_unkeyed(c->s, p->kind));
 }
 
 /* ---- round 2: every page of some kinds, aliased lookups in others ------- */
@@ -746,13 +828,7 @@ static int wants_pages(const struct fctx *c, const struct kplan *p)
  */
 static char *page_query(const struct kplan *p, long limit)
 {
-	hf_buf b = HF_BUF_INIT;
-
-	hf_buf_addf(&b,
-	            "query ($offset: Int) { %s(offset: $offset, limit: %ld) "
-	            "{ count edges { node { id hfid __typename%s } } } }",
-	            p->kind, limit, p->sel.ptr);
-	return hf_buf_detach(&b);
+	return hff_page_query(p->kind, p->sel.ptr, limit);
 }
 
 static int add_page(struct round *r, struct kplan *p, long offset, long limit)
@@ -1326,12 +1402,56 @@ static void on_answer(hf_transport *t, const struct hf_tx_result *res,
  * arrives and is dropped: peak memory holds the answers in flight, and
  * reading objects overlaps the server's work on the next pages.
  */
+/*
+ * Page i of round r as a prefetch read it (hf_fetch_warm_run()) while
+ * the files were resolved: taken like an answer, 1; 0 when there is none
+ * (or the text reader declines it): the page is then asked for.
+ */
+static int replayed(struct stream *st, size_t i)
+{
+	struct fctx *c = st->c;
+	struct round *r = st->r;
+	struct kplan *p = r->tags[i];
+	hf_error ok = HF_ERROR_INIT;
+	struct hf_tx_result res;
+	size_t len;
+	char *body;
+	long off;
+	int rc;
+
+	if (!c->o.warm || !p->paged || !p->lf || c->o.general)
+		return 0;
+	off = (long)json_integer_value(
+	        json_object_get(r->calls[i].vars, "offset"));
+	body = hff_warm_take(c->o.warm, p->kind, r->calls[i].query, off,
+	                     p->count, &len);
+	if (!body)
+		return 0;
+	rc = scan_page((void *)(uintptr_t)i, body, len, st);
+	hf_free(body);
+	if (!rc)
+		return 0;
+	memset(&res, 0, sizeof(res));
+	res.user = (void *)(uintptr_t)i;
+	res.status = 200;
+	res.err = &ok;
+	res.scanned = 1;
+	rc = take_answer(st, &res);
+	if (rc < 0)
+		st->rc = rc == HF_ENOMEM
+		                 ? hf_error_set(st->err, rc, "out of memory")
+		                 : rc;
+	else if (++st->taken % SLICE == 0 || st->taken == r->n)
+		progress(c, "objects");
+	return 1;
+}
+
 static int run_streamed(struct fctx *c, struct round *r, hf_error *err)
 {
 	struct hf_tx_request q = HF_TX_REQUEST_INIT;
 	struct kplan *p;
 	struct stream st;
-	size_t i;
+	size_t i, sent = 0;
 	int rc = 0;
 
 	if (!r->n)
@@ -1342,7 +1462,9 @@ static int run_streamed(struct fctx *c, struct round *r, hf_error *err)
 	st.err = err;
 	st.scan_at = SIZE_MAX;
 	c->stats->rounds++;
-	for (i = 0; rc == 0 && i < r->n; i++) {
+	for (i = 0; rc == 0 && st.rc == 0 && i < r->n; i++) {
+		if (replayed(&st, i))
+			continue;
 		p = r->tags[i];
 		q.query = r->calls[i].query;
 		q.variables = r->calls[i].vars;
@@ -1351,11 +1473,14 @@ static int run_streamed(struct fctx *c, struct round *r, hf_error *err)
 		                 ? scan_page
 		                 : NULL;
 		rc = hf_transport_submit(c->tr, &q, err);
+		sent++;
 	}
-	if (rc < 0) {
+	if (rc < 0 || st.rc < 0) {
 		hf_transport_drop(c->tr);
-		return rc;
+		return rc < 0 ? rc : st.rc;
 	}
+	if (!sent)
+		return 0;
 	rc = hf_transport_run(c->tr, on_answer, &st, err);
 	return rc < 0 ? rc : st.rc;
 }
@@ -1979,6 +2104,9 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 	c.diag = diag;
 	c.payload = payload;
 	c.stats = stats ? stats : &dummy;
+	/* a prefetch's requests are this fetch's, used or not */
+	if (o->warm)
+		c.stats->requests += hff_warm_requests(o->warm);
 	*have = NULL;
 	c.hfids = hf_hfid_pool_new();
 	hf_buf_init(&c.key, 0);
@@ -2058,7 +2186,7 @@ int hf_fetch_by_ids(hf_objset *set, const hf_schema *s, const char *kind,
 			rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	p->by_ids = 1;
-	if (rc == 0 && list_fields(p) < 0)
+	if (rc == 0 && (select_fields(p, 0) < 0 || list_fields(p) < 0))
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	if (rc < 0)
 		goto out;

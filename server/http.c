@@ -45,6 +45,7 @@ struct hf_server {
 	long nrequests;
 	long nmutating;
 	FILE *log;
+	struct timespec t0; /* when it started: the log's "at" */
 	hfs_auth *auth; /* users of /api/auth/login ($HUBFORM_SERVE_USERS) */
 };
 
@@ -119,14 +120,27 @@ static enum MHD_Result find_nul(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 +
+	       (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/*
+ * One JSON line per request: "at" is when it came, in milliseconds since
+ * the endpoint started, "ms" how long it took to answer (cost included).
+ */
 static void log_request(hf_server *s, const char *method, const char *url,
-                        const struct hfs_response *rs, const struct conn *cn)
+                        const struct hfs_response *rs, const struct conn *cn,
+                        const struct timespec *came)
 {
 	hf_buf line = HF_BUF_INIT;
+	struct timespec now;
 	size_t i;
 
 	if (!s->log)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	hf_buf_addf(&line, "{\"method\":\"%s\",\"path\":\"", method);
 	for (i = 0; url[i]; i++) {
 		if (url[i] == '"' || url[i] == '\\')
@@ -134,8 +148,11 @@ static void log_request(hf_server *s, const char *method, const char *url,
 		if ((unsigned char)url[i] >= 0x20)
 			hf_buf_addch(&line, url[i]);
 	}
-	hf_buf_addf(&line, "\",\"status\":%d,\"bytes\":%zu,\"mutation\":%s}\n",
-	            rs->status, cn->body.len, rs->mutated ? "true" : "false");
+	hf_buf_addf(&line,
+	            "\",\"status\":%d,\"bytes\":%zu,\"mutation\":%s,"
+	            "\"at\":%.1f,\"ms\":%.1f}\n",
+	            rs->status, cn->body.len, rs->mutated ? "true" : "false",
+	            ms_between(&s->t0, came), ms_between(came, &now));
 	if (!hf_buf_failed(&line)) {
 		fputs(line.ptr, s->log);
 		fflush(s->log);
@@ -281,8 +298,10 @@ static enum MHD_Result serve(hf_server *s, struct MHD_Connection *c,
 	struct hfs_request rq = { 0 };
 	struct hfs_response rs = { 0 };
 	struct ns_list ns = { { 0 }, 0 };
+	struct timespec came;
 	enum MHD_Result ret;
 
+	clock_gettime(CLOCK_MONOTONIC, &came);
 	if (s->opts.faults.latency_ms > 0)
 		sleep_ms(s->opts.faults.latency_ms);
 	if (count_request(s))
@@ -304,7 +323,7 @@ static enum MHD_Result serve(hf_server *s, struct MHD_Connection *c,
 		auth_endpoint(s, c, url, method, cn, &rs);
 	else
 		hfs_app_handle(s->app, &rq, &rs);
-	log_request(s, method, url, &rs, cn);
+	log_request(s, method, url, &rs, cn, &came);
 	if (rs.mutated && count_mutation(s)) {
 		hf_free(rs.body);
 		return MHD_NO; /* committed, then the connection just closes */
@@ -555,6 +574,7 @@ int hf_server_start(hf_server **out, const struct hf_server_options *opts,
 		s->opts.max_body = HF_SERVER_MAX_BODY;
 	defaults(&s->opts);
 	pthread_mutex_init(&s->lock, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	pthread_cond_init(&s->idle, NULL);
 	if (opts->log) {
 		s->log = fopen(opts->log, "a");

@@ -725,6 +725,279 @@ test_fetch__references_to_desired_objects_name_their_kind(void **state)
  * or the fake's own failure to answer), or the very result of a run
  * without failures; never a crash, a leak or a silently different result.
  */
+/* ---- reading ahead (hf_fetch_warm_*) ---------------------------------- */
+
+/* The 30 live devices as object files set them: name, asn and `extra`. */
+static hf_manifest *devices_file(const char *extra)
+{
+	hf_buf y = HF_BUF_INIT;
+	hf_manifest *m = NULL;
+	int i;
+
+	hf_buf_add(&y, "---\napiVersion: infrahub.app/v1\nkind: Object\n"
+	               "spec:\n  kind: TestDevice\n  data:\n");
+	for (i = 0; i < 30; i++)
+		hf_buf_addf(&y, "    - name: dev%02d\n      asn: %d\n%s", i,
+		            65000 + i, extra);
+	assert_int_equal(hf_manifest_new(&m), 0);
+	assert_int_equal(hf_manifest_add_buffer(m, "d.yml", y.ptr, y.len, NULL),
+	                 0);
+	hf_buf_release(&y);
+	return m;
+}
+
+/* A prefetch of the devices as files setting `extra` make it, run. */
+static hf_fetch_warm *warmed(const char *extra, const struct hf_fetch_opts *o,
+                             size_t budget)
+{
+	hf_manifest *m = devices_file(extra);
+	hf_fetch_warm *w = NULL;
+
+	assert_int_equal(hf_fetch_warm_new(&w, m, schema, o, budget, NULL), 0);
+	hf_manifest_free(m); /* the prefetch needs the files no more */
+	assert_int_equal(hf_fetch_warm_run(w, via(served), NULL), 0);
+	return w;
+}
+
+/* The same devices resolved: name and asn (and site when `site`). */
+static hf_objset *devices_wanted(int site)
+{
+	hf_objset *want;
+	struct hf_object dv;
+	char name[16];
+	int i;
+
+	hf_objset_new(&want);
+	for (i = 0; i < 30; i++) {
+		snprintf(name, sizeof(name), "dev%02d", i);
+		dv = want_obj("TestDevice", name);
+		want_attr(&dv, "name", HF_ATTR_TEXT, json_string(name));
+		want_attr(&dv, "asn", HF_ATTR_NUMBER, json_integer(65000 + i));
+		if (site)
+			want_ref(&dv, "site", 0, "TestSite", "lyon", NULL);
+		assert_int_equal(hf_objset_add(want, &dv, NULL), 0);
+	}
+	return want;
+}
+
+/* What a fetch read of device `name`: its asn and site, as text. */
+static void live_device(const hf_objset *have, const char *name, char *out,
+                        size_t len)
+{
+	json_t *key = json_pack("[s]", name);
+	long at = hf_objset_find(have, "TestDevice", key);
+	const struct hf_object *h;
+	const struct hf_field *asn, *site;
+
+	json_decref(key);
+	assert_true(at >= 0);
+	h = hf_objset_at(have, (size_t)at);
+	asn = hf_object_field(h, "asn");
+	site = hf_object_field(h, "site");
+	assert_non_null(asn);
+	snprintf(out, len, "%s %" JSON_INTEGER_FORMAT " %s", h->id,
+	         json_integer_value(asn->value),
+	         site && site->nrefs ? site->refs[0].id : "-");
+}
+
+/*
+ * A prefetch made from the files reads the devices' three pages while
+ * the files would be resolved; the fetch takes them and asks only for
+ * the counts and the site (the reference outside the files): the same
+ * live objects as a fetch that reads its pages itself.
+ */
+static void test_fetch__warm_pages_are_taken(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct hf_fetch_warm_stats ws;
+	struct hf_fetch_stats st;
+	struct diags d = { 0, "" };
+	hf_objset *want = devices_wanted(1), *have = NULL, *have2 = NULL;
+	hf_fetch_warm *w;
+	char a[200], b[200], name[16];
+	int i;
+
+	(void)state;
+	o.page_size = 10;
+	w = warmed("      site: lyon\n", &o, 0);
+	hf_fetch_warm_stats(w, &ws);
+	assert_int_equal(ws.requests, 1 + 3); /* the count, the pages */
+	assert_int_equal(ws.pages, 3);
+	assert_int_equal(ws.kinds, 1);
+	assert_int_equal(served_requests, 4);
+	o.warm = w;
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), on_diag,
+	                          &d, &st, NULL),
+	                 0);
+	hf_fetch_warm_stats(w, &ws);
+	assert_int_equal(ws.used, 3);
+	/* the fetch sent the counts and the site's lookup, no page */
+	assert_int_equal(served_requests, 2);
+	assert_int_equal(st.requests, 4 + 2);
+	assert_int_equal(st.live_objects, 30);
+	/* the same as read without the prefetch */
+	o.warm = NULL;
+	hf_objset_free(want);
+	want = devices_wanted(1);
+	assert_int_equal(hf_fetch(&have2, want, schema, &o, via(served),
+	                          on_diag, &d, &st, NULL),
+	                 0);
+	assert_int_equal(served_requests, 1 + 3 + 1);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(hf_objset_count(have), hf_objset_count(have2));
+	for (i = 0; i < 30; i++) {
+		snprintf(name, sizeof(name), "dev%02d", i);
+		live_device(have, name, a, sizeof(a));
+		live_device(have2, name, b, sizeof(b));
+		assert_string_equal(a, b);
+		assert_null(strstr(a, " -")); /* the site was read */
+	}
+	hf_fetch_warm_free(w);
+	hf_objset_free(want);
+	hf_objset_free(have);
+	hf_objset_free(have2);
+}
+
+/*
+ * Files that set what the resolved objects do not (here `role`, which the
+ * objects given to the fetch lack): the prefetch's pages are not what
+ * the fetch asks for; it reads its own, and nothing is taken.
+ */
+static void test_fetch__warm_pages_of_other_fields_are_not(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct hf_fetch_warm_stats ws;
+	struct hf_fetch_stats st;
+	struct diags d = { 0, "" };
+	hf_objset *want = devices_wanted(0), *have = NULL;
+	hf_fetch_warm *w;
+	char a[200];
+
+	(void)state;
+	o.page_size = 10;
+	w = warmed("      role: edge\n", &o, 0);
+	o.warm = w;
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), on_diag,
+	                          &d, &st, NULL),
+	                 0);
+	hf_fetch_warm_stats(w, &ws);
+	assert_int_equal(ws.pages, 3);
+	assert_int_equal(ws.used, 0);
+	assert_int_equal(served_requests, 1 + 3);
+	assert_int_equal(st.live_objects, 30);
+	live_device(have, "dev29", a, sizeof(a));
+	assert_non_null(strstr(a, " 65029 -"));
+	hf_fetch_warm_free(w);
+	hf_objset_free(want);
+	hf_objset_free(have);
+}
+
+/*
+ * Held answers are bounded: past the budget no page is asked for (the
+ * fetch asks for the rest); a cancelled prefetch sends nothing more.
+ * Kinds the resolver may give fields their keys do not spell (nested
+ * children, templates) and keys the schema lacks are not read ahead.
+ */
+static void test_fetch__warm_budget_cancel_and_skipped_kinds(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct hf_fetch_warm_stats ws;
+	struct hf_fetch_stats st;
+	struct diags d = { 0, "" };
+	hf_manifest *m;
+	hf_objset *want = devices_wanted(0), *have = NULL;
+	hf_fetch_warm *w;
+	static const char *const odd[] = {
+		"      nosuchfield: 1\n",
+		"      object_template: t1\n",
+	};
+	size_t i;
+
+	(void)state;
+	o.page_size = 1; /* 30 pages: the first window, then the budget */
+	o.request_cost = 1; /* pages, not lookups, for the both of them */
+	w = warmed("", &o, 1);
+	hf_fetch_warm_stats(w, &ws);
+	assert_true(ws.pages >= 1 && ws.pages < 30);
+	assert_int_equal(ws.requests, 1 + ws.pages);
+	o.warm = w;
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), on_diag,
+	                          &d, &st, NULL),
+	                 0);
+	hf_fetch_warm_stats(w, &ws);
+	assert_int_equal(ws.used, ws.pages);
+	assert_int_equal(served_requests, 1 + 30 - ws.pages);
+	assert_int_equal(st.live_objects, 30);
+	hf_fetch_warm_free(w);
+	hf_objset_free(have);
+
+	/* cancelled before it runs: not even the counts */
+	m = devices_file("");
+	assert_int_equal(hf_fetch_warm_new(&w, m, schema, &o, 0, NULL), 0);
+	hf_manifest_free(m);
+	hf_fetch_warm_cancel(w);
+	assert_int_equal(hf_fetch_warm_run(w, via(served), NULL), 0);
+	hf_fetch_warm_stats(w, &ws);
+	assert_int_equal(ws.requests, 0);
+	assert_int_equal(served_requests, 0);
+	hf_fetch_warm_free(w);
+
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		w = warmed(odd[i], &o, 0);
+		hf_fetch_warm_stats(w, &ws);
+		assert_int_equal(ws.requests, 0);
+		assert_int_equal(ws.kinds, 0);
+		hf_fetch_warm_free(w);
+	}
+	hf_objset_free(want);
+}
+
+/*
+ * Whatever allocation fails while the prefetch is made or run, it frees
+ * what it had and the fetch that follows reads every live object.
+ */
+static void test_fetch__warm_failing_allocations(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct hf_fetch_stats st;
+	hf_manifest *m;
+	hf_objset *want, *have;
+	hf_fetch_warm *w;
+	hf_error err = HF_ERROR_INIT;
+	hf_transport *t;
+	long n;
+	int rc, done = 0;
+
+	(void)state;
+	o.page_size = 10;
+	for (n = 1; !done; n++) {
+		m = devices_file("");
+		want = devices_wanted(0);
+		t = via(served);
+		w = NULL;
+		hf_failalloc_nth(n);
+		rc = hf_fetch_warm_new(&w, m, schema, &o, 0, NULL);
+		if (rc == 0)
+			hf_fetch_warm_run(w, t, NULL);
+		hf_failalloc_reset();
+		done = !hf_failalloc_failed();
+		assert_true(rc == 0 ? w != NULL : w == NULL && rc == HF_ENOMEM);
+		hf_manifest_free(m);
+		o.warm = w;
+		have = NULL;
+		rc = hf_fetch(&have, want, schema, &o, via(served), NULL, NULL,
+		              &st, &err);
+		if (rc)
+			fail_msg("allocation %ld: %d %s", n, rc, err.msg);
+		o.warm = NULL;
+		assert_int_equal(st.live_objects, 30);
+		hf_fetch_warm_free(w);
+		hf_objset_free(want);
+		hf_objset_free(have);
+		assert_true(n < 100000);
+	}
+}
+
 static void test_fetch__failing_allocations(void **state)
 {
 	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
@@ -790,6 +1063,12 @@ int main(void)
 		cmocka_unit_test(
 		        test_fetch__references_to_desired_objects_name_their_kind),
 		cmocka_unit_test(test_fetch__malformed_answers_are_errors),
+		cmocka_unit_test(test_fetch__warm_pages_are_taken),
+		cmocka_unit_test(
+		        test_fetch__warm_pages_of_other_fields_are_not),
+		cmocka_unit_test(
+		        test_fetch__warm_budget_cancel_and_skipped_kinds),
+		cmocka_unit_test(test_fetch__warm_failing_allocations),
 		cmocka_unit_test(test_fetch__failing_allocations),
 	};
 

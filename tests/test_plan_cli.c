@@ -228,6 +228,44 @@ static void test_plan_cli__unchanged_schema_is_read_from_the_cache(void **state)
 	assert_int_equal(cached_schemas("cache"), 1);
 }
 
+/*
+ * The live pages are read ahead while the files are resolved (TestSite:
+ * TestDevice and its interfaces, nested, are left to the fetch), and the
+ * plan is the one made without reading ahead.
+ */
+static void test_plan_cli__pages_read_ahead(void **state)
+{
+	struct hf_run r, r0;
+	const char *t;
+	long used = -1, pages = -1;
+
+	(void)state;
+	setenv("HUBFORM_TIMING", "1", 1);
+	run(&r, "plan", "good.yml", NULL, NULL);
+	setenv("HUBFORM_PREFETCH", "0", 1);
+	run(&r0, "plan", "good.yml", NULL, NULL);
+	unsetenv("HUBFORM_PREFETCH");
+	unsetenv("HUBFORM_TIMING");
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r0.status, 0);
+	t = strstr(r.err, "timing: prefetch ");
+	assert_non_null(t);
+	assert_int_equal(sscanf(t, "timing: prefetch %*d requests, %ld of %ld",
+	                        &used, &pages),
+	                 2);
+	assert_int_equal(pages, 1);
+	assert_int_equal(used, 1);
+	assert_non_null(strstr(t, "(1 kind)"));
+	assert_null(strstr(r0.err, "timing: prefetch"));
+	t = strstr(r.out, "Plan: ");
+	assert_non_null(t);
+	assert_non_null(strstr(r0.out, t));
+	assert_non_null(strstr(r.out, "~ description: \"x\" -> \"hq\""));
+	assert_non_null(strstr(r0.out, "~ description: \"x\" -> \"hq\""));
+	hf_run_release(&r);
+	hf_run_release(&r0);
+}
+
 static void test_plan_cli__bad_input(void **state)
 {
 	(void)state;
@@ -366,6 +404,7 @@ int main(void)
 		        test_plan_cli__no_changes_after_the_objects_exist),
 		cmocka_unit_test(
 		        test_plan_cli__unchanged_schema_is_read_from_the_cache),
+		cmocka_unit_test(test_plan_cli__pages_read_ahead),
 		cmocka_unit_test(test_plan_cli__bad_input),
 		cmocka_unit_test(test_plan_cli__unreachable_and_unauthorised),
 		cmocka_unit_test(test_plan_cli__validate_with_schema_files),

@@ -191,9 +191,13 @@ json_t *hf_gql(const char *url, const char *branch, const char *token,
 		snprintf(hdr, sizeof(hdr), "X-INFRAHUB-KEY: %s", token);
 		headers[0] = hdr;
 	}
-	json_object_set_new(body, "query", json_string(query));
-	if (variables)
-		json_object_set(body, "variables", variables);
+	/* never a request short of its variables (under a failing allocator
+	   that would ask for another page than the one meant) */
+	if (!body || json_object_set_new(body, "query", json_string(query)) ||
+	    (variables && json_object_set(body, "variables", variables))) {
+		json_decref(body);
+		return NULL;
+	}
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	if (text && hf_http("POST", full, text, headers, &status, &resp) == 0)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "hf/error.h"
+#include "hf/manifest.h"
 #include "hf/model.h"
 #include "hf/schema.h"
 #include "hf/transport.h"
@@ -57,6 +58,9 @@ typedef void (*hf_fetch_progress_fn)(void *payload,
  * model a real Infrahub (tens of milliseconds a request, a few a
  * lookup, a fraction of one per object listed).
  */
+/* A prefetch of pages (hf_fetch_warm_new()), that hf_fetch() then uses. */
+typedef struct hf_fetch_warm hf_fetch_warm;
+
 struct hf_fetch_opts {
 	long page_size; /* objects per page (default 1000) */
 	long batch_aliases; /* objects looked up per request (default 50) */
@@ -66,11 +70,13 @@ struct hf_fetch_opts {
 	void *progress_payload; /* passed to progress */
 	int general; /* read every page as a JSON tree, not from its text
 	                (hf/listing.h): tests compare the two readings */
+	hf_fetch_warm *warm; /* pages read ahead, or NULL: those that are
+	                        what the fetch asks for are taken instead */
 };
 
-#define HF_FETCH_OPTS_INIT                           \
-	{                                            \
-		1000, 50, 100.0, 10.0, NULL, NULL, 0 \
+#define HF_FETCH_OPTS_INIT                                 \
+	{                                                  \
+		1000, 50, 100.0, 10.0, NULL, NULL, 0, NULL \
 	}
 
 struct hf_fetch_stats {
@@ -107,6 +113,49 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
              const struct hf_fetch_opts *o, hf_transport *tr,
              hf_fetch_diag_fn diag, void *payload, struct hf_fetch_stats *stats,
              hf_error *err);
+
+/*
+ * Reading ahead: the count and pages hf_fetch() will ask for, sent while
+ * the caller resolves the files, so that the server's work overlaps
+ * hubform's. hf_fetch_warm_new() sketches, from the files as loaded
+ * (before hf_resolve(), which may drop them), the kinds they name and
+ * the fields they set, and writes the queries hf_fetch() writes for
+ * them; kinds whose resolved objects may carry fields the files do not
+ * spell (nested children and their parents, hierarchies, templates, IP
+ * kinds that take a default namespace) are left out, as are keys the
+ * schema does not know. It touches neither the manifest nor the schema
+ * afterwards: hf_fetch_warm_run() may run on another thread, with the
+ * transport to itself, while the caller resolves; then hf_fetch() with
+ * opts.warm takes each page it would ask for that the prefetch holds
+ * with the same query, offset and count of the kind, and asks for the
+ * rest. Pages nobody takes were read for nothing: the sketch matches
+ * the resolved objects in the common case, and a kind is paged only
+ * when the fetch would page it too (the same costs, with fewer wanted
+ * objects counted). At most `budget` bytes of answers are held
+ * (0: HF_FETCH_WARM_BUDGET); further pages are left to the fetch.
+ */
+#define HF_FETCH_WARM_BUDGET (48u << 20)
+
+struct hf_fetch_warm_stats {
+	long requests; /* sent by the prefetch */
+	long pages; /* pages it holds or held */
+	long used; /* pages hf_fetch() took */
+	long kinds; /* kinds it paged */
+};
+
+int hf_fetch_warm_new(hf_fetch_warm **out, const hf_manifest *m,
+                      const hf_schema *s, const struct hf_fetch_opts *o,
+                      size_t budget, hf_error *err);
+/*
+ * Count and page, through `tr`: 0, or the transport's failure (nothing
+ * else is wrong: what the prefetch could not read the fetch asks for).
+ */
+int hf_fetch_warm_run(hf_fetch_warm *w, hf_transport *tr, hf_error *err);
+/* From any thread: the run stops at its next answer, sends no more. */
+void hf_fetch_warm_cancel(hf_fetch_warm *w);
+void hf_fetch_warm_stats(const hf_fetch_warm *w,
+                         struct hf_fetch_warm_stats *st);
+void hf_fetch_warm_free(hf_fetch_warm *w);
 
 /*
  * Read the live objects of `kind` with the node ids in `ids` (a JSON array
