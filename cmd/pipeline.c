@@ -519,13 +519,12 @@ static void warm_start(struct warm *wm, struct hf_pipeline *pl,
 	}
 }
 
-/* The read-ahead over (stopped first when `cancel`); the transport free. */
-static void warm_join(struct warm *wm, int cancel)
+/* The read-ahead stopped and over; the transport free again. */
+static void warm_join(struct warm *wm)
 {
 	if (!wm->started)
 		return;
-	if (cancel)
-		hf_fetch_warm_cancel(wm->w);
+	hf_fetch_warm_cancel(wm->w);
 	pthread_join(wm->thread, NULL);
 	wm->started = 0;
 }
@@ -559,7 +558,8 @@ static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	 * once it has built them (consume); only file names and digest stay.
 	 */
 	rc = cli_pipeline_resolve(pl, po, 1);
-	warm_join(&wm, rc < 0);
+	/* the answers in flight are kept; the fetch asks for the rest */
+	warm_join(&wm);
 	if (rc < 0)
 		goto out;
 	cli_pipeline_stage(pl, "resolve");

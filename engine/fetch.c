@@ -1089,6 +1089,7 @@ struct stream {
 	hf_error *err;
 	size_t scan_at; /* the request whose page scan_page() took */
 	int scan_rc; /* and how that went */
+	int replaying; /* scan_page() reads a page read ahead */
 };
 
 /* ---- pages read from their text (hf/listing.h) ---------------------- */
@@ -1335,6 +1336,14 @@ static int scan_page(void *user, const char *body, size_t len, void *payload)
 	rc = hf_listing_read(&pg, body, len, p->kind, p->lf, p->nlf);
 	if (rc == 0)
 		return 0;
+	/*
+	 * A page read ahead, before the kind was counted: taken only when
+	 * it counted what the count round did (else it is asked again).
+	 */
+	if (rc > 0 && st->replaying && pg.count != p->count) {
+		hf_listing_release(&pg);
+		return 0;
+	}
 	if (rc > 0)
 		rc = take_listed(st->c, p, &pg, st->r->calls[i].vars, st->err);
 	hf_listing_release(&pg);
@@ -1427,10 +1436,13 @@ static int replayed(struct stream *st, size_t i)
 	                     p->count, &len);
 	if (!body)
 		return 0;
+	st->replaying = 1;
 	rc = scan_page((void *)(uintptr_t)i, body, len, st);
+	st->replaying = 0;
 	hf_free(body);
 	if (!rc)
 		return 0;
+	hff_warm_used(c->o.warm);
 	memset(&res, 0, sizeof(res));
 	res.user = (void *)(uintptr_t)i;
 	res.status = 200;
@@ -2120,6 +2132,8 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
 		rc = count_kinds(&c, err);
 	if (rc == 0)
 		rc = read_kinds(&c, err);
+	if (o->warm)
+		hff_warm_drop(o->warm);
 	if (rc == 0)
 		rc = third_round(&c, err);
 	for (i = 0; i < c.nkp; i++) {

@@ -35,6 +35,12 @@ int hff_wants_pages(const struct hf_fetch_opts *o, long count, long nwant,
 char *hff_warm_take(hf_fetch_warm *w, const char *kind, const char *query,
                     long offset, long count, size_t *len);
 
+/* A page hff_warm_take() gave was taken. */
+void hff_warm_used(hf_fetch_warm *w);
+
+/* The pages not taken, dropped: the fetch asked for its own. */
+void hff_warm_drop(hf_fetch_warm *w);
+
 /* Requests the prefetch sent. */
 long hff_warm_requests(const hf_fetch_warm *w);
 

@@ -2,17 +2,21 @@
  * Stack ownership: read the hubform-<stack> group and its members, and
  * the other stacks' groups, through the transport seam.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/arena.h"
 #include "hf/array.h"
+#include "hf/map.h"
 #include "hf/model.h"
 #include "hf/owner.h"
 #include "hf/banned.h"
 
+/* 16 bytes a member, its id in the arena, its kind shared (hf_name()). */
 struct member {
-	char *id;
-	char *kind;
+	const char *id;
+	const char *kind;
 };
 
 struct hf_owner {
@@ -20,7 +24,8 @@ struct hf_owner {
 	char *group_id;
 	struct member *m;
 	size_t n, cap;
-	json_t *ids; /* member id -> true */
+	hf_arena strs; /* the members' ids */
+	hf_map ids; /* member id (in strs) -> its member, 1-based */
 	json_t *others; /* other stacks' group id -> stack name */
 };
 
@@ -64,10 +69,10 @@ int hf_owner_new(hf_owner **out, const char *stack, hf_error *err)
 	*out = NULL;
 	if (o) {
 		o->stack = hf_strdup(stack ? stack : "default");
-		o->ids = json_object();
+		hf_arena_init(&o->strs, 0);
 		o->others = json_object();
 	}
-	if (!o || !o->stack || !o->ids || !o->others) {
+	if (!o || !o->stack || !o->others) {
 		hf_owner_free(o);
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
@@ -77,18 +82,13 @@ int hf_owner_new(hf_owner **out, const char *stack, hf_error *err)
 
 void hf_owner_free(hf_owner *o)
 {
-	size_t i;
-
 	if (!o)
 		return;
-	for (i = 0; i < o->n; i++) {
-		hf_free(o->m[i].id);
-		hf_free(o->m[i].kind);
-	}
 	hf_free(o->m);
 	hf_free(o->stack);
 	hf_free(o->group_id);
-	json_decref(o->ids);
+	hf_map_release(&o->ids);
+	hf_arena_release(&o->strs);
 	json_decref(o->others);
 	hf_free(o);
 }
@@ -97,19 +97,18 @@ int hf_owner_add_member(hf_owner *o, const char *id, const char *kind)
 {
 	struct member *m;
 
-	if (json_object_get(o->ids, id))
+	size_t len = strlen(id);
+
+	if (hf_map_get(&o->ids, id, len))
 		return 0;
 	if (HF_ARRAY_GROW(o->m, o->cap, o->n + 1) < 0)
 		return HF_ENOMEM;
 	m = &o->m[o->n];
-	m->id = hf_strdup(id);
-	m->kind = hf_strdup(kind);
+	m->id = hf_arena_strndup(&o->strs, id, len);
+	m->kind = hf_name(kind);
 	if (!m->id || !m->kind ||
-	    json_object_set_new(o->ids, id, json_true()) < 0) {
-		hf_free(m->id);
-		hf_free(m->kind);
-		return HF_ENOMEM;
-	}
+	    hf_map_put(&o->ids, m->id, len, (void *)(uintptr_t)(o->n + 1)) < 0)
+		return HF_ENOMEM; /* the arena's copy goes with the owner */
 	o->n++;
 	return 0;
 }
@@ -159,7 +158,7 @@ const char *hf_owner_kind_at(const hf_owner *o, size_t i)
 
 int hf_owner_owns(const hf_owner *o, const char *node_id)
 {
-	return node_id && json_object_get(o->ids, node_id) != NULL;
+	return node_id && hf_map_get(&o->ids, node_id, strlen(node_id)) != NULL;
 }
 
 const char *hf_owner_other_stack(const hf_owner *o, const char *group_id)
@@ -273,29 +272,98 @@ static int gql(hf_transport *tr, const char *query, json_t *vars, json_t **data,
 	return rc;
 }
 
-static int read_members(hf_owner *o, hf_transport *tr, long page, hf_error *err)
+static json_t *member_vars(const hf_owner *o, long offset, long limit)
 {
-	json_t *data = NULL;
-	long offset = 0, total = 0;
+	return json_pack("{s:[s], s:I, s:I}", "ids", o->group_id, "offset",
+	                 (json_int_t)offset, "limit", (json_int_t)limit);
+}
+
+/* The pages after the first, read concurrently as they arrive. */
+struct pages {
+	hf_owner *o;
+	long total; /* the count the first page gave */
+	long page; /* members a page */
+	int rc;
+	hf_error *err;
+};
+
+static void on_page(hf_transport *t, const struct hf_tx_result *r,
+                    void *payload)
+{
+	struct pages *pg = payload;
+	const char *msg = hf_tx_error_message(json_array_get(r->errors, 0));
+	long offset = (long)(intptr_t)r->user, total = 0, want;
 	size_t got = 0;
 	int rc;
 
-	for (;;) {
-		rc = gql(tr, q_members,
-		         json_pack("{s:[s], s:I, s:I}", "ids", o->group_id,
-		                   "offset", (json_int_t)offset, "limit",
-		                   (json_int_t)page),
-		         &data, err);
-		if (rc == 0)
-			rc = take_members(o, data, &got, &total, err);
-		json_decref(data);
-		data = NULL;
-		if (rc < 0)
-			return rc;
-		offset += (long)got;
-		if (got == 0 || offset >= total)
-			return 0;
+	if (pg->rc < 0)
+		return;
+	want = pg->total - offset < pg->page ? pg->total - offset : pg->page;
+	if (r->rc < 0) {
+		if (pg->err)
+			*pg->err = *r->err;
+		rc = r->rc;
+	} else if (r->errors && json_array_size(r->errors)) {
+		rc = hf_error_set(
+		        pg->err, HF_ESERVER, "reading the stack groups: %s",
+		        msg ? msg : "the server answered with errors");
+	} else {
+		rc = take_members(pg->o, r->data, &got, &total, pg->err);
+		/* members that came or went between pages: some were read
+		   twice or missed, and what the stack owns is not known */
+		if (rc == 0 && (total != pg->total || (long)got != want))
+			rc = hf_error_set(pg->err, HF_ECONFLICT,
+			                  "the stack's group changed while it "
+			                  "was read (%ld members, then %ld; "
+			                  "%zu at offset %ld): plan again",
+			                  pg->total, total, got, offset);
 	}
+	if (rc < 0) {
+		pg->rc = rc;
+		hf_transport_stop(t);
+	}
+}
+
+/*
+ * The first page gives the count; the others are then read at once,
+ * the transport keeping its parallelism in flight (a group of 100,000
+ * members took 4.7 s a page after the other against a server spending
+ * 20 ms a request).
+ */
+static int read_members(hf_owner *o, hf_transport *tr, long page, hf_error *err)
+{
+	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
+	struct pages pg = { o, 0, page, 0, err };
+	json_t *data = NULL, *vars;
+	long offset;
+	size_t got = 0;
+	int rc;
+
+	rc = gql(tr, q_members, member_vars(o, 0, page), &data, err);
+	if (rc == 0)
+		rc = take_members(o, data, &got, &pg.total, err);
+	json_decref(data);
+	if (rc < 0 || got == 0 || (long)got >= pg.total)
+		return rc;
+	/* a server that gives fewer than asked sets the page size */
+	if ((long)got < page)
+		pg.page = page = (long)got;
+	rq.query = q_members;
+	rq.flags = HF_TX_RETRY;
+	for (offset = (long)got; rc == 0 && offset < pg.total; offset += page) {
+		vars = member_vars(o, offset, page);
+		rq.variables = vars;
+		rq.user = (void *)(intptr_t)offset;
+		rc = vars ? hf_transport_submit(tr, &rq, err)
+		          : hf_error_set(err, HF_ENOMEM, "out of memory");
+		json_decref(vars);
+	}
+	if (rc < 0) {
+		hf_transport_drop(tr);
+		return rc;
+	}
+	rc = hf_transport_run(tr, on_page, &pg, err);
+	return rc < 0 ? rc : pg.rc;
 }
 
 int hf_owner_read(hf_owner **out, hf_transport *tr, const char *stack,

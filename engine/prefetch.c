@@ -100,7 +100,11 @@ static int adds_fields(const hf_schema *s, const hf_kind *k)
 	       hf_schema_is_a(s, k, "BuiltinIPPrefix");
 }
 
-/* The field of key `f` as the resolver makes it: 0, 1 (unknown), ENOMEM. */
+/*
+ * The field of key `f` as the resolver makes it: 0; 1, a key the schema
+ * does not know; 2, nested children (which link back to the object);
+ * HF_ENOMEM.
+ */
 static int sketch_field(struct wkind *wk, const hf_kind *k, const hf_mfield *f)
 {
 	const char *name = hf_mfield_name(f);
@@ -111,7 +115,7 @@ static int sketch_field(struct wkind *wk, const hf_kind *k, const hf_mfield *f)
 	if (!a && !r)
 		return 1;
 	if (hf_mfield_nest(f) != HF_MNEST_NONE)
-		return 1; /* nested children link back to their parent */
+		return 2; /* nested children link back to their parent */
 	type = a                                       ? "attr"
 	       : r->cardinality == HF_CARDINALITY_MANY ? "many"
 	                                               : "one";
@@ -127,7 +131,9 @@ static int sketch_field(struct wkind *wk, const hf_kind *k, const hf_mfield *f)
 static int sketch_object(hf_fetch_warm *w, const hf_schema *s, const hf_mobj *o)
 {
 	const char *kind = hf_mobj_kind(o);
-	const hf_kind *k = kind ? hf_schema_kind(s, kind) : NULL;
+	const hf_kind *k = kind ? hf_schema_kind(s, kind) : NULL, *sk;
+	const struct hf_schema_rel *rel;
+	const hf_mfield *f;
 	struct wkind *wk;
 	size_t i;
 	int rc;
@@ -140,11 +146,29 @@ static int sketch_object(hf_fetch_warm *w, const hf_schema *s, const hf_mobj *o)
 	if (hf_mobj_parent(o) || hf_mobj_field(o, "object_template") ||
 	    adds_fields(s, k))
 		wk->skip = 1;
-	for (i = 0; !wk->skip && i < hf_mobj_field_count(o); i++) {
-		rc = sketch_field(wk, k, hf_mobj_field_at(o, i));
+	for (i = 0; i < hf_mobj_field_count(o); i++) {
+		f = hf_mobj_field_at(o, i);
+		rc = wk->skip ? 2 : sketch_field(wk, k, f);
 		if (rc < 0)
 			return rc;
-		wk->skip = rc;
+		if (rc > 0)
+			wk->skip = 1;
+		/*
+		 * Nested children take the relationship's peer kind when
+		 * they name none (the resolver sets it): that kind's objects
+		 * are not known here, it is not read ahead either.
+		 */
+		if (rc == 2 && hf_mfield_nest(f) != HF_MNEST_NONE &&
+		    (rel = hf_schema_rel_find(k, hf_mfield_name(f))) &&
+		    (sk = hf_schema_kind(s, rel->peer)) &&
+		    hf_schema_kind_type(sk) == HF_KIND_NODE) {
+			if (!(wk = kind_of(w, rel->peer)))
+				return HF_ENOMEM;
+			wk->skip = 1;
+			wk = kind_of(w, kind); /* kind_of may move them */
+			if (!wk)
+				return HF_ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -267,9 +291,15 @@ static int plan_pages(hf_fetch_warm *w)
 
 	for (i = 0; i < w->nk; i++) {
 		k = &w->k[i];
+		/*
+		 * The resolver merges repeated declarations: the fetch may
+		 * want fewer objects than declared, and then look them up.
+		 * Paged here only when the fetch would page with half as
+		 * many.
+		 */
 		if (k->skip || k->count <= 0 ||
-		    !hff_wants_pages(&w->o, k->count, k->nwant, k->nunique,
-		                     k->unkeyed))
+		    !hff_wants_pages(&w->o, k->count, k->nwant / 2,
+		                     k->nunique / 2, k->unkeyed))
 			continue;
 		k->npages = (size_t)((k->count + w->o.page_size - 1) /
 		                     w->o.page_size);
@@ -281,12 +311,13 @@ static int plan_pages(hf_fetch_warm *w)
 	return 0;
 }
 
+/* An answer that came is kept, cancelled or not: it was paid for. */
 static int keep(void *user, const char *body, size_t len, void *payload)
 {
 	hf_fetch_warm *w = payload;
 	struct page *pg = user;
 
-	if (stopping(w) || !(pg->body = hf_alloc(len + 1)))
+	if (!(pg->body = hf_alloc(len + 1)))
 		return 1; /* taken, and dropped: the fetch asks again */
 	memcpy(pg->body, body, len);
 	pg->body[len] = '\0';
@@ -413,8 +444,24 @@ char *hff_warm_take(hf_fetch_warm *w, const char *kind, const char *query,
 	*len = pg->len;
 	pg->body = NULL;
 	w->held -= pg->len;
-	w->used++;
 	return body;
+}
+
+void hff_warm_used(hf_fetch_warm *w)
+{
+	w->used++;
+}
+
+void hff_warm_drop(hf_fetch_warm *w)
+{
+	size_t i, j;
+
+	for (i = 0; i < w->nk; i++)
+		for (j = 0; w->k[i].pages && j < w->k[i].npages; j++) {
+			hf_free(w->k[i].pages[j].body);
+			w->k[i].pages[j].body = NULL;
+		}
+	w->held = 0;
 }
 
 long hff_warm_requests(const hf_fetch_warm *w)

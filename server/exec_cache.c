@@ -208,6 +208,16 @@ static void view_free(const char *key, void *val, void *payload)
 	hf_free(v);
 }
 
+static void pview_free(const char *key, void *val, void *payload)
+{
+	struct xpview *v = val;
+
+	(void)key;
+	(void)payload;
+	xpeers_release(&v->p);
+	hf_free(v);
+}
+
 static void branch_free(struct xbranch *b)
 {
 	if (!b)
@@ -220,6 +230,8 @@ static void branch_free(struct xbranch *b)
 	xmap_release(&b->nodes);
 	xmap_each(&b->views, view_free, NULL);
 	xmap_release(&b->views);
+	xmap_each(&b->pviews, pview_free, NULL);
+	xmap_release(&b->pviews);
 	xmap_release(&b->idx);
 	xmap_release(&b->vattrs);
 	hf_free(b->name);

@@ -168,6 +168,7 @@ struct xbranch {
 	struct xmap idents; /* identifier -> xident */
 	struct xmap idx; /* index key -> xnode (several) */
 	struct xmap views; /* view key -> xview */
+	struct xmap pviews; /* node|identifier|relationship -> xpview */
 	struct xmap vattrs; /* attribute names with a value index */
 	unsigned long gen;
 	struct xnode *dirty;
@@ -204,6 +205,12 @@ struct xpeers {
 	struct xnode **n;
 	size_t len;
 	size_t cap;
+};
+
+/* A node's peers through one relationship, as of branch state `gen`. */
+struct xpview {
+	unsigned long gen;
+	struct xpeers p;
 };
 
 int xb_peers(struct xbranch *b, const struct xnode *n, const struct hfs_rel *r,

@@ -910,6 +910,8 @@ static void test_fetch__warm_budget_cancel_and_skipped_kinds(void **state)
 	static const char *const odd[] = {
 		"      nosuchfield: 1\n",
 		"      object_template: t1\n",
+		/* nested interfaces without kind: TestInterface, skipped */
+		"      interfaces:\n        data:\n          - name: eth0\n",
 	};
 	size_t i;
 
@@ -950,6 +952,83 @@ static void test_fetch__warm_budget_cancel_and_skipped_kinds(void **state)
 		hf_fetch_warm_free(w);
 	}
 	hf_objset_free(want);
+}
+
+/* A mutation on the endpoint the tests read. */
+static void mutate(const char *q)
+{
+	json_t *res = hf_gql(srv.url, NULL, NULL, q, NULL);
+
+	assert_non_null(res);
+	assert_null(json_object_get(res, "errors"));
+	json_decref(res);
+}
+
+/* The endpoint, where dev29 goes once the prefetch counted the devices. */
+static int shrinking(void *payload, const struct hf_fake_req *r,
+                     json_t **answer, hf_error *err)
+{
+	int *done = payload;
+	int rc = served(NULL, r, answer, err);
+
+	if (rc == 0 && !*done && !strstr(r->query, "offset")) {
+		mutate("mutation { TestDeviceDelete(data: {hfid: [\"dev29\"]})"
+		       " { ok } }");
+		*done = 1;
+	}
+	return rc;
+}
+
+/*
+ * Between the prefetch and the fetch, dev29 went and dev30 came: both
+ * count 30 devices, but the pages read ahead counted 29. They are not
+ * taken; the fetch reads its own, with dev30 and without dev29.
+ */
+static void test_fetch__warm_pages_of_another_count_are_not(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct hf_fetch_warm_stats ws;
+	struct hf_fetch_stats st;
+	hf_manifest *m = devices_file("");
+	hf_objset *want = devices_wanted(0), *have = NULL;
+	hf_fetch_warm *w = NULL;
+	json_t *key;
+	int done = 0;
+
+	(void)state;
+	o.page_size = 10;
+	assert_int_equal(hf_fetch_warm_new(&w, m, schema, &o, 0, NULL), 0);
+	hf_manifest_free(m);
+	hf_fake_free(fake);
+	fake = hf_fake_new();
+	assert_int_equal(hf_fake_handler(fake, NULL, -1, shrinking, &done), 0);
+	assert_int_equal(hf_fetch_warm_run(w, hf_fake_transport(fake), NULL),
+	                 0);
+	mutate("mutation { TestDeviceCreate(data: {name: {value: \"dev30\"},"
+	       " role: {value: \"edge\"}, asn: {value: 65030},"
+	       " site: {hfid: [\"lyon\"]}}) { ok } }");
+	o.warm = w;
+	assert_int_equal(hf_fetch(&have, want, schema, &o, via(served), NULL,
+	                          NULL, &st, NULL),
+	                 0);
+	hf_fetch_warm_stats(w, &ws);
+	assert_int_equal(ws.pages, 3);
+	assert_int_equal(ws.used, 0);
+	assert_int_equal(served_requests, 1 + 3);
+	key = json_pack("[s]", "dev30");
+	assert_true(hf_objset_find(have, "TestDevice", key) >= 0);
+	json_decref(key);
+	key = json_pack("[s]", "dev29");
+	assert_true(hf_objset_find(have, "TestDevice", key) < 0);
+	json_decref(key);
+	/* as it was, for the tests after this one */
+	mutate("mutation { TestDeviceDelete(data: {hfid: [\"dev30\"]}) { ok } }");
+	mutate("mutation { TestDeviceCreate(data: {name: {value: \"dev29\"},"
+	       " role: {value: \"edge\"}, asn: {value: 65029},"
+	       " site: {hfid: [\"lyon\"]}}) { ok } }");
+	hf_fetch_warm_free(w);
+	hf_objset_free(want);
+	hf_objset_free(have);
 }
 
 /*
@@ -1068,6 +1147,8 @@ int main(void)
 		        test_fetch__warm_pages_of_other_fields_are_not),
 		cmocka_unit_test(
 		        test_fetch__warm_budget_cancel_and_skipped_kinds),
+		cmocka_unit_test(
+		        test_fetch__warm_pages_of_another_count_are_not),
 		cmocka_unit_test(test_fetch__warm_failing_allocations),
 		cmocka_unit_test(test_fetch__failing_allocations),
 	};

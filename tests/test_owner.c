@@ -172,6 +172,75 @@ static void test_owner__reads_the_stack_group_in_pages(void **state)
 	hf_owner_free(o);
 }
 
+/* The server, giving one member a page whatever the limit. */
+static int capped(void *payload, const struct hf_fake_req *r, json_t **answer,
+                  hf_error *err)
+{
+	json_t *vars = json_deep_copy(r->variables);
+	json_t *limit = json_object_get(vars, "limit");
+
+	(void)payload;
+	if (json_is_integer(limit) && json_integer_value(limit) > 1)
+		json_object_set_new(vars, "limit", json_integer(1));
+	*answer = hf_gql(srv.url, NULL, NULL, r->query, vars);
+	json_decref(vars);
+	return *answer ? 0 : hf_error_set(err, HF_ENET, "no answer");
+}
+
+/* The server, where `paris` joins hubform-grow after its first page. */
+static int growing(void *payload, const struct hf_fake_req *r, json_t **answer,
+                   hf_error *err)
+{
+	static const char *const joins[] = { "paris", NULL };
+	int *pages = payload;
+
+	*answer = hf_gql(srv.url, NULL, NULL, r->query, r->variables);
+	if (strstr(r->query, "members(offset") && ++*pages == 1)
+		add_members("hubform-grow", joins);
+	return *answer ? 0 : hf_error_set(err, HF_ENET, "no answer");
+}
+
+/*
+ * After the first page, which gives the count, the others are asked for
+ * at once; a server that gives fewer than asked sets the page size, and
+ * a group that changes between pages is an error (what the stack owns
+ * is then not known), never a partial list.
+ */
+static void test_owner__member_pages_after_the_first(void **state)
+{
+	static const char *const grow[] = { "red", "blue", "green", NULL };
+	hf_error err = HF_ERROR_INIT;
+	hf_owner *o = NULL;
+	int pages = 0;
+
+	(void)state;
+	assert_int_equal(hf_owner_read(&o, via_server(), "fin", 1, &err), 0);
+	assert_int_equal(hf_owner_count(o), 4);
+	assert_int_equal(hf_fake_sent(fake, "members(offset"), 4);
+	hf_owner_free(o);
+
+	hf_fake_free(fake);
+	fake = hf_fake_new();
+	assert_int_equal(hf_fake_handler(fake, NULL, -1, capped, NULL), 0);
+	assert_int_equal(
+	        hf_owner_read(&o, hf_fake_transport(fake), "fin", 3, &err), 0);
+	assert_int_equal(hf_owner_count(o), 4);
+	assert_true(hf_owner_owns(o, id_of("paris")));
+	assert_int_equal(hf_fake_sent(fake, "members(offset"), 4);
+	hf_owner_free(o);
+
+	create("CoreStandardGroup", "hubform-grow");
+	add_members("hubform-grow", grow);
+	hf_fake_free(fake);
+	fake = hf_fake_new();
+	assert_int_equal(hf_fake_handler(fake, NULL, -1, growing, &pages), 0);
+	assert_int_equal(
+	        hf_owner_read(&o, hf_fake_transport(fake), "grow", 1, &err),
+	        HF_ECONFLICT);
+	assert_null(o);
+	assert_non_null(strstr(err.msg, "changed while it was read"));
+}
+
 static void test_owner__stack_without_group_owns_nothing(void **state)
 {
 	hf_error err = HF_ERROR_INIT;
@@ -298,6 +367,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_owner__reads_the_stack_group_in_pages),
+		cmocka_unit_test(test_owner__member_pages_after_the_first),
 		cmocka_unit_test(test_owner__stack_without_group_owns_nothing),
 		cmocka_unit_test(test_owner__malformed_answer_and_failure),
 		cmocka_unit_test(test_owner__stack_names),

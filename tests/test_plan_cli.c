@@ -230,8 +230,10 @@ static void test_plan_cli__unchanged_schema_is_read_from_the_cache(void **state)
 
 /*
  * The live pages are read ahead while the files are resolved (TestSite:
- * TestDevice and its interfaces, nested, are left to the fetch), and the
- * plan is the one made without reading ahead.
+ * TestDevice and its interfaces, nested, are left to the fetch), as far
+ * as the resolve lasts (here, not long: the read-ahead is cancelled when
+ * it ends, test_fetch says what is taken), and the plan is the one made
+ * without reading ahead.
  */
 static void test_plan_cli__pages_read_ahead(void **state)
 {
@@ -250,12 +252,10 @@ static void test_plan_cli__pages_read_ahead(void **state)
 	assert_int_equal(r0.status, 0);
 	t = strstr(r.err, "timing: prefetch ");
 	assert_non_null(t);
-	assert_int_equal(sscanf(t, "timing: prefetch %*d requests, %ld of %ld",
-	                        &used, &pages),
-	                 2);
-	assert_int_equal(pages, 1);
-	assert_int_equal(used, 1);
-	assert_non_null(strstr(t, "(1 kind)"));
+	t = strstr(t, ", ");
+	assert_non_null(t);
+	assert_int_equal(sscanf(t, ", %ld of %ld page", &used, &pages), 2);
+	assert_true(pages >= 0 && pages <= 1 && used <= pages);
 	assert_null(strstr(r0.err, "timing: prefetch"));
 	t = strstr(r.out, "Plan: ");
 	assert_non_null(t);

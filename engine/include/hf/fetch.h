@@ -130,9 +130,18 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
  * with the same query, offset and count of the kind, and asks for the
  * rest. Pages nobody takes were read for nothing: the sketch matches
  * the resolved objects in the common case, and a kind is paged only
- * when the fetch would page it too (the same costs, with fewer wanted
- * objects counted). At most `budget` bytes of answers are held
- * (0: HF_FETCH_WARM_BUDGET); further pages are left to the fetch.
+ * when the fetch would page it too (the same costs, with half the
+ * declared objects counted, as the resolver merges repeats). A page is
+ * taken only if it counted what the fetch's own count round did (else
+ * it is asked for again): the kind's count is seen at the prefetch, in
+ * each page and at the fetch, and a change of it in between costs a
+ * page read twice. A change that keeps the count (a delete and a create)
+ * goes unseen, as it does between the pages of any offset listing; the
+ * apply's re-read of what the plan touches finds it (a create whose
+ * object exists, an update of one gone: the plan is stale).
+ * At most `budget` bytes of answers are held (0: HF_FETCH_WARM_BUDGET);
+ * further pages are left to the fetch, as are those not taken, which
+ * hf_fetch() drops after its pages.
  */
 #define HF_FETCH_WARM_BUDGET (48u << 20)
 
@@ -151,7 +160,12 @@ int hf_fetch_warm_new(hf_fetch_warm **out, const hf_manifest *m,
  * else is wrong: what the prefetch could not read the fetch asks for).
  */
 int hf_fetch_warm_run(hf_fetch_warm *w, hf_transport *tr, hf_error *err);
-/* From any thread: the run stops at its next answer, sends no more. */
+/*
+ * From any thread: the run sends nothing more and ends once the answers
+ * in flight came (those are kept); what it did not read, the fetch asks
+ * for. The caller cancels before it joins: the fetch then never waits
+ * for pages it could ask for as well.
+ */
 void hf_fetch_warm_cancel(hf_fetch_warm *w);
 void hf_fetch_warm_stats(const hf_fetch_warm *w,
                          struct hf_fetch_warm_stats *st);
