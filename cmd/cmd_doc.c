@@ -132,6 +132,11 @@ static const struct env_doc envs[] = {
 	  "1 shows the progress line for short runs too, 0 never shows it." },
 	{ "HUBFORM_TIMING",
 	  "When set, print how long each stage took, on standard error." },
+	{ "HUBFORM_PREFETCH",
+	  "0: a plan does not read ahead. By default, while it resolves the "
+	  "files, a plan reads the stack's ownership record and the pages "
+	  "of the kinds the files name on a thread of its own, and the "
+	  "fetch takes the pages that are what it asks for." },
 	{ "HUBFORM_HUGEPAGES",
 	  "Where the kernel's transparent huge pages are in madvise mode and "
 	  "glibc is 2.35 or later, a command whose files, plans or database "
@@ -165,6 +170,7 @@ const char *const hf_doc_env_all[] = {
 	"HUBFORM_IN_AUTOMATION",
 	"HUBFORM_PROGRESS",
 	"HUBFORM_TIMING",
+	"HUBFORM_PREFETCH",
 	"HUBFORM_HUGEPAGES",
 	"HUBFORM_SERVE_TOKEN",
 	"HUBFORM_SERVE_USERS",
@@ -189,14 +195,11 @@ const char *cli_cmd_doc_env(const char *name)
 	        "INFRAHUB_PASSWORD", "INFRAHUB_DEFAULT_BRANCH",        \
 	        "INFRAHUB_TIMEOUT", "INFRAHUBCTL_CONFIG"
 
-static const char *const plan_env[] = { TARGET_ENV,
-	                                "HUBFORM_STATE",
-	                                "HUBFORM_IN_AUTOMATION",
-	                                "HUBFORM_PROGRESS",
-	                                "HUBFORM_TIMING",
-	                                "HUBFORM_HUGEPAGES",
-	                                "NO_COLOR",
-	                                NULL };
+static const char *const plan_env[] = {
+	TARGET_ENV,          "HUBFORM_STATE",  "HUBFORM_IN_AUTOMATION",
+	"HUBFORM_PROGRESS",  "HUBFORM_TIMING", "HUBFORM_PREFETCH",
+	"HUBFORM_HUGEPAGES", "NO_COLOR",       NULL
+};
 static const char *const apply_env[] = { TARGET_ENV,
 	                                 "HUBFORM_STATE",
 	                                 "HUBFORM_IN_AUTOMATION",
