@@ -134,9 +134,9 @@ static const struct env_doc envs[] = {
 	  "When set, print how long each stage took, on standard error." },
 	{ "HUBFORM_PREFETCH",
 	  "0: a plan does not read ahead. By default, while it resolves the "
-	  "files, a plan reads the stack's ownership record and the pages "
-	  "of the kinds the files name on a thread of its own, and the "
-	  "fetch takes the pages that are what it asks for." },
+	  "files, a plan reads the pages of the kinds the files name on a "
+	  "thread of its own, and the fetch takes those that are what it "
+	  "asks for." },
 	{ "HUBFORM_HUGEPAGES",
 	  "Where the kernel's transparent huge pages are in madvise mode and "
 	  "glibc is 2.35 or later, a command whose files, plans or database "

@@ -447,41 +447,31 @@ static int own_start(const struct hf_pipeline_opts *po, hf_planner **out,
 	return 0;
 }
 
-/* The addresses against the schema. */
-static int own_check(struct hf_pipeline *pl, hf_planner *p)
-{
-	hf_error err = HF_ERROR_INIT;
-
-	if (hf_planner_check(p, pl->schema, hf_client_transport(pl->client),
-	                     &err) == 0)
-		return 0;
-	out_error("%s", err.msg);
-	return -1;
-}
-
-/* The stack's ownership record (after own_check()). */
+/* The addresses against the schema, and the stack's ownership record. */
 static int own_read(struct hf_pipeline *pl, hf_planner *p)
 {
+	enum hf_planner_step step;
 	hf_error err = HF_ERROR_INIT;
 
-	if (hf_planner_read_owner(p, &err) == 0)
+	if (hf_planner_read(p, pl->schema, hf_client_transport(pl->client),
+	                    &step, &err) == 0)
 		return 0;
-	cli_pipeline_fail(pl, "cannot read the stack's group from", &err);
+	if (step == HF_PLANNER_OWNER)
+		cli_pipeline_fail(pl, "cannot read the stack's group from",
+		                  &err);
+	else
+		out_error("%s", err.msg);
 	return -1;
 }
 
 /*
- * Reading ahead: while the files are resolved, which needs no server, a
- * thread of its own reads the stack's ownership record, then the pages
- * of the kinds the files name (hf_fetch_warm_new()); the fetch takes
- * them. The pages are not read ahead for partial plans (--target,
- * --exclude) nor --destroy, which read less, nor with
- * HUBFORM_PREFETCH=0; the ownership record is read then before resolve.
+ * Reading ahead (hf_fetch_warm_new()): the pages of the kinds the files
+ * name are read on a thread of their own while the files are resolved,
+ * which needs no server; the fetch then takes them. Not for partial
+ * plans (--target, --exclude) nor --destroy, which read less, nor with
+ * HUBFORM_PREFETCH=0.
  */
 struct warm {
-	hf_planner *own; /* whose ownership record the thread reads */
-	int own_rc;
-	hf_error own_err;
 	hf_fetch_warm *w;
 	hf_transport *tr;
 	pthread_t thread;
@@ -490,38 +480,28 @@ struct warm {
 	hf_error err;
 };
 
-static int warm_wanted(const struct hf_pipeline_opts *po)
-{
-	const char *env = getenv("HUBFORM_PREFETCH");
-
-	return !po->targets.n && !po->excludes.n && !po->destroy &&
-	       !(env && !strcmp(env, "0"));
-}
-
 static void *warm_main(void *arg)
 {
 	struct warm *wm = arg;
 
-	wm->own_rc = hf_planner_read_owner(wm->own, &wm->own_err);
-	if (wm->own_rc == 0)
-		wm->rc = hf_fetch_warm_run(wm->w, wm->tr, &wm->err);
+	wm->rc = hf_fetch_warm_run(wm->w, wm->tr, &wm->err);
 	return NULL;
 }
 
-/*
- * The thread started, or, when it cannot be (out of memory), the
- * ownership record read here. 0, or -1 when that failed (printed).
- */
-static int warm_start(struct warm *wm, struct hf_pipeline *pl, hf_planner *p,
-                      const struct hf_fetch_opts *fo)
+static void warm_start(struct warm *wm, struct hf_pipeline *pl,
+                       const struct hf_pipeline_opts *po,
+                       const struct hf_fetch_opts *fo)
 {
+	const char *env = getenv("HUBFORM_PREFETCH");
 	hf_error err = HF_ERROR_INIT;
 
 	memset(wm, 0, sizeof(*wm));
+	if (po->targets.n || po->excludes.n || po->destroy ||
+	    (env && !strcmp(env, "0")))
+		return;
 	if (hf_fetch_warm_new(&wm->w, pl->manifest, pl->schema, fo, 0, &err) <
 	    0)
-		return own_read(pl, p);
-	wm->own = p;
+		return; /* out of memory: the fetch reads everything itself */
 	wm->tr = hf_client_transport(pl->client);
 #if defined(__GLIBC__) && defined(M_ARENA_MAX)
 	/*
@@ -536,30 +516,17 @@ static int warm_start(struct warm *wm, struct hf_pipeline *pl, hf_planner *p,
 	if (!wm->started) {
 		hf_fetch_warm_free(wm->w);
 		wm->w = NULL;
-		wm->own = NULL;
-		return own_read(pl, p);
 	}
-	return 0;
 }
 
-/*
- * The read-ahead stopped and over (the ownership record is read to its
- * end); the transport free again. -1 when the record could not be read
- * (printed unless `quiet`).
- */
-static int warm_join(struct warm *wm, struct hf_pipeline *pl, int quiet)
+/* The read-ahead stopped and over; the transport free again. */
+static void warm_join(struct warm *wm)
 {
 	if (!wm->started)
-		return 0;
+		return;
 	hf_fetch_warm_cancel(wm->w);
 	pthread_join(wm->thread, NULL);
 	wm->started = 0;
-	if (wm->own_rc == 0)
-		return 0;
-	if (!quiet)
-		cli_pipeline_fail(pl, "cannot read the stack's group from",
-		                  &wm->own_err);
-	return -1;
 }
 
 static void warm_report(const struct warm *wm)
@@ -577,32 +544,22 @@ static void warm_report(const struct warm *wm)
 	         wm->rc < 0 ? wm->err.msg : "");
 }
 
-/*
- * The ownership record, resolve, the target's limits, the live
- * counterparts.
- */
+/* Resolve, limit to the target, fetch the live counterparts. */
 static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
-                     hf_planner *p, struct hf_fetch_opts *fo)
+                     const hf_planner *p, struct hf_fetch_opts *fo)
 {
 	hf_error err = HF_ERROR_INIT;
 	struct warm wm;
 	int rc;
 
-	memset(&wm, 0, sizeof(wm));
-	rc = warm_wanted(po) ? warm_start(&wm, pl, p, fo) : own_read(pl, p);
-	if (rc < 0)
-		return -1;
+	warm_start(&wm, pl, po, fo);
 	/*
 	 * The desired objects hold copies: the resolver drops the documents
 	 * once it has built them (consume); only file names and digest stay.
 	 */
 	rc = cli_pipeline_resolve(pl, po, 1);
-	/*
-	 * The answers in flight are kept; the fetch asks for the rest. The
-	 * files' errors, when there are some, are what the user is told.
-	 */
-	if (warm_join(&wm, pl, rc < 0) < 0)
-		rc = -1;
+	/* the answers in flight are kept; the fetch asks for the rest */
+	warm_join(&wm);
 	if (rc < 0)
 		goto out;
 	cli_pipeline_stage(pl, "resolve");
@@ -651,7 +608,7 @@ int cli_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	if (cli_pipeline_load(pl, paths, n, 0) < 0)
 		goto out;
 	cli_pipeline_stage(pl, "load");
-	if (cli_pipeline_connect(pl, po) < 0 || own_check(pl, planner) < 0)
+	if (cli_pipeline_connect(pl, po) < 0 || own_read(pl, planner) < 0)
 		goto out;
 	cli_pipeline_stage(pl, "schema");
 	if (read_live(pl, po, planner, &fo) < 0)

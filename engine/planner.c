@@ -71,30 +71,19 @@ static int fail(enum hf_planner_step *step, enum hf_planner_step at, int rc)
 	return rc;
 }
 
-int hf_planner_check(hf_planner *p, const hf_schema *schema, hf_transport *tr,
-                     hf_error *err)
-{
-	p->schema = schema;
-	p->tr = tr;
-	return hf_select_check(p->sel, schema, err);
-}
-
-int hf_planner_read_owner(hf_planner *p, hf_error *err)
-{
-	hf_owner_free(p->owner);
-	p->owner = NULL;
-	return hf_owner_read(&p->owner, p->tr, p->stack, 0, err);
-}
-
 int hf_planner_read(hf_planner *p, const hf_schema *schema, hf_transport *tr,
                     enum hf_planner_step *step, hf_error *err)
 {
 	int rc;
 
 	*step = HF_PLANNER_OK;
-	if ((rc = hf_planner_check(p, schema, tr, err)) < 0)
+	p->schema = schema;
+	p->tr = tr;
+	if ((rc = hf_select_check(p->sel, schema, err)) < 0)
 		return fail(step, HF_PLANNER_SELECT, rc);
-	if ((rc = hf_planner_read_owner(p, err)) < 0)
+	hf_owner_free(p->owner);
+	p->owner = NULL;
+	if ((rc = hf_owner_read(&p->owner, tr, p->stack, 0, err)) < 0)
 		return fail(step, HF_PLANNER_OWNER, rc);
 	return 0;
 }

@@ -396,21 +396,6 @@ static void test_planner__failures_say_their_step(void **state)
 	                 HF_ENET);
 	assert_int_equal(step, HF_PLANNER_OWNER);
 	hf_planner_free(p);
-	/* the same in two steps: the check sends nothing, the read fails */
-	assert_int_equal(hf_planner_new(&p, &o, &err), 0);
-	assert_int_equal(
-	        hf_planner_check(p, schema, failing(HF_ENET, "refused"), &err),
-	        0);
-	assert_int_equal(hf_fake_count(fake), 0);
-	assert_int_equal(hf_planner_read_owner(p, &err), HF_ENET);
-	assert_non_null(strstr(err.msg, "refused"));
-	hf_planner_free(p);
-	o.targets = typo;
-	o.n_targets = 1;
-	assert_int_equal(hf_planner_new(&p, &o, &err), 0);
-	assert_int_equal(hf_planner_check(p, schema, via_server(), &err),
-	                 HF_EINVAL);
-	hf_planner_free(p);
 }
 
 static void test_planner__prune_read_failure(void **state)

@@ -16,7 +16,6 @@
  *
  *   hf_planner_new()                 options, before anything is read
  *   hf_planner_read(schema, tr)      addresses checked, ownership read
- *                                    (or _check, then _read_owner)
  *   hf_planner_filter(&want)         after resolve, before fetch
  *   hf_planner_build(in, &plan)      after fetch
  *   hf_planner_free()
@@ -72,17 +71,6 @@ enum hf_planner_step {
  */
 int hf_planner_read(hf_planner *p, const hf_schema *schema, hf_transport *tr,
                     enum hf_planner_step *step, hf_error *err);
-
-/*
- * hf_planner_read() in its two steps: the addresses checked (no request;
- * HF_EINVAL), then the ownership record read through that `tr` (the
- * transport's failure, or a malformed answer). The second may run on
- * another thread, with the transport to itself, while the caller
- * resolves the files; it touches nothing the resolver does.
- */
-int hf_planner_check(hf_planner *p, const hf_schema *schema, hf_transport *tr,
-                     hf_error *err);
-int hf_planner_read_owner(hf_planner *p, hf_error *err);
 
 /*
  * Limit *want (resolved objects) to the selection and what it depends on;
