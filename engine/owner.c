@@ -8,7 +8,6 @@
 #include "hf/alloc.h"
 #include "hf/arena.h"
 #include "hf/array.h"
-#include "hf/map.h"
 #include "hf/model.h"
 #include "hf/owner.h"
 #include "hf/banned.h"
@@ -25,7 +24,8 @@ struct hf_owner {
 	struct member *m;
 	size_t n, cap;
 	hf_arena strs; /* the members' ids */
-	hf_map ids; /* member id (in strs) -> its member, 1-based */
+	struct member *by_id; /* the members sorted by id, once indexed */
+	size_t nby_id; /* n when indexed, else stale */
 	json_t *others; /* other stacks' group id -> stack name */
 };
 
@@ -87,7 +87,7 @@ void hf_owner_free(hf_owner *o)
 	hf_free(o->m);
 	hf_free(o->stack);
 	hf_free(o->group_id);
-	hf_map_release(&o->ids);
+	hf_free(o->by_id);
 	hf_arena_release(&o->strs);
 	json_decref(o->others);
 	hf_free(o);
@@ -97,19 +97,89 @@ int hf_owner_add_member(hf_owner *o, const char *id, const char *kind)
 {
 	struct member *m;
 
-	size_t len = strlen(id);
-
-	if (hf_map_get(&o->ids, id, len))
-		return 0;
 	if (HF_ARRAY_GROW(o->m, o->cap, o->n + 1) < 0)
 		return HF_ENOMEM;
 	m = &o->m[o->n];
-	m->id = hf_arena_strndup(&o->strs, id, len);
+	m->id = hf_arena_strdup(&o->strs, id);
 	m->kind = hf_name(kind);
-	if (!m->id || !m->kind ||
-	    hf_map_put(&o->ids, m->id, len, (void *)(uintptr_t)(o->n + 1)) < 0)
+	if (!m->id || !m->kind)
 		return HF_ENOMEM; /* the arena's copy goes with the owner */
 	o->n++;
+	return 0;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+	return strcmp(((const struct member *)a)->id,
+	              ((const struct member *)b)->id);
+}
+
+struct listed {
+	const char *id;
+	size_t at; /* in the server's order */
+};
+
+static int cmp_listed(const void *a, const void *b)
+{
+	const struct listed *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* A member listed twice is kept once, where it came first. */
+static int drop_repeats(hf_owner *o)
+{
+	struct listed *v = hf_calloc(o->n ? o->n : 1, sizeof(*v));
+	unsigned char *again = hf_calloc(o->n ? o->n : 1, 1);
+	size_t i, j;
+
+	if (!v || !again) {
+		hf_free(v);
+		hf_free(again);
+		return HF_ENOMEM;
+	}
+	for (i = 0; i < o->n; i++)
+		v[i] = (struct listed){ o->m[i].id, i };
+	qsort(v, o->n, sizeof(*v), cmp_listed);
+	for (i = 1; i < o->n; i++)
+		if (!strcmp(v[i].id, v[i - 1].id))
+			again[v[i].at] = 1;
+	for (i = j = 0; i < o->n; i++)
+		if (!again[i])
+			o->m[j++] = o->m[i];
+	o->n = j;
+	hf_free(v);
+	hf_free(again);
+	return 0;
+}
+
+/*
+ * The members sorted by id, for hf_owner_owns(): 16 bytes a member (a
+ * hash map of them took 60 at its load). 0 or HF_ENOMEM.
+ */
+static int index_members(hf_owner *o)
+{
+	struct member *v;
+	size_t i;
+	int rc;
+
+	for (;;) {
+		v = hf_reallocarray(o->by_id, o->n ? o->n : 1, sizeof(*v));
+		if (!v)
+			return HF_ENOMEM;
+		o->by_id = v;
+		if (o->n)
+			memcpy(v, o->m, o->n * sizeof(*v));
+		qsort(v, o->n, sizeof(*v), cmp_member);
+		for (i = 1; i < o->n && strcmp(v[i].id, v[i - 1].id); i++)
+			;
+		if (i >= o->n)
+			break;
+		if ((rc = drop_repeats(o)) < 0)
+			return rc;
+	}
+	o->nby_id = o->n;
 	return 0;
 }
 
@@ -158,7 +228,18 @@ const char *hf_owner_kind_at(const hf_owner *o, size_t i)
 
 int hf_owner_owns(const hf_owner *o, const char *node_id)
 {
-	return node_id && hf_map_get(&o->ids, node_id, strlen(node_id)) != NULL;
+	struct member key = { node_id, NULL };
+	size_t i;
+
+	if (!node_id)
+		return 0;
+	if (o->nby_id == o->n && o->by_id)
+		return bsearch(&key, o->by_id, o->n, sizeof(key), cmp_member) !=
+		       NULL;
+	for (i = 0; i < o->n; i++) /* not indexed (a record being made) */
+		if (!strcmp(o->m[i].id, node_id))
+			return 1;
+	return 0;
 }
 
 const char *hf_owner_other_stack(const hf_owner *o, const char *group_id)
@@ -386,6 +467,8 @@ int hf_owner_read(hf_owner **out, hf_transport *tr, const char *stack,
 	json_decref(data);
 	if (rc == 0 && o->group_id)
 		rc = read_members(o, tr, page_size > 0 ? page_size : 1000, err);
+	if (rc == 0 && index_members(o) < 0)
+		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	if (rc < 0) {
 		hf_owner_free(o);
 		return rc;

@@ -33,6 +33,14 @@ static int served(void *payload, const struct hf_fake_req *r, json_t **answer,
 	return *answer ? 0 : hf_error_set(err, HF_ENET, "no answer");
 }
 
+/* A fake with nothing scripted yet, in place of the last. */
+static void fresh_fake(void)
+{
+	hf_fake_free(fake);
+	fake = hf_fake_new();
+	assert_non_null(fake);
+}
+
 static hf_transport *via_server(void)
 {
 	hf_fake_free(fake);
@@ -241,6 +249,42 @@ static void test_owner__member_pages_after_the_first(void **state)
 	assert_non_null(strstr(err.msg, "changed while it was read"));
 }
 
+/* A member listed twice is one member, where it was first listed. */
+static void test_owner__member_listed_twice(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_owner *o = NULL;
+
+	(void)state;
+	fresh_fake();
+	assert_int_equal(
+	        hf_fake_answer(
+	                fake, "name__value", 1,
+	                "{\"data\": {\"CoreStandardGroup\": {\"count\": 1,"
+	                " \"edges\": [{\"node\": {\"id\": \"g1\","
+	                " \"name\": {\"value\": \"hubform-x\"}}}]}}}"),
+	        0);
+	assert_int_equal(
+	        hf_fake_answer(
+	                fake, "members(offset", 1,
+	                "{\"data\": {\"CoreStandardGroup\": {\"edges\": [{"
+	                "\"node\": {\"id\": \"g1\", \"members\": {\"count\": 3,"
+	                " \"edges\": [{\"node\": {\"id\": \"b\", \"__typename\":"
+	                " \"T\"}}, {\"node\": {\"id\": \"a\", \"__typename\":"
+	                " \"T\"}}, {\"node\": {\"id\": \"b\", \"__typename\":"
+	                " \"T\"}}]}}}]}}}"),
+	        0);
+	assert_int_equal(
+	        hf_owner_read(&o, hf_fake_transport(fake), "x", 0, &err), 0);
+	assert_int_equal(hf_owner_count(o), 2);
+	assert_string_equal(hf_owner_id_at(o, 0), "b");
+	assert_string_equal(hf_owner_id_at(o, 1), "a");
+	assert_true(hf_owner_owns(o, "a"));
+	assert_true(hf_owner_owns(o, "b"));
+	assert_false(hf_owner_owns(o, "c"));
+	hf_owner_free(o);
+}
+
 static void test_owner__stack_without_group_owns_nothing(void **state)
 {
 	hf_error err = HF_ERROR_INIT;
@@ -267,8 +311,7 @@ static void test_owner__malformed_answer_and_failure(void **state)
 	hf_owner *o = NULL;
 
 	(void)state;
-	hf_fake_free(fake);
-	fake = hf_fake_new();
+	fresh_fake();
 	assert_int_equal(
 	        hf_fake_answer(fake, NULL, -1,
 	                       "{\"data\": {\"CoreStandardGroup\": {}}}"),
@@ -368,6 +411,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_owner__reads_the_stack_group_in_pages),
 		cmocka_unit_test(test_owner__member_pages_after_the_first),
+		cmocka_unit_test(test_owner__member_listed_twice),
 		cmocka_unit_test(test_owner__stack_without_group_owns_nothing),
 		cmocka_unit_test(test_owner__malformed_answer_and_failure),
 		cmocka_unit_test(test_owner__stack_names),

@@ -143,7 +143,7 @@ int hf_fetch(hf_objset **have, hf_objset *want, const hf_schema *s,
  * further pages are left to the fetch, as are those not taken, which
  * hf_fetch() drops after its pages.
  */
-#define HF_FETCH_WARM_BUDGET (48u << 20)
+#define HF_FETCH_WARM_BUDGET (160u << 20)
 
 struct hf_fetch_warm_stats {
 	long requests; /* sent by the prefetch */

@@ -45,7 +45,11 @@ int hf_owner_read(hf_owner **out, hf_transport *tr, const char *stack,
 int hf_owner_new(hf_owner **out, const char *stack, hf_error *err);
 void hf_owner_free(hf_owner *o); /* NULL-safe */
 
-/* Record a member / another stack's group (tests, and the reader). */
+/*
+ * Record a member / another stack's group (tests, and the reader). The
+ * reader indexes the members by id when it has them all, dropping a
+ * member listed twice; before that hf_owner_owns() looks through them.
+ */
 int hf_owner_add_member(hf_owner *o, const char *id, const char *kind);
 int hf_owner_add_group(hf_owner *o, const char *id, const char *stack);
 int hf_owner_set_group_id(hf_owner *o, const char *id);
