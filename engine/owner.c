@@ -364,6 +364,7 @@ struct pages {
 	hf_owner *o;
 	long total; /* the count the first page gave */
 	long page; /* members a page */
+	long taken; /* pages taken */
 	int rc;
 	hf_error *err;
 };
@@ -374,7 +375,7 @@ static void on_page(hf_transport *t, const struct hf_tx_result *r,
 	struct pages *pg = payload;
 	const char *msg = hf_tx_error_message(json_array_get(r->errors, 0));
 	long offset = (long)(intptr_t)r->user, total = 0, want;
-	size_t got = 0;
+	size_t got = 0, end;
 	int rc;
 
 	if (pg->rc < 0)
@@ -386,18 +387,28 @@ static void on_page(hf_transport *t, const struct hf_tx_result *r,
 		rc = r->rc;
 	} else if (r->errors && json_array_size(r->errors)) {
 		rc = hf_error_set(
-		        pg->err, HF_ESERVER, "reading the stack groups: %s",
-		        msg ? msg : "the server answered with errors");
+		        pg->err, HF_ESERVER,
+		        "reading the members of the stack's group "
+		        "from offset %ld: %s",
+		        offset, msg ? msg : "the server answered with errors");
 	} else {
+		/* each page in its place: the members in the server's order,
+		   whatever order the pages come in (room made for them all) */
+		end = pg->o->n;
+		pg->o->n = (size_t)offset;
 		rc = take_members(pg->o, r->data, &got, &total, pg->err);
+		pg->o->n = end > pg->o->n ? end : pg->o->n;
 		/* members that came or went between pages: some were read
 		   twice or missed, and what the stack owns is not known */
 		if (rc == 0 && (total != pg->total || (long)got != want))
 			rc = hf_error_set(pg->err, HF_ECONFLICT,
 			                  "the stack's group changed while it "
 			                  "was read (%ld members, then %ld; "
-			                  "%zu at offset %ld): plan again",
-			                  pg->total, total, got, offset);
+			                  "%zu at offset %ld where %ld were "
+			                  "expected): plan again",
+			                  pg->total, total, got, offset, want);
+		if (rc == 0)
+			pg->taken++;
 	}
 	if (rc < 0) {
 		pg->rc = rc;
@@ -411,12 +422,13 @@ static void on_page(hf_transport *t, const struct hf_tx_result *r,
  * members took 4.7 s a page after the other against a server spending
  * 20 ms a request).
  */
-static int read_members(hf_owner *o, hf_transport *tr, long page, hf_error *err)
+static int read_members(hf_owner *o, hf_transport *tr, long page, long *total,
+                        hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
-	struct pages pg = { o, 0, page, 0, err };
+	struct pages pg = { o, 0, page, 0, 0, err };
 	json_t *data = NULL, *vars;
-	long offset;
+	long offset, asked = 0;
 	size_t got = 0;
 	int rc;
 
@@ -424,8 +436,13 @@ static int read_members(hf_owner *o, hf_transport *tr, long page, hf_error *err)
 	if (rc == 0)
 		rc = take_members(o, data, &got, &pg.total, err);
 	json_decref(data);
-	if (rc < 0 || got == 0 || (long)got >= pg.total)
+	*total = pg.total;
+	if (rc == 0 && got == 0 && pg.total > 0)
+		return bad(err, "the group counts members but lists none");
+	if (rc < 0 || (long)got >= pg.total)
 		return rc;
+	if (HF_ARRAY_GROW(o->m, o->cap, (size_t)pg.total) < 0)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	/* a server that gives fewer than asked sets the page size */
 	if ((long)got < page)
 		pg.page = page = (long)got;
@@ -438,12 +455,18 @@ static int read_members(hf_owner *o, hf_transport *tr, long page, hf_error *err)
 		rc = vars ? hf_transport_submit(tr, &rq, err)
 		          : hf_error_set(err, HF_ENOMEM, "out of memory");
 		json_decref(vars);
+		asked++;
 	}
 	if (rc < 0) {
 		hf_transport_drop(tr);
 		return rc;
 	}
 	rc = hf_transport_run(tr, on_page, &pg, err);
+	if (rc == 0 && pg.rc == 0 && pg.taken != asked)
+		return hf_error_set(err, HF_ESERVER,
+		                    "%ld of %ld pages of the stack's group's "
+		                    "members came back",
+		                    pg.taken, asked);
 	return rc < 0 ? rc : pg.rc;
 }
 
@@ -452,6 +475,7 @@ int hf_owner_read(hf_owner **out, hf_transport *tr, const char *stack,
 {
 	json_t *data = NULL;
 	hf_owner *o;
+	long total = 0;
 	int rc;
 
 	*out = NULL;
@@ -466,9 +490,18 @@ int hf_owner_read(hf_owner **out, hf_transport *tr, const char *stack,
 		rc = take_groups(o, data, err);
 	json_decref(data);
 	if (rc == 0 && o->group_id)
-		rc = read_members(o, tr, page_size > 0 ? page_size : 1000, err);
+		rc = read_members(o, tr, page_size > 0 ? page_size : 1000,
+		                  &total, err);
 	if (rc == 0 && index_members(o) < 0)
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
+	/* a member listed twice: the group moved between pages, and one
+	   may be missing in its place */
+	if (rc == 0 && o->group_id && (long)o->n != total)
+		rc = hf_error_set(err, HF_ECONFLICT,
+		                  "the stack's group changed while it was read "
+		                  "(%ld members counted, %zu different ones "
+		                  "listed): plan again",
+		                  total, o->n);
 	if (rc < 0) {
 		hf_owner_free(o);
 		return rc;
