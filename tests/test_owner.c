@@ -261,53 +261,47 @@ static void test_owner__member_pages_after_the_first(void **state)
  * be missing in its place), an error, never a partial record; the same
  * for a group that counts members and lists none.
  */
+/* A fresh fake: stack x's group g1, whose members' page is `edges`. */
+static hf_transport *group_x(long count, const char *edges)
+{
+	char members[1024];
+
+	fresh_fake();
+	assert_int_equal(
+	        hf_fake_answer(
+	                fake, "name__value", 1,
+	                "{\"data\": {\"CoreStandardGroup\": {\"count\": 1,"
+	                " \"edges\": [{\"node\": {\"id\": \"g1\","
+	                " \"name\": {\"value\": \"hubform-x\"}}}]}}}"),
+	        0);
+	snprintf(members, sizeof(members),
+	         "{\"data\": {\"CoreStandardGroup\": {\"edges\": [{\"node\":"
+	         " {\"id\": \"g1\", \"members\": {\"count\": %ld, \"edges\":"
+	         " [%s]}}}]}}}",
+	         count, edges);
+	assert_int_equal(hf_fake_answer(fake, "members(offset", 1, members), 0);
+	return hf_fake_transport(fake);
+}
+
 static void test_owner__group_moving_while_read(void **state)
 {
 	hf_error err = HF_ERROR_INIT;
 	hf_owner *o = NULL;
 
 	(void)state;
-	fresh_fake();
 	assert_int_equal(
-	        hf_fake_answer(
-	                fake, "name__value", 1,
-	                "{\"data\": {\"CoreStandardGroup\": {\"count\": 1,"
-	                " \"edges\": [{\"node\": {\"id\": \"g1\","
-	                " \"name\": {\"value\": \"hubform-x\"}}}]}}}"),
-	        0);
-	assert_int_equal(
-	        hf_fake_answer(
-	                fake, "members(offset", 1,
-	                "{\"data\": {\"CoreStandardGroup\": {\"edges\": [{"
-	                "\"node\": {\"id\": \"g1\", \"members\": {\"count\": 3,"
-	                " \"edges\": [{\"node\": {\"id\": \"b\", \"__typename\":"
-	                " \"T\"}}, {\"node\": {\"id\": \"a\", \"__typename\":"
-	                " \"T\"}}, {\"node\": {\"id\": \"b\", \"__typename\":"
-	                " \"T\"}}]}}}]}}}"),
-	        0);
-	assert_int_equal(
-	        hf_owner_read(&o, hf_fake_transport(fake), "x", 0, &err),
+	        hf_owner_read(&o,
+	                      group_x(3, "{\"node\": {\"id\": \"b\", "
+	                                 "\"__typename\": \"T\"}}, {\"node\": "
+	                                 "{\"id\": \"a\", \"__typename\": "
+	                                 "\"T\"}}, {\"node\": {\"id\": \"b\", "
+	                                 "\"__typename\": \"T\"}}"),
+	                      "x", 0, &err),
 	        HF_ECONFLICT);
 	assert_null(o);
 	assert_non_null(strstr(err.msg, "3 members counted, 2 different"));
-	fresh_fake();
-	assert_int_equal(
-	        hf_fake_answer(
-	                fake, "name__value", 1,
-	                "{\"data\": {\"CoreStandardGroup\": {\"count\": 1,"
-	                " \"edges\": [{\"node\": {\"id\": \"g1\","
-	                " \"name\": {\"value\": \"hubform-x\"}}}]}}}"),
-	        0);
-	assert_int_equal(
-	        hf_fake_answer(
-	                fake, "members(offset", 1,
-	                "{\"data\": {\"CoreStandardGroup\": {\"edges\": [{"
-	                "\"node\": {\"id\": \"g1\", \"members\": {\"count\": 3,"
-	                " \"edges\": []}}}]}}}"),
-	        0);
-	assert_int_equal(
-	        hf_owner_read(&o, hf_fake_transport(fake), "x", 0, &err),
-	        HF_EINVAL);
+	assert_int_equal(hf_owner_read(&o, group_x(3, ""), "x", 0, &err),
+	                 HF_EINVAL);
 	assert_non_null(strstr(err.msg, "counts members but lists none"));
 }
 
