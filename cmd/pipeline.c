@@ -574,17 +574,11 @@ static int read_live(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	              NULL, &err);
 	fo->warm = NULL;
 	warm_report(&wm);
-	hf_fetch_warm_free(wm.w);
-	wm.w = NULL;
-	if (rc == HF_EINVAL) {
+	if (rc == HF_EINVAL)
 		out_error("%s", err.msg);
-		return -1;
-	}
-	if (rc < 0) {
+	else if (rc < 0)
 		cli_pipeline_fail(pl, "cannot read the live objects of", &err);
-		return -1;
-	}
-	return 0;
+	rc = rc < 0 ? -1 : 0;
 out:
 	hf_fetch_warm_free(wm.w);
 	return rc;

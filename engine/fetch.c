@@ -245,14 +245,19 @@ static struct kplan *kplan_get(struct fctx *c, const char *kind)
 
 static const char *const peer_sel = "{ id hfid __typename }";
 
+int hff_field_add(json_t *fields, const char *name, const char *type)
+{
+	if (json_object_get(fields, name))
+		return 0;
+	return json_object_set_new(fields, name, json_string(type)) < 0
+	               ? HF_ENOMEM
+	               : 0;
+}
+
 /* Record field `name` of `type` (select_fields() selects it). */
 static int add_selection(struct kplan *p, const char *name, const char *type)
 {
-	if (json_object_get(p->fields, name))
-		return 0;
-	return json_object_set_new(p->fields, name, json_string(type)) < 0
-	               ? HF_ENOMEM
-	               : 0;
+	return hff_field_add(p->fields, name, type);
 }
 
 /*
@@ -295,11 +300,11 @@ int hff_selection(const hf_kind *k, json_t **fields, hf_buf *sel, int sort)
 	size_t n = json_object_size(*fields), i = 0;
 	const char **names = hf_calloc(n ? n : 1, sizeof(*names));
 	const struct hf_schema_attr *a;
-	json_t *sorted = json_object(), *type;
+	json_t *sorted = sort ? json_object() : NULL, *type;
 	const char *name, *ty;
 	int rc = 0;
 
-	if (!names || !sorted) {
+	if (!names || (sort && !sorted)) {
 		hf_free(names);
 		json_decref(sorted);
 		return HF_ENOMEM;
@@ -314,7 +319,7 @@ int hff_selection(const hf_kind *k, json_t **fields, hf_buf *sel, int sort)
 	for (i = 0; rc == 0 && i < n; i++) {
 		type = json_object_get(*fields, names[i]);
 		ty = json_string_value(type);
-		if (json_object_set(sorted, names[i], type) < 0) {
+		if (sorted && json_object_set(sorted, names[i], type) < 0) {
 			rc = HF_ENOMEM;
 			break;
 		}
@@ -334,7 +339,7 @@ int hff_selection(const hf_kind *k, json_t **fields, hf_buf *sel, int sort)
 	hf_free(names);
 	if (rc == 0 && hf_buf_failed(sel))
 		rc = HF_ENOMEM;
-	if (rc < 0) {
+	if (rc < 0 || !sorted) {
 		json_decref(sorted);
 		return rc;
 	}

@@ -12,6 +12,9 @@
 #include "hf/fetch.h"
 #include "hf/schema.h"
 
+/* Record field `name` of `type` in `fields` unless there. 0 or HF_ENOMEM. */
+int hff_field_add(json_t *fields, const char *name, const char *type);
+
 /*
  * `sel` set to the node selection *fields (name -> "attr" | "one" |
  * "many") make, write-only attributes left out; with `sort`, *fields is

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/array.h"
 #include "hf/buf.h"
 #include "hf/fetch.h"
 #include "hf/map.h"
@@ -64,15 +65,8 @@ static struct wkind *kind_of(hf_fetch_warm *w, const char *kind)
 
 	if (at)
 		return &w->k[(uintptr_t)at - 1];
-	if (w->nk == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 8;
-
-		k = hf_reallocarray(w->k, cap, sizeof(*k));
-		if (!k)
-			return NULL;
-		w->k = k;
-		w->cap = cap;
-	}
+	if (HF_ARRAY_GROW(w->k, w->cap, w->nk + 1) < 0)
+		return NULL;
 	k = &w->k[w->nk];
 	memset(k, 0, sizeof(*k));
 	k->kind = hf_strdup(kind);
@@ -121,11 +115,7 @@ static int sketch_field(struct wkind *wk, const hf_kind *k, const hf_mfield *f)
 	                                               : "one";
 	if (a && a->unique && hf_yval_type(hf_mfield_value(f)) != HF_YVAL_NULL)
 		wk->nunique++;
-	if (json_object_get(wk->fields, name))
-		return 0;
-	return json_object_set_new(wk->fields, name, json_string(type)) < 0
-	               ? HF_ENOMEM
-	               : 0;
+	return hff_field_add(wk->fields, name, type);
 }
 
 static int sketch_object(hf_fetch_warm *w, const hf_schema *s, const hf_mobj *o)
@@ -407,22 +397,13 @@ void hf_fetch_warm_cancel(hf_fetch_warm *w)
 /* ---- the fetch's side -------------------------------------------------------
  */
 
+/* The kind's entry (the kinds are sorted by name), or NULL. */
 static struct wkind *find_kind(hf_fetch_warm *w, const char *kind)
 {
-	size_t lo = 0, hi = w->nk, mid;
-	int c;
+	struct wkind key;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = strcmp(kind, w->k[mid].kind);
-		if (c == 0)
-			return &w->k[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	key.kind = (char *)(uintptr_t)kind;
+	return w->nk ? bsearch(&key, w->k, w->nk, sizeof(key), cmp_kind) : NULL;
 }
 
 char *hff_warm_take(hf_fetch_warm *w, const char *kind, const char *query,
@@ -482,13 +463,12 @@ void hf_fetch_warm_stats(const hf_fetch_warm *w, struct hf_fetch_warm_stats *st)
 
 void hf_fetch_warm_free(hf_fetch_warm *w)
 {
-	size_t i, j;
+	size_t i;
 
 	if (!w)
 		return;
+	hff_warm_drop(w);
 	for (i = 0; i < w->nk; i++) {
-		for (j = 0; w->k[i].pages && j < w->k[i].npages; j++)
-			hf_free(w->k[i].pages[j].body);
 		hf_free(w->k[i].pages);
 		hf_free(w->k[i].kind);
 		hf_free(w->k[i].query);

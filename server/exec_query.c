@@ -1539,23 +1539,18 @@ static int write_rel_many(struct xreq *r, struct xnode *n,
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
 	/* no filter, no descendants: the peers as they are, maybe cached */
-	if (!json_is_true(desc) && !fs.n && !fs.ids) {
-		rc = cached_peers(r, n, rel, &cached, err);
-		if (rc == 0 && cached)
-			rc = write_many(r, rel->peer, cached, &fs, g, err);
-		if (rc < 0 || cached) {
-			json_decref(desc);
-			fset_release(&fs);
-			return rc;
-		}
-	}
-	rc = xb_peers(r->b, n, rel, &p, err);
-	if (rc == 0 && json_is_true(desc))
+	rc = !json_is_true(desc) && !fs.n && !fs.ids
+	             ? cached_peers(r, n, rel, &cached, err)
+	             : 0;
+	if (rc == 0 && !cached)
+		rc = xb_peers(r->b, n, rel, &p, err);
+	if (rc == 0 && !cached && json_is_true(desc))
 		rc = add_descendant_peers(r, n, rel, &p, err);
 	if (rc == 0 && (fs.n || fs.ids))
 		rc = filter_peers(r, &fs, &p, err);
 	if (rc == 0)
-		rc = write_many(r, rel->peer, &p, &fs, g, err);
+		rc = write_many(r, rel->peer, cached ? cached : &p, &fs, g,
+		                err);
 	json_decref(desc);
 	xpeers_release(&p);
 	fset_release(&fs);
