@@ -430,7 +430,15 @@ static void test_target__messages(void **state)
 		snprintf(spec, sizeof(spec), "http-503=%d", k);
 		start(&f, fail_opts, 1);
 		setenv("INFRAHUB_ADDRESS", f.srv.url, 1);
+		/*
+		 * The plan's read-ahead sends as many requests as the
+		 * resolve leaves it time for: without it the plan sends the
+		 * same ones every time, and the apply's requests keep their
+		 * places from one try to the next.
+		 */
+		setenv("HUBFORM_PREFETCH", "0", 1);
 		run(&r, cwd, -1, "plan", good(), "--retries", "0", NULL);
+		unsetenv("HUBFORM_PREFETCH");
 		hf_run_release(&r);
 		run(&r, cwd, -1, "apply", "latest", "--auto-approve",
 		    "--retries", "0", NULL);
