@@ -855,6 +855,20 @@ static int group_changed(hf_plan *p, hf_transport *t, hf_fetch_diag_fn report,
  * `sent` says the request was submitted (its outcome then comes from the
  * transport; one never submitted is settled by the wave itself).
  */
+/* Everything hf_apply_waves() carries from phase to phase. */
+struct run_ctx {
+	hf_plan *p;
+	const hf_schema *s;
+	hf_transport *t;
+	const struct hf_apply_opts *o;
+	struct hf_apply_stats *stats;
+	char **created; /* by plan index */
+	int done, waves; /* progress */
+	long total;
+	json_t *index; /* change id -> plan index (index_changes()) */
+	char *gid; /* the stack group's id once known (joins_on_create()) */
+};
+
 struct batch {
 	size_t *idx;
 	size_t n;
@@ -1122,8 +1136,56 @@ static int set_field(json_t *data, const hf_schema *s, const hf_kind *k,
 	               : 0;
 }
 
-static json_t *mutation_input(const hf_schema *s, const struct hf_change *c)
+/*
+ * Whether create `ch` joins the stack group in its own mutation: its kind
+ * has the writable many-relationship member_of_groups (every node that is
+ * not itself a group has it, the server adds it). The object is then owned
+ * from the moment it exists, and needs no membership edit afterwards.
+ */
+static int joins_on_create(const hf_schema *s, const struct hf_change *ch)
 {
+	const hf_kind *k;
+	const struct hf_schema_rel *r;
+
+	if (ch->action != HF_ACT_CREATE)
+		return 0;
+	k = hf_schema_kind(s, ch->kind);
+	r = k ? hf_schema_rel_find(k, "member_of_groups") : NULL;
+	return r && r->kind == HF_REL_GROUP &&
+	       r->cardinality == HF_CARDINALITY_MANY && !r->read_only;
+}
+
+/*
+ * The stack group added to a create's member_of_groups: after the groups
+ * the files give it (the plan's fields, unchanged), unless one of them is
+ * the stack group already. 0 or HF_ENOMEM.
+ */
+static int join_group(json_t *data, const char *gid)
+{
+	json_t *list = json_object_get(data, "member_of_groups"), *e;
+	size_t i;
+
+	if (!json_is_array(list)) {
+		list = json_array();
+		if (!list ||
+		    json_object_set_new(data, "member_of_groups", list) < 0)
+			return HF_ENOMEM;
+	}
+	json_array_foreach(list, i, e)
+	{
+		if (json_is_string(json_object_get(e, "id")) &&
+		    !strcmp(json_string_value(json_object_get(e, "id")), gid))
+			return 0;
+	}
+	return json_array_append_new(list, json_pack("{s:s}", "id", gid)) < 0
+	               ? HF_ENOMEM
+	               : 0;
+}
+
+static json_t *mutation_input(const struct run_ctx *x,
+                              const struct hf_change *c)
+{
+	const hf_schema *s = x->s;
 	const hf_kind *k = hf_schema_kind(s, c->kind);
 	json_t *data = json_object(), *v;
 	const char *name;
@@ -1151,6 +1213,8 @@ static json_t *mutation_input(const hf_schema *s, const struct hf_change *c)
 			if (rc == 0)
 				rc = set_field(data, s, k, name, v);
 		}
+		if (rc == 0 && x->gid && joins_on_create(s, c))
+			rc = join_group(data, x->gid);
 	}
 	if (rc < 0) {
 		json_decref(data);
@@ -1191,10 +1255,9 @@ static void add_mutation(hf_buf *head, hf_buf *q, size_t i,
  * Build the whole request for batch `b`, then submit it: on any failure
  * nothing is submitted.
  */
-static int submit_batch(hf_plan *p, const hf_schema *s, hf_transport *t,
-                        const struct hf_apply_opts *o, struct batch *b,
-                        hf_error *err)
+static int submit_batch(struct run_ctx *c, struct batch *b, hf_error *err)
 {
+	hf_plan *p = c->p;
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
 	hf_buf q = HF_BUF_INIT, head = HF_BUF_INIT;
 	json_t *vars = json_object();
@@ -1207,7 +1270,7 @@ static int submit_batch(hf_plan *p, const hf_schema *s, hf_transport *t,
 		ch = hf_plan_at(p, b->idx[i]);
 		add_mutation(&head, &q, i, ch);
 		snprintf(name, sizeof(name), "d%zu", i);
-		if (json_object_set_new(vars, name, mutation_input(s, ch)) < 0)
+		if (json_object_set_new(vars, name, mutation_input(c, ch)) < 0)
 			rc = HF_ENOMEM;
 	}
 	if (hf_buf_failed(&q)) /* checked before the reset clears it */
@@ -1218,7 +1281,7 @@ static int submit_batch(hf_plan *p, const hf_schema *s, hf_transport *t,
 	if (rc < 0 || hf_buf_failed(&head) || hf_buf_failed(&q)) {
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 	} else {
-		rq.branch = o->branch;
+		rq.branch = c->o->branch;
 		rq.query = q.ptr;
 		rq.variables = vars;
 		rq.user = b;
@@ -1227,7 +1290,7 @@ static int submit_batch(hf_plan *p, const hf_schema *s, hf_transport *t,
 		 * so do deletes, a repeat finding the object gone (gone()).
 		 */
 		rq.flags = HF_TX_RETRY;
-		rc = hf_transport_submit(t, &rq, err);
+		rc = hf_transport_submit(c->t, &rq, err);
 	}
 	for (i = 0; rc == 0 && i < b->n; i++)
 		hf_plan_at(p, b->idx[i])->started = now();
@@ -1333,12 +1396,13 @@ static size_t wave_changes(hf_plan *p, const json_t *ix, const struct phase *ph,
 	return n;
 }
 
-static int run_wave(hf_plan *p, const json_t *ix, const hf_schema *s,
-                    hf_transport *t, const struct hf_apply_opts *o,
-                    const struct phase *ph, int wave,
-                    struct hf_apply_stats *stats, char **created, hf_error *err)
+static int run_wave(struct run_ctx *c, const struct phase *ph, int wave,
+                    hf_error *err)
 {
-	struct wave_ctx w = { p, stats, 0, o->stop, o->keep_going, created };
+	hf_plan *p = c->p;
+	const struct hf_apply_opts *o = c->o;
+	struct hf_apply_stats *stats = c->stats;
+	struct wave_ctx w = { p, stats, 0, o->stop, o->keep_going, c->created };
 	struct batch *bs = hf_calloc(hf_plan_count(p) + 1, sizeof(*bs));
 	size_t *idx = hf_calloc(hf_plan_count(p) + 1, sizeof(*idx));
 	size_t n, nb = 0, start;
@@ -1348,22 +1412,22 @@ static int run_wave(hf_plan *p, const json_t *ix, const hf_schema *s,
 		rc = hf_error_set(err, HF_ENOMEM, "out of memory");
 		goto out;
 	}
-	n = wave_changes(p, ix, ph, wave, idx, stats);
+	n = wave_changes(p, c->index, ph, wave, idx, stats);
 	for (start = 0; rc == 0 && start < n; start += (size_t)o->batch_size) {
 		bs[nb].idx = idx + start;
 		bs[nb].n = n - start < (size_t)o->batch_size
 		                   ? n - start
 		                   : (size_t)o->batch_size;
-		rc = submit_batch(p, s, t, o, &bs[nb++], err);
+		rc = submit_batch(c, &bs[nb++], err);
 	}
 	if (rc < 0) {
 		/* a wave is sent whole or not at all */
-		hf_transport_drop(t);
+		hf_transport_drop(c->t);
 		goto out;
 	}
 	stats->requests += (long)nb;
 	if (nb)
-		rc = hf_transport_run(t, on_done, &w, err);
+		rc = hf_transport_run(c->t, on_done, &w, err);
 	if (rc == 0 && w.failed && !o->keep_going)
 		rc = hf_error_set(err, HF_ESERVER, "%ld change%s failed",
 		                  stats->failed, stats->failed == 1 ? "" : "s");
@@ -1385,19 +1449,6 @@ static int phase_waves(const hf_plan *p, const struct phase *ph)
 	return n;
 }
 
-/* Everything hf_apply_waves() carries from phase to phase. */
-struct run_ctx {
-	hf_plan *p;
-	const hf_schema *s;
-	hf_transport *t;
-	const struct hf_apply_opts *o;
-	struct hf_apply_stats *stats;
-	char **created; /* by plan index */
-	int done, waves; /* progress */
-	long total;
-	json_t *index; /* change id -> plan index (index_changes()) */
-};
-
 static int stopped(const struct run_ctx *c, hf_error *err)
 {
 	if (c->o->stop && *c->o->stop)
@@ -1412,8 +1463,7 @@ static int run_phase(struct run_ctx *c, const struct phase *ph, hf_error *err)
 	for (w = 0; rc == 0 && w < n; w++) {
 		if ((rc = stopped(c, err)) < 0)
 			break;
-		rc = run_wave(c->p, c->index, c->s, c->t, c->o, ph, w, c->stats,
-		              c->created, err);
+		rc = run_wave(c, ph, w, err);
 		if (rc == 0)
 			rc = stopped(c, err);
 		if (c->o->progress &&
@@ -1511,7 +1561,8 @@ static int membership(const struct run_ctx *c, size_t i)
 	const struct hf_change *ch = hf_plan_at(c->p, i);
 
 	if (ch->action == HF_ACT_CREATE)
-		return ch->status == HF_CH_APPLIED && c->created[i];
+		return ch->status == HF_CH_APPLIED && c->created[i] &&
+		       !(c->gid && joins_on_create(c->s, ch));
 	if (ch->adopt)
 		return ch->status == HF_CH_APPLIED ||
 		       (ch->action == HF_ACT_NOOP &&
@@ -1754,11 +1805,43 @@ static int own(struct run_ctx *c, hf_error *err)
 		return rc;
 	if (!(name = group_name(c->p)))
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	rc = ensure_group(c, name, &gid, err);
+	rc = c->gid ? 0 : ensure_group(c, name, &gid, err);
 	if (rc == 0)
-		rc = edit_members(c, gid, name, err);
+		rc = edit_members(c, c->gid ? c->gid : gid, name, err);
 	hf_free(name);
 	hf_free(gid);
+	return rc;
+}
+
+/*
+ * When creates can join the stack group in their own mutations
+ * (joins_on_create()), the group is made, or its planned id taken, before
+ * the first wave: no membership edit is then needed for them, a request
+ * less per group_chunk creates, each written one after the other on the
+ * group's node. A create whose Upsert meets an object made since the plan
+ * sets that object's groups to the files' and the stack's; the staleness
+ * check before the branch is cut looks for such objects first.
+ */
+static int group_first(struct run_ctx *c, hf_error *err)
+{
+	const struct hf_change *ch;
+	char *name;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < hf_plan_count(c->p); i++) {
+		ch = hf_plan_at(c->p, i);
+		if (ch->status == HF_CH_PENDING && joins_on_create(c->s, ch))
+			break;
+	}
+	if (i == hf_plan_count(c->p))
+		return 0;
+	if ((rc = stopped(c, err)) < 0)
+		return rc;
+	if (!(name = group_name(c->p)))
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	rc = ensure_group(c, name, &c->gid, err);
+	hf_free(name);
 	return rc;
 }
 
@@ -1930,7 +2013,7 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
                    const struct hf_apply_opts *o, struct hf_apply_stats *stats,
                    hf_error *err)
 {
-	struct run_ctx c = { p, s, t, o, stats, NULL, 0, 0, 0, NULL };
+	struct run_ctx c = { p, s, t, o, stats, NULL, 0, 0, 0, NULL, NULL };
 	size_t i;
 	int rc;
 
@@ -1943,7 +2026,9 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 		hf_free(c.created);
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	}
-	rc = run_phase(&c, &upserts, err);
+	rc = group_first(&c, err);
+	if (rc == 0)
+		rc = run_phase(&c, &upserts, err);
 	if (rc == 0)
 		rc = own(&c, err);
 	if (rc == 0)
@@ -1964,5 +2049,6 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 	}
 	free_ids(c.created, hf_plan_count(p));
 	json_decref(c.index);
+	hf_free(c.gid);
 	return rc;
 }

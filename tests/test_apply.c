@@ -182,15 +182,14 @@ static void test_apply__failures_roll_back(void **state)
 {
 	(void)state;
 	/*
-	 * mutation 1 takes the apply lock, 2 is the BranchCreate; the plan's
-	 * 4 changes are 3..6, then 7 makes the stack's group and 8 adds the
-	 * 4 new objects to it
+	 * mutation 1 takes the apply lock, 2 is the BranchCreate, 3 makes the
+	 * stack's group (first: the 4 creates join it in their own
+	 * mutations, no membership edit follows), the changes are 4..7
 	 */
-	failing("fail-mutation=3", 0, 1); /* the first change */
-	failing("fail-mutation=5", 1, 1); /* a middle one, one per request */
-	failing("fail-mutation=6", 1, 1); /* the last one */
-	failing("fail-mutation=7", 1, 0); /* the group: no change failed */
-	failing("fail-mutation=8", 1, 0); /* its members */
+	failing("fail-mutation=3", 1, 0); /* the group: no change failed */
+	failing("fail-mutation=4", 0, 1); /* the first change */
+	failing("fail-mutation=6", 1, 1); /* a middle one, one per request */
+	failing("fail-mutation=7", 1, 1); /* the last one */
 }
 
 static void test_apply__stale_plan_writes_nothing(void **state)
@@ -434,9 +433,9 @@ static void test_apply__faults_retried_without_duplicates(void **state)
 
 static void test_apply__keep_going_reports_every_failure(void **state)
 {
-	/* mutation 3 is the site: the device needs it, the interfaces the
-	 * device */
-	const char *extra[] = { "--fault", "fail-mutation=3", NULL };
+	/* mutation 4 is the site (3 the stack group): the device needs it,
+	 * the interfaces the device */
+	const char *extra[] = { "--fault", "fail-mutation=4", NULL };
 	const char *a[] = {
 		"apply", "latest", "--auto-approve", "--keep-going", "--state",
 		NULL,    NULL

@@ -1815,6 +1815,152 @@ static void test_apply_run__creates_join_a_new_group(void **state)
 	assert_int_equal(F.res.stats.requests, 4);
 }
 
+/*
+ * A kind with member_of_groups (as the server gives every node that is not
+ * a group): its creates join the stack group in their own mutation, after
+ * the groups the files give them; the group is made before the first wave.
+ * A kind without it (TestSite here) still joins by a membership edit.
+ */
+static const char schema_groups_text[] =
+        "{\"main\": \"h1\", \"nodes\": ["
+        " {\"namespace\": \"Test\", \"name\": \"Site\","
+        "  \"human_friendly_id\": [\"name__value\"],"
+        "  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\", \"unique\": true}]},"
+        " {\"namespace\": \"Test\", \"name\": \"Device\","
+        "  \"human_friendly_id\": [\"name__value\"],"
+        "  \"attributes\": [{\"name\": \"name\", \"kind\": \"Text\", \"unique\": true}],"
+        "  \"relationships\": [{\"name\": \"member_of_groups\","
+        "   \"peer\": \"CoreGroup\", \"kind\": \"Group\","
+        "   \"cardinality\": \"many\", \"optional\": true}]}]}";
+
+static hf_plan *groups_plan(const char *group_id)
+{
+	hf_error err = HF_ERROR_INIT;
+	struct hf_change c;
+	hf_plan *p = NULL;
+
+	assert_int_equal(hf_plan_new(&p, ADDRESS, "main", &err), 0);
+	snprintf(hf_plan_meta(p)->schema_hash, 65, "h1");
+	if (group_id)
+		assert_int_equal(
+		        hf_plan_set_stack(p, "default", group_id, &err), 0);
+	add_site(p, "paris");
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_CREATE;
+	c.kind = hf_strdup("TestDevice");
+	c.hfid = json_pack("[s]", "d1");
+	c.after = json_pack("{s:s, s:[{s:s}]}", "name", "d1",
+	                    "member_of_groups", "id", "g-ops");
+	add(p, &c);
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_CREATE;
+	c.kind = hf_strdup("TestDevice");
+	c.hfid = json_pack("[s]", "d2");
+	c.after = json_pack("{s:s}", "name", "d2");
+	add(p, &c);
+	assert_int_equal(hf_plan_finish(p, &err), 0);
+	return p;
+}
+
+/* The ids in member_of_groups of the mutation that creates `name`. */
+static char *groups_sent(const char *name)
+{
+	const struct hf_fake_req *r;
+	hf_buf b = HF_BUF_INIT;
+	const char *key, *n;
+	json_t *v, *e;
+	size_t i, j;
+
+	for (i = 0; i < hf_fake_count(F.fake); i++) {
+		r = hf_fake_at(F.fake, i);
+		json_object_foreach(r->variables, key, v)
+		{
+			n = json_string_value(json_object_get(
+			        json_object_get(v, "name"), "value"));
+			if (!n || strcmp(n, name))
+				continue;
+			json_array_foreach(
+			        json_object_get(v, "member_of_groups"), j, e)
+			        hf_buf_addf(&b, "%s%s", j ? "," : "",
+			                    json_string_value(
+			                            json_object_get(e, "id")));
+			return hf_buf_detach(&b);
+		}
+	}
+	return NULL;
+}
+
+static void assert_groups_sent(const char *name, const char *ids)
+{
+	char *got = groups_sent(name);
+
+	assert_non_null(got);
+	assert_string_equal(got, ids);
+	hf_free(got);
+}
+
+static void use_groups_schema(void)
+{
+	json_t *j = json_loads(schema_groups_text, 0, NULL);
+
+	assert_non_null(j);
+	hf_schema_free(F.schema);
+	F.schema = NULL;
+	assert_int_equal(hf_schema_parse(&F.schema, j, NULL), 0);
+	json_decref(j);
+}
+
+/* groups_plan(group_id) applied with the groups schema, in batches. */
+static void run_groups(const char *group_id, int batch_size)
+{
+	use_groups_schema();
+	F.plan = groups_plan(group_id);
+	plan_saved();
+	F.o.batch_size = batch_size;
+	F.o.stop = &F.stop;
+	F.o.no_lock = 1;
+	defaults();
+	run();
+	if (F.rc)
+		fail_msg("%s", F.err.msg);
+	assert_int_equal(F.res.outcome, HF_APPLY_DONE);
+}
+
+static void test_apply_run__creates_join_in_their_mutation(void **state)
+{
+	(void)state;
+	run_groups(NULL, 50);
+	/* the group first, then the creates that name it */
+	assert_true(first("CoreStandardGroupUpsert") >= 0);
+	assert_true(first("CoreStandardGroupUpsert") < first("TestSiteUpsert"));
+	assert_true(first("CoreStandardGroupUpsert") <
+	            first("TestDeviceUpsert"));
+	/* the files' groups kept, the stack's added; a site has none */
+	assert_groups_sent("d1", "g-ops,g-1");
+	assert_groups_sent("d2", "g-1");
+	assert_groups_sent("paris", "");
+	/* only the site needs a membership edit */
+	assert_int_equal(sent("RelationshipAdd"), 1);
+	assert_members("RelationshipAdd", "id-paris");
+	assert_true(first("TestDeviceUpsert") < first("RelationshipAdd"));
+	/* the group, the creates (one request), one edit */
+	assert_int_equal(F.res.stats.requests, 3);
+	assert_int_equal(F.res.stats.applied, 3);
+}
+
+/* A group the plan found: its id goes into the creates, none is made. */
+static void test_apply_run__creates_join_the_planned_group(void **state)
+{
+	(void)state;
+	group_is("g-planned");
+	run_groups("g-planned", 1);
+	assert_int_equal(sent("CoreStandardGroupUpsert"), 0);
+	assert_groups_sent("d1", "g-ops,g-planned");
+	assert_groups_sent("d2", "g-planned");
+	assert_members("RelationshipAdd", "id-paris");
+	assert_int_equal(sent("RelationshipAdd"), 1);
+}
+
 /* RelationshipAdd: records how many adds had been submitted at the first. */
 static int adds_seen(void *payload, const struct hf_fake_req *r,
                      json_t **answer, hf_error *err)
@@ -2909,6 +3055,8 @@ int main(void)
 		T(test_apply_run__recover_unsettled),
 		T(test_apply_run__recover_needs_applying),
 		T(test_apply_run__creates_join_a_new_group),
+		T(test_apply_run__creates_join_in_their_mutation),
+		T(test_apply_run__creates_join_the_planned_group),
 		T(test_apply_run__members_are_chunked),
 		T(test_apply_run__updates_do_not_touch_the_group),
 		T(test_apply_run__create_without_id_fails),
