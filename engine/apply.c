@@ -850,11 +850,6 @@ static int group_changed(hf_plan *p, hf_transport *t, hf_fetch_diag_fn report,
 	return rc;
 }
 
-/*
- * One request's worth of changes: plan indexes of the aliases c0, c1...
- * `sent` says the request was submitted (its outcome then comes from the
- * transport; one never submitted is settled by the wave itself).
- */
 /* Everything hf_apply_waves() carries from phase to phase. */
 struct run_ctx {
 	hf_plan *p;
@@ -866,9 +861,16 @@ struct run_ctx {
 	int done, waves; /* progress */
 	long total;
 	json_t *index; /* change id -> plan index (index_changes()) */
-	char *gid; /* the stack group's id once known (joins_on_create()) */
+	char *gid; /* the stack group's id, when creates join it in their
+	              own mutations (group_first()) */
+	char *gname; /* and its name */
 };
 
+/*
+ * One request's worth of changes: plan indexes of the aliases c0, c1...
+ * `sent` says the request was submitted (its outcome then comes from the
+ * transport; one never submitted is settled by the wave itself).
+ */
 struct batch {
 	size_t *idx;
 	size_t n;
@@ -1155,12 +1157,25 @@ static int joins_on_create(const hf_schema *s, const struct hf_change *ch)
 	       r->cardinality == HF_CARDINALITY_MANY && !r->read_only;
 }
 
+/* Whether input reference `e` names group `name` by HFID. */
+static int names_group(const json_t *e, const char *name)
+{
+	const json_t *h = json_object_get(e, "hfid");
+	const char *kind = json_string_value(json_object_get(e, "kind"));
+
+	return json_array_size(h) == 1 &&
+	       json_is_string(json_array_get(h, 0)) &&
+	       !strcmp(json_string_value(json_array_get(h, 0)), name) &&
+	       (!kind || !strcmp(kind, HF_STACK_GROUP_KIND) ||
+	        !strcmp(kind, "CoreGroup"));
+}
+
 /*
  * The stack group added to a create's member_of_groups: after the groups
  * the files give it (the plan's fields, unchanged), unless one of them is
- * the stack group already. 0 or HF_ENOMEM.
+ * the stack group already, by id or by HFID. 0 or HF_ENOMEM.
  */
-static int join_group(json_t *data, const char *gid)
+static int join_group(json_t *data, const char *gid, const char *name)
 {
 	json_t *list = json_object_get(data, "member_of_groups"), *e;
 	size_t i;
@@ -1175,6 +1190,8 @@ static int join_group(json_t *data, const char *gid)
 	{
 		if (json_is_string(json_object_get(e, "id")) &&
 		    !strcmp(json_string_value(json_object_get(e, "id")), gid))
+			return 0;
+		if (names_group(e, name))
 			return 0;
 	}
 	return json_array_append_new(list, json_pack("{s:s}", "id", gid)) < 0
@@ -1214,7 +1231,7 @@ static json_t *mutation_input(const struct run_ctx *x,
 				rc = set_field(data, s, k, name, v);
 		}
 		if (rc == 0 && x->gid && joins_on_create(s, c))
-			rc = join_group(data, x->gid);
+			rc = join_group(data, x->gid, x->gname);
 	}
 	if (rc < 0) {
 		json_decref(data);
@@ -1841,7 +1858,10 @@ static int group_first(struct run_ctx *c, hf_error *err)
 	if (!(name = group_name(c->p)))
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	rc = ensure_group(c, name, &c->gid, err);
-	hf_free(name);
+	if (rc == 0)
+		c->gname = name;
+	else
+		hf_free(name);
 	return rc;
 }
 
@@ -2013,7 +2033,9 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
                    const struct hf_apply_opts *o, struct hf_apply_stats *stats,
                    hf_error *err)
 {
-	struct run_ctx c = { p, s, t, o, stats, NULL, 0, 0, 0, NULL, NULL };
+	struct run_ctx c = {
+		p, s, t, o, stats, NULL, 0, 0, 0, NULL, NULL, NULL
+	};
 	size_t i;
 	int rc;
 
@@ -2050,5 +2072,6 @@ int hf_apply_waves(hf_plan *p, const hf_schema *s, hf_transport *t,
 	free_ids(c.created, hf_plan_count(p));
 	json_decref(c.index);
 	hf_free(c.gid);
+	hf_free(c.gname);
 	return rc;
 }

@@ -1181,6 +1181,8 @@ struct links {
 	json_t *byhfid; /* "part\x1fpart" -> [set index, ...] */
 	json_t *byattr; /* "attr\x1fvalue" -> [set index, ...] */
 	json_t *attrs; /* filter attributes the references use */
+	json_t *kinds; /* the kinds those references name */
+	json_t *fit; /* an object's kind -> whether it fits one of them */
 	hf_buf key;
 };
 
@@ -1248,17 +1250,54 @@ static int object_wants(struct links *L, const hf_objset *set,
 			    json_object_set_new(L->attrs, r->filter_attr,
 			                        json_true()) < 0)
 				return HF_ENOMEM;
+			if (json_object_set_new(L->kinds,
+			                        r->kind ? r->kind : "",
+			                        json_true()) < 0)
+				return HF_ENOMEM;
 		}
 	}
 	return 0;
 }
 
-static int index_object(struct links *L, const struct hf_object *o, size_t i)
+/*
+ * Whether a reference needing a link could be to `o`: link_target() only
+ * takes an object whose kind fits the reference's, so one that fits none
+ * of their kinds is not indexed (a thousand devices naming a tag that
+ * lives only in Infrahub index nothing). Worked out once per kind.
+ */
+static int may_be_linked(struct rctx *c, struct links *L,
+                         const struct hf_object *o, int *yes)
+{
+	const json_t *known = json_object_get(L->fit, o->kind);
+	const hf_kind *k;
+	const char *w;
+	json_t *v;
+
+	*yes = json_is_true(known);
+	if (known)
+		return 0;
+	k = hf_schema_kind(c->s, o->kind);
+	json_object_foreach(L->kinds, w, v)
+	{
+		if (k && (!*w || fits(c->s, k, w))) {
+			*yes = 1;
+			break;
+		}
+	}
+	return json_object_set_new(L->fit, o->kind, json_boolean(*yes)) < 0
+	               ? HF_ENOMEM
+	               : 0;
+}
+
+static int index_object(struct rctx *c, struct links *L,
+                        const struct hf_object *o, size_t i)
 {
 	const struct hf_field *f;
 	size_t j;
-	int rc;
+	int rc, yes = 0;
 
+	if ((rc = may_be_linked(c, L, o, &yes)) < 0 || !yes)
+		return rc;
 	hfid_key(&L->key, o->hfid);
 	if (hf_buf_failed(&L->key))
 		return HF_ENOMEM;
@@ -1364,16 +1403,18 @@ static int link_ref(struct rctx *c, struct links *L, hf_objset *set,
 static int link_refs(struct rctx *c, hf_objset *set)
 {
 	struct links L = { json_object(), json_object(), json_object(),
-		           HF_BUF_INIT };
+		           json_object(), json_object(), HF_BUF_INIT };
 	struct hf_object *o;
 	size_t i, j, k;
 	int rc, any = 0;
 
-	rc = !L.byhfid || !L.byattr || !L.attrs ? HF_ENOMEM : 0;
+	rc = !L.byhfid || !L.byattr || !L.attrs || !L.kinds || !L.fit
+	             ? HF_ENOMEM
+	             : 0;
 	for (i = 0; rc == 0 && i < hf_objset_count(set); i++)
 		rc = object_wants(&L, set, hf_objset_at(set, i), &any);
 	for (i = 0; rc == 0 && any && i < hf_objset_count(set); i++)
-		rc = index_object(&L, hf_objset_at(set, i), i);
+		rc = index_object(c, &L, hf_objset_at(set, i), i);
 	for (i = 0; rc == 0 && any && i < hf_objset_count(set); i++) {
 		o = hf_objset_at(set, i);
 		for (j = 0; rc == 0 && j < o->nfields; j++)
@@ -1384,6 +1425,8 @@ static int link_refs(struct rctx *c, hf_objset *set)
 	json_decref(L.byhfid);
 	json_decref(L.byattr);
 	json_decref(L.attrs);
+	json_decref(L.kinds);
+	json_decref(L.fit);
 	hf_buf_release(&L.key);
 	return rc;
 }

@@ -426,8 +426,10 @@ static void test_apply__faults_retried_without_duplicates(void **state)
 	(void)state;
 	/* requests: schema, plan's reads..., then the apply's own */
 	survives("http-503=9");
-	survives("drop-after-commit=3"); /* a wave's write commits, the answer
-	                                    is lost */
+	/* a write commits, its answer is lost: the stack's group, then the
+	   first wave's */
+	survives("drop-after-commit=3");
+	survives("drop-after-commit=4");
 	survives("latency=20");
 }
 

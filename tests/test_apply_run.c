@@ -1858,6 +1858,15 @@ static hf_plan *groups_plan(const char *group_id)
 	c.hfid = json_pack("[s]", "d2");
 	c.after = json_pack("{s:s}", "name", "d2");
 	add(p, &c);
+	/* the file names the stack's group itself, by HFID */
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_CREATE;
+	c.kind = hf_strdup("TestDevice");
+	c.hfid = json_pack("[s]", "d3");
+	c.after = json_pack("{s:s, s:[{s:[s], s:s}]}", "name", "d3",
+	                    "member_of_groups", "hfid", "hubform-default",
+	                    "kind", "CoreGroup");
+	add(p, &c);
 	assert_int_equal(hf_plan_finish(p, &err), 0);
 	return p;
 }
@@ -1868,7 +1877,7 @@ static char *groups_sent(const char *name)
 	const struct hf_fake_req *r;
 	hf_buf b = HF_BUF_INIT;
 	const char *key, *n;
-	json_t *v, *e;
+	json_t *v, *e, *g;
 	size_t i, j;
 
 	for (i = 0; i < hf_fake_count(F.fake); i++) {
@@ -1881,9 +1890,15 @@ static char *groups_sent(const char *name)
 				continue;
 			json_array_foreach(
 			        json_object_get(v, "member_of_groups"), j, e)
-			        hf_buf_addf(&b, "%s%s", j ? "," : "",
-			                    json_string_value(
-			                            json_object_get(e, "id")));
+			{
+				/* by id, or the first part of its HFID */
+				g = json_object_get(e, "id");
+				if (!g)
+					g = json_array_get(
+					        json_object_get(e, "hfid"), 0);
+				hf_buf_addf(&b, "%s%s", j ? "," : "",
+				            json_string_value(g));
+			}
 			return hf_buf_detach(&b);
 		}
 	}
@@ -1938,6 +1953,7 @@ static void test_apply_run__creates_join_in_their_mutation(void **state)
 	/* the files' groups kept, the stack's added; a site has none */
 	assert_groups_sent("d1", "g-ops,g-1");
 	assert_groups_sent("d2", "g-1");
+	assert_groups_sent("d3", "hubform-default"); /* not twice */
 	assert_groups_sent("paris", "");
 	/* only the site needs a membership edit */
 	assert_int_equal(sent("RelationshipAdd"), 1);
@@ -1945,7 +1961,7 @@ static void test_apply_run__creates_join_in_their_mutation(void **state)
 	assert_true(first("TestDeviceUpsert") < first("RelationshipAdd"));
 	/* the group, the creates (one request), one edit */
 	assert_int_equal(F.res.stats.requests, 3);
-	assert_int_equal(F.res.stats.applied, 3);
+	assert_int_equal(F.res.stats.applied, 4);
 }
 
 /* A group the plan found: its id goes into the creates, none is made. */

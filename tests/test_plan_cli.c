@@ -318,6 +318,36 @@ static void test_plan_cli__unreachable_and_unauthorised(void **state)
 	setenv("INFRAHUB_ADDRESS", srv.url, 1);
 }
 
+/*
+ * Against a remote target the files load while hubform connects and reads
+ * the stack's group: the connection's stage ends first, and a broken file
+ * is named even when the server cannot be reached.
+ */
+static void test_plan_cli__files_load_while_connecting(void **state)
+{
+	const char *load, *schema;
+	struct hf_run r;
+
+	(void)state;
+	setenv("HUBFORM_TIMING", "1", 1);
+	run(&r, "plan", "good.yml", NULL, NULL);
+	unsetenv("HUBFORM_TIMING");
+	assert_int_equal(r.status, 0);
+	load = strstr(r.err, "timing: load ");
+	schema = strstr(r.err, "timing: schema ");
+	assert_non_null(load);
+	assert_non_null(schema);
+	assert_true(schema < load);
+	hf_run_release(&r);
+	setenv("INFRAHUB_ADDRESS", "http://127.0.0.1:1", 1);
+	run(&r, "plan", "malformed.yml", NULL, NULL);
+	setenv("INFRAHUB_ADDRESS", srv.url, 1);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "127.0.0.1:1"));
+	assert_non_null(strstr(r.err, "malformed.yml:9:18: invalid yaml"));
+	hf_run_release(&r);
+}
+
 static void test_plan_cli__validate_with_schema_files(void **state)
 {
 	char schema[700], a1[700], a2[700];
@@ -407,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_plan_cli__pages_read_ahead),
 		cmocka_unit_test(test_plan_cli__bad_input),
 		cmocka_unit_test(test_plan_cli__unreachable_and_unauthorised),
+		cmocka_unit_test(test_plan_cli__files_load_while_connecting),
 		cmocka_unit_test(test_plan_cli__validate_with_schema_files),
 		cmocka_unit_test(test_plan_cli__garbage_answer),
 	};

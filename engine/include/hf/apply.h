@@ -119,12 +119,17 @@ struct hf_apply_stats {
  * 1. creates and updates, in waves 0..n-1: inside a wave, requests of up
  *    to batch_size aliased mutations run concurrently. Creates are Upserts
  *    keyed by the object's HFID, so a retried request cannot make a
- *    duplicate; updates send only the changed fields, by node id.
- * 2. ownership (when the plan touches it): the stack's group
- *    hubform-<stack> is made (CoreStandardGroupUpsert, matched by name)
- *    when the plan's group_id is NULL; RelationshipAdd on its `members`
- *    adds every object a create made (the id its answer gave) and every
- *    adopted object; RelationshipRemove takes out the forgets and the
+ *    duplicate; updates send only the changed fields, by node id. A
+ *    create whose kind has member_of_groups (every node that is not a
+ *    group) joins the stack's group in its own mutation: the group's id
+ *    is added after the groups its file gives it. The group
+ *    hubform-<stack> is then made first (CoreStandardGroupUpsert, matched
+ *    by name) when the plan's group_id is NULL.
+ * 2. ownership (when the plan touches it): the group is made as above if
+ *    it is not yet; RelationshipAdd on its `members` adds every object a
+ *    create made (the id its answer gave) that did not join in its own
+ *    mutation (group kinds), and every adopted object;
+ *    RelationshipRemove takes out the forgets and the
  *    deletes (not their cascades). Up to group_chunk nodes a request
  *    (HF_APPLY_GROUP_CHUNK by default, whatever batch_size: an edit is one
  *    operation however many nodes it names), one request at a time (they
