@@ -129,8 +129,9 @@ struct hf_apply_stats {
  *    it is not yet; RelationshipAdd on its `members` adds every object a
  *    create made (the id its answer gave) that did not join in its own
  *    mutation (group kinds), and every adopted object;
- *    RelationshipRemove takes out the forgets and the
- *    deletes (not their cascades). Up to group_chunk nodes a request
+ *    RelationshipRemove takes out the forgets (a deleted node's
+ *    membership goes with its relationships when it is deleted, in 3, as
+ *    its cascades' do). Up to group_chunk nodes a request
  *    (HF_APPLY_GROUP_CHUNK by default, whatever batch_size: an edit is one
  *    operation however many nodes it names), one request at a time (they
  *    all write the group node). An edit's answer must be {"ok": true}:
