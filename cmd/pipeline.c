@@ -118,6 +118,11 @@ static int load_said(struct hf_pipeline *pl, int schema_files)
 			continue;
 		print_diag(&pl->diags, e, lvl == HF_MDIAG_WARNING);
 	}
+	/* some files or objects were never read: nothing to plan from */
+	if (hf_manifest_failed(pl->manifest)) {
+		out_error("out of memory while loading the files");
+		return -1;
+	}
 	return hf_manifest_error_count(pl->manifest) ? -1 : 0;
 }
 
@@ -665,8 +670,14 @@ static int read_inputs(struct hf_pipeline *pl,
 	struct hf_target_opts to = { po->address, po->branch, po->data,
 		                     po->embedded };
 
-	if (cli_target_resolve(&pl->target, &to) < 0)
+	if (cli_target_resolve(&pl->target, &to) < 0) {
+		/* what is wrong with the files is said all the same */
+		if (load_new(pl) == 0) {
+			load_paths(pl->manifest, paths, n);
+			load_said(pl, 0);
+		}
 		return -1;
+	}
 	/*
 	 * The embedded endpoint answers at once and is made on first use:
 	 * no files, no database.
@@ -790,7 +801,9 @@ int cli_pipeline_schema_files(json_t **out, const char *const *paths, size_t n)
 		if (lvl == HF_MDIAG_ERROR)
 			print_diag(&diags, e, 0);
 	}
-	if (!hf_manifest_error_count(m))
+	if (hf_manifest_failed(m))
+		out_error("out of memory while loading the files");
+	else if (!hf_manifest_error_count(m))
 		*out = collect(m);
 	if (*out && !json_array_size(*out)) {
 		out_error("no schema documents (version: with nodes, generics "

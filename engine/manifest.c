@@ -1547,6 +1547,11 @@ size_t hf_manifest_error_count(const hf_manifest *m)
 	return m->nerr;
 }
 
+int hf_manifest_failed(const hf_manifest *m)
+{
+	return m->oom;
+}
+
 size_t hf_manifest_warning_count(const hf_manifest *m)
 {
 	return m->nwarn;

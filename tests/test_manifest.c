@@ -830,14 +830,16 @@ static void test_manifest__allocation_failures(void **state)
 			assert_false(hf_failalloc_failed());
 			assert_int_equal(hf_manifest_object_count(m), 19);
 			assert_int_equal(hf_manifest_error_count(m), 2);
+			assert_false(hf_manifest_failed(m));
 			hf_manifest_free(m);
 			break;
 		}
 		assert_int_equal(rc, HF_ENOMEM);
 		if (m) {
-			/* still safe to query */
+			/* still safe to query, and says it is incomplete */
 			(void)hf_manifest_object_count(m);
 			(void)hf_manifest_diag_count(m);
+			assert_true(hf_manifest_failed(m));
 		}
 		hf_manifest_free(m);
 	}

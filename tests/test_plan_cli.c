@@ -318,10 +318,24 @@ static void test_plan_cli__unreachable_and_unauthorised(void **state)
 	setenv("INFRAHUB_ADDRESS", srv.url, 1);
 }
 
+/* A plan of a broken file against `address`: both problems named. */
+static void broken_file_named(const char *address, const char *says)
+{
+	struct hf_run r;
+
+	setenv("INFRAHUB_ADDRESS", address, 1);
+	run(&r, "plan", "malformed.yml", NULL, NULL);
+	setenv("INFRAHUB_ADDRESS", srv.url, 1);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, says));
+	assert_non_null(strstr(r.err, "malformed.yml:9:18: invalid yaml"));
+	hf_run_release(&r);
+}
+
 /*
  * Against a remote target the files load while hubform connects and reads
  * the stack's group: the connection's stage ends first, and a broken file
- * is named even when the server cannot be reached.
+ * is named even when the server cannot be reached or its address is wrong.
  */
 static void test_plan_cli__files_load_while_connecting(void **state)
 {
@@ -339,13 +353,9 @@ static void test_plan_cli__files_load_while_connecting(void **state)
 	assert_non_null(schema);
 	assert_true(schema < load);
 	hf_run_release(&r);
-	setenv("INFRAHUB_ADDRESS", "http://127.0.0.1:1", 1);
-	run(&r, "plan", "malformed.yml", NULL, NULL);
-	setenv("INFRAHUB_ADDRESS", srv.url, 1);
-	assert_int_equal(r.status, 1);
-	assert_non_null(strstr(r.err, "127.0.0.1:1"));
-	assert_non_null(strstr(r.err, "malformed.yml:9:18: invalid yaml"));
-	hf_run_release(&r);
+	/* nor when the server cannot be reached, or its address is wrong */
+	broken_file_named("http://127.0.0.1:1", "127.0.0.1:1");
+	broken_file_named("ftp://x", "must start with http://");
 }
 
 static void test_plan_cli__validate_with_schema_files(void **state)

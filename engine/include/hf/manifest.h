@@ -134,6 +134,13 @@ size_t hf_manifest_error_count(const hf_manifest *m);
 size_t hf_manifest_warning_count(const hf_manifest *m);
 
 /*
+ * Whether loading ran out of memory: the manifest is then incomplete
+ * (files or objects are missing without a diagnostic saying so) and must
+ * not be planned from, whatever the error count says.
+ */
+int hf_manifest_failed(const hf_manifest *m);
+
+/*
  * SHA-256 (hex) over every file read, in order: its name, a NUL, and the
  * exact bytes that were parsed. Two runs over the same files agree.
  */
