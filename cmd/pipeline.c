@@ -672,10 +672,7 @@ static int read_inputs(struct hf_pipeline *pl,
 
 	if (cli_target_resolve(&pl->target, &to) < 0) {
 		/* what is wrong with the files is said all the same */
-		if (load_new(pl) == 0) {
-			load_paths(pl->manifest, paths, n);
-			load_said(pl, 0);
-		}
+		cli_pipeline_load(pl, paths, n, 0);
 		return -1;
 	}
 	/*
