@@ -8,6 +8,7 @@
 #include "hf/alloc.h"
 #include "hf/arena.h"
 #include "hf/array.h"
+#include "hf/map.h"
 #include "hf/model.h"
 #include "hf/owner.h"
 #include "hf/banned.h"
@@ -24,8 +25,15 @@ struct hf_owner {
 	struct member *m;
 	size_t n, cap;
 	hf_arena strs; /* the members' ids */
-	struct member *by_id; /* the members sorted by id, once indexed */
-	size_t nby_id; /* n when indexed, else stale */
+	/*
+	 * The members by id, once indexed: open addressing over their
+	 * positions plus one (0: empty), at most half full, 8 bytes a member
+	 * or less (a hash map of them took 60 at its load, the sorted copy
+	 * it gave way to 16 and a dozen string compares a look-up).
+	 */
+	uint32_t *slots;
+	size_t nslots; /* a power of two, or 0 */
+	size_t nindexed; /* n when indexed, else stale */
 	json_t *others; /* other stacks' group id -> stack name */
 };
 
@@ -87,7 +95,7 @@ void hf_owner_free(hf_owner *o)
 	hf_free(o->m);
 	hf_free(o->stack);
 	hf_free(o->group_id);
-	hf_free(o->by_id);
+	hf_free(o->slots);
 	hf_arena_release(&o->strs);
 	json_decref(o->others);
 	hf_free(o);
@@ -108,78 +116,64 @@ int hf_owner_add_member(hf_owner *o, const char *id, const char *kind)
 	return 0;
 }
 
-static int cmp_member(const void *a, const void *b)
+/* Members are counted in 32 bits in the index. */
+#define MEMBERS_MAX (UINT32_MAX - 1)
+
+static size_t home(const hf_owner *o, const char *id)
 {
-	return strcmp(((const struct member *)a)->id,
-	              ((const struct member *)b)->id);
+	return hf_map_hash(id, strlen(id)) & (o->nslots - 1);
 }
 
-struct listed {
-	const char *id;
-	size_t at; /* in the server's order */
-};
-
-static int cmp_listed(const void *a, const void *b)
+/* Where member `id` is in o->m among those indexed so far, or -1. */
+static long find(const hf_owner *o, const char *id)
 {
-	const struct listed *x = a, *y = b;
-	int c = strcmp(x->id, y->id);
+	size_t i = home(o, id);
+	uint32_t at;
 
-	return c ? c : (x->at > y->at) - (x->at < y->at);
-}
-
-/* A member listed twice is kept once, where it came first. */
-static int drop_repeats(hf_owner *o)
-{
-	struct listed *v = hf_calloc(o->n ? o->n : 1, sizeof(*v));
-	unsigned char *again = hf_calloc(o->n ? o->n : 1, 1);
-	size_t i, j;
-
-	if (!v || !again) {
-		hf_free(v);
-		hf_free(again);
-		return HF_ENOMEM;
+	while ((at = o->slots[i]) != 0) {
+		if (!strcmp(o->m[at - 1].id, id))
+			return (long)(at - 1);
+		i = (i + 1) & (o->nslots - 1);
 	}
-	for (i = 0; i < o->n; i++)
-		v[i] = (struct listed){ o->m[i].id, i };
-	qsort(v, o->n, sizeof(*v), cmp_listed);
-	for (i = 1; i < o->n; i++)
-		if (!strcmp(v[i].id, v[i - 1].id))
-			again[v[i].at] = 1;
-	for (i = j = 0; i < o->n; i++)
-		if (!again[i])
-			o->m[j++] = o->m[i];
-	o->n = j;
-	hf_free(v);
-	hf_free(again);
-	return 0;
+	return -1;
+}
+
+static void insert(hf_owner *o, size_t at)
+{
+	size_t i = home(o, o->m[at].id);
+
+	while (o->slots[i] != 0)
+		i = (i + 1) & (o->nslots - 1);
+	o->slots[i] = (uint32_t)(at + 1);
 }
 
 /*
- * The members sorted by id, for hf_owner_owns(): 16 bytes a member (a
- * hash map of them took 60 at its load). 0 or HF_ENOMEM.
+ * Index the members; a member listed twice is kept once, where it came
+ * first (the group changed between pages: the caller's count check says
+ * so). 0 or HF_ENOMEM.
  */
 static int index_members(hf_owner *o)
 {
-	struct member *v;
-	size_t i;
-	int rc;
+	size_t i, j, want = 16;
 
-	for (;;) {
-		v = hf_reallocarray(o->by_id, o->n ? o->n : 1, sizeof(*v));
-		if (!v)
-			return HF_ENOMEM;
-		o->by_id = v;
-		if (o->n)
-			memcpy(v, o->m, o->n * sizeof(*v));
-		qsort(v, o->n, sizeof(*v), cmp_member);
-		for (i = 1; i < o->n && strcmp(v[i].id, v[i - 1].id); i++)
-			;
-		if (i >= o->n)
-			break;
-		if ((rc = drop_repeats(o)) < 0)
-			return rc;
+	if (o->n > MEMBERS_MAX)
+		return HF_ENOMEM;
+	while (want < 2 * o->n)
+		want *= 2;
+	hf_free(o->slots);
+	o->slots = hf_calloc(want, sizeof(*o->slots));
+	o->nslots = o->slots ? want : 0;
+	o->nindexed = 0;
+	if (!o->slots)
+		return HF_ENOMEM;
+	for (i = j = 0; i < o->n; i++) {
+		o->m[j] = o->m[i];
+		if (find(o, o->m[j].id) >= 0)
+			continue; /* a repeat: dropped */
+		insert(o, j++);
 	}
-	o->nby_id = o->n;
+	o->n = j;
+	o->nindexed = o->n;
 	return 0;
 }
 
@@ -226,20 +220,23 @@ const char *hf_owner_kind_at(const hf_owner *o, size_t i)
 	return i < o->n ? o->m[i].kind : NULL;
 }
 
-int hf_owner_owns(const hf_owner *o, const char *node_id)
+long hf_owner_find(const hf_owner *o, const char *node_id)
 {
-	struct member key = { node_id, NULL };
 	size_t i;
 
 	if (!node_id)
-		return 0;
-	if (o->nby_id == o->n && o->by_id)
-		return bsearch(&key, o->by_id, o->n, sizeof(key), cmp_member) !=
-		       NULL;
+		return -1;
+	if (o->nindexed == o->n && o->slots)
+		return find(o, node_id);
 	for (i = 0; i < o->n; i++) /* not indexed (a record being made) */
 		if (!strcmp(o->m[i].id, node_id))
-			return 1;
-	return 0;
+			return (long)i;
+	return -1;
+}
+
+int hf_owner_owns(const hf_owner *o, const char *node_id)
+{
+	return hf_owner_find(o, node_id) >= 0;
 }
 
 const char *hf_owner_other_stack(const hf_owner *o, const char *group_id)

@@ -278,6 +278,26 @@ int hf_change_sources(const struct hf_change *c, json_t **out)
 }
 
 /*
+ * ,"line":N}] by hand: a save writes it for every change, and printf's
+ * machinery was a tenth of a large plan's save.
+ */
+static void add_line(hf_buf *b, int line)
+{
+	char digits[12];
+	unsigned v = line < 0 ? 0U - (unsigned)line : (unsigned)line;
+	size_t i = sizeof(digits);
+
+	do
+		digits[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (line < 0)
+		digits[--i] = '-';
+	hf_buf_add(b, ",\"line\":");
+	hf_buf_addn(b, digits + i, sizeof(digits) - i);
+	hf_buf_add(b, "}]");
+}
+
+/*
  * The same array's text, appended to `b` without building it: 1 when
  * written, 0 when there are none, or what hf_json_write() or
  * hf_change_sources() fail with (HF_ENOMEM also for a file name that is
@@ -297,7 +317,7 @@ int hf_change_sources_write(const struct hf_change *c, hf_buf *b, int flags)
 	hf_buf_add(b, "[{\"file\":");
 	if (hf_json_write_string(b, c->src_file, strlen(c->src_file)) < 0)
 		return HF_ENOMEM;
-	hf_buf_addf(b, ",\"line\":%d}]", c->src_line);
+	add_line(b, c->src_line);
 	return hf_buf_failed(b) ? HF_ENOMEM : 1;
 }
 

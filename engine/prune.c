@@ -50,27 +50,30 @@ struct pctx {
 
 json_t *hf_prune_orphans(const hf_plan *plan, const hf_owner *owner)
 {
-	json_t *declared = json_object(), *out = json_array();
+	size_t i, n = hf_owner_count(owner);
+	unsigned char *declared = hf_calloc(n ? n : 1, 1);
+	json_t *out = json_array();
 	const struct hf_change *c;
-	size_t i;
+	long at;
 	int rc = declared && out ? 0 : -1;
 
+	/* the members the plan declares, by their place in the record */
 	for (i = 0; rc == 0 && i < hf_plan_count(plan); i++) {
 		c = hf_plan_at(plan, i);
 		if (c->node_id &&
-		    (c->action == HF_ACT_UPDATE || c->action == HF_ACT_NOOP))
-			rc = json_object_set_new(declared, c->node_id,
-			                         json_true());
+		    (c->action == HF_ACT_UPDATE || c->action == HF_ACT_NOOP) &&
+		    (at = hf_owner_find(owner, c->node_id)) >= 0)
+			declared[at] = 1;
 	}
-	for (i = 0; rc == 0 && i < hf_owner_count(owner); i++) {
-		if (json_object_get(declared, hf_owner_id_at(owner, i)))
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (declared[i])
 			continue;
 		rc = json_array_append_new(
 		        out,
 		        json_pack("{s:s, s:s}", "id", hf_owner_id_at(owner, i),
 		                  "kind", hf_owner_kind_at(owner, i)));
 	}
-	json_decref(declared);
+	hf_free(declared);
 	if (rc < 0) {
 		json_decref(out);
 		return NULL;

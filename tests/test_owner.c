@@ -426,6 +426,38 @@ static void test_owner__declared_groups_keep_stack_groups(void **state)
 	hf_objset_free(have);
 }
 
+/*
+ * hf_owner_find() gives a member's place in the server's order, through
+ * the index the reader makes, and by looking through a record being made
+ * (not indexed); hf_prune_orphans() marks the declared members by it.
+ */
+static void test_owner__find_gives_the_members_place(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_owner *o = NULL, *made = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(hf_owner_read(&o, via_server(), "fin", 3, &err), 0);
+	assert_int_equal(hf_owner_count(o), 4);
+	for (i = 0; i < hf_owner_count(o); i++)
+		assert_int_equal(hf_owner_find(o, hf_owner_id_at(o, i)),
+		                 (long)i);
+	assert_int_equal(hf_owner_find(o, id_of("hubform-ops")), -1);
+	assert_int_equal(hf_owner_find(o, "no-such-id"), -1);
+	assert_int_equal(hf_owner_find(o, NULL), -1);
+
+	assert_int_equal(hf_owner_new(&made, "fin", &err), 0);
+	assert_int_equal(hf_owner_add_member(made, "b-id", "BuiltinTag"), 0);
+	assert_int_equal(hf_owner_add_member(made, "a-id", "BuiltinTag"), 0);
+	assert_int_equal(hf_owner_find(made, "a-id"), 1);
+	assert_int_equal(hf_owner_find(made, "b-id"), 0);
+	assert_int_equal(hf_owner_find(made, "c-id"), -1);
+	assert_true(hf_owner_owns(made, "a-id"));
+	hf_owner_free(made);
+	hf_owner_free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_owner__malformed_answer_and_failure),
 		cmocka_unit_test(test_owner__stack_names),
 		cmocka_unit_test(test_owner__declared_groups_keep_stack_groups),
+		cmocka_unit_test(test_owner__find_gives_the_members_place),
 	};
 
 	hf_alloc_init();

@@ -17,7 +17,7 @@
 /* Keys are shorter than this: an entry keeps its length in 32 bits. */
 #define KEY_MAX UINT32_MAX
 
-static uint32_t hash(const char *k, size_t len)
+uint32_t hf_map_hash(const char *k, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
 	size_t i;
@@ -61,7 +61,7 @@ struct hf_map_entry *hf_map_find(const hf_map *m, const char *key, size_t len)
 
 	if (!m->n || len >= KEY_MAX)
 		return NULL;
-	h = hash(key, len);
+	h = hf_map_hash(key, len);
 	return scan(m, h & (m->cap - 1), key, len, h);
 }
 
@@ -130,7 +130,7 @@ int hf_map_add(hf_map *m, const char *key, size_t len, void *val)
 		return HF_ENOMEM;
 	e.len = (uint32_t)len;
 	e.val = val;
-	e.hash = hash(key, len);
+	e.hash = hf_map_hash(key, len);
 	place(m, &e);
 	m->n++;
 	return 0;

@@ -65,6 +65,8 @@ const char *hf_owner_kind_at(const hf_owner *o, size_t i);
 
 /* Whether the stack owns the node with this id. */
 int hf_owner_owns(const hf_owner *o, const char *node_id);
+/* Where that node is among the members (hf_owner_id_at()), or -1. */
+long hf_owner_find(const hf_owner *o, const char *node_id);
 
 /*
  * The stack name of another stack's group with this id ("ops" for the
