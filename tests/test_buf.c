@@ -60,6 +60,37 @@ static void test_buf__cap_is_sticky(void **state)
 	hf_buf_release(&b);
 }
 
+/*
+ * A formatted append goes in the room the buffer has when it fits, grows
+ * the buffer when it does not, and past the cap fails without leaving
+ * what it tried to write.
+ */
+static void test_buf__format_in_room_grows_and_caps(void **state)
+{
+	hf_buf b;
+	int i;
+
+	(void)state;
+	hf_buf_init(&b, 0);
+	hf_buf_add(&b, "x"); /* 64 bytes of room */
+	assert_int_equal(hf_buf_addf(&b, "%d", 12345), 0);
+	assert_string_equal(b.ptr, "x12345");
+	for (i = 0; i < 20; i++)
+		assert_int_equal(hf_buf_addf(&b, "%s-%d;", "abcdef", i), 0);
+	assert_int_equal(b.len, strlen(b.ptr));
+	assert_memory_equal(b.ptr + b.len - 10, "abcdef-19;", 10);
+	hf_buf_release(&b);
+
+	hf_buf_init(&b, 10);
+	hf_buf_add(&b, "123"); /* room for 64, a cap of 10 */
+	assert_int_equal(hf_buf_addf(&b, "%s", "4567890"), 0);
+	assert_int_equal(hf_buf_addf(&b, "%s", "x"), HF_ENOMEM);
+	assert_true(hf_buf_failed(&b));
+	assert_int_equal(b.len, 10);
+	assert_string_equal(b.ptr, "1234567890");
+	hf_buf_release(&b);
+}
+
 static void test_buf__detach_hands_out_memory(void **state)
 {
 	hf_buf b = HF_BUF_INIT;
@@ -97,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_buf__init_is_empty_string),
 		cmocka_unit_test(test_buf__append_and_format),
 		cmocka_unit_test(test_buf__cap_is_sticky),
+		cmocka_unit_test(test_buf__format_in_room_grows_and_caps),
 		cmocka_unit_test(test_buf__detach_hands_out_memory),
 		cmocka_unit_test(test_buf__allocation_failure_is_sticky),
 	};

@@ -74,23 +74,34 @@ int hf_buf_addch(hf_buf *b, char c)
 	return hf_buf_addn(b, &c, 1);
 }
 
+/*
+ * Formatted once when the text fits the room the buffer has (most
+ * appends, once it has grown), twice only when it must grow first.
+ */
 int hf_buf_addf(hf_buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room;
 	int n;
 
 	if (b->failed)
 		return HF_ENOMEM;
+	room = b->cap > b->len ? b->cap - b->len : 0;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = room ? vsnprintf(b->ptr + b->len, room, fmt, ap)
+	         : vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0 || grow(b, (size_t)n) < 0) {
+		if (room)
+			b->ptr[b->len] = '\0'; /* what the first try wrote */
 		b->failed = 1;
 		return HF_ENOMEM;
 	}
-	va_start(ap, fmt);
-	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n >= room) {
+		va_start(ap, fmt);
+		vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 	return 0;
 }
