@@ -620,7 +620,9 @@ int hf_plan_finish(hf_plan *p, hf_error *err)
 	if (!ix)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	for (i = 1; i < p->n; i++) {
-		if (!strcmp(ix[i].id, ix[i - 1].id)) {
+		/* different first bytes: different ids, the strings unread */
+		if (ix[i].key == ix[i - 1].key &&
+		    !strcmp(ix[i].id, ix[i - 1].id)) {
 			rc = hf_error_set(err, HF_EINVAL,
 			                  "two changes share the id %s",
 			                  ix[i].id);
