@@ -53,6 +53,25 @@ static void test_plan__ids_are_stable(void **state)
 	hf_plan_free(b);
 }
 
+/* Two changes with one id (the same object twice) fail the plan, named. */
+static void test_plan__two_changes_with_one_id_fail(void **state)
+{
+	hf_error err = HF_ERROR_INIT;
+	hf_plan *p;
+	char id[17];
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://x", "main", NULL), 0);
+	add(p, HF_ACT_CREATE, "NetSite", "par1", NULL);
+	add(p, HF_ACT_CREATE, "NetSite", "lyo1", NULL);
+	add(p, HF_ACT_CREATE, "NetSite", "par1", NULL);
+	snprintf(id, sizeof(id), "%s", hf_plan_at(p, 0)->id);
+	assert_int_equal(hf_plan_finish(p, &err), HF_EINVAL);
+	assert_non_null(strstr(err.msg, "two changes share the id"));
+	assert_non_null(strstr(err.msg, id));
+	hf_plan_free(p);
+}
+
 static void test_plan__waves_follow_dependencies(void **state)
 {
 	hf_error err = HF_ERROR_INIT;
@@ -646,6 +665,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan__ids_are_stable),
+		cmocka_unit_test(test_plan__two_changes_with_one_id_fail),
 		cmocka_unit_test(test_plan__waves_follow_dependencies),
 		cmocka_unit_test(test_plan__cycle_is_reported_by_name),
 		cmocka_unit_test(test_plan__unknown_dependency),
