@@ -1110,17 +1110,23 @@ static int merge_into(struct rctx *c, struct hf_object *dst,
 	return rc;
 }
 
-/* "Kind\x1fattr\x1f" and the value's JSON text, in b: 0 or HF_ENOMEM. */
+/*
+ * "Kind\x1fattr\x1f" and the value's JSON text, in b: 0, HF_ENOMEM, or
+ * HF_EINVAL for a value JSON cannot spell (not UTF-8, not finite), which
+ * the caller leaves out.
+ */
 static int unique_key(hf_buf *b, const struct hf_object *o,
                       const struct hf_field *f)
 {
+	int rc;
+
 	hf_buf_reset(b);
 	hf_buf_add(b, o->kind);
 	hf_buf_addch(b, '\x1f');
 	hf_buf_add(b, f->name);
 	hf_buf_addch(b, '\x1f');
-	if (hf_json_write(b, f->value, 0) < 0)
-		return HF_ENOMEM;
+	if ((rc = hf_json_write(b, f->value, 0)) < 0)
+		return rc;
 	return hf_buf_failed(b) ? HF_ENOMEM : 0;
 }
 
@@ -1173,7 +1179,11 @@ static int unique_clashes(struct rctx *c, hf_objset *set)
 			if (!a || !a->unique || !f->value ||
 			    json_is_null(f->value))
 				continue;
-			if ((rc = unique_key(&key, o, f)) < 0)
+			if ((rc = unique_key(&key, o, f)) == HF_EINVAL) {
+				rc = 0;
+				continue;
+			}
+			if (rc < 0)
 				break;
 			at = (uintptr_t)hf_map_get(&seen, key.ptr, key.len);
 			if (at) {

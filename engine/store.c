@@ -569,15 +569,36 @@ static void ahead(const hf_plan *p, const size_t *order, size_t i)
  * Foreign keys are off while a plan is saved: its changes refer to the
  * plan row the same transaction inserted first, and checking that for
  * every change was a sixth of a large save (a look-up in plans and the
- * statement's constraint count per row). The pragma has no effect inside
- * a transaction: it is set before BEGIN and set back after the end.
+ * statement's constraint count per row). The pragma does nothing inside
+ * a transaction: it is turned off only outside one, and set back to what
+ * it was once the save's transaction has ended. 1 when it was on.
  */
-static void foreign_keys(hf_store *st, int on)
+static int foreign_keys_off(hf_store *st)
 {
-	sqlite3_exec(st->db,
-	             on ? "PRAGMA foreign_keys = ON"
-	                : "PRAGMA foreign_keys = OFF",
-	             NULL, NULL, NULL);
+	sqlite3_stmt *s = NULL;
+	int on = 0;
+
+	if (!sqlite3_get_autocommit(st->db))
+		return -1; /* inside a transaction: left alone */
+	if (sqlite3_prepare_v2(st->db, "PRAGMA foreign_keys", -1, &s, NULL) ==
+	            SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		on = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (on)
+		sqlite3_exec(st->db, "PRAGMA foreign_keys = OFF", NULL, NULL,
+		             NULL);
+	return on;
+}
+
+static int foreign_keys_back(hf_store *st, int was, hf_error *err)
+{
+	if (was != 1)
+		return 0;
+	if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL,
+	                 NULL) != SQLITE_OK)
+		return db_error(st, err, "save");
+	return 0;
 }
 
 static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
@@ -637,12 +658,11 @@ fail:
 
 int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 {
-	int rc;
+	int was = foreign_keys_off(st), rc, back;
 
-	foreign_keys(st, 0);
 	rc = save_plan(st, p, err);
-	foreign_keys(st, 1);
-	return rc;
+	back = foreign_keys_back(st, was, rc < 0 ? NULL : err);
+	return rc < 0 ? rc : back;
 }
 
 static const char *col(sqlite3_stmt *s, int i)

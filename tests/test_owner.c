@@ -458,6 +458,40 @@ static void test_owner__find_gives_the_members_place(void **state)
 	hf_owner_free(o);
 }
 
+/*
+ * A record of many members, read in pages: every member is found at its
+ * place through the index, whose slots then collide and wrap.
+ */
+static void test_owner__find_among_many(void **state)
+{
+	enum { N = 700 };
+	static char names[N][16];
+	const char *list[N + 1];
+	hf_error err = HF_ERROR_INIT;
+	hf_owner *o = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "many%04zu", i);
+		create("BuiltinTag", names[i]);
+		list[i] = names[i];
+	}
+	list[N] = NULL;
+	create("CoreStandardGroup", "hubform-many");
+	add_members("hubform-many", list);
+	assert_int_equal(hf_owner_read(&o, via_server(), "many", 300, &err), 0);
+	assert_int_equal(hf_owner_count(o), N);
+	for (i = 0; i < N; i++)
+		assert_int_equal(hf_owner_find(o, hf_owner_id_at(o, i)),
+		                 (long)i);
+	for (i = 0; i < N; i++)
+		assert_true(hf_owner_owns(o, id_of(names[i])));
+	assert_false(hf_owner_owns(o, id_of("red")));
+	assert_int_equal(hf_owner_find(o, "many0001"), -1); /* a name */
+	hf_owner_free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_owner__stack_names),
 		cmocka_unit_test(test_owner__declared_groups_keep_stack_groups),
 		cmocka_unit_test(test_owner__find_gives_the_members_place),
+		cmocka_unit_test(test_owner__find_among_many),
 	};
 
 	hf_alloc_init();
