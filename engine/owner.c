@@ -27,9 +27,10 @@ struct hf_owner {
 	hf_arena strs; /* the members' ids */
 	/*
 	 * The members by id, once indexed: open addressing over their
-	 * positions plus one (0: empty), at most half full, 8 bytes a member
-	 * or less (a hash map of them took 60 at its load, the sorted copy
-	 * it gave way to 16 and a dozen string compares a look-up).
+	 * positions plus one (0: empty), 4-byte slots at most half full: 8
+	 * to 16 bytes a member (a hash map of them took 60 at its load, the
+	 * sorted copy it gave way to 16 and a dozen string compares a
+	 * look-up).
 	 */
 	uint32_t *slots;
 	size_t nslots; /* a power of two, or 0 */

@@ -591,14 +591,16 @@ static int foreign_keys_off(hf_store *st)
 	return on;
 }
 
-static int foreign_keys_back(hf_store *st, int was, hf_error *err)
+/*
+ * Back on when they were. Not a failure of the save when it cannot be
+ * (outside a transaction it always can): the plan is committed by then,
+ * and the connection lasts one command.
+ */
+static void foreign_keys_back(hf_store *st, int was)
 {
-	if (was != 1)
-		return 0;
-	if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL,
-	                 NULL) != SQLITE_OK)
-		return db_error(st, err, "save");
-	return 0;
+	if (was == 1)
+		sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL,
+		             NULL);
 }
 
 static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
@@ -658,11 +660,11 @@ fail:
 
 int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 {
-	int was = foreign_keys_off(st), rc, back;
+	int was = foreign_keys_off(st), rc;
 
 	rc = save_plan(st, p, err);
-	back = foreign_keys_back(st, was, rc < 0 ? NULL : err);
-	return rc < 0 ? rc : back;
+	foreign_keys_back(st, was);
+	return rc;
 }
 
 static const char *col(sqlite3_stmt *s, int i)
