@@ -56,11 +56,7 @@ static int read_files(hf_manifest **m, const struct hf_strlist *a)
 		if (lvl == HF_MDIAG_ERROR)
 			out_error_rec(e);
 	}
-	if (hf_manifest_failed(*m)) {
-		out_error("out of memory while loading the files");
-		return -1;
-	}
-	return hf_manifest_error_count(*m) ? -1 : 0;
+	return cli_manifest_usable(*m);
 }
 
 static int load(hf_client *c, const struct hf_target *t, hf_manifest *m)

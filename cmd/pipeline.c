@@ -118,12 +118,17 @@ static int load_said(struct hf_pipeline *pl, int schema_files)
 			continue;
 		print_diag(&pl->diags, e, lvl == HF_MDIAG_WARNING);
 	}
+	return cli_manifest_usable(pl->manifest);
+}
+
+int cli_manifest_usable(const hf_manifest *m)
+{
 	/* some files or objects were never read: nothing to plan from */
-	if (hf_manifest_failed(pl->manifest)) {
+	if (hf_manifest_failed(m)) {
 		out_error("out of memory while loading the files");
 		return -1;
 	}
-	return hf_manifest_error_count(pl->manifest) ? -1 : 0;
+	return hf_manifest_error_count(m) ? -1 : 0;
 }
 
 int cli_pipeline_load(struct hf_pipeline *pl, const char *const *paths,
@@ -798,9 +803,7 @@ int cli_pipeline_schema_files(json_t **out, const char *const *paths, size_t n)
 		if (lvl == HF_MDIAG_ERROR)
 			print_diag(&diags, e, 0);
 	}
-	if (hf_manifest_failed(m))
-		out_error("out of memory while loading the files");
-	else if (!hf_manifest_error_count(m))
+	if (cli_manifest_usable(m) == 0)
 		*out = collect(m);
 	if (*out && !json_array_size(*out)) {
 		out_error("no schema documents (version: with nodes, generics "

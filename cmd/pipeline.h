@@ -125,6 +125,13 @@ struct hf_pipeline {
 void cli_pipeline_stage(struct hf_pipeline *pl, const char *name);
 
 /*
+ * After a manifest's diagnostics are printed: 0 when its files can be
+ * used, -1 when any is an error, or when loading ran out of memory
+ * (said here: the files are then incomplete without a diagnostic).
+ */
+int cli_manifest_usable(const hf_manifest *m);
+
+/*
  * Read object files (or, with schema_files, schema files: no warning for
  * schema documents); prints diagnostics. 0, or -1 when any error.
  */
