@@ -583,7 +583,8 @@ static int one_node(struct rd *r, void *arg)
 
 	if (peek(r) == 'n')
 		return keyword(r, "null");
-	if (!(v->refs = hf_calloc(1, sizeof(*v->refs))))
+	v->refs = hf_arena_calloc(&r->pg->strings, 1, sizeof(*v->refs));
+	if (!v->refs)
 		return HF_ENOMEM;
 	v->nrefs = 1;
 	return ref(r, &v->refs[0]);
@@ -601,14 +602,29 @@ struct grow {
 	size_t cap;
 };
 
+/*
+ * The refs live in the page's arena, as its strings do: no allocation of
+ * their own (a page is read on the prefetch's thread while the caller's
+ * thread allocates: the two would take turns at the heap's lock). A full
+ * list moves to one twice its size; what it leaves is at most as much
+ * again, given back with the page.
+ */
 static int many_node(struct rd *r, void *arg)
 {
 	struct grow *g = arg;
 	struct hf_listing_value *v = g->v;
+	struct hf_listing_ref *refs;
 
-	if (HF_ARRAY_GROW(v->refs, g->cap, v->nrefs + 1) < 0)
-		return HF_ENOMEM;
-	memset(&v->refs[v->nrefs], 0, sizeof(v->refs[0]));
+	if (v->nrefs == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 4;
+		if (g->cap > UINT32_MAX ||
+		    !(refs = hf_arena_calloc(&r->pg->strings, g->cap,
+		                             sizeof(*refs))))
+			return HF_ENOMEM;
+		if (v->nrefs)
+			memcpy(refs, v->refs, v->nrefs * sizeof(*refs));
+		v->refs = refs;
+	}
 	v->nrefs++;
 	return ref(r, &v->refs[v->nrefs - 1]);
 }
@@ -822,10 +838,8 @@ void hf_listing_release(struct hf_listing_page *pg)
 {
 	size_t i;
 
-	for (i = 0; i < pg->nvals; i++) {
-		json_decref(pg->vals[i].value);
-		hf_free(pg->vals[i].refs);
-	}
+	for (i = 0; i < pg->nvals; i++)
+		json_decref(pg->vals[i].value); /* refs: in the arena */
 	hf_free(pg->nodes);
 	hf_free(pg->vals);
 	hf_free(pg->parts);

@@ -104,6 +104,57 @@ static void test_listing__reads_a_page(void **state)
 	hf_listing_release(&pg);
 }
 
+/*
+ * A many relationship of 37 peers, beside a node of a few: its list grows
+ * past its first room (4) several times, every peer kept, in order, and
+ * the other node's list untouched by the moves.
+ */
+static void test_listing__many_peers_all_kept(void **state)
+{
+	hf_buf t = HF_BUF_INIT;
+	struct hf_listing_page pg;
+	struct hf_listing_value *v;
+	char id[16];
+	int i;
+
+	(void)state;
+	hf_buf_add(&t, "{\"data\": {\"NetDevice\": {\"count\": 2, \"edges\": ["
+	               "{\"node\": {\"id\": \"u1\", \"tags\": {\"edges\": [");
+	for (i = 0; i < 37; i++)
+		hf_buf_addf(
+		        &t,
+		        "%s{\"node\": {\"id\": \"t%d\", \"hfid\": [\"tag%d\"],"
+		        " \"__typename\": \"NetTag\"}}",
+		        i ? ", " : "", i, i);
+	hf_buf_add(
+	        &t,
+	        "]}}}, {\"node\": {\"id\": \"u2\", \"tags\": {\"edges\":"
+	        " [{\"node\": {\"id\": \"x\", \"__typename\": \"NetTag\"}},"
+	        " {\"node\": {\"id\": \"y\", \"__typename\": \"NetTag\"}}]}}}"
+	        "]}}}");
+	assert_false(hf_buf_failed(&t));
+	assert_int_equal(read_page(&pg, t.ptr), 1);
+	v = hf_listing_value(&pg, 0, 3);
+	assert_int_equal(v->nrefs, 37);
+	for (i = 0; i < 37; i++) {
+		snprintf(id, sizeof(id), "t%d", i);
+		assert_string_equal(v->refs[i].id, id);
+		assert_string_equal(v->refs[i].type, "NetTag");
+		assert_int_equal(v->refs[i].hfid.present, 1);
+		assert_int_equal(v->refs[i].hfid.n, 1);
+		snprintf(id, sizeof(id), "tag%d", i);
+		assert_int_equal(pg.parts[v->refs[i].hfid.at].n, strlen(id));
+		assert_memory_equal(pg.parts[v->refs[i].hfid.at].s, id,
+		                    strlen(id));
+	}
+	v = hf_listing_value(&pg, 1, 3);
+	assert_int_equal(v->nrefs, 2);
+	assert_string_equal(v->refs[0].id, "x");
+	assert_string_equal(v->refs[1].id, "y");
+	hf_listing_release(&pg);
+	hf_buf_release(&t);
+}
+
 /* Pages the reader leaves to the general decoder, and why. */
 static const char *const declined[] = {
 	/* the answer carries errors */
@@ -571,6 +622,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listing__reads_a_page),
+		cmocka_unit_test(test_listing__many_peers_all_kept),
 		cmocka_unit_test(test_listing__declines_what_it_does_not_know),
 		cmocka_unit_test(test_listing__declines_nul_bytes),
 		cmocka_unit_test(test_listing__nesting_as_deep_as_jansson),
