@@ -37,5 +37,7 @@ int hfs_app_open(hfs_app **out, const struct hf_server_options *opts,
 void hfs_app_handle(hfs_app *app, const struct hfs_request *rq,
                     struct hfs_response *rs);
 void hfs_app_close(hfs_app *app);
+/* Branch mirrors the executor loaded so far (hfs_exec_mirror_loads()). */
+unsigned long long hfs_app_mirror_loads(hfs_app *app);
 
 #endif

@@ -210,6 +210,11 @@ unsigned long long hfs_exec_examined(hfs_exec *x)
 	return x->examined;
 }
 
+unsigned long long hfs_exec_mirror_loads(hfs_exec *x)
+{
+	return x->cache.loads;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts;

@@ -87,6 +87,8 @@ long hfs_exec_cost_ms(const struct hf_server_faults *f, long nops);
 void hfs_exec_costs_get(hfs_exec *x, struct hfs_exec_costs *out);
 /* Nodes the filters of listings examined so far (under the lock). */
 unsigned long long hfs_exec_examined(hfs_exec *x);
+/* Branch mirrors loaded from the database so far (under the lock). */
+unsigned long long hfs_exec_mirror_loads(hfs_exec *x);
 
 /*
  * How many objects of `kind` (a generic: of the kinds inheriting it) the

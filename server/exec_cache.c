@@ -1243,6 +1243,7 @@ int xc_branch(struct xcache *c, hfs_db *db, const char *branch,
 	snprintf(b->schema_hash, sizeof(b->schema_hash), "%s",
 	         hfs_schema_hash(s));
 	b->used = ++c->tick;
+	c->loads++;
 	rc = b->name ? branch_load(b, err)
 	             : hf_error_set(err, HF_ENOMEM, "out of memory");
 	if (rc == 0 && xmap_put(&c->branches, branch, b) < 0)

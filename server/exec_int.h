@@ -178,6 +178,7 @@ struct xbranch {
 struct xcache {
 	struct xmap branches; /* name -> xbranch */
 	unsigned long long tick;
+	unsigned long long loads; /* mirrors loaded so far */
 };
 
 /*
