@@ -224,6 +224,12 @@ static void test_owner__member_pages_after_the_first(void **state)
 
 	(void)state;
 	assert_int_equal(hf_owner_read(&one, via_server(), "fin", 0, &err), 0);
+	/* no page size given: 5000 members a page, an id and a type each */
+	assert_int_equal(hf_fake_count(fake), 2);
+	assert_non_null(strstr(hf_fake_at(fake, 1)->query, "members(offset"));
+	assert_int_equal(json_integer_value(json_object_get(
+	                         hf_fake_at(fake, 1)->variables, "limit")),
+	                 5000);
 	assert_int_equal(hf_owner_read(&o, via_server(), "fin", 1, &err), 0);
 	assert_int_equal(hf_owner_count(o), 4);
 	assert_int_equal(hf_fake_sent(fake, "members(offset"), 4);

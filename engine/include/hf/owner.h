@@ -33,7 +33,7 @@ int hf_owner_stack_check(const char *stack, hf_error *err);
 /*
  * Read the ownership record of `stack` through `tr` (GraphQL on the
  * transport's default branch). Members are read in pages of
- * `page_size` (0: 1000). *out is the caller's (hf_owner_free). A stack
+ * `page_size` (0: 5000). *out is the caller's (hf_owner_free). A stack
  * without a group yet owns nothing (hf_owner_group_id() NULL). Returns
  * 0, HF_EINVAL (a malformed answer, naming what), or the transport's
  * failure.
