@@ -261,6 +261,25 @@ static int member(struct rd *r, int *first, int *more)
 	return 0;
 }
 
+/* Each member of an object, its key taken: fn(r, key, length, arg). */
+typedef int (*key_fn)(struct rd *r, const char *k, size_t n, void *arg);
+
+static int object(struct rd *r, key_fn fn, void *arg)
+{
+	int first = 1, more, rc;
+	const char *k;
+	size_t n;
+
+	if (!take(r, '{'))
+		return NO;
+	for (;;) {
+		if ((rc = member(r, &first, &more)) || !more)
+			return rc;
+		if ((rc = key(r, &k, &n)) || (rc = fn(r, k, n, arg)))
+			return rc;
+	}
+}
+
 static int is(const char *k, size_t n, const char *name)
 {
 	return strlen(name) == n && !memcmp(k, name, n);
@@ -554,26 +573,28 @@ static int identity(struct rd *r, const char *k, size_t n, const char **id,
 	return 1;
 }
 
+struct ref_keys {
+	struct hf_listing_ref *out;
+	int had_hfid;
+};
+
+static int ref_key(struct rd *r, const char *k, size_t n, void *arg)
+{
+	struct ref_keys *x = arg;
+	int rc = 0;
+
+	if (!identity(r, k, n, &x->out->id, &x->out->type, &x->out->hfid,
+	              &x->had_hfid, &rc))
+		return NO;
+	return rc;
+}
+
 /* A peer `{id, hfid, __typename}`: id and __typename strings, required. */
 static int ref(struct rd *r, struct hf_listing_ref *out)
 {
-	int first = 1, more, rc, had_hfid = 0;
-	const char *k;
-	size_t n;
+	struct ref_keys x = { out, 0 };
+	int rc = object(r, ref_key, &x);
 
-	if (!take(r, '{'))
-		return NO;
-	for (;;) {
-		if ((rc = member(r, &first, &more)) || !more)
-			break;
-		if ((rc = key(r, &k, &n)))
-			break;
-		if (!identity(r, k, n, &out->id, &out->type, &out->hfid,
-		              &had_hfid, &rc))
-			rc = NO;
-		if (rc)
-			break;
-	}
 	return rc ? rc : out->id && out->type ? 0 : NO;
 }
 
@@ -743,15 +764,17 @@ static int edge(struct rd *r, void *arg)
 	return only(r, "node", 0, node_of, arg);
 }
 
-/* {"count": n, "edges": [...]}, in either order, both once. */
-static int listing(struct rd *r, void *arg)
+/*
+ * {"count": n, "edges": [...]}, in either order, both once: the count
+ * into *count, each edge read by each(r, arg).
+ */
+static int counted(struct rd *r, long *count, member_fn each, void *arg)
 {
 	int first = 1, more, rc, had_count = 0, had_edges = 0;
 	const char *k;
-	json_int_t count;
+	json_int_t c;
 	size_t n;
 
-	(void)arg;
 	if (!take(r, '{'))
 		return NO;
 	for (;;) {
@@ -763,19 +786,25 @@ static int listing(struct rd *r, void *arg)
 			return rc;
 		if (is(k, n, "count") && !had_count) {
 			had_count = 1;
-			if ((rc = integer(r, &count)))
+			if ((rc = integer(r, &c)))
 				return rc;
-			if (count < 0 || count > (json_int_t)1 << 53)
+			if (c < 0 || c > (json_int_t)1 << 53)
 				return NO;
-			r->pg->count = (long)count;
+			*count = (long)c;
 		} else if (is(k, n, "edges") && !had_edges) {
 			had_edges = 1;
-			if ((rc = list(r, edge, NULL)))
+			if ((rc = list(r, each, arg)))
 				return rc;
 		} else {
 			return NO;
 		}
 	}
+}
+
+static int listing(struct rd *r, void *arg)
+{
+	(void)arg;
+	return counted(r, &r->pg->count, edge, NULL);
 }
 
 static int data(struct rd *r, void *arg)
@@ -892,5 +921,146 @@ int hf_listing_read(struct hf_listing_page *pg, const char *text, size_t len,
 		hf_listing_release(pg);
 		return rc == NO ? 0 : rc;
 	}
+	return 1;
+}
+
+/* ---- a group's members -------------------------------------------------- */
+
+struct mread {
+	hf_listing_member_fn fn;
+	void *payload;
+	long count;
+	int groups; /* group nodes read: one is expected */
+};
+
+/*
+ * A string without escapes (ids and type names have none): its bytes in
+ * the text. One with escapes declines, so that two of them never share
+ * r->tmp; the general reading takes the page then.
+ */
+static int plain_str(struct rd *r, const char **s, size_t *n)
+{
+	int rc = str(r, s, n);
+
+	if (rc == 0 && r->tmp.ptr && *s == r->tmp.ptr)
+		return NO;
+	return rc;
+}
+
+/* One member's id and type, as read. */
+struct mnode {
+	const char *id, *type;
+	size_t idn, typen;
+};
+
+static int member_key(struct rd *r, const char *k, size_t n, void *arg)
+{
+	struct mnode *nd = arg;
+
+	if (is(k, n, "id") && !nd->id)
+		return plain_str(r, &nd->id, &nd->idn);
+	if (is(k, n, "__typename") && !nd->type)
+		return plain_str(r, &nd->type, &nd->typen);
+	return NO;
+}
+
+/* A member `{"id": ID, "__typename": NAME}`, in either order. */
+static int member_node(struct rd *r, void *arg)
+{
+	struct mread *m = arg;
+	struct mnode nd = { NULL, NULL, 0, 0 };
+	int rc = object(r, member_key, &nd);
+
+	if (rc)
+		return rc;
+	if (!nd.idn || !nd.typen)
+		return NO;
+	rc = m->fn(m->payload, nd.id, nd.idn, nd.type, nd.typen);
+	return rc > 0 ? NO : rc;
+}
+
+static int member_edge(struct rd *r, void *arg)
+{
+	return only(r, "node", 0, member_node, arg);
+}
+
+/* The group's keys: its id (not kept) and its members, once each. */
+struct gnode {
+	struct mread *m;
+	int had_id, had_members;
+};
+
+static int group_key(struct rd *r, const char *k, size_t n, void *arg)
+{
+	struct gnode *g = arg;
+	const char *id;
+	size_t idn;
+
+	if (is(k, n, "id") && !g->had_id) {
+		g->had_id = 1;
+		return plain_str(r, &id, &idn);
+	}
+	if (is(k, n, "members") && !g->had_members) {
+		g->had_members = 1;
+		return counted(r, &g->m->count, member_edge, g->m);
+	}
+	return NO;
+}
+
+/* The group `{"id": ID, "members": {...}}`, in either order. */
+static int group_node(struct rd *r, void *arg)
+{
+	struct gnode g = { arg, 0, 0 };
+	int rc;
+
+	if (g.m->groups++)
+		return NO;
+	rc = object(r, group_key, &g);
+	return rc ? rc : g.had_members ? 0 : NO;
+}
+
+static int group_edge(struct rd *r, void *arg)
+{
+	return only(r, "node", 0, group_node, arg);
+}
+
+static int group_edges(struct rd *r, void *arg)
+{
+	return list(r, group_edge, arg);
+}
+
+static int groups(struct rd *r, void *arg)
+{
+	return only(r, "edges", 0, group_edges, arg);
+}
+
+static int groups_data(struct rd *r, void *arg)
+{
+	return only(r, "CoreStandardGroup", 0, groups, arg);
+}
+
+int hf_listing_members(const char *text, size_t len, hf_listing_member_fn fn,
+                       void *payload, long *count)
+{
+	struct mread m = { fn, payload, -1, 0 };
+	struct rd r;
+	int rc;
+
+	*count = -1;
+	if (memchr(text, '\0', len))
+		return 0; /* as hf_listing_read() */
+	memset(&r, 0, sizeof(r));
+	r.p = text;
+	r.end = text + len;
+	hf_buf_init(&r.tmp, 0);
+	rc = only(&r, "data", 0, groups_data, &m);
+	if (rc == 0) {
+		ws(&r);
+		rc = r.p == r.end && m.groups == 1 ? 0 : NO;
+	}
+	hf_buf_release(&r.tmp);
+	if (rc)
+		return rc == NO ? 0 : rc;
+	*count = m.count;
 	return 1;
 }

@@ -8,6 +8,7 @@
 #include "hf/alloc.h"
 #include "hf/arena.h"
 #include "hf/array.h"
+#include "hf/listing.h"
 #include "hf/map.h"
 #include "hf/model.h"
 #include "hf/owner.h"
@@ -112,19 +113,25 @@ void hf_owner_free(hf_owner *o)
 	hf_free(o);
 }
 
-int hf_owner_add_member(hf_owner *o, const char *id, const char *kind)
+/* A member whose id is `idn` bytes and whose kind is a hf_name(). */
+static int add_member(hf_owner *o, const char *id, size_t idn, const char *kind)
 {
 	struct member *m;
 
 	if (HF_ARRAY_GROW(o->m, o->cap, o->n + 1) < 0)
 		return HF_ENOMEM;
 	m = &o->m[o->n];
-	m->id = hf_arena_strdup(&o->strs, id);
-	m->kind = hf_name(kind);
+	m->id = hf_arena_strndup(&o->strs, id, idn);
+	m->kind = kind;
 	if (!m->id || !m->kind)
 		return HF_ENOMEM; /* the arena's copy goes with the owner */
 	o->n++;
 	return 0;
+}
+
+int hf_owner_add_member(hf_owner *o, const char *id, const char *kind)
+{
+	return add_member(o, id, strlen(id), hf_name(kind));
 }
 
 /* Members are counted in 32 bits in the index. */
@@ -375,20 +382,95 @@ struct pages {
 	long taken; /* pages taken */
 	int rc;
 	hf_error *err;
+	const char *kind; /* the last member's kind: they come in runs */
 };
+
+/*
+ * The page at `offset` held `got` members of `total`: what the first page
+ * counted, and as many as asked, or the group changed between pages.
+ */
+static int page_fits(struct pages *pg, long offset, long total, size_t got)
+{
+	long want =
+	        pg->total - offset < pg->page ? pg->total - offset : pg->page;
+
+	/* members that came or went between pages: some were read twice
+	   or missed, and what the stack owns is not known */
+	if (total != pg->total || (long)got != want)
+		return hf_error_set(
+		        pg->err, HF_ECONFLICT,
+		        "the stack's group changed while it was "
+		        "read (%ld members, then %ld; %zu at offset "
+		        "%ld where %ld were expected): plan again",
+		        pg->total, total, got, offset, want);
+	pg->taken++;
+	return 0;
+}
+
+static int take_member(void *payload, const char *id, size_t idn,
+                       const char *type, size_t typen)
+{
+	struct pages *pg = payload;
+	const char *kind = pg->kind;
+	char *t;
+
+	if (!kind || strlen(kind) != typen || memcmp(kind, type, typen)) {
+		t = hf_strndup(type, typen);
+		kind = t ? hf_name(t) : NULL;
+		hf_free(t);
+		if (!kind)
+			return HF_ENOMEM;
+		pg->kind = kind;
+	}
+	return add_member(pg->o, id, idn, kind);
+}
+
+/*
+ * A page read from its text (hf_listing_members()), not decoded into a
+ * tree of 5000 members first: 1 when taken, its failure in pg->rc; 0
+ * when declined, for on_page() to take as usual.
+ */
+static int scan_page(void *user, const char *body, size_t len, void *payload)
+{
+	struct pages *pg = payload;
+	long offset = (long)(intptr_t)user, total = 0;
+	size_t end = pg->o->n, got;
+	int rc;
+
+	if (pg->rc < 0)
+		return 0;
+	/* each page in its place (room was made for them all) */
+	pg->o->n = (size_t)offset;
+	rc = hf_listing_members(body, len, take_member, pg, &total);
+	got = pg->o->n - (size_t)offset;
+	pg->o->n = rc == 0 || end > pg->o->n ? end : pg->o->n;
+	if (rc == 0)
+		return 0;
+	if (rc > 0)
+		rc = page_fits(pg, offset, total, got);
+	else
+		rc = hf_error_set(pg->err, rc, "out of memory");
+	if (rc < 0)
+		pg->rc = rc;
+	return 1;
+}
 
 static void on_page(hf_transport *t, const struct hf_tx_result *r,
                     void *payload)
 {
 	struct pages *pg = payload;
 	const char *msg = hf_tx_error_message(json_array_get(r->errors, 0));
-	long offset = (long)(intptr_t)r->user, total = 0, want;
+	long offset = (long)(intptr_t)r->user, total = 0;
 	size_t got = 0, end;
 	int rc;
 
+	if (r->scanned) {
+		if (pg->rc < 0)
+			hf_transport_stop(t);
+		return;
+	}
 	if (pg->rc < 0)
 		return;
-	want = pg->total - offset < pg->page ? pg->total - offset : pg->page;
 	if (r->rc < 0) {
 		if (pg->err)
 			*pg->err = *r->err;
@@ -406,17 +488,8 @@ static void on_page(hf_transport *t, const struct hf_tx_result *r,
 		pg->o->n = (size_t)offset;
 		rc = take_members(pg->o, r->data, &got, &total, pg->err);
 		pg->o->n = end > pg->o->n ? end : pg->o->n;
-		/* members that came or went between pages: some were read
-		   twice or missed, and what the stack owns is not known */
-		if (rc == 0 && (total != pg->total || (long)got != want))
-			rc = hf_error_set(pg->err, HF_ECONFLICT,
-			                  "the stack's group changed while it "
-			                  "was read (%ld members, then %ld; "
-			                  "%zu at offset %ld where %ld were "
-			                  "expected): plan again",
-			                  pg->total, total, got, offset, want);
 		if (rc == 0)
-			pg->taken++;
+			rc = page_fits(pg, offset, total, got);
 	}
 	if (rc < 0) {
 		pg->rc = rc;
@@ -434,7 +507,7 @@ static int read_members(hf_owner *o, hf_transport *tr, long page, long *total,
                         hf_error *err)
 {
 	struct hf_tx_request rq = HF_TX_REQUEST_INIT;
-	struct pages pg = { o, 0, page, 0, 0, err };
+	struct pages pg = { o, 0, page, 0, 0, err, NULL };
 	json_t *data = NULL, *vars;
 	long offset, asked = 0;
 	size_t got = 0;
@@ -456,6 +529,7 @@ static int read_members(hf_owner *o, hf_transport *tr, long page, long *total,
 		pg.page = page = (long)got;
 	rq.query = q_members;
 	rq.flags = HF_TX_RETRY;
+	rq.scan = scan_page;
 	for (offset = (long)got; rc == 0 && offset < pg.total; offset += page) {
 		vars = member_vars(o, offset, page);
 		rq.variables = vars;

@@ -155,6 +155,114 @@ static void test_listing__many_peers_all_kept(void **state)
 	hf_buf_release(&t);
 }
 
+/* What hf_listing_members() gave: "id:type," for each member. */
+struct got_members {
+	hf_buf b;
+	int stop_at; /* the member whose callback returns stop_rc (0: none) */
+	int stop_rc;
+	int n;
+};
+
+static int got_member(void *payload, const char *id, size_t idn,
+                      const char *type, size_t typen)
+{
+	struct got_members *g = payload;
+
+	if (++g->n == g->stop_at)
+		return g->stop_rc;
+	hf_buf_addf(&g->b, "%.*s:%.*s,", (int)idn, id, (int)typen, type);
+	return 0;
+}
+
+static int read_members(const char *text, struct got_members *g, long *count)
+{
+	hf_buf_reset(&g->b);
+	g->n = 0;
+	return hf_listing_members(text, strlen(text), got_member, g, count);
+}
+
+/*
+ * A page of a group's members: each member in order, the count; keys in
+ * any order. Shapes it does not know, errors, strings with escapes and
+ * anything but one group decline (the general reading then judges); a
+ * callback's error stops the reading.
+ */
+static void test_listing__group_members(void **state)
+{
+	static const char page[] =
+	        " {\"data\": {\"CoreStandardGroup\": {\"edges\": [{\"node\":"
+	        " {\"id\": \"g1\", \"members\": {\"count\": 7, \"edges\": ["
+	        "{\"node\": {\"id\": \"m1\", \"__typename\": \"NetDevice\"}},"
+	        " {\"node\": {\"__typename\": \"NetSite\", \"id\": \"m2\"}}"
+	        "]}}}]}}}\n";
+	static const char reordered[] =
+	        "{\"data\": {\"CoreStandardGroup\": {\"edges\": [{\"node\":"
+	        " {\"members\": {\"edges\": [], \"count\": 0}, \"id\": \"g1\"}}"
+	        "]}}}";
+	static const char *const declined_pages[] = {
+		/* errors beside the data */
+		"{\"data\": {\"CoreStandardGroup\": {\"edges\": []}},"
+		" \"errors\": [{\"message\": \"no\"}]}",
+		/* no group, two groups */
+		"{\"data\": {\"CoreStandardGroup\": {\"edges\": []}}}",
+		"{\"data\": {\"CoreStandardGroup\": {\"edges\": [{\"node\":"
+		" {\"id\": \"g1\", \"members\": {\"count\": 0, \"edges\": []}}},"
+		" {\"node\": {\"id\": \"g2\", \"members\": {\"count\": 0,"
+		" \"edges\": []}}}]}}}",
+		/* a member without its type, with another field, escaped */
+		"{\"data\": {\"CoreStandardGroup\": {\"edges\": [{\"node\":"
+		" {\"id\": \"g1\", \"members\": {\"count\": 1, \"edges\":"
+		" [{\"node\": {\"id\": \"m1\"}}]}}}]}}}",
+		"{\"data\": {\"CoreStandardGroup\": {\"edges\": [{\"node\":"
+		" {\"id\": \"g1\", \"members\": {\"count\": 1, \"edges\":"
+		" [{\"node\": {\"id\": \"m1\", \"__typename\": \"T\","
+		" \"hfid\": null}}]}}}]}}}",
+		"{\"data\": {\"CoreStandardGroup\": {\"edges\": [{\"node\":"
+		" {\"id\": \"g1\", \"members\": {\"count\": 1, \"edges\":"
+		" [{\"node\": {\"id\": \"m\\u0031\", \"__typename\": \"T\"}}]}}}]}}}",
+		/* the count missing, or not a count */
+		"{\"data\": {\"CoreStandardGroup\": {\"edges\": [{\"node\":"
+		" {\"id\": \"g1\", \"members\": {\"edges\": []}}}]}}}",
+		"{\"data\": {\"CoreStandardGroup\": {\"edges\": [{\"node\":"
+		" {\"id\": \"g1\", \"members\": {\"count\": -1, \"edges\": []}}}]}}}",
+		/* another kind, text after the answer, a NUL byte */
+		"{\"data\": {\"BuiltinTag\": {\"edges\": []}}}",
+		"{\"data\": {\"CoreStandardGroup\": {\"edges\": [{\"node\":"
+		" {\"id\": \"g1\", \"members\": {\"count\": 0, \"edges\": []}}}]}}} x",
+	};
+	struct got_members g = { HF_BUF_INIT, 0, 0, 0 };
+	long count;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(read_members(page, &g, &count), 1);
+	assert_int_equal(count, 7);
+	assert_string_equal(g.b.ptr, "m1:NetDevice,m2:NetSite,");
+	assert_int_equal(read_members(reordered, &g, &count), 1);
+	assert_int_equal(count, 0);
+	assert_int_equal(g.n, 0);
+	for (i = 0; i < sizeof(declined_pages) / sizeof(declined_pages[0]);
+	     i++) {
+		if (read_members(declined_pages[i], &g, &count) != 0)
+			fail_msg("read, not declined: %s", declined_pages[i]);
+		assert_int_equal(count, -1);
+	}
+	assert_int_equal(hf_listing_members("{\"data\": null}\0", 16,
+	                                    got_member, &g, &count),
+	                 0);
+	/* the callback's error stops it; its refusal declines */
+	g.stop_at = 2;
+	g.stop_rc = HF_ENOMEM;
+	assert_int_equal(read_members(page, &g, &count), HF_ENOMEM);
+	assert_string_equal(g.b.ptr, "m1:NetDevice,");
+	assert_int_equal(count, -1);
+	g.stop_rc = 1;
+	assert_int_equal(read_members(page, &g, &count), 0);
+	assert_int_equal(count, -1);
+	g.stop_at = 0;
+	hf_buf_release(&g.b);
+}
+
 /* Pages the reader leaves to the general decoder, and why. */
 static const char *const declined[] = {
 	/* the answer carries errors */
@@ -623,6 +731,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listing__reads_a_page),
 		cmocka_unit_test(test_listing__many_peers_all_kept),
+		cmocka_unit_test(test_listing__group_members),
 		cmocka_unit_test(test_listing__declines_what_it_does_not_know),
 		cmocka_unit_test(test_listing__declines_nul_bytes),
 		cmocka_unit_test(test_listing__nesting_as_deep_as_jansson),

@@ -166,8 +166,10 @@ static void test_owner__reads_the_stack_group_in_pages(void **state)
 	assert_true(hf_owner_owns(o, id_of("paris")));
 	assert_false(hf_owner_owns(o, id_of("hubform-ops")));
 	assert_false(hf_owner_owns(o, NULL));
-	/* two pages of members: 3, then 1 */
+	/* two pages of members: 3, then 1, read from its text */
 	assert_int_equal(hf_fake_sent(fake, "members(offset"), 2);
+	assert_int_equal(hf_fake_count(fake), 3);
+	assert_true(hf_fake_at(fake, 2)->scanned);
 	/* the other stacks, not a group that only contains the prefix */
 	assert_string_equal(hf_owner_other_stack(o, id_of("hubform-ops")),
 	                    "ops");

@@ -120,4 +120,25 @@ int hf_listing_hfid_json(const struct hf_listing_page *pg,
 /* Free what the page owns. */
 void hf_listing_release(struct hf_listing_page *pg);
 
+/*
+ * A group's members, as read: a member's id and type name, their bytes
+ * (not NUL-terminated, never empty). 0 to go on, < 0 to stop with that
+ * error; > 0 declines the page.
+ */
+typedef int (*hf_listing_member_fn)(void *payload, const char *id, size_t idn,
+                                    const char *type, size_t typen);
+
+/*
+ * Read `text` as a page of one group's members, the answer to
+ *   CoreStandardGroup(ids: ...) { edges { node { id members(offset, limit)
+ *   { count edges { node { id __typename } } } } } }
+ * (an object's members in any order): fn for each member in order, and
+ * *count the members' count. Returns 1 when read; 0 when declined
+ * (errors, another shape, not one group, a string with escapes or bytes
+ * jansson refuses: the caller decodes the text as usual, knowing fn may
+ * have seen some members); HF_ENOMEM or fn's error.
+ */
+int hf_listing_members(const char *text, size_t len, hf_listing_member_fn fn,
+                       void *payload, long *count);
+
 #endif
