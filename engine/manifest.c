@@ -108,6 +108,7 @@ struct hf_mfile {
 	const char *path;
 	size_t first_doc, ndoc;
 	size_t nobj;
+	unsigned char hash[32]; /* of the bytes parsed */
 };
 
 struct hf_manifest {
@@ -121,8 +122,8 @@ struct hf_manifest {
 	int oom;
 	int too_many;
 	size_t object_docs; /* object documents loaded so far */
-	struct hf_sha256
-	        digest; /* over each file's name and the bytes parsed */
+	/* over each file's name and the hash of the bytes parsed */
+	struct hf_sha256 digest;
 };
 
 /* ---- small helpers ---- */
@@ -1233,6 +1234,27 @@ static void parser_release(struct parser *P)
 	hf_map_release(&P->anchors);
 }
 
+/*
+ * The file's hash, and the manifest's digest over each file's name and
+ * hash (not its bytes: files loaded apart, hf_manifest_load_part(), give
+ * the same digest once in order).
+ */
+static void digest_file(hf_manifest *m, const hf_mfile *f)
+{
+	hf_sha256_update(&m->digest, f->path, strlen(f->path) + 1);
+	hf_sha256_update(&m->digest, f->hash, sizeof(f->hash));
+}
+
+static void file_hash(hf_manifest *m, hf_mfile *f, const char *text, size_t len)
+{
+	struct hf_sha256 c;
+
+	hf_sha256_init(&c);
+	hf_sha256_update(&c, text, len);
+	hf_sha256_final(&c, f->hash);
+	digest_file(m, f);
+}
+
 static int load_text(hf_manifest *m, const char *name, const char *text,
                      size_t len)
 {
@@ -1246,11 +1268,10 @@ static int load_text(hf_manifest *m, const char *name, const char *text,
 		return nomem(m);
 	f->m = m;
 	f->path = hf_arena_strndup(&m->names, name, strlen(name));
-	hf_sha256_update(&m->digest, name, strlen(name) + 1);
-	hf_sha256_update(&m->digest, text, len);
 	f->first_doc = m->docs.n;
 	if (!f->path || pvec_push(&m->files, f) < 0)
 		return nomem(m);
+	file_hash(m, f, text, len);
 	P.m = m;
 	P.file = f;
 	P.name = f->path;
@@ -1340,12 +1361,18 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The directories being walked, to stop at symlink loops. */
+/*
+ * The directories being walked, to stop at symlink loops; with a job,
+ * the files are listed for it, not loaded.
+ */
 struct walk {
 	dev_t dev[MAX_DIR_DEPTH];
 	ino_t ino[MAX_DIR_DEPTH];
 	size_t depth;
+	hf_manifest_load *job;
 };
+
+static int job_file(hf_manifest_load *job, const char *path, off_t size);
 
 static int walk_dir(hf_manifest *m, const char *dir, struct walk *w);
 
@@ -1386,9 +1413,11 @@ static int visit(hf_manifest *m, const char *path, const char *name,
 		errno_diag(m, "open", path, errno);
 		return 0;
 	}
+	if (!S_ISDIR(st.st_mode) && !(S_ISREG(st.st_mode) && has_ext(name)))
+		return 0;
 	if (!S_ISDIR(st.st_mode))
-		return S_ISREG(st.st_mode) && has_ext(name) ? load_file(m, path)
-		                                            : 0;
+		return w->job ? job_file(w->job, path, st.st_size)
+		              : load_file(m, path);
 	for (i = 0; i < w->depth; i++)
 		if (w->dev[i] == st.st_dev && w->ino[i] == st.st_ino)
 			return 0; /* a symlink loop: been there */
@@ -1471,6 +1500,7 @@ int hf_manifest_add_path(hf_manifest *m, const char *path, hf_error *err)
 	w.depth = 0;
 	w.dev[0] = st.st_dev;
 	w.ino[0] = st.st_ino;
+	w.job = NULL;
 	rc = walk_dir(m, path, &w);
 	if (!rc && m->object_docs == docs)
 		diag_pos(m, HF_MDIAG_WARNING, "", 0, 0,
@@ -1486,6 +1516,345 @@ int hf_manifest_add_buffer(hf_manifest *m, const char *name, const char *text,
 	if (m->oom)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	return add_result(m, d0, e0, load_text(m, name, text, len), err);
+}
+
+/* ---- loading on several threads (hf_manifest_load_new()) ---- */
+
+/* The listing, in order: paths begun and ended, files, the walk's say. */
+enum { JE_BEGIN, JE_FILE, JE_DIAGS, JE_END };
+
+struct jentry {
+	int type;
+	int dir; /* BEGIN, END: the path is a directory */
+	int rc; /* END: how its walk went */
+	const char *path; /* BEGIN, FILE: in the job's names */
+	size_t d0, d1; /* DIAGS: the walk's diagnostics kept */
+	size_t nerr, nwarn; /* DIAGS: counted, kept or not */
+	size_t file; /* FILE: its number among the files */
+};
+
+/* What loading one file added to its part's manifest. */
+struct jfile {
+	const char *path;
+	off_t size;
+	size_t diag0, diag1, nerr, nwarn;
+	size_t file0, file1, doc0, doc1, obj0, obj1, object_docs;
+};
+
+struct jpart {
+	hf_manifest *m;
+	size_t from, to; /* the job's files [from, to) */
+};
+
+struct hf_manifest_load {
+	hf_manifest *m;
+	hf_manifest *walk; /* what the walk said */
+	size_t said, said_err, said_warn; /* of it, in entries so far */
+	struct jentry *e;
+	size_t ne, ecap;
+	struct jfile *f;
+	size_t nf, fcap;
+	struct jpart *parts;
+	size_t nparts;
+	hf_arena names;
+};
+
+static int job_push(hf_manifest_load *job, const struct jentry *e)
+{
+	if (HF_ARRAY_GROW(job->e, job->ecap, job->ne + 1) < 0)
+		return nomem(job->walk);
+	job->e[job->ne++] = *e;
+	return 0;
+}
+
+/* What the walk said since the last entry, as an entry. */
+static int job_said(hf_manifest_load *job)
+{
+	hf_manifest *w = job->walk;
+	struct jentry e = { .type = JE_DIAGS };
+
+	if (w->nerr == job->said_err && w->nwarn == job->said_warn)
+		return 0;
+	e.d0 = job->said;
+	e.d1 = w->ndiag;
+	e.nerr = w->nerr - job->said_err;
+	e.nwarn = w->nwarn - job->said_warn;
+	job->said = w->ndiag;
+	job->said_err = w->nerr;
+	job->said_warn = w->nwarn;
+	return job_push(job, &e);
+}
+
+static int job_file(hf_manifest_load *job, const char *path, off_t size)
+{
+	struct jentry e = { .type = JE_FILE };
+	struct jfile *f;
+
+	if (job_said(job) < 0 ||
+	    HF_ARRAY_GROW(job->f, job->fcap, job->nf + 1) < 0)
+		return nomem(job->walk);
+	f = &job->f[job->nf];
+	memset(f, 0, sizeof(*f));
+	f->path = hf_arena_strdup(&job->names, path);
+	f->size = size;
+	if (!f->path)
+		return nomem(job->walk);
+	e.path = f->path;
+	e.file = job->nf++;
+	return job_push(job, &e);
+}
+
+/* One path, as hf_manifest_add_path() walks it. */
+static int job_path(hf_manifest_load *job, const char *path)
+{
+	struct jentry e = { .type = JE_BEGIN };
+	struct walk w;
+	struct stat st;
+	int rc = 0, found;
+
+	e.path = hf_arena_strdup(&job->names, path);
+	if (!e.path)
+		return nomem(job->walk);
+	found = stat(path, &st) == 0;
+	if (!found)
+		errno_diag(job->walk, "open", path, errno);
+	e.dir = found && S_ISDIR(st.st_mode);
+	if (job_push(job, &e) < 0)
+		return HF_ENOMEM;
+	if (found && !e.dir) {
+		rc = job_file(job, path, st.st_size);
+	} else if (e.dir) {
+		w.depth = 0;
+		w.dev[0] = st.st_dev;
+		w.ino[0] = st.st_ino;
+		w.job = job;
+		rc = walk_dir(job->walk, path, &w);
+	}
+	e.type = JE_END;
+	e.rc = rc;
+	if (job_said(job) < 0 || job_push(job, &e) < 0)
+		return HF_ENOMEM;
+	return rc == HF_ENOMEM || job->walk->oom ? HF_ENOMEM : 0;
+}
+
+/* The files in runs of about equal size, one a part. */
+static void job_deal(hf_manifest_load *job, size_t nparts)
+{
+	double total = 0, sum = 0;
+	size_t i, k = 0;
+
+	for (i = 0; i < job->nf; i++)
+		total += (double)job->f[i].size + 1;
+	if (nparts > job->nf)
+		nparts = job->nf ? job->nf : 1;
+	job->nparts = nparts;
+	for (i = 0; i < job->nf; i++) {
+		job->parts[k].to = i + 1;
+		sum += (double)job->f[i].size + 1;
+		if (k + 1 < nparts &&
+		    sum >= total * (double)(k + 1) / (double)nparts) {
+			k++;
+			job->parts[k].from = i + 1;
+			job->parts[k].to = i + 1;
+		}
+	}
+}
+
+static void job_free(hf_manifest_load *job)
+{
+	size_t i;
+
+	for (i = 0; job->parts && i < job->nparts; i++)
+		hf_manifest_free(job->parts[i].m);
+	hf_free(job->parts);
+	hf_manifest_free(job->walk);
+	hf_free(job->e);
+	hf_free(job->f);
+	hf_arena_release(&job->names);
+	hf_free(job);
+}
+
+int hf_manifest_load_new(hf_manifest_load **out, hf_manifest *m,
+                         const char *const *paths, size_t n, size_t nparts)
+{
+	hf_manifest_load *job = hf_calloc(1, sizeof(*job));
+	size_t i;
+	int rc = job ? hf_manifest_new(&job->walk) : HF_ENOMEM;
+
+	*out = NULL;
+	if (nparts < 1)
+		nparts = 1;
+	if (rc == 0) {
+		job->m = m;
+		job->parts = hf_calloc(nparts, sizeof(*job->parts));
+		rc = job->parts ? 0 : HF_ENOMEM;
+	}
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = job_path(job, paths[i]);
+	if (rc == 0)
+		job_deal(job, nparts);
+	for (i = 0; rc == 0 && i < job->nparts; i++)
+		rc = hf_manifest_new(&job->parts[i].m);
+	if (rc < 0) {
+		if (job)
+			job_free(job);
+		return HF_ENOMEM;
+	}
+	*out = job;
+	return 0;
+}
+
+size_t hf_manifest_load_parts(const hf_manifest_load *job)
+{
+	return job->nparts;
+}
+
+void hf_manifest_load_part(hf_manifest_load *job, size_t k)
+{
+	hf_manifest *p = job->parts[k].m;
+	struct jfile *f;
+	size_t i;
+
+	for (i = job->parts[k].from; i < job->parts[k].to && !p->oom; i++) {
+		f = &job->f[i];
+		f->diag0 = p->ndiag;
+		f->nerr = p->nerr;
+		f->nwarn = p->nwarn;
+		f->file0 = p->files.n;
+		f->doc0 = p->docs.n;
+		f->obj0 = p->objs.n;
+		f->object_docs = p->object_docs;
+		load_file(p, f->path);
+		f->diag1 = p->ndiag;
+		f->nerr = p->nerr - f->nerr;
+		f->nwarn = p->nwarn - f->nwarn;
+		f->file1 = p->files.n;
+		f->doc1 = p->docs.n;
+		f->obj1 = p->objs.n;
+		f->object_docs = p->object_docs - f->object_docs;
+	}
+}
+
+/* A diagnostic kept elsewhere, kept here (counted by the caller). */
+static void keep_diag(hf_manifest *m, const struct diag *d)
+{
+	if (m->ndiag >= MAX_DIAGS)
+		return;
+	if (HF_ARRAY_GROW(m->diags, m->diag_cap, m->ndiag + 1) < 0) {
+		m->oom = 1;
+		return;
+	}
+	m->diags[m->ndiag++] = *d;
+}
+
+static void take_diags(hf_manifest *m, const hf_manifest *from, size_t d0,
+                       size_t d1, size_t nerr, size_t nwarn)
+{
+	size_t i;
+
+	for (i = d0; i < d1; i++)
+		keep_diag(m, &from->diags[i]);
+	m->nerr += nerr;
+	m->nwarn += nwarn;
+}
+
+/* File f of part p into m, where m's own loading would have put it. */
+static int take_file(hf_manifest *m, const hf_manifest *p,
+                     const struct jfile *f)
+{
+	size_t i, obj = m->objs.n, doc = m->docs.n;
+	hf_mfile *mf;
+	hf_mdoc *d;
+	hf_mobj *o;
+
+	take_diags(m, p, f->diag0, f->diag1, f->nerr, f->nwarn);
+	for (i = f->file0; i < f->file1; i++) {
+		mf = p->files.v[i];
+		mf->m = m;
+		mf->first_doc = doc + (mf->first_doc - f->doc0);
+		if (pvec_push(&m->files, mf) < 0)
+			return nomem(m);
+		digest_file(m, mf);
+	}
+	for (i = f->doc0; i < f->doc1; i++) {
+		d = p->docs.v[i];
+		d->first = obj + (d->first - f->obj0);
+		if (pvec_push(&m->docs, d) < 0)
+			return nomem(m);
+	}
+	for (i = f->obj0; i < f->obj1; i++) {
+		o = p->objs.v[i];
+		o->index = m->objs.n;
+		if (pvec_push(&m->objs, o) < 0)
+			return nomem(m);
+	}
+	m->object_docs += f->object_docs;
+	return 0;
+}
+
+/*
+ * Whether the parts can be taken as they are: none ran out of memory or
+ * stopped at the limits, and together they stay within them (else the
+ * files are loaded again, one after the other, to fail where m would).
+ */
+static int parts_usable(const hf_manifest_load *job)
+{
+	size_t i, objs = job->m->objs.n, fields = job->m->nfields;
+	const hf_manifest *p;
+
+	for (i = 0; i < job->nparts; i++) {
+		p = job->parts[i].m;
+		if (p->oom || p->too_many)
+			return 0;
+		objs += p->objs.n;
+		fields += p->nfields;
+	}
+	return !job->m->too_many && objs <= MAX_OBJECTS && fields <= MAX_FIELDS;
+}
+
+void hf_manifest_load_end(hf_manifest_load *job)
+{
+	hf_manifest *m = job->m;
+	const struct jentry *e;
+	size_t i, k = 0, docs = 0;
+	int usable = parts_usable(job), rc;
+
+	for (i = 0; i < job->ne && !m->oom; i++) {
+		e = &job->e[i];
+		switch (e->type) {
+		case JE_BEGIN:
+			docs = m->object_docs;
+			break;
+		case JE_DIAGS:
+			take_diags(m, job->walk, e->d0, e->d1, e->nerr,
+			           e->nwarn);
+			break;
+		case JE_FILE:
+			while (k + 1 < job->nparts &&
+			       e->file >= job->parts[k].to)
+				k++;
+			if (usable)
+				rc = take_file(m, job->parts[k].m,
+				               &job->f[e->file]);
+			else
+				rc = load_file(m, e->path);
+			(void)rc; /* a failure is m->oom */
+			break;
+		case JE_END:
+			if (e->dir && e->rc == 0 && m->object_docs == docs)
+				diag_pos(m, HF_MDIAG_WARNING, "", 0, 0,
+				         "no object files in '%s'", e->path);
+			break;
+		}
+	}
+	for (i = 0; usable && i < job->nparts; i++) {
+		hf_arena_adopt(&m->arena, &job->parts[i].m->arena);
+		hf_arena_adopt(&m->names, &job->parts[i].m->names);
+		m->nfields += job->parts[i].m->nfields;
+	}
+	if (job->walk->oom)
+		m->oom = 1;
+	job_free(job);
 }
 
 /* ---- lifecycle and accessors ---- */

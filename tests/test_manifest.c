@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -760,6 +761,205 @@ static void test_manifest__dir_without_objects_warns(void **state)
 	hf_buf_release(&want);
 }
 
+/* ---- loading in parts (hf_manifest_load_new()) ---- */
+
+/* Every file, document, object and diagnostic of b is a's, in order. */
+static void assert_same_load(const hf_manifest *a, const hf_manifest *b)
+{
+	enum hf_mdiag_level la, lb;
+	const hf_error *ea, *eb;
+	const hf_mobj *oa, *ob;
+	const hf_mdoc *da, *db;
+	char ha[65], hb[65];
+	size_t i, k;
+
+	print_diags(b);
+	assert_int_equal(hf_manifest_diag_count(b), hf_manifest_diag_count(a));
+	assert_int_equal(hf_manifest_error_count(b),
+	                 hf_manifest_error_count(a));
+	assert_int_equal(hf_manifest_warning_count(b),
+	                 hf_manifest_warning_count(a));
+	for (i = 0; i < hf_manifest_diag_count(a); i++) {
+		ea = hf_manifest_diag_at(a, i, &la);
+		eb = hf_manifest_diag_at(b, i, &lb);
+		assert_int_equal(lb, la);
+		assert_string_equal(eb->where, ea->where);
+		assert_int_equal(eb->line, ea->line);
+		assert_int_equal(eb->col, ea->col);
+		assert_string_equal(eb->msg, ea->msg);
+	}
+	assert_int_equal(hf_manifest_file_count(b), hf_manifest_file_count(a));
+	for (i = 0; i < hf_manifest_file_count(a); i++) {
+		assert_string_equal(hf_mfile_path(hf_manifest_file_at(b, i)),
+		                    hf_mfile_path(hf_manifest_file_at(a, i)));
+		assert_int_equal(
+		        hf_mfile_object_count(hf_manifest_file_at(b, i)),
+		        hf_mfile_object_count(hf_manifest_file_at(a, i)));
+		assert_int_equal(hf_mfile_doc_count(hf_manifest_file_at(b, i)),
+		                 hf_mfile_doc_count(hf_manifest_file_at(a, i)));
+		/* a file's documents are its own, numbered from 0 */
+		for (k = 0; k < hf_mfile_doc_count(hf_manifest_file_at(b, i));
+		     k++) {
+			db = hf_mfile_doc_at(hf_manifest_file_at(b, i), k);
+			assert_ptr_equal(hf_mdoc_file(db),
+			                 hf_manifest_file_at(b, i));
+			assert_int_equal(hf_mdoc_index(db), k);
+		}
+	}
+	assert_int_equal(hf_manifest_doc_count(b), hf_manifest_doc_count(a));
+	for (i = 0; i < hf_manifest_doc_count(a); i++) {
+		da = hf_manifest_doc_at(a, i);
+		db = hf_manifest_doc_at(b, i);
+		assert_int_equal(hf_mdoc_type(db), hf_mdoc_type(da));
+		assert_int_equal(hf_mdoc_index(db), hf_mdoc_index(da));
+		assert_int_equal(hf_mdoc_object_first(db),
+		                 hf_mdoc_object_first(da));
+		assert_int_equal(hf_mdoc_object_count(db),
+		                 hf_mdoc_object_count(da));
+		assert_string_equal(hf_mfile_path(hf_mdoc_file(db)),
+		                    hf_mfile_path(hf_mdoc_file(da)));
+	}
+	assert_int_equal(hf_manifest_object_count(b),
+	                 hf_manifest_object_count(a));
+	for (i = 0; i < hf_manifest_object_count(a); i++) {
+		oa = hf_manifest_object_at(a, i);
+		ob = hf_manifest_object_at(b, i);
+		assert_int_equal(hf_mobj_index(ob), i);
+		assert_string_equal(hf_mobj_kind(ob) ? hf_mobj_kind(ob) : "-",
+		                    hf_mobj_kind(oa) ? hf_mobj_kind(oa) : "-");
+		assert_string_equal(hf_mobj_file(ob), hf_mobj_file(oa));
+		assert_int_equal(hf_mobj_line(ob), hf_mobj_line(oa));
+		assert_int_equal(hf_mobj_col(ob), hf_mobj_col(oa));
+		assert_int_equal(hf_mobj_field_count(ob),
+		                 hf_mobj_field_count(oa));
+		assert_int_equal(hf_mobj_item_index(ob),
+		                 hf_mobj_item_index(oa));
+		assert_int_equal(hf_mobj_parent(ob) != NULL,
+		                 hf_mobj_parent(oa) != NULL);
+		/* within its document's range of objects */
+		db = hf_mobj_doc(ob);
+		assert_true(hf_mdoc_object_first(db) <= i &&
+		            i < hf_mdoc_object_first(db) +
+		                            hf_mdoc_object_count(db));
+	}
+	hf_manifest_digest(a, ha);
+	hf_manifest_digest(b, hb);
+	assert_string_equal(hb, ha);
+}
+
+struct part_arg {
+	hf_manifest_load *job;
+	size_t k;
+};
+
+static void *part_main(void *arg)
+{
+	struct part_arg *pa = arg;
+
+	hf_manifest_load_part(pa->job, pa->k);
+	return NULL;
+}
+
+/* The paths loaded in at most `parts` parts, on threads or not. */
+static hf_manifest *load_in_parts(const char *const *paths, size_t n,
+                                  size_t parts, int threads)
+{
+	struct part_arg pa[8];
+	pthread_t t[8];
+	hf_manifest_load *job;
+	hf_manifest *m;
+	size_t i, np;
+
+	assert_int_equal(hf_manifest_new(&m), 0);
+	assert_int_equal(hf_manifest_load_new(&job, m, paths, n, parts), 0);
+	np = hf_manifest_load_parts(job);
+	assert_true(np >= 1 && np <= parts && np <= 8);
+	for (i = 0; i < np; i++) {
+		pa[i].job = job;
+		pa[i].k = np - 1 - i; /* the last part first */
+		if (threads)
+			assert_int_equal(
+			        pthread_create(&t[i], NULL, part_main, &pa[i]),
+			        0);
+		else
+			part_main(&pa[i]);
+	}
+	for (i = 0; threads && i < np; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	hf_manifest_load_end(job);
+	return m;
+}
+
+/*
+ * Loading in parts, on threads or not, gives what loading the paths one
+ * after the other gives: the same files in the same order, documents,
+ * objects (numbered in order, their documents' ranges moved with them),
+ * diagnostics in order (the walk's among the files', a missing path, a
+ * directory without object files, a YAML error, an empty file, a
+ * warning), and the same digest.
+ */
+static void test_manifest__loading_in_parts(void **state)
+{
+	const char *dir = hf_test_tmpdir("manifest_parts");
+	char a[512], missing[512], b[512], noobj[512], sub[512];
+	const char *paths[4] = { a, missing, b, noobj };
+	hf_manifest *one, *m;
+	size_t i, parts;
+	int threads;
+
+	(void)state;
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(missing, sizeof(missing), "%s/missing", dir);
+	snprintf(b, sizeof(b), "%s/b.yml", dir);
+	snprintf(noobj, sizeof(noobj), "%s/noobj", dir);
+	assert_int_equal(mkdir(a, 0755), 0);
+	assert_int_equal(mkdir(noobj, 0755), 0);
+	snprintf(sub, sizeof(sub), "%s/a/sub", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	write_in(dir, "a/01.yml",
+	         "kind: Object\nspec:\n  kind: BuiltinTag\n  data:\n"
+	         "    - {name: red, name: blue}\n    - {name: green}\n"
+	         "---\nkind: Object\nspec: {kind: BuiltinTag, data: "
+	         "[{name: x}]}\n");
+	write_in(dir, "a/02_bad.yml", "kind: Object\nspec: [\n");
+	write_in(dir, "a/03_empty.yml", "");
+	write_in(dir, "a/sub/04.yml",
+	         "kind: Object\nspec:\n  kind: DcimDevice\n"
+	         "  parameters: {expand_range: true}\n  data:\n"
+	         "    - name: leaf[1-2]\n      interfaces:\n"
+	         "        kind: InterfacePhysical\n        data:\n"
+	         "          - {name: 'Ethernet[1-3]'}\n"
+	         "      sites: [{kind: S, data: {name: s1}}]\n");
+	write_in(dir, "a/sub/05.json",
+	         "{\"kind\": \"Object\", \"spec\": {\"kind\": \"T\", "
+	         "\"data\": [{\"name\": \"j\"}]}}");
+	write_in(dir, "a/sub/06_schema.yml", "version: '1.0'\nnodes: []\n");
+	write_in(dir, "a/07.yaml", tag_doc);
+	write_in(dir, "b.yml", tag_doc);
+	write_in(dir, "noobj/schema.yml", "version: '1.0'\ngenerics: []\n");
+	assert_int_equal(hf_manifest_new(&one), 0);
+	for (i = 0; i < 4; i++)
+		(void)hf_manifest_add_path(one, paths[i], NULL);
+	assert_int_equal(hf_manifest_file_count(one), 9);
+	assert_true(hf_manifest_error_count(one) >= 3);
+	assert_true(hf_manifest_warning_count(one) >= 3);
+	for (parts = 1; parts <= 8; parts++)
+		for (threads = 0; threads < 2; threads++) {
+			m = load_in_parts(paths, 4, parts, threads);
+			assert_same_load(one, m);
+			hf_manifest_free(m);
+		}
+	/* no paths, or nothing in them */
+	m = load_in_parts(paths + 1, 1, 3, 1);
+	assert_int_equal(hf_manifest_file_count(m), 0);
+	assert_int_equal(hf_manifest_error_count(m), 1);
+	hf_manifest_free(m);
+	m = load_in_parts(paths, 0, 3, 0);
+	assert_int_equal(hf_manifest_diag_count(m), 0);
+	hf_manifest_free(m);
+	hf_manifest_free(one);
+}
+
 static void test_manifest__bad_file_does_not_stop_next(void **state)
 {
 	hf_error err = HF_ERROR_INIT;
@@ -889,6 +1089,7 @@ int main(void)
 		cmocka_unit_test(test_manifest__every_error_reported),
 		cmocka_unit_test(test_manifest__missing_path),
 		cmocka_unit_test(test_manifest__directory_walk_is_sorted),
+		cmocka_unit_test(test_manifest__loading_in_parts),
 		cmocka_unit_test(test_manifest__dir_without_objects_warns),
 		cmocka_unit_test(test_manifest__bad_file_does_not_stop_next),
 		cmocka_unit_test(test_manifest__allocation_failures),

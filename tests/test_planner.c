@@ -292,10 +292,14 @@ static void test_planner__adoption_orphans_sources_and_meta(void **state)
 	assert_int_equal(m->partial, 0);
 	assert_int_equal(m->branch_is_default, 1);
 	assert_string_equal(m->schema_hash, hf_schema_hash(schema));
-	/* the digest is over the name, a NUL and the bytes parsed */
+	/* the digest is over each file's name, a NUL and the hash of the
+	   bytes parsed */
+	hf_sha256_init(&h);
+	hf_sha256_update(&h, files, strlen(files));
+	hf_sha256_final(&h, d);
 	hf_sha256_init(&h);
 	hf_sha256_update(&h, "objects.yml", sizeof("objects.yml"));
-	hf_sha256_update(&h, files, strlen(files));
+	hf_sha256_update(&h, d, sizeof(d));
 	hf_sha256_final(&h, d);
 	for (i = 0; i < 32; i++)
 		snprintf(digest + 2 * i, 3, "%02x", d[i]);

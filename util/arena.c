@@ -148,3 +148,21 @@ void hf_arena_release(hf_arena *a)
 	a->head = NULL;
 	a->next = 0;
 }
+
+void hf_arena_adopt(hf_arena *a, hf_arena *from)
+{
+	struct hf_arena_block *tail = from->head;
+
+	if (!tail)
+		return;
+	if (!a->head) {
+		*a = *from;
+		from->head = NULL;
+		return;
+	}
+	while (tail->next)
+		tail = tail->next;
+	tail->next = a->head->next;
+	a->head->next = from->head;
+	from->head = NULL;
+}

@@ -126,6 +126,25 @@ int hf_manifest_add_path(hf_manifest *m, const char *path, hf_error *err);
 int hf_manifest_add_buffer(hf_manifest *m, const char *name, const char *text,
                            size_t len, hf_error *err);
 
+/*
+ * Loading on several threads. hf_manifest_load_new() lists the files
+ * `paths` name, in the order hf_manifest_add_path() would load them, and
+ * deals them into at most `nparts` runs of files of about equal size;
+ * each hf_manifest_load_part(job, k), k < hf_manifest_load_parts(job),
+ * loads run k into a manifest of its own, on any thread, all at once;
+ * hf_manifest_load_end() then gives `m` what loading the paths one after
+ * the other gives (the same files, documents, objects and diagnostics,
+ * in the same order, and the same digest) and frees the job. Returns 0,
+ * or HF_ENOMEM with no job (then load the paths as usual).
+ */
+typedef struct hf_manifest_load hf_manifest_load;
+
+int hf_manifest_load_new(hf_manifest_load **out, hf_manifest *m,
+                         const char *const *paths, size_t n, size_t nparts);
+size_t hf_manifest_load_parts(const hf_manifest_load *job);
+void hf_manifest_load_part(hf_manifest_load *job, size_t k);
+void hf_manifest_load_end(hf_manifest_load *job);
+
 /* Diagnostics, in the order found. Borrowed. */
 size_t hf_manifest_diag_count(const hf_manifest *m);
 const hf_error *hf_manifest_diag_at(const hf_manifest *m, size_t i,

@@ -47,5 +47,11 @@ char *hf_arena_strndup(hf_arena *a, const char *s, size_t n);
 char *hf_arena_strdup(hf_arena *a, const char *s);
 /* Free every block; the arena is empty and reusable afterwards. */
 void hf_arena_release(hf_arena *a);
+/*
+ * Move every block of `from` into `a` (what was allocated in either
+ * stays valid, released with `a`); `from` is left empty. `a` goes on
+ * allocating in its own current block.
+ */
+void hf_arena_adopt(hf_arena *a, hf_arena *from);
 
 #endif
