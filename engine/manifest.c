@@ -1556,6 +1556,8 @@ struct hf_manifest_load {
 	size_t nf, fcap;
 	struct jpart *parts;
 	size_t nparts;
+	const char **paths; /* as given, for loading on one thread */
+	size_t npaths;
 	hf_arena names;
 };
 
@@ -1667,6 +1669,7 @@ static void job_free(hf_manifest_load *job)
 	for (i = 0; job->parts && i < job->nparts; i++)
 		hf_manifest_free(job->parts[i].m);
 	hf_free(job->parts);
+	hf_free(job->paths);
 	hf_manifest_free(job->walk);
 	hf_free(job->e);
 	hf_free(job->f);
@@ -1687,10 +1690,14 @@ int hf_manifest_load_new(hf_manifest_load **out, hf_manifest *m,
 	if (rc == 0) {
 		job->m = m;
 		job->parts = hf_calloc(nparts, sizeof(*job->parts));
-		rc = job->parts ? 0 : HF_ENOMEM;
+		job->paths = hf_calloc(n ? n : 1, sizeof(*job->paths));
+		rc = job->parts && job->paths ? 0 : HF_ENOMEM;
 	}
-	for (i = 0; rc == 0 && i < n; i++)
-		rc = job_path(job, paths[i]);
+	for (i = 0; rc == 0 && i < n; i++) {
+		job->paths[i] = hf_arena_strdup(&job->names, paths[i]);
+		rc = job->paths[i] ? job_path(job, paths[i]) : HF_ENOMEM;
+		job->npaths += rc == 0;
+	}
 	if (rc == 0)
 		job_deal(job, nparts);
 	for (i = 0; rc == 0 && i < job->nparts; i++)
@@ -1792,24 +1799,67 @@ static int take_file(hf_manifest *m, const hf_manifest *p,
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether a string is there twice (or no memory to tell: 1). */
+static int repeats(const char **v, size_t n, size_t stride)
+{
+	const char **s = hf_calloc(n ? n : 1, sizeof(*s));
+	size_t i;
+	int twice = 0;
+
+	if (!s)
+		return 1;
+	for (i = 0; i < n; i++)
+		s[i] = *(const char *const *)((const char *)v + i * stride);
+	qsort(s, n, sizeof(*s), cmp_str);
+	for (i = 1; i < n && !twice; i++)
+		twice = !strcmp(s[i - 1], s[i]);
+	hf_free(s);
+	return twice;
+}
+
+/* The diagnostics `p` counted, all kept (none past MAX_DIAGS). */
+static int all_kept(const hf_manifest *p)
+{
+	return p->nerr + p->nwarn == p->ndiag;
+}
+
 /*
- * Whether the parts can be taken as they are: none ran out of memory or
- * stopped at the limits, and together they stay within them (else the
- * files are loaded again, one after the other, to fail where m would).
+ * Whether the parts put together are what one thread gives. Not when a
+ * part ran out of memory or stopped at the limits, or together they go
+ * past them; nor where a thread's diagnostics would not be the same: a
+ * diagnostic said again at the same place is said once, among the last
+ * ones kept, which a part does not see when a file or path is read
+ * twice, or past MAX_DIAGS, or after what m held before. Then the
+ * paths are loaded again, on one thread.
  */
 static int parts_usable(const hf_manifest_load *job)
 {
-	size_t i, objs = job->m->objs.n, fields = job->m->nfields;
-	const hf_manifest *p;
+	const hf_manifest *m = job->m, *p;
+	size_t i, objs = m->objs.n, fields = m->nfields, kept;
 
+	if (m->too_many || m->nerr + m->nwarn || job->walk->oom ||
+	    !all_kept(job->walk))
+		return 0;
+	kept = job->walk->ndiag + job->npaths; /* and a warning a path */
 	for (i = 0; i < job->nparts; i++) {
 		p = job->parts[i].m;
-		if (p->oom || p->too_many)
+		if (p->oom || p->too_many || !all_kept(p))
 			return 0;
 		objs += p->objs.n;
 		fields += p->nfields;
+		kept += p->ndiag;
 	}
-	return !job->m->too_many && objs <= MAX_OBJECTS && fields <= MAX_FIELDS;
+	return objs <= MAX_OBJECTS && fields <= MAX_FIELDS &&
+	       kept < MAX_DIAGS &&
+	       (job->npaths < 2 ||
+	        !repeats(job->paths, job->npaths, sizeof(*job->paths))) &&
+	       (job->nf < 2 ||
+	        !repeats(&job->f[0].path, job->nf, sizeof(*job->f)));
 }
 
 void hf_manifest_load_end(hf_manifest_load *job)
@@ -1817,8 +1867,19 @@ void hf_manifest_load_end(hf_manifest_load *job)
 	hf_manifest *m = job->m;
 	const struct jentry *e;
 	size_t i, k = 0, docs = 0;
-	int usable = parts_usable(job), rc;
+	int rc;
 
+	if (!parts_usable(job)) {
+		/* their memory given back first: m may need it all */
+		for (i = 0; i < job->nparts; i++) {
+			hf_manifest_free(job->parts[i].m);
+			job->parts[i].m = NULL;
+		}
+		for (i = 0; i < job->npaths && !m->oom; i++)
+			(void)hf_manifest_add_path(m, job->paths[i], NULL);
+		job_free(job);
+		return;
+	}
 	for (i = 0; i < job->ne && !m->oom; i++) {
 		e = &job->e[i];
 		switch (e->type) {
@@ -1833,11 +1894,7 @@ void hf_manifest_load_end(hf_manifest_load *job)
 			while (k + 1 < job->nparts &&
 			       e->file >= job->parts[k].to)
 				k++;
-			if (usable)
-				rc = take_file(m, job->parts[k].m,
-				               &job->f[e->file]);
-			else
-				rc = load_file(m, e->path);
+			rc = take_file(m, job->parts[k].m, &job->f[e->file]);
 			(void)rc; /* a failure is m->oom */
 			break;
 		case JE_END:
@@ -1847,13 +1904,11 @@ void hf_manifest_load_end(hf_manifest_load *job)
 			break;
 		}
 	}
-	for (i = 0; usable && i < job->nparts; i++) {
+	for (i = 0; i < job->nparts; i++) {
 		hf_arena_adopt(&m->arena, &job->parts[i].m->arena);
 		hf_arena_adopt(&m->names, &job->parts[i].m->names);
 		m->nfields += job->parts[i].m->nfields;
 	}
-	if (job->walk->oom)
-		m->oom = 1;
 	job_free(job);
 }
 

@@ -438,7 +438,7 @@ static int scan_page(void *user, const char *body, size_t len, void *payload)
 	int rc;
 
 	if (pg->rc < 0)
-		return 0;
+		return 1; /* stopped: taken, not decoded for nothing */
 	/* each page in its place (room was made for them all) */
 	pg->o->n = (size_t)offset;
 	rc = hf_listing_members(body, len, take_member, pg, &total);

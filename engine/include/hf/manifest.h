@@ -134,8 +134,12 @@ int hf_manifest_add_buffer(hf_manifest *m, const char *name, const char *text,
  * loads run k into a manifest of its own, on any thread, all at once;
  * hf_manifest_load_end() then gives `m` what loading the paths one after
  * the other gives (the same files, documents, objects and diagnostics,
- * in the same order, and the same digest) and frees the job. Returns 0,
- * or HF_ENOMEM with no job (then load the paths as usual).
+ * in the same order, and the same digest) and frees the job. Where the
+ * runs cannot tell what one thread would say (a run out of memory or
+ * past the limits, a file or path named twice, more than 1000
+ * diagnostics, an `m` that already said something), it loads the paths
+ * again on the calling thread. Returns 0, or HF_ENOMEM with no job (then
+ * load the paths as usual).
  */
 typedef struct hf_manifest_load hf_manifest_load;
 
