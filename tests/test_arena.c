@@ -89,6 +89,50 @@ static void test_arena__large_keeps_head(void **state)
 	hf_arena_release(&a);
 }
 
+/*
+ * hf_arena_adopt moves every block: what either arena gave stays valid
+ * and is freed with the adopter (ASan and valgrind see a leak or a use
+ * after free otherwise); the adopter goes on filling its own block; an
+ * empty side changes nothing.
+ */
+static void test_arena__adopt(void **state)
+{
+	hf_arena a = HF_ARENA_INIT, b = HF_ARENA_INIT, c = HF_ARENA_INIT;
+	char *sa[40], *sb[40], *x, *y, *big;
+	int i;
+
+	(void)state;
+	hf_arena_adopt(&a, &b); /* both empty */
+	assert_null(a.head);
+	for (i = 0; i < 40; i++) {
+		sa[i] = hf_arena_strdup(&a, "first arena string, long enough");
+		sb[i] = hf_arena_strdup(&b, "second arena string, long enough");
+		assert_non_null(sa[i]);
+		assert_non_null(sb[i]);
+	}
+	big = hf_arena_alloc(&b, 1 << 20); /* a large block of its own */
+	assert_non_null(big);
+	memset(big, 7, 1 << 20);
+	x = hf_arena_alloc(&a, 16);
+	hf_arena_adopt(&a, &b);
+	assert_null(b.head);
+	y = hf_arena_alloc(&a, 16);
+	assert_true(y > x && y - x < 4096); /* still a's own block */
+	for (i = 0; i < 40; i++) {
+		assert_string_equal(sa[i], "first arena string, long enough");
+		assert_string_equal(sb[i], "second arena string, long enough");
+	}
+	assert_int_equal(big[(1 << 20) - 1], 7);
+	hf_arena_adopt(&c, &a); /* into an empty one: it takes them all */
+	assert_null(a.head);
+	assert_string_equal(sb[39], "second arena string, long enough");
+	assert_non_null(hf_arena_alloc(&c, 16));
+	hf_arena_adopt(&c, &b); /* an empty one: nothing */
+	hf_arena_release(&c);
+	hf_arena_release(&a);
+	hf_arena_release(&b);
+}
+
 /* hf_arena_init sizes the first block, within bounds; bytes are packed. */
 static void test_arena__init_and_bytes(void **state)
 {
@@ -174,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_arena__strings),
 		cmocka_unit_test(test_arena__no_overlap),
 		cmocka_unit_test(test_arena__large_keeps_head),
+		cmocka_unit_test(test_arena__adopt),
 		cmocka_unit_test(test_arena__init_and_bytes),
 		cmocka_unit_test(test_arena__calloc_overflow),
 		cmocka_unit_test(test_arena__allocation_failures),
