@@ -150,18 +150,31 @@ static int nomem(hf_manifest *m)
 	return HF_ENOMEM;
 }
 
+/* Keep a diagnostic (counted by the caller), up to MAX_DIAGS. */
+static void keep_diag(hf_manifest *m, const struct diag *d)
+{
+	if (m->ndiag >= MAX_DIAGS)
+		return;
+	if (HF_ARRAY_GROW(m->diags, m->diag_cap, m->ndiag + 1) < 0) {
+		m->oom = 1;
+		return;
+	}
+	m->diags[m->ndiag++] = *d;
+}
+
 __attribute__((format(printf, 6, 0))) static void
 vdiag(hf_manifest *m, int level, const char *file, int line, int col,
       const char *fmt, va_list ap)
 {
-	hf_error e = HF_ERROR_INIT;
-	struct diag *d;
+	struct diag nd = { HF_ERROR_INIT, level };
+	hf_error *e = &nd.e;
+	const struct diag *d;
 	size_t i;
 
-	snprintf(e.where, sizeof(e.where), "%s", file ? file : "");
-	e.line = line;
-	e.col = col;
-	hf_error_setv(&e, level == HF_MDIAG_ERROR ? HF_EINVAL : HF_OK, fmt, ap);
+	snprintf(e->where, sizeof(e->where), "%s", file ? file : "");
+	e->line = line;
+	e->col = col;
+	hf_error_setv(e, level == HF_MDIAG_ERROR ? HF_EINVAL : HF_OK, fmt, ap);
 	/*
 	 * A node shared by aliases, or copied by range expansion, is checked
 	 * once per use: say the same thing at the same place only once.
@@ -169,22 +182,14 @@ vdiag(hf_manifest *m, int level, const char *file, int line, int col,
 	for (i = m->ndiag; i > 0 && i + DIAG_DEDUP > m->ndiag; i--) {
 		d = &m->diags[i - 1];
 		if (d->level == level && d->e.line == line && d->e.col == col &&
-		    !strcmp(d->e.where, e.where) && !strcmp(d->e.msg, e.msg))
+		    !strcmp(d->e.where, e->where) && !strcmp(d->e.msg, e->msg))
 			return;
 	}
 	if (level == HF_MDIAG_ERROR)
 		m->nerr++;
 	else
 		m->nwarn++;
-	if (m->ndiag >= MAX_DIAGS)
-		return;
-	if (HF_ARRAY_GROW(m->diags, m->diag_cap, m->ndiag + 1) < 0) {
-		m->oom = 1;
-		return;
-	}
-	d = &m->diags[m->ndiag++];
-	d->e = e;
-	d->level = level;
+	keep_diag(m, &nd);
 }
 
 __attribute__((format(printf, 6, 7))) static void
@@ -1431,6 +1436,25 @@ static int visit(hf_manifest *m, const char *path, const char *name,
 	return walk_dir(m, path, w);
 }
 
+/* Walk directory `path` (st its stat): load its files, or list them. */
+static int walk_top(hf_manifest *m, const char *path, const struct stat *st,
+                    hf_manifest_load *job)
+{
+	struct walk w;
+
+	w.depth = 0;
+	w.dev[0] = st->st_dev;
+	w.ino[0] = st->st_ino;
+	w.job = job;
+	return walk_dir(m, path, &w);
+}
+
+/* A directory walked without finding an object document in it. */
+static void no_objects(hf_manifest *m, const char *dir)
+{
+	diag_pos(m, HF_MDIAG_WARNING, "", 0, 0, "no object files in '%s'", dir);
+}
+
 static int walk_dir(hf_manifest *m, const char *dir, struct walk *w)
 {
 	struct pvec names = { NULL, 0, 0 };
@@ -1485,7 +1509,6 @@ static int add_result(hf_manifest *m, size_t d0, size_t e0, int rc,
 int hf_manifest_add_path(hf_manifest *m, const char *path, hf_error *err)
 {
 	size_t d0 = m->ndiag, e0 = m->nerr, docs = m->object_docs;
-	struct walk w;
 	struct stat st;
 	int rc;
 
@@ -1497,14 +1520,9 @@ int hf_manifest_add_path(hf_manifest *m, const char *path, hf_error *err)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return add_result(m, d0, e0, load_file(m, path), err);
-	w.depth = 0;
-	w.dev[0] = st.st_dev;
-	w.ino[0] = st.st_ino;
-	w.job = NULL;
-	rc = walk_dir(m, path, &w);
+	rc = walk_top(m, path, &st, NULL);
 	if (!rc && m->object_docs == docs)
-		diag_pos(m, HF_MDIAG_WARNING, "", 0, 0,
-		         "no object files in '%s'", path);
+		no_objects(m, path);
 	return add_result(m, d0, e0, rc, err);
 }
 
@@ -1606,17 +1624,14 @@ static int job_file(hf_manifest_load *job, const char *path, off_t size)
 	return job_push(job, &e);
 }
 
-/* One path, as hf_manifest_add_path() walks it. */
+/* One path (in the job's names), as hf_manifest_add_path() walks it. */
 static int job_path(hf_manifest_load *job, const char *path)
 {
 	struct jentry e = { .type = JE_BEGIN };
-	struct walk w;
 	struct stat st;
 	int rc = 0, found;
 
-	e.path = hf_arena_strdup(&job->names, path);
-	if (!e.path)
-		return nomem(job->walk);
+	e.path = path;
 	found = stat(path, &st) == 0;
 	if (!found)
 		errno_diag(job->walk, "open", path, errno);
@@ -1626,11 +1641,7 @@ static int job_path(hf_manifest_load *job, const char *path)
 	if (found && !e.dir) {
 		rc = job_file(job, path, st.st_size);
 	} else if (e.dir) {
-		w.depth = 0;
-		w.dev[0] = st.st_dev;
-		w.ino[0] = st.st_ino;
-		w.job = job;
-		rc = walk_dir(job->walk, path, &w);
+		rc = walk_top(job->walk, path, &st, job);
 	}
 	e.type = JE_END;
 	e.rc = rc;
@@ -1695,7 +1706,7 @@ int hf_manifest_load_new(hf_manifest_load **out, hf_manifest *m,
 	}
 	for (i = 0; rc == 0 && i < n; i++) {
 		job->paths[i] = hf_arena_strdup(&job->names, paths[i]);
-		rc = job->paths[i] ? job_path(job, paths[i]) : HF_ENOMEM;
+		rc = job->paths[i] ? job_path(job, job->paths[i]) : HF_ENOMEM;
 		job->npaths += rc == 0;
 	}
 	if (rc == 0)
@@ -1740,18 +1751,6 @@ void hf_manifest_load_part(hf_manifest_load *job, size_t k)
 		f->obj1 = p->objs.n;
 		f->object_docs = p->object_docs - f->object_docs;
 	}
-}
-
-/* A diagnostic kept elsewhere, kept here (counted by the caller). */
-static void keep_diag(hf_manifest *m, const struct diag *d)
-{
-	if (m->ndiag >= MAX_DIAGS)
-		return;
-	if (HF_ARRAY_GROW(m->diags, m->diag_cap, m->ndiag + 1) < 0) {
-		m->oom = 1;
-		return;
-	}
-	m->diags[m->ndiag++] = *d;
 }
 
 static void take_diags(hf_manifest *m, const hf_manifest *from, size_t d0,
@@ -1799,11 +1798,6 @@ static int take_file(hf_manifest *m, const hf_manifest *p,
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Whether a string is there twice (or no memory to tell: 1). */
 static int repeats(const char **v, size_t n, size_t stride)
 {
@@ -1815,7 +1809,7 @@ static int repeats(const char **v, size_t n, size_t stride)
 		return 1;
 	for (i = 0; i < n; i++)
 		s[i] = *(const char *const *)((const char *)v + i * stride);
-	qsort(s, n, sizeof(*s), cmp_str);
+	qsort(s, n, sizeof(*s), cmp_names);
 	for (i = 1; i < n && !twice; i++)
 		twice = !strcmp(s[i - 1], s[i]);
 	hf_free(s);
@@ -1899,8 +1893,7 @@ void hf_manifest_load_end(hf_manifest_load *job)
 			break;
 		case JE_END:
 			if (e->dir && e->rc == 0 && m->object_docs == docs)
-				diag_pos(m, HF_MDIAG_WARNING, "", 0, 0,
-				         "no object files in '%s'", e->path);
+				no_objects(m, e->path);
 			break;
 		}
 	}
