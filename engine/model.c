@@ -33,14 +33,32 @@ struct hf_objset {
 static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
 static hf_map names = HF_MAP_INIT_COPY; /* name -> nothing: the key is it */
 
+/*
+ * The names a thread asked for last, by where they were: a resolver asks
+ * for the same schema's few names a million times, and the lock and the
+ * table are most of hf_name(). A slot answers only when its pointer is
+ * asked for again and the text there is still the name it gave: a
+ * pointer freed and reused for another name misses.
+ */
+#define NAME_SLOTS 256
+
+static _Thread_local struct name_slot {
+	const char *at;
+	const char *name;
+} name_slots[NAME_SLOTS];
+
 const char *hf_name(const char *name)
 {
+	struct name_slot *slot;
 	struct hf_map_entry *e;
 	const char *out;
 	size_t len;
 
 	if (!name)
 		return NULL;
+	slot = &name_slots[((uintptr_t)name >> 3) % NAME_SLOTS];
+	if (slot->at == name && !strcmp(name, slot->name))
+		return slot->name;
 	len = strlen(name);
 	pthread_mutex_lock(&names_lock);
 	e = hf_map_find(&names, name, len);
@@ -48,6 +66,8 @@ const char *hf_name(const char *name)
 		e = hf_map_find(&names, name, len);
 	out = e ? e->key : NULL;
 	pthread_mutex_unlock(&names_lock);
+	if (out)
+		*slot = (struct name_slot){ name, out };
 	return out;
 }
 

@@ -24,6 +24,7 @@ struct rec {
 	long parent; /* record index of the parent, or -1 */
 	const struct hf_schema_rel *link; /* child's rel to its parent */
 	const struct hf_schema_rel *up; /* parent's rel holding it */
+	size_t cap; /* room in obj.fields, made once by build() */
 	int bad; /* skipped: errors reported */
 };
 
@@ -191,6 +192,20 @@ static const hf_kind *object_kind(struct rctx *c, size_t i, struct rec *r)
 	return k;
 }
 
+/*
+ * Field f joins the object built: into the room build() made for as many
+ * fields as the file gives, not an array grown one field at a time (each
+ * step left the last one behind: a large repository's garbage).
+ */
+static int add_field(struct rec *r, struct hf_field *f)
+{
+	if (r->obj.nfields >= r->cap)
+		return hf_object_add_field(&r->obj, f);
+	r->obj.fields[r->obj.nfields++] = *f;
+	memset(f, 0, sizeof(*f));
+	return 0;
+}
+
 static int attr_field(struct rctx *c, struct rec *r,
                       const struct hf_schema_attr *a, const hf_mfield *mf)
 {
@@ -218,7 +233,11 @@ static int attr_field(struct rctx *c, struct rec *r,
 	f.file = hf_yval_file(v);
 	f.line = hf_yval_line(v);
 	f.col = hf_yval_col(v);
-	return f.name ? hf_object_add_field(&r->obj, &f) : HF_ENOMEM;
+	if (!f.name) {
+		hf_field_release(&f);
+		return HF_ENOMEM;
+	}
+	return add_field(r, &f);
 }
 
 /* Text of a scalar as the SDK would str() it into an HFID component. */
@@ -532,7 +551,7 @@ static int rel_field(struct rctx *c, struct rec *r,
 		hf_field_release(&f);
 		return rc < 0 ? rc : 0;
 	}
-	return hf_object_add_field(&r->obj, &f);
+	return add_field(r, &f);
 }
 
 static int one_field(struct rctx *c, struct rec *r, const hf_mfield *mf)
@@ -659,7 +678,7 @@ static int default_namespace(struct rctx *c, struct rec *r)
 	f.file = f.refs[0].file;
 	f.line = f.refs[0].line;
 	f.col = f.refs[0].col;
-	return hf_object_add_field(&r->obj, &f);
+	return add_field(r, &f);
 }
 
 static int build(struct rctx *c, size_t i)
@@ -689,6 +708,10 @@ static int build(struct rctx *c, size_t i)
 		r->link = hf_schema_rel_reverse(c->s, c->r[r->parent].k, r->up);
 	if (r->link && r->link->cardinality != HF_CARDINALITY_ONE)
 		r->link = NULL;
+	r->cap = hf_mobj_field_count(r->mo);
+	if (r->cap && !(r->obj.fields = hf_reallocarray(
+	                        NULL, r->cap, sizeof(*r->obj.fields))))
+		return HF_ENOMEM;
 	for (j = 0; rc == 0 && j < hf_mobj_field_count(r->mo); j++)
 		rc = one_field(c, r, hf_mobj_field_at(r->mo, j));
 	if (rc == 0)

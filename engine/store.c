@@ -219,8 +219,12 @@ int hf_store_open_mode(hf_store **out, const char *path,
 		if (fd >= 0)
 			close(fd);
 	}
+	/*
+	 * One thread at a time uses a store: no lock around each of the
+	 * million calls that save a large plan.
+	 */
 	if (sqlite3_open_v2(path, &st->db,
-	                    open_flags(mode) | SQLITE_OPEN_FULLMUTEX,
+	                    open_flags(mode) | SQLITE_OPEN_NOMUTEX,
 	                    NULL) != SQLITE_OK) {
 		rc = hf_error_set(
 		        err, HF_EINVAL, "cannot open plan store '%s': %s", path,

@@ -216,6 +216,39 @@ static void test_model__field_names_are_shared(void **state)
 	assert_null(hf_name(NULL));
 }
 
+/*
+ * A name asked for from the same place again is remembered; the place
+ * holding another name later (a schema freed, its memory reused) gives
+ * that name, not the one remembered.
+ */
+static void test_model__names_from_a_reused_place(void **state)
+{
+	char buf[32];
+	const char *a, *b, *c;
+	int i;
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "%s", "role");
+	a = hf_name(buf);
+	assert_ptr_equal(hf_name(buf), a);
+	snprintf(buf, sizeof(buf), "%s", "location");
+	b = hf_name(buf);
+	assert_string_equal(b, "location");
+	assert_ptr_equal(b, hf_name("location"));
+	assert_ptr_not_equal(a, b);
+	/* a prefix of what was there, and a longer name over a short one */
+	buf[3] = '\0';
+	assert_string_equal(hf_name(buf), "loc");
+	snprintf(buf, sizeof(buf), "%s", "locations_and_more");
+	assert_string_equal(hf_name(buf), "locations_and_more");
+	for (i = 0; i < 1000; i++) {
+		snprintf(buf, sizeof(buf), "n%d", i % 7);
+		c = hf_name(buf);
+		assert_string_equal(c, buf);
+		assert_ptr_equal(c, hf_name(buf));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_model__objset_tells_them_apart),
 		cmocka_unit_test(test_model__objset_allocates_little),
 		cmocka_unit_test(test_model__field_names_are_shared),
+		cmocka_unit_test(test_model__names_from_a_reused_place),
 	};
 
 	hf_alloc_init();

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hf/alloc.h"
@@ -699,6 +700,55 @@ static void test_resolve__secrets_never_quoted(void **state)
 	hf_objset_free(s);
 }
 
+/* Reallocations of a block that was there: growth one step at a time. */
+static long regrown;
+
+static void *count_realloc(void *p, size_t n)
+{
+	if (p)
+		regrown++;
+	return realloc(p, n);
+}
+
+/*
+ * An object's fields are one allocation made for as many as its file
+ * gives, not an array grown one field at a time: 200 devices of five
+ * fields each grew their arrays 800 times that way (and left the old
+ * steps behind as garbage).
+ */
+static void test_resolve__fields_not_grown_one_by_one(void **state)
+{
+	static const struct hf_allocator counting = { malloc, count_realloc,
+		                                      free };
+	hf_buf y = HF_BUF_INIT;
+	struct diags d;
+	hf_objset *s;
+	size_t i;
+
+	(void)state;
+	hf_buf_add(&y, "apiVersion: infrahub.app/v1\nkind: Object\nspec:\n"
+	               "  kind: TestDevice\n  data:\n");
+	for (i = 0; i < 200; i++)
+		hf_buf_addf(&y,
+		            "    - {name: d%zu, role: edge, asn: %zu, "
+		            "site: paris, tags: [red]}\n",
+		            i, 65000 + i);
+	assert_false(hf_buf_failed(&y));
+	regrown = 0;
+	hf_alloc_set(&counting);
+	s = resolve(y.ptr, 0, &d);
+	hf_alloc_set(NULL);
+	assert_int_equal(d.errors, 0);
+	assert_non_null(s);
+	assert_int_equal(hf_objset_count(s), 200);
+	for (i = 0; i < 200; i++)
+		assert_int_equal(hf_objset_at(s, i)->nfields, 5);
+	/* the buffers and tables of the run grow a few dozen times */
+	assert_true(regrown < 200);
+	hf_objset_free(s);
+	hf_buf_release(&y);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -715,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_resolve__unkeyed_items_stay_separate),
 		cmocka_unit_test(test_resolve__consume_drops_documents),
 		cmocka_unit_test(test_resolve__secrets_never_quoted),
+		cmocka_unit_test(test_resolve__fields_not_grown_one_by_one),
 	};
 
 	hf_alloc_init();
