@@ -309,6 +309,17 @@ static int make_key(char **out, const char *kind, const json_t *hfid)
 	return rc == 0 && !*out ? HF_ENOMEM : rc;
 }
 
+int hf_objset_reserve(hf_objset *s, size_t n, int ids)
+{
+	int rc = HF_ARRAY_GROW(s->objs, s->cap, n);
+
+	if (rc == 0)
+		rc = hf_map_reserve(&s->by_key, n);
+	if (rc == 0 && ids)
+		rc = hf_map_reserve(&s->by_id, n);
+	return rc;
+}
+
 int hf_objset_add(hf_objset *s, struct hf_object *o, hf_error *err)
 {
 	char *key = NULL;

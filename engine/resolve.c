@@ -1502,6 +1502,8 @@ static int collect(struct rctx *c, hf_objset *set, hf_error *err)
 	size_t i;
 	int rc = 0;
 
+	/* room for every record at once; repeats merge, so a few spare */
+	(void)hf_objset_reserve(set, hf_objset_count(set) + c->n, 0);
 	for (i = 0; rc == 0 && i < c->n; i++) {
 		r = &c->r[i];
 		if (r->bad)

@@ -254,6 +254,48 @@ static void test_map__allocation_failures(void **state)
 	assert_int_equal(n, 45);
 }
 
+/*
+ * Room made once: adding as many keys as reserved moves nothing, and what
+ * was there before is found, its duplicates in order.
+ */
+static void test_map__reserve(void **state)
+{
+	static char keys[1000][8];
+	hf_map m = HF_MAP_INIT;
+	struct hf_map_entry *e;
+	const struct hf_map_entry *slots;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++)
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+	assert_int_equal(hf_map_add(&m, "k1", 2, (void *)1), 0);
+	assert_int_equal(hf_map_add(&m, "k1", 2, (void *)2), 0);
+	assert_int_equal(hf_map_reserve(&m, 1002), 0);
+	slots = m.slots;
+	assert_true(m.cap >= 2004);
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(hf_map_add(&m, keys[i], strlen(keys[i]),
+		                            (void *)(intptr_t)(i + 10)),
+		                 0);
+	assert_ptr_equal(m.slots, slots);
+	e = hf_map_find(&m, "k1", 2);
+	assert_non_null(e);
+	assert_ptr_equal(e->val, (void *)1);
+	e = hf_map_next(&m, e);
+	assert_ptr_equal(e->val, (void *)2);
+	e = hf_map_next(&m, e);
+	assert_ptr_equal(e->val, (void *)11);
+	for (i = 0; i < 1000; i++)
+		assert_non_null(hf_map_get(&m, keys[i], strlen(keys[i])));
+	/* smaller than there is room for: nothing changes */
+	assert_int_equal(hf_map_reserve(&m, 10), 0);
+	assert_ptr_equal(m.slots, slots);
+	assert_int_equal(hf_map_reserve(&m, SIZE_MAX / 2), HF_ENOMEM);
+	assert_ptr_equal(m.slots, slots);
+	hf_map_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_map__copies_keys),
 		cmocka_unit_test(test_map__each),
 		cmocka_unit_test(test_map__allocation_failures),
+		cmocka_unit_test(test_map__reserve),
 	};
 
 	return cmocka_run_group_tests_name("map", tests, NULL, NULL);

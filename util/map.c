@@ -89,14 +89,12 @@ static void place(hf_map *m, const struct hf_map_entry *e)
 	m->slots[i] = *e;
 }
 
-static int grow(hf_map *m)
+/* Rehash into ncap slots, a power of two above the capacity. */
+static int grow_to(hf_map *m, size_t ncap)
 {
 	struct hf_map_entry *old = m->slots;
-	size_t ocap = m->cap, ncap, i, start = 0;
+	size_t ocap = m->cap, i, start = 0;
 
-	if (ocap > SIZE_MAX / sizeof(*old) / 2)
-		return HF_ENOMEM;
-	ncap = ocap ? ocap * 2 : MAP_MIN;
 	m->slots = hf_calloc(ncap, sizeof(*old));
 	if (!m->slots) {
 		m->slots = old;
@@ -114,6 +112,24 @@ static int grow(hf_map *m)
 	}
 	hf_free(old);
 	return 0;
+}
+
+static int grow(hf_map *m)
+{
+	if (m->cap > SIZE_MAX / sizeof(*m->slots) / 2)
+		return HF_ENOMEM;
+	return grow_to(m, m->cap ? m->cap * 2 : MAP_MIN);
+}
+
+int hf_map_reserve(hf_map *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : MAP_MIN;
+
+	if (n > SIZE_MAX / sizeof(*m->slots) / 4)
+		return HF_ENOMEM;
+	while (cap < 2 * n)
+		cap *= 2;
+	return cap > m->cap ? grow_to(m, cap) : 0;
 }
 
 int hf_map_add(hf_map *m, const char *key, size_t len, void *val)

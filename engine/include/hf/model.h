@@ -149,6 +149,12 @@ void hf_objset_free(hf_objset *s); /* NULL-safe */
  */
 int hf_objset_add(hf_objset *s, struct hf_object *o, hf_error *err);
 size_t hf_objset_count(const hf_objset *s);
+/*
+ * Room for n objects in all (and their node ids when ids), made at once
+ * where the count is known: a set of a million objects otherwise grows
+ * its array and indexes twenty times. 0 or HF_ENOMEM.
+ */
+int hf_objset_reserve(hf_objset *s, size_t n, int ids);
 struct hf_object *hf_objset_at(const hf_objset *s, size_t i);
 /* Index of the object with this identity, or -1. */
 long hf_objset_find(const hf_objset *s, const char *kind, const json_t *hfid);

@@ -45,6 +45,11 @@ typedef struct hf_map {
 int hf_map_put(hf_map *m, const char *key, size_t len, void *val);
 /* Insert a further entry, even when the key is present: as hf_map_put. */
 int hf_map_add(hf_map *m, const char *key, size_t len, void *val);
+/*
+ * Room for n entries in all, made at once: adding up to n grows nothing.
+ * 0 or HF_ENOMEM (the map unchanged).
+ */
+int hf_map_reserve(hf_map *m, size_t n);
 /* The map's hash of a key (FNV-1a), for indexes of their own. */
 uint32_t hf_map_hash(const char *key, size_t len);
 /* The value of the key's first entry, or NULL. */
