@@ -1507,7 +1507,7 @@ static int read_kinds(struct fctx *c, hf_error *err)
 {
 	struct round r = { 0 };
 	struct kplan *p;
-	size_t i, listed = 0;
+	size_t i, listed = 0, cap;
 	long off;
 	int rc = 0;
 
@@ -1524,12 +1524,18 @@ static int read_kinds(struct fctx *c, hf_error *err)
 		listed += p->count > 0 ? (size_t)p->count : 0;
 	}
 	/*
-	 * The pages' objects, counted: room for them at once. Only a hint
-	 * (a count the pages then contradict fails the fetch as before).
+	 * The pages' objects, counted: room for them at once, up to twice
+	 * the objects the files want (a kind far larger than the files, or
+	 * a count no page bears out, grows the set as it comes). Only a
+	 * hint: a failure here is no failure.
 	 */
-	if (rc == 0 && listed)
+	if (rc == 0 && listed) {
+		cap = 2 * (c->want ? hf_objset_count(c->want) : 0) + 1024;
 		(void)hf_objset_reserve(c->have,
-		                        hf_objset_count(c->have) + listed, 1);
+		                        hf_objset_count(c->have) +
+		                                (listed < cap ? listed : cap),
+		                        1);
+	}
 	count_pending(c, &r);
 	if (rc == 0)
 		rc = run_streamed(c, &r, err);

@@ -463,6 +463,68 @@ static void test_fetch__references_share_hfids(void **state)
 	hf_objset_free(have); /* the shared HFID outlives the fetch's pool */
 }
 
+/* Lookups of tags in the requests `tag_lookups_served` answered. */
+static int tag_lookups;
+
+static int tag_lookups_served(void *payload, const struct hf_fake_req *r,
+                              json_t **answer, hf_error *err)
+{
+	const char *p = r->query;
+
+	while ((p = strstr(p, "BuiltinTag(")) != NULL) {
+		tag_lookups++;
+		p++;
+	}
+	return served(payload, r, answer, err);
+}
+
+/*
+ * References to one object outside the files are looked up once, whether
+ * they share their HFID (as the resolver's pool makes them) or each hold
+ * an equal one of their own; each is completed with the object's id.
+ */
+static void test_fetch__repeated_references_asked_once(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	hf_objset *want, *have = NULL;
+	struct hf_object d[4];
+	const struct hf_field *f;
+	const char *id = NULL;
+	json_t *shared = json_pack("[s]", "red");
+	char name[16];
+	int i;
+
+	(void)state;
+	hf_objset_new(&want);
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "dev%02d", i + 1);
+		d[i] = want_obj("TestDevice", name);
+		want_ref(&d[i], "tags", 1, "BuiltinTag", "red", NULL);
+		if (i < 3) { /* three share one array, the last has its own */
+			f = hf_object_field(&d[i], "tags");
+			json_decref(f->refs[0].hfid);
+			f->refs[0].hfid = json_incref(shared);
+		}
+		assert_int_equal(hf_objset_add(want, &d[i], NULL), 0);
+	}
+	tag_lookups = 0;
+	assert_int_equal(hf_fetch(&have, want, schema, &o,
+	                          via(tag_lookups_served), NULL, NULL, NULL,
+	                          NULL),
+	                 0);
+	assert_int_equal(tag_lookups, 1);
+	for (i = 0; i < 4; i++) {
+		f = hf_object_field(hf_objset_at(want, (size_t)i), "tags");
+		assert_non_null(f->refs[0].id);
+		if (id)
+			assert_string_equal(f->refs[0].id, id);
+		id = f->refs[0].id;
+	}
+	json_decref(shared);
+	hf_objset_free(want);
+	hf_objset_free(have);
+}
+
 /*
  * A live object holds what it has alike with its desired twin by
  * reference: its HFID and equal values; different values are its own.
@@ -1134,6 +1196,7 @@ int main(void)
 		cmocka_unit_test(test_fetch__unresolvable_reference),
 		cmocka_unit_test(test_fetch__problems_are_counted),
 		cmocka_unit_test(test_fetch__references_share_hfids),
+		cmocka_unit_test(test_fetch__repeated_references_asked_once),
 		cmocka_unit_test(test_fetch__live_shares_equal_values),
 		cmocka_unit_test(test_fetch__progress),
 		cmocka_unit_test(test_fetch__creates_among_many_read_by_pages),
