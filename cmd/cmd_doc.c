@@ -139,10 +139,10 @@ static const struct env_doc envs[] = {
 	  "asks for." },
 	{ "HUBFORM_HUGEPAGES",
 	  "Where the kernel's transparent huge pages are in madvise mode and "
-	  "glibc is 2.35 or later, a command whose files, plans or database "
-	  "weigh 8 MiB or more starts once more with glibc.malloc.hugetlb=1 "
-	  "added to GLIBC_TUNABLES (a hugetlb tunable already there is left "
-	  "alone): a large plan runs a fifth faster, for about 30 ms of "
+	  "glibc is 2.35 or later, a command whose files, plan file or "
+	  "database weigh 64 MiB or more (plan stores do not count) starts "
+	  "once more with glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES (a "
+	  "hugetlb tunable already there is left alone), for about 30 ms of "
 	  "start-up. 1 does so whatever the size, 0 never." },
 	{ "HUBFORM_SERVE_TOKEN",
 	  "Token that hubform serve requires as X-INFRAHUB-KEY when neither "

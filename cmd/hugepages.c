@@ -18,7 +18,8 @@
  * dynamic loader, or when /proc/self/exe cannot be executed (hubform
  * then goes on as it is); and never twice. Starting again costs a few
  * tens of milliseconds, so it is done only for a command whose files,
- * plans or databases weigh 8 MiB or more, or with HUBFORM_HUGEPAGES=1.
+ * plan file or databases weigh 64 MiB or more, or with
+ * HUBFORM_HUGEPAGES=1.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
@@ -58,11 +59,16 @@
 
 /*
  * Starting again costs the dynamic linking once more (about 30 ms with
- * libcurl's dependencies), which only a large run wins back: the files,
- * plans and databases the command names must reach this size (about
- * 30,000 objects of YAML) unless HUBFORM_HUGEPAGES=1.
+ * libcurl's dependencies), and a plan of a hundred thousand objects does
+ * not win it back: a 100k no-change plan (12 MB of YAML) took 2.02 s
+ * with huge pages and 1.89 s without (medians of ten runs each,
+ * alternating, on a 2-core VM); the 1M plan (121 MB) 23.6 s and 22.6 s,
+ * its resolve slower with them and its save faster. The files, plan file
+ * and databases the command names must reach this size (about 500,000
+ * objects of YAML) unless HUBFORM_HUGEPAGES=1. A plan store is not
+ * counted: it holds every plan made, and a command reads one of them.
  */
-#define LARGE_INPUT (8L << 20)
+#define LARGE_INPUT (64L << 20)
 
 static const char *state = "off";
 
@@ -157,11 +163,16 @@ static int large_input(char **argv)
 
 	walked = 0;
 	for (i = 2; argv[i] && walked < LARGE_INPUT; i++) {
+		/* a plan store: its history, not what this run holds */
+		if (!strcmp(argv[i], "--state")) {
+			i += argv[i + 1] != NULL;
+			continue;
+		}
+		if (!strncmp(argv[i], "--state=", 8))
+			continue;
 		eq = argv[i][0] == '-' ? strchr(argv[i], '=') : NULL;
 		add_path(eq ? eq + 1 : argv[i]);
 	}
-	add_path(getenv("HUBFORM_STATE"));
-	add_path(".hubform/plans.db");
 	add_path(".hubform/local.db");
 	return walked >= LARGE_INPUT;
 }
@@ -202,7 +213,7 @@ static const char *reason_not(char **argv)
 	if (!exe_is_hubform())
 		return "off (/proc/self/exe is not hubform)";
 	if (!(opt && !strcmp(opt, "1")) && !large_input(argv))
-		return "off (under 8 MiB of input: not worth starting again)";
+		return "off (under 64 MiB of input: not worth starting again)";
 	return NULL;
 }
 

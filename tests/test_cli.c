@@ -309,6 +309,16 @@ static const char *huge_pages_expected(void)
 	return "huge pages off (the kernel's THP mode is not madvise)";
 }
 
+/* A file of `size` bytes that takes no room on the disk. */
+static void sparse_file(const char *path, long size)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), size), 0);
+	fclose(f);
+}
+
 /*
  * The heap's huge pages: where the machine allows and the command's data
  * is large (or HUBFORM_HUGEPAGES=1), hubform starts again with
@@ -321,11 +331,11 @@ static const char *huge_pages_expected(void)
 static void test_cli__heap_huge_pages(void **state)
 {
 	const char *a[] = { "plans", NULL };
+	const char *st[] = { "plans", "--state", "store.db", NULL };
 	const char *expect = huge_pages_expected();
 	int allowed = strstr(expect, "(glibc.malloc.hugetlb=1)") != NULL;
 	char dir[600], big[700];
-	struct hf_run on, small, large, off, mine, lost;
-	FILE *f;
+	struct hf_run on, small, store, large, off, mine, lost;
 
 	(void)state;
 	if (getenv("LD_PRELOAD") && strstr(getenv("LD_PRELOAD"), "vgpreload"))
@@ -337,14 +347,15 @@ static void test_cli__heap_huge_pages(void **state)
 	assert_int_equal(hf_run(&on, dir, NULL, a), 0);
 	unsetenv("HUBFORM_HUGEPAGES");
 	assert_int_equal(hf_run(&small, dir, NULL, a), 0);
-	/* a 9 MiB local database (sparse): data enough to start again */
+	/* a 65 MiB plan store (sparse): a store's size does not count */
+	snprintf(big, sizeof(big), "%s/store.db", dir);
+	sparse_file(big, 65L << 20);
+	assert_int_equal(hf_run(&store, dir, NULL, st), 0);
+	/* a 65 MiB local database (sparse): data enough to start again */
 	snprintf(big, sizeof(big), "%s/.hubform", dir);
 	assert_int_equal(mkdir(big, 0777), 0);
 	snprintf(big, sizeof(big), "%s/.hubform/local.db", dir);
-	f = fopen(big, "w");
-	assert_non_null(f);
-	assert_int_equal(ftruncate(fileno(f), 9L << 20), 0);
-	fclose(f);
+	sparse_file(big, 65L << 20);
 	assert_int_equal(hf_run(&large, dir, NULL, a), 0);
 	setenv("HUBFORM_HUGEPAGES", "0", 1);
 	assert_int_equal(hf_run(&off, dir, NULL, a), 0);
@@ -367,7 +378,9 @@ static void test_cli__heap_huge_pages(void **state)
 	assert_non_null(strstr(on.err, expect));
 	assert_non_null(strstr(large.err, expect));
 	assert_non_null(strstr(
-	        small.err, allowed ? "huge pages off (under 8 MiB" : expect));
+	        small.err, allowed ? "huge pages off (under 64 MiB" : expect));
+	assert_non_null(strstr(
+	        store.err, allowed ? "huge pages off (under 64 MiB" : expect));
 	assert_non_null(
 	        strstr(off.err, "huge pages off (HUBFORM_HUGEPAGES=0)"));
 	assert_non_null(strstr(mine.err, "huge pages as GLIBC_TUNABLES sets"));
@@ -376,6 +389,7 @@ static void test_cli__heap_huge_pages(void **state)
 	assert_non_null(strstr(lost.err, "huge pages off (the restart lost"));
 	hf_run_release(&on);
 	hf_run_release(&small);
+	hf_run_release(&store);
 	hf_run_release(&large);
 	hf_run_release(&off);
 	hf_run_release(&mine);
