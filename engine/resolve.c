@@ -240,24 +240,71 @@ static int attr_field(struct rctx *c, struct rec *r,
 	return add_field(r, &f);
 }
 
-/* Text of a scalar as the SDK would str() it into an HFID component. */
-static char *scalar_text(const hf_yval *v)
+/*
+ * Text of a scalar as the SDK would str() it into an HFID component: in
+ * the document, or written into buf. NULL for anything but a scalar.
+ */
+static const char *scalar_view(const hf_yval *v, char buf[32], size_t *len)
 {
+	const char *t;
 	long long ll;
 	int b;
-	char buf[32];
 
 	if (hf_yval_type(v) != HF_YVAL_SCALAR)
 		return NULL;
 	if (!hf_yval_is_string(v) && hf_yval_resolve(v) == HF_YRES_BOOL &&
 	    hf_yval_as_bool(v, &b) == 0)
-		return hf_strdup(b ? "True" : "False");
-	if (!hf_yval_is_string(v) && hf_yval_resolve(v) == HF_YRES_INT &&
-	    hf_yval_as_int(v, &ll) == 0) {
-		snprintf(buf, sizeof(buf), "%lld", ll);
-		return hf_strdup(buf);
+		t = b ? "True" : "False";
+	else if (!hf_yval_is_string(v) && hf_yval_resolve(v) == HF_YRES_INT &&
+	         hf_yval_as_int(v, &ll) == 0) {
+		snprintf(buf, 32, "%lld", ll);
+		t = buf;
+	} else {
+		t = hf_yval_text(v, NULL);
 	}
-	return hf_strdup(hf_yval_text(v, NULL));
+	*len = strlen(t);
+	return t;
+}
+
+/* scalar_view() as a string of its own (hf_free()), or NULL. */
+static char *scalar_text(const hf_yval *v)
+{
+	char buf[32];
+	size_t len;
+	const char *t = scalar_view(v, buf, &len);
+
+	return t ? hf_strndup(t, len) : NULL;
+}
+
+/*
+ * The pool's HFID equal to the one a reference writes (a scalar or a
+ * list of them), found by its key: a hundred thousand devices naming a
+ * few thousand sites make no arrays only to find theirs pooled. NULL
+ * when the pool has none (or the reference is of another shape).
+ */
+static json_t *pooled(struct rctx *c, const hf_yval *v)
+{
+	const hf_yval *item;
+	const char *t;
+	char buf[32];
+	size_t i, n, len;
+
+	hf_buf_reset(&c->key);
+	hf_identity_key_kind(&c->key, "");
+	n = hf_yval_type(v) == HF_YVAL_SCALAR ? 1
+	    : hf_yval_type(v) == HF_YVAL_SEQ  ? hf_yval_count(v)
+	                                      : 0;
+	for (i = 0; i < n; i++) {
+		item = hf_yval_type(v) == HF_YVAL_SCALAR ? v
+		                                         : hf_yval_item(v, i);
+		t = scalar_view(item, buf, &len);
+		if (!t)
+			return NULL;
+		hf_identity_key_part(&c->key, t, len);
+	}
+	if (!n || hf_buf_failed(&c->key))
+		return NULL;
+	return hf_hfid_pool_find(c->hfids, c->key.ptr, c->key.len);
 }
 
 static json_t *hfid_of(const hf_yval *v)
@@ -331,7 +378,9 @@ static int one_ref(struct rctx *c, struct hf_ref *ref,
 		hf_free(t);
 		return ref->kind && ref->filter_attr ? 0 : HF_ENOMEM;
 	}
-	ref->hfid = hf_hfid_pool_take(c->hfids, hfid_of(v));
+	ref->hfid = pooled(c, v);
+	if (!ref->hfid)
+		ref->hfid = hf_hfid_pool_take(c->hfids, hfid_of(v));
 	if (!ref->hfid) {
 		FAIL_AT(c, v,
 		        "relationship %s doesn't have the right format: "

@@ -152,12 +152,37 @@ static void test_resolve__references_share_hfids(void **state)
 	                "  kind: TestDevice\n  data:\n"
 	                "    - {name: a, role: core, site: paris}\n"
 	                "    - {name: b, role: core, site: [paris]}\n"
-	                "    - {name: c, role: core, site: lyon}\n",
+	                "    - {name: c, role: core, site: lyon}\n"
+	                "    - {name: d, role: core, site: 42}\n"
+	                "    - {name: e, role: core, site: ['42']}\n"
+	                "    - {name: f, role: core, site: true}\n"
+	                "    - {name: g, role: core, site: [True]}\n"
+	                "    - {name: h, role: core, site: [paris, x]}\n",
 	                0, &d);
 	const json_t *a, *b, *c;
+	const char *const same[][2] = { { "d", "e" }, { "f", "g" } };
+	size_t i;
 
 	(void)state;
 	assert_int_equal(d.errors, 0);
+	/* an int or a bool names its peer as the SDK's str() writes it */
+	for (i = 0; i < 2; i++) {
+		a = hf_object_field(find(s, "TestDevice", same[i][0], NULL),
+		                    "site")
+		            ->refs[0]
+		            .hfid;
+		b = hf_object_field(find(s, "TestDevice", same[i][1], NULL),
+		                    "site")
+		            ->refs[0]
+		            .hfid;
+		assert_ptr_equal(a, b);
+		assert_string_equal(json_string_value(json_array_get(a, 0)),
+		                    i ? "True" : "42");
+	}
+	a = hf_object_field(find(s, "TestDevice", "h", NULL), "site")
+	            ->refs[0]
+	            .hfid;
+	assert_int_equal(json_array_size(a), 2);
 	a = hf_object_field(find(s, "TestDevice", "a", NULL), "site")
 	            ->refs[0]
 	            .hfid;
