@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hf/alloc.h"
+#include "hf/array.h"
 #include "hf/buf.h"
 #include "hf/diff.h"
 #include "hf/jsontext.h"
@@ -350,30 +351,6 @@ int hf_diff_fingerprint_fields(char out[65], const struct hf_object *live,
 	return rc;
 }
 
-/* The desired object a reference points at, when the files declare it. */
-static long ref_target(const hf_objset *want, const hf_schema *s,
-                       const struct hf_ref *r)
-{
-	const hf_kind *k, *const *impl;
-	size_t i, n;
-	long at;
-
-	if (!r->hfid || !r->kind)
-		return -1;
-	at = hf_objset_find(want, r->kind, r->hfid);
-	if (at >= 0 || !s)
-		return at;
-	k = hf_schema_kind(s, r->kind);
-	n = k ? hf_schema_implementations(s, k, &impl) : 0;
-	for (i = 0; i < n; i++) {
-		at = hf_objset_find(want, hf_schema_kind_name(impl[i]),
-		                    r->hfid);
-		if (at >= 0)
-			return at;
-	}
-	return -1;
-}
-
 struct ctx {
 	hf_plan *plan;
 	const hf_objset *want;
@@ -384,7 +361,49 @@ struct ctx {
 	int consume; /* hf_diff_opts.consume */
 	json_t *empty; /* the no-ops' "changed" and "deps", shared */
 	hf_buf text, fp; /* scratch for a no-op's text and fingerprint */
+	hf_buf *key; /* scratch for identity keys (find()) */
+	struct refs_room *refs; /* scratch for desired_field() */
 };
+
+struct refs_room {
+	struct hf_ref *v;
+	size_t cap;
+};
+
+/*
+ * hf_objset_find() with the key made in the diff's scratch: a 100k diff
+ * looks up three keys an object, each a malloc'd copy otherwise.
+ */
+static long find(const struct ctx *c, const hf_objset *set, const char *kind,
+                 const json_t *hfid)
+{
+	hf_buf_reset(c->key);
+	if (hf_identity_key(c->key, kind, hfid) < 0 || hf_buf_failed(c->key))
+		return -1;
+	return hf_objset_find_key(set, c->key->ptr);
+}
+
+/* The desired object a reference points at, when the files declare it. */
+static long ref_target(const struct ctx *c, const struct hf_ref *r)
+{
+	const hf_kind *k, *const *impl;
+	size_t i, n;
+	long at;
+
+	if (!r->hfid || !r->kind)
+		return -1;
+	at = find(c, c->want, r->kind, r->hfid);
+	if (at >= 0 || !c->schema)
+		return at;
+	k = hf_schema_kind(c->schema, r->kind);
+	n = k ? hf_schema_implementations(c->schema, k, &impl) : 0;
+	for (i = 0; i < n; i++) {
+		at = find(c, c->want, hf_schema_kind_name(impl[i]), r->hfid);
+		if (at >= 0)
+			return at;
+	}
+	return -1;
+}
 
 /*
  * The id of the create of want object t, made when first asked for: a
@@ -410,13 +429,11 @@ static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
 	for (i = 0; i < w->nfields; i++) {
 		f = &w->fields[i];
 		for (j = 0; j < f->nrefs; j++) {
-			t = ref_target(c->want, c->schema, &f->refs[j]);
+			t = ref_target(c, &f->refs[j]);
 			if (t < 0 ||
-			    hf_objset_find(
-			            c->have,
-			            hf_objset_at(c->want, (size_t)t)->kind,
-			            hf_objset_at(c->want, (size_t)t)->hfid) >=
-			            0)
+			    find(c, c->have,
+			         hf_objset_at(c->want, (size_t)t)->kind,
+			         hf_objset_at(c->want, (size_t)t)->hfid) >= 0)
 				continue;
 			/* a create of this plan; its id is fixed by kind+HFID
 			 */
@@ -439,7 +456,7 @@ static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
 static const char *concrete_kind(const struct ctx *c, const struct hf_ref *r,
                                  const struct hf_field *live)
 {
-	long t = ref_target(c->want, c->schema, r);
+	long t = ref_target(c, r);
 	size_t j;
 
 	if (t >= 0)
@@ -452,27 +469,26 @@ static const char *concrete_kind(const struct ctx *c, const struct hf_ref *r,
 
 /*
  * A desired field as compared and shown: `w`, with each reference naming
- * its concrete kind. Its refs (in *refs, freed by the caller) are shallow
- * copies borrowing from `w`, the desired objects and `live`.
+ * its concrete kind. Its refs are shallow copies borrowing from `w`, the
+ * desired objects and `live`, in the diff's room (c->refs), valid until
+ * the next call: one desired field is made at a time.
  */
-static int desired_field(struct hf_field *out, struct hf_ref **refs,
-                         const struct ctx *c, const struct hf_field *w,
-                         const struct hf_field *live)
+static int desired_field(struct hf_field *out, const struct ctx *c,
+                         const struct hf_field *w, const struct hf_field *live)
 {
+	struct refs_room *room = c->refs;
 	size_t i;
 
 	*out = *w;
-	*refs = NULL;
 	if (w->type == HF_FIELD_ATTR || !w->nrefs)
 		return 0;
-	*refs = hf_calloc(w->nrefs, sizeof(**refs));
-	if (!*refs)
+	if (HF_ARRAY_GROW(room->v, room->cap, w->nrefs) < 0)
 		return HF_ENOMEM;
 	for (i = 0; i < w->nrefs; i++) {
-		(*refs)[i] = w->refs[i];
-		(*refs)[i].kind = concrete_kind(c, &w->refs[i], live);
+		room->v[i] = w->refs[i];
+		room->v[i].kind = concrete_kind(c, &w->refs[i], live);
 	}
-	out->refs = *refs;
+	out->refs = room->v;
 	return 0;
 }
 
@@ -498,7 +514,6 @@ static int compare_field(struct hf_change *ch, const struct ctx *c,
 {
 	const struct hf_field *hf = h ? hf_object_field(h, w->name) : NULL;
 	struct hf_field wf;
-	struct hf_ref *refs;
 	int rc;
 
 	/*
@@ -507,7 +522,7 @@ static int compare_field(struct hf_change *ch, const struct ctx *c,
 	 */
 	if (is_secret(w))
 		return h ? 0 : secret_field(ch, w);
-	rc = desired_field(&wf, &refs, c, w, hf);
+	rc = desired_field(&wf, c, w, hf);
 	if (rc == 0 &&
 	    json_object_set_new(ch->after, wf.name, hf_field_json(&wf)) < 0)
 		rc = HF_ENOMEM;
@@ -518,7 +533,6 @@ static int compare_field(struct hf_change *ch, const struct ctx *c,
 	if (rc == 0 && (!h || !field_equal(c->schema, &wf, hf)) &&
 	    json_array_append_new(ch->changed, json_string(wf.name)) < 0)
 		rc = HF_ENOMEM;
-	hf_free(refs);
 	return rc;
 }
 
@@ -528,7 +542,6 @@ static int unchanged(const struct ctx *c, const struct hf_object *w,
 {
 	const struct hf_field *hf;
 	struct hf_field wf;
-	struct hf_ref *refs;
 	size_t i;
 	int rc = 0;
 
@@ -537,10 +550,9 @@ static int unchanged(const struct ctx *c, const struct hf_object *w,
 		if (is_secret(&w->fields[i]))
 			continue;
 		hf = hf_object_field(h, w->fields[i].name);
-		rc = desired_field(&wf, &refs, c, &w->fields[i], hf);
+		rc = desired_field(&wf, c, &w->fields[i], hf);
 		if (rc == 0)
 			*same = field_equal(c->schema, &wf, hf);
-		hf_free(refs);
 	}
 	return rc;
 }
@@ -605,7 +617,7 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 	int rc;
 
 	memset(&ch, 0, sizeof(ch));
-	at = hf_objset_find(c->have, w->kind, w->hfid);
+	at = find(c, c->have, w->kind, w->hfid);
 	h = at >= 0 ? hf_objset_at(c->have, (size_t)at) : NULL;
 	ch.kind = hf_strdup(w->kind);
 	ch.hfid = json_incref(w->hfid);
@@ -673,8 +685,11 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
                 const struct hf_diff_opts *o, hf_error *err)
 {
 	static const struct hf_diff_opts defaults = HF_DIFF_OPTS_INIT;
+	hf_buf key = HF_BUF_INIT;
+	struct refs_room refs = { NULL, 0 };
 	struct ctx c = { plan, want, have, NULL,        hf_plan_count(plan),
-		         NULL, 0,    NULL, HF_BUF_INIT, HF_BUF_INIT };
+		         NULL, 0,    NULL, HF_BUF_INIT, HF_BUF_INIT,
+		         &key, &refs };
 	size_t i, n = hf_objset_count(want);
 	int rc;
 
@@ -698,6 +713,8 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 	json_decref(c.empty);
 	hf_buf_release(&c.text);
 	hf_buf_release(&c.fp);
+	hf_buf_release(&key);
+	hf_free(refs.v);
 	return rc;
 }
 
