@@ -332,10 +332,11 @@ static void test_cli__heap_huge_pages(void **state)
 {
 	const char *a[] = { "plans", NULL };
 	const char *st[] = { "plans", "--state", "store.db", NULL };
+	const char *st_eq[] = { "plans", "--state=store.db", NULL };
 	const char *expect = huge_pages_expected();
 	int allowed = strstr(expect, "(glibc.malloc.hugetlb=1)") != NULL;
 	char dir[600], big[700];
-	struct hf_run on, small, store, large, off, mine, lost;
+	struct hf_run on, small, store, store_eq, large, off, mine, lost;
 
 	(void)state;
 	if (getenv("LD_PRELOAD") && strstr(getenv("LD_PRELOAD"), "vgpreload"))
@@ -351,6 +352,7 @@ static void test_cli__heap_huge_pages(void **state)
 	snprintf(big, sizeof(big), "%s/store.db", dir);
 	sparse_file(big, 65L << 20);
 	assert_int_equal(hf_run(&store, dir, NULL, st), 0);
+	assert_int_equal(hf_run(&store_eq, dir, NULL, st_eq), 0);
 	/* a 65 MiB local database (sparse): data enough to start again */
 	snprintf(big, sizeof(big), "%s/.hubform", dir);
 	assert_int_equal(mkdir(big, 0777), 0);
@@ -382,6 +384,9 @@ static void test_cli__heap_huge_pages(void **state)
 	assert_non_null(strstr(
 	        store.err, allowed ? "huge pages off (under 64 MiB" : expect));
 	assert_non_null(
+	        strstr(store_eq.err,
+	               allowed ? "huge pages off (under 64 MiB" : expect));
+	assert_non_null(
 	        strstr(off.err, "huge pages off (HUBFORM_HUGEPAGES=0)"));
 	assert_non_null(strstr(mine.err, "huge pages as GLIBC_TUNABLES sets"));
 	assert_int_equal(lost.status, 0);
@@ -390,6 +395,7 @@ static void test_cli__heap_huge_pages(void **state)
 	hf_run_release(&on);
 	hf_run_release(&small);
 	hf_run_release(&store);
+	hf_run_release(&store_eq);
 	hf_run_release(&large);
 	hf_run_release(&off);
 	hf_run_release(&mine);
