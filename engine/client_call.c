@@ -130,8 +130,9 @@ static int tx_submit(hf_transport *t, const struct hf_tx_request *q,
 	return 0;
 }
 
-static int tx_run(hf_transport *t, hf_tx_done_fn done, void *payload,
-                  hf_error *err)
+/* A run through the transport, with the caller's idle work or none. */
+static int run_with(hf_transport *t, hf_tx_done_fn done, void *payload,
+                    int (*idle)(void *payload), hf_error *err)
 {
 	hf_client *c = of(t);
 	int rc;
@@ -142,10 +143,26 @@ static int tx_run(hf_transport *t, hf_tx_done_fn done, void *payload,
 		        "hf_transport_run() called from its callback");
 	c->tx_done = done;
 	c->tx_payload = payload;
+	c->idle = idle;
+	c->idle_more = idle != NULL;
 	rc = client_run(c, err);
 	c->tx_done = NULL;
 	c->tx_payload = NULL;
+	c->idle = NULL;
+	c->idle_more = 0;
 	return rc;
+}
+
+static int tx_run(hf_transport *t, hf_tx_done_fn done, void *payload,
+                  hf_error *err)
+{
+	return run_with(t, done, payload, NULL, err);
+}
+
+static int tx_run_idle(hf_transport *t, hf_tx_done_fn done, void *payload,
+                       int (*idle)(void *payload), hf_error *err)
+{
+	return run_with(t, done, payload, idle, err);
 }
 
 static void tx_stop(hf_transport *t)
@@ -159,4 +176,4 @@ static void tx_drop(hf_transport *t)
 }
 
 const struct hf_transport_ops client_tx_ops = { tx_submit, tx_run, tx_stop,
-	                                        tx_drop };
+	                                        tx_drop, tx_run_idle };

@@ -98,6 +98,8 @@ struct hf_client {
 	void *done_payload;
 	hf_tx_done_fn tx_done; /* a run started through the transport */
 	void *tx_payload;
+	int (*idle)(void *payload); /* hf_transport_run_idle(): the caller's */
+	int idle_more; /* work between steps, until idle says none is left */
 	/* JWT login (client_auth.c); every secret is wiped when freed */
 	char *username;
 	char *password;

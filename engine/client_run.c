@@ -423,8 +423,9 @@ static int run_step(hf_client *c, uint64_t deadline, hf_error *err)
 		return client_error(c, err, HF_ENET,
 		                    "deadline exceeded (%ld ms) talking to %s",
 		                    c->deadline_ms, c->address);
-	if (curl_multi_poll(c->multi, NULL, 0, next_wait(c, deadline), NULL) !=
-	            CURLM_OK ||
+	if (curl_multi_poll(c->multi, NULL, 0,
+	                    c->idle_more ? 0 : next_wait(c, deadline),
+	                    NULL) != CURLM_OK ||
 	    curl_multi_perform(c->multi, &running) != CURLM_OK)
 		return client_error(c, err, HF_ERR,
 		                    "libcurl's multi interface failed");
@@ -453,8 +454,13 @@ int client_run(hf_client *c, hf_error *err)
 		if (c->stopped)
 			flush_stopped(c);
 		start_ready(c);
-		if (!c->active && !c->queue && !c->waiting)
-			break;
+		if (!c->active && !c->queue && !c->waiting) {
+			if (!c->idle_more)
+				break;
+			/* nothing on the wire: the caller's work, now */
+			c->idle_more = c->idle(c->tx_payload);
+			continue;
+		}
 		rc = run_step(c, deadline, &why);
 		if (rc < 0) {
 			abort_all(c, &why);
@@ -462,6 +468,9 @@ int client_run(hf_client *c, hf_error *err)
 				*err = why;
 			break;
 		}
+		/* a step taken: some of the caller's work while it waits */
+		if (c->idle_more)
+			c->idle_more = c->idle(c->tx_payload);
 	}
 	c->running = 0;
 	c->stopped = 0;

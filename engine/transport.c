@@ -20,6 +20,16 @@ int hf_transport_run(hf_transport *t, hf_tx_done_fn done, void *payload,
 	return t->ops->run(t, done, payload, err);
 }
 
+int hf_transport_run_idle(hf_transport *t, hf_tx_done_fn done, void *payload,
+                          int (*idle)(void *payload), hf_error *err)
+{
+	if (t->ops->run_idle)
+		return t->ops->run_idle(t, done, payload, idle, err);
+	while (idle(payload))
+		;
+	return t->ops->run(t, done, payload, err);
+}
+
 void hf_transport_stop(hf_transport *t)
 {
 	t->ops->stop(t);

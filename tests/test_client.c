@@ -1389,6 +1389,80 @@ static void test_client__transport_rest_and_graphql(void **state)
 	hf_client_free(c);
 }
 
+/*
+ * hf_transport_run_idle(): the caller's work runs while the requests are
+ * on their way (the peer holds its answers 200 ms; idle sees the peer
+ * has both requests before any answer came), it may submit a request of
+ * its own, and the run does not end before idle says it is done.
+ */
+struct idle_log {
+	hf_transport *t;
+	struct tx_log tx;
+	int calls;
+	int both_seen_before_answers;
+	int submitted;
+};
+
+static void on_idle_tx(hf_transport *t, const struct hf_tx_result *r,
+                       void *payload)
+{
+	on_tx(t, r, &((struct idle_log *)payload)->tx);
+}
+
+static int idle_work(void *payload)
+{
+	struct idle_log *l = payload;
+	struct hf_tx_request q = HF_TX_REQUEST_INIT;
+	struct timespec ms = { 0, 1000000 };
+
+	l->calls++;
+	if (!l->both_seen_before_answers) {
+		if (seen_count() == 2 && l->tx.n == 0)
+			l->both_seen_before_answers = 1;
+		else if (l->calls < 3000) {
+			nanosleep(&ms, NULL);
+			return 1;
+		}
+	}
+	if (!l->submitted) {
+		q.query = "query { late }";
+		q.user = (void *)(size_t)2;
+		l->submitted = hf_transport_submit(l->t, &q, NULL) == 0;
+		return 1;
+	}
+	return 0;
+}
+
+static void test_client__idle_work_while_waiting(void **state)
+{
+	hf_client *c = client();
+	struct hf_tx_request q = HF_TX_REQUEST_INIT;
+	struct idle_log l;
+	hf_error err = HF_ERROR_INIT;
+	int i;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	l.t = hf_client_transport(c);
+	P.dflt.delay_ms = 200;
+	for (i = 0; i < 2; i++) {
+		q.query = "query { x }";
+		q.user = (void *)(size_t)i;
+		assert_int_equal(hf_transport_submit(l.t, &q, &err), 0);
+	}
+	assert_int_equal(
+	        hf_transport_run_idle(l.t, on_idle_tx, &l, idle_work, &err), 0);
+	assert_true(l.both_seen_before_answers);
+	assert_true(l.submitted);
+	assert_int_equal(l.tx.n, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(l.tx.rc[i], 0);
+		json_decref(l.tx.data[i]);
+	}
+	assert_int_equal((int)seen_count(), 3);
+	hf_client_free(c);
+}
+
 static void test_client__empty_rest_body_is_null(void **state)
 {
 	hf_client *c = client();
@@ -2064,6 +2138,7 @@ int main(void)
 		PEER_TEST(test_client__stop_lets_in_flight_finish),
 		PEER_TEST(test_client__deadline),
 		PEER_TEST(test_client__fetch_adapter),
+		PEER_TEST(test_client__idle_work_while_waiting),
 		PEER_TEST(test_client__empty_rest_body_is_null),
 		PEER_TEST(test_client__transport_rest_and_graphql),
 		PEER_TEST(test_client__run_is_not_reentrant),

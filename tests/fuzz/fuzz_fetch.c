@@ -157,10 +157,7 @@ static void fetch_drop(hf_transport *t)
 }
 
 static const struct hf_transport_ops fetch_ops = {
-	fetch_submit,
-	fetch_run,
-	fetch_stop,
-	fetch_drop,
+	fetch_submit, fetch_run, fetch_stop, fetch_drop, NULL,
 };
 
 static hf_schema *fetch_schema(void)

@@ -269,7 +269,7 @@ static void fk_drop(hf_transport *t)
 }
 
 static const struct hf_transport_ops fake_ops = { fk_submit, fk_run, fk_stop,
-	                                          fk_drop };
+	                                          fk_drop, NULL };
 
 hf_fake *hf_fake_new(void)
 {

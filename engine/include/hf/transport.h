@@ -95,6 +95,9 @@ struct hf_transport_ops {
 	           hf_error *err);
 	void (*stop)(hf_transport *t);
 	void (*drop)(hf_transport *t);
+	/* hf_transport_run_idle(); NULL: idle work first, then run */
+	int (*run_idle)(hf_transport *t, hf_tx_done_fn done, void *payload,
+	                int (*idle)(void *payload), hf_error *err);
 };
 
 /*
@@ -121,6 +124,17 @@ int hf_transport_submit(hf_transport *t, const struct hf_tx_request *r,
  */
 int hf_transport_run(hf_transport *t, hf_tx_done_fn done, void *payload,
                      hf_error *err);
+
+/*
+ * hf_transport_run() with the caller's own work done while the run waits
+ * on the network: idle(payload) is called between the run's steps, and
+ * whenever nothing is in flight, until it returns 0 (more work: 1); it
+ * may submit requests, as `done` may. The run does not end before idle
+ * returned 0. A transport that never waits calls idle until it returns 0
+ * and then runs.
+ */
+int hf_transport_run_idle(hf_transport *t, hf_tx_done_fn done, void *payload,
+                          int (*idle)(void *payload), hf_error *err);
 
 /*
  * Start nothing new: in-flight requests finish, queued ones complete as
