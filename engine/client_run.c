@@ -442,7 +442,9 @@ int client_run(hf_client *c, hf_error *err)
 	if (c->deadline_ms)
 		deadline = client_now_ms() + (uint64_t)c->deadline_ms;
 	c->running = 1;
-	if (c->username && !c->access && (c->queue || c->waiting) &&
+	/* idle work may submit requests: they need the login too */
+	if (c->username && !c->access &&
+	    (c->queue || c->waiting || c->idle_more) &&
 	    client_auth_login(c, &why) < 0) {
 		/* every request fails with the login's reason */
 		abort_all(c, &why);

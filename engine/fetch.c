@@ -1099,6 +1099,8 @@ struct stream {
 	char **held; /* per request: its page as read ahead, to take */
 	size_t *held_len;
 	size_t next_held; /* where replay_next() looks next */
+	size_t asked; /* held pages declined and asked for */
+	int in_run; /* replay_next() is the transport's idle work */
 };
 
 /* ---- pages read from their text (hf/listing.h) ---------------------- */
@@ -1501,12 +1503,17 @@ static int replay_next(void *payload)
 	i = st->next_held++;
 	body = st->held[i];
 	st->held[i] = NULL;
-	if (!replayed(st, i, body, st->held_len[i]) && st->rc == 0 &&
-	    (rc = submit(st, i)) < 0) {
-		st->rc = rc;
-		hf_transport_stop(st->c->tr);
+	if (!replayed(st, i, body, st->held_len[i]) && st->rc == 0) {
+		rc = submit(st, i);
+		if (rc < 0)
+			st->rc = rc;
+		else
+			st->asked++;
 	}
 	hf_free(body);
+	/* failed: what is queued is not sent, as an answer's failure stops */
+	if (st->rc < 0 && st->in_run)
+		hf_transport_stop(st->c->tr);
 	return st->rc == 0;
 }
 
@@ -1522,7 +1529,7 @@ static int replay_next(void *payload)
 static int run_streamed(struct fctx *c, struct round *r, hf_error *err)
 {
 	struct stream st;
-	size_t i;
+	size_t i, asked;
 	int rc = 0;
 
 	if (!r->n)
@@ -1543,11 +1550,27 @@ static int run_streamed(struct fctx *c, struct round *r, hf_error *err)
 	for (i = 0; rc == 0 && i < r->n; i++)
 		if (!hold(&st, i))
 			rc = submit(&st, i);
-	if (rc < 0)
+	if (rc < 0) {
 		hf_transport_drop(c->tr);
-	else
+	} else {
+		st.in_run = 1;
 		rc = hf_transport_run_idle(c->tr, on_answer, &st, replay_next,
 		                           err);
+		st.in_run = 0;
+	}
+	/*
+	 * A run that ended before its idle work (a login that failed with
+	 * nothing else queued) leaves pages held: read here, and what the
+	 * reader declines asked for in a run of its own.
+	 */
+	asked = st.asked;
+	while (rc == 0 && st.rc == 0 && replay_next(&st))
+		;
+	if (st.asked > asked && rc == 0 && st.rc == 0)
+		rc = hf_transport_run(c->tr, on_answer, &st, err);
+	else if (st.asked > asked)
+		hf_transport_drop(
+		        c->tr); /* nothing queued outlives the round */
 	for (i = 0; i < r->n; i++)
 		hf_free(st.held[i]);
 	hf_free(st.held);

@@ -25,7 +25,7 @@ int hf_transport_run_idle(hf_transport *t, hf_tx_done_fn done, void *payload,
 {
 	if (t->ops->run_idle)
 		return t->ops->run_idle(t, done, payload, idle, err);
-	while (idle(payload))
+	while (idle && idle(payload))
 		;
 	return t->ops->run(t, done, payload, err);
 }

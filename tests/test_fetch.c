@@ -925,6 +925,83 @@ static void test_fetch__warm_pages_are_taken(void **state)
  * objects given to the fetch lack): the prefetch's pages are not what
  * the fetch asks for; it reads its own, and nothing is taken.
  */
+/*
+ * A transport whose run ends before its idle work (as a run whose login
+ * failed with nothing queued): the fetch reads the pages it holds after
+ * the run, and loses none.
+ */
+struct early {
+	hf_transport tr;
+	hf_transport *inner;
+};
+
+static int early_submit(hf_transport *t, const struct hf_tx_request *r,
+                        hf_error *err)
+{
+	return hf_transport_submit(((struct early *)t)->inner, r, err);
+}
+
+static int early_run(hf_transport *t, hf_tx_done_fn done, void *payload,
+                     hf_error *err)
+{
+	return hf_transport_run(((struct early *)t)->inner, done, payload, err);
+}
+
+static void early_stop(hf_transport *t)
+{
+	hf_transport_stop(((struct early *)t)->inner);
+}
+
+static void early_drop(hf_transport *t)
+{
+	hf_transport_drop(((struct early *)t)->inner);
+}
+
+static int early_run_idle(hf_transport *t, hf_tx_done_fn done, void *payload,
+                          int (*idle)(void *payload), hf_error *err)
+{
+	(void)idle;
+	return early_run(t, done, payload, err);
+}
+
+static const struct hf_transport_ops early_ops = {
+	early_submit, early_run, early_stop, early_drop, early_run_idle,
+};
+
+static void test_fetch__warm_pages_after_a_run_cut_short(void **state)
+{
+	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
+	struct hf_fetch_warm_stats ws;
+	struct hf_fetch_stats st;
+	hf_objset *want = devices_wanted(1), *have = NULL;
+	struct early e;
+	hf_fetch_warm *w;
+	char a[200], name[16];
+	int i;
+
+	(void)state;
+	o.page_size = 10;
+	w = warmed("      site: lyon\n", &o, 0);
+	e.tr.ops = &early_ops;
+	e.inner = via(served);
+	o.warm = w;
+	assert_int_equal(
+	        hf_fetch(&have, want, schema, &o, &e.tr, NULL, NULL, &st, NULL),
+	        0);
+	hf_fetch_warm_stats(w, &ws);
+	assert_int_equal(ws.used, 3);
+	assert_int_equal(served_requests, 2);
+	assert_int_equal(st.live_objects, 30);
+	for (i = 0; i < 30; i++) {
+		snprintf(name, sizeof(name), "dev%02d", i);
+		live_device(have, name, a, sizeof(a));
+		assert_null(strstr(a, " -"));
+	}
+	hf_fetch_warm_free(w);
+	hf_objset_free(want);
+	hf_objset_free(have);
+}
+
 static void test_fetch__warm_pages_of_other_fields_are_not(void **state)
 {
 	struct hf_fetch_opts o = HF_FETCH_OPTS_INIT;
@@ -1212,6 +1289,7 @@ int main(void)
 		        test_fetch__warm_budget_cancel_and_skipped_kinds),
 		cmocka_unit_test(
 		        test_fetch__warm_pages_of_another_count_are_not),
+		cmocka_unit_test(test_fetch__warm_pages_after_a_run_cut_short),
 		cmocka_unit_test(test_fetch__warm_failing_allocations),
 		cmocka_unit_test(test_fetch__failing_allocations),
 	};

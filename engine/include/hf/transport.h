@@ -129,9 +129,10 @@ int hf_transport_run(hf_transport *t, hf_tx_done_fn done, void *payload,
  * hf_transport_run() with the caller's own work done while the run waits
  * on the network: idle(payload) is called between the run's steps, and
  * whenever nothing is in flight, until it returns 0 (more work: 1); it
- * may submit requests, as `done` may. The run does not end before idle
- * returned 0. A transport that never waits calls idle until it returns 0
- * and then runs.
+ * may submit requests, as `done` may. A run that succeeds does not end
+ * before idle returned 0; one that fails (a failed login, a deadline)
+ * may. A transport that never waits calls idle until it returns 0 and
+ * then runs. `idle` may be NULL: hf_transport_run().
  */
 int hf_transport_run_idle(hf_transport *t, hf_tx_done_fn done, void *payload,
                           int (*idle)(void *payload), hf_error *err);
