@@ -356,12 +356,11 @@ struct ctx {
 	const hf_objset *want;
 	const hf_objset *have;
 	const hf_schema *schema;
-	size_t base; /* plan index of want object 0 */
 	char (*ids)[17]; /* change id per want object, once known */
 	int consume; /* hf_diff_opts.consume */
 	json_t *empty; /* the no-ops' "changed" and "deps", shared */
 	hf_buf text, fp; /* scratch for a no-op's text and fingerprint */
-	hf_buf *key; /* scratch for identity keys (find()) */
+	hf_buf *key; /* scratch for hf_objset_find_buf() */
 	struct refs_room *refs; /* scratch for desired_field() */
 };
 
@@ -369,19 +368,6 @@ struct refs_room {
 	struct hf_ref *v;
 	size_t cap;
 };
-
-/*
- * hf_objset_find() with the key made in the diff's scratch: a 100k diff
- * looks up three keys an object, each a malloc'd copy otherwise.
- */
-static long find(const struct ctx *c, const hf_objset *set, const char *kind,
-                 const json_t *hfid)
-{
-	hf_buf_reset(c->key);
-	if (hf_identity_key(c->key, kind, hfid) < 0 || hf_buf_failed(c->key))
-		return -1;
-	return hf_objset_find_key(set, c->key->ptr);
-}
 
 /* The desired object a reference points at, when the files declare it. */
 static long ref_target(const struct ctx *c, const struct hf_ref *r)
@@ -392,13 +378,14 @@ static long ref_target(const struct ctx *c, const struct hf_ref *r)
 
 	if (!r->hfid || !r->kind)
 		return -1;
-	at = find(c, c->want, r->kind, r->hfid);
+	at = hf_objset_find_buf(c->want, r->kind, r->hfid, c->key);
 	if (at >= 0 || !c->schema)
 		return at;
 	k = hf_schema_kind(c->schema, r->kind);
 	n = k ? hf_schema_implementations(c->schema, k, &impl) : 0;
 	for (i = 0; i < n; i++) {
-		at = find(c, c->want, hf_schema_kind_name(impl[i]), r->hfid);
+		at = hf_objset_find_buf(c->want, hf_schema_kind_name(impl[i]),
+		                        r->hfid, c->key);
 		if (at >= 0)
 			return at;
 	}
@@ -431,9 +418,11 @@ static int add_deps(struct ctx *c, const struct hf_object *w, json_t *deps)
 		for (j = 0; j < f->nrefs; j++) {
 			t = ref_target(c, &f->refs[j]);
 			if (t < 0 ||
-			    find(c, c->have,
-			         hf_objset_at(c->want, (size_t)t)->kind,
-			         hf_objset_at(c->want, (size_t)t)->hfid) >= 0)
+			    hf_objset_find_buf(
+			            c->have,
+			            hf_objset_at(c->want, (size_t)t)->kind,
+			            hf_objset_at(c->want, (size_t)t)->hfid,
+			            c->key) >= 0)
 				continue;
 			/* a create of this plan; its id is fixed by kind+HFID
 			 */
@@ -617,7 +606,7 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 	int rc;
 
 	memset(&ch, 0, sizeof(ch));
-	at = find(c, c->have, w->kind, w->hfid);
+	at = hf_objset_find_buf(c->have, w->kind, w->hfid, c->key);
 	h = at >= 0 ? hf_objset_at(c->have, (size_t)at) : NULL;
 	ch.kind = hf_strdup(w->kind);
 	ch.hfid = json_incref(w->hfid);
@@ -687,9 +676,8 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 	static const struct hf_diff_opts defaults = HF_DIFF_OPTS_INIT;
 	hf_buf key = HF_BUF_INIT;
 	struct refs_room refs = { NULL, 0 };
-	struct ctx c = { plan, want, have, NULL,        hf_plan_count(plan),
-		         NULL, 0,    NULL, HF_BUF_INIT, HF_BUF_INIT,
-		         &key, &refs };
+	struct ctx c = { plan, want,        have,        NULL, NULL, 0,
+		         NULL, HF_BUF_INIT, HF_BUF_INIT, &key, &refs };
 	size_t i, n = hf_objset_count(want);
 	int rc;
 

@@ -1665,19 +1665,20 @@ static long probe_first(struct probes *ps, const struct probe *p, size_t at)
 }
 
 /* The desired (or live) object a reference points at, or -1. */
-static long find_in(const struct fctx *c, const hf_objset *set,
+static long find_in(struct fctx *c, const hf_objset *set,
                     const struct hf_ref *r)
 {
 	const hf_kind *k, *const *impl;
 	size_t i, n;
-	long at = hf_objset_find(set, r->kind, r->hfid);
+	long at = hf_objset_find_buf(set, r->kind, r->hfid, &c->key);
 
 	if (at >= 0)
 		return at;
 	k = hf_schema_kind(c->s, r->kind);
 	n = k ? hf_schema_implementations(c->s, k, &impl) : 0;
 	for (i = 0; i < n && at < 0; i++)
-		at = hf_objset_find(set, hf_schema_kind_name(impl[i]), r->hfid);
+		at = hf_objset_find_buf(set, hf_schema_kind_name(impl[i]),
+		                        r->hfid, &c->key);
 	return at;
 }
 

@@ -299,16 +299,6 @@ void hf_objset_free(hf_objset *s)
 	hf_free(s);
 }
 
-static int make_key(char **out, const char *kind, const json_t *hfid)
-{
-	hf_buf b = HF_BUF_INIT;
-	int rc = hf_identity_key(&b, kind, hfid);
-
-	*out = rc == 0 ? hf_buf_detach(&b) : NULL;
-	hf_buf_release(&b);
-	return rc == 0 && !*out ? HF_ENOMEM : rc;
-}
-
 int hf_objset_reserve(hf_objset *s, size_t n, int ids)
 {
 	int rc = HF_ARRAY_GROW(s->objs, s->cap, n);
@@ -363,15 +353,21 @@ struct hf_object *hf_objset_at(const hf_objset *s, size_t i)
 	return i < s->n ? &s->objs[i] : NULL;
 }
 
+long hf_objset_find_buf(const hf_objset *s, const char *kind,
+                        const json_t *hfid, hf_buf *scratch)
+{
+	hf_buf_reset(scratch);
+	if (hf_identity_key(scratch, kind, hfid) < 0 || hf_buf_failed(scratch))
+		return -1;
+	return table_get(&s->by_key, scratch->ptr);
+}
+
 long hf_objset_find(const hf_objset *s, const char *kind, const json_t *hfid)
 {
-	char *key = NULL;
-	long at;
+	hf_buf b = HF_BUF_INIT;
+	long at = hf_objset_find_buf(s, kind, hfid, &b);
 
-	if (make_key(&key, kind, hfid) < 0)
-		return -1;
-	at = table_get(&s->by_key, key);
-	hf_free(key);
+	hf_buf_release(&b);
 	return at;
 }
 

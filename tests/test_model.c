@@ -158,6 +158,7 @@ static void test_model__objset_allocates_little(void **state)
 {
 	enum { N = 1000 };
 	struct hf_object *v = calloc(N, sizeof(*v));
+	hf_buf key = HF_BUF_INIT;
 	char name[32], id[32];
 	hf_objset *s;
 	json_t *h;
@@ -189,11 +190,17 @@ static void test_model__objset_allocates_little(void **state)
 		snprintf(id, sizeof(id), "id-%04d", i);
 		h = json_pack("[s]", name);
 		assert_int_equal(hf_objset_find(s, "BenchDevice", h), i);
+		/* the same through one scratch key, whatever it held */
+		assert_int_equal(hf_objset_find_buf(s, "BenchDevice", h, &key),
+		                 i);
+		assert_int_equal(hf_objset_find_buf(s, "BenchSite", h, &key),
+		                 -1);
 		assert_int_equal(hf_objset_find_id(s, id), i);
 		assert_string_equal(hf_objset_at(s, (size_t)i)->id, id);
 		json_decref(h);
 	}
 	assert_int_equal(hf_objset_find_id(s, "id-x"), -1);
+	hf_buf_release(&key);
 	hf_objset_free(s);
 	free(v);
 }

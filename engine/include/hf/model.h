@@ -158,6 +158,13 @@ int hf_objset_reserve(hf_objset *s, size_t n, int ids);
 struct hf_object *hf_objset_at(const hf_objset *s, size_t i);
 /* Index of the object with this identity, or -1. */
 long hf_objset_find(const hf_objset *s, const char *kind, const json_t *hfid);
+/*
+ * hf_objset_find() with the key made in `scratch` (reset first, its
+ * memory kept): a caller looking up keys by the hundred thousand makes
+ * no allocation for each.
+ */
+long hf_objset_find_buf(const hf_objset *s, const char *kind,
+                        const json_t *hfid, struct hf_buf *scratch);
 /* Index of the object whose identity key (hf_identity_key()) is `key`. */
 long hf_objset_find_key(const hf_objset *s, const char *key);
 /* Index of the object with this node id, or -1 (live sets). */
