@@ -1086,6 +1086,12 @@ static int take_lookups(struct fctx *c, struct kplan *p, json_t *data,
 	return rc;
 }
 
+/* A page the read-ahead read, taken out of it to be read here. */
+struct held_page {
+	char *body;
+	size_t len;
+};
+
 /* A round whose answers are taken as they arrive. */
 struct stream {
 	struct fctx *c;
@@ -1096,8 +1102,7 @@ struct stream {
 	size_t scan_at; /* the request whose page scan_page() took */
 	int scan_rc; /* and how that went */
 	int replaying; /* scan_page() reads a page read ahead */
-	char **held; /* per request: its page as read ahead, to take */
-	size_t *held_len;
+	struct held_page *held; /* per request: its page as read ahead */
 	size_t next_held; /* where replay_next() looks next */
 	size_t asked; /* held pages declined and asked for */
 	int in_run; /* replay_next() is the transport's idle work */
@@ -1447,9 +1452,9 @@ static int hold(struct stream *st, size_t i)
 		return 0;
 	off = (long)json_integer_value(
 	        json_object_get(r->calls[i].vars, "offset"));
-	st->held[i] = hff_warm_take(c->o.warm, p->kind, r->calls[i].query, off,
-	                            p->count, &st->held_len[i]);
-	return st->held[i] != NULL;
+	st->held[i].body = hff_warm_take(c->o.warm, p->kind, r->calls[i].query,
+	                                 off, p->count, &st->held[i].len);
+	return st->held[i].body != NULL;
 }
 
 /*
@@ -1496,14 +1501,14 @@ static int replay_next(void *payload)
 	char *body;
 	int rc;
 
-	while (st->next_held < st->r->n && !st->held[st->next_held])
+	while (st->next_held < st->r->n && !st->held[st->next_held].body)
 		st->next_held++;
 	if (st->rc < 0 || st->next_held >= st->r->n)
 		return 0;
 	i = st->next_held++;
-	body = st->held[i];
-	st->held[i] = NULL;
-	if (!replayed(st, i, body, st->held_len[i]) && st->rc == 0) {
+	body = st->held[i].body;
+	st->held[i].body = NULL;
+	if (!replayed(st, i, body, st->held[i].len) && st->rc == 0) {
 		rc = submit(st, i);
 		if (rc < 0)
 			st->rc = rc;
@@ -1540,12 +1545,8 @@ static int run_streamed(struct fctx *c, struct round *r, hf_error *err)
 	st.err = err;
 	st.scan_at = SIZE_MAX;
 	st.held = hf_calloc(r->n, sizeof(*st.held));
-	st.held_len = hf_calloc(r->n, sizeof(*st.held_len));
-	if (!st.held || !st.held_len) {
-		hf_free(st.held);
-		hf_free(st.held_len);
+	if (!st.held)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	}
 	c->stats->rounds++;
 	for (i = 0; rc == 0 && i < r->n; i++)
 		if (!hold(&st, i))
@@ -1566,15 +1567,14 @@ static int run_streamed(struct fctx *c, struct round *r, hf_error *err)
 	asked = st.asked;
 	while (rc == 0 && st.rc == 0 && replay_next(&st))
 		;
+	/* nothing queued outlives the round */
 	if (st.asked > asked && rc == 0 && st.rc == 0)
 		rc = hf_transport_run(c->tr, on_answer, &st, err);
 	else if (st.asked > asked)
-		hf_transport_drop(
-		        c->tr); /* nothing queued outlives the round */
+		hf_transport_drop(c->tr);
 	for (i = 0; i < r->n; i++)
-		hf_free(st.held[i]);
+		hf_free(st.held[i].body);
 	hf_free(st.held);
-	hf_free(st.held_len);
 	return rc < 0 ? rc : st.rc;
 }
 
