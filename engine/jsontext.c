@@ -223,3 +223,57 @@ int hf_json_write(hf_buf *b, const json_t *j, int flags)
 	}
 	return hf_buf_failed(b) ? HF_ENOMEM : 0;
 }
+
+/* Past the string literal at s[i] (its opening quote), or 0 if unclosed. */
+static size_t string_end(const char *s, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+		else if ((unsigned char)s[i] < 0x20)
+			return 0;
+	}
+	return 0;
+}
+
+size_t hf_json_value_len(const char *s, size_t n)
+{
+	size_t i = 0, depth = 0;
+
+	if (!n)
+		return 0;
+	if (s[0] == '"')
+		return string_end(s, n, 0);
+	if (s[0] != '[' && s[0] != '{') {
+		while (i < n && !strchr(",]}: \t\r\n\"[{", s[i]))
+			i++;
+		return i;
+	}
+	while (i < n) {
+		switch (s[i]) {
+		case '"':
+			i = string_end(s, n, i);
+			if (!i)
+				return 0;
+			continue;
+		case '[':
+		case '{':
+			depth++;
+			break;
+		case ']':
+		case '}':
+			if (--depth == 0)
+				return i + 1;
+			break;
+		case '\n':
+		case '\r':
+			return 0; /* compact text is one line */
+		default:
+			break;
+		}
+		i++;
+	}
+	return 0;
+}

@@ -14,6 +14,7 @@
 #include "hf/jsontext.h"
 #include "hf/model.h"
 #include "hf/store.h"
+#include "store_int.h"
 #include "hf/banned.h"
 
 extern const char hf_plan_store_sql[];
@@ -25,6 +26,7 @@ struct hf_store {
 	int has_default_col; /* plans.branch_is_default (stores before v2 lack
 	                        it) */
 	int has_owner_cols; /* plans.stack..., changes.adopt... (v3) */
+	int has_unchanged; /* the unchanged table (v4) */
 };
 
 static int db_error(hf_store *st, hf_error *err, const char *what)
@@ -174,6 +176,37 @@ static int check_tables(hf_store *st, hf_error *err)
 	return 0;
 }
 
+/*
+ * The tables of schemas/plan-store.sql, the older ones upgraded, then its
+ * views, which name the upgraded tables' columns.
+ */
+static int make_tables(hf_store *st, hf_error *err)
+{
+	const char *views = strstr(hf_plan_store_sql, "\n-- Views:");
+	char *tables = views ? hf_strndup(hf_plan_store_sql,
+	                                  (size_t)(views - hf_plan_store_sql))
+	                     : NULL;
+	char *msg = NULL;
+	int rc = 0;
+
+	if (!tables)
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON;", NULL, NULL,
+	                 NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, tables, NULL, NULL, &msg) != SQLITE_OK)
+		rc = hf_error_set(err, HF_EINVAL,
+		                  "'%s' is not a hubform plan store: %s",
+		                  st->path, msg ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	hf_free(tables);
+	if (rc == 0)
+		rc = migrate(st, err);
+	if (rc == 0 &&
+	    sqlite3_exec(st->db, views, NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_error(st, err, "upgrade");
+	return rc;
+}
+
 static int open_flags(enum hf_store_mode mode)
 {
 	switch (mode) {
@@ -190,7 +223,6 @@ int hf_store_open_mode(hf_store **out, const char *path,
                        enum hf_store_mode mode, hf_error *err)
 {
 	hf_store *st;
-	char *msg = NULL;
 	int rc;
 
 	*out = NULL;
@@ -232,23 +264,13 @@ int hf_store_open_mode(hf_store **out, const char *path,
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	if (st->readonly) {
-		rc = check_tables(st, err);
-		if (rc < 0)
-			goto fail;
-	} else if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON;", NULL, NULL,
-	                        NULL) != SQLITE_OK ||
-	           sqlite3_exec(st->db, hf_plan_store_sql, NULL, NULL, &msg) !=
-	                   SQLITE_OK) {
-		rc = hf_error_set(err, HF_EINVAL,
-		                  "'%s' is not a hubform plan store: %s", path,
-		                  msg ? msg : sqlite3_errmsg(st->db));
-		sqlite3_free(msg);
-		goto fail;
-	}
-	rc = migrate(st, err);
+	/* read-only: the columns there are noted, nothing is written */
+	rc = st->readonly ? check_tables(st, err) : make_tables(st, err);
+	if (rc == 0 && st->readonly)
+		rc = migrate(st, err);
 	if (rc < 0)
 		goto fail;
+	st->has_unchanged = has_column(st, "SELECT part FROM unchanged");
 	*out = st;
 	return 0;
 fail:
@@ -569,6 +591,28 @@ static void ahead(const hf_plan *p, const size_t *order, size_t i)
 	prefetch_lines(c->text, 256); /* a prefetch past the end is harmless */
 }
 
+static const char insert_part_sql[] =
+        "INSERT INTO unchanged (plan_id, part, changes) VALUES (?, ?, ?)";
+
+/* The part in `b` (if any) into the table; `b` emptied. */
+static int put_part(sqlite3_stmt *s, const char *plan_id, int *part, hf_buf *b)
+{
+	int rc;
+
+	if (!b->len)
+		return SQLITE_OK;
+	if (hf_part_close(b) < 0)
+		return SQLITE_NOMEM;
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, plan_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, (*part)++);
+	bind_buf(s, 3, b);
+	rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	sqlite3_clear_bindings(s);
+	hf_buf_reset(b);
+	return rc;
+}
+
 /*
  * Foreign keys are off while a plan is saved: its changes refer to the
  * plan row the same transaction inserted first, and checking that for
@@ -614,9 +658,10 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	const size_t *order = in_key_order(p, &mine);
 	struct row_text t = { HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT,
 		              HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT };
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = NULL, *ps = NULL;
+	hf_buf part = HF_BUF_INIT;
 	size_t i;
-	int rc;
+	int rc, nparts = 0, in_part = 0;
 
 	if (!order)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
@@ -633,20 +678,50 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	rc = insert_plan(st, p, err);
 	if (rc < 0)
 		goto fail;
-	if (prepare_unchecked(st, insert_change_sql, &s) != SQLITE_OK) {
+	if (prepare_unchecked(st, insert_change_sql, &s) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, insert_part_sql, -1, &ps, NULL) !=
+	            SQLITE_OK) {
 		rc = db_error(st, err, "save");
 		goto fail;
 	}
 	for (i = 0; i < hf_plan_count(p); i++) {
+		const struct hf_change *c = hf_plan_at(p, order[i]);
+
 		ahead(p, order, i);
-		if (insert_change(s, id, (int)order[i], hf_plan_at(p, order[i]),
-		                  &t) != SQLITE_OK) {
-			rc = db_error(st, err, "save change");
+		if (!hf_part_takes(c)) {
+			if (insert_change(s, id, (int)order[i], c, &t) !=
+			    SQLITE_OK) {
+				rc = db_error(st, err, "save change");
+				goto fail;
+			}
+			continue;
+		}
+		rc = hf_part_add(&part, order[i], c);
+		if (rc < 0) {
+			rc = hf_error_set(err, rc,
+			                  rc == HF_ENOMEM ? "out of memory"
+			                                  : "change %s cannot "
+			                                    "be written",
+			                  c->id);
 			goto fail;
 		}
+		if (++in_part == HF_PART_CHANGES) {
+			in_part = 0;
+			if (put_part(ps, id, &nparts, &part) != SQLITE_OK) {
+				rc = db_error(st, err,
+				              "save unchanged objects");
+				goto fail;
+			}
+		}
 	}
+	if (put_part(ps, id, &nparts, &part) != SQLITE_OK) {
+		rc = db_error(st, err, "save unchanged objects");
+		goto fail;
+	}
+	sqlite3_finalize(ps);
 	finish_unchecked(st, s);
 	row_text_release(&t);
+	hf_buf_release(&part);
 	hf_free(mine);
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = db_error(st, err, "save");
@@ -655,8 +730,10 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	}
 	return 0;
 fail:
+	sqlite3_finalize(ps);
 	finish_unchecked(st, s);
 	row_text_release(&t);
+	hf_buf_release(&part);
 	hf_free(mine);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
@@ -793,29 +870,10 @@ static int col_fields(sqlite3_stmt *s, struct hf_change *c)
  */
 static int col_sources(sqlite3_stmt *s, struct hf_change *c)
 {
-	json_t *t, *one, *file, *line;
+	json_t *t;
 	int rc = col_tree(s, 15, &t);
 
-	if (rc < 0 || !t)
-		return rc;
-	if (!json_is_array(t)) {
-		json_decref(t);
-		return HF_EINVAL;
-	}
-	one = json_array_size(t) == 1 ? json_array_get(t, 0) : NULL;
-	file = json_object_get(one, "file");
-	line = json_object_get(one, "line");
-	if (json_object_size(one) == 2 && json_is_string(file) &&
-	    json_is_integer(line) && json_integer_value(line) >= INT_MIN &&
-	    json_integer_value(line) <= INT_MAX &&
-	    strlen(json_string_value(file)) == json_string_length(file)) {
-		c->src_file = hf_name(json_string_value(file));
-		c->src_line = (int)json_integer_value(line);
-		json_decref(t);
-		return c->src_file ? 0 : HF_ENOMEM;
-	}
-	c->sources = t;
-	return 0;
+	return rc < 0 ? rc : hf_part_sources(c, t);
 }
 
 static int col_copy(sqlite3_stmt *s, int i, char **out)
@@ -941,6 +999,62 @@ static int read_rows(hf_store *st, sqlite3_stmt *s, json_t *empty,
 	return 0;
 }
 
+/*
+ * The changes of one part, added to r. HF_EINVAL or HF_ENOMEM; what was
+ * added is r's to release.
+ */
+static int read_part(const char *t, size_t n, json_t *empty, struct rows *r)
+{
+	struct hf_part_reader pr;
+	struct row_at *at;
+	int rc = hf_part_begin(&pr, t, n);
+
+	while (rc >= 0) {
+		if (rows_room(r) < 0)
+			return HF_ENOMEM;
+		at = &r->v[r->n++];
+		rc = hf_part_next(&pr, empty, &at->seq, at->id, &at->c);
+		if (rc == 0) {
+			r->n--; /* the end: nothing there */
+			return 0;
+		}
+	}
+	return rc;
+}
+
+/* The plan's unchanged objects (v4 stores), added to r. */
+static int read_parts(hf_store *st, const char *plan_id, json_t *empty,
+                      struct rows *r, hf_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0, step;
+
+	if (!st->has_unchanged)
+		return 0;
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT part, changes FROM unchanged"
+	                       " WHERE plan_id = ? ORDER BY part",
+	                       -1, &s, NULL) != SQLITE_OK)
+		return db_error(st, err, "load");
+	sqlite3_bind_text(s, 1, plan_id, -1, SQLITE_STATIC);
+	while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = read_part(col(s, 1), (size_t)sqlite3_column_bytes(s, 1),
+		               empty, r);
+		if (rc == HF_ENOMEM)
+			rc = hf_error_set(err, rc, "out of memory");
+		else if (rc < 0)
+			rc = hf_error_set(
+			        err, HF_EINVAL,
+			        "plan store '%s': part %d of the "
+			        "plan's unchanged objects is malformed",
+			        st->path, sqlite3_column_int(s, 0));
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = db_error(st, err, "load");
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* The rows, in the plan's order, into the plan (which takes them). */
 static int add_rows(hf_plan *p, struct rows *r, hf_error *err)
 {
@@ -1035,6 +1149,8 @@ static int load_plan(hf_store *st, const char *id, hf_plan **out, hf_error *err)
 	rc = empty ? read_rows(st, s, empty, &r, err)
 	           : hf_error_set(err, HF_ENOMEM, "out of memory");
 	sqlite3_finalize(s);
+	if (rc == 0)
+		rc = read_parts(st, id, empty, &r, err);
 	json_decref(empty); /* the changes hold their references */
 	if (rc < 0)
 		rows_release(&r);

@@ -192,10 +192,43 @@ static void test_jsontext__what_jansson_refuses(void **state)
 	hf_buf_release(&b);
 }
 
+/* hf_json_value_len(): where the value at the start of a text ends. */
+static void test_jsontext__value_len(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+	} cases[] = {
+		{ "12,3", 2 },
+		{ "null]", 4 },
+		{ "\"a,b\",1", 5 },
+		{ "\"a\\\"]\",1", 6 }, /* "a\"]" */
+		{ "[1,[2,\"]\"],{\"k\":\"}\"}],9", 21 },
+		{ "{\"a\":{\"b\":[]}}x", 14 },
+		{ "\"open", 0 },
+		{ "[1,2", 0 },
+		{ "\"a\\", 0 }, /* an escape at the very end */
+		{ "[\"x\n\"]", 0 }, /* a raw newline in a string */
+		{ "[1,\n2]", 0 }, /* over a line */
+		{ "", 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(
+		        hf_json_value_len(cases[i].text, strlen(cases[i].text)),
+		        cases[i].len);
+	/* the length given bounds it, not the terminating NUL */
+	assert_int_equal(hf_json_value_len("[1]", 2), 0);
+	assert_int_equal(hf_json_value_len("123", 2), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jsontext__scalars),
+		cmocka_unit_test(test_jsontext__value_len),
 		cmocka_unit_test(
 		        test_jsontext__every_control_character_and_unicode),
 		cmocka_unit_test(

@@ -564,6 +564,198 @@ static void test_store__old_store_upgraded(void **state)
 	hf_plan_free(p);
 }
 
+/* A no-op as the diff makes it: its fields as one canonical text. */
+static void add_noop(hf_plan *p, const char *name, const char *node_id,
+                     int adopt)
+{
+	struct hf_change c;
+	char text[200];
+
+	memset(&c, 0, sizeof(c));
+	c.action = HF_ACT_NOOP;
+	c.kind = hf_strdup("NetDevice");
+	c.hfid = json_pack("[s]", name);
+	c.node_id = hf_strdup(node_id);
+	memset(c.fingerprint, 'f', 64);
+	snprintf(text, sizeof(text), "{\"name\":\"%s\",\"note\":\"a\\\"b\"}",
+	         name);
+	c.text = hf_strdup(text);
+	c.adopt = adopt;
+	c.src_file = hf_name("objects/devices.yml");
+	c.src_line = 7;
+	assert_int_equal(hf_plan_add(p, &c, NULL), 0);
+}
+
+/*
+ * Unchanged objects apply leaves alone are saved many to a row of the
+ * unchanged table, not a row each of changes; they load back as they
+ * were, in the plan's order, and the view all_changes shows every change
+ * as a row. No-ops apply records something of (adopting) stay rows.
+ */
+static void test_store__unchanged_in_parts(void **state)
+{
+	char path[700], name[32];
+	hf_store *st;
+	hf_plan *p, *got = NULL;
+	hf_error err = HF_ERROR_INIT;
+	json_t *a, *b;
+	int i;
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:1", "main", NULL),
+	                 0);
+	for (i = 0; i < 2500; i++) {
+		snprintf(name, sizeof(name), "dev%04d", i);
+		/* a node id with characters a JSON string escapes */
+		add_noop(p, name, i == 3 ? "n\"3\\x" : "n", i == 7);
+	}
+	{
+		struct hf_change c;
+
+		memset(&c, 0, sizeof(c));
+		c.action = HF_ACT_CREATE;
+		c.kind = hf_strdup("NetSite");
+		c.hfid = json_pack("[s]", "ams");
+		c.after = json_pack("{s:s}", "name", "ams");
+		assert_int_equal(hf_plan_add(p, &c, NULL), 0);
+	}
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+	snprintf(path, sizeof(path), "%s/plans.db",
+	         hf_test_tmpdir("store_parts"));
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	assert_int_equal(hf_store_save(st, p, &err), 0);
+	/* the create and the adopting no-op are rows; 2499 no-ops in parts */
+	assert_int_equal(sql_count(path, "SELECT count(*) FROM changes"), 2);
+	assert_int_equal(sql_count(path, "SELECT count(*) FROM unchanged"), 3);
+	assert_int_equal(sql_count(path, "SELECT count(*) FROM all_changes"),
+	                 2501);
+	assert_int_equal(sql_count(path, "SELECT count(*) FROM all_changes"
+	                                 " WHERE action = 'no-op' AND"
+	                                 " before = after AND changed = '[]'"
+	                                 " AND status = 'pending' AND"
+	                                 " hfid LIKE '[\"dev%'"
+	                                 " AND sources LIKE '%devices.yml%'"),
+	                 2500);
+	assert_int_equal(sql_count(path, "SELECT seq FROM all_changes WHERE"
+	                                 " node_id = 'n\"3\\x'"),
+	                 3);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err), 0);
+	a = hf_plan_to_json(p);
+	b = hf_plan_to_json(got);
+	assert_true(json_equal(a, b));
+	assert_string_equal(hf_plan_at(got, 3)->node_id, "n\"3\\x");
+	assert_string_equal(hf_plan_at(got, 2499)->src_file,
+	                    "objects/devices.yml");
+	json_decref(b);
+	hf_plan_free(got);
+	got = NULL;
+	hf_store_close(st);
+	/* the same from a store opened read-only (show, a plan file) */
+	assert_int_equal(hf_store_open_mode(&st, path, HF_STORE_READONLY, &err),
+	                 0);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err), 0);
+	b = hf_plan_to_json(got);
+	assert_true(json_equal(a, b));
+	assert_true(hf_plan_at(got, 7)->adopt);
+	json_decref(a);
+	json_decref(b);
+	hf_plan_free(got);
+	got = NULL;
+	hf_store_close(st);
+	/* a part that no longer reads: named, nothing loaded */
+	sql_exec(path, "UPDATE unchanged SET changes ="
+	               " replace(changes, '\"],\"n\",', '\"];\"n\",')"
+	               " WHERE part = 1");
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err),
+	                 HF_EINVAL);
+	assert_null(got);
+	assert_non_null(strstr(err.msg, "part 1 of the plan's unchanged"
+	                                " objects is malformed"));
+	assert_non_null(strstr(err.msg, path));
+	hf_store_close(st);
+	/* one that reads but says another value: the checksum */
+	sql_exec(path, "UPDATE unchanged SET changes ="
+	               " replace(changes, '\"];\"n\",', '\"],\"n\",')"
+	               " WHERE part = 1;"
+	               "UPDATE unchanged SET changes = replace(changes,"
+	               " 'dev2400\",\"note', 'dev2401\",\"note')");
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err),
+	                 HF_EINVAL);
+	assert_non_null(strstr(err.msg, "fails its checksum"));
+	hf_store_close(st);
+	hf_plan_free(p);
+}
+
+/*
+ * Every cut and every byte of a part replaced by a character that means
+ * something to JSON: each loads as the plan or fails as malformed (or its
+ * checksum), never reads past the text (ASan in CI).
+ */
+static void test_store__damaged_parts(void **state)
+{
+	static const char marks[] = "\"\\],[{}\n0";
+	char path[700];
+	hf_store *st;
+	hf_plan *p, *got;
+	sqlite3 *db;
+	sqlite3_stmt *s = NULL, *set = NULL;
+	char *orig, *text;
+	size_t n, i, k;
+	int rc;
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:1", "main", NULL),
+	                 0);
+	add_noop(p, "a1", "n\\1", 0);
+	add_noop(p, "a2", "n2", 0);
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+	snprintf(path, sizeof(path), "%s/plans.db",
+	         hf_test_tmpdir("store_damaged"));
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	assert_int_equal(hf_store_save(st, p, NULL), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_exec(db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT changes FROM unchanged",
+	                                    -1, &s, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	orig = hf_strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	n = strlen(orig);
+	text = hf_calloc(1, n + 1);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "UPDATE unchanged SET changes = ?",
+	                                    -1, &set, NULL),
+	                 SQLITE_OK);
+	for (i = 0; i <= n; i++) {
+		for (k = 0; k < sizeof(marks); k++) {
+			memcpy(text, orig, n + 1);
+			if (k == sizeof(marks) - 1)
+				text[i] = '\0'; /* cut */
+			else if (i < n)
+				text[i] = marks[k];
+			else
+				continue;
+			sqlite3_reset(set);
+			sqlite3_bind_text(set, 1, text, -1, SQLITE_STATIC);
+			assert_int_equal(sqlite3_step(set), SQLITE_DONE);
+			got = NULL;
+			rc = hf_store_load(st, hf_plan_meta(p)->id, &got, NULL);
+			assert_true(rc == 0 || rc == HF_EINVAL);
+			assert_true(rc == 0 ? got != NULL : got == NULL);
+			hf_plan_free(got);
+		}
+	}
+	sqlite3_finalize(set);
+	sqlite3_close(db);
+	hf_free(text);
+	hf_free(orig);
+	hf_store_close(st);
+	hf_plan_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +770,8 @@ int main(void)
 		cmocka_unit_test(test_store__plan_file_by_content),
 		cmocka_unit_test(test_store__latest_for_target),
 		cmocka_unit_test(test_store__old_store_upgraded),
+		cmocka_unit_test(test_store__unchanged_in_parts),
+		cmocka_unit_test(test_store__damaged_parts),
 	};
 
 	hf_alloc_init();

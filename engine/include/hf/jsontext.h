@@ -25,4 +25,14 @@ int hf_json_write(hf_buf *b, const json_t *j, int flags);
 /* Append `s` (n bytes, UTF-8) as a JSON string literal, quotes included. */
 int hf_json_write_string(hf_buf *b, const char *s, size_t n);
 
+/*
+ * The length of the one JSON value at the start of s (n bytes), from its
+ * first byte: a string literal to its closing quote, an array or object to
+ * the bracket that closes it, anything else to the next delimiter. 0 when
+ * it does not end within n bytes or spans a line (compact text is one
+ * line). It delimits, it does not validate: brackets are counted, not
+ * matched, and what is inside is not checked.
+ */
+size_t hf_json_value_len(const char *s, size_t n);
+
 #endif
