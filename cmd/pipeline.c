@@ -779,9 +779,30 @@ out:
 	return rc;
 }
 
+/*
+ * A large plan is not freed change by change when the command is over:
+ * the process gives its memory back whole a moment later, and freeing
+ * the 100k changes of a no-change plan took 50-60 ms of its 1.7 s. It is
+ * kept where leak checkers see it reachable (git's UNLEAK), and freed
+ * when another takes its place.
+ */
+#define PLAN_KEPT_FROM 10000
+
+static hf_plan *kept_plan;
+
+static void plan_release(hf_plan *p)
+{
+	if (!p || hf_plan_count(p) < PLAN_KEPT_FROM) {
+		hf_plan_free(p);
+		return;
+	}
+	hf_plan_free(kept_plan);
+	kept_plan = p;
+}
+
 void cli_pipeline_release(struct hf_pipeline *pl)
 {
-	hf_plan_free(pl->plan);
+	plan_release(pl->plan);
 	hf_objset_free(pl->want);
 	hf_objset_free(pl->have);
 	hf_schema_free(pl->schema);
