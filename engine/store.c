@@ -575,14 +575,14 @@ static void prefetch_lines(const void *ptr, size_t n)
 		__builtin_prefetch(c + i);
 }
 
-static void ahead(const hf_plan *p, const size_t *order, size_t i)
+static void ahead(const hf_plan *p, const size_t *order, size_t n, size_t i)
 {
 	const struct hf_change *c;
 
-	if (i + AHEAD_CHANGE < hf_plan_count(p))
+	if (i + AHEAD_CHANGE < n)
 		prefetch_lines(hf_plan_at(p, order[i + AHEAD_CHANGE]),
 		               sizeof(*c));
-	if (i + AHEAD_STRINGS >= hf_plan_count(p))
+	if (i + AHEAD_STRINGS >= n)
 		return;
 	c = hf_plan_at(p, order[i + AHEAD_STRINGS]);
 	prefetch_lines(c->kind, 1);
@@ -651,91 +651,106 @@ static void foreign_keys_back(hf_store *st, int was)
 		             NULL);
 }
 
-static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
+/*
+ * The plan's unchanged objects into parts, in the plan's order (memory
+ * order: the changes are read one after the other). What is not for a
+ * part is listed in `rows` (plan indexes, in key order), for the table.
+ */
+static int save_parts(hf_store *st, const hf_plan *p, const size_t *order,
+                      size_t *rows, size_t *nrows, hf_error *err)
 {
 	const char *id = hf_plan_meta_c(p)->id;
-	size_t *mine;
-	const size_t *order = in_key_order(p, &mine);
-	struct row_text t = { HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT,
-		              HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT };
-	sqlite3_stmt *s = NULL, *ps = NULL;
+	size_t i, n = hf_plan_count(p), in_part = 0;
+	unsigned char *is_row = hf_calloc(n ? n : 1, 1);
+	sqlite3_stmt *ps = NULL;
 	hf_buf part = HF_BUF_INIT;
-	size_t i;
-	int rc, nparts = 0, in_part = 0;
+	int rc = 0, nparts = 0;
 
-	if (!order)
+	*nrows = 0;
+	if (!is_row)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
-	rc = valid_rows(p, err);
-	if (rc < 0) {
-		hf_free(mine);
-		return rc;
-	}
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
-		hf_free(mine);
-		return db_error(st, err, "save");
-	}
-	rc = insert_plan(st, p, err);
-	if (rc < 0)
-		goto fail;
-	if (prepare_unchecked(st, insert_change_sql, &s) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db, insert_part_sql, -1, &ps, NULL) !=
-	            SQLITE_OK) {
+	if (sqlite3_prepare_v2(st->db, insert_part_sql, -1, &ps, NULL) !=
+	    SQLITE_OK)
 		rc = db_error(st, err, "save");
-		goto fail;
-	}
-	for (i = 0; i < hf_plan_count(p); i++) {
-		const struct hf_change *c = hf_plan_at(p, order[i]);
+	for (i = 0; rc == 0 && i < n; i++) {
+		const struct hf_change *c = hf_plan_at(p, i);
 
-		ahead(p, order, i);
 		if (!hf_part_takes(c)) {
-			if (insert_change(s, id, (int)order[i], c, &t) !=
-			    SQLITE_OK) {
-				rc = db_error(st, err, "save change");
-				goto fail;
-			}
+			is_row[i] = 1;
 			continue;
 		}
-		rc = hf_part_add(&part, order[i], c);
-		if (rc < 0) {
+		rc = hf_part_add(&part, i, c);
+		if (rc < 0)
 			rc = hf_error_set(err, rc,
 			                  rc == HF_ENOMEM ? "out of memory"
 			                                  : "change %s cannot "
 			                                    "be written",
 			                  c->id);
-			goto fail;
-		}
-		if (++in_part == HF_PART_CHANGES) {
+		else if (++in_part == HF_PART_CHANGES) {
 			in_part = 0;
-			if (put_part(ps, id, &nparts, &part) != SQLITE_OK) {
+			if (put_part(ps, id, &nparts, &part) != SQLITE_OK)
 				rc = db_error(st, err,
 				              "save unchanged objects");
-				goto fail;
-			}
 		}
 	}
-	if (put_part(ps, id, &nparts, &part) != SQLITE_OK) {
+	if (rc == 0 && put_part(ps, id, &nparts, &part) != SQLITE_OK)
 		rc = db_error(st, err, "save unchanged objects");
-		goto fail;
-	}
+	for (i = 0; rc == 0 && i < n; i++)
+		if (is_row[order[i]])
+			rows[(*nrows)++] = order[i];
 	sqlite3_finalize(ps);
-	finish_unchecked(st, s);
-	row_text_release(&t);
 	hf_buf_release(&part);
-	hf_free(mine);
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	hf_free(is_row);
+	return rc;
+}
+
+static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
+{
+	const char *id = hf_plan_meta_c(p)->id;
+	size_t *mine, *rows = NULL, nrows = 0, i;
+	const size_t *order = in_key_order(p, &mine);
+	struct row_text t = { HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT,
+		              HF_BUF_INIT, HF_BUF_INIT, HF_BUF_INIT };
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rows = order ? hf_calloc(hf_plan_count(p) ? hf_plan_count(p) : 1,
+	                         sizeof(*rows))
+	             : NULL;
+	if (!rows) {
+		hf_free(mine);
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
+	}
+	rc = valid_rows(p, err);
+	if (rc == 0 && sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL,
+	                            NULL) != SQLITE_OK)
 		rc = db_error(st, err, "save");
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc < 0) {
+		hf_free(rows);
+		hf_free(mine);
 		return rc;
 	}
-	return 0;
-fail:
-	sqlite3_finalize(ps);
+	rc = insert_plan(st, p, err);
+	if (rc == 0)
+		rc = save_parts(st, p, order, rows, &nrows, err);
+	if (rc == 0 &&
+	    prepare_unchecked(st, insert_change_sql, &s) != SQLITE_OK)
+		rc = db_error(st, err, "save");
+	for (i = 0; rc == 0 && i < nrows; i++) {
+		ahead(p, rows, nrows, i);
+		if (insert_change(s, id, (int)rows[i], hf_plan_at(p, rows[i]),
+		                  &t) != SQLITE_OK)
+			rc = db_error(st, err, "save change");
+	}
 	finish_unchecked(st, s);
 	row_text_release(&t);
-	hf_buf_release(&part);
+	hf_free(rows);
 	hf_free(mine);
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc == 0 &&
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_error(st, err, "save");
+	if (rc < 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
 
