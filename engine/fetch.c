@@ -1022,6 +1022,22 @@ static void count_pending(struct fctx *c, const struct round *r)
 }
 
 /*
+ * A page counts what the kind counted when its pages were planned: a
+ * kind that gained or lost objects meanwhile has them moved across the
+ * pages' offsets, and one read then may be missed (the plan would create
+ * what exists) or read twice.
+ */
+static int same_count(const struct kplan *p, long count, hf_error *err)
+{
+	if (count == p->count)
+		return 0;
+	return hf_error_set(err, HF_ECONFLICT,
+	                    "%s changed while it was read (%ld objects "
+	                    "counted, a page counts %ld): plan again",
+	                    p->kind, p->count, count);
+}
+
+/*
  * A page must hold what its own count says it holds from its offset:
  * anything else is a malformed answer (a plan built on it would create
  * what already exists).
@@ -1036,6 +1052,8 @@ static int take_page(struct fctx *c, struct kplan *p, const json_t *data,
 	if (!json_is_object(res))
 		return bad_answer(p, "no listing object for the kind", err);
 	rc = take_count(p, res, &count, err);
+	if (rc == 0)
+		rc = same_count(p, count, err);
 	if (rc == 0)
 		rc = take_edges(c, p, res, 1, err);
 	if (rc < 0)
@@ -1298,6 +1316,8 @@ static int take_listed(struct fctx *c, struct kplan *p,
 	json_t *h;
 	int rc;
 
+	if (!p->by_ids && (rc = same_count(p, pg->count, err)) < 0)
+		return rc;
 	for (i = 0; i < pg->n; i++) {
 		nd = &pg->nodes[i];
 		twin = listed_twin(c, nd->type ? nd->type : p->kind, pg,

@@ -429,6 +429,10 @@ static const char schema_text[] =
 	" [\"red\"], \"__typename\": \"NetTag\"}}]}}}"
 
 /* Device pages: each is read both ways and must come out the same. */
+#define D2                                                                \
+	"{\"node\": {\"id\": \"u2\", \"hfid\": [\"d2\"], \"__typename\":" \
+	" \"NetDevice\", \"name\": {\"value\": \"d2\"}}}"
+
 static const char *const pages[] = {
 	/* d1 as the files want it, d2 all different */
 	PAGE_HEAD D1
@@ -452,13 +456,15 @@ static const char *const pages[] = {
 	" [{\"node\": {\"id\": \"t9\", \"hfid\": null, \"__typename\":"
 	" \"NetTag\"}}]}}}" PAGE_TAIL,
 	/* partial answer: errors beside data */
-	"{\"data\": {\"NetDevice\": {\"count\": 1, \"edges\": [" D1 "]}},"
-	" \"errors\": [{\"message\": \"something\"}]}",
+	"{\"data\": {\"NetDevice\": {\"count\": 2, \"edges\": [" D1 ", " D2
+	"]}}, \"errors\": [{\"message\": \"something\"}]}",
 	/* members the general reading ignores */
-	"{\"data\": {\"NetDevice\": {\"count\": 1, \"edges\": [" D1
+	"{\"data\": {\"NetDevice\": {\"count\": 2, \"edges\": [" D1 ", " D2
 	"], \"pageInfo\": {}}}, \"extensions\": {}}",
 	/* malformed pages: every one an error, the same both ways */
 	PAGE_HEAD D1 PAGE_TAIL, /* count says 2 */
+	/* one object less than the kind counted: it changed while read */
+	"{\"data\": {\"NetDevice\": {\"count\": 1, \"edges\": [" D1 "]}}}",
 	PAGE_HEAD D1 ", " D1 PAGE_TAIL, /* one id twice */
 	"{\"data\": {\"NetDevice\": {\"count\": 1.0, \"edges\": [" D1 "]}}}",
 	"{\"data\": {\"NetDevice\": {\"count\": 1, \"count\": 1, \"edges\":"
@@ -687,6 +693,10 @@ static void test_listing__both_readings_agree(void **state)
 		/* the first five are good pages, the rest malformed */
 		if ((i < 5) != (tree.rc == 0))
 			fail_msg("page %zu: %d %s", i, tree.rc, tree.msg);
+		if (i == 6 && !strstr(text.msg, "NetDevice changed while it "
+		                                "was read (2 objects counted, "
+		                                "a page counts 1)"))
+			fail_msg("page 6: %s", text.msg);
 		/*
 		 * d1 as the files want it holds its twin's HFID and values;
 		 * the instant is normalised, not taken as the twin wrote it
