@@ -1299,7 +1299,7 @@ static const struct hf_object *listed_twin(struct fctx *c, const char *kind,
 		return NULL;
 	if (key_of(c, kind, pg, h) < 0)
 		return NULL; /* out of memory: no twin, a copy */
-	at = hf_objset_find_key(c->want, c->key.ptr);
+	at = hf_objset_find_key(c->want, c->key.ptr, c->key.len);
 	return at >= 0 ? hf_objset_at(c->want, (size_t)at) : NULL;
 }
 

@@ -260,11 +260,16 @@ json_t *hf_hfid_pool_copy(hf_hfid_pool *p, const json_t *h)
 	return copy ? join(p, copy) : NULL;
 }
 
-static long table_get(const hf_map *t, const char *key)
+static long table_getn(const hf_map *t, const char *key, size_t len)
 {
-	uintptr_t at = (uintptr_t)hf_map_get(t, key, strlen(key));
+	uintptr_t at = (uintptr_t)hf_map_get(t, key, len);
 
 	return at ? (long)at - 1 : -1;
+}
+
+static long table_get(const hf_map *t, const char *key)
+{
+	return table_getn(t, key, strlen(key));
 }
 
 static int table_put(hf_map *t, const char *key, size_t at)
@@ -317,7 +322,7 @@ int hf_objset_add(hf_objset *s, struct hf_object *o, hf_error *err)
 
 	hf_buf_reset(&s->key);
 	rc = hf_identity_key(&s->key, o->kind, o->hfid);
-	if (rc == 0 && table_get(&s->by_key, s->key.ptr) >= 0)
+	if (rc == 0 && table_getn(&s->by_key, s->key.ptr, s->key.len) >= 0)
 		rc = hf_error_set(err, HF_EINVAL, "%s is declared twice",
 		                  o->kind);
 	if (rc == 0)
@@ -359,7 +364,7 @@ long hf_objset_find_buf(const hf_objset *s, const char *kind,
 	hf_buf_reset(scratch);
 	if (hf_identity_key(scratch, kind, hfid) < 0 || hf_buf_failed(scratch))
 		return -1;
-	return table_get(&s->by_key, scratch->ptr);
+	return table_getn(&s->by_key, scratch->ptr, scratch->len);
 }
 
 long hf_objset_find(const hf_objset *s, const char *kind, const json_t *hfid)
@@ -371,9 +376,9 @@ long hf_objset_find(const hf_objset *s, const char *kind, const json_t *hfid)
 	return at;
 }
 
-long hf_objset_find_key(const hf_objset *s, const char *key)
+long hf_objset_find_key(const hf_objset *s, const char *key, size_t len)
 {
-	return table_get(&s->by_key, key);
+	return table_getn(&s->by_key, key, len);
 }
 
 long hf_objset_find_id(const hf_objset *s, const char *id)

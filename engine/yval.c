@@ -114,10 +114,12 @@ static int is_hex(char c)
 	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* Every plain scalar is asked: the first byte rules most words out. */
 static int one_of(const char *s, size_t len, const char *const *words)
 {
-	for (; *words; words++)
-		if (strlen(*words) == len && !memcmp(*words, s, len))
+	for (; len && *words; words++)
+		if ((*words)[0] == s[0] && strlen(*words) == len &&
+		    !memcmp(*words, s, len))
 			return 1;
 	return 0;
 }

@@ -165,8 +165,9 @@ long hf_objset_find(const hf_objset *s, const char *kind, const json_t *hfid);
  */
 long hf_objset_find_buf(const hf_objset *s, const char *kind,
                         const json_t *hfid, struct hf_buf *scratch);
-/* Index of the object whose identity key (hf_identity_key()) is `key`. */
-long hf_objset_find_key(const hf_objset *s, const char *key);
+/* Index of the object whose identity key (hf_identity_key()) is `key`
+ * (len bytes). */
+long hf_objset_find_key(const hf_objset *s, const char *key, size_t len);
 /* Index of the object with this node id, or -1 (live sets). */
 long hf_objset_find_id(const hf_objset *s, const char *id);
 
