@@ -106,7 +106,6 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 	const struct hf_plan_meta *m;
 	struct hf_pipeline *pl;
 	hf_store *st = NULL;
-	hf_error err = HF_ERROR_INIT;
 	const struct hf_opt opts[] = {
 		HF_PIPELINE_OPTIONS(po),
 		HF_PIPELINE_OWNER_OPTIONS(po),
@@ -152,16 +151,15 @@ int cmd_plan(struct hf_ctx *ctx, int argc, char **argv)
 		          out);
 		goto out;
 	}
+	po.unsummed = 1; /* summed beside the save (cli_pipeline_save) */
 	if (cli_pipeline_plan(pl, &po, args.items, args.n) < 0)
 		goto out;
 	if (too_many_deletes(pl->plan, max_deletes))
 		goto out;
 	if (cli_ctx_store(ctx, po.state, 1, &st) < 0)
 		goto out;
-	if (hf_store_save(st, pl->plan, &err) < 0) {
-		out_error("%s", err.msg);
+	if (cli_pipeline_save(pl, st) < 0)
 		goto out;
-	}
 	cli_pipeline_stage(pl, "save");
 	if (out && save_out(pl->plan, out) < 0)
 		goto out;

@@ -22,6 +22,7 @@
 #include "hf/resolve.h"
 #include "hf/schema_cache.h"
 #include "hf/schema_io.h"
+#include "hf/store.h"
 #include "hf/yjson.h"
 #include "output.h"
 #include "pipeline.h"
@@ -457,7 +458,8 @@ static void say_unowned(const hf_planner *p, const char *stack)
 
 /* The engine's planner, in words for each step that failed. */
 static int build_plan(struct hf_pipeline *pl, struct progress *pg,
-                      hf_planner *p, const char *stack)
+                      hf_planner *p, const char *stack,
+                      const struct hf_pipeline_opts *po)
 {
 	const struct hf_planner_input in = {
 		.manifest = pl->manifest,
@@ -469,6 +471,7 @@ static int build_plan(struct hf_pipeline *pl, struct progress *pg,
 		.progress = diff_progress,
 		.payload = pg,
 		.consume = 1, /* freed after the plan is built */
+		.unsummed = po->unsummed,
 	};
 	enum hf_planner_step step;
 	hf_error err = HF_ERROR_INIT;
@@ -767,7 +770,7 @@ int cli_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 		goto out;
 	progress_flush(&pg);
 	cli_pipeline_stage(pl, "fetch");
-	rc = build_plan(pl, &pg, planner, stack);
+	rc = build_plan(pl, &pg, planner, stack, po);
 	progress_flush(&pg);
 	cli_pipeline_stage(pl, "diff");
 	/* The plan holds what it needs; give the rest back before saving. */
@@ -811,6 +814,52 @@ void cli_pipeline_release(struct hf_pipeline *pl)
 	cli_target_close(&pl->target);
 	json_decref(pl->diags.printed);
 	memset(pl, 0, sizeof(*pl));
+}
+
+struct summing {
+	const hf_plan *plan;
+	char sum[65];
+	int rc;
+};
+
+static void *sum_main(void *arg)
+{
+	struct summing *sm = arg;
+
+	sm->rc = hf_plan_compute_checksum(sm->plan, sm->sum);
+	return NULL;
+}
+
+int cli_pipeline_save(struct hf_pipeline *pl, hf_store *st)
+{
+	struct summing sm = { pl->plan, "", 0 };
+	hf_error err = HF_ERROR_INIT;
+	pthread_t t;
+	int threaded = 0, rc;
+
+	if (hf_plan_meta_c(pl->plan)->checksum[0])
+		rc = hf_store_save(st, pl->plan, &err);
+	else {
+		/* both only read the plan */
+		one_heap();
+		threaded = pthread_create(&t, NULL, sum_main, &sm) == 0;
+		rc = hf_store_save_begin(st, pl->plan, &err);
+		if (threaded)
+			pthread_join(t, NULL);
+		else
+			sum_main(&sm);
+		if (rc == 0 && sm.rc < 0)
+			rc = hf_error_set(&err, sm.rc, "out of memory");
+		if (rc == 0) {
+			hf_plan_set_checksum(pl->plan, sm.sum);
+			rc = hf_store_save_commit(st, pl->plan, &err);
+		} else {
+			hf_store_save_abort(st);
+		}
+	}
+	if (rc < 0)
+		out_error("%s", err.msg);
+	return rc < 0 ? -1 : 0;
 }
 
 /* Every schema document of the files, as JSON. */

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -609,7 +610,45 @@ int hf_plan_has_changes(const hf_plan *p)
 	       m->n_adopt;
 }
 
+/*
+ * A plan id of 12 random hex digits (48 bits) for a plan whose checksum
+ * comes later: 0, or -1 when the system gives no random bytes.
+ */
+static int random_id(char id[HF_PLAN_ID_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char r[HF_PLAN_ID_LEN / 2];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	for (i = 0; i < sizeof(r); i++) {
+		id[2 * i] = digits[r[i] >> 4];
+		id[2 * i + 1] = digits[r[i] & 15];
+	}
+	id[HF_PLAN_ID_LEN] = '\0';
+	return 0;
+}
+
+static int finish(hf_plan *p, int summed, hf_error *err);
+
 int hf_plan_finish(hf_plan *p, hf_error *err)
+{
+	return finish(p, 1, err);
+}
+
+int hf_plan_finish_unsummed(hf_plan *p, hf_error *err)
+{
+	return finish(p, 0, err);
+}
+
+void hf_plan_set_checksum(hf_plan *p, const char sum[65])
+{
+	memcpy(p->meta.checksum, sum, 65);
+	p->meta.checksum[64] = '\0';
+}
+
+static int finish(hf_plan *p, int summed, hf_error *err)
 {
 	struct idx *ix = sorted_index(p);
 	size_t i;
@@ -635,6 +674,9 @@ int hf_plan_finish(hf_plan *p, hf_error *err)
 	if (rc < 0)
 		goto out;
 	count(p);
+	p->meta.checksum[0] = '\0';
+	if (!summed && random_id(p->meta.id) == 0)
+		goto done;
 	rc = hf_plan_compute_checksum(p, p->meta.checksum);
 	if (rc < 0) {
 		rc = hf_error_set(err, rc, "out of memory");
@@ -642,6 +684,7 @@ int hf_plan_finish(hf_plan *p, hf_error *err)
 	}
 	memcpy(p->meta.id, p->meta.checksum, HF_PLAN_ID_LEN);
 	p->meta.id[HF_PLAN_ID_LEN] = '\0';
+done:
 	p->by_id = order_of(ix, p->n); /* NULL: the store sorts again */
 out:
 	hf_free(ix);

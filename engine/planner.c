@@ -258,7 +258,8 @@ static int build(hf_planner *p, const struct hf_planner_input *in,
 	if ((rc = plan_ownership(p, plan, step, err)) < 0)
 		return rc;
 	fill_meta(plan, p, in);
-	if ((rc = hf_plan_finish(plan, err)) < 0)
+	if ((rc = in->unsummed ? hf_plan_finish_unsummed(plan, err)
+	                       : hf_plan_finish(plan, err)) < 0)
 		return fail(step, HF_PLANNER_PLAN, rc);
 	return 0;
 }

@@ -27,6 +27,7 @@ struct hf_store {
 	                        it) */
 	int has_owner_cols; /* plans.stack..., changes.adopt... (v3) */
 	int has_unchanged; /* the unchanged table (v4) */
+	int saving_fk; /* hf_store_save_begin(): foreign_keys_off()'s answer */
 };
 
 static int db_error(hf_store *st, hf_error *err, const char *what)
@@ -704,6 +705,7 @@ static int save_parts(hf_store *st, const hf_plan *p, const size_t *order,
 	return rc;
 }
 
+/* The plan written in a transaction left open (rolled back on failure). */
 static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 {
 	const char *id = hf_plan_meta_c(p)->id;
@@ -746,21 +748,72 @@ static int save_plan(hf_store *st, const hf_plan *p, hf_error *err)
 	row_text_release(&t);
 	hf_free(rows);
 	hf_free(mine);
-	if (rc == 0 &&
-	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		rc = db_error(st, err, "save");
 	if (rc < 0)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
 
+int hf_store_save_begin(hf_store *st, const hf_plan *p, hf_error *err)
+{
+	int rc;
+
+	st->saving_fk = foreign_keys_off(st);
+	rc = save_plan(st, p, err);
+	if (rc < 0) {
+		foreign_keys_back(st, st->saving_fk);
+		st->saving_fk = 0;
+	}
+	return rc;
+}
+
+int hf_store_save_commit(hf_store *st, const hf_plan *p, hf_error *err)
+{
+	const struct hf_plan_meta *m = hf_plan_meta_c(p);
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	if (strlen(m->checksum) != 64)
+		rc = hf_error_set(err, HF_EINVAL,
+		                  "plan %s has no checksum: not saved", m->id);
+	else if (sqlite3_prepare_v2(
+	                 st->db, "UPDATE plans SET checksum = ? WHERE id = ?",
+	                 -1, &s, NULL) != SQLITE_OK)
+		rc = db_error(st, err, "save");
+	if (rc == 0) {
+		sqlite3_bind_text(s, 1, m->checksum, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, m->id, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE ||
+		    sqlite3_changes(st->db) != 1)
+			rc = db_error(st, err, "save");
+	}
+	sqlite3_finalize(s);
+	if (rc == 0 &&
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = db_error(st, err, "save");
+	if (rc < 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	foreign_keys_back(st, st->saving_fk);
+	st->saving_fk = 0;
+	return rc;
+}
+
+void hf_store_save_abort(hf_store *st)
+{
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	foreign_keys_back(st, st->saving_fk);
+	st->saving_fk = 0;
+}
+
 int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 {
-	int was = foreign_keys_off(st), rc;
+	int rc;
 
-	rc = save_plan(st, p, err);
-	foreign_keys_back(st, was);
-	return rc;
+	if (strlen(hf_plan_meta_c(p)->checksum) != 64)
+		return hf_error_set(err, HF_EINVAL,
+		                    "plan %s has no checksum: not saved",
+		                    hf_plan_meta_c(p)->id);
+	rc = hf_store_save_begin(st, p, err);
+	return rc < 0 ? rc : hf_store_save_commit(st, p, err);
 }
 
 static const char *col(sqlite3_stmt *s, int i)

@@ -756,6 +756,68 @@ static void test_store__damaged_parts(void **state)
 	hf_plan_free(p);
 }
 
+/*
+ * A plan finished without its checksum (computed beside the save, as
+ * `plan` does) has a random id and no checksum: the store refuses it
+ * whole, and takes it in two steps once the checksum is set before the
+ * commit; it loads back with its checksum verified. A commit without
+ * the checksum leaves nothing behind.
+ */
+static void test_store__checksum_after_the_rows(void **state)
+{
+	char path[700], sum[65];
+	hf_store *st;
+	hf_plan *p, *q, *got = NULL;
+	hf_error err = HF_ERROR_INIT;
+	const char *id;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:1", "main", NULL),
+	                 0);
+	assert_int_equal(hf_plan_new(&q, "http://127.0.0.1:1", "main", NULL),
+	                 0);
+	add_noop(p, "a1", "n1", 0);
+	add_noop(q, "a1", "n1", 0);
+	assert_int_equal(hf_plan_finish_unsummed(p, NULL), 0);
+	assert_int_equal(hf_plan_finish_unsummed(q, NULL), 0);
+	id = hf_plan_meta(p)->id;
+	assert_int_equal(strlen(id), HF_PLAN_ID_LEN);
+	for (i = 0; i < HF_PLAN_ID_LEN; i++)
+		assert_non_null(strchr("0123456789abcdef", id[i]));
+	assert_string_not_equal(id, hf_plan_meta(q)->id);
+	assert_string_equal(hf_plan_meta(p)->checksum, "");
+	snprintf(path, sizeof(path), "%s/plans.db",
+	         hf_test_tmpdir("store_unsummed"));
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	assert_int_equal(hf_store_save(st, p, &err), HF_EINVAL);
+	assert_non_null(strstr(err.msg, "has no checksum"));
+	assert_int_equal(hf_store_save_begin(st, p, &err), 0);
+	assert_int_equal(hf_store_save_commit(st, p, &err), HF_EINVAL);
+	assert_int_equal(hf_store_has(st, id), 0);
+	assert_int_equal(sql_count(path, "SELECT count(*) FROM unchanged"), 0);
+	/* the checksum made while the rows are written */
+	assert_int_equal(hf_store_save_begin(st, p, &err), 0);
+	assert_int_equal(hf_plan_compute_checksum(p, sum), 0);
+	hf_plan_set_checksum(p, sum);
+	assert_int_equal(hf_store_save_commit(st, p, &err), 0);
+	assert_int_equal(hf_store_load(st, id, &got, &err), 0);
+	assert_string_equal(hf_plan_meta(got)->id, id);
+	assert_string_equal(hf_plan_meta(got)->checksum, sum);
+	hf_plan_free(got);
+	/* an abort leaves nothing, and the store takes plans after it */
+	assert_int_equal(hf_plan_compute_checksum(q, sum), 0);
+	hf_plan_set_checksum(q, sum);
+	assert_int_equal(hf_store_save_begin(st, q, &err), 0);
+	hf_store_save_abort(st);
+	assert_int_equal(hf_store_has(st, hf_plan_meta(q)->id), 0);
+	assert_int_equal(hf_store_save(st, q, &err), 0);
+	assert_int_equal(hf_store_has(st, hf_plan_meta(q)->id), 1);
+	hf_store_close(st);
+	hf_plan_free(p);
+	hf_plan_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_store__old_store_upgraded),
 		cmocka_unit_test(test_store__unchanged_in_parts),
 		cmocka_unit_test(test_store__damaged_parts),
+		cmocka_unit_test(test_store__checksum_after_the_rows),
 	};
 
 	hf_alloc_init();

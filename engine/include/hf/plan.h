@@ -191,6 +191,17 @@ const struct hf_plan_meta *hf_plan_meta_c(const hf_plan *p);
  */
 int hf_plan_finish(hf_plan *p, hf_error *err);
 
+/*
+ * hf_plan_finish() but the checksum, for a caller that computes it beside
+ * other work (hf_plan_compute_checksum() only reads the plan): the id is
+ * 12 random hex digits instead of the checksum's first, and the checksum
+ * is "" until hf_plan_set_checksum(). (Without random bytes from the
+ * system, hf_plan_finish().) A plan is saved, shown or applied only with
+ * its checksum.
+ */
+int hf_plan_finish_unsummed(hf_plan *p, hf_error *err);
+void hf_plan_set_checksum(hf_plan *p, const char sum[65]);
+
 /* Number of waves (max wave + 1; 0 for an empty plan). */
 int hf_plan_waves(const hf_plan *p);
 

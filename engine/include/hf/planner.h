@@ -89,6 +89,8 @@ struct hf_planner_input {
 	void *payload;
 	int consume; /* 1: the sets' fields may go as the plan is built
 	                (hf_diff_opts.consume); free the sets after */
+	int unsummed; /* 1: hf_plan_finish_unsummed(): the caller computes
+	                 the checksum */
 };
 
 /*

@@ -55,6 +55,17 @@ int hf_store_has(hf_store *st, const char *id);
 int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err);
 
 /*
+ * hf_store_save() in two steps, for a plan whose checksum is computed
+ * meanwhile (hf_plan_finish_unsummed()): begin writes the plan in a
+ * transaction it leaves open; commit writes the checksum the plan has by
+ * then (refused when it has none) and commits; abort rolls back. No
+ * other call on the store between them.
+ */
+int hf_store_save_begin(hf_store *st, const hf_plan *p, hf_error *err);
+int hf_store_save_commit(hf_store *st, const hf_plan *p, hf_error *err);
+void hf_store_save_abort(hf_store *st);
+
+/*
  * Load a plan by id, by a unique id prefix (at least 4 characters), or
  * "latest" (the newest). The checksum is verified (HF_EINVAL when the
  * stored plan was altered). HF_ENOTFOUND when there is none.
