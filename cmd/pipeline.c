@@ -472,6 +472,7 @@ static int build_plan(struct hf_pipeline *pl, struct progress *pg,
 		.payload = pg,
 		.consume = 1, /* freed after the plan is built */
 		.unsummed = po->unsummed,
+		.ahead = 1,
 	};
 	enum hf_planner_step step;
 	hf_error err = HF_ERROR_INIT;

@@ -1,6 +1,9 @@
 /*
  * Diff: desired vs live objects into plan changes. No I/O.
  */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +75,16 @@ static int cmp_sorted_ref(const void *a, const void *b)
  */
 static int refs_order(const struct hf_field *f, size_t **order)
 {
-	struct sorted_ref *sr = hf_calloc(f->nrefs ? f->nrefs : 1, sizeof(*sr));
+	struct sorted_ref *sr;
 	hf_buf b = HF_BUF_INIT;
 	size_t i;
-	int rc = sr ? 0 : HF_ENOMEM;
+	int rc;
 
 	*order = hf_calloc(f->nrefs ? f->nrefs : 1, sizeof(**order));
+	if (f->nrefs <= 1) /* one way to order them: no text to sort by */
+		return *order ? 0 : HF_ENOMEM;
+	sr = hf_calloc(f->nrefs, sizeof(*sr));
+	rc = sr ? 0 : HF_ENOMEM;
 	if (!*order)
 		rc = HF_ENOMEM;
 	for (i = 0; rc == 0 && i < f->nrefs; i++) {
@@ -208,6 +215,12 @@ static int field_text(hf_buf *b, const struct hf_field *f)
 			return ref_text(b, &f->refs[0]);
 		break;
 	default:
+		if (f->nrefs <= 1) {
+			hf_buf_addch(b, '[');
+			rc = f->nrefs ? ref_text(b, &f->refs[0]) : 0;
+			hf_buf_addch(b, ']');
+			return rc ? rc : hf_buf_failed(b) ? HF_ENOMEM : 0;
+		}
 		rc = refs_order(f, &order);
 		hf_buf_addch(b, '[');
 		for (i = 0; rc == 0 && i < f->nrefs; i++) {
@@ -247,7 +260,9 @@ static int fields_text(hf_buf *b, const struct hf_object *live,
                        const struct hf_object *want)
 {
 	size_t i, k = 0, n = want ? want->nfields : live->nfields;
-	struct named_field *nf = hf_calloc(n ? n : 1, sizeof(*nf));
+	/* on the stack for the usual few fields: no allocation per object */
+	struct named_field few[16],
+	        *nf = n <= 16 ? few : hf_calloc(n, sizeof(*nf));
 	const struct hf_field *f;
 	int rc = nf ? 0 : HF_ENOMEM, first = 1;
 
@@ -275,7 +290,8 @@ static int fields_text(hf_buf *b, const struct hf_object *live,
 			rc = field_text(b, nf[i].f);
 	}
 	hf_buf_addch(b, '}');
-	hf_free(nf);
+	if (nf != few)
+		hf_free(nf);
 	return rc ? rc : hf_buf_failed(b) ? HF_ENOMEM : 0;
 }
 
@@ -283,7 +299,8 @@ static int fields_text(hf_buf *b, const struct hf_object *live,
  * The hash of {"fields":FIELDS,"id":ID}, FIELDS the text fields_text()
  * makes (n bytes), in canonical text: no JSON tree.
  */
-static int fingerprint_in(hf_buf *b, char out[65], const char *fields, size_t n,
+static int fingerprint_in(hf_buf *b, struct hf_sha256 *sha, char out[65],
+                          const char *fields, size_t n,
                           const struct hf_object *live)
 {
 	int rc;
@@ -297,7 +314,9 @@ static int fingerprint_in(hf_buf *b, char out[65], const char *fields, size_t n,
 	hf_buf_addch(b, '}');
 	if (rc == 0 && hf_buf_failed(b))
 		rc = HF_ENOMEM;
-	if (rc == 0)
+	if (rc == 0 && sha)
+		hf_sha256_hex_with(sha, b->ptr, b->len, out);
+	else if (rc == 0)
 		hf_sha256_hex(b->ptr, b->len, out);
 	return rc;
 }
@@ -306,7 +325,7 @@ static int fingerprint_of(char out[65], const char *fields, size_t n,
                           const struct hf_object *live)
 {
 	hf_buf b = HF_BUF_INIT;
-	int rc = fingerprint_in(&b, out, fields, n, live);
+	int rc = fingerprint_in(&b, NULL, out, fields, n, live);
 
 	hf_buf_release(&b);
 	return rc;
@@ -351,6 +370,8 @@ int hf_diff_fingerprint_fields(char out[65], const struct hf_object *live,
 	return rc;
 }
 
+struct ahead;
+
 struct ctx {
 	hf_plan *plan;
 	const hf_objset *want;
@@ -362,6 +383,8 @@ struct ctx {
 	hf_buf text, fp; /* scratch for a no-op's text and fingerprint */
 	hf_buf *key; /* scratch for hf_objset_find_buf() */
 	struct refs_room *refs; /* scratch for desired_field() */
+	struct ahead *ahead; /* the thread reading ahead, or NULL */
+	struct hf_sha256 sha; /* hf_sha256_hex_with()'s, for fingerprints */
 };
 
 struct refs_room {
@@ -561,24 +584,20 @@ static int compare_unchanged(struct hf_change *ch, struct ctx *c,
 	hf_buf_reset(b);
 	rc = fields_text(b, h, w);
 	if (rc == 0)
-		rc = fingerprint_in(&c->fp, ch->fingerprint, b->ptr, b->len, h);
+		rc = fingerprint_in(&c->fp, &c->sha, ch->fingerprint, b->ptr,
+		                    b->len, h);
 	if (rc == 0 && !(ch->text = hf_strndup(b->ptr, b->len)))
 		rc = HF_ENOMEM;
 	return rc;
 }
 
-/* An unchanged object's change has no "changed" array: one_change gives
-   it the shared empty one. */
-static int compare(struct hf_change *ch, struct ctx *c,
-                   const struct hf_object *w, const struct hf_object *h)
+/* A change of `w` that is not a no-op: trees of both sides. */
+static int compare_changed(struct hf_change *ch, struct ctx *c,
+                           const struct hf_object *w, const struct hf_object *h)
 {
 	size_t i;
-	int rc, same = 0;
+	int rc;
 
-	if (h && (rc = unchanged(c, w, h, &same)) < 0)
-		return rc;
-	if (same)
-		return compare_unchanged(ch, c, w, h);
 	ch->changed = json_array();
 	if (!ch->changed)
 		return HF_ENOMEM;
@@ -598,6 +617,172 @@ static int compare(struct hf_change *ch, struct ctx *c,
 	return 0;
 }
 
+/* An unchanged object's change has no "changed" array: one_change gives
+   it the shared empty one. */
+static int compare(struct hf_change *ch, struct ctx *c,
+                   const struct hf_object *w, const struct hf_object *h)
+{
+	int rc, same = 0;
+
+	if (h && (rc = unchanged(c, w, h, &same)) < 0)
+		return rc;
+	if (same)
+		return compare_unchanged(ch, c, w, h);
+	return compare_changed(ch, c, w, h);
+}
+
+/*
+ * Reading ahead of the diff: a second thread finds each desired object's
+ * live twin, whether the two are equal and, when they are, the text and
+ * fingerprint of the no-op, up to AHEAD_WINDOW objects before the diff,
+ * which takes what it made (the twin look-up, the comparison and the
+ * text were 0.2 s of a 100k no-change plan's 0.27 s diff, the second
+ * core idle). The thread only reads the sets and writes its own slots
+ * and scratch; the objects whose fields the diff gives back (consume)
+ * are behind it, and what it allocates it frees itself, so the two do
+ * not fight over the heap as a diff split in halves did.
+ */
+#define AHEAD_WINDOW 1024
+#define AHEAD_MIN    4096 /* objects: fewer are diffed before a thread starts */
+
+struct slot {
+	long at; /* the live twin's index, -1 for none */
+	int done; /* 0: made nothing (out of memory): the diff does it */
+	int same;
+	hf_buf text; /* a no-op's text, when same */
+	char fp[65]; /* and its fingerprint */
+};
+
+struct ahead {
+	struct ctx c; /* the thread's: scratch of its own, no plan */
+	hf_buf key;
+	struct refs_room refs;
+	struct slot slots[AHEAD_WINDOW];
+	size_t n;
+	atomic_size_t made; /* objects whose slot is ready */
+	atomic_size_t taken; /* objects the diff is done with */
+	atomic_int stop;
+	pthread_t thread;
+};
+
+static void slot_make(struct ahead *a, size_t j)
+{
+	struct slot *s = &a->slots[j % AHEAD_WINDOW];
+	const struct hf_object *w = hf_objset_at(a->c.want, j), *h;
+	int rc = 0;
+
+	s->same = 0;
+	s->at = hf_objset_find_buf(a->c.have, w->kind, w->hfid, a->c.key);
+	h = s->at >= 0 ? hf_objset_at(a->c.have, (size_t)s->at) : NULL;
+	if (h)
+		rc = unchanged(&a->c, w, h, &s->same);
+	if (rc == 0 && s->same) {
+		hf_buf_reset(&s->text);
+		rc = fields_text(&s->text, h, w);
+		if (rc == 0)
+			rc = fingerprint_in(&a->c.fp, &a->c.sha, s->fp,
+			                    s->text.ptr, s->text.len, h);
+	}
+	s->done = rc == 0;
+}
+
+static void *ahead_main(void *arg)
+{
+	struct ahead *a = arg;
+	size_t j;
+
+	for (j = 0; j < a->n; j++) {
+		while (j - atomic_load_explicit(&a->taken,
+		                                memory_order_acquire) >=
+		       AHEAD_WINDOW) {
+			if (atomic_load(&a->stop))
+				return NULL;
+			sched_yield();
+		}
+		if (atomic_load(&a->stop))
+			return NULL;
+		slot_make(a, j);
+		atomic_store_explicit(&a->made, j + 1, memory_order_release);
+	}
+	return NULL;
+}
+
+/* The thread started for c's sets, or NULL (then the diff does it all). */
+static struct ahead *ahead_start(const struct ctx *c)
+{
+	struct ahead *a = hf_calloc(1, sizeof(*a));
+	size_t i;
+
+	if (!a)
+		return NULL;
+	a->c = *c;
+	a->c.plan = NULL;
+	a->c.ids = NULL;
+	a->c.ahead = NULL;
+	memset(&a->c.sha, 0, sizeof(a->c.sha));
+	hf_buf_init(&a->c.text, 0);
+	hf_buf_init(&a->c.fp, 0);
+	hf_buf_init(&a->key, 0);
+	a->c.key = &a->key;
+	a->c.refs = &a->refs;
+	for (i = 0; i < AHEAD_WINDOW; i++)
+		hf_buf_init(&a->slots[i].text, 0);
+	a->n = hf_objset_count(c->want);
+	atomic_init(&a->made, 0);
+	atomic_init(&a->taken, 0);
+	atomic_init(&a->stop, 0);
+	if (pthread_create(&a->thread, NULL, ahead_main, a) != 0) {
+		hf_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Stopped, joined and freed. NULL-safe. */
+static void ahead_end(struct ahead *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	atomic_store(&a->stop, 1);
+	pthread_join(a->thread, NULL);
+	for (i = 0; i < AHEAD_WINDOW; i++)
+		hf_buf_release(&a->slots[i].text);
+	hf_buf_release(&a->c.text);
+	hf_buf_release(&a->c.fp);
+	hf_buf_release(&a->key);
+	hf_sha256_release(&a->c.sha);
+	hf_free(a->refs.v);
+	hf_free(a);
+}
+
+/* Object i's slot once it is made. */
+static const struct slot *ahead_wait(struct ahead *a, size_t i)
+{
+	while (atomic_load_explicit(&a->made, memory_order_acquire) <= i)
+		sched_yield();
+	return &a->slots[i % AHEAD_WINDOW];
+}
+
+/* The diff is done with object i's slot: the thread may reuse it. */
+static void ahead_done(struct ahead *a, size_t i)
+{
+	atomic_store_explicit(&a->taken, i + 1, memory_order_release);
+}
+
+/* The change from a slot the thread made. */
+static int from_slot(struct hf_change *ch, struct ctx *c,
+                     const struct hf_object *w, const struct hf_object *h,
+                     const struct slot *s)
+{
+	if (!s->same)
+		return compare_changed(ch, c, w, h);
+	memcpy(ch->fingerprint, s->fp, sizeof(s->fp));
+	ch->text = hf_strndup(s->text.ptr, s->text.len);
+	return ch->text ? 0 : HF_ENOMEM;
+}
+
 static int one_change(struct ctx *c, size_t i, hf_error *err)
 {
 	const struct hf_object *w = hf_objset_at(c->want, i), *h;
@@ -605,12 +790,20 @@ static int one_change(struct ctx *c, size_t i, hf_error *err)
 	long at;
 	int rc;
 
+	const struct slot *s = c->ahead ? ahead_wait(c->ahead, i) : NULL;
+
 	memset(&ch, 0, sizeof(ch));
-	at = hf_objset_find_buf(c->have, w->kind, w->hfid, c->key);
+	if (s && !s->done)
+		s = NULL; /* the thread made nothing: made here */
+	at = s ? s->at : hf_objset_find_buf(c->have, w->kind, w->hfid, c->key);
 	h = at >= 0 ? hf_objset_at(c->have, (size_t)at) : NULL;
 	ch.kind = hf_strdup(w->kind);
 	ch.hfid = json_incref(w->hfid);
-	rc = !ch.kind ? HF_ENOMEM : compare(&ch, c, w, h);
+	rc = !ch.kind ? HF_ENOMEM
+	     : s      ? from_slot(&ch, c, w, h, s)
+	              : compare(&ch, c, w, h);
+	if (c->ahead)
+		ahead_done(c->ahead, i);
 	if (rc == 0 && h) {
 		ch.node_id = hf_strdup(h->id ? h->id : "");
 		/* a no-op's fingerprint came with its text */
@@ -676,8 +869,9 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 	static const struct hf_diff_opts defaults = HF_DIFF_OPTS_INIT;
 	hf_buf key = HF_BUF_INIT;
 	struct refs_room refs = { NULL, 0 };
-	struct ctx c = { plan, want,        have,        NULL, NULL, 0,
-		         NULL, HF_BUF_INIT, HF_BUF_INIT, &key, &refs };
+	struct ctx c = { plan,  want, have,          NULL,        NULL,
+		         0,     NULL, HF_BUF_INIT,   HF_BUF_INIT, &key,
+		         &refs, NULL, { NULL, NULL } };
 	size_t i, n = hf_objset_count(want);
 	int rc;
 
@@ -689,12 +883,16 @@ int hf_diff_ext(hf_plan *plan, const hf_objset *want, const hf_objset *have,
 	if (!c.empty)
 		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	rc = room_for_ids(&c, err);
+	if (rc == 0 && o->ahead && n >= AHEAD_MIN)
+		c.ahead = ahead_start(&c);
 	for (i = 0; rc == 0 && i < n; i++) {
 		rc = one_change(&c, i, err);
 		if (rc == 0 && o->progress && (i + 1) % PROGRESS_EVERY == 0 &&
 		    i + 1 < n)
 			o->progress(o->payload, i + 1, n);
 	}
+	ahead_end(c.ahead);
+	hf_sha256_release(&c.sha);
 	if (rc == 0 && o->progress)
 		o->progress(o->payload, n, n);
 	hf_free(c.ids);

@@ -248,6 +248,7 @@ static int build(hf_planner *p, const struct hf_planner_input *in,
 	dopts.progress = in->progress;
 	dopts.payload = in->payload;
 	dopts.consume = in->consume;
+	dopts.ahead = in->ahead;
 	if (hf_owner_keep_memberships(in->want, in->have) < 0)
 		return fail(step, HF_PLANNER_PLAN, nomem(err));
 	if (!p->destroy &&

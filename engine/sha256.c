@@ -99,18 +99,41 @@ void hf_sha256_release(struct hf_sha256 *c)
 	c->evp = NULL;
 }
 
-void hf_sha256_hex(const void *data, size_t n, char hex[65])
+static void to_hex(const unsigned char d[32], char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char d[32];
-	unsigned int len = 0;
 	int i;
 
-	if (EVP_Digest(data, n, d, &len, md(), NULL) != 1 || len != 32)
-		memset(d, 0, sizeof(d));
 	for (i = 0; i < 32; i++) {
 		hex[2 * i] = digits[d[i] >> 4];
 		hex[2 * i + 1] = digits[d[i] & 15];
 	}
 	hex[64] = '\0';
+}
+
+void hf_sha256_hex(const void *data, size_t n, char hex[65])
+{
+	unsigned char d[32];
+	unsigned int len = 0;
+
+	if (EVP_Digest(data, n, d, &len, md(), NULL) != 1 || len != 32)
+		memset(d, 0, sizeof(d));
+	to_hex(d, hex);
+}
+
+void hf_sha256_hex_with(struct hf_sha256 *c, const void *data, size_t n,
+                        char hex[65])
+{
+	unsigned char d[32];
+	unsigned int len = 0;
+
+	if (!c->evp) {
+		c->self = c;
+		c->evp = EVP_MD_CTX_new();
+	}
+	if (!c->evp || EVP_DigestInit_ex(c->evp, md(), NULL) != 1 ||
+	    EVP_DigestUpdate(c->evp, data, n) != 1 ||
+	    EVP_DigestFinal_ex(c->evp, d, &len) != 1 || len != 32)
+		memset(d, 0, sizeof(d));
+	to_hex(d, hex);
 }

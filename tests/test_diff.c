@@ -783,6 +783,87 @@ static void test_diff__progress(void **state)
 	done(&s);
 }
 
+/* Sets of n devices, most live, some changed, some new, with references. */
+static void big_sets(struct sets *s, size_t n)
+{
+	const char *const fra[] = { "fra", NULL }, *const par[] = { "par",
+		                                                    NULL };
+	const char *const fra_id[] = { "id-fra" }, *const two[] = { "fra",
+		                                                    "par",
+		                                                    NULL };
+	char name[32], id[40];
+	size_t i;
+
+	hf_objset_new(&s->want);
+	hf_objset_new(&s->have);
+	put(s->want, obj("LocationSite", "fra", NULL));
+	put(s->want, obj("LocationSite", "par", NULL));
+	for (i = 0; i < n; i++) {
+		struct hf_object w, h;
+
+		snprintf(name, sizeof(name), "d%05zu", i);
+		snprintf(id, sizeof(id), "id-%s", name);
+		w = obj("NetDevice", name, NULL);
+		attr(&w, "description", HF_ATTR_TEXT, json_string(name));
+		rel(&w, "location", 0, "LocationGeneric", i % 5 ? fra : par,
+		    NULL);
+		rel(&w, "locations", 1, "LocationGeneric", two, NULL);
+		put(s->want, w);
+		if (i % 11 == 10)
+			continue; /* a create */
+		h = obj("NetDevice", name, id);
+		attr(&h, "description", HF_ATTR_TEXT,
+		     json_string(i % 7 ? name : "old"));
+		rel(&h, "location", 0, "LocationSite", fra, fra_id);
+		rel(&h, "locations", 1, "LocationSite", two, NULL);
+		put(s->have, h);
+	}
+}
+
+/*
+ * The diff reading ahead on a second thread (hf_diff_opts.ahead, from
+ * 4096 objects on) makes the same plan as without, its fields given back
+ * or not: no-ops, updates (every seventh) and creates (every eleventh)
+ * alike, generic peers named by their concrete kind.
+ */
+static void test_diff__read_ahead_is_the_same_plan(void **state)
+{
+	hf_schema *schema = generic_schema();
+	struct hf_diff_opts o = HF_DIFF_OPTS_INIT;
+	struct sets s[3];
+	json_t *j[3];
+	size_t k;
+
+	(void)state;
+	o.schema = schema;
+	for (k = 0; k < 3; k++) {
+		big_sets(&s[k], 6000);
+		o.ahead = k > 0;
+		o.consume = k == 2;
+		assert_int_equal(
+		        hf_plan_new(&s[k].plan, "http://x", "main", NULL), 0);
+		assert_int_equal(
+		        hf_diff_ext(s[k].plan, s[k].want, s[k].have, &o, NULL),
+		        0);
+		assert_int_equal(hf_plan_finish(s[k].plan, NULL), 0);
+		j[k] = hf_plan_to_json(s[k].plan);
+		json_object_del(j[k], "created_at");
+		json_object_del(j[k], "checksum");
+		json_object_del(j[k], "id");
+	}
+	assert_int_equal(hf_plan_count(s[0].plan), 6002);
+	assert_int_equal(hf_plan_meta(s[0].plan)->n_update, 1715);
+	assert_int_equal(hf_plan_meta(s[0].plan)->n_create, 547);
+	assert_int_equal(hf_plan_meta(s[0].plan)->n_noop, 3740);
+	for (k = 1; k < 3; k++)
+		assert_true(json_equal(j[0], j[k]));
+	for (k = 0; k < 3; k++) {
+		json_decref(j[k]);
+		done(&s[k]);
+	}
+	hf_schema_free(schema);
+}
+
 /*
  * Failing allocation n, for each n: no crash, no leak (under valgrind),
  * and HF_ENOMEM or success.
@@ -856,6 +937,7 @@ int main(void)
 		cmocka_unit_test(test_diff__plan_changes_stay_put),
 		cmocka_unit_test(test_diff__progress),
 		cmocka_unit_test(test_diff__torture),
+		cmocka_unit_test(test_diff__read_ahead_is_the_same_plan),
 	};
 
 	hf_alloc_init();

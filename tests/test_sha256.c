@@ -184,6 +184,27 @@ static void test_sha256__no_memory(void **state)
 	check("abc", SHA_ABC);
 }
 
+/* The state kept between digests: each is the digest of its own text. */
+static void test_sha256__hex_with_one_state(void **state)
+{
+	static const char *const in[] = { "abc", "", "abc", "a longer text" };
+	struct hf_sha256 c;
+	char hex[65], want[65];
+	size_t i;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		hf_sha256_hex_with(&c, in[i], strlen(in[i]), hex);
+		hf_sha256_hex(in[i], strlen(in[i]), want);
+		assert_string_equal(hex, want);
+	}
+	hf_sha256_hex_with(&c, "abc", 3, hex);
+	assert_string_equal(hex, SHA_ABC);
+	hf_sha256_release(&c);
+	hf_sha256_release(&c); /* idempotent */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_sha256__release),
 		cmocka_unit_test(test_sha256__md5_vectors),
 		cmocka_unit_test(test_sha256__no_memory),
+		cmocka_unit_test(test_sha256__hex_with_one_state),
 	};
 
 	/* Only possible before libcrypto's first allocation. */

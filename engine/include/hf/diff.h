@@ -72,11 +72,17 @@ struct hf_diff_opts {
 	 * both sets. 0: the sets are left as they were.
 	 */
 	int consume;
+	/*
+	 * 1: a second thread reads ahead of the diff when there are many
+	 * objects (the twin look-ups, comparisons and no-ops' texts); the
+	 * plan is the same.
+	 */
+	int ahead;
 };
 
-#define HF_DIFF_OPTS_INIT           \
-	{                           \
-		NULL, NULL, NULL, 0 \
+#define HF_DIFF_OPTS_INIT              \
+	{                              \
+		NULL, NULL, NULL, 0, 0 \
 	}
 
 /*

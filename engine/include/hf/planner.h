@@ -91,6 +91,8 @@ struct hf_planner_input {
 	                (hf_diff_opts.consume); free the sets after */
 	int unsummed; /* 1: hf_plan_finish_unsummed(): the caller computes
 	                 the checksum */
+	int ahead; /* 1: the diff reads ahead on a second thread
+	              (hf_diff_opts.ahead) */
 };
 
 /*

@@ -36,5 +36,12 @@ void hf_sha256_copy(struct hf_sha256 *dst, const struct hf_sha256 *src);
 void hf_sha256_release(struct hf_sha256 *c);
 /* Lowercase hex of the digest of `data`; `hex` holds 65 bytes. */
 void hf_sha256_hex(const void *data, size_t n, char hex[65]);
+/*
+ * hf_sha256_hex() with its state kept in `c` (zeroed before the first
+ * call) and used again by the next: no allocation after the first, for a
+ * thread hashing many small texts. hf_sha256_release(c) frees it.
+ */
+void hf_sha256_hex_with(struct hf_sha256 *c, const void *data, size_t n,
+                        char hex[65]);
 
 #endif
