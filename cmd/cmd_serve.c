@@ -190,7 +190,8 @@ int cmd_serve(struct hf_ctx *ctx, int argc, char **argv)
 		              "append one JSON line per request to FILE"),
 		HF_OPT_LIST(0, "fault", "SPEC", &faults,
 		            "inject a fault, for tests: latency=MS, "
-		            "fail-mutation=N, drop-after-commit=N, http-503=N; "
+		            "fail-mutation=N, drop-after-commit=N, http-503=N, "
+		            "refuse-query=TEXT; "
 		            "or model a real Infrahub's cost, for benchmarks: "
 		            "cost=REQUEST_MS,PER_OP_MS"),
 		HF_OPT_END(),

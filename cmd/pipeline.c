@@ -268,8 +268,21 @@ static int pick_branch(struct hf_pipeline *pl)
 	return 0;
 }
 
-int cli_pipeline_attach(struct hf_pipeline *pl,
-                        const struct hf_pipeline_opts *po, int create)
+static void client_options(const struct hf_pipeline *pl,
+                           const struct hf_pipeline_opts *po,
+                           struct hf_client_options *co)
+{
+	cli_target_client_options(&pl->target, co);
+	co->insecure = po->insecure;
+	co->timeout = po->timeout;
+	co->parallelism = po->parallelism;
+	co->deadline_ms = po->deadline * 1000;
+	co->retries = po->retries;
+}
+
+/* The client, on the branch chosen: cli_pipeline_attach() but the schema. */
+static int attach_client(struct hf_pipeline *pl,
+                         const struct hf_pipeline_opts *po, int create)
 {
 	struct hf_client_options co = HF_CLIENT_OPTIONS_INIT;
 	hf_error err = HF_ERROR_INIT;
@@ -281,17 +294,18 @@ int cli_pipeline_attach(struct hf_pipeline *pl,
 		                  sizeof(pl->cache_dir));
 	if (cli_target_start(&pl->target, create) < 0)
 		return -1;
-	cli_target_client_options(&pl->target, &co);
-	co.insecure = po->insecure;
-	co.timeout = po->timeout;
-	co.parallelism = po->parallelism;
-	co.deadline_ms = po->deadline * 1000;
-	co.retries = po->retries;
+	client_options(pl, po, &co);
 	if (hf_client_new(&pl->client, &co, &err) < 0) {
 		out_error("%s", err.msg);
 		return -1;
 	}
-	if (pick_branch(pl) < 0)
+	return pick_branch(pl);
+}
+
+int cli_pipeline_attach(struct hf_pipeline *pl,
+                        const struct hf_pipeline_opts *po, int create)
+{
+	if (attach_client(pl, po, create) < 0)
 		return -1;
 	return fetch_schema(pl);
 }
@@ -546,21 +560,123 @@ static int own_start(const struct hf_pipeline_opts *po, hf_planner **out,
 	return 0;
 }
 
-/* The addresses against the schema, and the stack's ownership record. */
-static int own_read(struct hf_pipeline *pl, hf_planner *p)
+static void own_failed(struct hf_pipeline *pl, const hf_error *err)
+{
+	cli_pipeline_fail(pl, "cannot read the stack's group from", err);
+}
+
+/*
+ * The stack's ownership record is needed only when the plan is built:
+ * it is read on a thread of its own, over a client of its own, from the
+ * moment the branch is known, beside the schema's (100k members are 20
+ * pages: 0.16 s against a server spending 20 ms a request, while a
+ * schema fetched, not cached, takes as long to decode). own_join() hands
+ * it to the planner.
+ */
+struct own {
+	hf_client *client;
+	const char *stack;
+	pthread_t thread;
+	int started;
+	hf_owner *owner;
+	int rc;
+	hf_error err;
+};
+
+static void *own_main(void *arg)
+{
+	struct own *ow = arg;
+
+	ow->rc = hf_owner_read(&ow->owner, hf_client_transport(ow->client),
+	                       ow->stack, 0, &ow->err);
+	return NULL;
+}
+
+/* The thread and its client started, or nothing (own_check() reads). */
+static void own_begin(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
+                      const hf_planner *p, struct own *ow)
+{
+	struct hf_client_options co = HF_CLIENT_OPTIONS_INIT;
+	hf_error err = HF_ERROR_INIT;
+
+	client_options(pl, po, &co);
+	if (hf_client_new(&ow->client, &co, &err) < 0)
+		return;
+	ow->stack = hf_planner_stack(p);
+	ow->err = (hf_error)HF_ERROR_INIT;
+	if (hf_client_set_branch(ow->client, pl->target.branch) == 0) {
+		one_heap();
+		ow->started =
+		        pthread_create(&ow->thread, NULL, own_main, ow) == 0;
+	}
+	if (!ow->started) {
+		hf_client_free(ow->client);
+		ow->client = NULL;
+	}
+}
+
+/*
+ * The addresses against the schema, and the stack's ownership record
+ * when no thread reads it: 0, or -1 said.
+ */
+static int own_check(struct hf_pipeline *pl, hf_planner *p,
+                     const struct own *ow)
 {
 	enum hf_planner_step step;
 	hf_error err = HF_ERROR_INIT;
+	hf_transport *tr = hf_client_transport(pl->client);
 
-	if (hf_planner_read(p, pl->schema, hf_client_transport(pl->client),
-	                    &step, &err) == 0)
+	if (ow->started) {
+		if (hf_planner_check(p, pl->schema, tr, &err) == 0)
+			return 0;
+		out_error("%s", err.msg);
+		return -1;
+	}
+	if (hf_planner_read(p, pl->schema, tr, &step, &err) == 0)
 		return 0;
 	if (step == HF_PLANNER_OWNER)
-		cli_pipeline_fail(pl, "cannot read the stack's group from",
-		                  &err);
+		own_failed(pl, &err);
 	else
 		out_error("%s", err.msg);
 	return -1;
+}
+
+/* Connected, the record's thread started, the schema read and checked. */
+static int attach_own(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
+                      hf_planner *p, struct own *ow)
+{
+	if (attach_client(pl, po, 1) < 0)
+		return -1;
+	own_begin(pl, po, p, ow);
+	if (fetch_schema(pl) < 0)
+		return -1;
+	return own_check(pl, p, ow);
+}
+
+/*
+ * The record read on its thread, to the planner: 0, or -1 said. With no
+ * planner (the plan failed before) it is only waited for and dropped.
+ */
+static int own_join(struct hf_pipeline *pl, hf_planner *p, struct own *ow)
+{
+	int rc = 0;
+
+	if (!ow->started)
+		return 0;
+	pthread_join(ow->thread, NULL);
+	ow->started = 0;
+	hf_client_free(ow->client);
+	ow->client = NULL;
+	if (ow->rc < 0 && p) {
+		own_failed(pl, &ow->err);
+		rc = -1;
+	} else if (p) {
+		hf_planner_own(p, ow->owner);
+		ow->owner = NULL;
+	}
+	hf_owner_free(ow->owner);
+	ow->owner = NULL;
+	return rc;
 }
 
 /*
@@ -697,8 +813,8 @@ static void *loader_main(void *arg)
 
 static int load_and_connect(struct hf_pipeline *pl,
                             const struct hf_pipeline_opts *po,
-                            hf_planner *planner, const char *const *paths,
-                            size_t n)
+                            hf_planner *planner, struct own *ow,
+                            const char *const *paths, size_t n)
 {
 	struct loader ld = { NULL, paths, n };
 	pthread_t t;
@@ -711,9 +827,7 @@ static int load_and_connect(struct hf_pipeline *pl,
 	threaded = pthread_create(&t, NULL, loader_main, &ld) == 0;
 	if (!threaded)
 		load_paths(pl->manifest, paths, n);
-	rc = cli_pipeline_attach(pl, po, 1) < 0 || own_read(pl, planner) < 0
-	             ? -1
-	             : 0;
+	rc = attach_own(pl, po, planner, ow);
 	cli_pipeline_stage(pl, "schema");
 	if (threaded)
 		pthread_join(t, NULL);
@@ -725,7 +839,7 @@ static int load_and_connect(struct hf_pipeline *pl,
 /* The files, the target's schema and the stack's ownership record. */
 static int read_inputs(struct hf_pipeline *pl,
                        const struct hf_pipeline_opts *po, hf_planner *planner,
-                       const char *const *paths, size_t n)
+                       struct own *ow, const char *const *paths, size_t n)
 {
 	struct hf_target_opts to = { po->address, po->branch, po->data,
 		                     po->embedded };
@@ -740,11 +854,11 @@ static int read_inputs(struct hf_pipeline *pl,
 	 * no files, no database.
 	 */
 	if (!pl->target.data[0])
-		return load_and_connect(pl, po, planner, paths, n);
+		return load_and_connect(pl, po, planner, ow, paths, n);
 	if (cli_pipeline_load(pl, paths, n, 0) < 0)
 		return -1;
 	cli_pipeline_stage(pl, "load");
-	if (cli_pipeline_attach(pl, po, 1) < 0 || own_read(pl, planner) < 0)
+	if (attach_own(pl, po, planner, ow) < 0)
 		return -1;
 	cli_pipeline_stage(pl, "schema");
 	return 0;
@@ -755,6 +869,7 @@ int cli_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 {
 	struct hf_fetch_opts fo = HF_FETCH_OPTS_INIT;
 	hf_planner *planner = NULL;
+	struct own ow = { 0 };
 	const char *stack;
 	struct progress pg;
 	int rc = -1;
@@ -765,11 +880,13 @@ int cli_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	cli_pipeline_stage(pl, "start");
 	if (own_start(po, &planner, &stack) < 0)
 		goto out;
-	if (read_inputs(pl, po, planner, paths, n) < 0)
+	if (read_inputs(pl, po, planner, &ow, paths, n) < 0)
 		goto out;
 	if (read_live(pl, po, planner, &fo) < 0)
 		goto out;
 	progress_flush(&pg);
+	if (own_join(pl, planner, &ow) < 0)
+		goto out;
 	cli_pipeline_stage(pl, "fetch");
 	rc = build_plan(pl, &pg, planner, stack, po);
 	progress_flush(&pg);
@@ -779,6 +896,8 @@ int cli_pipeline_plan(struct hf_pipeline *pl, const struct hf_pipeline_opts *po,
 	hf_objset_free(pl->have);
 	pl->want = pl->have = NULL;
 out:
+	/* a failure before: the record is only waited for */
+	own_join(pl, NULL, &ow);
 	hf_planner_free(planner);
 	return rc;
 }

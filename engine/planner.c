@@ -71,20 +71,37 @@ static int fail(enum hf_planner_step *step, enum hf_planner_step at, int rc)
 	return rc;
 }
 
+int hf_planner_check(hf_planner *p, const hf_schema *schema, hf_transport *tr,
+                     hf_error *err)
+{
+	p->schema = schema;
+	p->tr = tr;
+	return hf_select_check(p->sel, schema, err);
+}
+
+const char *hf_planner_stack(const hf_planner *p)
+{
+	return p->stack;
+}
+
+void hf_planner_own(hf_planner *p, hf_owner *o)
+{
+	hf_owner_free(p->owner);
+	p->owner = o;
+}
+
 int hf_planner_read(hf_planner *p, const hf_schema *schema, hf_transport *tr,
                     enum hf_planner_step *step, hf_error *err)
 {
+	hf_owner *o;
 	int rc;
 
 	*step = HF_PLANNER_OK;
-	p->schema = schema;
-	p->tr = tr;
-	if ((rc = hf_select_check(p->sel, schema, err)) < 0)
+	if ((rc = hf_planner_check(p, schema, tr, err)) < 0)
 		return fail(step, HF_PLANNER_SELECT, rc);
-	hf_owner_free(p->owner);
-	p->owner = NULL;
-	if ((rc = hf_owner_read(&p->owner, tr, p->stack, 0, err)) < 0)
+	if ((rc = hf_owner_read(&o, tr, p->stack, 0, err)) < 0)
 		return fail(step, HF_PLANNER_OWNER, rc);
+	hf_planner_own(p, o);
 	return 0;
 }
 
@@ -273,6 +290,10 @@ int hf_planner_build(hf_planner *p, const struct hf_planner_input *in,
 
 	*out = NULL;
 	*step = HF_PLANNER_OK;
+	if (!p->owner)
+		return fail(step, HF_PLANNER_PLAN,
+		            hf_error_set(err, HF_EINVAL,
+		                         "the stack's group was not read"));
 	rc = hf_plan_new(&plan, in->address, in->branch, err);
 	if (rc < 0)
 		return fail(step, HF_PLANNER_PLAN, rc);

@@ -21,6 +21,7 @@ struct hfs_app {
 	hfs_exec *x;
 	size_t max_answer;
 	unsigned long long max_cost;
+	char refuse_query[128]; /* the fault: "" for none */
 };
 
 int hfs_app_open(hfs_app **out, const struct hf_server_options *opts,
@@ -36,6 +37,9 @@ int hfs_app_open(hfs_app **out, const struct hf_server_options *opts,
 	app->max_answer =
 	        opts->max_answer ? opts->max_answer : HF_SERVER_MAX_ANSWER;
 	app->max_cost = opts->max_cost ? opts->max_cost : HF_SERVER_MAX_COST;
+	memcpy(app->refuse_query, opts->faults.refuse_query,
+	       sizeof(app->refuse_query));
+	app->refuse_query[sizeof(app->refuse_query) - 1] = '\0';
 	rc = hfs_db_open_named(&app->db, opts->data ? opts->data : ":memory:",
 	                       opts->default_branch, err);
 	if (rc == 0)
@@ -390,6 +394,14 @@ static char *cap_answer(hfs_app *app, char *out, int mutated)
 
 /* ---- GraphQL ------------------------------------------------------------- */
 
+/* The fault refuse-query: a query whose text holds the fault's text. */
+static int refused(const hfs_app *app, const json_t *body)
+{
+	const char *q = json_string_value(json_object_get(body, "query"));
+
+	return app->refuse_query[0] && q && strstr(q, app->refuse_query);
+}
+
 static void graphql_post(hfs_app *app, const char *branch,
                          const struct hfs_request *rq, struct hfs_response *rs)
 {
@@ -412,6 +424,15 @@ static void graphql_post(hfs_app *app, const char *branch,
 		json_decref(body);
 		respond_strings(rs, 400,
 		                "This server does not support batching");
+		return;
+	}
+	if (refused(app, body)) {
+		json_decref(body);
+		respond_json(rs, 200,
+		             json_pack("{s:n, s:[{s:s}]}", "data", "errors",
+		                       "message",
+		                       "refused (the endpoint's fault "
+		                       "refuse-query)"));
 		return;
 	}
 	doc = cost_parse(body, &op, &vars); /* outside the lock */

@@ -691,6 +691,15 @@ int hf_server_fault_parse(struct hf_server_faults *f, const char *spec,
 	rc = fault_cost(f, spec, err);
 	if (rc <= 0)
 		return rc;
+	if (!strncmp(spec, "refuse-query=", 13)) {
+		if (!spec[13] || strlen(spec + 13) >= sizeof(f->refuse_query))
+			return hf_error_set(err, HF_EINVAL,
+			                    "fault '%s' needs a text of 1 to "
+			                    "%zu bytes",
+			                    spec, sizeof(f->refuse_query) - 1);
+		memcpy(f->refuse_query, spec + 13, strlen(spec + 13) + 1);
+		return 0;
+	}
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		rc = fault_value(spec, knobs[i].name, knobs[i].slot, err);
 		if (rc <= 0)
@@ -699,6 +708,6 @@ int hf_server_fault_parse(struct hf_server_faults *f, const char *spec,
 	return hf_error_set(err, HF_EINVAL,
 	                    "unknown fault '%s' (latency=MS, fail-mutation=N, "
 	                    "drop-after-commit=N, http-503=N, "
-	                    "cost=REQUEST_MS,PER_OP_MS)",
+	                    "cost=REQUEST_MS,PER_OP_MS, refuse-query=TEXT)",
 	                    spec);
 }

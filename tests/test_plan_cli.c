@@ -318,6 +318,29 @@ static void test_plan_cli__unreachable_and_unauthorised(void **state)
 	setenv("INFRAHUB_ADDRESS", srv.url, 1);
 }
 
+/*
+ * The stack's group is read on a thread of its own, beside the schema
+ * and the files: when Infrahub refuses it, the plan fails saying so, and
+ * no plan is stored.
+ */
+static void test_plan_cli__group_refused(void **state)
+{
+	const char *extra[] = { "--fault", "refuse-query=CoreStandardGroup",
+		                NULL };
+	struct hf_served refusing;
+	char db[700];
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/refusing.db", dir);
+	assert_int_equal(hf_serve_start(&refusing, db, extra), 0);
+	assert_int_equal(hf_test_load_schema(refusing.url), 0);
+	setenv("INFRAHUB_ADDRESS", refusing.url, 1);
+	expect_failure("good.yml", NULL, "cannot read the stack's group from");
+	expect_failure("good.yml", NULL, "refuse-query");
+	hf_serve_stop(&refusing);
+	setenv("INFRAHUB_ADDRESS", srv.url, 1);
+}
+
 /* A plan of a broken file against `address`: both problems named. */
 static void broken_file_named(const char *address, const char *says)
 {
@@ -447,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_plan_cli__pages_read_ahead),
 		cmocka_unit_test(test_plan_cli__bad_input),
 		cmocka_unit_test(test_plan_cli__unreachable_and_unauthorised),
+		cmocka_unit_test(test_plan_cli__group_refused),
 		cmocka_unit_test(test_plan_cli__files_load_while_connecting),
 		cmocka_unit_test(test_plan_cli__validate_with_schema_files),
 		cmocka_unit_test(test_plan_cli__garbage_answer),

@@ -26,6 +26,7 @@
 #include "hf/error.h"
 #include "hf/manifest.h"
 #include "hf/model.h"
+#include "hf/owner.h"
 #include "hf/plan.h"
 #include "hf/schema.h"
 #include "hf/transport.h"
@@ -71,6 +72,18 @@ enum hf_planner_step {
  */
 int hf_planner_read(hf_planner *p, const hf_schema *schema, hf_transport *tr,
                     enum hf_planner_step *step, hf_error *err);
+
+/*
+ * hf_planner_read() in two parts, for a caller that reads the ownership
+ * record elsewhere (on a thread of its own, beside other work): check
+ * the addresses against `schema` (HF_EINVAL), then hand over the record
+ * hf_owner_read() made of hf_planner_stack() (taken). hf_planner_build()
+ * needs the record.
+ */
+int hf_planner_check(hf_planner *p, const hf_schema *schema, hf_transport *tr,
+                     hf_error *err);
+const char *hf_planner_stack(const hf_planner *p);
+void hf_planner_own(hf_planner *p, hf_owner *o);
 
 /*
  * Limit *want (resolved objects) to the selection and what it depends on;
