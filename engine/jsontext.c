@@ -3,6 +3,7 @@
  * JSON_COMPACT | JSON_ENCODE_ANY (and JSON_SORT_KEYS on request), into a
  * reusable buffer. See hf/jsontext.h.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,4 +277,246 @@ size_t hf_json_value_len(const char *s, size_t n)
 		i++;
 	}
 	return 0;
+}
+
+/* ---- validation: RFC 8259 as jansson decodes it, no tree -------------- */
+
+#define VALID_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
+
+struct vstate {
+	const unsigned char *s;
+	size_t n, i;
+};
+
+static void vspace(struct vstate *v)
+{
+	while (v->i < v->n && (v->s[v->i] == ' ' || v->s[v->i] == '\t' ||
+	                       v->s[v->i] == '\n' || v->s[v->i] == '\r'))
+		v->i++;
+}
+
+static int vhex4(struct vstate *v, unsigned *out)
+{
+	unsigned c, k;
+
+	*out = 0;
+	if (v->n - v->i < 4)
+		return 0;
+	for (k = 0; k < 4; k++) {
+		c = v->s[v->i++];
+		*out <<= 4;
+		if (c >= '0' && c <= '9')
+			*out |= c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			*out |= (c | 0x20) - 'a' + 10;
+		else
+			return 0;
+	}
+	return 1;
+}
+
+/* After a backslash: an escape jansson takes (no \u0000, pairs whole). */
+static int vescape(struct vstate *v)
+{
+	unsigned u, lo;
+
+	if (v->i >= v->n)
+		return 0;
+	switch (v->s[v->i++]) {
+	case '"':
+	case '\\':
+	case '/':
+	case 'b':
+	case 'f':
+	case 'n':
+	case 'r':
+	case 't':
+		return 1;
+	case 'u':
+		if (!vhex4(v, &u) || u == 0 || (u >= 0xdc00 && u <= 0xdfff))
+			return 0;
+		if (u < 0xd800 || u > 0xdbff)
+			return 1;
+		if (v->n - v->i < 2 || v->s[v->i] != '\\' ||
+		    v->s[v->i + 1] != 'u')
+			return 0;
+		v->i += 2;
+		return vhex4(v, &lo) && lo >= 0xdc00 && lo <= 0xdfff;
+	default:
+		return 0;
+	}
+}
+
+static int vstring(struct vstate *v)
+{
+	size_t len;
+
+	v->i++; /* the opening quote */
+	while (v->i < v->n) {
+		if (v->s[v->i] == '"') {
+			v->i++;
+			return 1;
+		}
+		if (v->s[v->i] == '\\') {
+			v->i++;
+			if (!vescape(v))
+				return 0;
+			continue;
+		}
+		if (v->s[v->i] < 0x20)
+			return 0;
+		len = utf8_len(v->s + v->i, v->n - v->i);
+		if (!len)
+			return 0;
+		v->i += len;
+	}
+	return 0;
+}
+
+static int vdigits(struct vstate *v)
+{
+	size_t from = v->i;
+
+	while (v->i < v->n && v->s[v->i] >= '0' && v->s[v->i] <= '9')
+		v->i++;
+	return v->i > from;
+}
+
+/*
+ * What jansson refuses of a number well formed: an integer beyond
+ * json_int_t (it does not turn it into a real), a real beyond double.
+ */
+static int vnumber_fits(const unsigned char *t, size_t len, int real)
+{
+	static const char max[] = "9223372036854775807";
+	char buf[512];
+	size_t d = len - (t[0] == '-');
+	double x;
+
+	if (!real) {
+		if (d != sizeof(max) - 1)
+			return d < sizeof(max) - 1;
+		/* the negative side holds one more */
+		return memcmp(t + len - d, max, d) <= 0 ||
+		       (t[0] == '-' &&
+		        !memcmp(t + 1, "9223372036854775808", d));
+	}
+	if (len >= sizeof(buf))
+		return 1; /* a long real: its digits are not read here */
+	memcpy(buf, t, len);
+	buf[len] = '\0';
+	x = strtod(buf, NULL);
+	return isfinite(x);
+}
+
+static int vnumber(struct vstate *v)
+{
+	size_t from = v->i;
+	int real = 0;
+
+	if (v->s[v->i] == '-')
+		v->i++;
+	if (v->i < v->n && v->s[v->i] == '0')
+		v->i++;
+	else if (!vdigits(v))
+		return 0;
+	if (v->i < v->n && v->s[v->i] == '.') {
+		v->i++;
+		real = 1;
+		if (!vdigits(v))
+			return 0;
+	}
+	if (v->i < v->n && (v->s[v->i] | 0x20) == 'e') {
+		v->i++;
+		real = 1;
+		if (v->i < v->n && (v->s[v->i] == '+' || v->s[v->i] == '-'))
+			v->i++;
+		if (!vdigits(v))
+			return 0;
+	}
+	return vnumber_fits(v->s + from, v->i - from, real);
+}
+
+static int vword(struct vstate *v, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (v->n - v->i < n || memcmp(v->s + v->i, w, n))
+		return 0;
+	v->i += n;
+	return 1;
+}
+
+static int vvalue(struct vstate *v, int depth);
+
+/* The members of an object or items of an array, after its bracket. */
+static int vcontainer(struct vstate *v, int depth, int object)
+{
+	unsigned char close = object ? '}' : ']';
+
+	if (depth >= VALID_DEPTH)
+		return 0;
+	v->i++;
+	vspace(v);
+	if (v->i < v->n && v->s[v->i] == close) {
+		v->i++;
+		return 1;
+	}
+	for (;;) {
+		if (object) {
+			if (v->i >= v->n || v->s[v->i] != '"' || !vstring(v))
+				return 0;
+			vspace(v);
+			if (v->i >= v->n || v->s[v->i++] != ':')
+				return 0;
+		}
+		if (!vvalue(v, depth + 1))
+			return 0;
+		vspace(v);
+		if (v->i >= v->n)
+			return 0;
+		if (v->s[v->i] == close) {
+			v->i++;
+			return 1;
+		}
+		if (v->s[v->i++] != ',')
+			return 0;
+		vspace(v);
+	}
+}
+
+static int vvalue(struct vstate *v, int depth)
+{
+	vspace(v);
+	if (v->i >= v->n)
+		return 0;
+	switch (v->s[v->i]) {
+	case '{':
+		return vcontainer(v, depth, 1);
+	case '[':
+		return vcontainer(v, depth, 0);
+	case '"':
+		return vstring(v);
+	case 't':
+		return vword(v, "true");
+	case 'f':
+		return vword(v, "false");
+	case 'n':
+		return vword(v, "null");
+	default:
+		return v->s[v->i] == '-' ||
+		                       (v->s[v->i] >= '0' && v->s[v->i] <= '9')
+		               ? vnumber(v)
+		               : 0;
+	}
+}
+
+int hf_json_valid(const char *s, size_t n)
+{
+	struct vstate v = { (const unsigned char *)s, n, 0 };
+
+	if (!vvalue(&v, 0))
+		return 0;
+	vspace(&v);
+	return v.i == n;
 }

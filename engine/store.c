@@ -178,6 +178,34 @@ static int check_tables(hf_store *st, hf_error *err)
 }
 
 /*
+ * The store's format (PRAGMA user_version, which schemas/plan-store.sql
+ * sets) is one this hubform reads: a store a newer one wrote may keep
+ * plans where this one would not look (as this one keeps unchanged
+ * objects where those before format 4 do not), and would be taken for
+ * altered plans, or be written back in the older format.
+ */
+#define STORE_FORMAT 4
+
+static int check_format(hf_store *st, hf_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
+	            SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (v <= STORE_FORMAT)
+		return 0;
+	return hf_error_set(err, HF_EINVAL,
+	                    "plan store '%s' was written by a newer hubform "
+	                    "(store format %d; this one reads up to %d): use "
+	                    "that hubform, or another store (--state)",
+	                    st->path, v, STORE_FORMAT);
+}
+
+/*
  * The tables of schemas/plan-store.sql, the older ones upgraded, then its
  * views, which name the upgraded tables' columns.
  */
@@ -266,7 +294,10 @@ int hf_store_open_mode(hf_store **out, const char *path,
 	}
 	sqlite3_busy_timeout(st->db, 10000);
 	/* read-only: the columns there are noted, nothing is written */
-	rc = st->readonly ? check_tables(st, err) : make_tables(st, err);
+	rc = check_format(st, err);
+	if (rc == 0)
+		rc = st->readonly ? check_tables(st, err)
+		                  : make_tables(st, err);
 	if (rc == 0 && st->readonly)
 		rc = migrate(st, err);
 	if (rc < 0)
@@ -596,19 +627,21 @@ static const char insert_part_sql[] =
         "INSERT INTO unchanged (plan_id, part, changes) VALUES (?, ?, ?)";
 
 /* The part in `b` (if any) into the table; `b` emptied. */
-static int put_part(sqlite3_stmt *s, const char *plan_id, int *part, hf_buf *b)
+static int put_part(hf_store *st, sqlite3_stmt *s, const char *plan_id,
+                    int *part, hf_buf *b, hf_error *err)
 {
 	int rc;
 
 	if (!b->len)
-		return SQLITE_OK;
+		return 0;
 	if (hf_part_close(b) < 0)
-		return SQLITE_NOMEM;
+		return hf_error_set(err, HF_ENOMEM, "out of memory");
 	sqlite3_reset(s);
 	sqlite3_bind_text(s, 1, plan_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, (*part)++);
-	bind_buf(s, 3, b);
-	rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	rc = bind_buf(s, 3, b) == SQLITE_OK && sqlite3_step(s) == SQLITE_DONE
+	             ? 0
+	             : db_error(st, err, "save unchanged objects");
 	sqlite3_clear_bindings(s);
 	hf_buf_reset(b);
 	return rc;
@@ -689,13 +722,11 @@ static int save_parts(hf_store *st, const hf_plan *p, const size_t *order,
 			                  c->id);
 		else if (++in_part == HF_PART_CHANGES) {
 			in_part = 0;
-			if (put_part(ps, id, &nparts, &part) != SQLITE_OK)
-				rc = db_error(st, err,
-				              "save unchanged objects");
+			rc = put_part(st, ps, id, &nparts, &part, err);
 		}
 	}
-	if (rc == 0 && put_part(ps, id, &nparts, &part) != SQLITE_OK)
-		rc = db_error(st, err, "save unchanged objects");
+	if (rc == 0)
+		rc = put_part(st, ps, id, &nparts, &part, err);
 	for (i = 0; rc == 0 && i < n; i++)
 		if (is_row[order[i]])
 			rows[(*nrows)++] = order[i];
@@ -782,9 +813,13 @@ int hf_store_save_commit(hf_store *st, const hf_plan *p, hf_error *err)
 	if (rc == 0) {
 		sqlite3_bind_text(s, 1, m->checksum, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, m->id, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE ||
-		    sqlite3_changes(st->db) != 1)
+		if (sqlite3_step(s) != SQLITE_DONE)
 			rc = db_error(st, err, "save");
+		else if (sqlite3_changes(st->db) != 1)
+			rc = hf_error_set(err, HF_ERR,
+			                  "plan store '%s': plan %s was not "
+			                  "begun: nothing saved",
+			                  st->path, m->id);
 	}
 	sqlite3_finalize(s);
 	if (rc == 0 &&
@@ -920,11 +955,15 @@ static int col_fields(sqlite3_stmt *s, struct hf_change *c)
 	int rc;
 
 	/*
-	 * The text is not parsed here: the plan's checksum, made over the
-	 * same text, vouches for it (hf_plan_load_end()).
+	 * The text is not made a tree here: the plan's checksum, made over
+	 * the same text, vouches for its content (hf_plan_load_end()). It is
+	 * checked to be JSON (no tree, no allocation): an edited plan file
+	 * could hold anything its checksum was made over, and a text saved
+	 * again goes where SQLite's JSON functions read it (all_changes).
+	 * What is not JSON is read as trees, and fails.
 	 */
 	if (c->action == HF_ACT_NOOP && a && b && na == nb && b[0] == '{' &&
-	    !memcmp(a, b, (size_t)nb)) {
+	    !memcmp(a, b, (size_t)nb) && hf_json_valid(b, (size_t)nb)) {
 		c->text = hf_strndup(b, (size_t)nb);
 		return c->text ? 0 : HF_ENOMEM;
 	}

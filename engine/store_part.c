@@ -13,13 +13,26 @@
 #include "store_int.h"
 #include "hf/banned.h"
 
+/*
+ * The text of a no-op as a part's line can hold it: an object on one
+ * line. Texts are JSON (the diff writes them, the store checks those it
+ * reads back: hf_json_valid()); compact JSON has no line breaks, but
+ * JSON read back may have them between its tokens.
+ */
+static int one_line_object(const char *t)
+{
+	size_t n = strlen(t);
+
+	return t[0] == '{' && !memchr(t, '\n', n) && !memchr(t, '\r', n);
+}
+
 int hf_part_takes(const struct hf_change *c)
 {
 	return c->action == HF_ACT_NOOP && !c->adopt && hf_change_is_text(c) &&
-	       c->text[0] == '{' && c->status == HF_CH_PENDING && !c->error &&
-	       !c->cascade_of && !json_array_size(c->changed) &&
-	       !json_array_size(c->deps) && c->started <= 0 &&
-	       c->finished <= 0 && strlen(c->id) == 16;
+	       c->status == HF_CH_PENDING && !c->error && !c->cascade_of &&
+	       !json_array_size(c->changed) && !json_array_size(c->deps) &&
+	       c->started <= 0 && c->finished <= 0 && strlen(c->id) == 16 &&
+	       one_line_object(c->text);
 }
 
 /* s as a JSON string, NULL as null: 0, HF_EINVAL (not UTF-8), HF_ENOMEM */
@@ -193,8 +206,9 @@ static int part_change(const char *line, size_t n, json_t *empty,
 	    (rc = part_string(v[4], len[4], &c->node_id)) < 0 ||
 	    (rc = part_string(v[6], len[6], &str)) < 0)
 		return rc;
+	/* the fields: a JSON object, as the view's json_each() must read */
 	if (!c->kind || !str || strlen(str) >= sizeof(c->fingerprint) ||
-	    v[5][0] != '{') {
+	    v[5][0] != '{' || !hf_json_valid(v[5], len[5])) {
 		hf_free(str);
 		return HF_EINVAL;
 	}

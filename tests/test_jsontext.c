@@ -224,11 +224,91 @@ static void test_jsontext__value_len(void **state)
 	assert_int_equal(hf_json_value_len("123", 2), 2);
 }
 
+static int jansson_takes(const char *s, size_t n)
+{
+	json_t *j = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+
+	json_decref(j);
+	return j != NULL;
+}
+
+/*
+ * hf_json_valid() says what jansson's decoder says: for hand-picked
+ * texts, and for every cut and every byte replaced in them (the bytes
+ * that mean something to JSON, and some that break UTF-8).
+ */
+static void test_jsontext__valid_as_jansson_decodes(void **state)
+{
+	static const char *const texts[] = {
+		"{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\\n\"}}",
+		"[-0,0.5,1e10,-2.5E-3,\"\\u00e9\\ud83d\\ude00\",\"\xc3\xa9\"]",
+		" {\"x\" : [ 1 , 2 ] } ",
+		"\"\\u0000\"",
+		"\"\\ud800\"",
+		"\"\\udc00\\ud800\"",
+		"9223372036854775807",
+		"9223372036854775808",
+		"-9223372036854775808",
+		"-9223372036854775809",
+		"1e999",
+		"-1e308",
+		"0123",
+		"1.",
+		".5",
+		"{\"a\" 1}",
+		"{\"a\":1,}",
+		"[1,]",
+		"\"\xff\"",
+		"\"\xed\xa0\x80\"",
+		"\"tab\there\"",
+		"tru",
+		"nulll",
+		"{}",
+		"[]",
+		"",
+	};
+	static const char marks[] = "\"\\[]{},:0e.-\x80\xc3 ";
+	char buf[256];
+	size_t i, k, at, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		n = strlen(texts[i]);
+		if (hf_json_valid(texts[i], n) != jansson_takes(texts[i], n))
+			fail_msg("text %zu: %s", i, texts[i]);
+		for (at = 0; at <= n; at++) {
+			if (hf_json_valid(texts[i], at) !=
+			    jansson_takes(texts[i], at))
+				fail_msg("text %zu cut at %zu", i, at);
+			for (k = 0; at < n && k < sizeof(marks) - 1; k++) {
+				memcpy(buf, texts[i], n);
+				buf[at] = marks[k];
+				if (hf_json_valid(buf, n) !=
+				    jansson_takes(buf, n))
+					fail_msg("text %zu, byte %zu as 0x%02x",
+					         i, at,
+					         (unsigned char)marks[k]);
+			}
+		}
+	}
+	/* nesting: as deep as jansson goes, and one more */
+	for (k = 2048; k <= 2049; k++) {
+		char *deep = hf_calloc(1, 2 * k + 1);
+
+		memset(deep, '[', k);
+		memset(deep + k, ']', k);
+		assert_int_equal(hf_json_valid(deep, 2 * k),
+		                 jansson_takes(deep, 2 * k));
+		hf_free(deep);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jsontext__scalars),
 		cmocka_unit_test(test_jsontext__value_len),
+		cmocka_unit_test(test_jsontext__valid_as_jansson_decodes),
 		cmocka_unit_test(
 		        test_jsontext__every_control_character_and_unicode),
 		cmocka_unit_test(

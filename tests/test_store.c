@@ -238,6 +238,17 @@ static void test_store__no_index_by_seq(void **state)
 	hf_plan_free(p);
 }
 
+/* A no-op of NetSite ["ams"] (node n1), its fields not set yet. */
+static void noop_ams(struct hf_change *c, char fp)
+{
+	memset(c, 0, sizeof(*c));
+	c->action = HF_ACT_NOOP;
+	c->kind = hf_strdup("NetSite");
+	c->hfid = json_pack("[s]", "ams");
+	c->node_id = hf_strdup("n1");
+	memset(c->fingerprint, fp, 64);
+}
+
 /*
  * A no-op stored from trees (a plan read back and saved again, or an
  * older hubform) has its fields' text in the tree's key order, not the
@@ -255,12 +266,7 @@ static void test_store__noop_text_not_canonical(void **state)
 	(void)state;
 	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:1", "main", NULL),
 	                 0);
-	memset(&c, 0, sizeof(c));
-	c.action = HF_ACT_NOOP;
-	c.kind = hf_strdup("NetSite");
-	c.hfid = json_pack("[s]", "ams");
-	c.node_id = hf_strdup("n1");
-	memset(c.fingerprint, 'b', 64);
+	noop_ams(&c, 'b');
 	/* one tree for both sides, keys not in sorted order */
 	c.after = json_object();
 	json_object_set_new(c.after, "z", json_string("last"));
@@ -564,6 +570,23 @@ static void test_store__old_store_upgraded(void **state)
 	hf_plan_free(p);
 }
 
+/* The plan `id` in the store at `path` fails to load, saying `needle`. */
+static void expect_load_fails(const char *path, const char *id,
+                              const char *needle)
+{
+	hf_store *st;
+	hf_plan *got = NULL;
+	hf_error err = HF_ERROR_INIT;
+
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	assert_int_equal(hf_store_load(st, id, &got, &err), HF_EINVAL);
+	assert_null(got);
+	if (!strstr(err.msg, needle))
+		fail_msg("'%s' does not say '%s'", err.msg, needle);
+	assert_non_null(strstr(err.msg, path));
+	hf_store_close(st);
+}
+
 /* A no-op as the diff makes it: its fields as one canonical text. */
 static void add_noop(hf_plan *p, const char *name, const char *node_id,
                      int adopt)
@@ -666,25 +689,16 @@ static void test_store__unchanged_in_parts(void **state)
 	sql_exec(path, "UPDATE unchanged SET changes ="
 	               " replace(changes, '\"],\"n\",', '\"];\"n\",')"
 	               " WHERE part = 1");
-	assert_int_equal(hf_store_open(&st, path, NULL), 0);
-	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err),
-	                 HF_EINVAL);
-	assert_null(got);
-	assert_non_null(strstr(err.msg, "part 1 of the plan's unchanged"
-	                                " objects is malformed"));
-	assert_non_null(strstr(err.msg, path));
-	hf_store_close(st);
+	expect_load_fails(path, hf_plan_meta(p)->id,
+	                  "part 1 of the plan's unchanged objects is "
+	                  "malformed");
 	/* one that reads but says another value: the checksum */
 	sql_exec(path, "UPDATE unchanged SET changes ="
 	               " replace(changes, '\"];\"n\",', '\"],\"n\",')"
 	               " WHERE part = 1;"
 	               "UPDATE unchanged SET changes = replace(changes,"
 	               " 'dev2400\",\"note', 'dev2401\",\"note')");
-	assert_int_equal(hf_store_open(&st, path, NULL), 0);
-	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err),
-	                 HF_EINVAL);
-	assert_non_null(strstr(err.msg, "fails its checksum"));
-	hf_store_close(st);
+	expect_load_fails(path, hf_plan_meta(p)->id, "fails its checksum");
 	hf_plan_free(p);
 }
 
@@ -818,6 +832,76 @@ static void test_store__checksum_after_the_rows(void **state)
 	hf_plan_free(q);
 }
 
+/*
+ * A no-op's text as a row of an edited plan file may hold it: JSON over
+ * two lines stays a row (a part is one line a change) and loads back;
+ * text that is not JSON is not taken as a no-op's text at all: the row
+ * is malformed, whatever its checksum says.
+ */
+static void test_store__noop_texts_from_rows(void **state)
+{
+	char path[700];
+	hf_store *st;
+	hf_plan *p, *got = NULL;
+	hf_error err = HF_ERROR_INIT;
+	struct hf_change c;
+	json_t *a, *b;
+
+	(void)state;
+	assert_int_equal(hf_plan_new(&p, "http://127.0.0.1:1", "main", NULL),
+	                 0);
+	noop_ams(&c, 'f');
+	c.text = hf_strdup("{\"a\":\n1}");
+	assert_int_equal(hf_plan_add(p, &c, NULL), 0);
+	add_noop(p, "a2", "n2", 0);
+	assert_int_equal(hf_plan_finish(p, NULL), 0);
+	snprintf(path, sizeof(path), "%s/plans.db",
+	         hf_test_tmpdir("store_texts"));
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	assert_int_equal(hf_store_save(st, p, &err), 0);
+	assert_int_equal(sql_count(path, "SELECT count(*) FROM changes"), 1);
+	assert_int_equal(sql_count(path, "SELECT count(*) FROM all_changes"),
+	                 2);
+	assert_int_equal(hf_store_load(st, hf_plan_meta(p)->id, &got, &err), 0);
+	a = hf_plan_to_json(p);
+	b = hf_plan_to_json(got);
+	assert_true(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	hf_plan_free(got);
+	got = NULL;
+	hf_store_close(st);
+	sql_exec(path, "UPDATE changes SET before = '{\"a\" 1}',"
+	               " after = '{\"a\" 1}'");
+	expect_load_fails(path, hf_plan_meta(p)->id, "is malformed");
+	hf_plan_free(p);
+}
+
+/*
+ * A store a newer hubform wrote (a higher user_version) is refused with
+ * the reason, read-only or not, and left as it was.
+ */
+static void test_store__newer_format_refused(void **state)
+{
+	char path[700];
+	hf_store *st;
+	hf_error err = HF_ERROR_INIT;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/plans.db",
+	         hf_test_tmpdir("store_newer"));
+	assert_int_equal(hf_store_open(&st, path, NULL), 0);
+	hf_store_close(st);
+	assert_int_equal(sql_count(path, "PRAGMA user_version"), 4);
+	sql_exec(path, "PRAGMA user_version = 5");
+	assert_int_equal(hf_store_open(&st, path, &err), HF_EINVAL);
+	assert_non_null(strstr(err.msg, "written by a newer hubform"));
+	assert_non_null(strstr(err.msg, path));
+	assert_int_equal(hf_store_open_mode(&st, path, HF_STORE_READONLY, &err),
+	                 HF_EINVAL);
+	assert_int_equal(sql_count(path, "PRAGMA user_version"), 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -835,6 +919,8 @@ int main(void)
 		cmocka_unit_test(test_store__unchanged_in_parts),
 		cmocka_unit_test(test_store__damaged_parts),
 		cmocka_unit_test(test_store__checksum_after_the_rows),
+		cmocka_unit_test(test_store__noop_texts_from_rows),
+		cmocka_unit_test(test_store__newer_format_refused),
 	};
 
 	hf_alloc_init();

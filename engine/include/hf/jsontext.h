@@ -35,4 +35,11 @@ int hf_json_write_string(hf_buf *b, const char *s, size_t n);
  */
 size_t hf_json_value_len(const char *s, size_t n);
 
+/*
+ * Whether s (n bytes) is one JSON value, as jansson decodes it (RFC 8259,
+ * UTF-8, escapes whole, no \u0000, nesting up to 2048), and nothing
+ * else but white space: 1 or 0. No tree, no allocation.
+ */
+int hf_json_valid(const char *s, size_t n);
+
 #endif
