@@ -31,7 +31,7 @@ demo: build
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TIME ?= 60
 FUZZ_RUNS ?= -1
-FUZZ_HARNESSES = manifest gql schema_answer plan fetch listing
+FUZZ_HARNESSES = manifest gql schema_answer plan fetch listing part
 
 fuzz:
 	@command -v clang >/dev/null || { \

@@ -19,6 +19,7 @@
 #include "fuzz/fuzz_gql.c"
 #include "fuzz/fuzz_listing.c"
 #include "fuzz/fuzz_manifest.c"
+#include "fuzz/fuzz_part.c"
 #include "fuzz/fuzz_plan.c"
 #include "fuzz/fuzz_schema_answer.c"
 #include "fuzz/replay.h"
@@ -75,6 +76,12 @@ static void test_fuzz_replay__plan(void **state)
 	replay("plan", fuzz_plan);
 }
 
+static void test_fuzz_replay__part(void **state)
+{
+	(void)state;
+	replay("part", fuzz_part);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -82,6 +89,7 @@ int main(void)
 		cmocka_unit_test(test_fuzz_replay__gql),
 		cmocka_unit_test(test_fuzz_replay__schema_answer),
 		cmocka_unit_test(test_fuzz_replay__plan),
+		cmocka_unit_test(test_fuzz_replay__part),
 		cmocka_unit_test(test_fuzz_replay__fetch),
 		cmocka_unit_test(test_fuzz_replay__listing),
 	};

@@ -38,7 +38,8 @@ size_t hf_json_value_len(const char *s, size_t n);
 /*
  * Whether s (n bytes) is one JSON value, as jansson decodes it (RFC 8259,
  * UTF-8, escapes whole, no \u0000, nesting up to 2048), and nothing
- * else but white space: 1 or 0. No tree, no allocation.
+ * else but white space: 1 or 0. No tree, no allocation. A NUL byte
+ * outside a string is refused (jansson stops reading there).
  */
 int hf_json_valid(const char *s, size_t n);
 
