@@ -314,10 +314,8 @@ static int fingerprint_in(hf_buf *b, struct hf_sha256 *sha, char out[65],
 	hf_buf_addch(b, '}');
 	if (rc == 0 && hf_buf_failed(b))
 		rc = HF_ENOMEM;
-	if (rc == 0 && sha)
+	if (rc == 0)
 		hf_sha256_hex_with(sha, b->ptr, b->len, out);
-	else if (rc == 0)
-		hf_sha256_hex(b->ptr, b->len, out);
 	return rc;
 }
 
@@ -325,8 +323,10 @@ static int fingerprint_of(char out[65], const char *fields, size_t n,
                           const struct hf_object *live)
 {
 	hf_buf b = HF_BUF_INIT;
-	int rc = fingerprint_in(&b, NULL, out, fields, n, live);
+	struct hf_sha256 sha = { NULL, NULL };
+	int rc = fingerprint_in(&b, &sha, out, fields, n, live);
 
+	hf_sha256_release(&sha);
 	hf_buf_release(&b);
 	return rc;
 }
@@ -786,11 +786,10 @@ static int from_slot(struct hf_change *ch, struct ctx *c,
 static int one_change(struct ctx *c, size_t i, hf_error *err)
 {
 	const struct hf_object *w = hf_objset_at(c->want, i), *h;
+	const struct slot *s = c->ahead ? ahead_wait(c->ahead, i) : NULL;
 	struct hf_change ch;
 	long at;
 	int rc;
-
-	const struct slot *s = c->ahead ? ahead_wait(c->ahead, i) : NULL;
 
 	memset(&ch, 0, sizeof(ch));
 	if (s && !s->done)

@@ -28,6 +28,7 @@
 #include "hf/arena.h"
 #include "hf/array.h"
 #include "hf/buf.h"
+#include "hf/hex.h"
 #include "hf/manifest.h"
 #include "hf/map.h"
 #include "hf/range.h"
@@ -1976,18 +1977,12 @@ size_t hf_manifest_warning_count(const hf_manifest *m)
 
 void hf_manifest_digest(const hf_manifest *m, char hex[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	struct hf_sha256 c;
 	unsigned char d[32];
-	size_t i;
 
 	hf_sha256_copy(&c, &m->digest);
 	hf_sha256_final(&c, d);
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[64] = '\0';
+	hf_hex(d, sizeof(d), hex);
 }
 
 size_t hf_manifest_file_count(const hf_manifest *m)

@@ -4,13 +4,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include "hf/alloc.h"
 #include "hf/array.h"
 #include "hf/buf.h"
+#include "hf/hex.h"
 #include "hf/plan.h"
 #include "hf/jsontext.h"
 #include "hf/sha256.h"
@@ -610,26 +610,6 @@ int hf_plan_has_changes(const hf_plan *p)
 	       m->n_adopt;
 }
 
-/*
- * A plan id of 12 random hex digits (48 bits) for a plan whose checksum
- * comes later: 0, or -1 when the system gives no random bytes.
- */
-static int random_id(char id[HF_PLAN_ID_LEN + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char r[HF_PLAN_ID_LEN / 2];
-	size_t i;
-
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		return -1;
-	for (i = 0; i < sizeof(r); i++) {
-		id[2 * i] = digits[r[i] >> 4];
-		id[2 * i + 1] = digits[r[i] & 15];
-	}
-	id[HF_PLAN_ID_LEN] = '\0';
-	return 0;
-}
-
 static int finish(hf_plan *p, int summed, hf_error *err);
 
 int hf_plan_finish(hf_plan *p, hf_error *err)
@@ -675,7 +655,8 @@ static int finish(hf_plan *p, int summed, hf_error *err)
 		goto out;
 	count(p);
 	p->meta.checksum[0] = '\0';
-	if (!summed && random_id(p->meta.id) == 0)
+	/* unsummed: an id of 48 random bits, the checksum comes later */
+	if (!summed && hf_random_hex(p->meta.id, HF_PLAN_ID_LEN / 2) == 0)
 		goto done;
 	rc = hf_plan_compute_checksum(p, p->meta.checksum);
 	if (rc < 0) {
@@ -836,7 +817,6 @@ static int change_text(hf_buf *b, const struct hf_change *c)
 
 int hf_plan_compute_checksum(const hf_plan *p, char out[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	hf_buf b = HF_BUF_INIT;
 	struct hf_sha256 h;
 	unsigned char d[32];
@@ -856,11 +836,7 @@ int hf_plan_compute_checksum(const hf_plan *p, char out[65])
 		return rc;
 	}
 	hf_sha256_final(&h, d);
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[64] = '\0';
+	hf_hex(d, sizeof(d), out);
 	return 0;
 }
 

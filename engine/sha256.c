@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "hf/hex.h"
 #include "hf/sha256.h"
 #include "hf/banned.h"
 
@@ -99,28 +100,6 @@ void hf_sha256_release(struct hf_sha256 *c)
 	c->evp = NULL;
 }
 
-static void to_hex(const unsigned char d[32], char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	int i;
-
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[64] = '\0';
-}
-
-void hf_sha256_hex(const void *data, size_t n, char hex[65])
-{
-	unsigned char d[32];
-	unsigned int len = 0;
-
-	if (EVP_Digest(data, n, d, &len, md(), NULL) != 1 || len != 32)
-		memset(d, 0, sizeof(d));
-	to_hex(d, hex);
-}
-
 void hf_sha256_hex_with(struct hf_sha256 *c, const void *data, size_t n,
                         char hex[65])
 {
@@ -135,5 +114,13 @@ void hf_sha256_hex_with(struct hf_sha256 *c, const void *data, size_t n,
 	    EVP_DigestUpdate(c->evp, data, n) != 1 ||
 	    EVP_DigestFinal_ex(c->evp, d, &len) != 1 || len != 32)
 		memset(d, 0, sizeof(d));
-	to_hex(d, hex);
+	hf_hex(d, sizeof(d), hex);
+}
+
+void hf_sha256_hex(const void *data, size_t n, char hex[65])
+{
+	struct hf_sha256 c = { NULL, NULL };
+
+	hf_sha256_hex_with(&c, data, n, hex);
+	hf_sha256_release(&c);
 }

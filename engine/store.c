@@ -797,18 +797,27 @@ int hf_store_save_begin(hf_store *st, const hf_plan *p, hf_error *err)
 	return rc;
 }
 
+/* A plan is stored with its checksum only: HF_EINVAL when it has none. */
+static int summed(const hf_plan *p, hf_error *err)
+{
+	const struct hf_plan_meta *m = hf_plan_meta_c(p);
+
+	if (strlen(m->checksum) == 64)
+		return 0;
+	return hf_error_set(err, HF_EINVAL,
+	                    "plan %s has no checksum: not saved", m->id);
+}
+
 int hf_store_save_commit(hf_store *st, const hf_plan *p, hf_error *err)
 {
 	const struct hf_plan_meta *m = hf_plan_meta_c(p);
 	sqlite3_stmt *s = NULL;
-	int rc = 0;
+	int rc = summed(p, err);
 
-	if (strlen(m->checksum) != 64)
-		rc = hf_error_set(err, HF_EINVAL,
-		                  "plan %s has no checksum: not saved", m->id);
-	else if (sqlite3_prepare_v2(
-	                 st->db, "UPDATE plans SET checksum = ? WHERE id = ?",
-	                 -1, &s, NULL) != SQLITE_OK)
+	if (rc == 0 &&
+	    sqlite3_prepare_v2(st->db,
+	                       "UPDATE plans SET checksum = ? WHERE id = ?", -1,
+	                       &s, NULL) != SQLITE_OK)
 		rc = db_error(st, err, "save");
 	if (rc == 0) {
 		sqlite3_bind_text(s, 1, m->checksum, -1, SQLITE_STATIC);
@@ -841,13 +850,10 @@ void hf_store_save_abort(hf_store *st)
 
 int hf_store_save(hf_store *st, const hf_plan *p, hf_error *err)
 {
-	int rc;
+	int rc = summed(p, err);
 
-	if (strlen(hf_plan_meta_c(p)->checksum) != 64)
-		return hf_error_set(err, HF_EINVAL,
-		                    "plan %s has no checksum: not saved",
-		                    hf_plan_meta_c(p)->id);
-	rc = hf_store_save_begin(st, p, err);
+	if (rc == 0)
+		rc = hf_store_save_begin(st, p, err);
 	return rc < 0 ? rc : hf_store_save_commit(st, p, err);
 }
 

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
+#include "hf/hex.h"
 #include "hf/value.h"
 #include "hf/banned.h"
 
@@ -96,18 +96,10 @@ bool hf_attr_kind_is_secret(enum hf_attr_kind kind)
 
 json_t *hf_value_sensitive(json_t *v)
 {
-	static const char digits[] = "0123456789abcdef";
-	unsigned char r[16];
 	char salt[33];
-	size_t i;
 
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+	if (hf_random_hex(salt, 16) < 0)
 		return NULL;
-	for (i = 0; i < sizeof(r); i++) {
-		salt[2 * i] = digits[r[i] >> 4];
-		salt[2 * i + 1] = digits[r[i] & 15];
-	}
-	salt[32] = '\0';
 	return json_pack("{s:O, s:s}", HF_SENSITIVE_KEY, v ? v : json_null(),
 	                 HF_SENSITIVE_SALT, salt);
 }
